@@ -1,0 +1,234 @@
+/*
+ * capa_form.h - form and workflow definitions: the data model the rest of capa reads.
+ *
+ * Stages, their forms, roles, sign-off meanings, rejection loops and time limits are data
+ * (forms/*.xml) validated against schemas/form.xsd and schemas/workflow.xsd. This header is
+ * the model those files parse into, the value validator, and the few utilities every layer
+ * shares (allocator with fault injection, diagnostics list). It names no libxml2 type and
+ * knows nothing of storage.
+ *
+ * Everything returned through `**out` belongs to the caller and is freed with the matching
+ * `_free`, which accepts NULL. The library never prints and never aborts on bad input.
+ */
+#ifndef CAPA_FORM_H
+#define CAPA_FORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- error codes (shared by every layer; see capa_strerror in capa.h) ---- */
+enum {
+    CAPA_OK = 0,
+    CAPA_ERROR = -1,     /**< anything not listed below (I/O, internal) */
+    CAPA_ENOTFOUND = -2, /**< no such case, user, form or stage */
+    CAPA_EEXISTS = -3,   /**< already exists */
+    CAPA_EINVALID = -4,  /**< input breaks a form/schema rule; message names field, value, rule */
+    CAPA_ESTATE = -5,    /**< not allowed in the case's current state (e.g. archived) */
+    CAPA_EDENIED = -6,   /**< role, recusal or independence rule forbids it */
+    CAPA_EFULL = -7,     /**< map or disk full and growing did not help */
+    CAPA_EAUTH = -8,     /**< wrong user or password */
+    CAPA_ELOCKED = -9,   /**< account locked after repeated wrong passwords */
+    CAPA_ENOMEM = -10,   /**< out of memory */
+    CAPA_ECORRUPT = -11, /**< stored data fails its checks */
+};
+
+/* ---- allocator: every capa allocation goes through these so tests can fail the N-th ---- */
+void *capa__malloc(size_t n);
+void *capa__calloc(size_t n, size_t size);
+void *capa__realloc(void *p, size_t n);
+char *capa__strdup(const char *s);
+char *capa__strndup(const char *s, size_t n);
+void capa__free(void *p);
+/** printf into a fresh string (NULL on OOM). */
+char *capa__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/**
+ * Fault injection for tests: make the N-th allocation from now fail (N >= 1), 0 to disable.
+ * Also routes libxml2's allocations through the same counter once capa_form_init() ran.
+ * Returns how many allocations were made since the last call.
+ */
+uint64_t capa_alloc_fail_at(uint64_t n);
+
+/* ---- diagnostics: a list of messages, e.g. every violation of one validation ---- */
+typedef struct capa_diag {
+    char **msgs;
+    size_t n, cap;
+} capa_diag;
+void capa_diag_add(capa_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void capa_diag_clear(capa_diag *d);
+/** All messages joined with `sep` in a fresh string ("" when empty; NULL on OOM). */
+char *capa_diag_join(const capa_diag *d, const char *sep);
+
+/* ---- form definitions ---- */
+typedef enum capa_ftype {
+    CAPA_FT_TEXT,
+    CAPA_FT_MULTILINE,
+    CAPA_FT_INTEGER,
+    CAPA_FT_DECIMAL,
+    CAPA_FT_DATE,     /* YYYY-MM-DD, a real calendar date */
+    CAPA_FT_DATETIME, /* YYYY-MM-DDTHH:MM[:SS](Z|+hh:mm|-hh:mm) */
+    CAPA_FT_CHOICE,
+    CAPA_FT_BOOLEAN, /* true/false */
+    CAPA_FT_USER,    /* an existing user id */
+    CAPA_FT_GROUP,   /* repeating rows of `columns`; values named group.N.column, N >= 1 */
+} capa_ftype;
+
+/** When a required field must be filled. */
+typedef enum capa_required {
+    CAPA_REQ_NO = 0,
+    CAPA_REQ_SIGN,   /* before the stage can be signed off (required="true") */
+    CAPA_REQ_CREATE, /* already when the stage's record is created, e.g. at case open */
+} capa_required;
+
+typedef struct capa_choice {
+    char *value; /* stored value, ASCII id, e.g. "important" */
+    char *label_zh;
+    char *label_en;
+} capa_choice;
+
+typedef struct capa_field {
+    char *id; /* [a-z][a-z0-9_]* */
+    char *label_zh;
+    char *label_en;
+    capa_ftype type;
+    capa_required required;
+    int has_min, has_max; /* numeric bounds for integer/decimal; row bounds for group */
+    double min, max;
+    size_t max_length; /* characters (UTF-8 code points); 0 = no limit */
+    char *pattern;     /* POSIX extended regex the whole value must match, or NULL */
+    void *pattern_re;  /* compiled pattern (private) */
+    capa_choice *choices;
+    size_t n_choices;
+    struct capa_field *columns; /* CAPA_FT_GROUP only */
+    size_t n_columns;
+    size_t max_rows; /* CAPA_FT_GROUP: 0 = default limit (100) */
+} capa_field;
+
+typedef struct capa_formdef {
+    char *id; /* form id, by convention the stage id */
+    int version;
+    char *label_zh;
+    char *label_en;
+    capa_field *fields;
+    size_t n_fields;
+    char *source; /* the XML text it was parsed from (stored with it) */
+    size_t source_len;
+} capa_formdef;
+
+/** Call once per process before parsing (sets libxml2 up safely). Idempotent, thread-safe. */
+int capa_form_init(void);
+
+/**
+ * Parse and validate a form definition (schema + semantic checks) from memory.
+ * `name` is used in messages ("intake.xml:12: ..."). On CAPA_EINVALID every problem is
+ * in `diag` as "name:line: reason". DOCTYPEs, entities, network and huge input are refused.
+ */
+int capa_formdef_parse(capa_formdef **out, const char *xml, size_t len, const char *name,
+                       capa_diag *diag);
+/** Read a file and parse it as above (the file name goes into messages). */
+int capa_formdef_load(capa_formdef **out, const char *path, capa_diag *diag);
+void capa_formdef_free(capa_formdef *f);
+/** Field by id at the top level, or NULL. */
+const capa_field *capa_formdef_field(const capa_formdef *f, const char *id);
+/** Choice label for a stored value, or NULL when not a choice of that field. */
+const capa_choice *capa_field_choice(const capa_field *fld, const char *value);
+const char *capa_ftype_name(capa_ftype t);
+
+/** One stored value: name is "field" or "group.N.column". */
+typedef struct capa_kv {
+    const char *name;
+    const char *value;
+} capa_kv;
+
+/** Answers whether `user` names an existing user (for CAPA_FT_USER). */
+typedef int (*capa_user_exists_fn)(const char *user, void *payload);
+
+/**
+ * Check values against a form: unknown names, type, min/max, max length, pattern, choice,
+ * row index range. With `check_required` also every required field (and, for groups, every
+ * required column of each present row) according to `level` (CAPA_REQ_CREATE checks only
+ * fields required at creation; CAPA_REQ_SIGN checks both kinds). An empty value means
+ * "clear the field" and passes the type rules. Every violation is added to `diag` as
+ * "field `name`: value 'v' <rule>". Returns CAPA_OK or CAPA_EINVALID (or CAPA_ENOMEM).
+ */
+int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n,
+                       capa_required level, capa_user_exists_fn user_exists, void *payload,
+                       capa_diag *diag);
+/** Split "group.N.column": fills group/col (pointers into static buffers of the caller), row.
+ *  Returns 1 if the name has that shape, 0 if it is a plain name, -1 if malformed. */
+int capa_field_name_split(const char *name, char *group, size_t gsz, unsigned *row, char *col,
+                          size_t csz);
+
+/* ---- workflow ---- */
+typedef struct capa_role {
+    char *id; /* intake, qe, qe_lead, prod_mgr, production, auditor, admin */
+    char *label_zh;
+    char *label_en;
+} capa_role;
+
+typedef struct capa_limit {
+    char *severity; /* choice value of intake's severity, or "*" for the default */
+    char *kind;     /* response, containment, plan, closure, or a stage id */
+    double hours;
+} capa_limit;
+
+typedef struct capa_stage {
+    char *id; /* intake analysis action rework verification archive */
+    char *label_zh;
+    char *label_en;
+    char *form_id;
+    char **editors; /* role ids that may edit */
+    size_t n_editors;
+    char *sign_meaning; /* reviewed, approved, done, verified, closed */
+    char *sign_meaning_zh;
+    char *sign_meaning_en;
+    char **signers; /* role ids that may sign */
+    size_t n_signers;
+    int sign_independent; /* signer must not have changed any field of this stage */
+    char *reject_to;      /* stage id a rejection sends the case back to, or NULL */
+    char **rejecters;     /* role ids that may reject (default: signers) */
+    size_t n_rejecters;
+} capa_stage;
+
+typedef struct capa_workflow {
+    int version;
+    capa_role *roles;
+    size_t n_roles;
+    capa_stage *stages; /* in workflow order; the last one's sign-off closes the case */
+    size_t n_stages;
+    capa_limit *limits;
+    size_t n_limits;
+    double warn_percent; /* warning at this share of a limit, e.g. 80 */
+    char *source;
+    size_t source_len;
+} capa_workflow;
+
+int capa_workflow_parse(capa_workflow **out, const char *xml, size_t len, const char *name,
+                        capa_diag *diag);
+int capa_workflow_load(capa_workflow **out, const char *path, capa_diag *diag);
+void capa_workflow_free(capa_workflow *w);
+const capa_stage *capa_workflow_stage(const capa_workflow *w, const char *id);
+/** Index of a stage in workflow order, or -1. */
+int capa_workflow_stage_index(const capa_workflow *w, const char *id);
+const capa_role *capa_workflow_role(const capa_workflow *w, const char *id);
+/** 1 if `role` is in the list. */
+int capa_role_in(char *const *roles, size_t n, const char *role);
+
+/* ---- the default definitions compiled into the binary (forms/*.xml, schemas/*.xsd) ---- */
+typedef struct capa_embedded_file {
+    const char *name; /* "workflow.xml", "intake.xml", "form.xsd", ... */
+    const char *data;
+    size_t len;
+} capa_embedded_file;
+/** NULL-name-terminated table of the embedded files. */
+const capa_embedded_file *capa_form_embedded(void);
+/** One embedded file by name, or NULL. */
+const capa_embedded_file *capa_form_embedded_get(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

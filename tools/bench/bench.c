@@ -1,0 +1,615 @@
+/*
+ * bench.c - capa-bench: the same case workloads on capa, SQLite and PostgreSQL in one run,
+ * with the physical limits of this machine measured alongside.
+ *
+ * Each engine runs in its own child process, so its peak memory (wait4's ru_maxrss) is its
+ * own; the child sends its timings back through a pipe. Every figure is the median of
+ * `--runs` runs (>= 5). Output is a Markdown table of rates, ratios (capa's advantage: > 1
+ * means capa is faster) and, where a physical limit applies, how close capa comes to it.
+ */
+#define _GNU_SOURCE
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_RUNS 15
+#define N_THREADS 3
+static const int thread_counts[N_THREADS] = {1, 8, 64};
+
+enum {
+    W_IMPORT,      /* cases/s, per fifth of the import */
+    W_INTAKE,      /* durable single-case commits/s, one thread */
+    W_CONC,        /* + thread index: cases/s with 1/8/64 threads */
+    W_LOOKUP = W_CONC + N_THREADS, /* lookups/s */
+    W_CUSTOMER,    /* ms per "open cases of one customer" */
+    W_DATES,       /* ms per date-range list */
+    W_SCAN,        /* s per full scan counting by defect code */
+    W_COUNT
+};
+
+static const struct {
+    const char *name, *unit;
+    int lower_better;
+} wl[W_COUNT] = {
+    [W_IMPORT] = {"bulk import (batches)", "cases/s", 0},
+    [W_INTAKE] = {"durable intake, 1 case/txn", "cases/s", 0},
+    [W_CONC + 0] = {"concurrent intake, 1 thread", "cases/s", 0},
+    [W_CONC + 1] = {"concurrent intake, 8 threads", "cases/s", 0},
+    [W_CONC + 2] = {"concurrent intake, 64 threads", "cases/s", 0},
+    [W_LOOKUP] = {"lookup by number", "lookups/s", 0},
+    [W_CUSTOMER] = {"open cases of one customer", "ms/query", 1},
+    [W_DATES] = {"date-range list", "ms/query", 1},
+    [W_SCAN] = {"full scan, counts by defect", "s/scan", 1},
+};
+
+typedef struct result {
+    int ok;
+    char err[512];
+    double v[W_COUNT][MAX_RUNS];
+    int nv[W_COUNT];
+    long rows_customer, rows_dates, rows_scan;
+    uint64_t disk_bytes, anon_kib, server_kib, maxrss_kib;
+} result;
+
+typedef struct opts {
+    uint64_t n, batch, lookups;
+    int runs, quick;
+    double intake_secs;
+    const char *engines;
+    char scratch[4096];
+} opts;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+    double t[MAX_RUNS];
+    if (n <= 0)
+        return 0;
+    memcpy(t, v, sizeof(double) * (size_t)n);
+    qsort(t, (size_t)n, sizeof *t, cmp_d);
+    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+static void add(result *r, int w, double v)
+{
+    if (r->nv[w] < MAX_RUNS)
+        r->v[w][r->nv[w]++] = v;
+}
+
+static uint64_t self_kib(const char *key)
+{
+    char line[256];
+    uint64_t v = 0;
+    size_t kl = strlen(key);
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':')
+            v = strtoull(line + kl + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+/* ---- concurrent intake ---- */
+typedef struct conc {
+    const bench_engine *e;
+    void *ctx;
+    pthread_barrier_t *go;
+    double deadline;
+    atomic_uint_fast64_t *next;
+    uint64_t n_customers;
+    uint64_t done;
+    int failed;
+    int grouped;
+} conc;
+
+static void *conc_thread(void *arg)
+{
+    conc *c = arg;
+    void *t = NULL;
+    bench_case bc;
+    int (*fn)(void *, const bench_case *) =
+        c->grouped && c->e->intake_concurrent ? c->e->intake_concurrent : c->e->intake;
+    if (c->e->thread_open(&t, c->ctx))
+        c->failed = 1;
+    pthread_barrier_wait(c->go);
+    while (!c->failed && now_s() < c->deadline) {
+        uint64_t i = atomic_fetch_add(c->next, 1);
+        bench_case_make(&bc, i, c->n_customers);
+        if (fn(t, &bc))
+            c->failed = 1;
+        else
+            c->done++;
+    }
+    if (t)
+        c->e->thread_close(t);
+    return NULL;
+}
+
+/* Cases/s from `threads` threads intaking for `secs`; -1 on failure. */
+static double run_intake(const bench_engine *e, void *ctx, int threads, double secs, int grouped,
+                         atomic_uint_fast64_t *next, uint64_t ncust)
+{
+    pthread_t tid[64];
+    conc c[64];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, (unsigned)threads + 1);
+    for (int i = 0; i < threads; i++) {
+        c[i] = (conc){.e = e, .ctx = ctx, .go = &go, .next = next, .n_customers = ncust,
+                      .grouped = grouped};
+        c[i].deadline = 1e300;
+    }
+    for (int i = 0; i < threads; i++)
+        pthread_create(&tid[i], NULL, conc_thread, &c[i]);
+    /* Start the clock once every thread has its connection. */
+    double t0 = now_s(), dl = t0 + secs;
+    for (int i = 0; i < threads; i++)
+        c[i].deadline = dl;
+    pthread_barrier_wait(&go);
+    t0 = now_s();
+    uint64_t done = 0;
+    int failed = 0;
+    for (int i = 0; i < threads; i++) {
+        c[i].deadline = t0 + secs;
+    }
+    for (int i = 0; i < threads; i++) {
+        pthread_join(tid[i], NULL);
+        done += c[i].done;
+        failed |= c[i].failed;
+    }
+    double el = now_s() - t0;
+    pthread_barrier_destroy(&go);
+    return failed ? -1 : (double)done / el;
+}
+
+/* ---- one engine, in a child process ---- */
+static void run_engine(const bench_engine *e, const opts *o, result *r)
+{
+    bench_cfg cfg = {0};
+    void *ctx = NULL, *t = NULL;
+    char dir[4200];
+    uint64_t ncust = o->n / BENCH_CASES_PER_CUSTOMER;
+    atomic_uint_fast64_t next = 1000000000ULL;
+    double t0;
+    snprintf(dir, sizeof dir, "%s/%s", o->scratch, e->name);
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        snprintf(r->err, sizeof r->err, "mkdir %.400s: %s", dir, strerror(errno));
+        return;
+    }
+    cfg.dir = dir;
+    cfg.n = o->n;
+    cfg.batch = o->batch;
+    cfg.n_customers = ncust ? ncust : 1;
+    cfg.quick = o->quick;
+    if (e->open(&ctx, &cfg, r->err, sizeof r->err))
+        return;
+
+    /* Bulk import, timed per fifth so the medians cover the whole growth of the database. */
+    uint64_t part = (o->n + (uint64_t)o->runs - 1) / (uint64_t)o->runs, first = 0;
+    while (first < o->n) {
+        uint64_t end = first + part < o->n ? first + part : o->n, done = first;
+        t0 = now_s();
+        while (done < end) {
+            uint64_t k = end - done < o->batch ? end - done : o->batch;
+            if (e->import(ctx, done, k)) {
+                snprintf(r->err, sizeof r->err, "import failed at case %llu",
+                         (unsigned long long)done);
+                goto done;
+            }
+            done += k;
+        }
+        add(r, W_IMPORT, (double)(end - first) / (now_s() - t0));
+        first = end;
+    }
+
+    /* Size on disk of exactly N cases, before the write workloads add more. */
+    r->disk_bytes = e->disk_bytes(ctx);
+
+    /* Reads, on the imported cases. */
+    if (e->thread_open(&t, ctx)) {
+        snprintf(r->err, sizeof r->err, "thread_open failed");
+        goto done;
+    }
+    uint64_t seed = 42;
+    for (int run = 0; run < o->runs; run++) {
+        uint64_t n = o->lookups;
+        t0 = now_s();
+        for (uint64_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            if (e->lookup(t, 1 + (seed >> 33) % o->n)) {
+                snprintf(r->err, sizeof r->err, "lookup failed");
+                goto done;
+            }
+        }
+        add(r, W_LOOKUP, (double)n / (now_s() - t0));
+    }
+    for (int run = 0; run < o->runs; run++) {
+        char cust[64];
+        int q = 10;
+        long rows = 0;
+        t0 = now_s();
+        for (int i = 0; i < q; i++) {
+            bench_customer_name(cust, sizeof cust, ((uint64_t)run * 7 + (uint64_t)i) % cfg.n_customers);
+            rows = e->list_customer(ctx, cust);
+            if (rows < 0) {
+                snprintf(r->err, sizeof r->err, "list by customer failed");
+                goto done;
+            }
+        }
+        add(r, W_CUSTOMER, (now_s() - t0) * 1000 / q);
+        r->rows_customer = rows;
+    }
+    for (int run = 0; run < o->runs; run++) {
+        int q = 10;
+        long rows = 0;
+        uint64_t span = o->n < 1000 ? o->n : 1000;
+        t0 = now_s();
+        for (int i = 0; i < q; i++) {
+            uint64_t k = 1 + ((uint64_t)(run * q + i) * 7919) % (o->n - span + 1);
+            rows = e->list_dates(ctx, k, span);
+            if (rows < 0) {
+                snprintf(r->err, sizeof r->err, "date-range list failed");
+                goto done;
+            }
+        }
+        add(r, W_DATES, (now_s() - t0) * 1000 / q);
+        r->rows_dates = rows;
+    }
+    for (int run = 0; run < o->runs; run++) {
+        uint64_t counts[BENCH_DEFECTS] = {0};
+        t0 = now_s();
+        long rows = e->scan_defects(ctx, counts);
+        if (rows < 0) {
+            snprintf(r->err, sizeof r->err, "scan failed");
+            goto done;
+        }
+        add(r, W_SCAN, now_s() - t0);
+        r->rows_scan = rows;
+    }
+    e->thread_close(t);
+    t = NULL;
+    r->anon_kib = self_kib("RssAnon");
+
+    /* Durable writes: one case per transaction, then 1/8/64 threads. */
+    for (int run = 0; run < o->runs; run++) {
+        double v = run_intake(e, ctx, 1, o->intake_secs, 0, &next, cfg.n_customers);
+        if (v < 0) {
+            snprintf(r->err, sizeof r->err, "durable intake failed");
+            goto done;
+        }
+        add(r, W_INTAKE, v);
+    }
+    for (int ti = 0; ti < N_THREADS; ti++)
+        for (int run = 0; run < o->runs; run++) {
+            double v = run_intake(e, ctx, thread_counts[ti], o->intake_secs, 1, &next,
+                                  cfg.n_customers);
+            if (v < 0) {
+                snprintf(r->err, sizeof r->err, "concurrent intake (%d threads) failed",
+                         thread_counts[ti]);
+                goto done;
+            }
+            add(r, W_CONC + ti, v);
+        }
+    uint64_t a = self_kib("RssAnon");
+    if (a > r->anon_kib)
+        r->anon_kib = a;
+    r->server_kib = e->server_kib(ctx);
+    r->ok = 1;
+done:
+    if (t)
+        e->thread_close(t);
+    e->close(ctx);
+}
+
+static void run_child(const bench_engine *e, const opts *o, result *out)
+{
+    int fd[2];
+    memset(out, 0, sizeof *out);
+    if (pipe(fd)) {
+        snprintf(out->err, sizeof out->err, "pipe: %s", strerror(errno));
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        result *r = calloc(1, sizeof *r);
+        run_engine(e, o, r);
+        size_t off = 0;
+        while (off < sizeof *r) {
+            ssize_t w = write(fd[1], (char *)r + off, sizeof *r - off);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fd[1]);
+    size_t off = 0;
+    while (off < sizeof *out) {
+        ssize_t n = read(fd[0], (char *)out + off, sizeof *out - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    close(fd[0]);
+    struct rusage ru;
+    int st = 0;
+    wait4(pid, &st, 0, &ru);
+    if (off < sizeof *out) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->err, sizeof out->err, "child died (status %d)", st);
+    }
+    out->maxrss_kib = (uint64_t)ru.ru_maxrss;
+}
+
+/* ---- physical limits ---- */
+/* Raw fdatasync rate: overwrite one 4 KiB block and fdatasync it, for `secs`. */
+static double fdatasync_rate(const char *dir, double secs)
+{
+    char path[4200], buf[4096];
+    snprintf(path, sizeof path, "%s/fdatasync.probe", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -1;
+    memset(buf, 'x', sizeof buf);
+    if (pwrite(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf || fsync(fd)) {
+        close(fd);
+        return -1;
+    }
+    uint64_t n = 0;
+    double t0 = now_s(), t;
+    while ((t = now_s()) - t0 < secs) {
+        buf[0] = (char)n;
+        if (pwrite(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf || fdatasync(fd))
+            break;
+        n++;
+    }
+    close(fd);
+    unlink(path);
+    return (double)n / (t - t0);
+}
+
+/* Seconds to read `bytes` of memory sequentially (the data already resident). */
+static double memread_secs(uint64_t bytes)
+{
+    uint64_t words = bytes / 8 + 1;
+    uint64_t *m = malloc(words * 8);
+    if (!m)
+        return -1;
+    for (uint64_t i = 0; i < words; i++)
+        m[i] = i;
+    volatile uint64_t sink = 0;
+    double t0 = now_s();
+    uint64_t s = 0;
+    for (uint64_t i = 0; i < words; i++)
+        s += m[i];
+    sink = s;
+    (void)sink;
+    double el = now_s() - t0;
+    free(m);
+    return el;
+}
+
+static const bench_engine *engine_by_name(const char *name)
+{
+    if (strcmp(name, "capa") == 0)
+        return &bench_capa;
+    if (strcmp(name, "sqlite") == 0)
+        return &bench_sqlite;
+    if (strcmp(name, "postgres") == 0)
+        return &bench_pg;
+    return NULL;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: capa-bench [--quick] [--n CASES] [--batch N] [--runs R] [--secs S]\n"
+               "                  [--lookups N] [--engines capa,sqlite,postgres] [--dir DIR]\n");
+}
+
+static void rm_rf(const char *dir)
+{
+    char *cmd = NULL;
+    if (asprintf(&cmd, "rm -rf '%s'", dir) >= 0 && system(cmd) != 0)
+        fprintf(stderr, "capa-bench: could not remove %s\n", dir);
+    free(cmd);
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {.n = 1000000, .batch = 10000, .lookups = 200000, .runs = 5, .intake_secs = 3,
+              .engines = "capa,sqlite,postgres"};
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+    int set_n = 0, set_secs = 0, set_lookups = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--quick") == 0) {
+            o.quick = 1;
+        } else if (strcmp(a, "--n") == 0 && v) {
+            o.n = strtoull(v, NULL, 10), set_n = 1, i++;
+        } else if (strcmp(a, "--batch") == 0 && v) {
+            o.batch = strtoull(v, NULL, 10), i++;
+        } else if (strcmp(a, "--runs") == 0 && v) {
+            o.runs = atoi(v), i++;
+        } else if (strcmp(a, "--secs") == 0 && v) {
+            o.intake_secs = atof(v), set_secs = 1, i++;
+        } else if (strcmp(a, "--lookups") == 0 && v) {
+            o.lookups = strtoull(v, NULL, 10), set_lookups = 1, i++;
+        } else if (strcmp(a, "--engines") == 0 && v) {
+            o.engines = v, i++;
+        } else if (strcmp(a, "--dir") == 0 && v) {
+            base = v, i++;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (o.quick) {
+        if (!set_n)
+            o.n = 20000;
+        if (!set_secs)
+            o.intake_secs = 0.3;
+        if (!set_lookups)
+            o.lookups = 20000;
+    }
+    if (o.runs < 5 || o.runs > MAX_RUNS || o.n < 1000 || o.batch < 1) {
+        fprintf(stderr, "capa-bench: need --runs 5..%d, --n >= 1000, --batch >= 1\n", MAX_RUNS);
+        return 2;
+    }
+    snprintf(o.scratch, sizeof o.scratch, "%s/capa-bench-XXXXXX", base);
+    if (!mkdtemp(o.scratch)) {
+        fprintf(stderr, "capa-bench: mkdtemp in %s: %s\n", base, strerror(errno));
+        return 1;
+    }
+    chmod(o.scratch, 0755); /* the PostgreSQL cluster may run as another user */
+
+    /* Which engines, in the order asked. */
+    const bench_engine *eng[3];
+    result *res = calloc(3, sizeof *res);
+    int ne = 0;
+    char list[256];
+    snprintf(list, sizeof list, "%s", o.engines);
+    for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok && ne < 3;
+         tok = strtok_r(NULL, ",", &sv)) {
+        eng[ne] = engine_by_name(tok);
+        if (!eng[ne]) {
+            fprintf(stderr, "capa-bench: unknown engine %s\n", tok);
+            return 2;
+        }
+        ne++;
+    }
+
+    fprintf(stderr, "capa-bench: %llu cases, batches of %llu, %d runs, scratch %s\n",
+            (unsigned long long)o.n, (unsigned long long)o.batch, o.runs, o.scratch);
+    double fds[MAX_RUNS];
+    for (int i = 0; i < o.runs; i++)
+        fds[i] = fdatasync_rate(o.scratch, o.quick ? 0.2 : 1.0);
+    double fsync_rate = median(fds, o.runs);
+
+    for (int i = 0; i < ne; i++) {
+        fprintf(stderr, "capa-bench: running %s ...\n", eng[i]->name);
+        run_child(eng[i], &o, &res[i]);
+        if (!res[i].ok)
+            fprintf(stderr, "capa-bench: %s: %s\n", eng[i]->name, res[i].err);
+    }
+    /* Memory bandwidth over the size of capa's database (or the first engine's). */
+    uint64_t dbsize = 0;
+    for (int i = 0; i < ne && !dbsize; i++)
+        if (res[i].ok && strcmp(eng[i]->name, "capa") == 0)
+            dbsize = res[i].disk_bytes;
+    for (int i = 0; i < ne && !dbsize; i++)
+        if (res[i].ok)
+            dbsize = res[i].disk_bytes;
+    double mr[MAX_RUNS];
+    for (int i = 0; i < o.runs; i++)
+        mr[i] = dbsize ? memread_secs(dbsize) : 0;
+    double mem_secs = median(mr, o.runs);
+
+    /* The table. Column 0 is the reference engine (capa when present). */
+    int ref = 0;
+    for (int i = 0; i < ne; i++)
+        if (strcmp(eng[i]->name, "capa") == 0 && res[i].ok)
+            ref = i;
+    printf("capa-bench: %llu cases, import batches of %llu, medians of %d runs%s\n\n",
+           (unsigned long long)o.n, (unsigned long long)o.batch, o.runs,
+           o.quick ? " (--quick)" : "");
+    printf("| workload | unit |");
+    for (int i = 0; i < ne; i++)
+        printf(" %s |", eng[i]->name);
+    for (int i = 0; i < ne; i++)
+        if (i != ref)
+            printf(" %s vs %s |", eng[ref]->name, eng[i]->name);
+    printf(" physical limit | %s / limit |\n|---|---|", eng[ref]->name);
+    for (int i = 0; i < 2 * ne - 1 + 2; i++)
+        printf("---:|");
+    printf("\n");
+    for (int w = 0; w < W_COUNT; w++) {
+        double m[3];
+        printf("| %s | %s |", wl[w].name, wl[w].unit);
+        for (int i = 0; i < ne; i++) {
+            m[i] = res[i].ok ? median(res[i].v[w], res[i].nv[w]) : 0;
+            if (!res[i].ok)
+                printf(" n/a |");
+            else if (wl[w].lower_better)
+                printf(" %.3f |", m[i]);
+            else
+                printf(" %.0f |", m[i]);
+        }
+        for (int i = 0; i < ne; i++) {
+            if (i == ref)
+                continue;
+            if (!res[i].ok || !res[ref].ok || m[i] <= 0 || m[ref] <= 0)
+                printf(" n/a |");
+            else
+                printf(" %.2f× |", wl[w].lower_better ? m[i] / m[ref] : m[ref] / m[i]);
+        }
+        /* Durable single commits are bound by fdatasync; a scan by reading the data. */
+        if ((w == W_INTAKE || w == W_CONC) && fsync_rate > 0)
+            printf(" %.0f fdatasync/s | %.0f%% |", fsync_rate,
+                   res[ref].ok ? 100 * m[ref] / fsync_rate : 0);
+        else if (w == W_SCAN && mem_secs > 0)
+            printf(" %.3f s (read %.0f MiB of RAM) | %.0f%% |", mem_secs,
+                   (double)dbsize / 1048576, res[ref].ok ? 100 * mem_secs / m[ref] : 0);
+        else
+            printf(" | |");
+        printf("\n");
+    }
+    printf("| rows per list: customer / dates / scan | rows |");
+    for (int i = 0; i < ne; i++)
+        printf(" %ld / %ld / %ld |", res[i].rows_customer, res[i].rows_dates, res[i].rows_scan);
+    printf("\n| database on disk after the import | MiB |");
+    for (int i = 0; i < ne; i++)
+        printf(" %.1f |", (double)res[i].disk_bytes / 1048576);
+    printf("\n| peak RSS of the process (incl. mapped DB pages) | MiB |");
+    for (int i = 0; i < ne; i++)
+        printf(" %.1f |", (double)res[i].maxrss_kib / 1024);
+    printf("\n| private (anonymous) memory of the process | MiB |");
+    for (int i = 0; i < ne; i++)
+        printf(" %.1f |", (double)res[i].anon_kib / 1024);
+    printf("\n| server process memory (anon + shared buffers) | MiB |");
+    for (int i = 0; i < ne; i++)
+        printf(" %.1f |", (double)res[i].server_kib / 1024);
+    printf("\n\n");
+    printf("raw fdatasync on this file system: %.0f/s; sequential memory read of %.0f MiB: "
+           "%.3f s\n\n",
+           fsync_rate, (double)dbsize / 1048576, mem_secs);
+    int failed = 0;
+    for (int i = 0; i < ne; i++)
+        if (!res[i].ok) {
+            printf("%s: not measured: %s\n", eng[i]->name, res[i].err);
+            if (strcmp(eng[i]->name, "postgres") != 0 ||
+                strstr(res[i].err, "not installed") == NULL)
+                failed = 1;
+        }
+    rm_rf(o.scratch);
+    free(res);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,230 @@
+/*
+ * peer_capa.c - the bench's capa engine: the same workloads through the public API
+ * (capa.h) only. Single durable intakes are capa_case_open; concurrent intake and bulk
+ * import go through capa_submit (group commit: many requests, one durable write
+ * transaction, one result each).
+ *
+ * Every change re-authenticates its actor, as in production; the bench sets the password
+ * hash cost (kdf_log2n) to its minimum so that what is measured is the storage engine, not
+ * scrypt. The peers store the same records without any authentication.
+ */
+#include "bench.h"
+#include "capa.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BENCH_USER "bench"
+#define BENCH_PASSWORD "bench-password"
+
+typedef struct cp {
+    capa_store *s;
+    char dir[4096];
+    uint64_t ncust;
+} cp;
+
+static const capa_actor bench_actor = {BENCH_USER, BENCH_PASSWORD};
+
+/* The intake values of one case, pointing into c. */
+static size_t case_kv(capa_kv kv[10], const bench_case *c)
+{
+    size_t n = 0;
+    kv[n++] = (capa_kv){"customer", c->customer};
+    kv[n++] = (capa_kv){"channel", "written"};
+    kv[n++] = (capa_kv){"complaint_type", "quality"};
+    kv[n++] = (capa_kv){"part_no", c->part_no};
+    kv[n++] = (capa_kv){"lot_no", c->lot_no};
+    kv[n++] = (capa_kv){"qty_affected", c->qty};
+    kv[n++] = (capa_kv){"defect_code", c->defect_code};
+    kv[n++] = (capa_kv){"severity", c->severity};
+    kv[n++] = (capa_kv){"responsible_dept", "生产部"};
+    kv[n++] = (capa_kv){"description", c->description};
+    return n;
+}
+
+static void cp_close(void *ctx)
+{
+    cp *p = ctx;
+    if (!p)
+        return;
+    capa_store_close(p->s);
+    free(p);
+}
+
+static int cp_open(void **out, const bench_cfg *cfg, char *err, size_t errsz)
+{
+    cp *p = calloc(1, sizeof *p);
+    capa_open_opts oo = {.create = 1, .kdf_log2n = 1};
+    capa_init_opts io = {.org = "Bench Co.", .admin_password = "admin-password"};
+    capa_actor admin = {"admin", "admin-password"};
+    int rc;
+    snprintf(p->dir, sizeof p->dir, "%s/var", cfg->dir);
+    p->ncust = cfg->n_customers;
+    if ((rc = capa_store_open(&p->s, p->dir, &oo)) || (rc = capa_store_init(p->s, &io)) ||
+        (rc = capa_user_add(p->s, &admin, BENCH_USER, "intake", "Bench", "QA",
+                            BENCH_PASSWORD))) {
+        snprintf(err, errsz, "capa: %s: %s", capa_strerror(rc), capa_error_last());
+        cp_close(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+static int cp_thread_open(void **out, void *ctx)
+{
+    *out = ctx; /* a capa_store is shared by threads */
+    return 0;
+}
+
+static void cp_thread_close(void *tctx)
+{
+    (void)tctx;
+}
+
+static int cp_intake(void *tctx, const bench_case *c)
+{
+    cp *p = tctx;
+    capa_kv kv[10];
+    char *number = NULL;
+    int rc = capa_case_open(&number, p->s, &bench_actor, kv, case_kv(kv, c));
+    capa__free(number);
+    return rc == CAPA_OK ? 0 : -1;
+}
+
+static int cp_intake_grouped(void *tctx, const bench_case *c)
+{
+    cp *p = tctx;
+    capa_kv kv[10];
+    capa_request rq = {.op = CAPA_OP_OPEN, .who = bench_actor, .values = kv};
+    rq.n_values = case_kv(kv, c);
+    int rc = capa_submit(p->s, &rq, 1);
+    if (rc == CAPA_OK)
+        rc = rq.result;
+    capa_request_clear(&rq);
+    return rc == CAPA_OK ? 0 : -1;
+}
+
+static int cp_import(void *ctx, uint64_t first, uint64_t n)
+{
+    cp *p = ctx;
+    int rc = -1;
+    bench_case *cs = malloc(sizeof *cs * n);
+    capa_kv *kv = malloc(sizeof *kv * 10 * n);
+    capa_request *rq = calloc(n, sizeof *rq);
+    if (!cs || !kv || !rq)
+        goto done;
+    for (uint64_t i = 0; i < n; i++) {
+        bench_case_make(&cs[i], first + i, p->ncust);
+        rq[i] = (capa_request){.op = CAPA_OP_OPEN, .who = bench_actor, .values = kv + 10 * i};
+        rq[i].n_values = case_kv(kv + 10 * i, &cs[i]);
+    }
+    if (capa_submit(p->s, rq, n) != CAPA_OK)
+        goto done;
+    rc = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (rq[i].result != CAPA_OK)
+            rc = -1;
+done:
+    if (rq)
+        for (uint64_t i = 0; i < n; i++)
+            capa_request_clear(&rq[i]);
+    free(rq);
+    free(kv);
+    free(cs);
+    return rc;
+}
+
+static int cp_lookup(void *tctx, uint64_t k)
+{
+    cp *p = tctx;
+    char number[32];
+    capa_case *c = NULL;
+    bench_number(number, sizeof number, k);
+    int rc = capa_case_get(&c, p->s, number);
+    capa_case_free(c);
+    return rc == CAPA_OK ? 0 : -1;
+}
+
+static int count_row(const capa_case_header *h, void *payload)
+{
+    volatile size_t sink = strlen(h->number) + strlen(h->customer ? h->customer : "");
+    (void)sink;
+    ++*(long *)payload;
+    return 0;
+}
+
+static long cp_list_customer(void *ctx, const char *customer)
+{
+    cp *p = ctx;
+    capa_filter f = {.customer = customer, .closed = 0};
+    long rows = 0;
+    return capa_case_list(p->s, &f, count_row, &rows) == CAPA_OK ? rows : -1;
+}
+
+/* When case k (1-based, import order) was opened: capa stamps its own clock. */
+static int64_t opened_of(cp *p, uint64_t k)
+{
+    char number[32];
+    capa_case *c = NULL;
+    int64_t t = -1;
+    bench_number(number, sizeof number, k);
+    if (capa_case_get(&c, p->s, number) == CAPA_OK)
+        t = c->opened;
+    capa_case_free(c);
+    return t;
+}
+
+static long cp_list_dates(void *ctx, uint64_t k, uint64_t count)
+{
+    cp *p = ctx;
+    int64_t from = opened_of(p, k), to = opened_of(p, k + count);
+    long rows = 0;
+    if (from < 0 || to < 0)
+        return -1;
+    /* Cases opened in the same millisecond as case k+count fall outside, as intended. */
+    capa_filter f = {.opened_from = from, .opened_to = to, .closed = -1};
+    return capa_case_list(p->s, &f, count_row, &rows) == CAPA_OK ? rows : -1;
+}
+
+typedef struct scan {
+    uint64_t *counts;
+    long rows;
+} scan;
+
+static int count_defect(const capa_case_header *h, void *payload)
+{
+    scan *sc = payload;
+    int d = bench_defect_index(h->defect_code);
+    if (d >= 0)
+        sc->counts[d]++;
+    sc->rows++;
+    return 0;
+}
+
+static long cp_scan(void *ctx, uint64_t counts[BENCH_DEFECTS])
+{
+    cp *p = ctx;
+    capa_filter f = {.closed = -1};
+    scan sc = {counts, 0};
+    return capa_case_list(p->s, &f, count_defect, &sc) == CAPA_OK ? sc.rows : -1;
+}
+
+static uint64_t cp_disk(void *ctx)
+{
+    cp *p = ctx;
+    return bench_du(p->dir);
+}
+
+static uint64_t cp_server(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+const bench_engine bench_capa = {
+    "capa",           cp_open,           cp_close,  cp_thread_open,   cp_thread_close,
+    cp_intake,        cp_intake_grouped, cp_import, cp_lookup,        cp_list_customer,
+    cp_list_dates,    cp_scan,           cp_disk,   cp_server,
+};

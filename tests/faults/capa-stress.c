@@ -1,0 +1,459 @@
+/*
+ * capa-stress.c - the driver behind the crash and fault tests (tests/e2e/fault_*.sh).
+ *
+ * It talks to capa only through capa.h, like any caller, and keeps a log of every change
+ * capa acknowledged, so a later `check` can prove that nothing acknowledged was lost and
+ * nothing was half-applied, whatever happened to the writer (kill -9, I/O errors, a full
+ * disk, failed allocations).
+ *
+ *   capa-stress init DIR                   a store with users w (intake) and q (qe)
+ *   capa-stress writer DIR LOG ID          open and change cases forever, logging each ack
+ *   capa-stress ops DIR LOG ID COUNT       COUNT changes, logging acks and failures
+ *   capa-stress fill DIR LOG ID [MAP_MAX]  write until the first error; exit 0 if it was clean
+ *   capa-stress check DIR LOG...           every logged ack present, store consistent
+ *   capa-stress reader DIR                 hold a read transaction until killed
+ *   capa-stress touch DIR                  open and close (clears stale readers)
+ *   capa-stress oom DIR                    fail the N-th allocation for N = 1, 2, ...
+ *
+ * Log lines: "open NUMBER LOT" (case opened with lot_no LOT) and "set NUMBER VALUE" (its
+ * containment set to VALUE); lines without a newline (the writer died mid-write) are
+ * ignored. Exit 0 = all good, 1 = a violation (printed), 2 = usage.
+ */
+#include "capa.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PW_ADMIN "admin-password"
+#define PW_W "writer-password"
+#define PW_Q "quality-password"
+
+static const capa_actor writer = {"w", PW_W}, quality = {"q", PW_Q};
+
+static int open_store(capa_store **s, const char *dir, size_t map_max, int create)
+{
+    capa_open_opts o = {.create = create, .kdf_log2n = 1, .map_max = map_max};
+    if (map_max)
+        o.map_size = map_max < ((size_t)1 << 20) ? map_max : ((size_t)1 << 20);
+    int rc = capa_store_open(s, dir, &o);
+    if (rc)
+        fprintf(stderr, "capa-stress: open %s: %s: %s\n", dir, capa_strerror(rc),
+                capa_error_last());
+    return rc;
+}
+
+static int cmd_init(const char *dir)
+{
+    capa_store *s = NULL;
+    capa_init_opts io = {.org = "Stress Co.", .admin_password = PW_ADMIN};
+    capa_actor admin = {"admin", PW_ADMIN};
+    int rc;
+    if ((rc = open_store(&s, dir, 0, 1)))
+        return 1;
+    if ((rc = capa_store_init(s, &io)) ||
+        (rc = capa_user_add(s, &admin, "w", "intake", "Writer", "QA", PW_W)) ||
+        (rc = capa_user_add(s, &admin, "q", "qe", "Quality", "QA", PW_Q)))
+        fprintf(stderr, "capa-stress: init: %s: %s\n", capa_strerror(rc), capa_error_last());
+    capa_store_close(s);
+    return rc ? 1 : 0;
+}
+
+/* Append one line with a single write(2), so a kill leaves it whole or absent. */
+static void log_line(int fd, const char *fmt, const char *a, const char *b)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, fmt, a, b);
+    if (n > 0 && write(fd, buf, (size_t)n) != n)
+        fprintf(stderr, "capa-stress: log write failed: %s\n", strerror(errno));
+}
+
+static int open_case(capa_store *s, char **number, const char *lot)
+{
+    capa_kv kv[] = {
+        {"customer", "华东汽车"},        {"channel", "written"},
+        {"complaint_type", "quality"},   {"part_no", "PCB-7731"},
+        {"lot_no", lot},                 {"qty_affected", "120"},
+        {"defect_code", "SOLDER-BRIDGE"}, {"severity", "important"},
+        {"responsible_dept", "生产部"},  {"description", "焊点连锡，客户来料检验发现"},
+    };
+    return capa_case_open(number, s, &writer, kv, sizeof kv / sizeof *kv);
+}
+
+static int set_case(capa_store *s, const char *number, const char *value)
+{
+    capa_kv kv[] = {{"containment", value}};
+    return capa_case_set(s, number, &quality, kv, 1, "stress");
+}
+
+/*
+ * One step of a writer: open a case, then change it. Acknowledged changes go to the log;
+ * failures to stderr (when verbose) and to the log as "fail" lines for the record.
+ */
+static int step(capa_store *s, int fd, const char *id, unsigned long seq, int verbose)
+{
+    char lot[64], val[64], *number = NULL;
+    int rc;
+    snprintf(lot, sizeof lot, "W%s-%lu", id, seq);
+    rc = open_case(s, &number, lot);
+    if (rc == CAPA_OK) {
+        log_line(fd, "open %s %s\n", number, lot);
+        snprintf(val, sizeof val, "C%s-%lu", id, seq);
+        rc = set_case(s, number, val);
+        if (rc == CAPA_OK)
+            log_line(fd, "set %s %s\n", number, val);
+    }
+    if (rc != CAPA_OK) {
+        log_line(fd, "fail %s %s\n", capa_strerror(rc), lot);
+        if (verbose)
+            fprintf(stderr, "capa-stress: %s: %s: %s\n", lot, capa_strerror(rc),
+                    capa_error_last());
+    }
+    capa__free(number);
+    return rc;
+}
+
+static int open_log(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0)
+        fprintf(stderr, "capa-stress: %s: %s\n", path, strerror(errno));
+    return fd;
+}
+
+/* Writers resume their sequence where the log left off, so lot numbers never repeat. */
+static unsigned long next_seq(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    unsigned long n = 0;
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        n++;
+    if (f)
+        fclose(f);
+    return n * 2 + 1;
+}
+
+static int cmd_writer(const char *dir, const char *log, const char *id, long count, int fill,
+                      size_t map_max)
+{
+    capa_store *s = NULL;
+    int fd = open_log(log), rc = 0, status = 1;
+    unsigned long seq = next_seq(log);
+    if (fd < 0 || open_store(&s, dir, map_max, 0))
+        goto done;
+    for (long i = 0; count < 0 || i < count; i++) {
+        rc = step(s, fd, id, seq++, fill || count >= 0);
+        if (fill && rc != CAPA_OK)
+            break;
+    }
+    status = 0;
+    if (fill) {
+        /* A full store must say so cleanly (EFULL, or ERROR for a disk I/O error). */
+        printf("%s\n", capa_strerror(rc));
+        status = rc == CAPA_EFULL || rc == CAPA_ERROR ? 0 : 1;
+    }
+done:
+    capa_store_close(s);
+    if (fd >= 0)
+        close(fd);
+    return status;
+}
+
+/* ---- check ---- */
+typedef struct found {
+    const char *want;
+    int hit;
+} found;
+
+static int find_change(const capa_event *e, void *payload)
+{
+    found *f = payload;
+    for (size_t i = 0; i < e->n_changes; i++)
+        if (e->changes[i].new_value && strcmp(e->changes[i].new_value, f->want) == 0)
+            f->hit = 1;
+    return 0;
+}
+
+typedef struct walk {
+    capa_store *s;
+    long cases, bad;
+} walk;
+
+/* Every listed case reads back whole: header and stage data agree, and it has its events. */
+static int check_case(const capa_case_header *h, void *payload)
+{
+    walk *w = payload;
+    capa_case *c = NULL;
+    w->cases++;
+    int rc = capa_case_get(&c, w->s, h->number);
+    if (rc != CAPA_OK) {
+        printf("case %s is listed but cannot be read: %s\n", h->number, capa_strerror(rc));
+        w->bad++;
+    } else {
+        const char *lot = capa_case_value(c, "intake", "lot_no");
+        if (!lot || !h->lot_no || strcmp(lot, h->lot_no) != 0) {
+            printf("case %s: header lot_no %s but stage data %s\n", h->number,
+                   h->lot_no ? h->lot_no : "(none)", lot ? lot : "(none)");
+            w->bad++;
+        }
+        found f = {lot ? lot : "", 0};
+        capa_audit_foreach(w->s, h->number, find_change, &f);
+        if (!f.hit) {
+            printf("case %s has no audit event for its opening\n", h->number);
+            w->bad++;
+        }
+    }
+    capa_case_free(c);
+    return 0;
+}
+
+static int check_log(capa_store *s, const char *path, long *acks)
+{
+    FILE *f = fopen(path, "r");
+    char line[512], verb[16], number[64], value[128];
+    int bad = 0;
+    if (!f)
+        return 0; /* a writer killed before its first ack leaves no log */
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (len == 0 || line[len - 1] != '\n')
+            continue; /* torn last line: never acknowledged to anyone */
+        if (sscanf(line, "%15s %63s %127s", verb, number, value) != 3 ||
+            strcmp(verb, "fail") == 0)
+            continue;
+        capa_case *c = NULL;
+        int rc = capa_case_get(&c, s, number);
+        if (rc != CAPA_OK) {
+            printf("%s: acknowledged case %s is missing (%s)\n", path, number,
+                   capa_strerror(rc));
+            bad++;
+        } else if (strcmp(verb, "open") == 0) {
+            const char *lot = capa_case_value(c, "intake", "lot_no");
+            if (!lot || strcmp(lot, value) != 0) {
+                printf("%s: case %s has lot_no %s, acknowledged %s\n", path, number,
+                       lot ? lot : "(none)", value);
+                bad++;
+            }
+        } else {
+            found fd = {value, 0};
+            capa_audit_foreach(s, number, find_change, &fd);
+            if (!fd.hit) {
+                printf("%s: acknowledged change %s of case %s is missing\n", path, value,
+                       number);
+                bad++;
+            }
+        }
+        (*acks)++;
+        capa_case_free(c);
+    }
+    fclose(f);
+    return bad;
+}
+
+static int cmd_check(const char *dir, int nlogs, char **logs)
+{
+    capa_store *s = NULL;
+    capa_store_info info = {0};
+    char head[65];
+    uint64_t bad_seq = 0;
+    long acks = 0;
+    int bad = 0, rc;
+    if (open_store(&s, dir, 0, 0))
+        return 1;
+    for (int i = 0; i < nlogs; i++)
+        bad += check_log(s, logs[i], &acks);
+    walk w = {s, 0, 0};
+    capa_filter all = {.closed = -1};
+    if ((rc = capa_case_list(s, &all, check_case, &w))) {
+        printf("listing the cases failed: %s: %s\n", capa_strerror(rc), capa_error_last());
+        bad++;
+    }
+    bad += (int)w.bad;
+    if ((rc = capa_audit_verify(s, head, &bad_seq))) {
+        printf("audit chain broken at event %llu: %s\n", (unsigned long long)bad_seq,
+               capa_error_last());
+        bad++;
+    }
+    if ((rc = capa_store_info_get(&info, s)) == CAPA_OK && info.n_cases != (uint64_t)w.cases) {
+        printf("store counts %llu cases, the index lists %ld\n",
+               (unsigned long long)info.n_cases, w.cases);
+        bad++;
+    }
+    capa_store_info_clear(&info);
+    capa_store_close(s);
+    printf("check: %ld acknowledged changes, %ld cases, %d problems\n", acks, w.cases, bad);
+    return bad ? 1 : 0;
+}
+
+static int hold(const capa_case_header *h, void *payload)
+{
+    (void)h, (void)payload;
+    printf("reading\n");
+    fflush(stdout);
+    for (;;)
+        pause();
+    return 0;
+}
+
+static int cmd_reader(const char *dir)
+{
+    capa_store *s = NULL;
+    capa_filter all = {.closed = -1};
+    if (open_store(&s, dir, 0, 0))
+        return 1;
+    capa_case_list(s, &all, hold, NULL);
+    capa_store_close(s);
+    return 1;
+}
+
+static int cmd_touch(const char *dir)
+{
+    capa_store *s = NULL;
+    if (open_store(&s, dir, 0, 0))
+        return 1;
+    capa_store_close(s);
+    return 0;
+}
+
+/* ---- out of memory ---- */
+static int count_cb(const capa_case_header *h, void *payload)
+{
+    (void)h;
+    ++*(long *)payload;
+    return 0;
+}
+
+/* Everything a session does, from opening the store to closing it. */
+static int oom_session(const char *dir, unsigned long n)
+{
+    capa_store *s = NULL;
+    capa_case *c = NULL;
+    char *number = NULL, head[65], lot[64];
+    uint64_t bad = 0;
+    long rows = 0;
+    int rc;
+    snprintf(lot, sizeof lot, "OOM-%lu", n);
+    capa_open_opts o = {.kdf_log2n = 1};
+    if ((rc = capa_store_open(&s, dir, &o)))
+        goto done;
+    if ((rc = open_case(s, &number, lot)))
+        goto done;
+    if ((rc = set_case(s, number, lot)))
+        goto done;
+    if ((rc = capa_case_get(&c, s, number)))
+        goto done;
+    capa_filter all = {.closed = -1};
+    if ((rc = capa_case_list(s, &all, count_cb, &rows)))
+        goto done;
+    rc = capa_audit_verify(s, head, &bad);
+done:
+    capa_case_free(c);
+    capa__free(number);
+    capa_store_close(s);
+    return rc;
+}
+
+/* Parse every embedded definition with the N-th allocation failing, for every N. */
+static int oom_forms(void)
+{
+    int status = 0;
+    capa_form_init();
+    for (const capa_embedded_file *f = capa_form_embedded(); f && f->name; f++) {
+        size_t nl = strlen(f->name);
+        if (nl < 4 || strcmp(f->name + nl - 4, ".xml") != 0)
+            continue;
+        int is_wf = strcmp(f->name, "workflow.xml") == 0;
+        unsigned long n;
+        for (n = 1;; n++) {
+            capa_diag d = {0};
+            capa_formdef *fd = NULL;
+            capa_workflow *wf = NULL;
+            capa_alloc_fail_at(n);
+            int rc = is_wf ? capa_workflow_parse(&wf, f->data, f->len, f->name, &d)
+                           : capa_formdef_parse(&fd, f->data, f->len, f->name, &d);
+            uint64_t used = capa_alloc_fail_at(0);
+            if (rc != CAPA_OK && rc != CAPA_ENOMEM && rc != CAPA_EINVALID && rc != CAPA_ERROR) {
+                printf("oom: %s N=%lu: unexpected %s\n", f->name, n, capa_strerror(rc));
+                status = 1;
+            }
+            if ((rc == CAPA_OK) != (fd != NULL || wf != NULL)) {
+                printf("oom: %s N=%lu: result and out pointer disagree\n", f->name, n);
+                status = 1;
+            }
+            capa_formdef_free(fd);
+            capa_workflow_free(wf);
+            capa_diag_clear(&d);
+            if (used < n)
+                break;
+        }
+        printf("oom: %s: failed each of %lu allocations once\n", f->name, n - 1);
+    }
+    return status;
+}
+
+static int cmd_oom(const char *dir)
+{
+    int status = 0;
+    unsigned long n;
+    uint64_t used = 0;
+    if (oom_forms())
+        status = 1;
+    if (cmd_init(dir))
+        return 1;
+    /* Walk every allocation of a session: the N-th fails, the call must fail cleanly (or
+     * succeed when that allocation had a fallback). Stops when a session needs fewer than N
+     * allocations, i.e. every one of them has been failed once. */
+    for (n = 1;; n++) {
+        capa_alloc_fail_at(n);
+        int rc = oom_session(dir, n);
+        used = capa_alloc_fail_at(0);
+        if (rc != CAPA_OK && rc != CAPA_ENOMEM && rc != CAPA_ERROR) {
+            printf("oom: N=%lu: unexpected %s: %s\n", n, capa_strerror(rc), capa_error_last());
+            status = 1;
+        }
+        if (used < n)
+            break;
+    }
+    /* Whatever failed along the way, the store is whole. */
+    char head[65];
+    uint64_t bad = 0;
+    capa_store *s = NULL;
+    if (open_store(&s, dir, 0, 0) || capa_audit_verify(s, head, &bad)) {
+        printf("oom: the store does not verify afterwards (event %llu)\n",
+               (unsigned long long)bad);
+        status = 1;
+    }
+    capa_store_close(s);
+    printf("oom: failed each of %lu allocations of a session once\n", n - 1);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (strcmp(cmd, "init") == 0 && argc == 3)
+        return cmd_init(argv[2]);
+    if (strcmp(cmd, "writer") == 0 && argc == 5)
+        return cmd_writer(argv[2], argv[3], argv[4], -1, 0, 0);
+    if (strcmp(cmd, "ops") == 0 && argc == 6)
+        return cmd_writer(argv[2], argv[3], argv[4], atol(argv[5]), 0, 0);
+    if (strcmp(cmd, "fill") == 0 && (argc == 5 || argc == 6))
+        return cmd_writer(argv[2], argv[3], argv[4], -1, 1,
+                          argc == 6 ? (size_t)strtoull(argv[5], NULL, 10) : 0);
+    if (strcmp(cmd, "check") == 0 && argc >= 3)
+        return cmd_check(argv[2], argc - 3, argv + 3);
+    if (strcmp(cmd, "reader") == 0 && argc == 3)
+        return cmd_reader(argv[2]);
+    if (strcmp(cmd, "touch") == 0 && argc == 3)
+        return cmd_touch(argv[2]);
+    if (strcmp(cmd, "oom") == 0 && argc == 3)
+        return cmd_oom(argv[2]);
+    fprintf(stderr, "usage: capa-stress init|writer|ops|fill|check|reader|touch|oom DIR ...\n");
+    return 2;
+}

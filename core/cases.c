@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "record.h"
 #include "users.h"
+#include "batch.h"
 
 /* Intake fields copied into the case header (for lists) and indexed. */
 static const struct {
@@ -1034,4 +1035,51 @@ void capa_time_format(char *buf, size_t sz, int64_t ms)
     struct tm tm;
     gmtime_r(&secs, &tm);
     strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- one request of a group commit (batch.c) ---- */
+
+int capa_case__apply(capa_wtxn *t, void *arg)
+{
+    capa_request *rq = arg;
+    int err;
+    if (rq->op != CAPA_OP_OPEN && (!rq->number || !*rq->number))
+        return capa_error_set(CAPA_EINVALID, "submit: no case number given");
+    switch (rq->op) {
+    case CAPA_OP_OPEN: {
+        open_arg a = {rq->values, rq->n_values, NULL};
+        if ((err = do_open(t, &a)) == CAPA_OK)
+            rq->number_out = a.number;
+        else
+            capa__free(a.number);
+        return err;
+    }
+    case CAPA_OP_SET: {
+        set_arg a = {rq->number, rq->values, rq->n_values,
+                     rq->reason && *rq->reason ? rq->reason : NULL};
+        if (rq->n_values == 0)
+            return capa_error_set(CAPA_EINVALID, "set %s: no field=value given",
+                                  rq->number ? rq->number : "");
+        return do_set(t, &a);
+    }
+    case CAPA_OP_SIGN: {
+        sign_arg a = {rq->number, rq->meaning};
+        return do_sign(t, &a);
+    }
+    case CAPA_OP_REJECT: {
+        reject_arg a = {rq->number, rq->reason};
+        const char *p = rq->reason;
+        while (p && (*p == ' ' || *p == '\t' || *p == '\n'))
+            p++;
+        if (!p || !*p)
+            return capa_error_set(CAPA_EINVALID,
+                                  "reject %s: reason: empty; a rejection (审查 N) must say why",
+                                  rq->number ? rq->number : "");
+        if (strlen(rq->reason) > 4000)
+            return capa_error_set(CAPA_EINVALID, "reject %s: reason: %zu bytes; at most 4000",
+                                  rq->number ? rq->number : "", strlen(rq->reason));
+        return do_reject(t, &a);
+    }
+    }
+    return capa_error_set(CAPA_EINVALID, "submit: unknown request kind %d", (int)rq->op);
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "batch.h"
 #include "codec.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
@@ -141,6 +142,8 @@ int capa_store_open(capa_store **out, const char *dir, const capa_open_opts *opt
         err = capa_error_set(CAPA_ENOMEM, "store: out of memory");
         goto done;
     }
+    if ((err = capa_group__init(s)) != CAPA_OK)
+        goto done;
     int rc = mdb_env_create(&s->env);
     if (rc) {
         err = capa_store__mdb_err(rc, "store");
@@ -187,6 +190,7 @@ void capa_store_close(capa_store *s)
         capa_workflow_free(s->workflows[i]);
     capa__free(s->forms);
     capa__free(s->workflows);
+    capa_group__free(s);
     pthread_rwlock_destroy(&s->map_lock);
     pthread_mutex_destroy(&s->cache_lock);
     capa__free(s->dir);

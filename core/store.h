@@ -52,6 +52,8 @@ struct capa_store {
     size_t n_forms, cap_forms;
     capa_workflow **workflows;
     size_t n_workflows, cap_workflows;
+    /* The queue of capa_submit (batch.c). */
+    struct capa_group *group;
 };
 
 /** A write in progress: the transaction, its clock reading and the authenticated actor. */

@@ -6,6 +6,7 @@
  * cost later leaves existing users able to sign in.
  */
 #include "users.h"
+#include "batch.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -529,4 +530,10 @@ done:
         mdb_cursor_close(cur);
     capa_store__read_end(s, txn);
     return err ? err : stop;
+}
+
+int capa_store__run_as(capa_wtxn *t, capa_user_rec *checked, capa_write_fn fn, void *arg)
+{
+    mutate_arg m = {checked, fn, arg};
+    return run_authenticated(t, &m);
 }

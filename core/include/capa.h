@@ -153,6 +153,52 @@ int capa_case_sign(capa_store *s, const char *number, const capa_actor *who,
 int capa_case_reject(capa_store *s, const char *number, const capa_actor *who,
                      const char *reason);
 
+/* ---- group commit: many changes, one durable write transaction ---- */
+
+/** What a capa_request does; each mirrors the call of the same name. */
+typedef enum capa_op {
+    CAPA_OP_OPEN = 1, /**< capa_case_open: values are intake fields */
+    CAPA_OP_SET,      /**< capa_case_set: number, values, optional reason */
+    CAPA_OP_SIGN,     /**< capa_case_sign: number, meaning */
+    CAPA_OP_REJECT,   /**< capa_case_reject: number, reason */
+} capa_op;
+
+/** One change for capa_submit. Inputs are borrowed for the call; outputs belong to the
+ *  request until capa_request_clear. */
+typedef struct capa_request {
+    capa_op op;
+    capa_actor who;         /**< authenticated for this request alone */
+    const char *number;     /**< the case (SET, SIGN, REJECT) */
+    const capa_kv *values;  /**< OPEN, SET */
+    size_t n_values;
+    const char *meaning;    /**< SIGN */
+    const char *reason;     /**< SET (may be NULL), REJECT (required) */
+    /* ---- filled in by capa_submit ---- */
+    int result;             /**< CAPA_OK once durable, else this request's own error code */
+    char *error;            /**< the message when result != CAPA_OK, else NULL */
+    char *number_out;       /**< OPEN: the new case number */
+} capa_request;
+
+/**
+ * Submit changes and wait until each one is durable or has failed (group commit).
+ *
+ * Thread-safe, and meant to be called from many threads at once: requests waiting from all
+ * callers are committed together in one LMDB write transaction, so one fdatasync serves many
+ * changes. Each request runs in its own nested transaction with its own audit event: a
+ * request that fails (bad value, denied, wrong password, ...) is rolled back alone and the
+ * others commit. Passwords are checked before the write transaction, as for single calls.
+ * A request's result is CAPA_OK only after the transaction holding it is on disk; when that
+ * commit itself fails (I/O error, disk full), every request of the batch gets the error and
+ * none was written.
+ *
+ * @param reqs  n requests; their result fields are overwritten.
+ * @return CAPA_OK when every request succeeded, else the code of the first failed request
+ *         (its message in capa_error_last()); each request's own outcome is in ->result.
+ */
+int capa_submit(capa_store *s, capa_request *reqs, size_t n);
+/** Free a request's outputs (error, number_out) and reset them; inputs are untouched. */
+void capa_request_clear(capa_request *r);
+
 typedef struct capa_signature {
     uint64_t seq; /**< audit event that recorded it */
     char *stage;

@@ -1,0 +1,232 @@
+/*
+ * batch.c - group commit (capa_submit): many threads' changes, one durable transaction.
+ *
+ * A durable LMDB commit costs two fdatasyncs and a handful of scattered page writes whatever
+ * it holds, so one change per transaction tops out near the disk's sync rate. Here callers
+ * queue their requests; whoever finds no commit in progress becomes the leader, takes
+ * everything queued so far and commits it as one write transaction, in which each request
+ * runs in its own nested transaction (so a failing request rolls back alone, audit event
+ * and all). Callers wake only after that commit returned, i.e. after the data is on disk.
+ * While a leader commits, new requests pile up for the next batch: the busier the store,
+ * the larger the batches - the classic group commit of database logs.
+ *
+ * Passwords are checked (scrypt, deliberately slow) by each caller in its own thread before
+ * queueing, so the leader's transaction does no key derivation; inside the transaction the
+ * user record is re-read and must be unchanged (capa_store__run_as), as for single calls.
+ */
+#include "batch.h"
+
+#include <string.h>
+
+typedef struct submission {
+    capa_request *reqs;
+    size_t n;
+    capa_user_rec *users;   /* per request; users[i].u.id NULL when auth failed */
+    int *auth_err;          /* per request: CAPA_OK or the authentication error */
+    int done;
+    struct submission *next;
+} submission;
+
+struct capa_group {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    submission *head, *tail;
+    int leader; /* a commit is in progress */
+};
+
+int capa_group__init(capa_store *s)
+{
+    struct capa_group *g = capa__calloc(1, sizeof *g);
+    if (!g)
+        return capa_error_set(CAPA_ENOMEM, "store: out of memory");
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    s->group = g;
+    return CAPA_OK;
+}
+
+void capa_group__free(capa_store *s)
+{
+    struct capa_group *g = s ? s->group : NULL;
+    if (!g)
+        return;
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->cond);
+    capa__free(g);
+    s->group = NULL;
+}
+
+void capa_request_clear(capa_request *r)
+{
+    if (!r)
+        return;
+    capa__free(r->error);
+    capa__free(r->number_out);
+    r->error = NULL;
+    r->number_out = NULL;
+}
+
+/* Record a request's outcome; the message is copied now, while it is this thread's last. */
+static void set_result(capa_request *r, int err)
+{
+    capa__free(r->error);
+    r->error = NULL;
+    r->result = err;
+    if (err != CAPA_OK) {
+        const char *msg = capa_error_last();
+        r->error = capa__strdup(*msg ? msg : capa_strerror(err));
+        capa__free(r->number_out);
+        r->number_out = NULL;
+    }
+}
+
+/* The leader's write fn: every queued request in its own nested transaction. */
+static int commit_batch(capa_wtxn *t, void *arg)
+{
+    submission *list = arg;
+    for (submission *sub = list; sub; sub = sub->next) {
+        for (size_t i = 0; i < sub->n; i++) {
+            capa_request *r = &sub->reqs[i];
+            if (sub->auth_err[i] != CAPA_OK)
+                continue;
+            /* This fn runs again from the top when the map had to grow: start clean. */
+            capa__free(r->number_out);
+            r->number_out = NULL;
+            MDB_txn *child = NULL;
+            int rc = mdb_txn_begin(t->s->env, t->txn, 0, &child);
+            if (rc)
+                return capa_store__mdb_err(rc, "begin nested transaction");
+            capa_wtxn ct = *t;
+            ct.txn = child;
+            ct.now = capa_store__now(t->s); /* each change its own time, as if alone */
+            int err = capa_store__run_as(&ct, &sub->users[i], capa_case__apply, r);
+            if (err == CAPA_OK && (rc = mdb_txn_commit(child)) != MDB_SUCCESS)
+                err = capa_store__mdb_err(rc, "commit nested transaction");
+            else if (err != CAPA_OK)
+                mdb_txn_abort(child);
+            /* A full map or disk concerns the whole batch: give up so the store grows the
+             * map (or reports the disk full) and, if it can, runs every request again. */
+            if (err == CAPA_EFULL || err == CAPA_ENOMEM)
+                return err;
+            set_result(r, err);
+        }
+    }
+    return CAPA_OK;
+}
+
+/* Lead one batch: everything queued now. Called and returns with g->lock held. */
+static void lead(capa_store *s, struct capa_group *g)
+{
+    submission *list = g->head;
+    g->head = g->tail = NULL;
+    g->leader = 1;
+    pthread_mutex_unlock(&g->lock);
+
+    int err = capa_store__write(s, NULL, commit_batch, list);
+    for (submission *sub = list; sub; sub = sub->next)
+        for (size_t i = 0; i < sub->n; i++) {
+            capa_request *r = &sub->reqs[i];
+            if (sub->auth_err[i] != CAPA_OK)
+                continue;
+            /* The transaction did not commit: nothing of it is on disk, whatever each
+             * request's own outcome was. */
+            if (err != CAPA_OK)
+                set_result(r, err);
+        }
+
+    pthread_mutex_lock(&g->lock);
+    for (submission *sub = list; sub; sub = sub->next)
+        sub->done = 1;
+    g->leader = 0;
+    pthread_cond_broadcast(&g->cond);
+}
+
+/* Authenticate each request; requests with the same user and password share one check. */
+static void authenticate(capa_store *s, submission *sub)
+{
+    for (size_t i = 0; i < sub->n; i++) {
+        capa_request *r = &sub->reqs[i];
+        const capa_actor *w = &r->who;
+        size_t j;
+        for (j = 0; j < i; j++) {
+            const capa_actor *v = &sub->reqs[j].who;
+            if (sub->auth_err[j] == CAPA_OK && w->user && v->user && w->password &&
+                v->password && strcmp(w->user, v->user) == 0 &&
+                strcmp(w->password, v->password) == 0)
+                break;
+        }
+        if (j < i) {
+            /* Shallow share: only users[j] owns the strings (see release()). */
+            sub->users[i] = sub->users[j];
+            sub->auth_err[i] = CAPA_OK;
+            continue;
+        }
+        sub->auth_err[i] = capa_auth__check(s, w, &sub->users[i]);
+        if (sub->auth_err[i] != CAPA_OK)
+            set_result(r, sub->auth_err[i]);
+    }
+}
+
+static void release(submission *sub)
+{
+    for (size_t i = 0; i < sub->n; i++) {
+        int owner = sub->auth_err[i] == CAPA_OK;
+        for (size_t j = 0; owner && j < i; j++)
+            if (sub->auth_err[j] == CAPA_OK && sub->users[j].u.id == sub->users[i].u.id)
+                owner = 0;
+        if (owner)
+            capa_user_rec_clear(&sub->users[i]);
+    }
+}
+
+int capa_submit(capa_store *s, capa_request *reqs, size_t n)
+{
+    submission sub = {reqs, n, NULL, NULL, 0, NULL};
+    int err = CAPA_OK;
+    if (!s || (!reqs && n))
+        return capa_error_set(CAPA_EINVALID, "submit: no store or no requests");
+    if (n == 0)
+        return CAPA_OK;
+    for (size_t i = 0; i < n; i++) {
+        reqs[i].result = CAPA_ERROR;
+        reqs[i].error = NULL;
+        reqs[i].number_out = NULL;
+    }
+    sub.users = capa__calloc(n, sizeof *sub.users);
+    sub.auth_err = capa__calloc(n, sizeof *sub.auth_err);
+    if (!sub.users || !sub.auth_err) {
+        err = capa_error_set(CAPA_ENOMEM, "submit: out of memory");
+        for (size_t i = 0; i < n; i++)
+            set_result(&reqs[i], err);
+        goto done;
+    }
+    authenticate(s, &sub);
+
+    struct capa_group *g = s->group;
+    pthread_mutex_lock(&g->lock);
+    if (g->tail)
+        g->tail->next = &sub;
+    else
+        g->head = &sub;
+    g->tail = &sub;
+    while (!sub.done) {
+        if (!g->leader)
+            lead(s, g);
+        else
+            pthread_cond_wait(&g->cond, &g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+    release(&sub);
+
+    /* The first failure becomes this thread's error, as for a single call. */
+    for (size_t i = 0; i < n; i++)
+        if (reqs[i].result != CAPA_OK) {
+            err = capa_error_set(reqs[i].result, "%s",
+                                 reqs[i].error ? reqs[i].error : capa_strerror(reqs[i].result));
+            break;
+        }
+done:
+    capa__free(sub.users);
+    capa__free(sub.auth_err);
+    return err;
+}

@@ -12,10 +12,13 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 kill -9 "$B"; wait "$B" 2>/dev/null || true
-mdb_stat -r "$DB" | grep -qw "$B" || fail "the killed reader $B is not in the reader table"
+# (Read the table into a variable: grep -q closing the pipe early would fail under pipefail.)
+table=$(mdb_stat -r "$DB")
+grep -qw "$B" <<<"$table" || fail "the killed reader $B is not in the reader table"
 "$STRESS" touch "$DB" || fail "open"
-mdb_stat -r "$DB" | grep -qw "$B" && fail "opening the store did not clear stale reader $B"
-mdb_stat -r "$DB" | grep -qw "$A" || fail "the live reader $A was cleared too"
+table=$(mdb_stat -r "$DB")
+grep -qw "$B" <<<"$table" && fail "opening the store did not clear stale reader $B"
+grep -qw "$A" <<<"$table" || fail "the live reader $A was cleared too"
 "$STRESS" ops "$DB" "$WORK/log" r2 2 >/dev/null || fail "writes after clearing"
 kill -9 "$A"; wait "$A" 2>/dev/null || true
 PIDS=()

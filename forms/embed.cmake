@@ -1,4 +1,5 @@
 # Writes OUT: a C table of the FILES' contents (name = file name), NUL-terminated strings.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(table "")
 set(i 0)

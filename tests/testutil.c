@@ -1,6 +1,8 @@
 /*
  * testutil.c - scratch directories and file helpers for the Check suites.
  */
+/* nftw() is an X/Open extension, outside the POSIX level the build selects. */
+#define _XOPEN_SOURCE 700
 #include "testutil.h"
 
 #include <ftw.h>

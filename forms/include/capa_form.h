@@ -2,10 +2,10 @@
  * capa_form.h - form and workflow definitions: the data model the rest of capa reads.
  *
  * Stages, their forms, roles, sign-off meanings, rejection loops and time limits are data
- * (forms/*.xml) validated against schemas/form.xsd and schemas/workflow.xsd. This header is
- * the model those files parse into, the value validator, and the few utilities every layer
- * shares (allocator with fault injection, diagnostics list). It names no libxml2 type and
- * knows nothing of storage.
+ * (the XML files in forms/) validated against schemas/form.xsd and schemas/workflow.xsd.
+ * This header is the model those files parse into, the value validator, and the few
+ * utilities every layer shares (allocator with fault injection, diagnostics list). It names
+ * no libxml2 type and knows nothing of storage.
  *
  * Everything returned through `**out` belongs to the caller and is freed with the matching
  * `_free`, which accepts NULL. The library never prints and never aborts on bad input.
@@ -128,6 +128,15 @@ int capa_form_init(void);
  */
 int capa_formdef_parse(capa_formdef **out, const char *xml, size_t len, const char *name,
                        capa_diag *diag);
+/** Kinds of definition document, see capa_form_doc_kind. */
+enum { CAPA_DOC_UNKNOWN = 0, CAPA_DOC_FORM = 1, CAPA_DOC_WORKFLOW = 2 };
+/**
+ * Which kind of definition a document is, judged by its root element only (parsed as safely
+ * as capa_formdef_parse, without schema validation), so `capa form install` can take either a
+ * form or the workflow. Returns CAPA_DOC_FORM, CAPA_DOC_WORKFLOW, CAPA_DOC_UNKNOWN (also for
+ * documents that are not well-formed or are refused), or CAPA_ENOMEM.
+ */
+int capa_form_doc_kind(const char *xml, size_t len);
 /** Read a file and parse it as above (the file name goes into messages). */
 int capa_formdef_load(capa_formdef **out, const char *path, capa_diag *diag);
 void capa_formdef_free(capa_formdef *f);
@@ -217,7 +226,7 @@ const capa_role *capa_workflow_role(const capa_workflow *w, const char *id);
 /** 1 if `role` is in the list. */
 int capa_role_in(char *const *roles, size_t n, const char *role);
 
-/* ---- the default definitions compiled into the binary (forms/*.xml, schemas/*.xsd) ---- */
+/* ---- the default definitions compiled into the binary (forms/ XML, schemas/ XSD) ---- */
 typedef struct capa_embedded_file {
     const char *name; /* "workflow.xml", "intake.xml", "form.xsd", ... */
     const char *data;

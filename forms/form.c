@@ -17,11 +17,11 @@
 #define MAX_FIELDS 500
 
 static const char *const type_names[] = {
-    [CAPA_FT_TEXT] = "text",         [CAPA_FT_MULTILINE] = "multiline",
-    [CAPA_FT_INTEGER] = "integer",   [CAPA_FT_DECIMAL] = "decimal",
-    [CAPA_FT_DATE] = "date",         [CAPA_FT_DATETIME] = "datetime",
-    [CAPA_FT_CHOICE] = "choice",     [CAPA_FT_BOOLEAN] = "boolean",
-    [CAPA_FT_USER] = "user",         [CAPA_FT_GROUP] = "group",
+    [CAPA_FT_TEXT] = "text",       [CAPA_FT_MULTILINE] = "multiline",
+    [CAPA_FT_INTEGER] = "integer", [CAPA_FT_DECIMAL] = "decimal",
+    [CAPA_FT_DATE] = "date",       [CAPA_FT_DATETIME] = "datetime",
+    [CAPA_FT_CHOICE] = "choice",   [CAPA_FT_BOOLEAN] = "boolean",
+    [CAPA_FT_USER] = "user",       [CAPA_FT_GROUP] = "group",
 };
 
 /* The state of one parse: where messages go and whether any semantic check failed. */
@@ -284,8 +284,7 @@ static int parse_field(capa_field *fld, xmlNode *n, walk *w)
             type);
     if ((fld->has_min || fld->has_max) && fld->type != CAPA_FT_INTEGER &&
         fld->type != CAPA_FT_DECIMAL)
-        bad(w, n, "field `%s`: min/max apply to integer and decimal fields, not %s", fld->id,
-            type);
+        bad(w, n, "field `%s`: min/max apply to integer and decimal fields, not %s", fld->id, type);
     if (fld->has_min && fld->has_max && fld->min > fld->max)
         bad(w, n, "field `%s`: min is greater than max", fld->id, NULL);
     if (fld->pattern)

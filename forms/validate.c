@@ -206,8 +206,7 @@ static int is_datetime(const char *v)
     if (*p == 'Z')
         return p[1] == 0;
     if (*p == '+' || *p == '-') {
-        if (!digits(p + 1, 2, &h) || p[3] != ':' || !digits(p + 4, 2, &mi) || h > 14 ||
-            mi > 59)
+        if (!digits(p + 1, 2, &h) || p[3] != ':' || !digits(p + 4, 2, &mi) || h > 14 || mi > 59)
             return 0;
         return p[6] == 0;
     }
@@ -220,14 +219,12 @@ static int is_user_id(const char *v)
     if (n == 0 || n > 32 || !(v[0] >= 'a' && v[0] <= 'z'))
         return 0;
     for (size_t i = 1; i < n; i++)
-        if (!islower((unsigned char)v[i]) && !isdigit((unsigned char)v[i]) &&
-            !strchr("_.-", v[i]))
+        if (!islower((unsigned char)v[i]) && !isdigit((unsigned char)v[i]) && !strchr("_.-", v[i]))
             return 0;
     return 1;
 }
 
-static void check_range(vs *d, const capa_field *fld, const char *name, const char *v,
-                        double x)
+static void check_range(vs *d, const capa_field *fld, const char *name, const char *v, double x)
 {
     if (fld->has_min && x < fld->min)
         violation(d, name, v, "is below the minimum %g", fld->min);
@@ -374,8 +371,8 @@ static int check_required(const capa_formdef *f, const capa_kv *values, size_t n
         }
         for (size_t k = 0; k < n; k++) {
             if (!values[k].name || !values[k].value || !values[k].value[0] ||
-                capa_field_name_split(values[k].name, group, sizeof group, &row, col,
-                                      sizeof col) != 1 ||
+                capa_field_name_split(values[k].name, group, sizeof group, &row, col, sizeof col) !=
+                    1 ||
                 strcmp(group, fld->id) != 0 || row < 1 || row > max_rows(fld))
                 continue;
             rows += !present[row];
@@ -407,9 +404,8 @@ done:
     return rc;
 }
 
-int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n,
-                       capa_required level, capa_user_exists_fn user_exists, void *payload,
-                       capa_diag *diag)
+int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, capa_required level,
+                       capa_user_exists_fn user_exists, void *payload, capa_diag *diag)
 {
     char group[ID_MAX + 1], col[ID_MAX + 1];
     uint64_t oom_before = capa__oom_count();
@@ -441,15 +437,14 @@ int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n,
                 continue;
             }
             if (fld->type == CAPA_FT_GROUP) {
-                violation(&d, name, v, "names a repeating group; set its columns as %s.N.%s",
-                          name, fld->n_columns ? fld->columns[0].id : "column");
+                violation(&d, name, v, "names a repeating group; set its columns as %s.N.%s", name,
+                          fld->n_columns ? fld->columns[0].id : "column");
                 continue;
             }
         } else {
             g = capa_formdef_field(f, group);
             if (!g || g->type != CAPA_FT_GROUP) {
-                violation(&d, name, v, "is not a field of form `%s` (no group `%s`)", f->id,
-                          group);
+                violation(&d, name, v, "is not a field of form `%s` (no group `%s`)", f->id, group);
                 continue;
             }
             if (row < 1 || row > max_rows(g)) {

@@ -123,8 +123,8 @@ static int labels(char **zh, char **en, const xmlNode *n)
     return rc;
 }
 
-static void check_roles(walk *w, const capa_workflow *wf, const xmlNode *n, char **roles,
-                        size_t k, const char *what)
+static void check_roles(walk *w, const capa_workflow *wf, const xmlNode *n, char **roles, size_t k,
+                        const char *what)
 {
     for (size_t i = 0; i < k; i++)
         if (!capa_workflow_role(wf, roles[i]))
@@ -189,8 +189,7 @@ static int parse_stage(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
     s->sign_independent = indep && (strcmp(indep, "true") == 0 || strcmp(indep, "1") == 0);
     if (!s->id || !s->form_id || !sign || !s->sign_meaning || s->n_signers == 0 ||
         s->n_editors == 0) {
-        bad(w, n, "stage `%s` needs an id, a form, editors and a <signoff> with `by`", s->id,
-            NULL);
+        bad(w, n, "stage `%s` needs an id, a form, editors and a <signoff> with `by`", s->id, NULL);
         goto done;
     }
     check_roles(w, wf, n, s->editors, s->n_editors, "editors");
@@ -230,8 +229,8 @@ static void check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
             continue;
         to = capa_workflow_stage_index(wf, s->reject_to);
         if (to < 0)
-            bad(w, child(c, "reject"), "stage `%s` rejects to `%s`, which is not a stage",
-                s->id, s->reject_to);
+            bad(w, child(c, "reject"), "stage `%s` rejects to `%s`, which is not a stage", s->id,
+                s->reject_to);
         else if ((size_t)to >= i - 1)
             bad(w, child(c, "reject"), "stage `%s` rejects to `%s`, which is not an earlier stage",
                 s->id, s->reject_to);
@@ -311,8 +310,9 @@ static int parse_limits(capa_workflow *wf, xmlNode *limits, walk *w)
         for (size_t i = 0; i < sizeof limit_kinds / sizeof *limit_kinds; i++)
             known |= strcmp(l->kind, limit_kinds[i]) == 0;
         if (!known && capa_workflow_stage_index(wf, l->kind) < 0)
-            bad(w, c, "limit kind `%s` is neither response, containment, plan, closure nor a "
-                      "stage id%s",
+            bad(w, c,
+                "limit kind `%s` is neither response, containment, plan, closure nor a "
+                "stage id%s",
                 l->kind, "");
         for (size_t i = 0; i + 1 < wf->n_limits; i++)
             if (wf->limits[i].severity && wf->limits[i].kind &&
@@ -420,4 +420,46 @@ int capa_role_in(char *const *roles, size_t n, const char *role)
         if (roles[i] && strcmp(roles[i], role) == 0)
             return 1;
     return 0;
+}
+
+static const capa_formdef *find_form(const capa_formdef *const *forms, size_t n, const char *id)
+{
+    for (size_t i = 0; forms && id && i < n; i++)
+        if (forms[i] && forms[i]->id && strcmp(forms[i]->id, id) == 0)
+            return forms[i];
+    return NULL;
+}
+
+int capa_workflow_check_forms(const capa_workflow *w, const capa_formdef *const *forms, size_t n,
+                              capa_diag *diag)
+{
+    uint64_t oom_before = capa__oom_count();
+    const capa_formdef *first = NULL;
+    const capa_field *sev = NULL;
+    int rc = CAPA_OK;
+
+    for (size_t i = 0; i < w->n_stages; i++) {
+        const capa_formdef *f = find_form(forms, n, w->stages[i].form_id);
+        if (!f) {
+            capa_diag_add(diag, "workflow: stage `%s` uses form `%s`, which is not defined",
+                          w->stages[i].id, w->stages[i].form_id);
+            rc = CAPA_EINVALID;
+        }
+        if (i == 0)
+            first = f;
+    }
+    sev = capa_formdef_field(first, "severity");
+    for (size_t i = 0; sev && sev->type == CAPA_FT_CHOICE && i < w->n_limits; i++) {
+        const char *s = w->limits[i].severity;
+        if (strcmp(s, "*") != 0 && !capa_field_choice(sev, s)) {
+            capa_diag_add(diag,
+                          "workflow: limit %s is for severity '%s', which is not a choice of "
+                          "field `severity` of form `%s`",
+                          w->limits[i].kind, s, first->id);
+            rc = CAPA_EINVALID;
+        }
+    }
+    if (capa__oom_count() != oom_before)
+        rc = CAPA_ENOMEM;
+    return rc;
 }

@@ -33,9 +33,9 @@
 typedef struct errstate {
     capa_diag *diag;
     const char *name;
-    size_t n;       /* errors seen (reported or not) */
-    int doctype;    /* a DOCTYPE was seen and refused */
-    int oom;        /* libxml2 reported running out of memory */
+    size_t n;    /* errors seen (reported or not) */
+    int doctype; /* a DOCTYPE was seen and refused */
+    int oom;     /* libxml2 reported running out of memory */
 } errstate;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -73,6 +73,11 @@ static void report(errstate *st, long line, const char *msg)
     for (const char *p = msg ? msg : "error"; *p && o + 1 < sizeof buf; p++) {
         if (*p == '{' && strncmp(p + 1, "urn:capa:", 9) == 0 && strchr(p, '}')) {
             p = strchr(p, '}');
+            continue;
+        }
+        /* "[facet 'enumeration'] " is schema jargon; the sentence after it says it all. */
+        if (strncmp(p, "[facet '", 8) == 0 && strstr(p, "'] ")) {
+            p = strstr(p, "'] ") + 2;
             continue;
         }
         buf[o++] = *p;
@@ -195,8 +200,8 @@ static int validate(errstate *st, xmlDocPtr doc, const char *xsd)
     pthread_mutex_lock(&schema_lock);
     schema = schema_get(xsd);
     if (!schema) {
-        capa_diag_add(st->diag, "%s: built-in schema %s is missing or does not compile",
-                      st->name, xsd);
+        capa_diag_add(st->diag, "%s: built-in schema %s is missing or does not compile", st->name,
+                      xsd);
         goto done;
     }
     /* libxml2 2.9.14 neither builds a validation context nor validates safely when an
@@ -248,8 +253,8 @@ int capa_form_init(void)
     return init_rc;
 }
 
-int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *name,
-                    const char *xsd, capa_diag *diag)
+int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *name, const char *xsd,
+                    capa_diag *diag)
 {
     int rc = CAPA_ERROR;
     uint64_t oom_before = capa__oom_count();
@@ -273,8 +278,8 @@ int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *nam
         goto done;
     }
     if (!capa__utf8_check(xml, len, NULL, &bad)) {
-        capa_diag_add(diag, "%s:%ld: not UTF-8 (byte %zu); definitions must be UTF-8 text",
-                      st.name, line_of(xml, bad), bad);
+        capa_diag_add(diag, "%s:%ld: not UTF-8 (byte %zu); definitions must be UTF-8 text", st.name,
+                      line_of(xml, bad), bad);
         goto done;
     }
     rc = CAPA_ENOMEM;
@@ -338,8 +343,8 @@ int capa__xml_read_file(char **out, size_t *out_len, const char *path, capa_diag
     }
     if ((uint64_t)sb.st_size > CAPA_XML_MAX_BYTES) {
         rc = CAPA_EINVALID;
-        capa_diag_add(diag, "%s: %lld bytes is over the limit of %zu bytes for a definition",
-                      path, (long long)sb.st_size, CAPA_XML_MAX_BYTES);
+        capa_diag_add(diag, "%s: %lld bytes is over the limit of %zu bytes for a definition", path,
+                      (long long)sb.st_size, CAPA_XML_MAX_BYTES);
         goto done;
     }
     buf = capa__malloc((size_t)sb.st_size + 1);
@@ -372,8 +377,7 @@ done:
 int capa__xml_is(const xmlNode *n, const char *ns, const char *local)
 {
     return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           strcmp((const char *)n->ns->href, ns) == 0 &&
-           strcmp((const char *)n->name, local) == 0;
+           strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, local) == 0;
 }
 
 xmlNode *capa__xml_elem(xmlNode *n)

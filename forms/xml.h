@@ -20,8 +20,8 @@
  * @return CAPA_OK with *out the document (free with xmlFreeDoc), CAPA_EINVALID with every
  *  problem in diag, CAPA_ENOMEM, or CAPA_ERROR (embedded schema missing or broken).
  */
-int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *name,
-                    const char *xsd, capa_diag *diag);
+int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *name, const char *xsd,
+                    capa_diag *diag);
 /** Read a whole definition file (refusing files over CAPA_XML_MAX_BYTES). */
 int capa__xml_read_file(char **out, size_t *out_len, const char *path, capa_diag *diag);
 /** 1 when n is an element `local` in namespace `ns`. */

@@ -218,6 +218,15 @@ typedef struct capa_workflow {
 int capa_workflow_parse(capa_workflow **out, const char *xml, size_t len, const char *name,
                         capa_diag *diag);
 int capa_workflow_load(capa_workflow **out, const char *path, capa_diag *diag);
+/**
+ * Cross-check a workflow against the forms it names (e.g. when a store is initialised or a
+ * form or workflow is installed): every stage's form is among `forms`, and every time-limit
+ * severity other than "*" is a choice of the `severity` field of the first stage's form
+ * (when that form has one). Problems go to diag as "workflow: ...".
+ * @return CAPA_OK, CAPA_EINVALID or CAPA_ENOMEM.
+ */
+int capa_workflow_check_forms(const capa_workflow *w, const capa_formdef *const *forms,
+                              size_t n, capa_diag *diag);
 void capa_workflow_free(capa_workflow *w);
 const capa_stage *capa_workflow_stage(const capa_workflow *w, const char *id);
 /** Index of a stage in workflow order, or -1. */

@@ -14,7 +14,12 @@
 #include "xml.h"
 
 #define FORM_NS "urn:capa:form:1"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* Bounds that keep a hostile definition from costing quadratic time in the id checks. */
 #define MAX_FIELDS 500
+#define MAX_CHOICES 1000
+#define MAX_COLUMNS 100
 
 static const char *const type_names[] = {
     [CAPA_FT_TEXT] = "text",       [CAPA_FT_MULTILINE] = "multiline",
@@ -29,6 +34,7 @@ typedef struct walk {
     const char *name;
     capa_diag *diag;
     int invalid;
+    size_t n_msgs;
 } walk;
 
 const char *capa_ftype_name(capa_ftype t)
@@ -84,10 +90,17 @@ void capa_formdef_free(capa_formdef *f)
 
 static void bad(walk *w, const xmlNode *n, const char *fmt, const char *a, const char *b)
 {
-    char *msg = capa__sprintf(fmt, a ? a : "", b ? b : "");
+    char *msg;
+
+    w->invalid = 1;
+    if (w->n_msgs++ >= CAPA_XML_MAX_ERRORS) {
+        if (w->n_msgs == CAPA_XML_MAX_ERRORS + 1)
+            capa_diag_add(w->diag, "%s: too many errors, the rest are not shown", w->name);
+        return;
+    }
+    msg = capa__sprintf(fmt, a ? a : "", b ? b : "");
     capa_diag_add(w->diag, "%s:%ld: %s", w->name, capa__xml_line(n), msg ? msg : "invalid");
     capa__free(msg);
-    w->invalid = 1;
 }
 
 static size_t count_elems(xmlNode *n, const char *local)
@@ -126,6 +139,10 @@ static int parse_choices(capa_field *fld, xmlNode *n, walk *w)
 
     if (k == 0)
         goto done;
+    if (k > MAX_CHOICES) {
+        bad(w, n, "field `%s` has more than %s choices", fld->id, STR(MAX_CHOICES));
+        goto done;
+    }
     fld->choices = capa__calloc(k, sizeof *fld->choices);
     if (!fld->choices) {
         rc = CAPA_ENOMEM;
@@ -190,6 +207,10 @@ static int parse_columns(capa_field *g, xmlNode *n, walk *w)
 
     if (k == 0) {
         bad(w, n, "group `%s` has no columns", g->id, NULL);
+        goto done;
+    }
+    if (k > MAX_COLUMNS) {
+        bad(w, n, "group `%s` has more than %s columns", g->id, STR(MAX_COLUMNS));
         goto done;
     }
     g->columns = capa__calloc(k, sizeof *g->columns);
@@ -311,9 +332,7 @@ static int parse_form(capa_formdef *f, xmlNode *root, walk *w)
         goto done;
     f->version = version ? atoi(version) : 0;
     if (k > MAX_FIELDS) {
-        char num[32];
-        snprintf(num, sizeof num, "%d", MAX_FIELDS);
-        bad(w, root, "form `%s` has more than %s fields", f->id, num);
+        bad(w, root, "form `%s` has more than %s fields", f->id, STR(MAX_FIELDS));
         goto done;
     }
     f->fields = capa__calloc(k ? k : 1, sizeof *f->fields);
@@ -346,7 +365,7 @@ int capa_formdef_parse(capa_formdef **out, const char *xml, size_t len, const ch
     xmlDocPtr doc = NULL;
     xmlNode *root;
     capa_formdef *f = NULL;
-    walk w = {name ? name : "(form)", diag, 0};
+    walk w = {name ? name : "(form)", diag, 0, 0};
 
     *out = NULL;
     rc = capa__xml_parse(&doc, xml, len, w.name, "form.xsd", diag);

@@ -22,13 +22,21 @@
 #define DEFAULT_MAX_ROWS 100
 #define ID_MAX 64
 
+/* Format characters that can reorder or hide text on a terminal (bidi overrides, zero-width
+ * characters): shown as \uXXXX so a value cannot disguise what a message says. */
+static int invisible(uint32_t cp)
+{
+    return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff || cp == 0x061c;
+}
+
 /* The value as shown in a message: escaped, at most SHOW_MAX characters, then "…". */
 static void show(char *buf, size_t sz, const char *v)
 {
     const unsigned char *p = (const unsigned char *)v;
     size_t len = strlen(v), i = 0, o = 0, chars = 0;
 
-    while (i < len && o + 8 < sz) {
+    while (i < len && o + 10 < sz) {
         uint32_t cp = 0;
         size_t n = capa__utf8_decode(p + i, len - i, &cp);
         if (chars == SHOW_MAX) {
@@ -36,7 +44,10 @@ static void show(char *buf, size_t sz, const char *v)
             o += 3;
             break;
         }
-        if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+        if (n && invisible(cp)) {
+            o += (size_t)snprintf(buf + o, sz - o, "\\u%04x", (unsigned)cp);
+            i += n;
+        } else if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
             const char *esc = n && cp == '\n' ? "\\n" : n && cp == '\t' ? "\\t" : NULL;
             if (esc)
                 o += (size_t)snprintf(buf + o, sz - o, "%s", esc);
@@ -64,7 +75,7 @@ static void violation(vs *d, const char *name, const char *value, const char *fm
 
 static void violation(vs *d, const char *name, const char *value, const char *fmt, ...)
 {
-    char shown[SHOW_MAX * 4 + 16];
+    char shown[SHOW_MAX * 6 + 16]; /* worst case: every character shown as \uXXXX */
     char *rule;
     va_list ap;
 
@@ -339,69 +350,98 @@ static const char *when(capa_required level)
                                     : "is required before sign-off";
 }
 
-/* Required checks over the whole submitted record. */
-static int check_required(const capa_formdef *f, const capa_kv *values, size_t n,
-                          capa_required level, vs *d)
+/* Where one submitted value landed: a top-level field, or a cell of a group. */
+typedef struct slot {
+    size_t field; /* index into f->fields */
+    unsigned row; /* 0 for a plain field */
+    size_t col;   /* column index for a group cell */
+    int filled;   /* non-empty value */
+} slot;
+
+/* Required checks over the whole submitted record, from the slots the main pass filled in:
+ * one pass per group over the slots, so the cost stays linear in the number of values. */
+static int check_required(const capa_formdef *f, const slot *slots, size_t n, capa_required level,
+                          vs *d)
 {
-    char group[ID_MAX + 1], col[ID_MAX + 1], name[2 * ID_MAX + 16];
-    unsigned row;
-    unsigned char *present = NULL;
+    char name[2 * ID_MAX + 16];
+    unsigned char *present = NULL, *cells = NULL;
     int rc = CAPA_OK;
 
     for (size_t i = 0; i < f->n_fields; i++) {
         const capa_field *fld = &f->fields[i];
-        size_t rows = 0;
+        size_t rows = 0, nrows = max_rows(fld), ncols = fld->n_columns;
         if (fld->type != CAPA_FT_GROUP) {
             int found = 0;
             if (!needed(fld, level))
                 continue;
             for (size_t k = 0; k < n && !found; k++)
-                found = values[k].value && values[k].value[0] && values[k].name &&
-                        strcmp(values[k].name, fld->id) == 0;
+                found = slots[k].filled && slots[k].field == i && slots[k].row == 0;
             if (!found)
                 violation(d, fld->id, "", "%s", when(level));
             continue;
         }
-        /* A row is present when any of its columns has a value. */
         capa__free(present);
-        present = capa__calloc(max_rows(fld) + 1, 1);
-        if (!present) {
+        capa__free(cells);
+        present = capa__calloc(nrows + 1, 1);
+        cells = capa__calloc((nrows + 1) * (ncols ? ncols : 1), 1);
+        if (!present || !cells) {
             rc = CAPA_ENOMEM;
             goto done;
         }
+        /* A row is present when any of its columns has a value. */
         for (size_t k = 0; k < n; k++) {
-            if (!values[k].name || !values[k].value || !values[k].value[0] ||
-                capa_field_name_split(values[k].name, group, sizeof group, &row, col, sizeof col) !=
-                    1 ||
-                strcmp(group, fld->id) != 0 || row < 1 || row > max_rows(fld))
+            if (!slots[k].filled || slots[k].field != i || slots[k].row == 0)
                 continue;
-            rows += !present[row];
-            present[row] = 1;
+            rows += !present[slots[k].row];
+            present[slots[k].row] = 1;
+            cells[slots[k].row * ncols + slots[k].col] = 1;
         }
         if (needed(fld, level) && rows == 0)
             violation(d, fld->id, "", "%s (at least one row)", when(level));
-        if (fld->has_min && level != CAPA_REQ_NO && (double)rows < fld->min && rows > 0)
-            violation(d, fld->id, "", "needs at least %g rows", fld->min);
-        for (size_t r = 1; r <= max_rows(fld); r++) {
-            if (!present[r])
-                continue;
-            for (size_t c = 0; c < fld->n_columns; c++) {
-                const capa_field *cf = &fld->columns[c];
-                int found = 0;
-                if (!needed(cf, level))
+        if (fld->has_min && level != CAPA_REQ_NO && rows > 0 && (double)rows < fld->min)
+            violation(d, fld->id, "", "needs at least %g rows (has %zu)", fld->min, rows);
+        for (size_t r = 1; r <= nrows; r++) {
+            for (size_t c = 0; present[r] && c < ncols; c++) {
+                if (!needed(&fld->columns[c], level) || cells[r * ncols + c])
                     continue;
-                snprintf(name, sizeof name, "%s.%zu.%s", fld->id, r, cf->id);
-                for (size_t k = 0; k < n && !found; k++)
-                    found = values[k].value && values[k].value[0] && values[k].name &&
-                            strcmp(values[k].name, name) == 0;
-                if (!found)
-                    violation(d, name, "", "%s", when(level));
+                snprintf(name, sizeof name, "%s.%zu.%s", fld->id, r, fld->columns[c].id);
+                violation(d, name, "", "%s", when(level));
             }
         }
     }
 done:
     capa__free(present);
+    capa__free(cells);
     return rc;
+}
+
+/* Submitted names sorted, to find repeats in O(n log n) rather than comparing all pairs. */
+typedef struct named {
+    const char *name;
+    size_t idx;
+} named;
+
+static int named_cmp(const void *a, const void *b)
+{
+    const named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* dup[i] = 1 when values[i] repeats a name given earlier. */
+static int find_repeats(unsigned char *dup, const capa_kv *values, size_t n)
+{
+    named *s = capa__malloc((n ? n : 1) * sizeof *s);
+    if (!s)
+        return CAPA_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        s[i] = (named){values[i].name ? values[i].name : "", i};
+    qsort(s, n, sizeof *s, named_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(s[i].name, s[i - 1].name) == 0)
+            dup[s[i].idx] = 1;
+    capa__free(s);
+    return CAPA_OK;
 }
 
 int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, capa_required level,
@@ -412,16 +452,29 @@ int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, c
     vs d = {diag, 0};
     unsigned row;
     int rc = CAPA_OK, shape;
+    unsigned char *dup = NULL;
+    slot *slots = NULL;
+    size_t n_slots = 0;
 
+    if (n > CAPA_FORM_MAX_VALUES) {
+        d.n++;
+        capa_diag_add(diag, "form `%s`: %zu values in one submission, more than the limit of %d",
+                      f->id, n, CAPA_FORM_MAX_VALUES);
+        goto done;
+    }
+    dup = capa__calloc(n ? n : 1, 1);
+    slots = capa__calloc(n ? n : 1, sizeof *slots);
+    if (!dup || !slots || find_repeats(dup, values, n) != CAPA_OK) {
+        rc = CAPA_ENOMEM;
+        goto done;
+    }
     for (size_t i = 0; i < n; i++) {
         const char *name = values[i].name ? values[i].name : "";
         const char *v = values[i].value ? values[i].value : "";
-        const capa_field *fld = NULL, *g;
-        int dup = 0;
+        const capa_field *fld = NULL, *g = NULL;
+        size_t c = 0;
 
-        for (size_t k = 0; k < i && !dup; k++)
-            dup = values[k].name && strcmp(values[k].name, name) == 0;
-        if (dup) {
+        if (dup[i]) {
             violation(&d, name, v, "is given more than once");
             continue;
         }
@@ -441,6 +494,7 @@ int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, c
                           fld->n_columns ? fld->columns[0].id : "column");
                 continue;
             }
+            slots[n_slots] = (slot){(size_t)(fld - f->fields), 0, 0, *v != 0};
         } else {
             g = capa_formdef_field(f, group);
             if (!g || g->type != CAPA_FT_GROUP) {
@@ -451,14 +505,16 @@ int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, c
                 violation(&d, name, v, "has row %u out of range 1..%zu", row, max_rows(g));
                 continue;
             }
-            for (size_t c = 0; c < g->n_columns && !fld; c++)
+            for (c = 0; c < g->n_columns && !fld; c++)
                 if (strcmp(g->columns[c].id, col) == 0)
                     fld = &g->columns[c];
             if (!fld) {
                 violation(&d, name, v, "is not a column of group `%s`", group);
                 continue;
             }
+            slots[n_slots] = (slot){(size_t)(g - f->fields), row, c - 1, *v != 0};
         }
+        n_slots++;
         if (!*v)
             continue;
         rc = check_value(fld, name, v, user_exists, payload, &d);
@@ -466,11 +522,13 @@ int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, c
             goto done;
     }
     if (level != CAPA_REQ_NO)
-        rc = check_required(f, values, n, level, &d);
+        rc = check_required(f, slots, n_slots, level, &d);
+done:
     if (rc == CAPA_OK && d.n > 0)
         rc = CAPA_EINVALID;
-done:
     if (capa__oom_count() != oom_before)
         rc = CAPA_ENOMEM;
+    capa__free(dup);
+    capa__free(slots);
     return rc;
 }

@@ -11,21 +11,35 @@
 #include "xml.h"
 
 #define WF_NS "urn:capa:workflow:1"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* Bounds that keep a hostile workflow from costing quadratic time in the cross checks. */
+#define MAX_ROLES 100
+#define MAX_STAGES 50
+#define MAX_LIMITS 1000
 
 typedef struct walk {
     const char *name;
     capa_diag *diag;
     int invalid;
+    size_t n_msgs;
 } walk;
 
 static const char *const limit_kinds[] = {"response", "containment", "plan", "closure"};
 
 static void bad(walk *w, const xmlNode *n, const char *fmt, const char *a, const char *b)
 {
-    char *msg = capa__sprintf(fmt, a ? a : "", b ? b : "");
+    char *msg;
+
+    w->invalid = 1;
+    if (w->n_msgs++ >= CAPA_XML_MAX_ERRORS) {
+        if (w->n_msgs == CAPA_XML_MAX_ERRORS + 1)
+            capa_diag_add(w->diag, "%s: too many errors, the rest are not shown", w->name);
+        return;
+    }
+    msg = capa__sprintf(fmt, a ? a : "", b ? b : "");
     capa_diag_add(w->diag, "%s:%ld: %s", w->name, capa__xml_line(n), msg ? msg : "invalid");
     capa__free(msg);
-    w->invalid = 1;
 }
 
 static void free_list(char **l, size_t n)
@@ -136,6 +150,10 @@ static int parse_roles(capa_workflow *wf, xmlNode *roles, walk *w)
     int rc = CAPA_OK;
     size_t k = count_elems(roles ? roles->children : NULL, "role");
 
+    if (k > MAX_ROLES) {
+        bad(w, roles, "more than %s roles", STR(MAX_ROLES), NULL);
+        return CAPA_OK;
+    }
     wf->roles = capa__calloc(k ? k : 1, sizeof *wf->roles);
     if (!wf->roles)
         return CAPA_ENOMEM;
@@ -242,6 +260,10 @@ static int parse_stages(capa_workflow *wf, xmlNode *stages, walk *w)
     int rc = CAPA_OK;
     size_t k = count_elems(stages ? stages->children : NULL, "stage");
 
+    if (k > MAX_STAGES) {
+        bad(w, stages, "more than %s stages", STR(MAX_STAGES), NULL);
+        return CAPA_OK;
+    }
     wf->stages = capa__calloc(k ? k : 1, sizeof *wf->stages);
     if (!wf->stages)
         return CAPA_ENOMEM;
@@ -272,6 +294,10 @@ static int parse_limits(capa_workflow *wf, xmlNode *limits, walk *w)
     size_t k = count_elems(limits ? limits->children : NULL, "limit");
 
     wf->warn_percent = 80;
+    if (k > MAX_LIMITS) {
+        bad(w, limits, "more than %s limits", STR(MAX_LIMITS), NULL);
+        return CAPA_OK;
+    }
     wf->limits = capa__calloc(k ? k : 1, sizeof *wf->limits);
     if (!wf->limits)
         return CAPA_ENOMEM;
@@ -334,7 +360,7 @@ int capa_workflow_parse(capa_workflow **out, const char *xml, size_t len, const 
     xmlNode *root;
     capa_workflow *wf = NULL;
     char *version = NULL;
-    walk w = {name ? name : "(workflow)", diag, 0};
+    walk w = {name ? name : "(workflow)", diag, 0, 0};
 
     *out = NULL;
     rc = capa__xml_parse(&doc, xml, len, w.name, "workflow.xsd", diag);

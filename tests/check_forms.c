@@ -950,6 +950,50 @@ START_TEST(alloc_hook_fails_exactly_the_nth_allocation)
 }
 END_TEST
 
+START_TEST(messages_cannot_be_disguised)
+{
+    /* U+202E RIGHT-TO-LEFT OVERRIDE and a zero-width space are shown as escapes. */
+    ck_assert_int_eq(check1("intake", "severity", "maj\xe2\x80\xaeor\xe2\x80\x8b"), CAPA_EINVALID);
+    ck_assert(has_msg("value 'maj\\u202eor\\u200b' is not one of"));
+}
+END_TEST
+
+START_TEST(too_many_values_is_one_violation)
+{
+    capa_formdef *f = default_form("analysis");
+    size_t n = CAPA_FORM_MAX_VALUES + 1;
+    capa_kv *kv = calloc(n, sizeof *kv);
+    for (size_t i = 0; i < n; i++)
+        kv[i] = (capa_kv){"category_6m", "method"};
+    ck_assert_int_eq(capa_form_validate(f, kv, n, CAPA_REQ_NO, NULL, NULL, &diag), CAPA_EINVALID);
+    ck_assert_uint_eq(diag.n, 1);
+    ck_assert(has_msg("form `analysis`: 10001 values in one submission"));
+    capa_diag_clear(&diag);
+    /* At the limit, every repeat is found without comparing all pairs. */
+    ck_assert_int_eq(capa_form_validate(f, kv, n - 1, CAPA_REQ_NO, NULL, NULL, &diag),
+                     CAPA_EINVALID);
+    ck_assert_uint_eq(diag.n, n - 2);
+    free(kv);
+    capa_formdef_free(f);
+}
+END_TEST
+
+START_TEST(oversized_definitions_are_refused)
+{
+    size_t cap = 2000 * 64 + 4096, o = 0;
+    char *xml = malloc(cap);
+    o += (size_t)snprintf(xml + o, cap - o,
+                          "<form xmlns=\"urn:capa:form:1\" id=\"x\" version=\"1\" zh=\"x\" "
+                          "en=\"x\">\n<field id=\"c\" type=\"choice\" zh=\"c\" en=\"c\">\n");
+    for (int i = 0; i < 1001; i++)
+        o += (size_t)snprintf(xml + o, cap - o, "<choice value=\"v%d\" zh=\"v\" en=\"v\"/>\n", i);
+    o += (size_t)snprintf(xml + o, cap - o, "</field></form>\n");
+    ck_assert_int_eq(parse_quietly(xml, o, "many.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("many.xml:2: field `c` has more than 1000 choices"));
+    free(xml);
+}
+END_TEST
+
 Suite *capa_forms_suite(void)
 {
     Suite *s = suite_create("forms");
@@ -981,6 +1025,8 @@ Suite *capa_forms_suite(void)
     tcase_add_test(values, required_at_create_and_at_sign_off);
     tcase_add_test(values, every_violation_is_reported_at_once);
     tcase_add_test(values, diag_join_and_clear);
+    tcase_add_test(values, messages_cannot_be_disguised);
+    tcase_add_test(values, too_many_values_is_one_violation);
     tcase_add_test(invalid, schema_violation_names_file_and_line);
     tcase_add_test(invalid, semantic_errors_are_refused_with_line);
     tcase_add_test(invalid, workflow_cross_references_are_checked);
@@ -990,6 +1036,7 @@ Suite *capa_forms_suite(void)
     tcase_add_test(hostile, external_dtd_and_parameter_entities_are_refused);
     tcase_add_test(hostile, xinclude_is_not_processed);
     tcase_add_test(hostile, plain_doctype_is_refused);
+    tcase_add_test(hostile, oversized_definitions_are_refused);
     tcase_add_test(hostile, external_entity_loader_refuses_everything);
     tcase_add_test(hostile, huge_and_deep_input_is_refused);
     tcase_add_test(hostile, garbage_empty_and_truncated_input_is_refused);

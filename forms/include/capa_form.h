@@ -155,13 +155,18 @@ typedef struct capa_kv {
 /** Answers whether `user` names an existing user (for CAPA_FT_USER). */
 typedef int (*capa_user_exists_fn)(const char *user, void *payload);
 
+/** At most this many values per capa_form_validate call (more is one violation). */
+#define CAPA_FORM_MAX_VALUES 10000
 /**
  * Check values against a form: unknown names, type, min/max, max length, pattern, choice,
- * row index range. With `check_required` also every required field (and, for groups, every
- * required column of each present row) according to `level` (CAPA_REQ_CREATE checks only
- * fields required at creation; CAPA_REQ_SIGN checks both kinds). An empty value means
- * "clear the field" and passes the type rules. Every violation is added to `diag` as
- * "field `name`: value 'v' <rule>". Returns CAPA_OK or CAPA_EINVALID (or CAPA_ENOMEM).
+ * row index range, a name given twice. With `level` other than CAPA_REQ_NO also every
+ * required field (and, for groups, every required column of each present row) according to
+ * `level` (CAPA_REQ_CREATE checks only fields required at creation; CAPA_REQ_SIGN checks both
+ * kinds); `values` must then be the whole record, not just the changes. An empty value means
+ * "clear the field" and passes the type rules. Every violation is added to `diag` (may be
+ * NULL) as "field `name`: value 'v' <rule>". `user_exists` may be NULL (user ids are then
+ * only checked for shape); a negative answer from it is returned as the error.
+ * Returns CAPA_OK or CAPA_EINVALID (or CAPA_ENOMEM, or the callback's negative code).
  */
 int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n,
                        capa_required level, capa_user_exists_fn user_exists, void *payload,

@@ -172,6 +172,16 @@ static int compile_pattern(capa_field *fld, const xmlNode *n, walk *w)
     char *anchored = NULL;
     regex_t *re = NULL;
 
+    /* Back-references are a glibc extension to EREs that can take exponential time. */
+    for (const char *p = fld->pattern; *p; p++) {
+        if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9') {
+            bad(w, n, "field `%s`: pattern uses a back-reference (%s), which is not allowed",
+                fld->id, (char[]){p[0], p[1], 0});
+            goto done;
+        }
+        if (p[0] == '\\' && p[1])
+            p++;
+    }
     /* The whole value must match, so the pattern is anchored at both ends. */
     anchored = capa__sprintf("^(%s)$", fld->pattern);
     re = capa__malloc(sizeof *re);

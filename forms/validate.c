@@ -262,6 +262,11 @@ static int check_value(const capa_field *fld, const char *name, const char *v,
     char list[512];
     int r;
 
+    if (len > CAPA_FORM_MAX_VALUE_BYTES) {
+        violation(d, name, v, "is longer than the limit of %d bytes for any value (%zu)",
+                  CAPA_FORM_MAX_VALUE_BYTES, len);
+        return CAPA_OK;
+    }
     if (!capa__utf8_check(v, len, &chars, &bad)) {
         violation(d, name, v, "is not valid UTF-8 (byte %zu)", bad);
         return CAPA_OK;

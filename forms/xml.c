@@ -182,12 +182,14 @@ static xmlSchemaPtr schema_get(const char *xsd)
     f = capa_form_embedded_get(xsd);
     if (!f)
         return NULL;
+    capa__alloc_shield(1);
     pctxt = xmlSchemaNewMemParserCtxt(f->data, (int)f->len);
-    if (!pctxt)
-        return NULL;
-    xmlSchemaSetParserStructuredErrors(pctxt, on_schema_error, &internal);
-    schemas[i].schema = xmlSchemaParse(pctxt);
-    xmlSchemaFreeParserCtxt(pctxt);
+    if (pctxt) {
+        xmlSchemaSetParserStructuredErrors(pctxt, on_schema_error, &internal);
+        schemas[i].schema = xmlSchemaParse(pctxt);
+        xmlSchemaFreeParserCtxt(pctxt);
+    }
+    capa__alloc_shield(0);
     return schemas[i].schema;
 }
 

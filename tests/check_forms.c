@@ -424,6 +424,16 @@ START_TEST(max_length_counts_characters)
     /* Long values are cut in the message after 60 characters. */
     ck_assert(has_msg("汽汽汽…'"));
     ck_assert_ptr_null(strstr(diag.msgs[0], "车"));
+    capa_diag_clear(&diag);
+    /* Fields without max-length still have a ceiling. */
+    char *huge = malloc(CAPA_FORM_MAX_VALUE_BYTES + 2);
+    memset(huge, 'x', CAPA_FORM_MAX_VALUE_BYTES + 1);
+    huge[CAPA_FORM_MAX_VALUE_BYTES + 1] = 0;
+    ck_assert_int_eq(check1("rework", "supplier", huge), CAPA_EINVALID);
+    ck_assert_int_eq(check1("intake", "received_date", huge), CAPA_EINVALID);
+    ck_assert(has_msg("is longer than the limit of 65536 bytes for any value (65537)"));
+    ck_assert_uint_eq(diag.n, 2);
+    free(huge);
 }
 END_TEST
 
@@ -603,6 +613,8 @@ START_TEST(semantic_errors_are_refused_with_line)
     ck_assert_int_eq(load_form("bad_regex.xml"), CAPA_EINVALID);
     ck_assert(has_msg("bad_regex.xml:3: field `lot_no`: pattern is not a valid extended "
                       "regular expression"));
+    ck_assert_int_eq(load_form("backref.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("backref.xml:3: field `lot_no`: pattern uses a back-reference (\\1)"));
     ck_assert_int_eq(load_form("min_gt_max.xml"), CAPA_EINVALID);
     ck_assert(has_msg("min_gt_max.xml:3: field `qty`: min is greater than max"));
     ck_assert_int_eq(load_form("choice_without_choices.xml"), CAPA_EINVALID);

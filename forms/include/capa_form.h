@@ -157,6 +157,8 @@ typedef int (*capa_user_exists_fn)(const char *user, void *payload);
 
 /** At most this many values per capa_form_validate call (more is one violation). */
 #define CAPA_FORM_MAX_VALUES 10000
+/** No value may be longer than this many bytes, whatever its field's max-length. */
+#define CAPA_FORM_MAX_VALUE_BYTES 65536
 /**
  * Check values against a form: unknown names, type, min/max, max length, pattern, choice,
  * row index range, a name given twice. With `level` other than CAPA_REQ_NO also every

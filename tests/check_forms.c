@@ -1006,6 +1006,77 @@ START_TEST(oversized_definitions_are_refused)
 }
 END_TEST
 
+static void copy_defaults(const char *dir)
+{
+    char path[4096];
+    for (const capa_embedded_file *e = capa_form_embedded(); e->name; e++) {
+        snprintf(path, sizeof path, "%s/%s", dir, e->name);
+        ck_assert_int_eq(tu_write_file(path, e->data, e->len), 0);
+    }
+}
+
+START_TEST(definition_sets_load_built_in_and_from_a_directory)
+{
+    capa_definitions *d = NULL;
+    char *dir = tu_mkdtemp(), path[4096];
+
+    ck_assert_int_eq(capa_definitions_load(&d, NULL, &diag), CAPA_OK);
+    ck_assert_uint_eq(d->n_forms, 6);
+    ck_assert_str_eq(capa_definitions_form(d, "rework")->id, "rework");
+    ck_assert_ptr_null(capa_definitions_form(d, "nope"));
+    capa_definitions_free(d);
+
+    copy_defaults(dir);
+    ck_assert_int_eq(capa_definitions_load(&d, dir, &diag), CAPA_OK);
+    capa_definitions_free(d);
+    d = NULL;
+
+    /* A missing form and a broken one are both reported in one run. */
+    snprintf(path, sizeof path, "%s/action.xml", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/rework.xml", dir);
+    ck_assert_int_eq(tu_write_file(path, "<form", 5), 0);
+    ck_assert_int_eq(capa_definitions_load(&d, dir, &diag), CAPA_ENOTFOUND);
+    ck_assert_ptr_null(d);
+    ck_assert(has_msg("/action.xml: No such file or directory"));
+    ck_assert(has_msg("/rework.xml:1: "));
+    capa_diag_clear(&diag);
+
+    /* A form whose id differs from the file name the workflow points at. */
+    ck_assert_int_eq(tu_write_file(path, capa_form_embedded_get("archive.xml")->data,
+                                   capa_form_embedded_get("archive.xml")->len),
+                     0);
+    snprintf(path, sizeof path, "%s/action.xml", dir);
+    ck_assert_int_eq(tu_write_file(path, capa_form_embedded_get("action.xml")->data,
+                                   capa_form_embedded_get("action.xml")->len),
+                     0);
+    ck_assert_int_eq(capa_definitions_load(&d, dir, &diag), CAPA_EINVALID);
+    ck_assert(has_msg("/rework.xml: form id `archive` does not match the file name (stage "
+                      "`rework` uses form `rework`)"));
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(every_allocation_failure_while_loading_a_set_is_survived)
+{
+    uint64_t n, used;
+    int rc;
+    for (n = 1; n < 1000000; n++) {
+        capa_definitions *d = NULL;
+        capa_alloc_fail_at(n);
+        rc = capa_definitions_load(&d, NULL, NULL);
+        used = capa_alloc_fail_at(0);
+        ck_assert_msg(rc == CAPA_OK || rc == CAPA_ENOMEM, "n=%llu rc=%d", (unsigned long long)n,
+                      rc);
+        ck_assert(rc == CAPA_OK || d == NULL);
+        capa_definitions_free(d);
+        if (rc == CAPA_OK && used < n)
+            break;
+    }
+}
+END_TEST
+
 Suite *capa_forms_suite(void)
 {
     Suite *s = suite_create("forms");
@@ -1023,6 +1094,7 @@ Suite *capa_forms_suite(void)
     tcase_add_test(defs, every_default_definition_parses);
     tcase_add_test(defs, default_workflow_is_the_8d_procedure);
     tcase_add_test(defs, intake_form_has_bilingual_choices_and_required_levels);
+    tcase_add_test(defs, definition_sets_load_built_in_and_from_a_directory);
     tcase_add_test(values, cli_walk_values_validate);
     tcase_add_test(values, unknown_field_is_rejected);
     tcase_add_test(values, integer_rules);
@@ -1056,6 +1128,7 @@ Suite *capa_forms_suite(void)
     tcase_add_test(robust, every_allocation_failure_while_validating_is_survived);
     tcase_add_test(robust, parsing_from_several_threads_is_safe);
     tcase_add_test(robust, alloc_hook_fails_exactly_the_nth_allocation);
+    tcase_add_test(robust, every_allocation_failure_while_loading_a_set_is_survived);
     tcase_set_timeout(robust, 300);
     return s;
 }

@@ -242,6 +242,25 @@ const capa_role *capa_workflow_role(const capa_workflow *w, const char *id);
 /** 1 if `role` is in the list. */
 int capa_role_in(char *const *roles, size_t n, const char *role);
 
+/* ---- a complete set: the workflow and the form of each of its stages ---- */
+typedef struct capa_definitions {
+    capa_workflow *workflow;
+    capa_formdef **forms; /* forms[i] is the form of workflow->stages[i] */
+    size_t n_forms;       /* == workflow->n_stages */
+} capa_definitions;
+
+/**
+ * Load workflow.xml and, for every stage, `<form id>.xml` from directory `dir`, or the
+ * definitions compiled into the library when `dir` is NULL; parse and validate each, then
+ * cross-check them (capa_workflow_check_forms). Every problem of every file is in `diag`.
+ * @return CAPA_OK, CAPA_EINVALID, CAPA_ENOTFOUND (a file is missing; named in diag),
+ *  CAPA_ENOMEM, CAPA_ERROR (I/O).
+ */
+int capa_definitions_load(capa_definitions **out, const char *dir, capa_diag *diag);
+void capa_definitions_free(capa_definitions *d);
+/** The form of stage `stage_id`, or NULL. Borrowed from d. */
+const capa_formdef *capa_definitions_form(const capa_definitions *d, const char *stage_id);
+
 /* ---- the default definitions compiled into the binary (forms/ XML, schemas/ XSD) ---- */
 typedef struct capa_embedded_file {
     const char *name; /* "workflow.xml", "intake.xml", "form.xsd", ... */

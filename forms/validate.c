@@ -537,3 +537,30 @@ done:
     capa__free(slots);
     return rc;
 }
+
+const capa_field *capa_formdef_lookup(const capa_formdef *f, const char *name,
+                                      const capa_field **out_group, unsigned *out_row)
+{
+    char group[ID_MAX + 1], col[ID_MAX + 1];
+    unsigned row = 0;
+    const capa_field *g = NULL, *fld = NULL;
+    int shape = name ? capa_field_name_split(name, group, sizeof group, &row, col, sizeof col) : -1;
+
+    if (shape == 0) {
+        fld = capa_formdef_field(f, name);
+        if (fld && fld->type == CAPA_FT_GROUP)
+            fld = NULL;
+        row = 0;
+    } else if (shape == 1) {
+        g = capa_formdef_field(f, group);
+        if (g && g->type == CAPA_FT_GROUP && row >= 1 && row <= max_rows(g))
+            for (size_t c = 0; c < g->n_columns && !fld; c++)
+                if (strcmp(g->columns[c].id, col) == 0)
+                    fld = &g->columns[c];
+    }
+    if (out_group)
+        *out_group = fld ? g : NULL;
+    if (out_row)
+        *out_row = fld ? row : 0;
+    return fld;
+}

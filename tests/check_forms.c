@@ -1077,6 +1077,32 @@ START_TEST(every_allocation_failure_while_loading_a_set_is_survived)
 }
 END_TEST
 
+START_TEST(stored_names_resolve_to_their_definitions)
+{
+    capa_formdef *f = default_form("action");
+    const capa_field *g = NULL, *c;
+    unsigned row = 0;
+
+    c = capa_formdef_lookup(f, "preventive_actions.3.owner", &g, &row);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(c->label_zh, "负责人");
+    ck_assert_str_eq(g->id, "preventive_actions");
+    ck_assert_uint_eq(row, 3);
+    ck_assert_ptr_null(capa_formdef_lookup(f, "preventive_actions.21.owner", &g, &row));
+    ck_assert_ptr_null(g);
+    ck_assert_ptr_null(capa_formdef_lookup(f, "preventive_actions", NULL, NULL));
+    ck_assert_ptr_null(capa_formdef_lookup(f, "preventive_actions.1.x", NULL, NULL));
+    ck_assert_ptr_null(capa_formdef_lookup(f, NULL, NULL, NULL));
+    capa_formdef_free(f);
+    f = default_form("intake");
+    c = capa_formdef_lookup(f, "lot_no", &g, &row);
+    ck_assert_str_eq(c->label_en, "Lot number");
+    ck_assert_ptr_null(g);
+    ck_assert_uint_eq(row, 0);
+    capa_formdef_free(f);
+}
+END_TEST
+
 Suite *capa_forms_suite(void)
 {
     Suite *s = suite_create("forms");
@@ -1106,6 +1132,7 @@ Suite *capa_forms_suite(void)
     tcase_add_test(values, bad_bytes_and_control_characters_are_refused);
     tcase_add_test(values, group_rows_are_checked);
     tcase_add_test(values, field_name_split_shapes);
+    tcase_add_test(values, stored_names_resolve_to_their_definitions);
     tcase_add_test(values, required_at_create_and_at_sign_off);
     tcase_add_test(values, every_violation_is_reported_at_once);
     tcase_add_test(values, diag_join_and_clear);

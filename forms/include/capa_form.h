@@ -142,6 +142,15 @@ int capa_formdef_load(capa_formdef **out, const char *path, capa_diag *diag);
 void capa_formdef_free(capa_formdef *f);
 /** Field by id at the top level, or NULL. */
 const capa_field *capa_formdef_field(const capa_formdef *f, const char *id);
+/**
+ * The definition behind a stored value name: "lot_no" gives that field; "five_why.2.why"
+ * gives the column `why`, with *out_group set to the group `five_why` and *out_row to 2
+ * (for a plain field *out_group is NULL and *out_row 0; either out pointer may be NULL).
+ * NULL when the name does not resolve (unknown, malformed, or row out of range).
+ * Borrowed from f. Lets `show` and reports print labels for any stored name.
+ */
+const capa_field *capa_formdef_lookup(const capa_formdef *f, const char *name,
+                                      const capa_field **out_group, unsigned *out_row);
 /** Choice label for a stored value, or NULL when not a choice of that field. */
 const capa_choice *capa_field_choice(const capa_field *fld, const char *value);
 const char *capa_ftype_name(capa_ftype t);

@@ -25,7 +25,7 @@ done
 (
     for i in $(seq 1 $OPENS); do
         pw wang | "$CAPA" set "$N" --as wang --password-stdin qty_affected=$i \
-            containment="第 $i 次" 2>>"$T/err.set" || echo "set $i exit $?" >>"$T/fail.set"
+            containment="第 $i 次" >/dev/null 2>>"$T/err.set" || echo "set $i exit $?" >>"$T/fail.set"
     done
 ) &
 pids+=($!)

@@ -144,11 +144,11 @@ out_has "sun (孙班长)"
 run 0 "" show "$N" --lang en
 out_has "Customer: 华东汽车"
 out_has "Severity: Important (important)"
-out_lacks "客户"
+out_lacks "客户: "
 run 0 "" show "$N" --lang zh
 out_has "客户: 华东汽车"
 out_has "严重度: 重要 (important)"
-out_lacks "Customer"
+out_lacks "Customer: "
 
 # -- list ---------------------------------------------------------------------------------
 run 0 "" list --closed --json
@@ -176,7 +176,7 @@ out_has "缺少预防措施"
 out_has "containment: ∅ → '库存隔离 3 批，全检'"
 run 0 "" log --json
 json '[e["action"] for e in d][0] == "init"'
-json 'sum(1 for e in d if e["action"] == "user_add") == 6'
+json 'sum(1 for e in d if e["action"] == "user_add") == 7' # admin at init + 6
 events=$(jget 'len(d)')
 last=$(jget 'd[-1]["hash"]')
 

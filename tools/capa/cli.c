@@ -142,12 +142,24 @@ static void print_lines(const cli *c, const char *what, const char *msg)
     } while (p && *p);
 }
 
+/* 1 when msg already begins with `prefix` followed by ':' or ' ' (its own context). */
+static int starts_with_context(const char *msg, const char *prefix)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    return n > 0 && strncmp(msg, prefix, n) == 0 && (msg[n] == ':' || msg[n] == ' ');
+}
+
 int cli_fail(const cli *c, const char *what, int rc)
 {
     const char *msg = capa_error_last();
     if (!msg || !*msg)
         msg = capa_strerror(rc);
-    print_lines(c, what, msg);
+    /* core's messages usually carry their own context ("set QC-2026-0001: field ..."); do not
+     * print it twice. */
+    if (starts_with_context(msg, what) || starts_with_context(msg, c->cmd))
+        fprintf(stderr, "%s: %s\n", c->prog, msg);
+    else
+        print_lines(c, what, msg);
     return CLI_ERROR;
 }
 

@@ -37,7 +37,8 @@ pw() { printf 'demo-%s-2026\n' "$1"; }
 say() {
     local line="capa" a
     for a in "$@"; do
-        if [[ $a =~ ^[A-Za-z0-9_./:@%+,=-]+$ ]]; then
+        # Quote only what the shell would misread; Chinese text needs no quotes.
+        if [[ -n $a && $a != *[[:space:]\'\"\\\$\`\*\?\&\;\|\<\>\(\)\{\}\[\]\!\#\~]* ]]; then
             line+=" $a"
         else
             line+=" '${a//\'/\'\\\'\'}'"

@@ -51,8 +51,12 @@ int cmd_verify(cli *c, int argc, char **argv)
         snprintf(msg, sizeof msg, "%s", capa_error_last()[0] ? capa_error_last() : "corrupt");
         if (c->json)
             print_json(c, 0, NULL, 0, bad, msg);
-        snprintf(what, sizeof what, "verify: event %llu", (unsigned long long)bad);
-        rc = cli_error(what, "%s", msg);
+        /* Name the first bad event, unless the engine's message already does. */
+        snprintf(what, sizeof what, "event %llu", (unsigned long long)bad);
+        if (strstr(msg, what))
+            rc = cli_error("verify", "%s", msg);
+        else
+            rc = cli_error("verify", "%s: %s", what, msg);
         goto done;
     }
     rc = cli_fail(c, "verify", err);

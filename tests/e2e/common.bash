@@ -10,6 +10,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/capa-e2e.XXXXXX")
 trap 'rm -rf -- "$T"' EXIT
 export CAPA_DB=$T/db
 TEST=$(basename "$0" .sh)
+# Case numbers carry the year (QC-{YYYY}-{NNNN}), in UTC.
+Y=$(date -u +%Y)
 
 fail() {
     printf 'FAIL %s: %s\n' "$TEST" "$*" >&2

@@ -16,20 +16,20 @@ err_has "expected one of: add passwd unlock list"
 run 2 "" set
 err_has "capa: set: "
 err_has "usage: capa set CASE"
-run 2 "" set QC-2026-0001 validity=valid
+run 2 "" set QC-$Y-0001 validity=valid
 err_has "--as USER is required"
-run 2 "" set QC-2026-0001 --as wang novalue
+run 2 "" set QC-$Y-0001 --as wang novalue
 err_has "capa: set: argument 'novalue' is not name=value"
-run 2 "" set QC-2026-0001 --as wang =x
+run 2 "" set QC-$Y-0001 --as wang =x
 err_has "argument '=x' is not name=value"
 run 2 "" open --as li
 err_has "FIELD=VALUE"
-run 2 "" sign QC-2026-0001 --as wang
+run 2 "" sign QC-$Y-0001 --as wang
 err_has "--meaning is required"
-run 2 "" reject QC-2026-0001 --as zhao
+run 2 "" reject QC-$Y-0001 --as zhao
 err_has "--reason TEXT is required"
 run 2 "" show
-run 2 "" show QC-2026-0001 --lang fr
+run 2 "" show QC-$Y-0001 --lang fr
 err_has "--lang must be zh or en, not 'fr'"
 run 2 "" list --bogus
 err_has "unknown option '--bogus'"
@@ -48,7 +48,7 @@ run 2 "" --db
 [[ ! -e $CAPA_DB ]] || fail "a usage error created the database"
 
 # -- no database yet ----------------------------------------------------------------------
-run 1 "" show QC-2026-0001
+run 1 "" show QC-$Y-0001
 err_has "no capa database here"
 run 1 "" verify
 err_has "capa init"
@@ -120,15 +120,15 @@ unchanged open
 # -- a case about wang (被投诉人): wang must sign nothing on it ---------------------------
 as li 0 open "${base[@]}" subject_person=wang qty_affected=5
 N=$OUT
-[[ $N == QC-2026-0001 ]] || fail "first case is $N"
+[[ $N == QC-$Y-0001 ]] || fail "first case is $N"
 
 snapshot set
 as li 1 set "$N" qty_affected=abc
 [[ $ERR == "capa: set $N"*"qty_affected"*"'abc' is not an integer"* ]] || fail "set error not 'capa: set $N: ...': $ERR"
 as li 1 set "$N" severity=huge --reason "test"
 err_has "'huge'"
-as li 1 set QC-2026-9999 qty_affected=1
-err_has "capa: set QC-2026-9999: "
+as li 1 set QC-$Y-9999 qty_affected=1
+err_has "capa: set QC-$Y-9999: "
 as zhou 1 set "$N" validity=valid
 err_has "capa: set $N"
 as sun 1 set "$N" validity=valid
@@ -247,14 +247,14 @@ err_has "capa: reject $N"
 unchanged archived
 
 # -- unknown cases --------------------------------------------------------------------------
-run 1 "" show QC-2026-9999
-err_has "capa: show QC-2026-9999: "
-run 1 "" log QC-2026-9999
-err_has "capa: log QC-2026-9999: "
+run 1 "" show QC-$Y-9999
+err_has "capa: show QC-$Y-9999: "
+run 1 "" log QC-$Y-9999
+err_has "capa: log QC-$Y-9999: "
 snapshot unknown
-as qian 1 sign QC-2026-9999 --meaning reviewed
-err_has "capa: sign QC-2026-9999: "
-as zhao 1 reject QC-2026-9999 --reason "x"
+as qian 1 sign QC-$Y-9999 --meaning reviewed
+err_has "capa: sign QC-$Y-9999: "
+as zhao 1 reject QC-$Y-9999 --reason "x"
 unchanged unknown
 
 # -- form definitions: file:line: reason, hostile XML, installing needs an admin -----------

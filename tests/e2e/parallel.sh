@@ -50,14 +50,14 @@ if [[ -n $(cat "$T"/err.* 2>/dev/null) ]]; then
 fi
 
 # Every open printed one number; all distinct; together with the first case they are
-# QC-2026-0001 .. QC-2026-(1 + WRITERS*OPENS), no gaps.
+# QC-$Y-0001 .. QC-$Y-(1 + WRITERS*OPENS), no gaps.
 total=$((1 + WRITERS * OPENS))
 sort "$T"/numbers.* >"$T/numbers"
 [[ $(wc -l <"$T/numbers") == $((WRITERS * OPENS)) ]] || fail "expected $((WRITERS * OPENS)) numbers"
 [[ -z $(uniq -d "$T/numbers") ]] || fail "duplicate case numbers: $(uniq -d "$T/numbers")"
 run 0 "" list --json
 json "len(d) == $total"
-json "[c['number'] for c in d] == ['QC-2026-%04d' % i for i in range(1, $total + 1)]"
+json "[c['number'] for c in d] == ['QC-$Y-%04d' % i for i in range(1, $total + 1)]"
 run 0 "" show "$N" --json
 json 'd["stages"][0]["values"]["qty_affected"] == "3"'
 run 0 "" log "$N" --json

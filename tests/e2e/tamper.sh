@@ -9,7 +9,7 @@ command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null ||
 run 0 "$(pw admin)" init --org "示例电子有限公司" --password-stdin
 run 0 "$(pw admin)\n$(pw li)" user add li --role intake --name 李娜 --as admin --password-stdin
 as li 0 open customer="华东汽车" part_no=PCB-7731 severity=important description="焊点连锡"
-as li 0 set QC-2026-0001 qty_affected=120 --reason "客户补充数量"
+as li 0 set QC-$Y-0001 qty_affected=120 --reason "客户补充数量"
 run 0 "" verify
 good=$OUT
 run 0 "" log --json

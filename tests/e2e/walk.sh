@@ -4,7 +4,7 @@
 # a plant's own intake form installed as version 2 (old cases keep version 1), and backup.
 source "$(dirname "$0")/common.bash"
 
-N=QC-2026-0001
+N=QC-$Y-0001
 
 # -- init and users -----------------------------------------------------------------------
 run 0 "$(pw admin)" init --org "示例电子有限公司" --password-stdin
@@ -55,7 +55,7 @@ stage_is action
 run 0 "" list --stage action --customer 华东汽车 --text 连锡
 out_has "$N"
 run 0 "" list --stage action --customer 华东汽车 --text 连锡 --json
-json 'len(d) == 1 and d[0]["number"] == "QC-2026-0001" and d[0]["stage"] == "action"'
+json "len(d) == 1 and d[0]['number'] == '$N' and d[0]['stage'] == 'action'"
 json 'd[0]["customer"] == "华东汽车" and d[0]["part_no"] == "PCB-7731"'
 json 'd[0]["defect_code"] == "SOLDER-BRIDGE" and d[0]["severity"] == "important"'
 run 0 "" list --stage analysis --json
@@ -95,7 +95,7 @@ err_empty
 
 # -- show --json: every stage, values, labels, signatures ---------------------------------
 run 0 "" show "$N" --json
-json 'd["number"] == "QC-2026-0001" and d["stage"] == "archive" and d["closed"] is True'
+json "d['number'] == '$N' and d['stage'] == 'archive' and d['closed'] is True"
 json 'd["closed_at"] is not None and d["opened"].endswith("Z")'
 json '[s["id"] for s in d["stages"]] == ["intake", "analysis", "action", "rework", "verification", "archive"]'
 json 'all(s["form"]["id"] == s["id"] and s["form"]["version"] == 1 for s in d["stages"])'
@@ -133,7 +133,7 @@ json 'all(s["seq"] > 0 for s in d["signatures"])'
 # -- show as text, three languages --------------------------------------------------------
 run 0 "" show "$N"
 err_empty
-out_has "QC-2026-0001"
+out_has "QC-$Y-0001"
 out_has "客户 / Customer: 华东汽车"
 out_has "重要 / Important (important)"
 out_has "原因分析 / Root cause analysis"
@@ -152,7 +152,7 @@ out_lacks "Customer: "
 
 # -- list ---------------------------------------------------------------------------------
 run 0 "" list --closed --json
-json '[c["number"] for c in d] == ["QC-2026-0001"] and d[0]["closed"] is True'
+json "[c['number'] for c in d] == ['$N'] and d[0]['closed'] is True"
 run 0 "" list --open --json
 json 'd == []'
 today=$(date -u +%F)
@@ -163,7 +163,7 @@ json 'd == []'
 
 # -- log: the audit trail -----------------------------------------------------------------
 run 0 "" log "$N" --json
-json 'all(e["case"] == "QC-2026-0001" for e in d)'
+json "all(e['case'] == '$N' for e in d)"
 json '[e["action"] for e in d].count("sign") == 7 and [e["action"] for e in d].count("reject") == 1'
 json 'd[0]["action"] == "open" and d[0]["actor"] == "li" and d[0]["stage"] == "intake"'
 json '[e for e in d if e["action"] == "reject"][0]["reason"] == "缺少预防措施"'
@@ -210,11 +210,11 @@ as admin 0 form install "$T/my-intake.xml"
 out_has "version 2"
 as li 0 open customer="华东汽车" part_no=PCB-7731 severity=general description="新表单测试" \
     customer_ref=CR-0042
-out_is "QC-2026-0002"
-run 0 "" show QC-2026-0002 --json
+out_is "QC-$Y-0002"
+run 0 "" show QC-$Y-0002 --json
 json 'd["stages"][0]["form"] == {"id": "intake", "version": 2}'
 json 'd["stages"][0]["values"]["customer_ref"] == "CR-0042"'
-run 0 "" show QC-2026-0002 --lang en
+run 0 "" show QC-$Y-0002 --lang en
 out_has "Customer reference: CR-0042"
 run 0 "" show "$N" --json
 json 'd["stages"][0]["form"] == {"id": "intake", "version": 1}'

@@ -59,7 +59,11 @@ static void print_clipped(const char *s, size_t max)
 static int print_header(const capa_case_header *h, void *payload)
 {
     char day[40];
-    (void)payload;
+    size_t *rows = payload;
+    /* The column heading comes with the first row: no match prints nothing at all. */
+    if ((*rows)++ == 0)
+        printf("%-14s %-12s %-6s %-10s  %s\n", "NUMBER", "STAGE", "STATUS", "OPENED",
+               "CUSTOMER  PART  DEFECT  SEVERITY  DESCRIPTION");
     capa_time_format(day, sizeof day, h->opened);
     day[10] = '\0';
     printf("%-14s %-12s %-6s %s  %s  %s  %s  %s  ", h->number, h->stage,
@@ -127,6 +131,7 @@ int cmd_list(cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
     int npos, rc, err;
+    size_t rows = 0;
     capa_store *s = NULL;
     json_t *arr = NULL;
 
@@ -146,7 +151,7 @@ int cmd_list(cli *c, int argc, char **argv)
         }
         err = capa_case_list(s, &f, push_header, arr);
     } else {
-        err = capa_case_list(s, &f, print_header, NULL);
+        err = capa_case_list(s, &f, print_header, &rows);
     }
     if (err != CAPA_OK) {
         rc = cli_fail(c, "list", err);

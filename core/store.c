@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "batch.h"
@@ -254,6 +255,20 @@ void capa_store__read_end(capa_store *s, MDB_txn *txn)
     pthread_rwlock_unlock(&s->map_lock);
 }
 
+/* LMDB reports a short write as EIO, which is what a full file system gives it: name the
+ * real cause when the store's file system has (next to) no space left. */
+static int commit_error(capa_store *s, int rc)
+{
+    struct statvfs vfs;
+    if (rc == EIO && statvfs(s->dir, &vfs) == 0 &&
+        (uint64_t)vfs.f_bavail * vfs.f_frsize < ((uint64_t)1 << 20))
+        return capa_error_set(CAPA_EFULL,
+                              "commit: no space left on the file system of %s; nothing was "
+                              "written (free space and retry)",
+                              s->dir);
+    return capa_store__mdb_err(rc, "commit");
+}
+
 int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_write_fn fn,
                       void *arg)
 {
@@ -273,7 +288,7 @@ int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_wri
             if (rc == MDB_MAP_FULL)
                 full = 1;
             else if (rc)
-                err = capa_store__mdb_err(rc, "commit");
+                err = commit_error(s, rc);
         } else {
             full = map_full_seen;
             mdb_txn_abort(t.txn);

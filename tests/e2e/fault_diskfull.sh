@@ -7,7 +7,7 @@ DB=$WORK/var
 "$STRESS" init "$DB" || fail "init"
 out=$("$STRESS" fill "$DB" "$WORK/map.log" m $((4 * 1024 * 1024)) 2>/dev/null) ||
     fail "map full was not a clean error: $out"
-[ "$out" = "$(printf 'map or disk full')" ] || echo "diskfull: map ceiling gave: $out"
+echo "diskfull: map ceiling gave: $out"
 check_store "$DB" "$WORK/map.log" >/dev/null
 "$STRESS" ops "$DB" "$WORK/map.log" m2 3 >/dev/null || fail "no writes after raising the ceiling"
 check_store "$DB" "$WORK/map.log" >/dev/null

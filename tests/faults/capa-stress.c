@@ -328,36 +328,6 @@ static int count_cb(const capa_case_header *h, void *payload)
     return 0;
 }
 
-/* Everything a session does, from opening the store to closing it. */
-static int oom_session(const char *dir, unsigned long n)
-{
-    capa_store *s = NULL;
-    capa_case *c = NULL;
-    char *number = NULL, head[65], lot[64];
-    uint64_t bad = 0;
-    long rows = 0;
-    int rc;
-    snprintf(lot, sizeof lot, "OOM-%lu", n);
-    capa_open_opts o = {.kdf_log2n = 1};
-    if ((rc = capa_store_open(&s, dir, &o)))
-        goto done;
-    if ((rc = open_case(s, &number, lot)))
-        goto done;
-    if ((rc = set_case(s, number, lot)))
-        goto done;
-    if ((rc = capa_case_get(&c, s, number)))
-        goto done;
-    capa_filter all = {.closed = -1};
-    if ((rc = capa_case_list(s, &all, count_cb, &rows)))
-        goto done;
-    rc = capa_audit_verify(s, head, &bad);
-done:
-    capa_case_free(c);
-    capa__free(number);
-    capa_store_close(s);
-    return rc;
-}
-
 /* Parse every embedded definition with the N-th allocation failing, for every N. */
 static int oom_forms(void)
 {
@@ -396,40 +366,108 @@ static int oom_forms(void)
     return status;
 }
 
-static int cmd_oom(const char *dir)
+/* The case operations of a session, on a store that is already open (its forms cached). */
+static int oom_ops(capa_store *s, unsigned long n)
 {
+    capa_case *c = NULL;
+    char *number = NULL, head[65], lot[64];
+    uint64_t bad = 0;
+    long rows = 0;
+    int rc;
+    snprintf(lot, sizeof lot, "OOM-%lu", n);
+    if ((rc = open_case(s, &number, lot)))
+        goto done;
+    if ((rc = set_case(s, number, lot)))
+        goto done;
+    if ((rc = capa_case_get(&c, s, number)))
+        goto done;
+    capa_filter all = {.closed = -1};
+    if ((rc = capa_case_list(s, &all, count_cb, &rows)))
+        goto done;
+    rc = capa_audit_verify(s, head, &bad);
+done:
+    capa_case_free(c);
+    capa__free(number);
+    return rc;
+}
+
+/* Opening a store cold: environment, databases, workflow and forms loaded from it. */
+static int oom_open(const char *dir)
+{
+    capa_store *s = NULL;
+    const capa_workflow *wf = NULL;
+    capa_open_opts o = {.kdf_log2n = 1};
+    int rc = capa_store_open(&s, dir, &o);
+    if (rc == CAPA_OK)
+        rc = capa_store_workflow(&wf, s);
+    for (size_t i = 0; rc == CAPA_OK && wf && i < wf->n_stages; i++) {
+        const capa_formdef *f = NULL;
+        rc = capa_store_form(&f, s, wf->stages[i].form_id, 0);
+    }
+    capa_store_close(s);
+    return rc;
+}
+
+/*
+ * Fail the N-th allocation of `what` for N = 1, stride+1, 2*stride+1, ... until a run needs
+ * fewer than N allocations (every one of them has then been failed). Each run must end in a
+ * success or a clean error; a crash kills the test, a leak fails it under LeakSanitizer.
+ */
+static int oom_walk(const char *what, unsigned long stride, capa_store *s, const char *dir)
+{
+    unsigned long n, runs = 0;
     int status = 0;
-    unsigned long n;
-    uint64_t used = 0;
-    if (oom_forms())
-        status = 1;
-    if (cmd_init(dir))
-        return 1;
-    /* Walk every allocation of a session: the N-th fails, the call must fail cleanly (or
-     * succeed when that allocation had a fallback). Stops when a session needs fewer than N
-     * allocations, i.e. every one of them has been failed once. */
-    for (n = 1;; n++) {
+    for (n = 1;; n += stride) {
         capa_alloc_fail_at(n);
-        int rc = oom_session(dir, n);
-        used = capa_alloc_fail_at(0);
+        int rc = s ? oom_ops(s, n) : oom_open(dir);
+        uint64_t used = capa_alloc_fail_at(0);
+        runs++;
+        if (getenv("OOM_TRACE"))
+            fprintf(stderr, "%s N=%lu rc=%d used=%llu\n", what, n, rc, (unsigned long long)used);
         if (rc != CAPA_OK && rc != CAPA_ENOMEM && rc != CAPA_ERROR) {
-            printf("oom: N=%lu: unexpected %s: %s\n", n, capa_strerror(rc), capa_error_last());
+            printf("oom: %s: N=%lu: unexpected %s: %s\n", what, n, capa_strerror(rc),
+                   capa_error_last());
             status = 1;
         }
         if (used < n)
             break;
     }
+    printf("oom: %s: %lu runs, failing allocation 1..%lu (every %lu)\n", what, runs, n - 1,
+           stride);
+    return status;
+}
+
+static int cmd_oom(const char *dir)
+{
+    int status = 0;
+    const char *st = getenv("OOM_STRIDE");
+    unsigned long stride = st && atol(st) > 0 ? (unsigned long)atol(st) : 1;
+    capa_store *s = NULL;
+    if (oom_forms())
+        status = 1;
+    if (cmd_init(dir))
+        return 1;
+    /* Case operations: every allocation, on a warm store. */
+    if (open_store(&s, dir, 0, 0))
+        return 1;
+    const capa_workflow *wf = NULL;
+    capa_store_workflow(&wf, s);
+    if (oom_walk("case operations", 1, s, NULL))
+        status = 1;
+    capa_store_close(s);
+    s = NULL;
+    /* Opening the store and loading every stored definition (OOM_STRIDE > 1 samples). */
+    if (oom_walk("store open", stride, NULL, dir))
+        status = 1;
     /* Whatever failed along the way, the store is whole. */
     char head[65];
     uint64_t bad = 0;
-    capa_store *s = NULL;
     if (open_store(&s, dir, 0, 0) || capa_audit_verify(s, head, &bad)) {
         printf("oom: the store does not verify afterwards (event %llu)\n",
                (unsigned long long)bad);
         status = 1;
     }
     capa_store_close(s);
-    printf("oom: failed each of %lu allocations of a session once\n", n - 1);
     return status;
 }
 

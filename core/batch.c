@@ -23,6 +23,7 @@ typedef struct submission {
     size_t n;
     capa_user_rec *users;   /* per request; users[i].u.id NULL when auth failed */
     int *auth_err;          /* per request: CAPA_OK or the authentication error */
+    unsigned char *shared;  /* per request: 1 when users[i] is a shallow copy of an earlier one */
     int done;
     struct submission *next;
 } submission;
@@ -158,6 +159,7 @@ static void authenticate(capa_store *s, submission *sub)
         if (j < i) {
             /* Shallow share: only users[j] owns the strings (see release()). */
             sub->users[i] = sub->users[j];
+            sub->shared[i] = 1;
             sub->auth_err[i] = CAPA_OK;
             continue;
         }
@@ -169,19 +171,14 @@ static void authenticate(capa_store *s, submission *sub)
 
 static void release(submission *sub)
 {
-    for (size_t i = 0; i < sub->n; i++) {
-        int owner = sub->auth_err[i] == CAPA_OK;
-        for (size_t j = 0; owner && j < i; j++)
-            if (sub->auth_err[j] == CAPA_OK && sub->users[j].u.id == sub->users[i].u.id)
-                owner = 0;
-        if (owner)
+    for (size_t i = 0; i < sub->n; i++)
+        if (sub->auth_err[i] == CAPA_OK && !sub->shared[i])
             capa_user_rec_clear(&sub->users[i]);
-    }
 }
 
 int capa_submit(capa_store *s, capa_request *reqs, size_t n)
 {
-    submission sub = {reqs, n, NULL, NULL, 0, NULL};
+    submission sub = {reqs, n, NULL, NULL, NULL, 0, NULL};
     int err = CAPA_OK;
     if (!s || (!reqs && n))
         return capa_error_set(CAPA_EINVALID, "submit: no store or no requests");
@@ -194,7 +191,8 @@ int capa_submit(capa_store *s, capa_request *reqs, size_t n)
     }
     sub.users = capa__calloc(n, sizeof *sub.users);
     sub.auth_err = capa__calloc(n, sizeof *sub.auth_err);
-    if (!sub.users || !sub.auth_err) {
+    sub.shared = capa__calloc(n, 1);
+    if (!sub.users || !sub.auth_err || !sub.shared) {
         err = capa_error_set(CAPA_ENOMEM, "submit: out of memory");
         for (size_t i = 0; i < n; i++)
             set_result(&reqs[i], err);
@@ -228,5 +226,6 @@ int capa_submit(capa_store *s, capa_request *reqs, size_t n)
 done:
     capa__free(sub.users);
     capa__free(sub.auth_err);
+    capa__free(sub.shared);
     return err;
 }

@@ -1,0 +1,219 @@
+/*
+ * check_batch.c - group commit (capa_submit): many threads submitting at once, good and bad
+ * requests mixed; each request gets its own result, bad ones fail alone, every good one is
+ * durable with its own audit event, and the chain verifies.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *dir;
+static capa_store *s;
+
+static void setup(void)
+{
+    s = tu_store(&dir, 1);
+}
+
+static void teardown(void)
+{
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* The walk's intake values, with a distinct lot number. */
+static const capa_kv *intake(capa_kv kv[10], char *lot)
+{
+    const capa_kv base[10] = {
+        {"customer", "华东汽车"},        {"channel", "written"},
+        {"complaint_type", "quality"},   {"part_no", "PCB-7731"},
+        {"lot_no", lot},                 {"qty_affected", "120"},
+        {"defect_code", "SOLDER-BRIDGE"}, {"severity", "important"},
+        {"responsible_dept", "生产部"},  {"description", "焊点连锡"},
+    };
+    memcpy(kv, base, sizeof base);
+    return kv;
+}
+
+START_TEST(one_bad_request_fails_alone)
+{
+    capa_kv kv[3][10];
+    char lots[3][16] = {"L-1", "L-2", "L-3"};
+    capa_kv bad_qty = {"qty_affected", "many"};
+    capa_request rq[4] = {0};
+    for (int i = 0; i < 3; i++) {
+        rq[i].op = CAPA_OP_OPEN;
+        rq[i].who = tu_as("li");
+        rq[i].values = intake(kv[i], lots[i]);
+        rq[i].n_values = 10;
+    }
+    kv[1][5] = bad_qty; /* the middle one breaks a rule */
+    rq[3] = (capa_request){.op = CAPA_OP_OPEN, .who = {"li", "wrong-password"}, .values = kv[0],
+                           .n_values = 10};
+    uint64_t before = tu_events(s);
+    int rc = capa_submit(s, rq, 4);
+    ck_assert_int_eq(rc, CAPA_EINVALID); /* the first failure */
+    ck_assert_int_eq(rq[0].result, CAPA_OK);
+    ck_assert_int_eq(rq[1].result, CAPA_EINVALID);
+    ck_assert_ptr_nonnull(strstr(rq[1].error, "qty_affected"));
+    ck_assert_ptr_null(rq[1].number_out);
+    ck_assert_int_eq(rq[2].result, CAPA_OK);
+    ck_assert_int_eq(rq[3].result, CAPA_EAUTH);
+    ck_assert_str_ne(rq[0].number_out, rq[2].number_out);
+    /* Two cases, two open events, plus the audited wrong password. */
+    ck_assert_uint_eq(tu_events(s), before + 3);
+    capa_case *c = NULL;
+    ck_assert_int_eq(capa_case_get(&c, s, rq[2].number_out), CAPA_OK);
+    ck_assert_str_eq(capa_case_value(c, "intake", "lot_no"), "L-3");
+    capa_case_free(c);
+    for (int i = 0; i < 4; i++)
+        capa_request_clear(&rq[i]);
+    char head[65];
+    uint64_t bad = 0;
+    ck_assert_int_eq(capa_audit_verify(s, head, &bad), CAPA_OK);
+}
+END_TEST
+
+START_TEST(set_sign_reject_through_submit)
+{
+    char *num = tu_open_case(s, NULL);
+    capa_kv v[2] = {{"validity", "valid"}, {"containment", "库存隔离"}};
+    capa_request rq[3] = {
+        {.op = CAPA_OP_SET, .who = tu_as("wang"), .number = num, .values = v, .n_values = 2},
+        {.op = CAPA_OP_SIGN, .who = tu_as("wang"), .number = num, .meaning = "reviewed"},
+        {.op = CAPA_OP_REJECT, .who = tu_as("chen"), .number = num, .reason = " "},
+    };
+    ck_assert_int_eq(capa_submit(s, rq, 3), CAPA_EINVALID);
+    ck_assert_int_eq(rq[0].result, CAPA_OK);
+    ck_assert_int_eq(rq[1].result, CAPA_OK); /* sees the set committed before it */
+    ck_assert_int_eq(rq[2].result, CAPA_EINVALID);
+    capa_case *c = NULL;
+    ck_assert_int_eq(capa_case_get(&c, s, num), CAPA_OK);
+    ck_assert_str_eq(c->stage, "analysis");
+    capa_case_free(c);
+    for (int i = 0; i < 3; i++)
+        capa_request_clear(&rq[i]);
+    capa__free(num);
+}
+END_TEST
+
+#define THREADS 16
+#define PER_THREAD 20
+
+typedef struct worker {
+    int id, ok, bad;
+    char numbers[PER_THREAD][32];
+    char lots[PER_THREAD][32];
+    int good[PER_THREAD];
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        capa_kv kv[10];
+        snprintf(w->lots[i], sizeof w->lots[i], "T%d-%d", w->id, i);
+        intake(kv, w->lots[i]);
+        /* Every third request of a thread is bad: by turns a rule broken, a wrong role,
+         * a wrong password. */
+        capa_request rq = {.op = CAPA_OP_OPEN, .who = tu_as("li"), .values = kv, .n_values = 10};
+        int kind = (w->id + i) % 9;
+        if (kind == 2)
+            kv[7].value = "catastrophic";
+        else if (kind == 5)
+            rq.who = tu_as("sun"); /* production may not open a case */
+        else if (kind == 8)
+            rq.who = (capa_actor){"zhou", "not-the-password"}; /* locks zhou, not li */
+        int rc = capa_submit(s, &rq, 1);
+        w->good[i] = kind != 2 && kind != 5 && kind != 8;
+        if (rc == CAPA_OK) {
+            w->ok++;
+            snprintf(w->numbers[i], sizeof w->numbers[i], "%s", rq.number_out);
+        } else {
+            w->bad++;
+        }
+        if ((rc == CAPA_OK) != w->good[i])
+            w->good[i] = -1; /* wrong outcome: checked below */
+        capa_request_clear(&rq);
+    }
+    return NULL;
+}
+
+START_TEST(many_threads_mixed_requests_each_get_their_own_result)
+{
+    pthread_t t[THREADS];
+    worker w[THREADS];
+    memset(w, 0, sizeof w);
+    for (int i = 0; i < THREADS; i++) {
+        w[i].id = i;
+        pthread_create(&t[i], NULL, work, &w[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+    }
+    for (int i = 0; i < THREADS; i++)
+        for (int k = 0; k < PER_THREAD; k++) {
+            ck_assert_msg(w[i].good[k] != -1, "thread %d request %d: wrong outcome", i, k);
+            if (w[i].good[k] != 1)
+                continue;
+            capa_case *c = NULL;
+            ck_assert_int_eq(capa_case_get(&c, s, w[i].numbers[k]), CAPA_OK);
+            ck_assert_str_eq(capa_case_value(c, "intake", "lot_no"), w[i].lots[k]);
+            capa_case_free(c);
+        }
+    capa_store_info info = {0};
+    ck_assert_int_eq(capa_store_info_get(&info, s), CAPA_OK);
+    ck_assert_uint_eq(info.n_cases, (uint64_t)ok);
+    capa_store_info_clear(&info);
+    char head[65];
+    uint64_t bad = 0;
+    ck_assert_int_eq(capa_audit_verify(s, head, &bad), CAPA_OK);
+}
+END_TEST
+
+START_TEST(a_large_batch_commits_as_one)
+{
+    enum { N = 500 };
+    capa_request *rq = calloc(N, sizeof *rq);
+    capa_kv(*kv)[10] = calloc(N, sizeof *kv);
+    char(*lots)[16] = calloc(N, sizeof *lots);
+    for (int i = 0; i < N; i++) {
+        snprintf(lots[i], sizeof lots[i], "B-%d", i);
+        rq[i] = (capa_request){.op = CAPA_OP_OPEN, .who = tu_as("li"),
+                               .values = intake(kv[i], lots[i]), .n_values = 10};
+    }
+    ck_assert_int_eq(capa_submit(s, rq, N), CAPA_OK);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(rq[i].result, CAPA_OK);
+        capa_request_clear(&rq[i]);
+    }
+    capa_store_info info = {0};
+    ck_assert_int_eq(capa_store_info_get(&info, s), CAPA_OK);
+    ck_assert_uint_eq(info.n_cases, N);
+    capa_store_info_clear(&info);
+    free(rq);
+    free(kv);
+    free(lots);
+}
+END_TEST
+
+Suite *capa_batch_suite(void)
+{
+    Suite *su = suite_create("batch");
+    TCase *tc = tcase_create("batch");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, one_bad_request_fails_alone);
+    tcase_add_test(tc, set_sign_reject_through_submit);
+    tcase_add_test(tc, many_threads_mixed_requests_each_get_their_own_result);
+    tcase_add_test(tc, a_large_batch_commits_as_one);
+    suite_add_tcase(su, tc);
+    return su;
+}

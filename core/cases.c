@@ -133,19 +133,40 @@ static int idx_del(capa_store *s, MDB_txn *txn, int db, const char *key, uint64_
     return capa_store__del(txn, s->dbi[db], key, klen, v, 8);
 }
 
+/*
+ * The header is read for every row of every list and scan, so it must stay small: LMDB puts
+ * a value over ~2 KB on overflow pages of its own. Free text (the description) is kept in
+ * the header only as a preview of HDR_PREVIEW bytes, cut at a UTF-8 character boundary; the
+ * whole text is in the stage record.
+ */
+#define HDR_PREVIEW 240
+
+static size_t header_len(const char *field, const char *v)
+{
+    size_t n = strlen(v);
+    if (strcmp(field, "description") != 0 || n <= HDR_PREVIEW)
+        return n;
+    n = HDR_PREVIEW;
+    while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+        n--; /* v[n] continues a character: cut before the character starts */
+    return n;
+}
+
 /* Copy the intake values the header carries and move their index entries. */
 static int sync_header(capa_store *s, MDB_txn *txn, capa_hdr *h, const capa_stage_record *intake)
 {
     for (size_t i = 0; i < N_HEADER_FIELDS; i++) {
         char **slot = hdr_slot(h, i);
         const char *now = capa_stage__value(intake, header_fields[i].field);
-        if ((!now && !*slot) || (now && *slot && strcmp(now, *slot) == 0))
+        size_t len = now ? header_len(header_fields[i].field, now) : 0;
+        if ((!now && !*slot) ||
+            (now && *slot && strlen(*slot) == len && strncmp(now, *slot, len) == 0))
             continue;
         int db = header_fields[i].db, err = CAPA_OK;
         if (db >= 0 && ((err = idx_del(s, txn, db, *slot, h->id)) != CAPA_OK ||
                         (err = idx_put(s, txn, db, now, h->id)) != CAPA_OK))
             return err;
-        char *copy = now ? capa__strdup(now) : NULL;
+        char *copy = now ? capa__strndup(now, len) : NULL;
         if (now && !copy)
             return capa_error_set(CAPA_ENOMEM, "out of memory");
         capa__free(*slot);
@@ -328,6 +349,9 @@ static int do_open(capa_wtxn *t, void *arg)
     char number[160], roles[256];
     uint64_t id = 0;
     int err;
+    /* capa_store__write runs this again after growing a full map: drop the first try's. */
+    capa__free(a->number);
+    a->number = NULL;
     if ((err = capa_store__workflow(&wf, s, t->txn)) != CAPA_OK)
         return err;
     const capa_stage *st = &wf->stages[0];
@@ -945,12 +969,10 @@ typedef struct list_state {
     int stop;
 } list_state;
 
-static int visit(list_state *ls, uint64_t id)
+/* Offer one case header to the callback when it matches; consumes h. */
+static int visit_hdr(list_state *ls, capa_hdr *h_)
 {
-    capa_hdr h;
-    int err = get_hdr(ls->s, ls->txn, id, &h);
-    if (err)
-        return err;
+    capa_hdr h = *h_;
     if (matches(ls->s, ls->txn, &h, ls->f)) {
         capa_case_header ch = {h.number,      h.stage,        h.closed,   h.customer,
                                h.part_no,     h.lot_no,       h.defect_code, h.severity,
@@ -963,6 +985,13 @@ static int visit(list_state *ls, uint64_t id)
     }
     capa_hdr_clear(&h);
     return CAPA_OK;
+}
+
+static int visit(list_state *ls, uint64_t id)
+{
+    capa_hdr h;
+    int err = get_hdr(ls->s, ls->txn, id, &h);
+    return err ? err : visit_hdr(ls, &h);
 }
 
 int capa_case_list(capa_store *s, const capa_filter *filter,
@@ -1014,11 +1043,15 @@ int capa_case_list(capa_store *s, const capa_filter *filter,
                 goto done;
         }
     } else {
+        /* A full scan already holds each header: decode it in place, no second lookup. */
         rc = mdb_cursor_open(ls.txn, s->dbi[DB_CASES], &cur);
         rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-        for (; rc == MDB_SUCCESS && !ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-            if ((err = visit(&ls, capa_get_be64(k.mv_data))) != CAPA_OK)
+        for (; rc == MDB_SUCCESS && !ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            capa_hdr h;
+            if ((err = capa_hdr__decode(&h, v.mv_data, v.mv_size)) != CAPA_OK ||
+                (err = visit_hdr(&ls, &h)) != CAPA_OK)
                 goto done;
+        }
     }
     if (rc && rc != MDB_NOTFOUND)
         err = capa_store__mdb_err(rc, "list");
@@ -1082,4 +1115,60 @@ int capa_case__apply(capa_wtxn *t, void *arg)
     }
     }
     return capa_error_set(CAPA_EINVALID, "submit: unknown request kind %d", (int)rq->op);
+}
+
+/* ---- counts per indexed value ---- */
+
+int capa_case_count_by(capa_store *s, const char *field,
+                       int (*cb)(const char *value, uint64_t count, void *payload),
+                       void *payload)
+{
+    static const struct {
+        const char *field;
+        int db;
+    } indexed[] = {{"stage", DB_IDX_STAGE},
+                   {"customer", DB_IDX_CUSTOMER},
+                   {"part_no", DB_IDX_PART},
+                   {"defect_code", DB_IDX_DEFECT}};
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    char *value = NULL;
+    int db = -1, err, rc;
+    for (size_t i = 0; field && i < sizeof indexed / sizeof *indexed; i++)
+        if (strcmp(field, indexed[i].field) == 0)
+            db = indexed[i].db;
+    if (db < 0)
+        return capa_error_set(CAPA_EINVALID,
+                              "count by `%.40s`: not an indexed field (stage, customer, "
+                              "part_no, defect_code)",
+                              field ? field : "");
+    if ((err = capa_store__read_begin(s, &txn)) != CAPA_OK)
+        return err;
+    if ((err = capa_store__require_init(s, txn)) != CAPA_OK)
+        goto done;
+    MDB_val k, v;
+    rc = mdb_cursor_open(txn, s->dbi[db], &cur);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+        size_t n = 0;
+        if ((rc = mdb_cursor_count(cur, &n)) != MDB_SUCCESS)
+            break;
+        /* Keys are not NUL-terminated in LMDB: hand the callback a terminated copy. */
+        capa__free(value);
+        if (!(value = capa__strndup(k.mv_data, k.mv_size))) {
+            err = capa_error_set(CAPA_ENOMEM, "count by %s: out of memory", field);
+            goto done;
+        }
+        if ((err = cb(value, (uint64_t)n, payload)) != 0)
+            goto done;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
+    }
+    if (rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "count by");
+done:
+    capa__free(value);
+    if (cur)
+        mdb_cursor_close(cur);
+    capa_store__read_end(s, txn);
+    return err;
 }

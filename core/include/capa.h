@@ -253,7 +253,8 @@ typedef struct capa_case_header {
     const char *lot_no;
     const char *defect_code;
     const char *severity;
-    const char *description;
+    const char *description; /**< a preview: its first 240 bytes (whole UTF-8 characters);
+                                  the full text is in the intake stage (capa_case_get) */
     const char *subject_person;
     int64_t opened, closed_at, stage_entered; /**< ms since epoch */
 } capa_case_header;
@@ -274,6 +275,17 @@ typedef struct capa_filter {
  *  Return non-zero from cb to stop (that value is returned). */
 int capa_case_list(capa_store *s, const capa_filter *f,
                    int (*cb)(const capa_case_header *h, void *payload), void *payload);
+
+/**
+ * How many cases (open and closed) carry each value of an indexed intake field - "stage",
+ * "customer", "part_no" or "defect_code" - in value order. Answered from the field's index
+ * alone (one step per distinct value), for statistics such as counts by defect code.
+ * `value` is borrowed for the callback only; return non-zero from cb to stop (that value is
+ * returned). @return CAPA_OK, CAPA_EINVALID (not an indexed field), CAPA_ESTATE.
+ */
+int capa_case_count_by(capa_store *s, const char *field,
+                       int (*cb)(const char *value, uint64_t count, void *payload),
+                       void *payload);
 
 /* ---- audit trail ---- */
 typedef struct capa_change {

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../faults/lib.sh"
 DB=$WORK/var
 "$STRESS" init "$DB" || fail "init"
-out=$("$STRESS" fill "$DB" "$WORK/map.log" m $((4 * 1024 * 1024)) 2>/dev/null) ||
+out=$("$STRESS" fill "$DB" "$WORK/map.log" m $((2 * 1024 * 1024)) 2>/dev/null) ||
     fail "map full was not a clean error: $out"
 echo "diskfull: map ceiling gave: $out"
 check_store "$DB" "$WORK/map.log" >/dev/null
@@ -15,7 +15,7 @@ echo "diskfull: map ceiling: $(grep -c '^open' "$WORK/map.log") cases, clean err
 
 FS=$WORK/fs
 mkdir -p "$FS"
-if mount -t tmpfs -o size=3m tmpfs "$FS" 2>/dev/null; then
+if mount -t tmpfs -o size=2m tmpfs "$FS" 2>/dev/null; then
     MOUNTED=$FS
     "$STRESS" init "$FS/var" || fail "init on tmpfs"
     out=$("$STRESS" fill "$FS/var" "$WORK/fs.log" t 2>/dev/null) ||

@@ -6,7 +6,11 @@
 . "$(dirname "$0")/../faults/lib.sh"
 [ -f "$IOFAIL" ] || fail "$IOFAIL not built"
 OPS=${IOFAIL_OPS:-3}
+# In the sanitizer build the ASan runtime cannot come first when we preload the shim.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 "$STRESS" init "$WORK/template" || fail "init"
+for mode in single submit; do
+export STRESS_SUBMIT=$([ $mode = submit ] && echo 1 || echo 0)
 for calls in fdatasync,fsync pwrite,writev; do
     # How many such calls do OPS steps make? Fail each one of them in turn.
     rm -rf "$WORK/db" && cp -a "$WORK/template" "$WORK/db"
@@ -24,5 +28,7 @@ for calls in fdatasync,fsync pwrite,writev; do
         "$STRESS" ops "$WORK/db" "$WORK/log" y 1 >/dev/null || fail "write after $calls #$n"
         check_store "$WORK/db" "$WORK/log" >/dev/null
     done
-    echo "iofail: $calls: failed each of $total calls in turn; no failed change reported done"
+    echo "iofail: $mode: $calls: failed each of $total calls in turn;" \
+        "no failed change reported done"
+done
 done

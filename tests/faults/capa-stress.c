@@ -35,6 +35,21 @@
 
 static const capa_actor writer = {"w", PW_W}, quality = {"q", PW_Q};
 
+/* With STRESS_SUBMIT=1 (or for odd writer ids in the kill -9 test) changes go through group
+ * commit (capa_submit) instead of the single calls, so both paths face the same faults. */
+static int use_submit;
+
+static int submit_one(capa_store *s, capa_request *rq, char **number)
+{
+    int rc = capa_submit(s, rq, 1);
+    if (rc == CAPA_OK && number) {
+        *number = rq->number_out;
+        rq->number_out = NULL;
+    }
+    capa_request_clear(rq);
+    return rc;
+}
+
 static int open_store(capa_store **s, const char *dir, size_t map_max, int create)
 {
     capa_open_opts o = {.create = create, .kdf_log2n = 1, .map_max = map_max};
@@ -81,12 +96,22 @@ static int open_case(capa_store *s, char **number, const char *lot)
         {"defect_code", "SOLDER-BRIDGE"}, {"severity", "important"},
         {"responsible_dept", "生产部"},  {"description", "焊点连锡，客户来料检验发现"},
     };
+    if (use_submit) {
+        capa_request rq = {.op = CAPA_OP_OPEN, .who = writer, .values = kv,
+                           .n_values = sizeof kv / sizeof *kv};
+        return submit_one(s, &rq, number);
+    }
     return capa_case_open(number, s, &writer, kv, sizeof kv / sizeof *kv);
 }
 
 static int set_case(capa_store *s, const char *number, const char *value)
 {
     capa_kv kv[] = {{"containment", value}};
+    if (use_submit) {
+        capa_request rq = {.op = CAPA_OP_SET, .who = quality, .number = number, .values = kv,
+                           .n_values = 1, .reason = "stress"};
+        return submit_one(s, &rq, NULL);
+    }
     return capa_case_set(s, number, &quality, kv, 1, "stress");
 }
 
@@ -144,6 +169,7 @@ static int cmd_writer(const char *dir, const char *log, const char *id, long cou
     capa_store *s = NULL;
     int fd = open_log(log), rc = 0, status = 1;
     unsigned long seq = next_seq(log);
+    use_submit = (getenv("STRESS_SUBMIT") && atoi(getenv("STRESS_SUBMIT"))) || atoi(id) % 2;
     if (fd < 0 || open_store(&s, dir, map_max, 0))
         goto done;
     for (long i = 0; count < 0 || i < count; i++) {

@@ -211,6 +211,23 @@ static long cp_scan(void *ctx, uint64_t counts[BENCH_DEFECTS])
     return capa_case_list(p->s, &f, count_defect, &sc) == CAPA_OK ? sc.rows : -1;
 }
 
+static int add_count(const char *value, uint64_t count, void *payload)
+{
+    scan *sc = payload;
+    int d = bench_defect_index(value);
+    if (d >= 0)
+        sc->counts[d] += count;
+    sc->rows += (long)count;
+    return 0;
+}
+
+static long cp_count(void *ctx, uint64_t counts[BENCH_DEFECTS])
+{
+    cp *p = ctx;
+    scan sc = {counts, 0};
+    return capa_case_count_by(p->s, "defect_code", add_count, &sc) == CAPA_OK ? sc.rows : -1;
+}
+
 static uint64_t cp_disk(void *ctx)
 {
     cp *p = ctx;
@@ -226,5 +243,5 @@ static uint64_t cp_server(void *ctx)
 const bench_engine bench_capa = {
     "capa",           cp_open,           cp_close,  cp_thread_open,   cp_thread_close,
     cp_intake,        cp_intake_grouped, cp_import, cp_lookup,        cp_list_customer,
-    cp_list_dates,    cp_scan,           cp_disk,   cp_server,
+    cp_list_dates,    cp_scan,           cp_count,  cp_disk,   cp_server,
 };

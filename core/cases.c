@@ -139,7 +139,7 @@ static int idx_del(capa_store *s, MDB_txn *txn, int db, const char *key, uint64_
  * the header only as a preview of HDR_PREVIEW bytes, cut at a UTF-8 character boundary; the
  * whole text is in the stage record.
  */
-#define HDR_PREVIEW 240
+#define HDR_PREVIEW 120
 
 static size_t header_len(const char *field, const char *v)
 {
@@ -969,8 +969,8 @@ typedef struct list_state {
     int stop;
 } list_state;
 
-/* Offer one case header to the callback when it matches; consumes h. */
-static int visit_hdr(list_state *ls, capa_hdr *h_)
+/* Offer one case header to the callback when it matches; consumes h when `owned`. */
+static int visit_hdr(list_state *ls, capa_hdr *h_, int owned)
 {
     capa_hdr h = *h_;
     if (matches(ls->s, ls->txn, &h, ls->f)) {
@@ -983,15 +983,36 @@ static int visit_hdr(list_state *ls, capa_hdr *h_)
         if (ls->f->limit && ls->n >= ls->f->limit && !ls->stop)
             ls->stop = -1;
     }
-    capa_hdr_clear(&h);
+    if (owned)
+        capa_hdr_clear(&h);
     return CAPA_OK;
+}
+
+/* One stored header: decoded into a stack arena (no allocation), or allocated when large. */
+static int visit_raw(list_state *ls, const MDB_val *v)
+{
+    char arena[2048];
+    capa_hdr h;
+    int err = capa_hdr__decode_view(&h, v->mv_data, v->mv_size, arena, sizeof arena);
+    if (err == CAPA_OK)
+        return visit_hdr(ls, &h, 0);
+    if (err != CAPA_ENOMEM)
+        return err;
+    if ((err = capa_hdr__decode(&h, v->mv_data, v->mv_size)) != CAPA_OK)
+        return err;
+    return visit_hdr(ls, &h, 1);
 }
 
 static int visit(list_state *ls, uint64_t id)
 {
-    capa_hdr h;
-    int err = get_hdr(ls->s, ls->txn, id, &h);
-    return err ? err : visit_hdr(ls, &h);
+    unsigned char k[8];
+    MDB_val v;
+    capa_be64(k, id);
+    int err = capa_store__get(ls->txn, ls->s->dbi[DB_CASES], k, 8, &v);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ECORRUPT, "case id %llu: header missing",
+                              (unsigned long long)id);
+    return err ? err : visit_raw(ls, &v);
 }
 
 int capa_case_list(capa_store *s, const capa_filter *filter,
@@ -1046,12 +1067,9 @@ int capa_case_list(capa_store *s, const capa_filter *filter,
         /* A full scan already holds each header: decode it in place, no second lookup. */
         rc = mdb_cursor_open(ls.txn, s->dbi[DB_CASES], &cur);
         rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-        for (; rc == MDB_SUCCESS && !ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            capa_hdr h;
-            if ((err = capa_hdr__decode(&h, v.mv_data, v.mv_size)) != CAPA_OK ||
-                (err = visit_hdr(&ls, &h)) != CAPA_OK)
+        for (; rc == MDB_SUCCESS && !ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            if ((err = visit_raw(&ls, &v)) != CAPA_OK)
                 goto done;
-        }
     }
     if (rc && rc != MDB_NOTFOUND)
         err = capa_store__mdb_err(rc, "list");

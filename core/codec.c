@@ -113,6 +113,33 @@ int64_t capa_rd_i64(capa_rd *r)
     return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
+char *capa_rd_str_arena(capa_rd *r, char **pos, char *end)
+{
+    uint64_t n = capa_rd_varint(r);
+    if (r->err || n == 0)
+        return NULL;
+    n -= 1;
+    if (n > r->len - r->pos) {
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    const unsigned char *s = r->p + r->pos;
+    if (memchr(s, 0, n)) {
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    if (n + 1 > (size_t)(end - *pos)) {
+        r->err = CAPA_ENOMEM;
+        return NULL;
+    }
+    char *out = *pos;
+    memcpy(out, s, n);
+    out[n] = 0;
+    *pos += n + 1;
+    r->pos += n;
+    return out;
+}
+
 char *capa_rd_str(capa_rd *r)
 {
     uint64_t n = capa_rd_varint(r);

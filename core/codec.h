@@ -37,6 +37,9 @@ uint64_t capa_rd_varint(capa_rd *r);
 int64_t capa_rd_i64(capa_rd *r);
 /** A fresh copy of the next string (NULL for an encoded NULL or on error: check err). */
 char *capa_rd_str(capa_rd *r);
+/** The next string copied, NUL-terminated, into the arena [*pos, end) and *pos advanced;
+ *  no allocation. When it does not fit, err becomes CAPA_ENOMEM (the caller falls back). */
+char *capa_rd_str_arena(capa_rd *r, char **pos, char *end);
 /** Copy n raw bytes into out. */
 void capa_rd_bytes(capa_rd *r, void *out, size_t n);
 /** True when every byte was consumed and nothing went wrong. */

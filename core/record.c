@@ -63,33 +63,59 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
     return finish(&b, out, len, "case header");
 }
 
+/* Strings from the arena when one is given, else freshly allocated. */
+static char *rd_str(capa_rd *r, char **pos, char *end)
+{
+    return pos ? capa_rd_str_arena(r, pos, end) : capa_rd_str(r);
+}
+
+static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
+{
+    if (capa_rd_u8(r) != HDR_VERSION && !r->err)
+        r->err = CAPA_ECORRUPT;
+    h->id = capa_rd_varint(r);
+    h->number = rd_str(r, pos, end);
+    h->stage = rd_str(r, pos, end);
+    h->closed = (int)capa_rd_u8(r);
+    h->opened = capa_rd_i64(r);
+    h->closed_at = capa_rd_i64(r);
+    h->stage_entered = capa_rd_i64(r);
+    h->opened_by = rd_str(r, pos, end);
+    h->customer = rd_str(r, pos, end);
+    h->part_no = rd_str(r, pos, end);
+    h->lot_no = rd_str(r, pos, end);
+    h->defect_code = rd_str(r, pos, end);
+    h->severity = rd_str(r, pos, end);
+    h->description = rd_str(r, pos, end);
+    h->subject_person = rd_str(r, pos, end);
+    if (!r->err && (!h->number || !h->stage))
+        r->err = CAPA_ECORRUPT;
+}
+
 int capa_hdr__decode(capa_hdr *h, const void *data, size_t len)
 {
     capa_rd r;
     memset(h, 0, sizeof *h);
     capa_rd_init(&r, data, len);
-    if (capa_rd_u8(&r) != HDR_VERSION && !r.err)
-        r.err = CAPA_ECORRUPT;
-    h->id = capa_rd_varint(&r);
-    h->number = capa_rd_str(&r);
-    h->stage = capa_rd_str(&r);
-    h->closed = (int)capa_rd_u8(&r);
-    h->opened = capa_rd_i64(&r);
-    h->closed_at = capa_rd_i64(&r);
-    h->stage_entered = capa_rd_i64(&r);
-    h->opened_by = capa_rd_str(&r);
-    h->customer = capa_rd_str(&r);
-    h->part_no = capa_rd_str(&r);
-    h->lot_no = capa_rd_str(&r);
-    h->defect_code = capa_rd_str(&r);
-    h->severity = capa_rd_str(&r);
-    h->description = capa_rd_str(&r);
-    h->subject_person = capa_rd_str(&r);
-    if (!r.err && (!h->number || !h->stage))
-        r.err = CAPA_ECORRUPT;
+    hdr_read(h, &r, NULL, NULL);
     int err = decoded(&r, "case header");
     if (err)
         capa_hdr_clear(h);
+    return err;
+}
+
+int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+{
+    capa_rd r;
+    char *pos = arena;
+    memset(h, 0, sizeof *h);
+    capa_rd_init(&r, data, len);
+    hdr_read(h, &r, &pos, arena + cap);
+    if (r.err == CAPA_ENOMEM)
+        return CAPA_ENOMEM; /* quietly: the caller falls back to allocating */
+    int err = decoded(&r, "case header");
+    if (err)
+        memset(h, 0, sizeof *h);
     return err;
 }
 

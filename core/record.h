@@ -22,6 +22,10 @@ typedef struct capa_hdr {
 void capa_hdr_clear(capa_hdr *h);
 int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len);
 int capa_hdr__decode(capa_hdr *h, const void *data, size_t len);
+/** Decode without allocating: h's strings point into arena[cap] (do not capa_hdr_clear h).
+ *  CAPA_ENOMEM when the arena is too small (decode with capa_hdr__decode instead). Lists and
+ *  scans read one header per row: this keeps a dozen malloc/free pairs per row off them. */
+int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap);
 
 /* Stage records reuse the public capa_stage_record; its strings are owned by the record. */
 void capa_stage_record_clear(capa_stage_record *r);

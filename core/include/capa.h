@@ -253,7 +253,7 @@ typedef struct capa_case_header {
     const char *lot_no;
     const char *defect_code;
     const char *severity;
-    const char *description; /**< a preview: its first 240 bytes (whole UTF-8 characters);
+    const char *description; /**< a preview: its first 120 bytes (whole UTF-8 characters);
                                   the full text is in the intake stage (capa_case_get) */
     const char *subject_person;
     int64_t opened, closed_at, stage_entered; /**< ms since epoch */

@@ -4,9 +4,9 @@
  * A durable LMDB commit costs two fdatasyncs and a handful of scattered page writes whatever
  * it holds, so one change per transaction tops out near the disk's sync rate. Here callers
  * queue their requests; whoever finds no commit in progress becomes the leader, takes
- * everything queued so far and commits it as one write transaction, in which each request
- * runs in its own nested transaction (so a failing request rolls back alone, audit event
- * and all). Callers wake only after that commit returned, i.e. after the data is on disk.
+ * everything queued so far and commits it as one write transaction, in which a failing
+ * request is rolled back alone, audit event and all (see commit_batch). Callers wake only
+ * after that commit returned, i.e. after the data is on disk.
  * While a leader commits, new requests pile up for the next batch: the busier the store,
  * the larger the batches - the classic group commit of database logs.
  *
@@ -24,6 +24,7 @@ typedef struct submission {
     capa_user_rec *users;   /* per request; users[i].u.id NULL when auth failed */
     int *auth_err;          /* per request: CAPA_OK or the authentication error */
     unsigned char *shared;  /* per request: 1 when users[i] is a shallow copy of an earlier one */
+    unsigned char *excluded; /* per request: failed in an optimistic run, not run again */
     int done;
     struct submission *next;
 } submission;
@@ -81,35 +82,62 @@ static void set_result(capa_request *r, int err)
     }
 }
 
-/* The leader's write fn: every queued request in its own nested transaction. */
+/* A batch of queued submissions as the leader commits it. */
+typedef struct batch {
+    submission *list;
+    int nested; /* run each request in its own nested transaction */
+} batch;
+
+/* commit_batch's answer "a request failed: abort and run the batch again without it". */
+#define RESTART 1
+/* Optimistic runs allowed per batch before falling back to nested transactions. */
+#define MAX_RESTARTS 2
+
+/*
+ * The leader's write fn. Nested LMDB transactions cost a dirty-page list each (megabytes to
+ * allocate and merge), so a batch first runs optimistically: every request directly in the
+ * one transaction. When a request fails, whatever it half-wrote is in that transaction, so
+ * the transaction is thrown away, the request is marked failed (its outcome does not depend
+ * on the requests after it), and the batch runs again without it. After MAX_RESTARTS such
+ * runs the batch runs with a nested transaction per request, where a failure costs nothing.
+ */
 static int commit_batch(capa_wtxn *t, void *arg)
 {
-    submission *list = arg;
-    for (submission *sub = list; sub; sub = sub->next) {
+    batch *b = arg;
+    for (submission *sub = b->list; sub; sub = sub->next) {
         for (size_t i = 0; i < sub->n; i++) {
             capa_request *r = &sub->reqs[i];
-            if (sub->auth_err[i] != CAPA_OK)
+            if (sub->auth_err[i] != CAPA_OK || sub->excluded[i])
                 continue;
-            /* This fn runs again from the top when the map had to grow: start clean. */
+            /* This fn runs again from the top after a restart or a grown map: start clean. */
             capa__free(r->number_out);
             r->number_out = NULL;
             MDB_txn *child = NULL;
-            int rc = mdb_txn_begin(t->s->env, t->txn, 0, &child);
-            if (rc)
-                return capa_store__mdb_err(rc, "begin nested transaction");
             capa_wtxn ct = *t;
-            ct.txn = child;
             ct.now = capa_store__now(t->s); /* each change its own time, as if alone */
+            if (b->nested) {
+                int rc = mdb_txn_begin(t->s->env, t->txn, 0, &child);
+                if (rc)
+                    return capa_store__mdb_err(rc, "begin nested transaction");
+                ct.txn = child;
+            }
             int err = capa_store__run_as(&ct, &sub->users[i], capa_case__apply, r);
-            if (err == CAPA_OK && (rc = mdb_txn_commit(child)) != MDB_SUCCESS)
-                err = capa_store__mdb_err(rc, "commit nested transaction");
-            else if (err != CAPA_OK)
-                mdb_txn_abort(child);
+            if (child) {
+                int rc;
+                if (err == CAPA_OK && (rc = mdb_txn_commit(child)) != MDB_SUCCESS)
+                    err = capa_store__mdb_err(rc, "commit nested transaction");
+                else if (err != CAPA_OK)
+                    mdb_txn_abort(child);
+            }
             /* A full map or disk concerns the whole batch: give up so the store grows the
              * map (or reports the disk full) and, if it can, runs every request again. */
             if (err == CAPA_EFULL || err == CAPA_ENOMEM)
                 return err;
             set_result(r, err);
+            if (err != CAPA_OK && !b->nested) {
+                sub->excluded[i] = 1;
+                return RESTART;
+            }
         }
     }
     return CAPA_OK;
@@ -123,11 +151,15 @@ static void lead(capa_store *s, struct capa_group *g)
     g->leader = 1;
     pthread_mutex_unlock(&g->lock);
 
-    int err = capa_store__write(s, NULL, commit_batch, list);
+    batch b = {list, 0};
+    int err, restarts = 0;
+    while ((err = capa_store__write(s, NULL, commit_batch, &b)) == RESTART)
+        if (++restarts >= MAX_RESTARTS)
+            b.nested = 1;
     for (submission *sub = list; sub; sub = sub->next)
         for (size_t i = 0; i < sub->n; i++) {
             capa_request *r = &sub->reqs[i];
-            if (sub->auth_err[i] != CAPA_OK)
+            if (sub->auth_err[i] != CAPA_OK || sub->excluded[i])
                 continue;
             /* The transaction did not commit: nothing of it is on disk, whatever each
              * request's own outcome was. */
@@ -178,7 +210,7 @@ static void release(submission *sub)
 
 int capa_submit(capa_store *s, capa_request *reqs, size_t n)
 {
-    submission sub = {reqs, n, NULL, NULL, NULL, 0, NULL};
+    submission sub = {reqs, n, NULL, NULL, NULL, NULL, 0, NULL};
     int err = CAPA_OK;
     if (!s || (!reqs && n))
         return capa_error_set(CAPA_EINVALID, "submit: no store or no requests");
@@ -192,7 +224,8 @@ int capa_submit(capa_store *s, capa_request *reqs, size_t n)
     sub.users = capa__calloc(n, sizeof *sub.users);
     sub.auth_err = capa__calloc(n, sizeof *sub.auth_err);
     sub.shared = capa__calloc(n, 1);
-    if (!sub.users || !sub.auth_err || !sub.shared) {
+    sub.excluded = capa__calloc(n, 1);
+    if (!sub.users || !sub.auth_err || !sub.shared || !sub.excluded) {
         err = capa_error_set(CAPA_ENOMEM, "submit: out of memory");
         for (size_t i = 0; i < n; i++)
             set_result(&reqs[i], err);
@@ -227,5 +260,6 @@ done:
     capa__free(sub.users);
     capa__free(sub.auth_err);
     capa__free(sub.shared);
+    capa__free(sub.excluded);
     return err;
 }

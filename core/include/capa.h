@@ -184,9 +184,10 @@ typedef struct capa_request {
  *
  * Thread-safe, and meant to be called from many threads at once: requests waiting from all
  * callers are committed together in one LMDB write transaction, so one fdatasync serves many
- * changes. Each request runs in its own nested transaction with its own audit event: a
- * request that fails (bad value, denied, wrong password, ...) is rolled back alone and the
- * others commit. Passwords are checked before the write transaction, as for single calls.
+ * changes. Each request has its own audit event and its own result: a request that fails
+ * (bad value, denied, wrong password, ...) is rolled back alone and the others commit, each
+ * seeing exactly the requests before it that succeeded. Passwords are checked before the
+ * write transaction, as for single calls.
  * A request's result is CAPA_OK only after the transaction holding it is on disk; when that
  * commit itself fails (I/O error, disk full), every request of the batch gets the error and
  * none was written.

@@ -31,6 +31,11 @@ extern "C" {
 const char *capa_strerror(int code);
 /** The last error message of this thread, "" when none. */
 const char *capa_error_last(void);
+/**
+ * Set this thread's error message and return `code`: for the layers built on core (reports,
+ * tools' library code) so every layer reports through one channel.
+ */
+int capa_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef struct capa_store capa_store;
 

@@ -2,7 +2,7 @@
  * capa_form.h - form and workflow definitions: the data model the rest of capa reads.
  *
  * Stages, their forms, roles, sign-off meanings, rejection loops and time limits are data
- * (forms/*.xml) validated against schemas/form.xsd and schemas/workflow.xsd. This header is
+ * (the XML files in forms/) validated against schemas/form.xsd and schemas/workflow.xsd. This header is
  * the model those files parse into, the value validator, and the few utilities every layer
  * shares (allocator with fault injection, diagnostics list). It names no libxml2 type and
  * knows nothing of storage.
@@ -217,7 +217,7 @@ const capa_role *capa_workflow_role(const capa_workflow *w, const char *id);
 /** 1 if `role` is in the list. */
 int capa_role_in(char *const *roles, size_t n, const char *role);
 
-/* ---- the default definitions compiled into the binary (forms/*.xml, schemas/*.xsd) ---- */
+/* ---- the default definitions compiled into the binary (forms/ XML files, schemas/ XSDs) ---- */
 typedef struct capa_embedded_file {
     const char *name; /* "workflow.xml", "intake.xml", "form.xsd", ... */
     const char *data;

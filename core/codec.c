@@ -1,0 +1,182 @@
+/*
+ * codec.c - record encoding (see codec.h). Decoding never trusts its input: every length is
+ * checked against what is left, varints are bounded to 10 bytes, so raw database bytes that
+ * were tampered with give CAPA_ECORRUPT, not a crash.
+ */
+#include "codec.h"
+
+#include <string.h>
+
+#include "capa_form.h"
+
+void capa_buf_free(capa_buf *b)
+{
+    capa__free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+void capa_buf_bytes(capa_buf *b, const void *data, size_t n)
+{
+    if (b->oom || n == 0)
+        return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n)
+            cap *= 2;
+        unsigned char *p = capa__realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+void capa_buf_u8(capa_buf *b, unsigned v)
+{
+    unsigned char c = (unsigned char)v;
+    capa_buf_bytes(b, &c, 1);
+}
+
+void capa_buf_varint(capa_buf *b, uint64_t v)
+{
+    unsigned char tmp[10];
+    size_t n = 0;
+    do {
+        unsigned char c = v & 0x7f;
+        v >>= 7;
+        tmp[n++] = c | (v ? 0x80 : 0);
+    } while (v);
+    capa_buf_bytes(b, tmp, n);
+}
+
+void capa_buf_i64(capa_buf *b, int64_t v)
+{
+    capa_buf_varint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+void capa_buf_str(capa_buf *b, const char *s)
+{
+    if (!s) {
+        capa_buf_varint(b, 0);
+        return;
+    }
+    size_t n = strlen(s);
+    capa_buf_varint(b, (uint64_t)n + 1);
+    capa_buf_bytes(b, s, n);
+}
+
+void capa_rd_init(capa_rd *r, const void *p, size_t len)
+{
+    r->p = p;
+    r->len = len;
+    r->pos = 0;
+    r->err = 0;
+}
+
+unsigned capa_rd_u8(capa_rd *r)
+{
+    if (r->err || r->pos >= r->len) {
+        r->err = r->err ? r->err : CAPA_ECORRUPT;
+        return 0;
+    }
+    return r->p[r->pos++];
+}
+
+uint64_t capa_rd_varint(capa_rd *r)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+        if (r->err || r->pos >= r->len) {
+            r->err = r->err ? r->err : CAPA_ECORRUPT;
+            return 0;
+        }
+        unsigned char c = r->p[r->pos++];
+        if (shift == 63 && (c & 0x7e)) {
+            r->err = CAPA_ECORRUPT;
+            return 0;
+        }
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return v;
+    }
+    r->err = CAPA_ECORRUPT;
+    return 0;
+}
+
+int64_t capa_rd_i64(capa_rd *r)
+{
+    uint64_t u = capa_rd_varint(r);
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+char *capa_rd_str(capa_rd *r)
+{
+    uint64_t n = capa_rd_varint(r);
+    if (r->err || n == 0)
+        return NULL;
+    n -= 1;
+    if (n > r->len - r->pos) {
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    const unsigned char *s = r->p + r->pos;
+    if (memchr(s, 0, n)) { /* an embedded NUL would silently cut the value */
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    char *out = capa__strndup((const char *)s, n);
+    if (!out) {
+        r->err = CAPA_ENOMEM;
+        return NULL;
+    }
+    r->pos += n;
+    return out;
+}
+
+void capa_rd_bytes(capa_rd *r, void *out, size_t n)
+{
+    if (r->err || n > r->len - r->pos) {
+        r->err = r->err ? r->err : CAPA_ECORRUPT;
+        memset(out, 0, n);
+        return;
+    }
+    memcpy(out, r->p + r->pos, n);
+    r->pos += n;
+}
+
+int capa_rd_done(const capa_rd *r)
+{
+    return r->err == 0 && r->pos == r->len;
+}
+
+void capa_be64(unsigned char out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (unsigned char)v;
+}
+
+uint64_t capa_get_be64(const unsigned char in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+void capa_be32(unsigned char out[4], uint32_t v)
+{
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        out[i] = (unsigned char)v;
+}
+
+uint32_t capa_get_be32(const unsigned char in[4])
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v << 8 | in[i];
+    return v;
+}

@@ -1,0 +1,50 @@
+/*
+ * codec.h - the compact, versioned record encoding used for every LMDB value.
+ *
+ * A record is a version byte followed by varints and length-prefixed strings. Strings encode
+ * NULL as length 0 and "s" as strlen(s)+1, so an absent value and an empty one differ.
+ * Keys are big-endian fixed-width integers so cursor order is numeric.
+ */
+#ifndef CAPA_CODEC_H
+#define CAPA_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct capa_buf {
+    unsigned char *p;
+    size_t len, cap;
+    int oom;
+} capa_buf;
+
+void capa_buf_free(capa_buf *b);
+void capa_buf_bytes(capa_buf *b, const void *data, size_t n);
+void capa_buf_u8(capa_buf *b, unsigned v);
+void capa_buf_varint(capa_buf *b, uint64_t v);
+void capa_buf_i64(capa_buf *b, int64_t v);
+void capa_buf_str(capa_buf *b, const char *s);
+
+/** A reader over borrowed bytes; `err` becomes non-zero at the first malformed field. */
+typedef struct capa_rd {
+    const unsigned char *p;
+    size_t len, pos;
+    int err; /* 0 ok, CAPA_ECORRUPT or CAPA_ENOMEM */
+} capa_rd;
+
+void capa_rd_init(capa_rd *r, const void *p, size_t len);
+unsigned capa_rd_u8(capa_rd *r);
+uint64_t capa_rd_varint(capa_rd *r);
+int64_t capa_rd_i64(capa_rd *r);
+/** A fresh copy of the next string (NULL for an encoded NULL or on error: check err). */
+char *capa_rd_str(capa_rd *r);
+/** Copy n raw bytes into out. */
+void capa_rd_bytes(capa_rd *r, void *out, size_t n);
+/** True when every byte was consumed and nothing went wrong. */
+int capa_rd_done(const capa_rd *r);
+
+void capa_be64(unsigned char out[8], uint64_t v);
+uint64_t capa_get_be64(const unsigned char in[8]);
+void capa_be32(unsigned char out[4], uint32_t v);
+uint32_t capa_get_be32(const unsigned char in[4]);
+
+#endif

@@ -1,0 +1,563 @@
+/*
+ * store.c - opening the LMDB environment, transactions, map growth, meta records and the
+ * cache of parsed form definitions.
+ *
+ * Durable flags only (no NOSYNC/NOMETASYNC/WRITEMAP). MDB_NOTLS so a thread may hold several
+ * read transactions and transactions are not tied to threads. Stale reader slots left by
+ * killed processes are cleared on open.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "codec.h"
+
+#define DEFAULT_MAP_SIZE ((size_t)64 << 30)
+
+static const struct {
+    const char *name;
+    unsigned flags;
+} db_specs[DB_COUNT] = {
+    [DB_META] = {"meta", 0},
+    [DB_CASES] = {"cases", 0},
+    [DB_NUMBERS] = {"numbers", 0},
+    [DB_STAGES] = {"stages", 0},
+    [DB_SIGS] = {"signatures", 0},
+    [DB_EVENTS] = {"events", 0},
+    [DB_CASE_EVENTS] = {"case_events", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_USERS] = {"users", 0},
+    [DB_FORMS] = {"forms", 0},
+    [DB_IDX_STAGE] = {"idx_stage", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_IDX_CUSTOMER] = {"idx_customer", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_IDX_PART] = {"idx_part", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_IDX_DEFECT] = {"idx_defect", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_IDX_OPENED] = {"idx_opened", MDB_DUPSORT | MDB_DUPFIXED},
+};
+
+/* Set when an LMDB call of this thread reported MDB_MAP_FULL, so the write loop knows to
+ * grow and retry whatever code the failing module passed up. */
+static _Thread_local int map_full_seen;
+
+int capa_store__mdb_err(int rc, const char *what)
+{
+    if (rc == MDB_MAP_FULL)
+        map_full_seen = 1;
+    switch (rc) {
+    case MDB_SUCCESS:
+        return CAPA_OK;
+    case MDB_NOTFOUND:
+        return capa_error_set(CAPA_ENOTFOUND, "%s: not found", what);
+    case MDB_MAP_FULL:
+        return capa_error_set(CAPA_EFULL,
+                              "%s: database map full; open with a larger map ceiling "
+                              "(map_max) or free space",
+                              what);
+    case ENOSPC:
+        return capa_error_set(CAPA_EFULL, "%s: no space left on device", what);
+    case ENOMEM:
+        return capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+        return capa_error_set(CAPA_ECORRUPT, "%s: database file damaged: %s", what,
+                              mdb_strerror(rc));
+    case EACCES:
+        return capa_error_set(CAPA_EDENIED, "%s: %s", what, mdb_strerror(rc));
+    default:
+        return capa_error_set(CAPA_ERROR, "%s: %s", what, mdb_strerror(rc));
+    }
+}
+
+int64_t capa_store__now(capa_store *s)
+{
+    if (s->opts.clock)
+        return s->opts.clock(s->opts.clock_payload);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int open_dbis(capa_store *s)
+{
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(s->env, NULL, s->opts.read_only ? MDB_RDONLY : 0, &txn);
+    if (rc)
+        return capa_store__mdb_err(rc, "open databases");
+    for (int i = 0; i < DB_COUNT; i++) {
+        unsigned flags = db_specs[i].flags | (s->opts.read_only ? 0 : MDB_CREATE);
+        rc = mdb_dbi_open(txn, db_specs[i].name, flags, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && s->opts.read_only) {
+            mdb_txn_abort(txn);
+            return capa_error_set(CAPA_ESTATE, "store %s: not initialised (run capa init)",
+                                  s->dir);
+        }
+        if (rc) {
+            mdb_txn_abort(txn);
+            return capa_store__mdb_err(rc, db_specs[i].name);
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? capa_store__mdb_err(rc, "open databases") : CAPA_OK;
+}
+
+int capa_store_open(capa_store **out, const char *dir, const capa_open_opts *opts)
+{
+    int err = CAPA_OK;
+    capa_store *s = NULL;
+    *out = NULL;
+    if (!dir || !*dir)
+        return capa_error_set(CAPA_EINVALID, "store: no directory given");
+    if ((err = capa_form_init()) != CAPA_OK)
+        return err;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT && opts && opts->create) {
+            if (mkdir(dir, 0750) != 0)
+                return capa_error_set(CAPA_ERROR, "store %s: cannot create: %s", dir,
+                                      strerror(errno));
+        } else {
+            return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR,
+                                  "store %s: %s%s", dir, strerror(errno),
+                                  errno == ENOENT ? " (run capa init first)" : "");
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        return capa_error_set(CAPA_EINVALID, "store %s: not a directory", dir);
+    }
+
+    s = capa__calloc(1, sizeof *s);
+    if (!s)
+        return capa_error_set(CAPA_ENOMEM, "store: out of memory");
+    if (opts)
+        s->opts = *opts;
+    pthread_rwlock_init(&s->map_lock, NULL);
+    pthread_mutex_init(&s->cache_lock, NULL);
+    s->dir = capa__strdup(dir);
+    if (!s->dir) {
+        err = capa_error_set(CAPA_ENOMEM, "store: out of memory");
+        goto done;
+    }
+    int rc = mdb_env_create(&s->env);
+    if (rc) {
+        err = capa_store__mdb_err(rc, "store");
+        goto done;
+    }
+    s->map_size = s->opts.map_size ? s->opts.map_size : DEFAULT_MAP_SIZE;
+    if (s->opts.map_max && s->map_size > s->opts.map_max)
+        s->map_size = s->opts.map_max;
+    mdb_env_set_userctx(s->env, s);
+    mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
+    mdb_env_set_maxreaders(s->env, 510);
+    mdb_env_set_mapsize(s->env, s->map_size);
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | (s->opts.read_only ? MDB_RDONLY : 0), 0640);
+    if (rc) {
+        err = capa_store__mdb_err(rc, dir);
+        goto done;
+    }
+    /* Another process may have grown the map: adopt the size recorded in the file. */
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    if (info.me_mapsize > s->map_size)
+        s->map_size = info.me_mapsize;
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);
+    err = open_dbis(s);
+done:
+    if (err) {
+        capa_store_close(s);
+        return err;
+    }
+    *out = s;
+    return CAPA_OK;
+}
+
+void capa_store_close(capa_store *s)
+{
+    if (!s)
+        return;
+    if (s->env)
+        mdb_env_close(s->env);
+    for (size_t i = 0; i < s->n_forms; i++)
+        capa_formdef_free(s->forms[i]);
+    for (size_t i = 0; i < s->n_workflows; i++)
+        capa_workflow_free(s->workflows[i]);
+    capa__free(s->forms);
+    capa__free(s->workflows);
+    pthread_rwlock_destroy(&s->map_lock);
+    pthread_mutex_destroy(&s->cache_lock);
+    capa__free(s->dir);
+    capa__free(s);
+}
+
+/* Adopt a map size another process set (MDB_MAP_RESIZED) or grow our own: both need every
+ * transaction of this process closed, hence the exclusive lock. */
+static int resize_map(capa_store *s, size_t want)
+{
+    int err = CAPA_OK;
+    pthread_rwlock_wrlock(&s->map_lock);
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    size_t cur = info.me_mapsize > s->map_size ? info.me_mapsize : s->map_size;
+    if (want > cur) {
+        int rc = mdb_env_set_mapsize(s->env, want);
+        if (rc)
+            err = capa_store__mdb_err(rc, "grow map");
+        else
+            s->map_size = want;
+    } else {
+        int rc = mdb_env_set_mapsize(s->env, 0);
+        if (rc)
+            err = capa_store__mdb_err(rc, "adopt map size");
+        mdb_env_info(s->env, &info);
+        s->map_size = info.me_mapsize;
+    }
+    pthread_rwlock_unlock(&s->map_lock);
+    return err;
+}
+
+static int begin(capa_store *s, unsigned flags, MDB_txn **out)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        pthread_rwlock_rdlock(&s->map_lock);
+        int rc = mdb_txn_begin(s->env, NULL, flags, out);
+        if (rc == MDB_SUCCESS)
+            return CAPA_OK;
+        pthread_rwlock_unlock(&s->map_lock);
+        if (rc != MDB_MAP_RESIZED)
+            return capa_store__mdb_err(rc, "begin transaction");
+        int err = resize_map(s, 0);
+        if (err)
+            return err;
+    }
+    return capa_error_set(CAPA_ERROR, "begin transaction: map keeps being resized");
+}
+
+int capa_store__read_begin(capa_store *s, MDB_txn **out)
+{
+    *out = NULL;
+    return begin(s, MDB_RDONLY, out);
+}
+
+void capa_store__read_end(capa_store *s, MDB_txn *txn)
+{
+    if (!txn)
+        return;
+    mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&s->map_lock);
+}
+
+int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_write_fn fn,
+                      void *arg)
+{
+    if (s->opts.read_only)
+        return capa_error_set(CAPA_EDENIED, "store %s: opened read-only", s->dir);
+    for (;;) {
+        capa_wtxn t = {.s = s, .actor = actor};
+        int err = begin(s, 0, &t.txn);
+        if (err)
+            return err;
+        t.now = capa_store__now(s);
+        map_full_seen = 0;
+        err = fn(&t, arg);
+        int full = 0;
+        if (err == CAPA_OK) {
+            int rc = mdb_txn_commit(t.txn);
+            if (rc == MDB_MAP_FULL)
+                full = 1;
+            else if (rc)
+                err = capa_store__mdb_err(rc, "commit");
+        } else {
+            full = map_full_seen;
+            mdb_txn_abort(t.txn);
+        }
+        pthread_rwlock_unlock(&s->map_lock);
+        if (!full)
+            return err;
+        /* Grow by doubling, within the ceiling, and run the whole change again. */
+        size_t want = s->map_size * 2;
+        if (s->opts.map_max && want > s->opts.map_max)
+            want = s->opts.map_max;
+        if (want <= s->map_size)
+            return capa_error_set(CAPA_EFULL,
+                                  "database map full at %zu bytes (ceiling map_max %zu); "
+                                  "nothing was written",
+                                  s->map_size, s->opts.map_max);
+        if ((err = resize_map(s, want)) != CAPA_OK)
+            return err;
+    }
+}
+
+int capa_store__get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *out)
+{
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_get(txn, dbi, &k, out);
+    if (rc == MDB_NOTFOUND)
+        return CAPA_ENOTFOUND;
+    return rc ? capa_store__mdb_err(rc, "read") : CAPA_OK;
+}
+
+int capa_store__put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *data,
+                    size_t dlen, unsigned flags)
+{
+    MDB_val k = {klen, (void *)key}, v = {dlen, (void *)data};
+    int rc = mdb_put(txn, dbi, &k, &v, flags);
+    if (rc == MDB_KEYEXIST)
+        return CAPA_EEXISTS;
+    return rc ? capa_store__mdb_err(rc, "write") : CAPA_OK;
+}
+
+int capa_store__del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *data,
+                    size_t dlen)
+{
+    MDB_val k = {klen, (void *)key}, v = {dlen, (void *)data};
+    int rc = mdb_del(txn, dbi, &k, data ? &v : NULL);
+    if (rc == MDB_NOTFOUND)
+        return CAPA_OK;
+    return rc ? capa_store__mdb_err(rc, "delete") : CAPA_OK;
+}
+
+int capa_meta__get_u64(capa_store *s, MDB_txn *txn, const char *key, uint64_t *out)
+{
+    MDB_val v;
+    *out = 0;
+    int err = capa_store__get(txn, s->dbi[DB_META], key, strlen(key), &v);
+    if (err)
+        return err;
+    if (v.mv_size != 8)
+        return capa_error_set(CAPA_ECORRUPT, "meta record `%s`: bad size %zu", key, v.mv_size);
+    *out = capa_get_be64(v.mv_data);
+    return CAPA_OK;
+}
+
+int capa_meta__put_u64(capa_store *s, MDB_txn *txn, const char *key, uint64_t val)
+{
+    unsigned char b[8];
+    capa_be64(b, val);
+    return capa_store__put(txn, s->dbi[DB_META], key, strlen(key), b, 8, 0);
+}
+
+int capa_meta__get_str(capa_store *s, MDB_txn *txn, const char *key, char **out)
+{
+    MDB_val v;
+    *out = NULL;
+    int err = capa_store__get(txn, s->dbi[DB_META], key, strlen(key), &v);
+    if (err)
+        return err;
+    *out = capa__strndup(v.mv_data, v.mv_size);
+    return *out ? CAPA_OK : capa_error_set(CAPA_ENOMEM, "out of memory");
+}
+
+int capa_meta__put_str(capa_store *s, MDB_txn *txn, const char *key, const char *val)
+{
+    return capa_store__put(txn, s->dbi[DB_META], key, strlen(key), val, strlen(val), 0);
+}
+
+int capa_store__require_init(capa_store *s, MDB_txn *txn)
+{
+    uint64_t fmt = 0;
+    int err = capa_meta__get_u64(s, txn, "format", &fmt);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ESTATE, "store %s: not initialised (run capa init)", s->dir);
+    if (err)
+        return err;
+    if (fmt != CAPA_FORMAT_VERSION)
+        return capa_error_set(CAPA_ECORRUPT, "store %s: format version %llu, this capa reads %d",
+                              s->dir, (unsigned long long)fmt, CAPA_FORMAT_VERSION);
+    return CAPA_OK;
+}
+
+/* ---- forms by (id, version) ---- */
+
+static size_t form_key(unsigned char *key, size_t cap, const char *id, int version)
+{
+    size_t n = strlen(id);
+    if (n + 5 > cap)
+        return 0;
+    memcpy(key, id, n);
+    key[n] = 0;
+    capa_be32(key + n + 1, (uint32_t)version);
+    return n + 5;
+}
+
+int capa_store__form_latest(capa_store *s, MDB_txn *txn, const char *id, int *out)
+{
+    unsigned char key[256];
+    *out = 0;
+    size_t klen = form_key(key, sizeof key, id, 0);
+    if (!klen)
+        return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_FORMS], &cur);
+    if (rc)
+        return capa_store__mdb_err(rc, "forms");
+    MDB_val k = {klen, key}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS && k.mv_size == klen && memcmp(k.mv_data, key, klen - 4) == 0) {
+        *out = (int)capa_get_be32((unsigned char *)k.mv_data + klen - 4);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? CAPA_OK : capa_store__mdb_err(rc, "forms");
+}
+
+int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int version,
+                         const char *xml, size_t len)
+{
+    unsigned char key[256];
+    size_t klen = form_key(key, sizeof key, id, version);
+    if (!klen)
+        return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
+    int err = capa_store__put(txn, s->dbi[DB_FORMS], key, klen, xml, len, MDB_NOOVERWRITE);
+    if (err == CAPA_EEXISTS)
+        return capa_error_set(CAPA_EEXISTS, "form %s version %d: already stored", id, version);
+    return err;
+}
+
+/* Find or parse the definition stored as (id, version). Cached entries are matched on the
+ * exact stored text too, so a version written by a transaction that later aborted can
+ * never stand in for different text stored under the same number. */
+static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
+                    int is_workflow)
+{
+    int err = CAPA_OK;
+    *out = NULL;
+    if (version <= 0 && (err = capa_store__form_latest(s, txn, id, &version)) != CAPA_OK)
+        return err;
+    if (version <= 0)
+        return capa_error_set(CAPA_ENOTFOUND, "form `%s`: not installed", id);
+    unsigned char key[256];
+    size_t klen = form_key(key, sizeof key, id, version);
+    MDB_val v;
+    err = capa_store__get(txn, s->dbi[DB_FORMS], key, klen, &v);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ENOTFOUND, "form `%s` version %d: not stored", id, version);
+    if (err)
+        return err;
+
+    pthread_mutex_lock(&s->cache_lock);
+    if (is_workflow) {
+        for (size_t i = 0; i < s->n_workflows; i++) {
+            capa_workflow *w = s->workflows[i];
+            if (w->version == version && w->source_len == v.mv_size &&
+                memcmp(w->source, v.mv_data, v.mv_size) == 0) {
+                *out = w;
+                goto done;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < s->n_forms; i++) {
+            capa_formdef *f = s->forms[i];
+            if (f->version == version && strcmp(f->id, id) == 0 && f->source_len == v.mv_size &&
+                memcmp(f->source, v.mv_data, v.mv_size) == 0) {
+                *out = f;
+                goto done;
+            }
+        }
+    }
+    capa_diag diag = {0};
+    char name[300];
+    snprintf(name, sizeof name, "%s (stored version %d)", id, version);
+    if (is_workflow) {
+        capa_workflow *w = NULL;
+        err = capa_workflow_parse(&w, v.mv_data, v.mv_size, name, &diag);
+        if (!err && s->n_workflows == s->cap_workflows) {
+            size_t cap = s->cap_workflows ? s->cap_workflows * 2 : 4;
+            void *p = capa__realloc(s->workflows, cap * sizeof *s->workflows);
+            if (!p)
+                err = CAPA_ENOMEM;
+            else
+                s->workflows = p, s->cap_workflows = cap;
+        }
+        if (!err) {
+            w->version = version;
+            s->workflows[s->n_workflows++] = w;
+            *out = w;
+        } else {
+            capa_workflow_free(w);
+        }
+    } else {
+        capa_formdef *f = NULL;
+        err = capa_formdef_parse(&f, v.mv_data, v.mv_size, name, &diag);
+        if (!err && s->n_forms == s->cap_forms) {
+            size_t cap = s->cap_forms ? s->cap_forms * 2 : 8;
+            void *p = capa__realloc(s->forms, cap * sizeof *s->forms);
+            if (!p)
+                err = CAPA_ENOMEM;
+            else
+                s->forms = p, s->cap_forms = cap;
+        }
+        if (!err) {
+            f->version = version;
+            s->forms[s->n_forms++] = f;
+            *out = f;
+        } else {
+            capa_formdef_free(f);
+        }
+    }
+    if (err == CAPA_ENOMEM) {
+        capa_error_set(CAPA_ENOMEM, "form `%s`: out of memory", id);
+    } else if (err) {
+        char *msg = capa_diag_join(&diag, "; ");
+        err = capa_error_set(CAPA_ECORRUPT, "stored form `%s` version %d fails validation: %s",
+                             id, version, msg ? msg : "");
+        capa__free(msg);
+    }
+    capa_diag_clear(&diag);
+done:
+    pthread_mutex_unlock(&s->cache_lock);
+    return err;
+}
+
+int capa_store__form(const capa_formdef **out, capa_store *s, MDB_txn *txn, const char *id,
+                     int version)
+{
+    void *p = NULL;
+    int err = load_def(&p, s, txn, id, version, 0);
+    *out = p;
+    return err;
+}
+
+int capa_store__workflow(const capa_workflow **out, capa_store *s, MDB_txn *txn)
+{
+    void *p = NULL;
+    int err = load_def(&p, s, txn, CAPA_WORKFLOW_ID, 0, 1);
+    *out = p;
+    return err;
+}
+
+int capa_store_workflow(const capa_workflow **out, capa_store *s)
+{
+    MDB_txn *txn = NULL;
+    *out = NULL;
+    int err = capa_store__read_begin(s, &txn);
+    if (!err)
+        err = capa_store__require_init(s, txn);
+    if (!err)
+        err = capa_store__workflow(out, s, txn);
+    capa_store__read_end(s, txn);
+    return err;
+}
+
+int capa_store_form(const capa_formdef **out, capa_store *s, const char *id, int version)
+{
+    MDB_txn *txn = NULL;
+    *out = NULL;
+    int err = capa_store__read_begin(s, &txn);
+    if (!err)
+        err = capa_store__form(out, s, txn, id, version);
+    capa_store__read_end(s, txn);
+    return err;
+}
+
+int capa_store_backup(capa_store *s, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 && mkdir(dir, 0750) != 0)
+        return capa_error_set(CAPA_ERROR, "backup %s: %s", dir, strerror(errno));
+    int rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+    return rc ? capa_store__mdb_err(rc, dir) : CAPA_OK;
+}

@@ -1,0 +1,104 @@
+/*
+ * store.h - the LMDB environment behind a capa_store, shared by the core modules.
+ *
+ * One environment, named databases, big-endian keys. Writes go through capa_store__write,
+ * which runs a function inside one write transaction and, on MDB_MAP_FULL, grows the map
+ * and runs it again: a change and its audit event always commit together or not at all.
+ * Nothing outside core/ sees an LMDB type or code.
+ */
+#ifndef CAPA_STORE_H
+#define CAPA_STORE_H
+
+#include <lmdb.h>
+#include <pthread.h>
+
+#include "capa.h"
+
+enum capa_db {
+    DB_META,         /* "org", "pattern", "format", "next_id", "head", "ctr:YYYY", ... */
+    DB_CASES,        /* case id (be64) -> case header record */
+    DB_NUMBERS,      /* case number -> case id (be64) */
+    DB_STAGES,       /* case id (be64) + stage index (u8) -> stage record */
+    DB_SIGS,         /* case id (be64) + event seq (be64) -> signature record */
+    DB_EVENTS,       /* event seq (be64) -> event record (hash-chained) */
+    DB_CASE_EVENTS,  /* case id (be64) -> event seq (be64), dupsort */
+    DB_USERS,        /* user id -> user record */
+    DB_FORMS,        /* form id + NUL + version (be32) -> XML source */
+    DB_IDX_STAGE,    /* stage id -> case id, dupsort */
+    DB_IDX_CUSTOMER, /* customer -> case id, dupsort */
+    DB_IDX_PART,     /* part no -> case id, dupsort */
+    DB_IDX_DEFECT,   /* defect code -> case id, dupsort */
+    DB_IDX_OPENED,   /* opened ms (be64) -> case id, dupsort */
+    DB_COUNT
+};
+
+#define CAPA_FORMAT_VERSION 1
+#define CAPA_WORKFLOW_ID "workflow"
+
+struct capa_user_rec;
+
+struct capa_store {
+    MDB_env *env;
+    MDB_dbi dbi[DB_COUNT];
+    char *dir;
+    capa_open_opts opts;
+    size_t map_size;
+    /* Readers and writers hold it shared; growing the map takes it exclusive, because
+     * mdb_env_set_mapsize needs no transaction of this process to be active. */
+    pthread_rwlock_t map_lock;
+    /* Parsed forms and workflows by (id, version); handed out as borrowed pointers. */
+    pthread_mutex_t cache_lock;
+    capa_formdef **forms;
+    size_t n_forms, cap_forms;
+    capa_workflow **workflows;
+    size_t n_workflows, cap_workflows;
+};
+
+/** A write in progress: the transaction, its clock reading and the authenticated actor. */
+typedef struct capa_wtxn {
+    capa_store *s;
+    MDB_txn *txn;
+    int64_t now;
+    const struct capa_user_rec *actor; /* NULL for unauthenticated writes (init, failures) */
+} capa_wtxn;
+
+typedef int (*capa_write_fn)(capa_wtxn *t, void *arg);
+
+/** Run fn in one write transaction; commit when it returns CAPA_OK, else abort. Grows the
+ *  map and retries on MAP_FULL. The error message fn set is kept on failure. */
+int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_write_fn fn,
+                      void *arg);
+/** Begin/end a read-only transaction (holds the map lock shared until end). */
+int capa_store__read_begin(capa_store *s, MDB_txn **out);
+void capa_store__read_end(capa_store *s, MDB_txn *txn);
+/** Translate an LMDB code into a CAPA code with a message naming `what`. */
+int capa_store__mdb_err(int rc, const char *what);
+int64_t capa_store__now(capa_store *s);
+
+/** Get a value: CAPA_OK, CAPA_ENOTFOUND, or a translated error. */
+int capa_store__get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *out);
+int capa_store__put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *data,
+                    size_t dlen, unsigned flags);
+int capa_store__del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *data,
+                    size_t dlen);
+
+int capa_meta__get_u64(capa_store *s, MDB_txn *txn, const char *key, uint64_t *out);
+int capa_meta__put_u64(capa_store *s, MDB_txn *txn, const char *key, uint64_t v);
+/** A fresh copy of a string meta value (CAPA_ENOTFOUND when absent). */
+int capa_meta__get_str(capa_store *s, MDB_txn *txn, const char *key, char **out);
+int capa_meta__put_str(capa_store *s, MDB_txn *txn, const char *key, const char *v);
+/** CAPA_OK when the store was initialised, else CAPA_ESTATE with a message. */
+int capa_store__require_init(capa_store *s, MDB_txn *txn);
+
+/** The current (version 0) or given version of a form / the workflow, parsed and cached.
+ *  Borrowed until capa_store_close. */
+int capa_store__form(const capa_formdef **out, capa_store *s, MDB_txn *txn, const char *id,
+                     int version);
+int capa_store__workflow(const capa_workflow **out, capa_store *s, MDB_txn *txn);
+/** Highest stored version of a form id (0 when none). */
+int capa_store__form_latest(capa_store *s, MDB_txn *txn, const char *id, int *out);
+/** Store XML source as (id, version). */
+int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int version,
+                         const char *xml, size_t len);
+
+#endif

@@ -495,7 +495,12 @@ static void pdf_date(char *buf, size_t sz, int64_t ms)
 static void appearance(obuf *b, float w, float h, const char *const lines[4])
 {
     ob_printf(b, "q 0.16 0.32 0.62 RG 1 w 0.5 0.5 %.2f %.2f re S\n", w - 1, h - 1);
-    ob_printf(b, "BT /Helv 7 Tf 0.16 0.32 0.62 rg 4 %.2f Td 9 TL\n", h - 11);
+    int n = 0;
+    while (n < 4 && lines[n])
+        n++;
+    /* The lines sit at the bottom right of the box; the page under it carries the full
+     * bilingual statement at the top left. */
+    ob_printf(b, "BT /Helv 7 Tf 0.16 0.32 0.62 rg 8 %.2f Td 9 TL\n", 5.0f + 9.0f * (n - 1));
     for (int i = 0; i < 4 && lines[i]; i++) {
         ob_put(b, "(", 1);
         for (const unsigned char *p = (const unsigned char *)lines[i]; *p; p++) {

@@ -1,5 +1,5 @@
 /*
- * rerror.c - thread-local error messages of the reports module (see rerror.h).
+ * rerror.c - error messages of the reports module, through core's capa_error_set().
  */
 #include "rerror.h"
 
@@ -10,31 +10,29 @@
 #include <openssl/err.h>
 
 #include "capa.h"
-#include "capa_report.h"
-
-static _Thread_local char msg[1024];
 
 int capa_rep__err(int code, const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return code;
+    return capa_error_set(code, "%s", msg);
 }
 
 int capa_rep__err_core(int code, const char *what)
 {
-    const char *core = capa_error_last();
-    if (core && *core)
-        snprintf(msg, sizeof msg, "%s: %s", what, core);
-    else
-        snprintf(msg, sizeof msg, "%s: %s", what, capa_strerror(code));
-    return code;
+    char core[2048];
+    snprintf(core, sizeof core, "%s", capa_error_last());
+    if (!*core)
+        snprintf(core, sizeof core, "%s", capa_strerror(code));
+    return capa_error_set(code, "%s: %s", what, core);
 }
 
 int capa_rep__err_ssl(int code, const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -50,15 +48,5 @@ int capa_rep__err_ssl(int code, const char *fmt, ...)
         snprintf(msg + n, sizeof msg - n, "%s%s", sep, buf);
         sep = "; ";
     }
-    return code;
-}
-
-void capa_rep__err_clear(void)
-{
-    msg[0] = 0;
-}
-
-const char *capa_report_error_last(void)
-{
-    return msg;
+    return capa_error_set(code, "%s", msg);
 }

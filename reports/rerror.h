@@ -1,18 +1,16 @@
 /*
- * rerror.h - the reports module's error message: a thread-local string that says what went
- * wrong with context, surfaced through capa_report_error_last(). core's public header offers
- * capa_error_last() but no setter, so reports keeps its own (and copies core's message in
- * when a core call fails).
+ * rerror.h - small helpers around core's capa_error_set(): the reports module reports its
+ * errors through core's thread-local message (capa_error_last()), with OpenSSL's queue
+ * and core's own message folded in where they explain the failure.
  */
 #ifndef CAPA_RERROR_H
 #define CAPA_RERROR_H
 
 /** Set the message (printf-style) and return `code`, so callers can `return rerr(...)`. */
 int capa_rep__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** Set the message from core's capa_error_last(), prefixed with `what`; return `code`. */
+/** Prefix core's current message (from a failed core call) with `what`; return `code`. */
 int capa_rep__err_core(int code, const char *what);
-/** Append OpenSSL's queued errors to a message (and clear the queue). */
+/** Set the message and append OpenSSL's queued errors (clearing the queue); return `code`. */
 int capa_rep__err_ssl(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void capa_rep__err_clear(void);
 
 #endif

@@ -6,10 +6,9 @@
  * manifestations (21 CFR 11.50), the case's audit trail, and a PDF digital signature
  * (adbe.pkcs7.detached, an incremental update) made with the organisation's key.
  *
- * Conventions are core's (capa.h): CAPA_OK or a negative CAPA_E* code; the message with
- * context is in capa_report_error_last() (thread-local; core's capa_error_last() has no
- * setter, so reports keeps its own and copies core's message in when a core call fails).
- * Nothing here prints, reads configuration or exits.
+ * Conventions are core's (capa.h): CAPA_OK or a negative CAPA_E* code, and the message with
+ * context in capa_error_last() (set through capa_error_set). Nothing here prints, reads
+ * configuration files or exits.
  */
 #ifndef CAPA_REPORT_H
 #define CAPA_REPORT_H
@@ -21,9 +20,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** The last error message of the reports module on this thread, "" when none. */
-const char *capa_report_error_last(void);
 
 /** The font the build prepared (Zen Hei face 0 cut down to GB2312 + ASCII + what our
  *  labels use, or the whole .ttc when pyftsubset was missing). Static string. */
@@ -41,8 +37,9 @@ typedef struct capa_dossier_opts {
      *  With the same value and store contents the PDF is byte-identical up to the
      *  CMS signature. */
     int64_t now_ms;
-    /** Minutes east of UTC for the local times printed next to UTC; INT32_MIN = the
-     *  process's local time zone (TZ). */
+    /** Local time printed next to UTC: with `fixed_utc_offset` set, `utc_offset_min`
+     *  minutes east of UTC; otherwise the process's time zone (TZ). */
+    int fixed_utc_offset;
     int32_t utc_offset_min;
     /** Where the signature says it was made (e.g. the plant), or NULL. */
     const char *location;

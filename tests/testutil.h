@@ -14,3 +14,23 @@ char *tu_read_file(const char *path, size_t *len);
 /** Write a buffer to a file; returns 0 on success. */
 int tu_write_file(const char *path, const void *data, size_t len);
 #endif
+
+#include "capa.h"
+
+/** Password every fixture user has. */
+#define TU_PW "secret-pass-1"
+
+/** A fresh initialised store in a new temp dir (scrypt cost lowered for speed); *dir gets
+ *  the directory. With `users`, the walk's users exist too: li intake, wang qe, chen
+ *  qe_lead, zhao prod_mgr, sun production, zhou auditor. */
+capa_store *tu_store(char **dir, int users);
+/** Open an existing directory with the test options. */
+capa_store *tu_reopen(const char *dir);
+/** Actor shorthand with TU_PW. */
+capa_actor tu_as(const char *user);
+/** Open a case with the walk's intake values (plus extra name=value pairs, NULL-ended). */
+char *tu_open_case(capa_store *s, const char *subject_person);
+/** Number of audit events in the store. */
+uint64_t tu_events(capa_store *s);
+/** The audit head hash (hex) in buf[65]. */
+void tu_head(capa_store *s, char buf[65]);

@@ -1,5 +1,5 @@
 /*
- * check_main.c - the runner shared by every suite: each tests/check_<module>.c is linked with
+ * suite_main.c - the runner shared by every suite: each tests/check_<module>.c is linked with
  * this file and CAPA_SUITE names its suite function. CK_FORK stays on so a crash fails one
  * test, not the run.
  */

@@ -1,0 +1,231 @@
+/*
+ * check_store.c - the store itself: initialisation rules, numbering, map full then growth,
+ * several processes writing one database, backup.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define OK(call) ck_assert_msg((call) == CAPA_OK, "%s: %s", #call, capa_error_last())
+#define FAILS(call, code, text)                                                               \
+    do {                                                                                      \
+        int rc_ = (call);                                                                     \
+        ck_assert_msg(rc_ == (code), "%s returned %d (%s), expected %d", #call, rc_,          \
+                      capa_error_last(), (code));                                             \
+        ck_assert_msg(strstr(capa_error_last(), (text)) != NULL, "message '%s' lacks '%s'",   \
+                      capa_error_last(), (text));                                             \
+    } while (0)
+
+static int64_t fixed_clock(void *p)
+{
+    return *(int64_t *)p;
+}
+
+START_TEST(open_missing_directory_is_not_found)
+{
+    capa_store *s = NULL;
+    capa_open_opts o = {0};
+    FAILS(capa_store_open(&s, "/nonexistent/capa-db", &o), CAPA_ENOTFOUND, "capa init");
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(uninitialised_store_refuses_work_and_init_runs_once)
+{
+    char *dir = tu_mkdtemp();
+    capa_store *s = tu_reopen(dir);
+    capa_actor a = tu_as("admin");
+    capa_kv kv = {"customer", "x"};
+    char *num = NULL;
+    FAILS(capa_case_open(&num, s, &a, &kv, 1), CAPA_ESTATE, "not initialised");
+    capa_init_opts io = {.org = "", .admin_password = TU_PW};
+    FAILS(capa_store_init(s, &io), CAPA_EINVALID, "org");
+    io.org = "厂";
+    io.number_pattern = "QC-{YYYY}";
+    FAILS(capa_store_init(s, &io), CAPA_EINVALID, "exactly one counter");
+    io.number_pattern = "QC {NNN}";
+    FAILS(capa_store_init(s, &io), CAPA_EINVALID, "not allowed");
+    io.number_pattern = NULL;
+    io.admin_password = "123";
+    FAILS(capa_store_init(s, &io), CAPA_EINVALID, "password");
+    io.admin_password = TU_PW;
+    OK(capa_store_init(s, &io));
+    FAILS(capa_store_init(s, &io), CAPA_EEXISTS, "already initialised");
+    capa_store_info info;
+    OK(capa_store_info_get(&info, s));
+    ck_assert_str_eq(info.org, "厂");
+    ck_assert_str_eq(info.number_pattern, "QC-{YYYY}-{NNNN}");
+    capa_store_info_clear(&info);
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(numbers_follow_pattern_and_restart_each_year)
+{
+    char *dir = tu_mkdtemp();
+    int64_t now = 1798759800000LL; /* 2026-12-31T23:30:00Z */
+    capa_open_opts o = {.create = 1, .map_size = 64 << 20, .kdf_log2n = 8};
+    o.clock = fixed_clock;
+    o.clock_payload = &now;
+    capa_store *s = NULL;
+    OK(capa_store_open(&s, dir, &o));
+    capa_init_opts io = {.org = "厂", .admin_password = TU_PW,
+                         .number_pattern = "8D-{YY}{MM}-{NNN}"};
+    OK(capa_store_init(s, &io));
+    capa_actor a = tu_as("admin");
+    OK(capa_user_add(s, &a, "li", "intake", "李娜", "业务部", TU_PW));
+    capa_actor li = tu_as("li");
+    capa_kv kv[] = {{"customer", "华东汽车"}, {"part_no", "P-1"}, {"severity", "general"},
+                    {"description", "x"}};
+    char *n1 = NULL, *n2 = NULL, *n3 = NULL;
+    OK(capa_case_open(&n1, s, &li, kv, 4));
+    OK(capa_case_open(&n2, s, &li, kv, 4));
+    now += 3600 * 1000; /* into 2027 */
+    OK(capa_case_open(&n3, s, &li, kv, 4));
+    ck_assert_str_eq(n1, "8D-2612-001");
+    ck_assert_str_eq(n2, "8D-2612-002");
+    ck_assert_str_eq(n3, "8D-2701-001");
+    free(n1), free(n2), free(n3);
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(map_full_is_a_clean_error_then_growth_succeeds)
+{
+    char *dir = tu_mkdtemp();
+    capa_open_opts o = {.create = 1, .map_size = 1 << 20, .map_max = 1 << 20, .kdf_log2n = 8};
+    capa_store *s = NULL;
+    OK(capa_store_open(&s, dir, &o));
+    capa_init_opts io = {.org = "厂", .admin_password = TU_PW};
+    OK(capa_store_init(s, &io));
+    capa_actor a = tu_as("admin");
+    OK(capa_user_add(s, &a, "li", "intake", "李娜", "业务部", TU_PW));
+    capa_actor li = tu_as("li");
+    static char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    capa_kv kv[] = {{"customer", "华东汽车"}, {"part_no", "P-1"}, {"severity", "general"},
+                    {"description", big}};
+    int rc = CAPA_OK, opened = 0;
+    char *num = NULL;
+    while (rc == CAPA_OK && opened < 2000) {
+        rc = capa_case_open(&num, s, &li, kv, 4);
+        if (rc == CAPA_OK) {
+            opened++;
+            free(num);
+        }
+    }
+    ck_assert_int_eq(rc, CAPA_EFULL);
+    ck_assert_ptr_nonnull(strstr(capa_error_last(), "map full"));
+    ck_assert_ptr_null(num);
+    capa_store_info info;
+    OK(capa_store_info_get(&info, s));
+    ck_assert_int_eq(info.n_cases, (uint64_t)opened);
+    capa_store_info_clear(&info);
+    char head[65];
+    uint64_t bad;
+    OK(capa_audit_verify(s, head, &bad));
+    capa_store_close(s);
+
+    /* With room to grow, the same request succeeds: the map doubles and it is retried. */
+    o.map_max = 0;
+    OK(capa_store_open(&s, dir, &o));
+    OK(capa_case_open(&num, s, &li, kv, 4));
+    free(num);
+    OK(capa_store_info_get(&info, s));
+    ck_assert_int_eq(info.n_cases, (uint64_t)opened + 1);
+    ck_assert_uint_gt(info.map_size, 1 << 20);
+    capa_store_info_clear(&info);
+    OK(capa_audit_verify(s, head, &bad));
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(two_processes_write_one_database)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 1);
+    capa_store_close(s);
+    pid_t kids[3];
+    for (int k = 0; k < 3; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            capa_store *cs = NULL;
+            capa_open_opts o = {.map_size = 64 << 20, .kdf_log2n = 8};
+            if (capa_store_open(&cs, dir, &o) != CAPA_OK)
+                _exit(2);
+            for (int i = 0; i < 10; i++) {
+                char *n = tu_open_case(cs, NULL);
+                free(n);
+            }
+            capa_store_close(cs);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        int status = 0;
+        waitpid(kids[k], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d failed", k);
+    }
+    s = tu_reopen(dir);
+    capa_store_info info;
+    OK(capa_store_info_get(&info, s));
+    ck_assert_int_eq(info.n_cases, 30);
+    capa_store_info_clear(&info);
+    char head[65];
+    uint64_t bad;
+    OK(capa_audit_verify(s, head, &bad));
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(backup_is_a_working_store)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 1);
+    char *num = tu_open_case(s, NULL);
+    char bdir[4200];
+    snprintf(bdir, sizeof bdir, "%s/backup", dir);
+    OK(capa_store_backup(s, bdir));
+    capa_store *b = tu_reopen(bdir);
+    capa_case *c = NULL;
+    OK(capa_case_get(&c, b, num));
+    capa_case_free(c);
+    char h1[65], h2[65];
+    tu_head(s, h1);
+    tu_head(b, h2);
+    ck_assert_str_eq(h1, h2);
+    capa_store_close(b);
+    capa_store_close(s);
+    free(num);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+Suite *capa_store_suite(void)
+{
+    Suite *su = suite_create("store");
+    TCase *tc = tcase_create("store");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, open_missing_directory_is_not_found);
+    tcase_add_test(tc, uninitialised_store_refuses_work_and_init_runs_once);
+    tcase_add_test(tc, numbers_follow_pattern_and_restart_each_year);
+    tcase_add_test(tc, map_full_is_a_clean_error_then_growth_succeeds);
+    tcase_add_test(tc, two_processes_write_one_database);
+    tcase_add_test(tc, backup_is_a_working_store);
+    suite_add_tcase(su, tc);
+    return su;
+}

@@ -1,0 +1,135 @@
+/*
+ * check_users.c - users and authentication: wrong passwords are counted and audited, the
+ * account locks at the limit, an admin unlocks, only admin manages users, input rules.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *dir;
+static capa_store *s;
+
+static void setup(void)
+{
+    s = tu_store(&dir, 1);
+}
+
+static void teardown(void)
+{
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+#define OK(call) ck_assert_msg((call) == CAPA_OK, "%s: %s", #call, capa_error_last())
+#define FAILS(call, code, text)                                                               \
+    do {                                                                                      \
+        int rc_ = (call);                                                                     \
+        ck_assert_msg(rc_ == (code), "%s returned %d (%s), expected %d", #call, rc_,          \
+                      capa_error_last(), (code));                                             \
+        ck_assert_msg(strstr(capa_error_last(), (text)) != NULL, "message '%s' lacks '%s'",   \
+                      capa_error_last(), (text));                                             \
+    } while (0)
+
+typedef struct tally {
+    int failed, locked, unlock;
+} tally;
+
+static int tally_cb(const capa_event *e, void *p)
+{
+    tally *t = p;
+    t->failed += strcmp(e->action, "login_failed") == 0;
+    t->locked += strcmp(e->action, "lock") == 0;
+    t->unlock += strcmp(e->action, "unlock") == 0;
+    return 0;
+}
+
+START_TEST(wrong_password_is_refused_and_audited)
+{
+    capa_actor bad = {"wang", "not-the-password"};
+    FAILS(capa_user_authenticate(s, &bad), CAPA_EAUTH, "wrong password");
+    capa_user *u = NULL;
+    OK(capa_user_get(&u, s, "wang"));
+    ck_assert_int_eq(u->failed, 1);
+    ck_assert_int_eq(u->locked, 0);
+    capa_user_free(u);
+    tally t = {0};
+    OK(capa_audit_foreach(s, NULL, tally_cb, &t));
+    ck_assert_int_eq(t.failed, 1);
+    /* a good password resets the count */
+    char *num = tu_open_case(s, NULL);
+    capa_actor w = tu_as("wang");
+    capa_kv kv = {"validity", "valid"};
+    OK(capa_case_set(s, num, &w, &kv, 1, NULL));
+    OK(capa_user_get(&u, s, "wang"));
+    ck_assert_int_eq(u->failed, 0);
+    capa_user_free(u);
+    free(num);
+}
+END_TEST
+
+START_TEST(repeated_wrong_passwords_lock_until_admin_unlocks)
+{
+    capa_actor bad = {"chen", "wrong-wrong"};
+    for (int i = 1; i < 5; i++)
+        FAILS(capa_user_authenticate(s, &bad), CAPA_EAUTH, "wrong password");
+    FAILS(capa_user_authenticate(s, &bad), CAPA_ELOCKED, "now locked");
+    capa_actor good = tu_as("chen");
+    FAILS(capa_user_authenticate(s, &good), CAPA_ELOCKED, "admin must unlock");
+    capa_actor w = tu_as("wang");
+    FAILS(capa_user_unlock(s, &w, "chen"), CAPA_EDENIED, "only admin");
+    capa_actor admin = tu_as("admin");
+    OK(capa_user_unlock(s, &admin, "chen"));
+    OK(capa_user_authenticate(s, &good));
+    tally t = {0};
+    OK(capa_audit_foreach(s, NULL, tally_cb, &t));
+    ck_assert_int_eq(t.failed, 4);
+    ck_assert_int_eq(t.locked, 1);
+    ck_assert_int_eq(t.unlock, 1);
+}
+END_TEST
+
+START_TEST(only_admin_adds_users_and_input_is_checked)
+{
+    capa_actor w = tu_as("wang");
+    capa_actor admin = tu_as("admin");
+    FAILS(capa_user_add(s, &w, "liu", "qe", "刘", "品管部", TU_PW), CAPA_EDENIED, "only admin");
+    FAILS(capa_user_add(s, &admin, "wang", "qe", "王", "品管部", TU_PW), CAPA_EEXISTS, "wang");
+    FAILS(capa_user_add(s, &admin, "Bad Id", "qe", "x", "", TU_PW), CAPA_EINVALID,
+          "[a-z][a-z0-9_.-]");
+    FAILS(capa_user_add(s, &admin, "liu", "boss", "刘", "", TU_PW), CAPA_EINVALID,
+          "role 'boss' is not one of");
+    FAILS(capa_user_add(s, &admin, "liu", "qe", "刘", "", "short"), CAPA_EINVALID, "needs 8");
+    FAILS(capa_user_add(s, &admin, "liu", "qe", "", "", TU_PW), CAPA_EINVALID, "name");
+    capa_actor nobody = {"ghost", TU_PW};
+    FAILS(capa_user_authenticate(s, &nobody), CAPA_EAUTH, "no such user");
+}
+END_TEST
+
+START_TEST(password_change_by_self_or_admin)
+{
+    capa_actor w = tu_as("wang");
+    OK(capa_user_passwd(s, &w, "wang", "new-password-2"));
+    FAILS(capa_user_authenticate(s, &w), CAPA_EAUTH, "wrong password");
+    capa_actor w2 = {"wang", "new-password-2"};
+    OK(capa_user_authenticate(s, &w2));
+    capa_actor sun = tu_as("sun");
+    FAILS(capa_user_passwd(s, &sun, "wang", "hijacked-pass"), CAPA_EDENIED, "only admin");
+}
+END_TEST
+
+Suite *capa_users_suite(void)
+{
+    Suite *su = suite_create("users");
+    TCase *tc = tcase_create("auth");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, wrong_password_is_refused_and_audited);
+    tcase_add_test(tc, repeated_wrong_passwords_lock_until_admin_unlocks);
+    tcase_add_test(tc, only_admin_adds_users_and_input_is_checked);
+    tcase_add_test(tc, password_change_by_self_or_admin);
+    suite_add_tcase(su, tc);
+    return su;
+}

@@ -814,7 +814,7 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
         sbuf nb = {0};
         bi(&nb, stage_label(d, r->stage, 0), stage_label(d, r->stage, 1));
         char *name = sb_take(&nb, d);
-        char e[40] = "—", o[40] = "—", dur[64] = "—";
+        char e[40] = "—", o[40] = "—", dur[96] = "—";
         if (r->entered) {
             fmt_utc(e, sizeof e, r->entered);
             if (r->left) {

@@ -18,6 +18,7 @@
  */
 #include "capa_report.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -190,8 +191,8 @@ static void fmt_local(const doc *d, char *buf, size_t sz, int64_t ms)
     char base[40];
     strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
     long a = off < 0 ? -off : off;
-    snprintf(buf, sz, "%s (UTC%c%02ld:%02ld)", base, off < 0 ? '-' : '+', a / 3600,
-             a % 3600 / 60);
+    int hh = (int)(a / 3600 % 100), mm = (int)(a % 3600 / 60);
+    snprintf(buf, sz, "%.24s (UTC%c%02d:%02d)", base, off < 0 ? '-' : '+', hh, mm);
 }
 
 static void fmt_duration(char *buf, size_t sz, int64_t ms)
@@ -504,7 +505,15 @@ static char *show_value(doc *d, const capa_field *fld, const char *v)
         const capa_choice *ch = capa_field_choice(fld, v);
         if (ch) {
             bi(&b, ch->label_zh, ch->label_en);
-            if (strcmp(ch->value, ch->label_en ? ch->label_en : "") != 0)
+            /* The stored id too, as the audit trail shows it, unless the English label
+             * already says it ("In house" for in_house). */
+            char norm[128] = "";
+            size_t k = 0;
+            for (const char *p = ch->label_en ? ch->label_en : ""; *p && k + 1 < sizeof norm;
+                 p++)
+                norm[k++] = *p == ' ' || *p == '-' ? '_' : (char)tolower((unsigned char)*p);
+            norm[k] = 0;
+            if (strcmp(ch->value, norm) != 0)
                 sb_addf(&b, " [%s]", ch->value);
         } else {
             sb_add(&b, v);
@@ -648,7 +657,7 @@ static void signatures_of(doc *d, const char *stage)
         fmt_local(d, l, sizeof l, g->time);
         sb_addf(&when, "%s\n%s", u, l);
         if (reject)
-            sb_addf(&status, "驳回 Rejected\n理由 Reason: %s", g->reason ? g->reason : "");
+            sb_add(&status, "驳回 Rejected (reason below)");
         else if (g->superseded)
             sb_add(&status, "已被取代 Superseded (stage sent back later)");
         else
@@ -665,6 +674,17 @@ static void signatures_of(doc *d, const char *stage)
             d->oom = 1;
         for (int k = 0; k < 6; k++)
             capa__free(cells[k]);
+        if (reject && !failed(d)) {
+            /* The reason gets the full width: it is what the auditor reads. */
+            static const float full[1] = {CONTENT_W};
+            static const table rt = {1, full, NULL, 8.5f, -1};
+            sbuf rb = {0};
+            sb_addf(&rb, "驳回理由 Reason for rejection: %s", g->reason ? g->reason : "");
+            char *reason = sb_take(&rb, d);
+            const char *row[1] = {reason ? reason : ""};
+            table_add(d, &rt, row, WARN);
+            capa__free(reason);
+        }
     }
     if (!any) {
         d->y -= 2;
@@ -883,7 +903,7 @@ static int audit_row(const capa_event *e, void *payload)
     for (size_t i = 0; i < e->n_changes; i++) {
         const capa_change *c = &e->changes[i];
         sb_addf(&ch, "%s%s: %s → %s", i ? "\n" : "", c->field ? c->field : "",
-                c->old_value ? c->old_value : "∅", c->new_value ? c->new_value : "∅");
+                c->old_value ? c->old_value : "—", c->new_value ? c->new_value : "—");
     }
     if (e->reason && *e->reason)
         sb_addf(&ch, "%s理由 Reason: %s", e->n_changes ? "\n" : "", e->reason);

@@ -5,6 +5,12 @@ GB2312 (every character it encodes) + printable ASCII + Latin-1 + the punctuatio
 symbol blocks our layout uses (general punctuation, CJK symbols, fullwidth forms, arrows,
 geometric shapes for the placeholder U+25A1) + every character in the files given on the
 command line (form definitions, report sources: whatever labels we print ourselves).
+
+Then every gap of at most GAP code points between two kept ones is filled. libharu 2.3.0
+maps all 65536 codes to glyph ids when it creates the font, each by a linear scan over the
+cmap's segments: bare GB2312 scatters into ~3600 segments and that scan alone costs ~80 ms
+per PDF; filled gaps leave ~90 segments (~2 ms) for ~10 000 more glyphs, which adds only
+~20 KB to a PDF because libharu embeds only the outlines it uses.
 """
 import sys
 
@@ -25,5 +31,10 @@ for path in sys.argv[2:]:
             cps.update(ord(c) for c in f.read() if 0x20 <= ord(c) < 0x10000)
     except OSError:
         pass
+GAP = 16
+kept = sorted(cps)
+for a, b in zip(kept, kept[1:]):
+    if 1 < b - a <= GAP + 1:
+        cps.update(range(a + 1, b))
 with open(out, "w") as f:
     f.write("\n".join("U+%04X" % c for c in sorted(cps)) + "\n")

@@ -346,7 +346,7 @@ int main(int argc, char **argv)
     char *dir = mkdtemp(tmpl);
     if (!dir)
         die("mkdtemp", 0);
-    char db[512], keys[512], key[600], crt[600], pdf[600], html[600], wpdf[600], cmd[2048];
+    char db[512], keys[600], key[700], crt[700], pdf[600], html[600], wpdf[600], cmd[2048];
     snprintf(db, sizeof db, "%s/var", dir);
     snprintf(keys, sizeof keys, "%s/keys", db);
     const char *out = keep ? keep : dir;

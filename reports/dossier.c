@@ -1167,13 +1167,8 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     if (sg) {
         char reason[200];
         snprintf(reason, sizeof reason, "8D 档案 CAPA dossier %s", c->number);
-        char wu[40];
-        fmt_utc(wu, sizeof wu, d.now);
         capa_pdf_sigopts so = {.time_ms = d.now, .reason = reason, .location = opts->location};
         memcpy(so.rect, SIG_BOX, sizeof so.rect);
-        char l1[120];
-        snprintf(l1, sizeof l1, "Signature1 (adbe.pkcs7.detached), %s", wu);
-        so.lines[0] = l1;
         if ((rc = capa_pdf__sign(&signed_pdf, &signed_len, raw, len, sg, &so)) != CAPA_OK)
             goto done;
         rc = write_atomic(out_path, signed_pdf, signed_len);

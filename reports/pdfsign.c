@@ -491,30 +491,15 @@ static void pdf_date(char *buf, size_t sz, int64_t ms)
     strftime(buf, sz, "D:%Y%m%d%H%M%S+00'00'", &tm);
 }
 
-/* The appearance stream of the widget: a frame and a few Helvetica lines. */
-static void appearance(obuf *b, float w, float h, const char *const lines[4])
+/* The appearance stream of the widget: its frame and a check mark, vector only. Text is on
+ * the page under the widget (with the embedded CJK font): an inline non-embedded font here
+ * would fail "all fonts embedded" checks, and poppler mis-handles inline font dicts. */
+static void appearance(obuf *b, float w, float h)
 {
-    ob_printf(b, "q 0.16 0.32 0.62 RG 1 w 0.5 0.5 %.2f %.2f re S\n", w - 1, h - 1);
-    int n = 0;
-    while (n < 4 && lines[n])
-        n++;
-    /* The lines sit at the bottom right of the box; the page under it carries the full
-     * bilingual statement at the top left. */
-    ob_printf(b, "BT /Helv 7 Tf 0.16 0.32 0.62 rg 8 %.2f Td 9 TL\n", 5.0f + 9.0f * (n - 1));
-    for (int i = 0; i < 4 && lines[i]; i++) {
-        ob_put(b, "(", 1);
-        for (const unsigned char *p = (const unsigned char *)lines[i]; *p; p++) {
-            char c = (*p >= 0x20 && *p < 0x7F) ? (char)*p : '?';
-            if (*p >= 0x80)
-                while ((p[1] & 0xC0) == 0x80)
-                    p++;
-            if (c == '(' || c == ')' || c == '\\')
-                ob_put(b, "\\", 1);
-            ob_put(b, &c, 1);
-        }
-        ob_put(b, ") Tj T*\n", 8);
-    }
-    ob_put(b, "ET Q\n", 5);
+    ob_printf(b, "q 0.16 0.32 0.62 RG 1.2 w 0.6 0.6 %.2f %.2f re S\n", w - 1.2, h - 1.2);
+    float s = h * 0.32f, x = w - s - 10, y = 8;
+    ob_printf(b, "2.2 w 1 J 1 j %.2f %.2f m %.2f %.2f l %.2f %.2f l S Q\n", x, y + s * 0.5f,
+              x + s * 0.35f, y + s * 0.12f, x + s, y + s);
 }
 
 int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pdf, size_t len,
@@ -621,7 +606,7 @@ int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pd
               "endobj\n",
               widget, sig, page, o->rect[0], o->rect[1], o->rect[2], o->rect[3], apobj);
     if (w > 0 && h > 0)
-        appearance(&ap, w, h, o->lines);
+        appearance(&ap, w, h);
     if (ap.oom) {
         rc = capa_rep__err(CAPA_ENOMEM, "signing: out of memory");
         goto done;
@@ -629,8 +614,7 @@ int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pd
     offs[4] = (long)b.n;
     ob_printf(&b,
               "%ld 0 obj\n<< /Type /XObject /Subtype /Form /BBox [ 0 0 %.2f %.2f ] "
-              "/Resources << /Font << /Helv << /Type /Font /Subtype /Type1 /BaseFont "
-              "/Helvetica /Encoding /WinAnsiEncoding >> >> >> /Length %zu >>\nstream\n",
+              "/Resources << >> /Length %zu >>\nstream\n",
               apobj, w > 0 ? w : 0, h > 0 ? h : 0, ap.n);
     ob_put(&b, ap.p ? (const void *)ap.p : "", ap.n);
     ob_put(&b, "\nendstream\nendobj\n", 18);

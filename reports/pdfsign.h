@@ -29,11 +29,10 @@ typedef struct capa_pdf_sigopts {
     int64_t time_ms;      /**< signing time for /M, ms since the epoch UTC */
     const char *reason;   /**< /Reason (UTF-8) or NULL */
     const char *location; /**< /Location (UTF-8) or NULL */
-    /** The widget's rectangle on page 1 (llx lly urx ury, points); all zero = invisible. */
+    /** The widget's rectangle on page 1 (llx lly urx ury, points); all zero = invisible.
+     *  Its appearance is a frame and a check mark; the page under it should carry the
+     *  statement of who signed and when (in the document's own embedded font). */
     float rect[4];
-    /** Up to 4 lines drawn in the widget's appearance (Helvetica: printable ASCII; anything
-     *  else shows as '?'). The page under the widget should carry the full bilingual text. */
-    const char *lines[4];
 } capa_pdf_sigopts;
 
 /**

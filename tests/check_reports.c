@@ -378,8 +378,7 @@ static char *sign_to_file(const char *name)
     char *k = path_in(keys, "org.key"), *c = path_in(keys, "org.crt");
     OK(capa_pdf__signer_load(&sg, k, c));
     capa_pdf_sigopts o = {.time_ms = 1795000000000LL, .reason = "8D 档案 test",
-                          .location = "Plant 1", .rect = {50, 50, 300, 120},
-                          .lines = {"Signature1 test", NULL}};
+                          .location = "Plant 1", .rect = {50, 50, 300, 120}};
     OK(capa_pdf__sign(&out, &ol, raw, rl, sg, &o));
     ck_assert_uint_gt(ol, rl);
     ck_assert_int_eq(memcmp(out, raw, rl), 0); /* an incremental update only appends */
@@ -409,6 +408,10 @@ START_TEST(signed_pdf_verifies_with_pdfsig_and_covers_whole_file)
     out = run("qpdf --check '%s' 2>&1; echo rc=$?", path);
     ck_assert_msg(strstr(out, "No syntax or stream encoding errors") && strstr(out, "rc=0"),
                   "qpdf: %s", out);
+    free(out);
+    /* The widget adds no font: every font stays embedded, and poppler reads it cleanly. */
+    out = run("pdffonts '%s' 2>&1 | grep -v 'Syntax Warning'", path);
+    ck_assert_msg(!strstr(out, "Error") && !strstr(out, "Type 1"), "pdffonts: %s", out);
     free(out);
     free(path);
 }

@@ -58,6 +58,14 @@ static void die(const char *what, int rc)
 
 static capa_store *s;
 
+/* A plant's clock for the walk: starts 2026-11-02 08:00 UTC and moves on 3 h 10 min per
+ * reading, so the dossier shows realistic time per stage (it does not affect timings). */
+static int64_t walk_clock(void *payload)
+{
+    int64_t *t = payload;
+    return *t += 190 * 60 * 1000;
+}
+
 static void set(const char *num, const char *user, const capa_kv *kv, size_t n)
 {
     capa_actor a = {user, PW};
@@ -360,6 +368,9 @@ int main(int argc, char **argv)
     oo.create = 1;
     oo.map_size = 64u << 20;
     oo.kdf_log2n = 10;
+    int64_t clock_ms = 1793606400000LL; /* 2026-11-02T08:00:00Z */
+    oo.clock = walk_clock;
+    oo.clock_payload = &clock_ms;
     CK(capa_store_open(&s, db, &oo));
     capa_init_opts io = {0};
     io.org = "示例电子有限公司";

@@ -1,0 +1,95 @@
+# common.bash - sourced by the tests/e2e/*.sh scripts (not a test itself: CTest registers
+# only *.sh). Each script gets its own temporary database, removed on exit, and these helpers
+# to run the real binary and check exit code, stdout and stderr.
+set -euo pipefail
+
+CAPA=${CAPA:?CAPA must name the capa binary (ctest sets it)}
+export LC_ALL=C.UTF-8
+unset LANG LANGUAGE CAPA_LANG || true
+T=$(mktemp -d "${TMPDIR:-/tmp}/capa-e2e.XXXXXX")
+trap 'rm -rf -- "$T"' EXIT
+export CAPA_DB=$T/db
+TEST=$(basename "$0" .sh)
+# Case numbers carry the year (QC-{YYYY}-{NNNN}), in UTC.
+Y=$(date -u +%Y)
+
+fail() {
+    printf 'FAIL %s: %s\n' "$TEST" "$*" >&2
+    if [[ -n ${OUT+x} ]]; then
+        printf -- '--- stdout\n%s\n--- stderr\n%s\n' "$OUT" "$ERR" >&2
+    fi
+    exit 1
+}
+
+# The password every test user has.
+pw() { printf 'pw-%s-e2e-2026\n' "$1"; }
+
+# run WANT_RC STDIN ARGS...: run capa with STDIN (printf %b) and check the exit code.
+# Leaves RC, OUT and ERR for the caller.
+run() {
+    local want=$1 input=$2
+    shift 2
+    set +e
+    printf '%b' "$input" | "$CAPA" "$@" >"$T/out" 2>"$T/err"
+    RC=$?
+    set -e
+    OUT=$(cat "$T/out")
+    ERR=$(cat "$T/err")
+    [[ $RC == "$want" ]] || fail "capa $*: exit $RC, want $want"
+}
+
+# as USER WANT_RC ARGS...: run as USER with their password on stdin.
+as() {
+    local user=$1 want=$2
+    shift 2
+    run "$want" "$(pw "$user")" "$@" --as "$user" --password-stdin
+}
+
+out_has() { grep -qF -- "$1" <<<"$OUT" || fail "stdout lacks: $1"; }
+err_has() { grep -qF -- "$1" <<<"$ERR" || fail "stderr lacks: $1"; }
+out_lacks() { ! grep -qF -- "$1" <<<"$OUT" || fail "stdout has: $1"; }
+err_empty() { [[ -z $ERR ]] || fail "stderr not empty"; }
+out_is() { [[ $OUT == "$1" ]] || fail "stdout is '$OUT', want '$1'"; }
+
+# json EXPR: evaluate a Python expression over the JSON document in $OUT (bound to d);
+# fails the test unless it is true.
+json() {
+    python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ok = eval(sys.argv[1])
+sys.exit(0 if ok else 1)' "$1" <<<"$OUT" || fail "JSON check failed: $1"
+}
+
+# jget EXPR: print a Python expression over the JSON in $OUT.
+jget() {
+    python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+print(eval(sys.argv[1]))' "$1" <<<"$OUT"
+}
+
+# A database with the acceptance scenario's users (creating users runs the slow KDF, so each
+# script does this once).
+setup_users() {
+    run 0 "$(pw admin)" init --org "示例电子有限公司" --password-stdin
+    local u
+    for u in "li intake 李娜 业务部" "wang qe 王工 品管部" "chen qe_lead 陈主管 品管部" \
+        "zhao prod_mgr 赵经理 生产部" "sun production 孙班长 生产部" "zhou auditor 周审核 审计部"; do
+        set -- $u
+        run 0 "$(pw admin)\n$(pw "$1")" user add "$1" --role "$2" --name "$3" --dept "$4" \
+            --as admin --password-stdin
+    done
+}
+
+# snapshot NAME: remember the audit trail and chain head; unchanged NAME: compare.
+snapshot() {
+    "$CAPA" log --json >"$T/snap-$1.log"
+    "$CAPA" verify >"$T/snap-$1.head"
+}
+unchanged() {
+    "$CAPA" log --json >"$T/now.log"
+    "$CAPA" verify >"$T/now.head"
+    cmp -s "$T/snap-$1.log" "$T/now.log" || fail "audit trail changed after a refused command ($1)"
+    cmp -s "$T/snap-$1.head" "$T/now.head" || fail "chain head changed after a refused command ($1)"
+}

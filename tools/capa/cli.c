@@ -1,0 +1,497 @@
+/*
+ * cli.c - helpers shared by the capa commands: option parsing, password input, opening the
+ * store, name=value arguments, error messages and JSON output.
+ *
+ * Passwords are read either from the terminal with echo off (the controlling terminal,
+ * /dev/tty, so a redirected stdin cannot feed a prompt by accident) or, with
+ * --password-stdin, one line each from stdin, and are wiped from memory after use.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- option parsing ---- */
+
+static const cli_opt *find_opt(const cli_opt *opts, const char *name, size_t len)
+{
+    for (; opts && opts->name; opts++) {
+        if (strlen(opts->name) == len && strncmp(opts->name, name, len) == 0)
+            return opts;
+    }
+    return NULL;
+}
+
+/* Handle one "--name[=value]" at argv[*i]; advances *i past a separate value. */
+static int parse_one(cli *c, int argc, char **argv, int *i, const cli_opt *opts,
+                     const cli_opt *globals)
+{
+    const char *a = argv[*i];
+    const char *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a) : strlen(a);
+    const cli_opt *o = find_opt(opts, a, len);
+    if (!o)
+        o = find_opt(globals, a, len);
+    if (!o)
+        return cli_usage(c, "unknown option '%.*s'", (int)len, a);
+    if (!o->arg) {
+        if (eq)
+            return cli_usage(c, "option '%s' takes no value", o->name);
+        *o->flag = 1;
+        return CLI_OK;
+    }
+    if (eq) {
+        *o->arg = eq + 1;
+    } else if (*i + 1 < argc) {
+        *o->arg = argv[++*i];
+    } else {
+        return cli_usage(c, "option '%s' needs a value", o->name);
+    }
+    return CLI_OK;
+}
+
+int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
+{
+    const cli_opt globals[] = {
+        {"--db", &c->db, NULL},
+        {"--help", NULL, &c->help},
+        {"-h", NULL, &c->help},
+        {NULL, NULL, NULL},
+    };
+    int n = 0, only_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && strcmp(a, "--") == 0) {
+            only_pos = 1;
+        } else if (!only_pos && a[0] == '-' && a[1] != '\0') {
+            int rc = parse_one(c, argc, argv, &i, opts, globals);
+            if (rc != CLI_OK)
+                return rc;
+        } else {
+            /* Positional arguments are compacted to the front; we never write ahead of i. */
+            argv[n++] = argv[i];
+        }
+    }
+    *npos = n;
+    if (c->help) {
+        cli_print_command_help(c);
+        return CLI_DONE;
+    }
+    if (c->lang_arg) {
+        if (strcmp(c->lang_arg, "zh") == 0)
+            c->lang = CLI_LANG_ZH;
+        else if (strcmp(c->lang_arg, "en") == 0)
+            c->lang = CLI_LANG_EN;
+        else
+            return cli_usage(c, "--lang must be zh or en, not '%s'", c->lang_arg);
+    }
+    return CLI_OK;
+}
+
+int cli_usage(const cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: %s: ", c->prog, c->cmd ? c->cmd : "usage");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
+    if (u)
+        fprintf(stderr, "usage: %s %s\n", c->prog, u);
+    else
+        fprintf(stderr, "Try '%s help'.\n", c->prog);
+    return CLI_USAGE;
+}
+
+void cli_print_command_help(const cli *c)
+{
+    const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
+    printf("usage: %s %s\n", c->prog, u ? u : "COMMAND ...");
+    printf("Common options: --db DIR (or $CAPA_DB; default ./var).\n"
+           "Mutating commands: --as USER, --password-stdin (else asked on the terminal).\n"
+           "See docs/cli.md for details.\n");
+}
+
+int cli_require_actor(const cli *c)
+{
+    if (!c->as || !*c->as)
+        return cli_usage(c, "--as USER is required (who acts; asked for their password)");
+    return CLI_OK;
+}
+
+/* ---- errors ---- */
+
+/* Print a possibly multi-line message as one "capa: what: line" per line. */
+static void print_lines(const cli *c, const char *what, const char *msg)
+{
+    const char *p = msg;
+    do {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        if (len > 0 || p == msg)
+            fprintf(stderr, "%s: %s: %.*s\n", c->prog, what, len, p);
+        p = nl ? nl + 1 : NULL;
+    } while (p && *p);
+}
+
+/* 1 when msg already begins with `prefix` followed by ':' or ' ' (its own context). */
+static int starts_with_context(const char *msg, const char *prefix)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    return n > 0 && strncmp(msg, prefix, n) == 0 && (msg[n] == ':' || msg[n] == ' ');
+}
+
+int cli_fail(const cli *c, const char *what, int rc)
+{
+    const char *msg = capa_error_last();
+    if (!msg || !*msg)
+        msg = capa_strerror(rc);
+    /* core's messages usually carry their own context ("set QC-2026-0001: field ..."); do not
+     * print it twice. */
+    if (starts_with_context(msg, what) || starts_with_context(msg, c->cmd))
+        fprintf(stderr, "%s: %s\n", c->prog, msg);
+    else
+        print_lines(c, what, msg);
+    return CLI_ERROR;
+}
+
+int cli_error(const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "capa: %s: ", what);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_ERROR;
+}
+
+/* ---- passwords ---- */
+
+static void chomp(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+}
+
+void cli_secret_free(char *secret)
+{
+    if (!secret)
+        return;
+    explicit_bzero(secret, strlen(secret));
+    free(secret);
+}
+
+static int read_stdin_line(const cli *c, const char *prompt, char **out)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    *out = NULL;
+    if (getline(&line, &cap, stdin) < 0) {
+        free(line);
+        return cli_error(c->cmd, "--password-stdin: no line on stdin for: %s", prompt);
+    }
+    chomp(line);
+    *out = line;
+    return CLI_OK;
+}
+
+/* Prompt on the controlling terminal with echo off; restores the terminal before returning. */
+static int read_tty_line(const cli *c, const char *prompt, char **out)
+{
+    int rc = CLI_ERROR, restore = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    struct termios old, quiet;
+    FILE *tty = fopen("/dev/tty", "r+");
+    *out = NULL;
+    if (!tty) {
+        rc = cli_error(c->cmd, "no terminal to ask the password on; use --password-stdin");
+        goto done;
+    }
+    if (tcgetattr(fileno(tty), &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        quiet.c_lflag |= ECHONL;
+        restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
+    }
+    fputs(prompt, tty);
+    fflush(tty);
+    if (getline(&line, &cap, tty) < 0) {
+        rc = cli_error(c->cmd, "no password entered");
+        goto done;
+    }
+    chomp(line);
+    *out = line;
+    line = NULL;
+    rc = CLI_OK;
+done:
+    if (restore)
+        tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    if (tty)
+        fclose(tty);
+    cli_secret_free(line);
+    return rc;
+}
+
+int cli_read_password(cli *c, const char *prompt, char **out)
+{
+    if (c->password_stdin)
+        return read_stdin_line(c, prompt, out);
+    return read_tty_line(c, prompt, out);
+}
+
+int cli_read_actor_password(cli *c, char **out)
+{
+    char prompt[160];
+    snprintf(prompt, sizeof prompt, "Password for %s: ", c->as);
+    return cli_read_password(c, prompt, out);
+}
+
+int cli_read_new_password(cli *c, const char *who, char **out)
+{
+    int rc;
+    char prompt[160], *first = NULL, *again = NULL;
+    *out = NULL;
+    snprintf(prompt, sizeof prompt, "New password for %s: ", who);
+    rc = cli_read_password(c, prompt, &first);
+    if (rc != CLI_OK || c->password_stdin)
+        goto done;
+    snprintf(prompt, sizeof prompt, "Repeat the new password for %s: ", who);
+    rc = cli_read_password(c, prompt, &again);
+    if (rc != CLI_OK)
+        goto done;
+    if (strcmp(first, again) != 0) {
+        rc = cli_error(c->cmd, "the two passwords for %s differ; nothing changed", who);
+        goto done;
+    }
+done:
+    if (rc == CLI_OK) {
+        *out = first;
+        first = NULL;
+    }
+    cli_secret_free(first);
+    cli_secret_free(again);
+    return rc;
+}
+
+/* ---- store ---- */
+
+int cli_store_open(cli *c, capa_store **out, int create, int read_only)
+{
+    capa_open_opts opts = {0};
+    opts.create = create;
+    opts.read_only = read_only;
+    int rc = capa_store_open(out, c->db, &opts);
+    if (rc == CAPA_ENOTFOUND && !create)
+        return cli_error(c->db, "no capa database here (create one with `capa init`, or "
+                                "point --db / CAPA_DB at one)");
+    if (rc != CAPA_OK)
+        return cli_fail(c, c->db, rc);
+    return CLI_OK;
+}
+
+void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *what)
+{
+    capa_case *cs = NULL;
+    const capa_workflow *wf = NULL;
+    char label[256];
+    if (capa_case_get(&cs, s, number) != CAPA_OK) {
+        printf("%s: %s\n", number, what);
+        return;
+    }
+    const capa_stage *st = NULL;
+    if (capa_store_workflow(&wf, s) == CAPA_OK)
+        st = capa_workflow_stage(wf, cs->stage);
+    if (cs->closed)
+        printf("%s: %s; closed (结案), read-only from now on\n", number, what);
+    else
+        printf("%s: %s; now in %s (%s)\n", number, what, cs->stage,
+               st ? cli_label(c, label, sizeof label, st->label_zh, st->label_en) : "?");
+    capa_case_free(cs);
+}
+
+/* ---- name=value arguments ---- */
+
+int cli_parse_assignments(const cli *c, char **args, int n, capa_kv **out)
+{
+    *out = NULL;
+    if (n == 0)
+        return CLI_OK;
+    capa_kv *kv = calloc((size_t)n, sizeof *kv);
+    if (!kv)
+        return cli_error(c->cmd, "out of memory");
+    for (int i = 0; i < n; i++) {
+        char *eq = strchr(args[i], '=');
+        if (!eq || eq == args[i]) {
+            free(kv);
+            return cli_usage(c, "argument '%s' is not name=value", args[i]);
+        }
+        *eq = '\0';
+        kv[i].name = args[i];
+        kv[i].value = eq + 1;
+    }
+    *out = kv;
+    return CLI_OK;
+}
+
+/* ---- formatting ---- */
+
+const char *cli_time(char *buf, size_t sz, int64_t ms)
+{
+    if (ms == 0) {
+        snprintf(buf, sz, "%s", "");
+        return buf;
+    }
+    capa_time_format(buf, sz, ms);
+    return buf;
+}
+
+int cli_parse_date(const char *s, int64_t *out_ms)
+{
+    int y, m, d, n = -1;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || strlen(s) != 10)
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    time_t t = timegm(&tm);
+    /* timegm normalises 2026-02-30 to March: a changed field means the date was not real. */
+    if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != m - 1 || tm.tm_mday != d)
+        return -1;
+    *out_ms = (int64_t)t * 1000;
+    return 0;
+}
+
+const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const char *en)
+{
+    if (zh && !*zh)
+        zh = NULL;
+    if (en && !*en)
+        en = NULL;
+    if (c->lang == CLI_LANG_ZH && zh)
+        en = NULL;
+    else if (c->lang == CLI_LANG_EN && en)
+        zh = NULL;
+    if (zh && en && strcmp(zh, en) != 0)
+        snprintf(buf, sz, "%s / %s", zh, en);
+    else
+        snprintf(buf, sz, "%s", zh ? zh : en ? en : "");
+    return buf;
+}
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xE0) == 0xC0)
+        len = 2, cp = p[0] & 0x1F, min = 0x80;
+    else if ((p[0] & 0xF0) == 0xE0)
+        len = 3, cp = p[0] & 0x0F, min = 0x800;
+    else if ((p[0] & 0xF8) == 0xF0)
+        len = 4, cp = p[0] & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* Copy s replacing every invalid UTF-8 byte with U+FFFD. */
+static json_t *json_str_lossy(const char *s)
+{
+    size_t n = strlen(s), o = 0;
+    char *buf = malloc(n * 3 + 1);
+    if (!buf)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+        if (len == 0) {
+            memcpy(buf + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(buf + o, s + i, len);
+            o += len;
+            i += len;
+        }
+    }
+    json_t *j = json_stringn(buf, o);
+    free(buf);
+    return j;
+}
+
+json_t *cli_json_str(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    return j ? j : json_str_lossy(s);
+}
+
+json_t *cli_json_time(int64_t ms)
+{
+    char buf[40];
+    if (ms == 0)
+        return json_null();
+    capa_time_format(buf, sizeof buf, ms);
+    return json_string(buf);
+}
+
+json_t *cli_json_label(const char *zh, const char *en)
+{
+    json_t *o = json_object();
+    if (o && (cli_json_set(o, "zh", cli_json_str(zh)) || cli_json_set(o, "en", cli_json_str(en)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int cli_json_set(json_t *obj, const char *key, json_t *val)
+{
+    if (!val)
+        return -1;
+    return json_object_set_new(obj, key, val);
+}
+
+int cli_json_push(json_t *arr, json_t *val)
+{
+    if (!val)
+        return -1;
+    return json_array_append_new(arr, val);
+}
+
+int cli_json_print(const cli *c, json_t *doc)
+{
+    int rc = CLI_OK;
+    if (!doc)
+        return cli_error(c->cmd, "out of memory building JSON");
+    if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF)
+        rc = cli_error(c->cmd, "cannot write JSON to stdout");
+    json_decref(doc);
+    return rc;
+}

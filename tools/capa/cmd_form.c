@@ -1,0 +1,181 @@
+/*
+ * cmd_form.c - `capa form check FILE...` and `capa form install FILE`: a plant's own form or
+ * workflow definitions. check reports every problem as "file:line: reason" (the compiler
+ * convention, so editors can jump to it); install stores the next version in the database.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Definitions are small; anything larger is refused before it reaches the parser. */
+#define MAX_DEFINITION (16u << 20)
+
+static int read_file(const char *path, char **out, size_t *out_len)
+{
+    int rc = CLI_ERROR;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    FILE *f = fopen(path, "rb");
+    *out = NULL;
+    if (!f)
+        return cli_error(path, "%s", strerror(errno));
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                cli_error(path, "out of memory");
+                goto done;
+            }
+            buf = nb;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (len > MAX_DEFINITION) {
+            cli_error(path, "larger than %u bytes; not a form definition", MAX_DEFINITION);
+            goto done;
+        }
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        cli_error(path, "read error");
+        goto done;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    buf = NULL;
+    rc = CLI_OK;
+done:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* Skip the XML declaration, comments, processing instructions and whitespace. */
+static const char *skip_prolog(const char *p)
+{
+    if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
+        p += 3;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        const char *end = NULL;
+        if (strncmp(p, "<?", 2) == 0)
+            end = strstr(p, "?>");
+        else if (strncmp(p, "<!--", 4) == 0)
+            end = strstr(p, "-->");
+        if (!end)
+            return p;
+        p = end + (p[1] == '?' ? 2 : 3);
+    }
+}
+
+/* 1 when the document's root element is <workflow>: it is then checked as a workflow. Only
+ * a routing hint; the parser does the real validation (and refuses DOCTYPEs itself). */
+static int is_workflow(const char *xml)
+{
+    const char *p = skip_prolog(xml);
+    if (*p != '<')
+        return 0;
+    p++;
+    const char *colon = strpbrk(p, ":> \t\r\n/");
+    if (colon && *colon == ':')
+        p = colon + 1;
+    return strncmp(p, "workflow", 8) == 0 && strchr("> \t\r\n/", p[8]) != NULL;
+}
+
+static void print_diag(const capa_diag *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        fprintf(stderr, "%s\n", d->msgs[i]);
+}
+
+static int check_one(const char *path)
+{
+    int rc = CLI_ERROR, err;
+    char *xml = NULL;
+    size_t len = 0;
+    capa_diag d = {0};
+    capa_formdef *fd = NULL;
+    capa_workflow *wf = NULL;
+
+    if (read_file(path, &xml, &len) != CLI_OK)
+        goto done;
+    if (is_workflow(xml))
+        err = capa_workflow_parse(&wf, xml, len, path, &d);
+    else
+        err = capa_formdef_parse(&fd, xml, len, path, &d);
+    if (err != CAPA_OK) {
+        if (d.n > 0)
+            print_diag(&d);
+        else
+            fprintf(stderr, "%s: %s\n", path, capa_strerror(err));
+        goto done;
+    }
+    if (wf)
+        printf("%s: ok (workflow, %zu stages, %zu roles)\n", path, wf->n_stages, wf->n_roles);
+    else
+        printf("%s: ok (form %s, %zu fields)\n", path, fd->id, fd->n_fields);
+    rc = CLI_OK;
+done:
+    capa_diag_clear(&d);
+    capa_formdef_free(fd);
+    capa_workflow_free(wf);
+    free(xml);
+    return rc;
+}
+
+int cmd_form_check(cli *c, int argc, char **argv)
+{
+    int npos, rc = CLI_OK;
+    const cli_opt opts[] = {{NULL, NULL, NULL}};
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos == 0)
+        return cli_usage(c, "give at least one FILE");
+    if (capa_form_init() != CAPA_OK)
+        return cli_fail(c, "form check", CAPA_ERROR);
+    for (int i = 0; i < npos; i++) {
+        if (check_one(argv[i]) != CLI_OK)
+            rc = CLI_ERROR;
+    }
+    return rc;
+}
+
+int cmd_form_install(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
+    int npos, rc, err, version = 0;
+    capa_store *s = NULL;
+    char *xml = NULL, *password = NULL, what[300];
+    size_t len = 0;
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "give exactly one FILE");
+    if ((rc = read_file(argv[0], &xml, &len)) != CLI_OK)
+        goto done;
+    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+        goto done;
+    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    err = capa_form_install(s, &who, xml, len, argv[0], &version);
+    if (err != CAPA_OK) {
+        snprintf(what, sizeof what, "form install %s", argv[0]);
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    printf("%s: installed as version %d\n", argv[0], version);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    free(xml);
+    return rc;
+}

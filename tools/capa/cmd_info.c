@@ -1,0 +1,134 @@
+/*
+ * cmd_info.c - `capa info`: what this database is: organisation, numbering, counts, the
+ * audit chain head, and the workflow's stages with the current version of each form.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+static int form_version(capa_store *s, const capa_stage *st)
+{
+    const capa_formdef *fd = NULL;
+    if (!st->form_id || capa_store_form(&fd, s, st->form_id, 0) != CAPA_OK)
+        return 0;
+    return fd->version;
+}
+
+static json_t *roles_json(char *const *roles, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        if (cli_json_push(arr, cli_json_str(roles[i]))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *stage_json(capa_store *s, const capa_stage *st)
+{
+    json_t *o = json_object(), *sign = NULL;
+    if (!o || cli_json_set(o, "id", cli_json_str(st->id)) ||
+        cli_json_set(o, "label", cli_json_label(st->label_zh, st->label_en)) ||
+        cli_json_set(o, "form", cli_json_str(st->form_id)) ||
+        cli_json_set(o, "form_version", json_integer(form_version(s, st))) ||
+        cli_json_set(o, "editors", roles_json(st->editors, st->n_editors)) ||
+        cli_json_set(o, "sign", sign = json_object()) ||
+        cli_json_set(o, "reject_to", cli_json_str(st->reject_to)) ||
+        cli_json_set(sign, "meaning", cli_json_str(st->sign_meaning)) ||
+        cli_json_set(sign, "label", cli_json_label(st->sign_meaning_zh, st->sign_meaning_en)) ||
+        cli_json_set(sign, "roles", roles_json(st->signers, st->n_signers)) ||
+        cli_json_set(sign, "independent", json_boolean(st->sign_independent))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *info_json(cli *c, capa_store *s, const capa_store_info *in, const capa_workflow *wf)
+{
+    json_t *o = json_object(), *stages = NULL;
+    if (!o || cli_json_set(o, "capa_version", cli_json_str(CAPA_VERSION)) ||
+        cli_json_set(o, "db", cli_json_str(c->db)) ||
+        cli_json_set(o, "org", cli_json_str(in->org)) ||
+        cli_json_set(o, "number_pattern", cli_json_str(in->number_pattern)) ||
+        cli_json_set(o, "format_version", json_integer(in->format_version)) ||
+        cli_json_set(o, "cases", json_integer((json_int_t)in->n_cases)) ||
+        cli_json_set(o, "events", json_integer((json_int_t)in->n_events)) ||
+        cli_json_set(o, "head", cli_json_str(in->head_hash)) ||
+        cli_json_set(o, "map_size", json_integer((json_int_t)in->map_size)) ||
+        cli_json_set(o, "workflow_version", wf ? json_integer(wf->version) : json_null()) ||
+        cli_json_set(o, "stages", stages = json_array()))
+        goto fail;
+    for (size_t i = 0; wf && i < wf->n_stages; i++) {
+        if (cli_json_push(stages, stage_json(s, &wf->stages[i])))
+            goto fail;
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static void print_roles(char *const *roles, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? "," : "", roles[i]);
+}
+
+static void print_info(cli *c, capa_store *s, const capa_store_info *in, const capa_workflow *wf)
+{
+    char label[256];
+    printf("capa %s, database %s (format %d, map %zu MiB)\n", CAPA_VERSION, c->db,
+           in->format_version, in->map_size >> 20);
+    printf("organisation:   %s\n", in->org ? in->org : "");
+    printf("numbering:      %s\n", in->number_pattern ? in->number_pattern : "");
+    printf("cases:          %llu\n", (unsigned long long)in->n_cases);
+    printf("audit events:   %llu\n", (unsigned long long)in->n_events);
+    printf("chain head:     %s\n", in->head_hash[0] ? in->head_hash : "(empty)");
+    if (!wf)
+        return;
+    printf("workflow v%d:\n", wf->version);
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        const capa_stage *st = &wf->stages[i];
+        printf("  %zu. %-13s %s\n", i + 1, st->id,
+               cli_label(c, label, sizeof label, st->label_zh, st->label_en));
+        printf("       form %s v%d; edit: ", st->form_id ? st->form_id : "-", form_version(s, st));
+        print_roles(st->editors, st->n_editors);
+        printf("; sign %s by ", st->sign_meaning ? st->sign_meaning : "-");
+        print_roles(st->signers, st->n_signers);
+        if (st->reject_to)
+            printf("; reject -> %s", st->reject_to);
+        putchar('\n');
+    }
+}
+
+int cmd_info(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {{"--json", NULL, &c->json}, {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    capa_store_info info = {0};
+    const capa_workflow *wf = NULL;
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 0)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+        goto done;
+    if ((err = capa_store_info_get(&info, s)) != CAPA_OK) {
+        rc = cli_fail(c, "info", err);
+        goto done;
+    }
+    if (capa_store_workflow(&wf, s) != CAPA_OK)
+        wf = NULL;
+    if (c->json)
+        rc = cli_json_print(c, info_json(c, s, &info, wf));
+    else
+        print_info(c, s, &info, wf);
+done:
+    capa_store_info_clear(&info);
+    capa_store_close(s);
+    return rc;
+}

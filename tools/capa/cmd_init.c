@@ -1,0 +1,53 @@
+/*
+ * cmd_init.c - `capa init`: create the database directory, record the organisation and
+ * numbering, load the forms (built in, or --forms DIR) and create the first (admin) user.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+int cmd_init(cli *c, int argc, char **argv)
+{
+    const char *org = NULL, *pattern = NULL, *admin = "admin", *admin_name = NULL;
+    const char *forms = NULL;
+    const cli_opt opts[] = {
+        {"--org", &org, NULL},     {"--number-pattern", &pattern, NULL},
+        {"--admin", &admin, NULL}, {"--admin-name", &admin_name, NULL},
+        {"--forms", &forms, NULL}, {"--password-stdin", NULL, &c->password_stdin},
+        {NULL, NULL, NULL},
+    };
+    int npos, rc;
+    capa_store *s = NULL;
+    char *password = NULL;
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 0)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if (!org || !*org)
+        return cli_usage(c, "--org NAME is required (the organisation's name)");
+
+    rc = cli_read_new_password(c, admin, &password);
+    if (rc != CLI_OK)
+        goto done;
+    rc = cli_store_open(c, &s, 1, 0);
+    if (rc != CLI_OK)
+        goto done;
+    capa_init_opts io = {
+        .org = org,
+        .number_pattern = pattern,
+        .admin_user = admin,
+        .admin_name = admin_name,
+        .admin_password = password,
+        .forms_dir = forms,
+    };
+    int err = capa_store_init(s, &io);
+    if (err != CAPA_OK) {
+        rc = cli_fail(c, "init", err);
+        goto done;
+    }
+    printf("initialised %s for %s; administrator: %s\n", c->db, org, admin);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}

@@ -1,0 +1,127 @@
+/*
+ * cmd_log.c - `capa log [CASE]`: the audit trail, every event with its time, actor, action,
+ * stage, reason and each field's old -> new value, and the chain hash after it.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+static json_t *change_json(const capa_change *ch)
+{
+    json_t *o = json_object();
+    if (!o || cli_json_set(o, "field", cli_json_str(ch->field)) ||
+        cli_json_set(o, "old", cli_json_str(ch->old_value)) ||
+        cli_json_set(o, "new", cli_json_str(ch->new_value))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *event_json(const capa_event *e)
+{
+    json_t *o = json_object(), *changes = NULL;
+    if (!o || cli_json_set(o, "seq", json_integer((json_int_t)e->seq)) ||
+        cli_json_set(o, "time", cli_json_time(e->time)) ||
+        cli_json_set(o, "actor", cli_json_str(e->actor)) ||
+        cli_json_set(o, "action", cli_json_str(e->action)) ||
+        cli_json_set(o, "case", cli_json_str(e->case_number)) ||
+        cli_json_set(o, "stage", cli_json_str(e->stage)) ||
+        cli_json_set(o, "reason", cli_json_str(e->reason)) ||
+        cli_json_set(o, "changes", changes = json_array()) ||
+        cli_json_set(o, "hash", cli_json_str(e->hash)))
+        goto fail;
+    for (size_t i = 0; i < e->n_changes; i++) {
+        if (cli_json_push(changes, change_json(&e->changes[i])))
+            goto fail;
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static int push_event(const capa_event *e, void *payload)
+{
+    return cli_json_push(payload, event_json(e)) == 0 ? 0 : CAPA_ENOMEM;
+}
+
+/* A value in the log: absent values print as "∅" so an empty string stays visible as ''. */
+static void print_change_value(const char *v)
+{
+    if (!v)
+        fputs("∅", stdout);
+    else
+        printf("'%s'", v);
+}
+
+static int print_event(const capa_event *e, void *payload)
+{
+    char t[40];
+    (void)payload;
+    printf("#%-5llu %s  %-10s %-13s", (unsigned long long)e->seq, cli_time(t, sizeof t, e->time),
+           e->actor ? e->actor : "-", e->action ? e->action : "-");
+    if (e->case_number)
+        printf(" %s", e->case_number);
+    if (e->stage)
+        printf(" [%s]", e->stage);
+    putchar('\n');
+    if (e->reason && *e->reason)
+        printf("        reason: %s\n", e->reason);
+    for (size_t i = 0; i < e->n_changes; i++) {
+        printf("        %s: ", e->changes[i].field ? e->changes[i].field : "?");
+        print_change_value(e->changes[i].old_value);
+        fputs(" → ", stdout);
+        print_change_value(e->changes[i].new_value);
+        putchar('\n');
+    }
+    return 0;
+}
+
+int cmd_log(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {{"--json", NULL, &c->json}, {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    json_t *arr = NULL;
+    char what[160];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 1)
+        return cli_usage(c, "give at most one case number");
+    const char *number = npos == 1 ? argv[0] : NULL;
+    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+        goto done;
+    if (number) {
+        /* An unknown case has an empty trail; make that an error rather than silence. */
+        capa_case *cs = NULL;
+        err = capa_case_get(&cs, s, number);
+        capa_case_free(cs);
+        if (err != CAPA_OK) {
+            snprintf(what, sizeof what, "log %s", number);
+            rc = cli_fail(c, what, err);
+            goto done;
+        }
+    }
+    if (c->json) {
+        if (!(arr = json_array())) {
+            rc = cli_error(c->cmd, "out of memory");
+            goto done;
+        }
+        err = capa_audit_foreach(s, number, push_event, arr);
+    } else {
+        err = capa_audit_foreach(s, number, print_event, NULL);
+    }
+    if (err != CAPA_OK) {
+        rc = cli_fail(c, "log", err);
+        goto done;
+    }
+    if (arr) {
+        rc = cli_json_print(c, arr);
+        arr = NULL;
+    }
+done:
+    json_decref(arr);
+    capa_store_close(s);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * cmd_open.c - `capa open FIELD=VALUE...`: open a case with its intake fields and print the
+ * new case number alone on stdout, so scripts can capture it.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int cmd_open(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_kv *kv = NULL;
+    capa_store *s = NULL;
+    char *password = NULL, *number = NULL;
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if (npos == 0)
+        return cli_usage(c, "give the intake fields as FIELD=VALUE");
+    if ((rc = cli_parse_assignments(c, argv, npos, &kv)) != CLI_OK)
+        return rc;
+    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+        goto done;
+    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    err = capa_case_open(&number, s, &who, kv, (size_t)npos);
+    if (err != CAPA_OK) {
+        rc = cli_fail(c, "open", err);
+        goto done;
+    }
+    printf("%s\n", number);
+done:
+    capa__free(number);
+    cli_secret_free(password);
+    capa_store_close(s);
+    free(kv);
+    return rc;
+}

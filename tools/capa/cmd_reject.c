@@ -1,0 +1,42 @@
+/*
+ * cmd_reject.c - `capa reject CASE --reason TEXT`: 审查 N, the stage goes back to the
+ * workflow's reject target. A reason is required; an empty one is refused by core/.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+int cmd_reject(cli *c, int argc, char **argv)
+{
+    const char *reason = NULL;
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {"--reason", &reason, NULL}, {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    char *password = NULL, what[160];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "give exactly one case number");
+    if (!reason)
+        return cli_usage(c, "--reason TEXT is required (why the stage is sent back)");
+    const char *number = argv[0];
+    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+        goto done;
+    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    err = capa_case_reject(s, number, &who, reason);
+    if (err != CAPA_OK) {
+        snprintf(what, sizeof what, "reject %s", number);
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    snprintf(what, sizeof what, "rejected by %s", c->as);
+    cli_print_case_stage(c, s, number, what);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}

@@ -1,0 +1,490 @@
+/*
+ * cmd_show.c - `capa show CASE [--json] [--lang zh|en]`: one case, every stage in workflow
+ * order, its fields labelled from the form version the data was filled with (so an old case
+ * reads with its old form), group rows numbered, and every signature and rejection.
+ *
+ * Text output is for people (labels "中文 / English" unless --lang picks one); --json is for
+ * programs and always carries both labels. The shapes are documented in docs/cli.md.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct show {
+    cli *c;
+    capa_store *s;
+    const capa_workflow *wf;
+    const capa_case *cs;
+} show;
+
+/* The stored value called `name` in a stage record, or NULL. */
+static const char *rec_value(const capa_stage_record *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_values; i++) {
+        if (strcmp(r->values[i].name, name) == 0)
+            return r->values[i].value;
+    }
+    return NULL;
+}
+
+/* Highest row number used by group `gid` in the record (0 when none). */
+static unsigned group_rows(const capa_stage_record *r, const char *gid)
+{
+    unsigned max = 0, row;
+    char g[128], col[128];
+    for (size_t i = 0; i < r->n_values; i++) {
+        if (capa_field_name_split(r->values[i].name, g, sizeof g, &row, col, sizeof col) == 1 &&
+            strcmp(g, gid) == 0 && row > max)
+            max = row;
+    }
+    return max;
+}
+
+/* 1 when the value's field (or its group) is defined by the form. */
+static int known_to_form(const capa_formdef *fd, const char *name)
+{
+    char g[128], col[128];
+    unsigned row;
+    if (!fd)
+        return 0;
+    if (capa_field_name_split(name, g, sizeof g, &row, col, sizeof col) == 1)
+        return capa_formdef_field(fd, g) != NULL;
+    return capa_formdef_field(fd, name) != NULL;
+}
+
+static const capa_formdef *record_form(const show *sh, const capa_stage_record *r)
+{
+    const capa_formdef *fd = NULL;
+    if (!r->form_id || !*r->form_id)
+        return NULL;
+    if (capa_store_form(&fd, sh->s, r->form_id, r->form_version) != CAPA_OK)
+        return NULL;
+    return fd;
+}
+
+/* Sign-off meaning labels from the workflow; a rejection is 驳回 / rejected. */
+static void meaning_labels(const show *sh, const capa_signature *sg, const char **zh,
+                           const char **en)
+{
+    const capa_stage *st = sh->wf ? capa_workflow_stage(sh->wf, sg->stage) : NULL;
+    *zh = NULL;
+    *en = sg->meaning;
+    if (sg->kind && strcmp(sg->kind, "reject") == 0) {
+        *zh = "驳回";
+        *en = "rejected";
+    } else if (st && st->sign_meaning && sg->meaning &&
+               strcmp(st->sign_meaning, sg->meaning) == 0) {
+        *zh = st->sign_meaning_zh;
+        *en = st->sign_meaning_en ? st->sign_meaning_en : sg->meaning;
+    }
+}
+
+/* ---- text ---- */
+
+/* Print a value; continuation lines of multi-line text are indented under the first. */
+static void print_multiline(const char *v, int indent)
+{
+    for (const char *p = v; *p; p++) {
+        putchar(*p);
+        if (*p == '\n' && p[1])
+            printf("%*s", indent, "");
+    }
+}
+
+static void print_value(const show *sh, const capa_field *f, const char *v, int indent)
+{
+    char buf[512];
+    const capa_choice *ch = f ? capa_field_choice(f, v) : NULL;
+    if (ch) {
+        printf("%s (%s)", cli_label(sh->c, buf, sizeof buf, ch->label_zh, ch->label_en), v);
+    } else if (f && f->type == CAPA_FT_BOOLEAN) {
+        int yes = strcmp(v, "true") == 0;
+        printf("%s", cli_label(sh->c, buf, sizeof buf, yes ? "是" : "否", yes ? "yes" : "no"));
+    } else if (f && f->type == CAPA_FT_USER) {
+        capa_user *u = NULL;
+        if (capa_user_get(&u, sh->s, v) == CAPA_OK && u->name)
+            printf("%s (%s)", v, u->name);
+        else
+            printf("%s", v);
+        capa_user_free(u);
+    } else {
+        print_multiline(v, indent);
+    }
+}
+
+static void print_field(const show *sh, const capa_field *f, const char *v)
+{
+    char label[512];
+    cli_label(sh->c, label, sizeof label, f->label_zh, f->label_en);
+    printf("    %s: ", label[0] ? label : f->id);
+    print_value(sh, f, v, 6);
+    putchar('\n');
+}
+
+static void print_group(const show *sh, const capa_stage_record *r, const capa_field *g)
+{
+    char label[512], name[300];
+    unsigned rows = group_rows(r, g->id);
+    if (rows == 0)
+        return;
+    cli_label(sh->c, label, sizeof label, g->label_zh, g->label_en);
+    printf("    %s:\n", label[0] ? label : g->id);
+    for (unsigned row = 1; row <= rows; row++) {
+        int first = 1;
+        for (size_t k = 0; k < g->n_columns; k++) {
+            const capa_field *col = &g->columns[k];
+            snprintf(name, sizeof name, "%s.%u.%s", g->id, row, col->id);
+            const char *v = rec_value(r, name);
+            if (!v || !*v)
+                continue;
+            cli_label(sh->c, label, sizeof label, col->label_zh, col->label_en);
+            /* The row number is printed once, before its first column. */
+            if (first)
+                printf("      %2u. %s: ", row, label);
+            else
+                printf("          %s: ", label);
+            print_value(sh, col, v, 12);
+            putchar('\n');
+            first = 0;
+        }
+    }
+}
+
+static void print_signature(const show *sh, const capa_signature *sg)
+{
+    char label[256], t[40];
+    const char *zh, *en;
+    meaning_labels(sh, sg, &zh, &en);
+    printf("    %s: %s (%s, %s)  %s\n", cli_label(sh->c, label, sizeof label, zh, en),
+           sg->name ? sg->name : sg->user, sg->user, sg->role ? sg->role : "",
+           cli_time(t, sizeof t, sg->time));
+    if (sg->reason && *sg->reason)
+        printf("      %s: %s\n", cli_label(sh->c, label, sizeof label, "理由", "reason"),
+               sg->reason);
+    printf("      %s: %s\n", cli_label(sh->c, label, sizeof label, "数据哈希", "data sha256"),
+           sg->data_hash);
+    if (sg->superseded)
+        printf("      %s\n", cli_label(sh->c, label, sizeof label, "已作废(退回后重签)",
+                                       "superseded (stage was sent back)"));
+}
+
+static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
+                             const capa_stage_record *r)
+{
+    char label[512], t1[40], t2[40];
+    printf("\n[%zu] %s", idx + 1,
+           st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en) : r->stage);
+    printf("  (%s", r ? r->stage : st->id);
+    if (r && r->form_id && *r->form_id)
+        printf(", form %s v%d", r->form_id, r->form_version);
+    printf(")%s\n", strcmp(sh->cs->stage, st ? st->id : r->stage) == 0 && !sh->cs->closed
+                        ? "  <- current"
+                        : "");
+    if (!r || r->entered == 0) {
+        printf("    %s\n", cli_label(sh->c, label, sizeof label, "尚未进入", "not reached"));
+        return;
+    }
+    printf("    %s %s", cli_label(sh->c, label, sizeof label, "进入", "entered"),
+           cli_time(t1, sizeof t1, r->entered));
+    if (r->left)
+        printf("   %s %s", cli_label(sh->c, label, sizeof label, "完成", "left"),
+               cli_time(t2, sizeof t2, r->left));
+    if (r->n_editors > 0) {
+        printf("   %s:", cli_label(sh->c, label, sizeof label, "编辑人", "edited by"));
+        for (size_t i = 0; i < r->n_editors; i++)
+            printf(" %s", r->editors[i]);
+    }
+    putchar('\n');
+}
+
+static void print_stage_values(const show *sh, const capa_stage_record *r)
+{
+    const capa_formdef *fd = record_form(sh, r);
+    for (size_t i = 0; fd && i < fd->n_fields; i++) {
+        const capa_field *f = &fd->fields[i];
+        if (f->type == CAPA_FT_GROUP) {
+            print_group(sh, r, f);
+            continue;
+        }
+        const char *v = rec_value(r, f->id);
+        if (v && *v)
+            print_field(sh, f, v);
+    }
+    /* Values the form does not describe are still shown: nothing stored is ever hidden. */
+    for (size_t i = 0; i < r->n_values; i++) {
+        if (!known_to_form(fd, r->values[i].name) && r->values[i].value[0])
+            printf("    %s: %s\n", r->values[i].name, r->values[i].value);
+    }
+}
+
+static void print_case_head(const show *sh)
+{
+    const capa_case *cs = sh->cs;
+    char label[512], t[40];
+    const char *customer = capa_case_value(cs, "intake", "customer");
+    const capa_stage *st = sh->wf ? capa_workflow_stage(sh->wf, cs->stage) : NULL;
+    printf("%s%s%s\n", cs->number, customer ? "  " : "", customer ? customer : "");
+    printf("  %s: ", cli_label(sh->c, label, sizeof label, "状态", "status"));
+    if (cs->closed)
+        printf("%s %s\n", cli_label(sh->c, label, sizeof label, "已结案", "closed"),
+               cli_time(t, sizeof t, cs->closed_at));
+    else
+        printf("%s (%s)\n",
+               st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en) : cs->stage,
+               cs->stage);
+    printf("  %s: %s", cli_label(sh->c, label, sizeof label, "开立", "opened"),
+           cli_time(t, sizeof t, cs->opened));
+    printf(" %s %s\n", cli_label(sh->c, label, sizeof label, "由", "by"),
+           cs->opened_by ? cs->opened_by : "?");
+}
+
+static void print_text(const show *sh)
+{
+    char label[256];
+    print_case_head(sh);
+    for (size_t i = 0; i < sh->cs->n_stages; i++) {
+        const capa_stage_record *r = &sh->cs->stages[i];
+        const capa_stage *st = sh->wf ? capa_workflow_stage(sh->wf, r->stage) : NULL;
+        print_stage_head(sh, i, st, r);
+        if (r->entered == 0 && r->n_values == 0)
+            continue;
+        print_stage_values(sh, r);
+        int any = 0;
+        for (size_t k = 0; k < sh->cs->n_signatures; k++) {
+            const capa_signature *sg = &sh->cs->signatures[k];
+            if (strcmp(sg->stage, r->stage) != 0)
+                continue;
+            if (!any++)
+                printf("    -- %s --\n",
+                       cli_label(sh->c, label, sizeof label, "签名", "signatures"));
+            print_signature(sh, sg);
+        }
+    }
+}
+
+/* ---- JSON ---- */
+
+static json_t *field_json(const show *sh, const capa_field *f, const char *v)
+{
+    (void)sh;
+    json_t *o = json_object();
+    const capa_choice *ch = capa_field_choice(f, v);
+    if (!o || cli_json_set(o, "id", cli_json_str(f->id)) ||
+        cli_json_set(o, "label", cli_json_label(f->label_zh, f->label_en)) ||
+        cli_json_set(o, "type", cli_json_str(capa_ftype_name(f->type))) ||
+        cli_json_set(o, "value", cli_json_str(v)) ||
+        (ch && cli_json_set(o, "display", cli_json_label(ch->label_zh, ch->label_en)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* One row of a group as {"row": N, "values": {column: value}}, or JSON null when empty.
+ * cli_json_set/push always consume the value, so a container is attached to its parent
+ * first and filled afterwards: one decref of the parent frees everything on failure. */
+static json_t *group_row_json(const capa_stage_record *r, const capa_field *g, unsigned row)
+{
+    char name[300];
+    json_t *o = json_object(), *vals = NULL;
+    if (!o || cli_json_set(o, "row", json_integer(row)) ||
+        cli_json_set(o, "values", vals = json_object()))
+        goto fail;
+    for (size_t k = 0; k < g->n_columns; k++) {
+        snprintf(name, sizeof name, "%s.%u.%s", g->id, row, g->columns[k].id);
+        const char *v = rec_value(r, name);
+        if (v && *v && cli_json_set(vals, g->columns[k].id, cli_json_str(v)))
+            goto fail;
+    }
+    if (json_object_size(vals) == 0) {
+        json_decref(o);
+        return json_null();
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *group_json(const capa_stage_record *r, const capa_field *g)
+{
+    json_t *o = json_object(), *rows = NULL;
+    if (!o || cli_json_set(o, "id", cli_json_str(g->id)) ||
+        cli_json_set(o, "label", cli_json_label(g->label_zh, g->label_en)) ||
+        cli_json_set(o, "type", cli_json_str("group")) ||
+        cli_json_set(o, "rows", rows = json_array()))
+        goto fail;
+    for (unsigned row = 1, n = group_rows(r, g->id); row <= n; row++) {
+        json_t *jr = group_row_json(r, g, row);
+        if (jr && json_is_null(jr))
+            continue;
+        if (cli_json_push(rows, jr))
+            goto fail;
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *fields_json(const show *sh, const capa_stage_record *r)
+{
+    const capa_formdef *fd = record_form(sh, r);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && fd && i < fd->n_fields; i++) {
+        const capa_field *f = &fd->fields[i];
+        const char *v = rec_value(r, f->id);
+        int rc = 0;
+        if (f->type == CAPA_FT_GROUP && group_rows(r, f->id) > 0)
+            rc = cli_json_push(arr, group_json(r, f));
+        else if (f->type != CAPA_FT_GROUP && v && *v)
+            rc = cli_json_push(arr, field_json(sh, f, v));
+        if (rc) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *values_json(const capa_stage_record *r)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < r->n_values; i++) {
+        if (cli_json_set(o, r->values[i].name, cli_json_str(r->values[i].value))) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static json_t *strings_json(char *const *v, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        if (cli_json_push(arr, cli_json_str(v[i]))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *form_ref_json(const capa_stage_record *r)
+{
+    if (!r->form_id || !*r->form_id)
+        return json_null();
+    json_t *form = json_object();
+    if (!form || cli_json_set(form, "id", cli_json_str(r->form_id)) ||
+        cli_json_set(form, "version", json_integer(r->form_version))) {
+        json_decref(form);
+        return NULL;
+    }
+    return form;
+}
+
+static json_t *stage_json(const show *sh, const capa_stage_record *r)
+{
+    const capa_stage *st = sh->wf ? capa_workflow_stage(sh->wf, r->stage) : NULL;
+    json_t *o = json_object();
+    if (!o || cli_json_set(o, "id", cli_json_str(r->stage)) ||
+        cli_json_set(o, "label",
+                     cli_json_label(st ? st->label_zh : NULL, st ? st->label_en : r->stage)) ||
+        cli_json_set(o, "form", form_ref_json(r)) ||
+        cli_json_set(o, "entered", cli_json_time(r->entered)) ||
+        cli_json_set(o, "left", cli_json_time(r->left)) ||
+        cli_json_set(o, "editors", strings_json(r->editors, r->n_editors)) ||
+        cli_json_set(o, "values", values_json(r)) ||
+        cli_json_set(o, "fields", fields_json(sh, r))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *signature_json(const show *sh, const capa_signature *sg)
+{
+    const char *zh, *en;
+    json_t *o = json_object();
+    meaning_labels(sh, sg, &zh, &en);
+    if (!o || cli_json_set(o, "seq", json_integer((json_int_t)sg->seq)) ||
+        cli_json_set(o, "stage", cli_json_str(sg->stage)) ||
+        cli_json_set(o, "kind", cli_json_str(sg->kind)) ||
+        cli_json_set(o, "meaning", cli_json_str(sg->meaning)) ||
+        cli_json_set(o, "meaning_label", cli_json_label(zh, en)) ||
+        cli_json_set(o, "user", cli_json_str(sg->user)) ||
+        cli_json_set(o, "name", cli_json_str(sg->name)) ||
+        cli_json_set(o, "role", cli_json_str(sg->role)) ||
+        cli_json_set(o, "reason", cli_json_str(sg->reason)) ||
+        cli_json_set(o, "time", cli_json_time(sg->time)) ||
+        cli_json_set(o, "data_hash", cli_json_str(sg->data_hash)) ||
+        cli_json_set(o, "superseded", json_boolean(sg->superseded))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *case_json(const show *sh)
+{
+    const capa_case *cs = sh->cs;
+    json_t *o = json_object(), *stages = NULL, *sigs = NULL;
+    if (!o || cli_json_set(o, "number", cli_json_str(cs->number)) ||
+        cli_json_set(o, "stage", cli_json_str(cs->stage)) ||
+        cli_json_set(o, "closed", json_boolean(cs->closed)) ||
+        cli_json_set(o, "opened", cli_json_time(cs->opened)) ||
+        cli_json_set(o, "opened_by", cli_json_str(cs->opened_by)) ||
+        cli_json_set(o, "closed_at", cli_json_time(cs->closed_at)) ||
+        cli_json_set(o, "stages", stages = json_array()) ||
+        cli_json_set(o, "signatures", sigs = json_array()))
+        goto fail;
+    for (size_t i = 0; i < cs->n_stages; i++) {
+        if (cli_json_push(stages, stage_json(sh, &cs->stages[i])))
+            goto fail;
+    }
+    for (size_t i = 0; i < cs->n_signatures; i++) {
+        if (cli_json_push(sigs, signature_json(sh, &cs->signatures[i])))
+            goto fail;
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+int cmd_show(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {
+        {"--json", NULL, &c->json}, {"--lang", &c->lang_arg, NULL}, {NULL, NULL, NULL}};
+    int npos, rc = CLI_OK, err;
+    capa_store *s = NULL;
+    capa_case *cs = NULL;
+    char what[160];
+    show sh = {c, NULL, NULL, NULL};
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos != 1)
+        return cli_usage(c, "give exactly one case number");
+    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+        goto done;
+    if ((err = capa_case_get(&cs, s, argv[0])) != CAPA_OK) {
+        snprintf(what, sizeof what, "show %s", argv[0]);
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    sh.s = s;
+    sh.cs = cs;
+    if (capa_store_workflow(&sh.wf, s) != CAPA_OK)
+        sh.wf = NULL;
+    if (c->json)
+        rc = cli_json_print(c, case_json(&sh));
+    else
+        print_text(&sh);
+done:
+    capa_case_free(cs);
+    capa_store_close(s);
+    return rc;
+}

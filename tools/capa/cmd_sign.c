@@ -1,0 +1,43 @@
+/*
+ * cmd_sign.c - `capa sign CASE --meaning M`: the electronic signature that leaves a stage.
+ * The password is asked again at the moment of signing; core/ checks the role, the meaning,
+ * independence (approved/closed) and recusal, and records name, role, time and data hash.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+int cmd_sign(cli *c, int argc, char **argv)
+{
+    const char *meaning = NULL;
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {"--meaning", &meaning, NULL}, {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    char *password = NULL, what[160];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "give exactly one case number");
+    if (!meaning || !*meaning)
+        return cli_usage(c, "--meaning is required (reviewed, approved, done, verified, closed)");
+    const char *number = argv[0];
+    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+        goto done;
+    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    err = capa_case_sign(s, number, &who, meaning);
+    if (err != CAPA_OK) {
+        snprintf(what, sizeof what, "sign %s", number);
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    snprintf(what, sizeof what, "signed %s by %s", meaning, c->as);
+    cli_print_case_stage(c, s, number, what);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}

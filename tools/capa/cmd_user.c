@@ -1,0 +1,185 @@
+/*
+ * cmd_user.c - `capa user add|passwd|unlock|list`: accounts. Adding and unlocking need an
+ * admin, a password change the user themself or an admin; core/ decides, audits failures
+ * and locks an account after repeated wrong passwords.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+int cmd_user_add(cli *c, int argc, char **argv)
+{
+    const char *role = NULL, *name = NULL, *dept = NULL;
+    const cli_opt opts[] = {
+        CLI_OPTS_ACTOR(c),       {"--role", &role, NULL}, {"--name", &name, NULL},
+        {"--dept", &dept, NULL}, {NULL, NULL, NULL},
+    };
+    int npos, rc, err;
+    capa_store *s = NULL;
+    char *password = NULL, *newpw = NULL, what[128];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "give exactly one user id");
+    if (!role || !*role)
+        return cli_usage(c, "--role ROLE is required");
+    const char *id = argv[0];
+    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+        goto done;
+    if ((rc = cli_read_new_password(c, id, &newpw)) != CLI_OK)
+        goto done;
+    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    err = capa_user_add(s, &who, id, role, name, dept, newpw);
+    if (err != CAPA_OK) {
+        snprintf(what, sizeof what, "user add %s", id);
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    printf("added user %s (%s, %s)\n", id, name ? name : id, role);
+done:
+    cli_secret_free(password);
+    cli_secret_free(newpw);
+    capa_store_close(s);
+    return rc;
+}
+
+int cmd_user_passwd(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    char *password = NULL, *newpw = NULL, what[128];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 1)
+        return cli_usage(c, "give at most one user id");
+    const char *id = npos == 1 ? argv[0] : c->as;
+    if (!c->as)
+        c->as = id;
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+        goto done;
+    if ((rc = cli_read_new_password(c, id, &newpw)) != CLI_OK)
+        goto done;
+    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    err = capa_user_passwd(s, &who, id, newpw);
+    if (err != CAPA_OK) {
+        snprintf(what, sizeof what, "user passwd %s", id);
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    printf("password of %s changed\n", id);
+done:
+    cli_secret_free(password);
+    cli_secret_free(newpw);
+    capa_store_close(s);
+    return rc;
+}
+
+int cmd_user_unlock(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    char *password = NULL, what[128];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "give exactly one user id");
+    const char *id = argv[0];
+    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+        goto done;
+    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    err = capa_user_unlock(s, &who, id);
+    if (err != CAPA_OK) {
+        snprintf(what, sizeof what, "user unlock %s", id);
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    printf("unlocked %s\n", id);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}
+
+static json_t *user_json(const capa_user *u)
+{
+    json_t *o = json_object();
+    if (!o || cli_json_set(o, "id", cli_json_str(u->id)) ||
+        cli_json_set(o, "name", cli_json_str(u->name)) ||
+        cli_json_set(o, "dept", cli_json_str(u->dept)) ||
+        cli_json_set(o, "role", cli_json_str(u->role)) ||
+        cli_json_set(o, "locked", json_boolean(u->locked)) ||
+        cli_json_set(o, "failed", json_integer(u->failed)) ||
+        cli_json_set(o, "created", cli_json_time(u->created))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int push_user(const capa_user *u, void *payload)
+{
+    return cli_json_push(payload, user_json(u)) == 0 ? 0 : CAPA_ENOMEM;
+}
+
+static int print_user(const capa_user *u, void *payload)
+{
+    (void)payload;
+    const char *state = u->locked ? "locked" : "active";
+    printf("%-12s %-11s %-7s %s", u->id, u->role ? u->role : "", state, u->name ? u->name : "");
+    if (u->dept && *u->dept)
+        printf("  (%s)", u->dept);
+    if (u->failed > 0 && !u->locked)
+        printf("  [%d failed login%s]", u->failed, u->failed == 1 ? "" : "s");
+    putchar('\n');
+    return 0;
+}
+
+int cmd_user_list(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {{"--json", NULL, &c->json}, {NULL, NULL, NULL}};
+    int npos, rc = CLI_OK, err;
+    capa_store *s = NULL;
+    json_t *arr = NULL;
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 0)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+        goto done;
+    if (c->json) {
+        if (!(arr = json_array())) {
+            rc = cli_error(c->cmd, "out of memory");
+            goto done;
+        }
+        err = capa_user_foreach(s, push_user, arr);
+    } else {
+        printf("%-12s %-11s %-7s %s\n", "ID", "ROLE", "STATE", "NAME (DEPT)");
+        err = capa_user_foreach(s, print_user, NULL);
+    }
+    if (err != CAPA_OK) {
+        rc = cli_fail(c, "user list", err);
+        goto done;
+    }
+    if (arr) {
+        rc = cli_json_print(c, arr);
+        arr = NULL;
+    }
+done:
+    json_decref(arr);
+    capa_store_close(s);
+    return rc;
+}

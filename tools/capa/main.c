@@ -1,0 +1,193 @@
+/*
+ * main.c - the capa command line: global options, the command table, dispatch and help.
+ *
+ * Each command lives in its own cmd_<verb>.c and is one line in the table below; adding a
+ * command is adding a file, a prototype in cli.h and a line here. Commands only parse,
+ * call the library (core/include/capa.h) and print: the rules live in core/.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name; /* first word: "show", "user" */
+    const char *sub;  /* second word for grouped commands ("add"), or NULL */
+    cli_cmd_fn fn;
+    const char *usage; /* arguments after "capa " */
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"init", NULL, cmd_init,
+     "init --org NAME [--number-pattern P] [--admin ID] [--admin-name NAME] [--forms DIR] "
+     "[--password-stdin]",
+     "create the database with its first (admin) user"},
+    {"user", "add", cmd_user_add,
+     "user add ID --role ROLE --name NAME [--dept DEPT] --as ADMIN [--password-stdin]",
+     "add a user (stdin: admin's password, then the new one)"},
+    {"user", "passwd", cmd_user_passwd, "user passwd ID --as USER [--password-stdin]",
+     "change a password (stdin: actor's password, then the new one)"},
+    {"user", "unlock", cmd_user_unlock, "user unlock ID --as ADMIN [--password-stdin]",
+     "unlock an account locked after wrong passwords"},
+    {"user", "list", cmd_user_list, "user list [--json]", "list users, roles and lock state"},
+    {"open", NULL, cmd_open, "open --as USER [--password-stdin] FIELD=VALUE...",
+     "open a case with intake fields; prints its number"},
+    {"set", NULL, cmd_set, "set CASE --as USER [--password-stdin] [--reason TEXT] FIELD=VALUE...",
+     "set fields of the case's current stage (group.N.field=value for rows)"},
+    {"sign", NULL, cmd_sign, "sign CASE --meaning MEANING --as USER [--password-stdin]",
+     "sign off the current stage (e-signature); the case advances"},
+    {"reject", NULL, cmd_reject, "reject CASE --reason TEXT --as USER [--password-stdin]",
+     "send the current stage back (审查 N)"},
+    {"show", NULL, cmd_show, "show CASE [--json] [--lang zh|en]",
+     "every stage, its fields and signatures"},
+    {"list", NULL, cmd_list,
+     "list [--stage S] [--customer C] [--part P] [--defect D] [--text T] [--open|--closed] "
+     "[--from DATE] [--to DATE] [--limit N] [--json]",
+     "find cases"},
+    {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
+    {"verify", NULL, cmd_verify, "verify [--json]", "re-walk the audit hash chain"},
+    {"form", "check", cmd_form_check, "form check FILE...",
+     "validate form/workflow definitions: file:line: reason per error"},
+    {"form", "install", cmd_form_install, "form install FILE --as ADMIN [--password-stdin]",
+     "install the next version of a form (or the workflow)"},
+    {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
+    {"backup", NULL, cmd_backup, "backup DIR", "hot, compacting copy of the database into DIR"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+const char *cli_command_usage(const char *name)
+{
+    char full[64];
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const command *k = &commands[i];
+        snprintf(full, sizeof full, "%s%s%s", k->name, k->sub ? " " : "", k->sub ? k->sub : "");
+        if (strcmp(full, name) == 0)
+            return k->usage;
+    }
+    return NULL;
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "capa %s - 8D/CAPA quality records (品质异常 8D 记录)\n\n"
+            "usage: capa [--db DIR] COMMAND [ARGS]\n\n"
+            "Commands:\n",
+            CAPA_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        char full[64];
+        snprintf(full, sizeof full, "%s%s%s", commands[i].name, commands[i].sub ? " " : "",
+                 commands[i].sub ? commands[i].sub : "");
+        fprintf(out, "  %-13s %s\n", full, commands[i].summary);
+    }
+    fprintf(out, "\nThe database is --db DIR, else $CAPA_DB, else ./var.\n"
+                 "Mutating commands take --as USER and ask that user's password on the terminal,\n"
+                 "or read it from stdin with --password-stdin (one line per password).\n"
+                 "Exit status: 0 ok, 1 error, 2 usage. 'capa help COMMAND' for one command;\n"
+                 "docs/cli.md has the full reference and the JSON shapes.\n");
+}
+
+/* The table entry for argv[0] (and argv[1] for grouped commands); *used = words consumed. */
+static const command *find_command(cli *c, int argc, char **argv, int *used)
+{
+    int known_group = 0;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const command *k = &commands[i];
+        if (strcmp(k->name, argv[0]) != 0)
+            continue;
+        if (!k->sub) {
+            *used = 1;
+            return k;
+        }
+        known_group = 1;
+        if (argc > 1 && strcmp(k->sub, argv[1]) == 0) {
+            *used = 2;
+            return k;
+        }
+    }
+    if (known_group) {
+        fprintf(stderr, "%s: %s: expected one of:", c->prog, argv[0]);
+        for (size_t i = 0; i < N_COMMANDS; i++) {
+            if (strcmp(commands[i].name, argv[0]) == 0)
+                fprintf(stderr, " %s", commands[i].sub);
+        }
+        fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "%s: unknown command '%s'; try '%s help'\n", c->prog, argv[0], c->prog);
+    }
+    return NULL;
+}
+
+static int cmd_help(cli *c, int argc, char **argv)
+{
+    int used;
+    if (argc == 0) {
+        print_help(stdout);
+        return CLI_OK;
+    }
+    const command *k = find_command(c, argc, argv, &used);
+    if (!k)
+        return CLI_USAGE;
+    printf("usage: %s %s\n  %s\n", c->prog, k->usage, k->summary);
+    return CLI_OK;
+}
+
+/* Options before the command: --db, --help, --version. Returns the index of the command. */
+static int parse_globals(cli *c, int argc, char **argv, int *exit_now)
+{
+    int i = 1;
+    *exit_now = -1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_help(stdout);
+            *exit_now = CLI_OK;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            printf("capa %s\n", CAPA_VERSION);
+            *exit_now = CLI_OK;
+        } else if (strncmp(a, "--db=", 5) == 0) {
+            c->db = a + 5;
+        } else if (strcmp(a, "--db") == 0 && i + 1 < argc) {
+            c->db = argv[++i];
+        } else {
+            *exit_now = cli_usage(c, "unknown or incomplete option '%s'", a);
+        }
+        if (*exit_now >= 0)
+            break;
+    }
+    return i;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {0};
+    int exit_now, used = 0, rc;
+    char name[64];
+    c.prog = "capa";
+    c.db = getenv("CAPA_DB");
+    if (!c.db || !*c.db)
+        c.db = "./var";
+
+    int i = parse_globals(&c, argc, argv, &exit_now);
+    if (exit_now >= 0)
+        return exit_now;
+    if (i >= argc) {
+        print_help(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0)
+        return cmd_help(&c, argc - i - 1, argv + i + 1);
+
+    const command *k = find_command(&c, argc - i, argv + i, &used);
+    if (!k)
+        return CLI_USAGE;
+    snprintf(name, sizeof name, "%s%s%s", k->name, k->sub ? " " : "", k->sub ? k->sub : "");
+    c.cmd = name;
+    rc = k->fn(&c, argc - i - used, argv + i + used);
+    if (fflush(stdout) != 0 && rc == CLI_OK)
+        rc = cli_error(c.cmd, "cannot write to stdout");
+    return rc;
+}

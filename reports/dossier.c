@@ -277,7 +277,7 @@ static void meaning_label(doc *d, sbuf *b, const char *meaning)
         }
     }
     static const char *const builtin[][2] = {
-        {"reviewed", "审核"}, {"approved", "批准"}, {"done", "完成"},  {"verified", "验证"},
+        {"reviewed", "审核"}, {"approved", "批准"}, {"done", "完成"},   {"verified", "验证"},
         {"closed", "结案"},   {"rejected", "驳回"}, {"reject", "驳回"},
     };
     for (size_t i = 0; meaning && i < sizeof builtin / sizeof *builtin; i++)
@@ -385,7 +385,7 @@ static void heading(doc *d, const char *s, float size)
 
 typedef struct table {
     size_t ncols;
-    const float *widths; /* sum = CONTENT_W */
+    const float *widths;       /* sum = CONTENT_W */
     const char *const *header; /* ncols cells, or NULL */
     float size;
     int label_col; /* column drawn muted (labels), or -1 */
@@ -509,8 +509,7 @@ static char *show_value(doc *d, const capa_field *fld, const char *v)
              * already says it ("In house" for in_house). */
             char norm[128] = "";
             size_t k = 0;
-            for (const char *p = ch->label_en ? ch->label_en : ""; *p && k + 1 < sizeof norm;
-                 p++)
+            for (const char *p = ch->label_en ? ch->label_en : ""; *p && k + 1 < sizeof norm; p++)
                 norm[k++] = *p == ' ' || *p == '-' ? '_' : (char)tolower((unsigned char)*p);
             norm[k] = 0;
             if (strcmp(ch->value, norm) != 0)
@@ -629,8 +628,8 @@ static void group_table(doc *d, const capa_field *g, const capa_stage_record *r)
 static void signatures_of(doc *d, const char *stage)
 {
     static const float w[6] = {78, 72, 66, 110, 92, CONTENT_W - 418};
-    static const char *const head[6] = {"签名人\nSigned by", "角色\nRole",
-                                        "含义\nMeaning",     "时间\nTime (UTC / local)",
+    static const char *const head[6] = {"签名人\nSigned by",   "角色\nRole",
+                                        "含义\nMeaning",       "时间\nTime (UTC / local)",
                                         "数据哈希\nData hash", "状态\nStatus"};
     static const table t = {6, w, head, 8.0f, -1};
     int any = 0;
@@ -662,14 +661,16 @@ static void signatures_of(doc *d, const char *stage)
             sb_add(&status, "已被取代 Superseded (stage sent back later)");
         else
             sb_add(&status, "有效 In force");
-        char *cells[6] = {sb_take(&who, d), sb_take(&role, d), sb_take(&mean, d),
+        char *cells[6] = {sb_take(&who, d),  sb_take(&role, d),          sb_take(&mean, d),
                           sb_take(&when, d), capa__strdup(g->data_hash), sb_take(&status, d)};
         int ok = 1;
         for (int k = 0; k < 6; k++)
             ok &= cells[k] != NULL;
         if (ok)
             table_add(d, &t, (const char *const *)cells,
-                      reject ? WARN : g->superseded ? MUTED : INK);
+                      reject          ? WARN
+                      : g->superseded ? MUTED
+                                      : INK);
         else
             d->oom = 1;
         for (int k = 0; k < 6; k++)
@@ -911,8 +912,12 @@ static int audit_row(const capa_event *e, void *payload)
     char seq[24], when[40];
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)e->seq);
     fmt_utc(when, sizeof when, e->time);
-    const char *row[6] = {seq, when, user_display(d, e->actor), e->action ? e->action : "",
-                          e->stage ? stage_label(d, e->stage, 0) : "", changes ? changes : ""};
+    const char *row[6] = {seq,
+                          when,
+                          user_display(d, e->actor),
+                          e->action ? e->action : "",
+                          e->stage ? stage_label(d, e->stage, 0) : "",
+                          changes ? changes : ""};
     table_add(d, a->t, row, INK);
     capa__free(changes);
     a->n++;
@@ -922,7 +927,8 @@ static int audit_row(const capa_event *e, void *payload)
 static void audit_appendix(doc *d)
 {
     static const float w[6] = {28, 84, 70, 48, 54, CONTENT_W - 284};
-    static const char *const head[6] = {"#", "时间\nTime (UTC)", "用户\nUser", "动作\nAction",
+    static const char *const head[6] = {"#",           "时间\nTime (UTC)",
+                                        "用户\nUser",  "动作\nAction",
                                         "阶段\nStage", "变更（旧 → 新）\nChanges (old → new)"};
     static const table t = {6, w, head, 7.5f, -1};
     new_page(d);
@@ -966,8 +972,8 @@ static void headers_footers(doc *d, const char *org)
             HPDF_Page_Stroke(d->page);
             snprintf(foot, sizeof foot, "生成时间 Rendered %s", rendered);
             draw_line(d, MARGIN_X, 38, 8.0f, MUTED, foot);
-            snprintf(foot, sizeof foot, "第 %zu 页 / 共 %zu 页  Page %zu of %zu", i + 1,
-                     d->n_pages, i + 1, d->n_pages);
+            snprintf(foot, sizeof foot, "第 %zu 页 / 共 %zu 页  Page %zu of %zu", i + 1, d->n_pages,
+                     i + 1, d->n_pages);
             w = capa_text__width(d->f, foot, 8.0f);
             draw_line(d, PAGE_W - MARGIN_X - w, 38, 8.0f, MUTED, foot);
         }
@@ -996,8 +1002,8 @@ static int write_atomic(const char *path, const unsigned char *buf, size_t len)
     }
     fd = mkstemp(tmp);
     if (fd < 0) {
-        rc = capa_rep__err(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR,
-                           "cannot write %s: %s", path, strerror(errno));
+        rc = capa_rep__err(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "cannot write %s: %s",
+                           path, strerror(errno));
         capa__free(tmp);
         tmp = NULL;
         goto done;

@@ -37,7 +37,7 @@ static int ensure_dir(const char *dir)
 
 /* Write a PEM file through a temporary name: mode 0600 for keys, 0644 for certificates. */
 static int write_pem(const char *dir, const char *name, mode_t mode, EVP_PKEY *key, X509 *cert,
-                     STACK_OF(X509) *chain)
+                     STACK_OF(X509) * chain)
 {
     int rc = CAPA_OK;
     char *tmp = capa__sprintf("%s/.%s.tmp", dir, name);
@@ -117,8 +117,8 @@ int capa_report_keys_create(const char *keys_dir, const char *org, int64_t now_m
     ok = ok && (bn = BN_bin2bn(serial, sizeof serial, NULL)) != NULL &&
          (sn = BN_to_ASN1_INTEGER(bn, NULL)) != NULL && X509_set_serialNumber(x, sn) &&
          X509_set_version(x, 2) &&
-         X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-                                    (const unsigned char *)org, -1, -1, 0) &&
+         X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8, (const unsigned char *)org,
+                                    -1, -1, 0) &&
          X509_NAME_add_entry_by_NID(name, NID_organizationName, MBSTRING_UTF8,
                                     (const unsigned char *)org, -1, -1, 0) &&
          X509_set_subject_name(x, name) && X509_set_issuer_name(x, name) &&
@@ -150,7 +150,7 @@ done:
     return rc;
 }
 
-static int read_certs(STACK_OF(X509) *into, const char *path, int need_one)
+static int read_certs(STACK_OF(X509) * into, const char *path, int need_one)
 {
     BIO *b = BIO_new_file(path, "rb");
     if (!b) {
@@ -195,8 +195,7 @@ int capa_report_keys_install(const char *keys_dir, const char *key_file, const c
     }
     key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
     if (!key) {
-        rc = capa_rep__err_ssl(CAPA_EINVALID, "signing key %s: not a PEM private key",
-                               key_file);
+        rc = capa_rep__err_ssl(CAPA_EINVALID, "signing key %s: not a PEM private key", key_file);
         goto done;
     }
     if ((rc = read_certs(certs, cert_file, 1)) != CAPA_OK)

@@ -32,7 +32,7 @@
 struct capa_pdf_signer {
     EVP_PKEY *key;
     X509 *cert;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     char *name;
     char fingerprint[65];
 };
@@ -46,8 +46,8 @@ static int open_pem(BIO **out, const char *path, const char *what)
         return CAPA_OK;
     ERR_clear_error();
     int e = errno;
-    return capa_rep__err(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "%s %s: %s", what,
-                         path, strerror(e));
+    return capa_rep__err(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "%s %s: %s", what, path,
+                         strerror(e));
 }
 
 int capa_pdf__signer_load(capa_pdf_signer **out, const char *key_path, const char *cert_path)
@@ -64,14 +64,12 @@ int capa_pdf__signer_load(capa_pdf_signer **out, const char *key_path, const cha
         goto done;
     sg->key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
     if (!sg->key) {
-        rc = capa_rep__err_ssl(CAPA_EINVALID, "signing key %s: not a PEM private key",
-                               key_path);
+        rc = capa_rep__err_ssl(CAPA_EINVALID, "signing key %s: not a PEM private key", key_path);
         goto done;
     }
     sg->cert = PEM_read_bio_X509(cb, NULL, NULL, NULL);
     if (!sg->cert) {
-        rc = capa_rep__err_ssl(CAPA_EINVALID, "certificate %s: not a PEM certificate",
-                               cert_path);
+        rc = capa_rep__err_ssl(CAPA_EINVALID, "certificate %s: not a PEM certificate", cert_path);
         goto done;
     }
     sg->chain = sk_X509_new_null();
@@ -98,8 +96,7 @@ int capa_pdf__signer_load(capa_pdf_signer **out, const char *key_path, const cha
     int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
     unsigned char *utf8 = NULL;
     if (idx >= 0 &&
-        ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))) >=
-            0) {
+        ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))) >= 0) {
         sg->name = capa__strdup((const char *)utf8);
         OPENSSL_free(utf8);
     } else {
@@ -233,8 +230,7 @@ static void ob_text(obuf *b, const char *s)
         } else if ((c & 0xF0) == 0xE0 && len >= 3) {
             cp = (c & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu), n = 3;
         } else if ((c & 0xF8) == 0xF0 && len >= 4) {
-            cp = (c & 0x07u) << 18 | (p[1] & 0x3Fu) << 12 | (p[2] & 0x3Fu) << 6 |
-                 (p[3] & 0x3Fu),
+            cp = (c & 0x07u) << 18 | (p[1] & 0x3Fu) << 12 | (p[2] & 0x3Fu) << 6 | (p[3] & 0x3Fu),
             n = 4;
         } else {
             cp = 0xFFFD;
@@ -339,8 +335,7 @@ static const char *dict_find(const char *d, const char *e, const char *key)
                 p++;
         } else if (*p == '/' && depth == 1 && (size_t)(e - p) > kl + 1 &&
                    memcmp(p + 1, key, kl) == 0 &&
-                   !(isalnum((unsigned char)p[1 + kl]) || p[1 + kl] == '_' ||
-                     p[1 + kl] == '.')) {
+                   !(isalnum((unsigned char)p[1 + kl]) || p[1 + kl] == '_' || p[1 + kl] == '.')) {
             return skip_ws(p + 1 + kl, e);
         }
     }
@@ -365,8 +360,7 @@ static int parse_ref(const char *p, const char *e, long *num)
 /* The dictionary of object `num`: [*d, *e). */
 static int object_dict(const pdf_in *in, long num, const char **d, const char **e)
 {
-    if (num <= 0 || (size_t)num >= in->n_off || in->off[num] < 0 ||
-        (size_t)in->off[num] >= in->len)
+    if (num <= 0 || (size_t)num >= in->n_off || in->off[num] < 0 || (size_t)in->off[num] >= in->len)
         return -1;
     const char *end = in->p + in->len;
     const char *p = in->p + in->off[num];
@@ -571,8 +565,9 @@ int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pd
     char date[40];
     pdf_date(date, sizeof date, o->time_ms);
     offs[2] = (long)b.n;
-    ob_printf(&b, "%ld 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter "
-                  "/adbe.pkcs7.detached\n/Name ",
+    ob_printf(&b,
+              "%ld 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter "
+              "/adbe.pkcs7.detached\n/Name ",
               sig);
     ob_text(&b, sg->name);
     ob_printf(&b, "\n/M (%s)\n", date);

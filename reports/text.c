@@ -68,8 +68,8 @@ int capa_text__coverage(unsigned char cover[8192], const char *path)
     memset(cover, 0, 8192);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return capa_rep__err(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR,
-                             "font %s: %s", path, strerror(errno));
+        return capa_rep__err(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "font %s: %s", path,
+                             strerror(errno));
     if (read_at(f, 0, hdr, 16) < 0)
         goto bad;
     long face = 0;
@@ -111,8 +111,7 @@ int capa_text__coverage(unsigned char cover[8192], const char *path)
     for (size_t i = 0; i < nsub && 4 + 8 * i + 8 <= clen; i++) {
         const unsigned char *r = cmap + 4 + 8 * i;
         uint32_t off = be32(r + 4);
-        if (be16(r) == 3 && be16(r + 2) == 1 && off + 4 <= clen &&
-            be16(cmap + off) == 4) {
+        if (be16(r) == 3 && be16(r + 2) == 1 && off + 4 <= clen && be16(cmap + off) == 4) {
             size_t sublen = be16(cmap + off + 2);
             if (off + sublen > clen)
                 sublen = clen - off;
@@ -294,11 +293,10 @@ static int is_wide(uint32_t cp)
 /* Characters that must not start a line (kinsoku): closing marks and trailing punctuation. */
 static int no_start(uint32_t cp)
 {
-    static const uint32_t set[] = {0x3001, 0x3002, 0xFF0C, 0xFF0E, 0xFF1A, 0xFF1B, 0xFF01,
-                                   0xFF1F, 0xFF09, 0x3009, 0x300B, 0x300D, 0x300F, 0x3011,
-                                   0x3015, 0x3017, 0x2019, 0x201D, 0x2026, 0xFF05, 0x00B7,
-                                   ',',    '.',    ';',    ':',    '!',    '?',    ')',
-                                   ']',    '}',    '%'};
+    static const uint32_t set[] = {0x3001, 0x3002, 0xFF0C, 0xFF0E, 0xFF1A, 0xFF1B, 0xFF01, 0xFF1F,
+                                   0xFF09, 0x3009, 0x300B, 0x300D, 0x300F, 0x3011, 0x3015, 0x3017,
+                                   0x2019, 0x201D, 0x2026, 0xFF05, 0x00B7, ',',    '.',    ';',
+                                   ':',    '!',    '?',    ')',    ']',    '}',    '%'};
     for (size_t i = 0; i < sizeof set / sizeof *set; i++)
         if (set[i] == cp)
             return 1;
@@ -308,9 +306,8 @@ static int no_start(uint32_t cp)
 /* Characters that must not end a line: opening brackets and quotes. */
 static int no_end(uint32_t cp)
 {
-    static const uint32_t set[] = {0xFF08, 0x3008, 0x300A, 0x300C, 0x300E, 0x3010,
-                                   0x3014, 0x3016, 0x2018, 0x201C, '(',    '[',
-                                   '{'};
+    static const uint32_t set[] = {0xFF08, 0x3008, 0x300A, 0x300C, 0x300E, 0x3010, 0x3014,
+                                   0x3016, 0x2018, 0x201C, '(',    '[',    '{'};
     for (size_t i = 0; i < sizeof set / sizeof *set; i++)
         if (set[i] == cp)
             return 1;
@@ -336,8 +333,7 @@ static int push_line(capa_lines *out, const char *s, size_t n)
     return CAPA_OK;
 }
 
-int capa_text__wrap(capa_lines *out, const capa_rfont *f, const char *s, float size,
-                    float width)
+int capa_text__wrap(capa_lines *out, const capa_rfont *f, const char *s, float size, float width)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t len = strlen(s), pos = 0, start = 0, brk = 0;

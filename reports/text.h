@@ -63,8 +63,7 @@ typedef struct capa_lines {
  * punctuation), and inside a word only when the word alone is wider than the line. '\n'
  * always breaks. Appends to `out`. @return CAPA_OK or CAPA_ENOMEM.
  */
-int capa_text__wrap(capa_lines *out, const capa_rfont *f, const char *s, float size,
-                    float width);
+int capa_text__wrap(capa_lines *out, const capa_rfont *f, const char *s, float size, float width);
 void capa_text__lines_clear(capa_lines *l);
 
 #endif

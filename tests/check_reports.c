@@ -106,8 +106,7 @@ START_TEST(utf8_decoder_rejects_malformed_and_decodes_astral)
     uint32_t cp;
     ck_assert_uint_eq(capa_text__utf8_next((const unsigned char *)"\xe4\xb8\xad", 3, &cp), 3);
     ck_assert_uint_eq(cp, 0x4E2D);
-    ck_assert_uint_eq(capa_text__utf8_next((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp),
-                      4);
+    ck_assert_uint_eq(capa_text__utf8_next((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp), 4);
     ck_assert_uint_eq(cp, 0x1F600);
     /* Overlong, truncated and lone continuation bytes give U+FFFD and consume one byte. */
     ck_assert_uint_eq(capa_text__utf8_next((const unsigned char *)"\xc0\xaf", 2, &cp), 1);
@@ -140,7 +139,12 @@ START_TEST(uncovered_and_astral_text_becomes_visible_placeholder)
     size_t miss = 0;
     /* U+1F600 is outside the BMP (libharu would drop it silently), U+E000 is private use
      * (no glyph), U+0007 is a control character. */
-    char *c = capa_text__clean(font, "A\xf0\x9f\x98\x80" "B\xee\x80\x80" "C\x07" "D中", &miss);
+    char *c = capa_text__clean(font,
+                               "A\xf0\x9f\x98\x80"
+                               "B\xee\x80\x80"
+                               "C\x07"
+                               "D中",
+                               &miss);
     ck_assert_str_eq(c, "A□B□C□D中");
     ck_assert_uint_eq(miss, 3);
     free(c);
@@ -377,8 +381,10 @@ static char *sign_to_file(const char *name)
     capa_pdf_signer *sg = NULL;
     char *k = path_in(keys, "org.key"), *c = path_in(keys, "org.crt");
     OK(capa_pdf__signer_load(&sg, k, c));
-    capa_pdf_sigopts o = {.time_ms = 1795000000000LL, .reason = "8D 档案 test",
-                          .location = "Plant 1", .rect = {50, 50, 300, 120}};
+    capa_pdf_sigopts o = {.time_ms = 1795000000000LL,
+                          .reason = "8D 档案 test",
+                          .location = "Plant 1",
+                          .rect = {50, 50, 300, 120}};
     OK(capa_pdf__sign(&out, &ol, raw, rl, sg, &o));
     ck_assert_uint_gt(ol, rl);
     ck_assert_int_eq(memcmp(out, raw, rl), 0); /* an incremental update only appends */
@@ -503,8 +509,7 @@ START_TEST(signing_a_signed_pdf_or_garbage_is_refused)
     capa_pdf_sigopts o = {.time_ms = 1};
     ck_assert_int_eq(capa_pdf__sign(&out, &ol, buf, len, sg, &o), CAPA_EINVALID);
     ck_assert_ptr_null(out);
-    ck_assert_int_eq(capa_pdf__sign(&out, &ol, (const unsigned char *)"%PDF-1.3\nnope", 13, sg,
-                                    &o),
+    ck_assert_int_eq(capa_pdf__sign(&out, &ol, (const unsigned char *)"%PDF-1.3\nnope", 13, sg, &o),
                      CAPA_EINVALID);
     capa_pdf__signer_free(sg);
     free(k);
@@ -627,17 +632,21 @@ static char *closed_case(void)
                     {"preventive_actions.1.due", "2026-12-20"}};
     OK(set_many(num, "wang", pa, 3));
     OK(sign_as(num, "zhao", "approved"));
-    capa_kv rw[] = {{"disposition", "rework"},    {"rework_mode", "in_house"},
-                    {"rework_order", "RW-2026-0088"}, {"qty_reworked", "120"},
-                    {"qty_scrapped", "0"},        {"qty_received", "120"}};
+    capa_kv rw[] = {
+        {"disposition", "rework"}, {"rework_mode", "in_house"}, {"rework_order", "RW-2026-0088"},
+        {"qty_reworked", "120"},   {"qty_scrapped", "0"},       {"qty_received", "120"}};
     OK(set_many(num, "sun", rw, 6));
     OK(sign_as(num, "sun", "done"));
-    capa_kv ve[] = {{"method", "复检 + 批量验证"}, {"sample_size", "200"},
-                    {"result", "pass"}, {"evidence", "连续 3 批 0 不良"}};
+    capa_kv ve[] = {{"method", "复检 + 批量验证"},
+                    {"sample_size", "200"},
+                    {"result", "pass"},
+                    {"evidence", "连续 3 批 0 不良"}};
     OK(set_many(num, "wang", ve, 4));
     OK(sign_as(num, "wang", "verified"));
-    capa_kv ar[] = {{"customer_reply", "已回复客户 8D 报告"}, {"follow_up_date", "2026-12-28"},
-                    {"follow_up_by", "wang"}, {"satisfaction", "satisfied"},
+    capa_kv ar[] = {{"customer_reply", "已回复客户 8D 报告"},
+                    {"follow_up_date", "2026-12-28"},
+                    {"follow_up_by", "wang"},
+                    {"satisfaction", "satisfied"},
                     {"lessons_learned", "钢网设计评审加入开口检查"},
                     {"documents_updated", "WI-SMT-012 rev C"}};
     OK(set_many(num, "wang", ar, 6));
@@ -713,22 +722,19 @@ START_TEST(dossier_of_closed_case_is_complete_signed_and_readable)
 
     t = run("pdftotext -layout '%s' -", out);
     static const char *const order[] = {
-        "8D 纠正预防措施档案", "示例电子有限公司", "华东汽车", "PCB-7731 / L2026-1102",
-        "重要 / ", "已结案", "审计链头哈希",
+        "8D 纠正预防措施档案", "示例电子有限公司", "华东汽车", "PCB-7731 / L2026-1102", "重要 / ",
+        "已结案", "审计链头哈希",
         /* stages in workflow order, with bilingual labels and values */
-        "品质异常反馈", "焊点连锡，客户来料检验发现", "王工 (wang)", "审核",
-        "原因分析", "为何连锡", "钢网开口偏大", "陈主管 (chen)",
-        "纠正预防措施", "钢网开口缩小 10%", "更新钢网设计规范", "赵经理 (zhao)", "驳回",
-        "缺少预防措施", "赵经理 (zhao)", "批准",
-        "返工", "RW-2026-0088", "孙班长 (sun)",
-        "验证", "连续 3 批 0 不良", "验证",
-        "归档", "钢网设计评审加入开口检查", "结案",
-        "审计追踪", "reject", "缺少预防措施"};
+        "品质异常反馈", "焊点连锡，客户来料检验发现", "王工 (wang)", "审核", "原因分析", "为何连锡",
+        "钢网开口偏大", "陈主管 (chen)", "纠正预防措施", "钢网开口缩小 10%", "更新钢网设计规范",
+        "赵经理 (zhao)", "驳回", "缺少预防措施", "赵经理 (zhao)", "批准", "返工", "RW-2026-0088",
+        "孙班长 (sun)", "验证", "连续 3 批 0 不良", "验证", "归档", "钢网设计评审加入开口检查",
+        "结案", "审计追踪", "reject", "缺少预防措施"};
     const char *miss = in_order(t, order, sizeof order / sizeof *order);
     if (miss)
         fprintf(stderr, "%s\n", t); /* Check's messages are too short for a whole dossier */
     ck_assert_msg(miss == NULL, "'%s' missing or out of order (text above)", miss);
-    ck_assert_ptr_nonnull(strstr(t, "已被取代"));   /* the superseded review of analysis */
+    ck_assert_ptr_nonnull(strstr(t, "已被取代")); /* the superseded review of analysis */
     ck_assert_ptr_nonnull(strstr(t, "第 1 页 / 共"));
     ck_assert_ptr_nonnull(strstr(t, "(UTC+08:00)"));
     ck_assert_ptr_null(strstr(t, "□")); /* every character of this case is in the font */

@@ -49,11 +49,11 @@ static void die(const char *what, int rc)
     exit(1);
 }
 
-#define CK(call)                                                                               \
-    do {                                                                                       \
-        int rc_ = (call);                                                                      \
-        if (rc_ != CAPA_OK)                                                                    \
-            die(#call, rc_);                                                                   \
+#define CK(call)                                                                                   \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != CAPA_OK)                                                                        \
+            die(#call, rc_);                                                                       \
     } while (0)
 
 static capa_store *s;
@@ -89,10 +89,14 @@ static char *typical_case(void)
     for (size_t i = 0; i < sizeof u / sizeof *u; i++)
         CK(capa_user_add(s, &admin, u[i][0], u[i][1], u[i][2], u[i][3], PW));
     capa_kv in[] = {
-        {"customer", "华东汽车"},         {"part_no", "PCB-7731"},
-        {"lot_no", "L2026-1102"},         {"qty_affected", "120"},
-        {"defect_code", "SOLDER-BRIDGE"}, {"severity", "important"},
-        {"channel", "written"},           {"complaint_type", "quality"},
+        {"customer", "华东汽车"},
+        {"part_no", "PCB-7731"},
+        {"lot_no", "L2026-1102"},
+        {"qty_affected", "120"},
+        {"defect_code", "SOLDER-BRIDGE"},
+        {"severity", "important"},
+        {"channel", "written"},
+        {"complaint_type", "quality"},
         {"responsible_dept", "生产部"},
         {"description", "焊点连锡，客户来料检验发现。客户 IQC 抽检 200 pcs 发现 U7 (QFN-48) "
                         "相邻引脚连锡 6 pcs，退回整批 120 pcs 待处理。"},
@@ -133,17 +137,21 @@ static char *typical_case(void)
                     {"preventive_actions.2.due", "2026-12-15"}};
     set(num, "wang", pa, 6);
     sign(num, "zhao", "approved");
-    capa_kv rw[] = {{"disposition", "rework"},        {"rework_mode", "in_house"},
-                    {"rework_order", "RW-2026-0088"}, {"qty_reworked", "120"},
-                    {"qty_scrapped", "0"},            {"qty_received", "120"}};
+    capa_kv rw[] = {
+        {"disposition", "rework"}, {"rework_mode", "in_house"}, {"rework_order", "RW-2026-0088"},
+        {"qty_reworked", "120"},   {"qty_scrapped", "0"},       {"qty_received", "120"}};
     set(num, "sun", rw, 6);
     sign(num, "sun", "done");
-    capa_kv ve[] = {{"method", "复检 + 批量验证"}, {"sample_size", "200"},
-                    {"result", "pass"}, {"evidence", "连续 3 批 0 不良"}};
+    capa_kv ve[] = {{"method", "复检 + 批量验证"},
+                    {"sample_size", "200"},
+                    {"result", "pass"},
+                    {"evidence", "连续 3 批 0 不良"}};
     set(num, "wang", ve, 4);
     sign(num, "wang", "verified");
-    capa_kv ar[] = {{"customer_reply", "已回复客户 8D 报告"}, {"follow_up_date", "2026-12-28"},
-                    {"follow_up_by", "wang"}, {"satisfaction", "satisfied"},
+    capa_kv ar[] = {{"customer_reply", "已回复客户 8D 报告"},
+                    {"follow_up_date", "2026-12-28"},
+                    {"follow_up_by", "wang"},
+                    {"satisfaction", "satisfied"},
                     {"lessons_learned", "钢网设计评审加入开口检查"},
                     {"documents_updated", "WI-SMT-012 rev C"}};
     set(num, "wang", ar, 6);
@@ -157,12 +165,23 @@ static void esc(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\n': fputs("<br>", f); break;
-        default: fputc(*s, f);
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\n':
+            fputs("<br>", f);
+            break;
+        default:
+            fputc(*s, f);
         }
     }
 }
@@ -417,13 +436,11 @@ int main(int argc, char **argv)
             html_sz = file_size(wpdf);
         }
     }
-    printf("dossier of a typical closed case (%s; 6 stages, rejection loop, audit trail)\n",
-           num);
+    printf("dossier of a typical closed case (%s; 6 stages, rejection loop, audit trail)\n", num);
     printf("%-34s %12s %12s\n", "method", "median ms", "size KB");
     printf("%-34s %12.1f %12.1f\n", "capa (libharu + CMS sign)", capa_ms, capa_sz / 1024.0);
     if (html_sz >= 0) {
-        printf("%-34s %12.1f %12.1f\n", "HTML + wkhtmltopdf (unsigned)", html_ms,
-               html_sz / 1024.0);
+        printf("%-34s %12.1f %12.1f\n", "HTML + wkhtmltopdf (unsigned)", html_ms, html_sz / 1024.0);
         printf("%-34s %12.1fx %11.1fx\n", "ratio wkhtmltopdf / capa", html_ms / capa_ms,
                (double)html_sz / (double)capa_sz);
     } else {

@@ -20,8 +20,7 @@ static const char *keys_dir(const cli *c, char *buf, size_t sz)
     return buf;
 }
 
-int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert,
-                   const char *chain)
+int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert, const char *chain)
 {
     char dir[4096];
     int err;
@@ -70,7 +69,9 @@ int cmd_cert_install(cli *c, int argc, char **argv)
 {
     const char *key = NULL, *cert = NULL, *chain = NULL;
     const cli_opt opts[] = {
-        {"--key", &key, NULL}, {"--cert", &cert, NULL}, {"--chain", &chain, NULL},
+        {"--key", &key, NULL},
+        {"--cert", &cert, NULL},
+        {"--chain", &chain, NULL},
         {NULL, NULL, NULL},
     };
     int npos, rc;

@@ -53,9 +53,12 @@ int cmd_dossier(cli *c, int argc, char **argv)
     const char *out = NULL, *font = NULL, *since_arg = NULL;
     int all = 0, no_sign = 0;
     const cli_opt opts[] = {
-        {"-o", &out, NULL},           {"--output", &out, NULL},
-        {"--font", &font, NULL},      {"--all", NULL, &all},
-        {"--closed-since", &since_arg, NULL}, {"--no-sign", NULL, &no_sign},
+        {"-o", &out, NULL},
+        {"--output", &out, NULL},
+        {"--font", &font, NULL},
+        {"--all", NULL, &all},
+        {"--closed-since", &since_arg, NULL},
+        {"--no-sign", NULL, &no_sign},
         {NULL, NULL, NULL},
     };
     int npos, rc = CLI_OK, err;

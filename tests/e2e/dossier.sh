@@ -177,5 +177,23 @@ ls -A "$T/out" | grep -v "^$N.pdf$" && fail "temporary files left in the output 
 [ -f "$T/all/$N.pdf" ] && [ ! -e "$T/all/$N2.pdf" ] && grep -q "\[1/1\] $N" "$T/all.err" \
     && ok "--all --closed-since" || fail "--all: $(ls "$T/all") $(cat "$T/all.err")"
 
+# A real identity: `capa cert install` checks the pair; dossiers then carry its name. And
+# `capa init --cert --key` installs one into a fresh database.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/real.key" -out "$T/real.crt" -days 30 \
+    -subj "/CN=Real Plant QA/O=Real Plant" 2>/dev/null
+if "$CAPA" cert install --key "$CAPA_DB/keys/org.key" --cert "$T/real.crt" 2>"$T/err"; then
+    fail "mismatched key and certificate accepted"; fi
+grep -q "does not match" "$T/err" && ok "mismatched pair refused" || fail "pair: $(cat "$T/err")"
+"$CAPA" cert install --key "$T/real.key" --cert "$T/real.crt" >/dev/null || fail "cert install"
+[ "$(stat -c %a "$CAPA_DB/keys/org.key")" = 600 ] || fail "installed org.key is not mode 600"
+"$CAPA" dossier "$N" -o "$T/real.pdf" >/dev/null || fail "dossier with installed cert"
+rsig=$(pdfsig "$T/real.pdf" 2>/dev/null)
+grep -q "Real Plant QA" <<<"$rsig" && grep -q "Signature is Valid" <<<"$rsig" \
+    && ok "dossier signed with the installed certificate" || fail "installed cert: $rsig"
+printf '%s\n%s\n' "$PW" "$PW" | CAPA_DB=$T/var2 "$CAPA" init --org "Real Plant" \
+    --cert "$T/real.crt" --key "$T/real.key" --password-stdin >/dev/null || fail "init --cert"
+openssl x509 -in "$T/var2/keys/org.crt" -noout -subject 2>/dev/null | grep -q "Real Plant QA" \
+    && ok "init --cert --key installs the identity" || fail "init --cert did not install it"
+
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo "all dossier checks passed"

@@ -744,6 +744,88 @@ START_TEST(dossier_of_closed_case_is_complete_signed_and_readable)
 }
 END_TEST
 
+/* Repeat `unit` until about `chars` characters. */
+static char *repeat(const char *unit, size_t chars)
+{
+    size_t ul = strlen(unit), n = 0;
+    char *out = malloc(chars * 3 + ul + 1);
+    out[0] = 0;
+    while (n < chars) {
+        strcat(out, unit);
+        n += strlen(unit) / 2; /* roughly: half the bytes of mixed text are characters */
+    }
+    return out;
+}
+
+/* Cut to at most n bytes on a character boundary. */
+static void cut_utf8(char *s, size_t n)
+{
+    if (strlen(s) <= n)
+        return;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    s[n] = 0;
+}
+
+START_TEST(long_texts_and_many_events_stay_inside_the_pages)
+{
+    if (!have("pdftotext")) {
+        fprintf(stderr, "skip: pdftotext missing\n");
+        return;
+    }
+    char *num = tu_open_case(st, NULL);
+    char *longtxt = repeat("围堵：库存隔离三批并全检，在途批次拦截；Containment: quarantine three "
+                           "lots, 100% inspection, intercept the lot in transit. ",
+                           1500);
+    char *because = repeat("钢网开口偏大导致焊膏量过多AverylongwordwithoutanyspacesX ", 180);
+    cut_utf8(longtxt, 3900);
+    cut_utf8(because, 480);
+    /* Tens of audit events: the containment text is revised again and again. */
+    for (int i = 0; i < 30; i++) {
+        char v[64];
+        snprintf(v, sizeof v, "第 %d 版围堵措施 revision %d", i + 1, i + 1);
+        capa_kv kv[] = {{"containment", v}};
+        OK(set_many(num, "wang", kv, 1));
+    }
+    capa_kv in[] = {{"validity", "valid"}, {"containment", longtxt}};
+    OK(set_many(num, "wang", in, 2));
+    OK(sign_as(num, "wang", "reviewed"));
+    capa_kv an[] = {{"five_why.1.why", because}, {"five_why.1.because", because},
+                    {"five_why.2.why", "为何"},  {"five_why.2.because", because}};
+    OK(set_many(num, "wang", an, 4));
+
+    char *out = path_in(tmp, "long.pdf");
+    capa_dossier_opts o = signed_opts();
+    OK(capa_report_dossier(st, num, out, &o));
+    /* Every word's box lies inside the page margins (A4: 595 x 842 points). */
+    char *t = run("pdftotext -bbox '%s' - 2>/dev/null", out);
+    size_t words = 0, pages = 0;
+    for (const char *p = t; (p = strstr(p, "<")) != NULL; p++) {
+        double x0, y0, x1, y1;
+        if (strncmp(p, "<page ", 6) == 0)
+            pages++;
+        if (sscanf(p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &x0, &y0,
+                   &x1, &y1) == 4) {
+            words++;
+            ck_assert_msg(x0 >= 40 && x1 <= 555 && y0 >= 20 && y1 <= 822,
+                          "word at (%.0f,%.0f)-(%.0f,%.0f) runs off the page", x0, y0, x1, y1);
+        }
+    }
+    ck_assert_uint_gt(words, 1000);
+    ck_assert_uint_ge(pages, 5);
+    free(t);
+    /* Nothing is lost: the end of the long texts and the last revision are there. */
+    t = run("pdftotext '%s' - 2>/dev/null | tr -d ' \\n'", out);
+    ck_assert_ptr_nonnull(strstr(t, "第30版围堵措施revision30"));
+    ck_assert_ptr_nonnull(strstr(t, "intercepttheloti"));
+    free(t);
+    free(out);
+    free(longtxt);
+    free(because);
+    free(num);
+}
+END_TEST
+
 START_TEST(dossier_is_deterministic_apart_from_the_signature)
 {
     char *num = closed_case();
@@ -861,6 +943,7 @@ Suite *capa_reports_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, dossier_of_closed_case_is_complete_signed_and_readable);
     tcase_add_test(tc, dossier_is_deterministic_apart_from_the_signature);
+    tcase_add_test(tc, long_texts_and_many_events_stay_inside_the_pages);
     tcase_add_test(tc, dossier_bad_input_leaves_no_file);
     tcase_add_test(tc, open_case_dossier_shows_current_stage_and_omits_empty_fields);
     suite_add_tcase(s, tc);

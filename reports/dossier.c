@@ -84,6 +84,7 @@ typedef struct doc {
     float y;      /* top of the next thing to draw */
     float bottom; /* lowest y content may use on this page */
     int hpdf_err; /* first libharu error, reported once layout ends */
+    int core_err; /* a core call failed: its code (message already set) */
     int oom;
     int64_t now;
     int fixed_off;
@@ -315,7 +316,7 @@ static int new_page(doc *d)
 
 static int failed(const doc *d)
 {
-    return d->oom || d->hpdf_err;
+    return d->oom || d->hpdf_err || d->core_err;
 }
 
 /* Make room for `h` points; start a new page when what is left is too little. */
@@ -707,6 +708,10 @@ static void stage_section(doc *d, size_t idx)
 
     const capa_formdef *form = NULL;
     int rc = capa_store_form(&form, d->s, r->form_id, r->form_version);
+    if (rc != CAPA_OK && rc != CAPA_ENOTFOUND) {
+        d->core_err = capa_rep__err_core(rc, "dossier: form");
+        return;
+    }
     if (rc != CAPA_OK || !form) {
         char m[300];
         snprintf(m, sizeof m, "表单 %s v%d 不可用 Form %s v%d unavailable", r->form_id,
@@ -942,9 +947,7 @@ static void audit_appendix(doc *d)
     audit_ctx a = {d, &t, 0};
     int rc = capa_audit_foreach(d->s, d->c->number, audit_row, &a);
     if (rc < 0 && !failed(d))
-        capa_rep__err_core(rc, "audit trail");
-    if (rc < 0)
-        d->hpdf_err = d->hpdf_err ? d->hpdf_err : -1;
+        d->core_err = capa_rep__err_core(rc, "audit trail");
 }
 
 static void headers_footers(doc *d, const char *org)
@@ -1147,12 +1150,13 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
         rc = capa_rep__err(CAPA_ENOMEM, "dossier %s: out of memory", number);
         goto done;
     }
+    if (d.core_err) {
+        rc = d.core_err;
+        goto done;
+    }
     if (d.hpdf_err) {
-        if (d.hpdf_err != -1)
-            rc = capa_rep__err(CAPA_ERROR, "dossier %s: libharu error 0x%04X", number,
-                               (unsigned)d.hpdf_err);
-        else
-            rc = CAPA_ERROR;
+        rc = capa_rep__err(CAPA_ERROR, "dossier %s: libharu error 0x%04X", number,
+                           (unsigned)d.hpdf_err);
         goto done;
     }
     if (HPDF_SaveToStream(d.pdf) != HPDF_OK) {

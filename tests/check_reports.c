@@ -826,6 +826,37 @@ START_TEST(long_texts_and_many_events_stay_inside_the_pages)
 }
 END_TEST
 
+START_TEST(every_failed_allocation_is_reported_and_leaves_no_file)
+{
+    char *num = closed_case();
+    char *out = path_in(tmp, "oom.pdf");
+    capa_dossier_opts o = signed_opts();
+    capa_alloc_fail_at(0);
+    OK(capa_report_dossier(st, num, out, &o));
+    uint64_t total = capa_alloc_fail_at(0);
+    ck_assert_uint_gt(total, 10);
+    uint64_t step = total > 400 ? total / 400 : 1;
+    for (uint64_t n = 1; n <= total; n += step) {
+        unlink(out);
+        capa_alloc_fail_at(n);
+        int rc = capa_report_dossier(st, num, out, &o);
+        capa_alloc_fail_at(0);
+        if (rc == CAPA_OK) {
+            ck_assert_int_eq(access(out, F_OK), 0);
+            continue;
+        }
+        ck_assert_msg(rc == CAPA_ENOMEM, "allocation %llu: rc %d (%s)", (unsigned long long)n,
+                      rc, capa_error_last());
+        ck_assert_msg(access(out, F_OK) != 0, "allocation %llu: file left", (unsigned long long)n);
+    }
+    char *ls = run("ls -A '%s'", tmp);
+    ck_assert_str_eq(ls, "keys\n");
+    free(ls);
+    free(out);
+    free(num);
+}
+END_TEST
+
 START_TEST(dossier_is_deterministic_apart_from_the_signature)
 {
     char *num = closed_case();
@@ -944,6 +975,7 @@ Suite *capa_reports_suite(void)
     tcase_add_test(tc, dossier_of_closed_case_is_complete_signed_and_readable);
     tcase_add_test(tc, dossier_is_deterministic_apart_from_the_signature);
     tcase_add_test(tc, long_texts_and_many_events_stay_inside_the_pages);
+    tcase_add_test(tc, every_failed_allocation_is_reported_and_leaves_no_file);
     tcase_add_test(tc, dossier_bad_input_leaves_no_file);
     tcase_add_test(tc, open_case_dossier_shows_current_stage_and_omits_empty_fields);
     suite_add_tcase(s, tc);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "capa_report.h"
 
@@ -92,6 +93,11 @@ int cmd_dossier(cli *c, int argc, char **argv)
     if (!all) {
         if ((err = capa_report_dossier(s, argv[0], out, &o)) != CAPA_OK) {
             rc = cli_fail(c, argv[0], err);
+            if (!no_sign && access(key, F_OK) != 0 && strstr(capa_error_last(), key))
+                fprintf(stderr,
+                        "%s: %s: make a signing identity with 'capa cert create' "
+                        "(or 'capa cert install'), or pass --no-sign\n",
+                        c->prog, c->cmd);
             goto done;
         }
         printf("%s\n", out);

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <hpdf_objects.h>
+#include <hpdf_streams.h>
+
 #include "capa.h"
 #include "rerror.h"
 
@@ -132,6 +135,51 @@ done:
     return rc;
 }
 
+/*
+ * libharu 2.3.0 gives a UTF-8 CID font a "ToUnicode" CMap written with cidrange operators,
+ * which are not allowed there: poppler warns on every use and other readers may copy or
+ * search text wrongly. Its text codes are the Unicode code points themselves (CIDs map to
+ * glyphs through CIDToGIDMap), so the right ToUnicode is the identity; we put that in the
+ * stream libharu made, through its installed internal headers, before anything is saved.
+ */
+static int fix_tounicode(HPDF_Font font)
+{
+    HPDF_Dict cmap = HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT);
+    if (!cmap || !cmap->stream)
+        return -1;
+    HPDF_MemStream_FreeData(cmap->stream);
+    static const char head[] = "/CIDInit /ProcSet findresource begin\n12 dict begin\n"
+                               "begincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering "
+                               "(UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS "
+                               "def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\n"
+                               "endcodespacerange\n";
+    static const char tail[] = "endcmap\nCMapName currentdict /CMap defineresource pop\nend\n"
+                               "end\n";
+    if (HPDF_Stream_WriteStr(cmap->stream, head) != HPDF_OK)
+        return -1;
+    /* One bfrange per high byte (a range may only vary in its last byte), surrogates left
+     * out, at most 100 per block. */
+    unsigned hi[256], n = 0;
+    for (unsigned h = 0; h < 256; h++)
+        if (h < 0xD8 || h > 0xDF)
+            hi[n++] = h;
+    for (unsigned i = 0; i < n; i += 100) {
+        unsigned k = n - i < 100 ? n - i : 100;
+        char line[64];
+        snprintf(line, sizeof line, "%u beginbfrange\n", k);
+        if (HPDF_Stream_WriteStr(cmap->stream, line) != HPDF_OK)
+            return -1;
+        for (unsigned j = i; j < i + k; j++) {
+            snprintf(line, sizeof line, "<%02X00> <%02XFF> <%02X00>\n", hi[j], hi[j], hi[j]);
+            if (HPDF_Stream_WriteStr(cmap->stream, line) != HPDF_OK)
+                return -1;
+        }
+        if (HPDF_Stream_WriteStr(cmap->stream, "endbfrange\n") != HPDF_OK)
+            return -1;
+    }
+    return HPDF_Stream_WriteStr(cmap->stream, tail) == HPDF_OK ? 0 : -1;
+}
+
 int capa_text__font_load(capa_rfont **out, HPDF_Doc pdf, const char *path)
 {
     *out = NULL;
@@ -155,7 +203,7 @@ int capa_text__font_load(capa_rfont **out, HPDF_Doc pdf, const char *path)
                            : HPDF_LoadTTFontFromFile(pdf, path, HPDF_TRUE);
     if (name)
         f->font = HPDF_GetFont(pdf, name, "UTF-8");
-    if (!name || !f->font) {
+    if (!name || !f->font || fix_tounicode(f->font) != 0) {
         capa__free(f);
         HPDF_ResetError(pdf);
         return capa_rep__err(CAPA_EINVALID, "font %s: libharu cannot load it", path);

@@ -91,6 +91,12 @@ typedef struct doc {
     int32_t off_min;
     user_name *users;
     size_t n_users;
+    /* Time per stage summed over every pass through it (rejection loops send a case back
+     * over stages), from the audit trail's stage changes. Indexed like the workflow. */
+    int64_t *stage_ms;
+    int *stage_passes;
+    int cur_stage; /* stage the case is in while walking the trail, -1 none */
+    int64_t cur_since;
 } doc;
 
 static void hpdf_error(HPDF_STATUS code, HPDF_STATUS detail, void *payload)
@@ -758,6 +764,48 @@ static void stage_section(doc *d, size_t idx)
     signatures_of(d, r->stage);
 }
 
+static void stage_enter(doc *d, const char *id, int64_t t)
+{
+    int i = id ? capa_workflow_stage_index(d->wf, id) : -1;
+    if (d->cur_stage >= 0 && t > d->cur_since)
+        d->stage_ms[d->cur_stage] += t - d->cur_since;
+    d->cur_stage = i;
+    d->cur_since = t;
+    if (i >= 0)
+        d->stage_passes[i]++;
+}
+
+static int stage_time_event(const capa_event *e, void *payload)
+{
+    doc *d = payload;
+    if (e->action && strcmp(e->action, "open") == 0) {
+        stage_enter(d, e->stage ? e->stage : d->wf->stages[0].id, e->time);
+        return 0;
+    }
+    for (size_t i = 0; i < e->n_changes; i++)
+        if (e->changes[i].field && strcmp(e->changes[i].field, "stage") == 0)
+            stage_enter(d, e->changes[i].new_value, e->time);
+    return 0;
+}
+
+/* Walk the case's trail once for the time spent in each stage. */
+static int stage_times(doc *d)
+{
+    d->stage_ms = capa__calloc(d->wf->n_stages ? d->wf->n_stages : 1, sizeof *d->stage_ms);
+    d->stage_passes = capa__calloc(d->wf->n_stages ? d->wf->n_stages : 1, sizeof *d->stage_passes);
+    if (!d->stage_ms || !d->stage_passes) {
+        d->oom = 1;
+        return CAPA_ENOMEM;
+    }
+    d->cur_stage = -1;
+    int rc = capa_audit_foreach(d->s, d->c->number, stage_time_event, d);
+    if (rc < 0)
+        return d->core_err = capa_rep__err_core(rc, "audit trail");
+    if (d->cur_stage >= 0 && !d->c->closed && d->now > d->cur_since)
+        d->stage_ms[d->cur_stage] += d->now - d->cur_since;
+    return CAPA_OK;
+}
+
 static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg)
 {
     const capa_case *c = d->c;
@@ -831,8 +879,9 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
     d->y -= 12;
     para(d, "各阶段耗时 Time per stage", 10.0f, ACCENT);
     static const float w[4] = {150, 120, 120, CONTENT_W - 390};
-    static const char *const head[4] = {"阶段\nStage", "进入\nEntered (UTC)",
-                                        "签出\nSigned off (UTC)", "耗时\nTime taken"};
+    static const char *const head[4] = {"阶段\nStage", "最近进入\nLast entered (UTC)",
+                                        "最近签出\nLast signed off (UTC)",
+                                        "耗时（各次合计）\nTime taken (all passes)"};
     static const table tt = {4, w, head, 8.5f, -1};
     table_begin(d, &tt);
     for (size_t i = 0; i < c->n_stages && !failed(d); i++) {
@@ -840,16 +889,20 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
         sbuf nb = {0};
         bi(&nb, stage_label(d, r->stage, 0), stage_label(d, r->stage, 1));
         char *name = sb_take(&nb, d);
-        char e[40] = "—", o[40] = "—", dur[96] = "—";
-        if (r->entered) {
+        char e[40] = "—", o[40] = "—", dur[128] = "—";
+        if (r->entered)
             fmt_utc(e, sizeof e, r->entered);
-            if (r->left) {
-                fmt_utc(o, sizeof o, r->left);
-                fmt_duration(dur, sizeof dur, r->left - r->entered);
-            } else if (!c->closed) {
-                char run[48];
-                fmt_duration(run, sizeof run, d->now - r->entered);
-                snprintf(dur, sizeof dur, "%s (进行中 open)", run);
+        if (r->left)
+            fmt_utc(o, sizeof o, r->left);
+        int passes = d->stage_passes ? d->stage_passes[i] : 0;
+        if (passes > 0) {
+            char run[64];
+            fmt_duration(run, sizeof run, d->stage_ms[i]);
+            int open = !c->closed && d->cur_stage == (int)i;
+            snprintf(dur, sizeof dur, "%s%s", run, open ? " (进行中 open)" : "");
+            if (passes > 1) {
+                size_t l = strlen(dur);
+                snprintf(dur + l, sizeof dur - l, "\n%d 次 passes", passes);
             }
         }
         const char *row[4] = {name ? name : "", e, o, dur};
@@ -1134,6 +1187,8 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     HPDF_SetInfoAttr(d.pdf, HPDF_INFO_TITLE, title);
     HPDF_SetInfoAttr(d.pdf, HPDF_INFO_CREATOR, "capa " CAPA_VERSION);
 
+    if ((rc = stage_times(&d)) != CAPA_OK)
+        goto done;
     new_page(&d);
     cover(&d, &info, sg);
     for (size_t i = 0; i < c->n_stages && !failed(&d); i++) {
@@ -1195,6 +1250,8 @@ done:
         capa__free(d.users[i].name);
     }
     capa__free(d.users);
+    capa__free(d.stage_ms);
+    capa__free(d.stage_passes);
     capa__free(raw);
     capa__free(signed_pdf);
     capa_pdf__signer_free(sg);

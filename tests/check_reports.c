@@ -740,6 +740,8 @@ START_TEST(dossier_of_closed_case_is_complete_signed_and_readable)
         fprintf(stderr, "%s\n", t); /* Check's messages are too short for a whole dossier */
     ck_assert_msg(miss == NULL, "'%s' missing or out of order (text above)", miss);
     ck_assert_ptr_nonnull(strstr(t, "已被取代")); /* the superseded review of analysis */
+    /* The rejection sent the case back over analysis: two passes, time summed. */
+    ck_assert_ptr_nonnull(strstr(t, "2 次 passes"));
     ck_assert_ptr_nonnull(strstr(t, "第 1 页 / 共"));
     ck_assert_ptr_nonnull(strstr(t, "(UTC+08:00)"));
     ck_assert_ptr_null(strstr(t, "□")); /* every character of this case is in the font */
@@ -795,8 +797,10 @@ START_TEST(long_texts_and_many_events_stay_inside_the_pages)
     capa_kv in[] = {{"validity", "valid"}, {"containment", longtxt}};
     OK(set_many(num, "wang", in, 2));
     OK(sign_as(num, "wang", "reviewed"));
-    capa_kv an[] = {{"five_why.1.why", because}, {"five_why.1.because", because},
-                    {"five_why.2.why", "为何"},  {"five_why.2.because", because}};
+    capa_kv an[] = {{"five_why.1.why", because},
+                    {"five_why.1.because", because},
+                    {"five_why.2.why", "为何"},
+                    {"five_why.2.because", because}};
     OK(set_many(num, "wang", an, 4));
 
     char *out = path_in(tmp, "long.pdf");
@@ -809,8 +813,8 @@ START_TEST(long_texts_and_many_events_stay_inside_the_pages)
         double x0, y0, x1, y1;
         if (strncmp(p, "<page ", 6) == 0)
             pages++;
-        if (sscanf(p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &x0, &y0,
-                   &x1, &y1) == 4) {
+        if (sscanf(p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &x0, &y0, &x1,
+                   &y1) == 4) {
             words++;
             ck_assert_msg(x0 >= 40 && x1 <= 555 && y0 >= 20 && y1 <= 822,
                           "word at (%.0f,%.0f)-(%.0f,%.0f) runs off the page", x0, y0, x1, y1);
@@ -850,8 +854,8 @@ START_TEST(every_failed_allocation_is_reported_and_leaves_no_file)
             ck_assert_int_eq(access(out, F_OK), 0);
             continue;
         }
-        ck_assert_msg(rc == CAPA_ENOMEM, "allocation %llu: rc %d (%s)", (unsigned long long)n,
-                      rc, capa_error_last());
+        ck_assert_msg(rc == CAPA_ENOMEM, "allocation %llu: rc %d (%s)", (unsigned long long)n, rc,
+                      capa_error_last());
         ck_assert_msg(access(out, F_OK) != 0, "allocation %llu: file left", (unsigned long long)n);
     }
     char *ls = run("ls -A '%s'", tmp);

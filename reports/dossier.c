@@ -966,6 +966,9 @@ static int audit_row(const capa_event *e, void *payload)
     }
     if (e->reason && *e->reason)
         sb_addf(&ch, "%s理由 Reason: %s", e->n_changes ? "\n" : "", e->reason);
+    /* The chain hash after this event: what `capa verify` recomputes. */
+    if (e->hash[0])
+        sb_addf(&ch, "\n链哈希 Chain hash: %s", e->hash);
     char *changes = sb_take(&ch, d);
     char seq[24], when[40];
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)e->seq);

@@ -142,7 +142,9 @@ int capa_report_keys_create(const char *keys_dir, const char *org, int64_t now_m
     }
     if ((rc = write_pem(keys_dir, "org.key", 0600, key, NULL, NULL)) != CAPA_OK)
         goto done;
-    rc = write_pem(keys_dir, "org.crt", 0644, NULL, x, NULL);
+    /* A key without its certificate would block the next attempt (EEXISTS): undo it. */
+    if ((rc = write_pem(keys_dir, "org.crt", 0644, NULL, x, NULL)) != CAPA_OK)
+        unlink(keypath);
 done:
     EVP_PKEY_free(key);
     X509_free(x);

@@ -119,8 +119,13 @@ int cmd_dossier(cli *c, int argc, char **argv)
     for (size_t i = 0; i < ns.n; i++) {
         char path[4096];
         size_t ol = strlen(out);
-        snprintf(path, sizeof path, "%s%s%s.pdf", out, ol && out[ol - 1] == '/' ? "" : "/",
-                 ns.v[i]);
+        /* A number pattern may contain '/' (it is configurable): never a subdirectory. */
+        char name[512];
+        snprintf(name, sizeof name, "%s", ns.v[i]);
+        for (char *p = name; *p; p++)
+            if (*p == '/')
+                *p = '_';
+        snprintf(path, sizeof path, "%s%s%s.pdf", out, ol && out[ol - 1] == '/' ? "" : "/", name);
         fprintf(stderr, "[%zu/%zu] %s -> %s\n", i + 1, ns.n, ns.v[i], path);
         if ((err = capa_report_dossier(s, ns.v[i], path, &o)) != CAPA_OK) {
             cli_fail(c, ns.v[i], err);

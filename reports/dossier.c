@@ -1050,18 +1050,18 @@ static int write_atomic(const char *path, const unsigned char *buf, size_t len)
     int rc = CAPA_OK, fd = -1;
     char *dcopy = capa__strdup(path), *bcopy = capa__strdup(path), *tmp = NULL;
     if (!dcopy || !bcopy) {
-        rc = capa_rep__err(CAPA_ENOMEM, "dossier: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "dossier: out of memory");
         goto done;
     }
     const char *dir = dirname(dcopy), *base = basename(bcopy);
     tmp = capa__sprintf("%s/.%s.XXXXXX", dir, base);
     if (!tmp) {
-        rc = capa_rep__err(CAPA_ENOMEM, "dossier: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "dossier: out of memory");
         goto done;
     }
     fd = mkstemp(tmp);
     if (fd < 0) {
-        rc = capa_rep__err(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "cannot write %s: %s",
+        rc = capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "cannot write %s: %s",
                            path, strerror(errno));
         capa__free(tmp);
         tmp = NULL;
@@ -1074,23 +1074,23 @@ static int write_atomic(const char *path, const unsigned char *buf, size_t len)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            rc = capa_rep__err(CAPA_ERROR, "cannot write %s: %s", path, strerror(errno));
+            rc = capa_error_set(CAPA_ERROR, "cannot write %s: %s", path, strerror(errno));
             goto done;
         }
         off += (size_t)w;
     }
     if (fsync(fd) != 0) {
-        rc = capa_rep__err(CAPA_ERROR, "cannot write %s: fsync: %s", path, strerror(errno));
+        rc = capa_error_set(CAPA_ERROR, "cannot write %s: fsync: %s", path, strerror(errno));
         goto done;
     }
     if (close(fd) != 0) {
         fd = -1;
-        rc = capa_rep__err(CAPA_ERROR, "cannot write %s: %s", path, strerror(errno));
+        rc = capa_error_set(CAPA_ERROR, "cannot write %s: %s", path, strerror(errno));
         goto done;
     }
     fd = -1;
     if (rename(tmp, path) != 0) {
-        rc = capa_rep__err(CAPA_ERROR, "cannot write %s: %s", path, strerror(errno));
+        rc = capa_error_set(CAPA_ERROR, "cannot write %s: %s", path, strerror(errno));
         goto done;
     }
     capa__free(tmp);
@@ -1142,7 +1142,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     if (!opts)
         opts = &defaults;
     if (!s || !number || !out_path)
-        return capa_rep__err(CAPA_EINVALID, "dossier: store, case number and output required");
+        return capa_error_set(CAPA_EINVALID, "dossier: store, case number and output required");
 
     /* Everything that can fail on input comes before any file is touched. */
     if ((rc = capa_case_get(&c, s, number)) != CAPA_OK) {
@@ -1157,7 +1157,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     have_info = 1;
     if (opts->key_path || opts->cert_path) {
         if (!opts->key_path || !opts->cert_path) {
-            rc = capa_rep__err(CAPA_EINVALID, "dossier: signing needs both a key and a "
+            rc = capa_error_set(CAPA_EINVALID, "dossier: signing needs both a key and a "
                                               "certificate");
             goto done;
         }
@@ -1171,7 +1171,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     d.off_min = opts->utc_offset_min;
     d.pdf = HPDF_New(hpdf_error, &d);
     if (!d.pdf) {
-        rc = capa_rep__err(CAPA_ENOMEM, "dossier: libharu: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "dossier: libharu: out of memory");
         goto done;
     }
     HPDF_SetCompressionMode(d.pdf, HPDF_COMP_ALL);
@@ -1205,7 +1205,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     if (!failed(&d))
         headers_footers(&d, info.org);
     if (d.oom) {
-        rc = capa_rep__err(CAPA_ENOMEM, "dossier %s: out of memory", number);
+        rc = capa_error_set(CAPA_ENOMEM, "dossier %s: out of memory", number);
         goto done;
     }
     if (d.core_err) {
@@ -1213,23 +1213,23 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
         goto done;
     }
     if (d.hpdf_err) {
-        rc = capa_rep__err(CAPA_ERROR, "dossier %s: libharu error 0x%04X", number,
+        rc = capa_error_set(CAPA_ERROR, "dossier %s: libharu error 0x%04X", number,
                            (unsigned)d.hpdf_err);
         goto done;
     }
     if (HPDF_SaveToStream(d.pdf) != HPDF_OK) {
-        rc = capa_rep__err(CAPA_ERROR, "dossier %s: libharu cannot write the PDF", number);
+        rc = capa_error_set(CAPA_ERROR, "dossier %s: libharu cannot write the PDF", number);
         goto done;
     }
     HPDF_UINT32 len = HPDF_GetStreamSize(d.pdf);
     raw = capa__malloc(len ? len : 1);
     if (!raw) {
-        rc = capa_rep__err(CAPA_ENOMEM, "dossier %s: out of memory", number);
+        rc = capa_error_set(CAPA_ENOMEM, "dossier %s: out of memory", number);
         goto done;
     }
     HPDF_UINT32 got = len;
     if (HPDF_ReadFromStream(d.pdf, raw, &got) > HPDF_STREAM_EOF || got != len) {
-        rc = capa_rep__err(CAPA_ERROR, "dossier %s: libharu cannot write the PDF", number);
+        rc = capa_error_set(CAPA_ERROR, "dossier %s: libharu cannot write the PDF", number);
         goto done;
     }
     if (sg) {

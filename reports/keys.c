@@ -31,7 +31,7 @@ static int ensure_dir(const char *dir)
 {
     if (mkdir(dir, 0700) == 0 || errno == EEXIST)
         return CAPA_OK;
-    return capa_rep__err(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "keys directory %s: %s",
+    return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "keys directory %s: %s",
                          dir, strerror(errno));
 }
 
@@ -44,7 +44,7 @@ static int write_pem(const char *dir, const char *name, mode_t mode, EVP_PKEY *k
     char *dst = capa__sprintf("%s/%s", dir, name);
     FILE *f = NULL;
     if (!tmp || !dst) {
-        rc = capa_rep__err(CAPA_ENOMEM, "keys: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "keys: out of memory");
         goto done;
     }
     unlink(tmp);
@@ -52,7 +52,7 @@ static int write_pem(const char *dir, const char *name, mode_t mode, EVP_PKEY *k
     if (fd < 0 || !(f = fdopen(fd, "wb"))) {
         if (fd >= 0)
             close(fd);
-        rc = capa_rep__err(CAPA_ERROR, "%s: %s", tmp, strerror(errno));
+        rc = capa_error_set(CAPA_ERROR, "%s: %s", tmp, strerror(errno));
         goto done;
     }
     int ok = 1;
@@ -71,7 +71,7 @@ static int write_pem(const char *dir, const char *name, mode_t mode, EVP_PKEY *k
     }
     if (fclose(f) != 0 || rename(tmp, dst) != 0) {
         f = NULL;
-        rc = capa_rep__err(CAPA_ERROR, "%s: %s", dst, strerror(errno));
+        rc = capa_error_set(CAPA_ERROR, "%s: %s", dst, strerror(errno));
         unlink(tmp);
         goto done;
     }
@@ -89,14 +89,14 @@ int capa_report_keys_create(const char *keys_dir, const char *org, int64_t now_m
     X509 *x = NULL;
     char *keypath = NULL;
     if (!org || !*org)
-        return capa_rep__err(CAPA_EINVALID, "keys: organisation name required");
+        return capa_error_set(CAPA_EINVALID, "keys: organisation name required");
     if ((rc = ensure_dir(keys_dir)) != CAPA_OK)
         return rc;
     keypath = capa__sprintf("%s/org.key", keys_dir);
     if (!keypath)
-        return capa_rep__err(CAPA_ENOMEM, "keys: out of memory");
+        return capa_error_set(CAPA_ENOMEM, "keys: out of memory");
     if (access(keypath, F_OK) == 0) {
-        rc = capa_rep__err(CAPA_EEXISTS, "signing key %s already exists", keypath);
+        rc = capa_error_set(CAPA_EEXISTS, "signing key %s already exists", keypath);
         goto done;
     }
     key = EVP_RSA_gen(2048);
@@ -158,7 +158,7 @@ static int read_certs(STACK_OF(X509) * into, const char *path, int need_one)
     if (!b) {
         int e = errno;
         ERR_clear_error();
-        return capa_rep__err(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "certificate %s: %s",
+        return capa_error_set(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "certificate %s: %s",
                              path, strerror(e));
     }
     X509 *x;
@@ -167,14 +167,14 @@ static int read_certs(STACK_OF(X509) * into, const char *path, int need_one)
         if (!sk_X509_push(into, x)) {
             X509_free(x);
             BIO_free(b);
-            return capa_rep__err(CAPA_ENOMEM, "keys: out of memory");
+            return capa_error_set(CAPA_ENOMEM, "keys: out of memory");
         }
         n++;
     }
     ERR_clear_error();
     BIO_free(b);
     if (need_one && n == 0)
-        return capa_rep__err(CAPA_EINVALID, "certificate %s: no PEM certificate in it", path);
+        return capa_error_set(CAPA_EINVALID, "certificate %s: no PEM certificate in it", path);
     return CAPA_OK;
 }
 
@@ -186,12 +186,12 @@ int capa_report_keys_install(const char *keys_dir, const char *key_file, const c
     STACK_OF(X509) *certs = sk_X509_new_null();
     BIO *kb = NULL;
     if (!certs)
-        return capa_rep__err(CAPA_ENOMEM, "keys: out of memory");
+        return capa_error_set(CAPA_ENOMEM, "keys: out of memory");
     kb = BIO_new_file(key_file, "rb");
     if (!kb) {
         int e = errno;
         ERR_clear_error();
-        rc = capa_rep__err(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "signing key %s: %s",
+        rc = capa_error_set(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "signing key %s: %s",
                            key_file, strerror(e));
         goto done;
     }

@@ -46,7 +46,7 @@ static int open_pem(BIO **out, const char *path, const char *what)
         return CAPA_OK;
     ERR_clear_error();
     int e = errno;
-    return capa_rep__err(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "%s %s: %s", what, path,
+    return capa_error_set(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "%s %s: %s", what, path,
                          strerror(e));
 }
 
@@ -57,7 +57,7 @@ int capa_pdf__signer_load(capa_pdf_signer **out, const char *key_path, const cha
     *out = NULL;
     capa_pdf_signer *sg = capa__calloc(1, sizeof *sg);
     if (!sg)
-        return capa_rep__err(CAPA_ENOMEM, "signer: out of memory");
+        return capa_error_set(CAPA_ENOMEM, "signer: out of memory");
     if ((rc = open_pem(&kb, key_path, "signing key")) != CAPA_OK)
         goto done;
     if ((rc = open_pem(&cb, cert_path, "certificate")) != CAPA_OK)
@@ -74,14 +74,14 @@ int capa_pdf__signer_load(capa_pdf_signer **out, const char *key_path, const cha
     }
     sg->chain = sk_X509_new_null();
     if (!sg->chain) {
-        rc = capa_rep__err(CAPA_ENOMEM, "signer: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "signer: out of memory");
         goto done;
     }
     X509 *x;
     while ((x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) != NULL) {
         if (!sk_X509_push(sg->chain, x)) {
             X509_free(x);
-            rc = capa_rep__err(CAPA_ENOMEM, "signer: out of memory");
+            rc = capa_error_set(CAPA_ENOMEM, "signer: out of memory");
             goto done;
         }
     }
@@ -104,7 +104,7 @@ int capa_pdf__signer_load(capa_pdf_signer **out, const char *key_path, const cha
         sg->name = capa__strdup(cn);
     }
     if (!sg->name) {
-        rc = capa_rep__err(CAPA_ENOMEM, "signer: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "signer: out of memory");
         goto done;
     }
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -512,23 +512,23 @@ int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pd
 
     int x = read_xref(&in, &root, &info, &size, &xref_at);
     if (x == -2) {
-        rc = capa_rep__err(CAPA_ENOMEM, "signing: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "signing: out of memory");
         goto done;
     }
     if (x < 0 || first_page(&in, root, &page) < 0) {
-        rc = capa_rep__err(CAPA_EINVALID, "signing: not a PDF with a classic xref table");
+        rc = capa_error_set(CAPA_EINVALID, "signing: not a PDF with a classic xref table");
         goto done;
     }
     const char *cd, *ce, *pd, *pe;
     object_dict(&in, root, &cd, &ce);
     object_dict(&in, page, &pd, &pe);
     if (dict_find(cd, ce, "AcroForm")) {
-        rc = capa_rep__err(CAPA_EINVALID, "signing: the PDF already has a form");
+        rc = capa_error_set(CAPA_EINVALID, "signing: the PDF already has a form");
         goto done;
     }
     const char *annots = dict_find(pd, pe, "Annots");
     if (annots && *annots != '[') {
-        rc = capa_rep__err(CAPA_EINVALID, "signing: page 1 has indirect /Annots");
+        rc = capa_error_set(CAPA_EINVALID, "signing: page 1 has indirect /Annots");
         goto done;
     }
 
@@ -603,7 +603,7 @@ int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pd
     if (w > 0 && h > 0)
         appearance(&ap, w, h);
     if (ap.oom) {
-        rc = capa_rep__err(CAPA_ENOMEM, "signing: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "signing: out of memory");
         goto done;
     }
     offs[4] = (long)b.n;
@@ -633,7 +633,7 @@ int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pd
         ob_printf(&b, "%02X", id[i]);
     ob_printf(&b, ">] /Prev %ld >>\nstartxref\n%zu\n%%%%EOF\n", xref_at, xref);
     if (b.oom) {
-        rc = capa_rep__err(CAPA_ENOMEM, "signing: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "signing: out of memory");
         goto done;
     }
 
@@ -647,7 +647,7 @@ int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pd
     if (!data || BIO_write(data, b.p, (int)contents_at) != (int)contents_at ||
         BIO_write(data, b.p + contents_end, (int)(b.n - contents_end)) !=
             (int)(b.n - contents_end)) {
-        rc = capa_rep__err(CAPA_ENOMEM, "signing: out of memory");
+        rc = capa_error_set(CAPA_ENOMEM, "signing: out of memory");
         goto done;
     }
     cms = CMS_sign(sg->cert, sg->key, sg->chain, data, CMS_DETACHED | CMS_BINARY);
@@ -661,7 +661,7 @@ int capa_pdf__sign(unsigned char **out, size_t *out_len, const unsigned char *pd
         goto done;
     }
     if ((size_t)dl > reserve) {
-        rc = capa_rep__err(CAPA_ERROR, "signing: signature of %d bytes exceeds the %zu reserved",
+        rc = capa_error_set(CAPA_ERROR, "signing: signature of %d bytes exceeds the %zu reserved",
                            dl, reserve);
         goto done;
     }

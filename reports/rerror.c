@@ -3,23 +3,12 @@
  */
 #include "rerror.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
 
 #include "capa.h"
-
-int capa_rep__err(int code, const char *fmt, ...)
-{
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return capa_error_set(code, "%s", msg);
-}
 
 int capa_rep__err_core(int code, const char *what)
 {

@@ -6,9 +6,7 @@
 #ifndef CAPA_RERROR_H
 #define CAPA_RERROR_H
 
-/** Set the message (printf-style) and return `code`, so callers can `return rerr(...)`. */
-int capa_rep__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** Prefix core's current message (from a failed core call) with `what`; return `code`. */
+/** Prefix core's last message with `what` and return `code`. */
 int capa_rep__err_core(int code, const char *what);
 /** Set the message and append OpenSSL's queued errors (clearing the queue); return `code`. */
 int capa_rep__err_ssl(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

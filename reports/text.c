@@ -71,7 +71,7 @@ int capa_text__coverage(unsigned char cover[8192], const char *path)
     memset(cover, 0, 8192);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return capa_rep__err(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "font %s: %s", path,
+        return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "font %s: %s", path,
                              strerror(errno));
     if (read_at(f, 0, hdr, 16) < 0)
         goto bad;
@@ -87,7 +87,7 @@ int capa_text__coverage(unsigned char cover[8192], const char *path)
     size_t ntab = be16(hdr + 4);
     dir = capa__malloc(ntab * 16 + 1);
     if (!dir) {
-        rc = capa_rep__err(CAPA_ENOMEM, "font %s: out of memory", path);
+        rc = capa_error_set(CAPA_ENOMEM, "font %s: out of memory", path);
         goto done;
     }
     if (read_at(f, face + 12, dir, ntab * 16) < 0)
@@ -103,7 +103,7 @@ int capa_text__coverage(unsigned char cover[8192], const char *path)
         goto bad;
     cmap = capa__malloc(clen);
     if (!cmap) {
-        rc = capa_rep__err(CAPA_ENOMEM, "font %s: out of memory", path);
+        rc = capa_error_set(CAPA_ENOMEM, "font %s: out of memory", path);
         goto done;
     }
     if (read_at(f, (long)coff, cmap, clen) < 0)
@@ -127,7 +127,7 @@ int capa_text__coverage(unsigned char cover[8192], const char *path)
     rc = CAPA_OK;
     goto done;
 bad:
-    rc = capa_rep__err(CAPA_EINVALID, "font %s: not a TrueType font with a Unicode cmap", path);
+    rc = capa_error_set(CAPA_EINVALID, "font %s: not a TrueType font with a Unicode cmap", path);
 done:
     capa__free(cmap);
     capa__free(dir);
@@ -185,7 +185,7 @@ int capa_text__font_load(capa_rfont **out, HPDF_Doc pdf, const char *path)
     *out = NULL;
     capa_rfont *f = capa__calloc(1, sizeof *f);
     if (!f)
-        return capa_rep__err(CAPA_ENOMEM, "font %s: out of memory", path);
+        return capa_error_set(CAPA_ENOMEM, "font %s: out of memory", path);
     int rc = capa_text__coverage(f->cover, path);
     if (rc != CAPA_OK) {
         capa__free(f);
@@ -206,7 +206,7 @@ int capa_text__font_load(capa_rfont **out, HPDF_Doc pdf, const char *path)
     if (!name || !f->font || fix_tounicode(f->font) != 0) {
         capa__free(f);
         HPDF_ResetError(pdf);
-        return capa_rep__err(CAPA_EINVALID, "font %s: libharu cannot load it", path);
+        return capa_error_set(CAPA_EINVALID, "font %s: libharu cannot load it", path);
     }
     f->placeholder = capa_text__covered(f, 0x25A1) ? 0x25A1 : '?';
     *out = f;

@@ -23,8 +23,6 @@
 #include "testutil.h"
 #include "text.h"
 
-#define OK(call) ck_assert_msg((call) == CAPA_OK, "%s: %s", #call, capa_error_last())
-
 static char *tmp;
 
 static void setup_tmp(void)

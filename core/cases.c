@@ -505,6 +505,9 @@ static int do_set(capa_wtxn *t, void *arg)
     capa_changes ch = {0};
     const capa_formdef *form = NULL;
     char what[200], roles[256];
+    if (a->n == 0)
+        return capa_error_set(CAPA_EINVALID, "set %s: no field=value given",
+                              a->number ? a->number : "");
     int err = load_current(t, a->number, "set", &c);
     if (err)
         goto done;
@@ -553,8 +556,6 @@ int capa_case_set(capa_store *s, const char *number, const capa_actor *who,
                   const capa_kv *values, size_t n, const char *reason)
 {
     set_arg a = {number, values, n, reason && *reason ? reason : NULL};
-    if (n == 0)
-        return capa_error_set(CAPA_EINVALID, "set %s: no field=value given", number);
     return capa_store__mutate(s, who, do_set, &a);
 }
 
@@ -750,13 +751,32 @@ typedef struct reject_arg {
     const char *reason;
 } reject_arg;
 
+/* A rejection must say why; checked before the password so a typo costs no login. */
+static int check_reason(const char *number, const char *reason)
+{
+    const char *p = reason;
+    while (p && (*p == ' ' || *p == '\t' || *p == '\n'))
+        p++;
+    if (!p || !*p)
+        return capa_error_set(CAPA_EINVALID,
+                              "reject %s: reason: empty; a rejection (审查 N) must say why",
+                              number ? number : "");
+    if (strlen(reason) > 4000)
+        return capa_error_set(CAPA_EINVALID, "reject %s: reason: %zu bytes; at most 4000",
+                              number ? number : "", strlen(reason));
+    return CAPA_OK;
+}
+
 static int do_reject(capa_wtxn *t, void *arg)
 {
     reject_arg *a = arg;
     case_ctx c;
     char hash[65], roles[256];
     uint64_t seq = 0;
-    int err = load_current(t, a->number, "reject", &c);
+    int err = check_reason(a->number, a->reason);
+    if (err)
+        return err;
+    err = load_current(t, a->number, "reject", &c);
     if (err)
         goto done;
     const capa_stage *st = c.st;
@@ -800,17 +820,8 @@ int capa_case_reject(capa_store *s, const char *number, const capa_actor *who,
                      const char *reason)
 {
     reject_arg a = {number, reason};
-    const char *p = reason;
-    while (p && (*p == ' ' || *p == '\t' || *p == '\n'))
-        p++;
-    if (!p || !*p)
-        return capa_error_set(CAPA_EINVALID,
-                              "reject %s: reason: empty; a rejection (审查 N) must say why",
-                              number ? number : "");
-    if (strlen(reason) > 4000)
-        return capa_error_set(CAPA_EINVALID, "reject %s: reason: %zu bytes; at most 4000",
-                              number ? number : "", strlen(reason));
-    return capa_store__mutate(s, who, do_reject, &a);
+    int err = check_reason(number, reason);
+    return err ? err : capa_store__mutate(s, who, do_reject, &a);
 }
 
 /* ---- reading ---- */
@@ -1188,5 +1199,65 @@ done:
     if (cur)
         mdb_cursor_close(cur);
     capa_store__read_end(s, txn);
+    return err;
+}
+
+/* ---- signatures against the data they signed ---- */
+
+/* Every standing sign-off must still match the stage data it signed: signed stages cannot be
+ * edited until a rejection supersedes their signatures, so a mismatch means the stored stage
+ * record was changed behind the engine's back. Rejections are not checked: the stage they
+ * send back is edited afterwards by design. */
+int capa__verify_signatures(capa_store *s, MDB_txn *txn, uint64_t *out_bad_seq)
+{
+    const capa_workflow *wf = NULL;
+    MDB_cursor *cur = NULL;
+    capa_hdr h = {0};
+    int err = capa_store__workflow(&wf, s, txn);
+    if (err)
+        return err;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_SIGS], &cur);
+    MDB_val k, v;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    for (; rc == MDB_SUCCESS && !err; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_signature g;
+        capa_stage_record rec;
+        char hash[65];
+        if (k.mv_size != 16)
+            return capa_error_set(CAPA_ECORRUPT, "signature record with a bad key");
+        uint64_t id = capa_get_be64(k.mv_data);
+        if (h.id != id) {
+            capa_hdr_clear(&h);
+            if ((err = get_hdr(s, txn, id, &h)) != CAPA_OK)
+                break;
+        }
+        if ((err = capa_sig__decode(&g, v.mv_data, v.mv_size)) != CAPA_OK)
+            break;
+        int idx = capa_workflow_stage_index(wf, g.stage);
+        if (g.superseded || strcmp(g.kind, "sign") != 0) {
+            capa_signature_clear(&g);
+            continue;
+        }
+        if (idx < 0 || get_stage(s, txn, id, idx, &rec) != CAPA_OK) {
+            err = capa_error_set(CAPA_ECORRUPT, "case %s: the stage %s signed by `%s` is missing",
+                                 h.number, g.stage, g.user);
+        } else {
+            err = capa_stage__hash(hash, h.number, &rec);
+            if (!err && strcmp(hash, g.data_hash) != 0)
+                err = capa_error_set(CAPA_ECORRUPT,
+                                     "case %s: stage %s no longer matches the data `%s` signed "
+                                     "as '%s' (audit event %llu): the stage record was altered",
+                                     h.number, g.stage, g.user, g.meaning,
+                                     (unsigned long long)g.seq);
+            capa_stage_record_clear(&rec);
+        }
+        if (err && out_bad_seq)
+            *out_bad_seq = g.seq;
+        capa_signature_clear(&g);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "signatures");
+    mdb_cursor_close(cur);
+    capa_hdr_clear(&h);
     return err;
 }

@@ -14,49 +14,6 @@
 
 int capa__number_pattern_check(const char *pattern);
 
-typedef struct def_src {
-    char *data;
-    size_t len;
-    char name[300];
-} def_src;
-
-static int read_def(def_src *d, const char *dir, const char *file)
-{
-    memset(d, 0, sizeof *d);
-    if (!dir) {
-        const capa_embedded_file *e = capa_form_embedded_get(file);
-        if (!e)
-            return capa_error_set(CAPA_ENOTFOUND, "built-in definition %s: missing", file);
-        snprintf(d->name, sizeof d->name, "%s", file);
-        d->data = capa__strndup(e->data, e->len);
-        d->len = e->len;
-        return d->data ? CAPA_OK : capa_error_set(CAPA_ENOMEM, "out of memory");
-    }
-    snprintf(d->name, sizeof d->name, "%s/%s", dir, file);
-    FILE *f = fopen(d->name, "rb");
-    if (!f)
-        return capa_error_set(CAPA_ENOTFOUND, "%s: cannot open", d->name);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    if (n < 0 || n > (4 << 20)) {
-        fclose(f);
-        return capa_error_set(CAPA_EINVALID, "%s: %ld bytes; a definition is at most 4 MiB",
-                              d->name, n);
-    }
-    d->data = capa__malloc((size_t)n + 1);
-    if (!d->data || fread(d->data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        capa__free(d->data);
-        d->data = NULL;
-        return capa_error_set(CAPA_ERROR, "%s: cannot read", d->name);
-    }
-    fclose(f);
-    d->data[n] = 0;
-    d->len = (size_t)n;
-    return CAPA_OK;
-}
-
 static int diag_error(int err, capa_diag *diag, const char *what)
 {
     char *msg = capa_diag_join(diag, "; ");
@@ -75,11 +32,10 @@ static int do_init(capa_wtxn *t, void *arg)
 {
     const capa_init_opts *o = ((init_arg *)arg)->o;
     capa_store *s = t->s;
-    capa_workflow *wf = NULL;
+    capa_definitions *defs = NULL;
     capa_user_rec admin = {0};
     capa_diag diag = {0};
     capa_changes ch = {0};
-    def_src wsrc = {0};
     const char *pattern = o->number_pattern ? o->number_pattern : "QC-{YYYY}-{NNNN}";
     uint64_t fmt;
     int err = capa_meta__get_u64(s, t->txn, "format", &fmt);
@@ -92,46 +48,28 @@ static int do_init(capa_wtxn *t, void *arg)
                               "to 200 bytes", o->org ? o->org : "");
     if ((err = capa__number_pattern_check(pattern)) != CAPA_OK)
         return err;
-    if ((err = read_def(&wsrc, o->forms_dir, "workflow.xml")) != CAPA_OK)
-        return err;
-    if ((err = capa_workflow_parse(&wf, wsrc.data, wsrc.len, wsrc.name, &diag)) != CAPA_OK) {
-        err = diag_error(err, &diag, "init: workflow definition");
+    if ((err = capa_definitions_load(&defs, o->forms_dir, &diag)) != CAPA_OK) {
+        err = diag_error(err, &diag, "init: definitions");
         goto done;
     }
-    if ((err = capa_store__form_put(s, t->txn, CAPA_WORKFLOW_ID, 1, wsrc.data, wsrc.len)))
+    const capa_workflow *wf = defs->workflow;
+    if ((err = capa_store__form_put(s, t->txn, CAPA_WORKFLOW_ID, 1, wf->source,
+                                    wf->source_len)))
         goto done;
     capa_changes_add(&ch, "org", NULL, o->org);
     capa_changes_add(&ch, "number_pattern", NULL, pattern);
     capa_changes_add(&ch, "form:workflow", NULL, "1");
-    for (size_t i = 0; i < wf->n_stages; i++) {
-        char file[200];
-        def_src fsrc;
-        capa_formdef *f = NULL;
-        const char *id = wf->stages[i].form_id;
-        int seen = 0;
-        for (size_t j = 0; j < i; j++)
-            seen |= strcmp(wf->stages[j].form_id, id) == 0;
-        if (seen)
+    for (size_t i = 0; i < defs->n_forms; i++) {
+        const capa_formdef *f = defs->forms[i];
+        int have = 0;
+        if ((err = capa_store__form_latest(s, t->txn, f->id, &have)))
+            goto done;
+        if (have) /* two stages sharing one form */
             continue;
-        snprintf(file, sizeof file, "%s.xml", id);
-        if ((err = read_def(&fsrc, o->forms_dir, file)) != CAPA_OK)
+        if ((err = capa_store__form_put(s, t->txn, f->id, 1, f->source, f->source_len)))
             goto done;
-        err = capa_formdef_parse(&f, fsrc.data, fsrc.len, fsrc.name, &diag);
-        if (!err && strcmp(f->id, id) != 0) {
-            capa_diag_add(&diag, "%s: form id '%s' but the workflow expects '%s'", fsrc.name,
-                          f->id, id);
-            err = CAPA_EINVALID;
-        }
-        if (!err)
-            err = capa_store__form_put(s, t->txn, id, 1, fsrc.data, fsrc.len);
-        capa_formdef_free(f);
-        capa__free(fsrc.data);
-        if (err) {
-            err = diag.n ? diag_error(err, &diag, "init: form definition") : err;
-            goto done;
-        }
         char key[240];
-        snprintf(key, sizeof key, "form:%s", id);
+        snprintf(key, sizeof key, "form:%s", f->id);
         capa_changes_add(&ch, key, NULL, "1");
     }
     if ((err = capa_user__make(s, t->txn, &admin, o->admin_user ? o->admin_user : "admin",
@@ -155,8 +93,7 @@ static int do_init(capa_wtxn *t, void *arg)
 done:
     capa_changes_clear(&ch);
     capa_user_rec_clear(&admin);
-    capa_workflow_free(wf);
-    capa__free(wsrc.data);
+    capa_definitions_free(defs);
     capa_diag_clear(&diag);
     return err;
 }
@@ -171,23 +108,30 @@ int capa_store_init(capa_store *s, const capa_init_opts *opts)
 
 /* ---- installing definitions ---- */
 
-/* The name of the document element, to tell a workflow from a form before parsing. */
-static int root_is(const char *xml, size_t len, const char *name)
+/* Cross-check a workflow with the newest form of each stage, `replaced` standing in for the
+ * stored form of the same id: an install must leave a complete, consistent set. */
+static int check_set(capa_store *s, MDB_txn *txn, const capa_workflow *wf,
+                     const capa_formdef *replaced, const char *name)
 {
-    size_t n = strlen(name);
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (xml[i] != '<' || xml[i + 1] == '?' || xml[i + 1] == '!')
-            continue;
-        const char *p = xml + i + 1;
-        const char *colon = memchr(p, ':', len - (size_t)(p - xml) < 64 ? len - (size_t)(p - xml) : 64);
-        const char *gt = memchr(p, '>', len - (size_t)(p - xml));
-        if (colon && (!gt || colon < gt) && !memchr(p, ' ', (size_t)(colon - p)))
-            p = colon + 1;
-        return (size_t)(xml + len - p) > n && strncmp(p, name, n) == 0 &&
-               (p[n] == ' ' || p[n] == '>' || p[n] == '\n' || p[n] == '\t' || p[n] == '\r' ||
-                p[n] == '/');
+    capa_diag diag = {0};
+    const capa_formdef **forms = capa__calloc(wf->n_stages, sizeof *forms);
+    int err = forms ? CAPA_OK : capa_error_set(CAPA_ENOMEM, "out of memory");
+    for (size_t i = 0; !err && i < wf->n_stages; i++) {
+        if (replaced && strcmp(replaced->id, wf->stages[i].form_id) == 0) {
+            forms[i] = replaced;
+        } else if ((err = capa_store__form(&forms[i], s, txn, wf->stages[i].form_id, 0))) {
+            if (err == CAPA_ENOTFOUND)
+                err = capa_error_set(CAPA_EINVALID,
+                                     "form install %s: stage %s uses form '%s', which is not "
+                                     "installed; install the form first",
+                                     name, wf->stages[i].id, wf->stages[i].form_id);
+        }
     }
-    return 0;
+    if (!err && (err = capa_workflow_check_forms(wf, forms, wf->n_stages, &diag)) != CAPA_OK)
+        err = diag_error(err, &diag, name);
+    capa__free(forms);
+    capa_diag_clear(&diag);
+    return err;
 }
 
 typedef struct install_arg {
@@ -212,7 +156,10 @@ static int do_install(capa_wtxn *t, void *arg)
                               t->actor->u.id, t->actor->u.role);
     if ((err = capa_store__workflow(&cur, s, t->txn)) != CAPA_OK)
         return err;
-    if (root_is(a->xml, a->len, "workflow")) {
+    int kind = capa_form_doc_kind(a->xml, a->len);
+    if (kind == CAPA_ENOMEM)
+        return capa_error_set(CAPA_ENOMEM, "form install: out of memory");
+    if (kind == CAPA_DOC_WORKFLOW) {
         if ((err = capa_workflow_parse(&w, a->xml, a->len, a->name, &diag)) != CAPA_OK) {
             err = diag_error(err, &diag, "form install");
             goto done;
@@ -228,18 +175,8 @@ static int do_install(capa_wtxn *t, void *arg)
                                  a->name);
             goto done;
         }
-        for (size_t i = 0; i < w->n_stages; i++) {
-            int v = 0;
-            if ((err = capa_store__form_latest(s, t->txn, w->stages[i].form_id, &v)))
-                goto done;
-            if (!v) {
-                err = capa_error_set(CAPA_EINVALID,
-                                     "form install %s: stage %s uses form '%s', which is not "
-                                     "installed; install the form first",
-                                     a->name, w->stages[i].id, w->stages[i].form_id);
-                goto done;
-            }
-        }
+        if ((err = check_set(s, t->txn, w, NULL, a->name)) != CAPA_OK)
+            goto done;
         id = CAPA_WORKFLOW_ID;
     } else {
         if ((err = capa_formdef_parse(&f, a->xml, a->len, a->name, &diag)) != CAPA_OK) {
@@ -256,6 +193,8 @@ static int do_install(capa_wtxn *t, void *arg)
                                  a->name, f->id);
             goto done;
         }
+        if ((err = check_set(s, t->txn, cur, f, a->name)) != CAPA_OK)
+            goto done;
         id = f->id;
     }
     if ((err = capa_store__form_latest(s, t->txn, id, &latest)) ||

@@ -1,5 +1,4 @@
 # Writes OUT: a C table of the FILES' contents (name = file name), NUL-terminated strings.
-# FILES is a '|'-separated list (a ';' list would be split on the command line).
 string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(table "")

@@ -2,10 +2,10 @@
  * capa_form.h - form and workflow definitions: the data model the rest of capa reads.
  *
  * Stages, their forms, roles, sign-off meanings, rejection loops and time limits are data
- * (the XML files in forms/) validated against schemas/form.xsd and schemas/workflow.xsd. This header is
- * the model those files parse into, the value validator, and the few utilities every layer
- * shares (allocator with fault injection, diagnostics list). It names no libxml2 type and
- * knows nothing of storage.
+ * (the XML files in forms/) validated against schemas/form.xsd and schemas/workflow.xsd.
+ * This header is the model those files parse into, the value validator, and the few
+ * utilities every layer shares (allocator with fault injection, diagnostics list). It names
+ * no libxml2 type and knows nothing of storage.
  *
  * Everything returned through `**out` belongs to the caller and is freed with the matching
  * `_free`, which accepts NULL. The library never prints and never aborts on bad input.
@@ -128,11 +128,29 @@ int capa_form_init(void);
  */
 int capa_formdef_parse(capa_formdef **out, const char *xml, size_t len, const char *name,
                        capa_diag *diag);
+/** Kinds of definition document, see capa_form_doc_kind. */
+enum { CAPA_DOC_UNKNOWN = 0, CAPA_DOC_FORM = 1, CAPA_DOC_WORKFLOW = 2 };
+/**
+ * Which kind of definition a document is, judged by its root element only (parsed as safely
+ * as capa_formdef_parse, without schema validation), so `capa form install` can take either a
+ * form or the workflow. Returns CAPA_DOC_FORM, CAPA_DOC_WORKFLOW, CAPA_DOC_UNKNOWN (also for
+ * documents that are not well-formed or are refused), or CAPA_ENOMEM.
+ */
+int capa_form_doc_kind(const char *xml, size_t len);
 /** Read a file and parse it as above (the file name goes into messages). */
 int capa_formdef_load(capa_formdef **out, const char *path, capa_diag *diag);
 void capa_formdef_free(capa_formdef *f);
 /** Field by id at the top level, or NULL. */
 const capa_field *capa_formdef_field(const capa_formdef *f, const char *id);
+/**
+ * The definition behind a stored value name: "lot_no" gives that field; "five_why.2.why"
+ * gives the column `why`, with *out_group set to the group `five_why` and *out_row to 2
+ * (for a plain field *out_group is NULL and *out_row 0; either out pointer may be NULL).
+ * NULL when the name does not resolve (unknown, malformed, or row out of range).
+ * Borrowed from f. Lets `show` and reports print labels for any stored name.
+ */
+const capa_field *capa_formdef_lookup(const capa_formdef *f, const char *name,
+                                      const capa_field **out_group, unsigned *out_row);
 /** Choice label for a stored value, or NULL when not a choice of that field. */
 const capa_choice *capa_field_choice(const capa_field *fld, const char *value);
 const char *capa_ftype_name(capa_ftype t);
@@ -146,13 +164,20 @@ typedef struct capa_kv {
 /** Answers whether `user` names an existing user (for CAPA_FT_USER). */
 typedef int (*capa_user_exists_fn)(const char *user, void *payload);
 
+/** At most this many values per capa_form_validate call (more is one violation). */
+#define CAPA_FORM_MAX_VALUES 10000
+/** No value may be longer than this many bytes, whatever its field's max-length. */
+#define CAPA_FORM_MAX_VALUE_BYTES 65536
 /**
  * Check values against a form: unknown names, type, min/max, max length, pattern, choice,
- * row index range. With `check_required` also every required field (and, for groups, every
- * required column of each present row) according to `level` (CAPA_REQ_CREATE checks only
- * fields required at creation; CAPA_REQ_SIGN checks both kinds). An empty value means
- * "clear the field" and passes the type rules. Every violation is added to `diag` as
- * "field `name`: value 'v' <rule>". Returns CAPA_OK or CAPA_EINVALID (or CAPA_ENOMEM).
+ * row index range, a name given twice. With `level` other than CAPA_REQ_NO also every
+ * required field (and, for groups, every required column of each present row) according to
+ * `level` (CAPA_REQ_CREATE checks only fields required at creation; CAPA_REQ_SIGN checks both
+ * kinds); `values` must then be the whole record, not just the changes. An empty value means
+ * "clear the field" and passes the type rules. Every violation is added to `diag` (may be
+ * NULL) as "field `name`: value 'v' <rule>". `user_exists` may be NULL (user ids are then
+ * only checked for shape); a negative answer from it is returned as the error.
+ * Returns CAPA_OK or CAPA_EINVALID (or CAPA_ENOMEM, or the callback's negative code).
  */
 int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n,
                        capa_required level, capa_user_exists_fn user_exists, void *payload,
@@ -209,6 +234,15 @@ typedef struct capa_workflow {
 int capa_workflow_parse(capa_workflow **out, const char *xml, size_t len, const char *name,
                         capa_diag *diag);
 int capa_workflow_load(capa_workflow **out, const char *path, capa_diag *diag);
+/**
+ * Cross-check a workflow against the forms it names (e.g. when a store is initialised or a
+ * form or workflow is installed): every stage's form is among `forms`, and every time-limit
+ * severity other than "*" is a choice of the `severity` field of the first stage's form
+ * (when that form has one). Problems go to diag as "workflow: ...".
+ * @return CAPA_OK, CAPA_EINVALID or CAPA_ENOMEM.
+ */
+int capa_workflow_check_forms(const capa_workflow *w, const capa_formdef *const *forms,
+                              size_t n, capa_diag *diag);
 void capa_workflow_free(capa_workflow *w);
 const capa_stage *capa_workflow_stage(const capa_workflow *w, const char *id);
 /** Index of a stage in workflow order, or -1. */
@@ -217,7 +251,26 @@ const capa_role *capa_workflow_role(const capa_workflow *w, const char *id);
 /** 1 if `role` is in the list. */
 int capa_role_in(char *const *roles, size_t n, const char *role);
 
-/* ---- the default definitions compiled into the binary (forms/ XML files, schemas/ XSDs) ---- */
+/* ---- a complete set: the workflow and the form of each of its stages ---- */
+typedef struct capa_definitions {
+    capa_workflow *workflow;
+    capa_formdef **forms; /* forms[i] is the form of workflow->stages[i] */
+    size_t n_forms;       /* == workflow->n_stages */
+} capa_definitions;
+
+/**
+ * Load workflow.xml and, for every stage, `<form id>.xml` from directory `dir`, or the
+ * definitions compiled into the library when `dir` is NULL; parse and validate each, then
+ * cross-check them (capa_workflow_check_forms). Every problem of every file is in `diag`.
+ * @return CAPA_OK, CAPA_EINVALID, CAPA_ENOTFOUND (a file is missing; named in diag),
+ *  CAPA_ENOMEM, CAPA_ERROR (I/O).
+ */
+int capa_definitions_load(capa_definitions **out, const char *dir, capa_diag *diag);
+void capa_definitions_free(capa_definitions *d);
+/** The form of stage `stage_id`, or NULL. Borrowed from d. */
+const capa_formdef *capa_definitions_form(const capa_definitions *d, const char *stage_id);
+
+/* ---- the default definitions compiled into the binary (forms/ XML, schemas/ XSD) ---- */
 typedef struct capa_embedded_file {
     const char *name; /* "workflow.xml", "intake.xml", "form.xsd", ... */
     const char *data;

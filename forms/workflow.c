@@ -1,0 +1,491 @@
+/*
+ * workflow.c - the workflow definition: XML (schemas/workflow.xsd) into capa_workflow, plus
+ * the cross-reference checks the schema leaves to us: unique role and stage ids, every role
+ * named by editors/signers/rejecters declared, a rejection only back to an earlier stage,
+ * positive time limits with one limit per (severity, kind), and a warning share in 1..100.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "xml.h"
+
+#define WF_NS "urn:capa:workflow:1"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* Bounds that keep a hostile workflow from costing quadratic time in the cross checks. */
+#define MAX_ROLES 100
+#define MAX_STAGES 50
+#define MAX_LIMITS 1000
+
+typedef struct walk {
+    const char *name;
+    capa_diag *diag;
+    int invalid;
+    size_t n_msgs;
+} walk;
+
+static const char *const limit_kinds[] = {"response", "containment", "plan", "closure"};
+
+static void bad(walk *w, const xmlNode *n, const char *fmt, const char *a, const char *b)
+{
+    char *msg;
+
+    w->invalid = 1;
+    if (w->n_msgs++ >= CAPA_XML_MAX_ERRORS) {
+        if (w->n_msgs == CAPA_XML_MAX_ERRORS + 1)
+            capa_diag_add(w->diag, "%s: too many errors, the rest are not shown", w->name);
+        return;
+    }
+    msg = capa__sprintf(fmt, a ? a : "", b ? b : "");
+    capa_diag_add(w->diag, "%s:%ld: %s", w->name, capa__xml_line(n), msg ? msg : "invalid");
+    capa__free(msg);
+}
+
+static void free_list(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        capa__free(l[i]);
+    capa__free(l);
+}
+
+void capa_workflow_free(capa_workflow *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n_roles; i++) {
+        capa__free(w->roles[i].id);
+        capa__free(w->roles[i].label_zh);
+        capa__free(w->roles[i].label_en);
+    }
+    capa__free(w->roles);
+    for (size_t i = 0; i < w->n_stages; i++) {
+        capa_stage *s = &w->stages[i];
+        capa__free(s->id);
+        capa__free(s->label_zh);
+        capa__free(s->label_en);
+        capa__free(s->form_id);
+        free_list(s->editors, s->n_editors);
+        capa__free(s->sign_meaning);
+        capa__free(s->sign_meaning_zh);
+        capa__free(s->sign_meaning_en);
+        free_list(s->signers, s->n_signers);
+        capa__free(s->reject_to);
+        free_list(s->rejecters, s->n_rejecters);
+    }
+    capa__free(w->stages);
+    for (size_t i = 0; i < w->n_limits; i++) {
+        capa__free(w->limits[i].severity);
+        capa__free(w->limits[i].kind);
+    }
+    capa__free(w->limits);
+    capa__free(w->source);
+    capa__free(w);
+}
+
+static size_t count_elems(xmlNode *n, const char *local)
+{
+    size_t k = 0;
+    for (n = capa__xml_elem(n); n; n = capa__xml_elem(n->next))
+        k += capa__xml_is(n, WF_NS, local);
+    return k;
+}
+
+static xmlNode *child(xmlNode *n, const char *local)
+{
+    for (n = capa__xml_elem(n ? n->children : NULL); n; n = capa__xml_elem(n->next))
+        if (capa__xml_is(n, WF_NS, local))
+            return n;
+    return NULL;
+}
+
+/* A white-space separated list of role ids, e.g. editors="qe qe_lead". */
+static int id_list(char ***out, size_t *out_n, const xmlNode *n, const char *attr)
+{
+    int rc;
+    char *v = NULL, *save = NULL, *tok;
+    size_t k = 0;
+
+    *out = NULL;
+    *out_n = 0;
+    rc = capa__xml_attr(&v, n, attr);
+    if (rc != CAPA_OK || !v)
+        goto done;
+    for (char *p = v; *p; p++)
+        k += !strchr(" \t\r\n", *p) && (p == v || strchr(" \t\r\n", p[-1]));
+    rc = CAPA_ENOMEM;
+    *out = capa__calloc(k ? k : 1, sizeof **out);
+    if (!*out)
+        goto done;
+    for (tok = strtok_r(v, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+        (*out)[*out_n] = capa__strdup(tok);
+        if (!(*out)[*out_n])
+            goto done;
+        (*out_n)++;
+    }
+    rc = CAPA_OK;
+done:
+    capa__free(v);
+    return rc;
+}
+
+static int labels(char **zh, char **en, const xmlNode *n)
+{
+    int rc = capa__xml_attr(zh, n, "zh");
+    if (rc == CAPA_OK)
+        rc = capa__xml_attr(en, n, "en");
+    return rc;
+}
+
+static void check_roles(walk *w, const capa_workflow *wf, const xmlNode *n, char **roles, size_t k,
+                        const char *what)
+{
+    for (size_t i = 0; i < k; i++)
+        if (!capa_workflow_role(wf, roles[i]))
+            bad(w, n, "%s names role `%s`, which is not declared in <roles>", what, roles[i]);
+}
+
+static int parse_roles(capa_workflow *wf, xmlNode *roles, walk *w)
+{
+    int rc = CAPA_OK;
+    size_t k = count_elems(roles ? roles->children : NULL, "role");
+
+    if (k > MAX_ROLES) {
+        bad(w, roles, "more than %s roles", STR(MAX_ROLES), NULL);
+        return CAPA_OK;
+    }
+    wf->roles = capa__calloc(k ? k : 1, sizeof *wf->roles);
+    if (!wf->roles)
+        return CAPA_ENOMEM;
+    for (xmlNode *c = capa__xml_elem(roles ? roles->children : NULL); c;
+         c = capa__xml_elem(c->next)) {
+        capa_role *r;
+        if (!capa__xml_is(c, WF_NS, "role"))
+            continue;
+        r = &wf->roles[wf->n_roles++];
+        rc = capa__xml_attr(&r->id, c, "id");
+        if (rc == CAPA_OK)
+            rc = labels(&r->label_zh, &r->label_en, c);
+        if (rc != CAPA_OK)
+            break;
+        for (size_t i = 0; r->id && i + 1 < wf->n_roles; i++)
+            if (wf->roles[i].id && strcmp(wf->roles[i].id, r->id) == 0)
+                bad(w, c, "role `%s` is declared twice", r->id, NULL);
+    }
+    return rc;
+}
+
+static int parse_stage(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
+{
+    int rc;
+    xmlNode *sign = child(n, "signoff"), *rej = child(n, "reject");
+    char *indep = NULL;
+
+    rc = capa__xml_attr(&s->id, n, "id");
+    if (rc == CAPA_OK)
+        rc = labels(&s->label_zh, &s->label_en, n);
+    if (rc == CAPA_OK)
+        rc = capa__xml_attr(&s->form_id, n, "form");
+    if (rc == CAPA_OK)
+        rc = id_list(&s->editors, &s->n_editors, n, "editors");
+    if (rc == CAPA_OK && sign) {
+        rc = capa__xml_attr(&s->sign_meaning, sign, "meaning");
+        if (rc == CAPA_OK)
+            rc = labels(&s->sign_meaning_zh, &s->sign_meaning_en, sign);
+        if (rc == CAPA_OK)
+            rc = id_list(&s->signers, &s->n_signers, sign, "by");
+        if (rc == CAPA_OK)
+            rc = capa__xml_attr(&indep, sign, "independent");
+    }
+    if (rc == CAPA_OK && rej) {
+        rc = capa__xml_attr(&s->reject_to, rej, "to");
+        if (rc == CAPA_OK)
+            rc = id_list(&s->rejecters, &s->n_rejecters, rej, "by");
+    }
+    if (rc != CAPA_OK)
+        goto done;
+    s->sign_independent = indep && (strcmp(indep, "true") == 0 || strcmp(indep, "1") == 0);
+    if (!s->id || !s->form_id || !sign || !s->sign_meaning || s->n_signers == 0 ||
+        s->n_editors == 0) {
+        bad(w, n, "stage `%s` needs an id, a form, editors and a <signoff> with `by`", s->id, NULL);
+        goto done;
+    }
+    check_roles(w, wf, n, s->editors, s->n_editors, "editors");
+    check_roles(w, wf, sign, s->signers, s->n_signers, "signoff");
+    if (rej && s->n_rejecters == 0) {
+        /* Rejecters default to the signers: who may say yes may say no. */
+        rc = CAPA_ENOMEM;
+        s->rejecters = capa__calloc(s->n_signers, sizeof *s->rejecters);
+        if (!s->rejecters)
+            goto done;
+        for (size_t i = 0; i < s->n_signers; i++) {
+            s->rejecters[i] = capa__strdup(s->signers[i]);
+            if (!s->rejecters[i])
+                goto done;
+            s->n_rejecters++;
+        }
+        rc = CAPA_OK;
+    }
+    if (rej)
+        check_roles(w, wf, rej, s->rejecters, s->n_rejecters, "reject");
+done:
+    capa__free(indep);
+    return rc;
+}
+
+/* Reject targets can only be checked once every stage is known. */
+static void check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
+{
+    size_t i = 0;
+    for (xmlNode *c = capa__xml_elem(stages->children); c; c = capa__xml_elem(c->next)) {
+        const capa_stage *s;
+        int to;
+        if (!capa__xml_is(c, WF_NS, "stage"))
+            continue;
+        s = &wf->stages[i++];
+        if (!s->reject_to)
+            continue;
+        to = capa_workflow_stage_index(wf, s->reject_to);
+        if (to < 0)
+            bad(w, child(c, "reject"), "stage `%s` rejects to `%s`, which is not a stage", s->id,
+                s->reject_to);
+        else if ((size_t)to >= i - 1)
+            bad(w, child(c, "reject"), "stage `%s` rejects to `%s`, which is not an earlier stage",
+                s->id, s->reject_to);
+    }
+}
+
+static int parse_stages(capa_workflow *wf, xmlNode *stages, walk *w)
+{
+    int rc = CAPA_OK;
+    size_t k = count_elems(stages ? stages->children : NULL, "stage");
+
+    if (k > MAX_STAGES) {
+        bad(w, stages, "more than %s stages", STR(MAX_STAGES), NULL);
+        return CAPA_OK;
+    }
+    wf->stages = capa__calloc(k ? k : 1, sizeof *wf->stages);
+    if (!wf->stages)
+        return CAPA_ENOMEM;
+    if (!stages || k == 0) {
+        bad(w, stages, "a workflow needs at least one stage", NULL, NULL);
+        return CAPA_OK;
+    }
+    for (xmlNode *c = capa__xml_elem(stages->children); c; c = capa__xml_elem(c->next)) {
+        capa_stage *s;
+        if (!capa__xml_is(c, WF_NS, "stage"))
+            continue;
+        s = &wf->stages[wf->n_stages++];
+        rc = parse_stage(wf, s, c, w);
+        if (rc != CAPA_OK)
+            return rc;
+        for (size_t i = 0; s->id && i + 1 < wf->n_stages; i++)
+            if (wf->stages[i].id && strcmp(wf->stages[i].id, s->id) == 0)
+                bad(w, c, "stage `%s` is declared twice", s->id, NULL);
+    }
+    check_rejects(wf, stages, w);
+    return rc;
+}
+
+static int parse_limits(capa_workflow *wf, xmlNode *limits, walk *w)
+{
+    int rc = CAPA_OK;
+    char *v = NULL, *end;
+    size_t k = count_elems(limits ? limits->children : NULL, "limit");
+
+    wf->warn_percent = 80;
+    if (k > MAX_LIMITS) {
+        bad(w, limits, "more than %s limits", STR(MAX_LIMITS), NULL);
+        return CAPA_OK;
+    }
+    wf->limits = capa__calloc(k ? k : 1, sizeof *wf->limits);
+    if (!wf->limits)
+        return CAPA_ENOMEM;
+    if (!limits)
+        goto done;
+    rc = capa__xml_attr(&v, limits, "warn-percent");
+    if (rc != CAPA_OK)
+        goto done;
+    if (v) {
+        wf->warn_percent = strtod(v, &end);
+        if (*end || !(wf->warn_percent > 0 && wf->warn_percent <= 100))
+            bad(w, limits, "warn-percent '%s' must be above 0 and at most 100", v, NULL);
+    }
+    for (xmlNode *c = capa__xml_elem(limits->children); c; c = capa__xml_elem(c->next)) {
+        capa_limit *l;
+        int known = 0;
+        if (!capa__xml_is(c, WF_NS, "limit"))
+            continue;
+        l = &wf->limits[wf->n_limits++];
+        capa__free(v);
+        v = NULL;
+        rc = capa__xml_attr(&l->severity, c, "severity");
+        if (rc == CAPA_OK)
+            rc = capa__xml_attr(&l->kind, c, "kind");
+        if (rc == CAPA_OK)
+            rc = capa__xml_attr(&v, c, "hours");
+        if (rc != CAPA_OK)
+            goto done;
+        if (!l->severity || !l->kind || !v) {
+            bad(w, c, "a limit needs severity, kind and hours", NULL, NULL);
+            continue;
+        }
+        l->hours = strtod(v, &end);
+        if (*end || !(l->hours > 0))
+            bad(w, c, "limit %s: hours '%s' must be a positive number", l->kind, v);
+        for (size_t i = 0; i < sizeof limit_kinds / sizeof *limit_kinds; i++)
+            known |= strcmp(l->kind, limit_kinds[i]) == 0;
+        if (!known && capa_workflow_stage_index(wf, l->kind) < 0)
+            bad(w, c,
+                "limit kind `%s` is neither response, containment, plan, closure nor a "
+                "stage id%s",
+                l->kind, "");
+        for (size_t i = 0; i + 1 < wf->n_limits; i++)
+            if (wf->limits[i].severity && wf->limits[i].kind &&
+                strcmp(wf->limits[i].severity, l->severity) == 0 &&
+                strcmp(wf->limits[i].kind, l->kind) == 0)
+                bad(w, c, "limit %s for severity '%s' is given twice", l->kind, l->severity);
+    }
+done:
+    capa__free(v);
+    return rc;
+}
+
+int capa_workflow_parse(capa_workflow **out, const char *xml, size_t len, const char *name,
+                        capa_diag *diag)
+{
+    int rc;
+    uint64_t oom_before = capa__oom_count();
+    xmlDocPtr doc = NULL;
+    xmlNode *root;
+    capa_workflow *wf = NULL;
+    char *version = NULL;
+    walk w = {name ? name : "(workflow)", diag, 0, 0};
+
+    *out = NULL;
+    rc = capa__xml_parse(&doc, xml, len, w.name, "workflow.xsd", diag);
+    if (rc != CAPA_OK)
+        goto done;
+    root = xmlDocGetRootElement(doc);
+    if (!capa__xml_is(root, WF_NS, "workflow")) {
+        rc = CAPA_EINVALID;
+        bad(&w, root, "the root element must be <workflow xmlns=\"" WF_NS "\">", NULL, NULL);
+        goto done;
+    }
+    rc = CAPA_ENOMEM;
+    wf = capa__calloc(1, sizeof *wf);
+    if (!wf)
+        goto done;
+    wf->source = capa__strndup(xml, len);
+    if (!wf->source)
+        goto done;
+    wf->source_len = len;
+    rc = capa__xml_attr(&version, root, "version");
+    if (rc != CAPA_OK)
+        goto done;
+    wf->version = version ? atoi(version) : 0;
+    rc = parse_roles(wf, child(root, "roles"), &w);
+    if (rc == CAPA_OK)
+        rc = parse_stages(wf, child(root, "stages"), &w);
+    if (rc == CAPA_OK)
+        rc = parse_limits(wf, child(root, "limits"), &w);
+    if (rc == CAPA_OK && w.invalid)
+        rc = CAPA_EINVALID;
+done:
+    if (capa__oom_count() != oom_before)
+        rc = CAPA_ENOMEM;
+    if (rc == CAPA_OK) {
+        *out = wf;
+        wf = NULL;
+    }
+    capa__free(version);
+    capa_workflow_free(wf);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+int capa_workflow_load(capa_workflow **out, const char *path, capa_diag *diag)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    *out = NULL;
+    rc = capa__xml_read_file(&buf, &len, path, diag);
+    if (rc == CAPA_OK)
+        rc = capa_workflow_parse(out, buf, len, path, diag);
+    capa__free(buf);
+    return rc;
+}
+
+const capa_stage *capa_workflow_stage(const capa_workflow *w, const char *id)
+{
+    int i = capa_workflow_stage_index(w, id);
+    return i < 0 ? NULL : &w->stages[i];
+}
+
+int capa_workflow_stage_index(const capa_workflow *w, const char *id)
+{
+    for (size_t i = 0; w && id && i < w->n_stages; i++)
+        if (w->stages[i].id && strcmp(w->stages[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+const capa_role *capa_workflow_role(const capa_workflow *w, const char *id)
+{
+    for (size_t i = 0; w && id && i < w->n_roles; i++)
+        if (w->roles[i].id && strcmp(w->roles[i].id, id) == 0)
+            return &w->roles[i];
+    return NULL;
+}
+
+int capa_role_in(char *const *roles, size_t n, const char *role)
+{
+    for (size_t i = 0; roles && role && i < n; i++)
+        if (roles[i] && strcmp(roles[i], role) == 0)
+            return 1;
+    return 0;
+}
+
+static const capa_formdef *find_form(const capa_formdef *const *forms, size_t n, const char *id)
+{
+    for (size_t i = 0; forms && id && i < n; i++)
+        if (forms[i] && forms[i]->id && strcmp(forms[i]->id, id) == 0)
+            return forms[i];
+    return NULL;
+}
+
+int capa_workflow_check_forms(const capa_workflow *w, const capa_formdef *const *forms, size_t n,
+                              capa_diag *diag)
+{
+    uint64_t oom_before = capa__oom_count();
+    const capa_formdef *first = NULL;
+    const capa_field *sev = NULL;
+    int rc = CAPA_OK;
+
+    for (size_t i = 0; i < w->n_stages; i++) {
+        const capa_formdef *f = find_form(forms, n, w->stages[i].form_id);
+        if (!f) {
+            capa_diag_add(diag, "workflow: stage `%s` uses form `%s`, which is not defined",
+                          w->stages[i].id, w->stages[i].form_id);
+            rc = CAPA_EINVALID;
+        }
+        if (i == 0)
+            first = f;
+    }
+    sev = capa_formdef_field(first, "severity");
+    for (size_t i = 0; sev && sev->type == CAPA_FT_CHOICE && i < w->n_limits; i++) {
+        const char *s = w->limits[i].severity;
+        if (strcmp(s, "*") != 0 && !capa_field_choice(sev, s)) {
+            capa_diag_add(diag,
+                          "workflow: limit %s is for severity '%s', which is not a choice of "
+                          "field `severity` of form `%s`",
+                          w->limits[i].kind, s, first->id);
+            rc = CAPA_EINVALID;
+        }
+    }
+    if (capa__oom_count() != oom_before)
+        rc = CAPA_ENOMEM;
+    return rc;
+}

@@ -1,0 +1,435 @@
+/*
+ * xml.c - safe parsing of definition documents with libxml2, shared by forms and workflow.
+ *
+ * Form definitions come from plant engineers and, through `capa form install`, from anyone
+ * with the admin password, so they are treated as hostile: input over 1 MiB or not UTF-8 is
+ * refused before libxml2 sees it; the parser runs without NOENT/DTDLOAD/DTDVALID/HUGE/
+ * XINCLUDE and with NONET; a DOCTYPE stops the parser the moment it is seen (before any
+ * internal subset, entity or external DTD is read); external entity loading is disabled
+ * process-wide. Every libxml2 message is captured per call through structured error
+ * handlers and never reaches stderr. capa_form_init() routes libxml2's memory through the
+ * capa allocator so fault injection reaches inside the parser too.
+ */
+#include "xml.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+
+#include "alloc.h"
+#include "utf8.h"
+
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_IGNORE_ENC)
+
+/* What the error handlers of one parse write into. */
+typedef struct errstate {
+    capa_diag *diag;
+    const char *name;
+    size_t n;    /* errors seen (reported or not) */
+    int doctype; /* a DOCTYPE was seen and refused */
+    int oom;     /* libxml2 reported running out of memory */
+} errstate;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc = CAPA_ERROR;
+
+static void silent_generic(void *ctx, const char *msg, ...)
+{
+    (void)ctx, (void)msg;
+}
+
+static void silent_structured(void *ctx, xmlErrorPtr e)
+{
+    (void)ctx, (void)e;
+}
+
+/* Nothing capa parses may load another file or URL. */
+static xmlParserInputPtr refuse_entity(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+    (void)url, (void)id, (void)ctxt;
+    return NULL;
+}
+
+/* Appends one message, dropping libxml2's "{urn:capa:...}" namespace prefixes and the
+ * trailing newline so the text reads like the file the user wrote. */
+static void report(errstate *st, long line, const char *msg)
+{
+    char buf[512];
+    size_t o = 0;
+
+    if (st->n++ >= CAPA_XML_MAX_ERRORS) {
+        if (st->n == CAPA_XML_MAX_ERRORS + 1)
+            capa_diag_add(st->diag, "%s: too many errors, the rest are not shown", st->name);
+        return;
+    }
+    for (const char *p = msg ? msg : "error"; *p && o + 1 < sizeof buf; p++) {
+        if (*p == '{' && strncmp(p + 1, "urn:capa:", 9) == 0 && strchr(p, '}')) {
+            p = strchr(p, '}');
+            continue;
+        }
+        /* "[facet 'enumeration'] " is schema jargon; the sentence after it says it all. */
+        if (strncmp(p, "[facet '", 8) == 0 && strstr(p, "'] ")) {
+            p = strstr(p, "'] ") + 2;
+            continue;
+        }
+        buf[o++] = *p;
+    }
+    while (o > 0 && (buf[o - 1] == '\n' || buf[o - 1] == ' '))
+        o--;
+    buf[o] = 0;
+    if (line > 0)
+        capa_diag_add(st->diag, "%s:%ld: %s", st->name, line, buf);
+    else
+        capa_diag_add(st->diag, "%s: %s", st->name, buf);
+}
+
+static void collect(errstate *st, xmlErrorPtr e)
+{
+    if (!e || e->level == XML_ERR_WARNING || e->level == XML_ERR_NONE)
+        return;
+    if (e->code == XML_ERR_NO_MEMORY) {
+        st->oom = 1;
+        return;
+    }
+    /* After a refused DOCTYPE the parser only reports the consequences of being stopped. */
+    if (st->doctype)
+        return;
+    report(st, e->line, e->message);
+}
+
+static void on_parse_error(void *ctx, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    collect(ctxt->_private, e);
+}
+
+static void on_schema_error(void *ctx, xmlErrorPtr e)
+{
+    collect(ctx, e);
+}
+
+/* SAX internalSubset fires right after `<!DOCTYPE name [PUBLIC|SYSTEM ...]`, before the
+ * internal subset or any external DTD is read: stop there. */
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                       const xmlChar *system_id)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    errstate *st = ctxt->_private;
+    (void)name, (void)public_id, (void)system_id;
+    if (!st->doctype) {
+        report(st, ctxt->input ? ctxt->input->line : 0,
+               "DOCTYPE is not allowed in a definition (no DTDs or entities)");
+        st->doctype = 1;
+    }
+    xmlStopParser(ctxt);
+}
+
+static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                           const xmlChar *system_id, xmlChar *content)
+{
+    (void)name, (void)type, (void)public_id, (void)system_id, (void)content;
+    on_doctype(ctx, NULL, NULL, NULL);
+}
+
+static xmlParserInputPtr on_resolve_entity(void *ctx, const xmlChar *public_id,
+                                           const xmlChar *system_id)
+{
+    (void)ctx, (void)public_id, (void)system_id;
+    return NULL;
+}
+
+static long line_of(const char *s, size_t off)
+{
+    long line = 1;
+    for (size_t i = 0; i < off; i++)
+        line += s[i] == '\n';
+    return line;
+}
+
+/* The embedded schemas, compiled once and shared. libxml2 2.9.14's schema compiler does not
+ * survive every allocation failure, so compiling happens in capa_form_init() (outside any
+ * fault-injection window) and is only retried here if that failed. Validation against a
+ * shared schema is serialised by the lock: it takes well under a millisecond per form. */
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    const char *name;
+    xmlSchemaPtr schema;
+} schemas[] = {{"form.xsd", NULL}, {"workflow.xsd", NULL}};
+
+/* Called with schema_lock held. */
+static xmlSchemaPtr schema_get(const char *xsd)
+{
+    const capa_embedded_file *f;
+    xmlSchemaParserCtxtPtr pctxt = NULL;
+    errstate internal = {NULL, xsd, 0, 0, 0};
+    size_t i;
+
+    for (i = 0; i < sizeof schemas / sizeof *schemas; i++)
+        if (strcmp(schemas[i].name, xsd) == 0)
+            break;
+    if (i == sizeof schemas / sizeof *schemas)
+        return NULL;
+    if (schemas[i].schema)
+        return schemas[i].schema;
+    f = capa_form_embedded_get(xsd);
+    if (!f)
+        return NULL;
+    capa__alloc_shield(1);
+    pctxt = xmlSchemaNewMemParserCtxt(f->data, (int)f->len);
+    if (pctxt) {
+        xmlSchemaSetParserStructuredErrors(pctxt, on_schema_error, &internal);
+        schemas[i].schema = xmlSchemaParse(pctxt);
+        xmlSchemaFreeParserCtxt(pctxt);
+    }
+    capa__alloc_shield(0);
+    return schemas[i].schema;
+}
+
+static int validate(errstate *st, xmlDocPtr doc, const char *xsd)
+{
+    int rc = CAPA_ERROR, r = -1;
+    xmlSchemaPtr schema;
+    xmlSchemaValidCtxtPtr vctxt = NULL;
+
+    pthread_mutex_lock(&schema_lock);
+    schema = schema_get(xsd);
+    if (!schema) {
+        capa_diag_add(st->diag, "%s: built-in schema %s is missing or does not compile", st->name,
+                      xsd);
+        goto done;
+    }
+    /* libxml2 2.9.14 neither builds a validation context nor validates safely when an
+     * allocation fails inside (it goes on with half-made structures), so fault injection
+     * is kept out of this one step. */
+    rc = CAPA_ENOMEM;
+    capa__alloc_shield(1);
+    vctxt = xmlSchemaNewValidCtxt(schema);
+    if (vctxt) {
+        xmlSchemaSetValidStructuredErrors(vctxt, on_schema_error, st);
+        r = xmlSchemaValidateDoc(vctxt, doc);
+    }
+    capa__alloc_shield(0);
+    if (!vctxt)
+        goto done;
+    if (r == 0 && st->n == 0)
+        rc = CAPA_OK;
+    else if (r > 0 || st->n > 0)
+        rc = CAPA_EINVALID;
+    else
+        rc = CAPA_ERROR;
+done:
+    xmlSchemaFreeValidCtxt(vctxt);
+    pthread_mutex_unlock(&schema_lock);
+    return rc;
+}
+
+static void init(void)
+{
+    /* xmlMemSetup must run before libxml2 allocates anything, hence pthread_once here. */
+    if (xmlMemSetup(capa__free, capa__malloc, capa__realloc, capa__strdup) != 0)
+        return;
+    xmlInitParser();
+    xmlSetExternalEntityLoader(refuse_entity);
+    xmlThrDefSetGenericErrorFunc(NULL, silent_generic);
+    xmlThrDefSetStructuredErrorFunc(NULL, silent_structured);
+    xmlSetGenericErrorFunc(NULL, silent_generic);
+    xmlSetStructuredErrorFunc(NULL, silent_structured);
+    pthread_mutex_lock(&schema_lock);
+    for (size_t i = 0; i < sizeof schemas / sizeof *schemas; i++)
+        schema_get(schemas[i].name);
+    pthread_mutex_unlock(&schema_lock);
+    init_rc = CAPA_OK;
+}
+
+int capa_form_init(void)
+{
+    pthread_once(&init_once, init);
+    return init_rc;
+}
+
+int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *name, const char *xsd,
+                    capa_diag *diag)
+{
+    int rc = CAPA_ERROR;
+    uint64_t oom_before = capa__oom_count();
+    xmlParserCtxtPtr ctxt = NULL;
+    xmlDocPtr doc = NULL;
+    size_t bad = 0;
+    errstate st = {diag, name ? name : "(definition)", 0, 0, 0};
+
+    *out = NULL;
+    rc = capa_form_init();
+    if (rc != CAPA_OK)
+        goto done;
+    rc = CAPA_EINVALID;
+    if (!xml || len == 0) {
+        capa_diag_add(diag, "%s:1: empty document", st.name);
+        goto done;
+    }
+    if (len > CAPA_XML_MAX_BYTES) {
+        capa_diag_add(diag, "%s: %zu bytes is over the limit of %zu bytes for a definition",
+                      st.name, len, CAPA_XML_MAX_BYTES);
+        goto done;
+    }
+    if (!capa__utf8_check(xml, len, NULL, &bad)) {
+        capa_diag_add(diag, "%s:%ld: not UTF-8 (byte %zu); definitions must be UTF-8 text", st.name,
+                      line_of(xml, bad), bad);
+        goto done;
+    }
+    rc = CAPA_ENOMEM;
+    ctxt = xmlNewParserCtxt();
+    if (!ctxt || !ctxt->sax)
+        goto done;
+    ctxt->_private = &st;
+    ctxt->sax->serror = on_parse_error;
+    ctxt->sax->internalSubset = on_doctype;
+    ctxt->sax->entityDecl = on_entity_decl;
+    ctxt->sax->resolveEntity = on_resolve_entity;
+    doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
+    rc = CAPA_EINVALID;
+    if (st.doctype)
+        goto done;
+    if (!doc || !ctxt->wellFormed || st.n > 0) {
+        if (st.n == 0)
+            capa_diag_add(diag, "%s: not well-formed XML", st.name);
+        goto done;
+    }
+    if (doc->intSubset || doc->extSubset || !xmlDocGetRootElement(doc)) {
+        capa_diag_add(diag, "%s: DOCTYPE is not allowed in a definition", st.name);
+        goto done;
+    }
+    /* A tree built while an allocation failed may be incomplete: never validate it. */
+    if (st.oom || capa__oom_count() != oom_before)
+        goto done;
+    rc = xsd ? validate(&st, doc, xsd) : CAPA_OK;
+done:
+    /* libxml2 sometimes turns a failed allocation into a parse error or carries on with a
+     * partial tree; either way the answer is "out of memory", never a half-read definition. */
+    if (st.oom || capa__oom_count() != oom_before)
+        rc = CAPA_ENOMEM;
+    if (rc == CAPA_OK)
+        *out = doc;
+    else
+        xmlFreeDoc(doc);
+    if (ctxt)
+        xmlFreeParserCtxt(ctxt);
+    return rc;
+}
+
+int capa__xml_read_file(char **out, size_t *out_len, const char *path, capa_diag *diag)
+{
+    int rc = CAPA_ERROR, fd = -1;
+    char *buf = NULL;
+    struct stat sb;
+    size_t got = 0;
+
+    *out = NULL;
+    *out_len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        rc = errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR;
+        capa_diag_add(diag, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        capa_diag_add(diag, "%s: not a regular file", path);
+        goto done;
+    }
+    if ((uint64_t)sb.st_size > CAPA_XML_MAX_BYTES) {
+        rc = CAPA_EINVALID;
+        capa_diag_add(diag, "%s: %lld bytes is over the limit of %zu bytes for a definition", path,
+                      (long long)sb.st_size, CAPA_XML_MAX_BYTES);
+        goto done;
+    }
+    buf = capa__malloc((size_t)sb.st_size + 1);
+    if (!buf) {
+        rc = CAPA_ENOMEM;
+        goto done;
+    }
+    while (got < (size_t)sb.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            capa_diag_add(diag, "%s: %s", path, r < 0 ? strerror(errno) : "file shrank");
+            goto done;
+        }
+        got += (size_t)r;
+    }
+    buf[got] = 0;
+    *out = buf;
+    *out_len = got;
+    buf = NULL;
+    rc = CAPA_OK;
+done:
+    if (fd >= 0)
+        close(fd);
+    capa__free(buf);
+    return rc;
+}
+
+int capa__xml_is(const xmlNode *n, const char *ns, const char *local)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+           strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, local) == 0;
+}
+
+xmlNode *capa__xml_elem(xmlNode *n)
+{
+    while (n && n->type != XML_ELEMENT_NODE)
+        n = n->next;
+    return n;
+}
+
+int capa__xml_attr(char **out, const xmlNode *n, const char *name)
+{
+    xmlChar *v;
+    size_t b = 0, e;
+
+    *out = NULL;
+    if (!xmlHasNsProp(n, (const xmlChar *)name, NULL))
+        return CAPA_OK;
+    v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    if (!v)
+        return CAPA_ENOMEM;
+    e = strlen((char *)v);
+    while (b < e && strchr(" \t\r\n", v[b]))
+        b++;
+    while (e > b && strchr(" \t\r\n", v[e - 1]))
+        e--;
+    *out = capa__strndup((char *)v + b, e - b);
+    xmlFree(v);
+    return *out ? CAPA_OK : CAPA_ENOMEM;
+}
+
+long capa__xml_line(const xmlNode *n)
+{
+    return n ? xmlGetLineNo(n) : 0;
+}
+
+int capa_form_doc_kind(const char *xml, size_t len)
+{
+    xmlDocPtr doc = NULL;
+    xmlNode *root;
+    int rc = capa__xml_parse(&doc, xml, len, NULL, NULL, NULL);
+
+    if (rc == CAPA_ENOMEM)
+        return rc;
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (capa__xml_is(root, "urn:capa:form:1", "form"))
+        rc = CAPA_DOC_FORM;
+    else if (capa__xml_is(root, "urn:capa:workflow:1", "workflow"))
+        rc = CAPA_DOC_WORKFLOW;
+    else
+        rc = CAPA_DOC_UNKNOWN;
+    xmlFreeDoc(doc);
+    return rc;
+}

@@ -1,0 +1,1181 @@
+/*
+ * check_forms.c - the forms layer: the default definitions parse and carry the 8D content the
+ * CLI walk relies on; every value rule rejects with a message naming field, value and rule;
+ * broken and hostile definitions are refused with file and line, without reading files or
+ * printing; and every allocation failure while parsing ends in CAPA_ENOMEM, not a crash.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+#include "capa_form.h"
+#include "testutil.h"
+
+static capa_diag diag;
+
+static void setup(void)
+{
+    ck_assert_int_eq(capa_form_init(), CAPA_OK);
+    memset(&diag, 0, sizeof diag);
+}
+
+static void teardown(void)
+{
+    capa_diag_clear(&diag);
+}
+
+/* Whether any collected message contains `needle`; prints them all when not, to debug. */
+static int has_msg(const char *needle)
+{
+    for (size_t i = 0; i < diag.n; i++)
+        if (strstr(diag.msgs[i], needle))
+            return 1;
+    for (size_t i = 0; i < diag.n; i++)
+        fprintf(stderr, "  diag[%zu]: %s\n", i, diag.msgs[i]);
+    return 0;
+}
+
+static int has_no_msg(const char *needle)
+{
+    for (size_t i = 0; i < diag.n; i++)
+        if (strstr(diag.msgs[i], needle))
+            return 0;
+    return 1;
+}
+
+static capa_formdef *default_form(const char *id)
+{
+    char name[64];
+    const capa_embedded_file *f;
+    capa_formdef *def = NULL;
+    capa_diag d = {0};
+
+    snprintf(name, sizeof name, "%s.xml", id);
+    f = capa_form_embedded_get(name);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(capa_formdef_parse(&def, f->data, f->len, name, &d), CAPA_OK);
+    ck_assert_uint_eq(d.n, 0);
+    capa_diag_clear(&d);
+    return def;
+}
+
+static capa_workflow *default_workflow(void)
+{
+    const capa_embedded_file *f = capa_form_embedded_get("workflow.xml");
+    capa_workflow *w = NULL;
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(capa_workflow_parse(&w, f->data, f->len, "workflow.xml", &diag), CAPA_OK);
+    return w;
+}
+
+static int known_user(const char *user, void *payload)
+{
+    static const char *const users[] = {"admin", "li", "wang", "chen", "zhao", "sun", "zhou"};
+    (void)payload;
+    for (size_t i = 0; i < sizeof users / sizeof *users; i++)
+        if (strcmp(users[i], user) == 0)
+            return 1;
+    return 0;
+}
+
+/* Validate one name=value against a default form at level NO. */
+static int check1(const char *form, const char *name, const char *value)
+{
+    capa_formdef *f = default_form(form);
+    capa_kv kv = {name, value};
+    int rc = capa_form_validate(f, &kv, 1, CAPA_REQ_NO, known_user, NULL, &diag);
+    capa_formdef_free(f);
+    return rc;
+}
+
+static const char *data_path(char *buf, size_t sz, const char *file)
+{
+    snprintf(buf, sz, "%s/forms/%s", CAPA_TEST_DATA, file);
+    return buf;
+}
+
+static int load_form(const char *file)
+{
+    char path[4096];
+    capa_formdef *f = NULL;
+    int rc = capa_formdef_load(&f, data_path(path, sizeof path, file), &diag);
+    ck_assert(rc == CAPA_OK || f == NULL);
+    capa_formdef_free(f);
+    return rc;
+}
+
+/* ---- default definitions ---- */
+
+START_TEST(every_default_definition_parses)
+{
+    size_t forms = 0, schemas = 0;
+    for (const capa_embedded_file *e = capa_form_embedded(); e->name; e++) {
+        size_t n = strlen(e->name);
+        if (n > 4 && strcmp(e->name + n - 4, ".xsd") == 0) {
+            schemas++;
+            continue;
+        }
+        if (strcmp(e->name, "workflow.xml") == 0) {
+            capa_workflow *w = default_workflow();
+            ck_assert_uint_eq(w->source_len, e->len);
+            ck_assert_int_eq(memcmp(w->source, e->data, e->len), 0);
+            capa_workflow_free(w);
+            continue;
+        }
+        capa_formdef *f = NULL;
+        ck_assert_msg(capa_formdef_parse(&f, e->data, e->len, e->name, &diag) == CAPA_OK, "%s",
+                      e->name);
+        ck_assert_int_eq(f->version, 1);
+        ck_assert_uint_gt(f->n_fields, 0);
+        ck_assert_uint_eq(f->source_len, e->len);
+        ck_assert_int_eq(memcmp(f->source, e->data, e->len), 0);
+        ck_assert_ptr_nonnull(f->label_zh);
+        ck_assert_ptr_nonnull(f->label_en);
+        for (size_t i = 0; i < f->n_fields; i++) {
+            ck_assert_ptr_nonnull(f->fields[i].label_zh);
+            ck_assert_ptr_nonnull(f->fields[i].label_en);
+        }
+        forms++;
+        capa_formdef_free(f);
+    }
+    ck_assert_uint_eq(forms, 6);
+    ck_assert_uint_eq(schemas, 2);
+    ck_assert_uint_eq(diag.n, 0);
+}
+END_TEST
+
+START_TEST(default_workflow_is_the_8d_procedure)
+{
+    static const char *const ids[] = {"intake", "analysis",     "action",
+                                      "rework", "verification", "archive"};
+    static const char *const meanings[] = {"reviewed", "reviewed", "approved",
+                                           "done",     "verified", "closed"};
+    static const char *const signer[] = {"qe",         "qe_lead", "prod_mgr",
+                                         "production", "qe",      "qe_lead"};
+    capa_workflow *w = default_workflow();
+    int major_closure = 0;
+
+    ck_assert_uint_eq(w->n_stages, 6);
+    ck_assert_uint_eq(w->n_roles, 7);
+    for (size_t i = 0; i < 6; i++) {
+        const capa_stage *s = &w->stages[i];
+        ck_assert_str_eq(s->id, ids[i]);
+        ck_assert_str_eq(s->form_id, ids[i]);
+        ck_assert_str_eq(s->sign_meaning, meanings[i]);
+        ck_assert_uint_eq(s->n_signers, 1);
+        ck_assert_str_eq(s->signers[0], signer[i]);
+        ck_assert_ptr_nonnull(s->sign_meaning_zh);
+        ck_assert_int_eq(capa_workflow_stage_index(w, ids[i]), (int)i);
+    }
+    ck_assert_str_eq(w->stages[0].label_zh, "品质异常反馈");
+    ck_assert_str_eq(w->stages[2].sign_meaning_zh, "批准");
+    ck_assert(capa_role_in(w->stages[0].editors, w->stages[0].n_editors, "intake"));
+    ck_assert(capa_role_in(w->stages[2].editors, w->stages[2].n_editors, "prod_mgr"));
+    ck_assert(!capa_role_in(w->stages[4].editors, w->stages[4].n_editors, "production"));
+    ck_assert_str_eq(w->stages[2].reject_to, "analysis");
+    ck_assert(capa_role_in(w->stages[2].rejecters, w->stages[2].n_rejecters, "prod_mgr"));
+    ck_assert_str_eq(w->stages[4].reject_to, "action");
+    ck_assert_ptr_null(w->stages[3].reject_to);
+    ck_assert_int_eq(w->stages[2].sign_independent, 1);
+    ck_assert_int_eq(w->stages[5].sign_independent, 1);
+    ck_assert_int_eq(w->stages[0].sign_independent, 0);
+    ck_assert_str_eq(capa_workflow_role(w, "auditor")->label_zh, "审核员");
+    ck_assert_ptr_null(capa_workflow_stage(w, "nope"));
+    ck_assert(w->warn_percent == 80);
+    for (size_t i = 0; i < w->n_limits; i++) {
+        ck_assert(w->limits[i].hours > 0);
+        if (strcmp(w->limits[i].severity, "major") == 0 &&
+            strcmp(w->limits[i].kind, "closure") == 0)
+            major_closure = (int)w->limits[i].hours;
+    }
+    ck_assert_int_eq(major_closure, 168);
+    capa_workflow_free(w);
+}
+END_TEST
+
+START_TEST(intake_form_has_bilingual_choices_and_required_levels)
+{
+    capa_formdef *f = default_form("intake");
+    const capa_field *sev = capa_formdef_field(f, "severity");
+
+    ck_assert_ptr_nonnull(sev);
+    ck_assert_int_eq(sev->type, CAPA_FT_CHOICE);
+    ck_assert_int_eq(sev->required, CAPA_REQ_CREATE);
+    ck_assert_str_eq(capa_field_choice(sev, "major")->label_zh, "重大");
+    ck_assert_str_eq(capa_field_choice(sev, "general")->label_en, "General");
+    ck_assert_ptr_null(capa_field_choice(sev, "critical"));
+    ck_assert_int_eq(capa_formdef_field(f, "validity")->required, CAPA_REQ_SIGN);
+    ck_assert_int_eq(capa_formdef_field(f, "containment")->type, CAPA_FT_MULTILINE);
+    ck_assert_int_eq(capa_formdef_field(f, "subject_person")->type, CAPA_FT_USER);
+    ck_assert_ptr_null(capa_formdef_field(f, "nope"));
+    ck_assert_str_eq(capa_ftype_name(CAPA_FT_GROUP), "group");
+    capa_formdef_free(f);
+
+    f = default_form("analysis");
+    ck_assert_int_eq(capa_formdef_field(f, "five_why")->type, CAPA_FT_GROUP);
+    ck_assert_uint_eq(capa_formdef_field(f, "five_why")->n_columns, 2);
+    ck_assert_str_eq(capa_field_choice(capa_formdef_field(f, "category_6m"), "method")->label_zh,
+                     "法");
+    capa_formdef_free(f);
+}
+END_TEST
+
+/* ---- the CLI walk of issue 3, stage by stage ---- */
+
+static void walk_stage(const char *form, const capa_kv *kv, size_t n, capa_required level)
+{
+    capa_formdef *f = default_form(form);
+    int rc = capa_form_validate(f, kv, n, level, known_user, NULL, &diag);
+    if (rc != CAPA_OK)
+        has_msg("(print)");
+    ck_assert_msg(rc == CAPA_OK, "stage %s", form);
+    ck_assert_uint_eq(diag.n, 0);
+    capa_formdef_free(f);
+}
+
+START_TEST(cli_walk_values_validate)
+{
+    const capa_kv open[] = {
+        {"customer", "华东汽车"},         {"part_no", "PCB-7731"},
+        {"lot_no", "L2026-1102"},         {"qty_affected", "120"},
+        {"defect_code", "SOLDER-BRIDGE"}, {"severity", "important"},
+        {"channel", "written"},           {"complaint_type", "quality"},
+        {"responsible_dept", "生产部"},   {"description", "焊点连锡，客户来料检验发现"},
+    };
+    capa_kv intake[sizeof open / sizeof *open + 2];
+    const capa_kv analysis[] = {
+        {"five_why.1.why", "为何连锡"},
+        {"five_why.1.because", "钢网开口偏大"},
+        {"category_6m", "method"},
+        {"root_cause_occurrence", "钢网开口设计偏大 0.05 mm"},
+        {"root_cause_escape", "AOI 程序未覆盖该位置"},
+    };
+    const capa_kv action[] = {
+        {"corrective_actions.1.action", "钢网开口缩小 10%"},
+        {"corrective_actions.1.owner", "sun"},
+        {"corrective_actions.1.due", "2026-12-05"},
+        {"preventive_actions.1.action", "更新钢网设计规范"},
+        {"preventive_actions.1.owner", "wang"},
+        {"preventive_actions.1.due", "2026-12-20"},
+    };
+    const capa_kv rework[] = {
+        {"disposition", "rework"}, {"rework_mode", "in_house"}, {"rework_order", "RW-2026-0088"},
+        {"qty_reworked", "120"},   {"qty_scrapped", "0"},       {"qty_received", "120"},
+    };
+    const capa_kv verification[] = {
+        {"method", "复检 + 批量验证"},
+        {"sample_size", "200"},
+        {"result", "pass"},
+        {"evidence", "连续 3 批 0 不良"},
+    };
+    const capa_kv archive[] = {
+        {"customer_reply", "已回复客户 8D 报告"},
+        {"follow_up_date", "2026-12-28"},
+        {"follow_up_by", "wang"},
+        {"satisfaction", "satisfied"},
+        {"lessons_learned", "钢网设计评审加入开口检查"},
+        {"documents_updated", "WI-SMT-012 rev C"},
+    };
+    size_t n = sizeof open / sizeof *open;
+
+    walk_stage("intake", open, n, CAPA_REQ_CREATE);
+    memcpy(intake, open, sizeof open);
+    intake[n++] = (capa_kv){"validity", "valid"};
+    intake[n++] = (capa_kv){"containment", "库存隔离 3 批，全检"};
+    walk_stage("intake", intake + sizeof open / sizeof *open, 2, CAPA_REQ_NO);
+    walk_stage("intake", intake, n, CAPA_REQ_SIGN);
+    walk_stage("analysis", analysis, 5, CAPA_REQ_SIGN);
+    walk_stage("action", action, 3, CAPA_REQ_NO);
+    walk_stage("action", action, 6, CAPA_REQ_SIGN);
+    walk_stage("rework", rework, 6, CAPA_REQ_SIGN);
+    walk_stage("verification", verification, 4, CAPA_REQ_SIGN);
+    walk_stage("archive", archive, 6, CAPA_REQ_SIGN);
+}
+END_TEST
+
+/* ---- each value rule ---- */
+
+START_TEST(unknown_field_is_rejected)
+{
+    ck_assert_int_eq(check1("intake", "colour", "red"), CAPA_EINVALID);
+    ck_assert(has_msg("field `colour`: value 'red' is not a field of form `intake`"));
+    ck_assert_int_eq(check1("intake", "nogroup.1.x", "y"), CAPA_EINVALID);
+    ck_assert(has_msg("field `nogroup.1.x`: value 'y' is not a field of form `intake`"));
+}
+END_TEST
+
+START_TEST(integer_rules)
+{
+    ck_assert_int_eq(check1("intake", "qty_affected", "120"), CAPA_OK);
+    ck_assert_int_eq(check1("intake", "qty_affected", "+7"), CAPA_OK);
+    ck_assert_int_eq(check1("intake", "qty_affected", "12x"), CAPA_EINVALID);
+    ck_assert(has_msg("field `qty_affected`: value '12x' is not an integer"));
+    ck_assert_int_eq(check1("intake", "qty_affected", " 12"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("intake", "qty_affected", "1.5"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("intake", "qty_affected", "99999999999999999999999"), CAPA_EINVALID);
+    ck_assert(has_msg("value '99999999999999999999999' is not an integer"));
+    ck_assert_int_eq(check1("intake", "qty_affected", "-1"), CAPA_EINVALID);
+    ck_assert(has_msg("field `qty_affected`: value '-1' is below the minimum 0"));
+    ck_assert_int_eq(check1("archive", "retention_years", "31"), CAPA_EINVALID);
+    ck_assert(has_msg("field `retention_years`: value '31' is above the maximum 30"));
+    ck_assert_int_eq(check1("archive", "retention_years", "30"), CAPA_OK);
+}
+END_TEST
+
+static const char types_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<form xmlns=\"urn:capa:form:1\" id=\"types\" version=\"3\" zh=\"类型\" en=\"Types\">\n"
+    "  <field id=\"ppm\" type=\"decimal\" zh=\"百万分率\" en=\"PPM\" min=\"0\" max=\"1000.5\"/>\n"
+    "  <field id=\"seen_at\" type=\"datetime\" zh=\"发现时间\" en=\"Seen at\"/>\n"
+    "  <field id=\"recurrence\" type=\"boolean\" zh=\"重复发生\" en=\"Recurrence\"/>\n"
+    "  <field id=\"code\" type=\"text\" zh=\"代码\" en=\"Code\" pattern=\"[A-Z0-9-]+\"\n"
+    "         max-length=\"5\"/>\n"
+    "  <group id=\"rows\" zh=\"行\" en=\"Rows\" min-rows=\"2\" max-rows=\"3\">\n"
+    "    <field id=\"a\" type=\"text\" zh=\"甲\" en=\"A\" required=\"create\"/>\n"
+    "    <field id=\"b\" type=\"text\" zh=\"乙\" en=\"B\"/>\n"
+    "  </group>\n"
+    "</form>\n";
+
+static int check_types(const char *name, const char *value)
+{
+    capa_formdef *f = NULL;
+    capa_kv kv = {name, value};
+    int rc;
+    ck_assert_int_eq(capa_formdef_parse(&f, types_xml, strlen(types_xml), "types.xml", &diag),
+                     CAPA_OK);
+    rc = capa_form_validate(f, &kv, 1, CAPA_REQ_NO, known_user, NULL, &diag);
+    capa_formdef_free(f);
+    return rc;
+}
+
+START_TEST(decimal_datetime_boolean_rules)
+{
+    ck_assert_int_eq(check_types("ppm", "12.5"), CAPA_OK);
+    ck_assert_int_eq(check_types("ppm", "1000.5"), CAPA_OK);
+    ck_assert_int_eq(check_types("ppm", "1000.6"), CAPA_EINVALID);
+    ck_assert(has_msg("field `ppm`: value '1000.6' is above the maximum 1000.5"));
+    ck_assert_int_eq(check_types("ppm", "-0.1"), CAPA_EINVALID);
+    ck_assert(has_msg("field `ppm`: value '-0.1' is below the minimum 0"));
+    ck_assert_int_eq(check_types("ppm", "1e3"), CAPA_EINVALID);
+    ck_assert(has_msg("field `ppm`: value '1e3' is not a decimal number"));
+    ck_assert_int_eq(check_types("ppm", "nan"), CAPA_EINVALID);
+
+    ck_assert_int_eq(check_types("seen_at", "2026-11-23T08:15Z"), CAPA_OK);
+    ck_assert_int_eq(check_types("seen_at", "2026-11-23T08:15:02+08:00"), CAPA_OK);
+    ck_assert_int_eq(check_types("seen_at", "2026-11-23 08:15"), CAPA_EINVALID);
+    ck_assert(has_msg("field `seen_at`: value '2026-11-23 08:15' is not a date and time"));
+    ck_assert_int_eq(check_types("seen_at", "2026-11-23T24:00Z"), CAPA_EINVALID);
+    ck_assert_int_eq(check_types("seen_at", "2026-02-30T08:00Z"), CAPA_EINVALID);
+
+    ck_assert_int_eq(check_types("recurrence", "true"), CAPA_OK);
+    ck_assert_int_eq(check_types("recurrence", "false"), CAPA_OK);
+    ck_assert_int_eq(check_types("recurrence", "yes"), CAPA_EINVALID);
+    ck_assert(has_msg("field `recurrence`: value 'yes' is not true or false"));
+}
+END_TEST
+
+START_TEST(date_rules_know_the_calendar)
+{
+    ck_assert_int_eq(check1("archive", "follow_up_date", "2026-12-28"), CAPA_OK);
+    ck_assert_int_eq(check1("archive", "follow_up_date", "2028-02-29"), CAPA_OK);
+    ck_assert_int_eq(check1("archive", "follow_up_date", "2000-02-29"), CAPA_OK);
+    ck_assert_int_eq(check1("archive", "follow_up_date", "2026-02-29"), CAPA_EINVALID);
+    ck_assert(has_msg("field `follow_up_date`: value '2026-02-29' is not a calendar date"));
+    ck_assert_int_eq(check1("archive", "follow_up_date", "1900-02-29"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("archive", "follow_up_date", "2026-04-31"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("archive", "follow_up_date", "2026-13-01"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("archive", "follow_up_date", "2026-1-1"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("archive", "follow_up_date", "2026-12-28x"), CAPA_EINVALID);
+}
+END_TEST
+
+START_TEST(choice_and_user_rules)
+{
+    ck_assert_int_eq(check1("intake", "severity", "critical"), CAPA_EINVALID);
+    ck_assert(has_msg("field `severity`: value 'critical' is not one of: general, important, "
+                      "major"));
+    ck_assert_int_eq(check1("intake", "severity", "Major"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("rework", "rework_mode", "outsourced"), CAPA_OK);
+    ck_assert_int_eq(check1("action", "corrective_actions.1.owner", "nobody"), CAPA_EINVALID);
+    ck_assert(has_msg("field `corrective_actions.1.owner`: value 'nobody' is not a known user"));
+    ck_assert_int_eq(check1("action", "corrective_actions.1.owner", "Sun Li"), CAPA_EINVALID);
+    ck_assert(has_msg("value 'Sun Li' is not a user id"));
+    ck_assert_int_eq(check1("intake", "subject_person", "sun"), CAPA_OK);
+}
+END_TEST
+
+START_TEST(max_length_counts_characters)
+{
+    char v[512] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(v, "汽");
+    ck_assert_int_eq(check1("intake", "customer", v), CAPA_OK);
+    strcat(v, "车");
+    ck_assert_int_eq(check1("intake", "customer", v), CAPA_EINVALID);
+    ck_assert(has_msg("is longer than the maximum length of 100 characters (101)"));
+    /* Long values are cut in the message after 60 characters. */
+    ck_assert(has_msg("汽汽汽…'"));
+    ck_assert_ptr_null(strstr(diag.msgs[0], "车"));
+    capa_diag_clear(&diag);
+    /* Fields without max-length still have a ceiling. */
+    char *huge = malloc(CAPA_FORM_MAX_VALUE_BYTES + 2);
+    memset(huge, 'x', CAPA_FORM_MAX_VALUE_BYTES + 1);
+    huge[CAPA_FORM_MAX_VALUE_BYTES + 1] = 0;
+    ck_assert_int_eq(check1("rework", "supplier", huge), CAPA_EINVALID);
+    ck_assert_int_eq(check1("intake", "received_date", huge), CAPA_EINVALID);
+    ck_assert(has_msg("is longer than the limit of 65536 bytes for any value (65537)"));
+    ck_assert_uint_eq(diag.n, 2);
+    free(huge);
+}
+END_TEST
+
+START_TEST(pattern_must_match_the_whole_value)
+{
+    ck_assert_int_eq(check1("intake", "lot_no", "ab c"), CAPA_EINVALID);
+    ck_assert(
+        has_msg("field `lot_no`: value 'ab c' does not match pattern [A-Za-z0-9][A-Za-z0-9._/-]*"));
+    ck_assert_int_eq(check1("intake", "defect_code", "solder"), CAPA_EINVALID);
+    ck_assert(has_msg("field `defect_code`: value 'solder' does not match pattern"));
+    ck_assert_int_eq(check1("intake", "defect_code", "SOLDER BRIDGE"), CAPA_EINVALID);
+    ck_assert_int_eq(check_types("code", "AB-1"), CAPA_OK);
+    ck_assert_int_eq(check_types("code", "xAB-1"), CAPA_EINVALID);
+    ck_assert_int_eq(check_types("code", "AB-1x"), CAPA_EINVALID);
+}
+END_TEST
+
+START_TEST(bad_bytes_and_control_characters_are_refused)
+{
+    ck_assert_int_eq(check1("intake", "customer", "ab\xff"), CAPA_EINVALID);
+    ck_assert(has_msg("field `customer`: value 'ab\\xff' is not valid UTF-8"));
+    ck_assert_int_eq(check1("intake", "customer", "\xc0\xaf"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("intake", "customer", "two\nlines"), CAPA_EINVALID);
+    ck_assert(has_msg("value 'two\\nlines' contains a control character or line break"));
+    ck_assert_int_eq(check1("intake", "description", "two\nlines\tand tab"), CAPA_OK);
+    ck_assert_int_eq(check1("intake", "description", "bell\a"), CAPA_EINVALID);
+    ck_assert(has_msg("value 'bell\\x07' contains a control character"));
+    ck_assert_int_eq(check1("intake", "description", "esc\x1b[2J"), CAPA_EINVALID);
+}
+END_TEST
+
+START_TEST(group_rows_are_checked)
+{
+    ck_assert_int_eq(check1("analysis", "five_why.10.why", "ok"), CAPA_OK);
+    ck_assert_int_eq(check1("analysis", "five_why.0.why", "x"), CAPA_EINVALID);
+    ck_assert(has_msg("field `five_why.0.why`: value 'x' has row 0 out of range 1..10"));
+    ck_assert_int_eq(check1("analysis", "five_why.11.why", "x"), CAPA_EINVALID);
+    ck_assert(has_msg("has row 11 out of range 1..10"));
+    ck_assert_int_eq(check1("analysis", "five_why.01.why", "x"), CAPA_EINVALID);
+    ck_assert(has_msg("field `five_why.01.why`: value 'x' has a malformed name"));
+    ck_assert_int_eq(check1("analysis", "five_why.1", "x"), CAPA_EINVALID);
+    ck_assert(has_msg("has a malformed name"));
+    ck_assert_int_eq(check1("analysis", "five_why.x.why", "x"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("analysis", "five_why.1.how", "x"), CAPA_EINVALID);
+    ck_assert(has_msg("field `five_why.1.how`: value 'x' is not a column of group `five_why`"));
+    ck_assert_int_eq(check1("analysis", "five_why", "x"), CAPA_EINVALID);
+    ck_assert(has_msg("names a repeating group; set its columns as five_why.N.why"));
+    ck_assert_int_eq(check1("action", "corrective_actions.1.due", "2026-02-30"), CAPA_EINVALID);
+    ck_assert(has_msg("field `corrective_actions.1.due`: value '2026-02-30' is not a calendar"));
+}
+END_TEST
+
+START_TEST(field_name_split_shapes)
+{
+    char g[16], c[16];
+    unsigned row = 0;
+    ck_assert_int_eq(capa_field_name_split("lot_no", g, sizeof g, &row, c, sizeof c), 0);
+    ck_assert_int_eq(capa_field_name_split("five_why.3.why", g, sizeof g, &row, c, sizeof c), 1);
+    ck_assert_str_eq(g, "five_why");
+    ck_assert_str_eq(c, "why");
+    ck_assert_uint_eq(row, 3);
+    ck_assert_int_eq(capa_field_name_split("a.1.b.c", g, sizeof g, &row, c, sizeof c), -1);
+    ck_assert_int_eq(capa_field_name_split("a..b", g, sizeof g, &row, c, sizeof c), -1);
+    ck_assert_int_eq(capa_field_name_split("a.-1.b", g, sizeof g, &row, c, sizeof c), -1);
+    ck_assert_int_eq(capa_field_name_split("A.1.b", g, sizeof g, &row, c, sizeof c), -1);
+    ck_assert_int_eq(
+        capa_field_name_split("a_very_long_group_name.1.b", g, sizeof g, &row, c, sizeof c), -1);
+}
+END_TEST
+
+START_TEST(required_at_create_and_at_sign_off)
+{
+    capa_formdef *f = default_form("intake");
+    const capa_kv some[] = {{"part_no", "PCB-7731"}, {"severity", "major"}, {"customer", ""}};
+
+    ck_assert_int_eq(capa_form_validate(f, some, 3, CAPA_REQ_CREATE, NULL, NULL, &diag),
+                     CAPA_EINVALID);
+    ck_assert(has_msg("field `customer`: value '' is required when the record is created"));
+    ck_assert(has_msg("field `description`: value '' is required when the record is created"));
+    /* Sign-off needs what creation needed and more; creation does not need validity. */
+    ck_assert_uint_eq(diag.n, 2);
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(capa_form_validate(f, some, 3, CAPA_REQ_SIGN, NULL, NULL, &diag),
+                     CAPA_EINVALID);
+    ck_assert(has_msg("field `validity`: value '' is required before sign-off"));
+    ck_assert(has_msg("field `containment`: value '' is required before sign-off"));
+    ck_assert(has_msg("field `customer`: value '' is required before sign-off"));
+    ck_assert_uint_eq(diag.n, 4);
+    capa_diag_clear(&diag);
+    /* Without a required level the empty value just clears the field. */
+    ck_assert_int_eq(capa_form_validate(f, some, 3, CAPA_REQ_NO, NULL, NULL, &diag), CAPA_OK);
+    capa_formdef_free(f);
+
+    f = default_form("analysis");
+    const capa_kv rows[] = {{"five_why.1.why", "为何连锡"}, {"five_why.2.because", "x"}};
+    ck_assert_int_eq(capa_form_validate(f, rows, 2, CAPA_REQ_SIGN, NULL, NULL, &diag),
+                     CAPA_EINVALID);
+    ck_assert(has_msg("field `five_why.1.because`: value '' is required before sign-off"));
+    ck_assert(has_msg("field `five_why.2.why`: value '' is required before sign-off"));
+    ck_assert(has_msg("field `category_6m`: value '' is required before sign-off"));
+    capa_formdef_free(f);
+    capa_diag_clear(&diag);
+
+    f = default_form("action");
+    const capa_kv one[] = {{"corrective_actions.1.action", "钢网开口缩小 10%"},
+                           {"corrective_actions.1.owner", "sun"},
+                           {"corrective_actions.1.due", "2026-12-05"}};
+    ck_assert_int_eq(capa_form_validate(f, one, 3, CAPA_REQ_SIGN, known_user, NULL, &diag),
+                     CAPA_EINVALID);
+    ck_assert(has_msg(
+        "field `preventive_actions`: value '' is required before sign-off (at least one row)"));
+    ck_assert_uint_eq(diag.n, 1);
+    capa_formdef_free(f);
+}
+END_TEST
+
+START_TEST(every_violation_is_reported_at_once)
+{
+    capa_formdef *f = default_form("intake");
+    const capa_kv bad[] = {
+        {"qty_affected", "many"}, {"severity", "huge"},      {"lot_no", "ab c"},
+        {"colour", "red"},        {"channel", "fax"},        {"received_date", "yesterday"},
+        {"qty_affected", "1"},    {"subject_person", "x y"},
+    };
+    ck_assert_int_eq(capa_form_validate(f, bad, 8, CAPA_REQ_NO, known_user, NULL, &diag),
+                     CAPA_EINVALID);
+    ck_assert_uint_eq(diag.n, 8);
+    ck_assert(has_msg("field `qty_affected`: value '1' is given more than once"));
+    ck_assert(has_msg("field `channel`: value 'fax' is not one of: written, phone, email, "
+                      "on_site"));
+    /* A NULL diag still answers CAPA_EINVALID. */
+    ck_assert_int_eq(capa_form_validate(f, bad, 8, CAPA_REQ_NO, known_user, NULL, NULL),
+                     CAPA_EINVALID);
+    capa_formdef_free(f);
+}
+END_TEST
+
+START_TEST(diag_join_and_clear)
+{
+    char *s = capa_diag_join(&diag, "\n");
+    ck_assert_str_eq(s, "");
+    capa__free(s);
+    for (int i = 0; i < 20; i++)
+        capa_diag_add(&diag, "m%d", i);
+    s = capa_diag_join(&diag, "; ");
+    ck_assert(strncmp(s, "m0; m1; m2", 10) == 0);
+    ck_assert(strstr(s, "m19") != NULL);
+    capa__free(s);
+    capa_diag_clear(&diag);
+    ck_assert_uint_eq(diag.n, 0);
+    capa_diag_clear(&diag);
+    s = capa__sprintf("%s-%d", "QC", 7);
+    ck_assert_str_eq(s, "QC-7");
+    capa__free(s);
+}
+END_TEST
+
+/* ---- invalid definitions ---- */
+
+START_TEST(schema_violation_names_file_and_line)
+{
+    char path[4096];
+    ck_assert_int_eq(load_form("schema_violation.xml"), CAPA_EINVALID);
+    data_path(path, sizeof path, "schema_violation.xml");
+    strcat(path, ":4: ");
+    ck_assert(has_msg(path));
+    ck_assert(has_msg("The value 'number' is not an element of the set"));
+    ck_assert(has_no_msg("[facet"));
+    ck_assert(has_no_msg("urn:capa"));
+}
+END_TEST
+
+START_TEST(semantic_errors_are_refused_with_line)
+{
+    ck_assert_int_eq(load_form("duplicate_id.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("duplicate_id.xml:5: field `customer` is defined twice"));
+    ck_assert_int_eq(load_form("bad_regex.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("bad_regex.xml:3: field `lot_no`: pattern is not a valid extended "
+                      "regular expression"));
+    ck_assert_int_eq(load_form("backref.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("backref.xml:3: field `lot_no`: pattern uses a back-reference (\\1)"));
+    ck_assert_int_eq(load_form("min_gt_max.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("min_gt_max.xml:3: field `qty`: min is greater than max"));
+    ck_assert_int_eq(load_form("choice_without_choices.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("choice_without_choices.xml:3: field `severity`: a choice field needs"));
+    ck_assert_int_eq(load_form("nested_group.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("nested_group.xml:5: "));
+    ck_assert_int_eq(load_form("group_without_columns.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("group_without_columns.xml:3: "));
+    ck_assert_int_eq(load_form("no_such_file.xml"), CAPA_ENOTFOUND);
+}
+END_TEST
+
+START_TEST(workflow_cross_references_are_checked)
+{
+    char path[4096];
+    capa_workflow *w = NULL;
+
+    ck_assert_int_eq(
+        capa_workflow_load(&w, data_path(path, sizeof path, "workflow_reject_unknown.xml"), &diag),
+        CAPA_EINVALID);
+    ck_assert_ptr_null(w);
+    ck_assert(has_msg("workflow_reject_unknown.xml:12: stage `action` rejects to `analysis`, "
+                      "which is not a stage"));
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(
+        capa_workflow_load(&w, data_path(path, sizeof path, "workflow_bad_refs.xml"), &diag),
+        CAPA_EINVALID);
+    ck_assert(has_msg(":5: role `qe` is declared twice"));
+    ck_assert(has_msg(":8: editors names role `clerk`, which is not declared"));
+    ck_assert(has_msg(":10: stage `intake` rejects to `action`, which is not an earlier stage"));
+    ck_assert(has_msg(":13: signoff names role `boss`"));
+    ck_assert(has_msg(":15: stage `action` is declared twice"));
+    ck_assert(has_msg(":20: limit closure: hours '0' must be a positive number"));
+    ck_assert(has_msg(":21: limit kind `lunch` is neither"));
+    /* A form is not a workflow. */
+    capa_diag_clear(&diag);
+    const capa_embedded_file *f = capa_form_embedded_get("intake.xml");
+    ck_assert_int_eq(capa_workflow_parse(&w, f->data, f->len, "intake.xml", &diag), CAPA_EINVALID);
+    ck_assert_int_eq(capa_form_doc_kind(f->data, f->len), CAPA_DOC_FORM);
+    f = capa_form_embedded_get("workflow.xml");
+    ck_assert_int_eq(capa_form_doc_kind(f->data, f->len), CAPA_DOC_WORKFLOW);
+    ck_assert_int_eq(capa_form_doc_kind("<x/>", 4), CAPA_DOC_UNKNOWN);
+    ck_assert_int_eq(capa_form_doc_kind("<x", 2), CAPA_DOC_UNKNOWN);
+}
+END_TEST
+
+/* ---- hostile XML ---- */
+
+/* Parse a document with stderr redirected to a file; asserts libxml2 printed nothing. */
+static int parse_quietly(const char *xml, size_t len, const char *name)
+{
+    char tmpl[] = "/tmp/capa-stderr-XXXXXX";
+    int fd = mkstemp(tmpl), saved = dup(2), rc;
+    capa_formdef *f = NULL;
+    size_t n = 0;
+    char *printed;
+
+    ck_assert(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    rc = capa_formdef_parse(&f, xml, len, name, &diag);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    printed = tu_read_file(tmpl, &n);
+    unlink(tmpl);
+    ck_assert_msg(n == 0, "libxml2 printed: %s", printed ? printed : "");
+    free(printed);
+    ck_assert(rc == CAPA_OK || f == NULL);
+    capa_formdef_free(f);
+    return rc;
+}
+
+static int parse_data_file(const char *file)
+{
+    char path[4096];
+    size_t len = 0;
+    char *xml = tu_read_file(data_path(path, sizeof path, file), &len);
+    int rc;
+    ck_assert_ptr_nonnull(xml);
+    rc = parse_quietly(xml, len, file);
+    free(xml);
+    return rc;
+}
+
+static void assert_no_passwd_content(void)
+{
+    for (size_t i = 0; i < diag.n; i++) {
+        ck_assert_ptr_null(strstr(diag.msgs[i], "root:"));
+        ck_assert_ptr_null(strstr(diag.msgs[i], "/bin/"));
+    }
+}
+
+START_TEST(doctype_with_external_entity_is_refused)
+{
+    ck_assert_int_eq(parse_data_file("xxe_file.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("xxe_file.xml:2: DOCTYPE is not allowed"));
+    ck_assert_uint_eq(diag.n, 1);
+    assert_no_passwd_content();
+}
+END_TEST
+
+START_TEST(entity_expansion_is_refused_quickly)
+{
+    clock_t t0 = clock();
+    ck_assert_int_eq(parse_data_file("billion_laughs.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("billion_laughs.xml:2: DOCTYPE is not allowed"));
+    ck_assert((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
+}
+END_TEST
+
+START_TEST(external_dtd_and_parameter_entities_are_refused)
+{
+    ck_assert_int_eq(parse_data_file("external_dtd.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("external_dtd.xml:2: DOCTYPE is not allowed"));
+    assert_no_passwd_content();
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(parse_data_file("parameter_entity.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("parameter_entity.xml:2: DOCTYPE is not allowed"));
+    ck_assert_uint_eq(diag.n, 1);
+}
+END_TEST
+
+START_TEST(xinclude_is_not_processed)
+{
+    ck_assert_int_eq(parse_data_file("xinclude.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("xinclude.xml:5: "));
+    assert_no_passwd_content();
+}
+END_TEST
+
+START_TEST(huge_and_deep_input_is_refused)
+{
+    size_t big = (1u << 20) + 1, depth = 50000, n = 0;
+    char *xml = malloc(big + 1);
+    memset(xml, ' ', big);
+    memcpy(xml, "<form>", 6);
+    xml[big] = 0;
+    ck_assert_int_eq(parse_quietly(xml, big, "huge.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("huge.xml: 1048577 bytes is over the limit of 1048576 bytes"));
+    free(xml);
+    capa_diag_clear(&diag);
+
+    xml = malloc(depth * 7 + 1);
+    for (size_t i = 0; i < depth; i++, n += 3)
+        memcpy(xml + n, "<a>", 3);
+    for (size_t i = 0; i < depth; i++, n += 4)
+        memcpy(xml + n, "</a>", 4);
+    ck_assert_int_eq(parse_quietly(xml, n, "deep.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("deep.xml:1: "));
+    ck_assert_uint_le(diag.n, 101);
+    free(xml);
+}
+END_TEST
+
+START_TEST(garbage_empty_and_truncated_input_is_refused)
+{
+    const capa_embedded_file *f = capa_form_embedded_get("intake.xml");
+    static const char garbage[] = "<form>\n\xff\xfe\x00\x81 not text</form>";
+    static const char utf16[] = "\xff\xfe<\0f\0o\0r\0m\0/\0>\0";
+
+    ck_assert_int_eq(parse_quietly(garbage, sizeof garbage - 1, "garbage.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("garbage.xml:2: not UTF-8 (byte 7)"));
+    ck_assert_int_eq(parse_quietly(utf16, sizeof utf16 - 1, "utf16.xml"), CAPA_EINVALID);
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(parse_quietly("", 0, "empty.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("empty.xml:1: empty document"));
+    ck_assert_int_eq(parse_quietly(NULL, 0, "null.xml"), CAPA_EINVALID);
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(parse_quietly(f->data, f->len / 2, "truncated.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("truncated.xml:"));
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(parse_quietly("just text", 9, "text.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("text.xml:1: "));
+}
+END_TEST
+
+/* ---- out of memory and threads ---- */
+
+START_TEST(every_allocation_failure_while_parsing_is_survived)
+{
+    const capa_embedded_file *form = capa_form_embedded_get("intake.xml");
+    const capa_embedded_file *wf = capa_form_embedded_get("workflow.xml");
+    uint64_t n, used, enomem = 0;
+    int rc;
+
+    for (n = 1; n < 1000000; n++) {
+        capa_formdef *f = NULL;
+        capa_diag d = {0};
+        capa_alloc_fail_at(n);
+        rc = capa_formdef_parse(&f, form->data, form->len, "intake.xml", &d);
+        used = capa_alloc_fail_at(0);
+        capa_diag_clear(&d);
+        ck_assert_msg(rc == CAPA_OK || rc == CAPA_ENOMEM, "n=%llu rc=%d", (unsigned long long)n,
+                      rc);
+        ck_assert(rc == CAPA_OK || f == NULL);
+        capa_formdef_free(f);
+        if (rc == CAPA_OK && used < n)
+            break;
+        enomem += rc == CAPA_ENOMEM;
+    }
+    ck_assert_uint_gt(enomem, 100);
+    for (n = 1; n < 1000000; n++) {
+        capa_workflow *w = NULL;
+        capa_alloc_fail_at(n);
+        rc = capa_workflow_parse(&w, wf->data, wf->len, "workflow.xml", NULL);
+        used = capa_alloc_fail_at(0);
+        ck_assert_msg(rc == CAPA_OK || rc == CAPA_ENOMEM, "n=%llu rc=%d", (unsigned long long)n,
+                      rc);
+        capa_workflow_free(w);
+        if (rc == CAPA_OK && used < n)
+            break;
+    }
+}
+END_TEST
+
+START_TEST(every_allocation_failure_while_validating_is_survived)
+{
+    capa_formdef *f = default_form("action");
+    const capa_kv kv[] = {{"corrective_actions.1.action", "x"},
+                          {"corrective_actions.2.owner", "nobody"},
+                          {"preventive_actions.1.due", "2026-02-30"},
+                          {"colour", "red"}};
+    uint64_t n, used;
+    int rc;
+
+    for (n = 1; n < 100000; n++) {
+        capa_diag d = {0};
+        capa_alloc_fail_at(n);
+        rc = capa_form_validate(f, kv, 4, CAPA_REQ_SIGN, known_user, NULL, &d);
+        used = capa_alloc_fail_at(0);
+        capa_diag_clear(&d);
+        ck_assert(rc == CAPA_EINVALID || rc == CAPA_ENOMEM);
+        if (rc == CAPA_EINVALID && used < n)
+            break;
+    }
+    capa_formdef_free(f);
+}
+END_TEST
+
+static void *parse_many(void *arg)
+{
+    const capa_embedded_file *f = arg;
+    static const char broken[] = "<form xmlns=\"urn:capa:form:1\" id=\"x\"><oops/></form";
+    for (int i = 0; i < 20; i++) {
+        capa_formdef *def = NULL;
+        capa_diag d = {0};
+        if (capa_formdef_parse(&def, f->data, f->len, f->name, &d) != CAPA_OK)
+            return (void *)1;
+        capa_formdef_free(def);
+        if (capa_formdef_parse(&def, broken, sizeof broken - 1, "broken.xml", &d) !=
+                CAPA_EINVALID ||
+            d.n == 0)
+            return (void *)2;
+        capa_diag_clear(&d);
+    }
+    return NULL;
+}
+
+START_TEST(parsing_from_several_threads_is_safe_and_silent)
+{
+    static const char *const names[] = {"intake.xml", "analysis.xml", "action.xml", "rework.xml"};
+    char tmpl[] = "/tmp/capa-stderr-XXXXXX";
+    int fd = mkstemp(tmpl), saved = dup(2);
+    size_t n = 0;
+    char *printed;
+    pthread_t t[4];
+    void *r[4];
+
+    fflush(stderr);
+    dup2(fd, 2);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(
+            pthread_create(&t[i], NULL, parse_many, (void *)capa_form_embedded_get(names[i])), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], &r[i]);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    printed = tu_read_file(tmpl, &n);
+    unlink(tmpl);
+    ck_assert_msg(n == 0, "printed: %s", printed ? printed : "");
+    free(printed);
+    for (int i = 0; i < 4; i++)
+        ck_assert_ptr_null(r[i]);
+}
+END_TEST
+
+START_TEST(workflow_and_forms_cross_check)
+{
+    static const char *const ids[] = {"intake", "analysis",     "action",
+                                      "rework", "verification", "archive"};
+    const capa_formdef *forms[6];
+    capa_workflow *w = default_workflow(), *w2 = NULL;
+    const capa_embedded_file *e = capa_form_embedded_get("workflow.xml");
+    char *xml = strdup(e->data), *p;
+
+    for (int i = 0; i < 6; i++)
+        forms[i] = default_form(ids[i]);
+    ck_assert_int_eq(capa_workflow_check_forms(w, forms, 6, &diag), CAPA_OK);
+    ck_assert_int_eq(capa_workflow_check_forms(w, forms, 5, &diag), CAPA_EINVALID);
+    ck_assert(has_msg("workflow: stage `archive` uses form `archive`, which is not defined"));
+    capa_diag_clear(&diag);
+
+    p = strstr(xml, "severity=\"major\"     kind=\"closure\"");
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "severity=\"fatal\"", 16);
+    ck_assert_int_eq(capa_workflow_parse(&w2, xml, strlen(xml), "workflow.xml", &diag), CAPA_OK);
+    ck_assert_int_eq(capa_workflow_check_forms(w2, forms, 6, &diag), CAPA_EINVALID);
+    ck_assert(has_msg("workflow: limit closure is for severity 'fatal', which is not a choice of "
+                      "field `severity` of form `intake`"));
+    for (int i = 0; i < 6; i++)
+        capa_formdef_free((capa_formdef *)forms[i]);
+    capa_workflow_free(w);
+    capa_workflow_free(w2);
+    free(xml);
+}
+END_TEST
+
+START_TEST(plain_doctype_is_refused)
+{
+    static const char xml[] = "<?xml version=\"1.0\"?>\n<!DOCTYPE form>\n"
+                              "<form xmlns=\"urn:capa:form:1\" id=\"x\" version=\"1\" zh=\"x\" "
+                              "en=\"x\"><field id=\"a\" type=\"text\" zh=\"a\" en=\"a\"/></form>";
+    ck_assert_int_eq(parse_quietly(xml, sizeof xml - 1, "plain.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("plain.xml:2: DOCTYPE is not allowed"));
+    ck_assert_int_eq(capa_form_doc_kind(xml, sizeof xml - 1), CAPA_DOC_UNKNOWN);
+}
+END_TEST
+
+START_TEST(external_entity_loader_refuses_everything)
+{
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlExternalEntityLoader load = xmlGetExternalEntityLoader();
+    ck_assert_ptr_nonnull(ctxt);
+    ck_assert_ptr_null(load("file:///etc/passwd", NULL, ctxt));
+    ck_assert_ptr_null(load("/etc/passwd", NULL, ctxt));
+    ck_assert_ptr_null(load("http://127.0.0.1:9/x.dtd", NULL, ctxt));
+    xmlFreeParserCtxt(ctxt);
+}
+END_TEST
+
+START_TEST(alloc_hook_fails_exactly_the_nth_allocation)
+{
+    void *a, *b, *c;
+    capa_alloc_fail_at(0);
+    capa_alloc_fail_at(2);
+    a = capa__malloc(8);
+    b = capa__strdup("x");
+    c = capa__calloc(2, 4);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_null(b);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(capa_alloc_fail_at(0), 3);
+    ck_assert_ptr_nonnull(b = capa__realloc(a, 64));
+    ck_assert_uint_eq(capa_alloc_fail_at(0), 1);
+    capa__free(b);
+    capa__free(c);
+    capa__free(NULL);
+    capa_alloc_fail_at(1);
+    ck_assert_ptr_null(capa__sprintf("%d", 42));
+    capa_alloc_fail_at(0);
+}
+END_TEST
+
+START_TEST(messages_cannot_be_disguised)
+{
+    /* U+202E RIGHT-TO-LEFT OVERRIDE and a zero-width space are shown as escapes. */
+    ck_assert_int_eq(check1("intake", "severity", "maj\xe2\x80\xaeor\xe2\x80\x8b"), CAPA_EINVALID);
+    ck_assert(has_msg("value 'maj\\u202eor\\u200b' is not one of"));
+}
+END_TEST
+
+START_TEST(too_many_values_is_one_violation)
+{
+    capa_formdef *f = default_form("analysis");
+    size_t n = CAPA_FORM_MAX_VALUES + 1;
+    capa_kv *kv = calloc(n, sizeof *kv);
+    for (size_t i = 0; i < n; i++)
+        kv[i] = (capa_kv){"category_6m", "method"};
+    ck_assert_int_eq(capa_form_validate(f, kv, n, CAPA_REQ_NO, NULL, NULL, &diag), CAPA_EINVALID);
+    ck_assert_uint_eq(diag.n, 1);
+    ck_assert(has_msg("form `analysis`: 10001 values in one submission"));
+    capa_diag_clear(&diag);
+    /* At the limit, every repeat is found without comparing all pairs. */
+    ck_assert_int_eq(capa_form_validate(f, kv, n - 1, CAPA_REQ_NO, NULL, NULL, &diag),
+                     CAPA_EINVALID);
+    ck_assert_uint_eq(diag.n, n - 2);
+    free(kv);
+    capa_formdef_free(f);
+}
+END_TEST
+
+START_TEST(oversized_definitions_are_refused)
+{
+    size_t cap = 2000 * 64 + 4096, o = 0;
+    char *xml = malloc(cap);
+    o += (size_t)snprintf(xml + o, cap - o,
+                          "<form xmlns=\"urn:capa:form:1\" id=\"x\" version=\"1\" zh=\"x\" "
+                          "en=\"x\">\n<field id=\"c\" type=\"choice\" zh=\"c\" en=\"c\">\n");
+    for (int i = 0; i < 1001; i++)
+        o += (size_t)snprintf(xml + o, cap - o, "<choice value=\"v%d\" zh=\"v\" en=\"v\"/>\n", i);
+    o += (size_t)snprintf(xml + o, cap - o, "</field></form>\n");
+    ck_assert_int_eq(parse_quietly(xml, o, "many.xml"), CAPA_EINVALID);
+    ck_assert(has_msg("many.xml:2: field `c` has more than 1000 choices"));
+    free(xml);
+}
+END_TEST
+
+static void copy_defaults(const char *dir)
+{
+    char path[4096];
+    for (const capa_embedded_file *e = capa_form_embedded(); e->name; e++) {
+        snprintf(path, sizeof path, "%s/%s", dir, e->name);
+        ck_assert_int_eq(tu_write_file(path, e->data, e->len), 0);
+    }
+}
+
+START_TEST(definition_sets_load_built_in_and_from_a_directory)
+{
+    capa_definitions *d = NULL;
+    char *dir = tu_mkdtemp(), path[4096];
+
+    ck_assert_int_eq(capa_definitions_load(&d, NULL, &diag), CAPA_OK);
+    ck_assert_uint_eq(d->n_forms, 6);
+    ck_assert_str_eq(capa_definitions_form(d, "rework")->id, "rework");
+    ck_assert_ptr_null(capa_definitions_form(d, "nope"));
+    capa_definitions_free(d);
+
+    copy_defaults(dir);
+    ck_assert_int_eq(capa_definitions_load(&d, dir, &diag), CAPA_OK);
+    capa_definitions_free(d);
+    d = NULL;
+
+    /* A missing form and a broken one are both reported in one run. */
+    snprintf(path, sizeof path, "%s/action.xml", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/rework.xml", dir);
+    ck_assert_int_eq(tu_write_file(path, "<form", 5), 0);
+    ck_assert_int_eq(capa_definitions_load(&d, dir, &diag), CAPA_ENOTFOUND);
+    ck_assert_ptr_null(d);
+    ck_assert(has_msg("/action.xml: No such file or directory"));
+    ck_assert(has_msg("/rework.xml:1: "));
+    capa_diag_clear(&diag);
+
+    /* A form whose id differs from the file name the workflow points at. */
+    ck_assert_int_eq(tu_write_file(path, capa_form_embedded_get("archive.xml")->data,
+                                   capa_form_embedded_get("archive.xml")->len),
+                     0);
+    snprintf(path, sizeof path, "%s/action.xml", dir);
+    ck_assert_int_eq(tu_write_file(path, capa_form_embedded_get("action.xml")->data,
+                                   capa_form_embedded_get("action.xml")->len),
+                     0);
+    ck_assert_int_eq(capa_definitions_load(&d, dir, &diag), CAPA_EINVALID);
+    ck_assert(has_msg("/rework.xml: form id `archive` does not match the file name (stage "
+                      "`rework` uses form `rework`)"));
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(every_allocation_failure_while_loading_a_set_is_survived)
+{
+    uint64_t n, used;
+    int rc;
+    for (n = 1; n < 1000000; n++) {
+        capa_definitions *d = NULL;
+        capa_alloc_fail_at(n);
+        rc = capa_definitions_load(&d, NULL, NULL);
+        used = capa_alloc_fail_at(0);
+        ck_assert_msg(rc == CAPA_OK || rc == CAPA_ENOMEM, "n=%llu rc=%d", (unsigned long long)n,
+                      rc);
+        ck_assert(rc == CAPA_OK || d == NULL);
+        capa_definitions_free(d);
+        if (rc == CAPA_OK && used < n)
+            break;
+    }
+}
+END_TEST
+
+START_TEST(stored_names_resolve_to_their_definitions)
+{
+    capa_formdef *f = default_form("action");
+    const capa_field *g = NULL, *c;
+    unsigned row = 0;
+
+    c = capa_formdef_lookup(f, "preventive_actions.3.owner", &g, &row);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(c->label_zh, "负责人");
+    ck_assert_str_eq(g->id, "preventive_actions");
+    ck_assert_uint_eq(row, 3);
+    ck_assert_ptr_null(capa_formdef_lookup(f, "preventive_actions.21.owner", &g, &row));
+    ck_assert_ptr_null(g);
+    ck_assert_ptr_null(capa_formdef_lookup(f, "preventive_actions", NULL, NULL));
+    ck_assert_ptr_null(capa_formdef_lookup(f, "preventive_actions.1.x", NULL, NULL));
+    ck_assert_ptr_null(capa_formdef_lookup(f, NULL, NULL, NULL));
+    capa_formdef_free(f);
+    f = default_form("intake");
+    c = capa_formdef_lookup(f, "lot_no", &g, &row);
+    ck_assert_str_eq(c->label_en, "Lot number");
+    ck_assert_ptr_null(g);
+    ck_assert_uint_eq(row, 0);
+    capa_formdef_free(f);
+}
+END_TEST
+
+Suite *capa_forms_suite(void)
+{
+    Suite *s = suite_create("forms");
+    TCase *defs = tcase_create("definitions");
+    TCase *values = tcase_create("values");
+    TCase *invalid = tcase_create("invalid");
+    TCase *hostile = tcase_create("hostile");
+    TCase *robust = tcase_create("robust");
+
+    TCase *all[] = {defs, values, invalid, hostile, robust};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        tcase_add_checked_fixture(all[i], setup, teardown);
+        suite_add_tcase(s, all[i]);
+    }
+    tcase_add_test(defs, every_default_definition_parses);
+    tcase_add_test(defs, default_workflow_is_the_8d_procedure);
+    tcase_add_test(defs, intake_form_has_bilingual_choices_and_required_levels);
+    tcase_add_test(defs, definition_sets_load_built_in_and_from_a_directory);
+    tcase_add_test(values, cli_walk_values_validate);
+    tcase_add_test(values, unknown_field_is_rejected);
+    tcase_add_test(values, integer_rules);
+    tcase_add_test(values, decimal_datetime_boolean_rules);
+    tcase_add_test(values, date_rules_know_the_calendar);
+    tcase_add_test(values, choice_and_user_rules);
+    tcase_add_test(values, max_length_counts_characters);
+    tcase_add_test(values, pattern_must_match_the_whole_value);
+    tcase_add_test(values, bad_bytes_and_control_characters_are_refused);
+    tcase_add_test(values, group_rows_are_checked);
+    tcase_add_test(values, field_name_split_shapes);
+    tcase_add_test(values, stored_names_resolve_to_their_definitions);
+    tcase_add_test(values, required_at_create_and_at_sign_off);
+    tcase_add_test(values, every_violation_is_reported_at_once);
+    tcase_add_test(values, diag_join_and_clear);
+    tcase_add_test(values, messages_cannot_be_disguised);
+    tcase_add_test(values, too_many_values_is_one_violation);
+    tcase_add_test(invalid, schema_violation_names_file_and_line);
+    tcase_add_test(invalid, semantic_errors_are_refused_with_line);
+    tcase_add_test(invalid, workflow_cross_references_are_checked);
+    tcase_add_test(invalid, workflow_and_forms_cross_check);
+    tcase_add_test(hostile, doctype_with_external_entity_is_refused);
+    tcase_add_test(hostile, entity_expansion_is_refused_quickly);
+    tcase_add_test(hostile, external_dtd_and_parameter_entities_are_refused);
+    tcase_add_test(hostile, xinclude_is_not_processed);
+    tcase_add_test(hostile, plain_doctype_is_refused);
+    tcase_add_test(hostile, oversized_definitions_are_refused);
+    tcase_add_test(hostile, external_entity_loader_refuses_everything);
+    tcase_add_test(hostile, huge_and_deep_input_is_refused);
+    tcase_add_test(hostile, garbage_empty_and_truncated_input_is_refused);
+    tcase_add_test(robust, every_allocation_failure_while_parsing_is_survived);
+    tcase_add_test(robust, every_allocation_failure_while_validating_is_survived);
+    tcase_add_test(robust, parsing_from_several_threads_is_safe_and_silent);
+    tcase_add_test(robust, alloc_hook_fails_exactly_the_nth_allocation);
+    tcase_add_test(robust, every_allocation_failure_while_loading_a_set_is_survived);
+    tcase_set_timeout(robust, 300);
+    return s;
+}

@@ -11,6 +11,12 @@ grep -q '顾客' "$T/forms/intake.xml" || fail "could not relabel the intake for
 cp "$CAPA_SRC"/forms/*.xml "$T/bad/"
 sed -i 's/type="integer"/type="number"/' "$T/bad/intake.xml"
 
+# form check on a directory checks the whole set.
+run 0 "" form check "$T/forms"
+out_has "ok (workflow and 6 stage forms)"
+run 1 "" form check "$T/bad"
+grep -qE "^$T/bad/intake.xml:[0-9]+: " <<<"$ERR" || fail "form check DIR did not print file:line: reason"
+
 # A broken forms directory: refused with file:line, nothing initialised.
 run 1 "$(pw boss)" init --org "示例电子" --forms "$T/bad" --password-stdin
 err_has "intake.xml:"

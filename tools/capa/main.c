@@ -48,7 +48,7 @@ static const command commands[] = {
      "find cases"},
     {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
     {"verify", NULL, cmd_verify, "verify [--json]", "re-walk the audit hash chain"},
-    {"form", "check", cmd_form_check, "form check FILE...",
+    {"form", "check", cmd_form_check, "form check FILE|DIR...",
      "validate form/workflow definitions: file:line: reason per error"},
     {"form", "install", cmd_form_install, "form install FILE --as ADMIN [--password-stdin]",
      "install the next version of a form (or the workflow)"},

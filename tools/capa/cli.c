@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,41 +206,101 @@ static int read_stdin_line(const cli *c, const char *prompt, char **out)
     return CLI_OK;
 }
 
+/* Longest password line read from a terminal. */
+#define TTY_LINE_MAX 1024
+
+/* The terminal state to restore if a signal arrives while echo is off (a CLI process has one
+ * prompt at a time, so file-level state is enough). tcsetattr is async-signal-safe. */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_saved_fd = -1;
+
+static void tty_restore_and_reraise(int sig)
+{
+    if (tty_saved_fd >= 0)
+        tcsetattr(tty_saved_fd, TCSAFLUSH, &tty_saved);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define N_TTY_SIGNALS (sizeof tty_signals / sizeof tty_signals[0])
+
+/* Turn echo off on fd (with handlers that turn it back on); returns 1 if it must be restored. */
+static int tty_echo_off(int fd, struct sigaction *old_acts)
+{
+    struct termios quiet;
+    struct sigaction sa = {0};
+    if (tcgetattr(fd, &tty_saved) != 0)
+        return 0;
+    sa.sa_handler = tty_restore_and_reraise;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+        sigaction(tty_signals[i], &sa, &old_acts[i]);
+    tty_saved_fd = fd;
+    quiet = tty_saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    quiet.c_lflag |= ECHONL;
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+    return 1;
+}
+
+static void tty_echo_restore(int fd, const struct sigaction *old_acts)
+{
+    tcsetattr(fd, TCSAFLUSH, &tty_saved);
+    tty_saved_fd = -1;
+    for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+        sigaction(tty_signals[i], &old_acts[i], NULL);
+}
+
+/* Read one line from fd with read(2): no stdio buffer keeps a copy of the password. */
+static ssize_t read_fd_line(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        char ch;
+        ssize_t r = read(fd, &ch, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return n > 0 ? (ssize_t)n : -1;
+        if (ch == '\n')
+            break;
+        if (n + 1 < cap)
+            buf[n++] = ch;
+    }
+    buf[n] = '\0';
+    return (ssize_t)n;
+}
+
 /* Prompt on the controlling terminal with echo off; restores the terminal before returning. */
 static int read_tty_line(const cli *c, const char *prompt, char **out)
 {
     int rc = CLI_ERROR, restore = 0;
-    char *line = NULL;
-    size_t cap = 0;
-    struct termios old, quiet;
-    FILE *tty = fopen("/dev/tty", "r+");
+    char line[TTY_LINE_MAX];
+    struct sigaction old_acts[N_TTY_SIGNALS];
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     *out = NULL;
-    if (!tty) {
+    if (fd < 0) {
         rc = cli_error(c->cmd, "no terminal to ask the password on; use --password-stdin");
         goto done;
     }
-    if (tcgetattr(fileno(tty), &old) == 0) {
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        quiet.c_lflag |= ECHONL;
-        restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
-    }
-    fputs(prompt, tty);
-    fflush(tty);
-    if (getline(&line, &cap, tty) < 0) {
+    restore = tty_echo_off(fd, old_acts);
+    if (write(fd, prompt, strlen(prompt)) < 0 || read_fd_line(fd, line, sizeof line) < 0) {
         rc = cli_error(c->cmd, "no password entered");
         goto done;
     }
     chomp(line);
-    *out = line;
-    line = NULL;
+    if (!(*out = strdup(line))) {
+        rc = cli_error(c->cmd, "out of memory");
+        goto done;
+    }
     rc = CLI_OK;
 done:
     if (restore)
-        tcsetattr(fileno(tty), TCSAFLUSH, &old);
-    if (tty)
-        fclose(tty);
-    cli_secret_free(line);
+        tty_echo_restore(fd, old_acts);
+    if (fd >= 0)
+        close(fd);
+    explicit_bzero(line, sizeof line);
     return rc;
 }
 

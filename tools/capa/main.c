@@ -167,6 +167,9 @@ int main(int argc, char **argv)
     int exit_now, used = 0, rc;
     char name[64];
     c.prog = "capa";
+    /* Passwords may arrive on stdin (--password-stdin); unbuffered, no stdio buffer keeps a
+     * copy of them, and nothing beyond the lines a command needs is consumed. */
+    setvbuf(stdin, NULL, _IONBF, 0);
     c.db = getenv("CAPA_DB");
     if (!c.db || !*c.db)
         c.db = "./var";

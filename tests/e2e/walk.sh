@@ -214,6 +214,8 @@ out_is "QC-$Y-0002"
 run 0 "" show QC-$Y-0002 --json
 json 'd["stages"][0]["form"] == {"id": "intake", "version": 2}'
 json 'd["stages"][0]["values"]["customer_ref"] == "CR-0042"'
+json 'd["stages"][1]["form"] is None and d["stages"][1]["entered"] is None'
+json 'd["stages"][1]["values"] == {} and d["stages"][1]["fields"] == []'
 run 0 "" show QC-$Y-0002 --lang en
 out_has "Customer reference: CR-0042"
 run 0 "" show "$N" --json

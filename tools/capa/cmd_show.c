@@ -177,7 +177,7 @@ static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
     printf("\n[%zu] %s", idx + 1,
            st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en) : r->stage);
     printf("  (%s", r ? r->stage : st->id);
-    if (r && r->form_id && *r->form_id)
+    if (r && r->form_id && *r->form_id && r->form_version > 0)
         printf(", form %s v%d", r->form_id, r->form_version);
     printf(")%s\n", strcmp(sh->cs->stage, st ? st->id : r->stage) == 0 && !sh->cs->closed
                         ? "  <- current"
@@ -375,7 +375,8 @@ static json_t *strings_json(char *const *v, size_t n)
 
 static json_t *form_ref_json(const capa_stage_record *r)
 {
-    if (!r->form_id || !*r->form_id)
+    /* A stage never reached has no record yet, so no form version (core reports 0). */
+    if (!r->form_id || !*r->form_id || r->form_version <= 0)
         return json_null();
     json_t *form = json_object();
     if (!form || cli_json_set(form, "id", cli_json_str(r->form_id)) ||

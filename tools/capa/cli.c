@@ -304,31 +304,31 @@ done:
     return rc;
 }
 
-int cli_read_password(cli *c, const char *prompt, char **out)
+int cli_read_password(char **out, cli *c, const char *prompt)
 {
     if (c->password_stdin)
         return read_stdin_line(c, prompt, out);
     return read_tty_line(c, prompt, out);
 }
 
-int cli_read_actor_password(cli *c, char **out)
+int cli_read_actor_password(char **out, cli *c)
 {
     char prompt[160];
     snprintf(prompt, sizeof prompt, "Password for %s: ", c->as);
-    return cli_read_password(c, prompt, out);
+    return cli_read_password(out, c, prompt);
 }
 
-int cli_read_new_password(cli *c, const char *who, char **out)
+int cli_read_new_password(char **out, cli *c, const char *who)
 {
     int rc;
     char prompt[160], *first = NULL, *again = NULL;
     *out = NULL;
     snprintf(prompt, sizeof prompt, "New password for %s: ", who);
-    rc = cli_read_password(c, prompt, &first);
+    rc = cli_read_password(&first, c, prompt);
     if (rc != CLI_OK || c->password_stdin)
         goto done;
     snprintf(prompt, sizeof prompt, "Repeat the new password for %s: ", who);
-    rc = cli_read_password(c, prompt, &again);
+    rc = cli_read_password(&again, c, prompt);
     if (rc != CLI_OK)
         goto done;
     if (strcmp(first, again) != 0) {
@@ -347,7 +347,7 @@ done:
 
 /* ---- store ---- */
 
-int cli_store_open(cli *c, capa_store **out, int create, int read_only)
+int cli_store_open(capa_store **out, cli *c, int create, int read_only)
 {
     capa_open_opts opts = {0};
     opts.create = create;
@@ -383,7 +383,7 @@ void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char 
 
 /* ---- name=value arguments ---- */
 
-int cli_parse_assignments(const cli *c, char **args, int n, capa_kv **out)
+int cli_parse_assignments(capa_kv **out, const cli *c, char **args, int n)
 {
     *out = NULL;
     if (n == 0)
@@ -417,7 +417,7 @@ const char *cli_time(char *buf, size_t sz, int64_t ms)
     return buf;
 }
 
-int cli_parse_date(const char *s, int64_t *out_ms)
+int cli_parse_date(int64_t *out_ms, const char *s)
 {
     int y, m, d, n = -1;
     if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || strlen(s) != 10)

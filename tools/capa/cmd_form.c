@@ -15,7 +15,7 @@
 /* Definitions are small; anything larger is refused before it reaches the parser. */
 #define MAX_DEFINITION (16u << 20)
 
-static int read_file(const char *path, char **out, size_t *out_len)
+static int read_file(char **out, size_t *out_len, const char *path)
 {
     int rc = CLI_ERROR;
     char *buf = NULL;
@@ -90,7 +90,7 @@ static int check_file(const char *path)
     capa_formdef *fd = NULL;
     capa_workflow *wf = NULL;
 
-    if (read_file(path, &xml, &len) != CLI_OK)
+    if (read_file(&xml, &len, path) != CLI_OK)
         goto done;
     /* The root element says which schema applies; anything else is parsed as a form so the
      * parser's own diagnostics (not well-formed, DOCTYPE, ...) are what the user sees. */
@@ -158,11 +158,11 @@ int cmd_form_install(cli *c, int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_usage(c, "give exactly one FILE");
-    if ((rc = read_file(argv[0], &xml, &len)) != CLI_OK)
+    if ((rc = read_file(&xml, &len, argv[0])) != CLI_OK)
         goto done;
-    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
-    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_form_install(s, &who, xml, len, argv[0], &version);

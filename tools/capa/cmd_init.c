@@ -26,10 +26,10 @@ int cmd_init(cli *c, int argc, char **argv)
     if (!org || !*org)
         return cli_usage(c, "--org NAME is required (the organisation's name)");
 
-    rc = cli_read_new_password(c, admin, &password);
+    rc = cli_read_new_password(&password, c, admin);
     if (rc != CLI_OK)
         goto done;
-    rc = cli_store_open(c, &s, 1, 0);
+    rc = cli_store_open(&s, c, 1, 0);
     if (rc != CLI_OK)
         goto done;
     capa_init_opts io = {

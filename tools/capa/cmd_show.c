@@ -469,7 +469,7 @@ int cmd_show(cli *c, int argc, char **argv)
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
         return cli_usage(c, "give exactly one case number");
-    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((err = capa_case_get(&cs, s, argv[0])) != CAPA_OK) {
         snprintf(what, sizeof what, "show %s", argv[0]);

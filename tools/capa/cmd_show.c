@@ -73,7 +73,7 @@ static void meaning_labels(const show *sh, const capa_signature *sg, const char 
     *en = sg->meaning;
     if (sg->kind && strcmp(sg->kind, "reject") == 0) {
         *zh = "驳回";
-        *en = "rejected";
+        *en = "Rejected";
     } else if (st && st->sign_meaning && sg->meaning &&
                strcmp(st->sign_meaning, sg->meaning) == 0) {
         *zh = st->sign_meaning_zh;

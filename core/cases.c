@@ -480,6 +480,9 @@ static int do_set(capa_wtxn *t, void *arg)
     capa_changes ch = {0};
     const capa_formdef *form = NULL;
     char what[200], roles[256];
+    if (a->n == 0)
+        return capa_error_set(CAPA_EINVALID, "set %s: no field=value given",
+                              a->number ? a->number : "");
     int err = load_current(t, a->number, "set", &c);
     if (err)
         goto done;
@@ -528,8 +531,6 @@ int capa_case_set(capa_store *s, const char *number, const capa_actor *who,
                   const capa_kv *values, size_t n, const char *reason)
 {
     set_arg a = {number, values, n, reason && *reason ? reason : NULL};
-    if (n == 0)
-        return capa_error_set(CAPA_EINVALID, "set %s: no field=value given", number);
     return capa_store__mutate(s, who, do_set, &a);
 }
 
@@ -725,13 +726,32 @@ typedef struct reject_arg {
     const char *reason;
 } reject_arg;
 
+/* A rejection must say why; checked before the password so a typo costs no login. */
+static int check_reason(const char *number, const char *reason)
+{
+    const char *p = reason;
+    while (p && (*p == ' ' || *p == '\t' || *p == '\n'))
+        p++;
+    if (!p || !*p)
+        return capa_error_set(CAPA_EINVALID,
+                              "reject %s: reason: empty; a rejection (审查 N) must say why",
+                              number ? number : "");
+    if (strlen(reason) > 4000)
+        return capa_error_set(CAPA_EINVALID, "reject %s: reason: %zu bytes; at most 4000",
+                              number ? number : "", strlen(reason));
+    return CAPA_OK;
+}
+
 static int do_reject(capa_wtxn *t, void *arg)
 {
     reject_arg *a = arg;
     case_ctx c;
     char hash[65], roles[256];
     uint64_t seq = 0;
-    int err = load_current(t, a->number, "reject", &c);
+    int err = check_reason(a->number, a->reason);
+    if (err)
+        return err;
+    err = load_current(t, a->number, "reject", &c);
     if (err)
         goto done;
     const capa_stage *st = c.st;
@@ -775,17 +795,8 @@ int capa_case_reject(capa_store *s, const char *number, const capa_actor *who,
                      const char *reason)
 {
     reject_arg a = {number, reason};
-    const char *p = reason;
-    while (p && (*p == ' ' || *p == '\t' || *p == '\n'))
-        p++;
-    if (!p || !*p)
-        return capa_error_set(CAPA_EINVALID,
-                              "reject %s: reason: empty; a rejection (审查 N) must say why",
-                              number ? number : "");
-    if (strlen(reason) > 4000)
-        return capa_error_set(CAPA_EINVALID, "reject %s: reason: %zu bytes; at most 4000",
-                              number ? number : "", strlen(reason));
-    return capa_store__mutate(s, who, do_reject, &a);
+    int err = check_reason(number, reason);
+    return err ? err : capa_store__mutate(s, who, do_reject, &a);
 }
 
 /* ---- reading ---- */

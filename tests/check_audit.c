@@ -9,7 +9,6 @@
 
 #include "testutil.h"
 
-#define OK(call) ck_assert_msg((call) == CAPA_OK, "%s: %s", #call, capa_error_last())
 
 static char *dir;
 static capa_store *s;

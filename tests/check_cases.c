@@ -25,15 +25,6 @@ static void teardown(void)
     free(dir);
 }
 
-#define OK(call) ck_assert_msg((call) == CAPA_OK, "%s: %s", #call, capa_error_last())
-#define FAILS(call, code, text)                                                               \
-    do {                                                                                      \
-        int rc_ = (call);                                                                     \
-        ck_assert_msg(rc_ == (code), "%s returned %d (%s), expected %d", #call, rc_,          \
-                      capa_error_last(), (code));                                             \
-        ck_assert_msg(strstr(capa_error_last(), (text)) != NULL, "message '%s' lacks '%s'",   \
-                      capa_error_last(), (text));                                             \
-    } while (0)
 
 static int set1(const char *num, const char *user, const char *name, const char *value)
 {

@@ -15,7 +15,21 @@ char *tu_read_file(const char *path, size_t *len);
 int tu_write_file(const char *path, const void *data, size_t len);
 #endif
 
+#include <string.h>
+
 #include "capa.h"
+
+/** Assert a capa call succeeds, printing capa_error_last() when not. */
+#define OK(call) ck_assert_msg((call) == CAPA_OK, "%s: %s", #call, capa_error_last())
+/** Assert a capa call fails with `code` and a message containing `text`. */
+#define FAILS(call, code, text)                                                               \
+    do {                                                                                      \
+        int rc_ = (call);                                                                     \
+        ck_assert_msg(rc_ == (code), "%s returned %d (%s), expected %d", #call, rc_,          \
+                      capa_error_last(), (code));                                             \
+        ck_assert_msg(strstr(capa_error_last(), (text)) != NULL, "message '%s' lacks '%s'",   \
+                      capa_error_last(), (text));                                             \
+    } while (0)
 
 /** Password every fixture user has. */
 #define TU_PW "secret-pass-1"

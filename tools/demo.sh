@@ -175,4 +175,9 @@ capa show "$c2" --lang en
 capa log "$c2"
 capa verify
 capa info
+
+section "Signed PDF dossiers for the auditor (8D 档案)"
+mkdir -p "$DB/dossiers"
+capa dossier "$c1" -o "$DB/dossiers/$c1.pdf"
+capa dossier --all --closed-since 2000-01-01 -o "$DB/dossiers/"
 printf '\nDemo database: %s (try: CAPA_DB=%q %s show %s --json)\n' "$DB" "$DB" "$CAPA" "$c1"

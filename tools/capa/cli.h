@@ -165,6 +165,14 @@ int cmd_form_check(cli *c, int argc, char **argv);
 int cmd_form_install(cli *c, int argc, char **argv);
 int cmd_info(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
+int cmd_dossier(cli *c, int argc, char **argv);
+int cmd_cert_create(cli *c, int argc, char **argv);
+int cmd_cert_install(cli *c, int argc, char **argv);
+
+/** Make the signing identity in <db>/keys: a self-signed certificate for `org`, or with
+ *  key and cert, install those (and the chain). Prints errors (cmd_cert.c). */
+int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert,
+                   const char *chain);
 
 /** The usage line of a command by its display name ("user add"), or NULL (main.c). */
 const char *cli_command_usage(const char *name);

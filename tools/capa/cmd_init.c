@@ -9,11 +9,13 @@
 int cmd_init(cli *c, int argc, char **argv)
 {
     const char *org = NULL, *pattern = NULL, *admin = "admin", *admin_name = NULL;
-    const char *forms = NULL;
+    const char *forms = NULL, *cert = NULL, *key = NULL, *chain = NULL;
     const cli_opt opts[] = {
         {"--org", &org, NULL},     {"--number-pattern", &pattern, NULL},
         {"--admin", &admin, NULL}, {"--admin-name", &admin_name, NULL},
         {"--forms", &forms, NULL}, {"--password-stdin", NULL, &c->password_stdin},
+        {"--cert", &cert, NULL},   {"--key", &key, NULL},
+        {"--chain", &chain, NULL},
         {NULL, NULL, NULL},
     };
     int npos, rc;
@@ -25,6 +27,8 @@ int cmd_init(cli *c, int argc, char **argv)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
     if (!org || !*org)
         return cli_usage(c, "--org NAME is required (the organisation's name)");
+    if (!cert != !key)
+        return cli_usage(c, "--cert FILE and --key FILE go together");
 
     rc = cli_read_new_password(&password, c, admin);
     if (rc != CLI_OK)
@@ -45,6 +49,9 @@ int cmd_init(cli *c, int argc, char **argv)
         rc = cli_fail(c, "init", err);
         goto done;
     }
+    /* The dossier signing identity: the given one, else a self-signed demo certificate. */
+    if ((rc = cli_cert_setup(c, org, key, cert, chain)) != CLI_OK)
+        goto done;
     printf("initialised %s for %s; administrator: %s\n", c->db, org, admin);
 done:
     cli_secret_free(password);

@@ -22,8 +22,8 @@ typedef struct command {
 static const command commands[] = {
     {"init", NULL, cmd_init,
      "init --org NAME [--number-pattern P] [--admin ID] [--admin-name NAME] [--forms DIR] "
-     "[--password-stdin]",
-     "create the database with its first (admin) user"},
+     "[--cert FILE --key FILE [--chain FILE]] [--password-stdin]",
+     "create the database with its first (admin) user and dossier signing key"},
     {"user", "add", cmd_user_add,
      "user add ID --role ROLE --name NAME [--dept DEPT] --as ADMIN [--password-stdin]",
      "add a user (stdin: admin's password, then the new one)"},
@@ -54,6 +54,14 @@ static const command commands[] = {
      "install the next version of a form (or the workflow)"},
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
     {"backup", NULL, cmd_backup, "backup DIR", "hot, compacting copy of the database into DIR"},
+    {"dossier", NULL, cmd_dossier,
+     "dossier CASE -o FILE.pdf | dossier --all [--closed-since DATE] -o DIR/ [--font FILE] "
+     "[--no-sign]",
+     "signed PDF dossier of a case (or of every case) for auditors"},
+    {"cert", "create", cmd_cert_create, "cert create [--org NAME]",
+     "self-signed demo certificate for signing dossiers (<db>/keys)"},
+    {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",
+     "install the organisation's dossier signing key and certificate"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

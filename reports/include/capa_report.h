@@ -1,0 +1,90 @@
+/*
+ * capa_report.h - the public API of capa's reports: signed PDF dossiers of cases.
+ *
+ * A dossier is one PDF an auditor can read and trust without capa: cover, every stage with
+ * bilingual labels from the form version the data was filled in with, signature
+ * manifestations (21 CFR 11.50), the case's audit trail, and a PDF digital signature
+ * (adbe.pkcs7.detached, an incremental update) made with the organisation's key.
+ *
+ * Conventions are core's (capa.h): CAPA_OK or a negative CAPA_E* code, and the message with
+ * context in capa_error_last() (set through capa_error_set). Nothing here prints, reads
+ * configuration files or exits.
+ */
+#ifndef CAPA_REPORT_H
+#define CAPA_REPORT_H
+
+#include <stdint.h>
+
+#include "capa.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The font the build prepared (Zen Hei face 0 cut down to GB2312 + ASCII + what our
+ *  labels use, or the whole .ttc when pyftsubset was missing). Static string. */
+const char *capa_report_default_font(void);
+
+/** Options for capa_report_dossier; zero-initialise and set what you need. */
+typedef struct capa_dossier_opts {
+    /** TrueType font (.ttf or face 0 of a .ttc); NULL = capa_report_default_font(). */
+    const char *font_path;
+    /** PEM private key and certificate (followed by its chain, if any) to sign with.
+     *  Both NULL = leave the PDF unsigned. See capa_report_keys_create. */
+    const char *key_path;
+    const char *cert_path;
+    /** Render time, ms since the epoch UTC (footers, PDF dates, signing time); 0 = now.
+     *  With the same value and store contents the PDF is byte-identical up to the
+     *  CMS signature. */
+    int64_t now_ms;
+    /** Local time printed next to UTC: with `fixed_utc_offset` set, `utc_offset_min`
+     *  minutes east of UTC; otherwise the process's time zone (TZ). */
+    int fixed_utc_offset;
+    int32_t utc_offset_min;
+    /** Where the signature says it was made (e.g. the plant), or NULL. */
+    const char *location;
+} capa_dossier_opts;
+
+/**
+ * Render the dossier of case `number` and write it, signed, to `out_path`.
+ *
+ * The file is written under a temporary name in the target directory, signed, fsync'd and
+ * renamed, so `out_path` either holds a complete signed dossier or is left untouched.
+ * @param s        an open store (read only is enough)
+ * @param number   the case, e.g. "QC-2026-0001"
+ * @param out_path the PDF to write (replaced if it exists)
+ * @param opts     options, or NULL for defaults (unsigned, default font, now)
+ * @return CAPA_OK; CAPA_ENOTFOUND (no such case, or the font/key/cert file is missing: the
+ *         message names it); CAPA_EINVALID (a file is not a usable font, key or
+ *         certificate, or key and certificate do not match); CAPA_ENOMEM; CAPA_ERROR
+ *         (I/O, e.g. an unwritable directory; libharu failure).
+ */
+int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
+                        const capa_dossier_opts *opts);
+
+/**
+ * Create a demo signing identity: a new RSA-2048 key and a self-signed certificate with
+ * CN = O = `org` (UTF-8), valid 10 years from `now_ms` (0 = now), written to
+ * `<keys_dir>/org.key` (mode 0600) and `<keys_dir>/org.crt`. `keys_dir` is created (0700)
+ * if missing.
+ * @return CAPA_OK, CAPA_EEXISTS (a key is already there; nothing changed), CAPA_EINVALID,
+ *         CAPA_ERROR.
+ */
+int capa_report_keys_create(const char *keys_dir, const char *org, int64_t now_ms);
+
+/**
+ * Install a real signing identity into `keys_dir`: the PEM key `key_file`, the PEM
+ * certificate `cert_file` and optionally a PEM chain `chain_file` (NULL = none; extra
+ * certificates after the first one in `cert_file` also count as chain). Checks that the
+ * key matches the certificate, then replaces org.key (0600) and org.crt (certificate
+ * followed by the chain) atomically.
+ * @return CAPA_OK, CAPA_ENOTFOUND (a file is missing; named), CAPA_EINVALID (unreadable or
+ *         mismatched), CAPA_ERROR.
+ */
+int capa_report_keys_install(const char *keys_dir, const char *key_file, const char *cert_file,
+                             const char *chain_file);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

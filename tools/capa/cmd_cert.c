@@ -1,0 +1,88 @@
+/*
+ * cmd_cert.c - `capa cert`: the organisation's signing identity in <db>/keys, used to sign
+ * dossiers.
+ *
+ *   capa cert create [--org NAME]                 self-signed demo certificate (RSA-2048)
+ *   capa cert install --key FILE --cert FILE [--chain FILE]   a real key, certificate, chain
+ *
+ * `capa init` creates the demo identity itself, or installs --key/--cert when given.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+#include "capa_report.h"
+
+/* <db>/keys into buf. */
+static const char *keys_dir(const cli *c, char *buf, size_t sz)
+{
+    snprintf(buf, sz, "%s/keys", c->db);
+    return buf;
+}
+
+int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert, const char *chain)
+{
+    char dir[4096];
+    int err;
+    keys_dir(c, dir, sizeof dir);
+    if (key || cert) {
+        if (!key || !cert)
+            return cli_usage(c, "--key and --cert go together");
+        err = capa_report_keys_install(dir, key, cert, chain);
+    } else {
+        err = capa_report_keys_create(dir, org, 0);
+    }
+    if (err != CAPA_OK)
+        return cli_fail(c, "signing key", err);
+    return CLI_OK;
+}
+
+int cmd_cert_create(cli *c, int argc, char **argv)
+{
+    const char *org = NULL;
+    const cli_opt opts[] = {{"--org", &org, NULL}, {NULL, NULL, NULL}};
+    int npos, rc;
+    char dir[4096];
+    capa_store_info info = {0};
+    capa_store *s = NULL;
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos != 0)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if (!org) {
+        if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+            return rc;
+        int err = capa_store_info_get(&info, s);
+        capa_store_close(s);
+        if (err != CAPA_OK)
+            return cli_fail(c, "info", err);
+        org = info.org;
+    }
+    rc = cli_cert_setup(c, org, NULL, NULL, NULL);
+    if (rc == CLI_OK)
+        printf("created a self-signed signing certificate for %s in %s\n", org,
+               keys_dir(c, dir, sizeof dir));
+    capa_store_info_clear(&info);
+    return rc;
+}
+
+int cmd_cert_install(cli *c, int argc, char **argv)
+{
+    const char *key = NULL, *cert = NULL, *chain = NULL;
+    const cli_opt opts[] = {
+        {"--key", &key, NULL},
+        {"--cert", &cert, NULL},
+        {"--chain", &chain, NULL},
+        {NULL, NULL, NULL},
+    };
+    int npos, rc;
+    char dir[4096];
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos != 0)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if (!key || !cert)
+        return cli_usage(c, "--key FILE and --cert FILE are required");
+    rc = cli_cert_setup(c, NULL, key, cert, chain);
+    if (rc == CLI_OK)
+        printf("installed signing key and certificate in %s\n", keys_dir(c, dir, sizeof dir));
+    return rc;
+}

@@ -1,0 +1,149 @@
+/*
+ * cmd_dossier.c - `capa dossier`: the signed PDF dossier of one case, or of every case
+ * (closed since a date) into a directory for an auditor.
+ *
+ *   capa dossier CASE -o FILE.pdf [--font FILE] [--no-sign]
+ *   capa dossier --all [--closed-since YYYY-MM-DD] -o DIR/ [--font FILE] [--no-sign]
+ *
+ * The signing identity is <db>/keys/org.key + org.crt (made by `capa init`, replaced by
+ * `capa cert install`). The font defaults to the one the build prepared; --font or
+ * $CAPA_FONT override it. Progress of --all goes to stderr, one line per case.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capa_report.h"
+
+typedef struct numbers {
+    char **v;
+    size_t n, cap;
+    int64_t since;
+    int oom;
+} numbers;
+
+static int collect(const capa_case_header *h, void *payload)
+{
+    numbers *ns = payload;
+    if (ns->since && (!h->closed || h->closed_at < ns->since))
+        return 0;
+    if (ns->n == ns->cap) {
+        size_t cap = ns->cap ? 2 * ns->cap : 64;
+        char **v = realloc(ns->v, cap * sizeof *v);
+        if (!v) {
+            ns->oom = 1;
+            return 1;
+        }
+        ns->v = v, ns->cap = cap;
+    }
+    if (!(ns->v[ns->n] = strdup(h->number))) {
+        ns->oom = 1;
+        return 1;
+    }
+    ns->n++;
+    return 0;
+}
+
+int cmd_dossier(cli *c, int argc, char **argv)
+{
+    const char *out = NULL, *font = NULL, *since_arg = NULL;
+    int all = 0, no_sign = 0;
+    const cli_opt opts[] = {
+        {"-o", &out, NULL},
+        {"--output", &out, NULL},
+        {"--font", &font, NULL},
+        {"--all", NULL, &all},
+        {"--closed-since", &since_arg, NULL},
+        {"--no-sign", NULL, &no_sign},
+        {NULL, NULL, NULL},
+    };
+    int npos, rc = CLI_OK, err;
+    capa_store *s = NULL;
+    numbers ns = {0};
+    char key[4096], crt[4096];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (!out)
+        return cli_usage(c, "-o FILE.pdf (or -o DIR/ with --all) is required");
+    if (all ? npos != 0 : npos != 1)
+        return cli_usage(c, all ? "--all takes no CASE" : "give exactly one CASE");
+    if (since_arg && !all)
+        return cli_usage(c, "--closed-since goes with --all");
+    if (since_arg && cli_parse_date(since_arg, &ns.since) != 0)
+        return cli_usage(c, "--closed-since '%s' is not YYYY-MM-DD", since_arg);
+    if (!font || !*font)
+        font = getenv("CAPA_FONT");
+
+    capa_dossier_opts o = {0};
+    o.font_path = font && *font ? font : NULL;
+    if (!no_sign) {
+        snprintf(key, sizeof key, "%s/keys/org.key", c->db);
+        snprintf(crt, sizeof crt, "%s/keys/org.crt", c->db);
+        o.key_path = key;
+        o.cert_path = crt;
+    }
+    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+        goto done;
+
+    if (!all) {
+        if ((err = capa_report_dossier(s, argv[0], out, &o)) != CAPA_OK) {
+            rc = cli_fail(c, argv[0], err);
+            if (!no_sign && access(key, F_OK) != 0 && strstr(capa_error_last(), key))
+                fprintf(stderr,
+                        "%s: %s: make a signing identity with 'capa cert create' "
+                        "(or 'capa cert install'), or pass --no-sign\n",
+                        c->prog, c->cmd);
+            goto done;
+        }
+        printf("%s\n", out);
+        goto done;
+    }
+
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+        rc = cli_error(out, "cannot create: %s", strerror(errno));
+        goto done;
+    }
+    capa_filter f = {0};
+    f.closed = ns.since ? 1 : -1;
+    err = capa_case_list(s, &f, collect, &ns);
+    if (ns.oom || err < 0) {
+        rc = ns.oom ? cli_error(c->cmd, "out of memory") : cli_fail(c, "list", err);
+        goto done;
+    }
+    size_t failed = 0;
+    for (size_t i = 0; i < ns.n; i++) {
+        char path[4096];
+        size_t ol = strlen(out);
+        /* A number pattern may contain '/' (it is configurable): never a subdirectory. */
+        char name[512];
+        snprintf(name, sizeof name, "%s", ns.v[i]);
+        for (char *p = name; *p; p++)
+            if (*p == '/')
+                *p = '_';
+        snprintf(path, sizeof path, "%s%s%s.pdf", out, ol && out[ol - 1] == '/' ? "" : "/", name);
+        fprintf(stderr, "[%zu/%zu] %s -> %s\n", i + 1, ns.n, ns.v[i], path);
+        if ((err = capa_report_dossier(s, ns.v[i], path, &o)) != CAPA_OK) {
+            cli_fail(c, ns.v[i], err);
+            failed++;
+            continue;
+        }
+        printf("%s\n", path);
+    }
+    fprintf(stderr, "%zu dossier%s written to %s", ns.n - failed, ns.n - failed == 1 ? "" : "s",
+            out);
+    if (failed)
+        fprintf(stderr, ", %zu failed", failed);
+    fputc('\n', stderr);
+    rc = failed ? CLI_ERROR : CLI_OK;
+done:
+    for (size_t i = 0; i < ns.n; i++)
+        free(ns.v[i]);
+    free(ns.v);
+    capa_store_close(s);
+    return rc;
+}

@@ -171,8 +171,7 @@ int cmd_cert_install(cli *c, int argc, char **argv);
 
 /** Make the signing identity in <db>/keys: a self-signed certificate for `org`, or with
  *  key and cert, install those (and the chain). Prints errors (cmd_cert.c). */
-int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert,
-                   const char *chain);
+int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert, const char *chain);
 
 /** The usage line of a command by its display name ("user add"), or NULL (main.c). */
 const char *cli_command_usage(const char *name);

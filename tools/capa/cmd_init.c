@@ -15,8 +15,7 @@ int cmd_init(cli *c, int argc, char **argv)
         {"--admin", &admin, NULL}, {"--admin-name", &admin_name, NULL},
         {"--forms", &forms, NULL}, {"--password-stdin", NULL, &c->password_stdin},
         {"--cert", &cert, NULL},   {"--key", &key, NULL},
-        {"--chain", &chain, NULL},
-        {NULL, NULL, NULL},
+        {"--chain", &chain, NULL}, {NULL, NULL, NULL},
     };
     int npos, rc;
     capa_store *s = NULL;

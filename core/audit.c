@@ -231,6 +231,7 @@ static int emit(MDB_val *v, int (*cb)(const capa_event *, void *), void *payload
 }
 
 int capa__case_id(capa_store *s, MDB_txn *txn, const char *number, uint64_t *out);
+int capa__verify_signatures(capa_store *s, MDB_txn *txn, uint64_t *out_bad_seq);
 
 int capa_audit_foreach(capa_store *s, const char *number,
                        int (*cb)(const capa_event *e, void *payload), void *payload)
@@ -351,6 +352,8 @@ int capa_audit_verify(capa_store *s, char head_hex[65], uint64_t *out_bad_seq)
                              (unsigned long long)(expect - 1), (unsigned long long)head_seq);
         goto done;
     }
+    if ((err = capa__verify_signatures(s, txn, out_bad_seq)) != CAPA_OK)
+        goto done;
     to_hex(head_hex, prev);
 done:
     if (cur)

@@ -1046,3 +1046,63 @@ void capa_time_format(char *buf, size_t sz, int64_t ms)
     gmtime_r(&secs, &tm);
     strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+/* ---- signatures against the data they signed ---- */
+
+/* Every standing sign-off must still match the stage data it signed: signed stages cannot be
+ * edited until a rejection supersedes their signatures, so a mismatch means the stored stage
+ * record was changed behind the engine's back. Rejections are not checked: the stage they
+ * send back is edited afterwards by design. */
+int capa__verify_signatures(capa_store *s, MDB_txn *txn, uint64_t *out_bad_seq)
+{
+    const capa_workflow *wf = NULL;
+    MDB_cursor *cur = NULL;
+    capa_hdr h = {0};
+    int err = capa_store__workflow(&wf, s, txn);
+    if (err)
+        return err;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_SIGS], &cur);
+    MDB_val k, v;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    for (; rc == MDB_SUCCESS && !err; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_signature g;
+        capa_stage_record rec;
+        char hash[65];
+        if (k.mv_size != 16)
+            return capa_error_set(CAPA_ECORRUPT, "signature record with a bad key");
+        uint64_t id = capa_get_be64(k.mv_data);
+        if (h.id != id) {
+            capa_hdr_clear(&h);
+            if ((err = get_hdr(s, txn, id, &h)) != CAPA_OK)
+                break;
+        }
+        if ((err = capa_sig__decode(&g, v.mv_data, v.mv_size)) != CAPA_OK)
+            break;
+        int idx = capa_workflow_stage_index(wf, g.stage);
+        if (g.superseded || strcmp(g.kind, "sign") != 0) {
+            capa_signature_clear(&g);
+            continue;
+        }
+        if (idx < 0 || get_stage(s, txn, id, idx, &rec) != CAPA_OK) {
+            err = capa_error_set(CAPA_ECORRUPT, "case %s: the stage %s signed by `%s` is missing",
+                                 h.number, g.stage, g.user);
+        } else {
+            err = capa_stage__hash(hash, h.number, &rec);
+            if (!err && strcmp(hash, g.data_hash) != 0)
+                err = capa_error_set(CAPA_ECORRUPT,
+                                     "case %s: stage %s no longer matches the data `%s` signed "
+                                     "as '%s' (audit event %llu): the stage record was altered",
+                                     h.number, g.stage, g.user, g.meaning,
+                                     (unsigned long long)g.seq);
+            capa_stage_record_clear(&rec);
+        }
+        if (err && out_bad_seq)
+            *out_bad_seq = g.seq;
+        capa_signature_clear(&g);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "signatures");
+    mdb_cursor_close(cur);
+    capa_hdr_clear(&h);
+    return err;
+}

@@ -196,6 +196,37 @@ START_TEST(verify_finds_reordered_events)
 }
 END_TEST
 
+static void flip_last_byte(MDB_txn *txn, MDB_dbi events)
+{
+    (void)events;
+    MDB_dbi stages;
+    unsigned char k[9] = {0, 0, 0, 0, 0, 0, 0, 1, 0}; /* case 1, stage 0 (intake) */
+    ck_assert_int_eq(mdb_dbi_open(txn, "stages", 0, &stages), 0);
+    MDB_val key = {9, k}, v;
+    ck_assert_int_eq(mdb_get(txn, stages, &key, &v), 0);
+    unsigned char *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[v.mv_size - 1] ^= 0x01; /* last byte of the last value */
+    MDB_val nv = {v.mv_size, copy};
+    ck_assert_int_eq(mdb_put(txn, stages, &key, &nv, 0), 0);
+    free(copy);
+}
+
+START_TEST(verify_finds_signed_stage_data_altered)
+{
+    capa_actor w = tu_as("wang");
+    OK(capa_case_sign(s, num, &w, "reviewed"));
+    char head[65];
+    uint64_t bad = 0;
+    OK(capa_audit_verify(s, head, &bad));
+    uint64_t sign_seq = tu_events(s);
+    raw(flip_last_byte);
+    ck_assert_int_eq(capa_audit_verify(s, head, &bad), CAPA_ECORRUPT);
+    ck_assert_int_eq(bad, sign_seq);
+    ck_assert_ptr_nonnull(strstr(capa_error_last(), "no longer matches the data `wang` signed"));
+}
+END_TEST
+
 Suite *capa_audit_suite(void)
 {
     Suite *su = suite_create("audit");
@@ -208,6 +239,7 @@ Suite *capa_audit_suite(void)
     tcase_add_test(tc, verify_finds_deleted_event);
     tcase_add_test(tc, verify_finds_deleted_last_event);
     tcase_add_test(tc, verify_finds_reordered_events);
+    tcase_add_test(tc, verify_finds_signed_stage_data_altered);
     suite_add_tcase(su, tc);
     return su;
 }

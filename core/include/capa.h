@@ -253,8 +253,10 @@ typedef struct capa_event {
 int capa_audit_foreach(capa_store *s, const char *number,
                        int (*cb)(const capa_event *e, void *payload), void *payload);
 
-/** Re-walk the whole hash chain. On CAPA_OK head_hex holds the head hash; on
- *  CAPA_ECORRUPT *out_bad_seq names the first bad event and the message says why. */
+/** Re-walk the whole hash chain, then check every standing sign-off against the stage data
+ *  it signed. On CAPA_OK head_hex holds the head hash; on CAPA_ECORRUPT *out_bad_seq names
+ *  the first bad event (for a sign-off: the event that recorded it) and the message says
+ *  why. */
 int capa_audit_verify(capa_store *s, char head_hex[65], uint64_t *out_bad_seq);
 
 /* ---- helpers for tools ---- */

@@ -266,9 +266,8 @@ static void print_text(const show *sh)
 
 /* ---- JSON ---- */
 
-static json_t *field_json(const show *sh, const capa_field *f, const char *v)
+static json_t *field_json(const capa_field *f, const char *v)
 {
-    (void)sh;
     json_t *o = json_object();
     const capa_choice *ch = capa_field_choice(f, v);
     if (!o || cli_json_set(o, "id", cli_json_str(f->id)) ||
@@ -340,7 +339,7 @@ static json_t *fields_json(const show *sh, const capa_stage_record *r)
         if (f->type == CAPA_FT_GROUP && group_rows(r, f->id) > 0)
             rc = cli_json_push(arr, group_json(r, f));
         else if (f->type != CAPA_FT_GROUP && v && *v)
-            rc = cli_json_push(arr, field_json(sh, f, v));
+            rc = cli_json_push(arr, field_json(f, v));
         if (rc) {
             json_decref(arr);
             return NULL;

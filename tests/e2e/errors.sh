@@ -288,5 +288,11 @@ as admin 1 form install "$T/bad.xml"
 as admin 1 form install "$T/doctype.xml"
 unchanged forms
 
+# -- backup never overwrites: a second backup into the same directory is refused ----------
+run 0 "" backup "$T/bk"
+run 1 "" backup "$T/bk"
+err_has "capa: backup: "
+run 0 "" --db "$T/bk" verify
+
 run 0 "" verify
 echo "ok errors"

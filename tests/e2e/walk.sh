@@ -125,6 +125,7 @@ json '[(s["stage"], s["kind"], s["meaning"], s["user"]) for s in d["signatures"]
 json '[s["superseded"] for s in d["signatures"]][:2] == [False, True]'
 json 'not any(s["superseded"] for s in d["signatures"][3:])'
 json 'd["signatures"][2]["reason"] == "缺少预防措施"'
+json 'd["signatures"][2]["meaning_label"] == {"zh": "驳回", "en": "Rejected"}'
 json 'd["signatures"][4]["name"] == "赵经理" and d["signatures"][4]["role"] == "prod_mgr"'
 json 'd["signatures"][4]["meaning_label"] == {"zh": "批准", "en": "Approved"}'
 json 'all(len(s["data_hash"]) == 64 and s["time"].endswith("Z") for s in d["signatures"])'
@@ -138,7 +139,9 @@ out_has "客户 / Customer: 华东汽车"
 out_has "重要 / Important (important)"
 out_has "原因分析 / Root cause analysis"
 out_has "批准 / Approved: 赵经理 (zhao, prod_mgr)"
-out_has "缺少预防措施"
+out_has "驳回 / Rejected: 赵经理 (zhao, prod_mgr)"
+out_has "理由 / reason: 缺少预防措施"
+out_has "已作废"
 out_has "钢网开口缩小 10%"
 out_has "sun (孙班长)"
 run 0 "" show "$N" --lang en
@@ -214,6 +217,8 @@ out_is "QC-$Y-0002"
 run 0 "" show QC-$Y-0002 --json
 json 'd["stages"][0]["form"] == {"id": "intake", "version": 2}'
 json 'd["stages"][0]["values"]["customer_ref"] == "CR-0042"'
+json 'd["stages"][1]["form"] is None and d["stages"][1]["entered"] is None'
+json 'd["stages"][1]["values"] == {} and d["stages"][1]["fields"] == []'
 run 0 "" show QC-$Y-0002 --lang en
 out_has "Customer reference: CR-0042"
 run 0 "" show "$N" --json

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,69 +206,129 @@ static int read_stdin_line(const cli *c, const char *prompt, char **out)
     return CLI_OK;
 }
 
+/* Longest password line read from a terminal. */
+#define TTY_LINE_MAX 1024
+
+/* The terminal state to restore if a signal arrives while echo is off (a CLI process has one
+ * prompt at a time, so file-level state is enough). tcsetattr is async-signal-safe. */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_saved_fd = -1;
+
+static void tty_restore_and_reraise(int sig)
+{
+    if (tty_saved_fd >= 0)
+        tcsetattr(tty_saved_fd, TCSAFLUSH, &tty_saved);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define N_TTY_SIGNALS (sizeof tty_signals / sizeof tty_signals[0])
+
+/* Turn echo off on fd (with handlers that turn it back on); returns 1 if it must be restored. */
+static int tty_echo_off(int fd, struct sigaction *old_acts)
+{
+    struct termios quiet;
+    struct sigaction sa = {0};
+    if (tcgetattr(fd, &tty_saved) != 0)
+        return 0;
+    sa.sa_handler = tty_restore_and_reraise;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+        sigaction(tty_signals[i], &sa, &old_acts[i]);
+    tty_saved_fd = fd;
+    quiet = tty_saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    quiet.c_lflag |= ECHONL;
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+    return 1;
+}
+
+static void tty_echo_restore(int fd, const struct sigaction *old_acts)
+{
+    tcsetattr(fd, TCSAFLUSH, &tty_saved);
+    tty_saved_fd = -1;
+    for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+        sigaction(tty_signals[i], &old_acts[i], NULL);
+}
+
+/* Read one line from fd with read(2): no stdio buffer keeps a copy of the password. */
+static ssize_t read_fd_line(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        char ch;
+        ssize_t r = read(fd, &ch, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return n > 0 ? (ssize_t)n : -1;
+        if (ch == '\n')
+            break;
+        if (n + 1 < cap)
+            buf[n++] = ch;
+    }
+    buf[n] = '\0';
+    return (ssize_t)n;
+}
+
 /* Prompt on the controlling terminal with echo off; restores the terminal before returning. */
 static int read_tty_line(const cli *c, const char *prompt, char **out)
 {
     int rc = CLI_ERROR, restore = 0;
-    char *line = NULL;
-    size_t cap = 0;
-    struct termios old, quiet;
-    FILE *tty = fopen("/dev/tty", "r+");
+    char line[TTY_LINE_MAX];
+    struct sigaction old_acts[N_TTY_SIGNALS];
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     *out = NULL;
-    if (!tty) {
+    if (fd < 0) {
         rc = cli_error(c->cmd, "no terminal to ask the password on; use --password-stdin");
         goto done;
     }
-    if (tcgetattr(fileno(tty), &old) == 0) {
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        quiet.c_lflag |= ECHONL;
-        restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
-    }
-    fputs(prompt, tty);
-    fflush(tty);
-    if (getline(&line, &cap, tty) < 0) {
+    restore = tty_echo_off(fd, old_acts);
+    if (write(fd, prompt, strlen(prompt)) < 0 || read_fd_line(fd, line, sizeof line) < 0) {
         rc = cli_error(c->cmd, "no password entered");
         goto done;
     }
     chomp(line);
-    *out = line;
-    line = NULL;
+    if (!(*out = strdup(line))) {
+        rc = cli_error(c->cmd, "out of memory");
+        goto done;
+    }
     rc = CLI_OK;
 done:
     if (restore)
-        tcsetattr(fileno(tty), TCSAFLUSH, &old);
-    if (tty)
-        fclose(tty);
-    cli_secret_free(line);
+        tty_echo_restore(fd, old_acts);
+    if (fd >= 0)
+        close(fd);
+    explicit_bzero(line, sizeof line);
     return rc;
 }
 
-int cli_read_password(cli *c, const char *prompt, char **out)
+int cli_read_password(char **out, cli *c, const char *prompt)
 {
     if (c->password_stdin)
         return read_stdin_line(c, prompt, out);
     return read_tty_line(c, prompt, out);
 }
 
-int cli_read_actor_password(cli *c, char **out)
+int cli_read_actor_password(char **out, cli *c)
 {
     char prompt[160];
     snprintf(prompt, sizeof prompt, "Password for %s: ", c->as);
-    return cli_read_password(c, prompt, out);
+    return cli_read_password(out, c, prompt);
 }
 
-int cli_read_new_password(cli *c, const char *who, char **out)
+int cli_read_new_password(char **out, cli *c, const char *who)
 {
     int rc;
     char prompt[160], *first = NULL, *again = NULL;
     *out = NULL;
     snprintf(prompt, sizeof prompt, "New password for %s: ", who);
-    rc = cli_read_password(c, prompt, &first);
+    rc = cli_read_password(&first, c, prompt);
     if (rc != CLI_OK || c->password_stdin)
         goto done;
     snprintf(prompt, sizeof prompt, "Repeat the new password for %s: ", who);
-    rc = cli_read_password(c, prompt, &again);
+    rc = cli_read_password(&again, c, prompt);
     if (rc != CLI_OK)
         goto done;
     if (strcmp(first, again) != 0) {
@@ -286,7 +347,7 @@ done:
 
 /* ---- store ---- */
 
-int cli_store_open(cli *c, capa_store **out, int create, int read_only)
+int cli_store_open(capa_store **out, cli *c, int create, int read_only)
 {
     capa_open_opts opts = {0};
     opts.create = create;
@@ -322,7 +383,7 @@ void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char 
 
 /* ---- name=value arguments ---- */
 
-int cli_parse_assignments(const cli *c, char **args, int n, capa_kv **out)
+int cli_parse_assignments(capa_kv **out, const cli *c, char **args, int n)
 {
     *out = NULL;
     if (n == 0)
@@ -356,7 +417,7 @@ const char *cli_time(char *buf, size_t sz, int64_t ms)
     return buf;
 }
 
-int cli_parse_date(const char *s, int64_t *out_ms)
+int cli_parse_date(int64_t *out_ms, const char *s)
 {
     int y, m, d, n = -1;
     if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || strlen(s) != 10)

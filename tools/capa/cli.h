@@ -98,18 +98,18 @@ int cli_error(const char *what, const char *fmt, ...) __attribute__((format(prin
  * otherwise a prompt on the terminal with echo off. *out is heap memory: release it with
  * cli_secret_free. Returns CLI_OK or CLI_ERROR (message printed).
  */
-int cli_read_password(cli *c, const char *prompt, char **out);
+int cli_read_password(char **out, cli *c, const char *prompt);
 /** The acting user's (--as) password: "Password for USER: ". */
-int cli_read_actor_password(cli *c, char **out);
+int cli_read_actor_password(char **out, cli *c);
 /** Like cli_read_password for a new password: asked twice on a terminal, must match. */
-int cli_read_new_password(cli *c, const char *who, char **out);
+int cli_read_new_password(char **out, cli *c, const char *who);
 /** Wipe and free a password. Accepts NULL. */
 void cli_secret_free(char *secret);
 
 /* ---- store ---- */
 
 /** Open the store at c->db (creating the directory when `create`). Prints errors. */
-int cli_store_open(cli *c, capa_store **out, int create, int read_only);
+int cli_store_open(capa_store **out, cli *c, int create, int read_only);
 
 /** Print "NUMBER: <what>; now in <stage label>" (or "closed") after a change of stage. */
 void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *what);
@@ -121,14 +121,14 @@ void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char 
  * argv strings are modified). A missing '=' or an empty name is a usage error naming the
  * argument. *out is heap memory owned by the caller (free()).
  */
-int cli_parse_assignments(const cli *c, char **args, int n, capa_kv **out);
+int cli_parse_assignments(capa_kv **out, const cli *c, char **args, int n);
 
 /* ---- formatting ---- */
 
 /** ms since epoch -> "2026-11-23T08:15:02Z" into buf (>= 32 bytes); "" for 0. */
 const char *cli_time(char *buf, size_t sz, int64_t ms);
 /** Parse "YYYY-MM-DD" (UTC midnight) into ms. Returns 0 on success, -1 if malformed. */
-int cli_parse_date(const char *s, int64_t *out_ms);
+int cli_parse_date(int64_t *out_ms, const char *s);
 /** A label in the chosen language: "中文 / English", "中文" or "English". Uses buf. */
 const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const char *en);
 
@@ -171,8 +171,7 @@ int cmd_cert_install(cli *c, int argc, char **argv);
 
 /** Make the signing identity in <db>/keys: a self-signed certificate for `org`, or with
  *  key and cert, install those (and the chain). Prints errors (cmd_cert.c). */
-int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert,
-                   const char *chain);
+int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert, const char *chain);
 
 /** The usage line of a command by its display name ("user add"), or NULL (main.c). */
 const char *cli_command_usage(const char *name);

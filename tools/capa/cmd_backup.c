@@ -22,7 +22,7 @@ int cmd_backup(cli *c, int argc, char **argv)
     const char *dir = argv[0];
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cli_error(dir, "cannot create: %s", strerror(errno));
-    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((err = capa_store_backup(s, dir)) != CAPA_OK) {
         rc = cli_fail(c, "backup", err);

@@ -49,7 +49,7 @@ int cmd_cert_create(cli *c, int argc, char **argv)
     if (npos != 0)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
     if (!org) {
-        if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+        if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
             return rc;
         int err = capa_store_info_get(&info, s);
         capa_store_close(s);

@@ -74,7 +74,7 @@ int cmd_dossier(cli *c, int argc, char **argv)
         return cli_usage(c, all ? "--all takes no CASE" : "give exactly one CASE");
     if (since_arg && !all)
         return cli_usage(c, "--closed-since goes with --all");
-    if (since_arg && cli_parse_date(since_arg, &ns.since) != 0)
+    if (since_arg && cli_parse_date(&ns.since, since_arg) != 0)
         return cli_usage(c, "--closed-since '%s' is not YYYY-MM-DD", since_arg);
     if (!font || !*font)
         font = getenv("CAPA_FONT");
@@ -87,7 +87,7 @@ int cmd_dossier(cli *c, int argc, char **argv)
         o.key_path = key;
         o.cert_path = crt;
     }
-    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
 
     if (!all) {

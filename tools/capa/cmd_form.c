@@ -1,7 +1,8 @@
 /*
- * cmd_form.c - `capa form check FILE...` and `capa form install FILE`: a plant's own form or
- * workflow definitions. check reports every problem as "file:line: reason" (the compiler
- * convention, so editors can jump to it); install stores the next version in the database.
+ * cmd_form.c - `capa form check FILE|DIR...` and `capa form install FILE`: a plant's own form
+ * or workflow definitions. check reports every problem as "file:line: reason" (the compiler
+ * convention, so editors can jump to it); a directory is checked as a complete set (workflow
+ * plus every stage's form, cross-checked). install stores the next version in the database.
  */
 #include "cli.h"
 
@@ -9,11 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Definitions are small; anything larger is refused before it reaches the parser. */
 #define MAX_DEFINITION (16u << 20)
 
-static int read_file(const char *path, char **out, size_t *out_len)
+static int read_file(char **out, size_t *out_len, const char *path)
 {
     int rc = CLI_ERROR;
     char *buf = NULL;
@@ -56,60 +58,49 @@ done:
     return rc;
 }
 
-/* Skip the XML declaration, comments, processing instructions and whitespace. */
-static const char *skip_prolog(const char *p)
-{
-    if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
-        p += 3;
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-            p++;
-        const char *end = NULL;
-        if (strncmp(p, "<?", 2) == 0)
-            end = strstr(p, "?>");
-        else if (strncmp(p, "<!--", 4) == 0)
-            end = strstr(p, "-->");
-        if (!end)
-            return p;
-        p = end + (p[1] == '?' ? 2 : 3);
-    }
-}
-
-/* 1 when the document's root element is <workflow>: it is then checked as a workflow. Only
- * a routing hint; the parser does the real validation (and refuses DOCTYPEs itself). */
-static int is_workflow(const char *xml)
-{
-    const char *p = skip_prolog(xml);
-    if (*p != '<')
-        return 0;
-    p++;
-    const char *colon = strpbrk(p, ":> \t\r\n/");
-    if (colon && *colon == ':')
-        p = colon + 1;
-    return strncmp(p, "workflow", 8) == 0 && strchr("> \t\r\n/", p[8]) != NULL;
-}
-
 static void print_diag(const capa_diag *d)
 {
     for (size_t i = 0; i < d->n; i++)
         fprintf(stderr, "%s\n", d->msgs[i]);
 }
 
-static int check_one(const char *path)
+/* A directory is checked as a complete set: workflow.xml plus each stage's form. */
+static int check_dir(const char *path)
 {
-    int rc = CLI_ERROR, err;
+    capa_diag d = {0};
+    capa_definitions *defs = NULL;
+    int err = capa_definitions_load(&defs, path, &d);
+    if (err == CAPA_OK)
+        printf("%s: ok (workflow and %zu stage forms)\n", path, defs->n_forms);
+    else if (d.n > 0)
+        print_diag(&d);
+    else
+        fprintf(stderr, "%s: %s\n", path, capa_strerror(err));
+    capa_definitions_free(defs);
+    capa_diag_clear(&d);
+    return err == CAPA_OK ? CLI_OK : CLI_ERROR;
+}
+
+static int check_file(const char *path)
+{
+    int rc = CLI_ERROR, err, kind;
     char *xml = NULL;
     size_t len = 0;
     capa_diag d = {0};
     capa_formdef *fd = NULL;
     capa_workflow *wf = NULL;
 
-    if (read_file(path, &xml, &len) != CLI_OK)
+    if (read_file(&xml, &len, path) != CLI_OK)
         goto done;
-    if (is_workflow(xml))
+    /* The root element says which schema applies; anything else is parsed as a form so the
+     * parser's own diagnostics (not well-formed, DOCTYPE, ...) are what the user sees. */
+    kind = capa_form_doc_kind(xml, len);
+    if (kind == CAPA_DOC_WORKFLOW)
         err = capa_workflow_parse(&wf, xml, len, path, &d);
-    else
+    else if (kind >= 0)
         err = capa_formdef_parse(&fd, xml, len, path, &d);
+    else
+        err = kind;
     if (err != CAPA_OK) {
         if (d.n > 0)
             print_diag(&d);
@@ -128,6 +119,14 @@ done:
     capa_workflow_free(wf);
     free(xml);
     return rc;
+}
+
+static int check_one(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return check_dir(path);
+    return check_file(path);
 }
 
 int cmd_form_check(cli *c, int argc, char **argv)
@@ -159,11 +158,11 @@ int cmd_form_install(cli *c, int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_usage(c, "give exactly one FILE");
-    if ((rc = read_file(argv[0], &xml, &len)) != CLI_OK)
+    if ((rc = read_file(&xml, &len, argv[0])) != CLI_OK)
         goto done;
-    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
-    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_form_install(s, &who, xml, len, argv[0], &version);

@@ -115,7 +115,7 @@ int cmd_info(cli *c, int argc, char **argv)
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
-    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((err = capa_store_info_get(&info, s)) != CAPA_OK) {
         rc = cli_fail(c, "info", err);

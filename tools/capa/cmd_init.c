@@ -15,8 +15,7 @@ int cmd_init(cli *c, int argc, char **argv)
         {"--admin", &admin, NULL}, {"--admin-name", &admin_name, NULL},
         {"--forms", &forms, NULL}, {"--password-stdin", NULL, &c->password_stdin},
         {"--cert", &cert, NULL},   {"--key", &key, NULL},
-        {"--chain", &chain, NULL},
-        {NULL, NULL, NULL},
+        {"--chain", &chain, NULL}, {NULL, NULL, NULL},
     };
     int npos, rc;
     capa_store *s = NULL;
@@ -30,10 +29,10 @@ int cmd_init(cli *c, int argc, char **argv)
     if (!cert != !key)
         return cli_usage(c, "--cert FILE and --key FILE go together");
 
-    rc = cli_read_new_password(c, admin, &password);
+    rc = cli_read_new_password(&password, c, admin);
     if (rc != CLI_OK)
         goto done;
-    rc = cli_store_open(c, &s, 1, 0);
+    rc = cli_store_open(&s, c, 1, 0);
     if (rc != CLI_OK)
         goto done;
     capa_init_opts io = {

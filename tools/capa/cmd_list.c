@@ -81,10 +81,10 @@ static int build_filter(cli *c, capa_filter *f, const char *from, const char *to
     if (open_only && closed_only)
         return cli_usage(c, "--open and --closed exclude each other");
     f->closed = open_only ? 0 : closed_only ? 1 : -1;
-    if (from && cli_parse_date(from, &f->opened_from) != 0)
+    if (from && cli_parse_date(&f->opened_from, from) != 0)
         return cli_usage(c, "--from '%s' is not a date YYYY-MM-DD", from);
     if (to) {
-        if (cli_parse_date(to, &f->opened_to) != 0)
+        if (cli_parse_date(&f->opened_to, to) != 0)
             return cli_usage(c, "--to '%s' is not a date YYYY-MM-DD", to);
         f->opened_to += 24LL * 3600 * 1000; /* --to is inclusive: up to the end of that day */
     }
@@ -140,7 +140,7 @@ int cmd_list(cli *c, int argc, char **argv)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
     if ((rc = build_filter(c, &f, from, to, limit, open_only, closed_only)) != CLI_OK)
         return rc;
-    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((rc = check_stage(s, f.stage)) != CLI_OK)
         goto done;

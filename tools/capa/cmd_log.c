@@ -90,7 +90,7 @@ int cmd_log(cli *c, int argc, char **argv)
     if (npos > 1)
         return cli_usage(c, "give at most one case number");
     const char *number = npos == 1 ? argv[0] : NULL;
-    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if (number) {
         /* An unknown case has an empty trail; make that an error rather than silence. */

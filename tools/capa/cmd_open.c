@@ -20,11 +20,11 @@ int cmd_open(cli *c, int argc, char **argv)
         return rc;
     if (npos == 0)
         return cli_usage(c, "give the intake fields as FIELD=VALUE");
-    if ((rc = cli_parse_assignments(c, argv, npos, &kv)) != CLI_OK)
+    if ((rc = cli_parse_assignments(&kv, c, argv, npos)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
-    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_case_open(&number, s, &who, kv, (size_t)npos);

@@ -24,11 +24,11 @@ int cmd_set(cli *c, int argc, char **argv)
     if (npos < 2)
         return cli_usage(c, "give the case number and at least one FIELD=VALUE");
     const char *number = argv[0];
-    if ((rc = cli_parse_assignments(c, argv + 1, npos - 1, &kv)) != CLI_OK)
+    if ((rc = cli_parse_assignments(&kv, c, argv + 1, npos - 1)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
-    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_case_set(s, number, &who, kv, (size_t)(npos - 1), reason);

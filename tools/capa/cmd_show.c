@@ -73,7 +73,7 @@ static void meaning_labels(const show *sh, const capa_signature *sg, const char 
     *en = sg->meaning;
     if (sg->kind && strcmp(sg->kind, "reject") == 0) {
         *zh = "驳回";
-        *en = "rejected";
+        *en = "Rejected";
     } else if (st && st->sign_meaning && sg->meaning &&
                strcmp(st->sign_meaning, sg->meaning) == 0) {
         *zh = st->sign_meaning_zh;
@@ -177,7 +177,7 @@ static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
     printf("\n[%zu] %s", idx + 1,
            st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en) : r->stage);
     printf("  (%s", r ? r->stage : st->id);
-    if (r && r->form_id && *r->form_id)
+    if (r && r->form_id && *r->form_id && r->form_version > 0)
         printf(", form %s v%d", r->form_id, r->form_version);
     printf(")%s\n", strcmp(sh->cs->stage, st ? st->id : r->stage) == 0 && !sh->cs->closed
                         ? "  <- current"
@@ -266,9 +266,8 @@ static void print_text(const show *sh)
 
 /* ---- JSON ---- */
 
-static json_t *field_json(const show *sh, const capa_field *f, const char *v)
+static json_t *field_json(const capa_field *f, const char *v)
 {
-    (void)sh;
     json_t *o = json_object();
     const capa_choice *ch = capa_field_choice(f, v);
     if (!o || cli_json_set(o, "id", cli_json_str(f->id)) ||
@@ -340,7 +339,7 @@ static json_t *fields_json(const show *sh, const capa_stage_record *r)
         if (f->type == CAPA_FT_GROUP && group_rows(r, f->id) > 0)
             rc = cli_json_push(arr, group_json(r, f));
         else if (f->type != CAPA_FT_GROUP && v && *v)
-            rc = cli_json_push(arr, field_json(sh, f, v));
+            rc = cli_json_push(arr, field_json(f, v));
         if (rc) {
             json_decref(arr);
             return NULL;
@@ -375,7 +374,8 @@ static json_t *strings_json(char *const *v, size_t n)
 
 static json_t *form_ref_json(const capa_stage_record *r)
 {
-    if (!r->form_id || !*r->form_id)
+    /* A stage never reached has no record yet, so no form version (core reports 0). */
+    if (!r->form_id || !*r->form_id || r->form_version <= 0)
         return json_null();
     json_t *form = json_object();
     if (!form || cli_json_set(form, "id", cli_json_str(r->form_id)) ||
@@ -468,7 +468,7 @@ int cmd_show(cli *c, int argc, char **argv)
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
         return cli_usage(c, "give exactly one case number");
-    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((err = capa_case_get(&cs, s, argv[0])) != CAPA_OK) {
         snprintf(what, sizeof what, "show %s", argv[0]);

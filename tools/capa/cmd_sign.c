@@ -23,9 +23,9 @@ int cmd_sign(cli *c, int argc, char **argv)
     if (!meaning || !*meaning)
         return cli_usage(c, "--meaning is required (reviewed, approved, done, verified, closed)");
     const char *number = argv[0];
-    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
-    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_case_sign(s, number, &who, meaning);

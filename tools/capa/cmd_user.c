@@ -26,11 +26,11 @@ int cmd_user_add(cli *c, int argc, char **argv)
     if (!role || !*role)
         return cli_usage(c, "--role ROLE is required");
     const char *id = argv[0];
-    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
-    if ((rc = cli_read_new_password(c, id, &newpw)) != CLI_OK)
+    if ((rc = cli_read_new_password(&newpw, c, id)) != CLI_OK)
         goto done;
-    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_user_add(s, &who, id, role, name, dept, newpw);
@@ -62,11 +62,11 @@ int cmd_user_passwd(cli *c, int argc, char **argv)
         c->as = id;
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
-    if ((rc = cli_read_new_password(c, id, &newpw)) != CLI_OK)
+    if ((rc = cli_read_new_password(&newpw, c, id)) != CLI_OK)
         goto done;
-    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_user_passwd(s, &who, id, newpw);
@@ -96,9 +96,9 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
     if (npos != 1)
         return cli_usage(c, "give exactly one user id");
     const char *id = argv[0];
-    if ((rc = cli_read_actor_password(c, &password)) != CLI_OK)
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
-    if ((rc = cli_store_open(c, &s, 0, 0)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_user_unlock(s, &who, id);
@@ -158,7 +158,7 @@ int cmd_user_list(cli *c, int argc, char **argv)
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
-    if ((rc = cli_store_open(c, &s, 0, 1)) != CLI_OK)
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if (c->json) {
         if (!(arr = json_array())) {

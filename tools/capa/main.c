@@ -48,7 +48,7 @@ static const command commands[] = {
      "find cases"},
     {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
     {"verify", NULL, cmd_verify, "verify [--json]", "re-walk the audit hash chain"},
-    {"form", "check", cmd_form_check, "form check FILE...",
+    {"form", "check", cmd_form_check, "form check FILE|DIR...",
      "validate form/workflow definitions: file:line: reason per error"},
     {"form", "install", cmd_form_install, "form install FILE --as ADMIN [--password-stdin]",
      "install the next version of a form (or the workflow)"},
@@ -175,6 +175,9 @@ int main(int argc, char **argv)
     int exit_now, used = 0, rc;
     char name[64];
     c.prog = "capa";
+    /* Passwords may arrive on stdin (--password-stdin); unbuffered, no stdio buffer keeps a
+     * copy of them, and nothing beyond the lines a command needs is consumed. */
+    setvbuf(stdin, NULL, _IONBF, 0);
     c.db = getenv("CAPA_DB");
     if (!c.db || !*c.db)
         c.db = "./var";

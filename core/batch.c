@@ -21,9 +21,9 @@
 typedef struct submission {
     capa_request *reqs;
     size_t n;
-    capa_user_rec *users;   /* per request; users[i].u.id NULL when auth failed */
-    int *auth_err;          /* per request: CAPA_OK or the authentication error */
-    unsigned char *shared;  /* per request: 1 when users[i] is a shallow copy of an earlier one */
+    capa_user_rec *users;    /* per request; users[i].u.id NULL when auth failed */
+    int *auth_err;           /* per request: CAPA_OK or the authentication error */
+    unsigned char *shared;   /* per request: 1 when users[i] is a shallow copy of an earlier one */
     unsigned char *excluded; /* per request: failed in an optimistic run, not run again */
     int done;
     struct submission *next;
@@ -183,9 +183,8 @@ static void authenticate(capa_store *s, submission *sub)
         size_t j;
         for (j = 0; j < i; j++) {
             const capa_actor *v = &sub->reqs[j].who;
-            if (sub->auth_err[j] == CAPA_OK && w->user && v->user && w->password &&
-                v->password && strcmp(w->user, v->user) == 0 &&
-                strcmp(w->password, v->password) == 0)
+            if (sub->auth_err[j] == CAPA_OK && w->user && v->user && w->password && v->password &&
+                strcmp(w->user, v->user) == 0 && strcmp(w->password, v->password) == 0)
                 break;
         }
         if (j < i) {

@@ -30,11 +30,10 @@ static void teardown(void)
 static const capa_kv *intake(capa_kv kv[10], char *lot)
 {
     const capa_kv base[10] = {
-        {"customer", "华东汽车"},        {"channel", "written"},
-        {"complaint_type", "quality"},   {"part_no", "PCB-7731"},
-        {"lot_no", lot},                 {"qty_affected", "120"},
-        {"defect_code", "SOLDER-BRIDGE"}, {"severity", "important"},
-        {"responsible_dept", "生产部"},  {"description", "焊点连锡"},
+        {"customer", "华东汽车"},         {"channel", "written"},    {"complaint_type", "quality"},
+        {"part_no", "PCB-7731"},          {"lot_no", lot},           {"qty_affected", "120"},
+        {"defect_code", "SOLDER-BRIDGE"}, {"severity", "important"}, {"responsible_dept", "生产部"},
+        {"description", "焊点连锡"},
     };
     memcpy(kv, base, sizeof base);
     return kv;
@@ -53,8 +52,8 @@ START_TEST(one_bad_request_fails_alone)
         rq[i].n_values = 10;
     }
     kv[1][5] = bad_qty; /* the middle one breaks a rule */
-    rq[3] = (capa_request){.op = CAPA_OP_OPEN, .who = {"li", "wrong-password"}, .values = kv[0],
-                           .n_values = 10};
+    rq[3] = (capa_request){
+        .op = CAPA_OP_OPEN, .who = {"li", "wrong-password"}, .values = kv[0], .n_values = 10};
     uint64_t before = tu_events(s);
     int rc = capa_submit(s, rq, 4);
     ck_assert_int_eq(rc, CAPA_EINVALID); /* the first failure */
@@ -186,8 +185,10 @@ START_TEST(a_large_batch_commits_as_one)
     char(*lots)[16] = calloc(N, sizeof *lots);
     for (int i = 0; i < N; i++) {
         snprintf(lots[i], sizeof lots[i], "B-%d", i);
-        rq[i] = (capa_request){.op = CAPA_OP_OPEN, .who = tu_as("li"),
-                               .values = intake(kv[i], lots[i]), .n_values = 10};
+        rq[i] = (capa_request){.op = CAPA_OP_OPEN,
+                               .who = tu_as("li"),
+                               .values = intake(kv[i], lots[i]),
+                               .n_values = 10};
     }
     ck_assert_int_eq(capa_submit(s, rq, N), CAPA_OK);
     for (int i = 0; i < N; i++) {

@@ -27,9 +27,9 @@ static void teardown(void)
 static char *open_with(const char *defect, const char *description)
 {
     capa_kv kv[] = {
-        {"customer", "华东汽车"},      {"channel", "written"},     {"complaint_type", "quality"},
-        {"part_no", "PCB-7731"},       {"lot_no", "L1"},           {"qty_affected", "1"},
-        {"defect_code", defect},       {"severity", "general"},    {"responsible_dept", "生产部"},
+        {"customer", "华东汽车"},     {"channel", "written"},  {"complaint_type", "quality"},
+        {"part_no", "PCB-7731"},      {"lot_no", "L1"},        {"qty_affected", "1"},
+        {"defect_code", defect},      {"severity", "general"}, {"responsible_dept", "生产部"},
         {"description", description},
     };
     capa_actor li = tu_as("li");

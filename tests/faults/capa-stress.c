@@ -90,15 +90,20 @@ static void log_line(int fd, const char *fmt, const char *a, const char *b)
 static int open_case(capa_store *s, char **number, const char *lot)
 {
     capa_kv kv[] = {
-        {"customer", "华东汽车"},        {"channel", "written"},
-        {"complaint_type", "quality"},   {"part_no", "PCB-7731"},
-        {"lot_no", lot},                 {"qty_affected", "120"},
-        {"defect_code", "SOLDER-BRIDGE"}, {"severity", "important"},
-        {"responsible_dept", "生产部"},  {"description", "焊点连锡，客户来料检验发现"},
+        {"customer", "华东汽车"},
+        {"channel", "written"},
+        {"complaint_type", "quality"},
+        {"part_no", "PCB-7731"},
+        {"lot_no", lot},
+        {"qty_affected", "120"},
+        {"defect_code", "SOLDER-BRIDGE"},
+        {"severity", "important"},
+        {"responsible_dept", "生产部"},
+        {"description", "焊点连锡，客户来料检验发现"},
     };
     if (use_submit) {
-        capa_request rq = {.op = CAPA_OP_OPEN, .who = writer, .values = kv,
-                           .n_values = sizeof kv / sizeof *kv};
+        capa_request rq = {
+            .op = CAPA_OP_OPEN, .who = writer, .values = kv, .n_values = sizeof kv / sizeof *kv};
         return submit_one(s, &rq, number);
     }
     return capa_case_open(number, s, &writer, kv, sizeof kv / sizeof *kv);
@@ -108,8 +113,12 @@ static int set_case(capa_store *s, const char *number, const char *value)
 {
     capa_kv kv[] = {{"containment", value}};
     if (use_submit) {
-        capa_request rq = {.op = CAPA_OP_SET, .who = quality, .number = number, .values = kv,
-                           .n_values = 1, .reason = "stress"};
+        capa_request rq = {.op = CAPA_OP_SET,
+                           .who = quality,
+                           .number = number,
+                           .values = kv,
+                           .n_values = 1,
+                           .reason = "stress"};
         return submit_one(s, &rq, NULL);
     }
     return capa_case_set(s, number, &quality, kv, 1, "stress");
@@ -135,8 +144,7 @@ static int step(capa_store *s, int fd, const char *id, unsigned long seq, int ve
     if (rc != CAPA_OK) {
         log_line(fd, "fail %s %s\n", capa_strerror(rc), lot);
         if (verbose)
-            fprintf(stderr, "capa-stress: %s: %s: %s\n", lot, capa_strerror(rc),
-                    capa_error_last());
+            fprintf(stderr, "capa-stress: %s: %s: %s\n", lot, capa_strerror(rc), capa_error_last());
     }
     capa__free(number);
     return rc;
@@ -249,14 +257,12 @@ static int check_log(capa_store *s, const char *path, long *acks)
         size_t len = strlen(line);
         if (len == 0 || line[len - 1] != '\n')
             continue; /* torn last line: never acknowledged to anyone */
-        if (sscanf(line, "%15s %63s %127s", verb, number, value) != 3 ||
-            strcmp(verb, "fail") == 0)
+        if (sscanf(line, "%15s %63s %127s", verb, number, value) != 3 || strcmp(verb, "fail") == 0)
             continue;
         capa_case *c = NULL;
         int rc = capa_case_get(&c, s, number);
         if (rc != CAPA_OK) {
-            printf("%s: acknowledged case %s is missing (%s)\n", path, number,
-                   capa_strerror(rc));
+            printf("%s: acknowledged case %s is missing (%s)\n", path, number, capa_strerror(rc));
             bad++;
         } else if (strcmp(verb, "open") == 0) {
             const char *lot = capa_case_value(c, "intake", "lot_no");
@@ -269,8 +275,7 @@ static int check_log(capa_store *s, const char *path, long *acks)
             found fd = {value, 0};
             capa_audit_foreach(s, number, find_change, &fd);
             if (!fd.hit) {
-                printf("%s: acknowledged change %s of case %s is missing\n", path, value,
-                       number);
+                printf("%s: acknowledged change %s of case %s is missing\n", path, value, number);
                 bad++;
             }
         }
@@ -306,8 +311,8 @@ static int cmd_check(const char *dir, int nlogs, char **logs)
         bad++;
     }
     if ((rc = capa_store_info_get(&info, s)) == CAPA_OK && info.n_cases != (uint64_t)w.cases) {
-        printf("store counts %llu cases, the index lists %ld\n",
-               (unsigned long long)info.n_cases, w.cases);
+        printf("store counts %llu cases, the index lists %ld\n", (unsigned long long)info.n_cases,
+               w.cases);
         bad++;
     }
     capa_store_info_clear(&info);
@@ -458,8 +463,7 @@ static int oom_walk(const char *what, unsigned long stride, capa_store *s, const
         if (used < n)
             break;
     }
-    printf("oom: %s: %lu runs, failing allocation 1..%lu (every %lu)\n", what, runs, n - 1,
-           stride);
+    printf("oom: %s: %lu runs, failing allocation 1..%lu (every %lu)\n", what, runs, n - 1, stride);
     return status;
 }
 
@@ -489,8 +493,7 @@ static int cmd_oom(const char *dir)
     char head[65];
     uint64_t bad = 0;
     if (open_store(&s, dir, 0, 0) || capa_audit_verify(s, head, &bad)) {
-        printf("oom: the store does not verify afterwards (event %llu)\n",
-               (unsigned long long)bad);
+        printf("oom: the store does not verify afterwards (event %llu)\n", (unsigned long long)bad);
         status = 1;
     }
     capa_store_close(s);

@@ -73,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     capa_required level = (capa_required)(mode % 3);
     for (size_t i = 0; i < n_forms; i++) {
         capa_diag d = {0};
-        int rc = capa_form_validate(forms[i], kv, n, level, (mode & 4) ? user_exists : NULL,
-                                    NULL, &d);
+        int rc =
+            capa_form_validate(forms[i], kv, n, level, (mode & 4) ? user_exists : NULL, NULL, &d);
         if (rc != CAPA_OK && rc != CAPA_EINVALID && rc != CAPA_ENOMEM)
             abort();
         if (rc == CAPA_EINVALID && d.n == 0)

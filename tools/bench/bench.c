@@ -28,14 +28,14 @@
 static const int thread_counts[N_THREADS] = {1, 8, 64};
 
 enum {
-    W_IMPORT,      /* cases/s, per fifth of the import */
-    W_INTAKE,      /* durable single-case commits/s, one thread */
-    W_CONC,        /* + thread index: cases/s with 1/8/64 threads */
+    W_IMPORT,                      /* cases/s, per fifth of the import */
+    W_INTAKE,                      /* durable single-case commits/s, one thread */
+    W_CONC,                        /* + thread index: cases/s with 1/8/64 threads */
     W_LOOKUP = W_CONC + N_THREADS, /* lookups/s */
-    W_CUSTOMER,    /* ms per "open cases of one customer" */
-    W_DATES,       /* ms per date-range list */
-    W_SCAN,        /* s per full scan counting by defect code */
-    W_INDEX,       /* s per count by defect code from the index */
+    W_CUSTOMER,                    /* ms per "open cases of one customer" */
+    W_DATES,                       /* ms per date-range list */
+    W_SCAN,                        /* s per full scan counting by defect code */
+    W_INDEX,                       /* s per count by defect code from the index */
     W_COUNT
 };
 
@@ -161,8 +161,8 @@ static double run_intake(const bench_engine *e, void *ctx, int threads, double s
     pthread_barrier_t go;
     pthread_barrier_init(&go, NULL, (unsigned)threads + 1);
     for (int i = 0; i < threads; i++) {
-        c[i] = (conc){.e = e, .ctx = ctx, .go = &go, .next = next, .n_customers = ncust,
-                      .grouped = grouped};
+        c[i] = (conc){
+            .e = e, .ctx = ctx, .go = &go, .next = next, .n_customers = ncust, .grouped = grouped};
         c[i].deadline = 1e300;
     }
     for (int i = 0; i < threads; i++)
@@ -255,7 +255,8 @@ static void run_engine(const bench_engine *e, const opts *o, result *r)
         long rows = 0;
         t0 = now_s();
         for (int i = 0; i < q; i++) {
-            bench_customer_name(cust, sizeof cust, ((uint64_t)run * 7 + (uint64_t)i) % cfg.n_customers);
+            bench_customer_name(cust, sizeof cust,
+                                ((uint64_t)run * 7 + (uint64_t)i) % cfg.n_customers);
             rows = e->list_customer(ctx, cust);
             if (rows < 0) {
                 snprintf(r->err, sizeof r->err, "list by customer failed");
@@ -318,8 +319,8 @@ static void run_engine(const bench_engine *e, const opts *o, result *r)
     }
     for (int ti = 0; ti < N_THREADS; ti++)
         for (int run = 0; run < o->runs; run++) {
-            double v = run_intake(e, ctx, thread_counts[ti], o->intake_secs, 1, &next,
-                                  cfg.n_customers);
+            double v =
+                run_intake(e, ctx, thread_counts[ti], o->intake_secs, 1, &next, cfg.n_customers);
             if (v < 0) {
                 snprintf(r->err, sizeof r->err, "concurrent intake (%d threads) failed",
                          thread_counts[ti]);
@@ -455,7 +456,11 @@ static void rm_rf(const char *dir)
 
 int main(int argc, char **argv)
 {
-    opts o = {.n = 1000000, .batch = 10000, .lookups = 200000, .runs = 5, .intake_secs = 3,
+    opts o = {.n = 1000000,
+              .batch = 10000,
+              .lookups = 200000,
+              .runs = 5,
+              .intake_secs = 3,
               .engines = "capa,sqlite,postgres"};
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
     int set_n = 0, set_secs = 0, set_lookups = 0;
@@ -589,8 +594,8 @@ int main(int argc, char **argv)
             printf(" %.0f fdatasync/s | %.0f%% |", fsync_rate,
                    res[ref].ok ? 100 * m[ref] / fsync_rate : 0);
         else if (w == W_SCAN && mem_secs > 0)
-            printf(" %.3f s (read %.0f MiB of RAM) | %.0f%% |", mem_secs,
-                   (double)dbsize / 1048576, res[ref].ok ? 100 * mem_secs / m[ref] : 0);
+            printf(" %.3f s (read %.0f MiB of RAM) | %.0f%% |", mem_secs, (double)dbsize / 1048576,
+                   res[ref].ok ? 100 * mem_secs / m[ref] : 0);
         else
             printf(" | |");
         printf("\n");

@@ -32,10 +32,10 @@ typedef struct bench_case {
 } bench_case;
 
 typedef struct bench_cfg {
-    uint64_t n;          /* cases in the bulk import */
-    uint64_t batch;      /* cases per import transaction */
+    uint64_t n;           /* cases in the bulk import */
+    uint64_t batch;       /* cases per import transaction */
     uint64_t n_customers; /* customers the cases are spread over */
-    const char *dir;     /* scratch directory for this engine's database */
+    const char *dir;      /* scratch directory for this engine's database */
     int quick;
 } bench_cfg;
 

@@ -62,8 +62,7 @@ static int cp_open(void **out, const bench_cfg *cfg, char *err, size_t errsz)
     snprintf(p->dir, sizeof p->dir, "%s/var", cfg->dir);
     p->ncust = cfg->n_customers;
     if ((rc = capa_store_open(&p->s, p->dir, &oo)) || (rc = capa_store_init(p->s, &io)) ||
-        (rc = capa_user_add(p->s, &admin, BENCH_USER, "intake", "Bench", "QA",
-                            BENCH_PASSWORD))) {
+        (rc = capa_user_add(p->s, &admin, BENCH_USER, "intake", "Bench", "QA", BENCH_PASSWORD))) {
         snprintf(err, errsz, "capa: %s: %s", capa_strerror(rc), capa_error_last());
         cp_close(p);
         return -1;
@@ -241,7 +240,7 @@ static uint64_t cp_server(void *ctx)
 }
 
 const bench_engine bench_capa = {
-    "capa",           cp_open,           cp_close,  cp_thread_open,   cp_thread_close,
-    cp_intake,        cp_intake_grouped, cp_import, cp_lookup,        cp_list_customer,
-    cp_list_dates,    cp_scan,           cp_count,  cp_disk,   cp_server,
+    "capa",        cp_open,           cp_close,  cp_thread_open, cp_thread_close,
+    cp_intake,     cp_intake_grouped, cp_import, cp_lookup,      cp_list_customer,
+    cp_list_dates, cp_scan,           cp_count,  cp_disk,        cp_server,
 };

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 typedef struct pg {
-    char dir[4096];  /* cluster root: data/, log */
+    char dir[4096]; /* cluster root: data/, log */
     char conninfo[256];
     char bin[1024];
     int as_postgres; /* run server tools through runuser */
@@ -80,8 +80,8 @@ static int run(const pg *p, const char *cmd)
     char *full = NULL;
     int rc;
     if (p->as_postgres) {
-        if (asprintf(&full, "runuser -u postgres -- sh -c '%s' >>%s/setup.log 2>&1", cmd,
-                     p->dir) < 0)
+        if (asprintf(&full, "runuser -u postgres -- sh -c '%s' >>%s/setup.log 2>&1", cmd, p->dir) <
+            0)
             return -1;
     } else if (asprintf(&full, "sh -c '%s' >>%s/setup.log 2>&1", cmd, p->dir) < 0) {
         return -1;
@@ -155,11 +155,10 @@ static int pg_open(void **out, const bench_cfg *cfg, char *err, size_t errsz)
         }
     }
     p->port = 20000 + (int)(getpid() % 20000);
-    snprintf(p->conninfo, sizeof p->conninfo,
-             "host=127.0.0.1 port=%d user=bench dbname=postgres", p->port);
-    snprintf(cmd, sizeof cmd,
-             "%s/initdb -D %s/data -U bench -A trust -E UTF8 --locale=C --no-sync", p->bin,
-             p->dir);
+    snprintf(p->conninfo, sizeof p->conninfo, "host=127.0.0.1 port=%d user=bench dbname=postgres",
+             p->port);
+    snprintf(cmd, sizeof cmd, "%s/initdb -D %s/data -U bench -A trust -E UTF8 --locale=C --no-sync",
+             p->bin, p->dir);
     if (run(p, cmd)) {
         snprintf(err, errsz, "initdb failed, see %s/setup.log", p->dir);
         goto fail;
@@ -223,8 +222,8 @@ static int pg_intake(void *tctx, const bench_case *c)
     char blob[4096], opened[32];
     bench_case_blob(blob, sizeof blob, c);
     snprintf(opened, sizeof opened, "%lld", (long long)c->opened);
-    const char *v[7] = {c->customer, c->part_no, c->lot_no, c->defect_code, c->severity,
-                        opened, blob};
+    const char *v[7] = {c->customer, c->part_no, c->lot_no, c->defect_code,
+                        c->severity, opened,     blob};
     PGresult *r = PQexecPrepared(t->conn, "intake", 7, v, NULL, NULL, 0);
     int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
     PQclear(r);
@@ -311,8 +310,8 @@ static int pg_import(void *ctx, uint64_t first, uint64_t n)
                  " severity, opened) FROM STDIN",
                  bc, (size_t)(wc - bc)) ||
         copy_buf(p->conn, "COPY stage_data FROM STDIN", bd, (size_t)(wd - bd)) ||
-        copy_buf(p->conn, "COPY audit(case_id, time, actor, action, changes, hash) FROM STDIN",
-                 ba, (size_t)(wa - ba)))
+        copy_buf(p->conn, "COPY audit(case_id, time, actor, action, changes, hash) FROM STDIN", ba,
+                 (size_t)(wa - ba)))
         goto done;
     PQclear(r);
     char upd[256];
@@ -380,8 +379,7 @@ static long pg_list_dates(void *ctx, uint64_t k, uint64_t count)
 
 static long group_counts(pg *p, uint64_t counts[BENCH_DEFECTS])
 {
-    PGresult *r =
-        PQexec(p->conn, "SELECT defect_code, count(*) FROM cases GROUP BY defect_code");
+    PGresult *r = PQexec(p->conn, "SELECT defect_code, count(*) FROM cases GROUP BY defect_code");
     long rows = -1;
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
         rows = 0;
@@ -487,7 +485,7 @@ static uint64_t pg_server(void *ctx)
 }
 
 const bench_engine bench_pg = {
-    "postgres",       pg_open,   pg_close,  pg_thread_open,   pg_thread_close,
-    pg_intake,       NULL,        pg_import, pg_lookup, pg_list_customer, pg_list_dates,
-    pg_scan,          pg_count,  pg_disk,   pg_server,
+    "postgres",    pg_open, pg_close,  pg_thread_open, pg_thread_close,
+    pg_intake,     NULL,    pg_import, pg_lookup,      pg_list_customer,
+    pg_list_dates, pg_scan, pg_count,  pg_disk,        pg_server,
 };

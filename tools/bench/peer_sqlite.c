@@ -39,9 +39,8 @@ static const char *schema =
 
 static int prep(sqlite3 *db, sqlite3_stmt **st, const char *sql)
 {
-    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK
-               ? 0
-               : -1;
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK ? 0
+                                                                                             : -1;
 }
 
 static int conn_open(sq *q, const char *path)
@@ -50,8 +49,10 @@ static int conn_open(sq *q, const char *path)
     if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL))
         goto done;
     sqlite3_busy_timeout(q->db, 60000);
-    if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                            "PRAGMA cache_size=-65536;", NULL, NULL, NULL))
+    if (sqlite3_exec(q->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                     "PRAGMA cache_size=-65536;",
+                     NULL, NULL, NULL))
         goto done;
     rc = 0;
 done:
@@ -80,16 +81,15 @@ static int conn_prepare(sq *q)
              " FROM cases WHERE opened>=?1 AND opened<?2 ORDER BY id") ||
         prep(q->db, &q->st_scan,
              "SELECT defect_code, count(*) FROM cases NOT INDEXED GROUP BY defect_code") ||
-        prep(q->db, &q->st_count,
-             "SELECT defect_code, count(*) FROM cases GROUP BY defect_code"))
+        prep(q->db, &q->st_count, "SELECT defect_code, count(*) FROM cases GROUP BY defect_code"))
         return -1;
     return 0;
 }
 
 static void conn_close(sq *q)
 {
-    sqlite3_stmt *all[] = {q->st_meta, q->st_meta_upd, q->st_case, q->st_data, q->st_audit,
-                           q->st_lookup, q->st_cust, q->st_dates, q->st_scan, q->st_count};
+    sqlite3_stmt *all[] = {q->st_meta,   q->st_meta_upd, q->st_case,  q->st_data, q->st_audit,
+                           q->st_lookup, q->st_cust,     q->st_dates, q->st_scan, q->st_count};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(q->db);
@@ -100,8 +100,7 @@ static int sq_open(void **out, const bench_cfg *cfg, char *err, size_t errsz)
     sq *q = calloc(1, sizeof *q);
     snprintf(q->path, sizeof q->path, "%s/cases.sqlite", cfg->dir);
     q->ncust = cfg->n_customers;
-    if (conn_open(q, q->path) || sqlite3_exec(q->db, schema, NULL, NULL, NULL) ||
-        conn_prepare(q)) {
+    if (conn_open(q, q->path) || sqlite3_exec(q->db, schema, NULL, NULL, NULL) || conn_prepare(q)) {
         snprintf(err, errsz, "sqlite: %s", sqlite3_errmsg(q->db));
         conn_close(q);
         free(q);
@@ -312,7 +311,7 @@ static uint64_t sq_server(void *ctx)
 }
 
 const bench_engine bench_sqlite = {
-    "sqlite",        sq_open,   sq_close,   sq_thread_open,   sq_thread_close,
-    sq_intake,       NULL,       sq_import, sq_lookup,  sq_list_customer, sq_list_dates,
-    sq_scan,         sq_count,  sq_disk,   sq_server,
+    "sqlite",      sq_open, sq_close,  sq_thread_open, sq_thread_close,
+    sq_intake,     NULL,    sq_import, sq_lookup,      sq_list_customer,
+    sq_list_dates, sq_scan, sq_count,  sq_disk,        sq_server,
 };

@@ -56,7 +56,10 @@ static int cp_open(void **out, const bench_cfg *cfg, char *err, size_t errsz)
 {
     cp *p = calloc(1, sizeof *p);
     capa_open_opts oo = {.create = 1, .kdf_log2n = 1};
-    capa_init_opts io = {.org = "Bench Co.", .admin_password = "admin-password"};
+    /* A fixed year, so case numbers match bench_number() whatever the date. */
+    capa_init_opts io = {.org = "Bench Co.",
+                         .number_pattern = "QC-2026-{NNNN}",
+                         .admin_password = "admin-password"};
     capa_actor admin = {"admin", "admin-password"};
     int rc;
     snprintf(p->dir, sizeof p->dir, "%s/var", cfg->dir);
@@ -178,12 +181,12 @@ static int64_t opened_of(cp *p, uint64_t k)
 static long cp_list_dates(void *ctx, uint64_t k, uint64_t count)
 {
     cp *p = ctx;
-    int64_t from = opened_of(p, k), to = opened_of(p, k + count);
+    /* From the opening of case k to that of case k+count-1, inclusive. */
+    int64_t from = opened_of(p, k), last = opened_of(p, k + count - 1);
     long rows = 0;
-    if (from < 0 || to < 0)
+    if (from < 0 || last < 0)
         return -1;
-    /* Cases opened in the same millisecond as case k+count fall outside, as intended. */
-    capa_filter f = {.opened_from = from, .opened_to = to, .closed = -1};
+    capa_filter f = {.opened_from = from, .opened_to = last + 1, .closed = -1};
     return capa_case_list(p->s, &f, count_row, &rows) == CAPA_OK ? rows : -1;
 }
 

@@ -13,6 +13,16 @@ check_store "$DB" "$WORK/map.log" >/dev/null
 check_store "$DB" "$WORK/map.log" >/dev/null
 echo "diskfull: map ceiling: $(grep -c '^open' "$WORK/map.log") cases, clean error, grows after"
 
+# The same through group commit (capa_submit): the batch fails whole, nothing half-written.
+"$STRESS" init "$WORK/var2" || fail "init"
+out=$(STRESS_SUBMIT=1 "$STRESS" fill "$WORK/var2" "$WORK/map2.log" s $((2 * 1024 * 1024)) \
+    2>/dev/null) || fail "map full through capa_submit was not a clean error: $out"
+check_store "$WORK/var2" "$WORK/map2.log" >/dev/null
+STRESS_SUBMIT=1 "$STRESS" ops "$WORK/var2" "$WORK/map2.log" s2 3 >/dev/null ||
+    fail "no writes through capa_submit after raising the ceiling"
+check_store "$WORK/var2" "$WORK/map2.log" >/dev/null
+echo "diskfull: map ceiling through capa_submit: clean error ($out), grows after"
+
 FS=$WORK/fs
 mkdir -p "$FS"
 if mount -t tmpfs -o size=2m tmpfs "$FS" 2>/dev/null; then
@@ -24,7 +34,7 @@ if mount -t tmpfs -o size=2m tmpfs "$FS" 2>/dev/null; then
     mount -o remount,size=64m "$FS" || fail "remount"
     "$STRESS" ops "$FS/var" "$WORK/fs.log" t2 3 >/dev/null || fail "no writes after freeing space"
     check_store "$FS/var" "$WORK/fs.log" >/dev/null
-    echo "diskfull: 3 MiB tmpfs: $(grep -c '^open' "$WORK/fs.log") cases, clean error ($out)," \
+    echo "diskfull: 2 MiB tmpfs: $(grep -c '^open' "$WORK/fs.log") cases, clean error ($out)," \
         "works after space was freed"
 else
     # No mount allowed: a file size limit makes the database file unable to grow (EFBIG).

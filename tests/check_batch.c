@@ -205,6 +205,53 @@ START_TEST(a_large_batch_commits_as_one)
 }
 END_TEST
 
+START_TEST(many_failures_in_one_batch_fall_back_to_nested_transactions)
+{
+    /* Every other request is bad: more failures than optimistic restarts allowed. */
+    enum { N = 12 };
+    capa_request rq[N];
+    capa_kv kv[N][10];
+    char lots[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(lots[i], sizeof lots[i], "F-%d", i);
+        rq[i] = (capa_request){.op = CAPA_OP_OPEN, .who = tu_as("li"),
+                               .values = intake(kv[i], lots[i]), .n_values = 10};
+        if (i % 2)
+            kv[i][7].value = "catastrophic"; /* not a severity */
+    }
+    uint64_t before = tu_events(s);
+    ck_assert_int_eq(capa_submit(s, rq, N), CAPA_EINVALID);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(rq[i].result, i % 2 ? CAPA_EINVALID : CAPA_OK);
+        if (i % 2 == 0) {
+            capa_case *c = NULL;
+            ck_assert_int_eq(capa_case_get(&c, s, rq[i].number_out), CAPA_OK);
+            ck_assert_str_eq(capa_case_value(c, "intake", "lot_no"), lots[i]);
+            capa_case_free(c);
+        }
+        capa_request_clear(&rq[i]);
+    }
+    ck_assert_uint_eq(tu_events(s), before + N / 2);
+}
+END_TEST
+
+START_TEST(read_only_store_refuses_every_request)
+{
+    capa_store *ro = NULL;
+    capa_open_opts o = {.read_only = 1, .kdf_log2n = 1};
+    ck_assert_int_eq(capa_store_open(&ro, dir, &o), CAPA_OK);
+    capa_kv kv[10];
+    char lot[] = "RO-1";
+    capa_request rq = {.op = CAPA_OP_OPEN, .who = tu_as("li"), .values = intake(kv, lot),
+                       .n_values = 10};
+    ck_assert_int_eq(capa_submit(ro, &rq, 1), CAPA_EDENIED);
+    ck_assert_int_eq(rq.result, CAPA_EDENIED);
+    ck_assert_ptr_null(rq.number_out);
+    capa_request_clear(&rq);
+    capa_store_close(ro);
+}
+END_TEST
+
 Suite *capa_batch_suite(void)
 {
     Suite *su = suite_create("batch");
@@ -215,6 +262,8 @@ Suite *capa_batch_suite(void)
     tcase_add_test(tc, set_sign_reject_through_submit);
     tcase_add_test(tc, many_threads_mixed_requests_each_get_their_own_result);
     tcase_add_test(tc, a_large_batch_commits_as_one);
+    tcase_add_test(tc, many_failures_in_one_batch_fall_back_to_nested_transactions);
+    tcase_add_test(tc, read_only_store_refuses_every_request);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -14,11 +14,12 @@
  * queueing, so the leader's transaction does no key derivation; inside the transaction the
  * user record is re-read and must be unchanged (capa_store__run_as), as for single calls.
  */
-#include "batch.h"
+#include "cases.h"
 
+#include <stdio.h>
 #include <string.h>
 
-typedef struct submission {
+typedef struct capa_submission {
     capa_request *reqs;
     size_t n;
     capa_user_rec *users;    /* per request; users[i].u.id NULL when auth failed */
@@ -26,37 +27,8 @@ typedef struct submission {
     unsigned char *shared;   /* per request: 1 when users[i] is a shallow copy of an earlier one */
     unsigned char *excluded; /* per request: failed in an optimistic run, not run again */
     int done;
-    struct submission *next;
+    struct capa_submission *next;
 } submission;
-
-struct capa_group {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    submission *head, *tail;
-    int leader; /* a commit is in progress */
-};
-
-int capa_group__init(capa_store *s)
-{
-    struct capa_group *g = capa__calloc(1, sizeof *g);
-    if (!g)
-        return capa_error_set(CAPA_ENOMEM, "store: out of memory");
-    pthread_mutex_init(&g->lock, NULL);
-    pthread_cond_init(&g->cond, NULL);
-    s->group = g;
-    return CAPA_OK;
-}
-
-void capa_group__free(capa_store *s)
-{
-    struct capa_group *g = s ? s->group : NULL;
-    if (!g)
-        return;
-    pthread_mutex_destroy(&g->lock);
-    pthread_cond_destroy(&g->cond);
-    capa__free(g);
-    s->group = NULL;
-}
 
 void capa_request_clear(capa_request *r)
 {
@@ -174,11 +146,38 @@ static void lead(capa_store *s, struct capa_group *g)
     pthread_cond_broadcast(&g->cond);
 }
 
+/* What can be checked without the store - field counts, names given twice, reasons - is
+ * checked before the password and before the write lock, in linear time, so a huge or
+ * malformed request costs its sender, not the writers queued behind it. */
+static int precheck(const capa_request *r)
+{
+    char what[200];
+    switch (r->op) {
+    case CAPA_OP_OPEN:
+        return capa_case__precheck("open", r->values, r->n_values);
+    case CAPA_OP_SET:
+        snprintf(what, sizeof what, "set %.60s", r->number ? r->number : "");
+        if (r->n_values == 0)
+            return capa_error_set(CAPA_EINVALID, "%s: no field=value given", what);
+        int err = capa_case__precheck(what, r->values, r->n_values);
+        return err ? err : capa_case__check_reason("set", r->number, r->reason, 0);
+    case CAPA_OP_REJECT:
+        return capa_case__check_reason("reject", r->number, r->reason, 1);
+    case CAPA_OP_SIGN:
+        return CAPA_OK;
+    }
+    return capa_error_set(CAPA_EINVALID, "submit: unknown request kind %d", (int)r->op);
+}
+
 /* Authenticate each request; requests with the same user and password share one check. */
 static void authenticate(capa_store *s, submission *sub)
 {
     for (size_t i = 0; i < sub->n; i++) {
         capa_request *r = &sub->reqs[i];
+        if ((sub->auth_err[i] = precheck(r)) != CAPA_OK) {
+            set_result(r, sub->auth_err[i]);
+            continue;
+        }
         const capa_actor *w = &r->who;
         size_t j;
         for (j = 0; j < i; j++) {
@@ -232,7 +231,7 @@ int capa_submit(capa_store *s, capa_request *reqs, size_t n)
     }
     authenticate(s, &sub);
 
-    struct capa_group *g = s->group;
+    struct capa_group *g = &s->group;
     pthread_mutex_lock(&g->lock);
     if (g->tail)
         g->tail->next = &sub;
@@ -261,4 +260,55 @@ done:
     capa__free(sub.shared);
     capa__free(sub.excluded);
     return err;
+}
+
+/* ---- the single calls: group commit too ---- */
+
+/* Alone they commit alone, and callers on several threads (a server) share durable commits
+ * without doing anything special. */
+static int submit_one(capa_store *s, capa_request *r, char **out_number)
+{
+    int err = capa_submit(s, r, 1);
+    if (err == CAPA_OK && out_number) {
+        *out_number = r->number_out;
+        r->number_out = NULL;
+    }
+    capa_request_clear(r);
+    return err;
+}
+
+int capa_case_open(char **out_number, capa_store *s, const capa_actor *who, const capa_kv *values,
+                   size_t n)
+{
+    capa_request r = {.op = CAPA_OP_OPEN, .values = values, .n_values = n};
+    *out_number = NULL;
+    if (who)
+        r.who = *who;
+    return submit_one(s, &r, out_number);
+}
+
+int capa_case_set(capa_store *s, const char *number, const capa_actor *who, const capa_kv *values,
+                  size_t n, const char *reason)
+{
+    capa_request r = {
+        .op = CAPA_OP_SET, .number = number, .values = values, .n_values = n, .reason = reason};
+    if (who)
+        r.who = *who;
+    return submit_one(s, &r, NULL);
+}
+
+int capa_case_sign(capa_store *s, const char *number, const capa_actor *who, const char *meaning)
+{
+    capa_request r = {.op = CAPA_OP_SIGN, .number = number, .meaning = meaning};
+    if (who)
+        r.who = *who;
+    return submit_one(s, &r, NULL);
+}
+
+int capa_case_reject(capa_store *s, const char *number, const capa_actor *who, const char *reason)
+{
+    capa_request r = {.op = CAPA_OP_REJECT, .number = number, .reason = reason};
+    if (who)
+        r.who = *who;
+    return submit_one(s, &r, NULL);
 }

@@ -6,6 +6,7 @@
 #include "codec.h"
 
 #include <string.h>
+#include <zstd.h>
 
 #include "capa_form.h"
 
@@ -206,4 +207,63 @@ uint32_t capa_get_be32(const unsigned char in[4])
     for (int i = 0; i < 4; i++)
         v = v << 8 | in[i];
     return v;
+}
+
+void capa_pack(capa_buf *b)
+{
+    if (b->oom || b->len <= CAPA_PACK_MIN || b->len > CAPA_PACK_MAX)
+        return;
+    size_t cap = ZSTD_compressBound(b->len) + 11;
+    unsigned char *out = capa__malloc(cap);
+    if (!out) {
+        b->oom = 1;
+        return;
+    }
+    capa_buf hdr = {0};
+    capa_buf_u8(&hdr, CAPA_PACK_MARK);
+    capa_buf_varint(&hdr, b->len);
+    if (hdr.oom) {
+        capa__free(out);
+        b->oom = 1;
+        return;
+    }
+    memcpy(out, hdr.p, hdr.len);
+    size_t n = ZSTD_compress(out + hdr.len, cap - hdr.len, b->p, b->len, 3);
+    if (!ZSTD_isError(n) && hdr.len + n < b->len) {
+        capa__free(b->p);
+        b->p = out;
+        b->len = hdr.len + n;
+        b->cap = cap;
+    } else {
+        capa__free(out); /* incompressible: keep it raw */
+    }
+    capa_buf_free(&hdr);
+}
+
+int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t *out_len,
+                void **tmp)
+{
+    const unsigned char *p = data;
+    *tmp = NULL;
+    *out = p;
+    *out_len = len;
+    if (len == 0 || p[0] != CAPA_PACK_MARK)
+        return CAPA_OK;
+    capa_rd r;
+    capa_rd_init(&r, p + 1, len - 1);
+    uint64_t raw = capa_rd_varint(&r);
+    if (r.err || raw <= CAPA_PACK_MIN || raw > CAPA_PACK_MAX)
+        return CAPA_ECORRUPT;
+    unsigned char *dst = capa__malloc((size_t)raw);
+    if (!dst)
+        return CAPA_ENOMEM;
+    size_t n = ZSTD_decompress(dst, (size_t)raw, p + 1 + r.pos, len - 1 - r.pos);
+    if (ZSTD_isError(n) || n != raw) {
+        capa__free(dst);
+        return CAPA_ECORRUPT;
+    }
+    *tmp = dst;
+    *out = dst;
+    *out_len = (size_t)raw;
+    return CAPA_OK;
 }

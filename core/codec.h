@@ -45,6 +45,22 @@ void capa_rd_bytes(capa_rd *r, void *out, size_t n);
 /** True when every byte was consumed and nothing went wrong. */
 int capa_rd_done(const capa_rd *r);
 
+/*
+ * Store format 2 keeps large values inline: a value over CAPA_PACK_MIN bytes is stored as
+ * the marker byte CAPA_PACK_MARK, a varint with its raw length and a zstd frame. Record
+ * versions are small numbers, so no unpacked record starts with the marker.
+ */
+#define CAPA_PACK_MIN 1024
+#define CAPA_PACK_MARK 0xC0
+/** Values larger than this never decode (a corrupt length must not allocate gigabytes). */
+#define CAPA_PACK_MAX ((size_t)64 << 20)
+/** Compress b's content in place when it is larger than CAPA_PACK_MIN (and it helps). */
+void capa_pack(capa_buf *b);
+/** The raw bytes of a stored value: borrowed (*tmp NULL) when it was stored raw, else
+ *  decompressed into *tmp (free with capa__free). CAPA_OK, CAPA_ECORRUPT, CAPA_ENOMEM. */
+int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t *out_len,
+                void **tmp);
+
 void capa_be64(unsigned char out[8], uint64_t v);
 uint64_t capa_get_be64(const unsigned char in[8]);
 void capa_be32(unsigned char out[4], uint32_t v);

@@ -8,11 +8,26 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
+#include "apply.h"
 #include "codec.h"
+#include "commit.h"
+#include "event.h"
 #include "users.h"
 
-int capa__number_pattern_check(const char *pattern);
+int capa_user__commit_add(capa_wtxn *t, const char *actor, const capa_user_rec *u, int authed);
+
+/* A definition as an event fact "def:ID:VERSION" = its XML. */
+static void def_fact(capa_event_rec *e, const char *id, int version, const char *xml, size_t len)
+{
+    char key[240];
+    char *copy = capa__strndup(xml, len);
+    snprintf(key, sizeof key, "def:%s:%d", id, version);
+    if (!copy)
+        e->oom = 1;
+    else
+        capa_event__fact(e, key, copy);
+    capa__free(copy);
+}
 
 static int diag_error(int err, capa_diag *diag, const char *what)
 {
@@ -35,7 +50,7 @@ static int do_init(capa_wtxn *t, void *arg)
     capa_definitions *defs = NULL;
     capa_user_rec admin = {0};
     capa_diag diag = {0};
-    capa_changes ch = {0};
+    capa_event_rec e = {0};
     const char *pattern = o->number_pattern ? o->number_pattern : "QC-{YYYY}-{NNNN}";
     uint64_t fmt;
     int err = capa_meta__get_u64(s, t->txn, "format", &fmt);
@@ -44,54 +59,46 @@ static int do_init(capa_wtxn *t, void *arg)
     if (err != CAPA_ENOTFOUND)
         return err;
     if (!o->org || !*o->org || strlen(o->org) > 200)
-        return capa_error_set(CAPA_EINVALID, "init: --org '%.60s': organisation name must be 1 "
-                              "to 200 bytes", o->org ? o->org : "");
-    if ((err = capa__number_pattern_check(pattern)) != CAPA_OK)
+        return capa_error_set(CAPA_EINVALID,
+                              "init: --org '%.60s': organisation name must be 1 "
+                              "to 200 bytes",
+                              o->org ? o->org : "");
+    if ((err = capa__line_check("init: --org", o->org)) != CAPA_OK ||
+        (err = capa__number_pattern_check(pattern)) != CAPA_OK)
         return err;
     if ((err = capa_definitions_load(&defs, o->forms_dir, &diag)) != CAPA_OK) {
         err = diag_error(err, &diag, "init: definitions");
         goto done;
     }
     const capa_workflow *wf = defs->workflow;
-    if ((err = capa_store__form_put(s, t->txn, CAPA_WORKFLOW_ID, 1, wf->source,
-                                    wf->source_len)))
-        goto done;
-    capa_changes_add(&ch, "org", NULL, o->org);
-    capa_changes_add(&ch, "number_pattern", NULL, pattern);
-    capa_changes_add(&ch, "form:workflow", NULL, "1");
+    capa_event__init(&e, o->admin_user ? o->admin_user : "admin", "init", NULL, NULL, NULL);
+    capa_event__change(&e, "org", NULL, o->org);
+    capa_event__change(&e, "number_pattern", NULL, pattern);
+    capa_event__change(&e, "form:workflow", NULL, "1");
+    capa_event__factf(&e, "format", "%d", CAPA_FORMAT_VERSION);
+    capa_event__fact(&e, "org", o->org);
+    capa_event__fact(&e, "pattern", pattern);
+    def_fact(&e, CAPA_WORKFLOW_ID, 1, wf->source, wf->source_len);
     for (size_t i = 0; i < defs->n_forms; i++) {
         const capa_formdef *f = defs->forms[i];
-        int have = 0;
-        if ((err = capa_store__form_latest(s, t->txn, f->id, &have)))
-            goto done;
-        if (have) /* two stages sharing one form */
-            continue;
-        if ((err = capa_store__form_put(s, t->txn, f->id, 1, f->source, f->source_len)))
-            goto done;
         char key[240];
         snprintf(key, sizeof key, "form:%s", f->id);
-        capa_changes_add(&ch, key, NULL, "1");
+        int dup = 0;
+        for (size_t j = 0; j < i; j++)
+            dup |= strcmp(defs->forms[j]->id, f->id) == 0; /* two stages sharing one form */
+        if (dup)
+            continue;
+        capa_event__change(&e, key, NULL, "1");
+        def_fact(&e, f->id, 1, f->source, f->source_len);
     }
-    if ((err = capa_user__make(s, t->txn, &admin, o->admin_user ? o->admin_user : "admin",
-                               "admin", o->admin_name ? o->admin_name : "Administrator", "",
+    if ((err = capa_user__make(s, t->txn, &admin, o->admin_user ? o->admin_user : "admin", "admin",
+                               o->admin_name ? o->admin_name : "Administrator", "",
                                o->admin_password, t->now)) ||
-        (err = capa_user__put(s, t->txn, &admin)) ||
-        (err = capa_meta__put_u64(s, t->txn, "format", CAPA_FORMAT_VERSION)) ||
-        (err = capa_meta__put_str(s, t->txn, "org", o->org)) ||
-        (err = capa_meta__put_str(s, t->txn, "pattern", pattern)) ||
-        (err = capa_meta__put_u64(s, t->txn, "next_id", 1)))
+        (err = capa_event__commit(t, &e, NULL)))
         goto done;
-    if (ch.oom) {
-        err = capa_error_set(CAPA_ENOMEM, "init: out of memory");
-        goto done;
-    }
-    capa_change uch[3] = {{"id", NULL, admin.u.id}, {"name", NULL, admin.u.name},
-                          {"role", NULL, "admin"}};
-    if ((err = capa_audit__append(t, admin.u.id, "init", NULL, 0, NULL, NULL, ch.v, ch.n,
-                                  NULL)) == CAPA_OK)
-        err = capa_audit__append(t, admin.u.id, "user_add", NULL, 0, NULL, NULL, uch, 3, NULL);
+    err = capa_user__commit_add(t, admin.u.id, &admin, 0);
 done:
-    capa_changes_clear(&ch);
+    capa_event__clear(&e);
     capa_user_rec_clear(&admin);
     capa_definitions_free(defs);
     capa_diag_clear(&diag);
@@ -197,17 +204,20 @@ static int do_install(capa_wtxn *t, void *arg)
             goto done;
         id = f->id;
     }
-    if ((err = capa_store__form_latest(s, t->txn, id, &latest)) ||
-        (err = capa_store__form_put(s, t->txn, id, latest + 1, a->xml, a->len)))
+    if ((err = capa_store__form_latest(s, t->txn, id, &latest)))
         goto done;
     a->version = latest + 1;
     char before[16], after[16], field[240];
     snprintf(before, sizeof before, "%d", latest);
     snprintf(after, sizeof after, "%d", latest + 1);
     snprintf(field, sizeof field, "form:%s", id);
-    capa_change ch = {field, latest ? before : NULL, after};
-    err = capa_audit__append(t, t->actor->u.id, "form_install", NULL, 0, NULL, a->name, &ch, 1,
-                             NULL);
+    capa_event_rec e;
+    capa_event__init(&e, t->actor->u.id, "form_install", NULL, NULL, a->name);
+    capa_event__change(&e, field, latest ? before : NULL, after);
+    def_fact(&e, id, latest + 1, a->xml, a->len);
+    capa_event__fact(&e, "auth", "1");
+    err = capa_event__commit(t, &e, NULL);
+    capa_event__clear(&e);
 done:
     capa_formdef_free(f);
     capa_workflow_free(w);
@@ -240,7 +250,8 @@ int capa_store_info_get(capa_store_info *out, capa_store *s)
     int err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
-    if ((err = capa_store__require_init(s, txn)) ||
+    uint64_t format = 0;
+    if ((err = capa_store__require_any_format(s, txn, &format)) ||
         (err = capa_meta__get_str(s, txn, "org", &out->org)) ||
         (err = capa_meta__get_str(s, txn, "pattern", &out->number_pattern)))
         goto done;
@@ -256,7 +267,7 @@ int capa_store_info_get(capa_store_info *out, capa_store *s)
         }
         out->head_hash[64] = 0;
     }
-    out->format_version = CAPA_FORMAT_VERSION;
+    out->format_version = (int)format;
     out->map_size = s->map_size;
 done:
     capa_store__read_end(s, txn);

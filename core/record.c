@@ -3,6 +3,7 @@
  */
 #include "record.h"
 
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "codec.h"
@@ -10,6 +11,7 @@
 #define HDR_VERSION 1
 #define STAGE_VERSION 1
 #define SIG_VERSION 1
+#define USER_VERSION 1
 
 static int finish(capa_buf *b, void **out, size_t *len, const char *what)
 {
@@ -33,8 +35,8 @@ static int decoded(capa_rd *r, const char *what)
 
 void capa_hdr_clear(capa_hdr *h)
 {
-    char **strs[] = {&h->number,   &h->stage,       &h->opened_by,   &h->customer,
-                     &h->part_no,  &h->lot_no,      &h->defect_code, &h->severity,
+    char **strs[] = {&h->number,      &h->stage,         &h->opened_by,   &h->customer,
+                     &h->part_no,     &h->lot_no,        &h->defect_code, &h->severity,
                      &h->description, &h->subject_person};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         capa__free(*strs[i]);
@@ -156,14 +158,22 @@ int capa_stage__encode(const capa_stage_record *r, void **out, size_t *len)
     for (size_t i = 0; i < r->n_editors; i++)
         capa_buf_str(&b, r->editors[i]);
     encode_values(&b, r);
+    capa_pack(&b);
     return finish(&b, out, len, "stage record");
 }
 
 int capa_stage__decode(capa_stage_record *r, const void *data, size_t len)
 {
     capa_rd d;
+    const unsigned char *raw;
+    size_t raw_len;
+    void *tmp = NULL;
     memset(r, 0, sizeof *r);
-    capa_rd_init(&d, data, len);
+    int uerr = capa_unpack(data, len, &raw, &raw_len, &tmp);
+    if (uerr)
+        return capa_error_set(uerr, "stage record: %s",
+                              uerr == CAPA_ENOMEM ? "out of memory" : "bad compressed record");
+    capa_rd_init(&d, raw, raw_len);
     if (capa_rd_u8(&d) != STAGE_VERSION && !d.err)
         d.err = CAPA_ECORRUPT;
     r->stage = capa_rd_str(&d);
@@ -202,6 +212,7 @@ int capa_stage__decode(capa_stage_record *r, const void *data, size_t len)
     if (!d.err && (!r->stage || !r->form_id))
         d.err = CAPA_ECORRUPT;
     int err = decoded(&d, "stage record");
+    capa__free(tmp);
     if (err)
         capa_stage_record_clear(r);
     return err;
@@ -360,4 +371,194 @@ int capa_sig__decode(capa_signature *g, const void *data, size_t len)
     if (err)
         capa_signature_clear(g);
     return err;
+}
+
+/* ---- users ---- */
+
+void capa_user_rec_clear(capa_user_rec *r)
+{
+    capa__free(r->u.id);
+    capa__free(r->u.name);
+    capa__free(r->u.dept);
+    capa__free(r->u.role);
+    OPENSSL_cleanse(r, sizeof *r);
+}
+
+static void encode_cred(capa_buf *b, const capa_user_rec *u)
+{
+    capa_buf_u8(b, u->log2n);
+    capa_buf_u8(b, u->r);
+    capa_buf_u8(b, u->p);
+    capa_buf_bytes(b, u->salt, 16);
+    capa_buf_bytes(b, u->hash, 32);
+}
+
+int capa_user__encode(const capa_user_rec *u, void **out, size_t *len)
+{
+    capa_buf b = {0};
+    capa_buf_u8(&b, USER_VERSION);
+    capa_buf_str(&b, u->u.id);
+    capa_buf_str(&b, u->u.name);
+    capa_buf_str(&b, u->u.dept);
+    capa_buf_str(&b, u->u.role);
+    capa_buf_u8(&b, u->u.locked ? 1 : 0);
+    capa_buf_varint(&b, (uint64_t)u->u.failed);
+    capa_buf_i64(&b, u->u.created);
+    encode_cred(&b, u);
+    return finish(&b, out, len, "user record");
+}
+
+int capa_user__decode(capa_user_rec *out, const void *data, size_t len)
+{
+    capa_rd r;
+    memset(out, 0, sizeof *out);
+    capa_rd_init(&r, data, len);
+    unsigned ver = capa_rd_u8(&r);
+    if (!r.err && ver != USER_VERSION)
+        r.err = CAPA_ECORRUPT;
+    out->u.id = capa_rd_str(&r);
+    out->u.name = capa_rd_str(&r);
+    out->u.dept = capa_rd_str(&r);
+    out->u.role = capa_rd_str(&r);
+    out->u.locked = (int)capa_rd_u8(&r);
+    out->u.failed = (int)capa_rd_varint(&r);
+    out->u.created = capa_rd_i64(&r);
+    out->log2n = capa_rd_u8(&r);
+    out->r = capa_rd_u8(&r);
+    out->p = capa_rd_u8(&r);
+    capa_rd_bytes(&r, out->salt, 16);
+    capa_rd_bytes(&r, out->hash, 32);
+    /* log2n 0 is the placeholder of a credential replay could not attest (verify.c). */
+    if (!r.err && (!out->u.id || !out->u.role || out->log2n > 24))
+        r.err = CAPA_ECORRUPT;
+    if (!capa_rd_done(&r)) {
+        int code = r.err == CAPA_ENOMEM ? CAPA_ENOMEM : CAPA_ECORRUPT;
+        capa_user_rec_clear(out);
+        return capa_error_set(code, "user record: %s",
+                              code == CAPA_ENOMEM ? "out of memory" : "malformed");
+    }
+    return CAPA_OK;
+}
+
+int capa_user__get(capa_store *s, MDB_txn *txn, const char *id, capa_user_rec *out)
+{
+    MDB_val v;
+    memset(out, 0, sizeof *out);
+    int err = capa_store__get(txn, s->dbi[DB_USERS], id, strlen(id), &v);
+    if (err)
+        return err;
+    return capa_user__decode(out, v.mv_data, v.mv_size);
+}
+
+int capa_user__put(capa_store *s, MDB_txn *txn, const capa_user_rec *u)
+{
+    void *buf = NULL;
+    size_t len = 0;
+    int err = capa_user__encode(u, &buf, &len);
+    if (!err)
+        err = capa_store__put(txn, s->dbi[DB_USERS], u->u.id, strlen(u->u.id), buf, len, 0);
+    capa__free(buf);
+    return err;
+}
+
+int capa_user__cred_digest(char hex[65], const capa_user_rec *u)
+{
+    capa_buf b = {0};
+    capa_buf_str(&b, "capa-credential-v1");
+    capa_buf_str(&b, u->u.id);
+    encode_cred(&b, u);
+    int oom = b.oom;
+    hex[0] = 0;
+    if (!oom)
+        capa_sha256_hex(hex, b.p, b.len);
+    capa_buf_free(&b);
+    return oom ? capa_error_set(CAPA_ENOMEM, "credential digest: out of memory") : CAPA_OK;
+}
+
+/* ---- case records in a store ---- */
+
+int capa_hdr__get(capa_store *s, MDB_txn *txn, uint64_t id, capa_hdr *out)
+{
+    unsigned char k[8];
+    MDB_val v;
+    memset(out, 0, sizeof *out);
+    capa_be64(k, id);
+    int err = capa_store__get(txn, s->dbi[DB_CASES], k, 8, &v);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ENOTFOUND, "case id %llu: header missing",
+                              (unsigned long long)id);
+    return err ? err : capa_hdr__decode(out, v.mv_data, v.mv_size);
+}
+
+int capa_hdr__put(capa_store *s, MDB_txn *txn, const capa_hdr *h)
+{
+    unsigned char k[8];
+    void *buf = NULL;
+    size_t len = 0;
+    capa_be64(k, h->id);
+    int err = capa_hdr__encode(h, &buf, &len);
+    if (!err)
+        err = capa_store__put(txn, s->dbi[DB_CASES], k, 8, buf, len, 0);
+    capa__free(buf);
+    return err;
+}
+
+void capa_stage__key(unsigned char k[9], uint64_t id, int idx)
+{
+    capa_be64(k, id);
+    k[8] = (unsigned char)idx;
+}
+
+int capa_stage__get(capa_store *s, MDB_txn *txn, uint64_t id, int idx, capa_stage_record *out)
+{
+    unsigned char k[9];
+    MDB_val v;
+    memset(out, 0, sizeof *out);
+    capa_stage__key(k, id, idx);
+    int err = capa_store__get(txn, s->dbi[DB_STAGES], k, 9, &v);
+    return err ? err : capa_stage__decode(out, v.mv_data, v.mv_size);
+}
+
+int capa_stage__put(capa_store *s, MDB_txn *txn, uint64_t id, int idx, const capa_stage_record *r)
+{
+    unsigned char k[9];
+    void *buf = NULL;
+    size_t len = 0;
+    capa_stage__key(k, id, idx);
+    int err = capa_stage__encode(r, &buf, &len);
+    if (!err)
+        err = capa_store__put(txn, s->dbi[DB_STAGES], k, 9, buf, len, 0);
+    capa__free(buf);
+    return err;
+}
+
+int capa_sig__put(capa_store *s, MDB_txn *txn, uint64_t id, const capa_signature *g)
+{
+    unsigned char k[16];
+    void *buf = NULL;
+    size_t len = 0;
+    capa_be64(k, id);
+    capa_be64(k + 8, g->seq);
+    int err = capa_sig__encode(g, &buf, &len);
+    if (!err)
+        err = capa_store__put(txn, s->dbi[DB_SIGS], k, 16, buf, len, 0);
+    capa__free(buf);
+    return err;
+}
+
+int capa__case_id(capa_store *s, MDB_txn *txn, const char *number, uint64_t *out)
+{
+    MDB_val v;
+    *out = 0;
+    if (!number || !*number)
+        return capa_error_set(CAPA_EINVALID, "case number: empty");
+    int err = capa_store__get(txn, s->dbi[DB_NUMBERS], number, strlen(number), &v);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ENOTFOUND, "case %.60s: no such case", number);
+    if (err)
+        return err;
+    if (v.mv_size != 8)
+        return capa_error_set(CAPA_ECORRUPT, "case %.60s: bad number index record", number);
+    *out = capa_get_be64(v.mv_data);
+    return CAPA_OK;
 }

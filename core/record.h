@@ -44,4 +44,33 @@ void capa_signature_clear(capa_signature *g);
 int capa_sig__encode(const capa_signature *g, void **out, size_t *len);
 int capa_sig__decode(capa_signature *g, const void *data, size_t len);
 
+/* ---- users: profile (derived from the events) + credential (attested by a digest) ---- */
+typedef struct capa_user_rec {
+    capa_user u;
+    unsigned log2n, r, p; /* scrypt parameters; log2n 0 = no usable credential */
+    unsigned char salt[16];
+    unsigned char hash[32];
+} capa_user_rec;
+
+void capa_user_rec_clear(capa_user_rec *r);
+int capa_user__encode(const capa_user_rec *u, void **out, size_t *len);
+int capa_user__decode(capa_user_rec *out, const void *data, size_t len);
+/** Read a user record; CAPA_ENOTFOUND when absent. */
+int capa_user__get(capa_store *s, MDB_txn *txn, const char *id, capa_user_rec *out);
+int capa_user__put(capa_store *s, MDB_txn *txn, const capa_user_rec *r);
+/** Hex SHA-256 of the credential part (parameters, salt, hash) bound to the user id: what
+ *  user events record instead of the hash itself. */
+int capa_user__cred_digest(char hex[65], const capa_user_rec *u);
+
+/* ---- reading and writing case records in a store ---- */
+int capa_hdr__get(capa_store *s, MDB_txn *txn, uint64_t id, capa_hdr *out);
+int capa_hdr__put(capa_store *s, MDB_txn *txn, const capa_hdr *h);
+void capa_stage__key(unsigned char k[9], uint64_t id, int idx);
+/** CAPA_ENOTFOUND (no message) when the case never reached the stage. */
+int capa_stage__get(capa_store *s, MDB_txn *txn, uint64_t id, int idx, capa_stage_record *out);
+int capa_stage__put(capa_store *s, MDB_txn *txn, uint64_t id, int idx, const capa_stage_record *r);
+int capa_sig__put(capa_store *s, MDB_txn *txn, uint64_t id, const capa_signature *g);
+/** Case id of a number: CAPA_ENOTFOUND "case X: no such case". */
+int capa__case_id(capa_store *s, MDB_txn *txn, const char *number, uint64_t *out);
+
 #endif

@@ -13,17 +13,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "batch.h"
 #include "codec.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)64 << 30)
 
-static const struct {
-    const char *name;
-    unsigned flags;
-} db_specs[DB_COUNT] = {
+const struct capa_db_spec capa_db_specs[DB_COUNT] = {
     [DB_META] = {"meta", 0},
     [DB_CASES] = {"cases", 0},
     [DB_NUMBERS] = {"numbers", 0},
@@ -91,23 +89,61 @@ static int open_dbis(capa_store *s)
     if (rc)
         return capa_store__mdb_err(rc, "open databases");
     for (int i = 0; i < DB_COUNT; i++) {
-        unsigned flags = db_specs[i].flags | (s->opts.read_only ? 0 : MDB_CREATE);
-        rc = mdb_dbi_open(txn, db_specs[i].name, flags, &s->dbi[i]);
+        unsigned flags = capa_db_specs[i].flags | (s->opts.read_only ? 0 : MDB_CREATE);
+        rc = mdb_dbi_open(txn, capa_db_specs[i].name, flags, &s->dbi[i]);
         if (rc == MDB_NOTFOUND && s->opts.read_only) {
             mdb_txn_abort(txn);
-            return capa_error_set(CAPA_ESTATE, "store %s: not initialised (run capa init)",
-                                  s->dir);
+            return capa_error_set(CAPA_ESTATE, "store %s: not initialised (run capa init)", s->dir);
         }
         if (rc) {
             mdb_txn_abort(txn);
-            return capa_store__mdb_err(rc, db_specs[i].name);
+            return capa_store__mdb_err(rc, capa_db_specs[i].name);
         }
     }
     rc = mdb_txn_commit(txn);
     return rc ? capa_store__mdb_err(rc, "open databases") : CAPA_OK;
 }
 
+static int open_env(capa_store **out, const char *dir, const capa_open_opts *opts,
+                    unsigned extra_flags);
+
 int capa_store_open(capa_store **out, const char *dir, const capa_open_opts *opts)
+{
+    return open_env(out, dir, opts, 0);
+}
+
+int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size)
+{
+    /* A scratch store is rebuilt from scratch whenever it is needed: no syncing. */
+    capa_open_opts o = {.map_size = map_size};
+    return open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
+}
+
+int capa_store__os_actor(capa_store *s, char *buf, size_t sz, const char *what)
+{
+    struct stat st;
+    if (stat(s->dir, &st) != 0)
+        return capa_error_set(CAPA_ERROR, "%s: %s: %s", what, s->dir, strerror(errno));
+    uid_t me = geteuid();
+    if (st.st_uid != me)
+        return capa_error_set(CAPA_EDENIED,
+                              "%s: only the operating-system user that owns %s (uid %u) may do "
+                              "this; you are uid %u",
+                              what, s->dir, (unsigned)st.st_uid, (unsigned)me);
+    struct passwd *pw = getpwuid(me);
+    int ok = pw && pw->pw_name[0] >= 'a' && pw->pw_name[0] <= 'z' && strlen(pw->pw_name) < 30;
+    for (const char *p = ok ? pw->pw_name : ""; *p && ok; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+             *p == '.';
+    if (ok)
+        snprintf(buf, sz, "os:%s", pw->pw_name);
+    else
+        snprintf(buf, sz, "os:uid%u", (unsigned)me);
+    return CAPA_OK;
+}
+
+static int open_env(capa_store **out, const char *dir, const capa_open_opts *opts,
+                    unsigned extra_flags)
 {
     int err = CAPA_OK;
     capa_store *s = NULL;
@@ -123,8 +159,8 @@ int capa_store_open(capa_store **out, const char *dir, const capa_open_opts *opt
                 return capa_error_set(CAPA_ERROR, "store %s: cannot create: %s", dir,
                                       strerror(errno));
         } else {
-            return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR,
-                                  "store %s: %s%s", dir, strerror(errno),
+            return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "store %s: %s%s",
+                                  dir, strerror(errno),
                                   errno == ENOENT ? " (run capa init first)" : "");
         }
     } else if (!S_ISDIR(st.st_mode)) {
@@ -143,8 +179,8 @@ int capa_store_open(capa_store **out, const char *dir, const capa_open_opts *opt
         err = capa_error_set(CAPA_ENOMEM, "store: out of memory");
         goto done;
     }
-    if ((err = capa_group__init(s)) != CAPA_OK)
-        goto done;
+    pthread_mutex_init(&s->group.lock, NULL);
+    pthread_cond_init(&s->group.cond, NULL);
     int rc = mdb_env_create(&s->env);
     if (rc) {
         err = capa_store__mdb_err(rc, "store");
@@ -157,7 +193,8 @@ int capa_store_open(capa_store **out, const char *dir, const capa_open_opts *opt
     mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
     mdb_env_set_maxreaders(s->env, 510);
     mdb_env_set_mapsize(s->env, s->map_size);
-    rc = mdb_env_open(s->env, dir, MDB_NOTLS | (s->opts.read_only ? MDB_RDONLY : 0), 0640);
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | extra_flags | (s->opts.read_only ? MDB_RDONLY : 0),
+                      0640);
     if (rc) {
         err = capa_store__mdb_err(rc, dir);
         goto done;
@@ -191,7 +228,8 @@ void capa_store_close(capa_store *s)
         capa_workflow_free(s->workflows[i]);
     capa__free(s->forms);
     capa__free(s->workflows);
-    capa_group__free(s);
+    pthread_mutex_destroy(&s->group.lock);
+    pthread_cond_destroy(&s->group.cond);
     pthread_rwlock_destroy(&s->map_lock);
     pthread_mutex_destroy(&s->cache_lock);
     capa__free(s->dir);
@@ -269,8 +307,7 @@ static int commit_error(capa_store *s, int rc)
     return capa_store__mdb_err(rc, "commit");
 }
 
-int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_write_fn fn,
-                      void *arg)
+int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_write_fn fn, void *arg)
 {
     if (s->opts.read_only)
         return capa_error_set(CAPA_EDENIED, "store %s: opened read-only", s->dir);
@@ -375,17 +412,34 @@ int capa_meta__put_str(capa_store *s, MDB_txn *txn, const char *key, const char 
     return capa_store__put(txn, s->dbi[DB_META], key, strlen(key), val, strlen(val), 0);
 }
 
-int capa_store__require_init(capa_store *s, MDB_txn *txn)
+int capa_store__require_any_format(capa_store *s, MDB_txn *txn, uint64_t *format)
 {
     uint64_t fmt = 0;
     int err = capa_meta__get_u64(s, txn, "format", &fmt);
+    if (format)
+        *format = fmt;
     if (err == CAPA_ENOTFOUND)
         return capa_error_set(CAPA_ESTATE, "store %s: not initialised (run capa init)", s->dir);
     if (err)
         return err;
-    if (fmt != CAPA_FORMAT_VERSION)
-        return capa_error_set(CAPA_ECORRUPT, "store %s: format version %llu, this capa reads %d",
+    if (fmt < 1 || fmt > CAPA_FORMAT_VERSION)
+        return capa_error_set(CAPA_ECORRUPT,
+                              "store %s: format version %llu; this capa reads formats 1 to %d",
                               s->dir, (unsigned long long)fmt, CAPA_FORMAT_VERSION);
+    return CAPA_OK;
+}
+
+int capa_store__require_init(capa_store *s, MDB_txn *txn)
+{
+    uint64_t fmt = 0;
+    int err = capa_store__require_any_format(s, txn, &fmt);
+    if (err)
+        return err;
+    if (fmt != CAPA_FORMAT_VERSION)
+        return capa_error_set(CAPA_ESTATE,
+                              "store %s: written in store format %llu; this capa uses format %d: "
+                              "run `capa upgrade --db %s` (it makes a backup first)",
+                              s->dir, (unsigned long long)fmt, CAPA_FORMAT_VERSION, s->dir);
     return CAPA_OK;
 }
 
@@ -423,8 +477,8 @@ int capa_store__form_latest(capa_store *s, MDB_txn *txn, const char *id, int *ou
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? CAPA_OK : capa_store__mdb_err(rc, "forms");
 }
 
-int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int version,
-                         const char *xml, size_t len)
+int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int version, const char *xml,
+                         size_t len)
 {
     unsigned char key[256];
     size_t klen = form_key(key, sizeof key, id, version);
@@ -434,6 +488,15 @@ int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int versio
     if (err == CAPA_EEXISTS)
         return capa_error_set(CAPA_EEXISTS, "form %s version %d: already stored", id, version);
     return err;
+}
+
+int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int version)
+{
+    unsigned char key[256];
+    size_t klen = form_key(key, sizeof key, id, version);
+    if (!klen)
+        return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
+    return capa_store__del(txn, s->dbi[DB_FORMS], key, klen, NULL, 0);
 }
 
 /* Find or parse the definition stored as (id, version). Cached entries are matched on the
@@ -521,8 +584,8 @@ static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int
         capa_error_set(CAPA_ENOMEM, "form `%s`: out of memory", id);
     } else if (err) {
         char *msg = capa_diag_join(&diag, "; ");
-        err = capa_error_set(CAPA_ECORRUPT, "stored form `%s` version %d fails validation: %s",
-                             id, version, msg ? msg : "");
+        err = capa_error_set(CAPA_ECORRUPT, "stored form `%s` version %d fails validation: %s", id,
+                             version, msg ? msg : "");
         capa__free(msg);
     }
     capa_diag_clear(&diag);

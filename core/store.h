@@ -32,10 +32,25 @@ enum capa_db {
     DB_COUNT
 };
 
-#define CAPA_FORMAT_VERSION 1
+#define CAPA_FORMAT_VERSION 2
 #define CAPA_WORKFLOW_ID "workflow"
 
 struct capa_user_rec;
+struct capa_submission;
+
+/* The queue of capa_submit (batch.c). */
+struct capa_group {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct capa_submission *head, *tail;
+    int leader; /* a commit is in progress */
+};
+
+/** Names and flags of the named databases, indexed by enum capa_db. */
+extern const struct capa_db_spec {
+    const char *name;
+    unsigned flags;
+} capa_db_specs[DB_COUNT];
 
 struct capa_store {
     MDB_env *env;
@@ -52,8 +67,7 @@ struct capa_store {
     size_t n_forms, cap_forms;
     capa_workflow **workflows;
     size_t n_workflows, cap_workflows;
-    /* The queue of capa_submit (batch.c). */
-    struct capa_group *group;
+    struct capa_group group;
 };
 
 /** A write in progress: the transaction, its clock reading and the authenticated actor. */
@@ -73,6 +87,12 @@ int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_wri
 /** Begin/end a read-only transaction (holds the map lock shared until end). */
 int capa_store__read_begin(capa_store *s, MDB_txn **out);
 void capa_store__read_end(capa_store *s, MDB_txn *txn);
+/** A scratch store in `dir` (created), not synced: for verify's replay. */
+int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size);
+/** When the calling process runs as the operating-system user owning the store directory,
+ *  "os:NAME" into buf (the actor of password-less recovery and checkpoints); else
+ *  CAPA_EDENIED naming `what`. */
+int capa_store__os_actor(capa_store *s, char *buf, size_t sz, const char *what);
 /** Translate an LMDB code into a CAPA code with a message naming `what`. */
 int capa_store__mdb_err(int rc, const char *what);
 int64_t capa_store__now(capa_store *s);
@@ -99,8 +119,13 @@ int capa_store__form(const capa_formdef **out, capa_store *s, MDB_txn *txn, cons
 int capa_store__workflow(const capa_workflow **out, capa_store *s, MDB_txn *txn);
 /** Highest stored version of a form id (0 when none). */
 int capa_store__form_latest(capa_store *s, MDB_txn *txn, const char *id, int *out);
+/** Remove a stored definition (upgrade replaces what replay copied). */
+int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int version);
+/** Like capa_store__require_init, but a store of an older format passes too (for the
+ *  reading done by verify and upgrade). */
+int capa_store__require_any_format(capa_store *s, MDB_txn *txn, uint64_t *format);
 /** Store XML source as (id, version). */
-int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int version,
-                         const char *xml, size_t len);
+int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int version, const char *xml,
+                         size_t len);
 
 #endif

@@ -1,26 +1,14 @@
 /*
- * users.h - user records, password hashing (scrypt) and authentication of the actor of
- * every mutating call.
+ * users.h - authentication of the actor of every mutating call, and what group commit needs
+ * to re-check an actor inside its write transaction. User records live in record.h.
  */
 #ifndef CAPA_USERS_H
 #define CAPA_USERS_H
 
-#include "store.h"
+#include "record.h"
 
 #define CAPA_MAX_FAILED_LOGINS 5
-
-typedef struct capa_user_rec {
-    capa_user u;
-    unsigned log2n, r, p;
-    unsigned char salt[16];
-    unsigned char hash[32];
-} capa_user_rec;
-
-void capa_user_rec_clear(capa_user_rec *r);
-/** Read a user record; CAPA_ENOTFOUND when absent. */
-int capa_user__get(capa_store *s, MDB_txn *txn, const char *id, capa_user_rec *out);
-int capa_user__put(capa_store *s, MDB_txn *txn, const capa_user_rec *r);
-int capa_user__decode(capa_user_rec *out, const void *data, size_t len);
+#define CAPA_MAX_PASSWORD 1024
 
 /**
  * Authenticate `who`, then run fn in a write transaction whose t->actor is the user's record.
@@ -30,9 +18,18 @@ int capa_user__decode(capa_user_rec *out, const void *data, size_t len);
  */
 int capa_store__mutate(capa_store *s, const capa_actor *who, capa_write_fn fn, void *arg);
 
-/** Authenticate only (the check and failure accounting of capa_store__mutate). On CAPA_OK
- *  *out holds the user's record (clear it with capa_user_rec_clear). */
+/**
+ * Authenticate only. Checking and counting are one step per account, across threads and
+ * processes (a lock on the account is held from reading its record until a failure is
+ * recorded), so no guess is answered without being counted and no account takes more than
+ * CAPA_MAX_FAILED_LOGINS. An unknown user costs the same and answers the same as a wrong
+ * password, and is audited too. On CAPA_OK *out holds the user's record.
+ */
 int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out);
+
+/** Inside a write transaction: re-read `checked`'s user record (it must be unchanged since
+ *  its password was checked), then run fn as that user. */
+int capa_store__run_as(capa_wtxn *t, capa_user_rec *checked, capa_write_fn fn, void *arg);
 
 /** CAPA_FT_USER validation callback: payload is the MDB_txn* of the caller. */
 int capa_user__exists_cb(const char *user, void *payload);
@@ -41,4 +38,12 @@ int capa_user__exists_cb(const char *user, void *payload);
 int capa_user__make(capa_store *s, MDB_txn *txn, capa_user_rec *out, const char *id,
                     const char *role, const char *name, const char *dept, const char *password,
                     int64_t now);
+
+/** The apply source that hands a freshly made credential to apply (write path). */
+struct capa_apply_src;
+void capa_user__src(struct capa_apply_src *out, const capa_user_rec *fresh);
+
+/** The text check for one-line names, departments, organisation and reasons: refuses
+ *  control and bidi-override characters, naming `what` and the value. */
+int capa__line_check(const char *what, const char *value);
 #endif

@@ -874,7 +874,9 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
         snprintf(both, sizeof both, "%s\n%s", u, l);
         kv(d, "结案", "Closed", both);
     }
-    kv(d, "审计链头哈希", "Audit chain head at rendering", info->head_hash);
+    char token[100];
+    snprintf(token, sizeof token, "%llu:%s", (unsigned long long)info->n_events, info->head_hash);
+    kv(d, "审计链锚点", "Audit chain anchor at rendering (capa verify --anchor)", token);
 
     d->y -= 12;
     para(d, "各阶段耗时 Time per stage", 10.0f, ACCENT);
@@ -1062,7 +1064,7 @@ static int write_atomic(const char *path, const unsigned char *buf, size_t len)
     fd = mkstemp(tmp);
     if (fd < 0) {
         rc = capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "cannot write %s: %s",
-                           path, strerror(errno));
+                            path, strerror(errno));
         capa__free(tmp);
         tmp = NULL;
         goto done;
@@ -1145,6 +1147,10 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
         return capa_error_set(CAPA_EINVALID, "dossier: store, case number and output required");
 
     /* Everything that can fail on input comes before any file is touched. */
+    if (!opts->verified && (rc = capa_case_verify(s, number)) != CAPA_OK) {
+        rc = capa_rep__err_core(rc, "dossier");
+        goto done;
+    }
     if ((rc = capa_case_get(&c, s, number)) != CAPA_OK) {
         rc = capa_rep__err_core(rc, "dossier");
         goto done;
@@ -1158,7 +1164,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     if (opts->key_path || opts->cert_path) {
         if (!opts->key_path || !opts->cert_path) {
             rc = capa_error_set(CAPA_EINVALID, "dossier: signing needs both a key and a "
-                                              "certificate");
+                                               "certificate");
             goto done;
         }
         if ((rc = capa_pdf__signer_load(&sg, opts->key_path, opts->cert_path)) != CAPA_OK)
@@ -1214,7 +1220,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     }
     if (d.hpdf_err) {
         rc = capa_error_set(CAPA_ERROR, "dossier %s: libharu error 0x%04X", number,
-                           (unsigned)d.hpdf_err);
+                            (unsigned)d.hpdf_err);
         goto done;
     }
     if (HPDF_SaveToStream(d.pdf) != HPDF_OK) {

@@ -726,7 +726,7 @@ START_TEST(dossier_of_closed_case_is_complete_signed_and_readable)
     t = run("pdftotext -layout '%s' -", out);
     static const char *const order[] = {
         "8D 纠正预防措施档案", "示例电子有限公司", "华东汽车", "PCB-7731 / L2026-1102", "重要 / ",
-        "已结案", "审计链头哈希",
+        "已结案", "审计链锚点",
         /* stages in workflow order, with bilingual labels and values */
         "品质异常反馈", "焊点连锡，客户来料检验发现", "王工 (wang)", "审核", "原因分析", "为何连锡",
         "钢网开口偏大", "陈主管 (chen)", "纠正预防措施", "钢网开口缩小 10%", "更新钢网设计规范",

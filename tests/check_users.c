@@ -4,6 +4,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -22,7 +23,6 @@ static void teardown(void)
     tu_rmtree(dir);
     free(dir);
 }
-
 
 typedef struct tally {
     int failed, locked, unlock;
@@ -94,8 +94,18 @@ START_TEST(only_admin_adds_users_and_input_is_checked)
           "role 'boss' is not one of");
     FAILS(capa_user_add(s, &admin, "liu", "qe", "刘", "", "short"), CAPA_EINVALID, "needs 8");
     FAILS(capa_user_add(s, &admin, "liu", "qe", "", "", TU_PW), CAPA_EINVALID, "name");
-    capa_actor nobody = {"ghost", TU_PW};
-    FAILS(capa_user_authenticate(s, &nobody), CAPA_EAUTH, "no such user");
+    /* An unknown user answers exactly like a wrong password, and is audited too. */
+    capa_actor nobody = {"ghost", TU_PW}, wrong = {"wang", "wrong-password-1"};
+    uint64_t before = tu_events(s);
+    FAILS(capa_user_authenticate(s, &nobody), CAPA_EAUTH, "user `ghost`: wrong password");
+    ck_assert_uint_eq(tu_events(s), before + 1);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s",
+             strstr(capa_error_last(), ": ") ? strstr(capa_error_last(), ": ") : "");
+    FAILS(capa_user_authenticate(s, &wrong), CAPA_EAUTH, "user `wang`: wrong password");
+    snprintf(b, sizeof b, "%s",
+             strstr(capa_error_last(), ": ") ? strstr(capa_error_last(), ": ") : "");
+    ck_assert_str_eq(a, b);
 }
 END_TEST
 

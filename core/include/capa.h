@@ -41,10 +41,10 @@ typedef struct capa_store capa_store;
 
 /** Options for capa_store_open; zero-initialise and set what you need. */
 typedef struct capa_open_opts {
-    size_t map_size;   /**< initial LMDB map size in bytes; 0 = default (64 GiB) */
-    size_t map_max;    /**< ceiling the map may grow to on MAP_FULL; 0 = no ceiling */
-    int create;        /**< create the directory if missing */
-    int read_only;     /**< open for reading only */
+    size_t map_size; /**< initial LMDB map size in bytes; 0 = default (64 GiB) */
+    size_t map_max;  /**< ceiling the map may grow to on MAP_FULL; 0 = no ceiling */
+    int create;      /**< create the directory if missing */
+    int read_only;   /**< open for reading only */
     /** Clock override for tests: milliseconds since the epoch, UTC. NULL = real time. */
     int64_t (*clock)(void *payload);
     void *clock_payload;
@@ -122,14 +122,17 @@ int capa_user_passwd(capa_store *s, const capa_actor *who, const char *id,
                      const char *new_password);
 /** Unlock a locked account (admin). Audited. */
 int capa_user_unlock(capa_store *s, const capa_actor *who, const char *id);
+/** Local recovery (`capa user unlock ID --local`): unlock without any password, allowed
+ *  only to the operating-system user that owns the store directory; audited as
+ *  "unlock_local" with the OS user as actor. @return CAPA_OK, CAPA_EDENIED, CAPA_ENOTFOUND. */
+int capa_user_unlock_local(capa_store *s, const char *id);
 /** Check a password without changing anything but the failure counter (audited on failure).
  *  @return CAPA_OK, CAPA_EAUTH, CAPA_ELOCKED, CAPA_ENOTFOUND is reported as CAPA_EAUTH. */
 int capa_user_authenticate(capa_store *s, const capa_actor *who);
 int capa_user_get(capa_user **out, capa_store *s, const char *id);
 void capa_user_free(capa_user *u);
 /** Every user in id order; stop early by returning non-zero from cb (that value returned). */
-int capa_user_foreach(capa_store *s, int (*cb)(const capa_user *u, void *payload),
-                      void *payload);
+int capa_user_foreach(capa_store *s, int (*cb)(const capa_user *u, void *payload), void *payload);
 
 /** Install the next version of a form (or the workflow when the document is a workflow).
  *  New cases use it; existing stage records keep the version they were filled with. */
@@ -139,19 +142,21 @@ int capa_form_install(capa_store *s, const capa_actor *who, const char *xml, siz
 /* ---- cases ---- */
 /** Open a case: `values` are intake fields. Returns the new number ("QC-2026-0001") in
  *  *out_number (free with capa__free). */
-int capa_case_open(char **out_number, capa_store *s, const capa_actor *who,
-                   const capa_kv *values, size_t n);
+int capa_case_open(char **out_number, capa_store *s, const capa_actor *who, const capa_kv *values,
+                   size_t n);
 /** Set fields of the case's current stage. An empty value clears a field. `reason` may be
  *  NULL. All violations reported at once; nothing is written when any fails. */
-int capa_case_set(capa_store *s, const char *number, const capa_actor *who,
-                  const capa_kv *values, size_t n, const char *reason);
+int capa_case_set(capa_store *s, const char *number, const capa_actor *who, const capa_kv *values,
+                  size_t n, const char *reason);
 /** Sign off the current stage with `meaning` (must be the stage's sign-off meaning); the case
  *  advances to the next stage, or is closed after the last. */
-int capa_case_sign(capa_store *s, const char *number, const capa_actor *who,
-                   const char *meaning);
+int capa_case_sign(capa_store *s, const char *number, const capa_actor *who, const char *meaning);
 /** Reject the current stage (审查 N) back to the stage's reject target; reason required. */
-int capa_case_reject(capa_store *s, const char *number, const capa_actor *who,
-                     const char *reason);
+int capa_case_reject(capa_store *s, const char *number, const capa_actor *who, const char *reason);
+
+/** Most assignments one request (open, set) may carry; larger ones are refused before the
+ *  password is checked and before the write lock is taken. */
+#define CAPA_MAX_FIELDS 1000
 
 /* ---- group commit: many changes, one durable write transaction ---- */
 
@@ -167,16 +172,16 @@ typedef enum capa_op {
  *  request until capa_request_clear. */
 typedef struct capa_request {
     capa_op op;
-    capa_actor who;         /**< authenticated for this request alone */
-    const char *number;     /**< the case (SET, SIGN, REJECT) */
-    const capa_kv *values;  /**< OPEN, SET */
+    capa_actor who;        /**< authenticated for this request alone */
+    const char *number;    /**< the case (SET, SIGN, REJECT) */
+    const capa_kv *values; /**< OPEN, SET */
     size_t n_values;
-    const char *meaning;    /**< SIGN */
-    const char *reason;     /**< SET (may be NULL), REJECT (required) */
+    const char *meaning; /**< SIGN */
+    const char *reason;  /**< SET (may be NULL), REJECT (required) */
     /* ---- filled in by capa_submit ---- */
-    int result;             /**< CAPA_OK once durable, else this request's own error code */
-    char *error;            /**< the message when result != CAPA_OK, else NULL */
-    char *number_out;       /**< OPEN: the new case number */
+    int result;       /**< CAPA_OK once durable, else this request's own error code */
+    char *error;      /**< the message when result != CAPA_OK, else NULL */
+    char *number_out; /**< OPEN: the new case number */
 } capa_request;
 
 /**
@@ -208,10 +213,10 @@ typedef struct capa_signature {
     char *user;
     char *name; /**< printed name at signing time */
     char *role;
-    char *reason;         /**< rejection reason, or NULL */
-    int64_t time;         /**< ms since epoch, UTC */
-    char data_hash[65];   /**< hex SHA-256 of the stage data signed */
-    int superseded;       /**< 1 when a later rejection sent the case back over this stage */
+    char *reason;       /**< rejection reason, or NULL */
+    int64_t time;       /**< ms since epoch, UTC */
+    char data_hash[65]; /**< hex SHA-256 of the stage data signed */
+    int superseded;     /**< 1 when a later rejection sent the case back over this stage */
 } capa_signature;
 
 typedef struct capa_stage_record {
@@ -265,11 +270,11 @@ typedef struct capa_filter {
     const char *customer; /**< exact */
     const char *part_no;  /**< exact */
     const char *defect_code;
-    const char *text;      /**< substring of any value of any stage */
-    int64_t opened_from;   /**< ms, inclusive; 0 = open start */
-    int64_t opened_to;     /**< ms, exclusive; 0 = open end */
-    int closed;            /**< -1 any, 0 open only, 1 closed only */
-    size_t limit;          /**< 0 = no limit */
+    const char *text;    /**< substring of any value of any stage */
+    int64_t opened_from; /**< ms, inclusive; 0 = open start */
+    int64_t opened_to;   /**< ms, exclusive; 0 = open end */
+    int closed;          /**< -1 any, 0 open only, 1 closed only */
+    size_t limit;        /**< 0 = no limit */
 } capa_filter;
 
 /** Cases matching `f` in number order. Header fields are borrowed for the callback only.
@@ -285,8 +290,7 @@ int capa_case_list(capa_store *s, const capa_filter *f,
  * returned). @return CAPA_OK, CAPA_EINVALID (not an indexed field), CAPA_ESTATE.
  */
 int capa_case_count_by(capa_store *s, const char *field,
-                       int (*cb)(const char *value, uint64_t count, void *payload),
-                       void *payload);
+                       int (*cb)(const char *value, uint64_t count, void *payload), void *payload);
 
 /* ---- audit trail ---- */
 typedef struct capa_change {
@@ -299,12 +303,17 @@ typedef struct capa_event {
     uint64_t seq;
     int64_t time; /**< ms since epoch, UTC */
     const char *actor;
-    const char *action; /**< init, user_add, login_failed, open, set, sign, reject, ... */
+    const char *action;      /**< init, user_add, login_failed, open, set, sign, reject, ... */
     const char *case_number; /**< or NULL */
     const char *stage;       /**< or NULL */
     const char *reason;      /**< or NULL */
     const capa_change *changes;
     size_t n_changes;
+    /** What replay needs to rebuild the state this event changed (role, printed name,
+     *  data hash, case id, credential digest, ...); empty for format-1 events. */
+    const capa_kv *facts;
+    size_t n_facts;
+    int version;   /**< record version: 1 (format 1) or 2 */
     char hash[65]; /**< hex chain hash after this event */
 } capa_event;
 
@@ -312,11 +321,83 @@ typedef struct capa_event {
 int capa_audit_foreach(capa_store *s, const char *number,
                        int (*cb)(const capa_event *e, void *payload), void *payload);
 
-/** Re-walk the whole hash chain, then check every standing sign-off against the stage data
- *  it signed. On CAPA_OK head_hex holds the head hash; on CAPA_ECORRUPT *out_bad_seq names
- *  the first bad event (for a sign-off: the event that recorded it) and the message says
- *  why. */
+/** Check everything (capa_store_verify without options). On CAPA_OK head_hex holds the head
+ *  hash; on CAPA_ECORRUPT *out_bad_seq names the first bad event (0 when the chain is sound
+ *  and a record differs) and the message the first problem. */
 int capa_audit_verify(capa_store *s, char head_hex[65], uint64_t *out_bad_seq);
+
+/* ---- verification: replay everything, compare everything ---- */
+
+/** A chain hash an earlier dossier, export or checkpoint carried: token "SEQ:HEX". */
+typedef struct capa_anchor {
+    uint64_t seq;
+    char head[65];
+} capa_anchor;
+/** Parse "N:HEX" (64 lower-case hex digits). @return CAPA_OK or CAPA_EINVALID. */
+int capa_anchor_parse(capa_anchor *out, const char *token);
+/** The token of the current head, "N:HEX", into buf (>= 90 bytes). */
+int capa_anchor_current(char *buf, size_t sz, capa_store *s);
+
+/** One difference between what is stored and what the audit trail says. */
+typedef struct capa_mismatch {
+    char *case_number; /**< the case concerned, or NULL */
+    char *db;          /**< the named database: "signatures", "cases", "events", ... */
+    char *record;      /**< "header", "stage intake", "signature 3 (approved)", "user chen" */
+    char *field;       /**< or NULL */
+    char *stored;      /**< stored value; NULL when the record is missing */
+    char *expected;    /**< what the events say; NULL when no event explains the record */
+    uint64_t seq;      /**< the event that says so (or the bad event), 0 when none */
+    char *message;     /**< the whole sentence */
+} capa_mismatch;
+
+typedef struct capa_verify_opts {
+    const capa_anchor *anchors; /**< each must hold in this database */
+    size_t n_anchors;
+    /** PEM certificate of the organisation: every checkpoint must be signed by its key.
+     *  NULL: checkpoints are checked against the key they name. */
+    const char *cert_path;
+    size_t max_mismatches; /**< how many to keep; 0 = 1000 (all are counted) */
+} capa_verify_opts;
+
+typedef struct capa_verify_report {
+    int ok;
+    uint64_t seq;  /**< events in the chain (the head's sequence number) */
+    char head[65]; /**< hex head hash ("" when the chain is broken) */
+    uint64_t n_cases, n_checkpoints;
+    uint64_t bad_seq; /**< first bad event of the chain walk, 0 if none */
+    size_t n_total;   /**< mismatches found (n_mismatches may be fewer) */
+    capa_mismatch *mismatches;
+    size_t n_mismatches;
+    char **skipped; /**< volatile_* databases, not checked */
+    size_t n_skipped;
+} capa_verify_report;
+
+/**
+ * Verify the whole store like `git fsck`: walk the hash chain, check every anchor and
+ * checkpoint, replay every event through the engine's apply function into a scratch store
+ * (in $TMPDIR) and compare every record of every named database with it, both ways.
+ * @return CAPA_OK when the check ran (look at ->ok), else an error (I/O, memory).
+ */
+int capa_store_verify(capa_verify_report **out, capa_store *s, const capa_verify_opts *opts);
+void capa_verify_report_free(capa_verify_report *r);
+/** CAPA_OK when the chain is sound and nothing the case's rendering relies on (its records,
+ *  users, definitions) differs from what the trail says; else CAPA_ECORRUPT naming the first
+ *  mismatch. For dossiers and `show`. */
+int capa_case_verify(capa_store *s, const char *number);
+
+/** Append a checkpoint event: (seq, head) of the chain signed with the organisation's
+ *  private key at `key_path` (PEM). Asks no password: allowed only to the operating-system
+ *  user owning the store directory (who alone can read the key). */
+int capa_checkpoint(capa_store *s, const char *key_path, uint64_t *out_seq);
+
+/** Convert a store of format 1 to the current format in place, keeping every event as it is
+ *  (old anchors stay valid): the store must verify first; every record is rebuilt from the
+ *  trail and an "upgrade" event states the definitions and credentials it carries over.
+ *  The caller makes the backup. @return CAPA_OK, CAPA_EEXISTS (already current),
+ *  CAPA_ECORRUPT (it does not verify: nothing changed). */
+int capa_store_upgrade(capa_store *s);
+/** Format of the store's records (1, 2); 0 when not initialised. */
+int capa_store_format(capa_store *s, int *out);
 
 /* ---- helpers for tools ---- */
 /** Format ms since epoch as "2026-11-23T08:15:02Z" into buf (>= 25 bytes). */

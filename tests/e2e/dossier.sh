@@ -82,7 +82,7 @@ python3 - "$T/d.txt" "$N" <<'PY' && ok "pdftotext: content in order" || fail "pd
 import sys
 t = open(sys.argv[1], encoding="utf-8").read()
 want = ["8D 纠正预防措施档案", sys.argv[2], "示例电子有限公司", "华东汽车", "PCB-7731 / L2026-1102",
-        "已结案", "审计链头哈希",
+        "已结案", "审计链锚点",
         "品质异常反馈", "客户", "Customer", "焊点连锡，客户来料检验发现", "严重度", "重要",
         "王工 (wang)", "审核",
         "原因分析", "为何连锡", "钢网开口偏大", "陈主管 (chen)", "已被取代",

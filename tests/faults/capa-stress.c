@@ -397,12 +397,21 @@ static int oom_forms(void)
     return status;
 }
 
-/* The case operations of a session, on a store that is already open (its forms cached). */
+/* Verify replays the whole trail into a scratch store: on a store that does not change, so
+ * every run needs the same allocations. */
+static int oom_verify(capa_store *s)
+{
+    char head[65];
+    uint64_t bad = 0;
+    return capa_audit_verify(s, head, &bad);
+}
+
+/* The case operations of a session, on a store that is already open (its forms cached).
+ * Each run adds a case, so verify - whose work grows with the store - is walked apart. */
 static int oom_ops(capa_store *s, unsigned long n)
 {
     capa_case *c = NULL;
-    char *number = NULL, head[65], lot[64];
-    uint64_t bad = 0;
+    char *number = NULL, lot[64];
     long rows = 0;
     int rc;
     snprintf(lot, sizeof lot, "OOM-%lu", n);
@@ -413,9 +422,7 @@ static int oom_ops(capa_store *s, unsigned long n)
     if ((rc = capa_case_get(&c, s, number)))
         goto done;
     capa_filter all = {.closed = -1};
-    if ((rc = capa_case_list(s, &all, count_cb, &rows)))
-        goto done;
-    rc = capa_audit_verify(s, head, &bad);
+    rc = capa_case_list(s, &all, count_cb, &rows);
 done:
     capa_case_free(c);
     capa__free(number);
@@ -444,13 +451,14 @@ static int oom_open(const char *dir)
  * fewer than N allocations (every one of them has then been failed). Each run must end in a
  * success or a clean error; a crash kills the test, a leak fails it under LeakSanitizer.
  */
-static int oom_walk(const char *what, unsigned long stride, capa_store *s, const char *dir)
+static int oom_walk(const char *what, unsigned long stride, capa_store *s, const char *dir,
+                    int verify)
 {
     unsigned long n, runs = 0;
     int status = 0;
     for (n = 1;; n += stride) {
         capa_alloc_fail_at(n);
-        int rc = s ? oom_ops(s, n) : oom_open(dir);
+        int rc = verify ? oom_verify(s) : s ? oom_ops(s, n) : oom_open(dir);
         uint64_t used = capa_alloc_fail_at(0);
         runs++;
         if (getenv("OOM_TRACE"))
@@ -482,12 +490,24 @@ static int cmd_oom(const char *dir)
         return 1;
     const capa_workflow *wf = NULL;
     capa_store_workflow(&wf, s);
-    if (oom_walk("case operations", 1, s, NULL))
+    if (oom_walk("case operations", 1, s, NULL, 0))
+        status = 1;
+    capa_store_close(s);
+    /* Verify (chain walk, replay, comparison) on a small store of its own. */
+    char vdir[4096];
+    snprintf(vdir, sizeof vdir, "%s-verify", dir);
+    if (cmd_init(vdir) || open_store(&s, vdir, 0, 0))
+        return 1;
+    char *num = NULL;
+    if (open_case(s, &num, "V-1") || set_case(s, num, "contained"))
+        status = 1;
+    capa__free(num);
+    if (oom_walk("verify", stride, s, NULL, 1))
         status = 1;
     capa_store_close(s);
     s = NULL;
     /* Opening the store and loading every stored definition (OOM_STRIDE > 1 samples). */
-    if (oom_walk("store open", stride, NULL, dir))
+    if (oom_walk("store open", stride, NULL, dir, 0))
         status = 1;
     /* Whatever failed along the way, the store is whole. */
     char head[65];

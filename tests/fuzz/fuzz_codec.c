@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "audit.h"
+#include "event.h"
 #include "codec.h"
 #include "record.h"
 #include "users.h"
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3: {
         capa_event_rec e;
         memset(&e, 0, sizeof e);
-        capa_event__decode(&e, p, n);
+        capa_event__decode(&e, p, n, NULL, NULL);
         capa_event__clear(&e);
         break;
     }

@@ -361,6 +361,16 @@ int cli_store_open(capa_store **out, cli *c, int create, int read_only)
     return CLI_OK;
 }
 
+const char *cli_keys_path(const cli *c, char *buf, size_t sz, const char *file)
+{
+    const char *dir = getenv("CAPA_KEYS");
+    if (dir && *dir)
+        snprintf(buf, sz, "%s%s%s", dir, file ? "/" : "", file ? file : "");
+    else
+        snprintf(buf, sz, "%s/keys%s%s", c->db, file ? "/" : "", file ? file : "");
+    return buf;
+}
+
 void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *what)
 {
     capa_case *cs = NULL;

@@ -111,6 +111,10 @@ void cli_secret_free(char *secret);
 /** Open the store at c->db (creating the directory when `create`). Prints errors. */
 int cli_store_open(capa_store **out, cli *c, int create, int read_only);
 
+/** Path of `file` in the organisation's key directory: $CAPA_KEYS, else <db>/keys (keep the
+ *  key outside the database directory in production: see docs/trust.md). Returns buf. */
+const char *cli_keys_path(const cli *c, char *buf, size_t sz, const char *file);
+
 /** Print "NUMBER: <what>; now in <stage label>" (or "closed") after a change of stage. */
 void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *what);
 
@@ -168,6 +172,9 @@ int cmd_backup(cli *c, int argc, char **argv);
 int cmd_dossier(cli *c, int argc, char **argv);
 int cmd_cert_create(cli *c, int argc, char **argv);
 int cmd_cert_install(cli *c, int argc, char **argv);
+int cmd_anchor(cli *c, int argc, char **argv);
+int cmd_checkpoint(cli *c, int argc, char **argv);
+int cmd_upgrade(cli *c, int argc, char **argv);
 
 /** Make the signing identity in <db>/keys: a self-signed certificate for `org`, or with
  *  key and cert, install those (and the chain). Prints errors (cmd_cert.c). */

@@ -16,7 +16,7 @@
 /* <db>/keys into buf. */
 static const char *keys_dir(const cli *c, char *buf, size_t sz)
 {
-    snprintf(buf, sz, "%s/keys", c->db);
+    cli_keys_path(c, buf, sz, NULL);
     return buf;
 }
 

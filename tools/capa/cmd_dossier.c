@@ -82,8 +82,8 @@ int cmd_dossier(cli *c, int argc, char **argv)
     capa_dossier_opts o = {0};
     o.font_path = font && *font ? font : NULL;
     if (!no_sign) {
-        snprintf(key, sizeof key, "%s/keys/org.key", c->db);
-        snprintf(crt, sizeof crt, "%s/keys/org.crt", c->db);
+        cli_keys_path(c, key, sizeof key, "org.key");
+        cli_keys_path(c, crt, sizeof crt, "org.crt");
         o.key_path = key;
         o.cert_path = crt;
     }
@@ -115,6 +115,13 @@ int cmd_dossier(cli *c, int argc, char **argv)
         rc = ns.oom ? cli_error(c->cmd, "out of memory") : cli_fail(c, "list", err);
         goto done;
     }
+    /* One replay for all: then each case is refused alone when its records differ. */
+    capa_verify_report *vr = NULL;
+    if ((err = capa_store_verify(&vr, s, NULL)) != CAPA_OK) {
+        rc = cli_fail(c, "verify", err);
+        goto done;
+    }
+    o.verified = 1;
     size_t failed = 0;
     for (size_t i = 0; i < ns.n; i++) {
         char path[4096];
@@ -127,6 +134,21 @@ int cmd_dossier(cli *c, int argc, char **argv)
                 *p = '_';
         snprintf(path, sizeof path, "%s%s%s.pdf", out, ol && out[ol - 1] == '/' ? "" : "/", name);
         fprintf(stderr, "[%zu/%zu] %s -> %s\n", i + 1, ns.n, ns.v[i], path);
+        const char *why = NULL;
+        for (size_t j = 0; !why && j < vr->n_mismatches; j++) {
+            const capa_mismatch *m = &vr->mismatches[j];
+            if (vr->bad_seq || (m->case_number && strcmp(m->case_number, ns.v[i]) == 0) ||
+                strcmp(m->db, "users") == 0 || strcmp(m->db, "forms") == 0)
+                why = m->message;
+        }
+        if (why) {
+            cli_error(ns.v[i],
+                      "dossier refused: the case does not verify against the audit "
+                      "trail: %s",
+                      why);
+            failed++;
+            continue;
+        }
         if ((err = capa_report_dossier(s, ns.v[i], path, &o)) != CAPA_OK) {
             cli_fail(c, ns.v[i], err);
             failed++;
@@ -140,6 +162,7 @@ int cmd_dossier(cli *c, int argc, char **argv)
         fprintf(stderr, ", %zu failed", failed);
     fputc('\n', stderr);
     rc = failed ? CLI_ERROR : CLI_OK;
+    capa_verify_report_free(vr);
 done:
     for (size_t i = 0; i < ns.n; i++)
         free(ns.v[i]);

@@ -479,6 +479,12 @@ int cmd_show(cli *c, int argc, char **argv)
     sh.cs = cs;
     if (capa_store_workflow(&sh.wf, s) != CAPA_OK)
         sh.wf = NULL;
+    /* Shown as stored, but never silently: a case that does not replay is flagged. */
+    if ((err = capa_case_verify(s, argv[0])) == CAPA_ECORRUPT)
+        fprintf(stderr,
+                "capa: show: WARNING: %s\ncapa: show: what follows is what is stored, "
+                "not what the audit trail says; run `capa verify`\n",
+                capa_error_last());
     if (c->json)
         rc = cli_json_print(c, case_json(&sh));
     else

@@ -1,21 +1,51 @@
 /*
- * cmd_verify.c - `capa verify`: re-walk the audit hash chain. Prints the head hash and exits
- * 0 when every event checks out; otherwise names the first bad event and exits 1.
+ * cmd_verify.c - `capa verify`: the whole store checked against its audit trail. The chain
+ * is walked, every anchor given (--anchor SEQ:HEX, repeatable) and every checkpoint checked,
+ * every event replayed and every record compared. Prints the head hash (`capa anchor` prints
+ * it as the token SEQ:HEX) and exits 0 when all holds; otherwise lists every mismatch (case,
+ * record, field, stored value, what the events say) and exits 1.
  */
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static int print_json(cli *c, int ok, const char *head, uint64_t events, uint64_t bad,
-                      const char *msg)
+static json_t *opt_str(const char *s)
 {
-    json_t *o = json_object();
-    if (!o || cli_json_set(o, "ok", json_boolean(ok)) ||
-        cli_json_set(o, "head", ok ? cli_json_str(head) : json_null()) ||
-        cli_json_set(o, "events", json_integer((json_int_t)events)) ||
-        cli_json_set(o, "bad_seq", ok ? json_null() : json_integer((json_int_t)bad)) ||
-        cli_json_set(o, "error", ok ? json_null() : cli_json_str(msg))) {
+    return s ? cli_json_str(s) : json_null();
+}
+
+static int print_json(cli *c, const capa_verify_report *r)
+{
+    json_t *o = json_object(), *list = json_array(), *skipped = json_array();
+    int bad = !o || !list || !skipped;
+    for (size_t i = 0; !bad && i < r->n_mismatches; i++) {
+        const capa_mismatch *m = &r->mismatches[i];
+        json_t *j = json_object();
+        bad = !j || cli_json_set(j, "case", opt_str(m->case_number)) ||
+              cli_json_set(j, "db", opt_str(m->db)) ||
+              cli_json_set(j, "record", opt_str(m->record)) ||
+              cli_json_set(j, "field", opt_str(m->field)) ||
+              cli_json_set(j, "stored", opt_str(m->stored)) ||
+              cli_json_set(j, "expected", opt_str(m->expected)) ||
+              cli_json_set(j, "seq", m->seq ? json_integer((json_int_t)m->seq) : json_null()) ||
+              cli_json_set(j, "message", opt_str(m->message)) || cli_json_push(list, j);
+    }
+    for (size_t i = 0; !bad && i < r->n_skipped; i++)
+        bad = cli_json_push(skipped, cli_json_str(r->skipped[i]));
+    uint64_t first = r->bad_seq ? r->bad_seq : r->n_mismatches ? r->mismatches[0].seq : 0;
+    if (bad || cli_json_set(o, "ok", json_boolean(r->ok)) ||
+        cli_json_set(o, "seq", json_integer((json_int_t)r->seq)) ||
+        cli_json_set(o, "head", r->ok ? cli_json_str(r->head) : json_null()) ||
+        cli_json_set(o, "events", json_integer((json_int_t)r->seq)) ||
+        cli_json_set(o, "cases", json_integer((json_int_t)r->n_cases)) ||
+        cli_json_set(o, "checkpoints", json_integer((json_int_t)r->n_checkpoints)) ||
+        cli_json_set(o, "bad_seq", r->ok ? json_null() : json_integer((json_int_t)first)) ||
+        cli_json_set(o, "error", r->ok ? json_null() : cli_json_str(r->mismatches[0].message)) ||
+        cli_json_set(o, "mismatch_count", json_integer((json_int_t)r->n_total)) ||
+        cli_json_set(o, "mismatches", list) || cli_json_set(o, "skipped", skipped)) {
         json_decref(o);
         o = NULL;
     }
@@ -24,44 +54,129 @@ static int print_json(cli *c, int ok, const char *head, uint64_t events, uint64_
 
 int cmd_verify(cli *c, int argc, char **argv)
 {
-    const cli_opt opts[] = {{"--json", NULL, &c->json}, {NULL, NULL, NULL}};
+    const char *cert = NULL;
+    const cli_opt opts[] = {
+        {"--json", NULL, &c->json}, {"--cert", &cert, NULL}, {NULL, NULL, NULL}};
+    int npos, rc = CLI_OK, err;
+    capa_store *s = NULL;
+    capa_verify_report *r = NULL;
+    capa_anchor *anchors = calloc((size_t)argc + 1, sizeof *anchors);
+    size_t n_anchors = 0;
+    char crt[4096];
+    if (!anchors)
+        return cli_error("verify", "out of memory");
+    /* --anchor may be given many times: take them out before the common parser. */
+    int m = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *tok = NULL;
+        if (strcmp(argv[i], "--anchor") == 0 && i + 1 < argc)
+            tok = argv[++i];
+        else if (strncmp(argv[i], "--anchor=", 9) == 0)
+            tok = argv[i] + 9;
+        else if (strcmp(argv[i], "--anchor") == 0) {
+            free(anchors);
+            return cli_usage(c, "--anchor needs SEQ:HEX");
+        } else {
+            argv[m++] = argv[i];
+            continue;
+        }
+        if (capa_anchor_parse(&anchors[n_anchors], tok) != CAPA_OK) {
+            free(anchors);
+            return cli_usage(c, "%s", capa_error_last());
+        }
+        n_anchors++;
+    }
+    argc = m;
+    if (cli_parse(c, argc, argv, opts, &npos) != CLI_OK) {
+        free(anchors);
+        return c->help ? CLI_OK : CLI_USAGE;
+    }
+    if (npos > 0) {
+        free(anchors);
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    }
+    /* Checkpoints are checked against the organisation's certificate when it is readable. */
+    if (!cert) {
+        cli_keys_path(c, crt, sizeof crt, "org.crt");
+        if (access(crt, R_OK) == 0)
+            cert = crt;
+    }
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
+        goto done;
+    capa_verify_opts o = {.anchors = anchors, .n_anchors = n_anchors, .cert_path = cert};
+    if ((err = capa_store_verify(&r, s, &o)) != CAPA_OK) {
+        rc = cli_fail(c, "verify", err);
+        goto done;
+    }
+    if (c->json) {
+        rc = print_json(c, r);
+        if (rc == CLI_OK && !r->ok)
+            rc = CLI_ERROR;
+        goto done;
+    }
+    for (size_t i = 0; i < r->n_skipped; i++)
+        fprintf(stderr, "capa: verify: skipped %s (volatile: holds nothing an auditor relies on)\n",
+                r->skipped[i]);
+    if (r->ok) {
+        printf("%s\n", r->head);
+        goto done;
+    }
+    for (size_t i = 0; i < r->n_mismatches; i++)
+        cli_error("verify", "%s", r->mismatches[i].message);
+    if (r->n_total > r->n_mismatches)
+        cli_error("verify", "... and %zu more", r->n_total - r->n_mismatches);
+    cli_error("verify", "%zu mismatch%s: the database does not match its audit trail", r->n_total,
+              r->n_total == 1 ? "" : "es");
+    rc = CLI_ERROR;
+done:
+    free(anchors);
+    capa_verify_report_free(r);
+    capa_store_close(s);
+    return rc;
+}
+
+int cmd_anchor(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {{NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    capa_store_info info = {0};
-    char head[65] = "", what[64];
-    uint64_t bad = 0;
-
+    char tok[128];
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
-        goto done;
-    err = capa_audit_verify(s, head, &bad);
-    if (err == CAPA_OK) {
-        if (capa_store_info_get(&info, s) != CAPA_OK)
-            info.n_events = 0;
-        if (c->json)
-            rc = print_json(c, 1, head, info.n_events, 0, NULL);
-        else
-            printf("%s\n", head);
-        goto done;
+        return rc;
+    if ((err = capa_anchor_current(tok, sizeof tok, s)) != CAPA_OK)
+        rc = cli_fail(c, "anchor", err);
+    else
+        printf("%s\n", tok);
+    capa_store_close(s);
+    return rc;
+}
+
+int cmd_checkpoint(cli *c, int argc, char **argv)
+{
+    const char *key = NULL;
+    const cli_opt opts[] = {{"--key", &key, NULL}, {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    char path[4096];
+    uint64_t seq = 0;
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 0)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if (!key)
+        key = cli_keys_path(c, path, sizeof path, "org.key");
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        return rc;
+    if ((err = capa_checkpoint(s, key, &seq)) != CAPA_OK) {
+        rc = cli_fail(c, "checkpoint", err);
+    } else {
+        char tok[128];
+        capa_anchor_current(tok, sizeof tok, s);
+        printf("checkpoint: event %llu signs the history before it; anchor %s\n",
+               (unsigned long long)seq, tok);
     }
-    if (err == CAPA_ECORRUPT) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", capa_error_last()[0] ? capa_error_last() : "corrupt");
-        if (c->json)
-            print_json(c, 0, NULL, 0, bad, msg);
-        /* Name the first bad event, unless the engine's message already does. */
-        snprintf(what, sizeof what, "event %llu", (unsigned long long)bad);
-        if (strstr(msg, what))
-            rc = cli_error("verify", "%s", msg);
-        else
-            rc = cli_error("verify", "%s: %s", what, msg);
-        goto done;
-    }
-    rc = cli_fail(c, "verify", err);
-done:
-    capa_store_info_clear(&info);
     capa_store_close(s);
     return rc;
 }

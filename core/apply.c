@@ -1,0 +1,736 @@
+/*
+ * apply.c - applying one audit event to the state (see apply.h).
+ *
+ * Each action has one function here. An event is first normalised: a format-2 event names
+ * every fact (case id, stage indexes, role, printed name, data hash, credential digest,
+ * definitions); for a format-1 event the same facts are derived from the changes it lists
+ * and from the state so far. From then on both are applied by the same code.
+ */
+#include "apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "index.h"
+
+/* ---- numbering ---- */
+
+int capa__number_pattern_check(const char *pattern)
+{
+    int counters = 0;
+    size_t n = strlen(pattern);
+    if (n == 0 || n > 40)
+        return capa_error_set(CAPA_EINVALID, "number pattern '%.60s': must be 1 to 40 characters",
+                              pattern);
+    for (const char *p = pattern; *p;) {
+        if (*p == '{') {
+            if (strncmp(p, "{YYYY}", 6) == 0)
+                p += 6;
+            else if (strncmp(p, "{YY}", 4) == 0 || strncmp(p, "{MM}", 4) == 0)
+                p += 4;
+            else if (p[1] == 'N') {
+                int w = 0;
+                for (p++; *p == 'N'; p++)
+                    w++;
+                if (*p != '}' || w > 9)
+                    break;
+                p++;
+                counters++;
+            } else
+                break;
+        } else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                   (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '/' || *p == '.') {
+            p++;
+        } else {
+            return capa_error_set(CAPA_EINVALID,
+                                  "number pattern '%s': character '%c' not allowed (letters, "
+                                  "digits, - _ / . and {YYYY} {YY} {MM} {NNNN})",
+                                  pattern, *p);
+        }
+        if (p > pattern + n)
+            break;
+    }
+    if (counters != 1)
+        return capa_error_set(CAPA_EINVALID,
+                              "number pattern '%s': needs exactly one counter {N..} (1 to 9 N) "
+                              "and only the tokens {YYYY} {YY} {MM}",
+                              pattern);
+    return CAPA_OK;
+}
+
+/* Expand the number pattern ("QC-{YYYY}-{NNNN}") for `now`. The counter key is the expanded
+ * text before and after the counter, so numbering restarts whenever the year changes. */
+int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz, char *key,
+                      size_t ksz, uint64_t *out_ctr)
+{
+    char *pattern = NULL;
+    char prefix[128] = "", suffix[128] = "", *dst = prefix;
+    int width = 0, err = capa_meta__get_str(s, txn, "pattern", &pattern);
+    if (err)
+        return err == CAPA_ENOTFOUND ? capa_error_set(CAPA_ECORRUPT, "meta: no number pattern")
+                                     : err;
+    time_t secs = (time_t)(now / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    for (const char *p = pattern; *p;) {
+        size_t used = strlen(dst);
+        if (strncmp(p, "{YYYY}", 6) == 0) {
+            snprintf(dst + used, 128 - used, "%04d", tm.tm_year + 1900);
+            p += 6;
+        } else if (strncmp(p, "{YY}", 4) == 0) {
+            snprintf(dst + used, 128 - used, "%02d", tm.tm_year % 100);
+            p += 4;
+        } else if (strncmp(p, "{MM}", 4) == 0) {
+            snprintf(dst + used, 128 - used, "%02d", tm.tm_mon + 1);
+            p += 4;
+        } else if (p[0] == '{' && p[1] == 'N') {
+            for (p++; *p == 'N'; p++)
+                width++;
+            if (*p)
+                p++; /* '}' (checked at init) */
+            dst = suffix;
+        } else if (used + 1 < 128) {
+            dst[used] = *p++;
+            dst[used + 1] = 0;
+        } else {
+            p++;
+        }
+    }
+    capa__free(pattern);
+    uint64_t ctr = 0;
+    snprintf(key, ksz, "ctr:%s{}%s", prefix, suffix);
+    err = capa_meta__get_u64(s, txn, key, &ctr);
+    if (err && err != CAPA_ENOTFOUND)
+        return err;
+    ctr++;
+    snprintf(number, sz, "%s%0*llu%s", prefix, width, (unsigned long long)ctr, suffix);
+    *out_ctr = ctr;
+    return CAPA_OK;
+}
+
+/* ---- helpers ---- */
+
+static int corrupt(const capa_event_rec *e, const char *fmt, const char *a, const char *b)
+{
+    char what[512];
+    snprintf(what, sizeof what, fmt, a ? a : "", b ? b : "");
+    return capa_error_set(CAPA_ECORRUPT, "audit event %llu (%s%s%s): %s",
+                          (unsigned long long)e->ev.seq, e->ev.action, e->ev.case_number ? " " : "",
+                          e->ev.case_number ? e->ev.case_number : "", what);
+}
+
+static int set_str(char **slot, const char *v)
+{
+    char *c = v ? capa__strdup(v) : NULL;
+    if (v && !c)
+        return capa_error_set(CAPA_ENOMEM, "out of memory");
+    capa__free(*slot);
+    *slot = c;
+    return CAPA_OK;
+}
+
+static const capa_change *change(const capa_event_rec *e, const char *field)
+{
+    for (size_t i = 0; i < e->n_changes; i++)
+        if (e->changes[i].field && strcmp(e->changes[i].field, field) == 0)
+            return &e->changes[i];
+    return NULL;
+}
+
+static int fact_int(const capa_event_rec *e, const char *key, long long *out)
+{
+    const char *v = capa_event__get(e, key);
+    char *end;
+    if (!v || !*v)
+        return 0;
+    *out = strtoll(v, &end, 10);
+    return *end == 0;
+}
+
+int capa__event_authenticated(const capa_event_rec *e)
+{
+    if (e->version >= 2)
+        return capa_event__get(e, "auth") != NULL;
+    static const char *const authed[] = {"open",     "set",    "sign",   "reject",
+                                         "user_add", "passwd", "unlock", "form_install"};
+    for (size_t i = 0; i < sizeof authed / sizeof *authed; i++)
+        if (strcmp(e->ev.action, authed[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- definitions ---- */
+
+static int put_def(capa_wtxn *t, const char *id, int version, const char *xml, size_t len,
+                   int overwrite)
+{
+    if (!overwrite)
+        return capa_store__form_put(t->s, t->txn, id, version, xml, len);
+    int have = 0, err = capa_store__form_latest(t->s, t->txn, id, &have);
+    if (err)
+        return err;
+    /* Upgrade re-states every stored definition: replace what replay copied. */
+    capa_store__form_del(t->s, t->txn, id, version);
+    return capa_store__form_put(t->s, t->txn, id, version, xml, len);
+}
+
+/* Facts "def:ID:VERSION" carry definitions (format 2). */
+static int apply_defs(capa_wtxn *t, const capa_event_rec *e, int overwrite)
+{
+    for (size_t i = 0; i < e->n_facts; i++) {
+        const char *k = e->facts[i].name;
+        if (strncmp(k, "def:", 4) != 0)
+            continue;
+        const char *colon = strrchr(k + 4, ':');
+        if (!colon || colon == k + 4)
+            return corrupt(e, "bad definition fact '%s'%s", k, NULL);
+        char id[200];
+        snprintf(id, sizeof id, "%.*s", (int)(colon - (k + 4)), k + 4);
+        int version = atoi(colon + 1);
+        if (version <= 0)
+            return corrupt(e, "bad definition version in '%s'%s", k, NULL);
+        int err = put_def(t, id, version, e->facts[i].value, strlen(e->facts[i].value), overwrite);
+        if (err)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+/* Format 1: changes "form:ID" = VERSION name what was installed; the XML comes from src. */
+static int apply_legacy_defs(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
+{
+    for (size_t i = 0; i < e->n_changes; i++) {
+        const capa_change *c = &e->changes[i];
+        if (!c->field || strncmp(c->field, "form:", 5) != 0 || !c->new_value)
+            continue;
+        int version = atoi(c->new_value);
+        char *xml = NULL;
+        size_t len = 0;
+        if (!src || !src->legacy_def)
+            return corrupt(e, "no source for the definition of %s%s", c->field, NULL);
+        int err = src->legacy_def(src->payload, c->field + 5, version, &xml, &len);
+        if (err == CAPA_ENOTFOUND) /* reported by the comparison: an expected record missing */
+            continue;
+        if (!err)
+            err = put_def(t, c->field + 5, version, xml, len, 0);
+        capa__free(xml);
+        if (err)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+/* ---- users ---- */
+
+static int take_cred(const capa_apply_src *src, const char *user, const char *digest,
+                     capa_user_rec *u)
+{
+    u->log2n = u->r = u->p = 0;
+    memset(u->salt, 0, 16);
+    memset(u->hash, 0, 32);
+    if (!src || !src->cred)
+        return CAPA_OK;
+    return src->cred(src->payload, user, digest, u);
+}
+
+static int apply_user_add(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
+{
+    const char *id = capa_event__get(e, "user"), *name = capa_event__get(e, "name"),
+               *dept = capa_event__get(e, "dept"), *role = capa_event__get(e, "role");
+    if (e->version < 2) {
+        const capa_change *c;
+        id = (c = change(e, "id")) ? c->new_value : NULL;
+        name = (c = change(e, "name")) ? c->new_value : NULL;
+        dept = (c = change(e, "dept")) ? c->new_value : "";
+        role = (c = change(e, "role")) ? c->new_value : NULL;
+    }
+    if (!id || !role)
+        return corrupt(e, "user event without user id or role%s%s", NULL, NULL);
+    capa_user_rec u = {0}, old;
+    if (capa_user__get(t->s, t->txn, id, &old) == CAPA_OK) {
+        capa_user_rec_clear(&old);
+        return corrupt(e, "user `%s` added twice%s", id, NULL);
+    }
+    u.u.id = (char *)id;
+    u.u.name = (char *)(name ? name : "");
+    u.u.dept = (char *)(dept ? dept : "");
+    u.u.role = (char *)role;
+    u.u.created = e->ev.time;
+    int err = take_cred(src, id, capa_event__get(e, "cred"), &u);
+    if (!err)
+        err = capa_user__put(t->s, t->txn, &u);
+    return err;
+}
+
+/* The user an account event is about. Format 1 put it in the reason (passwd, unlock) or
+ * made it the actor (failed logins). */
+static const char *account_of(const capa_event_rec *e)
+{
+    const char *u = capa_event__get(e, "user");
+    if (u || e->version >= 2)
+        return u;
+    if (strcmp(e->ev.action, "login_failed") == 0 || strcmp(e->ev.action, "lock") == 0)
+        return e->ev.actor;
+    return e->ev.reason;
+}
+
+static int apply_account(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
+{
+    const char *id = account_of(e);
+    const char *action = e->ev.action;
+    capa_user_rec u;
+    if (!id)
+        return corrupt(e, "account event names no user%s%s", NULL, NULL);
+    int err = capa_user__get(t->s, t->txn, id, &u);
+    if (err == CAPA_ENOTFOUND) {
+        /* A failed sign-in as an unknown user is audited but changes nothing. */
+        if (strncmp(action, "login_", 6) == 0 || strcmp(action, "lock") == 0)
+            return CAPA_OK;
+        return corrupt(e, "user `%s` does not exist%s", id, NULL);
+    }
+    if (err)
+        return err;
+    if (strcmp(action, "passwd") == 0) {
+        err = take_cred(src, id, capa_event__get(e, "cred"), &u);
+    } else if (strcmp(action, "unlock") == 0 || strcmp(action, "unlock_local") == 0) {
+        u.u.locked = 0;
+        u.u.failed = 0;
+    } else if (strcmp(action, "login_failed") == 0 || strcmp(action, "lock") == 0) {
+        long long failed = 0;
+        const capa_change *c = change(e, "failed_logins");
+        if (e->version >= 2 ? !fact_int(e, "failed", &failed)
+                            : !(c && c->new_value && (failed = atoll(c->new_value)) >= 0))
+            return corrupt(e, "failed sign-in without a count%s%s", NULL, NULL);
+        u.u.failed = (int)failed;
+        if (strcmp(action, "lock") == 0)
+            u.u.locked = 1;
+    } else if (strcmp(action, "role") == 0) {
+        err = set_str(&u.u.role, capa_event__get(e, "role"));
+    }
+    if (!err)
+        err = capa_user__put(t->s, t->txn, &u);
+    capa_user_rec_clear(&u);
+    return err;
+}
+
+/* A successful sign-in ends a run of wrong passwords. */
+static int reset_failures(capa_wtxn *t, const capa_event_rec *e)
+{
+    capa_user_rec u;
+    if (!capa__event_authenticated(e))
+        return CAPA_OK;
+    int err = capa_user__get(t->s, t->txn, e->ev.actor, &u);
+    if (err == CAPA_ENOTFOUND)
+        return CAPA_OK;
+    if (err)
+        return err;
+    if (u.u.failed)
+        u.u.failed = 0, err = capa_user__put(t->s, t->txn, &u);
+    capa_user_rec_clear(&u);
+    return err;
+}
+
+/* ---- cases ---- */
+
+/* A case event's facts, from the event (format 2) or derived from the state (format 1). */
+typedef struct case_facts {
+    uint64_t id;
+    const capa_workflow *wf;
+    int from, to; /* stage indexes; to -1 = closed */
+    const char *to_id, *meaning, *name, *role, *hash;
+    const char *to_form;
+    int to_form_version;
+    char buf_meaning[64], buf_name[256], buf_role[64];
+    capa_user_rec actor; /* format 1: the actor's name and role at the time */
+} case_facts;
+
+static int stage_index(const capa_event_rec *e, const capa_workflow *wf, const char *key,
+                       const char *id, int *out)
+{
+    long long v;
+    if (e->version >= 2 && fact_int(e, key, &v)) {
+        *out = (int)v;
+        if (v < -1 || v >= (long long)wf->n_stages)
+            return corrupt(e, "stage index %s out of range%s", capa_event__get(e, key), NULL);
+        return CAPA_OK;
+    }
+    if (id && strcmp(id, "closed") == 0) {
+        *out = -1;
+        return CAPA_OK;
+    }
+    *out = id ? capa_workflow_stage_index(wf, id) : -1;
+    if (*out < 0)
+        return corrupt(e, "stage `%s` is not in the workflow%s", id, NULL);
+    return CAPA_OK;
+}
+
+static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
+{
+    long long v;
+    int err = capa_store__workflow(&f->wf, t->s, t->txn);
+    if (err)
+        return err;
+    if (e->version >= 2 && fact_int(e, "case_id", &v)) {
+        f->id = (uint64_t)v;
+    } else if ((err = capa__case_id(t->s, t->txn, e->ev.case_number, &f->id))) {
+        return err == CAPA_ENOTFOUND
+                   ? corrupt(e, "case `%s` was never opened%s", e->ev.case_number, NULL)
+                   : err;
+    }
+    const capa_change *st = change(e, "stage");
+    if ((err = stage_index(e, f->wf, "from", e->ev.stage, &f->from)))
+        return err;
+    if (strcmp(e->ev.action, "sign") != 0 && strcmp(e->ev.action, "reject") != 0)
+        return CAPA_OK;
+    if ((err = stage_index(e, f->wf, "to", st ? st->new_value : NULL, &f->to)))
+        return err;
+    f->to_id = f->to >= 0 ? f->wf->stages[f->to].id : NULL;
+    f->hash = capa_event__get(e, "data_hash");
+    f->meaning = capa_event__get(e, "meaning");
+    f->name = capa_event__get(e, "name");
+    f->role = capa_event__get(e, "role");
+    f->to_form = capa_event__get(e, "to_form");
+    if (fact_int(e, "to_form_version", &v))
+        f->to_form_version = (int)v;
+    if (e->version >= 2)
+        return CAPA_OK;
+    /* Format 1: "signature" = "MEANING NAME (ROLE)"; a rejection names neither. */
+    const capa_change *h = change(e, "data_hash");
+    f->hash = h ? h->new_value : NULL;
+    const capa_change *sig = change(e, "signature");
+    if (sig && sig->new_value) {
+        const char *sp = strchr(sig->new_value, ' ');
+        const char *open = strrchr(sig->new_value, '(');
+        size_t n = strlen(sig->new_value);
+        if (sp && open && open > sp && n > 0 && sig->new_value[n - 1] == ')') {
+            snprintf(f->buf_meaning, sizeof f->buf_meaning, "%.*s", (int)(sp - sig->new_value),
+                     sig->new_value);
+            snprintf(f->buf_name, sizeof f->buf_name, "%.*s", (int)(open - sp - 2), sp + 1);
+            snprintf(f->buf_role, sizeof f->buf_role, "%.*s",
+                     (int)(sig->new_value + n - 1 - open - 1), open + 1);
+            f->meaning = f->buf_meaning, f->name = f->buf_name, f->role = f->buf_role;
+        }
+    } else if (capa_user__get(t->s, t->txn, e->ev.actor, &f->actor) == CAPA_OK) {
+        f->name = f->actor.u.name;
+        f->role = f->actor.u.role;
+    }
+    return CAPA_OK;
+}
+
+static int apply_open(capa_wtxn *t, const capa_event_rec *e)
+{
+    capa_store *s = t->s;
+    const capa_workflow *wf = NULL;
+    const capa_formdef *form = NULL;
+    capa_stage_record rec = {0};
+    capa_hdr h = {0};
+    char number[160], key[300];
+    uint64_t id = 0, ctr = 0;
+    long long v;
+    int err;
+    if ((err = capa_store__workflow(&wf, s, t->txn)) != CAPA_OK)
+        return err;
+    const capa_stage *st = &wf->stages[0];
+    if ((err = capa_meta__get_u64(s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
+        return err;
+    id = id ? id : 1;
+    if (e->version >= 2 && fact_int(e, "case_id", &v) && (uint64_t)v != id)
+        return corrupt(e, "case id %s does not follow the last one%s",
+                       capa_event__get(e, "case_id"), NULL);
+    if ((err = capa__number_next(s, t->txn, e->ev.time, number, sizeof number, key, sizeof key,
+                                 &ctr)))
+        return err;
+    if (!e->ev.case_number || strcmp(number, e->ev.case_number) != 0)
+        return corrupt(e, "number does not follow the counter (next would be %s)%s", number, NULL);
+    rec.form_version = fact_int(e, "form_version", &v) ? (int)v : 0;
+    if (!rec.form_version) {
+        if ((err = capa_store__form(&form, s, t->txn, st->form_id, 0)))
+            return err;
+        rec.form_version = form->version;
+    }
+    rec.entered = e->ev.time;
+    if ((err = set_str(&rec.stage, st->id)) || (err = set_str(&rec.form_id, st->form_id)) ||
+        (err = capa_stage__add_editor(&rec, e->ev.actor)))
+        goto done;
+    for (size_t i = 0; i < e->n_changes; i++)
+        if ((err = capa_stage__set(&rec, e->changes[i].field, e->changes[i].new_value)))
+            goto done;
+    h.id = id;
+    h.opened = h.stage_entered = e->ev.time;
+    if ((err = set_str(&h.number, number)) || (err = set_str(&h.stage, st->id)) ||
+        (err = set_str(&h.opened_by, e->ev.actor)) ||
+        (err = capa_index__sync_header(s, t->txn, &h, &rec)))
+        goto done;
+    unsigned char k[8];
+    capa_be64(k, id);
+    err =
+        capa_store__put(t->txn, s->dbi[DB_NUMBERS], number, strlen(number), k, 8, MDB_NOOVERWRITE);
+    if (err == CAPA_EEXISTS)
+        err = capa_error_set(CAPA_EEXISTS,
+                             "open: number %s already taken (was the number pattern changed?)",
+                             number);
+    if (err || (err = capa_meta__put_u64(s, t->txn, "next_id", id + 1)) ||
+        (err = capa_meta__put_u64(s, t->txn, key, ctr)) || (err = capa_hdr__put(s, t->txn, &h)) ||
+        (err = capa_stage__put(s, t->txn, id, 0, &rec)) ||
+        (err = capa_index__put(s, t->txn, DB_IDX_STAGE, st->id, id)) ||
+        (err = capa_index__put_opened(s, t->txn, e->ev.time, id)))
+        goto done;
+done:
+    capa_stage_record_clear(&rec);
+    capa_hdr_clear(&h);
+    return err;
+}
+
+static int link_case(capa_wtxn *t, const capa_event_rec *e, uint64_t id)
+{
+    unsigned char ck[8], sk[8];
+    capa_be64(ck, id);
+    capa_be64(sk, e->ev.seq);
+    return capa_store__put(t->txn, t->s->dbi[DB_CASE_EVENTS], ck, 8, sk, 8, 0);
+}
+
+static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
+{
+    capa_stage_record rec;
+    capa_hdr h = {0};
+    int err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec);
+    if (err == CAPA_ENOTFOUND)
+        return corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
+    if (err)
+        return err;
+    for (size_t i = 0; i < e->n_changes && !err; i++)
+        err = capa_stage__set(&rec, e->changes[i].field, e->changes[i].new_value);
+    if (!err)
+        err = capa_stage__add_editor(&rec, e->ev.actor);
+    if (!err)
+        err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
+    if (!err && f->from == 0 && !(err = capa_hdr__get(t->s, t->txn, f->id, &h)) &&
+        !(err = capa_index__sync_header(t->s, t->txn, &h, &rec)))
+        err = capa_hdr__put(t->s, t->txn, &h);
+    capa_stage_record_clear(&rec);
+    capa_hdr_clear(&h);
+    return err;
+}
+
+/* The case enters stage `to`: its record is created with the form version the event names
+ * (format 1: the newest) when the case reaches it for the first time, and keeps its data
+ * when the case comes back. */
+static int enter_stage(capa_wtxn *t, const capa_event_rec *e, case_facts *f, capa_hdr *h)
+{
+    const capa_stage *st = &f->wf->stages[f->to];
+    capa_stage_record rec;
+    int err = capa_stage__get(t->s, t->txn, f->id, f->to, &rec);
+    if (err == CAPA_ENOTFOUND) {
+        memset(&rec, 0, sizeof rec);
+        rec.form_version = f->to_form_version;
+        if (!rec.form_version) {
+            const capa_formdef *form = NULL;
+            if ((err = capa_store__form(&form, t->s, t->txn, st->form_id, 0)))
+                return err;
+            rec.form_version = form->version;
+        }
+        if ((err = set_str(&rec.stage, st->id)) ||
+            (err = set_str(&rec.form_id, f->to_form ? f->to_form : st->form_id)))
+            goto done;
+    } else if (err) {
+        return err;
+    }
+    rec.entered = e->ev.time;
+    rec.left = 0;
+    if ((err = capa_stage__put(t->s, t->txn, f->id, f->to, &rec)) ||
+        (err = capa_index__move_stage(t->s, t->txn, h, st->id)))
+        goto done;
+    h->stage_entered = e->ev.time;
+done:
+    capa_stage_record_clear(&rec);
+    return err;
+}
+
+/* A rejection from stage `from` back to `to` supersedes every standing signature of the
+ * stages from `to` to `from`: the case passes them again and they will be signed anew. */
+static int supersede(capa_wtxn *t, case_facts *f)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char k0[16];
+    capa_be64(k0, f->id);
+    memset(k0 + 8, 0, 8);
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_SIGS], &cur), err = CAPA_OK;
+    MDB_val k = {16, k0}, v;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (; rc == MDB_SUCCESS && memcmp(k.mv_data, k0, 8) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_signature g;
+        if ((err = capa_sig__decode(&g, v.mv_data, v.mv_size)) != CAPA_OK)
+            break;
+        int idx = capa_workflow_stage_index(f->wf, g.stage);
+        if (!g.superseded && strcmp(g.kind, "sign") == 0 && idx >= f->to && idx <= f->from) {
+            g.superseded = 1;
+            void *buf = NULL;
+            size_t len = 0;
+            if (!(err = capa_sig__encode(&g, &buf, &len))) {
+                MDB_val nv = {len, buf};
+                rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
+                if (rc)
+                    err = capa_store__mdb_err(rc, "signature");
+            }
+            capa__free(buf);
+        }
+        capa_signature_clear(&g);
+        if (err)
+            break;
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "signatures");
+    mdb_cursor_close(cur);
+    return err;
+}
+
+static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int reject)
+{
+    capa_hdr h = {0};
+    capa_stage_record rec;
+    if (!f->hash || strlen(f->hash) != 64)
+        return corrupt(e, "sign-off without the data hash it signs%s%s", NULL, NULL);
+    if (reject && f->to < 0)
+        return corrupt(e, "rejection without a stage to go back to%s%s", NULL, NULL);
+    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
+    if (err)
+        return err;
+    if (h.closed || capa_workflow_stage_index(f->wf, h.stage) != f->from) {
+        err = corrupt(e, "the case is in stage %s, not %s", h.closed ? "closed" : h.stage,
+                      e->ev.stage);
+        goto done;
+    }
+    if (reject && (err = supersede(t, f)))
+        goto done;
+    capa_signature g = {0};
+    g.seq = e->ev.seq;
+    g.stage = (char *)f->wf->stages[f->from].id;
+    g.kind = reject ? "reject" : "sign";
+    g.meaning = reject ? "rejected" : (char *)(f->meaning ? f->meaning : "");
+    g.user = (char *)e->ev.actor;
+    g.name = (char *)(f->name ? f->name : "");
+    g.role = (char *)(f->role ? f->role : "");
+    g.reason = reject ? (char *)e->ev.reason : NULL;
+    g.time = e->ev.time;
+    memcpy(g.data_hash, f->hash, 65);
+    if ((err = capa_sig__put(t->s, t->txn, f->id, &g)))
+        goto done;
+    if ((err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec)))
+        goto done;
+    rec.left = e->ev.time;
+    err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
+    capa_stage_record_clear(&rec);
+    if (err)
+        goto done;
+    if (f->to < 0) {
+        h.closed = 1;
+        h.closed_at = e->ev.time;
+    } else if ((err = enter_stage(t, e, f, &h))) {
+        goto done;
+    }
+    err = capa_hdr__put(t->s, t->txn, &h);
+done:
+    capa_hdr_clear(&h);
+    return err;
+}
+
+static int apply_case(capa_wtxn *t, const capa_event_rec *e)
+{
+    case_facts f;
+    memset(&f, 0, sizeof f);
+    const char *a = e->ev.action;
+    int err = strcmp(a, "open") == 0 ? apply_open(t, e) : CAPA_OK;
+    if (!err)
+        err = case_facts_get(t, e, &f);
+    if (!err) {
+        if (strcmp(a, "set") == 0)
+            err = apply_set(t, e, &f);
+        else if (strcmp(a, "sign") == 0)
+            err = apply_sign(t, e, &f, 0);
+        else if (strcmp(a, "reject") == 0)
+            err = apply_sign(t, e, &f, 1);
+    }
+    if (!err)
+        err = link_case(t, e, f.id);
+    capa_user_rec_clear(&f.actor);
+    return err;
+}
+
+/* ---- the store itself ---- */
+
+static int apply_init(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
+{
+    capa_store *s = t->s;
+    const char *org = capa_event__get(e, "org"), *pattern = capa_event__get(e, "pattern");
+    long long format = 1;
+    if (e->version < 2) {
+        const capa_change *c;
+        org = (c = change(e, "org")) ? c->new_value : NULL;
+        pattern = (c = change(e, "number_pattern")) ? c->new_value : NULL;
+    } else if (!fact_int(e, "format", &format)) {
+        return corrupt(e, "init without a format%s%s", NULL, NULL);
+    }
+    if (!org || !pattern)
+        return corrupt(e, "init without organisation or number pattern%s%s", NULL, NULL);
+    int err;
+    if ((err = capa_meta__put_u64(s, t->txn, "format", (uint64_t)format)) ||
+        (err = capa_meta__put_str(s, t->txn, "org", org)) ||
+        (err = capa_meta__put_str(s, t->txn, "pattern", pattern)) ||
+        (err = capa_meta__put_u64(s, t->txn, "next_id", 1)))
+        return err;
+    return e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
+}
+
+/* `capa upgrade`: the format, every stored definition and every credential re-stated. */
+static int apply_upgrade(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
+{
+    long long format = 0;
+    int err;
+    if (!fact_int(e, "format", &format))
+        return corrupt(e, "upgrade without a format%s%s", NULL, NULL);
+    if ((err = capa_meta__put_u64(t->s, t->txn, "format", (uint64_t)format)) ||
+        (err = apply_defs(t, e, 1)))
+        return err;
+    for (size_t i = 0; i < e->n_facts && !err; i++) {
+        const char *k = e->facts[i].name;
+        capa_user_rec u;
+        if (strncmp(k, "cred:", 5) != 0)
+            continue;
+        if ((err = capa_user__get(t->s, t->txn, k + 5, &u)) == CAPA_ENOTFOUND)
+            return corrupt(e, "credential of unknown user `%s`%s", k + 5, NULL);
+        if (!err && !(err = take_cred(src, k + 5, e->facts[i].value, &u)))
+            err = capa_user__put(t->s, t->txn, &u);
+        capa_user_rec_clear(&u);
+    }
+    return err;
+}
+
+int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
+{
+    const char *a = e->ev.action;
+    int err;
+    if (strcmp(a, "init") == 0)
+        err = apply_init(t, e, src);
+    else if (strcmp(a, "upgrade") == 0)
+        err = apply_upgrade(t, e, src);
+    else if (strcmp(a, "user_add") == 0)
+        err = apply_user_add(t, e, src);
+    else if (strcmp(a, "passwd") == 0 || strcmp(a, "unlock") == 0 ||
+             strcmp(a, "unlock_local") == 0 || strcmp(a, "login_failed") == 0 ||
+             strcmp(a, "lock") == 0 || strcmp(a, "login_locked") == 0 || strcmp(a, "role") == 0)
+        err = apply_account(t, e, src);
+    else if (strcmp(a, "form_install") == 0)
+        err = e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
+    else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
+             strcmp(a, "reject") == 0)
+        err = apply_case(t, e);
+    else if (strcmp(a, "checkpoint") == 0)
+        err = CAPA_OK; /* records the head; changes no state */
+    else
+        err = corrupt(e, "unknown action%s%s", NULL, NULL);
+    return err ? err : reset_failures(t, e);
+}

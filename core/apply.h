@@ -1,0 +1,40 @@
+/*
+ * apply.h - the one function that turns an audit event into record changes.
+ *
+ * Every stored record except the events themselves - case headers, stage records,
+ * signatures, numbers, counters, indexes, case->event links, users, stored definitions and
+ * the meta values - is what applying the events in order produces. The write path applies
+ * each event right after appending it (capa_event__commit); `verify` applies the whole
+ * trail to a scratch store and compares. Format-1 events carry no facts: apply derives them
+ * from the state built so far, exactly as the format-1 write path did.
+ */
+#ifndef CAPA_APPLY_H
+#define CAPA_APPLY_H
+
+#include "event.h"
+#include "record.h"
+
+/** Payloads an event attests but does not carry. */
+typedef struct capa_apply_src {
+    /** Fill out's credential (log2n, r, p, salt, hash) for `user`: the one whose digest is
+     *  `digest`, or for a format-1 event (digest NULL) whatever credential there is. Leave
+     *  log2n 0 when there is none to give. */
+    int (*cred)(void *payload, const char *user, const char *digest, capa_user_rec *out);
+    /** Format-1 events name the definitions they installed but do not carry them: the XML
+     *  stored as (id, version). *xml is freed by the caller (capa__free). */
+    int (*legacy_def)(void *payload, const char *id, int version, char **xml, size_t *len);
+    void *payload;
+} capa_apply_src;
+
+/** Apply e (seq and time set) to the state of t->s in t->txn. */
+int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src);
+
+/** The next case number for `now` under the store's pattern, its counter key and value. */
+int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz, char *key,
+                      size_t ksz, uint64_t *ctr);
+int capa__number_pattern_check(const char *pattern);
+
+/** Whether an event of this action needed the actor's password (ends a run of failures). */
+int capa__event_authenticated(const capa_event_rec *e);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * event.c - building, encoding, chaining and decoding audit events (see event.h).
+ *
+ * An event record is its canonical body (version, seq, time, actor, action, case, stage,
+ * reason, changes and - from version 2 on - facts), packed (zstd when large), followed by
+ * the 32-byte chain hash. The hash covers the raw body, so packing never changes the chain.
+ */
+#include "event.h"
+
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codec.h"
+
+void capa__hex(char *hex, const unsigned char *bytes, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        hex[2 * i] = digits[bytes[i] >> 4];
+        hex[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    hex[2 * n] = 0;
+}
+
+int capa__unhex(unsigned char *out, size_t n, const char *hex)
+{
+    if (!hex || strlen(hex) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < 2 * n; i++) {
+        char c = hex[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return -1;
+        if (i % 2 == 0)
+            out[i / 2] = (unsigned char)(v << 4);
+        else
+            out[i / 2] |= (unsigned char)v;
+    }
+    return 0;
+}
+
+void capa_sha256_hex(char hex[65], const void *data, size_t len)
+{
+    unsigned char h[32];
+    unsigned int n = 32;
+    EVP_Digest(data, len, h, &n, EVP_sha256(), NULL);
+    capa__hex(hex, h, 32);
+}
+
+void capa_event__chain(unsigned char out[32], const unsigned char prev[32], const void *body,
+                       size_t len)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int n = 32;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestUpdate(ctx, prev, 32);
+    EVP_DigestUpdate(ctx, body, len);
+    EVP_DigestFinal_ex(ctx, out, &n);
+    EVP_MD_CTX_free(ctx);
+}
+
+static char *dup_or_null(capa_event_rec *e, const char *s)
+{
+    if (!s)
+        return NULL;
+    char *c = capa__strdup(s);
+    if (!c)
+        e->oom = 1;
+    return c;
+}
+
+void capa_event__init(capa_event_rec *e, const char *actor, const char *action,
+                      const char *case_number, const char *stage, const char *reason)
+{
+    memset(e, 0, sizeof *e);
+    e->version = CAPA_EVENT_VERSION;
+    e->ev.actor = dup_or_null(e, actor);
+    e->ev.action = dup_or_null(e, action);
+    e->ev.case_number = dup_or_null(e, case_number);
+    e->ev.stage = dup_or_null(e, stage);
+    e->ev.reason = dup_or_null(e, reason);
+}
+
+void capa_event__change(capa_event_rec *e, const char *field, const char *old_value,
+                        const char *new_value)
+{
+    if (e->oom)
+        return;
+    if (e->n_changes == e->cap_changes) {
+        size_t cap = e->cap_changes ? e->cap_changes * 2 : 8;
+        capa_change *v = capa__realloc(e->changes, cap * sizeof *v);
+        if (!v) {
+            e->oom = 1;
+            return;
+        }
+        e->changes = v;
+        e->cap_changes = cap;
+    }
+    capa_change *c = &e->changes[e->n_changes++];
+    c->field = dup_or_null(e, field);
+    c->old_value = dup_or_null(e, old_value);
+    c->new_value = dup_or_null(e, new_value);
+    e->ev.changes = e->changes;
+    e->ev.n_changes = e->n_changes;
+}
+
+void capa_event__fact(capa_event_rec *e, const char *key, const char *value)
+{
+    if (e->oom || !value)
+        return;
+    if (e->n_facts == e->cap_facts) {
+        size_t cap = e->cap_facts ? e->cap_facts * 2 : 8;
+        capa_kv *v = capa__realloc(e->facts, cap * sizeof *v);
+        if (!v) {
+            e->oom = 1;
+            return;
+        }
+        e->facts = v;
+        e->cap_facts = cap;
+    }
+    capa_kv *f = &e->facts[e->n_facts++];
+    f->name = dup_or_null(e, key);
+    f->value = dup_or_null(e, value);
+    e->ev.facts = e->facts;
+    e->ev.n_facts = e->n_facts;
+}
+
+void capa_event__factf(capa_event_rec *e, const char *key, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    capa_event__fact(e, key, buf);
+}
+
+const char *capa_event__get(const capa_event_rec *e, const char *key)
+{
+    for (size_t i = 0; i < e->n_facts; i++)
+        if (e->facts[i].name && strcmp(e->facts[i].name, key) == 0)
+            return e->facts[i].value;
+    return NULL;
+}
+
+void capa_event__clear(capa_event_rec *e)
+{
+    capa__free((char *)e->ev.actor);
+    capa__free((char *)e->ev.action);
+    capa__free((char *)e->ev.case_number);
+    capa__free((char *)e->ev.stage);
+    capa__free((char *)e->ev.reason);
+    for (size_t i = 0; i < e->n_changes; i++) {
+        capa__free((char *)e->changes[i].field);
+        capa__free((char *)e->changes[i].old_value);
+        capa__free((char *)e->changes[i].new_value);
+    }
+    capa__free(e->changes);
+    for (size_t i = 0; i < e->n_facts; i++) {
+        capa__free((char *)e->facts[i].name);
+        capa__free((char *)e->facts[i].value);
+    }
+    capa__free(e->facts);
+    memset(e, 0, sizeof *e);
+}
+
+void capa_event__encode(capa_buf *b, const capa_event_rec *e)
+{
+    capa_buf_u8(b, (unsigned)e->version);
+    capa_buf_varint(b, e->ev.seq);
+    capa_buf_i64(b, e->ev.time);
+    capa_buf_str(b, e->ev.actor);
+    capa_buf_str(b, e->ev.action);
+    capa_buf_str(b, e->ev.case_number);
+    capa_buf_str(b, e->ev.stage);
+    capa_buf_str(b, e->ev.reason);
+    capa_buf_varint(b, e->n_changes);
+    for (size_t i = 0; i < e->n_changes; i++) {
+        capa_buf_str(b, e->changes[i].field);
+        capa_buf_str(b, e->changes[i].old_value);
+        capa_buf_str(b, e->changes[i].new_value);
+    }
+    if (e->version >= 2) {
+        capa_buf_varint(b, e->n_facts);
+        for (size_t i = 0; i < e->n_facts; i++) {
+            capa_buf_str(b, e->facts[i].name);
+            capa_buf_str(b, e->facts[i].value);
+        }
+    }
+}
+
+int capa_event__head(capa_store *s, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
+{
+    MDB_val v;
+    *seq = 0;
+    memset(hash, 0, 32);
+    int err = capa_store__get(txn, s->dbi[DB_META], CAPA_HEAD_KEY, strlen(CAPA_HEAD_KEY), &v);
+    if (err == CAPA_ENOTFOUND)
+        return CAPA_OK;
+    if (err)
+        return err;
+    if (v.mv_size != 40)
+        return capa_error_set(CAPA_ECORRUPT, "audit chain head record: bad size %zu", v.mv_size);
+    *seq = capa_get_be64(v.mv_data);
+    memcpy(hash, (unsigned char *)v.mv_data + 8, 32);
+    return CAPA_OK;
+}
+
+int capa_event__decode(capa_event_rec *e, const void *data, size_t len, unsigned char **body,
+                       size_t *body_len)
+{
+    const unsigned char *raw = NULL;
+    size_t raw_len = 0;
+    void *tmp = NULL;
+    memset(e, 0, sizeof *e);
+    if (body)
+        *body = NULL;
+    if (len < 33)
+        return capa_error_set(CAPA_ECORRUPT, "audit event: record of %zu bytes is too short", len);
+    int err = capa_unpack(data, len - 32, &raw, &raw_len, &tmp);
+    if (err)
+        return capa_error_set(err, "audit event: %s",
+                              err == CAPA_ENOMEM ? "out of memory" : "bad compressed record");
+    capa_rd r;
+    capa_rd_init(&r, raw, raw_len);
+    unsigned ver = capa_rd_u8(&r);
+    if (!r.err && ver != 1 && ver != 2) {
+        capa__free(tmp);
+        return capa_error_set(CAPA_ECORRUPT, "audit event: unknown record version %u", ver);
+    }
+    e->version = (int)ver;
+    e->ev.version = (int)ver;
+    e->ev.seq = capa_rd_varint(&r);
+    e->ev.time = capa_rd_i64(&r);
+    e->ev.actor = capa_rd_str(&r);
+    e->ev.action = capa_rd_str(&r);
+    e->ev.case_number = capa_rd_str(&r);
+    e->ev.stage = capa_rd_str(&r);
+    e->ev.reason = capa_rd_str(&r);
+    uint64_t n = capa_rd_varint(&r);
+    /* Each change takes at least 3 bytes: a count beyond that is corrupt, not a huge alloc. */
+    if (!r.err && n > (r.len - r.pos) / 3)
+        r.err = CAPA_ECORRUPT;
+    if (!r.err && n && !(e->changes = capa__calloc(n, sizeof *e->changes)))
+        r.err = CAPA_ENOMEM;
+    for (uint64_t i = 0; i < n && !r.err; i++) {
+        e->changes[i].field = capa_rd_str(&r);
+        e->changes[i].old_value = capa_rd_str(&r);
+        e->changes[i].new_value = capa_rd_str(&r);
+        e->n_changes = e->cap_changes = i + 1;
+    }
+    if (ver >= 2) {
+        n = capa_rd_varint(&r);
+        if (!r.err && n > (r.len - r.pos) / 2)
+            r.err = CAPA_ECORRUPT;
+        if (!r.err && n && !(e->facts = capa__calloc(n, sizeof *e->facts)))
+            r.err = CAPA_ENOMEM;
+        for (uint64_t i = 0; i < n && !r.err; i++) {
+            e->facts[i].name = capa_rd_str(&r);
+            e->facts[i].value = capa_rd_str(&r);
+            e->n_facts = e->cap_facts = i + 1;
+            if (!r.err && (!e->facts[i].name || !e->facts[i].value))
+                r.err = CAPA_ECORRUPT;
+        }
+    }
+    if (!r.err && (!e->ev.actor || !e->ev.action))
+        r.err = CAPA_ECORRUPT;
+    if (!capa_rd_done(&r)) {
+        int code = r.err == CAPA_ENOMEM ? CAPA_ENOMEM : CAPA_ECORRUPT;
+        capa__free(tmp);
+        capa_event__clear(e);
+        return capa_error_set(code, "audit event: %s",
+                              code == CAPA_ENOMEM ? "out of memory" : "malformed record");
+    }
+    e->ev.changes = e->changes;
+    e->ev.n_changes = e->n_changes;
+    e->ev.facts = e->facts;
+    e->ev.n_facts = e->n_facts;
+    memcpy(e->hash, (const unsigned char *)data + len - 32, 32);
+    capa__hex(e->ev.hash, e->hash, 32);
+    if (body) {
+        if (!tmp && raw_len && !(tmp = capa__malloc(raw_len))) {
+            capa_event__clear(e);
+            return capa_error_set(CAPA_ENOMEM, "audit event: out of memory");
+        }
+        if (tmp != raw)
+            memcpy(tmp, raw, raw_len);
+        *body = tmp;
+        *body_len = raw_len;
+        tmp = NULL;
+    }
+    capa__free(tmp);
+    return CAPA_OK;
+}

@@ -1,0 +1,121 @@
+/*
+ * index.c - secondary index maintenance and the header's copy of intake values (index.h).
+ *
+ * The header is read for every row of every list and scan, so it must stay small: LMDB puts
+ * a value over ~2 KB on overflow pages of its own. Free text (the description) is kept in
+ * the header only as a preview of HDR_PREVIEW bytes, cut at a UTF-8 character boundary; the
+ * whole text is in the stage record.
+ */
+#include "index.h"
+
+#include <string.h>
+
+#include "codec.h"
+
+#define HDR_PREVIEW 120
+
+/* Intake fields copied into the case header (for lists) and indexed. */
+static const struct {
+    const char *field;
+    size_t offset;
+    int db; /* index, or -1 */
+} header_fields[] = {
+    {"customer", offsetof(capa_hdr, customer), DB_IDX_CUSTOMER},
+    {"part_no", offsetof(capa_hdr, part_no), DB_IDX_PART},
+    {"lot_no", offsetof(capa_hdr, lot_no), -1},
+    {"defect_code", offsetof(capa_hdr, defect_code), DB_IDX_DEFECT},
+    {"severity", offsetof(capa_hdr, severity), -1},
+    {"description", offsetof(capa_hdr, description), -1},
+    {"subject_person", offsetof(capa_hdr, subject_person), -1},
+};
+#define N_HEADER_FIELDS (sizeof header_fields / sizeof *header_fields)
+
+static size_t key_len(const char *key)
+{
+    size_t n = strlen(key);
+    return n > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : n;
+}
+
+int capa_index__put(capa_store *s, MDB_txn *txn, int db, const char *key, uint64_t id)
+{
+    unsigned char v[8];
+    if (!key || !*key)
+        return CAPA_OK;
+    capa_be64(v, id);
+    int err = capa_store__put(txn, s->dbi[db], key, key_len(key), v, 8, MDB_NODUPDATA);
+    return err == CAPA_EEXISTS ? CAPA_OK : err;
+}
+
+int capa_index__del(capa_store *s, MDB_txn *txn, int db, const char *key, uint64_t id)
+{
+    unsigned char v[8];
+    if (!key || !*key)
+        return CAPA_OK;
+    capa_be64(v, id);
+    return capa_store__del(txn, s->dbi[db], key, key_len(key), v, 8);
+}
+
+int capa_index__put_opened(capa_store *s, MDB_txn *txn, int64_t opened, uint64_t id)
+{
+    unsigned char k[8], v[8];
+    capa_be64(k, (uint64_t)opened);
+    capa_be64(v, id);
+    int err = capa_store__put(txn, s->dbi[DB_IDX_OPENED], k, 8, v, 8, MDB_NODUPDATA);
+    return err == CAPA_EEXISTS ? CAPA_OK : err;
+}
+
+static char **hdr_slot(capa_hdr *h, size_t i)
+{
+    return (char **)((char *)h + header_fields[i].offset);
+}
+
+static size_t header_len(const char *field, const char *v)
+{
+    size_t n = strlen(v);
+    if (strcmp(field, "description") != 0 || n <= HDR_PREVIEW)
+        return n;
+    n = HDR_PREVIEW;
+    while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+        n--; /* v[n] continues a character: cut before the character starts */
+    return n;
+}
+
+int capa_index__sync_header(capa_store *s, MDB_txn *txn, capa_hdr *h,
+                            const capa_stage_record *intake)
+{
+    for (size_t i = 0; i < N_HEADER_FIELDS; i++) {
+        char **slot = hdr_slot(h, i);
+        const char *now = capa_stage__value(intake, header_fields[i].field);
+        size_t len = now ? header_len(header_fields[i].field, now) : 0;
+        if ((!now && !*slot) ||
+            (now && *slot && strlen(*slot) == len && strncmp(now, *slot, len) == 0))
+            continue;
+        int db = header_fields[i].db, err = CAPA_OK;
+        if (db >= 0 && ((err = capa_index__del(s, txn, db, *slot, h->id)) != CAPA_OK ||
+                        (err = capa_index__put(s, txn, db, now, h->id)) != CAPA_OK))
+            return err;
+        char *copy = now ? capa__strndup(now, len) : NULL;
+        if (now && !copy)
+            return capa_error_set(CAPA_ENOMEM, "out of memory");
+        capa__free(*slot);
+        *slot = copy;
+    }
+    return CAPA_OK;
+}
+
+int capa_index__move_stage(capa_store *s, MDB_txn *txn, capa_hdr *h, const char *to)
+{
+    char *copy = capa__strdup(to);
+    if (!copy)
+        return capa_error_set(CAPA_ENOMEM, "out of memory");
+    int err = capa_index__del(s, txn, DB_IDX_STAGE, h->stage, h->id);
+    if (!err)
+        err = capa_index__put(s, txn, DB_IDX_STAGE, to, h->id);
+    if (err) {
+        capa__free(copy);
+        return err;
+    }
+    capa__free(h->stage);
+    h->stage = copy;
+    return CAPA_OK;
+}

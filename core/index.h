@@ -1,0 +1,22 @@
+/*
+ * index.h - the secondary indexes (stage, customer, part, defect code, opened date) and the
+ * intake values a case header carries for lists. Only apply.c changes them.
+ */
+#ifndef CAPA_INDEX_H
+#define CAPA_INDEX_H
+
+#include "record.h"
+
+/** LMDB keys are at most 511 bytes: values are indexed by a prefix of this many bytes. */
+#define CAPA_INDEX_KEY_MAX 400
+
+int capa_index__put(capa_store *s, MDB_txn *txn, int db, const char *key, uint64_t id);
+int capa_index__del(capa_store *s, MDB_txn *txn, int db, const char *key, uint64_t id);
+int capa_index__put_opened(capa_store *s, MDB_txn *txn, int64_t opened, uint64_t id);
+/** Copy the intake values the header carries into h and move their index entries. */
+int capa_index__sync_header(capa_store *s, MDB_txn *txn, capa_hdr *h,
+                            const capa_stage_record *intake);
+/** Move the case's stage index entry from h->stage to `to` and set h->stage. */
+int capa_index__move_stage(capa_store *s, MDB_txn *txn, capa_hdr *h, const char *to);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * query.c - reading: one case as a snapshot, lists through the indexes, counts per indexed
+ * value, and the audit trail in order. Nothing here writes.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "event.h"
+#include "index.h"
+#include "record.h"
+
+static int set_str(char **slot, const char *v)
+{
+    char *c = capa__strdup(v);
+    if (!c)
+        return capa_error_set(CAPA_ENOMEM, "out of memory");
+    capa__free(*slot);
+    *slot = c;
+    return CAPA_OK;
+}
+
+/* ---- reading ---- */
+
+void capa_case_free(capa_case *c)
+{
+    if (!c)
+        return;
+    capa__free(c->number);
+    capa__free(c->stage);
+    capa__free(c->opened_by);
+    for (size_t i = 0; i < c->n_stages; i++)
+        capa_stage_record_clear(&c->stages[i]);
+    capa__free(c->stages);
+    for (size_t i = 0; i < c->n_signatures; i++)
+        capa_signature_clear(&c->signatures[i]);
+    capa__free(c->signatures);
+    capa__free(c);
+}
+
+static int read_sigs(capa_store *s, MDB_txn *txn, uint64_t id, capa_case *c)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char k0[16];
+    capa_be64(k0, id);
+    memset(k0 + 8, 0, 8);
+    int rc = mdb_cursor_open(txn, s->dbi[DB_SIGS], &cur), err = CAPA_OK;
+    MDB_val k = {16, k0}, v;
+    size_t cap = 0;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (; rc == MDB_SUCCESS && memcmp(k.mv_data, k0, 8) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (c->n_signatures == cap) {
+            cap = cap ? cap * 2 : 8;
+            capa_signature *p = capa__realloc(c->signatures, cap * sizeof *p);
+            if (!p) {
+                err = capa_error_set(CAPA_ENOMEM, "case: out of memory");
+                break;
+            }
+            c->signatures = p;
+        }
+        if ((err = capa_sig__decode(&c->signatures[c->n_signatures], v.mv_data, v.mv_size)))
+            break;
+        c->n_signatures++;
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "signatures");
+    if (cur)
+        mdb_cursor_close(cur);
+    return err;
+}
+
+int capa_case_get(capa_case **out, capa_store *s, const char *number)
+{
+    MDB_txn *txn = NULL;
+    const capa_workflow *wf = NULL;
+    capa_hdr h = {0};
+    capa_case *c = NULL;
+    uint64_t id;
+    *out = NULL;
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if ((err = capa_store__require_init(s, txn)) || (err = capa_store__workflow(&wf, s, txn)) ||
+        (err = capa__case_id(s, txn, number, &id)) || (err = capa_hdr__get(s, txn, id, &h)))
+        goto done;
+    if (!(c = capa__calloc(1, sizeof *c)) ||
+        !(c->stages = capa__calloc(wf->n_stages, sizeof *c->stages))) {
+        err = capa_error_set(CAPA_ENOMEM, "case: out of memory");
+        goto done;
+    }
+    c->number = h.number, h.number = NULL;
+    c->stage = h.stage, h.stage = NULL;
+    c->opened_by = h.opened_by, h.opened_by = NULL;
+    c->closed = h.closed;
+    c->opened = h.opened;
+    c->closed_at = h.closed_at;
+    for (size_t i = 0; i < wf->n_stages; i++, c->n_stages++) {
+        err = capa_stage__get(s, txn, id, (int)i, &c->stages[i]);
+        if (err == CAPA_ENOTFOUND) { /* not reached yet: an empty record naming its form */
+            err = CAPA_OK;
+            if ((err = set_str(&c->stages[i].stage, wf->stages[i].id)) ||
+                (err = set_str(&c->stages[i].form_id, wf->stages[i].form_id)))
+                goto done;
+        } else if (err) {
+            goto done;
+        }
+    }
+    err = read_sigs(s, txn, id, c);
+done:
+    capa_store__read_end(s, txn);
+    capa_hdr_clear(&h);
+    if (err) {
+        capa_case_free(c);
+        return err;
+    }
+    *out = c;
+    return CAPA_OK;
+}
+
+const char *capa_case_value(const capa_case *c, const char *stage, const char *name)
+{
+    for (size_t i = 0; i < c->n_stages; i++)
+        if (strcmp(c->stages[i].stage, stage) == 0)
+            return capa_stage__value(&c->stages[i], name);
+    return NULL;
+}
+
+/* ---- listing ---- */
+
+static int text_match(capa_store *s, MDB_txn *txn, const capa_hdr *h, const char *text)
+{
+    if (strstr(h->number, text))
+        return 1;
+    unsigned char k0[9];
+    capa_stage__key(k0, h->id, 0);
+    MDB_cursor *cur = NULL;
+    if (mdb_cursor_open(txn, s->dbi[DB_STAGES], &cur))
+        return 0;
+    MDB_val k = {9, k0}, v;
+    int found = 0, rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (; rc == MDB_SUCCESS && !found && memcmp(k.mv_data, k0, 8) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_stage_record r;
+        if (capa_stage__decode(&r, v.mv_data, v.mv_size) != CAPA_OK)
+            continue;
+        for (size_t i = 0; i < r.n_values && !found; i++)
+            found = strstr(r.values[i].value, text) != NULL;
+        capa_stage_record_clear(&r);
+    }
+    mdb_cursor_close(cur);
+    return found;
+}
+
+static int matches(capa_store *s, MDB_txn *txn, const capa_hdr *h, const capa_filter *f)
+{
+#define EQ(field, want) (!(want) || ((field) && strcmp((field), (want)) == 0))
+    if (!EQ(h->stage, f->stage) || !EQ(h->customer, f->customer) || !EQ(h->part_no, f->part_no) ||
+        !EQ(h->defect_code, f->defect_code))
+        return 0;
+#undef EQ
+    if (f->closed >= 0 && h->closed != f->closed)
+        return 0;
+    if ((f->opened_from && h->opened < f->opened_from) ||
+        (f->opened_to && h->opened >= f->opened_to))
+        return 0;
+    return !f->text || !*f->text || text_match(s, txn, h, f->text);
+}
+
+typedef struct list_state {
+    capa_store *s;
+    MDB_txn *txn;
+    const capa_filter *f;
+    int (*cb)(const capa_case_header *, void *);
+    void *payload;
+    size_t n;
+    int stop;
+} list_state;
+
+/* Offer one case header to the callback when it matches; consumes h when `owned`. */
+static int visit_hdr(list_state *ls, capa_hdr *h_, int owned)
+{
+    capa_hdr h = *h_;
+    if (matches(ls->s, ls->txn, &h, ls->f)) {
+        capa_case_header ch = {h.number,       h.stage,          h.closed,      h.customer,
+                               h.part_no,      h.lot_no,         h.defect_code, h.severity,
+                               h.description,  h.subject_person, h.opened,      h.closed_at,
+                               h.stage_entered};
+        ls->stop = ls->cb(&ch, ls->payload);
+        ls->n++;
+        if (ls->f->limit && ls->n >= ls->f->limit && !ls->stop)
+            ls->stop = -1;
+    }
+    if (owned)
+        capa_hdr_clear(&h);
+    return CAPA_OK;
+}
+
+/* One stored header: decoded into a stack arena (no allocation), or allocated when large. */
+static int visit_raw(list_state *ls, const MDB_val *v)
+{
+    char arena[2048];
+    capa_hdr h;
+    int err = capa_hdr__decode_view(&h, v->mv_data, v->mv_size, arena, sizeof arena);
+    if (err == CAPA_OK)
+        return visit_hdr(ls, &h, 0);
+    if (err != CAPA_ENOMEM)
+        return err;
+    if ((err = capa_hdr__decode(&h, v->mv_data, v->mv_size)) != CAPA_OK)
+        return err;
+    return visit_hdr(ls, &h, 1);
+}
+
+static int visit(list_state *ls, uint64_t id)
+{
+    unsigned char k[8];
+    MDB_val v;
+    capa_be64(k, id);
+    int err = capa_store__get(ls->txn, ls->s->dbi[DB_CASES], k, 8, &v);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ECORRUPT, "case id %llu: header missing",
+                              (unsigned long long)id);
+    return err ? err : visit_raw(ls, &v);
+}
+
+int capa_case_list(capa_store *s, const capa_filter *filter,
+                   int (*cb)(const capa_case_header *h, void *payload), void *payload)
+{
+    capa_filter none = {.closed = -1};
+    const capa_filter *f = filter ? filter : &none;
+    list_state ls = {s, NULL, f, cb, payload, 0, 0};
+    MDB_cursor *cur = NULL;
+    int err = capa_store__read_begin(s, &ls.txn);
+    if (err)
+        return err;
+    if ((err = capa_store__require_init(s, ls.txn)) != CAPA_OK)
+        goto done;
+    /* Walk the most selective index the filter allows; all filters are applied per case. */
+    int db = -1;
+    const char *key = NULL;
+    if (f->customer)
+        db = DB_IDX_CUSTOMER, key = f->customer;
+    else if (f->part_no)
+        db = DB_IDX_PART, key = f->part_no;
+    else if (f->defect_code)
+        db = DB_IDX_DEFECT, key = f->defect_code;
+    else if (f->stage)
+        db = DB_IDX_STAGE, key = f->stage;
+    int rc;
+    MDB_val k, v;
+    if (db >= 0) {
+        if (!*key)
+            goto done;
+        rc = mdb_cursor_open(ls.txn, s->dbi[db], &cur);
+        k.mv_size = strlen(key) > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : strlen(key);
+        k.mv_data = (void *)key;
+        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+        for (; rc == MDB_SUCCESS && !ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+            if ((err = visit(&ls, capa_get_be64(v.mv_data))) != CAPA_OK)
+                goto done;
+    } else if (f->opened_from || f->opened_to) {
+        unsigned char from[8];
+        capa_be64(from, (uint64_t)(f->opened_from > 0 ? f->opened_from : 0));
+        rc = mdb_cursor_open(ls.txn, s->dbi[DB_IDX_OPENED], &cur);
+        k.mv_size = 8;
+        k.mv_data = from;
+        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        for (; rc == MDB_SUCCESS && !ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (f->opened_to && (int64_t)capa_get_be64(k.mv_data) >= f->opened_to)
+                break;
+            if ((err = visit(&ls, capa_get_be64(v.mv_data))) != CAPA_OK)
+                goto done;
+        }
+    } else {
+        /* A full scan already holds each header: decode it in place, no second lookup. */
+        rc = mdb_cursor_open(ls.txn, s->dbi[DB_CASES], &cur);
+        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        for (; rc == MDB_SUCCESS && !ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            if ((err = visit_raw(&ls, &v)) != CAPA_OK)
+                goto done;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "list");
+done:
+    if (cur)
+        mdb_cursor_close(cur);
+    capa_store__read_end(s, ls.txn);
+    return err ? err : (ls.stop > 0 ? ls.stop : 0);
+}
+
+void capa_time_format(char *buf, size_t sz, int64_t ms)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- counts per indexed value ---- */
+
+int capa_case_count_by(capa_store *s, const char *field,
+                       int (*cb)(const char *value, uint64_t count, void *payload), void *payload)
+{
+    static const struct {
+        const char *field;
+        int db;
+    } indexed[] = {{"stage", DB_IDX_STAGE},
+                   {"customer", DB_IDX_CUSTOMER},
+                   {"part_no", DB_IDX_PART},
+                   {"defect_code", DB_IDX_DEFECT}};
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    char *value = NULL;
+    int db = -1, err, rc;
+    for (size_t i = 0; field && i < sizeof indexed / sizeof *indexed; i++)
+        if (strcmp(field, indexed[i].field) == 0)
+            db = indexed[i].db;
+    if (db < 0)
+        return capa_error_set(CAPA_EINVALID,
+                              "count by `%.40s`: not an indexed field (stage, customer, "
+                              "part_no, defect_code)",
+                              field ? field : "");
+    if ((err = capa_store__read_begin(s, &txn)) != CAPA_OK)
+        return err;
+    if ((err = capa_store__require_init(s, txn)) != CAPA_OK)
+        goto done;
+    MDB_val k, v;
+    rc = mdb_cursor_open(txn, s->dbi[db], &cur);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+        size_t n = 0;
+        if ((rc = mdb_cursor_count(cur, &n)) != MDB_SUCCESS)
+            break;
+        /* Keys are not NUL-terminated in LMDB: hand the callback a terminated copy. */
+        capa__free(value);
+        if (!(value = capa__strndup(k.mv_data, k.mv_size))) {
+            err = capa_error_set(CAPA_ENOMEM, "count by %s: out of memory", field);
+            goto done;
+        }
+        if ((err = cb(value, (uint64_t)n, payload)) != 0)
+            goto done;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
+    }
+    if (rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "count by");
+done:
+    capa__free(value);
+    if (cur)
+        mdb_cursor_close(cur);
+    capa_store__read_end(s, txn);
+    return err;
+}
+
+/* ---- the audit trail ---- */
+
+static int emit(MDB_val *v, const char *number, int (*cb)(const capa_event *, void *),
+                void *payload, int *stop)
+{
+    capa_event_rec e;
+    int err = capa_event__decode(&e, v->mv_data, v->mv_size, NULL, NULL);
+    if (err)
+        return err;
+    if (!number || (e.ev.case_number && strcmp(e.ev.case_number, number) == 0))
+        *stop = cb(&e.ev, payload);
+    capa_event__clear(&e);
+    return CAPA_OK;
+}
+
+int capa_audit_foreach(capa_store *s, const char *number,
+                       int (*cb)(const capa_event *e, void *payload), void *payload)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    int stop = 0;
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if ((err = capa_store__require_init(s, txn)) != CAPA_OK)
+        goto done;
+    if (number) {
+        /* A case's events come from the chain itself, not from the case_events index. */
+        uint64_t id;
+        if ((err = capa__case_id(s, txn, number, &id)) != CAPA_OK)
+            goto done;
+    }
+    {
+        int rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur);
+        MDB_val k, v;
+        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        while (rc == MDB_SUCCESS && !stop) {
+            if ((err = emit(&v, number, cb, payload, &stop)) != CAPA_OK)
+                goto done;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            err = capa_store__mdb_err(rc, "audit trail");
+    }
+done:
+    if (cur)
+        mdb_cursor_close(cur);
+    capa_store__read_end(s, txn);
+    return err ? err : stop;
+}

@@ -1,0 +1,1005 @@
+/*
+ * verify.c - `capa verify`: the chain walked, anchors and checkpoints checked, every event
+ * replayed through capa_apply__event into a scratch store, and every record of every named
+ * database compared with the replayed one, both ways (a stored record no event explains, an
+ * expected record missing, a record that differs - field by field where the record kind is
+ * known). Databases named volatile_* hold nothing an auditor relies on and are skipped.
+ */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "codec.h"
+#include "event.h"
+#include "record.h"
+#include "verify.h"
+
+#define DEFAULT_KEEP 1000
+#define REPLAY_BATCH 20000 /* events per scratch transaction (LMDB's dirty-page limit) */
+
+typedef struct vctx {
+    capa_store *s, *scratch;
+    MDB_txn *txn;  /* read snapshot of the real store */
+    MDB_txn *stxn; /* scratch transaction (write during replay, read during compare) */
+    const capa_verify_opts *o;
+    capa_verify_report *r;
+    size_t keep;
+    EVP_PKEY *org_key;
+    int oom; /* an allocation failed: the report would be incomplete */
+} vctx;
+
+/* ---- the report ---- */
+
+static char *dupn(const char *s)
+{
+    return s ? capa__strdup(s) : NULL;
+}
+
+static void add(vctx *v, const char *number, const char *db, const char *record, const char *field,
+                const char *stored, const char *expected, uint64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
+
+static void add(vctx *v, const char *number, const char *db, const char *record, const char *field,
+                const char *stored, const char *expected, uint64_t seq, const char *fmt, ...)
+{
+    capa_verify_report *r = v->r;
+    r->ok = 0;
+    r->n_total++;
+    if (r->n_mismatches >= v->keep)
+        return;
+    capa_mismatch *m = capa__realloc(r->mismatches, (r->n_mismatches + 1) * sizeof *m);
+    if (!m) {
+        v->oom = 1;
+        return;
+    }
+    r->mismatches = m;
+    m = &m[r->n_mismatches];
+    memset(m, 0, sizeof *m);
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    m->case_number = dupn(number);
+    m->db = dupn(db);
+    m->record = dupn(record);
+    m->field = dupn(field);
+    m->stored = dupn(stored);
+    m->expected = dupn(expected);
+    m->seq = seq;
+    m->message = dupn(msg);
+    if (!m->message || (number && !m->case_number) || !m->db)
+        v->oom = 1;
+    r->n_mismatches++;
+}
+
+void capa_verify_report_free(capa_verify_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_mismatches; i++) {
+        capa_mismatch *m = &r->mismatches[i];
+        capa__free(m->case_number);
+        capa__free(m->db);
+        capa__free(m->record);
+        capa__free(m->field);
+        capa__free(m->stored);
+        capa__free(m->expected);
+        capa__free(m->message);
+    }
+    capa__free(r->mismatches);
+    for (size_t i = 0; i < r->n_skipped; i++)
+        capa__free(r->skipped[i]);
+    capa__free(r->skipped);
+    capa__free(r);
+}
+
+/* ---- anchors ---- */
+
+int capa_anchor_parse(capa_anchor *out, const char *token)
+{
+    unsigned char h[32];
+    char *end = NULL;
+    memset(out, 0, sizeof *out);
+    if (!token || !*token)
+        return capa_error_set(CAPA_EINVALID, "anchor: empty; an anchor is SEQ:HEX");
+    errno = 0;
+    unsigned long long seq = strtoull(token, &end, 10);
+    if (errno || end == token || *end != ':' || seq == 0 || capa__unhex(h, 32, end + 1) != 0)
+        return capa_error_set(CAPA_EINVALID,
+                              "anchor '%.100s': must be SEQ:HEX (an event number, a colon and "
+                              "64 lower-case hex digits), as `capa anchor` prints",
+                              token);
+    out->seq = seq;
+    memcpy(out->head, end + 1, 65);
+    return CAPA_OK;
+}
+
+int capa_anchor_current(char *buf, size_t sz, capa_store *s)
+{
+    MDB_txn *txn = NULL;
+    uint64_t seq;
+    unsigned char h[32];
+    char hex[65];
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if (!(err = capa_store__require_any_format(s, txn, NULL)) &&
+        !(err = capa_event__head(s, txn, &seq, h))) {
+        capa__hex(hex, h, 32);
+        snprintf(buf, sz, "%llu:%s", (unsigned long long)seq, hex);
+    }
+    capa_store__read_end(s, txn);
+    return err;
+}
+
+/* ---- the sources replay takes attested payloads from: the real store ---- */
+
+static int real_cred(void *payload, const char *user, const char *digest, capa_user_rec *out)
+{
+    vctx *v = payload;
+    capa_user_rec u;
+    char have[65];
+    int err = capa_user__get(v->s, v->txn, user, &u);
+    if (err)
+        return err == CAPA_ENOTFOUND ? CAPA_OK : err; /* no stored user: compare reports it */
+    if ((err = capa_user__cred_digest(have, &u))) {
+        capa_user_rec_clear(&u);
+        return err;
+    }
+    if (!digest || strcmp(have, digest) == 0) {
+        out->log2n = u.log2n, out->r = u.r, out->p = u.p;
+        memcpy(out->salt, u.salt, 16);
+        memcpy(out->hash, u.hash, 32);
+    }
+    capa_user_rec_clear(&u);
+    return CAPA_OK;
+}
+
+static int real_def(void *payload, const char *id, int version, char **xml, size_t *len)
+{
+    vctx *v = payload;
+    unsigned char key[256];
+    size_t n = strlen(id);
+    MDB_val val;
+    *xml = NULL;
+    if (n + 5 > sizeof key)
+        return CAPA_ENOTFOUND;
+    memcpy(key, id, n);
+    key[n] = 0;
+    capa_be32(key + n + 1, (uint32_t)version);
+    int err = capa_store__get(v->txn, v->s->dbi[DB_FORMS], key, n + 5, &val);
+    if (err)
+        return err;
+    if (!(*xml = capa__strndup(val.mv_data, val.mv_size)))
+        return capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    *len = val.mv_size;
+    return CAPA_OK;
+}
+
+/* ---- checkpoints ---- */
+
+static void checkpoint_text(char *buf, size_t sz, const char *seq, const char *head, int64_t time)
+{
+    snprintf(buf, sz, "capa-checkpoint-v1\n%s\n%s\n%lld\n", seq, head, (long long)time);
+}
+
+static void check_checkpoint(vctx *v, const capa_event_rec *e, const unsigned char prev[32])
+{
+    const char *seq = capa_event__get(e, "ck_seq"), *head = capa_event__get(e, "ck_head"),
+               *sig = capa_event__get(e, "signature"), *key = capa_event__get(e, "key");
+    char prev_hex[65], text[300], expect_seq[32];
+    unsigned char *der = NULL, *sigb = NULL;
+    EVP_PKEY *pk = NULL;
+    EVP_MD_CTX *md = NULL;
+    v->r->n_checkpoints++;
+    capa__hex(prev_hex, prev, 32);
+    snprintf(expect_seq, sizeof expect_seq, "%llu", (unsigned long long)(e->ev.seq - 1));
+    if (!seq || !head || !sig || !key || strcmp(seq, expect_seq) != 0 ||
+        strcmp(head, prev_hex) != 0) {
+        add(v, NULL, "events", "checkpoint", "head", head, prev_hex, e->ev.seq,
+            "audit event %llu: checkpoint: it names %s:%s, but the chain before it is %s:%s",
+            (unsigned long long)e->ev.seq, seq ? seq : "?", head ? head : "?", expect_seq,
+            prev_hex);
+        return;
+    }
+    size_t klen = strlen(key) / 2, slen = strlen(sig) / 2;
+    der = capa__malloc(klen + 1);
+    sigb = capa__malloc(slen + 1);
+    const unsigned char *p = der;
+    int ok = der && sigb && capa__unhex(der, klen, key) == 0 && capa__unhex(sigb, slen, sig) == 0 &&
+             (pk = d2i_PUBKEY(NULL, &p, (long)klen));
+    checkpoint_text(text, sizeof text, seq, head, e->ev.time);
+    ok = ok && (md = EVP_MD_CTX_new()) &&
+         EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
+         EVP_DigestVerify(md, sigb, slen, (const unsigned char *)text, strlen(text)) == 1;
+    if (!ok)
+        add(v, NULL, "events", "checkpoint", "signature", NULL, NULL, e->ev.seq,
+            "audit event %llu: checkpoint: the signature over %s:%s does not verify",
+            (unsigned long long)e->ev.seq, seq, head);
+    else if (v->org_key && EVP_PKEY_eq(pk, v->org_key) != 1)
+        add(v, NULL, "events", "checkpoint", "key", NULL, NULL, e->ev.seq,
+            "audit event %llu: checkpoint: signed by a key that is not the organisation's "
+            "(certificate %s)",
+            (unsigned long long)e->ev.seq, v->o->cert_path);
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(pk);
+    capa__free(der);
+    capa__free(sigb);
+}
+
+/* ---- walking the chain and replaying it ---- */
+
+static int scratch_commit(vctx *v, int reopen)
+{
+    int rc = mdb_txn_commit(v->stxn);
+    v->stxn = NULL;
+    if (rc)
+        return capa_store__mdb_err(rc, "verify: scratch store");
+    if (!reopen)
+        return CAPA_OK;
+    rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn);
+    return rc ? capa_store__mdb_err(rc, "verify: scratch store") : CAPA_OK;
+}
+
+static int walk(vctx *v)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char prev[32] = {0}, head_hash[32];
+    uint64_t expect = 1, head_seq = 0, in_txn = 0;
+    int replaying = 1, err = capa_event__head(v->s, v->txn, &head_seq, head_hash);
+    capa_apply_src src = {real_cred, real_def, v};
+    if (err)
+        return err;
+    int rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn);
+    if (rc)
+        return capa_store__mdb_err(rc, "verify: scratch store");
+    rc = mdb_cursor_open(v->txn, v->s->dbi[DB_EVENTS], &cur);
+    MDB_val k, val;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &val, MDB_FIRST);
+    for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT), expect++) {
+        uint64_t key_seq = k.mv_size == 8 ? capa_get_be64(k.mv_data) : 0;
+        capa_event_rec e;
+        unsigned char *body = NULL;
+        size_t body_len = 0;
+        if (key_seq != expect) {
+            v->r->bad_seq = expect;
+            add(v, NULL, "events", "chain", NULL, NULL, NULL, expect,
+                "audit event %llu: missing (next stored event is %llu): the chain was cut",
+                (unsigned long long)expect, (unsigned long long)key_seq);
+            break;
+        }
+        if ((err = capa_event__decode(&e, val.mv_data, val.mv_size, &body, &body_len)) ==
+            CAPA_ENOMEM)
+            goto done;
+        if (err != CAPA_OK) {
+            err = CAPA_OK;
+            v->r->bad_seq = expect;
+            add(v, NULL, "events", "chain", NULL, NULL, NULL, expect,
+                "audit event %llu: record cannot be decoded", (unsigned long long)expect);
+            break;
+        }
+        unsigned char h[32];
+        capa_event__chain(h, prev, body, body_len);
+        capa__free(body);
+        int bad_seq = e.ev.seq != expect, bad_hash = memcmp(h, e.hash, 32) != 0;
+        if (bad_seq || bad_hash) {
+            v->r->bad_seq = expect;
+            add(v, e.ev.case_number, "events", "chain", NULL, NULL, NULL, expect,
+                "audit event %llu: %s", (unsigned long long)expect,
+                bad_seq ? "stored under another sequence number (moved or reordered)"
+                        : "hash does not match its content and predecessor (edited, or an "
+                          "earlier event was changed)");
+            capa_event__clear(&e);
+            break;
+        }
+        for (size_t i = 0; v->o && i < v->o->n_anchors; i++) {
+            char hex[65];
+            capa__hex(hex, h, 32);
+            if (v->o->anchors[i].seq == expect && strcmp(v->o->anchors[i].head, hex) != 0)
+                add(v, NULL, "events", "anchor", NULL, hex, v->o->anchors[i].head, expect,
+                    "anchor %llu:%s does not hold: event %llu's chain hash here is %s (the "
+                    "history up to it was rewritten)",
+                    (unsigned long long)expect, v->o->anchors[i].head, (unsigned long long)expect,
+                    hex);
+        }
+        if (strcmp(e.ev.action, "checkpoint") == 0)
+            check_checkpoint(v, &e, prev);
+        if (replaying) {
+            capa_wtxn t = {.s = v->scratch, .txn = v->stxn, .now = e.ev.time};
+            err = capa_apply__event(&t, &e, &src);
+            if (err == CAPA_ECORRUPT || err == CAPA_EEXISTS || err == CAPA_ENOTFOUND ||
+                err == CAPA_EINVALID) {
+                /* The trail itself does not replay: nothing after it can be compared. */
+                add(v, e.ev.case_number, "events", "replay", NULL, NULL, NULL, expect,
+                    "audit event %llu: does not replay: %s", (unsigned long long)expect,
+                    capa_error_last());
+                replaying = 0;
+                err = CAPA_OK;
+            }
+        }
+        capa_event__clear(&e);
+        if (err)
+            goto done;
+        memcpy(prev, h, 32);
+        if (++in_txn >= REPLAY_BATCH && (err = scratch_commit(v, 1)))
+            goto done;
+        in_txn = in_txn >= REPLAY_BATCH ? 0 : in_txn;
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        err = capa_store__mdb_err(rc, "audit trail");
+        goto done;
+    }
+    if (!v->r->bad_seq) {
+        if (expect - 1 != head_seq || memcmp(prev, head_hash, 32) != 0) {
+            v->r->bad_seq = expect - 1 < head_seq ? expect : head_seq;
+            add(v, NULL, "meta", "head", NULL, NULL, NULL, v->r->bad_seq,
+                "audit chain: %llu events stored but the head names event %llu: events at "
+                "the end were removed or the head was altered",
+                (unsigned long long)(expect - 1), (unsigned long long)head_seq);
+        } else {
+            v->r->seq = head_seq;
+            capa__hex(v->r->head, prev, 32);
+        }
+        for (size_t i = 0; v->o && i < v->o->n_anchors; i++)
+            if (v->o->anchors[i].seq > expect - 1)
+                add(v, NULL, "events", "anchor", NULL, NULL, v->o->anchors[i].head,
+                    v->o->anchors[i].seq,
+                    "anchor %llu:%s does not hold: this database has only %llu events (its "
+                    "history was cut or replaced)",
+                    (unsigned long long)v->o->anchors[i].seq, v->o->anchors[i].head,
+                    (unsigned long long)(expect - 1));
+    }
+    /* The head is written by the append, not by apply: state it in the scratch too. */
+    unsigned char hv[40];
+    capa_be64(hv, head_seq);
+    memcpy(hv + 8, head_hash, 32);
+    if (!v->r->bad_seq && replaying)
+        err = capa_store__put(v->stxn, v->scratch->dbi[DB_META], CAPA_HEAD_KEY,
+                              strlen(CAPA_HEAD_KEY), hv, 40, 0);
+    if (!err)
+        err = scratch_commit(v, 0);
+    if (!err && (v->r->bad_seq || !replaying))
+        err = 1; /* nothing to compare: a broken chain explains everything after it */
+done:
+    mdb_cursor_close(cur);
+    if (v->stxn) {
+        mdb_txn_abort(v->stxn);
+        v->stxn = NULL;
+    }
+    return err;
+}
+
+/* ---- comparing ---- */
+
+static void show_bytes(char *buf, size_t sz, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t printable = 1;
+    for (size_t i = 0; i < n; i++)
+        printable &= b[i] >= 0x20 && b[i] != 0x7f;
+    if (printable && n < sz)
+        snprintf(buf, sz, "%.*s", (int)n, (const char *)p);
+    else if (n == 8)
+        snprintf(buf, sz, "%llu", (unsigned long long)capa_get_be64(b));
+    else {
+        size_t m = n > (sz - 1) / 2 ? (sz - 1) / 2 : n;
+        capa__hex(buf, b, m);
+    }
+}
+
+/* The number of case `id` (replayed, else stored), for messages. */
+static void case_number(vctx *v, uint64_t id, char *buf, size_t sz)
+{
+    capa_hdr h;
+    if (capa_hdr__get(v->scratch, v->stxn, id, &h) == CAPA_OK ||
+        capa_hdr__get(v->s, v->txn, id, &h) == CAPA_OK) {
+        snprintf(buf, sz, "%s", h.number);
+        capa_hdr_clear(&h);
+    } else {
+        snprintf(buf, sz, "id %llu", (unsigned long long)id);
+    }
+}
+
+/* The last event of case `id` in the trail. */
+static uint64_t last_event(vctx *v, uint64_t id)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char k0[8];
+    uint64_t seq = 0;
+    capa_be64(k0, id);
+    MDB_val k = {8, k0}, val;
+    if (mdb_cursor_open(v->stxn, v->scratch->dbi[DB_CASE_EVENTS], &cur) == 0 &&
+        mdb_cursor_get(cur, &k, &val, MDB_SET_KEY) == 0 &&
+        mdb_cursor_get(cur, &k, &val, MDB_LAST_DUP) == 0)
+        seq = capa_get_be64(val.mv_data);
+    if (cur)
+        mdb_cursor_close(cur);
+    return seq;
+}
+
+#define STR(x) ((x) ? (x) : "")
+
+static void diff_str(vctx *v, const char *num, const char *db, const char *rec, const char *field,
+                     const char *stored, const char *want, uint64_t seq)
+{
+    if ((!stored && !want) || (stored && want && strcmp(stored, want) == 0))
+        return;
+    add(v, num, db, rec, field, stored, want, seq,
+        "case %s: %s: stored %s '%s', event %llu says '%s'", num, rec, field, STR(stored),
+        (unsigned long long)seq, STR(want));
+}
+
+static void diff_int(vctx *v, const char *num, const char *db, const char *rec, const char *field,
+                     long long stored, long long want, uint64_t seq, int is_time)
+{
+    char a[40], b[40];
+    if (stored == want)
+        return;
+    if (is_time) {
+        capa_time_format(a, sizeof a, stored);
+        capa_time_format(b, sizeof b, want);
+        if (!stored)
+            snprintf(a, sizeof a, "none");
+        if (!want)
+            snprintf(b, sizeof b, "none");
+    } else {
+        snprintf(a, sizeof a, "%lld", stored);
+        snprintf(b, sizeof b, "%lld", want);
+    }
+    add(v, num, db, rec, field, a, b, seq, "case %s: %s: stored %s %s, event %llu says %s", num,
+        rec, field, a, (unsigned long long)seq, b);
+}
+
+static void diff_header(vctx *v, uint64_t id, const MDB_val *sv, const MDB_val *ev)
+{
+    capa_hdr a, b;
+    char num[160];
+    case_number(v, id, num, sizeof num);
+    uint64_t seq = last_event(v, id);
+    int derr = capa_hdr__decode(&a, sv->mv_data, sv->mv_size);
+    if (derr == CAPA_ENOMEM) {
+        v->oom = 1;
+        return;
+    }
+    if (derr != CAPA_OK) {
+        add(v, num, "cases", "header", NULL, NULL, NULL, seq,
+            "case %s: header: stored record cannot be decoded", num);
+        return;
+    }
+    if ((derr = capa_hdr__decode(&b, ev->mv_data, ev->mv_size)) != CAPA_OK)
+        v->oom = 1;
+    else {
+        const char *r = "header";
+        diff_str(v, num, "cases", r, "number", a.number, b.number, seq);
+        diff_str(v, num, "cases", r, "stage", a.stage, b.stage, seq);
+        diff_int(v, num, "cases", r, "closed", a.closed, b.closed, seq, 0);
+        diff_int(v, num, "cases", r, "opened", a.opened, b.opened, seq, 1);
+        diff_int(v, num, "cases", r, "closed_at", a.closed_at, b.closed_at, seq, 1);
+        diff_int(v, num, "cases", r, "stage_entered", a.stage_entered, b.stage_entered, seq, 1);
+        diff_str(v, num, "cases", r, "opened_by", a.opened_by, b.opened_by, seq);
+        diff_str(v, num, "cases", r, "customer", a.customer, b.customer, seq);
+        diff_str(v, num, "cases", r, "part_no", a.part_no, b.part_no, seq);
+        diff_str(v, num, "cases", r, "lot_no", a.lot_no, b.lot_no, seq);
+        diff_str(v, num, "cases", r, "defect_code", a.defect_code, b.defect_code, seq);
+        diff_str(v, num, "cases", r, "severity", a.severity, b.severity, seq);
+        diff_str(v, num, "cases", r, "description", a.description, b.description, seq);
+        diff_str(v, num, "cases", r, "subject_person", a.subject_person, b.subject_person, seq);
+        capa_hdr_clear(&b);
+    }
+    capa_hdr_clear(&a);
+}
+
+static void diff_stage(vctx *v, const unsigned char *key, const MDB_val *sv, const MDB_val *ev)
+{
+    capa_stage_record a, b;
+    char num[160], rec[120];
+    uint64_t id = capa_get_be64(key);
+    case_number(v, id, num, sizeof num);
+    uint64_t seq = last_event(v, id);
+    int derr = capa_stage__decode(&a, sv->mv_data, sv->mv_size);
+    if (derr == CAPA_ENOMEM) {
+        v->oom = 1;
+        return;
+    }
+    if (derr != CAPA_OK) {
+        add(v, num, "stages", "stage", NULL, NULL, NULL, seq,
+            "case %s: stage %u: stored record cannot be decoded", num, key[8]);
+        return;
+    }
+    if (capa_stage__decode(&b, ev->mv_data, ev->mv_size) != CAPA_OK) {
+        v->oom = 1;
+        capa_stage_record_clear(&a);
+        return;
+    }
+    snprintf(rec, sizeof rec, "stage %s", b.stage);
+    diff_str(v, num, "stages", rec, "stage", a.stage, b.stage, seq);
+    diff_str(v, num, "stages", rec, "form", a.form_id, b.form_id, seq);
+    diff_int(v, num, "stages", rec, "form version", a.form_version, b.form_version, seq, 0);
+    diff_int(v, num, "stages", rec, "entered", a.entered, b.entered, seq, 1);
+    diff_int(v, num, "stages", rec, "left", a.left, b.left, seq, 1);
+    size_t i = 0, j = 0;
+    while (i < a.n_values || j < b.n_values) {
+        int c = i >= a.n_values   ? 1
+                : j >= b.n_values ? -1
+                                  : strcmp(a.values[i].name, b.values[j].name);
+        char field[200];
+        if (c == 0) {
+            snprintf(field, sizeof field, "field `%s`", a.values[i].name);
+            diff_str(v, num, "stages", rec, field, a.values[i].value, b.values[j].value, seq);
+            i++, j++;
+        } else if (c < 0) {
+            snprintf(field, sizeof field, "field `%s`", a.values[i].name);
+            diff_str(v, num, "stages", rec, field, a.values[i].value, NULL, seq);
+            i++;
+        } else {
+            snprintf(field, sizeof field, "field `%s`", b.values[j].name);
+            diff_str(v, num, "stages", rec, field, NULL, b.values[j].value, seq);
+            j++;
+        }
+    }
+    int same_editors = a.n_editors == b.n_editors;
+    for (size_t k = 0; same_editors && k < a.n_editors; k++)
+        same_editors = strcmp(a.editors[k], b.editors[k]) == 0;
+    if (!same_editors)
+        add(v, num, "stages", rec, "editors", NULL, NULL, seq,
+            "case %s: %s: stored editors differ from those the events name (event %llu)", num, rec,
+            (unsigned long long)seq);
+    capa_stage_record_clear(&a);
+    capa_stage_record_clear(&b);
+}
+
+/* Signatures of a case are numbered 1, 2, ... in trail order, as show and the dossier do. */
+static int sig_ordinal(vctx *v, const unsigned char *key)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char k0[16];
+    memcpy(k0, key, 8);
+    memset(k0 + 8, 0, 8);
+    MDB_val k = {16, k0}, val;
+    int n = 0;
+    if (mdb_cursor_open(v->stxn, v->scratch->dbi[DB_SIGS], &cur))
+        return 0;
+    int rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
+    for (; rc == 0 && memcmp(k.mv_data, key, 8) == 0;
+         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        n++;
+        if (memcmp(k.mv_data, key, 16) >= 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return n;
+}
+
+static void diff_sig(vctx *v, const unsigned char *key, const MDB_val *sv, const MDB_val *ev)
+{
+    capa_signature a, b;
+    char num[160], rec[160];
+    uint64_t id = capa_get_be64(key), seq = capa_get_be64(key + 8);
+    case_number(v, id, num, sizeof num);
+    int derr = capa_sig__decode(&a, sv->mv_data, sv->mv_size);
+    if (derr == CAPA_ENOMEM) {
+        v->oom = 1;
+        return;
+    }
+    if (derr != CAPA_OK) {
+        add(v, num, "signatures", "signature", NULL, NULL, NULL, seq,
+            "case %s: signature of event %llu: stored record cannot be decoded", num,
+            (unsigned long long)seq);
+        return;
+    }
+    if (capa_sig__decode(&b, ev->mv_data, ev->mv_size) != CAPA_OK) {
+        v->oom = 1;
+        capa_signature_clear(&a);
+        return;
+    }
+    snprintf(rec, sizeof rec, "signature %d (%s)", sig_ordinal(v, key), b.meaning);
+    diff_str(v, num, "signatures", rec, "signer", a.user, b.user, seq);
+    diff_str(v, num, "signatures", rec, "printed name", a.name, b.name, seq);
+    diff_str(v, num, "signatures", rec, "role", a.role, b.role, seq);
+    diff_str(v, num, "signatures", rec, "meaning", a.meaning, b.meaning, seq);
+    diff_str(v, num, "signatures", rec, "kind", a.kind, b.kind, seq);
+    diff_str(v, num, "signatures", rec, "stage", a.stage, b.stage, seq);
+    diff_str(v, num, "signatures", rec, "reason", a.reason, b.reason, seq);
+    diff_str(v, num, "signatures", rec, "data hash", a.data_hash, b.data_hash, seq);
+    diff_int(v, num, "signatures", rec, "time", a.time, b.time, seq, 1);
+    diff_int(v, num, "signatures", rec, "superseded", a.superseded, b.superseded, seq, 0);
+    diff_int(v, num, "signatures", rec, "event", (long long)a.seq, (long long)b.seq, seq, 0);
+    capa_signature_clear(&a);
+    capa_signature_clear(&b);
+}
+
+static void diff_user(vctx *v, const MDB_val *sv, const MDB_val *ev)
+{
+    capa_user_rec a, b;
+    int derr = capa_user__decode(&a, sv->mv_data, sv->mv_size);
+    if (derr == CAPA_ENOMEM) {
+        v->oom = 1;
+        return;
+    }
+    if (derr != CAPA_OK) {
+        add(v, NULL, "users", "user", NULL, NULL, NULL, 0, "user record '%.*s': cannot be decoded",
+            (int)sv->mv_size, "");
+        return;
+    }
+    if (capa_user__decode(&b, ev->mv_data, ev->mv_size) != CAPA_OK) {
+        v->oom = 1;
+        capa_user_rec_clear(&a);
+        return;
+    }
+    char rec[80], sa[32], sb[32];
+    snprintf(rec, sizeof rec, "user %s", b.u.id);
+#define U(field, x, y)                                                                             \
+    if (strcmp(x, y) != 0)                                                                         \
+    add(v, NULL, "users", rec, field, x, y, 0, "user %s: stored %s '%s', the events say '%s'",     \
+        b.u.id, field, x, y)
+    U("name", STR(a.u.name), STR(b.u.name));
+    U("dept", STR(a.u.dept), STR(b.u.dept));
+    U("role", STR(a.u.role), STR(b.u.role));
+    snprintf(sa, sizeof sa, "%d/%d", a.u.locked, a.u.failed);
+    snprintf(sb, sizeof sb, "%d/%d", b.u.locked, b.u.failed);
+    U("locked/failed sign-ins", sa, sb);
+    capa_time_format(sa, sizeof sa, a.u.created);
+    capa_time_format(sb, sizeof sb, b.u.created);
+    U("created", sa, sb);
+#undef U
+    if (a.log2n != b.log2n || a.r != b.r || a.p != b.p || memcmp(a.salt, b.salt, 16) != 0 ||
+        memcmp(a.hash, b.hash, 32) != 0) {
+        char da[65];
+        capa_user__cred_digest(da, &a);
+        add(v, NULL, "users", rec, "credential", da, NULL, 0,
+            "user %s: credential: the stored password hash (digest %.16s...) is not the one the "
+            "events recorded for this user (copied, replaced or reset behind capa's back)",
+            b.u.id, da);
+    }
+    capa_user_rec_clear(&a);
+    capa_user_rec_clear(&b);
+}
+
+/* A record present on one side only, or differing in a kind without a field-level diff. */
+static void describe(vctx *v, int db, const MDB_val *k, const MDB_val *sv, const MDB_val *ev)
+{
+    const char *name = capa_db_specs[db].name;
+    char key[300], sval[300], eval[300], num[160] = "";
+    const unsigned char *kb = k->mv_data;
+    show_bytes(key, sizeof key, k->mv_data, k->mv_size);
+    show_bytes(sval, sizeof sval, sv ? sv->mv_data : "", sv ? sv->mv_size : 0);
+    show_bytes(eval, sizeof eval, ev ? ev->mv_data : "", ev ? ev->mv_size : 0);
+    const char *what = !sv   ? "missing: the events put it there"
+                       : !ev ? "stored, but no event explains it"
+                             : "differs";
+    uint64_t seq = 0;
+    switch (db) {
+    case DB_CASES:
+    case DB_STAGES:
+    case DB_SIGS:
+        if (k->mv_size >= 8) {
+            uint64_t id = capa_get_be64(kb);
+            case_number(v, id, num, sizeof num);
+            seq = db == DB_SIGS && k->mv_size == 16 ? capa_get_be64(kb + 8) : last_event(v, id);
+            const char *kind = db == DB_CASES    ? "header"
+                               : db == DB_STAGES ? "stage record"
+                                                 : "signature";
+            if (db == DB_STAGES && k->mv_size == 9)
+                add(v, num, name, kind, NULL, sv ? "present" : NULL, ev ? "present" : NULL, seq,
+                    "case %s: stage %u record: %s (event %llu)", num, kb[8], what,
+                    (unsigned long long)seq);
+            else if (db == DB_SIGS && k->mv_size == 16)
+                add(v, num, name, kind, NULL, sv ? "present" : NULL, ev ? "present" : NULL, seq,
+                    "case %s: signature of event %llu: %s", num, (unsigned long long)seq, what);
+            else
+                add(v, num, name, kind, NULL, sv ? "present" : NULL, ev ? "present" : NULL, seq,
+                    "case %s: %s: %s", num, kind, what);
+            return;
+        }
+        break;
+    case DB_CASE_EVENTS:
+        if (k->mv_size == 8 && (sv ? sv : ev)->mv_size == 8) {
+            case_number(v, capa_get_be64(kb), num, sizeof num);
+            seq = capa_get_be64((sv ? sv : ev)->mv_data);
+            add(v, num, name, "audit link", NULL, sv ? "present" : NULL, ev ? "present" : NULL, seq,
+                "case %s: link to audit event %llu: %s", num, (unsigned long long)seq,
+                !sv ? "missing (the event is the case's)"
+                    : "stored, but that event is not the case's (injected)");
+            return;
+        }
+        break;
+    case DB_IDX_STAGE:
+    case DB_IDX_CUSTOMER:
+    case DB_IDX_PART:
+    case DB_IDX_DEFECT:
+    case DB_IDX_OPENED: {
+        const MDB_val *x = sv ? sv : ev;
+        if (x->mv_size == 8)
+            case_number(v, capa_get_be64(x->mv_data), num, sizeof num);
+        add(v, num[0] ? num : NULL, name, "index entry", key, sv ? "present" : NULL,
+            ev ? "present" : NULL, 0, "index %s: entry '%s' -> case %s: %s", name, key, num,
+            !sv ? "missing (the case would vanish from lists)"
+                : "stored, but no event explains it");
+        return;
+    }
+    case DB_NUMBERS:
+        add(v, key, name, "number", NULL, sv ? sval : NULL, ev ? eval : NULL, 0,
+            "number %s: stored -> %s%s, the events say -> %s%s", key, sv ? "case id " : "",
+            sv ? sval : "nothing", ev ? "case id " : "", ev ? eval : "nothing");
+        return;
+    case DB_META:
+        add(v, NULL, name, key, NULL, sv ? sval : NULL, ev ? eval : NULL, 0,
+            "meta `%s`: stored '%s', the events say '%s'", key, sv ? sval : "(none)",
+            ev ? eval : "(none)");
+        return;
+    case DB_FORMS: {
+        char id[260], ha[65] = "", hb[65] = "";
+        size_t n = strnlen((const char *)kb, k->mv_size);
+        snprintf(id, sizeof id, "%.*s v%u", (int)n, (const char *)kb,
+                 n + 5 == k->mv_size ? capa_get_be32(kb + n + 1) : 0);
+        if (sv)
+            capa_sha256_hex(ha, sv->mv_data, sv->mv_size);
+        if (ev)
+            capa_sha256_hex(hb, ev->mv_data, ev->mv_size);
+        add(v, NULL, name, id, NULL, sv ? ha : NULL, ev ? hb : NULL, 0,
+            "definition %s: %s (stored SHA-256 %.16s..., the events' %.16s...)", id,
+            !sv   ? "missing"
+            : !ev ? "stored, but no event installed it"
+                  : "stored text differs from what the events installed",
+            sv ? ha : "-", ev ? hb : "-");
+        return;
+    }
+    case DB_USERS:
+        add(v, NULL, name, key, NULL, sv ? "present" : NULL, ev ? "present" : NULL, 0,
+            "user %s: %s", key,
+            !sv ? "missing (the events add this user)" : "stored, but no event added this user");
+        return;
+    }
+    add(v, num[0] ? num : NULL, name, key, NULL, sv ? sval : NULL, ev ? eval : NULL, seq,
+        "database %s: record '%s': %s", name, key, what);
+}
+
+static int same_value(vctx *v, const MDB_val *a, const MDB_val *b)
+{
+    const unsigned char *pa, *pb;
+    size_t na, nb;
+    void *ta = NULL, *tb = NULL;
+    if (a->mv_size == b->mv_size && memcmp(a->mv_data, b->mv_data, a->mv_size) == 0)
+        return 1;
+    /* Compressed or not is an encoding detail: compare what the records hold. */
+    int ea = capa_unpack(a->mv_data, a->mv_size, &pa, &na, &ta);
+    int eb = ea ? ea : capa_unpack(b->mv_data, b->mv_size, &pb, &nb, &tb);
+    if (ea == CAPA_ENOMEM || eb == CAPA_ENOMEM)
+        v->oom = 1;
+    int same = !ea && !eb && na == nb && memcmp(pa, pb, na) == 0;
+    capa__free(ta);
+    capa__free(tb);
+    return same;
+}
+
+static int cmp_val(const MDB_val *a, const MDB_val *b)
+{
+    size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size;
+    int c = memcmp(a->mv_data, b->mv_data, n);
+    return c ? c : (a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size);
+}
+
+static int compare_db(vctx *v, int db)
+{
+    MDB_cursor *a = NULL, *b = NULL;
+    int dup = (capa_db_specs[db].flags & MDB_DUPSORT) != 0;
+    int rc = mdb_cursor_open(v->txn, v->s->dbi[db], &a);
+    if (!rc)
+        rc = mdb_cursor_open(v->stxn, v->scratch->dbi[db], &b);
+    if (rc) {
+        if (a)
+            mdb_cursor_close(a);
+        return capa_store__mdb_err(rc, "verify");
+    }
+    MDB_val ka, va, kb, vb;
+    int ra = mdb_cursor_get(a, &ka, &va, MDB_FIRST), rb = mdb_cursor_get(b, &kb, &vb, MDB_FIRST);
+    while (ra == 0 || rb == 0) {
+        int c = ra ? 1 : rb ? -1 : cmp_val(&ka, &kb);
+        if (c == 0 && dup)
+            c = cmp_val(&va, &vb);
+        if (c == 0) {
+            if (!dup && !same_value(v, &va, &vb)) {
+                if (db == DB_CASES && ka.mv_size == 8)
+                    diff_header(v, capa_get_be64(ka.mv_data), &va, &vb);
+                else if (db == DB_STAGES && ka.mv_size == 9)
+                    diff_stage(v, ka.mv_data, &va, &vb);
+                else if (db == DB_SIGS && ka.mv_size == 16)
+                    diff_sig(v, ka.mv_data, &va, &vb);
+                else if (db == DB_USERS)
+                    diff_user(v, &va, &vb);
+                else
+                    describe(v, db, &ka, &va, &vb);
+            }
+            ra = mdb_cursor_get(a, &ka, &va, MDB_NEXT);
+            rb = mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
+        } else if (c < 0) {
+            describe(v, db, &ka, &va, NULL);
+            ra = mdb_cursor_get(a, &ka, &va, MDB_NEXT);
+        } else {
+            describe(v, db, &kb, NULL, &vb);
+            rb = mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
+        }
+    }
+    mdb_cursor_close(a);
+    mdb_cursor_close(b);
+    return (ra && ra != MDB_NOTFOUND) || (rb && rb != MDB_NOTFOUND)
+               ? capa_store__mdb_err(ra && ra != MDB_NOTFOUND ? ra : rb, "verify")
+               : CAPA_OK;
+}
+
+/* Named databases not in the engine's list: volatile_* are skipped, others reported. */
+static int check_names(vctx *v)
+{
+    MDB_dbi main;
+    MDB_cursor *cur = NULL;
+    int rc = mdb_dbi_open(v->txn, NULL, 0, &main);
+    if (!rc)
+        rc = mdb_cursor_open(v->txn, main, &cur);
+    if (rc)
+        return capa_store__mdb_err(rc, "verify");
+    MDB_val k, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        char name[300];
+        snprintf(name, sizeof name, "%.*s", (int)(k.mv_size < 299 ? k.mv_size : 299),
+                 (const char *)k.mv_data);
+        int known = 0;
+        for (int i = 0; i < DB_COUNT; i++)
+            known |= strcmp(name, capa_db_specs[i].name) == 0;
+        if (known)
+            continue;
+        if (strncmp(name, "volatile_", 9) == 0) {
+            char **p = capa__realloc(v->r->skipped, (v->r->n_skipped + 1) * sizeof *p);
+            if (p) {
+                v->r->skipped = p;
+                if ((p[v->r->n_skipped] = capa__strdup(name)))
+                    v->r->n_skipped++;
+            }
+            continue;
+        }
+        add(v, NULL, name, "database", NULL, "present", NULL, 0,
+            "database `%s`: not one of capa's; no event explains it", name);
+    }
+    mdb_cursor_close(cur);
+    return CAPA_OK;
+}
+
+/* A scratch store is LMDB's two files in a directory of its own. */
+static void rm_scratch(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_opts *opts,
+                     int any_format)
+{
+    vctx v = {.s = s, .o = opts};
+    char dir[4096];
+    int err = CAPA_OK;
+    *out = NULL;
+    v.keep = opts && opts->max_mismatches ? opts->max_mismatches : DEFAULT_KEEP;
+    if (!(v.r = capa__calloc(1, sizeof *v.r)))
+        return capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    v.r->ok = 1;
+    if (opts && opts->cert_path) {
+        FILE *f = fopen(opts->cert_path, "r");
+        X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+        if (f)
+            fclose(f);
+        if (!x) {
+            capa_verify_report_free(v.r);
+            return capa_error_set(CAPA_ENOTFOUND, "verify: certificate %s: cannot be read",
+                                  opts->cert_path);
+        }
+        v.org_key = X509_get_pubkey(x);
+        X509_free(x);
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/capa-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        err = capa_error_set(CAPA_ERROR, "verify: scratch directory %s: %s", dir, strerror(errno));
+        dir[0] = 0;
+        goto done;
+    }
+    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size)))
+        goto done;
+    if ((err = capa_store__read_begin(s, &v.txn)))
+        goto done;
+    uint64_t format = 0;
+    if ((err = any_format ? capa_store__require_any_format(s, v.txn, &format)
+                          : capa_store__require_init(s, v.txn)))
+        goto done;
+    MDB_stat st;
+    if (mdb_stat(v.txn, s->dbi[DB_CASES], &st) == 0)
+        v.r->n_cases = st.ms_entries;
+    if ((err = walk(&v)) == 1) {
+        err = CAPA_OK; /* the chain is broken: already reported, nothing to compare */
+        goto done;
+    }
+    if (err)
+        goto done;
+    int rc = mdb_txn_begin(v.scratch->env, NULL, MDB_RDONLY, &v.stxn);
+    if (rc) {
+        err = capa_store__mdb_err(rc, "verify: scratch store");
+        goto done;
+    }
+    for (int db = 0; db < DB_COUNT && !err; db++)
+        if (db != DB_EVENTS)
+            err = compare_db(&v, db);
+    if (!err)
+        err = check_names(&v);
+done:
+    if (!err && v.oom)
+        err = capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    if (v.stxn)
+        mdb_txn_abort(v.stxn);
+    capa_store__read_end(s, v.txn);
+    capa_store_close(v.scratch);
+    if (dir[0])
+        rm_scratch(dir);
+    EVP_PKEY_free(v.org_key);
+    if (err) {
+        capa_verify_report_free(v.r);
+        return err;
+    }
+    *out = v.r;
+    return CAPA_OK;
+}
+
+int capa_store_verify(capa_verify_report **out, capa_store *s, const capa_verify_opts *opts)
+{
+    return capa__verify_run(out, s, opts, 0);
+}
+
+int capa_audit_verify(capa_store *s, char head_hex[65], uint64_t *out_bad_seq)
+{
+    capa_verify_report *r = NULL;
+    head_hex[0] = 0;
+    if (out_bad_seq)
+        *out_bad_seq = 0;
+    int err = capa_store_verify(&r, s, NULL);
+    if (err)
+        return err;
+    if (r->ok) {
+        memcpy(head_hex, r->head, 65);
+    } else {
+        if (out_bad_seq)
+            *out_bad_seq = r->bad_seq ? r->bad_seq : r->mismatches[0].seq;
+        err = capa_error_set(CAPA_ECORRUPT, "%s%s", r->mismatches[0].message,
+                             r->n_total > 1 ? " (and more: capa verify lists them all)" : "");
+    }
+    capa_verify_report_free(r);
+    return err;
+}
+
+int capa_case_verify(capa_store *s, const char *number)
+{
+    capa_verify_report *r = NULL;
+    int err = capa_store_verify(&r, s, NULL);
+    if (err)
+        return err;
+    for (size_t i = 0; i < r->n_mismatches && !err; i++) {
+        const capa_mismatch *m = &r->mismatches[i];
+        if (r->bad_seq || (m->case_number && strcmp(m->case_number, number) == 0) ||
+            strcmp(m->db, "users") == 0 || strcmp(m->db, "forms") == 0 ||
+            strcmp(m->db, "numbers") == 0)
+            err =
+                capa_error_set(CAPA_ECORRUPT, "case %s does not verify against the audit trail: %s",
+                               number, m->message);
+    }
+    capa_verify_report_free(r);
+    return err;
+}

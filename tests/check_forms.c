@@ -465,6 +465,92 @@ START_TEST(bad_bytes_and_control_characters_are_refused)
 }
 END_TEST
 
+/* The characters the text rule is about, UTF-8 encoded. */
+#define NEL "\xc2\x85" /* C1 NEXT LINE */
+#define CSI "\xc2\x9b" /* C1 CONTROL SEQUENCE INTRODUCER */
+#define LRE "\xe2\x80\xaa"
+#define RLO "\xe2\x80\xae" /* RIGHT-TO-LEFT OVERRIDE */
+#define LRI "\xe2\x81\xa6" /* LEFT-TO-RIGHT ISOLATE */
+#define PDI "\xe2\x81\xa9"
+#define LS "\xe2\x80\xa8" /* LINE SEPARATOR */
+#define PS "\xe2\x80\xa9"
+
+/* capa_text_check(s, multiline) and the reason it gives, compared whole. */
+static void text_refused(const char *s, int multiline, const char *want)
+{
+    char why[128] = "unset";
+    ck_assert_int_eq(capa_text_check(s, multiline, why, sizeof why), CAPA_EINVALID);
+    ck_assert_str_eq(why, want);
+}
+
+static void text_passes(const char *s, int multiline)
+{
+    char why[128] = "unset";
+    ck_assert_int_eq(capa_text_check(s, multiline, why, sizeof why), CAPA_OK);
+    ck_assert_str_eq(why, "");
+}
+
+START_TEST(text_check_refuses_what_can_forge_or_disguise_output)
+{
+    /* ESC starts every terminal escape sequence: a colour, a cleared screen, an OSC title. */
+    text_refused("hello\x1b[31m", 0, "character U+001B (ESC) at byte 5 is not allowed");
+    text_refused("\x1b]0;title\x07", 1, "character U+001B (ESC) at byte 0 is not allowed");
+    text_refused("ring\a", 1, "character U+0007 (BEL) at byte 4 is not allowed");
+    text_refused("x\x7f", 0, "character U+007F (DEL) at byte 1 is not allowed");
+    /* C1 controls: NEL is a line break to some terminals, CSI an escape sequence (8-bit). */
+    text_refused("a" NEL "b", 1, "character U+0085 (NEL) at byte 1 is not allowed");
+    text_refused(CSI "31m", 0, "character U+009B (CSI) at byte 0 is not allowed");
+    text_refused("\xc2\x80", 0, "character U+0080 (PAD) at byte 0 is not allowed");
+    text_refused("\xc2\x9f", 0, "character U+009F (APC) at byte 0 is not allowed");
+    /* Bidi controls reorder what is read: refused even in multi-line text. */
+    text_refused("abc" RLO, 1, "character U+202E (RLO, bidi override) at byte 3 is not allowed");
+    text_refused(LRE, 0, "character U+202A (LRE, bidi override) at byte 0 is not allowed");
+    text_refused("汽" LRI, 0, "character U+2066 (LRI, bidi override) at byte 3 is not allowed");
+    text_refused(PDI, 1, "character U+2069 (PDI, bidi override) at byte 0 is not allowed");
+    /* Line breaks and tabs: only in multi-line text; CR never, not even before LF. */
+    text_refused("x\n#99 forged", 0,
+                 "character U+000A (LF) at byte 1 is not allowed in single-line text");
+    text_refused("a\tb", 0, "character U+0009 (HT) at byte 1 is not allowed in single-line text");
+    text_refused("a" LS "b", 0,
+                 "character U+2028 (LINE SEPARATOR) at byte 1 is not allowed in single-line text");
+    text_refused("a" PS, 0,
+                 "character U+2029 (PARAGRAPH SEPARATOR) at byte 1 is not allowed in single-line "
+                 "text");
+    text_passes("line one\nline two\twith a tab" LS "and" PS, 1);
+    text_refused("line\r\nnext", 1, "character U+000D (CR) at byte 4 is not allowed");
+    text_refused("over\rwrite", 0, "character U+000D (CR) at byte 4 is not allowed");
+    /* Invalid UTF-8: overlong, surrogate, truncated, stray continuation, above U+10FFFF. */
+    text_refused("ab\xff", 1, "byte 2 (0xFF) is not valid UTF-8");
+    text_refused("\xc0\xaf", 0, "byte 0 (0xC0) is not valid UTF-8");
+    text_refused("x\xed\xa0\x80", 0, "byte 1 (0xED) is not valid UTF-8");
+    text_refused("汽\xe8\xbd", 0, "byte 3 (0xE8) is not valid UTF-8");
+    text_refused("\x80", 0, "byte 0 (0x80) is not valid UTF-8");
+    text_refused("\xf4\x90\x80\x80", 0, "byte 0 (0xF4) is not valid UTF-8");
+    /* The first offence is the one described. */
+    text_refused(RLO "\x1b", 0, "character U+202E (RLO, bidi override) at byte 0 is not allowed");
+}
+END_TEST
+
+START_TEST(text_check_passes_ordinary_text)
+{
+    char why[8];
+    text_passes("", 0);
+    text_passes(NULL, 0);
+    text_passes("华东汽车 PCB-7731, lot L2026/11 #3 ~ \"quoted\" \\ back\\slash", 0);
+    /* Neighbours of the refused ranges: NBSP U+00A0, U+2027, U+202F, U+2065, U+206A; the
+     * bidi marks LRM/RLM that right-to-left names need; emoji; the last code point. */
+    text_passes("\xc2\xa0 \xe2\x80\xa7 \xe2\x80\xaf \xe2\x81\xa5 \xe2\x81\xaa", 0);
+    text_passes("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x80\x8e \xe2\x80\x8f", 0);
+    text_passes("\xf0\x9f\x94\xa7 \xf4\x8f\xbf\xbf", 0);
+    /* No room for the reason still answers; a short buffer is cut, not overrun. */
+    ck_assert_int_eq(capa_text_check("\x1b", 0, NULL, 0), CAPA_EINVALID);
+    ck_assert_int_eq(capa_text_check("\x1b", 0, why, 0), CAPA_EINVALID);
+    ck_assert_int_eq(capa_text_check("\x1b", 0, why, sizeof why), CAPA_EINVALID);
+    ck_assert_str_eq(why, "charact");
+    ck_assert_int_eq(capa_text_check("ok", 0, NULL, 0), CAPA_OK);
+}
+END_TEST
+
 START_TEST(group_rows_are_checked)
 {
     ck_assert_int_eq(check1("analysis", "five_why.10.why", "ok"), CAPA_OK);
@@ -1150,6 +1236,8 @@ Suite *capa_forms_suite(void)
     tcase_add_test(values, max_length_counts_characters);
     tcase_add_test(values, pattern_must_match_the_whole_value);
     tcase_add_test(values, bad_bytes_and_control_characters_are_refused);
+    tcase_add_test(values, text_check_refuses_what_can_forge_or_disguise_output);
+    tcase_add_test(values, text_check_passes_ordinary_text);
     tcase_add_test(values, group_rows_are_checked);
     tcase_add_test(values, field_name_split_shapes);
     tcase_add_test(values, stored_names_resolve_to_their_definitions);

@@ -28,7 +28,7 @@ int cmd_verify(cli *c, int argc, char **argv)
     int npos, rc, err;
     capa_store *s = NULL;
     capa_store_info info = {0};
-    char head[65] = "", what[64];
+    char head[65] = "", what[64], shown[CLI_TEXT_MAX];
     uint64_t bad = 0;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -43,7 +43,7 @@ int cmd_verify(cli *c, int argc, char **argv)
         if (c->json)
             rc = print_json(c, 1, head, info.n_events, 0, NULL);
         else
-            printf("%s\n", head);
+            printf("%s\n", cli_text(shown, sizeof shown, head));
         goto done;
     }
     if (err == CAPA_ECORRUPT) {

@@ -163,6 +163,8 @@ static int do_install(capa_wtxn *t, void *arg)
                               t->actor->u.id, t->actor->u.role);
     if ((err = capa_store__workflow(&cur, s, t->txn)) != CAPA_OK)
         return err;
+    if ((err = capa__line_check("form install: file name", a->name)) != CAPA_OK)
+        return err;
     int kind = capa_form_doc_kind(a->xml, a->len);
     if (kind == CAPA_ENOMEM)
         return capa_error_set(CAPA_ENOMEM, "form install: out of memory");

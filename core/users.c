@@ -57,16 +57,11 @@ static int valid_id(const char *id)
     return 1;
 }
 
-/* TEMPORARY until forms/ has capa_text_check (branch output-escape): C0, DEL, C1 only. */
 int capa__line_check(const char *what, const char *value)
 {
-    for (const unsigned char *p = (const unsigned char *)value; p && *p; p++)
-        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) ||
-            (p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE))
-            return capa_error_set(CAPA_EINVALID,
-                                  "%s: control or bidi character at byte %zu "
-                                  "is not allowed",
-                                  what, (size_t)(p - (const unsigned char *)value));
+    char why[160];
+    if (value && capa_text_check(value, 0, why, sizeof why) != CAPA_OK)
+        return capa_error_set(CAPA_EINVALID, "%s: %s", what, why);
     return CAPA_OK;
 }
 

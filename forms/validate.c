@@ -3,8 +3,11 @@
  * group.N.column rows), types, bounds, lengths, patterns, choices and required fields.
  *
  * Every violation is collected, each as "field `name`: value 'v' <rule>", so a user can fix a
- * whole submission at once. Values are shown with control characters and bad bytes escaped
- * and cut after 60 characters, so a hostile value cannot forge or flood a message.
+ * whole submission at once. Every value must pass the text rule (capa_text_check: no control,
+ * C1 or bidi characters; line breaks and tabs only in multiline fields), so nothing stored can
+ * forge or disguise output later. Names and values are shown with control characters and bad
+ * bytes escaped, values cut after 60 characters, so a hostile one cannot forge or flood a
+ * message.
  * An empty value means "clear the field": it passes the type rules, but a required check
  * counts it as missing.
  */
@@ -21,17 +24,20 @@
 #define SHOW_MAX 60
 #define DEFAULT_MAX_ROWS 100
 #define ID_MAX 64
+/* Longest name shown whole: group.N.column with both ids at ID_MAX. */
+#define NAME_MAX_SHOWN (2 * ID_MAX + 16)
 
-/* Format characters that can reorder or hide text on a terminal (bidi overrides, zero-width
- * characters): shown as \uXXXX so a value cannot disguise what a message says. */
+/* Format characters that can reorder, hide or break text on a terminal (bidi controls,
+ * zero-width characters, line and paragraph separators): shown as \uXXXX so a value cannot
+ * disguise what a message says. */
 static int invisible(uint32_t cp)
 {
-    return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+    return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
            (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff || cp == 0x061c;
 }
 
-/* The value as shown in a message: escaped, at most SHOW_MAX characters, then "…". */
-static void show(char *buf, size_t sz, const char *v)
+/* A value (or name) as shown in a message: escaped, at most `max` characters, then "…". */
+static void show(char *buf, size_t sz, const char *v, size_t max)
 {
     const unsigned char *p = (const unsigned char *)v;
     size_t len = strlen(v), i = 0, o = 0, chars = 0;
@@ -39,15 +45,16 @@ static void show(char *buf, size_t sz, const char *v)
     while (i < len && o + 10 < sz) {
         uint32_t cp = 0;
         size_t n = capa__utf8_decode(p + i, len - i, &cp);
-        if (chars == SHOW_MAX) {
+        if (chars == max) {
             memcpy(buf + o, "\xe2\x80\xa6", 3);
             o += 3;
             break;
         }
-        if (n && invisible(cp)) {
+        /* C1 controls are two bytes: shown by code point, as the bidi ones are. */
+        if (n && (invisible(cp) || (cp >= 0x80 && cp < 0xa0))) {
             o += (size_t)snprintf(buf + o, sz - o, "\\u%04x", (unsigned)cp);
             i += n;
-        } else if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+        } else if (n == 0 || cp < 0x20 || cp == 0x7f) {
             const char *esc = n && cp == '\n' ? "\\n" : n && cp == '\t' ? "\\t" : NULL;
             if (esc)
                 o += (size_t)snprintf(buf + o, sz - o, "%s", esc);
@@ -76,15 +83,18 @@ static void violation(vs *d, const char *name, const char *value, const char *fm
 static void violation(vs *d, const char *name, const char *value, const char *fmt, ...)
 {
     char shown[SHOW_MAX * 6 + 16]; /* worst case: every character shown as \uXXXX */
+    char named[NAME_MAX_SHOWN * 6 + 16];
     char *rule;
     va_list ap;
 
-    show(shown, sizeof shown, value ? value : "");
+    /* Names are what the caller typed too: a bad one is escaped like a value. */
+    show(named, sizeof named, name ? name : "", NAME_MAX_SHOWN);
+    show(shown, sizeof shown, value ? value : "", SHOW_MAX);
     va_start(ap, fmt);
     rule = capa__vsprintf(fmt, ap);
     va_end(ap);
     d->n++;
-    capa_diag_add(d->diag, "field `%s`: value '%s' %s", name, shown, rule ? rule : "is invalid");
+    capa_diag_add(d->diag, "field `%s`: value '%s' %s", named, shown, rule ? rule : "is invalid");
     capa__free(rule);
 }
 
@@ -259,7 +269,7 @@ static int check_value(const capa_field *fld, const char *name, const char *v,
     size_t len = strlen(v), chars = 0, bad = 0;
     long long ll;
     double x;
-    char list[512];
+    char list[512], why[128];
     int r;
 
     if (len > CAPA_FORM_MAX_VALUE_BYTES) {
@@ -271,18 +281,11 @@ static int check_value(const capa_field *fld, const char *name, const char *v,
         violation(d, name, v, "is not valid UTF-8 (byte %zu)", bad);
         return CAPA_OK;
     }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)v[i];
-        int allowed = fld->type == CAPA_FT_MULTILINE && (c == '\n' || c == '\t');
-        if ((c < 0x20 || c == 0x7f) && !allowed) {
-            violation(d, name, v,
-                      fld->type == CAPA_FT_MULTILINE
-                          ? "contains a control character (only line breaks and tabs are "
-                            "allowed)"
-                          : "contains a control character or line break (not allowed in a "
-                            "single-line field)");
-            return CAPA_OK;
-        }
+    /* One text rule for every stored string (capa_text_check); only multiline fields keep
+     * line breaks and tabs. The rest of the rules would only repeat the complaint. */
+    if (capa_text_check(v, fld->type == CAPA_FT_MULTILINE, why, sizeof why) != CAPA_OK) {
+        violation(d, name, v, "is refused: %s", why);
+        return CAPA_OK;
     }
     if (fld->max_length && chars > fld->max_length)
         violation(d, name, v, "is longer than the maximum length of %zu characters (%zu)",

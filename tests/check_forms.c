@@ -457,11 +457,180 @@ START_TEST(bad_bytes_and_control_characters_are_refused)
     ck_assert(has_msg("field `customer`: value 'ab\\xff' is not valid UTF-8"));
     ck_assert_int_eq(check1("intake", "customer", "\xc0\xaf"), CAPA_EINVALID);
     ck_assert_int_eq(check1("intake", "customer", "two\nlines"), CAPA_EINVALID);
-    ck_assert(has_msg("value 'two\\nlines' contains a control character or line break"));
+    ck_assert(has_msg("field `customer`: value 'two\\nlines' is refused: character U+000A (LF) "
+                      "at byte 3 is not allowed in single-line text"));
     ck_assert_int_eq(check1("intake", "description", "two\nlines\tand tab"), CAPA_OK);
     ck_assert_int_eq(check1("intake", "description", "bell\a"), CAPA_EINVALID);
-    ck_assert(has_msg("value 'bell\\x07' contains a control character"));
+    ck_assert(has_msg("value 'bell\\x07' is refused: character U+0007 (BEL) at byte 4 is not "
+                      "allowed"));
     ck_assert_int_eq(check1("intake", "description", "esc\x1b[2J"), CAPA_EINVALID);
+}
+END_TEST
+
+/* The characters the text rule is about, UTF-8 encoded. */
+#define NEL "\xc2\x85" /* C1 NEXT LINE */
+#define CSI "\xc2\x9b" /* C1 CONTROL SEQUENCE INTRODUCER */
+#define LRE "\xe2\x80\xaa"
+#define RLO "\xe2\x80\xae" /* RIGHT-TO-LEFT OVERRIDE */
+#define LRI "\xe2\x81\xa6" /* LEFT-TO-RIGHT ISOLATE */
+#define PDI "\xe2\x81\xa9"
+#define LS "\xe2\x80\xa8" /* LINE SEPARATOR */
+#define PS "\xe2\x80\xa9"
+
+/* capa_text_check(s, multiline) and the reason it gives, compared whole. */
+static void text_refused(const char *s, int multiline, const char *want)
+{
+    char why[128] = "unset";
+    ck_assert_int_eq(capa_text_check(s, multiline, why, sizeof why), CAPA_EINVALID);
+    ck_assert_str_eq(why, want);
+}
+
+static void text_passes(const char *s, int multiline)
+{
+    char why[128] = "unset";
+    ck_assert_int_eq(capa_text_check(s, multiline, why, sizeof why), CAPA_OK);
+    ck_assert_str_eq(why, "");
+}
+
+START_TEST(text_check_refuses_what_can_forge_or_disguise_output)
+{
+    /* ESC starts every terminal escape sequence: a colour, a cleared screen, an OSC title. */
+    text_refused("hello\x1b[31m", 0, "character U+001B (ESC) at byte 5 is not allowed");
+    text_refused("\x1b]0;title\x07", 1, "character U+001B (ESC) at byte 0 is not allowed");
+    text_refused("ring\a", 1, "character U+0007 (BEL) at byte 4 is not allowed");
+    text_refused("x\x7f", 0, "character U+007F (DEL) at byte 1 is not allowed");
+    /* C1 controls: NEL is a line break to some terminals, CSI an escape sequence (8-bit). */
+    text_refused("a" NEL "b", 1, "character U+0085 (NEL) at byte 1 is not allowed");
+    text_refused(CSI "31m", 0, "character U+009B (CSI) at byte 0 is not allowed");
+    text_refused("\xc2\x80", 0, "character U+0080 (PAD) at byte 0 is not allowed");
+    text_refused("\xc2\x9f", 0, "character U+009F (APC) at byte 0 is not allowed");
+    /* Bidi controls reorder what is read: refused even in multi-line text. */
+    text_refused("abc" RLO, 1, "character U+202E (RLO, bidi override) at byte 3 is not allowed");
+    text_refused(LRE, 0, "character U+202A (LRE, bidi override) at byte 0 is not allowed");
+    text_refused("汽" LRI, 0, "character U+2066 (LRI, bidi override) at byte 3 is not allowed");
+    text_refused(PDI, 1, "character U+2069 (PDI, bidi override) at byte 0 is not allowed");
+    /* Line breaks and tabs: only in multi-line text; CR never, not even before LF. */
+    text_refused("x\n#99 forged", 0,
+                 "character U+000A (LF) at byte 1 is not allowed in single-line text");
+    text_refused("a\tb", 0, "character U+0009 (HT) at byte 1 is not allowed in single-line text");
+    text_refused("a" LS "b", 0,
+                 "character U+2028 (LINE SEPARATOR) at byte 1 is not allowed in single-line text");
+    text_refused("a" PS, 0,
+                 "character U+2029 (PARAGRAPH SEPARATOR) at byte 1 is not allowed in single-line "
+                 "text");
+    text_passes("line one\nline two\twith a tab" LS "and" PS, 1);
+    text_refused("line\r\nnext", 1, "character U+000D (CR) at byte 4 is not allowed");
+    text_refused("over\rwrite", 0, "character U+000D (CR) at byte 4 is not allowed");
+    /* Invalid UTF-8: overlong, surrogate, truncated, stray continuation, above U+10FFFF. */
+    text_refused("ab\xff", 1, "byte 2 (0xFF) is not valid UTF-8");
+    text_refused("\xc0\xaf", 0, "byte 0 (0xC0) is not valid UTF-8");
+    text_refused("x\xed\xa0\x80", 0, "byte 1 (0xED) is not valid UTF-8");
+    text_refused("汽\xe8\xbd", 0, "byte 3 (0xE8) is not valid UTF-8");
+    text_refused("\x80", 0, "byte 0 (0x80) is not valid UTF-8");
+    text_refused("\xf4\x90\x80\x80", 0, "byte 0 (0xF4) is not valid UTF-8");
+    /* The first offence is the one described. */
+    text_refused(RLO "\x1b", 0, "character U+202E (RLO, bidi override) at byte 0 is not allowed");
+}
+END_TEST
+
+START_TEST(text_check_passes_ordinary_text)
+{
+    char why[8];
+    text_passes("", 0);
+    text_passes(NULL, 0);
+    text_passes("华东汽车 PCB-7731, lot L2026/11 #3 ~ \"quoted\" \\ back\\slash", 0);
+    /* Neighbours of the refused ranges: NBSP U+00A0, U+2027, U+202F, U+2065, U+206A; the
+     * bidi marks LRM/RLM that right-to-left names need; emoji; the last code point. */
+    text_passes("\xc2\xa0 \xe2\x80\xa7 \xe2\x80\xaf \xe2\x81\xa5 \xe2\x81\xaa", 0);
+    text_passes("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x80\x8e \xe2\x80\x8f", 0);
+    text_passes("\xf0\x9f\x94\xa7 \xf4\x8f\xbf\xbf", 0);
+    /* No room for the reason still answers; a short buffer is cut, not overrun. */
+    ck_assert_int_eq(capa_text_check("\x1b", 0, NULL, 0), CAPA_EINVALID);
+    ck_assert_int_eq(capa_text_check("\x1b", 0, why, 0), CAPA_EINVALID);
+    ck_assert_int_eq(capa_text_check("\x1b", 0, why, sizeof why), CAPA_EINVALID);
+    ck_assert_str_eq(why, "charact");
+    ck_assert_int_eq(capa_text_check("ok", 0, NULL, 0), CAPA_OK);
+}
+END_TEST
+
+/* One value of a default form refused by the text rule: the message names the field, the
+ * escaped value and the rule. */
+static void value_refused(const char *form, const char *name, const char *value, const char *want)
+{
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(check1(form, name, value), CAPA_EINVALID);
+    ck_assert_uint_eq(diag.n, 1);
+    ck_assert_str_eq(diag.msgs[0], want);
+}
+
+START_TEST(every_field_value_obeys_the_text_rule)
+{
+    /* text, multiline, choice, user, date and group columns alike. */
+    value_refused("intake", "customer", "ACME\x1b[2J",
+                  "field `customer`: value 'ACME\\x1b[2J' is refused: character U+001B (ESC) at "
+                  "byte 4 is not allowed");
+    value_refused("intake", "description", "\x1b]0;title\x07 rest",
+                  "field `description`: value '\\x1b]0;title\\x07 rest' is refused: character "
+                  "U+001B (ESC) at byte 0 is not allowed");
+    value_refused("intake", "customer", "a" NEL "b",
+                  "field `customer`: value 'a\\u0085b' is refused: character U+0085 (NEL) at "
+                  "byte 1 is not allowed");
+    value_refused("intake", "description", CSI "31m",
+                  "field `description`: value '\\u009b31m' is refused: character U+009B (CSI) at "
+                  "byte 0 is not allowed");
+    value_refused("intake", "description", "evil" RLO "txt.exe",
+                  "field `description`: value 'evil\\u202etxt.exe' is refused: character U+202E "
+                  "(RLO, bidi override) at byte 4 is not allowed");
+    value_refused("analysis", "five_why.1.why", LRI "x",
+                  "field `five_why.1.why`: value '\\u2066x' is refused: character U+2066 (LRI, "
+                  "bidi override) at byte 0 is not allowed");
+    value_refused("intake", "severity", "major\n",
+                  "field `severity`: value 'major\\n' is refused: character U+000A (LF) at byte "
+                  "5 is not allowed in single-line text");
+    value_refused("intake", "subject_person", "wang\x1b",
+                  "field `subject_person`: value 'wang\\x1b' is refused: character U+001B (ESC) "
+                  "at byte 4 is not allowed");
+    value_refused("intake", "received_date", "2026-11-23\t",
+                  "field `received_date`: value '2026-11-23\\t' is refused: character U+0009 "
+                  "(HT) at byte 10 is not allowed in single-line text");
+    value_refused("intake", "description", "a\r\nb",
+                  "field `description`: value 'a\\x0d\\nb' is refused: character U+000D (CR) at "
+                  "byte 1 is not allowed");
+    value_refused("intake", "customer", "x" LS "y",
+                  "field `customer`: value 'x\\u2028y' is refused: character U+2028 (LINE "
+                  "SEPARATOR) at byte 1 is not allowed in single-line text");
+    value_refused("intake", "description", "ok\xfe",
+                  "field `description`: value 'ok\\xfe' is not valid UTF-8 (byte 2)");
+
+    /* A newline refused in a one-line field is accepted in a multiline one, also in a
+     * multiline column of a group row. */
+    ck_assert_int_eq(check1("intake", "customer", "two\nlines"), CAPA_EINVALID);
+    ck_assert_int_eq(check1("intake", "description", "two\nlines\n\tindented" LS), CAPA_OK);
+    ck_assert_int_eq(check1("action", "corrective_actions.1.action", "step 1\nstep 2"), CAPA_OK);
+    ck_assert_int_eq(check1("action", "corrective_actions.1.due", "2026-12-05\n"), CAPA_EINVALID);
+}
+END_TEST
+
+START_TEST(text_rule_violations_are_collected_with_the_others)
+{
+    capa_formdef *f = default_form("intake");
+    const capa_kv bad[] = {
+        {"customer", "ACME\x1b[31m"}, {"description", "x" RLO}, {"qty_affected", "many"},
+        {"lot_no", "L1" CSI},         {"part_no", "PCB-7731"},  {"channel", "phone"},
+    };
+    ck_assert_int_eq(capa_form_validate(f, bad, 6, CAPA_REQ_NO, known_user, NULL, &diag),
+                     CAPA_EINVALID);
+    ck_assert_uint_eq(diag.n, 4);
+    ck_assert(has_msg("field `customer`: value 'ACME\\x1b[31m' is refused: character U+001B"));
+    ck_assert(has_msg("field `description`: value 'x\\u202e' is refused: character U+202E"));
+    ck_assert(has_msg("field `qty_affected`: value 'many' is not an integer"));
+    /* One complaint per value: the pattern is not checked once the text rule failed. */
+    ck_assert(has_msg("field `lot_no`: value 'L1\\u009b' is refused: character U+009B (CSI)"));
+    ck_assert(has_no_msg("does not match pattern"));
+    /* No message carries a raw control, C1 or bidi character. */
+    for (size_t i = 0; i < diag.n; i++)
+        ck_assert_int_eq(capa_text_check(diag.msgs[i], 0, NULL, 0), CAPA_OK);
+    capa_formdef_free(f);
 }
 END_TEST
 
@@ -984,9 +1153,16 @@ END_TEST
 
 START_TEST(messages_cannot_be_disguised)
 {
-    /* U+202E RIGHT-TO-LEFT OVERRIDE and a zero-width space are shown as escapes. */
+    /* U+202E RIGHT-TO-LEFT OVERRIDE and a zero-width space are shown as escapes; the override
+     * is refused by the text rule, the zero-width space only by the choice. */
     ck_assert_int_eq(check1("intake", "severity", "maj\xe2\x80\xaeor\xe2\x80\x8b"), CAPA_EINVALID);
-    ck_assert(has_msg("value 'maj\\u202eor\\u200b' is not one of"));
+    ck_assert(has_msg("value 'maj\\u202eor\\u200b' is refused: character U+202E (RLO, bidi "
+                      "override) at byte 3"));
+    ck_assert_int_eq(check1("intake", "severity", "maj\xe2\x80\x8bor"), CAPA_EINVALID);
+    ck_assert(has_msg("value 'maj\\u200bor' is not one of"));
+    /* A hostile name is escaped like a value. */
+    ck_assert_int_eq(check1("intake", "cust\x1b]0;x\aomer", "x"), CAPA_EINVALID);
+    ck_assert(has_msg("field `cust\\x1b]0;x\\x07omer`: value 'x' is not a field of form `intake`"));
 }
 END_TEST
 
@@ -1150,6 +1326,10 @@ Suite *capa_forms_suite(void)
     tcase_add_test(values, max_length_counts_characters);
     tcase_add_test(values, pattern_must_match_the_whole_value);
     tcase_add_test(values, bad_bytes_and_control_characters_are_refused);
+    tcase_add_test(values, text_check_refuses_what_can_forge_or_disguise_output);
+    tcase_add_test(values, text_check_passes_ordinary_text);
+    tcase_add_test(values, every_field_value_obeys_the_text_rule);
+    tcase_add_test(values, text_rule_violations_are_collected_with_the_others);
     tcase_add_test(values, group_rows_are_checked);
     tcase_add_test(values, field_name_split_shapes);
     tcase_add_test(values, stored_names_resolve_to_their_definitions);

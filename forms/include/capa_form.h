@@ -164,6 +164,30 @@ typedef struct capa_kv {
 /** Answers whether `user` names an existing user (for CAPA_FT_USER). */
 typedef int (*capa_user_exists_fn)(const char *user, void *payload);
 
+/**
+ * Check that `s` is valid UTF-8 free of characters that can forge or disguise output: C0
+ * controls (U+0000–U+001F) except '\n' and '\t' when `multiline`, DEL U+007F, C1 controls
+ * U+0080–U+009F, bidi embeddings/overrides/isolates U+202A–U+202E and U+2066–U+2069, and
+ * U+2028/U+2029 unless multiline. Returns CAPA_OK, or CAPA_EINVALID with a description written
+ * to why[sz] such as "character U+001B (ESC) at byte 5 is not allowed" (name the code point;
+ * for the bidi ones say "bidi override").
+ *
+ * The rule every stored string obeys, whoever submits it: capa_form_validate applies it to
+ * every field value (multiline only for `multiline` fields); the engine to user names,
+ * departments, the organisation and reasons. '\r' is refused even in multi-line text, also
+ * before '\n': a bare carriage return overwrites a line on a terminal, and stored text keeps
+ * one line-break convention (a client turns CRLF into LF before submitting).
+ *
+ * @param s          the text, NUL-terminated; NULL counts as "" (passes)
+ * @param multiline  non-zero to allow '\n', '\t', U+2028 and U+2029
+ * @param why        where the reason goes when refused ("" when it passes); may be NULL
+ * @param sz         size of why; 128 bytes always hold the whole reason. Byte offsets count
+ *                   from 0. An invalid byte reads "byte 3 (0xFF) is not valid UTF-8".
+ * @return CAPA_OK or CAPA_EINVALID (only the first offending character is described).
+ * Pure: no allocation, no global state, thread-safe.
+ */
+int capa_text_check(const char *s, int multiline, char *why, size_t sz);
+
 /** At most this many values per capa_form_validate call (more is one violation). */
 #define CAPA_FORM_MAX_VALUES 10000
 /** No value may be longer than this many bytes, whatever its field's max-length. */

@@ -1,10 +1,15 @@
 /*
  * cli.c - helpers shared by the capa commands: option parsing, password input, opening the
- * store, name=value arguments, error messages and JSON output.
+ * store, name=value arguments, error messages, escaped text output and JSON output.
  *
  * Passwords are read either from the terminal with echo off (the controlling terminal,
  * /dev/tty, so a redirected stdin cannot feed a prompt by accident) or, with
  * --password-stdin, one line each from stdin, and are wiped from memory after use.
+ *
+ * Text output goes through one escaper (cli_put_text, cli_text): whatever a stored value or
+ * an argument holds, it cannot add a line, move the cursor, retitle the terminal or reverse
+ * what is read. The engine refuses such characters on input too; the escaper also covers
+ * data stored before it did, and errors that quote what was refused.
  */
 #include "cli.h"
 
@@ -96,14 +101,39 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
     return CLI_OK;
 }
 
+/* printf into a fresh string; NULL when out of memory. */
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf)
+        vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    return buf;
+}
+
+/* "capa: <what>: <msg>\n" to stderr, both parts escaped; what may be NULL. */
+static void print_error(const char *prog, const char *what, const char *msg)
+{
+    fprintf(stderr, "%s: ", prog);
+    if (what) {
+        cli_put(stderr, what);
+        fputs(": ", stderr);
+    }
+    cli_put(stderr, msg ? msg : "out of memory");
+    fputc('\n', stderr);
+}
+
 int cli_usage(const cli *c, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: %s: ", c->prog, c->cmd ? c->cmd : "usage");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    char *msg = vformat(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    print_error(c->prog, c->cmd ? c->cmd : "usage", msg);
+    free(msg);
     const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
     if (u)
         fprintf(stderr, "usage: %s %s\n", c->prog, u);
@@ -130,19 +160,6 @@ int cli_require_actor(const cli *c)
 
 /* ---- errors ---- */
 
-/* Print a possibly multi-line message as one "capa: what: line" per line. */
-static void print_lines(const cli *c, const char *what, const char *msg)
-{
-    const char *p = msg;
-    do {
-        const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        if (len > 0 || p == msg)
-            fprintf(stderr, "%s: %s: %.*s\n", c->prog, what, len, p);
-        p = nl ? nl + 1 : NULL;
-    } while (p && *p);
-}
-
 /* 1 when msg already begins with `prefix` followed by ':' or ' ' (its own context). */
 static int starts_with_context(const char *msg, const char *prefix)
 {
@@ -156,22 +173,23 @@ int cli_fail(const cli *c, const char *what, int rc)
     if (!msg || !*msg)
         msg = capa_strerror(rc);
     /* core's messages usually carry their own context ("set QC-2026-0001: field ..."); do not
-     * print it twice. */
+     * print it twice. They have no line breaks of their own: any there came from a quoted
+     * value and are shown escaped, so it cannot print a line that looks like one of ours. */
     if (starts_with_context(msg, what) || starts_with_context(msg, c->cmd))
-        fprintf(stderr, "%s: %s\n", c->prog, msg);
+        print_error(c->prog, NULL, msg);
     else
-        print_lines(c, what, msg);
+        print_error(c->prog, what, msg);
     return CLI_ERROR;
 }
 
 int cli_error(const char *what, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "capa: %s: ", what);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    char *msg = vformat(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    print_error("capa", what, msg);
+    free(msg);
     return CLI_ERROR;
 }
 
@@ -313,26 +331,28 @@ int cli_read_password(char **out, cli *c, const char *prompt)
 
 int cli_read_actor_password(char **out, cli *c)
 {
-    char prompt[160];
-    snprintf(prompt, sizeof prompt, "Password for %s: ", c->as);
+    char prompt[160], who[128];
+    /* The prompt goes to the terminal: the user id is as typed, not yet checked. */
+    snprintf(prompt, sizeof prompt, "Password for %s: ", cli_text(who, sizeof who, c->as));
     return cli_read_password(out, c, prompt);
 }
 
 int cli_read_new_password(char **out, cli *c, const char *who)
 {
     int rc;
-    char prompt[160], *first = NULL, *again = NULL;
+    char prompt[160], name[128], *first = NULL, *again = NULL;
     *out = NULL;
-    snprintf(prompt, sizeof prompt, "New password for %s: ", who);
+    cli_text(name, sizeof name, who);
+    snprintf(prompt, sizeof prompt, "New password for %s: ", name);
     rc = cli_read_password(&first, c, prompt);
     if (rc != CLI_OK || c->password_stdin)
         goto done;
-    snprintf(prompt, sizeof prompt, "Repeat the new password for %s: ", who);
+    snprintf(prompt, sizeof prompt, "Repeat the new password for %s: ", name);
     rc = cli_read_password(&again, c, prompt);
     if (rc != CLI_OK)
         goto done;
     if (strcmp(first, again) != 0) {
-        rc = cli_error(c->cmd, "the two passwords for %s differ; nothing changed", who);
+        rc = cli_error(c->cmd, "the two passwords for %s differ; nothing changed", name);
         goto done;
     }
 done:
@@ -375,18 +395,20 @@ void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char 
 {
     capa_case *cs = NULL;
     const capa_workflow *wf = NULL;
-    char label[256];
+    char label[256], num[CLI_TEXT_MAX], msg[CLI_TEXT_MAX], stage[CLI_TEXT_MAX];
+    cli_text(num, sizeof num, number);
+    cli_text(msg, sizeof msg, what);
     if (capa_case_get(&cs, s, number) != CAPA_OK) {
-        printf("%s: %s\n", number, what);
+        printf("%s: %s\n", num, msg);
         return;
     }
     const capa_stage *st = NULL;
     if (capa_store_workflow(&wf, s) == CAPA_OK)
         st = capa_workflow_stage(wf, cs->stage);
     if (cs->closed)
-        printf("%s: %s; closed (结案), read-only from now on\n", number, what);
+        printf("%s: %s; closed (结案), read-only from now on\n", num, msg);
     else
-        printf("%s: %s; now in %s (%s)\n", number, what, cs->stage,
+        printf("%s: %s; now in %s (%s)\n", num, msg, cli_text(stage, sizeof stage, cs->stage),
                st ? cli_label(c, label, sizeof label, st->label_zh, st->label_en) : "?");
     capa_case_free(cs);
 }
@@ -413,6 +435,142 @@ int cli_parse_assignments(capa_kv **out, const cli *c, char **args, int n)
     }
     *out = kv;
     return CLI_OK;
+}
+
+/* ---- text output ---- */
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid; its code point in
+ * *out_cp. */
+static size_t utf8_seq(const unsigned char *p, size_t n, unsigned *out_cp)
+{
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (p[0] < 0x80) {
+        *out_cp = p[0];
+        return 1;
+    }
+    if ((p[0] & 0xE0) == 0xC0)
+        len = 2, cp = p[0] & 0x1F, min = 0x80;
+    else if ((p[0] & 0xF0) == 0xE0)
+        len = 3, cp = p[0] & 0x0F, min = 0x800;
+    else if ((p[0] & 0xF8) == 0xF0)
+        len = 4, cp = p[0] & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    *out_cp = cp;
+    return len;
+}
+
+/* Code points shown as \uXXXX: C1 controls and the format characters that reorder, hide or
+ * break text (bidi controls, zero-width characters, line and paragraph separators). */
+static int shown_as_u(unsigned cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+/* Where escaped text goes: a stream, or a buffer that is cut with "…" when full. */
+typedef struct sink {
+    FILE *f;
+    char *buf;
+    size_t sz, o;
+    int full;
+    size_t written;
+} sink;
+
+static void sink_put(sink *k, const char *p, size_t n)
+{
+    if (k->f) {
+        k->written += fwrite(p, 1, n, k->f);
+        return;
+    }
+    if (k->full)
+        return;
+    /* Room is kept for "…" and the NUL, so a cut is always visible. */
+    if (k->o + n + 4 > k->sz) {
+        if (k->o + 4 <= k->sz) {
+            memcpy(k->buf + k->o, "\xe2\x80\xa6", 3);
+            k->o += 3;
+        }
+        k->full = 1;
+        return;
+    }
+    memcpy(k->buf + k->o, p, n);
+    k->o += n;
+}
+
+/* The one escaper behind cli_put_text, cli_text and every message (see cli.h). */
+static void escape(sink *k, const char *s, size_t len, cli_text_mode mode, int indent)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char esc[16];
+    unsigned cp = 0;
+
+    for (size_t i = 0; i < len && !k->full;) {
+        size_t n = utf8_seq(p + i, len - i, &cp);
+        if (n == 0) {
+            snprintf(esc, sizeof esc, "\\x%02x", p[i]);
+            sink_put(k, esc, 4);
+            i++;
+            continue;
+        }
+        if ((cp == '\n' || cp == '\t') && mode == CLI_TEXT_FLAT) {
+            sink_put(k, " ", 1);
+        } else if (cp == '\t' && mode == CLI_TEXT_BLOCK) {
+            sink_put(k, "\t", 1);
+        } else if (cp == '\n' && mode == CLI_TEXT_BLOCK) {
+            sink_put(k, "\n", 1);
+            /* A trailing line break ends the value; it indents nothing. */
+            for (int j = 0; j < indent && i + 1 < len; j++)
+                sink_put(k, " ", 1);
+        } else if (cp == '\n' || cp == '\t' || cp == '\r') {
+            sink_put(k, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r", 2);
+        } else if (cp < 0x20 || cp == 0x7f) {
+            snprintf(esc, sizeof esc, "\\x%02x", cp);
+            sink_put(k, esc, 4);
+        } else if (shown_as_u(cp)) {
+            snprintf(esc, sizeof esc, "\\u%04x", cp);
+            sink_put(k, esc, 6);
+        } else {
+            sink_put(k, s + i, n);
+        }
+        i += n;
+    }
+}
+
+size_t cli_put_text(FILE *out, const char *s, size_t len, cli_text_mode mode, int indent)
+{
+    sink k = {.f = out};
+    if (s)
+        escape(&k, s, len, mode, indent);
+    return k.written;
+}
+
+void cli_put(FILE *out, const char *s)
+{
+    if (s)
+        cli_put_text(out, s, strlen(s), CLI_TEXT_LINE, 0);
+}
+
+const char *cli_text(char *buf, size_t sz, const char *s)
+{
+    sink k = {.buf = buf, .sz = sz};
+    if (sz == 0)
+        return buf;
+    if (s)
+        escape(&k, s, strlen(s), CLI_TEXT_LINE, 0);
+    buf[k.o] = '\0';
+    return buf;
 }
 
 /* ---- formatting ---- */
@@ -454,42 +612,16 @@ const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const 
         en = NULL;
     else if (c->lang == CLI_LANG_EN && en)
         zh = NULL;
-    if (zh && en && strcmp(zh, en) != 0)
-        snprintf(buf, sz, "%s / %s", zh, en);
-    else
-        snprintf(buf, sz, "%s", zh ? zh : en ? en : "");
+    if (zh && en && strcmp(zh, en) != 0) {
+        char a[CLI_TEXT_MAX], b[CLI_TEXT_MAX];
+        snprintf(buf, sz, "%s / %s", cli_text(a, sizeof a, zh), cli_text(b, sizeof b, en));
+    } else {
+        cli_text(buf, sz, zh ? zh : en ? en : "");
+    }
     return buf;
 }
 
 /* ---- JSON ---- */
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xE0) == 0xC0)
-        len = 2, cp = p[0] & 0x1F, min = 0x80;
-    else if ((p[0] & 0xF0) == 0xE0)
-        len = 3, cp = p[0] & 0x0F, min = 0x800;
-    else if ((p[0] & 0xF8) == 0xF0)
-        len = 4, cp = p[0] & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
 
 /* Copy s replacing every invalid UTF-8 byte with U+FFFD. */
 static json_t *json_str_lossy(const char *s)
@@ -499,7 +631,8 @@ static json_t *json_str_lossy(const char *s)
     if (!buf)
         return NULL;
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+        unsigned cp;
+        size_t len = utf8_seq((const unsigned char *)s + i, n - i, &cp);
         if (len == 0) {
             memcpy(buf + o, "\xEF\xBF\xBD", 3);
             o += 3;

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -84,11 +85,12 @@ int cli_require_actor(const cli *c);
 /* ---- errors ---- */
 
 /**
- * Report a failed library call: "capa: <what>: <capa_error_last() or capa_strerror(rc)>",
- * one line per line of the message. Returns CLI_ERROR.
+ * Report a failed library call: "capa: <what>: <capa_error_last() or capa_strerror(rc)>" on
+ * one line, escaped like all text output (cli_put_text): the message may quote a value, and
+ * a line break in it must not start a line of its own. Returns CLI_ERROR.
  */
 int cli_fail(const cli *c, const char *what, int rc);
-/** Print "capa: <what>: <fmt...>" to stderr; returns CLI_ERROR. */
+/** Print "capa: <what>: <fmt...>" to stderr, escaped (one line); returns CLI_ERROR. */
 int cli_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- passwords ---- */
@@ -127,13 +129,49 @@ void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char 
  */
 int cli_parse_assignments(capa_kv **out, const cli *c, char **args, int n);
 
+/* ---- text output ---- */
+
+/** How cli_put_text shows line breaks and tabs. */
+typedef enum cli_text_mode {
+    CLI_TEXT_LINE,  /* one line: '\n' and '\t' show as \n and \t, like every control */
+    CLI_TEXT_FLAT,  /* one line: '\n' and '\t' print as a space (a column of `list`) */
+    CLI_TEXT_BLOCK, /* '\n' and '\t' kept; every line after the first indented by `indent` */
+} cli_text_mode;
+
+/**
+ * Print s[0..len) to `out` so that it can neither forge nor disguise output: every text a
+ * command prints that came from the database or the user goes through here (or cli_text),
+ * never straight into printf. Shown as visible escapes:
+ *   - C0 controls and DEL as \xNN (\n, \t, \r by name; see `mode` for \n and \t);
+ *   - C1 controls U+0080-U+009F, bidi controls (U+061C, U+200E/F, U+202A-U+202E,
+ *     U+2066-U+2069), zero-width characters (U+200B-U+200D, U+FEFF) and U+2028/U+2029 as
+ *     \uXXXX;
+ *   - every byte that is not part of valid UTF-8 as \xNN.
+ * Everything else, backslashes included, prints as it is, so ordinary text is unchanged; the
+ * exact bytes are in --json. In CLI_TEXT_BLOCK a line break is real but the next line starts
+ * `indent` spaces in, so a value can never begin a line where a record does.
+ * Returns the bytes written.
+ */
+size_t cli_put_text(FILE *out, const char *s, size_t len, cli_text_mode mode, int indent);
+/** cli_put_text(out, s, strlen(s), CLI_TEXT_LINE, 0); NULL prints nothing. */
+void cli_put(FILE *out, const char *s);
+/**
+ * The same escaping (CLI_TEXT_LINE) into buf, for short strings printed inside a printf
+ * format: ids, names, labels, stage and case numbers. Cut with "…" when it does not fit in
+ * sz bytes (a name of 200 bytes needs at most 800 escaped: CLI_TEXT_MAX holds it). NULL
+ * gives "". Returns buf.
+ */
+const char *cli_text(char *buf, size_t sz, const char *s);
+#define CLI_TEXT_MAX 1024
+
 /* ---- formatting ---- */
 
 /** ms since epoch -> "2026-11-23T08:15:02Z" into buf (>= 32 bytes); "" for 0. */
 const char *cli_time(char *buf, size_t sz, int64_t ms);
 /** Parse "YYYY-MM-DD" (UTC midnight) into ms. Returns 0 on success, -1 if malformed. */
 int cli_parse_date(int64_t *out_ms, const char *s);
-/** A label in the chosen language: "中文 / English", "中文" or "English". Uses buf. */
+/** A label in the chosen language: "中文 / English", "中文" or "English", escaped like
+ *  cli_text (labels come from installed form definitions). Uses buf. */
 const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const char *en);
 
 /* ---- JSON (jansson) ---- */

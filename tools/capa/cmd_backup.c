@@ -28,7 +28,11 @@ int cmd_backup(cli *c, int argc, char **argv)
         rc = cli_fail(c, "backup", err);
         goto done;
     }
-    printf("backed up %s to %s\n", c->db, dir);
+    fputs("backed up ", stdout);
+    cli_put(stdout, c->db);
+    fputs(" to ", stdout);
+    cli_put(stdout, dir);
+    putchar('\n');
 done:
     capa_store_close(s);
     return rc;

@@ -42,7 +42,7 @@ int cmd_cert_create(cli *c, int argc, char **argv)
     const char *org = NULL;
     const cli_opt opts[] = {{"--org", &org, NULL}, {NULL, NULL, NULL}};
     int npos, rc;
-    char dir[4096];
+    char dir[4096], name[CLI_TEXT_MAX];
     capa_store_info info = {0};
     capa_store *s = NULL;
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -58,9 +58,12 @@ int cmd_cert_create(cli *c, int argc, char **argv)
         org = info.org;
     }
     rc = cli_cert_setup(c, org, NULL, NULL, NULL);
-    if (rc == CLI_OK)
-        printf("created a self-signed signing certificate for %s in %s\n", org,
-               keys_dir(c, dir, sizeof dir));
+    if (rc == CLI_OK) {
+        printf("created a self-signed signing certificate for %s in ",
+               cli_text(name, sizeof name, org));
+        cli_put(stdout, keys_dir(c, dir, sizeof dir));
+        putchar('\n');
+    }
     capa_store_info_clear(&info);
     return rc;
 }
@@ -82,7 +85,10 @@ int cmd_cert_install(cli *c, int argc, char **argv)
     if (!key || !cert)
         return cli_usage(c, "--key FILE and --cert FILE are required");
     rc = cli_cert_setup(c, NULL, key, cert, chain);
-    if (rc == CLI_OK)
-        printf("installed signing key and certificate in %s\n", keys_dir(c, dir, sizeof dir));
+    if (rc == CLI_OK) {
+        fputs("installed signing key and certificate in ", stdout);
+        cli_put(stdout, keys_dir(c, dir, sizeof dir));
+        putchar('\n');
+    }
     return rc;
 }

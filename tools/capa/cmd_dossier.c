@@ -100,7 +100,8 @@ int cmd_dossier(cli *c, int argc, char **argv)
                         c->prog, c->cmd);
             goto done;
         }
-        printf("%s\n", out);
+        cli_put(stdout, out);
+        putchar('\n');
         goto done;
     }
 
@@ -133,7 +134,11 @@ int cmd_dossier(cli *c, int argc, char **argv)
             if (*p == '/')
                 *p = '_';
         snprintf(path, sizeof path, "%s%s%s.pdf", out, ol && out[ol - 1] == '/' ? "" : "/", name);
-        fprintf(stderr, "[%zu/%zu] %s -> %s\n", i + 1, ns.n, ns.v[i], path);
+        fprintf(stderr, "[%zu/%zu] ", i + 1, ns.n);
+        cli_put(stderr, ns.v[i]);
+        fputs(" -> ", stderr);
+        cli_put(stderr, path);
+        fputc('\n', stderr);
         const char *why = NULL;
         for (size_t j = 0; !why && j < vr->n_mismatches; j++) {
             const capa_mismatch *m = &vr->mismatches[j];
@@ -154,10 +159,11 @@ int cmd_dossier(cli *c, int argc, char **argv)
             failed++;
             continue;
         }
-        printf("%s\n", path);
+        cli_put(stdout, path);
+        putchar('\n');
     }
-    fprintf(stderr, "%zu dossier%s written to %s", ns.n - failed, ns.n - failed == 1 ? "" : "s",
-            out);
+    fprintf(stderr, "%zu dossier%s written to ", ns.n - failed, ns.n - failed == 1 ? "" : "s");
+    cli_put(stderr, out);
     if (failed)
         fprintf(stderr, ", %zu failed", failed);
     fputc('\n', stderr);

@@ -58,10 +58,20 @@ done:
     return rc;
 }
 
+/* One problem per line; a message may quote the file's text, so it is escaped. */
 static void print_diag(const capa_diag *d)
 {
-    for (size_t i = 0; i < d->n; i++)
-        fprintf(stderr, "%s\n", d->msgs[i]);
+    for (size_t i = 0; i < d->n; i++) {
+        cli_put(stderr, d->msgs[i]);
+        fputc('\n', stderr);
+    }
+}
+
+/* "PATH: " to `out`, the path escaped (it is what the user typed). */
+static void print_path(FILE *out, const char *path)
+{
+    cli_put(out, path);
+    fputs(": ", out);
 }
 
 /* A directory is checked as a complete set: workflow.xml plus each stage's form. */
@@ -70,12 +80,15 @@ static int check_dir(const char *path)
     capa_diag d = {0};
     capa_definitions *defs = NULL;
     int err = capa_definitions_load(&defs, path, &d);
-    if (err == CAPA_OK)
-        printf("%s: ok (workflow and %zu stage forms)\n", path, defs->n_forms);
-    else if (d.n > 0)
+    if (err == CAPA_OK) {
+        print_path(stdout, path);
+        printf("ok (workflow and %zu stage forms)\n", defs->n_forms);
+    } else if (d.n > 0) {
         print_diag(&d);
-    else
-        fprintf(stderr, "%s: %s\n", path, capa_strerror(err));
+    } else {
+        print_path(stderr, path);
+        fprintf(stderr, "%s\n", capa_strerror(err));
+    }
     capa_definitions_free(defs);
     capa_diag_clear(&d);
     return err == CAPA_OK ? CLI_OK : CLI_ERROR;
@@ -84,7 +97,7 @@ static int check_dir(const char *path)
 static int check_file(const char *path)
 {
     int rc = CLI_ERROR, err, kind;
-    char *xml = NULL;
+    char *xml = NULL, id[CLI_TEXT_MAX];
     size_t len = 0;
     capa_diag d = {0};
     capa_formdef *fd = NULL;
@@ -102,16 +115,19 @@ static int check_file(const char *path)
     else
         err = kind;
     if (err != CAPA_OK) {
-        if (d.n > 0)
+        if (d.n > 0) {
             print_diag(&d);
-        else
-            fprintf(stderr, "%s: %s\n", path, capa_strerror(err));
+        } else {
+            print_path(stderr, path);
+            fprintf(stderr, "%s\n", capa_strerror(err));
+        }
         goto done;
     }
+    print_path(stdout, path);
     if (wf)
-        printf("%s: ok (workflow, %zu stages, %zu roles)\n", path, wf->n_stages, wf->n_roles);
+        printf("ok (workflow, %zu stages, %zu roles)\n", wf->n_stages, wf->n_roles);
     else
-        printf("%s: ok (form %s, %zu fields)\n", path, fd->id, fd->n_fields);
+        printf("ok (form %s, %zu fields)\n", cli_text(id, sizeof id, fd->id), fd->n_fields);
     rc = CLI_OK;
 done:
     capa_diag_clear(&d);
@@ -171,7 +187,8 @@ int cmd_form_install(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("%s: installed as version %d\n", argv[0], version);
+    print_path(stdout, argv[0]);
+    printf("installed as version %d\n", version);
 done:
     cli_secret_free(password);
     capa_store_close(s);

@@ -73,33 +73,40 @@ fail:
 
 static void print_roles(char *const *roles, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? "," : "", roles[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            putchar(',');
+        cli_put(stdout, roles[i]);
+    }
 }
 
+/* Text: the organisation and everything else stored is printed escaped (cli_text). */
 static void print_info(cli *c, capa_store *s, const capa_store_info *in, const capa_workflow *wf)
 {
-    char label[256];
-    printf("capa %s, database %s (format %d, map %zu MiB)\n", CAPA_VERSION, c->db,
-           in->format_version, in->map_size >> 20);
-    printf("organisation:   %s\n", in->org ? in->org : "");
-    printf("numbering:      %s\n", in->number_pattern ? in->number_pattern : "");
+    char label[256], a[CLI_TEXT_MAX];
+    fputs("capa " CAPA_VERSION ", database ", stdout);
+    cli_put(stdout, c->db);
+    printf(" (format %d, map %zu MiB)\n", in->format_version, in->map_size >> 20);
+    printf("organisation:   %s\n", cli_text(a, sizeof a, in->org));
+    printf("numbering:      %s\n", cli_text(a, sizeof a, in->number_pattern));
     printf("cases:          %llu\n", (unsigned long long)in->n_cases);
     printf("audit events:   %llu\n", (unsigned long long)in->n_events);
-    printf("chain head:     %s\n", in->head_hash[0] ? in->head_hash : "(empty)");
+    printf("chain head:     %s\n",
+           in->head_hash[0] ? cli_text(a, sizeof a, in->head_hash) : "(empty)");
     if (!wf)
         return;
     printf("workflow v%d:\n", wf->version);
     for (size_t i = 0; i < wf->n_stages; i++) {
         const capa_stage *st = &wf->stages[i];
-        printf("  %zu. %-13s %s\n", i + 1, st->id,
+        printf("  %zu. %-13s %s\n", i + 1, cli_text(a, sizeof a, st->id),
                cli_label(c, label, sizeof label, st->label_zh, st->label_en));
-        printf("       form %s v%d; edit: ", st->form_id ? st->form_id : "-", form_version(s, st));
+        printf("       form %s v%d; edit: ", cli_text(a, sizeof a, st->form_id ? st->form_id : "-"),
+               form_version(s, st));
         print_roles(st->editors, st->n_editors);
-        printf("; sign %s by ", st->sign_meaning ? st->sign_meaning : "-");
+        printf("; sign %s by ", cli_text(a, sizeof a, st->sign_meaning ? st->sign_meaning : "-"));
         print_roles(st->signers, st->n_signers);
         if (st->reject_to)
-            printf("; reject -> %s", st->reject_to);
+            printf("; reject -> %s", cli_text(a, sizeof a, st->reject_to));
         putchar('\n');
     }
 }

@@ -19,7 +19,7 @@ int cmd_init(cli *c, int argc, char **argv)
     };
     int npos, rc;
     capa_store *s = NULL;
-    char *password = NULL;
+    char *password = NULL, sorg[CLI_TEXT_MAX], sadmin[CLI_TEXT_MAX];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
@@ -51,7 +51,10 @@ int cmd_init(cli *c, int argc, char **argv)
     /* The dossier signing identity: the given one, else a self-signed demo certificate. */
     if ((rc = cli_cert_setup(c, org, key, cert, chain)) != CLI_OK)
         goto done;
-    printf("initialised %s for %s; administrator: %s\n", c->db, org, admin);
+    fputs("initialised ", stdout);
+    cli_put(stdout, c->db);
+    printf(" for %s; administrator: %s\n", cli_text(sorg, sizeof sorg, org),
+           cli_text(sadmin, sizeof sadmin, admin));
 done:
     cli_secret_free(password);
     capa_store_close(s);

@@ -40,7 +40,8 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-/* Up to `max` code points of s (descriptions are free text; a list line stays short). */
+/* Up to `max` code points of s (descriptions are free text; a list line stays short), line
+ * breaks and tabs as spaces, everything else escaped. */
 static void print_clipped(const char *s, size_t max)
 {
     size_t cps = 0;
@@ -50,15 +51,16 @@ static void print_clipped(const char *s, size_t max)
         while ((*p & 0xC0) == 0x80)
             p++;
     }
-    for (const char *q = s; q < p; q++)
-        putchar(*q == '\n' || *q == '\t' ? ' ' : *q);
+    cli_put_text(stdout, s, (size_t)(p - s), CLI_TEXT_FLAT, 0);
     if (*p)
         fputs("…", stdout);
 }
 
+/* One case per line; every column is stored text, printed escaped (cli_text). */
 static int print_header(const capa_case_header *h, void *payload)
 {
-    char day[40];
+    char day[40], num[CLI_TEXT_MAX], stage[CLI_TEXT_MAX], cust[CLI_TEXT_MAX], part[CLI_TEXT_MAX];
+    char defect[CLI_TEXT_MAX], sev[CLI_TEXT_MAX];
     size_t *rows = payload;
     /* The column heading comes with the first row: no match prints nothing at all. */
     if ((*rows)++ == 0)
@@ -66,9 +68,12 @@ static int print_header(const capa_case_header *h, void *payload)
                "CUSTOMER  PART  DEFECT  SEVERITY  DESCRIPTION");
     capa_time_format(day, sizeof day, h->opened);
     day[10] = '\0';
-    printf("%-14s %-12s %-6s %s  %s  %s  %s  %s  ", h->number, h->stage,
-           h->closed ? "closed" : "open", day, or_dash(h->customer), or_dash(h->part_no),
-           or_dash(h->defect_code), or_dash(h->severity));
+    printf("%-14s %-12s %-6s %s  %s  %s  %s  %s  ", cli_text(num, sizeof num, h->number),
+           cli_text(stage, sizeof stage, h->stage), h->closed ? "closed" : "open", day,
+           cli_text(cust, sizeof cust, or_dash(h->customer)),
+           cli_text(part, sizeof part, or_dash(h->part_no)),
+           cli_text(defect, sizeof defect, or_dash(h->defect_code)),
+           cli_text(sev, sizeof sev, or_dash(h->severity)));
     print_clipped(h->description ? h->description : "", 30);
     putchar('\n');
     return 0;
@@ -104,9 +109,13 @@ static int check_stage(capa_store *s, const char *stage)
     const capa_workflow *wf = NULL;
     if (!stage || capa_store_workflow(&wf, s) != CAPA_OK || capa_workflow_stage(wf, stage))
         return CLI_OK;
-    fprintf(stderr, "capa: list: unknown stage '%s'; stages are:", stage);
-    for (size_t i = 0; i < wf->n_stages; i++)
-        fprintf(stderr, " %s", wf->stages[i].id);
+    fputs("capa: list: unknown stage '", stderr);
+    cli_put(stderr, stage);
+    fputs("'; stages are:", stderr);
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        fputc(' ', stderr);
+        cli_put(stderr, wf->stages[i].id);
+    }
     fputc('\n', stderr);
     return CLI_USAGE;
 }

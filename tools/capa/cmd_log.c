@@ -1,6 +1,10 @@
 /*
  * cmd_log.c - `capa log [CASE]`: the audit trail, every event with its time, actor, action,
  * stage, reason and each field's old -> new value, and the chain hash after it.
+ *
+ * In text, an event is one "#seq" line and its indented detail lines. Every stored string is
+ * printed escaped on one line (a multi-line value shows its line breaks as \n), so nothing
+ * stored can start a line of its own and pass for another event.
  */
 #include "cli.h"
 
@@ -49,27 +53,35 @@ static int push_event(const capa_event *e, void *payload)
 /* A value in the log: absent values print as "∅" so an empty string stays visible as ''. */
 static void print_change_value(const char *v)
 {
-    if (!v)
+    if (!v) {
         fputs("∅", stdout);
-    else
-        printf("'%s'", v);
+        return;
+    }
+    putchar('\'');
+    cli_put(stdout, v);
+    putchar('\'');
 }
 
 static int print_event(const capa_event *e, void *payload)
 {
-    char t[40];
+    char t[40], actor[CLI_TEXT_MAX], action[CLI_TEXT_MAX], buf[CLI_TEXT_MAX];
     (void)payload;
     printf("#%-5llu %s  %-10s %-13s", (unsigned long long)e->seq, cli_time(t, sizeof t, e->time),
-           e->actor ? e->actor : "-", e->action ? e->action : "-");
+           cli_text(actor, sizeof actor, e->actor ? e->actor : "-"),
+           cli_text(action, sizeof action, e->action ? e->action : "-"));
     if (e->case_number)
-        printf(" %s", e->case_number);
+        printf(" %s", cli_text(buf, sizeof buf, e->case_number));
     if (e->stage)
-        printf(" [%s]", e->stage);
+        printf(" [%s]", cli_text(buf, sizeof buf, e->stage));
     putchar('\n');
-    if (e->reason && *e->reason)
-        printf("        reason: %s\n", e->reason);
+    if (e->reason && *e->reason) {
+        fputs("        reason: ", stdout);
+        cli_put(stdout, e->reason);
+        putchar('\n');
+    }
     for (size_t i = 0; i < e->n_changes; i++) {
-        printf("        %s: ", e->changes[i].field ? e->changes[i].field : "?");
+        printf("        %s: ",
+               cli_text(buf, sizeof buf, e->changes[i].field ? e->changes[i].field : "?"));
         print_change_value(e->changes[i].old_value);
         fputs(" → ", stdout);
         print_change_value(e->changes[i].new_value);

@@ -32,7 +32,8 @@ int cmd_open(cli *c, int argc, char **argv)
         rc = cli_fail(c, "open", err);
         goto done;
     }
-    printf("%s\n", number);
+    cli_put(stdout, number);
+    putchar('\n');
 done:
     capa__free(number);
     cli_secret_free(password);

@@ -5,6 +5,11 @@
  *
  * Text output is for people (labels "中文 / English" unless --lang picks one); --json is for
  * programs and always carries both labels. The shapes are documented in docs/cli.md.
+ *
+ * Every stored string is printed escaped (cli_text, cli_put_text). Only the values of
+ * multiline fields keep their line breaks, each line after the first indented under the
+ * first (column 6 or 12). Records begin at column 0 (case, stage), 2 or 4 (field, group,
+ * signature), so a line of a value stays within its field: it can never begin a record.
  */
 #include "cli.h"
 
@@ -83,34 +88,28 @@ static void meaning_labels(const show *sh, const capa_signature *sg, const char 
 
 /* ---- text ---- */
 
-/* Print a value; continuation lines of multi-line text are indented under the first. */
-static void print_multiline(const char *v, int indent)
-{
-    for (const char *p = v; *p; p++) {
-        putchar(*p);
-        if (*p == '\n' && p[1])
-            printf("%*s", indent, "");
-    }
-}
-
+/* Print a value. A multiline field's line breaks are kept, continuation lines indented under
+ * the first; any other value is one line, its line breaks shown as \n. */
 static void print_value(const show *sh, const capa_field *f, const char *v, int indent)
 {
-    char buf[512];
+    char buf[512], a[CLI_TEXT_MAX], b[CLI_TEXT_MAX];
     const capa_choice *ch = f ? capa_field_choice(f, v) : NULL;
     if (ch) {
-        printf("%s (%s)", cli_label(sh->c, buf, sizeof buf, ch->label_zh, ch->label_en), v);
+        printf("%s (%s)", cli_label(sh->c, buf, sizeof buf, ch->label_zh, ch->label_en),
+               cli_text(a, sizeof a, v));
     } else if (f && f->type == CAPA_FT_BOOLEAN) {
         int yes = strcmp(v, "true") == 0;
         printf("%s", cli_label(sh->c, buf, sizeof buf, yes ? "是" : "否", yes ? "yes" : "no"));
     } else if (f && f->type == CAPA_FT_USER) {
         capa_user *u = NULL;
         if (capa_user_get(&u, sh->s, v) == CAPA_OK && u->name)
-            printf("%s (%s)", v, u->name);
+            printf("%s (%s)", cli_text(a, sizeof a, v), cli_text(b, sizeof b, u->name));
         else
-            printf("%s", v);
+            cli_put(stdout, v);
         capa_user_free(u);
     } else {
-        print_multiline(v, indent);
+        cli_put_text(stdout, v, strlen(v),
+                     f && f->type == CAPA_FT_MULTILINE ? CLI_TEXT_BLOCK : CLI_TEXT_LINE, indent);
     }
 }
 
@@ -154,17 +153,21 @@ static void print_group(const show *sh, const capa_stage_record *r, const capa_f
 
 static void print_signature(const show *sh, const capa_signature *sg)
 {
-    char label[256], t[40];
+    char label[256], t[40], name[CLI_TEXT_MAX], user[CLI_TEXT_MAX], role[CLI_TEXT_MAX];
     const char *zh, *en;
     meaning_labels(sh, sg, &zh, &en);
     printf("    %s: %s (%s, %s)  %s\n", cli_label(sh->c, label, sizeof label, zh, en),
-           sg->name ? sg->name : sg->user, sg->user, sg->role ? sg->role : "",
+           cli_text(name, sizeof name, sg->name ? sg->name : sg->user),
+           cli_text(user, sizeof user, sg->user), cli_text(role, sizeof role, sg->role),
            cli_time(t, sizeof t, sg->time));
-    if (sg->reason && *sg->reason)
-        printf("      %s: %s\n", cli_label(sh->c, label, sizeof label, "理由", "reason"),
-               sg->reason);
+    if (sg->reason && *sg->reason) {
+        /* A reason is one line here as in `log`, whatever it holds. */
+        printf("      %s: ", cli_label(sh->c, label, sizeof label, "理由", "reason"));
+        cli_put(stdout, sg->reason);
+        putchar('\n');
+    }
     printf("      %s: %s\n", cli_label(sh->c, label, sizeof label, "数据哈希", "data sha256"),
-           sg->data_hash);
+           cli_text(name, sizeof name, sg->data_hash));
     if (sg->superseded)
         printf("      %s\n", cli_label(sh->c, label, sizeof label, "已作废(退回后重签)",
                                        "superseded (stage was sent back)"));
@@ -173,12 +176,13 @@ static void print_signature(const show *sh, const capa_signature *sg)
 static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
                              const capa_stage_record *r)
 {
-    char label[512], t1[40], t2[40];
+    char label[512], t1[40], t2[40], a[CLI_TEXT_MAX];
     printf("\n[%zu] %s", idx + 1,
-           st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en) : r->stage);
-    printf("  (%s", r ? r->stage : st->id);
+           st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en)
+              : cli_text(a, sizeof a, r->stage));
+    printf("  (%s", cli_text(a, sizeof a, r ? r->stage : st->id));
     if (r && r->form_id && *r->form_id && r->form_version > 0)
-        printf(", form %s v%d", r->form_id, r->form_version);
+        printf(", form %s v%d", cli_text(a, sizeof a, r->form_id), r->form_version);
     printf(")%s\n", strcmp(sh->cs->stage, st ? st->id : r->stage) == 0 && !sh->cs->closed
                         ? "  <- current"
                         : "");
@@ -194,7 +198,7 @@ static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
     if (r->n_editors > 0) {
         printf("   %s:", cli_label(sh->c, label, sizeof label, "编辑人", "edited by"));
         for (size_t i = 0; i < r->n_editors; i++)
-            printf(" %s", r->editors[i]);
+            printf(" %s", cli_text(a, sizeof a, r->editors[i]));
     }
     putchar('\n');
 }
@@ -202,6 +206,7 @@ static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
 static void print_stage_values(const show *sh, const capa_stage_record *r)
 {
     const capa_formdef *fd = record_form(sh, r);
+    char name[CLI_TEXT_MAX];
     for (size_t i = 0; fd && i < fd->n_fields; i++) {
         const capa_field *f = &fd->fields[i];
         if (f->type == CAPA_FT_GROUP) {
@@ -214,30 +219,35 @@ static void print_stage_values(const show *sh, const capa_stage_record *r)
     }
     /* Values the form does not describe are still shown: nothing stored is ever hidden. */
     for (size_t i = 0; i < r->n_values; i++) {
-        if (!known_to_form(fd, r->values[i].name) && r->values[i].value[0])
-            printf("    %s: %s\n", r->values[i].name, r->values[i].value);
+        if (!known_to_form(fd, r->values[i].name) && r->values[i].value[0]) {
+            printf("    %s: ", cli_text(name, sizeof name, r->values[i].name));
+            cli_put(stdout, r->values[i].value);
+            putchar('\n');
+        }
     }
 }
 
 static void print_case_head(const show *sh)
 {
     const capa_case *cs = sh->cs;
-    char label[512], t[40];
+    char label[512], t[40], a[CLI_TEXT_MAX], b[CLI_TEXT_MAX];
     const char *customer = capa_case_value(cs, "intake", "customer");
     const capa_stage *st = sh->wf ? capa_workflow_stage(sh->wf, cs->stage) : NULL;
-    printf("%s%s%s\n", cs->number, customer ? "  " : "", customer ? customer : "");
+    printf("%s%s%s\n", cli_text(a, sizeof a, cs->number), customer ? "  " : "",
+           cli_text(b, sizeof b, customer));
     printf("  %s: ", cli_label(sh->c, label, sizeof label, "状态", "status"));
     if (cs->closed)
         printf("%s %s\n", cli_label(sh->c, label, sizeof label, "已结案", "closed"),
                cli_time(t, sizeof t, cs->closed_at));
     else
         printf("%s (%s)\n",
-               st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en) : cs->stage,
-               cs->stage);
+               st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en)
+                  : cli_text(b, sizeof b, cs->stage),
+               cli_text(a, sizeof a, cs->stage));
     printf("  %s: %s", cli_label(sh->c, label, sizeof label, "开立", "opened"),
            cli_time(t, sizeof t, cs->opened));
     printf(" %s %s\n", cli_label(sh->c, label, sizeof label, "由", "by"),
-           cs->opened_by ? cs->opened_by : "?");
+           cli_text(a, sizeof a, cs->opened_by ? cs->opened_by : "?"));
 }
 
 static void print_text(const show *sh)

@@ -17,6 +17,7 @@ int cmd_user_add(cli *c, int argc, char **argv)
     int npos, rc, err;
     capa_store *s = NULL;
     char *password = NULL, *newpw = NULL, what[128];
+    char sid[CLI_TEXT_MAX], sname[CLI_TEXT_MAX], srole[CLI_TEXT_MAX];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if ((rc = cli_require_actor(c)) != CLI_OK)
@@ -39,7 +40,8 @@ int cmd_user_add(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("added user %s (%s, %s)\n", id, name ? name : id, role);
+    printf("added user %s (%s, %s)\n", cli_text(sid, sizeof sid, id),
+           cli_text(sname, sizeof sname, name ? name : id), cli_text(srole, sizeof srole, role));
 done:
     cli_secret_free(password);
     cli_secret_free(newpw);
@@ -52,7 +54,7 @@ int cmd_user_passwd(cli *c, int argc, char **argv)
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, *newpw = NULL, what[128];
+    char *password = NULL, *newpw = NULL, what[128], sid[CLI_TEXT_MAX];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 1)
@@ -75,7 +77,7 @@ int cmd_user_passwd(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("password of %s changed\n", id);
+    printf("password of %s changed\n", cli_text(sid, sizeof sid, id));
 done:
     cli_secret_free(password);
     cli_secret_free(newpw);
@@ -89,7 +91,7 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {"--local", NULL, &local}, {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, what[128];
+    char *password = NULL, what[128], sid[CLI_TEXT_MAX];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
@@ -123,7 +125,7 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("unlocked %s\n", id);
+    printf("unlocked %s\n", cli_text(sid, sizeof sid, id));
 done:
     cli_secret_free(password);
     capa_store_close(s);
@@ -151,13 +153,16 @@ static int push_user(const capa_user *u, void *payload)
     return cli_json_push(payload, user_json(u)) == 0 ? 0 : CAPA_ENOMEM;
 }
 
+/* One user per line: names and departments are free text, printed escaped (cli_text). */
 static int print_user(const capa_user *u, void *payload)
 {
+    char id[CLI_TEXT_MAX], role[CLI_TEXT_MAX], name[CLI_TEXT_MAX], dept[CLI_TEXT_MAX];
     (void)payload;
     const char *state = u->locked ? "locked" : "active";
-    printf("%-12s %-11s %-7s %s", u->id, u->role ? u->role : "", state, u->name ? u->name : "");
+    printf("%-12s %-11s %-7s %s", cli_text(id, sizeof id, u->id),
+           cli_text(role, sizeof role, u->role), state, cli_text(name, sizeof name, u->name));
     if (u->dept && *u->dept)
-        printf("  (%s)", u->dept);
+        printf("  (%s)", cli_text(dept, sizeof dept, u->dept));
     if (u->failed > 0 && !u->locked)
         printf("  [%d failed login%s]", u->failed, u->failed == 1 ? "" : "s");
     putchar('\n');

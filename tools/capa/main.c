@@ -125,14 +125,18 @@ static const command *find_command(cli *c, int argc, char **argv, int *used)
         }
     }
     if (known_group) {
-        fprintf(stderr, "%s: %s: expected one of:", c->prog, argv[0]);
+        fprintf(stderr, "%s: ", c->prog);
+        cli_put(stderr, argv[0]);
+        fputs(": expected one of:", stderr);
         for (size_t i = 0; i < N_COMMANDS; i++) {
             if (strcmp(commands[i].name, argv[0]) == 0)
                 fprintf(stderr, " %s", commands[i].sub);
         }
         fputc('\n', stderr);
     } else {
-        fprintf(stderr, "%s: unknown command '%s'; try '%s help'\n", c->prog, argv[0], c->prog);
+        fprintf(stderr, "%s: unknown command '", c->prog);
+        cli_put(stderr, argv[0]);
+        fprintf(stderr, "'; try '%s help'\n", c->prog);
     }
     return NULL;
 }

@@ -5,10 +5,7 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
 
 int cmd_backup(cli *c, int argc, char **argv)
 {
@@ -20,10 +17,9 @@ int cmd_backup(cli *c, int argc, char **argv)
     if (npos != 1)
         return cli_usage(c, "give exactly one target DIR");
     const char *dir = argv[0];
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return cli_error(dir, "cannot create: %s", strerror(errno));
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
+    /* The engine refuses a target that is not empty and creates a missing one (0700). */
     if ((err = capa_store_backup(s, dir)) != CAPA_OK) {
         rc = cli_fail(c, "backup", err);
         goto done;

@@ -1,17 +1,22 @@
 /*
  * cmd_backup.c - `capa backup DIR`: a hot, compacting copy of the database (LMDB's
- * mdb_env_copy2 inside core/) into an empty directory, created when missing. Writers keep
- * working while it runs; the copy is a consistent snapshot.
+ * mdb_env_copy2 inside core/) into an empty directory, created when missing, plus the
+ * dossier signing identity (<db>/keys, which core knows nothing of) into DIR/keys. Writers
+ * keep working while it runs; the database copy is a consistent snapshot. `capa restore`
+ * turns the directory back into a working database.
  */
 #include "cli.h"
 
 #include <stdio.h>
+
+#include "capa_report.h"
 
 int cmd_backup(cli *c, int argc, char **argv)
 {
     const cli_opt opts[] = {{NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
+    char src[4096], dst[4096];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
@@ -22,6 +27,22 @@ int cmd_backup(cli *c, int argc, char **argv)
     /* The engine refuses a target that is not empty and creates a missing one (0700). */
     if ((err = capa_store_backup(s, dir)) != CAPA_OK) {
         rc = cli_fail(c, "backup", err);
+        goto done;
+    }
+    snprintf(src, sizeof src, "%s/keys", c->db);
+    snprintf(dst, sizeof dst, "%s/keys", dir);
+    err = capa_report_keys_copy(dst, src);
+    if (err == CAPA_ENOTFOUND) {
+        /* A database made through the API alone may have no identity: the records are
+         * what a backup must not lose, so say what is missing and go on. */
+        fprintf(stderr,
+                "%s: %s: note: %s has no signing key; dossiers of a restored copy need "
+                "'capa cert create' or 'capa cert install'\n",
+                c->prog, c->cmd, src);
+    } else if (err != CAPA_OK) {
+        rc = cli_fail(c, "backup: signing key", err);
+        fprintf(stderr, "%s: %s: %s holds the database but not the signing key\n", c->prog, c->cmd,
+                dir);
         goto done;
     }
     printf("backed up %s to %s\n", c->db, dir);

@@ -8,7 +8,9 @@
  */
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -637,9 +639,71 @@ int capa_store_form(const capa_formdef **out, capa_store *s, const char *id, int
 
 int capa_store_backup(capa_store *s, const char *dir)
 {
-    struct stat st;
-    if (stat(dir, &st) != 0 && mkdir(dir, 0750) != 0)
-        return capa_error_set(CAPA_ERROR, "backup %s: %s", dir, strerror(errno));
-    int rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
-    return rc ? capa_store__mdb_err(rc, dir) : CAPA_OK;
+    /* The target must be new or empty: a backup never mixes with, or quietly sits beside,
+     * other files (mdb_env_copy2 itself refuses only an existing data.mdb). A directory it
+     * creates is 0700: the copy holds password hashes. */
+    int err = CAPA_OK, made = 0, ours = 0, fd = -1, dfd = -1, rc;
+    char *data = NULL;
+    DIR *d = NULL;
+    struct dirent *e;
+    if (!s || !dir || !*dir)
+        return capa_error_set(CAPA_EINVALID, "backup: no target directory given");
+    if (mkdir(dir, 0700) == 0) {
+        made = 1;
+    } else if (errno != EEXIST) {
+        return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR,
+                              "%s: cannot create: %s", dir, strerror(errno));
+    } else if (!(d = opendir(dir))) {
+        return capa_error_set(CAPA_ERROR, "%s: %s", dir, strerror(errno));
+    } else {
+        do {
+            errno = 0;
+            e = readdir(d);
+        } while (e && (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0));
+        /* The entry belongs to d: name it before closedir. */
+        if (e)
+            err = capa_error_set(CAPA_EEXISTS,
+                                 "%s: not empty (holds `%s`); a backup goes only into a new or "
+                                 "empty directory",
+                                 dir, e->d_name);
+        else if (errno)
+            err = capa_error_set(CAPA_ERROR, "%s: %s", dir, strerror(errno));
+        closedir(d);
+        if (err)
+            return err;
+    }
+    if (!(data = capa__sprintf("%s/data.mdb", dir))) {
+        err = capa_error_set(CAPA_ENOMEM, "backup: out of memory");
+        goto done;
+    }
+    /* Like a read transaction: the map must not be resized under the copy's reader. */
+    pthread_rwlock_rdlock(&s->map_lock);
+    rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+    pthread_rwlock_unlock(&s->map_lock);
+    ours = rc != EEXIST; /* EEXIST: someone else's data.mdb appeared meanwhile */
+    if (rc) {
+        err = capa_store__mdb_err(rc, dir);
+        goto done;
+    }
+    /* mdb_env_copy2 closes the file without fsync and with the umask's mode: make the copy
+     * durable, and as private as the store's own file, before calling it a backup. */
+    if ((fd = open(data, O_RDONLY | O_CLOEXEC)) < 0 || fchmod(fd, 0640) != 0 || fsync(fd) != 0 ||
+        (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0) {
+        err = capa_error_set(errno == ENOSPC ? CAPA_EFULL : CAPA_ERROR,
+                             "%s: cannot make the copy durable: %s", data, strerror(errno));
+        goto done;
+    }
+done:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    /* The directory was empty, so a data.mdb there is this copy's: a failed backup leaves
+     * nothing behind that could pass for one. */
+    if (err && ours)
+        unlink(data);
+    if (err && made)
+        rmdir(dir);
+    capa__free(data);
+    return err;
 }

@@ -4,7 +4,8 @@
  *
  * The key file is created with mode 0600 from the start (open(2) with the mode, never a
  * chmod after writing), and installs go through a temporary name and rename(2) so a crash
- * never leaves a key without its certificate.
+ * never leaves a key without its certificate. Backups copy the identity byte for byte the
+ * same way (both files 0600), and a restore checks the copied pair still belongs together.
  */
 #include "capa_report.h"
 
@@ -152,6 +153,23 @@ done:
     return rc;
 }
 
+static int read_key(EVP_PKEY **out, const char *path)
+{
+    *out = NULL;
+    BIO *b = BIO_new_file(path, "rb");
+    if (!b) {
+        int e = errno;
+        ERR_clear_error();
+        return capa_error_set(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "signing key %s: %s",
+                              path, strerror(e));
+    }
+    *out = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (!*out)
+        return capa_rep__err_ssl(CAPA_EINVALID, "signing key %s: not a PEM private key", path);
+    return CAPA_OK;
+}
+
 static int read_certs(STACK_OF(X509) * into, const char *path, int need_one)
 {
     BIO *b = BIO_new_file(path, "rb");
@@ -184,22 +202,10 @@ int capa_report_keys_install(const char *keys_dir, const char *key_file, const c
     int rc = CAPA_OK;
     EVP_PKEY *key = NULL;
     STACK_OF(X509) *certs = sk_X509_new_null();
-    BIO *kb = NULL;
     if (!certs)
         return capa_error_set(CAPA_ENOMEM, "keys: out of memory");
-    kb = BIO_new_file(key_file, "rb");
-    if (!kb) {
-        int e = errno;
-        ERR_clear_error();
-        rc = capa_error_set(e == ENOENT ? CAPA_ENOTFOUND : CAPA_EINVALID, "signing key %s: %s",
-                           key_file, strerror(e));
+    if ((rc = read_key(&key, key_file)) != CAPA_OK)
         goto done;
-    }
-    key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
-    if (!key) {
-        rc = capa_rep__err_ssl(CAPA_EINVALID, "signing key %s: not a PEM private key", key_file);
-        goto done;
-    }
     if ((rc = read_certs(certs, cert_file, 1)) != CAPA_OK)
         goto done;
     if (chain_file && (rc = read_certs(certs, chain_file, 1)) != CAPA_OK)
@@ -218,8 +224,157 @@ int capa_report_keys_install(const char *keys_dir, const char *key_file, const c
     if (rc == CAPA_OK)
         rc = write_pem(keys_dir, "org.key", 0600, key, NULL, NULL);
 done:
-    BIO_free(kb);
     EVP_PKEY_free(key);
     sk_X509_pop_free(certs, X509_free);
+    return rc;
+}
+
+int capa_report_keys_check(const char *keys_dir)
+{
+    int rc = CAPA_OK;
+    EVP_PKEY *key = NULL;
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    char *keypath = capa__sprintf("%s/org.key", keys_dir);
+    char *crtpath = capa__sprintf("%s/org.crt", keys_dir);
+    if (!certs || !keypath || !crtpath) {
+        rc = capa_error_set(CAPA_ENOMEM, "keys: out of memory");
+        goto done;
+    }
+    if ((rc = read_key(&key, keypath)) != CAPA_OK ||
+        (rc = read_certs(certs, crtpath, 1)) != CAPA_OK)
+        goto done;
+    if (X509_check_private_key(sk_X509_value(certs, 0), key) != 1)
+        rc = capa_rep__err_ssl(CAPA_EINVALID, "signing key %s does not match certificate %s",
+                               keypath, crtpath);
+done:
+    EVP_PKEY_free(key);
+    sk_X509_pop_free(certs, X509_free);
+    capa__free(keypath);
+    capa__free(crtpath);
+    return rc;
+}
+
+/* errno after a failed call on `path` as a CAPA code and message. */
+static int io_error(const char *path)
+{
+    int e = errno;
+    return capa_error_set(e == ENOSPC   ? CAPA_EFULL
+                          : e == ENOENT ? CAPA_ENOTFOUND
+                                        : CAPA_ERROR,
+                          "%s: %s", path, strerror(e));
+}
+
+/* Copy src_dir/name to dst_dir/name byte for byte, mode 0600, through a temporary name that
+ * is fsync'd before the rename: the target holds the old file or the whole new one. */
+static int copy_file(const char *dst_dir, const char *src_dir, const char *name)
+{
+    int rc = CAPA_OK, in = -1, out = -1;
+    char buf[8192];
+    struct stat st;
+    char *src = capa__sprintf("%s/%s", src_dir, name);
+    char *tmp = capa__sprintf("%s/.%s.tmp", dst_dir, name);
+    char *dst = capa__sprintf("%s/%s", dst_dir, name);
+    if (!src || !tmp || !dst) {
+        rc = capa_error_set(CAPA_ENOMEM, "keys: out of memory");
+        goto done;
+    }
+    if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0 || fstat(in, &st) != 0) {
+        rc = io_error(src);
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = capa_error_set(CAPA_EINVALID, "%s: not a regular file", src);
+        goto done;
+    }
+    unlink(tmp);
+    if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+        rc = io_error(tmp);
+        goto done;
+    }
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = io_error(src);
+            goto done;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                rc = io_error(tmp);
+                goto done;
+            }
+            off += w;
+        }
+    }
+    if (fsync(out) != 0) {
+        rc = io_error(tmp);
+        goto done;
+    }
+    int cl = close(out);
+    out = -1;
+    if (cl != 0) {
+        rc = io_error(tmp);
+        goto done;
+    }
+    if (rename(tmp, dst) != 0) {
+        rc = io_error(dst);
+        goto done;
+    }
+done:
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    if (rc != CAPA_OK && tmp)
+        unlink(tmp);
+    capa__free(src);
+    capa__free(tmp);
+    capa__free(dst);
+    return rc;
+}
+
+int capa_report_keys_copy(const char *dst_dir, const char *src_dir)
+{
+    static const char *const files[] = {"org.crt", "org.key"};
+    int rc = CAPA_OK, have = 0, dfd = -1;
+    const char *missing = NULL;
+    struct stat st;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char *p = capa__sprintf("%s/%s", src_dir, files[i]);
+        if (!p)
+            return capa_error_set(CAPA_ENOMEM, "keys: out of memory");
+        if (stat(p, &st) == 0) {
+            have++;
+        } else if (errno == ENOENT || errno == ENOTDIR) {
+            missing = files[i];
+        } else {
+            rc = io_error(p);
+            capa__free(p);
+            return rc;
+        }
+        capa__free(p);
+    }
+    if (have == 0)
+        return capa_error_set(CAPA_ENOTFOUND, "no signing identity in %s (no org.key, no org.crt)",
+                              src_dir);
+    if (missing)
+        return capa_error_set(CAPA_EINVALID, "signing identity in %s is incomplete: no %s", src_dir,
+                              missing);
+    if ((rc = ensure_dir(dst_dir)) != CAPA_OK)
+        return rc;
+    for (size_t i = 0; rc == CAPA_OK && i < sizeof files / sizeof *files; i++)
+        rc = copy_file(dst_dir, src_dir, files[i]);
+    /* The renames are durable only once the directory is. */
+    if (rc == CAPA_OK &&
+        ((dfd = open(dst_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0))
+        rc = io_error(dst_dir);
+    if (dfd >= 0)
+        close(dfd);
     return rc;
 }

@@ -582,6 +582,67 @@ START_TEST(install_checks_key_matches_certificate)
 }
 END_TEST
 
+START_TEST(keys_copy_is_exact_private_and_checked)
+{
+    char *dest = path_in(tmp, "copied");
+    char *k = path_in(keys, "org.key"), *c = path_in(keys, "org.crt");
+    char *dk = path_in(dest, "org.key"), *dc = path_in(dest, "org.crt");
+    OK(capa_report_keys_copy(dest, keys));
+    struct stat st;
+    ck_assert_int_eq(stat(dest, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    const char *pairs[][2] = {{k, dk}, {c, dc}};
+    for (int i = 0; i < 2; i++) {
+        size_t l1, l2;
+        char *a = tu_read_file(pairs[i][0], &l1), *b = tu_read_file(pairs[i][1], &l2);
+        ck_assert_uint_eq(l1, l2);
+        ck_assert_int_eq(memcmp(a, b, l1), 0);
+        ck_assert_int_eq(stat(pairs[i][1], &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0600);
+        free(a);
+        free(b);
+    }
+    OK(capa_report_keys_check(dest));
+    /* Copying again replaces the files (no leftover temporary names). */
+    OK(capa_report_keys_copy(dest, keys));
+    char *t = path_in(dest, ".org.key.tmp");
+    ck_assert_int_ne(access(t, F_OK), 0);
+    /* Nothing to copy: ENOTFOUND and nothing created. */
+    char *none = path_in(tmp, "none"), *none_dst = path_in(tmp, "none-copy");
+    ck_assert_int_eq(capa_report_keys_copy(none_dst, none), CAPA_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(capa_error_last(), none));
+    ck_assert_int_ne(access(none_dst, F_OK), 0);
+    /* Half an identity is refused, naming what is missing. */
+    ck_assert_int_eq(unlink(dc), 0);
+    char *half_dst = path_in(tmp, "half-copy");
+    ck_assert_int_eq(capa_report_keys_copy(half_dst, dest), CAPA_EINVALID);
+    ck_assert_ptr_nonnull(strstr(capa_error_last(), "org.crt"));
+    ck_assert_int_eq(capa_report_keys_check(dest), CAPA_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(capa_error_last(), dc));
+    /* Another organisation's certificate next to our key does not check. */
+    char *other = path_in(tmp, "other-id");
+    OK(capa_report_keys_create(other, "Other Org", 0));
+    char *oc = path_in(other, "org.crt");
+    size_t n;
+    char *pem = tu_read_file(oc, &n);
+    ck_assert_int_eq(tu_write_file(dc, pem, n), 0);
+    ck_assert_int_eq(capa_report_keys_check(dest), CAPA_EINVALID);
+    ck_assert_ptr_nonnull(strstr(capa_error_last(), "does not match"));
+    free(pem);
+    free(oc);
+    free(other);
+    free(half_dst);
+    free(none);
+    free(none_dst);
+    free(t);
+    free(dest);
+    free(k);
+    free(c);
+    free(dk);
+    free(dc);
+}
+END_TEST
+
 /* ---- dossiers of real cases ---- */
 
 static char *dbdir;
@@ -974,6 +1035,7 @@ Suite *capa_reports_suite(void)
     tcase_add_test(tc, signing_a_signed_pdf_or_garbage_is_refused);
     tcase_add_test(tc, demo_key_is_private_and_not_overwritten);
     tcase_add_test(tc, install_checks_key_matches_certificate);
+    tcase_add_test(tc, keys_copy_is_exact_private_and_checked);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("dossier");

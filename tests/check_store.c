@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,6 +207,61 @@ START_TEST(backup_is_a_working_store)
 }
 END_TEST
 
+START_TEST(backup_creates_a_private_directory)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 0);
+    char bdir[4200], data[4300];
+    struct stat st;
+    snprintf(bdir, sizeof bdir, "%s/backup", dir);
+    snprintf(data, sizeof data, "%s/data.mdb", bdir);
+    OK(capa_store_backup(s, bdir));
+    ck_assert_int_eq(stat(bdir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    ck_assert_int_eq(stat(data, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0640);
+    /* An existing empty directory is fine too. */
+    snprintf(bdir, sizeof bdir, "%s/empty", dir);
+    ck_assert_int_eq(mkdir(bdir, 0755), 0);
+    OK(capa_store_backup(s, bdir));
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(backup_into_a_non_empty_directory_is_refused)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 0);
+    char bdir[4200], note[4300], path[4300];
+    struct stat st;
+    snprintf(bdir, sizeof bdir, "%s/full", dir);
+    snprintf(note, sizeof note, "%s/notes.txt", bdir);
+    ck_assert_int_eq(mkdir(bdir, 0755), 0);
+    ck_assert_int_eq(tu_write_file(note, "keep", 4), 0);
+    FAILS(capa_store_backup(s, bdir), CAPA_EEXISTS, "not empty");
+    ck_assert_msg(strstr(capa_error_last(), bdir) != NULL, "message does not name the target");
+    snprintf(path, sizeof path, "%s/data.mdb", bdir);
+    ck_assert_int_ne(stat(path, &st), 0);
+    size_t len = 0;
+    char *kept = tu_read_file(note, &len);
+    ck_assert_ptr_nonnull(kept);
+    ck_assert_int_eq(len, 4);
+    free(kept);
+    /* A second backup into the first one's directory is refused the same way. */
+    snprintf(bdir, sizeof bdir, "%s/b1", dir);
+    OK(capa_store_backup(s, bdir));
+    FAILS(capa_store_backup(s, bdir), CAPA_EEXISTS, "not empty");
+    /* A missing parent is not created. */
+    snprintf(bdir, sizeof bdir, "%s/no/such", dir);
+    FAILS(capa_store_backup(s, bdir), CAPA_ENOTFOUND, "cannot create");
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *capa_store_suite(void)
 {
     Suite *su = suite_create("store");
@@ -217,6 +273,8 @@ Suite *capa_store_suite(void)
     tcase_add_test(tc, map_full_is_a_clean_error_then_growth_succeeds);
     tcase_add_test(tc, two_processes_write_one_database);
     tcase_add_test(tc, backup_is_a_working_store);
+    tcase_add_test(tc, backup_creates_a_private_directory);
+    tcase_add_test(tc, backup_into_a_non_empty_directory_is_refused);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -91,6 +91,27 @@ int capa_report_keys_create(const char *keys_dir, const char *org, int64_t now_m
 int capa_report_keys_install(const char *keys_dir, const char *key_file, const char *cert_file,
                              const char *chain_file);
 
+/**
+ * Check the signing identity in `keys_dir`: org.key is a PEM private key, org.crt starts
+ * with a PEM certificate, and the two belong together (what a signed dossier needs).
+ * @return CAPA_OK, CAPA_ENOTFOUND (a file is missing; named), CAPA_EINVALID (unreadable or
+ *         mismatched; named), CAPA_ENOMEM.
+ */
+int capa_report_keys_check(const char *keys_dir);
+
+/**
+ * Copy the signing identity (org.key and org.crt) from `src_dir` to `dst_dir`, byte for
+ * byte, for backups and restores. `dst_dir` is created (0700) if missing; each file is
+ * written under a temporary name with mode 0600, fsync'd and renamed over any file of that
+ * name, then the directory is fsync'd. Nothing is checked about the contents: see
+ * capa_report_keys_check.
+ * @return CAPA_OK; CAPA_ENOTFOUND (`src_dir` holds neither file: nothing written);
+ *         CAPA_EINVALID (only one of the two is there, or one is not a regular file);
+ *         CAPA_EFULL (no space); CAPA_ENOMEM; CAPA_ERROR (other I/O; the message names the
+ *         file). On failure a file already copied may be in place, never a partial one.
+ */
+int capa_report_keys_copy(const char *dst_dir, const char *src_dir);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,12 @@ tar xzf "$F/store.tar.gz" -C "$CAPA_DB"
 old_head=$(cat "$F/head.txt")
 Y1=QC-2026 # the fixture's case numbers
 
+# same_json FILE: the JSON in $OUT equals FILE's.
+same_json() {
+    printf '%s' "$OUT" >"$T/now.json"
+    python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])) == json.load(open(sys.argv[2])) else 1)' "$T/now.json" "$1"
+}
+
 # A format-1 store is refused by every command but names the way out.
 run 1 "" show $Y1-0001
 err_has "store format 1"
@@ -30,21 +36,15 @@ trap 'rm -rf -- "$T" "$backup"' EXIT
 for n in 1 2 3; do
     run 0 "" show $Y1-000$n --json
     [[ -z $ERR ]] || fail "show $n warns after the upgrade: $ERR"
-    python3 - "$F/show-$n.json" <<<"$OUT" || fail "show $n differs from the format-1 release"
-import json, sys
-a = json.load(sys.stdin); b = json.load(open(sys.argv[1]))
-sys.exit(0 if a == b else 1)
-PY
+    same_json "$F/show-$n.json" || fail "show $n differs from the format-1 release"
 done
 run 0 "" user list --json
-python3 - "$F/users.json" <<<"$OUT" || fail "users differ"
-import json, sys
-sys.exit(0 if json.load(sys.stdin) == json.load(open(sys.argv[1])) else 1)
-PY
+same_json "$F/users.json" || fail "users differ"
 run 0 "" log --json
-python3 - "$F/log.json" <<<"$OUT" || fail "the first 58 events differ"
+printf '%s' "$OUT" >"$T/log.json"
+python3 - "$T/log.json" "$F/log.json" <<'PY' || fail "the first 58 events differ"
 import json, sys
-a = json.load(sys.stdin); b = json.load(open(sys.argv[1]))
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
 sys.exit(0 if a[:len(b)] == b and a[len(b)]["action"] == "upgrade" else 1)
 PY
 
@@ -58,9 +58,8 @@ err_has "anchor 58:"
 # The upgraded store works: the old passwords sign in, a case moves on, verify passes.
 run 0 "demo-li-2026\n" open --as li --password-stdin customer="华东汽车" part_no=PCB-1 \
     severity=general description="x" channel=phone complaint_type=quality
-out_is "$Y-0001"
-[[ $Y != 2026 ]] || out_is "QC-2026-0004"
-run 0 "new-wang-pass-2026\n" sign $Y1-0003 --meaning reviewed --as wang --password-stdin || true
+if [[ $Y == 2026 ]]; then out_is "QC-2026-0004"; else out_is "QC-$Y-0001"; fi
+run 0 "new-wang-pass-2026\n" set $Y1-0003 --as wang --password-stdin category_6m=machine
 run 0 "" verify
 # The upgrade is not repeated.
 run 0 "" upgrade

@@ -207,6 +207,7 @@ int cmd_form_check(cli *c, int argc, char **argv);
 int cmd_form_install(cli *c, int argc, char **argv);
 int cmd_info(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
+int cmd_restore(cli *c, int argc, char **argv);
 int cmd_dossier(cli *c, int argc, char **argv);
 int cmd_cert_create(cli *c, int argc, char **argv);
 int cmd_cert_install(cli *c, int argc, char **argv);

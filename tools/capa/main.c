@@ -61,7 +61,10 @@ static const command commands[] = {
     {"form", "install", cmd_form_install, "form install FILE --as ADMIN [--password-stdin]",
      "install the next version of a form (or the workflow)"},
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
-    {"backup", NULL, cmd_backup, "backup DIR", "hot, compacting copy of the database into DIR"},
+    {"backup", NULL, cmd_backup, "backup DIR",
+     "hot, compacting copy of the database and its signing key into a new or empty DIR"},
+    {"restore", NULL, cmd_restore, "restore BACKUP --db TARGET",
+     "verify a backup, then restore it (database and signing key) into a new or empty TARGET"},
     {"dossier", NULL, cmd_dossier,
      "dossier CASE -o FILE.pdf | dossier --all [--closed-since DATE] -o DIR/ [--font FILE] "
      "[--no-sign]",

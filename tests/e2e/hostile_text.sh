@@ -101,9 +101,8 @@ json 'd["stages"][0]["values"]["description"].split("\n")[1].startswith("#99 ")'
 # -- reasons: stored today, printed escaped on one line -------------------------------------
 # stored_or_refused WHAT CMD...: CMD (run with its own stdin) carries text core/ does not
 # check yet. Today it is stored (exit 0) and STORED=1: the output checks after it apply.
-# CORE: once core/ calls capa_text_check for reasons, user names, departments and the
-# organisation, CMD is refused instead (exit 1) naming WHAT, the database is unchanged, and
-# STORED=0; then the `if ((STORED))` blocks below no longer run and this becomes `run 1`.
+# core/ checks reasons, user names, departments and the organisation with capa_text_check:
+# CMD is refused (exit 1) naming WHAT and the database is unchanged (STORED=0).
 stored_or_refused() {
     local what=$1 input=$2
     shift 2
@@ -130,7 +129,8 @@ stored_or_refused() {
 forged=$'x\n#99 2026-01-01T00:00:00Z  admin      delete      QC-0000\e[2K\e]0;owned\a'"${RLO}"
 stored_or_refused reason "$(pw li)" set "$N" qty_affected=5 --reason "$forged" --as li \
     --password-stdin
-if ((STORED)); then # CORE: becomes "refused": exit 1 naming the reason
+((STORED == 0)) || fail "a reason with a newline and escape sequences was stored"
+if ((STORED)); then # kept for stores written before core refused such reasons
     run 0 "" log "$N"
     out_has 'reason: x\n#99 2026-01-01T00:00:00Z  admin      delete      QC-0000\x1b[2K\x1b]0;owned\x07\u202e'
     no_line "#99"
@@ -145,7 +145,8 @@ fi
 # -- user names and departments -------------------------------------------------------------
 stored_or_refused name "$(pw admin)\n$(pw eve)" user add eve --role qe \
     --name $'Eve\e]0;pwned\a'"${CSI}"'31m' --dept $'QA\n#98 forged' --as admin --password-stdin
-if ((STORED)); then # CORE: becomes "refused": exit 1 naming the name
+((STORED == 0)) || fail "a name with escape sequences was stored"
+if ((STORED)); then # kept for stores written before core refused such names
     out_is 'added user eve (Eve\x1b]0;pwned\x07\u009b31m, qe)'
     run 0 "" user list
     out_has 'eve          qe          active  Eve\x1b]0;pwned\x07\u009b31m  (QA\n#98 forged)'
@@ -162,7 +163,8 @@ fi
 # -- the organisation -------------------------------------------------------------------------
 CAPA_DB=$T/org stored_or_refused org "$(pw admin)" init --org $'Evil\e[2J\nCorp'"${RLO}" \
     --password-stdin
-if ((STORED)); then # CORE: becomes "refused": exit 1 naming the organisation
+((STORED == 0)) || fail "an organisation with escape sequences was stored"
+if ((STORED)); then # kept for stores written before core refused such names
     out_has 'for Evil\x1b[2J\nCorp\u202e; administrator: admin'
     CAPA_DB=$T/org run 0 "" info
     out_has 'organisation:   Evil\x1b[2J\nCorp\u202e'

@@ -1,0 +1,286 @@
+/*
+ * check_verify.c - replay and compare: a clean store verifies with no mismatch; records
+ * edited behind the engine's back (through raw LMDB writes in a transaction of their own)
+ * are each named with their case, record and field; anchors hold or fail; large values are
+ * stored compressed and still verify.
+ */
+#include <check.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "record.h"
+#include "testutil.h"
+
+static char *dir;
+static capa_store *s;
+static char *num;
+
+static void setup(void)
+{
+    s = tu_store(&dir, 1);
+    num = tu_open_case(s, NULL);
+    capa_actor w = tu_as("wang");
+    capa_kv kv[] = {{"validity", "valid"}, {"containment", "隔离"}};
+    OK(capa_case_set(s, num, &w, kv, 2, "客户电话确认"));
+    OK(capa_case_sign(s, num, &w, "reviewed"));
+}
+
+static void teardown(void)
+{
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+    free(num);
+}
+
+/* Run fn in a write transaction of its own, as an editor of the files would. */
+static void tamper(int (*fn)(capa_wtxn *, void *), void *arg)
+{
+    OK(capa_store__write(s, NULL, fn, arg));
+}
+
+static capa_verify_report *verify(const capa_verify_opts *o)
+{
+    capa_verify_report *r = NULL;
+    OK(capa_store_verify(&r, s, o));
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+/* The report has a mismatch in `db` whose field (or record) and message say this. */
+static void has(const capa_verify_report *r, const char *db, const char *field, const char *text)
+{
+    for (size_t i = 0; i < r->n_mismatches; i++) {
+        const capa_mismatch *m = &r->mismatches[i];
+        if (strcmp(m->db, db) == 0 && (!field || (m->field && strcmp(m->field, field) == 0)) &&
+            strstr(m->message, text))
+            return;
+    }
+    ck_abort_msg("no mismatch in %s/%s saying '%s' (%zu mismatches, first: %s)", db,
+                 field ? field : "-", text, r->n_mismatches,
+                 r->n_mismatches ? r->mismatches[0].message : "none");
+}
+
+START_TEST(clean_store_verifies_with_no_mismatch)
+{
+    capa_verify_report *r = verify(NULL);
+    ck_assert_msg(r->ok, "%s", r->n_mismatches ? r->mismatches[0].message : "");
+    ck_assert_uint_eq(r->n_total, 0);
+    ck_assert_uint_eq(r->seq, tu_events(s));
+    ck_assert_uint_eq(r->n_cases, 1);
+    char head[65];
+    tu_head(s, head);
+    ck_assert_str_eq(r->head, head);
+    capa_verify_report_free(r);
+}
+END_TEST
+
+static int change_signer(capa_wtxn *t, void *arg)
+{
+    (void)arg;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    capa_signature g;
+    ck_assert_int_eq(mdb_cursor_open(t->txn, t->s->dbi[DB_SIGS], &cur), 0);
+    ck_assert_int_eq(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+    OK(capa_sig__decode(&g, v.mv_data, v.mv_size));
+    capa__free(g.user);
+    g.user = capa__strdup("chen");
+    uint64_t id = capa_get_be64(k.mv_data);
+    mdb_cursor_close(cur);
+    int err = capa_sig__put(t->s, t->txn, id, &g);
+    capa_signature_clear(&g);
+    return err;
+}
+
+START_TEST(changed_signer_is_named_with_case_record_and_field)
+{
+    tamper(change_signer, NULL);
+    capa_verify_report *r = verify(NULL);
+    ck_assert(!r->ok);
+    has(r, "signatures", "signer", "stored signer 'chen'");
+    has(r, "signatures", "signer", "signature 1 (reviewed)");
+    ck_assert_str_eq(r->mismatches[0].case_number, num);
+    ck_assert_str_eq(r->mismatches[0].expected, "wang");
+    capa_verify_report_free(r);
+    /* The dossier's check refuses the case, naming the mismatch. */
+    FAILS(capa_case_verify(s, num), CAPA_ECORRUPT, "stored signer 'chen'");
+}
+END_TEST
+
+static int drop_customer_index(capa_wtxn *t, void *arg)
+{
+    (void)arg;
+    return capa_store__del(t->txn, t->s->dbi[DB_IDX_CUSTOMER], "华东汽车", strlen("华东汽车"), NULL,
+                           0);
+}
+
+START_TEST(deleted_index_entry_is_missing)
+{
+    tamper(drop_customer_index, NULL);
+    capa_verify_report *r = verify(NULL);
+    ck_assert(!r->ok);
+    has(r, "idx_customer", NULL, "missing");
+    capa_verify_report_free(r);
+}
+END_TEST
+
+static int raise_role(capa_wtxn *t, void *arg)
+{
+    capa_user_rec u;
+    OK(capa_user__get(t->s, t->txn, arg, &u));
+    capa__free(u.u.role);
+    u.u.role = capa__strdup("admin");
+    int err = capa_user__put(t->s, t->txn, &u);
+    capa_user_rec_clear(&u);
+    return err;
+}
+
+START_TEST(raised_role_is_named)
+{
+    tamper(raise_role, "li");
+    capa_verify_report *r = verify(NULL);
+    ck_assert(!r->ok);
+    has(r, "users", "role", "user li: stored role 'admin', the events say 'intake'");
+    capa_verify_report_free(r);
+}
+END_TEST
+
+static int copy_credential(capa_wtxn *t, void *arg)
+{
+    (void)arg;
+    capa_user_rec a, b;
+    OK(capa_user__get(t->s, t->txn, "wang", &a));
+    OK(capa_user__get(t->s, t->txn, "chen", &b));
+    memcpy(b.salt, a.salt, 16);
+    memcpy(b.hash, a.hash, 32);
+    int err = capa_user__put(t->s, t->txn, &b);
+    capa_user_rec_clear(&a);
+    capa_user_rec_clear(&b);
+    return err;
+}
+
+START_TEST(copied_password_hash_is_named)
+{
+    tamper(copy_credential, NULL);
+    capa_verify_report *r = verify(NULL);
+    ck_assert(!r->ok);
+    has(r, "users", "credential", "user chen: credential");
+    capa_verify_report_free(r);
+}
+END_TEST
+
+static int lower_counter(capa_wtxn *t, void *arg)
+{
+    (void)arg;
+    char key[64];
+    snprintf(key, sizeof key, "ctr:QC-%.4s-{}", num + 3);
+    return capa_meta__put_u64(t->s, t->txn, key, 0);
+}
+
+START_TEST(lowered_counter_is_named)
+{
+    tamper(lower_counter, NULL);
+    capa_verify_report *r = verify(NULL);
+    ck_assert(!r->ok);
+    has(r, "meta", NULL, "stored '0', the events say '1'");
+    capa_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(anchors_hold_or_fail)
+{
+    char tok[128];
+    capa_anchor a[2];
+    OK(capa_anchor_current(tok, sizeof tok, s));
+    OK(capa_anchor_parse(&a[0], tok));
+    ck_assert_uint_eq(a[0].seq, tu_events(s));
+    capa_verify_opts o = {.anchors = a, .n_anchors = 1};
+    capa_verify_report *r = verify(&o);
+    ck_assert(r->ok);
+    capa_verify_report_free(r);
+    /* A different hash at the same event, and an event this store does not have. */
+    a[0].head[0] = a[0].head[0] == 'a' ? 'b' : 'a';
+    a[1] = a[0];
+    a[1].seq = 1000;
+    o.n_anchors = 2;
+    r = verify(&o);
+    ck_assert(!r->ok);
+    has(r, "events", NULL, "does not hold: event");
+    has(r, "events", NULL, "this database has only");
+    capa_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(anchor_tokens_are_parsed_strictly)
+{
+    capa_anchor a;
+    FAILS(capa_anchor_parse(&a, ""), CAPA_EINVALID, "SEQ:HEX");
+    FAILS(capa_anchor_parse(&a, "12"), CAPA_EINVALID, "SEQ:HEX");
+    FAILS(capa_anchor_parse(&a, "0:00"), CAPA_EINVALID, "SEQ:HEX");
+    FAILS(
+        capa_anchor_parse(&a, "x:0000000000000000000000000000000000000000000000000000000000000000"),
+        CAPA_EINVALID, "SEQ:HEX");
+    FAILS(
+        capa_anchor_parse(&a, "3:000000000000000000000000000000000000000000000000000000000000000G"),
+        CAPA_EINVALID, "SEQ:HEX");
+    OK(capa_anchor_parse(&a, "3:00000000000000000000000000000000000000000000000000000000000000ff"));
+    ck_assert_uint_eq(a.seq, 3);
+}
+END_TEST
+
+static int first_stage_raw(capa_wtxn *t, void *arg)
+{
+    unsigned char k[9];
+    MDB_val v;
+    uint64_t id;
+    OK(capa__case_id(t->s, t->txn, num, &id));
+    capa_stage__key(k, id, 1);
+    OK(capa_store__get(t->txn, t->s->dbi[DB_STAGES], k, 9, &v));
+    *(unsigned char *)arg = ((unsigned char *)v.mv_data)[0];
+    return CAPA_OK;
+}
+
+START_TEST(large_stage_records_are_compressed_and_verify)
+{
+    capa_actor c = tu_as("chen");
+    char big[3900];
+    memset(big, 0, sizeof big);
+    for (size_t i = 0; i + 4 < sizeof big; i += 3)
+        memcpy(big + i, "因", 3); /* a long, compressible analysis text */
+    capa_kv kv = {"root_cause_occurrence", big};
+    OK(capa_case_set(s, num, &c, &kv, 1, NULL));
+    unsigned char first = 0;
+    tamper(first_stage_raw, &first);
+    ck_assert_uint_eq(first, CAPA_PACK_MARK);
+    capa_verify_report *r = verify(NULL);
+    ck_assert_msg(r->ok, "%s", r->n_mismatches ? r->mismatches[0].message : "");
+    capa_verify_report_free(r);
+    capa_case *cs = NULL;
+    OK(capa_case_get(&cs, s, num));
+    ck_assert_str_eq(capa_case_value(cs, "analysis", "root_cause_occurrence"), big);
+    capa_case_free(cs);
+}
+END_TEST
+
+Suite *capa_verify_suite(void)
+{
+    Suite *su = suite_create("verify");
+    TCase *tc = tcase_create("replay");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, clean_store_verifies_with_no_mismatch);
+    tcase_add_test(tc, changed_signer_is_named_with_case_record_and_field);
+    tcase_add_test(tc, deleted_index_entry_is_missing);
+    tcase_add_test(tc, raised_role_is_named);
+    tcase_add_test(tc, copied_password_hash_is_named);
+    tcase_add_test(tc, lowered_counter_is_named);
+    tcase_add_test(tc, anchors_hold_or_fail);
+    tcase_add_test(tc, anchor_tokens_are_parsed_strictly);
+    tcase_add_test(tc, large_stage_records_are_compressed_and_verify);
+    suite_add_tcase(su, tc);
+    return su;
+}

@@ -39,6 +39,15 @@ static json_t *event_json(const capa_event *e)
         if (cli_json_push(changes, change_json(&e->changes[i])))
             goto fail;
     }
+    /* What replay rebuilds the state from (format-2 events; none for format 1). */
+    if (e->n_facts) {
+        json_t *facts = json_object();
+        if (cli_json_set(o, "facts", facts))
+            goto fail;
+        for (size_t i = 0; i < e->n_facts; i++)
+            if (cli_json_set(facts, e->facts[i].name, cli_json_str(e->facts[i].value)))
+                goto fail;
+    }
     return o;
 fail:
     json_decref(o);

@@ -13,6 +13,8 @@
  */
 #include "cli.h"
 
+#include "capa_report.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -379,6 +381,29 @@ int cli_store_open(capa_store **out, cli *c, int create, int read_only)
     if (rc != CAPA_OK)
         return cli_fail(c, c->db, rc);
     return CLI_OK;
+}
+
+const char *cli_default_font(char *buf, size_t sz)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0; /* <prefix>/bin */
+            snprintf(buf, sz, "%s/../share/capa/capa-dossier-font.ttf", exe);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    const char *built = capa_report_default_font();
+    if (access(built, R_OK) == 0) {
+        snprintf(buf, sz, "%s", built);
+        return buf;
+    }
+    snprintf(buf, sz, "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc");
+    return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
 const char *cli_keys_path(const cli *c, char *buf, size_t sz, const char *file)

@@ -117,6 +117,11 @@ int cli_store_open(capa_store **out, cli *c, int create, int read_only);
  *  key outside the database directory in production: see docs/trust.md). Returns buf. */
 const char *cli_keys_path(const cli *c, char *buf, size_t sz, const char *file);
 
+/** The dossier font when none is given (--font, $CAPA_FONT): <prefix>/share/capa next to an
+ *  installed binary, else the one the build made, else the system's WenQuanYi Zen Hei.
+ *  NULL when none of them exists (the library's default then names what is missing). */
+const char *cli_default_font(char *buf, size_t sz);
+
 /** Print "NUMBER: <what>; now in <stage label>" (or "closed") after a change of stage. */
 void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *what);
 

@@ -76,8 +76,11 @@ int cmd_dossier(cli *c, int argc, char **argv)
         return cli_usage(c, "--closed-since goes with --all");
     if (since_arg && cli_parse_date(&ns.since, since_arg) != 0)
         return cli_usage(c, "--closed-since '%s' is not YYYY-MM-DD", since_arg);
+    char fontbuf[4200];
     if (!font || !*font)
         font = getenv("CAPA_FONT");
+    if (!font || !*font)
+        font = cli_default_font(fontbuf, sizeof fontbuf);
 
     capa_dossier_opts o = {0};
     o.font_path = font && *font ? font : NULL;

@@ -122,16 +122,6 @@ static int corrupt(const capa_event_rec *e, const char *fmt, const char *a, cons
                           e->ev.case_number ? e->ev.case_number : "", what);
 }
 
-static int set_str(char **slot, const char *v)
-{
-    char *c = v ? capa__strdup(v) : NULL;
-    if (v && !c)
-        return capa_error_set(CAPA_ENOMEM, "out of memory");
-    capa__free(*slot);
-    *slot = c;
-    return CAPA_OK;
-}
-
 static const capa_change *change(const capa_event_rec *e, const char *field)
 {
     for (size_t i = 0; i < e->n_changes; i++)
@@ -308,7 +298,7 @@ static int apply_account(capa_wtxn *t, const capa_event_rec *e, const capa_apply
         if (strcmp(action, "lock") == 0)
             u.u.locked = 1;
     } else if (strcmp(action, "role") == 0) {
-        err = set_str(&u.u.role, capa_event__get(e, "role"));
+        err = capa__set_str(&u.u.role, capa_event__get(e, "role"));
     }
     if (!err)
         err = capa_user__put(t->s, t->txn, &u);
@@ -452,7 +442,7 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
         rec.form_version = form->version;
     }
     rec.entered = e->ev.time;
-    if ((err = set_str(&rec.stage, st->id)) || (err = set_str(&rec.form_id, st->form_id)) ||
+    if ((err = capa__set_str(&rec.stage, st->id)) || (err = capa__set_str(&rec.form_id, st->form_id)) ||
         (err = capa_stage__add_editor(&rec, e->ev.actor)))
         goto done;
     for (size_t i = 0; i < e->n_changes; i++)
@@ -460,8 +450,8 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
             goto done;
     h.id = id;
     h.opened = h.stage_entered = e->ev.time;
-    if ((err = set_str(&h.number, number)) || (err = set_str(&h.stage, st->id)) ||
-        (err = set_str(&h.opened_by, e->ev.actor)) ||
+    if ((err = capa__set_str(&h.number, number)) || (err = capa__set_str(&h.stage, st->id)) ||
+        (err = capa__set_str(&h.opened_by, e->ev.actor)) ||
         (err = capa_index__sync_header(s, t->txn, &h, &rec)))
         goto done;
     unsigned char k[8];
@@ -532,8 +522,8 @@ static int enter_stage(capa_wtxn *t, const capa_event_rec *e, case_facts *f, cap
                 return err;
             rec.form_version = form->version;
         }
-        if ((err = set_str(&rec.stage, st->id)) ||
-            (err = set_str(&rec.form_id, f->to_form ? f->to_form : st->form_id)))
+        if ((err = capa__set_str(&rec.stage, st->id)) ||
+            (err = capa__set_str(&rec.form_id, f->to_form ? f->to_form : st->form_id)))
             goto done;
     } else if (err) {
         return err;

@@ -11,16 +11,6 @@
 #include "index.h"
 #include "record.h"
 
-static int set_str(char **slot, const char *v)
-{
-    char *c = capa__strdup(v);
-    if (!c)
-        return capa_error_set(CAPA_ENOMEM, "out of memory");
-    capa__free(*slot);
-    *slot = c;
-    return CAPA_OK;
-}
-
 /* ---- reading ---- */
 
 void capa_case_free(capa_case *c)
@@ -100,8 +90,8 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
         err = capa_stage__get(s, txn, id, (int)i, &c->stages[i]);
         if (err == CAPA_ENOTFOUND) { /* not reached yet: an empty record naming its form */
             err = CAPA_OK;
-            if ((err = set_str(&c->stages[i].stage, wf->stages[i].id)) ||
-                (err = set_str(&c->stages[i].form_id, wf->stages[i].form_id)))
+            if ((err = capa__set_str(&c->stages[i].stage, wf->stages[i].id)) ||
+                (err = capa__set_str(&c->stages[i].form_id, wf->stages[i].form_id)))
                 goto done;
         } else if (err) {
             goto done;

@@ -373,6 +373,16 @@ int capa_sig__decode(capa_signature *g, const void *data, size_t len)
     return err;
 }
 
+int capa__set_str(char **slot, const char *v)
+{
+    char *c = v ? capa__strdup(v) : NULL;
+    if (v && !c)
+        return capa_error_set(CAPA_ENOMEM, "out of memory");
+    capa__free(*slot);
+    *slot = c;
+    return CAPA_OK;
+}
+
 /* ---- users ---- */
 
 void capa_user_rec_clear(capa_user_rec *r)

@@ -44,6 +44,9 @@ void capa_signature_clear(capa_signature *g);
 int capa_sig__encode(const capa_signature *g, void **out, size_t *len);
 int capa_sig__decode(capa_signature *g, const void *data, size_t len);
 
+/** Replace *slot by a copy of v (NULL clears it); the old string is freed. */
+int capa__set_str(char **slot, const char *v);
+
 /* ---- users: profile (derived from the events) + credential (attested by a digest) ---- */
 typedef struct capa_user_rec {
     capa_user u;

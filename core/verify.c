@@ -993,9 +993,12 @@ int capa_case_verify(capa_store *s, const char *number)
         return err;
     for (size_t i = 0; i < r->n_mismatches && !err; i++) {
         const capa_mismatch *m = &r->mismatches[i];
+        /* A mismatch in `events` (an event that does not replay, a checkpoint that does not
+         * hold) concerns every case: the trail is not sound, and after a replay stopped no
+         * record was compared at all. */
         if (r->bad_seq || (m->case_number && strcmp(m->case_number, number) == 0) ||
-            strcmp(m->db, "users") == 0 || strcmp(m->db, "forms") == 0 ||
-            strcmp(m->db, "numbers") == 0)
+            strcmp(m->db, "events") == 0 || strcmp(m->db, "users") == 0 ||
+            strcmp(m->db, "forms") == 0 || strcmp(m->db, "numbers") == 0)
             err =
                 capa_error_set(CAPA_ECORRUPT, "case %s does not verify against the audit trail: %s",
                                number, m->message);

@@ -985,24 +985,32 @@ int capa_audit_verify(capa_store *s, char head_hex[65], uint64_t *out_bad_seq)
     return err;
 }
 
+const capa_mismatch *capa_verify_report_concerns(const capa_verify_report *r, const char *number)
+{
+    for (size_t i = 0; r && i < r->n_mismatches; i++) {
+        const capa_mismatch *m = &r->mismatches[i];
+        /* A mismatch in `events` (an event that does not replay, a checkpoint that does not
+         * hold) concerns every case: the trail is not sound, and after a replay stopped no
+         * record was compared at all. Users, definitions and numbers are what a case's
+         * rendering relies on. */
+        if (r->bad_seq || (m->case_number && number && strcmp(m->case_number, number) == 0) ||
+            strcmp(m->db, "events") == 0 || strcmp(m->db, "users") == 0 ||
+            strcmp(m->db, "forms") == 0 || strcmp(m->db, "numbers") == 0)
+            return m;
+    }
+    return NULL;
+}
+
 int capa_case_verify(capa_store *s, const char *number)
 {
     capa_verify_report *r = NULL;
     int err = capa_store_verify(&r, s, NULL);
     if (err)
         return err;
-    for (size_t i = 0; i < r->n_mismatches && !err; i++) {
-        const capa_mismatch *m = &r->mismatches[i];
-        /* A mismatch in `events` (an event that does not replay, a checkpoint that does not
-         * hold) concerns every case: the trail is not sound, and after a replay stopped no
-         * record was compared at all. */
-        if (r->bad_seq || (m->case_number && strcmp(m->case_number, number) == 0) ||
-            strcmp(m->db, "events") == 0 || strcmp(m->db, "users") == 0 ||
-            strcmp(m->db, "forms") == 0 || strcmp(m->db, "numbers") == 0)
-            err =
-                capa_error_set(CAPA_ECORRUPT, "case %s does not verify against the audit trail: %s",
-                               number, m->message);
-    }
+    const capa_mismatch *m = capa_verify_report_concerns(r, number);
+    if (m)
+        err = capa_error_set(CAPA_ECORRUPT, "case %s does not verify against the audit trail: %s",
+                             number, m->message);
     capa_verify_report_free(r);
     return err;
 }

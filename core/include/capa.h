@@ -380,6 +380,10 @@ typedef struct capa_verify_report {
  */
 int capa_store_verify(capa_verify_report **out, capa_store *s, const capa_verify_opts *opts);
 void capa_verify_report_free(capa_verify_report *r);
+/** The first mismatch of a report that concerns case `number` - its own records, or the
+ *  trail, users, definitions and numbers every case relies on - or NULL. Borrowed from r. */
+const capa_mismatch *capa_verify_report_concerns(const capa_verify_report *r,
+                                                 const char *number);
 /** CAPA_OK when the chain is sound and nothing the case's rendering relies on (its records,
  *  users, definitions) differs from what the trail says; else CAPA_ECORRUPT naming the first
  *  mismatch. For dossiers and `show`. */

@@ -142,13 +142,8 @@ int cmd_dossier(cli *c, int argc, char **argv)
         fputs(" -> ", stderr);
         cli_put(stderr, path);
         fputc('\n', stderr);
-        const char *why = NULL;
-        for (size_t j = 0; !why && j < vr->n_mismatches; j++) {
-            const capa_mismatch *m = &vr->mismatches[j];
-            if (vr->bad_seq || (m->case_number && strcmp(m->case_number, ns.v[i]) == 0) ||
-                strcmp(m->db, "users") == 0 || strcmp(m->db, "forms") == 0)
-                why = m->message;
-        }
+        const capa_mismatch *bad = capa_verify_report_concerns(vr, ns.v[i]);
+        const char *why = bad ? bad->message : NULL;
         if (why) {
             cli_error(ns.v[i],
                       "dossier refused: the case does not verify against the audit "

@@ -403,6 +403,38 @@ int capa_store_upgrade(capa_store *s);
 /** Format of the store's records (1, 2); 0 when not initialised. */
 int capa_store_format(capa_store *s, int *out);
 
+/* ---- volatile databases: sessions and caches, never audited ---- */
+
+/**
+ * Short-lived state a tool keeps next to the records (web sessions, caches) in the named
+ * database `volatile_<name>` of the same environment. Nothing written here is an event or a
+ * record: it is not audited, not replayed, and `capa verify` skips (and names) these
+ * databases. Never put a password or anything an auditor relies on here.
+ *
+ * `name` is [a-z0-9_]{1,32}; `key` a NUL-terminated string of 1 to 500 bytes. The database is
+ * created (MDB_CREATE, in its own write transaction) on the first put, del or sweep. Each
+ * put, del and sweep is one durable write transaction. Thread-safe; the volatile calls of a
+ * process are serialised among themselves.
+ * @return CAPA_OK, CAPA_EINVALID (bad name or key), CAPA_EDENIED (read-only store),
+ *         CAPA_EFULL, CAPA_ERROR.
+ */
+int capa_volatile_put(capa_store *s, const char *name, const char *key, const void *val,
+                      size_t len);
+/** A copy of the value under `key` in *out (with a NUL after its *out_len bytes; free with
+ *  capa__free). @return CAPA_OK, CAPA_ENOTFOUND (no such key or database), CAPA_EINVALID,
+ *  CAPA_ENOMEM, CAPA_ERROR. `out_len` may be NULL. */
+int capa_volatile_get(void **out, size_t *out_len, capa_store *s, const char *name,
+                      const char *key);
+/** Remove `key`; a missing key is not an error. */
+int capa_volatile_del(capa_store *s, const char *name, const char *key);
+/** Remove every entry for which `expired(key, val, len, payload)` returns non-zero, in one
+ *  write transaction; the count removed in *out_removed (may be NULL). Borrowed arguments
+ *  are valid for the callback only; the callback must not call capa_volatile_*. */
+int capa_volatile_sweep(capa_store *s, const char *name,
+                        int (*expired)(const char *key, const void *val, size_t len,
+                                       void *payload),
+                        void *payload, size_t *out_removed);
+
 /* ---- helpers for tools ---- */
 /** Format ms since epoch as "2026-11-23T08:15:02Z" into buf (>= 25 bytes). */
 void capa_time_format(char *buf, size_t sz, int64_t ms);

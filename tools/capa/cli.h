@@ -219,6 +219,7 @@ int cmd_cert_install(cli *c, int argc, char **argv);
 int cmd_anchor(cli *c, int argc, char **argv);
 int cmd_checkpoint(cli *c, int argc, char **argv);
 int cmd_upgrade(cli *c, int argc, char **argv);
+int cmd_serve(cli *c, int argc, char **argv);
 
 /** Make the signing identity in <db>/keys: a self-signed certificate for `org`, or with
  *  key and cert, install those (and the chain). Prints errors (cmd_cert.c). */

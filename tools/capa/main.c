@@ -69,6 +69,10 @@ static const command commands[] = {
      "dossier CASE -o FILE.pdf | dossier --all [--closed-since DATE] -o DIR/ [--font FILE] "
      "[--no-sign]",
      "signed PDF dossier of a case (or of every case) for auditors"},
+    {"serve", NULL, cmd_serve,
+     "serve [--listen HOST:PORT] [--idle-timeout MIN] [--max-connections N] [--max-body BYTES] "
+     "[--timeout SEC] [--font FILE] [--secure-cookie]",
+     "the web UI and JSON API (runs capa-serve; 127.0.0.1:8080)"},
     {"cert", "create", cmd_cert_create, "cert create [--org NAME]",
      "self-signed demo certificate for signing dossiers (<db>/keys)"},
     {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",

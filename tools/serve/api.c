@@ -1,0 +1,407 @@
+/*
+ * api.c - the JSON API of capa serve under /api/v1 (jansson), same rules as the pages.
+ *
+ * A session is made with POST /api/v1/session {"user","password"} and used as
+ * "Authorization: Bearer TOKEN" (no cookie, hence no CSRF exposure). Changes go through
+ * capa_submit, so requests that arrive together commit together (group commit), each with
+ * its own audit event and result. A signature or rejection takes the password in its own
+ * body: the token alone never signs. Errors are
+ * {"error": {"code", "message", "fields": [{"field", "value", "rule"}]}}.
+ * Shapes follow `capa list --json` and `capa show --json` (the case without the per-field
+ * labels of "fields"; "values" has every stored value).
+ */
+#include "serve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sv_send_dossier(sv_req *r, const char *number, int api);
+
+static const char *code_name(int code)
+{
+    switch (code) {
+    case CAPA_EINVALID:
+        return "invalid";
+    case CAPA_EAUTH:
+        return "unauthorized";
+    case CAPA_ELOCKED:
+        return "locked";
+    case CAPA_EDENIED:
+        return "denied";
+    case CAPA_ENOTFOUND:
+        return "not_found";
+    case CAPA_ESTATE:
+        return "state";
+    case CAPA_EEXISTS:
+        return "exists";
+    case CAPA_EFULL:
+        return "full";
+    default:
+        return "error";
+    }
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_stringn_nocheck(s, strlen(s)) : json_null();
+}
+
+static json_t *jtime(int64_t ms)
+{
+    char t[40];
+    if (!ms)
+        return json_null();
+    capa_time_format(t, sizeof t, ms);
+    return json_string(t);
+}
+
+static void send_json(sv_req *r, int status, json_t *doc)
+{
+    char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+    json_decref(doc);
+    r->type = "application/json";
+    r->status = s ? status : 500;
+    sv_buf_puts(&r->out, s ? s : "{\"error\": {\"code\": \"error\", \"message\": \"out of memory\"}}");
+    sv_buf_puts(&r->out, "\n");
+    free(s);
+}
+
+static void send_error(sv_req *r, int status, const char *code, const char *msg)
+{
+    json_t *fields = json_array();
+    sv_field_error *fe = NULL;
+    size_t n = status == 400 ? sv_field_errors(&fe, msg) : 0;
+    for (size_t i = 0; fields && i < n; i++)
+        json_array_append_new(fields, json_pack("{s:o,s:o,s:o}", "field", jstr(fe[i].field),
+                                                "value", jstr(fe[i].value), "rule",
+                                                jstr(fe[i].rule)));
+    sv_field_errors_free(fe, n);
+    send_json(r, status,
+              json_pack("{s:{s:s,s:o,s:o}}", "error", "code", code, "message", jstr(msg),
+                        "fields", fields ? fields : json_array()));
+}
+
+static void send_capa_error(sv_req *r, int rc, const char *msg)
+{
+    send_error(r, sv_status_of(rc), code_name(rc), msg && *msg ? msg : capa_strerror(rc));
+}
+
+/* The JSON body; NULL after answering 400/415. */
+static json_t *body_json(sv_req *r)
+{
+    json_error_t e;
+    if (!r->content_type || strncmp(r->content_type, "application/json", 16) != 0) {
+        send_error(r, 415, "unsupported_media_type", "expected Content-Type: application/json");
+        return NULL;
+    }
+    json_t *doc = json_loadb(r->body.p ? r->body.p : "", r->body.len,
+                             JSON_REJECT_DUPLICATES, &e);
+    if (!doc) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %s", e.line, e.column,
+                 e.text);
+        send_error(r, 400, "malformed", msg);
+        return NULL;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        send_error(r, 400, "malformed", "expected a JSON object");
+        return NULL;
+    }
+    return doc;
+}
+
+static const char *jget(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)
+               ? json_string_value(v)
+               : NULL;
+}
+
+static int auth(sv_req *r)
+{
+    const char *h = r->authorization;
+    if (h && strncmp(h, "Bearer ", 7) == 0 && sv_session_load(r->srv, h + 7, &r->sess) == 0) {
+        r->have_sess = 1;
+        return 0;
+    }
+    send_error(r, 401, "unauthorized", "no or expired token: POST /api/v1/session first");
+    return -1;
+}
+
+static void api_session(sv_req *r)
+{
+    if (strcmp(r->method, "DELETE") == 0) {
+        if (auth(r))
+            return;
+        sv_session_end(r->srv, r->sess.hash);
+        send_json(r, 200, json_pack("{s:b}", "ok", 1));
+        return;
+    }
+    if (strcmp(r->method, "POST") != 0) {
+        send_error(r, 405, "method", "POST or DELETE");
+        return;
+    }
+    json_t *doc = body_json(r);
+    if (!doc)
+        return;
+    const char *user = jget(doc, "user"), *pw = jget(doc, "password");
+    char tok[65];
+    if (!user || !pw) {
+        send_error(r, 400, "malformed", "expected {\"user\": string, \"password\": string}");
+    } else {
+        int rc = sv_session_create(r->srv, user, pw, tok, &r->sess);
+        if (rc)
+            send_error(r, 401, code_name(rc == CAPA_ELOCKED ? rc : CAPA_EAUTH),
+                       rc == CAPA_ELOCKED ? "account locked" : "wrong user or password");
+        else {
+            r->have_sess = 1;
+            send_json(r, 200,
+                      json_pack("{s:s,s:o}", "token", tok, "expires", jtime(r->sess.expires)));
+        }
+        explicit_bzero(tok, sizeof tok);
+    }
+    json_decref(doc);
+}
+
+static int list_cb(const capa_case_header *h, void *payload)
+{
+    json_t *arr = payload;
+    return json_array_append_new(
+        arr, json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "number",
+                       jstr(h->number), "stage", jstr(h->stage), "closed", h->closed,
+                       "customer", jstr(h->customer), "part_no", jstr(h->part_no), "lot_no",
+                       jstr(h->lot_no), "defect_code", jstr(h->defect_code), "severity",
+                       jstr(h->severity), "description", jstr(h->description),
+                       "subject_person", jstr(h->subject_person), "opened", jtime(h->opened),
+                       "closed_at", jtime(h->closed_at), "stage_entered",
+                       jtime(h->stage_entered)));
+}
+
+static void api_list(sv_req *r)
+{
+    const sv_params *q = &r->query;
+    capa_filter f = {.closed = -1};
+    long long ms;
+#define OPT(name) (sv_params_get(q, name) && *sv_params_get(q, name) ? sv_params_get(q, name) : NULL)
+    f.stage = OPT("stage");
+    f.customer = OPT("customer");
+    f.part_no = OPT("part");
+    f.defect_code = OPT("defect");
+    f.text = OPT("text");
+    const char *open = OPT("open"), *from = OPT("from"), *to = OPT("to");
+#undef OPT
+    if (open)
+        f.closed = strcmp(open, "true") == 0 ? 0 : strcmp(open, "false") == 0 ? 1 : -2;
+    if (f.closed == -2 || (from && sv_parse_date(&ms, from))) {
+        send_error(r, 400, "invalid", "open: true|false; from/to: YYYY-MM-DD");
+        return;
+    }
+    if (from)
+        f.opened_from = ms;
+    if (to) {
+        if (sv_parse_date(&ms, to)) {
+            send_error(r, 400, "invalid", "to: YYYY-MM-DD");
+            return;
+        }
+        f.opened_to = ms + 86400000LL;
+    }
+    json_t *arr = json_array();
+    int rc = arr ? capa_case_list(r->srv->s, &f, list_cb, arr) : CAPA_ENOMEM;
+    if (rc) {
+        json_decref(arr);
+        send_capa_error(r, rc, capa_error_last());
+        return;
+    }
+    send_json(r, 200, arr);
+}
+
+static json_t *case_json(const capa_case *cs)
+{
+    json_t *stages = json_array(), *sigs = json_array();
+    for (size_t i = 0; stages && i < cs->n_stages; i++) {
+        const capa_stage_record *s = &cs->stages[i];
+        json_t *vals = json_object(), *eds = json_array();
+        for (size_t k = 0; vals && k < s->n_values; k++)
+            json_object_set_new(vals, s->values[k].name, jstr(s->values[k].value));
+        for (size_t k = 0; eds && k < s->n_editors; k++)
+            json_array_append_new(eds, jstr(s->editors[k]));
+        json_array_append_new(
+            stages, json_pack("{s:o,s:o,s:i,s:o,s:o,s:o,s:o}", "id", jstr(s->stage), "form",
+                              jstr(s->form_id), "form_version", s->form_version, "entered",
+                              jtime(s->entered), "left", jtime(s->left), "editors",
+                              eds ? eds : json_null(), "values", vals ? vals : json_null()));
+    }
+    for (size_t i = 0; sigs && i < cs->n_signatures; i++) {
+        const capa_signature *g = &cs->signatures[i];
+        json_array_append_new(
+            sigs, json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:b}", "seq",
+                            (json_int_t)g->seq, "stage", jstr(g->stage), "kind", jstr(g->kind),
+                            "meaning", jstr(g->meaning), "user", jstr(g->user), "name",
+                            jstr(g->name), "role", jstr(g->role), "reason", jstr(g->reason),
+                            "time", jtime(g->time), "data_hash", g->data_hash, "superseded",
+                            g->superseded));
+    }
+    return json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o}", "number", jstr(cs->number), "stage",
+                     jstr(cs->stage), "closed", cs->closed, "opened", jtime(cs->opened),
+                     "closed_at", jtime(cs->closed_at), "opened_by", jstr(cs->opened_by),
+                     "stages", stages ? stages : json_null(), "signatures",
+                     sigs ? sigs : json_null());
+}
+
+static int audit_cb(const capa_event *e, void *payload)
+{
+    json_t *arr = payload, *ch = json_array();
+    for (size_t i = 0; ch && i < e->n_changes; i++)
+        json_array_append_new(ch, json_pack("{s:o,s:o,s:o}", "field", jstr(e->changes[i].field),
+                                            "old", jstr(e->changes[i].old_value), "new",
+                                            jstr(e->changes[i].new_value)));
+    return json_array_append_new(
+        arr, json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "seq", (json_int_t)e->seq,
+                       "time", jtime(e->time), "actor", jstr(e->actor), "action",
+                       jstr(e->action), "case", jstr(e->case_number), "stage", jstr(e->stage),
+                       "reason", jstr(e->reason), "changes", ch ? ch : json_null(), "hash",
+                       e->hash));
+}
+
+/* Run one change through group commit and answer it. */
+static void submit(sv_req *r, capa_request *q, int ok_status)
+{
+    capa_submit(r->srv->s, q, 1);
+    if (q->result == CAPA_OK) {
+        if (q->number_out)
+            send_json(r, ok_status, json_pack("{s:s}", "number", q->number_out));
+        else
+            send_json(r, ok_status, json_pack("{s:b}", "ok", 1));
+    } else {
+        send_capa_error(r, q->result, q->error);
+    }
+    capa_request_clear(q);
+}
+
+static void api_change(sv_req *r, capa_op op, const char *number)
+{
+    json_t *doc = body_json(r);
+    capa_kv *kv = NULL;
+    size_t n = 0;
+    char *pw = NULL;
+    char why[200];
+    if (!doc)
+        return;
+    capa_request q = {.op = op, .number = number};
+    q.who.user = r->sess.user;
+    if (op == CAPA_OP_OPEN || op == CAPA_OP_SET) {
+        int rc = sv_json_fields(&kv, &n, json_object_get(doc, "fields"), why, sizeof why);
+        if (rc) {
+            send_error(r, rc == -2 ? 500 : 400, "malformed", rc == -2 ? "out of memory" : why);
+            goto done;
+        }
+        json_t *reason = json_object_get(doc, "reason");
+        if (reason && !json_is_string(reason) && !json_is_null(reason)) {
+            send_error(r, 400, "malformed", "\"reason\" must be a string");
+            goto done;
+        }
+        q.reason = jget(doc, "reason");
+        q.values = kv;
+        q.n_values = n;
+        if (!(pw = sv_session_password(r->srv, &r->sess))) {
+            send_error(r, 401, "unauthorized",
+                       "the server was restarted since this token was made: sign in again");
+            goto done;
+        }
+        q.who.password = pw;
+    } else {
+        q.who.password = jget(doc, "password");
+        q.meaning = jget(doc, "meaning");
+        q.reason = jget(doc, "reason");
+        if (!q.who.password || (op == CAPA_OP_SIGN && !q.meaning)) {
+            send_error(r, 400, "malformed",
+                       op == CAPA_OP_SIGN ? "expected {\"meaning\": string, \"password\": string}"
+                                          : "expected {\"reason\": string, \"password\": string}");
+            goto done;
+        }
+        if (!q.reason && op == CAPA_OP_REJECT)
+            q.reason = "";
+    }
+    submit(r, &q, op == CAPA_OP_OPEN ? 201 : 200);
+done:
+    sv_secret_free(pw);
+    free(kv);
+    json_decref(doc);
+}
+
+void sv_api_handle(sv_req *r)
+{
+    const char *p = r->path, *m = r->method;
+    int get = strcmp(m, "GET") == 0;
+    if (r->bad_query) {
+        send_error(r, 400, "malformed", "malformed query string");
+        return;
+    }
+    if (strcmp(p, "/api/v1/session") == 0) {
+        api_session(r);
+        return;
+    }
+    if (strncmp(p, "/api/v1/cases", 13) != 0) {
+        send_error(r, 404, "not_found", "no such API path");
+        return;
+    }
+    if (auth(r))
+        return;
+    if (strcmp(p, "/api/v1/cases") == 0) {
+        if (get)
+            api_list(r);
+        else if (strcmp(m, "POST") == 0)
+            api_change(r, CAPA_OP_OPEN, NULL);
+        else
+            send_error(r, 405, "method", "GET or POST");
+        return;
+    }
+    if (strncmp(p, "/api/v1/cases/", 14) != 0) {
+        send_error(r, 404, "not_found", "no such API path");
+        return;
+    }
+    char number[128];
+    const char *rest = p + 14, *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    const char *sub = slash ? slash : "";
+    if (n == 0 || n >= sizeof number) {
+        send_error(r, 404, "not_found", "no such case");
+        return;
+    }
+    memcpy(number, rest, n);
+    number[n] = '\0';
+    if (!*sub && get) {
+        capa_case *cs = NULL;
+        int rc = capa_case_get(&cs, r->srv->s, number);
+        if (rc)
+            send_capa_error(r, rc, capa_error_last());
+        else
+            send_json(r, 200, case_json(cs));
+        capa_case_free(cs);
+    } else if (!*sub && strcmp(m, "PATCH") == 0) {
+        api_change(r, CAPA_OP_SET, number);
+    } else if (!strcmp(sub, "/sign") && strcmp(m, "POST") == 0) {
+        api_change(r, CAPA_OP_SIGN, number);
+    } else if (!strcmp(sub, "/reject") && strcmp(m, "POST") == 0) {
+        api_change(r, CAPA_OP_REJECT, number);
+    } else if (!strcmp(sub, "/audit") && get) {
+        capa_case *cs = NULL;
+        int rc = capa_case_get(&cs, r->srv->s, number);
+        json_t *arr = json_array();
+        if (!rc)
+            rc = capa_audit_foreach(r->srv->s, number, audit_cb, arr);
+        capa_case_free(cs);
+        if (rc) {
+            json_decref(arr);
+            send_capa_error(r, rc, capa_error_last());
+        } else
+            send_json(r, 200, arr);
+    } else if (!strcmp(sub, "/dossier.pdf") && get) {
+        sv_send_dossier(r, number, 1);
+    } else {
+        send_error(r, 404, "not_found", "no such API path");
+    }
+}

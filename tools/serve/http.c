@@ -1,0 +1,316 @@
+/*
+ * http.c - libmicrohttpd glue of capa serve: limits, body collection, dispatch, security
+ * headers, one log line per request.
+ *
+ * One thread per connection (so a slow scrypt sign-in blocks only its own connection, and
+ * concurrent changes meet in the engine's group commit), a connection limit, a per-connection memory limit for headers, an idle timeout, and a body limit
+ * checked against Content-Length before anything is read and again while reading.
+ */
+#include "serve.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static const char *CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
+                         "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                         "base-uri 'none'";
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *sv_req_header(sv_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void sv_req_cookie(sv_req *r, const char *fmt, ...)
+{
+    for (int i = 0; i < 3; i++) {
+        if (r->cookies[i])
+            continue;
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        if (n > 0 && (size_t)n < sizeof buf)
+            r->cookies[i] = strdup(buf);
+        explicit_bzero(buf, sizeof buf);
+        return;
+    }
+}
+
+/* Runs first for every request, with the raw URI: the request context starts here so the
+ * query string is parsed by our own parser (and its errors are ours to report). */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    sv_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->srv = cls;
+    r->conn = conn;
+    r->start_us = now_us();
+    const char *q = strchr(uri, '?');
+    if (q) {
+        char why[160];
+        r->raw_query = strdup(q + 1);
+        if (sv_urlencoded_parse(&r->query, q + 1, strlen(q + 1), why, sizeof why))
+            r->bad_query = 1;
+    }
+    return r;
+}
+
+static void client_ip(sv_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(r->ip, sizeof r->ip, "?");
+    if (!ci || !ci->client_addr)
+        return;
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, r->ip,
+                  sizeof r->ip);
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, r->ip,
+                  sizeof r->ip);
+}
+
+static enum MHD_Result send_response(sv_req *r)
+{
+    struct MHD_Response *resp;
+    if (r->static_data) {
+        resp = MHD_create_response_from_buffer(r->static_len, (void *)r->static_data,
+                                               MHD_RESPMEM_PERSISTENT);
+    } else {
+        size_t len = 0;
+        char *body = sv_buf_take(&r->out, &len);
+        if (!body) {
+            r->status = 500;
+            r->type = "text/plain; charset=utf-8";
+            body = strdup("out of memory\n");
+            len = body ? strlen(body) : 0;
+        }
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type",
+                            r->type ? r->type : "text/html; charset=utf-8");
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cache-Control",
+                            r->cacheable ? "public, max-age=3600" : "no-store");
+    if (r->location)
+        MHD_add_response_header(resp, "Location", r->location);
+    for (int i = 0; i < 3; i++) {
+        if (r->cookies[i])
+            MHD_add_response_header(resp, "Set-Cookie", r->cookies[i]);
+    }
+    if (r->disposition)
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)(r->status ? r->status : 200), resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void too_big(sv_req *r)
+{
+    int api = r->path && strncmp(r->path, "/api/", 5) == 0;
+    r->status = 413;
+    r->type = api ? "application/json" : "text/plain; charset=utf-8";
+    sv_buf_free(&r->out);
+    if (api)
+        sv_buf_printf(&r->out,
+                      "{\"error\": {\"code\": \"too_large\", \"message\": \"request body over "
+                      "%zu bytes\", \"fields\": []}}\n",
+                      r->srv->max_body);
+    else
+        sv_buf_printf(&r->out, "request body over %zu bytes\n", r->srv->max_body);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    sv_server *srv = cls;
+    sv_req *r = *con_cls;
+    (void)version;
+    (void)conn;
+    if (!r)
+        return MHD_NO;
+    if (!r->method) {
+        r->method = strdup(method);
+        r->path = strdup(url);
+        if (!r->method || !r->path)
+            return MHD_NO;
+        client_ip(r);
+        r->cookie = sv_req_header(r, "Cookie");
+        r->authorization = sv_req_header(r, "Authorization");
+        r->content_type = sv_req_header(r, "Content-Type");
+        const char *cl = sv_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > srv->max_body) {
+            /* Answer before reading a byte of the body; MHD then closes the connection. */
+            r->too_big = 1;
+            too_big(r);
+            return send_response(r);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!r->too_big && r->body.len + *upload_data_size > srv->max_body) {
+            r->too_big = 1;
+            explicit_bzero(r->body.p, r->body.cap);
+            sv_buf_free(&r->body);
+        }
+        if (!r->too_big)
+            sv_buf_put(&r->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_big) {
+        too_big(r);
+        return send_response(r);
+    }
+    if (r->body.oom) {
+        r->status = 500;
+        r->type = "text/plain; charset=utf-8";
+        sv_buf_puts(&r->out, "out of memory\n");
+        return send_response(r);
+    }
+    if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/api") == 0)
+        sv_api_handle(r);
+    else
+        sv_pages_handle(r);
+    return send_response(r);
+}
+
+/* The path and query as one log field: anything but printable ASCII as %XX, so a request
+ * can never add a line to the log or disguise one. */
+static void log_escaped(FILE *f, const char *s, size_t max)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; p && *p && n < max; p++, n++) {
+        if (*p > 0x20 && *p < 0x7f && *p != '%')
+            fputc(*p, f);
+        else
+            fprintf(f, "%%%02X", *p);
+    }
+    if (s && strlen(s) > max)
+        fputs("...", f);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    sv_req *r = *con_cls;
+    (void)cls;
+    (void)conn;
+    if (!r)
+        return;
+    char t[40];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    capa_time_format(t, sizeof t, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    flockfile(stderr);
+    fprintf(stderr, "%s %s ", t, r->ip[0] ? r->ip : "?");
+    log_escaped(stderr, r->method ? r->method : "-", 16);
+    fputc(' ', stderr);
+    log_escaped(stderr, r->path ? r->path : "-", 300);
+    if (r->raw_query) {
+        /* Query values may be search text: keep the names, not the values. */
+        fputs("?...", stderr);
+    }
+    fprintf(stderr, " %d %lldus user=%s%s\n", r->status ? r->status : 0,
+            (long long)(now_us() - r->start_us), r->have_sess ? r->sess.user : "-",
+            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    funlockfile(stderr);
+    fflush(stderr);
+    if (r->body.p)
+        explicit_bzero(r->body.p, r->body.cap);
+    sv_buf_free(&r->body);
+    sv_buf_free(&r->out);
+    sv_params_clear(&r->query);
+    free(r->method);
+    free(r->path);
+    free(r->raw_query);
+    free(r->location);
+    free(r->disposition);
+    for (int i = 0; i < 3; i++)
+        free(r->cookies[i]);
+    free(r);
+    *con_cls = NULL;
+}
+
+void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsigned timeout_s,
+                    size_t conn_mem, int *port)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host) {
+        fprintf(stderr, "capa serve: --listen: expected HOST:PORT, e.g. 127.0.0.1:8080\n");
+        return NULL;
+    }
+    char *end = NULL;
+    long p = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || p < 0 || p > 65535) {
+        fprintf(stderr, "capa serve: --listen: bad port\n");
+        return NULL;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        host[strlen(host) - 1] = '\0';
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)p);
+        if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1) {
+            fprintf(stderr, "capa serve: --listen: bad IPv6 address\n");
+            return NULL;
+        }
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)p);
+        if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
+            fprintf(stderr, "capa serve: --listen: bad IPv4 address (use [::1] for IPv6)\n");
+            return NULL;
+        }
+    }
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)p, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "capa serve: cannot listen on %s\n", listen);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = di ? di->port : (int)p;
+    return d;
+}
+
+void sv_http_stop(void *daemon)
+{
+    if (daemon)
+        MHD_stop_daemon(daemon);
+}

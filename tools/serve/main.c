@@ -1,0 +1,175 @@
+/*
+ * main.c - capa-serve: options, the store, the HTTP daemon, and a clean stop.
+ *
+ *   capa-serve [--listen HOST:PORT] [--db DIR] [--idle-timeout MIN] [--max-connections N]
+ *              [--max-body BYTES] [--timeout SEC] [--font FILE] [--secure-cookie]
+ *
+ * (`capa serve ...` execs this binary.) SIGTERM or SIGINT stops it: the daemon stops
+ * accepting, the requests in progress finish (each change is one engine transaction, so
+ * nothing is ever half-written), the store is closed. The main thread does nothing but wait
+ * for those signals and sweep expired sessions once a minute.
+ */
+#include "serve.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capa_report.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: capa serve [--listen HOST:PORT] [--db DIR] [--idle-timeout MIN]\n"
+          "                  [--max-connections N] [--max-body BYTES] [--timeout SEC]\n"
+          "                  [--font FILE] [--secure-cookie]\n"
+          "Serves the web UI and the JSON API (/api/v1) of the database --db DIR, else\n"
+          "$CAPA_DB, else ./var, on 127.0.0.1:8080 unless --listen. Sessions expire after\n"
+          "--idle-timeout minutes without use (30). --secure-cookie behind a TLS proxy.\n",
+          f);
+}
+
+static int num(const char *opt, const char *v, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long n = v ? strtol(v, &end, 10) : 0;
+    if (!v || !*v || *end || errno || n < min || n > max) {
+        fprintf(stderr, "capa serve: %s: expected a number from %ld to %ld\n", opt, min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *listen = "127.0.0.1:8080", *db = getenv("CAPA_DB");
+    int idle_sec = 0;
+    long idle_min = 30, max_conn = 64, max_body = 1 << 20, timeout = 30;
+    sv_server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.font = getenv("CAPA_FONT");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        char name[64];
+        const char *eq = strchr(a, '=');
+        if (strncmp(a, "--", 2) == 0 && eq && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = '\0';
+            a = name;
+            v = eq + 1;
+        }
+#define ARG() (v ? v : (i + 1 < argc ? argv[++i] : NULL))
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--listen") == 0) {
+            listen = ARG();
+        } else if (strcmp(a, "--db") == 0) {
+            db = ARG();
+        } else if (strcmp(a, "--font") == 0) {
+            srv.font = ARG();
+        } else if (strcmp(a, "--secure-cookie") == 0) {
+            srv.secure_cookie = 1;
+        } else if (strcmp(a, "--idle-timeout") == 0) {
+            /* Minutes; "Ns" gives seconds (for tests of expiry). */
+            const char *t = ARG();
+            char sec[32];
+            size_t tl = t ? strlen(t) : 0;
+            if (tl > 1 && tl < sizeof sec && t[tl - 1] == 's') {
+                memcpy(sec, t, tl - 1);
+                sec[tl - 1] = '\0';
+                if (num(a, sec, 1, 24 * 3600, &idle_min))
+                    return 2;
+                idle_sec = 1;
+            } else if (num(a, t, 1, 24 * 60, &idle_min))
+                return 2;
+        } else if (strcmp(a, "--max-connections") == 0) {
+            if (num(a, ARG(), 1, 10000, &max_conn))
+                return 2;
+        } else if (strcmp(a, "--max-body") == 0) {
+            if (num(a, ARG(), 1024, 64L << 20, &max_body))
+                return 2;
+        } else if (strcmp(a, "--timeout") == 0) {
+            if (num(a, ARG(), 1, 3600, &timeout))
+                return 2;
+        } else {
+            fprintf(stderr, "capa serve: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+        if (!listen || !db || (srv.font == NULL && strcmp(a, "--font") == 0)) {
+            fprintf(stderr, "capa serve: %s needs a value\n", a);
+            return 2;
+        }
+#undef ARG
+    }
+    if (!db)
+        db = "./var";
+    srv.db = db;
+    srv.idle_ms = (int64_t)idle_min * (idle_sec ? 1000 : 60000);
+    srv.max_body = (size_t)max_body;
+    pthread_mutex_init(&srv.lock, NULL);
+    const char *keys = getenv("CAPA_KEYS");
+    snprintf(srv.keys_dir, sizeof srv.keys_dir, "%s", keys && *keys ? keys : "");
+    if (!srv.keys_dir[0])
+        snprintf(srv.keys_dir, sizeof srv.keys_dir, "%s/keys", db);
+
+    capa_form_init();
+    capa_open_opts oo = {0};
+    int rc = capa_store_open(&srv.s, db, &oo);
+    if (rc) {
+        fprintf(stderr, "capa serve: %s: %s\n", db, capa_error_last());
+        return 1;
+    }
+    const capa_workflow *wf = NULL;
+    if (capa_store_workflow(&wf, srv.s) != CAPA_OK) {
+        fprintf(stderr, "capa serve: %s: %s\n", db, capa_error_last());
+        capa_store_close(srv.s);
+        return 1;
+    }
+    /* Creates volatile_sessions before any thread exists, and drops what expired while the
+     * server was down. */
+    sv_session_sweep(&srv);
+
+    /* Every thread the daemon starts inherits this mask: the signals come to sigwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int port = 0;
+    void *d = sv_http_start(&srv, listen, (unsigned)max_conn, (unsigned)timeout, 64 * 1024, &port);
+    if (!d) {
+        capa_store_close(srv.s);
+        return 1;
+    }
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+    fprintf(stderr, "capa serve: listening on http://%s:%d/ (database %s)\n", host, port, db);
+    fflush(stderr);
+    for (;;) {
+        struct timespec ts = {60, 0};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT) {
+            fprintf(stderr, "capa serve: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        }
+        sv_session_sweep(&srv);
+    }
+    sv_http_stop(d);
+    capa_store_close(srv.s);
+    pthread_mutex_lock(&srv.lock);
+    for (size_t i = 0; i < srv.n_secrets; i++)
+        sv_secret_free(srv.secrets[i].password);
+    free(srv.secrets);
+    pthread_mutex_unlock(&srv.lock);
+    fprintf(stderr, "capa serve: stopped\n");
+    return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * serve.h - what the parts of capa serve share: the server (store, limits, in-memory
+ * password table), one request with its response, sessions, and the two front ends (HTML
+ * pages, JSON API).
+ *
+ * capa serve is a tool like the CLI: it parses HTTP, calls core/include/capa.h (and
+ * capa_report.h for dossiers) and renders. Every rule - who may edit, sign, reject; what a
+ * valid value is; when a case is read-only - is the engine's; a page offers only what the
+ * workflow's roles allow, and the engine refuses anything else anyway.
+ */
+#ifndef CAPA_SERVE_H
+#define CAPA_SERVE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "capa.h"
+#include "parse.h"
+
+/** A password kept in process memory only, for the session it was typed for. */
+typedef struct sv_secret {
+    char hash[65]; /* the session's key (SHA-256 of its token) */
+    char *password;
+} sv_secret;
+
+typedef struct sv_server {
+    capa_store *s;
+    const char *db;
+    char keys_dir[4096];
+    const char *font; /* NULL = the library's default */
+    int64_t idle_ms;  /* inactivity before a session expires */
+    size_t max_body;
+    int secure_cookie;
+    pthread_mutex_t lock; /* guards secrets */
+    sv_secret *secrets;
+    size_t n_secrets, cap_secrets;
+} sv_server;
+
+typedef struct sv_session {
+    char user[64];
+    char hash[65]; /* volatile_sessions key: SHA-256 of the token */
+    char csrf[65]; /* the per-session token every form POST carries */
+    int64_t last, expires;
+} sv_session;
+
+enum { SV_LANG_BOTH = 0, SV_LANG_ZH, SV_LANG_EN };
+
+typedef struct sv_req {
+    sv_server *srv;
+    void *conn; /* the libmicrohttpd connection (http.c only) */
+    /* request */
+    char *method;
+    char *path; /* decoded path, without the query */
+    char *raw_query;
+    sv_params query;
+    int bad_query; /* the query string was malformed */
+    sv_buf body;
+    int too_big;
+    const char *cookie, *authorization, *content_type;
+    char ip[64];
+    int64_t start_us;
+    int lang;
+    sv_session sess;
+    int have_sess;
+    /* response */
+    int status;
+    const char *type;
+    sv_buf out;
+    const void *static_data; /* embedded file, not copied */
+    size_t static_len;
+    char *location;
+    char *cookies[3];
+    char *disposition;
+    int cacheable;
+} sv_req;
+
+/* ---- http.c ---- */
+/** Start listening; returns an opaque daemon or NULL (message printed). *port gets the port. */
+void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsigned timeout_s,
+                    size_t conn_mem, int *port);
+void sv_http_stop(void *daemon);
+/** A request header, or NULL. */
+const char *sv_req_header(sv_req *r, const char *name);
+/** Add a Set-Cookie header value (up to three per response). */
+void sv_req_cookie(sv_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- session.c ---- */
+/** Check the password (capa_user_authenticate, counted and audited by the engine), then make
+ *  a session: token (64 hex) into token[65]. Returns a CAPA code. */
+int sv_session_create(sv_server *srv, const char *user, const char *password, char token[65],
+                      sv_session *out);
+/** The live session of `token`, touched; -1 when there is none or it expired (removed). */
+int sv_session_load(sv_server *srv, const char *token, sv_session *out);
+void sv_session_end(sv_server *srv, const char *hash);
+/** The password typed at sign-in, if this process still holds it: a fresh copy (wipe and
+ *  free with sv_secret_free), or NULL. */
+char *sv_session_password(sv_server *srv, const sv_session *sess);
+void sv_secret_free(char *p);
+/** Remove expired sessions (database and memory). */
+void sv_session_sweep(sv_server *srv);
+/** Constant-time comparison of two NUL-terminated strings; 1 when equal. */
+int sv_secure_eq(const char *a, const char *b);
+
+/* ---- pages.c, api.c ---- */
+void sv_pages_handle(sv_req *r);
+void sv_api_handle(sv_req *r);
+/** HTTP status for a CAPA_E* code. */
+int sv_status_of(int code);
+
+/* ---- assets (generated from static/) ---- */
+typedef struct sv_asset {
+    const char *name;
+    const char *data;
+    size_t len;
+    const char *type;
+} sv_asset;
+const sv_asset *sv_asset_get(const char *name);
+
+#endif

@@ -1299,6 +1299,182 @@ START_TEST(stored_names_resolve_to_their_definitions)
 }
 END_TEST
 
+/* ---- discover: labels for codes, and "did you mean" ---- */
+
+/* A small form of our own, so new fields in the default forms cannot change the answers. */
+static capa_formdef *discover_form(const char *big_label)
+{
+    char *xml = NULL;
+    size_t cap = 4096 + (big_label ? strlen(big_label) * 2 : 0);
+    capa_formdef *def = NULL;
+    xml = malloc(cap);
+    ck_assert_ptr_nonnull(xml);
+    snprintf(xml, cap,
+             "<form xmlns=\"urn:capa:form:1\" id=\"t\" version=\"1\" zh=\"测试\" en=\"Test\">\n"
+             "  <field id=\"customer\" type=\"text\" zh=\"客户\" en=\"Customer\"/>\n"
+             "  <field id=\"severity\" type=\"choice\" zh=\"严重度\" en=\"Severity\">\n"
+             "    <choice value=\"general\" zh=\"一般\" en=\"General\"/>\n"
+             "    <choice value=\"important\" zh=\"重要\" en=\"Important\"/>\n"
+             "    <choice value=\"major\" zh=\"%s\" en=\"%s\"/>\n"
+             "    <choice value=\"twin_a\" zh=\"同\" en=\"Same\"/>\n"
+             "    <choice value=\"twin_b\" zh=\"同\" en=\"Same\"/>\n"
+             "  </field>\n"
+             "  <field id=\"part_no\" type=\"text\" zh=\"料号\" en=\"Part number\"/>\n"
+             "  <group id=\"five_why\" zh=\"5 个为什么\" en=\"5-Why\" max-rows=\"10\">\n"
+             "    <field id=\"why\" type=\"text\" zh=\"为什么\" en=\"Why\"/>\n"
+             "    <field id=\"because\" type=\"choice\" zh=\"因为\" en=\"Because\">\n"
+             "      <choice value=\"man\" zh=\"人\" en=\"Man\"/>\n"
+             "    </field>\n"
+             "  </group>\n"
+             "</form>\n",
+             big_label ? big_label : "重大", big_label ? big_label : "Major");
+    ck_assert_int_eq(capa_formdef_parse(&def, xml, strlen(xml), "t.xml", &diag), CAPA_OK);
+    free(xml);
+    return def;
+}
+
+START_TEST(choice_labels_in_either_language_mean_the_code)
+{
+    capa_formdef *f = discover_form(NULL);
+    ck_assert_str_eq(capa_form_normalize(f, "severity", "重要"), "important");
+    ck_assert_str_eq(capa_form_normalize(f, "severity", "Important"), "important");
+    ck_assert_str_eq(capa_form_normalize(f, "severity", "IMPORTANT"), "important");
+    ck_assert_str_eq(capa_form_normalize(f, "severity", "  重大 "), "major");
+    ck_assert_str_eq(capa_form_normalize(f, "severity", "Major"), "major");
+    ck_assert_str_eq(capa_form_normalize(f, "severity", "General"), "general");
+    /* Columns of a group are choices too. */
+    ck_assert_str_eq(capa_form_normalize(f, "five_why.2.because", "人"), "man");
+    /* The code itself, the same pointer. */
+    const char *code = "important";
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", code), code);
+    /* Neither code nor label, another field, an unknown name: unchanged, for the validator. */
+    const char *v = "urgent";
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", v), v);
+    v = "重要";
+    ck_assert_ptr_eq(capa_form_normalize(f, "customer", v), v);
+    ck_assert_ptr_eq(capa_form_normalize(f, "colour", v), v);
+    ck_assert_ptr_eq(capa_form_normalize(f, "five_why.11.because", v), v);
+    /* A label two choices share does not say which is meant. */
+    v = "同";
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", v), v);
+    v = "same";
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", v), v);
+    /* Only whole labels: a prefix is not one. */
+    v = "Imp";
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", v), v);
+    capa_formdef_free(f);
+
+    /* The default intake form: the walk's own example. */
+    f = default_form("intake");
+    ck_assert_str_eq(capa_form_normalize(f, "severity", "重要"), "important");
+    ck_assert_str_eq(capa_form_normalize(f, "severity", "Important"), "important");
+    ck_assert_str_eq(capa_form_normalize(f, "channel", "E-mail"), "email");
+    capa_kv kv = {"severity", capa_form_normalize(f, "severity", "重大")};
+    ck_assert_int_eq(capa_form_validate(f, &kv, 1, CAPA_REQ_NO, NULL, NULL, &diag), CAPA_OK);
+    capa_formdef_free(f);
+}
+END_TEST
+
+START_TEST(normalize_survives_hostile_input)
+{
+    char *huge = malloc(1 << 20);
+    char label[801];
+    capa_formdef *f;
+    ck_assert_ptr_nonnull(huge);
+    memset(huge, 'A', (1 << 20) - 1);
+    huge[(1 << 20) - 1] = '\0';
+    /* The longest label a form may have: 200 characters, here 3 bytes each. */
+    for (int i = 0; i < 200; i++)
+        memcpy(label + 3 * i, "重", 3);
+    label[600] = '\0';
+    f = discover_form(label);
+    ck_assert_str_eq(capa_form_normalize(f, "severity", label), "major");
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", huge), huge);
+    const char *imp = "重要";
+    ck_assert_ptr_eq(capa_form_normalize(f, huge, imp), imp);
+    const char *bad = "\xff\xfe\xe9\x87";
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", bad), bad);
+    const char *bad_name = "sev\xff";
+    ck_assert_ptr_eq(capa_form_normalize(f, bad_name, imp), imp);
+    const char *empty = "";
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", empty), empty);
+    const char *blank = "   ";
+    ck_assert_ptr_eq(capa_form_normalize(f, "severity", blank), blank);
+    ck_assert_ptr_eq(capa_form_normalize(f, "", imp), imp);
+    ck_assert_ptr_null(capa_form_normalize(f, "severity", NULL));
+    ck_assert_str_eq(capa_form_normalize(NULL, "severity", "重要"), "重要");
+    ck_assert_str_eq(capa_form_normalize(f, NULL, "重要"), "重要");
+    capa_formdef_free(f);
+    free(huge);
+}
+END_TEST
+
+START_TEST(unknown_names_get_the_nearest_field)
+{
+    char buf[160];
+    capa_formdef *f = discover_form(NULL);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "custmer"), 1);
+    ck_assert_str_eq(buf, "customer");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "sevreity"), 1); /* a swap */
+    ck_assert_str_eq(buf, "severity");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "Customer"), 1);
+    ck_assert_str_eq(buf, "customer");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "part-no"), 1);
+    ck_assert_str_eq(buf, "part_no");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "partno"), 1);
+    ck_assert_str_eq(buf, "part_no");
+    /* Groups: the group, then the column, are mended; the row stays. */
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "five_whys.2.why"), 1);
+    ck_assert_str_eq(buf, "five_why.2.why");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "five_why.3.becuase"), 1);
+    ck_assert_str_eq(buf, "five_why.3.because");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "why"), 1);
+    ck_assert_str_eq(buf, "five_why.1.why");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "five_why"), 1);
+    ck_assert_str_eq(buf, "five_why.1.why");
+    /* Known names, a row out of range, and names nothing is near: no suggestion. */
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "customer"), 0);
+    ck_assert_str_eq(buf, "");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "five_why.1.why"), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "five_why.99.why"), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "colour"), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "x"), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "a.b.c.d"), 0);
+    /* A buffer too small for the answer gives none, cut never. */
+    ck_assert_int_eq(capa_form_suggest(buf, 5, f, "custmer"), 0);
+    ck_assert_str_eq(buf, "");
+    capa_formdef_free(f);
+}
+END_TEST
+
+START_TEST(suggest_survives_hostile_input)
+{
+    char buf[160];
+    size_t n = 1 << 20;
+    char *huge = malloc(n);
+    capa_formdef *f = discover_form(NULL);
+    ck_assert_ptr_nonnull(huge);
+    memset(huge, 'c', n - 1);
+    huge[n - 1] = '\0';
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, huge), 0);
+    huge[100] = '.';
+    huge[102] = '.';
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, huge), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "custom\xff"), 1);
+    ck_assert_str_eq(buf, "customer");
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "\xff\xfe\xfd"), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, ""), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, "..."), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, ".."), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, f, NULL), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, sizeof buf, NULL, "custmer"), 0);
+    ck_assert_int_eq(capa_form_suggest(NULL, 0, f, "custmer"), 0);
+    ck_assert_int_eq(capa_form_suggest(buf, 0, f, "custmer"), 0);
+    capa_formdef_free(f);
+    free(huge);
+}
+END_TEST
+
 Suite *capa_forms_suite(void)
 {
     Suite *s = suite_create("forms");
@@ -1307,8 +1483,9 @@ Suite *capa_forms_suite(void)
     TCase *invalid = tcase_create("invalid");
     TCase *hostile = tcase_create("hostile");
     TCase *robust = tcase_create("robust");
+    TCase *discover = tcase_create("discover");
 
-    TCase *all[] = {defs, values, invalid, hostile, robust};
+    TCase *all[] = {defs, values, invalid, hostile, robust, discover};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
         tcase_add_checked_fixture(all[i], setup, teardown);
         suite_add_tcase(s, all[i]);
@@ -1356,6 +1533,10 @@ Suite *capa_forms_suite(void)
     tcase_add_test(robust, parsing_from_several_threads_is_safe_and_silent);
     tcase_add_test(robust, alloc_hook_fails_exactly_the_nth_allocation);
     tcase_add_test(robust, every_allocation_failure_while_loading_a_set_is_survived);
+    tcase_add_test(discover, choice_labels_in_either_language_mean_the_code);
+    tcase_add_test(discover, normalize_survives_hostile_input);
+    tcase_add_test(discover, unknown_names_get_the_nearest_field);
+    tcase_add_test(discover, suggest_survives_hostile_input);
     tcase_set_timeout(robust, 300);
     return s;
 }

@@ -155,6 +155,40 @@ const capa_field *capa_formdef_lookup(const capa_formdef *f, const char *name,
 const capa_choice *capa_field_choice(const capa_field *fld, const char *value);
 const char *capa_ftype_name(capa_ftype t);
 
+/**
+ * What a typed value of field `name` ("field" or "group.N.column") means as a stored value,
+ * so people may give a choice by its label: for a choice field, a value that is a choice's
+ * code is returned as it is; one that equals a choice's Chinese label, or its English label
+ * or code in any ASCII letter case (spaces and tabs around it ignored), gives that choice's
+ * code ("重要", "Important", "IMPORTANT" -> "important"). Everything else comes back
+ * unchanged - another type, an unknown name, an empty value (it clears the field), a label two
+ * choices share, text that is neither code nor label - so capa_form_validate still judges it
+ * and reports it in its own words.
+ *
+ * @param f      the form the value is for; NULL returns `value`
+ * @param name   the assignment's name; NULL returns `value`
+ * @param value  what was typed, NUL-terminated (any bytes; NULL returns NULL)
+ * @return `value` itself or a code borrowed from f (valid until capa_formdef_free).
+ * Pure: no allocation, thread-safe.
+ */
+const char *capa_form_normalize(const capa_formdef *f, const char *name, const char *value);
+
+/**
+ * The name the form probably means when `name` is not one of its fields: the nearest field id
+ * by edit distance (insertions, deletions, substitutions and swaps of neighbours; ASCII case
+ * ignored), within 1 to 3 edits depending on the length. For "group.N.column" the group and
+ * then the column within it are mended and the row kept as typed; a column or group named
+ * alone suggests "group.1.column". No suggestion for a name the form has (capa_formdef_lookup
+ * finds it), for empty names, names longer than 64 bytes, or when nothing is close enough.
+ *
+ * @param buf   where the suggested name goes, NUL-terminated ("" when none)
+ * @param sz    size of buf; a suggestion that does not fit counts as none
+ * @param f     the form; NULL gives none
+ * @param name  the name as typed (any bytes); NULL gives none
+ * @return 1 when buf holds a suggestion, else 0. Pure: no allocation, thread-safe.
+ */
+int capa_form_suggest(char *buf, size_t sz, const capa_formdef *f, const char *name);
+
 /** One stored value: name is "field" or "group.N.column". */
 typedef struct capa_kv {
     const char *name;

@@ -589,13 +589,116 @@ void cli_put(FILE *out, const char *s)
 
 const char *cli_text(char *buf, size_t sz, const char *s)
 {
+    return cli_text_n(buf, sz, s, s ? strlen(s) : 0, CLI_TEXT_LINE);
+}
+
+const char *cli_text_n(char *buf, size_t sz, const char *s, size_t len, cli_text_mode mode)
+{
     sink k = {.buf = buf, .sz = sz};
     if (sz == 0)
         return buf;
     if (s)
-        escape(&k, s, strlen(s), CLI_TEXT_LINE, 0);
+        escape(&k, s, len, mode == CLI_TEXT_BLOCK ? CLI_TEXT_LINE : mode, 0);
     buf[k.o] = '\0';
     return buf;
+}
+
+/* ---- display width ---- */
+
+/* East Asian Wide and Fullwidth ranges (Unicode EastAsianWidth.txt, W and F), the ones text
+ * in a quality record meets: CJK, kana, hangul, fullwidth forms, and the emoji blocks. A
+ * table of our own rather than wcwidth(), which answers -1 for all of them under LANG=C. */
+static const unsigned wide_ranges[][2] = {
+    {0x1100, 0x115f},   {0x231a, 0x231b},   {0x2329, 0x232a},   {0x23e9, 0x23ec},
+    {0x23f0, 0x23f0},   {0x23f3, 0x23f3},   {0x25fd, 0x25fe},   {0x2614, 0x2615},
+    {0x2648, 0x2653},   {0x267f, 0x267f},   {0x2693, 0x2693},   {0x26a1, 0x26a1},
+    {0x26aa, 0x26ab},   {0x26bd, 0x26be},   {0x26c4, 0x26c5},   {0x26ce, 0x26ce},
+    {0x26d4, 0x26d4},   {0x26ea, 0x26ea},   {0x26f2, 0x26f3},   {0x26f5, 0x26f5},
+    {0x26fa, 0x26fa},   {0x26fd, 0x26fd},   {0x2705, 0x2705},   {0x270a, 0x270b},
+    {0x2728, 0x2728},   {0x274c, 0x274c},   {0x274e, 0x274e},   {0x2753, 0x2755},
+    {0x2757, 0x2757},   {0x2795, 0x2797},   {0x27b0, 0x27b0},   {0x27bf, 0x27bf},
+    {0x2b1b, 0x2b1c},   {0x2b50, 0x2b50},   {0x2b55, 0x2b55},   {0x2e80, 0x303e},
+    {0x3041, 0x33ff},   {0x3400, 0x4dbf},   {0x4e00, 0x9fff},   {0xa000, 0xa4cf},
+    {0xa960, 0xa97f},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},   {0xfe10, 0xfe19},
+    {0xfe30, 0xfe6f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},   {0x16fe0, 0x16fe4},
+    {0x17000, 0x18cff}, {0x1b000, 0x1b2ff}, {0x1f004, 0x1f004}, {0x1f0cf, 0x1f0cf},
+    {0x1f18e, 0x1f18e}, {0x1f191, 0x1f19a}, {0x1f200, 0x1f251}, {0x1f300, 0x1f64f},
+    {0x1f680, 0x1f6ff}, {0x1f7e0, 0x1f7eb}, {0x1f90c, 0x1f9ff}, {0x1fa70, 0x1faff},
+    {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+};
+
+/* Columns a code point takes on a terminal: 2 for wide, 0 for combining marks, else 1. */
+static size_t cp_width(unsigned cp)
+{
+    size_t lo = 0, hi = sizeof wide_ranges / sizeof wide_ranges[0];
+    if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+        (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+        (cp >= 0xfe20 && cp <= 0xfe2f))
+        return 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < wide_ranges[mid][0])
+            hi = mid;
+        else if (cp > wide_ranges[mid][1])
+            lo = mid + 1;
+        else
+            return 2;
+    }
+    return 1;
+}
+
+size_t cli_width(const char *s)
+{
+    size_t w = 0, n = s ? strlen(s) : 0;
+    unsigned cp;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq((const unsigned char *)s + i, n - i, &cp);
+        if (len == 0) {
+            w++;
+            i++;
+            continue;
+        }
+        w += cp_width(cp);
+        i += len;
+    }
+    return w;
+}
+
+const char *cli_clip(char *buf, size_t sz, const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0, w = 0, i = 0, cut = 0;
+    unsigned cp;
+    if (sz == 0)
+        return buf;
+    if (max == 0 || cli_width(s) <= max) {
+        snprintf(buf, sz, "%s", s ? s : "");
+        return buf;
+    }
+    /* Whole characters up to max - 1 columns, then "…" (one column). */
+    while (i < n) {
+        size_t len = utf8_seq((const unsigned char *)s + i, n - i, &cp);
+        size_t cw = len ? cp_width(cp) : 1;
+        if (!len)
+            len = 1;
+        if (w + cw > max - 1)
+            break;
+        w += cw;
+        i += len;
+        cut = i;
+    }
+    if (cut + 4 > sz)
+        cut = 0;
+    memcpy(buf, s, cut);
+    memcpy(buf + cut, "\xe2\x80\xa6", 4);
+    return buf;
+}
+
+void cli_put_padded(FILE *out, const char *s, size_t width)
+{
+    size_t w = cli_width(s);
+    fputs(s ? s : "", out);
+    for (; w < width; w++)
+        fputc(' ', out);
 }
 
 /* ---- formatting ---- */
@@ -607,6 +710,37 @@ const char *cli_time(char *buf, size_t sz, int64_t ms)
         return buf;
     }
     capa_time_format(buf, sz, ms);
+    return buf;
+}
+
+const char *cli_time_local(char *buf, size_t sz, int64_t ms)
+{
+    char utc[40];
+    struct tm lt, ut;
+    time_t t;
+    if (ms == 0) {
+        snprintf(buf, sz, "%s", "");
+        return buf;
+    }
+    capa_time_format(utc, sizeof utc, ms);
+    t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+    tzset();
+    if (!localtime_r(&t, &lt) || !gmtime_r(&t, &ut)) {
+        snprintf(buf, sz, "%s", utc);
+        return buf;
+    }
+    long off = lt.tm_gmtoff;
+    char sign = off < 0 ? '-' : '+';
+    if (off < 0)
+        off = -off;
+    /* The local date only when it is not the UTC one: "(04:15:02 +08:00)" reads at once. */
+    if (lt.tm_year == ut.tm_year && lt.tm_yday == ut.tm_yday)
+        snprintf(buf, sz, "%s (%02d:%02d:%02d %c%02ld:%02ld)", utc, lt.tm_hour, lt.tm_min,
+                 lt.tm_sec, sign, off / 3600, off % 3600 / 60);
+    else
+        snprintf(buf, sz, "%s (%04d-%02d-%02d %02d:%02d:%02d %c%02ld:%02ld)", utc,
+                 lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday, lt.tm_hour, lt.tm_min, lt.tm_sec,
+                 sign, off / 3600, off % 3600 / 60);
     return buf;
 }
 

@@ -168,11 +168,43 @@ void cli_put(FILE *out, const char *s);
  */
 const char *cli_text(char *buf, size_t sz, const char *s);
 #define CLI_TEXT_MAX 1024
+/** cli_text for s[0..len) in `mode` (CLI_TEXT_BLOCK counts as CLI_TEXT_LINE: a buffer holds
+ *  one line). */
+const char *cli_text_n(char *buf, size_t sz, const char *s, size_t len, cli_text_mode mode);
+
+/* ---- display width (for columns that line up with Chinese text in them) ---- */
+
+/** Terminal columns of UTF-8 text: East Asian wide and fullwidth characters take 2,
+ *  combining marks 0, everything else (an invalid byte too) 1. Meant for escaped text. */
+size_t cli_width(const char *s);
+/** s cut to at most `max` columns, ending in "…" when cut (whole characters only); max 0
+ *  means no limit. Returns buf. */
+const char *cli_clip(char *buf, size_t sz, const char *s, size_t max);
+/** Print s (already escaped) and spaces up to `width` columns. */
+void cli_put_padded(FILE *out, const char *s, size_t width);
+
+/* ---- tables: rows of escaped cells, columns as wide as their widest cell ---- */
+typedef struct cli_table {
+    size_t ncols;
+    const size_t *max; /* per column, the most columns a cell may take (0 = any), or NULL */
+    char **cells;      /* nrows * ncols, owned */
+    size_t nrows, cap;
+} cli_table;
+/** Append a row of ncols cells (escaped text, copied; NULL = ""). Returns 0 or -1 (OOM). */
+int cli_table_add(cli_table *t, const char *const *cells);
+/** Print every row, each line starting with `indent`, cells two spaces apart; the last
+ *  column is not padded (no trailing spaces). */
+void cli_table_print(FILE *out, const cli_table *t, const char *indent);
+void cli_table_free(cli_table *t);
 
 /* ---- formatting ---- */
 
 /** ms since epoch -> "2026-11-23T08:15:02Z" into buf (>= 32 bytes); "" for 0. */
 const char *cli_time(char *buf, size_t sz, int64_t ms);
+/** ms since epoch -> "2026-11-23T08:15:02Z (16:15:02 +08:00)": UTC, then the time in the
+ *  process's time zone (TZ) with its offset, and the local date when it differs; "" for 0.
+ *  buf >= 64 bytes. */
+const char *cli_time_local(char *buf, size_t sz, int64_t ms);
 /** Parse "YYYY-MM-DD" (UTC midnight) into ms. Returns 0 on success, -1 if malformed. */
 int cli_parse_date(int64_t *out_ms, const char *s);
 /** A label in the chosen language: "中文 / English", "中文" or "English", escaped like
@@ -220,6 +252,30 @@ int cmd_anchor(cli *c, int argc, char **argv);
 int cmd_checkpoint(cli *c, int argc, char **argv);
 int cmd_upgrade(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
+
+int cmd_form_show(cli *c, int argc, char **argv);
+
+/* ---- forms for people (fields.c, help.c) ---- */
+
+/** Print a form's fields as a table: id (group columns as group.N.column), type, label,
+ *  when required, rules; choice codes with their labels under their field. */
+int cli_form_print(cli *c, const capa_formdef *fd);
+/** One line saying that choices take codes or labels, with an example from the form. */
+void cli_form_print_hint(const cli *c, const capa_formdef *fd);
+/** The form's definition as JSON (the shape of `form show --json`, docs/cli.md). */
+json_t *cli_form_json(const capa_formdef *fd);
+/** The form of the case's current stage: the version its record was filled with, else the
+ *  current one. Borrowed from the store. Returns CAPA_OK or the library's error. */
+int cli_case_form(const capa_formdef **out, capa_store *s, const capa_case *cs);
+/** `capa help open|set|sign [CASE]` after the usage line: the fields of the stage concerned
+ *  (help.c). */
+int cli_help_fields(cli *c, const char *verb, int argc, char **argv);
+/** For every name in kv[0..n) the form does not have, a "did you mean" for the nearest one,
+ *  appended to the engine's message on stderr; and every choice given by label replaced by
+ *  its code (capa_form_normalize) before the engine sees it. Both helpers of open and set. */
+void cli_normalize_values(const capa_formdef *fd, capa_kv *kv, size_t n);
+int cli_fail_values(const cli *c, const char *what, int rc, const capa_formdef *fd,
+                    const capa_kv *kv, size_t n);
 
 /** Make the signing identity in <db>/keys: a self-signed certificate for `org`, or with
  *  key and cert, install those (and the chain). Prints errors (cmd_cert.c). */

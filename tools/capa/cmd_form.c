@@ -3,6 +3,7 @@
  * or workflow definitions. check reports every problem as "file:line: reason" (the compiler
  * convention, so editors can jump to it); a directory is checked as a complete set (workflow
  * plus every stage's form, cross-checked). install stores the next version in the database.
+ * `capa form show ID` prints what the stored form asks for, so nobody has to read its XML.
  */
 #include "cli.h"
 
@@ -193,5 +194,58 @@ done:
     cli_secret_free(password);
     capa_store_close(s);
     free(xml);
+    return rc;
+}
+
+int cmd_form_show(cli *c, int argc, char **argv)
+{
+    const char *version = NULL;
+    const cli_opt opts[] = {{"--version", &version, NULL},
+                            {"--json", NULL, &c->json},
+                            {"--lang", &c->lang_arg, NULL},
+                            {NULL, NULL, NULL}};
+    int npos, rc, err, v = 0;
+    capa_store *s = NULL;
+    const capa_formdef *fd = NULL;
+    const capa_workflow *wf = NULL;
+    char what[CLI_TEXT_MAX + 32];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos != 1)
+        return cli_usage(c, "give exactly one form id");
+    if (version) {
+        char *end;
+        long n = strtol(version, &end, 10);
+        if (!*version || *end || n < 1 || n > 1000000)
+            return cli_usage(c, "--version '%s' is not a positive number", version);
+        v = (int)n;
+    }
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
+        goto done;
+    if ((err = capa_store_form(&fd, s, argv[0], v)) != CAPA_OK) {
+        snprintf(what, sizeof what, "form show %s", argv[0]);
+        if (err != CAPA_ENOTFOUND || capa_store_workflow(&wf, s) != CAPA_OK) {
+            rc = cli_fail(c, what, err);
+            goto done;
+        }
+        /* Name the forms there are: the id is usually the stage's. */
+        fputs("capa: ", stderr);
+        cli_put(stderr, what);
+        fputs(version ? ": no such form or version; forms are:" : ": no such form; forms are:",
+              stderr);
+        for (size_t i = 0; i < wf->n_stages; i++) {
+            fputc(' ', stderr);
+            cli_put(stderr, wf->stages[i].form_id);
+        }
+        fputc('\n', stderr);
+        rc = CLI_ERROR;
+        goto done;
+    }
+    if (c->json)
+        rc = cli_json_print(c, cli_form_json(fd));
+    else if ((rc = cli_form_print(c, fd)) == CLI_OK)
+        cli_form_print_hint(c, fd);
+done:
+    capa_store_close(s);
     return rc;
 }

@@ -1,9 +1,12 @@
 /*
  * cmd_list.c - `capa list`: cases matching filters, in number order, from the small header
- * record core/ keeps per case (so listing never decodes whole cases).
+ * record core/ keeps per case (so listing never decodes whole cases). Columns line up by
+ * display width (a Chinese character takes two columns); --severity and --customer-like are
+ * applied here to each header, the other filters by the engine's indexes.
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,52 +33,113 @@ static json_t *header_json(const capa_case_header *h)
     return o;
 }
 
-static int push_header(const capa_case_header *h, void *payload)
-{
-    return cli_json_push(payload, header_json(h)) == 0 ? 0 : CAPA_ENOMEM;
-}
-
 static const char *or_dash(const char *s)
 {
     return s && *s ? s : "-";
 }
 
-/* Up to `max` code points of s (descriptions are free text; a list line stays short), line
- * breaks and tabs as spaces, everything else escaped. */
-static void print_clipped(const char *s, size_t max)
+/* Most display columns a free-text column takes before it is cut with "…", so one long
+ * customer name does not push every other line apart. */
+#define MAX_CUSTOMER 30
+#define MAX_CODE 24
+
+enum {
+    C_NUMBER,
+    C_STAGE,
+    C_STATUS,
+    C_OPENED,
+    C_CUSTOMER,
+    C_PART,
+    C_DEFECT,
+    C_SEVERITY,
+    C_DESC,
+    N_COLS
+};
+static const size_t col_max[N_COLS] = {
+    [C_CUSTOMER] = MAX_CUSTOMER, [C_PART] = MAX_CODE, [C_DEFECT] = MAX_CODE, [C_STAGE] = MAX_CODE};
+
+/* What filters the engine's index does not have: applied here to the header of each case. */
+typedef struct list_state {
+    const char *severity;      /* a code, already normalised */
+    const char *customer_like; /* substring, ASCII case ignored */
+    size_t limit, rows;
+    cli_table table;
+    json_t *arr;
+} list_state;
+
+/* 1 when needle occurs in hay, ASCII letters compared without regard to case. */
+static int contains_nocase(const char *hay, const char *needle)
 {
-    size_t cps = 0;
+    size_t n = strlen(needle);
+    for (; hay && *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+/* Up to `max` code points of s (descriptions are free text; a list line stays short), line
+ * breaks and tabs as spaces, everything else escaped, "…" when cut. */
+static const char *clipped(char *buf, size_t sz, const char *s, size_t max)
+{
+    size_t cps = 0, o;
     const char *p = s;
     for (; *p && cps < max; cps++) {
         p++;
         while ((*p & 0xC0) == 0x80)
             p++;
     }
-    cli_put_text(stdout, s, (size_t)(p - s), CLI_TEXT_FLAT, 0);
+    cli_text_n(buf, sz - 4, s, (size_t)(p - s), CLI_TEXT_FLAT);
+    o = strlen(buf);
     if (*p)
-        fputs("…", stdout);
+        memcpy(buf + o, "\xe2\x80\xa6", 4);
+    return buf;
 }
 
-/* One case per line; every column is stored text, printed escaped (cli_text). */
-static int print_header(const capa_case_header *h, void *payload)
+static int add_header(const capa_case_header *h, void *payload)
 {
+    list_state *ls = payload;
     char day[40], num[CLI_TEXT_MAX], stage[CLI_TEXT_MAX], cust[CLI_TEXT_MAX], part[CLI_TEXT_MAX];
-    char defect[CLI_TEXT_MAX], sev[CLI_TEXT_MAX];
-    size_t *rows = payload;
-    /* The column heading comes with the first row: no match prints nothing at all. */
-    if ((*rows)++ == 0)
-        printf("%-14s %-12s %-6s %-10s  %s\n", "NUMBER", "STAGE", "STATUS", "OPENED",
-               "CUSTOMER  PART  DEFECT  SEVERITY  DESCRIPTION");
+    char defect[CLI_TEXT_MAX], sev[CLI_TEXT_MAX], desc[CLI_TEXT_MAX];
+    if (ls->severity && (!h->severity || strcmp(h->severity, ls->severity) != 0))
+        return 0;
+    if (ls->customer_like && !contains_nocase(h->customer, ls->customer_like))
+        return 0;
+    if (ls->limit && ls->rows >= ls->limit)
+        return 1; /* enough: stop the scan */
+    ls->rows++;
+    if (ls->arr)
+        return cli_json_push(ls->arr, header_json(h)) == 0 ? 0 : CAPA_ENOMEM;
     capa_time_format(day, sizeof day, h->opened);
     day[10] = '\0';
-    printf("%-14s %-12s %-6s %s  %s  %s  %s  %s  ", cli_text(num, sizeof num, h->number),
-           cli_text(stage, sizeof stage, h->stage), h->closed ? "closed" : "open", day,
-           cli_text(cust, sizeof cust, or_dash(h->customer)),
-           cli_text(part, sizeof part, or_dash(h->part_no)),
-           cli_text(defect, sizeof defect, or_dash(h->defect_code)),
-           cli_text(sev, sizeof sev, or_dash(h->severity)));
-    print_clipped(h->description ? h->description : "", 30);
-    putchar('\n');
+    const char *row[N_COLS] = {
+        cli_text(num, sizeof num, h->number),
+        cli_text(stage, sizeof stage, h->stage),
+        h->closed ? "closed" : "open",
+        day,
+        cli_text(cust, sizeof cust, or_dash(h->customer)),
+        cli_text(part, sizeof part, or_dash(h->part_no)),
+        cli_text(defect, sizeof defect, or_dash(h->defect_code)),
+        cli_text(sev, sizeof sev, or_dash(h->severity)),
+        clipped(desc, sizeof desc, h->description ? h->description : "", 30)};
+    return cli_table_add(&ls->table, row) == 0 ? 0 : CAPA_ENOMEM;
+}
+
+/* The column headings: Chinese above English, or the one --lang chose. */
+static int add_headings(cli *c, cli_table *t)
+{
+    static const char *const zh[N_COLS] = {"案号", "阶段",     "状态",   "开立日期", "客户",
+                                           "料号", "缺陷代码", "严重度", "描述"};
+    static const char *const en[N_COLS] = {"NUMBER", "STAGE",  "STATUS",   "OPENED",     "CUSTOMER",
+                                           "PART",   "DEFECT", "SEVERITY", "DESCRIPTION"};
+    if (c->lang != CLI_LANG_EN && cli_table_add(t, zh))
+        return -1;
+    if (c->lang != CLI_LANG_ZH && cli_table_add(t, en))
+        return -1;
     return 0;
 }
 
@@ -120,11 +184,39 @@ static int check_stage(capa_store *s, const char *stage)
     return CLI_USAGE;
 }
 
+/* --severity by code or by label (重要, Important), checked against the intake form's choices
+ * like --stage against the stages: an unknown one is a usage error naming the choices. */
+static int check_severity(capa_store *s, const char **sev)
+{
+    const capa_workflow *wf = NULL;
+    const capa_formdef *fd = NULL;
+    const capa_field *f;
+    if (!*sev || capa_store_workflow(&wf, s) != CAPA_OK || wf->n_stages == 0 ||
+        capa_store_form(&fd, s, wf->stages[0].form_id, 0) != CAPA_OK ||
+        !(f = capa_formdef_field(fd, "severity")) || f->type != CAPA_FT_CHOICE)
+        return CLI_OK;
+    *sev = capa_form_normalize(fd, "severity", *sev);
+    if (capa_field_choice(f, *sev))
+        return CLI_OK;
+    fputs("capa: list: unknown severity '", stderr);
+    cli_put(stderr, *sev);
+    fputs("'; severities are:", stderr);
+    for (size_t i = 0; i < f->n_choices; i++) {
+        char l[CLI_TEXT_MAX], z[CLI_TEXT_MAX], e[CLI_TEXT_MAX];
+        fprintf(stderr, " %s (%s / %s)", cli_text(l, sizeof l, f->choices[i].value),
+                cli_text(z, sizeof z, f->choices[i].label_zh),
+                cli_text(e, sizeof e, f->choices[i].label_en));
+    }
+    fputc('\n', stderr);
+    return CLI_USAGE;
+}
+
 int cmd_list(cli *c, int argc, char **argv)
 {
     capa_filter f = {0};
     const char *from = NULL, *to = NULL, *limit = NULL;
     int open_only = 0, closed_only = 0;
+    list_state ls = {.table = {.ncols = N_COLS, .max = col_max}};
     const cli_opt opts[] = {
         {"--stage", &f.stage, NULL},
         {"--customer", &f.customer, NULL},
@@ -136,13 +228,14 @@ int cmd_list(cli *c, int argc, char **argv)
         {"--from", &from, NULL},
         {"--to", &to, NULL},
         {"--limit", &limit, NULL},
+        {"--severity", &ls.severity, NULL},
+        {"--customer-like", &ls.customer_like, NULL},
+        {"--lang", &c->lang_arg, NULL},
         {"--json", NULL, &c->json},
         {NULL, NULL, NULL},
     };
     int npos, rc, err;
-    size_t rows = 0;
     capa_store *s = NULL;
-    json_t *arr = NULL;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
@@ -153,25 +246,41 @@ int cmd_list(cli *c, int argc, char **argv)
         goto done;
     if ((rc = check_stage(s, f.stage)) != CLI_OK)
         goto done;
-    if (c->json) {
-        if (!(arr = json_array())) {
-            rc = cli_error(c->cmd, "out of memory");
-            goto done;
-        }
-        err = capa_case_list(s, &f, push_header, arr);
-    } else {
-        err = capa_case_list(s, &f, print_header, &rows);
+    if ((rc = check_severity(s, &ls.severity)) != CLI_OK)
+        goto done;
+    /* Filters applied here see only what the engine passed: the limit must count after them. */
+    if (ls.severity || ls.customer_like) {
+        ls.limit = f.limit;
+        f.limit = 0;
     }
-    if (err != CAPA_OK) {
+    if (c->json && !(ls.arr = json_array())) {
+        rc = cli_error(c->cmd, "out of memory");
+        goto done;
+    }
+    if (!c->json && add_headings(c, &ls.table) != 0) {
+        rc = cli_error(c->cmd, "out of memory");
+        goto done;
+    }
+    err = capa_case_list(s, &f, add_header, &ls);
+    if (err != CAPA_OK && err != 1) {
         rc = cli_fail(c, "list", err);
         goto done;
     }
-    if (arr) {
-        rc = cli_json_print(c, arr);
-        arr = NULL;
+    if (ls.arr) {
+        rc = cli_json_print(c, ls.arr);
+        ls.arr = NULL;
+    } else if (ls.rows == 0) {
+        /* On stderr: stdout stays empty for scripts counting lines, a person still sees why. */
+        fputs(c->lang == CLI_LANG_ZH   ? "没有符合条件的案件\n"
+              : c->lang == CLI_LANG_EN ? "no cases match\n"
+                                       : "no cases match / 没有符合条件的案件\n",
+              stderr);
+    } else {
+        cli_table_print(stdout, &ls.table, "");
     }
 done:
-    json_decref(arr);
+    json_decref(ls.arr);
+    cli_table_free(&ls.table);
     capa_store_close(s);
     return rc;
 }

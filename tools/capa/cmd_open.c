@@ -1,6 +1,8 @@
 /*
  * cmd_open.c - `capa open FIELD=VALUE...`: open a case with its intake fields and print the
- * new case number alone on stdout, so scripts can capture it.
+ * new case number alone on stdout, so scripts can capture it. A choice may be given by its
+ * label (severity=重要); an unknown field name is answered with the nearest one the intake
+ * form has. Both come from the form the engine will check against; the engine decides.
  */
 #include "cli.h"
 
@@ -14,6 +16,8 @@ int cmd_open(cli *c, int argc, char **argv)
     capa_kv *kv = NULL;
     capa_store *s = NULL;
     char *password = NULL, *number = NULL;
+    const capa_workflow *wf = NULL;
+    const capa_formdef *fd = NULL;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if ((rc = cli_require_actor(c)) != CLI_OK)
@@ -26,10 +30,14 @@ int cmd_open(cli *c, int argc, char **argv)
         goto done;
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
+    /* The intake form: the current version of the first stage's form, as core uses. */
+    if (capa_store_workflow(&wf, s) == CAPA_OK && wf->n_stages > 0 &&
+        capa_store_form(&fd, s, wf->stages[0].form_id, 0) == CAPA_OK)
+        cli_normalize_values(fd, kv, (size_t)npos);
     capa_actor who = {c->as, password};
     err = capa_case_open(&number, s, &who, kv, (size_t)npos);
     if (err != CAPA_OK) {
-        rc = cli_fail(c, "open", err);
+        rc = cli_fail_values(c, "open", err, fd, kv, (size_t)npos);
         goto done;
     }
     cli_put(stdout, number);

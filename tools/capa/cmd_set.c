@@ -2,7 +2,8 @@
  * cmd_set.c - `capa set CASE FIELD=VALUE...`: change fields of the case's current stage.
  * Rows of a repeating group are addressed as group.N.field=value; an empty value clears.
  * core/ validates every value against the stage's form and refuses the whole change when
- * any value breaks a rule (all violations reported, one per line).
+ * any value breaks a rule (all violations reported at once). Choices may be given by label
+ * and unknown names get a "did you mean", from the form of the case's current stage.
  */
 #include "cli.h"
 
@@ -17,6 +18,8 @@ int cmd_set(cli *c, int argc, char **argv)
     capa_kv *kv = NULL;
     capa_store *s = NULL;
     char *password = NULL, what[160];
+    capa_case *cs = NULL;
+    const capa_formdef *fd = NULL;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if ((rc = cli_require_actor(c)) != CLI_OK)
@@ -30,16 +33,21 @@ int cmd_set(cli *c, int argc, char **argv)
         goto done;
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
+    /* The form the engine will check against: the current stage's, in its record's version. A
+     * case that cannot be read here is left for the engine to report. */
+    if (capa_case_get(&cs, s, number) == CAPA_OK && cli_case_form(&fd, s, cs) == CAPA_OK)
+        cli_normalize_values(fd, kv, (size_t)(npos - 1));
     capa_actor who = {c->as, password};
     err = capa_case_set(s, number, &who, kv, (size_t)(npos - 1), reason);
     if (err != CAPA_OK) {
         snprintf(what, sizeof what, "set %s", number);
-        rc = cli_fail(c, what, err);
+        rc = cli_fail_values(c, what, err, fd, kv, (size_t)(npos - 1));
         goto done;
     }
     snprintf(what, sizeof what, "%d field%s set", npos - 1, npos == 2 ? "" : "s");
     cli_print_case_stage(c, s, number, what);
 done:
+    capa_case_free(cs);
     cli_secret_free(password);
     capa_store_close(s);
     free(kv);

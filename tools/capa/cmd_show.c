@@ -3,8 +3,10 @@
  * order, its fields labelled from the form version the data was filled with (so an old case
  * reads with its old form), group rows numbered, and every signature and rejection.
  *
- * Text output is for people (labels "中文 / English" unless --lang picks one); --json is for
- * programs and always carries both labels. The shapes are documented in docs/cli.md.
+ * Text output is for people (labels "中文 / English" unless --lang picks one: then stage and
+ * role ids print as their labels too, so --lang zh has no English but stored values); times
+ * in UTC and in the process's time zone. --json is for programs and always carries both
+ * labels and UTC times. The shapes are documented in docs/cli.md.
  *
  * Every stored string is printed escaped (cli_text, cli_put_text). Only the values of
  * multiline fields keep their line breaks, each line after the first indented under the
@@ -151,15 +153,25 @@ static void print_group(const show *sh, const capa_stage_record *r, const capa_f
     }
 }
 
+/* A role as the chosen language names it: its id with both languages (as before --lang
+ * existed, so scripts reading it keep working), its label with one. */
+static const char *role_text(const show *sh, char *buf, size_t sz, const char *id)
+{
+    const capa_role *r = sh->wf && id ? capa_workflow_role(sh->wf, id) : NULL;
+    if (sh->c->lang == CLI_LANG_BOTH || !r)
+        return cli_text(buf, sz, id);
+    return cli_label(sh->c, buf, sz, r->label_zh, r->label_en);
+}
+
 static void print_signature(const show *sh, const capa_signature *sg)
 {
-    char label[256], t[40], name[CLI_TEXT_MAX], user[CLI_TEXT_MAX], role[CLI_TEXT_MAX];
+    char label[256], t[64], name[CLI_TEXT_MAX], user[CLI_TEXT_MAX], role[CLI_TEXT_MAX];
     const char *zh, *en;
     meaning_labels(sh, sg, &zh, &en);
     printf("    %s: %s (%s, %s)  %s\n", cli_label(sh->c, label, sizeof label, zh, en),
            cli_text(name, sizeof name, sg->name ? sg->name : sg->user),
-           cli_text(user, sizeof user, sg->user), cli_text(role, sizeof role, sg->role),
-           cli_time(t, sizeof t, sg->time));
+           cli_text(user, sizeof user, sg->user), role_text(sh, role, sizeof role, sg->role),
+           cli_time_local(t, sizeof t, sg->time));
     if (sg->reason && *sg->reason) {
         /* A reason is one line here as in `log`, whatever it holds. */
         printf("      %s: ", cli_label(sh->c, label, sizeof label, "理由", "reason"));
@@ -176,27 +188,34 @@ static void print_signature(const show *sh, const capa_signature *sg)
 static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
                              const capa_stage_record *r)
 {
-    char label[512], t1[40], t2[40], a[CLI_TEXT_MAX];
+    char label[512], t1[64], t2[64], a[CLI_TEXT_MAX];
+    const cli *c = sh->c;
+    int current = strcmp(sh->cs->stage, st ? st->id : r->stage) == 0 && !sh->cs->closed;
     printf("\n[%zu] %s", idx + 1,
-           st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en)
+           st ? cli_label(c, label, sizeof label, st->label_zh, st->label_en)
               : cli_text(a, sizeof a, r->stage));
-    printf("  (%s", cli_text(a, sizeof a, r ? r->stage : st->id));
-    if (r && r->form_id && *r->form_id && r->form_version > 0)
-        printf(", form %s v%d", cli_text(a, sizeof a, r->form_id), r->form_version);
-    printf(")%s\n", strcmp(sh->cs->stage, st ? st->id : r->stage) == 0 && !sh->cs->closed
-                        ? "  <- current"
-                        : "");
+    /* Ids are for both languages together (and scripts); --lang zh has no English left. */
+    if (c->lang == CLI_LANG_ZH) {
+        if (r && r->form_id && *r->form_id && r->form_version > 0)
+            printf("  （表单第 %d 版）", r->form_version);
+        printf("%s\n", current ? "  ← 当前阶段" : "");
+    } else {
+        printf("  (%s", cli_text(a, sizeof a, r ? r->stage : st->id));
+        if (r && r->form_id && *r->form_id && r->form_version > 0)
+            printf(", form %s v%d", cli_text(a, sizeof a, r->form_id), r->form_version);
+        printf(")%s\n", current ? "  <- current" : "");
+    }
     if (!r || r->entered == 0) {
-        printf("    %s\n", cli_label(sh->c, label, sizeof label, "尚未进入", "not reached"));
+        printf("    %s\n", cli_label(c, label, sizeof label, "尚未进入", "not reached"));
         return;
     }
-    printf("    %s %s", cli_label(sh->c, label, sizeof label, "进入", "entered"),
-           cli_time(t1, sizeof t1, r->entered));
+    printf("    %s %s", cli_label(c, label, sizeof label, "进入", "entered"),
+           cli_time_local(t1, sizeof t1, r->entered));
     if (r->left)
-        printf("   %s %s", cli_label(sh->c, label, sizeof label, "完成", "left"),
-               cli_time(t2, sizeof t2, r->left));
+        printf("   %s %s", cli_label(c, label, sizeof label, "完成", "left"),
+               cli_time_local(t2, sizeof t2, r->left));
     if (r->n_editors > 0) {
-        printf("   %s:", cli_label(sh->c, label, sizeof label, "编辑人", "edited by"));
+        printf("   %s:", cli_label(c, label, sizeof label, "编辑人", "edited by"));
         for (size_t i = 0; i < r->n_editors; i++)
             printf(" %s", cli_text(a, sizeof a, r->editors[i]));
     }
@@ -230,7 +249,7 @@ static void print_stage_values(const show *sh, const capa_stage_record *r)
 static void print_case_head(const show *sh)
 {
     const capa_case *cs = sh->cs;
-    char label[512], t[40], a[CLI_TEXT_MAX], b[CLI_TEXT_MAX];
+    char label[512], t[64], a[CLI_TEXT_MAX], b[CLI_TEXT_MAX];
     const char *customer = capa_case_value(cs, "intake", "customer");
     const capa_stage *st = sh->wf ? capa_workflow_stage(sh->wf, cs->stage) : NULL;
     printf("%s%s%s\n", cli_text(a, sizeof a, cs->number), customer ? "  " : "",
@@ -238,14 +257,16 @@ static void print_case_head(const show *sh)
     printf("  %s: ", cli_label(sh->c, label, sizeof label, "状态", "status"));
     if (cs->closed)
         printf("%s %s\n", cli_label(sh->c, label, sizeof label, "已结案", "closed"),
-               cli_time(t, sizeof t, cs->closed_at));
+               cli_time_local(t, sizeof t, cs->closed_at));
+    else if (st && sh->c->lang == CLI_LANG_ZH)
+        printf("%s\n", cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en));
     else
         printf("%s (%s)\n",
                st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en)
                   : cli_text(b, sizeof b, cs->stage),
                cli_text(a, sizeof a, cs->stage));
     printf("  %s: %s", cli_label(sh->c, label, sizeof label, "开立", "opened"),
-           cli_time(t, sizeof t, cs->opened));
+           cli_time_local(t, sizeof t, cs->opened));
     printf(" %s %s\n", cli_label(sh->c, label, sizeof label, "由", "by"),
            cli_text(a, sizeof a, cs->opened_by ? cs->opened_by : "?"));
 }

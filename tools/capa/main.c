@@ -44,8 +44,9 @@ static const command commands[] = {
     {"show", NULL, cmd_show, "show CASE [--json] [--lang zh|en]",
      "every stage, its fields and signatures"},
     {"list", NULL, cmd_list,
-     "list [--stage S] [--customer C] [--part P] [--defect D] [--text T] [--open|--closed] "
-     "[--from DATE] [--to DATE] [--limit N] [--json]",
+     "list [--stage S] [--customer C] [--customer-like TEXT] [--part P] [--defect D] "
+     "[--severity S] [--text T] [--open|--closed] [--from DATE] [--to DATE] [--limit N] "
+     "[--lang zh|en] [--json]",
      "find cases"},
     {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
     {"verify", NULL, cmd_verify, "verify [--anchor SEQ:HEX]... [--cert FILE] [--json]",
@@ -58,6 +59,8 @@ static const command commands[] = {
      "convert a store of an older format in place (after a backup it makes)"},
     {"form", "check", cmd_form_check, "form check FILE|DIR...",
      "validate form/workflow definitions: file:line: reason per error"},
+    {"form", "show", cmd_form_show, "form show ID [--version N] [--json] [--lang zh|en]",
+     "a stored form's fields: ids, types, labels, required, rules, choice codes"},
     {"form", "install", cmd_form_install, "form install FILE --as ADMIN [--password-stdin]",
      "install the next version of a form (or the workflow)"},
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
@@ -106,6 +109,10 @@ static void print_help(FILE *out)
                  commands[i].sub ? commands[i].sub : "");
         fprintf(out, "  %-13s %s\n", full, commands[i].summary);
     }
+    fprintf(out, "  %-13s %s\n", "help open", "the fields to give when opening a case");
+    fprintf(out, "  %-13s %s\n", "help set CASE", "the fields of the case's current stage");
+    fprintf(out, "  %-13s %s\n", "help sign CASE",
+            "the sign-off due: --meaning, who may sign, what is still missing");
     fprintf(out, "\nThe database is --db DIR, else $CAPA_DB, else ./var.\n"
                  "Mutating commands take --as USER and ask that user's password on the terminal,\n"
                  "or read it from stdin with --password-stdin (one line per password).\n"
@@ -159,6 +166,17 @@ static int cmd_help(cli *c, int argc, char **argv)
     if (!k)
         return CLI_USAGE;
     printf("usage: %s %s\n  %s\n", c->prog, k->usage, k->summary);
+    /* What to type after the command: the fields of the stage concerned. */
+    if (!k->sub && (strcmp(k->name, "open") == 0 || strcmp(k->name, "set") == 0 ||
+                    strcmp(k->name, "sign") == 0)) {
+        char name[64];
+        snprintf(name, sizeof name, "help %s", k->name);
+        c->cmd = name;
+        int rc = cli_help_fields(c, k->name, argc - used, argv + used);
+        if (fflush(stdout) != 0 && rc == CLI_OK)
+            rc = cli_error(name, "cannot write to stdout");
+        return rc;
+    }
     return CLI_OK;
 }
 

@@ -672,7 +672,21 @@ static int apply_init(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
         (err = capa_meta__put_str(s, t->txn, "pattern", pattern)) ||
         (err = capa_meta__put_u64(s, t->txn, "next_id", 1)))
         return err;
+    /* The plant's time zone; a store made without one (format 1, or before plant time was
+     * stored) has no "timezone" and counts as UTC (capa_plant_get). */
+    const char *zone = e->version >= 2 ? capa_event__get(e, "timezone") : NULL;
+    if (zone && (err = capa_meta__put_str(s, t->txn, "timezone", zone)))
+        return err;
     return e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
+}
+
+/* `capa config`: a plant setting (the time zone) replaced. */
+static int apply_config(capa_wtxn *t, const capa_event_rec *e)
+{
+    const char *zone = capa_event__get(e, "timezone");
+    if (!zone || !*zone)
+        return corrupt(e, "config event without a setting%s%s", NULL, NULL);
+    return capa_meta__put_str(t->s, t->txn, "timezone", zone);
 }
 
 /* `capa upgrade`: the format, every stored definition and every credential re-stated. */
@@ -715,6 +729,10 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
         err = apply_account(t, e, src);
     else if (strcmp(a, "form_install") == 0)
         err = e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
+    else if (strcmp(a, "calendar_install") == 0)
+        err = apply_defs(t, e, 0); /* "calendar-YYYY" in the definitions, like a form */
+    else if (strcmp(a, "config") == 0)
+        err = apply_config(t, e);
     else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
              strcmp(a, "reject") == 0)
         err = apply_case(t, e);

@@ -66,6 +66,14 @@ static int do_init(capa_wtxn *t, void *arg)
     if ((err = capa__line_check("init: --org", o->org)) != CAPA_OK ||
         (err = capa__number_pattern_check(pattern)) != CAPA_OK)
         return err;
+    const char *zone = o->timezone ? o->timezone : "UTC";
+    capa_tz *tz = NULL;
+    if ((err = capa_tz_load(&tz, zone)) != CAPA_OK) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", capa_error_last());
+        return capa_error_set(err, "init: --timezone: %s", why);
+    }
+    capa_tz_free(tz);
     if ((err = capa_definitions_load(&defs, o->forms_dir, &diag)) != CAPA_OK) {
         err = diag_error(err, &diag, "init: definitions");
         goto done;
@@ -78,7 +86,27 @@ static int do_init(capa_wtxn *t, void *arg)
     capa_event__factf(&e, "format", "%d", CAPA_FORMAT_VERSION);
     capa_event__fact(&e, "org", o->org);
     capa_event__fact(&e, "pattern", pattern);
+    capa_event__change(&e, "timezone", NULL, zone);
+    capa_event__fact(&e, "timezone", zone);
     def_fact(&e, CAPA_WORKFLOW_ID, 1, wf->source, wf->source_len);
+    /* The built-in working-day calendars (PRC, forms/calendar-YYYY.xml), checked like any
+     * calendar a plant installs. */
+    for (const capa_embedded_file *ef = capa_form_embedded(); ef->name; ef++) {
+        capa_calendar *cal = NULL;
+        char id[32];
+        if (strncmp(ef->name, "calendar-", 9) != 0)
+            continue;
+        if ((err = capa_calendar_parse(&cal, ef->data, ef->len, ef->name, &diag)) != CAPA_OK) {
+            err = diag_error(err, &diag, "init: calendars");
+            goto done;
+        }
+        snprintf(id, sizeof id, "calendar-%d", cal->year);
+        capa_calendar_free(cal);
+        char key[48];
+        snprintf(key, sizeof key, "form:%s", id);
+        capa_event__change(&e, key, NULL, "1");
+        def_fact(&e, id, 1, ef->data, ef->len);
+    }
     for (size_t i = 0; i < defs->n_forms; i++) {
         const capa_formdef *f = defs->forms[i];
         char key[240];
@@ -271,6 +299,9 @@ int capa_store_info_get(capa_store_info *out, capa_store *s)
     }
     out->format_version = (int)format;
     out->map_size = s->map_size;
+    if ((err = capa_meta__get_str(s, txn, "timezone", &out->timezone)) == CAPA_ENOTFOUND)
+        err = (out->timezone = capa__strdup("UTC")) ? CAPA_OK
+                                                    : capa_error_set(CAPA_ENOMEM, "out of memory");
 done:
     capa_store__read_end(s, txn);
     if (err)
@@ -282,5 +313,6 @@ void capa_store_info_clear(capa_store_info *info)
 {
     capa__free(info->org);
     capa__free(info->number_pattern);
+    capa__free(info->timezone);
     memset(info, 0, sizeof *info);
 }

@@ -324,15 +324,27 @@ static int parse_limits(capa_workflow *wf, xmlNode *limits, walk *w)
             rc = capa__xml_attr(&l->kind, c, "kind");
         if (rc == CAPA_OK)
             rc = capa__xml_attr(&v, c, "hours");
+        if (rc == CAPA_OK && !v && (rc = capa__xml_attr(&v, c, "working-days")) == CAPA_OK && v)
+            l->working_days = -1; /* set below */
         if (rc != CAPA_OK)
             goto done;
         if (!l->severity || !l->kind || !v) {
-            bad(w, c, "a limit needs severity, kind and hours", NULL, NULL);
+            bad(w, c, "a limit needs severity, kind and hours or working-days", NULL, NULL);
             continue;
         }
-        l->hours = strtod(v, &end);
-        if (*end || !(l->hours > 0))
-            bad(w, c, "limit %s: hours '%s' must be a positive number", l->kind, v);
+        if (l->working_days) {
+            long n = strtol(v, &end, 10);
+            l->working_days = (int)n;
+            if (*end || n < 1 || n > 365)
+                bad(w, c, "limit %s: working-days '%s' must be a whole number from 1 to 365",
+                    l->kind, v);
+        } else {
+            l->hours = strtod(v, &end);
+            if (*end || !(l->hours > 0))
+                bad(w, c, "limit %s: hours '%s' must be a positive number", l->kind, v);
+            if (xmlHasProp(c, (const xmlChar *)"working-days"))
+                bad(w, c, "limit %s: give hours or working-days, not both%s", l->kind, "");
+        }
         for (size_t i = 0; i < sizeof limit_kinds / sizeof *limit_kinds; i++)
             known |= strcmp(l->kind, limit_kinds[i]) == 0;
         if (!known && capa_workflow_stage_index(wf, l->kind) < 0)

@@ -17,6 +17,7 @@
 #include <libxml/parserInternals.h>
 
 #include "capa_form.h"
+#include "capa_calendar.h"
 #include "testutil.h"
 
 static capa_diag diag;
@@ -123,6 +124,13 @@ START_TEST(every_default_definition_parses)
             schemas++;
             continue;
         }
+        if (strncmp(e->name, "calendar-", 9) == 0) {
+            capa_calendar *cal = NULL;
+            ck_assert_msg(capa_calendar_parse(&cal, e->data, e->len, e->name, &diag) == CAPA_OK,
+                          "%s", e->name);
+            capa_calendar_free(cal);
+            continue;
+        }
         if (strcmp(e->name, "workflow.xml") == 0) {
             capa_workflow *w = default_workflow();
             ck_assert_uint_eq(w->source_len, e->len);
@@ -147,7 +155,7 @@ START_TEST(every_default_definition_parses)
         capa_formdef_free(f);
     }
     ck_assert_uint_eq(forms, 6);
-    ck_assert_uint_eq(schemas, 2);
+    ck_assert_uint_eq(schemas, 3) /* form, workflow, calendar */;
     ck_assert_uint_eq(diag.n, 0);
 }
 END_TEST
@@ -191,7 +199,10 @@ START_TEST(default_workflow_is_the_8d_procedure)
     ck_assert_ptr_null(capa_workflow_stage(w, "nope"));
     ck_assert(w->warn_percent == 80);
     for (size_t i = 0; i < w->n_limits; i++) {
-        ck_assert(w->limits[i].hours > 0);
+        /* In calendar hours, or (the plan: 3 working days) in working days, never both. */
+        ck_assert((w->limits[i].hours > 0) != (w->limits[i].working_days > 0));
+        if (strcmp(w->limits[i].kind, "plan") == 0)
+            ck_assert_int_eq(w->limits[i].working_days, 3);
         if (strcmp(w->limits[i].severity, "major") == 0 &&
             strcmp(w->limits[i].kind, "closure") == 0)
             major_closure = (int)w->limits[i].hours;

@@ -70,6 +70,8 @@ typedef struct capa_init_opts {
     const char *admin_password; /**< required, at least 8 characters */
     const char *forms_dir;      /**< directory with workflow.xml and stage forms; NULL =
                                      the definitions compiled into the binary */
+    const char *timezone;       /**< the plant's IANA time zone; NULL = "UTC" (the tool
+                                     passes the system's, capa_tz_system) */
 } capa_init_opts;
 
 /** Initialise an empty store: organisation, numbering, forms, first (admin) user.
@@ -84,6 +86,7 @@ typedef struct capa_store_info {
     char head_hash[65]; /**< hex SHA-256 of the audit chain head ("" when empty) */
     int format_version;
     size_t map_size;
+    char *timezone; /**< the plant's time zone ("UTC" when the store has none) */
 } capa_store_info;
 int capa_store_info_get(capa_store_info *out, capa_store *s);
 void capa_store_info_clear(capa_store_info *info);
@@ -444,4 +447,7 @@ void capa_sha256_hex(char hex[65], const void *data, size_t len);
 #ifdef __cplusplus
 }
 #endif
+
+#include "capa_time.h"
+
 #endif

@@ -255,7 +255,8 @@ typedef struct capa_role {
 typedef struct capa_limit {
     char *severity; /* choice value of intake's severity, or "*" for the default */
     char *kind;     /* response, containment, plan, closure, or a stage id */
-    double hours;
+    double hours;     /* calendar hours, or 0 when the limit is in working days */
+    int working_days; /* working days (plant calendar), or 0 when it is in hours */
 } capa_limit;
 
 typedef struct capa_stage {

@@ -366,7 +366,7 @@ static int oom_forms(void)
     capa_form_init();
     for (const capa_embedded_file *f = capa_form_embedded(); f && f->name; f++) {
         size_t nl = strlen(f->name);
-        if (nl < 4 || strcmp(f->name + nl - 4, ".xml") != 0)
+        if (nl < 4 || strcmp(f->name + nl - 4, ".xml") != 0 || strncmp(f->name, "calendar-", 9) == 0)
             continue;
         int is_wf = strcmp(f->name, "workflow.xml") == 0;
         unsigned long n;

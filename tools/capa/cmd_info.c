@@ -53,6 +53,7 @@ static json_t *info_json(cli *c, capa_store *s, const capa_store_info *in, const
         cli_json_set(o, "db", cli_json_str(c->db)) ||
         cli_json_set(o, "org", cli_json_str(in->org)) ||
         cli_json_set(o, "number_pattern", cli_json_str(in->number_pattern)) ||
+        cli_json_set(o, "timezone", cli_json_str(in->timezone)) ||
         cli_json_set(o, "format_version", json_integer(in->format_version)) ||
         cli_json_set(o, "cases", json_integer((json_int_t)in->n_cases)) ||
         cli_json_set(o, "events", json_integer((json_int_t)in->n_events)) ||
@@ -89,6 +90,7 @@ static void print_info(cli *c, capa_store *s, const capa_store_info *in, const c
     printf(" (format %d, map %zu MiB)\n", in->format_version, in->map_size >> 20);
     printf("organisation:   %s\n", cli_text(a, sizeof a, in->org));
     printf("numbering:      %s\n", cli_text(a, sizeof a, in->number_pattern));
+    printf("time zone:      %s\n", cli_text(a, sizeof a, in->timezone ? in->timezone : "UTC"));
     printf("cases:          %llu\n", (unsigned long long)in->n_cases);
     printf("audit events:   %llu\n", (unsigned long long)in->n_events);
     printf("chain head:     %s\n",

@@ -9,13 +9,15 @@
 int cmd_init(cli *c, int argc, char **argv)
 {
     const char *org = NULL, *pattern = NULL, *admin = "admin", *admin_name = NULL;
-    const char *forms = NULL, *cert = NULL, *key = NULL, *chain = NULL;
+    const char *forms = NULL, *cert = NULL, *key = NULL, *chain = NULL, *zone = NULL;
+    char sys_zone[128];
     const cli_opt opts[] = {
         {"--org", &org, NULL},     {"--number-pattern", &pattern, NULL},
         {"--admin", &admin, NULL}, {"--admin-name", &admin_name, NULL},
         {"--forms", &forms, NULL}, {"--password-stdin", NULL, &c->password_stdin},
         {"--cert", &cert, NULL},   {"--key", &key, NULL},
-        {"--chain", &chain, NULL}, {NULL, NULL, NULL},
+        {"--chain", &chain, NULL}, {"--timezone", &zone, NULL},
+        {NULL, NULL, NULL},
     };
     int npos, rc;
     capa_store *s = NULL;
@@ -29,6 +31,16 @@ int cmd_init(cli *c, int argc, char **argv)
     if (!cert != !key)
         return cli_usage(c, "--cert FILE and --key FILE go together");
 
+    /* The plant's zone: --timezone, else the system's. Checked before any password. */
+    if (!zone) {
+        capa_tz_system(sys_zone, sizeof sys_zone);
+        zone = sys_zone;
+    }
+    capa_tz *tz = NULL;
+    int zerr = capa_tz_load(&tz, zone);
+    capa_tz_free(tz);
+    if (zerr != CAPA_OK)
+        return cli_fail(c, "init: --timezone", zerr);
     rc = cli_read_new_password(&password, c, admin);
     if (rc != CLI_OK)
         goto done;
@@ -42,6 +54,7 @@ int cmd_init(cli *c, int argc, char **argv)
         .admin_name = admin_name,
         .admin_password = password,
         .forms_dir = forms,
+        .timezone = zone,
     };
     int err = capa_store_init(s, &io);
     if (err != CAPA_OK) {
@@ -55,6 +68,7 @@ int cmd_init(cli *c, int argc, char **argv)
     cli_put(stdout, c->db);
     printf(" for %s; administrator: %s\n", cli_text(sorg, sizeof sorg, org),
            cli_text(sadmin, sizeof sadmin, admin));
+    printf("time zone: %s\n", cli_text(sorg, sizeof sorg, zone));
 done:
     cli_secret_free(password);
     capa_store_close(s);

@@ -488,8 +488,11 @@ fail:
 
 int cmd_show(cli *c, int argc, char **argv)
 {
+    const char *at_arg = NULL;
+    int64_t at = 0;
     const cli_opt opts[] = {
-        {"--json", NULL, &c->json}, {"--lang", &c->lang_arg, NULL}, {NULL, NULL, NULL}};
+        {"--json", NULL, &c->json}, {"--lang", &c->lang_arg, NULL}, {"--at", &at_arg, NULL},
+        {NULL, NULL, NULL}};
     int npos, rc = CLI_OK, err;
     capa_store *s = NULL;
     capa_case *cs = NULL;
@@ -500,6 +503,8 @@ int cmd_show(cli *c, int argc, char **argv)
     if (npos != 1)
         return cli_usage(c, "give exactly one case number");
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
+        goto done;
+    if ((rc = cli_at_parse(&at, c, s, at_arg)) != CLI_OK)
         goto done;
     if ((err = capa_case_get(&cs, s, argv[0])) != CAPA_OK) {
         snprintf(what, sizeof what, "show %s", argv[0]);
@@ -516,10 +521,17 @@ int cmd_show(cli *c, int argc, char **argv)
                 "capa: show: WARNING: %s\ncapa: show: what follows is what is stored, "
                 "not what the audit trail says; run `capa verify`\n",
                 capa_error_last());
-    if (c->json)
-        rc = cli_json_print(c, case_json(&sh));
-    else
+    if (c->json) {
+        json_t *doc = case_json(&sh);
+        if (doc && cli_json_set(doc, "limits", cli_limits_json(s, cs, at))) {
+            json_decref(doc);
+            doc = NULL;
+        }
+        rc = cli_json_print(c, doc);
+    } else {
         print_text(&sh);
+        cli_limits_print(c, s, cs, at);
+    }
 done:
     capa_case_free(cs);
     capa_store_close(s);

@@ -22,7 +22,7 @@ typedef struct command {
 static const command commands[] = {
     {"init", NULL, cmd_init,
      "init --org NAME [--number-pattern P] [--admin ID] [--admin-name NAME] [--forms DIR] "
-     "[--cert FILE --key FILE [--chain FILE]] [--password-stdin]",
+     "[--timezone ZONE] [--cert FILE --key FILE [--chain FILE]] [--password-stdin]",
      "create the database with its first (admin) user and dossier signing key"},
     {"user", "add", cmd_user_add,
      "user add ID --role ROLE --name NAME [--dept DEPT] --as ADMIN [--password-stdin]",
@@ -64,6 +64,13 @@ static const command commands[] = {
     {"form", "install", cmd_form_install, "form install FILE --as ADMIN [--password-stdin]",
      "install the next version of a form (or the workflow)"},
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
+    {"config", NULL, cmd_config, "config timezone NAME --as ADMIN [--password-stdin]",
+     "change the plant's time zone (audited)"},
+    {"calendar", "install", cmd_calendar_install,
+     "calendar install FILE --as ADMIN [--password-stdin]",
+     "install a working-day calendar for its year (schemas/calendar.xsd)"},
+    {"calendar", "show", cmd_calendar_show, "calendar show [YYYY-MM] [--json] [--at TIME]",
+     "each day of a month: working, weekend, holiday or makeup"},
     {"backup", NULL, cmd_backup, "backup DIR",
      "hot, compacting copy of the database and its signing key into a new or empty DIR"},
     {"restore", NULL, cmd_restore, "restore BACKUP --db TARGET",

@@ -1,0 +1,124 @@
+/*
+ * config.c - plant settings an administrator changes after `init`: the plant's time zone
+ * and its working-day calendars. Each change is an authenticated, audited event whose facts
+ * carry the new setting (the zone name; the calendar's XML), applied by apply.c, so `verify`
+ * rebuilds and compares it like every other record.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "apply.h"
+#include "commit.h"
+#include "event.h"
+#include "users.h"
+
+static int require_admin(capa_wtxn *t, const char *what)
+{
+    if (strcmp(t->actor->u.role, "admin") != 0)
+        return capa_error_set(CAPA_EDENIED, "%s: user `%s` has role %s; only admin may", what,
+                              t->actor->u.id, t->actor->u.role);
+    return capa_store__require_init(t->s, t->txn);
+}
+
+static int do_timezone(capa_wtxn *t, void *arg)
+{
+    const char *zone = arg;
+    char *old = NULL;
+    capa_event_rec e;
+    int err = require_admin(t, "config timezone");
+    if (err)
+        return err;
+    err = capa_meta__get_str(t->s, t->txn, "timezone", &old);
+    if (err && err != CAPA_ENOTFOUND)
+        return err;
+    capa_event__init(&e, t->actor->u.id, "config", NULL, NULL, NULL);
+    capa_event__change(&e, "timezone", old, zone);
+    capa_event__fact(&e, "timezone", zone);
+    capa_event__fact(&e, "auth", "1");
+    err = capa_event__commit(t, &e, NULL);
+    capa_event__clear(&e);
+    capa__free(old);
+    return err;
+}
+
+int capa_config_timezone(capa_store *s, const capa_actor *who, const char *tz_name)
+{
+    capa_tz *tz = NULL;
+    /* Checked before the password and the write lock: a bad name changes nothing. */
+    int err = capa_tz_load(&tz, tz_name);
+    if (err) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", capa_error_last());
+        return capa_error_set(err, "config timezone: %s", why);
+    }
+    capa_tz_free(tz);
+    return capa_store__mutate(s, who, do_timezone, (void *)tz_name);
+}
+
+typedef struct cal_arg {
+    const char *xml;
+    size_t len;
+    int year, version;
+} cal_arg;
+
+static int do_calendar(capa_wtxn *t, void *arg)
+{
+    cal_arg *a = arg;
+    char id[32], key[64], before[16], after[16], field[48];
+    int latest = 0;
+    capa_event_rec e;
+    int err = require_admin(t, "calendar install");
+    if (err)
+        return err;
+    snprintf(id, sizeof id, "calendar-%d", a->year);
+    if ((err = capa_store__form_latest(t->s, t->txn, id, &latest)))
+        return err;
+    a->version = latest + 1;
+    snprintf(before, sizeof before, "%d", latest);
+    snprintf(after, sizeof after, "%d", latest + 1);
+    snprintf(field, sizeof field, "form:%s", id);
+    snprintf(key, sizeof key, "def:%s:%d", id, latest + 1);
+    char *copy = capa__strndup(a->xml, a->len);
+    if (!copy)
+        return capa_error_set(CAPA_ENOMEM, "calendar install: out of memory");
+    capa_event__init(&e, t->actor->u.id, "calendar_install", NULL, NULL, NULL);
+    capa_event__change(&e, field, latest ? before : NULL, after);
+    capa_event__fact(&e, key, copy);
+    capa_event__fact(&e, "auth", "1");
+    capa__free(copy);
+    err = capa_event__commit(t, &e, NULL);
+    capa_event__clear(&e);
+    return err;
+}
+
+int capa_calendar_install(capa_store *s, const capa_actor *who, const char *xml, size_t len,
+                          const char *name, int *out_year, int *out_version)
+{
+    capa_calendar *cal = NULL;
+    capa_diag diag = {0};
+    cal_arg a = {xml, len, 0, 0};
+    if (out_year)
+        *out_year = 0;
+    if (out_version)
+        *out_version = 0;
+    if (!xml)
+        return capa_error_set(CAPA_EINVALID, "calendar install: no document");
+    /* Parsed and validated before the password is asked and before the write lock. */
+    int err = capa_calendar_parse(&cal, xml, len, name ? name : "(calendar)", &diag);
+    if (err) {
+        char *msg = capa_diag_join(&diag, "; ");
+        err = capa_error_set(err == CAPA_ENOMEM ? err : CAPA_EINVALID, "calendar install: %s",
+                             msg && *msg ? msg : capa_strerror(err));
+        capa__free(msg);
+        capa_diag_clear(&diag);
+        return err;
+    }
+    a.year = cal->year;
+    capa_calendar_free(cal);
+    err = capa_store__mutate(s, who, do_calendar, &a);
+    if (!err && out_year)
+        *out_year = a.year;
+    if (!err && out_version)
+        *out_version = a.version;
+    return err;
+}

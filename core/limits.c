@@ -1,0 +1,146 @@
+/*
+ * limits.c - the time limits of a case (capa_time.h): which limit of the workflow applies
+ * (by severity), when it is due (calendar hours, or working days of the plant's calendar),
+ * what met it and when, and its state as of a moment. Computed from the case snapshot and
+ * its audit trail, so nothing new is stored and nothing can disagree with the events.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "capa.h"
+
+static const char *const kinds[] = {"response", "containment", "plan", "closure"};
+
+static const capa_limit *pick(const capa_workflow *wf, const char *kind, const char *severity)
+{
+    const capa_limit *any = NULL;
+    for (size_t i = 0; i < wf->n_limits; i++) {
+        const capa_limit *l = &wf->limits[i];
+        if (!l->kind || !l->severity || strcmp(l->kind, kind) != 0)
+            continue;
+        if (severity && strcmp(l->severity, severity) == 0)
+            return l;
+        if (strcmp(l->severity, "*") == 0)
+            any = l;
+    }
+    return any;
+}
+
+/* The first sign-off (not a rejection) on `stage`, or with `meaning`, at or before `at`. */
+static int64_t first_sign(const capa_case *c, const char *stage, const char *meaning, int64_t at)
+{
+    int64_t best = 0;
+    for (size_t i = 0; i < c->n_signatures; i++) {
+        const capa_signature *g = &c->signatures[i];
+        if (strcmp(g->kind, "sign") != 0 || g->time > at)
+            continue;
+        if ((stage && strcmp(g->stage, stage) != 0) || (meaning && strcmp(g->meaning, meaning) != 0))
+            continue;
+        if (!best || g->time < best)
+            best = g->time;
+    }
+    return best;
+}
+
+static int add(capa_limit_status **out, size_t *n, const capa_limit *l, const capa_plant *p,
+               const capa_case *c, int64_t met, double warn_pct, int64_t at)
+{
+    capa_limit_status *arr = capa__realloc(*out, (*n + 1) * sizeof *arr);
+    if (!arr)
+        return capa_error_set(CAPA_ENOMEM, "limits: out of memory");
+    *out = arr;
+    capa_limit_status *x = &arr[(*n)++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->kind, sizeof x->kind, "%s", l->kind);
+    x->hours = l->hours;
+    x->working_days = l->working_days;
+    x->start = c->opened;
+    x->due = l->working_days
+                 ? capa_plant_add_working_days(p, c->opened, l->working_days, &x->uncovered)
+                 : c->opened + (int64_t)(l->hours * 3600000.0);
+    x->warn = x->start + (int64_t)((double)(x->due - x->start) * warn_pct / 100.0);
+    x->met = met && met <= at ? met : 0;
+    x->state = x->met ? (x->met <= x->due ? "met" : "met_late")
+               : at >= x->due  ? "overdue"
+               : at >= x->warn ? "due_soon"
+                               : "on_time";
+    return CAPA_OK;
+}
+
+int capa_limits_compute(capa_limit_status **out, size_t *n, const capa_workflow *wf,
+                        const capa_plant *p, const capa_case *c, int64_t containment_at,
+                        int64_t at)
+{
+    int err = CAPA_OK;
+    *out = NULL;
+    *n = 0;
+    const char *sev = wf->n_stages ? capa_case_value(c, wf->stages[0].id, "severity") : NULL;
+    double warn = wf->warn_percent > 0 ? wf->warn_percent : 80;
+    for (size_t k = 0; !err && k < sizeof kinds / sizeof *kinds; k++) {
+        const capa_limit *l = pick(wf, kinds[k], sev);
+        if (!l)
+            continue;
+        int64_t met = 0;
+        if (k == 0)
+            met = wf->n_stages ? first_sign(c, wf->stages[0].id, NULL, at) : 0;
+        else if (k == 1)
+            met = containment_at;
+        else if (k == 2)
+            met = first_sign(c, NULL, "approved", at);
+        else
+            met = c->closed ? c->closed_at : 0;
+        err = add(out, n, l, p, c, met, warn, at);
+    }
+    /* Limits per stage: met when the stage is first signed off. */
+    for (size_t i = 0; !err && i < wf->n_stages; i++) {
+        const capa_limit *l = pick(wf, wf->stages[i].id, sev);
+        if (l)
+            err = add(out, n, l, p, c, first_sign(c, wf->stages[i].id, NULL, at), warn, at);
+    }
+    if (err) {
+        capa__free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return err;
+}
+
+typedef struct first_set {
+    int64_t at;
+} first_set;
+
+static int containment_cb(const capa_event *e, void *payload)
+{
+    first_set *f = payload;
+    for (size_t i = 0; i < e->n_changes; i++) {
+        const capa_change *ch = &e->changes[i];
+        if (ch->field && strcmp(ch->field, "containment") == 0 && ch->new_value &&
+            *ch->new_value) {
+            f->at = e->time;
+            return 1; /* the first one: stop */
+        }
+    }
+    return 0;
+}
+
+int capa_case_limits(capa_limit_status **out, size_t *n, capa_store *s, const capa_case *c,
+                     int64_t at)
+{
+    const capa_workflow *wf = NULL;
+    capa_plant *p = NULL;
+    first_set f = {0};
+    *out = NULL;
+    *n = 0;
+    int err = capa_store_workflow(&wf, s);
+    if (!err)
+        err = capa_plant_get(&p, s);
+    if (!err) {
+        err = capa_audit_foreach(s, c->number, containment_cb, &f);
+        if (err == 1)
+            err = CAPA_OK;
+    }
+    if (!err)
+        err = capa_limits_compute(out, n, wf, p, c, f.at && f.at <= at ? f.at : 0, at);
+    capa_plant_free(p);
+    return err;
+}

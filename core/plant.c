@@ -1,0 +1,255 @@
+/*
+ * plant.c - plant time (see capa_time.h): the zone and the calendars of a store, what kind
+ * a local date is, working-day arithmetic, and formatting and parsing local times.
+ *
+ * The arithmetic works on local dates, never on 24-hour steps, so it stays right across DST
+ * changes: "N working days after T" takes T's local date and time of day, walks the dates
+ * forward counting working and make-up days, and converts the N-th one at the same time of
+ * day back to an instant.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capa.h"
+#include "store.h"
+
+#define CAL_PREFIX "calendar-"
+
+struct capa_plant {
+    capa_tz *tz;
+    capa_calendar **cals;
+    size_t n_cals;
+};
+
+void capa_plant_free(capa_plant *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_cals; i++)
+        capa_calendar_free(p->cals[i]);
+    capa__free(p->cals);
+    capa_tz_free(p->tz);
+    capa__free(p);
+}
+
+int capa_plant_new(capa_plant **out, const char *tz_name)
+{
+    *out = NULL;
+    capa_plant *p = capa__calloc(1, sizeof *p);
+    if (!p)
+        return capa_error_set(CAPA_ENOMEM, "plant: out of memory");
+    int err = capa_tz_load(&p->tz, tz_name);
+    if (err) {
+        capa_plant_free(p);
+        return err;
+    }
+    *out = p;
+    return CAPA_OK;
+}
+
+int capa_plant_add_calendar(capa_plant *p, capa_calendar *cal)
+{
+    for (size_t i = 0; i < p->n_cals; i++) {
+        if (p->cals[i]->year == cal->year) {
+            capa_calendar_free(p->cals[i]);
+            p->cals[i] = cal;
+            return CAPA_OK;
+        }
+    }
+    capa_calendar **n = capa__realloc(p->cals, (p->n_cals + 1) * sizeof *n);
+    if (!n) {
+        capa_calendar_free(cal);
+        return capa_error_set(CAPA_ENOMEM, "plant: out of memory");
+    }
+    p->cals = n;
+    p->cals[p->n_cals++] = cal;
+    return CAPA_OK;
+}
+
+const char *capa_plant_timezone(const capa_plant *p)
+{
+    return capa_tz_name(p->tz);
+}
+
+const capa_tz *capa_plant_tz(const capa_plant *p)
+{
+    return p->tz;
+}
+
+const capa_calendar *capa_plant_calendar(const capa_plant *p, int year)
+{
+    for (size_t i = 0; i < p->n_cals; i++)
+        if (p->cals[i]->year == year)
+            return p->cals[i];
+    return NULL;
+}
+
+capa_day_kind capa_plant_day(const capa_plant *p, int y, int m, int d, int *covered)
+{
+    const capa_calendar *c = capa_plant_calendar(p, y);
+    if (covered)
+        *covered = c != NULL;
+    return c ? capa_calendar_day(c, m, d) : capa_calendar_default_day(y, m, d);
+}
+
+int64_t capa_plant_add_working_days(const capa_plant *p, int64_t t, int n, int *uncovered)
+{
+    capa_local_time lt;
+    if (uncovered)
+        *uncovered = 0;
+    if (n <= 0)
+        return t;
+    capa_tz_local(&lt, p->tz, t);
+    int64_t day = capa_days_from_civil(lt.year, lt.month, lt.day);
+    int y, m, d;
+    for (int counted = 0; counted < n;) {
+        int covered;
+        capa_civil_from_days(++day, &y, &m, &d);
+        capa_day_kind k = capa_plant_day(p, y, m, d, &covered);
+        if (!covered && uncovered)
+            *uncovered = 1;
+        if (k == CAPA_DAY_WORKING || k == CAPA_DAY_MAKEUP)
+            counted++;
+    }
+    return capa_tz_utc(p->tz, y, m, d, lt.hour, lt.minute, lt.second) + (t % 1000 + 1000) % 1000;
+}
+
+void capa_plant_time_format(char *buf, size_t sz, const capa_plant *p, int64_t ms)
+{
+    capa_local_time lt;
+    capa_tz_local(&lt, p->tz, ms);
+    int32_t o = lt.offset < 0 ? -lt.offset : lt.offset;
+    snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", lt.year, lt.month, lt.day,
+             lt.hour, lt.minute, lt.second, lt.offset < 0 ? '-' : '+', (int)(o / 3600),
+             (int)(o / 60 % 60));
+}
+
+static int digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+int capa_plant_time_parse(int64_t *out, const capa_plant *p, const char *text)
+{
+    int y, m, d, hh = 0, mi = 0, ss = 0;
+    char date[11];
+    const char *s = text ? text : "";
+    *out = 0;
+    if (strlen(s) < 10)
+        goto bad;
+    memcpy(date, s, 10);
+    date[10] = 0;
+    if (!capa_date_parse(date, &y, &m, &d))
+        goto bad;
+    s += 10;
+    if (!*s) {
+        *out = capa_tz_utc(p->tz, y, m, d, 0, 0, 0);
+        return CAPA_OK;
+    }
+    if ((*s != 'T' && *s != ' ') || !digits(s + 1, 2) || s[3] != ':' || !digits(s + 4, 2))
+        goto bad;
+    hh = atoi(s + 1), mi = atoi(s + 4);
+    s += 6;
+    if (*s == ':') {
+        if (!digits(s + 1, 2))
+            goto bad;
+        ss = atoi(s + 1);
+        s += 3;
+    }
+    if (hh > 23 || mi > 59 || ss > 59)
+        goto bad;
+    int64_t local = capa_days_from_civil(y, m, d) * 86400 + hh * 3600 + mi * 60 + ss;
+    if (!*s) {
+        *out = capa_tz_utc(p->tz, y, m, d, hh, mi, ss);
+        return CAPA_OK;
+    }
+    if (strcmp(s, "Z") == 0) {
+        *out = local * 1000;
+        return CAPA_OK;
+    }
+    if ((*s == '+' || *s == '-') && digits(s + 1, 2) && s[3] == ':' && digits(s + 4, 2) &&
+        !s[6] && atoi(s + 1) <= 23 && atoi(s + 4) <= 59) {
+        int off = (atoi(s + 1) * 3600 + atoi(s + 4) * 60) * (*s == '-' ? -1 : 1);
+        *out = (local - off) * 1000;
+        return CAPA_OK;
+    }
+bad:
+    return capa_error_set(CAPA_EINVALID,
+                          "time '%.60s': not a moment (ISO 8601 YYYY-MM-DDTHH:MM[:SS] with Z or "
+                          "+HH:MM, the same in plant local time without an offset, or a local "
+                          "date YYYY-MM-DD)",
+                          text ? text : "");
+}
+
+/* ---- the store's plant ---- */
+
+int64_t capa_store_now(capa_store *s)
+{
+    return capa_store__now(s);
+}
+
+int capa_plant_get(capa_plant **out, capa_store *s)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    capa_plant *p = NULL;
+    char *zone = NULL;
+    *out = NULL;
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if ((err = capa_store__require_any_format(s, txn, NULL)))
+        goto done;
+    err = capa_meta__get_str(s, txn, "timezone", &zone);
+    if (err && err != CAPA_ENOTFOUND)
+        goto done;
+    /* A store made before plant time was stored (or of format 1) counts as UTC. */
+    if ((err = capa_plant_new(&p, zone ? zone : "UTC")))
+        goto done;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_FORMS], &cur);
+    MDB_val k = {strlen(CAL_PREFIX), CAL_PREFIX}, v;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    /* Keys are "calendar-YYYY" NUL be32(version): the last key of an id is its newest. */
+    while (rc == MDB_SUCCESS && k.mv_size > strlen(CAL_PREFIX) &&
+           memcmp(k.mv_data, CAL_PREFIX, strlen(CAL_PREFIX)) == 0) {
+        MDB_val nk, nv;
+        size_t idlen = strnlen(k.mv_data, k.mv_size);
+        MDB_val here = k, hv = v;
+        rc = mdb_cursor_get(cur, &nk, &nv, MDB_NEXT);
+        int last = rc != MDB_SUCCESS || strnlen(nk.mv_data, nk.mv_size) != idlen ||
+                   memcmp(nk.mv_data, here.mv_data, idlen) != 0;
+        if (last) {
+            capa_calendar *cal = NULL;
+            capa_diag diag = {0};
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)idlen, (const char *)here.mv_data);
+            err = capa_calendar_parse(&cal, hv.mv_data, hv.mv_size, name, &diag);
+            if (err) {
+                char *msg = capa_diag_join(&diag, "; ");
+                err = capa_error_set(err == CAPA_ENOMEM ? err : CAPA_ECORRUPT,
+                                     "stored calendar %s: %s", name, msg ? msg : "invalid");
+                capa__free(msg);
+            }
+            capa_diag_clear(&diag);
+            if (err || (err = capa_plant_add_calendar(p, cal)))
+                goto done;
+        }
+        k = nk, v = nv;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "calendars");
+done:
+    if (cur)
+        mdb_cursor_close(cur);
+    capa_store__read_end(s, txn);
+    capa__free(zone);
+    if (err)
+        capa_plant_free(p);
+    else
+        *out = p;
+    return err;
+}

@@ -1,0 +1,599 @@
+/*
+ * check_time.c - plant time: time zones read from the tz database, working-day calendars,
+ * working-day arithmetic (weekends, holidays, make-up days, year ends, DST), and the
+ * audited settings (time zone, calendar install) that verify replays.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capa.h"
+#include "testutil.h"
+
+static capa_diag diag;
+
+#define TU_MSG_HAS(text)                                                                      \
+    ck_assert_msg(strstr(capa_error_last(), (text)) != NULL, "message '%s' lacks '%s'",     \
+                  capa_error_last(), (text))
+
+static void setup(void)
+{
+    ck_assert_int_eq(capa_form_init(), CAPA_OK);
+    memset(&diag, 0, sizeof diag);
+}
+
+static void teardown(void)
+{
+    capa_diag_clear(&diag);
+}
+
+static int64_t at(const capa_plant *p, const char *iso)
+{
+    int64_t t = 0;
+    ck_assert_msg(capa_plant_time_parse(&t, p, iso) == CAPA_OK, "%s: %s", iso, capa_error_last());
+    return t;
+}
+
+static void fmt_is(const capa_plant *p, int64_t t, const char *want)
+{
+    char buf[40];
+    capa_plant_time_format(buf, sizeof buf, p, t);
+    ck_assert_str_eq(buf, want);
+}
+
+static capa_plant *prc(const char *zone)
+{
+    capa_plant *p = NULL;
+    ck_assert_int_eq(capa_plant_new(&p, zone), CAPA_OK);
+    const char *names[] = {"calendar-2025.xml", "calendar-2026.xml"};
+    for (int i = 0; i < 2; i++) {
+        const capa_embedded_file *e = capa_form_embedded_get(names[i]);
+        capa_calendar *c = NULL;
+        ck_assert_ptr_nonnull(e);
+        ck_assert_msg(capa_calendar_parse(&c, e->data, e->len, e->name, &diag) == CAPA_OK, "%s",
+                      capa_diag_join(&diag, "; "));
+        ck_assert_int_eq(capa_plant_add_calendar(p, c), CAPA_OK);
+    }
+    return p;
+}
+
+/* ---- time zones ---- */
+
+START_TEST(shanghai_is_eight_hours_east_all_year)
+{
+    capa_tz *tz = NULL;
+    ck_assert_int_eq(capa_tz_load(&tz, "Asia/Shanghai"), CAPA_OK);
+    ck_assert_int_eq(capa_tz_offset(tz, 1767225600000LL), 8 * 3600); /* 2026-01-01Z */
+    ck_assert_int_eq(capa_tz_offset(tz, 1782864000000LL), 8 * 3600); /* 2026-07-01Z */
+    ck_assert_str_eq(capa_tz_name(tz), "Asia/Shanghai");
+    capa_tz_free(tz);
+}
+END_TEST
+
+START_TEST(berlin_follows_dst_in_the_table_and_in_the_rule)
+{
+    capa_tz *tz = NULL;
+    ck_assert_int_eq(capa_tz_load(&tz, "Europe/Berlin"), CAPA_OK);
+    /* 2026: CEST from 2026-03-29 01:00Z to 2026-10-25 01:00Z. */
+    ck_assert_int_eq(capa_tz_offset(tz, capa_tz_utc(tz, 2026, 3, 29, 1, 59, 59)), 3600);
+    ck_assert_int_eq(capa_tz_offset(tz, capa_tz_utc(tz, 2026, 3, 29, 3, 0, 0)), 7200);
+    ck_assert_int_eq(capa_tz_offset(tz, capa_tz_utc(tz, 2026, 10, 25, 4, 0, 0)), 3600);
+    /* Far beyond any table: the POSIX rule of the footer (last Sunday of March/October). */
+    capa_local_time lt;
+    int64_t t = capa_tz_utc(tz, 2150, 7, 1, 12, 0, 0);
+    capa_tz_local(&lt, tz, t);
+    ck_assert_int_eq(lt.offset, 7200);
+    ck_assert_int_eq(lt.hour, 12);
+    t = capa_tz_utc(tz, 2150, 12, 1, 12, 0, 0);
+    capa_tz_local(&lt, tz, t);
+    ck_assert_int_eq(lt.offset, 3600);
+    capa_tz_free(tz);
+}
+END_TEST
+
+START_TEST(local_times_in_a_dst_gap_or_overlap_are_defined)
+{
+    capa_tz *tz = NULL;
+    capa_local_time lt;
+    ck_assert_int_eq(capa_tz_load(&tz, "Europe/Berlin"), CAPA_OK);
+    /* 02:30 does not exist on 2026-03-29: read with +01:00, it is 03:30 +02:00. */
+    capa_tz_local(&lt, tz, capa_tz_utc(tz, 2026, 3, 29, 2, 30, 0));
+    ck_assert_int_eq(lt.hour, 3);
+    ck_assert_int_eq(lt.minute, 30);
+    /* 02:30 occurs twice on 2026-10-25: the first (+02:00). */
+    int64_t t = capa_tz_utc(tz, 2026, 10, 25, 2, 30, 0);
+    ck_assert_int_eq(capa_tz_offset(tz, t), 7200);
+    capa_tz_free(tz);
+}
+END_TEST
+
+START_TEST(unknown_or_hostile_zone_names_are_refused)
+{
+    capa_tz *tz = NULL;
+    ck_assert_int_eq(capa_tz_load(&tz, "Mars/Olympus_Mons"), CAPA_EINVALID);
+    TU_MSG_HAS("time zone 'Mars/Olympus_Mons': unknown");
+    ck_assert_ptr_null(tz);
+    ck_assert_int_eq(capa_tz_load(&tz, "../../etc/passwd"), CAPA_EINVALID);
+    TU_MSG_HAS("not an IANA zone name");
+    ck_assert_int_eq(capa_tz_load(&tz, "/etc/localtime"), CAPA_EINVALID);
+    ck_assert_int_eq(capa_tz_load(&tz, "Asia"), CAPA_EINVALID); /* a directory */
+    ck_assert_int_eq(capa_tz_load(&tz, ""), CAPA_EINVALID);
+    ck_assert_int_eq(capa_tz_load(&tz, "zone.tab"), CAPA_EINVALID);
+    TU_MSG_HAS("not a tz database file");
+}
+END_TEST
+
+START_TEST(times_parse_with_offsets_local_or_as_dates)
+{
+    capa_plant *p = NULL;
+    ck_assert_int_eq(capa_plant_new(&p, "Asia/Shanghai"), CAPA_OK);
+    ck_assert(at(p, "2026-09-30T09:00:00+08:00") == at(p, "2026-09-30T01:00:00Z"));
+    ck_assert(at(p, "2026-09-30T09:00") == at(p, "2026-09-30T01:00Z"));
+    fmt_is(p, at(p, "2026-09-30"), "2026-09-30T00:00:00+08:00");
+    fmt_is(p, at(p, "2026-09-30T01:00:00-03:30"), "2026-09-30T12:30:00+08:00");
+    int64_t t;
+    ck_assert_int_eq(capa_plant_time_parse(&t, p, "2026-13-01"), CAPA_EINVALID);
+    TU_MSG_HAS("time '2026-13-01': not a moment");
+    ck_assert_int_eq(capa_plant_time_parse(&t, p, "2026-09-30T25:00"), CAPA_EINVALID);
+    ck_assert_int_eq(capa_plant_time_parse(&t, p, "2026-09-30T09:00+8"), CAPA_EINVALID);
+    ck_assert_int_eq(capa_plant_time_parse(&t, p, "yesterday"), CAPA_EINVALID);
+    capa_plant_free(p);
+}
+END_TEST
+
+/* ---- calendars ---- */
+
+START_TEST(prc_2026_days_are_what_the_state_council_said)
+{
+    capa_plant *p = prc("Asia/Shanghai");
+    int cov = 0;
+    ck_assert_int_eq(capa_plant_day(p, 2026, 1, 1, &cov), CAPA_DAY_HOLIDAY);
+    ck_assert_int_eq(cov, 1);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 1, 3, NULL), CAPA_DAY_HOLIDAY); /* a Saturday */
+    ck_assert_int_eq(capa_plant_day(p, 2026, 1, 4, NULL), CAPA_DAY_MAKEUP);  /* Sunday worked */
+    ck_assert_int_eq(capa_plant_day(p, 2026, 1, 5, NULL), CAPA_DAY_WORKING);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 1, 10, NULL), CAPA_DAY_WEEKEND);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 2, 14, NULL), CAPA_DAY_MAKEUP);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 2, 23, NULL), CAPA_DAY_HOLIDAY);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 2, 28, NULL), CAPA_DAY_MAKEUP);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 5, 9, NULL), CAPA_DAY_MAKEUP);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 6, 19, NULL), CAPA_DAY_HOLIDAY);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 9, 20, NULL), CAPA_DAY_MAKEUP);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 9, 25, NULL), CAPA_DAY_HOLIDAY);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 10, 7, NULL), CAPA_DAY_HOLIDAY);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 10, 10, NULL), CAPA_DAY_MAKEUP);
+    /* 2025 (国办发明电〔2024〕12号). */
+    ck_assert_int_eq(capa_plant_day(p, 2025, 1, 26, NULL), CAPA_DAY_MAKEUP);
+    ck_assert_int_eq(capa_plant_day(p, 2025, 2, 4, NULL), CAPA_DAY_HOLIDAY);
+    ck_assert_int_eq(capa_plant_day(p, 2025, 10, 8, NULL), CAPA_DAY_HOLIDAY);
+    ck_assert_int_eq(capa_plant_day(p, 2025, 10, 11, NULL), CAPA_DAY_MAKEUP);
+    /* 2027 is not covered: weekends only. */
+    ck_assert_int_eq(capa_plant_day(p, 2027, 1, 1, &cov), CAPA_DAY_WORKING);
+    ck_assert_int_eq(cov, 0);
+    ck_assert_int_eq(capa_plant_day(p, 2027, 1, 2, NULL), CAPA_DAY_WEEKEND);
+    capa_plant_free(p);
+}
+END_TEST
+
+static int parse_file(const char *file, capa_calendar **out)
+{
+    char path[4096];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/calendar/%s", CAPA_TEST_DATA, file);
+    char *xml = tu_read_file(path, &len);
+    ck_assert_ptr_nonnull(xml);
+    int rc = capa_calendar_parse(out, xml, len, file, &diag);
+    free(xml);
+    return rc;
+}
+
+static int has(const char *text)
+{
+    for (size_t i = 0; i < diag.n; i++)
+        if (strstr(diag.msgs[i], text))
+            return 1;
+    return 0;
+}
+
+START_TEST(a_bad_calendar_names_every_line_value_and_rule)
+{
+    capa_calendar *c = NULL;
+    ck_assert_int_eq(parse_file("bad-dates.xml", &c), CAPA_EINVALID);
+    ck_assert_ptr_null(c);
+    ck_assert(has("bad-dates.xml:3: from: value '2026-02-30' is not a date"));
+    ck_assert(has("bad-dates.xml:4: holiday from '2026-05-05' to '2026-05-01': the range ends"));
+    ck_assert(has("bad-dates.xml:5: from: date '2027-01-01' is outside the calendar's year 2026"));
+    ck_assert(has("bad-dates.xml:6: workday date '2026-10-12': a make-up working day"));
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(parse_file("malformed.xml", &c), CAPA_EINVALID);
+    ck_assert(diag.n > 0);
+    ck_assert_ptr_null(c);
+}
+END_TEST
+
+START_TEST(a_calendar_with_a_doctype_is_refused)
+{
+    const char *xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE c [<!ENTITY x \"y\">]>\n"
+                      "<calendar xmlns=\"urn:capa:calendar:1\" year=\"2026\"/>";
+    capa_calendar *c = NULL;
+    ck_assert_int_eq(capa_calendar_parse(&c, xml, strlen(xml), "dt.xml", &diag), CAPA_EINVALID);
+    ck_assert_ptr_null(c);
+}
+END_TEST
+
+/* ---- working-day arithmetic ---- */
+
+static void add_is(const capa_plant *p, const char *from, int n, const char *want)
+{
+    char buf[40];
+    capa_plant_time_format(buf, sizeof buf, p, capa_plant_add_working_days(p, at(p, from), n, NULL));
+    ck_assert_msg(strcmp(buf, want) == 0, "%s + %d working days: %s, want %s", from, n, buf, want);
+}
+
+START_TEST(three_working_days_over_national_day_end_on_the_makeup_saturday)
+{
+    capa_plant *p = prc("Asia/Shanghai");
+    add_is(p, "2026-09-30T09:00:00+08:00", 3, "2026-10-10T09:00:00+08:00");
+    add_is(p, "2026-09-30T09:00:00+08:00", 1, "2026-10-08T09:00:00+08:00");
+    add_is(p, "2026-09-30T09:00:00+08:00", 4, "2026-10-12T09:00:00+08:00");
+    capa_plant_free(p);
+    /* Weekends only: Oct 1 (Thu), Oct 2 (Fri), Oct 5 (Mon). */
+    ck_assert_int_eq(capa_plant_new(&p, "Asia/Shanghai"), CAPA_OK);
+    add_is(p, "2026-09-30T09:00:00+08:00", 3, "2026-10-05T09:00:00+08:00");
+    capa_plant_free(p);
+}
+END_TEST
+
+START_TEST(working_days_cross_weekends_holidays_and_makeup_days)
+{
+    capa_plant *p = prc("Asia/Shanghai");
+    add_is(p, "2026-03-06T17:30:00+08:00", 1, "2026-03-09T17:30:00+08:00"); /* Fri -> Mon */
+    add_is(p, "2026-03-07T10:00:00+08:00", 1, "2026-03-09T10:00:00+08:00"); /* from a Sat */
+    add_is(p, "2026-02-13T08:00:00+08:00", 1, "2026-02-14T08:00:00+08:00"); /* makeup Sat */
+    add_is(p, "2026-02-13T08:00:00+08:00", 2, "2026-02-24T08:00:00+08:00"); /* over 春节 */
+    add_is(p, "2026-04-30T12:00:00+08:00", 2, "2026-05-07T12:00:00+08:00"); /* over 劳动节 */
+    add_is(p, "2026-05-08T12:00:00+08:00", 1, "2026-05-09T12:00:00+08:00");
+    add_is(p, "2026-09-18T09:00:00+08:00", 1, "2026-09-20T09:00:00+08:00"); /* makeup Sun */
+    add_is(p, "2026-09-30T09:00:00+08:00", 0, "2026-09-30T09:00:00+08:00");
+    /* Local date, not UTC date: 07:00 +08:00 is the previous day in UTC. */
+    add_is(p, "2026-10-09T07:00:00+08:00", 1, "2026-10-10T07:00:00+08:00");
+    capa_plant_free(p);
+}
+END_TEST
+
+START_TEST(working_days_cross_year_ends_in_and_out_of_the_calendars)
+{
+    capa_plant *p = prc("Asia/Shanghai");
+    int unc = 1;
+    /* 2025-12-31 (Wed) + 1: Jan 1-3 off, Jan 4 (Sun) worked. */
+    capa_plant_time_format((char[40]){0}, 40, p, 0);
+    int64_t t = capa_plant_add_working_days(p, at(p, "2025-12-31T09:00:00+08:00"), 1, &unc);
+    fmt_is(p, t, "2026-01-04T09:00:00+08:00");
+    ck_assert_int_eq(unc, 0);
+    add_is(p, "2024-12-31T09:00:00+08:00", 1, "2025-01-02T09:00:00+08:00");
+    /* 2026-12-31 (Thu) + 2: 2027 has no calendar: Fri Jan 1, Mon Jan 4. */
+    t = capa_plant_add_working_days(p, at(p, "2026-12-31T09:00:00+08:00"), 2, &unc);
+    fmt_is(p, t, "2027-01-04T09:00:00+08:00");
+    ck_assert_int_eq(unc, 1);
+    capa_plant_free(p);
+}
+END_TEST
+
+START_TEST(working_days_keep_the_local_time_across_dst_changes)
+{
+    capa_plant *p = NULL;
+    ck_assert_int_eq(capa_plant_new(&p, "Europe/Berlin"), CAPA_OK);
+    /* Fri 2026-03-27 09:00 CET + 1 = Mon 2026-03-30 09:00 CEST: 71 hours, not 72. */
+    int64_t a = at(p, "2026-03-27T09:00:00+01:00");
+    int64_t b = capa_plant_add_working_days(p, a, 1, NULL);
+    fmt_is(p, b, "2026-03-30T09:00:00+02:00");
+    ck_assert(b - a == 71LL * 3600 * 1000);
+    /* Fri 2026-10-23 09:00 CEST + 1 = Mon 2026-10-26 09:00 CET: 73 hours. */
+    a = at(p, "2026-10-23T09:00:00+02:00");
+    b = capa_plant_add_working_days(p, a, 1, NULL);
+    fmt_is(p, b, "2026-10-26T09:00:00+01:00");
+    ck_assert(b - a == 73LL * 3600 * 1000);
+    /* A time of day that the target date skips (02:30 on 2027-03-28 is a Sunday; use a
+     * Saturday-working calendar-free case instead: Fri 2026-03-27 02:30 + 1 = Mon). */
+    add_is(p, "2026-03-27T02:30:00+01:00", 1, "2026-03-30T02:30:00+02:00");
+    capa_plant_free(p);
+}
+END_TEST
+
+/* ---- stored settings ---- */
+
+static int verifies(capa_store *s)
+{
+    capa_verify_report *r = NULL;
+    ck_assert_int_eq(capa_store_verify(&r, s, NULL), CAPA_OK);
+    int ok = r->ok;
+    if (!ok && r->n_mismatches)
+        fprintf(stderr, "verify: %s\n", r->mismatches[0].message);
+    capa_verify_report_free(r);
+    return ok;
+}
+
+START_TEST(init_stores_the_zone_and_the_built_in_calendars)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 0);
+    capa_plant *p = NULL;
+    ck_assert_int_eq(capa_plant_get(&p, s), CAPA_OK);
+    ck_assert_str_eq(capa_plant_timezone(p), "UTC");
+    ck_assert_ptr_nonnull(capa_plant_calendar(p, 2025));
+    ck_assert_ptr_nonnull(capa_plant_calendar(p, 2026));
+    ck_assert_ptr_null(capa_plant_calendar(p, 2027));
+    capa_plant_free(p);
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+
+    dir = tu_mkdtemp();
+    s = tu_reopen(dir);
+    capa_init_opts io = {.org = "o", .admin_password = TU_PW, .timezone = "Mars/Base"};
+    ck_assert_int_eq(capa_store_init(s, &io), CAPA_EINVALID);
+    TU_MSG_HAS("init: --timezone: time zone 'Mars/Base': unknown");
+    io.timezone = "Asia/Shanghai";
+    ck_assert_int_eq(capa_store_init(s, &io), CAPA_OK);
+    ck_assert_int_eq(capa_plant_get(&p, s), CAPA_OK);
+    ck_assert_str_eq(capa_plant_timezone(p), "Asia/Shanghai");
+    capa_plant_free(p);
+    capa_store_info info;
+    ck_assert_int_eq(capa_store_info_get(&info, s), CAPA_OK);
+    ck_assert_str_eq(info.timezone, "Asia/Shanghai");
+    capa_store_info_clear(&info);
+    ck_assert(verifies(s));
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(an_admin_changes_the_zone_audited_and_replayed)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 1);
+    capa_actor admin = tu_as("admin"), li = tu_as("li");
+    uint64_t before = tu_events(s);
+    ck_assert_int_eq(capa_config_timezone(s, &admin, "Nowhere/City"), CAPA_EINVALID);
+    TU_MSG_HAS("config timezone: time zone 'Nowhere/City': unknown");
+    ck_assert_int_eq(capa_config_timezone(s, &li, "Asia/Shanghai"), CAPA_EDENIED);
+    TU_MSG_HAS("only admin may");
+    uint64_t after_denied = tu_events(s);
+    ck_assert(after_denied == before); /* a bad name asks nothing and writes nothing */
+    ck_assert_int_eq(capa_config_timezone(s, &admin, "Europe/Berlin"), CAPA_OK);
+    ck_assert(tu_events(s) == before + 1);
+    capa_plant *p = NULL;
+    ck_assert_int_eq(capa_plant_get(&p, s), CAPA_OK);
+    ck_assert_str_eq(capa_plant_timezone(p), "Europe/Berlin");
+    capa_plant_free(p);
+    ck_assert(verifies(s));
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(a_calendar_install_is_a_new_version_and_verifies)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 1);
+    capa_actor admin = tu_as("admin"), li = tu_as("li");
+    const char *xml = "<calendar xmlns=\"urn:capa:calendar:1\" year=\"2026\" weekend=\"7\">"
+                      "<holiday from=\"2026-10-01\" to=\"2026-10-03\" zh=\"国庆\" en=\"N\"/>"
+                      "</calendar>";
+    int year = 0, version = 0;
+    uint64_t before = tu_events(s);
+    ck_assert_int_eq(capa_calendar_install(s, &li, xml, strlen(xml), "c.xml", &year, &version),
+                     CAPA_EDENIED);
+    ck_assert_int_eq(capa_calendar_install(s, &admin, "<calendar", 9, "bad.xml", &year, &version),
+                     CAPA_EINVALID);
+    TU_MSG_HAS("calendar install: bad.xml");
+    ck_assert(tu_events(s) == before + 1 - 1 || tu_events(s) == before);
+    ck_assert_int_eq(capa_calendar_install(s, &admin, xml, strlen(xml), "c.xml", &year, &version),
+                     CAPA_OK);
+    ck_assert_int_eq(year, 2026);
+    ck_assert_int_eq(version, 2);
+    capa_plant *p = NULL;
+    ck_assert_int_eq(capa_plant_get(&p, s), CAPA_OK);
+    /* Six-day week: Saturday 2026-10-10 is an ordinary working day now. */
+    ck_assert_int_eq(capa_plant_day(p, 2026, 10, 10, NULL), CAPA_DAY_WORKING);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 10, 4, NULL), CAPA_DAY_WEEKEND);
+    ck_assert_int_eq(capa_plant_day(p, 2026, 10, 5, NULL), CAPA_DAY_WORKING);
+    ck_assert_ptr_nonnull(capa_plant_calendar(p, 2025)); /* untouched */
+    capa_plant_free(p);
+    ck_assert(verifies(s));
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+static capa_workflow *default_wf(void)
+{
+    const capa_embedded_file *e = capa_form_embedded_get("workflow.xml");
+    capa_workflow *w = NULL;
+    ck_assert_int_eq(capa_workflow_parse(&w, e->data, e->len, e->name, &diag), CAPA_OK);
+    return w;
+}
+
+static const char *state_of(const capa_limit_status *l, size_t n, const char *kind)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i].kind, kind) == 0)
+            return l[i].state;
+    return "(none)";
+}
+
+static int64_t due_of(const capa_limit_status *l, size_t n, const char *kind)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i].kind, kind) == 0)
+            return l[i].due;
+    return -1;
+}
+
+START_TEST(limits_are_due_warned_overdue_and_met_by_what_ends_them)
+{
+    capa_workflow *wf = default_wf();
+    capa_plant *p = prc("Asia/Shanghai");
+    capa_stage_record st[6] = {{0}};
+    capa_kv sev[] = {{"severity", "major"}};
+    st[0].stage = "intake";
+    st[0].values = sev;
+    st[0].n_values = 1;
+    for (int i = 1; i < 6; i++)
+        st[i].stage = wf->stages[i].id;
+    capa_signature sg[2] = {{0}};
+    sg[0].stage = "intake", sg[0].kind = "sign", sg[0].meaning = "reviewed";
+    sg[1].stage = "action", sg[1].kind = "sign", sg[1].meaning = "approved";
+    capa_case c = {0};
+    c.number = "QC-2026-0001";
+    c.stage = "analysis";
+    c.opened = at(p, "2026-09-30T09:00:00+08:00");
+    c.stages = st;
+    c.n_stages = 6;
+    c.signatures = sg;
+    c.n_signatures = 0;
+    capa_limit_status *l = NULL;
+    size_t n = 0;
+
+    /* Twelve hours in: every limit on time; plan due on the make-up Saturday. */
+    int64_t t = at(p, "2026-09-30T21:00:00+08:00");
+    ck_assert_int_eq(capa_limits_compute(&l, &n, wf, p, &c, 0, t), CAPA_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_str_eq(state_of(l, n, "response"), "on_time");
+    ck_assert(due_of(l, n, "plan") == at(p, "2026-10-10T09:00:00+08:00"));
+    ck_assert(due_of(l, n, "closure") == c.opened + 168LL * 3600000); /* major: 7 days */
+    capa__free(l);
+    /* 20 h in (past 80 % of 24 h): response and containment due soon. */
+    t = at(p, "2026-10-01T05:00:00+08:00");
+    ck_assert_int_eq(capa_limits_compute(&l, &n, wf, p, &c, 0, t), CAPA_OK);
+    ck_assert_str_eq(state_of(l, n, "response"), "due_soon");
+    ck_assert_str_eq(state_of(l, n, "containment"), "due_soon");
+    ck_assert_str_eq(state_of(l, n, "plan"), "on_time");
+    capa__free(l);
+    /* Intake signed after 30 h, containment set after 2 h, action approved on Oct 9. */
+    sg[0].time = c.opened + 30LL * 3600000;
+    sg[1].time = at(p, "2026-10-09T16:00:00+08:00");
+    c.n_signatures = 2;
+    t = at(p, "2026-10-08T12:00:00+08:00");
+    ck_assert_int_eq(capa_limits_compute(&l, &n, wf, p, &c, c.opened + 7200000, t), CAPA_OK);
+    ck_assert_str_eq(state_of(l, n, "response"), "met_late");
+    ck_assert_str_eq(state_of(l, n, "containment"), "met");
+    ck_assert_str_eq(state_of(l, n, "plan"), "due_soon"); /* approved later than `at` */
+    ck_assert_str_eq(state_of(l, n, "closure"), "overdue"); /* 7 days passed on Oct 7 */
+    ck_assert(l[2].met == 0);
+    capa__free(l);
+    t = at(p, "2026-10-12T12:00:00+08:00");
+    ck_assert_int_eq(capa_limits_compute(&l, &n, wf, p, &c, c.opened + 7200000, t), CAPA_OK);
+    ck_assert_str_eq(state_of(l, n, "plan"), "met");
+    capa__free(l);
+    /* A case closed in time meets closure. */
+    c.closed = 1;
+    c.closed_at = c.opened + 100LL * 3600000;
+    ck_assert_int_eq(capa_limits_compute(&l, &n, wf, p, &c, 0, t), CAPA_OK);
+    ck_assert_str_eq(state_of(l, n, "closure"), "met");
+    capa__free(l);
+    capa_plant_free(p);
+    capa_workflow_free(wf);
+}
+END_TEST
+
+START_TEST(a_stored_case_has_its_limits_and_containment_from_the_trail)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 1);
+    char *num = tu_open_case(s, NULL);
+    capa_case *c = NULL;
+    capa_limit_status *l = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(capa_case_get(&c, s, num), CAPA_OK);
+    ck_assert_int_eq(capa_case_limits(&l, &n, s, c, c->opened + 1000), CAPA_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_str_eq(state_of(l, n, "containment"), "on_time");
+    capa__free(l);
+    capa_case_free(c);
+    capa_actor wang = tu_as("wang");
+    capa_kv v[] = {{"containment", "隔离库存 200 件"}};
+    ck_assert_msg(capa_case_set(s, num, &wang, v, 1, NULL) == CAPA_OK, "%s", capa_error_last());
+    ck_assert_int_eq(capa_case_get(&c, s, num), CAPA_OK);
+    ck_assert_int_eq(capa_case_limits(&l, &n, s, c, capa_store_now(s)), CAPA_OK);
+    ck_assert_str_eq(state_of(l, n, "containment"), "met");
+    ck_assert_str_eq(state_of(l, n, "response"), "on_time");
+    capa__free(l);
+    capa_case_free(c);
+    free(num);
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(a_limit_in_working_days_parses_and_bad_ones_are_named)
+{
+    capa_workflow *w = default_wf();
+    const capa_limit *plan = NULL;
+    for (size_t i = 0; i < w->n_limits; i++)
+        if (strcmp(w->limits[i].kind, "plan") == 0 && strcmp(w->limits[i].severity, "*") == 0)
+            plan = &w->limits[i];
+    ck_assert_ptr_nonnull(plan);
+    ck_assert_int_eq(plan->working_days, 3);
+    ck_assert(plan->hours == 0);
+    const capa_embedded_file *e = capa_form_embedded_get("workflow.xml");
+    const char *key = "kind=\"plan\"        working-days=\"3\"/>";
+    const char *variants[][2] = {
+        {"kind=\"plan\" working-days=\"3\" hours=\"2\"/>",
+         "limit plan: give hours or working-days, not both"},
+        {"kind=\"plan\"/>", "a limit needs severity, kind and hours or working-days"},
+        {"kind=\"plan\" working-days=\"400\"/>", "working-days '400' must be a whole number"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        const char *at_ = strstr(e->data, key);
+        ck_assert_ptr_nonnull(at_);
+        size_t pre = (size_t)(at_ - e->data);
+        char *xml = malloc(e->len + 200);
+        memcpy(xml, e->data, pre);
+        strcpy(xml + pre, variants[k][0]);
+        strcat(xml, at_ + strlen(key));
+        capa_diag_clear(&diag);
+        capa_workflow *bad = NULL;
+        ck_assert_int_eq(capa_workflow_parse(&bad, xml, strlen(xml), "w.xml", &diag),
+                         CAPA_EINVALID);
+        ck_assert_msg(has(variants[k][1]), "%s", capa_diag_join(&diag, "; "));
+        free(xml);
+    }
+    capa_workflow_free(w);
+}
+END_TEST
+
+Suite *capa_time_suite(void)
+{
+    Suite *s = suite_create("time");
+    TCase *tc = tcase_create("time");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, shanghai_is_eight_hours_east_all_year);
+    tcase_add_test(tc, berlin_follows_dst_in_the_table_and_in_the_rule);
+    tcase_add_test(tc, local_times_in_a_dst_gap_or_overlap_are_defined);
+    tcase_add_test(tc, unknown_or_hostile_zone_names_are_refused);
+    tcase_add_test(tc, times_parse_with_offsets_local_or_as_dates);
+    tcase_add_test(tc, prc_2026_days_are_what_the_state_council_said);
+    tcase_add_test(tc, a_bad_calendar_names_every_line_value_and_rule);
+    tcase_add_test(tc, a_calendar_with_a_doctype_is_refused);
+    tcase_add_test(tc, three_working_days_over_national_day_end_on_the_makeup_saturday);
+    tcase_add_test(tc, working_days_cross_weekends_holidays_and_makeup_days);
+    tcase_add_test(tc, working_days_cross_year_ends_in_and_out_of_the_calendars);
+    tcase_add_test(tc, working_days_keep_the_local_time_across_dst_changes);
+    tcase_add_test(tc, init_stores_the_zone_and_the_built_in_calendars);
+    tcase_add_test(tc, an_admin_changes_the_zone_audited_and_replayed);
+    tcase_add_test(tc, a_calendar_install_is_a_new_version_and_verifies);
+    tcase_add_test(tc, limits_are_due_warned_overdue_and_met_by_what_ends_them);
+    tcase_add_test(tc, a_stored_case_has_its_limits_and_containment_from_the_trail);
+    tcase_add_test(tc, a_limit_in_working_days_parses_and_bad_ones_are_named);
+    suite_add_tcase(s, tc);
+    return s;
+}

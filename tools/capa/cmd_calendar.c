@@ -1,0 +1,156 @@
+/*
+ * cmd_calendar.c - `capa calendar install FILE --as ADMIN` and `capa calendar show YYYY-MM
+ * [--json] [--at TIME]`: the plant's working-day calendars. The file is checked before the
+ * password is asked, so a malformed calendar changes nothing and asks for nothing.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int read_all(char **out, size_t *len, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    if (!f)
+        return cli_error("calendar install", "%s: cannot read", path);
+    for (;;) {
+        if (n + 4096 > cap) {
+            char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
+            if (!nb || cap > (2u << 20)) {
+                free(nb ? nb : buf);
+                fclose(f);
+                return cli_error("calendar install", "%s: too large (at most 1 MiB)", path);
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    fclose(f);
+    *out = buf;
+    *len = n;
+    return CLI_OK;
+}
+
+int cmd_calendar_install(cli *c, int argc, char **argv)
+{
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
+    int npos, rc, err, year = 0, version = 0;
+    capa_store *s = NULL;
+    capa_calendar *cal = NULL;
+    capa_diag diag = {0};
+    char *xml = NULL, *password = NULL, what[300];
+    size_t len = 0;
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "give exactly one FILE");
+    snprintf(what, sizeof what, "calendar install %s", argv[0]);
+    if ((rc = read_all(&xml, &len, argv[0])) != CLI_OK)
+        goto done;
+    if (capa_form_init() != CAPA_OK) {
+        rc = cli_fail(c, what, CAPA_ERROR);
+        goto done;
+    }
+    if ((err = capa_calendar_parse(&cal, xml, len, argv[0], &diag)) != CAPA_OK) {
+        char *msg = capa_diag_join(&diag, "; ");
+        rc = cli_error(what, "%s", msg && *msg ? msg : capa_strerror(err));
+        capa__free(msg);
+        goto done;
+    }
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
+        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    if ((err = capa_calendar_install(s, &who, xml, len, argv[0], &year, &version)) != CAPA_OK) {
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    printf("calendar %d installed as version %d\n", year, version);
+done:
+    capa_diag_clear(&diag);
+    capa_calendar_free(cal);
+    cli_secret_free(password);
+    capa_store_close(s);
+    free(xml);
+    return rc;
+}
+
+int cmd_calendar_show(cli *c, int argc, char **argv)
+{
+    const char *at = NULL;
+    const cli_opt opts[] = {{"--json", NULL, &c->json}, {"--at", &at, NULL}, {NULL, NULL, NULL}};
+    int npos, rc, err, y = 0, m = 0, d;
+    capa_store *s = NULL;
+    capa_plant *p = NULL;
+    char a[CLI_TEXT_MAX];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 1)
+        return cli_usage(c, "give at most one month YYYY-MM");
+    if (npos == 1) {
+        char date[16];
+        snprintf(date, sizeof date, "%.7s-01", argv[0]);
+        if (strlen(argv[0]) != 7 || !capa_date_parse(date, &y, &m, &d))
+            return cli_usage(c, "month '%s': not a month YYYY-MM (01 to 12)",
+                             cli_text(a, sizeof a, argv[0]));
+    }
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
+        goto done;
+    if ((err = capa_plant_get(&p, s)) != CAPA_OK) {
+        rc = cli_fail(c, "calendar show", err);
+        goto done;
+    }
+    if (npos == 0) { /* the month of --at, else of now, in plant time */
+        int64_t t = capa_store_now(s);
+        capa_local_time lt;
+        if (at && (err = capa_plant_time_parse(&t, p, at)) != CAPA_OK) {
+            rc = cli_fail(c, "calendar show: --at", err);
+            goto done;
+        }
+        capa_tz_local(&lt, capa_plant_tz(p), t);
+        y = lt.year, m = lt.month;
+    }
+    int covered = capa_plant_calendar(p, y) != NULL;
+    if (c->json) {
+        json_t *arr = json_array();
+        for (d = 1; arr && d <= capa_month_days(y, m); d++) {
+            char date[16];
+            json_t *o = json_object();
+            snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, d);
+            if (cli_json_push(arr, o) || cli_json_set(o, "date", cli_json_str(date)) ||
+                cli_json_set(o, "kind",
+                             cli_json_str(capa_day_kind_name(capa_plant_day(p, y, m, d, NULL)))) ||
+                (!covered && cli_json_set(o, "covered", json_false()))) {
+                json_decref(arr);
+                arr = NULL;
+            }
+        }
+        rc = cli_json_print(c, arr);
+        if (!covered)
+            fprintf(stderr, "capa: calendar show: no calendar covers %04d; weekends only\n", y);
+        goto done;
+    }
+    printf("%04d-%02d  (time zone %s)\n", y, m,
+           cli_text(a, sizeof a, capa_plant_timezone(p)));
+    if (!covered)
+        printf("no installed calendar covers %04d: Saturdays and Sundays off, every other day "
+               "working\n",
+               y);
+    static const char *const wd[] = {"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    for (d = 1; d <= capa_month_days(y, m); d++)
+        printf("%04d-%02d-%02d %s  %s\n", y, m, d, wd[capa_weekday(capa_days_from_civil(y, m, d))],
+               capa_day_kind_name(capa_plant_day(p, y, m, d, NULL)));
+done:
+    capa_plant_free(p);
+    capa_store_close(s);
+    return rc;
+}

@@ -494,22 +494,30 @@ static int link_case(capa_wtxn *t, const capa_event_rec *e, uint64_t id)
 
 static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
-    capa_stage_record rec;
+    capa_stage_record rec = {0};
     capa_hdr h = {0};
-    int err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec);
-    if (err == CAPA_ENOTFOUND)
-        return corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
+    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
     if (err)
         return err;
+    /* Only the current stage of an open case is edited (as for sign-offs): an edit of a
+     * closed case or of a stage it has left does not replay. */
+    if (h.closed || capa_workflow_stage_index(f->wf, h.stage) != f->from) {
+        err = corrupt(e, "the case is in stage %s, not %s", h.closed ? "closed" : h.stage,
+                      e->ev.stage);
+        goto done;
+    }
+    err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec);
+    if (err == CAPA_ENOTFOUND)
+        err = corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
     for (size_t i = 0; i < e->n_changes && !err; i++)
         err = capa_stage__set(&rec, e->changes[i].field, e->changes[i].new_value);
     if (!err)
         err = capa_stage__add_editor(&rec, e->ev.actor);
     if (!err)
         err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
-    if (!err && f->from == 0 && !(err = capa_hdr__get(t->s, t->txn, f->id, &h)) &&
-        !(err = capa_index__sync_header(t->s, t->txn, &h, &rec)))
+    if (!err && f->from == 0 && !(err = capa_index__sync_header(t->s, t->txn, &h, &rec)))
         err = capa_hdr__put(t->s, t->txn, &h);
+done:
     capa_stage_record_clear(&rec);
     capa_hdr_clear(&h);
     return err;

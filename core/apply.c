@@ -440,6 +440,17 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     if (e->version >= 2 && fact_int(e, "case_id", &v) && (uint64_t)v != id)
         return corrupt(e, "case id %s does not follow the last one%s",
                        capa_event__get(e, "case_id"), NULL);
+    /* next_id is a derived record too: never let a stale one hand out another case's id. */
+    unsigned char idk[8];
+    MDB_val taken;
+    capa_be64(idk, id);
+    if ((err = capa_store__get(t->txn, s->dbi[DB_CASES], idk, 8, &taken)) != CAPA_ENOTFOUND) {
+        char ids[24];
+        snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
+        return err ? err
+                   : corrupt(e, "case id %s is already another case's: next_id is behind%s", ids,
+                             NULL);
+    }
     if ((err = capa__number_next(s, t->txn, e->ev.time, number, sizeof number, key, sizeof key,
                                  &ctr)))
         return err;

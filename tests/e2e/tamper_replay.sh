@@ -268,6 +268,12 @@ fresh
 tamper meta-u64 next_id -1
 detected "meta \`next_id\`: stored '3', the events say '4'" - meta next_id -
 dossier_ok "$N1"
+# The next case would get case 3's id: the open is refused, case 3 stays.
+as li 1 open customer="西部" part_no=P-1 lot_no=L-1 qty_affected=1 defect_code=D-1 \
+    severity=general channel=phone complaint_type=quality responsible_dept=生产部 description="x"
+err_has "case id 3 is already another case's: next_id is behind"
+run 0 "" list --json
+json "[c['number'] for c in d] == ['$N1', '$N2', '$N3'] and d[2]['customer'] == '北方机电'"
 
 # -- 5. users ----------------------------------------------------------------------------------
 fresh

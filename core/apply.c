@@ -430,6 +430,17 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     if (e->version >= 2 && fact_int(e, "case_id", &v) && (uint64_t)v != id)
         return corrupt(e, "case id %s does not follow the last one%s",
                        capa_event__get(e, "case_id"), NULL);
+    /* next_id is a derived record too: never let a stale one hand out another case's id. */
+    unsigned char idk[8];
+    MDB_val taken;
+    capa_be64(idk, id);
+    if ((err = capa_store__get(t->txn, s->dbi[DB_CASES], idk, 8, &taken)) != CAPA_ENOTFOUND) {
+        char ids[24];
+        snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
+        return err ? err
+                   : corrupt(e, "case id %s is already another case's: next_id is behind%s", ids,
+                             NULL);
+    }
     if ((err = capa__number_next(s, t->txn, e->ev.time, number, sizeof number, key, sizeof key,
                                  &ctr)))
         return err;
@@ -484,22 +495,30 @@ static int link_case(capa_wtxn *t, const capa_event_rec *e, uint64_t id)
 
 static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
-    capa_stage_record rec;
+    capa_stage_record rec = {0};
     capa_hdr h = {0};
-    int err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec);
-    if (err == CAPA_ENOTFOUND)
-        return corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
+    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
     if (err)
         return err;
+    /* Only the current stage of an open case is edited (as for sign-offs): an edit of a
+     * closed case or of a stage it has left does not replay. */
+    if (h.closed || capa_workflow_stage_index(f->wf, h.stage) != f->from) {
+        err = corrupt(e, "the case is in stage %s, not %s", h.closed ? "closed" : h.stage,
+                      e->ev.stage);
+        goto done;
+    }
+    err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec);
+    if (err == CAPA_ENOTFOUND)
+        err = corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
     for (size_t i = 0; i < e->n_changes && !err; i++)
         err = capa_stage__set(&rec, e->changes[i].field, e->changes[i].new_value);
     if (!err)
         err = capa_stage__add_editor(&rec, e->ev.actor);
     if (!err)
         err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
-    if (!err && f->from == 0 && !(err = capa_hdr__get(t->s, t->txn, f->id, &h)) &&
-        !(err = capa_index__sync_header(t->s, t->txn, &h, &rec)))
+    if (!err && f->from == 0 && !(err = capa_index__sync_header(t->s, t->txn, &h, &rec)))
         err = capa_hdr__put(t->s, t->txn, &h);
+done:
     capa_stage_record_clear(&rec);
     capa_hdr_clear(&h);
     return err;

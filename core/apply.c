@@ -630,6 +630,15 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
         goto done;
     if ((err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec)))
         goto done;
+    /* The hash the sign-off names must be the hash of the data it leaves: a rewritten
+     * chain that changed signed data without re-hashing does not replay. */
+    char hash[65];
+    if (!(err = capa_stage__hash(hash, h.number, &rec)) && strcmp(hash, f->hash) != 0)
+        err = corrupt(e, "the data hash it signs is not that of stage %s%s", e->ev.stage, NULL);
+    if (err) {
+        capa_stage_record_clear(&rec);
+        goto done;
+    }
     rec.left = e->ev.time;
     err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
     capa_stage_record_clear(&rec);

@@ -63,7 +63,8 @@ int capa_case__precheck(const char *what, const capa_kv *values, size_t n)
             sorted[m++] = &values[i];
     }
     /* Sorted, a name given twice sits next to itself: linear after the sort. */
-    qsort(sorted, m, sizeof *sorted, by_name);
+    if (m > 1)
+        qsort(sorted, m, sizeof *sorted, by_name);
     for (size_t i = 1; i < m; i++)
         if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0 &&
             (i < 2 || strcmp(sorted[i - 2]->name, sorted[i]->name) != 0))

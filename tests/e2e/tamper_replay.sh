@@ -83,6 +83,8 @@ fresh() {
 tamper() {
     "$TAMPER" "$CAPA_DB" "$@" 2>"$T/tamper.err" || fail "capa-tamper $*: $(cat "$T/tamper.err")"
 }
+# tamper_raw ARGS...: the same, where the tool may refuse (its exit status is returned).
+tamper_raw() { "$TAMPER" "$CAPA_DB" "$@" 2>"$T/tamper.err"; }
 # detected MESSAGE CASE DB RECORD FIELD [MORE...]: verify exits 1 printing MESSAGE (and each
 # MORE), and its JSON has ok false and a mismatch with that case, db, record and field
 # ("-" = null, "*" = any).
@@ -307,10 +309,11 @@ refused "$N2" "definition workflow v1"
 # -- 7. the chain rewritten --------------------------------------------------------------------
 # An event edited and only the hashes after it recomputed: the derived records still say
 # what the old event said.
+# Signed data changed that way no longer replays: the sign-off's data hash is not that of
+# the data it leaves.
 fresh
 tamper rewrite "$SET_VERIF" change:result fail
-detected "case $N1: stage verification: stored field \`result\` 'pass', event $LAST1 says 'fail'" \
-    "$N1" stages "stage verification" "field \`result\`"
+detected "audit event " "$N1" events replay - "the data hash it signs is not that of stage verification"
 
 # Rewritten consistently (every derived record rebuilt from the new events): nothing inside
 # the database remembers, so verify passes by itself; an anchor kept outside does not hold.
@@ -324,11 +327,12 @@ err_has "capa: verify: anchor $TOKEN does not hold: event $HEAD_SEQ's chain hash
 err_has "(the history up to it was rewritten)"
 run 1 "" verify --anchor "$TOKEN" --json
 json "d['ok'] is False and d['mismatches'][0]['db'] == 'events' and d['mismatches'][0]['record'] == 'anchor'"
-# The signed verification result turned from pass to fail: the same. (The sign-off event
-# still carries the hash of the data as signed; replay does not recompute it.)
+# The signed verification result turned from pass to fail and rebuilt: replay recomputes
+# the data hash each sign-off names, so this no longer replays (a forger must also rewrite
+# the sign-off's hash - then only an anchor or a checkpoint tells).
 fresh
-tamper rewrite "$SET_VERIF" change:result fail --rebuild
-run 0 "" verify
+tamper_raw rewrite "$SET_VERIF" change:result fail --rebuild || true
+run 1 "" verify
 run 1 "" verify --anchor "$TOKEN"
 err_has "anchor $TOKEN does not hold"
 
@@ -381,19 +385,19 @@ mkdir -p "$T/evil"
 run 0 "" --db "$T/evil" cert create --org "Not the organisation"
 
 # The history before the checkpoint rewritten, the checkpoint left alone.
-tamper rewrite "$SET_VERIF" change:result fail --rebuild
+tamper rewrite "${SIG[3]}" reason "措施完整，同意" --rebuild
 detected "audit event $CK: checkpoint: it names $TOKEN, but the chain before it is $HEAD_SEQ:" \
     - events checkpoint head
 # A checkpoint that does not hold concerns every case: no dossier of any.
 refused "$N2" "audit event $CK: checkpoint: it names $TOKEN"
 # ... and the checkpoint made to name the new chain: its signature does not verify.
 rm -rf "$T/x" && cp -a "$T/ck" "$T/x"
-tamper rewrite "$SET_VERIF" change:result fail --rebuild --ck-heads
+tamper rewrite "${SIG[3]}" reason "措施完整，同意" --rebuild --ck-heads
 detected "audit event $CK: checkpoint: the signature over $HEAD_SEQ:" - events checkpoint signature \
     "does not verify"
 # ... and signed anew with another key: not the organisation's (certificate in <db>/keys).
 rm -rf "$T/x" && cp -a "$T/ck" "$T/x"
-tamper rewrite "$SET_VERIF" change:result fail --rebuild --ck-key "$T/evil/keys/org.key"
+tamper rewrite "${SIG[3]}" reason "措施完整，同意" --rebuild --ck-key "$T/evil/keys/org.key"
 detected "audit event $CK: checkpoint: signed by a key that is not the organisation's" \
     - events checkpoint key
 # Known limit: dossiers check checkpoints with capa_case_verify, which takes no certificate,

@@ -2,8 +2,8 @@
  * bench.c - capa-bench: the same case workloads on capa, SQLite and PostgreSQL in one run,
  * with the physical limits of this machine measured alongside.
  *
- * Each engine runs in its own child process, so its peak memory (wait4's ru_maxrss) is its
- * own; the child sends its timings back through a pipe. Every figure is the median of
+ * Each engine runs in its own child process, so its peak memory (getrusage's ru_maxrss) is
+ * its own; the child sends its timings back through a pipe. Every figure is the median of
  * `--runs` runs (>= 5). Output is a Markdown table of rates, ratios (capa's advantage: > 1
  * means capa is faster) and, where a physical limit applies, how close capa comes to it.
  */
@@ -352,7 +352,11 @@ static void run_child(const bench_engine *e, const opts *o, result *out)
     if (pid == 0) {
         close(fd[0]);
         result *r = calloc(1, sizeof *r);
+        struct rusage self;
         run_engine(e, o, r);
+        /* This process's own peak: wait4's would include its children's (initdb, rm). */
+        if (getrusage(RUSAGE_SELF, &self) == 0)
+            r->maxrss_kib = (uint64_t)self.ru_maxrss;
         size_t off = 0;
         while (off < sizeof *r) {
             ssize_t w = write(fd[1], (char *)r + off, sizeof *r - off);
@@ -371,14 +375,12 @@ static void run_child(const bench_engine *e, const opts *o, result *out)
         off += (size_t)n;
     }
     close(fd[0]);
-    struct rusage ru;
     int st = 0;
-    wait4(pid, &st, 0, &ru);
+    waitpid(pid, &st, 0);
     if (off < sizeof *out) {
         memset(out, 0, sizeof *out);
         snprintf(out->err, sizeof out->err, "child died (status %d)", st);
     }
-    out->maxrss_kib = (uint64_t)ru.ru_maxrss;
 }
 
 /* ---- physical limits ---- */

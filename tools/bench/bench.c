@@ -36,6 +36,7 @@ enum {
     W_DATES,                       /* ms per date-range list */
     W_SCAN,                        /* s per full scan counting by defect code */
     W_INDEX,                       /* s per count by defect code from the index */
+    W_VERIFY,                      /* s per full verify, scaled to 1 000 000 cases */
     W_COUNT
 };
 
@@ -53,6 +54,7 @@ static const struct {
     [W_DATES] = {"date-range list", "ms/query", 1},
     [W_SCAN] = {"full scan, counts by defect", "s/scan", 1},
     [W_INDEX] = {"counts by defect, from the index", "ms/query", 1},
+    [W_VERIFY] = {"verify: replay + compare everything", "s per 1 M cases", 1},
 };
 
 typedef struct result {
@@ -62,6 +64,7 @@ typedef struct result {
     int nv[W_COUNT];
     long rows_customer, rows_dates, rows_scan;
     uint64_t disk_bytes, anon_kib, server_kib, maxrss_kib;
+    uint64_t verify_maxrss_kib; /* the verify child's peak RSS */
 } result;
 
 typedef struct opts {
@@ -188,6 +191,66 @@ static double run_intake(const bench_engine *e, void *ctx, int threads, double s
     return failed ? -1 : (double)done / el;
 }
 
+/* ---- verify, in a child process of the engine's ---- */
+/* The engine's check of the whole database against its audit trail, `runs` times, in a
+ * child of its own: LMDB wants a fresh handle after fork anyway, and the memory of the
+ * check (the scratch store it replays into, mapped) is reported apart from the engine's. */
+static int run_verify(const bench_engine *e, void *ctx, const opts *o, result *r)
+{
+    double secs[MAX_RUNS];
+    int fd[2], n = 0;
+    if (pipe(fd)) {
+        snprintf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(r->err, sizeof r->err, "fork: %s", strerror(errno));
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        /* Linux starts a forked child's peak RSS at its parent's: reset it to what this
+         * process holds now (the parent's private pages it shares), so the peak is the
+         * verify's. */
+        int cr = open("/proc/self/clear_refs", O_WRONLY);
+        if (cr >= 0) {
+            ssize_t w = write(cr, "5", 1); /* Linux >= 4.0; else the peak stays inherited */
+            (void)w;
+            close(cr);
+        }
+        for (int run = 0; run < o->runs && e->verify(ctx, &secs[n]) == 0; run++)
+            n++;
+        uint64_t hwm = self_kib("VmHWM");
+        if (write(fd[1], &n, sizeof n) != (ssize_t)sizeof n ||
+            write(fd[1], secs, sizeof *secs * (size_t)n) != (ssize_t)(sizeof *secs * (size_t)n) ||
+            write(fd[1], &hwm, sizeof hwm) != (ssize_t)sizeof hwm)
+            _exit(1);
+        _exit(0);
+    }
+    close(fd[1]);
+    uint64_t hwm = 0;
+    ssize_t got = read(fd[0], &n, sizeof n);
+    if (got != (ssize_t)sizeof n || n < 0 || n > MAX_RUNS ||
+        read(fd[0], secs, sizeof *secs * (size_t)n) != (ssize_t)(sizeof *secs * (size_t)n) ||
+        read(fd[0], &hwm, sizeof hwm) != (ssize_t)sizeof hwm)
+        n = -1;
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r->verify_maxrss_kib = hwm;
+    if (n < o->runs) {
+        snprintf(r->err, sizeof r->err, "verify failed (run %d; status %d)", n < 0 ? 0 : n + 1, st);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        add(r, W_VERIFY, secs[i] * 1e6 / (double)o->n);
+    return 0;
+}
+
 /* ---- one engine, in a child process ---- */
 static void run_engine(const bench_engine *e, const opts *o, result *r)
 {
@@ -307,6 +370,10 @@ static void run_engine(const bench_engine *e, const opts *o, result *r)
     e->thread_close(t);
     t = NULL;
     r->anon_kib = self_kib("RssAnon");
+
+    /* Verify, on exactly the imported cases. */
+    if (e->verify && run_verify(e, ctx, o, r))
+        goto done;
 
     /* Durable writes: one case per transaction, then 1/8/64 threads. */
     for (int run = 0; run < o->runs; run++) {
@@ -578,6 +645,8 @@ int main(int argc, char **argv)
             m[i] = res[i].ok ? median(res[i].v[w], res[i].nv[w]) : 0;
             if (!res[i].ok)
                 printf(" n/a |");
+            else if (res[i].nv[w] == 0)
+                printf(" — |"); /* the engine has no such operation */
             else if (wl[w].lower_better)
                 printf(" %.3f |", m[i]);
             else
@@ -611,6 +680,12 @@ int main(int argc, char **argv)
     printf("\n| peak RSS of the process (incl. mapped DB pages) | MiB |");
     for (int i = 0; i < ne; i++)
         printf(" %.1f |", (double)res[i].maxrss_kib / 1024);
+    printf("\n| peak RSS of the verify process (incl. mapped pages) | MiB |");
+    for (int i = 0; i < ne; i++)
+        if (res[i].verify_maxrss_kib)
+            printf(" %.1f |", (double)res[i].verify_maxrss_kib / 1024);
+        else
+            printf(" — |");
     printf("\n| private (anonymous) memory of the process | MiB |");
     for (int i = 0; i < ne; i++)
         printf(" %.1f |", (double)res[i].anon_kib / 1024);

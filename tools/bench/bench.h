@@ -82,6 +82,11 @@ struct bench_engine {
     uint64_t (*disk_bytes)(void *ctx);
     /* Extra memory outside this process (a server), in KiB, or 0. */
     uint64_t (*server_kib)(void *ctx);
+    /* Check the whole database against its audit trail (capa: capa_audit_verify, a replay
+     * of every event compared with every record); *secs gets the time of the check alone.
+     * Called in a forked child, so it must open the database anew and not touch the
+     * handles in ctx (LMDB's rule after fork). NULL: the engine has no such check. */
+    int (*verify)(void *ctx, double *secs);
 };
 
 extern const bench_engine bench_sqlite;

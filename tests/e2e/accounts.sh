@@ -83,25 +83,22 @@ json "any(e['action'] == 'login_failed' and e['actor'] == 'ghost' for e in d)"
 
 # -- a 2 MB password is refused before hashing (and counted) -------------------------------
 big=$(head -c 2000000 /dev/zero | tr '\0' 'x')
-start=$(date +%s%N)
 run 1 "$big" set "$N" --as wang --password-stdin qty_affected=1
-ms=$((($(date +%s%N) - start) / 1000000))
 err_has "at most 1024 bytes"
-((ms < 15000)) || fail "a 2 MB password took $ms ms"
 run 0 "" log --json
 json "d[-1]['action'] == 'login_failed' and d[-1]['reason'] == 'password too long'"
 
 # -- 100 000 fields are refused before the lock, next to a normal writer ------------------
 mapfile -t fields < <(seq -f "f%g=x" 1 100000)
-start=$(date +%s%N)
 (set +e; pw wang | "$CAPA" set "$N" --as wang --password-stdin "${fields[@]}" \
     >"$T/big.out" 2>"$T/big.err"; echo $? >"$T/big.rc") &
 as wang 0 set "$N" qty_affected=77 --reason "normal writer"
 wait
-ms=$((($(date +%s%N) - start) / 1000000))
 [[ $(cat "$T/big.rc") == 1 ]] || fail "100 000 fields: exit $(cat "$T/big.rc")"
 grep -q "at most 1000 fields" "$T/big.err" || fail "100 000 fields: $(cat "$T/big.err")"
-((ms < 10000)) || fail "100 000 fields next to a writer took $ms ms"
+# Refused before the password and the lock: nothing of it is in the trail.
+run 0 "" log --json
+json "d[-1]['action'] == 'set' and d[-1]['reason'] == 'normal writer'"
 run 0 "" show "$N" --json
 json "d['stages'][0]['values']['qty_affected'] == '77'"
 run 0 "" verify

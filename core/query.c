@@ -362,30 +362,57 @@ int capa_audit_foreach(capa_store *s, const char *number,
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
-    int stop = 0;
+    int stop = 0, rc;
+    MDB_val k, v;
     int err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
     if ((err = capa_store__require_init(s, txn)) != CAPA_OK)
         goto done;
     if (number) {
-        /* A case's events come from the chain itself, not from the case_events index. */
+        /* A case's events: the case_events links lead to them, and each is read from the
+         * chain and must name the case (emit filters), so a link can hide an event but never
+         * show a foreign one; `capa verify` proves the links complete, as the dossier does
+         * before it prints them. Reading the links keeps this O(events of the case). */
         uint64_t id;
+        unsigned char ck[8];
         if ((err = capa__case_id(s, txn, number, &id)) != CAPA_OK)
             goto done;
-    }
-    {
-        int rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur);
-        MDB_val k, v;
-        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        capa_be64(ck, id);
+        k = (MDB_val){8, ck};
+        rc = mdb_cursor_open(txn, s->dbi[DB_CASE_EVENTS], &cur);
+        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
         while (rc == MDB_SUCCESS && !stop) {
-            if ((err = emit(&v, number, cb, payload, &stop)) != CAPA_OK)
+            MDB_val ek = {8, v.mv_data}, ev;
+            if (v.mv_size != 8) {
+                err = capa_error_set(CAPA_ECORRUPT, "case %s: a link to its events is %zu bytes",
+                                     number, v.mv_size);
                 goto done;
-            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            }
+            if ((rc = mdb_get(txn, s->dbi[DB_EVENTS], &ek, &ev)) != MDB_SUCCESS) {
+                err = rc == MDB_NOTFOUND
+                          ? capa_error_set(CAPA_ECORRUPT, "case %s: linked event %llu is missing",
+                                           number, (unsigned long long)capa_get_be64(v.mv_data))
+                          : capa_store__mdb_err(rc, "audit trail");
+                goto done;
+            }
+            if ((err = emit(&ev, number, cb, payload, &stop)) != CAPA_OK)
+                goto done;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
         }
         if (rc && rc != MDB_NOTFOUND)
-            err = capa_store__mdb_err(rc, "audit trail");
+            err = capa_store__mdb_err(rc, "case events");
+        goto done;
     }
+    rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == MDB_SUCCESS && !stop) {
+        if ((err = emit(&v, NULL, cb, payload, &stop)) != CAPA_OK)
+            goto done;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "audit trail");
 done:
     if (cur)
         mdb_cursor_close(cur);

@@ -145,7 +145,7 @@ static void encode_values(capa_buf *b, const capa_stage_record *r)
     }
 }
 
-int capa_stage__encode(const capa_stage_record *r, void **out, size_t *len)
+static int stage_encode(const capa_stage_record *r, int pack, void **out, size_t *len)
 {
     capa_buf b = {0};
     capa_buf_u8(&b, STAGE_VERSION);
@@ -158,8 +158,14 @@ int capa_stage__encode(const capa_stage_record *r, void **out, size_t *len)
     for (size_t i = 0; i < r->n_editors; i++)
         capa_buf_str(&b, r->editors[i]);
     encode_values(&b, r);
-    capa_pack(&b);
+    if (pack)
+        capa_pack(&b);
     return finish(&b, out, len, "stage record");
+}
+
+int capa_stage__encode(const capa_stage_record *r, void **out, size_t *len)
+{
+    return stage_encode(r, 1, out, len);
 }
 
 int capa_stage__decode(capa_stage_record *r, const void *data, size_t len)
@@ -535,7 +541,7 @@ int capa_stage__put(capa_store *s, MDB_txn *txn, uint64_t id, int idx, const cap
     void *buf = NULL;
     size_t len = 0;
     capa_stage__key(k, id, idx);
-    int err = capa_stage__encode(r, &buf, &len);
+    int err = stage_encode(r, !s->unpacked, &buf, &len);
     if (!err)
         err = capa_store__put(txn, s->dbi[DB_STAGES], k, 9, buf, len, 0);
     capa__free(buf);

@@ -58,6 +58,9 @@ struct capa_store {
     char *dir;
     capa_open_opts opts;
     size_t map_size;
+    /* Records are stored without compression (the scratch store verify replays into, which
+     * is compared by content: see verify.c same_value). */
+    int unpacked;
     /* Readers and writers hold it shared; growing the map takes it exclusive, because
      * mdb_env_set_mapsize needs no transaction of this process to be active. */
     pthread_rwlock_t map_lock;

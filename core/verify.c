@@ -914,7 +914,9 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
         dir[0] = 0;
         goto done;
     }
-    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size)))
+    /* The scratch holds the same records uncompressed: room for several times the store
+     * (address space only; LMDB's file grows with what is written). */
+    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20))))
         goto done;
     if ((err = capa_store__read_begin(s, &v.txn)))
         goto done;

@@ -15,15 +15,25 @@ adduser wang qe 王伟
 adduser chen qe_lead 陈静
 adduser zhou auditor 周审
 
-LOG=$T/serve.log
-"$SERVE" --db "$CAPA_DB" --listen 127.0.0.1:0 --idle-timeout 3s --max-body 65536 2>"$LOG" &
-PID=$!
-stop() { kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
+# start_server LOG IDLE: a capa-serve on a free port; sets PID and B. The main one allows
+# 10 minutes of inactivity (a slow sanitizer run must not log anyone out); a second one with
+# 2 s tests the expiry.
+PIDS=()
+start_server() {
+    "$SERVE" --db "$CAPA_DB" --listen 127.0.0.1:0 --idle-timeout "$2" --max-body 65536 2>"$1" &
+    PID=$!
+    PIDS+=("$PID")
+    for _ in $(seq 100); do grep -q 'listening on' "$1" && break; sleep 0.1; done
+    local port
+    port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$1")
+    [[ -n $port ]] || { cat "$1"; fail "server did not start"; }
+    B=http://127.0.0.1:$port
+}
+stop() { local p; for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
 trap 'stop; rm -rf -- "$T"' EXIT
-for _ in $(seq 50); do grep -q 'listening on' "$LOG" && break; sleep 0.1; done
-PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
-[[ -n $PORT ]] || { cat "$LOG"; fail "server did not start"; }
-B=http://127.0.0.1:$PORT
+LOG=$T/serve.log
+start_server "$LOG" 10
+MAIN_PID=$PID
 
 # req NAME CURL-ARGS...: status into $S, body in $T/NAME, headers in $T/NAME.h
 req() {
@@ -142,9 +152,15 @@ want 403 new   # qe_lead is not an editor of intake
 api out DELETE /session; want 200 out
 api after GET /cases; want 401 after
 
-# ---- expiry after inactivity (idle timeout 3 s)
-sleep 4
-req exp -b "$T/li.jar" "$B/cases"; want 303 exp; has exp.h 'Location: /login'
+# ---- expiry after inactivity: a second server that allows 2 s
+MAIN_B=$B
+start_server "$T/serve2.log" 2s
+login li "$T/li2.jar"
+req exp0 -b "$T/li2.jar" "$B/cases"; want 200 exp0
+sleep 3
+req exp -b "$T/li2.jar" "$B/cases"; want 303 exp; has exp.h 'Location: /login'
+kill -TERM "$PID"; wait "$PID" || fail "second capa-serve exit status $?"
+B=$MAIN_B PID=$MAIN_PID
 
 # ---- logout needs the CSRF token
 login li "$T/li.jar"

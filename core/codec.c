@@ -287,7 +287,7 @@ void capa_pack(capa_buf *b)
         return;
     }
     memcpy(out, hdr.p, hdr.len);
-    size_t n = z_compress(out + hdr.len, cap - hdr.len, b->p, b->len, 3);
+    size_t n = z_compress(out + hdr.len, cap - hdr.len, b->p, b->len, 1);
     if (!ZSTD_isError(n) && hdr.len + n < b->len) {
         capa__free(b->p);
         b->p = out;

@@ -10,6 +10,7 @@
 #include "event.h"
 #include "index.h"
 #include "record.h"
+#include "recurrence.h"
 
 /* ---- reading ---- */
 
@@ -155,7 +156,18 @@ static int matches(capa_store *s, MDB_txn *txn, const capa_hdr *h, const capa_fi
     if ((f->opened_from && h->opened < f->opened_from) ||
         (f->opened_to && h->opened >= f->opened_to))
         return 0;
-    return !f->text || !*f->text || text_match(s, txn, h, f->text);
+    if (f->text && *f->text && !text_match(s, txn, h, f->text))
+        return 0;
+    if (f->recurrent) {
+        uint64_t *ids = NULL;
+        size_t n = 0;
+        int days = 0;
+        if (capa_recur__days(s, txn, &days) || capa_recur__of(&ids, &n, s, txn, h, days, 1))
+            return 0;
+        capa__free(ids);
+        return n > 0;
+    }
+    return 1;
 }
 
 typedef struct list_state {

@@ -37,7 +37,8 @@ void capa_hdr_clear(capa_hdr *h)
 {
     char **strs[] = {&h->number,      &h->stage,         &h->opened_by,   &h->customer,
                      &h->part_no,     &h->lot_no,        &h->defect_code, &h->severity,
-                     &h->description, &h->subject_person};
+                     &h->description, &h->subject_person, &h->channel, &h->complaint_type,
+                     &h->validity,    &h->responsible_dept, &h->satisfaction};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         capa__free(*strs[i]);
     memset(h, 0, sizeof *h);
@@ -62,6 +63,15 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
     capa_buf_str(&b, h->severity);
     capa_buf_str(&b, h->description);
     capa_buf_str(&b, h->subject_person);
+    /* The statistics part (optional on decoding). */
+    capa_buf_str(&b, h->channel);
+    capa_buf_str(&b, h->complaint_type);
+    capa_buf_str(&b, h->validity);
+    capa_buf_str(&b, h->responsible_dept);
+    capa_buf_str(&b, h->satisfaction);
+    capa_buf_i64(&b, h->response_at);
+    capa_buf_i64(&b, h->containment_at);
+    capa_buf_i64(&b, h->plan_at);
     return finish(&b, out, len, "case header");
 }
 
@@ -90,6 +100,16 @@ static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
     h->severity = rd_str(r, pos, end);
     h->description = rd_str(r, pos, end);
     h->subject_person = rd_str(r, pos, end);
+    if (!r->err && r->pos < r->len) {
+        h->channel = rd_str(r, pos, end);
+        h->complaint_type = rd_str(r, pos, end);
+        h->validity = rd_str(r, pos, end);
+        h->responsible_dept = rd_str(r, pos, end);
+        h->satisfaction = rd_str(r, pos, end);
+        h->response_at = capa_rd_i64(r);
+        h->containment_at = capa_rd_i64(r);
+        h->plan_at = capa_rd_i64(r);
+    }
     if (!r->err && (!h->number || !h->stage))
         r->err = CAPA_ECORRUPT;
 }

@@ -278,6 +278,7 @@ typedef struct capa_filter {
     int64_t opened_to;   /**< ms, exclusive; 0 = open end */
     int closed;          /**< -1 any, 0 open only, 1 closed only */
     size_t limit;        /**< 0 = no limit */
+    int recurrent;       /**< 1: only recurrences (capa_case_recurrence finds one) */
 } capa_filter;
 
 /** Cases matching `f` in number order. Header fields are borrowed for the callback only.
@@ -294,6 +295,26 @@ int capa_case_list(capa_store *s, const capa_filter *f,
  */
 int capa_case_count_by(capa_store *s, const char *field,
                        int (*cb)(const char *value, uint64_t count, void *payload), void *payload);
+
+/* ---- recurrence (再发) ---- */
+
+/**
+ * The cases case `number` recurs: those with its part number and defect code (intake fields
+ * part_no, defect_code, exactly) opened in the N days before it, N being the store's
+ * recurrence window (capa_store_recurrence_days). Computed from the part and defect indexes
+ * and those cases' headers; nothing is stored. *out is an array of *n case numbers in
+ * opening order (NULL when none), freed with capa_strings_free.
+ * @return CAPA_OK, CAPA_ENOTFOUND (no such case), CAPA_ESTATE, CAPA_ENOMEM.
+ */
+int capa_case_recurrence(char ***out, size_t *n, capa_store *s, const char *number);
+/** Free an array of n strings (NULL accepted). */
+void capa_strings_free(char **v, size_t n);
+/** The recurrence window in days: what `capa config recurrence-days` set, else 180. */
+int capa_store_recurrence_days(capa_store *s, int *out);
+/** Set the recurrence window (1 to 3650 days; admin). Audited as a "config" event.
+ *  @return CAPA_OK, CAPA_EINVALID (out of range: nothing asked or written), CAPA_EDENIED,
+ *  CAPA_EAUTH. */
+int capa_config_recurrence_days(capa_store *s, const capa_actor *who, int days);
 
 /* ---- audit trail ---- */
 typedef struct capa_change {
@@ -448,6 +469,7 @@ void capa_sha256_hex(char hex[65], const void *data, size_t len);
 }
 #endif
 
+#include "capa_stats.h"
 #include "capa_time.h"
 
 #endif

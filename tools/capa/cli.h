@@ -244,6 +244,7 @@ int cmd_form_check(cli *c, int argc, char **argv);
 int cmd_form_install(cli *c, int argc, char **argv);
 int cmd_info(cli *c, int argc, char **argv);
 int cmd_config(cli *c, int argc, char **argv);
+int cmd_report(cli *c, int argc, char **argv);
 /* limits_out.c: a case's time limits, and --at TIME of read-only commands */
 int cli_at_parse(int64_t *out, const cli *c, capa_store *s, const char *at);
 json_t *cli_limits_json(capa_store *s, const capa_case *cs, int64_t at);

@@ -45,7 +45,8 @@ static const command commands[] = {
      "every stage, its fields and signatures"},
     {"list", NULL, cmd_list,
      "list [--stage S] [--customer C] [--customer-like TEXT] [--part P] [--defect D] "
-     "[--severity S] [--text T] [--open|--closed] [--from DATE] [--to DATE] [--limit N] "
+     "[--severity S] [--text T] [--open|--closed] [--recurrent] [--from DATE] [--to DATE] "
+     "[--limit N] "
      "[--lang zh|en] [--json]",
      "find cases"},
     {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
@@ -64,8 +65,13 @@ static const command commands[] = {
     {"form", "install", cmd_form_install, "form install FILE --as ADMIN [--password-stdin]",
      "install the next version of a form (or the workflow)"},
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
-    {"config", NULL, cmd_config, "config timezone NAME --as ADMIN [--password-stdin]",
-     "change the plant's time zone (audited)"},
+    {"config", NULL, cmd_config,
+     "config timezone NAME | config recurrence-days N --as ADMIN [--password-stdin]",
+     "change the plant's time zone or recurrence window (audited)"},
+    {"report", NULL, cmd_report,
+     "report monthly --month YYYY-MM [--format pdf|csv|json|xlsx] [--at TIME] -o FILE "
+     "[--font FILE] [--no-sign]",
+     "the monthly quality report (客户投诉月统计表), signed PDF by default"},
     {"calendar", "install", cmd_calendar_install,
      "calendar install FILE --as ADMIN [--password-stdin]",
      "install a working-day calendar for its year (schemas/calendar.xsd)"},

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attach.h"
 #include "codec.h"
 #include "index.h"
 
@@ -656,7 +657,39 @@ done:
     return err;
 }
 
-static int apply_case(capa_wtxn *t, const capa_event_rec *e)
+/* A file attached to a stage the case has reached, while it is open; the content comes
+ * from src, attested by the SHA-256 the event names. */
+static int apply_attach(capa_wtxn *t, const capa_event_rec *e, case_facts *f,
+                        const capa_apply_src *src)
+{
+    capa_hdr h = {0};
+    capa_stage_record rec;
+    const void *content = NULL;
+    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
+    if (err)
+        return err;
+    if (h.closed) {
+        err = corrupt(e, "the case is closed%s%s", NULL, NULL);
+        goto done;
+    }
+    if ((err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec)) == CAPA_ENOTFOUND) {
+        err = corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
+        goto done;
+    }
+    capa_stage_record_clear(&rec);
+    if (err)
+        goto done;
+    const char *sha = capa_event__get(e, "sha256"), *size = capa_event__get(e, "size");
+    if (src && src->blob && sha && size &&
+        (err = src->blob(src->payload, sha, strtoull(size, NULL, 10), &content)))
+        goto done;
+    err = capa_att__apply(t, e, f->id, f->wf->stages[f->from].id, content);
+done:
+    capa_hdr_clear(&h);
+    return err;
+}
+
+static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
 {
     case_facts f;
     memset(&f, 0, sizeof f);
@@ -671,6 +704,8 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e)
             err = apply_sign(t, e, &f, 0);
         else if (strcmp(a, "reject") == 0)
             err = apply_sign(t, e, &f, 1);
+        else if (strcmp(a, "attach") == 0)
+            err = apply_attach(t, e, &f, src);
     }
     if (!err)
         err = link_case(t, e, f.id);
@@ -708,13 +743,16 @@ static int apply_init(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     return e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
 }
 
-/* `capa config`: a plant setting (the time zone) replaced. */
+/* `capa config`: a plant setting (the time zone, the attachment limit) replaced. */
 static int apply_config(capa_wtxn *t, const capa_event_rec *e)
 {
     const char *zone = capa_event__get(e, "timezone");
-    if (!zone || !*zone)
-        return corrupt(e, "config event without a setting%s%s", NULL, NULL);
-    return capa_meta__put_str(t->s, t->txn, "timezone", zone);
+    long long limit = 0;
+    if (zone && *zone)
+        return capa_meta__put_str(t->s, t->txn, "timezone", zone);
+    if (fact_int(e, "attach_limit", &limit) && limit > 0)
+        return capa_meta__put_u64(t->s, t->txn, "attach_limit", (uint64_t)limit);
+    return corrupt(e, "config event without a setting%s%s", NULL, NULL);
 }
 
 /* `capa upgrade`: the format, every stored definition and every credential re-stated. */
@@ -762,8 +800,8 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     else if (strcmp(a, "config") == 0)
         err = apply_config(t, e);
     else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
-             strcmp(a, "reject") == 0)
-        err = apply_case(t, e);
+             strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0)
+        err = apply_case(t, e, src);
     else if (strcmp(a, "checkpoint") == 0)
         err = CAPA_OK; /* records the head; changes no state */
     else

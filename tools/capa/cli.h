@@ -113,6 +113,16 @@ void cli_secret_free(char *secret);
 /** Open the store at c->db (creating the directory when `create`). Prints errors. */
 int cli_store_open(capa_store **out, cli *c, int create, int read_only);
 
+/**
+ * Read a whole file into *out (NUL-terminated, free()), at most `max` bytes: a larger file
+ * is refused naming `max` unless `too_big` is given, which is then set (and nothing read).
+ * Prints errors naming the path. Returns CLI_OK or CLI_ERROR.
+ */
+int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int *too_big);
+/** Write data to `path` through a temporary file renamed into place (no half-written file
+ *  is left behind); "-" writes to stdout. Prints errors. Returns CLI_OK or CLI_ERROR. */
+int cli_write_file(const char *path, const void *data, size_t len);
+
 /** Path of `file` in the organisation's key directory: $CAPA_KEYS, else <db>/keys (keep the
  *  key outside the database directory in production: see docs/trust.md). Returns buf. */
 const char *cli_keys_path(const cli *c, char *buf, size_t sz, const char *file);
@@ -244,6 +254,8 @@ int cmd_form_check(cli *c, int argc, char **argv);
 int cmd_form_install(cli *c, int argc, char **argv);
 int cmd_info(cli *c, int argc, char **argv);
 int cmd_config(cli *c, int argc, char **argv);
+int cmd_attach(cli *c, int argc, char **argv);
+int cmd_attachment_get(cli *c, int argc, char **argv);
 /* limits_out.c: a case's time limits, and --at TIME of read-only commands */
 int cli_at_parse(int64_t *out, const cli *c, capa_store *s, const char *at);
 json_t *cli_limits_json(capa_store *s, const capa_case *cs, int64_t at);

@@ -1,11 +1,53 @@
 /*
- * cmd_config.c - `capa config timezone NAME --as ADMIN`: change a plant setting. The engine
+ * cmd_config.c - `capa config timezone NAME --as ADMIN` and `capa config attach-limit BYTES
+ * --as ADMIN` (a number, or with a K, M or G suffix for KiB, MiB, GiB): change a plant setting. The engine
  * checks the value and the role and audits the change; this only parses and prints.
  */
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* "20M", "512K", "1G" or plain bytes; 0 when malformed. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    if (!s || *s < '0' || *s > '9')
+        return 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mul = *end == 'K' || *end == 'k' ? 1024 : *end == 'M' || *end == 'm' ? 1024 * 1024
+                   : *end == 'G' || *end == 'g'                                    ? 1024 * 1024 * 1024
+                                                                                   : 1;
+    if (mul > 1)
+        end++;
+    if (*end || v > UINT64_MAX / mul)
+        return 0;
+    return (uint64_t)v * mul;
+}
+
+static int config_limit(cli *c, const char *arg)
+{
+    capa_store *s = NULL;
+    char *password = NULL;
+    int rc, err;
+    uint64_t v = parse_size(arg);
+    if (!v)
+        return cli_usage(c, "attach-limit '%s': give bytes, or a number with K, M or G", arg);
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
+        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    if ((err = capa_config_attach_limit(s, &who, v)) != CAPA_OK) {
+        rc = cli_fail(c, "config attach-limit", err);
+        goto done;
+    }
+    printf("attachment limit: %llu bytes\n", (unsigned long long)v);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}
 
 int cmd_config(cli *c, int argc, char **argv)
 {
@@ -16,10 +58,13 @@ int cmd_config(cli *c, int argc, char **argv)
     capa_tz *tz = NULL;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
-    if (npos != 2 || strcmp(argv[0], "timezone") != 0)
-        return cli_usage(c, "expected: config timezone NAME (an IANA zone, e.g. Asia/Shanghai)");
+    if (npos != 2 || (strcmp(argv[0], "timezone") != 0 && strcmp(argv[0], "attach-limit") != 0))
+        return cli_usage(c, "expected: config timezone NAME (an IANA zone, e.g. Asia/Shanghai) "
+                            "or config attach-limit BYTES (e.g. 20M)");
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
+    if (strcmp(argv[0], "attach-limit") == 0)
+        return config_limit(c, argv[1]);
     /* A bad name is refused before the password is asked: nothing is read or written. */
     if ((err = capa_tz_load(&tz, argv[1])) != CAPA_OK)
         return cli_fail(c, "config timezone", err);

@@ -236,6 +236,17 @@ int cli_json_push(json_t *arr, json_t *val);
 /** Print a JSON document to stdout with a trailing newline and release it. */
 int cli_json_print(const cli *c, json_t *doc);
 
+/* ---- list as a spreadsheet (sheet.c) ---- */
+typedef struct cli_sheet cli_sheet;
+/** Start `capa list --format csv|xlsx -o path` ("-" is stdout, CSV only): heading row in
+ *  `lang`, times in `tz` (its name `zone` in the headings). Prints errors. */
+int cli_sheet_open(cli_sheet **out, const char *format, const char *path, cli_lang lang,
+                   const capa_tz *tz, const char *zone);
+/** One case's row. Prints errors; CLI_OK or CLI_ERROR. */
+int cli_sheet_row(cli_sheet *sh, const capa_case_header *h);
+/** Finish: with `commit` the file is renamed into place, else removed. Frees sh. */
+int cli_sheet_close(cli_sheet *sh, int commit);
+
 /* ---- commands (one cmd_<verb>.c each) ---- */
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_user_add(cli *c, int argc, char **argv);

@@ -46,8 +46,8 @@ static const command commands[] = {
     {"list", NULL, cmd_list,
      "list [--stage S] [--customer C] [--customer-like TEXT] [--part P] [--defect D] "
      "[--severity S] [--text T] [--open|--closed] [--from DATE] [--to DATE] [--limit N] "
-     "[--lang zh|en] [--json]",
-     "find cases"},
+     "[--lang zh|en] [--json | --format csv|xlsx -o FILE]",
+     "find cases; as CSV (UTF-8 with BOM) or xlsx for Excel"},
     {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
     {"verify", NULL, cmd_verify, "verify [--anchor SEQ:HEX]... [--cert FILE] [--json]",
      "replay the audit trail and compare every record; check anchors and checkpoints"},

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "archive.h"
 #include "attach.h"
 #include "codec.h"
 #include "index.h"
@@ -713,6 +714,18 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     return err;
 }
 
+/* `capa import --xml`: a case from another store's archive, with the definitions it needs. */
+static int apply_import(capa_wtxn *t, const capa_event_rec *e)
+{
+    uint64_t id = 0;
+    int err = apply_defs(t, e, 0);
+    if (!err)
+        err = capa_import__apply(t, e, &id);
+    if (!err)
+        err = link_case(t, e, id);
+    return err;
+}
+
 /* ---- the store itself ---- */
 
 static int apply_init(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
@@ -802,6 +815,8 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
              strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0)
         err = apply_case(t, e, src);
+    else if (strcmp(a, "import") == 0)
+        err = apply_import(t, e);
     else if (strcmp(a, "checkpoint") == 0)
         err = CAPA_OK; /* records the head; changes no state */
     else

@@ -303,6 +303,12 @@ static int do_attach(capa_wtxn *t, void *arg)
         (err = capa_hdr__get(t->s, t->txn, id, &h)) || (err = limit_in(t->s, t->txn, &limit)) ||
         (err = check_size(a->number, a->name, a->len, limit)))
         goto done;
+    if (h.origin) {
+        err = capa_error_set(CAPA_ESTATE,
+                             "attach %s: an archived copy imported from %s; it is read-only here",
+                             a->number, h.origin);
+        goto done;
+    }
     if (h.closed) {
         char when[32];
         capa_time_format(when, sizeof when, h.closed_at);

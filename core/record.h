@@ -17,6 +17,9 @@ typedef struct capa_hdr {
     int64_t opened, closed_at, stage_entered;
     char *opened_by;
     char *customer, *part_no, *lot_no, *defect_code, *severity, *description, *subject_person;
+    /* An archived copy imported from another store (`capa import --xml`): that store's
+     * organisation; NULL for a case of this store. Stored as an optional trailing field. */
+    char *origin;
 } capa_hdr;
 
 void capa_hdr_clear(capa_hdr *h);

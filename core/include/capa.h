@@ -348,6 +348,29 @@ int capa_attach_limit(capa_store *s, uint64_t *out);
  *  "config" event. */
 int capa_config_attach_limit(capa_store *s, const capa_actor *who, uint64_t bytes);
 
+/* ---- the XML case archive (schemas/case.xsd) ---- */
+
+/**
+ * The whole case as an XML document valid against schemas/case.xsd: the store's
+ * organisation, numbering, zone and anchor token, the header, every reached stage with its
+ * form id and version, the signatures, attachment digests, the case's audit events with
+ * their chain hashes, and the definitions used. *out is NUL-terminated (capa__free).
+ * @return CAPA_OK, CAPA_ENOTFOUND, CAPA_ENOMEM, ...
+ */
+int capa_case_export(char **out, size_t *out_len, capa_store *s, const char *number);
+/**
+ * Import a case archive written by capa_case_export of another store (a group archive):
+ * admin only. The archive is parsed as hostile input (no DOCTYPE/entities/network, 64 MiB),
+ * validated, and must prove itself before the password is checked: every event matches its
+ * chain hash, and its events, replayed, give exactly the records it states. The case keeps
+ * its number and becomes a read-only copy marked with its origin; the "import" event carries
+ * the document, so verify replays it. `name` names the file in messages.
+ * @return CAPA_OK (*out_number = the case's number, capa__free), CAPA_EINVALID (naming every
+ *  mismatch), CAPA_EEXISTS (the number is taken: imported twice), CAPA_EDENIED, ...
+ */
+int capa_case_import(char **out_number, capa_store *s, const capa_actor *who, const char *xml,
+                     size_t len, const char *name);
+
 /* ---- audit trail ---- */
 typedef struct capa_change {
     const char *field;

@@ -992,3 +992,42 @@ int cli_write_file(const char *path, const void *data, size_t len)
     free(tmp);
     return cli_error(path, "%s", strerror(saved ? saved : EIO));
 }
+
+/* ---- every case number, for --all ---- */
+
+static int collect(const capa_case_header *h, void *payload)
+{
+    cli_numbers *ns = payload;
+    if (ns->since && (!h->closed || h->closed_at < ns->since))
+        return 0;
+    if (ns->n == ns->cap) {
+        size_t cap = ns->cap ? 2 * ns->cap : 64;
+        char **v = realloc(ns->v, cap * sizeof *v);
+        if (!v) {
+            ns->oom = 1;
+            return 1;
+        }
+        ns->v = v, ns->cap = cap;
+    }
+    if (!(ns->v[ns->n] = strdup(h->number))) {
+        ns->oom = 1;
+        return 1;
+    }
+    ns->n++;
+    return 0;
+}
+
+int cli_numbers_get(cli_numbers *ns, capa_store *s)
+{
+    capa_filter f = {0};
+    f.closed = ns->since ? 1 : -1;
+    return capa_case_list(s, &f, collect, ns);
+}
+
+void cli_numbers_clear(cli_numbers *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i]);
+    free(ns->v);
+    memset(ns, 0, sizeof *ns);
+}

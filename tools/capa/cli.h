@@ -236,6 +236,18 @@ int cli_json_push(json_t *arr, json_t *val);
 /** Print a JSON document to stdout with a trailing newline and release it. */
 int cli_json_print(const cli *c, json_t *doc);
 
+/* ---- every case number, for --all (dossier, export) ---- */
+typedef struct cli_numbers {
+    char **v;
+    size_t n, cap;
+    int64_t since; /* set before: only cases closed on or after it (ms); 0 = every case */
+    int oom;
+} cli_numbers;
+/** Fill ns->v with the numbers of every case (closed since ns->since), in number order.
+ *  Returns the list's code; ns->oom when memory ran out. */
+int cli_numbers_get(cli_numbers *ns, capa_store *s);
+void cli_numbers_clear(cli_numbers *ns);
+
 /* ---- list as a spreadsheet (sheet.c) ---- */
 typedef struct cli_sheet cli_sheet;
 /** Start `capa list --format csv|xlsx -o path` ("-" is stdout, CSV only): heading row in
@@ -266,6 +278,8 @@ int cmd_form_install(cli *c, int argc, char **argv);
 int cmd_info(cli *c, int argc, char **argv);
 int cmd_config(cli *c, int argc, char **argv);
 int cmd_attach(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
+int cmd_import_xml(cli *c, int argc, char **argv);
 int cmd_attachment_get(cli *c, int argc, char **argv);
 /* limits_out.c: a case's time limits, and --at TIME of read-only commands */
 int cli_at_parse(int64_t *out, const cli *c, capa_store *s, const char *at);

@@ -434,10 +434,17 @@ int capa_attachment_get(void **out, size_t *out_len, capa_attachment **out_meta,
     }
     MDB_val v;
     if ((err = capa_store__get(txn, s->dbi[DB_BLOBS], raw, 32, &v))) {
-        if (err == CAPA_ENOTFOUND)
+        capa_hdr h = {0};
+        if (err == CAPA_ENOTFOUND && capa_hdr__get(s, txn, id, &h) == CAPA_OK && h.origin)
+            err = capa_error_set(CAPA_ENOTFOUND,
+                                 "attachment %s of case %s: its content is not in this store (a "
+                                 "copy imported from %s carries the SHA-256 only)",
+                                 sha256, number, h.origin);
+        else if (err == CAPA_ENOTFOUND)
             err = capa_error_set(CAPA_ECORRUPT,
                                  "attachment %s of case %s: its content is missing from the store",
                                  sha256, number);
+        capa_hdr_clear(&h);
         goto done;
     }
     char have[65];

@@ -226,7 +226,23 @@ static int prove(const capa_archive *a, capa_diag *diag)
     char dir[4096];
     capa_store *sc = NULL;
     capa_case *got = NULL;
-    int err = check_chain(a, diag);
+    /* Every record is read with its definition: each must come along. */
+    int wf = 0;
+    for (size_t i = 0; i < a->n_defs; i++)
+        wf |= strcmp(a->defs[i].id, CAPA_WORKFLOW_ID) == 0;
+    if (!wf)
+        capa_diag_add(diag, "definitions: the workflow is missing");
+    for (size_t i = 0; i < a->c->n_stages; i++) {
+        const capa_stage_record *r = &a->c->stages[i];
+        size_t k = 0;
+        while (k < a->n_defs &&
+               !(strcmp(a->defs[k].id, r->form_id) == 0 && a->defs[k].version == r->form_version))
+            k++;
+        if (k == a->n_defs)
+            capa_diag_add(diag, "stage %s: its form %s version %d is not among the definitions",
+                          r->stage, r->form_id, r->form_version);
+    }
+    int err = diag->n ? CAPA_OK : check_chain(a, diag);
     if (err || diag->n)
         return err ? err : CAPA_EINVALID;
     const char *tmp = getenv("TMPDIR");

@@ -805,11 +805,12 @@ static void attachments_of(doc *d, const char *stage)
         if (strcmp(a->stage, stage) != 0 || strncmp(a->mime, "image/", 6) != 0)
             continue;
         int rc = capa_attachment_get(&data, &len, NULL, d->s, d->c->number, a->sha256);
-        if (rc != CAPA_OK) {
+        if (rc != CAPA_OK && rc != CAPA_ENOTFOUND) {
             d->core_err = capa_rep__err_core(rc, "dossier: attachment");
             return;
         }
-        HPDF_Image img = load_image(d, a, data, len);
+        /* Not found: an imported copy, which carries the digest but not the picture. */
+        HPDF_Image img = rc == CAPA_OK ? load_image(d, a, data, len) : NULL;
         if (col == 0) {
             d->y -= 6;
             ensure(d, THUMB_H + 22);
@@ -824,7 +825,9 @@ static void attachments_of(doc *d, const char *stage)
             float dw = iw * k, dh = ih * k;
             HPDF_Page_DrawImage(d->page, img, x, d->y - THUMB_H + (THUMB_H - dh), dw, dh);
         } else {
-            draw_line(d, x, d->y - THUMB_H / 2, 8.0f, WARN, "图片无法显示 Picture unreadable");
+            draw_line(d, x, d->y - THUMB_H / 2, 8.0f, rc == CAPA_OK ? WARN : MUTED,
+                      rc == CAPA_OK ? "图片无法显示 Picture unreadable"
+                                    : "图片不在本库 Picture not in this store");
         }
         char *cap = capa_text__clean(d->f, a->name, NULL);
         capa_lines l = {0};

@@ -17,7 +17,7 @@ setup_users
 as li 0 open customer="华东汽车" part_no=PCB-7731 lot_no=L2026-1102 qty_affected=120 \
     defect_code=SOLDER-BRIDGE severity=important channel=written complaint_type=quality \
     responsible_dept=生产部 description="$(printf '焊点连锡 <b>&amp;</b>\n第二行 "引号"')"
-printf 'photo bytes \x00\x01\x02' >"$T/p.jpg"
+printf '\xff\xd8\xff\xe0 photo bytes \x00\x01\x02' >"$T/p.jpg" # a JPEG by its first bytes
 as li 0 attach "$N1" "$T/p.jpg" --note "来料 & 照片"
 as wang 0 set "$N1" validity=valid containment="库存隔离 3 批，全检"
 as wang 0 sign "$N1" --meaning reviewed
@@ -111,6 +111,9 @@ err_has "read-only here"
 run 0 "" dossier "$N1" -o "$T/d.pdf" --no-sign
 pdftotext "$T/d.pdf" "$T/d.txt"
 grep -qF "钢网开口设计偏大" "$T/d.txt" || fail "dossier of the imported case lacks its data"
+grep -qF "Picture not in this store" "$T/d.txt" || fail "imported attachment not marked in the dossier"
+run 1 "" attachment get "$N1" "$(sha256sum "$T/p.jpg" | cut -d' ' -f1)" -o "$T/got.jpg"
+err_has "its content is not in this store (a copy imported from 示例电子有限公司 carries the SHA-256 only)"
 
 # -- refusals change nothing ----------------------------------------------------------------------
 snapshot group

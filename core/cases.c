@@ -202,6 +202,11 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
         return err;
     if ((err = capa_hdr__get(t->s, t->txn, id, &c->h)))
         return err == CAPA_ENOTFOUND ? CAPA_ECORRUPT : err;
+    if (c->h.origin) {
+        return capa_error_set(CAPA_ESTATE,
+                              "%s %s: an archived copy imported from %s; it is read-only here",
+                              verb, number, c->h.origin);
+    }
     if (c->h.closed) {
         char when[32];
         capa_time_format(when, sizeof when, c->h.closed_at);

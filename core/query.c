@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attach.h"
 #include "codec.h"
 #include "event.h"
 #include "index.h"
@@ -27,6 +28,9 @@ void capa_case_free(capa_case *c)
     for (size_t i = 0; i < c->n_signatures; i++)
         capa_signature_clear(&c->signatures[i]);
     capa__free(c->signatures);
+    for (size_t i = 0; i < c->n_attachments; i++)
+        capa_attachment_clear(&c->attachments[i]);
+    capa__free(c->attachments);
     capa__free(c);
 }
 
@@ -98,7 +102,8 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
             goto done;
         }
     }
-    err = read_sigs(s, txn, id, c);
+    if (!(err = read_sigs(s, txn, id, c)))
+        err = capa_att__list(s, txn, id, &c->attachments, &c->n_attachments);
 done:
     capa_store__read_end(s, txn);
     capa_hdr_clear(&h);

@@ -38,7 +38,7 @@ void capa_hdr_clear(capa_hdr *h)
     char **strs[] = {&h->number,      &h->stage,         &h->opened_by,   &h->customer,
                      &h->part_no,     &h->lot_no,        &h->defect_code, &h->severity,
                      &h->description, &h->subject_person, &h->channel, &h->complaint_type,
-                     &h->validity,    &h->responsible_dept, &h->satisfaction};
+                     &h->validity,    &h->responsible_dept, &h->satisfaction, &h->origin};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         capa__free(*strs[i]);
     memset(h, 0, sizeof *h);
@@ -72,6 +72,9 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
     capa_buf_i64(&b, h->response_at);
     capa_buf_i64(&b, h->containment_at);
     capa_buf_i64(&b, h->plan_at);
+    /* The archive part (optional on decoding, after the statistics part). */
+    if (h->origin)
+        capa_buf_str(&b, h->origin);
     return finish(&b, out, len, "case header");
 }
 
@@ -110,6 +113,8 @@ static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
         h->containment_at = capa_rd_i64(r);
         h->plan_at = capa_rd_i64(r);
     }
+    if (!r->err && r->pos < r->len)
+        h->origin = rd_str(r, pos, end);
     if (!r->err && (!h->number || !h->stage))
         r->err = CAPA_ECORRUPT;
 }

@@ -23,6 +23,9 @@ typedef struct capa_hdr {
      * Stored as an optional trailing part: a header without it decodes with them NULL/0. */
     char *channel, *complaint_type, *validity, *responsible_dept, *satisfaction;
     int64_t response_at, containment_at, plan_at;
+    /* An archived copy imported from another store (`capa import --xml`): that store's
+     * organisation; NULL for a case of this store. Stored as an optional trailing field. */
+    char *origin;
 } capa_hdr;
 
 void capa_hdr_clear(capa_hdr *h);

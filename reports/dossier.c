@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <hpdf.h>
+#include <png.h>
 
 #include "layout.h"
 #include "pdfsign.h"
@@ -384,6 +385,152 @@ static void signatures_of(doc *d, const char *stage)
     }
 }
 
+/* Most pixels a photo may have to be drawn (its decoded form is checked first). */
+#define MAX_PIXELS ((uint64_t)16 * 1024 * 1024)
+
+/* Whether libpng decodes the whole picture without error, within MAX_PIXELS. libharu 2.3.0
+ * hands a PNG to libpng with an error handler that returns, which makes libpng abort the
+ * process on a damaged file: an attachment is outside input, so it is decoded here first
+ * with libpng's own (setjmp-safe) simplified API. */
+static int png_decodes(const void *data, size_t len)
+{
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&img, data, len))
+        return 0;
+    if ((uint64_t)img.width * img.height > MAX_PIXELS || img.width == 0 || img.height == 0) {
+        png_image_free(&img);
+        return 0;
+    }
+    img.format = PNG_FORMAT_RGBA;
+    void *buf = capa__malloc(PNG_IMAGE_SIZE(img));
+    if (!buf) {
+        png_image_free(&img);
+        return 0;
+    }
+    int ok = png_image_finish_read(&img, NULL, buf, 0, NULL) != 0;
+    capa__free(buf);
+    png_image_free(&img);
+    return ok;
+}
+
+/* A photo drawn from memory: NULL when it cannot be read (an error libharu raised is
+ * cleared: a bad picture is listed, not fatal to the dossier). */
+static HPDF_Image load_image(doc *d, const capa_attachment *a, const void *data, size_t len)
+{
+    HPDF_Image img = NULL;
+    int before = d->fl.hpdf_err;
+    if (strcmp(a->mime, "image/jpeg") == 0)
+        img = HPDF_LoadJpegImageFromMem(d->fl.pdf, data, (HPDF_UINT)len);
+    else if (strcmp(a->mime, "image/png") == 0 && png_decodes(data, len))
+        img = HPDF_LoadPngImageFromMem(d->fl.pdf, data, (HPDF_UINT)len);
+    if (img && (uint64_t)HPDF_Image_GetWidth(img) * HPDF_Image_GetHeight(img) > MAX_PIXELS)
+        img = NULL; /* stays in the file unused; drawing it would be no thumbnail */
+    if (!img || d->fl.hpdf_err != before) {
+        HPDF_ResetError(d->fl.pdf);
+        d->fl.hpdf_err = before;
+        return NULL;
+    }
+    return img;
+}
+
+#define THUMB_W 150.0f
+#define THUMB_H 112.0f
+
+/* The stage's attachments: name, size, SHA-256, who and when; JPEG and PNG photos also as
+ * thumbnails below, three to a row, each captioned with its name. */
+static void attachments_of(doc *d, const char *stage)
+{
+    static const float w[4] = {130, 60, CONTENT_W - 300, 110};
+    static const char *const head[4] = {"附件\nAttachment", "大小\nSize", "SHA-256",
+                                        "上传人 / 时间\nBy / time (UTC)"};
+    static const table t = {4, w, head, 8.0f, -1};
+    int any = 0;
+    size_t n_img = 0;
+    for (size_t i = 0; i < d->c->n_attachments && !capa_lay__failed(&d->fl); i++) {
+        const capa_attachment *a = &d->c->attachments[i];
+        if (strcmp(a->stage, stage) != 0)
+            continue;
+        if (!any) {
+            d->fl.y -= 4;
+            capa_lay__ensure(&d->fl, 60);
+            capa_lay__para(&d->fl, "附件 Attachments", 9.5f, ACCENT);
+            capa_lay__table_begin(&d->fl, &t);
+            any = 1;
+        }
+        sbuf name = {0}, size = {0}, who = {0};
+        capa_lay__sb_add(&name, a->name);
+        if (a->note && *a->note)
+            capa_lay__sb_addf(&name, "\n%s", a->note);
+        capa_lay__sb_addf(&size, "%llu B\n%s", (unsigned long long)a->size, a->mime);
+        char u[40];
+        capa_lay__fmt_utc(u, sizeof u, a->time);
+        capa_lay__sb_addf(&who, "%s (%s)\n%s", a->user_name && *a->user_name ? a->user_name : a->user,
+                a->user, u);
+        char *cells[4] = {capa_lay__sb_take(&name, &d->fl), capa_lay__sb_take(&size, &d->fl), capa__strdup(a->sha256),
+                          capa_lay__sb_take(&who, &d->fl)};
+        if (cells[0] && cells[1] && cells[2] && cells[3])
+            capa_lay__table_add(&d->fl, &t, (const char *const *)cells, INK);
+        else
+            d->fl.oom = 1;
+        for (int k = 0; k < 4; k++)
+            capa__free(cells[k]);
+        if (strncmp(a->mime, "image/", 6) == 0)
+            n_img++;
+    }
+    if (!n_img || capa_lay__failed(&d->fl))
+        return;
+    size_t col = 0;
+    for (size_t i = 0; i < d->c->n_attachments && !capa_lay__failed(&d->fl); i++) {
+        const capa_attachment *a = &d->c->attachments[i];
+        void *data = NULL;
+        size_t len = 0;
+        if (strcmp(a->stage, stage) != 0 || strncmp(a->mime, "image/", 6) != 0)
+            continue;
+        int rc = capa_attachment_get(&data, &len, NULL, d->s, d->c->number, a->sha256);
+        if (rc != CAPA_OK && rc != CAPA_ENOTFOUND) {
+            d->fl.core_err = capa_rep__err_core(rc, "dossier: attachment");
+            return;
+        }
+        /* Not found: an imported copy, which carries the digest but not the picture. */
+        HPDF_Image img = rc == CAPA_OK ? load_image(d, a, data, len) : NULL;
+        if (col == 0) {
+            d->fl.y -= 6;
+            capa_lay__ensure(&d->fl, THUMB_H + 22);
+        }
+        float x = MARGIN_X + (float)col * (THUMB_W + 18);
+        if (img) {
+            float iw = (float)HPDF_Image_GetWidth(img), ih = (float)HPDF_Image_GetHeight(img);
+            float k = iw > 0 && ih > 0 ? (THUMB_W / iw < THUMB_H / ih ? THUMB_W / iw : THUMB_H / ih)
+                                       : 0;
+            if (k > 1)
+                k = 1; /* small pictures are not blown up */
+            float dw = iw * k, dh = ih * k;
+            HPDF_Page_DrawImage(d->fl.page, img, x, d->fl.y - THUMB_H + (THUMB_H - dh), dw, dh);
+        } else {
+            capa_lay__draw_line(&d->fl, x, d->fl.y - THUMB_H / 2, 8.0f, rc == CAPA_OK ? WARN : MUTED,
+                      rc == CAPA_OK ? "图片无法显示 Picture unreadable"
+                                    : "图片不在本库 Picture not in this store");
+        }
+        char *cap = capa_text__clean(d->fl.f, a->name, NULL);
+        capa_lines l = {0};
+        if (!cap || capa_text__wrap(&l, d->fl.f, cap, 7.5f, THUMB_W) != CAPA_OK)
+            d->fl.oom = 1;
+        if (l.n)
+            capa_lay__draw_line(&d->fl, x, d->fl.y - THUMB_H - 3, 7.5f, MUTED, l.line[0]);
+        capa_text__lines_clear(&l);
+        capa__free(cap);
+        capa__free(data);
+        if (++col == 3) {
+            col = 0;
+            d->fl.y -= THUMB_H + 16;
+        }
+    }
+    if (col)
+        d->fl.y -= THUMB_H + 16;
+}
+
 static void stage_section(doc *d, size_t idx)
 {
     const capa_stage_record *r = &d->c->stages[idx];
@@ -446,6 +593,7 @@ static void stage_section(doc *d, size_t idx)
         capa__free(shown);
     }
     signatures_of(d, r->stage);
+    attachments_of(d, r->stage);
 }
 
 static void stage_enter(doc *d, const char *id, int64_t t)

@@ -185,6 +185,22 @@ static void print_signature(const show *sh, const capa_signature *sg)
                                        "superseded (stage was sent back)"));
 }
 
+static void print_attachment(const show *sh, const capa_attachment *at)
+{
+    char label[256], t[64], name[CLI_TEXT_MAX], who[CLI_TEXT_MAX], user[CLI_TEXT_MAX];
+    printf("    %s  %llu bytes  %s\n", cli_text(name, sizeof name, at->name),
+           (unsigned long long)at->size, cli_text(label, sizeof label, at->mime));
+    printf("      %s: %s (%s)  %s\n", cli_label(sh->c, label, sizeof label, "上传", "by"),
+           cli_text(who, sizeof who, at->user_name ? at->user_name : at->user),
+           cli_text(user, sizeof user, at->user), cli_time_local(t, sizeof t, at->time));
+    printf("      sha256: %s\n", at->sha256);
+    if (at->note && *at->note) {
+        printf("      %s: ", cli_label(sh->c, label, sizeof label, "说明", "note"));
+        cli_put(stdout, at->note);
+        putchar('\n');
+    }
+}
+
 static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
                              const capa_stage_record *r)
 {
@@ -291,6 +307,16 @@ static void print_text(const show *sh)
                 printf("    -- %s --\n",
                        cli_label(sh->c, label, sizeof label, "签名", "signatures"));
             print_signature(sh, sg);
+        }
+        any = 0;
+        for (size_t k = 0; k < sh->cs->n_attachments; k++) {
+            const capa_attachment *at = &sh->cs->attachments[k];
+            if (strcmp(at->stage, r->stage) != 0)
+                continue;
+            if (!any++)
+                printf("    -- %s --\n",
+                       cli_label(sh->c, label, sizeof label, "附件", "attachments"));
+            print_attachment(sh, at);
         }
     }
 }
@@ -459,10 +485,29 @@ static json_t *signature_json(const show *sh, const capa_signature *sg)
     return o;
 }
 
+static json_t *attachment_json(const capa_attachment *at)
+{
+    json_t *o = json_object();
+    if (!o || cli_json_set(o, "seq", json_integer((json_int_t)at->seq)) ||
+        cli_json_set(o, "name", cli_json_str(at->name)) ||
+        cli_json_set(o, "stage", cli_json_str(at->stage)) ||
+        cli_json_set(o, "size", json_integer((json_int_t)at->size)) ||
+        cli_json_set(o, "sha256", cli_json_str(at->sha256)) ||
+        cli_json_set(o, "mime", cli_json_str(at->mime)) ||
+        cli_json_set(o, "note", cli_json_str(at->note)) ||
+        cli_json_set(o, "user", cli_json_str(at->user)) ||
+        cli_json_set(o, "name_of_user", cli_json_str(at->user_name)) ||
+        cli_json_set(o, "time", cli_json_time(at->time))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *case_json(const show *sh)
 {
     const capa_case *cs = sh->cs;
-    json_t *o = json_object(), *stages = NULL, *sigs = NULL;
+    json_t *o = json_object(), *stages = NULL, *sigs = NULL, *atts = NULL;
     if (!o || cli_json_set(o, "number", cli_json_str(cs->number)) ||
         cli_json_set(o, "stage", cli_json_str(cs->stage)) ||
         cli_json_set(o, "closed", json_boolean(cs->closed)) ||
@@ -470,8 +515,13 @@ static json_t *case_json(const show *sh)
         cli_json_set(o, "opened_by", cli_json_str(cs->opened_by)) ||
         cli_json_set(o, "closed_at", cli_json_time(cs->closed_at)) ||
         cli_json_set(o, "stages", stages = json_array()) ||
-        cli_json_set(o, "signatures", sigs = json_array()))
+        cli_json_set(o, "signatures", sigs = json_array()) ||
+        cli_json_set(o, "attachments", atts = json_array()))
         goto fail;
+    for (size_t i = 0; i < cs->n_attachments; i++) {
+        if (cli_json_push(atts, attachment_json(&cs->attachments[i])))
+            goto fail;
+    }
     for (size_t i = 0; i < cs->n_stages; i++) {
         if (cli_json_push(stages, stage_json(sh, &cs->stages[i])))
             goto fail;

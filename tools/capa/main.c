@@ -46,9 +46,8 @@ static const command commands[] = {
     {"list", NULL, cmd_list,
      "list [--stage S] [--customer C] [--customer-like TEXT] [--part P] [--defect D] "
      "[--severity S] [--text T] [--open|--closed] [--recurrent] [--from DATE] [--to DATE] "
-     "[--limit N] "
-     "[--lang zh|en] [--json]",
-     "find cases"},
+     "[--limit N] [--lang zh|en] [--json | --format csv|xlsx -o FILE]",
+     "find cases; as CSV (UTF-8 with BOM) or xlsx for Excel"},
     {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
     {"verify", NULL, cmd_verify, "verify [--anchor SEQ:HEX]... [--cert FILE] [--json]",
      "replay the audit trail and compare every record; check anchors and checkpoints"},
@@ -66,12 +65,23 @@ static const command commands[] = {
      "install the next version of a form (or the workflow)"},
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
     {"config", NULL, cmd_config,
-     "config timezone NAME | config recurrence-days N --as ADMIN [--password-stdin]",
-     "change the plant's time zone or recurrence window (audited)"},
+     "config timezone NAME | config recurrence-days N | config attach-limit BYTES --as ADMIN "
+     "[--password-stdin]",
+     "change the plant's time zone, recurrence window or attachment size limit (audited)"},
     {"report", NULL, cmd_report,
      "report monthly --month YYYY-MM [--format pdf|csv|json|xlsx] [--at TIME] -o FILE "
      "[--font FILE] [--no-sign]",
      "the monthly quality report (客户投诉月统计表), signed PDF by default"},
+    {"export", NULL, cmd_export,
+     "export CASE -o FILE.xml | export --all [--closed-since DATE] -o DIR/",
+     "the case as an XML archive (schemas/case.xsd): records, events, signatures, anchor"},
+    {"import", NULL, cmd_import_xml, "import --xml FILE.xml --as ADMIN [--password-stdin]",
+     "take in another store's case archive: proved against its events, read-only here"},
+    {"attach", NULL, cmd_attach,
+     "attach CASE FILE [--stage S] [--note TEXT] --as USER [--password-stdin]",
+     "keep a file (photo, report) with a case: stored once by SHA-256, audited"},
+    {"attachment", "get", cmd_attachment_get, "attachment get CASE SHA256 -o FILE",
+     "write an attachment's content to FILE (- for stdout), re-hashed on the way out"},
     {"calendar", "install", cmd_calendar_install,
      "calendar install FILE --as ADMIN [--password-stdin]",
      "install a working-day calendar for its year (schemas/calendar.xsd)"},

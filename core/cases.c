@@ -288,7 +288,20 @@ done:
 typedef struct sign_arg {
     const char *number;
     const char *meaning;
+    const char *expect; /* the data hash the signer was shown, or NULL */
 } sign_arg;
+
+/* A signature covers what the signer saw: refuse when the stage changed since. */
+static int check_seen(const char *verb, const char *number, const char *stage, const char *hash,
+                      const char *expect)
+{
+    if (!expect || strcmp(hash, expect) == 0)
+        return CAPA_OK;
+    return capa_error_set(CAPA_ESTATE,
+                          "%s %s: the data of stage %s changed since it was shown (data hash "
+                          "%.64s shown, %s now): review it and %s again",
+                          verb, number, stage, expect, hash, verb);
+}
 
 /* Facts of a hand-over to stage `to` (-1: closing): who signed as what, over which data. */
 static int handover_facts(capa_wtxn *t, case_ctx *c, capa_event_rec *e, int to, const char *hash)
@@ -352,7 +365,8 @@ static int do_sign(capa_wtxn *t, void *arg)
     snprintf(what, sizeof what, "sign %s: stage %s is not complete", a->number, st->id);
     if ((err = capa_store__form(&form, t->s, t->txn, c.rec.form_id, c.rec.form_version)) ||
         (err = validate(t->txn, what, form, c.rec.values, c.rec.n_values, CAPA_REQ_SIGN)) ||
-        (err = capa_stage__hash(hash, c.h.number, &c.rec)))
+        (err = capa_stage__hash(hash, c.h.number, &c.rec)) ||
+        (err = check_seen("sign", a->number, st->id, hash, a->expect)))
         goto done;
 
     int to = c.idx + 1 == (int)c.wf->n_stages ? -1 : c.idx + 1;
@@ -375,6 +389,7 @@ done:
 typedef struct reject_arg {
     const char *number;
     const char *reason;
+    const char *expect;
 } reject_arg;
 
 static int do_reject(capa_wtxn *t, void *arg)
@@ -408,7 +423,8 @@ static int do_reject(capa_wtxn *t, void *arg)
         goto done;
     }
     if ((err = check_recusal(t, &c, "reject")) != CAPA_OK ||
-        (err = capa_stage__hash(hash, c.h.number, &c.rec)) != CAPA_OK)
+        (err = capa_stage__hash(hash, c.h.number, &c.rec)) != CAPA_OK ||
+        (err = check_seen("reject", a->number, st->id, hash, a->expect)) != CAPA_OK)
         goto done;
     capa_event__init(&e, t->actor->u.id, "reject", c.h.number, st->id, a->reason);
     capa_event__change(&e, "stage", st->id, c.wf->stages[to].id);
@@ -444,11 +460,11 @@ int capa_case__apply(capa_wtxn *t, void *arg)
         return do_set(t, &a);
     }
     case CAPA_OP_SIGN: {
-        sign_arg a = {rq->number, rq->meaning};
+        sign_arg a = {rq->number, rq->meaning, rq->data_hash};
         return do_sign(t, &a);
     }
     case CAPA_OP_REJECT: {
-        reject_arg a = {rq->number, rq->reason};
+        reject_arg a = {rq->number, rq->reason, rq->data_hash};
         return do_reject(t, &a);
     }
     }

@@ -151,8 +151,11 @@ static void api_session(sv_req *r)
     char tok[65];
     if (!user || !pw) {
         send_error(r, 400, "malformed", "expected {\"user\": string, \"password\": string}");
+    } else if (sv_throttle_begin(user, r->ip, &r->retry_after)) {
+        send_error(r, 429, "throttled", "too many sign-in attempts: wait Retry-After seconds");
     } else {
         int rc = sv_session_create(r->srv, user, pw, tok, &r->sess);
+        sv_throttle_end(user, r->ip, sv_throttle_outcome(rc));
         if (rc)
             send_error(r, 401, code_name(rc == CAPA_ELOCKED ? rc : CAPA_EAUTH),
                        rc == CAPA_ELOCKED ? "account locked" : "wrong user or password");
@@ -228,11 +231,14 @@ static json_t *case_json(const capa_case *cs)
             json_object_set_new(vals, s->values[k].name, jstr(s->values[k].value));
         for (size_t k = 0; eds && k < s->n_editors; k++)
             json_array_append_new(eds, jstr(s->editors[k]));
+        char hash[65] = "";
+        capa_case_data_hash(hash, cs, s->stage);
         json_array_append_new(
-            stages, json_pack("{s:o,s:o,s:i,s:o,s:o,s:o,s:o}", "id", jstr(s->stage), "form",
+            stages, json_pack("{s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:s}", "id", jstr(s->stage), "form",
                               jstr(s->form_id), "form_version", s->form_version, "entered",
                               jtime(s->entered), "left", jtime(s->left), "editors",
-                              eds ? eds : json_null(), "values", vals ? vals : json_null()));
+                              eds ? eds : json_null(), "values", vals ? vals : json_null(),
+                              "data_hash", hash));
     }
     for (size_t i = 0; sigs && i < cs->n_signatures; i++) {
         const capa_signature *g = &cs->signatures[i];
@@ -266,10 +272,9 @@ static int audit_cb(const capa_event *e, void *payload)
                        e->hash));
 }
 
-/* Run one change through group commit and answer it. */
-static void submit(sv_req *r, capa_request *q, int ok_status)
+/* Answer one change that went through group commit (capa_submit). */
+static void answer(sv_req *r, capa_request *q, int ok_status)
 {
-    capa_submit(r->srv->s, q, 1);
     if (q->result == CAPA_OK) {
         if (q->number_out)
             send_json(r, ok_status, json_pack("{s:s}", "number", q->number_out));
@@ -316,6 +321,13 @@ static void api_change(sv_req *r, capa_op op, const char *number)
         q.who.password = jget(doc, "password");
         q.meaning = jget(doc, "meaning");
         q.reason = jget(doc, "reason");
+        json_t *dh = json_object_get(doc, "data_hash");
+        q.data_hash = jget(doc, "data_hash");
+        if (dh && (!q.data_hash || strlen(q.data_hash) != 64)) {
+            send_error(r, 400, "malformed", "\"data_hash\" must be the 64 hex digits of the "
+                                            "stage's data hash (GET /api/v1/cases/N)");
+            goto done;
+        }
         if (!q.who.password || (op == CAPA_OP_SIGN && !q.meaning)) {
             send_error(r, 400, "malformed",
                        op == CAPA_OP_SIGN ? "expected {\"meaning\": string, \"password\": string}"
@@ -325,7 +337,19 @@ static void api_change(sv_req *r, capa_op op, const char *number)
         if (!q.reason && op == CAPA_OP_REJECT)
             q.reason = "";
     }
-    submit(r, &q, op == CAPA_OP_OPEN ? 201 : 200);
+    if (op == CAPA_OP_SIGN || op == CAPA_OP_REJECT) {
+        /* A password typed again: as throttled as a sign-in. */
+        if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
+            send_error(r, 429, "throttled", "too many password attempts: wait Retry-After seconds");
+            goto done;
+        }
+        capa_submit(r->srv->s, &q, 1);
+        sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(q.result));
+        answer(r, &q, 200);
+    } else {
+        capa_submit(r->srv->s, &q, 1);
+        answer(r, &q, op == CAPA_OP_OPEN ? 201 : 200);
+    }
 done:
     sv_secret_free(pw);
     free(kv);

@@ -212,7 +212,15 @@ static void do_login(sv_req *r)
     if (post_params(r, &p, 0))
         return;
     const char *user = param(&p, "user"), *pw = param(&p, "password");
-    int rc = sv_session_create(r->srv, user, pw, tok, &r->sess);
+    int rc;
+    if (sv_throttle_begin(user, r->ip, &r->retry_after)) {
+        r->status = 429;
+        login_form(r, user, "too many sign-in attempts: wait a moment and try again / "
+                            "登录尝试过多，请稍后再试");
+        goto done;
+    }
+    rc = sv_session_create(r->srv, user, pw, tok, &r->sess);
+    sv_throttle_end(user, r->ip, sv_throttle_outcome(rc));
     if (rc) {
         r->status = sv_status_of(rc);
         login_form(r, user,
@@ -222,8 +230,9 @@ static void do_login(sv_req *r)
         r->have_sess = 1;
         sv_req_cookie(r, "capa_session=%s; Path=/; HttpOnly; SameSite=Strict%s", tok,
                       r->srv->secure_cookie ? "; Secure" : "");
-        redirect(r, "/cases", NULL);
+        redirect(r, "/", NULL);
     }
+done:
     explicit_bzero(tok, sizeof tok);
     for (size_t i = 0; i < p.n; i++)
         explicit_bzero(p.v[i].value, strlen(p.v[i].value));
@@ -1038,23 +1047,6 @@ done:
     capa_case_free(cs);
 }
 
-/* A fingerprint of the stage's values as the dialog shows them. The engine's own data hash
- * (stored with the signature, shown on the case page afterwards) is computed inside core
- * over its canonical record and is not public API; this one lets the server refuse a
- * signature when the data changed between showing the dialog and signing it. */
-static void stage_fingerprint(const capa_stage_record *rec, char hex[65])
-{
-    sv_buf data = {0};
-    for (size_t i = 0; rec && i < rec->n_values; i++) {
-        sv_buf_puts(&data, rec->values[i].name);
-        sv_buf_put(&data, "=", 1);
-        sv_buf_puts(&data, rec->values[i].value);
-        sv_buf_put(&data, "\n", 1);
-    }
-    capa_sha256_hex(hex, data.p ? data.p : "", data.len);
-    sv_buf_free(&data);
-}
-
 static void page_sign(sv_req *r, const char *number, const char *msg)
 {
     capa_case *cs = NULL;
@@ -1093,12 +1085,18 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     sv_buf_puts(&r->out, "</th><td>");
     sv_html(&r->out, r->sess.user, 0);
     sv_buf_puts(&r->out, "</td></tr><tr><th>");
-    label(r, "所示数据指纹", "Fingerprint of the data shown");
+    label(r, "所签数据哈希", "Data hash signed");
     char hex[65];
-    stage_fingerprint(rec, hex);
-    sv_buf_printf(&r->out, "</th><td><code>%s</code><br>", hex);
-    label(r, "签名时引擎记录本阶段数据的 SHA-256，见案件页",
-          "the engine records the SHA-256 of this stage's data with the signature (case page)");
+    if ((rc = capa_case_data_hash(hex, cs, cs->stage))) {
+        error_capa(r, rc);
+        free(path);
+        capa_case_free(cs);
+        return;
+    }
+    sv_buf_printf(&r->out, "</th><td><code class=\"hash\" id=\"data-hash\">%s</code><br>", hex);
+    label(r, "SHA-256，随签名记录；数据若在此后变更，签名将被拒绝",
+          "SHA-256, recorded with the signature; if the data changes after this, the signature "
+          "is refused");
     sv_buf_puts(&r->out, "</td></tr></table>");
     show_stage_values(r, record_form(r, wf, rec), rec);
     if (m.sign) {
@@ -1130,6 +1128,7 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
         sv_buf_printf(&r->out, "</h3><form method=\"post\" action=\"%s/reject\">",
                       path ? path : "");
         csrf_field(r);
+        sv_buf_printf(&r->out, "<input type=\"hidden\" name=\"seen\" value=\"%s\">", hex);
         sv_buf_puts(&r->out, "<label>");
         label(r, "理由（必填）", "Reason (required)");
         sv_buf_puts(&r->out, " <textarea name=\"reason\" required></textarea></label><label>");
@@ -1149,43 +1148,52 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     capa_case_free(cs);
 }
 
+/* A sign-off or rejection from the dialog: the password typed again, and the data hash the
+ * dialog showed, which the engine checks inside its write transaction (capa_request
+ * data_hash), so a change between showing and signing is refused, never signed unseen. */
 static void do_sign(sv_req *r, const char *number, int reject)
 {
     sv_params p = {0};
     if (post_params(r, &p, 1))
         return;
-    const char *pw = param(&p, "password"), *seen = sv_params_get(&p, "seen");
-    capa_actor who = {r->sess.user, pw};
-    if (!reject && seen) {
-        capa_case *cs = NULL;
-        char hex[65] = "";
-        if (capa_case_get(&cs, r->srv->s, number) == CAPA_OK)
-            stage_fingerprint(current_record(cs), hex);
-        capa_case_free(cs);
-        if (!sv_secure_eq(hex, seen)) {
-            sv_params_clear(&p);
-            r->status = 409;
-            page_sign(r, number, "the stage's data changed since this dialog was shown: check it "
-                                 "and sign again / 数据已变更，请核对后重新签核");
-            r->status = 409;
-            return;
-        }
+    const char *seen = sv_params_get(&p, "seen");
+    capa_request q = {.op = reject ? CAPA_OP_REJECT : CAPA_OP_SIGN,
+                      .who = {r->sess.user, param(&p, "password")},
+                      .number = number,
+                      .meaning = param(&p, "meaning"),
+                      .reason = param(&p, "reason"),
+                      .data_hash = seen};
+    if (!seen || strlen(seen) != 64) {
+        sv_params_clear(&p);
+        error_page(r, 400, "seen: the data hash the dialog showed is missing: open the signing "
+                           "dialog again / 请重新打开签核页面");
+        return;
     }
-    int rc = reject ? capa_case_reject(r->srv->s, number, &who, param(&p, "reason"))
-                    : capa_case_sign(r->srv->s, number, &who, param(&p, "meaning"));
-    if (rc == CAPA_OK) {
+    if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
+        sv_params_clear(&p);
+        page_sign(r, number, "too many password attempts: wait a moment and try again / "
+                             "密码尝试过多，请稍后再试");
+        r->status = 429;
+        return;
+    }
+    capa_submit(r->srv->s, &q, 1);
+    sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(q.result));
+    if (q.result == CAPA_OK) {
         char *path = case_page_path(number);
         redirect(r, path ? path : "/cases", NULL);
         free(path);
     } else {
         char msg[1024];
-        snprintf(msg, sizeof msg, "%s", capa_error_last()[0] ? capa_error_last() : capa_strerror(rc));
+        const char *e = q.error ? q.error : capa_strerror(q.result);
+        const char *extra = q.result == CAPA_ESTATE && strstr(e, "changed since")
+                                ? " / 数据已变更，请核对后重新签核"
+                                : "";
+        snprintf(msg, sizeof msg, "%s%s", e, extra);
         sv_buf_free(&r->out);
-        r->status = sv_status_of(rc);
         page_sign(r, number, msg);
-        if (r->status == 200)
-            r->status = sv_status_of(rc);
+        r->status = sv_status_of(q.result);
     }
+    capa_request_clear(&q);
     for (size_t i = 0; i < p.n; i++)
         explicit_bzero(p.v[i].value, strlen(p.v[i].value));
     sv_params_clear(&p);

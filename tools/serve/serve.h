@@ -73,6 +73,7 @@ typedef struct sv_req {
     char *cookies[3];
     char *disposition;
     int cacheable;
+    int retry_after; /* seconds, for a Retry-After header (429), 0 = none */
 } sv_req;
 
 /* ---- http.c ---- */
@@ -101,6 +102,17 @@ void sv_secret_free(char *p);
 void sv_session_sweep(sv_server *srv);
 /** Constant-time comparison of two NUL-terminated strings; 1 when equal. */
 int sv_secure_eq(const char *a, const char *b);
+
+/* ---- throttle.c ---- */
+enum { SV_AUTH_OK, SV_AUTH_WRONG, SV_AUTH_OTHER };
+/** The first pause after a wrong password, in ms (1000 unless --auth-pause). */
+void sv_throttle_init(int pause_ms);
+/** Before a password check for `user` from client address `addr`: 0 to go ahead (then call
+ *  sv_throttle_end), -1 when it must wait (answer 429; *retry_after_s seconds). */
+int sv_throttle_begin(const char *user, const char *addr, int *retry_after_s);
+/** After the check: its outcome, SV_AUTH_* (sv_throttle_outcome of the CAPA code). */
+void sv_throttle_end(const char *user, const char *addr, int outcome);
+int sv_throttle_outcome(int code);
 
 /* ---- pages.c, api.c ---- */
 void sv_pages_handle(sv_req *r);

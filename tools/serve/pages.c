@@ -54,7 +54,9 @@ static void page_begin(sv_req *r, const char *zh, const char *en)
     label(r, zh, en);
     sv_buf_puts(&r->out, " - capa</title></head><body><header><strong>capa</strong>");
     if (r->have_sess) {
-        sv_buf_puts(&r->out, "<a href=\"/cases\">");
+        sv_buf_puts(&r->out, "<a href=\"/\">");
+        label(r, "工作台", "Dashboard");
+        sv_buf_puts(&r->out, "</a><a href=\"/cases\">");
         label(r, "案件", "Cases");
         sv_buf_puts(&r->out, "</a><a href=\"/cases/new\">");
         label(r, "新投诉", "New complaint");
@@ -854,6 +856,479 @@ static void show_signature(sv_req *r, const capa_workflow *wf, const capa_signat
     sv_buf_puts(&r->out, "</div>");
 }
 
+/* ---- time limits (capa_case_limits: the engine's evaluation) ---- */
+
+/* The moment limits are judged at: now, or ?at= (plant time, as `capa show --at`); -1 after
+ * answering 400 for a malformed one. */
+static int limits_at(sv_req *r, int64_t *out)
+{
+    const char *at = sv_params_get(&r->query, "at");
+    capa_plant *p = NULL;
+    *out = capa_store_now(r->srv->s);
+    if (!at || !*at)
+        return 0;
+    int rc = capa_plant_get(&p, r->srv->s);
+    if (!rc)
+        rc = capa_plant_time_parse(out, p, at);
+    capa_plant_free(p);
+    if (rc) {
+        error_page(r, 400, capa_error_last()[0] ? capa_error_last() : "at: expected a time");
+        return -1;
+    }
+    return 0;
+}
+
+static void limit_kind(sv_req *r, const capa_workflow *wf, const char *kind)
+{
+    static const char *const k[][3] = {{"response", "首次响应", "First response"},
+                                       {"containment", "围堵措施", "Containment"},
+                                       {"plan", "行动计划批准", "Action plan approved"},
+                                       {"closure", "结案", "Closure"}};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        if (strcmp(kind, k[i][0]) == 0) {
+            label(r, k[i][1], k[i][2]);
+            return;
+        }
+    }
+    const capa_stage *st = wf ? capa_workflow_stage(wf, kind) : NULL;
+    if (st)
+        label(r, st->label_zh, st->label_en);
+    else
+        sv_html(&r->out, kind, 0);
+}
+
+static void limit_state(sv_req *r, const char *state)
+{
+    static const char *const k[][3] = {{"on_time", "进行中", "on time"},
+                                       {"due_soon", "即将到期", "due soon"},
+                                       {"overdue", "已逾期", "overdue"},
+                                       {"met", "按时完成", "met"},
+                                       {"met_late", "逾期完成", "met late"}};
+    sv_buf_printf(&r->out, "<span class=\"state %s\">", state);
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        if (strcmp(state, k[i][0]) == 0) {
+            label(r, k[i][1], k[i][2]);
+            break;
+        }
+    }
+    sv_buf_puts(&r->out, "</span>");
+}
+
+/* "2d 3h" / "5h 07m" of a span of ms. */
+static void span_text(char *buf, size_t sz, int64_t ms)
+{
+    int64_t m = (ms < 0 ? -ms : ms) / 60000;
+    if (m >= 1440)
+        snprintf(buf, sz, "%lldd %lldh", (long long)(m / 1440), (long long)(m % 1440 / 60));
+    else
+        snprintf(buf, sz, "%lldh %02lldm", (long long)(m / 60), (long long)(m % 60));
+}
+
+static void limit_when(sv_req *r, const capa_plant *p, const capa_limit_status *l, int64_t now)
+{
+    char t[40], d[40];
+    capa_plant_time_format(t, sizeof t, p, l->due);
+    sv_buf_printf(&r->out, "<time datetime=\"%s\">%s</time> ", t, t);
+    if (l->met)
+        return;
+    span_text(d, sizeof d, now - l->due);
+    if (now >= l->due) {
+        label(r, "逾期", "overdue by");
+        sv_buf_printf(&r->out, " %s", d);
+    } else {
+        label(r, "剩余", "due in");
+        sv_buf_printf(&r->out, " %s", d);
+    }
+}
+
+/* The case page's table of limits. */
+static void show_limits(sv_req *r, const capa_workflow *wf, const capa_case *cs, int64_t now)
+{
+    capa_limit_status *l = NULL;
+    capa_plant *p = NULL;
+    size_t n = 0;
+    if (capa_case_limits(&l, &n, r->srv->s, cs, now) || capa_plant_get(&p, r->srv->s) || !n)
+        goto done;
+    sv_buf_puts(&r->out, "<h3>");
+    label(r, "时限", "Time limits");
+    sv_buf_puts(&r->out, "</h3><div class=\"scroll\"><table class=\"limits\"><tr><th>");
+    label(r, "时限", "Limit");
+    sv_buf_puts(&r->out, "</th><th>");
+    label(r, "到期", "Due");
+    sv_buf_puts(&r->out, "</th><th>");
+    label(r, "状态", "State");
+    sv_buf_puts(&r->out, "</th></tr>");
+    for (size_t i = 0; i < n; i++) {
+        sv_buf_puts(&r->out, "<tr><td>");
+        limit_kind(r, wf, l[i].kind);
+        sv_buf_puts(&r->out, "</td><td>");
+        limit_when(r, p, &l[i], now);
+        sv_buf_puts(&r->out, "</td><td>");
+        limit_state(r, l[i].state);
+        if (l[i].met) {
+            char t[40];
+            capa_plant_time_format(t, sizeof t, p, l[i].met);
+            sv_buf_printf(&r->out, " <time datetime=\"%s\">%s</time>", t, t);
+        }
+        sv_buf_puts(&r->out, "</td></tr>");
+    }
+    sv_buf_puts(&r->out, "</table></div>");
+done:
+    capa__free(l);
+    capa_plant_free(p);
+}
+
+/* ---- the dashboard: what waits for me, open cases per stage, due soon / overdue ---- */
+
+/* Most open cases whose limits the dashboard evaluates (each is a case read and a walk of its
+ * trail); a plant has far fewer open at once. Beyond it the page says so. */
+#define DASH_MAX_LIMITS 2000
+#define DASH_RECENT 10
+
+typedef struct dash_case {
+    char *number, *stage, *customer, *part_no, *severity, *subject;
+    int closed;
+    int64_t opened, last; /* last: opened, entered its stage, or closed, whichever is latest */
+    int mine;             /* 1 edit, 2 sign or reject: this user's role acts on the stage now */
+    const char *worst;    /* the worst state of its limits: overdue, due_soon, or NULL */
+} dash_case;
+
+typedef struct dash_due {
+    size_t c; /* index into the cases */
+    capa_limit_status l;
+} dash_due;
+
+typedef struct dash {
+    sv_req *r;
+    const capa_workflow *wf;
+    char role[64];
+    dash_case *cases;
+    size_t n, cap;
+    size_t *per_stage; /* open cases per workflow stage */
+    int oom;
+} dash;
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static int dash_cb(const capa_case_header *h, void *payload)
+{
+    dash *d = payload;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        dash_case *v = realloc(d->cases, cap * sizeof *v);
+        if (!v) {
+            d->oom = 1;
+            return 1;
+        }
+        d->cases = v;
+        d->cap = cap;
+    }
+    dash_case *c = &d->cases[d->n];
+    memset(c, 0, sizeof *c);
+    c->number = dup_or_empty(h->number);
+    c->stage = dup_or_empty(h->stage);
+    c->customer = dup_or_empty(h->customer);
+    c->part_no = dup_or_empty(h->part_no);
+    c->severity = dup_or_empty(h->severity);
+    c->subject = dup_or_empty(h->subject_person);
+    c->closed = h->closed;
+    c->opened = h->opened;
+    c->last = h->opened;
+    if (h->stage_entered > c->last)
+        c->last = h->stage_entered;
+    if (h->closed_at > c->last)
+        c->last = h->closed_at;
+    if (!c->number || !c->stage || !c->customer || !c->part_no || !c->severity || !c->subject) {
+        d->oom = 1;
+        return 1;
+    }
+    d->n++;
+    if (!h->closed && d->wf) {
+        int idx = capa_workflow_stage_index(d->wf, h->stage);
+        const capa_stage *st = capa_workflow_stage(d->wf, h->stage);
+        if (idx >= 0)
+            d->per_stage[idx]++;
+        /* The person a complaint is about is recused from it (the engine refuses anyway). */
+        if (st && strcmp(c->subject, d->r->sess.user) != 0) {
+            if (st->sign_meaning && capa_role_in(st->signers, st->n_signers, d->role))
+                c->mine = 2;
+            else if (st->reject_to &&
+                     (st->n_rejecters ? capa_role_in(st->rejecters, st->n_rejecters, d->role)
+                                      : 0))
+                c->mine = 2;
+            else if (capa_role_in(st->editors, st->n_editors, d->role))
+                c->mine = 1;
+        }
+    }
+    return 0;
+}
+
+static void dash_free(dash *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->cases[i].number);
+        free(d->cases[i].stage);
+        free(d->cases[i].customer);
+        free(d->cases[i].part_no);
+        free(d->cases[i].severity);
+        free(d->cases[i].subject);
+    }
+    free(d->cases);
+    free(d->per_stage);
+}
+
+static int due_cmp(const void *a, const void *b)
+{
+    const dash_due *x = a, *y = b;
+    return x->l.due < y->l.due ? -1 : x->l.due > y->l.due;
+}
+
+static int recent_cmp(const void *a, const void *b)
+{
+    const dash_case *const *x = a, *const *y = b;
+    return (*x)->last > (*y)->last ? -1 : (*x)->last < (*y)->last;
+}
+
+static void case_link(sv_req *r, const char *number)
+{
+    sv_buf_puts(&r->out, "<a href=\"/cases/");
+    sv_url(&r->out, number);
+    sv_buf_puts(&r->out, "\">");
+    sv_html(&r->out, number, 0);
+    sv_buf_puts(&r->out, "</a>");
+}
+
+static void stage_name(sv_req *r, const capa_workflow *wf, const dash_case *c)
+{
+    const capa_stage *st = wf ? capa_workflow_stage(wf, c->stage) : NULL;
+    if (c->closed)
+        label(r, "已结案", "closed");
+    else if (st)
+        label(r, st->label_zh, st->label_en);
+    else
+        sv_html(&r->out, c->stage, 0);
+}
+
+static void page_dashboard(sv_req *r)
+{
+    dash d = {.r = r};
+    capa_plant *p = NULL;
+    dash_due *due = NULL;
+    size_t n_due = 0, cap_due = 0, evaluated = 0, n_mine = 0;
+    int64_t now;
+    if (limits_at(r, &now))
+        return;
+    int rc = capa_store_workflow(&d.wf, r->srv->s);
+    if (!rc)
+        rc = capa_plant_get(&p, r->srv->s);
+    if (rc) {
+        error_capa(r, rc);
+        goto done;
+    }
+    user_role(r, d.role, sizeof d.role);
+    if (!(d.per_stage = calloc(d.wf->n_stages + 1, sizeof *d.per_stage))) {
+        error_page(r, 500, "out of memory");
+        goto done;
+    }
+    capa_filter f = {.closed = -1};
+    rc = capa_case_list(r->srv->s, &f, dash_cb, &d);
+    if (rc && rc != 1) {
+        error_capa(r, rc);
+        goto done;
+    }
+    if (d.oom) {
+        error_page(r, 500, "out of memory");
+        goto done;
+    }
+    /* The engine's limits of every open case (up to DASH_MAX_LIMITS). */
+    for (size_t i = 0; i < d.n; i++) {
+        dash_case *c = &d.cases[i];
+        capa_case *cs = NULL;
+        capa_limit_status *l = NULL;
+        size_t nl = 0;
+        if (c->closed)
+            continue;
+        if (evaluated == DASH_MAX_LIMITS)
+            break;
+        evaluated++;
+        if (capa_case_get(&cs, r->srv->s, c->number) == CAPA_OK &&
+            capa_case_limits(&l, &nl, r->srv->s, cs, now) == CAPA_OK) {
+            for (size_t k = 0; k < nl; k++) {
+                int over = strcmp(l[k].state, "overdue") == 0;
+                if (!over && strcmp(l[k].state, "due_soon") != 0)
+                    continue;
+                if (over || !c->worst)
+                    c->worst = over ? "overdue" : "due_soon";
+                if (n_due == cap_due) {
+                    size_t cap = cap_due ? cap_due * 2 : 32;
+                    dash_due *v = realloc(due, cap * sizeof *v);
+                    if (!v)
+                        break;
+                    due = v;
+                    cap_due = cap;
+                }
+                due[n_due].c = i;
+                due[n_due++].l = l[k];
+            }
+        }
+        capa__free(l);
+        capa_case_free(cs);
+    }
+    if (n_due > 1)
+        qsort(due, n_due, sizeof *due, due_cmp);
+
+    page_begin(r, "工作台", "Dashboard");
+    /* What waits for me. */
+    for (size_t i = 0; i < d.n; i++)
+        n_mine += d.cases[i].mine != 0;
+    sv_buf_printf(&r->out, "<section class=\"panel\" id=\"mine\"><h2>");
+    label(r, "等待我处理", "Waiting for me");
+    sv_buf_printf(&r->out, " <span class=\"count\">%zu</span></h2>", n_mine);
+    if (!n_mine) {
+        sv_buf_puts(&r->out, "<p>");
+        label(r, "没有等待您的案件", "Nothing waits for you");
+        sv_buf_puts(&r->out, "</p>");
+    } else {
+        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
+        label(r, "案号", "Case");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "阶段", "Stage");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "客户", "Customer");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "时限", "Limits");
+        sv_buf_puts(&r->out, "</th><th></th></tr>");
+        for (size_t i = 0; i < d.n; i++) {
+            const dash_case *c = &d.cases[i];
+            if (!c->mine)
+                continue;
+            sv_buf_puts(&r->out, "<tr><td>");
+            case_link(r, c->number);
+            sv_buf_puts(&r->out, "</td><td>");
+            stage_name(r, d.wf, c);
+            sv_buf_puts(&r->out, "</td><td>");
+            sv_html(&r->out, c->customer, 0);
+            sv_buf_puts(&r->out, "</td><td>");
+            if (c->worst)
+                limit_state(r, c->worst);
+            sv_buf_puts(&r->out, "</td><td><a class=\"button\" href=\"/cases/");
+            sv_url(&r->out, c->number);
+            sv_buf_puts(&r->out, c->mine == 2 ? "/sign\">" : "/edit\">");
+            if (c->mine == 2)
+                label(r, "签核", "Sign off");
+            else
+                label(r, "填写", "Fill in");
+            sv_buf_puts(&r->out, "</a></td></tr>");
+        }
+        sv_buf_puts(&r->out, "</table></div>");
+    }
+    sv_buf_puts(&r->out, "</section>");
+
+    /* Open cases per stage. */
+    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"stages\"><h2>");
+    label(r, "各阶段未结案件", "Open cases by stage");
+    sv_buf_puts(&r->out, "</h2><div class=\"tiles\">");
+    for (size_t i = 0; i < d.wf->n_stages; i++) {
+        const capa_stage *st = &d.wf->stages[i];
+        sv_buf_puts(&r->out, "<a class=\"tile\" href=\"/cases?status=open&amp;stage=");
+        sv_url(&r->out, st->id);
+        sv_buf_printf(&r->out, "\" data-stage=\"%s\"><span class=\"n\">%zu</span><span>", st->id,
+                      d.per_stage[i]);
+        label(r, st->label_zh, st->label_en);
+        sv_buf_puts(&r->out, "</span></a>");
+    }
+    sv_buf_puts(&r->out, "</div></section>");
+
+    /* Due soon and overdue, soonest due first. */
+    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"due\"><h2>");
+    label(r, "即将到期 / 已逾期", "Due soon / overdue");
+    sv_buf_printf(&r->out, " <span class=\"count\">%zu</span></h2>", n_due);
+    if (evaluated == DASH_MAX_LIMITS) {
+        sv_buf_printf(&r->out, "<p class=\"err\">");
+        label(r, "仅计算了前 2000 个未结案件的时限", "limits of the first 2000 open cases only");
+        sv_buf_puts(&r->out, "</p>");
+    }
+    if (!n_due) {
+        sv_buf_puts(&r->out, "<p>");
+        label(r, "没有即将到期或逾期的时限", "No limit is due soon or overdue");
+        sv_buf_puts(&r->out, "</p>");
+    } else {
+        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
+        label(r, "案号", "Case");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "阶段", "Stage");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "时限", "Limit");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "到期", "Due");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "状态", "State");
+        sv_buf_puts(&r->out, "</th></tr>");
+        for (size_t i = 0; i < n_due; i++) {
+            const dash_case *c = &d.cases[due[i].c];
+            sv_buf_puts(&r->out, "<tr><td>");
+            case_link(r, c->number);
+            sv_buf_puts(&r->out, "</td><td>");
+            stage_name(r, d.wf, c);
+            sv_buf_puts(&r->out, "</td><td>");
+            limit_kind(r, d.wf, due[i].l.kind);
+            sv_buf_puts(&r->out, "</td><td>");
+            limit_when(r, p, &due[i].l, now);
+            sv_buf_puts(&r->out, "</td><td>");
+            limit_state(r, due[i].l.state);
+            sv_buf_puts(&r->out, "</td></tr>");
+        }
+        sv_buf_puts(&r->out, "</table></div>");
+    }
+    sv_buf_puts(&r->out, "</section>");
+
+    /* Recent activity: the cases that moved last. */
+    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"recent\"><h2>");
+    label(r, "最近动态", "Recent activity");
+    sv_buf_puts(&r->out, "</h2>");
+    dash_case **order = d.n ? malloc(d.n * sizeof *order) : NULL;
+    if (order) {
+        for (size_t i = 0; i < d.n; i++)
+            order[i] = &d.cases[i];
+        qsort(order, d.n, sizeof *order, recent_cmp);
+        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
+        label(r, "时间", "When");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "案号", "Case");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "阶段", "Stage");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "客户", "Customer");
+        sv_buf_puts(&r->out, "</th></tr>");
+        for (size_t i = 0; i < d.n && i < DASH_RECENT; i++) {
+            char t[40];
+            capa_plant_time_format(t, sizeof t, p, order[i]->last);
+            sv_buf_printf(&r->out, "<tr><td><time datetime=\"%s\">%s</time></td><td>", t, t);
+            case_link(r, order[i]->number);
+            sv_buf_puts(&r->out, "</td><td>");
+            stage_name(r, d.wf, order[i]);
+            sv_buf_puts(&r->out, "</td><td>");
+            sv_html(&r->out, order[i]->customer, 0);
+            sv_buf_puts(&r->out, "</td></tr>");
+        }
+        sv_buf_puts(&r->out, "</table></div>");
+        free(order);
+    } else {
+        sv_buf_puts(&r->out, "<p>");
+        label(r, "尚无案件", "No cases yet");
+        sv_buf_puts(&r->out, "</p>");
+    }
+    sv_buf_puts(&r->out, "</section>");
+    page_end(r);
+done:
+    free(due);
+    capa_plant_free(p);
+    dash_free(&d);
+}
+
 static int audit_row(const capa_event *e, void *payload)
 {
     sv_req *r = payload;
@@ -888,6 +1363,9 @@ static void page_case(sv_req *r, const char *number)
 {
     capa_case *cs = NULL;
     const capa_workflow *wf = NULL;
+    int64_t at;
+    if (limits_at(r, &at))
+        return;
     int rc = capa_case_get(&cs, r->srv->s, number);
     if (rc) {
         error_capa(r, rc);
@@ -948,6 +1426,7 @@ static void page_case(sv_req *r, const char *number)
         }
         sv_buf_puts(&r->out, "</section>");
     }
+    show_limits(r, wf, cs, at);
     sv_buf_puts(&r->out, "<h3>");
     label(r, "审计记录", "Audit trail");
     sv_buf_puts(&r->out, "</h3><table><tr><th>#</th><th>UTC</th><th>");
@@ -1305,7 +1784,7 @@ void sv_pages_handle(sv_req *r)
         return;
     }
     if (strcmp(path, "/") == 0 && get) {
-        redirect(r, "/cases", NULL);
+        page_dashboard(r);
     } else if (strcmp(path, "/logout") == 0 && post) {
         do_logout(r);
     } else if (strcmp(path, "/cases") == 0 && get) {

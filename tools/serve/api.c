@@ -87,6 +87,12 @@ static void send_capa_error(sv_req *r, int rc, const char *msg)
     send_error(r, sv_status_of(rc), code_name(rc), msg && *msg ? msg : capa_strerror(rc));
 }
 
+void sv_api_error(sv_req *r, int rc, const char *msg)
+{
+    sv_buf_free(&r->out);
+    send_capa_error(r, rc, msg);
+}
+
 /* The JSON body; NULL after answering 400/415. */
 static json_t *body_json(sv_req *r)
 {
@@ -257,6 +263,41 @@ static json_t *case_json(const capa_case *cs)
                      sigs ? sigs : json_null());
 }
 
+/* The case's time limits as `capa show --json` has them ("limits"): due and met in the
+ * plant's zone with their offset, the engine's state. */
+static json_t *limits_json(capa_store *s, const capa_case *cs)
+{
+    capa_limit_status *l = NULL;
+    capa_plant *p = NULL;
+    size_t n = 0;
+    json_t *arr = NULL;
+    char due[40], met[40];
+    if (capa_case_limits(&l, &n, s, cs, capa_store_now(s)) || capa_plant_get(&p, s))
+        goto done;
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        capa_plant_time_format(due, sizeof due, p, l[i].due);
+        if (l[i].met)
+            capa_plant_time_format(met, sizeof met, p, l[i].met);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:s}", "kind", l[i].kind, "due", due, "met",
+                              l[i].met ? json_string(met) : json_null(), "state", l[i].state);
+        if (o && l[i].working_days)
+            json_object_set_new(o, "working_days", json_integer(l[i].working_days));
+        else if (o)
+            json_object_set_new(o, "hours", json_real(l[i].hours));
+        if (o && l[i].uncovered)
+            json_object_set_new(o, "calendar_covers", json_false());
+        if (!o || json_array_append_new(arr, o)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+done:
+    capa__free(l);
+    capa_plant_free(p);
+    return arr ? arr : json_null();
+}
+
 static int audit_cb(const capa_event *e, void *payload)
 {
     json_t *arr = payload, *ch = json_array();
@@ -364,6 +405,18 @@ void sv_api_handle(sv_req *r)
         send_error(r, 400, "malformed", "malformed query string");
         return;
     }
+    if (strcmp(p, "/api/openapi.json") == 0) {
+        const sv_asset *a = get ? sv_asset_get("openapi.json") : NULL;
+        if (!a) {
+            send_error(r, get ? 404 : 405, get ? "not_found" : "method", "GET only");
+            return;
+        }
+        r->static_data = a->data;
+        r->static_len = a->len;
+        r->type = a->type;
+        r->status = 200;
+        return;
+    }
     if (strcmp(p, "/api/v1/session") == 0) {
         api_session(r);
         return;
@@ -402,8 +455,12 @@ void sv_api_handle(sv_req *r)
         int rc = capa_case_get(&cs, r->srv->s, number);
         if (rc)
             send_capa_error(r, rc, capa_error_last());
-        else
-            send_json(r, 200, case_json(cs));
+        else {
+            json_t *doc = case_json(cs);
+            if (doc)
+                json_object_set_new(doc, "limits", limits_json(r->srv->s, cs));
+            send_json(r, 200, doc);
+        }
         capa_case_free(cs);
     } else if (!*sub && strcmp(m, "PATCH") == 0) {
         api_change(r, CAPA_OP_SET, number);

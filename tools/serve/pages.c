@@ -1711,14 +1711,7 @@ void sv_send_dossier(sv_req *r, const char *number, int api)
     unlink(path);
     rmdir(dir);
     if (rc && api) {
-        r->status = sv_status_of(rc);
-        r->type = "application/json";
-        json_t *e = json_pack("{s:{s:s,s:s,s:[]}}", "error", "code", capa_strerror(rc), "message",
-                              capa_error_last());
-        char *s = e ? json_dumps(e, 0) : NULL;
-        sv_buf_puts(&r->out, s ? s : "{}");
-        free(s);
-        json_decref(e);
+        sv_api_error(r, rc, capa_error_last());
     } else if (rc) {
         error_capa(r, rc);
     }

@@ -117,6 +117,8 @@ int sv_throttle_outcome(int code);
 /* ---- pages.c, api.c ---- */
 void sv_pages_handle(sv_req *r);
 void sv_api_handle(sv_req *r);
+/** Answer a CAPA_E* code as the API's JSON error (replacing any body so far). */
+void sv_api_error(sv_req *r, int rc, const char *msg);
 /** HTTP status for a CAPA_E* code. */
 int sv_status_of(int code);
 

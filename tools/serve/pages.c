@@ -149,6 +149,7 @@ static int post_params(sv_req *r, sv_params *p, int need_csrf)
         error_page(r, rc == -2 ? 500 : 400, rc == -2 ? "out of memory" : why);
         return -1;
     }
+    sv_params_crlf_to_lf(p);
     const char *tok = sv_params_get(p, "csrf");
     if (need_csrf && (!tok || !sv_secure_eq(tok, r->sess.csrf))) {
         sv_params_clear(p);

@@ -234,11 +234,25 @@ static int check_recusal(capa_wtxn *t, const case_ctx *c, const char *verb)
 
 /* ---- set ---- */
 
+/* A change or signature covers what its author saw (capa_request.data_hash): refuse it when
+ * the stage changed since. */
+static int check_seen(const char *verb, const char *number, const char *stage, const char *hash,
+                      const char *expect)
+{
+    if (!expect || strcmp(hash, expect) == 0)
+        return CAPA_OK;
+    return capa_error_set(CAPA_ESTATE,
+                          "%s %s: the data of stage %s changed since it was shown (data hash "
+                          "%.64s shown, %s now): review it and %s again",
+                          verb, number, stage, expect, hash, verb);
+}
+
 typedef struct set_arg {
     const char *number;
     const capa_kv *values;
     size_t n;
     const char *reason;
+    const char *expect; /* the data hash the editor was shown, or NULL */
 } set_arg;
 
 static int do_set(capa_wtxn *t, void *arg)
@@ -260,6 +274,12 @@ static int do_set(capa_wtxn *t, void *arg)
             CAPA_EDENIED, "set %s: user `%s` has role %s; stage %s (%s) is edited by role %s",
             a->number, t->actor->u.id, t->actor->u.role, c.st->id, stage_label(c.st), roles);
         goto done;
+    }
+    if (a->expect) {
+        char hash[65];
+        if ((err = capa_stage__hash(hash, c.h.number, &c.rec)) ||
+            (err = check_seen("set", a->number, c.st->id, hash, a->expect)))
+            goto done;
     }
     snprintf(what, sizeof what, "set %s (stage %s)", a->number, c.st->id);
     if ((err = capa_store__form(&form, t->s, t->txn, c.rec.form_id, c.rec.form_version)) ||
@@ -290,18 +310,6 @@ typedef struct sign_arg {
     const char *meaning;
     const char *expect; /* the data hash the signer was shown, or NULL */
 } sign_arg;
-
-/* A signature covers what the signer saw: refuse when the stage changed since. */
-static int check_seen(const char *verb, const char *number, const char *stage, const char *hash,
-                      const char *expect)
-{
-    if (!expect || strcmp(hash, expect) == 0)
-        return CAPA_OK;
-    return capa_error_set(CAPA_ESTATE,
-                          "%s %s: the data of stage %s changed since it was shown (data hash "
-                          "%.64s shown, %s now): review it and %s again",
-                          verb, number, stage, expect, hash, verb);
-}
 
 /* Facts of a hand-over to stage `to` (-1: closing): who signed as what, over which data. */
 static int handover_facts(capa_wtxn *t, case_ctx *c, capa_event_rec *e, int to, const char *hash)
@@ -456,7 +464,7 @@ int capa_case__apply(capa_wtxn *t, void *arg)
     }
     case CAPA_OP_SET: {
         set_arg a = {rq->number, rq->values, rq->n_values,
-                     rq->reason && *rq->reason ? rq->reason : NULL};
+                     rq->reason && *rq->reason ? rq->reason : NULL, rq->data_hash};
         return do_set(t, &a);
     }
     case CAPA_OP_SIGN: {

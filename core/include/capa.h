@@ -181,9 +181,10 @@ typedef struct capa_request {
     size_t n_values;
     const char *meaning; /**< SIGN */
     const char *reason;  /**< SET (may be NULL), REJECT (required) */
-    /** SIGN, REJECT: when not NULL, the data hash of the stage the signer was shown
-     *  (capa_case_data_hash); the request fails with CAPA_ESTATE, writing nothing, when the
-     *  stage's data no longer hashes to it (changed since it was shown). */
+    /** SET, SIGN, REJECT: when not NULL, the data hash of the current stage as its author
+     *  was shown it (capa_case_data_hash); the request fails with CAPA_ESTATE, writing
+     *  nothing, when the stage's data no longer hashes to it (changed since it was shown):
+     *  of two edits made from the same view, one wins and the other is refused. */
     const char *data_hash;
     /* ---- filled in by capa_submit ---- */
     int result;       /**< CAPA_OK once durable, else this request's own error code */

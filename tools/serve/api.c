@@ -313,6 +313,17 @@ static int audit_cb(const capa_event *e, void *payload)
                        e->hash));
 }
 
+void sv_submit(sv_server *srv, capa_request *q)
+{
+    /* Serialised, no other request can be waiting when one commits: each transaction holds
+     * exactly one request, as a server without group commit would. */
+    if (srv->serial_commit)
+        pthread_mutex_lock(&srv->commit_lock);
+    capa_submit(srv->s, q, 1);
+    if (srv->serial_commit)
+        pthread_mutex_unlock(&srv->commit_lock);
+}
+
 /* Answer one change that went through group commit (capa_submit). */
 static void answer(sv_req *r, capa_request *q, int ok_status)
 {
@@ -338,6 +349,16 @@ static void api_change(sv_req *r, capa_op op, const char *number)
         return;
     capa_request q = {.op = op, .number = number};
     q.who.user = r->sess.user;
+    /* What the client was shown: a change of the stage since then is refused (409). */
+    json_t *dh = json_object_get(doc, "data_hash");
+    q.data_hash = jget(doc, "data_hash");
+    if (dh && (op == CAPA_OP_OPEN || !q.data_hash || strlen(q.data_hash) != 64)) {
+        send_error(r, 400, "malformed",
+                   op == CAPA_OP_OPEN ? "\"data_hash\": a new case has none"
+                                      : "\"data_hash\" must be the 64 hex digits of the stage's "
+                                        "data hash (GET /api/v1/cases/N)");
+        goto done;
+    }
     if (op == CAPA_OP_OPEN || op == CAPA_OP_SET) {
         int rc = sv_json_fields(&kv, &n, json_object_get(doc, "fields"), why, sizeof why);
         if (rc) {
@@ -362,13 +383,6 @@ static void api_change(sv_req *r, capa_op op, const char *number)
         q.who.password = jget(doc, "password");
         q.meaning = jget(doc, "meaning");
         q.reason = jget(doc, "reason");
-        json_t *dh = json_object_get(doc, "data_hash");
-        q.data_hash = jget(doc, "data_hash");
-        if (dh && (!q.data_hash || strlen(q.data_hash) != 64)) {
-            send_error(r, 400, "malformed", "\"data_hash\" must be the 64 hex digits of the "
-                                            "stage's data hash (GET /api/v1/cases/N)");
-            goto done;
-        }
         if (!q.who.password || (op == CAPA_OP_SIGN && !q.meaning)) {
             send_error(r, 400, "malformed",
                        op == CAPA_OP_SIGN ? "expected {\"meaning\": string, \"password\": string}"
@@ -384,11 +398,11 @@ static void api_change(sv_req *r, capa_op op, const char *number)
             send_error(r, 429, "throttled", "too many password attempts: wait Retry-After seconds");
             goto done;
         }
-        capa_submit(r->srv->s, &q, 1);
+        sv_submit(r->srv, &q);
         sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(q.result));
         answer(r, &q, 200);
     } else {
-        capa_submit(r->srv->s, &q, 1);
+        sv_submit(r->srv, &q);
         answer(r, &q, op == CAPA_OP_OPEN ? 201 : 200);
     }
 done:

@@ -591,7 +591,7 @@ static void group_table(sv_req *r, const capa_field *g, const formvals *fv)
 
 /* The whole form: every field of `fd` with the values in fv and the errors next to them. */
 static void render_form(sv_req *r, const capa_formdef *fd, const formvals *fv, const char *action,
-                        const char *number, int with_reason)
+                        const char *number, int with_reason, const char *seen)
 {
     sv_buf *b = &r->out;
     /* Errors that name no field of the form (or no field at all) go on top. */
@@ -625,6 +625,8 @@ static void render_form(sv_req *r, const capa_formdef *fd, const formvals *fv, c
             field_errors(r, fv, f->id);
         }
     }
+    if (seen)
+        sv_buf_printf(b, "<input type=\"hidden\" name=\"seen\" value=\"%s\">", seen);
     if (with_reason) {
         sv_buf_puts(b, "<label>");
         label(r, "修改理由（可选）", "Reason for the change (optional)");
@@ -721,7 +723,7 @@ static void page_new(sv_req *r, int post)
         }
     }
     page_begin(r, "新投诉", "New complaint");
-    render_form(r, fd, &fv, "/cases/new", NULL, 0);
+    render_form(r, fd, &fv, "/cases/new", NULL, 0, NULL);
     page_end(r);
 done:
     sv_field_errors_free(fv.errs, fv.n_errs);
@@ -1447,6 +1449,8 @@ static void page_case(sv_req *r, const char *number)
 
 static void page_edit(sv_req *r, const char *number, int post)
 {
+    int changed = 0;
+    char changed_msg[600] = "";
     capa_case *cs = NULL;
     const capa_workflow *wf = NULL;
     sv_params p = {0};
@@ -1491,10 +1495,22 @@ static void page_edit(sv_req *r, const char *number, int post)
         char *pw = session_password(r);
         if (!pw)
             goto done;
-        capa_actor who = {r->sess.user, pw};
-        const char *reason = sv_params_get(&p, "reason");
-        rc = capa_case_set(r->srv->s, number, &who, send, m, reason && *reason ? reason : NULL);
+        const char *reason = sv_params_get(&p, "reason"), *seen = sv_params_get(&p, "seen");
+        /* The data hash the form was rendered with: when someone changed the stage
+         * meanwhile, the engine refuses this edit (409) instead of silently overwriting. */
+        capa_request q = {.op = CAPA_OP_SET,
+                          .who = {r->sess.user, pw},
+                          .number = number,
+                          .values = send,
+                          .n_values = m,
+                          .reason = reason && *reason ? reason : NULL,
+                          .data_hash = seen && strlen(seen) == 64 ? seen : NULL};
+        sv_submit(r->srv, &q);
         sv_secret_free(pw);
+        rc = q.result;
+        if (rc)
+            capa_error_set(rc, "%s", q.error ? q.error : capa_strerror(rc));
+        capa_request_clear(&q);
         if (rc == CAPA_OK) {
             char *path = case_page_path(number);
             redirect(r, path ? path : "/cases", NULL);
@@ -1506,7 +1522,10 @@ static void page_edit(sv_req *r, const char *number, int post)
         fv.n = n;
         fv.n_errs = sv_field_errors(&fv.errs, capa_error_last());
         r->status = sv_status_of(rc);
-        if (fv.n_errs == 0) {
+        changed = rc == CAPA_ESTATE && strstr(capa_error_last(), "changed since");
+        if (changed)
+            snprintf(changed_msg, sizeof changed_msg, "%s", capa_error_last());
+        if (fv.n_errs == 0 && !changed) {
             error_capa(r, rc);
             goto done;
         }
@@ -1517,7 +1536,16 @@ static void page_edit(sv_req *r, const char *number, int post)
     sv_buf_puts(&r->out, " · ");
     label(r, fd->label_zh, fd->label_en);
     sv_buf_puts(&r->out, "</h2>");
-    render_form(r, fd, &fv, "/cases/", number, 1);
+    char seen[65] = "";
+    capa_case_data_hash(seen, cs, cs->stage);
+    if (changed) {
+        /* Refused because the stage changed: keep what was typed, show the message, and
+         * offer saving again over what is stored now (seen is its hash). */
+        sv_buf_puts(&r->out, "<p class=\"err\" role=\"alert\">");
+        sv_html(&r->out, changed_msg, 0);
+        sv_buf_puts(&r->out, " / 此阶段已被他人修改：您填写的内容仍在下方，请核对案件页后再保存</p>");
+    }
+    render_form(r, fd, &fv, "/cases/", number, 1, seen);
     page_end(r);
 done:
     sv_field_errors_free(fv.errs, fv.n_errs);
@@ -1656,7 +1684,7 @@ static void do_sign(sv_req *r, const char *number, int reject)
         r->status = 429;
         return;
     }
-    capa_submit(r->srv->s, &q, 1);
+    sv_submit(r->srv, &q);
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(q.result));
     if (q.result == CAPA_OK) {
         char *path = case_page_path(number);

@@ -32,7 +32,9 @@ typedef struct sv_server {
     int64_t idle_ms;  /* inactivity before a session expires */
     size_t max_body;
     int secure_cookie;
-    pthread_mutex_t lock; /* guards secrets */
+    int serial_commit;           /* --group-commit off: one request per transaction */
+    pthread_mutex_t commit_lock; /* held around capa_submit when serial_commit */
+    pthread_mutex_t lock;        /* guards secrets */
     sv_secret *secrets;
     size_t n_secrets, cap_secrets;
 } sv_server;
@@ -117,6 +119,9 @@ int sv_throttle_outcome(int code);
 /* ---- pages.c, api.c ---- */
 void sv_pages_handle(sv_req *r);
 void sv_api_handle(sv_req *r);
+/** capa_submit of one request: group commit, or with --group-commit off one request per
+ *  write transaction (for the benchmark's comparison). */
+void sv_submit(sv_server *srv, capa_request *q);
 /** Answer a CAPA_E* code as the API's JSON error (replacing any body so far). */
 void sv_api_error(sv_req *r, int rc, const char *msg);
 /** HTTP status for a CAPA_E* code. */

@@ -115,6 +115,15 @@ if [c["number"] for c in lst] != [n]:
     fail("list by part: %s" % lst)
 expect(200, "GET", CASES, path=CASES + "?stage=archive&from=2020-01-01&to=2099-12-31", token=li)
 expect(400, "GET", CASES, path=CASES + "?open=maybe", token=li)
+_, e = expect(400, "GET", CASES, path=CASES + "?severity=catastrophic", token=li)
+if "not one of" not in e["error"]["message"]:
+    fail("severity message: %s" % e)
+_, lst = expect(200, "GET", CASES, path=CASES + "?severity=%E4%B8%80%E8%88%AC&part=OA-1", token=li)
+if [c["number"] for c in lst] != [n]:
+    fail("severity by label: %s" % lst)
+_, lst = expect(200, "GET", CASES, path=CASES + "?severity=major&part=OA-1", token=li)
+if lst:
+    fail("severity filter: %s" % lst)
 expect(401, "GET", CASES)
 _, c = expect(200, "GET", ONE, path=one, token=li)
 if c["stage"] != "intake" or c["stages"][0]["values"]["customer"] != "OpenAPI 客户":

@@ -65,6 +65,10 @@ has case 'Audit trail'
 # ---- list filters and CSV (formula cells defused)
 req l2 -b "$T/li.jar" "$B/cases?status=open&part=P-1"; want 200 l2; has l2 "$N"
 req l3 -b "$T/li.jar" "$B/cases?part=none"; want 200 l3; lacks l3 "$N"
+req ls1 -b "$T/li.jar" "$B/cases?severity=important"; want 200 ls1; has ls1 "$N"; has ls1 '<option value="important" selected>'
+req ls2 -b "$T/li.jar" "$B/cases?severity=major"; want 200 ls2; lacks ls2 "$N"
+req ls3 -b "$T/li.jar" "$B/cases?severity=%3Cscript%3E"; want 400 ls3; has ls3 'not one of'; lacks ls3 '<script>'
+req ls4 -b "$T/li.jar" "$B/cases.csv?severity=major"; want 200 ls4; lacks ls4 "$N"
 req l4 -b "$T/li.jar" "$B/cases?from=2026-02-30"; want 400 l4
 req l5 -b "$T/li.jar" "$B/cases?text=%zz"; want 400 l5
 req csv -b "$T/li.jar" "$B/cases.csv?status=open"; want 200 csv; has csv.h 'text/csv'; has csv "$N"

@@ -175,9 +175,17 @@ static void api_session(sv_req *r)
     json_decref(doc);
 }
 
+typedef struct api_list_ctx {
+    json_t *arr;
+    const char *severity;
+} api_list_ctx;
+
 static int list_cb(const capa_case_header *h, void *payload)
 {
-    json_t *arr = payload;
+    api_list_ctx *c = payload;
+    json_t *arr = c->arr;
+    if (c->severity && (!h->severity || strcmp(h->severity, c->severity) != 0))
+        return 0;
     return json_array_append_new(
         arr, json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "number",
                        jstr(h->number), "stage", jstr(h->stage), "closed", h->closed,
@@ -217,8 +225,15 @@ static void api_list(sv_req *r)
         }
         f.opened_to = ms + 86400000LL;
     }
-    json_t *arr = json_array();
-    int rc = arr ? capa_case_list(r->srv->s, &f, list_cb, arr) : CAPA_ENOMEM;
+    api_list_ctx c = {json_array(), NULL};
+    char why[300];
+    if (sv_severity_filter(r->srv, sv_params_get(q, "severity"), &c.severity, why, sizeof why)) {
+        json_decref(c.arr);
+        send_error(r, 400, "invalid", why);
+        return;
+    }
+    json_t *arr = c.arr;
+    int rc = arr ? capa_case_list(r->srv->s, &f, list_cb, &c) : CAPA_ENOMEM;
     if (rc) {
         json_decref(arr);
         send_capa_error(r, rc, capa_error_last());

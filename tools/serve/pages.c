@@ -260,7 +260,36 @@ typedef struct list_ctx {
     const capa_workflow *wf;
     int csv;
     size_t n;
+    const char *severity; /* a code of the intake form's severity choice, or NULL */
 } list_ctx;
+
+int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
+                       size_t whysz)
+{
+    const capa_workflow *wf = NULL;
+    const capa_formdef *fd = NULL;
+    const capa_field *f = NULL;
+    *code = NULL;
+    if (!value || !*value)
+        return 0;
+    if (capa_store_workflow(&wf, srv->s) == CAPA_OK && wf->n_stages &&
+        capa_store_form(&fd, srv->s, wf->stages[0].form_id, 0) == CAPA_OK)
+        f = capa_formdef_field(fd, "severity");
+    if (!f || f->type != CAPA_FT_CHOICE) {
+        snprintf(why, whysz, "severity: the intake form has no severity choice");
+        return -1;
+    }
+    /* By code or by label (重要, Important), as `capa list --severity`. */
+    const char *c = capa_form_normalize(fd, "severity", value);
+    if (!capa_field_choice(f, c)) {
+        size_t n = (size_t)snprintf(why, whysz, "severity '%.60s': not one of", value);
+        for (size_t i = 0; i < f->n_choices && n < whysz; i++)
+            n += (size_t)snprintf(why + n, whysz - n, "%s %s", i ? "," : "", f->choices[i].value);
+        return -1;
+    }
+    *code = c;
+    return 0;
+}
 
 static void time_cell(sv_buf *b, int64_t ms)
 {
@@ -274,6 +303,8 @@ static int list_row(const capa_case_header *h, void *payload)
 {
     list_ctx *c = payload;
     sv_buf *b = &c->r->out;
+    if (c->severity && (!h->severity || strcmp(h->severity, c->severity) != 0))
+        return 0;
     c->n++;
     if (c->csv) {
         const char *cells[] = {h->number,  h->stage,       h->closed ? "closed" : "open",
@@ -360,6 +391,32 @@ static void filter_input(sv_req *r, const char *name, const char *zh, const char
     sv_buf_puts(&r->out, "\"></label>");
 }
 
+/* The severity filter: the intake form's choices. */
+static void severity_select(sv_req *r)
+{
+    const capa_workflow *wf = NULL;
+    const capa_formdef *fd = NULL;
+    const capa_field *f = NULL;
+    const char *cur = sv_params_get(&r->query, "severity");
+    if (capa_store_workflow(&wf, r->srv->s) == CAPA_OK && wf->n_stages &&
+        capa_store_form(&fd, r->srv->s, wf->stages[0].form_id, 0) == CAPA_OK)
+        f = capa_formdef_field(fd, "severity");
+    if (!f || f->type != CAPA_FT_CHOICE)
+        return;
+    sv_buf_puts(&r->out, "<label>");
+    label(r, "严重度", "Severity");
+    sv_buf_puts(&r->out, "<br><select name=\"severity\"><option value=\"\"></option>");
+    for (size_t i = 0; i < f->n_choices; i++) {
+        sv_buf_puts(&r->out, "<option value=\"");
+        sv_html_value(&r->out, f->choices[i].value);
+        sv_buf_puts(&r->out,
+                    cur && strcmp(cur, f->choices[i].value) == 0 ? "\" selected>" : "\">");
+        label(r, f->choices[i].label_zh, f->choices[i].label_en);
+        sv_buf_puts(&r->out, "</option>");
+    }
+    sv_buf_puts(&r->out, "</select></label>");
+}
+
 static void page_list(sv_req *r, int csv)
 {
     capa_filter f;
@@ -370,6 +427,12 @@ static void page_list(sv_req *r, int csv)
         return;
     }
     list_ctx c = {.r = r, .wf = wf, .csv = csv};
+    char why[300];
+    if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &c.severity, why,
+                           sizeof why)) {
+        error_page(r, 400, why);
+        return;
+    }
     if (csv) {
         sv_buf_puts(&r->out, "number,stage,status,customer,part_no,lot_no,defect_code,severity,"
                              "description,opened,closed_at\r\n");
@@ -399,6 +462,7 @@ static void page_list(sv_req *r, int csv)
     filter_input(r, "customer", "客户", "Customer", "text");
     filter_input(r, "part", "料号", "Part", "text");
     filter_input(r, "defect", "缺陷代码", "Defect code", "text");
+    severity_select(r);
     filter_input(r, "text", "文字", "Text", "search");
     filter_input(r, "from", "开立自", "Opened from", "date");
     filter_input(r, "to", "开立至", "Opened to", "date");

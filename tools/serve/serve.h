@@ -124,6 +124,11 @@ void sv_api_handle(sv_req *r);
 void sv_submit(sv_server *srv, capa_request *q);
 /** Answer a CAPA_E* code as the API's JSON error (replacing any body so far). */
 void sv_api_error(sv_req *r, int rc, const char *msg);
+/** A list's severity filter: `value` (a code or a label of the intake form's severity
+ *  choice; NULL or "" = none) as its code in *code. -1 with the reason in why when it is
+ *  not a choice. */
+int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
+                       size_t whysz);
 /** HTTP status for a CAPA_E* code. */
 int sv_status_of(int code);
 

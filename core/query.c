@@ -123,6 +123,16 @@ const char *capa_case_value(const capa_case *c, const char *stage, const char *n
     return NULL;
 }
 
+int capa_case_data_hash(char hex[65], const capa_case *c, const char *stage)
+{
+    hex[0] = '\0';
+    for (size_t i = 0; c && stage && i < c->n_stages; i++)
+        if (strcmp(c->stages[i].stage, stage) == 0)
+            return capa_stage__hash(hex, c->number, &c->stages[i]);
+    return capa_error_set(CAPA_ENOTFOUND, "case %s: no stage '%.40s'", c ? c->number : "",
+                          stage ? stage : "");
+}
+
 /* ---- listing ---- */
 
 static int text_match(capa_store *s, MDB_txn *txn, const capa_hdr *h, const char *text)

@@ -244,6 +244,7 @@ void capa_store_close(capa_store *s)
         capa_workflow_free(s->workflows[i]);
     capa__free(s->forms);
     capa__free(s->workflows);
+    capa_plant__cache_free(s);
     pthread_mutex_destroy(&s->group.lock);
     pthread_cond_destroy(&s->group.cond);
     pthread_rwlock_destroy(&s->map_lock);

@@ -181,6 +181,11 @@ typedef struct capa_request {
     size_t n_values;
     const char *meaning; /**< SIGN */
     const char *reason;  /**< SET (may be NULL), REJECT (required) */
+    /** SET, SIGN, REJECT: when not NULL, the data hash of the current stage as its author
+     *  was shown it (capa_case_data_hash); the request fails with CAPA_ESTATE, writing
+     *  nothing, when the stage's data no longer hashes to it (changed since it was shown):
+     *  of two edits made from the same view, one wins and the other is refused. */
+    const char *data_hash;
     /* ---- filled in by capa_submit ---- */
     int result;       /**< CAPA_OK once durable, else this request's own error code */
     char *error;      /**< the message when result != CAPA_OK, else NULL */
@@ -253,6 +258,13 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number);
 void capa_case_free(capa_case *c);
 /** Value of a field in a stage of the snapshot, or NULL. Borrowed from the case. */
 const char *capa_case_value(const capa_case *c, const char *stage, const char *name);
+/**
+ * The engine's data hash of stage `stage` in the snapshot: the hex SHA-256 a sign-off or
+ * rejection of that stage would record now (capa_signature.data_hash). A tool shows it in
+ * its signing dialog and passes it back as capa_request.data_hash, so what is signed is
+ * exactly what was shown. @return CAPA_OK, CAPA_ENOTFOUND (no such stage), CAPA_ENOMEM.
+ */
+int capa_case_data_hash(char hex[65], const capa_case *c, const char *stage);
 
 /** What a list shows per case (the small header record). */
 typedef struct capa_case_header {

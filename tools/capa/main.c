@@ -83,6 +83,10 @@ static const command commands[] = {
      "serve [--listen HOST:PORT] [--idle-timeout MIN] [--max-connections N] [--max-body BYTES] "
      "[--timeout SEC] [--font FILE] [--secure-cookie]",
      "the web UI and JSON API (runs capa-serve; 127.0.0.1:8080)"},
+    {"import", NULL, cmd_import,
+     "import --csv FILE | --xlsx FILE [--sheet NAME] --map MAPPING [--encoding utf-8|gb18030] "
+     "[--dry-run] [--skip-invalid REJECTS.csv] [--batch N] --as ADMIN [--password-stdin]",
+     "import a legacy Excel log (客户投诉登记表) as cases, all or nothing"},
     {"cert", "create", cmd_cert_create, "cert create [--org NAME]",
      "self-signed demo certificate for signing dossiers (<db>/keys)"},
     {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",

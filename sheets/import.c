@@ -36,6 +36,8 @@ typedef struct run {
     FILE *rejects;
     int err;
     uint64_t seen_rows; /* data rows of this pass so far */
+    capa_sheet_row *cur; /* the row being converted */
+    int oom;
 } run;
 
 static const capa_formdef *form_of(int stage, void *payload)
@@ -63,6 +65,27 @@ static void problem(run *u, uint64_t rowno, const char *column, const char *valu
     capa_sheet_problem p = {rowno, column ? column : "", value ? value : "", rule};
     if (u->o->problem)
         u->o->problem(&p, u->o->payload);
+}
+
+/* Problems found while converting a row wait in the row, so the report and the rejects
+ * file come in row order (the engine's answers for a batch come at its flush). */
+static void collect(const capa_sheet_problem *p, void *payload)
+{
+    run *u = payload;
+    capa_sheet_row *r = u->cur;
+    capa_sheet_problem *np = capa__realloc(r->probs, (r->n_probs + 1) * sizeof *np);
+    if (!np) {
+        u->oom = 1;
+        return;
+    }
+    r->probs = np;
+    capa_sheet_problem *q = &r->probs[r->n_probs++];
+    q->row = p->row;
+    q->column = capa__strdup(p->column);
+    q->value = capa__strdup(p->value);
+    q->rule = capa__strdup(p->rule);
+    if (!q->column || !q->value || !q->rule)
+        u->oom = 1;
 }
 
 static int mark_bad(run *u, const capa_sheet_row *r, const char *reason)
@@ -179,21 +202,31 @@ static int flush(run *u)
     int err = CAPA_OK;
     if (!u->n_rows)
         return CAPA_OK;
+    size_t nq = 0;
     for (size_t i = 0; i < u->n_rows; i++) {
         capa_sheet_row *r = &u->rows[i];
-        u->reqs[i] = (capa_request){.op = CAPA_OP_IMPORT,
-                                    .number = r->number,
-                                    .values = r->kv,
-                                    .n_values = r->n,
-                                    .import = &r->facts};
+        if (r->n_probs)
+            continue; /* refused while converting: the engine need not see it */
+        u->reqs[nq++] = (capa_request){.op = CAPA_OP_IMPORT,
+                                       .number = r->number,
+                                       .values = r->kv,
+                                       .n_values = r->n,
+                                       .import = &r->facts};
     }
-    if (u->pass == 1)
-        capa_import_check(u->im, u->reqs, u->n_rows);
-    else
-        capa_import_submit(u->im, u->reqs, u->n_rows);
-    for (size_t i = 0; i < u->n_rows && !err; i++) {
-        capa_request *q = &u->reqs[i];
+    if (nq && u->pass == 1)
+        capa_import_check(u->im, u->reqs, nq);
+    else if (nq)
+        capa_import_submit(u->im, u->reqs, nq);
+    for (size_t i = 0, k = 0; i < u->n_rows && !err; i++) {
         capa_sheet_row *r = &u->rows[i];
+        if (r->n_probs) {
+            for (size_t j = 0; j < r->n_probs; j++)
+                problem(u, r->probs[j].row, r->probs[j].column, r->probs[j].value,
+                        r->probs[j].rule);
+            err = mark_bad(u, r, r->reason ? r->reason : r->probs[0].rule);
+            continue;
+        }
+        capa_request *q = &u->reqs[k++];
         if (q->result == CAPA_OK) {
             if (u->pass == 2 && q->number_out) {
                 u->res->imported++;
@@ -209,8 +242,17 @@ static int flush(run *u)
         const char *rule = strncmp(msg, "import row ", 11) == 0 && strstr(msg, ": ")
                                ? strstr(msg, ": ") + 2
                                : msg;
-        problem(u, r->row, column_of_message(u, rule), "", rule);
-        if ((err = mark_bad(u, r, rule)))
+        char reason[600];
+        /* A value against its field's rules is reported by column, value and rule; what
+         * concerns the row as a whole (a required field, its number) as the engine said. */
+        capa_rowmap now = u->rm; /* reported now, not collected */
+        now.problem = u->o->problem;
+        now.payload = u->o->payload;
+        if (!capa_sheet__explain(&now, r, reason, sizeof reason)) {
+            problem(u, r->row, column_of_message(u, rule), "", rule);
+            snprintf(reason, sizeof reason, "%s", rule);
+        }
+        if ((err = mark_bad(u, r, reason)))
             break;
         /* In pass 2 a failure means the store changed since the check: all or nothing can no
          * longer hold, so stop here and say how far it got. */
@@ -224,10 +266,10 @@ static int flush(run *u)
         else if (q->result == CAPA_EFULL || q->result == CAPA_ENOMEM || q->result == CAPA_ERROR)
             err = capa_error_set(q->result, "%s", msg);
     }
-    for (size_t i = 0; i < u->n_rows; i++) {
+    for (size_t i = 0; i < nq; i++)
         capa_request_clear(&u->reqs[i]);
+    for (size_t i = 0; i < u->n_rows; i++)
         capa_sheet__row_clear(&u->rows[i]);
-    }
     u->n_rows = 0;
     return err;
 }
@@ -283,6 +325,7 @@ static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payl
     if (u->o->progress && u->seen_rows % 1000 == 0)
         u->o->progress(u->pass, u->seen_rows, u->pass == 2 ? u->res->rows : 0, u->o->payload);
     capa_sheet_row *r = &u->rows[u->n_rows];
+    u->cur = r;
     if ((err = capa_sheet__convert(&u->rm, cells, n, rowno, r, u->rejects != NULL, &nbad, reason,
                                    sizeof reason))) {
         capa_sheet__row_clear(r);
@@ -303,15 +346,17 @@ static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payl
                     col = u->o->map->columns[j].header;
             snprintf(why, sizeof why, "case number given twice (first in row %llu)",
                      (unsigned long long)first);
-            problem(u, rowno, col, r->number, why);
+            capa_sheet_problem p = {rowno, col, r->number, why};
+            collect(&p, u);
             snprintf(reason, sizeof reason, "%s: %s", col, why);
             nbad = 1;
         }
     }
-    if (nbad) {
-        err = mark_bad(u, r, reason);
+    if (nbad && !(r->reason = capa__strdup(reason)))
+        u->oom = 1;
+    if (u->oom) {
         capa_sheet__row_clear(r);
-        return err;
+        return capa_error_set(CAPA_ENOMEM, "import: out of memory");
     }
     u->n_rows++;
     if (u->n_rows == (u->o->batch ? u->o->batch : 10000))
@@ -364,8 +409,8 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
     u.rm.map = o->map;
     u.rm.b = &u.b;
     u.rm.sha256 = out->info.sha256;
-    u.rm.problem = o->problem;
-    u.rm.payload = o->payload;
+    u.rm.problem = collect;
+    u.rm.payload = &u;
     const char *slash = strrchr(o->path, '/');
     u.rm.source = slash ? slash + 1 : o->path;
     if (o->xlsx) {

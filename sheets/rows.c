@@ -12,6 +12,13 @@
 
 void capa_sheet__row_clear(capa_sheet_row *r)
 {
+    for (size_t i = 0; i < r->n_probs; i++) {
+        capa__free((char *)r->probs[i].column);
+        capa__free((char *)r->probs[i].value);
+        capa__free((char *)r->probs[i].rule);
+    }
+    capa__free(r->probs);
+    capa__free(r->reason);
     for (size_t i = 0; i < r->n; i++) {
         capa__free((char *)r->kv[i].name);
         capa__free((char *)r->kv[i].value);
@@ -200,7 +207,8 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
             }
             capa_kv one = {c->field, v};
             capa_diag diag = {0};
-            if (capa_form_validate(f, &one, 1, CAPA_REQ_NO, NULL, NULL, &diag) != CAPA_OK &&
+            if (u->check_cells &&
+                capa_form_validate(f, &one, 1, CAPA_REQ_NO, NULL, NULL, &diag) != CAPA_OK &&
                 diag.n) {
                 /* "field `x`: value 'v' RULE": keep the rule. */
                 const char *msg = diag.msgs[0], *q = strstr(msg, "' ");
@@ -250,3 +258,37 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
 }
 
 /* ---- sheet numbers given twice in the file (pass 1) ---- */
+
+int capa_sheet__explain(const capa_rowmap *u, const capa_sheet_row *r, char *reason, size_t rsz)
+{
+    int nbad = 0;
+    char why[400];
+    for (size_t i = 0; i < r->n; i++) {
+        const char *name = r->kv[i].name, *colon = strchr(name, ':'), *field = name;
+        int st = 0;
+        if (colon) {
+            char sid[100];
+            snprintf(sid, sizeof sid, "%.*s", (int)(colon - name), name);
+            st = capa_workflow_stage_index(u->wf, sid);
+            field = colon + 1;
+        }
+        const capa_formdef *f = st >= 0 && st < 64 ? u->forms[st] : NULL;
+        capa_kv one = {field, r->kv[i].value};
+        capa_diag diag = {0};
+        if (f && capa_form_validate(f, &one, 1, CAPA_REQ_NO, NULL, NULL, &diag) != CAPA_OK &&
+            diag.n) {
+            const char *col = field;
+            for (size_t j = 0; j < u->map->n_columns; j++) {
+                const capa_map_column *c = &u->map->columns[j];
+                int cst = c->stage ? capa_workflow_stage_index(u->wf, c->stage) : 0;
+                if (c->field && cst == st && strcmp(c->field, field) == 0)
+                    col = c->header;
+            }
+            const char *msg = diag.msgs[0], *q = strstr(msg, "' ");
+            snprintf(why, sizeof why, "%s (%s)", q ? q + 2 : msg, field);
+            bad_cell(u, r->row, col, r->kv[i].value, why, &nbad, reason, rsz);
+        }
+        capa_diag_clear(&diag);
+    }
+    return nbad;
+}

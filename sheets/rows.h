@@ -16,6 +16,10 @@ typedef struct capa_sheet_row {
     capa_import_facts facts;
     char **cells; /* as read, for the rejects file (keep_cells) */
     size_t n_cells;
+    /* set by the import: problems found while converting, reported in row order later */
+    capa_sheet_problem *probs;
+    size_t n_probs;
+    char *reason; /* the first, as "COLUMN: RULE" */
 } capa_sheet_row;
 
 /** What converting needs: the mapping bound to the header, the forms, the plant's zone. */
@@ -29,6 +33,9 @@ typedef struct capa_rowmap {
     const char *sha256;
     void (*problem)(const capa_sheet_problem *p, void *payload);
     void *payload;
+    /* Check each cell against its field's rules while converting (else capa_sheet__explain
+     * does it for the rows the engine refused: the import's fast path). */
+    int check_cells;
 } capa_rowmap;
 
 /**
@@ -38,5 +45,11 @@ typedef struct capa_rowmap {
 int capa_sheet__convert(const capa_rowmap *m, const char *const *cells, size_t n, uint64_t rowno,
                         capa_sheet_row *r, int keep_cells, int *nbad, char *reason, size_t rsz);
 void capa_sheet__row_clear(capa_sheet_row *r);
+/**
+ * Check each value of a converted row against its field's rules and report every one that
+ * breaks one, by column (as capa_sheet__convert with check_cells would have). @return how
+ * many; reason[rsz] gets the first as "COLUMN: RULE" when there is one.
+ */
+int capa_sheet__explain(const capa_rowmap *m, const capa_sheet_row *r, char *reason, size_t rsz);
 
 #endif

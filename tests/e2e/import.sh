@@ -244,9 +244,37 @@ with open(sys.argv[1], "w", encoding="utf-8") as f:
 EOF
 imp 0 --csv "$T/many.csv" --map register --batch 3000
 out_has "20000 cases imported (6667 closed)"
+[[ $ERR != *importing* ]] || fail "a progress bar on stderr that is not a terminal"
 run 0 "" verify
 run 0 "" list --closed --customer 客户3 --json
 json 'all(c["closed"] for c in d) and len(d) > 0'
+
+# On a terminal, a progress bar on stderr (a pseudo-terminal here).
+head -3001 "$T/many.csv" | sed 's/^2022/2019/' >"$T/tty.csv"
+python3 - "$CAPA" "$CAPA_DB" "$T/tty.csv" "$(pw admin)" <<'PY' || fail "progress bar on a terminal"
+import os, pty, sys, time
+capa, db, csv, pw = sys.argv[1:5]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["CAPA_DB"] = db
+    os.execv(capa, [capa, "import", "--csv", csv, "--map", "register", "--as", "admin",
+                    "--password-stdin", "--batch", "500"])
+os.write(fd, (pw + "\n").encode())
+out, end = b"", time.time() + 300
+while time.time() < end:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, st = os.waitpid(pid, 0)
+text = out.decode("utf-8", "replace")
+assert os.WEXITSTATUS(st) == 0, text
+assert "导入 importing [" in text and "3000/3000" in text, text
+assert "3000 cases imported" in text, text
+PY
 
 # ---- xlsx written by openpyxl: shared strings, dates as serials and as text, --sheet ----
 # Debian's python3-openpyxl belongs to the system's python3 (a pyenv one may come first).

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct run {
     capa_store *s;
@@ -443,6 +444,13 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
         goto done;
     }
     capa_diag_clear(&diag);
+    struct stat a, b;
+    if (o->rejects_path && stat(o->rejects_path, &b) == 0 && stat(o->path, &a) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        err = capa_error_set(CAPA_EINVALID, "--skip-invalid %s: that is the file being imported",
+                             o->rejects_path);
+        goto done;
+    }
     if (o->rejects_path && !(u.rejects = fopen(o->rejects_path, "wb"))) {
         err = capa_error_set(CAPA_ERROR, "%s: cannot be written", o->rejects_path);
         goto done;
@@ -465,7 +473,8 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
     }
     if (o->dry_run)
         goto done;
-    qsort(u.bad, u.n_bad, sizeof *u.bad, by_row);
+    if (u.n_bad > 1)
+        qsort(u.bad, u.n_bad, sizeof *u.bad, by_row);
     /* Pass 2 fills the same rows again: the facts point at the hash checked in pass 1. */
     u.pass = 2;
     if ((err = read_pass(&u, sha)))

@@ -137,6 +137,11 @@ assert rows[1][2] == "坏客户" and rows[1][-2] == "3" and "料号" in rows[1][
 assert all(r[-1] for r in rows[1:])
 EOF
 run 0 "" verify
+# The rejects file may not be the file being read.
+cp "$T/bad.csv" "$T/bad2.csv"
+imp 1 --csv "$T/bad2.csv" --map register --skip-invalid "$T/bad2.csv"
+err_has "that is the file being imported"
+cmp -s "$T/bad.csv" "$T/bad2.csv" || fail "the source was overwritten"
 
 # ---- sheet numbers given twice in one file ----
 printf '%s\nQC-2024-9001,2024/1/1,甲,P-1,,,,一,一般,,,,\nQC-2024-9001,2024/1/1,乙,P-1,,,,二,一般,,,,\n' \

@@ -506,7 +506,7 @@ static int gather(exp *x, capa_store *s, const char *number)
         if ((err = capa_store__get(txn, s->dbi[DB_EVENTS], sk, 8, &ev)) ||
             (err = capa_event__decode(&e, ev.mv_data, ev.mv_size, NULL, NULL)))
             goto done;
-        if (strcmp(e.ev.action, "import") == 0) {
+        if (strcmp(e.ev.action, "import_archive") == 0) {
             x->import = e;
             x->have_import = 1;
             continue;

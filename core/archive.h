@@ -35,9 +35,9 @@ int capa_archive__parse(capa_archive **out, const char *xml, size_t len, const c
                         capa_diag *diag);
 void capa_archive__free(capa_archive *a);
 
-/** Apply an "import" event: the case's records from the archive it carries; its new id in
- *  *out_id (import.c). */
-int capa_import__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_id);
+/** Apply an "import_archive" event: the case's records from the archive it carries; its new id in
+ *  *out_id (import_xml.c). */
+int capa_import_xml__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_id);
 
 /** Bytes a case archive may have. */
 #define CAPA_ARCHIVE_MAX_BYTES ((size_t)64 << 20)

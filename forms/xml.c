@@ -162,7 +162,8 @@ static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     const char *name;
     xmlSchemaPtr schema;
-} schemas[] = {{"form.xsd", NULL}, {"workflow.xsd", NULL}, {"calendar.xsd", NULL}, {"case.xsd", NULL}};
+} schemas[] = {{"form.xsd", NULL},    {"workflow.xsd", NULL}, {"calendar.xsd", NULL},
+             {"case.xsd", NULL},    {"mapping.xsd", NULL}};
 
 /* Called with schema_lock held. */
 static xmlSchemaPtr schema_get(const char *xsd)

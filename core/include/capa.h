@@ -169,7 +169,21 @@ typedef enum capa_op {
     CAPA_OP_SET,      /**< capa_case_set: number, values, optional reason */
     CAPA_OP_SIGN,     /**< capa_case_sign: number, meaning */
     CAPA_OP_REJECT,   /**< capa_case_reject: number, reason */
+    CAPA_OP_IMPORT,   /**< a legacy record: number (or NULL), values, import */
 } capa_op;
+
+/**
+ * What an imported legacy record (a row of an old Excel log) says beyond its field values.
+ * The case keeps these dates as data (its opened and closed times), while its audit event
+ * carries the true time of the import; the event names the source file and row.
+ */
+typedef struct capa_import_facts {
+    int64_t opened;     /**< ms since epoch: when the case was opened, as recorded (required) */
+    int64_t closed_at;  /**< ms: when it was closed, as recorded; 0 = still open */
+    const char *source; /**< the source file's name as given (kept in the event) */
+    const char *sha256; /**< hex SHA-256 of the source file (64 lower-case digits) */
+    uint64_t row;       /**< the record's row in the source (the header is row 1) */
+} capa_import_facts;
 
 /** One change for capa_submit. Inputs are borrowed for the call; outputs belong to the
  *  request until capa_request_clear. */
@@ -186,6 +200,11 @@ typedef struct capa_request {
      *  nothing, when the stage's data no longer hashes to it (changed since it was shown):
      *  of two edits made from the same view, one wins and the other is refused. */
     const char *data_hash;
+    /** IMPORT: the record's dates and source. Its values are named "field" (a field of the
+     *  first stage) or "stage:field"; `number` is the sheet's case number or NULL for the
+     *  next one. Only an admin imports. The case lands in the furthest stage its values
+     *  reach, or closed (archived, read-only) when closed_at is set. */
+    const capa_import_facts *import;
     /* ---- filled in by capa_submit ---- */
     int result;       /**< CAPA_OK once durable, else this request's own error code */
     char *error;      /**< the message when result != CAPA_OK, else NULL */
@@ -212,6 +231,27 @@ typedef struct capa_request {
 int capa_submit(capa_store *s, capa_request *reqs, size_t n);
 /** Free a request's outputs (error, number_out) and reset them; inputs are untouched. */
 void capa_request_clear(capa_request *r);
+
+/* ---- import of legacy records: one authenticated session, many group commits ---- */
+
+/** An import in progress: the acting admin, authenticated once for all its batches. */
+typedef struct capa_import capa_import;
+/**
+ * Start an import as `who` (must be an admin; the password is checked once, here).
+ * @return CAPA_OK, CAPA_EAUTH, CAPA_ELOCKED, CAPA_EDENIED, CAPA_ESTATE, CAPA_ENOMEM.
+ */
+int capa_import_begin(capa_import **out, capa_store *s, const capa_actor *who);
+/**
+ * What capa_import_submit would answer for each request (CAPA_OP_IMPORT only), without
+ * writing anything: each is checked against the store as it is now, not seeing the others
+ * (so two requests of one batch naming the same new number both pass here). Results as
+ * for capa_submit. @return CAPA_OK when every request would succeed, else the first error.
+ */
+int capa_import_check(capa_import *im, capa_request *reqs, size_t n);
+/** Commit the requests (CAPA_OP_IMPORT) by group commit, as capa_submit does, without
+ *  authenticating each batch again. */
+int capa_import_submit(capa_import *im, capa_request *reqs, size_t n);
+void capa_import_end(capa_import *im);
 
 typedef struct capa_signature {
     uint64_t seq; /**< audit event that recorded it */

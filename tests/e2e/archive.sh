@@ -93,7 +93,7 @@ json "d['closed'] is True and d['stage'] == 'archive' and len(d['signatures']) =
 json "[a['name'] for a in d['attachments']] == ['p.jpg']"
 json "d['stages'][0]['values']['description'].startswith('焊点连锡 <b>&amp;</b>\n第二行')"
 run 0 "" log "$N1" --json
-json "[e['action'] for e in d] == ['import']"
+json "[e['action'] for e in d] == ['import_archive']"
 run 0 "" list --json
 json "[c['number'] for c in d] == ['$N1'] and d[0]['customer'] == '华东汽车'"
 # The round trip: the same document apart from the receiving store's own fields.
@@ -156,7 +156,7 @@ edited 'max-length=&quot;100&quot;' 'max-length=&quot;101&quot;' \
     "definition intake version 1 differs from this store's (same id and version, other text)"
 edited 'number="'"$N1"'">' 'number="QC-1999-0009">' "is not of case QC-1999-0009"
 run 0 "" log --json
-json "[e['action'] for e in d].count('import') == 0"
+json "[e['action'] for e in d].count('import_archive') == 0"
 export CAPA_DB=$GROUP
 unchanged group
 

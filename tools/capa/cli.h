@@ -297,6 +297,7 @@ int cmd_anchor(cli *c, int argc, char **argv);
 int cmd_checkpoint(cli *c, int argc, char **argv);
 int cmd_upgrade(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
+int cmd_import(cli *c, int argc, char **argv);
 
 int cmd_form_show(cli *c, int argc, char **argv);
 

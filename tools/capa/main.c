@@ -75,8 +75,6 @@ static const command commands[] = {
     {"export", NULL, cmd_export,
      "export CASE -o FILE.xml | export --all [--closed-since DATE] -o DIR/",
      "the case as an XML archive (schemas/case.xsd): records, events, signatures, anchor"},
-    {"import", NULL, cmd_import_xml, "import --xml FILE.xml --as ADMIN [--password-stdin]",
-     "take in another store's case archive: proved against its events, read-only here"},
     {"attach", NULL, cmd_attach,
      "attach CASE FILE [--stage S] [--note TEXT] --as USER [--password-stdin]",
      "keep a file (photo, report) with a case: stored once by SHA-256, audited"},
@@ -99,6 +97,12 @@ static const command commands[] = {
      "serve [--listen HOST:PORT] [--idle-timeout MIN] [--max-connections N] [--max-body BYTES] "
      "[--timeout SEC] [--font FILE] [--secure-cookie]",
      "the web UI and JSON API (runs capa-serve; 127.0.0.1:8080)"},
+    {"import", NULL, cmd_import,
+     "import --csv FILE | --xlsx FILE [--sheet NAME] --map MAPPING [--encoding utf-8|gb18030] "
+     "[--dry-run] [--skip-invalid REJECTS.csv] [--batch N] --as ADMIN [--password-stdin] | "
+     "import --xml FILE.xml --as ADMIN [--password-stdin]",
+     "import a legacy Excel log (客户投诉登记表) as cases, all or nothing; or another store's "
+     "case archive, proved against its events, read-only here"},
     {"cert", "create", cmd_cert_create, "cert create [--org NAME]",
      "self-signed demo certificate for signing dossiers (<db>/keys)"},
     {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",

@@ -38,6 +38,8 @@ const struct capa_db_spec capa_db_specs[DB_COUNT] = {
     [DB_IDX_PART] = {"idx_part", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_IDX_DEFECT] = {"idx_defect", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_IDX_OPENED] = {"idx_opened", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_IDX_DUE] = {"idx_due", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_OUTBOX] = {"outbox", 0},
 };
 
 /* Set when an LMDB call of this thread reported MDB_MAP_FULL, so the write loop knows to
@@ -93,6 +95,12 @@ static int open_dbis(capa_store *s)
     for (int i = 0; i < DB_COUNT; i++) {
         unsigned flags = capa_db_specs[i].flags | (s->opts.read_only ? 0 : MDB_CREATE);
         rc = mdb_dbi_open(txn, capa_db_specs[i].name, flags, &s->dbi[i]);
+        /* A store of format 1 has none of the databases added since (opened read-only to
+         * be told it needs `capa upgrade`): they are left invalid, so LMDB refuses any use. */
+        if (rc == MDB_NOTFOUND && s->opts.read_only && i >= DB_IDX_DUE) {
+            s->dbi[i] = (MDB_dbi)~0u;
+            continue;
+        }
         if (rc == MDB_NOTFOUND && s->opts.read_only) {
             mdb_txn_abort(txn);
             return capa_error_set(CAPA_ESTATE, "store %s: not initialised (run capa init)", s->dir);
@@ -230,6 +238,8 @@ void capa_store_close(capa_store *s)
         capa_workflow_free(s->workflows[i]);
     capa__free(s->forms);
     capa__free(s->workflows);
+    capa_plant_free(s->plant);
+    capa__free(s->plant_key);
     pthread_mutex_destroy(&s->group.lock);
     pthread_cond_destroy(&s->group.cond);
     pthread_rwlock_destroy(&s->map_lock);

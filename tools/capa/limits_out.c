@@ -60,7 +60,7 @@ done:
     return arr ? arr : json_null();
 }
 
-static void span(char *buf, size_t sz, int64_t ms)
+void cli_span(char *buf, size_t sz, int64_t ms)
 {
     int64_t m = (ms < 0 ? -ms : ms) / 60000;
     if (m >= 1440)
@@ -84,13 +84,13 @@ void cli_limits_print(const cli *c, capa_store *s, const capa_case *cs, int64_t 
         printf("    %-12s due %s  ", l[i].kind, due);
         if (l[i].met) {
             capa_plant_time_format(met, sizeof met, p, l[i].met);
-            span(d, sizeof d, l[i].met - l[i].due);
+            cli_span(d, sizeof d, l[i].met - l[i].due);
             printf("met %s (%s %s)", met, d, l[i].met <= l[i].due ? "early" : "late");
         } else if (at >= l[i].due) {
-            span(d, sizeof d, at - l[i].due);
+            cli_span(d, sizeof d, at - l[i].due);
             printf("%s, %s past due", l[i].state, d);
         } else {
-            span(d, sizeof d, l[i].due - at);
+            cli_span(d, sizeof d, l[i].due - at);
             printf("%s, due in %s", l[i].state, d);
         }
         if (l[i].uncovered)

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# escalate.sh - `capa escalate` (issue 11) through the real binary under faketime: every
+# (case, limit, level) past 80 % (warn -> the stage's editors) or past due (overdue -> the
+# quality lead, a day later -> the production manager) recorded exactly once as an audit
+# event that replays; a late run records every level passed; a severity change moves what
+# is overdue; the OS owner only; bad input changes nothing.
+source "$(dirname "$0")/common.bash"
+command -v faketime >/dev/null || fail "faketime missing (Debian package faketime)"
+
+REAL=$CAPA
+AT=$T/capa-at
+printf '#!/bin/sh\nTZ=UTC exec faketime -f "$FAKE" "%s" "$@"\n' "$REAL" >"$AT"
+chmod +x "$AT"
+at() {
+    local when=$1
+    shift
+    FAKE=$when CAPA=$AT "$@"
+}
+# escalations: the (case, limit, level) of every escalate event in the trail, sorted.
+escalations() {
+    run 0 "" log --json
+    jget 'sorted((e["case"], e["facts"]["limit"], e["facts"]["level"]) for e in d if e["action"] == "escalate")'
+}
+
+N1=QC-2026-0001 N2=QC-2026-0002
+at '2026-09-29 01:00:00' run 0 "$(pw admin)" init --org "示例电子" --timezone Asia/Shanghai \
+    --password-stdin
+for u in "li intake 李娜 业务部" "wang qe 王工 品管部" "chen qe_lead 陈主管 品管部" \
+    "zhao prod_mgr 赵经理 生产部"; do
+    set -- $u
+    run 0 "$(pw admin)\n$(pw "$1")" user add "$1" --role "$2" --name "$3" --dept "$4" \
+        --as admin --password-stdin
+done
+# Opened 2026-09-30 09:00 +08:00: response/containment due Oct 1 09:00 (80 %: 04:12), plan
+# and closure due Oct 10 09:00 (80 %: Oct 8 09:00).
+at '2026-09-30 01:00:00' as li 0 open customer="华东汽车" part_no=PCB-7731 defect_code=SOLDER \
+    severity=important channel=written complaint_type=quality description="焊点连锡"
+
+# -- nothing before 80 % ----------------------------------------------------------------------
+at '2026-09-30 20:11:59' run 0 "" escalate
+[[ -z $OUT ]] || fail "nothing is past 80 % yet"
+err_has "no new escalations"
+[[ $(escalations) == "[]" ]] || fail "escalations recorded too early: $(escalations)"
+
+# -- 80 %: warn to the editors of intake (intake, qe) ------------------------------------------
+at '2026-09-30 20:12:00' run 0 "" escalate
+out_has "$N1  response  warn  due 2026-10-01T09:00:00+08:00  -> intake qe: li (李娜), wang (王工)"
+out_has "$N1  containment  warn  due 2026-10-01T09:00:00+08:00"
+[[ $(wc -l <<<"$OUT") == 2 ]] || fail "two warnings, one per limit"
+# Again at the same moment, and later before the due time: nothing twice.
+at '2026-09-30 20:12:00' run 0 "" escalate
+[[ -z $OUT ]] || fail "second run recorded again"
+at '2026-10-01 00:59:59' run 0 "" escalate --json
+json 'd == []'
+[[ $(escalations) == "[('$N1', 'containment', 'warn'), ('$N1', 'response', 'warn')]" ]] ||
+    fail "warn recorded once each: $(escalations)"
+run 0 "" log "$N1" --json
+json 'd[-1]["action"] == "escalate" and d[-1]["actor"].startswith("os:")'
+json '{"field": "escalation:containment:warn", "old": None, "new": "intake qe"} in d[-1]["changes"]'
+
+# -- run late: every level passed so far -------------------------------------------------------
+# Oct 3 12:00 +08:00: response and containment overdue (Oct 1 09:00) and a day past (Oct 2
+# 09:00); plan and closure still before 80 %.
+at '2026-10-03 04:00:00' run 0 "" escalate --json
+json 'sorted((x["limit"], x["level"]) for x in d) == [("containment", "overdue"), ("containment", "overdue_24h"), ("response", "overdue"), ("response", "overdue_24h")]'
+json 'all(x["to"] == ["qe_lead"] and x["users"] == "chen (陈主管)" for x in d if x["level"] == "overdue")'
+json 'all(x["to"] == ["prod_mgr"] and x["users"] == "zhao (赵经理)" for x in d if x["level"] == "overdue_24h")'
+json 'all(x["due"] == "2026-10-01T09:00:00+08:00" and x["number"] == "'$N1'" for x in d)'
+json '[x["reached"] for x in d if x["limit"] == "response" and x["level"] == "overdue_24h"] == ["2026-10-02T09:00:00+08:00"]'
+at '2026-10-03 04:00:00' run 0 "" escalate
+[[ -z $OUT ]] || fail "late run twice"
+# Containment set and intake signed: those limits are met, nothing more for them.
+at '2026-10-03 05:00:00' as wang 0 set "$N1" validity=valid containment="库存隔离 3 批"
+at '2026-10-03 06:00:00' as wang 0 sign "$N1" --meaning reviewed
+# Oct 20: plan and closure past every level; the warn goes to the editors of analysis now.
+at '2026-10-20 01:00:00' run 0 "" escalate --json
+json 'sorted((x["limit"], x["level"]) for x in d) == [("closure", "overdue"), ("closure", "overdue_24h"), ("closure", "warn"), ("plan", "overdue"), ("plan", "overdue_24h"), ("plan", "warn")]'
+json 'all(x["to"] == ["qe", "qe_lead"] and x["stage"] == "analysis" for x in d if x["level"] == "warn")'
+[[ $(escalations | grep -o "'warn'" | wc -l) == 4 ]] || fail "four warnings in all"
+[[ $(run 0 "" log --json; jget 'len([e for e in d if e["action"] == "escalate"])') == 12 ]] ||
+    fail "12 escalations: 4 limits x 3 levels, each once"
+run 0 "" verify
+run 0 "" list --overdue --at 2026-10-20 --json
+json '[x["limit"] for x in d] == ["plan", "closure"] or [x["limit"] for x in d] == ["closure", "plan"]'
+
+# -- a severity change: major closes in 168 h, so the closure is overdue 3 days sooner --------
+at '2026-10-12 01:00:00' as li 0 open customer="华南电器" part_no=PCB-1001 defect_code=SCRATCH \
+    severity=general channel=phone complaint_type=quality description="外壳划伤"
+out_is "$N2"
+at '2026-10-19 02:00:00' run 0 "" escalate --json
+json '("closure", "overdue") not in [(x["limit"], x["level"]) for x in d if x["number"] == "'$N2'"]'
+at '2026-10-19 03:00:00' as li 0 set "$N2" severity=major --reason "客户停线"
+at '2026-10-19 04:00:00' run 0 "" escalate --json
+# The warning (80 % of 168 h: Oct 17 23:24) and the due time have both passed.
+json 'sorted((x["limit"], x["level"], x["due"]) for x in d) == [("closure", "overdue", "2026-10-19T09:00:00+08:00"), ("closure", "warn", "2026-10-19T09:00:00+08:00")]'
+run 0 "" verify
+
+# -- only the OS owner of the store -----------------------------------------------------------
+if command -v setpriv >/dev/null && [[ $(id -u) == 0 ]]; then
+    snapshot other
+    chmod 755 "$T" "$CAPA_DB"
+    set +e
+    FAKE='2026-12-30 00:00:00' setpriv --reuid=65534 --regid=65534 --clear-groups "$AT" \
+        --db "$CAPA_DB" escalate >"$T/out" 2>"$T/err"
+    rc=$?
+    set -e
+    ((rc == 1)) || fail "another OS user: escalate exit $rc"
+    grep -qE "only the operating-system user that owns|Permission denied|permission" "$T/err" ||
+        fail "escalate by another OS user: $(cat "$T/err")"
+    chmod 700 "$CAPA_DB"
+    unchanged other
+fi
+
+# -- bad input changes nothing ----------------------------------------------------------------
+snapshot bad
+at '2026-12-30 00:00:00' run 2 "" escalate --notify http://127.0.0.1:9/x
+err_has "--notify URL and --notify-format wecom|dingtalk|json go together"
+at '2026-12-30 00:00:00' run 2 "" escalate --notify http://127.0.0.1:9/x --notify-format slack
+err_has "--notify-format 'slack': must be wecom, dingtalk or json"
+at '2026-12-30 00:00:00' run 2 "" escalate --notify file:///etc/passwd --notify-format json
+err_has "must be an http:// or https:// URL"
+at '2026-12-30 00:00:00' run 2 "" escalate --notify http://127.0.0.1:9/x --notify-format json \
+    --notify-timeout 0
+err_has "--notify-timeout '0'"
+at '2026-12-30 00:00:00' run 2 "" escalate now
+unchanged bad
+echo "escalate: ok"

@@ -4,27 +4,9 @@
 # and JSON with --at, a limit met leaving the lists, a severity change re-planning the due
 # times (audited by the set event itself), and bad input changing nothing.
 source "$(dirname "$0")/common.bash"
-command -v faketime >/dev/null || fail "faketime missing (Debian package faketime)"
-
-# CAPA=$AT FAKE='YYYY-MM-DD HH:MM:SS' (UTC) runs the binary with the clock frozen there.
-REAL=$CAPA
-AT=$T/capa-at
-printf '#!/bin/sh\nTZ=UTC exec faketime -f "$FAKE" "%s" "$@"\n' "$REAL" >"$AT"
-chmod +x "$AT"
-at() {
-    local when=$1
-    shift
-    FAKE=$when CAPA=$AT "$@"
-}
 
 N1=QC-2026-0001 N2=QC-2026-0002
-at '2026-09-29 01:00:00' run 0 "$(pw admin)" init --org "示例电子" --timezone Asia/Shanghai \
-    --password-stdin
-for u in "li intake 李娜 业务部" "wang qe 王工 品管部"; do
-    set -- $u
-    run 0 "$(pw admin)\n$(pw "$1")" user add "$1" --role "$2" --name "$3" --dept "$4" \
-        --as admin --password-stdin
-done
+at '2026-09-29 01:00:00' setup_users --timezone Asia/Shanghai
 # Opened 2026-09-30 09:00 +08:00: response and containment 24 h (warning at 80 %: 19.2 h),
 # plan 3 working days (Oct 8, 9 and the make-up Saturday Oct 10), closure 240 h.
 at '2026-09-30 01:00:00' as li 0 open customer="华东汽车" part_no=PCB-7731 defect_code=SOLDER \

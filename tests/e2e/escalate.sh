@@ -5,17 +5,6 @@
 # event that replays; a late run records every level passed; a severity change moves what
 # is overdue; the OS owner only; bad input changes nothing.
 source "$(dirname "$0")/common.bash"
-command -v faketime >/dev/null || fail "faketime missing (Debian package faketime)"
-
-REAL=$CAPA
-AT=$T/capa-at
-printf '#!/bin/sh\nTZ=UTC exec faketime -f "$FAKE" "%s" "$@"\n' "$REAL" >"$AT"
-chmod +x "$AT"
-at() {
-    local when=$1
-    shift
-    FAKE=$when CAPA=$AT "$@"
-}
 # escalations: the (case, limit, level) of every escalate event in the trail, sorted.
 escalations() {
     run 0 "" log --json
@@ -23,14 +12,7 @@ escalations() {
 }
 
 N1=QC-2026-0001 N2=QC-2026-0002
-at '2026-09-29 01:00:00' run 0 "$(pw admin)" init --org "示例电子" --timezone Asia/Shanghai \
-    --password-stdin
-for u in "li intake 李娜 业务部" "wang qe 王工 品管部" "chen qe_lead 陈主管 品管部" \
-    "zhao prod_mgr 赵经理 生产部"; do
-    set -- $u
-    run 0 "$(pw admin)\n$(pw "$1")" user add "$1" --role "$2" --name "$3" --dept "$4" \
-        --as admin --password-stdin
-done
+at '2026-09-29 01:00:00' setup_users --timezone Asia/Shanghai
 # Opened 2026-09-30 09:00 +08:00: response/containment due Oct 1 09:00 (80 %: 04:12), plan
 # and closure due Oct 10 09:00 (80 %: Oct 8 09:00).
 at '2026-09-30 01:00:00' as li 0 open customer="华东汽车" part_no=PCB-7731 defect_code=SOLDER \
@@ -100,7 +82,7 @@ if command -v setpriv >/dev/null && [[ $(id -u) == 0 ]]; then
     snapshot other
     chmod 755 "$T" "$CAPA_DB"
     set +e
-    FAKE='2026-12-30 00:00:00' setpriv --reuid=65534 --regid=65534 --clear-groups "$AT" \
+    FAKE='2026-12-30 00:00:00' setpriv --reuid=65534 --regid=65534 --clear-groups "$CAPA_AT" \
         --db "$CAPA_DB" escalate >"$T/out" 2>"$T/err"
     rc=$?
     set -e

@@ -5,21 +5,9 @@
 # notice in the outbox, and the next run posts it - the escalation event never lost, never
 # recorded twice, each notice delivered once; verify covers the outbox.
 source "$(dirname "$0")/common.bash"
-command -v faketime >/dev/null || fail "faketime missing (Debian package faketime)"
 RECEIVER=$(dirname "$0")/../tools/notify_receiver.py
 TAMPER=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/capa-tamper
 
-REAL=$CAPA
-AT=$T/capa-at
-# The wall clock stands still; the monotonic one runs (libcurl's timeouts measure with it).
-printf '#!/bin/sh\nTZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 exec faketime -f "$FAKE" "%s" "$@"\n' \
-    "$REAL" >"$AT"
-chmod +x "$AT"
-at() {
-    local when=$1
-    shift
-    FAKE=$when CAPA=$AT "$@"
-}
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf -- "$T"' EXIT
 # receiver NAME PLAN: start one; sets URL (and the log $T/NAME.log).
@@ -44,13 +32,7 @@ outbox() {
 }
 
 N1=QC-2026-0001 N2=QC-2026-0002
-at '2026-09-29 01:00:00' run 0 "$(pw admin)" init --org "示例电子" --timezone Asia/Shanghai \
-    --password-stdin
-for u in "li intake 李娜 业务部" "wang qe 王工 品管部" "chen qe_lead 陈主管 品管部"; do
-    set -- $u
-    run 0 "$(pw admin)\n$(pw "$1")" user add "$1" --role "$2" --name "$3" --dept "$4" \
-        --as admin --password-stdin
-done
+at '2026-09-29 01:00:00' setup_users --timezone Asia/Shanghai
 at '2026-09-30 01:00:00' as li 0 open customer="华东汽车" part_no=PCB-7731 defect_code=SOLDER \
     severity=important channel=written complaint_type=quality description="焊点连锡"
 

@@ -40,6 +40,26 @@ run 0 "" log "$N1" --json
 json 'd[-1]["action"] == "escalate" and d[-1]["actor"].startswith("os:")'
 json '{"field": "escalation:containment:warn", "old": None, "new": "intake qe"} in d[-1]["changes"]'
 
+# A rewritten trail whose escalation is doubled or early does not replay (the header marks a
+# level once, at or after its moment).
+TAMPER=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/capa-tamper
+run 0 "" log --json
+E1=$(jget '[e["seq"] for e in d if e["action"] == "escalate"][0]')
+E2=$(jget '[e["seq"] for e in d if e["action"] == "escalate"][1]')
+LIVE=$CAPA_DB
+for edit in "$E2 fact:limit response|escalation \`warn\` of limit \`response\` recorded twice" \
+    "$E1 fact:level overdue|escalation \`overdue\` of limit \`response\` before its time"; do
+    rm -rf "$T/tampered"
+    cp -a "$LIVE" "$T/tampered"
+    export CAPA_DB=$T/tampered
+    set -- ${edit%%|*}
+    "$TAMPER" "$CAPA_DB" rewrite "$1" "$2" "$3" 2>"$T/tamper.err" || fail "capa-tamper: $(cat "$T/tamper.err")"
+    run 1 "" verify
+    err_has "audit event $1"
+    err_has "${edit#*|}"
+done
+export CAPA_DB=$LIVE
+
 # -- run late: every level passed so far -------------------------------------------------------
 # Oct 3 12:00 +08:00: response and containment overdue (Oct 1 09:00) and a day past (Oct 2
 # 09:00); plan and closure still before 80 %.

@@ -104,9 +104,25 @@ run 0 "" verify
 run 0 "" log --json
 json 'len([e for e in d if e["action"] == "escalate"]) == 6'
 
+
+# -- two runs at once (a timer and a person): each notice posted once ----------------------
+receiver both ok
+for i in 1 2; do
+    FAKE='2026-10-08 02:00:00' "$CAPA_AT" escalate --notify "$URL" --notify-format json \
+        >"$T/both$i.out" 2>"$T/both$i.err" &
+    PIDS+=($!)
+done
+wait "${PIDS[-1]}" "${PIDS[-2]}" || fail "concurrent runs: $(cat "$T"/both*.err)"
+[[ $(cat "$T/both1.out" "$T/both2.out" | wc -l) == 2 ]] || fail "plan and closure warned once"
+posts both 'len(r) == 2 and sorted(json.loads(x["body"])["limit"] for x in r) == ["closure", "plan"]'
+[[ $(outbox) == 0 ]] || fail "outbox empty"
+run 0 "" verify
+
 # -- without --notify, a queued notice waits (and verify names a tampered outbox) -------------
 export CAPA_DB=$T/copy
 run 0 "" verify
+at '2026-10-01 01:05:00' run 0 "" escalate
+err_has "2 notice(s) wait in the outbox (run with --notify URL --notify-format F to post them)"
 "$TAMPER" "$CAPA_DB" outbox-del "$SEQ" 2>"$T/tamper.err" || fail "capa-tamper: $(cat "$T/tamper.err")"
 run 1 "" verify
 err_has "outbox: notice of escalation event $SEQ: missing (queued by the event, never delivered: it would not be sent)"

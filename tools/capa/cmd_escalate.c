@@ -11,9 +11,13 @@
 #include "cli.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 /* How much of a receiver's answer is kept (to read its errcode). */
 #define REPLY_MAX 65536
@@ -226,7 +230,7 @@ int cmd_escalate(cli *c, int argc, char **argv)
                             {"--notify-timeout", &timeout_arg, NULL},
                             {"--json", NULL, &c->json},
                             {NULL, NULL, NULL}};
-    int npos, rc = CLI_OK, err;
+    int npos, rc = CLI_OK, err, lock_fd = -1;
     long timeout = 10;
     capa_store *s = NULL;
     capa_plant *p = NULL;
@@ -254,6 +258,17 @@ int cmd_escalate(cli *c, int argc, char **argv)
     }
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         return rc;
+    /* One run at a time (a timer and a person, or overlapping cron runs): a second waits,
+     * then finds nothing new, so no notice is posted by two runs at once. */
+    char lock_path[4200];
+    snprintf(lock_path, sizeof lock_path, "%s/escalate.lock", c->db);
+    lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* Not allowed to create it: not the store's owner, which the engine refuses by name. */
+    if ((lock_fd < 0 && errno != EACCES && errno != EROFS) ||
+        (lock_fd >= 0 && flock(lock_fd, LOCK_EX) != 0)) {
+        rc = cli_error(c->cmd, "%s: %s", lock_path, strerror(errno));
+        goto done;
+    }
     if ((err = capa_plant_get(&p, s)) != CAPA_OK ||
         (err = capa_escalate(s, format, &got, &n)) != CAPA_OK) {
         rc = cli_fail(c, "escalate", err);
@@ -283,6 +298,16 @@ int cmd_escalate(cli *c, int argc, char **argv)
     } else if (n == 0) {
         fputs("no new escalations / 无新的升级\n", stderr);
     }
+    if (!url && rc == CLI_OK) {
+        capa_escalation_info *box = NULL;
+        size_t waiting = 0;
+        if (capa_outbox_list(s, &box, &waiting) == CAPA_OK && waiting)
+            fprintf(stderr,
+                    "capa: escalate: %zu notice(s) wait in the outbox (run with --notify "
+                    "URL --notify-format F to post them)\n",
+                    waiting);
+        capa_escalations_free(box, waiting);
+    }
     if (url && rc == CLI_OK) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = deliver_all(c, s, p, url, format, timeout, &left);
@@ -296,5 +321,7 @@ done:
     capa_escalations_free(got, n);
     capa_plant_free(p);
     capa_store_close(s);
+    if (lock_fd >= 0)
+        close(lock_fd); /* releases the lock */
     return rc;
 }

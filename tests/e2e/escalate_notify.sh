@@ -118,6 +118,17 @@ posts both 'len(r) == 2 and sorted(json.loads(x["body"])["limit"] for x in r) ==
 [[ $(outbox) == 0 ]] || fail "outbox empty"
 run 0 "" verify
 
+# -- hostile answers: a redirect is not followed (not delivered), 2 MB of junk with 200 is ----
+receiver odd redirect,huge
+at '2026-10-10 02:00:00' run 1 "" escalate --notify "$URL" --notify-format wecom
+out_has "$N1  plan  overdue"
+out_has "$N1  closure  overdue"
+err_has "not delivered: HTTP status 302"
+err_has "1 notice(s) delivered, 1 in the outbox"
+at '2026-10-10 02:10:00' run 0 "" escalate --notify "$URL" --notify-format wecom
+posts odd 'len(r) == 3 and [x["status"] for x in r] == [302, 200, 200]'
+[[ $(outbox) == 0 ]] || fail "outbox empty"
+
 # -- without --notify, a queued notice waits (and verify names a tampered outbox) -------------
 export CAPA_DB=$T/copy
 run 0 "" verify

@@ -9,6 +9,8 @@ answers according to its plan, one word per request in order (the last one repea
   ok       HTTP 200 {"errcode": 0, "errmsg": "ok"}      (what the WeCom / DingTalk robots say)
   refuse   HTTP 200 {"errcode": 93000, "errmsg": "invalid webhook url"}
   slow     sleeps 5 s, then as ok (for a client timeout)
+  redirect HTTP 302 to another address (not followed: not delivered)
+  huge     HTTP 200 with 2 MB of non-JSON (taken; the client keeps only the start)
 
 It stops by itself after LIFETIME seconds (default 120) or on SIGTERM, so a test that dies
 leaves nothing running.
@@ -43,6 +45,7 @@ def main():
             status, answer = {
                 "fail": (500, {"error": "planned failure"}),
                 "refuse": (200, {"errcode": 93000, "errmsg": "invalid webhook url"}),
+                "redirect": (302, {}),
             }.get(what, (200, {"errcode": 0, "errmsg": "ok"}))
             with open(log, "a", encoding="utf-8") as f:
                 f.write(json.dumps({"n": n, "path": self.path,
@@ -52,7 +55,15 @@ def main():
             if what == "slow":
                 time.sleep(5)  # logged first: the test reads the log while this sleeps
             data = json.dumps(answer).encode()
+            if what == "huge":
+                data = b"<" * (2 << 20)
             try:
+                if what == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

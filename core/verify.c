@@ -508,7 +508,7 @@ static void diff_header(vctx *v, uint64_t id, const MDB_val *sv, const MDB_val *
         diff_str(v, num, "cases", r, "severity", a.severity, b.severity, seq);
         diff_str(v, num, "cases", r, "description", a.description, b.description, seq);
         diff_str(v, num, "cases", r, "subject_person", a.subject_person, b.subject_person, seq);
-        char la[2048], lb[2048];
+        char la[8192], lb[8192];
         limits_text(la, sizeof la, &a);
         limits_text(lb, sizeof lb, &b);
         if (!v->legacy)

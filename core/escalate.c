@@ -365,3 +365,49 @@ int capa_outbox_delivered(capa_store *s, const uint64_t *seqs, size_t n, uint64_
         *out_seq = a.seq;
     return err;
 }
+
+/* ---- a case's escalations ---- */
+
+typedef struct case_esc {
+    capa_escalation_info *out;
+    size_t n;
+    int err;
+} case_esc;
+
+static int case_esc_cb(const capa_event *ev, void *payload)
+{
+    case_esc *c = payload;
+    if (strcmp(ev->action, "escalate") != 0)
+        return 0;
+    /* The public view names the facts; info_from_event reads them from a record. */
+    capa_event_rec e;
+    memset(&e, 0, sizeof e);
+    e.ev = *ev;
+    e.facts = (capa_kv *)ev->facts;
+    e.n_facts = ev->n_facts;
+    capa_escalation_info *p = capa__realloc(c->out, (c->n + 1) * sizeof *p);
+    if (!p) {
+        c->err = capa_error_set(CAPA_ENOMEM, "escalations: out of memory");
+        return 1;
+    }
+    c->out = p;
+    c->err = info_from_event(&p[c->n++], &e);
+    return c->err ? 1 : 0;
+}
+
+int capa_case_escalations(capa_store *s, const char *number, capa_escalation_info **out, size_t *n)
+{
+    case_esc c = {NULL, 0, CAPA_OK};
+    *out = NULL;
+    *n = 0;
+    int err = capa_audit_foreach(s, number, case_esc_cb, &c);
+    if (err == 1)
+        err = c.err;
+    if (err) {
+        capa_escalations_free(c.out, c.n);
+        return err;
+    }
+    *out = c.out;
+    *n = c.n;
+    return CAPA_OK;
+}

@@ -149,6 +149,9 @@ void capa_escalations_free(capa_escalation_info *a, size_t n);
  * CAPA_ESTATE, CAPA_ENOMEM.
  */
 int capa_escalate(capa_store *s, const char *notify, capa_escalation_info **out, size_t *n);
+/** The escalations recorded for one case, in order (from its audit trail). */
+int capa_case_escalations(capa_store *s, const char *number, capa_escalation_info **out,
+                          size_t *n);
 /** The notices queued and not yet delivered, oldest first. */
 int capa_outbox_list(capa_store *s, capa_escalation_info **out, size_t *n);
 /** Record one "deliver" event clearing the outbox entries of escalation events seqs[]. A

@@ -71,6 +71,14 @@ json 'all(x["due"] == "2026-10-01T09:00:00+08:00" and x["number"] == "'$N1'" for
 json '[x["reached"] for x in d if x["limit"] == "response" and x["level"] == "overdue_24h"] == ["2026-10-02T09:00:00+08:00"]'
 at '2026-10-03 04:00:00' run 0 "" escalate
 [[ -z $OUT ]] || fail "late run twice"
+# show lists them with their limit (as of --at: none before they were recorded).
+run 0 "" show "$N1" --json
+json '[x["level"] for x in [l for l in d["limits"] if l["kind"] == "response"][0]["escalations"]] == ["warn", "overdue", "overdue_24h"]'
+json '[l for l in d["limits"] if l["kind"] == "plan"][0]["escalations"] == []'
+run 0 "" show "$N1" --json --at 2026-10-02T12:00+08:00
+json '[x["level"] for x in [l for l in d["limits"] if l["kind"] == "response"][0]["escalations"]] == ["warn"]'
+run 0 "" show "$N1" --lang en
+out_has "escalated overdue_24h 2026-10-03T12:00:00+08:00 -> prod_mgr"
 # Containment set and intake signed: those limits are met, nothing more for them.
 at '2026-10-03 05:00:00' as wang 0 set "$N1" validity=valid containment="库存隔离 3 批"
 at '2026-10-03 06:00:00' as wang 0 sign "$N1" --meaning reviewed

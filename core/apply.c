@@ -17,6 +17,7 @@
 #include "attach.h"
 #include "codec.h"
 #include "index.h"
+#include "limits.h"
 
 /* ---- numbering ---- */
 
@@ -468,6 +469,28 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     return CAPA_OK;
 }
 
+/* Recompute the open limits the header carries and move their idx_due entries. */
+static int limits_update(capa_wtxn *t, const capa_workflow *wf, capa_hdr *h)
+{
+    const capa_plant *p = NULL;
+    int err = capa_plant__cached(&p, t->s, t->txn);
+    if (!err)
+        err = capa_index__due_del(t->s, t->txn, h);
+    if (!err)
+        err = capa_limits__refresh(h, wf, p);
+    if (!err)
+        err = capa_index__due_put(t->s, t->txn, h);
+    return err;
+}
+
+/* The containment limit is met by the first event that sets the field (limits.c reads the
+ * trail the same way). */
+static int sets_containment(const capa_event_rec *e)
+{
+    const capa_change *c = change(e, "containment");
+    return c && c->new_value && *c->new_value;
+}
+
 static int apply_open(capa_wtxn *t, const capa_event_rec *e)
 {
     capa_store *s = t->s;
@@ -524,6 +547,10 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
         (err = capa_index__sync_header(s, t->txn, &h, &rec)) ||
         (err = capa_index__sync_stats(&h, &rec, 1, change(e, "satisfaction") != NULL,
                                       e->ev.time)))
+        goto done;
+    if (sets_containment(e))
+        h.met |= 1u << 1;
+    if ((err = limits_update(t, wf, &h)))
         goto done;
     unsigned char k[8];
     capa_be64(k, id);
@@ -690,10 +717,27 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         err = capa_stage__add_editor(&rec, e->ev.actor);
     if (!err)
         err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
-    int sat = change(e, "satisfaction") != NULL;
-    if (!err && f->from == 0)
-        err = capa_index__sync_header(t->s, t->txn, &h, &rec);
-    if (!err && (f->from == 0 || sat) &&
+    int sat = change(e, "satisfaction") != NULL, put = f->from == 0 || sat;
+    if (!err && f->from == 0) {
+        char *sev = h.severity ? capa__strdup(h.severity) : NULL;
+        uint64_t met = h.met | (sets_containment(e) ? 1u << 1 : 0);
+        if (h.severity && !sev)
+            err = capa_error_set(CAPA_ENOMEM, "out of memory");
+        if (!err)
+            err = capa_index__sync_header(t->s, t->txn, &h, &rec);
+        /* A new severity picks other limits: the due times are recomputed by this event. */
+        int moved = (!sev != !h.severity) || (sev && strcmp(sev, h.severity) != 0);
+        capa__free(sev);
+        if (!err && (moved || met != h.met)) {
+            h.met = met;
+            err = limits_update(t, f->wf, &h);
+        }
+    } else if (!err && sets_containment(e) && !(h.met & 1u << 1)) {
+        h.met |= 1u << 1;
+        err = limits_update(t, f->wf, &h);
+        put = 1;
+    }
+    if (!err && put &&
         !(err = capa_index__sync_stats(&h, &rec, f->from == 0, sat, e->ev.time)))
         err = capa_hdr__put(t->s, t->txn, &h);
 done:
@@ -833,6 +877,20 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     } else if ((err = enter_stage(t, e, f, &h))) {
         goto done;
     }
+    if (!reject) {
+        /* What a sign-off meets: the response (the first stage), the plan (an approval),
+         * the stage's own limit and, when it closes the case, the closure. */
+        if (f->from == 0)
+            h.met |= 1u << 0;
+        if (f->meaning && strcmp(f->meaning, "approved") == 0)
+            h.met |= 1u << 2;
+        if (f->to < 0)
+            h.met |= 1u << 3;
+        if (f->from + CAPA_LIMIT_STAGE0 < 64)
+            h.met |= (uint64_t)1 << (f->from + CAPA_LIMIT_STAGE0);
+        if ((err = limits_update(t, f->wf, &h)))
+            goto done;
+    }
     err = capa_hdr__put(t->s, t->txn, &h);
 done:
     capa_hdr_clear(&h);
@@ -871,6 +929,70 @@ done:
     return err;
 }
 
+/* `capa escalate`: the level marked on the open limit (once), the notice queued. */
+static int apply_escalate(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
+{
+    const char *kind = capa_event__get(e, "limit"), *level = capa_event__get(e, "level");
+    const char *notify = capa_event__get(e, "notify");
+    capa_hdr h;
+    int code = kind ? capa_limits__code(f->wf, kind) : -1, step = -1;
+    for (size_t j = 0; level && j < f->wf->n_escalations; j++)
+        if (strcmp(f->wf->escalations[j].level, level) == 0)
+            step = (int)j;
+    if (code < 0 || step < 0)
+        return corrupt(e, "escalation of limit `%s` level `%s`: not in the workflow",
+                       kind ? kind : "?", level ? level : "?");
+    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
+    if (err)
+        return err;
+    capa_hdr_limit *l = NULL;
+    for (size_t i = 0; i < h.n_limits; i++)
+        if (h.limits[i].code == code)
+            l = &h.limits[i];
+    if (!l)
+        err = corrupt(e, "escalation of limit `%s`: the limit is not open%s", kind, NULL);
+    else if (l->escalated >> step & 1)
+        err = corrupt(e, "escalation `%s` of limit `%s` recorded twice", level, kind);
+    else if (e->ev.time < capa_escalation__crossed(&f->wf->escalations[step], l))
+        err = corrupt(e, "escalation `%s` of limit `%s` before its time", level, kind);
+    if (!err) {
+        l->escalated |= (uint8_t)(1u << step);
+        err = capa_hdr__put(t->s, t->txn, &h);
+    }
+    if (!err && notify) {
+        unsigned char k[8];
+        capa_be64(k, e->ev.seq);
+        err = capa_store__put(t->txn, t->s->dbi[DB_OUTBOX], k, 8, notify, strlen(notify), 0);
+    }
+    capa_hdr_clear(&h);
+    return err;
+}
+
+/* The notices a run posted leave the outbox. */
+static int apply_deliver(capa_wtxn *t, const capa_event_rec *e)
+{
+    int any = 0;
+    for (size_t i = 0; i < e->n_facts; i++) {
+        const char *k = e->facts[i].name;
+        if (strncmp(k, "notice:", 7) != 0)
+            continue;
+        char *end;
+        unsigned long long seq = strtoull(k + 7, &end, 10);
+        unsigned char key[8];
+        MDB_val v;
+        if (*end || !seq)
+            return corrupt(e, "bad notice fact '%s'%s", k, NULL);
+        capa_be64(key, seq);
+        int err = capa_store__get(t->txn, t->s->dbi[DB_OUTBOX], key, 8, &v);
+        if (err == CAPA_ENOTFOUND)
+            return corrupt(e, "notice of event %s delivered but not in the outbox%s", k + 7, NULL);
+        if (err || (err = capa_store__del(t->txn, t->s->dbi[DB_OUTBOX], key, 8, NULL, 0)))
+            return err;
+        any = 1;
+    }
+    return any ? CAPA_OK : corrupt(e, "delivery of no notice%s%s", NULL, NULL);
+}
+
 static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
 {
     case_facts f;
@@ -890,6 +1012,8 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
             err = apply_sign(t, e, &f, 1);
         else if (strcmp(a, "attach") == 0)
             err = apply_attach(t, e, &f, src);
+        else if (strcmp(a, "escalate") == 0)
+            err = apply_escalate(t, e, &f);
     }
     if (!err)
         err = link_case(t, e, f.id);
@@ -939,14 +1063,146 @@ static int apply_init(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     return e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
 }
 
+/* A calendar installed or the zone changed moves the due times of every limit still open:
+ * the cases idx_due names are re-planned by this event. */
+static int limits_replan(capa_wtxn *t)
+{
+    const capa_workflow *wf = NULL;
+    MDB_cursor *cur = NULL;
+    uint64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int err = CAPA_OK, rc = mdb_cursor_open(t->txn, t->s->dbi[DB_IDX_DUE], &cur);
+    MDB_val k, v;
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_hdr_limit l;
+        uint64_t id;
+        capa_index__due_read(&k, &v, &id, &l);
+        int seen = 0;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = ids[i] == id;
+        if (seen || !id)
+            continue;
+        if (n == cap) {
+            uint64_t *p = capa__realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *p);
+            if (!p) {
+                err = capa_error_set(CAPA_ENOMEM, "out of memory");
+                break;
+            }
+            ids = p;
+        }
+        ids[n++] = id;
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "idx_due");
+    if (cur)
+        mdb_cursor_close(cur);
+    if (!err && n)
+        err = capa_store__workflow(&wf, t->s, t->txn);
+    for (size_t i = 0; i < n && !err; i++) {
+        capa_hdr h;
+        if ((err = capa_hdr__get(t->s, t->txn, ids[i], &h)))
+            break;
+        if (!(err = limits_update(t, wf, &h)))
+            err = capa_hdr__put(t->s, t->txn, &h);
+        capa_hdr_clear(&h);
+    }
+    capa__free(ids);
+    return err;
+}
+
+/* What a case's stored records say is met (a format-1 store kept no such mask): a sign-off
+ * of the first stage, an approval, each stage signed, the case closed, a containment. */
+static int met_from_records(capa_wtxn *t, const capa_workflow *wf, capa_hdr *h)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char k0[16];
+    capa_stage_record rec;
+    capa_be64(k0, h->id);
+    memset(k0 + 8, 0, 8);
+    h->met = h->closed ? 1u << 3 : 0;
+    int err = capa_stage__get(t->s, t->txn, h->id, 0, &rec);
+    if (!err) {
+        const char *c = capa_stage__value(&rec, "containment");
+        if (c && *c)
+            h->met |= 1u << 1;
+        capa_stage_record_clear(&rec);
+    } else if (err != CAPA_ENOTFOUND) {
+        return err;
+    }
+    err = CAPA_OK;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_SIGS], &cur);
+    MDB_val k = {16, k0}, v;
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == MDB_SUCCESS && memcmp(k.mv_data, k0, 8) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_signature g;
+        if ((err = capa_sig__decode(&g, v.mv_data, v.mv_size)))
+            break;
+        int idx = capa_workflow_stage_index(wf, g.stage);
+        if (strcmp(g.kind, "sign") == 0) {
+            if (idx == 0)
+                h->met |= 1u << 0;
+            if (g.meaning && strcmp(g.meaning, "approved") == 0)
+                h->met |= 1u << 2;
+            if (idx >= 0 && idx + CAPA_LIMIT_STAGE0 < 64)
+                h->met |= (uint64_t)1 << (idx + CAPA_LIMIT_STAGE0);
+        }
+        capa_signature_clear(&g);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "signatures");
+    if (cur)
+        mdb_cursor_close(cur);
+    return err;
+}
+
+/* Upgrade: every case's limits derived from its records, the same on the store and in
+ * replay (where format-1 events already derived them from the trail). */
+static int limits_restate(capa_wtxn *t)
+{
+    const capa_workflow *wf = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int err = CAPA_OK, rc = mdb_cursor_open(t->txn, t->s->dbi[DB_CASES], &cur);
+    uint64_t next = 1;
+    for (;;) {
+        unsigned char kb[8];
+        capa_be64(kb, next);
+        k.mv_size = 8;
+        k.mv_data = kb;
+        if (rc || (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)))
+            break;
+        uint64_t id = capa_get_be64(k.mv_data);
+        next = id + 1;
+        capa_hdr h;
+        if ((err = capa_hdr__get(t->s, t->txn, id, &h)))
+            break;
+        if ((!wf && (err = capa_store__workflow(&wf, t->s, t->txn))) ||
+            (err = met_from_records(t, wf, &h)) || (err = limits_update(t, wf, &h)) ||
+            (err = capa_hdr__put(t->s, t->txn, &h))) {
+            capa_hdr_clear(&h);
+            break;
+        }
+        capa_hdr_clear(&h);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "cases");
+    if (cur)
+        mdb_cursor_close(cur);
+    return err;
+}
+
 /* `capa config`: a plant setting (the time zone, the recurrence window, the attachment
  * limit) replaced. */
 static int apply_config(capa_wtxn *t, const capa_event_rec *e)
 {
     const char *zone = capa_event__get(e, "timezone");
     long long days = 0, limit = 0;
-    if (zone && *zone)
-        return capa_meta__put_str(t->s, t->txn, "timezone", zone);
+    if (zone && *zone) {
+        int err = capa_meta__put_str(t->s, t->txn, "timezone", zone);
+        return err ? err : limits_replan(t);
+    }
     if (fact_int(e, "recurrence_days", &days)) {
         if (days < 1 || days > 3650)
             return corrupt(e, "recurrence window %s out of range%s",
@@ -979,7 +1235,7 @@ static int apply_upgrade(capa_wtxn *t, const capa_event_rec *e, const capa_apply
             err = capa_user__put(t->s, t->txn, &u);
         capa_user_rec_clear(&u);
     }
-    return err;
+    return err ? err : limits_restate(t);
 }
 
 int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
@@ -999,14 +1255,21 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     else if (strcmp(a, "form_install") == 0)
         err = e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
     else if (strcmp(a, "calendar_install") == 0)
+    {
         err = apply_defs(t, e, 0); /* "calendar-YYYY" in the definitions, like a form */
+        if (!err)
+            err = limits_replan(t);
+    }
     else if (strcmp(a, "config") == 0)
         err = apply_config(t, e);
     else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
-             strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0 || strcmp(a, "import") == 0)
+             strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0 || strcmp(a, "import") == 0 ||
+             strcmp(a, "escalate") == 0)
         err = apply_case(t, e, src);
     else if (strcmp(a, "import_archive") == 0)
         err = apply_import_archive(t, e);
+    else if (strcmp(a, "deliver") == 0)
+        err = apply_deliver(t, e);
     else if (strcmp(a, "checkpoint") == 0)
         err = CAPA_OK; /* records the head; changes no state */
     else

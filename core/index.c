@@ -137,3 +137,52 @@ int capa_index__move_stage(capa_store *s, MDB_txn *txn, capa_hdr *h, const char 
     h->stage = copy;
     return CAPA_OK;
 }
+
+/* ---- due times ---- */
+
+#define DUE_VAL 17 /* case id (be64), warn ms (be64), limit code */
+
+static void due_entry(unsigned char k[8], unsigned char v[DUE_VAL], uint64_t id,
+                      const capa_hdr_limit *l)
+{
+    capa_be64(k, (uint64_t)l->due);
+    capa_be64(v, id);
+    capa_be64(v + 8, (uint64_t)l->warn);
+    v[16] = l->code;
+}
+
+int capa_index__due_del(capa_store *s, MDB_txn *txn, const capa_hdr *h)
+{
+    for (size_t i = 0; i < h->n_limits; i++) {
+        unsigned char k[8], v[DUE_VAL];
+        due_entry(k, v, h->id, &h->limits[i]);
+        int err = capa_store__del(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL);
+        if (err && err != CAPA_ENOTFOUND)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+int capa_index__due_put(capa_store *s, MDB_txn *txn, const capa_hdr *h)
+{
+    for (size_t i = 0; i < h->n_limits; i++) {
+        unsigned char k[8], v[DUE_VAL];
+        due_entry(k, v, h->id, &h->limits[i]);
+        int err = capa_store__put(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL, MDB_NODUPDATA);
+        if (err && err != CAPA_EEXISTS)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+void capa_index__due_read(const MDB_val *k, const MDB_val *v, uint64_t *id, capa_hdr_limit *l)
+{
+    memset(l, 0, sizeof *l);
+    *id = 0;
+    if (k->mv_size != 8 || v->mv_size != DUE_VAL)
+        return;
+    l->due = (int64_t)capa_get_be64(k->mv_data);
+    *id = capa_get_be64(v->mv_data);
+    l->warn = (int64_t)capa_get_be64((const unsigned char *)v->mv_data + 8);
+    l->code = ((const unsigned char *)v->mv_data)[16];
+}

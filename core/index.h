@@ -24,4 +24,10 @@ int capa_index__sync_stats(capa_hdr *h, const capa_stage_record *r, int first_st
 /** Move the case's stage index entry from h->stage to `to` and set h->stage. */
 int capa_index__move_stage(capa_store *s, MDB_txn *txn, capa_hdr *h, const char *to);
 
+/** Remove / add the idx_due entries of every open limit h carries. */
+int capa_index__due_del(capa_store *s, MDB_txn *txn, const capa_hdr *h);
+int capa_index__due_put(capa_store *s, MDB_txn *txn, const capa_hdr *h);
+/** One idx_due entry: case id and the limit (due, warn, code); id 0 when malformed. */
+void capa_index__due_read(const MDB_val *k, const MDB_val *v, uint64_t *id, capa_hdr_limit *l);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "capa.h"
+#include "limits.h"
 
 static const char *const kinds[] = {"response", "containment", "plan", "closure"};
 
@@ -42,6 +43,16 @@ static int64_t first_sign(const capa_case *c, const char *stage, const char *mea
     return best;
 }
 
+/* When limit l of a case opened at `start` is due, and when it is due soon. */
+static int64_t due_of(const capa_limit *l, const capa_plant *p, int64_t start, double warn_pct,
+                      int64_t *warn, int *uncovered)
+{
+    int64_t due = l->working_days ? capa_plant_add_working_days(p, start, l->working_days, uncovered)
+                                  : start + (int64_t)(l->hours * 3600000.0);
+    *warn = start + (int64_t)((double)(due - start) * warn_pct / 100.0);
+    return due;
+}
+
 static int add(capa_limit_status **out, size_t *n, const capa_limit *l, const capa_plant *p,
                const capa_case *c, int64_t met, double warn_pct, int64_t at)
 {
@@ -55,10 +66,7 @@ static int add(capa_limit_status **out, size_t *n, const capa_limit *l, const ca
     x->hours = l->hours;
     x->working_days = l->working_days;
     x->start = c->opened;
-    x->due = l->working_days
-                 ? capa_plant_add_working_days(p, c->opened, l->working_days, &x->uncovered)
-                 : c->opened + (int64_t)(l->hours * 3600000.0);
-    x->warn = x->start + (int64_t)((double)(x->due - x->start) * warn_pct / 100.0);
+    x->due = due_of(l, p, c->opened, warn_pct, &x->warn, &x->uncovered);
     x->met = met && met <= at ? met : 0;
     x->state = x->met ? (x->met <= x->due ? "met" : "met_late")
                : at >= x->due  ? "overdue"
@@ -143,4 +151,54 @@ int capa_case_limits(capa_limit_status **out, size_t *n, capa_store *s, const ca
         err = capa_limits_compute(out, n, wf, p, c, f.at && f.at <= at ? f.at : 0, at);
     capa_plant_free(p);
     return err;
+}
+
+/* ---- the open limits a header carries ---- */
+
+const char *capa_limits__kind(const capa_workflow *wf, unsigned code)
+{
+    if (code < CAPA_LIMIT_STAGE0)
+        return kinds[code];
+    return code - CAPA_LIMIT_STAGE0 < wf->n_stages ? wf->stages[code - CAPA_LIMIT_STAGE0].id
+                                                   : NULL;
+}
+
+int capa_limits__code(const capa_workflow *wf, const char *kind)
+{
+    for (unsigned k = 0; k < CAPA_LIMIT_STAGE0; k++)
+        if (strcmp(kinds[k], kind) == 0)
+            return (int)k;
+    int i = capa_workflow_stage_index(wf, kind);
+    return i >= 0 && i + CAPA_LIMIT_STAGE0 < CAPA_HDR_MAX_LIMITS ? i + CAPA_LIMIT_STAGE0 : -1;
+}
+
+int capa_limits__refresh(capa_hdr *h, const capa_workflow *wf, const capa_plant *p)
+{
+    capa_hdr_limit got[CAPA_HDR_MAX_LIMITS];
+    size_t n = 0;
+    double warn = wf->warn_percent > 0 ? wf->warn_percent : 80;
+    for (unsigned code = 0; !h->closed && code < CAPA_HDR_MAX_LIMITS; code++) {
+        const char *kind = capa_limits__kind(wf, code);
+        if (!kind)
+            break;
+        const capa_limit *l = pick(wf, kind, h->severity);
+        if (!l || (h->met >> code & 1))
+            continue;
+        capa_hdr_limit *x = &got[n++];
+        memset(x, 0, sizeof *x);
+        x->code = (uint8_t)code;
+        x->due = due_of(l, p, h->opened, warn, &x->warn, NULL);
+        for (size_t i = 0; i < h->n_limits; i++)
+            if (h->limits[i].code == code)
+                x->escalated = h->limits[i].escalated;
+    }
+    capa_hdr_limit *arr = n ? capa__malloc(n * sizeof *arr) : NULL;
+    if (n && !arr)
+        return capa_error_set(CAPA_ENOMEM, "limits: out of memory");
+    if (n)
+        memcpy(arr, got, n * sizeof *arr);
+    capa__free(h->limits);
+    h->limits = arr;
+    h->n_limits = n;
+    return CAPA_OK;
 }

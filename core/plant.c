@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "capa.h"
+#include "codec.h"
 #include "store.h"
 
 #define CAL_PREFIX "calendar-"
@@ -285,23 +286,22 @@ int64_t capa_store_now(capa_store *s)
     return capa_store__now(s);
 }
 
-int capa_plant_get(capa_plant **out, capa_store *s)
+/* The plant as the transaction sees it. *key (may be NULL) receives what identifies it: the
+ * zone and the key of every calendar version stored, so a cached plant can be checked. */
+static int plant_load(capa_plant **out, capa_store *s, MDB_txn *txn, capa_buf *key)
 {
-    MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     capa_plant *p = NULL;
     char *zone = NULL;
     *out = NULL;
-    int err = capa_store__read_begin(s, &txn);
-    if (err)
-        return err;
-    if ((err = capa_store__require_any_format(s, txn, NULL)))
-        goto done;
-    err = capa_meta__get_str(s, txn, "timezone", &zone);
+    int err = capa_meta__get_str(s, txn, "timezone", &zone);
     if (err && err != CAPA_ENOTFOUND)
         goto done;
+    err = CAPA_OK;
+    if (key)
+        capa_buf_str(key, zone ? zone : "UTC");
     /* A store made before plant time was stored (or of format 1) counts as UTC. */
-    if ((err = capa_plant_new(&p, zone ? zone : "UTC")))
+    if (!key && (err = capa_plant_new(&p, zone ? zone : "UTC")))
         goto done;
     int rc = mdb_cursor_open(txn, s->dbi[DB_FORMS], &cur);
     MDB_val k = {strlen(CAL_PREFIX), CAL_PREFIX}, v;
@@ -315,29 +315,68 @@ int capa_plant_get(capa_plant **out, capa_store *s)
         rc = mdb_cursor_get(cur, &nk, &nv, MDB_NEXT);
         int last = rc != MDB_SUCCESS || strnlen(nk.mv_data, nk.mv_size) != idlen ||
                    memcmp(nk.mv_data, here.mv_data, idlen) != 0;
-        if (last) {
+        if (last && key) {
+            capa_buf_bytes(key, here.mv_data, here.mv_size);
+        } else if (last) {
             capa_calendar *cal = NULL;
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)idlen, (const char *)here.mv_data);
             if ((err = cal_get(&cal, s, &here, &hv, name)))
                 goto done;
-            if ((err = capa_plant_add_calendar(p, cal))) {
-                capa_calendar_free(cal);
-                goto done;
-            }
+            if ((err = capa_plant_add_calendar(p, cal)))
+                goto done; /* it took cal, and freed it */
         }
         k = nk, v = nv;
     }
     if (rc && rc != MDB_NOTFOUND)
         err = capa_store__mdb_err(rc, "calendars");
+    if (!err && key && key->oom)
+        err = capa_error_set(CAPA_ENOMEM, "plant: out of memory");
 done:
     if (cur)
         mdb_cursor_close(cur);
-    capa_store__read_end(s, txn);
     capa__free(zone);
     if (err)
         capa_plant_free(p);
     else
         *out = p;
+    return err;
+}
+
+int capa_plant_get(capa_plant **out, capa_store *s)
+{
+    MDB_txn *txn = NULL;
+    *out = NULL;
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if (!(err = capa_store__require_any_format(s, txn, NULL)))
+        err = plant_load(out, s, txn, NULL);
+    capa_store__read_end(s, txn);
+    return err;
+}
+
+int capa_plant__cached(const capa_plant **out, capa_store *s, MDB_txn *txn)
+{
+    capa_buf key = {0};
+    capa_plant *p = NULL, *none = NULL;
+    *out = NULL;
+    int err = plant_load(&none, s, txn, &key);
+    if (!err && s->plant && key.len == s->plant_key_len &&
+        memcmp(key.p, s->plant_key, key.len) == 0) {
+        *out = s->plant;
+        capa_buf_free(&key);
+        return CAPA_OK;
+    }
+    if (!err && !(err = plant_load(&p, s, txn, NULL))) {
+        capa_plant_free(s->plant);
+        capa__free(s->plant_key);
+        s->plant = p;
+        s->plant_key = key.p;
+        s->plant_key_len = key.len;
+        *out = p;
+        return CAPA_OK;
+    }
+    capa_buf_free(&key);
     return err;
 }

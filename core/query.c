@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "event.h"
 #include "index.h"
+#include "limits.h"
 #include "record.h"
 #include "recurrence.h"
 
@@ -195,15 +196,21 @@ typedef struct list_state {
     int stop;
 } list_state;
 
+static capa_case_header public_header(const capa_hdr *h)
+{
+    capa_case_header ch = {h->number,      h->stage,          h->closed,      h->customer,
+                           h->part_no,     h->lot_no,         h->defect_code, h->severity,
+                           h->description, h->subject_person, h->opened,      h->closed_at,
+                           h->stage_entered};
+    return ch;
+}
+
 /* Offer one case header to the callback when it matches; consumes h when `owned`. */
 static int visit_hdr(list_state *ls, capa_hdr *h_, int owned)
 {
     capa_hdr h = *h_;
     if (matches(ls->s, ls->txn, &h, ls->f)) {
-        capa_case_header ch = {h.number,       h.stage,          h.closed,      h.customer,
-                               h.part_no,      h.lot_no,         h.defect_code, h.severity,
-                               h.description,  h.subject_person, h.opened,      h.closed_at,
-                               h.stage_entered};
+        capa_case_header ch = public_header(&h);
         ls->stop = ls->cb(&ch, ls->payload);
         ls->n++;
         if (ls->f->limit && ls->n >= ls->f->limit && !ls->stop)
@@ -304,6 +311,73 @@ done:
         mdb_cursor_close(cur);
     capa_store__read_end(s, ls.txn);
     return err ? err : (ls.stop > 0 ? ls.stop : 0);
+}
+
+/* ---- due soon, overdue ---- */
+
+int capa_case_due_list(capa_store *s, int which, int64_t at,
+                       int (*cb)(const capa_case_header *h, const capa_due_limit *l,
+                                 void *payload),
+                       void *payload)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    const capa_workflow *wf = NULL;
+    int stop = 0, err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if ((err = capa_store__require_init(s, txn)) || (err = capa_store__workflow(&wf, s, txn)))
+        goto done;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_IDX_DUE], &cur);
+    MDB_val k, v;
+    unsigned char from[8];
+    /* Overdue limits are the index's head (due <= at); due-soon ones follow it. */
+    capa_be64(from, (uint64_t)(which & CAPA_DUE_OVERDUE ? 0 : at + 1));
+    k.mv_size = 8;
+    k.mv_data = from;
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_hdr_limit l;
+        uint64_t id;
+        capa_index__due_read(&k, &v, &id, &l);
+        if (!id) {
+            err = capa_error_set(CAPA_ECORRUPT, "index idx_due: malformed entry");
+            break;
+        }
+        if (l.due > at && !(which & CAPA_DUE_SOON))
+            break;
+        if (l.due > at && l.warn > at)
+            continue;
+        unsigned char hk[8];
+        MDB_val hv;
+        capa_hdr h;
+        char arena[2048];
+        capa_be64(hk, id);
+        if ((err = capa_store__get(txn, s->dbi[DB_CASES], hk, 8, &hv)) == CAPA_ENOTFOUND)
+            err = capa_error_set(CAPA_ECORRUPT, "index idx_due: case id %llu has no header",
+                                 (unsigned long long)id);
+        if (err)
+            break;
+        int owned = 0;
+        err = capa_hdr__decode_view(&h, hv.mv_data, hv.mv_size, arena, sizeof arena);
+        if (err == CAPA_ENOMEM && !(err = capa_hdr__decode(&h, hv.mv_data, hv.mv_size)))
+            owned = 1;
+        if (err)
+            break;
+        const char *kind = capa_limits__kind(wf, l.code);
+        capa_case_header ch = public_header(&h);
+        capa_due_limit dl = {kind ? kind : "?", l.due, l.warn};
+        stop = cb(&ch, &dl, payload);
+        if (owned)
+            capa_hdr_clear(&h);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "idx_due");
+done:
+    if (cur)
+        mdb_cursor_close(cur);
+    capa_store__read_end(s, txn);
+    return err ? err : stop;
 }
 
 void capa_time_format(char *buf, size_t sz, int64_t ms)

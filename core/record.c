@@ -41,6 +41,7 @@ void capa_hdr_clear(capa_hdr *h)
                      &h->validity,    &h->responsible_dept, &h->satisfaction, &h->origin};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         capa__free(*strs[i]);
+    capa__free(h->limits);
     memset(h, 0, sizeof *h);
 }
 
@@ -72,9 +73,19 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
     capa_buf_i64(&b, h->response_at);
     capa_buf_i64(&b, h->containment_at);
     capa_buf_i64(&b, h->plan_at);
-    /* The archive part (optional on decoding, after the statistics part). */
-    if (h->origin)
-        capa_buf_str(&b, h->origin);
+    /* The archive part: the origin of an imported archive copy (NULL for our own cases). */
+    capa_buf_str(&b, h->origin);
+    /* The limits part: which limit codes are met (bit = code), and the open ones. Each part
+     * is optional on decoding (a header ends where its writer's parts ended); every header
+     * written now has all of them, so the parts are told apart by position. */
+    capa_buf_varint(&b, h->met);
+    capa_buf_varint(&b, h->n_limits);
+    for (size_t i = 0; i < h->n_limits; i++) {
+        capa_buf_u8(&b, h->limits[i].code);
+        capa_buf_u8(&b, h->limits[i].escalated);
+        capa_buf_i64(&b, h->limits[i].due);
+        capa_buf_i64(&b, h->limits[i].warn);
+    }
     return finish(&b, out, len, "case header");
 }
 
@@ -117,6 +128,36 @@ static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
         h->origin = rd_str(r, pos, end);
     if (!r->err && (!h->number || !h->stage))
         r->err = CAPA_ECORRUPT;
+    if (r->err || r->pos == r->len)
+        return;
+    /* the limits part */
+    h->met = capa_rd_varint(r);
+    uint64_t n = capa_rd_varint(r);
+    if (!r->err && (n > CAPA_HDR_MAX_LIMITS || n > (r->len - r->pos) / 4))
+        r->err = CAPA_ECORRUPT;
+    if (r->err || n == 0)
+        return;
+    if (pos) {
+        /* Views take the array from the arena too, aligned for its int64_t members. */
+        uintptr_t at = ((uintptr_t)*pos + 7) & ~(uintptr_t)7;
+        if (at + n * sizeof *h->limits > (uintptr_t)end) {
+            r->err = CAPA_ENOMEM;
+            return;
+        }
+        h->limits = (capa_hdr_limit *)at;
+        *pos = (char *)(at + n * sizeof *h->limits);
+    } else if (!(h->limits = capa__calloc(n, sizeof *h->limits))) {
+        r->err = CAPA_ENOMEM;
+        return;
+    }
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        capa_hdr_limit *l = &h->limits[i];
+        l->code = capa_rd_u8(r);
+        l->escalated = capa_rd_u8(r);
+        l->due = capa_rd_i64(r);
+        l->warn = capa_rd_i64(r);
+        h->n_limits = i + 1;
+    }
 }
 
 int capa_hdr__decode(capa_hdr *h, const void *data, size_t len)

@@ -9,6 +9,16 @@
 
 #include "store.h"
 
+/* One limit of a case not met yet: what `capa list --due-soon/--overdue` and `capa escalate`
+ * read without decoding the case. `code` names the limit kind (capa_limits__kind). */
+typedef struct capa_hdr_limit {
+    uint8_t code;      /* 0 response, 1 containment, 2 plan, 3 closure, 4 + i stage i */
+    uint8_t escalated; /* bit j: escalation step j of the workflow recorded */
+    int64_t due, warn; /* ms, UTC */
+} capa_hdr_limit;
+
+#define CAPA_HDR_MAX_LIMITS 64
+
 typedef struct capa_hdr {
     uint64_t id;
     char *number;
@@ -26,6 +36,10 @@ typedef struct capa_hdr {
     /* An archived copy imported from another store (`capa import --xml`): that store's
      * organisation; NULL for a case of this store. Stored as an optional trailing field. */
     char *origin;
+    /* Optional trailing fields: which limit codes are met (bit = code), and the open ones. */
+    uint64_t met;
+    capa_hdr_limit *limits;
+    size_t n_limits;
 } capa_hdr;
 
 void capa_hdr_clear(capa_hdr *h);

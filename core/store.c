@@ -40,6 +40,8 @@ const struct capa_db_spec capa_db_specs[DB_COUNT] = {
     [DB_IDX_OPENED] = {"idx_opened", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_BLOBS] = {"blobs", 0},
     [DB_ATTACH] = {"attachments", 0},
+    [DB_IDX_DUE] = {"idx_due", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_OUTBOX] = {"outbox", 0},
 };
 
 int capa_store__has(const capa_store *s, int db)
@@ -102,6 +104,12 @@ static int open_dbis(capa_store *s)
         rc = mdb_dbi_open(txn, capa_db_specs[i].name, flags, &s->dbi[i]);
         if (rc == MDB_NOTFOUND && s->opts.read_only && (i == DB_BLOBS || i == DB_ATTACH)) {
             s->absent[i] = 1; /* a store made before attachments: none to read */
+            continue;
+        }
+        /* A store of format 1 has none of the databases added since (opened read-only to
+         * be told it needs `capa upgrade`): they are left invalid, so LMDB refuses any use. */
+        if (rc == MDB_NOTFOUND && s->opts.read_only && (i == DB_IDX_DUE || i == DB_OUTBOX)) {
+            s->dbi[i] = (MDB_dbi)~0u;
             continue;
         }
         if (rc == MDB_NOTFOUND && s->opts.read_only) {
@@ -245,6 +253,8 @@ void capa_store_close(capa_store *s)
     capa__free(s->forms);
     capa__free(s->workflows);
     capa_plant__cache_free(s);
+    capa_plant_free(s->plant);
+    capa__free(s->plant_key);
     pthread_mutex_destroy(&s->group.lock);
     pthread_cond_destroy(&s->group.cond);
     pthread_rwlock_destroy(&s->map_lock);

@@ -31,6 +31,8 @@ enum capa_db {
     DB_IDX_OPENED,   /* opened ms (be64) -> case id, dupsort */
     DB_BLOBS,        /* SHA-256 (32 bytes) -> attachment content, stored once */
     DB_ATTACH,       /* case id (be64) + event seq (be64) -> attachment record */
+    DB_IDX_DUE,      /* due ms (be64) -> case id (be64) warn ms (be64) limit code (u8), dupsort */
+    DB_OUTBOX,       /* escalation event seq (be64) -> notice format: posts not yet delivered */
     DB_COUNT
 };
 
@@ -78,6 +80,11 @@ struct capa_store {
     /* Parsed calendars by record key (id and version), for capa_plant_get (plant.c). */
     struct capa_cal_cached *cals;
     size_t n_cals, cap_cals;
+    /* The plant apply computes due times with (capa_plant__cached): only used under the
+     * write lock, checked against the zone and calendar keys the transaction sees. */
+    struct capa_plant *plant;
+    void *plant_key;
+    size_t plant_key_len;
     struct capa_group group;
 };
 
@@ -130,6 +137,9 @@ int capa_store__require_init(capa_store *s, MDB_txn *txn);
 int capa_store__form(const capa_formdef **out, capa_store *s, MDB_txn *txn, const char *id,
                      int version);
 int capa_store__workflow(const capa_workflow **out, capa_store *s, MDB_txn *txn);
+/** The plant (zone and calendars) as txn sees it, parsed once and cached in the store.
+ *  Borrowed; valid until the next call. Only for the write path (apply). */
+int capa_plant__cached(const struct capa_plant **out, capa_store *s, MDB_txn *txn);
 /** Highest stored version of a form id (0 when none). */
 int capa_store__form_latest(capa_store *s, MDB_txn *txn, const char *id, int *out);
 /** Remove a stored definition (upgrade replaces what replay copied). */

@@ -79,6 +79,11 @@ void capa_workflow_free(capa_workflow *w)
         capa__free(w->limits[i].kind);
     }
     capa__free(w->limits);
+    for (size_t i = 0; i < w->n_escalations; i++) {
+        capa__free(w->escalations[i].level);
+        free_list(w->escalations[i].to, w->escalations[i].n_to);
+    }
+    capa__free(w->escalations);
     capa__free(w->source);
     capa__free(w);
 }
@@ -287,6 +292,57 @@ static int parse_stages(capa_workflow *wf, xmlNode *stages, walk *w)
     return rc;
 }
 
+/* <escalate level="overdue" at="due" after-hours="24" to="prod_mgr"/> inside <limits>. */
+static int parse_escalations(capa_workflow *wf, xmlNode *limits, walk *w)
+{
+    int rc = CAPA_OK;
+    char *at = NULL, *after = NULL, *end;
+    size_t k = count_elems(limits ? limits->children : NULL, "escalate");
+    if (k > CAPA_MAX_ESCALATIONS) {
+        bad(w, limits, "more than %s escalation steps", STR(CAPA_MAX_ESCALATIONS), NULL);
+        return CAPA_OK;
+    }
+    if (!k)
+        return CAPA_OK;
+    if (!(wf->escalations = capa__calloc(k, sizeof *wf->escalations)))
+        return CAPA_ENOMEM;
+    for (xmlNode *c = capa__xml_elem(limits->children); c; c = capa__xml_elem(c->next)) {
+        if (!capa__xml_is(c, WF_NS, "escalate"))
+            continue;
+        capa_escalation *x = &wf->escalations[wf->n_escalations++];
+        capa__free(at);
+        capa__free(after);
+        at = after = NULL;
+        if ((rc = capa__xml_attr(&x->level, c, "level")) || (rc = capa__xml_attr(&at, c, "at")) ||
+            (rc = capa__xml_attr(&after, c, "after-hours")) ||
+            (rc = id_list(&x->to, &x->n_to, c, "to")))
+            break;
+        if (!x->level || !at || !x->n_to) {
+            bad(w, c, "an <escalate> needs level, at and to%s%s", "", "");
+            continue;
+        }
+        if (strcmp(at, "warn") != 0 && strcmp(at, "due") != 0)
+            bad(w, c, "escalate %s: at '%s' must be warn or due", x->level, at);
+        x->at_due = strcmp(at, "due") == 0;
+        if (after) {
+            x->after_hours = strtod(after, &end);
+            if (*end || !(x->after_hours >= 0 && x->after_hours <= 8760))
+                bad(w, c, "escalate %s: after-hours '%s' must be a number from 0 to 8760",
+                    x->level, after);
+        }
+        for (size_t i = 0; i < x->n_to; i++)
+            if (strcmp(x->to[i], "editors") != 0 && !capa_workflow_role(wf, x->to[i]))
+                bad(w, c, "escalate to names role `%s`, which is neither declared in <roles> nor "
+                    "`editors`%s", x->to[i], "");
+        for (size_t i = 0; i + 1 < wf->n_escalations; i++)
+            if (wf->escalations[i].level && strcmp(wf->escalations[i].level, x->level) == 0)
+                bad(w, c, "escalation level `%s` is given twice%s", x->level, "");
+    }
+    capa__free(at);
+    capa__free(after);
+    return rc;
+}
+
 static int parse_limits(capa_workflow *wf, xmlNode *limits, walk *w)
 {
     int rc = CAPA_OK;
@@ -360,7 +416,7 @@ static int parse_limits(capa_workflow *wf, xmlNode *limits, walk *w)
     }
 done:
     capa__free(v);
-    return rc;
+    return rc == CAPA_OK ? parse_escalations(wf, limits, w) : rc;
 }
 
 int capa_workflow_parse(capa_workflow **out, const char *xml, size_t len, const char *name,

@@ -577,6 +577,128 @@ START_TEST(a_limit_in_working_days_parses_and_bad_ones_are_named)
 }
 END_TEST
 
+/* ---- due times in the header, escalation steps ---- */
+
+typedef struct due_rows {
+    char kind[8][32];
+    int64_t due[8];
+    size_t n;
+} due_rows;
+
+static int collect_due(const capa_case_header *h, const capa_due_limit *l, void *payload)
+{
+    due_rows *r = payload;
+    (void)h;
+    if (r->n < 8) {
+        snprintf(r->kind[r->n], sizeof r->kind[0], "%s", l->kind);
+        r->due[r->n++] = l->due;
+    }
+    return 0;
+}
+
+static int64_t row_due(const due_rows *r, const char *kind)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->kind[i], kind) == 0)
+            return r->due[i];
+    return -1;
+}
+
+START_TEST(header_due_times_match_the_limits_and_follow_a_new_calendar)
+{
+    char *dir = NULL;
+    capa_store *s = tu_store(&dir, 1);
+    capa_actor admin = tu_as("admin");
+    char *num = tu_open_case(s, NULL);
+    capa_case *c = NULL;
+    capa_limit_status *l = NULL;
+    size_t n = 0;
+    due_rows r = {0};
+    ck_assert_int_eq(capa_case_get(&c, s, num), CAPA_OK);
+    int64_t later = c->opened + 400LL * 86400000;
+    ck_assert_int_eq(capa_case_due_list(s, CAPA_DUE_OVERDUE, later, collect_due, &r), CAPA_OK);
+    ck_assert_int_eq(capa_case_limits(&l, &n, s, c, later), CAPA_OK);
+    ck_assert_uint_eq(r.n, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(row_due(&r, l[i].kind) == l[i].due, "%s", l[i].kind);
+    capa__free(l);
+    /* Nothing is due soon or overdue the moment it opens. */
+    due_rows none = {0};
+    ck_assert_int_eq(capa_case_due_list(s, CAPA_DUE_SOON | CAPA_DUE_OVERDUE, c->opened,
+                                        collect_due, &none),
+                     CAPA_OK);
+    ck_assert_uint_eq(none.n, 0);
+    /* A calendar for the case's year with a seven-day week: the plan is due 3 days later,
+     * re-planned in the header by the install itself. */
+    capa_local_time lt;
+    capa_plant *p = NULL;
+    ck_assert_int_eq(capa_plant_get(&p, s), CAPA_OK);
+    capa_tz_local(&lt, capa_plant_tz(p), c->opened);
+    capa_plant_free(p);
+    char xml[300];
+    snprintf(xml, sizeof xml,
+             "<calendar xmlns=\"urn:capa:calendar:1\" year=\"%d\" weekend=\"\"></calendar>",
+             lt.year);
+    int year = 0, version = 0;
+    int err = capa_calendar_install(s, &admin, xml, strlen(xml), "c.xml", &year, &version);
+    ck_assert_msg(err == CAPA_OK, "%s", capa_error_last());
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(capa_case_due_list(s, CAPA_DUE_OVERDUE, later, collect_due, &r), CAPA_OK);
+    ck_assert_int_eq(capa_case_limits(&l, &n, s, c, later), CAPA_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(row_due(&r, l[i].kind) == l[i].due, "%s after the install", l[i].kind);
+    ck_assert(lt.month == 12 && lt.day > 28 ? 1 : row_due(&r, "plan") == c->opened + 3 * 86400000LL);
+    capa__free(l);
+    ck_assert(verifies(s));
+    capa_case_free(c);
+    free(num);
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(escalation_steps_parse_and_bad_ones_are_named)
+{
+    capa_workflow *w = default_wf();
+    ck_assert_uint_eq(w->n_escalations, 3);
+    ck_assert_str_eq(w->escalations[0].level, "warn");
+    ck_assert_int_eq(w->escalations[0].at_due, 0);
+    ck_assert_str_eq(w->escalations[0].to[0], "editors");
+    ck_assert_str_eq(w->escalations[2].level, "overdue_24h");
+    ck_assert_int_eq(w->escalations[2].at_due, 1);
+    ck_assert(w->escalations[2].after_hours == 24);
+    ck_assert_str_eq(w->escalations[2].to[0], "prod_mgr");
+    capa_workflow_free(w);
+    const capa_embedded_file *e = capa_form_embedded_get("workflow.xml");
+    const char *key = "<escalate level=\"overdue\"     at=\"due\"                    to=\"qe_lead\"/>";
+    const char *variants[][2] = {
+        {"<escalate level=\"overdue\" at=\"due\" to=\"nobody\"/>",
+         "escalate to names role `nobody`, which is neither declared"},
+        {"<escalate level=\"warn\" at=\"due\" to=\"qe_lead\"/>",
+         "escalation level `warn` is given twice"},
+        {"<escalate level=\"overdue\" at=\"due\" after-hours=\"9999\" to=\"qe_lead\"/>",
+         "after-hours '9999' must be a number from 0 to 8760"},
+        {"<escalate level=\"overdue\" at=\"later\" to=\"qe_lead\"/>", "later"},
+    };
+    for (size_t k = 0; k < sizeof variants / sizeof *variants; k++) {
+        const char *at_ = strstr(e->data, key);
+        ck_assert_ptr_nonnull(at_);
+        size_t pre = (size_t)(at_ - e->data);
+        char *xml = malloc(e->len + 200);
+        memcpy(xml, e->data, pre);
+        strcpy(xml + pre, variants[k][0]);
+        strcat(xml, at_ + strlen(key));
+        capa_diag_clear(&diag);
+        capa_workflow *bad = NULL;
+        ck_assert_int_eq(capa_workflow_parse(&bad, xml, strlen(xml), "w.xml", &diag),
+                         CAPA_EINVALID);
+        ck_assert_msg(has(variants[k][1]), "%s", capa_diag_join(&diag, "; "));
+        free(xml);
+    }
+}
+END_TEST
+
 Suite *capa_time_suite(void)
 {
     Suite *s = suite_create("time");
@@ -599,6 +721,8 @@ Suite *capa_time_suite(void)
     tcase_add_test(tc, an_admin_changes_the_zone_audited_and_replayed);
     tcase_add_test(tc, a_calendar_install_is_a_new_version_and_verifies);
     tcase_add_test(tc, limits_are_due_warned_overdue_and_met_by_what_ends_them);
+    tcase_add_test(tc, header_due_times_match_the_limits_and_follow_a_new_calendar);
+    tcase_add_test(tc, escalation_steps_parse_and_bad_ones_are_named);
     tcase_add_test(tc, a_stored_case_has_its_limits_and_containment_from_the_trail);
     tcase_add_test(tc, a_limit_in_working_days_parses_and_bad_ones_are_named);
     suite_add_tcase(s, tc);

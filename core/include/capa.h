@@ -340,6 +340,28 @@ typedef struct capa_filter {
 int capa_case_list(capa_store *s, const capa_filter *f,
                    int (*cb)(const capa_case_header *h, void *payload), void *payload);
 
+/** An open limit of a case: what `capa list --due-soon / --overdue` show. */
+typedef struct capa_due_limit {
+    const char *kind; /**< response, containment, plan, closure or a stage id (borrowed) */
+    int64_t due;      /**< ms, UTC */
+    int64_t warn;     /**< when it became due soon (the workflow's warn percent of the way) */
+} capa_due_limit;
+
+#define CAPA_DUE_SOON 1    /**< warn <= at < due */
+#define CAPA_DUE_OVERDUE 2 /**< due <= at */
+
+/**
+ * The open limits (not met, case not closed) that are due soon or overdue as of `at` (ms),
+ * in order of due time, answered from the due-time index and the case headers: no case is
+ * decoded. `which` is CAPA_DUE_SOON, CAPA_DUE_OVERDUE or both or-ed. The header and limit
+ * are borrowed for the callback only; return non-zero from cb to stop (that value is
+ * returned). @return CAPA_OK, CAPA_ESTATE (not initialised), CAPA_ECORRUPT.
+ */
+int capa_case_due_list(capa_store *s, int which, int64_t at,
+                       int (*cb)(const capa_case_header *h, const capa_due_limit *l,
+                                 void *payload),
+                       void *payload);
+
 /**
  * How many cases (open and closed) carry each value of an indexed intake field - "stage",
  * "customer", "part_no" or "defect_code" - in value order. Answered from the field's index

@@ -118,6 +118,46 @@ int capa_limits_compute(capa_limit_status **out, size_t *n, const capa_workflow 
 int capa_case_limits(capa_limit_status **out, size_t *n, capa_store *s, const capa_case *c,
                      int64_t at);
 
+/* ---- escalation (capa escalate) and its outbox of notices ---- */
+
+/** One escalation event: what `capa escalate` recorded, or a notice waiting in the outbox. */
+typedef struct capa_escalation_info {
+    uint64_t seq;  /**< the escalate event */
+    char *number;  /**< case */
+    char *stage;   /**< the stage the case was in */
+    char *limit;   /**< response, containment, plan, closure or a stage id */
+    char *level;   /**< the workflow's <escalate level>: warn, overdue, overdue_24h ... */
+    char *to;      /**< the roles it goes to, space separated */
+    char *users;   /**< the users holding them: "chen (陈主管), ..." ("" when none) */
+    char *notify;  /**< the notice format it was queued for, or NULL (not queued) */
+    int64_t due;   /**< when the limit is due (ms, UTC) */
+    int64_t crossed; /**< when the level was reached */
+    int64_t time;  /**< when the event was recorded */
+} capa_escalation_info;
+
+void capa_escalations_free(capa_escalation_info *a, size_t n);
+
+/**
+ * Record an escalation event for every (case, open limit, <escalate> step of the workflow)
+ * whose moment - the limit's warning or due time plus the step's after-hours - has come by
+ * the system clock and that has none yet, in one write transaction: a second run records
+ * nothing twice, a late run every step passed since. When `notify` ("wecom", "dingtalk",
+ * "json") is given, each is also queued in the outbox (capa_outbox_list). The actor is the
+ * operating-system owner of the store (no password, like capa_checkpoint). *out (freed with
+ * capa_escalations_free) lists what was recorded, in order.
+ * @return CAPA_OK, CAPA_EINVALID (unknown notify format), CAPA_EDENIED (not the owner),
+ * CAPA_ESTATE, CAPA_ENOMEM.
+ */
+int capa_escalate(capa_store *s, const char *notify, capa_escalation_info **out, size_t *n);
+/** The escalations recorded for one case, in order (from its audit trail). */
+int capa_case_escalations(capa_store *s, const char *number, capa_escalation_info **out,
+                          size_t *n);
+/** The notices queued and not yet delivered, oldest first. */
+int capa_outbox_list(capa_store *s, capa_escalation_info **out, size_t *n);
+/** Record one "deliver" event clearing the outbox entries of escalation events seqs[]. A
+ *  seq not in the outbox is CAPA_ENOTFOUND and nothing is recorded. */
+int capa_outbox_delivered(capa_store *s, const uint64_t *seqs, size_t n, uint64_t *out_seq);
+
 /* ---- changing plant settings (admin, audited) ---- */
 /** Set the plant's time zone (an IANA name). Audited as a "config" event. */
 typedef struct capa_actor capa_actor;

@@ -259,6 +259,18 @@ typedef struct capa_limit {
     int working_days; /* working days (plant calendar), or 0 when it is in hours */
 } capa_limit;
 
+/* One step of escalation: when a limit passes its warning time (`at_due` 0) or its due time
+ * (1), plus after_hours, an escalation of `level` goes to the roles `to` ("editors": the
+ * roles that may edit the stage the case is in). At most CAPA_MAX_ESCALATIONS steps. */
+#define CAPA_MAX_ESCALATIONS 8
+typedef struct capa_escalation {
+    char *level; /* warn, overdue, overdue_24h ... (unique) */
+    int at_due;
+    double after_hours;
+    char **to;
+    size_t n_to;
+} capa_escalation;
+
 typedef struct capa_stage {
     char *id; /* intake analysis action rework verification archive */
     char *label_zh;
@@ -286,6 +298,8 @@ typedef struct capa_workflow {
     capa_limit *limits;
     size_t n_limits;
     double warn_percent; /* warning at this share of a limit, e.g. 80 */
+    capa_escalation *escalations; /* <escalate> steps of <limits>, in document order */
+    size_t n_escalations;
     char *source;
     size_t source_len;
 } capa_workflow;

@@ -70,9 +70,9 @@ print(eval(sys.argv[1]))' "$1" <<<"$OUT"
 }
 
 # A database with the acceptance scenario's users (creating users runs the slow KDF, so each
-# script does this once).
+# script does this once). Arguments go to init (e.g. --timezone Asia/Shanghai).
 setup_users() {
-    run 0 "$(pw admin)" init --org "示例电子有限公司" --password-stdin
+    run 0 "$(pw admin)" init --org "示例电子有限公司" "$@" --password-stdin
     local u
     for u in "li intake 李娜 业务部" "wang qe 王工 品管部" "chen qe_lead 陈主管 品管部" \
         "zhao prod_mgr 赵经理 生产部" "sun production 孙班长 生产部" "zhou auditor 周审核 审计部"; do
@@ -80,6 +80,20 @@ setup_users() {
         run 0 "$(pw admin)\n$(pw "$1")" user add "$1" --role "$2" --name "$3" --dept "$4" \
             --as admin --password-stdin
     done
+}
+
+# at 'YYYY-MM-DD HH:MM:SS' HELPER ARGS...: run a helper (run, as, ...) with the binary under
+# faketime (Debian package faketime), the wall clock standing at that UTC moment; the
+# monotonic clock runs, so timeouts still work. The engine reads only the system clock.
+CAPA_AT=$T/capa-at
+printf '#!/bin/sh\nTZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 exec faketime -f "$FAKE" "%s" "$@"\n' \
+    "$CAPA" >"$CAPA_AT"
+chmod +x "$CAPA_AT"
+at() {
+    local when=$1
+    shift
+    command -v faketime >/dev/null || fail "faketime missing (Debian package faketime)"
+    FAKE=$when CAPA=$CAPA_AT "$@"
 }
 
 # snapshot NAME: remember the audit trail and chain head; unchanged NAME: compare.

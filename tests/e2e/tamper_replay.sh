@@ -204,6 +204,20 @@ fresh
 tamper hdr "$N2" channel email
 detected "case $N2: header: stored channel 'email', event $LAST2 says 'phone'" \
     "$N2" cases header channel
+# The open limits the header carries (what --overdue and escalation read): a due time moved
+# a day later, or the plan marked met, is named as the header's limits.
+fresh
+tamper hdr "$N3" due0 +86400000
+detected "case $N3: header: stored limits 'met 0x0; limit 0 due " "$N3" cases header limits
+refused "$N3" "header: stored limits"
+dossier_ok "$N1"
+fresh
+tamper hdr "$N2" met 0x17
+detected "case $N2: header: stored limits 'met 0x17" "$N2" cases header limits
+fresh
+tamper hdr "$N3" escalated0 1
+detected "case $N3: header: stored limits 'met 0x0; limit 0 due " "$N3" cases header limits \
+    "escalated 0x1; limit 1 due"
 
 # A closed case's header reopened: verify names the header. A `set` then passes (the write
 # path trusts the stored header) but is in the trail for good: a change to a closed case
@@ -252,6 +266,14 @@ tamper link-add "$N2" "${SIG[1]}"
 detected "case $N2: link to audit event ${SIG[1]}: stored, but that event is not the case's (injected)" \
     "$N2" case_events "audit link" -
 refused "$N2" "link to audit event ${SIG[1]}: stored, but that event is not the case's"
+dossier_ok "$N1"
+
+# idx_due: an overdue case that would escape `list --overdue` and `capa escalate`.
+fresh
+tamper idx-del idx_due "$N3"
+detected "index idx_due: limit due " "$N3" idx_due "index entry" "*" \
+    "-> case $N3: missing (the case would escape --overdue and escalation)"
+refused "$N3" "index idx_due: limit due "
 dossier_ok "$N1"
 
 for idx in idx_customer:华南电器 idx_stage:analysis idx_part:PCB-1001 idx_defect:SCRATCH idx_opened:; do

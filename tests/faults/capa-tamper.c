@@ -18,6 +18,7 @@
  *   capa-tamper DB idx-del DBNAME CASE           the case's (first) entry in an index
  *   capa-tamper DB blob-byte SHA256 OFFSET       one byte of an attachment's content flipped
  *   capa-tamper DB att CASE N FIELD VALUE        N-th attachment record: name, note, user
+ *   capa-tamper DB outbox-del SEQ                the outbox entry of escalation event SEQ
  *   capa-tamper DB number NUMBER TARGET          numbers: NUMBER -> the id of case TARGET
  *   capa-tamper DB meta-u64 KEY VALUE            VALUE, or -N: lowered by N
  *   capa-tamper DB user ID FIELD VALUE...        name, dept, role, locked, failed, created
@@ -306,6 +307,19 @@ static int hdr_field(capa_hdr *h, const char *f, const char *v)
         h->closed = atoi(v) != 0;
         return 0;
     }
+    /* The first open limit's due time and escalations, and the mask of limits met. */
+    if ((strcmp(f, "due0") == 0 || strcmp(f, "escalated0") == 0) && h->n_limits == 0)
+        return die("header field '%s': the case has no open limit", f);
+    if (strcmp(f, "due0") == 0)
+        return parse_i64(v, h->limits[0].due, &h->limits[0].due);
+    if (strcmp(f, "escalated0") == 0) {
+        h->limits[0].escalated = (uint8_t)atoi(v);
+        return 0;
+    }
+    if (strcmp(f, "met") == 0) {
+        h->met = (uint64_t)strtoull(v, NULL, 0);
+        return 0;
+    }
     return die("header field '%s': unknown", f);
 }
 
@@ -468,7 +482,9 @@ static int del_index(tdb *d, int db, uint64_t id, int all, int *n)
     *n = 0;
     for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (v.mv_size != 8 || capa_get_be64(v.mv_data) != id)
+        /* idx_due's values are the case id, then the warning time and the limit code. */
+        if ((v.mv_size != 8 && !(db == DB_IDX_DUE && v.mv_size == 17)) ||
+            capa_get_be64(v.mv_data) != id)
             continue;
         char shown[80];
         snprintf(shown, sizeof shown, "%.*s", (int)(k.mv_size < 60 ? k.mv_size : 60),
@@ -478,7 +494,7 @@ static int del_index(tdb *d, int db, uint64_t id, int all, int *n)
         (*n)++;
         if (!all) {
             fprintf(stderr, "capa-tamper: %s: deleted entry '%s'\n", capa_db_specs[db].name,
-                    db == DB_IDX_OPENED ? "(time)" : shown);
+                    db == DB_IDX_OPENED || db == DB_IDX_DUE ? "(time)" : shown);
             break;
         }
     }
@@ -548,11 +564,12 @@ static int cmd_idx_del(tdb *d, int argc, char **argv)
     int n, db = -1;
     if (argc != 2)
         return 2;
-    for (int i = DB_IDX_STAGE; i <= DB_IDX_OPENED; i++)
+    for (int i = DB_IDX_STAGE; i <= DB_IDX_DUE; i++)
         if (strcmp(argv[0], capa_db_specs[i].name) == 0)
             db = i;
     if (db < 0)
-        return die("%s: not an index (idx_stage idx_customer idx_part idx_defect idx_opened)",
+        return die("%s: not an index (idx_stage idx_customer idx_part idx_defect idx_opened "
+                   "idx_due)",
                    argv[0]);
     if (case_id(d, argv[1], &id) || del_index(d, db, id, 0, &n))
         return 1;
@@ -627,6 +644,18 @@ static int cmd_att(tdb *d, int argc, char **argv)
     }
     mdb_cursor_close(cur);
     return die("case %s has no attachment %d", argv[0], want);
+}
+
+/* The outbox entry of escalation event SEQ removed (a notice that would never be sent). */
+static int cmd_outbox_del(tdb *d, int argc, char **argv)
+{
+    unsigned char k[8];
+    if (argc != 1)
+        return 2;
+    capa_be64(k, strtoull(argv[0], NULL, 10));
+    MDB_val key = {8, k};
+    int rc = mdb_del(d->txn, d->dbi[DB_OUTBOX], &key, NULL);
+    return rc ? mdb_fail(rc, "outbox") : 0;
 }
 
 static int cmd_number(tdb *d, int argc, char **argv)
@@ -1041,7 +1070,7 @@ static int usage(void)
           "  idx-del DBNAME CASE | number NUMBER TARGET | meta-u64 KEY VALUE | user ID FIELD "
           "VALUE... |\n"
           "  user-cred-copy FROM TO | form ID VERSION OLD NEW | blob-byte SHA256 OFFSET |\n"
-          "  att CASE N FIELD VALUE |\n"
+          "  att CASE N FIELD VALUE | outbox-del SEQ |\n"
           "  rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]\n",
           stderr);
     return 2;
@@ -1059,7 +1088,7 @@ int main(int argc, char **argv)
         {"number", cmd_number}, {"meta-u64", cmd_meta_u64},
         {"user", cmd_user},     {"user-cred-copy", cmd_user_cred_copy},
         {"form", cmd_form},     {"blob-byte", cmd_blob_byte},
-        {"att", cmd_att},
+        {"att", cmd_att},       {"outbox-del", cmd_outbox_del},
     };
     tdb d = {0};
     rewrite_opts ro = {0};

@@ -25,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(&h, 0, sizeof h);
         capa_hdr__decode(&h, p, n);
         capa_hdr_clear(&h);
+        /* The allocation-free view too, with an arena that may be too small for it. */
+        char arena[256];
+        capa_hdr__decode_view(&h, p, n, arena, n % 2 ? sizeof arena : 40);
         break;
     }
     case 1: {

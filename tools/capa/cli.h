@@ -284,6 +284,8 @@ int cmd_import_xml(cli *c, int argc, char **argv);
 int cmd_attachment_get(cli *c, int argc, char **argv);
 /* limits_out.c: a case's time limits, and --at TIME of read-only commands */
 int cli_at_parse(int64_t *out, const cli *c, capa_store *s, const char *at);
+/** A length of time as "2d 3h" or "5h 07m" (its sign ignored). */
+void cli_span(char *buf, size_t sz, int64_t ms);
 json_t *cli_limits_json(capa_store *s, const capa_case *cs, int64_t at);
 void cli_limits_print(const cli *c, capa_store *s, const capa_case *cs, int64_t at);
 int cmd_calendar_install(cli *c, int argc, char **argv);
@@ -295,6 +297,7 @@ int cmd_cert_create(cli *c, int argc, char **argv);
 int cmd_cert_install(cli *c, int argc, char **argv);
 int cmd_anchor(cli *c, int argc, char **argv);
 int cmd_checkpoint(cli *c, int argc, char **argv);
+int cmd_escalate(cli *c, int argc, char **argv);
 int cmd_upgrade(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_import(cli *c, int argc, char **argv);

@@ -55,6 +55,8 @@ enum {
     C_DESC,
     N_COLS
 };
+enum { N_DUE_COLS = 7 };
+static const size_t due_col_max[N_DUE_COLS] = {[5] = MAX_CUSTOMER, [1] = MAX_CODE, [4] = MAX_CODE};
 static const size_t col_max[N_COLS] = {
     [C_CUSTOMER] = MAX_CUSTOMER, [C_PART] = MAX_CODE, [C_DEFECT] = MAX_CODE, [C_STAGE] = MAX_CODE};
 
@@ -214,12 +216,81 @@ static int check_severity(capa_store *s, const char **sev)
     return CLI_USAGE;
 }
 
+/* ---- --due-soon, --overdue: from the due-time index ---- */
+
+typedef struct due_state {
+    list_state *ls;
+    const capa_filter *f;
+    const capa_plant *p;
+    int64_t at;
+} due_state;
+
+static int add_due(const capa_case_header *h, const capa_due_limit *l, void *payload)
+{
+    due_state *d = payload;
+    list_state *ls = d->ls;
+    const capa_filter *f = d->f;
+#define EQ(field, want) (!(want) || ((field) && strcmp((field), (want)) == 0))
+    if (!EQ(h->stage, f->stage) || !EQ(h->customer, f->customer) || !EQ(h->part_no, f->part_no) ||
+        !EQ(h->defect_code, f->defect_code) || !EQ(h->severity, ls->severity))
+        return 0;
+#undef EQ
+    if (ls->customer_like && !contains_nocase(h->customer, ls->customer_like))
+        return 0;
+    if (ls->limit && ls->rows >= ls->limit)
+        return 1;
+    ls->rows++;
+    int over = l->due <= d->at;
+    char due[40], span[40], num[CLI_TEXT_MAX], stage[CLI_TEXT_MAX], cust[CLI_TEXT_MAX];
+    char sev[CLI_TEXT_MAX], kind[CLI_TEXT_MAX], when[80];
+    capa_plant_time_format(due, sizeof due, d->p, l->due);
+    cli_span(span, sizeof span, l->due - d->at);
+    if (ls->arr) {
+        char warn[40];
+        capa_plant_time_format(warn, sizeof warn, d->p, l->warn);
+        json_t *o = header_json(h);
+        long long secs = (long long)((over ? d->at - l->due : l->due - d->at) / 1000);
+        if (!o || cli_json_set(o, "limit", cli_json_str(l->kind)) ||
+            cli_json_set(o, "due", cli_json_str(due)) ||
+            cli_json_set(o, "warn_at", cli_json_str(warn)) ||
+            cli_json_set(o, "state", cli_json_str(over ? "overdue" : "due_soon")) ||
+            cli_json_set(o, over ? "past_due_seconds" : "until_due_seconds", json_integer(secs))) {
+            json_decref(o);
+            return CAPA_ENOMEM;
+        }
+        return cli_json_push(ls->arr, o) == 0 ? 0 : CAPA_ENOMEM;
+    }
+    snprintf(when, sizeof when, over ? "%s past due / 逾期" : "due in %s / 剩余", span);
+    const char *row[N_DUE_COLS] = {cli_text(num, sizeof num, h->number),
+                                   cli_text(kind, sizeof kind, l->kind),
+                                   due,
+                                   when,
+                                   cli_text(stage, sizeof stage, h->stage),
+                                   cli_text(cust, sizeof cust, or_dash(h->customer)),
+                                   cli_text(sev, sizeof sev, or_dash(h->severity))};
+    return cli_table_add(&ls->table, row) == 0 ? 0 : CAPA_ENOMEM;
+}
+
+static int add_due_headings(cli *c, cli_table *t)
+{
+    static const char *const zh[N_DUE_COLS] = {"案号", "时限", "到期", "剩余/逾期",
+                                               "阶段", "客户", "严重度"};
+    static const char *const en[N_DUE_COLS] = {"NUMBER", "LIMIT",    "DUE",     "WHEN",
+                                               "STAGE",  "CUSTOMER", "SEVERITY"};
+    if (c->lang != CLI_LANG_EN && cli_table_add(t, zh))
+        return -1;
+    if (c->lang != CLI_LANG_ZH && cli_table_add(t, en))
+        return -1;
+    return 0;
+}
+
 int cmd_list(cli *c, int argc, char **argv)
 {
     capa_filter f = {0};
-    const char *from = NULL, *to = NULL, *limit = NULL, *format = NULL, *output = NULL;
+    const char *from = NULL, *to = NULL, *limit = NULL, *format = NULL, *output = NULL,
+               *at_arg = NULL;
+    int open_only = 0, closed_only = 0, due_soon = 0, overdue = 0;
     capa_plant *plant = NULL;
-    int open_only = 0, closed_only = 0;
     list_state ls = {.table = {.ncols = N_COLS, .max = col_max}};
     const cli_opt opts[] = {
         {"--stage", &f.stage, NULL},
@@ -240,6 +311,9 @@ int cmd_list(cli *c, int argc, char **argv)
         {"--format", &format, NULL},
         {"-o", &output, NULL},
         {"--output", &output, NULL},
+        {"--due-soon", NULL, &due_soon},
+        {"--overdue", NULL, &overdue},
+        {"--at", &at_arg, NULL},
         {NULL, NULL, NULL},
     };
     int npos, rc, err;
@@ -260,6 +334,13 @@ int cmd_list(cli *c, int argc, char **argv)
         return cli_usage(c, "--format and --json exclude each other");
     if (format && strcmp(format, "xlsx") == 0 && strcmp(output, "-") == 0)
         return cli_usage(c, "--format xlsx needs a file (-o FILE.xlsx), not stdout");
+    if ((due_soon || overdue) && (f.text || from || to || open_only || closed_only))
+        return cli_usage(c, "--due-soon and --overdue list open limits: they do not combine "
+                            "with --text, --from, --to, --open or --closed");
+    if (at_arg && !due_soon && !overdue)
+        return cli_usage(c, "--at needs --due-soon or --overdue");
+    if ((due_soon || overdue) && format)
+        return cli_usage(c, "--due-soon and --overdue do not export (--format): use --json");
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((rc = check_stage(s, f.stage)) != CLI_OK)
@@ -284,14 +365,35 @@ int cmd_list(cli *c, int argc, char **argv)
         rc = cli_error(c->cmd, "out of memory");
         goto done;
     }
-    if (!c->json && !format && add_headings(c, &ls.table) != 0) {
-        rc = cli_error(c->cmd, "out of memory");
-        goto done;
-    }
-    err = capa_case_list(s, &f, add_header, &ls);
-    if (err == CAPA_ERROR && ls.sheet) {
-        rc = CLI_ERROR; /* the sheet said what failed */
-        goto done;
+    if (due_soon || overdue) {
+        due_state d = {&ls, &f, NULL, 0};
+        if (f.limit)
+            ls.limit = f.limit;
+        ls.table.ncols = N_DUE_COLS;
+        ls.table.max = due_col_max;
+        if ((rc = cli_at_parse(&d.at, c, s, at_arg)) != CLI_OK)
+            goto done;
+        if ((err = capa_plant_get(&plant, s)) != CAPA_OK) {
+            rc = cli_fail(c, "list", err);
+            goto done;
+        }
+        d.p = plant;
+        if (!c->json && add_due_headings(c, &ls.table) != 0) {
+            rc = cli_error(c->cmd, "out of memory");
+            goto done;
+        }
+        err = capa_case_due_list(s, (due_soon ? CAPA_DUE_SOON : 0) | (overdue ? CAPA_DUE_OVERDUE : 0),
+                                 d.at, add_due, &d);
+    } else {
+        if (!c->json && !format && add_headings(c, &ls.table) != 0) {
+            rc = cli_error(c->cmd, "out of memory");
+            goto done;
+        }
+        err = capa_case_list(s, &f, add_header, &ls);
+        if (err == CAPA_ERROR && ls.sheet) {
+            rc = CLI_ERROR; /* the sheet said what failed */
+            goto done;
+        }
     }
     if (err != CAPA_OK && err != 1) {
         rc = cli_fail(c, "list", err);

@@ -55,6 +55,10 @@ static const command commands[] = {
      "print the chain head as a token SEQ:HEX to keep outside the database"},
     {"checkpoint", NULL, cmd_checkpoint, "checkpoint [--key FILE]",
      "sign the chain head with the organisation's key (for cron; no password)"},
+    {"escalate", NULL, cmd_escalate,
+     "escalate [--notify URL --notify-format wecom|dingtalk|json] [--notify-timeout SEC] "
+     "[--json]",
+     "record (and post) an escalation for every limit past 80 % or due (for cron; no password)"},
     {"upgrade", NULL, cmd_upgrade, "upgrade",
      "convert a store of an older format in place (after a backup it makes)"},
     {"form", "check", cmd_form_check, "form check FILE|DIR...",

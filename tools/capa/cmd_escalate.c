@@ -1,0 +1,327 @@
+/*
+ * cmd_escalate.c - `capa escalate [--notify URL --notify-format wecom|dingtalk|json]`: the
+ * engine records an escalation event for every limit step passed (capa_escalate); this
+ * prints them and, with --notify, posts every notice in the outbox - the new ones and those
+ * an earlier run could not deliver - with libcurl, then records the ones the receiver took
+ * (capa_outbox_delivered). A notice that fails stays in the outbox for the next run. The
+ * message shapes are the WeCom (企业微信) and DingTalk (钉钉) group robots' markdown
+ * messages, or the escalation as plain JSON. Meant for cron or a systemd timer
+ * (docs/capa-escalate.timer, docs/capa-escalate.cron).
+ */
+#include "cli.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+/* How much of a receiver's answer is kept (to read its errcode). */
+#define REPLY_MAX 65536
+
+static const char *level_label(const char *level)
+{
+    if (strcmp(level, "warn") == 0)
+        return "预警 / warning";
+    if (strcmp(level, "overdue") == 0)
+        return "逾期告警 / overdue";
+    if (strncmp(level, "overdue_", 8) == 0)
+        return "逾期升级 / overdue, escalated";
+    return level;
+}
+
+static json_t *info_json(const capa_plant *p, const capa_escalation_info *x)
+{
+    char due[40], crossed[40];
+    capa_plant_time_format(due, sizeof due, p, x->due);
+    capa_plant_time_format(crossed, sizeof crossed, p, x->crossed);
+    json_t *o = json_object(), *to = json_array();
+    for (const char *r = x->to; to && *r;) {
+        size_t n = strcspn(r, " ");
+        char *one = strndup(r, n);
+        if (!one || cli_json_push(to, cli_json_str(one))) {
+            free(one);
+            json_decref(to);
+            to = NULL;
+            break;
+        }
+        free(one);
+        r += n;
+        r += strspn(r, " ");
+    }
+    if (!o || !to || cli_json_set(o, "event", json_integer((json_int_t)x->seq)) ||
+        cli_json_set(o, "number", cli_json_str(x->number)) ||
+        cli_json_set(o, "stage", cli_json_str(x->stage)) ||
+        cli_json_set(o, "limit", cli_json_str(x->limit)) ||
+        cli_json_set(o, "level", cli_json_str(x->level)) ||
+        cli_json_set(o, "due", cli_json_str(due)) ||
+        cli_json_set(o, "reached", cli_json_str(crossed)) ||
+        cli_json_set(o, "recorded", cli_json_time(x->time)) || cli_json_set(o, "to", to) ||
+        cli_json_set(o, "users", cli_json_str(x->users))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The body posted for one notice, in the receiver's shape. Freed with free(). */
+static char *notice_body(const capa_plant *p, const char *format, const capa_escalation_info *x)
+{
+    char due[40], text[4096];
+    json_t *doc = NULL;
+    capa_plant_time_format(due, sizeof due, p, x->due);
+    if (strcmp(format, "json") == 0) {
+        doc = info_json(p, x);
+    } else {
+        snprintf(text, sizeof text,
+                 "### 品质异常时限%s / CAPA time limit\n"
+                 "> 案号 Case: **%s**\n"
+                 "> 时限 Limit: %s\n"
+                 "> 级别 Level: %s\n"
+                 "> 到期 Due: %s\n"
+                 "> 阶段 Stage: %s\n"
+                 "> 通知 To: %s%s%s\n",
+                 strcmp(x->level, "warn") == 0 ? "预警" : "告警", x->number, x->limit,
+                 level_label(x->level), due, x->stage, x->to, *x->users ? " — " : "", x->users);
+        json_t *md = json_object();
+        doc = json_object();
+        if (!md || !doc ||
+            (strcmp(format, "dingtalk") == 0 ? cli_json_set(md, "title", cli_json_str(x->number)) ||
+                                                   cli_json_set(md, "text", cli_json_str(text))
+                                             : cli_json_set(md, "content", cli_json_str(text))) ||
+            cli_json_set(doc, "msgtype", cli_json_str("markdown")) ||
+            cli_json_set(doc, "markdown", md)) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(doc);
+    return body;
+}
+
+typedef struct reply {
+    char buf[REPLY_MAX + 1];
+    size_t len;
+} reply;
+
+static size_t on_reply(char *data, size_t size, size_t n, void *payload)
+{
+    reply *r = payload;
+    size_t got = size * n, room = REPLY_MAX - r->len;
+    memcpy(r->buf + r->len, data, got < room ? got : room);
+    r->len += got < room ? got : room;
+    r->buf[r->len] = 0;
+    return got;
+}
+
+/* Post one body; 0 when the receiver took it (2xx and, for the robots, errcode 0), else -1
+ * with why in err. */
+static int post(const char *url, const char *format, const char *body, long timeout, char *err,
+                size_t errsz)
+{
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdrs =
+        curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+    reply *r = calloc(1, sizeof *r);
+    char cerr[CURL_ERROR_SIZE] = "";
+    int rc = -1;
+    long status = 0;
+    if (!h || !hdrs || !r) {
+        snprintf(err, errsz, "out of memory");
+        goto done;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_reply);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "capa-escalate");
+    CURLcode cc = curl_easy_perform(h);
+    if (cc != CURLE_OK) {
+        snprintf(err, errsz, "%s", *cerr ? cerr : curl_easy_strerror(cc));
+        goto done;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        snprintf(err, errsz, "HTTP status %ld", status);
+        goto done;
+    }
+    /* The robots answer 200 with {"errcode": N, "errmsg": ...}; N other than 0 is a refusal. */
+    if (strcmp(format, "json") != 0) {
+        json_t *doc = json_loads(r->buf, 0, NULL);
+        json_t *code = doc ? json_object_get(doc, "errcode") : NULL;
+        if (json_is_integer(code) && json_integer_value(code) != 0) {
+            const char *msg = json_string_value(json_object_get(doc, "errmsg"));
+            snprintf(err, errsz, "refused: errcode %lld %.200s",
+                     (long long)json_integer_value(code), msg ? msg : "");
+            json_decref(doc);
+            goto done;
+        }
+        json_decref(doc);
+    }
+    rc = 0;
+done:
+    curl_slist_free_all(hdrs);
+    if (h)
+        curl_easy_cleanup(h);
+    free(r);
+    return rc;
+}
+
+/* Post every notice in the outbox; record those delivered. Returns how many stay. */
+static int deliver_all(cli *c, capa_store *s, const capa_plant *p, const char *url,
+                       const char *format, long timeout, size_t *left)
+{
+    capa_escalation_info *box = NULL;
+    size_t n = 0, ok = 0;
+    uint64_t *done = NULL;
+    *left = 0;
+    int err = capa_outbox_list(s, &box, &n);
+    if (err)
+        return cli_fail(c, "escalate: outbox", err);
+    if (n && !(done = calloc(n, sizeof *done))) {
+        capa_escalations_free(box, n);
+        return cli_error(c->cmd, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        char why[512], num[CLI_TEXT_MAX];
+        char *body = notice_body(p, format, &box[i]);
+        if (!body) {
+            capa_escalations_free(box, n);
+            free(done);
+            return cli_error(c->cmd, "out of memory");
+        }
+        if (post(url, format, body, timeout, why, sizeof why) == 0) {
+            done[ok++] = box[i].seq;
+        } else {
+            fprintf(stderr,
+                    "capa: escalate: notice of event %llu (%s %s %s) not delivered: %s; "
+                    "it stays in the outbox for the next run\n",
+                    (unsigned long long)box[i].seq, cli_text(num, sizeof num, box[i].number),
+                    box[i].limit, box[i].level, why);
+            (*left)++;
+        }
+        free(body);
+    }
+    int rc = CLI_OK;
+    if (ok && (err = capa_outbox_delivered(s, done, ok, NULL)) != CAPA_OK)
+        rc = cli_fail(c, "escalate: recording the delivery", err);
+    else if (n)
+        fprintf(stderr, "capa: escalate: %zu notice(s) delivered, %zu in the outbox\n", ok, *left);
+    capa_escalations_free(box, n);
+    free(done);
+    return rc;
+}
+
+int cmd_escalate(cli *c, int argc, char **argv)
+{
+    const char *url = NULL, *format = NULL, *timeout_arg = NULL;
+    const cli_opt opts[] = {{"--notify", &url, NULL},
+                            {"--notify-format", &format, NULL},
+                            {"--notify-timeout", &timeout_arg, NULL},
+                            {"--json", NULL, &c->json},
+                            {NULL, NULL, NULL}};
+    int npos, rc = CLI_OK, err, lock_fd = -1;
+    long timeout = 10;
+    capa_store *s = NULL;
+    capa_plant *p = NULL;
+    capa_escalation_info *got = NULL;
+    size_t n = 0, left = 0;
+    json_t *arr = NULL;
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 0)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if (!url != !format)
+        return cli_usage(c, "--notify URL and --notify-format wecom|dingtalk|json go together");
+    if (format && strcmp(format, "wecom") != 0 && strcmp(format, "dingtalk") != 0 &&
+        strcmp(format, "json") != 0)
+        return cli_usage(c, "--notify-format '%s': must be wecom, dingtalk or json", format);
+    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return cli_usage(c, "--notify '%s': must be an http:// or https:// URL", url);
+    if (url && (strlen(url) > 2048 || strpbrk(url, " \t\r\n")))
+        return cli_usage(c, "--notify: a URL of at most 2048 characters without white space");
+    if (timeout_arg) {
+        char *end;
+        timeout = strtol(timeout_arg, &end, 10);
+        if (!*timeout_arg || *end || timeout < 1 || timeout > 300)
+            return cli_usage(c, "--notify-timeout '%s': seconds from 1 to 300", timeout_arg);
+    }
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        return rc;
+    /* One run at a time (a timer and a person, or overlapping cron runs): a second waits,
+     * then finds nothing new, so no notice is posted by two runs at once. */
+    char lock_path[4200];
+    snprintf(lock_path, sizeof lock_path, "%s/escalate.lock", c->db);
+    lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* Not allowed to create it: not the store's owner, which the engine refuses by name. */
+    if ((lock_fd < 0 && errno != EACCES && errno != EROFS) ||
+        (lock_fd >= 0 && flock(lock_fd, LOCK_EX) != 0)) {
+        rc = cli_error(c->cmd, "%s: %s", lock_path, strerror(errno));
+        goto done;
+    }
+    if ((err = capa_plant_get(&p, s)) != CAPA_OK ||
+        (err = capa_escalate(s, format, &got, &n)) != CAPA_OK) {
+        rc = cli_fail(c, "escalate", err);
+        goto done;
+    }
+    if (c->json && !(arr = json_array())) {
+        rc = cli_error(c->cmd, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char due[40], num[CLI_TEXT_MAX], users[CLI_TEXT_MAX];
+        if (arr) {
+            if (cli_json_push(arr, info_json(p, &got[i]))) {
+                rc = cli_error(c->cmd, "out of memory");
+                goto done;
+            }
+            continue;
+        }
+        capa_plant_time_format(due, sizeof due, p, got[i].due);
+        printf("%s  %s  %s  due %s  -> %s%s%s\n", cli_text(num, sizeof num, got[i].number),
+               got[i].limit, got[i].level, due, got[i].to, *got[i].users ? ": " : "",
+               cli_text(users, sizeof users, got[i].users));
+    }
+    if (arr) {
+        rc = cli_json_print(c, arr);
+        arr = NULL;
+    } else if (n == 0) {
+        fputs("no new escalations / 无新的升级\n", stderr);
+    }
+    if (!url && rc == CLI_OK) {
+        capa_escalation_info *box = NULL;
+        size_t waiting = 0;
+        if (capa_outbox_list(s, &box, &waiting) == CAPA_OK && waiting)
+            fprintf(stderr,
+                    "capa: escalate: %zu notice(s) wait in the outbox (run with --notify "
+                    "URL --notify-format F to post them)\n",
+                    waiting);
+        capa_escalations_free(box, waiting);
+    }
+    if (url && rc == CLI_OK) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = deliver_all(c, s, p, url, format, timeout, &left);
+        curl_global_cleanup();
+        /* Not delivered is a failure the timer's log should show; nothing is lost. */
+        if (rc == CLI_OK && left)
+            rc = 1;
+    }
+done:
+    json_decref(arr);
+    capa_escalations_free(got, n);
+    capa_plant_free(p);
+    capa_store_close(s);
+    if (lock_fd >= 0)
+        close(lock_fd); /* releases the lock */
+    return rc;
+}

@@ -675,7 +675,14 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
                           strlen(e->ev.case_number), k, 8, MDB_NOOVERWRITE);
     if (err == CAPA_EEXISTS)
         err = corrupt(e, "number %s is already another case's%s", e->ev.case_number, NULL);
-    if (err || (err = capa_meta__put_u64(s, t->txn, "next_id", id + 1)) ||
+    /* How many cases came from this source file: a file is imported once (core/import.c). */
+    char sk[80];
+    uint64_t from_src = 0;
+    snprintf(sk, sizeof sk, "import:%.64s", capa_event__get(e, "sha256"));
+    if (!err && (err = capa_meta__get_u64(s, t->txn, sk, &from_src)) == CAPA_ENOTFOUND)
+        err = CAPA_OK;
+    if (err || (err = capa_meta__put_u64(s, t->txn, sk, from_src + 1)) ||
+        (err = capa_meta__put_u64(s, t->txn, "next_id", id + 1)) ||
         (err = capa_hdr__put(s, t->txn, &h)) ||
         (err = capa_index__put(s, t->txn, DB_IDX_STAGE, wf->stages[landing].id, id)) ||
         (err = capa_index__put_opened(s, t->txn, opened, id)))

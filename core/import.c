@@ -291,3 +291,19 @@ done:
             return capa_error_set(reqs[i].result, "%s", reqs[i].error ? reqs[i].error : "");
     return first;
 }
+
+int capa_import_source_count(capa_store *s, const char *sha256, uint64_t *out)
+{
+    MDB_txn *txn = NULL;
+    char key[80];
+    *out = 0;
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    snprintf(key, sizeof key, "import:%.64s", sha256 ? sha256 : "");
+    if (!(err = capa_store__require_init(s, txn)) &&
+        (err = capa_meta__get_u64(s, txn, key, out)) == CAPA_ENOTFOUND)
+        err = CAPA_OK;
+    capa_store__read_end(s, txn);
+    return err;
+}

@@ -444,6 +444,16 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
         goto done;
     }
     capa_diag_clear(&diag);
+    uint64_t before = 0;
+    if ((err = capa_import_source_count(s, out->info.sha256, &before)))
+        goto done;
+    if (before) {
+        err = capa_error_set(CAPA_EEXISTS,
+                             "%s (sha256 %s) was imported before: %llu cases came from it; a "
+                             "file is imported once (fix or add rows in a new file)",
+                             u.rm.source, out->info.sha256, (unsigned long long)before);
+        goto done;
+    }
     struct stat a, b;
     if (o->rejects_path && stat(o->rejects_path, &b) == 0 && stat(o->path, &a) == 0 &&
         a.st_dev == b.st_dev && a.st_ino == b.st_ino) {

@@ -252,6 +252,10 @@ int capa_import_check(capa_import *im, capa_request *reqs, size_t n);
  *  authenticating each batch again. */
 int capa_import_submit(capa_import *im, capa_request *reqs, size_t n);
 void capa_import_end(capa_import *im);
+/** How many cases were imported from the source file with this SHA-256 (hex), in *out
+ *  (0 when none): a tool refuses a file imported before, so an import run again does not
+ *  make its rows twice. @return CAPA_OK, CAPA_ESTATE, CAPA_ERROR. */
+int capa_import_source_count(capa_store *s, const char *sha256, uint64_t *out);
 
 typedef struct capa_signature {
     uint64_t seq; /**< audit event that recorded it */

@@ -4,6 +4,10 @@
  * problem as "row N, column C, value 'V': RULE" on stderr, a progress bar when stderr is a
  * terminal, and the summary on stdout; reading, checking and committing are the sheets
  * library's and the engine's (sheets/import.c, core/import.c).
+ *
+ * `capa import --xml` (the XML case archive) is another reader with its own checks; it is
+ * meant to be dispatched from the top of cmd_import to its own cmd_ file, before the sheet
+ * options below are parsed.
  */
 #include "cli.h"
 

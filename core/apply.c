@@ -465,7 +465,9 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     h.opened = h.stage_entered = e->ev.time;
     if ((err = capa__set_str(&h.number, number)) || (err = capa__set_str(&h.stage, st->id)) ||
         (err = capa__set_str(&h.opened_by, e->ev.actor)) ||
-        (err = capa_index__sync_header(s, t->txn, &h, &rec)))
+        (err = capa_index__sync_header(s, t->txn, &h, &rec)) ||
+        (err = capa_index__sync_stats(&h, &rec, 1, change(e, "satisfaction") != NULL,
+                                      e->ev.time)))
         goto done;
     unsigned char k[8];
     capa_be64(k, id);
@@ -518,7 +520,11 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         err = capa_stage__add_editor(&rec, e->ev.actor);
     if (!err)
         err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
-    if (!err && f->from == 0 && !(err = capa_index__sync_header(t->s, t->txn, &h, &rec)))
+    int sat = change(e, "satisfaction") != NULL;
+    if (!err && f->from == 0)
+        err = capa_index__sync_header(t->s, t->txn, &h, &rec);
+    if (!err && (f->from == 0 || sat) &&
+        !(err = capa_index__sync_stats(&h, &rec, f->from == 0, sat, e->ev.time)))
         err = capa_hdr__put(t->s, t->txn, &h);
 done:
     capa_stage_record_clear(&rec);
@@ -642,6 +648,11 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
         goto done;
     }
     rec.left = e->ev.time;
+    /* When the limits were first met (capa_limits_compute's rules), for statistics. */
+    if (!reject && f->from == 0 && !h.response_at)
+        h.response_at = e->ev.time;
+    if (!reject && f->meaning && strcmp(f->meaning, "approved") == 0 && !h.plan_at)
+        h.plan_at = e->ev.time;
     err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
     capa_stage_record_clear(&rec);
     if (err)
@@ -756,13 +767,20 @@ static int apply_init(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     return e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
 }
 
-/* `capa config`: a plant setting (the time zone, the attachment limit) replaced. */
+/* `capa config`: a plant setting (the time zone, the recurrence window, the attachment
+ * limit) replaced. */
 static int apply_config(capa_wtxn *t, const capa_event_rec *e)
 {
     const char *zone = capa_event__get(e, "timezone");
-    long long limit = 0;
+    long long days = 0, limit = 0;
     if (zone && *zone)
         return capa_meta__put_str(t->s, t->txn, "timezone", zone);
+    if (fact_int(e, "recurrence_days", &days)) {
+        if (days < 1 || days > 3650)
+            return corrupt(e, "recurrence window %s out of range%s",
+                           capa_event__get(e, "recurrence_days"), NULL);
+        return capa_meta__put_u64(t->s, t->txn, "recurrence_days", (uint64_t)days);
+    }
     if (fact_int(e, "attach_limit", &limit) && limit > 0)
         return capa_meta__put_u64(t->s, t->txn, "attach_limit", (uint64_t)limit);
     return corrupt(e, "config event without a setting%s%s", NULL, NULL);

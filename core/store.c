@@ -129,7 +129,10 @@ int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size)
 {
     /* A scratch store is rebuilt from scratch whenever it is needed: no syncing. */
     capa_open_opts o = {.map_size = map_size};
-    return open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
+    int err = open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
+    if (!err)
+        (*out)->unpacked = 1; /* compressing only to compare would cost half of verify */
+    return err;
 }
 
 int capa_store__os_actor(capa_store *s, char *buf, size_t sz, const char *what)
@@ -241,6 +244,7 @@ void capa_store_close(capa_store *s)
         capa_workflow_free(s->workflows[i]);
     capa__free(s->forms);
     capa__free(s->workflows);
+    capa_plant__cache_free(s);
     pthread_mutex_destroy(&s->group.lock);
     pthread_cond_destroy(&s->group.cond);
     pthread_rwlock_destroy(&s->map_lock);

@@ -63,6 +63,9 @@ struct capa_store {
     char *dir;
     capa_open_opts opts;
     size_t map_size;
+    /* Records are stored without compression (the scratch store verify replays into, which
+     * is compared by content: see verify.c same_value). */
+    int unpacked;
     /* Readers and writers hold it shared; growing the map takes it exclusive, because
      * mdb_env_set_mapsize needs no transaction of this process to be active. */
     pthread_rwlock_t map_lock;
@@ -72,6 +75,9 @@ struct capa_store {
     size_t n_forms, cap_forms;
     capa_workflow **workflows;
     size_t n_workflows, cap_workflows;
+    /* Parsed calendars by record key (id and version), for capa_plant_get (plant.c). */
+    struct capa_cal_cached *cals;
+    size_t n_cals, cap_cals;
     struct capa_group group;
 };
 
@@ -134,5 +140,8 @@ int capa_store__require_any_format(capa_store *s, MDB_txn *txn, uint64_t *format
 /** Store XML source as (id, version). */
 int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int version, const char *xml,
                          size_t len);
+
+/** Free the parsed calendars cached by capa_plant_get (plant.c), at capa_store_close. */
+void capa_plant__cache_free(capa_store *s);
 
 #endif

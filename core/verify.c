@@ -34,6 +34,7 @@ typedef struct vctx {
     size_t keep;
     EVP_PKEY *org_key;
     int oom; /* an allocation failed: the report would be incomplete */
+    uint64_t format; /* of the store verified: format 1 headers had no statistics part */
 } vctx;
 
 /* ---- the report ---- */
@@ -518,6 +519,18 @@ static void diff_header(vctx *v, uint64_t id, const MDB_val *sv, const MDB_val *
         diff_str(v, num, "cases", r, "description", a.description, b.description, seq);
         diff_str(v, num, "cases", r, "subject_person", a.subject_person, b.subject_person, seq);
         diff_str(v, num, "cases", r, "origin", a.origin, b.origin, seq);
+        if (v->format < 2)
+            goto stats_done;
+        diff_str(v, num, "cases", r, "channel", a.channel, b.channel, seq);
+        diff_str(v, num, "cases", r, "complaint_type", a.complaint_type, b.complaint_type, seq);
+        diff_str(v, num, "cases", r, "validity", a.validity, b.validity, seq);
+        diff_str(v, num, "cases", r, "responsible_dept", a.responsible_dept, b.responsible_dept,
+                 seq);
+        diff_str(v, num, "cases", r, "satisfaction", a.satisfaction, b.satisfaction, seq);
+        diff_int(v, num, "cases", r, "response_at", a.response_at, b.response_at, seq, 1);
+        diff_int(v, num, "cases", r, "containment_at", a.containment_at, b.containment_at, seq, 1);
+        diff_int(v, num, "cases", r, "plan_at", a.plan_at, b.plan_at, seq, 1);
+    stats_done:
         capa_hdr_clear(&b);
     }
     capa_hdr_clear(&a);
@@ -994,7 +1007,9 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
         dir[0] = 0;
         goto done;
     }
-    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size)))
+    /* The scratch holds the same records uncompressed: room for several times the store
+     * (address space only; LMDB's file grows with what is written). */
+    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20))))
         goto done;
     if ((err = capa_store__read_begin(s, &v.txn)))
         goto done;
@@ -1002,6 +1017,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
     if ((err = any_format ? capa_store__require_any_format(s, v.txn, &format)
                           : capa_store__require_init(s, v.txn)))
         goto done;
+    v.format = any_format ? format : CAPA_FORMAT_VERSION;
     MDB_stat st;
     if (mdb_stat(v.txn, s->dbi[DB_CASES], &st) == 0)
         v.r->n_cases = st.ms_entries;

@@ -181,6 +181,11 @@ typedef struct capa_request {
     size_t n_values;
     const char *meaning; /**< SIGN */
     const char *reason;  /**< SET (may be NULL), REJECT (required) */
+    /** SET, SIGN, REJECT: when not NULL, the data hash of the current stage as its author
+     *  was shown it (capa_case_data_hash); the request fails with CAPA_ESTATE, writing
+     *  nothing, when the stage's data no longer hashes to it (changed since it was shown):
+     *  of two edits made from the same view, one wins and the other is refused. */
+    const char *data_hash;
     /* ---- filled in by capa_submit ---- */
     int result;       /**< CAPA_OK once durable, else this request's own error code */
     char *error;      /**< the message when result != CAPA_OK, else NULL */
@@ -253,6 +258,13 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number);
 void capa_case_free(capa_case *c);
 /** Value of a field in a stage of the snapshot, or NULL. Borrowed from the case. */
 const char *capa_case_value(const capa_case *c, const char *stage, const char *name);
+/**
+ * The engine's data hash of stage `stage` in the snapshot: the hex SHA-256 a sign-off or
+ * rejection of that stage would record now (capa_signature.data_hash). A tool shows it in
+ * its signing dialog and passes it back as capa_request.data_hash, so what is signed is
+ * exactly what was shown. @return CAPA_OK, CAPA_ENOTFOUND (no such stage), CAPA_ENOMEM.
+ */
+int capa_case_data_hash(char hex[65], const capa_case *c, const char *stage);
 
 /** What a list shows per case (the small header record). */
 typedef struct capa_case_header {
@@ -280,6 +292,7 @@ typedef struct capa_filter {
     int64_t opened_to;   /**< ms, exclusive; 0 = open end */
     int closed;          /**< -1 any, 0 open only, 1 closed only */
     size_t limit;        /**< 0 = no limit */
+    int recurrent;       /**< 1: only recurrences (capa_case_recurrence finds one) */
 } capa_filter;
 
 /** Cases matching `f` in number order. Header fields are borrowed for the callback only.
@@ -297,6 +310,25 @@ int capa_case_list(capa_store *s, const capa_filter *f,
 int capa_case_count_by(capa_store *s, const char *field,
                        int (*cb)(const char *value, uint64_t count, void *payload), void *payload);
 
+/* ---- recurrence (再发) ---- */
+
+/**
+ * The cases case `number` recurs: those with its part number and defect code (intake fields
+ * part_no, defect_code, exactly) opened in the N days before it, N being the store's
+ * recurrence window (capa_store_recurrence_days). Computed from the part and defect indexes
+ * and those cases' headers; nothing is stored. *out is an array of *n case numbers in
+ * opening order (NULL when none), freed with capa_strings_free.
+ * @return CAPA_OK, CAPA_ENOTFOUND (no such case), CAPA_ESTATE, CAPA_ENOMEM.
+ */
+int capa_case_recurrence(char ***out, size_t *n, capa_store *s, const char *number);
+/** Free an array of n strings (NULL accepted). */
+void capa_strings_free(char **v, size_t n);
+/** The recurrence window in days: what `capa config recurrence-days` set, else 180. */
+int capa_store_recurrence_days(capa_store *s, int *out);
+/** Set the recurrence window (1 to 3650 days; admin). Audited as a "config" event.
+ *  @return CAPA_OK, CAPA_EINVALID (out of range: nothing asked or written), CAPA_EDENIED,
+ *  CAPA_EAUTH. */
+int capa_config_recurrence_days(capa_store *s, const capa_actor *who, int days);
 /* ---- attachments: files (photos, 8D reports) kept with a case ---- */
 
 /** Default size limit of one attachment (20 MiB); `capa config attach-limit` changes it. */
@@ -524,6 +556,7 @@ void capa_sha256_hex(char hex[65], const void *data, size_t len);
 }
 #endif
 
+#include "capa_stats.h"
 #include "capa_time.h"
 
 #endif

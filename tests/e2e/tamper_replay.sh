@@ -191,6 +191,20 @@ detected "case $N2: header: stored customer '南方家电', event $LAST2 says '�
 refused "$N2" "header: stored customer '南方家电'"
 dossier_ok "$N1"
 
+# The header's statistics part (what the monthly report counts) is derived and compared too.
+fresh
+tamper hdr "$N1" satisfaction dissatisfied
+detected "case $N1: header: stored satisfaction 'dissatisfied', event $LAST1 says 'satisfied'" \
+    "$N1" cases header satisfaction
+refused "$N1" "header: stored satisfaction 'dissatisfied'"
+fresh
+tamper hdr "$N1" plan_at 0
+detected "case $N1: header: stored plan_at" "$N1" cases header plan_at
+fresh
+tamper hdr "$N2" channel email
+detected "case $N2: header: stored channel 'email', event $LAST2 says 'phone'" \
+    "$N2" cases header channel
+
 # A closed case's header reopened: verify names the header. A `set` then passes (the write
 # path trusts the stored header) but is in the trail for good: a change to a closed case
 # does not replay, also once the header is put back.

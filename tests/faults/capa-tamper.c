@@ -286,13 +286,20 @@ static int hdr_field(capa_hdr *h, const char *f, const char *v)
         {"severity", offsetof(capa_hdr, severity)},
         {"description", offsetof(capa_hdr, description)},
         {"subject_person", offsetof(capa_hdr, subject_person)},
+        {"channel", offsetof(capa_hdr, channel)},
+        {"complaint_type", offsetof(capa_hdr, complaint_type)},
+        {"validity", offsetof(capa_hdr, validity)},
+        {"responsible_dept", offsetof(capa_hdr, responsible_dept)},
+        {"satisfaction", offsetof(capa_hdr, satisfaction)},
     };
-    int64_t *times[] = {&h->opened, &h->closed_at, &h->stage_entered};
-    const char *tnames[] = {"opened", "closed_at", "stage_entered"};
+    int64_t *times[] = {&h->opened,      &h->closed_at,      &h->stage_entered,
+                        &h->response_at, &h->containment_at, &h->plan_at};
+    const char *tnames[] = {"opened",      "closed_at",      "stage_entered",
+                            "response_at", "containment_at", "plan_at"};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         if (strcmp(f, strs[i].name) == 0)
             return set_str((char **)((char *)h + strs[i].off), v);
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof times / sizeof *times; i++)
         if (strcmp(f, tnames[i]) == 0)
             return parse_i64(v, *times[i], times[i]);
     if (strcmp(f, "closed") == 0) {

@@ -228,6 +228,7 @@ int cmd_list(cli *c, int argc, char **argv)
         {"--defect", &f.defect_code, NULL},
         {"--text", &f.text, NULL},
         {"--open", NULL, &open_only},
+        {"--recurrent", NULL, &f.recurrent},
         {"--closed", NULL, &closed_only},
         {"--from", &from, NULL},
         {"--to", &to, NULL},

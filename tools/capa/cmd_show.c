@@ -546,7 +546,8 @@ int cmd_show(cli *c, int argc, char **argv)
     int npos, rc = CLI_OK, err;
     capa_store *s = NULL;
     capa_case *cs = NULL;
-    char what[160];
+    char what[160], **rec = NULL;
+    size_t n_rec = 0;
     show sh = {c, NULL, NULL, NULL};
 
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -571,18 +572,36 @@ int cmd_show(cli *c, int argc, char **argv)
                 "capa: show: WARNING: %s\ncapa: show: what follows is what is stored, "
                 "not what the audit trail says; run `capa verify`\n",
                 capa_error_last());
+    if ((err = capa_case_recurrence(&rec, &n_rec, s, cs->number)) != CAPA_OK) {
+        rc = cli_fail(c, "show: recurrence", err);
+        goto done;
+    }
     if (c->json) {
-        json_t *doc = case_json(&sh);
-        if (doc && cli_json_set(doc, "limits", cli_limits_json(s, cs, at))) {
+        json_t *doc = case_json(&sh), *ro = json_array();
+        for (size_t i = 0; ro && i < n_rec; i++)
+            if (cli_json_push(ro, cli_json_str(rec[i])))
+                ro = NULL; /* consumed by the failed push */
+        if (doc && (cli_json_set(doc, "limits", cli_limits_json(s, cs, at)) ||
+                    cli_json_set(doc, "recurrence_of", ro))) {
             json_decref(doc);
             doc = NULL;
+        } else if (!doc) {
+            json_decref(ro);
         }
         rc = cli_json_print(c, doc);
     } else {
         print_text(&sh);
+        if (n_rec) {
+            char label[256], a[CLI_TEXT_MAX];
+            printf("  %s:", cli_label(c, label, sizeof label, "再发", "recurrence of"));
+            for (size_t i = 0; i < n_rec; i++)
+                printf(" %s", cli_text(a, sizeof a, rec[i]));
+            putchar('\n');
+        }
         cli_limits_print(c, s, cs, at);
     }
 done:
+    capa_strings_free(rec, n_rec);
     capa_case_free(cs);
     capa_store_close(s);
     return rc;

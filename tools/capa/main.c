@@ -45,8 +45,8 @@ static const command commands[] = {
      "every stage, its fields and signatures"},
     {"list", NULL, cmd_list,
      "list [--stage S] [--customer C] [--customer-like TEXT] [--part P] [--defect D] "
-     "[--severity S] [--text T] [--open|--closed] [--from DATE] [--to DATE] [--limit N] "
-     "[--lang zh|en] [--json | --format csv|xlsx -o FILE]",
+     "[--severity S] [--text T] [--open|--closed] [--recurrent] [--from DATE] [--to DATE] "
+     "[--limit N] [--lang zh|en] [--json | --format csv|xlsx -o FILE]",
      "find cases; as CSV (UTF-8 with BOM) or xlsx for Excel"},
     {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
     {"verify", NULL, cmd_verify, "verify [--anchor SEQ:HEX]... [--cert FILE] [--json]",
@@ -65,8 +65,13 @@ static const command commands[] = {
      "install the next version of a form (or the workflow)"},
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
     {"config", NULL, cmd_config,
-     "config timezone NAME | config attach-limit BYTES --as ADMIN [--password-stdin]",
-     "change the plant's time zone or attachment size limit (audited)"},
+     "config timezone NAME | config recurrence-days N | config attach-limit BYTES --as ADMIN "
+     "[--password-stdin]",
+     "change the plant's time zone, recurrence window or attachment size limit (audited)"},
+    {"report", NULL, cmd_report,
+     "report monthly --month YYYY-MM [--format pdf|csv|json|xlsx] [--at TIME] -o FILE "
+     "[--font FILE] [--no-sign]",
+     "the monthly quality report (客户投诉月统计表), signed PDF by default"},
     {"export", NULL, cmd_export,
      "export CASE -o FILE.xml | export --all [--closed-since DATE] -o DIR/",
      "the case as an XML archive (schemas/case.xsd): records, events, signatures, anchor"},

@@ -97,8 +97,10 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
         if (err == CAPA_ENOTFOUND) { /* not reached yet: an empty record naming its form */
             err = CAPA_OK;
             if ((err = capa__set_str(&c->stages[i].stage, wf->stages[i].id)) ||
-                (err = capa__set_str(&c->stages[i].form_id, wf->stages[i].form_id)))
+                (err = capa__set_str(&c->stages[i].form_id, wf->stages[i].form_id))) {
+                c->n_stages++; /* counted, so capa_case_free frees what was set */
                 goto done;
+            }
         } else if (err) {
             goto done;
         }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ typedef struct errstate {
     size_t n;    /* errors seen (reported or not) */
     int doctype; /* a DOCTYPE was seen and refused */
     int oom;     /* libxml2 reported running out of memory */
+    const char *kind; /* "definition" or "case archive", for messages */
 } errstate;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -125,8 +127,10 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *public_id,
     errstate *st = ctxt->_private;
     (void)name, (void)public_id, (void)system_id;
     if (!st->doctype) {
-        report(st, ctxt->input ? ctxt->input->line : 0,
-               "DOCTYPE is not allowed in a definition (no DTDs or entities)");
+        char msg[120];
+        snprintf(msg, sizeof msg, "DOCTYPE is not allowed in a %s (no DTDs or entities)",
+                 st->kind ? st->kind : "definition");
+        report(st, ctxt->input ? ctxt->input->line : 0, msg);
         st->doctype = 1;
     }
     xmlStopParser(ctxt);
@@ -170,7 +174,7 @@ static xmlSchemaPtr schema_get(const char *xsd)
 {
     const capa_embedded_file *f;
     xmlSchemaParserCtxtPtr pctxt = NULL;
-    errstate internal = {NULL, xsd, 0, 0, 0};
+    errstate internal = {NULL, xsd, 0, 0, 0, NULL};
     size_t i;
 
     for (i = 0; i < sizeof schemas / sizeof *schemas; i++)
@@ -270,7 +274,9 @@ int capa__xml_parse_max(xmlDocPtr *out, const char *xml, size_t len, const char 
     xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
     size_t bad = 0;
-    errstate st = {diag, name ? name : "(definition)", 0, 0, 0};
+    int archive = xsd && strcmp(xsd, "case.xsd") == 0;
+    errstate st = {diag, name ? name : "(definition)", 0, 0, 0,
+                   archive ? "case archive" : "definition"};
 
     *out = NULL;
     rc = capa_form_init();
@@ -287,8 +293,8 @@ int capa__xml_parse_max(xmlDocPtr *out, const char *xml, size_t len, const char 
         goto done;
     }
     if (!capa__utf8_check(xml, len, NULL, &bad)) {
-        capa_diag_add(diag, "%s:%ld: not UTF-8 (byte %zu); definitions must be UTF-8 text", st.name,
-                      line_of(xml, bad), bad);
+        capa_diag_add(diag, "%s:%ld: not UTF-8 (byte %zu); a %s must be UTF-8 text", st.name,
+                      line_of(xml, bad), bad, st.kind);
         goto done;
     }
     rc = CAPA_ENOMEM;
@@ -310,7 +316,7 @@ int capa__xml_parse_max(xmlDocPtr *out, const char *xml, size_t len, const char 
         goto done;
     }
     if (doc->intSubset || doc->extSubset || !xmlDocGetRootElement(doc)) {
-        capa_diag_add(diag, "%s: DOCTYPE is not allowed in a definition", st.name);
+        capa_diag_add(diag, "%s: DOCTYPE is not allowed in a %s", st.name, st.kind);
         goto done;
     }
     /* A tree built while an allocation failed may be incomplete: never validate it. */

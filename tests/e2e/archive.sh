@@ -166,9 +166,9 @@ hostile() {
     err_has "$2"
 }
 printf '<?xml version="1.0"?>\n<!DOCTYPE case [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n<case xmlns="urn:capa:case:1" number="&b;"/>\n' >"$T/h1.xml"
-hostile "$T/h1.xml" "DOCTYPE is not allowed"
+hostile "$T/h1.xml" "DOCTYPE is not allowed in a case archive"
 printf '<?xml version="1.0"?>\n<!DOCTYPE case SYSTEM "http://127.0.0.1:9/x.dtd">\n<case/>\n' >"$T/h2.xml"
-hostile "$T/h2.xml" "DOCTYPE is not allowed"
+hostile "$T/h2.xml" "DOCTYPE is not allowed in a case archive"
 printf '<?xml version="1.0"?>\n<case xmlns="urn:capa:case:1" xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="/etc/passwd" parse="text"/></case>\n' >"$T/h3.xml"
 hostile "$T/h3.xml" "h3.xml"
 python3 -c "print('<case xmlns=\"urn:capa:case:1\">' + '<stages>' * 5000 + '</stages>' * 5000 + '</case>')" >"$T/h4.xml"

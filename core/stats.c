@@ -180,7 +180,64 @@ typedef struct ctx {
     capa_monthly *m;
     int64_t span; /* the longest a limit may run: cases opened earlier cannot fall due */
     size_t cap_overdue;
+    /* Per severity, the workflow as capa_limits_compute needs it here: the first stage and
+     * only the limits of the four kinds for that severity (or "*"), so evaluating a case
+     * does not compare every limit of every stage. */
+    struct sev_wf {
+        const char *severity; /* borrowed from the workflow's limits; NULL = none given */
+        capa_workflow w;
+        capa_limit *lim;
+    } sev[8];
+    size_t n_sev;
 } ctx;
+
+static int is_kind(const char *k)
+{
+    return k && (strcmp(k, "response") == 0 || strcmp(k, "containment") == 0 ||
+                 strcmp(k, "plan") == 0 || strcmp(k, "closure") == 0);
+}
+
+/* The reduced workflow for `severity` (made on first use); the whole one when there are
+ * more severities than slots. */
+static const capa_workflow *wf_for(ctx *x, const char *severity)
+{
+    for (size_t i = 0; i < x->n_sev; i++)
+        if ((!severity && !x->sev[i].severity) ||
+            (severity && x->sev[i].severity && strcmp(severity, x->sev[i].severity) == 0))
+            return &x->sev[i].w;
+    if (x->n_sev == sizeof x->sev / sizeof *x->sev)
+        return x->wf;
+    capa_limit *lim = capa__calloc(x->wf->n_limits ? x->wf->n_limits : 1, sizeof *lim);
+    if (!lim)
+        return x->wf;
+    struct sev_wf *e = &x->sev[x->n_sev];
+    const char *sev_key = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < x->wf->n_limits; i++) {
+        const capa_limit *l = &x->wf->limits[i];
+        if (!is_kind(l->kind) || !l->severity)
+            continue;
+        if (strcmp(l->severity, "*") == 0 || (severity && strcmp(l->severity, severity) == 0)) {
+            lim[n++] = *l;
+            if (severity && strcmp(l->severity, severity) == 0)
+                sev_key = l->severity;
+        }
+    }
+    if (severity && !sev_key) {
+        /* A severity without limits of its own: it shares the "*" limits; keep a copy of
+         * the name so the entry matches it again. */
+        capa__free(lim);
+        return x->wf;
+    }
+    e->severity = sev_key;
+    e->lim = lim;
+    e->w = *x->wf;
+    e->w.n_stages = x->wf->n_stages ? 1 : 0;
+    e->w.limits = lim;
+    e->w.n_limits = n;
+    x->n_sev++;
+    return &e->w;
+}
 
 static int ontime_slot(capa_monthly *m, const char *kind)
 {
@@ -218,7 +275,7 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
     size_t n = 0;
     int64_t at = m->as_of;
     int err = capa_limits_compute(
-        &ls, &n, x->wf, x->p, &c,
+        &ls, &n, wf_for(x, h->severity), x->p, &c,
         h->containment_at && h->containment_at <= at ? h->containment_at : 0, at);
     for (size_t i = 0; !err && i < n; i++) {
         const capa_limit_status *l = &ls[i];
@@ -262,16 +319,18 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
 static int add_recurrence(ctx *x, const capa_hdr *h, size_t *cap)
 {
     uint64_t *ids = NULL;
+    char **of = NULL;
     size_t n = 0;
     capa_monthly *m = x->m;
-    int err = capa_recur__of(&ids, &n, x->s, x->txn, h, m->recurrence_days, 0);
+    int err = capa_recur__of(&ids, &of, &n, x->s, x->txn, h, m->recurrence_days, 0);
+    capa__free(ids);
     if (err || n == 0)
         return err;
     if (m->n_recurrences == *cap) {
         size_t nc = *cap ? *cap * 2 : 8;
         capa_stat_recurrence *r = capa__realloc(m->recurrences, nc * sizeof *r);
         if (!r) {
-            capa__free(ids);
+            capa_strings_free(of, n);
             return capa_error_set(CAPA_ENOMEM, "report: out of memory");
         }
         m->recurrences = r;
@@ -279,20 +338,12 @@ static int add_recurrence(ctx *x, const capa_hdr *h, size_t *cap)
     }
     capa_stat_recurrence *r = &m->recurrences[m->n_recurrences++];
     memset(r, 0, sizeof *r);
+    r->of = of;
+    r->n_of = n;
     if (!(r->number = capa__strdup(h->number)) || !(r->part_no = capa__strdup(h->part_no)) ||
-        !(r->defect_code = capa__strdup(h->defect_code)) ||
-        !(r->of = capa__calloc(n, sizeof *r->of)))
-        err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
-    for (size_t i = 0; !err && i < n; i++) {
-        capa_hdr o;
-        if ((err = capa_hdr__get(x->s, x->txn, ids[i], &o)))
-            break;
-        r->of[r->n_of++] = o.number;
-        o.number = NULL;
-        capa_hdr_clear(&o);
-    }
-    capa__free(ids);
-    return err;
+        !(r->defect_code = capa__strdup(h->defect_code)))
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    return CAPA_OK;
 }
 
 static int by_number(const void *a, const void *b)
@@ -501,7 +552,7 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
         (err = capa_meta__get_str(s, txn, "org", &m->org)) ||
         (err = capa_recur__days(s, txn, &m->recurrence_days)))
         goto done;
-    ctx x = {s, txn, wf, p, m, longest_limit(wf), 0};
+    ctx x = {.s = s, .txn = txn, .wf = wf, .p = p, .m = m, .span = longest_limit(wf)};
     MDB_val k, v;
     int rc = mdb_cursor_open(txn, s->dbi[DB_CASES], &cur);
     rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
@@ -520,6 +571,9 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
     }
     if (!err && rc && rc != MDB_NOTFOUND)
         err = capa_store__mdb_err(rc, "report");
+    for (size_t i = 0; i < x.n_sev; i++)
+        capa__free(x.sev[i].lim);
+    x.n_sev = 0;
     if (err)
         goto done;
     tally *ts[] = {&t.sev,    &t.chan, &t.type,  &t.cust, &t.part,

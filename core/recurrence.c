@@ -5,10 +5,10 @@
  * a closed CAPA, so it is computed from what is stored, never stored itself: nothing can
  * disagree with the events, and a change of the window or of a part number shows at once.
  *
- * The part and defect indexes hold case ids in ascending order (big-endian dupsort values):
- * the shorter of the two lists is walked and only those headers read, for the other value,
- * the opening time and the exact values (index keys are prefixes of CAPA_INDEX_KEY_MAX
- * bytes), so a case costs as many reads as its part (or defect) has cases.
+ * The part and defect indexes hold case ids (big-endian dupsort values): the shorter of the
+ * two lists is walked, each id looked up in the other list (MDB_GET_BOTH, no header read),
+ * and only the cases in both have their headers read, for the opening time and the exact
+ * values (index keys are prefixes of CAPA_INDEX_KEY_MAX bytes).
  */
 #include "recurrence.h"
 
@@ -100,15 +100,31 @@ int capa_recur__of(uint64_t **out, char ***numbers, size_t *n, capa_store *s, MD
         err = capa_store__mdb_err(rp ? rp : rd, "recurrence");
         goto done;
     }
-    MDB_cursor *walk = np <= nd ? cp : cd;
+    MDB_cursor *walk = np <= nd ? cp : cd, *probe = np <= nd ? cd : cp;
     MDB_val *v = np <= nd ? &vp : &vd;
+    const char *other = np <= nd ? h->defect_code : h->part_no;
+    size_t olen = strlen(other);
     int rc = MDB_SUCCESS;
     for (; rc == MDB_SUCCESS && (!limit || *n < limit);
          rc = mdb_cursor_get(walk, NULL, v, MDB_NEXT_DUP)) {
         uint64_t a = capa_get_be64(v->mv_data);
         int yes = 0;
         char *num = NULL;
-        if (a != h->id && (err = counts(&yes, numbers ? &num : NULL, s, txn, h, a, from)))
+        if (a == h->id)
+            continue;
+        /* In the other list too? A lookup of (value, id) in its index, no header read. */
+        unsigned char idk[8];
+        capa_be64(idk, a);
+        MDB_val ok = {olen > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : olen, (void *)other},
+                ov = {8, idk};
+        int pr = mdb_cursor_get(probe, &ok, &ov, MDB_GET_BOTH);
+        if (pr == MDB_NOTFOUND)
+            continue;
+        if (pr) {
+            err = capa_store__mdb_err(pr, "recurrence");
+            goto done;
+        }
+        if ((err = counts(&yes, numbers ? &num : NULL, s, txn, h, a, from)))
             goto done;
         if (!yes)
             continue;

@@ -180,7 +180,7 @@ static int matches(capa_store *s, MDB_txn *txn, const capa_hdr *h, const capa_fi
         uint64_t *ids = NULL;
         size_t n = 0;
         int days = 0;
-        if (capa_recur__days(s, txn, &days) || capa_recur__of(&ids, &n, s, txn, h, days, 1))
+        if (capa_recur__days(s, txn, &days) || capa_recur__of(&ids, NULL, &n, s, txn, h, days, 1))
             return 0;
         capa__free(ids);
         return n > 0;

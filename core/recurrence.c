@@ -5,9 +5,10 @@
  * a closed CAPA, so it is computed from what is stored, never stored itself: nothing can
  * disagree with the events, and a change of the window or of a part number shows at once.
  *
- * The part and defect indexes hold case ids in ascending order (big-endian dupsort values),
- * so the candidates are their merge-intersection; only those headers are read, for the
- * opening time and the exact values (index keys are prefixes of CAPA_INDEX_KEY_MAX bytes).
+ * The part and defect indexes hold case ids (big-endian dupsort values): the shorter of the
+ * two lists is walked, each id looked up in the other list (MDB_GET_BOTH, no header read),
+ * and only the cases in both have their headers read, for the opening time and the exact
+ * values (index keys are prefixes of CAPA_INDEX_KEY_MAX bytes).
  */
 #include "recurrence.h"
 
@@ -44,8 +45,8 @@ static int cursor_at(MDB_cursor **cur, capa_store *s, MDB_txn *txn, int db, cons
 }
 
 /* Does case `id` (a candidate) count for h? */
-static int counts(int *yes, capa_store *s, MDB_txn *txn, const capa_hdr *h, uint64_t id,
-                  int64_t from)
+static int counts(int *yes, char **number, capa_store *s, MDB_txn *txn, const capa_hdr *h,
+                  uint64_t id, int64_t from)
 {
     char arena[2048];
     unsigned char k[8];
@@ -67,19 +68,23 @@ static int counts(int *yes, capa_store *s, MDB_txn *txn, const capa_hdr *h, uint
     *yes = (o.opened < h->opened || (o.opened == h->opened && o.id < h->id)) && o.opened >= from &&
            o.part_no && o.defect_code && strcmp(o.part_no, h->part_no) == 0 &&
            strcmp(o.defect_code, h->defect_code) == 0;
+    if (*yes && number && !(*number = capa__strdup(o.number)))
+        err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
     if (!view)
         capa_hdr_clear(&o);
-    return CAPA_OK;
+    return err;
 }
 
-int capa_recur__of(uint64_t **out, size_t *n, capa_store *s, MDB_txn *txn, const capa_hdr *h,
-                   int days, size_t limit)
+int capa_recur__of(uint64_t **out, char ***numbers, size_t *n, capa_store *s, MDB_txn *txn,
+                   const capa_hdr *h, int days, size_t limit)
 {
     MDB_cursor *cp = NULL, *cd = NULL;
     MDB_val vp, vd;
     int rp = MDB_NOTFOUND, rd = MDB_NOTFOUND, err = CAPA_OK;
-    size_t cap = 0;
+    size_t cap = 0, np = 0, nd = 0;
     *out = NULL;
+    if (numbers)
+        *numbers = NULL;
     *n = 0;
     if (!h->part_no || !*h->part_no || !h->defect_code || !*h->defect_code || days <= 0)
         return CAPA_OK;
@@ -87,36 +92,62 @@ int capa_recur__of(uint64_t **out, size_t *n, capa_store *s, MDB_txn *txn, const
     if ((err = cursor_at(&cp, s, txn, DB_IDX_PART, h->part_no, &vp, &rp)) ||
         (err = cursor_at(&cd, s, txn, DB_IDX_DEFECT, h->defect_code, &vd, &rd)))
         goto done;
-    while (rp == MDB_SUCCESS && rd == MDB_SUCCESS && (!limit || *n < limit)) {
-        uint64_t a = capa_get_be64(vp.mv_data), b = capa_get_be64(vd.mv_data);
-        if (a < b) {
-            rp = mdb_cursor_get(cp, NULL, &vp, MDB_NEXT_DUP);
-            continue;
-        }
-        if (b < a) {
-            rd = mdb_cursor_get(cd, NULL, &vd, MDB_NEXT_DUP);
-            continue;
-        }
-        int yes = 0;
-        if (a != h->id && (err = counts(&yes, s, txn, h, a, from)))
-            goto done;
-        if (yes) {
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 4;
-                uint64_t *p = capa__realloc(*out, cap * sizeof *p);
-                if (!p) {
-                    err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
-                    goto done;
-                }
-                *out = p;
-            }
-            (*out)[(*n)++] = a;
-        }
-        rp = mdb_cursor_get(cp, NULL, &vp, MDB_NEXT_DUP);
-        rd = mdb_cursor_get(cd, NULL, &vd, MDB_NEXT_DUP);
-    }
-    if ((rp && rp != MDB_NOTFOUND) || (rd && rd != MDB_NOTFOUND))
+    if (rp || rd)
+        goto done; /* no case has one of them */
+    /* Walk the shorter of the two lists (a part has few cases, a defect code many); each
+     * candidate's header says whether it has the other value and when it was opened. */
+    if ((rp = mdb_cursor_count(cp, &np)) || (rd = mdb_cursor_count(cd, &nd))) {
         err = capa_store__mdb_err(rp ? rp : rd, "recurrence");
+        goto done;
+    }
+    MDB_cursor *walk = np <= nd ? cp : cd, *probe = np <= nd ? cd : cp;
+    MDB_val *v = np <= nd ? &vp : &vd;
+    const char *other = np <= nd ? h->defect_code : h->part_no;
+    size_t olen = strlen(other);
+    int rc = MDB_SUCCESS;
+    for (; rc == MDB_SUCCESS && (!limit || *n < limit);
+         rc = mdb_cursor_get(walk, NULL, v, MDB_NEXT_DUP)) {
+        uint64_t a = capa_get_be64(v->mv_data);
+        int yes = 0;
+        char *num = NULL;
+        if (a == h->id)
+            continue;
+        /* In the other list too? A lookup of (value, id) in its index, no header read. */
+        unsigned char idk[8];
+        capa_be64(idk, a);
+        MDB_val ok = {olen > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : olen, (void *)other},
+                ov = {8, idk};
+        int pr = mdb_cursor_get(probe, &ok, &ov, MDB_GET_BOTH);
+        if (pr == MDB_NOTFOUND)
+            continue;
+        if (pr) {
+            err = capa_store__mdb_err(pr, "recurrence");
+            goto done;
+        }
+        if ((err = counts(&yes, numbers ? &num : NULL, s, txn, h, a, from)))
+            goto done;
+        if (!yes)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            uint64_t *p = capa__realloc(*out, cap * sizeof *p);
+            char **q = numbers ? capa__realloc(*numbers, cap * sizeof *q) : NULL;
+            if (p)
+                *out = p;
+            if (q)
+                *numbers = q;
+            if (!p || (numbers && !q)) {
+                capa__free(num);
+                err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
+                goto done;
+            }
+        }
+        if (numbers)
+            (*numbers)[*n] = num;
+        (*out)[(*n)++] = a;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "recurrence");
 done:
     if (cp)
         mdb_cursor_close(cp);
@@ -125,6 +156,10 @@ done:
     if (err) {
         capa__free(*out);
         *out = NULL;
+        if (numbers) {
+            capa_strings_free(*numbers, *n);
+            *numbers = NULL;
+        }
         *n = 0;
     }
     return err;
@@ -142,37 +177,18 @@ int capa_case_recurrence(char ***out, size_t *n, capa_store *s, const char *numb
     MDB_txn *txn = NULL;
     capa_hdr h = {0};
     uint64_t id, *ids = NULL;
-    size_t nids = 0;
     int days = 0;
     *out = NULL;
     *n = 0;
     int err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
-    if ((err = capa_store__require_init(s, txn)) || (err = capa__case_id(s, txn, number, &id)) ||
-        (err = capa_hdr__get(s, txn, id, &h)) || (err = capa_recur__days(s, txn, &days)) ||
-        (err = capa_recur__of(&ids, &nids, s, txn, &h, days, 0)))
-        goto done;
-    if (nids && !(*out = capa__calloc(nids, sizeof **out))) {
-        err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < nids; i++, (*n)++) {
-        capa_hdr o;
-        if ((err = capa_hdr__get(s, txn, ids[i], &o)))
-            goto done;
-        (*out)[i] = o.number, o.number = NULL;
-        capa_hdr_clear(&o);
-    }
-done:
+    if (!(err = capa_store__require_init(s, txn)) && !(err = capa__case_id(s, txn, number, &id)) &&
+        !(err = capa_hdr__get(s, txn, id, &h)) && !(err = capa_recur__days(s, txn, &days)))
+        err = capa_recur__of(&ids, out, n, s, txn, &h, days, 0);
     capa__free(ids);
     capa_hdr_clear(&h);
     capa_store__read_end(s, txn);
-    if (err) {
-        capa_strings_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
     return err;
 }
 

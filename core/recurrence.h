@@ -13,11 +13,12 @@
 int capa_recur__days(capa_store *s, MDB_txn *txn, int *out);
 /**
  * Ids of the cases with h's part number and defect code opened in the `days` days before h
- * (strictly before it; an equal time counts when the id is lower), ascending. Found by
- * intersecting the part and defect indexes, then reading those headers only. *out NULL when
- * none (free with capa__free). Limit 0 = all; else stop after `limit` ids.
+ * (strictly before it; an equal time counts when the id is lower), ascending, and with
+ * `numbers` their case numbers. Found through the shorter of the part and defect index
+ * lists, reading those headers only. *out (capa__free) and *numbers (capa_strings_free)
+ * are NULL when none. Limit 0 = all; else stop after `limit` ids.
  */
-int capa_recur__of(uint64_t **out, size_t *n, capa_store *s, MDB_txn *txn, const capa_hdr *h,
-                   int days, size_t limit);
+int capa_recur__of(uint64_t **out, char ***numbers, size_t *n, capa_store *s, MDB_txn *txn,
+                   const capa_hdr *h, int days, size_t limit);
 
 #endif

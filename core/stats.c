@@ -53,20 +53,20 @@ static int grow(tally *t)
     return 0;
 }
 
-static void tally_add(tally *t, const char *key, uint64_t by)
+static long tally_add(tally *t, const char *key, uint64_t by)
 {
     if (t->oom)
-        return;
+        return -1;
     key = key ? key : "";
     if ((t->c.n + 1) * 2 > t->nslot && grow(t))
-        return;
+        return -1;
     size_t j = hash(key) & (t->nslot - 1);
     while (t->slot[j]) {
         capa_stat_count *e = &t->c.v[t->slot[j] - 1];
         if (strcmp(e->key, key) == 0) {
             e->count += by;
             t->c.total += by;
-            return;
+            return (long)(t->slot[j] - 1);
         }
         j = (j + 1) & (t->nslot - 1);
     }
@@ -75,7 +75,7 @@ static void tally_add(tally *t, const char *key, uint64_t by)
         capa_stat_count *v = capa__realloc(t->c.v, cap * sizeof *v);
         if (!v) {
             t->oom = 1;
-            return;
+            return -1;
         }
         t->c.v = v;
         t->cap = cap;
@@ -83,11 +83,12 @@ static void tally_add(tally *t, const char *key, uint64_t by)
     char *k = capa__strdup(key);
     if (!k) {
         t->oom = 1;
-        return;
+        return -1;
     }
     t->c.v[t->c.n] = (capa_stat_count){k, by, 0};
     t->slot[j] = ++t->c.n;
     t->c.total += by;
+    return (long)(t->c.n - 1);
 }
 
 static int by_pareto(const void *a, const void *b)
@@ -180,7 +181,64 @@ typedef struct ctx {
     capa_monthly *m;
     int64_t span; /* the longest a limit may run: cases opened earlier cannot fall due */
     size_t cap_overdue;
+    /* Per severity, the workflow as capa_limits_compute needs it here: the first stage and
+     * only the limits of the four kinds for that severity (or "*"), so evaluating a case
+     * does not compare every limit of every stage. */
+    struct sev_wf {
+        const char *severity; /* borrowed from the workflow's limits; NULL = none given */
+        capa_workflow w;
+        capa_limit *lim;
+    } sev[8];
+    size_t n_sev;
 } ctx;
+
+static int is_kind(const char *k)
+{
+    return k && (strcmp(k, "response") == 0 || strcmp(k, "containment") == 0 ||
+                 strcmp(k, "plan") == 0 || strcmp(k, "closure") == 0);
+}
+
+/* The reduced workflow for `severity` (made on first use); the whole one when there are
+ * more severities than slots. */
+static const capa_workflow *wf_for(ctx *x, const char *severity)
+{
+    for (size_t i = 0; i < x->n_sev; i++)
+        if ((!severity && !x->sev[i].severity) ||
+            (severity && x->sev[i].severity && strcmp(severity, x->sev[i].severity) == 0))
+            return &x->sev[i].w;
+    if (x->n_sev == sizeof x->sev / sizeof *x->sev)
+        return x->wf;
+    capa_limit *lim = capa__calloc(x->wf->n_limits ? x->wf->n_limits : 1, sizeof *lim);
+    if (!lim)
+        return x->wf;
+    struct sev_wf *e = &x->sev[x->n_sev];
+    const char *sev_key = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < x->wf->n_limits; i++) {
+        const capa_limit *l = &x->wf->limits[i];
+        if (!is_kind(l->kind) || !l->severity)
+            continue;
+        if (strcmp(l->severity, "*") == 0 || (severity && strcmp(l->severity, severity) == 0)) {
+            lim[n++] = *l;
+            if (severity && strcmp(l->severity, severity) == 0)
+                sev_key = l->severity;
+        }
+    }
+    if (severity && !sev_key) {
+        /* A severity without limits of its own: it shares the "*" limits; keep a copy of
+         * the name so the entry matches it again. */
+        capa__free(lim);
+        return x->wf;
+    }
+    e->severity = sev_key;
+    e->lim = lim;
+    e->w = *x->wf;
+    e->w.n_stages = x->wf->n_stages ? 1 : 0;
+    e->w.limits = lim;
+    e->w.n_limits = n;
+    x->n_sev++;
+    return &e->w;
+}
 
 static int ontime_slot(capa_monthly *m, const char *kind)
 {
@@ -218,7 +276,7 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
     size_t n = 0;
     int64_t at = m->as_of;
     int err = capa_limits_compute(
-        &ls, &n, x->wf, x->p, &c,
+        &ls, &n, wf_for(x, h->severity), x->p, &c,
         h->containment_at && h->containment_at <= at ? h->containment_at : 0, at);
     for (size_t i = 0; !err && i < n; i++) {
         const capa_limit_status *l = &ls[i];
@@ -257,42 +315,111 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
     return err;
 }
 
-/* ---- recurrences of the month's cases ---- */
+/* ---- recurrences of the month's cases ----
+ *
+ * The pass reads every header anyway, so the month's recurrences come from it: each case
+ * opened in the recurrence window before the month's end is noted under its (part number,
+ * defect code); sorted by opening, every case of the month then finds the earlier ones of
+ * its group within the window by a binary search. The rule is capa_case_recurrence's
+ * (recurrence.c), which answers for one case from the indexes. */
 
-static int add_recurrence(ctx *x, const capa_hdr *h, size_t *cap)
+typedef struct rec_entry {
+    long group;
+    int64_t opened;
+    uint64_t id;
+    char *number;
+    int in_month;
+} rec_entry;
+
+typedef struct rec_set {
+    tally groups; /* "part\x1fdefect" -> group index */
+    rec_entry *e;
+    size_t n, cap;
+} rec_set;
+
+static int rec_note(rec_set *r, const capa_hdr *h, int in_month)
 {
-    uint64_t *ids = NULL;
-    size_t n = 0;
-    capa_monthly *m = x->m;
-    int err = capa_recur__of(&ids, &n, x->s, x->txn, h, m->recurrence_days, 0);
-    if (err || n == 0)
-        return err;
-    if (m->n_recurrences == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        capa_stat_recurrence *r = capa__realloc(m->recurrences, nc * sizeof *r);
-        if (!r) {
-            capa__free(ids);
+    char key[2 * 512 + 2];
+    if (!h->part_no || !*h->part_no || !h->defect_code || !*h->defect_code)
+        return CAPA_OK;
+    snprintf(key, sizeof key, "%s\x1f%s", h->part_no, h->defect_code);
+    long g = tally_add(&r->groups, key, 1);
+    if (g < 0)
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 256;
+        rec_entry *p = capa__realloc(r->e, nc * sizeof *p);
+        if (!p)
             return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-        }
-        m->recurrences = r;
-        *cap = nc;
+        r->e = p;
+        r->cap = nc;
     }
-    capa_stat_recurrence *r = &m->recurrences[m->n_recurrences++];
+    rec_entry *e = &r->e[r->n];
+    *e = (rec_entry){g, h->opened, h->id, capa__strdup(h->number), in_month};
+    if (!e->number)
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    r->n++;
+    return CAPA_OK;
+}
+
+static int rec_order(const void *a, const void *b)
+{
+    const rec_entry *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    if (x->opened != y->opened)
+        return x->opened < y->opened ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void rec_clear(rec_set *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        capa__free(r->e[i].number);
+    capa__free(r->e);
+    capa__free(r->groups.slot);
+    counts_clear(&r->groups.c);
     memset(r, 0, sizeof *r);
-    if (!(r->number = capa__strdup(h->number)) || !(r->part_no = capa__strdup(h->part_no)) ||
-        !(r->defect_code = capa__strdup(h->defect_code)) ||
-        !(r->of = capa__calloc(n, sizeof *r->of)))
-        err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
-    for (size_t i = 0; !err && i < n; i++) {
-        capa_hdr o;
-        if ((err = capa_hdr__get(x->s, x->txn, ids[i], &o)))
-            break;
-        r->of[r->n_of++] = o.number;
-        o.number = NULL;
-        capa_hdr_clear(&o);
+}
+
+static int rec_finish(capa_monthly *m, rec_set *r)
+{
+    size_t cap = 0;
+    int64_t window = (int64_t)m->recurrence_days * 86400000;
+    if (r->n)
+        qsort(r->e, r->n, sizeof *r->e, rec_order);
+    for (size_t i = 0; i < r->n; i++) {
+        const rec_entry *e = &r->e[i];
+        if (!e->in_month || m->recurrence_days <= 0)
+            continue;
+        /* The group's entries before i, opened at or after the window's start. */
+        size_t lo = i;
+        while (lo > 0 && r->e[lo - 1].group == e->group &&
+               r->e[lo - 1].opened >= e->opened - window)
+            lo--;
+        if (lo == i)
+            continue;
+        if (m->n_recurrences == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            capa_stat_recurrence *p = capa__realloc(m->recurrences, nc * sizeof *p);
+            if (!p)
+                return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+            m->recurrences = p;
+            cap = nc;
+        }
+        capa_stat_recurrence *x = &m->recurrences[m->n_recurrences++];
+        memset(x, 0, sizeof *x);
+        const char *key = r->groups.c.v[e->group].key, *sep = strchr(key, '\x1f');
+        if (!(x->number = capa__strdup(e->number)) ||
+            !(x->part_no = capa__strndup(key, (size_t)(sep - key))) ||
+            !(x->defect_code = capa__strdup(sep + 1)) ||
+            !(x->of = capa__calloc(i - lo, sizeof *x->of)))
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        for (size_t k = lo; k < i; k++)
+            if (!(x->of[x->n_of++] = capa__strdup(r->e[k].number)))
+                return capa_error_set(CAPA_ENOMEM, "report: out of memory");
     }
-    capa__free(ids);
-    return err;
+    return CAPA_OK;
 }
 
 static int by_number(const void *a, const void *b)
@@ -321,7 +448,7 @@ typedef struct tallies {
 } tallies;
 
 static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, double **ttc,
-                 size_t *n_ttc, size_t *cap_ttc, size_t *cap_rec)
+                 size_t *n_ttc, size_t *cap_ttc, rec_set *rec)
 {
     capa_monthly *m = x->m;
     int64_t at = m->as_of;
@@ -339,6 +466,10 @@ static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, do
     int open_at_end = !closed;
     if (open_at_end)
         m->open_at_end++;
+    if (h->opened < m->start && m->recurrence_days > 0 &&
+        h->opened >= m->start - (int64_t)m->recurrence_days * 86400000 &&
+        (err = rec_note(rec, h, 0)))
+        return err;
     if (h->opened >= m->start && h->opened < m->end) {
         m->opened++;
         tally_add(&t->sev, h->severity, 1);
@@ -349,7 +480,7 @@ static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, do
         tally_add(&t->defect, h->defect_code, 1);
         tally_add(&t->dept, h->responsible_dept, 1);
         tally_add(&t->valid, h->validity, 1);
-        if ((err = add_recurrence(x, h, cap_rec)))
+        if ((err = rec_note(rec, h, 1)))
             return err;
     }
     if (closed && h->closed_at >= m->start && h->closed_at < m->end) {
@@ -424,10 +555,12 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
     MDB_cursor *cur = NULL;
     tallies t;
     double *ttc = NULL;
-    size_t n_ttc = 0, cap_ttc = 0, cap_rec = 0;
+    size_t n_ttc = 0, cap_ttc = 0;
+    rec_set rec;
     int64_t bound[13];
     int y = 0, mo = 0, err;
     memset(&t, 0, sizeof t);
+    memset(&rec, 0, sizeof rec);
     *out = NULL;
     if ((err = parse_month(&y, &mo, month)))
         return err;
@@ -501,7 +634,7 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
         (err = capa_meta__get_str(s, txn, "org", &m->org)) ||
         (err = capa_recur__days(s, txn, &m->recurrence_days)))
         goto done;
-    ctx x = {s, txn, wf, p, m, longest_limit(wf), 0};
+    ctx x = {.s = s, .txn = txn, .wf = wf, .p = p, .m = m, .span = longest_limit(wf)};
     MDB_val k, v;
     int rc = mdb_cursor_open(txn, s->dbi[DB_CASES], &cur);
     rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
@@ -514,12 +647,15 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
             view = 0, err = capa_hdr__decode(&h, v.mv_data, v.mv_size);
         if (err)
             break;
-        err = visit(&x, &h, bound, &t, &ttc, &n_ttc, &cap_ttc, &cap_rec);
+        err = visit(&x, &h, bound, &t, &ttc, &n_ttc, &cap_ttc, &rec);
         if (!view)
             capa_hdr_clear(&h);
     }
     if (!err && rc && rc != MDB_NOTFOUND)
         err = capa_store__mdb_err(rc, "report");
+    for (size_t i = 0; i < x.n_sev; i++)
+        capa__free(x.sev[i].lim);
+    x.n_sev = 0;
     if (err)
         goto done;
     tally *ts[] = {&t.sev,    &t.chan, &t.type,  &t.cust, &t.part,
@@ -548,6 +684,8 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
         m->on_time_met += o->on_time;
     }
     m->on_time_overall = m->on_time_due ? (double)m->on_time_met / (double)m->on_time_due : -1;
+    if ((err = rec_finish(m, &rec)))
+        goto done;
     if (m->n_recurrences)
         qsort(m->recurrences, m->n_recurrences, sizeof *m->recurrences, by_number);
     if (m->n_overdue)
@@ -564,6 +702,7 @@ done:
         counts_clear(&all[i]->c);
     }
     capa__free(ttc);
+    rec_clear(&rec);
     capa_plant_free(p);
     if (err) {
         capa_monthly_free(m);

@@ -195,6 +195,16 @@ START_TEST(monthly_figures_are_exact_in_the_plant_zone)
     ck_assert_str_eq(m->recurrences[0].number, d);
     ck_assert_uint_eq(m->recurrences[0].n_of, 1);
     ck_assert_str_eq(m->recurrences[0].of[0], a);
+    /* The report's recurrences (from its pass) are capa_case_recurrence's (the indexes). */
+    for (size_t i = 0; i < m->n_recurrences; i++) {
+        char **of = NULL;
+        size_t k = 0;
+        OK(capa_case_recurrence(&of, &k, st, m->recurrences[i].number));
+        ck_assert_uint_eq(k, m->recurrences[i].n_of);
+        for (size_t j = 0; j < k; j++)
+            ck_assert_str_eq(of[j], m->recurrences[i].of[j]);
+        capa_strings_free(of, k);
+    }
     ck_assert_int_eq(m->trend[11].month, 10);
     ck_assert_uint_eq(m->trend[11].opened, 4);
     ck_assert_uint_eq(m->trend[10].opened, 1);

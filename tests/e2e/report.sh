@@ -6,6 +6,8 @@
 # signed PDF (pdftotext, pdfsig) must carry the same figures. Bad months change nothing.
 source "$(dirname "$0")/common.bash"
 command -v faketime >/dev/null || fail "faketime (Debian package faketime) is needed"
+# faketime preloads its library: in the sanitizer build the ASan runtime cannot come first.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 # Debian's python3-openpyxl is in the system's python3 (a pyenv one earlier on PATH lacks it).
 PY=python3
 [[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3

@@ -38,6 +38,7 @@ enum {
     W_DATES,                       /* ms per date-range list */
     W_SCAN,                        /* s per full scan counting by defect code */
     W_INDEX,                       /* s per count by defect code from the index */
+    W_REPORT,                      /* ms per monthly report */
     W_VERIFY,                      /* s per full verify, scaled to 1 000 000 cases */
     W_VERIFY_CPU,                  /* its CPU time (user + sys), likewise */
     W_COUNT
@@ -57,6 +58,7 @@ static const struct {
     [W_DATES] = {"date-range list", "ms/query", 1},
     [W_SCAN] = {"full scan, counts by defect", "s/scan", 1},
     [W_INDEX] = {"counts by defect, from the index", "ms/query", 1},
+    [W_REPORT] = {"report monthly (all figures of issue 11)", "ms/report", 1},
     [W_VERIFY] = {"verify: replay + compare everything", "s per 1 M cases", 1},
     [W_VERIFY_CPU] = {"verify, CPU time (user + sys)", "s per 1 M cases", 1},
 };
@@ -394,6 +396,24 @@ static void run_engine(const bench_engine *e, const opts *o, result *r)
         }
         add(r, W_INDEX, (now_s() - t0) * 1000);
     }
+    /* The monthly report: the same defect counts as the index, over every case. */
+    for (int run = 0; e->report_monthly && run < o->runs; run++) {
+        uint64_t counts[BENCH_DEFECTS] = {0}, want[BENCH_DEFECTS] = {0};
+        if (e->count_defects(ctx, want) < 0) {
+            snprintf(r->err, sizeof r->err, "counts by defect failed");
+            goto done;
+        }
+        t0 = now_s();
+        long rows = e->report_monthly(ctx, o->n, counts);
+        double ms = (now_s() - t0) * 1000;
+        if (rows != r->rows_scan || memcmp(counts, want, sizeof counts) != 0) {
+            snprintf(r->err, sizeof r->err,
+                     "report monthly counts %ld cases opened, the scan %ld (or other defects)",
+                     rows, r->rows_scan);
+            goto done;
+        }
+        add(r, W_REPORT, ms);
+    }
     e->thread_close(t);
     t = NULL;
     r->anon_kib = self_kib("RssAnon");
@@ -566,6 +586,18 @@ static void print_targets(const bench_engine *const *eng, const result *res, int
         target_line(what, r, "×", r <= TARGET_DISK_VS_PG);
     } else {
         printf("- database on disk vs postgres: not measured (needs capa and postgres)\n");
+    }
+    if (c >= 0 && res[c].nv[W_REPORT]) {
+        double v = median(res[c].v[W_REPORT], res[c].nv[W_REPORT]) / 1000;
+        char what[160];
+        snprintf(what, sizeof what, "capa report monthly over %llu cases (sqlite: %.3f s) < 1 s",
+                 (unsigned long long)o->n,
+                 q >= 0 && res[q].nv[W_REPORT]
+                     ? median(res[q].v[W_REPORT], res[q].nv[W_REPORT]) / 1000
+                     : -1);
+        target_line(what, v, " s", v < 1.0);
+    } else {
+        printf("- capa report monthly: not measured\n");
     }
     if (c >= 0 && res[c].nv[W_VERIFY]) {
         double v = median(res[c].v[W_VERIFY], res[c].nv[W_VERIFY]),

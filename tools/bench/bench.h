@@ -78,6 +78,12 @@ struct bench_engine {
     long (*scan_defects)(void *ctx, uint64_t counts[BENCH_DEFECTS]);
     /* The same counts, the fastest way the engine knows (its defect-code index). */
     long (*count_defects)(void *ctx, uint64_t counts[BENCH_DEFECTS]);
+    /* The monthly quality report over the month holding every imported case (capa: its
+     * own clock's month; peers: [BENCH_T0, BENCH_T0 + n steps)): opened, closed, open at
+     * the end, breakdowns by severity, customer, part and defect code (Pareto order),
+     * closed-case times and the 12-month trend. Fills the defect counts; returns the cases
+     * opened in the month, -1 on error. NULL: not measured for this engine. */
+    long (*report_monthly)(void *ctx, uint64_t n, uint64_t counts[BENCH_DEFECTS]);
     /* Bytes on disk of the database. */
     uint64_t (*disk_bytes)(void *ctx);
     /* Extra memory outside this process (a server), in KiB, or 0. */

@@ -58,9 +58,8 @@ static int cp_open(void **out, const bench_cfg *cfg, char *err, size_t errsz)
     cp *p = calloc(1, sizeof *p);
     capa_open_opts oo = {.create = 1, .kdf_log2n = 1};
     /* A fixed year, so case numbers match bench_number() whatever the date. */
-    capa_init_opts io = {.org = "Bench Co.",
-                         .number_pattern = "QC-2026-{NNNN}",
-                         .admin_password = "admin-password"};
+    capa_init_opts io = {
+        .org = "Bench Co.", .number_pattern = "QC-2026-{NNNN}", .admin_password = "admin-password"};
     capa_actor admin = {"admin", "admin-password"};
     int rc;
     snprintf(p->dir, sizeof p->dir, "%s/var", cfg->dir);
@@ -231,6 +230,35 @@ static long cp_count(void *ctx, uint64_t counts[BENCH_DEFECTS])
     return capa_case_count_by(p->s, "defect_code", add_count, &sc) == CAPA_OK ? sc.rows : -1;
 }
 
+/* capa report monthly: capa_stats_monthly over the month of the first case (the store's
+ * clock stamped them all during the import). */
+static long cp_report(void *ctx, uint64_t n, uint64_t counts[BENCH_DEFECTS])
+{
+    cp *p = ctx;
+    char month[16];
+    capa_monthly *m = NULL;
+    int64_t t = opened_of(p, 1);
+    (void)n;
+    if (t < 0)
+        return -1;
+    time_t secs = (time_t)(t / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(month, sizeof month, "%Y-%m", &tm);
+    if (capa_stats_monthly(&m, p->s, month, 0) != CAPA_OK) {
+        fprintf(stderr, "capa-bench: report monthly: %s\n", capa_error_last());
+        return -1;
+    }
+    for (size_t i = 0; i < m->by_defect.n; i++) {
+        int d = bench_defect_index(m->by_defect.v[i].key);
+        if (d >= 0)
+            counts[d] += m->by_defect.v[i].count;
+    }
+    long opened = (long)m->opened;
+    capa_monthly_free(m);
+    return opened;
+}
+
 static uint64_t cp_disk(void *ctx)
 {
     cp *p = ctx;
@@ -271,6 +299,6 @@ static int cp_verify(void *ctx, double *secs)
 const bench_engine bench_capa = {
     "capa",        cp_open,           cp_close,  cp_thread_open, cp_thread_close,
     cp_intake,     cp_intake_grouped, cp_import, cp_lookup,      cp_list_customer,
-    cp_list_dates, cp_scan,           cp_count,  cp_disk,        cp_server,
-    cp_verify,
+    cp_list_dates, cp_scan,           cp_count,  cp_report,      cp_disk,
+    cp_server,     cp_verify,
 };

@@ -15,7 +15,8 @@ typedef struct sq {
     sqlite3 *db;
     sqlite3_stmt *st_meta, *st_meta_upd, *st_case, *st_data, *st_audit, *st_lookup;
     sqlite3_stmt *st_cust, *st_dates, *st_scan, *st_count;
-    struct sq *owner; /* the engine context for thread handles, NULL for the engine */
+    sqlite3_stmt *st_rep[8]; /* the monthly report's queries, in report_sql's order */
+    struct sq *owner;        /* the engine context for thread handles, NULL for the engine */
     uint64_t ncust;
 } sq;
 
@@ -59,8 +60,27 @@ done:
     return rc;
 }
 
+/* The monthly report in SQL over the same model: ?1/?2 the month [start, end). What a
+ * SQLite-backed tool would run for the figures capa_stats_monthly computes. */
+static const char *const report_sql[8] = {
+    "SELECT count(*) FROM cases WHERE opened>=?1 AND opened<?2",
+    "SELECT count(*) FROM cases WHERE closed=1 AND closed_at>=?1 AND closed_at<?2",
+    "SELECT count(*) FROM cases WHERE opened<?2 AND (closed=0 OR closed_at>=?2)",
+    "SELECT severity, count(*) FROM cases WHERE opened>=?1 AND opened<?2 GROUP BY severity",
+    "SELECT customer, count(*) FROM cases WHERE opened>=?1 AND opened<?2 GROUP BY customer",
+    "SELECT part_no, count(*) FROM cases WHERE opened>=?1 AND opened<?2 GROUP BY part_no",
+    "SELECT defect_code, count(*) AS n FROM cases WHERE opened>=?1 AND opened<?2"
+    " GROUP BY defect_code ORDER BY n DESC, defect_code",
+    "SELECT strftime('%Y-%m', opened / 1000, 'unixepoch') AS m, count(*),"
+    " sum(closed_at - opened) FROM cases WHERE opened>=?1 - 335 * 86400000 AND opened<?2"
+    " GROUP BY m ORDER BY m",
+};
+
 static int conn_prepare(sq *q)
 {
+    for (int i = 0; i < 8; i++)
+        if (prep(q->db, &q->st_rep[i], report_sql[i]))
+            return -1;
     if (prep(q->db, &q->st_meta, "SELECT counter, head FROM meta WHERE k=1") ||
         prep(q->db, &q->st_meta_upd, "UPDATE meta SET counter=?1, head=?2 WHERE k=1") ||
         prep(q->db, &q->st_case,
@@ -92,6 +112,8 @@ static void conn_close(sq *q)
                            q->st_lookup, q->st_cust,     q->st_dates, q->st_scan, q->st_count};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
+    for (int i = 0; i < 8; i++)
+        sqlite3_finalize(q->st_rep[i]);
     sqlite3_close(q->db);
 }
 
@@ -291,6 +313,34 @@ static long sq_count(void *ctx, uint64_t counts[BENCH_DEFECTS])
     return group_counts(((sq *)ctx)->st_count, counts);
 }
 
+static long sq_report(void *ctx, uint64_t n, uint64_t counts[BENCH_DEFECTS])
+{
+    sq *q = ctx;
+    int64_t from = BENCH_T0, to = BENCH_T0 + (int64_t)n * BENCH_STEP_MS;
+    long opened = -1;
+    for (int i = 0; i < 8; i++) {
+        sqlite3_stmt *st = q->st_rep[i];
+        int rc;
+        sqlite3_bind_int64(st, 1, from);
+        sqlite3_bind_int64(st, 2, to);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            volatile const unsigned char *sink = sqlite3_column_text(st, 0);
+            (void)sink;
+            if (i == 0)
+                opened = (long)sqlite3_column_int64(st, 0);
+            if (i == 6) {
+                int d = bench_defect_index((const char *)sqlite3_column_text(st, 0));
+                if (d >= 0)
+                    counts[d] += (uint64_t)sqlite3_column_int64(st, 1);
+            }
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return -1;
+    }
+    return opened;
+}
+
 static uint64_t sq_disk(void *ctx)
 {
     sq *q = ctx;
@@ -313,6 +363,6 @@ static uint64_t sq_server(void *ctx)
 const bench_engine bench_sqlite = {
     "sqlite",      sq_open, sq_close,  sq_thread_open, sq_thread_close,
     sq_intake,     NULL,    sq_import, sq_lookup,      sq_list_customer,
-    sq_list_dates, sq_scan, sq_count,  sq_disk,        sq_server,
-    NULL, /* no replay check to compare with capa's verify */
+    sq_list_dates, sq_scan, sq_count,  sq_report,      sq_disk,
+    sq_server,     NULL, /* no replay check to compare with capa's verify */
 };

@@ -493,6 +493,17 @@ static int link_case(capa_wtxn *t, const capa_event_rec *e, uint64_t id)
     return capa_store__put(t->txn, t->s->dbi[DB_CASE_EVENTS], ck, 8, sk, 8, 0);
 }
 
+/* Recusal holds on replay: the person complained about neither edits nor signs the case.
+ * Format 1 did not enforce it for edits, so only format-2 events are held to it. */
+static int recused(const capa_event_rec *e, const capa_hdr *h)
+{
+    if (e->version >= 2 && h->subject_person && strcmp(h->subject_person, e->ev.actor) == 0)
+        return corrupt(e, "user `%s` is the person complained about (subject_person) and is "
+                          "recused from the case%s",
+                       e->ev.actor, NULL);
+    return CAPA_OK;
+}
+
 static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     capa_stage_record rec = {0};
@@ -500,6 +511,8 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     int err = capa_hdr__get(t->s, t->txn, f->id, &h);
     if (err)
         return err;
+    if ((err = recused(e, &h)))
+        goto done;
     /* Only the current stage of an open case is edited (as for sign-offs): an edit of a
      * closed case or of a stage it has left does not replay. */
     if (h.closed || capa_workflow_stage_index(f->wf, h.stage) != f->from) {
@@ -613,6 +626,8 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
                       e->ev.stage);
         goto done;
     }
+    if ((err = recused(e, &h)))
+        goto done;
     if (reject && (err = supersede(t, f)))
         goto done;
     capa_signature g = {0};
@@ -635,6 +650,31 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     char hash[65];
     if (!(err = capa_stage__hash(hash, h.number, &rec)) && strcmp(hash, f->hash) != 0)
         err = corrupt(e, "the data hash it signs is not that of stage %s%s", e->ev.stage, NULL);
+    /* The workflow's rules hold on replay as on the write path: a sign-off whose data break a
+     * condition of it, or that goes elsewhere than its data route it, does not replay. */
+    const capa_stage *st = &f->wf->stages[f->from];
+    for (size_t k = 0; !err && !reject && k < st->n_requires; k++) {
+        const capa_condition *q = &st->requires[k];
+        if (!capa_condition_holds(q, rec.values, rec.n_values)) {
+            const char *v = capa_kv_get(rec.values, rec.n_values, q->field);
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "signed over field `%.60s` = '%.100s', but the workflow's rule says '%s' "
+                     "requires %s = '%s'",
+                     q->field, v ? v : "", st->sign_meaning, q->field,
+                     q->equals ? q->equals : "(any value)");
+            err = corrupt(e, "%s%s", msg, NULL);
+        }
+    }
+    if (!err && !reject) {
+        int want = capa_workflow_next(f->wf, (size_t)f->from, rec.values, rec.n_values, NULL);
+        if (want != f->to) {
+            char a[16], b[16];
+            snprintf(a, sizeof a, "%d", f->to);
+            snprintf(b, sizeof b, "%d", want);
+            err = corrupt(e, "goes to stage index %s, but its data route it to %s", a, b);
+        }
+    }
     if (err) {
         capa_stage_record_clear(&rec);
         goto done;

@@ -117,6 +117,22 @@ const char *capa_case_value(const capa_case *c, const char *stage, const char *n
     return NULL;
 }
 
+const capa_route *capa_case_skipped(const capa_case *c, const capa_workflow *wf, size_t idx)
+{
+    if (!c || !wf || idx >= c->n_stages || idx >= wf->n_stages || c->stages[idx].entered)
+        return NULL;
+    for (size_t j = 0; j < idx; j++) {
+        const capa_stage_record *r = &c->stages[j];
+        const capa_route *route = NULL;
+        if (!r->left)
+            continue;
+        int to = capa_workflow_next(wf, j, r->values, r->n_values, &route);
+        if (route && (to < 0 || (size_t)to > idx))
+            return route;
+    }
+    return NULL;
+}
+
 /* ---- listing ---- */
 
 static int text_match(capa_store *s, MDB_txn *txn, const capa_hdr *h, const char *text)

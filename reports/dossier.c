@@ -725,8 +725,12 @@ static void stage_section(doc *d, size_t idx)
         para(d, m, 9.0f, WARN);
         return;
     }
-    char meta[200], a[40], b[40];
-    if (r->entered) {
+    char meta[400], a[40], b[40];
+    const capa_route *skip = capa_case_skipped(d->c, d->wf, idx);
+    if (skip) {
+        snprintf(meta, sizeof meta, "表单 Form %s v%d · 已跳过（%s） Skipped (%s)", form->id,
+                 form->version, skip->label_zh, skip->label_en);
+    } else if (r->entered) {
         fmt_utc(a, sizeof a, r->entered);
         if (r->left)
             fmt_utc(b, sizeof b, r->left);
@@ -760,6 +764,18 @@ static void stage_section(doc *d, size_t idx)
         char *shown = show_value(d, fld, v);
         kv(d, fld->label_zh, fld->label_en, shown ? shown : "");
         capa__free(shown);
+    }
+    /* The rules the stage's sign-off applied, as `show` states them. */
+    char zh[600], en[600];
+    for (size_t k = 0; st && !skip && (r->entered || r->n_values) && !failed(d) &&
+                       capa_stage_rule(zh, sizeof zh, en, sizeof en, d->wf, st, form, r->values,
+                                       r->n_values, r->left != 0, k);
+         k++) {
+        char line[1300];
+        if (k == 0)
+            para(d, "规则 Rules", 9.0f, ACCENT);
+        snprintf(line, sizeof line, "· %s\n  %s", zh, en);
+        para(d, line, 8.5f, INK);
     }
     signatures_of(d, r->stage);
 }
@@ -863,6 +879,13 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
     char *status = sb_take(&sb, d);
     kv(d, "状态", "Status", status);
     capa__free(status);
+    const char *subject = capa_case_value(c, "intake", "subject_person");
+    if (subject && *subject) {
+        char rec[400];
+        snprintf(rec, sizeof rec, "被投诉人 %s 不得编辑或签核本案\n%s may neither edit nor sign this case",
+                 user_display(d, subject), subject);
+        kv(d, "回避", "Recusal", rec);
+    }
     char u[40], l[64], both[120];
     fmt_utc(u, sizeof u, c->opened);
     fmt_local(d, l, sizeof l, c->opened);

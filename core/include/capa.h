@@ -251,6 +251,13 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number);
 void capa_case_free(capa_case *c);
 /** Value of a field in a stage of the snapshot, or NULL. Borrowed from the case. */
 const char *capa_case_value(const capa_case *c, const char *stage, const char *name);
+/**
+ * Why stage `idx` of the case was skipped: the route (capa_route, e.g. 无效投诉 / invalid
+ * complaint) of an earlier stage's sign-off whose data jumped over it. NULL when the stage
+ * was entered, is still ahead, or `idx` is out of range. `wf` is the workflow the case
+ * follows (capa_store_workflow). Borrowed from wf. Pure.
+ */
+const capa_route *capa_case_skipped(const capa_case *c, const capa_workflow *wf, size_t idx);
 
 /** What a list shows per case (the small header record). */
 typedef struct capa_case_header {

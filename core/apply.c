@@ -63,15 +63,21 @@ int capa__number_pattern_check(const char *pattern)
 
 /* Expand the number pattern ("QC-{YYYY}-{NNNN}") for `now`. The counter key is the expanded
  * text before and after the counter, so numbering restarts whenever the year changes. */
-int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz, char *key,
-                      size_t ksz, uint64_t *out_ctr)
+int capa__number_next(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
+                      char *number, size_t sz, char *key, size_t ksz, uint64_t *out_ctr)
 {
     char *pattern = NULL;
     char prefix[128] = "", suffix[128] = "", *dst = prefix;
-    int width = 0, err = capa_meta__get_str(s, txn, "pattern", &pattern);
+    int width = 0, err = CAPA_OK;
+    /* A workflow other than the default numbers by its own pattern (checked when it was
+     * installed); its counters are keyed by its own prefix, so they never share one. */
+    if (wf && wf->number_pattern)
+        pattern = capa__strdup(wf->number_pattern), err = pattern ? CAPA_OK : CAPA_ENOMEM;
+    else
+        err = capa_meta__get_str(s, txn, "pattern", &pattern);
     if (err)
         return err == CAPA_ENOTFOUND ? capa_error_set(CAPA_ECORRUPT, "meta: no number pattern")
-                                     : err;
+                                     : capa_error_set(err, "number: %s", capa_strerror(err));
     time_t secs = (time_t)(now / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -360,9 +366,8 @@ static int stage_index(const capa_event_rec *e, const capa_workflow *wf, const c
 static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     long long v;
-    int err = capa_store__workflow(&f->wf, t->s, t->txn);
-    if (err)
-        return err;
+    int err;
+    capa_hdr hdr = {0};
     if (e->version >= 2 && fact_int(e, "case_id", &v)) {
         f->id = (uint64_t)v;
     } else if ((err = capa__case_id(t->s, t->txn, e->ev.case_number, &f->id))) {
@@ -370,6 +375,15 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
                    ? corrupt(e, "case `%s` was never opened%s", e->ev.case_number, NULL)
                    : err;
     }
+    /* The case follows the workflow its header names (set by its open event). */
+    err = capa_hdr__get(t->s, t->txn, f->id, &hdr);
+    if (err == CAPA_ENOTFOUND)
+        return corrupt(e, "case `%s` was never opened%s", e->ev.case_number, NULL);
+    if (!err)
+        err = capa_store__workflow_of(&f->wf, t->s, t->txn, hdr.workflow);
+    capa_hdr_clear(&hdr);
+    if (err)
+        return err;
     const capa_change *st = change(e, "stage");
     if ((err = stage_index(e, f->wf, "from", e->ev.stage, &f->from)))
         return err;
@@ -421,8 +435,11 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     uint64_t id = 0, ctr = 0;
     long long v;
     int err;
-    if ((err = capa_store__workflow(&wf, s, t->txn)) != CAPA_OK)
-        return err;
+    /* The workflow is a fact of the open event (format 2); format 1 knew only the default. */
+    const char *wid = e->version >= 2 ? capa_event__get(e, "workflow") : NULL;
+    if ((err = capa_store__workflow_of(&wf, s, t->txn, wid)) != CAPA_OK)
+        return err == CAPA_ENOTFOUND ? corrupt(e, "workflow `%s` is not installed%s", wid, NULL)
+                                     : err;
     const capa_stage *st = &wf->stages[0];
     if ((err = capa_meta__get_u64(s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
         return err;
@@ -441,8 +458,8 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
                    : corrupt(e, "case id %s is already another case's: next_id is behind%s", ids,
                              NULL);
     }
-    if ((err = capa__number_next(s, t->txn, e->ev.time, number, sizeof number, key, sizeof key,
-                                 &ctr)))
+    if ((err = capa__number_next(s, t->txn, wf, e->ev.time, number, sizeof number, key,
+                                 sizeof key, &ctr)))
         return err;
     if (!e->ev.case_number || strcmp(number, e->ev.case_number) != 0)
         return corrupt(e, "number does not follow the counter (next would be %s)%s", number, NULL);
@@ -462,6 +479,8 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     h.id = id;
     h.opened = h.stage_entered = e->ev.time;
     if ((err = capa__set_str(&h.number, number)) || (err = capa__set_str(&h.stage, st->id)) ||
+        (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) != 0 &&
+         (err = capa__set_str(&h.workflow, wf->id))) ||
         (err = capa__set_str(&h.opened_by, e->ev.actor)) ||
         (err = capa_index__sync_header(s, t->txn, &h, &rec)))
         goto done;

@@ -123,6 +123,7 @@ int capa_case__check_reason(const char *verb, const char *number, const char *re
 typedef struct open_arg {
     const capa_kv *values;
     size_t n;
+    const char *workflow; /* NULL: the default */
     char *number;
 } open_arg;
 
@@ -146,7 +147,7 @@ static int do_open(capa_wtxn *t, void *arg)
     /* capa_store__write runs this again after growing a full map: drop the first try's. */
     capa__free(a->number);
     a->number = NULL;
-    if ((err = capa_store__workflow(&wf, s, t->txn)) != CAPA_OK)
+    if ((err = capa_store__workflow_of(&wf, s, t->txn, a->workflow)) != CAPA_OK)
         return err;
     const capa_stage *st = &wf->stages[0];
     if (!capa_role_in(st->editors, st->n_editors, t->actor->u.role)) {
@@ -162,7 +163,8 @@ static int do_open(capa_wtxn *t, void *arg)
     if ((err = capa_meta__get_u64(s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
         return err;
     id = id ? id : 1;
-    if ((err = capa__number_next(s, t->txn, t->now, number, sizeof number, key, sizeof key, &ctr)))
+    if ((err = capa__number_next(s, t->txn, wf, t->now, number, sizeof number, key, sizeof key,
+                                 &ctr)))
         return err;
     capa_event__init(&e, t->actor->u.id, "open", number, st->id, NULL);
     for (size_t i = 0; i < a->n; i++)
@@ -170,6 +172,8 @@ static int do_open(capa_wtxn *t, void *arg)
             capa_event__change(&e, a->values[i].name, NULL, a->values[i].value);
     common_facts(&e, id, 0);
     capa_event__factf(&e, "form_version", "%d", form->version);
+    if (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) != 0)
+        capa_event__fact(&e, "workflow", wf->id);
     if ((err = capa_event__commit(t, &e, NULL)) == CAPA_OK && !(a->number = capa__strdup(number)))
         err = capa_error_set(CAPA_ENOMEM, "open: out of memory");
     capa_event__clear(&e);
@@ -197,11 +201,13 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
 {
     uint64_t id;
     memset(c, 0, sizeof *c);
-    int err = capa_store__workflow(&c->wf, t->s, t->txn);
-    if (err || (err = capa__case_id(t->s, t->txn, number, &id)))
+    int err = capa__case_id(t->s, t->txn, number, &id);
+    if (err)
         return err;
     if ((err = capa_hdr__get(t->s, t->txn, id, &c->h)))
         return err == CAPA_ENOTFOUND ? CAPA_ECORRUPT : err;
+    if ((err = capa_store__workflow_of(&c->wf, t->s, t->txn, c->h.workflow)))
+        return err;
     if (c->h.closed) {
         char when[32];
         capa_time_format(when, sizeof when, c->h.closed_at);
@@ -539,7 +545,7 @@ int capa_case__apply(capa_wtxn *t, void *arg)
         return capa_error_set(CAPA_EINVALID, "submit: no case number given");
     switch (rq->op) {
     case CAPA_OP_OPEN: {
-        open_arg a = {rq->values, rq->n_values, NULL};
+        open_arg a = {rq->values, rq->n_values, rq->workflow, NULL};
         if ((err = do_open(t, &a)) == CAPA_OK)
             rq->number_out = a.number;
         else

@@ -20,6 +20,7 @@ void capa_case_free(capa_case *c)
     capa__free(c->number);
     capa__free(c->stage);
     capa__free(c->opened_by);
+    capa__free(c->workflow);
     for (size_t i = 0; i < c->n_stages; i++)
         capa_stage_record_clear(&c->stages[i]);
     capa__free(c->stages);
@@ -72,8 +73,9 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
     int err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
-    if ((err = capa_store__require_init(s, txn)) || (err = capa_store__workflow(&wf, s, txn)) ||
-        (err = capa__case_id(s, txn, number, &id)) || (err = capa_hdr__get(s, txn, id, &h)))
+    if ((err = capa_store__require_init(s, txn)) || (err = capa__case_id(s, txn, number, &id)) ||
+        (err = capa_hdr__get(s, txn, id, &h)) ||
+        (err = capa_store__workflow_of(&wf, s, txn, h.workflow)))
         goto done;
     if (!(c = capa__calloc(1, sizeof *c)) ||
         !(c->stages = capa__calloc(wf->n_stages, sizeof *c->stages))) {
@@ -83,6 +85,10 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
     c->number = h.number, h.number = NULL;
     c->stage = h.stage, h.stage = NULL;
     c->opened_by = h.opened_by, h.opened_by = NULL;
+    if (!(c->workflow = capa__strdup(wf->id))) {
+        err = capa_error_set(CAPA_ENOMEM, "case: out of memory");
+        goto done;
+    }
     c->closed = h.closed;
     c->opened = h.opened;
     c->closed_at = h.closed_at;
@@ -166,6 +172,8 @@ static int matches(capa_store *s, MDB_txn *txn, const capa_hdr *h, const capa_fi
         !EQ(h->defect_code, f->defect_code))
         return 0;
 #undef EQ
+    if (f->workflow && strcmp(h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT, f->workflow) != 0)
+        return 0;
     if (f->closed >= 0 && h->closed != f->closed)
         return 0;
     if ((f->opened_from && h->opened < f->opened_from) ||
@@ -192,7 +200,8 @@ static int visit_hdr(list_state *ls, capa_hdr *h_, int owned)
         capa_case_header ch = {h.number,       h.stage,          h.closed,      h.customer,
                                h.part_no,      h.lot_no,         h.defect_code, h.severity,
                                h.description,  h.subject_person, h.opened,      h.closed_at,
-                               h.stage_entered};
+                               h.stage_entered,
+                               h.workflow ? h.workflow : CAPA_WORKFLOW_DEFAULT};
         ls->stop = ls->cb(&ch, ls->payload);
         ls->n++;
         if (ls->f->limit && ls->n >= ls->f->limit && !ls->stop)

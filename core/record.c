@@ -37,7 +37,7 @@ void capa_hdr_clear(capa_hdr *h)
 {
     char **strs[] = {&h->number,      &h->stage,         &h->opened_by,   &h->customer,
                      &h->part_no,     &h->lot_no,        &h->defect_code, &h->severity,
-                     &h->description, &h->subject_person};
+                     &h->description, &h->subject_person, &h->workflow};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         capa__free(*strs[i]);
     memset(h, 0, sizeof *h);
@@ -62,6 +62,9 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
     capa_buf_str(&b, h->severity);
     capa_buf_str(&b, h->description);
     capa_buf_str(&b, h->subject_person);
+    /* Optional trailing field: a case of the default workflow stores none (as before). */
+    if (h->workflow && *h->workflow)
+        capa_buf_str(&b, h->workflow);
     return finish(&b, out, len, "case header");
 }
 
@@ -90,6 +93,8 @@ static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
     h->severity = rd_str(r, pos, end);
     h->description = rd_str(r, pos, end);
     h->subject_person = rd_str(r, pos, end);
+    if (!r->err && r->pos < r->len)
+        h->workflow = rd_str(r, pos, end);
     if (!r->err && (!h->number || !h->stage))
         r->err = CAPA_ECORRUPT;
 }

@@ -17,6 +17,7 @@ typedef struct capa_hdr {
     int64_t opened, closed_at, stage_entered;
     char *opened_by;
     char *customer, *part_no, *lot_no, *defect_code, *severity, *description, *subject_person;
+    char *workflow; /* the case's workflow id; NULL = the default (CAPA_WORKFLOW_DEFAULT) */
 } capa_hdr;
 
 void capa_hdr_clear(capa_hdr *h);

@@ -492,6 +492,7 @@ static void diff_header(vctx *v, uint64_t id, const MDB_val *sv, const MDB_val *
         diff_str(v, num, "cases", r, "severity", a.severity, b.severity, seq);
         diff_str(v, num, "cases", r, "description", a.description, b.description, seq);
         diff_str(v, num, "cases", r, "subject_person", a.subject_person, b.subject_person, seq);
+        diff_str(v, num, "cases", r, "workflow", a.workflow, b.workflow, seq);
         capa_hdr_clear(&b);
     }
     capa_hdr_clear(&a);

@@ -94,6 +94,10 @@ void capa_workflow_free(capa_workflow *w)
     }
     capa__free(w->limits);
     capa__free(w->source);
+    capa__free(w->id);
+    capa__free(w->label_zh);
+    capa__free(w->label_en);
+    capa__free(w->number_pattern);
     capa__free(w);
 }
 
@@ -457,6 +461,21 @@ int capa_workflow_parse(capa_workflow **out, const char *xml, size_t len, const 
     if (rc != CAPA_OK)
         goto done;
     wf->version = version ? atoi(version) : 0;
+    if ((rc = capa__xml_attr(&wf->id, root, "id")) != CAPA_OK ||
+        (rc = capa__xml_attr(&wf->label_zh, root, "zh")) != CAPA_OK ||
+        (rc = capa__xml_attr(&wf->label_en, root, "en")) != CAPA_OK ||
+        (rc = capa__xml_attr(&wf->number_pattern, root, "number")) != CAPA_OK)
+        goto done;
+    rc = CAPA_ENOMEM;
+    if (!wf->id && !(wf->id = capa__strdup(CAPA_WORKFLOW_DEFAULT)))
+        goto done;
+    if (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) == 0 && wf->number_pattern)
+        bad(&w, root, "the default workflow `%s` is numbered by the store's pattern (capa init "
+                      "--number-pattern), not by a number attribute%s",
+            wf->id, "");
+    if (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) != 0 && !wf->number_pattern)
+        bad(&w, root, "workflow `%s` needs a number attribute (e.g. number=\"SCAR-{YYYY}-{NNNN}\")%s",
+            wf->id, "");
     rc = parse_roles(wf, child(root, "roles"), &w);
     if (rc == CAPA_OK)
         rc = parse_stages(wf, child(root, "stages"), &w);

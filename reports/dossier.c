@@ -1178,7 +1178,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
         rc = capa_rep__err_core(rc, "dossier");
         goto done;
     }
-    if ((rc = capa_store_workflow(&d.wf, s)) != CAPA_OK ||
+    if ((rc = capa_store_workflow_get(&d.wf, s, c->workflow)) != CAPA_OK ||
         (rc = capa_store_info_get(&info, s)) != CAPA_OK) {
         rc = capa_rep__err_core(rc, "dossier");
         goto done;

@@ -365,6 +365,66 @@ START_TEST(independence_refusal_names_who_can_sign)
 }
 END_TEST
 
+/* ---- several workflows in one store ---- */
+
+static int count_cb(const capa_case_header *h, void *payload)
+{
+    (void)h;
+    (*(int *)payload)++;
+    return 0;
+}
+
+static int ids_cb(const capa_workflow *w, void *payload)
+{
+    strcat(payload, w->id);
+    strcat(payload, " ");
+    return 0;
+}
+
+START_TEST(scar_cases_are_numbered_apart_and_keep_their_workflow)
+{
+    capa_actor admin = tu_as("admin"), ma = tu_as("ma");
+    OK(capa_user_add(s, &admin, "ma", "sqe", "马工", "采购品质", TU_PW));
+    char *q = tu_open_case(s, NULL), *n = NULL;
+    capa_kv v[] = {{"supplier", "深圳精密"}, {"part_no", "BRK-1"}, {"description", "毛刺"},
+                   {"severity", "general"}};
+    OK(capa_case_open_in(&n, s, &ma, "scar", v, 4));
+    ck_assert_int_eq(strncmp(n, "SCAR-", 5), 0);
+    ck_assert_str_eq(n + strlen(n) - 5, "-0001");
+    ck_assert_str_eq(q + strlen(q) - 5, "-0001");
+    capa_case *c = NULL;
+    OK(capa_case_get(&c, s, n));
+    ck_assert_str_eq(c->workflow, "scar");
+    ck_assert_str_eq(c->stage, "scar_request");
+    ck_assert_uint_eq(c->n_stages, 4);
+    capa_case_free(c);
+    OK(capa_case_get(&c, s, q));
+    ck_assert_str_eq(c->workflow, CAPA_WORKFLOW_DEFAULT);
+    capa_case_free(c);
+    char *none = NULL;
+    FAILS(capa_case_open_in(&none, s, &ma, "nosuch", v, 4), CAPA_ENOTFOUND,
+          "workflow `nosuch`: not installed");
+    ck_assert_ptr_null(none);
+    int k = 0;
+    capa_filter f = {.closed = -1, .workflow = "scar"};
+    OK(capa_case_list(s, &f, count_cb, &k));
+    ck_assert_int_eq(k, 1);
+    k = 0;
+    f.workflow = "complaint";
+    OK(capa_case_list(s, &f, count_cb, &k));
+    ck_assert_int_eq(k, 1);
+    char ids[64] = "";
+    OK(capa_store_workflows(s, ids_cb, ids));
+    ck_assert_str_eq(ids, "complaint scar ");
+    capa_verify_report *rep = NULL;
+    OK(capa_store_verify(&rep, s, NULL));
+    ck_assert_int_eq(rep->ok, 1);
+    capa_verify_report_free(rep);
+    free(q);
+    free(n);
+}
+END_TEST
+
 Suite *capa_rules_suite(void)
 {
     Suite *su = suite_create("rules");
@@ -386,6 +446,7 @@ Suite *capa_rules_suite(void)
     tcase_add_test(eng, every_empty_required_field_is_named_with_the_failed_condition);
     tcase_add_test(eng, person_complained_about_may_not_edit);
     tcase_add_test(eng, independence_refusal_names_who_can_sign);
+    tcase_add_test(eng, scar_cases_are_numbered_apart_and_keep_their_workflow);
     suite_add_tcase(su, eng);
     return su;
 }

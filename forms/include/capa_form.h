@@ -303,7 +303,14 @@ typedef struct capa_stage {
     size_t n_routes;
 } capa_stage;
 
+/** The id of the default workflow (customer complaints), stored as definition "workflow". */
+#define CAPA_WORKFLOW_DEFAULT "complaint"
+
 typedef struct capa_workflow {
+    char *id;       /* <workflow id>, CAPA_WORKFLOW_DEFAULT when absent */
+    char *label_zh; /* <workflow zh en>, NULL when absent */
+    char *label_en;
+    char *number_pattern; /* <workflow number>, e.g. "SCAR-{YYYY}-{NNNN}"; NULL: the store's */
     int version;
     capa_role *roles;
     size_t n_roles;
@@ -375,6 +382,16 @@ typedef struct capa_definitions {
  *  CAPA_ENOMEM, CAPA_ERROR (I/O).
  */
 int capa_definitions_load(capa_definitions **out, const char *dir, capa_diag *diag);
+/** As capa_definitions_load, for the workflow in file `wf_file` ("workflow-scar.xml"). */
+int capa_definitions_load_file(capa_definitions **out, const char *dir, const char *wf_file,
+                               capa_diag *diag);
+/**
+ * The file names of the further workflows beside workflow.xml - "workflow-ID.xml" in `dir`,
+ * or among the built-in definitions when `dir` is NULL - in name order, into *out (n names;
+ * free each and the array with capa__free). A directory that cannot be read gives none.
+ * @return CAPA_OK or CAPA_ENOMEM.
+ */
+int capa_definitions_extra(char ***out, size_t *n, const char *dir);
 void capa_definitions_free(capa_definitions *d);
 /** The form of stage `stage_id`, or NULL. Borrowed from d. */
 const capa_formdef *capa_definitions_form(const capa_definitions *d, const char *stage_id);

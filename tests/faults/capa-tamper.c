@@ -283,6 +283,7 @@ static int hdr_field(capa_hdr *h, const char *f, const char *v)
         {"severity", offsetof(capa_hdr, severity)},
         {"description", offsetof(capa_hdr, description)},
         {"subject_person", offsetof(capa_hdr, subject_person)},
+        {"workflow", offsetof(capa_hdr, workflow)},
     };
     int64_t *times[] = {&h->opened, &h->closed_at, &h->stage_entered};
     const char *tnames[] = {"opened", "closed_at", "stage_entered"};

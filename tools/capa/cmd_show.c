@@ -546,6 +546,7 @@ static json_t *case_json(const show *sh)
     if (!o || cli_json_set(o, "number", cli_json_str(cs->number)) ||
         cli_json_set(o, "stage", cli_json_str(cs->stage)) ||
         cli_json_set(o, "closed", json_boolean(cs->closed)) ||
+        cli_json_set(o, "workflow", cli_json_str(cs->workflow)) ||
         cli_json_set(o, "opened", cli_json_time(cs->opened)) ||
         cli_json_set(o, "opened_by", cli_json_str(cs->opened_by)) ||
         cli_json_set(o, "closed_at", cli_json_time(cs->closed_at)) ||
@@ -594,7 +595,7 @@ int cmd_show(cli *c, int argc, char **argv)
     }
     sh.s = s;
     sh.cs = cs;
-    if (capa_store_workflow(&sh.wf, s) != CAPA_OK)
+    if (capa_store_workflow_get(&sh.wf, s, cs->workflow) != CAPA_OK)
         sh.wf = NULL;
     /* Shown as stored, but never silently: a case that does not replay is flagged. */
     if ((err = capa_case_verify(s, argv[0])) == CAPA_ECORRUPT)

@@ -66,6 +66,7 @@ void capa_workflow_free(capa_workflow *w)
         capa__free(s->label_zh);
         capa__free(s->label_en);
         capa__free(s->form_id);
+        capa__free(s->eightd);
         free_list(s->editors, s->n_editors);
         capa__free(s->sign_meaning);
         capa__free(s->sign_meaning_zh);
@@ -234,6 +235,8 @@ static int parse_stage(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
         rc = labels(&s->label_zh, &s->label_en, n);
     if (rc == CAPA_OK)
         rc = capa__xml_attr(&s->form_id, n, "form");
+    if (rc == CAPA_OK)
+        rc = capa__xml_attr(&s->eightd, n, "eightd");
     if (rc == CAPA_OK)
         rc = id_list(&s->editors, &s->n_editors, n, "editors");
     if (rc == CAPA_OK && sign) {

@@ -581,9 +581,20 @@ static void group_table(doc *d, const capa_field *g, const capa_stage_record *r)
     para(d, title ? title : "", 9.5f, MUTED);
     capa__free(title);
 
-    size_t ncols = g->n_columns + 1;
-    if (ncols > 8)
-        ncols = 8;
+    /* Only the columns some row filled in: optional columns (an action's status, date done,
+     * evidence) take no width from the text until they are used. */
+    size_t colx[7], ncols = 1;
+    for (size_t c = 0; c < g->n_columns && ncols < 8; c++) {
+        int used = 0;
+        for (size_t k = 0; k < nrows && !used; k++) {
+            char name[300];
+            snprintf(name, sizeof name, "%s.%u.%s", g->id, rows[k], g->columns[c].id);
+            const char *v = rec_value(r, name);
+            used = v && *v;
+        }
+        if (used)
+            colx[ncols++ - 1] = c;
+    }
     float widths[8];
     widths[0] = 24.0f;
     for (size_t i = 1; i < ncols; i++)
@@ -592,7 +603,7 @@ static void group_table(doc *d, const capa_field *g, const capa_stage_record *r)
     head[0] = capa__strdup("#");
     for (size_t i = 1; i < ncols; i++) {
         sbuf hb = {0};
-        const capa_field *c = &g->columns[i - 1];
+        const capa_field *c = &g->columns[colx[i - 1]];
         if (c->label_en && c->label_zh && strcmp(c->label_zh, c->label_en) != 0)
             sb_addf(&hb, "%s\n%s", c->label_zh, c->label_en);
         else
@@ -610,9 +621,10 @@ static void group_table(doc *d, const capa_field *g, const capa_stage_record *r)
             cell[0] = capa__sprintf("%u", rows[k]);
             for (size_t i = 1; i < ncols; i++) {
                 char name[300];
-                snprintf(name, sizeof name, "%s.%u.%s", g->id, rows[k], g->columns[i - 1].id);
+                const capa_field *col = &g->columns[colx[i - 1]];
+                snprintf(name, sizeof name, "%s.%u.%s", g->id, rows[k], col->id);
                 const char *v = rec_value(r, name);
-                cell[i] = v ? show_value(d, &g->columns[i - 1], v) : capa__strdup("");
+                cell[i] = v ? show_value(d, col, v) : capa__strdup("");
             }
             int ok = 1;
             for (size_t i = 0; i < ncols; i++)
@@ -706,6 +718,8 @@ static void stage_section(doc *d, size_t idx)
     const capa_stage *st = capa_workflow_stage(d->wf, r->stage);
     sbuf hb = {0};
     sb_addf(&hb, "%zu  ", idx + 1);
+    if (st && st->eightd) /* the 8D report's section numbers beside the stage name */
+        sb_addf(&hb, "%s · ", st->eightd);
     bi(&hb, st ? st->label_zh : r->stage, st ? st->label_en : NULL);
     char *h = sb_take(&hb, d);
     d->y -= 8;

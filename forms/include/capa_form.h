@@ -286,6 +286,7 @@ typedef struct capa_stage {
     char *label_zh;
     char *label_en;
     char *form_id;
+    char *eightd;   /* the 8D disciplines it covers ("D0–D3", "D5, D7"), or NULL */
     char **editors; /* role ids that may edit */
     size_t n_editors;
     char *sign_meaning; /* reviewed, approved, done, verified, closed */

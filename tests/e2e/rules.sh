@@ -19,7 +19,8 @@ open_case() {
 
 # -- 1. verification: a failed check is not verified ---------------------------------------
 open_case 华东汽车 "焊点连锡" subject_person=sun
-as wang 0 set "$N1" validity=valid containment="库存隔离"
+as wang 0 set "$N1" validity=valid containment="库存隔离" team.1.member=王工 team.1.team_role=组长 \
+    team.2.member=孙班长 problem_what="焊点连锡" problem_where="客户来料检验" problem_how_many="12 件"
 as wang 0 sign "$N1" --meaning reviewed
 as wang 0 set "$N1" five_why.1.why="为何连锡" five_why.1.because="钢网开口偏大" \
     category_6m=method root_cause_occurrence="钢网开口偏大" root_cause_escape="AOI 未覆盖"
@@ -29,7 +30,8 @@ as chen 0 sign "$N1" --meaning reviewed
 as wang 0 set "$N1" corrective_actions.1.action="钢网开口缩小" corrective_actions.1.owner=wang \
     corrective_actions.1.due=2026-12-05 preventive_actions.1.action="更新规范" \
     preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
-as zhao 0 set "$N1" corrective_actions.1.due=2026-12-06
+as zhao 0 set "$N1" corrective_actions.1.due=2026-12-06 corrective_actions.1.status=done \
+    corrective_actions.1.done_date=2026-12-04 corrective_actions.1.evidence="钢网验收单 ST-88"
 snapshot indep
 as zhao 1 sign "$N1" --meaning approved
 err_has "user \`zhao\` changed fields of stage action"
@@ -122,6 +124,15 @@ pdftotext -layout "$T/n1.pdf" "$T/n1.txt"
 grep -qF "sign-off requires Result = Pass; this case: Pass (met)" "$T/n1.txt" ||
     fail "dossier lacks the verification rule"
 grep -qF "may neither edit nor sign this case" "$T/n1.txt" || fail "dossier lacks the recusal"
+# 8D completeness: the D-numbers beside the stage names, D1 team, D2 5W2H, action status.
+for want in "D0–D3 · 品质异常反馈 / Quality complaint intake" "D4 · 原因分析 / Root cause analysis" \
+    "D5, D7 · 纠正预防措施" "D6 · 验证 / Verification" "D8 · 归档 / Archive" "D1 小组成员" \
+    "D2 什么问题" "钢网验收单 ST-88" "已完成"; do
+    grep -qF -- "$want" "$T/n1.txt" || fail "dossier lacks: $want"
+done
+run 0 "" show "$N1" --json
+json "[s['eightd'] for s in d['stages']] == ['D0–D3', 'D4', 'D5, D7', 'D5', 'D6', 'D8']"
+json "d['stages'][2]['values']['corrective_actions.1.status'] == 'done'"
 run 0 "" verify
 
 # -- 3. a forged trail: the failed result signed as verified does not replay ---------------

@@ -497,6 +497,7 @@ static json_t *stage_json(const show *sh, const capa_stage_record *r, size_t idx
         cli_json_set(o, "label",
                      cli_json_label(st ? st->label_zh : NULL, st ? st->label_en : r->stage)) ||
         cli_json_set(o, "form", form_ref_json(r)) ||
+        cli_json_set(o, "eightd", cli_json_str(st ? st->eightd : NULL)) ||
         cli_json_set(o, "entered", cli_json_time(r->entered)) ||
         cli_json_set(o, "left", cli_json_time(r->left)) ||
         cli_json_set(o, "editors", strings_json(r->editors, r->n_editors)) ||

@@ -67,16 +67,22 @@ int capa__number_pattern_check(const char *pattern)
 /* Expand the number pattern ("QC-{YYYY}-{NNNN}") for `now` into the text before and after
  * the counter. The counter key is that text, so numbering restarts whenever the year
  * changes. */
-static int expand(capa_store *s, MDB_txn *txn, int64_t now, char prefix[128], char suffix[128],
-                  int *width)
+static int expand(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
+                  char prefix[128], char suffix[128], int *width)
 {
     char *pattern = NULL, *dst = prefix;
-    int err = capa_meta__get_str(s, txn, "pattern", &pattern);
+    int err = CAPA_OK;
     prefix[0] = suffix[0] = 0;
     *width = 0;
+    /* A workflow other than the default numbers by its own pattern (checked when it was
+     * installed); its counters are keyed by its own prefix, so they never share one. */
+    if (wf && wf->number_pattern)
+        pattern = capa__strdup(wf->number_pattern), err = pattern ? CAPA_OK : CAPA_ENOMEM;
+    else
+        err = capa_meta__get_str(s, txn, "pattern", &pattern);
     if (err)
         return err == CAPA_ENOTFOUND ? capa_error_set(CAPA_ECORRUPT, "meta: no number pattern")
-                                     : err;
+                                     : capa_error_set(err, "number: %s", capa_strerror(err));
     time_t secs = (time_t)(now / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -108,11 +114,12 @@ static int expand(capa_store *s, MDB_txn *txn, int64_t now, char prefix[128], ch
     return CAPA_OK;
 }
 
-static int number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz,
-                       char *key, size_t ksz, uint64_t *out_ctr, int skip_taken)
+static int number_next(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
+                       char *number, size_t sz, char *key, size_t ksz, uint64_t *out_ctr,
+                       int skip_taken)
 {
     char prefix[128], suffix[128];
-    int width, err = expand(s, txn, now, prefix, suffix, &width);
+    int width, err = expand(s, txn, wf, now, prefix, suffix, &width);
     if (err)
         return err;
     uint64_t ctr = 0;
@@ -136,22 +143,23 @@ static int number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, s
     return CAPA_OK;
 }
 
-int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz, char *key,
-                      size_t ksz, uint64_t *out_ctr)
+int capa__number_next(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
+                      char *number, size_t sz, char *key, size_t ksz, uint64_t *out_ctr)
 {
-    return number_next(s, txn, now, number, sz, key, ksz, out_ctr, 0);
+    return number_next(s, txn, wf, now, number, sz, key, ksz, out_ctr, 0);
 }
 
-int capa__number_next_free(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz,
-                           char *key, size_t ksz, uint64_t *out_ctr)
+int capa__number_next_free(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
+                           char *number, size_t sz, char *key, size_t ksz, uint64_t *out_ctr)
 {
-    return number_next(s, txn, now, number, sz, key, ksz, out_ctr, 1);
+    return number_next(s, txn, wf, now, number, sz, key, ksz, out_ctr, 1);
 }
 
-int capa__number_bump(capa_store *s, MDB_txn *txn, int64_t when, const char *number)
+int capa__number_bump(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t when,
+                      const char *number)
 {
     char prefix[128], suffix[128], key[300];
-    int width, err = expand(s, txn, when, prefix, suffix, &width);
+    int width, err = expand(s, txn, wf, when, prefix, suffix, &width);
     size_t np = strlen(prefix), ns = strlen(suffix), n = strlen(number);
     if (err)
         return err;
@@ -419,9 +427,8 @@ static int stage_index(const capa_event_rec *e, const capa_workflow *wf, const c
 static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     long long v;
-    int err = capa_store__workflow(&f->wf, t->s, t->txn);
-    if (err)
-        return err;
+    int err;
+    capa_hdr hdr = {0};
     if (e->version >= 2 && fact_int(e, "case_id", &v)) {
         f->id = (uint64_t)v;
     } else if ((err = capa__case_id(t->s, t->txn, e->ev.case_number, &f->id))) {
@@ -429,6 +436,15 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
                    ? corrupt(e, "case `%s` was never opened%s", e->ev.case_number, NULL)
                    : err;
     }
+    /* The case follows the workflow its header names (set by its open event). */
+    err = capa_hdr__get(t->s, t->txn, f->id, &hdr);
+    if (err == CAPA_ENOTFOUND)
+        return corrupt(e, "case `%s` was never opened%s", e->ev.case_number, NULL);
+    if (!err)
+        err = capa_store__workflow_of(&f->wf, t->s, t->txn, hdr.workflow);
+    capa_hdr_clear(&hdr);
+    if (err)
+        return err;
     const capa_change *st = change(e, "stage");
     if ((err = stage_index(e, f->wf, "from", e->ev.stage, &f->from)))
         return err;
@@ -502,8 +518,11 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     uint64_t id = 0, ctr = 0;
     long long v;
     int err;
-    if ((err = capa_store__workflow(&wf, s, t->txn)) != CAPA_OK)
-        return err;
+    /* The workflow is a fact of the open event (format 2); format 1 knew only the default. */
+    const char *wid = e->version >= 2 ? capa_event__get(e, "workflow") : NULL;
+    if ((err = capa_store__workflow_of(&wf, s, t->txn, wid)) != CAPA_OK)
+        return err == CAPA_ENOTFOUND ? corrupt(e, "workflow `%s` is not installed%s", wid, NULL)
+                                     : err;
     const capa_stage *st = &wf->stages[0];
     if ((err = capa_meta__get_u64(s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
         return err;
@@ -522,8 +541,8 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
                    : corrupt(e, "case id %s is already another case's: next_id is behind%s", ids,
                              NULL);
     }
-    if ((err = capa__number_next(s, t->txn, e->ev.time, number, sizeof number, key, sizeof key,
-                                 &ctr)))
+    if ((err = capa__number_next(s, t->txn, wf, e->ev.time, number, sizeof number, key,
+                                 sizeof key, &ctr)))
         return err;
     if (!e->ev.case_number || strcmp(number, e->ev.case_number) != 0)
         return corrupt(e, "number does not follow the counter (next would be %s)%s", number, NULL);
@@ -543,6 +562,8 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     h.id = id;
     h.opened = h.stage_entered = e->ev.time;
     if ((err = capa__set_str(&h.number, number)) || (err = capa__set_str(&h.stage, st->id)) ||
+        (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) != 0 &&
+         (err = capa__set_str(&h.workflow, wf->id))) ||
         (err = capa__set_str(&h.opened_by, e->ev.actor)) ||
         (err = capa_index__sync_header(s, t->txn, &h, &rec)) ||
         (err = capa_index__sync_stats(&h, &rec, 1, change(e, "satisfaction") != NULL,
@@ -609,7 +630,7 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
         return err ? err : corrupt(e, "case id is already another case's: next_id is behind%s%s",
                                    NULL, NULL);
     if (strcmp(numbered, "counter") == 0) {
-        if ((err = capa__number_next_free(s, t->txn, opened, number, sizeof number, key,
+        if ((err = capa__number_next_free(s, t->txn, NULL, opened, number, sizeof number, key,
                                           sizeof key, &ctr)))
             return err;
         if (strcmp(number, e->ev.case_number) != 0)
@@ -617,8 +638,8 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
                            NULL);
         if ((err = capa_meta__put_u64(s, t->txn, key, ctr)))
             return err;
-    } else if ((err = capa__number_bump(s, t->txn, opened, e->ev.case_number)) ||
-               (err = capa__number_bump(s, t->txn, e->ev.time, e->ev.case_number))) {
+    } else if ((err = capa__number_bump(s, t->txn, NULL, opened, e->ev.case_number)) ||
+               (err = capa__number_bump(s, t->txn, NULL, e->ev.time, e->ev.case_number))) {
         /* A sheet's number the pattern could have made, in the year it was opened or in
          * this one: the counter moves past it, so no later case is refused its number. */
         return err;
@@ -701,6 +722,17 @@ static int link_case(capa_wtxn *t, const capa_event_rec *e, uint64_t id)
     return capa_store__put(t->txn, t->s->dbi[DB_CASE_EVENTS], ck, 8, sk, 8, 0);
 }
 
+/* Recusal holds on replay: the person complained about neither edits nor signs the case.
+ * Format 1 did not enforce it for edits, so only format-2 events are held to it. */
+static int recused(const capa_event_rec *e, const capa_hdr *h)
+{
+    if (e->version >= 2 && h->subject_person && strcmp(h->subject_person, e->ev.actor) == 0)
+        return corrupt(e, "user `%s` is the person complained about (subject_person) and is "
+                          "recused from the case%s",
+                       e->ev.actor, NULL);
+    return CAPA_OK;
+}
+
 static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     capa_stage_record rec = {0};
@@ -708,6 +740,8 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     int err = capa_hdr__get(t->s, t->txn, f->id, &h);
     if (err)
         return err;
+    if ((err = recused(e, &h)))
+        goto done;
     /* Only the current stage of an open case is edited (as for sign-offs): an edit of a
      * closed case or of a stage it has left does not replay. */
     if (h.closed || capa_workflow_stage_index(f->wf, h.stage) != f->from) {
@@ -842,6 +876,8 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
                       e->ev.stage);
         goto done;
     }
+    if ((err = recused(e, &h)))
+        goto done;
     if (reject && (err = supersede(t, f)))
         goto done;
     capa_signature g = {0};
@@ -864,6 +900,31 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     char hash[65];
     if (!(err = capa_stage__hash(hash, h.number, &rec)) && strcmp(hash, f->hash) != 0)
         err = corrupt(e, "the data hash it signs is not that of stage %s%s", e->ev.stage, NULL);
+    /* The workflow's rules hold on replay as on the write path: a sign-off whose data break a
+     * condition of it, or that goes elsewhere than its data route it, does not replay. */
+    const capa_stage *st = &f->wf->stages[f->from];
+    for (size_t k = 0; !err && !reject && k < st->n_requires; k++) {
+        const capa_condition *q = &st->requires[k];
+        if (!capa_condition_holds(q, rec.values, rec.n_values)) {
+            const char *v = capa_kv_get(rec.values, rec.n_values, q->field);
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "signed over field `%.60s` = '%.100s', but the workflow's rule says '%s' "
+                     "requires %s = '%s'",
+                     q->field, v ? v : "", st->sign_meaning, q->field,
+                     q->equals ? q->equals : "(any value)");
+            err = corrupt(e, "%s%s", msg, NULL);
+        }
+    }
+    if (!err && !reject) {
+        int want = capa_workflow_next(f->wf, (size_t)f->from, rec.values, rec.n_values, NULL);
+        if (want != f->to) {
+            char a[16], b[16];
+            snprintf(a, sizeof a, "%d", f->to);
+            snprintf(b, sizeof b, "%d", want);
+            err = corrupt(e, "goes to stage index %s, but its data route it to %s", a, b);
+        }
+    }
     if (err) {
         capa_stage_record_clear(&rec);
         goto done;

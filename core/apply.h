@@ -34,16 +34,18 @@ typedef struct capa_apply_src {
 /** Apply e (seq and time set) to the state of t->s in t->txn. */
 int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src);
 
-/** The next case number for `now` under the store's pattern, its counter key and value. */
-int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz, char *key,
-                      size_t ksz, uint64_t *ctr);
+/** The next case number for `now` under workflow wf's pattern (the store's for the default
+ *  workflow, or wf NULL), its counter key and value. */
+int capa__number_next(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
+                      char *number, size_t sz, char *key, size_t ksz, uint64_t *ctr);
 /** capa__number_next, stepping over numbers already taken (imports: a sheet's own number
  *  may sit ahead of the counter of another year). */
-int capa__number_next_free(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz,
-                           char *key, size_t ksz, uint64_t *out_ctr);
-/** When `number` is what the pattern makes at time `when` (prefix, digits, suffix), move that
- *  counter up to it. */
-int capa__number_bump(capa_store *s, MDB_txn *txn, int64_t when, const char *number);
+int capa__number_next_free(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
+                           char *number, size_t sz, char *key, size_t ksz, uint64_t *out_ctr);
+/** When `number` is what wf's pattern makes at time `when` (prefix, digits, suffix), move
+ *  that counter up to it. */
+int capa__number_bump(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t when,
+                      const char *number);
 int capa__number_pattern_check(const char *pattern);
 
 /** Whether an event of this action needed the actor's password (ends a run of failures). */

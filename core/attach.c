@@ -298,9 +298,10 @@ static int do_attach(capa_wtxn *t, void *arg)
     uint64_t id, limit;
     char summary[400];
     int err = capa_store__require_init(t->s, t->txn);
-    if (err || (err = capa_store__workflow(&wf, t->s, t->txn)) ||
-        (err = capa__case_id(t->s, t->txn, a->number, &id)) ||
-        (err = capa_hdr__get(t->s, t->txn, id, &h)) || (err = limit_in(t->s, t->txn, &limit)) ||
+    if (err || (err = capa__case_id(t->s, t->txn, a->number, &id)) ||
+        (err = capa_hdr__get(t->s, t->txn, id, &h)) ||
+        (err = capa_store__workflow_of(&wf, t->s, t->txn, h.workflow)) ||
+        (err = limit_in(t->s, t->txn, &limit)) ||
         (err = check_size(a->number, a->name, a->len, limit)))
         goto done;
     if (h.origin) {

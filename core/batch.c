@@ -309,7 +309,13 @@ static int submit_one(capa_store *s, capa_request *r, char **out_number)
 int capa_case_open(char **out_number, capa_store *s, const capa_actor *who, const capa_kv *values,
                    size_t n)
 {
-    capa_request r = {.op = CAPA_OP_OPEN, .values = values, .n_values = n};
+    return capa_case_open_in(out_number, s, who, NULL, values, n);
+}
+
+int capa_case_open_in(char **out_number, capa_store *s, const capa_actor *who,
+                      const char *workflow, const capa_kv *values, size_t n)
+{
+    capa_request r = {.op = CAPA_OP_OPEN, .values = values, .n_values = n, .workflow = workflow};
     *out_number = NULL;
     if (who)
         r.who = *who;

@@ -123,6 +123,7 @@ int capa_case__check_reason(const char *verb, const char *number, const char *re
 typedef struct open_arg {
     const capa_kv *values;
     size_t n;
+    const char *workflow; /* NULL: the default */
     char *number;
 } open_arg;
 
@@ -146,7 +147,7 @@ static int do_open(capa_wtxn *t, void *arg)
     /* capa_store__write runs this again after growing a full map: drop the first try's. */
     capa__free(a->number);
     a->number = NULL;
-    if ((err = capa_store__workflow(&wf, s, t->txn)) != CAPA_OK)
+    if ((err = capa_store__workflow_of(&wf, s, t->txn, a->workflow)) != CAPA_OK)
         return err;
     const capa_stage *st = &wf->stages[0];
     if (!capa_role_in(st->editors, st->n_editors, t->actor->u.role)) {
@@ -162,7 +163,8 @@ static int do_open(capa_wtxn *t, void *arg)
     if ((err = capa_meta__get_u64(s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
         return err;
     id = id ? id : 1;
-    if ((err = capa__number_next(s, t->txn, t->now, number, sizeof number, key, sizeof key, &ctr)))
+    if ((err = capa__number_next(s, t->txn, wf, t->now, number, sizeof number, key, sizeof key,
+                                 &ctr)))
         return err;
     capa_event__init(&e, t->actor->u.id, "open", number, st->id, NULL);
     for (size_t i = 0; i < a->n; i++)
@@ -170,6 +172,8 @@ static int do_open(capa_wtxn *t, void *arg)
             capa_event__change(&e, a->values[i].name, NULL, a->values[i].value);
     common_facts(&e, id, 0);
     capa_event__factf(&e, "form_version", "%d", form->version);
+    if (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) != 0)
+        capa_event__fact(&e, "workflow", wf->id);
     if ((err = capa_event__commit(t, &e, NULL)) == CAPA_OK && !(a->number = capa__strdup(number)))
         err = capa_error_set(CAPA_ENOMEM, "open: out of memory");
     capa_event__clear(&e);
@@ -197,11 +201,13 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
 {
     uint64_t id;
     memset(c, 0, sizeof *c);
-    int err = capa_store__workflow(&c->wf, t->s, t->txn);
-    if (err || (err = capa__case_id(t->s, t->txn, number, &id)))
+    int err = capa__case_id(t->s, t->txn, number, &id);
+    if (err)
         return err;
     if ((err = capa_hdr__get(t->s, t->txn, id, &c->h)))
         return err == CAPA_ENOTFOUND ? CAPA_ECORRUPT : err;
+    if ((err = capa_store__workflow_of(&c->wf, t->s, t->txn, c->h.workflow)))
+        return err;
     if (c->h.origin) {
         return capa_error_set(CAPA_ESTATE,
                               "%s %s: an archived copy imported from %s; it is read-only here",
@@ -226,13 +232,15 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
     return err;
 }
 
-/* The person complained about may sign nothing on the case (被投诉人应当回避). */
+/* The person complained about may neither edit nor sign anything on the case (被投诉人应当
+ * 回避). */
 static int check_recusal(capa_wtxn *t, const case_ctx *c, const char *verb)
 {
     if (c->h.subject_person && strcmp(c->h.subject_person, t->actor->u.id) == 0)
         return capa_error_set(CAPA_EDENIED,
                               "%s %s: user `%s` is the person complained about "
-                              "(subject_person, 被投诉人) and is recused from this case",
+                              "(subject_person, 被投诉人) and is recused from this case: no edit, no "
+                              "sign-off",
                               verb, c->h.number, t->actor->u.id);
     return CAPA_OK;
 }
@@ -271,7 +279,7 @@ static int do_set(capa_wtxn *t, void *arg)
         return capa_error_set(CAPA_EINVALID, "set %s: no field=value given",
                               a->number ? a->number : "");
     int err = load_current(t, a->number, "set", &c);
-    if (err)
+    if (err || (err = check_recusal(t, &c, "set")) != CAPA_OK)
         goto done;
     if (!capa_role_in(c.st->editors, c.st->n_editors, t->actor->u.role)) {
         roles_text(roles, sizeof roles, c.st->editors, c.st->n_editors);
@@ -336,6 +344,112 @@ static int handover_facts(capa_wtxn *t, case_ctx *c, capa_event_rec *e, int to, 
     return CAPA_OK;
 }
 
+/* No dead ends: an independent sign-off refused for self-approval names who could sign
+ * instead - users with a signing role who changed nothing in the stage, are not the person
+ * complained about and are not locked - or says that nobody can and an admin must add one. */
+static int independence_refusal(capa_wtxn *t, const case_ctx *c)
+{
+    const capa_stage *st = c->st;
+    char who[600] = "", roles[256];
+    size_t n = 0;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_USERS], &cur), err = CAPA_OK;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_user_rec u;
+        if ((err = capa_user__decode(&u, v.mv_data, v.mv_size)) != CAPA_OK)
+            break;
+        int edited = 0;
+        for (size_t i = 0; i < c->rec.n_editors; i++)
+            edited |= strcmp(c->rec.editors[i], u.u.id) == 0;
+        int recused = c->h.subject_person && strcmp(c->h.subject_person, u.u.id) == 0;
+        if (!edited && !recused && !u.u.locked &&
+            capa_role_in(st->signers, st->n_signers, u.u.role)) {
+            size_t used = strlen(who);
+            if (used < sizeof who - 80)
+                snprintf(who + used, sizeof who - used, "%s%.40s (%.40s)", n ? ", " : "", u.u.id,
+                         u.u.name ? u.u.name : "");
+            n++;
+        }
+        capa_user_rec_clear(&u);
+    }
+    mdb_cursor_close(cur);
+    if (err)
+        return err;
+    if (rc && rc != MDB_NOTFOUND)
+        return capa_store__mdb_err(rc, "users");
+    roles_text(roles, sizeof roles, st->signers, st->n_signers);
+    if (n)
+        return capa_error_set(CAPA_EDENIED,
+                              "sign %s: user `%s` changed fields of stage %s; '%s' must come from "
+                              "someone who changed none (no self-approval); who can sign instead: "
+                              "%s",
+                              c->h.number, t->actor->u.id, st->id, st->sign_meaning, who);
+    return capa_error_set(CAPA_EDENIED,
+                          "sign %s: user `%s` changed fields of stage %s; '%s' must come from "
+                          "someone who changed none (no self-approval); no other user with role "
+                          "%s can sign it: an admin must add one (capa user add ID --role %s ...)",
+                          c->h.number, t->actor->u.id, st->id, st->sign_meaning, roles,
+                          st->signers[0]);
+}
+
+/* What a sign-off needs from the stage data: every field the form requires at sign-off and
+ * every condition of the workflow's <signoff>, all reported at once, each naming the field,
+ * its value and the rule, and the way on when the data cannot be made to fit. */
+static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
+                      const char *what)
+{
+    capa_diag diag = {0};
+    const capa_stage *st = c->st;
+    int err = capa_form_validate(form, c->rec.values, c->rec.n_values, CAPA_REQ_SIGN,
+                                 capa_user__exists_cb, t->txn, &diag);
+    if (err == CAPA_EINVALID)
+        err = CAPA_OK; /* the violations are in diag */
+    int unmet = 0;
+    for (size_t k = 0; !err && k < st->n_requires; k++) {
+        const capa_condition *q = &st->requires[k];
+        if (capa_condition_holds(q, c->rec.values, c->rec.n_values))
+            continue;
+        const char *v = capa_kv_get(c->rec.values, c->rec.n_values, q->field);
+        const capa_field *f = capa_formdef_field(form, q->field);
+        const capa_choice *have = f && v ? capa_field_choice(f, v) : NULL;
+        const capa_choice *want = f && q->equals ? capa_field_choice(f, q->equals) : NULL;
+        if (q->equals)
+            capa_diag_add(&diag,
+                          "field `%s` (%s): value '%s'%s%s%s; the workflow's rule: '%s' requires "
+                          "%s = '%s'%s%s%s",
+                          q->field, f && f->label_zh ? f->label_zh : q->field, v ? v : "",
+                          have ? " (" : "", have ? have->label_zh : "", have ? ")" : "",
+                          st->sign_meaning, q->field, q->equals, want ? " (" : "",
+                          want ? want->label_zh : "", want ? ")" : "");
+        else if (!f || f->required == CAPA_REQ_NO) /* else the form's check named it */
+            capa_diag_add(&diag,
+                          "field `%s` (%s): empty; the workflow's rule: '%s' requires it to be "
+                          "filled in",
+                          q->field, f && f->label_zh ? f->label_zh : q->field, st->sign_meaning);
+        unmet++;
+    }
+    if (!err && diag.n) {
+        char *msg = capa_diag_join(&diag, "; ");
+        char way[300] = "";
+        if (unmet && st->reject_to)
+            snprintf(way, sizeof way,
+                     "; the way on: set the field after a new check, or reject back to %s "
+                     "(capa reject %s --reason TEXT)",
+                     st->reject_to, c->h.number);
+        else
+            snprintf(way, sizeof way, "; set the fields named (capa help set %s)", c->h.number);
+        err = capa_error_set(msg ? CAPA_EINVALID : CAPA_ENOMEM, "%s: %s%s", what,
+                             msg ? msg : "out of memory", way);
+        capa__free(msg);
+    } else if (err) {
+        err = capa_error_set(err, "%s: validation failed (%s)", what, capa_strerror(err));
+    }
+    capa_diag_clear(&diag);
+    return err;
+}
+
 static int do_sign(capa_wtxn *t, void *arg)
 {
     sign_arg *a = arg;
@@ -368,21 +482,19 @@ static int do_sign(capa_wtxn *t, void *arg)
     if (st->sign_independent) {
         for (size_t i = 0; i < c.rec.n_editors; i++)
             if (strcmp(c.rec.editors[i], t->actor->u.id) == 0) {
-                err = capa_error_set(CAPA_EDENIED,
-                                     "sign %s: user `%s` changed fields of stage %s; '%s' must "
-                                     "come from someone who changed none (no self-approval)",
-                                     a->number, t->actor->u.id, st->id, st->sign_meaning);
+                err = independence_refusal(t, &c);
                 goto done;
             }
     }
     snprintf(what, sizeof what, "sign %s: stage %s is not complete", a->number, st->id);
     if ((err = capa_store__form(&form, t->s, t->txn, c.rec.form_id, c.rec.form_version)) ||
-        (err = capa_case__validate(t->txn, what, form, c.rec.values, c.rec.n_values, CAPA_REQ_SIGN)) ||
+        (err = sign_rules(t, &c, form, what)) ||
         (err = capa_stage__hash(hash, c.h.number, &c.rec)) ||
         (err = check_seen("sign", a->number, st->id, hash, a->expect)))
         goto done;
 
-    int to = c.idx + 1 == (int)c.wf->n_stages ? -1 : c.idx + 1;
+    const capa_route *route = NULL;
+    int to = capa_workflow_next(c.wf, (size_t)c.idx, c.rec.values, c.rec.n_values, &route);
     char signer[300];
     snprintf(signer, sizeof signer, "%s %s (%s)", st->sign_meaning, t->actor->u.name,
              t->actor->u.role);
@@ -391,6 +503,8 @@ static int do_sign(capa_wtxn *t, void *arg)
     capa_event__change(&e, "signature", NULL, signer);
     capa_event__change(&e, "data_hash", NULL, hash);
     capa_event__fact(&e, "meaning", st->sign_meaning);
+    if (route) /* for the reader of the trail; apply derives the route from the data */
+        capa_event__factf(&e, "route", "%s=%s", route->field, route->equals);
     if ((err = handover_facts(t, &c, &e, to, hash)) == CAPA_OK)
         err = capa_event__commit(t, &e, NULL);
 done:
@@ -460,7 +574,7 @@ int capa_case__apply(capa_wtxn *t, void *arg)
         return capa_error_set(CAPA_EINVALID, "submit: no case number given");
     switch (rq->op) {
     case CAPA_OP_OPEN: {
-        open_arg a = {rq->values, rq->n_values, NULL};
+        open_arg a = {rq->values, rq->n_values, rq->workflow, NULL};
         if ((err = do_open(t, &a)) == CAPA_OK)
             rq->number_out = a.number;
         else

@@ -165,7 +165,7 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
         if (err != CAPA_ENOTFOUND)
             goto done;
         snprintf(number, sizeof number, "%s", rq->number);
-    } else if ((err = capa__number_next_free(t->s, t->txn, im->opened, number, sizeof number, key,
+    } else if ((err = capa__number_next_free(t->s, t->txn, NULL, im->opened, number, sizeof number, key,
                                         sizeof key, &ctr))) {
         goto done;
     }

@@ -85,7 +85,7 @@ static int replay_fn(capa_wtxn *t, void *arg)
             return err;
     /* The counter that makes the open event's number: the digits between the pattern's
      * prefix and suffix for that time, less one. */
-    if ((err = capa__number_next(t->s, t->txn, open->ev.time, number, sizeof number, key,
+    if ((err = capa__number_next(t->s, t->txn, NULL, open->ev.time, number, sizeof number, key,
                                  sizeof key, &ctr)))
         return err;
     const char *brace = strstr(key, "{}"), *num = a->c->number;

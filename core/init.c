@@ -39,6 +39,38 @@ static int diag_error(int err, capa_diag *diag, const char *what)
     return err;
 }
 
+/* The forms of a definition set as event facts, once each: two stages, or two workflows
+ * (sets[0..n_before-1] went first), may share a form; a form id two workflows define
+ * differently is refused. */
+static int add_forms(capa_event_rec *e, const capa_definitions *d, capa_definitions **sets,
+                     size_t n_before)
+{
+    for (size_t i = 0; i < d->n_forms; i++) {
+        const capa_formdef *f = d->forms[i];
+        char key[240];
+        int dup = 0;
+        for (size_t j = 0; j < i; j++)
+            dup |= strcmp(d->forms[j]->id, f->id) == 0;
+        for (size_t k = 0; k < n_before && !dup; k++)
+            for (size_t j = 0; j < sets[k]->n_forms && !dup; j++)
+                if (strcmp(sets[k]->forms[j]->id, f->id) == 0) {
+                    if (sets[k]->forms[j]->source_len != f->source_len ||
+                        memcmp(sets[k]->forms[j]->source, f->source, f->source_len) != 0)
+                        return capa_error_set(CAPA_EINVALID,
+                                              "init: definitions: form `%s` of workflow `%s` "
+                                              "differs from the one workflow `%s` uses",
+                                              f->id, d->workflow->id, sets[k]->workflow->id);
+                    dup = 1;
+                }
+        if (dup)
+            continue;
+        snprintf(key, sizeof key, "form:%s", f->id);
+        capa_event__change(e, key, NULL, "1");
+        def_fact(e, f->id, 1, f->source, f->source_len);
+    }
+    return CAPA_OK;
+}
+
 typedef struct init_arg {
     const capa_init_opts *o;
 } init_arg;
@@ -51,6 +83,9 @@ static int do_init(capa_wtxn *t, void *arg)
     capa_user_rec admin = {0};
     capa_diag diag = {0};
     capa_event_rec e = {0};
+    char **extra = NULL;
+    size_t n_extra = 0;
+    capa_definitions **sets = NULL;
     const char *pattern = o->number_pattern ? o->number_pattern : "QC-{YYYY}-{NNNN}";
     uint64_t fmt;
     int err = capa_meta__get_u64(s, t->txn, "format", &fmt);
@@ -107,17 +142,43 @@ static int do_init(capa_wtxn *t, void *arg)
         capa_event__change(&e, key, NULL, "1");
         def_fact(&e, id, 1, ef->data, ef->len);
     }
-    for (size_t i = 0; i < defs->n_forms; i++) {
-        const capa_formdef *f = defs->forms[i];
-        char key[240];
-        snprintf(key, sizeof key, "form:%s", f->id);
-        int dup = 0;
-        for (size_t j = 0; j < i; j++)
-            dup |= strcmp(defs->forms[j]->id, f->id) == 0; /* two stages sharing one form */
-        if (dup)
-            continue;
+    if ((err = add_forms(&e, defs, NULL, 0)) != CAPA_OK)
+        goto done;
+    /* Further workflows (workflow-ID.xml: scar, ...), each with its forms. */
+    if ((err = capa_definitions_extra(&extra, &n_extra, o->forms_dir)) != CAPA_OK) {
+        err = capa_error_set(err, "init: definitions: out of memory");
+        goto done;
+    }
+    if (n_extra && !(sets = capa__calloc(n_extra + 1, sizeof *sets))) {
+        err = capa_error_set(CAPA_ENOMEM, "init: definitions: out of memory");
+        goto done;
+    }
+    if (sets)
+        sets[0] = defs;
+    for (size_t i = 0; i < n_extra; i++) {
+        capa_definitions *x = NULL;
+        if ((err = capa_definitions_load_file(&x, o->forms_dir, extra[i], &diag)) != CAPA_OK) {
+            err = diag_error(err, &diag, "init: definitions");
+            goto done;
+        }
+        sets[i + 1] = x;
+        char want[200], def[160], key[240];
+        snprintf(want, sizeof want, "workflow-%s.xml", x->workflow->id);
+        if (strcmp(want, extra[i]) != 0 || strcmp(x->workflow->id, CAPA_WORKFLOW_DEFAULT) == 0) {
+            err = capa_error_set(CAPA_EINVALID,
+                                 "init: definitions: %s: workflow id `%s` does not match the "
+                                 "file name (workflow-ID.xml, ID not `%s`)",
+                                 extra[i], x->workflow->id, CAPA_WORKFLOW_DEFAULT);
+            goto done;
+        }
+        if ((err = capa__number_pattern_check(x->workflow->number_pattern)) != CAPA_OK)
+            goto done;
+        capa_store__workflow_def_id(def, sizeof def, x->workflow->id);
+        snprintf(key, sizeof key, "form:%s", def);
         capa_event__change(&e, key, NULL, "1");
-        def_fact(&e, f->id, 1, f->source, f->source_len);
+        def_fact(&e, def, 1, x->workflow->source, x->workflow->source_len);
+        if ((err = add_forms(&e, x, sets, i + 1)) != CAPA_OK)
+            goto done;
     }
     if ((err = capa_user__make(s, t->txn, &admin, o->admin_user ? o->admin_user : "admin", "admin",
                                o->admin_name ? o->admin_name : "Administrator", "",
@@ -128,6 +189,13 @@ static int do_init(capa_wtxn *t, void *arg)
 done:
     capa_event__clear(&e);
     capa_user_rec_clear(&admin);
+    for (size_t i = 0; i < n_extra; i++) {
+        if (sets)
+            capa_definitions_free(sets[i + 1]);
+        capa__free(extra[i]);
+    }
+    capa__free(extra);
+    capa__free(sets);
     capa_definitions_free(defs);
     capa_diag_clear(&diag);
     return err;
@@ -169,6 +237,23 @@ static int check_set(capa_store *s, MDB_txn *txn, const capa_workflow *wf,
     return err;
 }
 
+typedef struct form_use {
+    capa_wtxn *t;
+    const capa_formdef *f;
+    const char *name;
+    int used;
+} form_use;
+
+static int form_use_cb(const capa_workflow *wf, void *payload)
+{
+    form_use *fu = payload;
+    int used = 0;
+    for (size_t i = 0; i < wf->n_stages; i++)
+        used |= strcmp(wf->stages[i].form_id, fu->f->id) == 0;
+    fu->used |= used;
+    return used ? check_set(fu->t->s, fu->t->txn, wf, fu->f, fu->name) : 0;
+}
+
 typedef struct install_arg {
     const char *xml;
     size_t len;
@@ -185,12 +270,13 @@ static int do_install(capa_wtxn *t, void *arg)
     capa_workflow *w = NULL;
     const capa_workflow *cur = NULL;
     const char *id = NULL;
+    char wf_def[160];
     int latest = 0, err;
     if (strcmp(t->actor->u.role, "admin") != 0)
         return capa_error_set(CAPA_EDENIED, "form install: user `%s` has role %s; only admin may",
                               t->actor->u.id, t->actor->u.role);
     if ((err = capa_store__workflow(&cur, s, t->txn)) != CAPA_OK)
-        return err;
+        return err; /* also: the store is initialised */
     if ((err = capa__line_check("form install: file name", a->name)) != CAPA_OK)
         return err;
     int kind = capa_form_doc_kind(a->xml, a->len);
@@ -201,37 +287,50 @@ static int do_install(capa_wtxn *t, void *arg)
             err = diag_error(err, &diag, "form install");
             goto done;
         }
-        /* Existing cases keep their stage records by position: the stages must stay. */
-        int same = w->n_stages == cur->n_stages;
-        for (size_t i = 0; same && i < w->n_stages; i++)
+        if ((err = capa_store__workflow_of(&cur, s, t->txn, w->id)) != CAPA_OK) {
+            if (err == CAPA_ENOTFOUND)
+                err = capa_error_set(CAPA_EINVALID,
+                                     "form install %s: workflow `%s` is not in this store; a "
+                                     "store's workflows come with capa init (workflow.xml and "
+                                     "workflow-ID.xml of --forms DIR)",
+                                     a->name, w->id);
+            goto done;
+        }
+        /* Existing cases keep their stage records by position: the stages of the current
+         * version stay where they are, in order; new ones may follow them. */
+        int same = w->n_stages >= cur->n_stages;
+        for (size_t i = 0; same && i < cur->n_stages; i++)
             same = strcmp(w->stages[i].id, cur->stages[i].id) == 0;
         if (!same) {
             err = capa_error_set(CAPA_EINVALID,
-                                 "form install %s: a new workflow must keep the stages of the "
-                                 "current one, in order (existing cases depend on them)",
-                                 a->name);
+                                 "form install %s: a new version of workflow `%s` must keep the "
+                                 "stages of the current one, in order (existing cases depend on "
+                                 "them); it may add stages after them",
+                                 a->name, w->id);
             goto done;
         }
+        if (w->number_pattern && (err = capa__number_pattern_check(w->number_pattern)))
+            goto done;
         if ((err = check_set(s, t->txn, w, NULL, a->name)) != CAPA_OK)
             goto done;
-        id = CAPA_WORKFLOW_ID;
+        capa_store__workflow_def_id(wf_def, sizeof wf_def, w->id);
+        id = wf_def;
     } else {
         if ((err = capa_formdef_parse(&f, a->xml, a->len, a->name, &diag)) != CAPA_OK) {
             err = diag_error(err, &diag, "form install");
             goto done;
         }
-        int used = 0;
-        for (size_t i = 0; i < cur->n_stages; i++)
-            used |= strcmp(cur->stages[i].form_id, f->id) == 0;
-        if (!used) {
+        /* Every workflow using the form must stay a consistent set with it. */
+        form_use fu = {t, f, a->name, 0};
+        if ((err = capa_store__workflow_foreach(s, t->txn, form_use_cb, &fu)) != CAPA_OK)
+            goto done;
+        if (!fu.used) {
             err = capa_error_set(CAPA_EINVALID,
-                                 "form install %s: form id '%s' is not used by any stage of the "
+                                 "form install %s: form id '%s' is not used by any stage of any "
                                  "workflow",
                                  a->name, f->id);
             goto done;
         }
-        if ((err = check_set(s, t->txn, cur, f, a->name)) != CAPA_OK)
-            goto done;
         id = f->id;
     }
     if ((err = capa_store__form_latest(s, t->txn, id, &latest)))

@@ -139,7 +139,7 @@ int capa_case_limits(capa_limit_status **out, size_t *n, capa_store *s, const ca
     first_set f = {0};
     *out = NULL;
     *n = 0;
-    int err = capa_store_workflow(&wf, s);
+    int err = capa_store_workflow_get(&wf, s, c->workflow);
     if (!err)
         err = capa_plant_get(&p, s);
     if (!err) {

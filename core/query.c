@@ -23,6 +23,7 @@ void capa_case_free(capa_case *c)
     capa__free(c->number);
     capa__free(c->stage);
     capa__free(c->opened_by);
+    capa__free(c->workflow);
     for (size_t i = 0; i < c->n_stages; i++)
         capa_stage_record_clear(&c->stages[i]);
     capa__free(c->stages);
@@ -78,8 +79,9 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
     int err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
-    if ((err = capa_store__require_init(s, txn)) || (err = capa_store__workflow(&wf, s, txn)) ||
-        (err = capa__case_id(s, txn, number, &id)) || (err = capa_hdr__get(s, txn, id, &h)))
+    if ((err = capa_store__require_init(s, txn)) || (err = capa__case_id(s, txn, number, &id)) ||
+        (err = capa_hdr__get(s, txn, id, &h)) ||
+        (err = capa_store__workflow_of(&wf, s, txn, h.workflow)))
         goto done;
     if (!(c = capa__calloc(1, sizeof *c)) ||
         !(c->stages = capa__calloc(wf->n_stages, sizeof *c->stages))) {
@@ -89,6 +91,10 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
     c->number = h.number, h.number = NULL;
     c->stage = h.stage, h.stage = NULL;
     c->opened_by = h.opened_by, h.opened_by = NULL;
+    if (!(c->workflow = capa__strdup(wf->id))) {
+        err = capa_error_set(CAPA_ENOMEM, "case: out of memory");
+        goto done;
+    }
     c->closed = h.closed;
     c->opened = h.opened;
     c->closed_at = h.closed_at;
@@ -123,6 +129,22 @@ const char *capa_case_value(const capa_case *c, const char *stage, const char *n
     for (size_t i = 0; i < c->n_stages; i++)
         if (strcmp(c->stages[i].stage, stage) == 0)
             return capa_stage__value(&c->stages[i], name);
+    return NULL;
+}
+
+const capa_route *capa_case_skipped(const capa_case *c, const capa_workflow *wf, size_t idx)
+{
+    if (!c || !wf || idx >= c->n_stages || idx >= wf->n_stages || c->stages[idx].entered)
+        return NULL;
+    for (size_t j = 0; j < idx; j++) {
+        const capa_stage_record *r = &c->stages[j];
+        const capa_route *route = NULL;
+        if (!r->left)
+            continue;
+        int to = capa_workflow_next(wf, j, r->values, r->n_values, &route);
+        if (route && (to < 0 || (size_t)to > idx))
+            return route;
+    }
     return NULL;
 }
 
@@ -169,6 +191,8 @@ static int matches(capa_store *s, MDB_txn *txn, const capa_hdr *h, const capa_fi
         !EQ(h->defect_code, f->defect_code))
         return 0;
 #undef EQ
+    if (f->workflow && strcmp(h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT, f->workflow) != 0)
+        return 0;
     if (f->closed >= 0 && h->closed != f->closed)
         return 0;
     if ((f->opened_from && h->opened < f->opened_from) ||
@@ -203,7 +227,8 @@ static capa_case_header public_header(const capa_hdr *h)
     capa_case_header ch = {h->number,      h->stage,          h->closed,      h->customer,
                            h->part_no,     h->lot_no,         h->defect_code, h->severity,
                            h->description, h->subject_person, h->opened,      h->closed_at,
-                           h->stage_entered};
+                           h->stage_entered,
+                           h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT};
     return ch;
 }
 

@@ -38,7 +38,8 @@ void capa_hdr_clear(capa_hdr *h)
     char **strs[] = {&h->number,      &h->stage,         &h->opened_by,   &h->customer,
                      &h->part_no,     &h->lot_no,        &h->defect_code, &h->severity,
                      &h->description, &h->subject_person, &h->channel, &h->complaint_type,
-                     &h->validity,    &h->responsible_dept, &h->satisfaction, &h->origin};
+                     &h->validity,    &h->responsible_dept, &h->satisfaction, &h->origin,
+                     &h->workflow};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         capa__free(*strs[i]);
     capa__free(h->limits);
@@ -75,6 +76,8 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
     capa_buf_i64(&b, h->plan_at);
     /* The archive part: the origin of an imported archive copy (NULL for our own cases). */
     capa_buf_str(&b, h->origin);
+    /* The case's workflow: NULL for the default one. */
+    capa_buf_str(&b, h->workflow && *h->workflow ? h->workflow : NULL);
     /* The limits part: which limit codes are met (bit = code), and the open ones. Each part
      * is optional on decoding (a header ends where its writer's parts ended); every header
      * written now has all of them, so the parts are told apart by position. */
@@ -126,6 +129,8 @@ static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
     }
     if (!r->err && r->pos < r->len)
         h->origin = rd_str(r, pos, end);
+    if (!r->err && r->pos < r->len)
+        h->workflow = rd_str(r, pos, end);
     if (!r->err && (!h->number || !h->stage))
         r->err = CAPA_ECORRUPT;
     if (r->err || r->pos == r->len)

@@ -40,6 +40,7 @@ typedef struct capa_hdr {
     uint64_t met;
     capa_hdr_limit *limits;
     size_t n_limits;
+    char *workflow; /* the case's workflow id; NULL = the default (CAPA_WORKFLOW_DEFAULT) */
 } capa_hdr;
 
 void capa_hdr_clear(capa_hdr *h);

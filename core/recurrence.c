@@ -67,7 +67,10 @@ static int counts(int *yes, char **number, capa_store *s, MDB_txn *txn, const ca
         return err;
     *yes = (o.opened < h->opened || (o.opened == h->opened && o.id < h->id)) && o.opened >= from &&
            o.part_no && o.defect_code && strcmp(o.part_no, h->part_no) == 0 &&
-           strcmp(o.defect_code, h->defect_code) == 0;
+           strcmp(o.defect_code, h->defect_code) == 0 &&
+           /* a recurrence within the same workflow: a supplier's SCAR is no 再发 of a
+            * customer's complaint */
+           (o.workflow ? h->workflow && strcmp(o.workflow, h->workflow) == 0 : !h->workflow);
     if (*yes && number && !(*number = capa__strdup(o.number)))
         err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
     if (!view)

@@ -647,7 +647,10 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
             view = 0, err = capa_hdr__decode(&h, v.mv_data, v.mv_size);
         if (err)
             break;
-        err = visit(&x, &h, bound, &t, &ttc, &n_ttc, &cap_ttc, &rec);
+        /* The monthly complaint report counts the complaint workflow's cases only (a scar
+         * case is a supplier's, not a customer's complaint). */
+        if (!h.workflow)
+            err = visit(&x, &h, bound, &t, &ttc, &n_ttc, &cap_ttc, &rec);
         if (!view)
             capa_hdr_clear(&h);
     }

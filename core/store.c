@@ -638,6 +638,107 @@ int capa_store__workflow(const capa_workflow **out, capa_store *s, MDB_txn *txn)
     return err;
 }
 
+/* A workflow's definition id: the default's is "workflow" (as in format 1), another's
+ * "workflow-ID" (ids are [a-z][a-z0-9_]*, so it cannot be a form's). */
+static void workflow_def_id(char *buf, size_t sz, const char *id)
+{
+    if (!id || !*id || strcmp(id, CAPA_WORKFLOW_DEFAULT) == 0)
+        snprintf(buf, sz, "%s", CAPA_WORKFLOW_ID);
+    else
+        snprintf(buf, sz, "%s-%.64s", CAPA_WORKFLOW_ID, id);
+}
+
+int capa_store__workflow_def_id(char *buf, size_t sz, const char *id)
+{
+    workflow_def_id(buf, sz, id);
+    return CAPA_OK;
+}
+
+int capa_store__workflow_of(const capa_workflow **out, capa_store *s, MDB_txn *txn,
+                            const char *id)
+{
+    char def[128];
+    void *p = NULL;
+    workflow_def_id(def, sizeof def, id);
+    int err = load_def(&p, s, txn, def, 0, 1);
+    if (err == CAPA_ENOTFOUND && id && *id && strcmp(id, CAPA_WORKFLOW_DEFAULT) != 0)
+        err = capa_error_set(CAPA_ENOTFOUND, "workflow `%.64s`: not installed (capa info lists "
+                                             "the workflows)",
+                             id);
+    *out = p;
+    return err;
+}
+
+int capa_store__workflow_foreach(capa_store *s, MDB_txn *txn,
+                                 int (*cb)(const capa_workflow *w, void *payload), void *payload)
+{
+    MDB_cursor *cur = NULL;
+    char last[256] = "";
+    int rc = mdb_cursor_open(txn, s->dbi[DB_FORMS], &cur), err = CAPA_OK;
+    MDB_val k = {strlen(CAPA_WORKFLOW_ID), (void *)CAPA_WORKFLOW_ID}, v;
+    if (rc)
+        return capa_store__mdb_err(rc, "forms");
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    /* Keys are ID NUL VERSION: each id's versions sit together; take each id once. */
+    for (; rc == MDB_SUCCESS && !err; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        size_t n = strnlen(k.mv_data, k.mv_size);
+        const size_t wl = strlen(CAPA_WORKFLOW_ID);
+        if (n < wl || memcmp(k.mv_data, CAPA_WORKFLOW_ID, wl) != 0 || n >= sizeof last)
+            break;
+        if ((n != wl && ((const char *)k.mv_data)[wl] != '-') ||
+            (strlen(last) == n && memcmp(last, k.mv_data, n) == 0))
+            continue;
+        memcpy(last, k.mv_data, n);
+        last[n] = 0;
+        void *p = NULL;
+        /* The cursor stays valid: load_def only reads in this transaction. */
+        if ((err = load_def(&p, s, txn, last, 0, 1)) == CAPA_OK)
+            err = cb(p, payload);
+    }
+    mdb_cursor_close(cur);
+    if (!err && rc && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+        err = capa_store__mdb_err(rc, "forms");
+    return err;
+}
+
+int capa_store_workflow_get(const capa_workflow **out, capa_store *s, const char *id)
+{
+    MDB_txn *txn = NULL;
+    *out = NULL;
+    int err = capa_store__read_begin(s, &txn);
+    if (!err)
+        err = capa_store__require_init(s, txn);
+    if (!err)
+        err = capa_store__workflow_of(out, s, txn, id);
+    capa_store__read_end(s, txn);
+    return err;
+}
+
+typedef struct wf_each {
+    int (*cb)(const capa_workflow *w, void *payload);
+    void *payload;
+} wf_each;
+
+static int wf_each_cb(const capa_workflow *w, void *payload)
+{
+    wf_each *e = payload;
+    return e->cb(w, e->payload);
+}
+
+int capa_store_workflows(capa_store *s, int (*cb)(const capa_workflow *w, void *payload),
+                         void *payload)
+{
+    MDB_txn *txn = NULL;
+    wf_each e = {cb, payload};
+    int err = capa_store__read_begin(s, &txn);
+    if (!err)
+        err = capa_store__require_init(s, txn);
+    if (!err)
+        err = capa_store__workflow_foreach(s, txn, wf_each_cb, &e);
+    capa_store__read_end(s, txn);
+    return err;
+}
+
 int capa_store_workflow(const capa_workflow **out, capa_store *s)
 {
     MDB_txn *txn = NULL;

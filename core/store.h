@@ -140,6 +140,15 @@ int capa_store__workflow(const capa_workflow **out, capa_store *s, MDB_txn *txn)
 /** The plant (zone and calendars) as txn sees it, parsed once and cached in the store.
  *  Borrowed; valid until the next call. Only for the write path (apply). */
 int capa_plant__cached(const struct capa_plant **out, capa_store *s, MDB_txn *txn);
+/** The current version of workflow `id` (NULL, "" or CAPA_WORKFLOW_DEFAULT: the default). */
+int capa_store__workflow_of(const capa_workflow **out, capa_store *s, MDB_txn *txn,
+                            const char *id);
+/** The definition id a workflow is stored under ("workflow", "workflow-scar"). */
+int capa_store__workflow_def_id(char *buf, size_t sz, const char *id);
+/** The current version of every stored workflow, the default first; a non-zero return of cb
+ *  stops and is returned. */
+int capa_store__workflow_foreach(capa_store *s, MDB_txn *txn,
+                                 int (*cb)(const capa_workflow *w, void *payload), void *payload);
 /** Highest stored version of a form id (0 when none). */
 int capa_store__form_latest(capa_store *s, MDB_txn *txn, const char *id, int *out);
 /** Remove a stored definition (upgrade replaces what replay copied). */

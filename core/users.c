@@ -75,6 +75,30 @@ static int check_password(const char *who, const char *password)
     return CAPA_OK;
 }
 
+typedef struct role_scan {
+    const char *role;
+    int found;
+    char known[512];
+} role_scan;
+
+static int role_cb(const capa_workflow *wf, void *payload)
+{
+    role_scan *rs = payload;
+    for (size_t i = 0; i < wf->n_roles; i++) {
+        const char *r = wf->roles[i].id;
+        rs->found |= rs->role && strcmp(r, rs->role) == 0;
+        char item[80];
+        snprintf(item, sizeof item, ", %s,", r);
+        char have[520];
+        snprintf(have, sizeof have, ", %s,", rs->known);
+        if (strcmp(r, "admin") == 0 || strstr(have, item))
+            continue;
+        strncat(rs->known, ", ", sizeof rs->known - strlen(rs->known) - 1);
+        strncat(rs->known, r, sizeof rs->known - strlen(rs->known) - 1);
+    }
+    return 0;
+}
+
 int capa_user__make(capa_store *s, MDB_txn *txn, capa_user_rec *out, const char *id,
                     const char *role, const char *name, const char *dept, const char *password,
                     int64_t now)
@@ -97,20 +121,13 @@ int capa_user__make(capa_store *s, MDB_txn *txn, capa_user_rec *out, const char 
     if ((err = capa__line_check(what, dept)))
         return err;
     if (!role || (strcmp(role, "admin") != 0)) {
-        const capa_workflow *wf = NULL;
-        if ((err = capa_store__workflow(&wf, s, txn)) != CAPA_OK)
+        /* A role is known when any of the store's workflows declares it. */
+        role_scan rs = {role, 0, "admin"};
+        if ((err = capa_store__workflow_foreach(s, txn, role_cb, &rs)) < 0)
             return err;
-        if (!role || !capa_workflow_role(wf, role)) {
-            char known[512] = "admin";
-            for (size_t i = 0; i < wf->n_roles; i++) {
-                if (strcmp(wf->roles[i].id, "admin") == 0)
-                    continue;
-                strncat(known, ", ", sizeof known - strlen(known) - 1);
-                strncat(known, wf->roles[i].id, sizeof known - strlen(known) - 1);
-            }
+        if (!role || !rs.found)
             return capa_error_set(CAPA_EINVALID, "user `%s`: role '%.40s' is not one of %s", id,
-                                  role ? role : "", known);
-        }
+                                  role ? role : "", rs.known);
     }
     if ((err = check_password(id, password)) != CAPA_OK)
         return err;

@@ -539,6 +539,7 @@ static void diff_header(vctx *v, uint64_t id, const MDB_val *sv, const MDB_val *
         limits_text(lb, sizeof lb, &b);
         if (!v->legacy)
             diff_str(v, num, "cases", r, "limits", la, lb, seq);
+        diff_str(v, num, "cases", r, "workflow", a.workflow, b.workflow, seq);
         diff_str(v, num, "cases", r, "origin", a.origin, b.origin, seq);
         if (v->format < 2)
             goto stats_done;

@@ -4,6 +4,7 @@
  * the checks that span files (every stage has its form; limit severities are choices of
  * intake's severity) run in one place, so no caller can end up with a half-consistent set.
  */
+#include <dirent.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -61,6 +62,12 @@ static int worse(int a, int b)
 
 int capa_definitions_load(capa_definitions **out, const char *dir, capa_diag *diag)
 {
+    return capa_definitions_load_file(out, dir, "workflow.xml", diag);
+}
+
+int capa_definitions_load_file(capa_definitions **out, const char *dir, const char *wf_file,
+                               capa_diag *diag)
+{
     int rc, r;
     uint64_t oom_before = capa__oom_count();
     capa_definitions *d = NULL;
@@ -72,7 +79,7 @@ int capa_definitions_load(capa_definitions **out, const char *dir, capa_diag *di
     d = capa__calloc(1, sizeof *d);
     if (!d)
         goto done;
-    rc = read_def(&xml, &len, &name, dir, "workflow.xml", diag);
+    rc = read_def(&xml, &len, &name, dir, wf_file, diag);
     if (rc == CAPA_OK)
         rc = capa_workflow_parse(&d->workflow, xml, len, name, diag);
     if (rc != CAPA_OK)
@@ -118,6 +125,67 @@ done:
     capa__free(name);
     capa__free(file);
     return rc;
+}
+
+int capa_definitions_extra(char ***out, size_t *n, const char *dir)
+{
+    char **names = NULL;
+    size_t k = 0, cap = 0;
+    int rc = CAPA_OK;
+    DIR *d = NULL;
+    *out = NULL;
+    *n = 0;
+    const capa_embedded_file *ef = dir ? NULL : capa_form_embedded();
+    if (dir && !(d = opendir(dir)))
+        return CAPA_OK; /* reported by capa_definitions_load, which reads from it first */
+    for (;;) {
+        const char *name;
+        struct dirent *de = NULL;
+        if (d) {
+            if (!(de = readdir(d)))
+                break;
+            name = de->d_name;
+        } else {
+            if (!ef->name)
+                break;
+            name = (ef++)->name;
+        }
+        size_t len = strlen(name);
+        if (len <= 13 || strncmp(name, "workflow-", 9) != 0 || strcmp(name + len - 4, ".xml") != 0)
+            continue;
+        if (k == cap) {
+            size_t nc = cap ? cap * 2 : 4;
+            char **p = capa__realloc(names, nc * sizeof *p);
+            if (!p) {
+                rc = CAPA_ENOMEM;
+                break;
+            }
+            names = p, cap = nc;
+        }
+        if (!(names[k] = capa__strdup(name))) {
+            rc = CAPA_ENOMEM;
+            break;
+        }
+        k++;
+    }
+    if (d)
+        closedir(d);
+    /* Sorted, so every store made from the same files holds the same trail. */
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    if (rc != CAPA_OK) {
+        for (size_t i = 0; i < k; i++)
+            capa__free(names[i]);
+        capa__free(names);
+        return rc;
+    }
+    *out = names;
+    *n = k;
+    return CAPA_OK;
 }
 
 const capa_formdef *capa_definitions_form(const capa_definitions *d, const char *stage_id)

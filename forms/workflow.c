@@ -4,6 +4,7 @@
  * named by editors/signers/rejecters declared, a rejection only back to an earlier stage,
  * positive time limits with one limit per (severity, kind), and a warning share in 1..100.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,7 @@ void capa_workflow_free(capa_workflow *w)
         capa__free(s->label_zh);
         capa__free(s->label_en);
         capa__free(s->form_id);
+        capa__free(s->eightd);
         free_list(s->editors, s->n_editors);
         capa__free(s->sign_meaning);
         capa__free(s->sign_meaning_zh);
@@ -72,6 +74,19 @@ void capa_workflow_free(capa_workflow *w)
         free_list(s->signers, s->n_signers);
         capa__free(s->reject_to);
         free_list(s->rejecters, s->n_rejecters);
+        for (size_t k = 0; k < s->n_requires; k++) {
+            capa__free(s->requires[k].field);
+            capa__free(s->requires[k].equals);
+        }
+        capa__free(s->requires);
+        for (size_t k = 0; k < s->n_routes; k++) {
+            capa__free(s->routes[k].field);
+            capa__free(s->routes[k].equals);
+            capa__free(s->routes[k].to);
+            capa__free(s->routes[k].label_zh);
+            capa__free(s->routes[k].label_en);
+        }
+        capa__free(s->routes);
     }
     capa__free(w->stages);
     for (size_t i = 0; i < w->n_limits; i++) {
@@ -85,6 +100,10 @@ void capa_workflow_free(capa_workflow *w)
     }
     capa__free(w->escalations);
     capa__free(w->source);
+    capa__free(w->id);
+    capa__free(w->label_zh);
+    capa__free(w->label_en);
+    capa__free(w->number_pattern);
     capa__free(w);
 }
 
@@ -180,6 +199,36 @@ static int parse_roles(capa_workflow *wf, xmlNode *roles, walk *w)
     return rc;
 }
 
+/* The <require> and <route> children of a sign-off (at most 20 of each, says the schema). */
+static int parse_rules(capa_stage *s, xmlNode *sign)
+{
+    int rc = CAPA_OK;
+    size_t nq = count_elems(sign->children, "require"), nr = count_elems(sign->children, "route");
+    s->requires = capa__calloc(nq ? nq : 1, sizeof *s->requires);
+    s->routes = capa__calloc(nr ? nr : 1, sizeof *s->routes);
+    if (!s->requires || !s->routes)
+        return CAPA_ENOMEM;
+    for (xmlNode *c = capa__xml_elem(sign->children); c && rc == CAPA_OK;
+         c = capa__xml_elem(c->next)) {
+        if (capa__xml_is(c, WF_NS, "require")) {
+            capa_condition *q = &s->requires[s->n_requires++];
+            rc = capa__xml_attr(&q->field, c, "field");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->equals, c, "equals");
+        } else if (capa__xml_is(c, WF_NS, "route")) {
+            capa_route *r = &s->routes[s->n_routes++];
+            rc = capa__xml_attr(&r->field, c, "field");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&r->equals, c, "equals");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&r->to, c, "to");
+            if (rc == CAPA_OK)
+                rc = labels(&r->label_zh, &r->label_en, c);
+        }
+    }
+    return rc;
+}
+
 static int parse_stage(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
 {
     int rc;
@@ -192,6 +241,8 @@ static int parse_stage(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
     if (rc == CAPA_OK)
         rc = capa__xml_attr(&s->form_id, n, "form");
     if (rc == CAPA_OK)
+        rc = capa__xml_attr(&s->eightd, n, "eightd");
+    if (rc == CAPA_OK)
         rc = id_list(&s->editors, &s->n_editors, n, "editors");
     if (rc == CAPA_OK && sign) {
         rc = capa__xml_attr(&s->sign_meaning, sign, "meaning");
@@ -201,6 +252,8 @@ static int parse_stage(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
             rc = id_list(&s->signers, &s->n_signers, sign, "by");
         if (rc == CAPA_OK)
             rc = capa__xml_attr(&indep, sign, "independent");
+        if (rc == CAPA_OK)
+            rc = parse_rules(s, sign);
     }
     if (rc == CAPA_OK && rej) {
         rc = capa__xml_attr(&s->reject_to, rej, "to");
@@ -248,6 +301,21 @@ static void check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
         if (!capa__xml_is(c, WF_NS, "stage"))
             continue;
         s = &wf->stages[i++];
+        for (size_t k = 0; k < s->n_routes; k++) {
+            const capa_route *r = &s->routes[k];
+            int at = r->to ? capa_workflow_stage_index(wf, r->to) : -1;
+            xmlNode *sign = child(c, "signoff");
+            if (!r->field || !r->equals || !r->to)
+                bad(w, sign, "stage `%s`: a route needs field, equals and to%s", s->id, "");
+            else if (at < 0)
+                bad(w, sign, "stage `%s` routes to `%s`, which is not a stage", s->id, r->to);
+            else if ((size_t)at <= i - 1)
+                bad(w, sign, "stage `%s` routes to `%s`, which is not a later stage", s->id,
+                    r->to);
+        }
+        for (size_t k = 0; k < s->n_requires; k++)
+            if (!s->requires[k].field)
+                bad(w, child(c, "signoff"), "stage `%s`: a require needs a field%s", s->id, "");
         if (!s->reject_to)
             continue;
         to = capa_workflow_stage_index(wf, s->reject_to);
@@ -452,6 +520,21 @@ int capa_workflow_parse(capa_workflow **out, const char *xml, size_t len, const 
     if (rc != CAPA_OK)
         goto done;
     wf->version = version ? atoi(version) : 0;
+    if ((rc = capa__xml_attr(&wf->id, root, "id")) != CAPA_OK ||
+        (rc = capa__xml_attr(&wf->label_zh, root, "zh")) != CAPA_OK ||
+        (rc = capa__xml_attr(&wf->label_en, root, "en")) != CAPA_OK ||
+        (rc = capa__xml_attr(&wf->number_pattern, root, "number")) != CAPA_OK)
+        goto done;
+    rc = CAPA_ENOMEM;
+    if (!wf->id && !(wf->id = capa__strdup(CAPA_WORKFLOW_DEFAULT)))
+        goto done;
+    if (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) == 0 && wf->number_pattern)
+        bad(&w, root, "the default workflow `%s` is numbered by the store's pattern (capa init "
+                      "--number-pattern), not by a number attribute%s",
+            wf->id, "");
+    if (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) != 0 && !wf->number_pattern)
+        bad(&w, root, "workflow `%s` needs a number attribute (e.g. number=\"SCAR-{YYYY}-{NNNN}\")%s",
+            wf->id, "");
     rc = parse_roles(wf, child(root, "roles"), &w);
     if (rc == CAPA_OK)
         rc = parse_stages(wf, child(root, "stages"), &w);
@@ -516,6 +599,107 @@ int capa_role_in(char *const *roles, size_t n, const char *role)
     return 0;
 }
 
+const char *capa_kv_get(const capa_kv *values, size_t n, const char *name)
+{
+    for (size_t i = 0; values && name && i < n; i++)
+        if (values[i].name && strcmp(values[i].name, name) == 0)
+            return values[i].value && *values[i].value ? values[i].value : NULL;
+    return NULL;
+}
+
+int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t n)
+{
+    const char *v = capa_kv_get(values, n, c->field);
+    return v && (!c->equals || strcmp(v, c->equals) == 0);
+}
+
+int capa_workflow_next(const capa_workflow *w, size_t idx, const capa_kv *values, size_t n,
+                       const capa_route **out_route)
+{
+    const capa_stage *st = &w->stages[idx];
+    if (out_route)
+        *out_route = NULL;
+    for (size_t k = 0; k < st->n_routes; k++) {
+        const char *v = capa_kv_get(values, n, st->routes[k].field);
+        int to = capa_workflow_stage_index(w, st->routes[k].to);
+        if (v && strcmp(v, st->routes[k].equals) == 0 && to > (int)idx) {
+            if (out_route)
+                *out_route = &st->routes[k];
+            return to;
+        }
+    }
+    return idx + 1 < w->n_stages ? (int)idx + 1 : -1;
+}
+
+/* A field's labels (its id when the form does not know it) and a value's (its choice's). */
+static void field_labels(const capa_formdef *fd, const char *id, const char **zh, const char **en)
+{
+    const capa_field *f = capa_formdef_field(fd, id);
+    *zh = f && f->label_zh ? f->label_zh : id;
+    *en = f && f->label_en ? f->label_en : id;
+}
+
+static void value_labels(const capa_formdef *fd, const char *id, const char *v, const char **zh,
+                         const char **en)
+{
+    const capa_field *f = capa_formdef_field(fd, id);
+    const capa_choice *ch = f && v ? capa_field_choice(f, v) : NULL;
+    *zh = ch && ch->label_zh ? ch->label_zh : v;
+    *en = ch && ch->label_en ? ch->label_en : v;
+}
+
+int capa_stage_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_workflow *w,
+                    const capa_stage *st, const capa_formdef *fd, const capa_kv *values,
+                    size_t n, int signed_off, size_t k)
+{
+    const char *fz, *fe, *vz, *ve, *ez, *ee;
+    if (k < st->n_requires) {
+        const capa_condition *c = &st->requires[k];
+        const char *v = capa_kv_get(values, n, c->field);
+        int ok = capa_condition_holds(c, values, n);
+        field_labels(fd, c->field, &fz, &fe);
+        value_labels(fd, c->field, v, &vz, &ve);
+        if (c->equals) {
+            value_labels(fd, c->field, c->equals, &ez, &ee);
+            snprintf(zh, zsz, "签核要求 %s = %s；本案：%s（%s）", fz, ez, v ? vz : "空",
+                     ok ? "已满足" : signed_off ? "未满足" : "尚未满足");
+            snprintf(en, esz, "sign-off requires %s = %s; this case: %s (%s)", fe, ee,
+                     v ? ve : "empty", ok ? "met" : signed_off ? "NOT met" : "not met yet");
+        } else {
+            snprintf(zh, zsz, "签核要求 %s 已填写（%s）", fz,
+                     ok ? "已满足" : signed_off ? "未满足" : "尚未满足");
+            snprintf(en, esz, "sign-off requires %s to be filled in (%s)", fe,
+                     ok ? "met" : signed_off ? "NOT met" : "not met yet");
+        }
+        return 1;
+    }
+    k -= st->n_requires;
+    if (st->sign_independent) {
+        if (k == 0) {
+            snprintf(zh, zsz, "审批独立：签核人不得修改过本阶段的任何字段");
+            snprintf(en, esz, "independent sign-off: the signer changed no field of this stage");
+            return 1;
+        }
+        k--;
+    }
+    if (k < st->n_routes) {
+        const capa_route *r = &st->routes[k];
+        const capa_stage *to = capa_workflow_stage(w, r->to);
+        const char *v = capa_kv_get(values, n, r->field);
+        int taken = v && strcmp(v, r->equals) == 0;
+        field_labels(fd, r->field, &fz, &fe);
+        value_labels(fd, r->field, r->equals, &ez, &ee);
+        snprintf(zh, zsz, "%s = %s 时直接转至 %s（%s）；本案：%s", fz, ez,
+                 to && to->label_zh ? to->label_zh : r->to, r->label_zh,
+                 taken ? (signed_off ? "已转" : "将转") : "未转");
+        snprintf(en, esz, "when %s = %s the case goes straight to %s (%s); this case: %s", fe, ee,
+                 to && to->label_en ? to->label_en : r->to, r->label_en,
+                 taken ? (signed_off ? "taken" : "will be taken") : "not taken");
+        return 1;
+    }
+    return 0;
+}
+
 static const capa_formdef *find_form(const capa_formdef *const *forms, size_t n, const char *id)
 {
     for (size_t i = 0; forms && id && i < n; i++)
@@ -541,6 +725,27 @@ int capa_workflow_check_forms(const capa_workflow *w, const capa_formdef *const 
         }
         if (i == 0)
             first = f;
+        const capa_stage *st = &w->stages[i];
+        for (size_t k = 0; f && k < st->n_requires + st->n_routes; k++) {
+            const char *id = k < st->n_requires ? st->requires[k].field
+                                                : st->routes[k - st->n_requires].field;
+            const char *eq = k < st->n_requires ? st->requires[k].equals
+                                                : st->routes[k - st->n_requires].equals;
+            const capa_field *fld = capa_formdef_field(f, id);
+            if (!fld || fld->type == CAPA_FT_GROUP) {
+                capa_diag_add(diag,
+                              "workflow: stage `%s`: the sign-off's rule names field `%s`, which "
+                              "is not a (non-group) field of form `%s`",
+                              st->id, id, f->id);
+                rc = CAPA_EINVALID;
+            } else if (eq && fld->type == CAPA_FT_CHOICE && !capa_field_choice(fld, eq)) {
+                capa_diag_add(diag,
+                              "workflow: stage `%s`: the sign-off's rule wants field `%s` = '%s', "
+                              "which is not a choice of form `%s`",
+                              st->id, id, eq, f->id);
+                rc = CAPA_EINVALID;
+            }
+        }
     }
     sev = capa_formdef_field(first, "severity");
     for (size_t i = 0; sev && sev->type == CAPA_FT_CHOICE && i < w->n_limits; i++) {

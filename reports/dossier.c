@@ -266,9 +266,20 @@ static void group_table(doc *d, const capa_field *g, const capa_stage_record *r)
     capa_lay__para(&d->fl, title ? title : "", 9.5f, MUTED);
     capa__free(title);
 
-    size_t ncols = g->n_columns + 1;
-    if (ncols > 8)
-        ncols = 8;
+    /* Only the columns some row filled in: optional columns (an action's status, date done,
+     * evidence) take no width from the text until they are used. */
+    size_t colx[7], ncols = 1;
+    for (size_t c = 0; c < g->n_columns && ncols < 8; c++) {
+        int used = 0;
+        for (size_t k = 0; k < nrows && !used; k++) {
+            char name[300];
+            snprintf(name, sizeof name, "%s.%u.%s", g->id, rows[k], g->columns[c].id);
+            const char *v = rec_value(r, name);
+            used = v && *v;
+        }
+        if (used)
+            colx[ncols++ - 1] = c;
+    }
     float widths[8];
     widths[0] = 24.0f;
     for (size_t i = 1; i < ncols; i++)
@@ -277,7 +288,7 @@ static void group_table(doc *d, const capa_field *g, const capa_stage_record *r)
     head[0] = capa__strdup("#");
     for (size_t i = 1; i < ncols; i++) {
         sbuf hb = {0};
-        const capa_field *c = &g->columns[i - 1];
+        const capa_field *c = &g->columns[colx[i - 1]];
         if (c->label_en && c->label_zh && strcmp(c->label_zh, c->label_en) != 0)
             capa_lay__sb_addf(&hb, "%s\n%s", c->label_zh, c->label_en);
         else
@@ -295,9 +306,10 @@ static void group_table(doc *d, const capa_field *g, const capa_stage_record *r)
             cell[0] = capa__sprintf("%u", rows[k]);
             for (size_t i = 1; i < ncols; i++) {
                 char name[300];
-                snprintf(name, sizeof name, "%s.%u.%s", g->id, rows[k], g->columns[i - 1].id);
+                const capa_field *col = &g->columns[colx[i - 1]];
+                snprintf(name, sizeof name, "%s.%u.%s", g->id, rows[k], col->id);
                 const char *v = rec_value(r, name);
-                cell[i] = v ? show_value(d, &g->columns[i - 1], v) : capa__strdup("");
+                cell[i] = v ? show_value(d, col, v) : capa__strdup("");
             }
             int ok = 1;
             for (size_t i = 0; i < ncols; i++)
@@ -537,6 +549,8 @@ static void stage_section(doc *d, size_t idx)
     const capa_stage *st = capa_workflow_stage(d->wf, r->stage);
     sbuf hb = {0};
     capa_lay__sb_addf(&hb, "%zu  ", idx + 1);
+    if (st && st->eightd) /* the 8D report's section numbers beside the stage name */
+        capa_lay__sb_addf(&hb, "%s · ", st->eightd);
     bi(&hb, st ? st->label_zh : r->stage, st ? st->label_en : NULL);
     char *h = capa_lay__sb_take(&hb, &d->fl);
     d->fl.y -= 8;
@@ -556,8 +570,12 @@ static void stage_section(doc *d, size_t idx)
         capa_lay__para(&d->fl, m, 9.0f, WARN);
         return;
     }
-    char meta[200], a[40], b[40];
-    if (r->entered) {
+    char meta[400], a[40], b[40];
+    const capa_route *skip = capa_case_skipped(d->c, d->wf, idx);
+    if (skip) {
+        snprintf(meta, sizeof meta, "表单 Form %s v%d · 已跳过（%s） Skipped (%s)", form->id,
+                 form->version, skip->label_zh, skip->label_en);
+    } else if (r->entered) {
         capa_lay__fmt_utc(a, sizeof a, r->entered);
         if (r->left)
             capa_lay__fmt_utc(b, sizeof b, r->left);
@@ -591,6 +609,18 @@ static void stage_section(doc *d, size_t idx)
         char *shown = show_value(d, fld, v);
         capa_lay__kv(&d->fl, fld->label_zh, fld->label_en, shown ? shown : "");
         capa__free(shown);
+    }
+    /* The rules the stage's sign-off applied, as `show` states them. */
+    char zh[600], en[600];
+    for (size_t k = 0; st && !skip && (r->entered || r->n_values) && !capa_lay__failed(&d->fl) &&
+                       capa_stage_rule(zh, sizeof zh, en, sizeof en, d->wf, st, form, r->values,
+                                       r->n_values, r->left != 0, k);
+         k++) {
+        char line[1300];
+        if (k == 0)
+            capa_lay__para(&d->fl, "规则 Rules", 9.0f, ACCENT);
+        snprintf(line, sizeof line, "· %s\n  %s", zh, en);
+        capa_lay__para(&d->fl, line, 8.5f, INK);
     }
     signatures_of(d, r->stage);
     attachments_of(d, r->stage);
@@ -695,6 +725,13 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
     char *status = capa_lay__sb_take(&sb, &d->fl);
     capa_lay__kv(&d->fl, "状态", "Status", status);
     capa__free(status);
+    const char *subject = capa_case_value(c, "intake", "subject_person");
+    if (subject && *subject) {
+        char rec[400];
+        snprintf(rec, sizeof rec, "被投诉人 %s 不得编辑或签核本案\n%s may neither edit nor sign this case",
+                 user_display(d, subject), subject);
+        capa_lay__kv(&d->fl, "回避", "Recusal", rec);
+    }
     char u[40], l[64], both[120];
     capa_lay__fmt_utc(u, sizeof u, c->opened);
     fmt_local(d, l, sizeof l, c->opened);
@@ -893,7 +930,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
         rc = capa_rep__err_core(rc, "dossier");
         goto done;
     }
-    if ((rc = capa_store_workflow(&d.wf, s)) != CAPA_OK ||
+    if ((rc = capa_store_workflow_get(&d.wf, s, c->workflow)) != CAPA_OK ||
         (rc = capa_store_info_get(&info, s)) != CAPA_OK) {
         rc = capa_rep__err_core(rc, "dossier");
         goto done;

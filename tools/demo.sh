@@ -6,7 +6,9 @@
 #
 # Cases: QC-2026-0001 is the acceptance walk of issue 3 (one rejection at action, closed);
 # QC-2026-0002 is a second customer whose verification fails and loops back to action before
-# it closes; QC-2026-0003 is left open in analysis. Every command is printed before it runs.
+# it closes (its "verified" refused while the result is a fail); QC-2026-0003 is left open in
+# analysis; QC-2026-0004 is an invalid complaint (无效投诉) that goes straight from intake to
+# the archive, the stages between shown as skipped. Every command is printed before it runs.
 # The demo recreates a database only if the demo created it (marker file .capa-demo); it
 # never deletes anything else.
 set -euo pipefail
@@ -59,6 +61,17 @@ as() {
     shift
     say "$@" --as "$user" --password-stdin
     pw "$user" | "$CAPA" "$@" --as "$user" --password-stdin
+}
+
+# refused USER ARGS...: a command the workflow's rules refuse; the refusal is the point.
+refused() {
+    local user=$1
+    shift
+    say "$@" --as "$user" --password-stdin
+    if pw "$user" | "$CAPA" "$@" --as "$user" --password-stdin; then
+        echo "demo: expected capa $* to be refused" >&2
+        exit 1
+    fi
 }
 
 # as_admin_add ID ROLE NAME DEPT: admin's password, then the new user's.
@@ -144,6 +157,7 @@ as sun set "$c2" disposition=repair rework_mode=outsourced rework_order=RW-2026-
 as sun sign "$c2" --meaning done
 as wang set "$c2" method="插拔测试 + 目检" sample_size=315 result=fail \
     evidence="抽检 315 件仍有 6 件插针歪斜 / 6 of 315 still bent"
+refused wang sign "$c2" --meaning verified
 as wang reject "$c2" --reason "外派返修后仍有不良，需追加措施 / still defective after outsourced repair"
 as wang set "$c2" corrective_actions.2.action="返修后 100% 插拔测试再出货" \
     corrective_actions.2.owner=sun corrective_actions.2.due=2026-12-12
@@ -165,6 +179,19 @@ open_case c3 li customer="华东汽车" part_no=PCB-7731 \
 as wang set "$c3" validity=pending containment="客户处在库品抽检 / sample stock at customer"
 as wang sign "$c3" --meaning reviewed
 as wang set "$c3" five_why.1.why="为何虚焊" five_why.1.because="回流焊温度曲线待确认"
+
+section "Case 4 (南方家电): an invalid complaint (无效投诉) goes straight to the archive"
+open_case c4 li customer="南方家电" part_no=PWR-2200 lot_no=L2026-0907 qty_affected=1 \
+    defect_code=NO-POWER severity=general channel=phone complaint_type=quality \
+    description="客户反馈电源不工作 / power supply reported dead"
+as wang set "$c4" validity=invalid \
+    containment="无需围堵：现场确认为接线错误，非产品缺陷 / none: wired wrongly on site, no defect"
+as wang sign "$c4" --meaning reviewed
+refused chen sign "$c4" --meaning closed
+as wang set "$c4" customer_reply="已向客户说明正确接线并回访确认 / explained the wiring, confirmed" \
+    lessons_learned="说明书接线图加大加粗 / enlarge the wiring diagram in the manual"
+as chen sign "$c4" --meaning closed
+capa show "$c4" --lang en
 
 section "What the records say (查询与审计)"
 capa list

@@ -98,6 +98,13 @@ int capa_store_backup(capa_store *s, const char *dir);
 int capa_store_workflow(const capa_workflow **out, capa_store *s);
 /** A form by id and version (0 = the current version). Borrowed, valid until close. */
 int capa_store_form(const capa_formdef **out, capa_store *s, const char *id, int version);
+/** The current version of workflow `id` ("complaint" or NULL: the default one; "scar", ...).
+ *  Borrowed until capa_store_close. CAPA_ENOTFOUND when no such workflow is installed. */
+int capa_store_workflow_get(const capa_workflow **out, capa_store *s, const char *id);
+/** Every workflow of the store (current versions), the default first. A non-zero return of
+ *  cb stops the walk and is returned. */
+int capa_store_workflows(capa_store *s, int (*cb)(const capa_workflow *w, void *payload),
+                         void *payload);
 
 /** Who acts: user id and the password typed now (re-authentication per action). */
 typedef struct capa_actor {
@@ -147,6 +154,11 @@ int capa_form_install(capa_store *s, const capa_actor *who, const char *xml, siz
  *  *out_number (free with capa__free). */
 int capa_case_open(char **out_number, capa_store *s, const capa_actor *who, const capa_kv *values,
                    size_t n);
+/** As capa_case_open, in workflow `workflow` (its id, e.g. "scar"; NULL: the default one);
+ *  the number follows that workflow's pattern (SCAR-{YYYY}-{NNNN}). CAPA_ENOTFOUND names an
+ *  unknown workflow. */
+int capa_case_open_in(char **out_number, capa_store *s, const capa_actor *who,
+                      const char *workflow, const capa_kv *values, size_t n);
 /** Set fields of the case's current stage. An empty value clears a field. `reason` may be
  *  NULL. All violations reported at once; nothing is written when any fails. */
 int capa_case_set(capa_store *s, const char *number, const capa_actor *who, const capa_kv *values,
@@ -195,6 +207,7 @@ typedef struct capa_request {
     size_t n_values;
     const char *meaning; /**< SIGN */
     const char *reason;  /**< SET (may be NULL), REJECT (required) */
+    const char *workflow; /**< OPEN: the workflow's id ("scar"); NULL: the default one */
     /** SET, SIGN, REJECT: when not NULL, the data hash of the current stage as its author
      *  was shown it (capa_case_data_hash); the request fails with CAPA_ESTATE, writing
      *  nothing, when the stage's data no longer hashes to it (changed since it was shown):
@@ -290,6 +303,7 @@ typedef struct capa_case {
     int closed;
     int64_t opened, closed_at; /**< ms since epoch */
     char *opened_by;
+    char *workflow;            /**< the workflow the case follows ("complaint", "scar") */
     capa_stage_record *stages; /**< one per workflow stage, in workflow order */
     size_t n_stages;
     capa_signature *signatures; /**< in time order */
@@ -302,6 +316,14 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number);
 void capa_case_free(capa_case *c);
 /** Value of a field in a stage of the snapshot, or NULL. Borrowed from the case. */
 const char *capa_case_value(const capa_case *c, const char *stage, const char *name);
+/**
+ * Why stage `idx` of the case was skipped: the route (capa_route, e.g. 无效投诉 / invalid
+ * complaint) of an earlier stage's sign-off whose data jumped over it. NULL when the stage
+ * was entered, is still ahead, or `idx` is out of range. `wf` is the workflow the case
+ * follows (capa_store_workflow). Borrowed from wf. Pure.
+ */
+const capa_route *capa_case_skipped(const capa_case *c, const capa_workflow *wf, size_t idx);
+
 /**
  * The engine's data hash of stage `stage` in the snapshot: the hex SHA-256 a sign-off or
  * rejection of that stage would record now (capa_signature.data_hash). A tool shows it in
@@ -324,6 +346,7 @@ typedef struct capa_case_header {
                                   the full text is in the intake stage (capa_case_get) */
     const char *subject_person;
     int64_t opened, closed_at, stage_entered; /**< ms since epoch */
+    const char *workflow; /**< the case's workflow id ("complaint", "scar") */
 } capa_case_header;
 
 typedef struct capa_filter {
@@ -336,6 +359,7 @@ typedef struct capa_filter {
     int64_t opened_to;   /**< ms, exclusive; 0 = open end */
     int closed;          /**< -1 any, 0 open only, 1 closed only */
     size_t limit;        /**< 0 = no limit */
+    const char *workflow; /**< workflow id ("complaint" is the default's) or NULL for any */
     int recurrent;       /**< 1: only recurrences (capa_case_recurrence finds one) */
 } capa_filter;
 

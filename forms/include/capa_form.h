@@ -271,11 +271,34 @@ typedef struct capa_escalation {
     size_t n_to;
 } capa_escalation;
 
+/**
+ * A condition a sign-off puts on a field of its stage (<require> in workflow.xml): the field
+ * must hold `equals`, or, when `equals` is NULL, any value at all.
+ */
+typedef struct capa_condition {
+    char *field;  /* a top-level field of the stage's form */
+    char *equals; /* the value required, or NULL: not empty */
+} capa_condition;
+
+/**
+ * A route by value (<route> in workflow.xml): when `field` of the stage holds `equals` at
+ * sign-off, the case goes to stage `to` instead of the next one; the stages in between are
+ * skipped, for the reason the labels give (e.g. 无效投诉 / invalid complaint).
+ */
+typedef struct capa_route {
+    char *field;
+    char *equals;
+    char *to;
+    char *label_zh;
+    char *label_en;
+} capa_route;
+
 typedef struct capa_stage {
     char *id; /* intake analysis action rework verification archive */
     char *label_zh;
     char *label_en;
     char *form_id;
+    char *eightd;   /* the 8D disciplines it covers ("D0–D3", "D5, D7"), or NULL */
     char **editors; /* role ids that may edit */
     size_t n_editors;
     char *sign_meaning; /* reviewed, approved, done, verified, closed */
@@ -287,9 +310,20 @@ typedef struct capa_stage {
     char *reject_to;      /* stage id a rejection sends the case back to, or NULL */
     char **rejecters;     /* role ids that may reject (default: signers) */
     size_t n_rejecters;
+    capa_condition *requires; /* conditions of the sign-off, all must hold */
+    size_t n_requires;
+    capa_route *routes; /* the first whose value matches picks the next stage */
+    size_t n_routes;
 } capa_stage;
 
+/** The id of the default workflow (customer complaints), stored as definition "workflow". */
+#define CAPA_WORKFLOW_DEFAULT "complaint"
+
 typedef struct capa_workflow {
+    char *id;       /* <workflow id>, CAPA_WORKFLOW_DEFAULT when absent */
+    char *label_zh; /* <workflow zh en>, NULL when absent */
+    char *label_en;
+    char *number_pattern; /* <workflow number>, e.g. "SCAR-{YYYY}-{NNNN}"; NULL: the store's */
     int version;
     capa_role *roles;
     size_t n_roles;
@@ -324,6 +358,30 @@ const capa_role *capa_workflow_role(const capa_workflow *w, const char *id);
 /** 1 if `role` is in the list. */
 int capa_role_in(char *const *roles, size_t n, const char *role);
 
+/** The value called `name` among `values` (any order), or NULL when absent or empty. */
+const char *capa_kv_get(const capa_kv *values, size_t n, const char *name);
+/** 1 when the condition holds for stage data `values`. Pure. */
+int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t n);
+/**
+ * Where the sign-off of stage `idx` sends a case whose stage data are `values`: the index of
+ * the next stage, a route's target when one matches (its route in *out_route, else NULL), or
+ * -1 when the stage is the last (the sign-off closes the case). Pure.
+ */
+int capa_workflow_next(const capa_workflow *w, size_t idx, const capa_kv *values, size_t n,
+                       const capa_route **out_route);
+/**
+ * Rule `k` (0, 1, ...) of stage `st`'s sign-off as one sentence in each language, for `show`
+ * and the dossier: each <require> with the case's value and whether it holds, independence
+ * (审批独立), each <route> and whether this case took it. Labels come from `fd` (the stage
+ * record's form; may be NULL: ids are used). `values` are the stage's data, `signed_off`
+ * non-zero when the case left the stage by this sign-off ("met" / "taken" rather than "not
+ * yet").
+ * @return 1 when zh/en were filled, 0 when the stage has no rule k. Pure.
+ */
+int capa_stage_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_workflow *w,
+                    const capa_stage *st, const capa_formdef *fd, const capa_kv *values,
+                    size_t n, int signed_off, size_t k);
+
 /* ---- a complete set: the workflow and the form of each of its stages ---- */
 typedef struct capa_definitions {
     capa_workflow *workflow;
@@ -339,6 +397,16 @@ typedef struct capa_definitions {
  *  CAPA_ENOMEM, CAPA_ERROR (I/O).
  */
 int capa_definitions_load(capa_definitions **out, const char *dir, capa_diag *diag);
+/** As capa_definitions_load, for the workflow in file `wf_file` ("workflow-scar.xml"). */
+int capa_definitions_load_file(capa_definitions **out, const char *dir, const char *wf_file,
+                               capa_diag *diag);
+/**
+ * The file names of the further workflows beside workflow.xml - "workflow-ID.xml" in `dir`,
+ * or among the built-in definitions when `dir` is NULL - in name order, into *out (n names;
+ * free each and the array with capa__free). A directory that cannot be read gives none.
+ * @return CAPA_OK or CAPA_ENOMEM.
+ */
+int capa_definitions_extra(char ***out, size_t *n, const char *dir);
 void capa_definitions_free(capa_definitions *d);
 /** The form of stage `stage_id`, or NULL. Borrowed from d. */
 const capa_formdef *capa_definitions_form(const capa_definitions *d, const char *stage_id);

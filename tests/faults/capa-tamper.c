@@ -292,6 +292,7 @@ static int hdr_field(capa_hdr *h, const char *f, const char *v)
         {"validity", offsetof(capa_hdr, validity)},
         {"responsible_dept", offsetof(capa_hdr, responsible_dept)},
         {"satisfaction", offsetof(capa_hdr, satisfaction)},
+        {"workflow", offsetof(capa_hdr, workflow)},
     };
     int64_t *times[] = {&h->opened,      &h->closed_at,      &h->stage_entered,
                         &h->response_at, &h->containment_at, &h->plan_at};

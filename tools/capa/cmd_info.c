@@ -1,6 +1,7 @@
 /*
  * cmd_info.c - `capa info`: what this database is: organisation, numbering, counts, the
- * audit chain head, and the workflow's stages with the current version of each form.
+ * audit chain head, and every workflow (the default complaint workflow first, then scar, ...)
+ * with its stages and the current version of each form.
  */
 #include "cli.h"
 
@@ -46,9 +47,54 @@ static json_t *stage_json(capa_store *s, const capa_stage *st)
     return o;
 }
 
+typedef struct wf_list {
+    capa_store *s;
+    cli *c;
+    const capa_store_info *in;
+    json_t *arr; /* JSON, or NULL for text */
+    int fail;
+} wf_list;
+
+static json_t *stages_json(capa_store *s, const capa_workflow *wf)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < wf->n_stages; i++) {
+        if (cli_json_push(arr, stage_json(s, &wf->stages[i]))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static void print_workflow(cli *c, capa_store *s, const capa_store_info *in,
+                           const capa_workflow *wf);
+
+static int workflow_cb(const capa_workflow *wf, void *payload)
+{
+    wf_list *l = payload;
+    if (!l->arr) {
+        print_workflow(l->c, l->s, l->in, wf);
+        return 0;
+    }
+    json_t *o = json_object();
+    if (!o || cli_json_push(l->arr, o) || cli_json_set(o, "id", cli_json_str(wf->id)) ||
+        cli_json_set(o, "label", wf->label_zh || wf->label_en
+                                     ? cli_json_label(wf->label_zh, wf->label_en)
+                                     : json_null()) ||
+        cli_json_set(o, "number_pattern",
+                     cli_json_str(wf->number_pattern ? wf->number_pattern : l->in->number_pattern)) ||
+        cli_json_set(o, "version", json_integer(wf->version)) ||
+        cli_json_set(o, "stages", stages_json(l->s, wf))) {
+        l->fail = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static json_t *info_json(cli *c, capa_store *s, const capa_store_info *in, const capa_workflow *wf)
 {
-    json_t *o = json_object(), *stages = NULL;
+    json_t *o = json_object(), *stages = NULL, *wfs = NULL;
     if (!o || cli_json_set(o, "capa_version", cli_json_str(CAPA_VERSION)) ||
         cli_json_set(o, "db", cli_json_str(c->db)) ||
         cli_json_set(o, "org", cli_json_str(in->org)) ||
@@ -66,6 +112,11 @@ static json_t *info_json(cli *c, capa_store *s, const capa_store_info *in, const
         if (cli_json_push(stages, stage_json(s, &wf->stages[i])))
             goto fail;
     }
+    if (cli_json_set(o, "workflows", wfs = json_array()))
+        goto fail;
+    wf_list l = {s, c, in, wfs, 0};
+    if (capa_store_workflows(s, workflow_cb, &l) != CAPA_OK || l.fail)
+        goto fail;
     return o;
 fail:
     json_decref(o);
@@ -84,7 +135,7 @@ static void print_roles(char *const *roles, size_t n)
 /* Text: the organisation and everything else stored is printed escaped (cli_text). */
 static void print_info(cli *c, capa_store *s, const capa_store_info *in, const capa_workflow *wf)
 {
-    char label[256], a[CLI_TEXT_MAX];
+    char a[CLI_TEXT_MAX];
     fputs("capa " CAPA_VERSION ", database ", stdout);
     cli_put(stdout, c->db);
     printf(" (format %d, map %zu MiB)\n", in->format_version, in->map_size >> 20);
@@ -97,7 +148,19 @@ static void print_info(cli *c, capa_store *s, const capa_store_info *in, const c
            in->head_hash[0] ? cli_text(a, sizeof a, in->head_hash) : "(empty)");
     if (!wf)
         return;
-    printf("workflow v%d:\n", wf->version);
+    wf_list l = {s, c, in, NULL, 0};
+    capa_store_workflows(s, workflow_cb, &l);
+}
+
+static void print_workflow(cli *c, capa_store *s, const capa_store_info *in,
+                           const capa_workflow *wf)
+{
+    char label[256], a[CLI_TEXT_MAX];
+    printf("workflow %s v%d", cli_text(a, sizeof a, wf->id), wf->version);
+    if (wf->label_zh || wf->label_en)
+        printf(" %s", cli_label(c, label, sizeof label, wf->label_zh, wf->label_en));
+    printf(", numbering %s:\n",
+           cli_text(a, sizeof a, wf->number_pattern ? wf->number_pattern : in->number_pattern));
     for (size_t i = 0; i < wf->n_stages; i++) {
         const capa_stage *st = &wf->stages[i];
         printf("  %zu. %-13s %s\n", i + 1, cli_text(a, sizeof a, st->id),

@@ -26,7 +26,8 @@ static json_t *header_json(const capa_case_header *h)
         cli_json_set(o, "subject_person", cli_json_str(h->subject_person)) ||
         cli_json_set(o, "opened", cli_json_time(h->opened)) ||
         cli_json_set(o, "closed_at", cli_json_time(h->closed_at)) ||
-        cli_json_set(o, "stage_entered", cli_json_time(h->stage_entered))) {
+        cli_json_set(o, "stage_entered", cli_json_time(h->stage_entered)) ||
+        cli_json_set(o, "workflow", cli_json_str(h->workflow))) {
         json_decref(o);
         return NULL;
     }
@@ -172,11 +173,25 @@ static int build_filter(cli *c, capa_filter *f, const char *from, const char *to
     return CLI_OK;
 }
 
-/* An unknown --stage would silently match nothing; say so instead. */
-static int check_stage(capa_store *s, const char *stage)
+/* Whether any workflow of the store has the stage (for --stage without --workflow). */
+static int has_stage_cb(const capa_workflow *w, void *payload)
+{
+    return capa_workflow_stage(w, payload) != NULL;
+}
+
+/* An unknown --workflow or --stage would silently match nothing; say so instead. */
+static int check_stage(capa_store *s, const char *workflow, const char *stage)
 {
     const capa_workflow *wf = NULL;
-    if (!stage || capa_store_workflow(&wf, s) != CAPA_OK || capa_workflow_stage(wf, stage))
+    if (workflow && capa_store_workflow_get(&wf, s, workflow) != CAPA_OK) {
+        fputs("capa: list: --workflow: ", stderr);
+        cli_put(stderr, capa_error_last());
+        fputc('\n', stderr);
+        return CLI_USAGE;
+    }
+    if (!stage || (!workflow && capa_store_workflows(s, has_stage_cb, (void *)stage) == 1))
+        return CLI_OK;
+    if ((!wf && capa_store_workflow(&wf, s) != CAPA_OK) || capa_workflow_stage(wf, stage))
         return CLI_OK;
     fputs("capa: list: unknown stage '", stderr);
     cli_put(stderr, stage);
@@ -305,6 +320,7 @@ int cmd_list(cli *c, int argc, char **argv)
         {"--to", &to, NULL},
         {"--limit", &limit, NULL},
         {"--severity", &ls.severity, NULL},
+        {"--workflow", &f.workflow, NULL},
         {"--customer-like", &ls.customer_like, NULL},
         {"--lang", &c->lang_arg, NULL},
         {"--json", NULL, &c->json},
@@ -343,7 +359,7 @@ int cmd_list(cli *c, int argc, char **argv)
         return cli_usage(c, "--due-soon and --overdue do not export (--format): use --json");
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
-    if ((rc = check_stage(s, f.stage)) != CLI_OK)
+    if ((rc = check_stage(s, f.workflow, f.stage)) != CLI_OK)
         goto done;
     if ((rc = check_severity(s, &ls.severity)) != CLI_OK)
         goto done;

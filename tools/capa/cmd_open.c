@@ -1,6 +1,7 @@
 /*
  * cmd_open.c - `capa open FIELD=VALUE...`: open a case with its intake fields and print the
- * new case number alone on stdout, so scripts can capture it. A choice may be given by its
+ * new case number alone on stdout, so scripts can capture it. --workflow ID opens it in
+ * another workflow of the store (scar); the default is the complaint workflow. A choice may be given by its
  * label (severity=重要); an unknown field name is answered with the nearest one the intake
  * form has. Both come from the form the engine will check against; the engine decides.
  */
@@ -29,7 +30,8 @@ static void report_recurrence(capa_store *s, const char *number)
 
 int cmd_open(cli *c, int argc, char **argv)
 {
-    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
+    const char *workflow = NULL;
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {"--workflow", &workflow, NULL}, {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_kv *kv = NULL;
     capa_store *s = NULL;
@@ -49,11 +51,11 @@ int cmd_open(cli *c, int argc, char **argv)
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     /* The intake form: the current version of the first stage's form, as core uses. */
-    if (capa_store_workflow(&wf, s) == CAPA_OK && wf->n_stages > 0 &&
+    if (capa_store_workflow_get(&wf, s, workflow) == CAPA_OK && wf->n_stages > 0 &&
         capa_store_form(&fd, s, wf->stages[0].form_id, 0) == CAPA_OK)
         cli_normalize_values(fd, kv, (size_t)npos);
     capa_actor who = {c->as, password};
-    err = capa_case_open(&number, s, &who, kv, (size_t)npos);
+    err = capa_case_open_in(&number, s, &who, workflow, kv, (size_t)npos);
     if (err != CAPA_OK) {
         rc = cli_fail_values(c, "open", err, fd, kv, (size_t)npos);
         goto done;

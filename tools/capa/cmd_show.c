@@ -221,6 +221,14 @@ static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
             printf(", form %s v%d", cli_text(a, sizeof a, r->form_id), r->form_version);
         printf(")%s\n", current ? "  <- current" : "");
     }
+    const capa_route *skip = sh->wf ? capa_case_skipped(sh->cs, sh->wf, idx) : NULL;
+    if (skip) {
+        char zh[300], en[300];
+        snprintf(zh, sizeof zh, "已跳过（%s）", skip->label_zh);
+        snprintf(en, sizeof en, "skipped (%s)", skip->label_en);
+        printf("    %s\n", cli_label(c, label, sizeof label, zh, en));
+        return;
+    }
     if (!r || r->entered == 0) {
         printf("    %s\n", cli_label(c, label, sizeof label, "尚未进入", "not reached"));
         return;
@@ -262,6 +270,36 @@ static void print_stage_values(const show *sh, const capa_stage_record *r)
     }
 }
 
+/* Rule k of the stage's sign-off as capa_stage_rule words it, with the record's form. */
+static int stage_rule(const show *sh, const capa_stage *st, const capa_stage_record *r, size_t k,
+                      char *zh, size_t zsz, char *en, size_t esz)
+{
+    return st && capa_stage_rule(zh, zsz, en, esz, sh->wf, st, record_form(sh, r), r->values,
+                                 r->n_values, r->left != 0, k);
+}
+
+static void print_rules(const show *sh, const capa_stage *st, const capa_stage_record *r)
+{
+    char zh[600], en[600], label[1300];
+    for (size_t k = 0; stage_rule(sh, st, r, k, zh, sizeof zh, en, sizeof en); k++) {
+        if (k == 0)
+            printf("    -- %s --\n", cli_label(sh->c, label, sizeof label, "规则", "rules"));
+        printf("    %s\n", cli_label(sh->c, label, sizeof label, zh, en));
+    }
+}
+
+/* The person complained about, recused from the case (no edit, no sign-off). */
+static int recusal_text(const show *sh, char *zh, size_t zsz, char *en, size_t esz)
+{
+    const char *who = capa_case_value(sh->cs, "intake", "subject_person");
+    if (!who || !*who)
+        return 0;
+    snprintf(zh, zsz, "回避：被投诉人 %s 不得编辑或签核本案", who);
+    snprintf(en, esz, "recusal: %s (person complained about) may neither edit nor sign this case",
+             who);
+    return 1;
+}
+
 static void print_case_head(const show *sh)
 {
     const capa_case *cs = sh->cs;
@@ -285,6 +323,13 @@ static void print_case_head(const show *sh)
            cli_time_local(t, sizeof t, cs->opened));
     printf(" %s %s\n", cli_label(sh->c, label, sizeof label, "由", "by"),
            cli_text(a, sizeof a, cs->opened_by ? cs->opened_by : "?"));
+    char zh[300], en[300], rl[700];
+    if (recusal_text(sh, zh, sizeof zh, en, sizeof en)) {
+        cli_label(sh->c, rl, sizeof rl, zh, en);
+        printf("  ");
+        cli_put(stdout, rl);
+        putchar('\n');
+    }
 }
 
 static void print_text(const show *sh)
@@ -298,6 +343,7 @@ static void print_text(const show *sh)
         if (r->entered == 0 && r->n_values == 0)
             continue;
         print_stage_values(sh, r);
+        print_rules(sh, st, r);
         int any = 0;
         for (size_t k = 0; k < sh->cs->n_signatures; k++) {
             const capa_signature *sg = &sh->cs->signatures[k];
@@ -443,7 +489,33 @@ static json_t *form_ref_json(const capa_stage_record *r)
     return form;
 }
 
-static json_t *stage_json(const show *sh, const capa_stage_record *r)
+/* The rules of the stage's sign-off, [{"zh": ..., "en": ...}], in capa_stage_rule's order. */
+static json_t *rules_json(const show *sh, const capa_stage *st, const capa_stage_record *r)
+{
+    char zh[600], en[600];
+    json_t *arr = json_array();
+    for (size_t k = 0; arr && stage_rule(sh, st, r, k, zh, sizeof zh, en, sizeof en); k++) {
+        if (cli_json_push(arr, cli_json_label(zh, en))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* {"zh": "已跳过（无效投诉）", "en": "skipped (invalid complaint)"}, or null. */
+static json_t *skipped_json(const show *sh, size_t idx)
+{
+    const capa_route *skip = sh->wf ? capa_case_skipped(sh->cs, sh->wf, idx) : NULL;
+    char zh[300], en[300];
+    if (!skip)
+        return json_null();
+    snprintf(zh, sizeof zh, "已跳过（%s）", skip->label_zh);
+    snprintf(en, sizeof en, "skipped (%s)", skip->label_en);
+    return cli_json_label(zh, en);
+}
+
+static json_t *stage_json(const show *sh, const capa_stage_record *r, size_t idx)
 {
     const capa_stage *st = sh->wf ? capa_workflow_stage(sh->wf, r->stage) : NULL;
     json_t *o = json_object();
@@ -451,11 +523,14 @@ static json_t *stage_json(const show *sh, const capa_stage_record *r)
         cli_json_set(o, "label",
                      cli_json_label(st ? st->label_zh : NULL, st ? st->label_en : r->stage)) ||
         cli_json_set(o, "form", form_ref_json(r)) ||
+        cli_json_set(o, "eightd", cli_json_str(st ? st->eightd : NULL)) ||
         cli_json_set(o, "entered", cli_json_time(r->entered)) ||
         cli_json_set(o, "left", cli_json_time(r->left)) ||
         cli_json_set(o, "editors", strings_json(r->editors, r->n_editors)) ||
         cli_json_set(o, "values", values_json(r)) ||
-        cli_json_set(o, "fields", fields_json(sh, r))) {
+        cli_json_set(o, "fields", fields_json(sh, r)) ||
+        cli_json_set(o, "skipped", skipped_json(sh, idx)) ||
+        cli_json_set(o, "rules", rules_json(sh, st, r))) {
         json_decref(o);
         return NULL;
     }
@@ -485,6 +560,12 @@ static json_t *signature_json(const show *sh, const capa_signature *sg)
     return o;
 }
 
+static json_t *recusal_json(const show *sh)
+{
+    char zh[300], en[300];
+    return recusal_text(sh, zh, sizeof zh, en, sizeof en) ? cli_json_label(zh, en) : json_null();
+}
+
 static json_t *attachment_json(const capa_attachment *at)
 {
     json_t *o = json_object();
@@ -511,9 +592,11 @@ static json_t *case_json(const show *sh)
     if (!o || cli_json_set(o, "number", cli_json_str(cs->number)) ||
         cli_json_set(o, "stage", cli_json_str(cs->stage)) ||
         cli_json_set(o, "closed", json_boolean(cs->closed)) ||
+        cli_json_set(o, "workflow", cli_json_str(cs->workflow)) ||
         cli_json_set(o, "opened", cli_json_time(cs->opened)) ||
         cli_json_set(o, "opened_by", cli_json_str(cs->opened_by)) ||
         cli_json_set(o, "closed_at", cli_json_time(cs->closed_at)) ||
+        cli_json_set(o, "recusal", recusal_json(sh)) ||
         cli_json_set(o, "stages", stages = json_array()) ||
         cli_json_set(o, "signatures", sigs = json_array()) ||
         cli_json_set(o, "attachments", atts = json_array()))
@@ -523,7 +606,7 @@ static json_t *case_json(const show *sh)
             goto fail;
     }
     for (size_t i = 0; i < cs->n_stages; i++) {
-        if (cli_json_push(stages, stage_json(sh, &cs->stages[i])))
+        if (cli_json_push(stages, stage_json(sh, &cs->stages[i], i)))
             goto fail;
     }
     for (size_t i = 0; i < cs->n_signatures; i++) {
@@ -564,7 +647,7 @@ int cmd_show(cli *c, int argc, char **argv)
     }
     sh.s = s;
     sh.cs = cs;
-    if (capa_store_workflow(&sh.wf, s) != CAPA_OK)
+    if (capa_store_workflow_get(&sh.wf, s, cs->workflow) != CAPA_OK)
         sh.wf = NULL;
     /* Shown as stored, but never silently: a case that does not replay is flagged. */
     if ((err = capa_case_verify(s, argv[0])) == CAPA_ECORRUPT)

@@ -23,7 +23,7 @@ int cli_case_form(const capa_formdef **out, capa_store *s, const capa_case *cs)
         if (strcmp(r->stage, cs->stage) == 0 && r->form_id && *r->form_id && r->form_version > 0)
             return capa_store_form(out, s, r->form_id, r->form_version);
     }
-    if ((rc = capa_store_workflow(&wf, s)) != CAPA_OK)
+    if ((rc = capa_store_workflow_get(&wf, s, cs->workflow)) != CAPA_OK)
         return rc;
     if (!(st = capa_workflow_stage(wf, cs->stage)))
         return CAPA_ENOTFOUND;
@@ -299,6 +299,8 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
+    if (capa_store_workflow_get(&wf, s, cs->workflow) != CAPA_OK) /* the case's own */
+        capa_store_workflow(&wf, s);
     const capa_stage *st = capa_workflow_stage(wf, cs->stage);
     printf("\n%s", cli_text(a, sizeof a, cs->number));
     if (cs->closed) {

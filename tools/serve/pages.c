@@ -1438,7 +1438,7 @@ static void page_case(sv_req *r, const char *number)
         error_capa(r, rc);
         return;
     }
-    capa_store_workflow(&wf, r->srv->s);
+    capa_store_workflow_get(&wf, r->srv->s, cs->workflow);
     may m = may_now(r, wf, cs);
     const capa_stage *cur = wf ? capa_workflow_stage(wf, cs->stage) : NULL;
     page_begin(r, "案件", "Case");
@@ -1525,7 +1525,7 @@ static void page_edit(sv_req *r, const char *number, int post)
         error_capa(r, rc);
         return;
     }
-    capa_store_workflow(&wf, r->srv->s);
+    capa_store_workflow_get(&wf, r->srv->s, cs->workflow);
     const capa_stage_record *rec = current_record(cs);
     const capa_formdef *fd = record_form(r, wf, rec);
     if (cs->closed || !rec || !fd) {
@@ -1628,7 +1628,7 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
         error_capa(r, rc);
         return;
     }
-    capa_store_workflow(&wf, r->srv->s);
+    capa_store_workflow_get(&wf, r->srv->s, cs->workflow);
     const capa_stage *st = wf ? capa_workflow_stage(wf, cs->stage) : NULL;
     const capa_stage_record *rec = current_record(cs);
     may m = may_now(r, wf, cs);

@@ -1,0 +1,452 @@
+/*
+ * check_rules.c - the workflow's rules as data: <require> conditions and <route>s of a
+ * sign-off parsed and cross-checked against the forms, the pure helpers that evaluate them
+ * (capa_workflow_next, capa_stage_rule, capa_case_skipped), and the engine holding them:
+ * a failed verification is not verified, an invalid complaint goes straight to the archive,
+ * the person complained about may not edit, and an independence refusal names who can sign.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *dir;
+static capa_store *s;
+
+static void setup(void)
+{
+    s = tu_store(&dir, 1);
+}
+
+static void teardown(void)
+{
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static capa_workflow *default_workflow(void)
+{
+    const capa_embedded_file *f = capa_form_embedded_get("workflow.xml");
+    capa_workflow *w = NULL;
+    capa_diag diag = {0};
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(capa_workflow_parse(&w, f->data, f->len, "workflow.xml", &diag), CAPA_OK);
+    capa_diag_clear(&diag);
+    return w;
+}
+
+/* The default workflow with `from` replaced by `to` (first occurrence), parsed. */
+static int parse_edited(capa_workflow **out, const char *from, const char *to, capa_diag *diag)
+{
+    const capa_embedded_file *f = capa_form_embedded_get("workflow.xml");
+    const char *at = strstr(f->data, from);
+    ck_assert_ptr_nonnull(at);
+    size_t pre = (size_t)(at - f->data), n = f->len - strlen(from) + strlen(to);
+    char *xml = malloc(n + 1);
+    memcpy(xml, f->data, pre);
+    memcpy(xml + pre, to, strlen(to));
+    memcpy(xml + pre + strlen(to), at + strlen(from), f->len - pre - strlen(from));
+    xml[n] = 0;
+    int rc = capa_workflow_parse(out, xml, n, "edited.xml", diag);
+    free(xml);
+    return rc;
+}
+
+START_TEST(default_workflow_has_the_rules_of_the_procedure)
+{
+    capa_workflow *w = default_workflow();
+    const capa_stage *ver = capa_workflow_stage(w, "verification");
+    ck_assert_uint_eq(ver->n_requires, 1);
+    ck_assert_str_eq(ver->requires[0].field, "result");
+    ck_assert_str_eq(ver->requires[0].equals, "pass");
+    const capa_stage *in = capa_workflow_stage(w, "intake");
+    ck_assert_uint_eq(in->n_routes, 1);
+    ck_assert_str_eq(in->routes[0].field, "validity");
+    ck_assert_str_eq(in->routes[0].equals, "invalid");
+    ck_assert_str_eq(in->routes[0].to, "archive");
+    ck_assert_str_eq(in->routes[0].label_zh, "无效投诉");
+    const capa_stage *ar = capa_workflow_stage(w, "archive");
+    ck_assert_uint_eq(ar->n_requires, 1);
+    ck_assert_ptr_null(ar->requires[0].equals);
+    capa_workflow_free(w);
+}
+END_TEST
+
+START_TEST(next_stage_follows_routes_by_value)
+{
+    capa_workflow *w = default_workflow();
+    const capa_route *r = NULL;
+    capa_kv invalid[] = {{"containment", "x"}, {"validity", "invalid"}};
+    capa_kv valid[] = {{"validity", "valid"}};
+    capa_kv empty[] = {{"validity", ""}};
+    ck_assert_int_eq(capa_workflow_next(w, 0, invalid, 2, &r), 5);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->label_en, "invalid complaint");
+    ck_assert_int_eq(capa_workflow_next(w, 0, valid, 1, &r), 1);
+    ck_assert_ptr_null(r);
+    ck_assert_int_eq(capa_workflow_next(w, 0, empty, 1, &r), 1);
+    ck_assert_int_eq(capa_workflow_next(w, 0, NULL, 0, NULL), 1);
+    ck_assert_int_eq(capa_workflow_next(w, 5, NULL, 0, &r), -1); /* the last closes */
+    capa_workflow_free(w);
+}
+END_TEST
+
+START_TEST(conditions_hold_only_on_the_value_named)
+{
+    capa_condition eq = {"result", "pass"}, any = {"customer_reply", NULL};
+    capa_kv pass[] = {{"result", "pass"}}, fail[] = {{"result", "fail"}};
+    capa_kv reply[] = {{"customer_reply", "ok"}}, blank[] = {{"customer_reply", ""}};
+    ck_assert(capa_condition_holds(&eq, pass, 1));
+    ck_assert(!capa_condition_holds(&eq, fail, 1));
+    ck_assert(!capa_condition_holds(&eq, NULL, 0));
+    ck_assert(capa_condition_holds(&any, reply, 1));
+    ck_assert(!capa_condition_holds(&any, blank, 1));
+    ck_assert(!capa_condition_holds(&any, pass, 1));
+}
+END_TEST
+
+START_TEST(rule_sentences_name_field_value_and_outcome)
+{
+    capa_workflow *w = default_workflow();
+    const capa_formdef *fd = NULL;
+    char zh[600], en[600];
+    OK(capa_store_form(&fd, s, "verification", 1));
+    const capa_stage *ver = capa_workflow_stage(w, "verification");
+    capa_kv fail[] = {{"result", "fail"}};
+    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 0), 1);
+    ck_assert_str_eq(en, "sign-off requires Result = Pass; this case: Fail (not met yet)");
+    ck_assert_str_eq(zh, "签核要求 验证结果 = 合格；本案：不合格（尚未满足）");
+    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 1), 0);
+    /* Without a form the ids stand in for labels. */
+    capa_kv pass[] = {{"result", "pass"}};
+    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, NULL, pass, 1, 1, 0), 1);
+    ck_assert_str_eq(en, "sign-off requires result = pass; this case: pass (met)");
+    const capa_stage *ar = capa_workflow_stage(w, "archive");
+    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ar, NULL, NULL, 0, 0, 1), 1);
+    ck_assert_ptr_nonnull(strstr(en, "independent sign-off"));
+    /* Tiny buffers truncate, never overflow. */
+    char tz[8], te[8];
+    ck_assert_int_eq(capa_stage_rule(tz, sizeof tz, te, sizeof te, w, ver, fd, fail, 1, 0, 0), 1);
+    ck_assert_uint_le(strlen(te), 7);
+    capa_workflow_free(w);
+}
+END_TEST
+
+START_TEST(workflow_rules_are_checked_when_parsed)
+{
+    capa_workflow *w = NULL;
+    capa_diag diag = {0};
+    ck_assert_int_eq(parse_edited(&w, "to=\"archive\" zh=\"无效投诉\"", "to=\"nowhere\" zh=\"无效投诉\"",
+                                  &diag),
+                     CAPA_EINVALID);
+    char *msg = capa_diag_join(&diag, "\n");
+    ck_assert_msg(strstr(msg, "stage `intake` routes to `nowhere`, which is not a stage"), "%s", msg);
+    capa__free(msg);
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(
+        parse_edited(&w, "<require field=\"result\" equals=\"pass\"/>",
+                     "<route field=\"result\" equals=\"pass\" to=\"action\" zh=\"x\" en=\"x\"/>",
+                     &diag),
+        CAPA_EINVALID);
+    msg = capa_diag_join(&diag, "\n");
+    ck_assert_msg(strstr(msg, "routes to `action`, which is not a later stage"), "%s", msg);
+    capa__free(msg);
+    capa_diag_clear(&diag);
+    /* The schema: a route needs its labels; a require needs a field. */
+    ck_assert_int_eq(parse_edited(&w, " zh=\"无效投诉\"\n               en=\"invalid complaint\"", "",
+                                  &diag),
+                     CAPA_EINVALID);
+    capa_diag_clear(&diag);
+    ck_assert_int_eq(parse_edited(&w, "<require field=\"result\" equals=\"pass\"/>",
+                                  "<require equals=\"pass\"/>", &diag),
+                     CAPA_EINVALID);
+    capa_diag_clear(&diag);
+    ck_assert_ptr_null(w);
+}
+END_TEST
+
+START_TEST(rules_must_name_fields_and_choices_of_the_forms)
+{
+    capa_workflow *w = NULL;
+    capa_diag diag = {0};
+    const capa_formdef *forms[6];
+    static const char *const ids[] = {"intake", "analysis", "action", "rework", "verification",
+                                      "archive"};
+    for (int i = 0; i < 6; i++)
+        OK(capa_store_form(&forms[i], s, ids[i], 1));
+    OK(parse_edited(&w, "equals=\"pass\"", "equals=\"passed\"", &diag));
+    ck_assert_int_eq(capa_workflow_check_forms(w, forms, 6, &diag), CAPA_EINVALID);
+    char *msg = capa_diag_join(&diag, "\n");
+    ck_assert_msg(strstr(msg, "wants field `result` = 'passed', which is not a choice"), "%s", msg);
+    capa__free(msg);
+    capa_diag_clear(&diag);
+    capa_workflow_free(w);
+    OK(parse_edited(&w, "field=\"validity\"", "field=\"validness\"", &diag));
+    ck_assert_int_eq(capa_workflow_check_forms(w, forms, 6, &diag), CAPA_EINVALID);
+    msg = capa_diag_join(&diag, "\n");
+    ck_assert_msg(strstr(msg, "names field `validness`, which is not a (non-group) field"), "%s",
+                  msg);
+    capa__free(msg);
+    capa_diag_clear(&diag);
+    capa_workflow_free(w);
+}
+END_TEST
+
+/* ---- the engine ---- */
+
+static int set1(const char *num, const char *user, const char *name, const char *value)
+{
+    capa_actor a = tu_as(user);
+    capa_kv kv = {name, value};
+    return capa_case_set(s, num, &a, &kv, 1, NULL);
+}
+
+static int sign(const char *num, const char *user, const char *meaning)
+{
+    capa_actor a = tu_as(user);
+    return capa_case_sign(s, num, &a, meaning);
+}
+
+START_TEST(invalid_complaint_goes_straight_to_archive)
+{
+    char *num = tu_open_case(s, NULL);
+    OK(set1(num, "wang", "validity", "invalid"));
+    OK(set1(num, "wang", "containment", "无需"));
+    OK(sign(num, "wang", "reviewed"));
+    capa_case *c = NULL;
+    const capa_workflow *w = NULL;
+    OK(capa_case_get(&c, s, num));
+    OK(capa_store_workflow(&w, s));
+    ck_assert_str_eq(c->stage, "archive");
+    ck_assert_ptr_null(capa_case_skipped(c, w, 0));
+    for (size_t i = 1; i <= 4; i++) {
+        const capa_route *r = capa_case_skipped(c, w, i);
+        ck_assert_ptr_nonnull(r);
+        ck_assert_str_eq(r->label_zh, "无效投诉");
+    }
+    ck_assert_ptr_null(capa_case_skipped(c, w, 5));
+    ck_assert_ptr_null(capa_case_skipped(c, w, 99));
+    capa_case_free(c);
+    /* The reply to the customer is required before closing. */
+    FAILS(sign(num, "chen", "closed"), CAPA_EINVALID, "field `customer_reply`");
+    OK(set1(num, "wang", "customer_reply", "已向客户说明"));
+    OK(set1(num, "wang", "lessons_learned", "无"));
+    OK(sign(num, "chen", "closed"));
+    capa_verify_report *rep = NULL;
+    OK(capa_store_verify(&rep, s, NULL));
+    ck_assert_int_eq(rep->ok, 1);
+    capa_verify_report_free(rep);
+    free(num);
+}
+END_TEST
+
+START_TEST(a_case_not_yet_signed_skips_nothing)
+{
+    char *num = tu_open_case(s, NULL);
+    OK(set1(num, "wang", "validity", "invalid"));
+    capa_case *c = NULL;
+    const capa_workflow *w = NULL;
+    OK(capa_case_get(&c, s, num));
+    OK(capa_store_workflow(&w, s));
+    for (size_t i = 0; i < c->n_stages; i++)
+        ck_assert_ptr_null(capa_case_skipped(c, w, i));
+    capa_case_free(c);
+    free(num);
+}
+END_TEST
+
+static void to_verification(const char *num)
+{
+    capa_actor w = tu_as("wang"), sun = tu_as("sun");
+    OK(set1(num, "wang", "validity", "valid"));
+    OK(set1(num, "wang", "containment", "隔离"));
+    OK(sign(num, "wang", "reviewed"));
+    capa_kv an[] = {{"five_why.1.why", "a"}, {"five_why.1.because", "b"}, {"category_6m", "method"},
+                    {"root_cause_occurrence", "c"}, {"root_cause_escape", "d"}};
+    OK(capa_case_set(s, num, &w, an, 5, NULL));
+    OK(sign(num, "chen", "reviewed"));
+    capa_kv ac[] = {{"corrective_actions.1.action", "a"}, {"corrective_actions.1.owner", "sun"},
+                    {"corrective_actions.1.due", "2026-12-05"},
+                    {"preventive_actions.1.action", "b"}, {"preventive_actions.1.owner", "wang"},
+                    {"preventive_actions.1.due", "2026-12-20"}};
+    OK(capa_case_set(s, num, &w, ac, 6, NULL));
+    OK(sign(num, "zhao", "approved"));
+    capa_kv rw[] = {{"disposition", "rework"}};
+    OK(capa_case_set(s, num, &sun, rw, 1, NULL));
+    OK(sign(num, "sun", "done"));
+}
+
+START_TEST(failed_verification_cannot_be_verified)
+{
+    char *num = tu_open_case(s, NULL);
+    to_verification(num);
+    capa_actor w = tu_as("wang");
+    capa_kv ve[] = {{"method", "复检"}, {"result", "fail"}, {"evidence", "2 件不良"}};
+    OK(capa_case_set(s, num, &w, ve, 3, NULL));
+    uint64_t before = tu_events(s);
+    FAILS(sign(num, "wang", "verified"), CAPA_EINVALID,
+          "field `result` (验证结果): value 'fail' (不合格); the workflow's rule: 'verified' "
+          "requires result = 'pass' (合格); the way on: set the field after a new check, or "
+          "reject back to action");
+    ck_assert_int_eq(tu_events(s), before);
+    OK(set1(num, "wang", "result", "pass"));
+    OK(sign(num, "wang", "verified"));
+    free(num);
+}
+END_TEST
+
+START_TEST(every_empty_required_field_is_named_with_the_failed_condition)
+{
+    char *num = tu_open_case(s, NULL);
+    to_verification(num);
+    OK(set1(num, "wang", "result", "fail"));
+    FAILS(sign(num, "wang", "verified"), CAPA_EINVALID, "field `method`: value '' is required");
+    ck_assert_ptr_nonnull(strstr(capa_error_last(), "field `evidence`: value '' is required"));
+    ck_assert_ptr_nonnull(strstr(capa_error_last(), "value 'fail'"));
+    free(num);
+}
+END_TEST
+
+START_TEST(person_complained_about_may_not_edit)
+{
+    char *num = tu_open_case(s, "sun");
+    OK(set1(num, "wang", "validity", "valid"));
+    OK(set1(num, "wang", "containment", "隔离"));
+    OK(sign(num, "wang", "reviewed"));
+    capa_actor w = tu_as("wang");
+    capa_kv an[] = {{"five_why.1.why", "a"}, {"five_why.1.because", "b"}, {"category_6m", "method"},
+                    {"root_cause_occurrence", "c"}, {"root_cause_escape", "d"}};
+    OK(capa_case_set(s, num, &w, an, 5, NULL));
+    OK(sign(num, "chen", "reviewed"));
+    capa_kv ac[] = {{"corrective_actions.1.action", "a"}, {"corrective_actions.1.owner", "wang"},
+                    {"corrective_actions.1.due", "2026-12-05"},
+                    {"preventive_actions.1.action", "b"}, {"preventive_actions.1.owner", "wang"},
+                    {"preventive_actions.1.due", "2026-12-20"}};
+    OK(capa_case_set(s, num, &w, ac, 6, NULL));
+    OK(sign(num, "zhao", "approved"));
+    /* Rework is production's stage, and sun is production: recusal still forbids it. */
+    uint64_t before = tu_events(s);
+    FAILS(set1(num, "sun", "disposition", "rework"), CAPA_EDENIED,
+          "user `sun` is the person complained about (subject_person, 被投诉人) and is recused "
+          "from this case: no edit, no sign-off");
+    FAILS(sign(num, "sun", "done"), CAPA_EDENIED, "recused");
+    ck_assert_int_eq(tu_events(s), before);
+    free(num);
+}
+END_TEST
+
+START_TEST(independence_refusal_names_who_can_sign)
+{
+    char *num = tu_open_case(s, NULL);
+    OK(set1(num, "wang", "validity", "valid"));
+    OK(set1(num, "wang", "containment", "隔离"));
+    OK(sign(num, "wang", "reviewed"));
+    capa_actor w = tu_as("wang");
+    capa_kv an[] = {{"five_why.1.why", "a"}, {"five_why.1.because", "b"}, {"category_6m", "method"},
+                    {"root_cause_occurrence", "c"}, {"root_cause_escape", "d"}};
+    OK(capa_case_set(s, num, &w, an, 5, NULL));
+    OK(sign(num, "chen", "reviewed"));
+    capa_kv ac[] = {{"corrective_actions.1.action", "a"}, {"corrective_actions.1.owner", "sun"},
+                    {"corrective_actions.1.due", "2026-12-05"},
+                    {"preventive_actions.1.action", "b"}, {"preventive_actions.1.owner", "wang"},
+                    {"preventive_actions.1.due", "2026-12-20"}};
+    OK(capa_case_set(s, num, &w, ac, 6, NULL));
+    OK(set1(num, "zhao", "corrective_actions.1.due", "2026-12-06"));
+    FAILS(sign(num, "zhao", "approved"), CAPA_EDENIED,
+          "no other user with role prod_mgr can sign it: an admin must add one");
+    capa_actor admin = tu_as("admin");
+    OK(capa_user_add(s, &admin, "qian", "prod_mgr", "钱经理", "生产部", TU_PW));
+    FAILS(sign(num, "zhao", "approved"), CAPA_EDENIED, "who can sign instead: qian (钱经理)");
+    OK(sign(num, "qian", "approved"));
+    free(num);
+}
+END_TEST
+
+/* ---- several workflows in one store ---- */
+
+static int count_cb(const capa_case_header *h, void *payload)
+{
+    (void)h;
+    (*(int *)payload)++;
+    return 0;
+}
+
+static int ids_cb(const capa_workflow *w, void *payload)
+{
+    strcat(payload, w->id);
+    strcat(payload, " ");
+    return 0;
+}
+
+START_TEST(scar_cases_are_numbered_apart_and_keep_their_workflow)
+{
+    capa_actor admin = tu_as("admin"), ma = tu_as("ma");
+    OK(capa_user_add(s, &admin, "ma", "sqe", "马工", "采购品质", TU_PW));
+    char *q = tu_open_case(s, NULL), *n = NULL;
+    capa_kv v[] = {{"supplier", "深圳精密"}, {"part_no", "BRK-1"}, {"description", "毛刺"},
+                   {"severity", "general"}};
+    OK(capa_case_open_in(&n, s, &ma, "scar", v, 4));
+    ck_assert_int_eq(strncmp(n, "SCAR-", 5), 0);
+    ck_assert_str_eq(n + strlen(n) - 5, "-0001");
+    ck_assert_str_eq(q + strlen(q) - 5, "-0001");
+    capa_case *c = NULL;
+    OK(capa_case_get(&c, s, n));
+    ck_assert_str_eq(c->workflow, "scar");
+    ck_assert_str_eq(c->stage, "scar_request");
+    ck_assert_uint_eq(c->n_stages, 4);
+    capa_case_free(c);
+    OK(capa_case_get(&c, s, q));
+    ck_assert_str_eq(c->workflow, CAPA_WORKFLOW_DEFAULT);
+    capa_case_free(c);
+    char *none = NULL;
+    FAILS(capa_case_open_in(&none, s, &ma, "nosuch", v, 4), CAPA_ENOTFOUND,
+          "workflow `nosuch`: not installed");
+    ck_assert_ptr_null(none);
+    int k = 0;
+    capa_filter f = {.closed = -1, .workflow = "scar"};
+    OK(capa_case_list(s, &f, count_cb, &k));
+    ck_assert_int_eq(k, 1);
+    k = 0;
+    f.workflow = "complaint";
+    OK(capa_case_list(s, &f, count_cb, &k));
+    ck_assert_int_eq(k, 1);
+    char ids[64] = "";
+    OK(capa_store_workflows(s, ids_cb, ids));
+    ck_assert_str_eq(ids, "complaint scar ");
+    capa_verify_report *rep = NULL;
+    OK(capa_store_verify(&rep, s, NULL));
+    ck_assert_int_eq(rep->ok, 1);
+    capa_verify_report_free(rep);
+    free(q);
+    free(n);
+}
+END_TEST
+
+Suite *capa_rules_suite(void)
+{
+    Suite *su = suite_create("rules");
+    TCase *defs = tcase_create("definitions");
+    tcase_add_checked_fixture(defs, setup, teardown);
+    tcase_add_test(defs, default_workflow_has_the_rules_of_the_procedure);
+    tcase_add_test(defs, next_stage_follows_routes_by_value);
+    tcase_add_test(defs, conditions_hold_only_on_the_value_named);
+    tcase_add_test(defs, rule_sentences_name_field_value_and_outcome);
+    tcase_add_test(defs, workflow_rules_are_checked_when_parsed);
+    tcase_add_test(defs, rules_must_name_fields_and_choices_of_the_forms);
+    suite_add_tcase(su, defs);
+    TCase *eng = tcase_create("engine");
+    tcase_add_checked_fixture(eng, setup, teardown);
+    tcase_set_timeout(eng, 120);
+    tcase_add_test(eng, invalid_complaint_goes_straight_to_archive);
+    tcase_add_test(eng, a_case_not_yet_signed_skips_nothing);
+    tcase_add_test(eng, failed_verification_cannot_be_verified);
+    tcase_add_test(eng, every_empty_required_field_is_named_with_the_failed_condition);
+    tcase_add_test(eng, person_complained_about_may_not_edit);
+    tcase_add_test(eng, independence_refusal_names_who_can_sign);
+    tcase_add_test(eng, scar_cases_are_numbered_apart_and_keep_their_workflow);
+    suite_add_tcase(su, eng);
+    return su;
+}

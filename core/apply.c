@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "archive.h"
+#include "attach.h"
 #include "codec.h"
 #include "index.h"
 #include "limits.h"
@@ -486,7 +488,9 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     h.opened = h.stage_entered = e->ev.time;
     if ((err = capa__set_str(&h.number, number)) || (err = capa__set_str(&h.stage, st->id)) ||
         (err = capa__set_str(&h.opened_by, e->ev.actor)) ||
-        (err = capa_index__sync_header(s, t->txn, &h, &rec)))
+        (err = capa_index__sync_header(s, t->txn, &h, &rec)) ||
+        (err = capa_index__sync_stats(&h, &rec, 1, change(e, "satisfaction") != NULL,
+                                      e->ev.time)))
         goto done;
     if (sets_containment(e))
         h.met |= 1u << 1;
@@ -543,6 +547,7 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         err = capa_stage__add_editor(&rec, e->ev.actor);
     if (!err)
         err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
+    int sat = change(e, "satisfaction") != NULL, dirty = 0;
     if (!err && f->from == 0) {
         char *sev = h.severity ? capa__strdup(h.severity) : NULL;
         uint64_t met = h.met | (sets_containment(e) ? 1u << 1 : 0);
@@ -557,13 +562,16 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
             h.met = met;
             err = limits_update(t, f->wf, &h);
         }
-        if (!err)
-            err = capa_hdr__put(t->s, t->txn, &h);
     } else if (!err && sets_containment(e) && !(h.met & 1u << 1)) {
         h.met |= 1u << 1;
-        if (!(err = limits_update(t, f->wf, &h)))
-            err = capa_hdr__put(t->s, t->txn, &h);
+        err = limits_update(t, f->wf, &h);
+        dirty = 1;
     }
+    if (!err && (f->from == 0 || sat) &&
+        !(err = capa_index__sync_stats(&h, &rec, f->from == 0, sat, e->ev.time)))
+        err = capa_hdr__put(t->s, t->txn, &h);
+    else if (!err && dirty)
+        err = capa_hdr__put(t->s, t->txn, &h);
 done:
     capa_stage_record_clear(&rec);
     capa_hdr_clear(&h);
@@ -686,6 +694,11 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
         goto done;
     }
     rec.left = e->ev.time;
+    /* When the limits were first met (capa_limits_compute's rules), for statistics. */
+    if (!reject && f->from == 0 && !h.response_at)
+        h.response_at = e->ev.time;
+    if (!reject && f->meaning && strcmp(f->meaning, "approved") == 0 && !h.plan_at)
+        h.plan_at = e->ev.time;
     err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
     capa_stage_record_clear(&rec);
     if (err)
@@ -755,6 +768,38 @@ static int apply_escalate(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     return err;
 }
 
+/* A file attached to a stage the case has reached, while it is open; the content comes
+ * from src, attested by the SHA-256 the event names. */
+static int apply_attach(capa_wtxn *t, const capa_event_rec *e, case_facts *f,
+                        const capa_apply_src *src)
+{
+    capa_hdr h = {0};
+    capa_stage_record rec;
+    const void *content = NULL;
+    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
+    if (err)
+        return err;
+    if (h.closed) {
+        err = corrupt(e, "the case is closed%s%s", NULL, NULL);
+        goto done;
+    }
+    if ((err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec)) == CAPA_ENOTFOUND) {
+        err = corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
+        goto done;
+    }
+    capa_stage_record_clear(&rec);
+    if (err)
+        goto done;
+    const char *sha = capa_event__get(e, "sha256"), *size = capa_event__get(e, "size");
+    if (src && src->blob && sha && size &&
+        (err = src->blob(src->payload, sha, strtoull(size, NULL, 10), &content)))
+        goto done;
+    err = capa_att__apply(t, e, f->id, f->wf->stages[f->from].id, content);
+done:
+    capa_hdr_clear(&h);
+    return err;
+}
+
 /* The notices a run posted leave the outbox. */
 static int apply_deliver(capa_wtxn *t, const capa_event_rec *e)
 {
@@ -780,7 +825,7 @@ static int apply_deliver(capa_wtxn *t, const capa_event_rec *e)
     return any ? CAPA_OK : corrupt(e, "delivery of no notice%s%s", NULL, NULL);
 }
 
-static int apply_case(capa_wtxn *t, const capa_event_rec *e)
+static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
 {
     case_facts f;
     memset(&f, 0, sizeof f);
@@ -797,10 +842,24 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e)
             err = apply_sign(t, e, &f, 1);
         else if (strcmp(a, "escalate") == 0)
             err = apply_escalate(t, e, &f);
+        else if (strcmp(a, "attach") == 0)
+            err = apply_attach(t, e, &f, src);
     }
     if (!err)
         err = link_case(t, e, f.id);
     capa_user_rec_clear(&f.actor);
+    return err;
+}
+
+/* `capa import --xml`: a case from another store's archive, with the definitions it needs. */
+static int apply_import(capa_wtxn *t, const capa_event_rec *e)
+{
+    uint64_t id = 0;
+    int err = apply_defs(t, e, 0);
+    if (!err)
+        err = capa_import__apply(t, e, &id);
+    if (!err)
+        err = link_case(t, e, id);
     return err;
 }
 
@@ -882,14 +941,25 @@ static int limits_replan(capa_wtxn *t)
     return err;
 }
 
-/* `capa config`: a plant setting (the time zone) replaced. */
+/* `capa config`: a plant setting (the time zone, the recurrence window, the attachment
+ * limit) replaced. */
 static int apply_config(capa_wtxn *t, const capa_event_rec *e)
 {
     const char *zone = capa_event__get(e, "timezone");
-    if (!zone || !*zone)
-        return corrupt(e, "config event without a setting%s%s", NULL, NULL);
-    int err = capa_meta__put_str(t->s, t->txn, "timezone", zone);
-    return err ? err : limits_replan(t);
+    long long days = 0, limit = 0;
+    if (zone && *zone) {
+        int err = capa_meta__put_str(t->s, t->txn, "timezone", zone);
+        return err ? err : limits_replan(t);
+    }
+    if (fact_int(e, "recurrence_days", &days)) {
+        if (days < 1 || days > 3650)
+            return corrupt(e, "recurrence window %s out of range%s",
+                           capa_event__get(e, "recurrence_days"), NULL);
+        return capa_meta__put_u64(t->s, t->txn, "recurrence_days", (uint64_t)days);
+    }
+    if (fact_int(e, "attach_limit", &limit) && limit > 0)
+        return capa_meta__put_u64(t->s, t->txn, "attach_limit", (uint64_t)limit);
+    return corrupt(e, "config event without a setting%s%s", NULL, NULL);
 }
 
 /* What a case's stored records say is met (a format-1 store kept no such mask): a sign-off
@@ -1023,8 +1093,10 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     else if (strcmp(a, "config") == 0)
         err = apply_config(t, e);
     else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
-             strcmp(a, "reject") == 0 || strcmp(a, "escalate") == 0)
-        err = apply_case(t, e);
+             strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0 || strcmp(a, "escalate") == 0)
+        err = apply_case(t, e, src);
+    else if (strcmp(a, "import") == 0)
+        err = apply_import(t, e);
     else if (strcmp(a, "deliver") == 0)
         err = apply_deliver(t, e);
     else if (strcmp(a, "checkpoint") == 0)

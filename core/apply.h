@@ -24,6 +24,11 @@ typedef struct capa_apply_src {
      *  stored as (id, version). *xml is freed by the caller (capa__free). */
     int (*legacy_def)(void *payload, const char *id, int version, char **xml, size_t *len);
     void *payload;
+    /** The content an "attach" event names by hex SHA-256 and size: the bytes being attached
+     *  (write path) or the stored ones (replay). Set *data NULL when there are none that hash
+     *  to it: the content is then not derived, and verify reports the stored bytes. *data is
+     *  borrowed until the event is applied. NULL: no content (replay of a case import). */
+    int (*blob)(void *payload, const char *sha256, uint64_t size, const void **data);
 } capa_apply_src;
 
 /** Apply e (seq and time set) to the state of t->s in t->txn. */

@@ -202,6 +202,11 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
         return err;
     if ((err = capa_hdr__get(t->s, t->txn, id, &c->h)))
         return err == CAPA_ENOTFOUND ? CAPA_ECORRUPT : err;
+    if (c->h.origin) {
+        return capa_error_set(CAPA_ESTATE,
+                              "%s %s: an archived copy imported from %s; it is read-only here",
+                              verb, number, c->h.origin);
+    }
     if (c->h.closed) {
         char when[32];
         capa_time_format(when, sizeof when, c->h.closed_at);
@@ -234,11 +239,25 @@ static int check_recusal(capa_wtxn *t, const case_ctx *c, const char *verb)
 
 /* ---- set ---- */
 
+/* A change or signature covers what its author saw (capa_request.data_hash): refuse it when
+ * the stage changed since. */
+static int check_seen(const char *verb, const char *number, const char *stage, const char *hash,
+                      const char *expect)
+{
+    if (!expect || strcmp(hash, expect) == 0)
+        return CAPA_OK;
+    return capa_error_set(CAPA_ESTATE,
+                          "%s %s: the data of stage %s changed since it was shown (data hash "
+                          "%.64s shown, %s now): review it and %s again",
+                          verb, number, stage, expect, hash, verb);
+}
+
 typedef struct set_arg {
     const char *number;
     const capa_kv *values;
     size_t n;
     const char *reason;
+    const char *expect; /* the data hash the editor was shown, or NULL */
 } set_arg;
 
 static int do_set(capa_wtxn *t, void *arg)
@@ -260,6 +279,12 @@ static int do_set(capa_wtxn *t, void *arg)
             CAPA_EDENIED, "set %s: user `%s` has role %s; stage %s (%s) is edited by role %s",
             a->number, t->actor->u.id, t->actor->u.role, c.st->id, stage_label(c.st), roles);
         goto done;
+    }
+    if (a->expect) {
+        char hash[65];
+        if ((err = capa_stage__hash(hash, c.h.number, &c.rec)) ||
+            (err = check_seen("set", a->number, c.st->id, hash, a->expect)))
+            goto done;
     }
     snprintf(what, sizeof what, "set %s (stage %s)", a->number, c.st->id);
     if ((err = capa_store__form(&form, t->s, t->txn, c.rec.form_id, c.rec.form_version)) ||
@@ -288,6 +313,7 @@ done:
 typedef struct sign_arg {
     const char *number;
     const char *meaning;
+    const char *expect; /* the data hash the signer was shown, or NULL */
 } sign_arg;
 
 /* Facts of a hand-over to stage `to` (-1: closing): who signed as what, over which data. */
@@ -352,7 +378,8 @@ static int do_sign(capa_wtxn *t, void *arg)
     snprintf(what, sizeof what, "sign %s: stage %s is not complete", a->number, st->id);
     if ((err = capa_store__form(&form, t->s, t->txn, c.rec.form_id, c.rec.form_version)) ||
         (err = validate(t->txn, what, form, c.rec.values, c.rec.n_values, CAPA_REQ_SIGN)) ||
-        (err = capa_stage__hash(hash, c.h.number, &c.rec)))
+        (err = capa_stage__hash(hash, c.h.number, &c.rec)) ||
+        (err = check_seen("sign", a->number, st->id, hash, a->expect)))
         goto done;
 
     int to = c.idx + 1 == (int)c.wf->n_stages ? -1 : c.idx + 1;
@@ -375,6 +402,7 @@ done:
 typedef struct reject_arg {
     const char *number;
     const char *reason;
+    const char *expect;
 } reject_arg;
 
 static int do_reject(capa_wtxn *t, void *arg)
@@ -408,7 +436,8 @@ static int do_reject(capa_wtxn *t, void *arg)
         goto done;
     }
     if ((err = check_recusal(t, &c, "reject")) != CAPA_OK ||
-        (err = capa_stage__hash(hash, c.h.number, &c.rec)) != CAPA_OK)
+        (err = capa_stage__hash(hash, c.h.number, &c.rec)) != CAPA_OK ||
+        (err = check_seen("reject", a->number, st->id, hash, a->expect)) != CAPA_OK)
         goto done;
     capa_event__init(&e, t->actor->u.id, "reject", c.h.number, st->id, a->reason);
     capa_event__change(&e, "stage", st->id, c.wf->stages[to].id);
@@ -440,15 +469,15 @@ int capa_case__apply(capa_wtxn *t, void *arg)
     }
     case CAPA_OP_SET: {
         set_arg a = {rq->number, rq->values, rq->n_values,
-                     rq->reason && *rq->reason ? rq->reason : NULL};
+                     rq->reason && *rq->reason ? rq->reason : NULL, rq->data_hash};
         return do_set(t, &a);
     }
     case CAPA_OP_SIGN: {
-        sign_arg a = {rq->number, rq->meaning};
+        sign_arg a = {rq->number, rq->meaning, rq->data_hash};
         return do_sign(t, &a);
     }
     case CAPA_OP_REJECT: {
-        reject_arg a = {rq->number, rq->reason};
+        reject_arg a = {rq->number, rq->reason, rq->data_hash};
         return do_reject(t, &a);
     }
     }

@@ -34,6 +34,99 @@ void capa_plant_free(capa_plant *p)
     capa__free(p);
 }
 
+/* ---- the store's parsed calendars ----
+ * A stored calendar version never changes (its record key is id and version), so its parsed
+ * form is kept per store like the form cache keeps forms: every limit evaluation asks for the
+ * plant, and parsing and validating the calendar XML each time cost more than the rest of a
+ * case request together. A cached one is used only while the record still holds the text it
+ * was parsed from. The plant gets a copy of each (it owns and frees its calendars). */
+struct capa_cal_cached {
+    void *key;
+    size_t key_len;
+    capa_calendar *cal;
+};
+
+void capa_plant__cache_free(capa_store *s)
+{
+    for (size_t i = 0; i < s->n_cals; i++) {
+        capa__free(s->cals[i].key);
+        capa_calendar_free(s->cals[i].cal);
+    }
+    capa__free(s->cals);
+    s->cals = NULL;
+    s->n_cals = s->cap_cals = 0;
+}
+
+static capa_calendar *cal_copy(const capa_calendar *c)
+{
+    capa_calendar *n = capa__calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->year = c->year;
+    n->weekend = c->weekend;
+    memcpy(n->days, c->days, sizeof n->days);
+    if (c->note && !(n->note = capa__strdup(c->note))) {
+        capa_calendar_free(n);
+        return NULL;
+    }
+    return n; /* without source: the plant never needs the XML */
+}
+
+/* A copy of the stored calendar (key, val): from the cache, else parsed and cached. */
+static int cal_get(capa_calendar **out, capa_store *s, const MDB_val *key, const MDB_val *val,
+                   const char *name)
+{
+    capa_calendar *cal = NULL;
+    int err = CAPA_OK;
+    *out = NULL;
+    pthread_mutex_lock(&s->cache_lock);
+    for (size_t i = 0; i < s->n_cals; i++) {
+        const capa_calendar *c = s->cals[i].cal;
+        /* The record must still be the text it was parsed from, as for the form cache. */
+        if (s->cals[i].key_len == key->mv_size &&
+            memcmp(s->cals[i].key, key->mv_data, key->mv_size) == 0 && c->source &&
+            c->source_len == val->mv_size && memcmp(c->source, val->mv_data, val->mv_size) == 0) {
+            *out = cal_copy(s->cals[i].cal);
+            pthread_mutex_unlock(&s->cache_lock);
+            return *out ? CAPA_OK : capa_error_set(CAPA_ENOMEM, "calendar: out of memory");
+        }
+    }
+    pthread_mutex_unlock(&s->cache_lock);
+    capa_diag diag = {0};
+    err = capa_calendar_parse(&cal, val->mv_data, val->mv_size, name, &diag);
+    if (err) {
+        char *msg = capa_diag_join(&diag, "; ");
+        err = capa_error_set(err == CAPA_ENOMEM ? err : CAPA_ECORRUPT, "stored calendar %s: %s",
+                             name, msg ? msg : "invalid");
+        capa__free(msg);
+        capa_diag_clear(&diag);
+        return err;
+    }
+    capa_diag_clear(&diag);
+    if (!(*out = cal_copy(cal))) {
+        capa_calendar_free(cal);
+        return capa_error_set(CAPA_ENOMEM, "calendar: out of memory");
+    }
+    pthread_mutex_lock(&s->cache_lock);
+    void *k = capa__malloc(key->mv_size);
+    if (k && s->n_cals == s->cap_cals) {
+        size_t cap = s->cap_cals ? s->cap_cals * 2 : 8;
+        struct capa_cal_cached *v = capa__realloc(s->cals, cap * sizeof *v);
+        if (v)
+            s->cals = v, s->cap_cals = cap;
+    }
+    if (k && s->n_cals < s->cap_cals) { /* not cached when out of memory: parsed next time */
+        memcpy(k, key->mv_data, key->mv_size);
+        s->cals[s->n_cals++] = (struct capa_cal_cached){k, key->mv_size, cal};
+        k = NULL;
+        cal = NULL;
+    }
+    pthread_mutex_unlock(&s->cache_lock);
+    capa__free(k);
+    capa_calendar_free(cal);
+    return CAPA_OK;
+}
+
 int capa_plant_new(capa_plant **out, const char *tz_name)
 {
     *out = NULL;
@@ -226,19 +319,14 @@ static int plant_load(capa_plant **out, capa_store *s, MDB_txn *txn, capa_buf *k
             capa_buf_bytes(key, here.mv_data, here.mv_size);
         } else if (last) {
             capa_calendar *cal = NULL;
-            capa_diag diag = {0};
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)idlen, (const char *)here.mv_data);
-            err = capa_calendar_parse(&cal, hv.mv_data, hv.mv_size, name, &diag);
-            if (err) {
-                char *msg = capa_diag_join(&diag, "; ");
-                err = capa_error_set(err == CAPA_ENOMEM ? err : CAPA_ECORRUPT,
-                                     "stored calendar %s: %s", name, msg ? msg : "invalid");
-                capa__free(msg);
-            }
-            capa_diag_clear(&diag);
-            if (err || (err = capa_plant_add_calendar(p, cal)))
+            if ((err = cal_get(&cal, s, &here, &hv, name)))
                 goto done;
+            if ((err = capa_plant_add_calendar(p, cal))) {
+                capa_calendar_free(cal);
+                goto done;
+            }
         }
         k = nk, v = nv;
     }

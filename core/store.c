@@ -38,9 +38,16 @@ const struct capa_db_spec capa_db_specs[DB_COUNT] = {
     [DB_IDX_PART] = {"idx_part", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_IDX_DEFECT] = {"idx_defect", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_IDX_OPENED] = {"idx_opened", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_BLOBS] = {"blobs", 0},
+    [DB_ATTACH] = {"attachments", 0},
     [DB_IDX_DUE] = {"idx_due", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_OUTBOX] = {"outbox", 0},
 };
+
+int capa_store__has(const capa_store *s, int db)
+{
+    return !s->absent[db];
+}
 
 /* Set when an LMDB call of this thread reported MDB_MAP_FULL, so the write loop knows to
  * grow and retry whatever code the failing module passed up. */
@@ -95,10 +102,12 @@ static int open_dbis(capa_store *s)
     for (int i = 0; i < DB_COUNT; i++) {
         unsigned flags = capa_db_specs[i].flags | (s->opts.read_only ? 0 : MDB_CREATE);
         rc = mdb_dbi_open(txn, capa_db_specs[i].name, flags, &s->dbi[i]);
-        /* A store of format 1 has none of the databases added since (opened read-only to
-         * be told it needs `capa upgrade`): they are left invalid, so LMDB refuses any use. */
-        if (rc == MDB_NOTFOUND && s->opts.read_only && i >= DB_IDX_DUE) {
-            s->dbi[i] = (MDB_dbi)~0u;
+        /* A store made before attachments, due times or escalations (format 1, opened
+         * read-only to be told it needs `capa upgrade`): none to read. */
+        if (rc == MDB_NOTFOUND && s->opts.read_only &&
+            (i == DB_BLOBS || i == DB_ATTACH || i == DB_IDX_DUE || i == DB_OUTBOX)) {
+            s->absent[i] = 1;
+            s->dbi[i] = (MDB_dbi)~0u; /* LMDB refuses any use */
             continue;
         }
         if (rc == MDB_NOTFOUND && s->opts.read_only) {
@@ -126,7 +135,10 @@ int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size)
 {
     /* A scratch store is rebuilt from scratch whenever it is needed: no syncing. */
     capa_open_opts o = {.map_size = map_size};
-    return open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
+    int err = open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
+    if (!err)
+        (*out)->unpacked = 1; /* compressing only to compare would cost half of verify */
+    return err;
 }
 
 int capa_store__os_actor(capa_store *s, char *buf, size_t sz, const char *what)
@@ -238,6 +250,7 @@ void capa_store_close(capa_store *s)
         capa_workflow_free(s->workflows[i]);
     capa__free(s->forms);
     capa__free(s->workflows);
+    capa_plant__cache_free(s);
     capa_plant_free(s->plant);
     capa__free(s->plant_key);
     pthread_mutex_destroy(&s->group.lock);

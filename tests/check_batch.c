@@ -101,6 +101,81 @@ START_TEST(set_sign_reject_through_submit)
 }
 END_TEST
 
+START_TEST(a_sign_off_covers_exactly_the_data_shown)
+{
+    char *num = tu_open_case(s, NULL);
+    capa_kv v[2] = {{"validity", "valid"}, {"containment", "库存隔离"}};
+    capa_actor wang = tu_as("wang");
+    OK(capa_case_set(s, num, &wang, v, 2, NULL));
+    capa_case *c = NULL;
+    char shown[65], now[65];
+    OK(capa_case_get(&c, s, num));
+    OK(capa_case_data_hash(shown, c, "intake"));
+    ck_assert_uint_eq(strlen(shown), 64);
+    FAILS(capa_case_data_hash(now, c, "nosuch"), CAPA_ENOTFOUND, "nosuch");
+    capa_case_free(c);
+    /* Someone changes the stage after the dialog was shown: the sign-off is refused. */
+    capa_kv v2 = {"containment", "全检"};
+    OK(capa_case_set(s, num, &wang, &v2, 1, NULL));
+    uint64_t before = tu_events(s);
+    capa_request rq = {.op = CAPA_OP_SIGN, .who = wang, .number = num, .meaning = "reviewed",
+                       .data_hash = shown};
+    ck_assert_int_eq(capa_submit(s, &rq, 1), CAPA_ESTATE);
+    ck_assert_ptr_nonnull(strstr(rq.error, "changed since it was shown"));
+    capa_request_clear(&rq);
+    ck_assert_uint_eq(tu_events(s), before);
+    capa_request rj = {.op = CAPA_OP_REJECT, .who = tu_as("chen"), .number = num,
+                       .reason = "x", .data_hash = shown};
+    capa_submit(s, &rj, 1);
+    ck_assert_int_ne(rj.result, CAPA_OK);
+    capa_request_clear(&rj);
+    /* Shown again: signed, and the signature records that very hash. */
+    OK(capa_case_get(&c, s, num));
+    OK(capa_case_data_hash(now, c, "intake"));
+    capa_case_free(c);
+    ck_assert_str_ne(now, shown);
+    rq.data_hash = now;
+    OK(capa_submit(s, &rq, 1));
+    capa_request_clear(&rq);
+    OK(capa_case_get(&c, s, num));
+    ck_assert_uint_eq(c->n_signatures, 1);
+    ck_assert_str_eq(c->signatures[0].data_hash, now);
+    ck_assert_str_eq(c->stage, "analysis");
+    capa_case_free(c);
+    capa__free(num);
+}
+END_TEST
+
+START_TEST(of_two_edits_from_one_view_one_wins_and_the_other_is_refused)
+{
+    char *num = tu_open_case(s, NULL);
+    capa_case *c = NULL;
+    char seen[65];
+    OK(capa_case_get(&c, s, num));
+    OK(capa_case_data_hash(seen, c, "intake"));
+    capa_case_free(c);
+    capa_kv a = {"containment", "库存隔离"}, b = {"containment", "全检"};
+    capa_request rq[2] = {
+        {.op = CAPA_OP_SET, .who = tu_as("wang"), .number = num, .values = &a, .n_values = 1,
+         .data_hash = seen},
+        {.op = CAPA_OP_SET, .who = tu_as("li"), .number = num, .values = &b, .n_values = 1,
+         .data_hash = seen},
+    };
+    uint64_t before = tu_events(s);
+    ck_assert_int_eq(capa_submit(s, rq, 2), CAPA_ESTATE); /* one batch: the second sees the first */
+    ck_assert_int_eq(rq[0].result, CAPA_OK);
+    ck_assert_int_eq(rq[1].result, CAPA_ESTATE);
+    ck_assert_ptr_nonnull(strstr(rq[1].error, "changed since it was shown"));
+    ck_assert_uint_eq(tu_events(s), before + 1);
+    OK(capa_case_get(&c, s, num));
+    ck_assert_str_eq(capa_case_value(c, "intake", "containment"), "库存隔离");
+    capa_case_free(c);
+    for (int i = 0; i < 2; i++)
+        capa_request_clear(&rq[i]);
+    capa__free(num);
+}
+END_TEST
+
 #define THREADS 16
 #define PER_THREAD 20
 
@@ -260,6 +335,8 @@ Suite *capa_batch_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, one_bad_request_fails_alone);
     tcase_add_test(tc, set_sign_reject_through_submit);
+    tcase_add_test(tc, a_sign_off_covers_exactly_the_data_shown);
+    tcase_add_test(tc, of_two_edits_from_one_view_one_wins_and_the_other_is_refused);
     tcase_add_test(tc, many_threads_mixed_requests_each_get_their_own_result);
     tcase_add_test(tc, a_large_batch_commits_as_one);
     tcase_add_test(tc, many_failures_in_one_batch_fall_back_to_nested_transactions);

@@ -26,6 +26,21 @@ START_TEST(urlencoded_decodes_plus_percent_and_first_equals)
 }
 END_TEST
 
+START_TEST(form_line_breaks_become_lf_and_a_lone_cr_stays)
+{
+    sv_params p;
+    char why[160];
+    const char *s = "a=one%0D%0Atwo%0D%0A%0D%0A&b=x%0Dy&c=%0D%0A&d=%0A%0D";
+    ck_assert_int_eq(sv_urlencoded_parse(&p, s, strlen(s), why, sizeof why), 0);
+    sv_params_crlf_to_lf(&p);
+    ck_assert_str_eq(sv_params_get(&p, "a"), "one\ntwo\n\n");
+    ck_assert_str_eq(sv_params_get(&p, "b"), "x\ry"); /* the engine refuses it, naming it */
+    ck_assert_str_eq(sv_params_get(&p, "c"), "\n");
+    ck_assert_str_eq(sv_params_get(&p, "d"), "\n\r");
+    sv_params_clear(&p);
+}
+END_TEST
+
 START_TEST(urlencoded_refuses_malformed_input)
 {
     static const char *bad[] = {"a=%", "a=%4", "a=%G0", "a=%00", "=x", "a=1&=2", "%zz=1",
@@ -196,6 +211,7 @@ Suite *capa_serve_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, urlencoded_decodes_plus_percent_and_first_equals);
     tcase_add_test(tc, urlencoded_refuses_malformed_input);
+    tcase_add_test(tc, form_line_breaks_become_lf_and_a_lone_cr_stays);
     tcase_add_test(tc, urlencoded_limits_the_number_of_parameters_and_takes_huge_values);
     tcase_add_test(tc, cookies_accept_only_token_values);
     tcase_add_test(tc, json_fields_must_be_an_object_of_strings);

@@ -5,8 +5,7 @@
 # right password, rejection, dossier, the JSON API with its error statuses, and hostile,
 # malformed and oversized input. Stopped with SIGTERM at the end (and checked it stopped).
 source "$(dirname "$0")/common.bash"
-SERVE=${CAPA_SERVE:-$(dirname "$CAPA")/capa-serve}
-[[ -x $SERVE ]] || fail "no capa-serve next to $CAPA"
+source "$(dirname "$0")/serve.bash"
 
 run 0 "$(pw admin)" init --org 'Serve 测试' --password-stdin
 adduser() { run 0 "$(pw admin)\n$(pw "$1")\n" user add "$1" --role "$2" --name "$3" --as admin --password-stdin; }
@@ -15,30 +14,9 @@ adduser wang qe 王伟
 adduser chen qe_lead 陈静
 adduser zhou auditor 周审
 
-LOG=$T/serve.log
-"$SERVE" --db "$CAPA_DB" --listen 127.0.0.1:0 --idle-timeout 3s --max-body 65536 2>"$LOG" &
-PID=$!
-stop() { kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
-trap 'stop; rm -rf -- "$T"' EXIT
-for _ in $(seq 50); do grep -q 'listening on' "$LOG" && break; sleep 0.1; done
-PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
-[[ -n $PORT ]] || { cat "$LOG"; fail "server did not start"; }
-B=http://127.0.0.1:$PORT
-
-# req NAME CURL-ARGS...: status into $S, body in $T/NAME, headers in $T/NAME.h
-req() {
-    local n=$1
-    shift
-    S=$(curl -s -o "$T/$n" -D "$T/$n.h" -w '%{http_code}' "$@")
-}
-want() { [[ $S == "$1" ]] || { cat "$T/$2" >&2; fail "$2: status $S, want $1"; }; }
-has() { grep -qF -- "$2" "$T/$1" || fail "$1 lacks: $2"; }
-lacks() { ! grep -qF -- "$2" "$T/$1" || fail "$1 has: $2"; }
-login() { # login USER JAR
-    req login -c "$2" -b "$2" --data-urlencode "user=$1" --data-urlencode "password=$(pw "$1" | tr -d '\n')" "$B/login"
-    want 303 login
-}
-csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' "$T/$1" | head -1 | sed 's/.*value="\(.*\)"/\1/'; }
+# The main server allows 10 minutes of inactivity (a slow sanitizer run must not log the
+# test users out half-way); the expiry is tested on a second one allowing 2 s.
+serve_start --idle-timeout 10 --max-body 65536
 
 # ---- static files, headers, unknown paths
 req css "$B/static/style.css"; want 200 css; has css.h 'text/css'
@@ -49,7 +27,7 @@ req nope "$B/nope"; want 404 nope
 
 # ---- sign-in
 req cases0 "$B/cases"; want 303 cases0; has cases0.h 'Location: /login'
-req bad -d 'user=li&password=wrong' "$B/login"; want 401 bad; has bad 'wrong user or password'
+req bad -d 'user=ghost&password=wrong' "$B/login"; want 401 bad; has bad 'wrong user or password'
 login li "$T/li.jar"
 has login.h 'HttpOnly; SameSite=Strict'
 req list -b "$T/li.jar" "$B/cases"; want 200 list; has list '案件'
@@ -89,6 +67,10 @@ has case 'Audit trail'
 # ---- list filters and CSV (formula cells defused)
 req l2 -b "$T/li.jar" "$B/cases?status=open&part=P-1"; want 200 l2; has l2 "$N"
 req l3 -b "$T/li.jar" "$B/cases?part=none"; want 200 l3; lacks l3 "$N"
+req ls1 -b "$T/li.jar" "$B/cases?severity=important"; want 200 ls1; has ls1 "$N"; has ls1 '<option value="important" selected>'
+req ls2 -b "$T/li.jar" "$B/cases?severity=major"; want 200 ls2; lacks ls2 "$N"
+req ls3 -b "$T/li.jar" "$B/cases?severity=%3Cscript%3E"; want 400 ls3; has ls3 'not one of'; lacks ls3 '<script>'
+req ls4 -b "$T/li.jar" "$B/cases.csv?severity=major"; want 200 ls4; lacks ls4 "$N"
 req l4 -b "$T/li.jar" "$B/cases?from=2026-02-30"; want 400 l4
 req l5 -b "$T/li.jar" "$B/cases?text=%zz"; want 400 l5
 req csv -b "$T/li.jar" "$B/cases.csv?status=open"; want 200 csv; has csv.h 'text/csv'; has csv "$N"
@@ -105,10 +87,25 @@ has d1 'Reviewed'; has d1 '审核'; has d1 "$N"
 TOK=$(csrf d1); SEEN=$(grep -o 'name="seen" value="[0-9a-f]*"' "$T/d1" | sed 's/.*value="\(.*\)"/\1/')
 req s1 -b "$T/wang.jar" -d "csrf=$TOK&seen=$SEEN&meaning=reviewed&password=wrong" "$B/cases/$N/sign"
 want 401 s1; has s1 'wrong password'
+# right after a wrong password, the next attempt waits (429, Retry-After), unchecked
+req s1b -b "$T/wang.jar" -d "csrf=$TOK&seen=$SEEN&meaning=reviewed" --data-urlencode "password=$(pw wang | tr -d '\n')" "$B/cases/$N/sign"
+want 429 s1b; has s1b.h 'Retry-After: 1'; has s1b 'too many'
+sleep 1.2
+# the data changes after the dialog was shown: the engine refuses the sign-off, nothing signed
+req e3 -b "$T/wang.jar" -d "csrf=$TOK" --data-urlencode 'f.containment=全数隔离' "$B/cases/$N/edit"; want 303 e3
 req s2 -b "$T/wang.jar" -d "csrf=$TOK&seen=$SEEN&meaning=reviewed" --data-urlencode "password=$(pw wang | tr -d '\n')" "$B/cases/$N/sign"
-[[ $S == 303 ]] || { cat "$T/s2"; fail "sign: $S"; }
+want 409 s2; has s2 'changed since it was shown'; has s2 '全数隔离'
+SEEN2=$(grep -o 'name="seen" value="[0-9a-f]*"' "$T/s2" | head -1 | sed 's/.*value="\(.*\)"/\1/')
+[[ ${#SEEN2} == 64 && $SEEN2 != "$SEEN" ]] || fail "dialog shows no new data hash: '$SEEN2'"
+req s2b -b "$T/wang.jar" -d "csrf=$TOK&meaning=reviewed" --data-urlencode "password=$(pw wang | tr -d '\n')" "$B/cases/$N/sign"
+want 400 s2b; has s2b 'seen'
+run 0 "" show "$N" --json
+json 'd["stage"] == "intake" and not d["signatures"]'
+req s3 -b "$T/wang.jar" -d "csrf=$TOK&seen=$SEEN2&meaning=reviewed" --data-urlencode "password=$(pw wang | tr -d '\n')" "$B/cases/$N/sign"
+[[ $S == 303 ]] || { cat "$T/s3"; fail "sign: $S"; }
 run 0 "" show "$N" --json
 json 'd["stage"] == "analysis"'
+json "d['signatures'][0]['data_hash'] == '$SEEN2'"
 
 # ---- auditor: read-only page, dossier
 login zhou "$T/zhou.jar"
@@ -119,7 +116,7 @@ req a2 -b "$T/zhou.jar" -d "csrf=$(csrf a1)&f.x=1" "$B/cases/$N/edit"; [[ $S != 
 
 # ---- JSON API
 api() { local n=$1 m=$2 p=$3; shift 3; req "$n" -X "$m" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' "$@" "$B/api/v1$p"; }
-req t0 -H 'Content-Type: application/json' -d '{"user":"chen","password":"nope"}' "$B/api/v1/session"; want 401 t0
+req t0 -H 'Content-Type: application/json' -d '{"user":"zhou","password":"nope"}' "$B/api/v1/session"; want 401 t0
 req t1 -H 'Content-Type: application/json' -d "{\"user\":\"chen\",\"password\":\"$(pw chen | tr -d '\n')\"}" "$B/api/v1/session"; want 200 t1
 KEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$T/t1")
 req noauth "$B/api/v1/cases"; want 401 noauth
@@ -137,14 +134,25 @@ has inval '"field": "category_6m"'
 api deny POST "/cases/$N/sign" -d "{\"meaning\":\"reviewed\",\"password\":\"$(pw chen | tr -d '\n')\"}"; want 400 deny
 api nopw POST "/cases/$N/sign" -d '{"meaning":"reviewed"}'; want 400 nopw
 api wrongpw POST "/cases/$N/reject" -d '{"reason":"x","password":"wrong"}'; want 401 wrongpw
+api badhash POST "/cases/$N/reject" -d '{"reason":"x","password":"p","data_hash":"abc"}'; want 400 badhash
+has badhash 'data_hash'
 api new POST "/cases" -d '{"fields": {"customer": "API", "part_no": "A-1", "description": "via api", "severity": "general"}}'
 want 403 new   # qe_lead is not an editor of intake
 api out DELETE /session; want 200 out
 api after GET /cases; want 401 after
 
-# ---- expiry after inactivity (idle timeout 3 s)
-sleep 4
-req exp -b "$T/li.jar" "$B/cases"; want 303 exp; has exp.h 'Location: /login'
+# ---- expiry after inactivity: a second server that allows 2 s
+"$SERVE" --db "$CAPA_DB" --listen 127.0.0.1:0 --idle-timeout 2s 2>"$T/serve2.log" &
+PID2=$!
+for _ in $(seq 100); do grep -q 'listening on' "$T/serve2.log" && break; sleep 0.1; done
+MAIN_B=$B
+B=http://127.0.0.1:$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/serve2.log")
+login li "$T/li2.jar"
+req exp0 -b "$T/li2.jar" "$B/cases"; want 200 exp0
+sleep 3
+req exp -b "$T/li2.jar" "$B/cases"; want 303 exp; has exp.h 'Location: /login'
+kill -TERM "$PID2"; wait "$PID2" || fail "second capa-serve exit status $?"
+B=$MAIN_B
 
 # ---- logout needs the CSRF token
 login li "$T/li.jar"

@@ -810,7 +810,10 @@ int main(int argc, char **argv)
                 strstr(res[i].err, "not installed") == NULL)
                 failed = 1;
         }
-    rm_rf(o.scratch);
+    if (getenv("CAPA_BENCH_KEEP") && *getenv("CAPA_BENCH_KEEP"))
+        printf("databases kept in %s (CAPA_BENCH_KEEP)\n", o.scratch); /* to profile a step */
+    else
+        rm_rf(o.scratch);
     free(res);
     return failed ? 1 : 0;
 }

@@ -87,6 +87,12 @@ static void send_capa_error(sv_req *r, int rc, const char *msg)
     send_error(r, sv_status_of(rc), code_name(rc), msg && *msg ? msg : capa_strerror(rc));
 }
 
+void sv_api_error(sv_req *r, int rc, const char *msg)
+{
+    sv_buf_free(&r->out);
+    send_capa_error(r, rc, msg);
+}
+
 /* The JSON body; NULL after answering 400/415. */
 static json_t *body_json(sv_req *r)
 {
@@ -151,8 +157,11 @@ static void api_session(sv_req *r)
     char tok[65];
     if (!user || !pw) {
         send_error(r, 400, "malformed", "expected {\"user\": string, \"password\": string}");
+    } else if (sv_throttle_begin(user, r->ip, &r->retry_after)) {
+        send_error(r, 429, "throttled", "too many sign-in attempts: wait Retry-After seconds");
     } else {
         int rc = sv_session_create(r->srv, user, pw, tok, &r->sess);
+        sv_throttle_end(user, r->ip, sv_throttle_outcome(rc));
         if (rc)
             send_error(r, 401, code_name(rc == CAPA_ELOCKED ? rc : CAPA_EAUTH),
                        rc == CAPA_ELOCKED ? "account locked" : "wrong user or password");
@@ -166,9 +175,17 @@ static void api_session(sv_req *r)
     json_decref(doc);
 }
 
+typedef struct api_list_ctx {
+    json_t *arr;
+    const char *severity;
+} api_list_ctx;
+
 static int list_cb(const capa_case_header *h, void *payload)
 {
-    json_t *arr = payload;
+    api_list_ctx *c = payload;
+    json_t *arr = c->arr;
+    if (c->severity && (!h->severity || strcmp(h->severity, c->severity) != 0))
+        return 0;
     return json_array_append_new(
         arr, json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "number",
                        jstr(h->number), "stage", jstr(h->stage), "closed", h->closed,
@@ -208,8 +225,15 @@ static void api_list(sv_req *r)
         }
         f.opened_to = ms + 86400000LL;
     }
-    json_t *arr = json_array();
-    int rc = arr ? capa_case_list(r->srv->s, &f, list_cb, arr) : CAPA_ENOMEM;
+    api_list_ctx c = {json_array(), NULL};
+    char why[300];
+    if (sv_severity_filter(r->srv, sv_params_get(q, "severity"), &c.severity, why, sizeof why)) {
+        json_decref(c.arr);
+        send_error(r, 400, "invalid", why);
+        return;
+    }
+    json_t *arr = c.arr;
+    int rc = arr ? capa_case_list(r->srv->s, &f, list_cb, &c) : CAPA_ENOMEM;
     if (rc) {
         json_decref(arr);
         send_capa_error(r, rc, capa_error_last());
@@ -228,11 +252,14 @@ static json_t *case_json(const capa_case *cs)
             json_object_set_new(vals, s->values[k].name, jstr(s->values[k].value));
         for (size_t k = 0; eds && k < s->n_editors; k++)
             json_array_append_new(eds, jstr(s->editors[k]));
+        char hash[65] = "";
+        capa_case_data_hash(hash, cs, s->stage);
         json_array_append_new(
-            stages, json_pack("{s:o,s:o,s:i,s:o,s:o,s:o,s:o}", "id", jstr(s->stage), "form",
+            stages, json_pack("{s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:s}", "id", jstr(s->stage), "form",
                               jstr(s->form_id), "form_version", s->form_version, "entered",
                               jtime(s->entered), "left", jtime(s->left), "editors",
-                              eds ? eds : json_null(), "values", vals ? vals : json_null()));
+                              eds ? eds : json_null(), "values", vals ? vals : json_null(),
+                              "data_hash", hash));
     }
     for (size_t i = 0; sigs && i < cs->n_signatures; i++) {
         const capa_signature *g = &cs->signatures[i];
@@ -251,6 +278,41 @@ static json_t *case_json(const capa_case *cs)
                      sigs ? sigs : json_null());
 }
 
+/* The case's time limits as `capa show --json` has them ("limits"): due and met in the
+ * plant's zone with their offset, the engine's state. */
+static json_t *limits_json(capa_store *s, const capa_case *cs)
+{
+    capa_limit_status *l = NULL;
+    capa_plant *p = NULL;
+    size_t n = 0;
+    json_t *arr = NULL;
+    char due[40], met[40];
+    if (capa_case_limits(&l, &n, s, cs, capa_store_now(s)) || capa_plant_get(&p, s))
+        goto done;
+    arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        capa_plant_time_format(due, sizeof due, p, l[i].due);
+        if (l[i].met)
+            capa_plant_time_format(met, sizeof met, p, l[i].met);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:s}", "kind", l[i].kind, "due", due, "met",
+                              l[i].met ? json_string(met) : json_null(), "state", l[i].state);
+        if (o && l[i].working_days)
+            json_object_set_new(o, "working_days", json_integer(l[i].working_days));
+        else if (o)
+            json_object_set_new(o, "hours", json_real(l[i].hours));
+        if (o && l[i].uncovered)
+            json_object_set_new(o, "calendar_covers", json_false());
+        if (!o || json_array_append_new(arr, o)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+done:
+    capa__free(l);
+    capa_plant_free(p);
+    return arr ? arr : json_null();
+}
+
 static int audit_cb(const capa_event *e, void *payload)
 {
     json_t *arr = payload, *ch = json_array();
@@ -266,10 +328,20 @@ static int audit_cb(const capa_event *e, void *payload)
                        e->hash));
 }
 
-/* Run one change through group commit and answer it. */
-static void submit(sv_req *r, capa_request *q, int ok_status)
+void sv_submit(sv_server *srv, capa_request *q)
 {
-    capa_submit(r->srv->s, q, 1);
+    /* Serialised, no other request can be waiting when one commits: each transaction holds
+     * exactly one request, as a server without group commit would. */
+    if (srv->serial_commit)
+        pthread_mutex_lock(&srv->commit_lock);
+    capa_submit(srv->s, q, 1);
+    if (srv->serial_commit)
+        pthread_mutex_unlock(&srv->commit_lock);
+}
+
+/* Answer one change that went through group commit (capa_submit). */
+static void answer(sv_req *r, capa_request *q, int ok_status)
+{
     if (q->result == CAPA_OK) {
         if (q->number_out)
             send_json(r, ok_status, json_pack("{s:s}", "number", q->number_out));
@@ -292,6 +364,16 @@ static void api_change(sv_req *r, capa_op op, const char *number)
         return;
     capa_request q = {.op = op, .number = number};
     q.who.user = r->sess.user;
+    /* What the client was shown: a change of the stage since then is refused (409). */
+    json_t *dh = json_object_get(doc, "data_hash");
+    q.data_hash = jget(doc, "data_hash");
+    if (dh && (op == CAPA_OP_OPEN || !q.data_hash || strlen(q.data_hash) != 64)) {
+        send_error(r, 400, "malformed",
+                   op == CAPA_OP_OPEN ? "\"data_hash\": a new case has none"
+                                      : "\"data_hash\" must be the 64 hex digits of the stage's "
+                                        "data hash (GET /api/v1/cases/N)");
+        goto done;
+    }
     if (op == CAPA_OP_OPEN || op == CAPA_OP_SET) {
         int rc = sv_json_fields(&kv, &n, json_object_get(doc, "fields"), why, sizeof why);
         if (rc) {
@@ -325,7 +407,19 @@ static void api_change(sv_req *r, capa_op op, const char *number)
         if (!q.reason && op == CAPA_OP_REJECT)
             q.reason = "";
     }
-    submit(r, &q, op == CAPA_OP_OPEN ? 201 : 200);
+    if (op == CAPA_OP_SIGN || op == CAPA_OP_REJECT) {
+        /* A password typed again: as throttled as a sign-in. */
+        if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
+            send_error(r, 429, "throttled", "too many password attempts: wait Retry-After seconds");
+            goto done;
+        }
+        sv_submit(r->srv, &q);
+        sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(q.result));
+        answer(r, &q, 200);
+    } else {
+        sv_submit(r->srv, &q);
+        answer(r, &q, op == CAPA_OP_OPEN ? 201 : 200);
+    }
 done:
     sv_secret_free(pw);
     free(kv);
@@ -338,6 +432,18 @@ void sv_api_handle(sv_req *r)
     int get = strcmp(m, "GET") == 0;
     if (r->bad_query) {
         send_error(r, 400, "malformed", "malformed query string");
+        return;
+    }
+    if (strcmp(p, "/api/openapi.json") == 0) {
+        const sv_asset *a = get ? sv_asset_get("openapi.json") : NULL;
+        if (!a) {
+            send_error(r, get ? 404 : 405, get ? "not_found" : "method", "GET only");
+            return;
+        }
+        r->static_data = a->data;
+        r->static_len = a->len;
+        r->type = a->type;
+        r->status = 200;
         return;
     }
     if (strcmp(p, "/api/v1/session") == 0) {
@@ -378,8 +484,12 @@ void sv_api_handle(sv_req *r)
         int rc = capa_case_get(&cs, r->srv->s, number);
         if (rc)
             send_capa_error(r, rc, capa_error_last());
-        else
-            send_json(r, 200, case_json(cs));
+        else {
+            json_t *doc = case_json(cs);
+            if (doc)
+                json_object_set_new(doc, "limits", limits_json(r->srv->s, cs));
+            send_json(r, 200, doc);
+        }
         capa_case_free(cs);
     } else if (!*sub && strcmp(m, "PATCH") == 0) {
         api_change(r, CAPA_OP_SET, number);

@@ -3,6 +3,7 @@
  *
  *   capa-serve [--listen HOST:PORT] [--db DIR] [--idle-timeout MIN] [--max-connections N]
  *              [--max-body BYTES] [--timeout SEC] [--font FILE] [--secure-cookie]
+ *              [--auth-pause MS] [--group-commit on|off]
  *
  * (`capa serve ...` execs this binary.) SIGTERM or SIGINT stops it: the daemon stops
  * accepting, the requests in progress finish (each change is one engine transaction, so
@@ -25,10 +26,14 @@ static void usage(FILE *f)
 {
     fputs("usage: capa serve [--listen HOST:PORT] [--db DIR] [--idle-timeout MIN]\n"
           "                  [--max-connections N] [--max-body BYTES] [--timeout SEC]\n"
-          "                  [--font FILE] [--secure-cookie]\n"
+          "                  [--font FILE] [--secure-cookie] [--auth-pause MS]\n"
+          "                  [--group-commit on|off]\n"
           "Serves the web UI and the JSON API (/api/v1) of the database --db DIR, else\n"
           "$CAPA_DB, else ./var, on 127.0.0.1:8080 unless --listen. Sessions expire after\n"
-          "--idle-timeout minutes without use (30). --secure-cookie behind a TLS proxy.\n",
+          "--idle-timeout minutes without use (30). --secure-cookie behind a TLS proxy.\n"
+          "After a wrong password the next attempt for that user waits --auth-pause ms\n"
+          "(1000), doubling with each failure up to 60 s; the engine locks the account.\n"
+          "--group-commit off commits one request per transaction (for benchmarks).\n",
           f);
 }
 
@@ -49,7 +54,7 @@ int main(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:8080", *db = getenv("CAPA_DB");
     int idle_sec = 0;
-    long idle_min = 30, max_conn = 64, max_body = 1 << 20, timeout = 30;
+    long idle_min = 30, max_conn = 64, max_body = 1 << 20, timeout = 30, auth_pause = 1000;
     sv_server srv;
     memset(&srv, 0, sizeof srv);
     srv.font = getenv("CAPA_FONT");
@@ -94,6 +99,16 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--max-body") == 0) {
             if (num(a, ARG(), 1024, 64L << 20, &max_body))
                 return 2;
+        } else if (strcmp(a, "--group-commit") == 0) {
+            const char *g = ARG();
+            if (!g || (strcmp(g, "on") && strcmp(g, "off"))) {
+                fprintf(stderr, "capa serve: --group-commit: expected on or off\n");
+                return 2;
+            }
+            srv.serial_commit = strcmp(g, "off") == 0;
+        } else if (strcmp(a, "--auth-pause") == 0) {
+            if (num(a, ARG(), 10, 60000, &auth_pause))
+                return 2;
         } else if (strcmp(a, "--timeout") == 0) {
             if (num(a, ARG(), 1, 3600, &timeout))
                 return 2;
@@ -113,7 +128,9 @@ int main(int argc, char **argv)
     srv.db = db;
     srv.idle_ms = (int64_t)idle_min * (idle_sec ? 1000 : 60000);
     srv.max_body = (size_t)max_body;
+    sv_throttle_init((int)auth_pause);
     pthread_mutex_init(&srv.lock, NULL);
+    pthread_mutex_init(&srv.commit_lock, NULL);
     const char *keys = getenv("CAPA_KEYS");
     snprintf(srv.keys_dir, sizeof srv.keys_dir, "%s", keys && *keys ? keys : "");
     if (!srv.keys_dir[0])

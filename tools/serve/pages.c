@@ -54,7 +54,9 @@ static void page_begin(sv_req *r, const char *zh, const char *en)
     label(r, zh, en);
     sv_buf_puts(&r->out, " - capa</title></head><body><header><strong>capa</strong>");
     if (r->have_sess) {
-        sv_buf_puts(&r->out, "<a href=\"/cases\">");
+        sv_buf_puts(&r->out, "<a href=\"/\">");
+        label(r, "工作台", "Dashboard");
+        sv_buf_puts(&r->out, "</a><a href=\"/cases\">");
         label(r, "案件", "Cases");
         sv_buf_puts(&r->out, "</a><a href=\"/cases/new\">");
         label(r, "新投诉", "New complaint");
@@ -147,6 +149,7 @@ static int post_params(sv_req *r, sv_params *p, int need_csrf)
         error_page(r, rc == -2 ? 500 : 400, rc == -2 ? "out of memory" : why);
         return -1;
     }
+    sv_params_crlf_to_lf(p);
     const char *tok = sv_params_get(p, "csrf");
     if (need_csrf && (!tok || !sv_secure_eq(tok, r->sess.csrf))) {
         sv_params_clear(p);
@@ -212,7 +215,15 @@ static void do_login(sv_req *r)
     if (post_params(r, &p, 0))
         return;
     const char *user = param(&p, "user"), *pw = param(&p, "password");
-    int rc = sv_session_create(r->srv, user, pw, tok, &r->sess);
+    int rc;
+    if (sv_throttle_begin(user, r->ip, &r->retry_after)) {
+        r->status = 429;
+        login_form(r, user, "too many sign-in attempts: wait a moment and try again / "
+                            "登录尝试过多，请稍后再试");
+        goto done;
+    }
+    rc = sv_session_create(r->srv, user, pw, tok, &r->sess);
+    sv_throttle_end(user, r->ip, sv_throttle_outcome(rc));
     if (rc) {
         r->status = sv_status_of(rc);
         login_form(r, user,
@@ -222,8 +233,9 @@ static void do_login(sv_req *r)
         r->have_sess = 1;
         sv_req_cookie(r, "capa_session=%s; Path=/; HttpOnly; SameSite=Strict%s", tok,
                       r->srv->secure_cookie ? "; Secure" : "");
-        redirect(r, "/cases", NULL);
+        redirect(r, "/", NULL);
     }
+done:
     explicit_bzero(tok, sizeof tok);
     for (size_t i = 0; i < p.n; i++)
         explicit_bzero(p.v[i].value, strlen(p.v[i].value));
@@ -248,7 +260,36 @@ typedef struct list_ctx {
     const capa_workflow *wf;
     int csv;
     size_t n;
+    const char *severity; /* a code of the intake form's severity choice, or NULL */
 } list_ctx;
+
+int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
+                       size_t whysz)
+{
+    const capa_workflow *wf = NULL;
+    const capa_formdef *fd = NULL;
+    const capa_field *f = NULL;
+    *code = NULL;
+    if (!value || !*value)
+        return 0;
+    if (capa_store_workflow(&wf, srv->s) == CAPA_OK && wf->n_stages &&
+        capa_store_form(&fd, srv->s, wf->stages[0].form_id, 0) == CAPA_OK)
+        f = capa_formdef_field(fd, "severity");
+    if (!f || f->type != CAPA_FT_CHOICE) {
+        snprintf(why, whysz, "severity: the intake form has no severity choice");
+        return -1;
+    }
+    /* By code or by label (重要, Important), as `capa list --severity`. */
+    const char *c = capa_form_normalize(fd, "severity", value);
+    if (!capa_field_choice(f, c)) {
+        size_t n = (size_t)snprintf(why, whysz, "severity '%.60s': not one of", value);
+        for (size_t i = 0; i < f->n_choices && n < whysz; i++)
+            n += (size_t)snprintf(why + n, whysz - n, "%s %s", i ? "," : "", f->choices[i].value);
+        return -1;
+    }
+    *code = c;
+    return 0;
+}
 
 static void time_cell(sv_buf *b, int64_t ms)
 {
@@ -262,6 +303,8 @@ static int list_row(const capa_case_header *h, void *payload)
 {
     list_ctx *c = payload;
     sv_buf *b = &c->r->out;
+    if (c->severity && (!h->severity || strcmp(h->severity, c->severity) != 0))
+        return 0;
     c->n++;
     if (c->csv) {
         const char *cells[] = {h->number,  h->stage,       h->closed ? "closed" : "open",
@@ -348,6 +391,32 @@ static void filter_input(sv_req *r, const char *name, const char *zh, const char
     sv_buf_puts(&r->out, "\"></label>");
 }
 
+/* The severity filter: the intake form's choices. */
+static void severity_select(sv_req *r)
+{
+    const capa_workflow *wf = NULL;
+    const capa_formdef *fd = NULL;
+    const capa_field *f = NULL;
+    const char *cur = sv_params_get(&r->query, "severity");
+    if (capa_store_workflow(&wf, r->srv->s) == CAPA_OK && wf->n_stages &&
+        capa_store_form(&fd, r->srv->s, wf->stages[0].form_id, 0) == CAPA_OK)
+        f = capa_formdef_field(fd, "severity");
+    if (!f || f->type != CAPA_FT_CHOICE)
+        return;
+    sv_buf_puts(&r->out, "<label>");
+    label(r, "严重度", "Severity");
+    sv_buf_puts(&r->out, "<br><select name=\"severity\"><option value=\"\"></option>");
+    for (size_t i = 0; i < f->n_choices; i++) {
+        sv_buf_puts(&r->out, "<option value=\"");
+        sv_html_value(&r->out, f->choices[i].value);
+        sv_buf_puts(&r->out,
+                    cur && strcmp(cur, f->choices[i].value) == 0 ? "\" selected>" : "\">");
+        label(r, f->choices[i].label_zh, f->choices[i].label_en);
+        sv_buf_puts(&r->out, "</option>");
+    }
+    sv_buf_puts(&r->out, "</select></label>");
+}
+
 static void page_list(sv_req *r, int csv)
 {
     capa_filter f;
@@ -358,6 +427,12 @@ static void page_list(sv_req *r, int csv)
         return;
     }
     list_ctx c = {.r = r, .wf = wf, .csv = csv};
+    char why[300];
+    if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &c.severity, why,
+                           sizeof why)) {
+        error_page(r, 400, why);
+        return;
+    }
     if (csv) {
         sv_buf_puts(&r->out, "number,stage,status,customer,part_no,lot_no,defect_code,severity,"
                              "description,opened,closed_at\r\n");
@@ -387,6 +462,7 @@ static void page_list(sv_req *r, int csv)
     filter_input(r, "customer", "客户", "Customer", "text");
     filter_input(r, "part", "料号", "Part", "text");
     filter_input(r, "defect", "缺陷代码", "Defect code", "text");
+    severity_select(r);
     filter_input(r, "text", "文字", "Text", "search");
     filter_input(r, "from", "开立自", "Opened from", "date");
     filter_input(r, "to", "开立至", "Opened to", "date");
@@ -579,7 +655,7 @@ static void group_table(sv_req *r, const capa_field *g, const formvals *fv)
 
 /* The whole form: every field of `fd` with the values in fv and the errors next to them. */
 static void render_form(sv_req *r, const capa_formdef *fd, const formvals *fv, const char *action,
-                        const char *number, int with_reason)
+                        const char *number, int with_reason, const char *seen)
 {
     sv_buf *b = &r->out;
     /* Errors that name no field of the form (or no field at all) go on top. */
@@ -613,6 +689,8 @@ static void render_form(sv_req *r, const capa_formdef *fd, const formvals *fv, c
             field_errors(r, fv, f->id);
         }
     }
+    if (seen)
+        sv_buf_printf(b, "<input type=\"hidden\" name=\"seen\" value=\"%s\">", seen);
     if (with_reason) {
         sv_buf_puts(b, "<label>");
         label(r, "修改理由（可选）", "Reason for the change (optional)");
@@ -709,7 +787,7 @@ static void page_new(sv_req *r, int post)
         }
     }
     page_begin(r, "新投诉", "New complaint");
-    render_form(r, fd, &fv, "/cases/new", NULL, 0);
+    render_form(r, fd, &fv, "/cases/new", NULL, 0, NULL);
     page_end(r);
 done:
     sv_field_errors_free(fv.errs, fv.n_errs);
@@ -845,6 +923,479 @@ static void show_signature(sv_req *r, const capa_workflow *wf, const capa_signat
     sv_buf_puts(&r->out, "</div>");
 }
 
+/* ---- time limits (capa_case_limits: the engine's evaluation) ---- */
+
+/* The moment limits are judged at: now, or ?at= (plant time, as `capa show --at`); -1 after
+ * answering 400 for a malformed one. */
+static int limits_at(sv_req *r, int64_t *out)
+{
+    const char *at = sv_params_get(&r->query, "at");
+    capa_plant *p = NULL;
+    *out = capa_store_now(r->srv->s);
+    if (!at || !*at)
+        return 0;
+    int rc = capa_plant_get(&p, r->srv->s);
+    if (!rc)
+        rc = capa_plant_time_parse(out, p, at);
+    capa_plant_free(p);
+    if (rc) {
+        error_page(r, 400, capa_error_last()[0] ? capa_error_last() : "at: expected a time");
+        return -1;
+    }
+    return 0;
+}
+
+static void limit_kind(sv_req *r, const capa_workflow *wf, const char *kind)
+{
+    static const char *const k[][3] = {{"response", "首次响应", "First response"},
+                                       {"containment", "围堵措施", "Containment"},
+                                       {"plan", "行动计划批准", "Action plan approved"},
+                                       {"closure", "结案", "Closure"}};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        if (strcmp(kind, k[i][0]) == 0) {
+            label(r, k[i][1], k[i][2]);
+            return;
+        }
+    }
+    const capa_stage *st = wf ? capa_workflow_stage(wf, kind) : NULL;
+    if (st)
+        label(r, st->label_zh, st->label_en);
+    else
+        sv_html(&r->out, kind, 0);
+}
+
+static void limit_state(sv_req *r, const char *state)
+{
+    static const char *const k[][3] = {{"on_time", "进行中", "on time"},
+                                       {"due_soon", "即将到期", "due soon"},
+                                       {"overdue", "已逾期", "overdue"},
+                                       {"met", "按时完成", "met"},
+                                       {"met_late", "逾期完成", "met late"}};
+    sv_buf_printf(&r->out, "<span class=\"state %s\">", state);
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        if (strcmp(state, k[i][0]) == 0) {
+            label(r, k[i][1], k[i][2]);
+            break;
+        }
+    }
+    sv_buf_puts(&r->out, "</span>");
+}
+
+/* "2d 3h" / "5h 07m" of a span of ms. */
+static void span_text(char *buf, size_t sz, int64_t ms)
+{
+    int64_t m = (ms < 0 ? -ms : ms) / 60000;
+    if (m >= 1440)
+        snprintf(buf, sz, "%lldd %lldh", (long long)(m / 1440), (long long)(m % 1440 / 60));
+    else
+        snprintf(buf, sz, "%lldh %02lldm", (long long)(m / 60), (long long)(m % 60));
+}
+
+static void limit_when(sv_req *r, const capa_plant *p, const capa_limit_status *l, int64_t now)
+{
+    char t[40], d[40];
+    capa_plant_time_format(t, sizeof t, p, l->due);
+    sv_buf_printf(&r->out, "<time datetime=\"%s\">%s</time> ", t, t);
+    if (l->met)
+        return;
+    span_text(d, sizeof d, now - l->due);
+    if (now >= l->due) {
+        label(r, "逾期", "overdue by");
+        sv_buf_printf(&r->out, " %s", d);
+    } else {
+        label(r, "剩余", "due in");
+        sv_buf_printf(&r->out, " %s", d);
+    }
+}
+
+/* The case page's table of limits. */
+static void show_limits(sv_req *r, const capa_workflow *wf, const capa_case *cs, int64_t now)
+{
+    capa_limit_status *l = NULL;
+    capa_plant *p = NULL;
+    size_t n = 0;
+    if (capa_case_limits(&l, &n, r->srv->s, cs, now) || capa_plant_get(&p, r->srv->s) || !n)
+        goto done;
+    sv_buf_puts(&r->out, "<h3>");
+    label(r, "时限", "Time limits");
+    sv_buf_puts(&r->out, "</h3><div class=\"scroll\"><table class=\"limits\"><tr><th>");
+    label(r, "时限", "Limit");
+    sv_buf_puts(&r->out, "</th><th>");
+    label(r, "到期", "Due");
+    sv_buf_puts(&r->out, "</th><th>");
+    label(r, "状态", "State");
+    sv_buf_puts(&r->out, "</th></tr>");
+    for (size_t i = 0; i < n; i++) {
+        sv_buf_puts(&r->out, "<tr><td>");
+        limit_kind(r, wf, l[i].kind);
+        sv_buf_puts(&r->out, "</td><td>");
+        limit_when(r, p, &l[i], now);
+        sv_buf_puts(&r->out, "</td><td>");
+        limit_state(r, l[i].state);
+        if (l[i].met) {
+            char t[40];
+            capa_plant_time_format(t, sizeof t, p, l[i].met);
+            sv_buf_printf(&r->out, " <time datetime=\"%s\">%s</time>", t, t);
+        }
+        sv_buf_puts(&r->out, "</td></tr>");
+    }
+    sv_buf_puts(&r->out, "</table></div>");
+done:
+    capa__free(l);
+    capa_plant_free(p);
+}
+
+/* ---- the dashboard: what waits for me, open cases per stage, due soon / overdue ---- */
+
+/* Most open cases whose limits the dashboard evaluates (each is a case read and a walk of its
+ * trail); a plant has far fewer open at once. Beyond it the page says so. */
+#define DASH_MAX_LIMITS 2000
+#define DASH_RECENT 10
+
+typedef struct dash_case {
+    char *number, *stage, *customer, *part_no, *severity, *subject;
+    int closed;
+    int64_t opened, last; /* last: opened, entered its stage, or closed, whichever is latest */
+    int mine;             /* 1 edit, 2 sign or reject: this user's role acts on the stage now */
+    const char *worst;    /* the worst state of its limits: overdue, due_soon, or NULL */
+} dash_case;
+
+typedef struct dash_due {
+    size_t c; /* index into the cases */
+    capa_limit_status l;
+} dash_due;
+
+typedef struct dash {
+    sv_req *r;
+    const capa_workflow *wf;
+    char role[64];
+    dash_case *cases;
+    size_t n, cap;
+    size_t *per_stage; /* open cases per workflow stage */
+    int oom;
+} dash;
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static int dash_cb(const capa_case_header *h, void *payload)
+{
+    dash *d = payload;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        dash_case *v = realloc(d->cases, cap * sizeof *v);
+        if (!v) {
+            d->oom = 1;
+            return 1;
+        }
+        d->cases = v;
+        d->cap = cap;
+    }
+    dash_case *c = &d->cases[d->n];
+    memset(c, 0, sizeof *c);
+    c->number = dup_or_empty(h->number);
+    c->stage = dup_or_empty(h->stage);
+    c->customer = dup_or_empty(h->customer);
+    c->part_no = dup_or_empty(h->part_no);
+    c->severity = dup_or_empty(h->severity);
+    c->subject = dup_or_empty(h->subject_person);
+    c->closed = h->closed;
+    c->opened = h->opened;
+    c->last = h->opened;
+    if (h->stage_entered > c->last)
+        c->last = h->stage_entered;
+    if (h->closed_at > c->last)
+        c->last = h->closed_at;
+    if (!c->number || !c->stage || !c->customer || !c->part_no || !c->severity || !c->subject) {
+        d->oom = 1;
+        return 1;
+    }
+    d->n++;
+    if (!h->closed && d->wf) {
+        int idx = capa_workflow_stage_index(d->wf, h->stage);
+        const capa_stage *st = capa_workflow_stage(d->wf, h->stage);
+        if (idx >= 0)
+            d->per_stage[idx]++;
+        /* The person a complaint is about is recused from it (the engine refuses anyway). */
+        if (st && strcmp(c->subject, d->r->sess.user) != 0) {
+            if (st->sign_meaning && capa_role_in(st->signers, st->n_signers, d->role))
+                c->mine = 2;
+            else if (st->reject_to &&
+                     (st->n_rejecters ? capa_role_in(st->rejecters, st->n_rejecters, d->role)
+                                      : 0))
+                c->mine = 2;
+            else if (capa_role_in(st->editors, st->n_editors, d->role))
+                c->mine = 1;
+        }
+    }
+    return 0;
+}
+
+static void dash_free(dash *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->cases[i].number);
+        free(d->cases[i].stage);
+        free(d->cases[i].customer);
+        free(d->cases[i].part_no);
+        free(d->cases[i].severity);
+        free(d->cases[i].subject);
+    }
+    free(d->cases);
+    free(d->per_stage);
+}
+
+static int due_cmp(const void *a, const void *b)
+{
+    const dash_due *x = a, *y = b;
+    return x->l.due < y->l.due ? -1 : x->l.due > y->l.due;
+}
+
+static int recent_cmp(const void *a, const void *b)
+{
+    const dash_case *const *x = a, *const *y = b;
+    return (*x)->last > (*y)->last ? -1 : (*x)->last < (*y)->last;
+}
+
+static void case_link(sv_req *r, const char *number)
+{
+    sv_buf_puts(&r->out, "<a href=\"/cases/");
+    sv_url(&r->out, number);
+    sv_buf_puts(&r->out, "\">");
+    sv_html(&r->out, number, 0);
+    sv_buf_puts(&r->out, "</a>");
+}
+
+static void stage_name(sv_req *r, const capa_workflow *wf, const dash_case *c)
+{
+    const capa_stage *st = wf ? capa_workflow_stage(wf, c->stage) : NULL;
+    if (c->closed)
+        label(r, "已结案", "closed");
+    else if (st)
+        label(r, st->label_zh, st->label_en);
+    else
+        sv_html(&r->out, c->stage, 0);
+}
+
+static void page_dashboard(sv_req *r)
+{
+    dash d = {.r = r};
+    capa_plant *p = NULL;
+    dash_due *due = NULL;
+    size_t n_due = 0, cap_due = 0, evaluated = 0, n_mine = 0;
+    int64_t now;
+    if (limits_at(r, &now))
+        return;
+    int rc = capa_store_workflow(&d.wf, r->srv->s);
+    if (!rc)
+        rc = capa_plant_get(&p, r->srv->s);
+    if (rc) {
+        error_capa(r, rc);
+        goto done;
+    }
+    user_role(r, d.role, sizeof d.role);
+    if (!(d.per_stage = calloc(d.wf->n_stages + 1, sizeof *d.per_stage))) {
+        error_page(r, 500, "out of memory");
+        goto done;
+    }
+    capa_filter f = {.closed = -1};
+    rc = capa_case_list(r->srv->s, &f, dash_cb, &d);
+    if (rc && rc != 1) {
+        error_capa(r, rc);
+        goto done;
+    }
+    if (d.oom) {
+        error_page(r, 500, "out of memory");
+        goto done;
+    }
+    /* The engine's limits of every open case (up to DASH_MAX_LIMITS). */
+    for (size_t i = 0; i < d.n; i++) {
+        dash_case *c = &d.cases[i];
+        capa_case *cs = NULL;
+        capa_limit_status *l = NULL;
+        size_t nl = 0;
+        if (c->closed)
+            continue;
+        if (evaluated == DASH_MAX_LIMITS)
+            break;
+        evaluated++;
+        if (capa_case_get(&cs, r->srv->s, c->number) == CAPA_OK &&
+            capa_case_limits(&l, &nl, r->srv->s, cs, now) == CAPA_OK) {
+            for (size_t k = 0; k < nl; k++) {
+                int over = strcmp(l[k].state, "overdue") == 0;
+                if (!over && strcmp(l[k].state, "due_soon") != 0)
+                    continue;
+                if (over || !c->worst)
+                    c->worst = over ? "overdue" : "due_soon";
+                if (n_due == cap_due) {
+                    size_t cap = cap_due ? cap_due * 2 : 32;
+                    dash_due *v = realloc(due, cap * sizeof *v);
+                    if (!v)
+                        break;
+                    due = v;
+                    cap_due = cap;
+                }
+                due[n_due].c = i;
+                due[n_due++].l = l[k];
+            }
+        }
+        capa__free(l);
+        capa_case_free(cs);
+    }
+    if (n_due > 1)
+        qsort(due, n_due, sizeof *due, due_cmp);
+
+    page_begin(r, "工作台", "Dashboard");
+    /* What waits for me. */
+    for (size_t i = 0; i < d.n; i++)
+        n_mine += d.cases[i].mine != 0;
+    sv_buf_printf(&r->out, "<section class=\"panel\" id=\"mine\"><h2>");
+    label(r, "等待我处理", "Waiting for me");
+    sv_buf_printf(&r->out, " <span class=\"count\">%zu</span></h2>", n_mine);
+    if (!n_mine) {
+        sv_buf_puts(&r->out, "<p>");
+        label(r, "没有等待您的案件", "Nothing waits for you");
+        sv_buf_puts(&r->out, "</p>");
+    } else {
+        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
+        label(r, "案号", "Case");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "阶段", "Stage");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "客户", "Customer");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "时限", "Limits");
+        sv_buf_puts(&r->out, "</th><th></th></tr>");
+        for (size_t i = 0; i < d.n; i++) {
+            const dash_case *c = &d.cases[i];
+            if (!c->mine)
+                continue;
+            sv_buf_puts(&r->out, "<tr><td>");
+            case_link(r, c->number);
+            sv_buf_puts(&r->out, "</td><td>");
+            stage_name(r, d.wf, c);
+            sv_buf_puts(&r->out, "</td><td>");
+            sv_html(&r->out, c->customer, 0);
+            sv_buf_puts(&r->out, "</td><td>");
+            if (c->worst)
+                limit_state(r, c->worst);
+            sv_buf_puts(&r->out, "</td><td><a class=\"button\" href=\"/cases/");
+            sv_url(&r->out, c->number);
+            sv_buf_puts(&r->out, c->mine == 2 ? "/sign\">" : "/edit\">");
+            if (c->mine == 2)
+                label(r, "签核", "Sign off");
+            else
+                label(r, "填写", "Fill in");
+            sv_buf_puts(&r->out, "</a></td></tr>");
+        }
+        sv_buf_puts(&r->out, "</table></div>");
+    }
+    sv_buf_puts(&r->out, "</section>");
+
+    /* Open cases per stage. */
+    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"stages\"><h2>");
+    label(r, "各阶段未结案件", "Open cases by stage");
+    sv_buf_puts(&r->out, "</h2><div class=\"tiles\">");
+    for (size_t i = 0; i < d.wf->n_stages; i++) {
+        const capa_stage *st = &d.wf->stages[i];
+        sv_buf_puts(&r->out, "<a class=\"tile\" href=\"/cases?status=open&amp;stage=");
+        sv_url(&r->out, st->id);
+        sv_buf_printf(&r->out, "\" data-stage=\"%s\"><span class=\"n\">%zu</span><span>", st->id,
+                      d.per_stage[i]);
+        label(r, st->label_zh, st->label_en);
+        sv_buf_puts(&r->out, "</span></a>");
+    }
+    sv_buf_puts(&r->out, "</div></section>");
+
+    /* Due soon and overdue, soonest due first. */
+    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"due\"><h2>");
+    label(r, "即将到期 / 已逾期", "Due soon / overdue");
+    sv_buf_printf(&r->out, " <span class=\"count\">%zu</span></h2>", n_due);
+    if (evaluated == DASH_MAX_LIMITS) {
+        sv_buf_printf(&r->out, "<p class=\"err\">");
+        label(r, "仅计算了前 2000 个未结案件的时限", "limits of the first 2000 open cases only");
+        sv_buf_puts(&r->out, "</p>");
+    }
+    if (!n_due) {
+        sv_buf_puts(&r->out, "<p>");
+        label(r, "没有即将到期或逾期的时限", "No limit is due soon or overdue");
+        sv_buf_puts(&r->out, "</p>");
+    } else {
+        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
+        label(r, "案号", "Case");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "阶段", "Stage");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "时限", "Limit");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "到期", "Due");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "状态", "State");
+        sv_buf_puts(&r->out, "</th></tr>");
+        for (size_t i = 0; i < n_due; i++) {
+            const dash_case *c = &d.cases[due[i].c];
+            sv_buf_puts(&r->out, "<tr><td>");
+            case_link(r, c->number);
+            sv_buf_puts(&r->out, "</td><td>");
+            stage_name(r, d.wf, c);
+            sv_buf_puts(&r->out, "</td><td>");
+            limit_kind(r, d.wf, due[i].l.kind);
+            sv_buf_puts(&r->out, "</td><td>");
+            limit_when(r, p, &due[i].l, now);
+            sv_buf_puts(&r->out, "</td><td>");
+            limit_state(r, due[i].l.state);
+            sv_buf_puts(&r->out, "</td></tr>");
+        }
+        sv_buf_puts(&r->out, "</table></div>");
+    }
+    sv_buf_puts(&r->out, "</section>");
+
+    /* Recent activity: the cases that moved last. */
+    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"recent\"><h2>");
+    label(r, "最近动态", "Recent activity");
+    sv_buf_puts(&r->out, "</h2>");
+    dash_case **order = d.n ? malloc(d.n * sizeof *order) : NULL;
+    if (order) {
+        for (size_t i = 0; i < d.n; i++)
+            order[i] = &d.cases[i];
+        qsort(order, d.n, sizeof *order, recent_cmp);
+        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
+        label(r, "时间", "When");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "案号", "Case");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "阶段", "Stage");
+        sv_buf_puts(&r->out, "</th><th>");
+        label(r, "客户", "Customer");
+        sv_buf_puts(&r->out, "</th></tr>");
+        for (size_t i = 0; i < d.n && i < DASH_RECENT; i++) {
+            char t[40];
+            capa_plant_time_format(t, sizeof t, p, order[i]->last);
+            sv_buf_printf(&r->out, "<tr><td><time datetime=\"%s\">%s</time></td><td>", t, t);
+            case_link(r, order[i]->number);
+            sv_buf_puts(&r->out, "</td><td>");
+            stage_name(r, d.wf, order[i]);
+            sv_buf_puts(&r->out, "</td><td>");
+            sv_html(&r->out, order[i]->customer, 0);
+            sv_buf_puts(&r->out, "</td></tr>");
+        }
+        sv_buf_puts(&r->out, "</table></div>");
+        free(order);
+    } else {
+        sv_buf_puts(&r->out, "<p>");
+        label(r, "尚无案件", "No cases yet");
+        sv_buf_puts(&r->out, "</p>");
+    }
+    sv_buf_puts(&r->out, "</section>");
+    page_end(r);
+done:
+    free(due);
+    capa_plant_free(p);
+    dash_free(&d);
+}
+
 static int audit_row(const capa_event *e, void *payload)
 {
     sv_req *r = payload;
@@ -879,6 +1430,9 @@ static void page_case(sv_req *r, const char *number)
 {
     capa_case *cs = NULL;
     const capa_workflow *wf = NULL;
+    int64_t at;
+    if (limits_at(r, &at))
+        return;
     int rc = capa_case_get(&cs, r->srv->s, number);
     if (rc) {
         error_capa(r, rc);
@@ -939,6 +1493,7 @@ static void page_case(sv_req *r, const char *number)
         }
         sv_buf_puts(&r->out, "</section>");
     }
+    show_limits(r, wf, cs, at);
     sv_buf_puts(&r->out, "<h3>");
     label(r, "审计记录", "Audit trail");
     sv_buf_puts(&r->out, "</h3><table><tr><th>#</th><th>UTC</th><th>");
@@ -958,6 +1513,8 @@ static void page_case(sv_req *r, const char *number)
 
 static void page_edit(sv_req *r, const char *number, int post)
 {
+    int changed = 0;
+    char changed_msg[600] = "";
     capa_case *cs = NULL;
     const capa_workflow *wf = NULL;
     sv_params p = {0};
@@ -1002,10 +1559,22 @@ static void page_edit(sv_req *r, const char *number, int post)
         char *pw = session_password(r);
         if (!pw)
             goto done;
-        capa_actor who = {r->sess.user, pw};
-        const char *reason = sv_params_get(&p, "reason");
-        rc = capa_case_set(r->srv->s, number, &who, send, m, reason && *reason ? reason : NULL);
+        const char *reason = sv_params_get(&p, "reason"), *seen = sv_params_get(&p, "seen");
+        /* The data hash the form was rendered with: when someone changed the stage
+         * meanwhile, the engine refuses this edit (409) instead of silently overwriting. */
+        capa_request q = {.op = CAPA_OP_SET,
+                          .who = {r->sess.user, pw},
+                          .number = number,
+                          .values = send,
+                          .n_values = m,
+                          .reason = reason && *reason ? reason : NULL,
+                          .data_hash = seen && strlen(seen) == 64 ? seen : NULL};
+        sv_submit(r->srv, &q);
         sv_secret_free(pw);
+        rc = q.result;
+        if (rc)
+            capa_error_set(rc, "%s", q.error ? q.error : capa_strerror(rc));
+        capa_request_clear(&q);
         if (rc == CAPA_OK) {
             char *path = case_page_path(number);
             redirect(r, path ? path : "/cases", NULL);
@@ -1017,7 +1586,10 @@ static void page_edit(sv_req *r, const char *number, int post)
         fv.n = n;
         fv.n_errs = sv_field_errors(&fv.errs, capa_error_last());
         r->status = sv_status_of(rc);
-        if (fv.n_errs == 0) {
+        changed = rc == CAPA_ESTATE && strstr(capa_error_last(), "changed since");
+        if (changed)
+            snprintf(changed_msg, sizeof changed_msg, "%s", capa_error_last());
+        if (fv.n_errs == 0 && !changed) {
             error_capa(r, rc);
             goto done;
         }
@@ -1028,7 +1600,16 @@ static void page_edit(sv_req *r, const char *number, int post)
     sv_buf_puts(&r->out, " · ");
     label(r, fd->label_zh, fd->label_en);
     sv_buf_puts(&r->out, "</h2>");
-    render_form(r, fd, &fv, "/cases/", number, 1);
+    char seen[65] = "";
+    capa_case_data_hash(seen, cs, cs->stage);
+    if (changed) {
+        /* Refused because the stage changed: keep what was typed, show the message, and
+         * offer saving again over what is stored now (seen is its hash). */
+        sv_buf_puts(&r->out, "<p class=\"err\" role=\"alert\">");
+        sv_html(&r->out, changed_msg, 0);
+        sv_buf_puts(&r->out, " / 此阶段已被他人修改：您填写的内容仍在下方，请核对案件页后再保存</p>");
+    }
+    render_form(r, fd, &fv, "/cases/", number, 1, seen);
     page_end(r);
 done:
     sv_field_errors_free(fv.errs, fv.n_errs);
@@ -1036,23 +1617,6 @@ done:
     free(send);
     sv_params_clear(&p);
     capa_case_free(cs);
-}
-
-/* A fingerprint of the stage's values as the dialog shows them. The engine's own data hash
- * (stored with the signature, shown on the case page afterwards) is computed inside core
- * over its canonical record and is not public API; this one lets the server refuse a
- * signature when the data changed between showing the dialog and signing it. */
-static void stage_fingerprint(const capa_stage_record *rec, char hex[65])
-{
-    sv_buf data = {0};
-    for (size_t i = 0; rec && i < rec->n_values; i++) {
-        sv_buf_puts(&data, rec->values[i].name);
-        sv_buf_put(&data, "=", 1);
-        sv_buf_puts(&data, rec->values[i].value);
-        sv_buf_put(&data, "\n", 1);
-    }
-    capa_sha256_hex(hex, data.p ? data.p : "", data.len);
-    sv_buf_free(&data);
 }
 
 static void page_sign(sv_req *r, const char *number, const char *msg)
@@ -1093,12 +1657,18 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     sv_buf_puts(&r->out, "</th><td>");
     sv_html(&r->out, r->sess.user, 0);
     sv_buf_puts(&r->out, "</td></tr><tr><th>");
-    label(r, "所示数据指纹", "Fingerprint of the data shown");
+    label(r, "所签数据哈希", "Data hash signed");
     char hex[65];
-    stage_fingerprint(rec, hex);
-    sv_buf_printf(&r->out, "</th><td><code>%s</code><br>", hex);
-    label(r, "签名时引擎记录本阶段数据的 SHA-256，见案件页",
-          "the engine records the SHA-256 of this stage's data with the signature (case page)");
+    if ((rc = capa_case_data_hash(hex, cs, cs->stage))) {
+        error_capa(r, rc);
+        free(path);
+        capa_case_free(cs);
+        return;
+    }
+    sv_buf_printf(&r->out, "</th><td><code class=\"hash\" id=\"data-hash\">%s</code><br>", hex);
+    label(r, "SHA-256，随签名记录；数据若在此后变更，签名将被拒绝",
+          "SHA-256, recorded with the signature; if the data changes after this, the signature "
+          "is refused");
     sv_buf_puts(&r->out, "</td></tr></table>");
     show_stage_values(r, record_form(r, wf, rec), rec);
     if (m.sign) {
@@ -1130,6 +1700,7 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
         sv_buf_printf(&r->out, "</h3><form method=\"post\" action=\"%s/reject\">",
                       path ? path : "");
         csrf_field(r);
+        sv_buf_printf(&r->out, "<input type=\"hidden\" name=\"seen\" value=\"%s\">", hex);
         sv_buf_puts(&r->out, "<label>");
         label(r, "理由（必填）", "Reason (required)");
         sv_buf_puts(&r->out, " <textarea name=\"reason\" required></textarea></label><label>");
@@ -1149,43 +1720,52 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     capa_case_free(cs);
 }
 
+/* A sign-off or rejection from the dialog: the password typed again, and the data hash the
+ * dialog showed, which the engine checks inside its write transaction (capa_request
+ * data_hash), so a change between showing and signing is refused, never signed unseen. */
 static void do_sign(sv_req *r, const char *number, int reject)
 {
     sv_params p = {0};
     if (post_params(r, &p, 1))
         return;
-    const char *pw = param(&p, "password"), *seen = sv_params_get(&p, "seen");
-    capa_actor who = {r->sess.user, pw};
-    if (!reject && seen) {
-        capa_case *cs = NULL;
-        char hex[65] = "";
-        if (capa_case_get(&cs, r->srv->s, number) == CAPA_OK)
-            stage_fingerprint(current_record(cs), hex);
-        capa_case_free(cs);
-        if (!sv_secure_eq(hex, seen)) {
-            sv_params_clear(&p);
-            r->status = 409;
-            page_sign(r, number, "the stage's data changed since this dialog was shown: check it "
-                                 "and sign again / 数据已变更，请核对后重新签核");
-            r->status = 409;
-            return;
-        }
+    const char *seen = sv_params_get(&p, "seen");
+    capa_request q = {.op = reject ? CAPA_OP_REJECT : CAPA_OP_SIGN,
+                      .who = {r->sess.user, param(&p, "password")},
+                      .number = number,
+                      .meaning = param(&p, "meaning"),
+                      .reason = param(&p, "reason"),
+                      .data_hash = seen};
+    if (!seen || strlen(seen) != 64) {
+        sv_params_clear(&p);
+        error_page(r, 400, "seen: the data hash the dialog showed is missing: open the signing "
+                           "dialog again / 请重新打开签核页面");
+        return;
     }
-    int rc = reject ? capa_case_reject(r->srv->s, number, &who, param(&p, "reason"))
-                    : capa_case_sign(r->srv->s, number, &who, param(&p, "meaning"));
-    if (rc == CAPA_OK) {
+    if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
+        sv_params_clear(&p);
+        page_sign(r, number, "too many password attempts: wait a moment and try again / "
+                             "密码尝试过多，请稍后再试");
+        r->status = 429;
+        return;
+    }
+    sv_submit(r->srv, &q);
+    sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(q.result));
+    if (q.result == CAPA_OK) {
         char *path = case_page_path(number);
         redirect(r, path ? path : "/cases", NULL);
         free(path);
     } else {
         char msg[1024];
-        snprintf(msg, sizeof msg, "%s", capa_error_last()[0] ? capa_error_last() : capa_strerror(rc));
+        const char *e = q.error ? q.error : capa_strerror(q.result);
+        const char *extra = q.result == CAPA_ESTATE && strstr(e, "changed since")
+                                ? " / 数据已变更，请核对后重新签核"
+                                : "";
+        snprintf(msg, sizeof msg, "%s%s", e, extra);
         sv_buf_free(&r->out);
-        r->status = sv_status_of(rc);
         page_sign(r, number, msg);
-        if (r->status == 200)
-            r->status = sv_status_of(rc);
+        r->status = sv_status_of(q.result);
     }
+    capa_request_clear(&q);
     for (size_t i = 0; i < p.n; i++)
         explicit_bzero(p.v[i].value, strlen(p.v[i].value));
     sv_params_clear(&p);
@@ -1224,14 +1804,7 @@ void sv_send_dossier(sv_req *r, const char *number, int api)
     unlink(path);
     rmdir(dir);
     if (rc && api) {
-        r->status = sv_status_of(rc);
-        r->type = "application/json";
-        json_t *e = json_pack("{s:{s:s,s:s,s:[]}}", "error", "code", capa_strerror(rc), "message",
-                              capa_error_last());
-        char *s = e ? json_dumps(e, 0) : NULL;
-        sv_buf_puts(&r->out, s ? s : "{}");
-        free(s);
-        json_decref(e);
+        sv_api_error(r, rc, capa_error_last());
     } else if (rc) {
         error_capa(r, rc);
     }
@@ -1297,7 +1870,7 @@ void sv_pages_handle(sv_req *r)
         return;
     }
     if (strcmp(path, "/") == 0 && get) {
-        redirect(r, "/cases", NULL);
+        page_dashboard(r);
     } else if (strcmp(path, "/logout") == 0 && post) {
         do_logout(r);
     } else if (strcmp(path, "/cases") == 0 && get) {

@@ -126,6 +126,19 @@ done:
     return rc;
 }
 
+void sv_params_crlf_to_lf(sv_params *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        char *r = p->v[i].value, *w = r;
+        for (; *r; r++) {
+            if (r[0] == '\r' && r[1] == '\n')
+                continue;
+            *w++ = *r;
+        }
+        *w = '\0';
+    }
+}
+
 const char *sv_params_get(const sv_params *p, const char *name)
 {
     for (size_t i = 0; i < p->n; i++) {

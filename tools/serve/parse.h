@@ -38,6 +38,12 @@ typedef struct sv_params {
  * @return 0, -1 (malformed; out is cleared), -2 (out of memory).
  */
 int sv_urlencoded_parse(sv_params *out, const char *s, size_t len, char *why, size_t whysz);
+/**
+ * Turn the CR LF line breaks of every value into LF, in place. A browser submits the text of
+ * a <textarea> with CR LF (the HTML form encoding normalises every line break to CR LF); the
+ * engine stores LF and refuses CR. A CR not followed by LF is left for the engine to refuse.
+ */
+void sv_params_crlf_to_lf(sv_params *p);
 /** The value of the first parameter called `name`, or NULL. Borrowed from p. */
 const char *sv_params_get(const sv_params *p, const char *name);
 void sv_params_clear(sv_params *p);

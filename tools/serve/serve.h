@@ -32,7 +32,9 @@ typedef struct sv_server {
     int64_t idle_ms;  /* inactivity before a session expires */
     size_t max_body;
     int secure_cookie;
-    pthread_mutex_t lock; /* guards secrets */
+    int serial_commit;           /* --group-commit off: one request per transaction */
+    pthread_mutex_t commit_lock; /* held around capa_submit when serial_commit */
+    pthread_mutex_t lock;        /* guards secrets */
     sv_secret *secrets;
     size_t n_secrets, cap_secrets;
 } sv_server;
@@ -73,6 +75,7 @@ typedef struct sv_req {
     char *cookies[3];
     char *disposition;
     int cacheable;
+    int retry_after; /* seconds, for a Retry-After header (429), 0 = none */
 } sv_req;
 
 /* ---- http.c ---- */
@@ -102,9 +105,30 @@ void sv_session_sweep(sv_server *srv);
 /** Constant-time comparison of two NUL-terminated strings; 1 when equal. */
 int sv_secure_eq(const char *a, const char *b);
 
+/* ---- throttle.c ---- */
+enum { SV_AUTH_OK, SV_AUTH_WRONG, SV_AUTH_OTHER };
+/** The first pause after a wrong password, in ms (1000 unless --auth-pause). */
+void sv_throttle_init(int pause_ms);
+/** Before a password check for `user` from client address `addr`: 0 to go ahead (then call
+ *  sv_throttle_end), -1 when it must wait (answer 429; *retry_after_s seconds). */
+int sv_throttle_begin(const char *user, const char *addr, int *retry_after_s);
+/** After the check: its outcome, SV_AUTH_* (sv_throttle_outcome of the CAPA code). */
+void sv_throttle_end(const char *user, const char *addr, int outcome);
+int sv_throttle_outcome(int code);
+
 /* ---- pages.c, api.c ---- */
 void sv_pages_handle(sv_req *r);
 void sv_api_handle(sv_req *r);
+/** capa_submit of one request: group commit, or with --group-commit off one request per
+ *  write transaction (for the benchmark's comparison). */
+void sv_submit(sv_server *srv, capa_request *q);
+/** Answer a CAPA_E* code as the API's JSON error (replacing any body so far). */
+void sv_api_error(sv_req *r, int rc, const char *msg);
+/** A list's severity filter: `value` (a code or a label of the intake form's severity
+ *  choice; NULL or "" = none) as its code in *code. -1 with the reason in why when it is
+ *  not a choice. */
+int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
+                       size_t whysz);
 /** HTTP status for a CAPA_E* code. */
 int sv_status_of(int code);
 

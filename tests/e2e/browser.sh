@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# browser.sh - capa serve in a real browser: Debian's chromium, driven through
+# chromium-driver by python3-selenium (browser_walk.py), on a 10-inch tablet viewport
+# (1280x800, touch). The walk: six users take a complaint through all six stages, with a
+# field error, a wrong signing password, a rejection, a forged CSRF token and the dossier
+# download; the store verifies afterwards and the dossier's signature is valid. Screenshots
+# go to $CAPA_SCREENSHOTS when set (kept), else into the test's temporary directory.
+# Skipped (77) only when chromium cannot start; missing packages fail (tools/setup installs
+# them).
+source "$(dirname "$0")/common.bash"
+source "$(dirname "$0")/serve.bash"
+PY=/usr/bin/python3
+[[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || fail "chromium and chromium-driver are missing (tools/setup installs them)"
+$PY -c 'import selenium' 2>/dev/null || fail "python3-selenium is missing (tools/setup installs it)"
+serve_init_users
+serve_start --auth-pause 1000
+SHOTS=${CAPA_SCREENSHOTS:-$T/shots}
+mkdir -p "$SHOTS" "$T/downloads"
+set +e
+B=$B SHOTS=$SHOTS DOWNLOADS=$T/downloads CAPA=$CAPA PAUSE=1.2 HOME=$T $PY "$(dirname "$0")/browser_walk.py"
+rc=$?
+set -e
+[[ $rc == 77 ]] && exit 77
+[[ $rc == 0 ]] || fail "the browser walk failed (screenshots in $SHOTS)"
+# what the browser did is sound: the trail verifies, the dossier's PDF signature is valid
+run 0 "" verify
+pdf=$(ls "$T"/downloads/*.pdf)
+if command -v pdfsig >/dev/null; then
+    pdfsig "$pdf" >"$T/sig" 2>&1 || true
+    grep -q 'Signature is Valid' "$T/sig" || { cat "$T/sig"; fail "downloaded dossier: signature not valid"; }
+fi
+echo "browser: ok"

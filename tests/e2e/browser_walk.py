@@ -1,0 +1,301 @@
+# browser_walk.py - run by browser.sh (not a test by itself): a real Chromium (Debian's
+# chromium + chromium-driver, driven by python3-selenium) walks a complaint through all six
+# stages of capa serve at $B as six different users, on a 10-inch tablet viewport (1280x800,
+# touch): a field error shown next to its field with the values kept, a repeating group row
+# added with the page's script, a wrong signing password, a rejection with its reason, the
+# signing dialog's data hash (the one the signature then carries), the dossier downloaded, and
+# a POST with a forged CSRF token refused. Every page is checked for what a tablet needs (no
+# sideways scrolling of the page, touch targets at least 44 px high), for requests to anything
+# but the server itself and for Content-Security-Policy violations; a screenshot is taken at
+# every stage into $SHOTS. Exit 77 (skipped) only when Chromium cannot start.
+import json
+import os
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+B, SHOTS, DL = os.environ["B"], os.environ["SHOTS"], os.environ["DOWNLOADS"]
+PW = lambda u: "pw-%s-e2e-2026" % u
+W, H = int(os.environ.get("VIEW_W", "1280")), int(os.environ.get("VIEW_H", "800"))
+
+
+def fail(msg):
+    try:
+        d.save_screenshot(os.path.join(SHOTS, "failure.png"))
+        print("page at failure: %s\n%s" % (d.current_url, d.page_source[:3000]), file=sys.stderr)
+    except Exception:
+        pass
+    print("FAIL browser: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+o = webdriver.ChromeOptions()
+for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+          "--window-size=%d,%d" % (W, H), "--lang=zh-CN", "--no-first-run"):
+    o.add_argument(a)
+o.binary_location = "/usr/bin/chromium"
+o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+o.add_experimental_option("prefs", {"download.default_directory": DL,
+                                    "download.prompt_for_download": False})
+try:
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+except WebDriverException as e:
+    print("SKIP browser: chromium cannot start: %s" % str(e).strip().splitlines()[0], file=sys.stderr)
+    sys.exit(77)
+d.set_page_load_timeout(60)
+# A 10-inch tablet: exactly 1280x800 CSS pixels, touch.
+d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                  {"width": W, "height": H, "deviceScaleFactor": 1, "mobile": False})
+d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": DL})
+step = [0]
+
+
+def check_page(name):
+    """What every page must be on a tablet; then a screenshot."""
+    vw = d.execute_script("return window.innerWidth")
+    if vw != W:
+        fail("%s: viewport %d wide, want %d" % (name, vw, W))
+    sw = d.execute_script("return document.documentElement.scrollWidth")
+    if sw > vw:
+        fail("%s: the page scrolls sideways (%d px wide in a %d px viewport)" % (name, sw, vw))
+    small = d.execute_script("""
+        return [...document.querySelectorAll('button, a.button, .tile, input:not([type=hidden]), select')]
+          .filter(e => e.offsetParent !== null)
+          .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])
+          .filter(x => x[1] < 44);""")
+    if small:
+        fail("%s: touch targets under 44 px: %s" % (name, small[:3]))
+    foreign = d.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => !n.startsWith(location.origin))")
+    if foreign:
+        fail("%s: loads from elsewhere: %s" % (name, foreign))
+    for entry in d.get_log("browser"):
+        m = entry["message"]
+        # An error page's own status (400, 403, 409) is logged too; that is expected.
+        if "Content Security Policy" in m or entry["level"] == "SEVERE" and \
+                "Failed to load resource" not in m:
+            fail("%s: browser console: %s" % (name, entry["message"]))
+    step[0] += 1
+    path = os.path.join(SHOTS, "%02d-%s.png" % (step[0], name))
+    d.save_screenshot(path)
+    if os.path.getsize(path) < 10000:
+        fail("%s: screenshot looks empty" % name)
+
+
+def click_load(el):
+    """Click what loads a new page and wait until it has."""
+    old = d.find_element(By.TAG_NAME, "html")
+    el.click()
+    WebDriverWait(d, 30).until(EC.staleness_of(old))
+    WebDriverWait(d, 30).until(lambda x: x.execute_script("return document.readyState") == "complete")
+
+
+def text():
+    return d.find_element(By.TAG_NAME, "body").text
+
+
+def want_text(*parts):
+    t = text()
+    for p in parts:
+        if p not in t:
+            fail("page %s lacks %r:\n%s" % (d.current_url, p, t[:2000]))
+
+
+def login(user):
+    d.delete_all_cookies()
+    d.get(B + "/login?lang=both")
+    d.find_element(By.NAME, "user").send_keys(user)
+    d.find_element(By.NAME, "password").send_keys(PW(user))
+    click_load(d.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
+    if d.current_url != B + "/":
+        fail("%s: sign-in did not land on the dashboard: %s" % (user, d.current_url))
+    want_text("等待我处理 / Waiting for me", user)
+
+
+def fill(name, value):
+    el = d.find_element(By.NAME, "f." + name)
+    if el.tag_name == "select":
+        Select(el).select_by_value(value)
+    elif el.get_attribute("type") == "date":
+        d.execute_script("arguments[0].value = arguments[1]", el, value)
+    else:
+        el.clear()
+        el.send_keys(value)
+
+
+def submit_form(action_suffix):
+    click_load(d.find_element(By.CSS_SELECTOR, "form[action$='%s'] button[type=submit]" % action_suffix))
+
+
+def edit(number, values, shot):
+    d.get(B + "/cases/" + number + "/edit")
+    for k, v in values.items():
+        fill(k, v)
+    check_page(shot)
+    submit_form("/edit")
+    if d.current_url != B + "/cases/" + number:
+        fail("edit %s: %s\n%s" % (number, d.current_url, text()[:1500]))
+
+
+def sign(number, shot, password=None):
+    d.get(B + "/cases/" + number + "/sign")
+    shown = d.find_element(By.ID, "data-hash").text
+    if len(shown) != 64:
+        fail("the dialog shows no data hash: %r" % shown)
+    want_text("再次输入密码（电子签名） / Password again (electronic signature)")
+    check_page(shot)
+    form = d.find_element(By.CSS_SELECTOR, "form[action$='/sign']")
+    form.find_element(By.NAME, "password").send_keys(password or PW(user[0]))
+    click_load(form.find_element(By.TAG_NAME, "button"))
+    return shown
+
+
+def case_json(number):
+    d2 = os.popen("'%s' show '%s' --json" % (os.environ["CAPA"], number)).read()
+    return json.loads(d2)
+
+
+user = [None]
+
+
+def as_user(u):
+    user[0] = u
+    login(u)
+
+
+# ---- li (intake): a new complaint, first with a field error
+as_user("li")
+check_page("dashboard-li")
+click_load(d.find_element(By.LINK_TEXT, "新投诉 / New complaint"))
+fill("customer", "华东汽车 <script>alert(1)</script>")
+fill("part_no", "PCB-7731")
+fill("qty_affected", "一百二十")
+fill("severity", "important")
+fill("description", "焊点连锡\n客户来料检验发现")
+fill("received_date", "2026-11-20")
+check_page("new-complaint")
+submit_form("/cases/new")
+err = d.find_elements(By.CSS_SELECTOR, "[name='f.qty_affected'] + .fielderr, .fielderr")
+if not err or "integer" not in err[0].text:
+    fail("no field error next to qty_affected: %s" % [e.text for e in err])
+if d.find_element(By.NAME, "f.customer").get_attribute("value") != "华东汽车 <script>alert(1)</script>":
+    fail("entered value not kept")
+check_page("new-complaint-error")
+fill("qty_affected", "120")
+submit_form("/cases/new")
+if "/cases/QC-" not in d.current_url:
+    fail("no case opened: %s" % d.current_url)
+N = d.current_url.rsplit("/", 1)[1]
+want_text(N, "华东汽车 <script>alert(1)</script>", "焊点连锡")
+check_page("case-opened")
+
+# ---- a forged CSRF token is refused (403) and changes nothing
+d.get(B + "/cases/" + N + "/edit")
+d.execute_script("""document.querySelector('form[action$="/edit"] input[name=csrf]').value = '0'.repeat(64)""")
+fill("lot_no", "FORGED")
+submit_form("/edit")
+want_text("CSRF")
+if case_json(N)["stages"][0]["values"].get("lot_no"):
+    fail("a forged CSRF token changed the case")
+check_page("csrf-refused")
+
+# ---- wang (qe): classify and contain, wrong signing password, then sign
+as_user("wang")
+edit(N, {"validity": "valid", "containment": "库存隔离 3 批，全检"}, "intake-edit")
+sign(N, "intake-sign-dialog", password="not-my-password")
+want_text("wrong password")
+check_page("intake-sign-wrong-password")
+time.sleep(float(os.environ.get("PAUSE", "1.2")))  # the pause after a wrong password
+shown = sign(N, "intake-sign")
+c = case_json(N)
+if c["stage"] != "analysis" or c["signatures"][0]["data_hash"] != shown:
+    fail("intake sign-off: %s" % c["signatures"])
+
+# ---- analysis: wang fills the 5-Why with a second row added by the page's script
+d.get(B + "/cases/" + N + "/edit")
+fill("five_why.1.why", "为何连锡")
+fill("five_why.1.because", "钢网开口偏大")
+d.find_element(By.CSS_SELECTOR, "button.addrow[data-group='g-five_why']").click()
+fill("five_why.2.why", "为何开口偏大")
+fill("five_why.2.because", "设计未评审")
+fill("category_6m", "method")
+fill("root_cause_occurrence", "钢网开口设计偏大 0.05 mm")
+fill("root_cause_escape", "AOI 程序未覆盖该位置")
+check_page("analysis-edit")
+submit_form("/edit")
+v = case_json(N)["stages"][1]["values"]
+if v.get("five_why.2.because") != "设计未评审":
+    fail("the added row was not saved: %s" % v)
+as_user("chen")
+sign(N, "analysis-sign")
+
+# ---- action: wang proposes, zhao (production manager) rejects with a reason, then approves
+as_user("wang")
+edit(N, {"corrective_actions.1.action": "钢网开口缩小 10%", "corrective_actions.1.owner": "sun",
+         "corrective_actions.1.due": "2026-12-05"}, "action-edit")
+as_user("zhao")
+d.get(B + "/cases/" + N + "/sign")
+form = d.find_element(By.CSS_SELECTOR, "form[action$='/reject']")
+form.find_element(By.NAME, "reason").send_keys("缺少预防措施")
+form.find_element(By.NAME, "password").send_keys(PW("zhao"))
+check_page("action-reject")
+click_load(form.find_element(By.TAG_NAME, "button"))
+c = case_json(N)
+if c["stage"] != "analysis" or c["signatures"][-1]["reason"] != "缺少预防措施":
+    fail("rejection: %s" % c["signatures"][-1])
+d.get(B + "/cases/" + N + "?lang=en")
+want_text("Rejected", "缺少预防措施")
+check_page("rejected")
+as_user("chen")
+sign(N, "analysis-sign-again")
+as_user("wang")
+edit(N, {"preventive_actions.1.action": "更新钢网设计规范", "preventive_actions.1.owner": "wang",
+         "preventive_actions.1.due": "2026-12-20"}, "action-edit-again")
+as_user("zhao")
+sign(N, "action-approve")
+
+# ---- rework (sun), verification (wang), archive (wang fills, chen closes)
+as_user("sun")
+edit(N, {"disposition": "rework", "rework_mode": "in_house", "rework_order": "RW-2026-0088",
+         "qty_reworked": "120", "qty_scrapped": "0", "qty_received": "120"}, "rework-edit")
+sign(N, "rework-sign")
+as_user("wang")
+edit(N, {"method": "复检 + 批量验证", "sample_size": "200", "result": "pass",
+         "evidence": "连续 3 批 0 不良"}, "verification-edit")
+sign(N, "verification-sign")
+edit(N, {"customer_reply": "已回复客户 8D 报告", "follow_up_date": "2026-12-28", "follow_up_by": "wang",
+         "satisfaction": "satisfied", "lessons_learned": "钢网设计评审加入开口检查",
+         "documents_updated": "WI-SMT-012 rev C"}, "archive-edit")
+as_user("chen")
+sign(N, "archive-close")
+c = case_json(N)
+if not c["closed"] or len(c["signatures"]) != 8:
+    fail("not closed with 8 signatures: %s" % [(g["stage"], g["meaning"]) for g in c["signatures"]])
+
+# ---- zhou (auditor): read-only case page, the signed dossier downloaded
+as_user("zhou")
+d.get(B + "/cases/" + N)
+want_text("已结案 / Closed")
+if d.find_elements(By.CSS_SELECTOR, "a[href$='/edit'], a[href$='/sign']"):
+    fail("the auditor is offered a change")
+check_page("auditor-case")
+d.find_element(By.CSS_SELECTOR, "a[href$='/dossier.pdf']").click()
+pdf = os.path.join(DL, N + ".pdf")
+for _ in range(200):
+    if os.path.exists(pdf) and not os.path.exists(pdf + ".crdownload"):
+        break
+    time.sleep(0.1)
+if not os.path.exists(pdf) or not open(pdf, "rb").read(5) == b"%PDF-":
+    fail("no dossier downloaded: %s" % os.listdir(DL))
+d.get(B + "/?lang=both")
+check_page("dashboard-auditor")
+d.quit()
+print("browser: %d pages checked, screenshots in %s, dossier %s" % (step[0], SHOTS, pdf))

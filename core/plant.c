@@ -323,10 +323,9 @@ static int plant_load(capa_plant **out, capa_store *s, MDB_txn *txn, capa_buf *k
             snprintf(name, sizeof name, "%.*s", (int)idlen, (const char *)here.mv_data);
             if ((err = cal_get(&cal, s, &here, &hv, name)))
                 goto done;
-            if ((err = capa_plant_add_calendar(p, cal))) {
-                capa_calendar_free(cal);
+            /* The plant owns cal from here, also when adding it fails (it is freed then). */
+            if ((err = capa_plant_add_calendar(p, cal)))
                 goto done;
-            }
         }
         k = nk, v = nv;
     }

@@ -565,7 +565,8 @@ static int cmd_idx_del(tdb *d, int argc, char **argv)
     if (argc != 2)
         return 2;
     for (int i = DB_IDX_STAGE; i <= DB_IDX_DUE; i++)
-        if (strcmp(argv[0], capa_db_specs[i].name) == 0)
+        if (strncmp(capa_db_specs[i].name, "idx_", 4) == 0 &&
+            strcmp(argv[0], capa_db_specs[i].name) == 0)
             db = i;
     if (db < 0)
         return die("%s: not an index (idx_stage idx_customer idx_part idx_defect idx_opened "

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "archive.h"
+#include "attach.h"
 #include "codec.h"
 #include "index.h"
 
@@ -61,14 +63,16 @@ int capa__number_pattern_check(const char *pattern)
     return CAPA_OK;
 }
 
-/* Expand the number pattern ("QC-{YYYY}-{NNNN}") for `now`. The counter key is the expanded
- * text before and after the counter, so numbering restarts whenever the year changes. */
-int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz, char *key,
-                      size_t ksz, uint64_t *out_ctr)
+/* Expand the number pattern ("QC-{YYYY}-{NNNN}") for `now` into the text before and after
+ * the counter. The counter key is that text, so numbering restarts whenever the year
+ * changes. */
+static int expand(capa_store *s, MDB_txn *txn, int64_t now, char prefix[128], char suffix[128],
+                  int *width)
 {
-    char *pattern = NULL;
-    char prefix[128] = "", suffix[128] = "", *dst = prefix;
-    int width = 0, err = capa_meta__get_str(s, txn, "pattern", &pattern);
+    char *pattern = NULL, *dst = prefix;
+    int err = capa_meta__get_str(s, txn, "pattern", &pattern);
+    prefix[0] = suffix[0] = 0;
+    *width = 0;
     if (err)
         return err == CAPA_ENOTFOUND ? capa_error_set(CAPA_ECORRUPT, "meta: no number pattern")
                                      : err;
@@ -88,7 +92,7 @@ int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, si
             p += 4;
         } else if (p[0] == '{' && p[1] == 'N') {
             for (p++; *p == 'N'; p++)
-                width++;
+                (*width)++;
             if (*p)
                 p++; /* '}' (checked at init) */
             dst = suffix;
@@ -100,15 +104,69 @@ int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, si
         }
     }
     capa__free(pattern);
+    return CAPA_OK;
+}
+
+static int number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz,
+                       char *key, size_t ksz, uint64_t *out_ctr, int skip_taken)
+{
+    char prefix[128], suffix[128];
+    int width, err = expand(s, txn, now, prefix, suffix, &width);
+    if (err)
+        return err;
     uint64_t ctr = 0;
     snprintf(key, ksz, "ctr:%s{}%s", prefix, suffix);
     err = capa_meta__get_u64(s, txn, key, &ctr);
     if (err && err != CAPA_ENOTFOUND)
         return err;
-    ctr++;
-    snprintf(number, sz, "%s%0*llu%s", prefix, width, (unsigned long long)ctr, suffix);
+    for (;;) {
+        MDB_val v;
+        ctr++;
+        snprintf(number, sz, "%s%0*llu%s", prefix, width, (unsigned long long)ctr, suffix);
+        if (!skip_taken)
+            break;
+        err = capa_store__get(txn, s->dbi[DB_NUMBERS], number, strlen(number), &v);
+        if (err == CAPA_ENOTFOUND)
+            break;
+        if (err)
+            return err;
+    }
     *out_ctr = ctr;
     return CAPA_OK;
+}
+
+int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz, char *key,
+                      size_t ksz, uint64_t *out_ctr)
+{
+    return number_next(s, txn, now, number, sz, key, ksz, out_ctr, 0);
+}
+
+int capa__number_next_free(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz,
+                           char *key, size_t ksz, uint64_t *out_ctr)
+{
+    return number_next(s, txn, now, number, sz, key, ksz, out_ctr, 1);
+}
+
+int capa__number_bump(capa_store *s, MDB_txn *txn, int64_t when, const char *number)
+{
+    char prefix[128], suffix[128], key[300];
+    int width, err = expand(s, txn, when, prefix, suffix, &width);
+    size_t np = strlen(prefix), ns = strlen(suffix), n = strlen(number);
+    if (err)
+        return err;
+    if (n <= np + ns || strncmp(number, prefix, np) != 0 || strcmp(number + n - ns, suffix) != 0 ||
+        n - np - ns > 18)
+        return CAPA_OK;
+    uint64_t v = 0, ctr = 0;
+    for (size_t i = np; i < n - ns; i++) {
+        if (number[i] < '0' || number[i] > '9')
+            return CAPA_OK;
+        v = v * 10 + (uint64_t)(number[i] - '0');
+    }
+    snprintf(key, sizeof key, "ctr:%s{}%s", prefix, suffix);
+    if ((err = capa_meta__get_u64(s, txn, key, &ctr)) && err != CAPA_ENOTFOUND)
+        return err;
+    return v > ctr ? capa_meta__put_u64(s, txn, key, v) : CAPA_OK;
 }
 
 /* ---- helpers ---- */
@@ -463,7 +521,9 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     h.opened = h.stage_entered = e->ev.time;
     if ((err = capa__set_str(&h.number, number)) || (err = capa__set_str(&h.stage, st->id)) ||
         (err = capa__set_str(&h.opened_by, e->ev.actor)) ||
-        (err = capa_index__sync_header(s, t->txn, &h, &rec)))
+        (err = capa_index__sync_header(s, t->txn, &h, &rec)) ||
+        (err = capa_index__sync_stats(&h, &rec, 1, change(e, "satisfaction") != NULL,
+                                      e->ev.time)))
         goto done;
     unsigned char k[8];
     capa_be64(k, id);
@@ -478,6 +538,120 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
         (err = capa_stage__put(s, t->txn, id, 0, &rec)) ||
         (err = capa_index__put(s, t->txn, DB_IDX_STAGE, st->id, id)) ||
         (err = capa_index__put_opened(s, t->txn, e->ev.time, id)))
+        goto done;
+done:
+    capa_stage_record_clear(&rec);
+    capa_hdr_clear(&h);
+    return err;
+}
+
+/* A legacy record imported (core/import.c): the case is made whole in one step - its
+ * recorded dates, the stages its values reach, closed when it was - by the same records an
+ * open, its edits and its sign-offs would have left, but no signature. */
+static int apply_import(capa_wtxn *t, const capa_event_rec *e)
+{
+    capa_store *s = t->s;
+    const capa_workflow *wf = NULL;
+    capa_stage_record rec = {0};
+    capa_hdr h = {0};
+    char number[160], key[300];
+    uint64_t id = 0, ctr = 0;
+    long long v, opened = 0, closed_at = 0, landing = -1;
+    int err;
+    const char *numbered = capa_event__get(e, "numbered");
+    if ((err = capa_store__workflow(&wf, s, t->txn)) != CAPA_OK)
+        return err;
+    if (!fact_int(e, "opened", &opened) || opened <= 0 || !fact_int(e, "from", &landing) ||
+        landing < 0 || landing >= (long long)wf->n_stages || !numbered || !e->ev.case_number ||
+        !capa_event__get(e, "sha256") || !fact_int(e, "case_id", &v))
+        return corrupt(e, "import without its dates, stage, number, source or case id%s%s", NULL,
+                       NULL);
+    if (fact_int(e, "closed_at", &closed_at) && (closed_at < opened ||
+                                                  landing != (long long)wf->n_stages - 1))
+        return corrupt(e, "closed before it was opened, or not in the last stage%s%s", NULL, NULL);
+    if ((err = capa_meta__get_u64(s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
+        return err;
+    id = id ? id : 1;
+    if ((uint64_t)v != id)
+        return corrupt(e, "case id %s does not follow the last one%s",
+                       capa_event__get(e, "case_id"), NULL);
+    unsigned char k[8];
+    MDB_val taken;
+    capa_be64(k, id);
+    if ((err = capa_store__get(t->txn, s->dbi[DB_CASES], k, 8, &taken)) != CAPA_ENOTFOUND)
+        return err ? err : corrupt(e, "case id is already another case's: next_id is behind%s%s",
+                                   NULL, NULL);
+    if (strcmp(numbered, "counter") == 0) {
+        if ((err = capa__number_next_free(s, t->txn, opened, number, sizeof number, key,
+                                          sizeof key, &ctr)))
+            return err;
+        if (strcmp(number, e->ev.case_number) != 0)
+            return corrupt(e, "number does not follow the counter (next would be %s)%s", number,
+                           NULL);
+        if ((err = capa_meta__put_u64(s, t->txn, key, ctr)))
+            return err;
+    } else if ((err = capa__number_bump(s, t->txn, opened, e->ev.case_number)) ||
+               (err = capa__number_bump(s, t->txn, e->ev.time, e->ev.case_number))) {
+        /* A sheet's number the pattern could have made, in the year it was opened or in
+         * this one: the counter moves past it, so no later case is refused its number. */
+        return err;
+    }
+    /* Every stage the case has a record of: the first, each one a value names, the one it
+     * lands in. Their form versions are facts of the event. */
+    for (size_t st = 0; st < wf->n_stages; st++) {
+        char fk[40];
+        snprintf(fk, sizeof fk, "form_version:%zu", st);
+        if (!fact_int(e, fk, &v))
+            continue;
+        if (v <= 0 || (st > (size_t)landing))
+            return corrupt(e, "stage record beyond the stage the case lands in%s%s", NULL, NULL);
+        memset(&rec, 0, sizeof rec);
+        rec.form_version = (int)v;
+        rec.entered = opened;
+        rec.left = (long long)st < landing ? 0 : closed_at;
+        if ((err = capa__set_str(&rec.stage, wf->stages[st].id)) ||
+            (err = capa__set_str(&rec.form_id, wf->stages[st].form_id)) ||
+            (err = capa_stage__add_editor(&rec, e->ev.actor)))
+            goto done;
+        size_t idl = strlen(wf->stages[st].id);
+        for (size_t i = 0; i < e->n_changes; i++) {
+            const char *f = e->changes[i].field;
+            const char *colon = strchr(f, ':');
+            int mine = colon ? (size_t)(colon - f) == idl && strncmp(f, wf->stages[st].id, idl) == 0
+                             : st == 0;
+            if (!mine)
+                continue;
+            if ((err = capa_stage__set(&rec, colon ? colon + 1 : f, e->changes[i].new_value)))
+                goto done;
+        }
+        if (st == 0) {
+            h.id = id;
+            h.opened = h.stage_entered = opened;
+            h.closed = closed_at > 0;
+            h.closed_at = closed_at;
+            if ((err = capa__set_str(&h.number, e->ev.case_number)) ||
+                (err = capa__set_str(&h.stage, wf->stages[landing].id)) ||
+                (err = capa__set_str(&h.opened_by, e->ev.actor)) ||
+                (err = capa_index__sync_header(s, t->txn, &h, &rec)))
+                goto done;
+        }
+        if ((err = capa_stage__put(s, t->txn, id, (int)st, &rec)))
+            goto done;
+        capa_stage_record_clear(&rec);
+    }
+    if (!h.number) {
+        err = corrupt(e, "import without a record of the first stage%s%s", NULL, NULL);
+        goto done;
+    }
+    capa_be64(k, id);
+    err = capa_store__put(t->txn, s->dbi[DB_NUMBERS], e->ev.case_number,
+                          strlen(e->ev.case_number), k, 8, MDB_NOOVERWRITE);
+    if (err == CAPA_EEXISTS)
+        err = corrupt(e, "number %s is already another case's%s", e->ev.case_number, NULL);
+    if (err || (err = capa_meta__put_u64(s, t->txn, "next_id", id + 1)) ||
+        (err = capa_hdr__put(s, t->txn, &h)) ||
+        (err = capa_index__put(s, t->txn, DB_IDX_STAGE, wf->stages[landing].id, id)) ||
+        (err = capa_index__put_opened(s, t->txn, opened, id)))
         goto done;
 done:
     capa_stage_record_clear(&rec);
@@ -516,7 +690,11 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         err = capa_stage__add_editor(&rec, e->ev.actor);
     if (!err)
         err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
-    if (!err && f->from == 0 && !(err = capa_index__sync_header(t->s, t->txn, &h, &rec)))
+    int sat = change(e, "satisfaction") != NULL;
+    if (!err && f->from == 0)
+        err = capa_index__sync_header(t->s, t->txn, &h, &rec);
+    if (!err && (f->from == 0 || sat) &&
+        !(err = capa_index__sync_stats(&h, &rec, f->from == 0, sat, e->ev.time)))
         err = capa_hdr__put(t->s, t->txn, &h);
 done:
     capa_stage_record_clear(&rec);
@@ -640,6 +818,11 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
         goto done;
     }
     rec.left = e->ev.time;
+    /* When the limits were first met (capa_limits_compute's rules), for statistics. */
+    if (!reject && f->from == 0 && !h.response_at)
+        h.response_at = e->ev.time;
+    if (!reject && f->meaning && strcmp(f->meaning, "approved") == 0 && !h.plan_at)
+        h.plan_at = e->ev.time;
     err = capa_stage__put(t->s, t->txn, f->id, f->from, &rec);
     capa_stage_record_clear(&rec);
     if (err)
@@ -656,12 +839,46 @@ done:
     return err;
 }
 
-static int apply_case(capa_wtxn *t, const capa_event_rec *e)
+/* A file attached to a stage the case has reached, while it is open; the content comes
+ * from src, attested by the SHA-256 the event names. */
+static int apply_attach(capa_wtxn *t, const capa_event_rec *e, case_facts *f,
+                        const capa_apply_src *src)
+{
+    capa_hdr h = {0};
+    capa_stage_record rec;
+    const void *content = NULL;
+    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
+    if (err)
+        return err;
+    if (h.closed) {
+        err = corrupt(e, "the case is closed%s%s", NULL, NULL);
+        goto done;
+    }
+    if ((err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec)) == CAPA_ENOTFOUND) {
+        err = corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
+        goto done;
+    }
+    capa_stage_record_clear(&rec);
+    if (err)
+        goto done;
+    const char *sha = capa_event__get(e, "sha256"), *size = capa_event__get(e, "size");
+    if (src && src->blob && sha && size &&
+        (err = src->blob(src->payload, sha, strtoull(size, NULL, 10), &content)))
+        goto done;
+    err = capa_att__apply(t, e, f->id, f->wf->stages[f->from].id, content);
+done:
+    capa_hdr_clear(&h);
+    return err;
+}
+
+static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
 {
     case_facts f;
     memset(&f, 0, sizeof f);
     const char *a = e->ev.action;
-    int err = strcmp(a, "open") == 0 ? apply_open(t, e) : CAPA_OK;
+    int err = strcmp(a, "open") == 0     ? apply_open(t, e)
+              : strcmp(a, "import") == 0 ? apply_import(t, e)
+                                         : CAPA_OK;
     if (!err)
         err = case_facts_get(t, e, &f);
     if (!err) {
@@ -671,10 +888,24 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e)
             err = apply_sign(t, e, &f, 0);
         else if (strcmp(a, "reject") == 0)
             err = apply_sign(t, e, &f, 1);
+        else if (strcmp(a, "attach") == 0)
+            err = apply_attach(t, e, &f, src);
     }
     if (!err)
         err = link_case(t, e, f.id);
     capa_user_rec_clear(&f.actor);
+    return err;
+}
+
+/* `capa import --xml`: a case from another store's archive, with the definitions it needs. */
+static int apply_import_archive(capa_wtxn *t, const capa_event_rec *e)
+{
+    uint64_t id = 0;
+    int err = apply_defs(t, e, 0);
+    if (!err)
+        err = capa_import_xml__apply(t, e, &id);
+    if (!err)
+        err = link_case(t, e, id);
     return err;
 }
 
@@ -708,13 +939,23 @@ static int apply_init(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     return e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);
 }
 
-/* `capa config`: a plant setting (the time zone) replaced. */
+/* `capa config`: a plant setting (the time zone, the recurrence window, the attachment
+ * limit) replaced. */
 static int apply_config(capa_wtxn *t, const capa_event_rec *e)
 {
     const char *zone = capa_event__get(e, "timezone");
-    if (!zone || !*zone)
-        return corrupt(e, "config event without a setting%s%s", NULL, NULL);
-    return capa_meta__put_str(t->s, t->txn, "timezone", zone);
+    long long days = 0, limit = 0;
+    if (zone && *zone)
+        return capa_meta__put_str(t->s, t->txn, "timezone", zone);
+    if (fact_int(e, "recurrence_days", &days)) {
+        if (days < 1 || days > 3650)
+            return corrupt(e, "recurrence window %s out of range%s",
+                           capa_event__get(e, "recurrence_days"), NULL);
+        return capa_meta__put_u64(t->s, t->txn, "recurrence_days", (uint64_t)days);
+    }
+    if (fact_int(e, "attach_limit", &limit) && limit > 0)
+        return capa_meta__put_u64(t->s, t->txn, "attach_limit", (uint64_t)limit);
+    return corrupt(e, "config event without a setting%s%s", NULL, NULL);
 }
 
 /* `capa upgrade`: the format, every stored definition and every credential re-stated. */
@@ -762,8 +1003,10 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     else if (strcmp(a, "config") == 0)
         err = apply_config(t, e);
     else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
-             strcmp(a, "reject") == 0)
-        err = apply_case(t, e);
+             strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0 || strcmp(a, "import") == 0)
+        err = apply_case(t, e, src);
+    else if (strcmp(a, "import_archive") == 0)
+        err = apply_import_archive(t, e);
     else if (strcmp(a, "checkpoint") == 0)
         err = CAPA_OK; /* records the head; changes no state */
     else

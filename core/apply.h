@@ -24,6 +24,11 @@ typedef struct capa_apply_src {
      *  stored as (id, version). *xml is freed by the caller (capa__free). */
     int (*legacy_def)(void *payload, const char *id, int version, char **xml, size_t *len);
     void *payload;
+    /** The content an "attach" event names by hex SHA-256 and size: the bytes being attached
+     *  (write path) or the stored ones (replay). Set *data NULL when there are none that hash
+     *  to it: the content is then not derived, and verify reports the stored bytes. *data is
+     *  borrowed until the event is applied. NULL: no content (replay of a case import). */
+    int (*blob)(void *payload, const char *sha256, uint64_t size, const void **data);
 } capa_apply_src;
 
 /** Apply e (seq and time set) to the state of t->s in t->txn. */
@@ -32,6 +37,13 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
 /** The next case number for `now` under the store's pattern, its counter key and value. */
 int capa__number_next(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz, char *key,
                       size_t ksz, uint64_t *ctr);
+/** capa__number_next, stepping over numbers already taken (imports: a sheet's own number
+ *  may sit ahead of the counter of another year). */
+int capa__number_next_free(capa_store *s, MDB_txn *txn, int64_t now, char *number, size_t sz,
+                           char *key, size_t ksz, uint64_t *out_ctr);
+/** When `number` is what the pattern makes at time `when` (prefix, digits, suffix), move that
+ *  counter up to it. */
+int capa__number_bump(capa_store *s, MDB_txn *txn, int64_t when, const char *number);
 int capa__number_pattern_check(const char *pattern);
 
 /** Whether an event of this action needed the actor's password (ends a run of failures). */

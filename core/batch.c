@@ -165,6 +165,10 @@ static int precheck(const capa_request *r)
         return capa_case__check_reason("reject", r->number, r->reason, 1);
     case CAPA_OP_SIGN:
         return CAPA_OK;
+    case CAPA_OP_IMPORT:
+        snprintf(what, sizeof what, "import row %llu",
+                 r->import ? (unsigned long long)r->import->row : 0ULL);
+        return capa_case__precheck(what, r->values, r->n_values);
     }
     return capa_error_set(CAPA_EINVALID, "submit: unknown request kind %d", (int)r->op);
 }
@@ -199,6 +203,8 @@ static void authenticate(capa_store *s, submission *sub)
     }
 }
 
+static int submit(capa_store *s, const capa_user_rec *user, capa_request *reqs, size_t n);
+
 static void release(submission *sub)
 {
     for (size_t i = 0; i < sub->n; i++)
@@ -207,6 +213,19 @@ static void release(submission *sub)
 }
 
 int capa_submit(capa_store *s, capa_request *reqs, size_t n)
+{
+    return submit(s, NULL, reqs, n);
+}
+
+int capa_submit__as(capa_store *s, const capa_user_rec *user, capa_request *reqs, size_t n)
+{
+    return user ? submit(s, user, reqs, n)
+                : capa_error_set(CAPA_EINVALID, "submit: no authenticated user");
+}
+
+/* `user`: authenticated already by the caller (an import session); NULL: each request's
+ * own actor is authenticated here. */
+static int submit(capa_store *s, const capa_user_rec *user, capa_request *reqs, size_t n)
 {
     submission sub = {reqs, n, NULL, NULL, NULL, NULL, 0, NULL};
     int err = CAPA_OK;
@@ -229,7 +248,17 @@ int capa_submit(capa_store *s, capa_request *reqs, size_t n)
             set_result(&reqs[i], err);
         goto done;
     }
-    authenticate(s, &sub);
+    if (user) {
+        /* Shallow copies marked shared: the caller owns the strings (see release()). */
+        for (size_t i = 0; i < n; i++) {
+            sub.shared[i] = 1;
+            sub.users[i] = *user;
+            if ((sub.auth_err[i] = precheck(&reqs[i])) != CAPA_OK)
+                set_result(&reqs[i], sub.auth_err[i]);
+        }
+    } else {
+        authenticate(s, &sub);
+    }
 
     struct capa_group *g = &s->group;
     pthread_mutex_lock(&g->lock);

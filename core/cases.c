@@ -81,7 +81,7 @@ int capa_case__precheck(const char *what, const capa_kv *values, size_t n)
 }
 
 /* Validate values against a form; on failure the message lists every violation. */
-static int validate(MDB_txn *txn, const char *what, const capa_formdef *form, const capa_kv *values,
+int capa_case__validate(MDB_txn *txn, const char *what, const capa_formdef *form, const capa_kv *values,
                     size_t n, capa_required level)
 {
     capa_diag diag = {0};
@@ -157,7 +157,7 @@ static int do_open(capa_wtxn *t, void *arg)
                               t->actor->u.id, t->actor->u.role, st->id, stage_label(st), roles);
     }
     if ((err = capa_store__form(&form, s, t->txn, st->form_id, 0)) != CAPA_OK ||
-        (err = validate(t->txn, "open", form, a->values, a->n, CAPA_REQ_CREATE)) != CAPA_OK)
+        (err = capa_case__validate(t->txn, "open", form, a->values, a->n, CAPA_REQ_CREATE)) != CAPA_OK)
         return err;
     if ((err = capa_meta__get_u64(s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
         return err;
@@ -202,6 +202,11 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
         return err;
     if ((err = capa_hdr__get(t->s, t->txn, id, &c->h)))
         return err == CAPA_ENOTFOUND ? CAPA_ECORRUPT : err;
+    if (c->h.origin) {
+        return capa_error_set(CAPA_ESTATE,
+                              "%s %s: an archived copy imported from %s; it is read-only here",
+                              verb, number, c->h.origin);
+    }
     if (c->h.closed) {
         char when[32];
         capa_time_format(when, sizeof when, c->h.closed_at);
@@ -283,7 +288,7 @@ static int do_set(capa_wtxn *t, void *arg)
     }
     snprintf(what, sizeof what, "set %s (stage %s)", a->number, c.st->id);
     if ((err = capa_store__form(&form, t->s, t->txn, c.rec.form_id, c.rec.form_version)) ||
-        (err = validate(t->txn, what, form, a->values, a->n, CAPA_REQ_NO)))
+        (err = capa_case__validate(t->txn, what, form, a->values, a->n, CAPA_REQ_NO)))
         goto done;
     capa_event__init(&e, t->actor->u.id, "set", c.h.number, c.st->id, a->reason);
     for (size_t i = 0; i < a->n; i++) {
@@ -372,7 +377,7 @@ static int do_sign(capa_wtxn *t, void *arg)
     }
     snprintf(what, sizeof what, "sign %s: stage %s is not complete", a->number, st->id);
     if ((err = capa_store__form(&form, t->s, t->txn, c.rec.form_id, c.rec.form_version)) ||
-        (err = validate(t->txn, what, form, c.rec.values, c.rec.n_values, CAPA_REQ_SIGN)) ||
+        (err = capa_case__validate(t->txn, what, form, c.rec.values, c.rec.n_values, CAPA_REQ_SIGN)) ||
         (err = capa_stage__hash(hash, c.h.number, &c.rec)) ||
         (err = check_seen("sign", a->number, st->id, hash, a->expect)))
         goto done;
@@ -451,7 +456,7 @@ int capa_case__apply(capa_wtxn *t, void *arg)
 {
     capa_request *rq = arg;
     int err;
-    if (rq->op != CAPA_OP_OPEN && (!rq->number || !*rq->number))
+    if (rq->op != CAPA_OP_OPEN && rq->op != CAPA_OP_IMPORT && (!rq->number || !*rq->number))
         return capa_error_set(CAPA_EINVALID, "submit: no case number given");
     switch (rq->op) {
     case CAPA_OP_OPEN: {
@@ -475,6 +480,8 @@ int capa_case__apply(capa_wtxn *t, void *arg)
         reject_arg a = {rq->number, rq->reason, rq->data_hash};
         return do_reject(t, &a);
     }
+    case CAPA_OP_IMPORT:
+        return capa_case__import(t, rq, 1);
     }
     return capa_error_set(CAPA_EINVALID, "submit: unknown request kind %d", (int)rq->op);
 }

@@ -18,4 +18,17 @@ int capa_case__check_reason(const char *verb, const char *number, const char *re
  *  On success of an OPEN, the request's number_out is set (owned by the request). */
 int capa_case__apply(capa_wtxn *t, void *arg);
 
+/** Validate values against a form (capa_form_validate, users looked up in txn); on failure
+ *  the message, prefixed with `what`, lists every violation. */
+int capa_case__validate(MDB_txn *txn, const char *what, const capa_formdef *form,
+                        const capa_kv *values, size_t n, capa_required level);
+
+/** An import request (CAPA_OP_IMPORT) as a write fn (`commit`) or only its checks, which then
+ *  need only a read transaction in t (import.c). */
+int capa_case__import(capa_wtxn *t, capa_request *rq, int commit);
+
+/** capa_submit for requests whose actor `user` was authenticated by the caller (one import
+ *  session, many batches): the requests' own `who` is ignored. */
+int capa_submit__as(capa_store *s, const capa_user_rec *user, capa_request *reqs, size_t n);
+
 #endif

@@ -5,6 +5,7 @@
  */
 #include "codec.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <zstd.h>
 
@@ -209,6 +210,64 @@ uint32_t capa_get_be32(const unsigned char in[4])
     return v;
 }
 
+/* One compression and one decompression context per thread, made on first use and freed
+ * when the thread ends: ZSTD_compress() would build (and clear) a fresh context for every
+ * record, which cost more than compressing the record itself. */
+typedef struct zctx {
+    ZSTD_CCtx *c;
+    ZSTD_DCtx *d;
+} zctx;
+
+static pthread_key_t zkey;
+static pthread_once_t zonce = PTHREAD_ONCE_INIT;
+static int zkey_ok;
+
+static void zctx_free(void *p)
+{
+    zctx *z = p;
+    ZSTD_freeCCtx(z->c);
+    ZSTD_freeDCtx(z->d);
+    capa__free(z);
+}
+
+static void zkey_make(void)
+{
+    zkey_ok = pthread_key_create(&zkey, zctx_free) == 0;
+}
+
+static zctx *zctx_get(void)
+{
+    pthread_once(&zonce, zkey_make);
+    if (!zkey_ok)
+        return NULL;
+    zctx *z = pthread_getspecific(zkey);
+    if (!z && (z = capa__calloc(1, sizeof *z)) && pthread_setspecific(zkey, z) != 0) {
+        capa__free(z);
+        z = NULL;
+    }
+    return z;
+}
+
+static size_t z_compress(void *dst, size_t cap, const void *src, size_t len, int level)
+{
+    zctx *z = zctx_get();
+    if (z && !z->c)
+        z->c = ZSTD_createCCtx();
+    if (!z || !z->c)
+        return ZSTD_compress(dst, cap, src, len, level);
+    return ZSTD_compressCCtx(z->c, dst, cap, src, len, level);
+}
+
+static size_t z_decompress(void *dst, size_t cap, const void *src, size_t len)
+{
+    zctx *z = zctx_get();
+    if (z && !z->d)
+        z->d = ZSTD_createDCtx();
+    if (!z || !z->d)
+        return ZSTD_decompress(dst, cap, src, len);
+    return ZSTD_decompressDCtx(z->d, dst, cap, src, len);
+}
+
 void capa_pack(capa_buf *b)
 {
     if (b->oom || b->len <= CAPA_PACK_MIN || b->len > CAPA_PACK_MAX)
@@ -228,7 +287,7 @@ void capa_pack(capa_buf *b)
         return;
     }
     memcpy(out, hdr.p, hdr.len);
-    size_t n = ZSTD_compress(out + hdr.len, cap - hdr.len, b->p, b->len, 3);
+    size_t n = z_compress(out + hdr.len, cap - hdr.len, b->p, b->len, 1);
     if (!ZSTD_isError(n) && hdr.len + n < b->len) {
         capa__free(b->p);
         b->p = out;
@@ -257,7 +316,7 @@ int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t 
     unsigned char *dst = capa__malloc((size_t)raw);
     if (!dst)
         return CAPA_ENOMEM;
-    size_t n = ZSTD_decompress(dst, (size_t)raw, p + 1 + r.pos, len - 1 - r.pos);
+    size_t n = z_decompress(dst, (size_t)raw, p + 1 + r.pos, len - 1 - r.pos);
     if (ZSTD_isError(n) || n != raw) {
         capa__free(dst);
         return CAPA_ECORRUPT;

@@ -1,6 +1,6 @@
 /*
- * config.c - plant settings an administrator changes after `init`: the plant's time zone
- * and its working-day calendars. Each change is an authenticated, audited event whose facts
+ * config.c - plant settings an administrator changes after `init`: the plant's time zone,
+ * the recurrence window (再发, in days) and its working-day calendars. Each change is an authenticated, audited event whose facts
  * carry the new setting (the zone name; the calendar's XML), applied by apply.c, so `verify`
  * rebuilds and compares it like every other record.
  */
@@ -53,6 +53,41 @@ int capa_config_timezone(capa_store *s, const capa_actor *who, const char *tz_na
     }
     capa_tz_free(tz);
     return capa_store__mutate(s, who, do_timezone, (void *)tz_name);
+}
+
+static int do_recurrence(capa_wtxn *t, void *arg)
+{
+    const char *days = arg;
+    uint64_t old = 0;
+    char before[24];
+    capa_event_rec e;
+    int err = require_admin(t, "config recurrence-days");
+    if (err)
+        return err;
+    err = capa_meta__get_u64(t->s, t->txn, "recurrence_days", &old);
+    if (err && err != CAPA_ENOTFOUND)
+        return err;
+    snprintf(before, sizeof before, "%llu", (unsigned long long)old);
+    capa_event__init(&e, t->actor->u.id, "config", NULL, NULL, NULL);
+    capa_event__change(&e, "recurrence_days", err ? NULL : before, days);
+    capa_event__fact(&e, "recurrence_days", days);
+    capa_event__fact(&e, "auth", "1");
+    err = capa_event__commit(t, &e, NULL);
+    capa_event__clear(&e);
+    return err;
+}
+
+int capa_config_recurrence_days(capa_store *s, const capa_actor *who, int days)
+{
+    char text[24];
+    /* Checked before the password and the write lock: a bad value changes nothing. */
+    if (days < 1 || days > 3650)
+        return capa_error_set(CAPA_EINVALID,
+                              "config recurrence-days: %d: must be a whole number of days from "
+                              "1 to 3650",
+                              days);
+    snprintf(text, sizeof text, "%d", days);
+    return capa_store__mutate(s, who, do_recurrence, text);
 }
 
 typedef struct cal_arg {

@@ -27,6 +27,10 @@ static const struct {
     {"severity", offsetof(capa_hdr, severity), -1},
     {"description", offsetof(capa_hdr, description), -1},
     {"subject_person", offsetof(capa_hdr, subject_person), -1},
+    {"channel", offsetof(capa_hdr, channel), -1},
+    {"complaint_type", offsetof(capa_hdr, complaint_type), -1},
+    {"validity", offsetof(capa_hdr, validity), -1},
+    {"responsible_dept", offsetof(capa_hdr, responsible_dept), -1},
 };
 #define N_HEADER_FIELDS (sizeof header_fields / sizeof *header_fields)
 
@@ -100,6 +104,20 @@ int capa_index__sync_header(capa_store *s, MDB_txn *txn, capa_hdr *h,
         capa__free(*slot);
         *slot = copy;
     }
+    return CAPA_OK;
+}
+
+int capa_index__sync_stats(capa_hdr *h, const capa_stage_record *r, int first_stage,
+                           int satisfaction_changed, int64_t now)
+{
+    if (satisfaction_changed) {
+        int err = capa__set_str(&h->satisfaction, capa_stage__value(r, "satisfaction"));
+        if (err)
+            return err;
+    }
+    const char *cont = first_stage ? capa_stage__value(r, "containment") : NULL;
+    if (cont && *cont && !h->containment_at)
+        h->containment_at = now;
     return CAPA_OK;
 }
 

@@ -16,6 +16,11 @@ int capa_index__put_opened(capa_store *s, MDB_txn *txn, int64_t opened, uint64_t
 /** Copy the intake values the header carries into h and move their index entries. */
 int capa_index__sync_header(capa_store *s, MDB_txn *txn, capa_hdr *h,
                             const capa_stage_record *intake);
+/** The statistics part of the header from a stage record just written at `now`: the 回访
+ *  satisfaction when the event changed it, and when the first stage's containment was
+ *  first set (first_stage). */
+int capa_index__sync_stats(capa_hdr *h, const capa_stage_record *r, int first_stage,
+                           int satisfaction_changed, int64_t now);
 /** Move the case's stage index entry from h->stage to `to` and set h->stage. */
 int capa_index__move_stage(capa_store *s, MDB_txn *txn, capa_hdr *h, const char *to);
 

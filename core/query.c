@@ -6,10 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "attach.h"
 #include "codec.h"
 #include "event.h"
 #include "index.h"
 #include "record.h"
+#include "recurrence.h"
 
 /* ---- reading ---- */
 
@@ -26,6 +28,9 @@ void capa_case_free(capa_case *c)
     for (size_t i = 0; i < c->n_signatures; i++)
         capa_signature_clear(&c->signatures[i]);
     capa__free(c->signatures);
+    for (size_t i = 0; i < c->n_attachments; i++)
+        capa_attachment_clear(&c->attachments[i]);
+    capa__free(c->attachments);
     capa__free(c);
 }
 
@@ -97,7 +102,8 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
             goto done;
         }
     }
-    err = read_sigs(s, txn, id, c);
+    if (!(err = read_sigs(s, txn, id, c)))
+        err = capa_att__list(s, txn, id, &c->attachments, &c->n_attachments);
 done:
     capa_store__read_end(s, txn);
     capa_hdr_clear(&h);
@@ -165,7 +171,18 @@ static int matches(capa_store *s, MDB_txn *txn, const capa_hdr *h, const capa_fi
     if ((f->opened_from && h->opened < f->opened_from) ||
         (f->opened_to && h->opened >= f->opened_to))
         return 0;
-    return !f->text || !*f->text || text_match(s, txn, h, f->text);
+    if (f->text && *f->text && !text_match(s, txn, h, f->text))
+        return 0;
+    if (f->recurrent) {
+        uint64_t *ids = NULL;
+        size_t n = 0;
+        int days = 0;
+        if (capa_recur__days(s, txn, &days) || capa_recur__of(&ids, &n, s, txn, h, days, 1))
+            return 0;
+        capa__free(ids);
+        return n > 0;
+    }
+    return 1;
 }
 
 typedef struct list_state {

@@ -37,7 +37,8 @@ void capa_hdr_clear(capa_hdr *h)
 {
     char **strs[] = {&h->number,      &h->stage,         &h->opened_by,   &h->customer,
                      &h->part_no,     &h->lot_no,        &h->defect_code, &h->severity,
-                     &h->description, &h->subject_person};
+                     &h->description, &h->subject_person, &h->channel, &h->complaint_type,
+                     &h->validity,    &h->responsible_dept, &h->satisfaction, &h->origin};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         capa__free(*strs[i]);
     memset(h, 0, sizeof *h);
@@ -62,6 +63,18 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
     capa_buf_str(&b, h->severity);
     capa_buf_str(&b, h->description);
     capa_buf_str(&b, h->subject_person);
+    /* The statistics part (optional on decoding). */
+    capa_buf_str(&b, h->channel);
+    capa_buf_str(&b, h->complaint_type);
+    capa_buf_str(&b, h->validity);
+    capa_buf_str(&b, h->responsible_dept);
+    capa_buf_str(&b, h->satisfaction);
+    capa_buf_i64(&b, h->response_at);
+    capa_buf_i64(&b, h->containment_at);
+    capa_buf_i64(&b, h->plan_at);
+    /* The archive part (optional on decoding, after the statistics part). */
+    if (h->origin)
+        capa_buf_str(&b, h->origin);
     return finish(&b, out, len, "case header");
 }
 
@@ -90,6 +103,18 @@ static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
     h->severity = rd_str(r, pos, end);
     h->description = rd_str(r, pos, end);
     h->subject_person = rd_str(r, pos, end);
+    if (!r->err && r->pos < r->len) {
+        h->channel = rd_str(r, pos, end);
+        h->complaint_type = rd_str(r, pos, end);
+        h->validity = rd_str(r, pos, end);
+        h->responsible_dept = rd_str(r, pos, end);
+        h->satisfaction = rd_str(r, pos, end);
+        h->response_at = capa_rd_i64(r);
+        h->containment_at = capa_rd_i64(r);
+        h->plan_at = capa_rd_i64(r);
+    }
+    if (!r->err && r->pos < r->len)
+        h->origin = rd_str(r, pos, end);
     if (!r->err && (!h->number || !h->stage))
         r->err = CAPA_ECORRUPT;
 }
@@ -145,7 +170,7 @@ static void encode_values(capa_buf *b, const capa_stage_record *r)
     }
 }
 
-int capa_stage__encode(const capa_stage_record *r, void **out, size_t *len)
+static int stage_encode(const capa_stage_record *r, int pack, void **out, size_t *len)
 {
     capa_buf b = {0};
     capa_buf_u8(&b, STAGE_VERSION);
@@ -158,8 +183,14 @@ int capa_stage__encode(const capa_stage_record *r, void **out, size_t *len)
     for (size_t i = 0; i < r->n_editors; i++)
         capa_buf_str(&b, r->editors[i]);
     encode_values(&b, r);
-    capa_pack(&b);
+    if (pack)
+        capa_pack(&b);
     return finish(&b, out, len, "stage record");
+}
+
+int capa_stage__encode(const capa_stage_record *r, void **out, size_t *len)
+{
+    return stage_encode(r, 1, out, len);
 }
 
 int capa_stage__decode(capa_stage_record *r, const void *data, size_t len)
@@ -535,7 +566,7 @@ int capa_stage__put(capa_store *s, MDB_txn *txn, uint64_t id, int idx, const cap
     void *buf = NULL;
     size_t len = 0;
     capa_stage__key(k, id, idx);
-    int err = capa_stage__encode(r, &buf, &len);
+    int err = stage_encode(r, !s->unpacked, &buf, &len);
     if (!err)
         err = capa_store__put(txn, s->dbi[DB_STAGES], k, 9, buf, len, 0);
     capa__free(buf);

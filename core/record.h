@@ -17,6 +17,15 @@ typedef struct capa_hdr {
     int64_t opened, closed_at, stage_entered;
     char *opened_by;
     char *customer, *part_no, *lot_no, *defect_code, *severity, *description, *subject_person;
+    /* For statistics (stats.c), so a monthly report reads headers only: intake choices and
+     * the department, the 回访 satisfaction, and when each limit was first met (0 = not
+     * yet): first sign-off of the first stage, containment first set, plan approved.
+     * Stored as an optional trailing part: a header without it decodes with them NULL/0. */
+    char *channel, *complaint_type, *validity, *responsible_dept, *satisfaction;
+    int64_t response_at, containment_at, plan_at;
+    /* An archived copy imported from another store (`capa import --xml`): that store's
+     * organisation; NULL for a case of this store. Stored as an optional trailing field. */
+    char *origin;
 } capa_hdr;
 
 void capa_hdr_clear(capa_hdr *h);

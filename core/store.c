@@ -38,7 +38,14 @@ const struct capa_db_spec capa_db_specs[DB_COUNT] = {
     [DB_IDX_PART] = {"idx_part", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_IDX_DEFECT] = {"idx_defect", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_IDX_OPENED] = {"idx_opened", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_BLOBS] = {"blobs", 0},
+    [DB_ATTACH] = {"attachments", 0},
 };
+
+int capa_store__has(const capa_store *s, int db)
+{
+    return !s->absent[db];
+}
 
 /* Set when an LMDB call of this thread reported MDB_MAP_FULL, so the write loop knows to
  * grow and retry whatever code the failing module passed up. */
@@ -93,6 +100,10 @@ static int open_dbis(capa_store *s)
     for (int i = 0; i < DB_COUNT; i++) {
         unsigned flags = capa_db_specs[i].flags | (s->opts.read_only ? 0 : MDB_CREATE);
         rc = mdb_dbi_open(txn, capa_db_specs[i].name, flags, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && s->opts.read_only && (i == DB_BLOBS || i == DB_ATTACH)) {
+            s->absent[i] = 1; /* a store made before attachments: none to read */
+            continue;
+        }
         if (rc == MDB_NOTFOUND && s->opts.read_only) {
             mdb_txn_abort(txn);
             return capa_error_set(CAPA_ESTATE, "store %s: not initialised (run capa init)", s->dir);
@@ -118,7 +129,10 @@ int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size)
 {
     /* A scratch store is rebuilt from scratch whenever it is needed: no syncing. */
     capa_open_opts o = {.map_size = map_size};
-    return open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
+    int err = open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
+    if (!err)
+        (*out)->unpacked = 1; /* compressing only to compare would cost half of verify */
+    return err;
 }
 
 int capa_store__os_actor(capa_store *s, char *buf, size_t sz, const char *what)

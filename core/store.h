@@ -29,6 +29,8 @@ enum capa_db {
     DB_IDX_PART,     /* part no -> case id, dupsort */
     DB_IDX_DEFECT,   /* defect code -> case id, dupsort */
     DB_IDX_OPENED,   /* opened ms (be64) -> case id, dupsort */
+    DB_BLOBS,        /* SHA-256 (32 bytes) -> attachment content, stored once */
+    DB_ATTACH,       /* case id (be64) + event seq (be64) -> attachment record */
     DB_COUNT
 };
 
@@ -55,9 +57,15 @@ extern const struct capa_db_spec {
 struct capa_store {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
+    /* Databases added after a store was made (blobs, attachments) that a read-only open did
+     * not find: they read as empty (capa_store__has). A writable open creates them. */
+    unsigned char absent[DB_COUNT];
     char *dir;
     capa_open_opts opts;
     size_t map_size;
+    /* Records are stored without compression (the scratch store verify replays into, which
+     * is compared by content: see verify.c same_value). */
+    int unpacked;
     /* Readers and writers hold it shared; growing the map takes it exclusive, because
      * mdb_env_set_mapsize needs no transaction of this process to be active. */
     pthread_rwlock_t map_lock;
@@ -87,6 +95,8 @@ typedef int (*capa_write_fn)(capa_wtxn *t, void *arg);
  *  map and retries on MAP_FULL. The error message fn set is kept on failure. */
 int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_write_fn fn,
                       void *arg);
+/** Whether database `db` exists in this store (see capa_store.absent). */
+int capa_store__has(const capa_store *s, int db);
 /** Begin/end a read-only transaction (holds the map lock shared until end). */
 int capa_store__read_begin(capa_store *s, MDB_txn **out);
 void capa_store__read_end(capa_store *s, MDB_txn *txn);

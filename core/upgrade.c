@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "commit.h"
 #include "event.h"
+#include "index.h"
 #include "verify.h"
 
 int capa_store_format(capa_store *s, int *out)
@@ -80,6 +81,118 @@ static int reencode_stages(capa_wtxn *t)
     return err;
 }
 
+/* The first event of case `id` that set `containment` (format 1 events list their changes). */
+static int first_containment(capa_wtxn *t, uint64_t id, int64_t *out)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char ck[8];
+    MDB_val k = {8, ck}, v;
+    capa_be64(ck, id);
+    *out = 0;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_CASE_EVENTS], &cur), err = CAPA_OK;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    for (; rc == 0 && !*out && !err; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+        MDB_val ek = {8, v.mv_data}, ev;
+        capa_event_rec e;
+        if (v.mv_size != 8 || (err = capa_store__get(t->txn, t->s->dbi[DB_EVENTS], ek.mv_data,
+                                                     8, &ev)))
+            break;
+        if ((err = capa_event__decode(&e, ev.mv_data, ev.mv_size, NULL, NULL)))
+            break;
+        for (size_t i = 0; i < e.ev.n_changes; i++) {
+            const capa_change *c = &e.ev.changes[i];
+            if (c->field && strcmp(c->field, "containment") == 0 && c->new_value &&
+                *c->new_value) {
+                *out = e.ev.time;
+                break;
+            }
+        }
+        capa_event__clear(&e);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "upgrade: case events");
+    mdb_cursor_close(cur);
+    return err;
+}
+
+/* Format-1 headers have no statistics part: derive it from the case's stored records and
+ * events as apply would have (index.c, apply.c), so the upgraded store verifies. */
+static int restate_headers(capa_wtxn *t)
+{
+    const capa_workflow *wf = NULL;
+    MDB_cursor *cur = NULL;
+    int err = capa_store__workflow(&wf, t->s, t->txn), rc;
+    if (err)
+        return err;
+    rc = mdb_cursor_open(t->txn, t->s->dbi[DB_CASES], &cur);
+    MDB_val k, v;
+    uint64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            uint64_t *p = capa__realloc(ids, cap * sizeof *p);
+            if (!p) {
+                err = capa_error_set(CAPA_ENOMEM, "upgrade: out of memory");
+                break;
+            }
+            ids = p;
+        }
+        ids[n++] = capa_get_be64(k.mv_data);
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n && !err; i++) {
+        capa_hdr h;
+        if ((err = capa_hdr__get(t->s, t->txn, ids[i], &h)))
+            break;
+        for (size_t si = 0; si < wf->n_stages && !err; si++) {
+            capa_stage_record r;
+            int e2 = capa_stage__get(t->s, t->txn, ids[i], (int)si, &r);
+            if (e2 == CAPA_ENOTFOUND)
+                continue;
+            if ((err = e2))
+                break;
+            if (si == 0)
+                err = capa_index__sync_header(t->s, t->txn, &h, &r);
+            else if (capa_stage__value(&r, "satisfaction"))
+                err = capa_index__sync_stats(&h, &r, 0, 1, 0);
+            capa_stage_record_clear(&r);
+        }
+        /* Signatures: the first sign-off of the first stage, the first approval. */
+        unsigned char k0[16];
+        capa_be64(k0, ids[i]);
+        memset(k0 + 8, 0, 8);
+        MDB_val sk = {16, k0}, sv;
+        rc = err ? 0 : mdb_cursor_open(t->txn, t->s->dbi[DB_SIGS], &cur);
+        rc = err || rc ? rc : mdb_cursor_get(cur, &sk, &sv, MDB_SET_RANGE);
+        for (; !err && rc == 0 && memcmp(sk.mv_data, k0, 8) == 0;
+             rc = mdb_cursor_get(cur, &sk, &sv, MDB_NEXT)) {
+            capa_signature g;
+            if ((err = capa_sig__decode(&g, sv.mv_data, sv.mv_size)))
+                break;
+            if (strcmp(g.kind, "sign") == 0) {
+                if (strcmp(g.stage, wf->stages[0].id) == 0 &&
+                    (!h.response_at || g.time < h.response_at))
+                    h.response_at = g.time;
+                if (strcmp(g.meaning, "approved") == 0 && (!h.plan_at || g.time < h.plan_at))
+                    h.plan_at = g.time;
+            }
+            capa_signature_clear(&g);
+        }
+        if (!err)
+            mdb_cursor_close(cur);
+        cur = NULL;
+        if (!err)
+            err = first_containment(t, ids[i], &h.containment_at);
+        if (!err)
+            err = capa_hdr__put(t->s, t->txn, &h);
+        capa_hdr_clear(&h);
+    }
+    capa__free(ids);
+    return err;
+}
+
 static int do_upgrade(capa_wtxn *t, void *arg)
 {
     (void)arg;
@@ -127,9 +240,10 @@ static int do_upgrade(capa_wtxn *t, void *arg)
     }
     mdb_cursor_close(cur);
     cur = NULL;
-    capa_apply_src src = {own_cred, NULL, t};
-    if ((err = capa_event__commit(t, &e, &src)) == CAPA_OK)
-        err = reencode_stages(t);
+    capa_apply_src src = {own_cred, NULL, t, NULL};
+    if ((err = capa_event__commit(t, &e, &src)) == CAPA_OK &&
+        (err = reencode_stages(t)) == CAPA_OK)
+        err = restate_headers(t);
 done:
     if (cur)
         mdb_cursor_close(cur);

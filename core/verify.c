@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "attach.h"
 #include "codec.h"
 #include "event.h"
 #include "record.h"
@@ -33,6 +34,7 @@ typedef struct vctx {
     size_t keep;
     EVP_PKEY *org_key;
     int oom; /* an allocation failed: the report would be incomplete */
+    uint64_t format; /* of the store verified: format 1 headers had no statistics part */
 } vctx;
 
 /* ---- the report ---- */
@@ -184,6 +186,26 @@ static int real_def(void *payload, const char *id, int version, char **xml, size
     return CAPA_OK;
 }
 
+/* The stored content of an attachment, when it still hashes to what the event says: a
+ * changed byte leaves the replayed store without it, and the comparison names it. */
+static int real_blob(void *payload, const char *sha256, uint64_t size, const void **data)
+{
+    vctx *v = payload;
+    unsigned char raw[32];
+    MDB_val val;
+    char have[65];
+    *data = NULL;
+    if (!capa_store__has(v->s, DB_BLOBS) || capa__unhex(raw, 32, sha256) != 0)
+        return CAPA_OK;
+    int err = capa_store__get(v->txn, v->s->dbi[DB_BLOBS], raw, 32, &val);
+    if (err)
+        return err == CAPA_ENOTFOUND ? CAPA_OK : err;
+    capa_sha256_hex(have, val.mv_data, val.mv_size);
+    if (val.mv_size == size && strcmp(have, sha256) == 0)
+        *data = val.mv_data; /* valid for the read snapshot, which outlives the replay */
+    return CAPA_OK;
+}
+
 /* ---- checkpoints ---- */
 
 static void checkpoint_text(char *buf, size_t sz, const char *seq, const char *head, int64_t time)
@@ -255,7 +277,7 @@ static int walk(vctx *v)
     unsigned char prev[32] = {0}, head_hash[32];
     uint64_t expect = 1, head_seq = 0, in_txn = 0;
     int replaying = 1, err = capa_event__head(v->s, v->txn, &head_seq, head_hash);
-    capa_apply_src src = {real_cred, real_def, v};
+    capa_apply_src src = {real_cred, real_def, v, real_blob};
     if (err)
         return err;
     int rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn);
@@ -325,12 +347,16 @@ static int walk(vctx *v)
                 err = CAPA_OK;
             }
         }
+        /* An attachment's content may be tens of MB: commit after each, so one scratch
+         * transaction never holds more dirty pages than LMDB allows. */
+        int big = strcmp(e.ev.action, "attach") == 0;
         capa_event__clear(&e);
         if (err)
             goto done;
         memcpy(prev, h, 32);
-        if (++in_txn >= REPLAY_BATCH && (err = scratch_commit(v, 1)))
+        if ((++in_txn >= REPLAY_BATCH || big) && (err = scratch_commit(v, 1)))
             goto done;
+        in_txn = big ? 0 : in_txn;
         in_txn = in_txn >= REPLAY_BATCH ? 0 : in_txn;
     }
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
@@ -492,6 +518,19 @@ static void diff_header(vctx *v, uint64_t id, const MDB_val *sv, const MDB_val *
         diff_str(v, num, "cases", r, "severity", a.severity, b.severity, seq);
         diff_str(v, num, "cases", r, "description", a.description, b.description, seq);
         diff_str(v, num, "cases", r, "subject_person", a.subject_person, b.subject_person, seq);
+        diff_str(v, num, "cases", r, "origin", a.origin, b.origin, seq);
+        if (v->format < 2)
+            goto stats_done;
+        diff_str(v, num, "cases", r, "channel", a.channel, b.channel, seq);
+        diff_str(v, num, "cases", r, "complaint_type", a.complaint_type, b.complaint_type, seq);
+        diff_str(v, num, "cases", r, "validity", a.validity, b.validity, seq);
+        diff_str(v, num, "cases", r, "responsible_dept", a.responsible_dept, b.responsible_dept,
+                 seq);
+        diff_str(v, num, "cases", r, "satisfaction", a.satisfaction, b.satisfaction, seq);
+        diff_int(v, num, "cases", r, "response_at", a.response_at, b.response_at, seq, 1);
+        diff_int(v, num, "cases", r, "containment_at", a.containment_at, b.containment_at, seq, 1);
+        diff_int(v, num, "cases", r, "plan_at", a.plan_at, b.plan_at, seq, 1);
+    stats_done:
         capa_hdr_clear(&b);
     }
     capa_hdr_clear(&a);
@@ -663,6 +702,44 @@ static void diff_user(vctx *v, const MDB_val *sv, const MDB_val *ev)
     capa_user_rec_clear(&b);
 }
 
+/* Stored attachment content that differs from what the events attest: reported once per
+ * attachment record (of the replayed store) naming it, so the cases concerned are named. */
+static void blob_mismatch(vctx *v, const unsigned char *raw, const MDB_val *sv, const MDB_val *ev)
+{
+    char sha[65], have[65] = "", num[160];
+    MDB_cursor *cur = NULL;
+    MDB_val k, val;
+    int named = 0;
+    capa__hex(sha, raw, 32);
+    if (sv)
+        capa_sha256_hex(have, sv->mv_data, sv->mv_size);
+    const char *what = !sv ? "missing from the store (the events attached it)"
+                       : strcmp(have, sha) != 0
+                           ? "changed: the stored bytes no longer hash to it"
+                           : "stored, but no event attached it";
+    if (mdb_cursor_open(v->stxn, v->scratch->dbi[DB_ATTACH], &cur) == 0) {
+        for (int rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+            capa_attachment a;
+            if (k.mv_size != 16 || capa_att__decode(&a, val.mv_data, val.mv_size) != CAPA_OK)
+                continue;
+            if (strcmp(a.sha256, sha) == 0) {
+                case_number(v, capa_get_be64(k.mv_data), num, sizeof num);
+                add(v, num, "blobs", "attachment content", "sha256", sv ? have : NULL,
+                    ev ? sha : NULL, a.seq,
+                    "case %s: attachment '%s' (event %llu), content SHA-256 %s: %s%s%s", num,
+                    a.name, (unsigned long long)a.seq, sha, what, sv ? "; now " : "", have);
+                named = 1;
+            }
+            capa_attachment_clear(&a);
+        }
+        mdb_cursor_close(cur);
+    }
+    if (!named)
+        add(v, NULL, "blobs", "attachment content", "sha256", sv ? have : NULL, ev ? sha : NULL,
+            0, "attachment content SHA-256 %s: %s", sha, what);
+}
+
 /* A record present on one side only, or differing in a kind without a field-level diff. */
 static void describe(vctx *v, int db, const MDB_val *k, const MDB_val *sv, const MDB_val *ev)
 {
@@ -752,6 +829,22 @@ static void describe(vctx *v, int db, const MDB_val *k, const MDB_val *sv, const
             sv ? ha : "-", ev ? hb : "-");
         return;
     }
+    case DB_ATTACH:
+        if (k->mv_size == 16) {
+            case_number(v, capa_get_be64(kb), num, sizeof num);
+            seq = capa_get_be64(kb + 8);
+            add(v, num, name, "attachment", NULL, sv ? "present" : NULL, ev ? "present" : NULL,
+                seq, "case %s: attachment of event %llu: %s", num, (unsigned long long)seq,
+                what);
+            return;
+        }
+        break;
+    case DB_BLOBS:
+        if (k->mv_size == 32) {
+            blob_mismatch(v, kb, sv, ev);
+            return;
+        }
+        break;
     case DB_USERS:
         add(v, NULL, name, key, NULL, sv ? "present" : NULL, ev ? "present" : NULL, 0,
             "user %s: %s", key,
@@ -914,7 +1007,9 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
         dir[0] = 0;
         goto done;
     }
-    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size)))
+    /* The scratch holds the same records uncompressed: room for several times the store
+     * (address space only; LMDB's file grows with what is written). */
+    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20))))
         goto done;
     if ((err = capa_store__read_begin(s, &v.txn)))
         goto done;
@@ -922,6 +1017,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
     if ((err = any_format ? capa_store__require_any_format(s, v.txn, &format)
                           : capa_store__require_init(s, v.txn)))
         goto done;
+    v.format = any_format ? format : CAPA_FORMAT_VERSION;
     MDB_stat st;
     if (mdb_stat(v.txn, s->dbi[DB_CASES], &st) == 0)
         v.r->n_cases = st.ms_entries;
@@ -937,7 +1033,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
         goto done;
     }
     for (int db = 0; db < DB_COUNT && !err; db++)
-        if (db != DB_EVENTS)
+        if (db != DB_EVENTS && capa_store__has(s, db))
             err = compare_db(&v, db);
     if (!err)
         err = check_names(&v);

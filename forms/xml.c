@@ -162,7 +162,8 @@ static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     const char *name;
     xmlSchemaPtr schema;
-} schemas[] = {{"form.xsd", NULL}, {"workflow.xsd", NULL}, {"calendar.xsd", NULL}};
+} schemas[] = {{"form.xsd", NULL},    {"workflow.xsd", NULL}, {"calendar.xsd", NULL},
+             {"case.xsd", NULL},    {"mapping.xsd", NULL}};
 
 /* Called with schema_lock held. */
 static xmlSchemaPtr schema_get(const char *xsd)
@@ -258,6 +259,12 @@ int capa_form_init(void)
 int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *name, const char *xsd,
                     capa_diag *diag)
 {
+    return capa__xml_parse_max(out, xml, len, name, xsd, CAPA_XML_MAX_BYTES, diag);
+}
+
+int capa__xml_parse_max(xmlDocPtr *out, const char *xml, size_t len, const char *name,
+                        const char *xsd, size_t max, capa_diag *diag)
+{
     int rc = CAPA_ERROR;
     uint64_t oom_before = capa__oom_count();
     xmlParserCtxtPtr ctxt = NULL;
@@ -274,9 +281,9 @@ int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *nam
         capa_diag_add(diag, "%s:1: empty document", st.name);
         goto done;
     }
-    if (len > CAPA_XML_MAX_BYTES) {
-        capa_diag_add(diag, "%s: %zu bytes is over the limit of %zu bytes for a definition",
-                      st.name, len, CAPA_XML_MAX_BYTES);
+    if (len > max) {
+        capa_diag_add(diag, "%s: %zu bytes is over the limit of %zu bytes for this document",
+                      st.name, len, max);
         goto done;
     }
     if (!capa__utf8_check(xml, len, NULL, &bad)) {

@@ -22,6 +22,10 @@
  */
 int capa__xml_parse(xmlDocPtr *out, const char *xml, size_t len, const char *name, const char *xsd,
                     capa_diag *diag);
+/** capa__xml_parse for documents of up to `max` bytes (case archives). libxml2's own limits
+ *  stay: nesting deeper than 256 elements and single texts over 10 MB are refused. */
+int capa__xml_parse_max(xmlDocPtr *out, const char *xml, size_t len, const char *name,
+                        const char *xsd, size_t max, capa_diag *diag);
 /** Read a whole definition file (refusing files over CAPA_XML_MAX_BYTES). */
 int capa__xml_read_file(char **out, size_t *out_len, const char *path, capa_diag *diag);
 /** 1 when n is an element `local` in namespace `ns`. */

@@ -155,7 +155,7 @@ START_TEST(every_default_definition_parses)
         capa_formdef_free(f);
     }
     ck_assert_uint_eq(forms, 6);
-    ck_assert_uint_eq(schemas, 3) /* form, workflow, calendar */;
+    ck_assert_uint_eq(schemas, 5) /* form, workflow, calendar, case, mapping */;
     ck_assert_uint_eq(diag.n, 0);
 }
 END_TEST

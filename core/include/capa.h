@@ -169,7 +169,21 @@ typedef enum capa_op {
     CAPA_OP_SET,      /**< capa_case_set: number, values, optional reason */
     CAPA_OP_SIGN,     /**< capa_case_sign: number, meaning */
     CAPA_OP_REJECT,   /**< capa_case_reject: number, reason */
+    CAPA_OP_IMPORT,   /**< a legacy record: number (or NULL), values, import */
 } capa_op;
+
+/**
+ * What an imported legacy record (a row of an old Excel log) says beyond its field values.
+ * The case keeps these dates as data (its opened and closed times), while its audit event
+ * carries the true time of the import; the event names the source file and row.
+ */
+typedef struct capa_import_facts {
+    int64_t opened;     /**< ms since epoch: when the case was opened, as recorded (required) */
+    int64_t closed_at;  /**< ms: when it was closed, as recorded; 0 = still open */
+    const char *source; /**< the source file's name as given (kept in the event) */
+    const char *sha256; /**< hex SHA-256 of the source file (64 lower-case digits) */
+    uint64_t row;       /**< the record's row in the source (the header is row 1) */
+} capa_import_facts;
 
 /** One change for capa_submit. Inputs are borrowed for the call; outputs belong to the
  *  request until capa_request_clear. */
@@ -186,6 +200,11 @@ typedef struct capa_request {
      *  nothing, when the stage's data no longer hashes to it (changed since it was shown):
      *  of two edits made from the same view, one wins and the other is refused. */
     const char *data_hash;
+    /** IMPORT: the record's dates and source. Its values are named "field" (a field of the
+     *  first stage) or "stage:field"; `number` is the sheet's case number or NULL for the
+     *  next one. Only an admin imports. The case lands in the furthest stage its values
+     *  reach, or closed (archived, read-only) when closed_at is set. */
+    const capa_import_facts *import;
     /* ---- filled in by capa_submit ---- */
     int result;       /**< CAPA_OK once durable, else this request's own error code */
     char *error;      /**< the message when result != CAPA_OK, else NULL */
@@ -212,6 +231,27 @@ typedef struct capa_request {
 int capa_submit(capa_store *s, capa_request *reqs, size_t n);
 /** Free a request's outputs (error, number_out) and reset them; inputs are untouched. */
 void capa_request_clear(capa_request *r);
+
+/* ---- import of legacy records: one authenticated session, many group commits ---- */
+
+/** An import in progress: the acting admin, authenticated once for all its batches. */
+typedef struct capa_import capa_import;
+/**
+ * Start an import as `who` (must be an admin; the password is checked once, here).
+ * @return CAPA_OK, CAPA_EAUTH, CAPA_ELOCKED, CAPA_EDENIED, CAPA_ESTATE, CAPA_ENOMEM.
+ */
+int capa_import_begin(capa_import **out, capa_store *s, const capa_actor *who);
+/**
+ * What capa_import_submit would answer for each request (CAPA_OP_IMPORT only), without
+ * writing anything: each is checked against the store as it is now, not seeing the others
+ * (so two requests of one batch naming the same new number both pass here). Results as
+ * for capa_submit. @return CAPA_OK when every request would succeed, else the first error.
+ */
+int capa_import_check(capa_import *im, capa_request *reqs, size_t n);
+/** Commit the requests (CAPA_OP_IMPORT) by group commit, as capa_submit does, without
+ *  authenticating each batch again. */
+int capa_import_submit(capa_import *im, capa_request *reqs, size_t n);
+void capa_import_end(capa_import *im);
 
 typedef struct capa_signature {
     uint64_t seq; /**< audit event that recorded it */
@@ -250,6 +290,8 @@ typedef struct capa_case {
     size_t n_stages;
     capa_signature *signatures; /**< in time order */
     size_t n_signatures;
+    struct capa_attachment *attachments; /**< in the order they were attached */
+    size_t n_attachments;
 } capa_case;
 
 int capa_case_get(capa_case **out, capa_store *s, const char *number);
@@ -290,6 +332,7 @@ typedef struct capa_filter {
     int64_t opened_to;   /**< ms, exclusive; 0 = open end */
     int closed;          /**< -1 any, 0 open only, 1 closed only */
     size_t limit;        /**< 0 = no limit */
+    int recurrent;       /**< 1: only recurrences (capa_case_recurrence finds one) */
 } capa_filter;
 
 /** Cases matching `f` in number order. Header fields are borrowed for the callback only.
@@ -306,6 +349,99 @@ int capa_case_list(capa_store *s, const capa_filter *f,
  */
 int capa_case_count_by(capa_store *s, const char *field,
                        int (*cb)(const char *value, uint64_t count, void *payload), void *payload);
+
+/* ---- recurrence (再发) ---- */
+
+/**
+ * The cases case `number` recurs: those with its part number and defect code (intake fields
+ * part_no, defect_code, exactly) opened in the N days before it, N being the store's
+ * recurrence window (capa_store_recurrence_days). Computed from the part and defect indexes
+ * and those cases' headers; nothing is stored. *out is an array of *n case numbers in
+ * opening order (NULL when none), freed with capa_strings_free.
+ * @return CAPA_OK, CAPA_ENOTFOUND (no such case), CAPA_ESTATE, CAPA_ENOMEM.
+ */
+int capa_case_recurrence(char ***out, size_t *n, capa_store *s, const char *number);
+/** Free an array of n strings (NULL accepted). */
+void capa_strings_free(char **v, size_t n);
+/** The recurrence window in days: what `capa config recurrence-days` set, else 180. */
+int capa_store_recurrence_days(capa_store *s, int *out);
+/** Set the recurrence window (1 to 3650 days; admin). Audited as a "config" event.
+ *  @return CAPA_OK, CAPA_EINVALID (out of range: nothing asked or written), CAPA_EDENIED,
+ *  CAPA_EAUTH. */
+int capa_config_recurrence_days(capa_store *s, const capa_actor *who, int days);
+/* ---- attachments: files (photos, 8D reports) kept with a case ---- */
+
+/** Default size limit of one attachment (20 MiB); `capa config attach-limit` changes it. */
+#define CAPA_ATTACH_LIMIT_DEFAULT ((uint64_t)20 * 1024 * 1024)
+/** The largest limit that may be configured (512 MiB). */
+#define CAPA_ATTACH_LIMIT_MAX ((uint64_t)512 * 1024 * 1024)
+
+/** One file attached to a case. The content is stored once per SHA-256 (a file attached to
+ *  several cases, or twice, takes its space once). */
+typedef struct capa_attachment {
+    uint64_t seq;      /**< the audit event that attached it */
+    char *name;        /**< file name as attached (no directory) */
+    char *stage;       /**< the stage it belongs to */
+    char *note;        /**< or NULL */
+    char *mime;        /**< from the content: image/jpeg, image/png, application/pdf or
+                            application/octet-stream */
+    uint64_t size;     /**< bytes */
+    char sha256[65];   /**< hex SHA-256 of the content */
+    char *user;        /**< who attached it */
+    char *user_name;   /**< their printed name at the time */
+    int64_t time;      /**< ms since epoch, UTC */
+} capa_attachment;
+
+void capa_attachment_clear(capa_attachment *a);
+
+/**
+ * Attach `len` bytes named `name` to case `number`, to stage `stage` (NULL: the current one;
+ * otherwise a stage the case has reached). Allowed to the roles that edit or sign that
+ * stage, on an open case. The size limit (capa_attach_limit) is checked before the password
+ * and the write lock. Audited as an "attach" event naming name, size and SHA-256; `verify`
+ * re-hashes the stored content. `out_sha` (may be NULL) receives the hex SHA-256.
+ * @return CAPA_OK, CAPA_EINVALID (empty, too large, bad name or note), CAPA_ENOTFOUND,
+ *         CAPA_ESTATE (closed case, stage not reached), CAPA_EDENIED, CAPA_EAUTH, ...
+ */
+int capa_case_attach(capa_store *s, const char *number, const capa_actor *who, const char *name,
+                     const void *data, size_t len, const char *stage, const char *note,
+                     char out_sha[65]);
+/**
+ * The content of case `number`'s attachment with SHA-256 `sha256` (hex) in *out (free with
+ * capa__free), re-hashed on the way out; *out_meta (may be NULL; free with
+ * capa_attachment_clear then capa__free) its record. @return CAPA_OK, CAPA_ENOTFOUND (no such
+ * attachment on the case), CAPA_ECORRUPT (the stored bytes do not hash to it), ...
+ */
+int capa_attachment_get(void **out, size_t *out_len, capa_attachment **out_meta, capa_store *s,
+                        const char *number, const char *sha256);
+/** The attachment size limit in bytes (the default when none was configured). */
+int capa_attach_limit(capa_store *s, uint64_t *out);
+/** Set the attachment size limit (admin; 1 byte to CAPA_ATTACH_LIMIT_MAX). Audited as a
+ *  "config" event. */
+int capa_config_attach_limit(capa_store *s, const capa_actor *who, uint64_t bytes);
+
+/* ---- the XML case archive (schemas/case.xsd) ---- */
+
+/**
+ * The whole case as an XML document valid against schemas/case.xsd: the store's
+ * organisation, numbering, zone and anchor token, the header, every reached stage with its
+ * form id and version, the signatures, attachment digests, the case's audit events with
+ * their chain hashes, and the definitions used. *out is NUL-terminated (capa__free).
+ * @return CAPA_OK, CAPA_ENOTFOUND, CAPA_ENOMEM, ...
+ */
+int capa_case_export(char **out, size_t *out_len, capa_store *s, const char *number);
+/**
+ * Import a case archive written by capa_case_export of another store (a group archive):
+ * admin only. The archive is parsed as hostile input (no DOCTYPE/entities/network, 64 MiB),
+ * validated, and must prove itself before the password is checked: every event matches its
+ * chain hash, and its events, replayed, give exactly the records it states. The case keeps
+ * its number and becomes a read-only copy marked with its origin; the "import" event carries
+ * the document, so verify replays it. `name` names the file in messages.
+ * @return CAPA_OK (*out_number = the case's number, capa__free), CAPA_EINVALID (naming every
+ *  mismatch), CAPA_EEXISTS (the number is taken: imported twice), CAPA_EDENIED, ...
+ */
+int capa_case_import(char **out_number, capa_store *s, const capa_actor *who, const char *xml,
+                     size_t len, const char *name);
 
 /* ---- audit trail ---- */
 typedef struct capa_change {
@@ -460,6 +596,7 @@ void capa_sha256_hex(char hex[65], const void *data, size_t len);
 }
 #endif
 
+#include "capa_stats.h"
 #include "capa_time.h"
 
 #endif

@@ -69,6 +69,53 @@ typedef struct capa_dossier_opts {
 int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
                         const capa_dossier_opts *opts);
 
+/** Round as every rendering of a report does: `digits` 4 (fractions) or 2 (the rest). */
+double capa_report_round(double v, int digits);
+
+/** One figure of the monthly report as a row: what the CSV and xlsx carry. */
+typedef struct capa_report_row {
+    const char *section; /**< "opened", "by_severity", "on_time_rate", "trend_opened", ... */
+    const char *key;     /**< the value counted, limit kind, month, ...; "" for none */
+    const char *value;   /**< the figure as printed ("" when there is none, e.g. a rate of
+                              nothing due) */
+    const char *percent; /**< cumulative percent (by_defect) or "" */
+    double number;       /**< the figure as a number, when is_number */
+    int is_number;
+} capa_report_row;
+
+/** Every figure of `m` as rows in a fixed order (documented in docs/cli.md), times in the
+ *  plant's zone. Borrowed strings, valid for the callback only; a non-zero return stops
+ *  (and is returned). */
+int capa_report_monthly_rows(const capa_monthly *m, const capa_plant *p,
+                             int (*cb)(const capa_report_row *r, void *payload), void *payload);
+
+/** Options for the monthly report's PDF; zero-initialise and set what you need. */
+typedef struct capa_monthly_opts {
+    const char *font_path; /**< NULL = capa_report_default_font() */
+    const char *key_path;  /**< PEM key and certificate to sign with; both NULL = unsigned */
+    const char *cert_path;
+    int64_t now_ms;        /**< render time (footer, PDF dates, signing time); 0 = now */
+    const char *location;  /**< where the signature says it was made, or NULL */
+} capa_monthly_opts;
+
+/**
+ * Render the monthly quality report (客户投诉月统计表) of `m` (capa_stats_monthly) as a
+ * signed PDF: the summary, on-time rates, every breakdown, a Pareto chart of defect codes,
+ * the 12-month trend of opened vs closed, the overdue list, satisfaction and recurrences,
+ * bilingual, with the dossier's fonts and layout. Written atomically to `out_path`.
+ * Every figure is printed as the JSON and CSV renderings print it (2 decimals for hours,
+ * days and percents, 4 for fractions).
+ * @return as capa_report_dossier.
+ */
+int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *out_path,
+                            const capa_monthly_opts *opts);
+/**
+ * The same report as an Excel workbook (libxlsxwriter): a sheet "汇总 Summary" with every
+ * figure, one row per figure (section, key, value, percent: the CSV's rows), numbers as
+ * numbers. Written atomically to `out_path`. @return CAPA_OK, CAPA_ENOMEM, CAPA_ERROR.
+ */
+int capa_report_monthly_xlsx(capa_store *s, const capa_monthly *m, const char *out_path);
+
 /**
  * Create a demo signing identity: a new RSA-2048 key and a self-signed certificate with
  * CN = O = `org` (UTF-8), valid 10 years from `now_ms` (0 = now), written to

@@ -50,6 +50,10 @@ as wang 0 sign "$N2" --meaning reviewed
 as li 0 open customer="北方机电" part_no=PCB-2002 lot_no=L2026-3003 qty_affected=7 \
     defect_code=CRACK severity=general channel=phone complaint_type=quality \
     responsible_dept=生产部 description="外壳裂纹"
+python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 7 + 3) % 256 for i in range(3000)))' \
+    >"$T/photo.bin"
+as wang 0 attach "$N2" "$T/photo.bin" --note "不良照片"
+ATT_SHA=$(sha256sum "$T/photo.bin" | cut -d' ' -f1)
 run 0 "" verify
 run 0 "" anchor
 TOKEN=$OUT
@@ -71,6 +75,7 @@ LAST1=$(jget 'd[-1]["seq"]')
 run 0 "" log "$N2" --json
 LAST2=$(jget 'd[-1]["seq"]')
 LINK2=$(jget 'd[1]["seq"]') # case 2's second event (its first set)
+ATT_SEQ=$(jget '[e["seq"] for e in d if e["action"] == "attach"][0]')
 run 0 "" log "$N3" --json
 LAST3=$(jget 'd[-1]["seq"]')
 
@@ -185,6 +190,20 @@ detected "case $N2: header: stored customer '南方家电', event $LAST2 says '�
     "$N2" cases header customer
 refused "$N2" "header: stored customer '南方家电'"
 dossier_ok "$N1"
+
+# The header's statistics part (what the monthly report counts) is derived and compared too.
+fresh
+tamper hdr "$N1" satisfaction dissatisfied
+detected "case $N1: header: stored satisfaction 'dissatisfied', event $LAST1 says 'satisfied'" \
+    "$N1" cases header satisfaction
+refused "$N1" "header: stored satisfaction 'dissatisfied'"
+fresh
+tamper hdr "$N1" plan_at 0
+detected "case $N1: header: stored plan_at" "$N1" cases header plan_at
+fresh
+tamper hdr "$N2" channel email
+detected "case $N2: header: stored channel 'email', event $LAST2 says 'phone'" \
+    "$N2" cases header channel
 
 # A closed case's header reopened: verify names the header. A `set` then passes (the write
 # path trusts the stored header) but is in the trail for good: a change to a closed case
@@ -306,6 +325,22 @@ detected "definition workflow v1: stored text differs from what the events insta
     - forms "workflow v1" -
 refused "$N2" "definition workflow v1"
 
+# -- 6b. attachments: the content and the record ---------------------------------------------
+fresh
+tamper blob-byte "$ATT_SHA" 100
+detected "case $N2: attachment 'photo.bin' (event $ATT_SEQ), content SHA-256 $ATT_SHA: changed: the stored bytes no longer hash to it" \
+    "$N2" blobs "attachment content" sha256
+refused "$N2" "content SHA-256 $ATT_SHA: changed"
+dossier_ok "$N1"
+run 1 "" attachment get "$N2" "$ATT_SHA" -o "$T/a.out"
+err_has "it was changed (capa verify)"
+[[ ! -e $T/a.out ]] || fail "changed attachment content written out"
+
+fresh
+tamper att "$N2" 1 name evil.exe
+detected "case $N2: attachment of event $ATT_SEQ: differs" "$N2" attachments attachment -
+refused "$N2" "attachment of event $ATT_SEQ: differs"
+
 # -- 7. the chain rewritten --------------------------------------------------------------------
 # An event edited and only the hashes after it recomputed: the derived records still say
 # what the old event said.
@@ -350,7 +385,7 @@ cp -a "$T/old" "$T/x"
 export CAPA_DB=$T/x
 run 1 "" verify --anchor "$TOKEN"
 err_has "anchor $TOKEN does not hold: this database has only $OLD_SEQ events"
-for c in 西部 东部 南部 北部; do
+for c in 西部 东部 南部 北部 中部; do
     as li 0 open customer="$c" part_no=P-9 lot_no=L-9 qty_affected=1 defect_code=D-9 \
         severity=general channel=phone complaint_type=quality responsible_dept=生产部 \
         description="另一段历史"

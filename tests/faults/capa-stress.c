@@ -407,7 +407,7 @@ static int oom_verify(capa_store *s)
 }
 
 /* The case operations of a session, on a store that is already open (its forms cached).
- * Each run adds a case, so verify - whose work grows with the store - is walked apart. */
+ * Each run adds a case (with an attachment, exported as XML), so verify - whose work grows with the store - is walked apart. */
 static int oom_ops(capa_store *s, unsigned long n)
 {
     capa_case *c = NULL;
@@ -418,6 +418,16 @@ static int oom_ops(capa_store *s, unsigned long n)
     if ((rc = open_case(s, &number, lot)))
         goto done;
     if ((rc = set_case(s, number, lot)))
+        goto done;
+    /* An attachment (content stored by SHA-256) and the case's XML archive. */
+    if ((rc = capa_case_attach(s, number, &quality, "photo.png", "\x89PNG\r\n\x1a\n-oom", 12,
+                               NULL, "oom", NULL)))
+        goto done;
+    char *xml = NULL;
+    size_t xml_len = 0;
+    rc = capa_case_export(&xml, &xml_len, s, number);
+    capa__free(xml);
+    if (rc)
         goto done;
     if ((rc = capa_case_get(&c, s, number)))
         goto done;
@@ -499,7 +509,8 @@ static int cmd_oom(const char *dir)
     if (cmd_init(vdir) || open_store(&s, vdir, 0, 0))
         return 1;
     char *num = NULL;
-    if (open_case(s, &num, "V-1") || set_case(s, num, "contained"))
+    if (open_case(s, &num, "V-1") || set_case(s, num, "contained") ||
+        capa_case_attach(s, num, &quality, "v.bin", "verify-me", 9, NULL, NULL, NULL))
         status = 1;
     capa__free(num);
     if (oom_walk("verify", stride, s, NULL, 1))

@@ -16,6 +16,8 @@
  *   capa-tamper DB link-del CASE N               N-th case_events link of the case
  *   capa-tamper DB link-add CASE SEQ             link audit event SEQ to the case
  *   capa-tamper DB idx-del DBNAME CASE           the case's (first) entry in an index
+ *   capa-tamper DB blob-byte SHA256 OFFSET       one byte of an attachment's content flipped
+ *   capa-tamper DB att CASE N FIELD VALUE        N-th attachment record: name, note, user
  *   capa-tamper DB number NUMBER TARGET          numbers: NUMBER -> the id of case TARGET
  *   capa-tamper DB meta-u64 KEY VALUE            VALUE, or -N: lowered by N
  *   capa-tamper DB user ID FIELD VALUE...        name, dept, role, locked, failed, created
@@ -45,6 +47,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "attach.h"
 #include "codec.h"
 #include "event.h"
 #include "record.h"
@@ -283,13 +286,20 @@ static int hdr_field(capa_hdr *h, const char *f, const char *v)
         {"severity", offsetof(capa_hdr, severity)},
         {"description", offsetof(capa_hdr, description)},
         {"subject_person", offsetof(capa_hdr, subject_person)},
+        {"channel", offsetof(capa_hdr, channel)},
+        {"complaint_type", offsetof(capa_hdr, complaint_type)},
+        {"validity", offsetof(capa_hdr, validity)},
+        {"responsible_dept", offsetof(capa_hdr, responsible_dept)},
+        {"satisfaction", offsetof(capa_hdr, satisfaction)},
     };
-    int64_t *times[] = {&h->opened, &h->closed_at, &h->stage_entered};
-    const char *tnames[] = {"opened", "closed_at", "stage_entered"};
+    int64_t *times[] = {&h->opened,      &h->closed_at,      &h->stage_entered,
+                        &h->response_at, &h->containment_at, &h->plan_at};
+    const char *tnames[] = {"opened",      "closed_at",      "stage_entered",
+                            "response_at", "containment_at", "plan_at"};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         if (strcmp(f, strs[i].name) == 0)
             return set_str((char **)((char *)h + strs[i].off), v);
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof times / sizeof *times; i++)
         if (strcmp(f, tnames[i]) == 0)
             return parse_i64(v, *times[i], times[i]);
     if (strcmp(f, "closed") == 0) {
@@ -547,6 +557,76 @@ static int cmd_idx_del(tdb *d, int argc, char **argv)
     if (case_id(d, argv[1], &id) || del_index(d, db, id, 0, &n))
         return 1;
     return n ? 0 : die("%s: no entry for case %s", argv[0], argv[1]);
+}
+
+static int cmd_blob_byte(tdb *d, int argc, char **argv)
+{
+    unsigned char key[32];
+    MDB_val k = {32, key}, v;
+    if (argc != 2)
+        return 2;
+    if (capa__unhex(key, 32, argv[0]) != 0)
+        return die("%s: not a SHA-256", argv[0]);
+    int rc = mdb_get(d->txn, d->dbi[DB_BLOBS], &k, &v);
+    if (rc)
+        return mdb_fail(rc, "blobs");
+    size_t off = (size_t)strtoull(argv[1], NULL, 10);
+    if (off >= v.mv_size)
+        return die("offset %zu beyond the content's %zu bytes", off, v.mv_size);
+    unsigned char *copy = malloc(v.mv_size);
+    if (!copy)
+        return die("out of memory");
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[off] ^= 0x01;
+    MDB_val nv = {v.mv_size, copy};
+    rc = mdb_put(d->txn, d->dbi[DB_BLOBS], &k, &nv, 0);
+    free(copy);
+    return rc ? mdb_fail(rc, "blobs") : 0;
+}
+
+static int cmd_att(tdb *d, int argc, char **argv)
+{
+    uint64_t id;
+    unsigned char k0[16];
+    MDB_cursor *cur = NULL;
+    int n = 0, rc;
+    if (argc != 4)
+        return 2;
+    if (case_id(d, argv[0], &id))
+        return 1;
+    int want = atoi(argv[1]);
+    capa_be64(k0, id);
+    memset(k0 + 8, 0, 8);
+    MDB_val k = {16, k0}, v;
+    if ((rc = mdb_cursor_open(d->txn, d->dbi[DB_ATTACH], &cur)))
+        return mdb_fail(rc, "attachments");
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && memcmp(k.mv_data, k0, 8) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (++n != want)
+            continue;
+        capa_attachment a;
+        void *buf = NULL;
+        size_t len = 0;
+        if (capa_att__decode(&a, v.mv_data, v.mv_size))
+            return die("attachment %d: %s", n, capa_error_last());
+        char **slot = strcmp(argv[2], "name") == 0   ? &a.name
+                      : strcmp(argv[2], "note") == 0 ? &a.note
+                      : strcmp(argv[2], "user") == 0 ? &a.user
+                                                     : NULL;
+        if (!slot)
+            return die("%s: not an attachment field (name note user)", argv[2]);
+        capa__set_str(slot, argv[3]);
+        if (capa_att__encode(&a, &buf, &len))
+            return die("encode");
+        MDB_val nv = {len, buf};
+        rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
+        capa__free(buf);
+        capa_attachment_clear(&a);
+        mdb_cursor_close(cur);
+        return rc ? mdb_fail(rc, "attachments") : 0;
+    }
+    mdb_cursor_close(cur);
+    return die("case %s has no attachment %d", argv[0], want);
 }
 
 static int cmd_number(tdb *d, int argc, char **argv)
@@ -867,7 +947,7 @@ static int rebuild_fn(capa_wtxn *t, void *arg)
 {
     rebuild_ctx *c = arg;
     capa_store *s = t->s;
-    capa_apply_src src = {rebuild_cred, NULL, c};
+    capa_apply_src src = {rebuild_cred, NULL, c, NULL};
     MDB_cursor *cur = NULL;
     MDB_val k, v, head = {0, NULL};
     unsigned char hv[40];
@@ -888,7 +968,8 @@ static int rebuild_fn(capa_wtxn *t, void *arg)
     }
     mdb_cursor_close(cur);
     for (int db = 0; db < DB_COUNT && !err; db++)
-        if (db != DB_EVENTS && (rc = mdb_drop(t->txn, s->dbi[db], 0)))
+        /* Attachment content is attested, not derived: it stays, like the credentials. */
+        if (db != DB_EVENTS && db != DB_BLOBS && (rc = mdb_drop(t->txn, s->dbi[db], 0)))
             err = capa_store__mdb_err(rc, capa_db_specs[db].name);
     if (err || (rc = mdb_cursor_open(t->txn, s->dbi[DB_EVENTS], &cur)))
         return err ? err : capa_store__mdb_err(rc, "events");
@@ -959,7 +1040,8 @@ static int usage(void)
           "SEQ |\n"
           "  idx-del DBNAME CASE | number NUMBER TARGET | meta-u64 KEY VALUE | user ID FIELD "
           "VALUE... |\n"
-          "  user-cred-copy FROM TO | form ID VERSION OLD NEW |\n"
+          "  user-cred-copy FROM TO | form ID VERSION OLD NEW | blob-byte SHA256 OFFSET |\n"
+          "  att CASE N FIELD VALUE |\n"
           "  rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]\n",
           stderr);
     return 2;
@@ -976,7 +1058,8 @@ int main(int argc, char **argv)
         {"erase", cmd_erase},   {"idx-del", cmd_idx_del},
         {"number", cmd_number}, {"meta-u64", cmd_meta_u64},
         {"user", cmd_user},     {"user-cred-copy", cmd_user_cred_copy},
-        {"form", cmd_form},
+        {"form", cmd_form},     {"blob-byte", cmd_blob_byte},
+        {"att", cmd_att},
     };
     tdb d = {0};
     rewrite_opts ro = {0};

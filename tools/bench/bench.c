@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "bench.h"
+#include "import.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -606,7 +607,8 @@ static const bench_engine *engine_by_name(const char *name)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: capa-bench [--quick] [--n CASES] [--batch N] [--runs R] [--secs S]\n"
-               "                  [--lookups N] [--engines capa,sqlite,postgres] [--dir DIR]\n");
+               "                  [--lookups N] [--engines capa,sqlite,postgres] [--dir DIR]\n"
+               "       capa-bench --import ROWS [--dir DIR]   (capa import vs sqlite3 .import)\n");
 }
 
 static void rm_rf(const char *dir)
@@ -627,6 +629,7 @@ int main(int argc, char **argv)
               .engines = "capa,sqlite,postgres"};
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
     int set_n = 0, set_secs = 0, set_lookups = 0;
+    uint64_t import_rows = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--quick") == 0) {
@@ -645,6 +648,8 @@ int main(int argc, char **argv)
             o.engines = v, i++;
         } else if (strcmp(a, "--dir") == 0 && v) {
             base = v, i++;
+        } else if (strcmp(a, "--import") == 0 && v) {
+            import_rows = strtoull(v, NULL, 10), i++;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -653,6 +658,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (import_rows)
+        return import_rows < 1000 ? (fprintf(stderr, "capa-bench: --import needs >= 1000 rows\n"), 2)
+                                  : bench_import(import_rows, base);
     if (o.quick) {
         if (!set_n)
             o.n = 20000;
@@ -810,7 +818,10 @@ int main(int argc, char **argv)
                 strstr(res[i].err, "not installed") == NULL)
                 failed = 1;
         }
-    rm_rf(o.scratch);
+    if (getenv("CAPA_BENCH_KEEP") && *getenv("CAPA_BENCH_KEEP"))
+        printf("databases kept in %s (CAPA_BENCH_KEEP)\n", o.scratch); /* to profile a step */
+    else
+        rm_rf(o.scratch);
     free(res);
     return failed ? 1 : 0;
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- option parsing ---- */
@@ -857,4 +858,176 @@ int cli_json_print(const cli *c, json_t *doc)
         rc = cli_error(c->cmd, "cannot write JSON to stdout");
     json_decref(doc);
     return rc;
+}
+
+/* ---- files ---- */
+
+int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int *too_big)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = CLI_ERROR;
+    *out = NULL;
+    *out_len = 0;
+    if (too_big)
+        *too_big = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cli_error(path, "%s", strerror(errno));
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        cli_error(path, "%s", S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+        goto done;
+    }
+    size_t cap = S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max ? (size_t)st.st_size + 1 : 65536;
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+        if (too_big) {
+            *too_big = 1;
+            *out_len = (size_t)st.st_size;
+            rc = CLI_OK;
+        } else {
+            cli_error(path, "%llu bytes; at most %zu", (unsigned long long)st.st_size, max);
+        }
+        goto done;
+    }
+    if (!(buf = malloc(cap))) {
+        cli_error(path, "out of memory");
+        goto done;
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *p = len > max ? NULL : realloc(buf, cap * 2);
+            if (!p) {
+                if (len > max && too_big) {
+                    *too_big = 1;
+                    *out_len = len;
+                    rc = CLI_OK;
+                } else if (len > max) {
+                    cli_error(path, "larger than %zu bytes", max);
+                } else {
+                    cli_error(path, "out of memory");
+                }
+                goto done;
+            }
+            buf = p;
+            cap *= 2;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        cli_error(path, "read error");
+        goto done;
+    }
+    if (len > max) {
+        if (too_big) {
+            *too_big = 1;
+            *out_len = len;
+            rc = CLI_OK;
+        } else {
+            cli_error(path, "larger than %zu bytes", max);
+        }
+        goto done;
+    }
+    buf[len] = 0;
+    *out = buf;
+    *out_len = len;
+    buf = NULL;
+    rc = CLI_OK;
+done:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* mkstemp makes 0600; the file written is the user's, as if made with open(): 0666 & ~umask. */
+static int fchmod_path_default(const char *path)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return chmod(path, 0666 & ~mask);
+}
+
+int cli_write_file(const char *path, const void *data, size_t len)
+{
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+            return cli_error("stdout", "%s", strerror(errno));
+        return CLI_OK;
+    }
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp)
+        return cli_error(path, "out of memory");
+    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int rc = cli_error(path, "%s", strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        p += w;
+        left -= (size_t)w;
+    }
+    int ok = left == 0 && fsync(fd) == 0;
+    int saved = errno;
+    ok = close(fd) == 0 && ok;
+    if (ok && fchmod_path_default(tmp) == 0 && rename(tmp, path) == 0) {
+        free(tmp);
+        return CLI_OK;
+    }
+    if (!saved)
+        saved = errno;
+    unlink(tmp);
+    free(tmp);
+    return cli_error(path, "%s", strerror(saved ? saved : EIO));
+}
+
+/* ---- every case number, for --all ---- */
+
+static int collect(const capa_case_header *h, void *payload)
+{
+    cli_numbers *ns = payload;
+    if (ns->since && (!h->closed || h->closed_at < ns->since))
+        return 0;
+    if (ns->n == ns->cap) {
+        size_t cap = ns->cap ? 2 * ns->cap : 64;
+        char **v = realloc(ns->v, cap * sizeof *v);
+        if (!v) {
+            ns->oom = 1;
+            return 1;
+        }
+        ns->v = v, ns->cap = cap;
+    }
+    if (!(ns->v[ns->n] = strdup(h->number))) {
+        ns->oom = 1;
+        return 1;
+    }
+    ns->n++;
+    return 0;
+}
+
+int cli_numbers_get(cli_numbers *ns, capa_store *s)
+{
+    capa_filter f = {0};
+    f.closed = ns->since ? 1 : -1;
+    return capa_case_list(s, &f, collect, ns);
+}
+
+void cli_numbers_clear(cli_numbers *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i]);
+    free(ns->v);
+    memset(ns, 0, sizeof *ns);
 }

@@ -113,6 +113,16 @@ void cli_secret_free(char *secret);
 /** Open the store at c->db (creating the directory when `create`). Prints errors. */
 int cli_store_open(capa_store **out, cli *c, int create, int read_only);
 
+/**
+ * Read a whole file into *out (NUL-terminated, free()), at most `max` bytes: a larger file
+ * is refused naming `max` unless `too_big` is given, which is then set (and nothing read).
+ * Prints errors naming the path. Returns CLI_OK or CLI_ERROR.
+ */
+int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int *too_big);
+/** Write data to `path` through a temporary file renamed into place (no half-written file
+ *  is left behind); "-" writes to stdout. Prints errors. Returns CLI_OK or CLI_ERROR. */
+int cli_write_file(const char *path, const void *data, size_t len);
+
 /** Path of `file` in the organisation's key directory: $CAPA_KEYS, else <db>/keys (keep the
  *  key outside the database directory in production: see docs/trust.md). Returns buf. */
 const char *cli_keys_path(const cli *c, char *buf, size_t sz, const char *file);
@@ -226,6 +236,29 @@ int cli_json_push(json_t *arr, json_t *val);
 /** Print a JSON document to stdout with a trailing newline and release it. */
 int cli_json_print(const cli *c, json_t *doc);
 
+/* ---- every case number, for --all (dossier, export) ---- */
+typedef struct cli_numbers {
+    char **v;
+    size_t n, cap;
+    int64_t since; /* set before: only cases closed on or after it (ms); 0 = every case */
+    int oom;
+} cli_numbers;
+/** Fill ns->v with the numbers of every case (closed since ns->since), in number order.
+ *  Returns the list's code; ns->oom when memory ran out. */
+int cli_numbers_get(cli_numbers *ns, capa_store *s);
+void cli_numbers_clear(cli_numbers *ns);
+
+/* ---- list as a spreadsheet (sheet.c) ---- */
+typedef struct cli_sheet cli_sheet;
+/** Start `capa list --format csv|xlsx -o path` ("-" is stdout, CSV only): heading row in
+ *  `lang`, times in `tz` (its name `zone` in the headings). Prints errors. */
+int cli_sheet_open(cli_sheet **out, const char *format, const char *path, cli_lang lang,
+                   const capa_tz *tz, const char *zone);
+/** One case's row. Prints errors; CLI_OK or CLI_ERROR. */
+int cli_sheet_row(cli_sheet *sh, const capa_case_header *h);
+/** Finish: with `commit` the file is renamed into place, else removed. Frees sh. */
+int cli_sheet_close(cli_sheet *sh, int commit);
+
 /* ---- commands (one cmd_<verb>.c each) ---- */
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_user_add(cli *c, int argc, char **argv);
@@ -244,6 +277,11 @@ int cmd_form_check(cli *c, int argc, char **argv);
 int cmd_form_install(cli *c, int argc, char **argv);
 int cmd_info(cli *c, int argc, char **argv);
 int cmd_config(cli *c, int argc, char **argv);
+int cmd_report(cli *c, int argc, char **argv);
+int cmd_attach(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
+int cmd_import_xml(cli *c, int argc, char **argv);
+int cmd_attachment_get(cli *c, int argc, char **argv);
 /* limits_out.c: a case's time limits, and --at TIME of read-only commands */
 int cli_at_parse(int64_t *out, const cli *c, capa_store *s, const char *at);
 json_t *cli_limits_json(capa_store *s, const capa_case *cs, int64_t at);
@@ -259,6 +297,7 @@ int cmd_anchor(cli *c, int argc, char **argv);
 int cmd_checkpoint(cli *c, int argc, char **argv);
 int cmd_upgrade(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
+int cmd_import(cli *c, int argc, char **argv);
 
 int cmd_form_show(cli *c, int argc, char **argv);
 

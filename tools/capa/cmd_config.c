@@ -1,11 +1,83 @@
 /*
- * cmd_config.c - `capa config timezone NAME --as ADMIN`: change a plant setting. The engine
- * checks the value and the role and audits the change; this only parses and prints.
+ * cmd_config.c - `capa config timezone NAME | recurrence-days N | attach-limit BYTES --as
+ * ADMIN` (BYTES: a number, or with a K, M or G suffix for KiB, MiB, GiB): change a plant
+ * setting. The engine checks the value and the role and audits the change; this only parses and prints.
  */
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+static int recurrence_days(cli *c, const char *arg)
+{
+    char *end, *password = NULL, a[CLI_TEXT_MAX];
+    capa_store *s = NULL;
+    int rc, err;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || v < 1 || v > 3650)
+        return cli_usage(c, "recurrence-days '%s': must be a whole number of days from 1 to 3650",
+                         cli_text(a, sizeof a, arg));
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
+        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    if ((err = capa_config_recurrence_days(s, &who, (int)v)) != CAPA_OK) {
+        rc = cli_fail(c, "config recurrence-days", err);
+        goto done;
+    }
+    printf("recurrence window: %ld days\n", v);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}
+
+/* "20M", "512K", "1G" or plain bytes; 0 when malformed. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    if (!s || *s < '0' || *s > '9')
+        return 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mul = *end == 'K' || *end == 'k' ? 1024 : *end == 'M' || *end == 'm' ? 1024 * 1024
+                   : *end == 'G' || *end == 'g'                                    ? 1024 * 1024 * 1024
+                                                                                   : 1;
+    if (mul > 1)
+        end++;
+    if (*end || v > UINT64_MAX / mul)
+        return 0;
+    return (uint64_t)v * mul;
+}
+
+static int config_limit(cli *c, const char *arg)
+{
+    capa_store *s = NULL;
+    char *password = NULL;
+    int rc, err;
+    char a[CLI_TEXT_MAX];
+    uint64_t v = parse_size(arg);
+    if (!v)
+        return cli_usage(c, "attach-limit '%s': give bytes, or a number with K, M or G",
+                         cli_text(a, sizeof a, arg));
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
+        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    if ((err = capa_config_attach_limit(s, &who, v)) != CAPA_OK) {
+        rc = cli_fail(c, "config attach-limit", err);
+        goto done;
+    }
+    printf("attachment limit: %llu bytes\n", (unsigned long long)v);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}
 
 int cmd_config(cli *c, int argc, char **argv)
 {
@@ -16,8 +88,14 @@ int cmd_config(cli *c, int argc, char **argv)
     capa_tz *tz = NULL;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos == 2 && strcmp(argv[0], "recurrence-days") == 0)
+        return recurrence_days(c, argv[1]);
+    if (npos == 2 && strcmp(argv[0], "attach-limit") == 0)
+        return config_limit(c, argv[1]);
     if (npos != 2 || strcmp(argv[0], "timezone") != 0)
-        return cli_usage(c, "expected: config timezone NAME (an IANA zone, e.g. Asia/Shanghai)");
+        return cli_usage(c, "expected: config timezone NAME (an IANA zone, e.g. Asia/Shanghai), "
+                            "config recurrence-days N (1 to 3650) or config attach-limit BYTES "
+                            "(e.g. 20M)");
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     /* A bad name is refused before the password is asked: nothing is read or written. */

@@ -20,35 +20,6 @@
 
 #include "capa_report.h"
 
-typedef struct numbers {
-    char **v;
-    size_t n, cap;
-    int64_t since;
-    int oom;
-} numbers;
-
-static int collect(const capa_case_header *h, void *payload)
-{
-    numbers *ns = payload;
-    if (ns->since && (!h->closed || h->closed_at < ns->since))
-        return 0;
-    if (ns->n == ns->cap) {
-        size_t cap = ns->cap ? 2 * ns->cap : 64;
-        char **v = realloc(ns->v, cap * sizeof *v);
-        if (!v) {
-            ns->oom = 1;
-            return 1;
-        }
-        ns->v = v, ns->cap = cap;
-    }
-    if (!(ns->v[ns->n] = strdup(h->number))) {
-        ns->oom = 1;
-        return 1;
-    }
-    ns->n++;
-    return 0;
-}
-
 int cmd_dossier(cli *c, int argc, char **argv)
 {
     const char *out = NULL, *font = NULL, *since_arg = NULL;
@@ -64,7 +35,7 @@ int cmd_dossier(cli *c, int argc, char **argv)
     };
     int npos, rc = CLI_OK, err;
     capa_store *s = NULL;
-    numbers ns = {0};
+    cli_numbers ns = {0};
     char key[4096], crt[4096];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -112,9 +83,7 @@ int cmd_dossier(cli *c, int argc, char **argv)
         rc = cli_error(out, "cannot create: %s", strerror(errno));
         goto done;
     }
-    capa_filter f = {0};
-    f.closed = ns.since ? 1 : -1;
-    err = capa_case_list(s, &f, collect, &ns);
+    err = cli_numbers_get(&ns, s);
     if (ns.oom || err < 0) {
         rc = ns.oom ? cli_error(c->cmd, "out of memory") : cli_fail(c, "list", err);
         goto done;
@@ -168,9 +137,7 @@ int cmd_dossier(cli *c, int argc, char **argv)
     rc = failed ? CLI_ERROR : CLI_OK;
     capa_verify_report_free(vr);
 done:
-    for (size_t i = 0; i < ns.n; i++)
-        free(ns.v[i]);
-    free(ns.v);
+    cli_numbers_clear(&ns);
     capa_store_close(s);
     return rc;
 }

@@ -65,6 +65,7 @@ typedef struct list_state {
     size_t limit, rows;
     cli_table table;
     json_t *arr;
+    cli_sheet *sheet; /* --format csv|xlsx */
 } list_state;
 
 /* 1 when needle occurs in hay, ASCII letters compared without regard to case. */
@@ -114,6 +115,8 @@ static int add_header(const capa_case_header *h, void *payload)
     ls->rows++;
     if (ls->arr)
         return cli_json_push(ls->arr, header_json(h)) == 0 ? 0 : CAPA_ENOMEM;
+    if (ls->sheet)
+        return cli_sheet_row(ls->sheet, h) == CLI_OK ? 0 : CAPA_ERROR;
     capa_time_format(day, sizeof day, h->opened);
     day[10] = '\0';
     const char *row[N_COLS] = {
@@ -214,7 +217,8 @@ static int check_severity(capa_store *s, const char **sev)
 int cmd_list(cli *c, int argc, char **argv)
 {
     capa_filter f = {0};
-    const char *from = NULL, *to = NULL, *limit = NULL;
+    const char *from = NULL, *to = NULL, *limit = NULL, *format = NULL, *output = NULL;
+    capa_plant *plant = NULL;
     int open_only = 0, closed_only = 0;
     list_state ls = {.table = {.ncols = N_COLS, .max = col_max}};
     const cli_opt opts[] = {
@@ -224,6 +228,7 @@ int cmd_list(cli *c, int argc, char **argv)
         {"--defect", &f.defect_code, NULL},
         {"--text", &f.text, NULL},
         {"--open", NULL, &open_only},
+        {"--recurrent", NULL, &f.recurrent},
         {"--closed", NULL, &closed_only},
         {"--from", &from, NULL},
         {"--to", &to, NULL},
@@ -232,6 +237,9 @@ int cmd_list(cli *c, int argc, char **argv)
         {"--customer-like", &ls.customer_like, NULL},
         {"--lang", &c->lang_arg, NULL},
         {"--json", NULL, &c->json},
+        {"--format", &format, NULL},
+        {"-o", &output, NULL},
+        {"--output", &output, NULL},
         {NULL, NULL, NULL},
     };
     int npos, rc, err;
@@ -242,6 +250,16 @@ int cmd_list(cli *c, int argc, char **argv)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
     if ((rc = build_filter(c, &f, from, to, limit, open_only, closed_only)) != CLI_OK)
         return rc;
+    if (format && strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0)
+        return cli_usage(c, "--format '%s': csv or xlsx", format);
+    if (format && (!output || !*output))
+        return cli_usage(c, "--format %s needs -o FILE", format);
+    if (output && !format)
+        return cli_usage(c, "-o FILE needs --format csv|xlsx");
+    if (format && c->json)
+        return cli_usage(c, "--format and --json exclude each other");
+    if (format && strcmp(format, "xlsx") == 0 && strcmp(output, "-") == 0)
+        return cli_usage(c, "--format xlsx needs a file (-o FILE.xlsx), not stdout");
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((rc = check_stage(s, f.stage)) != CLI_OK)
@@ -253,20 +271,39 @@ int cmd_list(cli *c, int argc, char **argv)
         ls.limit = f.limit;
         f.limit = 0;
     }
+    if (format) {
+        if ((err = capa_plant_get(&plant, s)) != CAPA_OK) {
+            rc = cli_fail(c, "list", err);
+            goto done;
+        }
+        if ((rc = cli_sheet_open(&ls.sheet, format, output, c->lang, capa_plant_tz(plant),
+                                 capa_plant_timezone(plant))) != CLI_OK)
+            goto done;
+    }
     if (c->json && !(ls.arr = json_array())) {
         rc = cli_error(c->cmd, "out of memory");
         goto done;
     }
-    if (!c->json && add_headings(c, &ls.table) != 0) {
+    if (!c->json && !format && add_headings(c, &ls.table) != 0) {
         rc = cli_error(c->cmd, "out of memory");
         goto done;
     }
     err = capa_case_list(s, &f, add_header, &ls);
+    if (err == CAPA_ERROR && ls.sheet) {
+        rc = CLI_ERROR; /* the sheet said what failed */
+        goto done;
+    }
     if (err != CAPA_OK && err != 1) {
         rc = cli_fail(c, "list", err);
         goto done;
     }
-    if (ls.arr) {
+    if (ls.sheet) {
+        rc = cli_sheet_close(ls.sheet, 1);
+        ls.sheet = NULL;
+        if (rc == CLI_OK && strcmp(output, "-") != 0)
+            fprintf(stderr, "%zu case%s written to %s\n", ls.rows, ls.rows == 1 ? "" : "s",
+                    output);
+    } else if (ls.arr) {
         rc = cli_json_print(c, ls.arr);
         ls.arr = NULL;
     } else if (ls.rows == 0) {
@@ -279,6 +316,8 @@ int cmd_list(cli *c, int argc, char **argv)
         cli_table_print(stdout, &ls.table, "");
     }
 done:
+    cli_sheet_close(ls.sheet, 0);
+    capa_plant_free(plant);
     json_decref(ls.arr);
     cli_table_free(&ls.table);
     capa_store_close(s);

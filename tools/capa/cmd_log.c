@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static json_t *change_json(const capa_change *ch)
 {
@@ -83,6 +84,21 @@ static int print_event(const capa_event *e, void *payload)
     if (e->stage)
         printf(" [%s]", cli_text(buf, sizeof buf, e->stage));
     putchar('\n');
+    if (e->action && strcmp(e->action, "import") == 0) {
+        /* Where an imported case came from: file, its SHA-256, row. */
+        const char *src = NULL, *sha = NULL, *row = NULL;
+        for (size_t i = 0; i < e->n_facts; i++) {
+            if (strcmp(e->facts[i].name, "source") == 0)
+                src = e->facts[i].value;
+            else if (strcmp(e->facts[i].name, "sha256") == 0)
+                sha = e->facts[i].value;
+            else if (strcmp(e->facts[i].name, "row") == 0)
+                row = e->facts[i].value;
+        }
+        printf("        导入 imported from %s", cli_text(buf, sizeof buf, src ? src : "?"));
+        printf(" row %s", cli_text(buf, sizeof buf, row ? row : "?"));
+        printf(" (sha256 %s)\n", cli_text(buf, sizeof buf, sha ? sha : "?"));
+    }
     if (e->reason && *e->reason) {
         fputs("        reason: ", stdout);
         cli_put(stdout, e->reason);

@@ -9,6 +9,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A recurrence (再发) is said on stderr, so stdout stays the number alone. */
+static void report_recurrence(capa_store *s, const char *number)
+{
+    char **of = NULL, a[CLI_TEXT_MAX];
+    size_t n = 0;
+    int days = 0;
+    if (capa_case_recurrence(&of, &n, s, number) != CAPA_OK ||
+        capa_store_recurrence_days(s, &days) != CAPA_OK || n == 0) {
+        capa_strings_free(of, n);
+        return;
+    }
+    fprintf(stderr, "capa: open: %s is a recurrence (再发) of", cli_text(a, sizeof a, number));
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", cli_text(a, sizeof a, of[i]));
+    fprintf(stderr, ": same part number and defect code within %d days\n", days);
+    capa_strings_free(of, n);
+}
+
 int cmd_open(cli *c, int argc, char **argv)
 {
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
@@ -42,6 +60,7 @@ int cmd_open(cli *c, int argc, char **argv)
     }
     cli_put(stdout, number);
     putchar('\n');
+    report_recurrence(s, number);
 done:
     capa__free(number);
     cli_secret_free(password);

@@ -185,6 +185,22 @@ static void print_signature(const show *sh, const capa_signature *sg)
                                        "superseded (stage was sent back)"));
 }
 
+static void print_attachment(const show *sh, const capa_attachment *at)
+{
+    char label[256], t[64], name[CLI_TEXT_MAX], who[CLI_TEXT_MAX], user[CLI_TEXT_MAX];
+    printf("    %s  %llu bytes  %s\n", cli_text(name, sizeof name, at->name),
+           (unsigned long long)at->size, cli_text(label, sizeof label, at->mime));
+    printf("      %s: %s (%s)  %s\n", cli_label(sh->c, label, sizeof label, "上传", "by"),
+           cli_text(who, sizeof who, at->user_name ? at->user_name : at->user),
+           cli_text(user, sizeof user, at->user), cli_time_local(t, sizeof t, at->time));
+    printf("      sha256: %s\n", at->sha256);
+    if (at->note && *at->note) {
+        printf("      %s: ", cli_label(sh->c, label, sizeof label, "说明", "note"));
+        cli_put(stdout, at->note);
+        putchar('\n');
+    }
+}
+
 static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
                              const capa_stage_record *r)
 {
@@ -291,6 +307,16 @@ static void print_text(const show *sh)
                 printf("    -- %s --\n",
                        cli_label(sh->c, label, sizeof label, "签名", "signatures"));
             print_signature(sh, sg);
+        }
+        any = 0;
+        for (size_t k = 0; k < sh->cs->n_attachments; k++) {
+            const capa_attachment *at = &sh->cs->attachments[k];
+            if (strcmp(at->stage, r->stage) != 0)
+                continue;
+            if (!any++)
+                printf("    -- %s --\n",
+                       cli_label(sh->c, label, sizeof label, "附件", "attachments"));
+            print_attachment(sh, at);
         }
     }
 }
@@ -459,10 +485,29 @@ static json_t *signature_json(const show *sh, const capa_signature *sg)
     return o;
 }
 
+static json_t *attachment_json(const capa_attachment *at)
+{
+    json_t *o = json_object();
+    if (!o || cli_json_set(o, "seq", json_integer((json_int_t)at->seq)) ||
+        cli_json_set(o, "name", cli_json_str(at->name)) ||
+        cli_json_set(o, "stage", cli_json_str(at->stage)) ||
+        cli_json_set(o, "size", json_integer((json_int_t)at->size)) ||
+        cli_json_set(o, "sha256", cli_json_str(at->sha256)) ||
+        cli_json_set(o, "mime", cli_json_str(at->mime)) ||
+        cli_json_set(o, "note", cli_json_str(at->note)) ||
+        cli_json_set(o, "user", cli_json_str(at->user)) ||
+        cli_json_set(o, "name_of_user", cli_json_str(at->user_name)) ||
+        cli_json_set(o, "time", cli_json_time(at->time))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *case_json(const show *sh)
 {
     const capa_case *cs = sh->cs;
-    json_t *o = json_object(), *stages = NULL, *sigs = NULL;
+    json_t *o = json_object(), *stages = NULL, *sigs = NULL, *atts = NULL;
     if (!o || cli_json_set(o, "number", cli_json_str(cs->number)) ||
         cli_json_set(o, "stage", cli_json_str(cs->stage)) ||
         cli_json_set(o, "closed", json_boolean(cs->closed)) ||
@@ -470,8 +515,13 @@ static json_t *case_json(const show *sh)
         cli_json_set(o, "opened_by", cli_json_str(cs->opened_by)) ||
         cli_json_set(o, "closed_at", cli_json_time(cs->closed_at)) ||
         cli_json_set(o, "stages", stages = json_array()) ||
-        cli_json_set(o, "signatures", sigs = json_array()))
+        cli_json_set(o, "signatures", sigs = json_array()) ||
+        cli_json_set(o, "attachments", atts = json_array()))
         goto fail;
+    for (size_t i = 0; i < cs->n_attachments; i++) {
+        if (cli_json_push(atts, attachment_json(&cs->attachments[i])))
+            goto fail;
+    }
     for (size_t i = 0; i < cs->n_stages; i++) {
         if (cli_json_push(stages, stage_json(sh, &cs->stages[i])))
             goto fail;
@@ -496,7 +546,8 @@ int cmd_show(cli *c, int argc, char **argv)
     int npos, rc = CLI_OK, err;
     capa_store *s = NULL;
     capa_case *cs = NULL;
-    char what[160];
+    char what[160], **rec = NULL;
+    size_t n_rec = 0;
     show sh = {c, NULL, NULL, NULL};
 
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -521,18 +572,36 @@ int cmd_show(cli *c, int argc, char **argv)
                 "capa: show: WARNING: %s\ncapa: show: what follows is what is stored, "
                 "not what the audit trail says; run `capa verify`\n",
                 capa_error_last());
+    if ((err = capa_case_recurrence(&rec, &n_rec, s, cs->number)) != CAPA_OK) {
+        rc = cli_fail(c, "show: recurrence", err);
+        goto done;
+    }
     if (c->json) {
-        json_t *doc = case_json(&sh);
-        if (doc && cli_json_set(doc, "limits", cli_limits_json(s, cs, at))) {
+        json_t *doc = case_json(&sh), *ro = json_array();
+        for (size_t i = 0; ro && i < n_rec; i++)
+            if (cli_json_push(ro, cli_json_str(rec[i])))
+                ro = NULL; /* consumed by the failed push */
+        if (doc && (cli_json_set(doc, "limits", cli_limits_json(s, cs, at)) ||
+                    cli_json_set(doc, "recurrence_of", ro))) {
             json_decref(doc);
             doc = NULL;
+        } else if (!doc) {
+            json_decref(ro);
         }
         rc = cli_json_print(c, doc);
     } else {
         print_text(&sh);
+        if (n_rec) {
+            char label[256], a[CLI_TEXT_MAX];
+            printf("  %s:", cli_label(c, label, sizeof label, "再发", "recurrence of"));
+            for (size_t i = 0; i < n_rec; i++)
+                printf(" %s", cli_text(a, sizeof a, rec[i]));
+            putchar('\n');
+        }
         cli_limits_print(c, s, cs, at);
     }
 done:
+    capa_strings_free(rec, n_rec);
     capa_case_free(cs);
     capa_store_close(s);
     return rc;

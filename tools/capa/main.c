@@ -45,9 +45,9 @@ static const command commands[] = {
      "every stage, its fields and signatures"},
     {"list", NULL, cmd_list,
      "list [--stage S] [--customer C] [--customer-like TEXT] [--part P] [--defect D] "
-     "[--severity S] [--text T] [--open|--closed] [--from DATE] [--to DATE] [--limit N] "
-     "[--lang zh|en] [--json]",
-     "find cases"},
+     "[--severity S] [--text T] [--open|--closed] [--recurrent] [--from DATE] [--to DATE] "
+     "[--limit N] [--lang zh|en] [--json | --format csv|xlsx -o FILE]",
+     "find cases; as CSV (UTF-8 with BOM) or xlsx for Excel"},
     {"log", NULL, cmd_log, "log [CASE] [--json]", "the audit trail, of one case or all"},
     {"verify", NULL, cmd_verify, "verify [--anchor SEQ:HEX]... [--cert FILE] [--json]",
      "replay the audit trail and compare every record; check anchors and checkpoints"},
@@ -64,8 +64,22 @@ static const command commands[] = {
     {"form", "install", cmd_form_install, "form install FILE --as ADMIN [--password-stdin]",
      "install the next version of a form (or the workflow)"},
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
-    {"config", NULL, cmd_config, "config timezone NAME --as ADMIN [--password-stdin]",
-     "change the plant's time zone (audited)"},
+    {"config", NULL, cmd_config,
+     "config timezone NAME | config recurrence-days N | config attach-limit BYTES --as ADMIN "
+     "[--password-stdin]",
+     "change the plant's time zone, recurrence window or attachment size limit (audited)"},
+    {"report", NULL, cmd_report,
+     "report monthly --month YYYY-MM [--format pdf|csv|json|xlsx] [--at TIME] -o FILE "
+     "[--font FILE] [--no-sign]",
+     "the monthly quality report (客户投诉月统计表), signed PDF by default"},
+    {"export", NULL, cmd_export,
+     "export CASE -o FILE.xml | export --all [--closed-since DATE] -o DIR/",
+     "the case as an XML archive (schemas/case.xsd): records, events, signatures, anchor"},
+    {"attach", NULL, cmd_attach,
+     "attach CASE FILE [--stage S] [--note TEXT] --as USER [--password-stdin]",
+     "keep a file (photo, report) with a case: stored once by SHA-256, audited"},
+    {"attachment", "get", cmd_attachment_get, "attachment get CASE SHA256 -o FILE",
+     "write an attachment's content to FILE (- for stdout), re-hashed on the way out"},
     {"calendar", "install", cmd_calendar_install,
      "calendar install FILE --as ADMIN [--password-stdin]",
      "install a working-day calendar for its year (schemas/calendar.xsd)"},
@@ -83,6 +97,12 @@ static const command commands[] = {
      "serve [--listen HOST:PORT] [--idle-timeout MIN] [--max-connections N] [--max-body BYTES] "
      "[--timeout SEC] [--font FILE] [--secure-cookie]",
      "the web UI and JSON API (runs capa-serve; 127.0.0.1:8080)"},
+    {"import", NULL, cmd_import,
+     "import --csv FILE | --xlsx FILE [--sheet NAME] --map MAPPING [--encoding utf-8|gb18030] "
+     "[--dry-run] [--skip-invalid REJECTS.csv] [--batch N] --as ADMIN [--password-stdin] | "
+     "import --xml FILE.xml --as ADMIN [--password-stdin]",
+     "import a legacy Excel log (客户投诉登记表) as cases, all or nothing; or another store's "
+     "case archive, proved against its events, read-only here"},
     {"cert", "create", cmd_cert_create, "cert create [--org NAME]",
      "self-signed demo certificate for signing dossiers (<db>/keys)"},
     {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",

@@ -1,0 +1,482 @@
+/*
+ * attach.c - files attached to a case (photos of the defect, the customer's 8D report, ...).
+ *
+ * `capa_case_attach` checks size, name and authority and builds an "attach" event that names
+ * the file, its size and its SHA-256; applying it writes the attachment record (DB_ATTACH,
+ * case id + event seq) and the content under its SHA-256 (DB_BLOBS), so identical content is
+ * stored once. The event does not carry the bytes (a 20 MB photo would then be stored twice):
+ * it attests them by SHA-256, like a credential by its digest. Replay takes the stored bytes
+ * only when they still hash to what the event says, so `verify` finds a changed byte as a
+ * stored blob no event explains; reading an attachment re-hashes it too.
+ */
+#include "attach.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "codec.h"
+#include "commit.h"
+#include "record.h"
+#include "users.h"
+
+#define ATT_VERSION 1
+#define LIMIT_KEY "attach_limit"
+#define MAX_NAME 255
+#define MAX_NOTE 4000
+
+void capa_attachment_clear(capa_attachment *a)
+{
+    if (!a)
+        return;
+    capa__free(a->name);
+    capa__free(a->stage);
+    capa__free(a->note);
+    capa__free(a->mime);
+    capa__free(a->user);
+    capa__free(a->user_name);
+    memset(a, 0, sizeof *a);
+}
+
+void capa_att__key(unsigned char k[16], uint64_t case_id, uint64_t seq)
+{
+    capa_be64(k, case_id);
+    capa_be64(k + 8, seq);
+}
+
+int capa_att__encode(const capa_attachment *a, void **out, size_t *len)
+{
+    capa_buf b = {0};
+    capa_buf_u8(&b, ATT_VERSION);
+    capa_buf_varint(&b, a->seq);
+    capa_buf_str(&b, a->name);
+    capa_buf_str(&b, a->stage);
+    capa_buf_str(&b, a->note);
+    capa_buf_str(&b, a->mime);
+    capa_buf_varint(&b, a->size);
+    capa_buf_str(&b, a->sha256);
+    capa_buf_str(&b, a->user);
+    capa_buf_str(&b, a->user_name);
+    capa_buf_i64(&b, a->time);
+    if (b.oom) {
+        capa_buf_free(&b);
+        return capa_error_set(CAPA_ENOMEM, "attachment: out of memory");
+    }
+    *out = b.p;
+    *len = b.len;
+    return CAPA_OK;
+}
+
+int capa_att__decode(capa_attachment *a, const void *data, size_t len)
+{
+    capa_rd r;
+    memset(a, 0, sizeof *a);
+    capa_rd_init(&r, data, len);
+    if (capa_rd_u8(&r) != ATT_VERSION && !r.err)
+        r.err = CAPA_ECORRUPT;
+    a->seq = capa_rd_varint(&r);
+    a->name = capa_rd_str(&r);
+    a->stage = capa_rd_str(&r);
+    a->note = capa_rd_str(&r);
+    a->mime = capa_rd_str(&r);
+    a->size = capa_rd_varint(&r);
+    char *sha = capa_rd_str(&r);
+    a->user = capa_rd_str(&r);
+    a->user_name = capa_rd_str(&r);
+    a->time = capa_rd_i64(&r);
+    if (!r.err && (!sha || strlen(sha) != 64 || !a->name || !a->stage || !a->mime || !a->user))
+        r.err = CAPA_ECORRUPT;
+    if (sha && strlen(sha) == 64)
+        memcpy(a->sha256, sha, 65);
+    capa__free(sha);
+    if (capa_rd_done(&r))
+        return CAPA_OK;
+    int code = r.err == CAPA_ENOMEM ? CAPA_ENOMEM : CAPA_ECORRUPT;
+    capa_attachment_clear(a);
+    return capa_error_set(code, "attachment: %s",
+                          code == CAPA_ENOMEM ? "out of memory" : "malformed record");
+}
+
+const char *capa_att__sniff(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    if (len >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+        return "image/jpeg";
+    if (len >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "image/png";
+    if (len >= 5 && memcmp(p, "%PDF-", 5) == 0)
+        return "application/pdf";
+    return "application/octet-stream";
+}
+
+/* ---- applying an "attach" event (called from apply.c) ---- */
+
+int capa_att__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t id, const char *stage,
+                    const void *content)
+{
+    const char *name = capa_event__get(e, "name"), *sha = capa_event__get(e, "sha256"),
+               *size_s = capa_event__get(e, "size"), *mime = capa_event__get(e, "mime");
+    unsigned char raw[32], key[16];
+    char *end = NULL;
+    unsigned long long size = size_s ? strtoull(size_s, &end, 10) : 0;
+    if (!name || !mime || !sha || capa__unhex(raw, 32, sha) != 0 || !size_s || !*size_s || *end)
+        return capa_error_set(CAPA_ECORRUPT,
+                              "audit event %llu (attach %s): without name, size, type or SHA-256",
+                              (unsigned long long)e->ev.seq, e->ev.case_number);
+    if (content) {
+        char have[65];
+        capa_sha256_hex(have, content, (size_t)size);
+        if (strcmp(have, sha) != 0)
+            return capa_error_set(CAPA_ECORRUPT,
+                                  "audit event %llu (attach %s): content hashes to %s, not %s",
+                                  (unsigned long long)e->ev.seq, e->ev.case_number, have, sha);
+        int err = capa_store__put(t->txn, t->s->dbi[DB_BLOBS], raw, 32, content, (size_t)size, 0);
+        if (err)
+            return err;
+    }
+    capa_attachment a = {0};
+    void *buf = NULL;
+    size_t len = 0;
+    a.seq = e->ev.seq;
+    a.name = (char *)name;
+    a.stage = (char *)stage;
+    a.note = (char *)capa_event__get(e, "note");
+    a.mime = (char *)mime;
+    a.size = size;
+    memcpy(a.sha256, sha, 65);
+    a.user = (char *)e->ev.actor;
+    a.user_name = (char *)capa_event__get(e, "name_of_user");
+    a.time = e->ev.time;
+    int err = capa_att__encode(&a, &buf, &len);
+    capa_att__key(key, id, e->ev.seq);
+    if (!err)
+        err = capa_store__put(t->txn, t->s->dbi[DB_ATTACH], key, 16, buf, len, MDB_NOOVERWRITE);
+    capa__free(buf);
+    return err;
+}
+
+int capa_att__list(capa_store *s, MDB_txn *txn, uint64_t id, capa_attachment **out, size_t *n)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char k0[16];
+    size_t cap = *n;
+    if (!capa_store__has(s, DB_ATTACH))
+        return CAPA_OK;
+    capa_att__key(k0, id, 0);
+    int rc = mdb_cursor_open(txn, s->dbi[DB_ATTACH], &cur), err = CAPA_OK;
+    MDB_val k = {16, k0}, v;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (; rc == MDB_SUCCESS && k.mv_size == 16 && memcmp(k.mv_data, k0, 8) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            capa_attachment *p = capa__realloc(*out, cap * sizeof *p);
+            if (!p) {
+                err = capa_error_set(CAPA_ENOMEM, "attachments: out of memory");
+                break;
+            }
+            *out = p;
+        }
+        if ((err = capa_att__decode(&(*out)[*n], v.mv_data, v.mv_size)))
+            break;
+        (*n)++;
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "attachments");
+    if (cur)
+        mdb_cursor_close(cur);
+    return err;
+}
+
+/* ---- the limit ---- */
+
+static int limit_in(capa_store *s, MDB_txn *txn, uint64_t *out)
+{
+    int err = capa_meta__get_u64(s, txn, LIMIT_KEY, out);
+    if (err == CAPA_ENOTFOUND) {
+        *out = CAPA_ATTACH_LIMIT_DEFAULT;
+        return CAPA_OK;
+    }
+    return err;
+}
+
+int capa_attach_limit(capa_store *s, uint64_t *out)
+{
+    MDB_txn *txn = NULL;
+    *out = CAPA_ATTACH_LIMIT_DEFAULT;
+    int err = capa_store__read_begin(s, &txn);
+    if (!err && !(err = capa_store__require_init(s, txn)))
+        err = limit_in(s, txn, out);
+    capa_store__read_end(s, txn);
+    return err;
+}
+
+static void limit_text(char *buf, size_t sz, uint64_t v)
+{
+    if (v % (1024 * 1024) == 0)
+        snprintf(buf, sz, "%llu bytes (%llu MiB)", (unsigned long long)v,
+                 (unsigned long long)(v / (1024 * 1024)));
+    else
+        snprintf(buf, sz, "%llu bytes", (unsigned long long)v);
+}
+
+static int check_size(const char *number, const char *name, size_t len, uint64_t limit)
+{
+    char lim[64];
+    if (len == 0)
+        return capa_error_set(CAPA_EINVALID, "attach %s: file '%.200s': empty (0 bytes)", number,
+                              name);
+    if ((uint64_t)len > limit) {
+        limit_text(lim, sizeof lim, limit);
+        return capa_error_set(CAPA_EINVALID,
+                              "attach %s: file '%.200s': %zu bytes; the attachment limit is %s "
+                              "(capa config attach-limit)",
+                              number, name, len, lim);
+    }
+    return CAPA_OK;
+}
+
+static int do_limit(capa_wtxn *t, void *arg)
+{
+    uint64_t v = *(uint64_t *)arg, old = 0;
+    char a[32], b[32];
+    capa_event_rec e;
+    if (strcmp(t->actor->u.role, "admin") != 0)
+        return capa_error_set(CAPA_EDENIED,
+                              "config attach-limit: user `%s` has role %s; only admin may",
+                              t->actor->u.id, t->actor->u.role);
+    int err = capa_store__require_init(t->s, t->txn);
+    if (err || (err = limit_in(t->s, t->txn, &old)))
+        return err;
+    snprintf(a, sizeof a, "%llu", (unsigned long long)old);
+    snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    capa_event__init(&e, t->actor->u.id, "config", NULL, NULL, NULL);
+    capa_event__change(&e, LIMIT_KEY, a, b);
+    capa_event__fact(&e, LIMIT_KEY, b);
+    capa_event__fact(&e, "auth", "1");
+    err = capa_event__commit(t, &e, NULL);
+    capa_event__clear(&e);
+    return err;
+}
+
+int capa_config_attach_limit(capa_store *s, const capa_actor *who, uint64_t bytes)
+{
+    char lim[64];
+    if (bytes == 0 || bytes > CAPA_ATTACH_LIMIT_MAX) {
+        limit_text(lim, sizeof lim, CAPA_ATTACH_LIMIT_MAX);
+        return capa_error_set(CAPA_EINVALID,
+                              "config attach-limit: %llu bytes: must be 1 byte to %s",
+                              (unsigned long long)bytes, lim);
+    }
+    return capa_store__mutate(s, who, do_limit, &bytes);
+}
+
+/* ---- attaching ---- */
+
+typedef struct attach_arg {
+    const char *number, *name, *stage, *note;
+    const void *data;
+    size_t len;
+    char sha[65];
+} attach_arg;
+
+static int own_blob(void *payload, const char *sha256, uint64_t size, const void **data)
+{
+    attach_arg *a = payload;
+    *data = strcmp(sha256, a->sha) == 0 && size == a->len ? a->data : NULL;
+    return CAPA_OK;
+}
+
+static int do_attach(capa_wtxn *t, void *arg)
+{
+    attach_arg *a = arg;
+    const capa_workflow *wf = NULL;
+    capa_hdr h = {0};
+    capa_stage_record rec = {0};
+    capa_event_rec e = {0};
+    uint64_t id, limit;
+    char summary[400];
+    int err = capa_store__require_init(t->s, t->txn);
+    if (err || (err = capa_store__workflow(&wf, t->s, t->txn)) ||
+        (err = capa__case_id(t->s, t->txn, a->number, &id)) ||
+        (err = capa_hdr__get(t->s, t->txn, id, &h)) || (err = limit_in(t->s, t->txn, &limit)) ||
+        (err = check_size(a->number, a->name, a->len, limit)))
+        goto done;
+    if (h.origin) {
+        err = capa_error_set(CAPA_ESTATE,
+                             "attach %s: an archived copy imported from %s; it is read-only here",
+                             a->number, h.origin);
+        goto done;
+    }
+    if (h.closed) {
+        char when[32];
+        capa_time_format(when, sizeof when, h.closed_at);
+        err = capa_error_set(CAPA_ESTATE,
+                             "attach %s: case closed (结案) at %s; an archived case is read-only",
+                             a->number, when);
+        goto done;
+    }
+    const char *sid = a->stage ? a->stage : h.stage;
+    int idx = capa_workflow_stage_index(wf, sid);
+    if (idx < 0) {
+        err = capa_error_set(CAPA_EINVALID, "attach %s: --stage '%.60s': not a stage of the "
+                                            "workflow",
+                             a->number, sid);
+        goto done;
+    }
+    const capa_stage *st = &wf->stages[idx];
+    if ((err = capa_stage__get(t->s, t->txn, id, idx, &rec)) == CAPA_ENOTFOUND) {
+        err = capa_error_set(CAPA_ESTATE,
+                             "attach %s: stage %s: the case has not reached it (it is in %s)",
+                             a->number, st->id, h.stage);
+        goto done;
+    } else if (err) {
+        goto done;
+    }
+    if (!capa_role_in(st->editors, st->n_editors, t->actor->u.role) &&
+        !capa_role_in(st->signers, st->n_signers, t->actor->u.role)) {
+        err = capa_error_set(CAPA_EDENIED,
+                             "attach %s: user `%s` has role %s; attachments to stage %s come from "
+                             "the roles that edit or sign it",
+                             a->number, t->actor->u.id, t->actor->u.role, st->id);
+        goto done;
+    }
+    snprintf(summary, sizeof summary, "%.250s (%zu bytes, SHA-256 %s)", a->name, a->len, a->sha);
+    capa_event__init(&e, t->actor->u.id, "attach", h.number, st->id, NULL);
+    capa_event__change(&e, "attachment", NULL, summary);
+    capa_event__fact(&e, "auth", "1");
+    capa_event__factf(&e, "case_id", "%llu", (unsigned long long)id);
+    capa_event__factf(&e, "from", "%d", idx);
+    capa_event__fact(&e, "name", a->name);
+    capa_event__factf(&e, "size", "%zu", a->len);
+    capa_event__fact(&e, "sha256", a->sha);
+    capa_event__fact(&e, "mime", capa_att__sniff(a->data, a->len));
+    capa_event__fact(&e, "name_of_user", t->actor->u.name);
+    if (a->note && *a->note)
+        capa_event__fact(&e, "note", a->note);
+    capa_apply_src src = {NULL, NULL, a, own_blob};
+    err = capa_event__commit(t, &e, &src);
+done:
+    capa_event__clear(&e);
+    capa_stage_record_clear(&rec);
+    capa_hdr_clear(&h);
+    return err;
+}
+
+int capa_case_attach(capa_store *s, const char *number, const capa_actor *who, const char *name,
+                     const void *data, size_t len, const char *stage, const char *note,
+                     char out_sha[65])
+{
+    attach_arg a = {number, name, stage, note, data, len, ""};
+    uint64_t limit;
+    char what[300];
+    if (out_sha)
+        out_sha[0] = 0;
+    if (!number || !*number)
+        return capa_error_set(CAPA_EINVALID, "attach: no case number given");
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > MAX_NAME || strchr(name, '/') || strcmp(name, ".") == 0 ||
+        strcmp(name, "..") == 0)
+        return capa_error_set(CAPA_EINVALID,
+                              "attach %s: file name '%.200s': must be 1 to %d bytes, without "
+                              "a directory",
+                              number, name ? name : "", MAX_NAME);
+    snprintf(what, sizeof what, "attach %.60s: file name", number);
+    int err = capa__line_check(what, name);
+    if (err)
+        return err;
+    if (note && strlen(note) > MAX_NOTE)
+        return capa_error_set(CAPA_EINVALID, "attach %s: note: %zu bytes; at most %d", number,
+                              strlen(note), MAX_NOTE);
+    snprintf(what, sizeof what, "attach %.60s: note", number);
+    if ((err = capa__line_check(what, note)))
+        return err;
+    /* Too large is refused before the password is asked and before the write lock. */
+    if ((err = capa_attach_limit(s, &limit)) || (err = check_size(number, name, len, limit)))
+        return err;
+    capa_sha256_hex(a.sha, data, len);
+    if ((err = capa_store__mutate(s, who, do_attach, &a)) == CAPA_OK && out_sha)
+        memcpy(out_sha, a.sha, 65);
+    return err;
+}
+
+/* ---- reading ---- */
+
+int capa_attachment_get(void **out, size_t *out_len, capa_attachment **out_meta, capa_store *s,
+                        const char *number, const char *sha256)
+{
+    MDB_txn *txn = NULL;
+    capa_attachment *list = NULL;
+    size_t n = 0;
+    uint64_t id;
+    unsigned char raw[32];
+    *out = NULL;
+    *out_len = 0;
+    if (out_meta)
+        *out_meta = NULL;
+    if (!sha256 || capa__unhex(raw, 32, sha256) != 0)
+        return capa_error_set(CAPA_EINVALID,
+                              "attachment %s: '%.80s' is not a SHA-256 (64 lower-case hex "
+                              "digits)",
+                              number ? number : "", sha256 ? sha256 : "");
+    int err = capa_store__read_begin(s, &txn);
+    if (err || (err = capa_store__require_init(s, txn)) ||
+        (err = capa__case_id(s, txn, number, &id)) || (err = capa_att__list(s, txn, id, &list, &n)))
+        goto done;
+    size_t i = 0;
+    while (i < n && strcmp(list[i].sha256, sha256) != 0)
+        i++;
+    if (i == n) {
+        err = capa_error_set(CAPA_ENOTFOUND, "attachment %s of case %s: no such attachment",
+                             sha256, number);
+        goto done;
+    }
+    MDB_val v;
+    if ((err = capa_store__get(txn, s->dbi[DB_BLOBS], raw, 32, &v))) {
+        capa_hdr h = {0};
+        if (err == CAPA_ENOTFOUND && capa_hdr__get(s, txn, id, &h) == CAPA_OK && h.origin)
+            err = capa_error_set(CAPA_ENOTFOUND,
+                                 "attachment %s of case %s: its content is not in this store (a "
+                                 "copy imported from %s carries the SHA-256 only)",
+                                 sha256, number, h.origin);
+        else if (err == CAPA_ENOTFOUND)
+            err = capa_error_set(CAPA_ECORRUPT,
+                                 "attachment %s of case %s: its content is missing from the store",
+                                 sha256, number);
+        capa_hdr_clear(&h);
+        goto done;
+    }
+    char have[65];
+    capa_sha256_hex(have, v.mv_data, v.mv_size);
+    if (strcmp(have, sha256) != 0 || v.mv_size != list[i].size) {
+        err = capa_error_set(CAPA_ECORRUPT,
+                             "attachment %s of case %s: the stored content (%zu bytes) hashes to "
+                             "%s: it was changed (capa verify)",
+                             sha256, number, v.mv_size, have);
+        goto done;
+    }
+    if (!(*out = capa__malloc(v.mv_size ? v.mv_size : 1))) {
+        err = capa_error_set(CAPA_ENOMEM, "attachment: out of memory");
+        goto done;
+    }
+    memcpy(*out, v.mv_data, v.mv_size);
+    *out_len = v.mv_size;
+    if (out_meta) {
+        if (!(*out_meta = capa__malloc(sizeof **out_meta))) {
+            capa__free(*out);
+            *out = NULL;
+            *out_len = 0;
+            err = capa_error_set(CAPA_ENOMEM, "attachment: out of memory");
+            goto done;
+        }
+        **out_meta = list[i];
+        memset(&list[i], 0, sizeof list[i]);
+    }
+done:
+    capa_store__read_end(s, txn);
+    for (size_t j = 0; j < n; j++)
+        capa_attachment_clear(&list[j]);
+    capa__free(list);
+    return err;
+}

@@ -1,0 +1,293 @@
+/*
+ * import.c - legacy records (the rows of an old Excel complaint log) become cases.
+ *
+ * An import is an operation like open: it checks authority (admin only: it writes cases
+ * that nobody signed) and the values against each stage's form, then builds one "import"
+ * event per record, which apply.c turns into the case. The event carries the recorded dates
+ * (opened, closed) as facts and the true time of the import as its own time, and names the
+ * source file (name, SHA-256) and row, so the trail says where each case came from and the
+ * case replays under `capa verify` like any other.
+ *
+ * A session (capa_import_begin) authenticates the admin once; its batches go through group
+ * commit (batch.c) like any request. capa_import_check runs the same checks in a read
+ * transaction, so a tool can refuse a whole file before writing any of it (all or nothing).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "cases.h"
+#include "commit.h"
+#include "event.h"
+#include "record.h"
+#include "users.h"
+
+struct capa_import {
+    capa_store *s;
+    capa_user_rec user;
+};
+
+/* A case number from a sheet: what the number pattern may produce, and no more. */
+static int number_check(const char *what, const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 60)
+        return capa_error_set(CAPA_EINVALID, "%s: case number '%.60s': 1 to 60 characters",
+                              what, n);
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '/' || *p == '.'))
+            return capa_error_set(CAPA_EINVALID,
+                                  "%s: case number '%.60s': character '%c' not allowed (letters, "
+                                  "digits, - _ / .)",
+                                  what, n, *p);
+    return CAPA_OK;
+}
+
+/* The stage of a value name "stage:field" (the first stage for "field"), and the field. */
+static int split_name(const capa_workflow *wf, const char *name, int *stage, const char **field)
+{
+    const char *colon = strchr(name, ':');
+    if (!colon) {
+        *stage = 0;
+        *field = name;
+        return 1;
+    }
+    for (size_t i = 0; i < wf->n_stages; i++)
+        if (strlen(wf->stages[i].id) == (size_t)(colon - name) &&
+            strncmp(wf->stages[i].id, name, (size_t)(colon - name)) == 0) {
+            *stage = (int)i;
+            *field = colon + 1;
+            return 1;
+        }
+    return 0;
+}
+
+int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
+{
+    const capa_import_facts *im = rq->import;
+    const capa_workflow *wf = NULL;
+    capa_kv *per = NULL;
+    size_t *count = NULL;
+    capa_event_rec e = {0};
+    char what[200], number[160], key[300], w1[32], w2[32];
+    int err, landing = 0, has[64] = {0}, versions[64] = {0};
+    uint64_t id = 0, ctr = 0;
+    snprintf(what, sizeof what, "import row %llu", im ? (unsigned long long)im->row : 0ULL);
+    if (!im)
+        return capa_error_set(CAPA_EINVALID, "%s: no dates or source given", what);
+    if (!t->actor || strcmp(t->actor->u.role, "admin") != 0)
+        return capa_error_set(CAPA_EDENIED,
+                              "%s: user `%s` has role %s; importing legacy records (cases nobody "
+                              "signed) needs role admin",
+                              what, t->actor ? t->actor->u.id : "", t->actor ? t->actor->u.role : "");
+    if (!im->sha256 || strlen(im->sha256) != 64 || strspn(im->sha256, "0123456789abcdef") != 64)
+        return capa_error_set(CAPA_EINVALID, "%s: the source's SHA-256 must be 64 hex digits",
+                              what);
+    if (!im->source || !*im->source || strlen(im->source) > 1000)
+        return capa_error_set(CAPA_EINVALID, "%s: the source file's name: 1 to 1000 bytes", what);
+    if ((err = capa__line_check("import: source", im->source)))
+        return err;
+    capa_time_format(w1, sizeof w1, im->opened);
+    capa_time_format(w2, sizeof w2, im->closed_at);
+    /* The recorded dates are the case's own: before now, and closed after opened. A minute of
+     * slack for clocks, none for a date in the future. */
+    if (im->opened <= 0 || im->opened > t->now + 60000)
+        return capa_error_set(CAPA_EINVALID, "%s: opened %s: must be a date before now", what,
+                              im->opened > 0 ? w1 : "(none)");
+    if (im->closed_at && (im->closed_at < im->opened || im->closed_at > t->now + 60000))
+        return capa_error_set(CAPA_EINVALID,
+                              "%s: closed %s: must lie between opened (%s) and now", what, w2, w1);
+    if ((err = capa_store__workflow(&wf, t->s, t->txn)))
+        return err;
+    if (wf->n_stages > 64)
+        return capa_error_set(CAPA_ERROR, "%s: workflow has more than 64 stages", what);
+    /* The values by stage: per[] holds them grouped, count[i] how many are stage i's. */
+    if (!(per = capa__calloc(rq->n_values ? rq->n_values : 1, sizeof *per)) ||
+        !(count = capa__calloc(wf->n_stages, sizeof *count))) {
+        err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
+        goto done;
+    }
+    for (size_t i = 0; i < rq->n_values; i++) {
+        int st;
+        const char *f;
+        if (!split_name(wf, rq->values[i].name, &st, &f)) {
+            err = capa_error_set(CAPA_EINVALID, "%s: `%.80s`: no stage of the workflow is named "
+                                 "before the ':'", what, rq->values[i].name);
+            goto done;
+        }
+        count[st]++;
+        if (*rq->values[i].value && st > landing)
+            landing = st;
+    }
+    size_t off = 0;
+    for (size_t st = 0; st < wf->n_stages; st++) {
+        size_t start = off;
+        for (size_t i = 0; i < rq->n_values; i++) {
+            int s2;
+            const char *f;
+            split_name(wf, rq->values[i].name, &s2, &f);
+            if ((size_t)s2 == st)
+                per[off++] = (capa_kv){f, rq->values[i].value};
+        }
+        if (st != 0 && off == start)
+            continue;
+        const capa_formdef *form = NULL;
+        char w[260];
+        snprintf(w, sizeof w, "%s (stage %s)", what, wf->stages[st].id);
+        if ((err = capa_store__form(&form, t->s, t->txn, wf->stages[st].form_id, 0)) ||
+            (err = capa_case__validate(t->txn, w, form, per + start, off - start,
+                                       st == 0 ? CAPA_REQ_CREATE : CAPA_REQ_NO)))
+            goto done;
+        has[st] = 1;
+        versions[st] = form->version;
+    }
+    if (im->closed_at)
+        landing = (int)wf->n_stages - 1;
+    has[landing] = 1;
+    if (!versions[landing]) {
+        const capa_formdef *form = NULL;
+        if ((err = capa_store__form(&form, t->s, t->txn, wf->stages[landing].form_id, 0)))
+            goto done;
+        versions[landing] = form->version;
+    }
+    if (rq->number && *rq->number) {
+        MDB_val v;
+        if ((err = number_check(what, rq->number)))
+            goto done;
+        err = capa_store__get(t->txn, t->s->dbi[DB_NUMBERS], rq->number, strlen(rq->number), &v);
+        if (err == CAPA_OK) {
+            err = capa_error_set(CAPA_EEXISTS, "%s: case number %s already exists", what,
+                                 rq->number);
+            goto done;
+        }
+        if (err != CAPA_ENOTFOUND)
+            goto done;
+        snprintf(number, sizeof number, "%s", rq->number);
+    } else if ((err = capa__number_next_free(t->s, t->txn, im->opened, number, sizeof number, key,
+                                        sizeof key, &ctr))) {
+        goto done;
+    }
+    err = CAPA_OK;
+    if (!commit)
+        goto done;
+    if ((err = capa_meta__get_u64(t->s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
+        goto done;
+    id = id ? id : 1;
+    capa_event__init(&e, t->actor->u.id, "import", number, wf->stages[landing].id, NULL);
+    for (size_t i = 0; i < rq->n_values; i++)
+        if (*rq->values[i].value)
+            capa_event__change(&e, rq->values[i].name, NULL, rq->values[i].value);
+    capa_event__fact(&e, "auth", "1");
+    capa_event__factf(&e, "case_id", "%llu", (unsigned long long)id);
+    capa_event__factf(&e, "from", "%d", landing);
+    capa_event__factf(&e, "opened", "%lld", (long long)im->opened);
+    if (im->closed_at)
+        capa_event__factf(&e, "closed_at", "%lld", (long long)im->closed_at);
+    capa_event__fact(&e, "numbered", rq->number && *rq->number ? "sheet" : "counter");
+    capa_event__fact(&e, "source", im->source);
+    capa_event__fact(&e, "sha256", im->sha256);
+    capa_event__factf(&e, "row", "%llu", (unsigned long long)im->row);
+    for (size_t st = 0; st < wf->n_stages; st++)
+        if (has[st]) {
+            char k[40];
+            snprintf(k, sizeof k, "form_version:%zu", st);
+            capa_event__factf(&e, k, "%d", versions[st]);
+        }
+    if ((err = capa_event__commit(t, &e, NULL)) == CAPA_OK) {
+        capa__free(rq->number_out);
+        if (!(rq->number_out = capa__strdup(number)))
+            err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
+    }
+done:
+    capa_event__clear(&e);
+    capa__free(per);
+    capa__free(count);
+    return err;
+}
+
+/* ---- sessions ---- */
+
+int capa_import_begin(capa_import **out, capa_store *s, const capa_actor *who)
+{
+    *out = NULL;
+    capa_import *im = capa__calloc(1, sizeof *im);
+    if (!im)
+        return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+    int err = capa_auth__check(s, who, &im->user);
+    if (err) {
+        capa__free(im);
+        return err;
+    }
+    if (strcmp(im->user.u.role, "admin") != 0) {
+        err = capa_error_set(CAPA_EDENIED,
+                             "import: user `%s` has role %s; importing legacy records (cases "
+                             "nobody signed) needs role admin",
+                             im->user.u.id, im->user.u.role);
+        capa_import_end(im);
+        return err;
+    }
+    im->s = s;
+    *out = im;
+    return CAPA_OK;
+}
+
+void capa_import_end(capa_import *im)
+{
+    if (!im)
+        return;
+    capa_user_rec_clear(&im->user);
+    capa__free(im);
+}
+
+int capa_import_submit(capa_import *im, capa_request *reqs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (reqs[i].op != CAPA_OP_IMPORT)
+            return capa_error_set(CAPA_EINVALID, "import: request %zu is not an import", i + 1);
+    return capa_submit__as(im->s, &im->user, reqs, n);
+}
+
+int capa_import_check(capa_import *im, capa_request *reqs, size_t n)
+{
+    MDB_txn *txn = NULL;
+    int first = CAPA_OK;
+    for (size_t i = 0; i < n; i++) {
+        reqs[i].result = CAPA_ERROR;
+        reqs[i].error = NULL;
+        reqs[i].number_out = NULL;
+    }
+    int err = capa_store__read_begin(im->s, &txn);
+    if (err)
+        return err;
+    if ((err = capa_store__require_init(im->s, txn)))
+        goto done;
+    capa_wtxn t = {im->s, txn, capa_store__now(im->s), &im->user};
+    for (size_t i = 0; i < n; i++) {
+        capa_request *r = &reqs[i];
+        char what[64];
+        snprintf(what, sizeof what, "import row %llu",
+                 r->import ? (unsigned long long)r->import->row : 0ULL);
+        int rc = r->op != CAPA_OP_IMPORT
+                     ? capa_error_set(CAPA_EINVALID, "import: request %zu is not an import", i + 1)
+                     : capa_case__precheck(what, r->values, r->n_values);
+        if (rc == CAPA_OK)
+            rc = capa_case__import(&t, r, 0);
+        r->result = rc;
+        if (rc != CAPA_OK) {
+            const char *msg = capa_error_last();
+            r->error = capa__strdup(*msg ? msg : capa_strerror(rc));
+            if (first == CAPA_OK)
+                first = rc;
+        }
+    }
+done:
+    capa_store__read_end(im->s, txn);
+    if (err)
+        return err;
+    for (size_t i = 0; i < n; i++)
+        if (reqs[i].result != CAPA_OK)
+            return capa_error_set(reqs[i].result, "%s", reqs[i].error ? reqs[i].error : "");
+    return first;
+}

@@ -1,0 +1,529 @@
+/*
+ * import_xml.c - `capa import --xml`: a case archive from another store (schemas/case.xsd) taken
+ * into this one, for a group archive.
+ *
+ * Before anything is written the archive must prove itself: every event re-encodes to the
+ * bytes its chain hash covers (SHA-256(prev || body) = hash, and an event that follows
+ * another directly names that one's hash as prev); the events, replayed through the same
+ * apply function as ever into a scratch store holding the archive's own definitions, give
+ * exactly the header, stage records, signatures (with their data hashes) and attachment
+ * records the archive states. Any difference is named and nothing is written. Then one
+ * "import_archive" event carries the whole document; applying it (here, and again whenever verify
+ * replays it) makes the case's records from the document, marks the case an archived copy of
+ * the exporting organisation (read-only here), and installs the definitions this store lacks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "archive.h"
+#include "attach.h"
+#include "codec.h"
+#include "commit.h"
+#include "index.h"
+#include "record.h"
+#include "users.h"
+
+/* ---- the archive proves itself ---- */
+
+static int check_chain(const capa_archive *a, capa_diag *diag)
+{
+    for (size_t i = 0; i < a->n_events; i++) {
+        const capa_event_rec *e = &a->events[i];
+        capa_buf b = {0};
+        unsigned char h[32];
+        capa_event__encode(&b, e);
+        if (b.oom) {
+            capa_buf_free(&b);
+            return CAPA_ENOMEM;
+        }
+        capa_event__chain(h, a->prev[i], b.p, b.len);
+        capa_buf_free(&b);
+        if (memcmp(h, e->hash, 32) != 0)
+            capa_diag_add(diag,
+                          "event %llu (%s): its content does not match its chain hash %.16s... "
+                          "(the event was edited)",
+                          (unsigned long long)e->ev.seq, e->ev.action, e->ev.hash);
+        if (i && e->ev.seq == a->events[i - 1].ev.seq + 1 &&
+            memcmp(a->prev[i], a->events[i - 1].hash, 32) != 0)
+            capa_diag_add(diag,
+                          "event %llu (%s): names as the hash before it not that of event %llu "
+                          "(the chain was rewritten)",
+                          (unsigned long long)e->ev.seq, e->ev.action,
+                          (unsigned long long)a->events[i - 1].ev.seq);
+    }
+    return CAPA_OK;
+}
+
+typedef struct replay_arg {
+    const capa_archive *a;
+    capa_diag *diag;
+} replay_arg;
+
+/* The exporting store, as far as the case's events need it: its numbering, the next case id,
+ * the definitions. Then the events. */
+static int replay_fn(capa_wtxn *t, void *arg)
+{
+    replay_arg *r = arg;
+    const capa_archive *a = r->a;
+    const capa_event_rec *open = &a->events[0];
+    char number[160], key[300];
+    uint64_t ctr = 0;
+    const char *cid = capa_event__get(open, "case_id");
+    int err;
+    if ((err = capa_meta__put_u64(t->s, t->txn, "format", CAPA_FORMAT_VERSION)) ||
+        (err = capa_meta__put_str(t->s, t->txn, "org", a->org)) ||
+        (err = capa_meta__put_str(t->s, t->txn, "pattern", a->pattern)) ||
+        (err = capa_meta__put_u64(t->s, t->txn, "next_id", cid ? strtoull(cid, NULL, 10) : 1)))
+        return err;
+    for (size_t i = 0; i < a->n_defs; i++)
+        if ((err = capa_store__form_put(t->s, t->txn, a->defs[i].id, a->defs[i].version,
+                                        a->defs[i].xml, strlen(a->defs[i].xml))))
+            return err;
+    /* The counter that makes the open event's number: the digits between the pattern's
+     * prefix and suffix for that time, less one. */
+    if ((err = capa__number_next(t->s, t->txn, open->ev.time, number, sizeof number, key,
+                                 sizeof key, &ctr)))
+        return err;
+    const char *brace = strstr(key, "{}"), *num = a->c->number;
+    size_t pre = brace ? (size_t)(brace - key) - 4 : 0, suf = brace ? strlen(brace + 2) : 0;
+    size_t n = strlen(num);
+    char *end = NULL;
+    unsigned long long digits =
+        brace && n > pre + suf && strncmp(num, key + 4, pre) == 0 &&
+                strcmp(num + n - suf, brace + 2) == 0
+            ? strtoull(num + pre, &end, 10)
+            : 0;
+    if (!digits || end != num + n - suf) {
+        capa_diag_add(r->diag, "number %s does not follow the archive's pattern %s", num,
+                      a->pattern);
+        return CAPA_EINVALID;
+    }
+    if ((err = capa_meta__put_u64(t->s, t->txn, key, digits - 1)))
+        return err;
+    for (size_t i = 0; i < a->n_events; i++) {
+        capa_wtxn et = {.s = t->s, .txn = t->txn, .now = a->events[i].ev.time};
+        if ((err = capa_apply__event(&et, &a->events[i], NULL))) {
+            capa_diag_add(r->diag, "event %llu (%s) does not replay: %s",
+                          (unsigned long long)a->events[i].ev.seq, a->events[i].ev.action,
+                          capa_error_last());
+            return err == CAPA_ENOMEM ? err : CAPA_EINVALID;
+        }
+    }
+    return CAPA_OK;
+}
+
+static void diff_s(capa_diag *d, const char *what, const char *field, const char *stated,
+                   const char *derived)
+{
+    if ((stated == NULL) != (derived == NULL) || (stated && strcmp(stated, derived) != 0))
+        capa_diag_add(d, "%s: %s: the archive says '%.200s', its events say '%.200s'", what,
+                      field, stated ? stated : "(none)", derived ? derived : "(none)");
+}
+
+static void diff_i(capa_diag *d, const char *what, const char *field, long long stated,
+                   long long derived)
+{
+    if (stated != derived)
+        capa_diag_add(d, "%s: %s: the archive says %lld, its events say %lld", what, field, stated,
+                      derived);
+}
+
+/* Every record the archive states against what its events make. */
+static void compare(const capa_case *a, const capa_case *b, capa_diag *d)
+{
+    char what[300];
+    diff_s(d, "header", "stage", a->stage, b->stage);
+    diff_i(d, "header", "closed", a->closed, b->closed);
+    diff_i(d, "header", "opened", a->opened, b->opened);
+    diff_i(d, "header", "closed_at", a->closed_at, b->closed_at);
+    diff_s(d, "header", "opened_by", a->opened_by, b->opened_by);
+    size_t reached = 0;
+    for (size_t i = 0; i < b->n_stages; i++) {
+        const capa_stage_record *y = &b->stages[i], *x = NULL;
+        if (y->form_version <= 0)
+            continue;
+        reached++;
+        for (size_t k = 0; k < a->n_stages && !x; k++)
+            if (strcmp(a->stages[k].stage, y->stage) == 0)
+                x = &a->stages[k];
+        snprintf(what, sizeof what, "stage %s", y->stage);
+        if (!x) {
+            capa_diag_add(d, "%s: missing from the archive; its events reach it", what);
+            continue;
+        }
+        diff_s(d, what, "form", x->form_id, y->form_id);
+        diff_i(d, what, "form version", x->form_version, y->form_version);
+        diff_i(d, what, "entered", x->entered, y->entered);
+        diff_i(d, what, "left", x->left, y->left);
+        for (size_t k = 0; k < y->n_values; k++) {
+            char f[260];
+            snprintf(f, sizeof f, "field `%.200s`", y->values[k].name);
+            diff_s(d, what, f, capa_stage__value(x, y->values[k].name), y->values[k].value);
+        }
+        for (size_t k = 0; k < x->n_values; k++)
+            if (!capa_stage__value(y, x->values[k].name))
+                capa_diag_add(d, "%s: field `%.200s`: the archive says '%.200s', its events set "
+                                 "nothing",
+                              what, x->values[k].name, x->values[k].value);
+        int same = x->n_editors == y->n_editors;
+        for (size_t k = 0; same && k < x->n_editors; k++)
+            same = strcmp(x->editors[k], y->editors[k]) == 0;
+        if (!same)
+            capa_diag_add(d, "%s: editors differ from those of its events", what);
+    }
+    if (a->n_stages != reached)
+        capa_diag_add(d, "stages: the archive has %zu, its events reach %zu", a->n_stages, reached);
+    diff_i(d, "signatures", "count", (long long)a->n_signatures, (long long)b->n_signatures);
+    for (size_t i = 0; i < a->n_signatures && i < b->n_signatures; i++) {
+        const capa_signature *x = &a->signatures[i], *y = &b->signatures[i];
+        snprintf(what, sizeof what, "signature %zu (%s)", i + 1, y->meaning ? y->meaning : "");
+        diff_i(d, what, "seq", (long long)x->seq, (long long)y->seq);
+        diff_s(d, what, "stage", x->stage, y->stage);
+        diff_s(d, what, "kind", x->kind, y->kind);
+        diff_s(d, what, "meaning", x->meaning, y->meaning);
+        diff_s(d, what, "signer", x->user, y->user);
+        diff_s(d, what, "printed name", x->name, y->name);
+        diff_s(d, what, "role", x->role, y->role);
+        diff_s(d, what, "reason", x->reason, y->reason);
+        diff_i(d, what, "time", x->time, y->time);
+        diff_s(d, what, "data hash", x->data_hash, y->data_hash);
+        diff_i(d, what, "superseded", x->superseded, y->superseded);
+    }
+    diff_i(d, "attachments", "count", (long long)a->n_attachments, (long long)b->n_attachments);
+    for (size_t i = 0; i < a->n_attachments && i < b->n_attachments; i++) {
+        const capa_attachment *x = &a->attachments[i], *y = &b->attachments[i];
+        snprintf(what, sizeof what, "attachment %zu (%.100s)", i + 1, y->name);
+        diff_i(d, what, "seq", (long long)x->seq, (long long)y->seq);
+        diff_s(d, what, "name", x->name, y->name);
+        diff_s(d, what, "stage", x->stage, y->stage);
+        diff_s(d, what, "sha256", x->sha256, y->sha256);
+        diff_i(d, what, "size", (long long)x->size, (long long)y->size);
+        diff_s(d, what, "type", x->mime, y->mime);
+        diff_s(d, what, "user", x->user, y->user);
+        diff_s(d, what, "user name", x->user_name, y->user_name);
+        diff_s(d, what, "note", x->note, y->note);
+        diff_i(d, what, "time", x->time, y->time);
+    }
+}
+
+static void rm_dir(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Replay the archive's events into a scratch store and compare. */
+static int prove(const capa_archive *a, capa_diag *diag)
+{
+    char dir[4096];
+    capa_store *sc = NULL;
+    capa_case *got = NULL;
+    /* Every record is read with its definition: each must come along. */
+    int wf = 0;
+    for (size_t i = 0; i < a->n_defs; i++)
+        wf |= strcmp(a->defs[i].id, CAPA_WORKFLOW_ID) == 0;
+    if (!wf)
+        capa_diag_add(diag, "definitions: the workflow is missing");
+    for (size_t i = 0; i < a->c->n_stages; i++) {
+        const capa_stage_record *r = &a->c->stages[i];
+        size_t k = 0;
+        while (k < a->n_defs &&
+               !(strcmp(a->defs[k].id, r->form_id) == 0 && a->defs[k].version == r->form_version))
+            k++;
+        if (k == a->n_defs)
+            capa_diag_add(diag, "stage %s: its form %s version %d is not among the definitions",
+                          r->stage, r->form_id, r->form_version);
+    }
+    int err = diag->n ? CAPA_OK : check_chain(a, diag);
+    if (err || diag->n)
+        return err ? err : CAPA_EINVALID;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/capa-import-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return capa_error_set(CAPA_ERROR, "import: scratch directory %s: %s", dir,
+                              strerror(errno));
+    replay_arg r = {a, diag};
+    if (!(err = capa_store__open_scratch(&sc, dir, (size_t)1 << 30)) &&
+        !(err = capa_store__write(sc, NULL, replay_fn, &r)) &&
+        !(err = capa_case_get(&got, sc, a->c->number)))
+        compare(a->c, got, diag);
+    if (err && !diag->n && err != CAPA_ENOMEM)
+        capa_diag_add(diag, "its events do not replay: %s", capa_error_last());
+    capa_case_free(got);
+    capa_store_close(sc);
+    rm_dir(dir);
+    return err == CAPA_ENOMEM ? err : diag->n ? CAPA_EINVALID : err;
+}
+
+/* ---- the import event ---- */
+
+typedef struct import_arg {
+    const capa_archive *a;
+    const char *xml;
+    size_t len;
+    char sha[65];
+    char *number;
+} import_arg;
+
+static int same_stages(const capa_workflow *mine, const capa_archive *a, char *why, size_t sz)
+{
+    capa_workflow *theirs = NULL;
+    capa_diag d = {0};
+    int ok = 0;
+    for (size_t i = 0; i < a->n_defs; i++)
+        if (strcmp(a->defs[i].id, CAPA_WORKFLOW_ID) == 0) {
+            capa_workflow_free(theirs);
+            theirs = NULL;
+            if (capa_workflow_parse(&theirs, a->defs[i].xml, strlen(a->defs[i].xml), "archive",
+                                    &d) != CAPA_OK)
+                break;
+        }
+    capa_diag_clear(&d);
+    if (!theirs) {
+        snprintf(why, sz, "the archive's workflow does not load");
+        return 0;
+    }
+    ok = theirs->n_stages == mine->n_stages;
+    for (size_t i = 0; ok && i < mine->n_stages; i++)
+        ok = strcmp(theirs->stages[i].id, mine->stages[i].id) == 0;
+    if (!ok)
+        snprintf(why, sz, "its workflow's stages differ from this store's");
+    capa_workflow_free(theirs);
+    return ok;
+}
+
+static int do_import(capa_wtxn *t, void *arg)
+{
+    import_arg *ia = arg;
+    const capa_archive *a = ia->a;
+    const capa_workflow *wf = NULL;
+    capa_event_rec e = {0};
+    uint64_t id = 0, existing;
+    char why[200], summary[400];
+    capa__free(ia->number);
+    ia->number = NULL;
+    if (strcmp(t->actor->u.role, "admin") != 0)
+        return capa_error_set(CAPA_EDENIED, "import: user `%s` has role %s; only admin may",
+                              t->actor->u.id, t->actor->u.role);
+    int err = capa_store__require_init(t->s, t->txn);
+    if (err || (err = capa_store__workflow(&wf, t->s, t->txn)))
+        return err;
+    if ((err = capa__case_id(t->s, t->txn, a->c->number, &existing)) == CAPA_OK) {
+        capa_hdr h = {0};
+        int imported = capa_hdr__get(t->s, t->txn, existing, &h) == CAPA_OK && h.origin;
+        err = capa_error_set(CAPA_EEXISTS,
+                             imported ? "import %s: this case was already imported (from %s)"
+                                      : "import %s: number already used by a case of this "
+                                        "store%s",
+                             a->c->number, imported ? h.origin : "");
+        capa_hdr_clear(&h);
+        return err;
+    } else if (err != CAPA_ENOTFOUND) {
+        return err;
+    }
+    if (!same_stages(wf, a, why, sizeof why))
+        return capa_error_set(CAPA_EINVALID, "import %s: %s", a->c->number, why);
+    if ((err = capa_meta__get_u64(t->s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
+        return err;
+    id = id ? id : 1;
+    capa_event__init(&e, t->actor->u.id, "import_archive", a->c->number, NULL, NULL);
+    snprintf(summary, sizeof summary, "from %.150s, %zu events, anchor %.90s", a->org,
+             a->n_events, a->anchor);
+    capa_event__change(&e, "import", NULL, summary);
+    capa_event__fact(&e, "auth", "1");
+    capa_event__factf(&e, "case_id", "%llu", (unsigned long long)id);
+    capa_event__fact(&e, "origin", a->org);
+    capa_event__fact(&e, "archive_sha256", ia->sha);
+    /* Definitions this store lacks come along; one it has under the same id and version must
+     * be the same text, or the case's records would be read with another form. */
+    for (size_t i = 0; i < a->n_defs; i++) {
+        const capa_formdef *have = NULL;
+        int latest = 0;
+        if ((err = capa_store__form_latest(t->s, t->txn, a->defs[i].id, &latest)))
+            goto done;
+        (void)have;
+        char *mine = NULL;
+        MDB_val v;
+        unsigned char key[256];
+        size_t n = strlen(a->defs[i].id);
+        if (n + 5 > sizeof key) {
+            err = capa_error_set(CAPA_EINVALID, "import: definition id too long");
+            goto done;
+        }
+        memcpy(key, a->defs[i].id, n);
+        key[n] = 0;
+        capa_be32(key + n + 1, (uint32_t)a->defs[i].version);
+        err = capa_store__get(t->txn, t->s->dbi[DB_FORMS], key, n + 5, &v);
+        if (err == CAPA_ENOTFOUND) {
+            char k[260];
+            snprintf(k, sizeof k, "def:%s:%d", a->defs[i].id, a->defs[i].version);
+            capa_event__fact(&e, k, a->defs[i].xml);
+            err = CAPA_OK;
+            continue;
+        }
+        if (err)
+            goto done;
+        if (v.mv_size != strlen(a->defs[i].xml) || memcmp(v.mv_data, a->defs[i].xml, v.mv_size)) {
+            err = capa_error_set(CAPA_EINVALID,
+                                 "import %s: definition %s version %d differs from this store's "
+                                 "(same id and version, other text)",
+                                 a->c->number, a->defs[i].id, a->defs[i].version);
+            goto done;
+        }
+        capa__free(mine);
+    }
+    char *copy = capa__strndup(ia->xml, ia->len);
+    if (!copy) {
+        err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
+        goto done;
+    }
+    capa_event__fact(&e, "archive", copy);
+    capa__free(copy);
+    if (!(err = capa_event__commit(t, &e, NULL)) && !(ia->number = capa__strdup(a->c->number)))
+        err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
+done:
+    capa_event__clear(&e);
+    return err;
+}
+
+int capa_case_import(char **out_number, capa_store *s, const capa_actor *who, const char *xml,
+                     size_t len, const char *name)
+{
+    capa_archive *a = NULL;
+    capa_diag diag = {0};
+    import_arg ia = {0};
+    *out_number = NULL;
+    const char *nm = name ? name : "(case archive)";
+    /* Parsed, checked and replayed before the password is asked and before the write lock. */
+    int err = capa_archive__parse(&a, xml, len, nm, &diag);
+    if (!err)
+        err = prove(a, &diag);
+    if (err) {
+        char *msg = capa_diag_join(&diag, "; ");
+        err = capa_error_set(err == CAPA_ENOMEM ? err : CAPA_EINVALID,
+                             "import %s: %s%s", nm,
+                             a && err == CAPA_EINVALID ? "the archive does not match its events: "
+                                                       : "",
+                             msg && *msg ? msg : capa_error_last());
+        capa__free(msg);
+        goto done;
+    }
+    ia.a = a;
+    ia.xml = xml;
+    ia.len = len;
+    capa_sha256_hex(ia.sha, xml, len);
+    if ((err = capa_store__mutate(s, who, do_import, &ia)) == CAPA_OK) {
+        *out_number = ia.number;
+        ia.number = NULL;
+    }
+done:
+    capa__free(ia.number);
+    capa_diag_clear(&diag);
+    capa_archive__free(a);
+    return err;
+}
+
+/* ---- applying an import event (apply.c) ---- */
+
+int capa_import_xml__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_id)
+{
+    capa_store *s = t->s;
+    capa_archive *a = NULL;
+    capa_diag diag = {0};
+    const capa_workflow *wf = NULL;
+    capa_hdr h = {0};
+    uint64_t id = 0;
+    const char *doc = capa_event__get(e, "archive"), *cid = capa_event__get(e, "case_id"),
+               *origin = capa_event__get(e, "origin");
+    int err;
+    if (!doc || !cid || !origin)
+        return capa_error_set(CAPA_ECORRUPT, "audit event %llu (import): without its archive",
+                              (unsigned long long)e->ev.seq);
+    if ((err = capa_archive__parse(&a, doc, strlen(doc), "import event", &diag))) {
+        capa_diag_clear(&diag);
+        return err == CAPA_ENOMEM ? capa_error_set(err, "import: out of memory")
+                                  : capa_error_set(CAPA_ECORRUPT,
+                                                   "audit event %llu (import): its archive does "
+                                                   "not parse",
+                                                   (unsigned long long)e->ev.seq);
+    }
+    capa_diag_clear(&diag);
+    if ((err = capa_store__workflow(&wf, s, t->txn)) ||
+        (err = capa_meta__get_u64(s, t->txn, "next_id", &id)) != CAPA_OK) {
+        if (err != CAPA_ENOTFOUND)
+            goto done;
+        id = 1;
+    }
+    if (strtoull(cid, NULL, 10) != id) {
+        err = capa_error_set(CAPA_ECORRUPT,
+                             "audit event %llu (import %s): case id %s does not follow the last one",
+                             (unsigned long long)e->ev.seq, e->ev.case_number, cid);
+        goto done;
+    }
+    const capa_case *c = a->c;
+    const capa_stage_record *intake = NULL;
+    h.id = id;
+    h.closed = c->closed;
+    h.opened = c->opened;
+    h.closed_at = c->closed_at;
+    if ((err = capa__set_str(&h.number, c->number)) || (err = capa__set_str(&h.stage, c->stage)) ||
+        (err = capa__set_str(&h.opened_by, c->opened_by)) ||
+        (err = capa__set_str(&h.origin, origin)))
+        goto done;
+    for (size_t i = 0; i < c->n_stages; i++) {
+        int idx = capa_workflow_stage_index(wf, c->stages[i].stage);
+        if (idx < 0) {
+            err = capa_error_set(CAPA_ECORRUPT, "audit event %llu (import): stage %s is not in "
+                                                "the workflow",
+                                 (unsigned long long)e->ev.seq, c->stages[i].stage);
+            goto done;
+        }
+        if (idx == 0)
+            intake = &c->stages[i];
+        if (strcmp(c->stages[i].stage, c->stage) == 0)
+            h.stage_entered = c->stages[i].entered;
+        if ((err = capa_stage__put(s, t->txn, id, idx, &c->stages[i])))
+            goto done;
+    }
+    if (intake && (err = capa_index__sync_header(s, t->txn, &h, intake)))
+        goto done;
+    for (size_t i = 0; i < c->n_signatures; i++)
+        if ((err = capa_sig__put(s, t->txn, id, &c->signatures[i])))
+            goto done;
+    for (size_t i = 0; i < c->n_attachments; i++) {
+        unsigned char k[16];
+        void *buf = NULL;
+        size_t len = 0;
+        capa_att__key(k, id, c->attachments[i].seq);
+        if (!(err = capa_att__encode(&c->attachments[i], &buf, &len)))
+            err = capa_store__put(t->txn, s->dbi[DB_ATTACH], k, 16, buf, len, MDB_NOOVERWRITE);
+        capa__free(buf);
+        if (err)
+            goto done;
+    }
+    unsigned char k[8];
+    capa_be64(k, id);
+    err = capa_store__put(t->txn, s->dbi[DB_NUMBERS], c->number, strlen(c->number), k, 8,
+                          MDB_NOOVERWRITE);
+    if (err == CAPA_EEXISTS)
+        err = capa_error_set(CAPA_ECORRUPT, "audit event %llu (import): number %s is taken",
+                             (unsigned long long)e->ev.seq, c->number);
+    if (err || (err = capa_meta__put_u64(s, t->txn, "next_id", id + 1)) ||
+        (err = capa_hdr__put(s, t->txn, &h)) ||
+        (err = capa_index__put(s, t->txn, DB_IDX_STAGE, h.stage, id)) ||
+        (err = capa_index__put_opened(s, t->txn, h.opened, id)))
+        goto done;
+    *out_id = id;
+done:
+    capa_hdr_clear(&h);
+    capa_archive__free(a);
+    return err;
+}

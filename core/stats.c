@@ -1,0 +1,574 @@
+/*
+ * stats.c - the monthly quality report's figures (capa_stats.h), from case headers and
+ * indexes only: one pass over the headers (each decoded in place, no allocation) counts
+ * the 12-month trend and open-at-end; the month's own cases are the opened-date index's
+ * range; the time limits are evaluated by capa_limits_compute over what the header keeps
+ * of each limit's end (when the first stage was signed, containment first set, the plan
+ * approved, the case closed), so the rates use the same rules as `show` and `list`.
+ * Months, day boundaries and the trend are in the plant's time zone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "record.h"
+#include "recurrence.h"
+
+#define HOUR_MS 3600000.0
+
+/* ---- a breakdown: string -> count, hashed while counting ---- */
+
+typedef struct tally {
+    capa_stat_counts c;
+    size_t cap;
+    size_t *slot; /* open addressing: index + 1 into c.v, 0 = empty */
+    size_t nslot;
+    int oom;
+} tally;
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int grow(tally *t)
+{
+    size_t n = t->nslot ? t->nslot * 2 : 64;
+    size_t *sl = capa__calloc(n, sizeof *sl);
+    if (!sl)
+        return t->oom = 1, -1;
+    for (size_t i = 0; i < t->c.n; i++) {
+        size_t j = hash(t->c.v[i].key) & (n - 1);
+        while (sl[j])
+            j = (j + 1) & (n - 1);
+        sl[j] = i + 1;
+    }
+    capa__free(t->slot);
+    t->slot = sl;
+    t->nslot = n;
+    return 0;
+}
+
+static void tally_add(tally *t, const char *key, uint64_t by)
+{
+    if (t->oom)
+        return;
+    key = key ? key : "";
+    if ((t->c.n + 1) * 2 > t->nslot && grow(t))
+        return;
+    size_t j = hash(key) & (t->nslot - 1);
+    while (t->slot[j]) {
+        capa_stat_count *e = &t->c.v[t->slot[j] - 1];
+        if (strcmp(e->key, key) == 0) {
+            e->count += by;
+            t->c.total += by;
+            return;
+        }
+        j = (j + 1) & (t->nslot - 1);
+    }
+    if (t->c.n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        capa_stat_count *v = capa__realloc(t->c.v, cap * sizeof *v);
+        if (!v) {
+            t->oom = 1;
+            return;
+        }
+        t->c.v = v;
+        t->cap = cap;
+    }
+    char *k = capa__strdup(key);
+    if (!k) {
+        t->oom = 1;
+        return;
+    }
+    t->c.v[t->c.n] = (capa_stat_count){k, by, 0};
+    t->slot[j] = ++t->c.n;
+    t->c.total += by;
+}
+
+static int by_pareto(const void *a, const void *b)
+{
+    const capa_stat_count *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static void counts_clear(capa_stat_counts *c)
+{
+    for (size_t i = 0; c->v && i < c->n; i++)
+        capa__free(c->v[i].key);
+    capa__free(c->v);
+    memset(c, 0, sizeof *c);
+}
+
+/* Sort into Pareto order, fill in the cumulative shares and hand the counts over. */
+static int tally_finish(capa_stat_counts *out, tally *t)
+{
+    capa__free(t->slot);
+    t->slot = NULL;
+    if (t->oom) {
+        counts_clear(&t->c);
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    }
+    if (t->c.n)
+        qsort(t->c.v, t->c.n, sizeof *t->c.v, by_pareto);
+    uint64_t run = 0;
+    for (size_t i = 0; i < t->c.n; i++) {
+        run += t->c.v[i].count;
+        t->c.v[i].cumulative_percent = t->c.total ? 100.0 * (double)run / (double)t->c.total : 0;
+    }
+    *out = t->c;
+    memset(t, 0, sizeof *t);
+    return CAPA_OK;
+}
+
+/* Every choice of a field, counted 0, so the report lists them all. */
+static void seed_choices(tally *t, const capa_formdef *fd, const char *field)
+{
+    const capa_field *f = fd ? capa_formdef_field(fd, field) : NULL;
+    for (size_t i = 0; f && i < f->n_choices; i++)
+        tally_add(t, f->choices[i].value, 0);
+}
+
+const capa_stat_count *capa_stat_find(const capa_stat_counts *c, const char *key)
+{
+    for (size_t i = 0; c && i < c->n; i++)
+        if (strcmp(c->v[i].key, key) == 0)
+            return &c->v[i];
+    return NULL;
+}
+
+/* ---- the month ---- */
+
+static int parse_month(int *y, int *m, const char *text)
+{
+    const char *t = text ? text : "";
+    int ok = strlen(t) == 7 && t[4] == '-';
+    for (int i = 0; ok && i < 7; i++)
+        ok = i == 4 || (t[i] >= '0' && t[i] <= '9');
+    if (!ok)
+        return capa_error_set(CAPA_EINVALID, "report: month '%.40s': not a month YYYY-MM", t);
+    *y = atoi(t);
+    *m = atoi(t + 5);
+    if (*m < 1 || *m > 12)
+        return capa_error_set(CAPA_EINVALID,
+                              "report: month '%s': no month %02d (months are 01 to 12)", t, *m);
+    if (*y < 1970)
+        return capa_error_set(CAPA_EINVALID, "report: month '%s': before 1970", t);
+    return CAPA_OK;
+}
+
+static void month_add(int *y, int *m, int k)
+{
+    int n = *y * 12 + (*m - 1) + k;
+    *y = n / 12;
+    *m = n % 12 + 1;
+}
+
+/* ---- limits of one header, by capa_limits_compute ---- */
+
+typedef struct ctx {
+    capa_store *s;
+    MDB_txn *txn;
+    const capa_workflow *wf;
+    const capa_plant *p;
+    capa_monthly *m;
+    int64_t span; /* the longest a limit may run: cases opened earlier cannot fall due */
+    size_t cap_overdue;
+} ctx;
+
+static int ontime_slot(capa_monthly *m, const char *kind)
+{
+    for (size_t i = 0; i < m->n_on_time; i++)
+        if (strcmp(m->on_time[i].kind, kind) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
+{
+    capa_monthly *m = x->m;
+    const char *stage0 = x->wf->stages[0].id;
+    capa_kv sev = {"severity", h->severity};
+    capa_stage_record rec = {
+        .stage = (char *)stage0, .values = &sev, .n_values = h->severity ? 1 : 0};
+    capa_signature sig[2] = {{0}};
+    size_t ns = 0;
+    if (h->response_at)
+        sig[ns++] = (capa_signature){
+            .stage = (char *)stage0, .kind = "sign", .meaning = "", .time = h->response_at};
+    if (h->plan_at)
+        sig[ns++] = (capa_signature){
+            .stage = "", .kind = "sign", .meaning = "approved", .time = h->plan_at};
+    capa_case c = {.number = h->number,
+                   .stage = h->stage,
+                   .closed = h->closed,
+                   .opened = h->opened,
+                   .closed_at = h->closed_at,
+                   .stages = &rec,
+                   .n_stages = 1,
+                   .signatures = sig,
+                   .n_signatures = ns};
+    capa_limit_status *ls = NULL;
+    size_t n = 0;
+    int64_t at = m->as_of;
+    int err = capa_limits_compute(
+        &ls, &n, x->wf, x->p, &c,
+        h->containment_at && h->containment_at <= at ? h->containment_at : 0, at);
+    for (size_t i = 0; !err && i < n; i++) {
+        const capa_limit_status *l = &ls[i];
+        int k = ontime_slot(m, l->kind);
+        if (k < 0)
+            continue;
+        if (l->due >= m->start && l->due < m->end && l->due <= at) {
+            m->on_time[k].due++;
+            if (l->met && l->met <= l->due)
+                m->on_time[k].on_time++;
+        }
+        if (open_at_end && strcmp(l->state, "overdue") == 0) {
+            if (m->n_overdue == x->cap_overdue) {
+                size_t cap = x->cap_overdue ? x->cap_overdue * 2 : 16;
+                capa_stat_overdue *o = capa__realloc(m->overdue, cap * sizeof *o);
+                if (!o) {
+                    err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+                    break;
+                }
+                m->overdue = o;
+                x->cap_overdue = cap;
+            }
+            capa_stat_overdue *o = &m->overdue[m->n_overdue];
+            memset(o, 0, sizeof *o);
+            if (!(o->number = capa__strdup(h->number))) {
+                err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+                break;
+            }
+            snprintf(o->kind, sizeof o->kind, "%s", l->kind);
+            o->due = l->due;
+            o->late_ms = at - l->due;
+            m->n_overdue++;
+        }
+    }
+    capa__free(ls);
+    return err;
+}
+
+/* ---- recurrences of the month's cases ---- */
+
+static int add_recurrence(ctx *x, const capa_hdr *h, size_t *cap)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    capa_monthly *m = x->m;
+    int err = capa_recur__of(&ids, &n, x->s, x->txn, h, m->recurrence_days, 0);
+    if (err || n == 0)
+        return err;
+    if (m->n_recurrences == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        capa_stat_recurrence *r = capa__realloc(m->recurrences, nc * sizeof *r);
+        if (!r) {
+            capa__free(ids);
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        }
+        m->recurrences = r;
+        *cap = nc;
+    }
+    capa_stat_recurrence *r = &m->recurrences[m->n_recurrences++];
+    memset(r, 0, sizeof *r);
+    if (!(r->number = capa__strdup(h->number)) || !(r->part_no = capa__strdup(h->part_no)) ||
+        !(r->defect_code = capa__strdup(h->defect_code)) ||
+        !(r->of = capa__calloc(n, sizeof *r->of)))
+        err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    for (size_t i = 0; !err && i < n; i++) {
+        capa_hdr o;
+        if ((err = capa_hdr__get(x->s, x->txn, ids[i], &o)))
+            break;
+        r->of[r->n_of++] = o.number;
+        o.number = NULL;
+        capa_hdr_clear(&o);
+    }
+    capa__free(ids);
+    return err;
+}
+
+static int by_number(const void *a, const void *b)
+{
+    const capa_stat_recurrence *x = a, *y = b;
+    return strcmp(x->number, y->number);
+}
+
+static int overdue_order(const void *a, const void *b)
+{
+    const capa_stat_overdue *x = a, *y = b;
+    int c = strcmp(x->number, y->number);
+    return c ? c : (x->due < y->due ? -1 : x->due > y->due);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- the pass ---- */
+
+typedef struct tallies {
+    tally sev, chan, type, cust, part, defect, dept, valid, sat;
+} tallies;
+
+static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, double **ttc,
+                 size_t *n_ttc, size_t *cap_ttc, size_t *cap_rec)
+{
+    capa_monthly *m = x->m;
+    int64_t at = m->as_of;
+    int err = CAPA_OK;
+    if (h->opened >= at)
+        return CAPA_OK; /* not opened yet as of the report's moment */
+    int closed = h->closed && h->closed_at < at;
+    /* The trend: which of the 12 months it was opened / closed in. */
+    for (int i = 0; i < 12; i++) {
+        if (h->opened >= bound[i] && h->opened < bound[i + 1])
+            m->trend[i].opened++;
+        if (closed && h->closed_at >= bound[i] && h->closed_at < bound[i + 1])
+            m->trend[i].closed++;
+    }
+    int open_at_end = !closed;
+    if (open_at_end)
+        m->open_at_end++;
+    if (h->opened >= m->start && h->opened < m->end) {
+        m->opened++;
+        tally_add(&t->sev, h->severity, 1);
+        tally_add(&t->chan, h->channel, 1);
+        tally_add(&t->type, h->complaint_type, 1);
+        tally_add(&t->cust, h->customer, 1);
+        tally_add(&t->part, h->part_no, 1);
+        tally_add(&t->defect, h->defect_code, 1);
+        tally_add(&t->dept, h->responsible_dept, 1);
+        tally_add(&t->valid, h->validity, 1);
+        if ((err = add_recurrence(x, h, cap_rec)))
+            return err;
+    }
+    if (closed && h->closed_at >= m->start && h->closed_at < m->end) {
+        m->closed++;
+        if (h->satisfaction && *h->satisfaction)
+            tally_add(&t->sat, h->satisfaction, 1);
+        else
+            m->satisfaction_unrecorded++;
+        if (*n_ttc == *cap_ttc) {
+            size_t nc = *cap_ttc ? *cap_ttc * 2 : 256;
+            double *p = capa__realloc(*ttc, nc * sizeof *p);
+            if (!p)
+                return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+            *ttc = p;
+            *cap_ttc = nc;
+        }
+        (*ttc)[(*n_ttc)++] = (double)(h->closed_at - h->opened) / HOUR_MS;
+    }
+    /* Limits can fall due in the month only for cases opened within a limit's span of it;
+     * an open case can be overdue however old it is. */
+    if (open_at_end || h->opened >= m->start - x->span)
+        err = limits_of(x, h, open_at_end);
+    return err;
+}
+
+static int64_t longest_limit(const capa_workflow *wf)
+{
+    double days = 0;
+    for (size_t i = 0; i < wf->n_limits; i++) {
+        const capa_limit *l = &wf->limits[i];
+        /* A working day is at most a few calendar days away, even over 国庆 or 春节. */
+        double d = l->working_days ? l->working_days * 3.0 + 21 : l->hours / 24.0;
+        if (d > days)
+            days = d;
+    }
+    return (int64_t)((days + 2) * 86400000.0);
+}
+
+void capa_monthly_free(capa_monthly *m)
+{
+    if (!m)
+        return;
+    capa_stat_counts *cs[] = {&m->by_severity, &m->by_channel,  &m->by_complaint_type,
+                              &m->by_customer, &m->by_part,     &m->by_defect,
+                              &m->by_dept,     &m->by_validity, &m->satisfaction};
+    for (size_t i = 0; i < sizeof cs / sizeof *cs; i++)
+        counts_clear(cs[i]);
+    for (size_t i = 0; i < m->n_overdue; i++)
+        capa__free(m->overdue[i].number);
+    capa__free(m->overdue);
+    for (size_t i = 0; i < m->n_recurrences; i++) {
+        capa_stat_recurrence *r = &m->recurrences[i];
+        capa__free(r->number);
+        capa__free(r->part_no);
+        capa__free(r->defect_code);
+        capa_strings_free(r->of, r->n_of);
+    }
+    capa__free(m->recurrences);
+    capa__free(m->on_time);
+    capa__free(m->org);
+    capa__free(m->timezone);
+    capa__free(m);
+}
+
+int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int64_t at)
+{
+    capa_monthly *m = NULL;
+    capa_plant *p = NULL;
+    const capa_workflow *wf = NULL;
+    const capa_formdef *intake = NULL, *archive = NULL;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    tallies t;
+    double *ttc = NULL;
+    size_t n_ttc = 0, cap_ttc = 0, cap_rec = 0;
+    int64_t bound[13];
+    int y = 0, mo = 0, err;
+    memset(&t, 0, sizeof t);
+    *out = NULL;
+    if ((err = parse_month(&y, &mo, month)))
+        return err;
+    if (!at)
+        at = capa_store_now(s);
+    if ((err = capa_plant_get(&p, s)) || (err = capa_store_workflow(&wf, s)))
+        goto done;
+    if (wf->n_stages == 0) {
+        err = capa_error_set(CAPA_ECORRUPT, "report: the workflow has no stages");
+        goto done;
+    }
+    if (!(m = capa__calloc(1, sizeof *m))) {
+        err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        goto done;
+    }
+    const capa_tz *tz = capa_plant_tz(p);
+    m->year = y;
+    m->month = mo;
+    snprintf(m->month_text, sizeof m->month_text, "%04d-%02d", y % 10000, mo);
+    for (int i = 0; i < 13; i++) {
+        int yy = y, mm = mo;
+        month_add(&yy, &mm, i - 11);
+        bound[i] = capa_tz_utc(tz, yy, mm, 1, 0, 0, 0);
+        if (i < 12)
+            m->trend[i].year = yy, m->trend[i].month = mm;
+    }
+    m->start = bound[11];
+    m->end = bound[12];
+    if (m->start > at) {
+        char now[40];
+        capa_plant_time_format(now, sizeof now, p, at);
+        err = capa_error_set(CAPA_EINVALID,
+                             "report: month '%s' has not begun (it is %s in %s): a report is of "
+                             "a month that has begun",
+                             m->month_text, now, capa_plant_timezone(p));
+        goto done;
+    }
+    m->as_of = at < m->end ? at : m->end;
+    if (!(m->timezone = capa__strdup(capa_plant_timezone(p)))) {
+        err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        goto done;
+    }
+    /* The limit kinds the workflow defines, in the order of capa_limits_compute. */
+    static const char *const kinds[] = {"response", "containment", "plan", "closure"};
+    if (!(m->on_time = capa__calloc(4, sizeof *m->on_time))) {
+        err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < 4; k++)
+        for (size_t i = 0; i < wf->n_limits; i++)
+            if (wf->limits[i].kind && strcmp(wf->limits[i].kind, kinds[k]) == 0 &&
+                ontime_slot(m, kinds[k]) < 0)
+                snprintf(m->on_time[m->n_on_time++].kind, 64, "%s", kinds[k]);
+    if (capa_store_form(&intake, s, wf->stages[0].form_id, 0) != CAPA_OK)
+        intake = NULL;
+    for (size_t i = 0; i < wf->n_stages && !archive; i++) {
+        const capa_formdef *fd = NULL;
+        if (capa_store_form(&fd, s, wf->stages[i].form_id, 0) == CAPA_OK &&
+            capa_formdef_field(fd, "satisfaction"))
+            archive = fd;
+    }
+    seed_choices(&t.sev, intake, "severity");
+    seed_choices(&t.chan, intake, "channel");
+    seed_choices(&t.type, intake, "complaint_type");
+    seed_choices(&t.valid, intake, "validity");
+    seed_choices(&t.sat, archive, "satisfaction");
+
+    if ((err = capa_store__read_begin(s, &txn)))
+        goto done;
+    if ((err = capa_store__require_init(s, txn)) ||
+        (err = capa_meta__get_str(s, txn, "org", &m->org)) ||
+        (err = capa_recur__days(s, txn, &m->recurrence_days)))
+        goto done;
+    ctx x = {s, txn, wf, p, m, longest_limit(wf), 0};
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_CASES], &cur);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    for (; rc == MDB_SUCCESS && !err; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char arena[2048];
+        capa_hdr h;
+        int view = 1;
+        err = capa_hdr__decode_view(&h, v.mv_data, v.mv_size, arena, sizeof arena);
+        if (err == CAPA_ENOMEM)
+            view = 0, err = capa_hdr__decode(&h, v.mv_data, v.mv_size);
+        if (err)
+            break;
+        err = visit(&x, &h, bound, &t, &ttc, &n_ttc, &cap_ttc, &cap_rec);
+        if (!view)
+            capa_hdr_clear(&h);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "report");
+    if (err)
+        goto done;
+    tally *ts[] = {&t.sev,    &t.chan, &t.type,  &t.cust, &t.part,
+                   &t.defect, &t.dept, &t.valid, &t.sat};
+    capa_stat_counts *cs[] = {&m->by_severity, &m->by_channel,  &m->by_complaint_type,
+                              &m->by_customer, &m->by_part,     &m->by_defect,
+                              &m->by_dept,     &m->by_validity, &m->satisfaction};
+    for (size_t i = 0; i < 9 && !err; i++)
+        err = tally_finish(cs[i], ts[i]);
+    if (err)
+        goto done;
+    m->n_time_to_close = n_ttc;
+    if (n_ttc) {
+        double sum = 0;
+        for (size_t i = 0; i < n_ttc; i++)
+            sum += ttc[i];
+        qsort(ttc, n_ttc, sizeof *ttc, cmp_double);
+        m->ttc_mean_hours = sum / (double)n_ttc;
+        m->ttc_median_hours =
+            n_ttc % 2 ? ttc[n_ttc / 2] : (ttc[n_ttc / 2 - 1] + ttc[n_ttc / 2]) / 2.0;
+    }
+    for (size_t i = 0; i < m->n_on_time; i++) {
+        capa_stat_ontime *o = &m->on_time[i];
+        o->rate = o->due ? (double)o->on_time / (double)o->due : -1;
+        m->on_time_due += o->due;
+        m->on_time_met += o->on_time;
+    }
+    m->on_time_overall = m->on_time_due ? (double)m->on_time_met / (double)m->on_time_due : -1;
+    if (m->n_recurrences)
+        qsort(m->recurrences, m->n_recurrences, sizeof *m->recurrences, by_number);
+    if (m->n_overdue)
+        qsort(m->overdue, m->n_overdue, sizeof *m->overdue, overdue_order);
+done:
+    if (cur)
+        mdb_cursor_close(cur);
+    if (txn)
+        capa_store__read_end(s, txn);
+    tally *all[] = {&t.sev,    &t.chan, &t.type,  &t.cust, &t.part,
+                    &t.defect, &t.dept, &t.valid, &t.sat};
+    for (size_t i = 0; i < 9; i++) {
+        capa__free(all[i]->slot);
+        counts_clear(&all[i]->c);
+    }
+    capa__free(ttc);
+    capa_plant_free(p);
+    if (err) {
+        capa_monthly_free(m);
+        return err;
+    }
+    *out = m;
+    return CAPA_OK;
+}

@@ -1,0 +1,130 @@
+/*
+ * monthly_rows.c - the monthly report as rows (section, key, value, percent): what the CSV
+ * and the xlsx renderings carry, one figure a row, formatted and rounded one way for all
+ * (capa_report_round), so no rendering can show a figure another does not.
+ */
+#include "capa_report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+double capa_report_round(double v, int digits)
+{
+    double k = digits == 4 ? 10000.0 : 100.0;
+    return round(v * k) / k;
+}
+
+typedef struct rw {
+    int (*cb)(const capa_report_row *r, void *payload);
+    void *payload;
+    int stop;
+} rw;
+
+static void emit(rw *f, const char *section, const char *key, const char *value,
+                 const char *percent, double number, int is_number)
+{
+    if (f->stop)
+        return;
+    capa_report_row r = {section, key ? key : "", value ? value : "", percent ? percent : "",
+                         number,  is_number};
+    f->stop = f->cb(&r, f->payload);
+}
+
+static void emit0(rw *f, const char *section, const char *key, const char *value,
+                  const char *percent)
+{
+    emit(f, section, key, value, percent, 0, 0);
+}
+
+#define r2(v) capa_report_round((v), 2)
+
+static void row_u(rw *f, const char *section, const char *key, uint64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    emit(f, section, key, b, NULL, (double)v, 1);
+}
+
+static void row_counts(rw *f, const char *section, const capa_stat_counts *c, int cumulative)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        char b[32], pc[32];
+        snprintf(b, sizeof b, "%llu", (unsigned long long)c->v[i].count);
+        snprintf(pc, sizeof pc, "%.2f", r2(c->v[i].cumulative_percent));
+        emit(f, section, c->v[i].key, b, cumulative ? pc : NULL, (double)c->v[i].count, 1);
+    }
+}
+
+static void row_real(rw *f, const char *section, const char *key, double v, int digits)
+{
+    char b[48];
+    double x = capa_report_round(v, digits);
+    if (v < 0)
+        b[0] = 0; /* no figure (nothing fell due) */
+    else
+        snprintf(b, sizeof b, "%.*f", digits, x);
+    emit(f, section, key, b, NULL, x, v >= 0);
+}
+
+static void all_rows(rw *f, const capa_monthly *m, const capa_plant *p)
+{
+    char b[48];
+    emit0(f, "month", NULL, m->month_text, NULL);
+    emit0(f, "timezone", NULL, m->timezone, NULL);
+    capa_plant_time_format(b, sizeof b, p, m->as_of);
+    emit0(f, "as_of", NULL, b, NULL);
+    row_u(f, "opened", NULL, m->opened);
+    row_u(f, "closed", NULL, m->closed);
+    row_u(f, "open_at_end", NULL, m->open_at_end);
+    row_counts(f, "by_severity", &m->by_severity, 0);
+    row_counts(f, "by_channel", &m->by_channel, 0);
+    row_counts(f, "by_complaint_type", &m->by_complaint_type, 0);
+    row_counts(f, "by_customer", &m->by_customer, 0);
+    row_counts(f, "by_part", &m->by_part, 0);
+    row_counts(f, "by_defect", &m->by_defect, 1);
+    row_counts(f, "by_responsible_dept", &m->by_dept, 0);
+    row_counts(f, "by_validity", &m->by_validity, 0);
+    row_real(f, "time_to_close_hours", "mean", m->ttc_mean_hours, 2);
+    row_real(f, "time_to_close_hours", "median", m->ttc_median_hours, 2);
+    row_real(f, "time_to_close_days", "mean", m->ttc_mean_hours / 24.0, 2);
+    row_real(f, "time_to_close_days", "median", m->ttc_median_hours / 24.0, 2);
+    for (size_t i = 0; i < m->n_on_time; i++)
+        row_real(f, "on_time_rate", m->on_time[i].kind, m->on_time[i].rate, 4);
+    row_real(f, "on_time_rate", "overall", m->on_time_overall, 4);
+    for (size_t i = 0; i < m->n_overdue; i++) {
+        char due[48], key[300];
+        capa_plant_time_format(due, sizeof due, p, m->overdue[i].due);
+        snprintf(key, sizeof key, "%s %s %s", m->overdue[i].number, m->overdue[i].kind, due);
+        row_real(f, "overdue_hours", key, (double)m->overdue[i].late_ms / 3600000.0, 2);
+    }
+    row_counts(f, "satisfaction", &m->satisfaction, 0);
+    for (size_t i = 0; i < m->satisfaction.n; i++)
+        row_real(f, "satisfaction_share", m->satisfaction.v[i].key,
+                 m->satisfaction.total
+                     ? (double)m->satisfaction.v[i].count / (double)m->satisfaction.total
+                     : -1,
+                 4);
+    row_u(f, "satisfaction_unrecorded", NULL, m->satisfaction_unrecorded);
+    for (size_t i = 0; i < m->n_recurrences; i++) {
+        char of[2048] = "";
+        for (size_t k = 0; k < m->recurrences[i].n_of; k++)
+            snprintf(of + strlen(of), sizeof of - strlen(of), "%s%s", k ? " " : "",
+                     m->recurrences[i].of[k]);
+        emit0(f, "recurrence", m->recurrences[i].number, of, NULL);
+    }
+    for (size_t i = 0; i < 12; i++) {
+        char mt[16];
+        snprintf(mt, sizeof mt, "%04d-%02d", m->trend[i].year % 10000, m->trend[i].month % 100);
+        row_u(f, "trend_opened", mt, m->trend[i].opened);
+        row_u(f, "trend_closed", mt, m->trend[i].closed);
+    }
+}
+
+int capa_report_monthly_rows(const capa_monthly *m, const capa_plant *p,
+                             int (*cb)(const capa_report_row *r, void *payload), void *payload)
+{
+    rw f = {cb, payload, 0};
+    all_rows(&f, m, p);
+    return f.stop;
+}

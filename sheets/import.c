@@ -1,0 +1,499 @@
+/*
+ * import.c - a sheet becomes cases (capa_sheet_import): each row is read through the
+ * mapping (header binding, value maps, date formats, the plant's time zone), checked cell
+ * by cell against the stage forms so a problem names its column, then checked whole by the
+ * engine (capa_import_check) and finally committed in group-commit batches
+ * (capa_import_submit). Two passes over the file: nothing is written before every row was
+ * checked, and memory holds one batch, not the file.
+ */
+#include "rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct run {
+    capa_store *s;
+    const capa_sheet_import_opts *o;
+    capa_sheet_import_result *res;
+    capa_import *im;
+    capa_rowmap rm; /* the mapping, forms and zone each row is read with */
+    capa_plant *plant;
+    capa_map_binding b;
+    int bound;
+    int pass;
+    /* the batch */
+    capa_sheet_row *rows;
+    size_t n_rows;
+    capa_request *reqs;
+    /* rows found bad in pass 1, in order (skipped in pass 2) */
+    uint64_t *bad;
+    size_t n_bad, cap_bad, next_bad;
+    /* sheet numbers seen in pass 1: 64-bit hashes, open addressing */
+    uint64_t *seen;
+    uint64_t *seen_row;
+    size_t seen_cap, seen_n;
+    FILE *rejects;
+    int err;
+    uint64_t seen_rows; /* data rows of this pass so far */
+    capa_sheet_row *cur; /* the row being converted */
+    int oom;
+} run;
+
+static const capa_formdef *form_of(int stage, void *payload)
+{
+    run *u = payload;
+    return stage >= 0 && stage < 64 ? u->rm.forms[stage] : NULL;
+}
+
+/* ---- problems and rejects ---- */
+
+static void csv_cell(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void problem(run *u, uint64_t rowno, const char *column, const char *value,
+                    const char *rule)
+{
+    capa_sheet_problem p = {rowno, column ? column : "", value ? value : "", rule};
+    if (u->o->problem)
+        u->o->problem(&p, u->o->payload);
+}
+
+/* Problems found while converting a row wait in the row, so the report and the rejects
+ * file come in row order (the engine's answers for a batch come at its flush). */
+static void collect(const capa_sheet_problem *p, void *payload)
+{
+    run *u = payload;
+    capa_sheet_row *r = u->cur;
+    capa_sheet_problem *np = capa__realloc(r->probs, (r->n_probs + 1) * sizeof *np);
+    if (!np) {
+        u->oom = 1;
+        return;
+    }
+    r->probs = np;
+    capa_sheet_problem *q = &r->probs[r->n_probs++];
+    q->row = p->row;
+    q->column = capa__strdup(p->column);
+    q->value = capa__strdup(p->value);
+    q->rule = capa__strdup(p->rule);
+    if (!q->column || !q->value || !q->rule)
+        u->oom = 1;
+}
+
+static int mark_bad(run *u, const capa_sheet_row *r, const char *reason)
+{
+    if (u->pass == 1) {
+        if (u->n_bad == u->cap_bad) {
+            size_t cap = u->cap_bad ? u->cap_bad * 2 : 64;
+            uint64_t *nb = capa__realloc(u->bad, cap * sizeof *nb);
+            if (!nb)
+                return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+            u->bad = nb;
+            u->cap_bad = cap;
+        }
+        u->bad[u->n_bad++] = r->row;
+    }
+    u->res->bad++;
+    if (u->rejects) {
+        for (size_t i = 0; i < u->b.n_cols; i++) {
+            csv_cell(u->rejects, i < r->n_cells ? r->cells[i] : "");
+            fputc(',', u->rejects);
+        }
+        char rowtxt[32];
+        snprintf(rowtxt, sizeof rowtxt, "%llu", (unsigned long long)r->row);
+        csv_cell(u->rejects, rowtxt);
+        fputc(',', u->rejects);
+        csv_cell(u->rejects, reason);
+        fputs("\r\n", u->rejects);
+    }
+    return CAPA_OK;
+}
+
+/* ---- one row through the mapping ---- */
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+/* 0 when new, else the row that had it first. */
+static uint64_t seen_number(run *u, const char *num, uint64_t rowno, int *oom)
+{
+    if (u->seen_n * 2 >= u->seen_cap) {
+        size_t cap = u->seen_cap ? u->seen_cap * 2 : 1024;
+        uint64_t *ns = capa__calloc(cap, sizeof *ns), *nr = capa__calloc(cap, sizeof *nr);
+        if (!ns || !nr) {
+            capa__free(ns);
+            capa__free(nr);
+            *oom = 1;
+            return 0;
+        }
+        for (size_t i = 0; i < u->seen_cap; i++)
+            if (u->seen[i]) {
+                size_t k = u->seen[i] & (cap - 1);
+                while (ns[k])
+                    k = (k + 1) & (cap - 1);
+                ns[k] = u->seen[i];
+                nr[k] = u->seen_row[i];
+            }
+        capa__free(u->seen);
+        capa__free(u->seen_row);
+        u->seen = ns;
+        u->seen_row = nr;
+        u->seen_cap = cap;
+    }
+    uint64_t h = fnv(num);
+    size_t k = h & (u->seen_cap - 1);
+    while (u->seen[k]) {
+        if (u->seen[k] == h)
+            return u->seen_row[k];
+        k = (k + 1) & (u->seen_cap - 1);
+    }
+    u->seen[k] = h;
+    u->seen_row[k] = rowno;
+    u->seen_n++;
+    return 0;
+}
+
+/* ---- batches ---- */
+
+static const char *part_header(run *u, capa_map_part part)
+{
+    for (size_t j = 0; j < u->o->map->n_columns; j++)
+        if (u->o->map->columns[j].part == part)
+            return u->o->map->columns[j].header;
+    return "";
+}
+
+/* The column an engine message is about: the field it names, or the part of the case. */
+static const char *column_of_message(run *u, const char *msg)
+{
+    const char *f = strstr(msg, "field `");
+    if (strncmp(msg, "case number", 11) == 0)
+        return part_header(u, CAPA_MAP_NUMBER);
+    if (strncmp(msg, "opened ", 7) == 0)
+        return part_header(u, CAPA_MAP_OPENED);
+    if (strncmp(msg, "closed ", 7) == 0)
+        return part_header(u, CAPA_MAP_CLOSED);
+    if (!f)
+        return "";
+    f += 7;
+    const char *e = strchr(f, '`');
+    for (size_t j = 0; e && j < u->o->map->n_columns; j++) {
+        const capa_map_column *c = &u->o->map->columns[j];
+        if (c->field && strlen(c->field) == (size_t)(e - f) && strncmp(c->field, f, e - f) == 0)
+            return c->header;
+    }
+    return "";
+}
+
+static int flush(run *u)
+{
+    int err = CAPA_OK;
+    if (!u->n_rows)
+        return CAPA_OK;
+    size_t nq = 0;
+    for (size_t i = 0; i < u->n_rows; i++) {
+        capa_sheet_row *r = &u->rows[i];
+        if (r->n_probs)
+            continue; /* refused while converting: the engine need not see it */
+        u->reqs[nq++] = (capa_request){.op = CAPA_OP_IMPORT,
+                                       .number = r->number,
+                                       .values = r->kv,
+                                       .n_values = r->n,
+                                       .import = &r->facts};
+    }
+    if (nq && u->pass == 1)
+        capa_import_check(u->im, u->reqs, nq);
+    else if (nq)
+        capa_import_submit(u->im, u->reqs, nq);
+    for (size_t i = 0, k = 0; i < u->n_rows && !err; i++) {
+        capa_sheet_row *r = &u->rows[i];
+        if (r->n_probs) {
+            for (size_t j = 0; j < r->n_probs; j++)
+                problem(u, r->probs[j].row, r->probs[j].column, r->probs[j].value,
+                        r->probs[j].rule);
+            err = mark_bad(u, r, r->reason ? r->reason : r->probs[0].rule);
+            continue;
+        }
+        capa_request *q = &u->reqs[k++];
+        if (q->result == CAPA_OK) {
+            if (u->pass == 2 && q->number_out) {
+                u->res->imported++;
+                u->res->closed += r->facts.closed_at != 0;
+                if (!u->res->first[0])
+                    snprintf(u->res->first, sizeof u->res->first, "%s", q->number_out);
+                snprintf(u->res->last, sizeof u->res->last, "%s", q->number_out);
+            }
+            continue;
+        }
+        const char *msg = q->error ? q->error : capa_strerror(q->result);
+        /* "import row N: " says what the problem report says already. */
+        const char *rule = strncmp(msg, "import row ", 11) == 0 && strstr(msg, ": ")
+                               ? strstr(msg, ": ") + 2
+                               : msg;
+        char reason[600];
+        /* A value against its field's rules is reported by column, value and rule; what
+         * concerns the row as a whole (a required field, its number) as the engine said. */
+        capa_rowmap now = u->rm; /* reported now, not collected */
+        now.problem = u->o->problem;
+        now.payload = u->o->payload;
+        if (!capa_sheet__explain(&now, r, reason, sizeof reason)) {
+            problem(u, r->row, column_of_message(u, rule), "", rule);
+            snprintf(reason, sizeof reason, "%s", rule);
+        }
+        if ((err = mark_bad(u, r, reason)))
+            break;
+        /* In pass 2 a failure means the store changed since the check: all or nothing can no
+         * longer hold, so stop here and say how far it got. */
+        if (u->pass == 2 && !u->rejects)
+            err = capa_error_set(q->result,
+                                 "row %llu: %s (rows before it were imported: %llu cases, %s to "
+                                 "%s)",
+                                 (unsigned long long)r->row, msg,
+                                 (unsigned long long)u->res->imported, u->res->first,
+                                 u->res->last);
+        else if (q->result == CAPA_EFULL || q->result == CAPA_ENOMEM || q->result == CAPA_ERROR)
+            err = capa_error_set(q->result, "%s", msg);
+    }
+    for (size_t i = 0; i < nq; i++)
+        capa_request_clear(&u->reqs[i]);
+    for (size_t i = 0; i < u->n_rows; i++)
+        capa_sheet__row_clear(&u->rows[i]);
+    u->n_rows = 0;
+    return err;
+}
+
+static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payload)
+{
+    run *u = payload;
+    char reason[600];
+    int nbad = 0, err;
+    if (!u->bound) {
+        capa_diag diag = {0}, ignored = {0};
+        err = capa_mapping_bind(&u->b, u->o->map, cells, n, &diag, &ignored);
+        u->bound = 1;
+        if (err) {
+            char *msg = capa_diag_join(&diag, "; ");
+            err = capa_error_set(err, "%s: %s", u->rm.source, msg ? msg : "out of memory");
+            capa__free(msg);
+        } else if (u->pass == 1) {
+            for (size_t i = 0; i < ignored.n && u->o->ignored; i++)
+                u->o->ignored(ignored.msgs[i], u->o->payload);
+            if (u->rejects) {
+                fputs("\xEF\xBB\xBF", u->rejects);
+                for (size_t i = 0; i < n; i++) {
+                    csv_cell(u->rejects, cells[i]);
+                    fputc(',', u->rejects);
+                }
+                csv_cell(u->rejects, "行号 / row");
+                fputc(',', u->rejects);
+                csv_cell(u->rejects, "错误原因 / reason");
+                fputs("\r\n", u->rejects);
+            }
+        }
+        capa_diag_clear(&diag);
+        capa_diag_clear(&ignored);
+        return err;
+    }
+    /* A row of empty cells is no record (Excel leaves them under a table). */
+    size_t k;
+    for (k = 0; k < n; k++)
+        if (cells[k][strspn(cells[k], " \t\r\n")])
+            break;
+    if (k == n)
+        return CAPA_OK;
+    if (u->pass == 2) {
+        while (u->next_bad < u->n_bad && u->bad[u->next_bad] < rowno)
+            u->next_bad++;
+        if (u->next_bad < u->n_bad && u->bad[u->next_bad] == rowno)
+            return CAPA_OK;
+    } else {
+        u->res->rows++;
+    }
+    u->seen_rows++;
+    if (u->o->progress && u->seen_rows % 1000 == 0)
+        u->o->progress(u->pass, u->seen_rows, u->pass == 2 ? u->res->rows : 0, u->o->payload);
+    capa_sheet_row *r = &u->rows[u->n_rows];
+    u->cur = r;
+    if ((err = capa_sheet__convert(&u->rm, cells, n, rowno, r, u->rejects != NULL, &nbad, reason,
+                                   sizeof reason))) {
+        capa_sheet__row_clear(r);
+        return capa_error_set(err, "row %llu: out of memory", (unsigned long long)rowno);
+    }
+    if (!nbad && r->number && u->pass == 1) {
+        int oom = 0;
+        uint64_t first = seen_number(u, r->number, rowno, &oom);
+        if (oom) {
+            capa_sheet__row_clear(r);
+            return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+        }
+        if (first) {
+            char why[200];
+            const char *col = "";
+            for (size_t j = 0; j < u->o->map->n_columns; j++)
+                if (u->o->map->columns[j].part == CAPA_MAP_NUMBER)
+                    col = u->o->map->columns[j].header;
+            snprintf(why, sizeof why, "case number given twice (first in row %llu)",
+                     (unsigned long long)first);
+            capa_sheet_problem p = {rowno, col, r->number, why};
+            collect(&p, u);
+            snprintf(reason, sizeof reason, "%s: %s", col, why);
+            nbad = 1;
+        }
+    }
+    if (nbad && !(r->reason = capa__strdup(reason)))
+        u->oom = 1;
+    if (u->oom) {
+        capa_sheet__row_clear(r);
+        return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+    }
+    u->n_rows++;
+    if (u->n_rows == (u->o->batch ? u->o->batch : 10000))
+        return flush(u);
+    return CAPA_OK;
+}
+
+static int read_pass(run *u, char sha[65])
+{
+    int err;
+    u->bound = 0;
+    u->seen_rows = 0;
+    capa_map_binding_clear(&u->b);
+    if (u->o->xlsx) {
+        capa_sheet_info info;
+        err = capa_xlsx_read(u->o->path, u->o->sheet, on_row, u, &info);
+        snprintf(sha, 65, "%s", info.sha256);
+    } else {
+        err = capa_csv_read(u->o->path, &u->res->info, on_row, u, sha);
+    }
+    if (!err && !u->bound)
+        err = capa_error_set(CAPA_EINVALID, "%s: empty: no header row", u->o->path);
+    if (!err)
+        err = flush(u);
+    else {
+        for (size_t i = 0; i < u->n_rows; i++)
+            capa_sheet__row_clear(&u->rows[i]);
+        u->n_rows = 0;
+    }
+    return err;
+}
+
+static int by_row(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_actor *who,
+                      const capa_sheet_import_opts *o)
+{
+    run u;
+    int err;
+    char sha[65];
+    memset(out, 0, sizeof *out);
+    memset(&u, 0, sizeof u);
+    u.s = s;
+    u.o = o;
+    u.res = out;
+    u.rm.map = o->map;
+    u.rm.b = &u.b;
+    u.rm.sha256 = out->info.sha256;
+    u.rm.problem = collect;
+    u.rm.payload = &u;
+    const char *slash = strrchr(o->path, '/');
+    u.rm.source = slash ? slash + 1 : o->path;
+    if (o->xlsx) {
+        if ((err = capa_sheet_hash(&out->info, o->path)))
+            return err;
+        snprintf(out->info.encoding, sizeof out->info.encoding, "utf-8");
+    } else if ((err = capa_csv_probe(&out->info, o->path, o->encoding))) {
+        return err;
+    }
+    size_t batch = o->batch ? o->batch : 10000;
+    if (!(u.rows = capa__calloc(batch, sizeof *u.rows)) ||
+        !(u.reqs = capa__calloc(batch, sizeof *u.reqs))) {
+        err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
+        goto done;
+    }
+    if ((err = capa_import_begin(&u.im, s, who)) || (err = capa_store_workflow(&u.rm.wf, s)) ||
+        (err = capa_plant_get(&u.plant, s)))
+        goto done;
+    u.rm.tz = capa_plant_tz(u.plant);
+    for (size_t i = 0; i < u.rm.wf->n_stages && i < 64; i++)
+        if ((err = capa_store_form(&u.rm.forms[i], s, u.rm.wf->stages[i].form_id, 0)))
+            goto done;
+    capa_diag diag = {0};
+    if ((err = capa_mapping_check(o->map, u.rm.wf, form_of, &u, &diag))) {
+        char *msg = capa_diag_join(&diag, "; ");
+        err = capa_error_set(err, "mapping %s does not fit the forms: %s", o->map->name,
+                             msg ? msg : "");
+        capa__free(msg);
+        capa_diag_clear(&diag);
+        goto done;
+    }
+    capa_diag_clear(&diag);
+    struct stat a, b;
+    if (o->rejects_path && stat(o->rejects_path, &b) == 0 && stat(o->path, &a) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        err = capa_error_set(CAPA_EINVALID, "--skip-invalid %s: that is the file being imported",
+                             o->rejects_path);
+        goto done;
+    }
+    if (o->rejects_path && !(u.rejects = fopen(o->rejects_path, "wb"))) {
+        err = capa_error_set(CAPA_ERROR, "%s: cannot be written", o->rejects_path);
+        goto done;
+    }
+    u.pass = 1;
+    if ((err = read_pass(&u, sha)))
+        goto done;
+    if (strcmp(sha, out->info.sha256) != 0) {
+        err = capa_error_set(CAPA_ERROR, "%s: the file changed while it was read; nothing "
+                             "imported", o->path);
+        goto done;
+    }
+    if (u.n_bad && !o->rejects_path) {
+        err = capa_error_set(CAPA_EINVALID,
+                             "%s: %llu of %llu rows are bad; nothing imported (fix them, or "
+                             "set them aside with --skip-invalid FILE)",
+                             u.rm.source, (unsigned long long)u.n_bad,
+                             (unsigned long long)out->rows);
+        goto done;
+    }
+    if (o->dry_run)
+        goto done;
+    if (u.n_bad > 1)
+        qsort(u.bad, u.n_bad, sizeof *u.bad, by_row);
+    /* Pass 2 fills the same rows again: the facts point at the hash checked in pass 1. */
+    u.pass = 2;
+    if ((err = read_pass(&u, sha)))
+        goto done;
+    if (strcmp(sha, out->info.sha256) != 0)
+        err = capa_error_set(CAPA_ERROR,
+                             "%s: the file changed during the import; the cases written name "
+                             "the SHA-256 of the first reading (%s)",
+                             o->path, out->info.sha256);
+done:
+    if (u.rejects && fclose(u.rejects) != 0 && !err)
+        err = capa_error_set(CAPA_ERROR, "%s: write error", o->rejects_path);
+    capa_map_binding_clear(&u.b);
+    capa_import_end(u.im);
+    capa_plant_free(u.plant);
+    capa__free(u.rows);
+    capa__free(u.reqs);
+    capa__free(u.bad);
+    capa__free(u.seen);
+    capa__free(u.seen_row);
+    return err;
+}

@@ -1,0 +1,294 @@
+/*
+ * rows.c - one row of a sheet through a mapping (rows.h): cells trimmed, line breaks made LF,
+ * value maps and choice labels applied, dates read in the mapping's formats and the plant's
+ * time zone, each cell checked against its field's rules, so that every problem names its
+ * row, column, value and rule. No store is needed: the fuzz harness drives it too.
+ */
+#include "rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void capa_sheet__row_clear(capa_sheet_row *r)
+{
+    for (size_t i = 0; i < r->n_probs; i++) {
+        capa__free((char *)r->probs[i].column);
+        capa__free((char *)r->probs[i].value);
+        capa__free((char *)r->probs[i].rule);
+    }
+    capa__free(r->probs);
+    capa__free(r->reason);
+    for (size_t i = 0; i < r->n; i++) {
+        capa__free((char *)r->kv[i].name);
+        capa__free((char *)r->kv[i].value);
+    }
+    capa__free(r->kv);
+    capa__free(r->number);
+    for (size_t i = 0; i < r->n_cells; i++)
+        capa__free(r->cells[i]);
+    capa__free(r->cells);
+    memset(r, 0, sizeof *r);
+}
+
+static int add_value(capa_sheet_row *r, const char *name, const char *value)
+{
+    capa_kv *nk = capa__realloc(r->kv, (r->n + 1) * sizeof *nk);
+    if (!nk)
+        return CAPA_ENOMEM;
+    r->kv = nk;
+    char *n = capa__strdup(name), *v = capa__strdup(value);
+    if (!n || !v) {
+        capa__free(n);
+        capa__free(v);
+        return CAPA_ENOMEM;
+    }
+    r->kv[r->n].name = n;
+    r->kv[r->n++].value = v;
+    return CAPA_OK;
+}
+
+/* Trimmed copy with CRLF and lone CR turned into LF (stored text keeps one convention). */
+static char *clean(const char *s)
+{
+    size_t len = strlen(s);
+    while (len && strchr(" \t\r\n", *s))
+        s++, len--;
+    while (len && strchr(" \t\r\n", s[len - 1]))
+        len--;
+    char *out = capa__malloc(len + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\r') {
+            *o++ = '\n';
+            if (i + 1 < len && s[i + 1] == '\n')
+                i++;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+static int64_t date_ms(const capa_rowmap *u, const capa_sheet_date *d)
+{
+    return capa_tz_utc(u->tz, d->year, d->month, d->day, d->hour, d->minute, d->second);
+}
+
+static void bad_cell(const capa_rowmap *u, uint64_t rowno, const char *col, const char *val, const char *why,
+                     int *nbad, char *reason, size_t rsz)
+{
+    capa_sheet_problem p = {rowno, col ? col : "", val ? val : "", why};
+    if (u->problem)
+        u->problem(&p, u->payload);
+    if (!*nbad)
+        snprintf(reason, rsz, "%s: %s", col && *col ? col : "row", why);
+    (*nbad)++;
+}
+
+/* Convert the cells of one data row; problems are reported, *nbad counts them. */
+int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n, uint64_t rowno,
+                        capa_sheet_row *r,
+                   int keep_cells, int *nbad, char *reason, size_t rsz)
+{
+    const capa_mapping *m = u->map;
+    int status = -1; /* -1 none given, 0 open, 1 closed */
+    const char *closed_cell = NULL, *closed_col = NULL, *status_col = NULL;
+    int err = CAPA_OK;
+    char why[400];
+    memset(r, 0, sizeof *r);
+    r->row = rowno;
+    *nbad = 0;
+    reason[0] = 0;
+#define BAD(col, val, ...)                                                                         \
+    do {                                                                                           \
+        snprintf(why, sizeof why, __VA_ARGS__);                                                    \
+        bad_cell(u, rowno, (col), (val), why, nbad, reason, rsz);                                  \
+    } while (0)
+    if (keep_cells && !(r->cells = capa__calloc(n ? n : 1, sizeof *r->cells)))
+        return CAPA_ENOMEM;
+    for (size_t i = 0; keep_cells && i < n; i++) {
+        if (!(r->cells[i] = capa__strdup(cells[i])))
+            return CAPA_ENOMEM;
+        r->n_cells = i + 1;
+    }
+    if (n > u->b->n_cols)
+        for (size_t i = u->b->n_cols; i < n; i++)
+            if (cells[i][strspn(cells[i], " \t\r\n")]) {
+                char col[32];
+                snprintf(col, sizeof col, "column %zu", i + 1);
+                BAD(col, cells[i], "a value beyond the last column of the header");
+                break;
+            }
+    for (size_t j = 0; j < m->n_columns; j++) {
+        const capa_map_column *c = &m->columns[j];
+        int at = u->b->col_of[j];
+        if (at < 0 || (size_t)at >= n)
+            continue;
+        char *text = clean(cells[at]);
+        if (!text)
+            return CAPA_ENOMEM;
+        const char *col = u->b->headers[at];
+        capa_sheet_date d;
+        if (!*text) {
+            capa__free(text);
+            continue;
+        }
+        switch (c->part) {
+        case CAPA_MAP_NUMBER:
+            if (!(r->number = capa__strdup(text)))
+                err = CAPA_ENOMEM;
+            break;
+        case CAPA_MAP_OPENED:
+            if (!capa_mapping_date(&d, m, c, text, why, sizeof why)) {
+                char w2[400];
+                snprintf(w2, sizeof w2, "%s", why);
+                BAD(col, text, "%s", w2);
+            } else {
+                r->facts.opened = date_ms(u, &d);
+            }
+            break;
+        case CAPA_MAP_CLOSED:
+            if (!capa_mapping_date(&d, m, c, text, why, sizeof why)) {
+                char w2[400];
+                snprintf(w2, sizeof w2, "%s", why);
+                BAD(col, text, "%s", w2);
+            } else {
+                r->facts.closed_at = date_ms(u, &d);
+                closed_cell = cells[at];
+                closed_col = col;
+            }
+            break;
+        case CAPA_MAP_STATUS: {
+            const char *v = capa_mapping_value(c, text);
+            status_col = col;
+            if (strcmp(v, "open") == 0)
+                status = 0;
+            else if (strcmp(v, "closed") == 0)
+                status = 1;
+            else {
+                char known[300] = "";
+                for (size_t k = 0; k < c->n_values; k++) {
+                    size_t used = strlen(known);
+                    snprintf(known + used, sizeof known - used, "%s%s = %s", k ? ", " : "",
+                             c->values[k].from, c->values[k].to);
+                }
+                BAD(col, text, "is not a status of this mapping (%s)", known);
+            }
+            break;
+        }
+        case CAPA_MAP_FIELD:
+            break;
+        }
+        if (err) {
+            capa__free(text);
+            return err;
+        }
+        if (c->field) {
+            int st = c->stage ? capa_workflow_stage_index(u->wf, c->stage) : 0;
+            const capa_formdef *f = (st >= 0 && st < 64 ? u->forms[st] : NULL);
+            const capa_field *fld = capa_formdef_field(f, c->field);
+            const char *v = capa_mapping_value(c, text);
+            char iso[40];
+            v = capa_form_normalize(f, c->field, v);
+            /* A date field takes the sheet's dates in the mapping's formats. */
+            if (fld && (fld->type == CAPA_FT_DATE || fld->type == CAPA_FT_DATETIME) &&
+                capa_mapping_date(&d, m, c, v, NULL, 0)) {
+                if (fld->type == CAPA_FT_DATE) {
+                    snprintf(iso, sizeof iso, "%04d-%02d-%02d", d.year, d.month, d.day);
+                } else {
+                    char t[32];
+                    capa_time_format(t, sizeof t, date_ms(u, &d));
+                    snprintf(iso, sizeof iso, "%s", t);
+                }
+                v = iso;
+            }
+            capa_kv one = {c->field, v};
+            capa_diag diag = {0};
+            if (u->check_cells &&
+                capa_form_validate(f, &one, 1, CAPA_REQ_NO, NULL, NULL, &diag) != CAPA_OK &&
+                diag.n) {
+                /* "field `x`: value 'v' RULE": keep the rule. */
+                const char *msg = diag.msgs[0], *q = strstr(msg, "' ");
+                BAD(col, text, "%s (%s)", q ? q + 2 : msg, c->field);
+            } else {
+                char name[200];
+                if (st > 0)
+                    snprintf(name, sizeof name, "%s:%s", u->wf->stages[st].id, c->field);
+                else
+                    snprintf(name, sizeof name, "%s", c->field);
+                if (add_value(r, name, v))
+                    err = CAPA_ENOMEM;
+            }
+            capa_diag_clear(&diag);
+        }
+        capa__free(text);
+        if (err)
+            return err;
+    }
+    int opened_col = -1;
+    for (size_t j = 0; j < m->n_columns; j++)
+        if (m->columns[j].part == CAPA_MAP_OPENED)
+            opened_col = (int)j;
+    if (!r->facts.opened && opened_col >= 0) {
+        const capa_map_column *c = &m->columns[opened_col];
+        int at = u->b->col_of[opened_col];
+        const char *cell = at >= 0 && (size_t)at < n ? cells[at] : "";
+        if (!*cell || !cell[strspn(cell, " \t\r\n")])
+            BAD(c->header, "", "empty: the date the case was opened is required");
+    }
+    if (status == 1 && !r->facts.closed_at && !closed_col) {
+        const char *h = "";
+        for (size_t j = 0; j < m->n_columns; j++)
+            if (m->columns[j].part == CAPA_MAP_CLOSED)
+                h = m->columns[j].header;
+        BAD(*h ? h : status_col, "", "a closed case needs the date it was closed");
+    } else if (status == 0 && r->facts.closed_at) {
+        BAD(closed_col, closed_cell, "a closing date, but the status (%s) says the case is open",
+            status_col);
+        r->facts.closed_at = 0;
+    }
+#undef BAD
+    r->facts.source = u->source;
+    r->facts.sha256 = u->sha256;
+    r->facts.row = rowno;
+    return CAPA_OK;
+}
+
+/* ---- sheet numbers given twice in the file (pass 1) ---- */
+
+int capa_sheet__explain(const capa_rowmap *u, const capa_sheet_row *r, char *reason, size_t rsz)
+{
+    int nbad = 0;
+    char why[400];
+    for (size_t i = 0; i < r->n; i++) {
+        const char *name = r->kv[i].name, *colon = strchr(name, ':'), *field = name;
+        int st = 0;
+        if (colon) {
+            char sid[100];
+            snprintf(sid, sizeof sid, "%.*s", (int)(colon - name), name);
+            st = capa_workflow_stage_index(u->wf, sid);
+            field = colon + 1;
+        }
+        const capa_formdef *f = st >= 0 && st < 64 ? u->forms[st] : NULL;
+        capa_kv one = {field, r->kv[i].value};
+        capa_diag diag = {0};
+        if (f && capa_form_validate(f, &one, 1, CAPA_REQ_NO, NULL, NULL, &diag) != CAPA_OK &&
+            diag.n) {
+            const char *col = field;
+            for (size_t j = 0; j < u->map->n_columns; j++) {
+                const capa_map_column *c = &u->map->columns[j];
+                int cst = c->stage ? capa_workflow_stage_index(u->wf, c->stage) : 0;
+                if (c->field && cst == st && strcmp(c->field, field) == 0)
+                    col = c->header;
+            }
+            const char *msg = diag.msgs[0], *q = strstr(msg, "' ");
+            snprintf(why, sizeof why, "%s (%s)", q ? q + 2 : msg, field);
+            bad_cell(u, r->row, col, r->kv[i].value, why, &nbad, reason, rsz);
+        }
+        capa_diag_clear(&diag);
+    }
+    return nbad;
+}

@@ -1,0 +1,476 @@
+/*
+ * xlsx.c - one sheet of an Excel workbook, row by row: the zip (libzip), the workbook and its
+ * relationships to find the sheet by name, the shared strings, then the sheet's XML streamed
+ * with libxml2's reader, so rows are never all in memory (the shared strings are: Excel
+ * keeps each distinct text once). Every part is read with the network off, entities not
+ * expanded and any DOCTYPE refused, and no part may inflate beyond a limit (zip bombs).
+ * Cells come out as written: shared and inline strings as text, numbers as Excel wrote them
+ * (a date is its serial number, which the mapping's "serial" format reads).
+ */
+#include "capa_sheets.h"
+
+#include <errno.h>
+#include <libxml/xmlreader.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#define PART_MAX ((zip_uint64_t)1 << 30)  /* a sheet's XML: 1 GiB inflated at most */
+#define SMALL_MAX ((zip_uint64_t)64 << 20) /* workbook, relationships */
+#define SST_MAX ((zip_uint64_t)256 << 20)  /* shared strings */
+#define SST_COUNT_MAX 10000000
+
+typedef struct part {
+    zip_file_t *zf;
+    zip_uint64_t read, max;
+    int over;
+} part;
+
+static int part_read(void *ctx, char *buf, int len)
+{
+    part *p = ctx;
+    if (p->read >= p->max) {
+        p->over = 1;
+        return -1;
+    }
+    zip_int64_t n = zip_fread(p->zf, buf, (zip_uint64_t)len);
+    if (n < 0)
+        return -1;
+    p->read += (zip_uint64_t)n;
+    return (int)n;
+}
+
+static int part_close(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+typedef struct book {
+    const char *path;
+    zip_t *z;
+    char **sst;
+    size_t n_sst;
+} book;
+
+/* A reader over one part of the zip. */
+static int open_part(xmlTextReaderPtr *out, part *p, book *b, const char *name, zip_uint64_t max)
+{
+    *out = NULL;
+    memset(p, 0, sizeof *p);
+    p->max = max;
+    zip_int64_t idx = zip_name_locate(b->z, name, 0);
+    if (idx < 0)
+        return CAPA_ENOTFOUND;
+    if (!(p->zf = zip_fopen_index(b->z, (zip_uint64_t)idx, 0)))
+        return capa_error_set(CAPA_EINVALID, "%s: part %s cannot be read: %s", b->path, name,
+                              zip_strerror(b->z));
+    *out = xmlReaderForIO(part_read, part_close, p, NULL, NULL, XML_PARSE_NONET);
+    if (!*out) {
+        zip_fclose(p->zf);
+        p->zf = NULL;
+        return capa_error_set(CAPA_ENOMEM, "%s: out of memory", b->path);
+    }
+    return CAPA_OK;
+}
+
+static void close_part(xmlTextReaderPtr r, part *p)
+{
+    if (r)
+        xmlFreeTextReader(r);
+    if (p->zf)
+        zip_fclose(p->zf);
+    p->zf = NULL;
+}
+
+/* One step of a reader; DOCTYPE refused. 1 = a node, 0 = end, negative = error. */
+static int step(xmlTextReaderPtr r, part *p, book *b, const char *name)
+{
+    int rc = xmlTextReaderRead(r);
+    if (rc == 1 && xmlTextReaderNodeType(r) == XML_READER_TYPE_DOCUMENT_TYPE)
+        return capa_error_set(CAPA_EINVALID, "%s: part %s has a DOCTYPE, which is not allowed",
+                              b->path, name);
+    if (rc < 0)
+        return capa_error_set(CAPA_EINVALID, "%s: part %s: %s", b->path, name,
+                              p->over ? "inflates beyond the limit" : "not well-formed XML");
+    return rc;
+}
+
+static int is_elem(xmlTextReaderPtr r, const char *local)
+{
+    const xmlChar *n = xmlTextReaderConstLocalName(r);
+    return xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT && n &&
+           strcmp((const char *)n, local) == 0;
+}
+
+static int is_end(xmlTextReaderPtr r, const char *local)
+{
+    const xmlChar *n = xmlTextReaderConstLocalName(r);
+    return xmlTextReaderNodeType(r) == XML_READER_TYPE_END_ELEMENT && n &&
+           strcmp((const char *)n, local) == 0;
+}
+
+/* Append text to a growable buffer. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *s, const char *t)
+{
+    size_t l = strlen(t);
+    if (s->oom)
+        return;
+    if (s->n + l + 1 > CAPA_SHEET_MAX_CELL + 1) {
+        s->oom = 2;
+        return;
+    }
+    if (s->n + l + 1 > s->cap) {
+        size_t cap = (s->n + l + 1) * 2;
+        char *np = realloc(s->p, cap);
+        if (!np) {
+            s->oom = 1;
+            return;
+        }
+        s->p = np;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->n, t, l + 1);
+    s->n += l;
+}
+
+static int load_sst(book *b)
+{
+    part p;
+    xmlTextReaderPtr r;
+    sbuf cur = {0};
+    size_t cap = 0;
+    int in_si = 0, in_t = 0, in_rph = 0, rc;
+    int err = open_part(&r, &p, b, "xl/sharedStrings.xml", SST_MAX);
+    if (err == CAPA_ENOTFOUND)
+        return CAPA_OK; /* a workbook without text */
+    if (err)
+        return err;
+    while ((rc = step(r, &p, b, "xl/sharedStrings.xml")) == 1) {
+        if (is_elem(r, "si")) {
+            in_si = 1;
+            cur.n = 0;
+            sb_add(&cur, "");
+            if (xmlTextReaderIsEmptyElement(r))
+                goto push;
+        } else if (in_si && is_elem(r, "rPh")) {
+            in_rph = !xmlTextReaderIsEmptyElement(r); /* phonetic runs are not the text */
+        } else if (is_end(r, "rPh")) {
+            in_rph = 0;
+        } else if (in_si && is_elem(r, "t")) {
+            in_t = !xmlTextReaderIsEmptyElement(r);
+        } else if (is_end(r, "t")) {
+            in_t = 0;
+        } else if (in_t && !in_rph &&
+                   (xmlTextReaderNodeType(r) == XML_READER_TYPE_TEXT ||
+                    xmlTextReaderNodeType(r) == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
+            const xmlChar *v = xmlTextReaderConstValue(r);
+            sb_add(&cur, v ? (const char *)v : "");
+        } else if (is_end(r, "si")) {
+        push:
+            in_si = 0;
+            if (cur.oom) {
+                err = capa_error_set(cur.oom == 2 ? CAPA_EINVALID : CAPA_ENOMEM,
+                                     "%s: shared string %zu: %s", b->path, b->n_sst + 1,
+                                     cur.oom == 2 ? "longer than 1 MiB" : "out of memory");
+                break;
+            }
+            if (b->n_sst >= SST_COUNT_MAX) {
+                err = capa_error_set(CAPA_EINVALID, "%s: more than %d shared strings", b->path,
+                                     SST_COUNT_MAX);
+                break;
+            }
+            if (b->n_sst == cap) {
+                cap = cap ? cap * 2 : 256;
+                char **ns = realloc(b->sst, cap * sizeof *ns);
+                if (!ns) {
+                    err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", b->path);
+                    break;
+                }
+                b->sst = ns;
+            }
+            if (!(b->sst[b->n_sst] = strdup(cur.p ? cur.p : ""))) {
+                err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", b->path);
+                break;
+            }
+            b->n_sst++;
+        }
+    }
+    if (!err && rc < 0)
+        err = rc;
+    free(cur.p);
+    close_part(r, &p);
+    return err;
+}
+
+/* The sheet's part name: by name through the workbook and its relationships, else the
+ * first sheet. */
+static int find_sheet(book *b, const char *sheet, char *out, size_t sz)
+{
+    part p;
+    xmlTextReaderPtr r;
+    char rid[256] = "", names[1024] = "";
+    int rc, err = open_part(&r, &p, b, "xl/workbook.xml", SMALL_MAX);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_EINVALID, "%s: not an xlsx workbook (no xl/workbook.xml)",
+                              b->path);
+    if (err)
+        return err;
+    while ((rc = step(r, &p, b, "xl/workbook.xml")) == 1) {
+        if (!is_elem(r, "sheet"))
+            continue;
+        xmlChar *name = xmlTextReaderGetAttribute(r, (const xmlChar *)"name");
+        xmlChar *id = xmlTextReaderGetAttributeNs(
+            r, (const xmlChar *)"id",
+            (const xmlChar *)"http://schemas.openxmlformats.org/officeDocument/2006/relationships");
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+                 name ? (const char *)name : "");
+        if (!rid[0] && id && (!sheet || (name && strcmp((const char *)name, sheet) == 0)))
+            snprintf(rid, sizeof rid, "%s", (const char *)id);
+        xmlFree(name);
+        xmlFree(id);
+    }
+    close_part(r, &p);
+    if (rc < 0)
+        return rc;
+    if (!rid[0])
+        return capa_error_set(CAPA_ENOTFOUND, "%s: no sheet named '%s' (sheets: %s)", b->path,
+                              sheet ? sheet : "", names);
+    err = open_part(&r, &p, b, "xl/_rels/workbook.xml.rels", SMALL_MAX);
+    if (err)
+        return err == CAPA_ENOTFOUND ? capa_error_set(CAPA_EINVALID,
+                                                      "%s: no xl/_rels/workbook.xml.rels",
+                                                      b->path)
+                                     : err;
+    out[0] = 0;
+    while ((rc = step(r, &p, b, "xl/_rels/workbook.xml.rels")) == 1) {
+        if (!is_elem(r, "Relationship"))
+            continue;
+        xmlChar *id = xmlTextReaderGetAttribute(r, (const xmlChar *)"Id");
+        xmlChar *target = xmlTextReaderGetAttribute(r, (const xmlChar *)"Target");
+        if (id && target && strcmp((const char *)id, rid) == 0) {
+            const char *t = (const char *)target;
+            if (*t == '/')
+                snprintf(out, sz, "%s", t + 1);
+            else
+                snprintf(out, sz, "xl/%s", t);
+        }
+        xmlFree(id);
+        xmlFree(target);
+    }
+    close_part(r, &p);
+    if (rc < 0)
+        return rc;
+    if (!out[0])
+        return capa_error_set(CAPA_EINVALID, "%s: the workbook names sheet %s, which is not in "
+                              "the file", b->path, rid);
+    return CAPA_OK;
+}
+
+/* "BC12" -> column index 54 (0-based); -1 when malformed. */
+static long col_index(const char *ref)
+{
+    long c = 0;
+    int n = 0;
+    for (; *ref >= 'A' && *ref <= 'Z'; ref++, n++)
+        c = c * 26 + (*ref - 'A' + 1);
+    if (!n || n > 3)
+        return -1;
+    return c - 1;
+}
+
+typedef struct cells {
+    char **v;
+    size_t n, cap;
+} cells;
+
+static int put_cell(cells *c, long at, const char *text)
+{
+    if (at >= CAPA_SHEET_MAX_COLUMNS)
+        return CAPA_EINVALID;
+    while ((size_t)at >= c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        char **nv = realloc(c->v, cap * sizeof *nv);
+        if (!nv)
+            return CAPA_ENOMEM;
+        memset(nv + c->cap, 0, (cap - c->cap) * sizeof *nv);
+        c->v = nv;
+        c->cap = cap;
+    }
+    while (c->n <= (size_t)at) {
+        if (!c->v[c->n] && !(c->v[c->n] = strdup("")))
+            return CAPA_ENOMEM;
+        c->n++;
+    }
+    char *t = strdup(text);
+    if (!t)
+        return CAPA_ENOMEM;
+    free(c->v[at]);
+    c->v[at] = t;
+    return CAPA_OK;
+}
+
+static void cells_reset(cells *c)
+{
+    for (size_t i = 0; i < c->cap; i++) {
+        free(c->v[i]);
+        c->v[i] = NULL;
+    }
+    c->n = 0;
+}
+
+static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *payload)
+{
+    part p;
+    xmlTextReaderPtr r;
+    cells row = {0};
+    sbuf val = {0};
+    char type[16] = "";
+    long col = -1, next_col = 0;
+    uint64_t rowno = 0;
+    int in_v = 0, in_t = 0, in_c = 0, rc, err = open_part(&r, &p, b, name, PART_MAX);
+    if (err)
+        return err == CAPA_ENOTFOUND
+                   ? capa_error_set(CAPA_EINVALID, "%s: sheet part %s missing", b->path, name)
+                   : err;
+    while (!err && (rc = step(r, &p, b, name)) == 1) {
+        if (is_elem(r, "row")) {
+            xmlChar *ra = xmlTextReaderGetAttribute(r, (const xmlChar *)"r");
+            uint64_t n = ra ? strtoull((const char *)ra, NULL, 10) : rowno + 1;
+            xmlFree(ra);
+            if (n <= rowno || n > 1048576) {
+                err = capa_error_set(CAPA_EINVALID, "%s: row number %llu out of order", b->path,
+                                     (unsigned long long)n);
+                break;
+            }
+            rowno = n;
+            cells_reset(&row);
+            next_col = 0;
+            if (xmlTextReaderIsEmptyElement(r))
+                err = cb((const char *const *)row.v, 0, rowno, payload);
+        } else if (is_end(r, "row")) {
+            err = cb((const char *const *)row.v, row.n, rowno, payload);
+        } else if (is_elem(r, "c")) {
+            xmlChar *ra = xmlTextReaderGetAttribute(r, (const xmlChar *)"r");
+            xmlChar *ta = xmlTextReaderGetAttribute(r, (const xmlChar *)"t");
+            col = ra ? col_index((const char *)ra) : next_col;
+            snprintf(type, sizeof type, "%s", ta ? (const char *)ta : "n");
+            xmlFree(ra);
+            xmlFree(ta);
+            if (col < 0) {
+                err = capa_error_set(CAPA_EINVALID, "%s: row %llu: a cell reference is "
+                                     "malformed", b->path, (unsigned long long)rowno);
+                break;
+            }
+            next_col = col + 1;
+            val.n = 0;
+            sb_add(&val, "");
+            in_c = !xmlTextReaderIsEmptyElement(r);
+        } else if (in_c && (is_elem(r, "v") || is_elem(r, "t"))) {
+            in_v = !xmlTextReaderIsEmptyElement(r);
+            in_t = in_v;
+        } else if (is_end(r, "v") || is_end(r, "t")) {
+            in_v = in_t = 0;
+        } else if ((in_v || in_t) && (xmlTextReaderNodeType(r) == XML_READER_TYPE_TEXT ||
+                                      xmlTextReaderNodeType(r) ==
+                                          XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
+            const xmlChar *v = xmlTextReaderConstValue(r);
+            sb_add(&val, v ? (const char *)v : "");
+        } else if (is_end(r, "c")) {
+            in_c = 0;
+            const char *text = val.p ? val.p : "";
+            if (val.oom) {
+                err = capa_error_set(val.oom == 2 ? CAPA_EINVALID : CAPA_ENOMEM,
+                                     "%s: row %llu: a cell longer than 1 MiB", b->path,
+                                     (unsigned long long)rowno);
+                break;
+            }
+            if (strcmp(type, "s") == 0) {
+                char *end;
+                unsigned long i = strtoul(text, &end, 10);
+                if (!*text || *end || i >= b->n_sst) {
+                    err = capa_error_set(CAPA_EINVALID, "%s: row %llu: shared string '%.20s' "
+                                         "does not exist", b->path, (unsigned long long)rowno,
+                                         text);
+                    break;
+                }
+                text = b->sst[i];
+            } else if (strcmp(type, "b") == 0) {
+                text = strcmp(text, "1") == 0 ? "TRUE" : "FALSE";
+            }
+            int e = put_cell(&row, col, text);
+            if (e == CAPA_EINVALID)
+                err = capa_error_set(e, "%s: row %llu: more than %d columns", b->path,
+                                     (unsigned long long)rowno, CAPA_SHEET_MAX_COLUMNS);
+            else if (e)
+                err = capa_error_set(e, "%s: out of memory", b->path);
+        }
+    }
+    if (!err && rc < 0)
+        err = rc;
+    cells_reset(&row);
+    free(row.v);
+    free(val.p);
+    close_part(r, &p);
+    return err;
+}
+
+int capa_sheet_hash(capa_sheet_info *info, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "%s: %s", path,
+                              strerror(errno));
+    unsigned char buf[65536], md[32];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t n;
+    int err = CAPA_OK;
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+        err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", path);
+    while (!err && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        EVP_DigestUpdate(ctx, buf, n);
+        info->bytes += n;
+    }
+    if (!err && EVP_DigestFinal_ex(ctx, md, NULL))
+        for (int i = 0; i < 32; i++)
+            snprintf(info->sha256 + 2 * i, 3, "%02x", md[i]);
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    return err;
+}
+
+int capa_xlsx_read(const char *path, const char *sheet, capa_sheet_row_fn cb, void *payload,
+                   capa_sheet_info *info)
+{
+    book b = {path, NULL, NULL, 0};
+    char part_name[512];
+    int zerr = 0, err;
+    memset(info, 0, sizeof *info);
+    snprintf(info->encoding, sizeof info->encoding, "utf-8");
+    if ((err = capa_form_init()) || (err = capa_sheet_hash(info, path)))
+        return err;
+    if (!(b.z = zip_open(path, ZIP_RDONLY, &zerr))) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, zerr);
+        err = capa_error_set(CAPA_EINVALID, "%s: not an xlsx workbook: %s", path,
+                             zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return err;
+    }
+    if (!(err = find_sheet(&b, sheet, part_name, sizeof part_name)) && !(err = load_sst(&b)))
+        err = read_sheet(&b, part_name, cb, payload);
+    for (size_t i = 0; i < b.n_sst; i++)
+        free(b.sst[i]);
+    free(b.sst);
+    zip_discard(b.z);
+    return err;
+}

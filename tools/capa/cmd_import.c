@@ -1,0 +1,180 @@
+/*
+ * cmd_import.c - `capa import --csv FILE | --xlsx FILE --map MAPPING`: a legacy Excel log
+ * (客户投诉登记表) becomes cases. The tool parses options, loads the mapping, prints every
+ * problem as "row N, column C, value 'V': RULE" on stderr, a progress bar when stderr is a
+ * terminal, and the summary on stdout; reading, checking and committing are the sheets
+ * library's and the engine's (sheets/import.c, core/import.c).
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capa_sheets.h"
+
+typedef struct out_state {
+    uint64_t problems;
+    int tty;
+    int bar; /* a bar is on the line */
+} out_state;
+
+static void clear_bar(out_state *o)
+{
+    if (o->bar) {
+        fputs("\r\033[K", stderr);
+        o->bar = 0;
+    }
+}
+
+static void on_problem(const capa_sheet_problem *p, void *payload)
+{
+    out_state *o = payload;
+    char col[CLI_TEXT_MAX], val[CLI_TEXT_MAX], rule[CLI_TEXT_MAX];
+    clear_bar(o);
+    o->problems++;
+    if (o->problems > 1000) {
+        if (o->problems == 1001)
+            fprintf(stderr, "capa: import: more problems; the first 1000 are shown\n");
+        return;
+    }
+    fprintf(stderr, "capa: import: row %llu", (unsigned long long)p->row);
+    if (*p->column)
+        fprintf(stderr, ", column %s", cli_text(col, sizeof col, p->column));
+    if (*p->value)
+        fprintf(stderr, ", value '%s'", cli_text(val, sizeof val, p->value));
+    fprintf(stderr, ": %s\n", cli_text(rule, sizeof rule, p->rule));
+}
+
+static void on_ignored(const char *what, void *payload)
+{
+    char buf[CLI_TEXT_MAX];
+    clear_bar(payload);
+    fprintf(stderr, "capa: import: %s is not in the mapping; ignored\n",
+            cli_text(buf, sizeof buf, what));
+}
+
+static void on_progress(int pass, uint64_t done, uint64_t total, void *payload)
+{
+    out_state *o = payload;
+    if (!o->tty)
+        return;
+    if (pass == 1 || !total) {
+        fprintf(stderr, "\r检查 checking  %llu rows", (unsigned long long)done);
+    } else {
+        int w = 30, fill = (int)(done * (uint64_t)w / total);
+        if (fill > w)
+            fill = w;
+        fprintf(stderr, "\r导入 importing [%.*s%*s] %llu/%llu", fill,
+                "##############################", w - fill, "", (unsigned long long)done,
+                (unsigned long long)total);
+    }
+    o->bar = 1;
+    fflush(stderr);
+}
+
+int cmd_import(cli *c, int argc, char **argv)
+{
+    const char *csv = NULL, *xlsx = NULL, *map = NULL, *enc = NULL, *rejects = NULL,
+               *sheet = NULL, *batch = NULL;
+    int dry = 0;
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c),
+                            {"--csv", &csv, NULL},
+                            {"--xlsx", &xlsx, NULL},
+                            {"--map", &map, NULL},
+                            {"--encoding", &enc, NULL},
+                            {"--sheet", &sheet, NULL},
+                            {"--skip-invalid", &rejects, NULL},
+                            {"--dry-run", NULL, &dry},
+                            {"--batch", &batch, NULL},
+                            {NULL, NULL, NULL}};
+    int npos, rc;
+    capa_store *s = NULL;
+    capa_mapping *m = NULL;
+    char *password = NULL;
+    capa_diag diag = {0};
+    out_state o = {0, isatty(2), 0};
+
+    /* `import --xml` takes a case archive (cmd_import_xml.c); the rest is a legacy sheet. */
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--xml") == 0 || strncmp(argv[i], "--xml=", 6) == 0)
+            return cmd_import_xml(c, argc, argv);
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if (!!csv + !!xlsx != 1)
+        return cli_usage(c, "give the sheet as --csv FILE or --xlsx FILE (one of them), or a "
+                            "case archive as --xml FILE");
+    if (!map)
+        return cli_usage(c, "give --map MAPPING: a mapping file, or the name of a shipped one "
+                            "(register)");
+    if (enc && xlsx)
+        return cli_usage(c, "--encoding is for CSV files (xlsx is always Unicode)");
+    if (enc && strcmp(enc, "utf-8") != 0 && strcmp(enc, "gb18030") != 0 && strcmp(enc, "gbk") != 0)
+        return cli_usage(c, "--encoding '%s': utf-8 or gb18030 (gbk, which it contains, is read "
+                            "as gb18030)", enc);
+    if (sheet && csv)
+        return cli_usage(c, "--sheet is for xlsx workbooks");
+    char *end = NULL;
+    long nb = batch ? strtol(batch, &end, 10) : 10000;
+    if (batch && (*end || nb < 1 || nb > 100000))
+        return cli_usage(c, "--batch '%s': rows per commit, 1 to 100000", batch);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    /* The mapping first: a broken one is answered before any password is asked. */
+    int err = capa_mapping_load(&m, map, &diag);
+    if (err) {
+        for (size_t i = 0; i < diag.n; i++)
+            cli_error("import", "%s", diag.msgs[i]);
+        if (!diag.n)
+            cli_fail(c, "import", err);
+        rc = CLI_ERROR;
+        goto done;
+    }
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
+        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        goto done;
+    capa_sheet_import_opts io = {.path = csv ? csv : xlsx,
+                                 .xlsx = xlsx != NULL,
+                                 .encoding = enc,
+                                 .sheet = sheet,
+                                 .map = m,
+                                 .dry_run = dry,
+                                 .rejects_path = rejects,
+                                 .batch = (size_t)nb,
+                                 .problem = on_problem,
+                                 .progress = on_progress,
+                                 .ignored = on_ignored,
+                                 .payload = &o};
+    capa_sheet_import_result res;
+    capa_actor who = {c->as, password};
+    err = capa_sheet_import(&res, s, &who, &io);
+    clear_bar(&o);
+    if (err) {
+        rc = cli_fail(c, "import", err);
+        goto done;
+    }
+    char name[CLI_TEXT_MAX];
+    cli_text(name, sizeof name, io.path);
+    if (dry)
+        printf("%s: %llu rows checked, %llu bad; nothing written (--dry-run)\n", name,
+               (unsigned long long)res.rows, (unsigned long long)res.bad);
+    else
+        printf("%s: %llu cases imported (%llu closed)%s%s%s%s, %llu rows set aside%s%s\n", name,
+               (unsigned long long)res.imported, (unsigned long long)res.closed,
+               res.imported ? ", " : "", res.first, res.imported > 1 ? " … " : "",
+               res.imported > 1 ? res.last : "", (unsigned long long)res.bad,
+               rejects && res.bad ? " in " : "", rejects && res.bad ? rejects : "");
+    printf("source sha256 %s", res.info.sha256);
+    if (csv)
+        printf(", %s%s, delimiter %s", res.info.encoding, res.info.bom ? " with BOM" : "",
+               res.info.delim == '\t' ? "tab" : res.info.delim == ';' ? "';'" : "','");
+    putchar('\n');
+done:
+    capa_diag_clear(&diag);
+    capa_mapping_free(m);
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}

@@ -17,7 +17,6 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 B, SHOTS, DL = os.environ["B"], os.environ["SHOTS"], os.environ["DOWNLOADS"]
@@ -92,10 +91,16 @@ def check_page(name):
 
 def click_load(el):
     """Click what loads a new page and wait until it has."""
-    old = d.find_element(By.TAG_NAME, "html")
+    d.execute_script("window.capaOldPage = true")
     el.click()
-    WebDriverWait(d, 30).until(EC.staleness_of(old))
-    WebDriverWait(d, 30).until(lambda x: x.execute_script("return document.readyState") == "complete")
+
+    def loaded(x):
+        try:  # during the navigation the old document may answer, or nothing may
+            return x.execute_script(
+                "return window.capaOldPage === undefined && document.readyState === 'complete'")
+        except WebDriverException:
+            return False
+    WebDriverWait(d, 60).until(loaded)
 
 
 def text():

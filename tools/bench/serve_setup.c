@@ -38,20 +38,24 @@ int main(int argc, char **argv)
         return die(argv[1]);
     capa_init_opts io = {.org = "capa serve bench", .admin_password = PW};
     capa_actor admin = {"admin", PW};
-    if (capa_store_init(s, &io) ||
-        capa_user_add(s, &admin, "li", "intake", "李娜", "客服部", PW) ||
+    if (capa_store_init(s, &io) || capa_user_add(s, &admin, "li", "intake", "李娜", "客服部", PW) ||
         capa_user_add(s, &admin, "wang", "qe", "王伟", "品管部", PW))
         return die("init");
-    capa_kv kv[] = {{"customer", "华东汽车"},   {"part_no", "PCB-7731"},
-                    {"lot_no", "L-BENCH"},      {"qty_affected", "120"},
-                    {"defect_code", "SOLDER"},  {"severity", "important"},
+    capa_kv kv[] = {{"customer", "华东汽车"},
+                    {"part_no", "PCB-7731"},
+                    {"lot_no", "L-BENCH"},
+                    {"qty_affected", "120"},
+                    {"defect_code", "SOLDER"},
+                    {"severity", "important"},
                     {"description", "焊点连锡 / solder bridge"}};
     capa_request *rq = calloc(1000, sizeof *rq);
     char first[64] = "";
     for (long done = 0; rq && done < cases;) {
         size_t n = cases - done < 1000 ? (size_t)(cases - done) : 1000;
         for (size_t i = 0; i < n; i++)
-            rq[i] = (capa_request){.op = CAPA_OP_OPEN, .who = {"li", PW}, .values = kv,
+            rq[i] = (capa_request){.op = CAPA_OP_OPEN,
+                                   .who = {"li", PW},
+                                   .values = kv,
                                    .n_values = sizeof kv / sizeof kv[0]};
         if (capa_submit(s, rq, n))
             return die("open");

@@ -95,8 +95,8 @@ int sv_throttle_begin(const char *user, const char *addr, int *retry_after_s)
     *retry_after_s = 0;
     pthread_mutex_lock(&mu);
     slot *u = find("u", user ? user : "", 1, now), *a = find("a", addr ? addr : "?", 1, now);
-    if (!u || !a) {
-        wait = base_ms; /* every slot busy: the server is being flooded */
+    if (!u || !a || u == a) {
+        wait = base_ms; /* every slot busy (the second find took the first's): a flood */
     } else {
         if (u->busy || a->busy)
             wait = base_ms;

@@ -138,6 +138,14 @@ api badhash POST "/cases/$N/reject" -d '{"reason":"x","password":"p","data_hash"
 has badhash 'data_hash'
 api new POST "/cases" -d '{"fields": {"customer": "API", "part_no": "A-1", "description": "via api", "severity": "general"}}'
 want 403 new   # qe_lead is not an editor of intake
+# the workflow of a new case: a known one is taken (qe_lead edits no scar request either),
+# an unknown or malformed one is refused naming it
+api wfscar POST "/cases" -d '{"workflow": "scar", "fields": {"supplier": "API", "part_no": "A-1", "description": "x", "severity": "general"}}'
+want 403 wfscar
+api wfbad POST "/cases" -d '{"workflow": "nope", "fields": {"customer": "API"}}'; want 400 wfbad
+has wfbad "'nope' is not a workflow of this store"
+api wfnum POST "/cases" -d '{"workflow": 5, "fields": {}}'; want 400 wfnum; has wfnum 'must be a workflow id'
+api wfset PATCH "/cases/$N" -d '{"workflow": "scar", "fields": {}}'; want 400 wfset
 api out DELETE /session; want 200 out
 api after GET /cases; want 401 after
 

@@ -374,6 +374,23 @@ static void api_change(sv_req *r, capa_op op, const char *number)
                                         "data hash (GET /api/v1/cases/N)");
         goto done;
     }
+    json_t *wfj = json_object_get(doc, "workflow");
+    if (wfj && !json_is_null(wfj)) {
+        const capa_workflow *wf = NULL;
+        if (op != CAPA_OP_OPEN || !json_is_string(wfj)) {
+            send_error(r, 400, "malformed",
+                       op == CAPA_OP_OPEN ? "\"workflow\" must be a workflow id (\"scar\")"
+                                          : "\"workflow\": only a new case chooses one");
+            goto done;
+        }
+        if (capa_store_workflow_get(&wf, r->srv->s, json_string_value(wfj)) != CAPA_OK) {
+            snprintf(why, sizeof why, "\"workflow\": '%.60s' is not a workflow of this store "
+                     "(capa info lists them)", json_string_value(wfj));
+            send_error(r, 400, "invalid", why);
+            goto done;
+        }
+        q.workflow = json_string_value(wfj);
+    }
     if (op == CAPA_OP_OPEN || op == CAPA_OP_SET) {
         int rc = sv_json_fields(&kv, &n, json_object_get(doc, "fields"), why, sizeof why);
         if (rc) {

@@ -168,3 +168,10 @@ err_has "case $S1: header: stored workflow 'complaint', event"
 err_has "says 'scar'"
 run 1 "" verify --json
 json "any(m['case'] == '$S1' and m['db'] == 'cases' and m['field'] == 'workflow' for m in d['mismatches'])"
+
+# what to type for a scar case: help open --workflow names its first form's fields
+run 0 "" help open --workflow scar
+out_has "scar_request v1"
+out_has "supplier"
+run 1 "" help open --workflow nope
+err_has 'workflow `nope`: not installed'

@@ -214,16 +214,24 @@ static void print_meanings(const cli *c, const capa_workflow *wf)
     cli_table_free(&t);
 }
 
-/* `help open` works without a database too: the built-in forms, said so. */
-static int help_open(cli *c, capa_store *s)
+/* `help open [--workflow W]` works without a database too: the built-in forms of the
+ * default workflow, said so. */
+static int help_open(cli *c, capa_store *s, const char *workflow)
 {
     const capa_workflow *wf = NULL;
     const capa_formdef *fd = NULL;
     capa_definitions *defs = NULL;
     capa_diag d = {0};
-    char l[CLI_TEXT_MAX];
-    int rc = CLI_OK;
-    if (s && capa_store_workflow(&wf, s) == CAPA_OK && wf->n_stages > 0)
+    char l[CLI_TEXT_MAX], a[CLI_TEXT_MAX];
+    int rc = CLI_OK, err;
+    if (workflow && !s)
+        return cli_error(c->db, "no capa database here: the workflows are those of a database");
+    if (workflow && (err = capa_store_workflow_get(&wf, s, workflow)) != CAPA_OK) {
+        char what[CLI_TEXT_MAX + 32];
+        snprintf(what, sizeof what, "help open --workflow %s", cli_text(a, sizeof a, workflow));
+        return cli_fail(c, what, err);
+    }
+    if (s && (wf || capa_store_workflow(&wf, s) == CAPA_OK) && wf->n_stages > 0)
         capa_store_form(&fd, s, wf->stages[0].form_id, 0);
     if (!fd) {
         if (capa_definitions_load(&defs, NULL, &d) != CAPA_OK || defs->n_forms == 0) {
@@ -248,7 +256,10 @@ done:
 
 int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
 {
-    const cli_opt opts[] = {{"--lang", &c->lang_arg, NULL}, {NULL, NULL, NULL}};
+    const char *workflow = NULL;
+    const cli_opt opts[] = {{"--lang", &c->lang_arg, NULL},
+                            {"--workflow", &workflow, NULL},
+                            {NULL, NULL, NULL}};
     capa_open_opts oo = {.read_only = 1};
     capa_store *s = NULL;
     capa_case *cs = NULL;
@@ -264,7 +275,11 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
     if (capa_store_open(&s, c->db, &oo) != CAPA_OK)
         s = NULL;
     if (strcmp(verb, "open") == 0) {
-        rc = help_open(c, s);
+        rc = help_open(c, s, workflow);
+        goto done;
+    }
+    if (workflow) {
+        rc = cli_usage(c, "--workflow is for `help open`: a case's fields follow its workflow");
         goto done;
     }
     if (!s && npos == 0) {

@@ -86,7 +86,8 @@ setup_users() {
 # faketime (Debian package faketime), the wall clock standing at that UTC moment; the
 # monotonic clock runs, so timeouts still work. The engine reads only the system clock.
 CAPA_AT=$T/capa-at
-printf '#!/bin/sh\nTZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 exec faketime -f "$FAKE" "%s" "$@"\n' \
+# faketime preloads its library: in the sanitizer build the ASan runtime cannot come first.
+printf '#!/bin/sh\nASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 exec faketime -f "$FAKE" "%s" "$@"\n' \
     "$CAPA" >"$CAPA_AT"
 chmod +x "$CAPA_AT"
 at() {

@@ -879,7 +879,8 @@ int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int
         cli_error(path, "%s", S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
         goto done;
     }
-    size_t cap = S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max ? (size_t)st.st_size + 1 : 65536;
+    size_t cap =
+        S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max ? (size_t)st.st_size + 1 : 65536;
     if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
         if (too_big) {
             *too_big = 1;
@@ -1030,4 +1031,58 @@ void cli_numbers_clear(cli_numbers *ns)
         free(ns->v[i]);
     free(ns->v);
     memset(ns, 0, sizeof *ns);
+}
+
+int cli_each_case_file(cli *c, capa_store *s, cli_numbers *ns, const cli_each_file *w)
+{
+    const char *out = w->dir;
+    capa_verify_report *vr = NULL;
+    int err;
+    if (mkdir(out, 0755) != 0 && errno != EEXIST)
+        return cli_error(out, "cannot create: %s", strerror(errno));
+    err = cli_numbers_get(ns, s);
+    if (ns->oom || err < 0)
+        return ns->oom ? cli_error(c->cmd, "out of memory") : cli_fail(c, "list", err);
+    /* One replay for all: then each case is refused alone when its records differ. */
+    if ((err = capa_store_verify(&vr, s, NULL)) != CAPA_OK)
+        return cli_fail(c, "verify", err);
+    size_t failed = 0, ol = strlen(out);
+    for (size_t i = 0; i < ns->n; i++) {
+        char path[4096], name[512];
+        /* A number pattern may contain '/' (it is configurable): never a subdirectory. */
+        snprintf(name, sizeof name, "%s", ns->v[i]);
+        for (char *p = name; *p; p++)
+            if (*p == '/')
+                *p = '_';
+        snprintf(path, sizeof path, "%s%s%s%s", out, ol && out[ol - 1] == '/' ? "" : "/", name,
+                 w->ext);
+        if (w->progress) {
+            fprintf(stderr, "[%zu/%zu] ", i + 1, ns->n);
+            cli_put(stderr, ns->v[i]);
+            fputs(" -> ", stderr);
+            cli_put(stderr, path);
+            fputc('\n', stderr);
+        }
+        const capa_mismatch *bad = capa_verify_report_concerns(vr, ns->v[i]);
+        if (bad) {
+            cli_error(ns->v[i], "%s: the case does not verify against the audit trail: %s",
+                      w->refused, bad->message);
+            failed++;
+            continue;
+        }
+        if (w->write(c, s, ns->v[i], path, w->payload) != CLI_OK) {
+            failed++;
+            continue;
+        }
+        cli_put(stdout, path);
+        putchar('\n');
+    }
+    fprintf(stderr, "%zu %s%s %s ", ns->n - failed, w->noun, ns->n - failed == 1 ? "" : "s",
+            w->verb);
+    cli_put(stderr, out);
+    if (failed)
+        fprintf(stderr, ", %zu failed", failed);
+    fputc('\n', stderr);
+    capa_verify_report_free(vr);
+    return failed ? CLI_ERROR : CLI_OK;
 }

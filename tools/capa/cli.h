@@ -248,6 +248,23 @@ typedef struct cli_numbers {
 int cli_numbers_get(cli_numbers *ns, capa_store *s);
 void cli_numbers_clear(cli_numbers *ns);
 
+/** What `--all -o DIR/` writes of each case (dossier, export). */
+typedef struct cli_each_file {
+    const char *dir;     /**< -o DIR/: created when missing */
+    const char *ext;     /**< ".pdf", ".xml" */
+    const char *refused; /**< "dossier refused", "export refused" */
+    const char *noun;    /**< for the summary: "dossier", "case" */
+    const char *verb;    /**< "written to", "exported to" */
+    int progress;        /**< "[i/n] CASE -> PATH" on stderr before each */
+    /** Write case `number` to `path`; CLI_OK or an error already reported. */
+    int (*write)(cli *c, capa_store *s, const char *number, const char *path, void *payload);
+    void *payload;
+} cli_each_file;
+/** Every case of ns (closed since ns->since) to DIR/CASE.ext, after one replay of the whole
+ *  trail: a case whose records differ from it is refused alone, naming the first mismatch.
+ *  Prints each path written on stdout and a summary on stderr; CLI_ERROR if any failed. */
+int cli_each_case_file(cli *c, capa_store *s, cli_numbers *ns, const cli_each_file *w);
+
 /* ---- list as a spreadsheet (sheet.c) ---- */
 typedef struct cli_sheet cli_sheet;
 /** Start `capa list --format csv|xlsx -o path` ("-" is stdout, CSV only): heading row in

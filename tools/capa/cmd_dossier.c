@@ -20,6 +20,12 @@
 
 #include "capa_report.h"
 
+static int dossier_each(cli *c, capa_store *s, const char *number, const char *path, void *payload)
+{
+    int err = capa_report_dossier(s, number, path, payload);
+    return err == CAPA_OK ? CLI_OK : cli_fail(c, number, err);
+}
+
 int cmd_dossier(cli *c, int argc, char **argv)
 {
     const char *out = NULL, *font = NULL, *since_arg = NULL;
@@ -79,63 +85,10 @@ int cmd_dossier(cli *c, int argc, char **argv)
         goto done;
     }
 
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-        rc = cli_error(out, "cannot create: %s", strerror(errno));
-        goto done;
-    }
-    err = cli_numbers_get(&ns, s);
-    if (ns.oom || err < 0) {
-        rc = ns.oom ? cli_error(c->cmd, "out of memory") : cli_fail(c, "list", err);
-        goto done;
-    }
-    /* One replay for all: then each case is refused alone when its records differ. */
-    capa_verify_report *vr = NULL;
-    if ((err = capa_store_verify(&vr, s, NULL)) != CAPA_OK) {
-        rc = cli_fail(c, "verify", err);
-        goto done;
-    }
-    o.verified = 1;
-    size_t failed = 0;
-    for (size_t i = 0; i < ns.n; i++) {
-        char path[4096];
-        size_t ol = strlen(out);
-        /* A number pattern may contain '/' (it is configurable): never a subdirectory. */
-        char name[512];
-        snprintf(name, sizeof name, "%s", ns.v[i]);
-        for (char *p = name; *p; p++)
-            if (*p == '/')
-                *p = '_';
-        snprintf(path, sizeof path, "%s%s%s.pdf", out, ol && out[ol - 1] == '/' ? "" : "/", name);
-        fprintf(stderr, "[%zu/%zu] ", i + 1, ns.n);
-        cli_put(stderr, ns.v[i]);
-        fputs(" -> ", stderr);
-        cli_put(stderr, path);
-        fputc('\n', stderr);
-        const capa_mismatch *bad = capa_verify_report_concerns(vr, ns.v[i]);
-        const char *why = bad ? bad->message : NULL;
-        if (why) {
-            cli_error(ns.v[i],
-                      "dossier refused: the case does not verify against the audit "
-                      "trail: %s",
-                      why);
-            failed++;
-            continue;
-        }
-        if ((err = capa_report_dossier(s, ns.v[i], path, &o)) != CAPA_OK) {
-            cli_fail(c, ns.v[i], err);
-            failed++;
-            continue;
-        }
-        cli_put(stdout, path);
-        putchar('\n');
-    }
-    fprintf(stderr, "%zu dossier%s written to ", ns.n - failed, ns.n - failed == 1 ? "" : "s");
-    cli_put(stderr, out);
-    if (failed)
-        fprintf(stderr, ", %zu failed", failed);
-    fputc('\n', stderr);
-    rc = failed ? CLI_ERROR : CLI_OK;
-    capa_verify_report_free(vr);
+    o.verified = 1; /* the replay cli_each_case_file runs first covers every case */
+    cli_each_file w = {out,          ".pdf", "dossier refused", "dossier",
+                       "written to", 1,      dossier_each,      &o};
+    rc = cli_each_case_file(c, s, &ns, &w);
 done:
     cli_numbers_clear(&ns);
     capa_store_close(s);

@@ -25,6 +25,12 @@ static int export_one(cli *c, capa_store *s, const char *number, const char *pat
     return rc;
 }
 
+static int export_each(cli *c, capa_store *s, const char *number, const char *path, void *payload)
+{
+    (void)payload;
+    return export_one(c, s, number, path);
+}
+
 int cmd_export(cli *c, int argc, char **argv)
 {
     const char *out = NULL, *since_arg = NULL;
@@ -37,7 +43,6 @@ int cmd_export(cli *c, int argc, char **argv)
     int npos, rc = CLI_OK, err;
     capa_store *s = NULL;
     cli_numbers ns = {0};
-    capa_verify_report *vr = NULL;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (!out || !*out)
@@ -62,50 +67,9 @@ int cmd_export(cli *c, int argc, char **argv)
         }
         goto done;
     }
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-        rc = cli_error(out, "cannot create: %s", strerror(errno));
-        goto done;
-    }
-    err = cli_numbers_get(&ns, s);
-    if (ns.oom || err < 0) {
-        rc = ns.oom ? cli_error(c->cmd, "out of memory") : cli_fail(c, "list", err);
-        goto done;
-    }
-    if ((err = capa_store_verify(&vr, s, NULL)) != CAPA_OK) {
-        rc = cli_fail(c, "verify", err);
-        goto done;
-    }
-    size_t failed = 0, ol = strlen(out);
-    for (size_t i = 0; i < ns.n; i++) {
-        char path[4096], name[512];
-        snprintf(name, sizeof name, "%s", ns.v[i]);
-        for (char *p = name; *p; p++)
-            if (*p == '/')
-                *p = '_';
-        snprintf(path, sizeof path, "%s%s%s.xml", out, ol && out[ol - 1] == '/' ? "" : "/", name);
-        const capa_mismatch *bad = capa_verify_report_concerns(vr, ns.v[i]);
-        if (bad) {
-            cli_error(ns.v[i], "export refused: the case does not verify against the audit "
-                               "trail: %s",
-                      bad->message);
-            failed++;
-            continue;
-        }
-        if (export_one(c, s, ns.v[i], path) != CLI_OK) {
-            failed++;
-            continue;
-        }
-        cli_put(stdout, path);
-        putchar('\n');
-    }
-    fprintf(stderr, "%zu case%s exported to ", ns.n - failed, ns.n - failed == 1 ? "" : "s");
-    cli_put(stderr, out);
-    if (failed)
-        fprintf(stderr, ", %zu failed", failed);
-    fputc('\n', stderr);
-    rc = failed ? CLI_ERROR : CLI_OK;
+    cli_each_file w = {out, ".xml", "export refused", "case", "exported to", 0, export_each, NULL};
+    rc = cli_each_case_file(c, s, &ns, &w);
 done:
-    capa_verify_report_free(vr);
     cli_numbers_clear(&ns);
     capa_store_close(s);
     return rc;

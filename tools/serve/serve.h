@@ -99,9 +99,9 @@ void sv_req_cookie(sv_req *r, const char *fmt, ...) __attribute__((format(printf
  *  session: token (64 hex) into token[65]. Returns a CAPA code. */
 int sv_session_create(sv_server *srv, const char *user, const char *password, char token[65],
                       sv_session *out);
-/** The live session of `token`, touched; -1 when there is none, it expired, this process
- *  did not make it (a restart), or its binding no longer holds (password changed or reset,
- *  account locked, role changed): then it is removed. */
+/** The live session of `token`, touched; -1 when there is none, this process did not make
+ *  it (a restart: it holds no binding for it), it expired or its binding no longer holds
+ *  (password changed or reset, account locked, role changed) - those two are removed. */
 int sv_session_load(sv_server *srv, const char *token, sv_session *out);
 void sv_session_end(sv_server *srv, const char *hash);
 /** Remove expired sessions (database and memory). */

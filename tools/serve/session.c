@@ -169,9 +169,14 @@ int sv_session_load(sv_server *srv, const char *token, sv_session *out)
         return -1;
     int bad = parse_rec(val, user, sizeof user, &last);
     capa__free(val);
-    /* Expired; made before a restart (this process holds no binding for it); or the user's
-     * password, role or lock changed since: the session ends, and nothing is counted. */
-    if (bad || now - last > srv->idle_ms || bound_get(srv, hash, out->binding) ||
+    /* Made by another process (before a restart, or another server on this store): this
+     * one holds no binding for it, so it is not signed in here; the record is left to its
+     * owner and to expiry. */
+    if (!bad && now - last <= srv->idle_ms && bound_get(srv, hash, out->binding))
+        return -1;
+    /* Expired, or the user's password, role or lock changed since sign-in: the session ends,
+     * and nothing is counted. */
+    if (bad || now - last > srv->idle_ms ||
         capa_user_binding_check(srv->s, user, out->binding) != CAPA_OK) {
         explicit_bzero(out->binding, sizeof out->binding);
         sv_session_end(srv, hash);

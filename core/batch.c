@@ -197,7 +197,18 @@ static void authenticate(capa_store *s, submission *sub)
             sub->auth_err[i] = CAPA_OK;
             continue;
         }
-        sub->auth_err[i] = capa_auth__check(s, w, &sub->users[i]);
+        if (!w->password && r->binding) {
+            /* A session's binding: edits only; a signature needs the password again. */
+            if (r->op == CAPA_OP_OPEN || r->op == CAPA_OP_SET)
+                sub->auth_err[i] = capa_auth__check_binding(s, w->user, r->binding,
+                                                            &sub->users[i]);
+            else
+                sub->auth_err[i] = capa_error_set(
+                    CAPA_EDENIED, "%.60s: signing or rejecting needs the password typed again",
+                    r->number ? r->number : "");
+        } else {
+            sub->auth_err[i] = capa_auth__check(s, w, &sub->users[i]);
+        }
         if (sub->auth_err[i] != CAPA_OK)
             set_result(r, sub->auth_err[i]);
     }

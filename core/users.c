@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -367,7 +368,9 @@ static int run_authenticated(capa_wtxn *t, void *arg)
         return capa_error_set(CAPA_EAUTH, "user `%s`: removed meanwhile", m->checked->u.id);
     if (err)
         return err;
-    if (now.u.locked || memcmp(now.hash, m->checked->hash, 32) != 0) {
+    /* The role too: a session's binding rests on it, and authority follows it. */
+    if (now.u.locked || memcmp(now.hash, m->checked->hash, 32) != 0 ||
+        strcmp(now.u.role, m->checked->u.role) != 0) {
         capa_user_rec_clear(&now);
         return capa_error_set(CAPA_EAUTH, "user `%s`: account changed while signing in; try again",
                               m->checked->u.id);
@@ -402,6 +405,91 @@ int capa_user_authenticate(capa_store *s, const capa_actor *who)
 {
     capa_user_rec u;
     int err = capa_auth__check(s, who, &u);
+    if (!err)
+        capa_user_rec_clear(&u);
+    return err;
+}
+
+/* ---- sign-in bindings ---- */
+
+/* HMAC-SHA-256 keyed by the stored scrypt hash over what a session rests on. The key never
+ * leaves the users database (events carry only the credential's digest), so whoever reads
+ * the trail cannot make a binding; `failed` is left out, so wrong guesses by someone else
+ * do not end a session (the lock they cause does). */
+static int binding_of(char hex[CAPA_BINDING_SIZE], const capa_user_rec *u)
+{
+    capa_buf b = {0};
+    unsigned char mac[32];
+    unsigned int len = 0;
+    capa_buf_str(&b, "capa-session-binding-v1");
+    capa_buf_str(&b, u->u.id);
+    capa_buf_str(&b, u->u.role ? u->u.role : "");
+    capa_buf_u8(&b, u->u.locked ? 1 : 0);
+    capa_buf_u8(&b, u->log2n);
+    capa_buf_u8(&b, u->r);
+    capa_buf_u8(&b, u->p);
+    capa_buf_bytes(&b, u->salt, 16);
+    int ok = !b.oom && HMAC(EVP_sha256(), u->hash, 32, b.p, b.len, mac, &len) && len == 32;
+    capa_buf_free(&b);
+    hex[0] = '\0';
+    if (!ok)
+        return capa_error_set(CAPA_ENOMEM, "user `%s`: sign-in binding: out of memory",
+                              u->u.id);
+    capa__hex(hex, mac, 32);
+    return CAPA_OK;
+}
+
+int capa_user_sign_in(char out[CAPA_BINDING_SIZE], capa_store *s, const capa_actor *who)
+{
+    capa_user_rec u;
+    out[0] = '\0';
+    int err = capa_auth__check(s, who, &u);
+    if (err)
+        return err;
+    err = binding_of(out, &u);
+    capa_user_rec_clear(&u);
+    return err;
+}
+
+int capa_auth__check_binding(capa_store *s, const char *user, const char *binding,
+                             capa_user_rec *out)
+{
+    MDB_txn *txn = NULL;
+    char have[CAPA_BINDING_SIZE];
+    memset(out, 0, sizeof *out);
+    if (!user || !*user)
+        return capa_error_set(CAPA_EAUTH, "session: no user given");
+    if (!binding || strlen(binding) != CAPA_BINDING_SIZE - 1)
+        return capa_error_set(CAPA_EAUTH, "user `%.40s`: no sign-in binding given", user);
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if ((err = capa_store__require_init(s, txn)) == CAPA_OK)
+        err = capa_user__get(s, txn, user, out);
+    capa_store__read_end(s, txn);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_EAUTH, "user `%.40s`: no such user: sign in again", user);
+    if (err)
+        return err;
+    if (out->u.locked)
+        err = capa_error_set(CAPA_ELOCKED,
+                             "user `%s`: account locked since signing in: the session has ended",
+                             user);
+    else if ((err = binding_of(have, out)) == CAPA_OK &&
+             CRYPTO_memcmp(have, binding, CAPA_BINDING_SIZE - 1) != 0)
+        err = capa_error_set(CAPA_EAUTH,
+                             "user `%s`: password or role changed since signing in: the "
+                             "session has ended; sign in again",
+                             user);
+    if (err)
+        capa_user_rec_clear(out);
+    return err;
+}
+
+int capa_user_binding_check(capa_store *s, const char *user, const char *binding)
+{
+    capa_user_rec u;
+    int err = capa_auth__check_binding(s, user, binding, &u);
     if (!err)
         capa_user_rec_clear(&u);
     return err;

@@ -27,6 +27,14 @@ int capa_store__mutate(capa_store *s, const capa_actor *who, capa_write_fn fn, v
  */
 int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out);
 
+/**
+ * Authenticate by a sign-in binding (capa_user_sign_in) instead of a password: the user's
+ * record must still give that binding (same credential and role) and not be locked. No key
+ * derivation, nothing written, nothing counted. On CAPA_OK *out holds the user's record.
+ */
+int capa_auth__check_binding(capa_store *s, const char *user, const char *binding,
+                             capa_user_rec *out);
+
 /** Inside a write transaction: re-read `checked`'s user record (it must be unchanged since
  *  its password was checked), then run fn as that user. */
 int capa_store__run_as(capa_wtxn *t, capa_user_rec *checked, capa_write_fn fn, void *arg);

@@ -121,6 +121,82 @@ START_TEST(password_change_by_self_or_admin)
 }
 END_TEST
 
+/* The credential digest wang's user event carries in the trail. */
+static int cred_cb(const capa_event *e, void *p)
+{
+    const char *user = NULL, *cred = NULL;
+    for (size_t i = 0; i < e->n_facts; i++) {
+        if (strcmp(e->facts[i].name, "user") == 0)
+            user = e->facts[i].value;
+        else if (strcmp(e->facts[i].name, "cred") == 0)
+            cred = e->facts[i].value;
+    }
+    if (user && cred && strcmp(user, "wang") == 0)
+        snprintf(p, CAPA_BINDING_SIZE, "%s", cred);
+    return 0;
+}
+
+/* A session's binding: no password held; it ends (and nothing is counted) when the password
+ * is reset or the account locked, it cannot be made from the trail, and it never signs. */
+START_TEST(sign_in_binding_holds_until_the_credential_changes)
+{
+    char bind[CAPA_BINDING_SIZE], other[CAPA_BINDING_SIZE];
+    capa_actor w = tu_as("wang"), admin = tu_as("admin");
+    capa_actor bad = {"wang", "not-the-password"};
+    FAILS(capa_user_sign_in(bind, s, &bad), CAPA_EAUTH, "wrong password");
+    OK(capa_user_sign_in(bind, s, &w));
+    ck_assert_uint_eq(strlen(bind), 64);
+    OK(capa_user_binding_check(s, "wang", bind));
+    /* Another user's binding, or a credential digest from the trail, is not wang's. */
+    capa_actor c = tu_as("chen");
+    OK(capa_user_sign_in(other, s, &c));
+    FAILS(capa_user_binding_check(s, "wang", other), CAPA_EAUTH, "session has ended");
+    char cred[CAPA_BINDING_SIZE] = "";
+    OK(capa_audit_foreach(s, NULL, cred_cb, cred));
+    ck_assert_uint_eq(strlen(cred), 64);
+    FAILS(capa_user_binding_check(s, "wang", cred), CAPA_EAUTH, "session has ended");
+
+    /* An edit by binding, with no password; a sign-off by binding is refused. */
+    char *num = tu_open_case(s, NULL);
+    capa_kv kv = {"validity", "valid"};
+    capa_request q = {.op = CAPA_OP_SET, .who = {"wang", NULL}, .binding = bind,
+                      .number = num, .values = &kv, .n_values = 1};
+    OK(capa_submit(s, &q, 1));
+    capa_request_clear(&q);
+    capa_request sg = {.op = CAPA_OP_SIGN, .who = {"wang", NULL}, .binding = bind,
+                       .number = num, .meaning = "reviewed"};
+    FAILS(capa_submit(s, &sg, 1), CAPA_EDENIED, "password typed again");
+    capa_request_clear(&sg);
+
+    /* The admin resets wang's password: the binding is dead, for checks and for edits, and
+     * neither counts as a failed sign-in. */
+    OK(capa_user_passwd(s, &admin, "wang", "a-new-password-1"));
+    for (int i = 0; i < 6; i++) {
+        FAILS(capa_user_binding_check(s, "wang", bind), CAPA_EAUTH, "password or role changed");
+        capa_request q2 = {.op = CAPA_OP_SET, .who = {"wang", NULL}, .binding = bind,
+                           .number = num, .values = &kv, .n_values = 1};
+        FAILS(capa_submit(s, &q2, 1), CAPA_EAUTH, "session has ended");
+        capa_request_clear(&q2);
+    }
+    capa_user *u = NULL;
+    OK(capa_user_get(&u, s, "wang"));
+    ck_assert_int_eq(u->failed, 0);
+    ck_assert_int_eq(u->locked, 0);
+    capa_user_free(u);
+    tally t = {0};
+    OK(capa_audit_foreach(s, NULL, tally_cb, &t));
+    ck_assert_int_eq(t.failed, 1); /* only the wrong password typed above */
+
+    /* A lock ends chen's binding. */
+    OK(capa_user_binding_check(s, "chen", other));
+    capa_actor cbad = {"chen", "not-the-password"};
+    for (int i = 0; i < 5; i++)
+        capa_user_authenticate(s, &cbad);
+    FAILS(capa_user_binding_check(s, "chen", other), CAPA_ELOCKED, "locked");
+    free(num);
+}
+END_TEST
+
 Suite *capa_users_suite(void)
 {
     Suite *su = suite_create("users");
@@ -131,6 +207,7 @@ Suite *capa_users_suite(void)
     tcase_add_test(tc, repeated_wrong_passwords_lock_until_admin_unlocks);
     tcase_add_test(tc, only_admin_adds_users_and_input_is_checked);
     tcase_add_test(tc, password_change_by_self_or_admin);
+    tcase_add_test(tc, sign_in_binding_holds_until_the_credential_changes);
     suite_add_tcase(su, tc);
     return su;
 }

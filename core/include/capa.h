@@ -139,6 +139,38 @@ int capa_user_unlock_local(capa_store *s, const char *id);
 /** Check a password without changing anything but the failure counter (audited on failure).
  *  @return CAPA_OK, CAPA_EAUTH, CAPA_ELOCKED, CAPA_ENOTFOUND is reported as CAPA_EAUTH. */
 int capa_user_authenticate(capa_store *s, const capa_actor *who);
+
+/* ---- sign-in bindings: a session without a password in memory ---- */
+
+/** Size of a sign-in binding: 64 lower-case hex digits and a NUL. */
+#define CAPA_BINDING_SIZE 65
+
+/**
+ * Sign in: check `who`'s password exactly as capa_user_authenticate does (a wrong one is
+ * counted and audited, and locks the account at the limit), then write into `out` the
+ * user's *binding*: a keyed digest (HMAC-SHA-256 whose key is the stored scrypt hash, which
+ * never leaves the users database, so the binding cannot be computed from the trail) of what
+ * a session rests on - the user id, role, lock state and credential (scrypt parameters and
+ * salt). The binding changes when the password is changed or reset (a new salt and hash),
+ * the account is locked, or the role changes; a locked account gets none.
+ *
+ * A tool that keeps sessions (capa serve) keeps the binding instead of the password and
+ * proves it with capa_user_binding_check on each request and as capa_request.binding for
+ * the changes it makes (OPEN and SET only). The binding is a bearer secret: keep it in
+ * memory, never write it anywhere.
+ * @return CAPA_OK, CAPA_EAUTH, CAPA_ELOCKED (as capa_user_authenticate), CAPA_ENOMEM.
+ */
+int capa_user_sign_in(char out[CAPA_BINDING_SIZE], capa_store *s, const capa_actor *who);
+
+/**
+ * Whether `binding` (from capa_user_sign_in) still holds for `user`: same credential, same
+ * role, not locked. Runs no key derivation and writes nothing: a binding that no longer
+ * holds is not a failed sign-in and is never counted or audited - the tool ends the session
+ * and asks the user to sign in again.
+ * @return CAPA_OK; CAPA_ELOCKED (the account is locked); CAPA_EAUTH (the password was
+ *         changed or reset, the role changed, the user is gone, or the binding is not one).
+ */
+int capa_user_binding_check(capa_store *s, const char *user, const char *binding);
 int capa_user_get(capa_user **out, capa_store *s, const char *id);
 void capa_user_free(capa_user *u);
 /** Every user in id order; stop early by returning non-zero from cb (that value returned). */
@@ -213,6 +245,12 @@ typedef struct capa_request {
      *  nothing, when the stage's data no longer hashes to it (changed since it was shown):
      *  of two edits made from the same view, one wins and the other is refused. */
     const char *data_hash;
+    /** OPEN, SET only: when who.password is NULL, the actor proves a sign-in binding
+     *  (capa_user_sign_in) instead of a password; it is checked as capa_user_binding_check
+     *  (no key derivation, no failure counted) and again inside the write transaction. A
+     *  request of any other kind with a binding and no password is refused (CAPA_EDENIED):
+     *  a signature or rejection always needs the password typed again. */
+    const char *binding;
     /** IMPORT: the record's dates and source. Its values are named "field" (a field of the
      *  first stage) or "stage:field"; `number` is the sheet's case number or NULL for the
      *  next one. Only an admin imports. The case lands in the furthest stage its values

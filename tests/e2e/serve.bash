@@ -37,11 +37,19 @@ req() {
 want() { [[ $S == "$1" ]] || { cat "$T/$2" >&2; fail "$2: status $S, want $1"; }; }
 has() { grep -qF -- "$2" "$T/$1" || fail "$1 lacks: $2"; }
 lacks() { ! grep -qF -- "$2" "$T/$1" || fail "$1 has: $2"; }
+csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' "$T/$1" | head -1 | sed 's/.*value="\(.*\)"/\1/'; }
+# login_page JAR: the sign-in page as a browser gets it: its pre-session cookie into JAR,
+# the form's CSRF token into $LT
+login_page() {
+    req loginpage -c "$1" -b "$1" "$B/login"
+    want 200 loginpage
+    LT=$(csrf loginpage || true) # (without one, the sign-in is refused: 403)
+}
 login() { # login USER JAR
-    req login -c "$2" -b "$2" --data-urlencode "user=$1" --data-urlencode "password=$(pw "$1" | tr -d '\n')" "$B/login"
+    login_page "$2"
+    req login -c "$2" -b "$2" --data-urlencode "csrf=$LT" --data-urlencode "user=$1" --data-urlencode "password=$(pw "$1" | tr -d '\n')" "$B/login"
     want 303 login
 }
-csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' "$T/$1" | head -1 | sed 's/.*value="\(.*\)"/\1/'; }
 # token USER: an API bearer token for USER
 token() {
     curl -s -H 'Content-Type: application/json' \

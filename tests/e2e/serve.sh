@@ -27,7 +27,8 @@ req nope "$B/nope"; want 404 nope
 
 # ---- sign-in
 req cases0 "$B/cases"; want 303 cases0; has cases0.h 'Location: /login'
-req bad -d 'user=ghost&password=wrong' "$B/login"; want 401 bad; has bad 'wrong user or password'
+login_page "$T/ghost.jar"
+req bad -b "$T/ghost.jar" -d "csrf=$LT&user=ghost&password=wrong" "$B/login"; want 401 bad; has bad 'wrong user or password'
 login li "$T/li.jar"
 has login.h 'HttpOnly; SameSite=Strict'
 req list -b "$T/li.jar" "$B/cases"; want 200 list; has list '案件'

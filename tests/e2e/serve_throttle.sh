@@ -14,7 +14,8 @@ failures() { # failures USER: login_failed/lock events of USER in the trail
     python3 -c 'import json,sys; print(sum(1 for e in json.loads(sys.stdin.read()) if e["actor"] == sys.argv[1] and e["action"] in ("login_failed", "lock", "login_locked")))' "$1" <<<"$OUT"
 }
 pin() { # pin NAME USER PASSWORD: a sign-in from the login page
-    req "$1" --data-urlencode "user=$2" --data-urlencode "password=$3" "$B/login"
+    [[ -s $T/pin.jar ]] || login_page "$T/pin.jar"
+    req "$1" -b "$T/pin.jar" --data-urlencode "csrf=$LT" --data-urlencode "user=$2" --data-urlencode "password=$3" "$B/login"
 }
 
 # ---- one wrong password: the right one right after waits, unchecked
@@ -32,7 +33,7 @@ has a2 '"code": "throttled"'; has a2.h 'Retry-After:'
 # ---- eight at once for one user: one is checked, the others wait
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
-    curl -s -o /dev/null -w '%{http_code}\n' --data-urlencode "user=sun" --data-urlencode "password=guess-$i-xx" "$B/login" >"$T/par.$i" &
+    curl -s -o /dev/null -w '%{http_code}\n' -b "$T/pin.jar" --data-urlencode "csrf=$LT" --data-urlencode "user=sun" --data-urlencode "password=guess-$i-xx" "$B/login" >"$T/par.$i" &
     pids+=($!)
 done
 wait "${pids[@]}"
@@ -45,6 +46,7 @@ grep -q ' 7 429' "$T/par" || { cat "$T/par"; fail "parallel attempts not refused
 # server on the same store, with short pauses: 10 ms doubling)
 serve_stop
 serve_start --auth-pause 10
+rm -f "$T/pin.jar"
 pause=0.05
 for i in 1 2 3 4 5; do
     sleep "$pause"

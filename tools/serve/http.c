@@ -3,8 +3,19 @@
  * headers, one log line per request.
  *
  * One thread per connection (so a slow scrypt sign-in blocks only its own connection, and
- * concurrent changes meet in the engine's group commit), a connection limit, a per-connection memory limit for headers, an idle timeout, and a body limit
- * checked against Content-Length before anything is read and again while reading.
+ * concurrent changes meet in the engine's group commit), a connection limit, a per-connection
+ * memory limit for headers, an idle timeout, and a body limit checked against Content-Length
+ * before anything is read and again while reading.
+ *
+ * One client must not starve the others: a limit of connections per client address
+ * (MHD_OPTION_PER_IP_CONNECTION_LIMIT; over it a connection is closed on accept), and a
+ * deadline for a complete request header. libmicrohttpd's timeout is idle-based, so a client
+ * that trickles a header line now and then would keep a connection (and its thread) forever;
+ * here a watchdog thread shuts down every connection whose header is not complete within
+ * --header-timeout seconds of its accept, or of the end of its previous request
+ * (keep-alive). A request whose Content-Length is given twice, conflicts, is not a number,
+ * or comes with a Transfer-Encoding is answered 400 and the connection closed: a proxy in
+ * front may read it otherwise (request smuggling).
  */
 #include "serve.h"
 
@@ -15,8 +26,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+
+/* One accepted connection, for the header deadline. */
+typedef struct conn {
+    struct conn *prev, *next;
+    struct http *h;
+    int fd;
+    int64_t deadline; /* monotonic ms by which a request header must be complete; 0 = none */
+    int shut;
+    char ip[64];
+} conn;
+
+/* The daemon and its watchdog: what sv_http_start returns. */
+typedef struct http {
+    struct MHD_Daemon *d;
+    pthread_t watchdog;
+    int have_watchdog, stop;
+    pthread_mutex_t mu; /* guards the list, deadlines and stop */
+    pthread_cond_t cv;
+    conn *head;
+    int64_t header_ms;
+} http;
 
 static const char *CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
                          "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -27,6 +60,120 @@ static int64_t now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void addr_text(char *buf, size_t sz, const struct sockaddr *sa)
+{
+    snprintf(buf, sz, "?");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)sz);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)sz);
+}
+
+/* Set (ms from now) or clear (0) the header deadline of the connection of `mc`. */
+static void deadline(struct MHD_Connection *mc, int64_t in_ms)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn *c = ci ? ci->socket_context : NULL;
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->h->mu);
+    c->deadline = in_ms ? now_us() / 1000 + in_ms : 0;
+    pthread_mutex_unlock(&c->h->mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http *h = cls;
+    conn *c = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fi =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ai =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (!fi || !(c = calloc(1, sizeof *c)))
+            return; /* no deadline for it: the idle timeout still holds */
+        c->h = h;
+        c->fd = fi->connect_fd;
+        addr_text(c->ip, sizeof c->ip, ai ? ai->client_addr : NULL);
+        pthread_mutex_lock(&h->mu);
+        c->deadline = now_us() / 1000 + h->header_ms;
+        c->next = h->head;
+        if (h->head)
+            h->head->prev = c;
+        h->head = c;
+        pthread_mutex_unlock(&h->mu);
+        *socket_context = c;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+        /* libmicrohttpd calls this before it closes the socket, so the watchdog (which
+         * shuts sockets down only under h->mu, only of listed connections) never touches a
+         * descriptor that was closed and reused. */
+        pthread_mutex_lock(&h->mu);
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            h->head = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        pthread_mutex_unlock(&h->mu);
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+/* Shut down connections past their header deadline; their threads then see the end of the
+ * stream and libmicrohttpd closes them. */
+static void *watchdog(void *arg)
+{
+    http *h = arg;
+    pthread_mutex_lock(&h->mu);
+    while (!h->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+        int64_t now = now_us() / 1000;
+        for (conn *c = h->head; c && !h->stop; c = c->next) {
+            if (c->shut || !c->deadline || now < c->deadline)
+                continue;
+            c->shut = 1;
+            shutdown(c->fd, SHUT_RDWR);
+            fprintf(stderr, "capa serve: %s: no complete request header within %lld s: "
+                            "connection closed\n",
+                    c->ip, (long long)(h->header_ms / 1000));
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+typedef struct cl_scan {
+    int n_cl, te, bad;
+    const char *first;
+} cl_scan;
+
+static enum MHD_Result count_cl(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    cl_scan *c = cls;
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        c->n_cl++;
+        if (!value || !*value || strspn(value, "0123456789") != strlen(value))
+            c->bad = 1;
+        else if (c->first && strcmp(c->first, value) != 0)
+            c->bad = 1;
+        if (!c->first)
+            c->first = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        c->te = 1;
+    }
+    return MHD_YES;
 }
 
 const char *sv_req_header(sv_req *r, const char *name)
@@ -121,6 +268,8 @@ static enum MHD_Result send_response(sv_req *r)
     }
     if (r->disposition)
         MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+    if (r->close_conn)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (r->retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", r->retry_after);
@@ -163,6 +312,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!r->method || !r->path)
             return MHD_NO;
         client_ip(r);
+        deadline(conn, 0); /* the header is complete */
+        cl_scan cs = {0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_cl, &cs);
+        if (cs.n_cl > 1 || cs.bad || (cs.n_cl && cs.te)) {
+            /* Answered before any of the body is read, and the connection closed: whatever
+             * follows is never taken for a request. */
+            r->status = 400;
+            r->close_conn = 1;
+            r->type = "text/plain; charset=utf-8";
+            sv_buf_puts(&r->out, cs.n_cl > 1 ? "Content-Length given more than once\n"
+                                 : cs.bad    ? "Content-Length is not a number\n"
+                                             : "Content-Length with Transfer-Encoding\n");
+            return send_response(r);
+        }
         r->cookie = sv_req_header(r, "Cookie");
         r->authorization = sv_req_header(r, "Authorization");
         r->content_type = sv_req_header(r, "Content-Type");
@@ -222,8 +385,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     sv_req *r = *con_cls;
-    (void)cls;
-    (void)conn;
+    sv_server *srv = cls;
+    /* Waiting for the next request on this connection: its header has a deadline too. */
+    deadline(conn, srv->header_ms);
     if (!r)
         return;
     char t[40];
@@ -260,8 +424,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsigned timeout_s,
-                    size_t conn_mem, int *port)
+void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsigned per_addr,
+                    unsigned timeout_s, size_t conn_mem, int *port)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -300,22 +464,51 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
             return NULL;
         }
     }
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)p, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "capa serve: cannot listen on %s\n", listen);
+    http *h = calloc(1, sizeof *h);
+    if (!h) {
+        fprintf(stderr, "capa serve: out of memory\n");
         return NULL;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    h->header_ms = srv->header_ms > 0 ? srv->header_ms : 10000;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->d = MHD_start_daemon(
+        flags, (uint16_t)p, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_addr,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
+    if (!h->d) {
+        fprintf(stderr, "capa serve: cannot listen on %s\n", listen);
+        sv_http_stop(h);
+        return NULL;
+    }
+    if (pthread_create(&h->watchdog, NULL, watchdog, h) != 0) {
+        fprintf(stderr, "capa serve: cannot start the header watchdog\n");
+        sv_http_stop(h);
+        return NULL;
+    }
+    h->have_watchdog = 1;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     *port = di ? di->port : (int)p;
-    return d;
+    return h;
 }
 
 void sv_http_stop(void *daemon)
 {
-    if (daemon)
-        MHD_stop_daemon(daemon);
+    http *h = daemon;
+    if (!h)
+        return;
+    if (h->have_watchdog) {
+        pthread_mutex_lock(&h->mu);
+        h->stop = 1;
+        pthread_cond_signal(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        pthread_join(h->watchdog, NULL);
+    }
+    if (h->d)
+        MHD_stop_daemon(h->d); /* closes every connection: their notices empty the list */
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h);
 }

@@ -2,13 +2,15 @@
  * main.c - capa-serve: options, the store, the HTTP daemon, and a clean stop.
  *
  *   capa-serve [--listen HOST:PORT] [--db DIR] [--idle-timeout MIN] [--max-connections N]
- *              [--max-body BYTES] [--timeout SEC] [--font FILE] [--secure-cookie]
- *              [--auth-pause MS] [--group-commit on|off]
+ *              [--max-per-address N] [--header-timeout SEC] [--max-body BYTES]
+ *              [--timeout SEC] [--font FILE] [--secure-cookie] [--auth-pause MS]
+ *              [--group-commit on|off]
  *
  * (`capa serve ...` execs this binary.) SIGTERM or SIGINT stops it: the daemon stops
  * accepting, the requests in progress finish (each change is one engine transaction, so
  * nothing is ever half-written), the store is closed. The main thread does nothing but wait
- * for those signals and sweep expired sessions once a minute.
+ * for those signals, end the sessions whose sign-in binding no longer holds every second
+ * and sweep expired sessions once a minute.
  */
 #include "serve.h"
 
@@ -25,12 +27,15 @@
 static void usage(FILE *f)
 {
     fputs("usage: capa serve [--listen HOST:PORT] [--db DIR] [--idle-timeout MIN]\n"
-          "                  [--max-connections N] [--max-body BYTES] [--timeout SEC]\n"
+          "                  [--max-connections N] [--max-per-address N]\n"
+          "                  [--header-timeout SEC] [--max-body BYTES] [--timeout SEC]\n"
           "                  [--font FILE] [--secure-cookie] [--auth-pause MS]\n"
           "                  [--group-commit on|off]\n"
           "Serves the web UI and the JSON API (/api/v1) of the database --db DIR, else\n"
           "$CAPA_DB, else ./var, on 127.0.0.1:8080 unless --listen. Sessions expire after\n"
           "--idle-timeout minutes without use (30). --secure-cookie behind a TLS proxy.\n"
+          "--max-connections (64) in all, --max-per-address (16) from one client address;\n"
+          "a request's header must be complete within --header-timeout seconds (10).\n"
           "After a wrong password the next attempt for that user waits --auth-pause ms\n"
           "(1000), doubling with each failure up to 60 s; the engine locks the account.\n"
           "--group-commit off commits one request per transaction (for benchmarks).\n",
@@ -55,6 +60,7 @@ int main(int argc, char **argv)
     const char *listen = "127.0.0.1:8080", *db = getenv("CAPA_DB");
     int idle_sec = 0;
     long idle_min = 30, max_conn = 64, max_body = 1 << 20, timeout = 30, auth_pause = 1000;
+    long per_addr = 16, header_s = 10;
     sv_server srv;
     memset(&srv, 0, sizeof srv);
     srv.font = getenv("CAPA_FONT");
@@ -96,6 +102,12 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--max-connections") == 0) {
             if (num(a, ARG(), 1, 10000, &max_conn))
                 return 2;
+        } else if (strcmp(a, "--max-per-address") == 0) {
+            if (num(a, ARG(), 1, 10000, &per_addr))
+                return 2;
+        } else if (strcmp(a, "--header-timeout") == 0) {
+            if (num(a, ARG(), 1, 3600, &header_s))
+                return 2;
         } else if (strcmp(a, "--max-body") == 0) {
             if (num(a, ARG(), 1024, 64L << 20, &max_body))
                 return 2;
@@ -128,6 +140,9 @@ int main(int argc, char **argv)
     srv.db = db;
     srv.idle_ms = (int64_t)idle_min * (idle_sec ? 1000 : 60000);
     srv.max_body = (size_t)max_body;
+    srv.header_ms = (int)header_s * 1000;
+    if (per_addr > max_conn)
+        per_addr = max_conn;
     sv_throttle_init((int)auth_pause);
     pthread_mutex_init(&srv.lock, NULL);
     pthread_mutex_init(&srv.commit_lock, NULL);
@@ -162,7 +177,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int port = 0;
-    void *d = sv_http_start(&srv, listen, (unsigned)max_conn, (unsigned)timeout, 64 * 1024, &port);
+    void *d = sv_http_start(&srv, listen, (unsigned)max_conn, (unsigned)per_addr,
+                            (unsigned)timeout, 64 * 1024, &port);
     if (!d) {
         capa_store_close(srv.s);
         return 1;
@@ -171,21 +187,25 @@ int main(int argc, char **argv)
     snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
     fprintf(stderr, "capa serve: listening on http://%s:%d/ (database %s)\n", host, port, db);
     fflush(stderr);
-    for (;;) {
-        struct timespec ts = {60, 0};
+    for (int tick = 1;; tick++) {
+        struct timespec ts = {1, 0};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) {
             fprintf(stderr, "capa serve: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
             break;
         }
-        sv_session_sweep(&srv);
+        /* A password changed, an account locked elsewhere (the CLI, another server) ends the
+         * sessions resting on it within a second, used or not. */
+        sv_session_recheck(&srv);
+        if (tick % 60 == 0)
+            sv_session_sweep(&srv);
     }
     sv_http_stop(d);
     capa_store_close(srv.s);
     pthread_mutex_lock(&srv.lock);
-    for (size_t i = 0; i < srv.n_secrets; i++)
-        sv_secret_free(srv.secrets[i].password);
-    free(srv.secrets);
+    if (srv.bound)
+        explicit_bzero(srv.bound, srv.cap_bound * sizeof *srv.bound);
+    free(srv.bound);
     pthread_mutex_unlock(&srv.lock);
     fprintf(stderr, "capa serve: stopped\n");
     return 0;

@@ -195,7 +195,10 @@ static void login_form(sv_req *r, const char *user, const char *msg)
         sv_html(&r->out, msg, 0);
         sv_buf_puts(&r->out, "</p>");
     }
-    sv_buf_puts(&r->out, "<form method=\"post\" action=\"/login\"><label>");
+    sv_buf_puts(&r->out, "<form method=\"post\" action=\"/login\">"
+                         "<input type=\"hidden\" name=\"csrf\" value=\"");
+    sv_html_value(&r->out, sv_login_token(r));
+    sv_buf_puts(&r->out, "\"><label>");
     label(r, "账号", "User");
     sv_buf_puts(&r->out, " <input name=\"user\" autocomplete=\"username\" required value=\"");
     sv_html_value(&r->out, user);
@@ -215,7 +218,13 @@ static void do_login(sv_req *r)
     if (post_params(r, &p, 0))
         return;
     const char *user = param(&p, "user"), *pw = param(&p, "password");
+    char why[200];
     int rc;
+    if (sv_login_check(r, sv_params_get(&p, "csrf"), why, sizeof why)) {
+        r->status = 403;
+        login_form(r, user, why);
+        goto done;
+    }
     if (sv_throttle_begin(user, r->ip, &r->retry_after)) {
         r->status = 429;
         login_form(r, user, "too many sign-in attempts: wait a moment and try again / "
@@ -725,17 +734,6 @@ static char *case_page_path(const char *number)
     return sv_buf_take(&b, NULL);
 }
 
-/* The password typed at sign-in, or NULL after sending the user to sign in again. */
-static char *session_password(sv_req *r)
-{
-    char *pw = sv_session_password(r->srv, &r->sess);
-    if (!pw)
-        error_page(r, 401,
-                   "this server was restarted since you signed in: sign out and in again to "
-                   "make changes / 服务已重启，请重新登录");
-    return pw;
-}
-
 static void page_new(sv_req *r, int post)
 {
     const capa_workflow *wf = NULL;
@@ -760,16 +758,23 @@ static void page_new(sv_req *r, int post)
             if (kv[i].value[0])
                 kv[m++] = kv[i];
         }
-        char *pw = kv ? session_password(r) : NULL;
-        if (!kv || !pw) {
-            if (!kv)
-                error_page(r, 500, "out of memory");
+        if (!kv) {
+            error_page(r, 500, "out of memory");
             goto done;
         }
-        capa_actor who = {r->sess.user, pw};
-        char *number = NULL;
-        rc = capa_case_open(&number, r->srv->s, &who, kv, m);
-        sv_secret_free(pw);
+        /* The session's sign-in binding proves the user to the engine: no password kept. */
+        capa_request q = {.op = CAPA_OP_OPEN,
+                          .who = {r->sess.user, NULL},
+                          .binding = r->sess.binding,
+                          .values = kv,
+                          .n_values = m};
+        sv_submit(r->srv, &q);
+        rc = q.result;
+        if (rc)
+            capa_error_set(rc, "%s", q.error ? q.error : capa_strerror(rc));
+        char *number = q.number_out;
+        q.number_out = NULL;
+        capa_request_clear(&q);
         if (rc == CAPA_OK) {
             char *path = case_page_path(number);
             redirect(r, path ? path : "/cases", NULL);
@@ -1556,21 +1561,18 @@ static void page_edit(sv_req *r, const char *number, int post)
             free(path);
             goto done;
         }
-        char *pw = session_password(r);
-        if (!pw)
-            goto done;
         const char *reason = sv_params_get(&p, "reason"), *seen = sv_params_get(&p, "seen");
         /* The data hash the form was rendered with: when someone changed the stage
          * meanwhile, the engine refuses this edit (409) instead of silently overwriting. */
         capa_request q = {.op = CAPA_OP_SET,
-                          .who = {r->sess.user, pw},
+                          .who = {r->sess.user, NULL},
+                          .binding = r->sess.binding,
                           .number = number,
                           .values = send,
                           .n_values = m,
                           .reason = reason && *reason ? reason : NULL,
                           .data_hash = seen && strlen(seen) == 64 ? seen : NULL};
         sv_submit(r->srv, &q);
-        sv_secret_free(pw);
         rc = q.result;
         if (rc)
             capa_error_set(rc, "%s", q.error ? q.error : capa_strerror(rc));

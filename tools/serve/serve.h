@@ -1,7 +1,7 @@
 /*
  * serve.h - what the parts of capa serve share: the server (store, limits, in-memory
- * password table), one request with its response, sessions, and the two front ends (HTML
- * pages, JSON API).
+ * table of sign-in bindings - never passwords), one request with its response, sessions,
+ * and the two front ends (HTML pages, JSON API).
  *
  * capa serve is a tool like the CLI: it parses HTTP, calls core/include/capa.h (and
  * capa_report.h for dossiers) and renders. Every rule - who may edit, sign, reject; what a
@@ -18,11 +18,13 @@
 #include "capa.h"
 #include "parse.h"
 
-/** A password kept in process memory only, for the session it was typed for. */
-typedef struct sv_secret {
+/** A session's sign-in binding (capa_user_sign_in), kept in process memory only: no
+ *  password is ever held. */
+typedef struct sv_bound {
     char hash[65]; /* the session's key (SHA-256 of its token) */
-    char *password;
-} sv_secret;
+    char user[64];
+    char binding[CAPA_BINDING_SIZE];
+} sv_bound;
 
 typedef struct sv_server {
     capa_store *s;
@@ -34,15 +36,17 @@ typedef struct sv_server {
     int secure_cookie;
     int serial_commit;           /* --group-commit off: one request per transaction */
     pthread_mutex_t commit_lock; /* held around capa_submit when serial_commit */
-    pthread_mutex_t lock;        /* guards secrets */
-    sv_secret *secrets;
-    size_t n_secrets, cap_secrets;
+    pthread_mutex_t lock;        /* guards bound */
+    sv_bound *bound;
+    size_t n_bound, cap_bound;
+    int header_ms;     /* deadline for a request's complete header (ms) */
 } sv_server;
 
 typedef struct sv_session {
     char user[64];
     char hash[65]; /* volatile_sessions key: SHA-256 of the token */
     char csrf[65]; /* the per-session token every form POST carries */
+    char binding[CAPA_BINDING_SIZE]; /* proves the sign-in to the engine (capa_request) */
     int64_t last, expires;
 } sv_session;
 
@@ -76,12 +80,14 @@ typedef struct sv_req {
     char *disposition;
     int cacheable;
     int retry_after; /* seconds, for a Retry-After header (429), 0 = none */
+    char login_csrf[65];
+    int close_conn; /* send Connection: close */
 } sv_req;
 
 /* ---- http.c ---- */
 /** Start listening; returns an opaque daemon or NULL (message printed). *port gets the port. */
-void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsigned timeout_s,
-                    size_t conn_mem, int *port);
+void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsigned per_addr,
+                    unsigned timeout_s, size_t conn_mem, int *port);
 void sv_http_stop(void *daemon);
 /** A request header, or NULL. */
 const char *sv_req_header(sv_req *r, const char *name);
@@ -89,19 +95,25 @@ const char *sv_req_header(sv_req *r, const char *name);
 void sv_req_cookie(sv_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- session.c ---- */
-/** Check the password (capa_user_authenticate, counted and audited by the engine), then make
- *  a session: token (64 hex) into token[65]. Returns a CAPA code. */
+/** Check the password (capa_user_sign_in, counted and audited by the engine), then make a
+ *  session: token (64 hex) into token[65]. Returns a CAPA code. */
 int sv_session_create(sv_server *srv, const char *user, const char *password, char token[65],
                       sv_session *out);
-/** The live session of `token`, touched; -1 when there is none or it expired (removed). */
+/** The live session of `token`, touched; -1 when there is none, this process did not make
+ *  it (a restart: it holds no binding for it), it expired or its binding no longer holds
+ *  (password changed or reset, account locked, role changed) - those two are removed. */
 int sv_session_load(sv_server *srv, const char *token, sv_session *out);
 void sv_session_end(sv_server *srv, const char *hash);
-/** The password typed at sign-in, if this process still holds it: a fresh copy (wipe and
- *  free with sv_secret_free), or NULL. */
-char *sv_session_password(sv_server *srv, const sv_session *sess);
-void sv_secret_free(char *p);
 /** Remove expired sessions (database and memory). */
 void sv_session_sweep(sv_server *srv);
+/** End every session whose binding no longer holds (the main thread, every second). */
+void sv_session_recheck(sv_server *srv);
+/** The login form's CSRF token (pre-session): derived from the `capa_pre` cookie, which is
+ *  set on this response when the request has none. Into r->login_csrf. */
+const char *sv_login_token(sv_req *r);
+/** A sign-in POST: 0 when it comes from our own login form (same-site, the pre-session
+ *  cookie and the form's token agree); else -1 with the reason in why. */
+int sv_login_check(sv_req *r, const char *token, char *why, size_t whysz);
 /** Constant-time comparison of two NUL-terminated strings; 1 when equal. */
 int sv_secure_eq(const char *a, const char *b);
 

@@ -4,11 +4,19 @@
  * A session is a random 256-bit token, sent as an HttpOnly cookie (pages) or a bearer token
  * (API). The store keeps only its SHA-256 in the volatile_sessions database (never audited,
  * skipped by verify) with the user and the time of last use; a session unused for longer than
- * the idle limit is gone. The password typed at sign-in is needed by the engine for every
- * change (capa_actor); it is kept in this process's memory only, next to the session hash,
- * wiped at sign-out and expiry, and never written anywhere. A server restart therefore asks
- * everyone to sign in again before changing anything. Signing and rejecting never use it:
- * they take the password typed into the signing dialog.
+ * the idle limit is gone. No password is kept: at sign-in the engine hands out the user's
+ * binding (capa_user_sign_in), a keyed digest of the credential, role and lock state, held in
+ * this process's memory only next to the session hash. Every request checks it
+ * (capa_user_binding_check: no scrypt, nothing counted), and edits carry it to the engine,
+ * which checks it again in the write transaction. When the password is changed or reset,
+ * the account is locked or the role changes, the binding no longer holds and the session
+ * ends - at its next request, or within a second (sv_session_recheck) - without a failed
+ * sign-in on record. A server restart forgets every binding: everyone signs in again.
+ * Signing and rejecting never use it: they take the password typed into the signing dialog.
+ *
+ * The login form is protected against login CSRF by a pre-session: GET /login sets a random
+ * `capa_pre` cookie (SameSite=Strict) and the form carries a token derived from it; a sign-in
+ * POST without both, or that the browser marks cross-site (Sec-Fetch-Site), is refused.
  */
 #include "serve.h"
 
@@ -25,14 +33,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void sv_secret_free(char *p)
-{
-    if (p) {
-        explicit_bzero(p, strlen(p));
-        free(p);
-    }
 }
 
 int sv_secure_eq(const char *a, const char *b)
@@ -58,15 +58,31 @@ static void fill(sv_server *srv, sv_session *out, const char *hash, const char *
     out->expires = last + srv->idle_ms;
 }
 
-static void secret_forget_locked(sv_server *srv, const char *hash)
+static void bound_forget_locked(sv_server *srv, const char *hash)
 {
-    for (size_t i = 0; i < srv->n_secrets; i++) {
-        if (strcmp(srv->secrets[i].hash, hash) == 0) {
-            sv_secret_free(srv->secrets[i].password);
-            srv->secrets[i] = srv->secrets[--srv->n_secrets];
+    for (size_t i = 0; i < srv->n_bound; i++) {
+        if (strcmp(srv->bound[i].hash, hash) == 0) {
+            explicit_bzero(&srv->bound[i], sizeof srv->bound[i]);
+            srv->bound[i] = srv->bound[--srv->n_bound];
             return;
         }
     }
+}
+
+/* The binding of session `hash` into out; -1 when this process holds none. */
+static int bound_get(sv_server *srv, const char *hash, char out[CAPA_BINDING_SIZE])
+{
+    int rc = -1;
+    pthread_mutex_lock(&srv->lock);
+    for (size_t i = 0; i < srv->n_bound; i++) {
+        if (strcmp(srv->bound[i].hash, hash) == 0) {
+            memcpy(out, srv->bound[i].binding, CAPA_BINDING_SIZE);
+            rc = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return rc;
 }
 
 int sv_session_create(sv_server *srv, const char *user, const char *password, char token[65],
@@ -74,41 +90,55 @@ int sv_session_create(sv_server *srv, const char *user, const char *password, ch
 {
     capa_actor who = {user, password};
     unsigned char rnd[32];
-    char hash[65], rec[160];
-    int err = capa_user_authenticate(srv->s, &who);
+    char hash[65], rec[160], binding[CAPA_BINDING_SIZE];
+    int err = capa_user_sign_in(binding, srv->s, &who);
     if (err)
         return err;
-    if (strlen(user) >= sizeof out->user)
-        return capa_error_set(CAPA_EINVALID, "user id too long");
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        return capa_error_set(CAPA_ERROR, "no randomness for a session token");
+    if (strlen(user) >= sizeof out->user) {
+        err = capa_error_set(CAPA_EINVALID, "user id too long");
+        goto done;
+    }
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        err = capa_error_set(CAPA_ERROR, "no randomness for a session token");
+        goto done;
+    }
     for (size_t i = 0; i < sizeof rnd; i++)
         snprintf(token + 2 * i, 3, "%02x", rnd[i]);
     explicit_bzero(rnd, sizeof rnd);
     capa_sha256_hex(hash, token, 64);
-    int64_t now = now_ms();
-    snprintf(rec, sizeof rec, "%s\n%lld\n", user, (long long)now);
-    if ((err = capa_volatile_put(srv->s, SESSIONS_DB, hash, rec, strlen(rec))))
-        return err;
-    char *pw = strdup(password);
     pthread_mutex_lock(&srv->lock);
-    if (pw && srv->n_secrets == srv->cap_secrets) {
-        size_t cap = srv->cap_secrets ? srv->cap_secrets * 2 : 16;
-        sv_secret *v = realloc(srv->secrets, cap * sizeof *v);
+    if (srv->n_bound == srv->cap_bound) {
+        size_t cap = srv->cap_bound ? srv->cap_bound * 2 : 16;
+        sv_bound *v = realloc(srv->bound, cap * sizeof *v);
         if (v) {
-            srv->secrets = v;
-            srv->cap_secrets = cap;
+            srv->bound = v;
+            srv->cap_bound = cap;
         }
     }
-    if (pw && srv->n_secrets < srv->cap_secrets) {
-        snprintf(srv->secrets[srv->n_secrets].hash, 65, "%s", hash);
-        srv->secrets[srv->n_secrets++].password = pw;
-        pw = NULL;
+    if (srv->n_bound < srv->cap_bound) {
+        sv_bound *b = &srv->bound[srv->n_bound++];
+        snprintf(b->hash, sizeof b->hash, "%s", hash);
+        snprintf(b->user, sizeof b->user, "%s", user);
+        memcpy(b->binding, binding, sizeof b->binding);
+    } else {
+        err = capa_error_set(CAPA_ENOMEM, "no memory for a session");
     }
     pthread_mutex_unlock(&srv->lock);
-    sv_secret_free(pw);
+    if (err)
+        goto done;
+    int64_t now = now_ms();
+    snprintf(rec, sizeof rec, "%s\n%lld\n", user, (long long)now);
+    if ((err = capa_volatile_put(srv->s, SESSIONS_DB, hash, rec, strlen(rec)))) {
+        pthread_mutex_lock(&srv->lock);
+        bound_forget_locked(srv, hash);
+        pthread_mutex_unlock(&srv->lock);
+        goto done;
+    }
     fill(srv, out, hash, user, now);
-    return CAPA_OK;
+    memcpy(out->binding, binding, sizeof out->binding);
+done:
+    explicit_bzero(binding, sizeof binding);
+    return err;
 }
 
 /* Parse "user\nlast\n"; -1 when not of that shape. */
@@ -139,7 +169,16 @@ int sv_session_load(sv_server *srv, const char *token, sv_session *out)
         return -1;
     int bad = parse_rec(val, user, sizeof user, &last);
     capa__free(val);
-    if (bad || now - last > srv->idle_ms) {
+    /* Made by another process (before a restart, or another server on this store): this
+     * one holds no binding for it, so it is not signed in here; the record is left to its
+     * owner and to expiry. */
+    if (!bad && now - last <= srv->idle_ms && bound_get(srv, hash, out->binding))
+        return -1;
+    /* Expired, or the user's password, role or lock changed since sign-in: the session ends,
+     * and nothing is counted. */
+    if (bad || now - last > srv->idle_ms ||
+        capa_user_binding_check(srv->s, user, out->binding) != CAPA_OK) {
+        explicit_bzero(out->binding, sizeof out->binding);
         sv_session_end(srv, hash);
         return -1;
     }
@@ -151,7 +190,11 @@ int sv_session_load(sv_server *srv, const char *token, sv_session *out)
         if (capa_volatile_put(srv->s, SESSIONS_DB, hash, rec, strlen(rec)) == CAPA_OK)
             last = now;
     }
+    char binding[CAPA_BINDING_SIZE];
+    memcpy(binding, out->binding, sizeof binding);
     fill(srv, out, hash, user, last);
+    memcpy(out->binding, binding, sizeof binding);
+    explicit_bzero(binding, sizeof binding);
     return 0;
 }
 
@@ -159,22 +202,8 @@ void sv_session_end(sv_server *srv, const char *hash)
 {
     capa_volatile_del(srv->s, SESSIONS_DB, hash);
     pthread_mutex_lock(&srv->lock);
-    secret_forget_locked(srv, hash);
+    bound_forget_locked(srv, hash);
     pthread_mutex_unlock(&srv->lock);
-}
-
-char *sv_session_password(sv_server *srv, const sv_session *sess)
-{
-    char *copy = NULL;
-    pthread_mutex_lock(&srv->lock);
-    for (size_t i = 0; i < srv->n_secrets; i++) {
-        if (strcmp(srv->secrets[i].hash, sess->hash) == 0) {
-            copy = strdup(srv->secrets[i].password);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&srv->lock);
-    return copy;
 }
 
 typedef struct sweep_ctx {
@@ -213,13 +242,13 @@ void sv_session_sweep(sv_server *srv)
     capa_volatile_sweep(srv->s, SESSIONS_DB, expired, &c, &removed);
     pthread_mutex_lock(&srv->lock);
     for (size_t i = 0; i < c.n_gone; i++)
-        secret_forget_locked(srv, c.gone[i]);
-    /* A password whose session is no longer stored (ended by another process) goes too. */
-    for (size_t i = 0; i < srv->n_secrets;) {
+        bound_forget_locked(srv, c.gone[i]);
+    /* A binding whose session is no longer stored (ended by another process) goes too. */
+    for (size_t i = 0; i < srv->n_bound;) {
         void *v = NULL;
-        if (capa_volatile_get(&v, NULL, srv->s, SESSIONS_DB, srv->secrets[i].hash) ==
+        if (capa_volatile_get(&v, NULL, srv->s, SESSIONS_DB, srv->bound[i].hash) ==
             CAPA_ENOTFOUND) {
-            secret_forget_locked(srv, srv->secrets[i].hash);
+            bound_forget_locked(srv, srv->bound[i].hash);
             continue;
         }
         capa__free(v);
@@ -227,4 +256,93 @@ void sv_session_sweep(sv_server *srv)
     }
     pthread_mutex_unlock(&srv->lock);
     free(c.gone);
+}
+
+void sv_session_recheck(sv_server *srv)
+{
+    /* Copy out, check without the lock (each check is a read transaction), end the dead. */
+    pthread_mutex_lock(&srv->lock);
+    size_t n = srv->n_bound;
+    sv_bound *copy = n ? malloc(n * sizeof *copy) : NULL;
+    if (copy)
+        memcpy(copy, srv->bound, n * sizeof *copy);
+    pthread_mutex_unlock(&srv->lock);
+    for (size_t i = 0; copy && i < n; i++) {
+        int rc = capa_user_binding_check(srv->s, copy[i].user, copy[i].binding);
+        if (rc == CAPA_EAUTH || rc == CAPA_ELOCKED)
+            sv_session_end(srv, copy[i].hash);
+    }
+    if (copy) {
+        explicit_bzero(copy, n * sizeof *copy);
+        free(copy);
+    }
+}
+
+/* ---- login CSRF: a pre-session cookie and the token the login form carries ---- */
+
+static void login_token_of(char out[65], const char *pre)
+{
+    char buf[96];
+    snprintf(buf, sizeof buf, "login-csrf:%s", pre);
+    capa_sha256_hex(out, buf, strlen(buf));
+    explicit_bzero(buf, sizeof buf);
+}
+
+static int valid_pre(const char *v)
+{
+    if (strlen(v) != 64)
+        return 0;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+const char *sv_login_token(sv_req *r)
+{
+    char pre[80];
+    if (sv_cookie_get(pre, sizeof pre, r->cookie, "capa_pre") != 0 || !valid_pre(pre)) {
+        unsigned char rnd[32];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+            r->login_csrf[0] = '\0';
+            return r->login_csrf; /* no token: the POST will be refused */
+        }
+        for (size_t i = 0; i < sizeof rnd; i++)
+            snprintf(pre + 2 * i, 3, "%02x", rnd[i]);
+        explicit_bzero(rnd, sizeof rnd);
+        sv_req_cookie(r, "capa_pre=%s; Path=/login; HttpOnly; SameSite=Strict%s", pre,
+                      r->srv->secure_cookie ? "; Secure" : "");
+    }
+    login_token_of(r->login_csrf, pre);
+    explicit_bzero(pre, sizeof pre);
+    return r->login_csrf;
+}
+
+int sv_login_check(sv_req *r, const char *token, char *why, size_t whysz)
+{
+    char pre[80], want[65];
+    const char *site = sv_req_header(r, "Sec-Fetch-Site");
+    /* The browser says where the form was: only our own pages (or a typed URL) sign in. */
+    if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0) {
+        snprintf(why, whysz,
+                 "sign-in refused (login CSRF check): the form was posted from another site "
+                 "(Sec-Fetch-Site: %.20s); open /login and sign in there",
+                 site);
+        return -1;
+    }
+    if (sv_cookie_get(pre, sizeof pre, r->cookie, "capa_pre") != 0 || !valid_pre(pre)) {
+        snprintf(why, whysz,
+                 "sign-in refused (login CSRF check): no sign-in cookie (capa_pre); open "
+                 "/login and sign in there");
+        return -1;
+    }
+    login_token_of(want, pre);
+    explicit_bzero(pre, sizeof pre);
+    if (!token || !sv_secure_eq(token, want)) {
+        snprintf(why, whysz,
+                 "sign-in refused (login CSRF check): missing or wrong token; reload /login "
+                 "and sign in again");
+        return -1;
+    }
+    return 0;
 }

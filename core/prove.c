@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "index.h"
 #include "record.h"
 #include "store.h"
 
@@ -24,9 +23,9 @@ static int counter_key(const char *key)
                    strncmp(key, "import:", 7) == 0);
 }
 
-static int same_key(const char *a, const char *b)
+static int same(const char *a, const char *b)
 {
-    return a && b && strncmp(a, b, CAPA_INDEX_KEY_MAX) == 0;
+    return a && b && strcmp(a, b) == 0;
 }
 
 /* Does stored case `number` have part `part` and defect `defect` (or can that not be told)? */
@@ -57,21 +56,19 @@ static int touches_recurrence(capa_store *s, MDB_txn *txn, const capa_hdr *h,
             return 1;
         /* The part or defect itself changed to or from this case's. */
         if ((strcmp(m->field, "part_no") == 0 &&
-             (same_key(m->stored, part) || same_key(m->expected, part))) ||
+             (same(m->stored, part) || same(m->expected, part))) ||
             (strcmp(m->field, "defect_code") == 0 &&
-             (same_key(m->stored, defect) || same_key(m->expected, defect))))
+             (same(m->stored, defect) || same(m->expected, defect))))
             return 1;
         /* Any other field (opened, workflow, ...) of a case with the same part and defect:
          * the stored and replayed part and defect agree here, so the stored ones decide. */
         return stored_has(s, txn, m->case_number, part, defect);
     }
-    if (strcmp(m->db, "idx_part") == 0 || strcmp(m->db, "idx_defect") == 0) {
-        const char *mine = strcmp(m->db, "idx_part") == 0 ? part : defect;
-        /* An entry added under this key for a case whose header does not match changes
-         * nothing (the header is read for every candidate); one deleted (or added) for a
-         * case with the same part and defect hides (or adds) a recurrence. */
-        return same_key(m->field, mine) && stored_has(s, txn, m->case_number, part, defect);
-    }
+    /* An entry added for a case whose header does not match changes nothing (the header of
+     * every candidate is read); one deleted (or added) for a case with the same part and
+     * defect hides (or adds) a recurrence, whatever key it is under. */
+    if (strcmp(m->db, "idx_part") == 0 || strcmp(m->db, "idx_defect") == 0)
+        return stored_has(s, txn, m->case_number, part, defect);
     return 0;
 }
 

@@ -72,8 +72,8 @@ static int touches_recurrence(capa_store *s, MDB_txn *txn, const capa_hdr *h,
     return 0;
 }
 
-const capa_mismatch *capa_verify_report_concerns_output(const capa_verify_report *r,
-                                                        capa_store *s, const char *number)
+const capa_mismatch *capa_verify_report_concerns_output(const capa_verify_report *r, capa_store *s,
+                                                        const char *number)
 {
     const capa_mismatch *m = capa_verify_report_concerns(r, number);
     MDB_txn *txn = NULL;

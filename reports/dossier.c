@@ -689,7 +689,8 @@ static void anchor_block(doc *d, const char *token)
     float lead = label * 1.35f;
     capa_lay__ensure(&d->fl, side + 6);
     float top = d->fl.y - 4;
-    capa_lay__draw_line(&d->fl, MARGIN_X, top, label, MUTED, "审计链锚点 Audit chain anchor at rendering");
+    capa_lay__draw_line(&d->fl, MARGIN_X, top, label, MUTED,
+                        "审计链锚点 Audit chain anchor at rendering");
     capa_lay__draw_line(&d->fl, MARGIN_X, top - lead, 8.0f, MUTED,
                         "capa verify --anchor SEQ:HEX (文本或二维码 / text or QR code):");
     capa_lay__draw_line(&d->fl, MARGIN_X, top - 2 * lead - 4, size, INK, token);

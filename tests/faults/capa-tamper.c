@@ -1113,14 +1113,14 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(tdb *, int, char **);
     } cmds[] = {
-        {"sig", cmd_sig},       {"sig-del", cmd_sig_del},
-        {"hdr", cmd_hdr},       {"stage", cmd_stage},
-        {"erase", cmd_erase},   {"idx-del", cmd_idx_del},
-        {"number", cmd_number}, {"meta-u64", cmd_meta_u64},
+        {"sig", cmd_sig},           {"sig-del", cmd_sig_del},
+        {"hdr", cmd_hdr},           {"stage", cmd_stage},
+        {"erase", cmd_erase},       {"idx-del", cmd_idx_del},
+        {"number", cmd_number},     {"meta-u64", cmd_meta_u64},
         {"meta-str", cmd_meta_str}, {"meta-del", cmd_meta_del},
-        {"user", cmd_user},     {"user-cred-copy", cmd_user_cred_copy},
-        {"form", cmd_form},     {"blob-byte", cmd_blob_byte},
-        {"att", cmd_att},       {"outbox-del", cmd_outbox_del},
+        {"user", cmd_user},         {"user-cred-copy", cmd_user_cred_copy},
+        {"form", cmd_form},         {"blob-byte", cmd_blob_byte},
+        {"att", cmd_att},           {"outbox-del", cmd_outbox_del},
     };
     tdb d = {0};
     rewrite_opts ro = {0};

@@ -343,8 +343,8 @@ done:
 }
 
 const bench_engine bench_capa = {
-    "capa",        cp_open,           cp_close,  cp_thread_open, cp_thread_close,
-    cp_intake,     cp_intake_grouped, cp_import, cp_lookup,      cp_list_customer,
-    cp_list_dates, cp_scan,           cp_count,  cp_report,      cp_disk,
+    "capa",        cp_open,           cp_close,         cp_thread_open, cp_thread_close,
+    cp_intake,     cp_intake_grouped, cp_import,        cp_lookup,      cp_list_customer,
+    cp_list_dates, cp_scan,           cp_count,         cp_report,      cp_disk,
     cp_server,     cp_verify,         cp_signed_output,
 };

@@ -628,6 +628,27 @@ const capa_mismatch *capa_verify_report_concerns(const capa_verify_report *r,
  *  mismatch. For dossiers and `show`. */
 int capa_case_verify(capa_store *s, const char *number);
 
+/* ---- signed outputs: made only from verified data (core/prove.c) ---- */
+
+/** The first mismatch of `r` that would change what a signed output of case `number`
+ *  prints, or NULL: those capa_verify_report_concerns names, every meta record but the
+ *  counters (organisation, chain head, zone, recurrence window), and another case's header
+ *  or idx_part / idx_defect entry that the case's recurrence answer (再发) reads (a case with
+ *  the same part and defect, or whose part or defect was changed to or from them). Reads
+ *  stored headers of `s` to decide. Borrowed from r. */
+const capa_mismatch *capa_verify_report_concerns_output(const capa_verify_report *r,
+                                                        capa_store *s, const char *number);
+/** For a dossier or an archive of case `number`: replay the whole store (capa_store_verify)
+ *  and refuse when capa_verify_report_concerns_output finds a mismatch.
+ *  @return CAPA_OK; CAPA_ECORRUPT ("case N does not verify against the audit trail: " and
+ *          the mismatch); errors of capa_store_verify. */
+int capa_case_prove(capa_store *s, const char *number);
+/** For an output made from every case (the monthly report): the whole store must verify.
+ *  @param out the head the replay proved (seq, hex), or NULL; zeroed on failure
+ *  @return CAPA_OK; CAPA_ECORRUPT ("the store does not verify against its audit trail: "
+ *          the first mismatch, and how many more); errors of capa_store_verify. */
+int capa_store_prove(capa_store *s, capa_anchor *out);
+
 /** Append a checkpoint event: (seq, head) of the chain signed with the organisation's
  *  private key at `key_path` (PEM). Asks no password: allowed only to the operating-system
  *  user owning the store directory (who alone can read the key). */

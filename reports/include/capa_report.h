@@ -43,8 +43,8 @@ typedef struct capa_dossier_opts {
     int32_t utc_offset_min;
     /** Where the signature says it was made (e.g. the plant), or NULL. */
     const char *location;
-    /** The caller checked the case with capa_case_verify (or the whole store) just now:
-     *  do not replay again (dossier --all verifies once for all cases). */
+    /** The caller checked the case with capa_case_prove (or capa_verify_report_concerns_output
+     *  of a whole-store replay) just now: do not replay again (dossier --all verifies once). */
     int verified;
 } capa_dossier_opts;
 
@@ -52,8 +52,10 @@ typedef struct capa_dossier_opts {
  * Render the dossier of case `number` and write it, signed, to `out_path`.
  *
  * A dossier is made only from verified data: the store is replayed from its audit trail
- * first (capa_case_verify) and the dossier refused, naming the first mismatch, when any
- * record the case's rendering relies on differs from what the trail says (CAPA_ECORRUPT).
+ * first (capa_case_prove) and the dossier refused, naming the first mismatch, when any
+ * record the case's rendering relies on (its own, users, definitions, meta values, the
+ * records its recurrence answer reads) differs from what the trail says (CAPA_ECORRUPT).
+ * The cover prints the anchor whole on a line of its own and as a QR code of the same text.
  * The audit appendix is read from the chain itself.
  * The file is written under a temporary name in the target directory, signed, fsync'd and
  * renamed, so `out_path` either holds a complete signed dossier or is left untouched.

@@ -21,6 +21,8 @@
  *   capa-tamper DB outbox-del SEQ                the outbox entry of escalation event SEQ
  *   capa-tamper DB number NUMBER TARGET          numbers: NUMBER -> the id of case TARGET
  *   capa-tamper DB meta-u64 KEY VALUE            VALUE, or -N: lowered by N
+ *   capa-tamper DB meta-str KEY VALUE            a text meta value (e.g. org) replaced
+ *   capa-tamper DB meta-del KEY                  a meta record deleted (e.g. head)
  *   capa-tamper DB user ID FIELD VALUE...        name, dept, role, locked, failed, created
  *   capa-tamper DB user-cred-copy FROM TO        FROM's password hash into TO's record
  *   capa-tamper DB form ID VERSION OLD NEW       every OLD in a stored definition -> NEW
@@ -691,6 +693,32 @@ static int cmd_meta_u64(tdb *d, int argc, char **argv)
     return put(d, DB_META, argv[0], strlen(argv[0]), b, 8);
 }
 
+static int cmd_meta_str(tdb *d, int argc, char **argv)
+{
+    MDB_val k, v;
+    if (argc != 2)
+        return 2;
+    k.mv_size = strlen(argv[0]);
+    k.mv_data = argv[0];
+    int rc = mdb_get(d->txn, d->dbi[DB_META], &k, &v);
+    if (rc)
+        return die("meta %s: %s", argv[0], mdb_strerror(rc));
+    fprintf(stderr, "capa-tamper: meta %s: '%.*s' -> '%s'\n", argv[0], (int)v.mv_size,
+            (const char *)v.mv_data, argv[1]);
+    return put(d, DB_META, argv[0], strlen(argv[0]), argv[1], strlen(argv[1]));
+}
+
+static int cmd_meta_del(tdb *d, int argc, char **argv)
+{
+    MDB_val k;
+    if (argc != 1)
+        return 2;
+    k.mv_size = strlen(argv[0]);
+    k.mv_data = argv[0];
+    int rc = mdb_del(d->txn, d->dbi[DB_META], &k, NULL);
+    return rc ? die("meta %s: %s", argv[0], mdb_strerror(rc)) : 0;
+}
+
 /* ---- users ---- */
 
 static int get_user(tdb *d, const char *id, capa_user_rec *u)
@@ -1071,6 +1099,7 @@ static int usage(void)
           "SEQ |\n"
           "  idx-del DBNAME CASE | number NUMBER TARGET | meta-u64 KEY VALUE | user ID FIELD "
           "VALUE... |\n"
+          "  meta-str KEY VALUE | meta-del KEY |\n"
           "  user-cred-copy FROM TO | form ID VERSION OLD NEW | blob-byte SHA256 OFFSET |\n"
           "  att CASE N FIELD VALUE | outbox-del SEQ |\n"
           "  rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]\n",
@@ -1084,13 +1113,14 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(tdb *, int, char **);
     } cmds[] = {
-        {"sig", cmd_sig},       {"sig-del", cmd_sig_del},
-        {"hdr", cmd_hdr},       {"stage", cmd_stage},
-        {"erase", cmd_erase},   {"idx-del", cmd_idx_del},
-        {"number", cmd_number}, {"meta-u64", cmd_meta_u64},
-        {"user", cmd_user},     {"user-cred-copy", cmd_user_cred_copy},
-        {"form", cmd_form},     {"blob-byte", cmd_blob_byte},
-        {"att", cmd_att},       {"outbox-del", cmd_outbox_del},
+        {"sig", cmd_sig},           {"sig-del", cmd_sig_del},
+        {"hdr", cmd_hdr},           {"stage", cmd_stage},
+        {"erase", cmd_erase},       {"idx-del", cmd_idx_del},
+        {"number", cmd_number},     {"meta-u64", cmd_meta_u64},
+        {"meta-str", cmd_meta_str}, {"meta-del", cmd_meta_del},
+        {"user", cmd_user},         {"user-cred-copy", cmd_user_cred_copy},
+        {"form", cmd_form},         {"blob-byte", cmd_blob_byte},
+        {"att", cmd_att},           {"outbox-del", cmd_outbox_del},
     };
     tdb d = {0};
     rewrite_opts ro = {0};

@@ -93,6 +93,10 @@ struct bench_engine {
      * Called in a forked child, so it must open the database anew and not touch the
      * handles in ctx (LMDB's rule after fork). NULL: the engine has no such check. */
     int (*verify)(void *ctx, double *secs);
+    /* A signed output (capa only; NULL for the peers): `what` 0 the dossier of case 1,
+     * 1 the monthly report PDF of the imported month; `proof` 1: made only from verified
+     * data (the replay the CLI runs first), 0: rendering alone. *ms gets its time. */
+    int (*signed_output)(void *ctx, int what, int proof, double *ms);
 };
 
 extern const bench_engine bench_sqlite;

@@ -489,4 +489,5 @@ const bench_engine bench_pg = {
     pg_intake,     NULL,      pg_import, pg_lookup,      pg_list_customer,
     pg_list_dates, pg_scan,   pg_count,  NULL, /* report monthly: sqlite is the SQL peer */
     pg_disk,       pg_server, NULL,            /* no replay check to compare with capa's verify */
+    NULL,                                     /* no signed outputs */
 };

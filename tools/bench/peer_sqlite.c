@@ -365,4 +365,5 @@ const bench_engine bench_sqlite = {
     sq_intake,     NULL,    sq_import, sq_lookup,      sq_list_customer,
     sq_list_dates, sq_scan, sq_count,  sq_report,      sq_disk,
     sq_server,     NULL, /* no replay check to compare with capa's verify */
+    NULL,          /* no signed outputs */
 };

@@ -1063,7 +1063,7 @@ int cli_each_case_file(cli *c, capa_store *s, cli_numbers *ns, const cli_each_fi
             cli_put(stderr, path);
             fputc('\n', stderr);
         }
-        const capa_mismatch *bad = capa_verify_report_concerns(vr, ns->v[i]);
+        const capa_mismatch *bad = capa_verify_report_concerns_output(vr, s, ns->v[i]);
         if (bad) {
             cli_error(ns->v[i], "%s: the case does not verify against the audit trail: %s",
                       w->refused, bad->message);

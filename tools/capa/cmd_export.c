@@ -57,7 +57,7 @@ int cmd_export(cli *c, int argc, char **argv)
         goto done;
     if (!all) {
         /* The anchor an archive carries vouches for the trail: a case must verify first. */
-        if ((err = capa_case_verify(s, argv[0])) != CAPA_OK) {
+        if ((err = capa_case_prove(s, argv[0])) != CAPA_OK) {
             rc = cli_fail(c, "export refused", err);
             goto done;
         }

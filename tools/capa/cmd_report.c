@@ -3,6 +3,8 @@
  * [--at TIME] -o FILE`: the monthly quality report (客户投诉月统计表). The figures are
  * core's (capa_stats_monthly); this renders JSON and CSV itself and hands PDF and xlsx to
  * reports/. Every format carries the same figures, rounded the same way (report_round).
+ * Every format is made only from verified data: the store is replayed first
+ * (capa_store_prove) and the report refused, naming the first mismatch, when it differs.
  */
 #include "cli.h"
 
@@ -248,6 +250,12 @@ int cmd_report(cli *c, int argc, char **argv)
         goto done;
     if ((rc = cli_at_parse(&at, c, s, at_arg)) != CLI_OK)
         goto done;
+    /* Every figure comes from the headers of many cases: the whole store must verify before
+     * any format is written (nothing is written when it does not). */
+    if ((err = capa_store_prove(s, NULL)) != CAPA_OK) {
+        rc = cli_fail(c, "report monthly refused", err);
+        goto done;
+    }
     if ((err = capa_stats_monthly(&m, s, month, at)) != CAPA_OK ||
         (err = capa_plant_get(&p, s)) != CAPA_OK) {
         rc = cli_fail(c, "report monthly", err);

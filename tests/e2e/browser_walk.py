@@ -21,6 +21,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 B, SHOTS, DL = os.environ["B"], os.environ["SHOTS"], os.environ["DOWNLOADS"]
 PW = lambda u: "pw-%s-e2e-2026" % u
+# The printed names of serve.bash's users (every page shows who is signed in by name).
+NAMES = {"li": "李娜", "wang": "王伟", "chen": "陈静", "zhao": "赵强", "sun": "孙立", "zhou": "周审"}
 W, H = int(os.environ.get("VIEW_W", "1280")), int(os.environ.get("VIEW_H", "800"))
 
 
@@ -122,7 +124,7 @@ def login(user):
     click_load(d.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
     if d.current_url != B + "/":
         fail("%s: sign-in did not land on the dashboard: %s" % (user, d.current_url))
-    want_text("等待我处理 / Waiting for me", user)
+    want_text("等待我处理 / Waiting for me", NAMES[user])
 
 
 def fill(name, value):

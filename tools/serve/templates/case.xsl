@@ -1,0 +1,185 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- case.xsl - a case as its forms say: every stage with its fields in the definition's
+     order, repeating groups as tables, choices by their labels, people by printed name and
+     role, times in the plant's zone; signatures and rejections with who and why; the time
+     limits; the audit trail in its own scroll box; hashes and chain data under
+     "verification". Also the stage values of the signing dialog (sign.xsl). -->
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+  xmlns:str="http://exslt.org/strings" extension-element-prefixes="str">
+
+  <xsl:template match="page[@kind = 'case']" mode="body">
+    <xsl:variable name="c" select="case"/>
+    <xsl:variable name="path" select="concat('/cases/', str:encode-uri($c/@number, true()))"/>
+    <div class="app-casehead card card-body mb-3">
+      <h2 class="h4 mb-1"><xsl:value-of select="$c/@number"/><xsl:text> </xsl:text><xsl:value-of select="$c/@customer"/></h2>
+      <p class="mb-2">
+        <xsl:choose>
+          <xsl:when test="$c/@closed">
+            <span class="badge text-bg-secondary app-badge"><xsl:call-template name="t"><xsl:with-param name="zh">已结案</xsl:with-param><xsl:with-param name="en">Closed</xsl:with-param></xsl:call-template></span>
+          </xsl:when>
+          <xsl:otherwise>
+            <xsl:call-template name="t"><xsl:with-param name="zh">当前阶段</xsl:with-param><xsl:with-param name="en">Current stage</xsl:with-param></xsl:call-template>
+            <xsl:text>: </xsl:text><span class="badge text-bg-primary app-badge"><xsl:apply-templates select="$c/current" mode="l"/></span>
+          </xsl:otherwise>
+        </xsl:choose>
+      </p>
+      <p class="mb-0 app-actions">
+        <xsl:if test="$c/@may-edit">
+          <a class="button btn btn-primary" href="{$path}/edit"><xsl:call-template name="t"><xsl:with-param name="zh">填写本阶段</xsl:with-param><xsl:with-param name="en">Fill in this stage</xsl:with-param></xsl:call-template></a>
+        </xsl:if>
+        <xsl:if test="$c/@may-sign or $c/@may-reject">
+          <a class="button btn btn-success" href="{$path}/sign">
+            <xsl:choose>
+              <xsl:when test="$c/@may-sign"><xsl:call-template name="t"><xsl:with-param name="zh">签核</xsl:with-param><xsl:with-param name="en">Sign off</xsl:with-param></xsl:call-template></xsl:when>
+              <xsl:otherwise><xsl:call-template name="t"><xsl:with-param name="zh">驳回</xsl:with-param><xsl:with-param name="en">Reject</xsl:with-param></xsl:call-template></xsl:otherwise>
+            </xsl:choose>
+          </a>
+        </xsl:if>
+        <a class="button btn btn-outline-secondary" href="{$path}/dossier.pdf"><xsl:call-template name="t"><xsl:with-param name="zh">下载签名档案 (PDF)</xsl:with-param><xsl:with-param name="en">Signed dossier (PDF)</xsl:with-param></xsl:call-template></a>
+      </p>
+    </div>
+
+    <xsl:for-each select="$c/stage">
+      <section id="stage-{@stage}">
+        <xsl:attribute name="class">stage card mb-3<xsl:if test="@current"> current</xsl:if><xsl:if test="@unreached"> unreached</xsl:if></xsl:attribute>
+        <div class="card-header"><h3 class="h6 mb-0"><xsl:value-of select="concat(@n, '. ')"/><xsl:apply-templates select="." mode="l"/>
+          <xsl:if test="@unreached"><xsl:text> · </xsl:text><small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh">尚未进入</xsl:with-param><xsl:with-param name="en">not reached</xsl:with-param></xsl:call-template></small></xsl:if>
+        </h3></div>
+        <xsl:if test="not(@unreached)">
+          <div class="card-body">
+            <xsl:apply-templates select="values"/>
+            <xsl:apply-templates select="signature"/>
+          </div>
+        </xsl:if>
+      </section>
+    </xsl:for-each>
+
+    <xsl:if test="$c/limits">
+      <section class="card mb-3 app-limits">
+        <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh">时限</xsl:with-param><xsl:with-param name="en">Time limits</xsl:with-param></xsl:call-template></h3></div>
+        <div class="scroll"><table class="table mb-0 limits">
+          <thead><tr>
+            <th><xsl:call-template name="t"><xsl:with-param name="zh">时限</xsl:with-param><xsl:with-param name="en">Limit</xsl:with-param></xsl:call-template></th>
+            <th><xsl:call-template name="t"><xsl:with-param name="zh">到期</xsl:with-param><xsl:with-param name="en">Due</xsl:with-param></xsl:call-template></th>
+            <th><xsl:call-template name="t"><xsl:with-param name="zh">状态</xsl:with-param><xsl:with-param name="en">State</xsl:with-param></xsl:call-template></th>
+          </tr></thead>
+          <tbody>
+            <xsl:for-each select="$c/limits/limit">
+              <tr><td><xsl:apply-templates select="." mode="l"/></td>
+                <td><xsl:apply-templates select="." mode="when"/></td>
+                <td><xsl:call-template name="state"><xsl:with-param name="state" select="@state"/></xsl:call-template>
+                  <xsl:if test="met"><xsl:text> </xsl:text><xsl:apply-templates select="met" mode="time"/></xsl:if></td></tr>
+            </xsl:for-each>
+          </tbody>
+        </table></div>
+      </section>
+    </xsl:if>
+
+    <section class="card mb-3 app-audit">
+      <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh">审计记录</xsl:with-param><xsl:with-param name="en">Audit trail</xsl:with-param></xsl:call-template></h3></div>
+      <div class="scroll audit-box"><table class="table table-sm mb-0">
+        <thead><tr><th>#</th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh">时间</xsl:with-param><xsl:with-param name="en">When</xsl:with-param></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh">操作人</xsl:with-param><xsl:with-param name="en">Actor</xsl:with-param></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh">操作</xsl:with-param><xsl:with-param name="en">Action</xsl:with-param></xsl:call-template></th>
+          <th><xsl:call-template name="h-stage"/></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh">变更</xsl:with-param><xsl:with-param name="en">Changes</xsl:with-param></xsl:call-template></th>
+        </tr></thead>
+        <tbody>
+          <xsl:for-each select="$c/audit/event">
+            <tr><td><xsl:value-of select="@seq"/></td>
+              <td class="text-nowrap"><xsl:apply-templates select="time" mode="time"/></td>
+              <td><xsl:value-of select="@actor"/></td>
+              <td><xsl:value-of select="@action"/></td>
+              <td><xsl:value-of select="@stage"/></td>
+              <td class="changes">
+                <xsl:for-each select="change"><div><xsl:value-of select="concat(@field, ': ', @old, ' → ', @new)"/></div></xsl:for-each>
+                <xsl:if test="reason"><div><xsl:call-template name="t"><xsl:with-param name="zh">理由</xsl:with-param><xsl:with-param name="en">Reason</xsl:with-param></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div></xsl:if>
+              </td></tr>
+          </xsl:for-each>
+        </tbody>
+      </table></div>
+    </section>
+
+    <details class="card mb-3 app-verify">
+      <summary class="card-header"><xsl:call-template name="t"><xsl:with-param name="zh">验证信息（哈希与链）</xsl:with-param><xsl:with-param name="en">Verification (hashes and chain)</xsl:with-param></xsl:call-template></summary>
+      <div class="card-body">
+        <h4 class="h6"><xsl:call-template name="t"><xsl:with-param name="zh">签名所签数据哈希 (SHA-256)</xsl:with-param><xsl:with-param name="en">Data signed (SHA-256)</xsl:with-param></xsl:call-template></h4>
+        <div class="scroll"><table class="table table-sm">
+          <tbody>
+            <xsl:for-each select="$c/stage/signature">
+              <tr><td class="text-nowrap"><xsl:value-of select="concat('#', @seq, ' ')"/><xsl:apply-templates select="." mode="l"/></td>
+                <td><xsl:value-of select="@name"/></td><td><code><xsl:value-of select="@hash"/></code></td></tr>
+            </xsl:for-each>
+          </tbody>
+        </table></div>
+        <h4 class="h6"><xsl:call-template name="t"><xsl:with-param name="zh">审计链哈希</xsl:with-param><xsl:with-param name="en">Audit chain hashes</xsl:with-param></xsl:call-template></h4>
+        <div class="scroll audit-box"><table class="table table-sm mb-0">
+          <tbody>
+            <xsl:for-each select="$c/audit/event">
+              <tr><td><xsl:value-of select="@seq"/></td><td><xsl:value-of select="@action"/></td><td><code><xsl:value-of select="@hash"/></code></td></tr>
+            </xsl:for-each>
+          </tbody>
+        </table></div>
+      </div>
+    </details>
+  </xsl:template>
+
+  <!-- A stage's values: fields in the definition's order, groups as tables. -->
+  <xsl:template match="values">
+    <xsl:if test="*">
+      <dl class="app-values">
+        <xsl:for-each select="*">
+          <xsl:choose>
+            <xsl:when test="self::group">
+              <div class="app-group">
+                <dt><xsl:apply-templates select="." mode="l"/></dt>
+                <dd><div class="scroll"><table class="table table-sm table-bordered rows mb-0">
+                  <thead><tr><th class="n">#</th>
+                    <xsl:for-each select="column"><th><xsl:apply-templates select="." mode="l"/></th></xsl:for-each>
+                  </tr></thead>
+                  <tbody>
+                    <xsl:for-each select="row">
+                      <tr><td class="n"><xsl:value-of select="@n"/></td>
+                        <xsl:for-each select="cell">
+                          <td><span class="cell-label" aria-hidden="true"><xsl:apply-templates select="." mode="l"/></span>
+                            <xsl:apply-templates select="*" mode="value"/></td>
+                        </xsl:for-each>
+                      </tr>
+                    </xsl:for-each>
+                  </tbody>
+                </table></div></dd>
+              </div>
+            </xsl:when>
+            <xsl:otherwise>
+              <div class="app-value">
+                <dt><xsl:apply-templates select="." mode="l"/></dt>
+                <dd><xsl:apply-templates select="*" mode="value"/></dd>
+              </div>
+            </xsl:otherwise>
+          </xsl:choose>
+        </xsl:for-each>
+      </dl>
+    </xsl:if>
+  </xsl:template>
+
+  <xsl:template match="choice" mode="value"><span class="val"><xsl:apply-templates select="." mode="l"/></span></xsl:template>
+  <xsl:template match="person" mode="value"><xsl:apply-templates select="." mode="person"/></xsl:template>
+  <xsl:template match="text" mode="value"><span class="val"><xsl:value-of select="."/></span></xsl:template>
+
+  <!-- A signature or a rejection: what, who (printed name and role), when, why. -->
+  <xsl:template match="signature">
+    <div>
+      <xsl:attribute name="class">sig<xsl:if test="@kind = 'reject'"> reject</xsl:if><xsl:if test="@superseded"> superseded</xsl:if></xsl:attribute>
+      <strong><xsl:apply-templates select="." mode="l"/></strong>
+      <xsl:text> </xsl:text><xsl:apply-templates select="." mode="person"/>
+      <xsl:text> · </xsl:text><xsl:apply-templates select="time" mode="time"/>
+      <xsl:if test="reason">
+        <div><xsl:call-template name="t"><xsl:with-param name="zh">理由</xsl:with-param><xsl:with-param name="en">Reason</xsl:with-param></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div>
+      </xsl:if>
+      <xsl:if test="@superseded">
+        <div class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh">已作废(退回后重签)</xsl:with-param><xsl:with-param name="en">superseded (stage was sent back)</xsl:with-param></xsl:call-template></div>
+      </xsl:if>
+    </div>
+  </xsl:template>
+</xsl:stylesheet>

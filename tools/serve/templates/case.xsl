@@ -132,7 +132,7 @@
         <xsl:for-each select="*">
           <xsl:choose>
             <xsl:when test="self::group">
-              <div class="app-group">
+              <div class="app-group" data-field="{@id}">
                 <dt><xsl:apply-templates select="." mode="l"/></dt>
                 <dd><div class="scroll"><table class="table table-sm table-bordered rows mb-0">
                   <thead><tr><th class="n">#</th>
@@ -152,7 +152,7 @@
               </div>
             </xsl:when>
             <xsl:otherwise>
-              <div class="app-value">
+              <div class="app-value" data-field="{@id}">
                 <dt><xsl:apply-templates select="." mode="l"/></dt>
                 <dd><xsl:apply-templates select="*" mode="value"/></dd>
               </div>

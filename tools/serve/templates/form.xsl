@@ -117,7 +117,9 @@
     <fieldset class="mb-3 app-field">
       <legend class="form-label fs-6 fw-bold"><xsl:apply-templates select="." mode="l"/><xsl:call-template name="req-mark"/></legend>
       <div class="scroll">
-        <table id="g-{@id}" data-next="{@next}" class="table table-sm rows">
+        <table id="g-{@id}" data-next="{@next}">
+          <!-- more than three columns: each row a card of fields, on every screen -->
+          <xsl:attribute name="class">table table-sm rows<xsl:if test="count(column) &gt; 3"> stacked</xsl:if></xsl:attribute>
           <thead><tr><th class="n">#</th>
             <xsl:for-each select="column">
               <th><xsl:apply-templates select="." mode="l"/><xsl:call-template name="req-mark"/></th>

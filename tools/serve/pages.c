@@ -977,6 +977,68 @@ done:
     capa_plant_free(p);
 }
 
+/* ---- the right next step: is the stage ready for its sign-off, was the case sent back ---- */
+
+/* Whether the current stage of `cs` has what its sign-off requires: the form's sign-off check
+ * of the whole record (required fields, required columns of each row; capa_form_validate)
+ * and every condition of the sign-off. The top-level fields still missing (required and
+ * empty, or a condition that does not hold) go on `parent` as <missing> elements when it is
+ * not NULL. 1 when ready. */
+static int stage_ready(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
+                       const capa_case *cs)
+{
+    const capa_stage *st = wf ? capa_workflow_stage(wf, cs->stage) : NULL;
+    const capa_stage_record *rec = current_record(cs);
+    const capa_formdef *fd = record_form(r, wf, rec);
+    if (!st || !rec || !fd || cs->closed)
+        return 0;
+    int ready = capa_form_validate(fd, rec->values, rec->n_values, CAPA_REQ_SIGN, NULL, NULL,
+                                   NULL) == CAPA_OK;
+    for (size_t i = 0; i < fd->n_fields; i++) {
+        const capa_field *f = &fd->fields[i];
+        int empty = f->type == CAPA_FT_GROUP ? rows_of(rec->values, rec->n_values, f->id) == 0
+                                             : !capa_kv_get(rec->values, rec->n_values, f->id);
+        int unmet = 0;
+        for (size_t k = 0; k < st->n_requires; k++)
+            unmet |= strcmp(st->requires[k].field, f->id) == 0 &&
+                     !capa_condition_holds(&st->requires[k], rec->values, rec->n_values);
+        if ((f->required != CAPA_REQ_NO && empty) || unmet) {
+            ready = 0;
+            if (v && parent) {
+                xmlNodePtr m = sv_el(v, parent, "missing");
+                field_def(v, m, f);
+                if (unmet && !empty)
+                    sv_at(v, m, "unmet", "1");
+            }
+        }
+    }
+    return ready;
+}
+
+/* The rejection that sent the case back to the stage it is in now (the last signature, a
+ * rejection, made on a later stage), or NULL. */
+static const capa_signature *sent_back(const capa_case *cs)
+{
+    const capa_signature *last = cs->n_signatures ? &cs->signatures[cs->n_signatures - 1] : NULL;
+    if (!last || cs->closed || !last->kind || strcmp(last->kind, "reject") != 0 ||
+        strcmp(last->stage, cs->stage) == 0)
+        return NULL;
+    return last;
+}
+
+/* The rejection on n: who (printed name and role), when, from which stage, why. */
+static void sent_back_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
+                           const capa_plant *p, const capa_signature *sg)
+{
+    xmlNodePtr n = sv_el(v, parent, "sent-back");
+    sv_at(v, n, "user", sg->user);
+    sv_at(v, n, "name", sg->name && *sg->name ? sg->name : sg->user);
+    role_attrs(v, n, r, sg->role);
+    stage_label(v, sv_el(v, n, "from"), wf, sg->stage, 0);
+    plant_time(v, sv_el(v, n, "time"), p, sg->time);
+    sv_el_text(v, n, "reason", sg->reason, 1);
+}
+
 /* ---- the dashboard: what waits for me, open cases per stage, due soon / overdue ---- */
 
 /* Most open cases whose limits the dashboard evaluates (each is a case read and a walk of its
@@ -989,7 +1051,9 @@ typedef struct dash_case {
     int closed;
     int64_t opened, last; /* last: opened, entered its stage, or closed, whichever is latest */
     int mine;             /* 1 edit, 2 sign or reject: this user's role acts on the stage now */
+    int edit, sign, reject; /* what this user's role may do on the stage (not recused) */
     const char *worst;    /* the worst state of its limits: overdue, due_soon, or NULL */
+    capa_signature back;  /* the rejection that sent it back (back.user set), copied */
 } dash_case;
 
 typedef struct dash_due {
@@ -1052,14 +1116,12 @@ static int dash_cb(const capa_case_header *h, void *payload)
             d->per_stage[idx]++;
         /* The person a complaint is about is recused from it (the engine refuses anyway). */
         if (st && strcmp(c->subject, d->r->sess.user) != 0) {
-            if (st->sign_meaning && capa_role_in(st->signers, st->n_signers, d->role))
-                c->mine = 2;
-            else if (st->reject_to &&
-                     (st->n_rejecters ? capa_role_in(st->rejecters, st->n_rejecters, d->role)
-                                      : 0))
-                c->mine = 2;
-            else if (capa_role_in(st->editors, st->n_editors, d->role))
-                c->mine = 1;
+            c->sign = st->sign_meaning && capa_role_in(st->signers, st->n_signers, d->role);
+            c->reject = st->reject_to && st->n_rejecters &&
+                        capa_role_in(st->rejecters, st->n_rejecters, d->role);
+            c->edit = capa_role_in(st->editors, st->n_editors, d->role);
+            /* Refined with the stage's data for the cases whose limits are evaluated. */
+            c->mine = c->sign || c->reject ? 2 : c->edit ? 1 : 0;
         }
     }
     return 0;
@@ -1074,6 +1136,11 @@ static void dash_free(dash *d)
         free(d->cases[i].part_no);
         free(d->cases[i].severity);
         free(d->cases[i].subject);
+        free(d->cases[i].back.user);
+        free(d->cases[i].back.name);
+        free(d->cases[i].back.role);
+        free(d->cases[i].back.reason);
+        free(d->cases[i].back.stage);
     }
     free(d->cases);
     free(d->per_stage);
@@ -1144,8 +1211,29 @@ static void page_dashboard(sv_req *r)
         if (evaluated == DASH_MAX_LIMITS)
             break;
         evaluated++;
-        if (capa_case_get(&cs, r->srv->s, c->number) == CAPA_OK &&
-            capa_case_limits(&l, &nl, r->srv->s, cs, now) == CAPA_OK) {
+        if (capa_case_get(&cs, r->srv->s, c->number) == CAPA_OK && c->mine) {
+            /* Fill in until the stage has what its sign-off requires, then Sign off; a
+             * signer who may not fill it in waits until then. */
+            const capa_stage_record *rec = current_record(cs);
+            int ready = stage_ready(NULL, NULL, r, d.wf, cs);
+            const capa_stage *st = capa_workflow_stage(d.wf, cs->stage);
+            int sign = c->sign && ready;
+            if (sign && st && st->sign_independent && rec)
+                for (size_t k = 0; k < rec->n_editors; k++)
+                    sign &= strcmp(rec->editors[k], r->sess.user) != 0;
+            c->mine = sign ? 2 : c->edit ? 1 : c->reject && ready ? 2 : 0;
+            const capa_signature *b = sent_back(cs);
+            if (b) {
+                c->back = *b;
+                c->back.user = strdup(b->user ? b->user : "");
+                c->back.name = strdup(b->name ? b->name : "");
+                c->back.role = strdup(b->role ? b->role : "");
+                c->back.reason = strdup(b->reason ? b->reason : "");
+                c->back.stage = strdup(b->stage ? b->stage : "");
+                c->back.kind = c->back.meaning = NULL;
+            }
+        }
+        if (cs && capa_case_limits(&l, &nl, r->srv->s, cs, now) == CAPA_OK) {
             for (size_t k = 0; k < nl; k++) {
                 int over = strcmp(l[k].state, "overdue") == 0;
                 if (!over && strcmp(l[k].state, "due_soon") != 0)
@@ -1179,8 +1267,10 @@ static void page_dashboard(sv_req *r)
         if (!c->mine)
             continue;
         xmlNodePtr n = dash_row(&v, mine, d.wf, c);
-        sv_at(&v, n, "action", c->mine == 2 ? "sign" : "edit");
+        sv_at(&v, n, "action", c->mine == 2 ? (c->sign ? "sign" : "reject") : "edit");
         sv_at(&v, n, "worst", c->worst);
+        if (c->back.user && c->back.stage)
+            sent_back_view(&v, n, r, d.wf, p, &c->back);
     }
     /* Open cases per stage. */
     xmlNodePtr stages = sv_el(&v, root, "stages");
@@ -1277,12 +1367,21 @@ static void page_case(sv_req *r, const char *number)
     xmlNodePtr root = page(&v, r, "case", "案件", "Case");
     xmlNodePtr c = sv_el(&v, root, "case");
     case_head(&v, c, wf, cs);
+    /* Sign off only once the stage has what its sign-off requires; until then the page
+     * says what is still needed. */
+    xmlNodePtr needs = cs->closed ? NULL : sv_el(&v, c, "needs");
+    int ready = stage_ready(&v, needs, r, wf, cs);
     if (m.edit)
         sv_at(&v, c, "may-edit", "1");
-    if (m.sign)
+    if (m.sign && ready)
         sv_at(&v, c, "may-sign", "1");
     if (m.reject)
         sv_at(&v, c, "may-reject", "1");
+    if (ready)
+        sv_at(&v, c, "ready", "1");
+    const capa_signature *back = sent_back(cs);
+    if (back)
+        sent_back_view(&v, c, r, wf, p, back);
     for (size_t i = 0; i < cs->n_stages; i++) {
         const capa_stage_record *rec = &cs->stages[i];
         xmlNodePtr s = sv_el(&v, c, "stage");

@@ -23,6 +23,17 @@
           </xsl:otherwise>
         </xsl:choose>
       </p>
+      <xsl:apply-templates select="$c/sent-back"/>
+      <xsl:if test="$c/needs/missing and ($c/@may-edit or $c/@may-reject)">
+        <div class="alert alert-warning app-needs" role="status">
+          <xsl:call-template name="t"><xsl:with-param name="zh">签核前还需填写</xsl:with-param><xsl:with-param name="en">Still needed before sign-off</xsl:with-param></xsl:call-template>
+          <xsl:text>: </xsl:text>
+          <xsl:for-each select="$c/needs/missing">
+            <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+            <strong><xsl:apply-templates select="." mode="l"/></strong>
+          </xsl:for-each>
+        </div>
+      </xsl:if>
       <p class="mb-0 app-actions">
         <xsl:if test="$c/@may-edit">
           <a class="button btn btn-primary" href="{$path}/edit"><xsl:call-template name="t"><xsl:with-param name="zh">填写本阶段</xsl:with-param><xsl:with-param name="en">Fill in this stage</xsl:with-param></xsl:call-template></a>
@@ -123,6 +134,17 @@
         </table></div>
       </div>
     </details>
+  </xsl:template>
+
+  <!-- The rejection that sent the case back: who, when, from which stage, why. -->
+  <xsl:template match="sent-back">
+    <div class="alert alert-danger app-sent-back" role="status">
+      <strong><xsl:call-template name="t"><xsl:with-param name="zh">已被驳回</xsl:with-param><xsl:with-param name="en">Sent back</xsl:with-param></xsl:call-template></strong>
+      <xsl:text> · </xsl:text><xsl:apply-templates select="from" mode="l"/>
+      <xsl:text> · </xsl:text><xsl:apply-templates select="." mode="person"/>
+      <xsl:text> · </xsl:text><xsl:apply-templates select="time" mode="time"/>
+      <div><xsl:call-template name="t"><xsl:with-param name="zh">理由</xsl:with-param><xsl:with-param name="en">Reason</xsl:with-param></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div>
+    </div>
   </xsl:template>
 
   <!-- A stage's values: fields in the definition's order, groups as tables. -->

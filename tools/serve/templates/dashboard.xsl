@@ -24,11 +24,19 @@
               <tbody>
                 <xsl:for-each select="mine/case">
                   <tr><td><xsl:apply-templates select="." mode="case-link"/></td>
-                    <td><xsl:apply-templates select="stage" mode="l"/></td>
+                    <td><xsl:apply-templates select="stage" mode="l"/>
+                      <xsl:if test="sent-back">
+                        <div class="app-back"><span class="badge text-bg-danger"><xsl:call-template name="t"><xsl:with-param name="zh">已被驳回</xsl:with-param><xsl:with-param name="en">Sent back</xsl:with-param></xsl:call-template></span>
+                          <xsl:text> </xsl:text><xsl:value-of select="sent-back/@name"/>
+                          <xsl:text>: </xsl:text><span class="val"><xsl:value-of select="sent-back/reason"/></span></div>
+                      </xsl:if></td>
                     <td><xsl:value-of select="@customer"/></td>
                     <td><xsl:if test="@worst"><xsl:call-template name="state"><xsl:with-param name="state" select="@worst"/></xsl:call-template></xsl:if></td>
                     <td class="text-end">
                       <xsl:choose>
+                        <xsl:when test="@action = 'reject'">
+                          <a class="button btn btn-outline-danger" href="/cases/{str:encode-uri(@number, true())}/sign"><xsl:call-template name="t"><xsl:with-param name="zh">审查</xsl:with-param><xsl:with-param name="en">Review</xsl:with-param></xsl:call-template></a>
+                        </xsl:when>
                         <xsl:when test="@action = 'sign'">
                           <a class="button btn btn-primary" href="/cases/{str:encode-uri(@number, true())}/sign"><xsl:call-template name="t"><xsl:with-param name="zh">签核</xsl:with-param><xsl:with-param name="en">Sign off</xsl:with-param></xsl:call-template></a>
                         </xsl:when>

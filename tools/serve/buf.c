@@ -197,6 +197,21 @@ void sv_shown(sv_buf *b, const char *s, int keep_lines)
     shown(b, s, keep_lines, 0);
 }
 
+int sv_shown_same(const char *s, int keep_lines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = utf8_next(p + i, n - i, &cp);
+        if (l == 0 || (cp < 0x20 && !(keep_lines && (cp == '\n' || cp == '\t'))) ||
+            cp == 0x7f || disguising(cp))
+            return 0;
+        i += l;
+    }
+    return 1;
+}
+
 void sv_utf8_valid(sv_buf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -73,7 +73,7 @@ static void plant_time(sv_view *v, xmlNodePtr n, const capa_plant *p, int64_t ms
     sv_at(v, n, "text", text);
 }
 
-/* A role on n: attributes role, role-zh, role-en (the workflow's labels, else the id). */
+/* A role on n: attributes role and role-l (the workflow's label in the reader's language). */
 static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
 {
     const capa_workflow *wf = NULL;
@@ -83,8 +83,8 @@ static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
     if (capa_store_workflow(&wf, r->srv->s) == CAPA_OK)
         ro = capa_workflow_role(wf, role);
     sv_at(v, n, "role", role);
-    sv_at(v, n, "role-zh", ro && ro->label_zh ? ro->label_zh : role);
-    sv_at(v, n, "role-en", ro && ro->label_en ? ro->label_en : role);
+    sv_label_as(v, n, "role-l", ro && ro->label_zh ? ro->label_zh : role,
+                ro && ro->label_en ? ro->label_en : role);
 }
 
 /* Start a page: the view with who is signed in (printed name, role, CSRF token, what the
@@ -1325,13 +1325,24 @@ static int audit_row(const capa_event *e, void *payload)
     sv_at(v, n, "stage", e->stage);
     sv_at(v, n, "hash", e->hash);
     plant_time(v, sv_el(v, n, "time"), a->p, e->time);
+    /* The changes as lines of text "field: old → new" (each value shown as the CLI shows
+     * it, so one change is one line). */
+    sv_buf b = {0};
     for (size_t i = 0; i < e->n_changes; i++) {
         const capa_change *c = &e->changes[i];
-        xmlNodePtr ch = sv_el(v, n, "change");
-        sv_at(v, ch, "field", c->field);
-        sv_at(v, ch, "old", c->old_value ? c->old_value : "∅");
-        sv_at(v, ch, "new", c->new_value ? c->new_value : "∅");
+        if (i)
+            sv_buf_puts(&b, "\n");
+        sv_shown(&b, c->field, 0);
+        sv_buf_puts(&b, ": ");
+        sv_shown(&b, c->old_value ? c->old_value : "∅", 0);
+        sv_buf_puts(&b, " → ");
+        sv_shown(&b, c->new_value ? c->new_value : "∅", 0);
     }
+    if (b.oom)
+        v->oom = 1;
+    if (b.len)
+        sv_el_text(v, n, "changes", b.p, 1);
+    sv_buf_free(&b);
     if (e->reason && *e->reason)
         sv_el_text(v, n, "reason", e->reason, 1);
     return 0;
@@ -1552,8 +1563,9 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     if (m.sign) {
         xmlNodePtr n = sv_el(&v, root, "sign");
         sv_at_exact(&v, n, "meaning", st->sign_meaning);
-        sv_label(&v, n, st->sign_meaning_zh,
-                 st->sign_meaning_en ? st->sign_meaning_en : st->sign_meaning);
+        /* What is signed is shown in both languages, whatever the reader's. */
+        sv_at(&v, n, "zh", st->sign_meaning_zh);
+        sv_at(&v, n, "en", st->sign_meaning_en ? st->sign_meaning_en : st->sign_meaning);
     }
     if (m.reject) {
         const capa_stage *to = capa_workflow_stage(wf, st->reject_to);

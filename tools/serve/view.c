@@ -104,14 +104,15 @@ xmlNodePtr sv_el_text(sv_view *v, xmlNodePtr parent, const char *name, const cha
     if (!n || !text || !*text)
         return n;
     sv_buf b = {0};
-    sv_shown(&b, text, keep_lines);
-    char *s = sv_buf_take(&b, NULL);
-    xmlNodePtr t = s ? xmlNewText(BAD_CAST s) : NULL;
-    oom_if(v, t);
-    if (t && !xmlAddChild(n, t)) {
-        xmlFreeNode(t);
-        v->oom = 1;
+    char *s = NULL;
+    if (!sv_shown_same(text, keep_lines)) {
+        sv_shown(&b, text, keep_lines);
+        s = sv_buf_take(&b, NULL);
+        oom_if(v, s);
     }
+    /* xmlNodeAddContent takes text, never markup. */
+    if (s || sv_shown_same(text, keep_lines))
+        xmlNodeAddContent(n, BAD_CAST(s ? s : text));
     free(s);
     return n;
 }
@@ -121,13 +122,21 @@ static void set(sv_view *v, xmlNodePtr n, const char *name, const char *value, i
     if (!n || !value)
         return;
     sv_buf b = {0};
-    if (exact)
-        sv_utf8_valid(&b, value);
-    else
-        sv_shown(&b, value, 0);
-    char *s = sv_buf_take(&b, NULL);
+    char *s = NULL;
+    /* Most values need no change: set them as they are. */
+    if (exact ? !sv_shown_same(value, 1) : !sv_shown_same(value, 0)) {
+        if (exact)
+            sv_utf8_valid(&b, value);
+        else
+            sv_shown(&b, value, 0);
+        s = sv_buf_take(&b, NULL);
+        if (!s) {
+            v->oom = 1;
+            return;
+        }
+    }
     /* xmlSetProp takes the value as text: it is stored, never parsed as markup. */
-    oom_if(v, s ? xmlSetProp(n, BAD_CAST name, BAD_CAST s) : NULL);
+    oom_if(v, xmlSetProp(n, BAD_CAST name, BAD_CAST(s ? s : value)));
     free(s);
 }
 
@@ -151,10 +160,30 @@ void sv_atf(sv_view *v, xmlNodePtr n, const char *name, const char *fmt, ...)
     set(v, n, name, buf, 0);
 }
 
+void sv_label_as(sv_view *v, xmlNodePtr n, const char *name, const char *zh, const char *en)
+{
+    int has_zh = zh && *zh, has_en = en && *en;
+    if (v->lang == SV_LANG_ZH && has_zh)
+        sv_at(v, n, name, zh);
+    else if (v->lang == SV_LANG_EN && has_en)
+        sv_at(v, n, name, en);
+    else if (has_zh && has_en && strcmp(zh, en) != 0) {
+        sv_buf b = {0};
+        sv_buf_puts(&b, zh);
+        sv_buf_puts(&b, " / ");
+        sv_buf_puts(&b, en);
+        char *both = sv_buf_take(&b, NULL);
+        if (!both)
+            v->oom = 1;
+        sv_at(v, n, name, both);
+        free(both);
+    } else
+        sv_at(v, n, name, has_zh ? zh : has_en ? en : "");
+}
+
 void sv_label(sv_view *v, xmlNodePtr n, const char *zh, const char *en)
 {
-    sv_at(v, n, "zh", zh ? zh : "");
-    sv_at(v, n, "en", en ? en : "");
+    sv_label_as(v, n, "l", zh, en);
 }
 
 xmlNodePtr sv_view_begin(sv_view *v, sv_req *r, const char *kind, const char *zh,
@@ -164,16 +193,20 @@ xmlNodePtr sv_view_begin(sv_view *v, sv_req *r, const char *kind, const char *zh
                                         [SV_LANG_EN] = "en"};
     memset(v, 0, sizeof *v);
     v->doc = xmlNewDoc(BAD_CAST "1.0");
+    /* Names from a dictionary of the view's own under the templates' (read-only once
+     * compiled): no copy per element and attribute, and libxslt compares them by address. */
+    if (v->doc && sv_view_init() == 0 && (v->doc->dict = xmlDictCreateSub(style->dict)) == NULL)
+        v->oom = 1;
     v->root = v->doc ? xmlNewDocNode(v->doc, NULL, BAD_CAST "page", NULL) : NULL;
     if (!v->root) {
         v->oom = 1;
         return NULL;
     }
     xmlDocSetRootElement(v->doc, v->root);
+    v->lang = r->lang;
     sv_at(v, v->root, "kind", kind);
     sv_at(v, v->root, "lang", langs[r->lang]);
-    sv_at(v, v->root, "title-zh", zh);
-    sv_at(v, v->root, "title-en", en);
+    sv_label_as(v, v->root, "title", zh, en);
     return v->root;
 }
 

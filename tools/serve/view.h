@@ -19,6 +19,7 @@
 typedef struct sv_view {
     xmlDocPtr doc;
     xmlNodePtr root; /* <page kind=... lang=...> */
+    int lang;        /* SV_LANG_*: the reader's language, for sv_label */
     int oom;
 } sv_view;
 
@@ -41,7 +42,10 @@ void sv_at(sv_view *v, xmlNodePtr n, const char *name, const char *value);
 void sv_at_exact(sv_view *v, xmlNodePtr n, const char *name, const char *value);
 void sv_atf(sv_view *v, xmlNodePtr n, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/** The bilingual label of n: attributes zh and en (the template picks the reader's). */
+/** Attribute `name` of n: the label in the reader's language - zh, en, or "zh / en" when
+ *  both are asked for and they differ (whichever there is when one is missing). */
+void sv_label_as(sv_view *v, xmlNodePtr n, const char *name, const char *zh, const char *en);
+/** The label of n (attribute l), as sv_label_as. */
 void sv_label(sv_view *v, xmlNodePtr n, const char *zh, const char *en);
 /** Render the view into r->out as text/html (status 200 unless set), and free it. */
 void sv_view_render(sv_view *v, sv_req *r);

@@ -15,10 +15,10 @@
       <p class="mb-2">
         <xsl:choose>
           <xsl:when test="$c/@closed">
-            <span class="badge text-bg-secondary app-badge"><xsl:call-template name="t"><xsl:with-param name="zh">已结案</xsl:with-param><xsl:with-param name="en">Closed</xsl:with-param></xsl:call-template></span>
+            <span class="badge text-bg-secondary app-badge"><xsl:call-template name="t"><xsl:with-param name="zh" select="'已结案'"/><xsl:with-param name="en" select="'Closed'"/></xsl:call-template></span>
           </xsl:when>
           <xsl:otherwise>
-            <xsl:call-template name="t"><xsl:with-param name="zh">当前阶段</xsl:with-param><xsl:with-param name="en">Current stage</xsl:with-param></xsl:call-template>
+            <xsl:call-template name="t"><xsl:with-param name="zh" select="'当前阶段'"/><xsl:with-param name="en" select="'Current stage'"/></xsl:call-template>
             <xsl:text>: </xsl:text><span class="badge text-bg-primary app-badge"><xsl:apply-templates select="$c/current" mode="l"/></span>
           </xsl:otherwise>
         </xsl:choose>
@@ -26,7 +26,7 @@
       <xsl:apply-templates select="$c/sent-back"/>
       <xsl:if test="$c/needs/missing and ($c/@may-edit or $c/@may-reject)">
         <div class="alert alert-warning app-needs" role="status">
-          <xsl:call-template name="t"><xsl:with-param name="zh">签核前还需填写</xsl:with-param><xsl:with-param name="en">Still needed before sign-off</xsl:with-param></xsl:call-template>
+          <xsl:call-template name="t"><xsl:with-param name="zh" select="'签核前还需填写'"/><xsl:with-param name="en" select="'Still needed before sign-off'"/></xsl:call-template>
           <xsl:text>: </xsl:text>
           <xsl:for-each select="$c/needs/missing">
             <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
@@ -36,17 +36,17 @@
       </xsl:if>
       <p class="mb-0 app-actions">
         <xsl:if test="$c/@may-edit">
-          <a class="button btn btn-primary" href="{$path}/edit"><xsl:call-template name="t"><xsl:with-param name="zh">填写本阶段</xsl:with-param><xsl:with-param name="en">Fill in this stage</xsl:with-param></xsl:call-template></a>
+          <a class="button btn btn-primary" href="{$path}/edit"><xsl:call-template name="t"><xsl:with-param name="zh" select="'填写本阶段'"/><xsl:with-param name="en" select="'Fill in this stage'"/></xsl:call-template></a>
         </xsl:if>
         <xsl:if test="$c/@may-sign or $c/@may-reject">
           <a class="button btn btn-success" href="{$path}/sign">
             <xsl:choose>
-              <xsl:when test="$c/@may-sign"><xsl:call-template name="t"><xsl:with-param name="zh">签核</xsl:with-param><xsl:with-param name="en">Sign off</xsl:with-param></xsl:call-template></xsl:when>
-              <xsl:otherwise><xsl:call-template name="t"><xsl:with-param name="zh">驳回</xsl:with-param><xsl:with-param name="en">Reject</xsl:with-param></xsl:call-template></xsl:otherwise>
+              <xsl:when test="$c/@may-sign"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签核'"/><xsl:with-param name="en" select="'Sign off'"/></xsl:call-template></xsl:when>
+              <xsl:otherwise><xsl:call-template name="t"><xsl:with-param name="zh" select="'驳回'"/><xsl:with-param name="en" select="'Reject'"/></xsl:call-template></xsl:otherwise>
             </xsl:choose>
           </a>
         </xsl:if>
-        <a class="button btn btn-outline-secondary" href="{$path}/dossier.pdf"><xsl:call-template name="t"><xsl:with-param name="zh">下载签名档案 (PDF)</xsl:with-param><xsl:with-param name="en">Signed dossier (PDF)</xsl:with-param></xsl:call-template></a>
+        <a class="button btn btn-outline-secondary" href="{$path}/dossier.pdf"><xsl:call-template name="t"><xsl:with-param name="zh" select="'下载签名档案 (PDF)'"/><xsl:with-param name="en" select="'Signed dossier (PDF)'"/></xsl:call-template></a>
       </p>
     </div>
 
@@ -54,7 +54,7 @@
       <section id="stage-{@stage}">
         <xsl:attribute name="class">stage card mb-3<xsl:if test="@current"> current</xsl:if><xsl:if test="@unreached"> unreached</xsl:if></xsl:attribute>
         <div class="card-header"><h3 class="h6 mb-0"><xsl:value-of select="concat(@n, '. ')"/><xsl:apply-templates select="." mode="l"/>
-          <xsl:if test="@unreached"><xsl:text> · </xsl:text><small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh">尚未进入</xsl:with-param><xsl:with-param name="en">not reached</xsl:with-param></xsl:call-template></small></xsl:if>
+          <xsl:if test="@unreached"><xsl:text> · </xsl:text><small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'尚未进入'"/><xsl:with-param name="en" select="'not reached'"/></xsl:call-template></small></xsl:if>
         </h3></div>
         <xsl:if test="not(@unreached)">
           <div class="card-body">
@@ -67,12 +67,12 @@
 
     <xsl:if test="$c/limits">
       <section class="card mb-3 app-limits">
-        <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh">时限</xsl:with-param><xsl:with-param name="en">Time limits</xsl:with-param></xsl:call-template></h3></div>
+        <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Time limits'"/></xsl:call-template></h3></div>
         <div class="scroll"><table class="table mb-0 limits">
           <thead><tr>
-            <th><xsl:call-template name="t"><xsl:with-param name="zh">时限</xsl:with-param><xsl:with-param name="en">Limit</xsl:with-param></xsl:call-template></th>
-            <th><xsl:call-template name="t"><xsl:with-param name="zh">到期</xsl:with-param><xsl:with-param name="en">Due</xsl:with-param></xsl:call-template></th>
-            <th><xsl:call-template name="t"><xsl:with-param name="zh">状态</xsl:with-param><xsl:with-param name="en">State</xsl:with-param></xsl:call-template></th>
+            <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Limit'"/></xsl:call-template></th>
+            <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'到期'"/><xsl:with-param name="en" select="'Due'"/></xsl:call-template></th>
+            <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'状态'"/><xsl:with-param name="en" select="'State'"/></xsl:call-template></th>
           </tr></thead>
           <tbody>
             <xsl:for-each select="$c/limits/limit">
@@ -87,14 +87,14 @@
     </xsl:if>
 
     <section class="card mb-3 app-audit">
-      <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh">审计记录</xsl:with-param><xsl:with-param name="en">Audit trail</xsl:with-param></xsl:call-template></h3></div>
+      <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'审计记录'"/><xsl:with-param name="en" select="'Audit trail'"/></xsl:call-template></h3></div>
       <div class="scroll audit-box"><table class="table table-sm mb-0">
         <thead><tr><th>#</th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">时间</xsl:with-param><xsl:with-param name="en">When</xsl:with-param></xsl:call-template></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">操作人</xsl:with-param><xsl:with-param name="en">Actor</xsl:with-param></xsl:call-template></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">操作</xsl:with-param><xsl:with-param name="en">Action</xsl:with-param></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时间'"/><xsl:with-param name="en" select="'When'"/></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'操作人'"/><xsl:with-param name="en" select="'Actor'"/></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'操作'"/><xsl:with-param name="en" select="'Action'"/></xsl:call-template></th>
           <th><xsl:call-template name="h-stage"/></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">变更</xsl:with-param><xsl:with-param name="en">Changes</xsl:with-param></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'变更'"/><xsl:with-param name="en" select="'Changes'"/></xsl:call-template></th>
         </tr></thead>
         <tbody>
           <xsl:for-each select="$c/audit/event">
@@ -104,8 +104,8 @@
               <td><xsl:value-of select="@action"/></td>
               <td><xsl:value-of select="@stage"/></td>
               <td class="changes">
-                <xsl:for-each select="change"><div><xsl:value-of select="concat(@field, ': ', @old, ' → ', @new)"/></div></xsl:for-each>
-                <xsl:if test="reason"><div><xsl:call-template name="t"><xsl:with-param name="zh">理由</xsl:with-param><xsl:with-param name="en">Reason</xsl:with-param></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div></xsl:if>
+                <xsl:if test="changes"><div class="val"><xsl:value-of select="changes"/></div></xsl:if>
+                <xsl:if test="reason"><div><xsl:call-template name="t"><xsl:with-param name="zh" select="'理由'"/><xsl:with-param name="en" select="'Reason'"/></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div></xsl:if>
               </td></tr>
           </xsl:for-each>
         </tbody>
@@ -113,9 +113,9 @@
     </section>
 
     <details class="card mb-3 app-verify">
-      <summary class="card-header"><xsl:call-template name="t"><xsl:with-param name="zh">验证信息（哈希与链）</xsl:with-param><xsl:with-param name="en">Verification (hashes and chain)</xsl:with-param></xsl:call-template></summary>
+      <summary class="card-header"><xsl:call-template name="t"><xsl:with-param name="zh" select="'验证信息（哈希与链）'"/><xsl:with-param name="en" select="'Verification (hashes and chain)'"/></xsl:call-template></summary>
       <div class="card-body">
-        <h4 class="h6"><xsl:call-template name="t"><xsl:with-param name="zh">签名所签数据哈希 (SHA-256)</xsl:with-param><xsl:with-param name="en">Data signed (SHA-256)</xsl:with-param></xsl:call-template></h4>
+        <h4 class="h6"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签名所签数据哈希 (SHA-256)'"/><xsl:with-param name="en" select="'Data signed (SHA-256)'"/></xsl:call-template></h4>
         <div class="scroll"><table class="table table-sm">
           <tbody>
             <xsl:for-each select="$c/stage/signature">
@@ -124,14 +124,14 @@
             </xsl:for-each>
           </tbody>
         </table></div>
-        <h4 class="h6"><xsl:call-template name="t"><xsl:with-param name="zh">审计链哈希</xsl:with-param><xsl:with-param name="en">Audit chain hashes</xsl:with-param></xsl:call-template></h4>
-        <div class="scroll audit-box"><table class="table table-sm mb-0">
-          <tbody>
-            <xsl:for-each select="$c/audit/event">
-              <tr><td><xsl:value-of select="@seq"/></td><td><xsl:value-of select="@action"/></td><td><code><xsl:value-of select="@hash"/></code></td></tr>
-            </xsl:for-each>
-          </tbody>
-        </table></div>
+        <xsl:for-each select="$c/audit/event[last()]">
+          <h4 class="h6"><xsl:call-template name="t"><xsl:with-param name="zh" select="'审计链'"/><xsl:with-param name="en" select="'Audit chain'"/></xsl:call-template></h4>
+          <p class="mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'本案最后事件'"/><xsl:with-param name="en" select="'Last event of this case'"/></xsl:call-template>
+            <xsl:value-of select="concat(' #', @seq, ' (', count(../event), ') · ')"/>
+            <xsl:call-template name="t"><xsl:with-param name="zh" select="'链哈希'"/><xsl:with-param name="en" select="'chain hash'"/></xsl:call-template>
+            <xsl:text> </xsl:text><code><xsl:value-of select="@hash"/></code></p>
+          <p class="small text-body-secondary mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'每个事件的哈希链接前一个事件；验证时重放全部事件并核对每条记录。'"/><xsl:with-param name="en" select='"Each event&apos;s hash chains the one before; verification replays every event and checks every record."'/></xsl:call-template></p>
+        </xsl:for-each>
       </div>
     </details>
   </xsl:template>
@@ -139,11 +139,11 @@
   <!-- The rejection that sent the case back: who, when, from which stage, why. -->
   <xsl:template match="sent-back">
     <div class="alert alert-danger app-sent-back" role="status">
-      <strong><xsl:call-template name="t"><xsl:with-param name="zh">已被驳回</xsl:with-param><xsl:with-param name="en">Sent back</xsl:with-param></xsl:call-template></strong>
+      <strong><xsl:call-template name="t"><xsl:with-param name="zh" select="'已被驳回'"/><xsl:with-param name="en" select="'Sent back'"/></xsl:call-template></strong>
       <xsl:text> · </xsl:text><xsl:apply-templates select="from" mode="l"/>
       <xsl:text> · </xsl:text><xsl:apply-templates select="." mode="person"/>
       <xsl:text> · </xsl:text><xsl:apply-templates select="time" mode="time"/>
-      <div><xsl:call-template name="t"><xsl:with-param name="zh">理由</xsl:with-param><xsl:with-param name="en">Reason</xsl:with-param></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div>
+      <div><xsl:call-template name="t"><xsl:with-param name="zh" select="'理由'"/><xsl:with-param name="en" select="'Reason'"/></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div>
     </div>
   </xsl:template>
 
@@ -197,10 +197,10 @@
       <xsl:text> </xsl:text><xsl:apply-templates select="." mode="person"/>
       <xsl:text> · </xsl:text><xsl:apply-templates select="time" mode="time"/>
       <xsl:if test="reason">
-        <div><xsl:call-template name="t"><xsl:with-param name="zh">理由</xsl:with-param><xsl:with-param name="en">Reason</xsl:with-param></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div>
+        <div><xsl:call-template name="t"><xsl:with-param name="zh" select="'理由'"/><xsl:with-param name="en" select="'Reason'"/></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div>
       </xsl:if>
       <xsl:if test="@superseded">
-        <div class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh">已作废(退回后重签)</xsl:with-param><xsl:with-param name="en">superseded (stage was sent back)</xsl:with-param></xsl:call-template></div>
+        <div class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'已作废(退回后重签)'"/><xsl:with-param name="en" select="'superseded (stage was sent back)'"/></xsl:call-template></div>
       </xsl:if>
     </div>
   </xsl:template>

@@ -40,13 +40,13 @@
       <xsl:if test="@reason">
         <div class="mb-3">
           <label class="form-label" for="f-reason">
-            <xsl:call-template name="t"><xsl:with-param name="zh">修改理由（可选）</xsl:with-param><xsl:with-param name="en">Reason for the change (optional)</xsl:with-param></xsl:call-template>
+            <xsl:call-template name="t"><xsl:with-param name="zh" select="'修改理由（可选）'"/><xsl:with-param name="en" select="'Reason for the change (optional)'"/></xsl:call-template>
           </label>
           <input class="form-control" id="f-reason" name="reason" value=""/>
         </div>
       </xsl:if>
       <p class="mb-0"><button type="submit" class="btn btn-primary">
-        <xsl:call-template name="t"><xsl:with-param name="zh">保存</xsl:with-param><xsl:with-param name="en">Save</xsl:with-param></xsl:call-template>
+        <xsl:call-template name="t"><xsl:with-param name="zh" select="'保存'"/><xsl:with-param name="en" select="'Save'"/></xsl:call-template>
       </button></p>
     </form>
   </xsl:template>

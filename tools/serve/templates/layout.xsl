@@ -6,11 +6,14 @@
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
   xmlns:str="http://exslt.org/strings" extension-element-prefixes="str">
 
-  <!-- A label in the reader's language: zh, en, or "zh / en" (both, when they differ). -->
+  <xsl:variable name="lang" select="string(/page/@lang)"/>
+
+  <!-- A label in the reader's language: zh, en, or "zh / en" (both, when they differ). The
+       labels are passed as strings (select="'...'"), never as result tree fragments, which
+       would cost a document each. -->
   <xsl:template name="t">
     <xsl:param name="zh"/>
     <xsl:param name="en"/>
-    <xsl:variable name="lang" select="/page/@lang"/>
     <xsl:choose>
       <xsl:when test="$lang = 'zh' and string($zh) != ''"><xsl:value-of select="$zh"/></xsl:when>
       <xsl:when test="$lang = 'en' and string($en) != ''"><xsl:value-of select="$en"/></xsl:when>
@@ -22,28 +25,14 @@
     </xsl:choose>
   </xsl:template>
 
-  <!-- The label of a node with zh and en attributes. -->
-  <xsl:template match="*" mode="l">
-    <xsl:call-template name="t">
-      <xsl:with-param name="zh" select="@zh"/>
-      <xsl:with-param name="en" select="@en"/>
-    </xsl:call-template>
-  </xsl:template>
-
-  <!-- A role's label (role-zh, role-en). -->
-  <xsl:template match="*" mode="role">
-    <xsl:call-template name="t">
-      <xsl:with-param name="zh" select="@role-zh"/>
-      <xsl:with-param name="en" select="@role-en"/>
-    </xsl:call-template>
-  </xsl:template>
+  <!-- The label of a node (pages.c puts it in the reader's language: sv_label). -->
+  <xsl:template match="*" mode="l"><xsl:value-of select="@l"/></xsl:template>
 
   <!-- A person: printed name, and the role in smaller type. -->
   <xsl:template match="*" mode="person">
     <span class="person"><xsl:value-of select="@name"/>
-      <xsl:if test="@role-zh or @role-en">
-        <xsl:text> </xsl:text><small class="text-body-secondary">
-        <xsl:apply-templates select="." mode="role"/></small>
+      <xsl:if test="@role-l">
+        <xsl:text> </xsl:text><small class="text-body-secondary"><xsl:value-of select="@role-l"/></small>
       </xsl:if>
     </span>
   </xsl:template>
@@ -62,12 +51,7 @@
     <input type="hidden" name="csrf" value="{/page/user/@csrf}"/>
   </xsl:template>
 
-  <xsl:template name="title">
-    <xsl:call-template name="t">
-      <xsl:with-param name="zh" select="/page/@title-zh"/>
-      <xsl:with-param name="en" select="/page/@title-en"/>
-    </xsl:call-template>
-  </xsl:template>
+  <xsl:template name="title"><xsl:value-of select="/page/@title"/></xsl:template>
 
   <xsl:template match="/page">
     <html>
@@ -115,13 +99,13 @@
           <ul class="navbar-nav app-menu">
             <li class="nav-item"><a class="nav-link" href="/">
               <xsl:if test="/page/@kind = 'dashboard'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
-              <xsl:call-template name="t"><xsl:with-param name="zh">工作台</xsl:with-param><xsl:with-param name="en">Dashboard</xsl:with-param></xsl:call-template></a></li>
+              <xsl:call-template name="t"><xsl:with-param name="zh" select="'工作台'"/><xsl:with-param name="en" select="'Dashboard'"/></xsl:call-template></a></li>
             <li class="nav-item"><a class="nav-link" href="/cases">
               <xsl:if test="/page/@kind = 'list'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
-              <xsl:call-template name="t"><xsl:with-param name="zh">案件</xsl:with-param><xsl:with-param name="en">Cases</xsl:with-param></xsl:call-template></a></li>
+              <xsl:call-template name="t"><xsl:with-param name="zh" select="'案件'"/><xsl:with-param name="en" select="'Cases'"/></xsl:call-template></a></li>
             <xsl:if test="/page/user/@may-open">
               <li class="nav-item"><a class="nav-link" href="/cases/new">
-                <xsl:call-template name="t"><xsl:with-param name="zh">新投诉</xsl:with-param><xsl:with-param name="en">New complaint</xsl:with-param></xsl:call-template></a></li>
+                <xsl:call-template name="t"><xsl:with-param name="zh" select="'新投诉'"/><xsl:with-param name="en" select="'New complaint'"/></xsl:call-template></a></li>
             </xsl:if>
           </ul>
         </xsl:if>
@@ -132,7 +116,7 @@
               <xsl:call-template name="csrf"/>
               <span class="app-who"><xsl:apply-templates select="/page/user" mode="person"/></span>
               <button type="submit" class="btn btn-outline-light btn-sm">
-                <xsl:call-template name="t"><xsl:with-param name="zh">退出</xsl:with-param><xsl:with-param name="en">Sign out</xsl:with-param></xsl:call-template>
+                <xsl:call-template name="t"><xsl:with-param name="zh" select="'退出'"/><xsl:with-param name="en" select="'Sign out'"/></xsl:call-template>
               </button>
             </form>
           </xsl:if>
@@ -154,7 +138,7 @@
       <span>capa · <xsl:value-of select="/page/org/@name"/></span>
       <xsl:if test="/page/org/@zone">
         <span>
-          <xsl:call-template name="t"><xsl:with-param name="zh">时间为工厂时区</xsl:with-param><xsl:with-param name="en">Times in the plant's zone</xsl:with-param></xsl:call-template>
+          <xsl:call-template name="t"><xsl:with-param name="zh" select="'时间为工厂时区'"/><xsl:with-param name="en" select='"Times in the plant&apos;s zone"'/></xsl:call-template>
           <xsl:text> </xsl:text><xsl:value-of select="/page/org/@zone"/>
         </span>
       </xsl:if>
@@ -170,7 +154,7 @@
   <!-- The error page. -->
   <xsl:template match="page[@kind = 'error']" mode="body">
     <p><a class="btn btn-outline-primary" href="/cases">
-      <xsl:call-template name="t"><xsl:with-param name="zh">返回案件列表</xsl:with-param><xsl:with-param name="en">Back to the cases</xsl:with-param></xsl:call-template>
+      <xsl:call-template name="t"><xsl:with-param name="zh" select="'返回案件列表'"/><xsl:with-param name="en" select="'Back to the cases'"/></xsl:call-template>
     </a></p>
   </xsl:template>
 
@@ -179,11 +163,11 @@
     <xsl:param name="state"/>
     <span class="state {$state}">
       <xsl:choose>
-        <xsl:when test="$state = 'on_time'"><xsl:call-template name="t"><xsl:with-param name="zh">进行中</xsl:with-param><xsl:with-param name="en">on time</xsl:with-param></xsl:call-template></xsl:when>
-        <xsl:when test="$state = 'due_soon'"><xsl:call-template name="t"><xsl:with-param name="zh">即将到期</xsl:with-param><xsl:with-param name="en">due soon</xsl:with-param></xsl:call-template></xsl:when>
-        <xsl:when test="$state = 'overdue'"><xsl:call-template name="t"><xsl:with-param name="zh">已逾期</xsl:with-param><xsl:with-param name="en">overdue</xsl:with-param></xsl:call-template></xsl:when>
-        <xsl:when test="$state = 'met'"><xsl:call-template name="t"><xsl:with-param name="zh">按时完成</xsl:with-param><xsl:with-param name="en">met</xsl:with-param></xsl:call-template></xsl:when>
-        <xsl:when test="$state = 'met_late'"><xsl:call-template name="t"><xsl:with-param name="zh">逾期完成</xsl:with-param><xsl:with-param name="en">met late</xsl:with-param></xsl:call-template></xsl:when>
+        <xsl:when test="$state = 'on_time'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'进行中'"/><xsl:with-param name="en" select="'on time'"/></xsl:call-template></xsl:when>
+        <xsl:when test="$state = 'due_soon'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'即将到期'"/><xsl:with-param name="en" select="'due soon'"/></xsl:call-template></xsl:when>
+        <xsl:when test="$state = 'overdue'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'已逾期'"/><xsl:with-param name="en" select="'overdue'"/></xsl:call-template></xsl:when>
+        <xsl:when test="$state = 'met'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'按时完成'"/><xsl:with-param name="en" select="'met'"/></xsl:call-template></xsl:when>
+        <xsl:when test="$state = 'met_late'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'逾期完成'"/><xsl:with-param name="en" select="'met late'"/></xsl:call-template></xsl:when>
       </xsl:choose>
     </span>
   </xsl:template>
@@ -193,12 +177,12 @@
     <xsl:apply-templates select="due" mode="time"/>
     <xsl:if test="@over">
       <xsl:text> </xsl:text>
-      <xsl:call-template name="t"><xsl:with-param name="zh">逾期</xsl:with-param><xsl:with-param name="en">overdue by</xsl:with-param></xsl:call-template>
+      <xsl:call-template name="t"><xsl:with-param name="zh" select="'逾期'"/><xsl:with-param name="en" select="'overdue by'"/></xsl:call-template>
       <xsl:value-of select="concat(' ', @over)"/>
     </xsl:if>
     <xsl:if test="@left">
       <xsl:text> </xsl:text>
-      <xsl:call-template name="t"><xsl:with-param name="zh">剩余</xsl:with-param><xsl:with-param name="en">due in</xsl:with-param></xsl:call-template>
+      <xsl:call-template name="t"><xsl:with-param name="zh" select="'剩余'"/><xsl:with-param name="en" select="'due in'"/></xsl:call-template>
       <xsl:value-of select="concat(' ', @left)"/>
     </xsl:if>
   </xsl:template>

@@ -26,11 +26,11 @@
         </div>
       </xsl:for-each>
       <div class="filter filter-go">
-        <button class="btn btn-primary"><xsl:call-template name="t"><xsl:with-param name="zh">查找</xsl:with-param><xsl:with-param name="en">Find</xsl:with-param></xsl:call-template></button>
+        <button class="btn btn-primary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'查找'"/><xsl:with-param name="en" select="'Find'"/></xsl:call-template></button>
       </div>
     </form>
     <p class="d-flex justify-content-between align-items-center">
-      <span><xsl:call-template name="t"><xsl:with-param name="zh">共</xsl:with-param><xsl:with-param name="en">Total</xsl:with-param></xsl:call-template>
+      <span><xsl:call-template name="t"><xsl:with-param name="zh" select="'共'"/><xsl:with-param name="en" select="'Total'"/></xsl:call-template>
         <xsl:text> </xsl:text><strong class="total"><xsl:value-of select="cases/@count"/></strong></span>
       <a class="btn btn-outline-secondary">
         <xsl:attribute name="href">
@@ -45,12 +45,12 @@
         <thead><tr>
           <th><xsl:call-template name="h-case"/></th>
           <th><xsl:call-template name="h-stage"/></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">客户</xsl:with-param><xsl:with-param name="en">Customer</xsl:with-param></xsl:call-template></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">料号</xsl:with-param><xsl:with-param name="en">Part</xsl:with-param></xsl:call-template></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">缺陷</xsl:with-param><xsl:with-param name="en">Defect</xsl:with-param></xsl:call-template></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">严重度</xsl:with-param><xsl:with-param name="en">Severity</xsl:with-param></xsl:call-template></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">开立</xsl:with-param><xsl:with-param name="en">Opened</xsl:with-param></xsl:call-template></th>
-          <th><xsl:call-template name="t"><xsl:with-param name="zh">描述</xsl:with-param><xsl:with-param name="en">Description</xsl:with-param></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'客户'"/><xsl:with-param name="en" select="'Customer'"/></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'料号'"/><xsl:with-param name="en" select="'Part'"/></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'缺陷'"/><xsl:with-param name="en" select="'Defect'"/></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'严重度'"/><xsl:with-param name="en" select="'Severity'"/></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'开立'"/><xsl:with-param name="en" select="'Opened'"/></xsl:call-template></th>
+          <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'描述'"/><xsl:with-param name="en" select="'Description'"/></xsl:call-template></th>
         </tr></thead>
         <tbody>
           <xsl:for-each select="cases/case">

@@ -12,18 +12,18 @@
           <form method="post" action="/login">
             <div class="mb-3">
               <label class="form-label" for="user">
-                <xsl:call-template name="t"><xsl:with-param name="zh">账号</xsl:with-param><xsl:with-param name="en">User</xsl:with-param></xsl:call-template>
+                <xsl:call-template name="t"><xsl:with-param name="zh" select="'账号'"/><xsl:with-param name="en" select="'User'"/></xsl:call-template>
               </label>
               <input class="form-control" id="user" name="user" autocomplete="username" required="required" value="{login/@user}"/>
             </div>
             <div class="mb-3">
               <label class="form-label" for="password">
-                <xsl:call-template name="t"><xsl:with-param name="zh">密码</xsl:with-param><xsl:with-param name="en">Password</xsl:with-param></xsl:call-template>
+                <xsl:call-template name="t"><xsl:with-param name="zh" select="'密码'"/><xsl:with-param name="en" select="'Password'"/></xsl:call-template>
               </label>
               <input class="form-control" id="password" type="password" name="password" autocomplete="current-password" required="required"/>
             </div>
             <button class="btn btn-primary w-100">
-              <xsl:call-template name="t"><xsl:with-param name="zh">登录</xsl:with-param><xsl:with-param name="en">Sign in</xsl:with-param></xsl:call-template>
+              <xsl:call-template name="t"><xsl:with-param name="zh" select="'登录'"/><xsl:with-param name="en" select="'Sign in'"/></xsl:call-template>
             </button>
           </form>
         </div>

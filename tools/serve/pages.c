@@ -1560,6 +1560,11 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     stage_label(&v, s, wf, cs->stage, 0);
     sv_at(&v, s, "hash", hex);
     stage_values(&v, s, r, record_form(r, wf, rec), rec);
+    const capa_signature *back = sent_back(cs);
+    capa_plant *plant = NULL;
+    if (back && capa_plant_get(&plant, r->srv->s) == CAPA_OK)
+        sent_back_view(&v, c, r, wf, plant, back);
+    capa_plant_free(plant);
     if (m.sign) {
         xmlNodePtr n = sv_el(&v, root, "sign");
         sv_at_exact(&v, n, "meaning", st->sign_meaning);

@@ -21,7 +21,8 @@
           <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'SHA-256，随签名记录；数据若在此后变更，签名将被拒绝'"/><xsl:with-param name="en" select="'SHA-256, recorded with the signature; if the data changes after this, the signature is refused'"/></xsl:call-template></small></dd>
       </dl>
     </div></div>
-    <xsl:apply-templates select="case/stage/values"/>
+    <xsl:apply-templates select="case/sent-back"/>
+    <div class="card mb-3"><div class="card-body"><xsl:apply-templates select="case/stage/values"/></div></div>
     <xsl:if test="sign">
       <form method="post" action="{$path}/sign" class="card card-body mb-3 app-form">
         <h2 class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签核含义'"/><xsl:with-param name="en" select="'Meaning'"/></xsl:call-template>: <xsl:value-of select="concat(sign/@zh, ' / ', sign/@en)"/></h2>

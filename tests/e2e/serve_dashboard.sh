@@ -121,6 +121,8 @@ PY
 req cp -b "$T/wang.jar" "$B/cases/$N5?lang=en"; want 200 cp
 has cp 'Sent back'; has cp '赵强'; has cp 'Production manager'; has cp '缺少验证计划 &lt;b&gt;'
 has cp "/cases/$N5/edit"
+# the audit trail in words: who by printed name (the id on hover), what was done, which stage
+has cp '<span title="zhao">赵强</span>'; has cp '<td>rejected</td>'; has cp '<td>Corrective and preventive actions</td>'
 req c1n -b "$T/wang.jar" "$B/cases/$N1?lang=en"; want 200 c1n
 has c1n 'Still needed before sign-off'; has c1n 'Validity'; has c1n 'Containment'
 lacks c1n "/cases/$N1/sign\""

@@ -1308,11 +1308,71 @@ done:
     dash_free(&d);
 }
 
+#define AUDIT_PEOPLE 32
+
 typedef struct audit_ctx {
+    sv_req *r;
     sv_view *v;
     xmlNodePtr list;
     const capa_plant *p;
+    const capa_workflow *wf;
+    /* The printed names of the actors met so far (a case has a handful). */
+    char *ids[AUDIT_PEOPLE], *names[AUDIT_PEOPLE];
+    size_t n_people;
 } audit_ctx;
+
+static void audit_ctx_clear(audit_ctx *a)
+{
+    for (size_t i = 0; i < a->n_people; i++) {
+        free(a->ids[i]);
+        free(a->names[i]);
+    }
+    a->n_people = 0;
+}
+
+/* The printed name of audit actor `id` (the id itself when there is no such user). */
+static const char *actor_name(audit_ctx *a, const char *id)
+{
+    capa_user *u = NULL;
+    if (!id)
+        return NULL;
+    for (size_t i = 0; i < a->n_people; i++) {
+        if (strcmp(a->ids[i], id) == 0)
+            return a->names[i];
+    }
+    if (capa_user_get(&u, a->r->srv->s, id) != CAPA_OK || !u->name || !*u->name ||
+        a->n_people == AUDIT_PEOPLE) {
+        capa_user_free(u);
+        return id;
+    }
+    a->ids[a->n_people] = strdup(id);
+    a->names[a->n_people] = strdup(u->name);
+    capa_user_free(u);
+    if (!a->ids[a->n_people] || !a->names[a->n_people]) {
+        free(a->ids[a->n_people]);
+        free(a->names[a->n_people]);
+        return id;
+    }
+    return a->names[a->n_people++];
+}
+
+/* What an audit event did, in words (its code when it is none of these). */
+static void action_label(sv_view *v, xmlNodePtr n, const char *action)
+{
+    static const char *const k[][3] = {
+        {"open", "开立", "opened"},      {"set", "修改", "changed"},
+        {"sign", "签核", "signed"},      {"reject", "驳回", "rejected"},
+        {"attach", "附件", "attached"},  {"import", "导入", "imported"},
+        {"escalate", "升级", "escalated"}};
+    sv_at(v, n, "action", action);
+    for (size_t i = 0; action && i < sizeof k / sizeof k[0]; i++) {
+        if (strcmp(action, k[i][0]) == 0) {
+            sv_label_as(v, n, "action-l", k[i][1], k[i][2]);
+            return;
+        }
+    }
+    sv_at(v, n, "action-l", action);
+}
 
 static int audit_row(const capa_event *e, void *payload)
 {
@@ -1321,8 +1381,10 @@ static int audit_row(const capa_event *e, void *payload)
     xmlNodePtr n = sv_el(v, a->list, "event");
     sv_atf(v, n, "seq", "%llu", (unsigned long long)e->seq);
     sv_at(v, n, "actor", e->actor);
-    sv_at(v, n, "action", e->action);
-    sv_at(v, n, "stage", e->stage);
+    sv_at(v, n, "actor-name", actor_name(a, e->actor));
+    action_label(v, n, e->action);
+    if (e->stage && *e->stage)
+        stage_label(v, sv_el(v, n, "stage"), a->wf, e->stage, 0);
     sv_at(v, n, "hash", e->hash);
     plant_time(v, sv_el(v, n, "time"), a->p, e->time);
     /* The changes as lines of text "field: old → new" (each value shown as the CLI shows
@@ -1411,8 +1473,9 @@ static void page_case(sv_req *r, const char *number)
         }
     }
     limits_view(&v, c, r, wf, cs, at);
-    audit_ctx a = {.v = &v, .list = sv_el(&v, c, "audit"), .p = p};
+    audit_ctx a = {.r = r, .v = &v, .list = sv_el(&v, c, "audit"), .p = p, .wf = wf};
     capa_audit_foreach(r->srv->s, cs->number, audit_row, &a);
+    audit_ctx_clear(&a);
     sv_view_render(&v, r);
     capa_plant_free(p);
     capa_case_free(cs);

@@ -100,9 +100,9 @@
           <xsl:for-each select="$c/audit/event">
             <tr><td><xsl:value-of select="@seq"/></td>
               <td class="text-nowrap"><xsl:apply-templates select="time" mode="time"/></td>
-              <td><xsl:value-of select="@actor"/></td>
-              <td><xsl:value-of select="@action"/></td>
-              <td><xsl:value-of select="@stage"/></td>
+              <td><span title="{@actor}"><xsl:value-of select="@actor-name"/></span></td>
+              <td><xsl:value-of select="@action-l"/></td>
+              <td><xsl:apply-templates select="stage" mode="l"/></td>
               <td class="changes">
                 <xsl:if test="changes"><div class="val"><xsl:value-of select="changes"/></div></xsl:if>
                 <xsl:if test="reason"><div><xsl:call-template name="t"><xsl:with-param name="zh" select="'理由'"/><xsl:with-param name="en" select="'Reason'"/></xsl:call-template>: <span class="val"><xsl:value-of select="reason"/></span></div></xsl:if>

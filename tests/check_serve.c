@@ -189,6 +189,26 @@ START_TEST(html_escaping_defuses_markup_and_shows_disguising_characters)
 }
 END_TEST
 
+/* What goes into a view (the template escapes markup): disguising characters made visible,
+ * markup left as it is; a form value exact but for invalid UTF-8. */
+START_TEST(view_text_shows_disguising_characters_and_keeps_markup_for_the_template)
+{
+    sv_buf b = {0};
+    sv_shown(&b, "<b>\"x\" & 'y'</b>", 0);
+    ck_assert_str_eq(b.p, "<b>\"x\" & 'y'</b>");
+    sv_buf_free(&b);
+    sv_shown(&b, "evil\xe2\x80\xaetxt\x1b[2J\xff\na", 0);
+    ck_assert_str_eq(b.p, "evil\\u202etxt\\x1b[2J\\xff\\na");
+    sv_buf_free(&b);
+    sv_shown(&b, "a\nb", 1);
+    ck_assert_str_eq(b.p, "a\nb");
+    sv_buf_free(&b);
+    sv_utf8_valid(&b, "a\xff" "b\xe2\x80\xae<c>\x1b");
+    ck_assert_str_eq(b.p, "a\xef\xbf\xbd" "b\xe2\x80\xae<c>\x1b");
+    sv_buf_free(&b);
+}
+END_TEST
+
 START_TEST(csv_quotes_and_defuses_formulas)
 {
     sv_buf b = {0};
@@ -219,6 +239,7 @@ Suite *capa_serve_suite(void)
     tcase_add_test(tc, dates_must_be_real_calendar_dates);
     tcase_add_test(tc, html_escaping_defuses_markup_and_shows_disguising_characters);
     tcase_add_test(tc, csv_quotes_and_defuses_formulas);
+    tcase_add_test(tc, view_text_shows_disguising_characters_and_keeps_markup_for_the_template);
     suite_add_tcase(su, tc);
     return su;
 }

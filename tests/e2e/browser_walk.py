@@ -7,11 +7,17 @@
 # a POST with a forged CSRF token refused. Every page is checked for what a tablet needs (no
 # sideways scrolling of the page, touch targets at least 44 px high), for requests to anything
 # but the server itself and for Content-Security-Policy violations; a screenshot is taken at
-# every stage into $SHOTS. Exit 77 (skipped) only when Chromium cannot start.
+# every stage into $SHOTS. The dashboard, the list, the case page, every stage's form and the
+# signing dialog are also checked at 1366x900 (office screen) and 768x1024 (tablet upright):
+# no sideways scrolling, touch targets. Every stage's form and the case page show the fields
+# in the order of the form definition (forms/*.xml under $CAPA_SRC). Exit 77 (skipped) only
+# when Chromium cannot start.
 import json
 import os
+import re
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
@@ -21,6 +27,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 B, SHOTS, DL = os.environ["B"], os.environ["SHOTS"], os.environ["DOWNLOADS"]
 PW = lambda u: "pw-%s-e2e-2026" % u
+# The printed names of serve.bash's users (every page shows who is signed in by name).
+NAMES = {"li": "李娜", "wang": "王伟", "chen": "陈静", "zhao": "赵强", "sun": "孙立", "zhou": "周审"}
 W, H = int(os.environ.get("VIEW_W", "1280")), int(os.environ.get("VIEW_H", "800"))
 
 
@@ -56,11 +64,29 @@ d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "download
 step = [0]
 
 
-def check_page(name):
+SIZES = [(1366, 900), (768, 1024)]  # besides W x H (1280x800)
+
+
+def set_size(w, h):
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                      {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": False})
+
+
+def check_sizes(name):
+    """check_page at every size the pages are made for, then back to W x H."""
+    for w, h in SIZES:
+        set_size(w, h)
+        check_page("%s-%dx%d" % (name, w, h), w)
+    set_size(W, H)
+    check_page(name)
+
+
+def check_page(name, want_w=None):
     """What every page must be on a tablet; then a screenshot."""
+    want_w = want_w or W
     vw = d.execute_script("return window.innerWidth")
-    if vw != W:
-        fail("%s: viewport %d wide, want %d" % (name, vw, W))
+    if vw != want_w:
+        fail("%s: viewport %d wide, want %d" % (name, vw, want_w))
     sw = d.execute_script("return document.documentElement.scrollWidth")
     if sw > vw:
         fail("%s: the page scrolls sideways (%d px wide in a %d px viewport)" % (name, sw, vw))
@@ -103,6 +129,44 @@ def click_load(el):
     WebDriverWait(d, 60).until(loaded)
 
 
+NS = {"f": "urn:capa:form:1"}
+
+
+def definition_order(stage):
+    """The control names of a stage's form in the definition's order (a group's columns as
+    the names of its first row)."""
+    root = ET.parse(os.path.join(os.environ["CAPA_SRC"], "forms", stage + ".xml")).getroot()
+    names = []
+    for el in root:
+        tag = el.tag.split("}")[-1]
+        if tag == "field":
+            names.append(el.get("id"))
+        elif tag == "group":
+            names += ["%s.1.%s" % (el.get("id"), c.get("id")) for c in el.findall("f:field", NS)]
+    return names
+
+
+def check_form_order(stage):
+    shown = [n[2:] for n in d.execute_script(
+        "return [...document.querySelectorAll('form [name^=\"f.\"]')].map(e => e.name)")]
+    shown = [n for n in shown if not re.match(r"^\w+\.([2-9]|\d\d+)\.", n)]
+    if shown != definition_order(stage):
+        fail("%s form: fields %s, the definition has %s" % (stage, shown, definition_order(stage)))
+
+
+def check_case_order():
+    """On the case page every stage lists its fields in the definition's order."""
+    for sec in d.find_elements(By.CSS_SELECTOR, "section.stage"):
+        stage = sec.get_attribute("id")[len("stage-"):]
+        want = [n.split(".")[0] for n in definition_order(stage)]
+        shown = [e.get_attribute("data-field") for e in sec.find_elements(By.CSS_SELECTOR, "[data-field]")]
+        pos = [want.index(f) for f in shown if f in want]
+        if not shown and "unreached" not in sec.get_attribute("class"):
+            fail("case page, %s: a reached stage shows no field" % stage)
+        if pos != sorted(pos) or len(pos) != len(shown):
+            fail("case page, %s: fields %s not in the definition's order %s" % (stage, shown, want))
+
+
 def text():
     return d.find_element(By.TAG_NAME, "body").text
 
@@ -122,7 +186,7 @@ def login(user):
     click_load(d.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
     if d.current_url != B + "/":
         fail("%s: sign-in did not land on the dashboard: %s" % (user, d.current_url))
-    want_text("等待我处理 / Waiting for me", user)
+    want_text("等待我处理 / Waiting for me", NAMES[user])
 
 
 def fill(name, value):
@@ -142,6 +206,8 @@ def submit_form(action_suffix):
 
 def edit(number, values, shot):
     d.get(B + "/cases/" + number + "/edit")
+    check_form_order(case_json(number)["stage"])
+    check_sizes(shot + "-form")
     for k, v in values.items():
         fill(k, v)
     check_page(shot)
@@ -156,7 +222,7 @@ def sign(number, shot, password=None):
     if len(shown) != 64:
         fail("the dialog shows no data hash: %r" % shown)
     want_text("再次输入密码（电子签名） / Password again (electronic signature)")
-    check_page(shot)
+    check_sizes(shot)
     form = d.find_element(By.CSS_SELECTOR, "form[action$='/sign']")
     form.find_element(By.NAME, "password").send_keys(password or PW(user[0]))
     click_load(form.find_element(By.TAG_NAME, "button"))
@@ -178,8 +244,9 @@ def as_user(u):
 
 # ---- li (intake): a new complaint, first with a field error
 as_user("li")
-check_page("dashboard-li")
+check_sizes("dashboard-li")
 click_load(d.find_element(By.LINK_TEXT, "新投诉 / New complaint"))
+check_form_order("intake")
 fill("customer", "华东汽车 <script>alert(1)</script>")
 fill("part_no", "PCB-7731")
 fill("qty_affected", "一百二十")
@@ -200,7 +267,8 @@ if "/cases/QC-" not in d.current_url:
     fail("no case opened: %s" % d.current_url)
 N = d.current_url.rsplit("/", 1)[1]
 want_text(N, "华东汽车 <script>alert(1)</script>", "焊点连锡")
-check_page("case-opened")
+check_case_order()
+check_sizes("case-opened")
 
 # ---- a forged CSRF token is refused (403) and changes nothing
 d.get(B + "/cases/" + N + "/edit")
@@ -226,6 +294,8 @@ if c["stage"] != "analysis" or c["signatures"][0]["data_hash"] != shown:
 
 # ---- analysis: wang fills the 5-Why with a second row added by the page's script
 d.get(B + "/cases/" + N + "/edit")
+check_form_order("analysis")
+check_sizes("analysis-form")
 fill("five_why.1.why", "为何连锡")
 fill("five_why.1.because", "钢网开口偏大")
 d.find_element(By.CSS_SELECTOR, "button.addrow[data-group='g-five_why']").click()
@@ -291,7 +361,8 @@ d.get(B + "/cases/" + N)
 want_text("已结案 / Closed")
 if d.find_elements(By.CSS_SELECTOR, "a[href$='/edit'], a[href$='/sign']"):
     fail("the auditor is offered a change")
-check_page("auditor-case")
+check_case_order()
+check_sizes("auditor-case")
 d.find_element(By.CSS_SELECTOR, "a[href$='/dossier.pdf']").click()
 pdf = os.path.join(DL, N + ".pdf")
 for _ in range(200):
@@ -300,7 +371,10 @@ for _ in range(200):
     time.sleep(0.1)
 if not os.path.exists(pdf) or not open(pdf, "rb").read(5) == b"%PDF-":
     fail("no dossier downloaded: %s" % os.listdir(DL))
+d.get(B + "/cases?lang=both")
+want_text(N)
+check_sizes("list")
 d.get(B + "/?lang=both")
-check_page("dashboard-auditor")
+check_sizes("dashboard-auditor")
 d.quit()
 print("browser: %d pages checked, screenshots in %s, dossier %s" % (step[0], SHOTS, pdf))

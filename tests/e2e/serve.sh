@@ -59,7 +59,7 @@ want 400 bidi; has bidi 'bidi'
 
 # ---- case page: values escaped, actions only as the roles allow
 req case -b "$T/li.jar" "$B/cases/$N"; want 200 case
-has case '&quot;&gt;&lt;img src=x onerror=alert(1)&gt;'
+has case '"&gt;&lt;img src=x onerror=alert(1)&gt;'  # text: < > & escaped (a quote needs none)
 lacks case '<img src=x'
 has case '/edit'
 lacks case "/cases/$N/sign\""

@@ -149,7 +149,8 @@ static int entity(sv_buf *b, unsigned char c)
     return 0;
 }
 
-void sv_html(sv_buf *b, const char *s, int keep_lines)
+/* The visible escapes of sv_html; with `ent` also the five entities. */
+static void shown(sv_buf *b, const char *s, int keep_lines, int ent)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = s ? strlen(s) : 0;
@@ -163,7 +164,7 @@ void sv_html(sv_buf *b, const char *s, int keep_lines)
         }
         if (l == 1) {
             unsigned char c = p[i];
-            if (entity(b, c)) {
+            if (ent && entity(b, c)) {
             } else if ((c == '\n' || c == '\t') && keep_lines) {
                 sv_buf_put(b, (const char *)&c, 1);
             } else if (c == '\n') {
@@ -182,6 +183,48 @@ void sv_html(sv_buf *b, const char *s, int keep_lines)
         } else {
             sv_buf_put(b, (const char *)p + i, l);
         }
+        i += l;
+    }
+}
+
+void sv_html(sv_buf *b, const char *s, int keep_lines)
+{
+    shown(b, s, keep_lines, 1);
+}
+
+void sv_shown(sv_buf *b, const char *s, int keep_lines)
+{
+    shown(b, s, keep_lines, 0);
+}
+
+int sv_shown_same(const char *s, int keep_lines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = utf8_next(p + i, n - i, &cp);
+        if (l == 0 || (cp < 0x20 && !(keep_lines && (cp == '\n' || cp == '\t'))) ||
+            cp == 0x7f || disguising(cp))
+            return 0;
+        i += l;
+    }
+    return 1;
+}
+
+void sv_utf8_valid(sv_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = utf8_next(p + i, n - i, &cp);
+        if (l == 0) {
+            sv_buf_puts(b, "\xef\xbf\xbd"); /* U+FFFD */
+            i++;
+            continue;
+        }
+        sv_buf_put(b, (const char *)p + i, l);
         i += l;
     }
 }

@@ -32,6 +32,14 @@ void sv_buf_free(sv_buf *b);
  * NULL writes nothing.
  */
 void sv_html(sv_buf *b, const char *s, int keep_lines);
+/** sv_html's visible escapes without the entities: text for a view node (tools/serve/view.c),
+ *  which the template layer escapes when it writes the page. */
+void sv_shown(sv_buf *b, const char *s, int keep_lines);
+/** 1 when sv_shown would write `s` unchanged (valid UTF-8, nothing to make visible). */
+int sv_shown_same(const char *s, int keep_lines);
+/** `s` as it is, but every byte that is not part of valid UTF-8 as U+FFFD: the exact value
+ *  of a form control for a view node (an XML document holds only UTF-8). */
+void sv_utf8_valid(sv_buf *b, const char *s);
 /** The exact value for a form control (input value, textarea): only the five entities, so
  *  what the user submits back is byte for byte what was stored. */
 void sv_html_value(sv_buf *b, const char *s);

@@ -52,7 +52,7 @@ typedef struct http {
 } http;
 
 static const char *CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
-                         "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                         "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
                          "base-uri 'none'";
 
 static int64_t now_us(void)

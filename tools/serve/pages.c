@@ -1,11 +1,14 @@
 /*
- * pages.c - the HTML pages of capa serve: sign-in, the case list (and its CSV), a case with
- * every stage, signature, rejection and audit event, the forms of a new complaint and of the
- * current stage rendered from the XML form definitions, the signing dialog and dossiers.
+ * pages.c - the HTML pages of capa serve: sign-in, the dashboard, the case list (and its
+ * CSV), a case with every stage, signature, rejection and audit event, the forms of a new
+ * complaint and of the current stage from the XML form definitions, the signing dialog and
+ * dossiers.
  *
- * Every value goes through sv_html (text), sv_html_value (form controls) or sv_url (links).
- * Every POST carries the session's CSRF token or is refused with 403. What the workflow's
- * roles do not allow this user now is not offered; the engine refuses it anyway.
+ * Each page gathers its data into a view (view.h: an XML document built with libxml2) and
+ * names the template that writes it (tools/serve/templates); no markup is written
+ * here. The templates escape every value for its context. Every POST carries the session's
+ * CSRF token or is refused with 403. What the workflow's roles do not allow this user now is
+ * not offered; the engine refuses it anyway.
  */
 #include "serve.h"
 
@@ -16,22 +19,9 @@
 #include <unistd.h>
 
 #include "capa_report.h"
+#include "view.h"
 
 /* ---- small helpers ---- */
-
-static void label(sv_req *r, const char *zh, const char *en)
-{
-    if (r->lang == SV_LANG_ZH && zh && *zh)
-        sv_html(&r->out, zh, 0);
-    else if (r->lang == SV_LANG_EN && en && *en)
-        sv_html(&r->out, en, 0);
-    else if (zh && *zh && en && *en && strcmp(zh, en) != 0) {
-        sv_html(&r->out, zh, 0);
-        sv_buf_puts(&r->out, " / ");
-        sv_html(&r->out, en, 0);
-    } else
-        sv_html(&r->out, zh && *zh ? zh : en, 0);
-}
 
 static void redirect(sv_req *r, const char *fmt, const char *arg)
 {
@@ -45,59 +35,92 @@ static void redirect(sv_req *r, const char *fmt, const char *arg)
     r->type = "text/plain; charset=utf-8";
 }
 
-static void page_begin(sv_req *r, const char *zh, const char *en)
+/* The signed-in user (id, printed name, role) into *u; NULL when not found. */
+static capa_user *me(sv_req *r)
 {
-    sv_buf_puts(&r->out, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                         "<link rel=\"stylesheet\" href=\"/static/style.css\">"
-                         "<script src=\"/static/app.js\" defer></script><title>");
-    label(r, zh, en);
-    sv_buf_puts(&r->out, " - capa</title></head><body><header><strong>capa</strong>");
-    if (r->have_sess) {
-        sv_buf_puts(&r->out, "<a href=\"/\">");
-        label(r, "工作台", "Dashboard");
-        sv_buf_puts(&r->out, "</a><a href=\"/cases\">");
-        label(r, "案件", "Cases");
-        sv_buf_puts(&r->out, "</a><a href=\"/cases/new\">");
-        label(r, "新投诉", "New complaint");
-        sv_buf_puts(&r->out, "</a>");
+    capa_user *u = NULL;
+    if (!r->have_sess || capa_user_get(&u, r->srv->s, r->sess.user) != CAPA_OK) {
+        capa_user_free(u);
+        return NULL;
     }
-    sv_buf_puts(&r->out, "<a href=\"?lang=zh\">中文</a><a href=\"?lang=en\">English</a>"
-                         "<a href=\"?lang=both\">中/En</a>");
-    if (r->have_sess) {
-        sv_buf_puts(&r->out, "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" "
-                             "name=\"csrf\" value=\"");
-        sv_html_value(&r->out, r->sess.csrf);
-        sv_buf_puts(&r->out, "\">");
-        sv_html(&r->out, r->sess.user, 0);
-        sv_buf_puts(&r->out, " <button type=\"submit\">");
-        label(r, "退出", "Sign out");
-        sv_buf_puts(&r->out, "</button></form>");
-    }
-    sv_buf_puts(&r->out, "</header><main><h1>");
-    label(r, zh, en);
-    sv_buf_puts(&r->out, "</h1>\n");
+    return u;
 }
 
-static void page_end(sv_req *r)
+/* Whether `role` may open a new case: an editor of the default workflow's first stage. */
+static int may_open(sv_req *r, const char *role)
 {
-    sv_buf_puts(&r->out, "</main></body></html>\n");
-    if (!r->status)
-        r->status = 200;
-    r->type = "text/html; charset=utf-8";
+    const capa_workflow *wf = NULL;
+    if (!role || capa_store_workflow(&wf, r->srv->s) != CAPA_OK || !wf->n_stages)
+        return 0;
+    return capa_role_in(wf->stages[0].editors, wf->stages[0].n_editors, role);
+}
+
+/* A readable plant time: "2026-10-10 09:00" of "2026-10-10T09:00:00+08:00", on `n` as
+ * attributes text (readable) and iso (the full time with its offset). */
+static void plant_time(sv_view *v, xmlNodePtr n, const capa_plant *p, int64_t ms)
+{
+    char iso[40] = "", text[40] = "";
+    if (!ms || !n)
+        return;
+    if (p)
+        capa_plant_time_format(iso, sizeof iso, p, ms);
+    else
+        capa_time_format(iso, sizeof iso, ms);
+    snprintf(text, sizeof text, "%.16s", iso);
+    if (strlen(text) > 10 && text[10] == 'T')
+        text[10] = ' ';
+    sv_at(v, n, "iso", iso);
+    sv_at(v, n, "text", text);
+}
+
+/* A role on n: attributes role and role-l (the workflow's label in the reader's language). */
+static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
+{
+    const capa_workflow *wf = NULL;
+    const capa_role *ro = NULL;
+    if (!role || !*role)
+        return;
+    if (capa_store_workflow(&wf, r->srv->s) == CAPA_OK)
+        ro = capa_workflow_role(wf, role);
+    sv_at(v, n, "role", role);
+    sv_label_as(v, n, "role-l", ro && ro->label_zh ? ro->label_zh : role,
+                ro && ro->label_en ? ro->label_en : role);
+}
+
+/* Start a page: the view with who is signed in (printed name, role, CSRF token, what the
+ * menu offers) and the organisation. */
+static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, const char *en)
+{
+    xmlNodePtr root = sv_view_begin(v, r, kind, zh, en);
+    capa_store_info info = {0};
+    if (capa_store_info_get(&info, r->srv->s) == CAPA_OK) {
+        xmlNodePtr o = sv_el(v, root, "org");
+        sv_at(v, o, "name", info.org);
+        sv_at(v, o, "zone", info.timezone);
+    }
+    capa_store_info_clear(&info);
+    if (r->have_sess) {
+        capa_user *u = me(r);
+        xmlNodePtr n = sv_el(v, root, "user");
+        sv_at(v, n, "id", r->sess.user);
+        sv_at(v, n, "name", u && u->name && *u->name ? u->name : r->sess.user);
+        role_attrs(v, n, r, u ? u->role : NULL);
+        sv_at(v, n, "csrf", r->sess.csrf);
+        if (u && may_open(r, u->role))
+            sv_at(v, n, "may-open", "1");
+        capa_user_free(u);
+    }
+    return root;
 }
 
 static void error_page(sv_req *r, int status, const char *msg)
 {
+    sv_view v;
     sv_buf_free(&r->out);
     r->status = status;
-    page_begin(r, "出错", "Error");
-    sv_buf_puts(&r->out, "<p class=\"err\">");
-    sv_html(&r->out, msg, 0);
-    sv_buf_puts(&r->out, "</p><p><a href=\"/cases\">");
-    label(r, "返回案件列表", "Back to the cases");
-    sv_buf_puts(&r->out, "</a></p>");
-    page_end(r);
+    xmlNodePtr root = page(&v, r, "error", "出错", "Error");
+    sv_el_text(&v, root, "error", msg, 0);
+    sv_view_render(&v, r);
 }
 
 int sv_status_of(int code)
@@ -127,13 +150,6 @@ int sv_status_of(int code)
 static void error_capa(sv_req *r, int code)
 {
     error_page(r, sv_status_of(code), capa_error_last()[0] ? capa_error_last() : capa_strerror(code));
-}
-
-static void csrf_field(sv_req *r)
-{
-    sv_buf_puts(&r->out, "<input type=\"hidden\" name=\"csrf\" value=\"");
-    sv_html_value(&r->out, r->sess.csrf);
-    sv_buf_puts(&r->out, "\">");
 }
 
 /* A POST body as parameters, with the CSRF token checked; 0 ok, else the page is written. */
@@ -189,26 +205,14 @@ static const char *param(const sv_params *p, const char *name)
 
 static void login_form(sv_req *r, const char *user, const char *msg)
 {
-    page_begin(r, "登录", "Sign in");
-    if (msg) {
-        sv_buf_puts(&r->out, "<p class=\"err\">");
-        sv_html(&r->out, msg, 0);
-        sv_buf_puts(&r->out, "</p>");
-    }
-    sv_buf_puts(&r->out, "<form method=\"post\" action=\"/login\">"
-                         "<input type=\"hidden\" name=\"csrf\" value=\"");
-    sv_html_value(&r->out, sv_login_token(r));
-    sv_buf_puts(&r->out, "\"><label>");
-    label(r, "账号", "User");
-    sv_buf_puts(&r->out, " <input name=\"user\" autocomplete=\"username\" required value=\"");
-    sv_html_value(&r->out, user);
-    sv_buf_puts(&r->out, "\"></label><label>");
-    label(r, "密码", "Password");
-    sv_buf_puts(&r->out, " <input type=\"password\" name=\"password\" "
-                         "autocomplete=\"current-password\" required></label><button>");
-    label(r, "登录", "Sign in");
-    sv_buf_puts(&r->out, "</button></form>");
-    page_end(r);
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "login", "登录", "Sign in");
+    if (msg)
+        sv_el_text(&v, root, "error", msg, 0);
+    xmlNodePtr form = sv_el(&v, root, "login");
+    sv_at_exact(&v, form, "user", user);
+    sv_at_exact(&v, form, "csrf", sv_login_token(r));
+    sv_view_render(&v, r);
 }
 
 static void do_login(sv_req *r)
@@ -266,7 +270,11 @@ static void do_logout(sv_req *r)
 
 typedef struct list_ctx {
     sv_req *r;
+    sv_view *v;
+    xmlNodePtr rows;
     const capa_workflow *wf;
+    const capa_field *sev; /* the intake form's severity choice, or NULL */
+    capa_plant *plant;
     int csv;
     size_t n;
     const char *severity; /* a code of the intake form's severity choice, or NULL */
@@ -308,6 +316,31 @@ static void time_cell(sv_buf *b, int64_t ms)
     sv_buf_puts(b, t);
 }
 
+/* A stage's name on n (label of the workflow's stage; closed; or the bare id). */
+static void stage_label(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const char *stage,
+                        int closed)
+{
+    const capa_stage *st = wf ? capa_workflow_stage(wf, stage) : NULL;
+    sv_at(v, n, "stage", stage);
+    if (closed)
+        sv_label(v, n, "已结案", "closed");
+    else if (st)
+        sv_label(v, n, st->label_zh, st->label_en);
+    else
+        sv_label(v, n, stage, stage);
+}
+
+/* A choice's code and labels on n: attributes value, zh, en (the code when it is none). */
+static void choice_label(sv_view *v, xmlNodePtr n, const capa_field *f, const char *value)
+{
+    const capa_choice *ch = f && value ? capa_field_choice(f, value) : NULL;
+    sv_at(v, n, "value", value ? value : "");
+    if (ch)
+        sv_label(v, n, ch->label_zh, ch->label_en);
+    else
+        sv_label(v, n, value ? value : "", value ? value : "");
+}
+
 static int list_row(const capa_case_header *h, void *payload)
 {
     list_ctx *c = payload;
@@ -329,31 +362,17 @@ static int list_row(const capa_case_header *h, void *payload)
         sv_buf_puts(b, "\r\n");
         return 0;
     }
-    const capa_stage *st = c->wf ? capa_workflow_stage(c->wf, h->stage) : NULL;
-    sv_buf_puts(b, "<tr><td><a href=\"/cases/");
-    sv_url(b, h->number);
-    sv_buf_puts(b, "\">");
-    sv_html(b, h->number, 0);
-    sv_buf_puts(b, "</a></td><td>");
-    if (h->closed)
-        label(c->r, "已结案", "closed");
-    else if (st)
-        label(c->r, st->label_zh, st->label_en);
-    else
-        sv_html(b, h->stage, 0);
-    sv_buf_puts(b, "</td><td>");
-    sv_html(b, h->customer, 0);
-    sv_buf_puts(b, "</td><td>");
-    sv_html(b, h->part_no, 0);
-    sv_buf_puts(b, "</td><td>");
-    sv_html(b, h->defect_code, 0);
-    sv_buf_puts(b, "</td><td>");
-    sv_html(b, h->severity, 0);
-    sv_buf_puts(b, "</td><td>");
-    time_cell(b, h->opened);
-    sv_buf_puts(b, "</td><td>");
-    sv_html(b, h->description, 0);
-    sv_buf_puts(b, "</td></tr>\n");
+    sv_view *v = c->v;
+    xmlNodePtr row = sv_el(v, c->rows, "case");
+    sv_at(v, row, "number", h->number);
+    stage_label(v, sv_el(v, row, "stage"), c->wf, h->stage, h->closed);
+    sv_at(v, row, "customer", h->customer);
+    sv_at(v, row, "part", h->part_no);
+    sv_at(v, row, "defect", h->defect_code);
+    if (h->severity && *h->severity)
+        choice_label(v, sv_el(v, row, "severity"), c->sev, h->severity);
+    plant_time(v, sv_el(v, row, "opened"), c->plant, h->opened);
+    sv_el_text(v, row, "description", h->description, 0);
     return 0;
 }
 
@@ -389,41 +408,38 @@ static int list_filter(sv_req *r, capa_filter *f)
     return 0;
 }
 
-static void filter_input(sv_req *r, const char *name, const char *zh, const char *en,
-                         const char *type)
-{
-    const char *v = sv_params_get(&r->query, name);
-    sv_buf_puts(&r->out, "<label>");
-    label(r, zh, en);
-    sv_buf_printf(&r->out, "<br><input type=\"%s\" name=\"%s\" value=\"", type, name);
-    sv_html_value(&r->out, v);
-    sv_buf_puts(&r->out, "\"></label>");
-}
-
-/* The severity filter: the intake form's choices. */
-static void severity_select(sv_req *r)
+/* The intake form's severity choice, or NULL. */
+static const capa_field *intake_severity(sv_req *r)
 {
     const capa_workflow *wf = NULL;
     const capa_formdef *fd = NULL;
     const capa_field *f = NULL;
-    const char *cur = sv_params_get(&r->query, "severity");
     if (capa_store_workflow(&wf, r->srv->s) == CAPA_OK && wf->n_stages &&
         capa_store_form(&fd, r->srv->s, wf->stages[0].form_id, 0) == CAPA_OK)
         f = capa_formdef_field(fd, "severity");
-    if (!f || f->type != CAPA_FT_CHOICE)
-        return;
-    sv_buf_puts(&r->out, "<label>");
-    label(r, "严重度", "Severity");
-    sv_buf_puts(&r->out, "<br><select name=\"severity\"><option value=\"\"></option>");
-    for (size_t i = 0; i < f->n_choices; i++) {
-        sv_buf_puts(&r->out, "<option value=\"");
-        sv_html_value(&r->out, f->choices[i].value);
-        sv_buf_puts(&r->out,
-                    cur && strcmp(cur, f->choices[i].value) == 0 ? "\" selected>" : "\">");
-        label(r, f->choices[i].label_zh, f->choices[i].label_en);
-        sv_buf_puts(&r->out, "</option>");
-    }
-    sv_buf_puts(&r->out, "</select></label>");
+    return f && f->type == CAPA_FT_CHOICE ? f : NULL;
+}
+
+/* A filter of the list: its name, label, control type and the value in the query. */
+static xmlNodePtr filter(sv_view *v, xmlNodePtr parent, sv_req *r, const char *name,
+                         const char *zh, const char *en, const char *type)
+{
+    xmlNodePtr n = sv_el(v, parent, "filter");
+    sv_at(v, n, "name", name);
+    sv_at(v, n, "type", type);
+    sv_label(v, n, zh, en);
+    sv_at_exact(v, n, "value", param(&r->query, name));
+    return n;
+}
+
+static void option(sv_view *v, xmlNodePtr sel, const char *value, const char *zh,
+                   const char *en, const char *cur)
+{
+    xmlNodePtr o = sv_el(v, sel, "option");
+    sv_at_exact(v, o, "value", value);
+    sv_label(v, o, zh, en);
+    if (cur && strcmp(cur, value) == 0)
+        sv_at(v, o, "selected", "1");
 }
 
 static void page_list(sv_req *r, int csv)
@@ -435,7 +451,7 @@ static void page_list(sv_req *r, int csv)
         error_page(r, 400, "from/to: expected a date YYYY-MM-DD");
         return;
     }
-    list_ctx c = {.r = r, .wf = wf, .csv = csv};
+    list_ctx c = {.r = r, .wf = wf, .csv = csv, .sev = intake_severity(r)};
     char why[300];
     if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &c.severity, why,
                            sizeof why)) {
@@ -455,69 +471,51 @@ static void page_list(sv_req *r, int csv)
         r->disposition = strdup("attachment; filename=\"cases.csv\"");
         return;
     }
-    page_begin(r, "案件", "Cases");
-    sv_buf_puts(&r->out, "<form method=\"get\" action=\"/cases\" class=\"filters\"><label>");
-    label(r, "阶段", "Stage");
-    sv_buf_puts(&r->out, "<br><select name=\"stage\"><option value=\"\"></option>");
-    const char *cur = sv_params_get(&r->query, "stage");
-    for (size_t i = 0; wf && i < wf->n_stages; i++) {
-        sv_buf_puts(&r->out, "<option value=\"");
-        sv_html_value(&r->out, wf->stages[i].id);
-        sv_buf_puts(&r->out, cur && strcmp(cur, wf->stages[i].id) == 0 ? "\" selected>" : "\">");
-        label(r, wf->stages[i].label_zh, wf->stages[i].label_en);
-        sv_buf_puts(&r->out, "</option>");
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "list", "案件", "Cases"), n, sel;
+    xmlNodePtr fl = sv_el(&v, root, "filters");
+    sel = filter(&v, fl, r, "stage", "阶段", "Stage", "select");
+    option(&v, sel, "", "", "", NULL);
+    for (size_t i = 0; wf && i < wf->n_stages; i++)
+        option(&v, sel, wf->stages[i].id, wf->stages[i].label_zh, wf->stages[i].label_en,
+               sv_params_get(&r->query, "stage"));
+    filter(&v, fl, r, "customer", "客户", "Customer", "text");
+    filter(&v, fl, r, "part", "料号", "Part", "text");
+    filter(&v, fl, r, "defect", "缺陷代码", "Defect code", "text");
+    if (c.sev) {
+        sel = filter(&v, fl, r, "severity", "严重度", "Severity", "select");
+        option(&v, sel, "", "", "", NULL);
+        for (size_t i = 0; i < c.sev->n_choices; i++)
+            option(&v, sel, c.sev->choices[i].value, c.sev->choices[i].label_zh,
+                   c.sev->choices[i].label_en, sv_params_get(&r->query, "severity"));
     }
-    sv_buf_puts(&r->out, "</select></label>");
-    filter_input(r, "customer", "客户", "Customer", "text");
-    filter_input(r, "part", "料号", "Part", "text");
-    filter_input(r, "defect", "缺陷代码", "Defect code", "text");
-    severity_select(r);
-    filter_input(r, "text", "文字", "Text", "search");
-    filter_input(r, "from", "开立自", "Opened from", "date");
-    filter_input(r, "to", "开立至", "Opened to", "date");
-    const char *st = sv_params_get(&r->query, "status");
-    sv_buf_puts(&r->out, "<label>");
-    label(r, "状态", "Status");
-    sv_buf_printf(&r->out,
-                  "<br><select name=\"status\"><option value=\"\">*</option>"
-                  "<option value=\"open\"%s>open</option><option value=\"closed\"%s>closed"
-                  "</option></select></label><button>",
-                  st && !strcmp(st, "open") ? " selected" : "",
-                  st && !strcmp(st, "closed") ? " selected" : "");
-    label(r, "查找", "Find");
-    sv_buf_puts(&r->out, "</button></form><p><a href=\"/cases.csv?");
+    filter(&v, fl, r, "text", "文字", "Text", "search");
+    filter(&v, fl, r, "from", "开立自", "Opened from", "date");
+    filter(&v, fl, r, "to", "开立至", "Opened to", "date");
+    sel = filter(&v, fl, r, "status", "状态", "Status", "select");
+    option(&v, sel, "", "全部", "all", NULL);
+    option(&v, sel, "open", "未结案", "open", sv_params_get(&r->query, "status"));
+    option(&v, sel, "closed", "已结案", "closed", sv_params_get(&r->query, "status"));
+    /* The query as it came (but the language), for the CSV link. */
     for (size_t i = 0; i < r->query.n; i++) {
         if (strcmp(r->query.v[i].name, "lang") == 0)
             continue;
-        sv_url(&r->out, r->query.v[i].name);
-        sv_buf_puts(&r->out, "=");
-        sv_url(&r->out, r->query.v[i].value);
-        sv_buf_puts(&r->out, "&amp;");
+        n = sv_el(&v, root, "q");
+        sv_at_exact(&v, n, "name", r->query.v[i].name);
+        sv_at_exact(&v, n, "value", r->query.v[i].value);
     }
-    sv_buf_puts(&r->out, "\">CSV</a></p><table><thead><tr><th>");
-    label(r, "案号", "Case");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "阶段", "Stage");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "客户", "Customer");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "料号", "Part");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "缺陷", "Defect");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "严重度", "Severity");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "开立", "Opened");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "描述", "Description");
-    sv_buf_puts(&r->out, "</th></tr></thead><tbody>\n");
+    c.v = &v;
+    c.rows = sv_el(&v, root, "cases");
+    capa_plant_get(&c.plant, r->srv->s);
     int rc = capa_case_list(r->srv->s, &f, list_row, &c);
+    capa_plant_free(c.plant);
     if (rc) {
+        sv_view_free(&v);
         error_capa(r, rc);
         return;
     }
-    sv_buf_printf(&r->out, "</tbody></table><p>%zu</p>", c.n);
-    page_end(r);
+    sv_atf(&v, c.rows, "count", "%zu", c.n);
+    sv_view_render(&v, r);
 }
 
 /* ---- forms ---- */
@@ -538,177 +536,107 @@ static const char *fv_get(const formvals *fv, const char *name)
     return NULL;
 }
 
-static void field_errors(sv_req *r, const formvals *fv, const char *name)
-{
-    for (size_t i = 0; i < fv->n_errs; i++) {
-        if (strcmp(fv->errs[i].field, name) != 0)
-            continue;
-        sv_buf_puts(&r->out, "<div class=\"fielderr\" role=\"alert\">");
-        sv_html(&r->out, fv->errs[i].rule, 0);
-        sv_buf_puts(&r->out, "</div>");
-    }
-}
+static const char *const ftypes[] = {
+    [CAPA_FT_TEXT] = "text",         [CAPA_FT_MULTILINE] = "multiline",
+    [CAPA_FT_INTEGER] = "integer",   [CAPA_FT_DECIMAL] = "decimal",
+    [CAPA_FT_DATE] = "date",         [CAPA_FT_DATETIME] = "datetime",
+    [CAPA_FT_CHOICE] = "choice",     [CAPA_FT_BOOLEAN] = "boolean",
+    [CAPA_FT_USER] = "user",         [CAPA_FT_GROUP] = "group",
+};
 
-static void control(sv_req *r, const capa_field *f, const char *name, const char *v)
+/* A field of a form definition on n: id, type, labels, when it is required, its choices. */
+static void field_def(sv_view *v, xmlNodePtr n, const capa_field *f)
 {
-    sv_buf *b = &r->out;
-    switch (f->type) {
-    case CAPA_FT_MULTILINE:
-        sv_buf_puts(b, "<textarea name=\"f.");
-        sv_html_value(b, name);
-        sv_buf_puts(b, "\">");
-        sv_html_value(b, v);
-        sv_buf_puts(b, "</textarea>");
-        return;
-    case CAPA_FT_CHOICE:
-    case CAPA_FT_BOOLEAN:
-        sv_buf_puts(b, "<select name=\"f.");
-        sv_html_value(b, name);
-        sv_buf_puts(b, "\"><option value=\"\"></option>");
-        if (f->type == CAPA_FT_BOOLEAN) {
-            sv_buf_printf(b, "<option value=\"true\"%s>", v && !strcmp(v, "true") ? " selected" : "");
-            label(r, "是", "yes");
-            sv_buf_printf(b, "</option><option value=\"false\"%s>",
-                          v && !strcmp(v, "false") ? " selected" : "");
-            label(r, "否", "no");
-            sv_buf_puts(b, "</option>");
-        }
-        for (size_t i = 0; i < f->n_choices; i++) {
-            sv_buf_puts(b, "<option value=\"");
-            sv_html_value(b, f->choices[i].value);
-            sv_buf_puts(b, v && strcmp(v, f->choices[i].value) == 0 ? "\" selected>" : "\">");
-            label(r, f->choices[i].label_zh, f->choices[i].label_en);
-            sv_buf_puts(b, "</option>");
-        }
-        /* A stored value the form no longer offers is still shown, never silently lost. */
-        if (v && *v && f->type == CAPA_FT_CHOICE && !capa_field_choice(f, v)) {
-            sv_buf_puts(b, "<option selected value=\"");
-            sv_html_value(b, v);
-            sv_buf_puts(b, "\">");
-            sv_html(b, v, 0);
-            sv_buf_puts(b, "</option>");
-        }
-        sv_buf_puts(b, "</select>");
-        return;
-    default:
-        break;
-    }
-    const char *type = f->type == CAPA_FT_DATE ? "date" : "text";
-    sv_buf_printf(b, "<input type=\"%s\" name=\"f.", type);
-    sv_html_value(b, name);
-    sv_buf_puts(b, "\" value=\"");
-    sv_html_value(b, v);
-    sv_buf_puts(b, "\"");
-    if (f->type == CAPA_FT_INTEGER)
-        sv_buf_puts(b, " inputmode=\"numeric\"");
-    else if (f->type == CAPA_FT_DECIMAL)
-        sv_buf_puts(b, " inputmode=\"decimal\"");
-    else if (f->type == CAPA_FT_DATETIME)
-        sv_buf_puts(b, " placeholder=\"YYYY-MM-DDTHH:MMZ\"");
-    else if (f->type == CAPA_FT_USER)
-        sv_buf_puts(b, " placeholder=\"user id\"");
-    sv_buf_puts(b, ">");
-}
-
-static void req_mark(sv_req *r, const capa_field *f)
-{
+    sv_at(v, n, "id", f->id);
+    sv_at(v, n, "type", ftypes[f->type]);
+    sv_label(v, n, f->label_zh, f->label_en);
     if (f->required == CAPA_REQ_CREATE)
-        sv_buf_puts(&r->out, " <span class=\"req\" title=\"required / 必填\">*</span>");
+        sv_at(v, n, "required", "create");
     else if (f->required == CAPA_REQ_SIGN)
-        sv_buf_puts(&r->out,
-                    " <span class=\"req\" title=\"required before sign-off / 签核前必填\">*</span>");
+        sv_at(v, n, "required", "sign");
 }
 
-static unsigned rows_of(const formvals *fv, const char *gid)
+/* One control: the field, its control name, the value entered or stored, its errors. */
+static void control(sv_view *v, xmlNodePtr parent, const capa_field *f, const char *name,
+                    const formvals *fv)
+{
+    xmlNodePtr n = sv_el(v, parent, "control");
+    const char *val = fv_get(fv, name);
+    field_def(v, n, f);
+    sv_at_exact(v, n, "name", name);
+    sv_at_exact(v, n, "value", val ? val : "");
+    if (f->type == CAPA_FT_BOOLEAN) {
+        option(v, n, "true", "是", "yes", val);
+        option(v, n, "false", "否", "no", val);
+    }
+    for (size_t i = 0; i < f->n_choices; i++)
+        option(v, n, f->choices[i].value, f->choices[i].label_zh, f->choices[i].label_en, val);
+    /* A stored value the form no longer offers is still shown, never silently lost. */
+    if (val && *val && f->type == CAPA_FT_CHOICE && !capa_field_choice(f, val))
+        option(v, n, val, val, val, val);
+    for (size_t i = 0; i < fv->n_errs; i++) {
+        if (strcmp(fv->errs[i].field, name) == 0)
+            sv_el_text(v, n, "error", fv->errs[i].rule, 0);
+    }
+}
+
+static unsigned rows_of(const capa_kv *kv, size_t n, const char *gid)
 {
     unsigned max = 0, row;
     char g[128], col[128];
-    for (size_t i = 0; i < fv->n; i++) {
-        if (capa_field_name_split(fv->kv[i].name, g, sizeof g, &row, col, sizeof col) == 1 &&
+    for (size_t i = 0; i < n; i++) {
+        if (capa_field_name_split(kv[i].name, g, sizeof g, &row, col, sizeof col) == 1 &&
             strcmp(g, gid) == 0 && row > max)
             max = row;
     }
     return max;
 }
 
-static void group_table(sv_req *r, const capa_field *g, const formvals *fv)
+/* A repeating group: its columns, and a row of controls for each row entered plus one
+ * empty row to fill. */
+static void group_controls(sv_view *v, xmlNodePtr parent, const capa_field *g, const formvals *fv)
 {
-    sv_buf *b = &r->out;
     char name[300];
-    unsigned rows = rows_of(fv, g->id) + 1; /* one empty row to fill */
-    sv_buf_puts(b, "<table id=\"g-");
-    sv_html_value(b, g->id);
-    sv_buf_printf(b, "\" data-next=\"%u\"><tr><th>#</th>", rows + 1);
-    for (size_t k = 0; k < g->n_columns; k++) {
-        sv_buf_puts(b, "<th>");
-        label(r, g->columns[k].label_zh, g->columns[k].label_en);
-        req_mark(r, &g->columns[k]);
-        sv_buf_puts(b, "</th>");
-    }
-    sv_buf_puts(b, "<th></th></tr>");
+    unsigned rows = rows_of(fv->kv, fv->n, g->id) + 1;
+    xmlNodePtr n = sv_el(v, parent, "group");
+    field_def(v, n, g);
+    sv_atf(v, n, "next", "%u", rows + 1);
+    for (size_t k = 0; k < g->n_columns; k++)
+        field_def(v, sv_el(v, n, "column"), &g->columns[k]);
     for (unsigned row = 1; row <= rows; row++) {
-        sv_buf_printf(b, "<tr class=\"row\"><td class=\"n\">%u</td>", row);
+        xmlNodePtr tr = sv_el(v, n, "row");
+        sv_atf(v, tr, "n", "%u", row);
         for (size_t k = 0; k < g->n_columns; k++) {
             snprintf(name, sizeof name, "%s.%u.%s", g->id, row, g->columns[k].id);
-            sv_buf_puts(b, "<td>");
-            control(r, &g->columns[k], name, fv_get(fv, name));
-            field_errors(r, fv, name);
-            sv_buf_puts(b, "</td>");
+            control(v, tr, &g->columns[k], name, fv);
         }
-        sv_buf_puts(b, "<td><button class=\"delrow\" type=\"button\">−</button></td></tr>");
     }
-    sv_buf_puts(b, "</table><button class=\"addrow\" type=\"button\" data-group=\"g-");
-    sv_html_value(b, g->id);
-    sv_buf_puts(b, "\">+</button>");
 }
 
-/* The whole form: every field of `fd` with the values in fv and the errors next to them. */
-static void render_form(sv_req *r, const capa_formdef *fd, const formvals *fv, const char *action,
-                        const char *number, int with_reason, const char *seen)
+/* The whole form: every field of `fd` in the definition's order with the values in fv and
+ * the errors next to them; errors that name no field of the form go on top. */
+static void form_view(sv_view *v, xmlNodePtr parent, const capa_formdef *fd, const formvals *fv,
+                      const char *action, int with_reason, const char *seen)
 {
-    sv_buf *b = &r->out;
-    /* Errors that name no field of the form (or no field at all) go on top. */
+    xmlNodePtr n = sv_el(v, parent, "form");
+    sv_at(v, n, "action", action);
+    sv_label(v, n, fd->label_zh, fd->label_en);
+    if (with_reason)
+        sv_at(v, n, "reason", "1");
+    sv_at(v, n, "seen", seen);
     for (size_t i = 0; i < fv->n_errs; i++) {
         if (capa_formdef_lookup(fd, fv->errs[i].field, NULL, NULL))
             continue;
-        sv_buf_puts(b, "<p class=\"err\">");
-        sv_html(b, fv->errs[i].field, 0);
-        sv_buf_puts(b, ": ");
-        sv_html(b, fv->errs[i].rule, 0);
-        sv_buf_puts(b, "</p>");
+        xmlNodePtr e = sv_el_text(v, n, "formerror", fv->errs[i].rule, 0);
+        sv_at(v, e, "field", fv->errs[i].field);
     }
-    sv_buf_puts(b, "<form method=\"post\" action=\"");
-    sv_buf_puts(b, action);
-    if (number) {
-        sv_url(b, number);
-        sv_buf_puts(b, "/edit");
-    }
-    sv_buf_puts(b, "\">");
-    csrf_field(r);
     for (size_t i = 0; i < fd->n_fields; i++) {
         const capa_field *f = &fd->fields[i];
-        sv_buf_puts(b, "<label>");
-        label(r, f->label_zh, f->label_en);
-        req_mark(r, f);
-        sv_buf_puts(b, "</label>");
         if (f->type == CAPA_FT_GROUP)
-            group_table(r, f, fv);
-        else {
-            control(r, f, f->id, fv_get(fv, f->id));
-            field_errors(r, fv, f->id);
-        }
+            group_controls(v, n, f, fv);
+        else
+            control(v, n, f, f->id, fv);
     }
-    if (seen)
-        sv_buf_printf(b, "<input type=\"hidden\" name=\"seen\" value=\"%s\">", seen);
-    if (with_reason) {
-        sv_buf_puts(b, "<label>");
-        label(r, "修改理由（可选）", "Reason for the change (optional)");
-        sv_buf_puts(b, "</label><input name=\"reason\" value=\"");
-        sv_buf_puts(b, "\">");
-    }
-    sv_buf_puts(b, "<p><button type=\"submit\">");
-    label(r, "保存", "Save");
-    sv_buf_puts(b, "</button></p></form>");
 }
 
 /* The "f."-prefixed parameters as assignments (pointing into p). */
@@ -791,9 +719,10 @@ static void page_new(sv_req *r, int post)
             goto done;
         }
     }
-    page_begin(r, "新投诉", "New complaint");
-    render_form(r, fd, &fv, "/cases/new", NULL, 0, NULL);
-    page_end(r);
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "new", "新投诉", "New complaint");
+    form_view(&v, root, fd, &fv, "/cases/new", 0, NULL);
+    sv_view_render(&v, r);
 done:
     sv_field_errors_free(fv.errs, fv.n_errs);
     free(kv);
@@ -846,86 +775,121 @@ static const capa_formdef *record_form(sv_req *r, const capa_workflow *wf,
     return NULL;
 }
 
-static void show_value(sv_req *r, const capa_field *f, const char *v)
+/* A person on n: user id, printed name and role (the id alone when no such user). */
+static void person(sv_view *v, xmlNodePtr n, sv_req *r, const char *id)
 {
-    const capa_choice *ch = f ? capa_field_choice(f, v) : NULL;
-    sv_buf_puts(&r->out, "<td class=\"val\">");
-    if (ch) {
-        label(r, ch->label_zh, ch->label_en);
-        sv_buf_puts(&r->out, " (");
-        sv_html(&r->out, v, 0);
-        sv_buf_puts(&r->out, ")");
-    } else if (f && f->type == CAPA_FT_BOOLEAN) {
-        int yes = strcmp(v, "true") == 0;
-        label(r, yes ? "是" : "否", yes ? "yes" : "no");
+    capa_user *u = NULL;
+    sv_at(v, n, "user", id);
+    if (id && *id && capa_user_get(&u, r->srv->s, id) == CAPA_OK) {
+        sv_at(v, n, "name", u->name && *u->name ? u->name : id);
+        role_attrs(v, n, r, u->role);
     } else {
-        sv_html(&r->out, v, f && f->type == CAPA_FT_MULTILINE);
+        sv_at(v, n, "name", id);
     }
-    sv_buf_puts(&r->out, "</td>");
+    capa_user_free(u);
 }
 
-static void show_stage_values(sv_req *r, const capa_formdef *fd, const capa_stage_record *rec)
+/* One stored value as the reader sees it: a choice's labels, yes/no, a person, or the text. */
+static void value_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_field *f,
+                       const char *val)
 {
-    sv_buf_puts(&r->out, "<table>");
-    for (size_t i = 0; i < rec->n_values; i++) {
-        const char *name = rec->values[i].name, *v = rec->values[i].value;
-        const capa_field *grp = NULL;
-        unsigned row = 0;
-        const capa_field *f = fd ? capa_formdef_lookup(fd, name, &grp, &row) : NULL;
-        if (!v[0])
-            continue;
-        sv_buf_puts(&r->out, "<tr><th>");
-        if (grp) {
-            label(r, grp->label_zh, grp->label_en);
-            sv_buf_printf(&r->out, " %u · ", row);
-        }
-        if (f)
-            label(r, f->label_zh, f->label_en);
-        else
-            sv_html(&r->out, name, 0); /* what the form does not describe is shown too */
-        sv_buf_puts(&r->out, "</th>");
-        show_value(r, f, v);
-        sv_buf_puts(&r->out, "</tr>");
+    xmlNodePtr n;
+    if (f && f->type == CAPA_FT_CHOICE && capa_field_choice(f, val)) {
+        choice_label(v, sv_el(v, parent, "choice"), f, val);
+    } else if (f && f->type == CAPA_FT_BOOLEAN) {
+        n = sv_el(v, parent, "choice");
+        int yes = strcmp(val, "true") == 0;
+        sv_at(v, n, "value", val);
+        sv_label(v, n, yes ? "是" : "否", yes ? "yes" : "no");
+    } else if (f && f->type == CAPA_FT_USER) {
+        person(v, sv_el(v, parent, "person"), r, val);
+    } else {
+        n = sv_el_text(v, parent, "text", val, f && f->type == CAPA_FT_MULTILINE);
+        if (f && f->type == CAPA_FT_MULTILINE)
+            sv_at(v, n, "lines", "1");
     }
-    sv_buf_puts(&r->out, "</table>");
 }
 
-static void show_signature(sv_req *r, const capa_workflow *wf, const capa_signature *sg)
+/* The values of a stage record as its form has them: fields in the definition's order,
+ * repeating groups as tables (one row per row entered), then anything the form does not
+ * describe (shown too, never hidden). */
+static void stage_values(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_formdef *fd,
+                         const capa_stage_record *rec)
+{
+    char name[300];
+    xmlNodePtr vals = sv_el(v, parent, "values");
+    for (size_t i = 0; fd && i < fd->n_fields; i++) {
+        const capa_field *f = &fd->fields[i];
+        if (f->type != CAPA_FT_GROUP) {
+            const char *val = capa_kv_get(rec->values, rec->n_values, f->id);
+            if (!val || !*val)
+                continue;
+            xmlNodePtr n = sv_el(v, vals, "value");
+            field_def(v, n, f);
+            value_view(v, n, r, f, val);
+            continue;
+        }
+        unsigned rows = rows_of(rec->values, rec->n_values, f->id);
+        if (!rows)
+            continue;
+        xmlNodePtr g = sv_el(v, vals, "group");
+        field_def(v, g, f);
+        for (size_t k = 0; k < f->n_columns; k++)
+            field_def(v, sv_el(v, g, "column"), &f->columns[k]);
+        for (unsigned row = 1; row <= rows; row++) {
+            xmlNodePtr tr = NULL;
+            for (size_t k = 0; k < f->n_columns; k++) {
+                snprintf(name, sizeof name, "%s.%u.%s", f->id, row, f->columns[k].id);
+                const char *val = capa_kv_get(rec->values, rec->n_values, name);
+                if (val && *val && !tr) {
+                    tr = sv_el(v, g, "row");
+                    sv_atf(v, tr, "n", "%u", row);
+                }
+            }
+            for (size_t k = 0; tr && k < f->n_columns; k++) {
+                snprintf(name, sizeof name, "%s.%u.%s", f->id, row, f->columns[k].id);
+                const char *val = capa_kv_get(rec->values, rec->n_values, name);
+                xmlNodePtr cell = sv_el(v, tr, "cell");
+                field_def(v, cell, &f->columns[k]);
+                if (val && *val)
+                    value_view(v, cell, r, &f->columns[k], val);
+            }
+        }
+    }
+    for (size_t i = 0; i < rec->n_values; i++) {
+        const char *nm = rec->values[i].name, *val = rec->values[i].value;
+        if (!val[0] || (fd && capa_formdef_lookup(fd, nm, NULL, NULL)))
+            continue;
+        xmlNodePtr n = sv_el(v, vals, "value");
+        sv_at(v, n, "id", nm);
+        sv_label(v, n, nm, nm);
+        value_view(v, n, r, NULL, val);
+    }
+}
+
+static void signature_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
+                           const capa_plant *p, const capa_signature *sg)
 {
     const capa_stage *st = wf ? capa_workflow_stage(wf, sg->stage) : NULL;
     int rej = sg->kind && strcmp(sg->kind, "reject") == 0;
-    char t[40];
-    capa_time_format(t, sizeof t, sg->time);
-    sv_buf_printf(&r->out, "<div class=\"sig%s%s\"><strong>", rej ? " reject" : "",
-                  sg->superseded ? " superseded" : "");
+    xmlNodePtr n = sv_el(v, parent, "signature");
+    sv_at(v, n, "kind", rej ? "reject" : "sign");
+    if (sg->superseded)
+        sv_at(v, n, "superseded", "1");
     if (rej)
-        label(r, "驳回", "Rejected");
+        sv_label(v, n, "驳回", "Rejected");
     else if (st && st->sign_meaning && sg->meaning && !strcmp(st->sign_meaning, sg->meaning))
-        label(r, st->sign_meaning_zh, st->sign_meaning_en);
+        sv_label(v, n, st->sign_meaning_zh, st->sign_meaning_en);
     else
-        sv_html(&r->out, sg->meaning, 0);
-    sv_buf_puts(&r->out, "</strong> ");
-    sv_html(&r->out, sg->name ? sg->name : sg->user, 0);
-    sv_buf_puts(&r->out, " (");
-    sv_html(&r->out, sg->user, 0);
-    sv_buf_puts(&r->out, ", ");
-    sv_html(&r->out, sg->role, 0);
-    sv_buf_printf(&r->out, ") %s<br>", t);
-    if (sg->reason && *sg->reason) {
-        label(r, "理由", "Reason");
-        sv_buf_puts(&r->out, ": <span class=\"val\">");
-        sv_html(&r->out, sg->reason, 0);
-        sv_buf_puts(&r->out, "</span><br>");
-    }
-    label(r, "数据哈希", "Data SHA-256");
-    sv_buf_puts(&r->out, ": <code>");
-    sv_html(&r->out, sg->data_hash, 0);
-    sv_buf_puts(&r->out, "</code>");
-    if (sg->superseded) {
-        sv_buf_puts(&r->out, "<br>");
-        label(r, "已作废(退回后重签)", "superseded (stage was sent back)");
-    }
-    sv_buf_puts(&r->out, "</div>");
+        sv_label(v, n, sg->meaning, sg->meaning);
+    sv_at(v, n, "user", sg->user);
+    sv_at(v, n, "name", sg->name && *sg->name ? sg->name : sg->user);
+    role_attrs(v, n, r, sg->role);
+    sv_at(v, n, "hash", sg->data_hash);
+    sv_atf(v, n, "seq", "%llu", (unsigned long long)sg->seq);
+    plant_time(v, sv_el(v, n, "time"), p, sg->time);
+    if (sg->reason && *sg->reason)
+        sv_el_text(v, n, "reason", sg->reason, 1);
 }
 
 /* ---- time limits (capa_case_limits: the engine's evaluation) ---- */
@@ -950,40 +914,24 @@ static int limits_at(sv_req *r, int64_t *out)
     return 0;
 }
 
-static void limit_kind(sv_req *r, const capa_workflow *wf, const char *kind)
+static void limit_kind(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const char *kind)
 {
     static const char *const k[][3] = {{"response", "首次响应", "First response"},
                                        {"containment", "围堵措施", "Containment"},
                                        {"plan", "行动计划批准", "Action plan approved"},
                                        {"closure", "结案", "Closure"}};
+    sv_at(v, n, "kind", kind);
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
         if (strcmp(kind, k[i][0]) == 0) {
-            label(r, k[i][1], k[i][2]);
+            sv_label(v, n, k[i][1], k[i][2]);
             return;
         }
     }
     const capa_stage *st = wf ? capa_workflow_stage(wf, kind) : NULL;
     if (st)
-        label(r, st->label_zh, st->label_en);
+        sv_label(v, n, st->label_zh, st->label_en);
     else
-        sv_html(&r->out, kind, 0);
-}
-
-static void limit_state(sv_req *r, const char *state)
-{
-    static const char *const k[][3] = {{"on_time", "进行中", "on time"},
-                                       {"due_soon", "即将到期", "due soon"},
-                                       {"overdue", "已逾期", "overdue"},
-                                       {"met", "按时完成", "met"},
-                                       {"met_late", "逾期完成", "met late"}};
-    sv_buf_printf(&r->out, "<span class=\"state %s\">", state);
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
-        if (strcmp(state, k[i][0]) == 0) {
-            label(r, k[i][1], k[i][2]);
-            break;
-        }
-    }
-    sv_buf_puts(&r->out, "</span>");
+        sv_label(v, n, kind, kind);
 }
 
 /* "2d 3h" / "5h 07m" of a span of ms. */
@@ -996,58 +944,102 @@ static void span_text(char *buf, size_t sz, int64_t ms)
         snprintf(buf, sz, "%lldh %02lldm", (long long)(m / 60), (long long)(m % 60));
 }
 
-static void limit_when(sv_req *r, const capa_plant *p, const capa_limit_status *l, int64_t now)
+/* One limit as the engine judged it: kind, due (plant time), state, how far over or how
+ * long left, when it was met. */
+static xmlNodePtr limit_view(sv_view *v, xmlNodePtr parent, const capa_workflow *wf,
+                             const capa_plant *p, const capa_limit_status *l, int64_t now)
 {
-    char t[40], d[40];
-    capa_plant_time_format(t, sizeof t, p, l->due);
-    sv_buf_printf(&r->out, "<time datetime=\"%s\">%s</time> ", t, t);
-    if (l->met)
-        return;
-    span_text(d, sizeof d, now - l->due);
-    if (now >= l->due) {
-        label(r, "逾期", "overdue by");
-        sv_buf_printf(&r->out, " %s", d);
+    xmlNodePtr n = sv_el(v, parent, "limit");
+    char d[40];
+    limit_kind(v, n, wf, l->kind);
+    sv_at(v, n, "state", l->state);
+    plant_time(v, sv_el(v, n, "due"), p, l->due);
+    if (l->met) {
+        plant_time(v, sv_el(v, n, "met"), p, l->met);
     } else {
-        label(r, "剩余", "due in");
-        sv_buf_printf(&r->out, " %s", d);
+        span_text(d, sizeof d, now - l->due);
+        sv_at(v, n, now >= l->due ? "over" : "left", d);
     }
+    return n;
 }
 
-/* The case page's table of limits. */
-static void show_limits(sv_req *r, const capa_workflow *wf, const capa_case *cs, int64_t now)
+/* The case page's limits. */
+static void limits_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
+                        const capa_case *cs, int64_t now)
 {
     capa_limit_status *l = NULL;
     capa_plant *p = NULL;
     size_t n = 0;
     if (capa_case_limits(&l, &n, r->srv->s, cs, now) || capa_plant_get(&p, r->srv->s) || !n)
         goto done;
-    sv_buf_puts(&r->out, "<h3>");
-    label(r, "时限", "Time limits");
-    sv_buf_puts(&r->out, "</h3><div class=\"scroll\"><table class=\"limits\"><tr><th>");
-    label(r, "时限", "Limit");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "到期", "Due");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "状态", "State");
-    sv_buf_puts(&r->out, "</th></tr>");
-    for (size_t i = 0; i < n; i++) {
-        sv_buf_puts(&r->out, "<tr><td>");
-        limit_kind(r, wf, l[i].kind);
-        sv_buf_puts(&r->out, "</td><td>");
-        limit_when(r, p, &l[i], now);
-        sv_buf_puts(&r->out, "</td><td>");
-        limit_state(r, l[i].state);
-        if (l[i].met) {
-            char t[40];
-            capa_plant_time_format(t, sizeof t, p, l[i].met);
-            sv_buf_printf(&r->out, " <time datetime=\"%s\">%s</time>", t, t);
-        }
-        sv_buf_puts(&r->out, "</td></tr>");
-    }
-    sv_buf_puts(&r->out, "</table></div>");
+    xmlNodePtr ls = sv_el(v, parent, "limits");
+    for (size_t i = 0; i < n; i++)
+        limit_view(v, ls, wf, p, &l[i], now);
 done:
     capa__free(l);
     capa_plant_free(p);
+}
+
+/* ---- the right next step: is the stage ready for its sign-off, was the case sent back ---- */
+
+/* Whether the current stage of `cs` has what its sign-off requires: the form's sign-off check
+ * of the whole record (required fields, required columns of each row; capa_form_validate)
+ * and every condition of the sign-off. The top-level fields still missing (required and
+ * empty, or a condition that does not hold) go on `parent` as <missing> elements when it is
+ * not NULL. 1 when ready. */
+static int stage_ready(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
+                       const capa_case *cs)
+{
+    const capa_stage *st = wf ? capa_workflow_stage(wf, cs->stage) : NULL;
+    const capa_stage_record *rec = current_record(cs);
+    const capa_formdef *fd = record_form(r, wf, rec);
+    if (!st || !rec || !fd || cs->closed)
+        return 0;
+    int ready = capa_form_validate(fd, rec->values, rec->n_values, CAPA_REQ_SIGN, NULL, NULL,
+                                   NULL) == CAPA_OK;
+    for (size_t i = 0; i < fd->n_fields; i++) {
+        const capa_field *f = &fd->fields[i];
+        int empty = f->type == CAPA_FT_GROUP ? rows_of(rec->values, rec->n_values, f->id) == 0
+                                             : !capa_kv_get(rec->values, rec->n_values, f->id);
+        int unmet = 0;
+        for (size_t k = 0; k < st->n_requires; k++)
+            unmet |= strcmp(st->requires[k].field, f->id) == 0 &&
+                     !capa_condition_holds(&st->requires[k], rec->values, rec->n_values);
+        if ((f->required != CAPA_REQ_NO && empty) || unmet) {
+            ready = 0;
+            if (v && parent) {
+                xmlNodePtr m = sv_el(v, parent, "missing");
+                field_def(v, m, f);
+                if (unmet && !empty)
+                    sv_at(v, m, "unmet", "1");
+            }
+        }
+    }
+    return ready;
+}
+
+/* The rejection that sent the case back to the stage it is in now (the last signature, a
+ * rejection, made on a later stage), or NULL. */
+static const capa_signature *sent_back(const capa_case *cs)
+{
+    const capa_signature *last = cs->n_signatures ? &cs->signatures[cs->n_signatures - 1] : NULL;
+    if (!last || cs->closed || !last->kind || strcmp(last->kind, "reject") != 0 ||
+        strcmp(last->stage, cs->stage) == 0)
+        return NULL;
+    return last;
+}
+
+/* The rejection on n: who (printed name and role), when, from which stage, why. */
+static void sent_back_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
+                           const capa_plant *p, const capa_signature *sg)
+{
+    xmlNodePtr n = sv_el(v, parent, "sent-back");
+    sv_at(v, n, "user", sg->user);
+    sv_at(v, n, "name", sg->name && *sg->name ? sg->name : sg->user);
+    role_attrs(v, n, r, sg->role);
+    stage_label(v, sv_el(v, n, "from"), wf, sg->stage, 0);
+    plant_time(v, sv_el(v, n, "time"), p, sg->time);
+    sv_el_text(v, n, "reason", sg->reason, 1);
 }
 
 /* ---- the dashboard: what waits for me, open cases per stage, due soon / overdue ---- */
@@ -1062,7 +1054,9 @@ typedef struct dash_case {
     int closed;
     int64_t opened, last; /* last: opened, entered its stage, or closed, whichever is latest */
     int mine;             /* 1 edit, 2 sign or reject: this user's role acts on the stage now */
+    int edit, sign, reject; /* what this user's role may do on the stage (not recused) */
     const char *worst;    /* the worst state of its limits: overdue, due_soon, or NULL */
+    capa_signature back;  /* the rejection that sent it back (back.user set), copied */
 } dash_case;
 
 typedef struct dash_due {
@@ -1125,14 +1119,12 @@ static int dash_cb(const capa_case_header *h, void *payload)
             d->per_stage[idx]++;
         /* The person a complaint is about is recused from it (the engine refuses anyway). */
         if (st && strcmp(c->subject, d->r->sess.user) != 0) {
-            if (st->sign_meaning && capa_role_in(st->signers, st->n_signers, d->role))
-                c->mine = 2;
-            else if (st->reject_to &&
-                     (st->n_rejecters ? capa_role_in(st->rejecters, st->n_rejecters, d->role)
-                                      : 0))
-                c->mine = 2;
-            else if (capa_role_in(st->editors, st->n_editors, d->role))
-                c->mine = 1;
+            c->sign = st->sign_meaning && capa_role_in(st->signers, st->n_signers, d->role);
+            c->reject = st->reject_to && st->n_rejecters &&
+                        capa_role_in(st->rejecters, st->n_rejecters, d->role);
+            c->edit = capa_role_in(st->editors, st->n_editors, d->role);
+            /* Refined with the stage's data for the cases whose limits are evaluated. */
+            c->mine = c->sign || c->reject ? 2 : c->edit ? 1 : 0;
         }
     }
     return 0;
@@ -1147,6 +1139,11 @@ static void dash_free(dash *d)
         free(d->cases[i].part_no);
         free(d->cases[i].severity);
         free(d->cases[i].subject);
+        free(d->cases[i].back.user);
+        free(d->cases[i].back.name);
+        free(d->cases[i].back.role);
+        free(d->cases[i].back.reason);
+        free(d->cases[i].back.stage);
     }
     free(d->cases);
     free(d->per_stage);
@@ -1164,24 +1161,15 @@ static int recent_cmp(const void *a, const void *b)
     return (*x)->last > (*y)->last ? -1 : (*x)->last < (*y)->last;
 }
 
-static void case_link(sv_req *r, const char *number)
+/* A case of the dashboard on n: number, stage, customer. */
+static xmlNodePtr dash_row(sv_view *v, xmlNodePtr parent, const capa_workflow *wf,
+                           const dash_case *c)
 {
-    sv_buf_puts(&r->out, "<a href=\"/cases/");
-    sv_url(&r->out, number);
-    sv_buf_puts(&r->out, "\">");
-    sv_html(&r->out, number, 0);
-    sv_buf_puts(&r->out, "</a>");
-}
-
-static void stage_name(sv_req *r, const capa_workflow *wf, const dash_case *c)
-{
-    const capa_stage *st = wf ? capa_workflow_stage(wf, c->stage) : NULL;
-    if (c->closed)
-        label(r, "已结案", "closed");
-    else if (st)
-        label(r, st->label_zh, st->label_en);
-    else
-        sv_html(&r->out, c->stage, 0);
+    xmlNodePtr n = sv_el(v, parent, "case");
+    sv_at(v, n, "number", c->number);
+    sv_at(v, n, "customer", c->customer);
+    stage_label(v, sv_el(v, n, "stage"), wf, c->stage, c->closed);
+    return n;
 }
 
 static void page_dashboard(sv_req *r)
@@ -1189,7 +1177,7 @@ static void page_dashboard(sv_req *r)
     dash d = {.r = r};
     capa_plant *p = NULL;
     dash_due *due = NULL;
-    size_t n_due = 0, cap_due = 0, evaluated = 0, n_mine = 0;
+    size_t n_due = 0, cap_due = 0, evaluated = 0;
     int64_t now;
     if (limits_at(r, &now))
         return;
@@ -1226,8 +1214,29 @@ static void page_dashboard(sv_req *r)
         if (evaluated == DASH_MAX_LIMITS)
             break;
         evaluated++;
-        if (capa_case_get(&cs, r->srv->s, c->number) == CAPA_OK &&
-            capa_case_limits(&l, &nl, r->srv->s, cs, now) == CAPA_OK) {
+        if (capa_case_get(&cs, r->srv->s, c->number) == CAPA_OK && c->mine) {
+            /* Fill in until the stage has what its sign-off requires, then Sign off; a
+             * signer who may not fill it in waits until then. */
+            const capa_stage_record *rec = current_record(cs);
+            int ready = stage_ready(NULL, NULL, r, d.wf, cs);
+            const capa_stage *st = capa_workflow_stage(d.wf, cs->stage);
+            int sign = c->sign && ready;
+            if (sign && st && st->sign_independent && rec)
+                for (size_t k = 0; k < rec->n_editors; k++)
+                    sign &= strcmp(rec->editors[k], r->sess.user) != 0;
+            c->mine = sign ? 2 : c->edit ? 1 : c->reject && ready ? 2 : 0;
+            const capa_signature *b = sent_back(cs);
+            if (b) {
+                c->back = *b;
+                c->back.user = strdup(b->user ? b->user : "");
+                c->back.name = strdup(b->name ? b->name : "");
+                c->back.role = strdup(b->role ? b->role : "");
+                c->back.reason = strdup(b->reason ? b->reason : "");
+                c->back.stage = strdup(b->stage ? b->stage : "");
+                c->back.kind = c->back.meaning = NULL;
+            }
+        }
+        if (cs && capa_case_limits(&l, &nl, r->srv->s, cs, now) == CAPA_OK) {
             for (size_t k = 0; k < nl; k++) {
                 int over = strcmp(l[k].state, "overdue") == 0;
                 if (!over && strcmp(l[k].state, "due_soon") != 0)
@@ -1236,10 +1245,10 @@ static void page_dashboard(sv_req *r)
                     c->worst = over ? "overdue" : "due_soon";
                 if (n_due == cap_due) {
                     size_t cap = cap_due ? cap_due * 2 : 32;
-                    dash_due *v = realloc(due, cap * sizeof *v);
-                    if (!v)
+                    dash_due *nv = realloc(due, cap * sizeof *nv);
+                    if (!nv)
                         break;
-                    due = v;
+                    due = nv;
                     cap_due = cap;
                 }
                 due[n_due].c = i;
@@ -1252,188 +1261,172 @@ static void page_dashboard(sv_req *r)
     if (n_due > 1)
         qsort(due, n_due, sizeof *due, due_cmp);
 
-    page_begin(r, "工作台", "Dashboard");
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "dashboard", "工作台", "Dashboard");
     /* What waits for me. */
-    for (size_t i = 0; i < d.n; i++)
-        n_mine += d.cases[i].mine != 0;
-    sv_buf_printf(&r->out, "<section class=\"panel\" id=\"mine\"><h2>");
-    label(r, "等待我处理", "Waiting for me");
-    sv_buf_printf(&r->out, " <span class=\"count\">%zu</span></h2>", n_mine);
-    if (!n_mine) {
-        sv_buf_puts(&r->out, "<p>");
-        label(r, "没有等待您的案件", "Nothing waits for you");
-        sv_buf_puts(&r->out, "</p>");
-    } else {
-        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
-        label(r, "案号", "Case");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "阶段", "Stage");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "客户", "Customer");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "时限", "Limits");
-        sv_buf_puts(&r->out, "</th><th></th></tr>");
-        for (size_t i = 0; i < d.n; i++) {
-            const dash_case *c = &d.cases[i];
-            if (!c->mine)
-                continue;
-            sv_buf_puts(&r->out, "<tr><td>");
-            case_link(r, c->number);
-            sv_buf_puts(&r->out, "</td><td>");
-            stage_name(r, d.wf, c);
-            sv_buf_puts(&r->out, "</td><td>");
-            sv_html(&r->out, c->customer, 0);
-            sv_buf_puts(&r->out, "</td><td>");
-            if (c->worst)
-                limit_state(r, c->worst);
-            sv_buf_puts(&r->out, "</td><td><a class=\"button\" href=\"/cases/");
-            sv_url(&r->out, c->number);
-            sv_buf_puts(&r->out, c->mine == 2 ? "/sign\">" : "/edit\">");
-            if (c->mine == 2)
-                label(r, "签核", "Sign off");
-            else
-                label(r, "填写", "Fill in");
-            sv_buf_puts(&r->out, "</a></td></tr>");
-        }
-        sv_buf_puts(&r->out, "</table></div>");
+    xmlNodePtr mine = sv_el(&v, root, "mine");
+    for (size_t i = 0; i < d.n; i++) {
+        const dash_case *c = &d.cases[i];
+        if (!c->mine)
+            continue;
+        xmlNodePtr n = dash_row(&v, mine, d.wf, c);
+        sv_at(&v, n, "action", c->mine == 2 ? (c->sign ? "sign" : "reject") : "edit");
+        sv_at(&v, n, "worst", c->worst);
+        if (c->back.user && c->back.stage)
+            sent_back_view(&v, n, r, d.wf, p, &c->back);
     }
-    sv_buf_puts(&r->out, "</section>");
-
     /* Open cases per stage. */
-    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"stages\"><h2>");
-    label(r, "各阶段未结案件", "Open cases by stage");
-    sv_buf_puts(&r->out, "</h2><div class=\"tiles\">");
+    xmlNodePtr stages = sv_el(&v, root, "stages");
     for (size_t i = 0; i < d.wf->n_stages; i++) {
-        const capa_stage *st = &d.wf->stages[i];
-        sv_buf_puts(&r->out, "<a class=\"tile\" href=\"/cases?status=open&amp;stage=");
-        sv_url(&r->out, st->id);
-        sv_buf_printf(&r->out, "\" data-stage=\"%s\"><span class=\"n\">%zu</span><span>", st->id,
-                      d.per_stage[i]);
-        label(r, st->label_zh, st->label_en);
-        sv_buf_puts(&r->out, "</span></a>");
+        xmlNodePtr n = sv_el(&v, stages, "stage");
+        sv_at(&v, n, "id", d.wf->stages[i].id);
+        sv_label(&v, n, d.wf->stages[i].label_zh, d.wf->stages[i].label_en);
+        sv_atf(&v, n, "open", "%zu", d.per_stage[i]);
     }
-    sv_buf_puts(&r->out, "</div></section>");
-
     /* Due soon and overdue, soonest due first. */
-    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"due\"><h2>");
-    label(r, "即将到期 / 已逾期", "Due soon / overdue");
-    sv_buf_printf(&r->out, " <span class=\"count\">%zu</span></h2>", n_due);
-    if (evaluated == DASH_MAX_LIMITS) {
-        sv_buf_printf(&r->out, "<p class=\"err\">");
-        label(r, "仅计算了前 2000 个未结案件的时限", "limits of the first 2000 open cases only");
-        sv_buf_puts(&r->out, "</p>");
+    xmlNodePtr dues = sv_el(&v, root, "due");
+    sv_atf(&v, dues, "count", "%zu", n_due);
+    if (evaluated == DASH_MAX_LIMITS)
+        sv_atf(&v, dues, "capped", "%d", DASH_MAX_LIMITS);
+    for (size_t i = 0; i < n_due; i++) {
+        xmlNodePtr n = dash_row(&v, dues, d.wf, &d.cases[due[i].c]);
+        limit_view(&v, n, d.wf, p, &due[i].l, now);
     }
-    if (!n_due) {
-        sv_buf_puts(&r->out, "<p>");
-        label(r, "没有即将到期或逾期的时限", "No limit is due soon or overdue");
-        sv_buf_puts(&r->out, "</p>");
-    } else {
-        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
-        label(r, "案号", "Case");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "阶段", "Stage");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "时限", "Limit");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "到期", "Due");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "状态", "State");
-        sv_buf_puts(&r->out, "</th></tr>");
-        for (size_t i = 0; i < n_due; i++) {
-            const dash_case *c = &d.cases[due[i].c];
-            sv_buf_puts(&r->out, "<tr><td>");
-            case_link(r, c->number);
-            sv_buf_puts(&r->out, "</td><td>");
-            stage_name(r, d.wf, c);
-            sv_buf_puts(&r->out, "</td><td>");
-            limit_kind(r, d.wf, due[i].l.kind);
-            sv_buf_puts(&r->out, "</td><td>");
-            limit_when(r, p, &due[i].l, now);
-            sv_buf_puts(&r->out, "</td><td>");
-            limit_state(r, due[i].l.state);
-            sv_buf_puts(&r->out, "</td></tr>");
-        }
-        sv_buf_puts(&r->out, "</table></div>");
-    }
-    sv_buf_puts(&r->out, "</section>");
-
     /* Recent activity: the cases that moved last. */
-    sv_buf_puts(&r->out, "<section class=\"panel\" id=\"recent\"><h2>");
-    label(r, "最近动态", "Recent activity");
-    sv_buf_puts(&r->out, "</h2>");
+    xmlNodePtr recent = sv_el(&v, root, "recent");
     dash_case **order = d.n ? malloc(d.n * sizeof *order) : NULL;
     if (order) {
         for (size_t i = 0; i < d.n; i++)
             order[i] = &d.cases[i];
         qsort(order, d.n, sizeof *order, recent_cmp);
-        sv_buf_puts(&r->out, "<div class=\"scroll\"><table><tr><th>");
-        label(r, "时间", "When");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "案号", "Case");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "阶段", "Stage");
-        sv_buf_puts(&r->out, "</th><th>");
-        label(r, "客户", "Customer");
-        sv_buf_puts(&r->out, "</th></tr>");
-        for (size_t i = 0; i < d.n && i < DASH_RECENT; i++) {
-            char t[40];
-            capa_plant_time_format(t, sizeof t, p, order[i]->last);
-            sv_buf_printf(&r->out, "<tr><td><time datetime=\"%s\">%s</time></td><td>", t, t);
-            case_link(r, order[i]->number);
-            sv_buf_puts(&r->out, "</td><td>");
-            stage_name(r, d.wf, order[i]);
-            sv_buf_puts(&r->out, "</td><td>");
-            sv_html(&r->out, order[i]->customer, 0);
-            sv_buf_puts(&r->out, "</td></tr>");
-        }
-        sv_buf_puts(&r->out, "</table></div>");
+        for (size_t i = 0; i < d.n && i < DASH_RECENT; i++)
+            plant_time(&v, sv_el(&v, dash_row(&v, recent, d.wf, order[i]), "when"), p,
+                       order[i]->last);
         free(order);
-    } else {
-        sv_buf_puts(&r->out, "<p>");
-        label(r, "尚无案件", "No cases yet");
-        sv_buf_puts(&r->out, "</p>");
     }
-    sv_buf_puts(&r->out, "</section>");
-    page_end(r);
+    sv_view_render(&v, r);
 done:
     free(due);
     capa_plant_free(p);
     dash_free(&d);
 }
 
+#define AUDIT_PEOPLE 32
+
+typedef struct audit_ctx {
+    sv_req *r;
+    sv_view *v;
+    xmlNodePtr list;
+    const capa_plant *p;
+    const capa_workflow *wf;
+    /* The printed names of the actors met so far (a case has a handful). */
+    char *ids[AUDIT_PEOPLE], *names[AUDIT_PEOPLE];
+    size_t n_people;
+} audit_ctx;
+
+static void audit_ctx_clear(audit_ctx *a)
+{
+    for (size_t i = 0; i < a->n_people; i++) {
+        free(a->ids[i]);
+        free(a->names[i]);
+    }
+    a->n_people = 0;
+}
+
+/* The printed name of audit actor `id` (the id itself when there is no such user). */
+static const char *actor_name(audit_ctx *a, const char *id)
+{
+    capa_user *u = NULL;
+    if (!id)
+        return NULL;
+    for (size_t i = 0; i < a->n_people; i++) {
+        if (strcmp(a->ids[i], id) == 0)
+            return a->names[i];
+    }
+    if (capa_user_get(&u, a->r->srv->s, id) != CAPA_OK || !u->name || !*u->name ||
+        a->n_people == AUDIT_PEOPLE) {
+        capa_user_free(u);
+        return id;
+    }
+    a->ids[a->n_people] = strdup(id);
+    a->names[a->n_people] = strdup(u->name);
+    capa_user_free(u);
+    if (!a->ids[a->n_people] || !a->names[a->n_people]) {
+        free(a->ids[a->n_people]);
+        free(a->names[a->n_people]);
+        return id;
+    }
+    return a->names[a->n_people++];
+}
+
+/* What an audit event did, in words (its code when it is none of these). */
+static void action_label(sv_view *v, xmlNodePtr n, const char *action)
+{
+    static const char *const k[][3] = {
+        {"open", "开立", "opened"},      {"set", "修改", "changed"},
+        {"sign", "签核", "signed"},      {"reject", "驳回", "rejected"},
+        {"attach", "附件", "attached"},  {"import", "导入", "imported"},
+        {"escalate", "升级", "escalated"}};
+    sv_at(v, n, "action", action);
+    for (size_t i = 0; action && i < sizeof k / sizeof k[0]; i++) {
+        if (strcmp(action, k[i][0]) == 0) {
+            sv_label_as(v, n, "action-l", k[i][1], k[i][2]);
+            return;
+        }
+    }
+    sv_at(v, n, "action-l", action);
+}
+
 static int audit_row(const capa_event *e, void *payload)
 {
-    sv_req *r = payload;
-    char t[40];
-    capa_time_format(t, sizeof t, e->time);
-    sv_buf_printf(&r->out, "<tr><td>%llu</td><td>%s</td><td>", (unsigned long long)e->seq, t);
-    sv_html(&r->out, e->actor, 0);
-    sv_buf_puts(&r->out, "</td><td>");
-    sv_html(&r->out, e->action, 0);
-    sv_buf_puts(&r->out, "</td><td>");
-    sv_html(&r->out, e->stage, 0);
-    sv_buf_puts(&r->out, "</td><td>");
+    audit_ctx *a = payload;
+    sv_view *v = a->v;
+    xmlNodePtr n = sv_el(v, a->list, "event");
+    sv_atf(v, n, "seq", "%llu", (unsigned long long)e->seq);
+    sv_at(v, n, "actor", e->actor);
+    sv_at(v, n, "actor-name", actor_name(a, e->actor));
+    action_label(v, n, e->action);
+    if (e->stage && *e->stage)
+        stage_label(v, sv_el(v, n, "stage"), a->wf, e->stage, 0);
+    sv_at(v, n, "hash", e->hash);
+    plant_time(v, sv_el(v, n, "time"), a->p, e->time);
+    /* The changes as lines of text "field: old → new" (each value shown as the CLI shows
+     * it, so one change is one line). */
+    sv_buf b = {0};
     for (size_t i = 0; i < e->n_changes; i++) {
         const capa_change *c = &e->changes[i];
-        sv_html(&r->out, c->field, 0);
-        sv_buf_puts(&r->out, ": ");
-        sv_html(&r->out, c->old_value ? c->old_value : "∅", 0);
-        sv_buf_puts(&r->out, " → ");
-        sv_html(&r->out, c->new_value ? c->new_value : "∅", 0);
-        sv_buf_puts(&r->out, "<br>");
+        if (i)
+            sv_buf_puts(&b, "\n");
+        sv_shown(&b, c->field, 0);
+        sv_buf_puts(&b, ": ");
+        sv_shown(&b, c->old_value ? c->old_value : "∅", 0);
+        sv_buf_puts(&b, " → ");
+        sv_shown(&b, c->new_value ? c->new_value : "∅", 0);
     }
-    if (e->reason && *e->reason) {
-        label(r, "理由", "Reason");
-        sv_buf_puts(&r->out, ": ");
-        sv_html(&r->out, e->reason, 0);
-    }
-    sv_buf_puts(&r->out, "</td></tr>\n");
+    if (b.oom)
+        v->oom = 1;
+    if (b.len)
+        sv_el_text(v, n, "changes", b.p, 1);
+    sv_buf_free(&b);
+    if (e->reason && *e->reason)
+        sv_el_text(v, n, "reason", e->reason, 1);
     return 0;
+}
+
+/* The case's header on n: number, customer, workflow, open or closed, current stage. */
+static void case_head(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const capa_case *cs)
+{
+    sv_at(v, n, "number", cs->number);
+    sv_at(v, n, "customer", capa_case_value(cs, "intake", "customer"));
+    if (cs->closed)
+        sv_at(v, n, "closed", "1");
+    stage_label(v, sv_el(v, n, "current"), wf, cs->stage, cs->closed);
 }
 
 static void page_case(sv_req *r, const char *number)
 {
     capa_case *cs = NULL;
+    capa_plant *p = NULL;
     const capa_workflow *wf = NULL;
     int64_t at;
     if (limits_at(r, &at))
@@ -1443,76 +1436,51 @@ static void page_case(sv_req *r, const char *number)
         error_capa(r, rc);
         return;
     }
+    capa_plant_get(&p, r->srv->s);
     capa_store_workflow_get(&wf, r->srv->s, cs->workflow);
     may m = may_now(r, wf, cs);
-    const capa_stage *cur = wf ? capa_workflow_stage(wf, cs->stage) : NULL;
-    page_begin(r, "案件", "Case");
-    sv_buf_puts(&r->out, "<h2>");
-    sv_html(&r->out, cs->number, 0);
-    sv_buf_puts(&r->out, " ");
-    sv_html(&r->out, capa_case_value(cs, "intake", "customer"), 0);
-    sv_buf_puts(&r->out, "</h2><p>");
-    if (cs->closed) {
-        label(r, "已结案", "Closed");
-    } else if (cur) {
-        label(r, "当前阶段", "Current stage");
-        sv_buf_puts(&r->out, ": ");
-        label(r, cur->label_zh, cur->label_en);
-    }
-    sv_buf_puts(&r->out, "</p><p>");
-    char *path = case_page_path(cs->number);
-    if (m.edit) {
-        sv_buf_printf(&r->out, "<a class=\"button\" href=\"%s/edit\">", path ? path : "");
-        label(r, "填写本阶段", "Fill in this stage");
-        sv_buf_puts(&r->out, "</a> ");
-    }
-    if (m.sign || m.reject) {
-        sv_buf_printf(&r->out, "<a class=\"button\" href=\"%s/sign\">", path ? path : "");
-        label(r, m.sign ? "签核" : "驳回", m.sign ? "Sign off" : "Reject");
-        sv_buf_puts(&r->out, "</a> ");
-    }
-    sv_buf_printf(&r->out, "<a class=\"button\" href=\"%s/dossier.pdf\">", path ? path : "");
-    label(r, "下载签名档案 (PDF)", "Signed dossier (PDF)");
-    sv_buf_puts(&r->out, "</a></p>");
-    free(path);
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "case", "案件", "Case");
+    xmlNodePtr c = sv_el(&v, root, "case");
+    case_head(&v, c, wf, cs);
+    /* Sign off only once the stage has what its sign-off requires; until then the page
+     * says what is still needed. */
+    xmlNodePtr needs = cs->closed ? NULL : sv_el(&v, c, "needs");
+    int ready = stage_ready(&v, needs, r, wf, cs);
+    if (m.edit)
+        sv_at(&v, c, "may-edit", "1");
+    if (m.sign && ready)
+        sv_at(&v, c, "may-sign", "1");
+    if (m.reject)
+        sv_at(&v, c, "may-reject", "1");
+    if (ready)
+        sv_at(&v, c, "ready", "1");
+    const capa_signature *back = sent_back(cs);
+    if (back)
+        sent_back_view(&v, c, r, wf, p, back);
     for (size_t i = 0; i < cs->n_stages; i++) {
         const capa_stage_record *rec = &cs->stages[i];
-        const capa_stage *st = wf ? capa_workflow_stage(wf, rec->stage) : NULL;
-        int is_cur = !cs->closed && strcmp(rec->stage, cs->stage) == 0;
-        sv_buf_printf(&r->out, "<section class=\"stage%s\"><h3>%zu. ", is_cur ? " current" : "",
-                      i + 1);
-        if (st)
-            label(r, st->label_zh, st->label_en);
-        else
-            sv_html(&r->out, rec->stage, 0);
-        sv_buf_puts(&r->out, "</h3>");
+        xmlNodePtr s = sv_el(&v, c, "stage");
+        sv_atf(&v, s, "n", "%zu", i + 1);
+        stage_label(&v, s, wf, rec->stage, 0);
+        if (!cs->closed && strcmp(rec->stage, cs->stage) == 0)
+            sv_at(&v, s, "current", "1");
         if (rec->entered == 0 && rec->n_values == 0) {
-            label(r, "尚未进入", "not reached");
-            sv_buf_puts(&r->out, "</section>");
+            sv_at(&v, s, "unreached", "1");
             continue;
         }
-        show_stage_values(r, record_form(r, wf, rec), rec);
+        stage_values(&v, s, r, record_form(r, wf, rec), rec);
         for (size_t k = 0; k < cs->n_signatures; k++) {
             if (strcmp(cs->signatures[k].stage, rec->stage) == 0)
-                show_signature(r, wf, &cs->signatures[k]);
+                signature_view(&v, s, r, wf, p, &cs->signatures[k]);
         }
-        sv_buf_puts(&r->out, "</section>");
     }
-    show_limits(r, wf, cs, at);
-    sv_buf_puts(&r->out, "<h3>");
-    label(r, "审计记录", "Audit trail");
-    sv_buf_puts(&r->out, "</h3><table><tr><th>#</th><th>UTC</th><th>");
-    label(r, "操作人", "Actor");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "操作", "Action");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "阶段", "Stage");
-    sv_buf_puts(&r->out, "</th><th>");
-    label(r, "变更", "Changes");
-    sv_buf_puts(&r->out, "</th></tr>");
-    capa_audit_foreach(r->srv->s, cs->number, audit_row, r);
-    sv_buf_puts(&r->out, "</table>");
-    page_end(r);
+    limits_view(&v, c, r, wf, cs, at);
+    audit_ctx a = {.r = r, .v = &v, .list = sv_el(&v, c, "audit"), .p = p, .wf = wf};
+    capa_audit_foreach(r->srv->s, cs->number, audit_row, &a);
+    audit_ctx_clear(&a);
+    sv_view_render(&v, r);
+    capa_plant_free(p);
     capa_case_free(cs);
 }
 
@@ -1596,23 +1564,23 @@ static void page_edit(sv_req *r, const char *number, int post)
             goto done;
         }
     }
-    page_begin(r, "填写本阶段", "Fill in this stage");
-    sv_buf_puts(&r->out, "<h2>");
-    sv_html(&r->out, number, 0);
-    sv_buf_puts(&r->out, " · ");
-    label(r, fd->label_zh, fd->label_en);
-    sv_buf_puts(&r->out, "</h2>");
-    char seen[65] = "";
+    char seen[65] = "", *path = case_page_path(number);
     capa_case_data_hash(seen, cs, cs->stage);
-    if (changed) {
-        /* Refused because the stage changed: keep what was typed, show the message, and
-         * offer saving again over what is stored now (seen is its hash). */
-        sv_buf_puts(&r->out, "<p class=\"err\" role=\"alert\">");
-        sv_html(&r->out, changed_msg, 0);
-        sv_buf_puts(&r->out, " / 此阶段已被他人修改：您填写的内容仍在下方，请核对案件页后再保存</p>");
-    }
-    render_form(r, fd, &fv, "/cases/", number, 1, seen);
-    page_end(r);
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "edit", "填写本阶段", "Fill in this stage");
+    case_head(&v, sv_el(&v, root, "case"), wf, cs);
+    /* Refused because the stage changed: keep what was typed, show the message, and offer
+     * saving again over what is stored now (seen is its hash). */
+    if (changed)
+        sv_at(&v, sv_el_text(&v, root, "error", changed_msg, 0), "changed", "1");
+    sv_buf action = {0};
+    sv_buf_puts(&action, path ? path : "");
+    sv_buf_puts(&action, "/edit");
+    char *act = sv_buf_take(&action, NULL);
+    form_view(&v, root, fd, &fv, act ? act : "", 1, seen);
+    free(act);
+    free(path);
+    sv_view_render(&v, r);
 done:
     sv_field_errors_free(fv.errs, fv.n_errs);
     free(kv);
@@ -1639,86 +1607,41 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
         capa_case_free(cs);
         return;
     }
-    char *path = case_page_path(number);
-    page_begin(r, "电子签名", "Electronic signature");
-    if (msg) {
-        sv_buf_puts(&r->out, "<p class=\"err\" role=\"alert\">");
-        sv_html(&r->out, msg, 0);
-        sv_buf_puts(&r->out, "</p>");
-    }
-    sv_buf_puts(&r->out, "<table><tr><th>");
-    label(r, "案号", "Case");
-    sv_buf_puts(&r->out, "</th><td>");
-    sv_html(&r->out, number, 0);
-    sv_buf_puts(&r->out, "</td></tr><tr><th>");
-    label(r, "阶段", "Stage");
-    sv_buf_puts(&r->out, "</th><td>");
-    label(r, st->label_zh, st->label_en);
-    sv_buf_puts(&r->out, "</td></tr><tr><th>");
-    label(r, "签名人", "Signer");
-    sv_buf_puts(&r->out, "</th><td>");
-    sv_html(&r->out, r->sess.user, 0);
-    sv_buf_puts(&r->out, "</td></tr><tr><th>");
-    label(r, "所签数据哈希", "Data hash signed");
     char hex[65];
     if ((rc = capa_case_data_hash(hex, cs, cs->stage))) {
         error_capa(r, rc);
-        free(path);
         capa_case_free(cs);
         return;
     }
-    sv_buf_printf(&r->out, "</th><td><code class=\"hash\" id=\"data-hash\">%s</code><br>", hex);
-    label(r, "SHA-256，随签名记录；数据若在此后变更，签名将被拒绝",
-          "SHA-256, recorded with the signature; if the data changes after this, the signature "
-          "is refused");
-    sv_buf_puts(&r->out, "</td></tr></table>");
-    show_stage_values(r, record_form(r, wf, rec), rec);
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "sign", "电子签名", "Electronic signature");
+    if (msg)
+        sv_el_text(&v, root, "error", msg, 0);
+    xmlNodePtr c = sv_el(&v, root, "case");
+    case_head(&v, c, wf, cs);
+    xmlNodePtr s = sv_el(&v, c, "stage");
+    stage_label(&v, s, wf, cs->stage, 0);
+    sv_at(&v, s, "hash", hex);
+    stage_values(&v, s, r, record_form(r, wf, rec), rec);
+    const capa_signature *back = sent_back(cs);
+    capa_plant *plant = NULL;
+    if (back && capa_plant_get(&plant, r->srv->s) == CAPA_OK)
+        sent_back_view(&v, c, r, wf, plant, back);
+    capa_plant_free(plant);
     if (m.sign) {
-        sv_buf_printf(&r->out, "<h3>");
-        label(r, "签核含义", "Meaning");
-        sv_buf_puts(&r->out, ": ");
-        sv_html(&r->out, st->sign_meaning_zh, 0);
-        sv_buf_puts(&r->out, " / ");
-        sv_html(&r->out, st->sign_meaning_en ? st->sign_meaning_en : st->sign_meaning, 0);
-        sv_buf_printf(&r->out, "</h3><form method=\"post\" action=\"%s/sign\">", path ? path : "");
-        csrf_field(r);
-        sv_buf_printf(&r->out, "<input type=\"hidden\" name=\"seen\" value=\"%s\">", hex);
-        sv_buf_puts(&r->out, "<input type=\"hidden\" name=\"meaning\" value=\"");
-        sv_html_value(&r->out, st->sign_meaning);
-        sv_buf_puts(&r->out, "\"><label>");
-        label(r, "再次输入密码（电子签名）", "Password again (electronic signature)");
-        sv_buf_puts(&r->out, " <input type=\"password\" name=\"password\" required "
-                             "autocomplete=\"current-password\"></label><button>");
-        label(r, "签核", "Sign");
-        sv_buf_puts(&r->out, "</button></form>");
+        xmlNodePtr n = sv_el(&v, root, "sign");
+        sv_at_exact(&v, n, "meaning", st->sign_meaning);
+        /* What is signed is shown in both languages, whatever the reader's. */
+        sv_at(&v, n, "zh", st->sign_meaning_zh);
+        sv_at(&v, n, "en", st->sign_meaning_en ? st->sign_meaning_en : st->sign_meaning);
     }
     if (m.reject) {
         const capa_stage *to = capa_workflow_stage(wf, st->reject_to);
-        sv_buf_printf(&r->out, "<h3>");
-        label(r, "驳回到", "Reject back to");
-        sv_buf_puts(&r->out, " ");
+        xmlNodePtr n = sv_el(&v, root, "reject");
         if (to)
-            label(r, to->label_zh, to->label_en);
-        sv_buf_printf(&r->out, "</h3><form method=\"post\" action=\"%s/reject\">",
-                      path ? path : "");
-        csrf_field(r);
-        sv_buf_printf(&r->out, "<input type=\"hidden\" name=\"seen\" value=\"%s\">", hex);
-        sv_buf_puts(&r->out, "<label>");
-        label(r, "理由（必填）", "Reason (required)");
-        sv_buf_puts(&r->out, " <textarea name=\"reason\" required></textarea></label><label>");
-        label(r, "再次输入密码（电子签名）", "Password again (electronic signature)");
-        sv_buf_puts(&r->out, " <input type=\"password\" name=\"password\" required "
-                             "autocomplete=\"current-password\"></label><button>");
-        label(r, "驳回", "Reject");
-        sv_buf_puts(&r->out, "</button></form>");
+            sv_label(&v, n, to->label_zh, to->label_en);
     }
-    if (!m.sign && !m.reject) {
-        sv_buf_puts(&r->out, "<p>");
-        label(r, "您的角色不能签核此阶段", "Your role does not sign this stage");
-        sv_buf_puts(&r->out, "</p>");
-    }
-    page_end(r);
-    free(path);
+    sv_view_render(&v, r);
     capa_case_free(cs);
 }
 

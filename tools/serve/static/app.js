@@ -7,12 +7,15 @@ document.addEventListener('click', function (ev) {
   if (t.matches('button.addrow')) {
     ev.preventDefault();
     var table = document.getElementById(t.dataset.group);
-    var rows = table.querySelectorAll('tr.row');
+    var rows = table.querySelectorAll('tr.group-row');
     var last = rows[rows.length - 1];
     var next = parseInt(table.dataset.next, 10);
     var copy = last.cloneNode(true);
     copy.querySelectorAll('input, select, textarea').forEach(function (el) {
       el.name = el.name.replace(/\.\d+\./, '.' + next + '.');
+      if (el.id) el.id = el.id.replace(/\.\d+\./, '.' + next + '.');
+      var aria = el.getAttribute('aria-label');
+      if (aria) el.setAttribute('aria-label', aria.replace(/ \d+$/, ' ' + next));
       el.value = '';
     });
     copy.querySelector('td.n').textContent = String(next);

@@ -7,7 +7,9 @@
  *
  *   capa-tamper DB sig CASE N FIELD VALUE...     N-th signature (1 = first in trail order)
  *   capa-tamper DB sig-del CASE N
- *   capa-tamper DB hdr CASE FIELD VALUE...       case header
+ *   capa-tamper DB hdr CASE FIELD VALUE...       case header (FIELD id: the case id inside
+ *                                                the value, VALUE another case's number or
+ *                                                a decimal id)
  *   capa-tamper DB stage CASE IDX NAME VALUE [--rehash]
  *                                                a stage value ("" clears); --rehash also
  *                                                recomputes the data hash of the stage's
@@ -344,8 +346,16 @@ static int cmd_hdr(tdb *d, int argc, char **argv)
     if (capa_hdr__decode(&h, v.mv_data, v.mv_size))
         return die("header: %s", capa_error_last());
     int err = 0;
-    for (int i = 1; i < argc && !err; i += 2)
-        err = hdr_field(&h, argv[i], argv[i + 1]);
+    for (int i = 1; i < argc && !err; i += 2) {
+        /* The id inside the value (not the key it is stored under): another case's number,
+         * whose id is taken from `numbers`, or a decimal id. */
+        if (strcmp(argv[i], "id") != 0)
+            err = hdr_field(&h, argv[i], argv[i + 1]);
+        else if (argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
+            h.id = strtoull(argv[i + 1], NULL, 10);
+        else
+            err = case_id(d, argv[i + 1], &h.id);
+    }
     if (!err && capa_hdr__encode(&h, &buf, &len))
         err = die("header: %s", capa_error_last());
     if (!err)

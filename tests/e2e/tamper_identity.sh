@@ -31,6 +31,7 @@ for c in 5 6; do
         responsible_dept=生产部 description="case $c"
 done
 printf 'photo' >"$T/photo.bin"
+das wang 0 attach "$N5" "$T/photo.bin"
 run 0 "" verify
 run 0 "" backup "$T/pristine"
 run 0 "" anchor
@@ -128,5 +129,53 @@ SEQ=$(CAPA_DB=$T/x "$CAPA" log "$N6" --json | python3 -c 'import json,sys; print
 tamper rewrite "$SEQ" fact:case_id 5
 run 1 "" verify
 err_has "audit event $SEQ: does not replay: audit event $SEQ (set $N6): it carries case id 5, but the case is id 6"
+
+# -- 7. every fact an event carries is checked on replay against the state ---------------
+# One fact of one event rewritten, the chain recomputed after it (the anchor would show it;
+# verify alone must too): the event does not replay, naming the fact.
+run 0 "" log "$N1" --json
+OPEN1=$(jget '[e["seq"] for e in d if e["action"] == "open"][0]')
+SET1=$(jget '[e["seq"] for e in d if e["action"] == "set" and e["stage"] == "intake"][0]')
+REJ1=$(jget '[e["seq"] for e in d if e["action"] == "reject"][0]')
+APP1=$(jget '[e["seq"] for e in d if e["action"] == "sign" and e["stage"] == "action"][0]')
+run 0 "" log "$N5" --json
+ATT5=$(jget '[e["seq"] for e in d if e["action"] == "attach"][0]')
+replays_not() { # SEQ MESSAGE FIELD VALUE [FIELD VALUE...]: each rewrite, then verify
+    local seq=$1 msg=$2
+    shift 2
+    fresh
+    while (($#)); do
+        tamper rewrite "$seq" "$1" "$2"
+        shift 2
+    done
+    run 1 "" verify
+    err_has "audit event $seq: does not replay: "
+    err_has "$msg"
+}
+replays_not "$APP1" "meaning 'reviewed' is not the sign-off of stage action" fact:meaning reviewed
+run 0 "" user list --json
+ZHAO=$(jget '[u["name"] for u in d if u["id"] == "zhao"][0]')
+CHEN=$(jget '[u["name"] for u in d if u["id"] == "chen"][0]')
+replays_not "$APP1" "it prints the signer as '假名' (prod_mgr); the account says '$ZHAO' (prod_mgr)" \
+    fact:name 假名 change:signature "approved 假名 (prod_mgr)"
+replays_not "$APP1" "it prints the signer as '$ZHAO' (qe); the account says '$ZHAO' (prod_mgr)" \
+    fact:role qe change:signature "approved $ZHAO (qe)"
+replays_not "$APP1" "it opens the next stage with form version 7; the current one was 1" \
+    fact:to_form_version 7
+replays_not "$APP1" "it opens the next stage with form \`verification\`, not the workflow's \`rework\`" \
+    fact:to_form verification
+replays_not "$APP1" "the data hash it shows is not the one it signs" \
+    change:data_hash 0000000000000000000000000000000000000000000000000000000000000000
+replays_not "$APP1" "the signature it shows is not" change:signature "approved 假名 (prod_mgr)"
+replays_not "$APP1" "user \`chen\` has role qe_lead, which may not sign this stage off" \
+    actor chen fact:name "$CHEN" fact:role qe_lead change:signature "approved $CHEN (qe_lead)"
+replays_not "$REJ1" "it sends the case back to \`intake\`, but stage action rejects to none other" \
+    fact:to 0 fact:to_form intake
+replays_not "$OPEN1" "it opens the case with form version 9, not the current one" \
+    fact:form_version 9
+replays_not "$SET1" "it names stage \`intake\`, but acts on stage \`action\`" fact:from 2
+replays_not "$ATT5" "it prints the user as '假名'; the account says" fact:name_of_user 假名
+replays_not "$ATT5" "it calls the content image/png; the content is application/octet-stream" \
+    fact:mime image/png
 
 echo "ok $TEST"

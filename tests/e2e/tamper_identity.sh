@@ -113,6 +113,15 @@ das wang 1 set "$N3" category_6m=method
 err_has "set $N3: case header (cases, id 3): field \`stage\` is 'action', but the audit trail says 'analysis'"
 unchanged
 
+# -- 4b. the header's workflow changed: the case would be worked by another workflow's rules
+fresh
+tamper hdr "$N3" workflow scar
+run 1 "" verify
+err_has "case $N3: header: stored workflow 'scar'"
+das wang 1 set "$N3" category_6m=method
+err_has "set $N3: case header (cases, id 3): field \`workflow\` is 'scar', but the audit trail says ''"
+unchanged
+
 # -- 5. the first case_events link of A replaced by B's opening ---------------------------
 fresh
 run 0 "" log "$N5" --json
@@ -174,6 +183,8 @@ replays_not "$REJ1" "it sends the case back to \`intake\`, but stage action reje
 replays_not "$OPEN1" "it opens the case with form version 9, not the current one" \
     fact:form_version 9
 replays_not "$SET1" "it names stage \`intake\`, but acts on stage \`action\`" fact:from 2
+replays_not "$SET1" "field \`containment\`: the value it replaces is not the stage's (empty)" \
+    old:containment "was something else"
 replays_not "$ATT5" "it prints the user as '假名'; the account says" fact:name_of_user 假名
 replays_not "$ATT5" "it calls the content image/png; the content is application/octet-stream" \
     fact:mime image/png

@@ -28,7 +28,8 @@
  *   capa-tamper DB form ID VERSION OLD NEW       every OLD in a stored definition -> NEW
  *   capa-tamper DB rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]
  *                                                edit event SEQ (FIELD: reason, actor,
- *                                                change:NAME for its new value, fact:NAME),
+ *                                                change:NAME for its new value, old:NAME
+ *                                                for the value it replaced, fact:NAME),
  *                                                recompute every later chain hash and the
  *                                                head. --ck-heads: later checkpoints name
  *                                                the new chain (their signatures go stale);
@@ -833,6 +834,14 @@ static int set_change(capa_event_rec *e, const char *field, const char *v)
     return die("event %llu has no change `%s`", (unsigned long long)e->ev.seq, field);
 }
 
+static int set_old(capa_event_rec *e, const char *field, const char *v)
+{
+    for (size_t i = 0; i < e->n_changes; i++)
+        if (e->changes[i].field && strcmp(e->changes[i].field, field) == 0)
+            return set_str((char **)&e->changes[i].old_value, v);
+    return die("event %llu has no change `%s`", (unsigned long long)e->ev.seq, field);
+}
+
 static int set_fact(capa_event_rec *e, const char *name, const char *v)
 {
     for (size_t i = 0; i < e->n_facts; i++)
@@ -849,9 +858,11 @@ static int event_edit(capa_event_rec *e, const char *f, const char *v)
         return set_str((char **)&e->ev.actor, v);
     if (strncmp(f, "change:", 7) == 0)
         return set_change(e, f + 7, v);
+    if (strncmp(f, "old:", 4) == 0)
+        return set_old(e, f + 4, v);
     if (strncmp(f, "fact:", 5) == 0)
         return set_fact(e, f + 5, v);
-    return die("event field '%s': reason, actor, change:NAME or fact:NAME", f);
+    return die("event field '%s': reason, actor, change:NAME, old:NAME or fact:NAME", f);
 }
 
 /* A later checkpoint made to name the rewritten chain before it, and signed with the

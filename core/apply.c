@@ -733,6 +733,15 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
             continue;
         if (v <= 0 || (st > (size_t)landing))
             return corrupt(e, "stage record beyond the stage the case lands in%s%s", NULL, NULL);
+        /* The version current at this point of the trail, as the import took it. */
+        const capa_formdef *form = NULL;
+        if ((err = capa_store__form(&form, s, t->txn, wf->stages[st].form_id, 0)))
+            goto done;
+        if (form->version != v) {
+            err = corrupt(e, "%s: form version %s is not the current one", fk,
+                          capa_event__get(e, fk));
+            goto done;
+        }
         memset(&rec, 0, sizeof rec);
         rec.form_version = (int)v;
         rec.entered = opened;

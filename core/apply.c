@@ -407,8 +407,8 @@ typedef struct case_facts {
 
 /* The role of the event's actor, as the state says, is one of `roles` or `roles2` (format 2:
  * format-1 events are taken as their writer checked them). */
-static int check_role(const capa_event_rec *e, const case_facts *f, char *const *roles,
-                      size_t n, char *const *roles2, size_t n2, const char *what)
+static int check_role(const capa_event_rec *e, const case_facts *f, char *const *roles, size_t n,
+                      char *const *roles2, size_t n2, const char *what)
 {
     char msg[300];
     if (e->version < 2 || !f->have_actor || capa_role_in(roles, n, f->actor.u.role) ||
@@ -993,16 +993,18 @@ static int check_handover(const capa_event_rec *e, const case_facts *f, int reje
             return corrupt(e, "the signature it shows is not '%s'%s", msg, NULL);
         for (size_t i = 0; st->sign_independent && i < rec->n_editors; i++)
             if (strcmp(rec->editors[i], e->ev.actor) == 0)
-                return corrupt(e, "'%s' by `%s`, who changed fields of the stage (no "
-                                  "self-approval)",
+                return corrupt(e,
+                               "'%s' by `%s`, who changed fields of the stage (no "
+                               "self-approval)",
                                st->sign_meaning, e->ev.actor);
     }
     if (!f->have_actor)
         return CAPA_OK; /* a replay without accounts (has_accounts) */
     if (!f->name || !f->role || strcmp(f->name, f->actor.u.name ? f->actor.u.name : "") != 0 ||
         strcmp(f->role, f->actor.u.role) != 0) {
-        snprintf(msg, sizeof msg, "it prints the signer as '%.100s' (%.40s); the account says "
-                                  "'%.100s' (%.40s)",
+        snprintf(msg, sizeof msg,
+                 "it prints the signer as '%.100s' (%.40s); the account says "
+                 "'%.100s' (%.40s)",
                  f->name ? f->name : "", f->role ? f->role : "",
                  f->actor.u.name ? f->actor.u.name : "", f->actor.u.role);
         return corrupt(e, "%s%s", msg, NULL);
@@ -1196,11 +1198,12 @@ static int apply_escalate(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         err = corrupt(e, "escalation `%s` of limit `%s` recorded twice", level, kind);
     else if (e->ev.time < capa_escalation__crossed(&f->wf->escalations[step], l))
         err = corrupt(e, "escalation `%s` of limit `%s` before its time", level, kind);
-    else if (e->version >= 2 && (!fact_int(e, "due", &due) || due != l->due ||
-                                 !fact_int(e, "crossed", &crossed) ||
-                                 crossed != capa_escalation__crossed(&f->wf->escalations[step], l)))
-        err = corrupt(e, "escalation of limit `%s`: the due time or the time crossed it names is "
-                         "not the limit's%s",
+    else if (e->version >= 2 &&
+             (!fact_int(e, "due", &due) || due != l->due || !fact_int(e, "crossed", &crossed) ||
+              crossed != capa_escalation__crossed(&f->wf->escalations[step], l)))
+        err = corrupt(e,
+                      "escalation of limit `%s`: the due time or the time crossed it names is "
+                      "not the limit's%s",
                       kind, NULL);
     if (!err) {
         l->escalated |= (uint8_t)(1u << step);

@@ -436,8 +436,7 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
                              "%s %s: record of stage %s (stages, id %llu, index %d): field "
                              "`stage` is '%.60s': the record was changed outside capa; nothing "
                              "was written (capa verify)",
-                             verb, number, c->st->id, (unsigned long long)id, c->idx,
-                             c->rec.stage);
+                             verb, number, c->st->id, (unsigned long long)id, c->idx, c->rec.stage);
     return err;
 }
 

@@ -512,8 +512,7 @@ static void unexplained(vctx *v, size_t before, const char *num, const char *db,
         return;
     capa_sha256_hex(sh, sv->mv_data, sv->mv_size);
     capa_sha256_hex(eh, ev->mv_data, ev->mv_size);
-    snprintf(who, sizeof who, "%s%s%s%s", num ? "case " : "", num ? num : "", num ? ": " : "",
-             rec);
+    snprintf(who, sizeof who, "%s%s%s%s", num ? "case " : "", num ? num : "", num ? ": " : "", rec);
     add(v, num, db, rec, "encoding", sh, eh, seq,
         "%s: stored record (%zu bytes, SHA-256 %.16s...) differs from the one the events make "
         "(%zu bytes, SHA-256 %.16s...) though every field decodes alike: its bytes were altered",
@@ -826,8 +825,7 @@ static void diff_att(vctx *v, const unsigned char *key, const MDB_val *sv, const
         return;
     }
     size_t before = v->r->n_total;
-    snprintf(rec, sizeof rec, "attachment '%.200s' (event %llu)", b.name,
-             (unsigned long long)seq);
+    snprintf(rec, sizeof rec, "attachment '%.200s' (event %llu)", b.name, (unsigned long long)seq);
     diff_int(v, num, "attachments", rec, "event", (long long)a.seq, (long long)b.seq, seq, 0);
     diff_str(v, num, "attachments", rec, "name", a.name, b.name, seq);
     diff_str(v, num, "attachments", rec, "stage", a.stage, b.stage, seq);

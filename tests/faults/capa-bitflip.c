@@ -68,8 +68,8 @@ static void add(text *t, const char *fmt, ...)
 
 static void show_stage(text *t, const capa_stage_record *r)
 {
-    add(t, " stage %s form %s v%d in %lld out %lld by", S(r->stage), S(r->form_id),
-        r->form_version, (long long)r->entered, (long long)r->left);
+    add(t, " stage %s form %s v%d in %lld out %lld by", S(r->stage), S(r->form_id), r->form_version,
+        (long long)r->entered, (long long)r->left);
     for (size_t i = 0; i < r->n_editors; i++)
         add(t, " %s", r->editors[i]);
     for (size_t i = 0; i < r->n_values; i++)
@@ -81,9 +81,9 @@ static int list_cb(const capa_case_header *h, void *payload)
 {
     text *t = payload;
     add(t, "list %s %s %d %s %s %s %s %s %s %s %lld %lld %lld %s\n", S(h->number), S(h->stage),
-        h->closed, S(h->customer), S(h->part_no), S(h->lot_no), S(h->defect_code),
-        S(h->severity), S(h->description), S(h->subject_person), (long long)h->opened,
-        (long long)h->closed_at, (long long)h->stage_entered, S(h->workflow));
+        h->closed, S(h->customer), S(h->part_no), S(h->lot_no), S(h->defect_code), S(h->severity),
+        S(h->description), S(h->subject_person), (long long)h->opened, (long long)h->closed_at,
+        (long long)h->stage_entered, S(h->workflow));
     return 0;
 }
 
@@ -109,8 +109,8 @@ static int log_cb(const capa_event *e, void *payload)
 static int user_cb(const capa_user *u, void *payload)
 {
     text *t = payload;
-    add(t, "user %s %s %s %s %d %d %lld\n", S(u->id), S(u->name), S(u->dept), S(u->role),
-        u->locked, u->failed, (long long)u->created);
+    add(t, "user %s %s %s %s %d %d %lld\n", S(u->id), S(u->name), S(u->dept), S(u->role), u->locked,
+        u->failed, (long long)u->created);
     return 0;
 }
 
@@ -142,10 +142,9 @@ static void view(text *t, capa_store *s, char **numbers, size_t n)
                 show_stage(t, &c->stages[k]);
             for (size_t k = 0; k < c->n_signatures; k++) {
                 const capa_signature *g = &c->signatures[k];
-                add(t, " sig %llu %s %s %s %s %s %s %s %lld %s %d\n",
-                    (unsigned long long)g->seq, S(g->stage), S(g->kind), S(g->meaning),
-                    S(g->user), S(g->name), S(g->role), S(g->reason), (long long)g->time,
-                    g->data_hash, g->superseded);
+                add(t, " sig %llu %s %s %s %s %s %s %s %lld %s %d\n", (unsigned long long)g->seq,
+                    S(g->stage), S(g->kind), S(g->meaning), S(g->user), S(g->name), S(g->role),
+                    S(g->reason), (long long)g->time, g->data_hash, g->superseded);
             }
             for (size_t k = 0; k < c->n_attachments; k++) {
                 const capa_attachment *a = &c->attachments[k];
@@ -164,8 +163,9 @@ static void view(text *t, capa_store *s, char **numbers, size_t n)
         result(t, "log of case", err);
     }
     result(t, "list", capa_case_list(s, &all, list_cb, t));
-    result(t, "due", capa_case_due_list(s, CAPA_DUE_SOON | CAPA_DUE_OVERDUE,
-                                        (int64_t)4102444800000, due_cb, t));
+    result(
+        t, "due",
+        capa_case_due_list(s, CAPA_DUE_SOON | CAPA_DUE_OVERDUE, (int64_t)4102444800000, due_cb, t));
     result(t, "log", capa_audit_foreach(s, NULL, log_cb, t));
     result(t, "users", capa_user_foreach(s, user_cb, t));
     int err = capa_store_info_get(&info, s);
@@ -234,9 +234,9 @@ static void others(char hex[65], capa_store *s, MDB_txn *txn, uint64_t id)
 
 typedef struct write_arg {
     capa_request rq;
-    uint64_t id;    /* the case the set is on, as the unflipped store numbers it */
-    int result;     /* of capa_case__apply */
-    int landed;     /* it changed a record of another case */
+    uint64_t id; /* the case the set is on, as the unflipped store numbers it */
+    int result;  /* of capa_case__apply */
+    int landed;  /* it changed a record of another case */
     char msg[600];
 } write_arg;
 
@@ -303,8 +303,7 @@ static int flip_fn(capa_wtxn *t, void *arg)
 
 /* The representative entry of `db`: case `ref`'s where the database holds case records (or
  * index entries leading to cases), the number's in `numbers`, else the middle one. */
-static int pick(entry *out, capa_store *s, int db, uint64_t ref, const char *ref_number,
-                int last)
+static int pick(entry *out, capa_store *s, int db, uint64_t ref, const char *ref_number, int last)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
@@ -397,8 +396,7 @@ int main(int argc, char **argv)
     if (argc == 8 && strcmp(argv[6], "--max") == 0)
         max = strtoul(argv[7], NULL, 10);
     else if (argc != 6)
-        return fprintf(stderr, "usage: capa-bitflip DB CASE USER FIELD=VALUE REF [--max N]\n"),
-               2;
+        return fprintf(stderr, "usage: capa-bitflip DB CASE USER FIELD=VALUE REF [--max N]\n"), 2;
     const char *dir = argv[1], *number = argv[2], *user = argv[3], *assign = argv[4],
                *ref_number = argv[5];
     const char *eq = strchr(assign, '=');
@@ -446,104 +444,106 @@ int main(int argc, char **argv)
 
     size_t total = 0, detected = 0, silent = 0, refused = 0, own = 0, dbs = 0;
     for (int pass = 0; pass < 2; pass++)
-    for (int db = 0; db < DB_COUNT; db++) {
-        entry e;
-        /* The second pass: the open case's own records (its last entry: the current stage,
-         * the latest signature or link), where the write path must refuse or stay. */
-        int of_case = case_keyed(db) || (id_indexed(db) && db != DB_IDX_DUE) || db == DB_NUMBERS;
-        if (pass == 1 && !of_case)
-            continue;
-        if (!capa_store__has(s, db) ||
-            !pick(&e, s, db, pass ? target : ref, pass ? number : ref_number, pass)) {
-            if (!pass)
-                printf("%-13s (empty)\n", capa_db_specs[db].name);
-            continue;
-        }
-        dbs += !pass;
-        size_t d0 = detected, s0 = silent, r0 = refused, o0 = own, n0 = total, col = 0;
-        char key[80];
-        show_key(key, sizeof key, e.k, e.kl);
-        for (int in_key = 1; in_key >= 0; in_key--) {
-            size_t len = in_key ? e.kl : e.vl;
-            size_t steps = len <= max ? len : max;
-            for (size_t i = 0; i < steps; i++) {
-                size_t off = len <= max ? i : i * (len - 1) / (steps - 1);
-                flip_arg f = {&e, in_key, off, (int)((off + (size_t)db) % 8), 0, 0};
-                if (capa_store__write(s, NULL, flip_fn, &f))
-                    return fprintf(stderr, "capa-bitflip: %s\n", capa_error_last()), 1;
-                col += f.collided;
-                /* Parsed definitions and the plant are cached in the store: read them anew
-                 * after a flip of their records. */
-                if (db == DB_FORMS || db == DB_META) {
-                    capa_store_close(s);
-                    if (capa_store_open(&s, dir, NULL))
+        for (int db = 0; db < DB_COUNT; db++) {
+            entry e;
+            /* The second pass: the open case's own records (its last entry: the current stage,
+             * the latest signature or link), where the write path must refuse or stay. */
+            int of_case =
+                case_keyed(db) || (id_indexed(db) && db != DB_IDX_DUE) || db == DB_NUMBERS;
+            if (pass == 1 && !of_case)
+                continue;
+            if (!capa_store__has(s, db) ||
+                !pick(&e, s, db, pass ? target : ref, pass ? number : ref_number, pass)) {
+                if (!pass)
+                    printf("%-13s (empty)\n", capa_db_specs[db].name);
+                continue;
+            }
+            dbs += !pass;
+            size_t d0 = detected, s0 = silent, r0 = refused, o0 = own, n0 = total, col = 0;
+            char key[80];
+            show_key(key, sizeof key, e.k, e.kl);
+            for (int in_key = 1; in_key >= 0; in_key--) {
+                size_t len = in_key ? e.kl : e.vl;
+                size_t steps = len <= max ? len : max;
+                for (size_t i = 0; i < steps; i++) {
+                    size_t off = len <= max ? i : i * (len - 1) / (steps - 1);
+                    flip_arg f = {&e, in_key, off, (int)((off + (size_t)db) % 8), 0, 0};
+                    if (capa_store__write(s, NULL, flip_fn, &f))
                         return fprintf(stderr, "capa-bitflip: %s\n", capa_error_last()), 1;
-                }
-                total++;
-                int err = capa_store_verify(&r, s, NULL);
-                int ok = !err && r->ok;
-                capa_verify_report_free(r);
-                r = NULL;
-                if (!ok) {
-                    detected++;
-                } else {
-                    view(&now, s, numbers, n_numbers);
-                    if (now.len != ref_view.len || memcmp(now.p, ref_view.p, now.len) != 0) {
-                        gaps++;
-                        size_t at = 0;
-                        while (at < now.len && at < ref_view.len && now.p[at] == ref_view.p[at])
-                            at++;
-                        size_t from = at > 60 ? at - 60 : 0;
-                        printf("GAP %s %s %s offset %zu bit %d: verify passes, but what the "
-                               "commands show changed near: ...%.*s...\n",
-                               capa_db_specs[db].name, key, in_key ? "key" : "value", off,
-                               f.bit, (int)((now.len - from) < 160 ? now.len - from : 160),
-                               now.p + from);
-                    } else {
-                        silent++;
+                    col += f.collided;
+                    /* Parsed definitions and the plant are cached in the store: read them anew
+                     * after a flip of their records. */
+                    if (db == DB_FORMS || db == DB_META) {
+                        capa_store_close(s);
+                        if (capa_store_open(&s, dir, NULL))
+                            return fprintf(stderr, "capa-bitflip: %s\n", capa_error_last()), 1;
                     }
-                }
-                w.result = 0;
-                w.landed = 0;
-                MDB_txn *rt = NULL;
-                capa_user_rec cur_actor;
-                int have = !capa_store__read_begin(s, &rt) &&
-                           capa_user__get(s, rt, user, &cur_actor) == CAPA_OK;
-                capa_store__read_end(s, rt);
-                if (!have) {
-                    refused++; /* the actor's account no longer reads: no sign-in */
-                } else {
-                    capa_store__write(s, &cur_actor, write_fn, &w);
-                    capa_user_rec_clear(&cur_actor);
-                    if (w.landed) {
-                        gaps++;
-                        printf("GAP %s %s %s offset %zu bit %d: a set on %s %s and changed "
-                               "another case's records\n",
-                               capa_db_specs[db].name, key, in_key ? "key" : "value", off,
-                               f.bit, number, w.result ? "was refused" : "succeeded");
-                    } else if (w.result) {
-                        refused++;
+                    total++;
+                    int err = capa_store_verify(&r, s, NULL);
+                    int ok = !err && r->ok;
+                    capa_verify_report_free(r);
+                    r = NULL;
+                    if (!ok) {
+                        detected++;
                     } else {
-                        own++;
+                        view(&now, s, numbers, n_numbers);
+                        if (now.len != ref_view.len || memcmp(now.p, ref_view.p, now.len) != 0) {
+                            gaps++;
+                            size_t at = 0;
+                            while (at < now.len && at < ref_view.len && now.p[at] == ref_view.p[at])
+                                at++;
+                            size_t from = at > 60 ? at - 60 : 0;
+                            printf("GAP %s %s %s offset %zu bit %d: verify passes, but what the "
+                                   "commands show changed near: ...%.*s...\n",
+                                   capa_db_specs[db].name, key, in_key ? "key" : "value", off,
+                                   f.bit, (int)((now.len - from) < 160 ? now.len - from : 160),
+                                   now.p + from);
+                        } else {
+                            silent++;
+                        }
                     }
-                }
-                f.undo = 1;
-                if (capa_store__write(s, NULL, flip_fn, &f))
-                    return fprintf(stderr, "capa-bitflip: undo: %s\n", capa_error_last()), 1;
-                if (db == DB_FORMS || db == DB_META) {
-                    capa_store_close(s);
-                    if (capa_store_open(&s, dir, NULL))
-                        return fprintf(stderr, "capa-bitflip: %s\n", capa_error_last()), 1;
+                    w.result = 0;
+                    w.landed = 0;
+                    MDB_txn *rt = NULL;
+                    capa_user_rec cur_actor;
+                    int have = !capa_store__read_begin(s, &rt) &&
+                               capa_user__get(s, rt, user, &cur_actor) == CAPA_OK;
+                    capa_store__read_end(s, rt);
+                    if (!have) {
+                        refused++; /* the actor's account no longer reads: no sign-in */
+                    } else {
+                        capa_store__write(s, &cur_actor, write_fn, &w);
+                        capa_user_rec_clear(&cur_actor);
+                        if (w.landed) {
+                            gaps++;
+                            printf("GAP %s %s %s offset %zu bit %d: a set on %s %s and changed "
+                                   "another case's records\n",
+                                   capa_db_specs[db].name, key, in_key ? "key" : "value", off,
+                                   f.bit, number, w.result ? "was refused" : "succeeded");
+                        } else if (w.result) {
+                            refused++;
+                        } else {
+                            own++;
+                        }
+                    }
+                    f.undo = 1;
+                    if (capa_store__write(s, NULL, flip_fn, &f))
+                        return fprintf(stderr, "capa-bitflip: undo: %s\n", capa_error_last()), 1;
+                    if (db == DB_FORMS || db == DB_META) {
+                        capa_store_close(s);
+                        if (capa_store_open(&s, dir, NULL))
+                            return fprintf(stderr, "capa-bitflip: %s\n", capa_error_last()), 1;
+                    }
                 }
             }
+            printf("%-13s %s entry %-26s key %3zu B value %5zu B: %4zu flips, %4zu verify exit 1, "
+                   "%3zu change nothing shown; set refused %4zu, in its own case %4zu%s\n",
+                   capa_db_specs[db].name, pass ? number : ref_number, key, e.kl, e.vl, total - n0,
+                   detected - d0, silent - s0, refused - r0, own - o0,
+                   col ? " (some flipped keys collided)" : "");
+            free(e.k);
+            free(e.v);
         }
-        printf("%-13s %s entry %-26s key %3zu B value %5zu B: %4zu flips, %4zu verify exit 1, "
-               "%3zu change nothing shown; set refused %4zu, in its own case %4zu%s\n",
-               capa_db_specs[db].name, pass ? number : ref_number, key, e.kl, e.vl, total - n0, detected - d0,
-               silent - s0, refused - r0, own - o0, col ? " (some flipped keys collided)" : "");
-        free(e.k);
-        free(e.v);
-    }
     /* Every entry put back: the store is as it was. */
     if (capa_store_verify(&r, s, NULL) || !r->ok) {
         gaps++;

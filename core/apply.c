@@ -401,8 +401,48 @@ typedef struct case_facts {
     const char *to_form;
     int to_form_version;
     char buf_meaning[64], buf_name[256], buf_role[64];
-    capa_user_rec actor; /* format 1: the actor's name and role at the time */
+    capa_user_rec actor; /* the actor's record at this point of the trail */
+    int have_actor;
 } case_facts;
+
+/* The role of the event's actor, as the state says, is one of `roles` or `roles2` (format 2:
+ * format-1 events are taken as their writer checked them). */
+static int check_role(const capa_event_rec *e, const case_facts *f, char *const *roles, size_t n,
+                      char *const *roles2, size_t n2, const char *what)
+{
+    char msg[300];
+    if (e->version < 2 || !f->have_actor || capa_role_in(roles, n, f->actor.u.role) ||
+        (roles2 && capa_role_in(roles2, n2, f->actor.u.role)))
+        return CAPA_OK;
+    snprintf(msg, sizeof msg, "user `%.40s` has role %.40s, which may not %s", e->ev.actor,
+             f->actor.u.role, what);
+    return corrupt(e, "%s%s", msg, NULL);
+}
+
+/* Format 2 names the form (and its version) a hand-over opens the next stage with: the
+ * workflow's form for that stage, at the version current at this point of the trail - what
+ * the write path took. */
+static int check_next_form(capa_wtxn *t, const capa_event_rec *e, const case_facts *f)
+{
+    const capa_formdef *form = NULL;
+    char want[24], have[24];
+    if (f->to < 0)
+        return CAPA_OK;
+    const char *fid = f->wf->stages[f->to].form_id;
+    if (!f->to_form || strcmp(f->to_form, fid) != 0)
+        return corrupt(e, "it opens the next stage with form `%s`, not the workflow's `%s`",
+                       f->to_form ? f->to_form : "", fid);
+    int err = capa_store__form(&form, t->s, t->txn, fid, 0);
+    if (err)
+        return err;
+    if (f->to_form_version != form->version) {
+        snprintf(have, sizeof have, "%d", f->to_form_version);
+        snprintf(want, sizeof want, "%d", form->version);
+        return corrupt(e, "it opens the next stage with form version %s; the current one was %s",
+                       have, want);
+    }
+    return CAPA_OK;
+}
 
 static int stage_index(const capa_event_rec *e, const capa_workflow *wf, const char *key,
                        const char *id, int *out)
@@ -424,22 +464,42 @@ static int stage_index(const capa_event_rec *e, const capa_workflow *wf, const c
     return CAPA_OK;
 }
 
+/* Whether the state holds accounts: a store's does from its first user on (no case event
+ * comes before one); the replay of one case's archive (import_xml.c) holds none, and takes
+ * what its events say of their signers as the exporting store checked it. */
+static int has_accounts(capa_wtxn *t)
+{
+    MDB_stat st;
+    return mdb_stat(t->txn, t->s->dbi[DB_USERS], &st) != 0 || st.ms_entries > 0;
+}
+
 static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     long long v;
     int err;
     capa_hdr hdr = {0};
-    if (e->version >= 2 && fact_int(e, "case_id", &v)) {
-        f->id = (uint64_t)v;
-    } else if ((err = capa__case_id(t->s, t->txn, e->ev.case_number, &f->id))) {
-        return err == CAPA_ENOTFOUND
+    char ids[2][24];
+    /* The case is the one its number names in the state the trail made so far; the case id
+     * the event carries must be that one's, and the header found under it must be that
+     * case's: an event naming one case and carrying another's id does not replay. */
+    if ((err = capa__case_id(t->s, t->txn, e->ev.case_number, &f->id)))
+        return err == CAPA_ENOTFOUND || err == CAPA_EINVALID
                    ? corrupt(e, "case `%s` was never opened%s", e->ev.case_number, NULL)
                    : err;
+    if (e->version >= 2 && capa_event__get(e, "case_id") &&
+        (!fact_int(e, "case_id", &v) || (uint64_t)v != f->id)) {
+        snprintf(ids[0], sizeof ids[0], "%llu", (unsigned long long)f->id);
+        return corrupt(e, "it carries case id %s, but the case is id %s",
+                       capa_event__get(e, "case_id"), ids[0]);
     }
     /* The case follows the workflow its header names (set by its open event). */
     err = capa_hdr__get(t->s, t->txn, f->id, &hdr);
     if (err == CAPA_ENOTFOUND)
         return corrupt(e, "case `%s` was never opened%s", e->ev.case_number, NULL);
+    if (!err && (hdr.id != f->id || strcmp(hdr.number, e->ev.case_number) != 0)) {
+        snprintf(ids[0], sizeof ids[0], "%llu", (unsigned long long)hdr.id);
+        err = corrupt(e, "the header of the case names case %s, id %s", hdr.number, ids[0]);
+    }
     if (!err)
         err = capa_store__workflow_of(&f->wf, t->s, t->txn, hdr.workflow);
     capa_hdr_clear(&hdr);
@@ -448,6 +508,22 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     const capa_change *st = change(e, "stage");
     if ((err = stage_index(e, f->wf, "from", e->ev.stage, &f->from)))
         return err;
+    /* The stage the event names for readers is the one its facts act on. */
+    if (f->from < 0)
+        return corrupt(e, "it acts on no stage%s%s", NULL, NULL);
+    if (!e->ev.stage || strcmp(e->ev.stage, f->wf->stages[f->from].id) != 0)
+        return corrupt(e, "it names stage `%s`, but acts on stage `%s`", e->ev.stage,
+                       f->wf->stages[f->from].id);
+    /* Who acted, as the state says at this point of the trail: what a signature prints of
+     * them and what their role allows is checked against it. An authenticated action needs
+     * an account. */
+    err = capa_user__get(t->s, t->txn, e->ev.actor, &f->actor);
+    if (err == CAPA_OK)
+        f->have_actor = 1;
+    else if (err != CAPA_ENOTFOUND)
+        return err;
+    else if (e->version >= 2 && capa_event__get(e, "auth") && has_accounts(t))
+        return corrupt(e, "its actor `%s` is no user%s", e->ev.actor, NULL);
     if (strcmp(e->ev.action, "sign") != 0 && strcmp(e->ev.action, "reject") != 0)
         return CAPA_OK;
     if ((err = stage_index(e, f->wf, "to", st ? st->new_value : NULL, &f->to)))
@@ -461,7 +537,7 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     if (fact_int(e, "to_form_version", &v))
         f->to_form_version = (int)v;
     if (e->version >= 2)
-        return CAPA_OK;
+        return check_next_form(t, e, f);
     /* Format 1: "signature" = "MEANING NAME (ROLE)"; a rejection names neither. */
     const capa_change *h = change(e, "data_hash");
     f->hash = h ? h->new_value : NULL;
@@ -478,7 +554,7 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
                      (int)(sig->new_value + n - 1 - open - 1), open + 1);
             f->meaning = f->buf_meaning, f->name = f->buf_name, f->role = f->buf_role;
         }
-    } else if (capa_user__get(t->s, t->txn, e->ev.actor, &f->actor) == CAPA_OK) {
+    } else if (f->have_actor) {
         f->name = f->actor.u.name;
         f->role = f->actor.u.role;
     }
@@ -547,9 +623,13 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     if (!e->ev.case_number || strcmp(number, e->ev.case_number) != 0)
         return corrupt(e, "number does not follow the counter (next would be %s)%s", number, NULL);
     rec.form_version = fact_int(e, "form_version", &v) ? (int)v : 0;
-    if (!rec.form_version) {
+    if (!rec.form_version || e->version >= 2) {
+        /* The first stage's form at the version current now, as the write path took it. */
         if ((err = capa_store__form(&form, s, t->txn, st->form_id, 0)))
             return err;
+        if (rec.form_version && rec.form_version != form->version)
+            return corrupt(e, "it opens the case with form version %s, not the current one%s",
+                           capa_event__get(e, "form_version"), NULL);
         rec.form_version = form->version;
     }
     rec.entered = e->ev.time;
@@ -653,6 +733,15 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
             continue;
         if (v <= 0 || (st > (size_t)landing))
             return corrupt(e, "stage record beyond the stage the case lands in%s%s", NULL, NULL);
+        /* The version current at this point of the trail, as the import took it. */
+        const capa_formdef *form = NULL;
+        if ((err = capa_store__form(&form, s, t->txn, wf->stages[st].form_id, 0)))
+            goto done;
+        if (form->version != v) {
+            err = corrupt(e, "%s: form version %s is not the current one", fk,
+                          capa_event__get(e, fk));
+            goto done;
+        }
         memset(&rec, 0, sizeof rec);
         rec.form_version = (int)v;
         rec.entered = opened;
@@ -752,6 +841,17 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec);
     if (err == CAPA_ENOTFOUND)
         err = corrupt(e, "stage %s was never entered%s", e->ev.stage, NULL);
+    const capa_stage *st = &f->wf->stages[f->from];
+    if (!err)
+        err = check_role(e, f, st->editors, st->n_editors, NULL, 0, "edit this stage");
+    /* Each change shows the value it replaces: that must be the value the stage holds. */
+    for (size_t i = 0; i < e->n_changes && !err && e->version >= 2; i++) {
+        const char *was = capa_stage__value(&rec, e->changes[i].field);
+        const char *said = e->changes[i].old_value;
+        if ((was || said) && (!was || !said || strcmp(was, said) != 0))
+            err = corrupt(e, "field `%s`: the value it replaces is not the stage's (%s)",
+                          e->changes[i].field, was ? "set" : "empty");
+    }
     for (size_t i = 0; i < e->n_changes && !err; i++)
         err = capa_stage__set(&rec, e->changes[i].field, e->changes[i].new_value);
     if (!err)
@@ -860,6 +960,61 @@ static int supersede(capa_wtxn *t, case_facts *f)
     return err;
 }
 
+/* Every fact a format-2 sign-off or rejection carries, against the workflow and the state:
+ * the meaning its stage is signed off with, where a rejection leads, the stage change and
+ * data hash it shows readers, the signer's printed name and role as their account says, the
+ * role's authority and, for an independent sign-off, that the signer changed nothing of the
+ * stage. */
+static int check_handover(const capa_event_rec *e, const case_facts *f, int reject,
+                          const capa_stage_record *rec)
+{
+    const capa_stage *st = &f->wf->stages[f->from];
+    const capa_change *c;
+    char msg[600];
+    if (e->version < 2)
+        return CAPA_OK;
+    if (!reject && (!f->meaning || strcmp(f->meaning, st->sign_meaning) != 0))
+        return corrupt(e, "meaning '%s' is not the sign-off of stage %s",
+                       f->meaning ? f->meaning : "", st->id);
+    int back = st->reject_to ? capa_workflow_stage_index(f->wf, st->reject_to) : -1;
+    if (reject && (back < 0 || f->to != back))
+        return corrupt(e, "it sends the case back to `%s`, but stage %s rejects to none other",
+                       f->to_id ? f->to_id : "closed", st->id);
+    const char *to_id = f->to >= 0 ? f->wf->stages[f->to].id : "closed";
+    if (!(c = change(e, "stage")) || !c->old_value || strcmp(c->old_value, st->id) != 0 ||
+        !c->new_value || strcmp(c->new_value, to_id) != 0)
+        return corrupt(e, "the stage change it shows is not %s -> %s", st->id, to_id);
+    if (!(c = change(e, "data_hash")) || !c->new_value || strcmp(c->new_value, f->hash) != 0)
+        return corrupt(e, "the data hash it shows is not the one it signs%s%s", NULL, NULL);
+    if (!reject) {
+        snprintf(msg, sizeof msg, "%s %s (%s)", f->meaning, f->name ? f->name : "",
+                 f->role ? f->role : "");
+        if (!(c = change(e, "signature")) || !c->new_value || strcmp(c->new_value, msg) != 0)
+            return corrupt(e, "the signature it shows is not '%s'%s", msg, NULL);
+        for (size_t i = 0; st->sign_independent && i < rec->n_editors; i++)
+            if (strcmp(rec->editors[i], e->ev.actor) == 0)
+                return corrupt(e,
+                               "'%s' by `%s`, who changed fields of the stage (no "
+                               "self-approval)",
+                               st->sign_meaning, e->ev.actor);
+    }
+    if (!f->have_actor)
+        return CAPA_OK; /* a replay without accounts (has_accounts) */
+    if (!f->name || !f->role || strcmp(f->name, f->actor.u.name ? f->actor.u.name : "") != 0 ||
+        strcmp(f->role, f->actor.u.role) != 0) {
+        snprintf(msg, sizeof msg,
+                 "it prints the signer as '%.100s' (%.40s); the account says "
+                 "'%.100s' (%.40s)",
+                 f->name ? f->name : "", f->role ? f->role : "",
+                 f->actor.u.name ? f->actor.u.name : "", f->actor.u.role);
+        return corrupt(e, "%s%s", msg, NULL);
+    }
+    return reject ? check_role(e, f, st->n_rejecters ? st->rejecters : st->signers,
+                               st->n_rejecters ? st->n_rejecters : st->n_signers, NULL, 0,
+                               "reject this stage")
+                  : check_role(e, f, st->signers, st->n_signers, NULL, 0, "sign this stage off");
+}
+
 static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int reject)
 {
     capa_hdr h = {0};
@@ -898,7 +1053,8 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     /* The hash the sign-off names must be the hash of the data it leaves: a rewritten
      * chain that changed signed data without re-hashing does not replay. */
     char hash[65];
-    if (!(err = capa_stage__hash(hash, h.number, &rec)) && strcmp(hash, f->hash) != 0)
+    if (!(err = check_handover(e, f, reject, &rec)) &&
+        !(err = capa_stage__hash(hash, h.number, &rec)) && strcmp(hash, f->hash) != 0)
         err = corrupt(e, "the data hash it signs is not that of stage %s%s", e->ev.stage, NULL);
     /* The workflow's rules hold on replay as on the write path: a sign-off whose data break a
      * condition of it, or that goes elsewhere than its data route it, does not replay. */
@@ -987,10 +1143,28 @@ static int apply_attach(capa_wtxn *t, const capa_event_rec *e, case_facts *f,
     capa_stage_record_clear(&rec);
     if (err)
         goto done;
+    const capa_stage *st = &f->wf->stages[f->from];
+    if ((err = check_role(e, f, st->editors, st->n_editors, st->signers, st->n_signers,
+                          "attach to this stage")))
+        goto done;
+    const char *printed = capa_event__get(e, "name_of_user");
+    if (e->version >= 2 && f->have_actor &&
+        strcmp(printed ? printed : "", f->actor.u.name ? f->actor.u.name : "") != 0) {
+        err = corrupt(e, "it prints the user as '%s'; the account says '%s'", printed,
+                      f->actor.u.name);
+        goto done;
+    }
     const char *sha = capa_event__get(e, "sha256"), *size = capa_event__get(e, "size");
     if (src && src->blob && sha && size &&
         (err = src->blob(src->payload, sha, strtoull(size, NULL, 10), &content)))
         goto done;
+    /* The type it names is what the content is (capa_att__sniff), when the content is here. */
+    const char *mime = capa_event__get(e, "mime");
+    if (content && mime && strcmp(mime, capa_att__sniff(content, strtoull(size, NULL, 10))) != 0) {
+        err = corrupt(e, "it calls the content %s; the content is %s", mime,
+                      capa_att__sniff(content, strtoull(size, NULL, 10)));
+        goto done;
+    }
     err = capa_att__apply(t, e, f->id, f->wf->stages[f->from].id, content);
 done:
     capa_hdr_clear(&h);
@@ -1003,6 +1177,7 @@ static int apply_escalate(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     const char *kind = capa_event__get(e, "limit"), *level = capa_event__get(e, "level");
     const char *notify = capa_event__get(e, "notify");
     capa_hdr h;
+    long long due = 0, crossed = 0;
     int code = kind ? capa_limits__code(f->wf, kind) : -1, step = -1;
     for (size_t j = 0; level && j < f->wf->n_escalations; j++)
         if (strcmp(f->wf->escalations[j].level, level) == 0)
@@ -1023,6 +1198,13 @@ static int apply_escalate(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         err = corrupt(e, "escalation `%s` of limit `%s` recorded twice", level, kind);
     else if (e->ev.time < capa_escalation__crossed(&f->wf->escalations[step], l))
         err = corrupt(e, "escalation `%s` of limit `%s` before its time", level, kind);
+    else if (e->version >= 2 &&
+             (!fact_int(e, "due", &due) || due != l->due || !fact_int(e, "crossed", &crossed) ||
+              crossed != capa_escalation__crossed(&f->wf->escalations[step], l)))
+        err = corrupt(e,
+                      "escalation of limit `%s`: the due time or the time crossed it names is "
+                      "not the limit's%s",
+                      kind, NULL);
     if (!err) {
         l->escalated |= (uint8_t)(1u << step);
         err = capa_hdr__put(t->s, t->txn, &h);
@@ -1071,6 +1253,9 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
                                          : CAPA_OK;
     if (!err)
         err = case_facts_get(t, e, &f);
+    if (!err && strcmp(a, "open") == 0)
+        err = check_role(e, &f, f.wf->stages[0].editors, f.wf->stages[0].n_editors, NULL, 0,
+                         "open a case");
     if (!err) {
         if (strcmp(a, "set") == 0)
             err = apply_set(t, e, &f);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "cases.h"
 #include "codec.h"
 #include "commit.h"
 #include "record.h"
@@ -298,9 +299,8 @@ static int do_attach(capa_wtxn *t, void *arg)
     uint64_t id, limit;
     char summary[400];
     int err = capa_store__require_init(t->s, t->txn);
-    if (err || (err = capa__case_id(t->s, t->txn, a->number, &id)) ||
-        (err = capa_hdr__get(t->s, t->txn, id, &h)) ||
-        (err = capa_store__workflow_of(&wf, t->s, t->txn, h.workflow)) ||
+    if (err || (err = capa_case__load(&h, t->s, t->txn, a->number, 0, "attach")) ||
+        (id = h.id, err = capa_store__workflow_of(&wf, t->s, t->txn, h.workflow)) ||
         (err = limit_in(t->s, t->txn, &limit)) ||
         (err = check_size(a->number, a->name, a->len, limit)))
         goto done;

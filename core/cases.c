@@ -180,6 +180,210 @@ static int do_open(capa_wtxn *t, void *arg)
     return err;
 }
 
+/* ---- a case as an operation reads it: checked against the trail first ---- */
+
+/* A record an operation was about to decide on disagrees with the audit trail. */
+static int altered(const char *verb, const char *number, uint64_t id, const char *field,
+                   const char *stored, const char *trail, uint64_t seq)
+{
+    return capa_error_set(CAPA_ECORRUPT,
+                          "%s %s: case header (cases, id %llu): field `%s` is '%.200s', but the "
+                          "audit trail says '%.200s' (event %llu): the record was changed "
+                          "outside capa; nothing was written (capa verify names every such "
+                          "record)",
+                          verb, number, (unsigned long long)id, field, stored, trail,
+                          (unsigned long long)seq);
+}
+
+/* Event `seq` of the trail, decoded. */
+static int read_event(capa_store *s, MDB_txn *txn, const MDB_val *link, capa_event_rec *e)
+{
+    MDB_val v;
+    if (link->mv_size != 8)
+        return capa_error_set(CAPA_ECORRUPT, "case_events: a link is %zu bytes, not 8",
+                              link->mv_size);
+    int err = capa_store__get(txn, s->dbi[DB_EVENTS], link->mv_data, 8, &v);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ECORRUPT, "case_events: linked audit event %llu is missing",
+                              (unsigned long long)capa_get_be64(link->mv_data));
+    return err ? err : capa_event__decode(e, v.mv_data, v.mv_size, NULL, NULL);
+}
+
+/* What the trail says of case `id`: its opening event (number, id, workflow; an archived
+ * copy when it came by import_archive) and the stage its last hand-over left it in. */
+typedef struct trail_case {
+    capa_event_rec first;
+    uint64_t first_seq, stage_seq;
+    char stage[128];
+    int closed;
+} trail_case;
+
+static int trail_of(capa_store *s, MDB_txn *txn, uint64_t id, trail_case *tc)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char k0[8];
+    capa_be64(k0, id);
+    MDB_val k = {8, k0}, v;
+    int err = CAPA_OK, rc = mdb_cursor_open(txn, s->dbi[DB_CASE_EVENTS], &cur);
+    memset(tc, 0, sizeof *tc);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND) {
+        err = capa_error_set(CAPA_ECORRUPT, "case id %llu: no audit event is linked to it",
+                             (unsigned long long)id);
+        goto done;
+    }
+    if (rc || (err = read_event(s, txn, &v, &tc->first)))
+        goto done;
+    tc->first_seq = capa_get_be64(v.mv_data);
+    /* The stage: the last event that moved the case (few events of a case follow it). */
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
+        capa_event_rec e;
+        if ((err = read_event(s, txn, &v, &e)))
+            goto done;
+        const char *a = e.ev.action, *to = NULL;
+        if (strcmp(a, "open") == 0 || strcmp(a, "import") == 0) {
+            long long closed_at = 0;
+            const char *c = capa_event__get(&e, "closed_at");
+            closed_at = c ? atoll(c) : 0;
+            to = closed_at > 0 ? "closed" : e.ev.stage;
+        } else if (strcmp(a, "sign") == 0 || strcmp(a, "reject") == 0) {
+            for (size_t i = 0; i < e.n_changes && !to; i++)
+                if (e.changes[i].field && strcmp(e.changes[i].field, "stage") == 0)
+                    to = e.changes[i].new_value;
+        }
+        if (to) {
+            tc->closed = strcmp(to, "closed") == 0;
+            snprintf(tc->stage, sizeof tc->stage, "%s", to);
+            tc->stage_seq = capa_get_be64(v.mv_data);
+        }
+        capa_event__clear(&e);
+        if (to)
+            break;
+    }
+done:
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "case_events");
+    if (cur)
+        mdb_cursor_close(cur);
+    if (err)
+        capa_event__clear(&tc->first);
+    return err;
+}
+
+int capa_case__load(capa_hdr *out, capa_store *s, MDB_txn *txn, const char *number, uint64_t id,
+                    const char *verb)
+{
+    trail_case tc;
+    char want[64], have[64];
+    uint64_t by_number = 0;
+    memset(out, 0, sizeof *out);
+    int err = number ? capa__case_id(s, txn, number, &id) : CAPA_OK;
+    if (err)
+        return err;
+    if ((err = trail_of(s, txn, id, &tc))) {
+        char why[300];
+        snprintf(why, sizeof why, "%s", capa_error_last());
+        return capa_error_set(err, "%s %s: %s; nothing was written (capa verify)", verb,
+                              number ? number : "", why);
+    }
+    const capa_event_rec *o = &tc.first;
+    const char *a = o->ev.action, *opened = o->ev.case_number ? o->ev.case_number : "";
+    const char *cid = capa_event__get(o, "case_id");
+    snprintf(want, sizeof want, "%llu", (unsigned long long)id);
+    /* The first event linked to the case opens it, under this number and with this id. */
+    if (strcmp(a, "open") != 0 && strcmp(a, "import") != 0 && strcmp(a, "import_archive") != 0) {
+        err = capa_error_set(CAPA_ECORRUPT,
+                             "%s %s: case_events (id %llu): the first event linked to it (%llu, "
+                             "%s) does not open a case: the links were changed outside capa; "
+                             "nothing was written (capa verify)",
+                             verb, number ? number : opened, (unsigned long long)id,
+                             (unsigned long long)tc.first_seq, a);
+        goto done;
+    }
+    if ((o->version >= 2 || cid) && (!cid || strcmp(cid, want) != 0)) {
+        err = capa_error_set(CAPA_ECORRUPT,
+                             "%s %s: numbers / case_events: the case's first event (%llu, %s %s) "
+                             "opened case id %s, not %s: the records were changed outside capa; "
+                             "nothing was written (capa verify)",
+                             verb, number ? number : opened, (unsigned long long)tc.first_seq, a,
+                             opened, cid ? cid : "?", want);
+        goto done;
+    }
+    if (strcmp(a, "import_archive") == 0) {
+        const char *from = capa_event__get(o, "origin");
+        err = capa_error_set(CAPA_ESTATE,
+                             "%s %s: an archived copy imported from %s; it is read-only here", verb,
+                             number ? number : opened, from ? from : "another store");
+        goto done;
+    }
+    if (number && strcmp(number, opened) != 0) {
+        err = capa_error_set(CAPA_ECORRUPT,
+                             "%s %s: numbers: it leads to case id %llu, which the trail opened as "
+                             "%s (event %llu): the record was changed outside capa; nothing was "
+                             "written (capa verify)",
+                             verb, number, (unsigned long long)id, opened,
+                             (unsigned long long)tc.first_seq);
+        goto done;
+    }
+    number = opened;
+    if ((err = capa__case_id(s, txn, number, &by_number)) || by_number != id) {
+        if (!err || err == CAPA_ENOTFOUND)
+            err = capa_error_set(CAPA_ECORRUPT,
+                                 "%s %s: numbers: the number leads to case id %llu, but the trail "
+                                 "opened it as id %llu (event %llu); nothing was written (capa "
+                                 "verify)",
+                                 verb, number, (unsigned long long)by_number,
+                                 (unsigned long long)id, (unsigned long long)tc.first_seq);
+        goto done;
+    }
+    /* Read raw (capa_hdr__get refuses a header whose id is not its key without saying what
+     * the trail says instead). */
+    unsigned char key[8];
+    MDB_val hv;
+    capa_be64(key, id);
+    if ((err = capa_store__get(txn, s->dbi[DB_CASES], key, 8, &hv))) {
+        if (err == CAPA_ENOTFOUND)
+            err = capa_error_set(CAPA_ECORRUPT,
+                                 "%s %s: case header (cases, id %llu) missing; the trail opened "
+                                 "the case (event %llu); nothing was written (capa verify)",
+                                 verb, number, (unsigned long long)id,
+                                 (unsigned long long)tc.first_seq);
+        goto done;
+    }
+    if ((err = capa_hdr__decode(out, hv.mv_data, hv.mv_size))) {
+        if (err == CAPA_ECORRUPT)
+            err = capa_error_set(CAPA_ECORRUPT,
+                                 "%s %s: case header (cases, id %llu) cannot be decoded: the "
+                                 "record was changed outside capa; nothing was written (capa "
+                                 "verify)",
+                                 verb, number, (unsigned long long)id);
+        goto done;
+    }
+    /* The header is the case's own: its id, its number, its workflow, its stage. */
+    snprintf(have, sizeof have, "%llu", (unsigned long long)out->id);
+    const char *wf = strcmp(a, "open") == 0 ? capa_event__get(o, "workflow") : NULL;
+    if (out->id != id)
+        err = altered(verb, number, id, "id", have, want, tc.first_seq);
+    else if (strcmp(out->number, number) != 0)
+        err = altered(verb, number, id, "number", out->number, number, tc.first_seq);
+    else if (out->origin)
+        err = altered(verb, number, id, "origin", out->origin, "", tc.first_seq);
+    else if ((wf || out->workflow) && (!wf || !out->workflow || strcmp(wf, out->workflow) != 0))
+        err = altered(verb, number, id, "workflow", out->workflow ? out->workflow : "",
+                      wf ? wf : "", tc.first_seq);
+    else if (tc.stage_seq && (out->closed != 0) != tc.closed)
+        err = altered(verb, number, id, "closed", out->closed ? "closed" : "open",
+                      tc.closed ? "closed" : "open", tc.stage_seq);
+    else if (tc.stage_seq && !tc.closed && strcmp(out->stage, tc.stage) != 0)
+        err = altered(verb, number, id, "stage", out->stage, tc.stage, tc.stage_seq);
+done:
+    capa_event__clear(&tc.first);
+    if (err)
+        capa_hdr_clear(out);
+    return err;
+}
+
 /* ---- the current stage of an existing case ---- */
 
 typedef struct case_ctx {
@@ -199,13 +403,11 @@ static void case_ctx_clear(case_ctx *c)
 /* Load the case and its current stage; refuse closed cases. */
 static int load_current(capa_wtxn *t, const char *number, const char *verb, case_ctx *c)
 {
-    uint64_t id;
     memset(c, 0, sizeof *c);
-    int err = capa__case_id(t->s, t->txn, number, &id);
+    int err = capa_case__load(&c->h, t->s, t->txn, number, 0, verb);
     if (err)
         return err;
-    if ((err = capa_hdr__get(t->s, t->txn, id, &c->h)))
-        return err == CAPA_ENOTFOUND ? CAPA_ECORRUPT : err;
+    uint64_t id = c->h.id;
     if ((err = capa_store__workflow_of(&c->wf, t->s, t->txn, c->h.workflow)))
         return err;
     if (c->h.origin) {
@@ -229,6 +431,12 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
     if (err == CAPA_ENOTFOUND)
         err = capa_error_set(CAPA_ECORRUPT, "case %s: record of stage %s missing", number,
                              c->h.stage);
+    else if (!err && strcmp(c->rec.stage, c->st->id) != 0)
+        err = capa_error_set(CAPA_ECORRUPT,
+                             "%s %s: record of stage %s (stages, id %llu, index %d): field "
+                             "`stage` is '%.60s': the record was changed outside capa; nothing "
+                             "was written (capa verify)",
+                             verb, number, c->st->id, (unsigned long long)id, c->idx, c->rec.stage);
     return err;
 }
 

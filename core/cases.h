@@ -5,6 +5,7 @@
 #ifndef CAPA_CASES_H
 #define CAPA_CASES_H
 
+#include "record.h"
 #include "store.h"
 #include "users.h"
 
@@ -13,6 +14,17 @@ int capa_case__precheck(const char *what, const capa_kv *values, size_t n);
 /** A reason: at most 4000 bytes, one line, no control or bidi characters; `required` for a
  *  rejection. */
 int capa_case__check_reason(const char *verb, const char *number, const char *reason, int required);
+
+/** Read the header of case `number` (or, number NULL, of case id `id`) for an operation
+ *  (`verb`, for messages) that decides on it, checked against the trail-derived identity of
+ *  the case before any event is built from it: `numbers` leads to the id, the first event
+ *  linked to the id (case_events) opens that number with that id, and the header stored
+ *  under the id carries that id, number and workflow, and the stage (or closed state) the
+ *  case's last hand-over left it in. On success *out is the header (capa_hdr_clear).
+ *  @return CAPA_OK; CAPA_ENOTFOUND no such case; CAPA_ESTATE an archived copy (read-only);
+ *  CAPA_ECORRUPT naming the case, the record and the field that disagree with the trail. */
+int capa_case__load(capa_hdr *out, capa_store *s, MDB_txn *txn, const char *number, uint64_t id,
+                    const char *verb);
 
 /** Run one capa_request (arg) as a write fn: the same checks and effects as the single call.
  *  On success of an OPEN, the request's number_out is set (owned by the request). */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cases.h"
 #include "codec.h"
 #include "commit.h"
 #include "event.h"
@@ -151,7 +152,8 @@ static int escalate_limit(capa_wtxn *t, esc_arg *a, const capa_workflow *wf, uin
                           uint8_t code)
 {
     capa_hdr h;
-    int err = capa_hdr__get(t->s, t->txn, id, &h);
+    /* An escalation names the case idx_due leads to: that case as the trail knows it. */
+    int err = capa_case__load(&h, t->s, t->txn, NULL, id, "escalate");
     if (err)
         return err;
     const capa_hdr_limit *l = NULL;

@@ -248,18 +248,24 @@ static int visit_hdr(list_state *ls, capa_hdr *h_, int owned)
     return CAPA_OK;
 }
 
-/* One stored header: decoded into a stack arena (no allocation), or allocated when large. */
-static int visit_raw(list_state *ls, const MDB_val *v)
+/* One stored header: decoded into a stack arena (no allocation), or allocated when large.
+ * The case is the one whose key it is stored under (`id`): the id inside the value is not
+ * what a list reads the case's other records by, so an altered one cannot make a case match
+ * on another's data (capa verify names the altered header). */
+static int visit_raw(list_state *ls, uint64_t id, const MDB_val *v)
 {
     char arena[2048];
     capa_hdr h;
     int err = capa_hdr__decode_view(&h, v->mv_data, v->mv_size, arena, sizeof arena);
-    if (err == CAPA_OK)
+    if (err == CAPA_OK) {
+        h.id = id;
         return visit_hdr(ls, &h, 0);
+    }
     if (err != CAPA_ENOMEM)
         return err;
     if ((err = capa_hdr__decode(&h, v->mv_data, v->mv_size)) != CAPA_OK)
         return err;
+    h.id = id;
     return visit_hdr(ls, &h, 1);
 }
 
@@ -272,7 +278,7 @@ static int visit(list_state *ls, uint64_t id)
     if (err == CAPA_ENOTFOUND)
         return capa_error_set(CAPA_ECORRUPT, "case id %llu: header missing",
                               (unsigned long long)id);
-    return err ? err : visit_raw(ls, &v);
+    return err ? err : visit_raw(ls, id, &v);
 }
 
 int capa_case_list(capa_store *s, const capa_filter *filter,
@@ -328,7 +334,8 @@ int capa_case_list(capa_store *s, const capa_filter *filter,
         rc = mdb_cursor_open(ls.txn, s->dbi[DB_CASES], &cur);
         rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
         for (; rc == MDB_SUCCESS && !ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-            if ((err = visit_raw(&ls, &v)) != CAPA_OK)
+            if ((err = visit_raw(&ls, k.mv_size == 8 ? capa_get_be64(k.mv_data) : 0, &v)) !=
+                CAPA_OK)
                 goto done;
     }
     if (rc && rc != MDB_NOTFOUND)

@@ -574,7 +574,18 @@ int capa_hdr__get(capa_store *s, MDB_txn *txn, uint64_t id, capa_hdr *out)
     if (err == CAPA_ENOTFOUND)
         return capa_error_set(CAPA_ENOTFOUND, "case id %llu: header missing",
                               (unsigned long long)id);
-    return err ? err : capa_hdr__decode(out, v.mv_data, v.mv_size);
+    if (err || (err = capa_hdr__decode(out, v.mv_data, v.mv_size)))
+        return err;
+    /* The id inside the value names the case whose other records a reader takes: one that
+     * is not the key the header is stored under was changed outside capa. */
+    if (out->id != id) {
+        err = capa_error_set(CAPA_ECORRUPT,
+                             "case %.60s: case header (cases, id %llu): field `id` is %llu: the "
+                             "record was changed outside capa (capa verify names it)",
+                             out->number, (unsigned long long)id, (unsigned long long)out->id);
+        capa_hdr_clear(out);
+    }
+    return err;
 }
 
 int capa_hdr__put(capa_store *s, MDB_txn *txn, const capa_hdr *h)

@@ -65,7 +65,7 @@ static int counts(int *yes, char **number, capa_store *s, MDB_txn *txn, const ca
         view = 0, err = capa_hdr__decode(&o, v.mv_data, v.mv_size);
     if (err)
         return err;
-    *yes = (o.opened < h->opened || (o.opened == h->opened && o.id < h->id)) && o.opened >= from &&
+    *yes = (o.opened < h->opened || (o.opened == h->opened && id < h->id)) && o.opened >= from &&
            o.part_no && o.defect_code && strcmp(o.part_no, h->part_no) == 0 &&
            strcmp(o.defect_code, h->defect_code) == 0 &&
            /* a recurrence within the same workflow: a supplier's SCAR is no 再发 of a

@@ -219,9 +219,9 @@ tamper hdr "$N3" escalated0 1
 detected "case $N3: header: stored limits 'met 0x0; limit 0 due " "$N3" cases header limits \
     "escalated 0x1; limit 1 due"
 
-# A closed case's header reopened: verify names the header. A `set` then passes (the write
-# path trusts the stored header) but is in the trail for good: a change to a closed case
-# does not replay, also once the header is put back.
+# A closed case's header reopened: verify names the header. A `set` is then refused before
+# any event is built (the write path checks the header against the trail: the case's last
+# hand-over closed it), naming the case, the record and the field; nothing is written.
 fresh
 tamper hdr "$N1" closed 0 stage verification
 detected "case $N1: header: stored stage 'verification', event $LAST1 says 'archive'" \
@@ -229,13 +229,12 @@ detected "case $N1: header: stored stage 'verification', event $LAST1 says 'arch
 detected "case $N1: header: stored closed 0, event $LAST1 says 1" "$N1" cases header closed
 refused "$N1" "case $N1: header: stored"
 dossier_ok "$N2"
-as wang 0 set "$N1" result=fail
-detected "audit event $((HEAD_SEQ + 1)): does not replay: " "$N1" events replay - \
-    "the case is in stage closed, not verification"
+as wang 1 set "$N1" result=fail
+err_has "set $N1: case header (cases, id 1): field \`closed\` is 'open', but the audit trail says 'closed' (event $LAST1)"
+run 0 "" anchor
+[[ $OUT == "$TOKEN" ]] || fail "a refused set wrote: head $OUT, was $TOKEN"
 tamper hdr "$N1" closed 1 stage archive
-detected "audit event $((HEAD_SEQ + 1)): does not replay: " "$N1" events replay - \
-    "the case is in stage closed, not verification"
-refused "$N1" "audit event $((HEAD_SEQ + 1)): does not replay"
+run 0 "" verify
 
 # Erased from every database but events: everything the events put there is named missing.
 fresh
@@ -360,8 +359,13 @@ err_has "it was changed (capa verify)"
 
 fresh
 tamper att "$N2" 1 name evil.exe
-detected "case $N2: attachment of event $ATT_SEQ: differs" "$N2" attachments attachment -
-refused "$N2" "attachment of event $ATT_SEQ: differs"
+detected "case $N2: attachment 'photo.bin' (event $ATT_SEQ): stored name 'evil.exe', event $ATT_SEQ says 'photo.bin'" \
+    "$N2" attachments "attachment 'photo.bin' (event $ATT_SEQ)" name
+refused "$N2" "stored name 'evil.exe'"
+fresh
+tamper att "$N2" 1 user chen
+detected "case $N2: attachment 'photo.bin' (event $ATT_SEQ): stored user 'chen', event $ATT_SEQ says 'wang'" \
+    "$N2" attachments "attachment 'photo.bin' (event $ATT_SEQ)" user
 
 # -- 7. the chain rewritten --------------------------------------------------------------------
 # An event edited and only the hashes after it recomputed: the derived records still say

@@ -7,7 +7,9 @@
  *
  *   capa-tamper DB sig CASE N FIELD VALUE...     N-th signature (1 = first in trail order)
  *   capa-tamper DB sig-del CASE N
- *   capa-tamper DB hdr CASE FIELD VALUE...       case header
+ *   capa-tamper DB hdr CASE FIELD VALUE...       case header (FIELD id: the case id inside
+ *                                                the value, VALUE another case's number or
+ *                                                a decimal id)
  *   capa-tamper DB stage CASE IDX NAME VALUE [--rehash]
  *                                                a stage value ("" clears); --rehash also
  *                                                recomputes the data hash of the stage's
@@ -28,7 +30,8 @@
  *   capa-tamper DB form ID VERSION OLD NEW       every OLD in a stored definition -> NEW
  *   capa-tamper DB rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]
  *                                                edit event SEQ (FIELD: reason, actor,
- *                                                change:NAME for its new value, fact:NAME),
+ *                                                change:NAME for its new value, old:NAME
+ *                                                for the value it replaced, fact:NAME),
  *                                                recompute every later chain hash and the
  *                                                head. --ck-heads: later checkpoints name
  *                                                the new chain (their signatures go stale);
@@ -346,8 +349,16 @@ static int cmd_hdr(tdb *d, int argc, char **argv)
     if (capa_hdr__decode(&h, v.mv_data, v.mv_size))
         return die("header: %s", capa_error_last());
     int err = 0;
-    for (int i = 1; i < argc && !err; i += 2)
-        err = hdr_field(&h, argv[i], argv[i + 1]);
+    for (int i = 1; i < argc && !err; i += 2) {
+        /* The id inside the value (not the key it is stored under): another case's number,
+         * whose id is taken from `numbers`, or a decimal id. */
+        if (strcmp(argv[i], "id") != 0)
+            err = hdr_field(&h, argv[i], argv[i + 1]);
+        else if (argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
+            h.id = strtoull(argv[i + 1], NULL, 10);
+        else
+            err = case_id(d, argv[i + 1], &h.id);
+    }
     if (!err && capa_hdr__encode(&h, &buf, &len))
         err = die("header: %s", capa_error_last());
     if (!err)
@@ -851,6 +862,14 @@ static int set_change(capa_event_rec *e, const char *field, const char *v)
     return die("event %llu has no change `%s`", (unsigned long long)e->ev.seq, field);
 }
 
+static int set_old(capa_event_rec *e, const char *field, const char *v)
+{
+    for (size_t i = 0; i < e->n_changes; i++)
+        if (e->changes[i].field && strcmp(e->changes[i].field, field) == 0)
+            return set_str((char **)&e->changes[i].old_value, v);
+    return die("event %llu has no change `%s`", (unsigned long long)e->ev.seq, field);
+}
+
 static int set_fact(capa_event_rec *e, const char *name, const char *v)
 {
     for (size_t i = 0; i < e->n_facts; i++)
@@ -867,9 +886,11 @@ static int event_edit(capa_event_rec *e, const char *f, const char *v)
         return set_str((char **)&e->ev.actor, v);
     if (strncmp(f, "change:", 7) == 0)
         return set_change(e, f + 7, v);
+    if (strncmp(f, "old:", 4) == 0)
+        return set_old(e, f + 4, v);
     if (strncmp(f, "fact:", 5) == 0)
         return set_fact(e, f + 5, v);
-    return die("event field '%s': reason, actor, change:NAME or fact:NAME", f);
+    return die("event field '%s': reason, actor, change:NAME, old:NAME or fact:NAME", f);
 }
 
 /* A later checkpoint made to name the rewritten chain before it, and signed with the

@@ -43,7 +43,8 @@ typedef struct capa_store capa_store;
 typedef struct capa_open_opts {
     size_t map_size; /**< initial LMDB map size in bytes; 0 = default (64 GiB) */
     size_t map_max;  /**< ceiling the map may grow to on MAP_FULL; 0 = no ceiling */
-    int create;      /**< create the directory if missing */
+    int create;      /**< create the directory and database if missing; without it a
+                          directory holding no data.mdb is CAPA_ENOTFOUND and left untouched */
     int read_only;   /**< open for reading only */
     /** Clock override for tests: milliseconds since the epoch, UTC. NULL = real time. */
     int64_t (*clock)(void *payload);

@@ -225,7 +225,8 @@ static int help_open(cli *c, capa_store *s, const char *workflow)
     char l[CLI_TEXT_MAX], a[CLI_TEXT_MAX];
     int rc = CLI_OK, err;
     if (workflow && !s)
-        return cli_error(c->db, "no capa database here: the workflows are those of a database");
+        return cli_error(c->db, "no capa database here: the workflows are those of a database "
+                                "(create one with `capa init`)");
     if (workflow && (err = capa_store_workflow_get(&wf, s, workflow)) != CAPA_OK) {
         char what[CLI_TEXT_MAX + 32];
         snprintf(what, sizeof what, "help open --workflow %s", cli_text(a, sizeof a, workflow));
@@ -290,7 +291,8 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
         goto done;
     }
     if (!s) {
-        rc = cli_error(c->db, "no capa database here: the fields of a case's stage come from it");
+        rc = cli_error(c->db, "no capa database here: the fields of a case's stage come from it "
+                              "(create one with `capa init`)");
         goto done;
     }
     if ((err = capa_store_workflow(&wf, s)) != CAPA_OK) {

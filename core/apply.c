@@ -1089,11 +1089,13 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     return err;
 }
 
-/* `capa import --xml`: a case from another store's archive, with the definitions it needs. */
+/* `capa import --xml`: a case from another store's archive. Its definitions stay in the
+ * archive the event carries (capa_case_form); only an import event written before that
+ * (without an "address" fact) installed the ones the store lacked, and replays as it did. */
 static int apply_import_archive(capa_wtxn *t, const capa_event_rec *e)
 {
     uint64_t id = 0;
-    int err = apply_defs(t, e, 0);
+    int err = capa_event__get(e, "address") ? CAPA_OK : apply_defs(t, e, 0);
     if (!err)
         err = capa_import_xml__apply(t, e, &id);
     if (!err)

@@ -561,7 +561,15 @@ static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int
         return capa_error_set(CAPA_ENOTFOUND, "form `%s` version %d: not stored", id, version);
     if (err)
         return err;
+    return capa_store__def_text(out, s, id, version, v.mv_data, v.mv_size, is_workflow);
+}
 
+int capa_store__def_text(void **out, capa_store *s, const char *id, int version, const void *text,
+                         size_t len, int is_workflow)
+{
+    int err = CAPA_OK;
+    MDB_val v = {len, (void *)text};
+    *out = NULL;
     pthread_mutex_lock(&s->cache_lock);
     if (is_workflow) {
         for (size_t i = 0; i < s->n_workflows; i++) {

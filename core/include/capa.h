@@ -311,9 +311,27 @@ typedef struct capa_case {
     size_t n_signatures;
     struct capa_attachment *attachments; /**< in the order they were attached */
     size_t n_attachments;
+    /** A copy imported from another store's archive (capa import --xml): the organisation
+     *  that exported it, and its number there; NULL for this store's own cases. `number` is
+     *  then the case's address here, "NUMBER@ORGANISATION" (docs/cli.md). */
+    char *origin;
+    char *origin_number;
 } capa_case;
 
 int capa_case_get(capa_case **out, capa_store *s, const char *number);
+/**
+ * The form (id, version) a stage record of case `c` was filled with: the store's, or, for a
+ * copy imported from another store (c->origin), the definition its archive carries - never
+ * the receiving store's forms, which an archive does not change. Borrowed until
+ * capa_store_close. @return CAPA_OK, CAPA_ENOTFOUND, CAPA_ECORRUPT, CAPA_ENOMEM.
+ */
+int capa_case_form(const capa_formdef **out, capa_store *s, const capa_case *c, const char *id,
+                   int version);
+/**
+ * The workflow case `c` is read with: its workflow's current version here, or, for an
+ * imported copy, the workflow its archive carries. Borrowed until capa_store_close.
+ */
+int capa_case_workflow(const capa_workflow **out, capa_store *s, const capa_case *c);
 void capa_case_free(capa_case *c);
 /** Value of a field in a stage of the snapshot, or NULL. Borrowed from the case. */
 const char *capa_case_value(const capa_case *c, const char *stage, const char *name);
@@ -348,6 +366,7 @@ typedef struct capa_case_header {
     const char *subject_person;
     int64_t opened, closed_at, stage_entered; /**< ms since epoch */
     const char *workflow; /**< the case's workflow id ("complaint", "scar") */
+    const char *origin;   /**< an imported copy: the exporting organisation; else NULL */
 } capa_case_header;
 
 typedef struct capa_filter {

@@ -21,9 +21,9 @@ int cli_case_form(const capa_formdef **out, capa_store *s, const capa_case *cs)
     for (size_t i = 0; i < cs->n_stages; i++) {
         const capa_stage_record *r = &cs->stages[i];
         if (strcmp(r->stage, cs->stage) == 0 && r->form_id && *r->form_id && r->form_version > 0)
-            return capa_store_form(out, s, r->form_id, r->form_version);
+            return capa_case_form(out, s, cs, r->form_id, r->form_version);
     }
-    if ((rc = capa_store_workflow_get(&wf, s, cs->workflow)) != CAPA_OK)
+    if ((rc = capa_case_workflow(&wf, s, cs)) != CAPA_OK)
         return rc;
     if (!(st = capa_workflow_stage(wf, cs->stage)))
         return CAPA_ENOTFOUND;
@@ -316,7 +316,7 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    if (capa_store_workflow_get(&wf, s, cs->workflow) != CAPA_OK) /* the case's own */
+    if (capa_case_workflow(&wf, s, cs) != CAPA_OK) /* the case's own */
         capa_store_workflow(&wf, s);
     const capa_stage *st = capa_workflow_stage(wf, cs->stage);
     printf("\n%s", cli_text(a, sizeof a, cs->number));

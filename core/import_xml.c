@@ -269,14 +269,14 @@ static int prove(const capa_archive *a, capa_diag *diag)
 /* ---- the import event ---- */
 
 /* The k-th address (k from 1) an imported copy of case `number` from `origin` may take here:
- * NUMBER@ORIGIN, then NUMBER@ORIGIN#2, #3, ... for copies of other cases that share number
+ * NUMBER@ORIGIN, then NUMBER@ORIGIN~2, ~3, ... for copies of other cases that share number
  * and organisation name (two plants named alike). A number never holds '@' (its pattern
  * allows letters, digits and - _ / . only), so the part before the first '@' is always the
  * exporter's number, and an address can never be a number of this store's own sequence. */
 static char *address_k(const char *number, const char *origin, unsigned k)
 {
     return k <= 1 ? capa__sprintf("%s@%s", number, origin)
-                  : capa__sprintf("%s@%s#%u", number, origin, k);
+                  : capa__sprintf("%s@%s~%u", number, origin, k);
 }
 
 /* The archive an imported copy (case id `id`) came in: the one its import_archive event

@@ -10,7 +10,7 @@
 #    the clerk still cannot approve anything here;
 #  - the imported QC-…-0005 is addressed QC-…-0005@甲厂: `capa open` goes on (QC-…-0005 is
 #    this store's own next case, then -0006), a second plant's -0005 under the same name is
-#    -0005@甲厂#2, the same case imported again is refused, and verify replays all of it;
+#    -0005@甲厂~2, the same case imported again is refused, and verify replays all of it;
 #  - the definitions live only in the chain-hashed import event: re-pointing the address is
 #    found by verify, rewriting the archived definition is found by the anchor.
 source "$(dirname "$0")/common.bash"
@@ -92,6 +92,9 @@ run 0 "" show "$N5@甲厂" --json
 json "d['number'] == '$N5@甲厂' and d['origin'] == '甲厂' and d['origin_number'] == '$N5'"
 json "d['stages'][0]['form'] == {'id': 'intake', 'version': 2}"
 json "d['stages'][2]['label']['en'] == 'Plant actions'" # its own workflow's labels
+# A bare number is this store's own case; one it has not got points at the copy.
+run 1 "" show "$N5"
+err_has "case $N5: no such case of this store; an imported copy is addressed with its origin: $N5@甲厂"
 run 0 "" show "$N4" --lang en
 out_has "Customer: 华东汽车"
 out_lacks "Client"
@@ -117,15 +120,15 @@ json "sorted(c['number'] for c in d) == ['$N1', 'QC-$Y-0002', 'QC-$Y-0003', '$N4
 json "[c['origin'] for c in d if c['origin']] == ['甲厂']"
 run 0 "" list
 out_has "$N5@甲厂"
-# The same case again, even exported anew: refused; the other plant's -0005: #2.
+# The same case again, even exported anew: refused; the other plant's -0005: ~2.
 as admin 1 import --xml "$T/p5-again.xml"
 err_has "this case was already imported (from 甲厂), as $N5@甲厂"
 as admin 0 import --xml "$T/q5.xml"
-out_is "$N5@甲厂#2: imported from $T/q5.xml"
-run 0 "" show "$N5@甲厂#2" --lang en
+out_is "$N5@甲厂~2: imported from $T/q5.xml"
+run 0 "" show "$N5@甲厂~2" --lang en
 out_has "Customer: 华东汽车" # the second plant kept the built-in form
 as admin 1 import --xml "$T/q5.xml"
-err_has "as $N5@甲厂#2"
+err_has "as $N5@甲厂~2"
 
 # -- (a) an edited <definition> at a later version -------------------------------------------------
 python3 - "$T/p6.xml" "$T/evil.xml" <<'PY' || fail "could not edit the archive's workflow"

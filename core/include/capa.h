@@ -504,11 +504,13 @@ int capa_case_export(char **out, size_t *out_len, capa_store *s, const char *num
  * Import a case archive written by capa_case_export of another store (a group archive):
  * admin only. The archive is parsed as hostile input (no DOCTYPE/entities/network, 64 MiB),
  * validated, and must prove itself before the password is checked: every event matches its
- * chain hash, and its events, replayed, give exactly the records it states. The case keeps
- * its number and becomes a read-only copy marked with its origin; the "import" event carries
- * the document, so verify replays it. `name` names the file in messages.
- * @return CAPA_OK (*out_number = the case's number, capa__free), CAPA_EINVALID (naming every
- *  mismatch), CAPA_EEXISTS (the number is taken: imported twice), CAPA_EDENIED, ...
+ * chain hash, and its events, replayed, give exactly the records it states. The case becomes
+ * a read-only copy addressed NUMBER@ORIGIN (NUMBER@ORIGIN~2, ... for a namesake plant's case of
+ * the same number): it takes no number of this store's sequence. Its definitions are read from
+ * the archive for this copy only and never become the store's (capa_case_form). The
+ * "import_archive" event carries the document, so verify replays it. `name` names the file.
+ * @return CAPA_OK (*out_number = the copy's address, capa__free), CAPA_EINVALID (naming every
+ *  mismatch), CAPA_EEXISTS (this case was imported before), CAPA_EDENIED, ...
  */
 int capa_case_import(char **out_number, capa_store *s, const capa_actor *who, const char *xml,
                      size_t len, const char *name);

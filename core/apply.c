@@ -131,13 +131,22 @@ static int number_next(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int
         MDB_val v;
         ctr++;
         snprintf(number, sz, "%s%0*llu%s", prefix, width, (unsigned long long)ctr, suffix);
-        if (!skip_taken)
-            break;
         err = capa_store__get(txn, s->dbi[DB_NUMBERS], number, strlen(number), &v);
         if (err == CAPA_ENOTFOUND)
             break;
         if (err)
             return err;
+        if (skip_taken)
+            continue;
+        /* A copy imported before copies were addressed NUMBER@ORIGIN holds another plant's
+         * number bare: stepped over, never blocking (no open of a history written before could
+         * have taken it, so replay is unchanged). Any other holder is this store's own. */
+        capa_hdr h = {0};
+        int copy = v.mv_size == 8 &&
+                   capa_hdr__get(s, txn, capa_get_be64(v.mv_data), &h) == CAPA_OK && h.origin;
+        capa_hdr_clear(&h);
+        if (!copy)
+            break;
     }
     *out_ctr = ctr;
     return CAPA_OK;

@@ -311,8 +311,9 @@ static int case_archive(capa_archive **out, capa_store *s, MDB_txn *txn, uint64_
     if (err)
         return err;
     if (!have)
-        return capa_error_set(CAPA_ECORRUPT, "case id %llu: an imported copy without its import "
-                                             "event",
+        return capa_error_set(CAPA_ECORRUPT,
+                              "case id %llu: an imported copy without its import "
+                              "event",
                               (unsigned long long)id);
     capa_diag diag = {0};
     const char *doc = capa_event__get(&e, "archive");
@@ -335,8 +336,8 @@ static int same_case(capa_store *s, MDB_txn *txn, uint64_t id, const capa_archiv
     *out = 0;
     int err = case_archive(&had, s, txn, id);
     if (!err)
-        *out = had->n_events && a->n_events &&
-               memcmp(had->events[0].hash, a->events[0].hash, 32) == 0;
+        *out =
+            had->n_events && a->n_events && memcmp(had->events[0].hash, a->events[0].hash, 32) == 0;
     capa_archive__free(had);
     return err;
 }
@@ -418,8 +419,7 @@ static int do_import(capa_wtxn *t, void *arg)
      * which names one event of one plant's chain (meta "archived:HASH" -> its case id). An
      * import made before copies were addressed NUMBER@ORIGIN sits under the bare number. */
     if (!a->n_events)
-        return capa_error_set(CAPA_EINVALID, "import %s: the archive has no events",
-                              a->c->number);
+        return capa_error_set(CAPA_EINVALID, "import %s: the archive has no events", a->c->number);
     snprintf(key, sizeof key, "archived:%s", a->events[0].ev.hash);
     if ((err = capa_meta__get_u64(t->s, t->txn, key, &existing)) == CAPA_OK) {
         capa_hdr h = {0};
@@ -628,8 +628,7 @@ int capa_import_xml__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_
             err = capa_error_set(CAPA_ECORRUPT,
                                  "audit event %llu (import %s): the case was imported before "
                                  "(case id %llu)",
-                                 (unsigned long long)e->ev.seq, c->number,
-                                 (unsigned long long)had);
+                                 (unsigned long long)e->ev.seq, c->number, (unsigned long long)had);
         else if (err == CAPA_ENOTFOUND)
             err = capa_meta__put_u64(s, t->txn, key, id);
     }
@@ -650,8 +649,8 @@ done:
 
 /* The text of definition (id, version) in the archive of imported case `c`; version <= 0:
  * the highest the archive has. Parsed into the store's cache (matched on the text). */
-static int archived_def(void **out, capa_store *s, const capa_case *c, const char *id,
-                        int version, int is_workflow)
+static int archived_def(void **out, capa_store *s, const capa_case *c, const char *id, int version,
+                        int is_workflow)
 {
     MDB_txn *txn = NULL;
     capa_archive *a = NULL;
@@ -661,20 +660,19 @@ static int archived_def(void **out, capa_store *s, const capa_case *c, const cha
     int err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
-    if ((err = capa__case_id(s, txn, c->number, &cid)) ||
-        (err = case_archive(&a, s, txn, cid)))
+    if ((err = capa__case_id(s, txn, c->number, &cid)) || (err = case_archive(&a, s, txn, cid)))
         goto done;
     for (size_t i = 0; i < a->n_defs; i++)
         if (strcmp(a->defs[i].id, id) == 0 &&
             (version > 0 ? a->defs[i].version == version : !d || a->defs[i].version > d->version))
             d = &a->defs[i];
     if (!d)
-        err = capa_error_set(CAPA_ENOTFOUND, "case %s: form `%s` version %d is not among the "
-                                             "definitions of its archive",
+        err = capa_error_set(CAPA_ENOTFOUND,
+                             "case %s: form `%s` version %d is not among the "
+                             "definitions of its archive",
                              c->number, id, version);
     else
-        err = capa_store__def_text(out, s, d->id, d->version, d->xml, strlen(d->xml),
-                                   is_workflow);
+        err = capa_store__def_text(out, s, d->id, d->version, d->xml, strlen(d->xml), is_workflow);
 done:
     capa_archive__free(a);
     capa_store__read_end(s, txn);

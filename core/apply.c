@@ -131,13 +131,22 @@ static int number_next(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int
         MDB_val v;
         ctr++;
         snprintf(number, sz, "%s%0*llu%s", prefix, width, (unsigned long long)ctr, suffix);
-        if (!skip_taken)
-            break;
         err = capa_store__get(txn, s->dbi[DB_NUMBERS], number, strlen(number), &v);
         if (err == CAPA_ENOTFOUND)
             break;
         if (err)
             return err;
+        if (skip_taken)
+            continue;
+        /* A copy imported before copies were addressed NUMBER@ORIGIN holds another plant's
+         * number bare: stepped over, never blocking (no open of a history written before could
+         * have taken it, so replay is unchanged). Any other holder is this store's own. */
+        capa_hdr h = {0};
+        int copy = v.mv_size == 8 &&
+                   capa_hdr__get(s, txn, capa_get_be64(v.mv_data), &h) == CAPA_OK && h.origin;
+        capa_hdr_clear(&h);
+        if (!copy)
+            break;
     }
     *out_ctr = ctr;
     return CAPA_OK;
@@ -1274,11 +1283,13 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     return err;
 }
 
-/* `capa import --xml`: a case from another store's archive, with the definitions it needs. */
+/* `capa import --xml`: a case from another store's archive. Its definitions stay in the
+ * archive the event carries (capa_case_form); only an import event written before that
+ * (without an "address" fact) installed the ones the store lacked, and replays as it did. */
 static int apply_import_archive(capa_wtxn *t, const capa_event_rec *e)
 {
     uint64_t id = 0;
-    int err = apply_defs(t, e, 0);
+    int err = capa_event__get(e, "address") ? CAPA_OK : apply_defs(t, e, 0);
     if (!err)
         err = capa_import_xml__apply(t, e, &id);
     if (!err)

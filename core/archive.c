@@ -615,7 +615,8 @@ int capa_case_export(char **out, size_t *out_len, capa_store *s, const char *num
     start(&w, "case");
     at(&w, "xmlns", CAPA_ARCHIVE_NS);
     at(&w, "format", "1");
-    at(&w, "number", c->number);
+    /* An imported copy is written with its number at origin, not its address here. */
+    at(&w, "number", x.from ? x.from->c->number : c->number);
     start(&w, "store");
     at(&w, "org", x.org);
     at(&w, "pattern", x.pattern);

@@ -9,8 +9,11 @@
  * exactly the header, stage records, signatures (with their data hashes) and attachment
  * records the archive states. Any difference is named and nothing is written. Then one
  * "import_archive" event carries the whole document; applying it (here, and again whenever verify
- * replays it) makes the case's records from the document, marks the case an archived copy of
- * the exporting organisation (read-only here), and installs the definitions this store lacks.
+ * replays it) makes the case's records from the document and marks the case an archived copy
+ * of the exporting organisation (read-only here). The copy is addressed NUMBER@ORIGIN: it
+ * takes nothing from this store's numbering, and two plants' cases of one number both fit.
+ * The archive's definitions never become this store's: they stay in the document the event
+ * carries, and the copy is read with them (capa_case_form, capa_case_workflow).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -265,6 +268,101 @@ static int prove(const capa_archive *a, capa_diag *diag)
 
 /* ---- the import event ---- */
 
+/* The k-th address (k from 1) an imported copy of case `number` from `origin` may take here:
+ * NUMBER@ORIGIN, then NUMBER@ORIGIN~2, ~3, ... for copies of other cases that share number
+ * and organisation name (two plants named alike). A number never holds '@' (its pattern
+ * allows letters, digits and - _ / . only), so the part before the first '@' is always the
+ * exporter's number, and an address can never be a number of this store's own sequence. */
+static char *address_k(const char *number, const char *origin, unsigned k)
+{
+    return k <= 1 ? capa__sprintf("%s@%s", number, origin)
+                  : capa__sprintf("%s@%s~%u", number, origin, k);
+}
+
+/* The archive an imported copy (case id `id`) came in: the one its import_archive event
+ * carries. The chain protects it: nothing of it is stored anywhere else. */
+static int case_archive(capa_archive **out, capa_store *s, MDB_txn *txn, uint64_t id)
+{
+    MDB_cursor *cur = NULL;
+    capa_event_rec e;
+    int have = 0, err = CAPA_OK;
+    unsigned char ck[8];
+    *out = NULL;
+    capa_be64(ck, id);
+    MDB_val k = {8, ck}, v;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_CASE_EVENTS], &cur);
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0 && !have && !err;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+        MDB_val ev;
+        unsigned char sk[8];
+        memcpy(sk, v.mv_data, 8);
+        if ((err = capa_store__get(txn, s->dbi[DB_EVENTS], sk, 8, &ev)) ||
+            (err = capa_event__decode(&e, ev.mv_data, ev.mv_size, NULL, NULL)))
+            break;
+        if (strcmp(e.ev.action, "import_archive") == 0)
+            have = 1;
+        else
+            capa_event__clear(&e);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (!err && rc && rc != MDB_NOTFOUND && !have)
+        err = capa_store__mdb_err(rc, "case events");
+    if (err)
+        return err;
+    if (!have)
+        return capa_error_set(CAPA_ECORRUPT,
+                              "case id %llu: an imported copy without its import "
+                              "event",
+                              (unsigned long long)id);
+    capa_diag diag = {0};
+    const char *doc = capa_event__get(&e, "archive");
+    err = doc ? capa_archive__parse(out, doc, strlen(doc), "import event", &diag) : CAPA_ECORRUPT;
+    capa_diag_clear(&diag);
+    if (err && err != CAPA_ENOMEM)
+        err = capa_error_set(CAPA_ECORRUPT, "audit event %llu (import): its archive does not parse",
+                             (unsigned long long)e.ev.seq);
+    else if (err)
+        err = capa_error_set(err, "import: out of memory");
+    capa_event__clear(&e);
+    return err;
+}
+
+/* Whether the imported copy with id `id` is a copy of the very case archive `a` states: the
+ * same open event (its chain hash names one event of one plant's chain). */
+static int same_case(capa_store *s, MDB_txn *txn, uint64_t id, const capa_archive *a, int *out)
+{
+    capa_archive *had = NULL;
+    *out = 0;
+    int err = case_archive(&had, s, txn, id);
+    if (!err)
+        *out =
+            had->n_events && a->n_events && memcmp(had->events[0].hash, a->events[0].hash, 32) == 0;
+    capa_archive__free(had);
+    return err;
+}
+
+/* The address the next copy of (number, origin) takes: the first one free. */
+static int address_next(char **out, capa_store *s, MDB_txn *txn, const char *number,
+                        const char *origin)
+{
+    *out = NULL;
+    for (unsigned k = 1;; k++) {
+        MDB_val v;
+        char *addr = address_k(number, origin, k);
+        if (!addr)
+            return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+        int err = capa_store__get(txn, s->dbi[DB_NUMBERS], addr, strlen(addr), &v);
+        if (err == CAPA_ENOTFOUND) {
+            *out = addr;
+            return CAPA_OK;
+        }
+        capa__free(addr);
+        if (err)
+            return err;
+    }
+}
+
 typedef struct import_arg {
     const capa_archive *a;
     const char *xml;
@@ -307,7 +405,7 @@ static int do_import(capa_wtxn *t, void *arg)
     const capa_workflow *wf = NULL;
     capa_event_rec e = {0};
     uint64_t id = 0, existing;
-    char why[200], summary[400];
+    char why[200], summary[400], key[120], *addr = NULL;
     capa__free(ia->number);
     ia->number = NULL;
     if (strcmp(t->actor->u.role, "admin") != 0)
@@ -316,16 +414,36 @@ static int do_import(capa_wtxn *t, void *arg)
     int err = capa_store__require_init(t->s, t->txn);
     if (err || (err = capa_store__workflow(&wf, t->s, t->txn)))
         return err;
-    if ((err = capa__case_id(t->s, t->txn, a->c->number, &existing)) == CAPA_OK) {
+    /* The same case imported again is refused, however it was exported (by its plant, or
+     * again by a store that imported it): a copy is known by its open event's chain hash,
+     * which names one event of one plant's chain (meta "archived:HASH" -> its case id). An
+     * import made before copies were addressed NUMBER@ORIGIN sits under the bare number. */
+    if (!a->n_events)
+        return capa_error_set(CAPA_EINVALID, "import %s: the archive has no events", a->c->number);
+    snprintf(key, sizeof key, "archived:%s", a->events[0].ev.hash);
+    if ((err = capa_meta__get_u64(t->s, t->txn, key, &existing)) == CAPA_OK) {
         capa_hdr h = {0};
-        int imported = capa_hdr__get(t->s, t->txn, existing, &h) == CAPA_OK && h.origin;
-        err = capa_error_set(CAPA_EEXISTS,
-                             imported ? "import %s: this case was already imported (from %s)"
-                                      : "import %s: number already used by a case of this "
-                                        "store%s",
-                             a->c->number, imported ? h.origin : "");
+        if (!(err = capa_hdr__get(t->s, t->txn, existing, &h)))
+            err = capa_error_set(CAPA_EEXISTS,
+                                 "import %s: this case was already imported (from %s), as %s",
+                                 a->c->number, h.origin ? h.origin : "?", h.number);
         capa_hdr_clear(&h);
         return err;
+    } else if (err != CAPA_ENOTFOUND) {
+        return err;
+    }
+    if ((err = capa__case_id(t->s, t->txn, a->c->number, &existing)) == CAPA_OK) {
+        capa_hdr h = {0};
+        int same = 0;
+        if (!(err = capa_hdr__get(t->s, t->txn, existing, &h)) && h.origin)
+            err = same_case(t->s, t->txn, existing, a, &same);
+        if (!err && same)
+            err = capa_error_set(CAPA_EEXISTS,
+                                 "import %s: this case was already imported (from %s), as %s",
+                                 a->c->number, h.origin, h.number);
+        capa_hdr_clear(&h);
+        if (err)
+            return err;
     } else if (err != CAPA_ENOTFOUND) {
         return err;
     }
@@ -334,52 +452,19 @@ static int do_import(capa_wtxn *t, void *arg)
     if ((err = capa_meta__get_u64(t->s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
         return err;
     id = id ? id : 1;
-    capa_event__init(&e, t->actor->u.id, "import_archive", a->c->number, NULL, NULL);
+    if ((err = address_next(&addr, t->s, t->txn, a->c->number, a->org)))
+        return err;
+    /* The archive's definitions stay in the archive (the event carries it): they read and
+     * verify this one case and never become this store's forms or workflow. */
+    capa_event__init(&e, t->actor->u.id, "import_archive", addr, NULL, NULL);
     snprintf(summary, sizeof summary, "from %.150s, %zu events, anchor %.90s", a->org,
              a->n_events, a->anchor);
     capa_event__change(&e, "import", NULL, summary);
     capa_event__fact(&e, "auth", "1");
     capa_event__factf(&e, "case_id", "%llu", (unsigned long long)id);
     capa_event__fact(&e, "origin", a->org);
+    capa_event__fact(&e, "address", addr);
     capa_event__fact(&e, "archive_sha256", ia->sha);
-    /* Definitions this store lacks come along; one it has under the same id and version must
-     * be the same text, or the case's records would be read with another form. */
-    for (size_t i = 0; i < a->n_defs; i++) {
-        const capa_formdef *have = NULL;
-        int latest = 0;
-        if ((err = capa_store__form_latest(t->s, t->txn, a->defs[i].id, &latest)))
-            goto done;
-        (void)have;
-        char *mine = NULL;
-        MDB_val v;
-        unsigned char key[256];
-        size_t n = strlen(a->defs[i].id);
-        if (n + 5 > sizeof key) {
-            err = capa_error_set(CAPA_EINVALID, "import: definition id too long");
-            goto done;
-        }
-        memcpy(key, a->defs[i].id, n);
-        key[n] = 0;
-        capa_be32(key + n + 1, (uint32_t)a->defs[i].version);
-        err = capa_store__get(t->txn, t->s->dbi[DB_FORMS], key, n + 5, &v);
-        if (err == CAPA_ENOTFOUND) {
-            char k[260];
-            snprintf(k, sizeof k, "def:%s:%d", a->defs[i].id, a->defs[i].version);
-            capa_event__fact(&e, k, a->defs[i].xml);
-            err = CAPA_OK;
-            continue;
-        }
-        if (err)
-            goto done;
-        if (v.mv_size != strlen(a->defs[i].xml) || memcmp(v.mv_data, a->defs[i].xml, v.mv_size)) {
-            err = capa_error_set(CAPA_EINVALID,
-                                 "import %s: definition %s version %d differs from this store's "
-                                 "(same id and version, other text)",
-                                 a->c->number, a->defs[i].id, a->defs[i].version);
-            goto done;
-        }
-        capa__free(mine);
-    }
     char *copy = capa__strndup(ia->xml, ia->len);
     if (!copy) {
         err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
@@ -387,9 +472,10 @@ static int do_import(capa_wtxn *t, void *arg)
     }
     capa_event__fact(&e, "archive", copy);
     capa__free(copy);
-    if (!(err = capa_event__commit(t, &e, NULL)) && !(ia->number = capa__strdup(a->c->number)))
-        err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
+    if (!(err = capa_event__commit(t, &e, NULL)))
+        ia->number = addr, addr = NULL;
 done:
+    capa__free(addr);
     capa_event__clear(&e);
     return err;
 }
@@ -441,6 +527,7 @@ int capa_import_xml__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_
     const capa_workflow *wf = NULL;
     capa_hdr h = {0};
     uint64_t id = 0;
+    char *addr = NULL;
     const char *doc = capa_event__get(e, "archive"), *cid = capa_event__get(e, "case_id"),
                *origin = capa_event__get(e, "origin");
     int err;
@@ -470,11 +557,28 @@ int capa_import_xml__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_
     }
     const capa_case *c = a->c;
     const capa_stage_record *intake = NULL;
+    /* The address here: NUMBER@ORIGIN, the first free one (address_next); an import event
+     * written before addresses (no "address" fact) keeps the bare number it took then. */
+    const char *said = capa_event__get(e, "address");
+    if (said) {
+        if ((err = address_next(&addr, s, t->txn, c->number, origin)))
+            goto done;
+        if (strcmp(said, addr) != 0 || !e->ev.case_number || strcmp(e->ev.case_number, addr)) {
+            err = capa_error_set(CAPA_ECORRUPT,
+                                 "audit event %llu (import %s): address %s is not the one the "
+                                 "archive's case takes here (%s)",
+                                 (unsigned long long)e->ev.seq, c->number, said, addr);
+            goto done;
+        }
+    } else if (!(addr = capa__strdup(c->number))) {
+        err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
+        goto done;
+    }
     h.id = id;
     h.closed = c->closed;
     h.opened = c->opened;
     h.closed_at = c->closed_at;
-    if ((err = capa__set_str(&h.number, c->number)) || (err = capa__set_str(&h.stage, c->stage)) ||
+    if ((err = capa__set_str(&h.number, addr)) || (err = capa__set_str(&h.stage, c->stage)) ||
         (err = capa__set_str(&h.opened_by, c->opened_by)) ||
         (err = capa__set_str(&h.origin, origin)))
         goto done;
@@ -511,11 +615,23 @@ int capa_import_xml__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_
     }
     unsigned char k[8];
     capa_be64(k, id);
-    err = capa_store__put(t->txn, s->dbi[DB_NUMBERS], c->number, strlen(c->number), k, 8,
-                          MDB_NOOVERWRITE);
+    err = capa_store__put(t->txn, s->dbi[DB_NUMBERS], addr, strlen(addr), k, 8, MDB_NOOVERWRITE);
     if (err == CAPA_EEXISTS)
         err = capa_error_set(CAPA_ECORRUPT, "audit event %llu (import): number %s is taken",
-                             (unsigned long long)e->ev.seq, c->number);
+                             (unsigned long long)e->ev.seq, addr);
+    if (!err && said && a->n_events) {
+        /* What a later import of the same case is known by (do_import). */
+        char key[120];
+        uint64_t had = 0;
+        snprintf(key, sizeof key, "archived:%s", a->events[0].ev.hash);
+        if ((err = capa_meta__get_u64(s, t->txn, key, &had)) == CAPA_OK)
+            err = capa_error_set(CAPA_ECORRUPT,
+                                 "audit event %llu (import %s): the case was imported before "
+                                 "(case id %llu)",
+                                 (unsigned long long)e->ev.seq, c->number, (unsigned long long)had);
+        else if (err == CAPA_ENOTFOUND)
+            err = capa_meta__put_u64(s, t->txn, key, id);
+    }
     if (err || (err = capa_meta__put_u64(s, t->txn, "next_id", id + 1)) ||
         (err = capa_hdr__put(s, t->txn, &h)) ||
         (err = capa_index__put(s, t->txn, DB_IDX_STAGE, h.stage, id)) ||
@@ -523,7 +639,65 @@ int capa_import_xml__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_
         goto done;
     *out_id = id;
 done:
+    capa__free(addr);
     capa_hdr_clear(&h);
     capa_archive__free(a);
+    return err;
+}
+
+/* ---- reading an imported copy with its own definitions ---- */
+
+/* The text of definition (id, version) in the archive of imported case `c`; version <= 0:
+ * the highest the archive has. Parsed into the store's cache (matched on the text). */
+static int archived_def(void **out, capa_store *s, const capa_case *c, const char *id, int version,
+                        int is_workflow)
+{
+    MDB_txn *txn = NULL;
+    capa_archive *a = NULL;
+    uint64_t cid;
+    const capa_arch_def *d = NULL;
+    *out = NULL;
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if ((err = capa__case_id(s, txn, c->number, &cid)) || (err = case_archive(&a, s, txn, cid)))
+        goto done;
+    for (size_t i = 0; i < a->n_defs; i++)
+        if (strcmp(a->defs[i].id, id) == 0 &&
+            (version > 0 ? a->defs[i].version == version : !d || a->defs[i].version > d->version))
+            d = &a->defs[i];
+    if (!d)
+        err = capa_error_set(CAPA_ENOTFOUND,
+                             "case %s: form `%s` version %d is not among the "
+                             "definitions of its archive",
+                             c->number, id, version);
+    else
+        err = capa_store__def_text(out, s, d->id, d->version, d->xml, strlen(d->xml), is_workflow);
+done:
+    capa_archive__free(a);
+    capa_store__read_end(s, txn);
+    return err;
+}
+
+int capa_case_form(const capa_formdef **out, capa_store *s, const capa_case *c, const char *id,
+                   int version)
+{
+    void *p = NULL;
+    *out = NULL;
+    if (!c->origin)
+        return capa_store_form(out, s, id, version);
+    int err = archived_def(&p, s, c, id, version, 0);
+    *out = p;
+    return err;
+}
+
+int capa_case_workflow(const capa_workflow **out, capa_store *s, const capa_case *c)
+{
+    void *p = NULL;
+    *out = NULL;
+    if (!c->origin)
+        return capa_store_workflow_get(out, s, c->workflow);
+    int err = archived_def(&p, s, c, CAPA_WORKFLOW_ID, 0, 1);
+    *out = p;
     return err;
 }

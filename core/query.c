@@ -24,6 +24,8 @@ void capa_case_free(capa_case *c)
     capa__free(c->stage);
     capa__free(c->opened_by);
     capa__free(c->workflow);
+    capa__free(c->origin);
+    capa__free(c->origin_number);
     for (size_t i = 0; i < c->n_stages; i++)
         capa_stage_record_clear(&c->stages[i]);
     capa__free(c->stages);
@@ -98,6 +100,16 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
     c->closed = h.closed;
     c->opened = h.opened;
     c->closed_at = h.closed_at;
+    if (h.origin) {
+        /* An imported copy is addressed NUMBER@ORIGIN here; its number is the exporter's. */
+        const char *at = strchr(c->number, '@');
+        c->origin = h.origin, h.origin = NULL;
+        if (!(c->origin_number = at ? capa__strndup(c->number, (size_t)(at - c->number))
+                                    : capa__strdup(c->number))) {
+            err = capa_error_set(CAPA_ENOMEM, "case: out of memory");
+            goto done;
+        }
+    }
     for (size_t i = 0; i < wf->n_stages; i++, c->n_stages++) {
         err = capa_stage__get(s, txn, id, (int)i, &c->stages[i]);
         if (err == CAPA_ENOTFOUND) { /* not reached yet: an empty record naming its form */
@@ -153,7 +165,8 @@ int capa_case_data_hash(char hex[65], const capa_case *c, const char *stage)
     hex[0] = '\0';
     for (size_t i = 0; c && stage && i < c->n_stages; i++)
         if (strcmp(c->stages[i].stage, stage) == 0)
-            return capa_stage__hash(hex, c->number, &c->stages[i]);
+            return capa_stage__hash(hex, c->origin_number ? c->origin_number : c->number,
+                                    &c->stages[i]);
     return capa_error_set(CAPA_ENOTFOUND, "case %s: no stage '%.40s'", c ? c->number : "",
                           stage ? stage : "");
 }
@@ -228,7 +241,8 @@ static capa_case_header public_header(const capa_hdr *h)
                            h->part_no,     h->lot_no,         h->defect_code, h->severity,
                            h->description, h->subject_person, h->opened,      h->closed_at,
                            h->stage_entered,
-                           h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT};
+                           h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT,
+                           h->origin};
     return ch;
 }
 

@@ -651,6 +651,25 @@ int capa__case_id(capa_store *s, MDB_txn *txn, const char *number, uint64_t *out
     if (!number || !*number)
         return capa_error_set(CAPA_EINVALID, "case number: empty");
     int err = capa_store__get(txn, s->dbi[DB_NUMBERS], number, strlen(number), &v);
+    if (err == CAPA_ENOTFOUND && !strchr(number, '@')) {
+        /* A bare number is this store's own case; an imported copy is NUMBER@ORIGIN. */
+        MDB_cursor *cur = NULL;
+        size_t n = strlen(number);
+        MDB_val k = {n, (void *)number};
+        int found = !mdb_cursor_open(txn, s->dbi[DB_NUMBERS], &cur) &&
+                    !mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) && k.mv_size > n &&
+                    memcmp(k.mv_data, number, n) == 0 && ((const char *)k.mv_data)[n] == '@';
+        if (found)
+            capa_error_set(CAPA_ENOTFOUND,
+                           "case %.60s: no such case of this store; an imported copy is "
+                           "addressed with its origin: %.*s",
+                           number, (int)(k.mv_size < 200 ? k.mv_size : 200),
+                           (const char *)k.mv_data);
+        if (cur)
+            mdb_cursor_close(cur);
+        if (found)
+            return CAPA_ENOTFOUND;
+    }
     if (err == CAPA_ENOTFOUND)
         return capa_error_set(CAPA_ENOTFOUND, "case %.60s: no such case", number);
     if (err)

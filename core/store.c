@@ -136,7 +136,7 @@ int capa_store_open(capa_store **out, const char *dir, const capa_open_opts *opt
 int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size)
 {
     /* A scratch store is rebuilt from scratch whenever it is needed: no syncing. */
-    capa_open_opts o = {.map_size = map_size};
+    capa_open_opts o = {.map_size = map_size, .create = 1};
     int err = open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
     if (!err)
         (*out)->unpacked = 1; /* compressing only to compare would cost half of verify */
@@ -184,11 +184,26 @@ static int open_env(capa_store **out, const char *dir, const capa_open_opts *opt
                                       strerror(errno));
         } else {
             return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "store %s: %s%s",
-                                  dir, strerror(errno),
-                                  errno == ENOENT ? " (run capa init first)" : "");
+                                  dir, errno == ENOENT ? "no capa database here" : strerror(errno),
+                                  errno == ENOENT ? " (no such directory; run capa init first)"
+                                                  : "");
         }
     } else if (!S_ISDIR(st.st_mode)) {
         return capa_error_set(CAPA_EINVALID, "store %s: not a directory", dir);
+    }
+    /* Only init (and restore, and scratch stores) make a store: opening a directory without
+     * one must leave it as it was, so LMDB (which creates data.mdb and lock.mdb) is not
+     * reached without a data.mdb there. */
+    if (!(opts && opts->create)) {
+        char *data = capa__sprintf("%s/data.mdb", dir);
+        if (!data)
+            return capa_error_set(CAPA_ENOMEM, "store: out of memory");
+        int there = stat(data, &st) == 0, why = errno;
+        capa__free(data);
+        if (!there)
+            return capa_error_set(why == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "store %s: %s%s",
+                                  dir, why == ENOENT ? "no capa database here" : strerror(why),
+                                  why == ENOENT ? " (no data.mdb; run capa init first)" : "");
     }
 
     s = capa__calloc(1, sizeof *s);
@@ -546,7 +561,15 @@ static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int
         return capa_error_set(CAPA_ENOTFOUND, "form `%s` version %d: not stored", id, version);
     if (err)
         return err;
+    return capa_store__def_text(out, s, id, version, v.mv_data, v.mv_size, is_workflow);
+}
 
+int capa_store__def_text(void **out, capa_store *s, const char *id, int version, const void *text,
+                         size_t len, int is_workflow)
+{
+    int err = CAPA_OK;
+    MDB_val v = {len, (void *)text};
+    *out = NULL;
     pthread_mutex_lock(&s->cache_lock);
     if (is_workflow) {
         for (size_t i = 0; i < s->n_workflows; i++) {

@@ -150,6 +150,10 @@ int capa_store__workflow_def_id(char *buf, size_t sz, const char *id);
 int capa_store__workflow_foreach(capa_store *s, MDB_txn *txn,
                                  int (*cb)(const capa_workflow *w, void *payload), void *payload);
 /** Highest stored version of a form id (0 when none). */
+/* A definition given as its text (an archive's, core/import_xml.c), parsed once and kept in
+ * the store's cache like a stored one (matched on the exact text). Borrowed until close. */
+int capa_store__def_text(void **out, capa_store *s, const char *id, int version, const void *text,
+                         size_t len, int is_workflow);
 int capa_store__form_latest(capa_store *s, MDB_txn *txn, const char *id, int *out);
 /** Remove a stored definition (upgrade replaces what replay copied). */
 int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int version);

@@ -559,7 +559,7 @@ static void stage_section(doc *d, size_t idx)
     capa__free(h);
 
     const capa_formdef *form = NULL;
-    int rc = capa_store_form(&form, d->s, r->form_id, r->form_version);
+    int rc = capa_case_form(&form, d->s, d->c, r->form_id, r->form_version);
     if (rc != CAPA_OK && rc != CAPA_ENOTFOUND) {
         d->fl.core_err = capa_rep__err_core(rc, "dossier: form");
         return;
@@ -727,6 +727,10 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
     capa_lay__table_begin(&d->fl, &t);
     capa_lay__kv(&d->fl, "组织", "Organisation", info->org);
     capa_lay__kv(&d->fl, "案号", "Case number", c->number);
+    if (c->origin) {
+        capa_lay__kv(&d->fl, "导入自", "Imported from", c->origin);
+        capa_lay__kv(&d->fl, "原案号", "Number there", c->origin_number);
+    }
     const char *title = capa_case_value(c, "intake", "title");
     if (!title || !*title)
         title = capa_case_value(c, "intake", "description");
@@ -748,8 +752,8 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
     if (sev && *sev) {
         const capa_formdef *form = NULL;
         const capa_field *fld = NULL;
-        if (c->n_stages > 0 && capa_store_form(&form, d->s, c->stages[0].form_id,
-                                               c->stages[0].form_version) == CAPA_OK)
+        if (c->n_stages > 0 && capa_case_form(&form, d->s, c, c->stages[0].form_id,
+                                              c->stages[0].form_version) == CAPA_OK)
             fld = capa_formdef_field(form, "severity");
         char *shown = show_value(d, fld, sev);
         capa_lay__kv(&d->fl, "严重度", "Severity", shown);
@@ -970,7 +974,7 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
         rc = capa_rep__err_core(rc, "dossier");
         goto done;
     }
-    if ((rc = capa_store_workflow_get(&d.wf, s, c->workflow)) != CAPA_OK ||
+    if ((rc = capa_case_workflow(&d.wf, s, c)) != CAPA_OK ||
         (rc = capa_store_info_get(&info, s)) != CAPA_OK) {
         rc = capa_rep__err_core(rc, "dossier");
         goto done;

@@ -43,7 +43,8 @@ typedef struct capa_store capa_store;
 typedef struct capa_open_opts {
     size_t map_size; /**< initial LMDB map size in bytes; 0 = default (64 GiB) */
     size_t map_max;  /**< ceiling the map may grow to on MAP_FULL; 0 = no ceiling */
-    int create;      /**< create the directory if missing */
+    int create;      /**< create the directory and database if missing; without it a
+                          directory holding no data.mdb is CAPA_ENOTFOUND and left untouched */
     int read_only;   /**< open for reading only */
     /** Clock override for tests: milliseconds since the epoch, UTC. NULL = real time. */
     int64_t (*clock)(void *payload);
@@ -348,9 +349,27 @@ typedef struct capa_case {
     size_t n_signatures;
     struct capa_attachment *attachments; /**< in the order they were attached */
     size_t n_attachments;
+    /** A copy imported from another store's archive (capa import --xml): the organisation
+     *  that exported it, and its number there; NULL for this store's own cases. `number` is
+     *  then the case's address here, "NUMBER@ORGANISATION" (docs/cli.md). */
+    char *origin;
+    char *origin_number;
 } capa_case;
 
 int capa_case_get(capa_case **out, capa_store *s, const char *number);
+/**
+ * The form (id, version) a stage record of case `c` was filled with: the store's, or, for a
+ * copy imported from another store (c->origin), the definition its archive carries - never
+ * the receiving store's forms, which an archive does not change. Borrowed until
+ * capa_store_close. @return CAPA_OK, CAPA_ENOTFOUND, CAPA_ECORRUPT, CAPA_ENOMEM.
+ */
+int capa_case_form(const capa_formdef **out, capa_store *s, const capa_case *c, const char *id,
+                   int version);
+/**
+ * The workflow case `c` is read with: its workflow's current version here, or, for an
+ * imported copy, the workflow its archive carries. Borrowed until capa_store_close.
+ */
+int capa_case_workflow(const capa_workflow **out, capa_store *s, const capa_case *c);
 void capa_case_free(capa_case *c);
 /** Value of a field in a stage of the snapshot, or NULL. Borrowed from the case. */
 const char *capa_case_value(const capa_case *c, const char *stage, const char *name);
@@ -385,6 +404,7 @@ typedef struct capa_case_header {
     const char *subject_person;
     int64_t opened, closed_at, stage_entered; /**< ms since epoch */
     const char *workflow; /**< the case's workflow id ("complaint", "scar") */
+    const char *origin;   /**< an imported copy: the exporting organisation; else NULL */
 } capa_case_header;
 
 typedef struct capa_filter {
@@ -522,11 +542,13 @@ int capa_case_export(char **out, size_t *out_len, capa_store *s, const char *num
  * Import a case archive written by capa_case_export of another store (a group archive):
  * admin only. The archive is parsed as hostile input (no DOCTYPE/entities/network, 64 MiB),
  * validated, and must prove itself before the password is checked: every event matches its
- * chain hash, and its events, replayed, give exactly the records it states. The case keeps
- * its number and becomes a read-only copy marked with its origin; the "import" event carries
- * the document, so verify replays it. `name` names the file in messages.
- * @return CAPA_OK (*out_number = the case's number, capa__free), CAPA_EINVALID (naming every
- *  mismatch), CAPA_EEXISTS (the number is taken: imported twice), CAPA_EDENIED, ...
+ * chain hash, and its events, replayed, give exactly the records it states. The case becomes
+ * a read-only copy addressed NUMBER@ORIGIN (NUMBER@ORIGIN~2, ... for a namesake plant's case of
+ * the same number): it takes no number of this store's sequence. Its definitions are read from
+ * the archive for this copy only and never become the store's (capa_case_form). The
+ * "import_archive" event carries the document, so verify replays it. `name` names the file.
+ * @return CAPA_OK (*out_number = the copy's address, capa__free), CAPA_EINVALID (naming every
+ *  mismatch), CAPA_EEXISTS (this case was imported before), CAPA_EDENIED, ...
  */
 int capa_case_import(char **out_number, capa_store *s, const capa_actor *who, const char *xml,
                      size_t len, const char *name);

@@ -443,7 +443,7 @@ CK=$((HEAD_SEQ + 1))
 rm -rf "$T/ck"
 cp -a "$T/x" "$T/ck"
 mkdir -p "$T/evil"
-run 0 "" --db "$T/evil" cert create --org "Not the organisation"
+CAPA_KEYS=$T/evil/keys run 0 "" cert create --org "Not the organisation"
 
 # The history before the checkpoint rewritten, the checkpoint left alone.
 tamper rewrite "${SIG[3]}" reason "措施完整，同意" --rebuild

@@ -429,7 +429,7 @@ void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char 
         return;
     }
     const capa_stage *st = NULL;
-    if (capa_store_workflow_get(&wf, s, cs->workflow) == CAPA_OK)
+    if (capa_case_workflow(&wf, s, cs) == CAPA_OK)
         st = capa_workflow_stage(wf, cs->stage);
     if (cs->closed)
         printf("%s: %s; closed (结案), read-only from now on\n", num, msg);

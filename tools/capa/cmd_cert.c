@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "capa_report.h"
 
@@ -18,6 +19,19 @@ static const char *keys_dir(const cli *c, char *buf, size_t sz)
 {
     cli_keys_path(c, buf, sz, NULL);
     return buf;
+}
+
+/* Keys that go into <db>/keys belong to the store there: without one the directory is left
+ * as it was (only init makes a store, with its keys). $CAPA_KEYS names a place of its own. */
+static int keys_home(cli *c)
+{
+    const char *env = getenv("CAPA_KEYS");
+    capa_store *s = NULL;
+    if (env && *env)
+        return CLI_OK;
+    int rc = cli_store_open(&s, c, 0, 1);
+    capa_store_close(s);
+    return rc;
 }
 
 int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert, const char *chain)
@@ -48,6 +62,8 @@ int cmd_cert_create(cli *c, int argc, char **argv)
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 0)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if (org && (rc = keys_home(c)) != CLI_OK)
+        return rc;
     if (!org) {
         if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
             return rc;
@@ -84,6 +100,8 @@ int cmd_cert_install(cli *c, int argc, char **argv)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
     if (!key || !cert)
         return cli_usage(c, "--key FILE and --cert FILE are required");
+    if ((rc = keys_home(c)) != CLI_OK)
+        return rc;
     rc = cli_cert_setup(c, NULL, key, cert, chain);
     if (rc == CLI_OK) {
         fputs("installed signing key and certificate in ", stdout);

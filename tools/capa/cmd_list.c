@@ -27,7 +27,8 @@ static json_t *header_json(const capa_case_header *h)
         cli_json_set(o, "opened", cli_json_time(h->opened)) ||
         cli_json_set(o, "closed_at", cli_json_time(h->closed_at)) ||
         cli_json_set(o, "stage_entered", cli_json_time(h->stage_entered)) ||
-        cli_json_set(o, "workflow", cli_json_str(h->workflow))) {
+        cli_json_set(o, "workflow", cli_json_str(h->workflow)) ||
+        cli_json_set(o, "origin", cli_json_str(h->origin))) {
         json_decref(o);
         return NULL;
     }

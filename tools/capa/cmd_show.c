@@ -66,7 +66,7 @@ static const capa_formdef *record_form(const show *sh, const capa_stage_record *
     const capa_formdef *fd = NULL;
     if (!r->form_id || !*r->form_id)
         return NULL;
-    if (capa_store_form(&fd, sh->s, r->form_id, r->form_version) != CAPA_OK)
+    if (capa_case_form(&fd, sh->s, sh->cs, r->form_id, r->form_version) != CAPA_OK)
         return NULL;
     return fd;
 }
@@ -323,6 +323,13 @@ static void print_case_head(const show *sh)
            cli_time_local(t, sizeof t, cs->opened));
     printf(" %s %s\n", cli_label(sh->c, label, sizeof label, "由", "by"),
            cli_text(a, sizeof a, cs->opened_by ? cs->opened_by : "?"));
+    if (cs->origin) {
+        printf("  %s: ", cli_label(sh->c, label, sizeof label, "导入自", "imported from"));
+        printf("%s, ", cli_text(a, sizeof a, cs->origin));
+        printf("%s %s", cli_label(sh->c, label, sizeof label, "原案号", "its number there"),
+               cli_text(a, sizeof a, cs->origin_number));
+        printf(" (%s)\n", cli_label(sh->c, label, sizeof label, "只读副本", "a read-only copy"));
+    }
     char zh[300], en[300], rl[700];
     if (recusal_text(sh, zh, sizeof zh, en, sizeof en)) {
         cli_label(sh->c, rl, sizeof rl, zh, en);
@@ -593,6 +600,8 @@ static json_t *case_json(const show *sh)
         cli_json_set(o, "stage", cli_json_str(cs->stage)) ||
         cli_json_set(o, "closed", json_boolean(cs->closed)) ||
         cli_json_set(o, "workflow", cli_json_str(cs->workflow)) ||
+        cli_json_set(o, "origin", cli_json_str(cs->origin)) ||
+        cli_json_set(o, "origin_number", cli_json_str(cs->origin_number)) ||
         cli_json_set(o, "opened", cli_json_time(cs->opened)) ||
         cli_json_set(o, "opened_by", cli_json_str(cs->opened_by)) ||
         cli_json_set(o, "closed_at", cli_json_time(cs->closed_at)) ||
@@ -647,7 +656,7 @@ int cmd_show(cli *c, int argc, char **argv)
     }
     sh.s = s;
     sh.cs = cs;
-    if (capa_store_workflow_get(&sh.wf, s, cs->workflow) != CAPA_OK)
+    if (capa_case_workflow(&sh.wf, s, cs) != CAPA_OK)
         sh.wf = NULL;
     /* Shown as stored, but never silently: a case that does not replay is flagged. */
     if ((err = capa_case_verify(s, argv[0])) == CAPA_ECORRUPT)

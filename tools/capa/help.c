@@ -21,9 +21,9 @@ int cli_case_form(const capa_formdef **out, capa_store *s, const capa_case *cs)
     for (size_t i = 0; i < cs->n_stages; i++) {
         const capa_stage_record *r = &cs->stages[i];
         if (strcmp(r->stage, cs->stage) == 0 && r->form_id && *r->form_id && r->form_version > 0)
-            return capa_store_form(out, s, r->form_id, r->form_version);
+            return capa_case_form(out, s, cs, r->form_id, r->form_version);
     }
-    if ((rc = capa_store_workflow_get(&wf, s, cs->workflow)) != CAPA_OK)
+    if ((rc = capa_case_workflow(&wf, s, cs)) != CAPA_OK)
         return rc;
     if (!(st = capa_workflow_stage(wf, cs->stage)))
         return CAPA_ENOTFOUND;
@@ -225,7 +225,8 @@ static int help_open(cli *c, capa_store *s, const char *workflow)
     char l[CLI_TEXT_MAX], a[CLI_TEXT_MAX];
     int rc = CLI_OK, err;
     if (workflow && !s)
-        return cli_error(c->db, "no capa database here: the workflows are those of a database");
+        return cli_error(c->db, "no capa database here: the workflows are those of a database "
+                                "(create one with `capa init`)");
     if (workflow && (err = capa_store_workflow_get(&wf, s, workflow)) != CAPA_OK) {
         char what[CLI_TEXT_MAX + 32];
         snprintf(what, sizeof what, "help open --workflow %s", cli_text(a, sizeof a, workflow));
@@ -290,7 +291,8 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
         goto done;
     }
     if (!s) {
-        rc = cli_error(c->db, "no capa database here: the fields of a case's stage come from it");
+        rc = cli_error(c->db, "no capa database here: the fields of a case's stage come from it "
+                              "(create one with `capa init`)");
         goto done;
     }
     if ((err = capa_store_workflow(&wf, s)) != CAPA_OK) {
@@ -314,7 +316,7 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    if (capa_store_workflow_get(&wf, s, cs->workflow) != CAPA_OK) /* the case's own */
+    if (capa_case_workflow(&wf, s, cs) != CAPA_OK) /* the case's own */
         capa_store_workflow(&wf, s);
     const capa_stage *st = capa_workflow_stage(wf, cs->stage);
     printf("\n%s", cli_text(a, sizeof a, cs->number));

@@ -783,7 +783,13 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
      * not show done are due from its recorded opening, in idx_due for list --overdue and
      * escalate. */
     if (!err && capa_event__get(e, "clock")) {
+        /* What the record shows done is done by its closing, or else by the import (the
+         * monthly report reads these as show reads the trail: limits.c imported_met). */
+        int64_t done = h.closed ? closed_at : e->ev.time;
         h.met = import_met(wf, e, landing, h.closed);
+        h.response_at = h.met & 1u << 0 ? done : 0;
+        h.containment_at = h.met & 1u << 1 ? done : 0;
+        h.plan_at = h.met & 1u << 2 ? done : 0;
         err = limits_update(t, wf, &h);
     }
     if (err || (err = capa_meta__put_u64(s, t->txn, sk, from_src + 1)) ||

@@ -336,16 +336,8 @@ int capa_import_source_get(capa_import_source *out, capa_store *s, const char *s
 
 int capa_import_source_count(capa_store *s, const char *sha256, uint64_t *out)
 {
-    MDB_txn *txn = NULL;
-    char key[80];
-    *out = 0;
-    int err = capa_store__read_begin(s, &txn);
-    if (err)
-        return err;
-    snprintf(key, sizeof key, "import:%.64s", sha256 ? sha256 : "");
-    if (!(err = capa_store__require_init(s, txn)) &&
-        (err = capa_meta__get_u64(s, txn, key, out)) == CAPA_ENOTFOUND)
-        err = CAPA_OK;
-    capa_store__read_end(s, txn);
+    capa_import_source src;
+    int err = capa_import_source_get(&src, s, sha256);
+    *out = err ? 0 : src.cases;
     return err;
 }

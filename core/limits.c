@@ -84,16 +84,19 @@ typedef struct imported {
 } imported;
 
 /* When the record of an imported case shows limit `code` done (apply.c: import_met reads the
- * same): a closed record throughout by its recorded closing, an open one for the stages it
- * had passed (their sign-offs were made in the old system, undated) by the import itself -
- * the first time on record that they were done. 0: the record does not show it done. */
+ * same), given `met`, what the trail says met it: a closed record throughout by its recorded
+ * closing (nothing was signed in capa), an open one for the stages it had passed (their
+ * sign-offs were made in the old system, undated) by the import itself - the first time on
+ * record that they were done. */
 static int64_t imported_met(const imported *im, const capa_workflow *wf, const capa_case *c,
-                            unsigned code)
+                            unsigned code, int64_t met)
 {
     if (!im || im->landing < 0)
-        return 0;
+        return met;
     if (c->closed)
         return c->closed_at;
+    if (met)
+        return met;
     int passed = 0;
     for (int st = 0; st < im->landing && st < (int)wf->n_stages; st++)
         passed |= (code == 0 && st == 0) ||
@@ -125,16 +128,15 @@ static int compute(capa_limit_status **out, size_t *n, const capa_workflow *wf,
             met = first_sign(c, NULL, "approved", at);
         else
             met = c->closed ? c->closed_at : 0;
-        if (!met)
-            met = imported_met(im, wf, c, (unsigned)k);
+        met = imported_met(im, wf, c, (unsigned)k, met);
         err = add(out, n, l, p, c, met, warn, at);
     }
     /* Limits per stage: met when the stage is first signed off. */
     for (size_t i = 0; !err && i < wf->n_stages; i++) {
         const capa_limit *l = pick(wf, wf->stages[i].id, sev);
         int64_t met = l ? first_sign(c, wf->stages[i].id, NULL, at) : 0;
-        if (l && !met)
-            met = imported_met(im, wf, c, (unsigned)(i + CAPA_LIMIT_STAGE0));
+        if (l)
+            met = imported_met(im, wf, c, (unsigned)(i + CAPA_LIMIT_STAGE0), met);
         if (l)
             err = add(out, n, l, p, c, met, warn, at);
     }

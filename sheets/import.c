@@ -4,7 +4,9 @@
  * by cell against the stage forms so a problem names its column, then checked whole by the
  * engine (capa_import_check) and finally committed in group-commit batches
  * (capa_import_submit). Two passes over the file: nothing is written before every row was
- * checked, and memory holds one batch, not the file.
+ * checked, and memory holds one batch, not the file. A file cases came from before is
+ * refused, or with opts->resume continued after the last row its earlier runs accounted for
+ * (core keeps that mark per file: capa_import_source_get), as the file's next run.
  */
 #include "rows.h"
 

@@ -49,6 +49,13 @@ run 0 "" show LG-0005 --lang en
 out_lacks "overdue"
 out_has "met 2026-01-20T09:00:00+00:00"
 
+# The monthly report judges them by the same dates: in 2025-11 LG-0004 met every limit (closed
+# the day it was opened), LG-0005 was still open at the month's end (closed 2026-01-20).
+run 0 "" report monthly --month 2025-11 --format json -o "$T/r.json"
+OUT=$(cat "$T/r.json")
+json 'd["on_time_counts"]["response"] == {"due": 2, "on_time": 1} and d["on_time_counts"]["closure"] == {"due": 2, "on_time": 1}'
+json 'sorted((o["number"], o["kind"]) for o in d["overdue"]) == [("LG-0005", k) for k in ("closure", "containment", "plan", "response")]'
+
 # -- the dashboard names them ----------------------------------------------------------------
 serve_start
 login wang "$T/wang.jar"

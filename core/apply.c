@@ -593,8 +593,7 @@ done:
     return err;
 }
 
-int capa_import__source(capa_import_source *out, capa_store *s, MDB_txn *txn,
-                        const char *sha256)
+int capa_import__source(capa_import_source *out, capa_store *s, MDB_txn *txn, const char *sha256)
 {
     static const char *const keys[] = {"import", "import_run", "import_to"};
     uint64_t *vals[] = {&out->cases, &out->run, &out->through};

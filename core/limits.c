@@ -106,9 +106,8 @@ static int64_t imported_met(const imported *im, const capa_workflow *wf, const c
     return passed ? im->time : 0;
 }
 
-static int compute(capa_limit_status **out, size_t *n, const capa_workflow *wf,
-                   const capa_plant *p, const capa_case *c, int64_t containment_at, int64_t at,
-                   const imported *im)
+static int compute(capa_limit_status **out, size_t *n, const capa_workflow *wf, const capa_plant *p,
+                   const capa_case *c, int64_t containment_at, int64_t at, const imported *im)
 {
     int err = CAPA_OK;
     *out = NULL;
@@ -149,8 +148,7 @@ static int compute(capa_limit_status **out, size_t *n, const capa_workflow *wf,
 }
 
 int capa_limits_compute(capa_limit_status **out, size_t *n, const capa_workflow *wf,
-                        const capa_plant *p, const capa_case *c, int64_t containment_at,
-                        int64_t at)
+                        const capa_plant *p, const capa_case *c, int64_t containment_at, int64_t at)
 {
     return compute(out, n, wf, p, c, containment_at, at, NULL);
 }

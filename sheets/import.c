@@ -41,8 +41,8 @@ typedef struct run {
     uint64_t seen_rows; /* data rows of this pass so far */
     /* resume: rows up to skip_to were done by earlier runs; this is run `run` */
     uint64_t skip_to, run;
-    uint64_t last_row;  /* the last data row (pass 0 and 1) */
-    uint64_t last_good; /* the last row pass 1 found good: its event accounts for the rest */
+    uint64_t last_row;   /* the last data row (pass 0 and 1) */
+    uint64_t last_good;  /* the last row pass 1 found good: its event accounts for the rest */
     capa_sheet_row *cur; /* the row being converted */
     int oom;
 } run;
@@ -274,8 +274,7 @@ static int flush(run *u)
                                  "row %llu: %s (rows before it were imported: %llu cases, %s to "
                                  "%s; when the cause is fixed, --resume imports the rest)",
                                  (unsigned long long)r->row, msg,
-                                 (unsigned long long)u->res->imported, u->res->first,
-                                 u->res->last);
+                                 (unsigned long long)u->res->imported, u->res->first, u->res->last);
         else if (q->result == CAPA_EFULL || q->result == CAPA_ENOMEM || q->result == CAPA_ERROR)
             err = capa_error_set(q->result, "%s", msg);
     }
@@ -438,8 +437,10 @@ static int resume_point(run *u, const capa_import_source *src, char sha[65])
     if ((err = read_pass(u, sha)))
         return err;
     if (strcmp(sha, out->info.sha256) != 0)
-        return capa_error_set(CAPA_ERROR, "%s: the file changed while it was read; nothing "
-                              "imported", u->o->path);
+        return capa_error_set(CAPA_ERROR,
+                              "%s: the file changed while it was read; nothing "
+                              "imported",
+                              u->o->path);
     out->last_row = u->last_row;
     out->after_row = src->through;
     out->complete = src->through >= u->last_row;

@@ -111,11 +111,11 @@ typedef struct capa_sheet_import_result {
     uint64_t closed;   /**< of which closed */
     char first[64], last[64]; /**< first and last case number written */
     /* resume (opts.resume) */
-    uint64_t run;        /**< the run these rows were imported as (1: the first) */
-    uint64_t before;     /**< cases that earlier runs imported from the file */
-    uint64_t after_row;  /**< rows up to this one were done by earlier runs (0: none) */
-    uint64_t last_row;   /**< the file's last data row (known when it was imported before) */
-    int complete;        /**< resume found the file imported in full: nothing was written */
+    uint64_t run;       /**< the run these rows were imported as (1: the first) */
+    uint64_t before;    /**< cases that earlier runs imported from the file */
+    uint64_t after_row; /**< rows up to this one were done by earlier runs (0: none) */
+    uint64_t last_row;  /**< the file's last data row (known when it was imported before) */
+    int complete;       /**< resume found the file imported in full: nothing was written */
 } capa_sheet_import_result;
 
 /**

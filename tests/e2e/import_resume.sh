@@ -77,9 +77,13 @@ as admin 1 import --csv "$T/other.csv" --map register --resume
 err_has "--resume: no import of other.csv"
 err_has "--resume finishes an interrupted import of the same file, byte for byte"
 unchanged killed
+# --resume --dry-run checks the rest and writes nothing.
+as admin 0 import --csv "$T/reg.csv" --map register --resume --dry-run
+out_has "$((N - K)) rows checked, 0 bad; nothing written"
+unchanged killed
 # --resume finishes it.
 as admin 0 import --csv "$T/reg.csv" --map register --batch 100 --resume
-out_has "reg.csv: resumed after row $((K + 1)) ($K cases from earlier runs), run 2"
+out_has "reg.csv: resumes after row $((K + 1)) ($K cases from earlier runs) as run 2"
 out_has "$((N - K)) cases imported"
 # Every row exactly once: N cases, the customers C00001..C0N each once, numbers in order.
 run 0 "" list --json

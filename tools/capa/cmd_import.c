@@ -164,7 +164,7 @@ int cmd_import(cli *c, int argc, char **argv)
     char name[CLI_TEXT_MAX];
     cli_text(name, sizeof name, io.path);
     if (resume && !res.complete)
-        printf("%s: resumed after row %llu (%llu cases from earlier runs), run %llu\n", name,
+        printf("%s: resumes after row %llu (%llu cases from earlier runs) as run %llu\n", name,
                (unsigned long long)res.after_row, (unsigned long long)res.before,
                (unsigned long long)res.run);
     if (res.complete)

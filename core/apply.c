@@ -682,6 +682,79 @@ done:
     return err;
 }
 
+int capa_import__source(capa_import_source *out, capa_store *s, MDB_txn *txn, const char *sha256)
+{
+    static const char *const keys[] = {"import", "import_run", "import_to"};
+    uint64_t *vals[] = {&out->cases, &out->run, &out->through};
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < 3; i++) {
+        char k[100];
+        snprintf(k, sizeof k, "%s:%.64s", keys[i], sha256 ? sha256 : "");
+        int err = capa_meta__get_u64(s, txn, k, vals[i]);
+        if (err && err != CAPA_ENOTFOUND)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+/* Which limits the record of an imported case shows done, by what it lands in: a case
+ * past a stage was signed off there in the old system (the first stage: the response; an
+ * "approved" stage: the plan), and a containment it records was contained; a closed one is
+ * done throughout. capa_limits_compute reads the same (limits.c: imported_met). */
+static uint64_t import_met(const capa_workflow *wf, const capa_event_rec *e, long long landing,
+                           int closed)
+{
+    uint64_t met = closed ? 1u << 3 : 0;
+    if (sets_containment(e) || closed)
+        met |= 1u << 1;
+    if (closed)
+        landing = (long long)wf->n_stages;
+    for (long long st = 0; st < landing && st < (long long)wf->n_stages; st++) {
+        if (st == 0)
+            met |= 1u << 0;
+        if (wf->stages[st].sign_meaning && strcmp(wf->stages[st].sign_meaning, "approved") == 0)
+            met |= 1u << 2;
+        if (st + CAPA_LIMIT_STAGE0 < 64)
+            met |= (uint64_t)1 << (st + CAPA_LIMIT_STAGE0);
+    }
+    return met;
+}
+
+/* The runs of one file's import (capa_import_facts.run): each row once and in order, runs
+ * in order (the write path makes each the last one or the next). Events without a run (an
+ * earlier capa) leave these values alone. */
+static int import_run(capa_wtxn *t, const capa_event_rec *e, long long row)
+{
+    long long run = 0, through = 0;
+    const char *sha = capa_event__get(e, "sha256");
+    capa_import_source src;
+    if (!capa_event__get(e, "run"))
+        return CAPA_OK;
+    if (!fact_int(e, "run", &run) || run < 1 || row < 2 ||
+        (capa_event__get(e, "through") && (!fact_int(e, "through", &through) || through < row)))
+        return corrupt(e, "import with a bad run, row or through%s%s", NULL, NULL);
+    int err = capa_import__source(&src, t->s, t->txn, sha);
+    if (err)
+        return err;
+    if (src.cases && !src.run)
+        return corrupt(e, "run %s of a file imported before without runs%s",
+                       capa_event__get(e, "run"), NULL);
+    /* Runs never go back (a case archive replays one imported case alone: its run may be
+     * any). */
+    if ((uint64_t)run < src.run)
+        return corrupt(e, "run %s of the file comes after a later run%s",
+                       capa_event__get(e, "run"), NULL);
+    if ((uint64_t)row <= src.through)
+        return corrupt(e, "row %s of the file was accounted for by an earlier import event%s",
+                       capa_event__get(e, "row"), NULL);
+    char k[100];
+    snprintf(k, sizeof k, "import_run:%.64s", sha);
+    if ((err = capa_meta__put_u64(t->s, t->txn, k, (uint64_t)run)))
+        return err;
+    snprintf(k, sizeof k, "import_to:%.64s", sha);
+    return capa_meta__put_u64(t->s, t->txn, k, (uint64_t)(through > row ? through : row));
+}
+
 /* A legacy record imported (core/import.c): the case is made whole in one step - its
  * recorded dates, the stages its values reach, closed when it was - by the same records an
  * open, its edits and its sign-offs would have left, but no signature. */
@@ -800,6 +873,24 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
     snprintf(sk, sizeof sk, "import:%.64s", capa_event__get(e, "sha256"));
     if (!err && (err = capa_meta__get_u64(s, t->txn, sk, &from_src)) == CAPA_ENOTFOUND)
         err = CAPA_OK;
+    if (!err && !fact_int(e, "row", &v))
+        err = corrupt(e, "import without its row%s%s", NULL, NULL);
+    if (!err)
+        err = import_run(t, e, v);
+    /* On the clock from the recorded dates (events that say so: earlier ones left their
+     * cases without limits, and replay keeps them as they were): the limits the record does
+     * not show done are due from its recorded opening, in idx_due for list --overdue and
+     * escalate. */
+    if (!err && capa_event__get(e, "clock")) {
+        /* What the record shows done is done by its closing, or else by the import (the
+         * monthly report reads these as show reads the trail: limits.c imported_met). */
+        int64_t done = h.closed ? closed_at : e->ev.time;
+        h.met = import_met(wf, e, landing, h.closed);
+        h.response_at = h.met & 1u << 0 ? done : 0;
+        h.containment_at = h.met & 1u << 1 ? done : 0;
+        h.plan_at = h.met & 1u << 2 ? done : 0;
+        err = limits_update(t, wf, &h);
+    }
     if (err || (err = capa_meta__put_u64(s, t->txn, sk, from_src + 1)) ||
         (err = capa_meta__put_u64(s, t->txn, "next_id", id + 1)) ||
         (err = capa_hdr__put(s, t->txn, &h)) ||

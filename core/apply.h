@@ -48,6 +48,10 @@ int capa__number_bump(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int6
                       const char *number);
 int capa__number_pattern_check(const char *pattern);
 
+/** How far the import of the source file with this SHA-256 got (the meta values the
+ *  "import" events of it leave: import:, import_run:, import_to:). */
+int capa_import__source(capa_import_source *out, capa_store *s, MDB_txn *txn, const char *sha256);
+
 /** Whether an event of this action needed the actor's password (ends a run of failures). */
 int capa__event_authenticated(const capa_event_rec *e);
 

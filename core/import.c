@@ -99,6 +99,29 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     if (im->closed_at && (im->closed_at < im->opened || im->closed_at > t->now + 60000))
         return capa_error_set(CAPA_EINVALID,
                               "%s: closed %s: must lie between opened (%s) and now", what, w2, w1);
+    if (im->run) {
+        /* Each row of a file once, in order: a run continues the last one or is the next. */
+        capa_import_source src;
+        if ((err = capa_import__source(&src, t->s, t->txn, im->sha256)))
+            return err;
+        if (src.cases && !src.run)
+            return capa_error_set(CAPA_ESTATE,
+                                  "%s: %s was imported by an earlier capa that kept no runs: it "
+                                  "cannot be resumed",
+                                  what, im->source);
+        if (im->run != src.run && im->run != src.run + 1)
+            return capa_error_set(CAPA_ESTATE, "%s: run %llu of %s: the last run was %llu", what,
+                                  (unsigned long long)im->run, im->source,
+                                  (unsigned long long)src.run);
+        if (im->row <= src.through)
+            return capa_error_set(CAPA_EEXISTS,
+                                  "%s: rows up to %llu of %s were imported (or set aside) "
+                                  "before: a row is imported once",
+                                  what, (unsigned long long)src.through, im->source);
+        if (im->through && im->through < im->row)
+            return capa_error_set(CAPA_EINVALID, "%s: through %llu is before the row", what,
+                                  (unsigned long long)im->through);
+    }
     if ((err = capa_store__workflow(&wf, t->s, t->txn)))
         return err;
     if (wf->n_stages > 64)
@@ -189,6 +212,12 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     capa_event__fact(&e, "source", im->source);
     capa_event__fact(&e, "sha256", im->sha256);
     capa_event__factf(&e, "row", "%llu", (unsigned long long)im->row);
+    if (im->run)
+        capa_event__factf(&e, "run", "%llu", (unsigned long long)im->run);
+    if (im->run && im->through > im->row)
+        capa_event__factf(&e, "through", "%llu", (unsigned long long)im->through);
+    /* Its limits run from the recorded dates (apply.c: apply_import). */
+    capa_event__fact(&e, "clock", "recorded");
     for (size_t st = 0; st < wf->n_stages; st++)
         if (has[st]) {
             char k[40];
@@ -292,18 +321,23 @@ done:
     return first;
 }
 
-int capa_import_source_count(capa_store *s, const char *sha256, uint64_t *out)
+int capa_import_source_get(capa_import_source *out, capa_store *s, const char *sha256)
 {
     MDB_txn *txn = NULL;
-    char key[80];
-    *out = 0;
+    memset(out, 0, sizeof *out);
     int err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
-    snprintf(key, sizeof key, "import:%.64s", sha256 ? sha256 : "");
-    if (!(err = capa_store__require_init(s, txn)) &&
-        (err = capa_meta__get_u64(s, txn, key, out)) == CAPA_ENOTFOUND)
-        err = CAPA_OK;
+    if (!(err = capa_store__require_init(s, txn)))
+        err = capa_import__source(out, s, txn, sha256);
     capa_store__read_end(s, txn);
+    return err;
+}
+
+int capa_import_source_count(capa_store *s, const char *sha256, uint64_t *out)
+{
+    capa_import_source src;
+    int err = capa_import_source_get(&src, s, sha256);
+    *out = err ? 0 : src.cases;
     return err;
 }

@@ -5,6 +5,7 @@
  * its audit trail, so nothing new is stored and nothing can disagree with the events.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capa.h"
@@ -75,9 +76,38 @@ static int add(capa_limit_status **out, size_t *n, const capa_limit *l, const ca
     return CAPA_OK;
 }
 
-int capa_limits_compute(capa_limit_status **out, size_t *n, const capa_workflow *wf,
-                        const capa_plant *p, const capa_case *c, int64_t containment_at,
-                        int64_t at)
+/* What the import event of an imported case says (its first event): the stage it landed
+ * in and when the record entered capa. */
+typedef struct imported {
+    int landing;  /* -1: not imported */
+    int64_t time; /* the import event's own time */
+} imported;
+
+/* When the record of an imported case shows limit `code` done (apply.c: import_met reads the
+ * same), given `met`, what the trail says met it: a closed record throughout by its recorded
+ * closing (nothing was signed in capa), an open one for the stages it had passed (their
+ * sign-offs were made in the old system, undated) by the import itself - the first time on
+ * record that they were done. */
+static int64_t imported_met(const imported *im, const capa_workflow *wf, const capa_case *c,
+                            unsigned code, int64_t met)
+{
+    if (!im || im->landing < 0)
+        return met;
+    if (c->closed)
+        return c->closed_at;
+    if (met)
+        return met;
+    int passed = 0;
+    for (int st = 0; st < im->landing && st < (int)wf->n_stages; st++)
+        passed |= (code == 0 && st == 0) ||
+                  (code == 2 && wf->stages[st].sign_meaning &&
+                   strcmp(wf->stages[st].sign_meaning, "approved") == 0) ||
+                  (code >= CAPA_LIMIT_STAGE0 && code - CAPA_LIMIT_STAGE0 == (unsigned)st);
+    return passed ? im->time : 0;
+}
+
+static int compute(capa_limit_status **out, size_t *n, const capa_workflow *wf, const capa_plant *p,
+                   const capa_case *c, int64_t containment_at, int64_t at, const imported *im)
 {
     int err = CAPA_OK;
     *out = NULL;
@@ -97,13 +127,17 @@ int capa_limits_compute(capa_limit_status **out, size_t *n, const capa_workflow 
             met = first_sign(c, NULL, "approved", at);
         else
             met = c->closed ? c->closed_at : 0;
+        met = imported_met(im, wf, c, (unsigned)k, met);
         err = add(out, n, l, p, c, met, warn, at);
     }
     /* Limits per stage: met when the stage is first signed off. */
     for (size_t i = 0; !err && i < wf->n_stages; i++) {
         const capa_limit *l = pick(wf, wf->stages[i].id, sev);
+        int64_t met = l ? first_sign(c, wf->stages[i].id, NULL, at) : 0;
         if (l)
-            err = add(out, n, l, p, c, first_sign(c, wf->stages[i].id, NULL, at), warn, at);
+            met = imported_met(im, wf, c, (unsigned)(i + CAPA_LIMIT_STAGE0), met);
+        if (l)
+            err = add(out, n, l, p, c, met, warn, at);
     }
     if (err) {
         capa__free(*out);
@@ -113,13 +147,26 @@ int capa_limits_compute(capa_limit_status **out, size_t *n, const capa_workflow 
     return err;
 }
 
+int capa_limits_compute(capa_limit_status **out, size_t *n, const capa_workflow *wf,
+                        const capa_plant *p, const capa_case *c, int64_t containment_at, int64_t at)
+{
+    return compute(out, n, wf, p, c, containment_at, at, NULL);
+}
+
 typedef struct first_set {
     int64_t at;
+    imported im;
 } first_set;
 
 static int containment_cb(const capa_event *e, void *payload)
 {
     first_set *f = payload;
+    if (e->action && strcmp(e->action, "import") == 0 && f->im.landing < 0) {
+        for (size_t i = 0; i < e->n_facts; i++)
+            if (strcmp(e->facts[i].name, "from") == 0)
+                f->im.landing = atoi(e->facts[i].value);
+        f->im.time = e->time;
+    }
     for (size_t i = 0; i < e->n_changes; i++) {
         const capa_change *ch = &e->changes[i];
         if (ch->field && strcmp(ch->field, "containment") == 0 && ch->new_value &&
@@ -136,7 +183,7 @@ int capa_case_limits(capa_limit_status **out, size_t *n, capa_store *s, const ca
 {
     const capa_workflow *wf = NULL;
     capa_plant *p = NULL;
-    first_set f = {0};
+    first_set f = {0, {-1, 0}};
     *out = NULL;
     *n = 0;
     int err = capa_store_workflow_get(&wf, s, c->workflow);
@@ -148,7 +195,7 @@ int capa_case_limits(capa_limit_status **out, size_t *n, capa_store *s, const ca
             err = CAPA_OK;
     }
     if (!err)
-        err = capa_limits_compute(out, n, wf, p, c, f.at && f.at <= at ? f.at : 0, at);
+        err = compute(out, n, wf, p, c, f.at && f.at <= at ? f.at : 0, at, &f.im);
     capa_plant_free(p);
     return err;
 }

@@ -4,7 +4,9 @@
  * by cell against the stage forms so a problem names its column, then checked whole by the
  * engine (capa_import_check) and finally committed in group-commit batches
  * (capa_import_submit). Two passes over the file: nothing is written before every row was
- * checked, and memory holds one batch, not the file.
+ * checked, and memory holds one batch, not the file. A file cases came from before is
+ * refused, or with opts->resume continued after the last row its earlier runs accounted for
+ * (core keeps that mark per file: capa_import_source_get), as the file's next run.
  */
 #include "rows.h"
 
@@ -37,6 +39,10 @@ typedef struct run {
     FILE *rejects;
     int err;
     uint64_t seen_rows; /* data rows of this pass so far */
+    /* resume: rows up to skip_to were done by earlier runs; this is run `run` */
+    uint64_t skip_to, run;
+    uint64_t last_row;   /* the last data row (pass 0 and 1) */
+    uint64_t last_good;  /* the last row pass 1 found good: its event accounts for the rest */
     capa_sheet_row *cur; /* the row being converted */
     int oom;
 } run;
@@ -208,6 +214,10 @@ static int flush(run *u)
         capa_sheet_row *r = &u->rows[i];
         if (r->n_probs)
             continue; /* refused while converting: the engine need not see it */
+        r->facts.run = u->run;
+        /* The last good row's event accounts for the rows set aside after it, so a file
+         * whose last rows are bad reads as imported in full. */
+        r->facts.through = u->pass == 2 && r->row == u->last_good ? u->last_row : 0;
         u->reqs[nq++] = (capa_request){.op = CAPA_OP_IMPORT,
                                        .number = r->number,
                                        .values = r->kv,
@@ -228,6 +238,8 @@ static int flush(run *u)
             continue;
         }
         capa_request *q = &u->reqs[k++];
+        if (q->result == CAPA_OK && u->pass == 1)
+            u->last_good = r->row;
         if (q->result == CAPA_OK) {
             if (u->pass == 2 && q->number_out) {
                 u->res->imported++;
@@ -260,10 +272,9 @@ static int flush(run *u)
         if (u->pass == 2 && !u->rejects)
             err = capa_error_set(q->result,
                                  "row %llu: %s (rows before it were imported: %llu cases, %s to "
-                                 "%s)",
+                                 "%s; when the cause is fixed, --resume imports the rest)",
                                  (unsigned long long)r->row, msg,
-                                 (unsigned long long)u->res->imported, u->res->first,
-                                 u->res->last);
+                                 (unsigned long long)u->res->imported, u->res->first, u->res->last);
         else if (q->result == CAPA_EFULL || q->result == CAPA_ENOMEM || q->result == CAPA_ERROR)
             err = capa_error_set(q->result, "%s", msg);
     }
@@ -312,8 +323,12 @@ static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payl
     for (k = 0; k < n; k++)
         if (cells[k][strspn(cells[k], " \t\r\n")])
             break;
-    if (k == n)
+    if (k == n || rowno <= u->skip_to)
         return CAPA_OK;
+    if (u->pass != 2)
+        u->last_row = rowno;
+    if (u->pass == 0)
+        return CAPA_OK; /* only how far the file goes */
     if (u->pass == 2) {
         while (u->next_bad < u->n_bad && u->bad[u->next_bad] < rowno)
             u->next_bad++;
@@ -390,6 +405,66 @@ static int read_pass(run *u, char sha[65])
     return err;
 }
 
+/* Where this run starts, from what the file's earlier runs did (src): a new file is run 1;
+ * a file cases came from is refused unless resumed, and resumed after the last row its
+ * events account for. Pass 0 reads how far the file goes, to tell a file imported in part
+ * from one imported in full. */
+static int resume_point(run *u, const capa_import_source *src, char sha[65])
+{
+    capa_sheet_import_result *out = u->res;
+    const char *name = u->rm.source;
+    int err;
+    out->before = src->cases;
+    if (!src->cases && !src->through) {
+        if (u->o->resume)
+            return capa_error_set(CAPA_ESTATE,
+                                  "--resume: no import of %s (sha256 %s) was begun here: "
+                                  "--resume finishes an interrupted import of the same file, "
+                                  "byte for byte; a new or changed file is imported without it",
+                                  name, out->info.sha256);
+        u->run = out->run = 1;
+        return CAPA_OK;
+    }
+    if (!src->run)
+        return capa_error_set(CAPA_EEXISTS,
+                              "%s (sha256 %s) was imported before: %llu cases came from it; a "
+                              "file is imported once (fix or add rows in a new file)%s",
+                              name, out->info.sha256, (unsigned long long)src->cases,
+                              u->o->resume ? "; that import kept no runs (an earlier capa), so "
+                                             "it cannot be resumed"
+                                           : "");
+    u->pass = 0;
+    if ((err = read_pass(u, sha)))
+        return err;
+    if (strcmp(sha, out->info.sha256) != 0)
+        return capa_error_set(CAPA_ERROR,
+                              "%s: the file changed while it was read; nothing "
+                              "imported",
+                              u->o->path);
+    out->last_row = u->last_row;
+    out->after_row = src->through;
+    out->complete = src->through >= u->last_row;
+    if (!u->o->resume)
+        return out->complete
+                   ? capa_error_set(CAPA_EEXISTS,
+                                    "%s (sha256 %s) was imported before: %llu cases came from "
+                                    "it, in %llu run%s; a file is imported once (fix or add rows "
+                                    "in a new file)",
+                                    name, out->info.sha256, (unsigned long long)src->cases,
+                                    (unsigned long long)src->run, src->run > 1 ? "s" : "")
+                   : capa_error_set(CAPA_EEXISTS,
+                                    "%s (sha256 %s) was imported in part: %llu cases came from "
+                                    "it, its rows up to row %llu of %llu are done; `capa import "
+                                    "--resume` with the same file imports the rest",
+                                    name, out->info.sha256, (unsigned long long)src->cases,
+                                    (unsigned long long)src->through,
+                                    (unsigned long long)u->last_row);
+    u->skip_to = src->through;
+    u->last_row = 0;
+    u->run = out->run = src->run + 1;
+    return CAPA_OK;
+}
+
 static int by_row(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -444,16 +519,11 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
         goto done;
     }
     capa_diag_clear(&diag);
-    uint64_t before = 0;
-    if ((err = capa_import_source_count(s, out->info.sha256, &before)))
+    capa_import_source src;
+    if ((err = capa_import_source_get(&src, s, out->info.sha256)))
         goto done;
-    if (before) {
-        err = capa_error_set(CAPA_EEXISTS,
-                             "%s (sha256 %s) was imported before: %llu cases came from it; a "
-                             "file is imported once (fix or add rows in a new file)",
-                             u.rm.source, out->info.sha256, (unsigned long long)before);
+    if ((err = resume_point(&u, &src, sha)) || out->complete)
         goto done;
-    }
     struct stat a, b;
     if (o->rejects_path && stat(o->rejects_path, &b) == 0 && stat(o->path, &a) == 0 &&
         a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
@@ -468,6 +538,12 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
     u.pass = 1;
     if ((err = read_pass(&u, sha)))
         goto done;
+    /* Pass 1 wrote every bad row: on disk before anything is committed, so the list of an
+     * import killed in pass 2 is whole. */
+    if (u.rejects && fflush(u.rejects) != 0) {
+        err = capa_error_set(CAPA_ERROR, "%s: write error", o->rejects_path);
+        goto done;
+    }
     if (strcmp(sha, out->info.sha256) != 0) {
         err = capa_error_set(CAPA_ERROR, "%s: the file changed while it was read; nothing "
                              "imported", o->path);

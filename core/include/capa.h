@@ -228,6 +228,15 @@ typedef struct capa_import_facts {
     const char *source; /**< the source file's name as given (kept in the event) */
     const char *sha256; /**< hex SHA-256 of the source file (64 lower-case digits) */
     uint64_t row;       /**< the record's row in the source (the header is row 1) */
+    /** The run of this file's import that writes the record: 1 for the first, one more for
+     *  each `--resume` (capa_import_source_get). Rows of one file are imported in order,
+     *  each once: a row at or before what earlier events of the file reached is refused.
+     *  0: no run (a record not read from a file in order). */
+    uint64_t run;
+    /** With run: the last row of the source this record's event accounts for, when rows
+     *  after `row` were set aside (the file's last good row names the file's last row).
+     *  0: `row`. */
+    uint64_t through;
 } capa_import_facts;
 
 /** One change for capa_submit. Inputs are borrowed for the call; outputs belong to the
@@ -308,6 +317,21 @@ void capa_import_end(capa_import *im);
  *  (0 when none): a tool refuses a file imported before, so an import run again does not
  *  make its rows twice. @return CAPA_OK, CAPA_ESTATE, CAPA_ERROR. */
 int capa_import_source_count(capa_store *s, const char *sha256, uint64_t *out);
+
+/** How far the import of one source file (by SHA-256) got, as its events say. */
+typedef struct capa_import_source {
+    uint64_t cases;   /**< cases imported from it */
+    uint64_t run;     /**< the last run that imported from it (capa_import_facts.run); 0 when
+                           none, or when only events without runs (an earlier capa) did */
+    uint64_t through; /**< the last row accounted for: every row up to it was imported or
+                           set aside by a run; 0 as for run */
+} capa_import_source;
+/**
+ * The state of the import of the file with this SHA-256 (hex): zeros when nothing came from
+ * it. A tool resumes an interrupted import after `through`, as run `run + 1`.
+ * @return CAPA_OK, CAPA_ESTATE, CAPA_ERROR.
+ */
+int capa_import_source_get(capa_import_source *out, capa_store *s, const char *sha256);
 
 typedef struct capa_signature {
     uint64_t seq; /**< audit event that recorded it */

@@ -90,6 +90,10 @@ typedef struct capa_sheet_import_opts {
     const char *rejects_path; /**< set bad rows aside into this CSV (UTF-8 with BOM) and import
                                    the good ones; NULL: any bad row stops the import */
     size_t batch;             /**< rows per group commit; 0 = 10000 */
+    /** Finish an interrupted import of this same file (same SHA-256): the rows its earlier
+     *  runs accounted for (capa_import_source.through) are skipped, the rest imported as
+     *  the next run. Without it a file that cases came from is refused. */
+    int resume;
     /** Every problem found, as found (pass 1: checks; pass 2: a commit that failed). */
     void (*problem)(const capa_sheet_problem *p, void *payload);
     /** Progress every 1000 rows: pass 1 or 2, rows done, rows in all (0 in pass 1: not known). */
@@ -106,13 +110,22 @@ typedef struct capa_sheet_import_result {
     uint64_t imported; /**< cases written */
     uint64_t closed;   /**< of which closed */
     char first[64], last[64]; /**< first and last case number written */
+    /* resume (opts.resume) */
+    uint64_t run;       /**< the run these rows were imported as (1: the first) */
+    uint64_t before;    /**< cases that earlier runs imported from the file */
+    uint64_t after_row; /**< rows up to this one were done by earlier runs (0: none) */
+    uint64_t last_row;  /**< the file's last data row (known when it was imported before) */
+    int complete;       /**< resume found the file imported in full: nothing was written */
 } capa_sheet_import_result;
 
 /**
  * Import a sheet as cases (see the file comment). All or nothing unless rejects_path is
  * given: when a row is bad, every problem is reported and nothing is written
  * (CAPA_EINVALID). A commit failing in pass 2 (the store changed meanwhile, disk full) is
- * reported and stops the import there; the rows before it stay imported.
+ * reported and stops the import there; the rows before it stay imported, batch by batch,
+ * and opts.resume imports the rest (rows and counts in the result are this run's).
+ * A file cases came from before is refused (CAPA_EEXISTS, saying how far it got) unless
+ * resumed; resuming a file no import began is refused (CAPA_ESTATE).
  * @return CAPA_OK, CAPA_EINVALID, or the error of the store or file.
  */
 int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_actor *who,

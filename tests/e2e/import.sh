@@ -365,7 +365,13 @@ cp -a "$CAPA_DB" "$T/t4"
 CAPA_DB=$T/t4 run 1 "" verify
 err_has "meta \`import:$SHA\`: stored '0', the events say '4'"
 cp -a "$CAPA_DB" "$T/t3"
-"$TAMPER" "$T/t3" rewrite "$SEQ" fact:row 99 --rebuild || fail "capa-tamper rewrite"
+# Its row cannot be moved alone: the rows of a file replay in order, each once.
+cp -a "$CAPA_DB" "$T/t5"
+"$TAMPER" "$T/t5" rewrite "$SEQ" fact:row 3 --rebuild 2>"$T/t5.err" &&
+    fail "a row imported twice replayed"
+grep -q "row 3 of the file was accounted for by an earlier import event" "$T/t5.err" ||
+    fail "rebuild: $(cat "$T/t5.err")"
+"$TAMPER" "$T/t3" rewrite "$SEQ" fact:source other.csv --rebuild || fail "capa-tamper rewrite"
 CAPA_DB=$T/t3 run 0 "" verify
 CAPA_DB=$T/t3 run 1 "" verify --anchor "$ANCHOR"
 echo "ok $TEST"

@@ -82,7 +82,7 @@ int cmd_import(cli *c, int argc, char **argv)
 {
     const char *csv = NULL, *xlsx = NULL, *map = NULL, *enc = NULL, *rejects = NULL,
                *sheet = NULL, *batch = NULL;
-    int dry = 0;
+    int dry = 0, resume = 0;
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c),
                             {"--csv", &csv, NULL},
                             {"--xlsx", &xlsx, NULL},
@@ -91,6 +91,7 @@ int cmd_import(cli *c, int argc, char **argv)
                             {"--sheet", &sheet, NULL},
                             {"--skip-invalid", &rejects, NULL},
                             {"--dry-run", NULL, &dry},
+                            {"--resume", NULL, &resume},
                             {"--batch", &batch, NULL},
                             {NULL, NULL, NULL}};
     int npos, rc;
@@ -147,6 +148,7 @@ int cmd_import(cli *c, int argc, char **argv)
                                  .dry_run = dry,
                                  .rejects_path = rejects,
                                  .batch = (size_t)nb,
+                                 .resume = resume,
                                  .problem = on_problem,
                                  .progress = on_progress,
                                  .ignored = on_ignored,
@@ -161,7 +163,15 @@ int cmd_import(cli *c, int argc, char **argv)
     }
     char name[CLI_TEXT_MAX];
     cli_text(name, sizeof name, io.path);
-    if (dry)
+    if (resume && !res.complete)
+        printf("%s: resumes after row %llu (%llu cases from earlier runs) as run %llu\n", name,
+               (unsigned long long)res.after_row, (unsigned long long)res.before,
+               (unsigned long long)res.run);
+    if (res.complete)
+        printf("%s: imported in full already: %llu cases came from it (rows up to %llu); nothing "
+               "imported\n",
+               name, (unsigned long long)res.before, (unsigned long long)res.last_row);
+    else if (dry)
         printf("%s: %llu rows checked, %llu bad; nothing written (--dry-run)\n", name,
                (unsigned long long)res.rows, (unsigned long long)res.bad);
     else

@@ -85,8 +85,9 @@ static int print_event(const capa_event *e, void *payload)
         printf(" [%s]", cli_text(buf, sizeof buf, e->stage));
     putchar('\n');
     if (e->action && strcmp(e->action, "import") == 0) {
-        /* Where an imported case came from: file, its SHA-256, row. */
-        const char *src = NULL, *sha = NULL, *row = NULL;
+        /* Where an imported case came from: file, its SHA-256, row, and the run of the
+         * file's import that wrote it (--resume starts the next one). */
+        const char *src = NULL, *sha = NULL, *row = NULL, *runno = NULL, *through = NULL;
         for (size_t i = 0; i < e->n_facts; i++) {
             if (strcmp(e->facts[i].name, "source") == 0)
                 src = e->facts[i].value;
@@ -94,10 +95,20 @@ static int print_event(const capa_event *e, void *payload)
                 sha = e->facts[i].value;
             else if (strcmp(e->facts[i].name, "row") == 0)
                 row = e->facts[i].value;
+            else if (strcmp(e->facts[i].name, "run") == 0)
+                runno = e->facts[i].value;
+            else if (strcmp(e->facts[i].name, "through") == 0)
+                through = e->facts[i].value;
         }
         printf("        导入 imported from %s", cli_text(buf, sizeof buf, src ? src : "?"));
         printf(" row %s", cli_text(buf, sizeof buf, row ? row : "?"));
-        printf(" (sha256 %s)\n", cli_text(buf, sizeof buf, sha ? sha : "?"));
+        printf(" (sha256 %s)", cli_text(buf, sizeof buf, sha ? sha : "?"));
+        if (runno)
+            printf(", run %s", cli_text(buf, sizeof buf, runno));
+        if (through)
+            printf("; the rows after it to row %s were set aside",
+                   cli_text(buf, sizeof buf, through));
+        putchar('\n');
     }
     if (e->reason && *e->reason) {
         fputs("        reason: ", stdout);

@@ -104,7 +104,8 @@ static const command commands[] = {
      "the web UI and JSON API (runs capa-serve; 127.0.0.1:8080)"},
     {"import", NULL, cmd_import,
      "import --csv FILE | --xlsx FILE [--sheet NAME] --map MAPPING [--encoding utf-8|gb18030] "
-     "[--dry-run] [--skip-invalid REJECTS.csv] [--batch N] --as ADMIN [--password-stdin] | "
+     "[--dry-run] [--skip-invalid REJECTS.csv] [--batch N] [--resume] --as ADMIN "
+     "[--password-stdin] | "
      "import --xml FILE.xml --as ADMIN [--password-stdin]",
      "import a legacy Excel log (客户投诉登记表) as cases, all or nothing; or another store's "
      "case archive, proved against its events, read-only here"},

@@ -34,6 +34,9 @@ typedef struct vctx {
     size_t keep;
     EVP_PKEY *org_key;
     int oom; /* an allocation failed: the report would be incomplete */
+    /* What failed: reading the real store (through the apply sources) or writing the scratch
+     * (its file system full, say), whose directory the message then names. */
+    int src_err, scratch_err;
     uint64_t format; /* of the store verified: format 1 headers had no statistics part */
     /* A format-1 store (checked before `capa upgrade`) has none of the records derived
      * since: the limits in headers, idx_due and the outbox are not compared. */
@@ -153,9 +156,12 @@ static int real_cred(void *payload, const char *user, const char *digest, capa_u
     capa_user_rec u;
     char have[65];
     int err = capa_user__get(v->s, v->txn, user, &u);
+    if (err && err != CAPA_ENOTFOUND)
+        v->src_err = 1;
     if (err)
         return err == CAPA_ENOTFOUND ? CAPA_OK : err; /* no stored user: compare reports it */
     if ((err = capa_user__cred_digest(have, &u))) {
+        v->src_err = 1;
         capa_user_rec_clear(&u);
         return err;
     }
@@ -181,6 +187,8 @@ static int real_def(void *payload, const char *id, int version, char **xml, size
     key[n] = 0;
     capa_be32(key + n + 1, (uint32_t)version);
     int err = capa_store__get(v->txn, v->s->dbi[DB_FORMS], key, n + 5, &val);
+    if (err && err != CAPA_ENOTFOUND)
+        v->src_err = 1;
     if (err)
         return err;
     if (!(*xml = capa__strndup(val.mv_data, val.mv_size)))
@@ -201,6 +209,8 @@ static int real_blob(void *payload, const char *sha256, uint64_t size, const voi
     if (!capa_store__has(v->s, DB_BLOBS) || capa__unhex(raw, 32, sha256) != 0)
         return CAPA_OK;
     int err = capa_store__get(v->txn, v->s->dbi[DB_BLOBS], raw, 32, &val);
+    if (err && err != CAPA_ENOTFOUND)
+        v->src_err = 1;
     if (err)
         return err == CAPA_ENOTFOUND ? CAPA_OK : err;
     capa_sha256_hex(have, val.mv_data, val.mv_size);
@@ -262,16 +272,22 @@ static void check_checkpoint(vctx *v, const capa_event_rec *e, const unsigned ch
 
 /* ---- walking the chain and replaying it ---- */
 
+static int scratch_err(vctx *v, int rc)
+{
+    v->scratch_err = 1;
+    return capa_store__mdb_err(rc, "write failed");
+}
+
 static int scratch_commit(vctx *v, int reopen)
 {
     int rc = mdb_txn_commit(v->stxn);
     v->stxn = NULL;
     if (rc)
-        return capa_store__mdb_err(rc, "verify: scratch store");
+        return scratch_err(v, rc);
     if (!reopen)
         return CAPA_OK;
     rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn);
-    return rc ? capa_store__mdb_err(rc, "verify: scratch store") : CAPA_OK;
+    return rc ? scratch_err(v, rc) : CAPA_OK;
 }
 
 static int walk(vctx *v)
@@ -285,7 +301,7 @@ static int walk(vctx *v)
         return err;
     int rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn);
     if (rc)
-        return capa_store__mdb_err(rc, "verify: scratch store");
+        return scratch_err(v, rc);
     rc = mdb_cursor_open(v->txn, v->s->dbi[DB_EVENTS], &cur);
     MDB_val k, val;
     rc = rc ? rc : mdb_cursor_get(cur, &k, &val, MDB_FIRST);
@@ -348,6 +364,8 @@ static int walk(vctx *v)
                     capa_error_last());
                 replaying = 0;
                 err = CAPA_OK;
+            } else if (err && err != CAPA_ENOMEM && !v->src_err) {
+                v->scratch_err = 1; /* apply reads the real store only through src */
             }
         }
         /* An attachment's content may be tens of MB: commit after each, so one scratch
@@ -390,9 +408,10 @@ static int walk(vctx *v)
     unsigned char hv[40];
     capa_be64(hv, head_seq);
     memcpy(hv + 8, head_hash, 32);
-    if (!v->r->bad_seq && replaying)
-        err = capa_store__put(v->stxn, v->scratch->dbi[DB_META], CAPA_HEAD_KEY,
-                              strlen(CAPA_HEAD_KEY), hv, 40, 0);
+    if (!v->r->bad_seq && replaying &&
+        (err = capa_store__put(v->stxn, v->scratch->dbi[DB_META], CAPA_HEAD_KEY,
+                               strlen(CAPA_HEAD_KEY), hv, 40, 0)))
+        v->scratch_err = 1;
     if (!err)
         err = scratch_commit(v, 0);
     if (!err && (v->r->bad_seq || !replaying))
@@ -1054,8 +1073,10 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
     }
     /* The scratch holds the same records uncompressed: room for several times the store
      * (address space only; LMDB's file grows with what is written). */
-    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20))))
+    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20)))) {
+        v.scratch_err = 1;
         goto done;
+    }
     if ((err = capa_store__read_begin(s, &v.txn)))
         goto done;
     uint64_t format = 0;
@@ -1074,7 +1095,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
         goto done;
     int rc = mdb_txn_begin(v.scratch->env, NULL, MDB_RDONLY, &v.stxn);
     if (rc) {
-        err = capa_store__mdb_err(rc, "verify: scratch store");
+        err = scratch_err(&v, rc);
         goto done;
     }
     v.legacy = format == 1;
@@ -1087,6 +1108,8 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
 done:
     if (!err && v.oom)
         err = capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    if (err && v.scratch_err)
+        err = capa_store__scratch_fail(dir, err);
     if (v.stxn)
         mdb_txn_abort(v.stxn);
     capa_store__read_end(s, v.txn);

@@ -264,6 +264,13 @@ static void check_checkpoint(vctx *v, const capa_event_rec *e, const unsigned ch
             "audit event %llu: checkpoint: signed by a key that is not the organisation's "
             "(certificate %s)",
             (unsigned long long)e->ev.seq, v->o->cert_path);
+    else if (!v->org_key && v->o && v->o->cert_required)
+        /* Anyone can sign a checkpoint with a key of their own and name that key in it: only
+         * a certificate from outside the event says whose key it must be. */
+        add(v, NULL, "events", "checkpoint", "key", NULL, NULL, e->ev.seq,
+            "audit event %llu: checkpoint over %s:%s: not checked: no certificate to check "
+            "its signing key against",
+            (unsigned long long)e->ev.seq, seq, head);
     EVP_MD_CTX_free(md);
     EVP_PKEY_free(pk);
     capa__free(der);

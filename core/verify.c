@@ -341,11 +341,18 @@ typedef struct walk_q {
 
 static void item_clear(walk_item *it)
 {
-    if (it->kind == IT_EVENT || it->kind == IT_BADCHAIN)
-        capa_event__clear(&it->e);
+    capa_event__clear(&it->e); /* zeroed when nothing was decoded: a no-op then */
     capa__free(it->msg);
     it->msg = NULL;
-    it->kind = IT_END;
+}
+
+/* The items a batch held, freed by the reader before it fills the slot again (so the apply
+ * loop spends no time freeing events), or at the end. */
+static void batch_clear(walk_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        item_clear(&b->it[i]);
+    b->n = 0;
 }
 
 /* Publish the batch being filled; wait for a free slot for the next. 0, or 1: stop. */
@@ -368,13 +375,13 @@ static void *reader_main(void *arg)
     unsigned char prev[32] = {0};
     uint64_t expect = 1;
     walk_batch *b = q->slot[0];
-    b->n = 0;
+    batch_clear(b);
     int rc = mdb_cursor_open(q->txn, q->v->s->dbi[DB_EVENTS], &cur);
     MDB_val k, val;
     rc = rc ? rc : mdb_cursor_get(cur, &k, &val, MDB_FIRST);
     for (;; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT), expect++) {
         walk_item *it = &b->it[b->n++];
-        memset(it, 0, sizeof *it);
+        memset(it, 0, sizeof *it); /* cleared by batch_clear before */
         it->seq = expect;
         memcpy(it->prev, prev, 32);
         int last = 1;
@@ -410,7 +417,7 @@ static void *reader_main(void *arg)
             if (q_publish(q) || last)
                 break;
             b = q->slot[q->written % WALK_SLOTS];
-            b->n = 0;
+            batch_clear(b);
         }
     }
     if (cur)
@@ -534,7 +541,6 @@ static int walk(vctx *v)
         /* An attachment's content may be tens of MB: commit after each, so one scratch
          * transaction never holds more dirty pages than LMDB allows. */
         int big = strcmp(e->ev.action, "attach") == 0;
-        item_clear(it);
         if (err)
             goto done;
         if ((++in_txn >= REPLAY_BATCH || big) && (err = scratch_commit(v, 1)))
@@ -585,16 +591,12 @@ done:
         pthread_cond_broadcast(&q.cond);
         pthread_mutex_unlock(&q.lock);
         pthread_join(reader, NULL);
-        /* What the reader published and nobody took: the rest of the batch being read, and
-         * every batch after it. */
-        for (; q.read < q.written; q.read++, pos = 0) {
-            walk_batch *b = q.slot[q.read % WALK_SLOTS];
-            for (size_t i = pos; i < b->n; i++)
-                item_clear(&b->it[i]);
-        }
     }
-    for (int i = 0; i < WALK_SLOTS; i++)
+    for (int i = 0; i < WALK_SLOTS; i++) {
+        if (q.slot[i])
+            batch_clear(q.slot[i]); /* taken or not, every item the reader made */
         capa__free(q.slot[i]);
+    }
     pthread_cond_destroy(&q.cond);
     pthread_mutex_destroy(&q.lock);
     if (v->stxn) {
@@ -1285,7 +1287,7 @@ static int compare_all(vctx *v)
 
 /* Every record of the store and of the scratch is read through their maps, and the pages
  * read stay mapped into this process: its resident size would grow to both files' size
- * (6 GB at 1 M cases). A thread of its own tells the kernel, a few times a second, that the
+ * (6 GB at 1 M cases). A thread of its own tells the kernel, ten times a second, that the
  * pages read so far are not needed any more: they stay in the page cache (reclaimable, and
  * faulted back cheaply when read again), but no longer count as this process's memory. */
 typedef struct rss_guard {
@@ -1303,7 +1305,7 @@ static void *rss_main(void *arg)
     while (!g->stop) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250 * 1000000L;
+        ts.tv_nsec += 100 * 1000000L;
         if (ts.tv_nsec >= 1000000000L)
             ts.tv_sec++, ts.tv_nsec -= 1000000000L;
         pthread_cond_timedwait(&g->cond, &g->lock, &ts);

@@ -1287,9 +1287,12 @@ static int compare_all(vctx *v)
 
 /* Every record of the store and of the scratch is read through their maps, and the pages
  * read stay mapped into this process: its resident size would grow to both files' size
- * (6 GB at 1 M cases). A thread of its own tells the kernel, ten times a second, that the
- * pages read so far are not needed any more: they stay in the page cache (reclaimable, and
- * faulted back cheaply when read again), but no longer count as this process's memory. */
+ * (6 GB at 1 M cases). A thread of its own looks ten times a second, and past RSS_FILE_MAX
+ * tells the kernel that the pages read so far are not needed any more: they stay in the page
+ * cache (reclaimable, and faulted back cheaply when read again), but no longer count as this
+ * process's memory. */
+#define RSS_FILE_MAX ((unsigned long)256 << 20) /* mapped file pages kept, at most about */
+
 typedef struct rss_guard {
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -1309,6 +1312,14 @@ static void *rss_main(void *arg)
         if (ts.tv_nsec >= 1000000000L)
             ts.tv_sec++, ts.tv_nsec -= 1000000000L;
         pthread_cond_timedwait(&g->cond, &g->lock, &ts);
+        /* Only past RSS_FILE_MAX: every drop makes the pages read next fault again. */
+        unsigned long size = 0, resident = 0, shared = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        int n = f ? fscanf(f, "%lu %lu %lu", &size, &resident, &shared) : 0;
+        if (f)
+            fclose(f);
+        if (n == 3 && shared * (unsigned long)sysconf(_SC_PAGESIZE) < RSS_FILE_MAX)
+            continue;
         for (int i = 0; i < 2 && !g->stop; i++)
             if (g->addr[i])
                 madvise(g->addr[i], g->len[i], MADV_DONTNEED);

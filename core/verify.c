@@ -321,7 +321,7 @@ typedef struct walk_item {
     int rc;           /* IT_END: the cursor's last answer; IT_ERROR: the capa code */
     char *msg;        /* IT_ERROR: its message (errors are per thread) */
     unsigned char prev[32], h[32];
-    capa_event_rec e; /* IT_EVENT, IT_BADCHAIN: decoded; the apply loop clears it */
+    capa_event_rec e; /* IT_EVENT, IT_BADCHAIN: decoded; freed by batch_clear */
 } walk_item;
 
 typedef struct walk_batch {
@@ -1178,9 +1178,9 @@ static int compare_db(vctx *v, int db)
 /* Databases by what comparing them costs (stage records are unpacked), the dearest first, so
  * two threads taking the next one each finish close together. */
 static const int compare_order[] = {
-    DB_STAGES,  DB_CASES,     DB_IDX_DUE,      DB_NUMBERS,     DB_CASE_EVENTS, DB_IDX_PART,
-    DB_IDX_OPENED, DB_IDX_CUSTOMER, DB_IDX_DEFECT, DB_IDX_STAGE, DB_SIGS,     DB_ATTACH,
-    DB_BLOBS,   DB_OUTBOX,    DB_USERS,        DB_FORMS,       DB_META,
+    DB_STAGES,     DB_CASES,        DB_IDX_DUE,    DB_NUMBERS,   DB_CASE_EVENTS, DB_IDX_PART,
+    DB_IDX_OPENED, DB_IDX_CUSTOMER, DB_IDX_DEFECT, DB_IDX_STAGE, DB_SIGS,        DB_ATTACH,
+    DB_BLOBS,      DB_OUTBOX,       DB_USERS,      DB_FORMS,     DB_META,
 };
 
 typedef struct cmp_job {
@@ -1469,8 +1469,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
      * one for each thread comparing. A write committed between the two begins would give
      * two snapshots: try again. */
     for (int tries = 0;; tries++) {
-        if ((err = capa_store__read_begin(s, &v.txn)) ||
-            (err = capa_store__read_begin(s, &v.txn2)))
+        if ((err = capa_store__read_begin(s, &v.txn)) || (err = capa_store__read_begin(s, &v.txn2)))
             goto done;
         if (mdb_txn_id(v.txn) == mdb_txn_id(v.txn2))
             break;

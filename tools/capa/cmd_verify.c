@@ -33,8 +33,7 @@ static json_t *cert_json(const char *path, enum cert_source src)
     return o;
 }
 
-static int print_json(cli *c, const capa_verify_report *r, const char *cert,
-                      enum cert_source src)
+static int print_json(cli *c, const capa_verify_report *r, const char *cert, enum cert_source src)
 {
     json_t *o = json_object(), *list = json_array(), *skipped = json_array();
     int bad = !o || !list || !skipped;

@@ -258,7 +258,10 @@ static int prove(const capa_archive *a, capa_diag *diag)
         !(err = capa_store__write(sc, NULL, replay_fn, &r)) &&
         !(err = capa_case_get(&got, sc, a->c->number)))
         compare(a->c, got, diag);
-    if (err && !diag->n && err != CAPA_ENOMEM)
+    /* Writing the scratch failed (its file system full, say): not the archive's fault. */
+    if (err == CAPA_ERROR || err == CAPA_EFULL)
+        err = capa_store__scratch_fail(dir, err);
+    else if (err && !diag->n && err != CAPA_ENOMEM)
         capa_diag_add(diag, "its events do not replay: %s", capa_error_last());
     capa_case_free(got);
     capa_store_close(sc);
@@ -494,7 +497,11 @@ int capa_case_import(char **out_number, capa_store *s, const capa_actor *who, co
         err = prove(a, &diag);
     if (err) {
         char *msg = capa_diag_join(&diag, "; ");
-        err = capa_error_set(err == CAPA_ENOMEM ? err : CAPA_EINVALID,
+        if (!msg || !*msg) { /* capa_error_set must not format from its own buffer */
+            capa__free(msg);
+            msg = capa__strdup(capa_error_last());
+        }
+        err = capa_error_set(err == CAPA_ENOMEM || err == CAPA_ERROR ? err : CAPA_EINVALID,
                              "import %s: %s%s", nm,
                              a && err == CAPA_EINVALID ? "the archive does not match its events: "
                                                        : "",

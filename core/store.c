@@ -135,12 +135,38 @@ int capa_store_open(capa_store **out, const char *dir, const capa_open_opts *opt
 
 int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size)
 {
-    /* A scratch store is rebuilt from scratch whenever it is needed: no syncing. */
+    /* A scratch store is rebuilt from scratch whenever it is needed: no syncing. And no lock
+     * file: LMDB keeps its reader table in a sparse file it writes through a shared map, so
+     * on a full file system the first touch of it is a SIGBUS that kills the process. The
+     * data file is written only with pwrite (no MDB_WRITEMAP), where a full disk is an error
+     * code. The scratch is private to its process, which keeps to LMDB's rule for NOLOCK:
+     * no read transaction open while a write transaction commits. */
     capa_open_opts o = {.map_size = map_size, .create = 1};
-    int err = open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC);
+    int err = open_env(out, dir, &o, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOLOCK);
     if (!err)
         (*out)->unpacked = 1; /* compressing only to compare would cost half of verify */
     return err;
+}
+
+int capa_store__scratch_fail(const char *dir, int err)
+{
+    char msg[1024], room[96] = "";
+    struct statvfs fs;
+    if (err == CAPA_ENOMEM)
+        return err;
+    const char *last = capa_error_last();
+    size_t dl = strlen(dir);
+    if (strncmp(last, dir, dl) == 0 && strncmp(last + dl, ": ", 2) == 0)
+        last += dl + 2; /* LMDB's open names the directory already */
+    snprintf(msg, sizeof msg, "%s", last);
+    if (statvfs(dir, &fs) == 0)
+        snprintf(room, sizeof room, " (%llu KiB free there)",
+                 (unsigned long long)fs.f_bavail * fs.f_frsize / 1024);
+    /* The store itself is not full: CAPA_EFULL would say so. */
+    return capa_error_set(CAPA_ERROR,
+                          "scratch store %s: %s%s; free space there or set TMPDIR to a "
+                          "directory with room",
+                          dir, msg, room);
 }
 
 int capa_store__os_actor(capa_store *s, char *buf, size_t sz, const char *what)

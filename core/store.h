@@ -107,8 +107,12 @@ int capa_store__has(const capa_store *s, int db);
 /** Begin/end a read-only transaction (holds the map lock shared until end). */
 int capa_store__read_begin(capa_store *s, MDB_txn **out);
 void capa_store__read_end(capa_store *s, MDB_txn *txn);
-/** A scratch store in `dir` (created), not synced: for verify's replay. */
+/** A scratch store in `dir` (created), not synced, with no lock file: for verify's replay.
+ *  Private to its process; no read transaction may be open while a write one commits. */
 int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size);
+/** Reword the last error as a failure of the scratch store in `dir`, naming the directory and
+ *  the room left there; returns CAPA_ERROR (CAPA_ENOMEM is returned as it is). */
+int capa_store__scratch_fail(const char *dir, int err);
 /** When the calling process runs as the operating-system user owning the store directory,
  *  "os:NAME" into buf (the actor of password-less recovery and checkpoints); else
  *  CAPA_EDENIED naming `what`. */

@@ -6,6 +6,8 @@
  * known). Databases named volatile_* hold nothing an auditor relies on and are skipped.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -28,12 +32,16 @@
 typedef struct vctx {
     capa_store *s, *scratch;
     MDB_txn *txn;  /* read snapshot of the real store */
+    MDB_txn *txn2; /* the same snapshot, for a second thread (the chain reader, a compare) */
     MDB_txn *stxn; /* scratch transaction (write during replay, read during compare) */
     const capa_verify_opts *o;
     capa_verify_report *r;
     size_t keep;
     EVP_PKEY *org_key;
     int oom; /* an allocation failed: the report would be incomplete */
+    /* What failed: reading the real store (through the apply sources) or writing the scratch
+     * (its file system full, say), whose directory the message then names. */
+    int src_err, scratch_err;
     uint64_t format; /* of the store verified: format 1 headers had no statistics part */
     /* A format-1 store (checked before `capa upgrade`) has none of the records derived
      * since: the limits in headers, idx_due and the outbox are not compared. */
@@ -153,9 +161,12 @@ static int real_cred(void *payload, const char *user, const char *digest, capa_u
     capa_user_rec u;
     char have[65];
     int err = capa_user__get(v->s, v->txn, user, &u);
+    if (err && err != CAPA_ENOTFOUND)
+        v->src_err = 1;
     if (err)
         return err == CAPA_ENOTFOUND ? CAPA_OK : err; /* no stored user: compare reports it */
     if ((err = capa_user__cred_digest(have, &u))) {
+        v->src_err = 1;
         capa_user_rec_clear(&u);
         return err;
     }
@@ -181,6 +192,8 @@ static int real_def(void *payload, const char *id, int version, char **xml, size
     key[n] = 0;
     capa_be32(key + n + 1, (uint32_t)version);
     int err = capa_store__get(v->txn, v->s->dbi[DB_FORMS], key, n + 5, &val);
+    if (err && err != CAPA_ENOTFOUND)
+        v->src_err = 1;
     if (err)
         return err;
     if (!(*xml = capa__strndup(val.mv_data, val.mv_size)))
@@ -201,6 +214,8 @@ static int real_blob(void *payload, const char *sha256, uint64_t size, const voi
     if (!capa_store__has(v->s, DB_BLOBS) || capa__unhex(raw, 32, sha256) != 0)
         return CAPA_OK;
     int err = capa_store__get(v->txn, v->s->dbi[DB_BLOBS], raw, 32, &val);
+    if (err && err != CAPA_ENOTFOUND)
+        v->src_err = 1;
     if (err)
         return err == CAPA_ENOTFOUND ? CAPA_OK : err;
     capa_sha256_hex(have, val.mv_data, val.mv_size);
@@ -254,6 +269,13 @@ static void check_checkpoint(vctx *v, const capa_event_rec *e, const unsigned ch
             "audit event %llu: checkpoint: signed by a key that is not the organisation's "
             "(certificate %s)",
             (unsigned long long)e->ev.seq, v->o->cert_path);
+    else if (!v->org_key && v->o && v->o->cert_required)
+        /* Anyone can sign a checkpoint with a key of their own and name that key in it: only
+         * a certificate from outside the event says whose key it must be. */
+        add(v, NULL, "events", "checkpoint", "key", NULL, NULL, e->ev.seq,
+            "audit event %llu: checkpoint over %s:%s: not checked: no certificate to check "
+            "its signing key against",
+            (unsigned long long)e->ev.seq, seq, head);
     EVP_MD_CTX_free(md);
     EVP_PKEY_free(pk);
     capa__free(der);
@@ -262,72 +284,236 @@ static void check_checkpoint(vctx *v, const capa_event_rec *e, const unsigned ch
 
 /* ---- walking the chain and replaying it ---- */
 
+static int scratch_err(vctx *v, int rc)
+{
+    v->scratch_err = 1;
+    return capa_store__mdb_err(rc, "write failed");
+}
+
 static int scratch_commit(vctx *v, int reopen)
 {
     int rc = mdb_txn_commit(v->stxn);
     v->stxn = NULL;
     if (rc)
-        return capa_store__mdb_err(rc, "verify: scratch store");
+        return scratch_err(v, rc);
     if (!reopen)
         return CAPA_OK;
     rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn);
-    return rc ? capa_store__mdb_err(rc, "verify: scratch store") : CAPA_OK;
+    return rc ? scratch_err(v, rc) : CAPA_OK;
+}
+
+/* The chain is read on a thread of its own: decoding an event (zstd and the record codec) and
+ * hashing it cost about as much as a third of applying it, so reading runs ahead of the
+ * apply loop by up to WALK_SLOTS batches of WALK_BATCH events. The reader only reads, with
+ * a read transaction of its own on the same snapshot (capa__verify_run checks the ids); what
+ * it finds is reported by the apply loop, in chain order, so the report is what a single
+ * thread would write. */
+#define WALK_BATCH 256
+#define WALK_SLOTS 8
+
+enum { IT_EVENT, IT_GAP, IT_UNDECODABLE, IT_BADCHAIN, IT_END, IT_ERROR };
+
+typedef struct walk_item {
+    int kind;
+    uint64_t seq;     /* the sequence number expected here */
+    uint64_t key_seq; /* IT_GAP: the next one stored */
+    int bad_seq;      /* IT_BADCHAIN: stored under another number (else: the hash is wrong) */
+    int rc;           /* IT_END: the cursor's last answer; IT_ERROR: the capa code */
+    char *msg;        /* IT_ERROR: its message (errors are per thread) */
+    unsigned char prev[32], h[32];
+    capa_event_rec e; /* IT_EVENT, IT_BADCHAIN: decoded; freed by batch_clear */
+} walk_item;
+
+typedef struct walk_batch {
+    size_t n;
+    walk_item it[WALK_BATCH];
+} walk_batch;
+
+typedef struct walk_q {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    walk_batch *slot[WALK_SLOTS];
+    uint64_t written, read; /* batches published / consumed */
+    int stop;               /* the apply loop wants no more */
+    vctx *v;
+    MDB_txn *txn; /* the reader's */
+} walk_q;
+
+static void item_clear(walk_item *it)
+{
+    capa_event__clear(&it->e); /* zeroed when nothing was decoded: a no-op then */
+    capa__free(it->msg);
+    it->msg = NULL;
+}
+
+/* The items a batch held, freed by the reader before it fills the slot again (so the apply
+ * loop spends no time freeing events), or at the end. */
+static void batch_clear(walk_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        item_clear(&b->it[i]);
+    b->n = 0;
+}
+
+/* Publish the batch being filled; wait for a free slot for the next. 0, or 1: stop. */
+static int q_publish(walk_q *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->written++;
+    pthread_cond_broadcast(&q->cond);
+    while (!q->stop && q->written - q->read >= WALK_SLOTS)
+        pthread_cond_wait(&q->cond, &q->lock);
+    int stop = q->stop;
+    pthread_mutex_unlock(&q->lock);
+    return stop;
+}
+
+static void *reader_main(void *arg)
+{
+    walk_q *q = arg;
+    MDB_cursor *cur = NULL;
+    unsigned char prev[32] = {0};
+    uint64_t expect = 1;
+    walk_batch *b = q->slot[0];
+    batch_clear(b);
+    int rc = mdb_cursor_open(q->txn, q->v->s->dbi[DB_EVENTS], &cur);
+    MDB_val k, val;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &val, MDB_FIRST);
+    for (;; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT), expect++) {
+        walk_item *it = &b->it[b->n++];
+        memset(it, 0, sizeof *it); /* cleared by batch_clear before */
+        it->seq = expect;
+        memcpy(it->prev, prev, 32);
+        int last = 1;
+        if (rc != MDB_SUCCESS) {
+            it->kind = IT_END;
+            it->rc = rc;
+        } else if ((it->key_seq = k.mv_size == 8 ? capa_get_be64(k.mv_data) : 0) != expect) {
+            it->kind = IT_GAP;
+        } else {
+            unsigned char *body = NULL;
+            size_t body_len = 0;
+            int err = capa_event__decode(&it->e, val.mv_data, val.mv_size, &body, &body_len);
+            if (err == CAPA_ENOMEM) {
+                it->kind = IT_ERROR;
+                it->rc = err;
+                it->msg = capa__strdup(capa_error_last());
+            } else if (err != CAPA_OK) {
+                it->kind = IT_UNDECODABLE;
+            } else {
+                capa_event__chain(it->h, prev, body, body_len);
+                it->bad_seq = it->e.ev.seq != expect;
+                if (it->bad_seq || memcmp(it->h, it->e.hash, 32) != 0) {
+                    it->kind = IT_BADCHAIN;
+                } else {
+                    it->kind = IT_EVENT;
+                    memcpy(prev, it->h, 32);
+                    last = 0;
+                }
+            }
+            capa__free(body);
+        }
+        if (last || b->n == WALK_BATCH) {
+            if (q_publish(q) || last)
+                break;
+            b = q->slot[q->written % WALK_SLOTS];
+            batch_clear(b);
+        }
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    return NULL;
+}
+
+/* The next item from the reader. A batch's slot goes back to the reader only when the next
+ * item is asked for: the last one is in use until then. */
+static walk_item *q_next(walk_q *q, size_t *pos)
+{
+    if (*pos && *pos == q->slot[q->read % WALK_SLOTS]->n) {
+        pthread_mutex_lock(&q->lock);
+        q->read++;
+        pthread_cond_broadcast(&q->cond);
+        pthread_mutex_unlock(&q->lock);
+        *pos = 0;
+    }
+    if (*pos == 0) {
+        pthread_mutex_lock(&q->lock);
+        while (q->written == q->read)
+            pthread_cond_wait(&q->cond, &q->lock);
+        pthread_mutex_unlock(&q->lock);
+    }
+    return &q->slot[q->read % WALK_SLOTS]->it[(*pos)++];
 }
 
 static int walk(vctx *v)
 {
-    MDB_cursor *cur = NULL;
     unsigned char prev[32] = {0}, head_hash[32];
     uint64_t expect = 1, head_seq = 0, in_txn = 0;
     int replaying = 1, err = capa_event__head(v->s, v->txn, &head_seq, head_hash);
     capa_apply_src src = {real_cred, real_def, v, real_blob};
+    walk_q q = {.v = v, .txn = v->txn2};
+    pthread_t reader;
+    int started = 0, rc = MDB_SUCCESS;
+    size_t pos = 0;
     if (err)
         return err;
-    int rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn);
-    if (rc)
-        return capa_store__mdb_err(rc, "verify: scratch store");
-    rc = mdb_cursor_open(v->txn, v->s->dbi[DB_EVENTS], &cur);
-    MDB_val k, val;
-    rc = rc ? rc : mdb_cursor_get(cur, &k, &val, MDB_FIRST);
-    for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT), expect++) {
-        uint64_t key_seq = k.mv_size == 8 ? capa_get_be64(k.mv_data) : 0;
-        capa_event_rec e;
-        unsigned char *body = NULL;
-        size_t body_len = 0;
-        if (key_seq != expect) {
+    pthread_mutex_init(&q.lock, NULL);
+    pthread_cond_init(&q.cond, NULL);
+    for (int i = 0; i < WALK_SLOTS; i++)
+        if (!(q.slot[i] = capa__calloc(1, sizeof *q.slot[i]))) {
+            err = capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+            goto done;
+        }
+    if ((rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn))) {
+        err = scratch_err(v, rc);
+        goto done;
+    }
+    if (pthread_create(&reader, NULL, reader_main, &q)) {
+        err = capa_error_set(CAPA_ERROR, "verify: cannot start a thread: %s", strerror(errno));
+        goto done;
+    }
+    started = 1;
+    for (;;) {
+        walk_item *it = q_next(&q, &pos);
+        if (it->kind == IT_END) {
+            rc = it->rc;
+            expect = it->seq;
+            memcpy(prev, it->prev, 32);
+            break;
+        }
+        if (it->kind == IT_ERROR) {
+            err = capa_error_set(it->rc, "%s", it->msg ? it->msg : "verify: out of memory");
+            item_clear(it);
+            goto done;
+        }
+        expect = it->seq;
+        if (it->kind == IT_GAP) {
             v->r->bad_seq = expect;
             add(v, NULL, "events", "chain", NULL, NULL, NULL, expect,
                 "audit event %llu: missing (next stored event is %llu): the chain was cut",
-                (unsigned long long)expect, (unsigned long long)key_seq);
+                (unsigned long long)expect, (unsigned long long)it->key_seq);
             break;
         }
-        if ((err = capa_event__decode(&e, val.mv_data, val.mv_size, &body, &body_len)) ==
-            CAPA_ENOMEM)
-            goto done;
-        if (err != CAPA_OK) {
-            err = CAPA_OK;
+        if (it->kind == IT_UNDECODABLE) {
             v->r->bad_seq = expect;
             add(v, NULL, "events", "chain", NULL, NULL, NULL, expect,
                 "audit event %llu: record cannot be decoded", (unsigned long long)expect);
             break;
         }
-        unsigned char h[32];
-        capa_event__chain(h, prev, body, body_len);
-        capa__free(body);
-        int bad_seq = e.ev.seq != expect, bad_hash = memcmp(h, e.hash, 32) != 0;
-        if (bad_seq || bad_hash) {
+        capa_event_rec *e = &it->e;
+        if (it->kind == IT_BADCHAIN) {
             v->r->bad_seq = expect;
-            add(v, e.ev.case_number, "events", "chain", NULL, NULL, NULL, expect,
+            add(v, e->ev.case_number, "events", "chain", NULL, NULL, NULL, expect,
                 "audit event %llu: %s", (unsigned long long)expect,
-                bad_seq ? "stored under another sequence number (moved or reordered)"
-                        : "hash does not match its content and predecessor (edited, or an "
-                          "earlier event was changed)");
-            capa_event__clear(&e);
+                it->bad_seq ? "stored under another sequence number (moved or reordered)"
+                            : "hash does not match its content and predecessor (edited, or an "
+                              "earlier event was changed)");
+            item_clear(it);
             break;
         }
         for (size_t i = 0; v->o && i < v->o->n_anchors; i++) {
             char hex[65];
-            capa__hex(hex, h, 32);
+            capa__hex(hex, it->h, 32);
             if (v->o->anchors[i].seq == expect && strcmp(v->o->anchors[i].head, hex) != 0)
                 add(v, NULL, "events", "anchor", NULL, hex, v->o->anchors[i].head, expect,
                     "anchor %llu:%s does not hold: event %llu's chain hash here is %s (the "
@@ -335,28 +521,28 @@ static int walk(vctx *v)
                     (unsigned long long)expect, v->o->anchors[i].head, (unsigned long long)expect,
                     hex);
         }
-        if (strcmp(e.ev.action, "checkpoint") == 0)
-            check_checkpoint(v, &e, prev);
+        if (strcmp(e->ev.action, "checkpoint") == 0)
+            check_checkpoint(v, e, it->prev);
         if (replaying) {
-            capa_wtxn t = {.s = v->scratch, .txn = v->stxn, .now = e.ev.time};
-            err = capa_apply__event(&t, &e, &src);
+            capa_wtxn t = {.s = v->scratch, .txn = v->stxn, .now = e->ev.time};
+            err = capa_apply__event(&t, e, &src);
             if (err == CAPA_ECORRUPT || err == CAPA_EEXISTS || err == CAPA_ENOTFOUND ||
                 err == CAPA_EINVALID) {
                 /* The trail itself does not replay: nothing after it can be compared. */
-                add(v, e.ev.case_number, "events", "replay", NULL, NULL, NULL, expect,
+                add(v, e->ev.case_number, "events", "replay", NULL, NULL, NULL, expect,
                     "audit event %llu: does not replay: %s", (unsigned long long)expect,
                     capa_error_last());
                 replaying = 0;
                 err = CAPA_OK;
+            } else if (err && err != CAPA_ENOMEM && !v->src_err) {
+                v->scratch_err = 1; /* apply reads the real store only through src */
             }
         }
         /* An attachment's content may be tens of MB: commit after each, so one scratch
          * transaction never holds more dirty pages than LMDB allows. */
-        int big = strcmp(e.ev.action, "attach") == 0;
-        capa_event__clear(&e);
+        int big = strcmp(e->ev.action, "attach") == 0;
         if (err)
             goto done;
-        memcpy(prev, h, 32);
         if ((++in_txn >= REPLAY_BATCH || big) && (err = scratch_commit(v, 1)))
             goto done;
         in_txn = big ? 0 : in_txn;
@@ -390,15 +576,29 @@ static int walk(vctx *v)
     unsigned char hv[40];
     capa_be64(hv, head_seq);
     memcpy(hv + 8, head_hash, 32);
-    if (!v->r->bad_seq && replaying)
-        err = capa_store__put(v->stxn, v->scratch->dbi[DB_META], CAPA_HEAD_KEY,
-                              strlen(CAPA_HEAD_KEY), hv, 40, 0);
+    if (!v->r->bad_seq && replaying &&
+        (err = capa_store__put(v->stxn, v->scratch->dbi[DB_META], CAPA_HEAD_KEY,
+                               strlen(CAPA_HEAD_KEY), hv, 40, 0)))
+        v->scratch_err = 1;
     if (!err)
         err = scratch_commit(v, 0);
     if (!err && (v->r->bad_seq || !replaying))
         err = 1; /* nothing to compare: a broken chain explains everything after it */
 done:
-    mdb_cursor_close(cur);
+    if (started) {
+        pthread_mutex_lock(&q.lock);
+        q.stop = 1;
+        pthread_cond_broadcast(&q.cond);
+        pthread_mutex_unlock(&q.lock);
+        pthread_join(reader, NULL);
+    }
+    for (int i = 0; i < WALK_SLOTS; i++) {
+        if (q.slot[i])
+            batch_clear(q.slot[i]); /* taken or not, every item the reader made */
+        capa__free(q.slot[i]);
+    }
+    pthread_cond_destroy(&q.cond);
+    pthread_mutex_destroy(&q.lock);
     if (v->stxn) {
         mdb_txn_abort(v->stxn);
         v->stxn = NULL;
@@ -1092,6 +1292,211 @@ static int compare_db(vctx *v, int db)
                : CAPA_OK;
 }
 
+/* ---- comparing on both cores ---- */
+
+/* Databases by what comparing them costs (stage records are unpacked), the dearest first, so
+ * two threads taking the next one each finish close together. */
+static const int compare_order[] = {
+    DB_STAGES,     DB_CASES,        DB_IDX_DUE,    DB_NUMBERS,   DB_CASE_EVENTS, DB_IDX_PART,
+    DB_IDX_OPENED, DB_IDX_CUSTOMER, DB_IDX_DEFECT, DB_IDX_STAGE, DB_SIGS,        DB_ATTACH,
+    DB_BLOBS,      DB_OUTBOX,       DB_USERS,      DB_FORMS,     DB_META,
+};
+
+typedef struct cmp_job {
+    vctx v; /* a copy: its own transactions and, per database, its own report */
+    atomic_int *next;
+    capa_verify_report *reps; /* one per database, merged in database order afterwards */
+    int err;
+    char msg[1024]; /* its error message (messages are per thread) */
+} cmp_job;
+
+static int compared(const vctx *v, int db)
+{
+    return db != DB_EVENTS && capa_store__has(v->s, db) &&
+           !(v->legacy && (db == DB_IDX_DUE || db == DB_OUTBOX));
+}
+
+static void *compare_main(void *arg)
+{
+    cmp_job *j = arg;
+    int rc = mdb_txn_begin(j->v.scratch->env, NULL, MDB_RDONLY, &j->v.stxn);
+    if (rc) {
+        j->err = scratch_err(&j->v, rc);
+        snprintf(j->msg, sizeof j->msg, "%s", capa_error_last());
+        return NULL;
+    }
+    for (;;) {
+        int i = atomic_fetch_add(j->next, 1);
+        if (i >= (int)(sizeof compare_order / sizeof *compare_order) || j->err)
+            break;
+        int db = compare_order[i];
+        if (!compared(&j->v, db))
+            continue;
+        j->v.r = &j->reps[db];
+        j->reps[db].ok = 1;
+        if ((j->err = compare_db(&j->v, db)))
+            snprintf(j->msg, sizeof j->msg, "%s", capa_error_last());
+    }
+    mdb_txn_abort(j->v.stxn);
+    j->v.stxn = NULL;
+    return NULL;
+}
+
+/* Move the mismatches of `from` after those of v->r, keeping at most v->keep. */
+static void merge_report(vctx *v, capa_verify_report *from)
+{
+    capa_verify_report *r = v->r;
+    if (from->n_total)
+        r->ok = 0;
+    r->n_total += from->n_total;
+    for (size_t i = 0; i < from->n_mismatches; i++) {
+        capa_mismatch *m = NULL;
+        if (r->n_mismatches < v->keep &&
+            (m = capa__realloc(r->mismatches, (r->n_mismatches + 1) * sizeof *m))) {
+            r->mismatches = m;
+            r->mismatches[r->n_mismatches++] = from->mismatches[i];
+            continue;
+        }
+        if (r->n_mismatches < v->keep)
+            v->oom = 1;
+        capa_mismatch *x = &from->mismatches[i];
+        capa__free(x->case_number), capa__free(x->db), capa__free(x->record);
+        capa__free(x->field), capa__free(x->stored), capa__free(x->expected);
+        capa__free(x->message);
+    }
+    capa__free(from->mismatches);
+    memset(from, 0, sizeof *from);
+}
+
+/* Every database compared, on this thread and one more (with v->txn2, the same snapshot). */
+static int compare_all(vctx *v)
+{
+    atomic_int next = 0;
+    capa_verify_report reps[DB_COUNT];
+    cmp_job jobs[2];
+    pthread_t other;
+    int started = 0, err = CAPA_OK;
+    memset(reps, 0, sizeof reps);
+    for (int i = 0; i < 2; i++) {
+        jobs[i] = (cmp_job){.v = *v, .next = &next, .reps = reps};
+        jobs[i].v.stxn = NULL;
+        jobs[i].v.oom = 0;
+    }
+    jobs[1].v.txn = v->txn2;
+    started = pthread_create(&other, NULL, compare_main, &jobs[1]) == 0;
+    compare_main(&jobs[0]);
+    if (started)
+        pthread_join(other, NULL);
+    else
+        compare_main(&jobs[1]); /* no thread to be had: the same work, here */
+    for (int i = 0; i < 2; i++) {
+        v->oom |= jobs[i].v.oom;
+        v->scratch_err |= jobs[i].v.scratch_err;
+        if (!err && jobs[i].err) {
+            err = jobs[i].err;
+            capa_error_set(err, "%s", jobs[i].msg); /* the failing thread's, said here */
+        }
+    }
+    for (int db = 0; db < DB_COUNT; db++)
+        merge_report(v, &reps[db]);
+    return err;
+}
+
+/* ---- memory ---- */
+
+/* Every record of the store and of the scratch is read through their maps, and the pages
+ * read stay mapped into this process: its resident size would grow to both files' size
+ * (6 GB at 1 M cases). A thread of its own looks ten times a second, and past RSS_FILE_MAX
+ * tells the kernel that the pages read so far are not needed any more: they stay in the page
+ * cache (reclaimable, and faulted back cheaply when read again), but no longer count as this
+ * process's memory. */
+#define RSS_FILE_MAX ((unsigned long)256 << 20) /* mapped file pages kept, at most about */
+
+typedef struct rss_guard {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;
+    void *addr[2];
+    size_t len[2];
+} rss_guard;
+
+static void *rss_main(void *arg)
+{
+    rss_guard *g = arg;
+    pthread_mutex_lock(&g->lock);
+    while (!g->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&g->cond, &g->lock, &ts);
+        /* Only past RSS_FILE_MAX: every drop makes the pages read next fault again. */
+        unsigned long size = 0, resident = 0, shared = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        int n = f ? fscanf(f, "%lu %lu %lu", &size, &resident, &shared) : 0;
+        if (f)
+            fclose(f);
+        if (n == 3 && shared * (unsigned long)sysconf(_SC_PAGESIZE) < RSS_FILE_MAX)
+            continue;
+        for (int i = 0; i < 2 && !g->stop; i++)
+            if (g->addr[i])
+                madvise(g->addr[i], g->len[i], MADV_DONTNEED);
+    }
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+/* Where the data file of store `s` is mapped into this process (LMDB does not say unless
+ * the map is fixed): from /proc/self/maps. */
+static void map_of(void **addr, size_t *len, const capa_store *s)
+{
+    char path[4200], want[4096], line[4096 + 200];
+    *addr = NULL, *len = 0;
+    snprintf(path, sizeof path, "%s/data.mdb", s->dir);
+    FILE *f = realpath(path, want) ? fopen("/proc/self/maps", "r") : NULL;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        int off = 0;
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &off) != 2 || !off ||
+            strcmp(line + off, want) != 0)
+            continue;
+        *addr = (void *)lo;
+        *len = hi - lo;
+        break;
+    }
+    if (f)
+        fclose(f);
+}
+
+static int rss_start(rss_guard *g, pthread_t *t, capa_store *a, capa_store *b)
+{
+    memset(g, 0, sizeof *g);
+    map_of(&g->addr[0], &g->len[0], a);
+    map_of(&g->addr[1], &g->len[1], b);
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    if (pthread_create(t, NULL, rss_main, g) == 0)
+        return 1;
+    pthread_cond_destroy(&g->cond);
+    pthread_mutex_destroy(&g->lock);
+    return 0;
+}
+
+static void rss_stop(rss_guard *g, pthread_t t)
+{
+    pthread_mutex_lock(&g->lock);
+    g->stop = 1;
+    pthread_cond_signal(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+    pthread_join(t, NULL);
+    pthread_cond_destroy(&g->cond);
+    pthread_mutex_destroy(&g->lock);
+}
+
 /* Named databases not in the engine's list: volatile_* are skipped, others reported. */
 static int check_names(vctx *v)
 {
@@ -1145,7 +1550,9 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
 {
     vctx v = {.s = s, .o = opts};
     char dir[4096];
-    int err = CAPA_OK;
+    int err = CAPA_OK, guarded = 0;
+    rss_guard guard;
+    pthread_t guard_thread;
     *out = NULL;
     v.keep = opts && opts->max_mismatches ? opts->max_mismatches : DEFAULT_KEEP;
     if (!(v.r = capa__calloc(1, sizeof *v.r)))
@@ -1173,10 +1580,27 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
     }
     /* The scratch holds the same records uncompressed: room for several times the store
      * (address space only; LMDB's file grows with what is written). */
-    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20))))
+    if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20)))) {
+        v.scratch_err = 1;
         goto done;
-    if ((err = capa_store__read_begin(s, &v.txn)))
-        goto done;
+    }
+    /* Two read transactions on one snapshot: the chain reader's and the apply loop's, then
+     * one for each thread comparing. A write committed between the two begins would give
+     * two snapshots: try again. */
+    for (int tries = 0;; tries++) {
+        if ((err = capa_store__read_begin(s, &v.txn)) || (err = capa_store__read_begin(s, &v.txn2)))
+            goto done;
+        if (mdb_txn_id(v.txn) == mdb_txn_id(v.txn2))
+            break;
+        capa_store__read_end(s, v.txn2);
+        capa_store__read_end(s, v.txn);
+        v.txn = v.txn2 = NULL;
+        if (tries == 100) {
+            err = capa_error_set(CAPA_ERROR, "verify: the store kept changing; try again");
+            goto done;
+        }
+    }
+    guarded = rss_start(&guard, &guard_thread, s, v.scratch);
     uint64_t format = 0;
     if ((err = any_format ? capa_store__require_any_format(s, v.txn, &format)
                           : capa_store__require_init(s, v.txn)))
@@ -1191,23 +1615,19 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
     }
     if (err)
         goto done;
-    int rc = mdb_txn_begin(v.scratch->env, NULL, MDB_RDONLY, &v.stxn);
-    if (rc) {
-        err = capa_store__mdb_err(rc, "verify: scratch store");
-        goto done;
-    }
     v.legacy = format == 1;
-    for (int db = 0; db < DB_COUNT && !err; db++)
-        if (db != DB_EVENTS && capa_store__has(s, db) &&
-            !(v.legacy && (db == DB_IDX_DUE || db == DB_OUTBOX)))
-            err = compare_db(&v, db);
-    if (!err)
+    if (!(err = compare_all(&v)))
         err = check_names(&v);
 done:
     if (!err && v.oom)
         err = capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    if (err && v.scratch_err)
+        err = capa_store__scratch_fail(dir, err);
+    if (guarded)
+        rss_stop(&guard, guard_thread);
     if (v.stxn)
         mdb_txn_abort(v.stxn);
+    capa_store__read_end(s, v.txn2);
     capa_store__read_end(s, v.txn);
     capa_store_close(v.scratch);
     if (dir[0])

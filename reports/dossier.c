@@ -846,6 +846,8 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
 
     /* The signature box: the bilingual statement on the page; the widget over it draws
      * its frame and the ASCII summary on the bottom line. */
+    if (!d->fl.n_pages)
+        return; /* the first page could not be made (out of memory): reported by the layout */
     HPDF_Page p1 = d->fl.pages[0];
     HPDF_Page saved = d->fl.page;
     float saved_y = d->fl.y;

@@ -639,9 +639,12 @@ typedef struct capa_verify_opts {
     const capa_anchor *anchors; /**< each must hold in this database */
     size_t n_anchors;
     /** PEM certificate of the organisation: every checkpoint must be signed by its key.
-     *  NULL: checkpoints are checked against the key they name. */
+     *  NULL: checkpoints are checked against the key they name only (see cert_required). */
     const char *cert_path;
     size_t max_mismatches; /**< how many to keep; 0 = 1000 (all are counted) */
+    /** With no cert_path, every checkpoint is a mismatch naming it as not checked: a
+     *  signature by the key a checkpoint names itself proves nothing (`capa verify`). */
+    int cert_required;
 } capa_verify_opts;
 
 typedef struct capa_verify_report {

@@ -664,6 +664,9 @@ int cmd_show(cli *c, int argc, char **argv)
                 "capa: show: WARNING: %s\ncapa: show: what follows is what is stored, "
                 "not what the audit trail says; run `capa verify`\n",
                 capa_error_last());
+    else if (err)
+        fprintf(stderr, "capa: show: WARNING: not checked against the audit trail: %s\n",
+                capa_error_last());
     if ((err = capa_case_recurrence(&rec, &n_rec, s, cs->number)) != CAPA_OK) {
         rc = cli_fail(c, "show: recurrence", err);
         goto done;

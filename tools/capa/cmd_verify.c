@@ -17,7 +17,23 @@ static json_t *opt_str(const char *s)
     return s ? cli_json_str(s) : json_null();
 }
 
-static int print_json(cli *c, const capa_verify_report *r)
+/* Where the certificate checkpoints were checked against came from. */
+enum cert_source { CERT_NONE, CERT_AUDITOR, CERT_STORE };
+
+static json_t *cert_json(const char *path, enum cert_source src)
+{
+    json_t *o = src == CERT_NONE ? NULL : json_object();
+    if (src == CERT_NONE)
+        return json_null();
+    if (!o || cli_json_set(o, "path", cli_json_str(path)) ||
+        cli_json_set(o, "source", cli_json_str(src == CERT_AUDITOR ? "auditor" : "store"))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int print_json(cli *c, const capa_verify_report *r, const char *cert, enum cert_source src)
 {
     json_t *o = json_object(), *list = json_array(), *skipped = json_array();
     int bad = !o || !list || !skipped;
@@ -42,6 +58,7 @@ static int print_json(cli *c, const capa_verify_report *r)
         cli_json_set(o, "events", json_integer((json_int_t)r->seq)) ||
         cli_json_set(o, "cases", json_integer((json_int_t)r->n_cases)) ||
         cli_json_set(o, "checkpoints", json_integer((json_int_t)r->n_checkpoints)) ||
+        cli_json_set(o, "certificate", cert_json(cert, src)) ||
         cli_json_set(o, "bad_seq", r->ok ? json_null() : json_integer((json_int_t)first)) ||
         cli_json_set(o, "error", r->ok ? json_null() : cli_json_str(r->mismatches[0].message)) ||
         cli_json_set(o, "mismatch_count", json_integer((json_int_t)r->n_total)) ||
@@ -95,21 +112,23 @@ int cmd_verify(cli *c, int argc, char **argv)
         free(anchors);
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
     }
-    /* Checkpoints are checked against the organisation's certificate when it is readable. */
-    if (!cert) {
-        cli_keys_path(c, crt, sizeof crt, "org.crt");
-        if (access(crt, R_OK) == 0)
-            cert = crt;
-    }
+    /* Checkpoints are checked against the certificate the auditor brought (--cert), else
+     * against the store's own, which whoever can write the store can replace too: the
+     * output says which. With neither, no checkpoint can be checked and verify fails. */
+    enum cert_source src = cert ? CERT_AUDITOR : CERT_NONE;
+    cli_keys_path(c, crt, sizeof crt, "org.crt");
+    if (!cert && access(crt, R_OK) == 0)
+        cert = crt, src = CERT_STORE;
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
-    capa_verify_opts o = {.anchors = anchors, .n_anchors = n_anchors, .cert_path = cert};
+    capa_verify_opts o = {
+        .anchors = anchors, .n_anchors = n_anchors, .cert_path = cert, .cert_required = 1};
     if ((err = capa_store_verify(&r, s, &o)) != CAPA_OK) {
         rc = cli_fail(c, "verify", err);
         goto done;
     }
     if (c->json) {
-        rc = print_json(c, r);
+        rc = print_json(c, r, cert, src);
         if (rc == CLI_OK && !r->ok)
             rc = CLI_ERROR;
         goto done;
@@ -117,6 +136,17 @@ int cmd_verify(cli *c, int argc, char **argv)
     for (size_t i = 0; i < r->n_skipped; i++)
         fprintf(stderr, "capa: verify: skipped %s (volatile: holds nothing an auditor relies on)\n",
                 r->skipped[i]);
+    if (src == CERT_STORE && r->n_checkpoints)
+        fprintf(stderr,
+                "capa: verify: %llu checkpoint%s checked against the store's own certificate %s, "
+                "which whoever can write the store can replace: an auditor gives --cert FILE, "
+                "a copy kept outside the store\n",
+                (unsigned long long)r->n_checkpoints, r->n_checkpoints == 1 ? "" : "s", crt);
+    else if (src == CERT_NONE && r->n_checkpoints)
+        fprintf(stderr,
+                "capa: verify: no certificate: %s is missing and no --cert FILE was given, so "
+                "no checkpoint could be checked\n",
+                crt);
     if (r->ok) {
         printf("%s\n", r->head);
         goto done;

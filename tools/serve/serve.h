@@ -99,8 +99,8 @@ void sv_req_cookie(sv_req *r, const char *fmt, ...) __attribute__((format(printf
 /* ---- tls.c ---- */
 /** libmicrohttpd's GnuTLS priorities under --tls-cert: TLS 1.2 and 1.3 only, AEAD ciphers
  *  (AES-GCM, ChaCha20-Poly1305), forward-secret key exchange. */
-#define SV_TLS_PRIORITIES                                                                        \
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"          \
+#define SV_TLS_PRIORITIES                                                                          \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
     "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 /** Read and check the PEM certificate (chain) and its unencrypted private key: parsed, and
  *  the key that of the first certificate. 0 and srv->tls_cert/tls_key set (cookies Secure

@@ -40,6 +40,14 @@ bad 1 "--tls-key $T/b.key: not the key of the certificate in $T/a.pem" --tls-cer
 bad 2 "--tls-cert needs --tls-key FILE as well" --tls-cert "$T/a.pem"
 bad 2 "--tls-key needs --tls-cert FILE as well" --tls-key "$T/a.key"
 
+# a certificate past its date: a warning naming it, the server starts (renewal is the
+# administrator's; browsers will say so)
+faketime '2020-01-01 00:00:00' openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+    -nodes -days 2 -subj "/CN=capa-tls-old" -keyout "$T/old.key" -out "$T/old.pem" 2>/dev/null
+serve_start --tls-cert "$T/old.pem" --tls-key "$T/old.key"
+has serve.log "warning: --tls-cert $T/old.pem: the certificate expired on"
+serve_stop
+
 # ---- plain http: no HSTS (it would mean nothing there), cookies not Secure
 serve_start
 req plain "$B/login"

@@ -23,9 +23,9 @@ serve_start() {
     PID=$!
     trap 'serve_stop; rm -rf -- "$T"' EXIT
     for _ in $(seq 100); do grep -q 'listening on' "$LOG" && break; sleep 0.1; done
-    PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
+    PORT=$(sed -n 's|.*listening on https\{0,1\}://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
     [[ -n $PORT ]] || { cat "$LOG"; fail "server did not start"; }
-    B=http://127.0.0.1:$PORT
+    B=$(sed -n 's|.*listening on \(https\{0,1\}\)://.*|\1|p' "$LOG")://127.0.0.1:$PORT # https under --tls-cert
 }
 
 # req NAME CURL-ARGS...: status into $S, body in $T/NAME, headers in $T/NAME.h

@@ -100,7 +100,7 @@ static const command commands[] = {
      "signed PDF dossier of a case (or of every case) for auditors"},
     {"serve", NULL, cmd_serve,
      "serve [--listen HOST:PORT] [--idle-timeout MIN] [--max-connections N] [--max-body BYTES] "
-     "[--timeout SEC] [--font FILE] [--secure-cookie]",
+     "[--timeout SEC] [--font FILE] [--secure-cookie] [--tls-cert FILE --tls-key FILE]",
      "the web UI and JSON API (runs capa-serve; 127.0.0.1:8080)"},
     {"import", NULL, cmd_import,
      "import --csv FILE | --xlsx FILE [--sheet NAME] --map MAPPING [--encoding utf-8|gb18030] "

@@ -16,6 +16,9 @@
  * (keep-alive). A request whose Content-Length is given twice, conflicts, is not a number,
  * or comes with a Transfer-Encoding is answered 400 and the connection closed: a proxy in
  * front may read it otherwise (request smuggling).
+ *
+ * With --tls-cert/--tls-key (tls.c) the daemon speaks only HTTPS (TLS 1.2 and 1.3 with
+ * SV_TLS_PRIORITIES) and every response carries Strict-Transport-Security.
  */
 #include "serve.h"
 
@@ -260,6 +263,8 @@ static enum MHD_Result send_response(sv_req *r)
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Cache-Control",
                             r->cacheable ? "public, max-age=3600" : "no-store");
+    if (r->srv->tls_cert) /* browsers then refuse plain http to this host for a year */
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     if (r->location)
         MHD_add_response_header(resp, "Location", r->location);
     for (int i = 0; i < 3; i++) {
@@ -472,8 +477,19 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
     h->header_ms = srv->header_ms > 0 ? srv->header_ms : 10000;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)SV_TLS_PRIORITIES},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (srv->tls_cert)
+        flags |= MHD_USE_TLS;
+    else
+        tls[0].option = MHD_OPTION_END;
     h->d = MHD_start_daemon(
-        flags, (uint16_t)p, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+        flags, (uint16_t)p, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_addr,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,

@@ -4,7 +4,7 @@
  *   capa-serve [--listen HOST:PORT] [--db DIR] [--idle-timeout MIN] [--max-connections N]
  *              [--max-per-address N] [--header-timeout SEC] [--max-body BYTES]
  *              [--timeout SEC] [--font FILE] [--secure-cookie] [--auth-pause MS]
- *              [--group-commit on|off]
+ *              [--group-commit on|off] [--tls-cert FILE --tls-key FILE]
  *
  * (`capa serve ...` execs this binary.) SIGTERM or SIGINT stops it: the daemon stops
  * accepting, the requests in progress finish (each change is one engine transaction, so
@@ -30,7 +30,7 @@ static void usage(FILE *f)
           "                  [--max-connections N] [--max-per-address N]\n"
           "                  [--header-timeout SEC] [--max-body BYTES] [--timeout SEC]\n"
           "                  [--font FILE] [--secure-cookie] [--auth-pause MS]\n"
-          "                  [--group-commit on|off]\n"
+          "                  [--group-commit on|off] [--tls-cert FILE --tls-key FILE]\n"
           "Serves the web UI and the JSON API (/api/v1) of the database --db DIR, else\n"
           "$CAPA_DB, else ./var, on 127.0.0.1:8080 unless --listen. Sessions expire after\n"
           "--idle-timeout minutes without use (30). --secure-cookie behind a TLS proxy.\n"
@@ -38,7 +38,9 @@ static void usage(FILE *f)
           "a request's header must be complete within --header-timeout seconds (10).\n"
           "After a wrong password the next attempt for that user waits --auth-pause ms\n"
           "(1000), doubling with each failure up to 60 s; the engine locks the account.\n"
-          "--group-commit off commits one request per transaction (for benchmarks).\n",
+          "--group-commit off commits one request per transaction (for benchmarks).\n"
+          "--tls-cert FILE --tls-key FILE (PEM) serve HTTPS only: TLS 1.2/1.3, HSTS, cookies\n"
+          "Secure.\n",
           f);
 }
 
@@ -58,6 +60,7 @@ static int num(const char *opt, const char *v, long min, long max, long *out)
 int main(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:8080", *db = getenv("CAPA_DB");
+    const char *tls_cert = NULL, *tls_key = NULL;
     int idle_sec = 0;
     long idle_min = 30, max_conn = 64, max_body = 1 << 20, timeout = 30, auth_pause = 1000;
     long per_addr = 16, header_s = 10;
@@ -84,6 +87,16 @@ int main(int argc, char **argv)
             db = ARG();
         } else if (strcmp(a, "--font") == 0) {
             srv.font = ARG();
+        } else if (strcmp(a, "--tls-cert") == 0) {
+            if (!(tls_cert = ARG()) || !*tls_cert) {
+                fprintf(stderr, "capa serve: --tls-cert needs a file\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--tls-key") == 0) {
+            if (!(tls_key = ARG()) || !*tls_key) {
+                fprintf(stderr, "capa serve: --tls-key needs a file\n");
+                return 2;
+            }
         } else if (strcmp(a, "--secure-cookie") == 0) {
             srv.secure_cookie = 1;
         } else if (strcmp(a, "--idle-timeout") == 0) {
@@ -135,6 +148,13 @@ int main(int argc, char **argv)
         }
 #undef ARG
     }
+    if (!tls_cert != !tls_key) {
+        fprintf(stderr, "capa serve: %s needs %s as well\n", tls_cert ? "--tls-cert" : "--tls-key",
+                tls_cert ? "--tls-key FILE" : "--tls-cert FILE");
+        return 2;
+    }
+    if (tls_cert && sv_tls_load(&srv, tls_cert, tls_key))
+        return 1;
     if (!db)
         db = "./var";
     srv.db = db;
@@ -156,12 +176,14 @@ int main(int argc, char **argv)
     int rc = capa_store_open(&srv.s, db, &oo);
     if (rc) {
         fprintf(stderr, "capa serve: %s: %s\n", db, capa_error_last());
+        sv_tls_free(&srv);
         return 1;
     }
     const capa_workflow *wf = NULL;
     if (capa_store_workflow(&wf, srv.s) != CAPA_OK) {
         fprintf(stderr, "capa serve: %s: %s\n", db, capa_error_last());
         capa_store_close(srv.s);
+        sv_tls_free(&srv);
         return 1;
     }
     /* Creates volatile_sessions before any thread exists, and drops what expired while the
@@ -181,11 +203,13 @@ int main(int argc, char **argv)
                             (unsigned)timeout, 64 * 1024, &port);
     if (!d) {
         capa_store_close(srv.s);
+        sv_tls_free(&srv);
         return 1;
     }
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
-    fprintf(stderr, "capa serve: listening on http://%s:%d/ (database %s)\n", host, port, db);
+    fprintf(stderr, "capa serve: listening on %s://%s:%d/ (database %s)\n",
+            srv.tls_cert ? "https" : "http", host, port, db);
     fflush(stderr);
     for (int tick = 1;; tick++) {
         struct timespec ts = {1, 0};
@@ -202,6 +226,7 @@ int main(int argc, char **argv)
     }
     sv_http_stop(d);
     capa_store_close(srv.s);
+    sv_tls_free(&srv);
     pthread_mutex_lock(&srv.lock);
     if (srv.bound)
         explicit_bzero(srv.bound, srv.cap_bound * sizeof *srv.bound);

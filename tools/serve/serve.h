@@ -40,6 +40,8 @@ typedef struct sv_server {
     sv_bound *bound;
     size_t n_bound, cap_bound;
     int header_ms;     /* deadline for a request's complete header (ms) */
+    char *tls_cert, *tls_key; /* PEM text of --tls-cert and --tls-key; NULL = plain HTTP */
+    size_t tls_key_len;
 } sv_server;
 
 typedef struct sv_session {
@@ -93,6 +95,19 @@ void sv_http_stop(void *daemon);
 const char *sv_req_header(sv_req *r, const char *name);
 /** Add a Set-Cookie header value (up to three per response). */
 void sv_req_cookie(sv_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- tls.c ---- */
+/** libmicrohttpd's GnuTLS priorities under --tls-cert: TLS 1.2 and 1.3 only, AEAD ciphers
+ *  (AES-GCM, ChaCha20-Poly1305), forward-secret key exchange. */
+#define SV_TLS_PRIORITIES                                                                          \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+/** Read and check the PEM certificate (chain) and its unencrypted private key: parsed, and
+ *  the key that of the first certificate. 0 and srv->tls_cert/tls_key set (cookies Secure
+ *  from then on), or -1 with a message naming the file and what is wrong printed. */
+int sv_tls_load(sv_server *srv, const char *cert_file, const char *key_file);
+/** Wipe and free what sv_tls_load kept. */
+void sv_tls_free(sv_server *srv);
 
 /* ---- session.c ---- */
 /** Check the password (capa_user_sign_in, counted and audited by the engine), then make a

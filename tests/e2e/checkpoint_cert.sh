@@ -65,7 +65,7 @@ run 0 "" --db "$T/nocert" verify --cert "$T/auditor.crt"
 # The forgery: a sign-off's reason rewritten, every later chain hash and record rebuilt, the
 # checkpoints signed anew with the forger's key, whose certificate replaces the store's.
 mkdir -p "$T/evil"
-run 0 "" --db "$T/evil" cert create --org "Not the organisation"
+CAPA_KEYS=$T/evil/keys run 0 "" cert create --org "Not the organisation"
 cp -a "$CAPA_DB" "$T/forged"
 "$TAMPER" "$T/forged" rewrite "$SIGN" reason "已审核（伪造）" --rebuild \
     --ck-key "$T/evil/keys/org.key" 2>"$T/tamper.err" || fail "capa-tamper: $(cat "$T/tamper.err")"

@@ -108,6 +108,9 @@ static const command commands[] = {
      "import --xml FILE.xml --as ADMIN [--password-stdin]",
      "import a legacy Excel log (客户投诉登记表) as cases, all or nothing; or another store's "
      "case archive, proved against its events, read-only here"},
+    {"publish", NULL, cmd_publish,
+     "publish --pg CONNINFO [--follow] [--interval MS] [--batch N] [--cert FILE] [--quiet]",
+     "send the verified audit trail and its records to the group's PostgreSQL (docs/group.md)"},
     {"cert", "create", cmd_cert_create, "cert create [--org NAME]",
      "self-signed demo certificate for signing dossiers (<db>/keys)"},
     {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",

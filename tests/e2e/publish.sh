@@ -182,7 +182,15 @@ sql "SELECT json_agg(json_build_object('plant', plant, 'month', month, 'opened',
 sql "SELECT json_agg(json_build_object('plant', plant, 'month', opened_month,
         'severity', severity, 'customer', customer, 'part_no', part_no))
        FROM capa.group_cases" >"$T/cases.json"
-python3 - "$T" "$PA" "$PB" $months <<'EOF' || fail "the group views differ from the plants' reports"
+for m in $months; do
+    run 0 "" report monthly --group "$PG" --month "$m" --format json -o "$T/group-$m.json"
+    run 0 "" report monthly --group "$PG" --plant "$PB" --month "$m" --format json -o "$T/groupb-$m.json"
+done
+run 0 "" report monthly --group "$PG" --month 2025-03 --format csv -o -
+out_has "section,key,value,percent,示例电子有限公司 一厂,示例电子有限公司 二厂"
+run 1 "" report monthly --group "$PG" --plant 北极厂 --month 2025-03 --format json -o -
+err_has "--plant '北极厂': no such plant or organisation"
+python3 - "$T" "$PA" "$PB" $months <<'EOF' || fail "the group views or report differ from the plants' reports"
 import collections, json, sys
 t, plants, months = sys.argv[1], sys.argv[2:4], sys.argv[4:]
 monthly = {(r["plant"], r["month"]): r for r in json.load(open(t + "/monthly.json"))}
@@ -202,9 +210,39 @@ for p in plants:
             if dict(got) != want:
                 print("group_cases by %s %s %s: %s, the plant's report %s" % (col, p[:8], m, dict(got), want))
                 bad += 1
+        # The group report: each plant's figures are its own report's.
+        grp = json.load(open("%s/group-%s.json" % (t, m)))
+        mine = [x for x in grp["plants"] if x["plant"] == p]
+        if len(mine) != 1:
+            print("group report %s: plant %s appears %d times" % (m, p[:8], len(mine)))
+            bad += 1
+            continue
+        for k in ("opened", "closed", "open_at_end", "on_time_counts", "on_time_rate",
+                  "time_to_close_hours", "satisfaction_unrecorded", "trend"):
+            if mine[0][k] != rep[k]:
+                print("group report %s %s %s: %s, the plant's report %s" % (p[:8], m, k, mine[0][k], rep[k]))
+                bad += 1
+        for k in ("by_severity", "by_customer", "by_part", "by_channel", "by_validity",
+                  "by_responsible_dept", "satisfaction"):
+            if {a: b for a, b in mine[0][k].items() if b} != {a: b for a, b in rep[k].items() if b}:
+                print("group report %s %s %s: %s, the plant's report %s" % (p[:8], m, k, mine[0][k], rep[k]))
+                bad += 1
+        if [x["number"] for x in mine[0]["overdue"]] != [x["number"] for x in rep["overdue"]]:
+            print("group report %s %s overdue: %s, the plant's %s" % (p[:8], m, mine[0]["overdue"], rep["overdue"]))
+            bad += 1
         if rep["opened"] == 0 and m != months[-1]:
             print("month %s of %s has no cases: the comparison proves nothing" % (m, p[:8]))
             bad += 1
+for m in months:
+    grp = json.load(open("%s/group-%s.json" % (t, m)))
+    for k in ("opened", "closed", "open_at_end"):
+        if grp[k] != sum(x[k] for x in grp["plants"]):
+            print("group report %s %s: %s is not the plants' sum" % (m, k, grp[k]))
+            bad += 1
+    only = json.load(open("%s/groupb-%s.json" % (t, m)))
+    if [x["plant"] for x in only["plants"]] != [plants[1]] or only["opened"] != only["plants"][0]["opened"]:
+        print("group report --plant %s: %s" % (m, [x["plant"] for x in only["plants"]]))
+        bad += 1
 sys.exit(1 if bad else 0)
 EOF
 # The same part and defect in both plants.

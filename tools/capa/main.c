@@ -75,7 +75,8 @@ static const command commands[] = {
      "change the plant's time zone, recurrence window or attachment size limit (audited)"},
     {"report", NULL, cmd_report,
      "report monthly --month YYYY-MM [--format pdf|csv|json|xlsx] [--at TIME] -o FILE "
-     "[--font FILE] [--no-sign]",
+     "[--font FILE] [--no-sign] | report monthly --group CONNINFO [--plant ID]... "
+     "--month YYYY-MM [--format json|csv] -o FILE",
      "the monthly quality report (客户投诉月统计表), signed PDF by default"},
     {"export", NULL, cmd_export,
      "export CASE -o FILE.xml | export --all [--closed-since DATE] -o DIR/",

@@ -724,14 +724,21 @@ static int pg_open(publisher *p)
     char dtxt[16];
     snprintf(dtxt, sizeof dtxt, "%d", days);
     const char *v[5] = {p->plant, info.org, info.timezone, info.number_pattern, dtxt};
+    /* A new plant is registered with head 0; a known one keeps its row as it is until this
+     * store has been found to extend what was published (publish_once updates it then). */
     r = PQexecParams(p->pg,
                      "INSERT INTO capa.plants (plant, org, timezone, number_pattern, "
-                     "recurrence_days) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plant) DO UPDATE "
-                     "SET org = $2, timezone = $3, number_pattern = $4, recurrence_days = $5 "
-                     "RETURNING head_seq, head_hash",
+                     "recurrence_days) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plant) DO NOTHING",
                      5, NULL, v, NULL, NULL, 0);
-    if (!pg_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+    if (!pg_ok(r, PGRES_COMMAND_OK)) {
         cli_error("publish", "PostgreSQL: registering the plant: %s", PQerrorMessage(p->pg));
+        goto done;
+    }
+    PQclear(r);
+    r = PQexecParams(p->pg, "SELECT head_seq, head_hash FROM capa.plants WHERE plant = $1", 1, NULL,
+                     v, NULL, NULL, 0);
+    if (!pg_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
+        cli_error("publish", "PostgreSQL: reading the plant's head: %s", PQerrorMessage(p->pg));
         goto done;
     }
     p->head_seq = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
@@ -744,6 +751,33 @@ done:
         PQfinish(p->pg);
         p->pg = NULL;
     }
+    return rc;
+}
+
+/* The plant's organisation, zone, numbering and recurrence window as the store has them now.
+ * 0 or -2. */
+static int update_plant(publisher *p)
+{
+    capa_store_info info = {0};
+    int days = 0, rc = -2;
+    if (capa_store_info_get(&info, p->s) != CAPA_OK ||
+        capa_store_recurrence_days(p->s, &days) != CAPA_OK) {
+        capa_store_info_clear(&info);
+        return cli_fail(p->c, "publish", CAPA_ERROR) ? -1 : -1;
+    }
+    char dtxt[16];
+    snprintf(dtxt, sizeof dtxt, "%d", days);
+    const char *v[5] = {p->plant, info.org, info.timezone, info.number_pattern, dtxt};
+    PGresult *r = PQexecParams(p->pg,
+                               "UPDATE capa.plants SET org = $2, timezone = $3, number_pattern = "
+                               "$4, recurrence_days = $5 WHERE plant = $1",
+                               5, NULL, v, NULL, NULL, 0);
+    if (pg_ok(r, PGRES_COMMAND_OK))
+        rc = 0;
+    else
+        cli_error("publish", "PostgreSQL: updating the plant: %s", PQerrorMessage(p->pg));
+    PQclear(r);
+    capa_store_info_clear(&info);
     return rc;
 }
 
@@ -762,6 +796,8 @@ static int publish_once(publisher *p, uint64_t *sent)
     }
     int rc = check_extends(p, top);
     if (rc)
+        return rc;
+    if ((rc = update_plant(p)) != 0)
         return rc;
     double t0 = now_s();
     uint64_t first = p->head_seq + 1;

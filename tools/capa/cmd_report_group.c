@@ -277,9 +277,24 @@ static void rates(capa_monthly *m)
     m->on_time_overall = m->on_time_due ? (double)m->on_time_met / (double)m->on_time_due : -1;
 }
 
-/* The group's figures: every plant's added up. */
+/* The group's figures: every plant's added up; overdue limits listed as "ORG NUMBER". */
 static int add_plant(capa_monthly *t, const capa_monthly *m)
 {
+    if (m->n_overdue) {
+        capa_stat_overdue *o = realloc(t->overdue, (t->n_overdue + m->n_overdue) * sizeof *o);
+        if (!o)
+            return -1;
+        t->overdue = o;
+        for (size_t i = 0; i < m->n_overdue; i++) {
+            capa_stat_overdue *x = &o[t->n_overdue];
+            *x = m->overdue[i];
+            size_t len = strlen(m->org) + strlen(m->overdue[i].number) + 2;
+            if (!(x->number = malloc(len)))
+                return -1;
+            snprintf(x->number, len, "%s %s", m->org, m->overdue[i].number);
+            t->n_overdue++;
+        }
+    }
     t->opened += m->opened;
     t->closed += m->closed;
     t->open_at_end += m->open_at_end;

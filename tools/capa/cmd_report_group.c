@@ -90,11 +90,29 @@ static void finish_counts(capa_stat_counts *c)
     }
 }
 
+/* libpq's message on one line: its line breaks and tabs as spaces, no trailing space. */
+static const char *pg_msg(PGconn *pg)
+{
+    static char buf[1024];
+    size_t n = 0;
+    for (const char *s = PQerrorMessage(pg); *s && n + 1 < sizeof buf; s++)
+        if (*s == '\n' || *s == '\t') {
+            if (n && buf[n - 1] != ' ')
+                buf[n++] = ' ';
+        } else {
+            buf[n++] = *s;
+        }
+    while (n && buf[n - 1] == ' ')
+        n--;
+    buf[n] = '\0';
+    return buf;
+}
+
 static PGresult *q(PGconn *pg, const char *sql, int n, const char *const *v)
 {
     PGresult *r = PQexecParams(pg, sql, n, NULL, v, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_error("report monthly --group", "PostgreSQL: %s", PQerrorMessage(pg));
+        cli_error("report monthly --group", "PostgreSQL: %s", pg_msg(pg));
         PQclear(r);
         return NULL;
     }
@@ -450,7 +468,7 @@ int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n
         return cli_error("report monthly", "--month '%s': must be YYYY-MM, month 01 to 12", month);
     pg = PQconnectdb(conninfo);
     if (PQstatus(pg) != CONNECTION_OK) {
-        cli_error("report monthly --group", "PostgreSQL: cannot connect: %s", PQerrorMessage(pg));
+        cli_error("report monthly --group", "PostgreSQL: cannot connect: %s", pg_msg(pg));
         goto done;
     }
     PQclear(PQexec(pg, "SET client_encoding = 'UTF8'"));
@@ -561,6 +579,12 @@ int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n
     t.start = g[0].m.start;
     t.end = g[0].m.end;
     t.as_of = g[0].m.as_of;
+    for (size_t i = 0; i < ng; i++)
+        if (g[i].m.start > (int64_t)time(NULL) * 1000) {
+            cli_error("report monthly", "--month '%s': has not begun in %s (%s)", month, g[i].org,
+                      g[i].tz);
+            goto done;
+        }
     if (capa_plant_new(&utc, t.timezone) != CAPA_OK) {
         cli_fail(c, "report monthly --group", CAPA_EINVALID);
         goto done;

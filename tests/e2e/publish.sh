@@ -188,6 +188,13 @@ for m in $months; do
 done
 run 0 "" report monthly --group "$PG" --month 2025-03 --format csv -o -
 out_has "section,key,value,percent,示例电子有限公司 一厂,示例电子有限公司 二厂"
+# The group's PDF: the plant report's layout, signed with the key of the store --db names.
+CAPA_DB=$A run 0 "" report monthly --group "$PG" --month 2025-03 --format pdf -o "$T/group.pdf"
+pdfsig "$T/group.pdf" 2>&1 | grep -q "Signature is Valid" || fail "the group PDF is not validly signed"
+opened=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["opened"])' "$T/group-2025-03.json")
+pdftotext -layout "$T/group.pdf" "$T/group.txt"
+[[ $(grep -B1 -m1 '^Opened$' "$T/group.txt" | awk 'NR == 1 {print $NF}') == "$opened" ]] ||
+    fail "the group PDF does not print the group's $opened opened cases"
 run 1 "" report monthly --group "$PG" --plant 北极厂 --month 2025-03 --format json -o -
 err_has "--plant '北极厂': no such plant or organisation"
 python3 - "$T" "$PA" "$PB" $months <<'EOF' || fail "the group views or report differ from the plants' reports"

@@ -447,10 +447,12 @@ static int csv_row(const capa_report_row *r, void *payload)
     return 0;
 }
 
-int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n_plants,
-                     const char *month, const char *format, const char *out)
+static int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n_plants,
+                            const char *month, const char *format, const char *out,
+                            const char *font, int no_sign)
 {
     int rc = CLI_ERROR, csv = strcmp(format, "csv") == 0;
+    int pdf = strcmp(format, "pdf") == 0, xlsx = strcmp(format, "xlsx") == 0;
     PGconn *pg = NULL;
     PGresult *r = NULL;
     gplant *g = NULL;
@@ -462,8 +464,10 @@ int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n
     char tmp[4200] = "";
     int y, mo;
     char extra;
-    if (strcmp(format, "json") != 0 && !csv)
-        return cli_usage(c, "--group: --format '%s': the group report is json or csv", format);
+    if (strcmp(format, "json") != 0 && !csv && !pdf && !xlsx)
+        return cli_usage(c, "--format '%s': must be json, csv, pdf or xlsx", format);
+    if ((pdf || xlsx) && strcmp(out, "-") == 0)
+        return cli_usage(c, "-o -: only csv and json go to stdout");
     if (sscanf(month, "%4d-%2d%c", &y, &mo, &extra) != 2 || strlen(month) != 7 || mo < 1 || mo > 12)
         return cli_error("report monthly", "--month '%s': must be YYYY-MM, month 01 to 12", month);
     pg = PQconnectdb(conninfo);
@@ -596,7 +600,37 @@ int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n
     int zbad = 0;
     for (size_t i = 0; i < ng && !zbad; i++)
         zbad = capa_plant_new(&zones[i], g[i].tz) != CAPA_OK;
-    if (!zbad && !csv) {
+    if (!zbad && (pdf || xlsx)) {
+        /* The group's figures in the plant report's PDF or workbook: the labels (and the
+         * signing key) are those of the store --db names, the group's own at headquarters. */
+        capa_store *s = NULL;
+        char key[4096], crt[4096], fontbuf[4200];
+        capa_monthly_opts o = {0};
+        int err = CAPA_OK;
+        if (cli_store_open(&s, c, 0, 1) != CLI_OK) {
+            zbad = 2;
+        } else {
+            if (!font || !*font)
+                font = getenv("CAPA_FONT");
+            if (!font || !*font)
+                font = cli_default_font(fontbuf, sizeof fontbuf);
+            o.font_path = font && *font ? font : NULL;
+            if (pdf && !no_sign) {
+                o.key_path = cli_keys_path(c, key, sizeof key, "org.key");
+                o.cert_path = cli_keys_path(c, crt, sizeof crt, "org.crt");
+            }
+            err = pdf ? capa_report_monthly_pdf(s, &t, out, &o)
+                      : capa_report_monthly_xlsx(s, &t, out);
+            if (err != CAPA_OK) {
+                cli_fail(c, "report monthly --group", err);
+                zbad = 2;
+            } else {
+                printf("%s\n", out);
+            }
+            capa_store_close(s);
+        }
+    }
+    if (!zbad && !csv && !pdf && !xlsx) {
         json_t *list = json_array();
         doc = cli_report_json(&t, utc);
         zbad = !doc || !list || cli_json_set(doc, "plants", list);
@@ -606,7 +640,7 @@ int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n
                 !pj || cli_json_set(pj, "plant", cli_json_str(g[i].id)) || cli_json_push(list, pj);
         }
     }
-    if (!zbad) {
+    if (!zbad && !pdf && !xlsx) {
         f = stdout;
         if (strcmp(out, "-") != 0) {
             snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
@@ -635,7 +669,7 @@ int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n
         for (size_t i = 0; sets && i < ng; i++)
             rowset_free(&sets[i]);
         free(sets);
-    } else if (!zbad) {
+    } else if (!zbad && !pdf && !xlsx) {
         zbad = json_dumpf(doc, f, JSON_INDENT(2)) != 0;
         fputc('\n', f);
     }
@@ -654,10 +688,10 @@ int cli_report_group(cli *c, const char *conninfo, const char **plants, size_t n
     } else if (f) {
         zbad |= fflush(f) != 0;
     }
-    if (zbad) {
+    if (zbad == 1)
         cli_error("report monthly --group", "writing %s failed", out);
+    if (zbad)
         goto done;
-    }
     rc = CLI_OK;
 done:
     PQclear(r);
@@ -677,10 +711,12 @@ done:
 
 int cmd_report_group(cli *c, int argc, char **argv)
 {
-    const char *conninfo = NULL, *month = NULL, *format = "json", *out = NULL;
-    const cli_opt opts[] = {{"--group", &conninfo, NULL}, {"--month", &month, NULL},
-                            {"--format", &format, NULL},  {"-o", &out, NULL},
-                            {"--output", &out, NULL},     {NULL, NULL, NULL}};
+    const char *conninfo = NULL, *month = NULL, *format = "json", *out = NULL, *font = NULL;
+    int no_sign = 0;
+    const cli_opt opts[] = {{"--group", &conninfo, NULL},  {"--month", &month, NULL},
+                            {"--format", &format, NULL},   {"-o", &out, NULL},
+                            {"--output", &out, NULL},      {"--font", &font, NULL},
+                            {"--no-sign", NULL, &no_sign}, {NULL, NULL, NULL}};
     const char **plants = calloc((size_t)argc + 1, sizeof *plants);
     size_t n_plants = 0;
     int m = 0, npos, rc;
@@ -711,7 +747,7 @@ int cmd_report_group(cli *c, int argc, char **argv)
     else if (!out || !*out)
         rc = cli_usage(c, "-o FILE is required");
     else
-        rc = cli_report_group(c, conninfo, plants, n_plants, month, format, out);
+        rc = cli_report_group(c, conninfo, plants, n_plants, month, format, out, font, no_sign);
     free(plants);
     return rc;
 }

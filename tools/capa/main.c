@@ -76,7 +76,7 @@ static const command commands[] = {
     {"report", NULL, cmd_report,
      "report monthly --month YYYY-MM [--format pdf|csv|json|xlsx] [--at TIME] -o FILE "
      "[--font FILE] [--no-sign] | report monthly --group CONNINFO [--plant ID]... "
-     "--month YYYY-MM [--format json|csv] -o FILE",
+     "--month YYYY-MM [--format json|csv|pdf|xlsx] -o FILE [--no-sign]",
      "the monthly quality report (客户投诉月统计表), signed PDF by default"},
     {"export", NULL, cmd_export,
      "export CASE -o FILE.xml | export --all [--closed-since DATE] -o DIR/",

@@ -213,6 +213,9 @@ static PGconn *pg_connect(const char *conninfo, int quiet)
 
 /* ---- the publish ---- */
 
+/* The most event text one batch gathers before it is sent. */
+#define BATCH_BYTES ((size_t)32 << 20)
+
 typedef struct touched {
     char *number;
     uint64_t last_seq;
@@ -330,7 +333,9 @@ static int event_cb(const capa_event *e, void *payload)
     }
     p->last_seq = e->seq;
     memcpy(p->last_hash, e->hash, 65);
-    return 0;
+    /* A batch ends early when its events are large (an archive import carries a whole
+     * document): the rest go in the next transaction. */
+    return p->events.len > BATCH_BYTES ? 2 : 0;
 }
 
 static const char *nz(const char *s)
@@ -512,11 +517,14 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
     sbuf arr = {0};
     char seqtxt[32], headtxt[32];
     batch_reset(p);
+    p->last_seq = 0;
     err = capa_audit_foreach_range(p->s, from, to, event_cb, p);
     if (err < 0)
         return cli_fail(p->c, "publish", err) ? -1 : -1;
     if (p->err)
         return -1;
+    if (err == 2 && p->last_seq >= from && p->last_seq < to)
+        to = p->last_seq; /* ended early: large events */
     if (p->last_seq != to)
         return cli_error("publish", "the store's events end at %llu, before %llu",
                          (unsigned long long)p->last_seq, (unsigned long long)to)

@@ -560,7 +560,7 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
                   "plant %.16s: the published head moved to event %s while publishing (another "
                   "publish of this plant?); nothing sent in this batch",
                   p->plant, PQgetvalue(r, 0, 0));
-        rc = -1;
+        rc = -2; /* --follow reads the head again and goes on from there */
         goto rollback;
     }
     PQclear(r);

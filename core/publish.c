@@ -1,7 +1,8 @@
 /*
  * publish.c - the audit trail read from a sequence number on, for tools that send it
  * elsewhere (capa publish to a group PostgreSQL database). Nothing here knows where the
- * events go: the callback receives them in chain order, read in one read transaction.
+ * events go: the callback receives them in chain order, read in one read transaction, each
+ * one's chain hash recomputed from its content and its predecessor's hash as verify does.
  */
 #include <string.h>
 
@@ -21,10 +22,23 @@ int capa_audit_foreach_range(capa_store *s, uint64_t from, uint64_t to,
     MDB_val k, v;
     int stop = 0, rc, err;
     uint64_t want = from ? from : 1;
+    unsigned char prev[32] = {0};
     if ((err = capa_store__read_begin(s, &txn)) != CAPA_OK)
         return err;
     if ((err = capa_store__require_init(s, txn)) != CAPA_OK)
         goto done;
+    if (want > 1) {
+        /* The predecessor's stored hash starts the recomputation: a caller that checked it
+         * (capa publish against the head it published) has the range bound to its chain. */
+        capa_event_rec pe;
+        capa_be64(key, want - 1);
+        if ((err = capa_store__get(txn, s->dbi[DB_EVENTS], key, 8, &v)) != CAPA_OK)
+            goto done;
+        if ((err = capa_event__decode(&pe, v.mv_data, v.mv_size, NULL, NULL)) != CAPA_OK)
+            goto done;
+        memcpy(prev, pe.hash, 32);
+        capa_event__clear(&pe);
+    }
     capa_be64(key, want);
     k = (MDB_val){8, key};
     rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur);
@@ -39,13 +53,23 @@ int capa_audit_foreach_range(capa_store *s, uint64_t from, uint64_t to,
                                  (unsigned long long)want, (unsigned long long)seq);
             goto done;
         }
-        if ((err = capa_event__decode(&e, v.mv_data, v.mv_size, NULL, NULL)) != CAPA_OK)
+        unsigned char *body = NULL, h[32];
+        size_t body_len = 0;
+        if ((err = capa_event__decode(&e, v.mv_data, v.mv_size, &body, &body_len)) != CAPA_OK)
             goto done;
+        capa_event__chain(h, prev, body, body_len);
+        capa__free(body);
         if (e.ev.seq != seq)
             err = capa_error_set(CAPA_ECORRUPT, "audit trail: event under key %llu says %llu",
                                  (unsigned long long)seq, (unsigned long long)e.ev.seq);
+        else if (memcmp(h, e.hash, 32) != 0)
+            err = capa_error_set(CAPA_ECORRUPT,
+                                 "audit event %llu: hash does not match its content and "
+                                 "predecessor (edited, or an earlier event was changed)",
+                                 (unsigned long long)seq);
         else
             stop = cb(&e.ev, payload);
+        memcpy(prev, h, 32);
         capa_event__clear(&e);
         if (err)
             goto done;

@@ -678,8 +678,9 @@ int capa_volatile_sweep(capa_store *s, const char *name,
 
 /**
  * The events with sequence numbers `from` to `to` (inclusive; `to` 0 = to the head) in chain
- * order, read in one read transaction, for a tool that sends the trail elsewhere. A gap in the
- * sequence is CAPA_ECORRUPT naming the missing number. Borrowed for the callback only; a
+ * order, read in one read transaction, for a tool that sends the trail elsewhere. Each event's
+ * chain hash is recomputed from its content and its predecessor's stored hash: an event whose
+ * hash does not match, or a gap in the sequence, is CAPA_ECORRUPT naming it. Borrowed for the callback only; a
  * non-zero return of cb stops the walk and is returned.
  * @return CAPA_OK, CAPA_ESTATE (not initialised), CAPA_ECORRUPT, or what cb returned.
  */

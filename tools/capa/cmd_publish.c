@@ -230,6 +230,9 @@ typedef struct publisher {
     int quiet;
     char plant[65];
     PGconn *pg;
+    /* the head verify saw: what this run may send up to */
+    uint64_t top_seq;
+    char top_hash[65];
     /* what PostgreSQL says was published */
     uint64_t head_seq;
     char head_hash[65];
@@ -525,6 +528,13 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
         return -1;
     if (err == 2 && p->last_seq >= from && p->last_seq < to)
         to = p->last_seq; /* ended early: large events */
+    if (to == p->top_seq && p->last_seq == to && strcmp(p->last_hash, p->top_hash) != 0)
+        return cli_error("publish",
+                         "event %llu is not the one verify saw (the store changed under this "
+                         "publish); nothing sent in this batch",
+                         (unsigned long long)to)
+                   ? -1
+                   : -1;
     if (p->last_seq != to)
         return cli_error("publish", "the store's events end at %llu, before %llu",
                          (unsigned long long)p->last_seq, (unsigned long long)to)
@@ -815,6 +825,8 @@ static int publish_once(publisher *p, uint64_t *sent)
     *sent = 0;
     if (verify_store(p, &top, top_hash))
         return -1;
+    p->top_seq = top;
+    memcpy(p->top_hash, top_hash, 65);
     if (!p->pg) {
         int rc = pg_open(p);
         if (rc)
@@ -840,7 +852,6 @@ static int publish_once(publisher *p, uint64_t *sent)
                (unsigned long long)first, (unsigned long long)p->head_seq, p->plant, p->c->db,
                (unsigned long long)*sent, dt, dt > 0 ? (double)*sent / dt : 0.0,
                (unsigned long long)p->head_seq, p->head_hash);
-    (void)top_hash;
     fflush(stdout);
     return rc;
 }

@@ -17,7 +17,8 @@ set(CAPA_SYSTEMD_UNITS
   docs/capa-serve.service
   docs/capa-escalate.service
   docs/capa-escalate.timer
-  # docs/capa-publish.service docs/capa-publish.timer  (capa publish, when it lands)
+  docs/capa-publish.service
+  docs/capa-publish.timer
 )
 set(CAPA_DEB_UNITS "")
 foreach(unit ${CAPA_SYSTEMD_UNITS})
@@ -85,7 +86,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # The Debian 12 runtime packages of what capa links (checked by .ci/install), and adduser for
 # the postinst (deb-systemd-helper comes with init-system-helpers, which is essential).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "adduser, liblmdb0, libxml2, libjansson4, libssl3, libhpdf-2.3.0, libpng16-16, libqrencode4, libxlsxwriter4, libzstd1, libmicrohttpd12, libgnutls30, libxslt1.1, libcsv3, libzip4, libcurl4, libc6")
+  "adduser, liblmdb0, libxml2, libjansson4, libssl3, libhpdf-2.3.0, libpng16-16, libqrencode4, libxlsxwriter4, libzstd1, libmicrohttpd12, libgnutls30, libxslt1.1, libcsv3, libzip4, libcurl4, libpq5, libc6")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "fonts-wqy-zenhei, poppler-utils")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_pkg}/postinst ${_pkg}/prerm ${_pkg}/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)

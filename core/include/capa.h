@@ -744,6 +744,21 @@ int capa_volatile_sweep(capa_store *s, const char *name,
                                        void *payload),
                         void *payload, size_t *out_removed);
 
+/* ---- publishing the trail (capa publish) ---- */
+
+/**
+ * The events with sequence numbers `from` to `to` (inclusive; `to` 0 = to the head) in chain
+ * order, read in one read transaction, for a tool that sends the trail elsewhere. Each event's
+ * chain hash is recomputed from its content and its predecessor's stored hash: an event whose
+ * hash does not match, or a gap in the sequence, is CAPA_ECORRUPT naming it. Borrowed for the callback only; a
+ * non-zero return of cb stops the walk and is returned.
+ * @return CAPA_OK, CAPA_ESTATE (not initialised), CAPA_ECORRUPT, or what cb returned.
+ */
+int capa_audit_foreach_range(capa_store *s, uint64_t from, uint64_t to,
+                             int (*cb)(const capa_event *e, void *payload), void *payload);
+/** The chain hash (hex) after event `seq`. @return CAPA_OK, CAPA_ENOTFOUND (no such event). */
+int capa_audit_hash_at(char hex[65], capa_store *s, uint64_t seq);
+
 /* ---- helpers for tools ---- */
 /** Format ms since epoch as "2026-11-23T08:15:02Z" into buf (>= 25 bytes). */
 void capa_time_format(char *buf, size_t sz, int64_t ms);

@@ -37,6 +37,7 @@ declare -A ARGS=(
     [anchor]="anchor"
     [checkpoint]="checkpoint"
     [escalate]="escalate --json"
+    [publish]="publish --pg host=/nonexistent"
     [upgrade]="upgrade"
     ["form check"]="form check $T/intake.xml"
     ["form show"]="form show intake --json"

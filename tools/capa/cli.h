@@ -295,6 +295,10 @@ int cmd_form_install(cli *c, int argc, char **argv);
 int cmd_info(cli *c, int argc, char **argv);
 int cmd_config(cli *c, int argc, char **argv);
 int cmd_report(cli *c, int argc, char **argv);
+int cmd_publish(cli *c, int argc, char **argv);
+/* report monthly --group (cmd_report_group.c) and the JSON rendering it shares (cmd_report.c) */
+int cmd_report_group(cli *c, int argc, char **argv);
+json_t *cli_report_json(const capa_monthly *m, const capa_plant *p);
 int cmd_attach(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
 int cmd_import_xml(cli *c, int argc, char **argv);

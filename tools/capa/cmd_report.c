@@ -228,6 +228,10 @@ int cmd_report(cli *c, int argc, char **argv)
     capa_plant *p = NULL;
     int64_t at = 0;
 
+    /* --group: the figures across plants, from the group PostgreSQL (cmd_report_group.c). */
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--group") == 0 || strncmp(argv[i], "--group=", 8) == 0)
+            return cmd_report_group(c, argc, argv);
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1 || strcmp(argv[0], "monthly") != 0)
         return cli_usage(c, "expected: report monthly --month YYYY-MM -o FILE");
@@ -289,4 +293,9 @@ done:
     capa_monthly_free(m);
     capa_store_close(s);
     return rc;
+}
+
+json_t *cli_report_json(const capa_monthly *m, const capa_plant *p)
+{
+    return report_json(m, p);
 }

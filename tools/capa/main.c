@@ -75,7 +75,8 @@ static const command commands[] = {
      "change the plant's time zone, recurrence window or attachment size limit (audited)"},
     {"report", NULL, cmd_report,
      "report monthly --month YYYY-MM [--format pdf|csv|json|xlsx] [--at TIME] -o FILE "
-     "[--font FILE] [--no-sign]",
+     "[--font FILE] [--no-sign] | report monthly --group CONNINFO [--plant ID]... "
+     "--month YYYY-MM [--format json|csv|pdf|xlsx] -o FILE [--no-sign]",
      "the monthly quality report (客户投诉月统计表), signed PDF by default"},
     {"export", NULL, cmd_export,
      "export CASE -o FILE.xml | export --all [--closed-since DATE] -o DIR/",
@@ -109,6 +110,9 @@ static const command commands[] = {
      "import --xml FILE.xml --as ADMIN [--password-stdin]",
      "import a legacy Excel log (客户投诉登记表) as cases, all or nothing; or another store's "
      "case archive, proved against its events, read-only here"},
+    {"publish", NULL, cmd_publish,
+     "publish --pg CONNINFO [--follow] [--interval MS] [--batch N] [--cert FILE] [--quiet]",
+     "send the verified audit trail and its records to the group's PostgreSQL (docs/group.md)"},
     {"cert", "create", cmd_cert_create, "cert create [--org NAME]",
      "self-signed demo certificate for signing dossiers (<db>/keys)"},
     {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",

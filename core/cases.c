@@ -713,6 +713,8 @@ static int do_sign(capa_wtxn *t, void *arg)
     capa_event__fact(&e, "meaning", st->sign_meaning);
     if (route) /* for the reader of the trail; apply derives the route from the data */
         capa_event__factf(&e, "route", "%s=%s", route->field, route->equals);
+    if (route && route->round) /* 二次处理: the round it starts (apply checks it) */
+        capa_event__factf(&e, "round", "%d", (c.h.round > 1 ? c.h.round : 1) + 1);
     if ((err = handover_facts(t, &c, &e, to, hash)) == CAPA_OK)
         err = capa_event__commit(t, &e, NULL);
 done:

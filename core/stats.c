@@ -499,6 +499,8 @@ static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, do
         }
         (*ttc)[(*n_ttc)++] = (double)(h->closed_at - h->opened) / HOUR_MS;
     }
+    if (h->round > 1 && h->round_at >= m->start && h->round_at < m->end && h->round_at < at)
+        m->second_rounds++;
     /* Limits can fall due in the month only for cases opened within a limit's span of it;
      * an open case can be overdue however old it is. */
     if (open_at_end || h->opened >= m->start - x->span)
@@ -687,6 +689,9 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
         m->on_time_met += o->on_time;
     }
     m->on_time_overall = m->on_time_due ? (double)m->on_time_met / (double)m->on_time_due : -1;
+    m->second_round_rate = m->closed + m->second_rounds
+                               ? (double)m->second_rounds / (double)(m->closed + m->second_rounds)
+                               : -1;
     if ((err = rec_finish(m, &rec)))
         goto done;
     if (m->n_recurrences)

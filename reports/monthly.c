@@ -325,6 +325,13 @@ static void satisfaction(rep *r)
     snprintf(b, sizeof b, "未记录 Not recorded: %llu",
              (unsigned long long)m->satisfaction_unrecorded);
     capa_lay__para(&r->fl, b, 8.5f, MUTED);
+    /* 二次处理: cases sent round again (dissatisfied follow-up, 8D rejected) and their share
+     * of the month's closing decisions. */
+    char rate[32];
+    fmt_real(rate, sizeof rate, m->second_round_rate, 4);
+    snprintf(b, sizeof b, "二次处理 Second rounds: %llu   二次处理率 rate: %s",
+             (unsigned long long)m->second_rounds, rate);
+    capa_lay__para(&r->fl, b, 8.5f, INK);
     r->fl.y -= 8;
 }
 

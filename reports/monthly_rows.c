@@ -106,6 +106,8 @@ static void all_rows(rw *f, const capa_monthly *m, const capa_plant *p)
                      : -1,
                  4);
     row_u(f, "satisfaction_unrecorded", NULL, m->satisfaction_unrecorded);
+    row_u(f, "second_rounds", NULL, m->second_rounds);
+    row_real(f, "second_round_rate", NULL, m->second_round_rate, 4);
     for (size_t i = 0; i < m->n_recurrences; i++) {
         char of[2048] = "";
         for (size_t k = 0; k < m->recurrences[i].n_of; k++)

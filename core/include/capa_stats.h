@@ -86,6 +86,12 @@ typedef struct capa_monthly {
      * form's `satisfaction`, 0 included; shares are of those recorded. */
     capa_stat_counts satisfaction;
     uint64_t satisfaction_unrecorded;
+    /* 二次处理: the cases sent round again in the month (a <round> rule of the workflow: a
+     * dissatisfied follow-up, an 8D the customer rejected; a case sent round twice in one
+     * month counts once), and their rate: of the month's closing decisions (cases closed
+     * plus cases sent round again), the share that sent the case round again; -1 when none. */
+    uint64_t second_rounds;
+    double second_round_rate;
     capa_stat_recurrence *recurrences; /**< in case number order */
     size_t n_recurrences;
     capa_stat_month trend[12]; /**< the 12 months ending with this one, oldest first */

@@ -111,6 +111,8 @@ static json_t *report_json(const capa_monthly *m, const capa_plant *p)
     bad = bad ||
           cli_json_set(d, "satisfaction_unrecorded",
                        json_integer((json_int_t)m->satisfaction_unrecorded)) ||
+          cli_json_set(d, "second_rounds", json_integer((json_int_t)m->second_rounds)) ||
+          cli_json_set(d, "second_round_rate", rate_json(m->second_round_rate)) ||
           cli_json_set(d, "recurrence_days", json_integer(m->recurrence_days)) ||
           cli_json_set(d, "recurrences", a = json_array());
     for (size_t i = 0; !bad && i < m->n_recurrences; i++)

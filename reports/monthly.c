@@ -159,7 +159,10 @@ static void trend_chart(rep *r)
 {
     const capa_monthly *m = r->m;
     capa_lay__ensure(&r->fl, 230);
-    capa_lay__para(&r->fl, "近 12 个月趋势 12-month trend: opened vs closed", 10.0f, ACCENT);
+    capa_lay__para(&r->fl,
+                   m->kind == CAPA_PERIOD_WEEK ? "近 12 周趋势 12-week trend: opened vs closed"
+                                               : "近 12 个月趋势 12-month trend: opened vs closed",
+                   10.0f, ACCENT);
     uint64_t ymax = 1;
     for (int i = 0; i < 12; i++) {
         if (m->trend[i].opened > ymax)
@@ -176,7 +179,11 @@ static void trend_chart(rep *r)
         capa_lay__fill_rect(&r->fl, x0 + bw, y, bw, h * (float)m->trend[i].closed / (float)ymax,
                             CLOSED_C);
         char lab[16];
-        snprintf(lab, sizeof lab, "%02d/%02d", m->trend[i].year % 100, m->trend[i].month % 100);
+        if (m->kind == CAPA_PERIOD_WEEK)
+            snprintf(lab, sizeof lab, "W%02d", m->trend[i].month % 100);
+        else
+            snprintf(lab, sizeof lab, "%02d/%02d", m->trend[i].year % 100,
+                     m->trend[i].month % 100);
         text_at(r, x + slot * (float)i + 4, y - 3, 6.5f, INK, lab);
     }
     r->fl.y = y - 16;
@@ -187,11 +194,12 @@ static void trend_chart(rep *r)
     r->fl.y -= 16;
     static const float tw[3] = {CONTENT_W - 200, 100, 100};
     static const char *const head[3] = {"月份\nMonth", "新增\nOpened", "结案\nClosed"};
-    table t = {3, tw, head, 8.0f, -1};
+    static const char *const whead[3] = {"周\nISO week", "新增\nOpened", "结案\nClosed"};
+    table t = {3, tw, m->kind == CAPA_PERIOD_WEEK ? whead : head, 8.0f, -1};
     capa_lay__table_begin(&r->fl, &t);
     for (int i = 0; i < 12 && !capa_lay__failed(&r->fl); i++) {
-        char mt[16], o[32], c[32];
-        snprintf(mt, sizeof mt, "%04d-%02d", m->trend[i].year % 10000, m->trend[i].month % 100);
+        char o[32], c[32];
+        const char *mt = m->trend[i].label;
         snprintf(o, sizeof o, "%llu", (unsigned long long)m->trend[i].opened);
         snprintf(c, sizeof c, "%llu", (unsigned long long)m->trend[i].closed);
         const char *row[3] = {mt, o, c};
@@ -209,21 +217,42 @@ static const char *kind_zh(const char *k)
                                            : k;
 }
 
+/* What the report is called and its period's words, by the kind of window. */
+typedef struct names {
+    const char *title_zh, *title_en, *period_zh, *period_en, *this_zh, *end_zh, *end_en;
+} names;
+
+static const names *names_of(const capa_monthly *m)
+{
+    static const names n[3] = {
+        {"客户投诉月统计表", "Monthly quality report", "月份", "Month", "本月", "月末未结",
+         "Open at month end"},
+        {"客户投诉周统计表", "Weekly quality report", "周", "ISO week", "本周", "周末未结",
+         "Open at week end"},
+        {"客户投诉期间统计表", "Quality report for a period", "期间", "Period", "本期",
+         "期末未结", "Open at the period's end"}};
+    return &n[m->kind <= CAPA_PERIOD_RANGE ? m->kind : CAPA_PERIOD_RANGE];
+}
+
 static void summary(rep *r, const capa_pdf_signer *sg)
 {
     const capa_monthly *m = r->m;
     char b[200], l[64];
     r->fl.bottom = SIG_BOX[3] + 10;
-    capa_lay__draw_line(&r->fl, MARGIN_X, r->fl.y, 20.0f, ACCENT, "客户投诉月统计表");
+    const names *nm = names_of(m);
+    char zh[64];
+    capa_lay__draw_line(&r->fl, MARGIN_X, r->fl.y, 20.0f, ACCENT, nm->title_zh);
     r->fl.y -= 26;
-    capa_lay__draw_line(&r->fl, MARGIN_X, r->fl.y, 13.0f, MUTED, "Monthly quality report");
+    capa_lay__draw_line(&r->fl, MARGIN_X, r->fl.y, 13.0f, MUTED, nm->title_en);
     r->fl.y -= 22;
-    text_at(r, MARGIN_X, r->fl.y, 16.0f, INK, m->month_text);
+    text_at(r, MARGIN_X, r->fl.y, 16.0f, INK, m->period_text);
     r->fl.y -= 28;
     table t = {2, KV_W, NULL, 9.5f, 0};
     capa_lay__table_begin(&r->fl, &t);
     capa_lay__kv(&r->fl, "组织", "Organisation", m->org);
-    capa_lay__kv(&r->fl, "月份", "Month", m->month_text);
+    capa_lay__kv(&r->fl, nm->period_zh, nm->period_en, m->period_text);
+    snprintf(b, sizeof b, "%s – %s", m->from_text, m->to_text);
+    capa_lay__kv(&r->fl, "起止日期", "Days (both included)", b);
     capa_lay__kv(&r->fl, "时区", "Time zone", m->timezone);
     time_t at = (time_t)(m->as_of / 1000);
     struct tm tm;
@@ -231,11 +260,13 @@ static void summary(rep *r, const capa_pdf_signer *sg)
     strftime(l, sizeof l, "%Y-%m-%d %H:%M:%S UTC", &tm);
     capa_lay__kv(&r->fl, "统计截至", "As of", l);
     snprintf(b, sizeof b, "%llu", (unsigned long long)m->opened);
-    capa_lay__kv(&r->fl, "本月新增", "Opened", b);
+    snprintf(zh, sizeof zh, "%s新增", nm->this_zh);
+    capa_lay__kv(&r->fl, zh, "Opened", b);
     snprintf(b, sizeof b, "%llu", (unsigned long long)m->closed);
-    capa_lay__kv(&r->fl, "本月结案", "Closed", b);
+    snprintf(zh, sizeof zh, "%s结案", nm->this_zh);
+    capa_lay__kv(&r->fl, zh, "Closed", b);
     snprintf(b, sizeof b, "%llu", (unsigned long long)m->open_at_end);
-    capa_lay__kv(&r->fl, "月末未结", "Open at month end", b);
+    capa_lay__kv(&r->fl, nm->end_zh, nm->end_en, b);
     char mh[32], md[32], eh[32], ed[32];
     fmt_real(mh, sizeof mh, m->ttc_mean_hours, 2);
     fmt_real(md, sizeof md, m->ttc_mean_hours / 24.0, 2);
@@ -399,7 +430,7 @@ int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *ou
     }
     int64_t now = opts->now_ms ? opts->now_ms : (int64_t)time(NULL) * 1000;
     char title[120], left[300], reason[120];
-    snprintf(title, sizeof title, "Monthly quality report %s", m->month_text);
+    snprintf(title, sizeof title, "%s %s", names_of(m)->title_en, m->period_text);
     if ((rc = capa_lay__begin(&r.fl, opts->font_path, now, title)) != CAPA_OK)
         goto done;
     capa_lay__new_page(&r.fl);
@@ -421,10 +452,12 @@ int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *ou
     overdue(&r);
     satisfaction(&r);
     recurrences(&r);
-    snprintf(left, sizeof left, "客户投诉月统计表 %s · %s", m->month_text, m->org ? m->org : "");
+    snprintf(left, sizeof left, "%s %s · %s", names_of(m)->title_zh, m->period_text,
+             m->org ? m->org : "");
     if (!capa_lay__failed(&r.fl))
         capa_lay__headers_footers(&r.fl, left, "Monthly quality report", now);
-    snprintf(reason, sizeof reason, "客户投诉月统计表 Monthly quality report %s", m->month_text);
+    snprintf(reason, sizeof reason, "%s %s %s", names_of(m)->title_zh, names_of(m)->title_en,
+             m->period_text);
     rc = capa_lay__finish(&r.fl, out_path, sg, now, reason, opts->location, SIG_BOX);
 done:
     capa_lay__end(&r.fl);

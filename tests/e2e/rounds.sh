@@ -6,6 +6,7 @@
 # replays it all, and a round rewritten in the store (header, signature, kept record) is
 # named by verify. The monthly figures count the second rounds and their rate.
 source "$(dirname "$0")/common.bash"
+source "$(dirname "$0")/serve.bash"
 command -v faketime >/dev/null || fail "faketime (Debian package faketime) is needed"
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 TAMPER=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/capa-tamper
@@ -122,6 +123,18 @@ run 0 "" dossier "$N" -o "$T/n.pdf"
 pdftotext -layout "$T/n.pdf" "$T/n.txt"
 grep -q "round 2" "$T/n.txt" || fail "the dossier does not show the round"
 grep -q "Round 1" "$T/n.txt" || fail "the dossier does not show round 1"
+
+# -- the web case page: the round, each signature's round, the first round's records ----
+serve_start
+login zhou "$T/zhou.jar"
+req c -b "$T/zhou.jar" "$B/cases/$N?lang=en"
+want 200 c
+has c 'Round 2'
+has c 'round 1'
+has c 'Round 1 · '
+has c '因为' # the first round's root cause, kept
+has c '第二轮'
+serve_stop
 
 # -- tampering with a round is named by verify -------------------------------------------
 cp -a "$CAPA_DB" "$T/clean"

@@ -841,24 +841,38 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
         capa_lay__kv(&d->fl, "结案", "Closed", both);
     }
     /* Recurrence (再发): what IATF 16949 §10.2 auditors ask first. */
-    char **rec = NULL;
+    /* Each earlier case by number, closed or not, and whether its corrective actions were
+     * verified effective (when, by whom): what the auditor asks next. */
+    capa_recur_case *rec = NULL;
     size_t n_rec = 0;
-    if (capa_case_recurrence(&rec, &n_rec, d->s, c->number) == CAPA_OK) {
+    if (capa_case_recurrence_detail(&rec, &n_rec, d->s, c->number) == CAPA_OK) {
         sbuf rb = {0};
         int days = 0;
         capa_store_recurrence_days(d->s, &days);
         if (!n_rec)
             capa_lay__sb_addf(&rb, "否 / No (%d 天内无同料号同缺陷 / none within %d days)", days, days);
         for (size_t i = 0; i < n_rec; i++)
-            capa_lay__sb_addf(&rb, "%s%s", i ? ", " : "", rec[i]);
+            capa_lay__sb_addf(&rb, "%s%s", i ? ", " : "", rec[i].number);
         if (n_rec)
             capa_lay__sb_addf(&rb, "\n(%d 天内同料号同缺陷 / same part and defect within %d days)", days,
                     days);
+        for (size_t i = 0; i < n_rec; i++) {
+            char u[40];
+            capa_lay__sb_addf(&rb, "\n%s: %s", rec[i].number,
+                              rec[i].closed ? "已结案 closed" : "未结案 open");
+            if (rec[i].verified) {
+                capa_lay__fmt_utc(u, sizeof u, rec[i].verified_at);
+                capa_lay__sb_addf(&rb, ", 措施已验证有效 corrective actions verified effective %s (%s)",
+                                  u, rec[i].verified_by ? rec[i].verified_by : "");
+            } else {
+                capa_lay__sb_add(&rb, ", 措施未验证有效 corrective actions NOT verified effective");
+            }
+        }
         char *rt = capa_lay__sb_take(&rb, &d->fl);
         capa_lay__kv(&d->fl, "再发", "Recurrence of", rt);
         capa__free(rt);
     }
-    capa_strings_free(rec, n_rec);
+    capa_recur_cases_free(rec, n_rec);
     char token[100];
     snprintf(token, sizeof token, "%llu:%s", (unsigned long long)info->n_events, info->head_hash);
     anchor_block(d, token);

@@ -480,6 +480,26 @@ int capa_case_count_by(capa_store *s, const char *field,
  * @return CAPA_OK, CAPA_ENOTFOUND (no such case), CAPA_ESTATE, CAPA_ENOMEM.
  */
 int capa_case_recurrence(char ***out, size_t *n, capa_store *s, const char *number);
+/** An earlier case a case recurs, as auditors ask it (IATF 16949 §10.2.3, 8D D7). */
+typedef struct capa_recur_case {
+    char *number;
+    int closed;
+    /** Its corrective actions verified effective: a standing (not superseded) sign-off of
+     *  the stage whose sign-off requires `result = pass` (the default workflow's
+     *  "verified"); a case sent back or round again since is not. */
+    int verified;
+    int64_t verified_at; /**< that sign-off's time; 0 when not verified */
+    char *verified_by;   /**< its signer's printed name; NULL when not verified */
+} capa_recur_case;
+/**
+ * capa_case_recurrence with what an auditor asks of each earlier case: closed, and whether
+ * and when its corrective actions were verified effective. *out has *n entries in opening
+ * order (NULL when none); free with capa_recur_cases_free.
+ * @return as capa_case_recurrence.
+ */
+int capa_case_recurrence_detail(capa_recur_case **out, size_t *n, capa_store *s,
+                                const char *number);
+void capa_recur_cases_free(capa_recur_case *v, size_t n);
 /** Free an array of n strings (NULL accepted). */
 void capa_strings_free(char **v, size_t n);
 /** The recurrence window in days: what `capa config recurrence-days` set, else 180. */

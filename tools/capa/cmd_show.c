@@ -715,7 +715,8 @@ int cmd_show(cli *c, int argc, char **argv)
     int npos, rc = CLI_OK, err;
     capa_store *s = NULL;
     capa_case *cs = NULL;
-    char what[160], **rec = NULL;
+    char what[160];
+    capa_recur_case *rec = NULL;
     size_t n_rec = 0;
     show sh = {c, NULL, NULL, NULL};
 
@@ -741,36 +742,65 @@ int cmd_show(cli *c, int argc, char **argv)
                 "capa: show: WARNING: %s\ncapa: show: what follows is what is stored, "
                 "not what the audit trail says; run `capa verify`\n",
                 capa_error_last());
-    if ((err = capa_case_recurrence(&rec, &n_rec, s, cs->number)) != CAPA_OK) {
+    if ((err = capa_case_recurrence_detail(&rec, &n_rec, s, cs->number)) != CAPA_OK) {
         rc = cli_fail(c, "show: recurrence", err);
         goto done;
     }
     if (c->json) {
-        json_t *doc = case_json(&sh), *ro = json_array();
+        /* recurrence_of: the earlier cases' numbers; recurrence: what auditors ask of each
+         * (closed, corrective actions verified effective, when and by whom). */
+        json_t *doc = case_json(&sh), *ro = json_array(), *rd = json_array(), *o;
         for (size_t i = 0; ro && i < n_rec; i++)
-            if (cli_json_push(ro, cli_json_str(rec[i])))
+            if (cli_json_push(ro, cli_json_str(rec[i].number)))
                 ro = NULL; /* consumed by the failed push */
+        for (size_t i = 0; rd && i < n_rec; i++)
+            if (cli_json_push(rd, o = json_object()) ||
+                cli_json_set(o, "number", cli_json_str(rec[i].number)) ||
+                cli_json_set(o, "closed", json_boolean(rec[i].closed)) ||
+                cli_json_set(o, "verified_effective", json_boolean(rec[i].verified)) ||
+                cli_json_set(o, "verified_at", cli_json_time(rec[i].verified_at)) ||
+                cli_json_set(o, "verified_by", cli_json_str(rec[i].verified_by))) {
+                json_decref(rd);
+                rd = NULL;
+            }
         if (doc && (cli_json_set(doc, "limits", cli_limits_json(s, cs, at)) ||
-                    cli_json_set(doc, "recurrence_of", ro))) {
+                    cli_json_set(doc, "recurrence_of", ro) ||
+                    cli_json_set(doc, "recurrence", rd))) {
             json_decref(doc);
             doc = NULL;
         } else if (!doc) {
             json_decref(ro);
+            json_decref(rd);
         }
         rc = cli_json_print(c, doc);
     } else {
         print_text(&sh);
         if (n_rec) {
-            char label[256], a[CLI_TEXT_MAX];
+            char label[256], a[CLI_TEXT_MAX], t[64];
             printf("  %s:", cli_label(c, label, sizeof label, "再发", "recurrence of"));
             for (size_t i = 0; i < n_rec; i++)
-                printf(" %s", cli_text(a, sizeof a, rec[i]));
+                printf(" %s", cli_text(a, sizeof a, rec[i].number));
             putchar('\n');
+            for (size_t i = 0; i < n_rec; i++) {
+                printf("    %s: ", cli_text(a, sizeof a, rec[i].number));
+                printf("%s", rec[i].closed
+                                 ? cli_label(c, label, sizeof label, "已结案", "closed")
+                                 : cli_label(c, label, sizeof label, "未结案", "open"));
+                if (rec[i].verified) {
+                    printf(", %s %s ", cli_label(c, label, sizeof label, "措施已验证有效",
+                                                 "corrective actions verified effective"),
+                           cli_time_local(t, sizeof t, rec[i].verified_at));
+                    printf("(%s)\n", cli_text(a, sizeof a, rec[i].verified_by));
+                } else {
+                    printf(", %s\n", cli_label(c, label, sizeof label, "措施未验证有效",
+                                               "corrective actions NOT verified effective"));
+                }
+            }
         }
         cli_limits_print(c, s, cs, at);
     }
 done:
-    capa_strings_free(rec, n_rec);
+    capa_recur_cases_free(rec, n_rec);
     capa_case_free(cs);
     capa_store_close(s);
     return rc;

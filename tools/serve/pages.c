@@ -1478,6 +1478,25 @@ static void page_case(sv_req *r, const char *number)
                 signature_view(&v, s, r, wf, p, &cs->signatures[k]);
         }
     }
+    /* 再发: the earlier cases this one recurs, each a link, with whether its corrective
+     * actions were verified effective. */
+    capa_recur_case *rc_ = NULL;
+    size_t n_rc = 0;
+    if (capa_case_recurrence_detail(&rc_, &n_rc, r->srv->s, cs->number) == CAPA_OK) {
+        for (size_t i = 0; i < n_rc; i++) {
+            xmlNodePtr n = sv_el(&v, c, "recurrence");
+            sv_at(&v, n, "number", rc_[i].number);
+            char *path = case_page_path(rc_[i].number);
+            if (path)
+                sv_at(&v, n, "href", path);
+            free(path);
+            if (rc_[i].closed)
+                sv_at(&v, n, "closed", "1");
+            if (rc_[i].verified)
+                sv_at(&v, n, "verified", "1");
+        }
+    }
+    capa_recur_cases_free(rc_, n_rc);
     /* 二次处理: the stage records as earlier rounds left them. */
     for (size_t i = 0; i < cs->n_earlier; i++) {
         const capa_stage_record *rec = &cs->earlier[i];

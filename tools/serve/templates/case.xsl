@@ -26,6 +26,20 @@
           <xsl:text> </xsl:text><span class="badge text-bg-warning app-badge app-round"><xsl:call-template name="t"><xsl:with-param name="zh" select="concat('第 ', $c/@round, ' 轮（二次处理）')"/><xsl:with-param name="en" select="concat('Round ', $c/@round)"/></xsl:call-template></span>
         </xsl:if>
       </p>
+      <xsl:if test="$c/recurrence">
+        <p class="mb-2 app-recurrence"><xsl:call-template name="t"><xsl:with-param name="zh" select="'再发（前案）'"/><xsl:with-param name="en" select="'Recurrence of'"/></xsl:call-template><xsl:text>: </xsl:text>
+          <xsl:for-each select="$c/recurrence">
+            <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+            <a href="{@href}"><xsl:value-of select="@number"/></a>
+            <xsl:text> (</xsl:text>
+            <xsl:choose>
+              <xsl:when test="@verified"><xsl:call-template name="t"><xsl:with-param name="zh" select="'措施已验证有效'"/><xsl:with-param name="en" select="'verified effective'"/></xsl:call-template></xsl:when>
+              <xsl:otherwise><xsl:call-template name="t"><xsl:with-param name="zh" select="'措施未验证有效'"/><xsl:with-param name="en" select="'not verified effective'"/></xsl:call-template></xsl:otherwise>
+            </xsl:choose>
+            <xsl:text>)</xsl:text>
+          </xsl:for-each>
+        </p>
+      </xsl:if>
       <xsl:apply-templates select="$c/sent-back"/>
       <xsl:if test="$c/needs/missing and ($c/@may-edit or $c/@may-reject)">
         <div class="alert alert-warning app-needs" role="status">

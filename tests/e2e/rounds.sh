@@ -151,5 +151,18 @@ rm -rf "$CAPA_DB" && cp -a "$T/clean" "$CAPA_DB"
 run 1 "" verify
 err_has "case $N: stage analysis of round 1: stored field \`five_why.1.because\` '改写', event"
 rm -rf "$CAPA_DB" && cp -a "$T/clean" "$CAPA_DB"
+# The round an event says it starts is checked on replay (the chain recomputed after it).
+run 0 "" log "$N" --json
+RSEQ=$(jget '[e["seq"] for e in d if e["action"] == "sign" and e["stage"] == "archive"][0]')
+ASEQ=$(jget '[e["seq"] for e in d if e["action"] == "sign" and e["stage"] == "action"][0]')
+"$TAMPER" "$CAPA_DB" rewrite "$RSEQ" fact:round 5 >/dev/null 2>&1
+run 1 "" verify
+err_has "audit event $RSEQ: does not replay: "
+err_has "it sends the case round again, which starts round 2; it says 5"
+rm -rf "$CAPA_DB" && cp -a "$T/clean" "$CAPA_DB"
+"$TAMPER" "$CAPA_DB" rewrite "$ASEQ" fact:round 2 >/dev/null 2>&1
+run 1 "" verify
+err_has "it says it starts round 2, but it does not send the case round again"
+rm -rf "$CAPA_DB" && cp -a "$T/clean" "$CAPA_DB"
 run 0 "" verify
 echo "rounds: ok"

@@ -31,7 +31,8 @@
  *   capa-tamper DB rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]
  *                                                edit event SEQ (FIELD: reason, actor,
  *                                                change:NAME for its new value, old:NAME
- *                                                for the value it replaced, fact:NAME),
+ *                                                for the value it replaced, fact:NAME, added
+ *                                                when the event has none),
  *                                                recompute every later chain hash and the
  *                                                head. --ck-heads: later checkpoints name
  *                                                the new chain (their signatures go stale);
@@ -898,7 +899,9 @@ static int set_fact(capa_event_rec *e, const char *name, const char *v)
     for (size_t i = 0; i < e->n_facts; i++)
         if (strcmp(e->facts[i].name, name) == 0)
             return set_str((char **)&e->facts[i].value, v);
-    return die("event %llu has no fact `%s`", (unsigned long long)e->ev.seq, name);
+    /* A fact the event does not carry is added (a claim the writer never made). */
+    capa_event__fact(e, name, v);
+    return e->oom ? die("out of memory") : 0;
 }
 
 static int event_edit(capa_event_rec *e, const char *f, const char *v)

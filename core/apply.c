@@ -980,10 +980,9 @@ static int next_round(capa_wtxn *t, const capa_event_rec *e, case_facts *f, capa
     char a[24], b[24];
     if (e->version >= 2 && (!fact_int(e, "round", &said) || said != cur + 1)) {
         snprintf(a, sizeof a, "%d", cur + 1);
-        snprintf(b, sizeof b, "%s", capa_event__get(e, "round") ? capa_event__get(e, "round")
-                                                                : "none");
-        return corrupt(e, "it sends the case round again, which starts round %s; it says %s", a,
-                       b);
+        snprintf(b, sizeof b, "%s",
+                 capa_event__get(e, "round") ? capa_event__get(e, "round") : "none");
+        return corrupt(e, "it sends the case round again, which starts round %s; it says %s", a, b);
     }
     for (int idx = f->to; idx <= f->from && !err; idx++) {
         capa_stage_record rec;

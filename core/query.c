@@ -69,8 +69,8 @@ static int read_earlier(capa_store *s, MDB_txn *txn, uint64_t id, capa_case *c)
         if ((err = capa_stage__decode(r, v.mv_data, v.mv_size)))
             break;
         const unsigned char *kb = k.mv_data;
-        r->round = (int)((uint32_t)kb[9] << 24 | (uint32_t)kb[10] << 16 | (uint32_t)kb[11] << 8 |
-                         kb[12]);
+        r->round =
+            (int)((uint32_t)kb[9] << 24 | (uint32_t)kb[10] << 16 | (uint32_t)kb[11] << 8 | kb[12]);
         c->n_earlier++;
     }
     if (!err && rc && rc != MDB_NOTFOUND)
@@ -294,8 +294,8 @@ static capa_case_header public_header(const capa_hdr *h)
                            h->description, h->subject_person, h->opened,      h->closed_at,
                            h->stage_entered,
                            h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT,
-                           h->origin,
-                           h->round > 1 ? h->round : 1};
+                           h->origin};
+    ch.round = h->round > 1 ? h->round : 1; /* 二次处理 */
     return ch;
 }
 

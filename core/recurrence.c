@@ -217,8 +217,7 @@ void capa_recur_cases_free(capa_recur_case *v, size_t n)
     capa__free(v);
 }
 
-int capa_case_recurrence_detail(capa_recur_case **out, size_t *n, capa_store *s,
-                                const char *number)
+int capa_case_recurrence_detail(capa_recur_case **out, size_t *n, capa_store *s, const char *number)
 {
     char **nums = NULL;
     size_t k = 0;
@@ -237,8 +236,7 @@ int capa_case_recurrence_detail(capa_recur_case **out, size_t *n, capa_store *s,
         capa_case *c = NULL;
         const capa_workflow *wf = NULL;
         v[i].number = nums[i], nums[i] = NULL;
-        if ((err = capa_case_get(&c, s, v[i].number)) ||
-            (err = capa_case_workflow(&wf, s, c))) {
+        if ((err = capa_case_get(&c, s, v[i].number)) || (err = capa_case_workflow(&wf, s, c))) {
             capa_case_free(c);
             break;
         }
@@ -246,8 +244,8 @@ int capa_case_recurrence_detail(capa_recur_case **out, size_t *n, capa_store *s,
         const capa_stage *st = verifying_stage(wf);
         for (size_t j = 0; st && j < c->n_signatures; j++) {
             const capa_signature *g = &c->signatures[j];
-            if (!g->superseded && strcmp(g->kind, "sign") == 0 &&
-                strcmp(g->stage, st->id) == 0 && strcmp(g->meaning, st->sign_meaning) == 0) {
+            if (!g->superseded && strcmp(g->kind, "sign") == 0 && strcmp(g->stage, st->id) == 0 &&
+                strcmp(g->meaning, st->sign_meaning) == 0) {
                 v[i].verified = 1;
                 v[i].verified_at = g->time;
                 capa__free(v[i].verified_by);

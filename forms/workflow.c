@@ -199,7 +199,8 @@ static int parse_roles(capa_workflow *wf, xmlNode *roles, walk *w)
     return rc;
 }
 
-/* The <require>, <route> and <round> children of a sign-off (at most 20 of each, says the schema). */
+/* The <require>, <route> and <round> children of a sign-off (at most 20 of each, says the schema).
+ */
 static int parse_rules(capa_stage *s, xmlNode *sign)
 {
     int rc = CAPA_OK;
@@ -306,8 +307,7 @@ static int check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
         for (size_t k = 0; k < s->n_routes; k++) {
             capa_route *r = &s->routes[k];
             /* A new round starts by default at the stage after the first (analysis). */
-            if (r->round && !r->to && wf->n_stages > 1 &&
-                !(r->to = capa__strdup(wf->stages[1].id)))
+            if (r->round && !r->to && wf->n_stages > 1 && !(r->to = capa__strdup(wf->stages[1].id)))
                 return CAPA_ENOMEM;
             int at = r->to ? capa_workflow_stage_index(wf, r->to) : -1;
             xmlNode *sign = child(c, "signoff");

@@ -862,7 +862,8 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
                               rec[i].closed ? "已结案 closed" : "未结案 open");
             if (rec[i].verified) {
                 capa_lay__fmt_utc(u, sizeof u, rec[i].verified_at);
-                capa_lay__sb_addf(&rb, ", 措施已验证有效 corrective actions verified effective %s (%s)",
+                capa_lay__sb_addf(&rb,
+                                  ", 措施已验证有效 corrective actions verified effective %s (%s)",
                                   u, rec[i].verified_by ? rec[i].verified_by : "");
             } else {
                 capa_lay__sb_add(&rb, ", 措施未验证有效 corrective actions NOT verified effective");

@@ -182,8 +182,7 @@ static void trend_chart(rep *r)
         if (m->kind == CAPA_PERIOD_WEEK)
             snprintf(lab, sizeof lab, "W%02d", m->trend[i].month % 100);
         else
-            snprintf(lab, sizeof lab, "%02d/%02d", m->trend[i].year % 100,
-                     m->trend[i].month % 100);
+            snprintf(lab, sizeof lab, "%02d/%02d", m->trend[i].year % 100, m->trend[i].month % 100);
         text_at(r, x + slot * (float)i + 4, y - 3, 6.5f, INK, lab);
     }
     r->fl.y = y - 16;
@@ -224,13 +223,12 @@ typedef struct names {
 
 static const names *names_of(const capa_monthly *m)
 {
-    static const names n[3] = {
-        {"客户投诉月统计表", "Monthly quality report", "月份", "Month", "本月", "月末未结",
-         "Open at month end"},
-        {"客户投诉周统计表", "Weekly quality report", "周", "ISO week", "本周", "周末未结",
-         "Open at week end"},
-        {"客户投诉期间统计表", "Quality report for a period", "期间", "Period", "本期",
-         "期末未结", "Open at the period's end"}};
+    static const names n[3] = {{"客户投诉月统计表", "Monthly quality report", "月份", "Month",
+                                "本月", "月末未结", "Open at month end"},
+                               {"客户投诉周统计表", "Weekly quality report", "周", "ISO week",
+                                "本周", "周末未结", "Open at week end"},
+                               {"客户投诉期间统计表", "Quality report for a period", "期间",
+                                "Period", "本期", "期末未结", "Open at the period's end"}};
     return &n[m->kind <= CAPA_PERIOD_RANGE ? m->kind : CAPA_PERIOD_RANGE];
 }
 

@@ -334,7 +334,7 @@ typedef struct capa_stage_record {
     size_t n_editors;
     int64_t entered; /**< ms; when the case (last) entered this stage, 0 if never */
     int64_t left;    /**< ms; when it (last) left it by signature, 0 if not */
-    int round; /**< in capa_case.earlier: the round that left it so; else 0 (not stored) */
+    int round;       /**< in capa_case.earlier: the round that left it so; else 0 (not stored) */
 } capa_stage_record;
 
 /** A snapshot of one case. Read-only; free with capa_case_free. */

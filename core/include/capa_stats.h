@@ -71,9 +71,9 @@ typedef struct capa_monthly {
     int year, month;
     char month_text[16]; /**< "2026-10" (a monthly report; else "") */
     capa_period_kind kind;
-    char period_text[48]; /**< "2026-10", "2026-W49" or "2026-10-01..2026-10-15" */
+    char period_text[48];            /**< "2026-10", "2026-W49" or "2026-10-01..2026-10-15" */
     char from_text[16], to_text[16]; /**< the first and last local day, "YYYY-MM-DD" */
-    int64_t start, end;  /**< the period's local midnights as ms UTC: [start, end) */
+    int64_t start, end;              /**< the period's local midnights as ms UTC: [start, end) */
     int64_t as_of;       /**< the moment evaluated: the month's end, or `at` when earlier */
     char *org, *timezone;
     int recurrence_days;

@@ -304,12 +304,10 @@ static int hdr_field(capa_hdr *h, const char *f, const char *v)
         {"satisfaction", offsetof(capa_hdr, satisfaction)},
         {"workflow", offsetof(capa_hdr, workflow)},
     };
-    int64_t *times[] = {&h->opened,      &h->closed_at,      &h->stage_entered,
-                        &h->response_at, &h->containment_at, &h->plan_at,
-                        &h->round_at};
-    const char *tnames[] = {"opened",      "closed_at",      "stage_entered",
-                            "response_at", "containment_at", "plan_at",
-                            "round_at"};
+    int64_t *times[] = {&h->opened,         &h->closed_at, &h->stage_entered, &h->response_at,
+                        &h->containment_at, &h->plan_at,   &h->round_at};
+    const char *tnames[] = {"opened",         "closed_at", "stage_entered", "response_at",
+                            "containment_at", "plan_at",   "round_at"};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         if (strcmp(f, strs[i].name) == 0)
             return set_str((char **)((char *)h + strs[i].off), v);
@@ -1142,7 +1140,8 @@ static int usage(void)
 {
     fputs("usage: capa-tamper DB sig CASE N FIELD VALUE... | sig-del CASE N | hdr CASE FIELD "
           "VALUE... |\n"
-          "  stage CASE IDX[@ROUND] NAME VALUE [--rehash] | erase CASE | link-del CASE N | link-add CASE "
+          "  stage CASE IDX[@ROUND] NAME VALUE [--rehash] | erase CASE | link-del CASE N | "
+          "link-add CASE "
           "SEQ |\n"
           "  idx-del DBNAME CASE | number NUMBER TARGET | meta-u64 KEY VALUE | user ID FIELD "
           "VALUE... |\n"

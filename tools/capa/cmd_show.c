@@ -184,8 +184,7 @@ static void print_signature(const show *sh, const capa_signature *sg)
         printf("      %s\n", cli_label(sh->c, label, sizeof label, "已作废(退回后重签)",
                                        "superseded (stage was sent back)"));
     if (sh->cs->round > 1) {
-        printf("      %s: %d\n", cli_label(sh->c, label, sizeof label, "轮次", "round"),
-               sg->round);
+        printf("      %s: %d\n", cli_label(sh->c, label, sizeof label, "轮次", "round"), sg->round);
     }
 }
 
@@ -763,9 +762,9 @@ int cmd_show(cli *c, int argc, char **argv)
                 json_decref(rd);
                 rd = NULL;
             }
-        if (doc && (cli_json_set(doc, "limits", cli_limits_json(s, cs, at)) ||
-                    cli_json_set(doc, "recurrence_of", ro) ||
-                    cli_json_set(doc, "recurrence", rd))) {
+        if (doc &&
+            (cli_json_set(doc, "limits", cli_limits_json(s, cs, at)) ||
+             cli_json_set(doc, "recurrence_of", ro) || cli_json_set(doc, "recurrence", rd))) {
             json_decref(doc);
             doc = NULL;
         } else if (!doc) {
@@ -783,12 +782,12 @@ int cmd_show(cli *c, int argc, char **argv)
             putchar('\n');
             for (size_t i = 0; i < n_rec; i++) {
                 printf("    %s: ", cli_text(a, sizeof a, rec[i].number));
-                printf("%s", rec[i].closed
-                                 ? cli_label(c, label, sizeof label, "已结案", "closed")
-                                 : cli_label(c, label, sizeof label, "未结案", "open"));
+                printf("%s", rec[i].closed ? cli_label(c, label, sizeof label, "已结案", "closed")
+                                           : cli_label(c, label, sizeof label, "未结案", "open"));
                 if (rec[i].verified) {
-                    printf(", %s %s ", cli_label(c, label, sizeof label, "措施已验证有效",
-                                                 "corrective actions verified effective"),
+                    printf(", %s %s ",
+                           cli_label(c, label, sizeof label, "措施已验证有效",
+                                     "corrective actions verified effective"),
                            cli_time_local(t, sizeof t, rec[i].verified_at));
                     printf("(%s)\n", cli_text(a, sizeof a, rec[i].verified_by));
                 } else {

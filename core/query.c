@@ -294,8 +294,8 @@ static capa_case_header public_header(const capa_hdr *h)
                            h->description, h->subject_person, h->opened,      h->closed_at,
                            h->stage_entered,
                            h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT,
-                           h->origin};
-    ch.round = h->round > 1 ? h->round : 1; /* 二次处理 */
+                           h->origin,
+                           h->round > 1 ? h->round : 1 /* 二次处理 */};
     return ch;
 }
 

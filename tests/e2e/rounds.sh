@@ -124,6 +124,32 @@ pdftotext -layout "$T/n.pdf" "$T/n.txt"
 grep -q "round 2" "$T/n.txt" || fail "the dossier does not show the round"
 grep -q "Round 1" "$T/n.txt" || fail "the dossier does not show round 1"
 
+# -- an archive (export --xml) carries the rounds; its import proves and keeps them -------
+run 0 "" export "$N" -o "$T/n.xml"
+xmllint --noout --schema "$CAPA_SRC/schemas/case.xsd" "$T/n.xml" 2>/dev/null ||
+    fail "the archive does not validate against case.xsd"
+grep -q 'round="2"' "$T/n.xml" || fail "the archive lacks the case's round"
+( export CAPA_DB=$T/other
+  run 0 "$(pw admin)" init --org "另一工厂" --password-stdin
+  run 0 "$(pw admin)" import --xml "$T/n.xml" --as admin --password-stdin
+  run 0 "" show "$N@示例电子有限公司" --json
+  json 'd["round"] == 2 and [r["round"] for r in d["earlier_rounds"]] == [1]'
+  json 'd["earlier_rounds"][0]["stages"][0]["values"]["five_why.1.because"] == "因为"'
+  json '[s["round"] for s in d["signatures"]] == [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]'
+  run 0 "" verify ) || exit 1
+# An archive whose earlier round was rewritten does not import (its events say otherwise).
+python3 - "$T/n.xml" "$T/n-bad.xml" <<'PY'
+import re, sys
+x = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r'<stage id="analysis" round="1".*?</stage>', x, re.S)
+open(sys.argv[2], "w", encoding="utf-8").write(
+    x[:m.start()] + m.group(0).replace(">因为<", ">改写<") + x[m.end():])
+PY
+( export CAPA_DB=$T/other2
+  run 0 "$(pw admin)" init --org "另一工厂" --password-stdin
+  run 1 "$(pw admin)" import --xml "$T/n-bad.xml" --as admin --password-stdin
+  err_has "stage analysis of round 1: field \`five_why.1.because\`: the archive says '改写', its events say '因为'" ) || exit 1
+
 # -- the web case page: the round, each signature's round, the first round's records ----
 serve_start
 login zhou "$T/zhou.jar"

@@ -168,6 +168,16 @@ cp -a "$CAPA_DB" "$T/clean"
 run 1 "" verify
 err_has "case $N: header: stored round 3, event"
 rm -rf "$CAPA_DB" && cp -a "$T/clean" "$CAPA_DB"
+# The write path takes no round on trust: a header whose round was rewritten refuses the edit.
+"$TAMPER" "$CAPA_DB" hdr "$M" round 3 >/dev/null
+LOGB=$("$CAPA" log --json)
+act "2026-10-11 04:00" wang 1 set "$M" five_why.1.because="再改"
+err_has "set $M: case header (cases, id 2): field \`round\` is '3', but the audit trail says '2'"
+"$TAMPER" "$CAPA_DB" hdr "$M" round 1 >/dev/null
+act "2026-10-11 04:00" wang 1 set "$M" five_why.1.because="再改"
+err_has "field \`round\` is '1', but the audit trail says '2'"
+[[ $("$CAPA" log --json) == "$LOGB" ]] || fail "a refused edit wrote to the trail"
+rm -rf "$CAPA_DB" && cp -a "$T/clean" "$CAPA_DB"
 "$TAMPER" "$CAPA_DB" sig "$N" 2 round 2 >/dev/null
 run 1 "" verify
 err_has "case $N: signature 2 (reviewed): stored round 2, event"

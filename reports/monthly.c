@@ -24,6 +24,9 @@ typedef struct rep {
     const capa_formdef *intake, *archive;
 } rep;
 
+/* A monthly report's words, or a week's or range's ("period"). */
+#define MONTHLY(r) ((r)->m->kind == CAPA_PERIOD_MONTH)
+
 static void fmt_real(char *b, size_t sz, double v, int digits)
 {
     if (v < 0)
@@ -112,7 +115,10 @@ static void pareto_chart(rep *r)
     capa_lay__ensure(&r->fl, 230);
     capa_lay__para(&r->fl, "缺陷代码柏拉图 Pareto chart of defect codes", 10.0f, ACCENT);
     if (c->n == 0 || c->total == 0) {
-        capa_lay__para(&r->fl, "本月无案件 No cases this month", 9.0f, MUTED);
+        capa_lay__para(&r->fl,
+                       MONTHLY(r) ? "本月无案件 No cases this month"
+                                  : "本期无案件 No cases in this period",
+                       9.0f, MUTED);
         return;
     }
     size_t n = c->n > 12 ? 12 : c->n;
@@ -294,8 +300,10 @@ static void on_time(rep *r)
 {
     const capa_monthly *m = r->m;
     capa_lay__ensure(&r->fl, 60);
-    capa_lay__para(&r->fl, "时限准时率 On-time rate per limit (limits due in the month)", 10.0f,
-                   ACCENT);
+    capa_lay__para(&r->fl,
+                   MONTHLY(r) ? "时限准时率 On-time rate per limit (limits due in the month)"
+                              : "时限准时率 On-time rate per limit (limits due in the period)",
+                   10.0f, ACCENT);
     static const float w[4] = {CONTENT_W - 240, 80, 80, 80};
     static const char *const head[4] = {"时限\nLimit", "到期\nDue", "准时\nOn time",
                                         "准时率\nRate"};
@@ -324,7 +332,10 @@ static void overdue(rep *r)
 {
     const capa_monthly *m = r->m;
     capa_lay__ensure(&r->fl, 60);
-    capa_lay__para(&r->fl, "月末逾期清单 Overdue at month end", 10.0f, ACCENT);
+    capa_lay__para(&r->fl,
+                   MONTHLY(r) ? "月末逾期清单 Overdue at month end"
+                              : "期末逾期清单 Overdue at the period's end",
+                   10.0f, ACCENT);
     static const float w[4] = {130, CONTENT_W - 330, 120, 80};
     static const char *const head[4] = {"案号\nCase", "时限\nLimit", "到期 (UTC)\nDue (UTC)",
                                         "逾期小时\nHours late"};
@@ -348,7 +359,9 @@ static void overdue(rep *r)
 static void satisfaction(rep *r)
 {
     const capa_monthly *m = r->m;
-    counts_table(r, "回访满意度（本月结案）", "Customer satisfaction (closed this month)",
+    counts_table(r, MONTHLY(r) ? "回访满意度（本月结案）" : "回访满意度（本期结案）",
+                 MONTHLY(r) ? "Customer satisfaction (closed this month)"
+                            : "Customer satisfaction (closed in the period)",
                  &m->satisfaction, r->archive, "satisfaction", 0);
     char b[120];
     snprintf(b, sizeof b, "未记录 Not recorded: %llu",

@@ -1060,6 +1060,39 @@ static int supersede(capa_wtxn *t, case_facts *f)
     return err;
 }
 
+/* A sign-off whose data match a <round> rule of the workflow (二次处理) sends the case round
+ * again from stage `to`: the records of the stages it passes again are kept as this round
+ * left them (round-keyed), their standing signatures (this sign-off's too) are superseded
+ * and the header's round goes up. The round a format-2 event says it starts must be that. */
+static int next_round(capa_wtxn *t, const capa_event_rec *e, case_facts *f, capa_hdr *h)
+{
+    int cur = h->round > 1 ? h->round : 1, err = CAPA_OK;
+    long long said;
+    char a[24], b[24];
+    if (e->version >= 2 && (!fact_int(e, "round", &said) || said != cur + 1)) {
+        snprintf(a, sizeof a, "%d", cur + 1);
+        snprintf(b, sizeof b, "%s",
+                 capa_event__get(e, "round") ? capa_event__get(e, "round") : "none");
+        return corrupt(e, "it sends the case round again, which starts round %s; it says %s", a, b);
+    }
+    for (int idx = f->to; idx <= f->from && !err; idx++) {
+        capa_stage_record rec;
+        err = capa_stage__get(t->s, t->txn, f->id, idx, &rec);
+        if (err == CAPA_ENOTFOUND) {
+            err = CAPA_OK;
+            continue;
+        }
+        if (!err)
+            err = capa_stage__put_round(t->s, t->txn, f->id, idx, cur, &rec);
+        capa_stage_record_clear(&rec);
+    }
+    if (!err)
+        err = supersede(t, f);
+    h->round = cur + 1;
+    h->round_at = e->ev.time;
+    return err;
+}
+
 /* Every fact a format-2 sign-off or rejection carries, against the workflow and the state:
  * the meaning its stage is signed off with, where a rejection leads, the stage change and
  * data hash it shows readers, the signer's printed name and role as their account says, the
@@ -1145,6 +1178,7 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     g.role = (char *)(f->role ? f->role : "");
     g.reason = reject ? (char *)e->ev.reason : NULL;
     g.time = e->ev.time;
+    g.round = h.round > 1 ? h.round : 1;
     memcpy(g.data_hash, f->hash, 65);
     if ((err = capa_sig__put(t->s, t->txn, f->id, &g)))
         goto done;
@@ -1195,6 +1229,14 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     capa_stage_record_clear(&rec);
     if (err)
         goto done;
+    int round = !reject && f->to >= 0 && f->to <= f->from;
+    if (round && (err = next_round(t, e, f, &h)))
+        goto done;
+    if (!round && e->version >= 2 && capa_event__get(e, "round")) {
+        err = corrupt(e, "it says it starts round %s, but it does not send the case round again%s",
+                      capa_event__get(e, "round"), "");
+        goto done;
+    }
     if (f->to < 0) {
         h.closed = 1;
         h.closed_at = e->ev.time;

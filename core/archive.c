@@ -66,6 +66,12 @@ static int64_t attr_i64(pctx *p, const xmlNode *n, const char *name)
     return (int64_t)x;
 }
 
+/* An optional number: 0 when the attribute is absent. */
+static int64_t attr_i64_opt(pctx *p, const xmlNode *n, const char *name)
+{
+    return xmlHasProp(n, (const xmlChar *)name) ? attr_i64(p, n, name) : 0;
+}
+
 static int attr_bool(pctx *p, const xmlNode *n, const char *name)
 {
     char *v = attr(p, n, name);
@@ -135,6 +141,9 @@ static void parse_sig(pctx *p, const xmlNode *n, capa_signature *g)
     g->role = attr(p, n, "role");
     g->time = attr_i64(p, n, "time");
     g->superseded = attr_bool(p, n, "superseded");
+    g->round = (int)attr_i64_opt(p, n, "round");
+    if (g->round < 1)
+        g->round = 1;
     if (hash && strlen(hash) == 64)
         memcpy(g->data_hash, hash, 65);
     capa__free(hash);
@@ -264,13 +273,26 @@ int capa_archive__parse(capa_archive **out, const char *xml, size_t len, const c
             a->c->opened = attr_i64(&p, n, "opened");
             a->c->closed_at = attr_i64(&p, n, "closed-at");
             a->c->opened_by = attr(&p, n, "opened-by");
+            a->c->round = (int)attr_i64_opt(&p, n, "round");
+            a->c->round_at = attr_i64_opt(&p, n, "round-at");
         } else if (is(n, "stages")) {
             size_t k = count(n, "stage");
-            if (!(a->c->stages = capa__calloc(k ? k : 1, sizeof *a->c->stages)))
+            if (!(a->c->stages = capa__calloc(k ? k : 1, sizeof *a->c->stages)) ||
+                !(a->c->earlier = capa__calloc(k ? k : 1, sizeof *a->c->earlier)))
                 p.oom = 1;
-            for (xmlNode *c = first(n); c && !p.oom; c = next(c))
-                if (is(c, "stage"))
+            /* A stage with a round is a record an earlier round left (二次处理). */
+            for (xmlNode *c = first(n); c && !p.oom; c = next(c)) {
+                if (!is(c, "stage"))
+                    continue;
+                int64_t round = attr_i64_opt(&p, c, "round");
+                if (round > 0) {
+                    capa_stage_record *r = &a->c->earlier[a->c->n_earlier++];
+                    parse_stage(&p, c, r);
+                    r->round = (int)round;
+                } else {
                     parse_stage(&p, c, &a->c->stages[a->c->n_stages++]);
+                }
+            }
         } else if (is(n, "signatures")) {
             size_t k = count(n, "signature");
             if (!(a->c->signatures = capa__calloc(k ? k : 1, sizeof *a->c->signatures)))
@@ -386,6 +408,24 @@ static void elem_named(wctx *x, const char *name, const char *k, const char *kv,
     if (xmlTextWriterWriteString(x->w, (const xmlChar *)(v ? v : "")) < 0)
         x->bad = 1;
     end(x);
+}
+
+/* A stage record; one an earlier round left (二次处理) carries that round. */
+static void write_stage(wctx *w, const capa_stage_record *r)
+{
+    start(w, "stage");
+    at(w, "id", r->stage);
+    if (r->round > 0)
+        at_i64(w, "round", r->round);
+    at(w, "form", r->form_id);
+    at_i64(w, "form-version", r->form_version);
+    at_i64(w, "entered", r->entered);
+    at_i64(w, "left", r->left);
+    for (size_t k = 0; k < r->n_editors; k++)
+        elem(w, "editor", r->editors[k]);
+    for (size_t k = 0; k < r->n_values; k++)
+        elem_named(w, "value", "name", r->values[k].name, r->values[k].value);
+    end(w);
 }
 
 static void write_event(wctx *x, const capa_event_rec *e, const unsigned char prev[32])
@@ -630,24 +670,20 @@ int capa_case_export(char **out, size_t *out_len, capa_store *s, const char *num
     at_i64(&w, "opened", c->opened);
     at_i64(&w, "closed-at", c->closed_at);
     at(&w, "opened-by", c->opened_by);
+    if (c->round > 1) { /* 二次处理 */
+        at_i64(&w, "round", c->round);
+        at_i64(&w, "round-at", c->round_at);
+    }
     end(&w);
     start(&w, "stages");
     for (size_t i = 0; i < c->n_stages; i++) {
         const capa_stage_record *r = &c->stages[i];
         if (r->form_version <= 0)
             continue; /* not reached */
-        start(&w, "stage");
-        at(&w, "id", r->stage);
-        at(&w, "form", r->form_id);
-        at_i64(&w, "form-version", r->form_version);
-        at_i64(&w, "entered", r->entered);
-        at_i64(&w, "left", r->left);
-        for (size_t k = 0; k < r->n_editors; k++)
-            elem(&w, "editor", r->editors[k]);
-        for (size_t k = 0; k < r->n_values; k++)
-            elem_named(&w, "value", "name", r->values[k].name, r->values[k].value);
-        end(&w);
+        write_stage(&w, r);
     }
+    for (size_t i = 0; i < c->n_earlier; i++) /* the records earlier rounds left */
+        write_stage(&w, &c->earlier[i]);
     end(&w);
     start(&w, "signatures");
     for (size_t i = 0; i < c->n_signatures; i++) {
@@ -663,6 +699,8 @@ int capa_case_export(char **out, size_t *out_len, capa_store *s, const char *num
         at_i64(&w, "time", g->time);
         at(&w, "data-hash", g->data_hash);
         at(&w, "superseded", g->superseded ? "true" : "false");
+        if (g->round > 1)
+            at_i64(&w, "round", g->round);
         elem(&w, "reason", g->reason);
         end(&w);
     }

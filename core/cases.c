@@ -216,6 +216,8 @@ typedef struct trail_case {
     uint64_t first_seq, stage_seq;
     char stage[128];
     int closed;
+    int round;          /* 二次处理: the round the last round-starting sign-off named, else 1 */
+    uint64_t round_seq; /* that event; 0 when none */
 } trail_case;
 
 static int trail_of(capa_store *s, MDB_txn *txn, uint64_t id, trail_case *tc)
@@ -235,13 +237,26 @@ static int trail_of(capa_store *s, MDB_txn *txn, uint64_t id, trail_case *tc)
     if (rc || (err = read_event(s, txn, &v, &tc->first)))
         goto done;
     tc->first_seq = capa_get_be64(v.mv_data);
-    /* The stage: the last event that moved the case (few events of a case follow it). */
+    /* The stage: the last event that moved the case (few events of a case follow it); the
+     * round: the last sign-off that started one (walked back to, when the case has one). */
+    tc->round = 1;
+    int have_stage = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
         capa_event_rec e;
         if ((err = read_event(s, txn, &v, &e)))
             goto done;
-        const char *a = e.ev.action, *to = NULL;
+        const char *a = e.ev.action, *to = NULL, *round = capa_event__get(&e, "round");
+        if (round && strcmp(a, "sign") == 0) {
+            tc->round = atoi(round);
+            tc->round_seq = capa_get_be64(v.mv_data);
+        }
+        if (have_stage) {
+            capa_event__clear(&e);
+            if (tc->round_seq)
+                break;
+            continue;
+        }
         if (strcmp(a, "open") == 0 || strcmp(a, "import") == 0) {
             long long closed_at = 0;
             const char *c = capa_event__get(&e, "closed_at");
@@ -256,9 +271,10 @@ static int trail_of(capa_store *s, MDB_txn *txn, uint64_t id, trail_case *tc)
             tc->closed = strcmp(to, "closed") == 0;
             snprintf(tc->stage, sizeof tc->stage, "%s", to);
             tc->stage_seq = capa_get_be64(v.mv_data);
+            have_stage = 1;
         }
         capa_event__clear(&e);
-        if (to)
+        if (to && tc->round_seq)
             break;
     }
 done:
@@ -377,6 +393,12 @@ int capa_case__load(capa_hdr *out, capa_store *s, MDB_txn *txn, const char *numb
                       tc.closed ? "closed" : "open", tc.stage_seq);
     else if (tc.stage_seq && !tc.closed && strcmp(out->stage, tc.stage) != 0)
         err = altered(verb, number, id, "stage", out->stage, tc.stage, tc.stage_seq);
+    else if ((out->round > 1 ? out->round : 1) != tc.round) {
+        char hr[24], tr[24];
+        snprintf(hr, sizeof hr, "%d", out->round > 1 ? out->round : 1);
+        snprintf(tr, sizeof tr, "%d", tc.round);
+        err = altered(verb, number, id, "round", hr, tr, tc.round_seq ? tc.round_seq : tc.first_seq);
+    }
 done:
     capa_event__clear(&tc.first);
     if (err)
@@ -713,6 +735,8 @@ static int do_sign(capa_wtxn *t, void *arg)
     capa_event__fact(&e, "meaning", st->sign_meaning);
     if (route) /* for the reader of the trail; apply derives the route from the data */
         capa_event__factf(&e, "route", "%s=%s", route->field, route->equals);
+    if (route && route->round) /* 二次处理: the round it starts (apply checks it) */
+        capa_event__factf(&e, "round", "%d", (c.h.round > 1 ? c.h.round : 1) + 1);
     if ((err = handover_facts(t, &c, &e, to, hash)) == CAPA_OK)
         err = capa_event__commit(t, &e, NULL);
 done:

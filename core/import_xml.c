@@ -136,6 +136,31 @@ static void diff_i(capa_diag *d, const char *what, const char *field, long long 
 }
 
 /* Every record the archive states against what its events make. */
+/* One stage record the archive states (x) against the one its events make (y). */
+static void compare_stage(capa_diag *d, const char *what, const capa_stage_record *x,
+                          const capa_stage_record *y)
+{
+    diff_s(d, what, "form", x->form_id, y->form_id);
+    diff_i(d, what, "form version", x->form_version, y->form_version);
+    diff_i(d, what, "entered", x->entered, y->entered);
+    diff_i(d, what, "left", x->left, y->left);
+    for (size_t k = 0; k < y->n_values; k++) {
+        char f[260];
+        snprintf(f, sizeof f, "field `%.200s`", y->values[k].name);
+        diff_s(d, what, f, capa_stage__value(x, y->values[k].name), y->values[k].value);
+    }
+    for (size_t k = 0; k < x->n_values; k++)
+        if (!capa_stage__value(y, x->values[k].name))
+            capa_diag_add(d, "%s: field `%.200s`: the archive says '%.200s', its events set "
+                             "nothing",
+                          what, x->values[k].name, x->values[k].value);
+    int same = x->n_editors == y->n_editors;
+    for (size_t k = 0; same && k < x->n_editors; k++)
+        same = strcmp(x->editors[k], y->editors[k]) == 0;
+    if (!same)
+        capa_diag_add(d, "%s: editors differ from those of its events", what);
+}
+
 static void compare(const capa_case *a, const capa_case *b, capa_diag *d)
 {
     char what[300];
@@ -158,28 +183,21 @@ static void compare(const capa_case *a, const capa_case *b, capa_diag *d)
             capa_diag_add(d, "%s: missing from the archive; its events reach it", what);
             continue;
         }
-        diff_s(d, what, "form", x->form_id, y->form_id);
-        diff_i(d, what, "form version", x->form_version, y->form_version);
-        diff_i(d, what, "entered", x->entered, y->entered);
-        diff_i(d, what, "left", x->left, y->left);
-        for (size_t k = 0; k < y->n_values; k++) {
-            char f[260];
-            snprintf(f, sizeof f, "field `%.200s`", y->values[k].name);
-            diff_s(d, what, f, capa_stage__value(x, y->values[k].name), y->values[k].value);
-        }
-        for (size_t k = 0; k < x->n_values; k++)
-            if (!capa_stage__value(y, x->values[k].name))
-                capa_diag_add(d, "%s: field `%.200s`: the archive says '%.200s', its events set "
-                                 "nothing",
-                              what, x->values[k].name, x->values[k].value);
-        int same = x->n_editors == y->n_editors;
-        for (size_t k = 0; same && k < x->n_editors; k++)
-            same = strcmp(x->editors[k], y->editors[k]) == 0;
-        if (!same)
-            capa_diag_add(d, "%s: editors differ from those of its events", what);
+        compare_stage(d, what, x, y);
     }
     if (a->n_stages != reached)
         capa_diag_add(d, "stages: the archive has %zu, its events reach %zu", a->n_stages, reached);
+    /* 二次处理: the round, and the records earlier rounds left, as its events made them. */
+    diff_i(d, "header", "round", a->round > 1 ? a->round : 1, b->round);
+    diff_i(d, "header", "round_at", a->round_at, b->round_at);
+    diff_i(d, "earlier rounds", "records", (long long)a->n_earlier, (long long)b->n_earlier);
+    for (size_t i = 0; i < a->n_earlier && i < b->n_earlier; i++) {
+        const capa_stage_record *x = &a->earlier[i], *y = &b->earlier[i];
+        snprintf(what, sizeof what, "stage %s of round %d", y->stage, y->round);
+        diff_i(d, what, "round", x->round, y->round);
+        diff_s(d, what, "stage", x->stage, y->stage);
+        compare_stage(d, what, x, y);
+    }
     diff_i(d, "signatures", "count", (long long)a->n_signatures, (long long)b->n_signatures);
     for (size_t i = 0; i < a->n_signatures && i < b->n_signatures; i++) {
         const capa_signature *x = &a->signatures[i], *y = &b->signatures[i];
@@ -195,6 +213,7 @@ static void compare(const capa_case *a, const capa_case *b, capa_diag *d)
         diff_i(d, what, "time", x->time, y->time);
         diff_s(d, what, "data hash", x->data_hash, y->data_hash);
         diff_i(d, what, "superseded", x->superseded, y->superseded);
+        diff_i(d, what, "round", x->round > 1 ? x->round : 1, y->round);
     }
     diff_i(d, "attachments", "count", (long long)a->n_attachments, (long long)b->n_attachments);
     for (size_t i = 0; i < a->n_attachments && i < b->n_attachments; i++) {
@@ -602,6 +621,21 @@ int capa_import_xml__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t *out_
         if (strcmp(c->stages[i].stage, c->stage) == 0)
             h.stage_entered = c->stages[i].entered;
         if ((err = capa_stage__put(s, t->txn, id, idx, &c->stages[i])))
+            goto done;
+    }
+    h.round = c->round > 1 ? c->round : 0;
+    h.round_at = c->round_at;
+    for (size_t i = 0; i < c->n_earlier; i++) {
+        int idx = capa_workflow_stage_index(wf, c->earlier[i].stage);
+        if (idx < 0 || c->earlier[i].round < 1) {
+            err = capa_error_set(CAPA_ECORRUPT,
+                                 "audit event %llu (import): stage %s of an earlier round is not "
+                                 "in the workflow",
+                                 (unsigned long long)e->ev.seq, c->earlier[i].stage);
+            goto done;
+        }
+        if ((err = capa_stage__put_round(s, t->txn, id, idx, c->earlier[i].round,
+                                         &c->earlier[i])))
             goto done;
     }
     if (intake && (err = capa_index__sync_header(s, t->txn, &h, intake)))

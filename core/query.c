@@ -35,7 +35,57 @@ void capa_case_free(capa_case *c)
     for (size_t i = 0; i < c->n_attachments; i++)
         capa_attachment_clear(&c->attachments[i]);
     capa__free(c->attachments);
+    for (size_t i = 0; i < c->n_earlier; i++)
+        capa_stage_record_clear(&c->earlier[i]);
+    capa__free(c->earlier);
     capa__free(c);
+}
+
+/* The stage records earlier rounds left (keys: case id, stage index, round), by round and
+ * then workflow order. */
+static int read_earlier(capa_store *s, MDB_txn *txn, uint64_t id, capa_case *c)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char k0[9];
+    capa_stage__key(k0, id, 0);
+    int rc = mdb_cursor_open(txn, s->dbi[DB_STAGES], &cur), err = CAPA_OK;
+    MDB_val k = {9, k0}, v;
+    size_t cap = 0;
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (; rc == MDB_SUCCESS && memcmp(k.mv_data, k0, 8) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 13)
+            continue;
+        if (c->n_earlier == cap) {
+            cap = cap ? cap * 2 : 8;
+            capa_stage_record *p = capa__realloc(c->earlier, cap * sizeof *p);
+            if (!p) {
+                err = capa_error_set(CAPA_ENOMEM, "case: out of memory");
+                break;
+            }
+            c->earlier = p;
+        }
+        capa_stage_record *r = &c->earlier[c->n_earlier];
+        if ((err = capa_stage__decode(r, v.mv_data, v.mv_size)))
+            break;
+        const unsigned char *kb = k.mv_data;
+        r->round =
+            (int)((uint32_t)kb[9] << 24 | (uint32_t)kb[10] << 16 | (uint32_t)kb[11] << 8 | kb[12]);
+        c->n_earlier++;
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "stages");
+    if (cur)
+        mdb_cursor_close(cur);
+    /* Keys run by stage, then round: a stable sort by round keeps workflow order within. */
+    for (size_t i = 1; !err && i < c->n_earlier; i++) {
+        capa_stage_record x = c->earlier[i];
+        size_t j = i;
+        for (; j > 0 && c->earlier[j - 1].round > x.round; j--)
+            c->earlier[j] = c->earlier[j - 1];
+        c->earlier[j] = x;
+    }
+    return err;
 }
 
 static int read_sigs(capa_store *s, MDB_txn *txn, uint64_t id, capa_case *c)
@@ -123,7 +173,9 @@ int capa_case_get(capa_case **out, capa_store *s, const char *number)
             goto done;
         }
     }
-    if (!(err = read_sigs(s, txn, id, c)))
+    c->round = h.round > 1 ? h.round : 1;
+    c->round_at = h.round_at;
+    if (!(err = read_sigs(s, txn, id, c)) && !(err = read_earlier(s, txn, id, c)))
         err = capa_att__list(s, txn, id, &c->attachments, &c->n_attachments);
 done:
     capa_store__read_end(s, txn);
@@ -242,7 +294,8 @@ static capa_case_header public_header(const capa_hdr *h)
                            h->description, h->subject_person, h->opened,      h->closed_at,
                            h->stage_entered,
                            h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT,
-                           h->origin};
+                           h->origin,
+                           h->round > 1 ? h->round : 1 /* 二次处理 */};
     return ch;
 }
 

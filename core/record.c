@@ -89,6 +89,11 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
         capa_buf_i64(&b, h->limits[i].due);
         capa_buf_i64(&b, h->limits[i].warn);
     }
+    /* The round part, only from round 2 on (a first-round header is as before). */
+    if (h->round > 1) {
+        capa_buf_varint(&b, (uint64_t)h->round);
+        capa_buf_i64(&b, h->round_at);
+    }
     return finish(&b, out, len, "case header");
 }
 
@@ -97,6 +102,8 @@ static char *rd_str(capa_rd *r, char **pos, char *end)
 {
     return pos ? capa_rd_str_arena(r, pos, end) : capa_rd_str(r);
 }
+
+static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, char **pos, char *end);
 
 static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
 {
@@ -140,20 +147,33 @@ static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
     uint64_t n = capa_rd_varint(r);
     if (!r->err && (n > CAPA_HDR_MAX_LIMITS || n > (r->len - r->pos) / 4))
         r->err = CAPA_ECORRUPT;
-    if (r->err || n == 0)
+    if (r->err)
         return;
+    if (n && hdr_limits(h, r, n, pos, end))
+        return;
+    if (r->pos < r->len) {
+        uint64_t round = capa_rd_varint(r);
+        h->round_at = capa_rd_i64(r);
+        if (!r->err && (round < 2 || round > INT32_MAX))
+            r->err = CAPA_ECORRUPT;
+        h->round = (int)round;
+    }
+}
+
+static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, char **pos, char *end)
+{
     if (pos) {
         /* Views take the array from the arena too, aligned for its int64_t members. */
         uintptr_t at = ((uintptr_t)*pos + 7) & ~(uintptr_t)7;
         if (at + n * sizeof *h->limits > (uintptr_t)end) {
             r->err = CAPA_ENOMEM;
-            return;
+            return 1;
         }
         h->limits = (capa_hdr_limit *)at;
         *pos = (char *)(at + n * sizeof *h->limits);
     } else if (!(h->limits = capa__calloc(n, sizeof *h->limits))) {
         r->err = CAPA_ENOMEM;
-        return;
+        return 1;
     }
     for (uint64_t i = 0; i < n && !r->err; i++) {
         capa_hdr_limit *l = &h->limits[i];
@@ -163,6 +183,7 @@ static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
         l->warn = capa_rd_i64(r);
         h->n_limits = i + 1;
     }
+    return r->err != 0;
 }
 
 int capa_hdr__decode(capa_hdr *h, const void *data, size_t len)
@@ -418,6 +439,8 @@ int capa_sig__encode(const capa_signature *g, void **out, size_t *len)
     capa_buf_i64(&b, g->time);
     capa_buf_str(&b, g->data_hash);
     capa_buf_u8(&b, g->superseded ? 1 : 0);
+    if (g->round > 1) /* the round it was given in, only from round 2 on */
+        capa_buf_varint(&b, (uint64_t)g->round);
     return finish(&b, out, len, "signature");
 }
 
@@ -439,6 +462,13 @@ int capa_sig__decode(capa_signature *g, const void *data, size_t len)
     g->time = capa_rd_i64(&r);
     char *hash = capa_rd_str(&r);
     g->superseded = (int)capa_rd_u8(&r);
+    g->round = 1;
+    if (!r.err && r.pos < r.len) {
+        uint64_t round = capa_rd_varint(&r);
+        if (!r.err && (round < 2 || round > INT32_MAX))
+            r.err = CAPA_ECORRUPT;
+        g->round = (int)round;
+    }
     if (!r.err && (!hash || strlen(hash) != 64 || !g->stage || !g->kind || !g->user))
         r.err = CAPA_ECORRUPT;
     if (hash && strlen(hash) == 64)
@@ -626,6 +656,29 @@ int capa_stage__put(capa_store *s, MDB_txn *txn, uint64_t id, int idx, const cap
     int err = stage_encode(r, !s->unpacked, &buf, &len);
     if (!err)
         err = capa_store__put(txn, s->dbi[DB_STAGES], k, 9, buf, len, 0);
+    capa__free(buf);
+    return err;
+}
+
+void capa_stage__round_key(unsigned char k[13], uint64_t id, int idx, int round)
+{
+    capa_stage__key(k, id, idx);
+    k[9] = (unsigned char)((unsigned)round >> 24);
+    k[10] = (unsigned char)((unsigned)round >> 16);
+    k[11] = (unsigned char)((unsigned)round >> 8);
+    k[12] = (unsigned char)round;
+}
+
+int capa_stage__put_round(capa_store *s, MDB_txn *txn, uint64_t id, int idx, int round,
+                          const capa_stage_record *r)
+{
+    unsigned char k[13];
+    void *buf = NULL;
+    size_t len = 0;
+    capa_stage__round_key(k, id, idx, round);
+    int err = stage_encode(r, !s->unpacked, &buf, &len);
+    if (!err)
+        err = capa_store__put(txn, s->dbi[DB_STAGES], k, 13, buf, len, 0);
     capa__free(buf);
     return err;
 }

@@ -41,6 +41,10 @@ typedef struct capa_hdr {
     capa_hdr_limit *limits;
     size_t n_limits;
     char *workflow; /* the case's workflow id; NULL = the default (CAPA_WORKFLOW_DEFAULT) */
+    /* The round part (二次处理), written only from round 2 on: the case's round (0 or 1 = the
+     * first) and when the current round began (the sign-off that sent the case round). */
+    int round;
+    int64_t round_at;
 } capa_hdr;
 
 void capa_hdr_clear(capa_hdr *h);
@@ -96,6 +100,11 @@ void capa_stage__key(unsigned char k[9], uint64_t id, int idx);
 /** CAPA_ENOTFOUND (no message) when the case never reached the stage. */
 int capa_stage__get(capa_store *s, MDB_txn *txn, uint64_t id, int idx, capa_stage_record *out);
 int capa_stage__put(capa_store *s, MDB_txn *txn, uint64_t id, int idx, const capa_stage_record *r);
+/** The record of stage `idx` as round `round` left it (key: case id, stage index, round be32),
+ *  kept when the case went round again. */
+void capa_stage__round_key(unsigned char k[13], uint64_t id, int idx, int round);
+int capa_stage__put_round(capa_store *s, MDB_txn *txn, uint64_t id, int idx, int round,
+                          const capa_stage_record *r);
 int capa_sig__put(capa_store *s, MDB_txn *txn, uint64_t id, const capa_signature *g);
 /** Case id of a number: CAPA_ENOTFOUND "case X: no such case". */
 int capa__case_id(capa_store *s, MDB_txn *txn, const char *number, uint64_t *out);

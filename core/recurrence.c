@@ -195,6 +195,76 @@ int capa_case_recurrence(char ***out, size_t *n, capa_store *s, const char *numb
     return err;
 }
 
+/* The stage of workflow wf whose sign-off is the verification of effectiveness: the one
+ * that requires result = pass (the default workflow's "verification"). */
+static const capa_stage *verifying_stage(const capa_workflow *wf)
+{
+    for (size_t i = 0; wf && i < wf->n_stages; i++)
+        for (size_t k = 0; k < wf->stages[i].n_requires; k++) {
+            const capa_condition *q = &wf->stages[i].requires[k];
+            if (strcmp(q->field, "result") == 0 && q->equals && strcmp(q->equals, "pass") == 0)
+                return &wf->stages[i];
+        }
+    return NULL;
+}
+
+void capa_recur_cases_free(capa_recur_case *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        capa__free(v[i].number);
+        capa__free(v[i].verified_by);
+    }
+    capa__free(v);
+}
+
+int capa_case_recurrence_detail(capa_recur_case **out, size_t *n, capa_store *s, const char *number)
+{
+    char **nums = NULL;
+    size_t k = 0;
+    *out = NULL;
+    *n = 0;
+    int err = capa_case_recurrence(&nums, &k, s, number);
+    if (err || k == 0)
+        return err;
+    capa_recur_case *v = capa__calloc(k, sizeof *v);
+    if (!v) {
+        capa_strings_free(nums, k);
+        return capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
+    }
+    size_t i = 0;
+    for (; i < k && !err; i++) {
+        capa_case *c = NULL;
+        const capa_workflow *wf = NULL;
+        v[i].number = nums[i], nums[i] = NULL;
+        if ((err = capa_case_get(&c, s, v[i].number)) || (err = capa_case_workflow(&wf, s, c))) {
+            capa_case_free(c);
+            break;
+        }
+        v[i].closed = c->closed;
+        const capa_stage *st = verifying_stage(wf);
+        for (size_t j = 0; st && j < c->n_signatures; j++) {
+            const capa_signature *g = &c->signatures[j];
+            if (!g->superseded && strcmp(g->kind, "sign") == 0 && strcmp(g->stage, st->id) == 0 &&
+                strcmp(g->meaning, st->sign_meaning) == 0) {
+                v[i].verified = 1;
+                v[i].verified_at = g->time;
+                capa__free(v[i].verified_by);
+                if (!(v[i].verified_by = capa__strdup(g->name && *g->name ? g->name : g->user)))
+                    err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
+            }
+        }
+        capa_case_free(c);
+    }
+    capa_strings_free(nums, k);
+    if (err) {
+        capa_recur_cases_free(v, k);
+        return err;
+    }
+    *out = v;
+    *n = k;
+    return CAPA_OK;
+}
+
 int capa_store_recurrence_days(capa_store *s, int *out)
 {
     MDB_txn *txn = NULL;

@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "record.h"
 #include "recurrence.h"
+#include "capa_calendar.h"
 
 #define HOUR_MS 3600000.0
 
@@ -169,6 +170,142 @@ static void month_add(int *y, int *m, int k)
     int n = *y * 12 + (*m - 1) + k;
     *y = n / 12;
     *m = n % 12 + 1;
+}
+
+/* The day number of the Monday of ISO week 1 of ISO year y (the week holding 4 January). */
+static int64_t iso_week1(int y)
+{
+    int64_t jan4 = capa_days_from_civil(y, 1, 4);
+    return jan4 - (capa_weekday(jan4) - 1);
+}
+
+/* The ISO year and week of day number `days`. */
+static void iso_week_of(int64_t days, int *y, int *w)
+{
+    int cy, cm, cd;
+    capa_civil_from_days(days, &cy, &cm, &cd);
+    int64_t monday = days - (capa_weekday(days) - 1);
+    *y = cy + 1;
+    if (monday < iso_week1(*y))
+        *y = cy;
+    if (monday < iso_week1(*y))
+        *y = cy - 1;
+    *w = (int)((monday - iso_week1(*y)) / 7) + 1;
+}
+
+static int parse_week(int64_t *monday, const char *text)
+{
+    const char *t = text ? text : "";
+    int ok = strlen(t) == 8 && t[4] == '-' && t[5] == 'W';
+    for (int i = 0; ok && i < 8; i++)
+        ok = i == 4 || i == 5 || (t[i] >= '0' && t[i] <= '9');
+    if (!ok)
+        return capa_error_set(CAPA_EINVALID,
+                              "report: week '%.40s': not an ISO week YYYY-Www (e.g. 2026-W49)", t);
+    int y = atoi(t), w = atoi(t + 6);
+    if (y < 1970)
+        return capa_error_set(CAPA_EINVALID, "report: week '%s': before 1970", t);
+    int weeks = (int)((iso_week1(y + 1) - iso_week1(y)) / 7);
+    if (w < 1 || w > weeks) {
+        char n[8];
+        snprintf(n, sizeof n, "%d", weeks);
+        return capa_error_set(CAPA_EINVALID,
+                              "report: week '%s': no week %02d (ISO year %.4s has weeks 01 to %s)",
+                              t, w, t, n);
+    }
+    *monday = iso_week1(y) + (int64_t)(w - 1) * 7;
+    return CAPA_OK;
+}
+
+static int parse_day(int64_t *days, const char *what, const char *text)
+{
+    const char *t = text ? text : "";
+    int y, m, d;
+    if (!capa_date_parse(t, &y, &m, &d))
+        return capa_error_set(CAPA_EINVALID,
+                              "report: %s '%.40s': not a date YYYY-MM-DD (a day of the calendar)",
+                              what, t);
+    if (y < 1970)
+        return capa_error_set(CAPA_EINVALID, "report: %s '%s': before 1970", what, t);
+    *days = capa_days_from_civil(y, m, d);
+    return CAPA_OK;
+}
+
+static int64_t local_midnight(const capa_tz *tz, int64_t days)
+{
+    int y, m, d;
+    capa_civil_from_days(days, &y, &m, &d);
+    return capa_tz_utc(tz, y, m, d, 0, 0, 0);
+}
+
+static void day_text(char *b, size_t sz, int64_t days)
+{
+    int y, m, d;
+    capa_civil_from_days(days, &y, &m, &d);
+    snprintf(b, sz, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+}
+
+/* The window of the report and its trend's 13 bounds (12 periods, oldest first). */
+static int window(capa_monthly *m, int64_t bound[13], const capa_tz *tz, capa_period_kind kind,
+                  const char *a, const char *b)
+{
+    int y = 0, mo = 0, err;
+    int64_t first = 0, last = 0; /* day numbers, both included */
+    m->kind = kind;
+    if (kind == CAPA_PERIOD_WEEK) {
+        if ((err = parse_week(&first, a)))
+            return err;
+        last = first + 6;
+        for (int i = 0; i < 13; i++) {
+            int64_t monday = first + (int64_t)(i - 11) * 7;
+            bound[i] = local_midnight(tz, monday);
+            if (i < 12) {
+                iso_week_of(monday, &m->trend[i].year, &m->trend[i].month);
+                snprintf(m->trend[i].label, sizeof m->trend[i].label, "%04d-W%02d",
+                         m->trend[i].year % 10000, m->trend[i].month % 100);
+            }
+        }
+        snprintf(m->period_text, sizeof m->period_text, "%.8s", a);
+        m->start = bound[11];
+        m->end = bound[12];
+    } else {
+        if (kind == CAPA_PERIOD_MONTH) {
+            if ((err = parse_month(&y, &mo, a)))
+                return err;
+            first = capa_days_from_civil(y, mo, 1);
+            last = first + capa_month_days(y, mo) - 1;
+            snprintf(m->month_text, sizeof m->month_text, "%04d-%02d", y % 10000, mo);
+            snprintf(m->period_text, sizeof m->period_text, "%s", m->month_text);
+        } else {
+            if ((err = parse_day(&first, "from", a)) || (err = parse_day(&last, "to", b)))
+                return err;
+            if (last < first)
+                return capa_error_set(CAPA_EINVALID,
+                                      "report: to '%s' is before from '%s': a range ends on or "
+                                      "after its first day",
+                                      b, a);
+            int d;
+            capa_civil_from_days(last, &y, &mo, &d);
+            snprintf(m->period_text, sizeof m->period_text, "%.10s..%.10s", a, b);
+        }
+        for (int i = 0; i < 13; i++) {
+            int yy = y, mm = mo;
+            month_add(&yy, &mm, i - 11);
+            bound[i] = capa_tz_utc(tz, yy, mm, 1, 0, 0, 0);
+            if (i < 12) {
+                m->trend[i].year = yy, m->trend[i].month = mm;
+                snprintf(m->trend[i].label, sizeof m->trend[i].label, "%04d-%02d", yy % 10000,
+                         mm % 100);
+            }
+        }
+        m->start = local_midnight(tz, first);
+        m->end = local_midnight(tz, last + 1);
+    }
+    m->year = y;
+    m->month = mo;
+    day_text(m->from_text, sizeof m->from_text, first);
+    day_text(m->to_text, sizeof m->to_text, last);
+    return CAPA_OK;
 }
 
 /* ---- limits of one header, by capa_limits_compute ---- */
@@ -499,6 +636,8 @@ static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, do
         }
         (*ttc)[(*n_ttc)++] = (double)(h->closed_at - h->opened) / HOUR_MS;
     }
+    if (h->round > 1 && h->round_at >= m->start && h->round_at < m->end && h->round_at < at)
+        m->second_rounds++;
     /* Limits can fall due in the month only for cases opened within a limit's span of it;
      * an open case can be overdue however old it is. */
     if (open_at_end || h->opened >= m->start - x->span)
@@ -547,6 +686,12 @@ void capa_monthly_free(capa_monthly *m)
 
 int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int64_t at)
 {
+    return capa_stats_period(out, s, CAPA_PERIOD_MONTH, month, NULL, at);
+}
+
+int capa_stats_period(capa_monthly **out, capa_store *s, capa_period_kind kind, const char *a,
+                      const char *b, int64_t at)
+{
     capa_monthly *m = NULL;
     capa_plant *p = NULL;
     const capa_workflow *wf = NULL;
@@ -558,12 +703,17 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
     size_t n_ttc = 0, cap_ttc = 0;
     rec_set rec;
     int64_t bound[13];
-    int y = 0, mo = 0, err;
+    int err;
     memset(&t, 0, sizeof t);
     memset(&rec, 0, sizeof rec);
     *out = NULL;
-    if ((err = parse_month(&y, &mo, month)))
-        return err;
+    if ((unsigned)kind > CAPA_PERIOD_RANGE)
+        return capa_error_set(CAPA_EINVALID, "report: no such kind of period");
+    if (kind == CAPA_PERIOD_MONTH) { /* malformed input before anything is read */
+        int y, mo;
+        if ((err = parse_month(&y, &mo, a)))
+            return err;
+    }
     if (!at)
         at = capa_store_now(s);
     if ((err = capa_plant_get(&p, s)) || (err = capa_store_workflow(&wf, s)))
@@ -577,25 +727,16 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
         goto done;
     }
     const capa_tz *tz = capa_plant_tz(p);
-    m->year = y;
-    m->month = mo;
-    snprintf(m->month_text, sizeof m->month_text, "%04d-%02d", y % 10000, mo);
-    for (int i = 0; i < 13; i++) {
-        int yy = y, mm = mo;
-        month_add(&yy, &mm, i - 11);
-        bound[i] = capa_tz_utc(tz, yy, mm, 1, 0, 0, 0);
-        if (i < 12)
-            m->trend[i].year = yy, m->trend[i].month = mm;
-    }
-    m->start = bound[11];
-    m->end = bound[12];
+    if ((err = window(m, bound, tz, kind, a, b)))
+        goto done;
     if (m->start > at) {
+        static const char *const what[] = {"month", "week", "range"};
         char now[40];
         capa_plant_time_format(now, sizeof now, p, at);
         err = capa_error_set(CAPA_EINVALID,
-                             "report: month '%s' has not begun (it is %s in %s): a report is of "
-                             "a month that has begun",
-                             m->month_text, now, capa_plant_timezone(p));
+                             "report: %s '%s' has not begun (it is %s in %s): a report is of "
+                             "a %s that has begun",
+                             what[kind], m->period_text, now, capa_plant_timezone(p), what[kind]);
         goto done;
     }
     m->as_of = at < m->end ? at : m->end;
@@ -687,6 +828,9 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
         m->on_time_met += o->on_time;
     }
     m->on_time_overall = m->on_time_due ? (double)m->on_time_met / (double)m->on_time_due : -1;
+    m->second_round_rate = m->closed + m->second_rounds
+                               ? (double)m->second_rounds / (double)(m->closed + m->second_rounds)
+                               : -1;
     if ((err = rec_finish(m, &rec)))
         goto done;
     if (m->n_recurrences)

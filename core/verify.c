@@ -807,6 +807,9 @@ static void diff_header(vctx *v, uint64_t id, const MDB_val *sv, const MDB_val *
             diff_str(v, num, "cases", r, "limits", la, lb, seq);
         diff_str(v, num, "cases", r, "workflow", a.workflow, b.workflow, seq);
         diff_str(v, num, "cases", r, "origin", a.origin, b.origin, seq);
+        diff_int(v, num, "cases", r, "round", a.round > 1 ? a.round : 1, b.round > 1 ? b.round : 1,
+                 seq, 0);
+        diff_int(v, num, "cases", r, "round_at", a.round_at, b.round_at, seq, 1);
         if (v->format < 2)
             goto stats_done;
         diff_str(v, num, "cases", r, "channel", a.channel, b.channel, seq);
@@ -826,7 +829,8 @@ static void diff_header(vctx *v, uint64_t id, const MDB_val *sv, const MDB_val *
     capa_hdr_clear(&a);
 }
 
-static void diff_stage(vctx *v, const unsigned char *key, const MDB_val *sv, const MDB_val *ev)
+static void diff_stage(vctx *v, const unsigned char *key, size_t klen, const MDB_val *sv,
+                       const MDB_val *ev)
 {
     capa_stage_record a, b;
     char num[160], rec[120];
@@ -848,7 +852,12 @@ static void diff_stage(vctx *v, const unsigned char *key, const MDB_val *sv, con
         capa_stage_record_clear(&a);
         return;
     }
-    snprintf(rec, sizeof rec, "stage %s", b.stage);
+    if (klen == 13) /* a record an earlier round left (二次处理) */
+        snprintf(rec, sizeof rec, "stage %s of round %u", b.stage,
+                 (unsigned)((uint32_t)key[9] << 24 | (uint32_t)key[10] << 16 |
+                            (uint32_t)key[11] << 8 | key[12]));
+    else
+        snprintf(rec, sizeof rec, "stage %s", b.stage);
     size_t before = v->r->n_total;
     diff_str(v, num, "stages", rec, "stage", a.stage, b.stage, seq);
     diff_str(v, num, "stages", rec, "form", a.form_id, b.form_id, seq);
@@ -943,6 +952,7 @@ static void diff_sig(vctx *v, const unsigned char *key, const MDB_val *sv, const
     diff_str(v, num, "signatures", rec, "data hash", a.data_hash, b.data_hash, seq);
     diff_int(v, num, "signatures", rec, "time", a.time, b.time, seq, 1);
     diff_int(v, num, "signatures", rec, "superseded", a.superseded, b.superseded, seq, 0);
+    diff_int(v, num, "signatures", rec, "round", a.round, b.round, seq, 0);
     diff_int(v, num, "signatures", rec, "event", (long long)a.seq, (long long)b.seq, seq, 0);
     unexplained(v, before, num, "signatures", rec, seq, sv, ev);
     capa_signature_clear(&a);
@@ -1107,6 +1117,12 @@ static void describe(vctx *v, int db, const MDB_val *k, const MDB_val *sv, const
                 add(v, num, name, kind, NULL, sv ? "present" : NULL, ev ? "present" : NULL, seq,
                     "case %s: stage %u record: %s (event %llu)", num, kb[8], what,
                     (unsigned long long)seq);
+            else if (db == DB_STAGES && k->mv_size == 13)
+                add(v, num, name, kind, NULL, sv ? "present" : NULL, ev ? "present" : NULL, seq,
+                    "case %s: stage %u record of round %u: %s (event %llu)", num, kb[8],
+                    (unsigned)((uint32_t)kb[9] << 24 | (uint32_t)kb[10] << 16 |
+                               (uint32_t)kb[11] << 8 | kb[12]),
+                    what, (unsigned long long)seq);
             else if (db == DB_SIGS && k->mv_size == 16)
                 add(v, num, name, kind, NULL, sv ? "present" : NULL, ev ? "present" : NULL, seq,
                     "case %s: signature of event %llu: %s", num, (unsigned long long)seq, what);
@@ -1264,8 +1280,8 @@ static int compare_db(vctx *v, int db)
             if (!dup && !same_value(v, &va, &vb)) {
                 if (db == DB_CASES && ka.mv_size == 8)
                     diff_header(v, capa_get_be64(ka.mv_data), &va, &vb);
-                else if (db == DB_STAGES && ka.mv_size == 9)
-                    diff_stage(v, ka.mv_data, &va, &vb);
+                else if (db == DB_STAGES && (ka.mv_size == 9 || ka.mv_size == 13))
+                    diff_stage(v, ka.mv_data, ka.mv_size, &va, &vb);
                 else if (db == DB_SIGS && ka.mv_size == 16)
                     diff_sig(v, ka.mv_data, &va, &vb);
                 else if (db == DB_USERS)

@@ -199,11 +199,13 @@ static int parse_roles(capa_workflow *wf, xmlNode *roles, walk *w)
     return rc;
 }
 
-/* The <require> and <route> children of a sign-off (at most 20 of each, says the schema). */
+/* The <require>, <route> and <round> children of a sign-off (at most 20 of each, says the schema).
+ */
 static int parse_rules(capa_stage *s, xmlNode *sign)
 {
     int rc = CAPA_OK;
-    size_t nq = count_elems(sign->children, "require"), nr = count_elems(sign->children, "route");
+    size_t nq = count_elems(sign->children, "require"),
+           nr = count_elems(sign->children, "route") + count_elems(sign->children, "round");
     s->requires = capa__calloc(nq ? nq : 1, sizeof *s->requires);
     s->routes = capa__calloc(nr ? nr : 1, sizeof *s->routes);
     if (!s->requires || !s->routes)
@@ -215,8 +217,9 @@ static int parse_rules(capa_stage *s, xmlNode *sign)
             rc = capa__xml_attr(&q->field, c, "field");
             if (rc == CAPA_OK)
                 rc = capa__xml_attr(&q->equals, c, "equals");
-        } else if (capa__xml_is(c, WF_NS, "route")) {
+        } else if (capa__xml_is(c, WF_NS, "route") || capa__xml_is(c, WF_NS, "round")) {
             capa_route *r = &s->routes[s->n_routes++];
+            r->round = capa__xml_is(c, WF_NS, "round");
             rc = capa__xml_attr(&r->field, c, "field");
             if (rc == CAPA_OK)
                 rc = capa__xml_attr(&r->equals, c, "equals");
@@ -292,21 +295,34 @@ done:
 }
 
 /* Reject targets can only be checked once every stage is known. */
-static void check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
+static int check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
 {
     size_t i = 0;
     for (xmlNode *c = capa__xml_elem(stages->children); c; c = capa__xml_elem(c->next)) {
-        const capa_stage *s;
+        capa_stage *s;
         int to;
         if (!capa__xml_is(c, WF_NS, "stage"))
             continue;
         s = &wf->stages[i++];
         for (size_t k = 0; k < s->n_routes; k++) {
-            const capa_route *r = &s->routes[k];
+            capa_route *r = &s->routes[k];
+            /* A new round starts by default at the stage after the first (analysis). */
+            if (r->round && !r->to && wf->n_stages > 1 && !(r->to = capa__strdup(wf->stages[1].id)))
+                return CAPA_ENOMEM;
             int at = r->to ? capa_workflow_stage_index(wf, r->to) : -1;
             xmlNode *sign = child(c, "signoff");
             if (!r->field || !r->equals || !r->to)
                 bad(w, sign, "stage `%s`: a route needs field, equals and to%s", s->id, "");
+            else if (r->round && at < 0)
+                bad(w, sign, "stage `%s` starts a new round at `%s`, which is not a stage", s->id,
+                    r->to);
+            else if (r->round && (size_t)at > i - 1)
+                bad(w, sign,
+                    "stage `%s` starts a new round at `%s`, which is not this or an earlier "
+                    "stage",
+                    s->id, r->to);
+            else if (r->round)
+                continue;
             else if (at < 0)
                 bad(w, sign, "stage `%s` routes to `%s`, which is not a stage", s->id, r->to);
             else if ((size_t)at <= i - 1)
@@ -326,6 +342,7 @@ static void check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
             bad(w, child(c, "reject"), "stage `%s` rejects to `%s`, which is not an earlier stage",
                 s->id, s->reject_to);
     }
+    return CAPA_OK;
 }
 
 static int parse_stages(capa_workflow *wf, xmlNode *stages, walk *w)
@@ -356,8 +373,7 @@ static int parse_stages(capa_workflow *wf, xmlNode *stages, walk *w)
             if (wf->stages[i].id && strcmp(wf->stages[i].id, s->id) == 0)
                 bad(w, c, "stage `%s` is declared twice", s->id, NULL);
     }
-    check_rejects(wf, stages, w);
-    return rc;
+    return check_rejects(wf, stages, w);
 }
 
 /* <escalate level="overdue" at="due" after-hours="24" to="prod_mgr"/> inside <limits>. */
@@ -622,7 +638,8 @@ int capa_workflow_next(const capa_workflow *w, size_t idx, const capa_kv *values
     for (size_t k = 0; k < st->n_routes; k++) {
         const char *v = capa_kv_get(values, n, st->routes[k].field);
         int to = capa_workflow_stage_index(w, st->routes[k].to);
-        if (v && strcmp(v, st->routes[k].equals) == 0 && to > (int)idx) {
+        if (v && strcmp(v, st->routes[k].equals) == 0 &&
+            (st->routes[k].round ? to >= 0 && to <= (int)idx : to > (int)idx)) {
             if (out_route)
                 *out_route = &st->routes[k];
             return to;
@@ -689,6 +706,17 @@ int capa_stage_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_workf
         int taken = v && strcmp(v, r->equals) == 0;
         field_labels(fd, r->field, &fz, &fe);
         value_labels(fd, r->field, r->equals, &ez, &ee);
+        if (r->round) {
+            snprintf(zh, zsz, "%s = %s 时不能结案，从 %s 起重新处理（%s）；本案：%s", fz, ez,
+                     to && to->label_zh ? to->label_zh : r->to, r->label_zh,
+                     taken ? (signed_off ? "已重新处理" : "将重新处理") : "否");
+            snprintf(en, esz,
+                     "when %s = %s the case cannot close and goes round again from %s (%s); "
+                     "this case: %s",
+                     fe, ee, to && to->label_en ? to->label_en : r->to, r->label_en,
+                     taken ? (signed_off ? "sent round" : "will go round") : "no");
+            return 1;
+        }
         snprintf(zh, zsz, "%s = %s 时直接转至 %s（%s）；本案：%s", fz, ez,
                  to && to->label_zh ? to->label_zh : r->to, r->label_zh,
                  taken ? (signed_off ? "已转" : "将转") : "未转");

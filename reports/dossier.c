@@ -366,6 +366,8 @@ static void signatures_of(doc *d, const char *stage)
             capa_lay__sb_add(&status, "已被取代 Superseded (stage sent back later)");
         else
             capa_lay__sb_add(&status, "有效 In force");
+        if (d->c->round > 1) /* 二次处理: which round the signature was given in */
+            capa_lay__sb_addf(&status, "\n第 %d 轮 round %d", g->round, g->round);
         char *cells[6] = {capa_lay__sb_take(&who, &d->fl),  capa_lay__sb_take(&role, &d->fl),          capa_lay__sb_take(&mean, &d->fl),
                           capa_lay__sb_take(&when, &d->fl), capa__strdup(g->data_hash), capa_lay__sb_take(&status, &d->fl)};
         int ok = 1;
@@ -544,6 +546,69 @@ static void attachments_of(doc *d, const char *stage)
         d->fl.y -= THUMB_H + 16;
 }
 
+/* The values of stage record r, in its form's order (empty ones left out). */
+static void stage_fields(doc *d, const capa_formdef *form, const capa_stage_record *r)
+{
+    int first = 1;
+    for (size_t i = 0; i < form->n_fields && !capa_lay__failed(&d->fl); i++) {
+        const capa_field *fld = &form->fields[i];
+        if (fld->type == CAPA_FT_GROUP) {
+            group_table(d, fld, r);
+            first = 1;
+            continue;
+        }
+        const char *v = rec_value(r, fld->id);
+        if (!v || !*v)
+            continue; /* empty optional (or not yet filled) fields are left out */
+        if (first) {
+            static const table t = {2, KV_W, NULL, 9.5f, 0};
+            capa_lay__table_begin(&d->fl, &t);
+            first = 0;
+        }
+        char *shown = show_value(d, fld, v);
+        capa_lay__kv(&d->fl, fld->label_zh, fld->label_en, shown ? shown : "");
+        capa__free(shown);
+    }
+}
+
+/* 二次处理: the stage records as each earlier round left them (their signatures are listed,
+ * superseded and with their round, under each stage above). */
+static void earlier_rounds(doc *d)
+{
+    int round = 0;
+    for (size_t i = 0; i < d->c->n_earlier && !capa_lay__failed(&d->fl); i++) {
+        const capa_stage_record *r = &d->c->earlier[i];
+        const capa_stage *st = capa_workflow_stage(d->wf, r->stage);
+        char h[400], meta[300], a[40], b[40];
+        if (r->round != round) {
+            round = r->round;
+            snprintf(h, sizeof h, "第 %d 轮（已重新处理） Round %d (gone round again)", round,
+                     round);
+            d->fl.y -= 10;
+            capa_lay__heading(&d->fl, h, 12.5f);
+        }
+        snprintf(h, sizeof h, "第 %d 轮 · %s  Round %d · %s", round,
+                 st && st->label_zh ? st->label_zh : r->stage, round,
+                 st && st->label_en ? st->label_en : r->stage);
+        d->fl.y -= 4;
+        capa_lay__para(&d->fl, h, 10.0f, ACCENT);
+        capa_lay__fmt_utc(a, sizeof a, r->entered);
+        if (r->left)
+            capa_lay__fmt_utc(b, sizeof b, r->left);
+        snprintf(meta, sizeof meta, "表单 Form %s v%d · 进入 Entered %s%s%s", r->form_id,
+                 r->form_version, a, r->left ? " · 签出 Signed off " : "", r->left ? b : "");
+        capa_lay__para(&d->fl, meta, 8.0f, MUTED);
+        const capa_formdef *form = NULL;
+        int rc = capa_case_form(&form, d->s, d->c, r->form_id, r->form_version);
+        if (rc != CAPA_OK && rc != CAPA_ENOTFOUND) {
+            d->fl.core_err = capa_rep__err_core(rc, "dossier: form");
+            return;
+        }
+        if (form)
+            stage_fields(d, form, r);
+    }
+}
+
 static void stage_section(doc *d, size_t idx)
 {
     const capa_stage_record *r = &d->c->stages[idx];
@@ -591,26 +656,7 @@ static void stage_section(doc *d, size_t idx)
     capa_lay__para(&d->fl, meta, 8.0f, MUTED);
     d->fl.y -= 2;
 
-    int first = 1;
-    for (size_t i = 0; i < form->n_fields && !capa_lay__failed(&d->fl); i++) {
-        const capa_field *fld = &form->fields[i];
-        if (fld->type == CAPA_FT_GROUP) {
-            group_table(d, fld, r);
-            first = 1;
-            continue;
-        }
-        const char *v = rec_value(r, fld->id);
-        if (!v || !*v)
-            continue; /* empty optional (or not yet filled) fields are left out */
-        if (first) {
-            static const table t = {2, KV_W, NULL, 9.5f, 0};
-            capa_lay__table_begin(&d->fl, &t);
-            first = 0;
-        }
-        char *shown = show_value(d, fld, v);
-        capa_lay__kv(&d->fl, fld->label_zh, fld->label_en, shown ? shown : "");
-        capa__free(shown);
-    }
+    stage_fields(d, form, r);
     /* The rules the stage's sign-off applied, as `show` states them. */
     char zh[600], en[600];
     for (size_t k = 0; st && !skip && (r->entered || r->n_values) && !capa_lay__failed(&d->fl) &&
@@ -731,6 +777,13 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
         capa_lay__kv(&d->fl, "导入自", "Imported from", c->origin);
         capa_lay__kv(&d->fl, "原案号", "Number there", c->origin_number);
     }
+    if (c->round > 1) {
+        char rv[160], since[40];
+        capa_lay__fmt_utc(since, sizeof since, c->round_at);
+        snprintf(rv, sizeof rv, "第 %d 轮（二次处理） round %d since %s", c->round, c->round,
+                 since);
+        capa_lay__kv(&d->fl, "轮次", "Round", rv);
+    }
     const char *title = capa_case_value(c, "intake", "title");
     if (!title || !*title)
         title = capa_case_value(c, "intake", "description");
@@ -788,24 +841,39 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
         capa_lay__kv(&d->fl, "结案", "Closed", both);
     }
     /* Recurrence (再发): what IATF 16949 §10.2 auditors ask first. */
-    char **rec = NULL;
+    /* Each earlier case by number, closed or not, and whether its corrective actions were
+     * verified effective (when, by whom): what the auditor asks next. */
+    capa_recur_case *rec = NULL;
     size_t n_rec = 0;
-    if (capa_case_recurrence(&rec, &n_rec, d->s, c->number) == CAPA_OK) {
+    if (capa_case_recurrence_detail(&rec, &n_rec, d->s, c->number) == CAPA_OK) {
         sbuf rb = {0};
         int days = 0;
         capa_store_recurrence_days(d->s, &days);
         if (!n_rec)
             capa_lay__sb_addf(&rb, "否 / No (%d 天内无同料号同缺陷 / none within %d days)", days, days);
         for (size_t i = 0; i < n_rec; i++)
-            capa_lay__sb_addf(&rb, "%s%s", i ? ", " : "", rec[i]);
+            capa_lay__sb_addf(&rb, "%s%s", i ? ", " : "", rec[i].number);
         if (n_rec)
             capa_lay__sb_addf(&rb, "\n(%d 天内同料号同缺陷 / same part and defect within %d days)", days,
                     days);
+        for (size_t i = 0; i < n_rec; i++) {
+            char u[40];
+            capa_lay__sb_addf(&rb, "\n%s: %s", rec[i].number,
+                              rec[i].closed ? "已结案 closed" : "未结案 open");
+            if (rec[i].verified) {
+                capa_lay__fmt_utc(u, sizeof u, rec[i].verified_at);
+                capa_lay__sb_addf(&rb,
+                                  ", 措施已验证有效 corrective actions verified effective %s (%s)",
+                                  u, rec[i].verified_by ? rec[i].verified_by : "");
+            } else {
+                capa_lay__sb_add(&rb, ", 措施未验证有效 corrective actions NOT verified effective");
+            }
+        }
         char *rt = capa_lay__sb_take(&rb, &d->fl);
         capa_lay__kv(&d->fl, "再发", "Recurrence of", rt);
         capa__free(rt);
     }
-    capa_strings_free(rec, n_rec);
+    capa_recur_cases_free(rec, n_rec);
     char token[100];
     snprintf(token, sizeof token, "%llu:%s", (unsigned long long)info->n_events, info->head_hash);
     anchor_block(d, token);
@@ -1011,6 +1079,8 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
         }
         stage_section(&d, i);
     }
+    if (!capa_lay__failed(&d.fl))
+        earlier_rounds(&d);
     if (!capa_lay__failed(&d.fl))
         audit_appendix(&d);
     if (!capa_lay__failed(&d.fl))

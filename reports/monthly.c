@@ -24,6 +24,9 @@ typedef struct rep {
     const capa_formdef *intake, *archive;
 } rep;
 
+/* A monthly report's words, or a week's or range's ("period"). */
+#define MONTHLY(r) ((r)->m->kind == CAPA_PERIOD_MONTH)
+
 static void fmt_real(char *b, size_t sz, double v, int digits)
 {
     if (v < 0)
@@ -112,7 +115,10 @@ static void pareto_chart(rep *r)
     capa_lay__ensure(&r->fl, 230);
     capa_lay__para(&r->fl, "缺陷代码柏拉图 Pareto chart of defect codes", 10.0f, ACCENT);
     if (c->n == 0 || c->total == 0) {
-        capa_lay__para(&r->fl, "本月无案件 No cases this month", 9.0f, MUTED);
+        capa_lay__para(&r->fl,
+                       MONTHLY(r) ? "本月无案件 No cases this month"
+                                  : "本期无案件 No cases in this period",
+                       9.0f, MUTED);
         return;
     }
     size_t n = c->n > 12 ? 12 : c->n;
@@ -159,7 +165,10 @@ static void trend_chart(rep *r)
 {
     const capa_monthly *m = r->m;
     capa_lay__ensure(&r->fl, 230);
-    capa_lay__para(&r->fl, "近 12 个月趋势 12-month trend: opened vs closed", 10.0f, ACCENT);
+    capa_lay__para(&r->fl,
+                   m->kind == CAPA_PERIOD_WEEK ? "近 12 周趋势 12-week trend: opened vs closed"
+                                               : "近 12 个月趋势 12-month trend: opened vs closed",
+                   10.0f, ACCENT);
     uint64_t ymax = 1;
     for (int i = 0; i < 12; i++) {
         if (m->trend[i].opened > ymax)
@@ -176,7 +185,10 @@ static void trend_chart(rep *r)
         capa_lay__fill_rect(&r->fl, x0 + bw, y, bw, h * (float)m->trend[i].closed / (float)ymax,
                             CLOSED_C);
         char lab[16];
-        snprintf(lab, sizeof lab, "%02d/%02d", m->trend[i].year % 100, m->trend[i].month % 100);
+        if (m->kind == CAPA_PERIOD_WEEK)
+            snprintf(lab, sizeof lab, "W%02d", m->trend[i].month % 100);
+        else
+            snprintf(lab, sizeof lab, "%02d/%02d", m->trend[i].year % 100, m->trend[i].month % 100);
         text_at(r, x + slot * (float)i + 4, y - 3, 6.5f, INK, lab);
     }
     r->fl.y = y - 16;
@@ -187,11 +199,12 @@ static void trend_chart(rep *r)
     r->fl.y -= 16;
     static const float tw[3] = {CONTENT_W - 200, 100, 100};
     static const char *const head[3] = {"月份\nMonth", "新增\nOpened", "结案\nClosed"};
-    table t = {3, tw, head, 8.0f, -1};
+    static const char *const whead[3] = {"周\nISO week", "新增\nOpened", "结案\nClosed"};
+    table t = {3, tw, m->kind == CAPA_PERIOD_WEEK ? whead : head, 8.0f, -1};
     capa_lay__table_begin(&r->fl, &t);
     for (int i = 0; i < 12 && !capa_lay__failed(&r->fl); i++) {
-        char mt[16], o[32], c[32];
-        snprintf(mt, sizeof mt, "%04d-%02d", m->trend[i].year % 10000, m->trend[i].month % 100);
+        char o[32], c[32];
+        const char *mt = m->trend[i].label;
         snprintf(o, sizeof o, "%llu", (unsigned long long)m->trend[i].opened);
         snprintf(c, sizeof c, "%llu", (unsigned long long)m->trend[i].closed);
         const char *row[3] = {mt, o, c};
@@ -209,21 +222,41 @@ static const char *kind_zh(const char *k)
                                            : k;
 }
 
+/* What the report is called and its period's words, by the kind of window. */
+typedef struct names {
+    const char *title_zh, *title_en, *period_zh, *period_en, *this_zh, *end_zh, *end_en;
+} names;
+
+static const names *names_of(const capa_monthly *m)
+{
+    static const names n[3] = {{"客户投诉月统计表", "Monthly quality report", "月份", "Month",
+                                "本月", "月末未结", "Open at month end"},
+                               {"客户投诉周统计表", "Weekly quality report", "周", "ISO week",
+                                "本周", "周末未结", "Open at week end"},
+                               {"客户投诉期间统计表", "Quality report for a period", "期间",
+                                "Period", "本期", "期末未结", "Open at the period's end"}};
+    return &n[m->kind <= CAPA_PERIOD_RANGE ? m->kind : CAPA_PERIOD_RANGE];
+}
+
 static void summary(rep *r, const capa_pdf_signer *sg)
 {
     const capa_monthly *m = r->m;
     char b[200], l[64];
     r->fl.bottom = SIG_BOX[3] + 10;
-    capa_lay__draw_line(&r->fl, MARGIN_X, r->fl.y, 20.0f, ACCENT, "客户投诉月统计表");
+    const names *nm = names_of(m);
+    char zh[64];
+    capa_lay__draw_line(&r->fl, MARGIN_X, r->fl.y, 20.0f, ACCENT, nm->title_zh);
     r->fl.y -= 26;
-    capa_lay__draw_line(&r->fl, MARGIN_X, r->fl.y, 13.0f, MUTED, "Monthly quality report");
+    capa_lay__draw_line(&r->fl, MARGIN_X, r->fl.y, 13.0f, MUTED, nm->title_en);
     r->fl.y -= 22;
-    text_at(r, MARGIN_X, r->fl.y, 16.0f, INK, m->month_text);
+    text_at(r, MARGIN_X, r->fl.y, 16.0f, INK, m->period_text);
     r->fl.y -= 28;
     table t = {2, KV_W, NULL, 9.5f, 0};
     capa_lay__table_begin(&r->fl, &t);
     capa_lay__kv(&r->fl, "组织", "Organisation", m->org);
-    capa_lay__kv(&r->fl, "月份", "Month", m->month_text);
+    capa_lay__kv(&r->fl, nm->period_zh, nm->period_en, m->period_text);
+    snprintf(b, sizeof b, "%s – %s", m->from_text, m->to_text);
+    capa_lay__kv(&r->fl, "起止日期", "Days (both included)", b);
     capa_lay__kv(&r->fl, "时区", "Time zone", m->timezone);
     time_t at = (time_t)(m->as_of / 1000);
     struct tm tm;
@@ -231,11 +264,13 @@ static void summary(rep *r, const capa_pdf_signer *sg)
     strftime(l, sizeof l, "%Y-%m-%d %H:%M:%S UTC", &tm);
     capa_lay__kv(&r->fl, "统计截至", "As of", l);
     snprintf(b, sizeof b, "%llu", (unsigned long long)m->opened);
-    capa_lay__kv(&r->fl, "本月新增", "Opened", b);
+    snprintf(zh, sizeof zh, "%s新增", nm->this_zh);
+    capa_lay__kv(&r->fl, zh, "Opened", b);
     snprintf(b, sizeof b, "%llu", (unsigned long long)m->closed);
-    capa_lay__kv(&r->fl, "本月结案", "Closed", b);
+    snprintf(zh, sizeof zh, "%s结案", nm->this_zh);
+    capa_lay__kv(&r->fl, zh, "Closed", b);
     snprintf(b, sizeof b, "%llu", (unsigned long long)m->open_at_end);
-    capa_lay__kv(&r->fl, "月末未结", "Open at month end", b);
+    capa_lay__kv(&r->fl, nm->end_zh, nm->end_en, b);
     char mh[32], md[32], eh[32], ed[32];
     fmt_real(mh, sizeof mh, m->ttc_mean_hours, 2);
     fmt_real(md, sizeof md, m->ttc_mean_hours / 24.0, 2);
@@ -265,8 +300,10 @@ static void on_time(rep *r)
 {
     const capa_monthly *m = r->m;
     capa_lay__ensure(&r->fl, 60);
-    capa_lay__para(&r->fl, "时限准时率 On-time rate per limit (limits due in the month)", 10.0f,
-                   ACCENT);
+    capa_lay__para(&r->fl,
+                   MONTHLY(r) ? "时限准时率 On-time rate per limit (limits due in the month)"
+                              : "时限准时率 On-time rate per limit (limits due in the period)",
+                   10.0f, ACCENT);
     static const float w[4] = {CONTENT_W - 240, 80, 80, 80};
     static const char *const head[4] = {"时限\nLimit", "到期\nDue", "准时\nOn time",
                                         "准时率\nRate"};
@@ -295,7 +332,10 @@ static void overdue(rep *r)
 {
     const capa_monthly *m = r->m;
     capa_lay__ensure(&r->fl, 60);
-    capa_lay__para(&r->fl, "月末逾期清单 Overdue at month end", 10.0f, ACCENT);
+    capa_lay__para(&r->fl,
+                   MONTHLY(r) ? "月末逾期清单 Overdue at month end"
+                              : "期末逾期清单 Overdue at the period's end",
+                   10.0f, ACCENT);
     static const float w[4] = {130, CONTENT_W - 330, 120, 80};
     static const char *const head[4] = {"案号\nCase", "时限\nLimit", "到期 (UTC)\nDue (UTC)",
                                         "逾期小时\nHours late"};
@@ -319,12 +359,21 @@ static void overdue(rep *r)
 static void satisfaction(rep *r)
 {
     const capa_monthly *m = r->m;
-    counts_table(r, "回访满意度（本月结案）", "Customer satisfaction (closed this month)",
+    counts_table(r, MONTHLY(r) ? "回访满意度（本月结案）" : "回访满意度（本期结案）",
+                 MONTHLY(r) ? "Customer satisfaction (closed this month)"
+                            : "Customer satisfaction (closed in the period)",
                  &m->satisfaction, r->archive, "satisfaction", 0);
     char b[120];
     snprintf(b, sizeof b, "未记录 Not recorded: %llu",
              (unsigned long long)m->satisfaction_unrecorded);
     capa_lay__para(&r->fl, b, 8.5f, MUTED);
+    /* 二次处理: cases sent round again (dissatisfied follow-up, 8D rejected) and their share
+     * of the month's closing decisions. */
+    char rate[32];
+    fmt_real(rate, sizeof rate, m->second_round_rate, 4);
+    snprintf(b, sizeof b, "二次处理 Second rounds: %llu   二次处理率 rate: %s",
+             (unsigned long long)m->second_rounds, rate);
+    capa_lay__para(&r->fl, b, 8.5f, INK);
     r->fl.y -= 8;
 }
 
@@ -392,7 +441,7 @@ int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *ou
     }
     int64_t now = opts->now_ms ? opts->now_ms : (int64_t)time(NULL) * 1000;
     char title[120], left[300], reason[120];
-    snprintf(title, sizeof title, "Monthly quality report %s", m->month_text);
+    snprintf(title, sizeof title, "%s %s", names_of(m)->title_en, m->period_text);
     if ((rc = capa_lay__begin(&r.fl, opts->font_path, now, title)) != CAPA_OK)
         goto done;
     capa_lay__new_page(&r.fl);
@@ -414,10 +463,12 @@ int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *ou
     overdue(&r);
     satisfaction(&r);
     recurrences(&r);
-    snprintf(left, sizeof left, "客户投诉月统计表 %s · %s", m->month_text, m->org ? m->org : "");
+    snprintf(left, sizeof left, "%s %s · %s", names_of(m)->title_zh, m->period_text,
+             m->org ? m->org : "");
     if (!capa_lay__failed(&r.fl))
         capa_lay__headers_footers(&r.fl, left, "Monthly quality report", now);
-    snprintf(reason, sizeof reason, "客户投诉月统计表 Monthly quality report %s", m->month_text);
+    snprintf(reason, sizeof reason, "%s %s %s", names_of(m)->title_zh, names_of(m)->title_en,
+             m->period_text);
     rc = capa_lay__finish(&r.fl, out_path, sg, now, reason, opts->location, SIG_BOX);
 done:
     capa_lay__end(&r.fl);

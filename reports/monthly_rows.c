@@ -70,7 +70,8 @@ static void row_real(rw *f, const char *section, const char *key, double v, int 
 static void all_rows(rw *f, const capa_monthly *m, const capa_plant *p)
 {
     char b[48];
-    emit0(f, "month", NULL, m->month_text, NULL);
+    static const char *const kinds[] = {"month", "week", "range"};
+    emit0(f, kinds[m->kind], NULL, m->period_text, NULL);
     emit0(f, "timezone", NULL, m->timezone, NULL);
     capa_plant_time_format(b, sizeof b, p, m->as_of);
     emit0(f, "as_of", NULL, b, NULL);
@@ -106,6 +107,8 @@ static void all_rows(rw *f, const capa_monthly *m, const capa_plant *p)
                      : -1,
                  4);
     row_u(f, "satisfaction_unrecorded", NULL, m->satisfaction_unrecorded);
+    row_u(f, "second_rounds", NULL, m->second_rounds);
+    row_real(f, "second_round_rate", NULL, m->second_round_rate, 4);
     for (size_t i = 0; i < m->n_recurrences; i++) {
         char of[2048] = "";
         for (size_t k = 0; k < m->recurrences[i].n_of; k++)
@@ -114,10 +117,8 @@ static void all_rows(rw *f, const capa_monthly *m, const capa_plant *p)
         emit0(f, "recurrence", m->recurrences[i].number, of, NULL);
     }
     for (size_t i = 0; i < 12; i++) {
-        char mt[16];
-        snprintf(mt, sizeof mt, "%04d-%02d", m->trend[i].year % 10000, m->trend[i].month % 100);
-        row_u(f, "trend_opened", mt, m->trend[i].opened);
-        row_u(f, "trend_closed", mt, m->trend[i].closed);
+        row_u(f, "trend_opened", m->trend[i].label, m->trend[i].opened);
+        row_u(f, "trend_closed", m->trend[i].label, m->trend[i].closed);
     }
 }
 

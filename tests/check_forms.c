@@ -816,6 +816,61 @@ START_TEST(semantic_errors_are_refused_with_line)
 }
 END_TEST
 
+/* 二次处理: <round> sends a case back to this or an earlier stage (default: the stage after
+ * the first); a round to a later stage is refused naming the line; the default workflow's
+ * archive sign-off goes round on a dissatisfied follow-up or a rejected 8D. */
+static const char round_wf[] =
+    "<workflow xmlns=\"urn:capa:workflow:1\" version=\"1\">\n"
+    "<roles><role id=\"qe\" zh=\"q\" en=\"q\"/></roles>\n"
+    "<stages>\n"
+    "<stage id=\"a\" zh=\"a\" en=\"a\" form=\"a\" editors=\"qe\">"
+    "<signoff meaning=\"ok\" zh=\"o\" en=\"o\" by=\"qe\">%s</signoff></stage>\n"
+    "<stage id=\"b\" zh=\"b\" en=\"b\" form=\"b\" editors=\"qe\">"
+    "<signoff meaning=\"ok\" zh=\"o\" en=\"o\" by=\"qe\"/></stage>\n"
+    "<stage id=\"c\" zh=\"c\" en=\"c\" form=\"c\" editors=\"qe\">"
+    "<signoff meaning=\"ok\" zh=\"o\" en=\"o\" by=\"qe\">%s</signoff></stage>\n"
+    "</stages></workflow>\n";
+
+START_TEST(workflow_rounds)
+{
+    char xml[2048];
+    capa_workflow *w = NULL;
+    snprintf(xml, sizeof xml, round_wf, "",
+             "<round field=\"sat\" equals=\"no\" zh=\"r\" en=\"r\"/>");
+    ck_assert_int_eq(capa_workflow_parse(&w, xml, strlen(xml), "r.xml", &diag), CAPA_OK);
+    const capa_stage *c = capa_workflow_stage(w, "c");
+    ck_assert_uint_eq(c->n_routes, 1);
+    ck_assert(c->routes[0].round);
+    ck_assert_str_eq(c->routes[0].to, "b"); /* the default: the stage after the first */
+    capa_kv no = {"sat", "no"}, yes = {"sat", "yes"};
+    const capa_route *r = NULL;
+    ck_assert_int_eq(capa_workflow_next(w, 2, &no, 1, &r), 1);
+    ck_assert_ptr_eq(r, &c->routes[0]);
+    ck_assert_int_eq(capa_workflow_next(w, 2, &yes, 1, &r), -1);
+    ck_assert_ptr_null(r);
+    capa_workflow_free(w);
+    w = NULL;
+    snprintf(xml, sizeof xml, round_wf,
+             "<round field=\"sat\" equals=\"no\" to=\"c\" zh=\"r\" en=\"r\"/>", "");
+    ck_assert_int_eq(capa_workflow_parse(&w, xml, strlen(xml), "r.xml", &diag), CAPA_EINVALID);
+    ck_assert(has_msg("r.xml:4: stage `a` starts a new round at `c`, which is not this or an "
+                      "earlier stage"));
+    capa_diag_clear(&diag);
+    /* The default workflow: dissatisfied or rejected goes round to analysis. */
+    const capa_embedded_file *f = capa_form_embedded_get("workflow.xml");
+    ck_assert_int_eq(capa_workflow_parse(&w, f->data, f->len, "workflow.xml", &diag), CAPA_OK);
+    int arch = capa_workflow_stage_index(w, "archive");
+    capa_kv dis = {"satisfaction", "dissatisfied"}, rej = {"customer_acceptance", "rejected"},
+            acc = {"customer_acceptance", "accepted"};
+    ck_assert_int_eq(capa_workflow_next(w, (size_t)arch, &dis, 1, NULL),
+                     capa_workflow_stage_index(w, "analysis"));
+    ck_assert_int_eq(capa_workflow_next(w, (size_t)arch, &rej, 1, NULL),
+                     capa_workflow_stage_index(w, "analysis"));
+    ck_assert_int_eq(capa_workflow_next(w, (size_t)arch, &acc, 1, NULL), -1);
+    capa_workflow_free(w);
+}
+END_TEST
+
 START_TEST(workflow_cross_references_are_checked)
 {
     char path[4096];
@@ -1538,6 +1593,7 @@ Suite *capa_forms_suite(void)
     tcase_add_test(invalid, schema_violation_names_file_and_line);
     tcase_add_test(invalid, semantic_errors_are_refused_with_line);
     tcase_add_test(invalid, workflow_cross_references_are_checked);
+    tcase_add_test(invalid, workflow_rounds);
     tcase_add_test(invalid, workflow_and_forms_cross_check);
     tcase_add_test(hostile, doctype_with_external_entity_is_refused);
     tcase_add_test(hostile, entity_expansion_is_refused_quickly);

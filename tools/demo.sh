@@ -5,8 +5,9 @@
 #   CAPA=/path/to/capa CAPA_DB=/tmp/demo tools/demo.sh
 #
 # Cases: QC-2026-0001 is the acceptance walk of issue 3 (one rejection at action, closed);
-# QC-2026-0002 is a second customer whose verification fails and loops back to action before
-# it closes (its "verified" refused while the result is a fail); QC-2026-0003 is left open in
+# QC-2026-0002 is a second customer whose verification fails and loops back to action, and
+# whose first follow-up is dissatisfied: it goes round again (二次处理, round 2) before it
+# closes (its "verified" refused while the result is a fail); QC-2026-0003 is left open in
 # analysis; QC-2026-0004 is an invalid complaint (无效投诉) that goes straight from intake to
 # the archive, the stages between shown as skipped. Every command is printed before it runs.
 # The demo recreates a database only if the demo created it (marker file .capa-demo); it
@@ -134,7 +135,7 @@ as wang set "$c1" customer_reply="已回复客户 8D 报告" follow_up_date=2026
     documents_updated="WI-SMT-012 rev C"
 as chen sign "$c1" --meaning closed
 
-section "Case 2 (南方家电 / Southern Appliances): outsourced rework fails verification, loops back"
+section "Case 2 (南方家电 / Southern Appliances): outsourced rework fails verification, loops back; the customer is not satisfied: a second round (二次处理)"
 open_case c2 li customer="南方家电" part_no=CN-2040-B \
     lot_no=L2026-1115 qty_affected=2400 defect_code=PIN-BENT severity=major channel=email \
     complaint_type=quality responsible_dept=外协组 subject_person=liu \
@@ -168,8 +169,19 @@ as sun sign "$c2" --meaning done
 as wang set "$c2" method="100% 插拔测试" sample_size=2324 result=pass evidence="2324 件全部合格"
 as wang sign "$c2" --meaning verified
 as wang set "$c2" customer_reply="8D 报告已邮件发送客户" follow_up_date=2027-01-08 \
-    follow_up_by=chen satisfaction=partly lessons_learned="外协包装纳入供应商审核" \
+    follow_up_by=chen satisfaction=dissatisfied lessons_learned="外协包装纳入供应商审核" \
     documents_updated="PK-OUT-004 rev B"
+# 回访不满意 → 二次处理: the sign-off cannot close the case; it goes round again (round 2)
+# from analysis, the first round's records and signatures kept.
+as chen sign "$c2" --meaning closed
+as wang set "$c2" five_why.3.why="为何隔板仍会移位" five_why.3.because="隔板未固定 / separators not fixed"
+as chen sign "$c2" --meaning reviewed
+as wang set "$c2" corrective_actions.3.action="隔板卡扣固定 / clip the separators" \
+    corrective_actions.3.owner=liu corrective_actions.3.due=2027-01-15
+as zhao sign "$c2" --meaning approved
+as sun sign "$c2" --meaning done
+as wang sign "$c2" --meaning verified
+as wang set "$c2" follow_up_date=2027-01-20 satisfaction=partly customer_acceptance=accepted
 as chen sign "$c2" --meaning closed
 
 section "Case 3 (华东汽车): a new complaint, left open in analysis"

@@ -345,6 +345,7 @@ typedef struct capa_signature {
     int64_t time;       /**< ms since epoch, UTC */
     char data_hash[65]; /**< hex SHA-256 of the stage data signed */
     int superseded;     /**< 1 when a later rejection sent the case back over this stage */
+    int round;          /**< the case's round it was given in (1, 2, ...; 二次处理) */
 } capa_signature;
 
 typedef struct capa_stage_record {
@@ -357,6 +358,7 @@ typedef struct capa_stage_record {
     size_t n_editors;
     int64_t entered; /**< ms; when the case (last) entered this stage, 0 if never */
     int64_t left;    /**< ms; when it (last) left it by signature, 0 if not */
+    int round;       /**< in capa_case.earlier: the round that left it so; else 0 (not stored) */
 } capa_stage_record;
 
 /** A snapshot of one case. Read-only; free with capa_case_free. */
@@ -378,6 +380,14 @@ typedef struct capa_case {
      *  then the case's address here, "NUMBER@ORGANISATION" (docs/cli.md). */
     char *origin;
     char *origin_number;
+    /** 二次处理: the case's round (1 = the first; a <round> rule of the workflow, e.g. a
+     *  dissatisfied follow-up or an 8D the customer rejected, starts the next) and when the
+     *  current round began (0 in round 1). */
+    int round;
+    int64_t round_at;
+    /** The stage records as each earlier round left them (round, then workflow order). */
+    capa_stage_record *earlier;
+    size_t n_earlier;
 } capa_case;
 
 int capa_case_get(capa_case **out, capa_store *s, const char *number);
@@ -429,6 +439,7 @@ typedef struct capa_case_header {
     int64_t opened, closed_at, stage_entered; /**< ms since epoch */
     const char *workflow; /**< the case's workflow id ("complaint", "scar") */
     const char *origin;   /**< an imported copy: the exporting organisation; else NULL */
+    int round;            /**< the case's round: 1, or 2, 3, ... when it went round again */
 } capa_case_header;
 
 typedef struct capa_filter {
@@ -493,6 +504,26 @@ int capa_case_count_by(capa_store *s, const char *field,
  * @return CAPA_OK, CAPA_ENOTFOUND (no such case), CAPA_ESTATE, CAPA_ENOMEM.
  */
 int capa_case_recurrence(char ***out, size_t *n, capa_store *s, const char *number);
+/** An earlier case a case recurs, as auditors ask it (IATF 16949 §10.2.3, 8D D7). */
+typedef struct capa_recur_case {
+    char *number;
+    int closed;
+    /** Its corrective actions verified effective: a standing (not superseded) sign-off of
+     *  the stage whose sign-off requires `result = pass` (the default workflow's
+     *  "verified"); a case sent back or round again since is not. */
+    int verified;
+    int64_t verified_at; /**< that sign-off's time; 0 when not verified */
+    char *verified_by;   /**< its signer's printed name; NULL when not verified */
+} capa_recur_case;
+/**
+ * capa_case_recurrence with what an auditor asks of each earlier case: closed, and whether
+ * and when its corrective actions were verified effective. *out has *n entries in opening
+ * order (NULL when none); free with capa_recur_cases_free.
+ * @return as capa_case_recurrence.
+ */
+int capa_case_recurrence_detail(capa_recur_case **out, size_t *n, capa_store *s,
+                                const char *number);
+void capa_recur_cases_free(capa_recur_case *v, size_t n);
 /** Free an array of n strings (NULL accepted). */
 void capa_strings_free(char **v, size_t n);
 /** The recurrence window in days: what `capa config recurrence-days` set, else 180. */

@@ -54,15 +54,26 @@ typedef struct capa_stat_recurrence {
 } capa_stat_recurrence;
 
 typedef struct capa_stat_month {
-    int year, month;
+    int year, month; /**< a monthly trend's month; for a weekly one the ISO year and week */
     uint64_t opened, closed;
+    char label[16]; /**< "2026-10" or "2026-W49" */
 } capa_stat_month;
+
+/** The window a report covers (capa_stats_period). */
+typedef enum capa_period_kind {
+    CAPA_PERIOD_MONTH, /**< a month of the plant's calendar, "YYYY-MM" */
+    CAPA_PERIOD_WEEK,  /**< an ISO week (Monday to Sunday) in the plant's zone, "YYYY-Www" */
+    CAPA_PERIOD_RANGE  /**< the local days FROM to TO, both included, "YYYY-MM-DD" each */
+} capa_period_kind;
 
 /** The figures of one month, in the plant's time zone. Free with capa_monthly_free. */
 typedef struct capa_monthly {
     int year, month;
-    char month_text[16]; /**< "2026-10" */
-    int64_t start, end;  /**< the month's local midnights as ms UTC: [start, end) */
+    char month_text[16]; /**< "2026-10" (a monthly report; else "") */
+    capa_period_kind kind;
+    char period_text[48];            /**< "2026-10", "2026-W49" or "2026-10-01..2026-10-15" */
+    char from_text[16], to_text[16]; /**< the first and last local day, "YYYY-MM-DD" */
+    int64_t start, end;              /**< the period's local midnights as ms UTC: [start, end) */
     int64_t as_of;       /**< the moment evaluated: the month's end, or `at` when earlier */
     char *org, *timezone;
     int recurrence_days;
@@ -86,9 +97,17 @@ typedef struct capa_monthly {
      * form's `satisfaction`, 0 included; shares are of those recorded. */
     capa_stat_counts satisfaction;
     uint64_t satisfaction_unrecorded;
+    /* 二次处理: the cases sent round again in the month (a <round> rule of the workflow: a
+     * dissatisfied follow-up, an 8D the customer rejected; a case sent round twice in one
+     * month counts once), and their rate: of the month's closing decisions (cases closed
+     * plus cases sent round again), the share that sent the case round again; -1 when none. */
+    uint64_t second_rounds;
+    double second_round_rate;
     capa_stat_recurrence *recurrences; /**< in case number order */
     size_t n_recurrences;
-    capa_stat_month trend[12]; /**< the 12 months ending with this one, oldest first */
+    /** The 12 months (weekly report: weeks) ending with this one, oldest first; a range's
+     *  trend is of the 12 months ending with the month of its last day. */
+    capa_stat_month trend[12];
 } capa_monthly;
 
 /**
@@ -101,6 +120,17 @@ typedef struct capa_monthly {
  *         begun at `at`; the message names the value and the rule); CAPA_ESTATE; CAPA_ENOMEM.
  */
 int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int64_t at);
+/**
+ * The same figures for any window (one piece of code: capa_stats_monthly is the month's
+ * case): `a` is the month "YYYY-MM" (CAPA_PERIOD_MONTH), the ISO week "YYYY-Www"
+ * (CAPA_PERIOD_WEEK; weeks run Monday to Sunday in the plant's zone, week 1 holds 4
+ * January) or the first day "YYYY-MM-DD" (CAPA_PERIOD_RANGE, with `b` the last day,
+ * included). Counted "in the period" exactly as capa_stats_monthly counts "in the month".
+ * @return as capa_stats_monthly; CAPA_EINVALID names the malformed or impossible value
+ *         (week 54, 2026-02-30, a range whose end is before its start).
+ */
+int capa_stats_period(capa_monthly **out, capa_store *s, capa_period_kind kind, const char *a,
+                      const char *b, int64_t at);
 void capa_monthly_free(capa_monthly *m);
 /** The entry of `key` in a breakdown, or NULL. Borrowed. */
 const capa_stat_count *capa_stat_find(const capa_stat_counts *c, const char *key);

@@ -291,6 +291,10 @@ typedef struct capa_route {
     char *to;
     char *label_zh;
     char *label_en;
+    /* <round> (二次处理): `to` is this or an earlier stage and taking it starts a new round of
+     * the case (the customer not satisfied, the 8D rejected); the earlier round's data and
+     * signatures are kept. */
+    int round;
 } capa_route;
 
 typedef struct capa_stage {
@@ -364,8 +368,9 @@ const char *capa_kv_get(const capa_kv *values, size_t n, const char *name);
 int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t n);
 /**
  * Where the sign-off of stage `idx` sends a case whose stage data are `values`: the index of
- * the next stage, a route's target when one matches (its route in *out_route, else NULL), or
- * -1 when the stage is the last (the sign-off closes the case). Pure.
+ * the next stage, a route's target when one matches (its route in *out_route, else NULL; a
+ * <round> route's target is this or an earlier stage), or -1 when the stage is the last (the
+ * sign-off closes the case). Pure.
  */
 int capa_workflow_next(const capa_workflow *w, size_t idx, const capa_kv *values, size_t n,
                        const capa_route **out_route);

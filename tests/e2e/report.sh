@@ -79,7 +79,13 @@ at "2026-10-01 03:00" li open customer=北方重工 part_no=PCB-3 defect_code=SC
     severity=general channel=on_site complaint_type=service responsible_dept=生产部 \
     containment=隔离 description=F
 intake "2026-10-01 10:00" "$F" invalid
-archive "2026-10-05 09:00" "$G" dissatisfied # opened 2026-09-25 10:00: 239 h
+# 回访不满意: G cannot close; it goes round again (二次处理) and closes the same hour.
+archive "2026-10-05 09:00" "$G" dissatisfied
+analysis "2026-10-05 09:00" "$G"
+action "2026-10-05 09:00" "$G"
+rework "2026-10-05 09:00" "$G"
+verification "2026-10-05 09:00" "$G"
+archive "2026-10-05 09:00" "$G" partly # opened 2026-09-25 10:00: 239 h
 at "2026-10-08 09:00" li open customer=华东汽车 part_no=PCB-1 defect_code=SOLDER \
     severity=important channel=written complaint_type=quality responsible_dept=生产部 \
     containment=隔离 description=A
@@ -138,8 +144,10 @@ json "[(o['number'], o['kind'], o['overdue_hours']) for o in d['overdue']] == [
     ('$C', 'plan', 202.0), ('$C', 'closure', 106.0), ('$D', 'response', 15.0),
     ('$D', 'containment', 15.0)]"
 json "d['overdue'][6]['due'] == '2026-10-23T14:00:00+08:00'"
-json 'd["satisfaction"] == {"satisfied": 1, "partly": 1, "dissatisfied": 1}'
-json 'd["satisfaction_share"] == {"satisfied": 0.3333, "partly": 0.3333, "dissatisfied": 0.3333}'
+json 'd["satisfaction"] == {"partly": 2, "satisfied": 1, "dissatisfied": 0}'
+json 'd["satisfaction_share"] == {"partly": 0.6667, "satisfied": 0.3333, "dissatisfied": 0.0}'
+# 二次处理: G went round again in October: 1 of the 4 closing decisions (3 closed + 1).
+json 'd["second_rounds"] == 1 and d["second_round_rate"] == 0.25'
 json 'd["satisfaction_unrecorded"] == 0 and d["recurrence_days"] == 180'
 json "d['recurrences'] == ['$B', '$D'] and d['recurrence_of'] == {'$B': ['$A'], '$D': ['$A', '$B']}"
 json '[t["month"] for t in d["trend"]] == ["2025-11", "2025-12"] + ["2026-%02d" % m for m in range(1, 11)]'
@@ -165,8 +173,9 @@ rows = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8")))
 assert rows[0] == ["section", "key", "value", "percent"], rows[0]
 def num(s): return float(s) if s != "" else None
 want = []
-for k in ("opened", "closed", "open_at_end", "satisfaction_unrecorded"):
+for k in ("opened", "closed", "open_at_end", "satisfaction_unrecorded", "second_rounds"):
     want.append((k, "", float(d[k]), None))
+want.append(("second_round_rate", "", d["second_round_rate"], None))
 for sec in ("by_severity", "by_channel", "by_complaint_type", "by_customer", "by_part",
             "by_responsible_dept", "by_validity", "satisfaction"):
     for key, n in d[sec].items():
@@ -241,6 +250,7 @@ for o in d["overdue"]:
     has(o["number"], "/ " + o["kind"], "%.2f" % o["overdue_hours"])
 for key, n in d["satisfaction"].items():
     has("(%s)" % key, str(n))
+has("Second rounds: %d" % d["second_rounds"], "rate: %.4f" % d["second_round_rate"])
 for num, of in d["recurrence_of"].items():
     has(num, ", ".join(of))
 for tr in d["trend"]:

@@ -31,7 +31,8 @@
  *   capa-tamper DB rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]
  *                                                edit event SEQ (FIELD: reason, actor,
  *                                                change:NAME for its new value, old:NAME
- *                                                for the value it replaced, fact:NAME),
+ *                                                for the value it replaced, fact:NAME, added
+ *                                                when the event has none),
  *                                                recompute every later chain hash and the
  *                                                head. --ck-heads: later checkpoints name
  *                                                the new chain (their signatures go stale);
@@ -222,8 +223,12 @@ static int sig_field(capa_signature *g, const char *f, const char *v)
         g->superseded = atoi(v) != 0;
         return 0;
     }
+    if (strcmp(f, "round") == 0) {
+        g->round = atoi(v);
+        return 0;
+    }
     return die("signature field '%s': one of user name role meaning kind stage reason "
-               "data_hash time superseded",
+               "data_hash time superseded round",
                f);
 }
 
@@ -299,10 +304,10 @@ static int hdr_field(capa_hdr *h, const char *f, const char *v)
         {"satisfaction", offsetof(capa_hdr, satisfaction)},
         {"workflow", offsetof(capa_hdr, workflow)},
     };
-    int64_t *times[] = {&h->opened,      &h->closed_at,      &h->stage_entered,
-                        &h->response_at, &h->containment_at, &h->plan_at};
-    const char *tnames[] = {"opened",      "closed_at",      "stage_entered",
-                            "response_at", "containment_at", "plan_at"};
+    int64_t *times[] = {&h->opened,         &h->closed_at, &h->stage_entered, &h->response_at,
+                        &h->containment_at, &h->plan_at,   &h->round_at};
+    const char *tnames[] = {"opened",         "closed_at", "stage_entered", "response_at",
+                            "containment_at", "plan_at",   "round_at"};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         if (strcmp(f, strs[i].name) == 0)
             return set_str((char **)((char *)h + strs[i].off), v);
@@ -311,6 +316,10 @@ static int hdr_field(capa_hdr *h, const char *f, const char *v)
             return parse_i64(v, *times[i], times[i]);
     if (strcmp(f, "closed") == 0) {
         h->closed = atoi(v) != 0;
+        return 0;
+    }
+    if (strcmp(f, "round") == 0) {
+        h->round = atoi(v);
         return 0;
     }
     /* The first open limit's due time and escalations, and the mask of limits met. */
@@ -432,20 +441,33 @@ static int rehash_sigs(tdb *d, uint64_t id, const char *stage, const char *old, 
 static int cmd_stage(tdb *d, int argc, char **argv)
 {
     uint64_t id;
-    unsigned char key[9], hk[8];
+    unsigned char key[13], hk[8];
     void *buf = NULL;
     size_t len = 0;
     MDB_val v, hv;
     capa_stage_record r;
     capa_hdr h;
-    char old[65], new[65];
+    char old[65], new[65], idx[80];
     int rehash = argc == 5 && strcmp(argv[4], "--rehash") == 0;
     if (argc != 4 && !rehash)
         return 2;
-    if (case_id(d, argv[0], &id) || stage_key(d, id, argv[1], key))
+    /* IDX@ROUND: the record round ROUND left of the stage (二次处理), key of 13 bytes. */
+    snprintf(idx, sizeof idx, "%s", argv[1]);
+    char *at = strchr(idx, '@');
+    long round = 0;
+    if (at) {
+        *at = '\0';
+        round = strtol(at + 1, NULL, 10);
+    }
+    if (case_id(d, argv[0], &id) || stage_key(d, id, idx, key))
         return 1;
+    size_t klen = 9;
+    if (round > 0) {
+        capa_stage__round_key(key, id, key[8], (int)round);
+        klen = 13;
+    }
     capa_be64(hk, id);
-    MDB_val k = {9, key}, kh = {8, hk};
+    MDB_val k = {klen, key}, kh = {8, hk};
     int rc = mdb_get(d->txn, d->dbi[DB_STAGES], &k, &v);
     if (!rc)
         rc = mdb_get(d->txn, d->dbi[DB_CASES], &kh, &hv);
@@ -459,7 +481,7 @@ static int cmd_stage(tdb *d, int argc, char **argv)
                  capa_stage__hash(new, h.number, &r) || capa_stage__encode(&r, &buf, &len)))
         err = die("stage record: %s", capa_error_last());
     if (!err)
-        err = put(d, DB_STAGES, key, 9, buf, len);
+        err = put(d, DB_STAGES, key, klen, buf, len);
     if (!err && rehash)
         err = rehash_sigs(d, id, r.stage, old, new);
     capa_hdr_clear(&h);
@@ -875,7 +897,9 @@ static int set_fact(capa_event_rec *e, const char *name, const char *v)
     for (size_t i = 0; i < e->n_facts; i++)
         if (strcmp(e->facts[i].name, name) == 0)
             return set_str((char **)&e->facts[i].value, v);
-    return die("event %llu has no fact `%s`", (unsigned long long)e->ev.seq, name);
+    /* A fact the event does not carry is added (a claim the writer never made). */
+    capa_event__fact(e, name, v);
+    return e->oom ? die("out of memory") : 0;
 }
 
 static int event_edit(capa_event_rec *e, const char *f, const char *v)
@@ -1116,7 +1140,8 @@ static int usage(void)
 {
     fputs("usage: capa-tamper DB sig CASE N FIELD VALUE... | sig-del CASE N | hdr CASE FIELD "
           "VALUE... |\n"
-          "  stage CASE IDX NAME VALUE [--rehash] | erase CASE | link-del CASE N | link-add CASE "
+          "  stage CASE IDX[@ROUND] NAME VALUE [--rehash] | erase CASE | link-del CASE N | "
+          "link-add CASE "
           "SEQ |\n"
           "  idx-del DBNAME CASE | number NUMBER TARGET | meta-u64 KEY VALUE | user ID FIELD "
           "VALUE... |\n"

@@ -28,7 +28,8 @@ static json_t *header_json(const capa_case_header *h)
         cli_json_set(o, "closed_at", cli_json_time(h->closed_at)) ||
         cli_json_set(o, "stage_entered", cli_json_time(h->stage_entered)) ||
         cli_json_set(o, "workflow", cli_json_str(h->workflow)) ||
-        cli_json_set(o, "origin", cli_json_str(h->origin))) {
+        cli_json_set(o, "origin", cli_json_str(h->origin)) ||
+        cli_json_set(o, "round", json_integer(h->round > 1 ? h->round : 1))) {
         json_decref(o);
         return NULL;
     }
@@ -123,10 +124,15 @@ static int add_header(const capa_case_header *h, void *payload)
         return cli_sheet_row(ls->sheet, h) == CLI_OK ? 0 : CAPA_ERROR;
     capa_time_format(day, sizeof day, h->opened);
     day[10] = '\0';
+    char status[40]; /* from round 2 on (二次处理) the round goes with the status */
+    if (h->round > 1)
+        snprintf(status, sizeof status, "%s r%d", h->closed ? "closed" : "open", h->round);
+    else
+        snprintf(status, sizeof status, "%s", h->closed ? "closed" : "open");
     const char *row[N_COLS] = {
         cli_text(num, sizeof num, h->number),
         cli_text(stage, sizeof stage, h->stage),
-        h->closed ? "closed" : "open",
+        status,
         day,
         cli_text(cust, sizeof cust, or_dash(h->customer)),
         cli_text(part, sizeof part, or_dash(h->part_no)),

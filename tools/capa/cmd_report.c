@@ -1,7 +1,8 @@
 /*
- * cmd_report.c - `capa report monthly --month YYYY-MM [--format pdf|csv|json|xlsx]
- * [--at TIME] -o FILE`: the monthly quality report (客户投诉月统计表). The figures are
- * core's (capa_stats_monthly); this renders JSON and CSV itself and hands PDF and xlsx to
+ * cmd_report.c - `capa report monthly --month YYYY-MM | weekly --week YYYY-Www | --from DATE
+ * --to DATE [--format pdf|csv|json|xlsx] [--at TIME] -o FILE`: the quality report
+ * (客户投诉月/周统计表) of a month, an ISO week or any days. The figures are core's
+ * (capa_stats_period); this renders JSON and CSV itself and hands PDF and xlsx to
  * reports/. Every format carries the same figures, rounded the same way (report_round).
  * Every format is made only from verified data: the store is replayed first
  * (capa_store_prove) and the report refused, naming the first mismatch, when it differs.
@@ -49,7 +50,11 @@ static json_t *report_json(const capa_monthly *m, const capa_plant *p)
     json_t *d = json_object(), *a, *o;
     if (!d)
         return NULL;
-    int bad = cli_json_set(d, "month", cli_json_str(m->month_text)) ||
+    /* The window: "month", "week", or for a range only its days; "from"/"to" always. */
+    static const char *const kinds[] = {"month", "week", NULL};
+    int bad = (kinds[m->kind] && cli_json_set(d, kinds[m->kind], cli_json_str(m->period_text))) ||
+              cli_json_set(d, "from", cli_json_str(m->from_text)) ||
+              cli_json_set(d, "to", cli_json_str(m->to_text)) ||
               cli_json_set(d, "timezone", cli_json_str(m->timezone)) ||
               cli_json_set(d, "organisation", cli_json_str(m->org)) ||
               cli_json_set(d, "start", local_json(p, m->start)) ||
@@ -111,6 +116,8 @@ static json_t *report_json(const capa_monthly *m, const capa_plant *p)
     bad = bad ||
           cli_json_set(d, "satisfaction_unrecorded",
                        json_integer((json_int_t)m->satisfaction_unrecorded)) ||
+          cli_json_set(d, "second_rounds", json_integer((json_int_t)m->second_rounds)) ||
+          cli_json_set(d, "second_round_rate", rate_json(m->second_round_rate)) ||
           cli_json_set(d, "recurrence_days", json_integer(m->recurrence_days)) ||
           cli_json_set(d, "recurrences", a = json_array());
     for (size_t i = 0; !bad && i < m->n_recurrences; i++)
@@ -124,9 +131,9 @@ static json_t *report_json(const capa_monthly *m, const capa_plant *p)
     }
     bad = bad || cli_json_set(d, "trend", a = json_array());
     for (size_t i = 0; !bad && i < 12; i++) {
-        char mt[16];
-        snprintf(mt, sizeof mt, "%04d-%02d", m->trend[i].year % 10000, m->trend[i].month % 100);
-        bad = cli_json_push(a, o = json_object()) || cli_json_set(o, "month", cli_json_str(mt)) ||
+        bad = cli_json_push(a, o = json_object()) ||
+              cli_json_set(o, m->kind == CAPA_PERIOD_WEEK ? "week" : "month",
+                           cli_json_str(m->trend[i].label)) ||
               cli_json_set(o, "opened", json_integer((json_int_t)m->trend[i].opened)) ||
               cli_json_set(o, "closed", json_integer((json_int_t)m->trend[i].closed));
     }
@@ -216,9 +223,11 @@ static int write_text(cli *c, const char *path, const capa_monthly *m, const cap
 int cmd_report(cli *c, int argc, char **argv)
 {
     const char *month = NULL, *format = "pdf", *out = NULL, *at_arg = NULL, *font = NULL;
+    const char *week = NULL, *from = NULL, *to = NULL;
     int no_sign = 0;
     const cli_opt opts[] = {
         {"--month", &month, NULL},     {"--format", &format, NULL}, {"-o", &out, NULL},
+        {"--week", &week, NULL},       {"--from", &from, NULL},     {"--to", &to, NULL},
         {"--output", &out, NULL},      {"--at", &at_arg, NULL},     {"--font", &font, NULL},
         {"--no-sign", NULL, &no_sign}, {NULL, NULL, NULL},
     };
@@ -233,10 +242,30 @@ int cmd_report(cli *c, int argc, char **argv)
         if (strcmp(argv[i], "--group") == 0 || strncmp(argv[i], "--group=", 8) == 0)
             return cmd_report_group(c, argc, argv);
     CLI_PARSE(c, argc, argv, opts, &npos);
-    if (npos != 1 || strcmp(argv[0], "monthly") != 0)
-        return cli_usage(c, "expected: report monthly --month YYYY-MM -o FILE");
-    if (!month)
-        return cli_usage(c, "--month YYYY-MM is required");
+    /* One report, three windows: report monthly --month, report weekly --week, report
+     * --from --to (capa_stats_period). */
+    capa_period_kind kind = CAPA_PERIOD_RANGE;
+    const char *pa = from, *pb = to, *what = "report";
+    if (npos == 1 && strcmp(argv[0], "monthly") == 0) {
+        kind = CAPA_PERIOD_MONTH, pa = month, what = "report monthly";
+        if (!month)
+            return cli_usage(c, "--month YYYY-MM is required");
+    } else if (npos == 1 && strcmp(argv[0], "weekly") == 0) {
+        kind = CAPA_PERIOD_WEEK, pa = week, what = "report weekly";
+        if (!week)
+            return cli_usage(c, "--week YYYY-Www is required (an ISO week, e.g. 2026-W49)");
+    } else if (npos == 0 && (from || to)) {
+        if (!from || !to)
+            return cli_usage(c, "--from DATE and --to DATE go together (YYYY-MM-DD, both days "
+                                "included)");
+    } else {
+        return cli_usage(c, "expected: report monthly --month YYYY-MM | report weekly --week "
+                            "YYYY-Www | report --from DATE --to DATE; then -o FILE");
+    }
+    if ((kind != CAPA_PERIOD_MONTH && month) || (kind != CAPA_PERIOD_WEEK && week) ||
+        (kind != CAPA_PERIOD_RANGE && (from || to)))
+        return cli_usage(c, "one window: --month with monthly, --week with weekly, --from/--to "
+                            "alone");
     if (!out || !*out)
         return cli_usage(c, "-o FILE is required");
     int fmt = strcmp(format, "pdf") == 0    ? 0
@@ -257,12 +286,14 @@ int cmd_report(cli *c, int argc, char **argv)
     /* Every figure comes from the headers of many cases: the whole store must verify before
      * any format is written (nothing is written when it does not). */
     if ((err = capa_store_prove(s, NULL)) != CAPA_OK) {
-        rc = cli_fail(c, "report monthly refused", err);
+        char refused[64];
+        snprintf(refused, sizeof refused, "%s refused", what);
+        rc = cli_fail(c, refused, err);
         goto done;
     }
-    if ((err = capa_stats_monthly(&m, s, month, at)) != CAPA_OK ||
+    if ((err = capa_stats_period(&m, s, kind, pa, pb, at)) != CAPA_OK ||
         (err = capa_plant_get(&p, s)) != CAPA_OK) {
-        rc = cli_fail(c, "report monthly", err);
+        rc = cli_fail(c, what, err);
         goto done;
     }
     if (fmt == 1 || fmt == 2) {
@@ -282,7 +313,7 @@ int cmd_report(cli *c, int argc, char **argv)
         err =
             fmt == 0 ? capa_report_monthly_pdf(s, m, out, &o) : capa_report_monthly_xlsx(s, m, out);
         if (err != CAPA_OK)
-            rc = cli_fail(c, "report monthly", err);
+            rc = cli_fail(c, what, err);
     }
     if (rc == CLI_OK && strcmp(out, "-") != 0) {
         cli_put(stdout, out);

@@ -183,6 +183,9 @@ static void print_signature(const show *sh, const capa_signature *sg)
     if (sg->superseded)
         printf("      %s\n", cli_label(sh->c, label, sizeof label, "已作废(退回后重签)",
                                        "superseded (stage was sent back)"));
+    if (sh->cs->round > 1) {
+        printf("      %s: %d\n", cli_label(sh->c, label, sizeof label, "轮次", "round"), sg->round);
+    }
 }
 
 static void print_attachment(const show *sh, const capa_attachment *at)
@@ -330,12 +333,48 @@ static void print_case_head(const show *sh)
                cli_text(a, sizeof a, cs->origin_number));
         printf(" (%s)\n", cli_label(sh->c, label, sizeof label, "只读副本", "a read-only copy"));
     }
+    if (cs->round > 1) {
+        /* 二次处理: the case went round again; the earlier rounds follow the stages. */
+        printf("  %s: %d ", cli_label(sh->c, label, sizeof label, "轮次", "round"), cs->round);
+        printf("(%s %s)\n", cli_label(sh->c, label, sizeof label, "开始于", "since"),
+               cli_time_local(t, sizeof t, cs->round_at));
+    }
     char zh[300], en[300], rl[700];
     if (recusal_text(sh, zh, sizeof zh, en, sizeof en)) {
         cli_label(sh->c, rl, sizeof rl, zh, en);
         printf("  ");
         cli_put(stdout, rl);
         putchar('\n');
+    }
+}
+
+/* The stage records as earlier rounds left them (二次处理): kept, never hidden. Their
+ * signatures are listed with their stages above, each with its round. */
+static void print_earlier(const show *sh)
+{
+    char label[512], t1[64], t2[64], a[CLI_TEXT_MAX];
+    int round = 0;
+    for (size_t i = 0; i < sh->cs->n_earlier; i++) {
+        const capa_stage_record *r = &sh->cs->earlier[i];
+        const capa_stage *st = sh->wf ? capa_workflow_stage(sh->wf, r->stage) : NULL;
+        if (r->round != round) {
+            round = r->round;
+            char zh[64], en[64];
+            snprintf(zh, sizeof zh, "第 %d 轮（已重新处理）", round);
+            snprintf(en, sizeof en, "round %d (gone round again)", round);
+            printf("\n== %s ==\n", cli_label(sh->c, label, sizeof label, zh, en));
+        }
+        printf("[%d] %s (%s)\n", round,
+               st ? cli_label(sh->c, label, sizeof label, st->label_zh, st->label_en)
+                  : cli_text(a, sizeof a, r->stage),
+               cli_text(a, sizeof a, r->stage));
+        printf("    %s %s", cli_label(sh->c, label, sizeof label, "进入", "entered"),
+               cli_time_local(t1, sizeof t1, r->entered));
+        if (r->left)
+            printf("   %s %s", cli_label(sh->c, label, sizeof label, "完成", "left"),
+                   cli_time_local(t2, sizeof t2, r->left));
+        putchar('\n');
+        print_stage_values(sh, r);
     }
 }
 
@@ -372,6 +411,7 @@ static void print_text(const show *sh)
             print_attachment(sh, at);
         }
     }
+    print_earlier(sh);
 }
 
 /* ---- JSON ---- */
@@ -560,11 +600,44 @@ static json_t *signature_json(const show *sh, const capa_signature *sg)
         cli_json_set(o, "reason", cli_json_str(sg->reason)) ||
         cli_json_set(o, "time", cli_json_time(sg->time)) ||
         cli_json_set(o, "data_hash", cli_json_str(sg->data_hash)) ||
-        cli_json_set(o, "superseded", json_boolean(sg->superseded))) {
+        cli_json_set(o, "superseded", json_boolean(sg->superseded)) ||
+        cli_json_set(o, "round", json_integer(sg->round))) {
         json_decref(o);
         return NULL;
     }
     return o;
+}
+
+/* The stage records of earlier rounds: [{"round", "stages": [{id, form, entered, left,
+ * editors, values, fields}]}]. */
+static json_t *earlier_json(const show *sh)
+{
+    json_t *a = json_array(), *stages = NULL;
+    int round = 0;
+    for (size_t i = 0; a && i < sh->cs->n_earlier; i++) {
+        const capa_stage_record *r = &sh->cs->earlier[i];
+        json_t *o;
+        if (r->round != round) {
+            round = r->round;
+            if (cli_json_push(a, o = json_object()) ||
+                cli_json_set(o, "round", json_integer(round)) ||
+                cli_json_set(o, "stages", stages = json_array()))
+                goto fail;
+        }
+        if (cli_json_push(stages, o = json_object()) ||
+            cli_json_set(o, "id", cli_json_str(r->stage)) ||
+            cli_json_set(o, "form", form_ref_json(r)) ||
+            cli_json_set(o, "entered", cli_json_time(r->entered)) ||
+            cli_json_set(o, "left", cli_json_time(r->left)) ||
+            cli_json_set(o, "editors", strings_json(r->editors, r->n_editors)) ||
+            cli_json_set(o, "values", values_json(r)) ||
+            cli_json_set(o, "fields", fields_json(sh, r)))
+            goto fail;
+    }
+    return a;
+fail:
+    json_decref(a);
+    return NULL;
 }
 
 static json_t *recusal_json(const show *sh)
@@ -605,6 +678,9 @@ static json_t *case_json(const show *sh)
         cli_json_set(o, "opened", cli_json_time(cs->opened)) ||
         cli_json_set(o, "opened_by", cli_json_str(cs->opened_by)) ||
         cli_json_set(o, "closed_at", cli_json_time(cs->closed_at)) ||
+        cli_json_set(o, "round", json_integer(cs->round)) ||
+        cli_json_set(o, "round_at", cli_json_time(cs->round_at)) ||
+        cli_json_set(o, "earlier_rounds", earlier_json(sh)) ||
         cli_json_set(o, "recusal", recusal_json(sh)) ||
         cli_json_set(o, "stages", stages = json_array()) ||
         cli_json_set(o, "signatures", sigs = json_array()) ||
@@ -638,7 +714,8 @@ int cmd_show(cli *c, int argc, char **argv)
     int npos, rc = CLI_OK, err;
     capa_store *s = NULL;
     capa_case *cs = NULL;
-    char what[160], **rec = NULL;
+    char what[160];
+    capa_recur_case *rec = NULL;
     size_t n_rec = 0;
     show sh = {c, NULL, NULL, NULL};
 
@@ -667,36 +744,65 @@ int cmd_show(cli *c, int argc, char **argv)
     else if (err)
         fprintf(stderr, "capa: show: WARNING: not checked against the audit trail: %s\n",
                 capa_error_last());
-    if ((err = capa_case_recurrence(&rec, &n_rec, s, cs->number)) != CAPA_OK) {
+    if ((err = capa_case_recurrence_detail(&rec, &n_rec, s, cs->number)) != CAPA_OK) {
         rc = cli_fail(c, "show: recurrence", err);
         goto done;
     }
     if (c->json) {
-        json_t *doc = case_json(&sh), *ro = json_array();
+        /* recurrence_of: the earlier cases' numbers; recurrence: what auditors ask of each
+         * (closed, corrective actions verified effective, when and by whom). */
+        json_t *doc = case_json(&sh), *ro = json_array(), *rd = json_array(), *o;
         for (size_t i = 0; ro && i < n_rec; i++)
-            if (cli_json_push(ro, cli_json_str(rec[i])))
+            if (cli_json_push(ro, cli_json_str(rec[i].number)))
                 ro = NULL; /* consumed by the failed push */
-        if (doc && (cli_json_set(doc, "limits", cli_limits_json(s, cs, at)) ||
-                    cli_json_set(doc, "recurrence_of", ro))) {
+        for (size_t i = 0; rd && i < n_rec; i++)
+            if (cli_json_push(rd, o = json_object()) ||
+                cli_json_set(o, "number", cli_json_str(rec[i].number)) ||
+                cli_json_set(o, "closed", json_boolean(rec[i].closed)) ||
+                cli_json_set(o, "verified_effective", json_boolean(rec[i].verified)) ||
+                cli_json_set(o, "verified_at", cli_json_time(rec[i].verified_at)) ||
+                cli_json_set(o, "verified_by", cli_json_str(rec[i].verified_by))) {
+                json_decref(rd);
+                rd = NULL;
+            }
+        if (doc &&
+            (cli_json_set(doc, "limits", cli_limits_json(s, cs, at)) ||
+             cli_json_set(doc, "recurrence_of", ro) || cli_json_set(doc, "recurrence", rd))) {
             json_decref(doc);
             doc = NULL;
         } else if (!doc) {
             json_decref(ro);
+            json_decref(rd);
         }
         rc = cli_json_print(c, doc);
     } else {
         print_text(&sh);
         if (n_rec) {
-            char label[256], a[CLI_TEXT_MAX];
+            char label[256], a[CLI_TEXT_MAX], t[64];
             printf("  %s:", cli_label(c, label, sizeof label, "再发", "recurrence of"));
             for (size_t i = 0; i < n_rec; i++)
-                printf(" %s", cli_text(a, sizeof a, rec[i]));
+                printf(" %s", cli_text(a, sizeof a, rec[i].number));
             putchar('\n');
+            for (size_t i = 0; i < n_rec; i++) {
+                printf("    %s: ", cli_text(a, sizeof a, rec[i].number));
+                printf("%s", rec[i].closed ? cli_label(c, label, sizeof label, "已结案", "closed")
+                                           : cli_label(c, label, sizeof label, "未结案", "open"));
+                if (rec[i].verified) {
+                    printf(", %s %s ",
+                           cli_label(c, label, sizeof label, "措施已验证有效",
+                                     "corrective actions verified effective"),
+                           cli_time_local(t, sizeof t, rec[i].verified_at));
+                    printf("(%s)\n", cli_text(a, sizeof a, rec[i].verified_by));
+                } else {
+                    printf(", %s\n", cli_label(c, label, sizeof label, "措施未验证有效",
+                                               "corrective actions NOT verified effective"));
+                }
+            }
         }
         cli_limits_print(c, s, cs, at);
     }
 done:
-    capa_strings_free(rec, n_rec);
+    capa_recur_cases_free(rec, n_rec);
     capa_case_free(cs);
     capa_store_close(s);
     return rc;

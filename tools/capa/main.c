@@ -74,10 +74,12 @@ static const command commands[] = {
      "[--password-stdin]",
      "change the plant's time zone, recurrence window or attachment size limit (audited)"},
     {"report", NULL, cmd_report,
-     "report monthly --month YYYY-MM [--format pdf|csv|json|xlsx] [--at TIME] -o FILE "
-     "[--font FILE] [--no-sign] | report monthly --group CONNINFO [--plant ID]... "
-     "--month YYYY-MM [--format json|csv|pdf|xlsx] -o FILE [--no-sign]",
-     "the monthly quality report (客户投诉月统计表), signed PDF by default"},
+     "report monthly --month YYYY-MM | weekly --week YYYY-Www | --from DATE --to DATE "
+     "[--format pdf|csv|json|xlsx] [--at TIME] -o FILE [--font FILE] [--no-sign] | "
+     "report monthly --group CONNINFO [--plant ID]... --month YYYY-MM "
+     "[--format json|csv|pdf|xlsx] -o FILE [--no-sign]",
+     "the quality report of a month, an ISO week or any days (客户投诉月/周统计表), signed PDF "
+     "by default; --group: across plants from the group's PostgreSQL"},
     {"export", NULL, cmd_export,
      "export CASE -o FILE.xml | export --all [--closed-since DATE] -o DIR/",
      "the case as an XML archive (schemas/case.xsd): records, events, signatures, anchor"},

@@ -876,6 +876,7 @@ static void signature_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_
     sv_at(v, n, "kind", rej ? "reject" : "sign");
     if (sg->superseded)
         sv_at(v, n, "superseded", "1");
+    sv_atf(v, n, "round", "%d", sg->round);
     if (rej)
         sv_label(v, n, "驳回", "Rejected");
     else if (st && st->sign_meaning && sg->meaning && !strcmp(st->sign_meaning, sg->meaning))
@@ -1420,6 +1421,8 @@ static void case_head(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const c
     sv_at(v, n, "customer", capa_case_value(cs, "intake", "customer"));
     if (cs->closed)
         sv_at(v, n, "closed", "1");
+    if (cs->round > 1) /* 二次处理 */
+        sv_atf(v, n, "round", "%d", cs->round);
     stage_label(v, sv_el(v, n, "current"), wf, cs->stage, cs->closed);
 }
 
@@ -1474,6 +1477,33 @@ static void page_case(sv_req *r, const char *number)
             if (strcmp(cs->signatures[k].stage, rec->stage) == 0)
                 signature_view(&v, s, r, wf, p, &cs->signatures[k]);
         }
+    }
+    /* 再发: the earlier cases this one recurs, each a link, with whether its corrective
+     * actions were verified effective. */
+    capa_recur_case *rc_ = NULL;
+    size_t n_rc = 0;
+    if (capa_case_recurrence_detail(&rc_, &n_rc, r->srv->s, cs->number) == CAPA_OK) {
+        for (size_t i = 0; i < n_rc; i++) {
+            xmlNodePtr n = sv_el(&v, c, "recurrence");
+            sv_at(&v, n, "number", rc_[i].number);
+            char *path = case_page_path(rc_[i].number);
+            if (path)
+                sv_at(&v, n, "href", path);
+            free(path);
+            if (rc_[i].closed)
+                sv_at(&v, n, "closed", "1");
+            if (rc_[i].verified)
+                sv_at(&v, n, "verified", "1");
+        }
+    }
+    capa_recur_cases_free(rc_, n_rc);
+    /* 二次处理: the stage records as earlier rounds left them. */
+    for (size_t i = 0; i < cs->n_earlier; i++) {
+        const capa_stage_record *rec = &cs->earlier[i];
+        xmlNodePtr s = sv_el(&v, c, "earlier");
+        sv_atf(&v, s, "round", "%d", rec->round);
+        stage_label(&v, s, wf, rec->stage, 0);
+        stage_values(&v, s, r, record_form(r, wf, rec), rec);
     }
     limits_view(&v, c, r, wf, cs, at);
     audit_ctx a = {.r = r, .v = &v, .list = sv_el(&v, c, "audit"), .p = p, .wf = wf};

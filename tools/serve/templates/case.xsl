@@ -22,7 +22,24 @@
             <xsl:text>: </xsl:text><span class="badge text-bg-primary app-badge"><xsl:apply-templates select="$c/current" mode="l"/></span>
           </xsl:otherwise>
         </xsl:choose>
+        <xsl:if test="$c/@round">
+          <xsl:text> </xsl:text><span class="badge text-bg-warning app-badge app-round"><xsl:call-template name="t"><xsl:with-param name="zh" select="concat('第 ', $c/@round, ' 轮（二次处理）')"/><xsl:with-param name="en" select="concat('Round ', $c/@round)"/></xsl:call-template></span>
+        </xsl:if>
       </p>
+      <xsl:if test="$c/recurrence">
+        <p class="mb-2 app-recurrence"><xsl:call-template name="t"><xsl:with-param name="zh" select="'再发（前案）'"/><xsl:with-param name="en" select="'Recurrence of'"/></xsl:call-template><xsl:text>: </xsl:text>
+          <xsl:for-each select="$c/recurrence">
+            <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
+            <a href="{@href}"><xsl:value-of select="@number"/></a>
+            <xsl:text> (</xsl:text>
+            <xsl:choose>
+              <xsl:when test="@verified"><xsl:call-template name="t"><xsl:with-param name="zh" select="'措施已验证有效'"/><xsl:with-param name="en" select="'verified effective'"/></xsl:call-template></xsl:when>
+              <xsl:otherwise><xsl:call-template name="t"><xsl:with-param name="zh" select="'措施未验证有效'"/><xsl:with-param name="en" select="'not verified effective'"/></xsl:call-template></xsl:otherwise>
+            </xsl:choose>
+            <xsl:text>)</xsl:text>
+          </xsl:for-each>
+        </p>
+      </xsl:if>
       <xsl:apply-templates select="$c/sent-back"/>
       <xsl:if test="$c/needs/missing and ($c/@may-edit or $c/@may-reject)">
         <div class="alert alert-warning app-needs" role="status">
@@ -62,6 +79,14 @@
             <xsl:apply-templates select="signature"/>
           </div>
         </xsl:if>
+      </section>
+    </xsl:for-each>
+
+    <!-- 二次处理: what earlier rounds recorded, kept and shown. -->
+    <xsl:for-each select="$c/earlier">
+      <section class="stage card mb-3 app-earlier">
+        <div class="card-header"><h3 class="h6 mb-0 text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="concat('第 ', @round, ' 轮 · ')"/><xsl:with-param name="en" select="concat('Round ', @round, ' · ')"/></xsl:call-template><xsl:apply-templates select="." mode="l"/></h3></div>
+        <div class="card-body"><xsl:apply-templates select="values"/></div>
       </section>
     </xsl:for-each>
 
@@ -201,6 +226,9 @@
       </xsl:if>
       <xsl:if test="@superseded">
         <div class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'已作废(退回后重签)'"/><xsl:with-param name="en" select="'superseded (stage was sent back)'"/></xsl:call-template></div>
+      </xsl:if>
+      <xsl:if test="/page/case/@round">
+        <div class="text-body-secondary app-round"><xsl:call-template name="t"><xsl:with-param name="zh" select="concat('第 ', @round, ' 轮')"/><xsl:with-param name="en" select="concat('round ', @round)"/></xsl:call-template></div>
       </xsl:if>
     </div>
   </xsl:template>

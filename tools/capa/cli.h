@@ -354,4 +354,12 @@ int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert, c
 /** The usage line of a command by its display name ("user add"), or NULL (main.c). */
 const char *cli_command_usage(const char *name);
 
+struct pg_conn;
+/** libpq's last message of `pg` on one line: line breaks and tabs as spaces (cmd_publish.c;
+ *  publish and report --group). Points into a static buffer, valid until the next call. */
+const char *cli_pg_msg(struct pg_conn *pg);
+/** One CSV field (RFC 4180 quoting); a leading = + - @ gets a ' so a spreadsheet never runs
+ *  it as a formula (cmd_report.c; the plant's and the group's report). */
+void cli_csv_field(FILE *f, const char *s);
+
 #endif

@@ -139,7 +139,7 @@ static void sb_end(sbuf *b)
 /* ---- PostgreSQL ---- */
 
 /* libpq's message on one line: its line breaks and tabs as spaces, no trailing space. */
-static const char *pg_msg(PGconn *pg)
+const char *cli_pg_msg(PGconn *pg)
 {
     static char buf[1024];
     size_t n = 0;
@@ -167,7 +167,7 @@ static int pg_cmd(PGconn *pg, const char *sql, const char *what)
     PGresult *r = PQexec(pg, sql);
     int ok = pg_ok(r, PGRES_COMMAND_OK) || pg_ok(r, PGRES_TUPLES_OK);
     if (!ok)
-        cli_error("publish", "PostgreSQL: %s: %s", what, pg_msg(pg));
+        cli_error("publish", "PostgreSQL: %s: %s", what, cli_pg_msg(pg));
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -189,7 +189,7 @@ static int pg_copy(PGconn *pg, const char *table, const char *cols, const sbuf *
         PQclear(r);
     }
     if (!ok)
-        cli_error("publish", "PostgreSQL: COPY into capa.%s: %s", table, pg_msg(pg));
+        cli_error("publish", "PostgreSQL: COPY into capa.%s: %s", table, cli_pg_msg(pg));
     return ok ? 0 : -1;
 }
 
@@ -198,7 +198,7 @@ static PGconn *pg_connect(const char *conninfo, int quiet)
     PGconn *pg = PQconnectdb(conninfo);
     if (PQstatus(pg) != CONNECTION_OK) {
         if (!quiet)
-            cli_error("publish", "PostgreSQL: cannot connect: %s", pg_msg(pg));
+            cli_error("publish", "PostgreSQL: cannot connect: %s", cli_pg_msg(pg));
         PQfinish(pg);
         return NULL;
     }
@@ -561,7 +561,7 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
                      "SELECT head_seq, head_hash FROM capa.plants WHERE plant = $1 FOR UPDATE", 1,
                      NULL, hv, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-        cli_error("publish", "PostgreSQL: reading the plant's head: %s", pg_msg(p->pg));
+        cli_error("publish", "PostgreSQL: reading the plant's head: %s", cli_pg_msg(p->pg));
         goto rollback;
     }
     if (strtoull(PQgetvalue(r, 0, 0), NULL, 10) != p->head_seq ||
@@ -584,7 +584,7 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
     r = PQexecParams(p->pg, "DELETE FROM capa.cases WHERE plant = $1 AND number = ANY($2::text[])",
                      2, NULL, dv, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_COMMAND_OK)) {
-        cli_error("publish", "PostgreSQL: replacing cases: %s", pg_msg(p->pg));
+        cli_error("publish", "PostgreSQL: replacing cases: %s", cli_pg_msg(p->pg));
         goto rollback;
     }
     PQclear(r);
@@ -620,7 +620,7 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
                      "WHERE plant = $1 AND head_seq = $4",
                      4, NULL, uv, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_COMMAND_OK) || strcmp(PQcmdTuples(r), "1") != 0) {
-        cli_error("publish", "PostgreSQL: moving the head: %s", pg_msg(p->pg));
+        cli_error("publish", "PostgreSQL: moving the head: %s", cli_pg_msg(p->pg));
         goto rollback;
     }
     PQclear(r);
@@ -655,7 +655,7 @@ static int published_hash(publisher *p, uint64_t seq, char out[65])
     if (ok && PQntuples(r) == 1)
         snprintf(out, 65, "%s", PQgetvalue(r, 0, 0));
     if (!ok)
-        cli_error("publish", "PostgreSQL: reading event %s: %s", t, pg_msg(p->pg));
+        cli_error("publish", "PostgreSQL: reading event %s: %s", t, cli_pg_msg(p->pg));
     PQclear(r);
     return ok ? 0 : -2;
 }
@@ -767,14 +767,14 @@ static int pg_open(publisher *p)
                      "recurrence_days) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plant) DO NOTHING",
                      5, NULL, v, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_COMMAND_OK)) {
-        cli_error("publish", "PostgreSQL: registering the plant: %s", pg_msg(p->pg));
+        cli_error("publish", "PostgreSQL: registering the plant: %s", cli_pg_msg(p->pg));
         goto done;
     }
     PQclear(r);
     r = PQexecParams(p->pg, "SELECT head_seq, head_hash FROM capa.plants WHERE plant = $1", 1, NULL,
                      v, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-        cli_error("publish", "PostgreSQL: reading the plant's head: %s", pg_msg(p->pg));
+        cli_error("publish", "PostgreSQL: reading the plant's head: %s", cli_pg_msg(p->pg));
         goto done;
     }
     p->head_seq = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
@@ -811,7 +811,7 @@ static int update_plant(publisher *p)
     if (pg_ok(r, PGRES_COMMAND_OK))
         rc = 0;
     else
-        cli_error("publish", "PostgreSQL: updating the plant: %s", pg_msg(p->pg));
+        cli_error("publish", "PostgreSQL: updating the plant: %s", cli_pg_msg(p->pg));
     PQclear(r);
     capa_store_info_clear(&info);
     return rc;

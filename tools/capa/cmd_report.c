@@ -146,7 +146,7 @@ static json_t *report_json(const capa_monthly *m, const capa_plant *p)
 
 /* ---- CSV: the report's rows (capa_report_monthly_rows), RFC 4180 quoting ---- */
 
-static void csv_field(FILE *f, const char *s)
+void cli_csv_field(FILE *f, const char *s)
 {
     int lead = *s == '=' || *s == '+' || *s == '-' || *s == '@';
     if (!strpbrk(s, ",\"\r\n") && !lead) {
@@ -168,13 +168,13 @@ static void csv_field(FILE *f, const char *s)
 static int csv_row(const capa_report_row *r, void *payload)
 {
     FILE *f = payload;
-    csv_field(f, r->section);
+    cli_csv_field(f, r->section);
     fputc(',', f);
-    csv_field(f, r->key);
+    cli_csv_field(f, r->key);
     fputc(',', f);
-    csv_field(f, r->value);
+    cli_csv_field(f, r->value);
     fputc(',', f);
-    csv_field(f, r->percent);
+    cli_csv_field(f, r->percent);
     fputs("\r\n", f);
     return 0;
 }

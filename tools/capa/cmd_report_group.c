@@ -90,29 +90,11 @@ static void finish_counts(capa_stat_counts *c)
     }
 }
 
-/* libpq's message on one line: its line breaks and tabs as spaces, no trailing space. */
-static const char *pg_msg(PGconn *pg)
-{
-    static char buf[1024];
-    size_t n = 0;
-    for (const char *s = PQerrorMessage(pg); *s && n + 1 < sizeof buf; s++)
-        if (*s == '\n' || *s == '\t') {
-            if (n && buf[n - 1] != ' ')
-                buf[n++] = ' ';
-        } else {
-            buf[n++] = *s;
-        }
-    while (n && buf[n - 1] == ' ')
-        n--;
-    buf[n] = '\0';
-    return buf;
-}
-
 static PGresult *q(PGconn *pg, const char *sql, int n, const char *const *v)
 {
     PGresult *r = PQexecParams(pg, sql, n, NULL, v, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_error("report monthly --group", "PostgreSQL: %s", pg_msg(pg));
+        cli_error("report monthly --group", "PostgreSQL: %s", cli_pg_msg(pg));
         PQclear(r);
         return NULL;
     }
@@ -401,24 +383,6 @@ static void rowset_free(rowset *s)
     free(s->val);
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    int lead = *s == '=' || *s == '+' || *s == '-' || *s == '@';
-    if (!strpbrk(s, ",\"\r\n") && !lead) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    if (lead)
-        fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 typedef struct csvctx {
     FILE *f;
     rowset *plants;
@@ -430,13 +394,13 @@ static int csv_row(const capa_report_row *r, void *payload)
     csvctx *x = payload;
     char sk[1024];
     snprintf(sk, sizeof sk, "%s\037%s", r->section, r->key);
-    csv_field(x->f, r->section);
+    cli_csv_field(x->f, r->section);
     fputc(',', x->f);
-    csv_field(x->f, r->key);
+    cli_csv_field(x->f, r->key);
     fputc(',', x->f);
-    csv_field(x->f, r->value);
+    cli_csv_field(x->f, r->value);
     fputc(',', x->f);
-    csv_field(x->f, r->percent);
+    cli_csv_field(x->f, r->percent);
     for (size_t p = 0; p < x->n; p++) {
         const char *v = "";
         for (size_t i = 0; i < x->plants[p].n; i++)
@@ -444,7 +408,7 @@ static int csv_row(const capa_report_row *r, void *payload)
                 v = x->plants[p].val[i];
         fputc(',', x->f);
         /* A count a plant does not have is 0 there; other figures stay empty. */
-        csv_field(x->f, *v || !r->is_number || strncmp(r->section, "by_", 3) ? v : "0");
+        cli_csv_field(x->f, *v || !r->is_number || strncmp(r->section, "by_", 3) ? v : "0");
     }
     fputs("\r\n", x->f);
     return 0;
@@ -475,7 +439,7 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
         return cli_error("report monthly", "--month '%s': must be YYYY-MM, month 01 to 12", month);
     pg = PQconnectdb(conninfo);
     if (PQstatus(pg) != CONNECTION_OK) {
-        cli_error("report monthly --group", "PostgreSQL: cannot connect: %s", pg_msg(pg));
+        cli_error("report monthly --group", "PostgreSQL: cannot connect: %s", cli_pg_msg(pg));
         goto done;
     }
     PQclear(PQexec(pg, "SET client_encoding = 'UTF8'"));
@@ -663,7 +627,7 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
             fputs("section,key,value,percent", f);
             for (size_t i = 0; i < ng; i++) {
                 fputc(',', f);
-                csv_field(f, g[i].org);
+                cli_csv_field(f, g[i].org);
             }
             fputs("\r\n", f);
             csvctx x = {f, sets, ng};

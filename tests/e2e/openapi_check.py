@@ -210,6 +210,20 @@ expect(200, "GET", PDF, path=PDF.replace("{number}", n), token=tok["zhou"])
 expect(401, "GET", PDF, path=PDF.replace("{number}", n))
 expect(404, "GET", PDF, path=PDF.replace("{number}", "QC-1999-0404"), token=tok["zhou"])
 
+# a method a documented path does not take: 405, and Allow names exactly the documented ones
+for template, ops in doc["paths"].items():
+    methods = {m.upper() for m in ops if m in ("get", "put", "post", "delete", "patch")}
+    req = urllib.request.Request(B + template.replace("{number}", n), method="PUT", data=b"{}")
+    req.add_header("Authorization", "Bearer " + li)
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req) as r:
+            status, allow = r.status, r.headers.get("Allow")
+    except urllib.error.HTTPError as e:
+        status, allow = e.code, e.headers.get("Allow")
+    if status != 405 or {a.strip() for a in (allow or "").split(",")} != methods:
+        fail("PUT %s: %d, Allow %r; want 405, Allow %s" % (template, status, allow, sorted(methods)))
+
 missing = sorted(documented - seen)
 if missing:
     fail("documented but never produced: %s" % missing)

@@ -147,6 +147,7 @@ static void api_session(sv_req *r)
         return;
     }
     if (strcmp(r->method, "POST") != 0) {
+        r->allow = "POST, DELETE";
         send_error(r, 405, "method", "POST or DELETE");
         return;
     }
@@ -402,6 +403,16 @@ static void api_change(sv_req *r, capa_op op, const char *number)
             goto done;
         }
         q.reason = jget(doc, "reason");
+        /* A choice given by its label (重要, Important) means its code, as on the command
+         * line: the same form and the same capa_form_normalize. */
+        const capa_formdef *fd = NULL;
+        capa_case *cs = NULL;
+        if (op == CAPA_OP_OPEN ? capa_intake_form(&fd, r->srv->s, q.workflow) == CAPA_OK
+                               : capa_case_get(&cs, r->srv->s, number) == CAPA_OK &&
+                                     capa_case_stage_form(&fd, r->srv->s, cs) == CAPA_OK)
+            for (size_t i = 0; i < n; i++)
+                kv[i].value = capa_form_normalize(fd, kv[i].name, kv[i].value);
+        capa_case_free(cs);
         q.values = kv;
         q.n_values = n;
         /* The session's sign-in binding proves the user to the engine: no password kept. */
@@ -448,6 +459,7 @@ void sv_api_handle(sv_req *r)
     if (strcmp(p, "/api/openapi.json") == 0) {
         const sv_asset *a = get ? sv_asset_get("openapi.json") : NULL;
         if (!a) {
+            r->allow = get ? NULL : "GET";
             send_error(r, get ? 404 : 405, get ? "not_found" : "method", "GET only");
             return;
         }
@@ -472,8 +484,10 @@ void sv_api_handle(sv_req *r)
             api_list(r);
         else if (strcmp(m, "POST") == 0)
             api_change(r, CAPA_OP_OPEN, NULL);
-        else
+        else {
+            r->allow = "GET, POST";
             send_error(r, 405, "method", "GET or POST");
+        }
         return;
     }
     if (strncmp(p, "/api/v1/cases/", 14) != 0) {
@@ -522,6 +536,12 @@ void sv_api_handle(sv_req *r)
             send_json(r, 200, arr);
     } else if (!strcmp(sub, "/dossier.pdf") && get) {
         sv_send_dossier(r, number, 1);
+    } else if ((r->allow = !*sub                                             ? "GET, PATCH"
+                           : !strcmp(sub, "/sign") || !strcmp(sub, "/reject") ? "POST"
+                           : !strcmp(sub, "/audit") || !strcmp(sub, "/dossier.pdf")
+                               ? "GET"
+                               : NULL)) {
+        send_error(r, 405, "method", "method not allowed on this path: see the Allow header");
     } else {
         send_error(r, 404, "not_found", "no such API path");
     }

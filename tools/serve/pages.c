@@ -123,6 +123,13 @@ static void error_page(sv_req *r, int status, const char *msg)
     sv_view_render(&v, r);
 }
 
+/* 405 on a known path: the methods it takes go in the Allow header. */
+static void not_allowed(sv_req *r, const char *allow)
+{
+    r->allow = allow;
+    error_page(r, 405, "method not allowed");
+}
+
 int sv_status_of(int code)
 {
     switch (code) {
@@ -1781,7 +1788,7 @@ void sv_pages_handle(sv_req *r)
         else if (get)
             login_form(r, "", NULL);
         else
-            error_page(r, 405, "method not allowed");
+            not_allowed(r, "GET, HEAD, POST");
         return;
     }
     if (!r->have_sess) {
@@ -1794,16 +1801,24 @@ void sv_pages_handle(sv_req *r)
             r->status = 303;
         return;
     }
-    if (strcmp(path, "/") == 0 && get) {
-        page_dashboard(r);
-    } else if (strcmp(path, "/logout") == 0 && post) {
-        do_logout(r);
-    } else if (strcmp(path, "/cases") == 0 && get) {
-        page_list(r, 0);
-    } else if (strcmp(path, "/cases.csv") == 0 && get) {
-        page_list(r, 1);
-    } else if (strcmp(path, "/cases/new") == 0 && (get || post)) {
-        page_new(r, post);
+    if (strcmp(path, "/") == 0 || strcmp(path, "/cases") == 0 ||
+        strcmp(path, "/cases.csv") == 0) {
+        if (!get)
+            not_allowed(r, "GET, HEAD");
+        else if (path[1] == '\0')
+            page_dashboard(r);
+        else
+            page_list(r, path[6] == '.');
+    } else if (strcmp(path, "/logout") == 0) {
+        if (post)
+            do_logout(r);
+        else
+            not_allowed(r, "POST");
+    } else if (strcmp(path, "/cases/new") == 0) {
+        if (get || post)
+            page_new(r, post);
+        else
+            not_allowed(r, "GET, HEAD, POST");
     } else if (strncmp(path, "/cases/", 7) == 0) {
         char number[128];
         const char *rest = path + 7, *slash = strchr(rest, '/');
@@ -1827,6 +1842,12 @@ void sv_pages_handle(sv_req *r)
             do_sign(r, number, 1);
         else if (!strcmp(sub, "/dossier.pdf") && get)
             sv_send_dossier(r, number, 0);
+        else if (!*sub || !strcmp(sub, "/dossier.pdf"))
+            not_allowed(r, "GET, HEAD");
+        else if (!strcmp(sub, "/edit") || !strcmp(sub, "/sign"))
+            not_allowed(r, "GET, HEAD, POST");
+        else if (!strcmp(sub, "/reject"))
+            not_allowed(r, "POST");
         else
             error_page(r, 404, "not found");
     } else {

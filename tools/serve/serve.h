@@ -82,6 +82,7 @@ typedef struct sv_req {
     char *disposition;
     int cacheable;
     int retry_after; /* seconds, for a Retry-After header (429), 0 = none */
+    const char *allow; /* methods of a known path, for the Allow header of a 405; NULL = none */
     char login_csrf[65];
     int close_conn; /* send Connection: close */
 } sv_req;

@@ -124,6 +124,10 @@ if [c["number"] for c in lst] != [n]:
 _, lst = expect(200, "GET", CASES, path=CASES + "?severity=major&part=OA-1", token=li)
 if lst:
     fail("severity filter: %s" % lst)
+h, lst = expect(200, "GET", CASES, path=CASES + "?sort=-opened&limit=1&offset=0", token=li)
+if len(lst) != 1 or lst[0]["number"] != n or int(h.get("X-Total-Count", -1)) < 1:
+    fail("sort/limit: %s, total %s" % (lst, h.get("X-Total-Count")))
+expect(400, "GET", CASES, path=CASES + "?sort=colour", token=li)
 expect(401, "GET", CASES)
 _, c = expect(200, "GET", ONE, path=one, token=li)
 if c["stage"] != "intake" or c["stages"][0]["values"]["customer"] != "OpenAPI 客户":

@@ -234,10 +234,34 @@ static void api_list(sv_req *r)
         return;
     }
     json_t *arr = c.arr;
-    int rc = arr ? capa_case_list(r->srv->s, &f, list_cb, &c) : CAPA_ENOMEM;
+    sv_list_col col;
+    int desc;
+    long long limit = 100, offset = 0;
+    const char *lim = sv_params_get(q, "limit"), *off = sv_params_get(q, "offset");
+    if (sv_list_sort_parse(&col, &desc, sv_params_get(q, "sort"))) {
+        snprintf(why, sizeof why, "sort '%.60s': expected one of %s", sv_params_get(q, "sort"),
+                 sv_list_sort_names());
+        json_decref(arr);
+        send_error(r, 400, "invalid", why);
+        return;
+    }
+    if ((lim && sv_parse_count(&limit, lim, 1, 1000)) ||
+        (off && sv_parse_count(&offset, off, 0, 1LL << 40))) {
+        json_decref(arr);
+        send_error(r, 400, "invalid", "limit: a whole number 1-1000 (default 100); offset: 0 or "
+                                      "more");
+        return;
+    }
+    sv_list l = {0};
+    int rc = arr ? sv_list_gather(&l, r->srv, &f, c.severity, col, desc) : CAPA_ENOMEM;
+    for (size_t i = (size_t)offset; !rc && i < l.n && i < (size_t)(offset + limit); i++)
+        rc = list_cb(&l.rows[i].h, &c);
+    r->total = (long long)l.n;
+    r->has_total = 1;
+    sv_list_free(&l);
     if (rc) {
         json_decref(arr);
-        send_capa_error(r, rc, capa_error_last());
+        send_capa_error(r, rc, rc == CAPA_ENOMEM ? "out of memory" : capa_error_last());
         return;
     }
     send_json(r, 200, arr);

@@ -460,19 +460,47 @@ static void page_list(sv_req *r, int csv)
     }
     list_ctx c = {.r = r, .wf = wf, .csv = csv, .sev = intake_severity(r)};
     char why[300];
-    if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &c.severity, why,
+    const char *severity = NULL, *sort = sv_params_get(&r->query, "sort"),
+               *pg = sv_params_get(&r->query, "page");
+    sv_list_col col;
+    int desc;
+    long long page_no = 1;
+    if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &severity, why,
                            sizeof why)) {
         error_page(r, 400, why);
         return;
     }
+    if (sv_list_sort_parse(&col, &desc, sort)) {
+        snprintf(why, sizeof why, "sort '%.60s': expected one of %s", sort, sv_list_sort_names());
+        error_page(r, 400, why);
+        return;
+    }
+    if (pg && *pg && sv_parse_count(&page_no, pg, 1, 1LL << 40)) {
+        error_page(r, 400, "page: a whole number from 1");
+        return;
+    }
+    /* Sorted by the column asked for; the page cut from the whole that matched. */
+    sv_list l = {0};
+    int rc = sv_list_gather(&l, r->srv, &f, severity, col, desc);
+    if (rc) {
+        sv_list_free(&l);
+        error_capa(r, rc);
+        return;
+    }
+    size_t first = 0, last = l.n;
+    if (!csv) {
+        size_t pages = l.n ? (l.n + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1;
+        if ((unsigned long long)page_no > pages)
+            page_no = (long long)pages;
+        first = (size_t)(page_no - 1) * SV_LIST_PAGE;
+        last = first + SV_LIST_PAGE < l.n ? first + SV_LIST_PAGE : l.n;
+    }
     if (csv) {
         sv_buf_puts(&r->out, "number,stage,status,customer,part_no,lot_no,defect_code,severity,"
                              "description,opened,closed_at\r\n");
-        int rc = capa_case_list(r->srv->s, &f, list_row, &c);
-        if (rc) {
-            error_capa(r, rc);
-            return;
-        }
+        for (size_t i = first; i < last; i++)
+            list_row(&l.rows[i].h, &c);
+        sv_list_free(&l);
         r->status = 200;
         r->type = "text/csv; charset=utf-8";
         r->disposition = strdup("attachment; filename=\"cases.csv\"");
@@ -514,14 +542,16 @@ static void page_list(sv_req *r, int csv)
     c.v = &v;
     c.rows = sv_el(&v, root, "cases");
     capa_plant_get(&c.plant, r->srv->s);
-    int rc = capa_case_list(r->srv->s, &f, list_row, &c);
+    for (size_t i = first; i < last; i++)
+        list_row(&l.rows[i].h, &c);
     capa_plant_free(c.plant);
-    if (rc) {
-        sv_view_free(&v);
-        error_capa(r, rc);
-        return;
-    }
-    sv_atf(&v, c.rows, "count", "%zu", c.n);
+    sv_atf(&v, c.rows, "count", "%zu", l.n);
+    sv_atf(&v, c.rows, "page", "%lld", page_no);
+    sv_atf(&v, c.rows, "pages", "%zu", l.n ? (l.n + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1);
+    sv_atf(&v, c.rows, "first", "%zu", l.n ? first + 1 : 0);
+    sv_atf(&v, c.rows, "last", "%zu", last);
+    sv_at(&v, c.rows, "sort", sort && *sort ? sort : "number");
+    sv_list_free(&l);
     sv_view_render(&v, r);
 }
 

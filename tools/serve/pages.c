@@ -222,6 +222,136 @@ static void login_form(sv_req *r, const char *user, const char *msg)
     sv_view_render(&v, r);
 }
 
+/* ---- what was typed when the session had ended ----
+ * A form posted after the session expired is not lost: the sign-in page carries its values
+ * (hidden fields: they came from this browser and go back to it), and a successful sign-in
+ * keeps them here, keyed by the new session, for KEEP_MS; the form's next GET by that session
+ * takes them and shows them, with a notice, for the user to check and save. Nothing is
+ * written without that save (with the new session's CSRF token and, on an edit, the data
+ * hash the form was first shown with: a stage changed meanwhile is refused as usual). */
+#define KEEP_SLOTS 64
+#define KEEP_MS (10 * 60 * 1000)
+
+typedef struct kept {
+    char hash[65];  /* the session's key */
+    char path[160]; /* the form's path */
+    char *body;     /* its values, urlencoded */
+    int64_t expires;
+} kept;
+static kept keeps[KEEP_SLOTS];
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A path of a form whose values are kept: /cases/new or /cases/NUMBER/edit. */
+static int keep_path_ok(const char *path)
+{
+    if (!path || strlen(path) >= sizeof keeps[0].path)
+        return 0;
+    if (strcmp(path, "/cases/new") == 0)
+        return 1;
+    if (strncmp(path, "/cases/", 7) != 0)
+        return 0;
+    const char *p = path + 7, *slash = strchr(p, '/');
+    if (!slash || slash == p || strcmp(slash, "/edit") != 0)
+        return 0;
+    for (; p < slash; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static void keep_put(const char *hash, const char *path, const char *body)
+{
+    char *copy = strdup(body);
+    if (!copy)
+        return;
+    int64_t now = wall_ms();
+    pthread_mutex_lock(&keep_lock);
+    kept *slot = &keeps[0];
+    for (size_t i = 0; i < KEEP_SLOTS; i++) { /* a free or expired slot, else the oldest */
+        if (!keeps[i].body || keeps[i].expires <= now) {
+            slot = &keeps[i];
+            break;
+        }
+        if (keeps[i].expires < slot->expires)
+            slot = &keeps[i];
+    }
+    free(slot->body);
+    snprintf(slot->hash, sizeof slot->hash, "%s", hash);
+    snprintf(slot->path, sizeof slot->path, "%s", path);
+    slot->body = copy;
+    slot->expires = now + KEEP_MS;
+    pthread_mutex_unlock(&keep_lock);
+}
+
+/* The values kept for this session and form (malloc'd; taken: a reload shows the stored
+ * ones), or NULL. */
+static char *keep_take(const char *hash, const char *path)
+{
+    char *body = NULL;
+    int64_t now = wall_ms();
+    pthread_mutex_lock(&keep_lock);
+    for (size_t i = 0; i < KEEP_SLOTS && !body; i++) {
+        if (keeps[i].body && keeps[i].expires > now && sv_secure_eq(keeps[i].hash, hash) &&
+            strcmp(keeps[i].path, path) == 0) {
+            body = keeps[i].body;
+            keeps[i].body = NULL;
+        }
+    }
+    pthread_mutex_unlock(&keep_lock);
+    return body;
+}
+
+/* A form posted without a live session: the sign-in page, saying so, with the values. */
+static void login_keep(sv_req *r)
+{
+    sv_params p = {0};
+    char why[160];
+    if (r->content_type && strncmp(r->content_type, "application/x-www-form-urlencoded", 33)) {
+        redirect(r, "/login", NULL);
+        return;
+    }
+    if (sv_urlencoded_parse(&p, r->body.p ? r->body.p : "", r->body.len, why, sizeof why)) {
+        redirect(r, "/login", NULL);
+        return;
+    }
+    sv_buf b = {0};
+    for (size_t i = 0; i < p.n; i++) {
+        if (strcmp(p.v[i].name, "csrf") == 0)
+            continue;
+        if (b.len)
+            sv_buf_puts(&b, "&");
+        sv_url(&b, p.v[i].name);
+        sv_buf_puts(&b, "=");
+        sv_url(&b, p.v[i].value);
+    }
+    sv_params_clear(&p);
+    char *body = sv_buf_take(&b, NULL);
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "login", "登录", "Sign in");
+    sv_label(&v, sv_el(&v, root, "notice"),
+             "您的登录已因长时间未操作而结束，填写的内容尚未保存。请重新登录："
+             "内容会放回表单中，核对后再保存。",
+             "Your session ended after a while without activity, so what you typed was not "
+             "saved yet. Sign in again: it will be put back in the form for you to check and "
+             "save.");
+    xmlNodePtr form = sv_el(&v, root, "login");
+    sv_at_exact(&v, form, "user", "");
+    sv_at_exact(&v, form, "csrf", sv_login_token(r));
+    sv_at_exact(&v, form, "keep_path", r->path);
+    sv_at_exact(&v, form, "keep", body ? body : "");
+    free(body);
+    sv_view_render(&v, r);
+}
+
 static void do_login(sv_req *r)
 {
     sv_params p = {0};
@@ -253,7 +383,13 @@ static void do_login(sv_req *r)
         r->have_sess = 1;
         sv_req_cookie(r, "capa_session=%s; Path=/; HttpOnly; SameSite=Strict%s", tok,
                       r->srv->secure_cookie ? "; Secure" : "");
-        redirect(r, "/", NULL);
+        /* Values typed before the session ended: back to their form (login_keep). */
+        const char *kp = sv_params_get(&p, "keep_path"), *kb = sv_params_get(&p, "keep");
+        if (keep_path_ok(kp) && kb && *kb) {
+            keep_put(r->sess.hash, kp, kb);
+            redirect(r, kp, NULL);
+        } else
+            redirect(r, "/", NULL);
     }
 done:
     explicit_bzero(tok, sizeof tok);
@@ -699,6 +835,15 @@ static char *case_page_path(const char *number)
     return sv_buf_take(&b, NULL);
 }
 
+/* The notice on a form whose values came back after a sign-in (keep_take). */
+static void restored_notice(sv_view *v, xmlNodePtr root)
+{
+    sv_label(v, sv_el(v, root, "notice"),
+             "您的登录曾经结束：之前填写的内容已放回表单，尚未保存。请核对后保存。",
+             "Your session had ended: what you typed is back in the form, not saved yet. "
+             "Check it and save.");
+}
+
 static void page_new(sv_req *r, int post)
 {
     const capa_workflow *wf = NULL;
@@ -712,6 +857,19 @@ static void page_new(sv_req *r, int post)
     sv_params p = {0};
     formvals fv = {0};
     capa_kv *kv = NULL;
+    char *restored = post ? NULL : keep_take(r->sess.hash, r->path);
+    int back = 0;
+    if (restored) {
+        size_t n = 0;
+        char why[160];
+        if (sv_urlencoded_parse(&p, restored, strlen(restored), why, sizeof why) == 0 &&
+            (kv = posted_fields(&p, &n))) {
+            fv.kv = kv;
+            fv.n = n;
+            back = 1;
+        }
+        free(restored);
+    }
     if (post) {
         if (post_params(r, &p, 1))
             return;
@@ -758,6 +916,8 @@ static void page_new(sv_req *r, int post)
     }
     sv_view v;
     xmlNodePtr root = page(&v, r, "new", "新投诉", "New complaint");
+    if (back)
+        restored_notice(&v, root);
     form_view(&v, root, fd, &fv, "/cases/new", 0, NULL);
     sv_view_render(&v, r);
 done:
@@ -1544,6 +1704,21 @@ static void page_edit(sv_req *r, const char *number, int post)
     }
     fv.kv = rec->values;
     fv.n = rec->n_values;
+    char *restored = post ? NULL : keep_take(r->sess.hash, r->path);
+    const char *kept_seen = NULL;
+    int back = 0;
+    if (restored) {
+        size_t n = 0;
+        char why[160];
+        if (sv_urlencoded_parse(&p, restored, strlen(restored), why, sizeof why) == 0 &&
+            (kv = posted_fields(&p, &n))) {
+            fv.kv = kv;
+            fv.n = n;
+            kept_seen = sv_params_get(&p, "seen");
+            back = 1;
+        }
+        free(restored);
+    }
     if (post) {
         if (post_params(r, &p, 1))
             goto done;
@@ -1603,8 +1778,13 @@ static void page_edit(sv_req *r, const char *number, int post)
     }
     char seen[65] = "", *path = case_page_path(number);
     capa_case_data_hash(seen, cs, cs->stage);
+    /* Restored values are saved over what the form was first shown with (409 if changed). */
+    if (kept_seen && strlen(kept_seen) == 64)
+        snprintf(seen, sizeof seen, "%s", kept_seen);
     sv_view v;
     xmlNodePtr root = page(&v, r, "edit", "填写本阶段", "Fill in this stage");
+    if (back)
+        restored_notice(&v, root);
     case_head(&v, sv_el(&v, root, "case"), wf, cs);
     /* Refused because the stage changed: keep what was typed, show the message, and offer
      * saving again over what is stored now (seen is its hash). */
@@ -1822,6 +2002,10 @@ void sv_pages_handle(sv_req *r)
         return;
     }
     if (!r->have_sess) {
+        if (post && keep_path_ok(path)) {
+            login_keep(r);
+            return;
+        }
         if (strcmp(path, "/") == 0 || strncmp(path, "/cases", 6) == 0 ||
             strcmp(path, "/logout") == 0)
             redirect(r, "/login", NULL);

@@ -44,7 +44,7 @@
           </xsl:for-each>
         </xsl:attribute>CSV</a>
     </p>
-    <div class="scroll">
+    <div tabindex="0" class="scroll">
       <table class="table table-striped table-hover align-middle app-list">
         <thead><tr>
           <xsl:call-template name="sort-th"><xsl:with-param name="col" select="'number'"/><xsl:with-param name="label"><xsl:call-template name="h-case"/></xsl:with-param></xsl:call-template>

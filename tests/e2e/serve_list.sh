@@ -2,7 +2,8 @@
 # serve_list.sh - lists that scale: the case list sorts by any column (?sort=col, -col; the
 # column headers link to it), shows 100 rows a page with the total (?page=), keeps its
 # filters in every sort and page link; the JSON API takes sort, limit and offset and gives the
-# total in X-Total-Count. 230 cases opened through the API.
+# total in X-Total-Count; ?view=board shows the open cases as cards in a column per stage.
+# 230 cases opened through the API.
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/serve.bash"
 
@@ -51,6 +52,19 @@ has f1 '<strong class="total">115</strong>'; has f1 'href="/cases?part=P-1&amp;s
 has f1 'href="/cases?part=P-1&amp;sort=opened&amp;page=2"'
 req bad -b "$T/li.jar" "$B/cases?sort=colour"; want 400 bad; has bad 'colour'
 req badp -b "$T/li.jar" "$B/cases?page=0"; want 400 badp
+# ---- the board by stage: a column per stage, the filtered open cases as cards
+has f1 'href="/cases?part=P-1&amp;sort=opened&amp;view=board"'
+req b1 -b "$T/li.jar" "$B/cases?part=P-1&view=board&lang=en"; want 200 b1
+python3 - "$T/b1" <<'PY' || fail "board: $(grep -o '<section class="board-col">.\{0,200\}' "$T/b1" | head -2)"
+import re, sys
+t = open(sys.argv[1]).read()
+cols = re.findall(r'<section class="board-col"><h2 class="h6">(.*?) <span class="badge[^>]*>(\d+)</span>(.*?)</section>', t)
+names = [c[0] for c in cols]
+assert names[:2] == ["Quality complaint intake", "Root cause analysis"], names
+assert cols[0][1] == "115" and cols[0][2].count('class="card board-card') == 100, cols[0][1]
+assert all(c[1] == "0" for c in cols[1:]), [c[1] for c in cols]
+PY
+lacks b1 'class="pagination'; has b1 'name="view" value="board"'; lacks b1 '1–100'
 # ---- the API: limit, offset, sort, total
 api() { local n=$1 m=$2 p=$3; shift 3; req "$n" -X "$m" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' "$@" "$B/api/v1$p"; }
 api a1 GET "/cases?sort=-customer&limit=5&offset=10"; want 200 a1

@@ -678,6 +678,29 @@ static void page_list(sv_req *r, int csv)
     c.v = &v;
     c.rows = sv_el(&v, root, "cases");
     capa_plant_get(&c.plant, r->srv->s);
+    const char *view = sv_params_get(&r->query, "view");
+    if (view && strcmp(view, "board") == 0) {
+        /* The board: a column per stage in workflow order, the open cases as cards (the
+         * whole filtered list, in its sort order; at most a page of cards a column). */
+        sv_at(&v, c.rows, "view", "board");
+        xmlNodePtr all = c.rows;
+        for (size_t k = 0; wf && k < wf->n_stages; k++) {
+            xmlNodePtr col = sv_el(&v, all, "column");
+            stage_label(&v, col, wf, wf->stages[k].id, 0);
+            size_t nk = 0;
+            c.rows = col;
+            for (size_t i = 0; i < l.n; i++) {
+                const capa_case_header *h = &l.rows[i].h;
+                if (h->closed || !h->stage || strcmp(h->stage, wf->stages[k].id) != 0)
+                    continue;
+                if (nk++ < SV_LIST_PAGE)
+                    list_row(h, &c);
+            }
+            sv_atf(&v, col, "count", "%zu", nk);
+        }
+        c.rows = all;
+        first = last = 0;
+    }
     for (size_t i = first; i < last; i++)
         list_row(&l.rows[i].h, &c);
     capa_plant_free(c.plant);

@@ -25,6 +25,7 @@
           </xsl:choose>
         </div>
       </xsl:for-each>
+      <xsl:if test="cases/@view = 'board'"><input type="hidden" name="view" value="board"/></xsl:if>
       <div class="filter filter-go">
         <button class="btn btn-primary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'查找'"/><xsl:with-param name="en" select="'Find'"/></xsl:call-template></button>
       </div>
@@ -32,7 +33,7 @@
     <p class="d-flex justify-content-between align-items-center">
       <span><xsl:call-template name="t"><xsl:with-param name="zh" select="'共'"/><xsl:with-param name="en" select="'Total'"/></xsl:call-template>
         <xsl:text> </xsl:text><strong class="total"><xsl:value-of select="cases/@count"/></strong>
-        <xsl:if test="cases/@count &gt; 0">
+        <xsl:if test="cases/@count &gt; 0 and not(cases/@view = 'board')">
           <xsl:text> · </xsl:text>
           <span class="range"><xsl:value-of select="concat(cases/@first, '–', cases/@last)"/></span>
         </xsl:if></span>
@@ -44,6 +45,37 @@
           </xsl:for-each>
         </xsl:attribute>CSV</a>
     </p>
+    <p>
+      <xsl:choose>
+        <xsl:when test="cases/@view = 'board'">
+          <a class="btn btn-outline-secondary">
+            <xsl:attribute name="href"><xsl:text>/cases?</xsl:text><xsl:for-each select="/page/q[@name != 'view']"><xsl:value-of select="concat(str:encode-uri(@name, true()), '=', str:encode-uri(@value, true()), '&amp;')"/></xsl:for-each></xsl:attribute>
+            <xsl:call-template name="t"><xsl:with-param name="zh" select="'列表'"/><xsl:with-param name="en" select="'List'"/></xsl:call-template></a>
+        </xsl:when>
+        <xsl:otherwise>
+          <a class="btn btn-outline-secondary">
+            <xsl:attribute name="href"><xsl:text>/cases?</xsl:text><xsl:for-each select="/page/q[@name != 'view' and @name != 'page']"><xsl:value-of select="concat(str:encode-uri(@name, true()), '=', str:encode-uri(@value, true()), '&amp;')"/></xsl:for-each><xsl:text>view=board</xsl:text></xsl:attribute>
+            <xsl:call-template name="t"><xsl:with-param name="zh" select="'看板（按阶段）'"/><xsl:with-param name="en" select="'Board by stage'"/></xsl:call-template></a>
+        </xsl:otherwise>
+      </xsl:choose>
+    </p>
+    <xsl:if test="cases/@view = 'board'">
+      <div tabindex="0" class="scroll app-board">
+        <xsl:for-each select="cases/column">
+          <section class="board-col">
+            <h2 class="h6"><xsl:apply-templates select="." mode="l"/><xsl:text> </xsl:text><span class="badge text-bg-secondary"><xsl:value-of select="@count"/></span></h2>
+            <xsl:for-each select="case">
+              <div class="card board-card mb-2"><div class="card-body p-2">
+                <xsl:apply-templates select="." mode="case-link"/>
+                <div><xsl:value-of select="@customer"/><xsl:if test="@part != ''"><xsl:value-of select="concat(' · ', @part)"/></xsl:if></div>
+                <div class="small"><xsl:apply-templates select="severity" mode="l"/></div>
+              </div></div>
+            </xsl:for-each>
+          </section>
+        </xsl:for-each>
+      </div>
+    </xsl:if>
+    <xsl:if test="not(cases/@view = 'board')">
     <div tabindex="0" class="scroll">
       <table class="table table-striped table-hover align-middle app-list">
         <thead><tr>
@@ -72,7 +104,8 @@
         </tbody>
       </table>
     </div>
-    <xsl:if test="cases/@pages &gt; 1">
+    </xsl:if>
+    <xsl:if test="cases/@pages &gt; 1 and not(cases/@view = 'board')">
       <nav class="mt-3">
         <xsl:attribute name="aria-label"><xsl:call-template name="t"><xsl:with-param name="zh" select="'分页'"/><xsl:with-param name="en" select="'Pages'"/></xsl:call-template></xsl:attribute>
         <ul class="pagination flex-wrap">

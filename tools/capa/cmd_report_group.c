@@ -276,6 +276,8 @@ static int plant_month(PGconn *pg, gplant *g, const char *month)
         return -1;
     for (int i = 0; i < PQntuples(r) && i < 12; i++) {
         sscanf(PQgetvalue(r, i, 0), "%d-%d", &m->trend[i].year, &m->trend[i].month);
+        snprintf(m->trend[i].label, sizeof m->trend[i].label, "%04d-%02d",
+                 m->trend[i].year % 10000, m->trend[i].month % 100);
         m->trend[i].opened = strtoull(PQgetvalue(r, i, 1), NULL, 10);
         m->trend[i].closed = strtoull(PQgetvalue(r, i, 2), NULL, 10);
     }
@@ -335,6 +337,7 @@ static int add_plant(capa_monthly *t, const capa_monthly *m)
     for (int i = 0; i < 12; i++) {
         t->trend[i].year = m->trend[i].year;
         t->trend[i].month = m->trend[i].month;
+        memcpy(t->trend[i].label, m->trend[i].label, sizeof t->trend[i].label);
         t->trend[i].opened += m->trend[i].opened;
         t->trend[i].closed += m->trend[i].closed;
     }

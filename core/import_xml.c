@@ -742,3 +742,33 @@ int capa_case_workflow(const capa_workflow **out, capa_store *s, const capa_case
     *out = p;
     return err;
 }
+
+int capa_case_stage_form(const capa_formdef **out, capa_store *s, const capa_case *c)
+{
+    const capa_workflow *wf = NULL;
+    const capa_stage *st;
+    int err;
+    *out = NULL;
+    for (size_t i = 0; i < c->n_stages; i++) {
+        const capa_stage_record *r = &c->stages[i];
+        if (strcmp(r->stage, c->stage) == 0 && r->form_id && *r->form_id && r->form_version > 0)
+            return capa_case_form(out, s, c, r->form_id, r->form_version);
+    }
+    if ((err = capa_case_workflow(&wf, s, c)) != CAPA_OK)
+        return err;
+    if (!(st = capa_workflow_stage(wf, c->stage)))
+        return CAPA_ENOTFOUND;
+    return capa_store_form(out, s, st->form_id, 0);
+}
+
+int capa_intake_form(const capa_formdef **out, capa_store *s, const char *workflow)
+{
+    const capa_workflow *wf = NULL;
+    int err;
+    *out = NULL;
+    if ((err = capa_store_workflow_get(&wf, s, workflow)) != CAPA_OK)
+        return err;
+    if (wf->n_stages == 0)
+        return CAPA_ENOTFOUND;
+    return capa_store_form(out, s, wf->stages[0].form_id, 0);
+}

@@ -404,6 +404,18 @@ int capa_case_form(const capa_formdef **out, capa_store *s, const capa_case *c, 
  * imported copy, the workflow its archive carries. Borrowed until capa_store_close.
  */
 int capa_case_workflow(const capa_workflow **out, capa_store *s, const capa_case *c);
+/**
+ * The form the engine checks a change of case `c` against: the one its current stage's record
+ * was filled with (capa_case_form), else the current version of that stage's form. Borrowed
+ * until capa_store_close. @return CAPA_OK, CAPA_ENOTFOUND, or a store error.
+ */
+int capa_case_stage_form(const capa_formdef **out, capa_store *s, const capa_case *c);
+/**
+ * The intake form a new case of `workflow` (NULL: the store's default) is opened with: the
+ * current version of its first stage's form, as capa_case_open uses. Borrowed until
+ * capa_store_close. @return CAPA_OK, CAPA_ENOTFOUND, or a store error.
+ */
+int capa_intake_form(const capa_formdef **out, capa_store *s, const char *workflow);
 void capa_case_free(capa_case *c);
 /** Value of a field in a stage of the snapshot, or NULL. Borrowed from the case. */
 const char *capa_case_value(const capa_case *c, const char *stage, const char *name);

@@ -14,10 +14,24 @@ PY=/usr/bin/python3
 $PY -c 'import selenium' 2>/dev/null || fail "python3-selenium is missing (tools/setup installs it)"
 serve_init_users
 serve_start --auth-pause 1000
+# axe-core (accessibility rules) from npm, installed once into the build tree. Without npm or
+# the registry (an offline CI) that part is skipped with a message; the rest still runs.
+AXE_DIR=${CAPA_BUILD:-$T}/axe
+AXE=$AXE_DIR/node_modules/axe-core/axe.min.js
+if [[ ! -s $AXE ]]; then
+    if command -v npm >/dev/null &&
+        mkdir -p "$AXE_DIR" && timeout 300 npm install --prefix "$AXE_DIR" --no-audit --no-fund \
+            --silent axe-core@4 >"$T/npm.log" 2>&1 && [[ -s $AXE ]]; then
+        echo "axe-core installed into $AXE_DIR"
+    else
+        echo "SKIP axe-core: npm or its registry is unavailable ($(tail -1 "$T/npm.log" 2>/dev/null || echo 'no npm')); accessibility not checked" >&2
+        AXE=
+    fi
+fi
 SHOTS=${CAPA_SCREENSHOTS:-$T/shots}
 mkdir -p "$SHOTS" "$T/downloads"
 set +e
-B=$B SHOTS=$SHOTS DOWNLOADS=$T/downloads CAPA=$CAPA PAUSE=1.2 HOME=$T $PY "$(dirname "$0")/browser_walk.py"
+AXE=$AXE B=$B SHOTS=$SHOTS DOWNLOADS=$T/downloads CAPA=$CAPA PAUSE=1.2 HOME=$T $PY "$(dirname "$0")/browser_walk.py"
 rc=$?
 set -e
 [[ $rc == 77 ]] && exit 77

@@ -73,12 +73,39 @@ def set_size(w, h):
 
 
 def check_sizes(name):
-    """check_page at every size the pages are made for, then back to W x H."""
+    """check_page at every size the pages are made for, then back to W x H; axe-core once."""
     for w, h in SIZES:
         set_size(w, h)
         check_page("%s-%dx%d" % (name, w, h), w)
     set_size(W, H)
     check_page(name)
+    check_axe(name)
+
+
+AXE = os.environ.get("AXE")  # axe.min.js (browser.sh installs axe-core with npm), or unset
+axe_pages = []
+
+
+def check_axe(name):
+    """axe-core on the page as shown: no serious or critical violation (WCAG 2.x A/AA rules
+    and best practices). Injected through the driver, so the page's CSP stays as it is."""
+    if not AXE:
+        return
+    with open(AXE) as f:
+        d.execute_script(f.read())
+    d.set_script_timeout(60)
+    res = d.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ['violations']})
+           .then(r => done(r.violations.map(v => [v.id, v.impact, v.help,
+                 v.nodes.slice(0, 3).map(n => n.target.join(' '))])))
+           .catch(e => done('error: ' + e));""")
+    if isinstance(res, str):
+        fail("%s: axe-core: %s" % (name, res))
+    bad = [v for v in res if v[1] in ("serious", "critical")]
+    if bad:
+        fail("%s: axe-core: %d serious or critical violations: %s" % (name, len(bad), bad))
+    axe_pages.append(name)
 
 
 def check_page(name, want_w=None):
@@ -378,3 +405,5 @@ d.get(B + "/?lang=both")
 check_sizes("dashboard-auditor")
 d.quit()
 print("browser: %d pages checked, screenshots in %s, dossier %s" % (step[0], SHOTS, pdf))
+print("browser: axe-core %s" % ("clean (no serious or critical violation) on: " + ", ".join(axe_pages)
+                                if AXE else "not run"))

@@ -124,6 +124,10 @@ if [c["number"] for c in lst] != [n]:
 _, lst = expect(200, "GET", CASES, path=CASES + "?severity=major&part=OA-1", token=li)
 if lst:
     fail("severity filter: %s" % lst)
+h, lst = expect(200, "GET", CASES, path=CASES + "?sort=-opened&limit=1&offset=0", token=li)
+if len(lst) != 1 or lst[0]["number"] != n or int(h.get("X-Total-Count", -1)) < 1:
+    fail("sort/limit: %s, total %s" % (lst, h.get("X-Total-Count")))
+expect(400, "GET", CASES, path=CASES + "?sort=colour", token=li)
 expect(401, "GET", CASES)
 _, c = expect(200, "GET", ONE, path=one, token=li)
 if c["stage"] != "intake" or c["stages"][0]["values"]["customer"] != "OpenAPI 客户":
@@ -209,6 +213,20 @@ expect(404, "GET", AUDIT, path=AUDIT.replace("{number}", "QC-1999-0404"), token=
 expect(200, "GET", PDF, path=PDF.replace("{number}", n), token=tok["zhou"])
 expect(401, "GET", PDF, path=PDF.replace("{number}", n))
 expect(404, "GET", PDF, path=PDF.replace("{number}", "QC-1999-0404"), token=tok["zhou"])
+
+# a method a documented path does not take: 405, and Allow names exactly the documented ones
+for template, ops in doc["paths"].items():
+    methods = {m.upper() for m in ops if m in ("get", "put", "post", "delete", "patch")}
+    req = urllib.request.Request(B + template.replace("{number}", n), method="PUT", data=b"{}")
+    req.add_header("Authorization", "Bearer " + li)
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req) as r:
+            status, allow = r.status, r.headers.get("Allow")
+    except urllib.error.HTTPError as e:
+        status, allow = e.code, e.headers.get("Allow")
+    if status != 405 or {a.strip() for a in (allow or "").split(",")} != methods:
+        fail("PUT %s: %d, Allow %r; want 405, Allow %s" % (template, status, allow, sorted(methods)))
 
 missing = sorted(documented - seen)
 if missing:

@@ -334,9 +334,6 @@ int cli_form_print(cli *c, const capa_formdef *fd);
 void cli_form_print_hint(const cli *c, const capa_formdef *fd);
 /** The form's definition as JSON (the shape of `form show --json`, docs/cli.md). */
 json_t *cli_form_json(const capa_formdef *fd);
-/** The form of the case's current stage: the version its record was filled with, else the
- *  current one. Borrowed from the store. Returns CAPA_OK or the library's error. */
-int cli_case_form(const capa_formdef **out, capa_store *s, const capa_case *cs);
 /** `capa help open|set|sign [CASE]` after the usage line: the fields of the stage concerned
  *  (help.c). */
 int cli_help_fields(cli *c, const char *verb, int argc, char **argv);

@@ -36,7 +36,6 @@ int cmd_open(cli *c, int argc, char **argv)
     capa_kv *kv = NULL;
     capa_store *s = NULL;
     char *password = NULL, *number = NULL;
-    const capa_workflow *wf = NULL;
     const capa_formdef *fd = NULL;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -50,9 +49,7 @@ int cmd_open(cli *c, int argc, char **argv)
         goto done;
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
-    /* The intake form: the current version of the first stage's form, as core uses. */
-    if (capa_store_workflow_get(&wf, s, workflow) == CAPA_OK && wf->n_stages > 0 &&
-        capa_store_form(&fd, s, wf->stages[0].form_id, 0) == CAPA_OK)
+    if (capa_intake_form(&fd, s, workflow) == CAPA_OK)
         cli_normalize_values(fd, kv, (size_t)npos);
     capa_actor who = {c->as, password};
     err = capa_case_open_in(&number, s, &who, workflow, kv, (size_t)npos);

@@ -35,7 +35,7 @@ int cmd_set(cli *c, int argc, char **argv)
         goto done;
     /* The form the engine will check against: the current stage's, in its record's version. A
      * case that cannot be read here is left for the engine to report. */
-    if (capa_case_get(&cs, s, number) == CAPA_OK && cli_case_form(&fd, s, cs) == CAPA_OK)
+    if (capa_case_get(&cs, s, number) == CAPA_OK && capa_case_stage_form(&fd, s, cs) == CAPA_OK)
         cli_normalize_values(fd, kv, (size_t)(npos - 1));
     capa_actor who = {c->as, password};
     err = capa_case_set(s, number, &who, kv, (size_t)(npos - 1), reason);

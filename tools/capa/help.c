@@ -12,24 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_case_form(const capa_formdef **out, capa_store *s, const capa_case *cs)
-{
-    const capa_workflow *wf = NULL;
-    const capa_stage *st;
-    int rc;
-    *out = NULL;
-    for (size_t i = 0; i < cs->n_stages; i++) {
-        const capa_stage_record *r = &cs->stages[i];
-        if (strcmp(r->stage, cs->stage) == 0 && r->form_id && *r->form_id && r->form_version > 0)
-            return capa_case_form(out, s, cs, r->form_id, r->form_version);
-    }
-    if ((rc = capa_case_workflow(&wf, s, cs)) != CAPA_OK)
-        return rc;
-    if (!(st = capa_workflow_stage(wf, cs->stage)))
-        return CAPA_ENOTFOUND;
-    return capa_store_form(out, s, st->form_id, 0);
-}
-
 void cli_normalize_values(const capa_formdef *fd, capa_kv *kv, size_t n)
 {
     for (size_t i = 0; fd && i < n; i++)
@@ -330,7 +312,7 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
         printf("  %s:", cli_label(c, l, sizeof l, "可编辑角色", "roles that may edit"));
         print_roles(c, wf, st->editors, st->n_editors);
     }
-    if ((err = cli_case_form(&fd, s, cs)) != CAPA_OK) {
+    if ((err = capa_case_stage_form(&fd, s, cs)) != CAPA_OK) {
         rc = cli_fail(c, "help", err);
         goto done;
     }

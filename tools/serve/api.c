@@ -147,6 +147,7 @@ static void api_session(sv_req *r)
         return;
     }
     if (strcmp(r->method, "POST") != 0) {
+        r->allow = "POST, DELETE";
         send_error(r, 405, "method", "POST or DELETE");
         return;
     }
@@ -233,10 +234,34 @@ static void api_list(sv_req *r)
         return;
     }
     json_t *arr = c.arr;
-    int rc = arr ? capa_case_list(r->srv->s, &f, list_cb, &c) : CAPA_ENOMEM;
+    sv_list_col col;
+    int desc;
+    long long limit = 100, offset = 0;
+    const char *lim = sv_params_get(q, "limit"), *off = sv_params_get(q, "offset");
+    if (sv_list_sort_parse(&col, &desc, sv_params_get(q, "sort"))) {
+        snprintf(why, sizeof why, "sort '%.60s': expected one of %s", sv_params_get(q, "sort"),
+                 sv_list_sort_names());
+        json_decref(arr);
+        send_error(r, 400, "invalid", why);
+        return;
+    }
+    if ((lim && sv_parse_count(&limit, lim, 1, 1000)) ||
+        (off && sv_parse_count(&offset, off, 0, 1LL << 40))) {
+        json_decref(arr);
+        send_error(r, 400, "invalid", "limit: a whole number 1-1000 (default 100); offset: 0 or "
+                                      "more");
+        return;
+    }
+    sv_list l = {0};
+    int rc = arr ? sv_list_gather(&l, r->srv, &f, c.severity, col, desc) : CAPA_ENOMEM;
+    for (size_t i = (size_t)offset; !rc && i < l.n && i < (size_t)(offset + limit); i++)
+        rc = list_cb(&l.rows[i].h, &c);
+    r->total = (long long)l.n;
+    r->has_total = 1;
+    sv_list_free(&l);
     if (rc) {
         json_decref(arr);
-        send_capa_error(r, rc, capa_error_last());
+        send_capa_error(r, rc, rc == CAPA_ENOMEM ? "out of memory" : capa_error_last());
         return;
     }
     send_json(r, 200, arr);
@@ -402,6 +427,16 @@ static void api_change(sv_req *r, capa_op op, const char *number)
             goto done;
         }
         q.reason = jget(doc, "reason");
+        /* A choice given by its label (重要, Important) means its code, as on the command
+         * line: the same form and the same capa_form_normalize. */
+        const capa_formdef *fd = NULL;
+        capa_case *cs = NULL;
+        if (op == CAPA_OP_OPEN ? capa_intake_form(&fd, r->srv->s, q.workflow) == CAPA_OK
+                               : capa_case_get(&cs, r->srv->s, number) == CAPA_OK &&
+                                     capa_case_stage_form(&fd, r->srv->s, cs) == CAPA_OK)
+            for (size_t i = 0; i < n; i++)
+                kv[i].value = capa_form_normalize(fd, kv[i].name, kv[i].value);
+        capa_case_free(cs);
         q.values = kv;
         q.n_values = n;
         /* The session's sign-in binding proves the user to the engine: no password kept. */
@@ -448,6 +483,7 @@ void sv_api_handle(sv_req *r)
     if (strcmp(p, "/api/openapi.json") == 0) {
         const sv_asset *a = get ? sv_asset_get("openapi.json") : NULL;
         if (!a) {
+            r->allow = get ? NULL : "GET";
             send_error(r, get ? 404 : 405, get ? "not_found" : "method", "GET only");
             return;
         }
@@ -472,8 +508,10 @@ void sv_api_handle(sv_req *r)
             api_list(r);
         else if (strcmp(m, "POST") == 0)
             api_change(r, CAPA_OP_OPEN, NULL);
-        else
+        else {
+            r->allow = "GET, POST";
             send_error(r, 405, "method", "GET or POST");
+        }
         return;
     }
     if (strncmp(p, "/api/v1/cases/", 14) != 0) {
@@ -522,6 +560,12 @@ void sv_api_handle(sv_req *r)
             send_json(r, 200, arr);
     } else if (!strcmp(sub, "/dossier.pdf") && get) {
         sv_send_dossier(r, number, 1);
+    } else if ((r->allow = !*sub                                             ? "GET, PATCH"
+                           : !strcmp(sub, "/sign") || !strcmp(sub, "/reject") ? "POST"
+                           : !strcmp(sub, "/audit") || !strcmp(sub, "/dossier.pdf")
+                               ? "GET"
+                               : NULL)) {
+        send_error(r, 405, "method", "method not allowed on this path: see the Allow header");
     } else {
         send_error(r, 404, "not_found", "no such API path");
     }

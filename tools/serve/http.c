@@ -275,6 +275,13 @@ static enum MHD_Result send_response(sv_req *r)
         MHD_add_response_header(resp, "Content-Disposition", r->disposition);
     if (r->close_conn)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (r->allow)
+        MHD_add_response_header(resp, "Allow", r->allow);
+    if (r->has_total && (r->status == 0 || r->status == 200)) {
+        char tc[24];
+        snprintf(tc, sizeof tc, "%lld", r->total);
+        MHD_add_response_header(resp, "X-Total-Count", tc);
+    }
     if (r->retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", r->retry_after);

@@ -81,12 +81,15 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
-        } else if (strcmp(a, "--listen") == 0) {
-            listen = ARG();
-        } else if (strcmp(a, "--db") == 0) {
-            db = ARG();
-        } else if (strcmp(a, "--font") == 0) {
-            srv.font = ARG();
+        } else if (strcmp(a, "--listen") == 0 || strcmp(a, "--db") == 0 ||
+                   strcmp(a, "--font") == 0) {
+            /* Each option checks its own value: the order of options does not matter. */
+            const char *val = ARG();
+            if (!val) {
+                fprintf(stderr, "capa serve: %s needs a value\n", a);
+                return 2;
+            }
+            *(a[2] == 'l' ? &listen : a[2] == 'd' ? &db : &srv.font) = val;
         } else if (strcmp(a, "--tls-cert") == 0) {
             if (!(tls_cert = ARG()) || !*tls_cert) {
                 fprintf(stderr, "capa serve: --tls-cert needs a file\n");
@@ -140,10 +143,6 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "capa serve: unknown option '%s'\n", argv[i]);
             usage(stderr);
-            return 2;
-        }
-        if (!listen || !db || (srv.font == NULL && strcmp(a, "--font") == 0)) {
-            fprintf(stderr, "capa serve: %s needs a value\n", a);
             return 2;
         }
 #undef ARG

@@ -123,6 +123,13 @@ static void error_page(sv_req *r, int status, const char *msg)
     sv_view_render(&v, r);
 }
 
+/* 405 on a known path: the methods it takes go in the Allow header. */
+static void not_allowed(sv_req *r, const char *allow)
+{
+    r->allow = allow;
+    error_page(r, 405, "method not allowed");
+}
+
 int sv_status_of(int code)
 {
     switch (code) {
@@ -215,6 +222,136 @@ static void login_form(sv_req *r, const char *user, const char *msg)
     sv_view_render(&v, r);
 }
 
+/* ---- what was typed when the session had ended ----
+ * A form posted after the session expired is not lost: the sign-in page carries its values
+ * (hidden fields: they came from this browser and go back to it), and a successful sign-in
+ * keeps them here, keyed by the new session, for KEEP_MS; the form's next GET by that session
+ * takes them and shows them, with a notice, for the user to check and save. Nothing is
+ * written without that save (with the new session's CSRF token and, on an edit, the data
+ * hash the form was first shown with: a stage changed meanwhile is refused as usual). */
+#define KEEP_SLOTS 64
+#define KEEP_MS (10 * 60 * 1000)
+
+typedef struct kept {
+    char hash[65];  /* the session's key */
+    char path[160]; /* the form's path */
+    char *body;     /* its values, urlencoded */
+    int64_t expires;
+} kept;
+static kept keeps[KEEP_SLOTS];
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A path of a form whose values are kept: /cases/new or /cases/NUMBER/edit. */
+static int keep_path_ok(const char *path)
+{
+    if (!path || strlen(path) >= sizeof keeps[0].path)
+        return 0;
+    if (strcmp(path, "/cases/new") == 0)
+        return 1;
+    if (strncmp(path, "/cases/", 7) != 0)
+        return 0;
+    const char *p = path + 7, *slash = strchr(p, '/');
+    if (!slash || slash == p || strcmp(slash, "/edit") != 0)
+        return 0;
+    for (; p < slash; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static void keep_put(const char *hash, const char *path, const char *body)
+{
+    char *copy = strdup(body);
+    if (!copy)
+        return;
+    int64_t now = wall_ms();
+    pthread_mutex_lock(&keep_lock);
+    kept *slot = &keeps[0];
+    for (size_t i = 0; i < KEEP_SLOTS; i++) { /* a free or expired slot, else the oldest */
+        if (!keeps[i].body || keeps[i].expires <= now) {
+            slot = &keeps[i];
+            break;
+        }
+        if (keeps[i].expires < slot->expires)
+            slot = &keeps[i];
+    }
+    free(slot->body);
+    snprintf(slot->hash, sizeof slot->hash, "%s", hash);
+    snprintf(slot->path, sizeof slot->path, "%s", path);
+    slot->body = copy;
+    slot->expires = now + KEEP_MS;
+    pthread_mutex_unlock(&keep_lock);
+}
+
+/* The values kept for this session and form (malloc'd; taken: a reload shows the stored
+ * ones), or NULL. */
+static char *keep_take(const char *hash, const char *path)
+{
+    char *body = NULL;
+    int64_t now = wall_ms();
+    pthread_mutex_lock(&keep_lock);
+    for (size_t i = 0; i < KEEP_SLOTS && !body; i++) {
+        if (keeps[i].body && keeps[i].expires > now && sv_secure_eq(keeps[i].hash, hash) &&
+            strcmp(keeps[i].path, path) == 0) {
+            body = keeps[i].body;
+            keeps[i].body = NULL;
+        }
+    }
+    pthread_mutex_unlock(&keep_lock);
+    return body;
+}
+
+/* A form posted without a live session: the sign-in page, saying so, with the values. */
+static void login_keep(sv_req *r)
+{
+    sv_params p = {0};
+    char why[160];
+    if (r->content_type && strncmp(r->content_type, "application/x-www-form-urlencoded", 33)) {
+        redirect(r, "/login", NULL);
+        return;
+    }
+    if (sv_urlencoded_parse(&p, r->body.p ? r->body.p : "", r->body.len, why, sizeof why)) {
+        redirect(r, "/login", NULL);
+        return;
+    }
+    sv_buf b = {0};
+    for (size_t i = 0; i < p.n; i++) {
+        if (strcmp(p.v[i].name, "csrf") == 0)
+            continue;
+        if (b.len)
+            sv_buf_puts(&b, "&");
+        sv_url(&b, p.v[i].name);
+        sv_buf_puts(&b, "=");
+        sv_url(&b, p.v[i].value);
+    }
+    sv_params_clear(&p);
+    char *body = sv_buf_take(&b, NULL);
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "login", "登录", "Sign in");
+    sv_label(&v, sv_el(&v, root, "notice"),
+             "您的登录已因长时间未操作而结束，填写的内容尚未保存。请重新登录："
+             "内容会放回表单中，核对后再保存。",
+             "Your session ended after a while without activity, so what you typed was not "
+             "saved yet. Sign in again: it will be put back in the form for you to check and "
+             "save.");
+    xmlNodePtr form = sv_el(&v, root, "login");
+    sv_at_exact(&v, form, "user", "");
+    sv_at_exact(&v, form, "csrf", sv_login_token(r));
+    sv_at_exact(&v, form, "keep_path", r->path);
+    sv_at_exact(&v, form, "keep", body ? body : "");
+    free(body);
+    sv_view_render(&v, r);
+}
+
 static void do_login(sv_req *r)
 {
     sv_params p = {0};
@@ -246,7 +383,13 @@ static void do_login(sv_req *r)
         r->have_sess = 1;
         sv_req_cookie(r, "capa_session=%s; Path=/; HttpOnly; SameSite=Strict%s", tok,
                       r->srv->secure_cookie ? "; Secure" : "");
-        redirect(r, "/", NULL);
+        /* Values typed before the session ended: back to their form (login_keep). */
+        const char *kp = sv_params_get(&p, "keep_path"), *kb = sv_params_get(&p, "keep");
+        if (keep_path_ok(kp) && kb && *kb) {
+            keep_put(r->sess.hash, kp, kb);
+            redirect(r, kp, NULL);
+        } else
+            redirect(r, "/", NULL);
     }
 done:
     explicit_bzero(tok, sizeof tok);
@@ -453,19 +596,47 @@ static void page_list(sv_req *r, int csv)
     }
     list_ctx c = {.r = r, .wf = wf, .csv = csv, .sev = intake_severity(r)};
     char why[300];
-    if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &c.severity, why,
+    const char *severity = NULL, *sort = sv_params_get(&r->query, "sort"),
+               *pg = sv_params_get(&r->query, "page");
+    sv_list_col col;
+    int desc;
+    long long page_no = 1;
+    if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &severity, why,
                            sizeof why)) {
         error_page(r, 400, why);
         return;
     }
+    if (sv_list_sort_parse(&col, &desc, sort)) {
+        snprintf(why, sizeof why, "sort '%.60s': expected one of %s", sort, sv_list_sort_names());
+        error_page(r, 400, why);
+        return;
+    }
+    if (pg && *pg && sv_parse_count(&page_no, pg, 1, 1LL << 40)) {
+        error_page(r, 400, "page: a whole number from 1");
+        return;
+    }
+    /* Sorted by the column asked for; the page cut from the whole that matched. */
+    sv_list l = {0};
+    int rc = sv_list_gather(&l, r->srv, &f, severity, col, desc);
+    if (rc) {
+        sv_list_free(&l);
+        error_capa(r, rc);
+        return;
+    }
+    size_t first = 0, last = l.n;
+    if (!csv) {
+        size_t pages = l.n ? (l.n + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1;
+        if ((unsigned long long)page_no > pages)
+            page_no = (long long)pages;
+        first = (size_t)(page_no - 1) * SV_LIST_PAGE;
+        last = first + SV_LIST_PAGE < l.n ? first + SV_LIST_PAGE : l.n;
+    }
     if (csv) {
         sv_buf_puts(&r->out, "number,stage,status,customer,part_no,lot_no,defect_code,severity,"
                              "description,opened,closed_at\r\n");
-        int rc = capa_case_list(r->srv->s, &f, list_row, &c);
-        if (rc) {
-            error_capa(r, rc);
-            return;
-        }
+        for (size_t i = first; i < last; i++)
+            list_row(&l.rows[i].h, &c);
+        sv_list_free(&l);
         r->status = 200;
         r->type = "text/csv; charset=utf-8";
         r->disposition = strdup("attachment; filename=\"cases.csv\"");
@@ -507,14 +678,39 @@ static void page_list(sv_req *r, int csv)
     c.v = &v;
     c.rows = sv_el(&v, root, "cases");
     capa_plant_get(&c.plant, r->srv->s);
-    int rc = capa_case_list(r->srv->s, &f, list_row, &c);
-    capa_plant_free(c.plant);
-    if (rc) {
-        sv_view_free(&v);
-        error_capa(r, rc);
-        return;
+    const char *view = sv_params_get(&r->query, "view");
+    if (view && strcmp(view, "board") == 0) {
+        /* The board: a column per stage in workflow order, the open cases as cards (the
+         * whole filtered list, in its sort order; at most a page of cards a column). */
+        sv_at(&v, c.rows, "view", "board");
+        xmlNodePtr all = c.rows;
+        for (size_t k = 0; wf && k < wf->n_stages; k++) {
+            xmlNodePtr col = sv_el(&v, all, "column");
+            stage_label(&v, col, wf, wf->stages[k].id, 0);
+            size_t nk = 0;
+            c.rows = col;
+            for (size_t i = 0; i < l.n; i++) {
+                const capa_case_header *h = &l.rows[i].h;
+                if (h->closed || !h->stage || strcmp(h->stage, wf->stages[k].id) != 0)
+                    continue;
+                if (nk++ < SV_LIST_PAGE)
+                    list_row(h, &c);
+            }
+            sv_atf(&v, col, "count", "%zu", nk);
+        }
+        c.rows = all;
+        first = last = 0;
     }
-    sv_atf(&v, c.rows, "count", "%zu", c.n);
+    for (size_t i = first; i < last; i++)
+        list_row(&l.rows[i].h, &c);
+    capa_plant_free(c.plant);
+    sv_atf(&v, c.rows, "count", "%zu", l.n);
+    sv_atf(&v, c.rows, "page", "%lld", page_no);
+    sv_atf(&v, c.rows, "pages", "%zu", l.n ? (l.n + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1);
+    sv_atf(&v, c.rows, "first", "%zu", l.n ? first + 1 : 0);
+    sv_atf(&v, c.rows, "last", "%zu", last);
+    sv_at(&v, c.rows, "sort", sort && *sort ? sort : "number");
+    sv_list_free(&l);
     sv_view_render(&v, r);
 }
 
@@ -662,6 +858,15 @@ static char *case_page_path(const char *number)
     return sv_buf_take(&b, NULL);
 }
 
+/* The notice on a form whose values came back after a sign-in (keep_take). */
+static void restored_notice(sv_view *v, xmlNodePtr root)
+{
+    sv_label(v, sv_el(v, root, "notice"),
+             "您的登录曾经结束：之前填写的内容已放回表单，尚未保存。请核对后保存。",
+             "Your session had ended: what you typed is back in the form, not saved yet. "
+             "Check it and save.");
+}
+
 static void page_new(sv_req *r, int post)
 {
     const capa_workflow *wf = NULL;
@@ -675,6 +880,19 @@ static void page_new(sv_req *r, int post)
     sv_params p = {0};
     formvals fv = {0};
     capa_kv *kv = NULL;
+    char *restored = post ? NULL : keep_take(r->sess.hash, r->path);
+    int back = 0;
+    if (restored) {
+        size_t n = 0;
+        char why[160];
+        if (sv_urlencoded_parse(&p, restored, strlen(restored), why, sizeof why) == 0 &&
+            (kv = posted_fields(&p, &n))) {
+            fv.kv = kv;
+            fv.n = n;
+            back = 1;
+        }
+        free(restored);
+    }
     if (post) {
         if (post_params(r, &p, 1))
             return;
@@ -721,6 +939,8 @@ static void page_new(sv_req *r, int post)
     }
     sv_view v;
     xmlNodePtr root = page(&v, r, "new", "新投诉", "New complaint");
+    if (back)
+        restored_notice(&v, root);
     form_view(&v, root, fd, &fv, "/cases/new", 0, NULL);
     sv_view_render(&v, r);
 done:
@@ -1537,6 +1757,21 @@ static void page_edit(sv_req *r, const char *number, int post)
     }
     fv.kv = rec->values;
     fv.n = rec->n_values;
+    char *restored = post ? NULL : keep_take(r->sess.hash, r->path);
+    const char *kept_seen = NULL;
+    int back = 0;
+    if (restored) {
+        size_t n = 0;
+        char why[160];
+        if (sv_urlencoded_parse(&p, restored, strlen(restored), why, sizeof why) == 0 &&
+            (kv = posted_fields(&p, &n))) {
+            fv.kv = kv;
+            fv.n = n;
+            kept_seen = sv_params_get(&p, "seen");
+            back = 1;
+        }
+        free(restored);
+    }
     if (post) {
         if (post_params(r, &p, 1))
             goto done;
@@ -1596,8 +1831,13 @@ static void page_edit(sv_req *r, const char *number, int post)
     }
     char seen[65] = "", *path = case_page_path(number);
     capa_case_data_hash(seen, cs, cs->stage);
+    /* Restored values are saved over what the form was first shown with (409 if changed). */
+    if (kept_seen && strlen(kept_seen) == 64)
+        snprintf(seen, sizeof seen, "%s", kept_seen);
     sv_view v;
     xmlNodePtr root = page(&v, r, "edit", "填写本阶段", "Fill in this stage");
+    if (back)
+        restored_notice(&v, root);
     case_head(&v, sv_el(&v, root, "case"), wf, cs);
     /* Refused because the stage changed: keep what was typed, show the message, and offer
      * saving again over what is stored now (seen is its hash). */
@@ -1811,10 +2051,14 @@ void sv_pages_handle(sv_req *r)
         else if (get)
             login_form(r, "", NULL);
         else
-            error_page(r, 405, "method not allowed");
+            not_allowed(r, "GET, HEAD, POST");
         return;
     }
     if (!r->have_sess) {
+        if (post && keep_path_ok(path)) {
+            login_keep(r);
+            return;
+        }
         if (strcmp(path, "/") == 0 || strncmp(path, "/cases", 6) == 0 ||
             strcmp(path, "/logout") == 0)
             redirect(r, "/login", NULL);
@@ -1824,16 +2068,24 @@ void sv_pages_handle(sv_req *r)
             r->status = 303;
         return;
     }
-    if (strcmp(path, "/") == 0 && get) {
-        page_dashboard(r);
-    } else if (strcmp(path, "/logout") == 0 && post) {
-        do_logout(r);
-    } else if (strcmp(path, "/cases") == 0 && get) {
-        page_list(r, 0);
-    } else if (strcmp(path, "/cases.csv") == 0 && get) {
-        page_list(r, 1);
-    } else if (strcmp(path, "/cases/new") == 0 && (get || post)) {
-        page_new(r, post);
+    if (strcmp(path, "/") == 0 || strcmp(path, "/cases") == 0 ||
+        strcmp(path, "/cases.csv") == 0) {
+        if (!get)
+            not_allowed(r, "GET, HEAD");
+        else if (path[1] == '\0')
+            page_dashboard(r);
+        else
+            page_list(r, path[6] == '.');
+    } else if (strcmp(path, "/logout") == 0) {
+        if (post)
+            do_logout(r);
+        else
+            not_allowed(r, "POST");
+    } else if (strcmp(path, "/cases/new") == 0) {
+        if (get || post)
+            page_new(r, post);
+        else
+            not_allowed(r, "GET, HEAD, POST");
     } else if (strncmp(path, "/cases/", 7) == 0) {
         char number[128];
         const char *rest = path + 7, *slash = strchr(rest, '/');
@@ -1857,6 +2109,12 @@ void sv_pages_handle(sv_req *r)
             do_sign(r, number, 1);
         else if (!strcmp(sub, "/dossier.pdf") && get)
             sv_send_dossier(r, number, 0);
+        else if (!*sub || !strcmp(sub, "/dossier.pdf"))
+            not_allowed(r, "GET, HEAD");
+        else if (!strcmp(sub, "/edit") || !strcmp(sub, "/sign"))
+            not_allowed(r, "GET, HEAD, POST");
+        else if (!strcmp(sub, "/reject"))
+            not_allowed(r, "POST");
         else
             error_page(r, 404, "not found");
     } else {

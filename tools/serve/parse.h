@@ -81,5 +81,7 @@ void sv_field_errors_free(sv_field_error *e, size_t n);
 /** Parse "YYYY-MM-DD" (a real calendar date) into ms since the epoch at UTC midnight.
  *  @return 0 or -1. */
 int sv_parse_date(long long *out_ms, const char *s);
+/** Parse a whole number in [min, max] written in decimal digits only. @return 0 or -1. */
+int sv_parse_count(long long *out, const char *s, long long min, long long max);
 
 #endif

@@ -82,6 +82,9 @@ typedef struct sv_req {
     char *disposition;
     int cacheable;
     int retry_after; /* seconds, for a Retry-After header (429), 0 = none */
+    int has_total;     /* send X-Total-Count: total (a list's matching rows) */
+    long long total;
+    const char *allow; /* methods of a known path, for the Allow header of a 405; NULL = none */
     char login_csrf[65];
     int close_conn; /* send Connection: close */
 } sv_req;
@@ -156,6 +159,40 @@ void sv_api_error(sv_req *r, int rc, const char *msg);
  *  not a choice. */
 int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
                        size_t whysz);
+/* ---- list.c ---- */
+/** Rows on one page of the HTML case list. */
+#define SV_LIST_PAGE 100
+typedef enum sv_list_col {
+    SV_COL_NUMBER,
+    SV_COL_STAGE,
+    SV_COL_CUSTOMER,
+    SV_COL_PART,
+    SV_COL_LOT,
+    SV_COL_DEFECT,
+    SV_COL_SEVERITY,
+    SV_COL_OPENED,
+    SV_COL_CLOSED,
+    SV_COL_DESCRIPTION
+} sv_list_col;
+typedef struct sv_list_row {
+    capa_case_header h; /* copied: owned by the list */
+    int stage_rank, sev_rank;
+} sv_list_row;
+/** The cases of a list, sorted; n is the total that matched. */
+typedef struct sv_list {
+    sv_list_row *rows;
+    size_t n, cap;
+} sv_list;
+/** `sort` ("col" or "-col"; NULL or "" = number) as a column and direction; -1 when it names
+ *  no column (sv_list_sort_names lists them, for the message). */
+int sv_list_sort_parse(sv_list_col *col, int *desc, const char *sort);
+const char *sv_list_sort_names(void);
+/** Every case matching f (and severity, a code, when not NULL), sorted by col (ties in number
+ *  order). Free with sv_list_free, also after an error. Returns CAPA_OK or the engine's code. */
+int sv_list_gather(sv_list *l, sv_server *srv, const capa_filter *f, const char *severity,
+                   sv_list_col col, int desc);
+void sv_list_free(sv_list *l);
+
 /** HTTP status for a CAPA_E* code. */
 int sv_status_of(int code);
 

@@ -93,7 +93,7 @@
     <xsl:if test="$c/limits">
       <section class="card mb-3 app-limits">
         <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Time limits'"/></xsl:call-template></h3></div>
-        <div class="scroll"><table class="table mb-0 limits">
+        <div tabindex="0" class="scroll"><table class="table mb-0 limits">
           <thead><tr>
             <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Limit'"/></xsl:call-template></th>
             <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'到期'"/><xsl:with-param name="en" select="'Due'"/></xsl:call-template></th>
@@ -113,7 +113,7 @@
 
     <section class="card mb-3 app-audit">
       <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'审计记录'"/><xsl:with-param name="en" select="'Audit trail'"/></xsl:call-template></h3></div>
-      <div class="scroll audit-box"><table class="table table-sm mb-0">
+      <div tabindex="0" class="scroll audit-box"><table class="table table-sm mb-0">
         <thead><tr><th>#</th>
           <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时间'"/><xsl:with-param name="en" select="'When'"/></xsl:call-template></th>
           <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'操作人'"/><xsl:with-param name="en" select="'Actor'"/></xsl:call-template></th>
@@ -141,7 +141,7 @@
       <summary class="card-header"><xsl:call-template name="t"><xsl:with-param name="zh" select="'验证信息（哈希与链）'"/><xsl:with-param name="en" select="'Verification (hashes and chain)'"/></xsl:call-template></summary>
       <div class="card-body">
         <h4 class="h6"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签名所签数据哈希 (SHA-256)'"/><xsl:with-param name="en" select="'Data signed (SHA-256)'"/></xsl:call-template></h4>
-        <div class="scroll"><table class="table table-sm">
+        <div tabindex="0" class="scroll"><table class="table table-sm">
           <tbody>
             <xsl:for-each select="$c/stage/signature">
               <tr><td class="text-nowrap"><xsl:value-of select="concat('#', @seq, ' ')"/><xsl:apply-templates select="." mode="l"/></td>
@@ -181,7 +181,7 @@
             <xsl:when test="self::group">
               <div class="app-group" data-field="{@id}">
                 <dt><xsl:apply-templates select="." mode="l"/></dt>
-                <dd><div class="scroll"><table class="table table-sm table-bordered rows mb-0">
+                <dd><div tabindex="0" class="scroll"><table class="table table-sm table-bordered rows mb-0">
                   <thead><tr><th class="n">#</th>
                     <xsl:for-each select="column"><th><xsl:apply-templates select="." mode="l"/></th></xsl:for-each>
                   </tr></thead>

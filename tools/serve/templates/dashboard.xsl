@@ -16,7 +16,7 @@
             <p class="text-body-secondary mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'没有等待您的案件'"/><xsl:with-param name="en" select="'Nothing waits for you'"/></xsl:call-template></p>
           </xsl:when>
           <xsl:otherwise>
-            <div class="scroll"><table class="table table-hover align-middle mb-0">
+            <div tabindex="0" class="scroll"><table class="table table-hover align-middle mb-0">
               <thead><tr><th><xsl:call-template name="h-case"/></th><th><xsl:call-template name="h-stage"/></th>
                 <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'客户'"/><xsl:with-param name="en" select="'Customer'"/></xsl:call-template></th>
                 <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Limits'"/></xsl:call-template></th>
@@ -74,7 +74,7 @@
             <p class="text-body-secondary mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'没有即将到期或逾期的时限'"/><xsl:with-param name="en" select="'No limit is due soon or overdue'"/></xsl:call-template></p>
           </xsl:when>
           <xsl:otherwise>
-            <div class="scroll"><table class="table align-middle mb-0">
+            <div tabindex="0" class="scroll"><table class="table align-middle mb-0">
               <thead><tr><th><xsl:call-template name="h-case"/></th><th><xsl:call-template name="h-stage"/></th>
                 <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Limit'"/></xsl:call-template></th>
                 <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'到期'"/><xsl:with-param name="en" select="'Due'"/></xsl:call-template></th>
@@ -96,7 +96,7 @@
             <p class="text-body-secondary mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'尚无案件'"/><xsl:with-param name="en" select="'No cases yet'"/></xsl:call-template></p>
           </xsl:when>
           <xsl:otherwise>
-            <div class="scroll"><table class="table align-middle mb-0">
+            <div tabindex="0" class="scroll"><table class="table align-middle mb-0">
               <thead><tr><th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时间'"/><xsl:with-param name="en" select="'When'"/></xsl:call-template></th>
                 <th><xsl:call-template name="h-case"/></th><th><xsl:call-template name="h-stage"/></th>
                 <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'客户'"/><xsl:with-param name="en" select="'Customer'"/></xsl:call-template></th></tr></thead>

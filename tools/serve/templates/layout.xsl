@@ -78,6 +78,7 @@
             <xsl:call-template name="header"/>
             <main class="container-xl py-3">
               <h1 class="h3 mb-3"><xsl:call-template name="title"/></h1>
+              <xsl:apply-templates select="notice"/>
               <xsl:apply-templates select="error"/>
               <xsl:apply-templates select="." mode="body"/>
             </main>
@@ -149,6 +150,11 @@
     <div class="alert alert-danger err" role="alert"><xsl:value-of select="."/>
       <xsl:if test="@changed"> / 此阶段已被他人修改：您填写的内容仍在下方，请核对案件页后再保存</xsl:if>
     </div>
+  </xsl:template>
+
+  <!-- What happened that the reader should know (e.g. values put back after a sign-in). -->
+  <xsl:template match="notice">
+    <div class="alert alert-info app-notice" role="status"><xsl:apply-templates select="." mode="l"/></div>
   </xsl:template>
 
   <!-- The error page. -->

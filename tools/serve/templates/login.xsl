@@ -8,9 +8,14 @@
           <p class="app-login-product">capa</p>
           <p class="app-login-org"><xsl:value-of select="org/@name"/></p>
           <h1 class="h4 mb-3"><xsl:call-template name="title"/></h1>
+          <xsl:apply-templates select="notice"/>
           <xsl:apply-templates select="error"/>
           <form method="post" action="/login">
             <input type="hidden" name="csrf" value="{login/@csrf}"/>
+            <xsl:if test="login/@keep_path">
+              <input type="hidden" name="keep_path" value="{login/@keep_path}"/>
+              <input type="hidden" name="keep" value="{login/@keep}"/>
+            </xsl:if>
             <div class="mb-3">
               <label class="form-label" for="user">
                 <xsl:call-template name="t"><xsl:with-param name="zh" select="'账号'"/><xsl:with-param name="en" select="'User'"/></xsl:call-template>

@@ -858,6 +858,25 @@ static char *case_page_path(const char *number)
     return sv_buf_take(&b, NULL);
 }
 
+/* The values kept across a sign-in for this session and form (keep_take), parsed into p
+ * and shown through fv; 1 when there were any. *kv (the field list) is the caller's to free,
+ * p holds the strings. */
+static int restore_kept(sv_req *r, sv_params *p, formvals *fv, capa_kv **kv)
+{
+    char *restored = keep_take(r->sess.hash, r->path);
+    size_t n = 0;
+    char why[160];
+    int back = 0;
+    if (restored && sv_urlencoded_parse(p, restored, strlen(restored), why, sizeof why) == 0 &&
+        (*kv = posted_fields(p, &n))) {
+        fv->kv = *kv;
+        fv->n = n;
+        back = 1;
+    }
+    free(restored);
+    return back;
+}
+
 /* The notice on a form whose values came back after a sign-in (keep_take). */
 static void restored_notice(sv_view *v, xmlNodePtr root)
 {
@@ -880,19 +899,7 @@ static void page_new(sv_req *r, int post)
     sv_params p = {0};
     formvals fv = {0};
     capa_kv *kv = NULL;
-    char *restored = post ? NULL : keep_take(r->sess.hash, r->path);
-    int back = 0;
-    if (restored) {
-        size_t n = 0;
-        char why[160];
-        if (sv_urlencoded_parse(&p, restored, strlen(restored), why, sizeof why) == 0 &&
-            (kv = posted_fields(&p, &n))) {
-            fv.kv = kv;
-            fv.n = n;
-            back = 1;
-        }
-        free(restored);
-    }
+    int back = post ? 0 : restore_kept(r, &p, &fv, &kv);
     if (post) {
         if (post_params(r, &p, 1))
             return;
@@ -1757,21 +1764,8 @@ static void page_edit(sv_req *r, const char *number, int post)
     }
     fv.kv = rec->values;
     fv.n = rec->n_values;
-    char *restored = post ? NULL : keep_take(r->sess.hash, r->path);
-    const char *kept_seen = NULL;
-    int back = 0;
-    if (restored) {
-        size_t n = 0;
-        char why[160];
-        if (sv_urlencoded_parse(&p, restored, strlen(restored), why, sizeof why) == 0 &&
-            (kv = posted_fields(&p, &n))) {
-            fv.kv = kv;
-            fv.n = n;
-            kept_seen = sv_params_get(&p, "seen");
-            back = 1;
-        }
-        free(restored);
-    }
+    int back = post ? 0 : restore_kept(r, &p, &fv, &kv);
+    const char *kept_seen = back ? sv_params_get(&p, "seen") : NULL;
     if (post) {
         if (post_params(r, &p, 1))
             goto done;

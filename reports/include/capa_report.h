@@ -161,6 +161,46 @@ int capa_report_keys_check(const char *keys_dir);
  */
 int capa_report_keys_copy(const char *dst_dir, const char *src_dir);
 
+/* ---- capa validate: the operational qualification report (issue 19) ---- */
+
+/** One check of `capa validate`: what it proves, for which clauses, and what it saw. */
+typedef struct capa_validation_check {
+    const char *id;       /**< "walk", "tamper", ... (docs/compliance.md's column) */
+    const char *title;    /**< what the check does, one sentence */
+    const char *clauses;  /**< the clauses it re-runs: "Part 11 11.10(f); ISO 10002 8.9" */
+    int passed;           /**< 1 passed, 0 failed */
+    const char *evidence; /**< what was done and seen, one step a line */
+} capa_validation_check;
+
+/** A whole run: the environment it ran in and every check's result. */
+typedef struct capa_validation {
+    const capa_kv *env; /**< label / value: version, binary digest, libraries, OS, ... */
+    size_t n_env;
+    const capa_validation_check *checks;
+    size_t n_checks;
+    int64_t started, finished; /**< ms since the epoch, UTC */
+} capa_validation;
+
+/**
+ * Render the operational qualification report of `v` as a PDF, signed when `opts` names a
+ * key and certificate (capa_monthly_opts: font, key, certificate, time, location), with the
+ * dossier's fonts and layout: a summary (how many checks passed, the verdict), the
+ * environment, each check with its clauses, evidence and result. Written atomically.
+ * @return as capa_report_monthly_pdf.
+ */
+int capa_report_validation_pdf(const capa_validation *v, const char *out_path,
+                               const capa_monthly_opts *opts);
+
+/**
+ * Check the last PDF signature of the file at `pdf_path` as an auditor's reader does: its
+ * /ByteRange must cover the whole file but the signature itself, and the CMS (detached)
+ * must verify over those bytes against the certificate in `cert_path` (PEM; the signer's or
+ * its issuer's). @return CAPA_OK; CAPA_ECORRUPT (no signature, ranges not covering the file,
+ * or the signature does not verify: the message says which); CAPA_ENOTFOUND, CAPA_EINVALID
+ * (unreadable certificate), CAPA_ENOMEM, CAPA_ERROR.
+ */
+int capa_report_pdf_verify(const char *pdf_path, const char *cert_path);
+
 #ifdef __cplusplus
 }
 #endif

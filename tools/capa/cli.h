@@ -312,6 +312,8 @@ void cli_limits_print(const cli *c, capa_store *s, const capa_case *cs, int64_t 
 int cmd_calendar_install(cli *c, int argc, char **argv);
 int cmd_calendar_show(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
+/* capa validate: the operational qualification on a scratch store (cmd_validate.c) */
+int cmd_validate(cli *c, int argc, char **argv);
 int cmd_restore(cli *c, int argc, char **argv);
 int cmd_dossier(cli *c, int argc, char **argv);
 int cmd_cert_create(cli *c, int argc, char **argv);

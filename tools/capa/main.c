@@ -117,13 +117,13 @@ static const command commands[] = {
      "send the verified audit trail and its records to the group's PostgreSQL (docs/group.md)"},
     {"cert", "create", cmd_cert_create, "cert create [--org NAME]",
      "self-signed demo certificate for signing dossiers (<db>/keys)"},
+    {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",
+     "install the organisation's dossier signing key and certificate"},
     {"validate", NULL, cmd_validate,
      "validate -o REPORT.pdf [--json] [--key FILE --cert FILE] [--font FILE] | validate --json | "
      "validate --list  (--break CHECK: for testing the validator)",
      "operational qualification in a scratch store: every software clause's check of "
      "docs/compliance.md, a signed PDF report; exit 1 if any fails"},
-    {"cert", "install", cmd_cert_install, "cert install --key FILE --cert FILE [--chain FILE]",
-     "install the organisation's dossier signing key and certificate"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

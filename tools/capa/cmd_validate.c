@@ -685,6 +685,11 @@ static int chk_limits(vrun *v)
         return 0;
     }
     v->s = s;
+    char t0s[32];
+    capa_time_format(t0s, sizeof t0s, t0);
+    ev_addf(v, "     a second scratch store whose clock the check sets (capa_open_opts.clock): "
+               "%s",
+            t0s);
     open_case(v, A, sizeof A, "li", "OQ limits: answered", "important");
     open_case(v, B, sizeof B, "li", "OQ limits: not answered", "important");
     v->clock = t0 + 2 * 3600000LL;
@@ -859,7 +864,7 @@ static int chk_dossier(vrun *v)
         buf[len / 3] ^= 0x01;
     }
     expect(v, capa_report_pdf_verify(pdf, v->crt), CAPA_OK,
-           "its signature verifies over the whole file against the organisation's certificate");
+           "its signature verifies over the whole file against the signing certificate");
     buf[len / 3] ^= 0x01;
     if (write_file(bad, buf, len) == 0)
         expect(v, capa_report_pdf_verify(bad, v->crt), CAPA_ECORRUPT,

@@ -1057,7 +1057,6 @@ static void environment(envlist *e, const vrun *v, const char *signer)
     exe[n > 0 ? n : 0] = 0;
     sha256_file(hex, "/proc/self/exe");
     env_add(e, "binary", "%s sha256:%s", exe, hex);
-    dl_iterate_phdr(lib_cb, e);
     if (uname(&u) == 0)
         env_add(e, "kernel (uname)", "%s %s %s %s %s", u.sysname, u.nodename, u.release,
                 u.version, u.machine);
@@ -1069,6 +1068,7 @@ static void environment(envlist *e, const vrun *v, const char *signer)
     }
     env_add(e, "scratch store", "%s (removed after the run)", v->root);
     env_add(e, "report signed by", "%s", signer);
+    dl_iterate_phdr(lib_cb, e); /* every library loaded, last: the longest part */
 }
 
 /* ---- the command ---- */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "capa_report.h"
+#include "upload.h"
 #include "view.h"
 
 /* ---- small helpers ---- */
@@ -1653,6 +1654,9 @@ static void case_head(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const c
     stage_label(v, sv_el(v, n, "current"), wf, cs->stage, cs->closed);
 }
 
+static void attachments_view(sv_view *v, xmlNodePtr c, sv_req *r, const capa_workflow *wf,
+                             const capa_case *cs, const capa_plant *p);
+
 static void page_case(sv_req *r, const char *number)
 {
     capa_case *cs = NULL;
@@ -1732,6 +1736,7 @@ static void page_case(sv_req *r, const char *number)
         stage_label(&v, s, wf, rec->stage, 0);
         stage_values(&v, s, r, record_form(r, wf, rec), rec);
     }
+    attachments_view(&v, c, r, wf, cs, p);
     limits_view(&v, c, r, wf, cs, at);
     audit_ctx a = {.r = r, .v = &v, .list = sv_el(&v, c, "audit"), .p = p, .wf = wf};
     capa_audit_foreach(r->srv->s, cs->number, audit_row, &a);
@@ -1999,6 +2004,234 @@ void sv_send_dossier(sv_req *r, const char *number, int api)
     }
 }
 
+/* ---- attachments: upload (upload.c streams it), thumbnails, download ---- */
+
+/* "20 MiB", "512 KiB" or "1234 bytes". */
+static void size_text(char *buf, size_t sz, uint64_t v)
+{
+    if (v >= 1024 * 1024)
+        snprintf(buf, sz, v % (1024 * 1024) ? "%.1f MiB" : "%.0f MiB",
+                 (double)v / (1024.0 * 1024.0));
+    else if (v >= 1024)
+        snprintf(buf, sz, v % 1024 ? "%.1f KiB" : "%.0f KiB", (double)v / 1024.0);
+    else
+        snprintf(buf, sz, "%llu bytes", (unsigned long long)v);
+}
+
+/* Whether a stage takes attachments from `role`: its editors and signers (core/attach.c
+ * decides; the page only offers what it would allow). */
+static int stage_attachable(const capa_workflow *wf, const char *stage, const char *role)
+{
+    const capa_stage *st = wf ? capa_workflow_stage(wf, stage) : NULL;
+    return st && (capa_role_in(st->editors, st->n_editors, role) ||
+                  capa_role_in(st->signers, st->n_signers, role));
+}
+
+static char *attachment_path(const char *number, const char *sha)
+{
+    sv_buf b = {0};
+    sv_buf_puts(&b, "/cases/");
+    sv_url(&b, number);
+    sv_buf_puts(&b, "/attachments/");
+    sv_buf_puts(&b, sha);
+    return sv_buf_take(&b, NULL);
+}
+
+/* The case's attachments (thumbnails of images, a download link for each) and, on an open
+ * case, the upload form with the stages this user may attach to and the store's limit. */
+static void attachments_view(sv_view *v, xmlNodePtr c, sv_req *r, const capa_workflow *wf,
+                             const capa_case *cs, const capa_plant *p)
+{
+    xmlNodePtr at = sv_el(v, c, "attachments");
+    uint64_t limit = 0;
+    char role[64], txt[40];
+    for (size_t i = 0; i < cs->n_attachments; i++) {
+        const capa_attachment *a = &cs->attachments[i];
+        xmlNodePtr f = sv_el(v, at, "file");
+        char *href = attachment_path(cs->number, a->sha256);
+        sv_at(v, f, "name", a->name);
+        sv_at(v, f, "href", href);
+        sv_at(v, f, "mime", a->mime);
+        if (strncmp(a->mime, "image/", 6) == 0)
+            sv_at(v, f, "image", "1");
+        sv_at(v, f, "sha256", a->sha256);
+        size_text(txt, sizeof txt, a->size);
+        sv_at(v, f, "size", txt);
+        sv_at(v, f, "note", a->note);
+        stage_label(v, f, wf, a->stage, 0);
+        person(v, sv_el(v, f, "by"), r, a->user);
+        plant_time(v, sv_el(v, f, "at"), p, a->time);
+        free(href);
+    }
+    if (cs->closed || cs->origin || capa_attach_limit(r->srv->s, &limit) != CAPA_OK)
+        return;
+    user_role(r, role, sizeof role);
+    xmlNodePtr form = NULL;
+    for (size_t i = 0; i < cs->n_stages; i++) {
+        const capa_stage_record *rec = &cs->stages[i];
+        if ((rec->entered == 0 && rec->n_values == 0) || !stage_attachable(wf, rec->stage, role))
+            continue;
+        if (!form) {
+            form = sv_el(v, at, "upload");
+            size_text(txt, sizeof txt, limit);
+            sv_at(v, form, "limit", txt);
+            sv_atf(v, form, "limit-bytes", "%llu", (unsigned long long)limit);
+            sv_atf(v, form, "files", "%d", SV_UPLOAD_FILES);
+        }
+        xmlNodePtr o = sv_el(v, form, "stage");
+        stage_label(v, o, wf, rec->stage, 0);
+        if (strcmp(rec->stage, cs->stage) == 0)
+            sv_at(v, o, "selected", "1");
+    }
+}
+
+/* POST /cases/N/attachments: every file of the upload through capa_case_attach_bound (the
+ * engine's checks, as `capa attach`), in the order sent. Too large or empty files are
+ * refused before anything is attached; a later refusal names what was attached before it. */
+static void do_attach(sv_req *r, const char *number)
+{
+    sv_upload_data *d = r->upload ? sv_upload_finish(r->upload) : NULL;
+    char lim[40], a_[80];
+    uint64_t limit = 0;
+    if (!d) {
+        error_page(r, 400, r->upload_why[0] ? r->upload_why : "expected the upload form");
+        return;
+    }
+    const char *tok = sv_params_get(&d->fields, "csrf");
+    if (!tok || !sv_secure_eq(tok, r->sess.csrf)) {
+        error_page(r, 403, "missing or wrong CSRF token: reload the page and try again");
+        return;
+    }
+    if (d->status) {
+        error_page(r, d->status, d->why);
+        return;
+    }
+    const char *stage = sv_params_get(&d->fields, "stage");
+    const char *note = sv_params_get(&d->fields, "note");
+    if (stage && !*stage)
+        stage = NULL;
+    int rc = capa_attach_limit(r->srv->s, &limit);
+    if (rc) {
+        error_capa(r, rc);
+        return;
+    }
+    size_t n = 0;
+    /* A file input left empty sends a part with no name and no bytes: not a file. */
+    for (size_t i = 0; i < d->n_files; i++)
+        if (d->files[i].name[0] || d->files[i].size)
+            n++;
+    if (n == 0) {
+        error_page(r, 400, "field `files`: no file chosen: choose one or more files to attach");
+        return;
+    }
+    for (size_t i = 0; i < d->n_files; i++) {
+        sv_upload_file *f = &d->files[i];
+        if (!f->name[0] && !f->size)
+            continue;
+        if (f->too_big) {
+            sv_buf b = {0};
+            size_text(lim, sizeof lim, limit);
+            snprintf(a_, sizeof a_, "%llu", (unsigned long long)f->size);
+            sv_buf_printf(&b, "attach %s: file '%.200s': %s bytes; the attachment limit is %s "
+                              "(%llu bytes): nothing was attached",
+                          number, f->name, a_, lim, (unsigned long long)limit);
+            char *msg = sv_buf_take(&b, NULL);
+            error_page(r, 413, msg ? msg : "file over the attachment limit");
+            free(msg);
+            return;
+        }
+        /* Empty: the engine refuses it before anything is written; ask it for the words. */
+        if (f->size == 0 &&
+            (rc = capa_case_attach_bound(r->srv->s, number, r->sess.user, r->sess.binding,
+                                         f->name, "", 0, stage, note, NULL)) != CAPA_OK) {
+            error_capa(r, rc);
+            return;
+        }
+    }
+    sv_buf done = {0};
+    for (size_t i = 0; i < d->n_files; i++) {
+        sv_upload_file *f = &d->files[i];
+        if (!f->name[0] && !f->size)
+            continue;
+        rc = capa_case_attach_bound(r->srv->s, number, r->sess.user, r->sess.binding, f->name,
+                                    f->data.p ? f->data.p : "", f->data.len, stage, note, NULL);
+        if (rc && done.len) {
+            sv_buf b = {0};
+            sv_buf_printf(&b, "%s (attached before it: %s)", capa_error_last(), done.p);
+            char *msg = sv_buf_take(&b, NULL);
+            error_page(r, sv_status_of(rc), msg ? msg : capa_error_last());
+            free(msg);
+            break;
+        } else if (rc) {
+            error_capa(r, rc);
+            break;
+        }
+        sv_buf_printf(&done, "%s'%.200s'", done.len ? ", " : "", f->name);
+    }
+    if (!rc) {
+        char *path = case_page_path(number);
+        sv_buf b = {0};
+        sv_buf_puts(&b, path ? path : "/cases");
+        sv_buf_puts(&b, "#attachments");
+        free(r->location);
+        r->location = sv_buf_take(&b, NULL);
+        r->status = 303;
+        r->type = "text/plain; charset=utf-8";
+        free(path);
+    }
+    sv_buf_free(&done);
+}
+
+/* Content-Disposition for `name`: an ASCII fallback (anything else, quotes and backslashes
+ * as '_') and the exact name as RFC 5987 UTF-8 (RFC 6266). */
+static char *disposition(const char *kind, const char *name)
+{
+    sv_buf b = {0};
+    sv_buf_printf(&b, "%s; filename=\"", kind);
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        char ch = (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? (char)*p : '_';
+        sv_buf_put(&b, &ch, 1);
+    }
+    sv_buf_puts(&b, "\"; filename*=UTF-8''");
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("!#$&+-.^_`|~", *p))
+            sv_buf_put(&b, (const char *)p, 1);
+        else
+            sv_buf_printf(&b, "%%%02X", *p);
+    }
+    return sv_buf_take(&b, NULL);
+}
+
+/* GET /cases/N/attachments/SHA256: the stored bytes, re-hashed by the engine on the way out.
+ * Images the engine recognised (JPEG, PNG) may be shown inline (?inline=1, the thumbnails);
+ * everything else is a download with its original name. */
+static void send_attachment(sv_req *r, const char *number, const char *sha)
+{
+    void *data = NULL;
+    size_t len = 0;
+    capa_attachment *meta = NULL;
+    int rc = capa_attachment_get(&data, &len, &meta, r->srv->s, number, sha);
+    if (rc) {
+        error_capa(r, rc);
+        return;
+    }
+    /* The engine's type from the content; anything else is bytes to download. */
+    int jpeg = !strcmp(meta->mime, "image/jpeg"), png = !strcmp(meta->mime, "image/png");
+    int inline_ = (jpeg || png) && sv_params_get(&r->query, "inline");
+    r->type = jpeg                                 ? "image/jpeg"
+              : png                                ? "image/png"
+              : !strcmp(meta->mime, "application/pdf") ? "application/pdf"
+                                                   : "application/octet-stream";
+    sv_buf_put(&r->out, data, len);
+    free(r->disposition);
+    r->disposition = disposition(inline_ ? "inline" : "attachment", meta->name);
+    r->status = 200;
+    capa__free(data);
+    capa_attachment_clear(meta);
+    capa__free(meta);
+}
+
 /* ---- routing ---- */
 
 static void set_lang(sv_req *r)
@@ -2046,6 +2279,12 @@ void sv_pages_handle(sv_req *r)
             login_form(r, "", NULL);
         else
             not_allowed(r, "GET, HEAD, POST");
+        return;
+    }
+    if (r->upload_early) {
+        /* An upload's header (http.c): without a session it is answered before its body. */
+        if (!r->have_sess)
+            redirect(r, "/login", NULL);
         return;
     }
     if (!r->have_sess) {
@@ -2103,6 +2342,14 @@ void sv_pages_handle(sv_req *r)
             do_sign(r, number, 1);
         else if (!strcmp(sub, "/dossier.pdf") && get)
             sv_send_dossier(r, number, 0);
+        else if (!strcmp(sub, "/attachments") && post)
+            do_attach(r, number);
+        else if (!strncmp(sub, "/attachments/", 13) && !strchr(sub + 13, '/') && get)
+            send_attachment(r, number, sub + 13);
+        else if (!strcmp(sub, "/attachments"))
+            not_allowed(r, "POST");
+        else if (!strncmp(sub, "/attachments/", 13) && !strchr(sub + 13, '/'))
+            not_allowed(r, "GET, HEAD");
         else if (!*sub || !strcmp(sub, "/dossier.pdf"))
             not_allowed(r, "GET, HEAD");
         else if (!strcmp(sub, "/edit") || !strcmp(sub, "/sign"))

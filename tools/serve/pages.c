@@ -12,6 +12,7 @@
  */
 #include "serve.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1965,38 +1966,51 @@ static void do_sign(sv_req *r, const char *number, int reject)
     sv_params_clear(&p);
 }
 
+/* A private directory for a rendering that libraries write to a file (PDF, xlsx): mode 0700
+ * under $TMPDIR (else /tmp, which systemd's PrivateTmp= makes the service's own), removed
+ * with what is in it by rm_private_dir. 0, or -1 with the page written. */
+static int private_dir(sv_req *r, char *dir, size_t sz)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || base[0] != '/')
+        base = "/tmp";
+    if ((size_t)snprintf(dir, sz, "%s/capa-serve-XXXXXX", base) >= sz || !mkdtemp(dir)) {
+        error_page(r, 500, "cannot make a private temporary directory (TMPDIR)");
+        return -1;
+    }
+    return 0;
+}
+
+static void rm_private_dir(const char *dir, const char *file)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Send the bytes of `path` as `type`, a download named `name`. 0, or -1 when unreadable. */
+static int send_file(sv_req *r, const char *path, const char *type, const char *name);
+
 /* Render the signed dossier into a private temporary file and send its bytes. */
 void sv_send_dossier(sv_req *r, const char *number, int api);
 void sv_send_dossier(sv_req *r, const char *number, int api)
 {
-    char dir[] = "/tmp/capa-serve-XXXXXX", path[64], key[4200], crt[4200];
-    if (!mkdtemp(dir)) {
-        error_page(r, 500, "cannot make a temporary directory");
+    char dir[4096], path[4200], key[4200], crt[4200];
+    if (private_dir(r, dir, sizeof dir))
         return;
-    }
     snprintf(path, sizeof path, "%s/dossier.pdf", dir);
     snprintf(key, sizeof key, "%s/org.key", r->srv->keys_dir);
     snprintf(crt, sizeof crt, "%s/org.crt", r->srv->keys_dir);
     capa_dossier_opts o = {.font_path = r->srv->font, .key_path = key, .cert_path = crt};
     int rc = capa_report_dossier(r->srv->s, number, path, &o);
     if (rc == CAPA_OK) {
-        FILE *f = fopen(path, "rb");
-        char buf[65536];
-        size_t n;
-        while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
-            sv_buf_put(&r->out, buf, n);
-        if (f)
-            fclose(f);
-        r->status = 200;
-        r->type = "application/pdf";
-        sv_buf b = {0};
-        sv_buf_puts(&b, "attachment; filename=\"");
-        sv_url(&b, number);
-        sv_buf_puts(&b, ".pdf\"");
-        r->disposition = sv_buf_take(&b, NULL);
+        char name[300];
+        snprintf(name, sizeof name, "%s.pdf", number);
+        if (send_file(r, path, "application/pdf", name))
+            rc = capa_error_set(CAPA_ERROR, "dossier %s: cannot read it back", number);
     }
-    unlink(path);
-    rmdir(dir);
+    rm_private_dir(dir, "dossier.pdf");
     if (rc && api) {
         sv_api_error(r, rc, capa_error_last());
     } else if (rc) {
@@ -2232,6 +2246,359 @@ static void send_attachment(sv_req *r, const char *number, const char *sha)
     capa__free(meta);
 }
 
+/* ---- reports: a page per month or ISO week, its charts, and its downloads ---- */
+
+static char *disposition(const char *kind, const char *name);
+
+static int send_file(sv_req *r, const char *path, const char *type, const char *name)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[65536];
+    size_t n;
+    if (!f)
+        return -1;
+    sv_buf_free(&r->out);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        sv_buf_put(&r->out, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || r->out.oom) {
+        sv_buf_free(&r->out);
+        return -1;
+    }
+    r->status = 200;
+    r->type = type;
+    free(r->disposition);
+    r->disposition = disposition("attachment", name);
+    return 0;
+}
+
+/* Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static long days_of(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The ISO week "YYYY-Www" of a date (weeks from Monday; week 1 holds the first Thursday). */
+static void iso_week_text(char *buf, size_t sz, int y, int m, int d)
+{
+    long days = days_of(y, m, d);
+    long wd = ((days + 3) % 7 + 7) % 7; /* Monday 0: 1970-01-01 was a Thursday */
+    long thu = days - wd + 3;
+    int wy = y + 1;
+    while (days_of(wy, 1, 1) > thu)
+        wy--;
+    snprintf(buf, sz, "%04d-W%02ld", wy, (thu - days_of(wy, 1, 1)) / 7 + 1);
+}
+
+/* The period of `ms` in the plant's zone: its month "YYYY-MM" or ISO week. */
+static void period_of(char *buf, size_t sz, const capa_plant *p, int64_t ms, int week)
+{
+    char iso[40] = "";
+    int y = 0, mo = 0, d = 0;
+    if (p)
+        capa_plant_time_format(iso, sizeof iso, p, ms);
+    else
+        capa_time_format(iso, sizeof iso, ms);
+    if (sscanf(iso, "%d-%d-%d", &y, &mo, &d) != 3)
+        y = 1970, mo = 1, d = 1;
+    if (week)
+        iso_week_text(buf, sz, y, mo, d);
+    else
+        snprintf(buf, sz, "%04d-%02d", y, mo);
+}
+
+/* "2026-11" or "2026-W49" and how they are gathered; -1 when the text is neither shape. */
+static int period_kind(const char *text, capa_period_kind *kind)
+{
+    size_t n = strlen(text);
+    if (n == 7 && strspn(text, "0123456789-") == 7 && text[4] == '-')
+        *kind = CAPA_PERIOD_MONTH;
+    else if (n == 8 && text[4] == '-' && text[5] == 'W' && strspn(text, "0123456789") == 4 &&
+             strspn(text + 6, "0123456789") == 2)
+        *kind = CAPA_PERIOD_WEEK;
+    else
+        return -1;
+    return 0;
+}
+
+static void report_counts(sv_view *v, xmlNodePtr parent, const char *name, const char *zh,
+                          const char *en, const capa_stat_counts *c, const capa_field *choices,
+                          int pareto)
+{
+    xmlNodePtr b = sv_el(v, parent, "breakdown");
+    sv_at(v, b, "name", name);
+    sv_label(v, b, zh, en);
+    sv_atf(v, b, "total", "%llu", (unsigned long long)c->total);
+    for (size_t i = 0; i < c->n; i++) {
+        if (!pareto && c->v[i].count == 0 && choices)
+            continue; /* the choices nobody chose */
+        xmlNodePtr row = sv_el(v, b, "row");
+        if (choices)
+            choice_label(v, row, choices, c->v[i].key);
+        else
+            sv_label(v, row, c->v[i].key[0] ? c->v[i].key : "（未填）",
+                     c->v[i].key[0] ? c->v[i].key : "(not given)");
+        sv_atf(v, row, "count", "%llu", (unsigned long long)c->v[i].count);
+        if (pareto)
+            sv_atf(v, row, "cum", "%.1f", capa_report_round(c->v[i].cumulative_percent, 1));
+    }
+}
+
+static const char *L(sv_req *r, const char *zh, const char *en)
+{
+    return r->lang == SV_LANG_EN ? en : zh;
+}
+
+/* The charts' data for static/report.js (no inline script: a data attribute, escaped by the
+ * serializer like every attribute). */
+static char *chart_json(sv_req *r, const capa_monthly *m)
+{
+    json_t *d = json_object(), *pl = json_array(), *pc = json_array(), *pcum = json_array(),
+           *tl = json_array(), *to = json_array(), *tc = json_array(), *l = json_object();
+    char *out = NULL;
+    if (!d || !pl || !pc || !pcum || !tl || !to || !tc || !l)
+        goto done;
+    for (size_t i = 0; i < m->by_defect.n; i++) {
+        const capa_stat_count *c = &m->by_defect.v[i];
+        json_array_append_new(pl, json_string(c->key[0] ? c->key : "-"));
+        json_array_append_new(pc, json_integer((json_int_t)c->count));
+        json_array_append_new(pcum, json_real(capa_report_round(c->cumulative_percent, 1)));
+    }
+    for (size_t i = 0; i < 12; i++) {
+        json_array_append_new(tl, json_string(m->trend[i].label));
+        json_array_append_new(to, json_integer((json_int_t)m->trend[i].opened));
+        json_array_append_new(tc, json_integer((json_int_t)m->trend[i].closed));
+    }
+    json_object_set_new(l, "count", json_string(L(r, "件数", "Cases")));
+    json_object_set_new(l, "cumulative", json_string(L(r, "累计 %", "Cumulative %")));
+    json_object_set_new(l, "opened", json_string(L(r, "新增", "Opened")));
+    json_object_set_new(l, "closed", json_string(L(r, "结案", "Closed")));
+    json_object_set_new(d, "pareto", json_pack("{s:O,s:O,s:O}", "labels", pl, "counts", pc,
+                                               "cumulative", pcum));
+    json_object_set_new(d, "trend",
+                        json_pack("{s:O,s:O,s:O}", "labels", tl, "opened", to, "closed", tc));
+    json_object_set_new(d, "l", l);
+    l = NULL;
+    out = json_dumps(d, JSON_COMPACT | JSON_ENSURE_ASCII);
+done:
+    json_decref(d);
+    json_decref(pl);
+    json_decref(pc);
+    json_decref(pcum);
+    json_decref(tl);
+    json_decref(to);
+    json_decref(tc);
+    json_decref(l);
+    return out;
+}
+
+static void page_report(sv_req *r, const char *period)
+{
+    capa_period_kind kind;
+    capa_monthly *m = NULL;
+    capa_plant *p = NULL;
+    char buf[64];
+    if (period_kind(period, &kind)) {
+        error_page(r, 404, "a report is /reports/YYYY-MM (a month) or /reports/YYYY-Www (an "
+                           "ISO week)");
+        return;
+    }
+    int rc = capa_stats_period(&m, r->srv->s, kind, period, NULL, 0);
+    if (rc) {
+        error_capa(r, rc);
+        return;
+    }
+    capa_plant_get(&p, r->srv->s);
+    int week = kind == CAPA_PERIOD_WEEK;
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "report", week ? "质量周报" : "质量月报",
+                           week ? "Weekly quality report" : "Monthly quality report");
+    xmlNodePtr n = sv_el(&v, root, "report");
+    sv_at(&v, n, "period", m->period_text);
+    sv_at(&v, n, "kind", week ? "week" : "month");
+    sv_at(&v, n, "from", m->from_text);
+    sv_at(&v, n, "to", m->to_text);
+    plant_time(&v, sv_el(&v, n, "as-of"), p, m->as_of);
+    sv_at(&v, n, "prev", m->trend[10].label);
+    if (m->as_of >= m->end) {
+        period_of(buf, sizeof buf, p, m->end, week);
+        sv_at(&v, n, "next", buf);
+    }
+    period_of(buf, sizeof buf, p, m->start, !week); /* the other kind, for the switch */
+    sv_at(&v, n, "other", buf);
+    xmlNodePtr f = sv_el(&v, n, "figures");
+#define FIG(key, zh, en, ...)                                                                      \
+    do {                                                                                           \
+        xmlNodePtr x_ = sv_el(&v, f, "fig");                                                      \
+        sv_at(&v, x_, "key", key);                                                                \
+        sv_label(&v, x_, zh, en);                                                                 \
+        sv_atf(&v, x_, "value", __VA_ARGS__);                                                     \
+    } while (0)
+    FIG("opened", "新增投诉", "Opened", "%llu", (unsigned long long)m->opened);
+    FIG("closed", "结案", "Closed", "%llu", (unsigned long long)m->closed);
+    FIG("open_at_end", "期末未结", "Open at the end", "%llu", (unsigned long long)m->open_at_end);
+    FIG("ttc_mean", "平均结案天数", "Mean days to close", "%.2f",
+        capa_report_round(m->ttc_mean_hours / 24.0, 2));
+    FIG("ttc_median", "结案天数中位数", "Median days to close", "%.2f",
+        capa_report_round(m->ttc_median_hours / 24.0, 2));
+    if (m->on_time_overall >= 0)
+        FIG("on_time", "按时率", "On time", "%.1f %%",
+            capa_report_round(m->on_time_overall * 100.0, 1));
+    else
+        FIG("on_time", "按时率", "On time", "%s", "-");
+    FIG("second_rounds", "二次处理", "Second rounds", "%llu",
+        (unsigned long long)m->second_rounds);
+    FIG("recurrences", "再发", "Recurrences", "%zu", m->n_recurrences);
+#undef FIG
+    report_counts(&v, n, "by_defect", "缺陷代码（柏拉图）", "By defect (Pareto)", &m->by_defect,
+                  NULL, 1);
+    report_counts(&v, n, "by_severity", "严重度", "By severity", &m->by_severity,
+                  intake_severity(r), 0);
+    report_counts(&v, n, "by_customer", "客户", "By customer", &m->by_customer, NULL, 0);
+    report_counts(&v, n, "by_part", "料号", "By part", &m->by_part, NULL, 0);
+    for (size_t i = 0; i < m->n_on_time; i++) {
+        xmlNodePtr o = sv_el(&v, n, "ontime");
+        const capa_workflow *wf = NULL;
+        capa_store_workflow(&wf, r->srv->s);
+        limit_kind(&v, o, wf, m->on_time[i].kind);
+        sv_atf(&v, o, "due", "%llu", (unsigned long long)m->on_time[i].due);
+        sv_atf(&v, o, "met", "%llu", (unsigned long long)m->on_time[i].on_time);
+        if (m->on_time[i].rate >= 0)
+            sv_atf(&v, o, "rate", "%.1f %%", capa_report_round(m->on_time[i].rate * 100.0, 1));
+    }
+    for (size_t i = 0; i < m->n_overdue; i++) {
+        xmlNodePtr o = sv_el(&v, n, "overdue");
+        const capa_workflow *wf = NULL;
+        capa_store_workflow(&wf, r->srv->s);
+        sv_at(&v, o, "number", m->overdue[i].number);
+        limit_kind(&v, o, wf, m->overdue[i].kind);
+        plant_time(&v, sv_el(&v, o, "due"), p, m->overdue[i].due);
+        span_text(buf, sizeof buf, m->overdue[i].late_ms);
+        sv_at(&v, o, "over", buf);
+    }
+    for (size_t i = 0; i < 12; i++) {
+        xmlNodePtr t = sv_el(&v, n, "trend");
+        sv_at(&v, t, "label", m->trend[i].label);
+        sv_atf(&v, t, "opened", "%llu", (unsigned long long)m->trend[i].opened);
+        sv_atf(&v, t, "closed", "%llu", (unsigned long long)m->trend[i].closed);
+    }
+    char *js = chart_json(r, m);
+    sv_at_exact(&v, sv_el(&v, n, "chart"), "data", js ? js : "{}");
+    free(js);
+    sv_view_render(&v, r);
+    capa_plant_free(p);
+    capa_monthly_free(m);
+}
+
+/* GET /reports/PERIOD.(pdf|xlsx|csv|json): made by the reports/ code `capa report` uses, from
+ * verified data only (capa_report_period replays the store first; a store that does not
+ * replay gets no report, the page names the first mismatch). The PDF is signed with the
+ * organisation's key. Files go to a private temporary directory, never a fixed path. */
+static void send_report(sv_req *r, const char *period, const char *ext)
+{
+    capa_period_kind kind;
+    capa_monthly *m = NULL;
+    capa_plant *p = NULL;
+    char dir[4096], path[4200], key[4200], crt[4200], name[80], file[16];
+    int fmt = !strcmp(ext, "pdf") ? 0 : !strcmp(ext, "csv") ? 1 : !strcmp(ext, "json") ? 2 : 3;
+    if (period_kind(period, &kind)) {
+        error_page(r, 404, "a report is /reports/YYYY-MM (a month) or /reports/YYYY-Www (an "
+                           "ISO week)");
+        return;
+    }
+    int rc = capa_report_period(&m, r->srv->s, kind, period, NULL, 0);
+    if (rc == CAPA_OK)
+        rc = capa_plant_get(&p, r->srv->s);
+    if (rc) {
+        sv_buf b = {0};
+        sv_buf_printf(&b, "report %s refused: %s", period, capa_error_last());
+        char *msg = sv_buf_take(&b, NULL);
+        error_page(r, sv_status_of(rc), msg ? msg : capa_strerror(rc));
+        free(msg);
+        goto done;
+    }
+    snprintf(name, sizeof name, "capa-report-%s.%s", period, ext);
+    if (fmt == 1 || fmt == 2) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (f && fmt == 1) {
+            capa_report_monthly_csv(f, m, p);
+        } else if (f) {
+            json_t *d = capa_report_monthly_json(m, p);
+            if (!d || json_dumpf(d, f, JSON_INDENT(2)) != 0)
+                fputc(0, f), len = 0;
+            else
+                fputc('\n', f);
+            json_decref(d);
+        }
+        if (!f || fclose(f) != 0 || !len) {
+            free(text);
+            error_page(r, 500, "out of memory");
+            goto done;
+        }
+        sv_buf_free(&r->out);
+        sv_buf_put(&r->out, text, len);
+        free(text);
+        r->status = 200;
+        r->type = fmt == 1 ? "text/csv; charset=utf-8" : "application/json";
+        free(r->disposition);
+        r->disposition = disposition("attachment", name);
+        goto done;
+    }
+    if (private_dir(r, dir, sizeof dir))
+        goto done;
+    snprintf(file, sizeof file, "report.%s", ext);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (fmt == 0) {
+        snprintf(key, sizeof key, "%s/org.key", r->srv->keys_dir);
+        snprintf(crt, sizeof crt, "%s/org.crt", r->srv->keys_dir);
+        capa_monthly_opts o = {.font_path = r->srv->font, .key_path = key, .cert_path = crt};
+        rc = capa_report_monthly_pdf(r->srv->s, m, path, &o);
+    } else {
+        rc = capa_report_monthly_xlsx(r->srv->s, m, path);
+    }
+    if (rc == CAPA_OK &&
+        send_file(r, path,
+                  fmt == 0 ? "application/pdf"
+                           : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  name))
+        rc = capa_error_set(CAPA_ERROR, "report %s: cannot read it back", period);
+    rm_private_dir(dir, file);
+    if (rc)
+        error_capa(r, rc);
+done:
+    capa_plant_free(p);
+    capa_monthly_free(m);
+}
+
+/* /reports: this month's report (plant time), or the month or week chosen in its form. */
+static void reports_index(sv_req *r)
+{
+    const char *q = sv_params_get(&r->query, "period");
+    char buf[64];
+    capa_period_kind kind;
+    if (q && *q) {
+        if (period_kind(q, &kind)) {
+            error_page(r, 400, "period: expected YYYY-MM (a month) or YYYY-Www (an ISO week)");
+            return;
+        }
+        redirect(r, "/reports/", q);
+        return;
+    }
+    capa_plant *p = NULL;
+    capa_plant_get(&p, r->srv->s);
+    period_of(buf, sizeof buf, p, wall_ms(), 0);
+    capa_plant_free(p);
+    redirect(r, "/reports/", buf);
+}
+
 /* ---- routing ---- */
 
 static void set_lang(sv_req *r)
@@ -2293,7 +2660,7 @@ void sv_pages_handle(sv_req *r)
             return;
         }
         if (strcmp(path, "/") == 0 || strncmp(path, "/cases", 6) == 0 ||
-            strcmp(path, "/logout") == 0)
+            strncmp(path, "/reports", 8) == 0 || strcmp(path, "/logout") == 0)
             redirect(r, "/login", NULL);
         else
             error_page(r, 404, "not found");
@@ -2314,6 +2681,24 @@ void sv_pages_handle(sv_req *r)
             do_logout(r);
         else
             not_allowed(r, "POST");
+    } else if (strcmp(path, "/reports") == 0 || strncmp(path, "/reports/", 9) == 0) {
+        const char *per = path[8] ? path + 9 : NULL, *dot = per ? strrchr(per, '.') : NULL;
+        char pbuf[32];
+        if (!get) {
+            not_allowed(r, "GET, HEAD");
+        } else if (!per) {
+            reports_index(r);
+        } else if (!dot) {
+            page_report(r, per);
+        } else if ((size_t)(dot - per) < sizeof pbuf &&
+                   (!strcmp(dot, ".pdf") || !strcmp(dot, ".xlsx") || !strcmp(dot, ".csv") ||
+                    !strcmp(dot, ".json"))) {
+            memcpy(pbuf, per, (size_t)(dot - per));
+            pbuf[dot - per] = '\0';
+            send_report(r, pbuf, dot + 1);
+        } else {
+            error_page(r, 404, "not found");
+        }
     } else if (strcmp(path, "/cases/new") == 0) {
         if (get || post)
             page_new(r, post);

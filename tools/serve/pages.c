@@ -534,6 +534,7 @@ static int list_filter(sv_req *r, capa_filter *f)
     f->part_no = OPT("part");
     f->defect_code = OPT("defect");
     f->text = OPT("text");
+    f->workflow = OPT("workflow");
     const char *status = OPT("status"), *from = OPT("from"), *to = OPT("to");
 #undef OPT
     if (status && strcmp(status, "open") == 0)
@@ -587,6 +588,20 @@ static void option(sv_view *v, xmlNodePtr sel, const char *value, const char *zh
         sv_at(v, o, "selected", "1");
 }
 
+typedef struct wf_option_ctx {
+    sv_view *v;
+    xmlNodePtr sel;
+    const char *cur;
+} wf_option_ctx;
+
+static int wf_option(const capa_workflow *w, void *payload)
+{
+    wf_option_ctx *c = payload;
+    option(c->v, c->sel, w->id, w->label_zh ? w->label_zh : w->id,
+           w->label_en ? w->label_en : w->id, c->cur);
+    return 0;
+}
+
 static void page_list(sv_req *r, int csv)
 {
     capa_filter f;
@@ -594,6 +609,15 @@ static void page_list(sv_req *r, int csv)
     capa_store_workflow(&wf, r->srv->s);
     if (list_filter(r, &f)) {
         error_page(r, 400, "from/to: expected a date YYYY-MM-DD");
+        return;
+    }
+    /* ?workflow=ID: that workflow's cases, its stages in the filter and on the board. */
+    if (f.workflow && capa_store_workflow_get(&wf, r->srv->s, f.workflow) != CAPA_OK) {
+        sv_buf b = {0};
+        sv_buf_printf(&b, "workflow '%.60s': no such workflow in this store", f.workflow);
+        char *msg = sv_buf_take(&b, NULL);
+        error_page(r, 400, msg ? msg : "no such workflow");
+        free(msg);
         return;
     }
     list_ctx c = {.r = r, .wf = wf, .csv = csv, .sev = intake_severity(r)};
@@ -647,6 +671,10 @@ static void page_list(sv_req *r, int csv)
     sv_view v;
     xmlNodePtr root = page(&v, r, "list", "案件", "Cases"), n, sel;
     xmlNodePtr fl = sv_el(&v, root, "filters");
+    sel = filter(&v, fl, r, "workflow", "流程", "Workflow", "select");
+    option(&v, sel, "", "全部", "all", NULL);
+    wf_option_ctx wo = {&v, sel, sv_params_get(&r->query, "workflow")};
+    capa_store_workflows(r->srv->s, wf_option, &wo);
     sel = filter(&v, fl, r, "stage", "阶段", "Stage", "select");
     option(&v, sel, "", "", "", NULL);
     for (size_t i = 0; wf && i < wf->n_stages; i++)
@@ -888,16 +916,53 @@ static void restored_notice(sv_view *v, xmlNodePtr root)
              "Check it and save.");
 }
 
+/* The new-case page's choice of workflow: each installed workflow whose first stage the
+ * user's role fills in (the engine decides; the others are not offered). */
+typedef struct wf_choice_ctx {
+    sv_view *v;
+    xmlNodePtr parent;
+    const char *role, *chosen;
+} wf_choice_ctx;
+
+static int wf_choice(const capa_workflow *w, void *payload)
+{
+    wf_choice_ctx *c = payload;
+    if (!w->n_stages || !capa_role_in(w->stages[0].editors, w->stages[0].n_editors, c->role))
+        return 0;
+    xmlNodePtr n = sv_el(c->v, c->parent, "workflow");
+    sv_at(c->v, n, "id", w->id);
+    sv_label(c->v, n, w->label_zh ? w->label_zh : w->id, w->label_en ? w->label_en : w->id);
+    if (strcmp(w->id, c->chosen) == 0)
+        sv_at(c->v, n, "chosen", "1");
+    return 0;
+}
+
 static void page_new(sv_req *r, int post)
 {
     const capa_workflow *wf = NULL;
     const capa_formdef *fd = NULL;
-    int rc = capa_store_workflow(&wf, r->srv->s);
-    if (rc || wf->n_stages == 0 ||
-        (rc = capa_store_form(&fd, r->srv->s, wf->stages[0].form_id, 0))) {
+    /* ?workflow=ID (kept in the form's action, so the POST has it too); none: the default. */
+    const char *wid = sv_params_get(&r->query, "workflow");
+    if (wid && !*wid)
+        wid = NULL;
+    int rc = capa_store_workflow_get(&wf, r->srv->s, wid);
+    if (rc == CAPA_ENOTFOUND) {
+        sv_buf b = {0};
+        sv_buf_printf(&b, "workflow '%.60s': no such workflow in this store", wid);
+        char *msg = sv_buf_take(&b, NULL);
+        error_page(r, 404, msg ? msg : "no such workflow");
+        free(msg);
+        return;
+    }
+    if (rc || wf->n_stages == 0 || (rc = capa_intake_form(&fd, r->srv->s, wf->id))) {
         error_capa(r, rc ? rc : CAPA_ERROR);
         return;
     }
+    char action[200];
+    if (wid)
+        snprintf(action, sizeof action, "/cases/new?workflow=%s", wf->id);
+    else
+        snprintf(action, sizeof action, "/cases/new");
     sv_params p = {0};
     formvals fv = {0};
     capa_kv *kv = NULL;
@@ -921,6 +986,7 @@ static void page_new(sv_req *r, int post)
         capa_request q = {.op = CAPA_OP_OPEN,
                           .who = {r->sess.user, NULL},
                           .binding = r->sess.binding,
+                          .workflow = wid ? wf->id : NULL,
                           .values = kv,
                           .n_values = m};
         sv_submit(r->srv, &q);
@@ -947,10 +1013,15 @@ static void page_new(sv_req *r, int post)
         }
     }
     sv_view v;
-    xmlNodePtr root = page(&v, r, "new", "新投诉", "New complaint");
+    xmlNodePtr root = page(&v, r, "new", wf->label_zh ? wf->label_zh : "新案件",
+                           wf->label_en ? wf->label_en : "New case");
     if (back)
         restored_notice(&v, root);
-    form_view(&v, root, fd, &fv, "/cases/new", 0, NULL);
+    char role[64];
+    user_role(r, role, sizeof role);
+    wf_choice_ctx wc = {&v, sv_el(&v, root, "workflows"), role, wf->id};
+    capa_store_workflows(r->srv->s, wf_choice, &wc);
+    form_view(&v, root, fd, &fv, action, 0, NULL);
     sv_view_render(&v, r);
 done:
     sv_field_errors_free(fv.errs, fv.n_errs);

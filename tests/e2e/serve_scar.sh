@@ -22,10 +22,12 @@ has n1 'name="f.supplier"'
 has n1 'name="f.po_no"'
 lacks n1 'name="f.customer"'
 has n1 'Supplier corrective action request (SCAR)'
+has n1 '<a class="nav-link" href="/cases/new?workflow=scar">' # in ma's menu
 # li (intake) is offered the complaint only; ma (sqe) SCAR only: no choice to show either.
 req n2 -b "$T/li.jar" "$B/cases/new"; want 200 n2
 has n2 'name="f.customer"'
 lacks n2 'app-workflows'
+lacks n2 'href="/cases/new?workflow=scar"'
 req n3 -b "$T/li.jar" "$B/cases/new?workflow=nonesuch"; want 404 n3
 grep -qF "workflow 'nonesuch': no such workflow" "$T/n3" || grep -qF "workflow &apos;nonesuch&apos;" "$T/n3" || fail "n3 lacks the workflow's name"
 

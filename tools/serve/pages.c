@@ -89,6 +89,26 @@ static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
                 ro && ro->label_en ? ro->label_en : role);
 }
 
+/* The menu's entries for the other workflows (SCAR, ...) whose first stage `role` fills in:
+ * <opens id=... l=...> on the user. */
+typedef struct menu_opens_ctx {
+    sv_view *v;
+    xmlNodePtr user;
+    const char *role;
+} menu_opens_ctx;
+
+static int menu_opens(const capa_workflow *w, void *payload)
+{
+    menu_opens_ctx *c = payload;
+    if (!w->n_stages || strcmp(w->id, CAPA_WORKFLOW_DEFAULT) == 0 ||
+        !capa_role_in(w->stages[0].editors, w->stages[0].n_editors, c->role))
+        return 0;
+    xmlNodePtr n = sv_el(c->v, c->user, "opens");
+    sv_at(c->v, n, "id", w->id);
+    sv_label(c->v, n, w->label_zh ? w->label_zh : w->id, w->label_en ? w->label_en : w->id);
+    return 0;
+}
+
 /* Start a page: the view with who is signed in (printed name, role, CSRF token, what the
  * menu offers) and the organisation. */
 static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, const char *en)
@@ -110,6 +130,10 @@ static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, 
         sv_at(v, n, "csrf", r->sess.csrf);
         if (u && may_open(r, u->role))
             sv_at(v, n, "may-open", "1");
+        if (u && u->role) {
+            menu_opens_ctx mo = {v, n, u->role};
+            capa_store_workflows(r->srv->s, menu_opens, &mo);
+        }
         capa_user_free(u);
     }
     return root;

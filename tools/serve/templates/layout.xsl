@@ -111,6 +111,9 @@
               <li class="nav-item"><a class="nav-link" href="/cases/new">
                 <xsl:call-template name="t"><xsl:with-param name="zh" select="'新投诉'"/><xsl:with-param name="en" select="'New complaint'"/></xsl:call-template></a></li>
             </xsl:if>
+            <xsl:for-each select="/page/user/opens">
+              <li class="nav-item"><a class="nav-link" href="/cases/new?workflow={str:encode-uri(@id, true())}"><xsl:apply-templates select="." mode="l"/></a></li>
+            </xsl:for-each>
           </ul>
         </xsl:if>
         <div class="app-tools">

@@ -85,6 +85,15 @@ for ext in ("pdf", "xlsx", "csv", "json"):
     else:
         fail("download %s did not arrive: %s" % (ext, os.listdir(DL)))
 
+# -- escalations: the overdue limits of li's cases with what was sent --------------------------
+import urllib.parse  # noqa: E402
+d.get(B + "/escalations?lang=both&at=" + urllib.parse.quote(os.environ["AT"]))
+over = d.find_elements(By.CSS_SELECTOR, "#overdue tbody tr")
+sent = d.find_elements(By.CSS_SELECTOR, "#sent tbody tr")
+if len(over) < 3 or len(sent) < 3 or not d.find_elements(By.CSS_SELECTOR, "#overdue .app-esc"):
+    fail("escalations page: %d overdue limits, %d sent" % (len(over), len(sent)))
+bl.check_sizes("escalations")
+
 # -- a supplier 8D from the new-case page ----------------------------------------------------
 login("ma")
 d.get(B + "/cases/new?workflow=scar&lang=both")

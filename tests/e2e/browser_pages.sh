@@ -3,7 +3,7 @@
 # chromium-driver and python3-selenium, browser_pages.py) at 1366x900 and 768x1024: a photo
 # uploaded on a case and its thumbnail shown, the report page with its two charts drawn and
 # every download (the PDF's signature valid with pdfsig, the xlsx read by openpyxl, CSV and
-# JSON), a SCAR opened from the new-case page. Every page: no sideways scrolling, touch
+# JSON), a SCAR opened from the new-case page, the escalations page. Every page: no sideways scrolling, touch
 # targets, nothing from elsewhere, no CSP violation, axe-core clean, screenshots into
 # $CAPA_SCREENSHOTS (else the test's temporary directory). Skipped (77) only when chromium
 # cannot start.
@@ -17,6 +17,9 @@ run 0 "$(pw admin)\n$(pw ma)\n" user add ma --role sqe --name 马工 --as admin 
 for d in SOLDER-BRIDGE SOLDER-BRIDGE PIN-BENT; do
     as li 0 open customer=华东汽车 part_no=P-1 description=连锡 severity=major qty_affected=3 defect_code=$d
 done
+# Three days on, `capa escalate` sends the escalations of their limits.
+LATER=$(date -u -d '+3 days' '+%Y-%m-%d %H:%M:%S')
+at "$LATER" run 0 "" escalate
 serve_start
 AXE_DIR=${CAPA_BUILD:-$T}/axe
 AXE=$AXE_DIR/node_modules/axe-core/axe.min.js
@@ -36,7 +39,7 @@ $PY -c 'from PIL import Image, ImageDraw
 im = Image.new("RGB", (1200, 900), (235, 235, 235)); d = ImageDraw.Draw(im)
 d.rectangle((200, 200, 700, 600), fill=(200, 20, 20)); im.save("'"$T"'/photo.jpg", quality=85)'
 set +e
-AXE=$AXE B=$B SHOTS=$SHOTS DOWNLOADS=$T/downloads PHOTO=$T/photo.jpg Y=$Y HOME=$T \
+AT="$LATER" AXE=$AXE B=$B SHOTS=$SHOTS DOWNLOADS=$T/downloads PHOTO=$T/photo.jpg Y=$Y HOME=$T \
     $PY "$(dirname "$0")/browser_pages.py"
 rc=$?
 set -e

@@ -1289,6 +1289,39 @@ static xmlNodePtr limit_view(sv_view *v, xmlNodePtr parent, const capa_workflow 
 }
 
 /* The case page's limits. */
+/* One escalation sent (capa escalate): its level, the roles and people it went to, when. */
+static void esc_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_plant *p,
+                     const capa_escalation_info *e)
+{
+    const capa_workflow *wf = NULL;
+    xmlNodePtr n = sv_el(v, parent, "esc");
+    sv_at(v, n, "level", e->level);
+    if (e->level && strcmp(e->level, "warn") == 0)
+        sv_label(v, n, "预警", "warning");
+    else if (e->level && strcmp(e->level, "overdue") == 0)
+        sv_label(v, n, "逾期告警", "overdue");
+    else if (e->level && strncmp(e->level, "overdue_", 8) == 0) {
+        char zh[80], en[80];
+        snprintf(zh, sizeof zh, "逾期 %.40s 升级", e->level + 8);
+        snprintf(en, sizeof en, "overdue +%.40s", e->level + 8);
+        sv_label(v, n, zh, en);
+    } else
+        sv_label(v, n, e->level ? e->level : "", e->level ? e->level : "");
+    /* The roles by their labels; the people as `capa escalate` named them. */
+    capa_store_workflow(&wf, r->srv->s);
+    char *to = strdup(e->to ? e->to : "");
+    for (char *save = NULL, *t = to ? strtok_r(to, " ", &save) : NULL; t;
+         t = strtok_r(NULL, " ", &save)) {
+        const capa_role *ro = wf ? capa_workflow_role(wf, t) : NULL;
+        xmlNodePtr x = sv_el(v, n, "to");
+        sv_at(v, x, "role", t);
+        sv_label(v, x, ro && ro->label_zh ? ro->label_zh : t, ro && ro->label_en ? ro->label_en : t);
+    }
+    free(to);
+    sv_at(v, n, "users", e->users && *e->users ? e->users : NULL);
+    plant_time(v, sv_el(v, n, "at"), p, e->time);
+}
+
 static void limits_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
                         const capa_case *cs, int64_t now)
 {
@@ -1298,8 +1331,17 @@ static void limits_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_wor
     if (capa_case_limits(&l, &n, r->srv->s, cs, now) || capa_plant_get(&p, r->srv->s) || !n)
         goto done;
     xmlNodePtr ls = sv_el(v, parent, "limits");
-    for (size_t i = 0; i < n; i++)
-        limit_view(v, ls, wf, p, &l[i], now);
+    capa_escalation_info *e = NULL;
+    size_t ne = 0;
+    capa_case_escalations(r->srv->s, cs->number, &e, &ne);
+    for (size_t i = 0; i < n; i++) {
+        xmlNodePtr lv = limit_view(v, ls, wf, p, &l[i], now);
+        /* The escalations `capa escalate` sent for this limit, in order. */
+        for (size_t k = 0; k < ne; k++)
+            if (e[k].limit && strcmp(e[k].limit, l[i].kind) == 0)
+                esc_view(v, lv, r, p, &e[k]);
+    }
+    capa_escalations_free(e, ne);
 done:
     capa__free(l);
     capa_plant_free(p);
@@ -2694,6 +2736,130 @@ static void reports_index(sv_req *r)
     redirect(r, "/reports/", buf);
 }
 
+/* ---- escalations: due soon, overdue and escalated cases for the user's role ---- */
+
+typedef struct esc_list {
+    char **numbers;
+    size_t n, cap;
+    int oom;
+} esc_list;
+
+static int esc_collect(const capa_case_header *h, void *payload)
+{
+    esc_list *l = payload;
+    if (l->n == DASH_MAX_LIMITS)
+        return 1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **v = realloc(l->numbers, cap * sizeof *v);
+        if (!v) {
+            l->oom = 1;
+            return 1;
+        }
+        l->numbers = v;
+        l->cap = cap;
+    }
+    if (!(l->numbers[l->n] = strdup(h->number))) {
+        l->oom = 1;
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+/* Whether the space-separated role list `to` names `role`. */
+static int roles_name(const char *to, const char *role)
+{
+    size_t n = strlen(role);
+    for (const char *p = to; p && *p;) {
+        const char *e = strchr(p, ' ');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && n && strncmp(p, role, n) == 0)
+            return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+/* /escalations: every limit of an open case that is due soon or overdue, and every
+ * escalation sent for an open case - of the cases the user's role works on now (fills in,
+ * signs or sends back the current stage) or that were escalated to it; `?all=1` every open
+ * case. The limits are the engine's (capa_case_limits, `?at=` as on the dashboard), the
+ * escalations what `capa escalate` recorded (capa_case_escalations). Up to 2000 open cases. */
+static void page_escalations(sv_req *r)
+{
+    esc_list l = {0};
+    capa_plant *p = NULL;
+    char role[64];
+    int64_t now;
+    int all = sv_params_get(&r->query, "all") != NULL;
+    if (limits_at(r, &now))
+        return;
+    user_role(r, role, sizeof role);
+    capa_plant_get(&p, r->srv->s);
+    capa_filter f = {.closed = 0};
+    int rc = capa_case_list(r->srv->s, &f, esc_collect, &l);
+    if ((rc && rc != 1) || l.oom) {
+        if (l.oom)
+            error_page(r, 500, "out of memory");
+        else
+            error_capa(r, rc);
+        goto done;
+    }
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "escalations", "升级与逾期", "Escalations");
+    xmlNodePtr lst = sv_el(&v, root, "escalations");
+    if (all)
+        sv_at(&v, lst, "all", "1");
+    sv_at(&v, lst, "role", role);
+    for (size_t i = 0; i < l.n; i++) {
+        capa_case *cs = NULL;
+        const capa_workflow *wf = NULL;
+        capa_limit_status *ls = NULL;
+        capa_escalation_info *e = NULL;
+        size_t nl = 0, ne = 0;
+        if (capa_case_get(&cs, r->srv->s, l.numbers[i]) != CAPA_OK ||
+            capa_case_workflow(&wf, r->srv->s, cs) != CAPA_OK) {
+            capa_case_free(cs);
+            continue;
+        }
+        const capa_stage *st = capa_workflow_stage(wf, cs->stage);
+        int mine = st && (capa_role_in(st->editors, st->n_editors, role) ||
+                          capa_role_in(st->signers, st->n_signers, role) ||
+                          capa_role_in(st->rejecters, st->n_rejecters, role));
+        capa_case_escalations(r->srv->s, cs->number, &e, &ne);
+        for (size_t k = 0; k < ne && !mine; k++)
+            mine = e[k].to && roles_name(e[k].to, role);
+        if ((mine || all) && capa_case_limits(&ls, &nl, r->srv->s, cs, now) == CAPA_OK) {
+            for (size_t k = 0; k < nl; k++) {
+                int over = strcmp(ls[k].state, "overdue") == 0;
+                if (!over && strcmp(ls[k].state, "due_soon") != 0)
+                    continue;
+                xmlNodePtr row = limit_view(&v, lst, wf, p, &ls[k], now);
+                case_head(&v, row, wf, cs);
+                for (size_t j = 0; j < ne; j++)
+                    if (e[j].limit && strcmp(e[j].limit, ls[k].kind) == 0)
+                        esc_view(&v, row, r, p, &e[j]);
+            }
+            for (size_t j = 0; j < ne; j++) {
+                xmlNodePtr x = sv_el(&v, lst, "sent");
+                case_head(&v, x, wf, cs);
+                limit_kind(&v, x, wf, e[j].limit ? e[j].limit : "");
+                esc_view(&v, x, r, p, &e[j]);
+            }
+        }
+        capa__free(ls);
+        capa_escalations_free(e, ne);
+        capa_case_free(cs);
+    }
+    sv_view_render(&v, r);
+done:
+    for (size_t i = 0; i < l.n; i++)
+        free(l.numbers[i]);
+    free(l.numbers);
+    capa_plant_free(p);
+}
+
 /* ---- routing ---- */
 
 static void set_lang(sv_req *r)
@@ -2755,7 +2921,8 @@ void sv_pages_handle(sv_req *r)
             return;
         }
         if (strcmp(path, "/") == 0 || strncmp(path, "/cases", 6) == 0 ||
-            strncmp(path, "/reports", 8) == 0 || strcmp(path, "/logout") == 0)
+            strncmp(path, "/reports", 8) == 0 || strcmp(path, "/escalations") == 0 ||
+            strcmp(path, "/logout") == 0)
             redirect(r, "/login", NULL);
         else
             error_page(r, 404, "not found");
@@ -2776,6 +2943,11 @@ void sv_pages_handle(sv_req *r)
             do_logout(r);
         else
             not_allowed(r, "POST");
+    } else if (strcmp(path, "/escalations") == 0) {
+        if (get)
+            page_escalations(r);
+        else
+            not_allowed(r, "GET, HEAD");
     } else if (strcmp(path, "/reports") == 0 || strncmp(path, "/reports/", 9) == 0) {
         const char *per = path[8] ? path + 9 : NULL, *dot = per ? strrchr(per, '.') : NULL;
         char pbuf[32];

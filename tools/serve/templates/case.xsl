@@ -102,13 +102,15 @@
             <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Limit'"/></xsl:call-template></th>
             <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'到期'"/><xsl:with-param name="en" select="'Due'"/></xsl:call-template></th>
             <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'状态'"/><xsl:with-param name="en" select="'State'"/></xsl:call-template></th>
+            <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'已发升级'"/><xsl:with-param name="en" select="'Escalations sent'"/></xsl:call-template></th>
           </tr></thead>
           <tbody>
             <xsl:for-each select="$c/limits/limit">
               <tr><td><xsl:apply-templates select="." mode="l"/></td>
                 <td><xsl:apply-templates select="." mode="when"/></td>
                 <td><xsl:call-template name="state"><xsl:with-param name="state" select="@state"/></xsl:call-template>
-                  <xsl:if test="met"><xsl:text> </xsl:text><xsl:apply-templates select="met" mode="time"/></xsl:if></td></tr>
+                  <xsl:if test="met"><xsl:text> </xsl:text><xsl:apply-templates select="met" mode="time"/></xsl:if></td>
+                <td class="app-escs"><xsl:apply-templates select="esc"/></td></tr>
             </xsl:for-each>
           </tbody>
         </table></div>

@@ -15,4 +15,5 @@
   <xsl:include href="case.xsl"/>
   <xsl:include href="sign.xsl"/>
   <xsl:include href="report.xsl"/>
+  <xsl:include href="escalations.xsl"/>
 </xsl:stylesheet>

@@ -86,12 +86,9 @@ json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p)
     /* The window: "month", "week", or for a range only its days; "from"/"to" always. */
     static const char *const kinds[] = {"month", "week", NULL};
     int bad = (kinds[m->kind] && jset(d, kinds[m->kind], jstr(m->period_text))) ||
-              jset(d, "from", jstr(m->from_text)) ||
-              jset(d, "to", jstr(m->to_text)) ||
-              jset(d, "timezone", jstr(m->timezone)) ||
-              jset(d, "organisation", jstr(m->org)) ||
-              jset(d, "start", local_json(p, m->start)) ||
-              jset(d, "end", local_json(p, m->end)) ||
+              jset(d, "from", jstr(m->from_text)) || jset(d, "to", jstr(m->to_text)) ||
+              jset(d, "timezone", jstr(m->timezone)) || jset(d, "organisation", jstr(m->org)) ||
+              jset(d, "start", local_json(p, m->start)) || jset(d, "end", local_json(p, m->end)) ||
               jset(d, "as_of", local_json(p, m->as_of)) ||
               jset(d, "opened", json_integer((json_int_t)m->opened)) ||
               jset(d, "closed", json_integer((json_int_t)m->closed)) ||
@@ -106,8 +103,7 @@ json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p)
               jset(d, "by_defect", a = json_array());
     for (size_t i = 0; !bad && i < m->by_defect.n; i++) {
         const capa_stat_count *c = &m->by_defect.v[i];
-        bad = jpush(a, o = json_object()) ||
-              jset(o, "code", jstr(c->key)) ||
+        bad = jpush(a, o = json_object()) || jset(o, "code", jstr(c->key)) ||
               jset(o, "count", json_integer((json_int_t)c->count)) ||
               jset(o, "cumulative_percent", json_real(r2(c->cumulative_percent)));
     }
@@ -131,10 +127,8 @@ json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p)
     bad = bad || jset(d, "overdue", a = json_array());
     for (size_t i = 0; !bad && i < m->n_overdue; i++) {
         const capa_stat_overdue *x = &m->overdue[i];
-        bad = jpush(a, o = json_object()) ||
-              jset(o, "number", jstr(x->number)) ||
-              jset(o, "kind", jstr(x->kind)) ||
-              jset(o, "due", local_json(p, x->due)) ||
+        bad = jpush(a, o = json_object()) || jset(o, "number", jstr(x->number)) ||
+              jset(o, "kind", jstr(x->kind)) || jset(o, "due", local_json(p, x->due)) ||
               jset(o, "overdue_hours", json_real(r2((double)x->late_ms / 3600000.0)));
     }
     bad = bad || jset(d, "satisfaction", counts_obj(&m->satisfaction)) ||
@@ -142,17 +136,17 @@ json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p)
     for (size_t i = 0; !bad && i < m->satisfaction.n; i++) {
         const capa_stat_count *c = &m->satisfaction.v[i];
         bad = jset(o, c->key,
-                           m->satisfaction.total
-                               ? json_real(r4((double)c->count / (double)m->satisfaction.total))
-                               : json_null());
+                   m->satisfaction.total
+                       ? json_real(r4((double)c->count / (double)m->satisfaction.total))
+                       : json_null());
     }
-    bad = bad ||
-          jset(d, "satisfaction_unrecorded",
-                       json_integer((json_int_t)m->satisfaction_unrecorded)) ||
-          jset(d, "second_rounds", json_integer((json_int_t)m->second_rounds)) ||
-          jset(d, "second_round_rate", rate_json(m->second_round_rate)) ||
-          jset(d, "recurrence_days", json_integer(m->recurrence_days)) ||
-          jset(d, "recurrences", a = json_array());
+    bad =
+        bad ||
+        jset(d, "satisfaction_unrecorded", json_integer((json_int_t)m->satisfaction_unrecorded)) ||
+        jset(d, "second_rounds", json_integer((json_int_t)m->second_rounds)) ||
+        jset(d, "second_round_rate", rate_json(m->second_round_rate)) ||
+        jset(d, "recurrence_days", json_integer(m->recurrence_days)) ||
+        jset(d, "recurrences", a = json_array());
     for (size_t i = 0; !bad && i < m->n_recurrences; i++)
         bad = jpush(a, jstr(m->recurrences[i].number));
     bad = bad || jset(d, "recurrence_of", o = json_object());
@@ -165,8 +159,7 @@ json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p)
     bad = bad || jset(d, "trend", a = json_array());
     for (size_t i = 0; !bad && i < 12; i++) {
         bad = jpush(a, o = json_object()) ||
-              jset(o, m->kind == CAPA_PERIOD_WEEK ? "week" : "month",
-                           jstr(m->trend[i].label)) ||
+              jset(o, m->kind == CAPA_PERIOD_WEEK ? "week" : "month", jstr(m->trend[i].label)) ||
               jset(o, "opened", json_integer((json_int_t)m->trend[i].opened)) ||
               jset(o, "closed", json_integer((json_int_t)m->trend[i].closed));
     }
@@ -218,7 +211,6 @@ void capa_report_monthly_csv(FILE *f, const capa_monthly *m, const capa_plant *p
     csv_row(&head, f);
     capa_report_monthly_rows(m, p, csv_row, f);
 }
-
 
 int capa_report_period(capa_monthly **out, capa_store *s, capa_period_kind kind, const char *a,
                        const char *b, int64_t at)

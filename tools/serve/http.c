@@ -360,7 +360,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             sv_pages_handle(r);
             r->upload_early = 0;
             if (!r->status)
-                r->upload = sv_upload_begin(conn, r->content_type, limit, r->upload_why, sizeof r->upload_why);
+                r->upload = sv_upload_begin(conn, r->content_type, limit, r->upload_why,
+                                            sizeof r->upload_why);
             if (r->status || !r->upload) {
                 if (!r->status)
                     sv_pages_handle(r); /* refuses the upload with upload_why */

@@ -1315,7 +1315,8 @@ static void esc_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_plant 
         const capa_role *ro = wf ? capa_workflow_role(wf, t) : NULL;
         xmlNodePtr x = sv_el(v, n, "to");
         sv_at(v, x, "role", t);
-        sv_label(v, x, ro && ro->label_zh ? ro->label_zh : t, ro && ro->label_en ? ro->label_en : t);
+        sv_label(v, x, ro && ro->label_zh ? ro->label_zh : t,
+                 ro && ro->label_en ? ro->label_en : t);
     }
     free(to);
     sv_at(v, n, "users", e->users && *e->users ? e->users : NULL);
@@ -2370,10 +2371,10 @@ static void send_attachment(sv_req *r, const char *number, const char *sha)
     /* The engine's type from the content; anything else is bytes to download. */
     int jpeg = !strcmp(meta->mime, "image/jpeg"), png = !strcmp(meta->mime, "image/png");
     int inline_ = (jpeg || png) && sv_params_get(&r->query, "inline");
-    r->type = jpeg                                 ? "image/jpeg"
-              : png                                ? "image/png"
+    r->type = jpeg                                     ? "image/jpeg"
+              : png                                    ? "image/png"
               : !strcmp(meta->mime, "application/pdf") ? "application/pdf"
-                                                   : "application/octet-stream";
+                                                       : "application/octet-stream";
     sv_buf_put(&r->out, data, len);
     free(r->disposition);
     r->disposition = disposition(inline_ ? "inline" : "attachment", meta->name);

@@ -25,8 +25,8 @@
 #define SV_UPLOAD_SLACK (256 * 1024)
 
 typedef struct sv_upload_file {
-    char *name; /**< as sent, without any directory */
-    sv_buf data;  /**< the bytes; empty when too_big */
+    char *name;    /**< as sent, without any directory */
+    sv_buf data;   /**< the bytes; empty when too_big */
     uint64_t size; /**< bytes sent */
     int too_big;   /**< over the attachment limit: its bytes were not kept */
 } sv_upload_file;
@@ -46,8 +46,8 @@ int sv_upload_route(const char *method, const char *path);
 /** The largest upload body for an attachment limit of `limit` bytes. */
 size_t sv_upload_max(uint64_t limit);
 /** Start reading the body of the libmicrohttpd connection `conn` (its Content-Type
- *  `content_type`); files up to `limit` bytes are kept. NULL with the reason in why when the body is not multipart/form-data with a
- *  boundary. */
+ *  `content_type`); files up to `limit` bytes are kept. NULL with the reason in why when the body
+ * is not multipart/form-data with a boundary. */
 sv_upload *sv_upload_begin(void *conn, const char *content_type, uint64_t limit, char *why,
                            size_t whysz);
 /** Parse the next piece of the body. */

@@ -365,15 +365,13 @@ done:
     return err;
 }
 
-int capa_case_attach(capa_store *s, const char *number, const capa_actor *who, const char *name,
-                     const void *data, size_t len, const char *stage, const char *note,
-                     char out_sha[65])
+/* The checks made before any password or binding is looked at and before the write lock:
+ * name, note, size; then the content's SHA-256 into a->sha. */
+static int attach_precheck(capa_store *s, attach_arg *a)
 {
-    attach_arg a = {number, name, stage, note, data, len, ""};
+    const char *number = a->number, *name = a->name, *note = a->note;
     uint64_t limit;
     char what[300];
-    if (out_sha)
-        out_sha[0] = 0;
     if (!number || !*number)
         return capa_error_set(CAPA_EINVALID, "attach: no case number given");
     size_t n = name ? strlen(name) : 0;
@@ -394,10 +392,35 @@ int capa_case_attach(capa_store *s, const char *number, const capa_actor *who, c
     if ((err = capa__line_check(what, note)))
         return err;
     /* Too large is refused before the password is asked and before the write lock. */
-    if ((err = capa_attach_limit(s, &limit)) || (err = check_size(number, name, len, limit)))
+    if ((err = capa_attach_limit(s, &limit)) || (err = check_size(number, name, a->len, limit)))
         return err;
-    capa_sha256_hex(a.sha, data, len);
-    if ((err = capa_store__mutate(s, who, do_attach, &a)) == CAPA_OK && out_sha)
+    capa_sha256_hex(a->sha, a->data, a->len);
+    return CAPA_OK;
+}
+
+int capa_case_attach(capa_store *s, const char *number, const capa_actor *who, const char *name,
+                     const void *data, size_t len, const char *stage, const char *note,
+                     char out_sha[65])
+{
+    attach_arg a = {number, name, stage, note, data, len, ""};
+    if (out_sha)
+        out_sha[0] = 0;
+    int err = attach_precheck(s, &a);
+    if (!err && (err = capa_store__mutate(s, who, do_attach, &a)) == CAPA_OK && out_sha)
+        memcpy(out_sha, a.sha, 65);
+    return err;
+}
+
+int capa_case_attach_bound(capa_store *s, const char *number, const char *user,
+                           const char *binding, const char *name, const void *data, size_t len,
+                           const char *stage, const char *note, char out_sha[65])
+{
+    attach_arg a = {number, name, stage, note, data, len, ""};
+    if (out_sha)
+        out_sha[0] = 0;
+    int err = attach_precheck(s, &a);
+    if (!err && (err = capa_store__mutate_bound(s, user, binding, do_attach, &a)) == CAPA_OK &&
+        out_sha)
         memcpy(out_sha, a.sha, 65);
     return err;
 }

@@ -17,6 +17,11 @@
  * against. A wrong password is counted and audited, and locks the account at the limit.
  */
 int capa_store__mutate(capa_store *s, const capa_actor *who, capa_write_fn fn, void *arg);
+/** capa_store__mutate for a sign-in binding (capa_user_sign_in) instead of a password: checked
+ *  as capa_auth__check_binding (nothing counted), and the record re-read inside the write
+ *  transaction. Only for changes a session may make without the password typed again. */
+int capa_store__mutate_bound(capa_store *s, const char *user, const char *binding,
+                             capa_write_fn fn, void *arg);
 
 /**
  * Authenticate only. Checking and counting are one step per account, across threads and

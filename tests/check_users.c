@@ -197,6 +197,43 @@ START_TEST(sign_in_binding_holds_until_the_credential_changes)
 }
 END_TEST
 
+START_TEST(attach_by_binding_as_the_cli_attaches)
+{
+    char bind[CAPA_BINDING_SIZE], other[CAPA_BINDING_SIZE], sha[65];
+    capa_actor w = tu_as("wang"), c = tu_as("chen"), admin = tu_as("admin");
+    OK(capa_user_sign_in(bind, s, &w));
+    OK(capa_user_sign_in(other, s, &c));
+    char *num = tu_open_case(s, NULL);
+    /* The engine's checks come first, binding or not: empty, bad name. */
+    FAILS(capa_case_attach_bound(s, num, "wang", "x", "a.png", "", 0, NULL, NULL, sha),
+          CAPA_EINVALID, "empty (0 bytes)");
+    FAILS(capa_case_attach_bound(s, num, "wang", bind, "a/b.png", "x", 1, NULL, NULL, sha),
+          CAPA_EINVALID, "without a directory");
+    /* Another user's binding is not wang's. */
+    FAILS(capa_case_attach_bound(s, num, "wang", other, "a.png", "x", 1, NULL, NULL, sha),
+          CAPA_EAUTH, "session has ended");
+    OK(capa_case_attach_bound(s, num, "wang", bind, "a.png", "x", 1, NULL, "note", sha));
+    ck_assert_uint_eq(strlen(sha), 64);
+    capa_case *cs = NULL;
+    OK(capa_case_get(&cs, s, num));
+    ck_assert_uint_eq(cs->n_attachments, 1);
+    ck_assert_str_eq(cs->attachments[0].user, "wang");
+    capa_case_free(cs);
+    /* A reset password ends the binding for attaching too; nothing counted as a failure. */
+    OK(capa_user_passwd(s, &admin, "wang", "a-new-password-1"));
+    FAILS(capa_case_attach_bound(s, num, "wang", bind, "b.png", "y", 1, NULL, NULL, sha),
+          CAPA_EAUTH, "password or role changed");
+    capa_user *u = NULL;
+    OK(capa_user_get(&u, s, "wang"));
+    ck_assert_int_eq(u->failed, 0);
+    capa_user_free(u);
+    OK(capa_case_get(&cs, s, num));
+    ck_assert_uint_eq(cs->n_attachments, 1);
+    capa_case_free(cs);
+    free(num);
+}
+END_TEST
+
 Suite *capa_users_suite(void)
 {
     Suite *su = suite_create("users");
@@ -208,6 +245,7 @@ Suite *capa_users_suite(void)
     tcase_add_test(tc, only_admin_adds_users_and_input_is_checked);
     tcase_add_test(tc, password_change_by_self_or_admin);
     tcase_add_test(tc, sign_in_binding_holds_until_the_credential_changes);
+    tcase_add_test(tc, attach_by_binding_as_the_cli_attaches);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -582,6 +582,15 @@ int capa_case_attach(capa_store *s, const char *number, const capa_actor *who, c
                      const void *data, size_t len, const char *stage, const char *note,
                      char out_sha[65]);
 /**
+ * capa_case_attach for a tool that keeps sessions (capa serve): the actor proves the sign-in
+ * binding of capa_user_sign_in instead of a password, checked as capa_user_binding_check
+ * (nothing counted) and again inside the write transaction. Every other check, and the
+ * event, are capa_case_attach's. @return as capa_case_attach.
+ */
+int capa_case_attach_bound(capa_store *s, const char *number, const char *user,
+                           const char *binding, const char *name, const void *data, size_t len,
+                           const char *stage, const char *note, char out_sha[65]);
+/**
  * The content of case `number`'s attachment with SHA-256 `sha256` (hex) in *out (free with
  * capa__free), re-hashed on the way out; *out_meta (may be NULL; free with
  * capa_attachment_clear then capa__free) its record. @return CAPA_OK, CAPA_ENOTFOUND (no such

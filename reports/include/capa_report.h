@@ -14,6 +14,7 @@
 #define CAPA_REPORT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "capa.h"
 
@@ -109,6 +110,22 @@ typedef struct capa_monthly_opts {
  * days and percents, 4 for fractions).
  * @return as capa_report_dossier.
  */
+/**
+ * The figures of a report made only from verified data: the whole store is replayed first
+ * (capa_store_prove; its error, naming the first mismatch, when it does not match), then
+ * capa_stats_period(kind, a, b, at). What `capa report` and capa serve's report downloads
+ * render, every format. @return CAPA_OK or the first error.
+ */
+int capa_report_period(capa_monthly **out, capa_store *s, capa_period_kind kind, const char *a,
+                       const char *b, int64_t at);
+/** The report as JSON (`capa report --format json`): a new jansson object, NULL when out of
+ *  memory. Free with json_decref. (A json_t of jansson: include <jansson.h> to use it.) */
+struct json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p);
+/** The report as CSV (`--format csv`): a header and capa_report_monthly_rows, RFC 4180. */
+void capa_report_monthly_csv(FILE *f, const capa_monthly *m, const capa_plant *p);
+/** One CSV field, RFC 4180 quoting; a leading = + - @ defused with ' (never a formula). */
+void capa_report_csv_field(FILE *f, const char *s);
+
 int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *out_path,
                             const capa_monthly_opts *opts);
 /**

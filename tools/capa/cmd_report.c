@@ -4,8 +4,8 @@
  * (客户投诉月/周统计表) of a month, an ISO week or any days. The figures are core's
  * (capa_stats_period); this renders JSON and CSV itself and hands PDF and xlsx to
  * reports/. Every format carries the same figures, rounded the same way (report_round).
- * Every format is made only from verified data: the store is replayed first
- * (capa_store_prove) and the report refused, naming the first mismatch, when it differs.
+ * Every format is made only from verified data: capa_report_period replays the store first
+ * (capa_store_prove) and the report is refused, naming the first mismatch, when it differs.
  */
 #include "cli.h"
 
@@ -18,172 +18,10 @@
 
 #include "capa_report.h"
 
-/* What every rendering prints: 4 decimals for fractions, 2 for hours, days and percents. */
-#define r4(v) capa_report_round((v), 4)
-#define r2(v) capa_report_round((v), 2)
-
-static json_t *counts_obj(const capa_stat_counts *c)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; o && i < c->n; i++)
-        if (cli_json_set(o, c->v[i].key, json_integer((json_int_t)c->v[i].count))) {
-            json_decref(o);
-            return NULL;
-        }
-    return o;
-}
-
-static json_t *rate_json(double v)
-{
-    return v < 0 ? json_null() : json_real(r4(v));
-}
-
-static json_t *local_json(const capa_plant *p, int64_t ms)
-{
-    char buf[40];
-    capa_plant_time_format(buf, sizeof buf, p, ms);
-    return cli_json_str(buf);
-}
-
-static json_t *report_json(const capa_monthly *m, const capa_plant *p)
-{
-    json_t *d = json_object(), *a, *o;
-    if (!d)
-        return NULL;
-    /* The window: "month", "week", or for a range only its days; "from"/"to" always. */
-    static const char *const kinds[] = {"month", "week", NULL};
-    int bad = (kinds[m->kind] && cli_json_set(d, kinds[m->kind], cli_json_str(m->period_text))) ||
-              cli_json_set(d, "from", cli_json_str(m->from_text)) ||
-              cli_json_set(d, "to", cli_json_str(m->to_text)) ||
-              cli_json_set(d, "timezone", cli_json_str(m->timezone)) ||
-              cli_json_set(d, "organisation", cli_json_str(m->org)) ||
-              cli_json_set(d, "start", local_json(p, m->start)) ||
-              cli_json_set(d, "end", local_json(p, m->end)) ||
-              cli_json_set(d, "as_of", local_json(p, m->as_of)) ||
-              cli_json_set(d, "opened", json_integer((json_int_t)m->opened)) ||
-              cli_json_set(d, "closed", json_integer((json_int_t)m->closed)) ||
-              cli_json_set(d, "open_at_end", json_integer((json_int_t)m->open_at_end)) ||
-              cli_json_set(d, "by_severity", counts_obj(&m->by_severity)) ||
-              cli_json_set(d, "by_channel", counts_obj(&m->by_channel)) ||
-              cli_json_set(d, "by_complaint_type", counts_obj(&m->by_complaint_type)) ||
-              cli_json_set(d, "by_customer", counts_obj(&m->by_customer)) ||
-              cli_json_set(d, "by_part", counts_obj(&m->by_part)) ||
-              cli_json_set(d, "by_responsible_dept", counts_obj(&m->by_dept)) ||
-              cli_json_set(d, "by_validity", counts_obj(&m->by_validity)) ||
-              cli_json_set(d, "by_defect", a = json_array());
-    for (size_t i = 0; !bad && i < m->by_defect.n; i++) {
-        const capa_stat_count *c = &m->by_defect.v[i];
-        bad = cli_json_push(a, o = json_object()) ||
-              cli_json_set(o, "code", cli_json_str(c->key)) ||
-              cli_json_set(o, "count", json_integer((json_int_t)c->count)) ||
-              cli_json_set(o, "cumulative_percent", json_real(r2(c->cumulative_percent)));
-    }
-    bad = bad || cli_json_set(d, "time_to_close_hours", o = json_object()) ||
-          cli_json_set(o, "mean", json_real(r2(m->ttc_mean_hours))) ||
-          cli_json_set(o, "median", json_real(r2(m->ttc_median_hours))) ||
-          cli_json_set(d, "time_to_close_days", o = json_object()) ||
-          cli_json_set(o, "mean", json_real(r2(m->ttc_mean_hours / 24.0))) ||
-          cli_json_set(o, "median", json_real(r2(m->ttc_median_hours / 24.0))) ||
-          cli_json_set(d, "on_time_rate", o = json_object());
-    for (size_t i = 0; !bad && i < m->n_on_time; i++)
-        bad = cli_json_set(o, m->on_time[i].kind, rate_json(m->on_time[i].rate));
-    bad = bad || cli_json_set(o, "overall", rate_json(m->on_time_overall)) ||
-          cli_json_set(d, "on_time_counts", o = json_object());
-    for (size_t i = 0; !bad && i < m->n_on_time; i++) {
-        json_t *k;
-        bad = cli_json_set(o, m->on_time[i].kind, k = json_object()) ||
-              cli_json_set(k, "due", json_integer((json_int_t)m->on_time[i].due)) ||
-              cli_json_set(k, "on_time", json_integer((json_int_t)m->on_time[i].on_time));
-    }
-    bad = bad || cli_json_set(d, "overdue", a = json_array());
-    for (size_t i = 0; !bad && i < m->n_overdue; i++) {
-        const capa_stat_overdue *x = &m->overdue[i];
-        bad = cli_json_push(a, o = json_object()) ||
-              cli_json_set(o, "number", cli_json_str(x->number)) ||
-              cli_json_set(o, "kind", cli_json_str(x->kind)) ||
-              cli_json_set(o, "due", local_json(p, x->due)) ||
-              cli_json_set(o, "overdue_hours", json_real(r2((double)x->late_ms / 3600000.0)));
-    }
-    bad = bad || cli_json_set(d, "satisfaction", counts_obj(&m->satisfaction)) ||
-          cli_json_set(d, "satisfaction_share", o = json_object());
-    for (size_t i = 0; !bad && i < m->satisfaction.n; i++) {
-        const capa_stat_count *c = &m->satisfaction.v[i];
-        bad = cli_json_set(o, c->key,
-                           m->satisfaction.total
-                               ? json_real(r4((double)c->count / (double)m->satisfaction.total))
-                               : json_null());
-    }
-    bad = bad ||
-          cli_json_set(d, "satisfaction_unrecorded",
-                       json_integer((json_int_t)m->satisfaction_unrecorded)) ||
-          cli_json_set(d, "second_rounds", json_integer((json_int_t)m->second_rounds)) ||
-          cli_json_set(d, "second_round_rate", rate_json(m->second_round_rate)) ||
-          cli_json_set(d, "recurrence_days", json_integer(m->recurrence_days)) ||
-          cli_json_set(d, "recurrences", a = json_array());
-    for (size_t i = 0; !bad && i < m->n_recurrences; i++)
-        bad = cli_json_push(a, cli_json_str(m->recurrences[i].number));
-    bad = bad || cli_json_set(d, "recurrence_of", o = json_object());
-    for (size_t i = 0; !bad && i < m->n_recurrences; i++) {
-        json_t *of;
-        bad = cli_json_set(o, m->recurrences[i].number, of = json_array());
-        for (size_t k = 0; !bad && k < m->recurrences[i].n_of; k++)
-            bad = cli_json_push(of, cli_json_str(m->recurrences[i].of[k]));
-    }
-    bad = bad || cli_json_set(d, "trend", a = json_array());
-    for (size_t i = 0; !bad && i < 12; i++) {
-        bad = cli_json_push(a, o = json_object()) ||
-              cli_json_set(o, m->kind == CAPA_PERIOD_WEEK ? "week" : "month",
-                           cli_json_str(m->trend[i].label)) ||
-              cli_json_set(o, "opened", json_integer((json_int_t)m->trend[i].opened)) ||
-              cli_json_set(o, "closed", json_integer((json_int_t)m->trend[i].closed));
-    }
-    if (bad) {
-        json_decref(d);
-        return NULL;
-    }
-    return d;
-}
-
-/* ---- CSV: the report's rows (capa_report_monthly_rows), RFC 4180 quoting ---- */
-
+/* Kept for the publish and group reports' CSV: the one writer is reports/'. */
 void cli_csv_field(FILE *f, const char *s)
 {
-    int lead = *s == '=' || *s == '+' || *s == '-' || *s == '@';
-    if (!strpbrk(s, ",\"\r\n") && !lead) {
-        fputs(s, f);
-        return;
-    }
-    /* Quoted; a leading = + - @ gets a ' so a spreadsheet never runs it as a formula. */
-    fputc('"', f);
-    if (lead)
-        fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static int csv_row(const capa_report_row *r, void *payload)
-{
-    FILE *f = payload;
-    cli_csv_field(f, r->section);
-    fputc(',', f);
-    cli_csv_field(f, r->key);
-    fputc(',', f);
-    cli_csv_field(f, r->value);
-    fputc(',', f);
-    cli_csv_field(f, r->percent);
-    fputs("\r\n", f);
-    return 0;
-}
-
-static void report_csv(FILE *f, const capa_monthly *m, const capa_plant *p)
-{
-    capa_report_row head = {"section", "key", "value", "percent", 0, 0};
-    csv_row(&head, f);
-    capa_report_monthly_rows(m, p, csv_row, f);
+    capa_report_csv_field(f, s);
 }
 
 /* Write a text rendering to `path` ("-" = stdout), all or nothing. */
@@ -198,9 +36,9 @@ static int write_text(cli *c, const char *path, const capa_monthly *m, const cap
     }
     int rc = CLI_OK;
     if (csv) {
-        report_csv(f, m, p);
+        capa_report_monthly_csv(f, m, p);
     } else {
-        json_t *d = report_json(m, p);
+        json_t *d = capa_report_monthly_json(m, p);
         if (!d || json_dumpf(d, f, JSON_INDENT(2)) != 0)
             rc = cli_error(c->cmd, "out of memory");
         else
@@ -283,16 +121,15 @@ int cmd_report(cli *c, int argc, char **argv)
         goto done;
     if ((rc = cli_at_parse(&at, c, s, at_arg)) != CLI_OK)
         goto done;
-    /* Every figure comes from the headers of many cases: the whole store must verify before
-     * any format is written (nothing is written when it does not). */
-    if ((err = capa_store_prove(s, NULL)) != CAPA_OK) {
+    /* Only from verified data: capa_report_period replays the whole store first (nothing is
+     * written when it does not match). */
+    if ((err = capa_report_period(&m, s, kind, pa, pb, at)) != CAPA_OK) {
         char refused[64];
         snprintf(refused, sizeof refused, "%s refused", what);
-        rc = cli_fail(c, refused, err);
+        rc = cli_fail(c, err == CAPA_EINVALID ? what : refused, err);
         goto done;
     }
-    if ((err = capa_stats_period(&m, s, kind, pa, pb, at)) != CAPA_OK ||
-        (err = capa_plant_get(&p, s)) != CAPA_OK) {
+    if ((err = capa_plant_get(&p, s)) != CAPA_OK) {
         rc = cli_fail(c, what, err);
         goto done;
     }
@@ -328,5 +165,5 @@ done:
 
 json_t *cli_report_json(const capa_monthly *m, const capa_plant *p)
 {
-    return report_json(m, p);
+    return capa_report_monthly_json(m, p);
 }

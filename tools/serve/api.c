@@ -209,10 +209,16 @@ static void api_list(sv_req *r)
     f.part_no = OPT("part");
     f.defect_code = OPT("defect");
     f.text = OPT("text");
+    f.workflow = OPT("workflow");
     const char *open = OPT("open"), *from = OPT("from"), *to = OPT("to");
 #undef OPT
     if (open)
         f.closed = strcmp(open, "true") == 0 ? 0 : strcmp(open, "false") == 0 ? 1 : -2;
+    const capa_workflow *wf = NULL;
+    if (f.workflow && capa_store_workflow_get(&wf, r->srv->s, f.workflow) != CAPA_OK) {
+        send_error(r, 400, "invalid", "workflow: no such workflow in this store");
+        return;
+    }
     if (f.closed == -2 || (from && sv_parse_date(&ms, from))) {
         send_error(r, 400, "invalid", "open: true|false; from/to: YYYY-MM-DD");
         return;

@@ -21,6 +21,7 @@
  * SV_TLS_PRIORITIES) and every response carries Strict-Transport-Security.
  */
 #include "serve.h"
+#include "upload.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -295,6 +296,7 @@ static enum MHD_Result send_response(sv_req *r)
 static void too_big(sv_req *r)
 {
     int api = r->path && strncmp(r->path, "/api/", 5) == 0;
+    size_t max = r->upload_max ? r->upload_max : r->srv->max_body;
     r->status = 413;
     r->type = api ? "application/json" : "text/plain; charset=utf-8";
     sv_buf_free(&r->out);
@@ -302,9 +304,9 @@ static void too_big(sv_req *r)
         sv_buf_printf(&r->out,
                       "{\"error\": {\"code\": \"too_large\", \"message\": \"request body over "
                       "%zu bytes\", \"fields\": []}}\n",
-                      r->srv->max_body);
+                      max);
     else
-        sv_buf_printf(&r->out, "request body over %zu bytes\n", r->srv->max_body);
+        sv_buf_printf(&r->out, "request body over %zu bytes\n", max);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -342,12 +344,50 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->authorization = sv_req_header(r, "Authorization");
         r->content_type = sv_req_header(r, "Content-Type");
         const char *cl = sv_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (sv_upload_route(r->method, r->path)) {
+            /* Attachments: larger bodies (twice the store's attachment limit), streamed
+             * through libmicrohttpd's post processor as they arrive. Without a session the
+             * answer comes before a byte of the body is read. */
+            uint64_t limit = CAPA_ATTACH_LIMIT_DEFAULT;
+            capa_attach_limit(srv->s, &limit);
+            r->upload_max = sv_upload_max(limit);
+            if (cl && strtoull(cl, NULL, 10) > r->upload_max) {
+                r->too_big = 1;
+                too_big(r);
+                return send_response(r);
+            }
+            r->upload_early = 1;
+            sv_pages_handle(r);
+            r->upload_early = 0;
+            if (!r->status)
+                r->upload = sv_upload_begin(conn, r->content_type, limit, r->upload_why,
+                                            sizeof r->upload_why);
+            if (r->status || !r->upload) {
+                if (!r->status)
+                    sv_pages_handle(r); /* refuses the upload with upload_why */
+                r->close_conn = 1;
+                return send_response(r);
+            }
+            return MHD_YES;
+        }
         if (cl && strtoull(cl, NULL, 10) > srv->max_body) {
             /* Answer before reading a byte of the body; MHD then closes the connection. */
             r->too_big = 1;
             too_big(r);
             return send_response(r);
         }
+        return MHD_YES;
+    }
+    if (*upload_data_size && r->upload) {
+        r->upload_seen += *upload_data_size;
+        if (!r->too_big && r->upload_seen > r->upload_max) {
+            r->too_big = 1; /* chunked: no Content-Length said so before */
+            sv_upload_free(r->upload);
+            r->upload = NULL;
+        }
+        if (r->upload)
+            sv_upload_feed(r->upload, upload_data, *upload_data_size);
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -425,6 +465,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     sv_buf_free(&r->body);
     sv_buf_free(&r->out);
     sv_params_clear(&r->query);
+    sv_upload_free(r->upload);
     free(r->method);
     free(r->path);
     free(r->raw_query);

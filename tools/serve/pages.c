@@ -12,6 +12,7 @@
  */
 #include "serve.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "capa_report.h"
+#include "upload.h"
 #include "view.h"
 
 /* ---- small helpers ---- */
@@ -87,6 +89,26 @@ static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
                 ro && ro->label_en ? ro->label_en : role);
 }
 
+/* The menu's entries for the other workflows (SCAR, ...) whose first stage `role` fills in:
+ * <opens id=... l=...> on the user. */
+typedef struct menu_opens_ctx {
+    sv_view *v;
+    xmlNodePtr user;
+    const char *role;
+} menu_opens_ctx;
+
+static int menu_opens(const capa_workflow *w, void *payload)
+{
+    menu_opens_ctx *c = payload;
+    if (!w->n_stages || strcmp(w->id, CAPA_WORKFLOW_DEFAULT) == 0 ||
+        !capa_role_in(w->stages[0].editors, w->stages[0].n_editors, c->role))
+        return 0;
+    xmlNodePtr n = sv_el(c->v, c->user, "opens");
+    sv_at(c->v, n, "id", w->id);
+    sv_label(c->v, n, w->label_zh ? w->label_zh : w->id, w->label_en ? w->label_en : w->id);
+    return 0;
+}
+
 /* Start a page: the view with who is signed in (printed name, role, CSRF token, what the
  * menu offers) and the organisation. */
 static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, const char *en)
@@ -108,6 +130,10 @@ static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, 
         sv_at(v, n, "csrf", r->sess.csrf);
         if (u && may_open(r, u->role))
             sv_at(v, n, "may-open", "1");
+        if (u && u->role) {
+            menu_opens_ctx mo = {v, n, u->role};
+            capa_store_workflows(r->srv->s, menu_opens, &mo);
+        }
         capa_user_free(u);
     }
     return root;
@@ -532,6 +558,7 @@ static int list_filter(sv_req *r, capa_filter *f)
     f->part_no = OPT("part");
     f->defect_code = OPT("defect");
     f->text = OPT("text");
+    f->workflow = OPT("workflow");
     const char *status = OPT("status"), *from = OPT("from"), *to = OPT("to");
 #undef OPT
     if (status && strcmp(status, "open") == 0)
@@ -585,6 +612,20 @@ static void option(sv_view *v, xmlNodePtr sel, const char *value, const char *zh
         sv_at(v, o, "selected", "1");
 }
 
+typedef struct wf_option_ctx {
+    sv_view *v;
+    xmlNodePtr sel;
+    const char *cur;
+} wf_option_ctx;
+
+static int wf_option(const capa_workflow *w, void *payload)
+{
+    wf_option_ctx *c = payload;
+    option(c->v, c->sel, w->id, w->label_zh ? w->label_zh : w->id,
+           w->label_en ? w->label_en : w->id, c->cur);
+    return 0;
+}
+
 static void page_list(sv_req *r, int csv)
 {
     capa_filter f;
@@ -592,6 +633,15 @@ static void page_list(sv_req *r, int csv)
     capa_store_workflow(&wf, r->srv->s);
     if (list_filter(r, &f)) {
         error_page(r, 400, "from/to: expected a date YYYY-MM-DD");
+        return;
+    }
+    /* ?workflow=ID: that workflow's cases, its stages in the filter and on the board. */
+    if (f.workflow && capa_store_workflow_get(&wf, r->srv->s, f.workflow) != CAPA_OK) {
+        sv_buf b = {0};
+        sv_buf_printf(&b, "workflow '%.60s': no such workflow in this store", f.workflow);
+        char *msg = sv_buf_take(&b, NULL);
+        error_page(r, 400, msg ? msg : "no such workflow");
+        free(msg);
         return;
     }
     list_ctx c = {.r = r, .wf = wf, .csv = csv, .sev = intake_severity(r)};
@@ -645,6 +695,10 @@ static void page_list(sv_req *r, int csv)
     sv_view v;
     xmlNodePtr root = page(&v, r, "list", "案件", "Cases"), n, sel;
     xmlNodePtr fl = sv_el(&v, root, "filters");
+    sel = filter(&v, fl, r, "workflow", "流程", "Workflow", "select");
+    option(&v, sel, "", "全部", "all", NULL);
+    wf_option_ctx wo = {&v, sel, sv_params_get(&r->query, "workflow")};
+    capa_store_workflows(r->srv->s, wf_option, &wo);
     sel = filter(&v, fl, r, "stage", "阶段", "Stage", "select");
     option(&v, sel, "", "", "", NULL);
     for (size_t i = 0; wf && i < wf->n_stages; i++)
@@ -886,16 +940,53 @@ static void restored_notice(sv_view *v, xmlNodePtr root)
              "Check it and save.");
 }
 
+/* The new-case page's choice of workflow: each installed workflow whose first stage the
+ * user's role fills in (the engine decides; the others are not offered). */
+typedef struct wf_choice_ctx {
+    sv_view *v;
+    xmlNodePtr parent;
+    const char *role, *chosen;
+} wf_choice_ctx;
+
+static int wf_choice(const capa_workflow *w, void *payload)
+{
+    wf_choice_ctx *c = payload;
+    if (!w->n_stages || !capa_role_in(w->stages[0].editors, w->stages[0].n_editors, c->role))
+        return 0;
+    xmlNodePtr n = sv_el(c->v, c->parent, "workflow");
+    sv_at(c->v, n, "id", w->id);
+    sv_label(c->v, n, w->label_zh ? w->label_zh : w->id, w->label_en ? w->label_en : w->id);
+    if (strcmp(w->id, c->chosen) == 0)
+        sv_at(c->v, n, "chosen", "1");
+    return 0;
+}
+
 static void page_new(sv_req *r, int post)
 {
     const capa_workflow *wf = NULL;
     const capa_formdef *fd = NULL;
-    int rc = capa_store_workflow(&wf, r->srv->s);
-    if (rc || wf->n_stages == 0 ||
-        (rc = capa_store_form(&fd, r->srv->s, wf->stages[0].form_id, 0))) {
+    /* ?workflow=ID (kept in the form's action, so the POST has it too); none: the default. */
+    const char *wid = sv_params_get(&r->query, "workflow");
+    if (wid && !*wid)
+        wid = NULL;
+    int rc = capa_store_workflow_get(&wf, r->srv->s, wid);
+    if (rc == CAPA_ENOTFOUND) {
+        sv_buf b = {0};
+        sv_buf_printf(&b, "workflow '%.60s': no such workflow in this store", wid);
+        char *msg = sv_buf_take(&b, NULL);
+        error_page(r, 404, msg ? msg : "no such workflow");
+        free(msg);
+        return;
+    }
+    if (rc || wf->n_stages == 0 || (rc = capa_intake_form(&fd, r->srv->s, wf->id))) {
         error_capa(r, rc ? rc : CAPA_ERROR);
         return;
     }
+    char action[200];
+    if (wid)
+        snprintf(action, sizeof action, "/cases/new?workflow=%s", wf->id);
+    else
+        snprintf(action, sizeof action, "/cases/new");
     sv_params p = {0};
     formvals fv = {0};
     capa_kv *kv = NULL;
@@ -919,6 +1010,7 @@ static void page_new(sv_req *r, int post)
         capa_request q = {.op = CAPA_OP_OPEN,
                           .who = {r->sess.user, NULL},
                           .binding = r->sess.binding,
+                          .workflow = wid ? wf->id : NULL,
                           .values = kv,
                           .n_values = m};
         sv_submit(r->srv, &q);
@@ -945,10 +1037,15 @@ static void page_new(sv_req *r, int post)
         }
     }
     sv_view v;
-    xmlNodePtr root = page(&v, r, "new", "新投诉", "New complaint");
+    xmlNodePtr root = page(&v, r, "new", wf->label_zh ? wf->label_zh : "新案件",
+                           wf->label_en ? wf->label_en : "New case");
     if (back)
         restored_notice(&v, root);
-    form_view(&v, root, fd, &fv, "/cases/new", 0, NULL);
+    char role[64];
+    user_role(r, role, sizeof role);
+    wf_choice_ctx wc = {&v, sv_el(&v, root, "workflows"), role, wf->id};
+    capa_store_workflows(r->srv->s, wf_choice, &wc);
+    form_view(&v, root, fd, &fv, action, 0, NULL);
     sv_view_render(&v, r);
 done:
     sv_field_errors_free(fv.errs, fv.n_errs);
@@ -1192,6 +1289,40 @@ static xmlNodePtr limit_view(sv_view *v, xmlNodePtr parent, const capa_workflow 
 }
 
 /* The case page's limits. */
+/* One escalation sent (capa escalate): its level, the roles and people it went to, when. */
+static void esc_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_plant *p,
+                     const capa_escalation_info *e)
+{
+    const capa_workflow *wf = NULL;
+    xmlNodePtr n = sv_el(v, parent, "esc");
+    sv_at(v, n, "level", e->level);
+    if (e->level && strcmp(e->level, "warn") == 0)
+        sv_label(v, n, "预警", "warning");
+    else if (e->level && strcmp(e->level, "overdue") == 0)
+        sv_label(v, n, "逾期告警", "overdue");
+    else if (e->level && strncmp(e->level, "overdue_", 8) == 0) {
+        char zh[80], en[80];
+        snprintf(zh, sizeof zh, "逾期 %.40s 升级", e->level + 8);
+        snprintf(en, sizeof en, "overdue +%.40s", e->level + 8);
+        sv_label(v, n, zh, en);
+    } else
+        sv_label(v, n, e->level ? e->level : "", e->level ? e->level : "");
+    /* The roles by their labels; the people as `capa escalate` named them. */
+    capa_store_workflow(&wf, r->srv->s);
+    char *to = strdup(e->to ? e->to : "");
+    for (char *save = NULL, *t = to ? strtok_r(to, " ", &save) : NULL; t;
+         t = strtok_r(NULL, " ", &save)) {
+        const capa_role *ro = wf ? capa_workflow_role(wf, t) : NULL;
+        xmlNodePtr x = sv_el(v, n, "to");
+        sv_at(v, x, "role", t);
+        sv_label(v, x, ro && ro->label_zh ? ro->label_zh : t,
+                 ro && ro->label_en ? ro->label_en : t);
+    }
+    free(to);
+    sv_at(v, n, "users", e->users && *e->users ? e->users : NULL);
+    plant_time(v, sv_el(v, n, "at"), p, e->time);
+}
+
 static void limits_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
                         const capa_case *cs, int64_t now)
 {
@@ -1201,8 +1332,17 @@ static void limits_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_wor
     if (capa_case_limits(&l, &n, r->srv->s, cs, now) || capa_plant_get(&p, r->srv->s) || !n)
         goto done;
     xmlNodePtr ls = sv_el(v, parent, "limits");
-    for (size_t i = 0; i < n; i++)
-        limit_view(v, ls, wf, p, &l[i], now);
+    capa_escalation_info *e = NULL;
+    size_t ne = 0;
+    capa_case_escalations(r->srv->s, cs->number, &e, &ne);
+    for (size_t i = 0; i < n; i++) {
+        xmlNodePtr lv = limit_view(v, ls, wf, p, &l[i], now);
+        /* The escalations `capa escalate` sent for this limit, in order. */
+        for (size_t k = 0; k < ne; k++)
+            if (e[k].limit && strcmp(e[k].limit, l[i].kind) == 0)
+                esc_view(v, lv, r, p, &e[k]);
+    }
+    capa_escalations_free(e, ne);
 done:
     capa__free(l);
     capa_plant_free(p);
@@ -1653,6 +1793,9 @@ static void case_head(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const c
     stage_label(v, sv_el(v, n, "current"), wf, cs->stage, cs->closed);
 }
 
+static void attachments_view(sv_view *v, xmlNodePtr c, sv_req *r, const capa_workflow *wf,
+                             const capa_case *cs, const capa_plant *p);
+
 static void page_case(sv_req *r, const char *number)
 {
     capa_case *cs = NULL;
@@ -1732,6 +1875,7 @@ static void page_case(sv_req *r, const char *number)
         stage_label(&v, s, wf, rec->stage, 0);
         stage_values(&v, s, r, record_form(r, wf, rec), rec);
     }
+    attachments_view(&v, c, r, wf, cs, p);
     limits_view(&v, c, r, wf, cs, at);
     audit_ctx a = {.r = r, .v = &v, .list = sv_el(&v, c, "audit"), .p = p, .wf = wf};
     capa_audit_foreach(r->srv->s, cs->number, audit_row, &a);
@@ -1960,43 +2104,761 @@ static void do_sign(sv_req *r, const char *number, int reject)
     sv_params_clear(&p);
 }
 
+/* A private directory for a rendering that libraries write to a file (PDF, xlsx): mode 0700
+ * under $TMPDIR (else /tmp, which systemd's PrivateTmp= makes the service's own), removed
+ * with what is in it by rm_private_dir. 0, or -1 with the page written. */
+static int private_dir(sv_req *r, char *dir, size_t sz)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || base[0] != '/')
+        base = "/tmp";
+    if ((size_t)snprintf(dir, sz, "%s/capa-serve-XXXXXX", base) >= sz || !mkdtemp(dir)) {
+        error_page(r, 500, "cannot make a private temporary directory (TMPDIR)");
+        return -1;
+    }
+    return 0;
+}
+
+static void rm_private_dir(const char *dir, const char *file)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Send the bytes of `path` as `type`, a download named `name`. 0, or -1 when unreadable. */
+static int send_file(sv_req *r, const char *path, const char *type, const char *name);
+
 /* Render the signed dossier into a private temporary file and send its bytes. */
 void sv_send_dossier(sv_req *r, const char *number, int api);
 void sv_send_dossier(sv_req *r, const char *number, int api)
 {
-    char dir[] = "/tmp/capa-serve-XXXXXX", path[64], key[4200], crt[4200];
-    if (!mkdtemp(dir)) {
-        error_page(r, 500, "cannot make a temporary directory");
+    char dir[4096], path[4200], key[4200], crt[4200];
+    if (private_dir(r, dir, sizeof dir))
         return;
-    }
     snprintf(path, sizeof path, "%s/dossier.pdf", dir);
     snprintf(key, sizeof key, "%s/org.key", r->srv->keys_dir);
     snprintf(crt, sizeof crt, "%s/org.crt", r->srv->keys_dir);
     capa_dossier_opts o = {.font_path = r->srv->font, .key_path = key, .cert_path = crt};
     int rc = capa_report_dossier(r->srv->s, number, path, &o);
     if (rc == CAPA_OK) {
-        FILE *f = fopen(path, "rb");
-        char buf[65536];
-        size_t n;
-        while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
-            sv_buf_put(&r->out, buf, n);
-        if (f)
-            fclose(f);
-        r->status = 200;
-        r->type = "application/pdf";
-        sv_buf b = {0};
-        sv_buf_puts(&b, "attachment; filename=\"");
-        sv_url(&b, number);
-        sv_buf_puts(&b, ".pdf\"");
-        r->disposition = sv_buf_take(&b, NULL);
+        char name[300];
+        snprintf(name, sizeof name, "%s.pdf", number);
+        if (send_file(r, path, "application/pdf", name))
+            rc = capa_error_set(CAPA_ERROR, "dossier %s: cannot read it back", number);
     }
-    unlink(path);
-    rmdir(dir);
+    rm_private_dir(dir, "dossier.pdf");
     if (rc && api) {
         sv_api_error(r, rc, capa_error_last());
     } else if (rc) {
         error_capa(r, rc);
     }
+}
+
+/* ---- attachments: upload (upload.c streams it), thumbnails, download ---- */
+
+/* "20 MiB", "512 KiB" or "1234 bytes". */
+static void size_text(char *buf, size_t sz, uint64_t v)
+{
+    if (v >= 1024 * 1024)
+        snprintf(buf, sz, v % (1024 * 1024) ? "%.1f MiB" : "%.0f MiB",
+                 (double)v / (1024.0 * 1024.0));
+    else if (v >= 1024)
+        snprintf(buf, sz, v % 1024 ? "%.1f KiB" : "%.0f KiB", (double)v / 1024.0);
+    else
+        snprintf(buf, sz, "%llu bytes", (unsigned long long)v);
+}
+
+/* Whether a stage takes attachments from `role`: its editors and signers (core/attach.c
+ * decides; the page only offers what it would allow). */
+static int stage_attachable(const capa_workflow *wf, const char *stage, const char *role)
+{
+    const capa_stage *st = wf ? capa_workflow_stage(wf, stage) : NULL;
+    return st && (capa_role_in(st->editors, st->n_editors, role) ||
+                  capa_role_in(st->signers, st->n_signers, role));
+}
+
+static char *attachment_path(const char *number, const char *sha)
+{
+    sv_buf b = {0};
+    sv_buf_puts(&b, "/cases/");
+    sv_url(&b, number);
+    sv_buf_puts(&b, "/attachments/");
+    sv_buf_puts(&b, sha);
+    return sv_buf_take(&b, NULL);
+}
+
+/* The case's attachments (thumbnails of images, a download link for each) and, on an open
+ * case, the upload form with the stages this user may attach to and the store's limit. */
+static void attachments_view(sv_view *v, xmlNodePtr c, sv_req *r, const capa_workflow *wf,
+                             const capa_case *cs, const capa_plant *p)
+{
+    xmlNodePtr at = sv_el(v, c, "attachments");
+    uint64_t limit = 0;
+    char role[64], txt[40];
+    for (size_t i = 0; i < cs->n_attachments; i++) {
+        const capa_attachment *a = &cs->attachments[i];
+        xmlNodePtr f = sv_el(v, at, "file");
+        char *href = attachment_path(cs->number, a->sha256);
+        sv_at(v, f, "name", a->name);
+        sv_at(v, f, "href", href);
+        sv_at(v, f, "mime", a->mime);
+        if (strncmp(a->mime, "image/", 6) == 0)
+            sv_at(v, f, "image", "1");
+        sv_at(v, f, "sha256", a->sha256);
+        size_text(txt, sizeof txt, a->size);
+        sv_at(v, f, "size", txt);
+        sv_at(v, f, "note", a->note);
+        stage_label(v, f, wf, a->stage, 0);
+        person(v, sv_el(v, f, "by"), r, a->user);
+        plant_time(v, sv_el(v, f, "at"), p, a->time);
+        free(href);
+    }
+    if (cs->closed || cs->origin || capa_attach_limit(r->srv->s, &limit) != CAPA_OK)
+        return;
+    user_role(r, role, sizeof role);
+    xmlNodePtr form = NULL;
+    for (size_t i = 0; i < cs->n_stages; i++) {
+        const capa_stage_record *rec = &cs->stages[i];
+        if ((rec->entered == 0 && rec->n_values == 0) || !stage_attachable(wf, rec->stage, role))
+            continue;
+        if (!form) {
+            form = sv_el(v, at, "upload");
+            size_text(txt, sizeof txt, limit);
+            sv_at(v, form, "limit", txt);
+            sv_atf(v, form, "limit-bytes", "%llu", (unsigned long long)limit);
+            sv_atf(v, form, "files", "%d", SV_UPLOAD_FILES);
+        }
+        xmlNodePtr o = sv_el(v, form, "stage");
+        stage_label(v, o, wf, rec->stage, 0);
+        if (strcmp(rec->stage, cs->stage) == 0)
+            sv_at(v, o, "selected", "1");
+    }
+}
+
+/* POST /cases/N/attachments: every file of the upload through capa_case_attach_bound (the
+ * engine's checks, as `capa attach`), in the order sent. Too large or empty files are
+ * refused before anything is attached; a later refusal names what was attached before it. */
+static void do_attach(sv_req *r, const char *number)
+{
+    sv_upload_data *d = r->upload ? sv_upload_finish(r->upload) : NULL;
+    char lim[40], a_[80];
+    uint64_t limit = 0;
+    if (!d) {
+        error_page(r, 400, r->upload_why[0] ? r->upload_why : "expected the upload form");
+        return;
+    }
+    const char *tok = sv_params_get(&d->fields, "csrf");
+    if (!tok || !sv_secure_eq(tok, r->sess.csrf)) {
+        error_page(r, 403, "missing or wrong CSRF token: reload the page and try again");
+        return;
+    }
+    if (d->status) {
+        error_page(r, d->status, d->why);
+        return;
+    }
+    const char *stage = sv_params_get(&d->fields, "stage");
+    const char *note = sv_params_get(&d->fields, "note");
+    if (stage && !*stage)
+        stage = NULL;
+    int rc = capa_attach_limit(r->srv->s, &limit);
+    if (rc) {
+        error_capa(r, rc);
+        return;
+    }
+    size_t n = 0;
+    /* A file input left empty sends a part with no name and no bytes: not a file. */
+    for (size_t i = 0; i < d->n_files; i++)
+        if (d->files[i].name[0] || d->files[i].size)
+            n++;
+    if (n == 0) {
+        error_page(r, 400, "field `files`: no file chosen: choose one or more files to attach");
+        return;
+    }
+    for (size_t i = 0; i < d->n_files; i++) {
+        sv_upload_file *f = &d->files[i];
+        if (!f->name[0] && !f->size)
+            continue;
+        if (f->too_big) {
+            sv_buf b = {0};
+            size_text(lim, sizeof lim, limit);
+            snprintf(a_, sizeof a_, "%llu", (unsigned long long)f->size);
+            sv_buf_printf(&b, "attach %s: file '%.200s': %s bytes; the attachment limit is %s "
+                              "(%llu bytes): nothing was attached",
+                          number, f->name, a_, lim, (unsigned long long)limit);
+            char *msg = sv_buf_take(&b, NULL);
+            error_page(r, 413, msg ? msg : "file over the attachment limit");
+            free(msg);
+            return;
+        }
+        /* Empty: the engine refuses it before anything is written; ask it for the words. */
+        if (f->size == 0 &&
+            (rc = capa_case_attach_bound(r->srv->s, number, r->sess.user, r->sess.binding,
+                                         f->name, "", 0, stage, note, NULL)) != CAPA_OK) {
+            error_capa(r, rc);
+            return;
+        }
+    }
+    sv_buf done = {0};
+    for (size_t i = 0; i < d->n_files; i++) {
+        sv_upload_file *f = &d->files[i];
+        if (!f->name[0] && !f->size)
+            continue;
+        rc = capa_case_attach_bound(r->srv->s, number, r->sess.user, r->sess.binding, f->name,
+                                    f->data.p ? f->data.p : "", f->data.len, stage, note, NULL);
+        if (rc && done.len) {
+            sv_buf b = {0};
+            sv_buf_printf(&b, "%s (attached before it: %s)", capa_error_last(), done.p);
+            char *msg = sv_buf_take(&b, NULL);
+            error_page(r, sv_status_of(rc), msg ? msg : capa_error_last());
+            free(msg);
+            break;
+        } else if (rc) {
+            error_capa(r, rc);
+            break;
+        }
+        sv_buf_printf(&done, "%s'%.200s'", done.len ? ", " : "", f->name);
+    }
+    if (!rc) {
+        char *path = case_page_path(number);
+        sv_buf b = {0};
+        sv_buf_puts(&b, path ? path : "/cases");
+        sv_buf_puts(&b, "#attachments");
+        free(r->location);
+        r->location = sv_buf_take(&b, NULL);
+        r->status = 303;
+        r->type = "text/plain; charset=utf-8";
+        free(path);
+    }
+    sv_buf_free(&done);
+}
+
+/* Content-Disposition for `name`: an ASCII fallback (anything else, quotes and backslashes
+ * as '_') and the exact name as RFC 5987 UTF-8 (RFC 6266). */
+static char *disposition(const char *kind, const char *name)
+{
+    sv_buf b = {0};
+    sv_buf_printf(&b, "%s; filename=\"", kind);
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        char ch = (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? (char)*p : '_';
+        sv_buf_put(&b, &ch, 1);
+    }
+    sv_buf_puts(&b, "\"; filename*=UTF-8''");
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("!#$&+-.^_`|~", *p))
+            sv_buf_put(&b, (const char *)p, 1);
+        else
+            sv_buf_printf(&b, "%%%02X", *p);
+    }
+    return sv_buf_take(&b, NULL);
+}
+
+/* GET /cases/N/attachments/SHA256: the stored bytes, re-hashed by the engine on the way out.
+ * Images the engine recognised (JPEG, PNG) may be shown inline (?inline=1, the thumbnails);
+ * everything else is a download with its original name. */
+static void send_attachment(sv_req *r, const char *number, const char *sha)
+{
+    void *data = NULL;
+    size_t len = 0;
+    capa_attachment *meta = NULL;
+    int rc = capa_attachment_get(&data, &len, &meta, r->srv->s, number, sha);
+    if (rc) {
+        error_capa(r, rc);
+        return;
+    }
+    /* The engine's type from the content; anything else is bytes to download. */
+    int jpeg = !strcmp(meta->mime, "image/jpeg"), png = !strcmp(meta->mime, "image/png");
+    int inline_ = (jpeg || png) && sv_params_get(&r->query, "inline");
+    r->type = jpeg                                     ? "image/jpeg"
+              : png                                    ? "image/png"
+              : !strcmp(meta->mime, "application/pdf") ? "application/pdf"
+                                                       : "application/octet-stream";
+    sv_buf_put(&r->out, data, len);
+    free(r->disposition);
+    r->disposition = disposition(inline_ ? "inline" : "attachment", meta->name);
+    r->status = 200;
+    capa__free(data);
+    capa_attachment_clear(meta);
+    capa__free(meta);
+}
+
+/* ---- reports: a page per month or ISO week, its charts, and its downloads ---- */
+
+static char *disposition(const char *kind, const char *name);
+
+static int send_file(sv_req *r, const char *path, const char *type, const char *name)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[65536];
+    size_t n;
+    if (!f)
+        return -1;
+    sv_buf_free(&r->out);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        sv_buf_put(&r->out, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || r->out.oom) {
+        sv_buf_free(&r->out);
+        return -1;
+    }
+    r->status = 200;
+    r->type = type;
+    free(r->disposition);
+    r->disposition = disposition("attachment", name);
+    return 0;
+}
+
+/* Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static long days_of(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The ISO week "YYYY-Www" of a date (weeks from Monday; week 1 holds the first Thursday). */
+static void iso_week_text(char *buf, size_t sz, int y, int m, int d)
+{
+    long days = days_of(y, m, d);
+    long wd = ((days + 3) % 7 + 7) % 7; /* Monday 0: 1970-01-01 was a Thursday */
+    long thu = days - wd + 3;
+    int wy = y + 1;
+    while (days_of(wy, 1, 1) > thu)
+        wy--;
+    snprintf(buf, sz, "%04d-W%02ld", wy, (thu - days_of(wy, 1, 1)) / 7 + 1);
+}
+
+/* The period of `ms` in the plant's zone: its month "YYYY-MM" or ISO week. */
+static void period_of(char *buf, size_t sz, const capa_plant *p, int64_t ms, int week)
+{
+    char iso[40] = "";
+    int y = 0, mo = 0, d = 0;
+    if (p)
+        capa_plant_time_format(iso, sizeof iso, p, ms);
+    else
+        capa_time_format(iso, sizeof iso, ms);
+    if (sscanf(iso, "%d-%d-%d", &y, &mo, &d) != 3)
+        y = 1970, mo = 1, d = 1;
+    if (week)
+        iso_week_text(buf, sz, y, mo, d);
+    else
+        snprintf(buf, sz, "%04d-%02d", y, mo);
+}
+
+/* "2026-11" or "2026-W49" and how they are gathered; -1 when the text is neither shape. */
+static int period_kind(const char *text, capa_period_kind *kind)
+{
+    size_t n = strlen(text);
+    if (n == 7 && strspn(text, "0123456789-") == 7 && text[4] == '-')
+        *kind = CAPA_PERIOD_MONTH;
+    else if (n == 8 && text[4] == '-' && text[5] == 'W' && strspn(text, "0123456789") == 4 &&
+             strspn(text + 6, "0123456789") == 2)
+        *kind = CAPA_PERIOD_WEEK;
+    else
+        return -1;
+    return 0;
+}
+
+static void report_counts(sv_view *v, xmlNodePtr parent, const char *name, const char *zh,
+                          const char *en, const capa_stat_counts *c, const capa_field *choices,
+                          int pareto)
+{
+    xmlNodePtr b = sv_el(v, parent, "breakdown");
+    sv_at(v, b, "name", name);
+    sv_label(v, b, zh, en);
+    sv_atf(v, b, "total", "%llu", (unsigned long long)c->total);
+    for (size_t i = 0; i < c->n; i++) {
+        if (!pareto && c->v[i].count == 0 && choices)
+            continue; /* the choices nobody chose */
+        xmlNodePtr row = sv_el(v, b, "row");
+        if (choices)
+            choice_label(v, row, choices, c->v[i].key);
+        else
+            sv_label(v, row, c->v[i].key[0] ? c->v[i].key : "（未填）",
+                     c->v[i].key[0] ? c->v[i].key : "(not given)");
+        sv_atf(v, row, "count", "%llu", (unsigned long long)c->v[i].count);
+        if (pareto)
+            sv_atf(v, row, "cum", "%.1f", capa_report_round(c->v[i].cumulative_percent, 1));
+    }
+}
+
+static const char *L(sv_req *r, const char *zh, const char *en)
+{
+    return r->lang == SV_LANG_EN ? en : zh;
+}
+
+/* The charts' data for static/report.js (no inline script: a data attribute, escaped by the
+ * serializer like every attribute). */
+static char *chart_json(sv_req *r, const capa_monthly *m)
+{
+    json_t *d = json_object(), *pl = json_array(), *pc = json_array(), *pcum = json_array(),
+           *tl = json_array(), *to = json_array(), *tc = json_array(), *l = json_object();
+    char *out = NULL;
+    if (!d || !pl || !pc || !pcum || !tl || !to || !tc || !l)
+        goto done;
+    for (size_t i = 0; i < m->by_defect.n; i++) {
+        const capa_stat_count *c = &m->by_defect.v[i];
+        json_array_append_new(pl, json_string(c->key[0] ? c->key : "-"));
+        json_array_append_new(pc, json_integer((json_int_t)c->count));
+        json_array_append_new(pcum, json_real(capa_report_round(c->cumulative_percent, 1)));
+    }
+    for (size_t i = 0; i < 12; i++) {
+        json_array_append_new(tl, json_string(m->trend[i].label));
+        json_array_append_new(to, json_integer((json_int_t)m->trend[i].opened));
+        json_array_append_new(tc, json_integer((json_int_t)m->trend[i].closed));
+    }
+    json_object_set_new(l, "count", json_string(L(r, "件数", "Cases")));
+    json_object_set_new(l, "cumulative", json_string(L(r, "累计 %", "Cumulative %")));
+    json_object_set_new(l, "opened", json_string(L(r, "新增", "Opened")));
+    json_object_set_new(l, "closed", json_string(L(r, "结案", "Closed")));
+    json_object_set_new(d, "pareto", json_pack("{s:O,s:O,s:O}", "labels", pl, "counts", pc,
+                                               "cumulative", pcum));
+    json_object_set_new(d, "trend",
+                        json_pack("{s:O,s:O,s:O}", "labels", tl, "opened", to, "closed", tc));
+    json_object_set_new(d, "l", l);
+    l = NULL;
+    out = json_dumps(d, JSON_COMPACT | JSON_ENSURE_ASCII);
+done:
+    json_decref(d);
+    json_decref(pl);
+    json_decref(pc);
+    json_decref(pcum);
+    json_decref(tl);
+    json_decref(to);
+    json_decref(tc);
+    json_decref(l);
+    return out;
+}
+
+static void page_report(sv_req *r, const char *period)
+{
+    capa_period_kind kind;
+    capa_monthly *m = NULL;
+    capa_plant *p = NULL;
+    char buf[64];
+    if (period_kind(period, &kind)) {
+        error_page(r, 404, "a report is /reports/YYYY-MM (a month) or /reports/YYYY-Www (an "
+                           "ISO week)");
+        return;
+    }
+    int rc = capa_stats_period(&m, r->srv->s, kind, period, NULL, 0);
+    if (rc) {
+        error_capa(r, rc);
+        return;
+    }
+    capa_plant_get(&p, r->srv->s);
+    int week = kind == CAPA_PERIOD_WEEK;
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "report", week ? "质量周报" : "质量月报",
+                           week ? "Weekly quality report" : "Monthly quality report");
+    xmlNodePtr n = sv_el(&v, root, "report");
+    sv_at(&v, n, "period", m->period_text);
+    sv_at(&v, n, "kind", week ? "week" : "month");
+    sv_at(&v, n, "from", m->from_text);
+    sv_at(&v, n, "to", m->to_text);
+    plant_time(&v, sv_el(&v, n, "as-of"), p, m->as_of);
+    sv_at(&v, n, "prev", m->trend[10].label);
+    if (m->as_of >= m->end) {
+        period_of(buf, sizeof buf, p, m->end, week);
+        sv_at(&v, n, "next", buf);
+    }
+    period_of(buf, sizeof buf, p, m->start, !week); /* the other kind, for the switch */
+    sv_at(&v, n, "other", buf);
+    xmlNodePtr f = sv_el(&v, n, "figures");
+#define FIG(key, zh, en, ...)                                                                      \
+    do {                                                                                           \
+        xmlNodePtr x_ = sv_el(&v, f, "fig");                                                      \
+        sv_at(&v, x_, "key", key);                                                                \
+        sv_label(&v, x_, zh, en);                                                                 \
+        sv_atf(&v, x_, "value", __VA_ARGS__);                                                     \
+    } while (0)
+    FIG("opened", "新增投诉", "Opened", "%llu", (unsigned long long)m->opened);
+    FIG("closed", "结案", "Closed", "%llu", (unsigned long long)m->closed);
+    FIG("open_at_end", "期末未结", "Open at the end", "%llu", (unsigned long long)m->open_at_end);
+    FIG("ttc_mean", "平均结案天数", "Mean days to close", "%.2f",
+        capa_report_round(m->ttc_mean_hours / 24.0, 2));
+    FIG("ttc_median", "结案天数中位数", "Median days to close", "%.2f",
+        capa_report_round(m->ttc_median_hours / 24.0, 2));
+    if (m->on_time_overall >= 0)
+        FIG("on_time", "按时率", "On time", "%.1f %%",
+            capa_report_round(m->on_time_overall * 100.0, 1));
+    else
+        FIG("on_time", "按时率", "On time", "%s", "-");
+    FIG("second_rounds", "二次处理", "Second rounds", "%llu",
+        (unsigned long long)m->second_rounds);
+    FIG("recurrences", "再发", "Recurrences", "%zu", m->n_recurrences);
+#undef FIG
+    report_counts(&v, n, "by_defect", "缺陷代码（柏拉图）", "By defect (Pareto)", &m->by_defect,
+                  NULL, 1);
+    report_counts(&v, n, "by_severity", "严重度", "By severity", &m->by_severity,
+                  intake_severity(r), 0);
+    report_counts(&v, n, "by_customer", "客户", "By customer", &m->by_customer, NULL, 0);
+    report_counts(&v, n, "by_part", "料号", "By part", &m->by_part, NULL, 0);
+    for (size_t i = 0; i < m->n_on_time; i++) {
+        xmlNodePtr o = sv_el(&v, n, "ontime");
+        const capa_workflow *wf = NULL;
+        capa_store_workflow(&wf, r->srv->s);
+        limit_kind(&v, o, wf, m->on_time[i].kind);
+        sv_atf(&v, o, "due", "%llu", (unsigned long long)m->on_time[i].due);
+        sv_atf(&v, o, "met", "%llu", (unsigned long long)m->on_time[i].on_time);
+        if (m->on_time[i].rate >= 0)
+            sv_atf(&v, o, "rate", "%.1f %%", capa_report_round(m->on_time[i].rate * 100.0, 1));
+    }
+    for (size_t i = 0; i < m->n_overdue; i++) {
+        xmlNodePtr o = sv_el(&v, n, "overdue");
+        const capa_workflow *wf = NULL;
+        capa_store_workflow(&wf, r->srv->s);
+        sv_at(&v, o, "number", m->overdue[i].number);
+        limit_kind(&v, o, wf, m->overdue[i].kind);
+        plant_time(&v, sv_el(&v, o, "due"), p, m->overdue[i].due);
+        span_text(buf, sizeof buf, m->overdue[i].late_ms);
+        sv_at(&v, o, "over", buf);
+    }
+    for (size_t i = 0; i < 12; i++) {
+        xmlNodePtr t = sv_el(&v, n, "trend");
+        sv_at(&v, t, "label", m->trend[i].label);
+        sv_atf(&v, t, "opened", "%llu", (unsigned long long)m->trend[i].opened);
+        sv_atf(&v, t, "closed", "%llu", (unsigned long long)m->trend[i].closed);
+    }
+    char *js = chart_json(r, m);
+    sv_at_exact(&v, sv_el(&v, n, "chart"), "data", js ? js : "{}");
+    free(js);
+    sv_view_render(&v, r);
+    capa_plant_free(p);
+    capa_monthly_free(m);
+}
+
+/* GET /reports/PERIOD.(pdf|xlsx|csv|json): made by the reports/ code `capa report` uses, from
+ * verified data only (capa_report_period replays the store first; a store that does not
+ * replay gets no report, the page names the first mismatch). The PDF is signed with the
+ * organisation's key. Files go to a private temporary directory, never a fixed path. */
+static void send_report(sv_req *r, const char *period, const char *ext)
+{
+    capa_period_kind kind;
+    capa_monthly *m = NULL;
+    capa_plant *p = NULL;
+    char dir[4096], path[4200], key[4200], crt[4200], name[80], file[16];
+    int fmt = !strcmp(ext, "pdf") ? 0 : !strcmp(ext, "csv") ? 1 : !strcmp(ext, "json") ? 2 : 3;
+    if (period_kind(period, &kind)) {
+        error_page(r, 404, "a report is /reports/YYYY-MM (a month) or /reports/YYYY-Www (an "
+                           "ISO week)");
+        return;
+    }
+    int rc = capa_report_period(&m, r->srv->s, kind, period, NULL, 0);
+    if (rc == CAPA_OK)
+        rc = capa_plant_get(&p, r->srv->s);
+    if (rc) {
+        sv_buf b = {0};
+        sv_buf_printf(&b, "report %s refused: %s", period, capa_error_last());
+        char *msg = sv_buf_take(&b, NULL);
+        error_page(r, sv_status_of(rc), msg ? msg : capa_strerror(rc));
+        free(msg);
+        goto done;
+    }
+    snprintf(name, sizeof name, "capa-report-%s.%s", period, ext);
+    if (fmt == 1 || fmt == 2) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (f && fmt == 1) {
+            capa_report_monthly_csv(f, m, p);
+        } else if (f) {
+            json_t *d = capa_report_monthly_json(m, p);
+            if (!d || json_dumpf(d, f, JSON_INDENT(2)) != 0)
+                fputc(0, f), len = 0;
+            else
+                fputc('\n', f);
+            json_decref(d);
+        }
+        if (!f || fclose(f) != 0 || !len) {
+            free(text);
+            error_page(r, 500, "out of memory");
+            goto done;
+        }
+        sv_buf_free(&r->out);
+        sv_buf_put(&r->out, text, len);
+        free(text);
+        r->status = 200;
+        r->type = fmt == 1 ? "text/csv; charset=utf-8" : "application/json";
+        free(r->disposition);
+        r->disposition = disposition("attachment", name);
+        goto done;
+    }
+    if (private_dir(r, dir, sizeof dir))
+        goto done;
+    snprintf(file, sizeof file, "report.%s", ext);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (fmt == 0) {
+        snprintf(key, sizeof key, "%s/org.key", r->srv->keys_dir);
+        snprintf(crt, sizeof crt, "%s/org.crt", r->srv->keys_dir);
+        capa_monthly_opts o = {.font_path = r->srv->font, .key_path = key, .cert_path = crt};
+        rc = capa_report_monthly_pdf(r->srv->s, m, path, &o);
+    } else {
+        rc = capa_report_monthly_xlsx(r->srv->s, m, path);
+    }
+    if (rc == CAPA_OK &&
+        send_file(r, path,
+                  fmt == 0 ? "application/pdf"
+                           : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  name))
+        rc = capa_error_set(CAPA_ERROR, "report %s: cannot read it back", period);
+    rm_private_dir(dir, file);
+    if (rc)
+        error_capa(r, rc);
+done:
+    capa_plant_free(p);
+    capa_monthly_free(m);
+}
+
+/* /reports: this month's report (plant time), or the month or week chosen in its form. */
+static void reports_index(sv_req *r)
+{
+    const char *q = sv_params_get(&r->query, "period");
+    char buf[64];
+    capa_period_kind kind;
+    if (q && *q) {
+        if (period_kind(q, &kind)) {
+            error_page(r, 400, "period: expected YYYY-MM (a month) or YYYY-Www (an ISO week)");
+            return;
+        }
+        redirect(r, "/reports/", q);
+        return;
+    }
+    capa_plant *p = NULL;
+    capa_plant_get(&p, r->srv->s);
+    period_of(buf, sizeof buf, p, wall_ms(), 0);
+    capa_plant_free(p);
+    redirect(r, "/reports/", buf);
+}
+
+/* ---- escalations: due soon, overdue and escalated cases for the user's role ---- */
+
+typedef struct esc_list {
+    char **numbers;
+    size_t n, cap;
+    int oom;
+} esc_list;
+
+static int esc_collect(const capa_case_header *h, void *payload)
+{
+    esc_list *l = payload;
+    if (l->n == DASH_MAX_LIMITS)
+        return 1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **v = realloc(l->numbers, cap * sizeof *v);
+        if (!v) {
+            l->oom = 1;
+            return 1;
+        }
+        l->numbers = v;
+        l->cap = cap;
+    }
+    if (!(l->numbers[l->n] = strdup(h->number))) {
+        l->oom = 1;
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+/* Whether the space-separated role list `to` names `role`. */
+static int roles_name(const char *to, const char *role)
+{
+    size_t n = strlen(role);
+    for (const char *p = to; p && *p;) {
+        const char *e = strchr(p, ' ');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && n && strncmp(p, role, n) == 0)
+            return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+/* /escalations: every limit of an open case that is due soon or overdue, and every
+ * escalation sent for an open case - of the cases the user's role works on now (fills in,
+ * signs or sends back the current stage) or that were escalated to it; `?all=1` every open
+ * case. The limits are the engine's (capa_case_limits, `?at=` as on the dashboard), the
+ * escalations what `capa escalate` recorded (capa_case_escalations). Up to 2000 open cases. */
+static void page_escalations(sv_req *r)
+{
+    esc_list l = {0};
+    capa_plant *p = NULL;
+    char role[64];
+    int64_t now;
+    int all = sv_params_get(&r->query, "all") != NULL;
+    if (limits_at(r, &now))
+        return;
+    user_role(r, role, sizeof role);
+    capa_plant_get(&p, r->srv->s);
+    capa_filter f = {.closed = 0};
+    int rc = capa_case_list(r->srv->s, &f, esc_collect, &l);
+    if ((rc && rc != 1) || l.oom) {
+        if (l.oom)
+            error_page(r, 500, "out of memory");
+        else
+            error_capa(r, rc);
+        goto done;
+    }
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "escalations", "升级与逾期", "Escalations");
+    xmlNodePtr lst = sv_el(&v, root, "escalations");
+    if (all)
+        sv_at(&v, lst, "all", "1");
+    sv_at(&v, lst, "role", role);
+    for (size_t i = 0; i < l.n; i++) {
+        capa_case *cs = NULL;
+        const capa_workflow *wf = NULL;
+        capa_limit_status *ls = NULL;
+        capa_escalation_info *e = NULL;
+        size_t nl = 0, ne = 0;
+        if (capa_case_get(&cs, r->srv->s, l.numbers[i]) != CAPA_OK ||
+            capa_case_workflow(&wf, r->srv->s, cs) != CAPA_OK) {
+            capa_case_free(cs);
+            continue;
+        }
+        const capa_stage *st = capa_workflow_stage(wf, cs->stage);
+        int mine = st && (capa_role_in(st->editors, st->n_editors, role) ||
+                          capa_role_in(st->signers, st->n_signers, role) ||
+                          capa_role_in(st->rejecters, st->n_rejecters, role));
+        capa_case_escalations(r->srv->s, cs->number, &e, &ne);
+        for (size_t k = 0; k < ne && !mine; k++)
+            mine = e[k].to && roles_name(e[k].to, role);
+        if ((mine || all) && capa_case_limits(&ls, &nl, r->srv->s, cs, now) == CAPA_OK) {
+            for (size_t k = 0; k < nl; k++) {
+                int over = strcmp(ls[k].state, "overdue") == 0;
+                if (!over && strcmp(ls[k].state, "due_soon") != 0)
+                    continue;
+                xmlNodePtr row = limit_view(&v, lst, wf, p, &ls[k], now);
+                case_head(&v, row, wf, cs);
+                for (size_t j = 0; j < ne; j++)
+                    if (e[j].limit && strcmp(e[j].limit, ls[k].kind) == 0)
+                        esc_view(&v, row, r, p, &e[j]);
+            }
+            for (size_t j = 0; j < ne; j++) {
+                xmlNodePtr x = sv_el(&v, lst, "sent");
+                case_head(&v, x, wf, cs);
+                limit_kind(&v, x, wf, e[j].limit ? e[j].limit : "");
+                esc_view(&v, x, r, p, &e[j]);
+            }
+        }
+        capa__free(ls);
+        capa_escalations_free(e, ne);
+        capa_case_free(cs);
+    }
+    sv_view_render(&v, r);
+done:
+    for (size_t i = 0; i < l.n; i++)
+        free(l.numbers[i]);
+    free(l.numbers);
+    capa_plant_free(p);
 }
 
 /* ---- routing ---- */
@@ -2048,12 +2910,19 @@ void sv_pages_handle(sv_req *r)
             not_allowed(r, "GET, HEAD, POST");
         return;
     }
+    if (r->upload_early) {
+        /* An upload's header (http.c): without a session it is answered before its body. */
+        if (!r->have_sess)
+            redirect(r, "/login", NULL);
+        return;
+    }
     if (!r->have_sess) {
         if (post && keep_path_ok(path)) {
             login_keep(r);
             return;
         }
         if (strcmp(path, "/") == 0 || strncmp(path, "/cases", 6) == 0 ||
+            strncmp(path, "/reports", 8) == 0 || strcmp(path, "/escalations") == 0 ||
             strcmp(path, "/logout") == 0)
             redirect(r, "/login", NULL);
         else
@@ -2075,6 +2944,29 @@ void sv_pages_handle(sv_req *r)
             do_logout(r);
         else
             not_allowed(r, "POST");
+    } else if (strcmp(path, "/escalations") == 0) {
+        if (get)
+            page_escalations(r);
+        else
+            not_allowed(r, "GET, HEAD");
+    } else if (strcmp(path, "/reports") == 0 || strncmp(path, "/reports/", 9) == 0) {
+        const char *per = path[8] ? path + 9 : NULL, *dot = per ? strrchr(per, '.') : NULL;
+        char pbuf[32];
+        if (!get) {
+            not_allowed(r, "GET, HEAD");
+        } else if (!per) {
+            reports_index(r);
+        } else if (!dot) {
+            page_report(r, per);
+        } else if ((size_t)(dot - per) < sizeof pbuf &&
+                   (!strcmp(dot, ".pdf") || !strcmp(dot, ".xlsx") || !strcmp(dot, ".csv") ||
+                    !strcmp(dot, ".json"))) {
+            memcpy(pbuf, per, (size_t)(dot - per));
+            pbuf[dot - per] = '\0';
+            send_report(r, pbuf, dot + 1);
+        } else {
+            error_page(r, 404, "not found");
+        }
     } else if (strcmp(path, "/cases/new") == 0) {
         if (get || post)
             page_new(r, post);
@@ -2103,6 +2995,14 @@ void sv_pages_handle(sv_req *r)
             do_sign(r, number, 1);
         else if (!strcmp(sub, "/dossier.pdf") && get)
             sv_send_dossier(r, number, 0);
+        else if (!strcmp(sub, "/attachments") && post)
+            do_attach(r, number);
+        else if (!strncmp(sub, "/attachments/", 13) && !strchr(sub + 13, '/') && get)
+            send_attachment(r, number, sub + 13);
+        else if (!strcmp(sub, "/attachments"))
+            not_allowed(r, "POST");
+        else if (!strncmp(sub, "/attachments/", 13) && !strchr(sub + 13, '/'))
+            not_allowed(r, "GET, HEAD");
         else if (!*sub || !strcmp(sub, "/dossier.pdf"))
             not_allowed(r, "GET, HEAD");
         else if (!strcmp(sub, "/edit") || !strcmp(sub, "/sign"))

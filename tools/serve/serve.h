@@ -87,6 +87,12 @@ typedef struct sv_req {
     const char *allow; /* methods of a known path, for the Allow header of a 405; NULL = none */
     char login_csrf[65];
     int close_conn; /* send Connection: close */
+    /* a multipart upload (POST /cases/N/attachments, upload.c): streamed through
+     * libmicrohttpd's post processor instead of collected in body */
+    struct sv_upload *upload;
+    size_t upload_max, upload_seen; /* its body limit and the bytes read so far */
+    int upload_early;               /* sv_pages_handle called with the header only */
+    char upload_why[200];           /* why no upload was started (no boundary, ...) */
 } sv_req;
 
 /* ---- http.c ---- */

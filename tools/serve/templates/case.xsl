@@ -90,6 +90,10 @@
       </section>
     </xsl:for-each>
 
+    <xsl:apply-templates select="$c/attachments">
+      <xsl:with-param name="path" select="$path"/>
+    </xsl:apply-templates>
+
     <xsl:if test="$c/limits">
       <section class="card mb-3 app-limits">
         <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Time limits'"/></xsl:call-template></h3></div>
@@ -98,13 +102,15 @@
             <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'时限'"/><xsl:with-param name="en" select="'Limit'"/></xsl:call-template></th>
             <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'到期'"/><xsl:with-param name="en" select="'Due'"/></xsl:call-template></th>
             <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'状态'"/><xsl:with-param name="en" select="'State'"/></xsl:call-template></th>
+            <th><xsl:call-template name="t"><xsl:with-param name="zh" select="'已发升级'"/><xsl:with-param name="en" select="'Escalations sent'"/></xsl:call-template></th>
           </tr></thead>
           <tbody>
             <xsl:for-each select="$c/limits/limit">
               <tr><td><xsl:apply-templates select="." mode="l"/></td>
                 <td><xsl:apply-templates select="." mode="when"/></td>
                 <td><xsl:call-template name="state"><xsl:with-param name="state" select="@state"/></xsl:call-template>
-                  <xsl:if test="met"><xsl:text> </xsl:text><xsl:apply-templates select="met" mode="time"/></xsl:if></td></tr>
+                  <xsl:if test="met"><xsl:text> </xsl:text><xsl:apply-templates select="met" mode="time"/></xsl:if></td>
+                <td class="app-escs"><xsl:apply-templates select="esc"/></td></tr>
             </xsl:for-each>
           </tbody>
         </table></div>
@@ -231,5 +237,69 @@
         <div class="text-body-secondary app-round"><xsl:call-template name="t"><xsl:with-param name="zh" select="concat('第 ', @round, ' 轮')"/><xsl:with-param name="en" select="concat('round ', @round)"/></xsl:call-template></div>
       </xsl:if>
     </div>
+  </xsl:template>
+
+  <!-- Attachments: a thumbnail of each image, a download link for every file, and on an open
+       case the upload form (the camera on a tablet) with the store's size limit. -->
+  <xsl:template match="attachments">
+    <xsl:param name="path"/>
+    <section class="card mb-3 app-attachments" id="attachments">
+      <div class="card-header"><h3 class="h6 mb-0"><xsl:call-template name="t"><xsl:with-param name="zh" select="'附件'"/><xsl:with-param name="en" select="'Attachments'"/></xsl:call-template>
+        <xsl:value-of select="concat(' (', count(file), ')')"/></h3></div>
+      <div class="card-body">
+        <xsl:if test="not(file)">
+          <p class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'暂无附件'"/><xsl:with-param name="en" select="'No attachments yet'"/></xsl:call-template></p>
+        </xsl:if>
+        <xsl:if test="file">
+          <ul class="app-files list-unstyled">
+            <xsl:for-each select="file">
+              <li class="app-file">
+                <a href="{@href}" class="app-file-link">
+                  <xsl:choose>
+                    <xsl:when test="@image"><img class="app-thumb" src="{@href}?inline=1" alt="{@name}" loading="lazy"/></xsl:when>
+                    <xsl:otherwise><span class="app-thumb app-doc" aria-hidden="true"><xsl:choose><xsl:when test="@mime = 'application/pdf'">PDF</xsl:when><xsl:otherwise>FILE</xsl:otherwise></xsl:choose></span></xsl:otherwise>
+                  </xsl:choose>
+                  <span class="app-file-name"><xsl:value-of select="@name"/></span>
+                </a>
+                <small class="text-body-secondary d-block"><xsl:value-of select="concat(@size, ' · ')"/><xsl:apply-templates select="." mode="l"/></small>
+                <small class="text-body-secondary d-block"><xsl:apply-templates select="by" mode="person"/><xsl:text> · </xsl:text><xsl:apply-templates select="at" mode="time"/></small>
+                <xsl:if test="@note"><small class="d-block app-file-note"><xsl:value-of select="@note"/></small></xsl:if>
+              </li>
+            </xsl:for-each>
+          </ul>
+        </xsl:if>
+        <xsl:for-each select="upload">
+          <form method="post" enctype="multipart/form-data" action="{$path}/attachments" class="app-upload">
+            <xsl:call-template name="csrf"/>
+            <div class="row g-2">
+              <div class="col-12 col-md-6">
+                <label class="form-label" for="att-camera"><xsl:call-template name="t"><xsl:with-param name="zh" select="'拍照'"/><xsl:with-param name="en" select="'Take photos'"/></xsl:call-template></label>
+                <input class="form-control" type="file" id="att-camera" name="files" accept="image/*" capture="environment" multiple="multiple"/>
+              </div>
+              <div class="col-12 col-md-6">
+                <label class="form-label" for="att-files"><xsl:call-template name="t"><xsl:with-param name="zh" select="'选择文件'"/><xsl:with-param name="en" select="'Choose files'"/></xsl:call-template></label>
+                <input class="form-control" type="file" id="att-files" name="files" multiple="multiple"/>
+              </div>
+              <div class="col-12 col-md-6">
+                <label class="form-label" for="att-stage"><xsl:call-template name="t"><xsl:with-param name="zh" select="'所属阶段'"/><xsl:with-param name="en" select="'Stage'"/></xsl:call-template></label>
+                <select class="form-select" id="att-stage" name="stage">
+                  <xsl:for-each select="stage">
+                    <option value="{@stage}"><xsl:if test="@selected"><xsl:attribute name="selected">selected</xsl:attribute></xsl:if><xsl:apply-templates select="." mode="l"/></option>
+                  </xsl:for-each>
+                </select>
+              </div>
+              <div class="col-12 col-md-6">
+                <label class="form-label" for="att-note"><xsl:call-template name="t"><xsl:with-param name="zh" select="'备注'"/><xsl:with-param name="en" select="'Note'"/></xsl:call-template></label>
+                <input class="form-control" type="text" id="att-note" name="note" maxlength="4000"/>
+              </div>
+            </div>
+            <p class="form-text app-limit" data-limit="{@limit-bytes}">
+              <xsl:call-template name="t"><xsl:with-param name="zh" select="concat('每个文件不超过 ', @limit, '，一次最多 ', @files, ' 个文件')"/><xsl:with-param name="en" select="concat('Up to ', @limit, ' per file, ', @files, ' files at a time')"/></xsl:call-template>
+            </p>
+            <button type="submit" class="btn btn-primary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'上传'"/><xsl:with-param name="en" select="'Upload'"/></xsl:call-template></button>
+          </form>
+        </xsl:for-each>
+      </div>
+    </section>
   </xsl:template>
 </xsl:stylesheet>

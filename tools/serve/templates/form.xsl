@@ -8,6 +8,17 @@
   xmlns:str="http://exslt.org/strings" extension-element-prefixes="str">
 
   <xsl:template match="page[@kind = 'new']" mode="body">
+    <!-- The workflow: a customer complaint or a supplier 8D (SCAR), each with its own intake
+         form; only those whose first stage the user's role fills in. -->
+    <xsl:if test="count(workflows/workflow) &gt; 1">
+      <nav class="nav nav-pills mb-3 app-workflows" aria-label="workflow">
+        <xsl:for-each select="workflows/workflow">
+          <a class="nav-link" href="/cases/new?workflow={str:encode-uri(@id, true())}">
+            <xsl:if test="@chosen"><xsl:attribute name="class">nav-link active</xsl:attribute><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
+            <xsl:apply-templates select="." mode="l"/></a>
+        </xsl:for-each>
+      </nav>
+    </xsl:if>
     <xsl:apply-templates select="form"/>
   </xsl:template>
 

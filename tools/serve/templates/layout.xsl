@@ -104,10 +104,19 @@
             <li class="nav-item"><a class="nav-link" href="/cases">
               <xsl:if test="/page/@kind = 'list'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
               <xsl:call-template name="t"><xsl:with-param name="zh" select="'案件'"/><xsl:with-param name="en" select="'Cases'"/></xsl:call-template></a></li>
+            <li class="nav-item"><a class="nav-link" href="/escalations">
+              <xsl:if test="/page/@kind = 'escalations'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
+              <xsl:call-template name="t"><xsl:with-param name="zh" select="'逾期升级'"/><xsl:with-param name="en" select="'Escalations'"/></xsl:call-template></a></li>
+            <li class="nav-item"><a class="nav-link" href="/reports">
+              <xsl:if test="/page/@kind = 'report'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
+              <xsl:call-template name="t"><xsl:with-param name="zh" select="'报表'"/><xsl:with-param name="en" select="'Reports'"/></xsl:call-template></a></li>
             <xsl:if test="/page/user/@may-open">
               <li class="nav-item"><a class="nav-link" href="/cases/new">
                 <xsl:call-template name="t"><xsl:with-param name="zh" select="'新投诉'"/><xsl:with-param name="en" select="'New complaint'"/></xsl:call-template></a></li>
             </xsl:if>
+            <xsl:for-each select="/page/user/opens">
+              <li class="nav-item"><a class="nav-link" href="/cases/new?workflow={str:encode-uri(@id, true())}"><xsl:apply-templates select="." mode="l"/></a></li>
+            </xsl:for-each>
           </ul>
         </xsl:if>
         <div class="app-tools">
@@ -176,6 +185,15 @@
         <xsl:when test="$state = 'met_late'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'逾期完成'"/><xsl:with-param name="en" select="'met late'"/></xsl:call-template></xsl:when>
       </xsl:choose>
     </span>
+  </xsl:template>
+
+  <!-- An escalation sent (capa escalate): level, to whom, when. -->
+  <xsl:template match="esc">
+    <div class="app-esc"><span class="badge text-bg-warning app-badge"><xsl:apply-templates select="." mode="l"/></span>
+      <xsl:text> → </xsl:text>
+      <xsl:for-each select="to"><xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if><xsl:apply-templates select="." mode="l"/></xsl:for-each>
+      <xsl:if test="@users"><xsl:value-of select="concat(' (', @users, ')')"/></xsl:if>
+      <xsl:text> · </xsl:text><xsl:apply-templates select="at" mode="time"/></div>
   </xsl:template>
 
   <!-- A limit's due time, and how far over or how long left. -->

@@ -14,4 +14,6 @@
   <xsl:include href="form.xsl"/>
   <xsl:include href="case.xsl"/>
   <xsl:include href="sign.xsl"/>
+  <xsl:include href="report.xsl"/>
+  <xsl:include href="escalations.xsl"/>
 </xsl:stylesheet>

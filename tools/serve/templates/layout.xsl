@@ -108,6 +108,11 @@
               <li class="nav-item"><a class="nav-link" href="/cases/new">
                 <xsl:call-template name="t"><xsl:with-param name="zh" select="'新投诉'"/><xsl:with-param name="en" select="'New complaint'"/></xsl:call-template></a></li>
             </xsl:if>
+            <xsl:if test="/page/user/@admin">
+              <li class="nav-item"><a class="nav-link" href="/admin">
+                <xsl:if test="starts-with(/page/@kind, 'admin')"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
+                <xsl:call-template name="t"><xsl:with-param name="zh" select="'系统管理'"/><xsl:with-param name="en" select="'Administration'"/></xsl:call-template></a></li>
+            </xsl:if>
           </ul>
         </xsl:if>
         <div class="app-tools">

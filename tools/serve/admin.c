@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pages.h"
+#include "upload.h"
 
 /* Whether the signed-in user is an admin now (read from the store, not the session). */
 static int is_admin(sv_req *r)
@@ -233,6 +234,28 @@ static void page_admin(sv_req *r)
 
 /* ---- routing ---- */
 
+size_t sv_body_limit(sv_req *r)
+{
+    char tok[80];
+    sv_session sess;
+    size_t limit = r->srv->max_body;
+    /* Only a signed-in admin's upload may be larger: nobody else can make the server hold
+     * more than --max-body of a request. */
+    if (strcmp(r->method, "POST") != 0 || strcmp(r->path, "/admin/import") != 0)
+        return limit;
+    if (sv_cookie_get(tok, sizeof tok, r->cookie, "capa_session") == 0 &&
+        sv_session_load(r->srv, tok, &sess) == 0) {
+        capa_user *u = NULL;
+        if (capa_user_get(&u, r->srv->s, sess.user) == CAPA_OK && strcmp(u->role, "admin") == 0 &&
+            SV_MAX_UPLOAD > limit)
+            limit = SV_MAX_UPLOAD;
+        capa_user_free(u);
+        explicit_bzero(&sess, sizeof sess);
+    }
+    explicit_bzero(tok, sizeof tok);
+    return limit;
+}
+
 void sv_admin_handle(sv_req *r)
 {
     const char *path = r->path, *m = r->method;
@@ -241,6 +264,8 @@ void sv_admin_handle(sv_req *r)
         sv_page_error(r, 403, "administration is for the admin role only / 仅系统管理员可用");
         return;
     }
+    if (sv_import_handle(r))
+        return;
     if (strcmp(path, "/admin") == 0) {
         if (get)
             page_admin(r);

@@ -302,9 +302,9 @@ static void too_big(sv_req *r)
         sv_buf_printf(&r->out,
                       "{\"error\": {\"code\": \"too_large\", \"message\": \"request body over "
                       "%zu bytes\", \"fields\": []}}\n",
-                      r->srv->max_body);
+                      r->max_body);
     else
-        sv_buf_printf(&r->out, "request body over %zu bytes\n", r->srv->max_body);
+        sv_buf_printf(&r->out, "request body over %zu bytes\n", r->max_body);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -312,8 +312,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    sv_server *srv = cls;
     sv_req *r = *con_cls;
+    (void)cls; /* the server is r->srv */
     (void)version;
     (void)conn;
     if (!r)
@@ -342,7 +342,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->authorization = sv_req_header(r, "Authorization");
         r->content_type = sv_req_header(r, "Content-Type");
         const char *cl = sv_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > srv->max_body) {
+        r->max_body = sv_body_limit(r); /* larger for an admin's upload (admin.c) */
+        if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             /* Answer before reading a byte of the body; MHD then closes the connection. */
             r->too_big = 1;
             too_big(r);
@@ -351,7 +352,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!r->too_big && r->body.len + *upload_data_size > srv->max_body) {
+        if (!r->too_big && r->body.len + *upload_data_size > r->max_body) {
             r->too_big = 1;
             explicit_bzero(r->body.p, r->body.cap);
             sv_buf_free(&r->body);

@@ -11,6 +11,10 @@
         <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'用户管理'"/><xsl:with-param name="en" select="'Users'"/></xsl:call-template></span>
         <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'新增、角色、停用、解锁、重置密码'"/><xsl:with-param name="en" select="'Add, role, disable, unlock, reset password'"/></xsl:call-template></small>
       </a></div>
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/import">
+        <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'历史数据导入'"/><xsl:with-param name="en" select="'Legacy import'"/></xsl:call-template></span>
+        <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'上传 CSV 或 xlsx 登记表，预览后导入'"/><xsl:with-param name="en" select="'Upload a CSV or xlsx log, preview, then import'"/></xsl:call-template></small>
+      </a></div>
       <!-- The outbox (pending, delivered and failed notices) is the notification pages'
            own: its tile goes here. -->
     </div>
@@ -72,6 +76,9 @@
   <xsl:template name="admin-back">
     <nav aria-label="breadcrumb"><ol class="breadcrumb">
       <li class="breadcrumb-item"><a href="/admin"><xsl:call-template name="t"><xsl:with-param name="zh" select="'系统管理'"/><xsl:with-param name="en" select="'Administration'"/></xsl:call-template></a></li>
+      <xsl:if test="/page/@kind = 'admin-import-job'">
+        <li class="breadcrumb-item"><a href="/admin/import"><xsl:call-template name="t"><xsl:with-param name="zh" select="'历史数据导入'"/><xsl:with-param name="en" select="'Legacy import'"/></xsl:call-template></a></li>
+      </xsl:if>
       <xsl:if test="/page/@kind = 'admin-user'">
         <li class="breadcrumb-item"><a href="/admin/users"><xsl:call-template name="t"><xsl:with-param name="zh" select="'用户管理'"/><xsl:with-param name="en" select="'Users'"/></xsl:call-template></a></li>
       </xsl:if>

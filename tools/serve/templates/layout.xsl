@@ -64,6 +64,8 @@
       <head>
         <!-- libxslt writes <meta http-equiv="Content-Type" ... charset=UTF-8> itself -->
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <!-- A page that follows work in progress (an import, a verify) reloads itself. -->
+        <xsl:if test="/page/@refresh"><meta http-equiv="refresh" content="{/page/@refresh}"/></xsl:if>
         <link rel="stylesheet" href="/static/bootstrap.min.css"/>
         <link rel="stylesheet" href="/static/style.css"/>
         <script src="/static/app.js" defer="defer"></script>

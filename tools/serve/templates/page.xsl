@@ -15,4 +15,5 @@
   <xsl:include href="case.xsl"/>
   <xsl:include href="sign.xsl"/>
   <xsl:include href="admin.xsl"/>
+  <xsl:include href="import.xsl"/>
 </xsl:stylesheet>

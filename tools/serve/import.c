@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 
 #include "capa_sheets.h"
@@ -121,6 +122,10 @@ static void job_free(imp_job *j)
     char mf[4300];
     snprintf(mf, sizeof mf, "%s/mapping_file", j->dir);
     unlink(mf);
+    snprintf(mf, sizeof mf, "%s/sheet", j->dir);
+    unlink(mf);
+    snprintf(mf, sizeof mf, "%s/src", j->dir);
+    rmdir(mf);
     if (j->dir[0])
         rmdir(j->dir);
     free(j);
@@ -170,12 +175,11 @@ static void on_problem(const capa_sheet_problem *p, void *payload)
     if (j->n_probs >= MAX_PROBLEMS) {
         j->more_probs++;
     } else {
-        imp_problem *v = j->n_probs % 64 ? j->probs
-                                          : realloc(j->probs, (j->n_probs + 64) * sizeof *v);
+        imp_problem *v =
+            j->n_probs % 64 ? j->probs : realloc(j->probs, (j->n_probs + 64) * sizeof *v);
         if (v) {
             j->probs = v;
-            v[j->n_probs++] = (imp_problem){p->row, dup0(p->column), dup0(p->value),
-                                            dup0(p->rule)};
+            v[j->n_probs++] = (imp_problem){p->row, dup0(p->column), dup0(p->value), dup0(p->rule)};
         }
     }
     pthread_mutex_unlock(&jobs_lock);
@@ -207,9 +211,8 @@ static void on_planned(uint64_t row, const char *number, const capa_kv *kv, size
     if (j->n_planned >= MAX_PLANNED) {
         j->more_planned++;
     } else {
-        imp_planned *v = j->n_planned % 32
-                             ? j->planned
-                             : realloc(j->planned, (j->n_planned + 32) * sizeof *v);
+        imp_planned *v =
+            j->n_planned % 32 ? j->planned : realloc(j->planned, (j->n_planned + 32) * sizeof *v);
         if (v) {
             j->planned = v;
             imp_planned *p = &v[j->n_planned++];
@@ -377,9 +380,10 @@ static void do_upload(sv_req *r)
     const char *ext = strrchr(sheet->name, '.');
     int xlsx = ext && strcasecmp(ext, ".xlsx") == 0;
     if (!ext || (!xlsx && strcasecmp(ext, ".csv") != 0 && strcasecmp(ext, ".txt") != 0)) {
-        snprintf(why, sizeof why,
-                 "sheet: file '%.200s': a log is a .csv or .xlsx file / 只能导入 .csv 或 .xlsx 文件",
-                 sheet->name);
+        snprintf(
+            why, sizeof why,
+            "sheet: file '%.200s': a log is a .csv or .xlsx file / 只能导入 .csv 或 .xlsx 文件",
+            sheet->name);
         page_form(r, why, 400);
         goto discard;
     }
@@ -428,8 +432,9 @@ static void do_upload(sv_req *r)
      * page can say so at once; the dry run checks it again as the CLI's does. */
     capa_actor who = {r->sess.user, sv_params_get(&up.params, "password")};
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_form(r, "too many password attempts: wait a moment and try again / 密码尝试过多，请稍后再试",
-                  429);
+        page_form(
+            r, "too many password attempts: wait a moment and try again / 密码尝试过多，请稍后再试",
+            429);
         goto discard;
     }
     err = capa_user_authenticate(r->srv->s, &who);
@@ -447,7 +452,17 @@ static void do_upload(sv_req *r)
         snprintf(j->id + 2 * i, 3, "%02x", rnd[i]);
     snprintf(j->user, sizeof j->user, "%s", r->sess.user);
     snprintf(j->dir, sizeof j->dir, "%s", made);
-    snprintf(j->path, sizeof j->path, "%s", sheet->path);
+    /* Under the name it was uploaded with: the trail names the source file by it. */
+    snprintf(j->path, sizeof j->path, "%s/src", made);
+    if (mkdir(j->path, 0700) != 0) {
+        page_form(r, "cannot store the upload / 无法保存上传文件", 500);
+        goto discard;
+    }
+    snprintf(j->path, sizeof j->path, "%s/src/%s", made, sheet->name);
+    if (rename(sheet->path, j->path) != 0) {
+        page_form(r, "cannot store the upload / 无法保存上传文件", 500);
+        goto discard;
+    }
     snprintf(j->rejects, sizeof j->rejects, "%s/rejects.csv", made);
     snprintf(j->name, sizeof j->name, "%s", sheet->name);
     j->xlsx = xlsx;
@@ -474,9 +489,8 @@ static void do_upload(sv_req *r)
     sv_page_redirect(r, path);
     made = NULL;
 discard:
-    if (j) {
+    if (j) { /* job_free removes what the upload left in its directory */
         snprintf(j->dir, sizeof j->dir, "%s", made ? made : "");
-        snprintf(j->path, sizeof j->path, "%s/sheet", made ? made : "");
         job_free(j);
     } else if (made) {
         for (size_t i = 0; i < up.n_files; i++)

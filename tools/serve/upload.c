@@ -18,9 +18,9 @@
 typedef struct up_ctx {
     sv_upload *u;
     const char *dir;
-    int fd;            /* the file part being written */
-    size_t cur;        /* its index in u->files */
-    sv_buf value;      /* a plain part being read */
+    int fd;       /* the file part being written */
+    size_t cur;   /* its index in u->files */
+    sv_buf value; /* a plain part being read */
     char key[64];
     char err[160];
 } up_ctx;

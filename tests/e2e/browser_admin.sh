@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # browser_admin.sh - the administration pages in a real browser (browser_admin.py: Debian's
 # chromium through chromium-driver and python3-selenium) and over HTTP: an admin unlocks a
-# locked user, adds a user and changes a role, each through the same capa.h function as
+# locked user, adds a user and changes a role, imports a log after a dry run that writes
+# nothing, each through the same capa.h function as
 # `capa user ...`, the store verifying afterwards; a non-admin is refused every admin page and
 # form with 403 and nothing changes. Screenshots at 1366x900 and 768x1024 go to
 # $CAPA_SCREENSHOTS when set (kept), else into the test's temporary directory. Skipped (77)
@@ -51,7 +52,7 @@ AXE=$AXE_DIR/node_modules/axe-core/axe.min.js
 SHOTS=${CAPA_SCREENSHOTS:-$T/shots}
 mkdir -p "$SHOTS"
 set +e
-AXE=$AXE B=$B SHOTS=$SHOTS HOME=$T $PY "$(dirname "$0")/browser_admin.py"
+AXE=$AXE B=$B SHOTS=$SHOTS HOME=$T T=$T CAPA=$CAPA CAPA_DB=$CAPA_DB $PY "$(dirname "$0")/browser_admin.py"
 rc=$?
 set -e
 [[ $rc == 77 ]] && exit 77
@@ -62,6 +63,6 @@ run 0 "" user list --json
 json '[u for u in d if u["id"] == "sun"][0]["locked"] is False'
 json '[u for u in d if u["id"] == "qian"][0]["role"] == "qe_lead" and [u for u in d if u["id"] == "qian"][0]["name"] == "钱敏"'
 run 0 "" log --json
-json '[e["action"] for e in d if e["actor"] == "admin"][-4:] == ["unlock", "user_add", "login_failed", "role"]'
+json '[e["action"] for e in d if e["actor"] == "admin"][-6:] == ["unlock", "user_add", "login_failed", "role", "import", "import"]'
 run 0 "" verify
 echo "browser_admin: ok"

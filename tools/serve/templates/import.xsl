@@ -97,7 +97,7 @@
           <xsl:if test="$j/@first != ''"><xsl:value-of select="concat(': ', $j/@first)"/><xsl:if test="$j/@last != $j/@first"><xsl:value-of select="concat(' … ', $j/@last)"/></xsl:if></xsl:if>
           <xsl:if test="$j/@bad != '0'">. <xsl:call-template name="t"><xsl:with-param name="zh" select="concat($j/@bad, ' 行被拒绝，未导入')"/><xsl:with-param name="en" select="concat($j/@bad, ' refused rows were set aside')"/></xsl:call-template></xsl:if>
         </div>
-        <p><a class="btn btn-outline-primary" href="/cases"><xsl:call-template name="t"><xsl:with-param name="zh" select="'查看案件列表'"/><xsl:with-param name="en" select="'See the cases'"/></xsl:call-template></a></p>
+        <p><a class="btn btn-primary" href="/cases"><xsl:call-template name="t"><xsl:with-param name="zh" select="'查看案件列表'"/><xsl:with-param name="en" select="'See the cases'"/></xsl:call-template></a></p>
       </xsl:when>
       <xsl:when test="$j/@complete">
         <div class="alert alert-info" role="status" id="import-complete"><xsl:call-template name="t"><xsl:with-param name="zh" select="'此文件已全部导入，无需再次导入。'"/><xsl:with-param name="en" select="'Every row of this file was imported before: nothing to import.'"/></xsl:call-template></div>

@@ -1,6 +1,7 @@
 /*
- * admin.c - the administration pages of capa serve (admin role only): the users (list, add,
- * change a role, disable and enable, unlock, reset a password).
+ * admin.c - the administration pages of capa serve (admin role only): the start page, the
+ * users (list, add, change a role, disable and enable, unlock, reset a password), and the
+ * routing to the import (import.c) and the other pages (admin_sys.c).
  *
  * Every change goes through the same function of capa.h as the CLI's `capa user ...`, with
  * the acting admin's password typed again on the form - the server keeps no password, and a
@@ -264,7 +265,7 @@ void sv_admin_handle(sv_req *r)
         sv_page_error(r, 403, "administration is for the admin role only / 仅系统管理员可用");
         return;
     }
-    if (sv_import_handle(r))
+    if (sv_import_handle(r) || sv_admin_sys_handle(r))
         return;
     if (strcmp(path, "/admin") == 0) {
         if (get)

@@ -26,6 +26,11 @@ void sv_page_time(sv_view *v, xmlNodePtr n, const capa_plant *p, int64_t ms);
  *  them (answered), 0 when not. */
 int sv_import_handle(sv_req *r);
 
+/* ---- admin_sys.c ---- */
+/** /admin/forms, /admin/settings, /admin/verify (the caller checked the admin role): 1 when
+ *  the path was one of them (answered), 0 when not. */
+int sv_admin_sys_handle(sv_req *r);
+
 /* ---- admin.c ---- */
 /** /admin and below: the administration pages (admin role only; 403 for anyone else). */
 void sv_admin_handle(sv_req *r);

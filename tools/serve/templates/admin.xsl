@@ -15,6 +15,18 @@
         <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'历史数据导入'"/><xsl:with-param name="en" select="'Legacy import'"/></xsl:call-template></span>
         <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'上传 CSV 或 xlsx 登记表，预览后导入'"/><xsl:with-param name="en" select="'Upload a CSV or xlsx log, preview, then import'"/></xsl:call-template></small>
       </a></div>
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/forms">
+        <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'流程与表单'"/><xsl:with-param name="en" select="'Workflows and forms'"/></xsl:call-template></span>
+        <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'使用中的版本；安装新版本'"/><xsl:with-param name="en" select="'Versions in use; install a new one'"/></xsl:call-template></small>
+      </a></div>
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/settings">
+        <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'时区、日历与证书'"/><xsl:with-param name="en" select="'Time zone, calendars, certificate'"/></xsl:call-template></span>
+        <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'工厂时区、工作日历、签名证书有效期'"/><xsl:with-param name="en" select="'Plant zone, working days, signing certificate expiry'"/></xsl:call-template></small>
+      </a></div>
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/verify">
+        <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'校验'"/><xsl:with-param name="en" select="'Verify'"/></xsl:call-template></span>
+        <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'上次校验结果；立即校验'"/><xsl:with-param name="en" select="'The last verify; run it now'"/></xsl:call-template></small>
+      </a></div>
       <!-- The outbox (pending, delivered and failed notices) is the notification pages'
            own: its tile goes here. -->
     </div>

@@ -16,4 +16,5 @@
   <xsl:include href="sign.xsl"/>
   <xsl:include href="admin.xsl"/>
   <xsl:include href="import.xsl"/>
+  <xsl:include href="admin_sys.xsl"/>
 </xsl:stylesheet>

@@ -259,6 +259,18 @@ check_sizes("import-done")
 if snap() == before:
     fail("the confirmed import wrote nothing")
 
+# ---- the other pages: forms, settings (zone, calendars, certificate), verify with its run
+for path, name in (("/admin/forms", "forms"), ("/admin/settings", "settings")):
+    d.get(B + path)
+    check_sizes(name)
+want_text("Signing certificate", "Subject", "days left")
+d.get(B + "/admin/verify")
+click_load(d.find_element(By.CSS_SELECTOR, "#verify-run button"))
+wait_job()
+if d.find_element(By.ID, "verify-state").text != "OK":
+    fail("verify from the page: %s" % d.find_element(By.ID, "verify-last").text)
+check_sizes("verify")
+
 # ---- a non-admin: no menu entry, the pages refused
 login("li")
 menu = [a.text for a in d.find_elements(By.CSS_SELECTOR, ".app-menu a")]

@@ -7,23 +7,23 @@
 
   <xsl:template match="page[@kind = 'admin']" mode="body">
     <div class="row g-3 app-admin">
-      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/users">
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile text-decoration-none text-reset" href="/admin/users">
         <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'用户管理'"/><xsl:with-param name="en" select="'Users'"/></xsl:call-template></span>
         <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'新增、角色、停用、解锁、重置密码'"/><xsl:with-param name="en" select="'Add, role, disable, unlock, reset password'"/></xsl:call-template></small>
       </a></div>
-      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/import">
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile text-decoration-none text-reset" href="/admin/import">
         <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'历史数据导入'"/><xsl:with-param name="en" select="'Legacy import'"/></xsl:call-template></span>
         <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'上传 CSV 或 xlsx 登记表，预览后导入'"/><xsl:with-param name="en" select="'Upload a CSV or xlsx log, preview, then import'"/></xsl:call-template></small>
       </a></div>
-      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/forms">
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile text-decoration-none text-reset" href="/admin/forms">
         <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'流程与表单'"/><xsl:with-param name="en" select="'Workflows and forms'"/></xsl:call-template></span>
         <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'使用中的版本；安装新版本'"/><xsl:with-param name="en" select="'Versions in use; install a new one'"/></xsl:call-template></small>
       </a></div>
-      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/settings">
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile text-decoration-none text-reset" href="/admin/settings">
         <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'时区、日历与证书'"/><xsl:with-param name="en" select="'Time zone, calendars, certificate'"/></xsl:call-template></span>
         <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'工厂时区、工作日历、签名证书有效期'"/><xsl:with-param name="en" select="'Plant zone, working days, signing certificate expiry'"/></xsl:call-template></small>
       </a></div>
-      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile" href="/admin/verify">
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile text-decoration-none text-reset" href="/admin/verify">
         <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'校验'"/><xsl:with-param name="en" select="'Verify'"/></xsl:call-template></span>
         <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'上次校验结果；立即校验'"/><xsl:with-param name="en" select="'The last verify; run it now'"/></xsl:call-template></small>
       </a></div>

@@ -259,6 +259,15 @@ static void *worker(void *arg)
     j->res = res;
     j->rc = rc;
     snprintf(j->error, sizeof j->error, "%s", rc ? capa_error_last() : "");
+    /* The reader names the file by its path: the reader of the page knows it by its name. */
+    char *at = strstr(j->error, j->path);
+    const char *slash = strrchr(j->path, '/');
+    if (at && slash) {
+        char fixed[sizeof j->error];
+        snprintf(fixed, sizeof fixed, "%.*s%s%s", (int)(at - j->error), j->error, slash + 1,
+                 at + strlen(j->path));
+        snprintf(j->error, sizeof j->error, "%s", fixed);
+    }
     /* A dry run with bad rows answers CAPA_EINVALID: that is its preview, not a failure. */
     if (dry)
         j->state = rc == CAPA_OK || (rc == CAPA_EINVALID && res.bad) ? J_PREVIEW : J_FAILED;

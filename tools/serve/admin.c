@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "pages.h"
-#include "upload.h"
+#include "upload_disk.h"
 
 /* Whether the signed-in user is an admin now (read from the store, not the session). */
 static int is_admin(sv_req *r)
@@ -248,8 +248,8 @@ size_t sv_body_limit(sv_req *r)
         sv_session_load(r->srv, tok, &sess) == 0) {
         capa_user *u = NULL;
         if (capa_user_get(&u, r->srv->s, sess.user) == CAPA_OK && strcmp(u->role, "admin") == 0 &&
-            SV_MAX_UPLOAD > limit)
-            limit = SV_MAX_UPLOAD;
+            SV_ADMIN_UPLOAD_MAX > limit)
+            limit = SV_ADMIN_UPLOAD_MAX;
         capa_user_free(u);
         explicit_bzero(&sess, sizeof sess);
     }

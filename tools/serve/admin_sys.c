@@ -19,7 +19,7 @@
 
 #include "capa_report.h"
 #include "pages.h"
-#include "upload.h"
+#include "upload_disk.h"
 
 static int64_t wall_ms(void)
 {
@@ -43,7 +43,7 @@ static void done_notice(sv_view *v, xmlNodePtr root, sv_req *r)
 }
 
 /* An uploaded XML file (at most 1 MiB: --max-body holds it anyway) into memory. */
-static char *read_upload(const sv_upload_file *f, size_t *len)
+static char *read_upload(const sv_disk_file *f, size_t *len)
 {
     FILE *in = f && f->size && f->size <= ((size_t)1 << 20) ? fopen(f->path, "rb") : NULL;
     char *buf = in ? malloc(f->size + 1) : NULL;
@@ -59,8 +59,8 @@ static char *read_upload(const sv_upload_file *f, size_t *len)
 
 /* A multipart POST with one file field into a private directory: 0, or -1 with the page
  * written (400/403/500). The caller removes the file and the directory. */
-static int upload_post(sv_req *r, sv_upload *up, char dir[64], const char *field,
-                       const sv_upload_file **file)
+static int upload_post(sv_req *r, sv_disk_upload *up, char dir[64], const char *field,
+                       const sv_disk_file **file)
 {
     char why[300];
     snprintf(dir, 64, "/tmp/capa-admin-XXXXXX");
@@ -71,7 +71,7 @@ static int upload_post(sv_req *r, sv_upload *up, char dir[64], const char *field
         sv_page_error(r, 500, "cannot make a temporary directory for the upload");
         return -1;
     }
-    if (sv_upload_parse(up, r, dir, why, sizeof why)) {
+    if (sv_disk_upload_parse(up, r, dir, why, sizeof why)) {
         sv_page_error(r, 400, why);
         return -1;
     }
@@ -86,7 +86,7 @@ static int upload_post(sv_req *r, sv_upload *up, char dir[64], const char *field
     return 0;
 }
 
-static void upload_done(sv_upload *up, const char *dir)
+static void upload_done(sv_disk_upload *up, const char *dir)
 {
     for (size_t i = 0; i < up->n_files; i++)
         unlink(up->files[i].path);
@@ -147,9 +147,9 @@ static void page_forms(sv_req *r, const char *msg, const capa_diag *diag, int st
  * does (every problem with its line), then installed by capa_form_install. */
 static void do_form_install(sv_req *r)
 {
-    sv_upload up;
+    sv_disk_upload up;
     char dir[64];
-    const sv_upload_file *f;
+    const sv_disk_file *f;
     capa_diag diag = {0};
     capa_formdef *fd = NULL;
     capa_workflow *wf = NULL;
@@ -274,9 +274,9 @@ static void do_timezone(sv_req *r)
 
 static void do_calendar(sv_req *r)
 {
-    sv_upload up;
+    sv_disk_upload up;
     char dir[64];
-    const sv_upload_file *f;
+    const sv_disk_file *f;
     capa_diag diag = {0};
     capa_calendar *cal = NULL;
     char *xml = NULL;

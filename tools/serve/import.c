@@ -1,6 +1,6 @@
 /*
  * import.c - the legacy import page of capa serve (admin only): a CSV or xlsx log
- * (客户投诉登记表) uploaded (upload.c: libmicrohttpd's post processor), a mapping chosen (a
+ * (客户投诉登记表) uploaded (upload_disk.c: libmicrohttpd's post processor), a mapping chosen (a
  * shipped one, or an uploaded mapping XML), a dry run that shows what each row becomes and
  * every refused row with its row, column, value and rule - writing nothing - then, once the
  * admin confirms with their password, the import.
@@ -27,7 +27,7 @@
 
 #include "capa_sheets.h"
 #include "pages.h"
-#include "upload.h"
+#include "upload_disk.h"
 
 #define JOBS 8
 #define JOB_MS (60 * 60 * 1000)
@@ -327,7 +327,7 @@ static void page_form(sv_req *r, const char *msg, int status)
     if (msg)
         sv_el_text(&v, root, "error", msg, 1);
     mappings_view(&v, root);
-    sv_atf(&v, sv_el(&v, root, "limit"), "mib", "%zu", SV_MAX_UPLOAD >> 20);
+    sv_atf(&v, sv_el(&v, root, "limit"), "mib", "%zu", SV_ADMIN_UPLOAD_MAX >> 20);
     xmlNodePtr list = sv_el(&v, root, "jobs");
     pthread_mutex_lock(&jobs_lock);
     for (size_t i = 0; i < JOBS; i++) {
@@ -349,7 +349,7 @@ static void page_form(sv_req *r, const char *msg, int status)
 static void do_upload(sv_req *r)
 {
     char why[300] = "";
-    sv_upload up;
+    sv_disk_upload up;
     capa_diag diag = {0};
     imp_job *j = NULL;
     const char *tmp = getenv("TMPDIR");
@@ -360,10 +360,10 @@ static void do_upload(sv_req *r)
         page_form(r, "cannot make a temporary directory for the upload / 无法保存上传文件", 500);
         return;
     }
-    if (sv_upload_parse(&up, r, made, why, sizeof why)) {
+    if (sv_disk_upload_parse(&up, r, made, why, sizeof why)) {
         char msg[400];
         snprintf(msg, sizeof msg, "upload: %s / 上传文件无法读取", why);
-        sv_upload_clear(&up);
+        sv_disk_upload_clear(&up);
         for (size_t i = 0; i < up.n_files; i++)
             unlink(up.files[i].path);
         rmdir(made);
@@ -375,7 +375,7 @@ static void do_upload(sv_req *r)
         sv_page_error(r, 403, "missing or wrong CSRF token: reload the page and try again");
         goto discard;
     }
-    const sv_upload_file *sheet = NULL, *mapfile = NULL;
+    const sv_disk_file *sheet = NULL, *mapfile = NULL;
     for (size_t i = 0; i < up.n_files; i++) {
         if (strcmp(up.files[i].field, "sheet") == 0)
             sheet = &up.files[i];
@@ -509,7 +509,7 @@ discard:
     capa_diag_clear(&diag);
     for (size_t i = 0; i < up.params.n; i++)
         explicit_bzero(up.params.v[i].value, strlen(up.params.v[i].value));
-    sv_upload_clear(&up);
+    sv_disk_upload_clear(&up);
 }
 
 static const char *state_name(int s)

@@ -148,7 +148,7 @@ void sv_throttle_end(const char *user, const char *addr, int outcome);
 int sv_throttle_outcome(int code);
 
 /* ---- admin.c ---- */
-/** The body limit of request r (its header read): SV_MAX_UPLOAD for an upload to the
+/** The body limit of request r (its header read): SV_ADMIN_UPLOAD_MAX for an upload to the
  *  administration pages by a signed-in admin, else srv->max_body. */
 size_t sv_body_limit(sv_req *r);
 

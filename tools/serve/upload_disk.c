@@ -1,9 +1,9 @@
 /*
- * upload.c - a multipart/form-data body through libmicrohttpd's post processor
+ * upload_disk.c - a multipart/form-data body through libmicrohttpd's post processor
  * (MHD_create_post_processor): the library splits the parts and decodes them; this file
  * only writes file parts to disk and keeps the others as parameters.
  */
-#include "upload.h"
+#include "upload_disk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #define MAX_FIELD ((size_t)64 << 10)
 
 typedef struct up_ctx {
-    sv_upload *u;
+    sv_disk_upload *u;
     const char *dir;
     int fd;       /* the file part being written */
     size_t cur;   /* its index in u->files */
@@ -85,7 +85,7 @@ static enum MHD_Result iter(void *cls, enum MHD_ValueKind kind, const char *key,
         return MHD_NO;
     }
     if (filename) {
-        sv_upload *u = c->u;
+        sv_disk_upload *u = c->u;
         if (off == 0) { /* a new file part */
             if (end_value(c))
                 return MHD_NO;
@@ -100,7 +100,7 @@ static enum MHD_Result iter(void *cls, enum MHD_ValueKind kind, const char *key,
                 snprintf(c->err, sizeof c->err, "too many files in one form");
                 return MHD_NO;
             }
-            sv_upload_file *f = &u->files[u->n_files];
+            sv_disk_file *f = &u->files[u->n_files];
             memset(f, 0, sizeof *f);
             snprintf(f->field, sizeof f->field, "%s", key);
             /* Only the last path element of what the browser says, without control bytes. */
@@ -148,7 +148,7 @@ static enum MHD_Result iter(void *cls, enum MHD_ValueKind kind, const char *key,
     return MHD_YES;
 }
 
-int sv_upload_parse(sv_upload *out, sv_req *r, const char *dir, char *why, size_t whysz)
+int sv_disk_upload_parse(sv_disk_upload *out, sv_req *r, const char *dir, char *why, size_t whysz)
 {
     up_ctx c = {.u = out, .dir = dir, .fd = -1};
     memset(out, 0, sizeof *out);
@@ -176,7 +176,7 @@ int sv_upload_parse(sv_upload *out, sv_req *r, const char *dir, char *why, size_
     return 0;
 }
 
-void sv_upload_clear(sv_upload *u)
+void sv_disk_upload_clear(sv_disk_upload *u)
 {
     sv_params_clear(&u->params);
 }

@@ -374,7 +374,17 @@ static int apply_account(capa_wtxn *t, const capa_event_rec *e, const capa_apply
         if (strcmp(action, "lock") == 0)
             u.u.locked = 1;
     } else if (strcmp(action, "role") == 0) {
-        err = capa__set_str(&u.u.role, capa_event__get(e, "role"));
+        /* The role replaced is the one the account had at this point of the trail. */
+        const char *role = capa_event__get(e, "role");
+        const capa_change *c = change(e, "role");
+        if (!role || !*role)
+            err = corrupt(e, "role change without a role%s%s", NULL, NULL);
+        else if (c && c->old_value && strcmp(c->old_value, u.u.role) != 0)
+            err = corrupt(e, "it replaces role '%s'; the account had '%s'", c->old_value, u.u.role);
+        else
+            err = capa__set_str(&u.u.role, role);
+    } else if (strcmp(action, "user_disable") == 0 || strcmp(action, "user_enable") == 0) {
+        u.u.disabled = action[5] == 'd';
     }
     if (!err)
         err = capa_user__put(t->s, t->txn, &u);
@@ -1647,7 +1657,8 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
         err = apply_user_add(t, e, src);
     else if (strcmp(a, "passwd") == 0 || strcmp(a, "unlock") == 0 ||
              strcmp(a, "unlock_local") == 0 || strcmp(a, "login_failed") == 0 ||
-             strcmp(a, "lock") == 0 || strcmp(a, "login_locked") == 0 || strcmp(a, "role") == 0)
+             strcmp(a, "lock") == 0 || strcmp(a, "login_locked") == 0 || strcmp(a, "role") == 0 ||
+             strcmp(a, "user_disable") == 0 || strcmp(a, "user_enable") == 0)
         err = apply_account(t, e, src);
     else if (strcmp(a, "form_install") == 0)
         err = e->version >= 2 ? apply_defs(t, e, 0) : apply_legacy_defs(t, e, src);

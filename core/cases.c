@@ -594,7 +594,7 @@ static int independence_refusal(capa_wtxn *t, const case_ctx *c)
         for (size_t i = 0; i < c->rec.n_editors; i++)
             edited |= strcmp(c->rec.editors[i], u.u.id) == 0;
         int recused = c->h.subject_person && strcmp(c->h.subject_person, u.u.id) == 0;
-        if (!edited && !recused && !u.u.locked &&
+        if (!edited && !recused && !u.u.locked && !u.u.disabled &&
             capa_role_in(st->signers, st->n_signers, u.u.role)) {
             size_t used = strlen(who);
             if (used < sizeof who - 80)

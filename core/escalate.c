@@ -93,7 +93,7 @@ static int users_of(capa_store *s, MDB_txn *txn, const char *roles, capa_buf *ou
             p += n;
             p += strspn(p, " ");
         }
-        if (holds && !u.u.locked) {
+        if (holds && !u.u.locked && !u.u.disabled) {
             char one[600];
             snprintf(one, sizeof one, "%s%s (%s)", first ? "" : ", ", u.u.id,
                      u.u.name ? u.u.name : "");

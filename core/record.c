@@ -518,7 +518,9 @@ int capa_user__encode(const capa_user_rec *u, void **out, size_t *len)
     capa_buf_str(&b, u->u.name);
     capa_buf_str(&b, u->u.dept);
     capa_buf_str(&b, u->u.role);
-    capa_buf_u8(&b, u->u.locked ? 1 : 0);
+    /* One byte of flags: bit 0 locked, bit 1 disabled (a record of an account never disabled
+     * keeps the bytes it had before the flag existed). */
+    capa_buf_u8(&b, (u->u.locked ? 1 : 0) | (u->u.disabled ? 2 : 0));
     capa_buf_varint(&b, (uint64_t)u->u.failed);
     capa_buf_i64(&b, u->u.created);
     encode_cred(&b, u);
@@ -537,7 +539,11 @@ int capa_user__decode(capa_user_rec *out, const void *data, size_t len)
     out->u.name = capa_rd_str(&r);
     out->u.dept = capa_rd_str(&r);
     out->u.role = capa_rd_str(&r);
-    out->u.locked = (int)capa_rd_u8(&r);
+    unsigned flags = capa_rd_u8(&r);
+    out->u.locked = (int)(flags & 1);
+    out->u.disabled = (int)((flags >> 1) & 1);
+    if (!r.err && flags > 3)
+        r.err = CAPA_ECORRUPT;
     out->u.failed = (int)capa_rd_varint(&r);
     out->u.created = capa_rd_i64(&r);
     out->log2n = capa_rd_u8(&r);

@@ -247,9 +247,11 @@ static int record_failure(capa_wtxn *t, void *arg)
     int err = capa_user__get(t->s, t->txn, a->user, &u);
     if (err)
         return err;
-    if (u.u.locked) { /* an attempt on a locked account: refused unchecked, still audited */
+    if (u.u.locked || u.u.disabled) {
+        /* An attempt on a locked or disabled account: refused unchecked, still audited. */
         a->refused = 1;
-        capa_event__init(&e, a->user, "login_locked", NULL, NULL, "account locked");
+        capa_event__init(&e, a->user, "login_locked", NULL, NULL,
+                         u.u.disabled ? "account disabled" : "account locked");
         capa_event__fact(&e, "user", a->user);
     } else if (memcmp(u.hash, a->hash, 32) != 0) {
         /* The password changed meanwhile: this attempt is moot, but still on record. */
@@ -297,10 +299,15 @@ int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out)
         known = 1;
     else if (err != CAPA_ENOTFOUND)
         goto fail;
-    if (known && out->u.locked) {
+    if (known && (out->u.locked || out->u.disabled)) {
         fail_arg a = {.user = who->user, .known = 1, .why = "account locked"};
         memcpy(a.hash, out->hash, 32);
-        if ((err = capa_store__write(s, NULL, record_failure, &a)) == CAPA_OK)
+        if ((err = capa_store__write(s, NULL, record_failure, &a)) == CAPA_OK && out->u.disabled)
+            err = capa_error_set(CAPA_EDENIED,
+                                 "user `%s`: account disabled; an admin must enable it "
+                                 "(capa user enable)",
+                                 who->user);
+        else if (err == CAPA_OK)
             err = capa_error_set(CAPA_ELOCKED,
                                  "user `%s`: account locked after %d wrong passwords; an admin "
                                  "must unlock it (capa user unlock)",
@@ -369,7 +376,7 @@ static int run_authenticated(capa_wtxn *t, void *arg)
     if (err)
         return err;
     /* The role too: a session's binding rests on it, and authority follows it. */
-    if (now.u.locked || memcmp(now.hash, m->checked->hash, 32) != 0 ||
+    if (now.u.locked || now.u.disabled || memcmp(now.hash, m->checked->hash, 32) != 0 ||
         strcmp(now.u.role, m->checked->u.role) != 0) {
         capa_user_rec_clear(&now);
         return capa_error_set(CAPA_EAUTH, "user `%s`: account changed while signing in; try again",
@@ -439,7 +446,7 @@ static int binding_of(char hex[CAPA_BINDING_SIZE], const capa_user_rec *u)
     capa_buf_str(&b, "capa-session-binding-v1");
     capa_buf_str(&b, u->u.id);
     capa_buf_str(&b, u->u.role ? u->u.role : "");
-    capa_buf_u8(&b, u->u.locked ? 1 : 0);
+    capa_buf_u8(&b, (u->u.locked ? 1 : 0) | (u->u.disabled ? 2 : 0));
     capa_buf_u8(&b, u->log2n);
     capa_buf_u8(&b, u->r);
     capa_buf_u8(&b, u->p);
@@ -489,6 +496,10 @@ int capa_auth__check_binding(capa_store *s, const char *user, const char *bindin
     if (out->u.locked)
         err = capa_error_set(CAPA_ELOCKED,
                              "user `%s`: account locked since signing in: the session has ended",
+                             user);
+    else if (out->u.disabled)
+        err = capa_error_set(CAPA_EDENIED,
+                             "user `%s`: account disabled since signing in: the session has ended",
                              user);
     else if ((err = binding_of(have, out)) == CAPA_OK &&
              CRYPTO_memcmp(have, binding, CAPA_BINDING_SIZE - 1) != 0)
@@ -671,6 +682,95 @@ int capa_user_unlock_local(capa_store *s, const char *id)
         return err;
     unlock_arg a = {id, os_user};
     return capa_store__write(s, NULL, do_unlock, &a);
+}
+
+typedef struct role_arg {
+    const char *id, *role;
+    int disable; /* user_disable / user_enable: 1 / 0; -1 for a role change */
+} role_arg;
+
+/* A role change or a disable/enable: the account's sign-in binding changes with either, so
+ * every session of the user ends at its next request. An admin cannot do either to their own
+ * account, so the actor - an active admin - always remains one: no change here can leave the
+ * store without an admin. */
+static int do_user_change(capa_wtxn *t, void *arg)
+{
+    role_arg *a = arg;
+    capa_user_rec u;
+    capa_event_rec e;
+    int role = a->disable < 0;
+    const char *what = role ? "user role" : a->disable ? "user disable" : "user enable";
+    int err = require_admin(t, what);
+    if (err)
+        return err;
+    if ((err = capa_user__get(t->s, t->txn, a->id, &u)) == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ENOTFOUND, "user `%.40s`: no such user", a->id);
+    if (err)
+        return err;
+    if (strcmp(u.u.id, t->actor->u.id) == 0) {
+        err = capa_error_set(CAPA_EDENIED, "%s %s: an admin cannot %s their own account", what,
+                             u.u.id, role ? "change the role of" : "disable or enable");
+        goto done;
+    }
+    if (role) {
+        /* The same check as `user add`: admin, or a role of an installed workflow. */
+        if (a->role && strcmp(a->role, u.u.role) == 0) {
+            err = capa_error_set(CAPA_EINVALID, "user `%s`: role: already '%s'", u.u.id, a->role);
+            goto done;
+        }
+        if (a->role && strcmp(a->role, "admin") != 0) {
+            role_scan rs = {a->role, 0, "admin"};
+            if ((err = capa_store__workflow_foreach(t->s, t->txn, role_cb, &rs)) < 0)
+                goto done;
+            err = CAPA_OK;
+            if (!rs.found) {
+                err = capa_error_set(CAPA_EINVALID, "user `%s`: role '%.40s' is not one of %s",
+                                     u.u.id, a->role, rs.known);
+                goto done;
+            }
+        } else if (!a->role || !*a->role) {
+            err = capa_error_set(CAPA_EINVALID, "user `%s`: role: none given", u.u.id);
+            goto done;
+        }
+    } else if (!!u.u.disabled == !!a->disable) {
+        err = capa_error_set(CAPA_ESTATE, "user `%s`: already %s", u.u.id,
+                             a->disable ? "disabled" : "enabled");
+        goto done;
+    }
+    if (role) {
+        capa_event__init(&e, t->actor->u.id, "role", NULL, NULL, NULL);
+        capa_event__change(&e, "role", u.u.role, a->role);
+        capa_event__fact(&e, "role", a->role);
+    } else {
+        capa_event__init(&e, t->actor->u.id, a->disable ? "user_disable" : "user_enable", NULL,
+                         NULL, NULL);
+        capa_event__change(&e, "disabled", a->disable ? "false" : "true",
+                           a->disable ? "true" : "false");
+    }
+    capa_event__fact(&e, "user", u.u.id);
+    capa_event__fact(&e, "auth", "1");
+    err = capa_event__commit(t, &e, NULL);
+    capa_event__clear(&e);
+done:
+    capa_user_rec_clear(&u);
+    return err;
+}
+
+int capa_user_set_role(capa_store *s, const capa_actor *who, const char *id, const char *role)
+{
+    role_arg a = {id, role, -1};
+    if (!id)
+        return capa_error_set(CAPA_EINVALID, "user role: no user given");
+    return capa_store__mutate(s, who, do_user_change, &a);
+}
+
+int capa_user_disable(capa_store *s, const capa_actor *who, const char *id, int disabled)
+{
+    role_arg a = {id, NULL, disabled ? 1 : 0};
+    if (!id)
+        return capa_error_set(CAPA_EINVALID, "user %s: no user given",
+                              disabled ? "disable" : "enable");
+    return capa_store__mutate(s, who, do_user_change, &a);
 }
 
 /* ---- reading ---- */

@@ -994,6 +994,7 @@ static void diff_user(vctx *v, const MDB_val *k, const MDB_val *sv, const MDB_va
     snprintf(sa, sizeof sa, "%d/%d", a.u.locked, a.u.failed);
     snprintf(sb, sizeof sb, "%d/%d", b.u.locked, b.u.failed);
     U("locked/failed sign-ins", sa, sb);
+    U("disabled", a.u.disabled ? "true" : "false", b.u.disabled ? "true" : "false");
     capa_time_format(sa, sizeof sa, a.u.created);
     capa_time_format(sb, sizeof sb, b.u.created);
     U("created", sa, sb);

@@ -378,3 +378,43 @@ int capa_report_keys_copy(const char *dst_dir, const char *src_dir)
         close(dfd);
     return rc;
 }
+
+int capa_report_cert_info(capa_cert_info *out, const char *keys_dir)
+{
+    char path[4200];
+    memset(out, 0, sizeof *out);
+    snprintf(path, sizeof path, "%s/org.crt", keys_dir);
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    if (!certs)
+        return capa_error_set(CAPA_ENOMEM, "keys: out of memory");
+    int err = read_certs(certs, path, 1);
+    if (err == CAPA_OK) {
+        X509 *x = sk_X509_value(certs, 0);
+        struct tm tm;
+        /* RFC 2253 order and UTF-8, as a reader expects it ("CN=...,O=..."). */
+        BIO *b = BIO_new(BIO_s_mem());
+        char *p = NULL;
+        long n = 0;
+        if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+                                    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+            n = BIO_get_mem_data(b, &p);
+        snprintf(out->subject, sizeof out->subject, "%.*s", (int)(n > 0 ? n : 0), p ? p : "");
+        BIO_free(b);
+        b = BIO_new(BIO_s_mem());
+        n = 0, p = NULL;
+        if (b && X509_NAME_print_ex(b, X509_get_issuer_name(x), 0,
+                                    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+            n = BIO_get_mem_data(b, &p);
+        snprintf(out->issuer, sizeof out->issuer, "%.*s", (int)(n > 0 ? n : 0), p ? p : "");
+        BIO_free(b);
+        if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm))
+            out->not_before = (int64_t)timegm(&tm) * 1000;
+        if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
+            out->not_after = (int64_t)timegm(&tm) * 1000;
+        out->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+        out->chain = (int)sk_X509_num(certs) - 1;
+        ERR_clear_error();
+    }
+    sk_X509_pop_free(certs, X509_free);
+    return err;
+}

@@ -238,8 +238,11 @@ static int flush(run *u)
             continue;
         }
         capa_request *q = &u->reqs[k++];
-        if (q->result == CAPA_OK && u->pass == 1)
+        if (q->result == CAPA_OK && u->pass == 1) {
             u->last_good = r->row;
+            if (u->o->planned)
+                u->o->planned(r->row, r->number, r->kv, r->n, &r->facts, u->o->payload);
+        }
         if (q->result == CAPA_OK) {
             if (u->pass == 2 && q->number_out) {
                 u->res->imported++;

@@ -234,6 +234,41 @@ START_TEST(attach_by_binding_as_the_cli_attaches)
 }
 END_TEST
 
+/* A role change and a disable end the user's binding (sessions), and the engine's checks
+ * follow: a disabled account signs in nowhere until enabled; unlock does not enable it. */
+START_TEST(role_change_and_disable_end_the_binding)
+{
+    char bind[CAPA_BINDING_SIZE];
+    capa_actor w = tu_as("wang"), admin = tu_as("admin"), c = tu_as("chen");
+    OK(capa_user_sign_in(bind, s, &w));
+    FAILS(capa_user_set_role(s, &c, "wang", "qe_lead"), CAPA_EDENIED, "only admin may");
+    OK(capa_user_binding_check(s, "wang", bind));
+    FAILS(capa_user_set_role(s, &admin, "wang", "no_such_role"), CAPA_EINVALID, "no_such_role");
+    FAILS(capa_user_set_role(s, &admin, "wang", "qe"), CAPA_EINVALID, "already 'qe'");
+    FAILS(capa_user_set_role(s, &admin, "admin", "qe"), CAPA_EDENIED, "their own account");
+    OK(capa_user_binding_check(s, "wang", bind));
+    OK(capa_user_set_role(s, &admin, "wang", "qe_lead"));
+    FAILS(capa_user_binding_check(s, "wang", bind), CAPA_EAUTH, "password or role changed");
+    capa_user *u = NULL;
+    OK(capa_user_get(&u, s, "wang"));
+    ck_assert_str_eq(u->role, "qe_lead");
+    ck_assert_int_eq(u->failed, 0);
+    capa_user_free(u);
+
+    OK(capa_user_sign_in(bind, s, &w));
+    OK(capa_user_disable(s, &admin, "wang", 1));
+    FAILS(capa_user_binding_check(s, "wang", bind), CAPA_EDENIED, "disabled");
+    FAILS(capa_user_sign_in(bind, s, &w), CAPA_EDENIED, "account disabled");
+    FAILS(capa_user_disable(s, &admin, "wang", 1), CAPA_ESTATE, "already disabled");
+    OK(capa_user_unlock(s, &admin, "wang"));
+    FAILS(capa_user_authenticate(s, &w), CAPA_EDENIED, "account disabled");
+    OK(capa_user_disable(s, &admin, "wang", 0));
+    OK(capa_user_sign_in(bind, s, &w));
+    OK(capa_user_binding_check(s, "wang", bind));
+    FAILS(capa_user_disable(s, &admin, "admin", 1), CAPA_EDENIED, "their own account");
+}
+END_TEST
+
 Suite *capa_users_suite(void)
 {
     Suite *su = suite_create("users");
@@ -246,6 +281,7 @@ Suite *capa_users_suite(void)
     tcase_add_test(tc, password_change_by_self_or_admin);
     tcase_add_test(tc, sign_in_binding_holds_until_the_credential_changes);
     tcase_add_test(tc, attach_by_binding_as_the_cli_attaches);
+    tcase_add_test(tc, role_change_and_disable_end_the_binding);
     suite_add_tcase(su, tc);
     return su;
 }

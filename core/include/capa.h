@@ -120,6 +120,7 @@ typedef struct capa_user {
     char *dept;
     char *role; /**< a role id of the workflow, or "admin" */
     int locked;
+    int disabled;    /**< disabled by an admin (capa_user_disable): no sign-in, no session */
     int failed;      /**< wrong passwords since the last good one */
     int64_t created; /**< ms since epoch, UTC */
 } capa_user;
@@ -133,6 +134,18 @@ int capa_user_passwd(capa_store *s, const capa_actor *who, const char *id,
                      const char *new_password);
 /** Unlock a locked account (admin). Audited. */
 int capa_user_unlock(capa_store *s, const capa_actor *who, const char *id);
+/** Change `id`'s role (admin only; `role` "admin" or a role of an installed workflow). The
+ *  event `role` records old and new role; the user's sign-in binding changes with it, so
+ *  every web session of that user ends. An admin cannot change their own role (so the acting
+ *  admin always remains one). @return CAPA_OK, CAPA_EINVALID (unknown role, the same role),
+ *  CAPA_ENOTFOUND, CAPA_EDENIED (not an admin; their own account), CAPA_EAUTH, CAPA_ELOCKED. */
+int capa_user_set_role(capa_store *s, const capa_actor *who, const char *id, const char *role);
+/** Disable (`disabled` 1) or enable again (0) `id`'s account (admin only; events
+ *  `user_disable`, `user_enable`). A disabled account cannot sign in, its sessions end
+ *  (the binding changes) and its password is never checked; unlocking does not enable it.
+ *  An admin cannot disable themself. @return CAPA_OK, CAPA_ENOTFOUND, CAPA_EDENIED (not an
+ *  admin; their own account), CAPA_ESTATE (already so), CAPA_EAUTH, CAPA_ELOCKED. */
+int capa_user_disable(capa_store *s, const capa_actor *who, const char *id, int disabled);
 /** Local recovery (`capa user unlock ID --local`): unlock without any password, allowed
  *  only to the operating-system user that owns the store directory; audited as
  *  "unlock_local" with the OS user as actor. @return CAPA_OK, CAPA_EDENIED, CAPA_ENOTFOUND. */
@@ -151,9 +164,10 @@ int capa_user_authenticate(capa_store *s, const capa_actor *who);
  * counted and audited, and locks the account at the limit), then write into `out` the
  * user's *binding*: a keyed digest (HMAC-SHA-256 whose key is the stored scrypt hash, which
  * never leaves the users database, so the binding cannot be computed from the trail) of what
- * a session rests on - the user id, role, lock state and credential (scrypt parameters and
- * salt). The binding changes when the password is changed or reset (a new salt and hash),
- * the account is locked, or the role changes; a locked account gets none.
+ * a session rests on - the user id, role, lock and disabled state and credential (scrypt
+ * parameters and salt). The binding changes when the password is changed or reset (a new
+ * salt and hash), the account is locked or disabled, or the role changes; a locked or
+ * disabled account gets none.
  *
  * A tool that keeps sessions (capa serve) keeps the binding instead of the password and
  * proves it with capa_user_binding_check on each request and as capa_request.binding for

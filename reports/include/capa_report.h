@@ -165,6 +165,19 @@ int capa_report_keys_install(const char *keys_dir, const char *key_file, const c
  */
 int capa_report_keys_check(const char *keys_dir);
 
+/** What the organisation's certificate (`<keys_dir>/org.crt`, its first certificate) says,
+ *  read with OpenSSL: for the administration page. */
+typedef struct capa_cert_info {
+    char subject[512]; /**< RFC 2253, UTF-8 ("CN=...,O=...") */
+    char issuer[512];
+    int64_t not_before, not_after; /**< ms since the epoch, UTC */
+    int self_signed;               /**< a demo identity of `capa init`, or another one */
+    int chain;                     /**< certificates after it in the file */
+} capa_cert_info;
+/** @return CAPA_OK, CAPA_ENOTFOUND (no org.crt), CAPA_EINVALID (no PEM certificate),
+ *  CAPA_ENOMEM. */
+int capa_report_cert_info(capa_cert_info *out, const char *keys_dir);
+
 /**
  * Copy the signing identity (org.key and org.crt) from `src_dir` to `dst_dir`, byte for
  * byte, for backups and restores. `dst_dir` is created (0700) if missing; each file is

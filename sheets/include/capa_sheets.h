@@ -101,6 +101,12 @@ typedef struct capa_sheet_import_opts {
     /** Sheet columns no mapping column reads ("column 3 (备注)"), once. */
     void (*ignored)(const char *what, void *payload);
     void *payload;
+    /** When not NULL: each row the check pass (pass 1) found good, in row order, with the
+     *  sheet's case number (NULL: the next number), its values as the import request carries
+     *  them ("field" or "stage:field") and its recorded dates - what a preview shows of the
+     *  case the row becomes. Borrowed for the call. */
+    void (*planned)(uint64_t row, const char *number, const capa_kv *values, size_t n,
+                    const capa_import_facts *facts, void *payload);
 } capa_sheet_import_opts;
 
 typedef struct capa_sheet_import_result {

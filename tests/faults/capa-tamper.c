@@ -25,7 +25,7 @@
  *   capa-tamper DB meta-u64 KEY VALUE            VALUE, or -N: lowered by N
  *   capa-tamper DB meta-str KEY VALUE            a text meta value (e.g. org) replaced
  *   capa-tamper DB meta-del KEY                  a meta record deleted (e.g. head)
- *   capa-tamper DB user ID FIELD VALUE...        name, dept, role, locked, failed, created
+ *   capa-tamper DB user ID FIELD VALUE...        name, dept, role, locked, disabled, failed, created
  *   capa-tamper DB user-cred-copy FROM TO        FROM's password hash into TO's record
  *   capa-tamper DB form ID VERSION OLD NEW       every OLD in a stored definition -> NEW
  *   capa-tamper DB rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]
@@ -793,6 +793,8 @@ static int cmd_user(tdb *d, int argc, char **argv)
             err = set_str(&u.u.role, v);
         else if (strcmp(f, "locked") == 0)
             u.u.locked = atoi(v) != 0;
+        else if (strcmp(f, "disabled") == 0)
+            u.u.disabled = atoi(v) != 0;
         else if (strcmp(f, "failed") == 0)
             u.u.failed = atoi(v);
         else if (strcmp(f, "created") == 0)

@@ -1,7 +1,8 @@
 /*
- * cmd_user.c - `capa user add|passwd|unlock|list`: accounts. Adding and unlocking need an
- * admin, a password change the user themself or an admin; core/ decides, audits failures
- * and locks an account after repeated wrong passwords.
+ * cmd_user.c - `capa user add|passwd|unlock|role|disable|enable|list`: accounts. Adding,
+ * unlocking, changing a role and disabling need an admin, a password change the user
+ * themself or an admin; core/ decides, audits failures and locks an account after repeated
+ * wrong passwords.
  */
 #include "cli.h"
 
@@ -132,6 +133,65 @@ done:
     return rc;
 }
 
+/* `user role`, `user disable`, `user enable`: one account, the admin's password. */
+static int user_change(cli *c, int argc, char **argv, int disable)
+{
+    const char *role = NULL;
+    const cli_opt role_opts[] = {CLI_OPTS_ACTOR(c), {"--role", &role, NULL}, {NULL, NULL, NULL}};
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    char *password = NULL, what[128], sid[CLI_TEXT_MAX], srole[CLI_TEXT_MAX];
+
+    if (disable < 0)
+        CLI_PARSE(c, argc, argv, role_opts, &npos);
+    else
+        CLI_PARSE(c, argc, argv, opts, &npos);
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "give exactly one user id");
+    if (disable < 0 && (!role || !*role))
+        return cli_usage(c, "--role ROLE is required");
+    const char *id = argv[0];
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
+        goto done;
+    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    err = disable < 0 ? capa_user_set_role(s, &who, id, role)
+                      : capa_user_disable(s, &who, id, disable);
+    if (err != CAPA_OK) {
+        snprintf(what, sizeof what, "%s %s", c->cmd, id);
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    cli_text(sid, sizeof sid, id);
+    if (disable < 0)
+        printf("role of %s is now %s\n", sid, cli_text(srole, sizeof srole, role));
+    else
+        printf("%s %s\n", disable ? "disabled" : "enabled", sid);
+done:
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}
+
+int cmd_user_role(cli *c, int argc, char **argv)
+{
+    return user_change(c, argc, argv, -1);
+}
+
+int cmd_user_disable(cli *c, int argc, char **argv)
+{
+    return user_change(c, argc, argv, 1);
+}
+
+int cmd_user_enable(cli *c, int argc, char **argv)
+{
+    return user_change(c, argc, argv, 0);
+}
+
 static json_t *user_json(const capa_user *u)
 {
     json_t *o = json_object();
@@ -140,6 +200,7 @@ static json_t *user_json(const capa_user *u)
         cli_json_set(o, "dept", cli_json_str(u->dept)) ||
         cli_json_set(o, "role", cli_json_str(u->role)) ||
         cli_json_set(o, "locked", json_boolean(u->locked)) ||
+        cli_json_set(o, "disabled", json_boolean(u->disabled)) ||
         cli_json_set(o, "failed", json_integer(u->failed)) ||
         cli_json_set(o, "created", cli_json_time(u->created))) {
         json_decref(o);
@@ -158,7 +219,7 @@ static int print_user(const capa_user *u, void *payload)
 {
     char id[CLI_TEXT_MAX], role[CLI_TEXT_MAX], name[CLI_TEXT_MAX], dept[CLI_TEXT_MAX];
     (void)payload;
-    const char *state = u->locked ? "locked" : "active";
+    const char *state = u->disabled ? "disabled" : u->locked ? "locked" : "active";
     printf("%-12s %-11s %-7s %s", cli_text(id, sizeof id, u->id),
            cli_text(role, sizeof role, u->role), state, cli_text(name, sizeof name, u->name));
     if (u->dept && *u->dept)

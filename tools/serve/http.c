@@ -296,7 +296,7 @@ static enum MHD_Result send_response(sv_req *r)
 static void too_big(sv_req *r)
 {
     int api = r->path && strncmp(r->path, "/api/", 5) == 0;
-    size_t max = r->upload_max ? r->upload_max : r->srv->max_body;
+    size_t max = r->upload_max ? r->upload_max : r->max_body;
     r->status = 413;
     r->type = api ? "application/json" : "text/plain; charset=utf-8";
     sv_buf_free(&r->out);
@@ -314,8 +314,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    sv_server *srv = cls;
     sv_req *r = *con_cls;
+    (void)cls; /* the server is r->srv */
     (void)version;
     (void)conn;
     if (!r)
@@ -370,7 +370,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             }
             return MHD_YES;
         }
-        if (cl && strtoull(cl, NULL, 10) > srv->max_body) {
+        r->max_body = sv_body_limit(r); /* larger for an admin's upload (admin.c) */
+        if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             /* Answer before reading a byte of the body; MHD then closes the connection. */
             r->too_big = 1;
             too_big(r);
@@ -391,7 +392,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!r->too_big && r->body.len + *upload_data_size > srv->max_body) {
+        if (!r->too_big && r->body.len + *upload_data_size > r->max_body) {
             r->too_big = 1;
             explicit_bzero(r->body.p, r->body.cap);
             sv_buf_free(&r->body);

@@ -21,6 +21,7 @@
 
 #include "capa_report.h"
 #include "upload.h"
+#include "pages.h"
 #include "view.h"
 
 /* ---- small helpers ---- */
@@ -134,6 +135,8 @@ static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, 
             menu_opens_ctx mo = {v, n, u->role};
             capa_store_workflows(r->srv->s, menu_opens, &mo);
         }
+        if (u && strcmp(u->role, "admin") == 0)
+            sv_at(v, n, "admin", "1"); /* the Administration menu (admin.c) */
         capa_user_free(u);
     }
     return root;
@@ -403,8 +406,9 @@ static void do_login(sv_req *r)
     if (rc) {
         r->status = sv_status_of(rc);
         login_form(r, user,
-                   rc == CAPA_ELOCKED ? "account locked / 账号已锁定"
-                                      : "wrong user or password / 账号或密码错误");
+                   rc == CAPA_ELOCKED   ? "account locked / 账号已锁定"
+                   : rc == CAPA_EDENIED ? "account disabled / 账号已停用"
+                                        : "wrong user or password / 账号或密码错误");
     } else {
         r->have_sess = 1;
         sv_req_cookie(r, "capa_session=%s; Path=/; HttpOnly; SameSite=Strict%s", tok,
@@ -2923,7 +2927,7 @@ void sv_pages_handle(sv_req *r)
         }
         if (strcmp(path, "/") == 0 || strncmp(path, "/cases", 6) == 0 ||
             strncmp(path, "/reports", 8) == 0 || strcmp(path, "/escalations") == 0 ||
-            strcmp(path, "/logout") == 0)
+            strcmp(path, "/logout") == 0 || strncmp(path, "/admin", 6) == 0)
             redirect(r, "/login", NULL);
         else
             error_page(r, 404, "not found");
@@ -3011,7 +3015,41 @@ void sv_pages_handle(sv_req *r)
             not_allowed(r, "POST");
         else
             error_page(r, 404, "not found");
+    } else if (strcmp(path, "/admin") == 0 || strncmp(path, "/admin/", 7) == 0) {
+        sv_admin_handle(r);
     } else {
         error_page(r, 404, "not found");
     }
+}
+
+/* ---- for the other page files (admin.c): the same layout, errors and form checks ---- */
+
+xmlNodePtr sv_page_begin(sv_view *v, sv_req *r, const char *kind, const char *zh, const char *en)
+{
+    return page(v, r, kind, zh, en);
+}
+
+void sv_page_error(sv_req *r, int status, const char *msg)
+{
+    error_page(r, status, msg);
+}
+
+int sv_page_post(sv_req *r, sv_params *p)
+{
+    return post_params(r, p, 1);
+}
+
+void sv_page_redirect(sv_req *r, const char *path)
+{
+    redirect(r, path, NULL);
+}
+
+void sv_page_role(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
+{
+    role_attrs(v, n, r, role);
+}
+
+void sv_page_time(sv_view *v, xmlNodePtr n, const capa_plant *p, int64_t ms)
+{
+    plant_time(v, n, p, ms);
 }

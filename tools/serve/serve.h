@@ -65,6 +65,7 @@ typedef struct sv_req {
     int bad_query; /* the query string was malformed */
     sv_buf body;
     int too_big;
+    size_t max_body; /* this request's body limit: srv->max_body, or sv_body_limit's */
     const char *cookie, *authorization, *content_type;
     char ip[64];
     int64_t start_us;
@@ -151,6 +152,11 @@ int sv_throttle_begin(const char *user, const char *addr, int *retry_after_s);
 /** After the check: its outcome, SV_AUTH_* (sv_throttle_outcome of the CAPA code). */
 void sv_throttle_end(const char *user, const char *addr, int outcome);
 int sv_throttle_outcome(int code);
+
+/* ---- admin.c ---- */
+/** The body limit of request r (its header read): SV_ADMIN_UPLOAD_MAX for an upload to the
+ *  administration pages by a signed-in admin, else srv->max_body. */
+size_t sv_body_limit(sv_req *r);
 
 /* ---- pages.c, api.c ---- */
 void sv_pages_handle(sv_req *r);

@@ -64,6 +64,8 @@
       <head>
         <!-- libxslt writes <meta http-equiv="Content-Type" ... charset=UTF-8> itself -->
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <!-- A page that follows work in progress (an import, a verify) reloads itself. -->
+        <xsl:if test="/page/@refresh"><meta http-equiv="refresh" content="{/page/@refresh}"/></xsl:if>
         <link rel="stylesheet" href="/static/bootstrap.min.css"/>
         <link rel="stylesheet" href="/static/style.css"/>
         <script src="/static/app.js" defer="defer"></script>
@@ -117,6 +119,11 @@
             <xsl:for-each select="/page/user/opens">
               <li class="nav-item"><a class="nav-link" href="/cases/new?workflow={str:encode-uri(@id, true())}"><xsl:apply-templates select="." mode="l"/></a></li>
             </xsl:for-each>
+            <xsl:if test="/page/user/@admin">
+              <li class="nav-item"><a class="nav-link" href="/admin">
+                <xsl:if test="starts-with(/page/@kind, 'admin')"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
+                <xsl:call-template name="t"><xsl:with-param name="zh" select="'系统管理'"/><xsl:with-param name="en" select="'Administration'"/></xsl:call-template></a></li>
+            </xsl:if>
           </ul>
         </xsl:if>
         <div class="app-tools">

@@ -16,4 +16,7 @@
   <xsl:include href="sign.xsl"/>
   <xsl:include href="report.xsl"/>
   <xsl:include href="escalations.xsl"/>
+  <xsl:include href="admin.xsl"/>
+  <xsl:include href="import.xsl"/>
+  <xsl:include href="admin_sys.xsl"/>
 </xsl:stylesheet>

@@ -349,7 +349,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
              * through libmicrohttpd's post processor as they arrive. Without a session the
              * answer comes before a byte of the body is read. */
             uint64_t limit = CAPA_ATTACH_LIMIT_DEFAULT;
-            capa_attach_limit(srv->s, &limit);
+            capa_attach_limit(r->srv->s, &limit);
             r->upload_max = sv_upload_max(limit);
             if (cl && strtoull(cl, NULL, 10) > r->upload_max) {
                 r->too_big = 1;

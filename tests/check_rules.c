@@ -96,7 +96,7 @@ END_TEST
 
 START_TEST(conditions_hold_only_on_the_value_named)
 {
-    capa_condition eq = {"result", "pass"}, any = {"customer_reply", NULL};
+    capa_condition eq = {.field = "result", .equals = "pass"}, any = {.field = "customer_reply"};
     capa_kv pass[] = {{"result", "pass"}}, fail[] = {{"result", "fail"}};
     capa_kv reply[] = {{"customer_reply", "ok"}}, blank[] = {{"customer_reply", ""}};
     ck_assert(capa_condition_holds(&eq, pass, 1));

@@ -47,7 +47,7 @@ static json_t *local_json(const capa_plant *p, int64_t ms)
 
 static json_t *report_json(const capa_monthly *m, const capa_plant *p)
 {
-    json_t *d = json_object(), *a, *o;
+    json_t *d = json_object(), *a, *o, *ntf = NULL;
     if (!d)
         return NULL;
     /* The window: "month", "week", or for a range only its days; "from"/"to" always. */
@@ -118,8 +118,14 @@ static json_t *report_json(const capa_monthly *m, const capa_plant *p)
                        json_integer((json_int_t)m->satisfaction_unrecorded)) ||
           cli_json_set(d, "second_rounds", json_integer((json_int_t)m->second_rounds)) ||
           cli_json_set(d, "second_round_rate", rate_json(m->second_round_rate)) ||
+          cli_json_set(d, "returns_decided", json_integer((json_int_t)m->returns_decided)) ||
+          cli_json_set(d, "ntf", json_integer((json_int_t)m->ntf)) ||
+          cli_json_set(d, "ntf_rate", rate_json(m->ntf_rate)) ||
+          cli_json_set(d, "ntf_cases", ntf = json_array()) ||
           cli_json_set(d, "recurrence_days", json_integer(m->recurrence_days)) ||
           cli_json_set(d, "recurrences", a = json_array());
+    for (size_t i = 0; !bad && i < m->n_ntf_cases; i++)
+        bad = cli_json_push(ntf, cli_json_str(m->ntf_cases[i]));
     for (size_t i = 0; !bad && i < m->n_recurrences; i++)
         bad = cli_json_push(a, cli_json_str(m->recurrences[i].number));
     bad = bad || cli_json_set(d, "recurrence_of", o = json_object());

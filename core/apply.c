@@ -1197,6 +1197,11 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     for (size_t k = 0; !err && !reject && k < st->n_requires; k++) {
         const capa_condition *q = &st->requires[k];
         int waived = 0, row = 0;
+        const capa_formdef *rfd = NULL;
+        if ((q->group || q->if_field || q->n_any || q->waiver) &&
+            capa_store__form(&rfd, t->s, t->txn, rec.form_id, rec.form_version) == CAPA_OK &&
+            !capa_condition_applies(q, rfd))
+            continue;
         if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, f->id, st->id,
                                                      q->waiver, f->hash, h.round)))
             break;

@@ -699,6 +699,11 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
     for (size_t k = 0; !err && k < st->n_requires; k++) {
         const capa_condition *q = &st->requires[k];
         int waived = 0;
+        /* A rule of D7's kind added with a later form version holds no record of an earlier
+         * one (apply skips it alike). */
+        if ((q->group || q->if_field || q->n_any || q->waiver) &&
+            !capa_condition_applies(q, form))
+            continue;
         if (q->waiver && !hash[0] && (err = capa_stage__hash(hash, c->h.number, &c->rec)))
             break;
         if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, c->h.id, st->id,

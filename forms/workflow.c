@@ -695,6 +695,23 @@ int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t 
     return capa_condition_check(c, values, n, 0, NULL);
 }
 
+static const capa_field *rule_field(const capa_formdef *fd, const char *group, const char *id);
+
+int capa_condition_applies(const capa_condition *c, const capa_formdef *fd)
+{
+    if (!fd)
+        return 1;
+    if (c->group && !capa_formdef_field(fd, c->group))
+        return 0;
+    if (!rule_field(fd, c->group, c->field) ||
+        (c->if_field && !rule_field(fd, c->group, c->if_field)))
+        return 0;
+    for (size_t i = 0; i < c->n_any; i++)
+        if (!rule_field(fd, c->group, c->any[i]))
+            return 0;
+    return 1;
+}
+
 const capa_waiver *capa_stage_waiver(const capa_stage *st, const char *meaning)
 {
     for (size_t i = 0; st && meaning && i < st->n_waivers; i++)

@@ -400,6 +400,13 @@ int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t 
  */
 int capa_condition_check(const capa_condition *c, const capa_kv *values, size_t n, int waived,
                          int *out_row);
+/**
+ * 1 when every field the condition names (its group, field, `or` and `if` columns) is in
+ * form `fd` - the version the stage record was filled with; 0 when one is not: a rule added
+ * with a later form version does not hold a record of an earlier one (an action plan filled
+ * in before error-proofing columns existed can still be approved). NULL fd: 1. Pure.
+ */
+int capa_condition_applies(const capa_condition *c, const capa_formdef *fd);
 /** The waiver of stage `st` signed with `meaning`, or NULL. */
 const capa_waiver *capa_stage_waiver(const capa_stage *st, const char *meaning);
 /**

@@ -174,4 +174,35 @@ run 1 "" verify
 err_has "corrective_actions.1.error_proofing"
 "$TAMPER" "$CAPA_DB" stage "$N" 2 corrective_actions.1.error_proofing none >/dev/null
 run 0 "" verify
+# -- a store made before these rules keeps working ----------------------------------------
+# Initialised with the definitions of then (tests/data/forms-v1): a plan approved under the
+# old rules; after the new definitions are installed (capa form install), a plan filled in
+# with the old form version is still approved, and a new case's plan is held to the rules.
+export CAPA_DB=$T/old
+setup_users --forms "${CAPA_SRC:?ctest sets CAPA_SRC}/tests/data/forms-v1"
+to_action() { # CASE: open, through intake and analysis, an action plan without D7 data
+    as li 0 open customer=华东汽车 part_no=PCB-9 severity=general description=旧
+    as wang 0 set "$1" validity=valid containment="隔离"
+    as wang 0 sign "$1" --meaning reviewed
+    as wang 0 set "$1" five_why.1.why=a five_why.1.because=b category_6m=method \
+        root_cause_occurrence=c root_cause_escape=d
+    as chen 0 sign "$1" --meaning reviewed
+    as wang 0 set "$1" corrective_actions.1.action=a corrective_actions.1.owner=sun \
+        corrective_actions.1.due=2026-12-20 preventive_actions.1.action=b \
+        preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
+}
+to_action "QC-$Y-0001"
+as zhao 0 sign "QC-$Y-0001" --meaning approved
+to_action "QC-$Y-0002"
+for f in intake analysis action verification workflow; do
+    as admin 0 form install "$CAPA_SRC/forms/$f.xml"
+    out_has "installed as version 2"
+done
+as zhao 0 sign "QC-$Y-0002" --meaning approved # its plan was filled in with action v1
+run 0 "" show "QC-$Y-0002" --json
+json 'd["stages"][2]["form"]["version"] == 1'
+to_action "QC-$Y-0003"
+as zhao 1 sign "QC-$Y-0003" --meaning approved
+err_has "corrective_actions.1.error_proofing"
+run 0 "" verify
 echo "procedures: ok"

@@ -174,6 +174,28 @@ run 1 "" verify
 err_has "corrective_actions.1.error_proofing"
 "$TAMPER" "$CAPA_DB" stage "$N" 2 corrective_actions.1.error_proofing none >/dev/null
 run 0 "" verify
+# The waiver's event rewritten (the chain recomputed after it): it does not replay, nor does
+# the approval that leaned on it.
+run 0 "" log "$N" --json
+W1=$(jget '[e["seq"] for e in d if e["action"] == "waive"][0]')
+W2=$(jget '[e["seq"] for e in d if e["action"] == "waive"][1]')
+cp -a "$CAPA_DB" "$T/pristine"
+run 0 "" user list --json
+WANG=$(jget '[u["name"] for u in d if u["id"] == "wang"][0]')
+"$TAMPER" "$CAPA_DB" rewrite "$W1" actor wang >/dev/null
+"$TAMPER" "$CAPA_DB" rewrite "$W1" fact:name "$WANG" >/dev/null
+"$TAMPER" "$CAPA_DB" rewrite "$W1" fact:role qe >/dev/null
+"$TAMPER" "$CAPA_DB" rewrite "$W1" change:signature "waived $WANG (qe)" >/dev/null
+run 1 "" verify
+err_has "audit event $W1: does not replay: "
+err_has "user \`wang\` has role qe, which may not sign this waiver"
+rm -rf "$CAPA_DB" && cp -a "$T/pristine" "$CAPA_DB"
+"$TAMPER" "$CAPA_DB" rewrite "$W2" change:data_hash 0000000000000000000000000000000000000000000000000000000000000000 >/dev/null
+run 1 "" verify
+err_has "audit event $W2: does not replay: "
+err_has "the data hash it signs is not that of stage action"
+rm -rf "$CAPA_DB" && cp -a "$T/pristine" "$CAPA_DB"
+run 0 "" verify
 # -- a store made before these rules keeps working ----------------------------------------
 # Initialised with the definitions of then (tests/data/forms-v1): a plan approved under the
 # old rules; after the new definitions are installed (capa form install), a plan filled in

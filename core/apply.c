@@ -1198,26 +1198,26 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
         const capa_condition *q = &st->requires[k];
         int waived = 0, row = 0;
         const capa_formdef *rfd = NULL;
-        if ((q->group || q->if_field || q->n_any || q->waiver) &&
+        if (capa_condition_extended(q) &&
             capa_store__form(&rfd, t->s, t->txn, rec.form_id, rec.form_version) == CAPA_OK &&
             !capa_condition_applies(q, rfd))
             continue;
         if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, f->id, st->id,
                                                      q->waiver, f->hash, h.round)))
             break;
-        if ((q->group || q->if_field || q->n_any || q->waiver) &&
+        if (capa_condition_extended(q) &&
             !capa_condition_check(q, rec.values, rec.n_values, waived, &row)) {
             char msg[400], r[24];
             snprintf(r, sizeof r, "%d", row);
             snprintf(msg, sizeof msg,
-                     "signed over %s%s%s`%.60s` not meeting the workflow's rule for '%s'%s",
+                     "signed over %s%s%s%s`%.60s` not meeting the workflow's rule for '%s'%s",
                      q->group ? q->group : "", q->group ? " row " : "", q->group ? r : "",
-                     q->field, st->sign_meaning,
+                     q->group ? ": " : "", q->field, st->sign_meaning,
                      q->waiver ? " and no standing waiver of these data" : "");
             err = corrupt(e, "%s%s", msg, NULL);
             continue;
         }
-        if (q->group || q->if_field || q->n_any || q->waiver)
+        if (capa_condition_extended(q))
             continue;
         if (!capa_condition_holds(q, rec.values, rec.n_values)) {
             const char *v = capa_kv_get(rec.values, rec.n_values, q->field);

@@ -701,7 +701,7 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
         int waived = 0;
         /* A rule of D7's kind added with a later form version holds no record of an earlier
          * one (apply skips it alike). */
-        if ((q->group || q->if_field || q->n_any || q->waiver) &&
+        if (capa_condition_extended(q) &&
             !capa_condition_applies(q, form))
             continue;
         if (q->waiver && !hash[0] && (err = capa_stage__hash(hash, c->h.number, &c->rec)))
@@ -709,7 +709,7 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
         if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, c->h.id, st->id,
                                                      q->waiver, hash, c->h.round)))
             break;
-        if (q->group || q->if_field || q->n_any || q->waiver) {
+        if (capa_condition_extended(q)) {
             unmet += rich_refusal(&diag, st, form, q, c->rec.values, c->rec.n_values, waived);
             continue;
         }

@@ -697,6 +697,11 @@ int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t 
 
 static const capa_field *rule_field(const capa_formdef *fd, const char *group, const char *id);
 
+int capa_condition_extended(const capa_condition *c)
+{
+    return c->group || c->if_field || c->n_any || c->waiver;
+}
+
 int capa_condition_applies(const capa_condition *c, const capa_formdef *fd)
 {
     if (!fd)
@@ -904,7 +909,10 @@ static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_sta
     char r[32] = "";
     if (!ok && row)
         snprintf(r, sizeof r, " %d", row);
-    if (ok) {
+    if (!capa_condition_applies(c, fd)) {
+        cat(zh, zsz, "（本表单版本无此字段，不适用）%s%s", NULL, NULL);
+        cat(en, esz, " (does not apply: this form version lacks the fields)%s%s", NULL, NULL);
+    } else if (ok) {
         cat(zh, zsz, "（已满足）%s%s", NULL, NULL);
         cat(en, esz, " (met)%s%s", NULL, NULL);
     } else if (wv) {
@@ -924,8 +932,7 @@ int capa_stage_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_workf
                     size_t n, int signed_off, size_t k)
 {
     const char *fz, *fe, *vz, *ve, *ez, *ee;
-    if (k < st->n_requires && (st->requires[k].group || st->requires[k].if_field ||
-                               st->requires[k].n_any || st->requires[k].waiver)) {
+    if (k < st->n_requires && capa_condition_extended(&st->requires[k])) {
         rich_rule(zh, zsz, en, esz, st, fd, &st->requires[k], values, n, signed_off);
         return 1;
     }

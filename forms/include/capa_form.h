@@ -407,6 +407,9 @@ int capa_condition_check(const capa_condition *c, const capa_kv *values, size_t 
  * in before error-proofing columns existed can still be approved). NULL fd: 1. Pure.
  */
 int capa_condition_applies(const capa_condition *c, const capa_formdef *fd);
+/** 1 when the condition uses group, if/is, or, waiver (issue 19's vocabulary): it is then
+ *  evaluated with capa_condition_check and refused row by row. Pure. */
+int capa_condition_extended(const capa_condition *c);
 /** The waiver of stage `st` signed with `meaning`, or NULL. */
 const capa_waiver *capa_stage_waiver(const capa_stage *st, const char *meaning);
 /**

@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "index.h"
 #include "limits.h"
+#include "waiver.h"
 
 /* ---- numbering ---- */
 
@@ -1205,6 +1206,29 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     const capa_stage *st = &f->wf->stages[f->from];
     for (size_t k = 0; !err && !reject && k < st->n_requires; k++) {
         const capa_condition *q = &st->requires[k];
+        int waived = 0, row = 0;
+        const capa_formdef *rfd = NULL;
+        if (capa_condition_extended(q) &&
+            capa_store__form(&rfd, t->s, t->txn, rec.form_id, rec.form_version) == CAPA_OK &&
+            !capa_condition_applies(q, rfd))
+            continue;
+        if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, f->id, st->id,
+                                                     q->waiver, f->hash, h.round)))
+            break;
+        if (capa_condition_extended(q) &&
+            !capa_condition_check(q, rec.values, rec.n_values, waived, &row)) {
+            char msg[400], r[24];
+            snprintf(r, sizeof r, "%d", row);
+            snprintf(msg, sizeof msg,
+                     "signed over %s%s%s%s`%.60s` not meeting the workflow's rule for '%s'%s",
+                     q->group ? q->group : "", q->group ? " row " : "", q->group ? r : "",
+                     q->group ? ": " : "", q->field, st->sign_meaning,
+                     q->waiver ? " and no standing waiver of these data" : "");
+            err = corrupt(e, "%s%s", msg, NULL);
+            continue;
+        }
+        if (capa_condition_extended(q))
+            continue;
         if (!capa_condition_holds(q, rec.values, rec.n_values)) {
             const char *v = capa_kv_get(rec.values, rec.n_values, q->field);
             char msg[400];
@@ -1269,6 +1293,80 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     }
     err = capa_hdr__put(t->s, t->txn, &h);
 done:
+    capa_hdr_clear(&h);
+    return err;
+}
+
+/* A waiver (<waiver> of the stage, IATF 16949 §10.2.4 / 8D D7): an electronic signature
+ * recorded as kind "waiver" over the stage data as they were; the case stays where it is.
+ * Every fact is checked as a sign-off's: the stage the case is in, a waiver of it, the role,
+ * recusal, the reason, the data hash, and the signer's name and role as the account says. */
+static int apply_waive(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
+{
+    capa_hdr h = {0};
+    capa_stage_record rec = {0};
+    const capa_stage *st = &f->wf->stages[f->from];
+    const char *meaning = capa_event__get(e, "meaning"), *hash = capa_event__get(e, "data_hash");
+    const char *name = capa_event__get(e, "name"), *role = capa_event__get(e, "role");
+    const capa_waiver *wv = capa_stage_waiver(st, meaning);
+    const capa_change *c;
+    char have[65], msg[400];
+    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
+    if (err)
+        return err;
+    if (h.closed || capa_workflow_stage_index(f->wf, h.stage) != f->from) {
+        err = corrupt(e, "the case is in stage %s, not %s", h.closed ? "closed" : h.stage,
+                      e->ev.stage);
+        goto done;
+    }
+    if (!wv) {
+        err = corrupt(e, "'%s' is no waiver of stage %s", meaning ? meaning : "", st->id);
+        goto done;
+    }
+    if (!e->ev.reason || !*e->ev.reason) {
+        err = corrupt(e, "a waiver without a reason%s%s", NULL, NULL);
+        goto done;
+    }
+    if ((err = recused(e, &h)) ||
+        (err = check_role(e, f, wv->by, wv->n_by, NULL, 0, "sign this waiver")))
+        goto done;
+    if ((err = capa_stage__get(t->s, t->txn, f->id, f->from, &rec)) ||
+        (err = capa_stage__hash(have, h.number, &rec)))
+        goto done;
+    if (!hash || strcmp(hash, have) != 0 || !(c = change(e, "data_hash")) || !c->new_value ||
+        strcmp(c->new_value, have) != 0) {
+        err = corrupt(e, "the data hash it signs is not that of stage %s%s", st->id, NULL);
+        goto done;
+    }
+    if (f->have_actor && (!name || !role || strcmp(name, f->actor.u.name ? f->actor.u.name : "") ||
+                          strcmp(role, f->actor.u.role))) {
+        snprintf(msg, sizeof msg, "it prints the signer as '%.100s' (%.40s); the account says "
+                                  "'%.100s' (%.40s)",
+                 name ? name : "", role ? role : "", f->actor.u.name ? f->actor.u.name : "",
+                 f->actor.u.role);
+        err = corrupt(e, "%s%s", msg, NULL);
+        goto done;
+    }
+    snprintf(msg, sizeof msg, "%s %s (%s)", wv->meaning, name ? name : "", role ? role : "");
+    if (!(c = change(e, "signature")) || !c->new_value || strcmp(c->new_value, msg) != 0) {
+        err = corrupt(e, "the signature it shows is not '%s'%s", msg, NULL);
+        goto done;
+    }
+    capa_signature g = {0};
+    g.seq = e->ev.seq;
+    g.stage = (char *)st->id;
+    g.kind = "waiver";
+    g.meaning = wv->meaning;
+    g.user = (char *)e->ev.actor;
+    g.name = (char *)(name ? name : "");
+    g.role = (char *)(role ? role : "");
+    g.reason = (char *)e->ev.reason;
+    g.time = e->ev.time;
+    g.round = h.round > 1 ? h.round : 1;
+    memcpy(g.data_hash, have, 65);
+    err = capa_sig__put(t->s, t->txn, f->id, &g);
+done:
+    capa_stage_record_clear(&rec);
     capa_hdr_clear(&h);
     return err;
 }
@@ -1419,6 +1517,8 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
             err = apply_attach(t, e, &f, src);
         else if (strcmp(a, "escalate") == 0)
             err = apply_escalate(t, e, &f);
+        else if (strcmp(a, "waive") == 0)
+            err = apply_waive(t, e, &f);
     }
     if (!err)
         err = link_case(t, e, f.id);
@@ -1672,7 +1772,7 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
         err = apply_config(t, e);
     else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
              strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0 || strcmp(a, "import") == 0 ||
-             strcmp(a, "escalate") == 0)
+             strcmp(a, "escalate") == 0 || strcmp(a, "waive") == 0)
         err = apply_case(t, e, src);
     else if (strcmp(a, "import_archive") == 0)
         err = apply_import_archive(t, e);

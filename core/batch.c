@@ -163,8 +163,8 @@ static int precheck(const capa_request *r)
         return err ? err : capa_case__check_reason("set", r->number, r->reason, 0);
     case CAPA_OP_REJECT:
         return capa_case__check_reason("reject", r->number, r->reason, 1);
-    case CAPA_OP_SIGN:
-        return CAPA_OK;
+    case CAPA_OP_SIGN: /* a waiver's reason (do_waive requires it) */
+        return capa_case__check_reason("sign", r->number, r->reason, 0);
     case CAPA_OP_IMPORT:
         snprintf(what, sizeof what, "import row %llu",
                  r->import ? (unsigned long long)r->import->row : 0ULL);
@@ -346,6 +346,15 @@ int capa_case_set(capa_store *s, const char *number, const capa_actor *who, cons
 int capa_case_sign(capa_store *s, const char *number, const capa_actor *who, const char *meaning)
 {
     capa_request r = {.op = CAPA_OP_SIGN, .number = number, .meaning = meaning};
+    if (who)
+        r.who = *who;
+    return submit_one(s, &r, NULL);
+}
+
+int capa_case_waive(capa_store *s, const char *number, const capa_actor *who, const char *meaning,
+                    const char *reason)
+{
+    capa_request r = {.op = CAPA_OP_SIGN, .number = number, .meaning = meaning, .reason = reason};
     if (who)
         r.who = *who;
     return submit_one(s, &r, NULL);

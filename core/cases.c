@@ -18,6 +18,7 @@
 #include "commit.h"
 #include "event.h"
 #include "record.h"
+#include "waiver.h"
 #include "users.h"
 
 static const char *stage_label(const capa_stage *st)
@@ -552,6 +553,7 @@ typedef struct sign_arg {
     const char *number;
     const char *meaning;
     const char *expect; /* the data hash the signer was shown, or NULL */
+    const char *reason; /* a waiver's reason (required there), else NULL */
 } sign_arg;
 
 /* Facts of a hand-over to stage `to` (-1: closing): who signed as what, over which data. */
@@ -624,6 +626,62 @@ static int independence_refusal(capa_wtxn *t, const case_ctx *c)
                           st->signers[0]);
 }
 
+/* A refusal of a <require> with group, if/is, or, waiver (IATF 16949 §10.2.4, 8D D7): the
+ * first row where it fails, the field (group.N.column), its value and the rule. 1 when the
+ * rule is not met. */
+static int rich_refusal(capa_diag *diag, const capa_stage *st, const capa_formdef *form,
+                        const capa_condition *q, const capa_kv *values, size_t n, int waived)
+{
+    int row = 0;
+    if (capa_condition_check(q, values, n, waived, &row))
+        return 0;
+    char name[200], alt[300] = "", cond[300] = "", wv[700] = "";
+    if (q->group)
+        snprintf(name, sizeof name, "%s.%d.%s", q->group, row, q->field);
+    else
+        snprintf(name, sizeof name, "%s", q->field);
+    const char *v = capa_kv_get(values, n, name);
+    const capa_field *f = capa_formdef_lookup(form, name, NULL, NULL);
+    for (size_t i = 0; i < q->n_any; i++) {
+        size_t l = strlen(alt);
+        if (q->group)
+            snprintf(alt + l, sizeof alt - l, " or `%s.%d.%s`", q->group, row, q->any[i]);
+        else
+            snprintf(alt + l, sizeof alt - l, " or `%s`", q->any[i]);
+    }
+    if (q->if_field) {
+        char in[200];
+        if (q->group)
+            snprintf(in, sizeof in, "%s.%d.%s", q->group, row, q->if_field);
+        else
+            snprintf(in, sizeof in, "%s", q->if_field);
+        snprintf(cond, sizeof cond, " where `%s` %s%s%s", in, q->if_equals ? "= '" : "is filled in",
+                 q->if_equals ? q->if_equals : "", q->if_equals ? "'" : "");
+    }
+    const capa_waiver *w = capa_stage_waiver(st, q->waiver);
+    if (w) {
+        char roles[200];
+        roles_text(roles, sizeof roles, w->by, w->n_by);
+        snprintf(wv, sizeof wv,
+                 ", or a waiver '%s' (%s) signed by role %s over these data (capa sign CASE "
+                 "--meaning %s --reason TEXT); none stands",
+                 w->meaning, w->label_zh ? w->label_zh : "", roles, w->meaning);
+    }
+    if (q->equals)
+        capa_diag_add(diag,
+                      "field `%s` (%s): value '%s'; the workflow's rule: '%s' requires `%s` = "
+                      "'%s'%s%s%s",
+                      name, f && f->label_zh ? f->label_zh : q->field, v ? v : "",
+                      st->sign_meaning, name, q->equals, alt, cond, wv);
+    else
+        capa_diag_add(diag,
+                      "field `%s` (%s): empty; the workflow's rule: '%s' requires `%s`%s to be "
+                      "filled in%s%s",
+                      name, f && f->label_zh ? f->label_zh : q->field, st->sign_meaning, name,
+                      alt, cond, wv);
+    return 1;
+}
+
 /* What a sign-off needs from the stage data: every field the form requires at sign-off and
  * every condition of the workflow's <signoff>, all reported at once, each naming the field,
  * its value and the rule, and the way on when the data cannot be made to fit. */
@@ -637,8 +695,24 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
     if (err == CAPA_EINVALID)
         err = CAPA_OK; /* the violations are in diag */
     int unmet = 0;
+    char hash[65] = "";
     for (size_t k = 0; !err && k < st->n_requires; k++) {
         const capa_condition *q = &st->requires[k];
+        int waived = 0;
+        /* A rule of D7's kind added with a later form version holds no record of an earlier
+         * one (apply skips it alike). */
+        if (capa_condition_extended(q) &&
+            !capa_condition_applies(q, form))
+            continue;
+        if (q->waiver && !hash[0] && (err = capa_stage__hash(hash, c->h.number, &c->rec)))
+            break;
+        if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, c->h.id, st->id,
+                                                     q->waiver, hash, c->h.round)))
+            break;
+        if (capa_condition_extended(q)) {
+            unmet += rich_refusal(&diag, st, form, q, c->rec.values, c->rec.n_values, waived);
+            continue;
+        }
         if (capa_condition_holds(q, c->rec.values, c->rec.n_values))
             continue;
         const char *v = capa_kv_get(c->rec.values, c->rec.n_values, q->field);
@@ -680,6 +754,43 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
     return err;
 }
 
+/* A waiver (<waiver> of the stage): an electronic signature by one of its roles, with a
+ * reason, over the stage data as they are; the case stays where it is. The sign-off rules
+ * naming it accept it while those data are unchanged (capa_waiver__signed). */
+static int do_waive(capa_wtxn *t, case_ctx *c, const capa_waiver *wv, const sign_arg *a)
+{
+    const capa_stage *st = c->st;
+    capa_event_rec e = {0};
+    char hash[65], roles[256], signer[300];
+    int err;
+    if (!capa_role_in(wv->by, wv->n_by, t->actor->u.role)) {
+        roles_text(roles, sizeof roles, wv->by, wv->n_by);
+        return capa_error_set(CAPA_EDENIED,
+                              "sign %s: user `%s` has role %s; waiver '%s' (%s) on stage %s needs "
+                              "role %s",
+                              a->number, t->actor->u.id, t->actor->u.role, wv->meaning,
+                              wv->label_zh ? wv->label_zh : "", st->id, roles);
+    }
+    if ((err = check_recusal(t, c, "sign")) ||
+        (err = capa_case__check_reason("sign", a->number, a->reason, 1)) ||
+        (err = capa_stage__hash(hash, c->h.number, &c->rec)) ||
+        (err = check_seen("sign", a->number, st->id, hash, a->expect)))
+        return err;
+    snprintf(signer, sizeof signer, "%s %s (%s)", wv->meaning, t->actor->u.name,
+             t->actor->u.role);
+    capa_event__init(&e, t->actor->u.id, "waive", c->h.number, st->id, a->reason);
+    capa_event__change(&e, "signature", NULL, signer);
+    capa_event__change(&e, "data_hash", NULL, hash);
+    common_facts(&e, c->h.id, c->idx);
+    capa_event__fact(&e, "meaning", wv->meaning);
+    capa_event__fact(&e, "name", t->actor->u.name);
+    capa_event__fact(&e, "role", t->actor->u.role);
+    capa_event__fact(&e, "data_hash", hash);
+    err = capa_event__commit(t, &e, NULL);
+    capa_event__clear(&e);
+    return err;
+}
+
 static int do_sign(capa_wtxn *t, void *arg)
 {
     sign_arg *a = arg;
@@ -691,6 +802,18 @@ static int do_sign(capa_wtxn *t, void *arg)
     if (err)
         goto done;
     const capa_stage *st = c.st;
+    const capa_waiver *wv = capa_stage_waiver(st, a->meaning);
+    if (wv) {
+        err = do_waive(t, &c, wv, a);
+        goto done;
+    }
+    if (a->reason) {
+        err = capa_error_set(CAPA_EINVALID,
+                             "sign %s: --reason is for a waiver; '%.40s' on stage %s is a "
+                             "sign-off, which takes none",
+                             a->number, a->meaning ? a->meaning : "", st->id);
+        goto done;
+    }
     if (!a->meaning || strcmp(a->meaning, st->sign_meaning) != 0) {
         err = capa_error_set(CAPA_EINVALID,
                              "sign %s: meaning '%.40s' does not fit: stage %s (%s) is signed off "
@@ -819,7 +942,8 @@ int capa_case__apply(capa_wtxn *t, void *arg)
         return do_set(t, &a);
     }
     case CAPA_OP_SIGN: {
-        sign_arg a = {rq->number, rq->meaning, rq->data_hash};
+        sign_arg a = {rq->number, rq->meaning, rq->data_hash,
+                      rq->reason && *rq->reason ? rq->reason : NULL};
         return do_sign(t, &a);
     }
     case CAPA_OP_REJECT: {

@@ -316,6 +316,8 @@ typedef struct ctx {
     const capa_workflow *wf;
     const capa_plant *p;
     capa_monthly *m;
+    int ntf_stage; /* the stage whose form decides on a returned part (ntf_decision), or -1 */
+    size_t cap_ntf;
     int64_t span; /* the longest a limit may run: cases opened earlier cannot fall due */
     size_t cap_overdue;
     /* Per severity, the workflow as capa_limits_compute needs it here: the first stage and
@@ -565,6 +567,11 @@ static int by_number(const void *a, const void *b)
     return strcmp(x->number, y->number);
 }
 
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int overdue_order(const void *a, const void *b)
 {
     const capa_stat_overdue *x = a, *y = b;
@@ -583,6 +590,43 @@ static int cmp_double(const void *a, const void *b)
 typedef struct tallies {
     tally sev, chan, type, cust, part, defect, dept, valid, sat;
 } tallies;
+
+/* A field failure or warranty return (IATF 16949 §10.2.5-10.2.6): the decision on the
+ * returned part, when the stage recording it was signed off by the report's moment. The one
+ * stage record a report reads, and only for the cases opened in the period. */
+static int returned_part(ctx *x, const capa_hdr *h)
+{
+    capa_monthly *m = x->m;
+    capa_stage_record r;
+    if (x->ntf_stage < 0)
+        return CAPA_OK;
+    int err = capa_stage__get(x->s, x->txn, h->id, x->ntf_stage, &r);
+    if (err == CAPA_ENOTFOUND)
+        return CAPA_OK;
+    if (err)
+        return err;
+    const char *d = capa_stage__value(&r, "ntf_decision");
+    if (d && *d && r.left && r.left < m->as_of) {
+        m->returns_decided++;
+        if (strcmp(d, "ntf") == 0) {
+            m->ntf++;
+            if (m->n_ntf_cases == x->cap_ntf) {
+                size_t nc = x->cap_ntf ? x->cap_ntf * 2 : 16;
+                char **p = capa__realloc(m->ntf_cases, nc * sizeof *p);
+                if (!p)
+                    err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+                else
+                    m->ntf_cases = p, x->cap_ntf = nc;
+            }
+            if (!err && !(m->ntf_cases[m->n_ntf_cases] = capa__strdup(h->number)))
+                err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+            if (!err)
+                m->n_ntf_cases++;
+        }
+    }
+    capa_stage_record_clear(&r);
+    return err;
+}
 
 static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, double **ttc,
                  size_t *n_ttc, size_t *cap_ttc, rec_set *rec)
@@ -617,7 +661,7 @@ static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, do
         tally_add(&t->defect, h->defect_code, 1);
         tally_add(&t->dept, h->responsible_dept, 1);
         tally_add(&t->valid, h->validity, 1);
-        if ((err = rec_note(rec, h, 1)))
+        if ((err = rec_note(rec, h, 1)) || (err = returned_part(x, h)))
             return err;
     }
     if (closed && h->closed_at >= m->start && h->closed_at < m->end) {
@@ -678,6 +722,7 @@ void capa_monthly_free(capa_monthly *m)
         capa_strings_free(r->of, r->n_of);
     }
     capa__free(m->recurrences);
+    capa_strings_free(m->ntf_cases, m->n_ntf_cases);
     capa__free(m->on_time);
     capa__free(m->org);
     capa__free(m->timezone);
@@ -763,6 +808,13 @@ int capa_stats_period(capa_monthly **out, capa_store *s, capa_period_kind kind, 
             capa_formdef_field(fd, "satisfaction"))
             archive = fd;
     }
+    int ntf_stage = -1;
+    for (size_t i = 0; i < wf->n_stages && ntf_stage < 0; i++) {
+        const capa_formdef *fd = NULL;
+        if (capa_store_form(&fd, s, wf->stages[i].form_id, 0) == CAPA_OK &&
+            capa_formdef_field(fd, "ntf_decision"))
+            ntf_stage = (int)i;
+    }
     seed_choices(&t.sev, intake, "severity");
     seed_choices(&t.chan, intake, "channel");
     seed_choices(&t.type, intake, "complaint_type");
@@ -775,7 +827,8 @@ int capa_stats_period(capa_monthly **out, capa_store *s, capa_period_kind kind, 
         (err = capa_meta__get_str(s, txn, "org", &m->org)) ||
         (err = capa_recur__days(s, txn, &m->recurrence_days)))
         goto done;
-    ctx x = {.s = s, .txn = txn, .wf = wf, .p = p, .m = m, .span = longest_limit(wf)};
+    ctx x = {.s = s, .txn = txn, .wf = wf, .p = p, .m = m, .span = longest_limit(wf),
+             .ntf_stage = ntf_stage};
     MDB_val k, v;
     int rc = mdb_cursor_open(txn, s->dbi[DB_CASES], &cur);
     rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
@@ -831,6 +884,9 @@ int capa_stats_period(capa_monthly **out, capa_store *s, capa_period_kind kind, 
     m->second_round_rate = m->closed + m->second_rounds
                                ? (double)m->second_rounds / (double)(m->closed + m->second_rounds)
                                : -1;
+    m->ntf_rate = m->returns_decided ? (double)m->ntf / (double)m->returns_decided : -1;
+    if (m->n_ntf_cases)
+        qsort(m->ntf_cases, m->n_ntf_cases, sizeof *m->ntf_cases, by_string);
     if ((err = rec_finish(m, &rec)))
         goto done;
     if (m->n_recurrences)

@@ -77,7 +77,19 @@ void capa_workflow_free(capa_workflow *w)
         for (size_t k = 0; k < s->n_requires; k++) {
             capa__free(s->requires[k].field);
             capa__free(s->requires[k].equals);
+            capa__free(s->requires[k].group);
+            free_list(s->requires[k].any, s->requires[k].n_any);
+            capa__free(s->requires[k].if_field);
+            capa__free(s->requires[k].if_equals);
+            capa__free(s->requires[k].waiver);
         }
+        for (size_t k = 0; k < s->n_waivers; k++) {
+            capa__free(s->waivers[k].meaning);
+            capa__free(s->waivers[k].label_zh);
+            capa__free(s->waivers[k].label_en);
+            free_list(s->waivers[k].by, s->waivers[k].n_by);
+        }
+        capa__free(s->waivers);
         capa__free(s->requires);
         for (size_t k = 0; k < s->n_routes; k++) {
             capa__free(s->routes[k].field);
@@ -217,6 +229,16 @@ static int parse_rules(capa_stage *s, xmlNode *sign)
             rc = capa__xml_attr(&q->field, c, "field");
             if (rc == CAPA_OK)
                 rc = capa__xml_attr(&q->equals, c, "equals");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->group, c, "group");
+            if (rc == CAPA_OK)
+                rc = id_list(&q->any, &q->n_any, c, "or");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->if_field, c, "if");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->if_equals, c, "is");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->waiver, c, "waiver");
         } else if (capa__xml_is(c, WF_NS, "route") || capa__xml_is(c, WF_NS, "round")) {
             capa_route *r = &s->routes[s->n_routes++];
             r->round = capa__xml_is(c, WF_NS, "round");
@@ -228,6 +250,40 @@ static int parse_rules(capa_stage *s, xmlNode *sign)
             if (rc == CAPA_OK)
                 rc = labels(&r->label_zh, &r->label_en, c);
         }
+    }
+    return rc;
+}
+
+/* The <waiver meaning by zh en> children of a stage: signatures its rules accept instead of
+ * data (at most 8, says the schema). A <require waiver> must name one (check_rejects). */
+static int parse_waivers(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
+{
+    int rc = CAPA_OK;
+    size_t k = count_elems(n->children, "waiver");
+    if (!k)
+        return CAPA_OK;
+    if (!(s->waivers = capa__calloc(k, sizeof *s->waivers)))
+        return CAPA_ENOMEM;
+    for (xmlNode *c = capa__xml_elem(n->children); c && rc == CAPA_OK;
+         c = capa__xml_elem(c->next)) {
+        if (!capa__xml_is(c, WF_NS, "waiver"))
+            continue;
+        capa_waiver *x = &s->waivers[s->n_waivers++];
+        if ((rc = capa__xml_attr(&x->meaning, c, "meaning")) ||
+            (rc = labels(&x->label_zh, &x->label_en, c)) ||
+            (rc = id_list(&x->by, &x->n_by, c, "by")))
+            break;
+        if (!x->meaning || !x->n_by) {
+            bad(w, c, "stage `%s`: a <waiver> needs meaning and by%s", s->id, "");
+            continue;
+        }
+        check_roles(w, wf, c, x->by, x->n_by, "waiver");
+        if (s->sign_meaning && strcmp(x->meaning, s->sign_meaning) == 0)
+            bad(w, c, "stage `%s`: waiver meaning `%s` is the stage's sign-off meaning", s->id,
+                x->meaning);
+        for (size_t i = 0; i + 1 < s->n_waivers; i++)
+            if (s->waivers[i].meaning && strcmp(s->waivers[i].meaning, x->meaning) == 0)
+                bad(w, c, "stage `%s`: waiver `%s` is declared twice", s->id, x->meaning);
     }
     return rc;
 }
@@ -258,6 +314,8 @@ static int parse_stage(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
         if (rc == CAPA_OK)
             rc = parse_rules(s, sign);
     }
+    if (rc == CAPA_OK)
+        rc = parse_waivers(wf, s, n, w);
     if (rc == CAPA_OK && rej) {
         rc = capa__xml_attr(&s->reject_to, rej, "to");
         if (rc == CAPA_OK)
@@ -329,9 +387,18 @@ static int check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
                 bad(w, sign, "stage `%s` routes to `%s`, which is not a later stage", s->id,
                     r->to);
         }
-        for (size_t k = 0; k < s->n_requires; k++)
-            if (!s->requires[k].field)
+        for (size_t k = 0; k < s->n_requires; k++) {
+            const capa_condition *q = &s->requires[k];
+            if (!q->field)
                 bad(w, child(c, "signoff"), "stage `%s`: a require needs a field%s", s->id, "");
+            if (q->if_equals && !q->if_field)
+                bad(w, child(c, "signoff"), "stage `%s`: a require with `is` needs `if`%s", s->id,
+                    "");
+            if (q->waiver && !capa_stage_waiver(s, q->waiver))
+                bad(w, child(c, "signoff"),
+                    "stage `%s`: a require names waiver `%s`, which is no <waiver> of the stage",
+                    s->id, q->waiver);
+        }
         if (!s->reject_to)
             continue;
         to = capa_workflow_stage_index(wf, s->reject_to);
@@ -625,8 +692,100 @@ const char *capa_kv_get(const capa_kv *values, size_t n, const char *name)
 
 int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t n)
 {
-    const char *v = capa_kv_get(values, n, c->field);
-    return v && (!c->equals || strcmp(v, c->equals) == 0);
+    return capa_condition_check(c, values, n, 0, NULL);
+}
+
+static const capa_field *rule_field(const capa_formdef *fd, const char *group, const char *id);
+
+int capa_condition_extended(const capa_condition *c)
+{
+    return c->group || c->if_field || c->n_any || c->waiver;
+}
+
+int capa_condition_applies(const capa_condition *c, const capa_formdef *fd)
+{
+    if (!fd)
+        return 1;
+    if (c->group && !capa_formdef_field(fd, c->group))
+        return 0;
+    if (!rule_field(fd, c->group, c->field) ||
+        (c->if_field && !rule_field(fd, c->group, c->if_field)))
+        return 0;
+    for (size_t i = 0; i < c->n_any; i++)
+        if (!rule_field(fd, c->group, c->any[i]))
+            return 0;
+    return 1;
+}
+
+const capa_waiver *capa_stage_waiver(const capa_stage *st, const char *meaning)
+{
+    for (size_t i = 0; st && meaning && i < st->n_waivers; i++)
+        if (st->waivers[i].meaning && strcmp(st->waivers[i].meaning, meaning) == 0)
+            return &st->waivers[i];
+    return NULL;
+}
+
+/* The value of `col` in row `row` of `group` ("group.N.col"), or of top-level field `col`
+ * when group is NULL. */
+static const char *cell(const capa_kv *values, size_t n, const char *group, int row,
+                        const char *col)
+{
+    char name[200];
+    if (!group)
+        return capa_kv_get(values, n, col);
+    snprintf(name, sizeof name, "%s.%d.%s", group, row, col);
+    return capa_kv_get(values, n, name);
+}
+
+/* Whether the rule holds in one row (0: top-level). */
+static int holds_at(const capa_condition *c, const capa_kv *values, size_t n, int row)
+{
+    if (c->if_field) {
+        const char *w = cell(values, n, c->group, row, c->if_field);
+        if (!w || (c->if_equals && strcmp(w, c->if_equals) != 0))
+            return 1; /* does not apply here */
+    }
+    const char *v = cell(values, n, c->group, row, c->field);
+    if (v && (!c->equals || strcmp(v, c->equals) == 0))
+        return 1;
+    for (size_t i = 0; i < c->n_any; i++)
+        if (cell(values, n, c->group, row, c->any[i]))
+            return 1;
+    return 0;
+}
+
+/* The row number N of a value named "group.N.column", or 0. */
+static int row_of(const char *name, const char *group)
+{
+    size_t gl = strlen(group);
+    if (strncmp(name, group, gl) != 0 || name[gl] != '.')
+        return 0;
+    char *end;
+    long r = strtol(name + gl + 1, &end, 10);
+    return *end == '.' && r > 0 && r <= 100000 ? (int)r : 0;
+}
+
+int capa_condition_check(const capa_condition *c, const capa_kv *values, size_t n, int waived,
+                         int *out_row)
+{
+    if (out_row)
+        *out_row = 0;
+    if (c->waiver && waived)
+        return 1;
+    if (!c->group)
+        return holds_at(c, values, n, 0);
+    /* Every row that has any value, lowest first: the first failing one is named. */
+    int bad = 0;
+    for (size_t i = 0; values && i < n; i++) {
+        int r = values[i].name && values[i].value && *values[i].value
+                    ? row_of(values[i].name, c->group)
+                    : 0;
+        if (r && (!bad || r < bad) && !holds_at(c, values, n, r))
+            bad = r;
+    }
+    if (out_row)
+        *out_row = bad;
+    return bad == 0;
 }
 
 int capa_workflow_next(const capa_workflow *w, size_t idx, const capa_kv *values, size_t n,
@@ -648,12 +807,42 @@ int capa_workflow_next(const capa_workflow *w, size_t idx, const capa_kv *values
     return idx + 1 < w->n_stages ? (int)idx + 1 : -1;
 }
 
-/* A field's labels (its id when the form does not know it) and a value's (its choice's). */
-static void field_labels(const capa_formdef *fd, const char *id, const char **zh, const char **en)
+/* A column of group g by id, or NULL. */
+static const capa_field *rule_column(const capa_field *g, const char *id)
 {
-    const capa_field *f = capa_formdef_field(fd, id);
+    for (size_t i = 0; g && id && i < g->n_columns; i++)
+        if (strcmp(g->columns[i].id, id) == 0)
+            return &g->columns[i];
+    return NULL;
+}
+
+/* The field a rule names: a top-level field, or a column of `group`. */
+static const capa_field *rule_field(const capa_formdef *fd, const char *group, const char *id)
+{
+    return group ? rule_column(capa_formdef_field(fd, group), id) : capa_formdef_field(fd, id);
+}
+
+/* A field's labels (its id when the form does not know it) and a value's (its choice's). */
+static void field_labels_in(const capa_formdef *fd, const char *group, const char *id,
+                            const char **zh, const char **en)
+{
+    const capa_field *f = rule_field(fd, group, id);
     *zh = f && f->label_zh ? f->label_zh : id;
     *en = f && f->label_en ? f->label_en : id;
+}
+
+static void field_labels(const capa_formdef *fd, const char *id, const char **zh, const char **en)
+{
+    field_labels_in(fd, NULL, id, zh, en);
+}
+
+static void value_labels_in(const capa_formdef *fd, const char *group, const char *id,
+                            const char *v, const char **zh, const char **en)
+{
+    const capa_field *f = rule_field(fd, group, id);
+    const capa_choice *ch = f && v ? capa_field_choice(f, v) : NULL;
+    *zh = ch && ch->label_zh ? ch->label_zh : v;
+    *en = ch && ch->label_en ? ch->label_en : v;
 }
 
 static void value_labels(const capa_formdef *fd, const char *id, const char *v, const char **zh,
@@ -665,11 +854,88 @@ static void value_labels(const capa_formdef *fd, const char *id, const char *v, 
     *en = ch && ch->label_en ? ch->label_en : v;
 }
 
+/* append to a fixed buffer */
+static void cat(char *b, size_t sz, const char *fmt, const char *a, const char *c)
+{
+    size_t l = strlen(b);
+    if (l < sz)
+        snprintf(b + l, sz - l, fmt, a ? a : "", c ? c : "");
+}
+
+/* The sentence of a <require> with group, if/is, or, waiver (IATF 16949 §10.2.4, 8D D7). */
+static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_stage *st,
+                      const capa_formdef *fd, const capa_condition *c, const capa_kv *values,
+                      size_t n, int signed_off)
+{
+    const char *fz, *fe, *vz, *ve;
+    int row = 0, ok = capa_condition_check(c, values, n, 0, &row);
+    *zh = *en = 0;
+    cat(zh, zsz, "签核要求%s%s", "", "");
+    cat(en, esz, "sign-off requires%s%s", "", "");
+    if (c->group) {
+        field_labels(fd, c->group, &fz, &fe);
+        cat(zh, zsz, " 每行%s：", fz, NULL);
+        cat(en, esz, " in each row of %s:", fe, NULL);
+    }
+    if (c->if_field) {
+        field_labels_in(fd, c->group, c->if_field, &fz, &fe);
+        value_labels_in(fd, c->group, c->if_field, c->if_equals, &vz, &ve);
+        cat(zh, zsz, c->if_equals ? " 当 %s = %s 时" : " 当 %s 已填写时%s", fz, vz);
+        cat(en, esz, c->if_equals ? " where %s = %s," : " where %s is filled in,%s", fe, ve);
+    }
+    field_labels_in(fd, c->group, c->field, &fz, &fe);
+    if (c->equals) {
+        value_labels_in(fd, c->group, c->field, c->equals, &vz, &ve);
+        cat(zh, zsz, " %s = %s", fz, vz);
+        cat(en, esz, " %s = %s", fe, ve);
+    } else {
+        cat(zh, zsz, " %s%s", fz, NULL);
+        cat(en, esz, " %s%s", fe, NULL);
+    }
+    for (size_t i = 0; i < c->n_any; i++) {
+        field_labels_in(fd, c->group, c->any[i], &fz, &fe);
+        cat(zh, zsz, " 或 %s%s", fz, NULL);
+        cat(en, esz, " or %s%s", fe, NULL);
+    }
+    if (!c->equals) {
+        cat(zh, zsz, " 已填写%s%s", NULL, NULL);
+        cat(en, esz, " filled in%s%s", NULL, NULL);
+    }
+    const capa_waiver *wv = capa_stage_waiver(st, c->waiver);
+    if (wv) {
+        cat(zh, zsz, "，或有 %s（%s）签名", wv->label_zh, wv->meaning);
+        cat(en, esz, ", or a waiver '%s' (%s) signed", wv->meaning, wv->label_en);
+    }
+    char r[32] = "";
+    if (!ok && row)
+        snprintf(r, sizeof r, " %d", row);
+    if (!capa_condition_applies(c, fd)) {
+        cat(zh, zsz, "（本表单版本无此字段，不适用）%s%s", NULL, NULL);
+        cat(en, esz, " (does not apply: this form version lacks the fields)%s%s", NULL, NULL);
+    } else if (ok) {
+        cat(zh, zsz, "（已满足）%s%s", NULL, NULL);
+        cat(en, esz, " (met)%s%s", NULL, NULL);
+    } else if (wv) {
+        cat(zh, zsz, "（数据未满足%s%s，须豁免签名）", r[0] ? "：第" : "", r[0] ? r + 1 : "");
+        cat(en, esz, " (not met by the data%s%s: the waiver stands in when signed)",
+            r[0] ? ", row" : "", r);
+    } else {
+        cat(zh, zsz, signed_off ? "（未满足%s%s）" : "（尚未满足%s%s）", r[0] ? "：第" : "",
+            r[0] ? r + 1 : "");
+        cat(en, esz, signed_off ? " (NOT met%s%s)" : " (not met yet%s%s)", r[0] ? ", row" : "",
+            r);
+    }
+}
+
 int capa_stage_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_workflow *w,
                     const capa_stage *st, const capa_formdef *fd, const capa_kv *values,
                     size_t n, int signed_off, size_t k)
 {
     const char *fz, *fe, *vz, *ve, *ez, *ee;
+    if (k < st->n_requires && capa_condition_extended(&st->requires[k])) {
+        rich_rule(zh, zsz, en, esz, st, fd, &st->requires[k], values, n, signed_off);
+        return 1;
+    }
     if (k < st->n_requires) {
         const capa_condition *c = &st->requires[k];
         const char *v = capa_kv_get(values, n, c->field);
@@ -736,6 +1002,35 @@ static const capa_formdef *find_form(const capa_formdef *const *forms, size_t n,
     return NULL;
 }
 
+/* A field a sign-off rule names: a column of group `g`, or (g NULL) a top-level non-group
+ * field of form f; `eq` a choice of it when it is a choice. 1 when it is not (in diag). */
+static int check_rule_field(capa_diag *diag, const capa_stage *st, const capa_formdef *f,
+                            const capa_field *g, const char *id, const char *eq)
+{
+    const capa_field *fld = g ? rule_column(g, id) : capa_formdef_field(f, id);
+    if (!fld || fld->type == CAPA_FT_GROUP) {
+        if (g)
+            capa_diag_add(diag,
+                          "workflow: stage `%s`: the sign-off's rule names column `%s`, which is "
+                          "not a column of group `%s` of form `%s`",
+                          st->id, id ? id : "", g->id, f->id);
+        else
+            capa_diag_add(diag,
+                          "workflow: stage `%s`: the sign-off's rule names field `%s`, which "
+                          "is not a (non-group) field of form `%s`",
+                          st->id, id ? id : "", f->id);
+        return 1;
+    }
+    if (eq && fld->type == CAPA_FT_CHOICE && !capa_field_choice(fld, eq)) {
+        capa_diag_add(diag,
+                      "workflow: stage `%s`: the sign-off's rule wants field `%s` = '%s', "
+                      "which is not a choice of form `%s`",
+                      st->id, id, eq, f->id);
+        return 1;
+    }
+    return 0;
+}
+
 int capa_workflow_check_forms(const capa_workflow *w, const capa_formdef *const *forms, size_t n,
                               capa_diag *diag)
 {
@@ -755,24 +1050,25 @@ int capa_workflow_check_forms(const capa_workflow *w, const capa_formdef *const 
             first = f;
         const capa_stage *st = &w->stages[i];
         for (size_t k = 0; f && k < st->n_requires + st->n_routes; k++) {
-            const char *id = k < st->n_requires ? st->requires[k].field
-                                                : st->routes[k - st->n_requires].field;
-            const char *eq = k < st->n_requires ? st->requires[k].equals
-                                                : st->routes[k - st->n_requires].equals;
-            const capa_field *fld = capa_formdef_field(f, id);
-            if (!fld || fld->type == CAPA_FT_GROUP) {
+            const capa_condition *q = k < st->n_requires ? &st->requires[k] : NULL;
+            const char *id = q ? q->field : st->routes[k - st->n_requires].field;
+            const char *eq = q ? q->equals : st->routes[k - st->n_requires].equals;
+            const char *group = q ? q->group : NULL;
+            const capa_field *g = group ? capa_formdef_field(f, group) : NULL;
+            if (group && (!g || g->type != CAPA_FT_GROUP)) {
                 capa_diag_add(diag,
-                              "workflow: stage `%s`: the sign-off's rule names field `%s`, which "
-                              "is not a (non-group) field of form `%s`",
-                              st->id, id, f->id);
+                              "workflow: stage `%s`: the sign-off's rule names group `%s`, which "
+                              "is not a group of form `%s`",
+                              st->id, group, f->id);
                 rc = CAPA_EINVALID;
-            } else if (eq && fld->type == CAPA_FT_CHOICE && !capa_field_choice(fld, eq)) {
-                capa_diag_add(diag,
-                              "workflow: stage `%s`: the sign-off's rule wants field `%s` = '%s', "
-                              "which is not a choice of form `%s`",
-                              st->id, id, eq, f->id);
-                rc = CAPA_EINVALID;
+                continue;
             }
+            if (check_rule_field(diag, st, f, g, id, eq) ||
+                (q && q->if_field && check_rule_field(diag, st, f, g, q->if_field, q->if_equals)))
+                rc = CAPA_EINVALID;
+            for (size_t a = 0; q && a < q->n_any; a++)
+                if (check_rule_field(diag, st, f, g, q->any[a], NULL))
+                    rc = CAPA_EINVALID;
         }
     }
     sev = capa_formdef_field(first, "severity");

@@ -374,6 +374,15 @@ static void satisfaction(rep *r)
     snprintf(b, sizeof b, "二次处理 Second rounds: %llu   二次处理率 rate: %s",
              (unsigned long long)m->second_rounds, rate);
     capa_lay__para(&r->fl, b, 8.5f, INK);
+    /* Field failures / warranty returns (IATF 16949 §10.2.5-10.2.6): no trouble found apart. */
+    fmt_real(rate, sizeof rate, m->ntf_rate, 4);
+    snprintf(b, sizeof b, "退件判定 Returned parts decided: %llu   未发现故障 NTF: %llu   NTF 率 rate: %s",
+             (unsigned long long)m->returns_decided, (unsigned long long)m->ntf, rate);
+    capa_lay__para(&r->fl, b, 8.5f, INK);
+    for (size_t i = 0; i < m->n_ntf_cases; i++) {
+        snprintf(b, sizeof b, "NTF: %s", m->ntf_cases[i]);
+        capa_lay__para(&r->fl, b, 8.5f, MUTED);
+    }
     r->fl.y -= 8;
 }
 

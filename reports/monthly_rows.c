@@ -109,6 +109,11 @@ static void all_rows(rw *f, const capa_monthly *m, const capa_plant *p)
     row_u(f, "satisfaction_unrecorded", NULL, m->satisfaction_unrecorded);
     row_u(f, "second_rounds", NULL, m->second_rounds);
     row_real(f, "second_round_rate", NULL, m->second_round_rate, 4);
+    row_u(f, "returns_decided", NULL, m->returns_decided);
+    row_u(f, "ntf", NULL, m->ntf);
+    row_real(f, "ntf_rate", NULL, m->ntf_rate, 4);
+    for (size_t i = 0; i < m->n_ntf_cases; i++)
+        emit0(f, "ntf_case", m->ntf_cases[i], m->ntf_cases[i], NULL);
     for (size_t i = 0; i < m->n_recurrences; i++) {
         char of[2048] = "";
         for (size_t k = 0; k < m->recurrences[i].n_of; k++)

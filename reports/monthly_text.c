@@ -80,7 +80,7 @@ static json_t *local_json(const capa_plant *p, int64_t ms)
 
 json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p)
 {
-    json_t *d = json_object(), *a, *o;
+    json_t *d = json_object(), *a, *o, *ntf = NULL;
     if (!d)
         return NULL;
     /* The window: "month", "week", or for a range only its days; "from"/"to" always. */
@@ -145,8 +145,14 @@ json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p)
         jset(d, "satisfaction_unrecorded", json_integer((json_int_t)m->satisfaction_unrecorded)) ||
         jset(d, "second_rounds", json_integer((json_int_t)m->second_rounds)) ||
         jset(d, "second_round_rate", rate_json(m->second_round_rate)) ||
+        jset(d, "returns_decided", json_integer((json_int_t)m->returns_decided)) ||
+        jset(d, "ntf", json_integer((json_int_t)m->ntf)) ||
+        jset(d, "ntf_rate", rate_json(m->ntf_rate)) ||
+        jset(d, "ntf_cases", ntf = json_array()) ||
         jset(d, "recurrence_days", json_integer(m->recurrence_days)) ||
         jset(d, "recurrences", a = json_array());
+    for (size_t i = 0; !bad && i < m->n_ntf_cases; i++)
+        bad = jpush(ntf, jstr(m->ntf_cases[i]));
     for (size_t i = 0; !bad && i < m->n_recurrences; i++)
         bad = jpush(a, jstr(m->recurrences[i].number));
     bad = bad || jset(d, "recurrence_of", o = json_object());

@@ -80,8 +80,9 @@ static void walk_to(const char *num, const char *target)
                     {"corrective_actions.1.due", "2026-12-05"},
                     {"preventive_actions.1.action", "更新钢网设计规范"},
                     {"preventive_actions.1.owner", "wang"},
-                    {"preventive_actions.1.due", "2026-12-20"}};
-    OK(capa_case_set(s, num, &w, ac, 6, NULL));
+                    {"preventive_actions.1.due", "2026-12-20"},
+                    TU_D7};
+    OK(capa_case_set(s, num, &w, ac, 11, NULL));
     OK(sign(num, "zhao", "approved"));
     if (strcmp(target, "rework") == 0)
         return;
@@ -125,8 +126,9 @@ START_TEST(acceptance_walk_closes_case_with_signatures)
     ck_assert_str_eq(stage_of(num), "action");
     capa_kv pa[] = {{"preventive_actions.1.action", "更新钢网设计规范"},
                     {"preventive_actions.1.owner", "wang"},
-                    {"preventive_actions.1.due", "2026-12-20"}};
-    OK(capa_case_set(s, num, &w, pa, 3, NULL));
+                    {"preventive_actions.1.due", "2026-12-20"},
+                    TU_D7};
+    OK(capa_case_set(s, num, &w, pa, 8, NULL));
     OK(sign(num, "zhao", "approved"));
     ck_assert_str_eq(stage_of(num), "rework");
     capa_actor sun = tu_as("sun");

@@ -688,8 +688,9 @@ static char *closed_case(void)
     OK(sign_as(num, "chen", "reviewed"));
     capa_kv pa[] = {{"preventive_actions.1.action", "更新钢网设计规范"},
                     {"preventive_actions.1.owner", "wang"},
-                    {"preventive_actions.1.due", "2026-12-20"}};
-    OK(set_many(num, "wang", pa, 3));
+                    {"preventive_actions.1.due", "2026-12-20"},
+                    TU_D7};
+    OK(set_many(num, "wang", pa, 8));
     OK(sign_as(num, "zhao", "approved"));
     capa_kv rw[] = {
         {"disposition", "rework"}, {"rework_mode", "in_house"}, {"rework_order", "RW-2026-0088"},
@@ -790,7 +791,7 @@ START_TEST(dossier_of_closed_case_is_complete_signed_and_readable)
         "已结案", "审计链锚点",
         /* stages in workflow order, with bilingual labels and values */
         "品质异常反馈", "焊点连锡，客户来料检验发现", "王工 (wang)", "审核", "原因分析", "为何连锡",
-        "钢网开口偏大", "陈主管 (chen)", "纠正预防措施", "钢网开口缩小 10%", "更新钢网设计规范",
+        "钢网开口偏大", "陈主管 (chen)", "纠正预防措施", "钢网开口缩小", "更新钢网设计规范",
         "赵经理 (zhao)", "驳回", "缺少预防措施", "赵经理 (zhao)", "批准", "返工", "RW-2026-0088",
         "孙班长 (sun)", "验证", "连续 3 批 0 不良", "验证", "归档", "钢网设计评审加入开口检查",
         "结案", "审计追踪", "reject", "缺少预防措施"};

@@ -59,9 +59,24 @@ START_TEST(default_workflow_has_the_rules_of_the_procedure)
 {
     capa_workflow *w = default_workflow();
     const capa_stage *ver = capa_workflow_stage(w, "verification");
-    ck_assert_uint_eq(ver->n_requires, 1);
+    ck_assert_uint_eq(ver->n_requires, 2);
     ck_assert_str_eq(ver->requires[0].field, "result");
     ck_assert_str_eq(ver->requires[0].equals, "pass");
+    /* IATF 16949 §10.2.4: every challenge-part test recorded passed. */
+    ck_assert_str_eq(ver->requires[1].group, "challenge_tests");
+    ck_assert_str_eq(ver->requires[1].equals, "pass");
+    /* 8D D7: a document update per corrective action, or the quality lead's waiver. */
+    const capa_stage *ac = capa_workflow_stage(w, "action");
+    const capa_condition *doc = &ac->requires[ac->n_requires - 1];
+    ck_assert_str_eq(doc->group, "corrective_actions");
+    ck_assert_str_eq(doc->field, "pfmea_rev_after");
+    ck_assert_uint_eq(doc->n_any, 1);
+    ck_assert_str_eq(doc->any[0], "control_plan_rev_after");
+    ck_assert_str_eq(doc->waiver, "waived");
+    const capa_waiver *wv = capa_stage_waiver(ac, "waived");
+    ck_assert_ptr_nonnull(wv);
+    ck_assert_uint_eq(wv->n_by, 1);
+    ck_assert_str_eq(wv->by[0], "qe_lead");
     const capa_stage *in = capa_workflow_stage(w, "intake");
     ck_assert_uint_eq(in->n_routes, 1);
     ck_assert_str_eq(in->routes[0].field, "validity");
@@ -96,7 +111,7 @@ END_TEST
 
 START_TEST(conditions_hold_only_on_the_value_named)
 {
-    capa_condition eq = {"result", "pass"}, any = {"customer_reply", NULL};
+    capa_condition eq = {.field = "result", .equals = "pass"}, any = {.field = "customer_reply"};
     capa_kv pass[] = {{"result", "pass"}}, fail[] = {{"result", "fail"}};
     capa_kv reply[] = {{"customer_reply", "ok"}}, blank[] = {{"customer_reply", ""}};
     ck_assert(capa_condition_holds(&eq, pass, 1));
@@ -105,6 +120,37 @@ START_TEST(conditions_hold_only_on_the_value_named)
     ck_assert(capa_condition_holds(&any, reply, 1));
     ck_assert(!capa_condition_holds(&any, blank, 1));
     ck_assert(!capa_condition_holds(&any, pass, 1));
+}
+END_TEST
+
+START_TEST(group_rules_hold_in_every_row_and_yield_to_a_waiver)
+{
+    char *any[] = {"control_plan_rev_after"};
+    capa_condition doc = {.field = "pfmea_rev_after", .group = "corrective_actions",
+                          .any = any, .n_any = 1, .waiver = "waived"};
+    capa_condition why = {.field = "error_proofing_reason", .group = "corrective_actions",
+                          .if_field = "error_proofing", .if_equals = "none"};
+    capa_kv v[] = {{"corrective_actions.1.action", "a"},
+                   {"corrective_actions.1.control_plan_rev_after", "B"},
+                   {"corrective_actions.1.error_proofing", "detection"},
+                   {"corrective_actions.2.action", "b"},
+                   {"corrective_actions.2.error_proofing", "none"},
+                   {"corrective_actions.3.action", ""}};
+    int row = -1;
+    /* Row 2 names no document update; row 3 is empty and does not count. */
+    ck_assert(!capa_condition_check(&doc, v, 6, 0, &row));
+    ck_assert_int_eq(row, 2);
+    ck_assert(capa_condition_check(&doc, v, 6, 1, &row)); /* a standing waiver */
+    ck_assert(!capa_condition_check(&why, v, 6, 1, &row)); /* no waiver for this one */
+    ck_assert_int_eq(row, 2);
+    v[4].value = "detection";
+    ck_assert(capa_condition_check(&why, v, 6, 0, &row)); /* applies only where none */
+    v[1].value = "";
+    v[4].value = "none";
+    capa_kv r[] = {{"corrective_actions.2.error_proofing_reason", "interim"}};
+    ck_assert(capa_condition_holds(&why, r, 1)); /* no row with error_proofing = none */
+    ck_assert(!capa_condition_check(&doc, v, 6, 0, &row));
+    ck_assert_int_eq(row, 1);
 }
 END_TEST
 
@@ -119,7 +165,7 @@ START_TEST(rule_sentences_name_field_value_and_outcome)
     ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 0), 1);
     ck_assert_str_eq(en, "sign-off requires Result = Pass; this case: Fail (not met yet)");
     ck_assert_str_eq(zh, "签核要求 验证结果 = 合格；本案：不合格（尚未满足）");
-    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 1), 0);
+    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 2), 0);
     /* Without a form the ids stand in for labels. */
     capa_kv pass[] = {{"result", "pass"}};
     ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, NULL, pass, 1, 1, 0), 1);
@@ -147,7 +193,9 @@ START_TEST(workflow_rules_are_checked_when_parsed)
     capa__free(msg);
     capa_diag_clear(&diag);
     ck_assert_int_eq(
-        parse_edited(&w, "<require field=\"result\" equals=\"pass\"/>",
+        parse_edited(&w,
+                     "<require field=\"result\" equals=\"pass\"/>\n        <require "
+                     "group=\"challenge_tests\" field=\"result\" equals=\"pass\"/>",
                      "<route field=\"result\" equals=\"pass\" to=\"action\" zh=\"x\" en=\"x\"/>",
                      &diag),
         CAPA_EINVALID);
@@ -271,8 +319,9 @@ static void to_verification(const char *num)
     capa_kv ac[] = {{"corrective_actions.1.action", "a"}, {"corrective_actions.1.owner", "sun"},
                     {"corrective_actions.1.due", "2026-12-05"},
                     {"preventive_actions.1.action", "b"}, {"preventive_actions.1.owner", "wang"},
-                    {"preventive_actions.1.due", "2026-12-20"}};
-    OK(capa_case_set(s, num, &w, ac, 6, NULL));
+                    {"preventive_actions.1.due", "2026-12-20"},
+                    TU_D7};
+    OK(capa_case_set(s, num, &w, ac, 11, NULL));
     OK(sign(num, "zhao", "approved"));
     capa_kv rw[] = {{"disposition", "rework"}};
     OK(capa_case_set(s, num, &sun, rw, 1, NULL));
@@ -324,8 +373,9 @@ START_TEST(person_complained_about_may_not_edit)
     capa_kv ac[] = {{"corrective_actions.1.action", "a"}, {"corrective_actions.1.owner", "wang"},
                     {"corrective_actions.1.due", "2026-12-05"},
                     {"preventive_actions.1.action", "b"}, {"preventive_actions.1.owner", "wang"},
-                    {"preventive_actions.1.due", "2026-12-20"}};
-    OK(capa_case_set(s, num, &w, ac, 6, NULL));
+                    {"preventive_actions.1.due", "2026-12-20"},
+                    TU_D7};
+    OK(capa_case_set(s, num, &w, ac, 11, NULL));
     OK(sign(num, "zhao", "approved"));
     /* Rework is production's stage, and sun is production: recusal still forbids it. */
     uint64_t before = tu_events(s);
@@ -352,8 +402,9 @@ START_TEST(independence_refusal_names_who_can_sign)
     capa_kv ac[] = {{"corrective_actions.1.action", "a"}, {"corrective_actions.1.owner", "sun"},
                     {"corrective_actions.1.due", "2026-12-05"},
                     {"preventive_actions.1.action", "b"}, {"preventive_actions.1.owner", "wang"},
-                    {"preventive_actions.1.due", "2026-12-20"}};
-    OK(capa_case_set(s, num, &w, ac, 6, NULL));
+                    {"preventive_actions.1.due", "2026-12-20"},
+                    TU_D7};
+    OK(capa_case_set(s, num, &w, ac, 11, NULL));
     OK(set1(num, "zhao", "corrective_actions.1.due", "2026-12-06"));
     FAILS(sign(num, "zhao", "approved"), CAPA_EDENIED,
           "no other user with role prod_mgr can sign it: an admin must add one");
@@ -434,6 +485,7 @@ Suite *capa_rules_suite(void)
     tcase_add_test(defs, next_stage_follows_routes_by_value);
     tcase_add_test(defs, conditions_hold_only_on_the_value_named);
     tcase_add_test(defs, rule_sentences_name_field_value_and_outcome);
+    tcase_add_test(defs, group_rules_hold_in_every_row_and_yield_to_a_waiver);
     tcase_add_test(defs, workflow_rules_are_checked_when_parsed);
     tcase_add_test(defs, rules_must_name_fields_and_choices_of_the_forms);
     suite_add_tcase(su, defs);

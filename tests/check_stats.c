@@ -86,7 +86,8 @@ static void close_at(const char *n, int64_t t, int64_t closed, const char *satis
     capa_kv ac[] = {{"corrective_actions.1.action", "c"}, {"corrective_actions.1.owner", "sun"},
                     {"corrective_actions.1.due", "2026-12-01"},
                     {"preventive_actions.1.action", "p"}, {"preventive_actions.1.owner", "wang"},
-                    {"preventive_actions.1.due", "2026-12-01"}};
+                    {"preventive_actions.1.due", "2026-12-01"},
+                    TU_D7};
     capa_kv rw[] = {{"disposition", "rework"}};
     capa_kv ve[] = {{"method", "m"}, {"result", "pass"}, {"evidence", "e"}};
     capa_kv ar[] = {{"customer_reply", "r"}, {"lessons_learned", "l"},
@@ -94,7 +95,7 @@ static void close_at(const char *n, int64_t t, int64_t closed, const char *satis
     now_ms = t;
     set_sign(n, "wang", in, 1, "reviewed");
     set_sign(n, "chen", an, 5, "reviewed");
-    set_sign(n, "wang", ac, 6, "approved");
+    set_sign(n, "wang", ac, 11, "approved");
     set_sign(n, "sun", rw, 1, "done");
     set_sign(n, "wang", ve, 3, "verified");
     now_ms = closed;

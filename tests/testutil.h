@@ -13,6 +13,16 @@ void tu_rmtree(const char *path);
 char *tu_read_file(const char *path, size_t *len);
 /** Write a buffer to a file; returns 0 on success. */
 int tu_write_file(const char *path, const void *data, size_t len);
+/* What the approval of an action plan's first corrective action needs under workflow v2
+ * (IATF 16949 §10.2.4 / 8D D7): its error-proofing and a document update - 5 capa_kv
+ * entries, for tests about something else. */
+#define TU_D7                                                                                      \
+    {"corrective_actions.1.error_proofing", "none"},                                               \
+        {"corrective_actions.1.error_proofing_reason", "test"},                                    \
+        {"corrective_actions.1.control_plan_ref", "CP-1"},                                         \
+        {"corrective_actions.1.control_plan_rev_before", "A"},                                     \
+        {"corrective_actions.1.control_plan_rev_after", "B"}
+
 #endif
 
 #include <string.h>

@@ -124,11 +124,20 @@ as zhao reject "$c1" --reason "缺少预防措施"
 as chen sign "$c1" --meaning reviewed
 as wang set "$c1" preventive_actions.1.action="更新钢网设计规范" \
     preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
+# IATF 16949 §10.2.4 / 8D D7: the action's error-proofing and the documents it updates.
+as wang set "$c1" corrective_actions.1.error_proofing=detection \
+    corrective_actions.1.error_proofing_device="AOI 连锡检测程序 / AOI bridge check" \
+    corrective_actions.1.pfmea_ref=PFMEA-SMT-01 corrective_actions.1.pfmea_rev_before=C \
+    corrective_actions.1.pfmea_rev_after=D corrective_actions.1.control_plan_ref=CP-SMT-01 \
+    corrective_actions.1.control_plan_rev_before=B corrective_actions.1.control_plan_rev_after=C
 as zhao sign "$c1" --meaning approved
 as sun set "$c1" disposition=rework rework_mode=in_house rework_order=RW-2026-0088 \
     qty_reworked=120 qty_scrapped=0 qty_received=120
 as sun sign "$c1" --meaning done
-as wang set "$c1" method="复检 + 批量验证" sample_size=200 result=pass evidence="连续 3 批 0 不良"
+as wang set "$c1" method="复检 + 批量验证" sample_size=200 result=pass evidence="连续 3 批 0 不良" \
+    challenge_tests.1.device="AOI 连锡检测程序 / AOI bridge check" \
+    challenge_tests.1.tested_at=2026-12-20T09:30+08:00 challenge_tests.1.tested_by=wang \
+    challenge_tests.1.result=pass challenge_tests.1.note="连锡样板 5 次全部检出"
 as wang sign "$c1" --meaning verified
 as wang set "$c1" customer_reply="已回复客户 8D 报告" follow_up_date=2026-12-28 \
     follow_up_by=wang satisfaction=satisfied lessons_learned="钢网设计评审加入开口检查" \
@@ -151,7 +160,10 @@ as chen sign "$c2" --meaning reviewed
 as wang set "$c2" corrective_actions.1.action="托盘增加隔板 / add separators to trays" \
     corrective_actions.1.owner=liu corrective_actions.1.due=2026-12-10 \
     preventive_actions.1.action="出货检验增加插拔测试" preventive_actions.1.owner=wang \
-    preventive_actions.1.due=2026-12-18
+    preventive_actions.1.due=2026-12-18 corrective_actions.1.error_proofing=prevention \
+    corrective_actions.1.error_proofing_device="托盘隔板定位 / tray separator fixture" \
+    corrective_actions.1.control_plan_ref=CP-PK-04 corrective_actions.1.control_plan_rev_before=A \
+    corrective_actions.1.control_plan_rev_after=B
 as zhao sign "$c2" --meaning approved
 as sun set "$c2" disposition=repair rework_mode=outsourced rework_order=RW-2026-0091 \
     qty_reworked=2400 qty_scrapped=35 qty_received=2365
@@ -161,7 +173,13 @@ as wang set "$c2" method="插拔测试 + 目检" sample_size=315 result=fail \
 refused wang sign "$c2" --meaning verified
 as wang reject "$c2" --reason "外派返修后仍有不良，需追加措施 / still defective after outsourced repair"
 as wang set "$c2" corrective_actions.2.action="返修后 100% 插拔测试再出货" \
-    corrective_actions.2.owner=sun corrective_actions.2.due=2026-12-12
+    corrective_actions.2.owner=sun corrective_actions.2.due=2026-12-12 \
+    corrective_actions.2.error_proofing=none \
+    corrective_actions.2.error_proofing_reason="临时措施，人工全检 / interim 100 % manual test"
+# No PFMEA / control-plan update for an interim action: refused until the quality lead
+# signs a waiver (文件更新豁免) over the plan.
+refused zhao sign "$c2" --meaning approved
+as chen sign "$c2" --meaning waived --reason "临时措施，不更新 PFMEA/控制计划 / interim action"
 as zhao sign "$c2" --meaning approved
 as sun set "$c2" rework_mode=in_house qty_reworked=2365 qty_scrapped=41 qty_received=2324 \
     remarks="改为厂内返修 / repaired in house the second time"
@@ -177,7 +195,13 @@ as chen sign "$c2" --meaning closed
 as wang set "$c2" five_why.3.why="为何隔板仍会移位" five_why.3.because="隔板未固定 / separators not fixed"
 as chen sign "$c2" --meaning reviewed
 as wang set "$c2" corrective_actions.3.action="隔板卡扣固定 / clip the separators" \
-    corrective_actions.3.owner=liu corrective_actions.3.due=2027-01-15
+    corrective_actions.3.owner=liu corrective_actions.3.due=2027-01-15 \
+    corrective_actions.3.error_proofing=prevention \
+    corrective_actions.3.error_proofing_device="隔板卡扣 / separator clip" \
+    corrective_actions.3.pfmea_ref=PFMEA-PK-04 corrective_actions.3.pfmea_rev_before=A \
+    corrective_actions.3.pfmea_rev_after=B
+# A waiver holds for the data it signed in its round: round 2 needs its own.
+as chen sign "$c2" --meaning waived --reason "行 2 为临时措施 / row 2 is an interim action"
 as zhao sign "$c2" --meaning approved
 as sun sign "$c2" --meaning done
 as wang sign "$c2" --meaning verified

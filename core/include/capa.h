@@ -213,6 +213,13 @@ int capa_case_set(capa_store *s, const char *number, const capa_actor *who, cons
 /** Sign off the current stage with `meaning` (must be the stage's sign-off meaning); the case
  *  advances to the next stage, or is closed after the last. */
 int capa_case_sign(capa_store *s, const char *number, const capa_actor *who, const char *meaning);
+/** Sign a waiver of the current stage (<waiver meaning> in workflow.xml, e.g. "waived": no
+ *  PFMEA / control-plan update, by the quality lead): an electronic signature with `reason`
+ *  (required) over the stage data as they are; the case stays in the stage. The sign-off
+ *  rules naming the waiver accept it while those data stay unchanged in this round.
+ *  CAPA_EDENIED names the role needed; CAPA_EINVALID a missing reason. */
+int capa_case_waive(capa_store *s, const char *number, const capa_actor *who, const char *meaning,
+                    const char *reason);
 /** Reject the current stage (审查 N) back to the stage's reject target; reason required. */
 int capa_case_reject(capa_store *s, const char *number, const capa_actor *who, const char *reason);
 
@@ -350,7 +357,7 @@ int capa_import_source_get(capa_import_source *out, capa_store *s, const char *s
 typedef struct capa_signature {
     uint64_t seq; /**< audit event that recorded it */
     char *stage;
-    char *kind;    /**< "sign" or "reject" */
+    char *kind;    /**< "sign", "reject" or "waiver" (a stage's <waiver>, moves no stage) */
     char *meaning; /**< sign-off meaning ("reviewed" ...), "rejected" for a rejection */
     char *user;
     char *name; /**< printed name at signing time */

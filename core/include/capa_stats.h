@@ -103,6 +103,14 @@ typedef struct capa_monthly {
      * plus cases sent round again), the share that sent the case round again; -1 when none. */
     uint64_t second_rounds;
     double second_round_rate;
+    /* Field failures and warranty returns (IATF 16949 §10.2.5-10.2.6): of the cases opened
+     * in the period, those whose returned part was decided on (the analysis form's
+     * `ntf_decision`, signed off by the report's moment), of which no trouble found (NTF,
+     * 未发现故障); ntf_rate = ntf / returns_decided, -1 when none. NTF cases by number. */
+    uint64_t returns_decided, ntf;
+    double ntf_rate;
+    char **ntf_cases;
+    size_t n_ntf_cases;
     capa_stat_recurrence *recurrences; /**< in case number order */
     size_t n_recurrences;
     /** The 12 months (weekly report: weeks) ending with this one, oldest first; a range's

@@ -276,9 +276,33 @@ typedef struct capa_escalation {
  * must hold `equals`, or, when `equals` is NULL, any value at all.
  */
 typedef struct capa_condition {
-    char *field;  /* a top-level field of the stage's form */
+    char *field;  /* a top-level field of the stage's form, or a column of `group` */
     char *equals; /* the value required, or NULL: not empty */
+    /* IATF 16949 §10.2.4 / 8D D7 rules (issue 19): */
+    char *group;     /* group="G": the rule holds in every row of repeating group G (a row
+                        with any value); field, or, if name its columns. NULL: top-level */
+    char **any;      /* or="F2 F3": it also holds when any of these fields is filled */
+    size_t n_any;
+    char *if_field;  /* if="F": it applies only where F (the row's column) is filled ... */
+    char *if_equals; /* is="V": ... and holds V */
+    char *waiver;    /* waiver="M": a standing waiver <waiver meaning="M"> of the stage, signed
+                        over the data signed off, stands in for the rule */
 } capa_condition;
+
+/**
+ * A waiver of a stage (<waiver meaning by zh en> in workflow.xml): an electronic signature
+ * with `meaning` by one of the roles `by` (e.g. the quality lead), with a reason, that stands
+ * in for the <require> rules naming it (e.g. no PFMEA / control-plan update for an action).
+ * It counts while it was signed in the case's current round over the stage data as they are
+ * when the stage is signed off.
+ */
+typedef struct capa_waiver {
+    char *meaning; /* unique in the stage and not its sign-off meaning */
+    char *label_zh;
+    char *label_en;
+    char **by;
+    size_t n_by;
+} capa_waiver;
 
 /**
  * A route by value (<route> in workflow.xml): when `field` of the stage holds `equals` at
@@ -318,6 +342,8 @@ typedef struct capa_stage {
     size_t n_requires;
     capa_route *routes; /* the first whose value matches picks the next stage */
     size_t n_routes;
+    capa_waiver *waivers; /* <waiver> signatures the stage's rules accept */
+    size_t n_waivers;
 } capa_stage;
 
 /** The id of the default workflow (customer complaints), stored as definition "workflow". */
@@ -364,8 +390,28 @@ int capa_role_in(char *const *roles, size_t n, const char *role);
 
 /** The value called `name` among `values` (any order), or NULL when absent or empty. */
 const char *capa_kv_get(const capa_kv *values, size_t n, const char *name);
-/** 1 when the condition holds for stage data `values`. Pure. */
+/** 1 when the condition holds for stage data `values` (no waiver signed). Pure. */
 int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t n);
+/**
+ * 1 when the condition holds for stage data `values`; `waived` non-zero when the waiver it
+ * names (c->waiver) stands signed. A group rule holds when it holds in every row of the
+ * group that has any value (and applies, by `if`/`is`); on 0, *out_row (may be NULL) is the
+ * first row where it fails (0 for a top-level rule). Pure.
+ */
+int capa_condition_check(const capa_condition *c, const capa_kv *values, size_t n, int waived,
+                         int *out_row);
+/**
+ * 1 when every field the condition names (its group, field, `or` and `if` columns) is in
+ * form `fd` - the version the stage record was filled with; 0 when one is not: a rule added
+ * with a later form version does not hold a record of an earlier one (an action plan filled
+ * in before error-proofing columns existed can still be approved). NULL fd: 1. Pure.
+ */
+int capa_condition_applies(const capa_condition *c, const capa_formdef *fd);
+/** 1 when the condition uses group, if/is, or, waiver (issue 19's vocabulary): it is then
+ *  evaluated with capa_condition_check and refused row by row. Pure. */
+int capa_condition_extended(const capa_condition *c);
+/** The waiver of stage `st` signed with `meaning`, or NULL. */
+const capa_waiver *capa_stage_waiver(const capa_stage *st, const char *meaning);
 /**
  * Where the sign-off of stage `idx` sends a case whose stage data are `values`: the index of
  * the next stage, a route's target when one matches (its route in *out_route, else NULL; a

@@ -26,7 +26,7 @@ as wang 0 set "$N1" five_why.1.why="为何连锡" five_why.1.because="钢网开�
     root_cause_escape="AOI 程序未覆盖该位置"
 as chen 0 sign "$N1" --meaning reviewed
 as wang 0 set "$N1" corrective_actions.1.action="钢网开口缩小 10%" \
-    corrective_actions.1.owner=sun corrective_actions.1.due=2026-12-05
+    corrective_actions.1.owner=sun corrective_actions.1.due=2026-12-05 "${D7_OK[@]}"
 as zhao 0 reject "$N1" --reason "缺少预防措施"
 as chen 0 sign "$N1" --meaning reviewed
 as wang 0 set "$N1" preventive_actions.1.action="更新钢网设计规范" \

@@ -65,7 +65,7 @@ as wang 0 set "$N1" five_why.1.why="为何" five_why.1.because="因为" category
     root_cause_occurrence="原因" root_cause_escape="流出"
 as chen 0 sign "$N1" --meaning reviewed
 as wang 0 set "$N1" corrective_actions.1.action="纠正" corrective_actions.1.owner=wang \
-    corrective_actions.1.due=2026-12-05 preventive_actions.1.action="预防" \
+    corrective_actions.1.due=2026-12-05 "${D7_OK[@]}" preventive_actions.1.action="预防" \
     preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
 # What the store's definitions are before any import.
 snap_defs() {

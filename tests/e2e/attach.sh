@@ -140,7 +140,7 @@ as wang 0 set "$N2" five_why.1.why="为何" five_why.1.because="钢网" category
     root_cause_occurrence="钢网开口偏大" root_cause_escape="AOI 未覆盖"
 as chen 0 sign "$N2" --meaning reviewed
 as wang 0 set "$N2" corrective_actions.1.action="钢网开口缩小" corrective_actions.1.owner=sun \
-    corrective_actions.1.due=2026-12-05 preventive_actions.1.action="更新规范" \
+    corrective_actions.1.due=2026-12-05 "${D7_OK[@]}" preventive_actions.1.action="更新规范" \
     preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
 as zhao 0 sign "$N2" --meaning approved
 as sun 0 set "$N2" disposition=rework rework_mode=in_house rework_order=RW-1 qty_reworked=12 \

@@ -342,7 +342,11 @@ sign(N, "analysis-sign")
 # ---- action: wang proposes, zhao (production manager) rejects with a reason, then approves
 as_user("wang")
 edit(N, {"corrective_actions.1.action": "钢网开口缩小 10%", "corrective_actions.1.owner": "sun",
-         "corrective_actions.1.due": "2026-12-05"}, "action-edit")
+         "corrective_actions.1.due": "2026-12-05", "corrective_actions.1.error_proofing": "none",
+         "corrective_actions.1.error_proofing_reason": "test",
+         "corrective_actions.1.control_plan_ref": "CP-1",
+         "corrective_actions.1.control_plan_rev_before": "A",
+         "corrective_actions.1.control_plan_rev_after": "B"}, "action-edit")
 as_user("zhao")
 d.get(B + "/cases/" + N + "/sign")
 form = d.find_element(By.CSS_SELECTOR, "form[action$='/reject']")

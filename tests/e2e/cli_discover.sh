@@ -151,7 +151,7 @@ json 'd["stages"][1]["values"]["category_6m"] == "method"'
 as chen 0 sign "$N" --meaning reviewed
 # The independence rule in help: who edited the stage may not approve it.
 as zhao 0 set "$N" corrective_actions.1.action="钢网开口缩小" corrective_actions.1.owner=sun \
-    corrective_actions.1.due=2026-12-05
+    corrective_actions.1.due=2026-12-05 "${D7_OK[@]}"
 run 0 "" help sign "$N" --lang en
 out_has "--meaning approved  Approved"
 out_has "zhao 赵经理  (edited this stage; the sign-off must be independent)"

@@ -108,3 +108,10 @@ unchanged() {
     cmp -s "$T/snap-$1.log" "$T/now.log" || fail "audit trail changed after a refused command ($1)"
     cmp -s "$T/snap-$1.head" "$T/now.head" || fail "chain head changed after a refused command ($1)"
 }
+
+# IATF 16949 §10.2.4 / 8D D7 (workflow v2): what the approval of an action plan's first
+# corrective action needs - its error-proofing and a document update - for tests about
+# something else.
+D7_OK=(corrective_actions.1.error_proofing=none corrective_actions.1.error_proofing_reason=test
+    corrective_actions.1.control_plan_ref=CP-1 corrective_actions.1.control_plan_rev_before=A
+    corrective_actions.1.control_plan_rev_after=B)

@@ -42,7 +42,9 @@ as wang set "$N" five_why.1.why="为何连锡" five_why.1.because="钢网开口�
     root_cause_escape="AOI 程序未覆盖该位置" >/dev/null
 as chen sign "$N" --meaning reviewed >/dev/null
 as wang set "$N" corrective_actions.1.action="钢网开口缩小 10%" corrective_actions.1.owner=sun \
-    corrective_actions.1.due=2026-12-05 >/dev/null
+    corrective_actions.1.due=2026-12-05 corrective_actions.1.error_proofing=none \
+    corrective_actions.1.error_proofing_reason=test corrective_actions.1.control_plan_ref=CP-1 \
+    corrective_actions.1.control_plan_rev_before=A corrective_actions.1.control_plan_rev_after=B >/dev/null
 as zhao reject "$N" --reason "缺少预防措施" >/dev/null
 as chen sign "$N" --meaning reviewed >/dev/null
 as wang set "$N" preventive_actions.1.action="更新钢网设计规范" preventive_actions.1.owner=wang \
@@ -86,7 +88,7 @@ want = ["8D 纠正预防措施档案", sys.argv[2], "示例电子有限公司", 
         "品质异常反馈", "客户", "Customer", "焊点连锡，客户来料检验发现", "严重度", "重要",
         "王工 (wang)", "审核",
         "原因分析", "为何连锡", "钢网开口偏大", "陈主管 (chen)", "已被取代",
-        "纠正预防措施", "钢网开口缩小 10%", "更新钢网设计规范", "赵经理 (zhao)", "驳回",
+        "纠正预防措施", "钢网开口缩小", "更新钢网设计规范", "赵经理 (zhao)", "驳回",
         "缺少预防措施", "赵经理 (zhao)", "批准",
         "返工", "RW-2026-0088", "孙班长 (sun)",
         "验证", "连续 3 批 0 不良",

@@ -157,7 +157,7 @@ as chen 0 sign "$N" --meaning reviewed
 
 # -- action: self-approval, empty rejection reason, wrong rejecter ------------------------
 as qian 0 set "$N" corrective_actions.1.action="措施" corrective_actions.1.owner=sun \
-    corrective_actions.1.due=2026-12-05
+    corrective_actions.1.due=2026-12-05 "${D7_OK[@]}"
 as ma 0 set "$N" preventive_actions.1.action="预防" preventive_actions.1.owner=qian \
     preventive_actions.1.due=2026-12-20
 snapshot action

@@ -19,7 +19,7 @@ to_verified() { # CASE: intake to a "verified" sign-off (the case then in archiv
         root_cause_occurrence="发生" root_cause_escape="流出"
     as chen 0 sign "$1" --meaning reviewed
     as wang 0 set "$1" corrective_actions.1.action="纠正" corrective_actions.1.owner=sun \
-        corrective_actions.1.due=2026-12-20 preventive_actions.1.action="预防" \
+        corrective_actions.1.due=2026-12-20 "${D7_OK[@]}" preventive_actions.1.action="预防" \
         preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
     as zhao 0 sign "$1" --meaning approved
     as sun 0 set "$1" disposition=rework

@@ -45,7 +45,7 @@ analysis() {
 }
 action() {
     at "$1" wang set "$2" corrective_actions.1.action="纠正" corrective_actions.1.owner=sun \
-        corrective_actions.1.due=2026-12-01 preventive_actions.1.action="预防" \
+        corrective_actions.1.due=2026-12-01 "${D7_OK[@]}" preventive_actions.1.action="预防" \
         preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-01
     at "$1" zhao sign "$2" --meaning approved
 }
@@ -124,7 +124,7 @@ json 'd["as_of"] == "2026-11-01T00:00:00+08:00"'
 json 'd["opened"] == 5 and d["closed"] == 3 and d["open_at_end"] == 4'
 json 'd["by_severity"] == {"general": 3, "important": 1, "major": 1}'
 json 'd["by_channel"] == {"written": 2, "phone": 1, "email": 1, "on_site": 1}'
-json 'd["by_complaint_type"] == {"quality": 3, "delivery": 1, "service": 1, "documentation": 0, "other": 0}'
+json 'd["by_complaint_type"] == {"quality": 3, "delivery": 1, "service": 1, "documentation": 0, "other": 0, "field_failure": 0, "warranty": 0}'
 json 'd["by_customer"] == {"华东汽车": 3, "南方家电": 1, "北方重工": 1}'
 json 'd["by_part"] == {"PCB-1": 3, "PCB-2": 1, "PCB-3": 1}'
 json 'd["by_defect"] == [{"code": "SOLDER", "count": 3, "cumulative_percent": 60.0}, {"code": "CRACK", "count": 1, "cumulative_percent": 80.0}, {"code": "SCRATCH", "count": 1, "cumulative_percent": 100.0}]'
@@ -176,6 +176,9 @@ want = []
 for k in ("opened", "closed", "open_at_end", "satisfaction_unrecorded", "second_rounds"):
     want.append((k, "", float(d[k]), None))
 want.append(("second_round_rate", "", d["second_round_rate"], None))
+for k in ("returns_decided", "ntf"):
+    want.append((k, "", float(d[k]), None))
+want.append(("ntf_rate", "", d["ntf_rate"], None))
 for sec in ("by_severity", "by_channel", "by_complaint_type", "by_customer", "by_part",
             "by_responsible_dept", "by_validity", "satisfaction"):
     for key, n in d[sec].items():
@@ -194,12 +197,13 @@ for o in d["overdue"]:
 for t in d["trend"]:
     want.append(("trend_opened", t["month"], float(t["opened"]), None))
     want.append(("trend_closed", t["month"], float(t["closed"]), None))
-have = {(r[0], r[1]): (num(r[2]), num(r[3])) for r in rows[1:] if r[0] not in ("month", "timezone", "as_of", "recurrence")}
+have = {(r[0], r[1]): (num(r[2]), num(r[3])) for r in rows[1:] if r[0] not in ("month", "timezone", "as_of", "recurrence", "ntf_case")}
 for sec, key, v, pc in want:
     assert have.get((sec, key)) == (v, pc), (sec, key, have.get((sec, key)), v, pc)
 assert len(have) == len(want), (len(have), len(want))
 rec = {r[1]: r[2].split() for r in rows[1:] if r[0] == "recurrence"}
 assert rec == d["recurrence_of"], rec
+assert [r[1] for r in rows[1:] if r[0] == "ntf_case"] == d["ntf_cases"], d["ntf_cases"]
 ws = openpyxl.load_workbook(sys.argv[3]).active
 x = [[c if c is not None else "" for c in r] for r in ws.iter_rows(values_only=True)]
 assert len(x) == len(rows), (len(x), len(rows), x[:3], rows[:3], x[-2:], rows[-2:])

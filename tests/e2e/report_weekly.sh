@@ -39,7 +39,7 @@ walk() { # TIME CASE: analysis to verification
         category_6m=method root_cause_occurrence="发生" root_cause_escape="流出"
     at "$1" chen sign "$2" --meaning reviewed
     at "$1" wang set "$2" corrective_actions.1.action="${3:-纠正}" corrective_actions.1.owner=sun \
-        corrective_actions.1.due=2026-12-20 preventive_actions.1.action="预防" \
+        corrective_actions.1.due=2026-12-20 "${D7_OK[@]}" preventive_actions.1.action="预防" \
         preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
     at "$1" zhao sign "$2" --meaning approved
     at "$1" sun set "$2" disposition=rework

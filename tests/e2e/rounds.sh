@@ -31,7 +31,7 @@ to_archive() { # TIME CASE: one pass from intake (or analysis) to the archive st
         category_6m=method root_cause_occurrence="${3:-发生}" root_cause_escape="流出"
     act "$1" chen 0 sign "$2" --meaning reviewed
     act "$1" wang 0 set "$2" corrective_actions.1.action="${3:-纠正}" \
-        corrective_actions.1.owner=sun corrective_actions.1.due=2026-12-01 \
+        corrective_actions.1.owner=sun corrective_actions.1.due=2026-12-01 "${D7_OK[@]}" \
         preventive_actions.1.action="预防" preventive_actions.1.owner=wang \
         preventive_actions.1.due=2026-12-01
     act "$1" zhao 0 sign "$2" --meaning approved

@@ -28,9 +28,9 @@ as chen 0 sign "$N1" --meaning reviewed
 
 # Independence, no dead end: zhao fixed a date, so he may not approve; nobody else can yet.
 as wang 0 set "$N1" corrective_actions.1.action="钢网开口缩小" corrective_actions.1.owner=wang \
-    corrective_actions.1.due=2026-12-05 preventive_actions.1.action="更新规范" \
+    corrective_actions.1.due=2026-12-05 "${D7_OK[@]}" preventive_actions.1.action="更新规范" \
     preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
-as zhao 0 set "$N1" corrective_actions.1.due=2026-12-06 corrective_actions.1.status=done \
+as zhao 0 set "$N1" corrective_actions.1.due=2026-12-06 "${D7_OK[@]}" corrective_actions.1.status=done \
     corrective_actions.1.done_date=2026-12-04 corrective_actions.1.evidence="钢网验收单 ST-88"
 snapshot indep
 as zhao 1 sign "$N1" --meaning approved
@@ -65,7 +65,8 @@ err_has "the way on: set the field after a new check, or reject back to action (
 unchanged verify_fail
 run 0 "" show "$N1" --json
 json "d['stage'] == 'verification'"
-json "d['stages'][4]['rules'] == [{'zh': '签核要求 验证结果 = 合格；本案：不合格（尚未满足）', 'en': 'sign-off requires Result = Pass; this case: Fail (not met yet)'}]"
+json "d['stages'][4]['rules'][0] == {'zh': '签核要求 验证结果 = 合格；本案：不合格（尚未满足）', 'en': 'sign-off requires Result = Pass; this case: Fail (not met yet)'}"
+json "d['stages'][4]['rules'][1]['en'] == 'sign-off requires in each row of Challenge-part tests: Result = Pass (challenge part caught) (met)'"
 as wang 0 reject "$N1" --reason "复检不合格"
 as qian 0 sign "$N1" --meaning approved
 as zheng 0 sign "$N1" --meaning done

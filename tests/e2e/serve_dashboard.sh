@@ -30,7 +30,7 @@ as wang 0 set "$N5" five_why.1.why=为何 five_why.1.because=因为 category_6m=
     root_cause_occurrence=开口偏大 root_cause_escape=未覆盖
 as chen 0 sign "$N5" --meaning reviewed
 as wang 0 set "$N5" corrective_actions.1.action=改钢网 corrective_actions.1.owner=sun \
-    corrective_actions.1.due=2026-12-31 preventive_actions.1.action=改规范 \
+    corrective_actions.1.due=2026-12-31 "${D7_OK[@]}" preventive_actions.1.action=改规范 \
     preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-31
 as zhao 0 reject "$N5" --reason '缺少验证计划 <b>'
 serve_start

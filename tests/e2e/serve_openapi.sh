@@ -21,7 +21,7 @@ walk_to() { # walk_to STAGE: a new case walked until it is in STAGE (or closed)
         category_6m=method root_cause_occurrence="钢网开口偏大" root_cause_escape="AOI 未覆盖"
     as chen 0 sign "$n" --meaning reviewed
     as wang 0 set "$n" corrective_actions.1.action="钢网开口缩小" corrective_actions.1.owner=sun \
-        corrective_actions.1.due=2026-12-05 preventive_actions.1.action="更新规范" \
+        corrective_actions.1.due=2026-12-05 "${D7_OK[@]}" preventive_actions.1.action="更新规范" \
         preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
     if [[ $1 != action ]]; then
         as zhao 0 sign "$n" --meaning approved

@@ -67,7 +67,7 @@ json 'd == []'
 
 # -- action, rejected once (审查 N), then approved (审查 Y) ------------------------------
 as wang 0 set "$N" corrective_actions.1.action="钢网开口缩小 10%" \
-    corrective_actions.1.owner=sun corrective_actions.1.due=2026-12-05
+    corrective_actions.1.owner=sun corrective_actions.1.due=2026-12-05 "${D7_OK[@]}"
 as zhao 0 reject "$N" --reason "缺少预防措施"
 out_has "analysis"
 stage_is analysis

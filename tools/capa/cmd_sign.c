@@ -2,6 +2,8 @@
  * cmd_sign.c - `capa sign CASE --meaning M`: the electronic signature that leaves a stage.
  * The password is asked again at the moment of signing; core/ checks the role, the meaning,
  * independence (approved/closed) and recusal, and records name, role, time and data hash.
+ * `--meaning M --reason TEXT` signs a waiver of the stage instead (e.g. "waived": no PFMEA /
+ * control-plan update, by the quality lead).
  */
 #include "cli.h"
 
@@ -9,8 +11,11 @@
 
 int cmd_sign(cli *c, int argc, char **argv)
 {
-    const char *meaning = NULL;
-    const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {"--meaning", &meaning, NULL}, {NULL, NULL, NULL}};
+    const char *meaning = NULL, *reason = NULL;
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c),
+                            {"--meaning", &meaning, NULL},
+                            {"--reason", &reason, NULL},
+                            {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
     char *password = NULL, what[160];
@@ -28,7 +33,10 @@ int cmd_sign(cli *c, int argc, char **argv)
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
-    err = capa_case_sign(s, number, &who, meaning);
+    /* --reason: a waiver of the stage (<waiver> in workflow.xml), which keeps the case where
+     * it is; core names the rule when the meaning is not one. */
+    err = reason ? capa_case_waive(s, number, &who, meaning, reason)
+                 : capa_case_sign(s, number, &who, meaning);
     if (err != CAPA_OK) {
         snprintf(what, sizeof what, "sign %s", number);
         rc = cli_fail(c, what, err);

@@ -44,7 +44,7 @@ static const command commands[] = {
      "open a case with intake fields; prints its number"},
     {"set", NULL, cmd_set, "set CASE --as USER [--password-stdin] [--reason TEXT] FIELD=VALUE...",
      "set fields of the case's current stage (group.N.field=value for rows)"},
-    {"sign", NULL, cmd_sign, "sign CASE --meaning MEANING --as USER [--password-stdin]",
+    {"sign", NULL, cmd_sign, "sign CASE --meaning MEANING [--reason TEXT] --as USER [--password-stdin]",
      "sign off the current stage (e-signature); the case advances"},
     {"reject", NULL, cmd_reject, "reject CASE --reason TEXT --as USER [--password-stdin]",
      "send the current stage back (审查 N)"},

@@ -479,6 +479,17 @@ static int chk_walk(vrun *v)
                           KV("preventive_actions.1.owner", "wang"),
                           KV("preventive_actions.1.due", "2030-02-28")};
     do_set(v, A, "qian", pa, N(pa), CAPA_OK, "qian (prod_mgr) edits the plan");
+    /* IATF 16949 10.2.4 / 8D D7: no approval without error-proofing and a document update
+     * (or the quality lead's waiver) for every corrective action. */
+    do_sign(v, A, "zhao", "approved", CAPA_EINVALID,
+            "zhao approves a plan naming no error-proofing and no document update: refused");
+    const capa_kv d7[] = {KV("corrective_actions.1.error_proofing", "prevention"),
+                          KV("corrective_actions.1.error_proofing_device", "stencil gauge OQ-1"),
+                          KV("corrective_actions.1.pfmea_ref", "PFMEA-SMT-1"),
+                          KV("corrective_actions.1.pfmea_rev_before", "C"),
+                          KV("corrective_actions.1.pfmea_rev_after", "D")};
+    do_set(v, A, "wang", d7, N(d7), CAPA_OK,
+           "wang records the poka-yoke and the PFMEA revision it updates");
     do_sign(v, A, "qian", "approved", CAPA_EDENIED,
             "qian approves the plan qian edited (independent sign-off): refused");
     do_sign(v, A, "zhao", "approved", CAPA_OK, "zhao (prod_mgr, not an editor) approves");
@@ -496,7 +507,11 @@ static int chk_walk(vrun *v)
     do_set(v, A, "wang", vf, N(vf), CAPA_OK, "wang records a failed verification");
     do_sign(v, A, "wang", "verified", CAPA_EINVALID,
             "wang signs 'verified' while result = fail: refused");
-    const capa_kv vp[] = {KV("result", "pass"), KV("evidence", "3 lots, 0 defects")};
+    const capa_kv vp[] = {KV("result", "pass"), KV("evidence", "3 lots, 0 defects"),
+                          KV("challenge_tests.1.device", "stencil gauge OQ-1"),
+                          KV("challenge_tests.1.tested_at", "2030-02-01T09:00+08:00"),
+                          KV("challenge_tests.1.tested_by", "wang"),
+                          KV("challenge_tests.1.result", "pass")};
     do_set(v, A, "wang", vp, N(vp), CAPA_OK, "wang records a passed verification");
     do_sign(v, A, "wang", "verified", CAPA_OK, "wang signs off verification");
     in_stage(v, A, "archive", "verification");

@@ -1258,7 +1258,23 @@ static int cmp_val(const MDB_val *a, const MDB_val *b)
     return c ? c : (a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size);
 }
 
-static int compare_db(vctx *v, int db)
+/* The first record of a cursor at or after `from` (NULL: the first of all). */
+static int seek(MDB_cursor *c, const MDB_val *from, MDB_val *k, MDB_val *v)
+{
+    if (!from)
+        return mdb_cursor_get(c, k, v, MDB_FIRST);
+    *k = *from;
+    return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+}
+
+/* Past the end of the range: at or after `to` (NULL: no end). */
+static int past(const MDB_val *k, const MDB_val *to)
+{
+    return to && cmp_val(k, to) >= 0;
+}
+
+/* The records of database `db` with keys in [from, to) (NULL: unbounded), both ways. */
+static int compare_db(vctx *v, int db, const MDB_val *from, const MDB_val *to)
 {
     MDB_cursor *a = NULL, *b = NULL;
     int dup = (capa_db_specs[db].flags & MDB_DUPSORT) != 0;
@@ -1271,8 +1287,14 @@ static int compare_db(vctx *v, int db)
         return capa_store__mdb_err(rc, "verify");
     }
     MDB_val ka, va, kb, vb;
-    int ra = mdb_cursor_get(a, &ka, &va, MDB_FIRST), rb = mdb_cursor_get(b, &kb, &vb, MDB_FIRST);
-    while (ra == 0 || rb == 0) {
+    int ra = seek(a, from, &ka, &va), rb = seek(b, from, &kb, &vb);
+    for (;;) {
+        if (ra == 0 && past(&ka, to))
+            ra = MDB_NOTFOUND;
+        if (rb == 0 && past(&kb, to))
+            rb = MDB_NOTFOUND;
+        if (ra != 0 && rb != 0)
+            break;
         int c = ra ? 1 : rb ? -1 : cmp_val(&ka, &kb);
         if (c == 0 && dup)
             c = cmp_val(&va, &vb);
@@ -1311,17 +1333,27 @@ static int compare_db(vctx *v, int db)
 /* ---- comparing on both cores ---- */
 
 /* Databases by what comparing them costs (stage records are unpacked), the dearest first, so
- * two threads taking the next one each finish close together. */
-static const int compare_order[] = {
-    DB_STAGES,     DB_CASES,        DB_IDX_DUE,    DB_NUMBERS,   DB_CASE_EVENTS, DB_IDX_PART,
-    DB_IDX_OPENED, DB_IDX_CUSTOMER, DB_IDX_DEFECT, DB_IDX_STAGE, DB_SIGS,        DB_ATTACH,
-    DB_BLOBS,      DB_OUTBOX,       DB_USERS,      DB_FORMS,     DB_META,
+ * two threads taking the next one each finish close together. Stage records are most of the
+ * compare: they are taken in two halves (by case id), one by each thread. */
+enum { WHOLE, LOW_HALF, HIGH_HALF };
+static const struct cmp_item {
+    int db, part;
+} compare_order[] = {
+    {DB_STAGES, LOW_HALF},    {DB_STAGES, HIGH_HALF},  {DB_CASES, WHOLE},      {DB_IDX_DUE, WHOLE},
+    {DB_NUMBERS, WHOLE},      {DB_CASE_EVENTS, WHOLE}, {DB_IDX_PART, WHOLE},   {DB_IDX_OPENED, WHOLE},
+    {DB_IDX_CUSTOMER, WHOLE}, {DB_IDX_DEFECT, WHOLE},  {DB_IDX_STAGE, WHOLE},  {DB_SIGS, WHOLE},
+    {DB_ATTACH, WHOLE},       {DB_BLOBS, WHOLE},       {DB_OUTBOX, WHOLE},     {DB_USERS, WHOLE},
+    {DB_FORMS, WHOLE},        {DB_META, WHOLE},
 };
+
+/* The report of a high half: after the databases' own (reps[DB_COUNT]). */
+#define HIGH_REP DB_COUNT
 
 typedef struct cmp_job {
     vctx v; /* a copy: its own transactions and, per database, its own report */
     atomic_int *next;
-    capa_verify_report *reps; /* one per database, merged in database order afterwards */
+    capa_verify_report *reps; /* one per database and HIGH_REP, merged in order afterwards */
+    const MDB_val *split;     /* where a high half starts: the middle case id's key */
     int err;
     char msg[1024]; /* its error message (messages are per thread) */
 } cmp_job;
@@ -1345,12 +1377,14 @@ static void *compare_main(void *arg)
         int i = atomic_fetch_add(j->next, 1);
         if (i >= (int)(sizeof compare_order / sizeof *compare_order) || j->err)
             break;
-        int db = compare_order[i];
+        int db = compare_order[i].db, part = compare_order[i].part;
         if (!compared(&j->v, db))
             continue;
-        j->v.r = &j->reps[db];
-        j->reps[db].ok = 1;
-        if ((j->err = compare_db(&j->v, db)))
+        capa_verify_report *r = &j->reps[part == HIGH_HALF ? HIGH_REP : db];
+        j->v.r = r;
+        r->ok = 1;
+        if ((j->err = compare_db(&j->v, db, part == HIGH_HALF ? j->split : NULL,
+                                 part == LOW_HALF ? j->split : NULL)))
             snprintf(j->msg, sizeof j->msg, "%s", capa_error_last());
     }
     mdb_txn_abort(j->v.stxn);
@@ -1388,13 +1422,21 @@ static void merge_report(vctx *v, capa_verify_report *from)
 static int compare_all(vctx *v)
 {
     atomic_int next = 0;
-    capa_verify_report reps[DB_COUNT];
+    capa_verify_report reps[DB_COUNT + 1];
     cmp_job jobs[2];
     pthread_t other;
     int started = 0, err = CAPA_OK;
     memset(reps, 0, sizeof reps);
+    /* The halves of the stage records meet at the middle of the case ids (a stage record's
+     * key starts with its case's id): every key falls in exactly one, whatever it holds. */
+    unsigned char mid[8];
+    MDB_val split = {8, mid};
+    uint64_t next_id = 0;
+    if (capa_meta__get_u64(v->s, v->txn, "next_id", &next_id) != CAPA_OK)
+        next_id = 0; /* no such record (or a broken one, which meta's compare names) */
+    capa_be64(mid, next_id / 2 + 1);
     for (int i = 0; i < 2; i++) {
-        jobs[i] = (cmp_job){.v = *v, .next = &next, .reps = reps};
+        jobs[i] = (cmp_job){.v = *v, .next = &next, .reps = reps, .split = &split};
         jobs[i].v.stxn = NULL;
         jobs[i].v.oom = 0;
     }
@@ -1413,8 +1455,11 @@ static int compare_all(vctx *v)
             capa_error_set(err, "%s", jobs[i].msg); /* the failing thread's, said here */
         }
     }
-    for (int db = 0; db < DB_COUNT; db++)
+    for (int db = 0; db < DB_COUNT; db++) {
         merge_report(v, &reps[db]);
+        if (db == DB_STAGES)
+            merge_report(v, &reps[HIGH_REP]); /* its high half, in key order after the low */
+    }
     return err;
 }
 

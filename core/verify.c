@@ -1534,11 +1534,12 @@ enum { WHOLE, LOW_HALF, HIGH_HALF };
 static const struct cmp_item {
     int db, part;
 } compare_order[] = {
-    {DB_STAGES, LOW_HALF},    {DB_STAGES, HIGH_HALF},  {DB_CASES, WHOLE},      {DB_IDX_DUE, WHOLE},
-    {DB_NUMBERS, WHOLE},      {DB_CASE_EVENTS, WHOLE}, {DB_IDX_PART, WHOLE},   {DB_IDX_OPENED, WHOLE},
-    {DB_IDX_CUSTOMER, WHOLE}, {DB_IDX_DEFECT, WHOLE},  {DB_IDX_STAGE, WHOLE},  {DB_SIGS, WHOLE},
-    {DB_ATTACH, WHOLE},       {DB_BLOBS, WHOLE},       {DB_OUTBOX, WHOLE},     {DB_USERS, WHOLE},
-    {DB_FORMS, WHOLE},        {DB_META, WHOLE},
+    {DB_STAGES, LOW_HALF},  {DB_STAGES, HIGH_HALF}, {DB_CASES, WHOLE},
+    {DB_IDX_DUE, WHOLE},    {DB_NUMBERS, WHOLE},    {DB_CASE_EVENTS, WHOLE},
+    {DB_IDX_PART, WHOLE},   {DB_IDX_OPENED, WHOLE}, {DB_IDX_CUSTOMER, WHOLE},
+    {DB_IDX_DEFECT, WHOLE}, {DB_IDX_STAGE, WHOLE},  {DB_SIGS, WHOLE},
+    {DB_ATTACH, WHOLE},     {DB_BLOBS, WHOLE},      {DB_OUTBOX, WHOLE},
+    {DB_USERS, WHOLE},      {DB_FORMS, WHOLE},      {DB_META, WHOLE},
 };
 
 /* The report of a high half: after the databases' own (reps[DB_COUNT]). */

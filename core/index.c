@@ -46,6 +46,8 @@ int capa_index__put(capa_store *s, MDB_txn *txn, int db, const char *key, uint64
     if (!key || !*key)
         return CAPA_OK;
     capa_be64(v, id);
+    if (s->defer)
+        return capa_defer__index(s->defer, 0, db, key, key_len(key), v, 8);
     int err = capa_store__put(txn, s->dbi[db], key, key_len(key), v, 8, MDB_NODUPDATA);
     return err == CAPA_EEXISTS ? CAPA_OK : err;
 }
@@ -56,6 +58,8 @@ int capa_index__del(capa_store *s, MDB_txn *txn, int db, const char *key, uint64
     if (!key || !*key)
         return CAPA_OK;
     capa_be64(v, id);
+    if (s->defer)
+        return capa_defer__index(s->defer, 1, db, key, key_len(key), v, 8);
     return capa_store__del(txn, s->dbi[db], key, key_len(key), v, 8);
 }
 
@@ -64,6 +68,8 @@ int capa_index__put_opened(capa_store *s, MDB_txn *txn, int64_t opened, uint64_t
     unsigned char k[8], v[8];
     capa_be64(k, (uint64_t)opened);
     capa_be64(v, id);
+    if (s->defer)
+        return capa_defer__index(s->defer, 0, DB_IDX_OPENED, k, 8, v, 8);
     int err = capa_store__put(txn, s->dbi[DB_IDX_OPENED], k, 8, v, 8, MDB_NODUPDATA);
     return err == CAPA_EEXISTS ? CAPA_OK : err;
 }

@@ -86,6 +86,8 @@ struct capa_store {
     void *plant_key;
     size_t plant_key_len;
     struct capa_group group;
+    /* verify's scratch only: index entries are handed to a thread of its own (verify.c). */
+    struct capa_defer *defer;
 };
 
 /** A write in progress: the transaction, its clock reading and the authenticated actor. */
@@ -120,6 +122,11 @@ int capa_store__os_actor(capa_store *s, char *buf, size_t sz, const char *what);
 /** Translate an LMDB code into a CAPA code with a message naming `what`. */
 int capa_store__mdb_err(int rc, const char *what);
 int64_t capa_store__now(capa_store *s);
+
+/** Queue an index entry's put (del 0) or delete (del 1) for the thread that writes the index
+ *  databases of verify's scratch (verify.c); CAPA_OK, or CAPA_ERROR when that thread failed. */
+int capa_defer__index(struct capa_defer *d, int del, int db, const void *key, size_t klen,
+                      const void *val, size_t vlen);
 
 /** Get a value: CAPA_OK, CAPA_ENOTFOUND, or a translated error. */
 int capa_store__get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *out);

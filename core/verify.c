@@ -34,6 +34,10 @@ typedef struct vctx {
     MDB_txn *txn;  /* read snapshot of the real store */
     MDB_txn *txn2; /* the same snapshot, for a second thread (the chain reader, a compare) */
     MDB_txn *stxn; /* scratch transaction (write during replay, read during compare) */
+    /* The index databases' scratch (idx_stage, idx_customer, idx_part, idx_defect,
+     * idx_opened): written by a thread of its own during the replay, read when comparing. */
+    capa_store *scratch_ix;
+    MDB_txn *stxn_ix;
     const capa_verify_opts *o;
     capa_verify_report *r;
     size_t keep;
@@ -302,6 +306,186 @@ static int scratch_commit(vctx *v, int reopen)
     return rc ? scratch_err(v, rc) : CAPA_OK;
 }
 
+/* ---- index entries written on a thread of their own ---- */
+
+/* Apply only ever writes the five index databases below (through index.c): nothing it
+ * decides reads them. So during the replay their puts and deletes are queued, in order, to a
+ * thread that writes them into a scratch store of their own, off the apply loop (they were
+ * about a seventh of it); the compare reads them there. At most IX_SLOTS chunks are in
+ * flight: the queue's memory is bounded. */
+#define IX_CHUNK ((size_t)256 << 10)
+#define IX_SLOTS 8
+#define IX_COMMIT 4 /* chunks per write transaction of the index scratch */
+
+static int deferred(int db)
+{
+    return db == DB_IDX_STAGE || db == DB_IDX_CUSTOMER || db == DB_IDX_PART ||
+           db == DB_IDX_DEFECT || db == DB_IDX_OPENED;
+}
+
+typedef struct ix_chunk {
+    size_t len;
+    unsigned char b[IX_CHUNK];
+} ix_chunk;
+
+struct capa_defer {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    ix_chunk *slot[IX_SLOTS];
+    uint64_t written, read; /* chunks published / written into the index scratch */
+    int done;               /* nothing more will be published */
+    capa_store *dst;
+    int err;        /* the writer's failure: CAPA_ERROR or CAPA_ENOMEM */
+    char msg[1024]; /* its message (messages are per thread) */
+};
+
+/* Publish the chunk being filled and wait for a free one. CAPA_OK, or the writer's error. */
+static int ix_publish(struct capa_defer *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->written++;
+    pthread_cond_broadcast(&d->cond);
+    while (!d->err && d->written - d->read >= IX_SLOTS)
+        pthread_cond_wait(&d->cond, &d->lock);
+    int err = d->err;
+    pthread_mutex_unlock(&d->lock);
+    return err ? capa_error_set(err, "%s", d->msg) : CAPA_OK;
+}
+
+int capa_defer__index(struct capa_defer *d, int del, int db, const void *key, size_t klen,
+                      const void *val, size_t vlen)
+{
+    size_t need = 5 + klen + vlen; /* del, db, key length (2), key, value length, value */
+    if (!deferred(db) || klen > 0xffff || vlen > 0xff || need > IX_CHUNK)
+        return capa_error_set(CAPA_ERROR, "verify: index write to database %d not queued", db);
+    ix_chunk *c = d->slot[d->written % IX_SLOTS];
+    if (c->len + need > IX_CHUNK) {
+        int err = ix_publish(d);
+        if (err)
+            return err;
+        c = d->slot[d->written % IX_SLOTS];
+    }
+    unsigned char *p = c->b + c->len;
+    p[0] = (unsigned char)del;
+    p[1] = (unsigned char)db;
+    p[2] = (unsigned char)(klen >> 8);
+    p[3] = (unsigned char)klen;
+    memcpy(p + 4, key, klen);
+    p[4 + klen] = (unsigned char)vlen;
+    memcpy(p + 5 + klen, val, vlen);
+    c->len += need;
+    return CAPA_OK;
+}
+
+static int ix_write(struct capa_defer *d, MDB_txn *txn, const ix_chunk *c)
+{
+    for (size_t at = 0; at < c->len;) {
+        const unsigned char *p = c->b + at;
+        size_t klen = (size_t)p[2] << 8 | p[3], vlen = p[4 + klen];
+        MDB_val k = {klen, (void *)(p + 4)}, v = {vlen, (void *)(p + 5 + klen)};
+        MDB_dbi dbi = d->dst->dbi[p[1]];
+        int rc = p[0] ? mdb_del(txn, dbi, &k, &v) : mdb_put(txn, dbi, &k, &v, MDB_NODUPDATA);
+        if (rc && rc != MDB_NOTFOUND && rc != MDB_KEYEXIST) /* as index.c takes them */
+            return rc;
+        at += 5 + klen + vlen;
+    }
+    return MDB_SUCCESS;
+}
+
+static void *ix_main(void *arg)
+{
+    struct capa_defer *d = arg;
+    MDB_txn *txn = NULL;
+    int in_txn = 0, rc = MDB_SUCCESS;
+    for (;;) {
+        pthread_mutex_lock(&d->lock);
+        while (d->read == d->written && !d->done)
+            pthread_cond_wait(&d->cond, &d->lock);
+        int end = d->read == d->written;
+        pthread_mutex_unlock(&d->lock);
+        if (end)
+            break;
+        ix_chunk *c = d->slot[d->read % IX_SLOTS];
+        if (!rc && !txn)
+            rc = mdb_txn_begin(d->dst->env, NULL, 0, &txn);
+        if (!rc)
+            rc = ix_write(d, txn, c);
+        if (!rc && ++in_txn >= IX_COMMIT) {
+            rc = mdb_txn_commit(txn);
+            txn = NULL;
+            in_txn = 0;
+        }
+        c->len = 0;
+        pthread_mutex_lock(&d->lock);
+        if (rc && !d->err) {
+            int err = capa_store__mdb_err(rc, "write failed");
+            snprintf(d->msg, sizeof d->msg, "%s", capa_error_last());
+            d->err = err == CAPA_ENOMEM ? err : CAPA_ERROR;
+        }
+        d->read++;
+        pthread_cond_broadcast(&d->cond);
+        pthread_mutex_unlock(&d->lock);
+    }
+    if (txn && rc) {
+        mdb_txn_abort(txn);
+    } else if (txn && (rc = mdb_txn_commit(txn)) != MDB_SUCCESS) { /* frees txn either way */
+        int err = capa_store__mdb_err(rc, "write failed");
+        pthread_mutex_lock(&d->lock);
+        snprintf(d->msg, sizeof d->msg, "%s", capa_error_last());
+        d->err = err == CAPA_ENOMEM ? err : CAPA_ERROR;
+        pthread_mutex_unlock(&d->lock);
+    }
+    return NULL;
+}
+
+/* Start the writer; the scratch's index writes go to it from now on. */
+static int ix_start(vctx *v, struct capa_defer *d, pthread_t *t)
+{
+    int err = CAPA_OK;
+    memset(d, 0, sizeof *d);
+    d->dst = v->scratch_ix;
+    for (int i = 0; i < IX_SLOTS && !err; i++)
+        if (!(d->slot[i] = capa__calloc(1, sizeof *d->slot[i])))
+            err = capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->cond, NULL);
+    if (!err && pthread_create(t, NULL, ix_main, d) == 0) {
+        v->scratch->defer = d;
+        return CAPA_OK;
+    }
+    if (!err)
+        err = capa_error_set(CAPA_ERROR, "verify: cannot start a thread: %s", strerror(errno));
+    pthread_cond_destroy(&d->cond);
+    pthread_mutex_destroy(&d->lock);
+    for (int i = 0; i < IX_SLOTS; i++)
+        capa__free(d->slot[i]);
+    return err;
+}
+
+/* Hand over what is queued, wait until it is written; the writer's error, if any. */
+static int ix_finish(vctx *v, struct capa_defer *d, pthread_t t)
+{
+    v->scratch->defer = NULL;
+    pthread_mutex_lock(&d->lock);
+    if (d->slot[d->written % IX_SLOTS]->len)
+        d->written++; /* the last chunk: there is always a free slot for it to be in */
+    d->done = 1;
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+    pthread_join(t, NULL);
+    int err = d->err;
+    if (err) {
+        err = capa_error_set(err, "%s", d->msg);
+        if (err != CAPA_ENOMEM)
+            v->scratch_err = 1;
+    }
+    pthread_cond_destroy(&d->cond);
+    pthread_mutex_destroy(&d->lock);
+    for (int i = 0; i < IX_SLOTS; i++)
+        capa__free(d->slot[i]);
+    return err;
+}
+
 /* The chain is read on a thread of its own: decoding an event (zstd and the record codec) and
  * hashing it cost about as much as a third of applying it, so reading runs ahead of the
  * apply loop by up to WALK_SLOTS batches of WALK_BATCH events. The reader only reads, with
@@ -452,8 +636,9 @@ static int walk(vctx *v)
     int replaying = 1, err = capa_event__head(v->s, v->txn, &head_seq, head_hash);
     capa_apply_src src = {real_cred, real_def, v, real_blob};
     walk_q q = {.v = v, .txn = v->txn2};
-    pthread_t reader;
-    int started = 0, rc = MDB_SUCCESS;
+    pthread_t reader, ix_thread;
+    struct capa_defer ix;
+    int started = 0, ix_started = 0, rc = MDB_SUCCESS;
     size_t pos = 0;
     if (err)
         return err;
@@ -468,6 +653,9 @@ static int walk(vctx *v)
         err = scratch_err(v, rc);
         goto done;
     }
+    if (v->scratch_ix && (err = ix_start(v, &ix, &ix_thread)) != CAPA_OK)
+        goto done;
+    ix_started = v->scratch_ix != NULL;
     if (pthread_create(&reader, NULL, reader_main, &q)) {
         err = capa_error_set(CAPA_ERROR, "verify: cannot start a thread: %s", strerror(errno));
         goto done;
@@ -585,6 +773,11 @@ static int walk(vctx *v)
     if (!err && (v->r->bad_seq || !replaying))
         err = 1; /* nothing to compare: a broken chain explains everything after it */
 done:
+    if (ix_started) {
+        int ix_err = ix_finish(v, &ix, ix_thread);
+        if (ix_err && (!err || err == 1))
+            err = ix_err;
+    }
     if (started) {
         pthread_mutex_lock(&q.lock);
         q.stop = 1;
@@ -1259,21 +1452,45 @@ static int cmp_val(const MDB_val *a, const MDB_val *b)
     return c ? c : (a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size);
 }
 
-static int compare_db(vctx *v, int db)
+/* The first record of a cursor at or after `from` (NULL: the first of all). */
+static int seek(MDB_cursor *c, const MDB_val *from, MDB_val *k, MDB_val *v)
+{
+    if (!from)
+        return mdb_cursor_get(c, k, v, MDB_FIRST);
+    *k = *from;
+    return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+}
+
+/* Past the end of the range: at or after `to` (NULL: no end). */
+static int past(const MDB_val *k, const MDB_val *to)
+{
+    return to && cmp_val(k, to) >= 0;
+}
+
+/* The records of database `db` with keys in [from, to) (NULL: unbounded), both ways. */
+static int compare_db(vctx *v, int db, const MDB_val *from, const MDB_val *to)
 {
     MDB_cursor *a = NULL, *b = NULL;
     int dup = (capa_db_specs[db].flags & MDB_DUPSORT) != 0;
+    int ix = deferred(db) && v->stxn_ix;
     int rc = mdb_cursor_open(v->txn, v->s->dbi[db], &a);
     if (!rc)
-        rc = mdb_cursor_open(v->stxn, v->scratch->dbi[db], &b);
+        rc = ix ? mdb_cursor_open(v->stxn_ix, v->scratch_ix->dbi[db], &b)
+                : mdb_cursor_open(v->stxn, v->scratch->dbi[db], &b);
     if (rc) {
         if (a)
             mdb_cursor_close(a);
         return capa_store__mdb_err(rc, "verify");
     }
     MDB_val ka, va, kb, vb;
-    int ra = mdb_cursor_get(a, &ka, &va, MDB_FIRST), rb = mdb_cursor_get(b, &kb, &vb, MDB_FIRST);
-    while (ra == 0 || rb == 0) {
+    int ra = seek(a, from, &ka, &va), rb = seek(b, from, &kb, &vb);
+    for (;;) {
+        if (ra == 0 && past(&ka, to))
+            ra = MDB_NOTFOUND;
+        if (rb == 0 && past(&kb, to))
+            rb = MDB_NOTFOUND;
+        if (ra != 0 && rb != 0)
+            break;
         int c = ra ? 1 : rb ? -1 : cmp_val(&ka, &kb);
         if (c == 0 && dup)
             c = cmp_val(&va, &vb);
@@ -1312,17 +1529,28 @@ static int compare_db(vctx *v, int db)
 /* ---- comparing on both cores ---- */
 
 /* Databases by what comparing them costs (stage records are unpacked), the dearest first, so
- * two threads taking the next one each finish close together. */
-static const int compare_order[] = {
-    DB_STAGES,     DB_CASES,        DB_IDX_DUE,    DB_NUMBERS,   DB_CASE_EVENTS, DB_IDX_PART,
-    DB_IDX_OPENED, DB_IDX_CUSTOMER, DB_IDX_DEFECT, DB_IDX_STAGE, DB_SIGS,        DB_ATTACH,
-    DB_BLOBS,      DB_OUTBOX,       DB_USERS,      DB_FORMS,     DB_META,
+ * two threads taking the next one each finish close together. Stage records are most of the
+ * compare: they are taken in two halves (by case id), one by each thread. */
+enum { WHOLE, LOW_HALF, HIGH_HALF };
+static const struct cmp_item {
+    int db, part;
+} compare_order[] = {
+    {DB_STAGES, LOW_HALF},  {DB_STAGES, HIGH_HALF}, {DB_CASES, WHOLE},
+    {DB_IDX_DUE, WHOLE},    {DB_NUMBERS, WHOLE},    {DB_CASE_EVENTS, WHOLE},
+    {DB_IDX_PART, WHOLE},   {DB_IDX_OPENED, WHOLE}, {DB_IDX_CUSTOMER, WHOLE},
+    {DB_IDX_DEFECT, WHOLE}, {DB_IDX_STAGE, WHOLE},  {DB_SIGS, WHOLE},
+    {DB_ATTACH, WHOLE},     {DB_BLOBS, WHOLE},      {DB_OUTBOX, WHOLE},
+    {DB_USERS, WHOLE},      {DB_FORMS, WHOLE},      {DB_META, WHOLE},
 };
+
+/* The report of a high half: after the databases' own (reps[DB_COUNT]). */
+#define HIGH_REP DB_COUNT
 
 typedef struct cmp_job {
     vctx v; /* a copy: its own transactions and, per database, its own report */
     atomic_int *next;
-    capa_verify_report *reps; /* one per database, merged in database order afterwards */
+    capa_verify_report *reps; /* one per database and HIGH_REP, merged in order afterwards */
+    const MDB_val *split;     /* where a high half starts: the middle case id's key */
     int err;
     char msg[1024]; /* its error message (messages are per thread) */
 } cmp_job;
@@ -1337,7 +1565,12 @@ static void *compare_main(void *arg)
 {
     cmp_job *j = arg;
     int rc = mdb_txn_begin(j->v.scratch->env, NULL, MDB_RDONLY, &j->v.stxn);
+    if (!rc && j->v.scratch_ix)
+        rc = mdb_txn_begin(j->v.scratch_ix->env, NULL, MDB_RDONLY, &j->v.stxn_ix);
     if (rc) {
+        if (j->v.stxn)
+            mdb_txn_abort(j->v.stxn);
+        j->v.stxn = NULL;
         j->err = scratch_err(&j->v, rc);
         snprintf(j->msg, sizeof j->msg, "%s", capa_error_last());
         return NULL;
@@ -1346,16 +1579,21 @@ static void *compare_main(void *arg)
         int i = atomic_fetch_add(j->next, 1);
         if (i >= (int)(sizeof compare_order / sizeof *compare_order) || j->err)
             break;
-        int db = compare_order[i];
+        int db = compare_order[i].db, part = compare_order[i].part;
         if (!compared(&j->v, db))
             continue;
-        j->v.r = &j->reps[db];
-        j->reps[db].ok = 1;
-        if ((j->err = compare_db(&j->v, db)))
+        capa_verify_report *r = &j->reps[part == HIGH_HALF ? HIGH_REP : db];
+        j->v.r = r;
+        r->ok = 1;
+        if ((j->err = compare_db(&j->v, db, part == HIGH_HALF ? j->split : NULL,
+                                 part == LOW_HALF ? j->split : NULL)))
             snprintf(j->msg, sizeof j->msg, "%s", capa_error_last());
     }
     mdb_txn_abort(j->v.stxn);
     j->v.stxn = NULL;
+    if (j->v.stxn_ix)
+        mdb_txn_abort(j->v.stxn_ix);
+    j->v.stxn_ix = NULL;
     return NULL;
 }
 
@@ -1389,14 +1627,23 @@ static void merge_report(vctx *v, capa_verify_report *from)
 static int compare_all(vctx *v)
 {
     atomic_int next = 0;
-    capa_verify_report reps[DB_COUNT];
+    capa_verify_report reps[DB_COUNT + 1];
     cmp_job jobs[2];
     pthread_t other;
     int started = 0, err = CAPA_OK;
     memset(reps, 0, sizeof reps);
+    /* The halves of the stage records meet at the middle of the case ids (a stage record's
+     * key starts with its case's id): every key falls in exactly one, whatever it holds. */
+    unsigned char mid[8];
+    MDB_val split = {8, mid};
+    uint64_t next_id = 0;
+    if (capa_meta__get_u64(v->s, v->txn, "next_id", &next_id) != CAPA_OK)
+        next_id = 0; /* no such record (or a broken one, which meta's compare names) */
+    capa_be64(mid, next_id / 2 + 1);
     for (int i = 0; i < 2; i++) {
-        jobs[i] = (cmp_job){.v = *v, .next = &next, .reps = reps};
+        jobs[i] = (cmp_job){.v = *v, .next = &next, .reps = reps, .split = &split};
         jobs[i].v.stxn = NULL;
+        jobs[i].v.stxn_ix = NULL;
         jobs[i].v.oom = 0;
     }
     jobs[1].v.txn = v->txn2;
@@ -1414,8 +1661,11 @@ static int compare_all(vctx *v)
             capa_error_set(err, "%s", jobs[i].msg); /* the failing thread's, said here */
         }
     }
-    for (int db = 0; db < DB_COUNT; db++)
+    for (int db = 0; db < DB_COUNT; db++) {
         merge_report(v, &reps[db]);
+        if (db == DB_STAGES)
+            merge_report(v, &reps[HIGH_REP]); /* its high half, in key order after the low */
+    }
     return err;
 }
 
@@ -1433,8 +1683,8 @@ typedef struct rss_guard {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stop;
-    void *addr[2];
-    size_t len[2];
+    void *addr[3];
+    size_t len[3];
 } rss_guard;
 
 static void *rss_main(void *arg)
@@ -1456,7 +1706,7 @@ static void *rss_main(void *arg)
             fclose(f);
         if (n == 3 && shared * (unsigned long)sysconf(_SC_PAGESIZE) < RSS_FILE_MAX)
             continue;
-        for (int i = 0; i < 2 && !g->stop; i++)
+        for (int i = 0; i < 3 && !g->stop; i++)
             if (g->addr[i])
                 madvise(g->addr[i], g->len[i], MADV_DONTNEED);
     }
@@ -1489,11 +1739,13 @@ static void map_of(void **addr, size_t *len, const capa_store *s)
         fclose(f);
 }
 
-static int rss_start(rss_guard *g, pthread_t *t, capa_store *a, capa_store *b)
+static int rss_start(rss_guard *g, pthread_t *t, capa_store *a, capa_store *b, capa_store *c)
 {
     memset(g, 0, sizeof *g);
     map_of(&g->addr[0], &g->len[0], a);
     map_of(&g->addr[1], &g->len[1], b);
+    if (c)
+        map_of(&g->addr[2], &g->len[2], c);
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->cond, NULL);
     if (pthread_create(t, NULL, rss_main, g) == 0)
@@ -1566,7 +1818,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
                      int any_format)
 {
     vctx v = {.s = s, .o = opts};
-    char dir[4096];
+    char dir[4096], ixdir[4200] = "";
     int err = CAPA_OK, guarded = 0;
     rss_guard guard;
     pthread_t guard_thread;
@@ -1601,6 +1853,13 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
         v.scratch_err = 1;
         goto done;
     }
+    /* The index databases' own scratch, in a directory inside it (see ix_main). */
+    snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
+    if ((err = capa_store__open_scratch(&v.scratch_ix, ixdir,
+                                        s->map_size * 2 + ((size_t)64 << 20)))) {
+        v.scratch_err = 1;
+        goto done;
+    }
     /* Two read transactions on one snapshot: the chain reader's and the apply loop's, then
      * one for each thread comparing. A write committed between the two begins would give
      * two snapshots: try again. */
@@ -1617,7 +1876,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
             goto done;
         }
     }
-    guarded = rss_start(&guard, &guard_thread, s, v.scratch);
+    guarded = rss_start(&guard, &guard_thread, s, v.scratch, v.scratch_ix);
     uint64_t format = 0;
     if ((err = any_format ? capa_store__require_any_format(s, v.txn, &format)
                           : capa_store__require_init(s, v.txn)))
@@ -1646,7 +1905,10 @@ done:
         mdb_txn_abort(v.stxn);
     capa_store__read_end(s, v.txn2);
     capa_store__read_end(s, v.txn);
+    capa_store_close(v.scratch_ix);
     capa_store_close(v.scratch);
+    if (ixdir[0])
+        rm_scratch(ixdir);
     if (dir[0])
         rm_scratch(dir);
     EVP_PKEY_free(v.org_key);

@@ -266,6 +266,48 @@ START_TEST(large_stage_records_are_compressed_and_verify)
 }
 END_TEST
 
+/* Delete the stage-0 record of each case number in the NULL-terminated list. */
+static int drop_first_stages(capa_wtxn *t, void *arg)
+{
+    for (char **n = arg; *n; n++) {
+        unsigned char k[9];
+        uint64_t id;
+        OK(capa__case_id(t->s, t->txn, *n, &id));
+        capa_stage__key(k, id, 0);
+        OK(capa_store__del(t->txn, t->s->dbi[DB_STAGES], k, 9, NULL, 0));
+    }
+    return CAPA_OK;
+}
+
+/* Stage records are compared in two halves split at the middle case id, one per thread
+ * (verify.c). Records on either side and at the split itself are each found, and the
+ * report lists them in key order, as one thread would. */
+START_TEST(stage_records_on_both_sides_of_the_split_are_named_in_order)
+{
+    char *n[5] = {num, tu_open_case(s, NULL), tu_open_case(s, NULL), tu_open_case(s, NULL), 0};
+    /* ids 1..4: next_id is 5, the split is at id 3. Drop the records of 4, 1 and 3. */
+    char *drop[4] = {n[3], n[0], n[2], NULL};
+    tamper(drop_first_stages, drop);
+    capa_verify_report *r = verify(NULL);
+    ck_assert(!r->ok);
+    const char *want[3] = {n[0], n[2], n[3]};
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_mismatches; i++) {
+        const capa_mismatch *m = &r->mismatches[i];
+        if (strcmp(m->db, "stages") != 0)
+            continue;
+        ck_assert_msg(k < 3, "more stage mismatches than records dropped: %s", m->message);
+        ck_assert_ptr_nonnull(m->case_number);
+        ck_assert_str_eq(m->case_number, want[k]);
+        k++;
+    }
+    ck_assert_uint_eq(k, 3);
+    capa_verify_report_free(r);
+    for (int i = 1; i < 4; i++)
+        free(n[i]);
+}
+END_TEST
+
 Suite *capa_verify_suite(void)
 {
     Suite *su = suite_create("verify");
@@ -281,6 +323,7 @@ Suite *capa_verify_suite(void)
     tcase_add_test(tc, anchors_hold_or_fail);
     tcase_add_test(tc, anchor_tokens_are_parsed_strictly);
     tcase_add_test(tc, large_stage_records_are_compressed_and_verify);
+    tcase_add_test(tc, stage_records_on_both_sides_of_the_split_are_named_in_order);
     suite_add_tcase(su, tc);
     return su;
 }

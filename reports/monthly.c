@@ -54,7 +54,9 @@ static void counts_table(rep *r, const char *zh, const char *en, const capa_stat
 {
     char title[200];
     snprintf(title, sizeof title, "%s %s", zh, en);
-    capa_lay__ensure(&r->fl, 60);
+    /* A short table is kept whole with its title (one-line rows of 8.5 pt, a two-line
+     * header); a long one starts where at least a few rows fit and continues. */
+    capa_lay__ensure(&r->fl, c->n <= 12 ? 18 + 30 + 17 * (float)(c->n ? c->n : 1) : 60);
     capa_lay__para(&r->fl, title, 10.0f, ACCENT);
     static const float w[3] = {CONTENT_W - 200, 100, 100};
     static const char *const head[3] = {"项目\nValue", "件数\nCount", "占比 %\nShare %"};
@@ -93,45 +95,106 @@ static void stroke_rgb(rep *r, rgb c, float w)
     HPDF_Page_SetLineWidth(r->fl.page, w);
 }
 
-/* Axes of a chart whose plot area is (x, y) .. (x + w, y + h), with `ymax` at the top. */
-static void axes(rep *r, float x, float y, float w, float h, uint64_t ymax)
+/* The top of a count axis and its step: whole numbers only (1, 2 or 5 times a power of ten),
+ * at most 5 steps, the top at or above `ymax`. Counts are never fractions. */
+static uint64_t count_step(uint64_t ymax, uint64_t *top)
+{
+    uint64_t step = 1;
+    for (uint64_t p = 1;; p *= 10) {
+        if (ymax <= 5 * p) {
+            step = p;
+            break;
+        }
+        if (ymax <= 10 * p) {
+            step = 2 * p;
+            break;
+        }
+        if (ymax <= 25 * p) {
+            step = 5 * p;
+            break;
+        }
+    }
+    if (ymax == 0)
+        ymax = 1;
+    *top = (ymax + step - 1) / step * step;
+    return step;
+}
+
+/* Axes of a chart whose plot area is (x, y) .. (x + w, y + h) for counts up to `ymax`; returns
+ * the count at the top of the plot (a whole number of whole steps). */
+static uint64_t axes(rep *r, float x, float y, float w, float h, uint64_t ymax)
 {
     stroke_rgb(r, RULE, 0.6f);
     HPDF_Page_MoveTo(r->fl.page, x, y + h);
     HPDF_Page_LineTo(r->fl.page, x, y);
     HPDF_Page_LineTo(r->fl.page, x + w, y);
     HPDF_Page_Stroke(r->fl.page);
+    uint64_t top, step = count_step(ymax, &top);
     char b[32];
-    for (int k = 0; k <= 4; k++) {
-        float yy = y + h * (float)k / 4.0f;
-        snprintf(b, sizeof b, "%.1f", (double)ymax * k / 4.0);
-        text_at(r, x - 30, yy + 4, 7.0f, MUTED, b);
+    for (uint64_t v = 0; v <= top; v += step) {
+        float yy = y + h * (float)v / (float)top;
+        snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+        text_at(r, x - 6 - capa_text__width(r->fl.f, b, 7.0f), yy + 4, 7.0f, MUTED, b);
+    }
+    return top;
+}
+
+/* A bar's label, whole: wrapped to the bar's slot, in the largest of a few sizes that keeps it
+ * to three lines (the smallest size otherwise, on as many lines as it takes). */
+typedef struct blabel {
+    capa_lines l;
+    float size;
+} blabel;
+
+static void bar_label(rep *r, blabel *bl, const char *key, float width)
+{
+    static const float sizes[] = {6.5f, 5.5f, 4.5f};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        capa_text__lines_clear(&bl->l);
+        bl->size = sizes[k];
+        capa_lay__wrap(&r->fl, &bl->l, *key ? key : "(—)", bl->size, width);
+        if (bl->l.n <= 3)
+            return;
     }
 }
 
 static void pareto_chart(rep *r)
 {
     const capa_stat_counts *c = &r->m->by_defect;
-    capa_lay__ensure(&r->fl, 230);
+    size_t n = c->n > 12 ? 12 : c->n;
+    float x = MARGIN_X + 34, w = CONTENT_W - 70, h = 150;
+    float slot = w / (float)(n ? n : 1), bw = slot * 0.6f;
+    blabel lab[12];
+    memset(lab, 0, sizeof lab);
+    float below = 0;
+    for (size_t i = 0; i < n && c->total; i++) {
+        bar_label(r, &lab[i], c->v[i].key, slot - 2);
+        float lh = (float)lab[i].l.n * lab[i].size * 1.2f;
+        if (lh > below)
+            below = lh;
+    }
+    /* Title, plot, labels and legend on one page. */
+    capa_lay__ensure(&r->fl, 14 + h + 14 + below + 30);
     capa_lay__para(&r->fl, "缺陷代码柏拉图 Pareto chart of defect codes", 10.0f, ACCENT);
-    if (c->n == 0 || c->total == 0) {
+    if (n == 0 || c->total == 0) {
         capa_lay__para(&r->fl,
                        MONTHLY(r) ? "本月无案件 No cases this month"
                                   : "本期无案件 No cases in this period",
                        9.0f, MUTED);
         return;
     }
-    size_t n = c->n > 12 ? 12 : c->n;
-    float x = MARGIN_X + 34, w = CONTENT_W - 70, h = 150, y = r->fl.y - h - 14;
-    uint64_t ymax = c->v[0].count ? c->v[0].count : 1;
-    axes(r, x, y, w, h, ymax);
-    float slot = w / (float)n, bw = slot * 0.6f;
+    float y = r->fl.y - h - 14;
+    uint64_t ymax = axes(r, x, y, w, h, c->v[0].count);
     for (size_t i = 0; i < n; i++) {
         float bh = h * (float)c->v[i].count / (float)ymax;
         capa_lay__fill_rect(&r->fl, x + slot * (float)i + (slot - bw) / 2, y, bw, bh, ACCENT);
-        char lab[64];
-        snprintf(lab, sizeof lab, "%.10s", *c->v[i].key ? c->v[i].key : "(—)");
-        text_at(r, x + slot * (float)i + 2, y - 3, 6.5f, INK, lab);
+        for (size_t k = 0; k < lab[i].l.n; k++) {
+            float lw = capa_text__width(r->fl.f, lab[i].l.line[k], lab[i].size);
+            capa_lay__draw_line(&r->fl, x + slot * (float)i + (slot - lw) / 2,
+                                y - 3 - (float)k * lab[i].size * 1.2f, lab[i].size, INK,
+                                lab[i].l.line[k]);
+        }
+        capa_text__lines_clear(&lab[i].l);
     }
     /* The cumulative line on a 0-100 % scale at the right. */
     stroke_rgb(r, WARN, 1.2f);
@@ -153,7 +216,7 @@ static void pareto_chart(rep *r)
     }
     text_at(r, x + w + 4, y + h + 4, 7.0f, WARN, "100%");
     text_at(r, x + w + 4, y + 4, 7.0f, WARN, "0%");
-    r->fl.y = y - 16;
+    r->fl.y = y - 8 - below;
     capa_lay__para(&r->fl,
                    "柱：件数（降序）  线：累计百分比  Bars: count (descending)  Line: "
                    "cumulative %",
@@ -169,7 +232,7 @@ static void trend_chart(rep *r)
                    m->kind == CAPA_PERIOD_WEEK ? "近 12 周趋势 12-week trend: opened vs closed"
                                                : "近 12 个月趋势 12-month trend: opened vs closed",
                    10.0f, ACCENT);
-    uint64_t ymax = 1;
+    uint64_t ymax = 0;
     for (int i = 0; i < 12; i++) {
         if (m->trend[i].opened > ymax)
             ymax = m->trend[i].opened;
@@ -177,7 +240,7 @@ static void trend_chart(rep *r)
             ymax = m->trend[i].closed;
     }
     float x = MARGIN_X + 34, w = CONTENT_W - 40, h = 140, y = r->fl.y - h - 14;
-    axes(r, x, y, w, h, ymax);
+    ymax = axes(r, x, y, w, h, ymax);
     float slot = w / 12.0f, bw = slot * 0.32f;
     for (int i = 0; i < 12; i++) {
         float x0 = x + slot * (float)i + slot * 0.14f;
@@ -293,7 +356,6 @@ static void summary(rep *r, const capa_pdf_signer *sg)
         snprintf(b, sizeof b, "SHA-256 %.32s…", capa_pdf__signer_fingerprint(sg));
         text_at(r, SIG_BOX[0] + 24, top - 14, 7.5f, MUTED, b);
     }
-    r->fl.bottom = BOTTOM_Y;
 }
 
 static void on_time(rep *r)
@@ -446,7 +508,9 @@ int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *ou
         goto done;
     capa_lay__new_page(&r.fl);
     summary(&r, sg);
-    capa_lay__new_page(&r.fl);
+    /* The figures go on below the summary: page 1 is used, the signature box kept free (the
+     * flow's bottom stays above it until the next page). */
+    r.fl.y -= 14;
     on_time(&r);
     counts_table(&r, "按严重度", "By severity", &m->by_severity, r.intake, "severity", 0);
     counts_table(&r, "按反馈方式", "By channel", &m->by_channel, r.intake, "channel", 0);

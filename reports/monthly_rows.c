@@ -27,7 +27,18 @@ static void emit(rw *f, const char *section, const char *key, const char *value,
     if (f->stop)
         return;
     capa_report_row r = {section, key ? key : "", value ? value : "", percent ? percent : "",
-                         number,  is_number};
+                         number,  is_number, 0, 0};
+    f->stop = f->cb(&r, f->payload);
+}
+
+/* A moment: its text in the plant's zone, and the moment itself for a date cell. */
+static void row_time(rw *f, const char *section, const capa_plant *p, int64_t ms)
+{
+    char b[48];
+    if (f->stop)
+        return;
+    capa_plant_time_format(b, sizeof b, p, ms);
+    capa_report_row r = {section, "", b, "", 0, 0, ms, 1};
     f->stop = f->cb(&r, f->payload);
 }
 
@@ -69,12 +80,10 @@ static void row_real(rw *f, const char *section, const char *key, double v, int 
 
 static void all_rows(rw *f, const capa_monthly *m, const capa_plant *p)
 {
-    char b[48];
     static const char *const kinds[] = {"month", "week", "range"};
     emit0(f, kinds[m->kind], NULL, m->period_text, NULL);
     emit0(f, "timezone", NULL, m->timezone, NULL);
-    capa_plant_time_format(b, sizeof b, p, m->as_of);
-    emit0(f, "as_of", NULL, b, NULL);
+    row_time(f, "as_of", p, m->as_of);
     row_u(f, "opened", NULL, m->opened);
     row_u(f, "closed", NULL, m->closed);
     row_u(f, "open_at_end", NULL, m->open_at_end);

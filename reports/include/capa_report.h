@@ -83,6 +83,9 @@ typedef struct capa_report_row {
     const char *percent; /**< cumulative percent (by_defect) or "" */
     double number;       /**< the figure as a number, when is_number */
     int is_number;
+    int64_t time_ms;     /**< the figure is a moment (as_of), ms since the epoch UTC, when
+                              is_time; `value` is it in the plant's zone */
+    int is_time;
 } capa_report_row;
 
 /** Every figure of `m` as rows in a fixed order (documented in docs/cli.md), times in the
@@ -114,7 +117,8 @@ int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *ou
 /**
  * The same report as an Excel workbook (libxlsxwriter): a sheet "汇总 Summary" with every
  * figure, one row per figure (section, key, value, percent: the CSV's rows), numbers as
- * numbers. Written atomically to `out_path`. @return CAPA_OK, CAPA_ENOMEM, CAPA_ERROR.
+ * numbers, `as_of` a date cell (the plant's wall-clock time, format yyyy-mm-dd hh:mm:ss) and
+ * the cumulative percent a percent cell (0.25 shown as 25.00%). Written atomically to `out_path`. @return CAPA_OK, CAPA_ENOMEM, CAPA_ERROR.
  */
 int capa_report_monthly_xlsx(capa_store *s, const capa_monthly *m, const char *out_path);
 

@@ -146,6 +146,11 @@ static json_t *report_json(const capa_monthly *m, const capa_plant *p)
 
 /* ---- CSV: the report's rows (capa_report_monthly_rows), RFC 4180 quoting ---- */
 
+void cli_csv_bom(FILE *f)
+{
+    fputs("\xEF\xBB\xBF", f);
+}
+
 void cli_csv_field(FILE *f, const char *s)
 {
     int lead = *s == '=' || *s == '+' || *s == '-' || *s == '@';
@@ -181,7 +186,8 @@ static int csv_row(const capa_report_row *r, void *payload)
 
 static void report_csv(FILE *f, const capa_monthly *m, const capa_plant *p)
 {
-    capa_report_row head = {"section", "key", "value", "percent", 0, 0};
+    capa_report_row head = {"section", "key", "value", "percent", 0, 0, 0, 0};
+    cli_csv_bom(f);
     csv_row(&head, f);
     capa_report_monthly_rows(m, p, csv_row, f);
 }

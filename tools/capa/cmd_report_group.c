@@ -624,6 +624,7 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
         for (size_t i = 0; i < ng && !zbad; i++)
             zbad = capa_report_monthly_rows(&g[i].m, zones[i], collect, &sets[i]) != 0;
         if (!zbad) {
+            cli_csv_bom(f);
             fputs("section,key,value,percent", f);
             for (size_t i = 0; i < ng; i++) {
                 fputc(',', f);

@@ -22,6 +22,7 @@ typedef struct rep {
     capa_store *s;
     const capa_monthly *m;
     const capa_formdef *intake, *archive;
+    const capa_report_plants *g; /* a group report's plants, or NULL */
 } rep;
 
 /* A monthly report's words, or a week's or range's ("period"). */
@@ -358,6 +359,84 @@ static void summary(rep *r, const capa_pdf_signer *sg)
     }
 }
 
+/* ---- a group report's per-plant columns ---- */
+
+/* The figures the per-plant table shows, with their words; the key follows the label. */
+static const struct {
+    const char *section, *label;
+} PER_PLANT[] = {
+    {"opened", "新增 Opened"},
+    {"closed", "结案 Closed"},
+    {"open_at_end", "期末未结 Open at end"},
+    {"time_to_close_hours", "结案周期（小时）Time to close (h)"},
+    {"on_time_rate", "准时率 On-time rate"},
+    {"second_rounds", "二次处理 Second rounds"},
+    {"satisfaction_unrecorded", "满意度未记录 Satisfaction not recorded"},
+    {"by_severity", "严重度 Severity"},
+    {"by_validity", "有效性 Validity"},
+    {"by_defect", "缺陷代码 Defect code"},
+};
+
+typedef struct pp {
+    rep *r;
+    const table *t;
+    size_t from, n; /* the plants of this table */
+} pp;
+
+static int per_plant_row(const capa_report_row *row, const capa_report_row *const *per,
+                         void *payload)
+{
+    pp *x = payload;
+    const char *label = NULL;
+    for (size_t i = 0; i < sizeof PER_PLANT / sizeof *PER_PLANT && !label; i++)
+        if (strcmp(PER_PLANT[i].section, row->section) == 0)
+            label = PER_PLANT[i].label;
+    if (!label || capa_lay__failed(&x->r->fl))
+        return 0;
+    char name[400];
+    snprintf(name, sizeof name, "%s%s%s", label, *row->key ? ": " : "", row->key);
+    const char *cells[8] = {name, *row->value ? row->value : "—"};
+    for (size_t i = 0; i < x->n; i++) {
+        const capa_report_row *p = per[x->from + i];
+        cells[2 + i] = p && *p->value ? p->value
+                       : !p && strncmp(row->section, "by_", 3) == 0 ? "0"
+                                                                    : "—";
+    }
+    capa_lay__table_add(&x->r->fl, x->t, cells, INK);
+    return 0;
+}
+
+/* The group's headline figures and breakdowns beside each plant's, four plants a table. */
+static void per_plant(rep *r, const capa_plant *zone)
+{
+    const capa_report_plants *g = r->g;
+    capa_lay__ensure(&r->fl, 80);
+    capa_lay__para(&r->fl, "各厂对比 Per plant (each in its own time zone and month)", 10.0f,
+                   ACCENT);
+    for (size_t from = 0; from < g->n && !capa_lay__failed(&r->fl); from += 4) {
+        size_t n = g->n - from < 4 ? g->n - from : 4;
+        float w[6];
+        const char *head[6];
+        char names[4][300];
+        w[0] = 170;
+        for (size_t i = 0; i <= n; i++)
+            w[1 + i] = (CONTENT_W - 170) / (float)(n + 1);
+        head[0] = "项目\nFigure";
+        head[1] = "集团合计\nGroup";
+        for (size_t i = 0; i < n; i++) {
+            snprintf(names[i], sizeof names[i], "%s", g->name[from + i]);
+            head[2 + i] = names[i];
+        }
+        table t = {n + 2, w, head, 8.0f, 0};
+        capa_lay__ensure(&r->fl, 80);
+        capa_lay__table_begin(&r->fl, &t);
+        pp x = {r, &t, from, n};
+        if (capa_report_group_rows(r->m, zone, g, per_plant_row, &x) < 0)
+            r->fl.oom = 1;
+        r->fl.y -= 10;
+    }
+}
+
 static void on_time(rep *r)
 {
     const capa_monthly *m = r->m;
@@ -444,8 +523,12 @@ static void recurrences(rep *r)
     const capa_monthly *m = r->m;
     char b[160];
     capa_lay__ensure(&r->fl, 60);
-    snprintf(b, sizeof b, "再发清单 Recurrences (same part and defect within %d days)",
-             m->recurrence_days);
+    if (r->g)
+        snprintf(b, sizeof b, "跨厂再发 Recurrences across plants (same part and defect in more "
+                              "than one plant, latest case this period)");
+    else
+        snprintf(b, sizeof b, "再发清单 Recurrences (same part and defect within %d days)",
+                 m->recurrence_days);
     capa_lay__para(&r->fl, b, 10.0f, ACCENT);
     static const float w[3] = {130, 150, CONTENT_W - 280};
     static const char *const head[3] = {"案号\nCase", "料号 / 缺陷\nPart / defect",
@@ -511,6 +594,14 @@ int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *ou
     /* The figures go on below the summary: page 1 is used, the signature box kept free (the
      * flow's bottom stays above it until the next page). */
     r.fl.y -= 14;
+    r.g = opts->plants;
+    if (r.g && r.g->n) {
+        capa_plant *zone = NULL;
+        if ((rc = capa_plant_new(&zone, m->timezone)) != CAPA_OK)
+            goto done;
+        per_plant(&r, zone);
+        capa_plant_free(zone);
+    }
     on_time(&r);
     counts_table(&r, "按严重度", "By severity", &m->by_severity, r.intake, "severity", 0);
     counts_table(&r, "按反馈方式", "By channel", &m->by_channel, r.intake, "channel", 0);

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 double capa_report_round(double v, int digits)
@@ -137,4 +138,102 @@ int capa_report_monthly_rows(const capa_monthly *m, const capa_plant *p,
     rw f = {cb, payload, 0};
     all_rows(&f, m, p);
     return f.stop;
+}
+
+/* ---- the group's rows beside each plant's ---- */
+
+typedef struct prow {
+    char *section, *key, *value, *percent;
+    capa_report_row r;
+} prow;
+
+typedef struct pset {
+    prow *v;
+    size_t n, cap;
+    int oom;
+} pset;
+
+static char *dup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int keep(const capa_report_row *r, void *payload)
+{
+    pset *s = payload;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        prow *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return s->oom = 1;
+        s->v = v, s->cap = cap;
+    }
+    prow *x = &s->v[s->n];
+    x->section = dup(r->section), x->key = dup(r->key);
+    x->value = dup(r->value), x->percent = dup(r->percent);
+    x->r = *r;
+    x->r.section = x->section, x->r.key = x->key;
+    x->r.value = x->value, x->r.percent = x->percent;
+    s->n++;
+    if (!x->section || !x->key || !x->value || !x->percent)
+        return s->oom = 1;
+    return 0;
+}
+
+static void pset_free(pset *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].section);
+        free(s->v[i].key);
+        free(s->v[i].value);
+        free(s->v[i].percent);
+    }
+    free(s->v);
+}
+
+typedef struct gw {
+    const capa_report_plants *g;
+    pset *sets;
+    const capa_report_row **per;
+    int (*cb)(const capa_report_row *, const capa_report_row *const *, void *);
+    void *payload;
+} gw;
+
+static int match(const capa_report_row *r, void *payload)
+{
+    gw *w = payload;
+    for (size_t p = 0; p < w->g->n; p++) {
+        w->per[p] = NULL;
+        for (size_t i = 0; i < w->sets[p].n && !w->per[p]; i++)
+            if (strcmp(w->sets[p].v[i].section, r->section) == 0 &&
+                strcmp(w->sets[p].v[i].key, r->key) == 0)
+                w->per[p] = &w->sets[p].v[i].r;
+    }
+    return w->cb(r, w->per, w->payload);
+}
+
+int capa_report_group_rows(const capa_monthly *t, const capa_plant *p, const capa_report_plants *g,
+                           int (*cb)(const capa_report_row *total,
+                                     const capa_report_row *const *per_plant, void *payload),
+                           void *payload)
+{
+    gw w = {g, calloc(g->n ? g->n : 1, sizeof *w.sets), calloc(g->n ? g->n : 1, sizeof *w.per),
+            cb, payload};
+    int rc = -1;
+    if (!w.sets || !w.per)
+        goto done;
+    for (size_t i = 0; i < g->n; i++)
+        if (capa_report_monthly_rows(g->m[i], g->zone[i], keep, &w.sets[i]) || w.sets[i].oom)
+            goto done;
+    rc = capa_report_monthly_rows(t, p, match, &w);
+done:
+    for (size_t i = 0; w.sets && i < g->n; i++)
+        pset_free(&w.sets[i]);
+    free(w.sets);
+    free(w.per);
+    return rc;
 }

@@ -203,15 +203,24 @@ typedef struct gw {
     void *payload;
 } gw;
 
+static int by_section_key(const void *a, const void *b)
+{
+    const prow *x = a, *y = b;
+    int c = strcmp(x->section, y->section);
+    return c ? c : strcmp(x->key, y->key);
+}
+
+/* Each plant's rows are sorted by section and key once, and each of the group's rows found
+ * by binary search: a group of many plants with thousands of overdue limits stays fast. */
 static int match(const capa_report_row *r, void *payload)
 {
     gw *w = payload;
+    prow want = {(char *)r->section, (char *)r->key, NULL, NULL, {0}};
     for (size_t p = 0; p < w->g->n; p++) {
-        w->per[p] = NULL;
-        for (size_t i = 0; i < w->sets[p].n && !w->per[p]; i++)
-            if (strcmp(w->sets[p].v[i].section, r->section) == 0 &&
-                strcmp(w->sets[p].v[i].key, r->key) == 0)
-                w->per[p] = &w->sets[p].v[i].r;
+        prow *hit = w->sets[p].n ? bsearch(&want, w->sets[p].v, w->sets[p].n, sizeof want,
+                                           by_section_key)
+                                 : NULL;
+        w->per[p] = hit ? &hit->r : NULL;
     }
     return w->cb(r, w->per, w->payload);
 }
@@ -229,6 +238,8 @@ int capa_report_group_rows(const capa_monthly *t, const capa_plant *p, const cap
     for (size_t i = 0; i < g->n; i++)
         if (capa_report_monthly_rows(g->m[i], g->zone[i], keep, &w.sets[i]) || w.sets[i].oom)
             goto done;
+        else if (w.sets[i].n)
+            qsort(w.sets[i].v, w.sets[i].n, sizeof *w.sets[i].v, by_section_key);
     rc = capa_report_monthly_rows(t, p, match, &w);
 done:
     for (size_t i = 0; w.sets && i < g->n; i++)

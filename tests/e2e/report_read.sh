@@ -59,8 +59,10 @@ pages=$(pdfinfo "$T/m.pdf" | awk '/^Pages:/ {print $2}')
 [[ $pages -le 4 ]] || fail "the demo month's report takes $pages pages"
 
 # -- the xlsx -------------------------------------------------------------------------------
-run 0 "" report monthly --month "$M" --format xlsx -o "$T/m.xlsx"
-run 0 "" report monthly --month "$M" --format json -o "$T/m.json"
+# One moment for both (as of now would differ by the second between the two runs).
+AT=$(date -u +%Y-%m-%dT%H:%M:%S)
+run 0 "" report monthly --month "$M" --format xlsx --at "$AT" -o "$T/m.xlsx"
+run 0 "" report monthly --month "$M" --format json --at "$AT" -o "$T/m.json"
 "$PY" - "$T/m.xlsx" "$T/m.json" <<'PY' || fail "the xlsx's as_of or cumulative % cells are wrong"
 import datetime, json, sys, openpyxl
 d = json.load(open(sys.argv[2]))

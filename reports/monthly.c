@@ -398,7 +398,7 @@ static int per_plant_row(const capa_report_row *row, const capa_report_row *cons
     const char *cells[8] = {name, *row->value ? row->value : "—"};
     for (size_t i = 0; i < x->n; i++) {
         const capa_report_row *p = per[x->from + i];
-        cells[2 + i] = p && *p->value ? p->value
+        cells[2 + i] = p && *p->value                               ? p->value
                        : !p && strncmp(row->section, "by_", 3) == 0 ? "0"
                                                                     : "—";
     }
@@ -524,8 +524,9 @@ static void recurrences(rep *r)
     char b[160];
     capa_lay__ensure(&r->fl, 60);
     if (r->g)
-        snprintf(b, sizeof b, "跨厂再发 Recurrences across plants (same part and defect in more "
-                              "than one plant, latest case this period)");
+        snprintf(b, sizeof b,
+                 "跨厂再发 Recurrences across plants (same part and defect in more "
+                 "than one plant, latest case this period)");
     else
         snprintf(b, sizeof b, "再发清单 Recurrences (same part and defect within %d days)",
                  m->recurrence_days);

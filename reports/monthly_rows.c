@@ -27,8 +27,9 @@ static void emit(rw *f, const char *section, const char *key, const char *value,
 {
     if (f->stop)
         return;
-    capa_report_row r = {section, key ? key : "", value ? value : "", percent ? percent : "",
-                         number,  is_number, 0, 0};
+    capa_report_row r = {
+        section, key ? key : "", value ? value : "", percent ? percent : "", number, is_number, 0,
+        0};
     f->stop = f->cb(&r, f->payload);
 }
 
@@ -217,9 +218,9 @@ static int match(const capa_report_row *r, void *payload)
     gw *w = payload;
     prow want = {(char *)r->section, (char *)r->key, NULL, NULL, {0}};
     for (size_t p = 0; p < w->g->n; p++) {
-        prow *hit = w->sets[p].n ? bsearch(&want, w->sets[p].v, w->sets[p].n, sizeof want,
-                                           by_section_key)
-                                 : NULL;
+        prow *hit = w->sets[p].n
+                        ? bsearch(&want, w->sets[p].v, w->sets[p].n, sizeof want, by_section_key)
+                        : NULL;
         w->per[p] = hit ? &hit->r : NULL;
     }
     return w->cb(r, w->per, w->payload);
@@ -230,8 +231,8 @@ int capa_report_group_rows(const capa_monthly *t, const capa_plant *p, const cap
                                      const capa_report_row *const *per_plant, void *payload),
                            void *payload)
 {
-    gw w = {g, calloc(g->n ? g->n : 1, sizeof *w.sets), calloc(g->n ? g->n : 1, sizeof *w.per),
-            cb, payload};
+    gw w = {g, calloc(g->n ? g->n : 1, sizeof *w.sets), calloc(g->n ? g->n : 1, sizeof *w.per), cb,
+            payload};
     int rc = -1;
     if (!w.sets || !w.per)
         goto done;

@@ -198,6 +198,12 @@ const char *capa_case_value(const capa_case *c, const char *stage, const char *n
 
 const capa_route *capa_case_skipped(const capa_case *c, const capa_workflow *wf, size_t idx)
 {
+    return capa_case_skipped_from(c, wf, idx, NULL);
+}
+
+const capa_route *capa_case_skipped_from(const capa_case *c, const capa_workflow *wf, size_t idx,
+                                         size_t *from)
+{
     if (!c || !wf || idx >= c->n_stages || idx >= wf->n_stages || c->stages[idx].entered)
         return NULL;
     for (size_t j = 0; j < idx; j++) {
@@ -206,8 +212,11 @@ const capa_route *capa_case_skipped(const capa_case *c, const capa_workflow *wf,
         if (!r->left)
             continue;
         int to = capa_workflow_next(wf, j, r->values, r->n_values, &route);
-        if (route && (to < 0 || (size_t)to > idx))
+        if (route && (to < 0 || (size_t)to > idx)) {
+            if (from)
+                *from = j;
             return route;
+        }
     }
     return NULL;
 }

@@ -330,7 +330,52 @@ static void group_table(doc *d, const capa_field *g, const capa_stage_record *r)
 
 /* ---- sections ---- */
 
-static void signatures_of(doc *d, const char *stage)
+/* Why a skipped stage has no signatures, from the trail: the route taken, the value that took
+ * it and the sign-off of the stage that decided (who, when). */
+static void skipped_note(doc *d, const capa_route *skip, size_t from)
+{
+    const capa_stage_record *r = &d->c->stages[from];
+    const capa_formdef *form = NULL;
+    const capa_field *fld = NULL;
+    if (capa_case_form(&form, d->s, d->c, r->form_id, r->form_version) == CAPA_OK && form)
+        fld = capa_formdef_field(form, skip->field);
+    sbuf b = {0};
+    capa_lay__sb_add(&b, "已跳过，无需签名：");
+    capa_lay__sb_add(&b, skip->label_zh ? skip->label_zh : "");
+    capa_lay__sb_add(&b, " Skipped, no signature required: ");
+    capa_lay__sb_add(&b, skip->label_en ? skip->label_en : "");
+    capa_lay__sb_add(&b, "\n");
+    bi(&b, fld ? fld->label_zh : skip->field, fld ? fld->label_en : NULL);
+    char *v = show_value(d, fld, skip->equals ? skip->equals : "");
+    capa_lay__sb_addf(&b, " = %s", v ? v : "");
+    capa__free(v);
+    capa_lay__sb_add(&b, "（");
+    bi(&b, stage_label(d, r->stage, 0), stage_label(d, r->stage, 1));
+    capa_lay__sb_add(&b, "）");
+    /* The sign-off in force that left that stage with the value. */
+    const capa_signature *g = NULL;
+    for (size_t i = 0; i < d->c->n_signatures; i++) {
+        const capa_signature *x = &d->c->signatures[i];
+        if (x->stage && strcmp(x->stage, r->stage) == 0 && !x->superseded &&
+            !(x->kind && strcmp(x->kind, "reject") == 0))
+            g = x;
+    }
+    if (g) {
+        char u[40];
+        capa_lay__fmt_utc(u, sizeof u, g->time);
+        capa_lay__sb_addf(&b, "，签出 signed off by %s",
+                          g->name && *g->name ? g->name : g->user ? g->user : "");
+        if (g->user && g->name && strcmp(g->name, g->user) != 0)
+            capa_lay__sb_addf(&b, " (%s)", g->user);
+        capa_lay__sb_addf(&b, ", %s", u);
+    }
+    char *text = capa_lay__sb_take(&b, &d->fl);
+    d->fl.y -= 2;
+    capa_lay__para(&d->fl, text ? text : "", 9.0f, MUTED);
+    capa__free(text);
+}
+
+static void signatures_of(doc *d, const char *stage, size_t idx)
 {
     static const float w[6] = {78, 72, 66, 110, 92, CONTENT_W - 418};
     static const char *const head[6] = {"签名人\nSigned by",   "角色\nRole",
@@ -394,7 +439,11 @@ static void signatures_of(doc *d, const char *stage)
             capa__free(reason);
         }
     }
-    if (!any) {
+    size_t from = 0;
+    const capa_route *skip = any ? NULL : capa_case_skipped_from(d->c, d->wf, idx, &from);
+    if (skip) {
+        skipped_note(d, skip, from);
+    } else if (!any) {
         d->fl.y -= 2;
         capa_lay__para(&d->fl, "尚无签名 No signatures yet", 9.0f, MUTED);
     }
@@ -669,7 +718,7 @@ static void stage_section(doc *d, size_t idx)
         snprintf(line, sizeof line, "· %s\n  %s", zh, en);
         capa_lay__para(&d->fl, line, 8.5f, INK);
     }
-    signatures_of(d, r->stage);
+    signatures_of(d, r->stage, idx);
     attachments_of(d, r->stage);
 }
 
@@ -879,18 +928,20 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
     anchor_block(d, token);
 
     d->fl.y -= 12;
-    capa_lay__para(&d->fl, "各阶段耗时 Time per stage", 10.0f, ACCENT);
     static const float w[4] = {150, 120, 120, CONTENT_W - 390};
     static const char *const head[4] = {"阶段\nStage", "最近进入\nLast entered (UTC)",
                                         "最近签出\nLast signed off (UTC)",
                                         "耗时（各次合计）\nTime taken (all passes)"};
     static const table tt = {4, w, head, 8.5f, -1};
-    capa_lay__table_begin(&d->fl, &tt);
-    for (size_t i = 0; i < c->n_stages && !capa_lay__failed(&d->fl); i++) {
+    /* The rows first, so the table is kept whole: on the cover when it fits there, else
+     * moved whole to the next page (a table of more stages than a page holds still flows). */
+    char **cells = c->n_stages ? capa__calloc(4 * c->n_stages, sizeof *cells) : NULL;
+    if (c->n_stages && !cells)
+        d->fl.oom = 1;
+    for (size_t i = 0; cells && i < c->n_stages && !capa_lay__failed(&d->fl); i++) {
         const capa_stage_record *r = &c->stages[i];
         sbuf nb = {0};
         bi(&nb, stage_label(d, r->stage, 0), stage_label(d, r->stage, 1));
-        char *name = capa_lay__sb_take(&nb, &d->fl);
         char e[40] = "—", o[40] = "—", dur[128] = "—";
         if (r->entered)
             capa_lay__fmt_utc(e, sizeof e, r->entered);
@@ -907,10 +958,28 @@ static void cover(doc *d, const capa_store_info *info, const capa_pdf_signer *sg
                 snprintf(dur + l, sizeof dur - l, "\n%d 次 passes", passes);
             }
         }
-        const char *row[4] = {name ? name : "", e, o, dur};
-        capa_lay__table_add(&d->fl, &tt, row, INK);
-        capa__free(name);
+        cells[4 * i] = capa_lay__sb_take(&nb, &d->fl);
+        cells[4 * i + 1] = capa__strdup(e);
+        cells[4 * i + 2] = capa__strdup(o);
+        cells[4 * i + 3] = capa__strdup(dur);
+        for (int k = 0; k < 4; k++)
+            if (!cells[4 * i + k])
+                d->fl.oom = 1;
     }
+    if (!capa_lay__failed(&d->fl)) {
+        float title_h = 10.0f * 1.35f;
+        float need = title_h + capa_lay__table_height(&d->fl, &tt, (const char *const *)cells,
+                                                      c->n_stages);
+        if (need <= TOP_Y - BOTTOM_Y)
+            capa_lay__ensure(&d->fl, need);
+    }
+    capa_lay__para(&d->fl, "各阶段耗时 Time per stage", 10.0f, ACCENT);
+    capa_lay__table_begin(&d->fl, &tt);
+    for (size_t i = 0; cells && i < c->n_stages && !capa_lay__failed(&d->fl); i++)
+        capa_lay__table_add(&d->fl, &tt, (const char *const *)cells + 4 * i, INK);
+    for (size_t i = 0; cells && i < 4 * c->n_stages; i++)
+        capa__free(cells[i]);
+    capa__free(cells);
 
     /* The signature box: the bilingual statement on the page; the widget over it draws
      * its frame and the ASCII summary on the bottom line. */
@@ -1074,9 +1143,10 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     capa_lay__new_page(&d.fl);
     cover(&d, &info, sg);
     for (size_t i = 0; i < c->n_stages && !capa_lay__failed(&d.fl); i++) {
-        if (i == 0) {
+        /* The stages start on a page of their own after the cover; when the cover ran onto
+         * a second page (its time-per-stage table moved there whole), right below it. */
+        if (i == 0 && d.fl.n_pages == 1)
             capa_lay__new_page(&d.fl);
-        }
         stage_section(&d, i);
     }
     if (!capa_lay__failed(&d.fl))

@@ -266,6 +266,25 @@ void capa_lay__table_add(capa_flow *d, const table *t, const char *const *text, 
         capa_text__lines_clear(&cells[i]);
 }
 
+float capa_lay__table_height(capa_flow *d, const table *t, const char *const *rows, size_t n_rows)
+{
+    float lead = t->size * 1.3f, h = 0;
+    for (size_t r = 0; r <= n_rows && !capa_lay__failed(d); r++) {
+        const char *const *text = r == 0 ? t->header : rows + (r - 1) * t->ncols;
+        size_t nlines = 1;
+        for (size_t i = 0; text && i < t->ncols; i++) {
+            capa_lines l = {0};
+            capa_lay__wrap(d, &l, text[i], t->size, t->widths[i] - 2 * CELL_PAD);
+            if (l.n > nlines)
+                nlines = l.n;
+            capa_text__lines_clear(&l);
+        }
+        if (text)
+            h += (float)nlines * lead + 2 * CELL_PAD;
+    }
+    return h;
+}
+
 void capa_lay__table_begin(capa_flow *d, const table *t)
 {
     HPDF_Page_SetRGBStroke(d->page, RULE.r, RULE.g, RULE.b);

@@ -83,6 +83,9 @@ void capa_lay__table_header(capa_flow *d, const table *t);
 void capa_lay__table_row(capa_flow *d, const table *t, capa_lines *cells, int is_header, rgb ink);
 void capa_lay__table_add(capa_flow *d, const table *t, const char *const *text, rgb ink);
 void capa_lay__table_begin(capa_flow *d, const table *t);
+/** Height in points of a table of `n_rows` rows (`rows` holds n_rows * t->ncols cells) with
+ *  its header, as capa_lay__table_add would draw it on one page: to keep a table whole. */
+float capa_lay__table_height(capa_flow *d, const table *t, const char *const *rows, size_t n_rows);
 void capa_lay__kv(capa_flow *d, const char *zh, const char *en, const char *value);
 int capa_lay__write_atomic(const char *path, const unsigned char *buf, size_t len);
 void capa_lay__pdf_date(HPDF_Date *dt, int64_t ms);

@@ -22,6 +22,7 @@ typedef struct rep {
     capa_store *s;
     const capa_monthly *m;
     const capa_formdef *intake, *archive;
+    const capa_report_plants *g; /* a group report's plants, or NULL */
 } rep;
 
 /* A monthly report's words, or a week's or range's ("period"). */
@@ -54,7 +55,9 @@ static void counts_table(rep *r, const char *zh, const char *en, const capa_stat
 {
     char title[200];
     snprintf(title, sizeof title, "%s %s", zh, en);
-    capa_lay__ensure(&r->fl, 60);
+    /* A short table is kept whole with its title (one-line rows of 8.5 pt, a two-line
+     * header); a long one starts where at least a few rows fit and continues. */
+    capa_lay__ensure(&r->fl, c->n <= 12 ? 18 + 30 + 17 * (float)(c->n ? c->n : 1) : 60);
     capa_lay__para(&r->fl, title, 10.0f, ACCENT);
     static const float w[3] = {CONTENT_W - 200, 100, 100};
     static const char *const head[3] = {"项目\nValue", "件数\nCount", "占比 %\nShare %"};
@@ -93,45 +96,106 @@ static void stroke_rgb(rep *r, rgb c, float w)
     HPDF_Page_SetLineWidth(r->fl.page, w);
 }
 
-/* Axes of a chart whose plot area is (x, y) .. (x + w, y + h), with `ymax` at the top. */
-static void axes(rep *r, float x, float y, float w, float h, uint64_t ymax)
+/* The top of a count axis and its step: whole numbers only (1, 2 or 5 times a power of ten),
+ * at most 5 steps, the top at or above `ymax`. Counts are never fractions. */
+static uint64_t count_step(uint64_t ymax, uint64_t *top)
+{
+    uint64_t step = 1;
+    for (uint64_t p = 1;; p *= 10) {
+        if (ymax <= 5 * p) {
+            step = p;
+            break;
+        }
+        if (ymax <= 10 * p) {
+            step = 2 * p;
+            break;
+        }
+        if (ymax <= 25 * p) {
+            step = 5 * p;
+            break;
+        }
+    }
+    if (ymax == 0)
+        ymax = 1;
+    *top = (ymax + step - 1) / step * step;
+    return step;
+}
+
+/* Axes of a chart whose plot area is (x, y) .. (x + w, y + h) for counts up to `ymax`; returns
+ * the count at the top of the plot (a whole number of whole steps). */
+static uint64_t axes(rep *r, float x, float y, float w, float h, uint64_t ymax)
 {
     stroke_rgb(r, RULE, 0.6f);
     HPDF_Page_MoveTo(r->fl.page, x, y + h);
     HPDF_Page_LineTo(r->fl.page, x, y);
     HPDF_Page_LineTo(r->fl.page, x + w, y);
     HPDF_Page_Stroke(r->fl.page);
+    uint64_t top, step = count_step(ymax, &top);
     char b[32];
-    for (int k = 0; k <= 4; k++) {
-        float yy = y + h * (float)k / 4.0f;
-        snprintf(b, sizeof b, "%.1f", (double)ymax * k / 4.0);
-        text_at(r, x - 30, yy + 4, 7.0f, MUTED, b);
+    for (uint64_t v = 0; v <= top; v += step) {
+        float yy = y + h * (float)v / (float)top;
+        snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+        text_at(r, x - 6 - capa_text__width(r->fl.f, b, 7.0f), yy + 4, 7.0f, MUTED, b);
+    }
+    return top;
+}
+
+/* A bar's label, whole: wrapped to the bar's slot, in the largest of a few sizes that keeps it
+ * to three lines (the smallest size otherwise, on as many lines as it takes). */
+typedef struct blabel {
+    capa_lines l;
+    float size;
+} blabel;
+
+static void bar_label(rep *r, blabel *bl, const char *key, float width)
+{
+    static const float sizes[] = {6.5f, 5.5f, 4.5f};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        capa_text__lines_clear(&bl->l);
+        bl->size = sizes[k];
+        capa_lay__wrap(&r->fl, &bl->l, *key ? key : "(—)", bl->size, width);
+        if (bl->l.n <= 3)
+            return;
     }
 }
 
 static void pareto_chart(rep *r)
 {
     const capa_stat_counts *c = &r->m->by_defect;
-    capa_lay__ensure(&r->fl, 230);
+    size_t n = c->n > 12 ? 12 : c->n;
+    float x = MARGIN_X + 34, w = CONTENT_W - 70, h = 150;
+    float slot = w / (float)(n ? n : 1), bw = slot * 0.6f;
+    blabel lab[12];
+    memset(lab, 0, sizeof lab);
+    float below = 0;
+    for (size_t i = 0; i < n && c->total; i++) {
+        bar_label(r, &lab[i], c->v[i].key, slot - 2);
+        float lh = (float)lab[i].l.n * lab[i].size * 1.2f;
+        if (lh > below)
+            below = lh;
+    }
+    /* Title, plot, labels and legend on one page. */
+    capa_lay__ensure(&r->fl, 14 + h + 14 + below + 30);
     capa_lay__para(&r->fl, "缺陷代码柏拉图 Pareto chart of defect codes", 10.0f, ACCENT);
-    if (c->n == 0 || c->total == 0) {
+    if (n == 0 || c->total == 0) {
         capa_lay__para(&r->fl,
                        MONTHLY(r) ? "本月无案件 No cases this month"
                                   : "本期无案件 No cases in this period",
                        9.0f, MUTED);
         return;
     }
-    size_t n = c->n > 12 ? 12 : c->n;
-    float x = MARGIN_X + 34, w = CONTENT_W - 70, h = 150, y = r->fl.y - h - 14;
-    uint64_t ymax = c->v[0].count ? c->v[0].count : 1;
-    axes(r, x, y, w, h, ymax);
-    float slot = w / (float)n, bw = slot * 0.6f;
+    float y = r->fl.y - h - 14;
+    uint64_t ymax = axes(r, x, y, w, h, c->v[0].count);
     for (size_t i = 0; i < n; i++) {
         float bh = h * (float)c->v[i].count / (float)ymax;
         capa_lay__fill_rect(&r->fl, x + slot * (float)i + (slot - bw) / 2, y, bw, bh, ACCENT);
-        char lab[64];
-        snprintf(lab, sizeof lab, "%.10s", *c->v[i].key ? c->v[i].key : "(—)");
-        text_at(r, x + slot * (float)i + 2, y - 3, 6.5f, INK, lab);
+        for (size_t k = 0; k < lab[i].l.n; k++) {
+            float lw = capa_text__width(r->fl.f, lab[i].l.line[k], lab[i].size);
+            capa_lay__draw_line(&r->fl, x + slot * (float)i + (slot - lw) / 2,
+                                y - 3 - (float)k * lab[i].size * 1.2f, lab[i].size, INK,
+                                lab[i].l.line[k]);
+        }
+        capa_text__lines_clear(&lab[i].l);
     }
     /* The cumulative line on a 0-100 % scale at the right. */
     stroke_rgb(r, WARN, 1.2f);
@@ -153,7 +217,7 @@ static void pareto_chart(rep *r)
     }
     text_at(r, x + w + 4, y + h + 4, 7.0f, WARN, "100%");
     text_at(r, x + w + 4, y + 4, 7.0f, WARN, "0%");
-    r->fl.y = y - 16;
+    r->fl.y = y - 8 - below;
     capa_lay__para(&r->fl,
                    "柱：件数（降序）  线：累计百分比  Bars: count (descending)  Line: "
                    "cumulative %",
@@ -169,7 +233,7 @@ static void trend_chart(rep *r)
                    m->kind == CAPA_PERIOD_WEEK ? "近 12 周趋势 12-week trend: opened vs closed"
                                                : "近 12 个月趋势 12-month trend: opened vs closed",
                    10.0f, ACCENT);
-    uint64_t ymax = 1;
+    uint64_t ymax = 0;
     for (int i = 0; i < 12; i++) {
         if (m->trend[i].opened > ymax)
             ymax = m->trend[i].opened;
@@ -177,7 +241,7 @@ static void trend_chart(rep *r)
             ymax = m->trend[i].closed;
     }
     float x = MARGIN_X + 34, w = CONTENT_W - 40, h = 140, y = r->fl.y - h - 14;
-    axes(r, x, y, w, h, ymax);
+    ymax = axes(r, x, y, w, h, ymax);
     float slot = w / 12.0f, bw = slot * 0.32f;
     for (int i = 0; i < 12; i++) {
         float x0 = x + slot * (float)i + slot * 0.14f;
@@ -293,7 +357,84 @@ static void summary(rep *r, const capa_pdf_signer *sg)
         snprintf(b, sizeof b, "SHA-256 %.32s…", capa_pdf__signer_fingerprint(sg));
         text_at(r, SIG_BOX[0] + 24, top - 14, 7.5f, MUTED, b);
     }
-    r->fl.bottom = BOTTOM_Y;
+}
+
+/* ---- a group report's per-plant columns ---- */
+
+/* The figures the per-plant table shows, with their words; the key follows the label. */
+static const struct {
+    const char *section, *label;
+} PER_PLANT[] = {
+    {"opened", "新增 Opened"},
+    {"closed", "结案 Closed"},
+    {"open_at_end", "期末未结 Open at end"},
+    {"time_to_close_hours", "结案周期（小时）Time to close (h)"},
+    {"on_time_rate", "准时率 On-time rate"},
+    {"second_rounds", "二次处理 Second rounds"},
+    {"satisfaction_unrecorded", "满意度未记录 Satisfaction not recorded"},
+    {"by_severity", "严重度 Severity"},
+    {"by_validity", "有效性 Validity"},
+    {"by_defect", "缺陷代码 Defect code"},
+};
+
+typedef struct pp {
+    rep *r;
+    const table *t;
+    size_t from, n; /* the plants of this table */
+} pp;
+
+static int per_plant_row(const capa_report_row *row, const capa_report_row *const *per,
+                         void *payload)
+{
+    pp *x = payload;
+    const char *label = NULL;
+    for (size_t i = 0; i < sizeof PER_PLANT / sizeof *PER_PLANT && !label; i++)
+        if (strcmp(PER_PLANT[i].section, row->section) == 0)
+            label = PER_PLANT[i].label;
+    if (!label || capa_lay__failed(&x->r->fl))
+        return 0;
+    char name[400];
+    snprintf(name, sizeof name, "%s%s%s", label, *row->key ? ": " : "", row->key);
+    const char *cells[8] = {name, *row->value ? row->value : "—"};
+    for (size_t i = 0; i < x->n; i++) {
+        const capa_report_row *p = per[x->from + i];
+        cells[2 + i] = p && *p->value                               ? p->value
+                       : !p && strncmp(row->section, "by_", 3) == 0 ? "0"
+                                                                    : "—";
+    }
+    capa_lay__table_add(&x->r->fl, x->t, cells, INK);
+    return 0;
+}
+
+/* The group's headline figures and breakdowns beside each plant's, four plants a table. */
+static void per_plant(rep *r, const capa_plant *zone)
+{
+    const capa_report_plants *g = r->g;
+    capa_lay__ensure(&r->fl, 80);
+    capa_lay__para(&r->fl, "各厂对比 Per plant (each in its own time zone and month)", 10.0f,
+                   ACCENT);
+    for (size_t from = 0; from < g->n && !capa_lay__failed(&r->fl); from += 4) {
+        size_t n = g->n - from < 4 ? g->n - from : 4;
+        float w[6];
+        const char *head[6];
+        char names[4][300];
+        w[0] = 170;
+        for (size_t i = 0; i <= n; i++)
+            w[1 + i] = (CONTENT_W - 170) / (float)(n + 1);
+        head[0] = "项目\nFigure";
+        head[1] = "集团合计\nGroup";
+        for (size_t i = 0; i < n; i++) {
+            snprintf(names[i], sizeof names[i], "%s", g->name[from + i]);
+            head[2 + i] = names[i];
+        }
+        table t = {n + 2, w, head, 8.0f, 0};
+        capa_lay__ensure(&r->fl, 80);
+        capa_lay__table_begin(&r->fl, &t);
+        pp x = {r, &t, from, n};
+        if (capa_report_group_rows(r->m, zone, g, per_plant_row, &x) < 0)
+            r->fl.oom = 1;
+        r->fl.y -= 10;
+    }
 }
 
 static void on_time(rep *r)
@@ -391,8 +532,13 @@ static void recurrences(rep *r)
     const capa_monthly *m = r->m;
     char b[160];
     capa_lay__ensure(&r->fl, 60);
-    snprintf(b, sizeof b, "再发清单 Recurrences (same part and defect within %d days)",
-             m->recurrence_days);
+    if (r->g)
+        snprintf(b, sizeof b,
+                 "跨厂再发 Recurrences across plants (same part and defect in more "
+                 "than one plant, latest case this period)");
+    else
+        snprintf(b, sizeof b, "再发清单 Recurrences (same part and defect within %d days)",
+                 m->recurrence_days);
     capa_lay__para(&r->fl, b, 10.0f, ACCENT);
     static const float w[3] = {130, 150, CONTENT_W - 280};
     static const char *const head[3] = {"案号\nCase", "料号 / 缺陷\nPart / defect",
@@ -455,7 +601,17 @@ int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *ou
         goto done;
     capa_lay__new_page(&r.fl);
     summary(&r, sg);
-    capa_lay__new_page(&r.fl);
+    /* The figures go on below the summary: page 1 is used, the signature box kept free (the
+     * flow's bottom stays above it until the next page). */
+    r.fl.y -= 14;
+    r.g = opts->plants;
+    if (r.g && r.g->n) {
+        capa_plant *zone = NULL;
+        if ((rc = capa_plant_new(&zone, m->timezone)) != CAPA_OK)
+            goto done;
+        per_plant(&r, zone);
+        capa_plant_free(zone);
+    }
     on_time(&r);
     counts_table(&r, "按严重度", "By severity", &m->by_severity, r.intake, "severity", 0);
     counts_table(&r, "按反馈方式", "By channel", &m->by_channel, r.intake, "channel", 0);

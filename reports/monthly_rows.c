@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 double capa_report_round(double v, int digits)
@@ -26,8 +27,20 @@ static void emit(rw *f, const char *section, const char *key, const char *value,
 {
     if (f->stop)
         return;
-    capa_report_row r = {section, key ? key : "", value ? value : "", percent ? percent : "",
-                         number,  is_number};
+    capa_report_row r = {
+        section, key ? key : "", value ? value : "", percent ? percent : "", number, is_number, 0,
+        0};
+    f->stop = f->cb(&r, f->payload);
+}
+
+/* A moment: its text in the plant's zone, and the moment itself for a date cell. */
+static void row_time(rw *f, const char *section, const capa_plant *p, int64_t ms)
+{
+    char b[48];
+    if (f->stop)
+        return;
+    capa_plant_time_format(b, sizeof b, p, ms);
+    capa_report_row r = {section, "", b, "", 0, 0, ms, 1};
     f->stop = f->cb(&r, f->payload);
 }
 
@@ -69,12 +82,10 @@ static void row_real(rw *f, const char *section, const char *key, double v, int 
 
 static void all_rows(rw *f, const capa_monthly *m, const capa_plant *p)
 {
-    char b[48];
     static const char *const kinds[] = {"month", "week", "range"};
     emit0(f, kinds[m->kind], NULL, m->period_text, NULL);
     emit0(f, "timezone", NULL, m->timezone, NULL);
-    capa_plant_time_format(b, sizeof b, p, m->as_of);
-    emit0(f, "as_of", NULL, b, NULL);
+    row_time(f, "as_of", p, m->as_of);
     row_u(f, "opened", NULL, m->opened);
     row_u(f, "closed", NULL, m->closed);
     row_u(f, "open_at_end", NULL, m->open_at_end);
@@ -133,4 +144,113 @@ int capa_report_monthly_rows(const capa_monthly *m, const capa_plant *p,
     rw f = {cb, payload, 0};
     all_rows(&f, m, p);
     return f.stop;
+}
+
+/* ---- the group's rows beside each plant's ---- */
+
+typedef struct prow {
+    char *section, *key, *value, *percent;
+    capa_report_row r;
+} prow;
+
+typedef struct pset {
+    prow *v;
+    size_t n, cap;
+    int oom;
+} pset;
+
+static char *dup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int keep(const capa_report_row *r, void *payload)
+{
+    pset *s = payload;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        prow *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return s->oom = 1;
+        s->v = v, s->cap = cap;
+    }
+    prow *x = &s->v[s->n];
+    x->section = dup(r->section), x->key = dup(r->key);
+    x->value = dup(r->value), x->percent = dup(r->percent);
+    x->r = *r;
+    x->r.section = x->section, x->r.key = x->key;
+    x->r.value = x->value, x->r.percent = x->percent;
+    s->n++;
+    if (!x->section || !x->key || !x->value || !x->percent)
+        return s->oom = 1;
+    return 0;
+}
+
+static void pset_free(pset *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].section);
+        free(s->v[i].key);
+        free(s->v[i].value);
+        free(s->v[i].percent);
+    }
+    free(s->v);
+}
+
+typedef struct gw {
+    const capa_report_plants *g;
+    pset *sets;
+    const capa_report_row **per;
+    int (*cb)(const capa_report_row *, const capa_report_row *const *, void *);
+    void *payload;
+} gw;
+
+static int by_section_key(const void *a, const void *b)
+{
+    const prow *x = a, *y = b;
+    int c = strcmp(x->section, y->section);
+    return c ? c : strcmp(x->key, y->key);
+}
+
+/* Each plant's rows are sorted by section and key once, and each of the group's rows found
+ * by binary search: a group of many plants with thousands of overdue limits stays fast. */
+static int match(const capa_report_row *r, void *payload)
+{
+    gw *w = payload;
+    prow want = {(char *)r->section, (char *)r->key, NULL, NULL, {0}};
+    for (size_t p = 0; p < w->g->n; p++) {
+        prow *hit = w->sets[p].n
+                        ? bsearch(&want, w->sets[p].v, w->sets[p].n, sizeof want, by_section_key)
+                        : NULL;
+        w->per[p] = hit ? &hit->r : NULL;
+    }
+    return w->cb(r, w->per, w->payload);
+}
+
+int capa_report_group_rows(const capa_monthly *t, const capa_plant *p, const capa_report_plants *g,
+                           int (*cb)(const capa_report_row *total,
+                                     const capa_report_row *const *per_plant, void *payload),
+                           void *payload)
+{
+    gw w = {g, calloc(g->n ? g->n : 1, sizeof *w.sets), calloc(g->n ? g->n : 1, sizeof *w.per), cb,
+            payload};
+    int rc = -1;
+    if (!w.sets || !w.per)
+        goto done;
+    for (size_t i = 0; i < g->n; i++)
+        if (capa_report_monthly_rows(g->m[i], g->zone[i], keep, &w.sets[i]) || w.sets[i].oom)
+            goto done;
+        else if (w.sets[i].n)
+            qsort(w.sets[i].v, w.sets[i].n, sizeof *w.sets[i].v, by_section_key);
+    rc = capa_report_monthly_rows(t, p, match, &w);
+done:
+    for (size_t i = 0; w.sets && i < g->n; i++)
+        pset_free(&w.sets[i]);
+    free(w.sets);
+    free(w.per);
+    return rc;
 }

@@ -178,6 +178,11 @@ json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant *p)
 
 /* ---- CSV: the report's rows (capa_report_monthly_rows), RFC 4180 quoting ---- */
 
+void capa_report_csv_bom(FILE *f)
+{
+    fputs("\xEF\xBB\xBF", f);
+}
+
 void capa_report_csv_field(FILE *f, const char *s)
 {
     int lead = *s == '=' || *s == '+' || *s == '-' || *s == '@';
@@ -213,7 +218,8 @@ static int csv_row(const capa_report_row *r, void *payload)
 
 void capa_report_monthly_csv(FILE *f, const capa_monthly *m, const capa_plant *p)
 {
-    capa_report_row head = {"section", "key", "value", "percent", 0, 0};
+    capa_report_row head = {"section", "key", "value", "percent", 0, 0, 0, 0};
+    capa_report_csv_bom(f);
     csv_row(&head, f);
     capa_report_monthly_rows(m, p, csv_row, f);
 }

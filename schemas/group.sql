@@ -65,6 +65,9 @@ CREATE TABLE IF NOT EXISTS capa.cases (
 );
 CREATE INDEX IF NOT EXISTS cases_part_defect ON capa.cases (part_no, defect_code);
 CREATE INDEX IF NOT EXISTS cases_customer ON capa.cases (customer);
+-- A plant's month (the group report, group_monthly): cases opened or closed in it.
+CREATE INDEX IF NOT EXISTS cases_plant_opened ON capa.cases (plant, opened);
+CREATE INDEX IF NOT EXISTS cases_plant_closed ON capa.cases (plant, closed_at) WHERE closed;
 
 CREATE TABLE IF NOT EXISTS capa.stages (
     plant text NOT NULL,
@@ -156,6 +159,8 @@ CREATE TABLE IF NOT EXISTS capa.limits (
     PRIMARY KEY (plant, number, kind),
     FOREIGN KEY (plant, number) REFERENCES capa.cases ON DELETE CASCADE
 );
+-- Limits falling due in a plant's month (on-time rates).
+CREATE INDEX IF NOT EXISTS limits_plant_due ON capa.limits (plant, due);
 
 -- ---- views for people and BI tools ----
 

@@ -447,6 +447,10 @@ const char *capa_case_value(const capa_case *c, const char *stage, const char *n
  * follows (capa_store_workflow). Borrowed from wf. Pure.
  */
 const capa_route *capa_case_skipped(const capa_case *c, const capa_workflow *wf, size_t idx);
+/** As capa_case_skipped, and `*from` (may be NULL) set to the index of the stage whose
+ *  sign-off took the route (its values and signatures say who decided the skip, and when). */
+const capa_route *capa_case_skipped_from(const capa_case *c, const capa_workflow *wf, size_t idx,
+                                         size_t *from);
 
 /**
  * The engine's data hash of stage `stage` in the snapshot: the hex SHA-256 a sign-off or

@@ -84,6 +84,9 @@ typedef struct capa_report_row {
     const char *percent; /**< cumulative percent (by_defect) or "" */
     double number;       /**< the figure as a number, when is_number */
     int is_number;
+    int64_t time_ms;     /**< the figure is a moment (as_of), ms since the epoch UTC, when
+                              is_time; `value` is it in the plant's zone */
+    int is_time;
 } capa_report_row;
 
 /** Every figure of `m` as rows in a fixed order (documented in docs/cli.md), times in the
@@ -92,6 +95,27 @@ typedef struct capa_report_row {
 int capa_report_monthly_rows(const capa_monthly *m, const capa_plant *p,
                              int (*cb)(const capa_report_row *r, void *payload), void *payload);
 
+/** The plants of a group report (capa report monthly --group): each plant's figures, by the
+ *  plant report's rules in its own zone, beside the group's. Borrowed. */
+typedef struct capa_report_plants {
+    size_t n;
+    const capa_monthly *const *m; /**< each plant's figures */
+    const capa_plant *const *zone; /**< each plant's time zone (its times in its rows) */
+    const char *const *name;       /**< each plant's column heading (its organisation) */
+} capa_report_plants;
+
+/**
+ * The group's rows (capa_report_monthly_rows of `t` in zone `p`) with, for each, the same
+ * row of every plant: `per_plant[i]` is plant i's row of that section and key, or NULL when
+ * the plant has none (a count it did not see). One walk for every rendering of the group
+ * report's per-plant columns (CSV, xlsx, PDF). A non-zero return of `cb` stops (and is
+ * returned); -1 when out of memory.
+ */
+int capa_report_group_rows(const capa_monthly *t, const capa_plant *p, const capa_report_plants *g,
+                           int (*cb)(const capa_report_row *total,
+                                     const capa_report_row *const *per_plant, void *payload),
+                           void *payload);
+
 /** Options for the monthly report's PDF; zero-initialise and set what you need. */
 typedef struct capa_monthly_opts {
     const char *font_path; /**< NULL = capa_report_default_font() */
@@ -99,6 +123,9 @@ typedef struct capa_monthly_opts {
     const char *cert_path;
     int64_t now_ms;        /**< render time (footer, PDF dates, signing time); 0 = now */
     const char *location;  /**< where the signature says it was made, or NULL */
+    /** A group report's plants: adds the per-plant columns (a table of the headline figures
+     *  and breakdowns, the group's total then one column per plant). NULL for a plant. */
+    const capa_report_plants *plants;
 } capa_monthly_opts;
 
 /**
@@ -125,15 +152,23 @@ struct json_t *capa_report_monthly_json(const capa_monthly *m, const capa_plant 
 void capa_report_monthly_csv(FILE *f, const capa_monthly *m, const capa_plant *p);
 /** One CSV field, RFC 4180 quoting; a leading = + - @ defused with ' (never a formula). */
 void capa_report_csv_field(FILE *f, const char *s);
+/** Start a CSV file for Excel: the UTF-8 byte-order mark (without it Excel reads UTF-8 as the
+ *  ANSI code page and Chinese turns to mojibake). Every CSV capa writes starts with it. */
+void capa_report_csv_bom(FILE *f);
 
 int capa_report_monthly_pdf(capa_store *s, const capa_monthly *m, const char *out_path,
                             const capa_monthly_opts *opts);
 /**
  * The same report as an Excel workbook (libxlsxwriter): a sheet "汇总 Summary" with every
  * figure, one row per figure (section, key, value, percent: the CSV's rows), numbers as
- * numbers. Written atomically to `out_path`. @return CAPA_OK, CAPA_ENOMEM, CAPA_ERROR.
+ * numbers, `as_of` a date cell (the plant's wall-clock time, format yyyy-mm-dd hh:mm:ss) and
+ * the cumulative percent a percent cell (0.25 shown as 25.00%). Written atomically to `out_path`. @return CAPA_OK, CAPA_ENOMEM, CAPA_ERROR.
  */
 int capa_report_monthly_xlsx(capa_store *s, const capa_monthly *m, const char *out_path);
+/** The group's workbook: as capa_report_monthly_xlsx of the group's figures `t`, with one
+ *  more column per plant of `g` (its figure of the same row, a count it did not see 0). */
+int capa_report_group_xlsx(capa_store *s, const capa_monthly *t, const capa_report_plants *g,
+                           const char *out_path);
 
 /**
  * Create a demo signing identity: a new RSA-2048 key and a self-signed certificate with

@@ -169,7 +169,7 @@ run 0 "" report monthly --month 2026-10 -o "$T/oct.pdf"
 "$PY" - "$T/oct.json" "$T/oct.csv" "$T/oct.xlsx" <<'PY' || fail "CSV or xlsx differ from the JSON"
 import csv, json, sys, openpyxl
 d = json.load(open(sys.argv[1]))
-rows = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8")))
+rows = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8-sig")))
 assert rows[0] == ["section", "key", "value", "percent"], rows[0]
 def num(s): return float(s) if s != "" else None
 want = []
@@ -209,11 +209,14 @@ x = [[c if c is not None else "" for c in r] for r in ws.iter_rows(values_only=T
 assert len(x) == len(rows), (len(x), len(rows), x[:3], rows[:3], x[-2:], rows[-2:])
 for a, b in zip(rows[1:], x[1:]):
     assert a[0] == b[0] and a[1] == b[1], (a, b)
-    if isinstance(b[2], (int, float)):
+    if a[0] == "as_of":  # a date cell: the plant's wall-clock time
+        assert b[2].strftime("%Y-%m-%dT%H:%M:%S") == a[2][:19], (a, b)
+    elif isinstance(b[2], (int, float)):
         assert float(a[2]) == b[2], (a, b)
     else:
         assert a[2] == b[2], (a, b)
-    assert (num(a[3]) if a[3] else "") == b[3], (a, b)
+    # the cumulative % is a percent cell: 25.00 is stored as 0.25
+    assert (round(num(a[3]) / 100, 6) if a[3] else "") == (round(b[3], 6) if b[3] != "" else ""), (a, b)
 PY
 pdfsig "$T/oct.pdf" >"$T/sig.txt" 2>&1 || true
 grep -q "Signature is Valid" "$T/sig.txt" || fail "the report's signature is not valid: $(cat "$T/sig.txt")"

@@ -121,7 +121,7 @@ run 0 "" report weekly --week 2026-W49 --at 2026-12-08 -o "$T/w.pdf"
 "$PY" - "$T/w.json" "$T/w.csv" "$T/w.xlsx" <<'PY' || fail "CSV or xlsx differ from the JSON"
 import csv, json, sys, openpyxl
 d = json.load(open(sys.argv[1]))
-rows = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8")))
+rows = list(csv.reader(open(sys.argv[2], newline="", encoding="utf-8-sig")))
 assert rows[0] == ["section", "key", "value", "percent"], rows[0]
 assert rows[1] == ["week", "", "2026-W49", ""], rows[1]
 have = {(r[0], r[1]): r[2] for r in rows[1:]}
@@ -140,6 +140,9 @@ x = [[c if c is not None else "" for c in r] for r in openpyxl.load_workbook(sys
 assert len(x) == len(rows), (len(x), len(rows))
 for a, b in zip(rows[1:], x[1:]):
     assert a[0] == b[0] and a[1] == b[1], (a, b)
+    if a[0] == "as_of":  # a date cell: the plant's wall-clock time
+        assert b[2].strftime("%Y-%m-%dT%H:%M:%S") == a[2][:19], (a, b)
+        continue
     assert (float(a[2]) == b[2]) if isinstance(b[2], (int, float)) else a[2] == b[2], (a, b)
 PY
 pdfsig "$T/w.pdf" >"$T/sig.txt" 2>&1 || true

@@ -363,5 +363,9 @@ const char *cli_pg_msg(struct pg_conn *pg);
 /** One CSV field (RFC 4180 quoting); a leading = + - @ gets a ' so a spreadsheet never runs
  *  it as a formula (cmd_report.c; the plant's and the group's report). */
 void cli_csv_field(FILE *f, const char *s);
+/** Start a CSV file for Excel: the UTF-8 byte-order mark (without it Excel reads UTF-8 as the
+ *  ANSI code page and Chinese turns to mojibake). Every CSV capa writes starts with it: the
+ *  list (sheet.c), the plant's and the group's report (cmd_report.c). */
+void cli_csv_bom(FILE *f);
 
 #endif

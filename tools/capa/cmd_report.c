@@ -24,6 +24,11 @@ void cli_csv_field(FILE *f, const char *s)
     capa_report_csv_field(f, s);
 }
 
+void cli_csv_bom(FILE *f)
+{
+    capa_report_csv_bom(f);
+}
+
 /* Write a text rendering to `path` ("-" = stdout), all or nothing. */
 static int write_text(cli *c, const char *path, const capa_monthly *m, const capa_plant *p, int csv)
 {

@@ -48,6 +48,16 @@ static void month_clear(capa_monthly *m)
         free(m->overdue[i].number);
     free(m->overdue);
     free(m->on_time);
+    for (size_t i = 0; i < m->n_recurrences; i++) {
+        capa_stat_recurrence *r = &m->recurrences[i];
+        free(r->number);
+        free(r->part_no);
+        free(r->defect_code);
+        for (size_t k = 0; k < r->n_of; k++)
+            free(r->of[k]);
+        free(r->of);
+    }
+    free(m->recurrences);
 }
 
 static int add_count(capa_stat_counts *c, const char *key, uint64_t n)
@@ -347,70 +357,76 @@ static int group_ttc(PGconn *pg, capa_monthly *t, const char *ids, const char *m
     return 0;
 }
 
+/* Recurrences across plants: the group_recurrence view's part and defect pairs seen in more
+ * than one plant whose latest case was opened in the month (from the earliest plant's start
+ * to the latest plant's end). Each is listed as its latest case ("ORG NUMBER"), a recurrence
+ * of the earlier ones, in every format as a plant's recurrences are. 0, or -1 (reported). */
+static int group_recurrences(PGconn *pg, capa_monthly *t, int64_t start, int64_t end)
+{
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%.3f", (double)start / 1000.0);
+    snprintf(b, sizeof b, "%.3f", (double)end / 1000.0);
+    const char *v[2] = {a, b};
+    PGresult *r = q(pg,
+                    "SELECT part_no, defect_code, case_list FROM capa.group_recurrence WHERE "
+                    "plants > 1 AND last_opened >= to_timestamp($1::float8) AND last_opened < "
+                    "to_timestamp($2::float8) ORDER BY last_opened, part_no, defect_code",
+                    2, v);
+    if (!r)
+        return -1;
+    int n = PQntuples(r), bad = 0;
+    if (n && !(t->recurrences = calloc((size_t)n, sizeof *t->recurrences)))
+        bad = 1;
+    for (int i = 0; !bad && i < n; i++) {
+        capa_stat_recurrence *x = &t->recurrences[t->n_recurrences++];
+        char *list = strdup(PQgetvalue(r, i, 2));
+        x->part_no = strdup(PQgetvalue(r, i, 0));
+        x->defect_code = strdup(PQgetvalue(r, i, 1));
+        bad = !list || !x->part_no || !x->defect_code;
+        /* "ORG NUMBER, ORG NUMBER, ..." in opening order: the last is the recurrence. */
+        size_t cap = 1;
+        for (const char *c = list ? list : ""; *c; c++)
+            cap += strncmp(c, ", ", 2) == 0;
+        if (!bad && !(x->of = calloc(cap, sizeof *x->of)))
+            bad = 1;
+        char *cur = list;
+        while (!bad && cur) {
+            char *sep = strstr(cur, ", ");
+            if (sep)
+                *sep = '\0';
+            if (!sep)
+                bad = !(x->number = strdup(cur));
+            else
+                bad = !(x->of[x->n_of++] = strdup(cur));
+            cur = sep ? sep + 2 : NULL;
+        }
+        free(list);
+    }
+    PQclear(r);
+    return bad ? (cli_error("report monthly --group", "out of memory") ? -1 : -1) : 0;
+}
+
 /* ---- CSV: the report's rows, the group's value then one column per plant ---- */
 
-typedef struct rowset {
-    char **sk; /* "section\037key" */
-    char **val;
-    size_t n;
-} rowset;
-
-static int collect(const capa_report_row *r, void *payload)
+static int csv_row(const capa_report_row *r, const capa_report_row *const *per, void *payload)
 {
-    rowset *s = payload;
-    char **a = realloc(s->sk, (s->n + 1) * sizeof *a), **b;
-    if (!a)
-        return 1;
-    s->sk = a;
-    if (!(b = realloc(s->val, (s->n + 1) * sizeof *b)))
-        return 1;
-    s->val = b;
-    size_t len = strlen(r->section) + strlen(r->key) + 2;
-    if (!(a[s->n] = malloc(len)) || !(b[s->n] = strdup(r->value)))
-        return 1;
-    snprintf(a[s->n], len, "%s\037%s", r->section, r->key);
-    s->n++;
-    return 0;
-}
-
-static void rowset_free(rowset *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->sk[i]);
-        free(s->val[i]);
-    }
-    free(s->sk);
-    free(s->val);
-}
-
-typedef struct csvctx {
-    FILE *f;
-    rowset *plants;
-    size_t n;
-} csvctx;
-
-static int csv_row(const capa_report_row *r, void *payload)
-{
-    csvctx *x = payload;
-    char sk[1024];
-    snprintf(sk, sizeof sk, "%s\037%s", r->section, r->key);
-    cli_csv_field(x->f, r->section);
-    fputc(',', x->f);
-    cli_csv_field(x->f, r->key);
-    fputc(',', x->f);
-    cli_csv_field(x->f, r->value);
-    fputc(',', x->f);
-    cli_csv_field(x->f, r->percent);
-    for (size_t p = 0; p < x->n; p++) {
-        const char *v = "";
-        for (size_t i = 0; i < x->plants[p].n; i++)
-            if (strcmp(x->plants[p].sk[i], sk) == 0)
-                v = x->plants[p].val[i];
-        fputc(',', x->f);
+    const capa_report_plants *g = ((void **)payload)[1];
+    FILE *f = ((void **)payload)[0];
+    cli_csv_field(f, r->section);
+    fputc(',', f);
+    cli_csv_field(f, r->key);
+    fputc(',', f);
+    cli_csv_field(f, r->value);
+    fputc(',', f);
+    cli_csv_field(f, r->percent);
+    for (size_t p = 0; p < g->n; p++) {
+        fputc(',', f);
         /* A count a plant does not have is 0 there; other figures stay empty. */
-        cli_csv_field(x->f, *v || !r->is_number || strncmp(r->section, "by_", 3) ? v : "0");
+        cli_csv_field(f, per[p]                                          ? per[p]->value
+                         : r->is_number && strncmp(r->section, "by_", 3) == 0 ? "0"
+                                                                          : "");
     }
-    fputs("\r\n", x->f);
+    fputs("\r\n", f);
     return 0;
 }
 
@@ -567,6 +583,22 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
     int zbad = 0;
     for (size_t i = 0; i < ng && !zbad; i++)
         zbad = capa_plant_new(&zones[i], g[i].tz) != CAPA_OK;
+    /* The plants beside the group: the per-plant columns of every format. */
+    const capa_monthly **pm = calloc(ng, sizeof *pm);
+    const char **pn = calloc(ng, sizeof *pn);
+    capa_report_plants gp = {ng, pm, (const capa_plant *const *)zones, pn};
+    zbad = zbad || !pm || !pn;
+    for (size_t i = 0; !zbad && i < ng; i++)
+        pm[i] = &g[i].m, pn[i] = g[i].org;
+    if (!zbad) {
+        int64_t s0 = g[0].m.start, e0 = g[0].m.end;
+        for (size_t i = 1; i < ng; i++) {
+            s0 = g[i].m.start < s0 ? g[i].m.start : s0;
+            e0 = g[i].m.end > e0 ? g[i].m.end : e0;
+        }
+        if (group_recurrences(pg, &t, s0, e0))
+            zbad = 2;
+    }
     if (!zbad && (pdf || xlsx)) {
         /* The group's figures in the plant report's PDF or workbook: the labels (and the
          * signing key) are those of the store --db names, the group's own at headquarters. */
@@ -586,8 +618,9 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
                 o.key_path = cli_keys_path(c, key, sizeof key, "org.key");
                 o.cert_path = cli_keys_path(c, crt, sizeof crt, "org.crt");
             }
+            o.plants = &gp;
             err = pdf ? capa_report_monthly_pdf(s, &t, out, &o)
-                      : capa_report_monthly_xlsx(s, &t, out);
+                      : capa_report_group_xlsx(s, &t, &gp, out);
             if (err != CAPA_OK) {
                 cli_fail(c, "report monthly --group", err);
                 zbad = 2;
@@ -619,23 +652,15 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
         }
     }
     if (!zbad && csv) {
-        rowset *sets = calloc(ng, sizeof *sets);
-        zbad = !sets;
-        for (size_t i = 0; i < ng && !zbad; i++)
-            zbad = capa_report_monthly_rows(&g[i].m, zones[i], collect, &sets[i]) != 0;
-        if (!zbad) {
-            fputs("section,key,value,percent", f);
-            for (size_t i = 0; i < ng; i++) {
-                fputc(',', f);
-                cli_csv_field(f, g[i].org);
-            }
-            fputs("\r\n", f);
-            csvctx x = {f, sets, ng};
-            zbad = capa_report_monthly_rows(&t, utc, csv_row, &x) != 0;
+        cli_csv_bom(f);
+        fputs("section,key,value,percent", f);
+        for (size_t i = 0; i < ng; i++) {
+            fputc(',', f);
+            cli_csv_field(f, g[i].org);
         }
-        for (size_t i = 0; sets && i < ng; i++)
-            rowset_free(&sets[i]);
-        free(sets);
+        fputs("\r\n", f);
+        void *x[2] = {f, &gp};
+        zbad = capa_report_group_rows(&t, utc, &gp, csv_row, x) != 0;
     } else if (!zbad && !pdf && !xlsx) {
         zbad = json_dumpf(doc, f, JSON_INDENT(2)) != 0;
         fputc('\n', f);
@@ -643,6 +668,8 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
     for (size_t i = 0; i < ng; i++)
         capa_plant_free(zones[i]);
     free(zones);
+    free(pm);
+    free(pn);
     if (f && f != stdout) {
         zbad |= ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
         zbad |= fclose(f) != 0;

@@ -193,7 +193,7 @@ int cli_sheet_open(cli_sheet **out, const char *format, const char *path, cli_la
             cli_sheet_close(sh, 0);
             return cli_error(path, "%s", strerror(e));
         }
-        fputs("\xEF\xBB\xBF", sh->csv);
+        cli_csv_bom(sh->csv);
         for (int c = 0; c < S_COLS; c++) {
             heading(sh, h, sizeof h, c, zone);
             csv_cell(sh, h, c == S_COLS - 1);

@@ -1316,6 +1316,7 @@ static const int compare_order[] = {
     DB_STAGES,     DB_CASES,        DB_IDX_DUE,    DB_NUMBERS,   DB_CASE_EVENTS, DB_IDX_PART,
     DB_IDX_OPENED, DB_IDX_CUSTOMER, DB_IDX_DEFECT, DB_IDX_STAGE, DB_SIGS,        DB_ATTACH,
     DB_BLOBS,      DB_OUTBOX,       DB_USERS,      DB_FORMS,     DB_META,
+    DB_CONTACTS,   DB_TARGETS,      DB_OWNERS,     DB_NOTICES,   DB_INBOX,       DB_PENDING,
 };
 
 typedef struct cmp_job {

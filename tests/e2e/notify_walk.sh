@@ -202,4 +202,28 @@ as admin 0 config notify remove wrong
 run 0 "" notices --pending --json
 json 'd == []'
 run 0 "" verify
+
+# -- tampering: the derived records are checked; a swapped robot URL is never used ---------
+TAMPER=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/capa-tamper
+as li 0 open customer="华东汽车" part_no=PCB-7731 defect_code=SOLDER severity=general \
+    channel=written complaint_type=quality description="三"
+run 0 "" notices --pending --json
+SEQ=$(jget 'd[0]["event"]')
+cp -a "$CAPA_DB" "$T/copy"
+"$TAMPER" "$T/copy" pending-del "$SEQ" mail || fail "capa-tamper pending-del"
+CAPA_DB=$T/copy run 1 "" verify
+err_has "notice_outbox"
+rm -rf "$T/copy" && cp -a "$CAPA_DB" "$T/copy"
+"$TAMPER" "$T/copy" contact wang 13999999999 || fail "capa-tamper contact"
+CAPA_DB=$T/copy run 1 "" verify
+err_has "contacts"
+# Someone with file access points the robot at their own address: refused by its digest.
+robot dingtalk evil ok
+"$TAMPER" "$CAPA_DB" secret ding "http://127.0.0.1:$PORT/robot/send?access_token=evil" ||
+    fail "capa-tamper secret"
+run 1 "" deliver
+err_has "target ding: not delivered: notify target \`ding\`: the URL and secret kept are not those its event"
+got evil 'len(r) == 0'
+run 0 "" notices --pending --json
+json '[x["target"] for x in d] == ["ding"]'
 echo "notify_walk: ok"

@@ -4,7 +4,8 @@
 # other 31 cases (never more than 20 in any minute; what does not fit waits for the next
 # minute); a WeCom robot that fails, then recovers, gets every notice after its back-off
 # (30 s, then 60 s), and its failures never hold up the DingTalk robot; capa-serve delivers
-# while it runs. Time is moved with faketime (offsets from now), not waited for.
+# while it runs. Time is moved with faketime (the clock standing at given moments), not waited
+# for.
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/serve.bash"
 TOOLS=$(dirname "$0")/../tools
@@ -68,7 +69,7 @@ trap cleanup EXIT
 open_cases 50
 run 0 "" notices --pending --json
 json 'len(d) == 100'
-at '+0' run 1 "" deliver --json
+at '2026-12-08 10:00:00' run 1 "" deliver --json
 json 'd == {"messages": 20, "digests": 1, "delivered": 50, "waiting": 50, "failed_targets": 1}'
 err_has "target ding: rate limit 20 a minute: 31 notice(s) sent as one digest"
 err_has "target flaky: not delivered: HTTP status 500; 50 notice(s) stay"
@@ -81,21 +82,21 @@ got flaky 'len(r) == 1'
 
 # -- what does not fit in the minute waits; a failed target waits for its back-off --------
 open_cases 5
-at '+10' run 0 "" deliver --json
+at '2026-12-08 10:00:10' run 0 "" deliver --json
 json 'd["messages"] == 0 and d["waiting"] == 55 + 5'
 err_has "target ding: 20 messages in the last minute; 5 notice(s) wait"
 err_has "target flaky: 55 notice(s) wait; after 1 failure(s) it is tried again at"
 got flaky 'len(r) == 1'
-at '+40' run 1 "" deliver
+at '2026-12-08 10:00:40' run 1 "" deliver
 err_has "target ding: 20 messages in the last minute; 5 notice(s) wait"
 err_has "target flaky: not delivered: HTTP status 500"
 got flaky 'len(r) == 2'
-at '+70' run 0 "" deliver --json
+at '2026-12-08 10:01:10' run 0 "" deliver --json
 json 'd["messages"] == 5 and d["delivered"] == 5 and d["waiting"] == 55'
 err_has "target flaky: 55 notice(s) wait; after 2 failure(s)"
 got ding 'len(ok) == 25 and len(cases(ok)) == 55'
 # Back: every notice it missed, within its own limit (19 and one digest of 36).
-at '+110' run 0 "" deliver --json
+at '2026-12-08 10:01:50' run 0 "" deliver --json
 json 'd == {"messages": 20, "digests": 1, "delivered": 55, "waiting": 0, "failed_targets": 0}'
 got flaky 'len(r) == 22 and len(ok) == 20 and len(cases(ok)) == 55'
 got flaky 'json.loads(r[-1]["body"])["text"]["mentioned_mobile_list"] == ["13800000002"]'
@@ -114,6 +115,8 @@ as admin 0 config notify remove ding
 as admin 0 config notify remove flaky
 as admin 0 config notify add mail --smtp "smtp://127.0.0.1:$(cat "$T/mail.port")" \
     --from capa@plant.example
+DOWN=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+as admin 0 config notify add down --wecom "http://127.0.0.1:$DOWN/cgi-bin/webhook/send?key=k"
 serve_start --deliver-every 1
 trap cleanup EXIT
 KEY=$(token li)
@@ -127,8 +130,32 @@ python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; sys.e
     "$T/mail.log" || fail "mail: $(cat "$T/mail.log")"
 for _ in $(seq 50); do grep -q "target mail (smtp): 1 of 1" "$LOG" && break; sleep 0.1; done
 grep -q "target mail (smtp): 1 of 1 notice(s) delivered" "$LOG" || fail "serve log: $(cat "$LOG")"
+for _ in $(seq 50); do grep -q "target down: not delivered" "$LOG" && break; sleep 0.1; done
+grep -q "target down: not delivered" "$LOG" || fail "serve log: $(cat "$LOG")"
+# -- in the browser: what reached me; the outbox (admins) with the failed target, retry ------
+login wang "$T/wang.jar"
+req mine -b "$T/wang.jar" "$B/notices?lang=en"; want 200 mine
+has mine 'What reached me'
+has mine 'href="/cases/QC-'"$Y"'-0056"'
+has mine 'href="/notices" aria-current="page"'
+lacks mine 'href="/notices/outbox"'
+req notmine -b "$T/wang.jar" "$B/notices/outbox"; want 403 notmine
+login admin "$T/admin.jar"
+req box -b "$T/admin.jar" "$B/notices/outbox?lang=en"; want 200 box
+has box 'data-name="down"'
+has box 'Failed × 1'
+has box 'Retry now'
+has box 'data-name="mail"'
+lacks box 'key=k'
+has box 'href="/cases/QC-'"$Y"'-0056"'
+CS=$(csrf box)
+req retry -b "$T/admin.jar" --data-urlencode "csrf=$CS" --data-urlencode "retry=down" "$B/notices/outbox"
+want 303 retry
+req nocsrf -b "$T/admin.jar" --data-urlencode "retry=down" "$B/notices/outbox"; want 403 nocsrf
+req mine2 -b "$T/admin.jar" "$B/notices?lang=en"; want 200 mine2
+has mine2 'href="/notices/outbox"'
 serve_stop
 run 0 "" notices --pending --json
-json 'd == []'
+json '[x["target"] for x in d] == ["down"]'
 run 0 "" verify
 echo "notify_deliver: ok"

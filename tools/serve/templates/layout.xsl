@@ -104,6 +104,9 @@
             <li class="nav-item"><a class="nav-link" href="/cases">
               <xsl:if test="/page/@kind = 'list'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
               <xsl:call-template name="t"><xsl:with-param name="zh" select="'案件'"/><xsl:with-param name="en" select="'Cases'"/></xsl:call-template></a></li>
+            <li class="nav-item"><a class="nav-link" href="/notices">
+              <xsl:if test="/page/@kind = 'notices' or /page/@kind = 'outbox'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
+              <xsl:call-template name="t"><xsl:with-param name="zh" select="'通知'"/><xsl:with-param name="en" select="'Notices'"/></xsl:call-template></a></li>
             <xsl:if test="/page/user/@may-open">
               <li class="nav-item"><a class="nav-link" href="/cases/new">
                 <xsl:call-template name="t"><xsl:with-param name="zh" select="'新投诉'"/><xsl:with-param name="en" select="'New complaint'"/></xsl:call-template></a></li>

@@ -14,4 +14,5 @@
   <xsl:include href="form.xsl"/>
   <xsl:include href="case.xsl"/>
   <xsl:include href="sign.xsl"/>
+  <xsl:include href="notices.xsl"/>
 </xsl:stylesheet>

@@ -561,6 +561,7 @@ typedef struct tctx {
     notify_run *run;
     notify_log_fn log;
     void *payload;
+    int quiet; /* say nothing of targets that only wait (the server, every few seconds) */
 } tctx;
 
 static int record(tctx *c, capa_notice_ref *refs, size_t n)
@@ -587,7 +588,7 @@ static int one_target(tctx *c, const capa_notify_target *tg, capa_notice *a, siz
     if (next > now) {
         char when[40];
         capa_time_format(when, sizeof when, next);
-        logf_(c->log, c->payload,
+        logf_(c->quiet ? NULL : c->log, c->payload,
               "deliver: target %s: %zu notice(s) wait; after %d failure(s) it is tried again at "
               "%s",
               tg->name, n, attempts, when);
@@ -605,7 +606,7 @@ static int one_target(tctx *c, const capa_notify_target *tg, capa_notice *a, siz
     size_t room = robot ? NOTIFY_ROBOT_PER_MINUTE - sent : n;
     size_t singles = n <= room ? n : room ? room - 1 : 0;
     if (robot && room == 0) {
-        logf_(c->log, c->payload,
+        logf_(c->quiet ? NULL : c->log, c->payload,
               "deliver: target %s: %d messages in the last minute; %zu notice(s) wait", tg->name,
               NOTIFY_ROBOT_PER_MINUTE, n);
         goto done;
@@ -711,7 +712,7 @@ int notify_deliver(capa_store *s, const char *dir, long timeout, int wait, notif
     int err = capa_notify_targets(&tgs, &nt, s);
     if (!err)
         err = capa_notices_pending(&box, &nb, s);
-    tctx c = {s, timeout, out, log, payload};
+    tctx c = {s, timeout, out, log, payload, !wait};
     /* The pending list is in event order, then target: take each target's part in order. */
     for (size_t t = 0; !err && t < nt; t++) {
         size_t n = 0;

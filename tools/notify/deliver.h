@@ -32,7 +32,8 @@ typedef void (*notify_log_fn)(const char *line, void *payload);
  * Deliver what waits: every target in turn (a failing one never holds up the others), each
  * within its rate limit (what does not fit goes as one digest naming every case), a failed
  * target retried after a back-off of 30 s doubling to 1 h. One run at a time per store (a
- * lock file `deliver.lock` in `dir`; `wait` 0: return at once with skipped set when held).
+ * lock file `deliver.lock` in `dir`; `wait` 0, for the server's frequent runs: return at once
+ * with skipped set when held, and log nothing of targets that only wait).
  * `timeout` is per request in seconds. curl_global_init must have been called.
  * @return CAPA_OK (failed targets are counted, not errors) or a store error.
  */

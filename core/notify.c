@@ -98,8 +98,8 @@ static int check_mobile(const char *m)
 static int check_email(const char *field, const char *a)
 {
     const char *at = strchr(a, '@');
-    int ok = at && at > a && strchr(at + 1, '@') == NULL && strchr(at + 1, '.') &&
-             at[1] != '.' && a[strlen(a) - 1] != '.' && strlen(a) <= 254;
+    int ok = at && at > a && strchr(at + 1, '@') == NULL && strchr(at + 1, '.') && at[1] != '.' &&
+             a[strlen(a) - 1] != '.' && strlen(a) <= 254;
     for (const char *p = a; ok && *p; p++)
         ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
              strchr("@._%+-", *p);
@@ -214,8 +214,8 @@ static int do_user_set(capa_wtxn *t, void *arg)
     return err;
 }
 
-int capa_user_set_contact(capa_store *s, const capa_actor *who, const char *id,
-                          const char *mobile, const char *email, const char *notify)
+int capa_user_set_contact(capa_store *s, const capa_actor *who, const char *id, const char *mobile,
+                          const char *email, const char *notify)
 {
     char kinds[128];
     int err;
@@ -347,8 +347,7 @@ static int do_target(capa_wtxn *t, void *arg)
         return capa_error_set(CAPA_EEXISTS,
                               "config notify add: target `%s` exists (remove it first)", a->name);
     if (!add && err)
-        return capa_error_set(CAPA_ENOTFOUND, "config notify remove: no target `%.40s`",
-                              a->name);
+        return capa_error_set(CAPA_ENOTFOUND, "config notify remove: no target `%.40s`", a->name);
     capa_event__init(&e, t->actor->u.id, "notify_target", NULL, NULL, NULL);
     capa_event__change(&e, "notify_target", add ? NULL : a->name, add ? a->name : NULL);
     capa_event__fact(&e, "op", a->op);
@@ -391,9 +390,8 @@ static int check_http_url(const char *what, const char *url)
     return CAPA_OK;
 }
 
-int capa_notify_target_add(capa_store *s, const capa_actor *who, const char *name,
-                           const char *kind, const char *url, const char *secret,
-                           const char *from, const char *link)
+int capa_notify_target_add(capa_store *s, const capa_actor *who, const char *name, const char *kind,
+                           const char *url, const char *secret, const char *from, const char *link)
 {
     char shown[300], digest[65];
     int err;
@@ -654,9 +652,8 @@ static int owner_of(char **out, capa_store *s, MDB_txn *txn, uint64_t id)
     MDB_val v;
     *out = NULL;
     capa_be64(k, id);
-    int err = capa_store__has(s, DB_OWNERS)
-                  ? capa_store__get(txn, s->dbi[DB_OWNERS], k, 8, &v)
-                  : CAPA_ENOTFOUND;
+    int err = capa_store__has(s, DB_OWNERS) ? capa_store__get(txn, s->dbi[DB_OWNERS], k, 8, &v)
+                                            : CAPA_ENOTFOUND;
     if (!err) {
         *out = capa__strndup(v.mv_data, v.mv_size);
         return *out ? CAPA_OK : capa_error_set(CAPA_ENOMEM, "owner: out of memory");
@@ -721,8 +718,8 @@ static int do_owner(capa_wtxn *t, void *arg)
         goto done;
     }
     if ((err = capa_user__get(t->s, t->txn, a->user, &u)) == CAPA_ENOTFOUND) {
-        err = capa_error_set(CAPA_EINVALID, "case %s: owner: value '%.40s': no such user",
-                             h.number, a->user);
+        err = capa_error_set(CAPA_EINVALID, "case %s: owner: value '%.40s': no such user", h.number,
+                             a->user);
         goto done;
     }
     if (err)
@@ -750,8 +747,8 @@ done:
     return err;
 }
 
-int capa_case_owner_set(capa_store *s, const capa_actor *who, const char *number,
-                        const char *user, const char *reason)
+int capa_case_owner_set(capa_store *s, const capa_actor *who, const char *number, const char *user,
+                        const char *reason)
 {
     if (!number || !user || !*user)
         return capa_error_set(CAPA_EINVALID, "owner: a case and a user are needed");
@@ -762,8 +759,7 @@ int capa_case_owner_set(capa_store *s, const capa_actor *who, const char *number
     return capa_store__mutate(s, who, do_owner, &a);
 }
 
-int capa_notify__apply_owner(capa_wtxn *t, const capa_event_rec *e, uint64_t id,
-                             const char *role)
+int capa_notify__apply_owner(capa_wtxn *t, const capa_event_rec *e, uint64_t id, const char *role)
 {
     const char *user = capa_event__get(e, "user");
     char *old = NULL;
@@ -850,8 +846,8 @@ static int store_empty(capa_wtxn *t, int db)
     return mdb_stat(t->txn, t->s->dbi[db], &st) != 0 || st.ms_entries == 0;
 }
 
-int capa_notify__derive(capa_wtxn *t, const capa_event_rec *e, const capa_workflow *wf,
-                        uint64_t id, int from, int to)
+int capa_notify__derive(capa_wtxn *t, const capa_event_rec *e, const capa_workflow *wf, uint64_t id,
+                        int from, int to)
 {
     const char *a = e->ev.action;
     people ps = {NULL, 0};

@@ -18,8 +18,7 @@ int capa_notify__apply_user_set(capa_wtxn *t, const capa_event_rec *e);
 int capa_notify__apply_target(capa_wtxn *t, const capa_event_rec *e);
 /** "owner": the first-contact owner of case `id` reassigned; `role` is the actor's role in the
  *  state (NULL: replay without accounts). */
-int capa_notify__apply_owner(capa_wtxn *t, const capa_event_rec *e, uint64_t id,
-                             const char *role);
+int capa_notify__apply_owner(capa_wtxn *t, const capa_event_rec *e, uint64_t id, const char *role);
 /** After an open, sign, reject or owner event of case `id` was applied: the notice it
  *  derives (kind by event; `to` is the stage entered, -1 closed), its inbox entries and its
  *  pending deliveries, one per target. Nothing when the store has neither a target nor a

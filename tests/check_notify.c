@@ -39,8 +39,8 @@ static void people(char *buf, size_t sz, const capa_notice *x)
     size_t o = 0;
     buf[0] = 0;
     for (size_t i = 0; i < x->n_to; i++)
-        o += (size_t)snprintf(buf + o, sz - o, "%s%s:%s", i ? " " : "", x->to[i].user,
-                              x->to[i].why);
+        o +=
+            (size_t)snprintf(buf + o, sz - o, "%s%s:%s", i ? " " : "", x->to[i].user, x->to[i].why);
 }
 
 static void verify_ok(void)
@@ -178,14 +178,14 @@ END_TEST
 START_TEST(a_target_secret_is_used_only_while_its_digest_holds)
 {
     capa_actor admin = tu_as("admin"), wang = tu_as("wang");
-    FAILS(capa_notify_target_add(s, &wang, "x", "wecom", "https://q.example/hook?key=k", NULL,
-                                 NULL, NULL),
+    FAILS(capa_notify_target_add(s, &wang, "x", "wecom", "https://q.example/hook?key=k", NULL, NULL,
+                                 NULL),
           CAPA_EDENIED, "only admin may");
-    FAILS(capa_notify_target_add(s, &admin, "x", "wecom", "https://q.example/hook?key=k", "s",
-                                 NULL, NULL),
+    FAILS(capa_notify_target_add(s, &admin, "x", "wecom", "https://q.example/hook?key=k", "s", NULL,
+                                 NULL),
           CAPA_EINVALID, "only a DingTalk robot signs");
-    FAILS(capa_notify_target_add(s, &admin, "Bad Name", "wecom", "https://q.example/h", NULL,
-                                 NULL, NULL),
+    FAILS(capa_notify_target_add(s, &admin, "Bad Name", "wecom", "https://q.example/h", NULL, NULL,
+                                 NULL),
           CAPA_EINVALID, "must be 1 to 32 of a-z 0-9 - _");
     add_target();
     capa_notify_target *t = NULL;
@@ -203,8 +203,7 @@ START_TEST(a_target_secret_is_used_only_while_its_digest_holds)
     capa__free(secret);
     const char evil[] = "https://evil.example/x\0SEC";
     OK(capa_volatile_put(s, "notify_secret", "robot", evil, sizeof evil));
-    FAILS(capa_notify_target_secret(&url, &secret, s, "robot"), CAPA_ECORRUPT,
-          "SHA-256 differs");
+    FAILS(capa_notify_target_secret(&url, &secret, s, "robot"), CAPA_ECORRUPT, "SHA-256 differs");
     ck_assert_ptr_null(url);
     OK(capa_notify_target_remove(s, &admin, "robot"));
     FAILS(capa_notify_target_secret(&url, &secret, s, "robot"), CAPA_ENOTFOUND, "no such target");

@@ -35,8 +35,7 @@ static int notify_list(cli *c)
                 cli_json_set(o, "url", cli_json_str(t[i].shown)) ||
                 cli_json_set(o, "signed", json_boolean(t[i].signed_)) ||
                 cli_json_set(o, "from", cli_json_str(t[i].from)) ||
-                cli_json_set(o, "link", cli_json_str(t[i].link)) ||
-                cli_json_push(arr, o)) {
+                cli_json_set(o, "link", cli_json_str(t[i].link)) || cli_json_push(arr, o)) {
                 rc = cli_error(c->cmd, "out of memory");
                 goto done;
             }
@@ -69,15 +68,10 @@ int cmd_config_notify(cli *c, int argc, char **argv)
 {
     const char *wecom = NULL, *ding = NULL, *smtp = NULL, *secret = NULL, *from = NULL,
                *link = NULL;
-    const cli_opt opts[] = {CLI_OPTS_ACTOR(c),
-                            {"--wecom", &wecom, NULL},
-                            {"--dingtalk", &ding, NULL},
-                            {"--smtp", &smtp, NULL},
-                            {"--secret", &secret, NULL},
-                            {"--from", &from, NULL},
-                            {"--link", &link, NULL},
-                            {"--json", NULL, &c->json},
-                            {NULL, NULL, NULL}};
+    const cli_opt opts[] = {
+        CLI_OPTS_ACTOR(c),       {"--wecom", &wecom, NULL},   {"--dingtalk", &ding, NULL},
+        {"--smtp", &smtp, NULL}, {"--secret", &secret, NULL}, {"--from", &from, NULL},
+        {"--link", &link, NULL}, {"--json", NULL, &c->json},  {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
     char *password = NULL, what[128], a[CLI_TEXT_MAX];
@@ -104,7 +98,10 @@ int cmd_config_notify(cli *c, int argc, char **argv)
                                        wecom  ? "wecom"
                                        : ding ? "dingtalk"
                                               : "smtp",
-                                       wecom ? wecom : ding ? ding : smtp, secret, from, link)
+                                       wecom  ? wecom
+                                       : ding ? ding
+                                              : smtp,
+                                       secret, from, link)
               : capa_notify_target_remove(s, &who, argv[1]);
     if (err != CAPA_OK) {
         rc = cli_fail(c, what, err);

@@ -94,12 +94,23 @@ static void add_html(str *s, const char *t)
 {
     for (; *t; t++) {
         switch (*t) {
-        case '<': add(s, "&lt;"); break;
-        case '>': add(s, "&gt;"); break;
-        case '&': add(s, "&amp;"); break;
-        case '"': add(s, "&quot;"); break;
-        case '\'': add(s, "&#39;"); break;
-        default: add(s, "%c", *t);
+        case '<':
+            add(s, "&lt;");
+            break;
+        case '>':
+            add(s, "&gt;");
+            break;
+        case '&':
+            add(s, "&amp;");
+            break;
+        case '"':
+            add(s, "&quot;");
+            break;
+        case '\'':
+            add(s, "&#39;");
+            break;
+        default:
+            add(s, "%c", *t);
         }
     }
 }
@@ -187,8 +198,9 @@ static char *robot_body(const capa_notify_target *tg, const capa_notice *a, size
     if (n == 1) {
         notice_text(&s, tg, a, ding);
     } else {
-        add(&s, "【品质异常 CAPA】另有 %zu 条通知（每分钟最多 %d 条）/ %zu more notices (at most %d a "
-                "minute):",
+        add(&s,
+            "【品质异常 CAPA】另有 %zu 条通知（每分钟最多 %d 条）/ %zu more notices (at most %d a "
+            "minute):",
             n, NOTIFY_ROBOT_PER_MINUTE, n, NOTIFY_ROBOT_PER_MINUTE);
         for (size_t i = 0; i < n; i++) {
             add(&s, "\n- ");
@@ -350,8 +362,8 @@ static void add_subject(str *s, const char *subject)
 
 /* Mail one notice to the people concerned who have an address; 0 when the server took it
  * (or nobody has an address: *none set), else -1 with why. */
-static int mail(const capa_notify_target *tg, const char *url, const capa_notice *x,
-                long timeout, int *none, char *why, size_t whysz)
+static int mail(const capa_notify_target *tg, const char *url, const capa_notice *x, long timeout,
+                int *none, char *why, size_t whysz)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *rcpt = NULL, *hdrs = NULL, *inline_hdr = NULL;
@@ -480,8 +492,7 @@ done:
 /* ---- rate and back-off state (volatile: not records) ---- */
 
 /* The send times of `target` within the last minute before now, at most max. */
-static size_t rate_load(capa_store *s, const char *target, int64_t now, int64_t *times,
-                        size_t max)
+static size_t rate_load(capa_store *s, const char *target, int64_t now, int64_t *times, size_t max)
 {
     void *val = NULL;
     size_t n = 0;
@@ -510,8 +521,8 @@ static void rate_save(capa_store *s, const char *target, const int64_t *times, s
     free(v.p);
 }
 
-int notify_state(capa_store *s, const char *target, int *attempts, int64_t *next,
-                 int64_t *last_ok, char **error)
+int notify_state(capa_store *s, const char *target, int *attempts, int64_t *next, int64_t *last_ok,
+                 char **error)
 {
     void *val = NULL;
     *attempts = 0;
@@ -536,8 +547,8 @@ static void state_save(capa_store *s, const char *target, int attempts, int64_t 
                        int64_t last_ok, const char *error)
 {
     char v[800];
-    int n = snprintf(v, sizeof v, "%d %lld %lld %s", attempts, (long long)next,
-                     (long long)last_ok, error ? error : "");
+    int n = snprintf(v, sizeof v, "%d %lld %lld %s", attempts, (long long)next, (long long)last_ok,
+                     error ? error : "");
     capa_volatile_put(s, STATE_DB, target, v, (size_t)(n < (int)sizeof v ? n : (int)sizeof v - 1));
 }
 

@@ -45,7 +45,7 @@ int notify_retry(capa_store *s, const char *target);
 
 /** A target's delivery state: attempts failed in a row, next try (ms), last error, last
  *  success (ms). Strings freed with capa__free; CAPA_ENOTFOUND when it never failed. */
-int notify_state(capa_store *s, const char *target, int *attempts, int64_t *next,
-                 int64_t *last_ok, char **error);
+int notify_state(capa_store *s, const char *target, int *attempts, int64_t *next, int64_t *last_ok,
+                 char **error);
 
 #endif

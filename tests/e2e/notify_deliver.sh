@@ -37,6 +37,7 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/$1.log" "$2" || fail "receiver $1: 
 }
 # open_cases N: N hand-overs at once through the JSON API (no password per request).
 open_cases() {
+    rm -f "$T/serve.log" # serve_start must not read the previous server's port from it
     serve_start --deliver-every 0
     trap cleanup EXIT
     KEY=$(token li)
@@ -117,6 +118,7 @@ as admin 0 config notify add mail --smtp "smtp://127.0.0.1:$(cat "$T/mail.port")
     --from capa@plant.example
 DOWN=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 as admin 0 config notify add down --wecom "http://127.0.0.1:$DOWN/cgi-bin/webhook/send?key=k"
+rm -f "$T/serve.log"
 serve_start --deliver-every 1
 trap cleanup EXIT
 KEY=$(token li)

@@ -19,6 +19,7 @@
 #include "index.h"
 #include "limits.h"
 #include "waiver.h"
+#include "notify.h"
 
 /* ---- numbering ---- */
 
@@ -197,6 +198,11 @@ static int corrupt(const capa_event_rec *e, const char *fmt, const char *a, cons
     return capa_error_set(CAPA_ECORRUPT, "audit event %llu (%s%s%s): %s",
                           (unsigned long long)e->ev.seq, e->ev.action, e->ev.case_number ? " " : "",
                           e->ev.case_number ? e->ev.case_number : "", what);
+}
+
+int capa_apply__corrupt(const capa_event_rec *e, const char *fmt, const char *a, const char *b)
+{
+    return corrupt(e, fmt, a, b);
 }
 
 static const capa_change *change(const capa_event_rec *e, const char *field)
@@ -1472,6 +1478,9 @@ static int apply_escalate(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 static int apply_deliver(capa_wtxn *t, const capa_event_rec *e)
 {
     int any = 0;
+    int err = capa_notify__apply_sent(t, e, &any);
+    if (err)
+        return err;
     for (size_t i = 0; i < e->n_facts; i++) {
         const char *k = e->facts[i].name;
         if (strncmp(k, "notice:", 7) != 0)
@@ -1519,9 +1528,16 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
             err = apply_escalate(t, e, &f);
         else if (strcmp(a, "waive") == 0)
             err = apply_waive(t, e, &f);
+        else if (strcmp(a, "owner") == 0)
+            err = capa_notify__apply_owner(t, e, f.id, f.have_actor ? f.actor.u.role : NULL);
     }
     if (!err)
         err = link_case(t, e, f.id);
+    /* Who is told: the people of the stage entered and the case's owner (notify.c). */
+    if (!err && (strcmp(a, "open") == 0 || strcmp(a, "sign") == 0 || strcmp(a, "reject") == 0 ||
+                 strcmp(a, "owner") == 0))
+        err = capa_notify__derive(t, e, f.wf, f.id, f.from,
+                                  strcmp(a, "open") == 0 ? 0 : strcmp(a, "owner") == 0 ? f.from : f.to);
     capa_user_rec_clear(&f.actor);
     return err;
 }
@@ -1772,8 +1788,13 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
         err = apply_config(t, e);
     else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
              strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0 || strcmp(a, "import") == 0 ||
-             strcmp(a, "escalate") == 0 || strcmp(a, "waive") == 0)
+             strcmp(a, "escalate") == 0 || strcmp(a, "waive") == 0 ||
+             strcmp(a, "owner") == 0)
         err = apply_case(t, e, src);
+    else if (strcmp(a, "user_set") == 0)
+        err = capa_notify__apply_user_set(t, e);
+    else if (strcmp(a, "notify_target") == 0)
+        err = capa_notify__apply_target(t, e);
     else if (strcmp(a, "import_archive") == 0)
         err = apply_import_archive(t, e);
     else if (strcmp(a, "deliver") == 0)

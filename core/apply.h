@@ -52,6 +52,9 @@ int capa__number_pattern_check(const char *pattern);
  *  "import" events of it leave: import:, import_run:, import_to:). */
 int capa_import__source(capa_import_source *out, capa_store *s, MDB_txn *txn, const char *sha256);
 
+/** CAPA_ECORRUPT "audit event N (action case): " + fmt with a and b (NULL as ""). */
+int capa_apply__corrupt(const capa_event_rec *e, const char *fmt, const char *a, const char *b);
+
 /** Whether an event of this action needed the actor's password (ends a run of failures). */
 int capa__event_authenticated(const capa_event_rec *e);
 

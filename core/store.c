@@ -42,6 +42,12 @@ const struct capa_db_spec capa_db_specs[DB_COUNT] = {
     [DB_ATTACH] = {"attachments", 0},
     [DB_IDX_DUE] = {"idx_due", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_OUTBOX] = {"outbox", 0},
+    [DB_CONTACTS] = {"contacts", 0},
+    [DB_TARGETS] = {"notify_targets", 0},
+    [DB_OWNERS] = {"owners", 0},
+    [DB_NOTICES] = {"notices", 0},
+    [DB_INBOX] = {"notice_inbox", 0},
+    [DB_PENDING] = {"notice_outbox", 0},
 };
 
 int capa_store__has(const capa_store *s, int db)
@@ -102,8 +108,8 @@ static int open_dbis(capa_store *s)
     for (int i = 0; i < DB_COUNT; i++) {
         unsigned flags = capa_db_specs[i].flags | (s->opts.read_only ? 0 : MDB_CREATE);
         rc = mdb_dbi_open(txn, capa_db_specs[i].name, flags, &s->dbi[i]);
-        if (rc == MDB_NOTFOUND && s->opts.read_only && (i == DB_BLOBS || i == DB_ATTACH)) {
-            s->absent[i] = 1; /* a store made before attachments: none to read */
+        if (rc == MDB_NOTFOUND && s->opts.read_only && (i == DB_BLOBS || i == DB_ATTACH || i >= DB_CONTACTS)) {
+            s->absent[i] = 1; /* a store made before attachments or notices: none to read */
             continue;
         }
         /* A store of format 1 has none of the databases added since (opened read-only to
@@ -255,7 +261,7 @@ static int open_env(capa_store **out, const char *dir, const capa_open_opts *opt
     if (s->opts.map_max && s->map_size > s->opts.map_max)
         s->map_size = s->opts.map_max;
     mdb_env_set_userctx(s->env, s);
-    mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
+    mdb_env_set_maxdbs(s->env, DB_COUNT + 8); /* and volatile_* */
     mdb_env_set_maxreaders(s->env, 510);
     mdb_env_set_mapsize(s->env, s->map_size);
     rc = mdb_env_open(s->env, dir, MDB_NOTLS | extra_flags | (s->opts.read_only ? MDB_RDONLY : 0),

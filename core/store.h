@@ -33,6 +33,12 @@ enum capa_db {
     DB_ATTACH,       /* case id (be64) + event seq (be64) -> attachment record */
     DB_IDX_DUE,      /* due ms (be64) -> case id (be64) warn ms (be64) limit code (u8), dupsort */
     DB_OUTBOX,       /* escalation event seq (be64) -> notice format: posts not yet delivered */
+    DB_CONTACTS,     /* user id -> mobile, e-mail, notice choices (notify.c) */
+    DB_TARGETS,      /* notice target name -> kind, masked URL, digest, from, link */
+    DB_OWNERS,       /* case id (be64) -> first-contact owner, when reassigned */
+    DB_NOTICES,      /* hand-over event seq (be64) -> notice (kind, case, stages, people) */
+    DB_INBOX,        /* user id NUL event seq (be64) -> why: the notices for each person */
+    DB_PENDING,      /* event seq (be64) + target name -> "": deliveries not yet taken */
     DB_COUNT
 };
 

@@ -1541,6 +1541,8 @@ static const struct cmp_item {
     {DB_IDX_DEFECT, WHOLE}, {DB_IDX_STAGE, WHOLE},  {DB_SIGS, WHOLE},
     {DB_ATTACH, WHOLE},     {DB_BLOBS, WHOLE},      {DB_OUTBOX, WHOLE},
     {DB_USERS, WHOLE},      {DB_FORMS, WHOLE},      {DB_META, WHOLE},
+    {DB_CONTACTS, WHOLE},   {DB_TARGETS, WHOLE},    {DB_OWNERS, WHOLE},
+    {DB_NOTICES, WHOLE},    {DB_INBOX, WHOLE},      {DB_PENDING, WHOLE},
 };
 
 /* The report of a high half: after the databases' own (reps[DB_COUNT]). */

@@ -19,6 +19,8 @@ set(CAPA_SYSTEMD_UNITS
   docs/capa-escalate.timer
   docs/capa-publish.service
   docs/capa-publish.timer
+  docs/capa-deliver.service
+  docs/capa-deliver.timer
 )
 set(CAPA_DEB_UNITS "")
 foreach(unit ${CAPA_SYSTEMD_UNITS})

@@ -229,6 +229,18 @@ as wang set "$c4" customer_reply="已向客户说明正确接线并回访确认 
 as chen sign "$c4" --meaning closed
 capa show "$c4" --lang en
 
+section "Notices at every hand-over (通知): contacts, a group robot, the first-contact owner"
+as wang user set wang --mobile 13800000002 --email wang@example.com
+as admin user set chen --mobile 13800000003 --email chen@example.com
+as li user set li --mobile 13800000001 --notify handover,closed,owner
+# A WeCom robot on an address where nothing answers: the notices wait (capa notices --pending)
+# until `capa deliver` finds a real one.
+as admin config notify add plant-group --wecom "http://127.0.0.1:9/cgi-bin/webhook/send?key=demo"
+capa config notify list
+as chen owner "$c3" wang --reason "李娜休假，王工跟进 / li on leave, wang follows up"
+capa notices --user wang
+capa notices --pending
+
 section "What the records say (查询与审计)"
 capa list
 capa list --open

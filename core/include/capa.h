@@ -836,6 +836,115 @@ int capa_audit_foreach_range(capa_store *s, uint64_t from, uint64_t to,
 /** The chain hash (hex) after event `seq`. @return CAPA_OK, CAPA_ENOTFOUND (no such event). */
 int capa_audit_hash_at(char hex[65], capa_store *s, uint64_t seq);
 
+/* ---- notices at every hand-over (docs/notify.md) ---- */
+
+/** The kinds of notice, as users choose them (`capa user set ID --notify KINDS`): a case
+ *  entered a stage you fill or sign; it was sent back to one; (as its first-contact owner,
+ *  首问负责人) it was handed over, closed, or made yours. */
+#define CAPA_NOTICE_KINDS "stage returned handover closed owner"
+
+/** A user's contact details and the kinds of notice they get (space separated, a subset of
+ *  CAPA_NOTICE_KINDS; all of them unless they chose). Strings are "" when unset. */
+typedef struct capa_contact {
+    char *user;
+    char *mobile;
+    char *email;
+    char *notify;
+} capa_contact;
+
+/**
+ * Set a user's mobile number, e-mail address and/or notice choices (NULL: unchanged; "":
+ * cleared; notify "all" or "none" or kinds separated by commas or spaces). The user themself
+ * or an admin; audited as a "user_set" event. The mobile is + and 5 to 20 digits, the
+ * address a plain local@domain (no name, no white space). CAPA_EINVALID names field and
+ * value; CAPA_ENOTFOUND, CAPA_EDENIED.
+ */
+int capa_user_set_contact(capa_store *s, const capa_actor *who, const char *id,
+                          const char *mobile, const char *email, const char *notify);
+/** A user's contact (defaults when never set). CAPA_ENOTFOUND for no such user. */
+int capa_user_contact(capa_contact **out, capa_store *s, const char *id);
+void capa_contact_free(capa_contact *c);
+
+/** A notice target: a WeCom or DingTalk group robot or an SMTP server. */
+typedef struct capa_notify_target {
+    char *name;
+    char *kind;   /**< "wecom", "dingtalk" or "smtp" */
+    char *shown;  /**< the URL with its query, password and token masked: safe to print */
+    char *from;   /**< smtp: the sender address; else "" */
+    char *link;   /**< base URL of the web UI for links to cases, or "" */
+    char *digest; /**< hex SHA-256 of the URL and secret the event attests */
+    int signed_;  /**< dingtalk with a signing secret (加签) */
+    uint64_t seq; /**< the event that added it */
+} capa_notify_target;
+
+/**
+ * Add a target (admin). `kind` wecom|dingtalk (http(s) URL; `secret` for a signed DingTalk
+ * robot) or smtp (smtp:// or smtps:// URL, `from` required). The audited "notify_target"
+ * event carries the masked URL and the SHA-256 of URL and secret; the URL and secret
+ * themselves are kept in the store beside the records (never in the trail, never printed)
+ * and checked against that digest before each use. `link` (may be NULL) is the base URL of
+ * the web UI. CAPA_EINVALID, CAPA_EEXISTS, CAPA_EDENIED.
+ */
+int capa_notify_target_add(capa_store *s, const capa_actor *who, const char *name,
+                           const char *kind, const char *url, const char *secret,
+                           const char *from, const char *link);
+/** Remove a target (admin); its pending deliveries go with it. CAPA_ENOTFOUND. */
+int capa_notify_target_remove(capa_store *s, const capa_actor *who, const char *name);
+/** The targets in name order. Free with capa_notify_targets_free. */
+int capa_notify_targets(capa_notify_target **out, size_t *n, capa_store *s);
+void capa_notify_targets_free(capa_notify_target *a, size_t n);
+/** The URL and secret of target `name` (free with capa__free), checked against the digest
+ *  its event recorded: CAPA_ECORRUPT when they differ, CAPA_ENOTFOUND when missing. */
+int capa_notify_target_secret(char **url, char **secret, capa_store *s, const char *name);
+
+/** One person a notice is for. */
+typedef struct capa_notice_to {
+    char *user;
+    char *name;   /**< printed name */
+    char *why;    /**< "fill", "sign", "owner", or two joined by "," */
+    char *mobile; /**< current contact, "" when none */
+    char *email;
+} capa_notice_to;
+
+/** A notice: derived from the hand-over event `seq`. */
+typedef struct capa_notice {
+    uint64_t seq;
+    int64_t time;
+    char *kind; /**< one of CAPA_NOTICE_KINDS */
+    char *number;
+    char *stage;  /**< the stage entered ("closed" when closed) */
+    char *from;   /**< the stage left */
+    char *actor;
+    char *reason; /**< of a rejection or reassignment, else "" */
+    char *target; /**< pending list: the target it waits for; else NULL */
+    int pending;  /**< inbox: some target has not taken it yet */
+    capa_notice_to *to;
+    size_t n_to;
+} capa_notice;
+
+/** Every delivery waiting, in event order then target name. */
+int capa_notices_pending(capa_notice **out, size_t *n, capa_store *s);
+/** The notices for `user`, newest first, at most `limit` (0: all). */
+int capa_notices_for(capa_notice **out, size_t *n, capa_store *s, const char *user,
+                     size_t limit);
+void capa_notices_free(capa_notice *a, size_t n);
+
+/** A delivery taken by its target. */
+typedef struct capa_notice_ref {
+    uint64_t seq;
+    const char *target;
+} capa_notice_ref;
+/** Record deliveries as one "deliver" event (actor: the operating-system owner of the store,
+ *  as for escalations). Refs no longer pending (a target removed meanwhile) are skipped. */
+int capa_notices_delivered(capa_store *s, const capa_notice_ref *refs, size_t n);
+
+/** The first-contact owner (首问负责人) of a case: who logged it unless reassigned. */
+int capa_case_owner(char **out, capa_store *s, const char *number);
+/** Reassign the owner of an open case to `user`, with a reason: an admin, a qe_lead or the
+ *  owner. Audited as an "owner" event; the new owner is told. */
+int capa_case_owner_set(capa_store *s, const capa_actor *who, const char *number,
+                        const char *user, const char *reason);
+
 /* ---- helpers for tools ---- */
 /** Format ms since epoch as "2026-11-23T08:15:02Z" into buf (>= 25 bytes). */
 void capa_time_format(char *buf, size_t sz, int64_t ms);

@@ -21,6 +21,9 @@
  *   capa-tamper DB blob-byte SHA256 OFFSET       one byte of an attachment's content flipped
  *   capa-tamper DB att CASE N FIELD VALUE        N-th attachment record: name, note, user
  *   capa-tamper DB outbox-del SEQ                the outbox entry of escalation event SEQ
+ *   capa-tamper DB pending-del SEQ TARGET        a notice's pending delivery to TARGET
+ *   capa-tamper DB contact ID MOBILE             a user's contact record: another mobile
+ *   capa-tamper DB secret NAME URL               a notice target's kept URL (no secret)
  *   capa-tamper DB number NUMBER TARGET          numbers: NUMBER -> the id of case TARGET
  *   capa-tamper DB meta-u64 KEY VALUE            VALUE, or -N: lowered by N
  *   capa-tamper DB meta-str KEY VALUE            a text meta value (e.g. org) replaced
@@ -695,6 +698,44 @@ static int cmd_outbox_del(tdb *d, int argc, char **argv)
     return rc ? mdb_fail(rc, "outbox") : 0;
 }
 
+static int cmd_pending_del(tdb *d, int argc, char **argv)
+{
+    char k[8 + 64];
+    if (argc != 2 || strlen(argv[1]) > 64)
+        return 2;
+    capa_be64((unsigned char *)k, strtoull(argv[0], NULL, 10));
+    memcpy(k + 8, argv[1], strlen(argv[1]));
+    MDB_val key = {8 + strlen(argv[1]), k};
+    int rc = mdb_del(d->txn, d->dbi[DB_PENDING], &key, NULL);
+    return rc ? mdb_fail(rc, "notice_outbox") : 0;
+}
+
+static int cmd_contact(tdb *d, int argc, char **argv)
+{
+    char rec[200];
+    if (argc != 2)
+        return 2;
+    int n = snprintf(rec, sizeof rec, "mobile=%s\nemail=\nnotify=\n", argv[1]);
+    return put(d, DB_CONTACTS, argv[0], strlen(argv[0]), rec, (size_t)n);
+}
+
+static int cmd_secret(tdb *d, int argc, char **argv)
+{
+    MDB_dbi dbi;
+    char v[2100];
+    if (argc != 2 || strlen(argv[1]) > 2048)
+        return 2;
+    int rc = mdb_dbi_open(d->txn, "volatile_notify_secret", MDB_CREATE, &dbi);
+    if (rc)
+        return mdb_fail(rc, "volatile_notify_secret");
+    size_t n = strlen(argv[1]);
+    memcpy(v, argv[1], n + 1);
+    v[n + 1] = 0;
+    MDB_val key = {strlen(argv[0]), argv[0]}, val = {n + 2, v};
+    rc = mdb_put(d->txn, dbi, &key, &val, 0);
+    return rc ? mdb_fail(rc, "volatile_notify_secret") : 0;
+}
+
 static int cmd_number(tdb *d, int argc, char **argv)
 {
     uint64_t id;
@@ -1169,6 +1210,7 @@ int main(int argc, char **argv)
         {"user", cmd_user},         {"user-cred-copy", cmd_user_cred_copy},
         {"form", cmd_form},         {"blob-byte", cmd_blob_byte},
         {"att", cmd_att},           {"outbox-del", cmd_outbox_del},
+        {"pending-del", cmd_pending_del}, {"contact", cmd_contact}, {"secret", cmd_secret},
     };
     tdb d = {0};
     rewrite_opts ro = {0};

@@ -87,6 +87,9 @@ int cmd_config(cli *c, int argc, char **argv)
     char *password = NULL, a[CLI_TEXT_MAX];
     capa_tz *tz = NULL;
 
+    /* `config notify ...` has options of its own (cmd_config_notify.c). */
+    if (argc > 0 && strcmp(argv[0], "notify") == 0)
+        return cmd_config_notify(c, argc - 1, argv + 1);
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos == 2 && strcmp(argv[0], "recurrence-days") == 0)
         return recurrence_days(c, argv[1]);

@@ -265,3 +265,47 @@ done:
     capa_store_close(s);
     return rc;
 }
+
+/* `capa user set ID [--mobile N] [--email ADDR] [--notify KINDS]`: contact details and the
+ * notices the user gets (docs/notify.md); the user themself or an admin. */
+int cmd_user_set(cli *c, int argc, char **argv)
+{
+    const char *mobile = NULL, *email = NULL, *notify = NULL;
+    const cli_opt opts[] = {CLI_OPTS_ACTOR(c),
+                            {"--mobile", &mobile, NULL},
+                            {"--email", &email, NULL},
+                            {"--notify", &notify, NULL},
+                            {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    capa_contact *ct = NULL;
+    char *password = NULL, what[128], a[CLI_TEXT_MAX], b[CLI_TEXT_MAX], d[CLI_TEXT_MAX];
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos != 1)
+        return cli_usage(c, "give exactly one user id");
+    if (!mobile && !email && !notify)
+        return cli_usage(c, "give --mobile N, --email ADDR and/or --notify KINDS");
+    if (!c->as)
+        c->as = argv[0];
+    if ((rc = cli_require_actor(c)) != CLI_OK)
+        return rc;
+    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
+        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+        goto done;
+    capa_actor who = {c->as, password};
+    snprintf(what, sizeof what, "user set %s", argv[0]);
+    if ((err = capa_user_set_contact(s, &who, argv[0], mobile, email, notify)) != CAPA_OK ||
+        (err = capa_user_contact(&ct, s, argv[0])) != CAPA_OK) {
+        rc = cli_fail(c, what, err);
+        goto done;
+    }
+    printf("%s: mobile %s, e-mail %s, notices: %s\n", cli_text(a, sizeof a, argv[0]),
+           *ct->mobile ? ct->mobile : "-", cli_text(b, sizeof b, *ct->email ? ct->email : "-"),
+           cli_text(d, sizeof d, ct->notify));
+done:
+    capa_contact_free(ct);
+    cli_secret_free(password);
+    capa_store_close(s);
+    return rc;
+}

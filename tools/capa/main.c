@@ -39,6 +39,10 @@ static const command commands[] = {
      "disable an account: no sign-in, its web sessions end"},
     {"user", "enable", cmd_user_enable, "user enable ID --as ADMIN [--password-stdin]",
      "enable a disabled account again"},
+    {"user", "set", cmd_user_set,
+     "user set ID [--mobile N] [--email ADDR] [--notify all|none|KINDS] --as USER "
+     "[--password-stdin]",
+     "a user's mobile and e-mail for notices, and which notices they get (self or admin)"},
     {"open", NULL, cmd_open,
      "open [--workflow W] --as USER [--password-stdin] FIELD=VALUE...",
      "open a case with intake fields; prints its number"},
@@ -66,6 +70,12 @@ static const command commands[] = {
      "escalate [--notify URL --notify-format wecom|dingtalk|json] [--notify-timeout SEC] "
      "[--json]",
      "record (and post) an escalation for every limit past 80 % or due (for cron; no password)"},
+    {"deliver", NULL, cmd_deliver, "deliver [--timeout SEC] [--json]",
+     "send the notices that wait to WeCom / DingTalk robots and SMTP (for cron; no password)"},
+    {"notices", NULL, cmd_notices, "notices --user ID | --pending [--limit N] [--json]",
+     "the notices a person got, or the deliveries that wait"},
+    {"owner", NULL, cmd_owner, "owner CASE [USER --reason TEXT --as USER [--password-stdin]]",
+     "the case's first-contact owner (首问负责人); with USER, reassign it"},
     {"upgrade", NULL, cmd_upgrade, "upgrade",
      "convert a store of an older format in place (after a backup it makes)"},
     {"form", "check", cmd_form_check, "form check FILE|DIR...",
@@ -77,7 +87,9 @@ static const command commands[] = {
     {"info", NULL, cmd_info, "info [--json]", "organisation, counts, chain head, forms"},
     {"config", NULL, cmd_config,
      "config timezone NAME | config recurrence-days N | config attach-limit BYTES --as ADMIN "
-     "[--password-stdin]",
+     "[--password-stdin] | config notify add NAME --wecom URL | --dingtalk URL [--secret S] | "
+     "--smtp URL --from ADDR [--link URL] --as ADMIN | config notify list [--json] | "
+     "config notify remove NAME --as ADMIN",
      "change the plant's time zone, recurrence window or attachment size limit (audited)"},
     {"report", NULL, cmd_report,
      "report monthly --month YYYY-MM | weekly --week YYYY-Www | --from DATE --to DATE "

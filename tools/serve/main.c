@@ -5,6 +5,7 @@
  *              [--max-per-address N] [--header-timeout SEC] [--max-body BYTES]
  *              [--timeout SEC] [--font FILE] [--secure-cookie] [--auth-pause MS]
  *              [--group-commit on|off] [--tls-cert FILE --tls-key FILE]
+ *              [--deliver-every SEC]
  *
  * (`capa serve ...` execs this binary.) SIGTERM or SIGINT stops it: the daemon stops
  * accepting, the requests in progress finish (each change is one engine transaction, so
@@ -31,6 +32,7 @@ static void usage(FILE *f)
           "                  [--header-timeout SEC] [--max-body BYTES] [--timeout SEC]\n"
           "                  [--font FILE] [--secure-cookie] [--auth-pause MS]\n"
           "                  [--group-commit on|off] [--tls-cert FILE --tls-key FILE]\n"
+          "                  [--deliver-every SEC]\n"
           "Serves the web UI and the JSON API (/api/v1) of the database --db DIR, else\n"
           "$CAPA_DB, else ./var, on 127.0.0.1:8080 unless --listen. Sessions expire after\n"
           "--idle-timeout minutes without use (30). --secure-cookie behind a TLS proxy.\n"
@@ -40,7 +42,9 @@ static void usage(FILE *f)
           "(1000), doubling with each failure up to 60 s; the engine locks the account.\n"
           "--group-commit off commits one request per transaction (for benchmarks).\n"
           "--tls-cert FILE --tls-key FILE (PEM) serve HTTPS only: TLS 1.2/1.3, HSTS, cookies\n"
-          "Secure.\n",
+          "Secure.\n"
+          "Notices that wait (capa config notify) are delivered every --deliver-every\n"
+          "seconds (30; 0: not by the server, e.g. when the capa-deliver timer does).\n",
           f);
 }
 
@@ -63,7 +67,7 @@ int main(int argc, char **argv)
     const char *tls_cert = NULL, *tls_key = NULL;
     int idle_sec = 0;
     long idle_min = 30, max_conn = 64, max_body = 1 << 20, timeout = 30, auth_pause = 1000;
-    long per_addr = 16, header_s = 10;
+    long per_addr = 16, header_s = 10, deliver_every = 30;
     sv_server srv;
     memset(&srv, 0, sizeof srv);
     srv.font = getenv("CAPA_FONT");
@@ -137,6 +141,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--auth-pause") == 0) {
             if (num(a, ARG(), 10, 60000, &auth_pause))
                 return 2;
+        } else if (strcmp(a, "--deliver-every") == 0) {
+            if (num(a, ARG(), 0, 24 * 3600, &deliver_every))
+                return 2;
         } else if (strcmp(a, "--timeout") == 0) {
             if (num(a, ARG(), 1, 3600, &timeout))
                 return 2;
@@ -207,6 +214,12 @@ int main(int argc, char **argv)
     }
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+    if (sv_deliver_start(&srv, deliver_every)) {
+        sv_http_stop(d);
+        capa_store_close(srv.s);
+        sv_tls_free(&srv);
+        return 1;
+    }
     fprintf(stderr, "capa serve: listening on %s://%s:%d/ (database %s)\n",
             srv.tls_cert ? "https" : "http", host, port, db);
     fflush(stderr);
@@ -224,6 +237,7 @@ int main(int argc, char **argv)
             sv_session_sweep(&srv);
     }
     sv_http_stop(d);
+    sv_deliver_stop();
     capa_store_close(srv.s);
     sv_tls_free(&srv);
     pthread_mutex_lock(&srv.lock);

@@ -22,6 +22,7 @@
 #include "capa_report.h"
 #include "upload.h"
 #include "pages.h"
+#include "deliver.h"
 #include "view.h"
 
 /* ---- small helpers ---- */
@@ -2880,6 +2881,136 @@ static void set_lang(sv_req *r)
     }
 }
 
+/* ---- notices (docs/notify.md): what reached me, and the outbox for admins ---- */
+
+#define NOTICES_SHOWN 200
+
+static void notice_view(sv_view *v, xmlNodePtr parent, const capa_plant *p,
+                        const capa_notice *x)
+{
+    xmlNodePtr n = sv_el(v, parent, "notice");
+    sv_atf(v, n, "event", "%llu", (unsigned long long)x->seq);
+    sv_at(v, n, "kind", x->kind);
+    sv_at(v, n, "number", x->number);
+    sv_at(v, n, "stage", x->stage);
+    sv_at(v, n, "from", x->from);
+    sv_at(v, n, "actor", x->actor);
+    if (x->target)
+        sv_at(v, n, "target", x->target);
+    if (x->pending)
+        sv_at(v, n, "pending", "1");
+    if (*x->reason)
+        sv_el_text(v, n, "reason", x->reason, 0);
+    plant_time(v, sv_el(v, n, "when"), p, x->time);
+    for (size_t i = 0; i < x->n_to; i++) {
+        xmlNodePtr t = sv_el(v, n, "to");
+        sv_at(v, t, "user", x->to[i].user);
+        sv_at(v, t, "name", *x->to[i].name ? x->to[i].name : x->to[i].user);
+        sv_at(v, t, "why", x->to[i].why);
+    }
+}
+
+static void page_notices(sv_req *r)
+{
+    capa_notice *a = NULL;
+    capa_plant *p = NULL;
+    size_t n = 0;
+    char role[64];
+    int rc = capa_plant_get(&p, r->srv->s);
+    if (!rc)
+        rc = capa_notices_for(&a, &n, r->srv->s, r->sess.user, NOTICES_SHOWN);
+    if (rc) {
+        error_capa(r, rc);
+        goto done;
+    }
+    user_role(r, role, sizeof role);
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "notices", "我的通知", "My notices");
+    xmlNodePtr list = sv_el(&v, root, "notices");
+    if (strcmp(role, "admin") == 0)
+        sv_at(&v, list, "admin", "1");
+    for (size_t i = 0; i < n; i++)
+        notice_view(&v, list, p, &a[i]);
+    sv_view_render(&v, r);
+done:
+    capa_notices_free(a, n);
+    capa_plant_free(p);
+}
+
+/* The outbox: every delivery waiting, each target's state; POST retry=TARGET clears its
+ * back-off. Admins only. */
+static void page_outbox(sv_req *r, int post)
+{
+    capa_notice *a = NULL;
+    capa_notify_target *t = NULL;
+    capa_plant *p = NULL;
+    size_t n = 0, nt = 0;
+    char role[64];
+    user_role(r, role, sizeof role);
+    if (strcmp(role, "admin") != 0) {
+        error_page(r, 403, "the outbox is for admins");
+        return;
+    }
+    if (post) {
+        sv_params prm = {0};
+        if (post_params(r, &prm, 1))
+            return;
+        const char *target = sv_params_get(&prm, "retry");
+        int err = target ? notify_retry(r->srv->s, target) : CAPA_EINVALID;
+        sv_params_clear(&prm);
+        if (err) {
+            error_page(r, 400, "retry: name a target");
+            return;
+        }
+        redirect(r, "/notices/outbox", NULL);
+        return;
+    }
+    int rc = capa_plant_get(&p, r->srv->s);
+    if (!rc)
+        rc = capa_notify_targets(&t, &nt, r->srv->s);
+    if (!rc)
+        rc = capa_notices_pending(&a, &n, r->srv->s);
+    if (rc) {
+        error_capa(r, rc);
+        goto done;
+    }
+    sv_view v;
+    xmlNodePtr root = page(&v, r, "outbox", "通知发送队列", "Notice outbox");
+    xmlNodePtr targets = sv_el(&v, root, "targets");
+    for (size_t i = 0; i < nt; i++) {
+        xmlNodePtr x = sv_el(&v, targets, "target");
+        int attempts = 0;
+        int64_t next = 0, ok = 0;
+        char *error = NULL;
+        size_t waiting = 0;
+        for (size_t j = 0; j < n; j++)
+            waiting += strcmp(a[j].target, t[i].name) == 0;
+        sv_at(&v, x, "name", t[i].name);
+        sv_at(&v, x, "kind", t[i].kind);
+        sv_at(&v, x, "url", t[i].shown);
+        sv_atf(&v, x, "waiting", "%zu", waiting);
+        if (t[i].signed_)
+            sv_at(&v, x, "signed", "1");
+        if (notify_state(r->srv->s, t[i].name, &attempts, &next, &ok, &error) == CAPA_OK) {
+            if (attempts) {
+                sv_atf(&v, x, "failed", "%d", attempts);
+                sv_el_text(&v, x, "error", error ? error : "", 0);
+                plant_time(&v, sv_el(&v, x, "next"), p, next);
+            }
+            plant_time(&v, sv_el(&v, x, "delivered"), p, ok);
+        }
+        capa__free(error);
+    }
+    xmlNodePtr list = sv_el(&v, root, "notices");
+    for (size_t i = 0; i < n; i++)
+        notice_view(&v, list, p, &a[i]);
+    sv_view_render(&v, r);
+done:
+    capa_notices_free(a, n);
+    capa_notify_targets_free(t, nt);
+    capa_plant_free(p);
+}
+
 void sv_pages_handle(sv_req *r)
 {
     const char *path = r->path, *m = r->method;
@@ -2927,7 +3058,8 @@ void sv_pages_handle(sv_req *r)
         }
         if (strcmp(path, "/") == 0 || strncmp(path, "/cases", 6) == 0 ||
             strncmp(path, "/reports", 8) == 0 || strcmp(path, "/escalations") == 0 ||
-            strcmp(path, "/logout") == 0 || strncmp(path, "/admin", 6) == 0)
+            strcmp(path, "/logout") == 0 || strncmp(path, "/admin", 6) == 0 ||
+            strncmp(path, "/notices", 8) == 0)
             redirect(r, "/login", NULL);
         else
             error_page(r, 404, "not found");
@@ -2971,6 +3103,16 @@ void sv_pages_handle(sv_req *r)
         } else {
             error_page(r, 404, "not found");
         }
+    } else if (strcmp(path, "/notices") == 0) {
+        if (get)
+            page_notices(r);
+        else
+            not_allowed(r, "GET, HEAD");
+    } else if (strcmp(path, "/notices/outbox") == 0) {
+        if (get || post)
+            page_outbox(r, post);
+        else
+            not_allowed(r, "GET, HEAD, POST");
     } else if (strcmp(path, "/cases/new") == 0) {
         if (get || post)
             page_new(r, post);

@@ -131,6 +131,12 @@ int sv_session_load(sv_server *srv, const char *token, sv_session *out);
 void sv_session_end(sv_server *srv, const char *hash);
 /** Remove expired sessions (database and memory). */
 void sv_session_sweep(sv_server *srv);
+
+/* ---- background delivery of notices (background.c) ---- */
+/** Deliver what waits every `every` seconds in a thread of its own (0: not at all). */
+int sv_deliver_start(sv_server *srv, long every);
+/** Stop that thread (waits for a delivery in progress). */
+void sv_deliver_stop(void);
 /** End every session whose binding no longer holds (the main thread, every second). */
 void sv_session_recheck(sv_server *srv);
 /** The login form's CSRF token (pre-session): derived from the `capa_pre` cookie, which is

@@ -27,8 +27,10 @@
         <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'校验'"/><xsl:with-param name="en" select="'Verify'"/></xsl:call-template></span>
         <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'上次校验结果；立即校验'"/><xsl:with-param name="en" select="'The last verify; run it now'"/></xsl:call-template></small>
       </a></div>
-      <!-- The outbox (pending, delivered and failed notices) is the notification pages'
-           own: its tile goes here. -->
+      <div class="col-sm-6 col-lg-4"><a class="card card-body h-100 app-tile text-decoration-none text-reset" href="/notices/outbox">
+        <span class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'通知发件箱'"/><xsl:with-param name="en" select="'Notice outbox'"/></xsl:call-template></span>
+        <small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'待发、已送达、失败的通知；重试'"/><xsl:with-param name="en" select="'Pending, delivered and failed notices; retry'"/></xsl:call-template></small>
+      </a></div>
     </div>
   </xsl:template>
 

@@ -112,6 +112,9 @@
             <li class="nav-item"><a class="nav-link" href="/reports">
               <xsl:if test="/page/@kind = 'report'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
               <xsl:call-template name="t"><xsl:with-param name="zh" select="'报表'"/><xsl:with-param name="en" select="'Reports'"/></xsl:call-template></a></li>
+            <li class="nav-item"><a class="nav-link" href="/notices">
+              <xsl:if test="/page/@kind = 'notices' or /page/@kind = 'outbox'"><xsl:attribute name="aria-current">page</xsl:attribute></xsl:if>
+              <xsl:call-template name="t"><xsl:with-param name="zh" select="'通知'"/><xsl:with-param name="en" select="'Notices'"/></xsl:call-template></a></li>
             <xsl:if test="/page/user/@may-open">
               <li class="nav-item"><a class="nav-link" href="/cases/new">
                 <xsl:call-template name="t"><xsl:with-param name="zh" select="'新投诉'"/><xsl:with-param name="en" select="'New complaint'"/></xsl:call-template></a></li>

@@ -19,4 +19,5 @@
   <xsl:include href="admin.xsl"/>
   <xsl:include href="import.xsl"/>
   <xsl:include href="admin_sys.xsl"/>
+  <xsl:include href="notices.xsl"/>
 </xsl:stylesheet>

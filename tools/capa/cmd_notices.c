@@ -1,0 +1,110 @@
+/*
+ * cmd_notices.c - `capa notices [--user ID | --pending] [--limit N] [--json]`: what reached a
+ * person (their notices, newest first, and whether every target took each), or every
+ * delivery still waiting with the state of its target. Read-only.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *notice_json(const capa_notice *x)
+{
+    json_t *o = json_object(), *to = json_array();
+    for (size_t i = 0; to && i < x->n_to; i++) {
+        json_t *p = json_object();
+        if (!p || cli_json_set(p, "user", cli_json_str(x->to[i].user)) ||
+            cli_json_set(p, "name", cli_json_str(x->to[i].name)) ||
+            cli_json_set(p, "why", cli_json_str(x->to[i].why)) ||
+            cli_json_set(p, "mobile", cli_json_str(x->to[i].mobile)) ||
+            cli_json_set(p, "email", cli_json_str(x->to[i].email)) || cli_json_push(to, p)) {
+            json_decref(to);
+            to = NULL;
+        }
+    }
+    if (!o || !to || cli_json_set(o, "event", json_integer((json_int_t)x->seq)) ||
+        cli_json_set(o, "time", cli_json_time(x->time)) ||
+        cli_json_set(o, "kind", cli_json_str(x->kind)) ||
+        cli_json_set(o, "number", cli_json_str(x->number)) ||
+        cli_json_set(o, "stage", cli_json_str(x->stage)) ||
+        cli_json_set(o, "from", cli_json_str(x->from)) ||
+        cli_json_set(o, "actor", cli_json_str(x->actor)) ||
+        cli_json_set(o, "reason", cli_json_str(x->reason)) ||
+        cli_json_set(o, "pending", json_boolean(x->pending)) ||
+        (x->target && cli_json_set(o, "target", cli_json_str(x->target))) ||
+        cli_json_set(o, "to", to)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int cmd_notices(cli *c, int argc, char **argv)
+{
+    const char *user = NULL, *limit_arg = NULL;
+    int pending = 0;
+    const cli_opt opts[] = {{"--user", &user, NULL},
+                            {"--pending", NULL, &pending},
+                            {"--limit", &limit_arg, NULL},
+                            {"--json", NULL, &c->json},
+                            {NULL, NULL, NULL}};
+    int npos, rc, err;
+    capa_store *s = NULL;
+    capa_notice *a = NULL;
+    size_t n = 0, limit = 0;
+    json_t *arr = NULL;
+
+    CLI_PARSE(c, argc, argv, opts, &npos);
+    if (npos > 0)
+        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+    if (!user == !pending)
+        return cli_usage(c, "give --user ID (what reached them) or --pending (what waits)");
+    if (limit_arg) {
+        char *end;
+        long v = strtol(limit_arg, &end, 10);
+        if (!*limit_arg || *end || v < 1 || v > 100000)
+            return cli_usage(c, "--limit '%s': a number from 1 to 100000", limit_arg);
+        limit = (size_t)v;
+    }
+    if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
+        return rc;
+    err = pending ? capa_notices_pending(&a, &n, s) : capa_notices_for(&a, &n, s, user, limit);
+    if (err != CAPA_OK) {
+        rc = cli_fail(c, "notices", err);
+        goto done;
+    }
+    if (c->json) {
+        if (!(arr = json_array())) {
+            rc = cli_error(c->cmd, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (cli_json_push(arr, notice_json(&a[i]))) {
+                rc = cli_error(c->cmd, "out of memory");
+                goto done;
+            }
+        rc = cli_json_print(c, arr);
+        arr = NULL;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char when[40], num[CLI_TEXT_MAX], who[CLI_TEXT_MAX];
+        cli_time(when, sizeof when, a[i].time);
+        printf("%s  %-8s  %s  %s -> %s  by %s", when, a[i].kind,
+               cli_text(num, sizeof num, a[i].number), *a[i].from ? a[i].from : "-", a[i].stage,
+               cli_text(who, sizeof who, a[i].actor));
+        if (a[i].target)
+            printf("  [waits for %s]", a[i].target);
+        else if (a[i].pending)
+            printf("  [not delivered yet]");
+        putchar('\n');
+    }
+    if (n == 0)
+        fputs(pending ? "nothing waits / 无待发送通知\n" : "no notices / 无通知\n", stderr);
+done:
+    json_decref(arr);
+    capa_notices_free(a, n);
+    capa_store_close(s);
+    return rc;
+}

@@ -109,7 +109,7 @@ as wang 0 set "$N" five_why.1.why="为何连锡" five_why.1.because="钢网开�
     root_cause_occurrence="钢网开口偏大" root_cause_escape="AOI 未覆盖"
 as chen 0 sign "$N" --meaning reviewed
 as wang 0 set "$N" corrective_actions.1.action="钢网开口缩小" corrective_actions.1.owner=sun \
-    corrective_actions.1.due=2026-12-05
+    corrective_actions.1.due=2026-12-05 "${D7_OK[@]}"
 as zhao 0 reject "$N" --reason "缺少预防措施"
 as chen 0 sign "$N" --meaning reviewed
 as wang 0 set "$N" preventive_actions.1.action="更新规范" preventive_actions.1.owner=wang \

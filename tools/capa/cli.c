@@ -103,7 +103,7 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
         else if (strcmp(c->lang_arg, "both") == 0)
             c->lang = CLI_LANG_BOTH;
         else
-            return cli_usage(c, "--lang must be zh, en or both, not '%s'", c->lang_arg);
+            return cli_usage(c, "--lang must be zh or en, not '%s' (or both)", c->lang_arg);
     }
     return CLI_OK;
 }

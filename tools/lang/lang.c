@@ -40,14 +40,13 @@ static const wording catalogue[] = {
     {"field.utf8", NULL, "「{field}」的内容不是有效的文本（UTF-8）",
      "{field} is not valid text (UTF-8)"},
     {"field.text", NULL, "「{field}」含有不允许的控制字符或隐藏字符，请删除后再保存",
-     "{field} contains a control or hidden character that is not allowed; remove it and save "
-     "again"},
+     "{field} contains a character that is not allowed ({why}); remove it and save again"},
     {"field.max_length", NULL, "「{field}」最多 {max} 个字符（现为 {length} 个）",
      "{field} may have at most {max} characters (has {length})"},
     {"field.integer", NULL, "「{field}」须为整数（现为“{value}”）",
-     "{field} must be a whole number (not '{value}')"},
+     "{field}: '{value}' is not an integer (a whole number)"},
     {"field.decimal", NULL, "「{field}」须为数字（现为“{value}”）",
-     "{field} must be a number (not '{value}')"},
+     "{field}: '{value}' is not a decimal number"},
     {"field.min", NULL, "「{field}」不得小于 {min}（现为“{value}”）",
      "{field} must be at least {min} (not '{value}')"},
     {"field.max", NULL, "「{field}」不得大于 {max}（现为“{value}”）",
@@ -124,8 +123,8 @@ static const wording catalogue[] = {
      "the case is no longer at the stage you opened: it is now at {stage} (awaiting "
      "'{meaning@}'); open the case page again and check it"},
     {"case.changed", NULL, "您查看之后，此阶段的内容已被他人修改：请重新打开案件页核对后再提交",
-     "someone changed this stage after you opened it: open the case page again, check it and "
-     "submit again"},
+     "the data of this stage changed since it was shown to you: someone else changed it; open "
+     "the case page again, check it and submit again"},
     {"case.closed", NULL, "本案已于 {closed_at} 结案，归档后只读",
      "this case was closed on {closed_at}; an archived case is read-only"},
     {"case.imported", NULL, "这是从 {origin} 导入的归档副本，在此只读",

@@ -154,9 +154,12 @@ int sv_status_of(int code)
     }
 }
 
+/* The engine's error in the reader's language (a refusal worded by tools/lang). */
 static void error_capa(sv_req *r, int code)
 {
-    error_page(r, sv_status_of(code), capa_error_last()[0] ? capa_error_last() : capa_strerror(code));
+    char *msg = sv_error_text(r, code);
+    error_page(r, sv_status_of(code), msg ? msg : capa_strerror(code));
+    free(msg);
 }
 
 /* A POST body as parameters, with the CSRF token checked; 0 ok, else the page is written. */
@@ -825,6 +828,8 @@ static void form_view(sv_view *v, xmlNodePtr parent, const capa_formdef *fd, con
             continue;
         xmlNodePtr e = sv_el_text(v, n, "formerror", fv->errs[i].rule, 0);
         sv_at(v, e, "field", fv->errs[i].field);
+        if (fv->errs[i].worded)
+            sv_at(v, e, "worded", "1");
     }
     for (size_t i = 0; i < fd->n_fields; i++) {
         const capa_field *f = &fd->fields[i];
@@ -924,7 +929,7 @@ static void page_new(sv_req *r, int post)
         sv_submit(r->srv, &q);
         rc = q.result;
         if (rc)
-            capa_error_set(rc, "%s", q.error ? q.error : capa_strerror(rc));
+            sv_request_error_restore(&q);
         char *number = q.number_out;
         q.number_out = NULL;
         capa_request_clear(&q);
@@ -937,7 +942,7 @@ static void page_new(sv_req *r, int post)
         }
         fv.kv = kv;
         fv.n = m;
-        fv.n_errs = sv_field_errors(&fv.errs, capa_error_last());
+        fv.n_errs = sv_refusal_field_errors(&fv.errs, r);
         r->status = sv_status_of(rc);
         if (fv.n_errs == 0) {
             error_capa(r, rc);
@@ -1802,7 +1807,7 @@ static void page_edit(sv_req *r, const char *number, int post)
         sv_submit(r->srv, &q);
         rc = q.result;
         if (rc)
-            capa_error_set(rc, "%s", q.error ? q.error : capa_strerror(rc));
+            sv_request_error_restore(&q);
         capa_request_clear(&q);
         if (rc == CAPA_OK) {
             char *path = case_page_path(number);
@@ -1813,11 +1818,14 @@ static void page_edit(sv_req *r, const char *number, int post)
         /* Show what was entered, not what is stored. */
         fv.kv = kv;
         fv.n = n;
-        fv.n_errs = sv_field_errors(&fv.errs, capa_error_last());
+        fv.n_errs = sv_refusal_field_errors(&fv.errs, r);
         r->status = sv_status_of(rc);
         changed = rc == CAPA_ESTATE && strstr(capa_error_last(), "changed since");
-        if (changed)
-            snprintf(changed_msg, sizeof changed_msg, "%s", capa_error_last());
+        if (changed) {
+            char *t = sv_error_text(r, rc);
+            snprintf(changed_msg, sizeof changed_msg, "%s", t ? t : capa_error_last());
+            free(t);
+        }
         if (fv.n_errs == 0 && !changed) {
             error_capa(r, rc);
             goto done;
@@ -1944,12 +1952,17 @@ static void do_sign(sv_req *r, const char *number, int reject)
         redirect(r, path ? path : "/cases", NULL);
         free(path);
     } else {
-        char msg[1024];
+        /* Worded in the reader's language, with labels and whom to ask (tools/lang); an
+         * error the engine gave no data for shows its own message. */
+        char msg[2048];
         const char *e = q.error ? q.error : capa_strerror(q.result);
-        const char *extra = q.result == CAPA_ESTATE && strstr(e, "changed since")
+        sv_request_error_restore(&q);
+        char *t = sv_error_text(r, q.result);
+        const char *extra = !q.refusal && q.result == CAPA_ESTATE && strstr(e, "changed since")
                                 ? " / 数据已变更，请核对后重新签核"
                                 : "";
-        snprintf(msg, sizeof msg, "%s%s", e, extra);
+        snprintf(msg, sizeof msg, "%s%s", t ? t : e, extra);
+        free(t);
         sv_buf_free(&r->out);
         page_sign(r, number, msg);
         r->status = sv_status_of(q.result);

@@ -308,6 +308,15 @@ static void api_list(sv_req *r)
         send_error(r, 400, "invalid", why);
         return;
     }
+    /* envelope=true: the total in the body too ({total, offset, limit, cases}); without it the
+     * bare array of before, the total in X-Total-Count only. */
+    const char *env = sv_params_get(q, "envelope");
+    int envelope = env && (!strcmp(env, "true") || !strcmp(env, "1"));
+    if (env && !envelope && strcmp(env, "false") && strcmp(env, "0")) {
+        json_decref(arr);
+        send_error(r, 400, "invalid", "envelope: true or false");
+        return;
+    }
     if ((lim && sv_parse_count(&limit, lim, 1, 1000)) ||
         (off && sv_parse_count(&offset, off, 0, 1LL << 40))) {
         json_decref(arr);
@@ -327,7 +336,12 @@ static void api_list(sv_req *r)
         send_capa_error(r, rc, rc == CAPA_ENOMEM ? "out of memory" : capa_error_last());
         return;
     }
-    send_json(r, 200, arr);
+    if (envelope)
+        send_json(r, 200,
+                  json_pack("{s:I,s:I,s:I,s:o}", "total", (json_int_t)r->total, "offset",
+                            (json_int_t)offset, "limit", (json_int_t)limit, "cases", arr));
+    else
+        send_json(r, 200, arr);
 }
 
 static json_t *case_json(const capa_case *cs)

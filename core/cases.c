@@ -177,6 +177,58 @@ int capa_case__check_reason(const char *verb, const char *number, const char *re
     return capa__line_check(what, reason);
 }
 
+/* ---- may open (for menus) ---- */
+
+typedef struct may_open_arg {
+    const capa_stage *st;
+    char names[600];
+    size_t n;
+} may_open_arg;
+
+static int may_open_who(const capa_user *u, void *payload)
+{
+    may_open_arg *a = payload;
+    size_t used = strlen(a->names);
+    if (u->locked || !capa_role_in(a->st->editors, a->st->n_editors, u->role))
+        return 0;
+    if (used < sizeof a->names - 80)
+        snprintf(a->names + used, sizeof a->names - used, "%s%.60s", a->n ? ", " : "",
+                 u->name && *u->name ? u->name : u->id);
+    a->n++;
+    return 0;
+}
+
+int capa_case_may_open(capa_store *s, const char *user, const char *workflow)
+{
+    const capa_workflow *wf = NULL;
+    capa_user *u = NULL;
+    char roles[256];
+    int err = capa_store_workflow_get(&wf, s, workflow);
+    if (err || (err = capa_user_get(&u, s, user)) != CAPA_OK)
+        return err;
+    const capa_stage *st = wf->n_stages ? &wf->stages[0] : NULL;
+    if (st && capa_role_in(st->editors, st->n_editors, u->role)) {
+        capa_user_free(u);
+        return CAPA_OK;
+    }
+    may_open_arg a = {.st = st};
+    if (st)
+        capa_user_foreach(s, may_open_who, &a);
+    roles_text(roles, sizeof roles, st ? st->editors : NULL, st ? st->n_editors : 0);
+    err = capa_error_set(CAPA_EDENIED,
+                         "open: user `%s` has role %s; opening a case (stage %s %s) needs role %s",
+                         u->id, u->role, st ? st->id : "", st ? stage_label(st) : "", roles);
+    capa__refusal_begin(err, "open", NULL, st);
+    capa__refusal_add("open.role", NULL, NULL, NULL);
+    refusal_role(wf, u->role);
+    if (st)
+        refusal_roles(wf, "roles", st->editors, st->n_editors);
+    if (a.n)
+        capa__refusal_param("who", "%s", a.names);
+    capa_user_free(u);
+    return err;
+}
+
 /* ---- open ---- */
 
 typedef struct open_arg {

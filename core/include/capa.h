@@ -231,6 +231,14 @@ int capa_form_install(capa_store *s, const capa_actor *who, const char *xml, siz
                       const char *name, int *out_version);
 
 /* ---- cases ---- */
+/**
+ * Whether user `user` may open a case of workflow `workflow` (NULL: the default), as
+ * capa_case_open would decide it (an editor of the first stage), without trying: for menus
+ * and forms shown only to who may use them. Writes nothing.
+ * @return CAPA_OK; CAPA_EDENIED with the refusal (open.role, with who may) in
+ *         capa_refusal_last(); CAPA_ENOTFOUND (no such user or workflow).
+ */
+int capa_case_may_open(capa_store *s, const char *user, const char *workflow);
 /** Open a case: `values` are intake fields. Returns the new number ("QC-2026-0001") in
  *  *out_number (free with capa__free). */
 int capa_case_open(char **out_number, capa_store *s, const capa_actor *who, const capa_kv *values,

@@ -83,8 +83,10 @@ static const wording catalogue[] = {
     {"signoff.filled", NULL, "签核“{meaning@}”要求先填写「{field}」[[：请点击“填写本阶段”补填]]",
      "'{meaning@}' requires {field} to be filled in[[: click Fill in this stage]]"},
     /* ---- who may act ---- */
-    {"open.role", NULL, "您的角色（{role@}）不能新建投诉；新建需要以下角色：{roles@}",
-     "your role ({role@}) may not open a complaint; that needs the role {roles@}"},
+    {"open.role", "who", "您的角色（{role@}）不能新建案件；请联系可以新建的人：{who}",
+     "your role ({role@}) may not open a case; please ask someone who can: {who}"},
+    {"open.role", NULL, "您的角色（{role@}）不能新建案件；新建需要以下角色：{roles@}",
+     "your role ({role@}) may not open a case; that needs the role {roles@}"},
     {"set.role", "who", "您的角色（{role@}）不能填写“{stage}”阶段；请联系可以填写的人：{who}",
      "your role ({role@}) may not fill in the stage {stage}; please ask someone who can: {who}"},
     {"set.role", NULL, "您的角色（{role@}）不能填写“{stage}”阶段；需要以下角色：{roles@}",

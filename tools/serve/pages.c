@@ -46,13 +46,15 @@ static capa_user *me(sv_req *r)
     return u;
 }
 
-/* Whether `role` may open a new case: an editor of the default workflow's first stage. */
+/* Whether the signed-in user (of `role`) may open a new case of the workflow the query names
+ * (the default one without): the engine's own rule (capa_case_may_open), not a role list
+ * here. On a refusal its data is this thread's last (for the page saying why). */
 static int may_open(sv_req *r, const char *role)
 {
-    const capa_workflow *wf = NULL;
-    if (!role || capa_store_workflow(&wf, r->srv->s) != CAPA_OK || !wf->n_stages)
+    if (!role || !r->have_sess)
         return 0;
-    return capa_role_in(wf->stages[0].editors, wf->stages[0].n_editors, role);
+    const char *wf = sv_params_get(&r->query, "workflow");
+    return capa_case_may_open(r->srv->s, r->sess.user, wf && *wf ? wf : NULL) == CAPA_OK;
 }
 
 /* A readable plant time: "2026-10-10 09:00" of "2026-10-10T09:00:00+08:00", on `n` as
@@ -899,6 +901,11 @@ static void page_new(sv_req *r, int post)
     if (rc || wf->n_stages == 0 ||
         (rc = capa_store_form(&fd, r->srv->s, wf->stages[0].form_id, 0))) {
         error_capa(r, rc ? rc : CAPA_ERROR);
+        return;
+    }
+    /* A role that may not open a case is told so before filling in the form, not after. */
+    if (!post && !may_open(r, "")) {
+        error_capa(r, CAPA_EDENIED);
         return;
     }
     sv_params p = {0};

@@ -14,14 +14,14 @@ N=$OUT
 
 # ---- CLI: --lang zh, --lang en, --lang both, and the locale's default
 as wang 1 sign "$N" --meaning reviewed --lang zh
-err_has '签核前必须填写「有效性」'; err_has '「围堵措施」'
+err_has '签核前还须填写：「有效性」、「围堵措施」'
 grep -q 'validity\|required\|capa help' "$T/err" && fail "--lang zh: English or a field id: $ERR"
 grep -q '点击' "$T/err" && fail "--lang zh: the CLI is told to click: $ERR"
 as wang 1 sign "$N" --meaning reviewed --lang en
 err_has "field \`validity\`: value '' is required before sign-off"
 grep -qP '\p{Han}{2}' <(sed 's/(品质异常反馈)//' "$T/err") && fail "--lang en has Chinese: $ERR"
 as wang 1 sign "$N" --meaning reviewed --lang both
-err_has '签核前必须填写「有效性」'; err_has 'is required before sign-off'
+err_has '签核前还须填写：「有效性」、「围堵措施」'; err_has 'is required before sign-off'
 # the locale's language when --lang is not given (the first of LC_ALL, LC_MESSAGES, LANG)
 locale_sign() { # locale_sign VAR=VALUE...: wang's sign-off under that environment, stderr in ERR
     set +e
@@ -32,9 +32,9 @@ locale_sign() { # locale_sign VAR=VALUE...: wang's sign-off under that environme
     [[ $RC == 1 ]] || fail "sign under $*: exit $RC"
 }
 locale_sign LC_ALL=zh_CN.UTF-8
-err_has '签核前必须填写「有效性」'
+err_has '签核前还须填写：「有效性」、「围堵措施」'
 locale_sign LC_ALL= LC_MESSAGES= LANG=zh_TW.UTF-8
-err_has '签核前必须填写「有效性」'
+err_has '签核前还须填写：「有效性」、「围堵措施」'
 locale_sign LC_ALL=en_GB.UTF-8 LANG=zh_CN.UTF-8
 err_has 'is required before sign-off'
 # a choice refused: the labels of the choices in the language; who must act, by name
@@ -81,7 +81,7 @@ lacks zh '`'
 lacks zh 'validity'
 sign_page en en
 alerts en >"$T/en.alert"
-grep -q 'Validity must be filled in before sign-off' "$T/en.alert" ||
+grep -qF 'Still to fill in before sign-off: Validity, Containment (click Fill in this stage to add them)' "$T/en.alert" ||
     fail "en: $(cat "$T/en.alert")"
 grep -qP '\p{Han}' "$T/en.alert" && fail "en: Chinese in the refusal: $(cat "$T/en.alert")"
 grep -qE "$cmd_re" "$T/en" && fail "en: a command: $(grep -oE ".{40}$cmd_re.{40}" "$T/en")"
@@ -108,7 +108,7 @@ jq_ sz 'd["error"]["refusal"]["violations"][0]["params"]["who"] == "王伟" and 
 jq_ sz 'not any(c.isascii() and c.isalpha() for c in d["error"]["message"])'
 api se POST "/cases/$N/sign" -H 'Accept-Language: en' -d '{"meaning": "reviewed", "password": "'"$(pw li | tr -d '\n')"'"}'
 want 403 se
-jq_ se 'd["error"]["message"].startswith("your role (Sales / customer service (intake)) may not sign") and "please ask someone who can: 王伟" in d["error"]["message"]'
+jq_ se 'd["error"]["message"].startswith("Your role (Sales / customer service (intake)) may not sign") and "please ask someone who can: 王伟" in d["error"]["message"]'
 # no language asked: the engine's sentence as before, the data still there
 api sn POST "/cases/$N/sign" -d '{"meaning": "reviewed", "password": "'"$(pw li | tr -d '\n')"'"}'
 want 403 sn

@@ -14,6 +14,7 @@
  */
 #include "lang.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ static const wording catalogue[] = {
     {"reason.max_bytes", NULL, "理由过长（{length} 字节，上限 {max} 字节）",
      "the reason is too long ({length} bytes; at most {max})"},
     /* ---- signing in ---- */
-    {"auth.password", NULL, "密码不正确", "wrong password"},
+    {"auth.password", NULL, "密码不正确", "that is the wrong password"},
     {"auth.locked_now", NULL,
      "密码不正确；连续 {max_failed} 次错误，账户已被锁定：请联系系统管理员解锁",
      "wrong password; after {max_failed} wrong passwords the account is now locked: please ask "
@@ -336,22 +337,71 @@ char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_l
         expand(&o, w->zh, r, v, 1, web);
     if (lang == CAPA_LANG_BOTH)
         puts_(&o, " / ");
+    size_t en_at = o.n;
     if (lang != CAPA_LANG_ZH)
         expand(&o, w->en, r, v, 0, web);
+    if (o.ok && o.p && o.n > en_at && o.p[en_at] >= 'a' && o.p[en_at] <= 'z')
+        o.p[en_at] = (char)(o.p[en_at] - 'a' + 'A'); /* a sentence begins with a capital */
     return take(&o);
+}
+
+/* A field required before sign-off, named alone (not a table's rows, not at creation). */
+static int plain_required(const capa_violation *v)
+{
+    const char *when = capa_refusal_param_get(v, "when");
+    return strcmp(v->rule, "field.required") == 0 && !capa_refusal_param_get(v, "rows") &&
+           (!when || strcmp(when, "sign") == 0);
+}
+
+/* Several fields still empty before sign-off, as one sentence listing their labels. */
+static void required_together(str *o, const capa_refusal *r, capa_lang lang, int web)
+{
+    char tpl[256];
+    for (int zh = 1; zh >= 0; zh--) {
+        if ((zh && lang == CAPA_LANG_EN) || (!zh && lang == CAPA_LANG_ZH))
+            continue;
+        if (!zh && lang == CAPA_LANG_BOTH)
+            puts_(o, " / ");
+        puts_(o, zh ? "签核前还须填写：" : "Still to fill in before sign-off: ");
+        size_t k = 0;
+        for (size_t i = 0; i < r->n; i++) {
+            if (!plain_required(&r->v[i]))
+                continue;
+            puts_(o, k++ ? (zh ? "、" : ", ") : "");
+            puts_(o, zh ? "「" : "");
+            puts_(o, field_name(&r->v[i], zh));
+            puts_(o, zh ? "」" : "");
+        }
+        channel(tpl, sizeof tpl,
+                zh ? "[[（请点击“填写本阶段”补填）]]"
+                   : "[[ (click Fill in this stage to add them)]]",
+                web);
+        puts_(o, tpl);
+    }
 }
 
 char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web)
 {
     str o = {NULL, 0, 0, 1};
+    size_t n_req = 0, k = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n_req += plain_required(&r->v[i]);
     for (size_t i = 0; i < r->n; i++) {
+        int together = n_req > 1 && plain_required(&r->v[i]);
+        if (together && n_req == SIZE_MAX)
+            continue; /* already said, with the first */
+        if (k++)
+            puts_(&o, lang == CAPA_LANG_ZH ? "；" : "; ");
+        if (together) {
+            required_together(&o, r, lang, web);
+            n_req = SIZE_MAX;
+            continue;
+        }
         char *one = capa_lang_violation(r, &r->v[i], lang, web);
         if (!one) {
             o.ok = 0;
             break;
         }
-        if (i)
-            puts_(&o, lang == CAPA_LANG_ZH ? "；" : "; ");
         puts_(&o, one);
         free(one);
     }

@@ -115,6 +115,17 @@ static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, 
     return root;
 }
 
+/* A page's own message in the reader's language ("中文 / English" when both). */
+static const char *say(const sv_req *r, char *buf, size_t sz, const char *zh, const char *en)
+{
+    if (r->lang == SV_LANG_ZH)
+        return zh;
+    if (r->lang == SV_LANG_EN)
+        return en;
+    snprintf(buf, sz, "%s / %s", zh, en);
+    return buf;
+}
+
 static void error_page(sv_req *r, int status, const char *msg)
 {
     sv_view v;
@@ -129,7 +140,8 @@ static void error_page(sv_req *r, int status, const char *msg)
 static void not_allowed(sv_req *r, const char *allow)
 {
     r->allow = allow;
-    error_page(r, 405, "method not allowed");
+    char buf[200];
+    error_page(r, 405, say(r, buf, sizeof buf, "不支持这种请求方式", "method not allowed"));
 }
 
 int sv_status_of(int code)
@@ -181,7 +193,10 @@ static int post_params(sv_req *r, sv_params *p, int need_csrf)
     const char *tok = sv_params_get(p, "csrf");
     if (need_csrf && (!tok || !sv_secure_eq(tok, r->sess.csrf))) {
         sv_params_clear(p);
-        error_page(r, 403, "missing or wrong CSRF token: reload the page and try again");
+        char buf[300];
+        error_page(r, 403,
+                   say(r, buf, sizeof buf, "页面已过期（CSRF 安全令牌不符）：请刷新页面后重试",
+                       "missing or wrong CSRF token: reload the page and try again"));
         return -1;
     }
     return 0;
@@ -1771,7 +1786,9 @@ static void page_edit(sv_req *r, const char *number, int post)
     const capa_stage_record *rec = current_record(cs);
     const capa_formdef *fd = record_form(r, wf, rec);
     if (cs->closed || !rec || !fd) {
-        error_page(r, 409, "this case is closed: an archived case is read-only");
+        char buf[300];
+        error_page(r, 409, say(r, buf, sizeof buf, "本案已结案，归档后只读",
+                               "this case is closed: an archived case is read-only"));
         goto done;
     }
     fv.kv = rec->values;
@@ -1882,7 +1899,9 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     const capa_stage_record *rec = current_record(cs);
     may m = may_now(r, wf, cs);
     if (!st || !rec || cs->closed) {
-        error_page(r, 409, "this case is closed: an archived case is read-only");
+        char buf[300];
+        error_page(r, 409, say(r, buf, sizeof buf, "本案已结案，归档后只读",
+                               "this case is closed: an archived case is read-only"));
         capa_case_free(cs);
         return;
     }
@@ -2036,6 +2055,7 @@ static void set_lang(sv_req *r)
 
 void sv_pages_handle(sv_req *r)
 {
+    char b404[100];
     const char *path = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
     set_lang(r);
@@ -2077,7 +2097,7 @@ void sv_pages_handle(sv_req *r)
             strcmp(path, "/logout") == 0)
             redirect(r, "/login", NULL);
         else
-            error_page(r, 404, "not found");
+            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
         if (post && r->status == 303)
             r->status = 303;
         return;
@@ -2106,7 +2126,7 @@ void sv_pages_handle(sv_req *r)
         size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
         const char *sub = slash ? slash : "";
         if (n == 0 || n >= sizeof number) {
-            error_page(r, 404, "not found");
+            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
             return;
         }
         memcpy(number, rest, n);
@@ -2130,8 +2150,8 @@ void sv_pages_handle(sv_req *r)
         else if (!strcmp(sub, "/reject"))
             not_allowed(r, "POST");
         else
-            error_page(r, 404, "not found");
+            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
     } else {
-        error_page(r, 404, "not found");
+        error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
     }
 }

@@ -198,6 +198,12 @@ static int may_open_who(const capa_user *u, void *payload)
     return 0;
 }
 
+int capa_workflow_may_open(const capa_workflow *wf, const char *role)
+{
+    return wf && wf->n_stages && role &&
+           capa_role_in(wf->stages[0].editors, wf->stages[0].n_editors, role);
+}
+
 int capa_case_may_open(capa_store *s, const char *user, const char *workflow)
 {
     const capa_workflow *wf = NULL;
@@ -207,7 +213,7 @@ int capa_case_may_open(capa_store *s, const char *user, const char *workflow)
     if (err || (err = capa_user_get(&u, s, user)) != CAPA_OK)
         return err;
     const capa_stage *st = wf->n_stages ? &wf->stages[0] : NULL;
-    if (st && capa_role_in(st->editors, st->n_editors, u->role)) {
+    if (capa_workflow_may_open(wf, u->role)) {
         capa_user_free(u);
         return CAPA_OK;
     }

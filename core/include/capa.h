@@ -239,6 +239,9 @@ int capa_form_install(capa_store *s, const capa_actor *who, const char *xml, siz
  *         capa_refusal_last(); CAPA_ENOTFOUND (no such user or workflow).
  */
 int capa_case_may_open(capa_store *s, const char *user, const char *workflow);
+/** The rule of capa_case_may_open for a role already known: 1 when `role` may open a case of
+ *  `wf` (an editor of its first stage), else 0. Pure: for a menu drawn on every page. */
+int capa_workflow_may_open(const capa_workflow *wf, const char *role);
 /** Open a case: `values` are intake fields. Returns the new number ("QC-2026-0001") in
  *  *out_number (free with capa__free). */
 int capa_case_open(char **out_number, capa_store *s, const capa_actor *who, const capa_kv *values,

@@ -46,15 +46,14 @@ static capa_user *me(sv_req *r)
     return u;
 }
 
-/* Whether the signed-in user (of `role`) may open a new case of the workflow the query names
- * (the default one without): the engine's own rule (capa_case_may_open), not a role list
- * here. On a refusal its data is this thread's last (for the page saying why). */
+/* Whether `role` may open a new case of the workflow the query names (the default one
+ * without): the engine's rule (capa_workflow_may_open), not a role list here. */
 static int may_open(sv_req *r, const char *role)
 {
-    if (!role || !r->have_sess)
-        return 0;
-    const char *wf = sv_params_get(&r->query, "workflow");
-    return capa_case_may_open(r->srv->s, r->sess.user, wf && *wf ? wf : NULL) == CAPA_OK;
+    const capa_workflow *wf = NULL;
+    const char *id = sv_params_get(&r->query, "workflow");
+    return capa_store_workflow_get(&wf, r->srv->s, id && *id ? id : NULL) == CAPA_OK &&
+           capa_workflow_may_open(wf, role);
 }
 
 /* A readable plant time: "2026-10-10 09:00" of "2026-10-10T09:00:00+08:00", on `n` as
@@ -919,9 +918,13 @@ static void page_new(sv_req *r, int post)
         return;
     }
     /* A role that may not open a case is told so before filling in the form, not after. */
-    if (!post && !may_open(r, "")) {
-        error_capa(r, CAPA_EDENIED);
-        return;
+    if (!post && r->have_sess) {
+        const char *id = sv_params_get(&r->query, "workflow");
+        int rc0 = capa_case_may_open(r->srv->s, r->sess.user, id && *id ? id : NULL);
+        if (rc0 != CAPA_OK) {
+            error_capa(r, rc0);
+            return;
+        }
     }
     sv_params p = {0};
     formvals fv = {0};

@@ -48,7 +48,8 @@ char *capa__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /**
  * Fault injection for tests: make the N-th allocation from now fail (N >= 1), 0 to disable.
  * Also routes libxml2's allocations through the same counter once capa_form_init() ran.
- * Returns how many allocations were made since the last call.
+ * Returns how many allocations were made since the last call (counting starts with the first
+ * call: until then allocations touch no shared counter).
  */
 uint64_t capa_alloc_fail_at(uint64_t n);
 

@@ -46,14 +46,12 @@ static capa_user *me(sv_req *r)
     return u;
 }
 
-/* Whether `role` may open a new case of the workflow the query names (the default one
- * without): the engine's rule (capa_workflow_may_open), not a role list here. */
+/* Whether `role` may open a new case of the default workflow (the menu's New complaint):
+ * the engine's rule (capa_workflow_may_open), not a role list here. */
 static int may_open(sv_req *r, const char *role)
 {
     const capa_workflow *wf = NULL;
-    const char *id = sv_params_get(&r->query, "workflow");
-    return capa_store_workflow_get(&wf, r->srv->s, id && *id ? id : NULL) == CAPA_OK &&
-           capa_workflow_may_open(wf, role);
+    return capa_store_workflow(&wf, r->srv->s) == CAPA_OK && capa_workflow_may_open(wf, role);
 }
 
 /* A readable plant time: "2026-10-10 09:00" of "2026-10-10T09:00:00+08:00", on `n` as

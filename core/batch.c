@@ -36,19 +36,24 @@ void capa_request_clear(capa_request *r)
         return;
     capa__free(r->error);
     capa__free(r->number_out);
+    capa_refusal_free(r->refusal);
     r->error = NULL;
     r->number_out = NULL;
+    r->refusal = NULL;
 }
 
 /* Record a request's outcome; the message is copied now, while it is this thread's last. */
 static void set_result(capa_request *r, int err)
 {
     capa__free(r->error);
+    capa_refusal_free(r->refusal);
     r->error = NULL;
+    r->refusal = NULL;
     r->result = err;
     if (err != CAPA_OK) {
         const char *msg = capa_error_last();
         r->error = capa__strdup(*msg ? msg : capa_strerror(err));
+        r->refusal = capa_refusal_dup(capa_refusal_last()); /* NULL when it has none */
         capa__free(r->number_out);
         r->number_out = NULL;
     }
@@ -248,6 +253,7 @@ static int submit(capa_store *s, const capa_user_rec *user, capa_request *reqs, 
         reqs[i].result = CAPA_ERROR;
         reqs[i].error = NULL;
         reqs[i].number_out = NULL;
+        reqs[i].refusal = NULL;
     }
     sub.users = capa__calloc(n, sizeof *sub.users);
     sub.auth_err = capa__calloc(n, sizeof *sub.auth_err);
@@ -292,6 +298,7 @@ static int submit(capa_store *s, const capa_user_rec *user, capa_request *reqs, 
         if (reqs[i].result != CAPA_OK) {
             err = capa_error_set(reqs[i].result, "%s",
                                  reqs[i].error ? reqs[i].error : capa_strerror(reqs[i].result));
+            capa_refusal_restore(reqs[i].refusal);
             break;
         }
 done:

@@ -14,6 +14,7 @@
 
 #include "apply.h"
 #include "cases.h"
+#include "refusal.h"
 #include "codec.h"
 #include "commit.h"
 #include "event.h"
@@ -36,6 +37,49 @@ static void roles_text(char *buf, size_t sz, char *const *roles, size_t n)
     }
     if (!n)
         snprintf(buf, sz, "nobody");
+}
+
+/* The refusal's parameters for roles: their ids and the workflow's labels of them. */
+static void refusal_roles(const capa_workflow *wf, const char *name, char *const *roles,
+                          size_t n)
+{
+    char ids[256] = "", zh[512] = "", en[512] = "", key[32];
+    size_t oi = 0, oz = 0, oe = 0;
+    for (size_t i = 0; i < n; i++) {
+        const capa_role *ro = NULL;
+        for (size_t k = 0; wf && k < wf->n_roles && !ro; k++)
+            if (strcmp(wf->roles[k].id, roles[i]) == 0)
+                ro = &wf->roles[k];
+        if (oi < sizeof ids)
+            oi += (size_t)snprintf(ids + oi, sizeof ids - oi, "%s%s", i ? ", " : "", roles[i]);
+        if (oz < sizeof zh)
+            oz += (size_t)snprintf(zh + oz, sizeof zh - oz, "%s%s", i ? "、" : "",
+                                   ro && ro->label_zh ? ro->label_zh : roles[i]);
+        if (oe < sizeof en)
+            oe += (size_t)snprintf(en + oe, sizeof en - oe, "%s%s", i ? ", " : "",
+                                   ro && ro->label_en ? ro->label_en : roles[i]);
+    }
+    capa__refusal_param(name, "%s", ids);
+    snprintf(key, sizeof key, "%s_zh", name);
+    capa__refusal_param(key, "%s", zh);
+    snprintf(key, sizeof key, "%s_en", name);
+    capa__refusal_param(key, "%s", en);
+}
+
+static void refusal_role(const capa_workflow *wf, const char *role)
+{
+    char *r[1] = {(char *)role};
+    refusal_roles(wf, "role", r, 1);
+}
+
+/* The sign-off's meaning ("approved") and its labels. */
+static void refusal_meaning(const capa_stage *st)
+{
+    capa__refusal_param("meaning", "%s", st->sign_meaning ? st->sign_meaning : "");
+    capa__refusal_param("meaning_zh", "%s", st->sign_meaning_zh ? st->sign_meaning_zh : "");
+    capa__refusal_param("meaning_en", "%s",
+                        st->sign_meaning_en ? st->sign_meaning_en
+                                            : st->sign_meaning ? st->sign_meaning : "");
 }
 
 static int by_name(const void *a, const void *b)
@@ -95,6 +139,10 @@ int capa_case__validate(MDB_txn *txn, const char *what, const capa_formdef *form
         err = capa_error_set(msg ? CAPA_EINVALID : CAPA_ENOMEM, "%s: %s", what,
                              msg ? msg : "out of memory");
         capa__free(msg);
+        if (err == CAPA_EINVALID) { /* the callers say where (capa__refusal_where) */
+            capa__refusal_begin(err, NULL, NULL, NULL);
+            capa__refusal_from_diag(&diag, form);
+        }
     } else if (err) {
         err = capa_error_set(err, "%s: validation failed (%s)", what, capa_strerror(err));
     }
@@ -108,15 +156,84 @@ int capa_case__check_reason(const char *verb, const char *number, const char *re
     const char *p = reason;
     while (p && (*p == ' ' || *p == '\t'))
         p++;
-    if (required && (!p || !*p))
-        return capa_error_set(CAPA_EINVALID,
-                              "%s %s: reason: empty; a rejection (审查 N) must say why", verb,
-                              number ? number : "");
-    if (reason && strlen(reason) > 4000)
-        return capa_error_set(CAPA_EINVALID, "%s %s: reason: %zu bytes; at most 4000", verb,
-                              number ? number : "", strlen(reason));
+    int err;
+    if (required && (!p || !*p)) {
+        err = capa_error_set(CAPA_EINVALID,
+                             "%s %s: reason: empty; a rejection (审查 N) must say why", verb,
+                             number ? number : "");
+        capa__refusal_begin(err, verb, number, NULL);
+        capa__refusal_add("reason.required", "reason", "", NULL);
+        return err;
+    }
+    if (reason && strlen(reason) > 4000) {
+        err = capa_error_set(CAPA_EINVALID, "%s %s: reason: %zu bytes; at most 4000", verb,
+                             number ? number : "", strlen(reason));
+        capa__refusal_begin(err, verb, number, NULL);
+        capa__refusal_add("reason.max_bytes", "reason", "", NULL);
+        capa__refusal_param("max", "4000");
+        capa__refusal_param("length", "%zu", strlen(reason));
+        return err;
+    }
     snprintf(what, sizeof what, "%s %.60s: reason", verb, number ? number : "");
     return capa__line_check(what, reason);
+}
+
+/* ---- may open (for menus) ---- */
+
+typedef struct may_open_arg {
+    const capa_stage *st;
+    char names[600];
+    size_t n;
+} may_open_arg;
+
+static int may_open_who(const capa_user *u, void *payload)
+{
+    may_open_arg *a = payload;
+    size_t used = strlen(a->names);
+    if (u->locked || !capa_role_in(a->st->editors, a->st->n_editors, u->role))
+        return 0;
+    if (used < sizeof a->names - 80)
+        snprintf(a->names + used, sizeof a->names - used, "%s%.60s", a->n ? ", " : "",
+                 u->name && *u->name ? u->name : u->id);
+    a->n++;
+    return 0;
+}
+
+int capa_workflow_may_open(const capa_workflow *wf, const char *role)
+{
+    return wf && wf->n_stages && role &&
+           capa_role_in(wf->stages[0].editors, wf->stages[0].n_editors, role);
+}
+
+int capa_case_may_open(capa_store *s, const char *user, const char *workflow)
+{
+    const capa_workflow *wf = NULL;
+    capa_user *u = NULL;
+    char roles[256];
+    int err = capa_store_workflow_get(&wf, s, workflow);
+    if (err || (err = capa_user_get(&u, s, user)) != CAPA_OK)
+        return err;
+    const capa_stage *st = wf->n_stages ? &wf->stages[0] : NULL;
+    if (capa_workflow_may_open(wf, u->role)) {
+        capa_user_free(u);
+        return CAPA_OK;
+    }
+    may_open_arg a = {.st = st};
+    if (st)
+        capa_user_foreach(s, may_open_who, &a);
+    roles_text(roles, sizeof roles, st ? st->editors : NULL, st ? st->n_editors : 0);
+    err = capa_error_set(CAPA_EDENIED,
+                         "open: user `%s` has role %s; opening a case (stage %s %s) needs role %s",
+                         u->id, u->role, st ? st->id : "", st ? stage_label(st) : "", roles);
+    capa__refusal_begin(err, "open", NULL, st);
+    capa__refusal_add("open.role", NULL, NULL, NULL);
+    refusal_role(wf, u->role);
+    if (st)
+        refusal_roles(wf, "roles", st->editors, st->n_editors);
+    if (a.n)
+        capa__refusal_param("who", "%s", a.names);
+    capa_user_free(u);
+    return err;
 }
 
 /* ---- open ---- */
@@ -153,14 +270,21 @@ static int do_open(capa_wtxn *t, void *arg)
     const capa_stage *st = &wf->stages[0];
     if (!capa_role_in(st->editors, st->n_editors, t->actor->u.role)) {
         roles_text(roles, sizeof roles, st->editors, st->n_editors);
-        return capa_error_set(CAPA_EDENIED,
-                              "open: user `%s` has role %s; opening a case (stage %s %s) needs "
-                              "role %s",
-                              t->actor->u.id, t->actor->u.role, st->id, stage_label(st), roles);
+        err = capa_error_set(CAPA_EDENIED,
+                             "open: user `%s` has role %s; opening a case (stage %s %s) needs "
+                             "role %s",
+                             t->actor->u.id, t->actor->u.role, st->id, stage_label(st), roles);
+        capa__refusal_begin(err, "open", NULL, st);
+        capa__refusal_add("open.role", NULL, NULL, NULL);
+        refusal_role(wf, t->actor->u.role);
+        refusal_roles(wf, "roles", st->editors, st->n_editors);
+        return err;
     }
     if ((err = capa_store__form(&form, s, t->txn, st->form_id, 0)) != CAPA_OK ||
-        (err = capa_case__validate(t->txn, "open", form, a->values, a->n, CAPA_REQ_CREATE)) != CAPA_OK)
+        (err = capa_case__validate(t->txn, "open", form, a->values, a->n, CAPA_REQ_CREATE)) != CAPA_OK) {
+        capa__refusal_where("open", NULL, st);
         return err;
+    }
     if ((err = capa_meta__get_u64(s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
         return err;
     id = id ? id : 1;
@@ -434,16 +558,24 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
     if ((err = capa_store__workflow_of(&c->wf, t->s, t->txn, c->h.workflow)))
         return err;
     if (c->h.origin) {
-        return capa_error_set(CAPA_ESTATE,
-                              "%s %s: an archived copy imported from %s; it is read-only here",
-                              verb, number, c->h.origin);
+        err = capa_error_set(CAPA_ESTATE,
+                             "%s %s: an archived copy imported from %s; it is read-only here",
+                             verb, number, c->h.origin);
+        capa__refusal_begin(err, verb, number, NULL);
+        capa__refusal_add("case.imported", NULL, NULL, NULL);
+        capa__refusal_param("origin", "%s", c->h.origin);
+        return err;
     }
     if (c->h.closed) {
         char when[32];
         capa_time_format(when, sizeof when, c->h.closed_at);
-        return capa_error_set(CAPA_ESTATE,
-                              "%s %s: case closed (结案) at %s; an archived case is read-only",
-                              verb, number, when);
+        err = capa_error_set(CAPA_ESTATE,
+                             "%s %s: case closed (结案) at %s; an archived case is read-only",
+                             verb, number, when);
+        capa__refusal_begin(err, verb, number, NULL);
+        capa__refusal_add("case.closed", NULL, NULL, NULL);
+        capa__refusal_param("closed_at", "%s", when);
+        return err;
     }
     c->idx = capa_workflow_stage_index(c->wf, c->h.stage);
     if (c->idx < 0)
@@ -467,12 +599,17 @@ static int load_current(capa_wtxn *t, const char *number, const char *verb, case
  * 回避). */
 static int check_recusal(capa_wtxn *t, const case_ctx *c, const char *verb)
 {
-    if (c->h.subject_person && strcmp(c->h.subject_person, t->actor->u.id) == 0)
-        return capa_error_set(CAPA_EDENIED,
-                              "%s %s: user `%s` is the person complained about "
-                              "(subject_person, 被投诉人) and is recused from this case: no edit, no "
-                              "sign-off",
-                              verb, c->h.number, t->actor->u.id);
+    if (c->h.subject_person && strcmp(c->h.subject_person, t->actor->u.id) == 0) {
+        int err = capa_error_set(CAPA_EDENIED,
+                                 "%s %s: user `%s` is the person complained about "
+                                 "(subject_person, 被投诉人) and is recused from this case: no "
+                                 "edit, no sign-off",
+                                 verb, c->h.number, t->actor->u.id);
+        capa__refusal_begin(err, verb, c->h.number, c->st);
+        capa__refusal_add("case.recused", NULL, NULL, NULL);
+        capa__refusal_param("user", "%s", t->actor->u.id);
+        return err;
+    }
     return CAPA_OK;
 }
 
@@ -485,11 +622,18 @@ static int check_seen(const char *verb, const char *number, const char *stage, c
 {
     if (!expect || strcmp(hash, expect) == 0)
         return CAPA_OK;
-    return capa_error_set(CAPA_ESTATE,
-                          "%s %s: the data of stage %s changed since it was shown (data hash "
-                          "%.64s shown, %s now): review it and %s again",
-                          verb, number, stage, expect, hash, verb);
+    int err = capa_error_set(CAPA_ESTATE,
+                             "%s %s: the data of stage %s changed since it was shown (data hash "
+                             "%.64s shown, %s now): review it and %s again",
+                             verb, number, stage, expect, hash, verb);
+    capa__refusal_begin(err, verb, number, NULL);
+    capa__refusal_add("case.changed", NULL, NULL, NULL);
+    capa__refusal_param("stage", "%s", stage);
+    return err;
 }
+
+static void refusal_who(capa_wtxn *t, const case_ctx *c, char *const *roles, size_t n_roles,
+                        int skip_editors);
 
 typedef struct set_arg {
     const char *number;
@@ -517,6 +661,11 @@ static int do_set(capa_wtxn *t, void *arg)
         err = capa_error_set(
             CAPA_EDENIED, "set %s: user `%s` has role %s; stage %s (%s) is edited by role %s",
             a->number, t->actor->u.id, t->actor->u.role, c.st->id, stage_label(c.st), roles);
+        capa__refusal_begin(err, "set", a->number, c.st);
+        capa__refusal_add("set.role", NULL, NULL, NULL);
+        refusal_role(c.wf, t->actor->u.role);
+        refusal_roles(c.wf, "roles", c.st->editors, c.st->n_editors);
+        refusal_who(t, &c, c.st->editors, c.st->n_editors, 0);
         goto done;
     }
     if (a->expect) {
@@ -527,8 +676,10 @@ static int do_set(capa_wtxn *t, void *arg)
     }
     snprintf(what, sizeof what, "set %s (stage %s)", a->number, c.st->id);
     if ((err = capa_store__form(&form, t->s, t->txn, c.rec.form_id, c.rec.form_version)) ||
-        (err = capa_case__validate(t->txn, what, form, a->values, a->n, CAPA_REQ_NO)))
+        (err = capa_case__validate(t->txn, what, form, a->values, a->n, CAPA_REQ_NO))) {
+        capa__refusal_where("set", a->number, c.st);
         goto done;
+    }
     capa_event__init(&e, t->actor->u.id, "set", c.h.number, c.st->id, a->reason);
     for (size_t i = 0; i < a->n; i++) {
         const char *old = capa_stage__value(&c.rec, a->values[i].name);
@@ -576,54 +727,97 @@ static int handover_facts(capa_wtxn *t, case_ctx *c, capa_event_rec *e, int to, 
     return CAPA_OK;
 }
 
-/* No dead ends: an independent sign-off refused for self-approval names who could sign
- * instead - users with a signing role who changed nothing in the stage, are not the person
- * complained about and are not locked - or says that nobody can and an admin must add one. */
-static int independence_refusal(capa_wtxn *t, const case_ctx *c)
+/* Who could act on the case's current stage instead: users with one of `roles`, not locked,
+ * not the person complained about and, with `skip_editors`, who changed nothing in the stage.
+ * cli gets "id (name), ..." for the engine's message, names the printed names; *count them. */
+static int who_can(capa_wtxn *t, const case_ctx *c, char *const *roles, size_t n_roles,
+                   int skip_editors, char *cli, size_t cli_sz, char *names, size_t names_sz,
+                   size_t *count)
 {
-    const capa_stage *st = c->st;
-    char who[600] = "", roles[256];
     size_t n = 0;
     MDB_cursor *cur = NULL;
     MDB_val k, v;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_USERS], &cur), err = CAPA_OK;
+    cli[0] = names[0] = 0;
     rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         capa_user_rec u;
         if ((err = capa_user__decode(&u, v.mv_data, v.mv_size)) != CAPA_OK)
             break;
         int edited = 0;
-        for (size_t i = 0; i < c->rec.n_editors; i++)
+        for (size_t i = 0; skip_editors && i < c->rec.n_editors; i++)
             edited |= strcmp(c->rec.editors[i], u.u.id) == 0;
         int recused = c->h.subject_person && strcmp(c->h.subject_person, u.u.id) == 0;
         if (!edited && !recused && !u.u.locked && !u.u.disabled &&
-            capa_role_in(st->signers, st->n_signers, u.u.role)) {
-            size_t used = strlen(who);
-            if (used < sizeof who - 80)
-                snprintf(who + used, sizeof who - used, "%s%.40s (%.40s)", n ? ", " : "", u.u.id,
+            capa_role_in(roles, n_roles, u.u.role)) {
+            size_t used = strlen(cli);
+            if (used < cli_sz - 80)
+                snprintf(cli + used, cli_sz - used, "%s%.40s (%.40s)", n ? ", " : "", u.u.id,
                          u.u.name ? u.u.name : "");
+            used = strlen(names);
+            if (used < names_sz - 80)
+                snprintf(names + used, names_sz - used, "%s%.60s", n ? ", " : "",
+                         u.u.name && *u.u.name ? u.u.name : u.u.id);
             n++;
         }
         capa_user_rec_clear(&u);
     }
-    mdb_cursor_close(cur);
+    if (cur)
+        mdb_cursor_close(cur);
+    *count = n;
     if (err)
         return err;
     if (rc && rc != MDB_NOTFOUND)
         return capa_store__mdb_err(rc, "users");
+    return CAPA_OK;
+}
+
+/* The refusal's "who": the printed names of who could act instead (none: no parameter). */
+static void refusal_who(capa_wtxn *t, const case_ctx *c, char *const *roles, size_t n_roles,
+                        int skip_editors)
+{
+    char cli[600], names[600];
+    size_t n = 0;
+    if (who_can(t, c, roles, n_roles, skip_editors, cli, sizeof cli, names, sizeof names, &n) ==
+            CAPA_OK &&
+        n)
+        capa__refusal_param("who", "%s", names);
+}
+
+/* No dead ends: an independent sign-off refused for self-approval names who could sign
+ * instead - users with a signing role who changed nothing in the stage, are not the person
+ * complained about and are not locked - or says that nobody can and an admin must add one. */
+static int independence_refusal(capa_wtxn *t, const case_ctx *c)
+{
+    const capa_stage *st = c->st;
+    char who[600], names[600], roles[256];
+    size_t n = 0;
+    int err = who_can(t, c, st->signers, st->n_signers, 1, who, sizeof who, names, sizeof names,
+                      &n);
+    if (err)
+        return err;
     roles_text(roles, sizeof roles, st->signers, st->n_signers);
     if (n)
-        return capa_error_set(CAPA_EDENIED,
-                              "sign %s: user `%s` changed fields of stage %s; '%s' must come from "
-                              "someone who changed none (no self-approval); who can sign instead: "
-                              "%s",
-                              c->h.number, t->actor->u.id, st->id, st->sign_meaning, who);
-    return capa_error_set(CAPA_EDENIED,
-                          "sign %s: user `%s` changed fields of stage %s; '%s' must come from "
-                          "someone who changed none (no self-approval); no other user with role "
-                          "%s can sign it: an admin must add one (capa user add ID --role %s ...)",
-                          c->h.number, t->actor->u.id, st->id, st->sign_meaning, roles,
-                          st->signers[0]);
+        err = capa_error_set(CAPA_EDENIED,
+                             "sign %s: user `%s` changed fields of stage %s; '%s' must come from "
+                             "someone who changed none (no self-approval); who can sign instead: "
+                             "%s",
+                             c->h.number, t->actor->u.id, st->id, st->sign_meaning, who);
+    else
+        err = capa_error_set(CAPA_EDENIED,
+                             "sign %s: user `%s` changed fields of stage %s; '%s' must come from "
+                             "someone who changed none (no self-approval); no other user with "
+                             "role %s can sign it: an admin must add one (capa user add ID "
+                             "--role %s ...)",
+                             c->h.number, t->actor->u.id, st->id, st->sign_meaning, roles,
+                             st->signers[0]);
+    capa__refusal_begin(err, "sign", c->h.number, st);
+    capa__refusal_add(n ? "sign.independent" : "sign.independent_nobody", NULL, NULL, NULL);
+    refusal_meaning(st);
+    refusal_roles(c->wf, "roles", st->signers, st->n_signers);
+    if (n)
+        capa__refusal_param("who", "%s", names);
+    return err;
 }
 
 /* A refusal of a <require> with group, if/is, or, waiver (IATF 16949 §10.2.4, 8D D7): the
@@ -719,7 +913,7 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
         const capa_field *f = capa_formdef_field(form, q->field);
         const capa_choice *have = f && v ? capa_field_choice(f, v) : NULL;
         const capa_choice *want = f && q->equals ? capa_field_choice(f, q->equals) : NULL;
-        if (q->equals)
+        if (q->equals) {
             capa_diag_add(&diag,
                           "field `%s` (%s): value '%s'%s%s%s; the workflow's rule: '%s' requires "
                           "%s = '%s'%s%s%s",
@@ -727,11 +921,32 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
                           have ? " (" : "", have ? have->label_zh : "", have ? ")" : "",
                           st->sign_meaning, q->field, q->equals, want ? " (" : "",
                           want ? want->label_zh : "", want ? ")" : "");
-        else if (!f || f->required == CAPA_REQ_NO) /* else the form's check named it */
+            capa_diag_rule(&diag, "signoff.equals", q->field, v ? v : "");
+            capa_diag_param(&diag, "equals", "%s", q->equals);
+            capa_diag_param(&diag, "equals_zh", "%s", want && want->label_zh ? want->label_zh
+                                                                              : q->equals);
+            capa_diag_param(&diag, "equals_en", "%s", want && want->label_en ? want->label_en
+                                                                              : q->equals);
+        } else if (!f || f->required == CAPA_REQ_NO) { /* else the form's check named it */
             capa_diag_add(&diag,
                           "field `%s` (%s): empty; the workflow's rule: '%s' requires it to be "
                           "filled in",
                           q->field, f && f->label_zh ? f->label_zh : q->field, st->sign_meaning);
+            capa_diag_rule(&diag, "signoff.filled", q->field, "");
+        }
+        capa_diag_param(&diag, "meaning", "%s", st->sign_meaning);
+        capa_diag_param(&diag, "meaning_zh", "%s",
+                        st->sign_meaning_zh ? st->sign_meaning_zh : st->sign_meaning);
+        capa_diag_param(&diag, "meaning_en", "%s",
+                        st->sign_meaning_en ? st->sign_meaning_en : st->sign_meaning);
+        if (st->reject_to) {
+            const capa_stage *back = capa_workflow_stage(c->wf, st->reject_to);
+            capa_diag_param(&diag, "reject_to", "%s", st->reject_to);
+            capa_diag_param(&diag, "reject_to_zh", "%s",
+                            back && back->label_zh ? back->label_zh : st->reject_to);
+            capa_diag_param(&diag, "reject_to_en", "%s",
+                            back && back->label_en ? back->label_en : st->reject_to);
+        }
         unmet++;
     }
     if (!err && diag.n) {
@@ -747,6 +962,10 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
         err = capa_error_set(msg ? CAPA_EINVALID : CAPA_ENOMEM, "%s: %s%s", what,
                              msg ? msg : "out of memory", way);
         capa__free(msg);
+        if (err == CAPA_EINVALID) {
+            capa__refusal_begin(err, "sign", c->h.number, st);
+            capa__refusal_from_diag(&diag, form);
+        }
     } else if (err) {
         err = capa_error_set(err, "%s: validation failed (%s)", what, capa_strerror(err));
     }
@@ -820,6 +1039,10 @@ static int do_sign(capa_wtxn *t, void *arg)
                              "as '%s' (%s)",
                              a->number, a->meaning ? a->meaning : "", st->id, stage_label(st),
                              st->sign_meaning, st->sign_meaning_zh ? st->sign_meaning_zh : "");
+        capa__refusal_begin(err, "sign", a->number, st);
+        capa__refusal_add("sign.meaning", NULL, NULL, NULL);
+        capa__refusal_param("given", "%s", a->meaning ? a->meaning : "");
+        refusal_meaning(st);
         goto done;
     }
     if (!capa_role_in(st->signers, st->n_signers, t->actor->u.role)) {
@@ -828,6 +1051,12 @@ static int do_sign(capa_wtxn *t, void *arg)
                              "sign %s: user `%s` has role %s; '%s' on stage %s (%s) needs role %s",
                              a->number, t->actor->u.id, t->actor->u.role, st->sign_meaning, st->id,
                              stage_label(st), roles);
+        capa__refusal_begin(err, "sign", a->number, st);
+        capa__refusal_add("sign.role", NULL, NULL, NULL);
+        refusal_meaning(st);
+        refusal_role(c.wf, t->actor->u.role);
+        refusal_roles(c.wf, "roles", st->signers, st->n_signers);
+        refusal_who(t, &c, st->signers, st->n_signers, st->sign_independent);
         goto done;
     }
     if ((err = check_recusal(t, &c, "sign")) != CAPA_OK)
@@ -893,6 +1122,9 @@ static int do_reject(capa_wtxn *t, void *arg)
                              "reject %s: stage %s (%s) has no review that sends a case back; "
                              "only its sign-off '%s' leaves it",
                              a->number, st->id, stage_label(st), st->sign_meaning);
+        capa__refusal_begin(err, "reject", a->number, st);
+        capa__refusal_add("reject.none", NULL, NULL, NULL);
+        refusal_meaning(st);
         goto done;
     }
     char *const *who = st->n_rejecters ? st->rejecters : st->signers;
@@ -902,6 +1134,11 @@ static int do_reject(capa_wtxn *t, void *arg)
         err = capa_error_set(CAPA_EDENIED,
                              "reject %s: user `%s` has role %s; rejecting stage %s needs role %s",
                              a->number, t->actor->u.id, t->actor->u.role, st->id, roles);
+        capa__refusal_begin(err, "reject", a->number, st);
+        capa__refusal_add("reject.role", NULL, NULL, NULL);
+        refusal_role(c.wf, t->actor->u.role);
+        refusal_roles(c.wf, "roles", who, n_who);
+        refusal_who(t, &c, who, n_who, 0);
         goto done;
     }
     if ((err = check_recusal(t, &c, "reject")) != CAPA_OK ||

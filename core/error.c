@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "capa.h"
+#include "refusal.h"
 
 static _Thread_local char last_error[8192];
 
@@ -50,6 +51,8 @@ const char *capa_error_last(void)
 int capa_error_set(int code, const char *fmt, ...)
 {
     va_list ap;
+    /* A new error: the refusal data of the last one no longer applies (refusal.c). */
+    capa__refusal_reset();
     va_start(ap, fmt);
     int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);

@@ -2,6 +2,7 @@
  * record.c - encoding of case headers, stage records and signatures (see record.h).
  */
 #include "record.h"
+#include "refusal.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
@@ -729,8 +730,12 @@ int capa__case_id(capa_store *s, MDB_txn *txn, const char *number, uint64_t *out
         if (found)
             return CAPA_ENOTFOUND;
     }
-    if (err == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_ENOTFOUND, "case %.60s: no such case", number);
+    if (err == CAPA_ENOTFOUND) {
+        err = capa_error_set(CAPA_ENOTFOUND, "case %.60s: no such case", number);
+        capa__refusal_begin(err, "case", number, NULL);
+        capa__refusal_add("case.not_found", NULL, NULL, NULL);
+        return err;
+    }
     if (err)
         return err;
     if (v.mv_size != 8)

@@ -23,10 +23,22 @@
 #include "codec.h"
 #include "commit.h"
 #include "event.h"
+#include "refusal.h"
 
 #define DEFAULT_LOG2N 15
 #define MIN_PASSWORD 8
 
+
+/* An authentication refusal as data (refusal.c): the user and, for a lock, after how many
+ * wrong passwords. */
+static void auth_refusal(int err, const char *rule, const char *user, int max_failed)
+{
+    capa__refusal_begin(err, "login", NULL, NULL);
+    capa__refusal_add(rule, NULL, NULL, NULL);
+    capa__refusal_param("user", "%.40s", user);
+    if (max_failed)
+        capa__refusal_param("max_failed", "%d", max_failed);
+}
 static int kdf(unsigned char out[32], const char *password, const unsigned char salt[16],
                unsigned log2n, unsigned r, unsigned p)
 {
@@ -312,6 +324,7 @@ int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out)
                                  "user `%s`: account locked after %d wrong passwords; an admin "
                                  "must unlock it (capa user unlock)",
                                  who->user, out->u.failed);
+        auth_refusal(err, "auth.locked", who->user, CAPA_MAX_FAILED_LOGINS);
         goto fail;
     }
     /* Over-long passwords are refused before hashing, but count as a wrong guess. */
@@ -338,22 +351,27 @@ int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out)
         memcpy(a.hash, out->hash, 32);
     if ((err = capa_store__write(s, NULL, record_failure, &a)) != CAPA_OK)
         goto fail;
-    if (a.locked_now)
+    if (a.locked_now) {
         err = capa_error_set(CAPA_ELOCKED,
                              "user `%s`: wrong password; account now locked after %d wrong "
                              "passwords",
                              who->user, CAPA_MAX_FAILED_LOGINS);
-    else if (a.refused)
+        auth_refusal(err, "auth.locked_now", who->user, CAPA_MAX_FAILED_LOGINS);
+    } else if (a.refused) {
         err = capa_error_set(CAPA_ELOCKED,
                              "user `%s`: account locked after %d wrong passwords; an admin "
                              "must unlock it (capa user unlock)",
                              who->user, CAPA_MAX_FAILED_LOGINS);
-    else if (plen > CAPA_MAX_PASSWORD)
+        auth_refusal(err, "auth.locked", who->user, CAPA_MAX_FAILED_LOGINS);
+    } else if (plen > CAPA_MAX_PASSWORD) {
         err = capa_error_set(CAPA_EAUTH,
                              "user `%.40s`: wrong password (a password has at most %d bytes)",
                              who->user, CAPA_MAX_PASSWORD);
-    else
+        auth_refusal(err, "auth.password", who->user, 0);
+    } else {
         err = capa_error_set(CAPA_EAUTH, "user `%.40s`: wrong password", who->user);
+        auth_refusal(err, "auth.password", who->user, 0);
+    }
 fail:
     account_unlock(fd);
     capa_user_rec_clear(out);
@@ -489,24 +507,30 @@ int capa_auth__check_binding(capa_store *s, const char *user, const char *bindin
     if ((err = capa_store__require_init(s, txn)) == CAPA_OK)
         err = capa_user__get(s, txn, user, out);
     capa_store__read_end(s, txn);
-    if (err == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_EAUTH, "user `%.40s`: no such user: sign in again", user);
+    if (err == CAPA_ENOTFOUND) {
+        err = capa_error_set(CAPA_EAUTH, "user `%.40s`: no such user: sign in again", user);
+        auth_refusal(err, "auth.session", user, 0);
+        return err;
+    }
     if (err)
         return err;
-    if (out->u.locked)
+    if (out->u.locked) {
         err = capa_error_set(CAPA_ELOCKED,
                              "user `%s`: account locked since signing in: the session has ended",
                              user);
-    else if (out->u.disabled)
+        auth_refusal(err, "auth.locked", user, 0);
+    } else if (out->u.disabled) {
         err = capa_error_set(CAPA_EDENIED,
                              "user `%s`: account disabled since signing in: the session has ended",
                              user);
-    else if ((err = binding_of(have, out)) == CAPA_OK &&
-             CRYPTO_memcmp(have, binding, CAPA_BINDING_SIZE - 1) != 0)
+    } else if ((err = binding_of(have, out)) == CAPA_OK &&
+               CRYPTO_memcmp(have, binding, CAPA_BINDING_SIZE - 1) != 0) {
         err = capa_error_set(CAPA_EAUTH,
                              "user `%s`: password or role changed since signing in: the "
                              "session has ended; sign in again",
                              user);
+        auth_refusal(err, "auth.session", user, 0);
+    }
     if (err)
         capa_user_rec_clear(out);
     return err;
@@ -525,9 +549,15 @@ int capa_user_binding_check(capa_store *s, const char *user, const char *binding
 
 static int require_admin(capa_wtxn *t, const char *what)
 {
-    if (strcmp(t->actor->u.role, "admin") != 0)
-        return capa_error_set(CAPA_EDENIED, "%s: user `%s` has role %s; only admin may", what,
-                              t->actor->u.id, t->actor->u.role);
+    if (strcmp(t->actor->u.role, "admin") != 0) {
+        int err = capa_error_set(CAPA_EDENIED, "%s: user `%s` has role %s; only admin may",
+                                 what, t->actor->u.id, t->actor->u.role);
+        capa__refusal_begin(err, what, NULL, NULL);
+        capa__refusal_add("admin.role", NULL, NULL, NULL);
+        capa__refusal_param("role", "%s", t->actor->u.role);
+        capa__refusal_param("roles", "admin");
+        return err;
+    }
     return CAPA_OK;
 }
 

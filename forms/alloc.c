@@ -17,6 +17,10 @@
 
 static atomic_uint_fast64_t n_allocs;
 static atomic_uint_fast64_t fail_target;
+/* Set by the first capa_alloc_fail_at: until a test arms the counting, an allocation touches
+ * no shared counter (an atomic add per malloc made every thread of capa serve fight over one
+ * cache line; the templated page allocates thousands of times per request). */
+static atomic_int counting;
 static _Thread_local uint64_t n_failed;
 static _Thread_local int shielded;
 
@@ -24,7 +28,7 @@ static _Thread_local int shielded;
 static int inject_failure(void)
 {
     uint64_t target;
-    if (shielded)
+    if (shielded || !atomic_load_explicit(&counting, memory_order_relaxed))
         return 0;
     target = atomic_load_explicit(&fail_target, memory_order_relaxed);
     uint64_t nth = atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed) + 1;
@@ -49,6 +53,7 @@ uint64_t capa__oom_count(void)
 
 uint64_t capa_alloc_fail_at(uint64_t n)
 {
+    atomic_store(&counting, 1);
     atomic_store(&fail_target, n);
     return atomic_exchange(&n_allocs, 0);
 }

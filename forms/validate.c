@@ -77,26 +77,32 @@ typedef struct vs {
     size_t n;
 } vs;
 
-static void violation(vs *d, const char *name, const char *value, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void violation(vs *d, const char *rule, const char *name, const char *value, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
 
-static void violation(vs *d, const char *name, const char *value, const char *fmt, ...)
+/* One violation: the English sentence and, for capa_refusal, its rule (a stable id listed in
+ * docs/serve.md), field and value; parameters follow with param(). */
+static void violation(vs *d, const char *rule, const char *name, const char *value, const char *fmt,
+                      ...)
 {
     char shown[SHOW_MAX * 6 + 16]; /* worst case: every character shown as \uXXXX */
     char named[NAME_MAX_SHOWN * 6 + 16];
-    char *rule;
+    char *text;
     va_list ap;
 
     /* Names are what the caller typed too: a bad one is escaped like a value. */
     show(named, sizeof named, name ? name : "", NAME_MAX_SHOWN);
     show(shown, sizeof shown, value ? value : "", SHOW_MAX);
     va_start(ap, fmt);
-    rule = capa__vsprintf(fmt, ap);
+    text = capa__vsprintf(fmt, ap);
     va_end(ap);
     d->n++;
-    capa_diag_add(d->diag, "field `%s`: value '%s' %s", named, shown, rule ? rule : "is invalid");
-    capa__free(rule);
+    capa_diag_add(d->diag, "field `%s`: value '%s' %s", named, shown, text ? text : "is invalid");
+    capa__free(text);
+    capa_diag_rule(d->diag, rule, named, shown);
 }
+
+#define param(d, ...) capa_diag_param((d)->diag, __VA_ARGS__)
 
 static int is_ident(const char *s, size_t n)
 {
@@ -247,10 +253,33 @@ static int is_user_id(const char *v)
 
 static void check_range(vs *d, const capa_field *fld, const char *name, const char *v, double x)
 {
-    if (fld->has_min && x < fld->min)
-        violation(d, name, v, "is below the minimum %g", fld->min);
-    if (fld->has_max && x > fld->max)
-        violation(d, name, v, "is above the maximum %g", fld->max);
+    if (fld->has_min && x < fld->min) {
+        violation(d, "field.min", name, v, "is below the minimum %g", fld->min);
+        param(d, "min", "%g", fld->min);
+    }
+    if (fld->has_max && x > fld->max) {
+        violation(d, "field.max", name, v, "is above the maximum %g", fld->max);
+        param(d, "max", "%g", fld->max);
+    }
+}
+
+/* The choices' labels, for wording the refusal in either language: "重要|一般", "...". */
+static void choice_labels(vs *d, const capa_field *fld)
+{
+    char zh[512], en[512];
+    size_t oz = 0, oe = 0;
+    zh[0] = en[0] = 0;
+    for (size_t i = 0; i < fld->n_choices; i++) {
+        const capa_choice *c = &fld->choices[i];
+        if (oz < sizeof zh)
+            oz += (size_t)snprintf(zh + oz, sizeof zh - oz, "%s%s", i ? "、" : "",
+                                   c->label_zh ? c->label_zh : c->value);
+        if (oe < sizeof en)
+            oe += (size_t)snprintf(en + oe, sizeof en - oe, "%s%s", i ? ", " : "",
+                                   c->label_en ? c->label_en : c->value);
+    }
+    param(d, "choices_zh", "%s", zh);
+    param(d, "choices_en", "%s", en);
 }
 
 static void choice_list(char *buf, size_t sz, const capa_field *fld)
@@ -273,72 +302,85 @@ static int check_value(const capa_field *fld, const char *name, const char *v,
     int r;
 
     if (len > CAPA_FORM_MAX_VALUE_BYTES) {
-        violation(d, name, v, "is longer than the limit of %d bytes for any value (%zu)",
+        violation(d, "field.max_bytes", name, v,
+                  "is longer than the limit of %d bytes for any value (%zu)",
                   CAPA_FORM_MAX_VALUE_BYTES, len);
+        param(d, "max", "%d", CAPA_FORM_MAX_VALUE_BYTES);
+        param(d, "length", "%zu", len);
         return CAPA_OK;
     }
     if (!capa__utf8_check(v, len, &chars, &bad)) {
-        violation(d, name, v, "is not valid UTF-8 (byte %zu)", bad);
+        violation(d, "field.utf8", name, v, "is not valid UTF-8 (byte %zu)", bad);
+        param(d, "byte", "%zu", bad);
         return CAPA_OK;
     }
     /* One text rule for every stored string (capa_text_check); only multiline fields keep
      * line breaks and tabs. The rest of the rules would only repeat the complaint. */
     if (capa_text_check(v, fld->type == CAPA_FT_MULTILINE, why, sizeof why) != CAPA_OK) {
-        violation(d, name, v, "is refused: %s", why);
+        violation(d, "field.text", name, v, "is refused: %s", why);
+        param(d, "why", "%s", why);
         return CAPA_OK;
     }
-    if (fld->max_length && chars > fld->max_length)
-        violation(d, name, v, "is longer than the maximum length of %zu characters (%zu)",
-                  fld->max_length, chars);
+    if (fld->max_length && chars > fld->max_length) {
+        violation(d, "field.max_length", name, v,
+                  "is longer than the maximum length of %zu characters (%zu)", fld->max_length,
+                  chars);
+        param(d, "max", "%zu", fld->max_length);
+        param(d, "length", "%zu", chars);
+    }
 
     switch (fld->type) {
     case CAPA_FT_INTEGER:
         if (!parse_integer(v, &ll))
-            violation(d, name, v, "is not an integer");
+            violation(d, "field.integer", name, v, "is not an integer");
         else
             check_range(d, fld, name, v, (double)ll);
         break;
     case CAPA_FT_DECIMAL:
         if (!parse_decimal(v, &x))
-            violation(d, name, v, "is not a decimal number");
+            violation(d, "field.decimal", name, v, "is not a decimal number");
         else
             check_range(d, fld, name, v, x);
         break;
     case CAPA_FT_DATE:
         if (!parse_date(v) || v[10] != 0)
-            violation(d, name, v, "is not a calendar date (YYYY-MM-DD)");
+            violation(d, "field.date", name, v, "is not a calendar date (YYYY-MM-DD)");
         break;
     case CAPA_FT_DATETIME:
         if (!is_datetime(v))
-            violation(d, name, v,
+            violation(d, "field.datetime", name, v,
                       "is not a date and time (YYYY-MM-DDTHH:MM[:SS] with Z or +hh:mm)");
         break;
     case CAPA_FT_CHOICE:
         if (!capa_field_choice(fld, v)) {
             choice_list(list, sizeof list, fld);
-            violation(d, name, v, "is not one of: %s", list);
+            violation(d, "field.choice", name, v, "is not one of: %s", list);
+            param(d, "choices", "%s", list);
+            choice_labels(d, fld);
         }
         break;
     case CAPA_FT_BOOLEAN:
         if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
-            violation(d, name, v, "is not true or false");
+            violation(d, "field.boolean", name, v, "is not true or false");
         break;
     case CAPA_FT_USER:
         if (!is_user_id(v)) {
-            violation(d, name, v, "is not a user id");
+            violation(d, "field.user", name, v, "is not a user id");
         } else if (user_exists) {
             r = user_exists(v, payload);
             if (r < 0)
                 return r;
             if (r == 0)
-                violation(d, name, v, "is not a known user");
+                violation(d, "field.user_unknown", name, v, "is not a known user");
         }
         break;
     default:
         break;
     }
-    if (fld->pattern_re && regexec(fld->pattern_re, v, 0, NULL, 0) != 0)
-        violation(d, name, v, "does not match pattern %s", fld->pattern);
+    if (fld->pattern_re && regexec(fld->pattern_re, v, 0, NULL, 0) != 0) {
+        violation(d, "field.pattern", name, v, "does not match pattern %s", fld->pattern);
+        param(d, "pattern", "%s", fld->pattern);
+    }
     return CAPA_OK;
 }
 
@@ -384,8 +426,10 @@ static int check_required(const capa_formdef *f, const slot *slots, size_t n, ca
                 continue;
             for (size_t k = 0; k < n && !found; k++)
                 found = slots[k].filled && slots[k].field == i && slots[k].row == 0;
-            if (!found)
-                violation(d, fld->id, "", "%s", when(level));
+            if (!found) {
+                violation(d, "field.required", fld->id, "", "%s", when(level));
+                param(d, "when", "%s", level == CAPA_REQ_CREATE ? "create" : "sign");
+            }
             continue;
         }
         capa__free(present);
@@ -404,16 +448,24 @@ static int check_required(const capa_formdef *f, const slot *slots, size_t n, ca
             present[slots[k].row] = 1;
             cells[slots[k].row * ncols + slots[k].col] = 1;
         }
-        if (needed(fld, level) && rows == 0)
-            violation(d, fld->id, "", "%s (at least one row)", when(level));
-        if (fld->has_min && level != CAPA_REQ_NO && rows > 0 && (double)rows < fld->min)
-            violation(d, fld->id, "", "needs at least %g rows (has %zu)", fld->min, rows);
+        if (needed(fld, level) && rows == 0) {
+            violation(d, "field.required", fld->id, "", "%s (at least one row)", when(level));
+            param(d, "when", "%s", level == CAPA_REQ_CREATE ? "create" : "sign");
+            param(d, "rows", "1");
+        }
+        if (fld->has_min && level != CAPA_REQ_NO && rows > 0 && (double)rows < fld->min) {
+            violation(d, "field.min_rows", fld->id, "", "needs at least %g rows (has %zu)",
+                      fld->min, rows);
+            param(d, "min", "%g", fld->min);
+            param(d, "rows", "%zu", rows);
+        }
         for (size_t r = 1; r <= nrows; r++) {
             for (size_t c = 0; present[r] && c < ncols; c++) {
                 if (!needed(&fld->columns[c], level) || cells[r * ncols + c])
                     continue;
                 snprintf(name, sizeof name, "%s.%zu.%s", fld->id, r, fld->columns[c].id);
-                violation(d, name, "", "%s", when(level));
+                violation(d, "field.required", name, "", "%s", when(level));
+                param(d, "when", "%s", level == CAPA_REQ_CREATE ? "create" : "sign");
             }
         }
     }
@@ -483,22 +535,25 @@ int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, c
         size_t c = 0;
 
         if (dup[i]) {
-            violation(&d, name, v, "is given more than once");
+            violation(&d, "field.repeated", name, v, "is given more than once");
             continue;
         }
         shape = capa_field_name_split(name, group, sizeof group, &row, col, sizeof col);
         if (shape < 0) {
-            violation(&d, name, v, "has a malformed name (expected field or group.N.column)");
+            violation(&d, "field.name", name, v,
+                      "has a malformed name (expected field or group.N.column)");
             continue;
         }
         if (shape == 0) {
             fld = capa_formdef_field(f, name);
             if (!fld) {
-                violation(&d, name, v, "is not a field of form `%s`", f->id);
+                violation(&d, "field.unknown", name, v, "is not a field of form `%s`", f->id);
+                param(&d, "form", "%s", f->id);
                 continue;
             }
             if (fld->type == CAPA_FT_GROUP) {
-                violation(&d, name, v, "names a repeating group; set its columns as %s.N.%s", name,
+                violation(&d, "field.group", name, v,
+                          "names a repeating group; set its columns as %s.N.%s", name,
                           fld->n_columns ? fld->columns[0].id : "column");
                 continue;
             }
@@ -506,18 +561,22 @@ int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, c
         } else {
             g = capa_formdef_field(f, group);
             if (!g || g->type != CAPA_FT_GROUP) {
-                violation(&d, name, v, "is not a field of form `%s` (no group `%s`)", f->id, group);
+                violation(&d, "field.unknown", name, v,
+                          "is not a field of form `%s` (no group `%s`)", f->id, group);
+                param(&d, "form", "%s", f->id);
                 continue;
             }
             if (row < 1 || row > max_rows(g)) {
-                violation(&d, name, v, "has row %u out of range 1..%zu", row, max_rows(g));
+                violation(&d, "field.row", name, v, "has row %u out of range 1..%zu", row,
+                          max_rows(g));
+                param(&d, "max", "%zu", max_rows(g));
                 continue;
             }
             for (c = 0; c < g->n_columns && !fld; c++)
                 if (strcmp(g->columns[c].id, col) == 0)
                     fld = &g->columns[c];
             if (!fld) {
-                violation(&d, name, v, "is not a column of group `%s`", group);
+                violation(&d, "field.unknown", name, v, "is not a column of group `%s`", group);
                 continue;
             }
             slots[n_slots] = (slot){(size_t)(g - f->fields), row, c - 1, *v != 0};

@@ -416,6 +416,68 @@ START_TEST(independence_refusal_names_who_can_sign)
 }
 END_TEST
 
+/* ---- refusals as data (capa_refusal_last) ---- */
+
+static const capa_violation *violation_of(const capa_refusal *r, const char *rule,
+                                          const char *field)
+{
+    for (size_t i = 0; r && i < r->n; i++)
+        if (!strcmp(r->v[i].rule, rule) && !strcmp(r->v[i].field, field))
+            return &r->v[i];
+    return NULL;
+}
+
+START_TEST(refusals_come_as_data)
+{
+    char *num = tu_open_case(s, NULL);
+    /* a pattern and a choice refused on set: field, labels, value, the rule's parameters */
+    capa_actor w = tu_as("wang");
+    capa_kv bad[] = {{"lot_no", "-x"}, {"severity", "urgent"}};
+    ck_assert_int_eq(capa_case_set(s, num, &w, bad, 2, NULL), CAPA_EINVALID);
+    const capa_refusal *r = capa_refusal_last();
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->code, CAPA_EINVALID);
+    ck_assert_str_eq(r->action, "set");
+    ck_assert_str_eq(r->case_number, num);
+    ck_assert_str_eq(r->stage, "intake");
+    const capa_violation *v = violation_of(r, "field.pattern", "lot_no");
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(v->value, "-x");
+    ck_assert_str_eq(v->label_en, "Lot number");
+    ck_assert_str_eq(capa_refusal_param_get(v, "pattern"), "[A-Za-z0-9][A-Za-z0-9._/-]*");
+    v = violation_of(r, "field.choice", "severity");
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(capa_refusal_param_get(v, "choices_zh"), "一般、重要、重大");
+    /* a new error clears it; a copy restores it */
+    capa_refusal *copy = capa_refusal_dup(r);
+    ck_assert_ptr_nonnull(copy);
+    capa_error_set(CAPA_ERROR, "something else");
+    ck_assert_ptr_null(capa_refusal_last());
+    capa_refusal_restore(copy);
+    ck_assert_ptr_nonnull(capa_refusal_last());
+    ck_assert_str_eq(capa_refusal_last()->v[0].rule, copy->v[0].rule);
+    ck_assert_uint_eq(capa_refusal_last()->n, copy->n);
+    capa_refusal_free(copy);
+    /* required before sign-off, a role that may not sign (with who may, by printed name) */
+    ck_assert_int_eq(sign(num, "wang", "reviewed"), CAPA_EINVALID);
+    ck_assert_ptr_nonnull(violation_of(capa_refusal_last(), "field.required", "validity"));
+    ck_assert_str_eq(violation_of(capa_refusal_last(), "field.required", "validity")->label_zh,
+                     "有效性");
+    ck_assert_int_eq(sign(num, "li", "reviewed"), CAPA_EDENIED);
+    v = violation_of(capa_refusal_last(), "sign.role", "");
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(capa_refusal_param_get(v, "roles"), "qe");
+    ck_assert_ptr_nonnull(capa_refusal_param_get(v, "who"));
+    /* not found; an error that carries no data has none */
+    ck_assert_int_eq(sign("QC-1999-0001", "wang", "reviewed"), CAPA_ENOTFOUND);
+    ck_assert_ptr_nonnull(violation_of(capa_refusal_last(), "case.not_found", ""));
+    ck_assert_int_eq(capa_case_may_open(s, "sun", NULL), CAPA_EDENIED);
+    ck_assert_ptr_nonnull(violation_of(capa_refusal_last(), "open.role", ""));
+    ck_assert_int_eq(capa_case_may_open(s, "li", NULL), CAPA_OK);
+    free(num);
+}
+END_TEST
+
 /* ---- several workflows in one store ---- */
 
 static int count_cb(const capa_case_header *h, void *payload)
@@ -498,6 +560,7 @@ Suite *capa_rules_suite(void)
     tcase_add_test(eng, every_empty_required_field_is_named_with_the_failed_condition);
     tcase_add_test(eng, person_complained_about_may_not_edit);
     tcase_add_test(eng, independence_refusal_names_who_can_sign);
+    tcase_add_test(eng, refusals_come_as_data);
     tcase_add_test(eng, scar_cases_are_numbered_apart_and_keep_their_workflow);
     suite_add_tcase(su, eng);
     return su;

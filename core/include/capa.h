@@ -37,6 +37,54 @@ const char *capa_error_last(void);
  */
 int capa_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- refusals as data (issue 17): what the tools word in the user's language ---- */
+
+/** One parameter of a refused rule: {"pattern", "^[A-Z]{2}[0-9]+$"}, {"max", "200"}, ... */
+typedef struct capa_refusal_param {
+    const char *name;
+    const char *value;
+} capa_refusal_param;
+
+/** One broken rule. Strings are never NULL except where said; "" when unknown. */
+typedef struct capa_violation {
+    const char *rule;     /**< stable id, e.g. "field.required" (docs/serve.md lists them) */
+    const char *field;    /**< field id or group.N.column, "" when the rule is not a field's */
+    const char *label_zh; /**< the form's label of the field ("" when unknown) */
+    const char *label_en;
+    const char *value;    /**< the refused value as given ("" for an empty one) */
+    size_t n_params;
+    const capa_refusal_param *params;
+    const char *message;  /**< this violation in the engine's English */
+} capa_violation;
+
+/** A refusal: the request, where it was refused, and every broken rule. */
+typedef struct capa_refusal {
+    int code;             /**< the CAPA_E* code returned */
+    const char *action;   /**< "open", "set", "sign", "reject", "login", "case" */
+    const char *case_number; /**< "" when none */
+    const char *stage;    /**< stage id, "" when none */
+    const char *stage_zh; /**< the stage's label */
+    const char *stage_en;
+    size_t n;             /**< violations (at least 1) */
+    const capa_violation *v;
+    size_t n_dropped;     /**< violations beyond what the record holds (see the message) */
+} capa_refusal;
+
+/**
+ * The refusal behind this thread's last error as data, or NULL when that error carries none
+ * (then only capa_error_last() describes it). Valid until the next capa call on this thread;
+ * every capa_error_set clears it. The engine's English message stays in capa_error_last().
+ */
+const capa_refusal *capa_refusal_last(void);
+/** A parameter of a violation by name, or NULL. */
+const char *capa_refusal_param_get(const capa_violation *v, const char *name);
+/** A deep copy of `r` in one allocation (free with capa_refusal_free); NULL for NULL or OOM. */
+capa_refusal *capa_refusal_dup(const capa_refusal *r);
+void capa_refusal_free(capa_refusal *r);
+/** Make `r` (e.g. a capa_request's) this thread's last refusal again, after capa_error_set
+ *  restored its message; NULL leaves none. */
+void capa_refusal_restore(const capa_refusal *r);
+
 typedef struct capa_store capa_store;
 
 /** Options for capa_store_open; zero-initialise and set what you need. */
@@ -197,6 +245,17 @@ int capa_form_install(capa_store *s, const capa_actor *who, const char *xml, siz
                       const char *name, int *out_version);
 
 /* ---- cases ---- */
+/**
+ * Whether user `user` may open a case of workflow `workflow` (NULL: the default), as
+ * capa_case_open would decide it (an editor of the first stage), without trying: for menus
+ * and forms shown only to who may use them. Writes nothing.
+ * @return CAPA_OK; CAPA_EDENIED with the refusal (open.role, with who may) in
+ *         capa_refusal_last(); CAPA_ENOTFOUND (no such user or workflow).
+ */
+int capa_case_may_open(capa_store *s, const char *user, const char *workflow);
+/** The rule of capa_case_may_open for a role already known: 1 when `role` may open a case of
+ *  `wf` (an editor of its first stage), else 0. Pure: for a menu drawn on every page. */
+int capa_workflow_may_open(const capa_workflow *wf, const char *role);
 /** Open a case: `values` are intake fields. Returns the new number ("QC-2026-0001") in
  *  *out_number (free with capa__free). */
 int capa_case_open(char **out_number, capa_store *s, const capa_actor *who, const capa_kv *values,
@@ -291,6 +350,8 @@ typedef struct capa_request {
     int result;       /**< CAPA_OK once durable, else this request's own error code */
     char *error;      /**< the message when result != CAPA_OK, else NULL */
     char *number_out; /**< OPEN: the new case number */
+    capa_refusal *refusal; /**< the refusal as data when result != CAPA_OK and the engine
+                                gave one (capa_refusal_last), else NULL */
 } capa_request;
 
 /**
@@ -311,7 +372,7 @@ typedef struct capa_request {
  *         (its message in capa_error_last()); each request's own outcome is in ->result.
  */
 int capa_submit(capa_store *s, capa_request *reqs, size_t n);
-/** Free a request's outputs (error, number_out) and reset them; inputs are untouched. */
+/** Free a request's outputs (error, number_out, refusal) and reset them; inputs are untouched. */
 void capa_request_clear(capa_request *r);
 
 /* ---- import of legacy records: one authenticated session, many group commits ---- */

@@ -48,16 +48,33 @@ char *capa__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /**
  * Fault injection for tests: make the N-th allocation from now fail (N >= 1), 0 to disable.
  * Also routes libxml2's allocations through the same counter once capa_form_init() ran.
- * Returns how many allocations were made since the last call.
+ * Returns how many allocations were made since the last call (counting starts with the first
+ * call: until then allocations touch no shared counter).
  */
 uint64_t capa_alloc_fail_at(uint64_t n);
 
 /* ---- diagnostics: a list of messages, e.g. every violation of one validation ---- */
+#define CAPA_DIAG_PARAMS 10
+/** A message's data (refusals as data, capa_refusal): rule id, field, value, parameters. */
+typedef struct capa_diag_item {
+    const char *rule; /* a static string such as "field.pattern"; NULL: only the message */
+    char *field, *value;
+    size_t n_params;
+    const char *pname[CAPA_DIAG_PARAMS]; /* static strings */
+    char *pval[CAPA_DIAG_PARAMS];
+} capa_diag_item;
 typedef struct capa_diag {
     char **msgs;
     size_t n, cap;
+    capa_diag_item *items; /* items[i] is the data of msgs[i] (rule NULL when none) */
+    int last_added;        /* the last capa_diag_add kept its message */
 } capa_diag;
 void capa_diag_add(capa_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Give the message just added its rule (static string), field and value. */
+void capa_diag_rule(capa_diag *d, const char *rule, const char *field, const char *value);
+/** Add a parameter (name: static string) to the message just added. */
+void capa_diag_param(capa_diag *d, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void capa_diag_clear(capa_diag *d);
 /** All messages joined with `sep` in a fresh string ("" when empty; NULL on OOM). */
 char *capa_diag_join(const capa_diag *d, const char *sep);

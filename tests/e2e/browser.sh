@@ -4,7 +4,8 @@
 # (1280x800, touch). The walk: six users take a complaint through all six stages, with a
 # field error, a wrong signing password, a rejection, a forged CSRF token and the dossier
 # download; the store verifies afterwards and the dossier's signature is valid. Screenshots
-# go to $CAPA_SCREENSHOTS when set (kept), else into the test's temporary directory.
+# (named with their viewport: 1366x900, 1280x800, 768x1024) go to $CAPA_SCREENSHOTS when set,
+# else to artifacts/screens in the build tree (kept: CI's artifacts), else the temporary one.
 # Skipped (77) only when chromium cannot start; missing packages fail (tools/setup installs
 # them).
 source "$(dirname "$0")/common.bash"
@@ -28,7 +29,10 @@ if [[ ! -s $AXE ]]; then
         AXE=
     fi
 fi
-SHOTS=${CAPA_SCREENSHOTS:-$T/shots}
+# Kept as CI artifacts: build/artifacts/screens (.ci/run prints where), or $CAPA_SCREENSHOTS.
+SHOTS=${CAPA_SCREENSHOTS:-${CAPA_BUILD:+$CAPA_BUILD/artifacts/screens}}
+SHOTS=${SHOTS:-$T/shots}
+rm -f -- "$SHOTS"/*.png
 mkdir -p "$SHOTS" "$T/downloads"
 set +e
 AXE=$AXE B=$B SHOTS=$SHOTS DOWNLOADS=$T/downloads CAPA=$CAPA PAUSE=1.2 HOME=$T $PY "$(dirname "$0")/browser_walk.py"

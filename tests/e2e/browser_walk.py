@@ -136,6 +136,8 @@ def check_page(name, want_w=None):
                 "Failed to load resource" not in m:
             fail("%s: browser console: %s" % (name, entry["message"]))
     step[0] += 1
+    if not re.search(r"-\d+x\d+$", name):  # every shot says its viewport
+        name = "%s-%dx%d" % (name, W, H)
     path = os.path.join(SHOTS, "%02d-%s.png" % (step[0], name))
     d.save_screenshot(path)
     if os.path.getsize(path) < 10000:
@@ -309,6 +311,28 @@ check_page("csrf-refused")
 
 # ---- wang (qe): classify and contain, wrong signing password, then sign
 as_user("wang")
+# a sign-off refused (validity and containment still empty) in the reader's language: the
+# fields by their labels, what to click; the zh page without English rule text, the en page
+# without Chinese; neither names a terminal command
+for lang in ("zh", "en"):
+    d.get(B + "/cases/" + N + "/sign?lang=" + lang)
+    form = d.find_element(By.CSS_SELECTOR, "form[action$='/sign']")
+    form.find_element(By.NAME, "password").send_keys(PW("wang"))
+    click_load(form.find_element(By.TAG_NAME, "button"))
+    said = " ".join(e.text for e in d.find_elements(By.CSS_SELECTOR, ".alert-danger"))
+    if re.search(r"capa (help|set|sign|reject|open|show|user|list)\b", text()) or "`" in said:
+        fail("%s: the refused sign-off names a command: %s" % (lang, said))
+    if lang == "zh" and not ("有效性" in said and "围堵措施" in said and "点击" in said):
+        fail("zh: the refusal does not name the labels and what to click: %r" % said)
+    if lang == "zh" and re.search(r"[A-Za-z]{3,}", said):
+        fail("zh: English in the refusal: %r" % said)
+    if lang == "en" and ("Still to fill in before sign-off: Validity, Containment" not in said or
+                         re.search(r"[\u4e00-\u9fff]", said)):
+        fail("en: the refusal is not English: %r" % said)
+    check_sizes("intake-sign-refused-" + lang)
+d.get(B + "/?lang=both")
+if case_json(N)["stage"] != "intake":
+    fail("a refused sign-off moved the case")
 edit(N, {"validity": "valid", "containment": "库存隔离 3 批，全检"}, "intake-edit")
 sign(N, "intake-sign-dialog", password="not-my-password")
 want_text("wrong password")

@@ -127,6 +127,9 @@ if lst:
 h, lst = expect(200, "GET", CASES, path=CASES + "?sort=-opened&limit=1&offset=0", token=li)
 if len(lst) != 1 or lst[0]["number"] != n or int(h.get("X-Total-Count", -1)) < 1:
     fail("sort/limit: %s, total %s" % (lst, h.get("X-Total-Count")))
+_, env = expect(200, "GET", CASES, path=CASES + "?sort=-opened&limit=1&envelope=true", token=li)
+if env["total"] != int(h["X-Total-Count"]) or env["cases"] != lst:
+    fail("envelope: %s" % env)
 expect(400, "GET", CASES, path=CASES + "?sort=colour", token=li)
 expect(401, "GET", CASES)
 _, c = expect(200, "GET", ONE, path=one, token=li)

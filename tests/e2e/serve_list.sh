@@ -76,4 +76,11 @@ grep -qi '^X-Total-Count: 115' "$T/a2.h" || fail "filtered total"
 python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1])))==100' "$T/a2" || fail "default limit 100"
 api a3 GET "/cases?limit=0"; want 400 a3
 api a4 GET "/cases?sort=nope"; want 400 a4; has a4 'nope'
+# the total in the body too, with envelope=true (the bare array stays the default)
+api a5 GET "/cases?sort=-customer&limit=5&offset=10&envelope=true"; want 200 a5
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert (d["total"], d["offset"], d["limit"]) == (230, 10, 5) and [c["customer"] for c in d["cases"]]==["C-219","C-218","C-217","C-216","C-215"], d' "$T/a5" ||
+    fail "envelope: $(head -c 300 "$T/a5")"
+api a6 GET "/cases?part=P-0&envelope=true"; want 200 a6
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["total"]==115 and len(d["cases"])==100 and d["limit"]==100' "$T/a6" || fail "envelope default limit"
+api a7 GET "/cases?envelope=maybe"; want 400 a7; has a7 'envelope'
 echo "serve_list: ok"

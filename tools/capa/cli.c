@@ -12,6 +12,7 @@
  * data stored before it did, and errors that quote what was refused.
  */
 #include "cli.h"
+#include "lang.h"
 
 #include "capa_report.h"
 
@@ -70,6 +71,7 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
 {
     const cli_opt globals[] = {
         {"--db", &c->db, NULL},
+        {"--lang", &c->lang_arg, NULL},
         {"--help", NULL, &c->help},
         {"-h", NULL, &c->help},
         {NULL, NULL, NULL},
@@ -98,8 +100,10 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
             c->lang = CLI_LANG_ZH;
         else if (strcmp(c->lang_arg, "en") == 0)
             c->lang = CLI_LANG_EN;
+        else if (strcmp(c->lang_arg, "both") == 0)
+            c->lang = CLI_LANG_BOTH;
         else
-            return cli_usage(c, "--lang must be zh or en, not '%s'", c->lang_arg);
+            return cli_usage(c, "--lang must be zh or en, not '%s' (or both)", c->lang_arg);
     }
     return CLI_OK;
 }
@@ -175,6 +179,23 @@ int cli_fail(const cli *c, const char *what, int rc)
     const char *msg = capa_error_last();
     if (!msg || !*msg)
         msg = capa_strerror(rc);
+    /* A refusal the engine gave as data is worded in the chosen language (--lang, else the
+     * locale): 中文 from the catalogue (tools/lang); English is the engine's own sentence,
+     * which also names the command that helps; both prints the two. */
+    const capa_refusal *ref = capa_refusal_last();
+    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    if (ref && (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH)) {
+        char *zh = capa_lang_refusal(ref, CAPA_LANG_ZH, 0), where[200];
+        snprintf(where, sizeof where, "%s%s%s", what ? what : c->cmd,
+                 *ref->case_number && !strstr(what ? what : "", ref->case_number) ? " " : "",
+                 *ref->case_number && !strstr(what ? what : "", ref->case_number)
+                     ? ref->case_number
+                     : "");
+        print_error(c->prog, where, zh);
+        free(zh);
+        if (lang == CAPA_LANG_ZH)
+            return CLI_ERROR;
+    }
     /* core's messages usually carry their own context ("set QC-2026-0001: field ..."); do not
      * print it twice. They have no line breaks of their own: any there came from a quoted
      * value and are shown escaped, so it cannot print a line that looks like one of ours. */

@@ -255,6 +255,10 @@ static int parse_globals(cli *c, int argc, char **argv, int *exit_now)
         } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
             printf("capa %s\n", CAPA_VERSION);
             *exit_now = CLI_OK;
+        } else if (strncmp(a, "--lang=", 7) == 0) {
+            c->lang_arg = a + 7;
+        } else if (strcmp(a, "--lang") == 0 && i + 1 < argc) {
+            c->lang_arg = argv[++i];
         } else if (strncmp(a, "--db=", 5) == 0) {
             c->db = a + 5;
         } else if (strcmp(a, "--db") == 0 && i + 1 < argc) {

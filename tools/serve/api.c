@@ -12,6 +12,10 @@
  */
 #include "serve.h"
 
+#include <strings.h>
+
+#include "lang.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +71,50 @@ static void send_json(sv_req *r, int status, json_t *doc)
     free(s);
 }
 
+/* The language the client asked for: ?lang=zh|en|both, else the first zh or en of
+ * Accept-Language, else the session's (the capa_lang cookie of the pages); -1: none. */
+static int api_lang(sv_req *r)
+{
+    char v[8];
+    int l = capa_lang_parse(sv_params_get(&r->query, "lang"));
+    if (l >= 0)
+        return l;
+    const char *al = sv_req_header(r, "Accept-Language");
+    for (const char *p = al; p && *p;) {
+        p += strspn(p, " ,");
+        size_t len = strcspn(p, ",");
+        char tag[64];
+        snprintf(tag, sizeof tag, "%.*s", (int)(len < sizeof tag ? len : sizeof tag - 1), p);
+        const char *q = strstr(tag, "q=");
+        int refused = q && strtod(q + 2, NULL) <= 0; /* "zh;q=0": not wanted */
+        if (!refused && !strncasecmp(tag, "zh", 2))
+            return CAPA_LANG_ZH;
+        if (!refused && !strncasecmp(tag, "en", 2))
+            return CAPA_LANG_EN;
+        p += len;
+    }
+    if (sv_cookie_get(v, sizeof v, r->cookie, "capa_lang") == 0)
+        return capa_lang_parse(v);
+    return -1;
+}
+
+static void send_error_ref(sv_req *r, int status, const char *code, const char *msg,
+                           const capa_refusal *ref);
+
 static void send_error(sv_req *r, int status, const char *code, const char *msg)
 {
+    send_error_ref(r, status, code, msg, NULL);
+}
+
+/* The error body: code, message, the fields parsed from the engine's message (as before)
+ * and, for a refusal the engine gave as data, "refusal" with every violation's rule, field
+ * and its labels, value and parameters; the message is then worded in the language the
+ * client asked for (api_lang; none: the engine's English sentence, as before). */
+static void send_error_ref(sv_req *r, int status, const char *code, const char *msg,
+                           const capa_refusal *ref)
+{
+    int lang = api_lang(r);
+    char *worded = ref && lang >= 0 ? capa_lang_refusal(ref, (capa_lang)lang, 1) : NULL;
     json_t *fields = json_array();
     sv_field_error *fe = NULL;
     size_t n = status == 400 ? sv_field_errors(&fe, msg) : 0;
@@ -77,14 +123,31 @@ static void send_error(sv_req *r, int status, const char *code, const char *msg)
                                                 "value", jstr(fe[i].value), "rule",
                                                 jstr(fe[i].rule)));
     sv_field_errors_free(fe, n);
-    send_json(r, status,
-              json_pack("{s:{s:s,s:o,s:o}}", "error", "code", code, "message", jstr(msg),
-                        "fields", fields ? fields : json_array()));
+    json_t *body = json_pack("{s:{s:s,s:o,s:o}}", "error", "code", code, "message",
+                             jstr(worded ? worded : msg), "fields",
+                             fields ? fields : json_array());
+    free(worded);
+    json_t *e = body ? json_object_get(body, "error") : NULL;
+    if (e && ref) {
+        json_object_set_new(e, "lang", json_string(lang == CAPA_LANG_ZH     ? "zh"
+                                                   : lang == CAPA_LANG_BOTH ? "both"
+                                                                            : "en"));
+        json_t *rj = sv_refusal_json(ref, lang >= 0 ? lang : CAPA_LANG_EN);
+        if (rj)
+            json_object_set_new(e, "refusal", rj);
+    }
+    send_json(r, status, body);
 }
 
 static void send_capa_error(sv_req *r, int rc, const char *msg)
 {
-    send_error(r, sv_status_of(rc), code_name(rc), msg && *msg ? msg : capa_strerror(rc));
+    /* The refusal goes with the message only when it is this error's (same code, same
+     * message as the engine's last). */
+    const capa_refusal *ref = capa_refusal_last();
+    if (ref && (ref->code != rc || !msg || strcmp(msg, capa_error_last()) != 0))
+        ref = NULL;
+    send_error_ref(r, sv_status_of(rc), code_name(rc), msg && *msg ? msg : capa_strerror(rc),
+                   ref);
 }
 
 void sv_api_error(sv_req *r, int rc, const char *msg)
@@ -251,6 +314,15 @@ static void api_list(sv_req *r)
         send_error(r, 400, "invalid", why);
         return;
     }
+    /* envelope=true: the total in the body too ({total, offset, limit, cases}); without it the
+     * bare array of before, the total in X-Total-Count only. */
+    const char *env = sv_params_get(q, "envelope");
+    int envelope = env && (!strcmp(env, "true") || !strcmp(env, "1"));
+    if (env && !envelope && strcmp(env, "false") && strcmp(env, "0")) {
+        json_decref(arr);
+        send_error(r, 400, "invalid", "envelope: true or false");
+        return;
+    }
     if ((lim && sv_parse_count(&limit, lim, 1, 1000)) ||
         (off && sv_parse_count(&offset, off, 0, 1LL << 40))) {
         json_decref(arr);
@@ -270,7 +342,12 @@ static void api_list(sv_req *r)
         send_capa_error(r, rc, rc == CAPA_ENOMEM ? "out of memory" : capa_error_last());
         return;
     }
-    send_json(r, 200, arr);
+    if (envelope)
+        send_json(r, 200,
+                  json_pack("{s:I,s:I,s:I,s:o}", "total", (json_int_t)r->total, "offset",
+                            (json_int_t)offset, "limit", (json_int_t)limit, "cases", arr));
+    else
+        send_json(r, 200, arr);
 }
 
 static json_t *case_json(const capa_case *cs)
@@ -379,7 +456,8 @@ static void answer(sv_req *r, capa_request *q, int ok_status)
         else
             send_json(r, ok_status, json_pack("{s:b}", "ok", 1));
     } else {
-        send_capa_error(r, q->result, q->error);
+        sv_request_error_restore(q);
+        send_capa_error(r, q->result, capa_error_last());
     }
     capa_request_clear(q);
 }

@@ -50,13 +50,12 @@ static capa_user *me(sv_req *r)
     return u;
 }
 
-/* Whether `role` may open a new case: an editor of the default workflow's first stage. */
+/* Whether `role` may open a new case of the default workflow (the menu's New complaint):
+ * the engine's rule (capa_workflow_may_open), not a role list here. */
 static int may_open(sv_req *r, const char *role)
 {
     const capa_workflow *wf = NULL;
-    if (!role || capa_store_workflow(&wf, r->srv->s) != CAPA_OK || !wf->n_stages)
-        return 0;
-    return capa_role_in(wf->stages[0].editors, wf->stages[0].n_editors, role);
+    return capa_store_workflow(&wf, r->srv->s) == CAPA_OK && capa_workflow_may_open(wf, role);
 }
 
 /* A readable plant time: "2026-10-10 09:00" of "2026-10-10T09:00:00+08:00", on `n` as
@@ -143,6 +142,17 @@ static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, 
     return root;
 }
 
+/* A page's own message in the reader's language ("中文 / English" when both). */
+static const char *say(const sv_req *r, char *buf, size_t sz, const char *zh, const char *en)
+{
+    if (r->lang == SV_LANG_ZH)
+        return zh;
+    if (r->lang == SV_LANG_EN)
+        return en;
+    snprintf(buf, sz, "%s / %s", zh, en);
+    return buf;
+}
+
 static void error_page(sv_req *r, int status, const char *msg)
 {
     sv_view v;
@@ -157,7 +167,8 @@ static void error_page(sv_req *r, int status, const char *msg)
 static void not_allowed(sv_req *r, const char *allow)
 {
     r->allow = allow;
-    error_page(r, 405, "method not allowed");
+    char buf[200];
+    error_page(r, 405, say(r, buf, sizeof buf, "不支持这种请求方式", "method not allowed"));
 }
 
 int sv_status_of(int code)
@@ -184,9 +195,12 @@ int sv_status_of(int code)
     }
 }
 
+/* The engine's error in the reader's language (a refusal worded by tools/lang). */
 static void error_capa(sv_req *r, int code)
 {
-    error_page(r, sv_status_of(code), capa_error_last()[0] ? capa_error_last() : capa_strerror(code));
+    char *msg = sv_error_text(r, code);
+    error_page(r, sv_status_of(code), msg ? msg : capa_strerror(code));
+    free(msg);
 }
 
 /* A POST body as parameters, with the CSRF token checked; 0 ok, else the page is written. */
@@ -206,7 +220,10 @@ static int post_params(sv_req *r, sv_params *p, int need_csrf)
     const char *tok = sv_params_get(p, "csrf");
     if (need_csrf && (!tok || !sv_secure_eq(tok, r->sess.csrf))) {
         sv_params_clear(p);
-        error_page(r, 403, "missing or wrong CSRF token: reload the page and try again");
+        char buf[300];
+        error_page(r, 403,
+                   say(r, buf, sizeof buf, "页面已过期（CSRF 安全令牌不符）：请刷新页面后重试",
+                       "missing or wrong CSRF token: reload the page and try again"));
         return -1;
     }
     return 0;
@@ -884,6 +901,8 @@ static void form_view(sv_view *v, xmlNodePtr parent, const capa_formdef *fd, con
             continue;
         xmlNodePtr e = sv_el_text(v, n, "formerror", fv->errs[i].rule, 0);
         sv_at(v, e, "field", fv->errs[i].field);
+        if (fv->errs[i].worded)
+            sv_at(v, e, "worded", "1");
     }
     for (size_t i = 0; i < fd->n_fields; i++) {
         const capa_field *f = &fd->fields[i];
@@ -987,6 +1006,14 @@ static void page_new(sv_req *r, int post)
         error_capa(r, rc ? rc : CAPA_ERROR);
         return;
     }
+    /* A role that may not open a case is told so before filling in the form, not after. */
+    if (!post && r->have_sess) {
+        int rc0 = capa_case_may_open(r->srv->s, r->sess.user, wf->id);
+        if (rc0 != CAPA_OK) {
+            error_capa(r, rc0);
+            return;
+        }
+    }
     char action[200];
     if (wid)
         snprintf(action, sizeof action, "/cases/new?workflow=%s", wf->id);
@@ -1021,7 +1048,7 @@ static void page_new(sv_req *r, int post)
         sv_submit(r->srv, &q);
         rc = q.result;
         if (rc)
-            capa_error_set(rc, "%s", q.error ? q.error : capa_strerror(rc));
+            sv_request_error_restore(&q);
         char *number = q.number_out;
         q.number_out = NULL;
         capa_request_clear(&q);
@@ -1034,7 +1061,7 @@ static void page_new(sv_req *r, int post)
         }
         fv.kv = kv;
         fv.n = m;
-        fv.n_errs = sv_field_errors(&fv.errs, capa_error_last());
+        fv.n_errs = sv_refusal_field_errors(&fv.errs, r);
         r->status = sv_status_of(rc);
         if (fv.n_errs == 0) {
             error_capa(r, rc);
@@ -1908,7 +1935,9 @@ static void page_edit(sv_req *r, const char *number, int post)
     const capa_stage_record *rec = current_record(cs);
     const capa_formdef *fd = record_form(r, wf, rec);
     if (cs->closed || !rec || !fd) {
-        error_page(r, 409, "this case is closed: an archived case is read-only");
+        char buf[300];
+        error_page(r, 409, say(r, buf, sizeof buf, "本案已结案，归档后只读",
+                               "this case is closed: an archived case is read-only"));
         goto done;
     }
     fv.kv = rec->values;
@@ -1951,7 +1980,7 @@ static void page_edit(sv_req *r, const char *number, int post)
         sv_submit(r->srv, &q);
         rc = q.result;
         if (rc)
-            capa_error_set(rc, "%s", q.error ? q.error : capa_strerror(rc));
+            sv_request_error_restore(&q);
         capa_request_clear(&q);
         if (rc == CAPA_OK) {
             char *path = case_page_path(number);
@@ -1962,11 +1991,14 @@ static void page_edit(sv_req *r, const char *number, int post)
         /* Show what was entered, not what is stored. */
         fv.kv = kv;
         fv.n = n;
-        fv.n_errs = sv_field_errors(&fv.errs, capa_error_last());
+        fv.n_errs = sv_refusal_field_errors(&fv.errs, r);
         r->status = sv_status_of(rc);
         changed = rc == CAPA_ESTATE && strstr(capa_error_last(), "changed since");
-        if (changed)
-            snprintf(changed_msg, sizeof changed_msg, "%s", capa_error_last());
+        if (changed) {
+            char *t = sv_error_text(r, rc);
+            snprintf(changed_msg, sizeof changed_msg, "%s", t ? t : capa_error_last());
+            free(t);
+        }
         if (fv.n_errs == 0 && !changed) {
             error_capa(r, rc);
             goto done;
@@ -2016,7 +2048,9 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     const capa_stage_record *rec = current_record(cs);
     may m = may_now(r, wf, cs);
     if (!st || !rec || cs->closed) {
-        error_page(r, 409, "this case is closed: an archived case is read-only");
+        char buf[300];
+        error_page(r, 409, say(r, buf, sizeof buf, "本案已结案，归档后只读",
+                               "this case is closed: an archived case is read-only"));
         capa_case_free(cs);
         return;
     }
@@ -2093,12 +2127,17 @@ static void do_sign(sv_req *r, const char *number, int reject)
         redirect(r, path ? path : "/cases", NULL);
         free(path);
     } else {
-        char msg[1024];
+        /* Worded in the reader's language, with labels and whom to ask (tools/lang); an
+         * error the engine gave no data for shows its own message. */
+        char msg[2048];
         const char *e = q.error ? q.error : capa_strerror(q.result);
-        const char *extra = q.result == CAPA_ESTATE && strstr(e, "changed since")
+        sv_request_error_restore(&q);
+        char *t = sv_error_text(r, q.result);
+        const char *extra = !q.refusal && q.result == CAPA_ESTATE && strstr(e, "changed since")
                                 ? " / 数据已变更，请核对后重新签核"
                                 : "";
-        snprintf(msg, sizeof msg, "%s%s", e, extra);
+        snprintf(msg, sizeof msg, "%s%s", t ? t : e, extra);
+        free(t);
         sv_buf_free(&r->out);
         page_sign(r, number, msg);
         r->status = sv_status_of(q.result);
@@ -3013,6 +3052,7 @@ done:
 
 void sv_pages_handle(sv_req *r)
 {
+    char b404[100];
     const char *path = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
     set_lang(r);
@@ -3062,7 +3102,7 @@ void sv_pages_handle(sv_req *r)
             strncmp(path, "/notices", 8) == 0)
             redirect(r, "/login", NULL);
         else
-            error_page(r, 404, "not found");
+            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
         if (post && r->status == 303)
             r->status = 303;
         return;
@@ -3124,7 +3164,7 @@ void sv_pages_handle(sv_req *r)
         size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
         const char *sub = slash ? slash : "";
         if (n == 0 || n >= sizeof number) {
-            error_page(r, 404, "not found");
+            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
             return;
         }
         memcpy(number, rest, n);
@@ -3156,11 +3196,11 @@ void sv_pages_handle(sv_req *r)
         else if (!strcmp(sub, "/reject"))
             not_allowed(r, "POST");
         else
-            error_page(r, 404, "not found");
+            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
     } else if (strcmp(path, "/admin") == 0 || strncmp(path, "/admin/", 7) == 0) {
         sv_admin_handle(r);
     } else {
-        error_page(r, 404, "not found");
+        error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
     }
 }
 

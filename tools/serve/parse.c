@@ -289,6 +289,7 @@ size_t sv_field_errors(sv_field_error **out, const char *msg)
         v[n].field = strndup(name, (size_t)(bq - name));
         v[n].value = value ? strndup(value, vlen) : strdup("");
         v[n].rule = rule < end ? strndup(rule, (size_t)(end - rule)) : strdup("");
+        v[n].worded = 0;
         n++;
         if (!v[n - 1].field || !v[n - 1].value || !v[n - 1].rule)
             goto oom;

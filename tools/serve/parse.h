@@ -68,6 +68,7 @@ typedef struct sv_field_error {
     char *field; /**< "customer", "corrective_actions.2.owner" */
     char *value; /**< the value quoted in the message */
     char *rule;  /**< "is not an integer" */
+    int worded;  /**< rule is a whole sentence naming the field (refuse.c), not a tail */
 } sv_field_error;
 
 /**

@@ -11,6 +11,7 @@
 #ifndef CAPA_SERVE_H
 #define CAPA_SERVE_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -172,6 +173,21 @@ void sv_api_handle(sv_req *r);
 void sv_submit(sv_server *srv, capa_request *q);
 /** Answer a CAPA_E* code as the API's JSON error (replacing any body so far). */
 void sv_api_error(sv_req *r, int rc, const char *msg);
+
+/* ---- refuse.c: refusals in the reader's language (tools/lang) ---- */
+/** The reader's language as a capa_lang (CAPA_LANG_ZH, _EN, _BOTH). */
+int sv_lang_of(const sv_req *r);
+/** This thread's last error for the reader: the refusal worded in r's language, else the
+ *  engine's English message. malloc'd; NULL when out of memory. */
+char *sv_error_text(const sv_req *r, int code);
+/** Make a submitted request's error (message and refusal) this thread's last again. */
+void sv_request_error_restore(const capa_request *q);
+/** The last refusal's violations that name a field, worded for r, to show next to them (no
+ *  refusal: parsed from the engine's message). @return how many; *out malloc'd. */
+size_t sv_refusal_field_errors(sv_field_error **out, const sv_req *r);
+/** A refusal as JSON: action, case, stage, violations (rule, field, label, value, params,
+ *  message in `lang`). NULL when out of memory. */
+json_t *sv_refusal_json(const capa_refusal *ref, int lang);
 /** A list's severity filter: `value` (a code or a label of the intake form's severity
  *  choice; NULL or "" = none) as its code in *code. -1 with the reason in why when it is
  *  not a choice. */

@@ -40,7 +40,7 @@
 
   <xsl:template match="form">
     <xsl:for-each select="formerror">
-      <div class="alert alert-danger err" role="alert"><xsl:value-of select="concat(@field, ': ', .)"/></div>
+      <div class="alert alert-danger err" role="alert"><xsl:choose><xsl:when test="@worded"><xsl:value-of select="."/></xsl:when><xsl:otherwise><xsl:value-of select="concat(@field, ': ', .)"/></xsl:otherwise></xsl:choose></div>
     </xsl:for-each>
     <form method="post" action="{@action}" class="app-form card card-body">
       <xsl:call-template name="csrf"/>

@@ -1,0 +1,30 @@
+/*
+ * refusal.h - building this thread's refusal as data (capa_refusal_last, capa.h).
+ *
+ * A refusing call first sets its English message (capa_error_set, which clears the last
+ * refusal), then describes the same refusal as data: capa__refusal_begin, then one
+ * capa__refusal_add per broken rule with its parameters. The tools word it (tools/lang).
+ */
+#ifndef CAPA_REFUSAL_H
+#define CAPA_REFUSAL_H
+
+#include "capa.h"
+
+/** Clear this thread's refusal (capa_error_set does). */
+void capa__refusal_reset(void);
+/** Start the refusal of `action` ("sign", ...) on case `number` (may be NULL) at stage `st`
+ *  (may be NULL); `code` is the error returned. */
+void capa__refusal_begin(int code, const char *action, const char *number, const capa_stage *st);
+/** Say where a refusal begun without context happened (only fills what is still empty). */
+void capa__refusal_where(const char *action, const char *number, const capa_stage *st);
+/** Add one broken rule (field, value may be NULL); message defaults to capa_error_last(). */
+void capa__refusal_add(const char *rule, const char *field, const char *value, const char *message);
+/** The labels of the last added rule's field. */
+void capa__refusal_label(const char *zh, const char *en);
+/** A parameter of the last added rule. */
+void capa__refusal_param(const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** Every violation of `d` that has a rule, labelled from `form` (may be NULL). */
+void capa__refusal_from_diag(const capa_diag *d, const capa_formdef *form);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * lang.h - the wording catalogue: the engine's refusals (capa_refusal, core/include/capa.h)
+ * as sentences in 中文, English or both, for the CLI and capa-serve alike.
+ *
+ * Core reports a refusal as data (rule id, field, value, parameters); these functions word
+ * it. A refusal of a rule the catalogue does not know, or an error without data, is shown as
+ * the engine's English message, so nothing new ever shows blank. How to add a rule: one line
+ * in the table of lang.c (docs/serve.md, "Wording of refusals").
+ */
+#ifndef CAPA_LANG_H
+#define CAPA_LANG_H
+
+#include "capa.h"
+
+/** The language of a message. */
+typedef enum capa_lang { CAPA_LANG_EN = 0, CAPA_LANG_ZH, CAPA_LANG_BOTH } capa_lang;
+
+/** "zh", "en" or "both" to a language; -1 when none of them. */
+int capa_lang_parse(const char *s);
+/** The locale's language: the first set of LC_ALL, LC_MESSAGES, LANG; zh* is 中文, else
+ *  English. */
+capa_lang capa_lang_from_env(void);
+
+/** Whether the catalogue words `rule` (0: the engine's English message is shown). */
+int capa_lang_knows(const char *rule);
+/**
+ * One violation as a sentence in `lang` (CAPA_LANG_ZH or CAPA_LANG_EN; BOTH gives zh / en),
+ * into a fresh string (free()); NULL when out of memory. A field is named by the form's
+ * label, never by its id when a label is known. No terminal command is ever named: where a
+ * person must act the sentence names them (printed names) or, with `web` (a browser or API
+ * client), what to click; without it (the CLI) the click hints are left out.
+ */
+char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_lang lang, int web);
+/** The whole refusal: every violation, joined; NULL when out of memory. */
+char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web);
+/**
+ * This thread's last error in `lang`: the refusal worded when the engine gave one (and every
+ * rule is known), else the engine's message (English), else capa_strerror(code). Fresh
+ * string; NULL when out of memory.
+ */
+char *capa_lang_error_last(int code, capa_lang lang, int web);
+
+#endif

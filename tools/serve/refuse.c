@@ -1,0 +1,80 @@
+/*
+ * refuse.c - the engine's refusals for the reader: worded in the page's or the client's
+ * language by the catalogue (tools/lang), next to their fields on forms, and as data in the
+ * JSON API's error body. An error the engine gave no data for shows its English message.
+ */
+#include "serve.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang.h"
+
+int sv_lang_of(const sv_req *r)
+{
+    return r->lang == SV_LANG_ZH   ? CAPA_LANG_ZH
+           : r->lang == SV_LANG_EN ? CAPA_LANG_EN
+                                   : CAPA_LANG_BOTH;
+}
+
+char *sv_error_text(const sv_req *r, int code)
+{
+    return capa_lang_error_last(code, (capa_lang)sv_lang_of(r), 1);
+}
+
+void sv_request_error_restore(const capa_request *q)
+{
+    capa_error_set(q->result, "%s", q->error ? q->error : capa_strerror(q->result));
+    capa_refusal_restore(q->refusal);
+}
+
+size_t sv_refusal_field_errors(sv_field_error **out, const sv_req *r)
+{
+    const capa_refusal *ref = capa_refusal_last();
+    size_t n = 0;
+    *out = NULL;
+    if (!ref)
+        return sv_field_errors(out, capa_error_last());
+    sv_field_error *v = calloc(ref->n, sizeof *v);
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < ref->n; i++) {
+        const capa_violation *x = &ref->v[i];
+        if (!*x->field)
+            continue;
+        v[n].field = strdup(x->field);
+        v[n].value = strdup(x->value);
+        v[n].rule = capa_lang_violation(ref, x, (capa_lang)sv_lang_of(r), 1);
+        v[n].worded = 1;
+        if (!v[n].field || !v[n].value || !v[n].rule) {
+            sv_field_errors_free(v, n + 1);
+            return 0;
+        }
+        n++;
+    }
+    *out = v;
+    return n;
+}
+
+json_t *sv_refusal_json(const capa_refusal *ref, int lang)
+{
+    json_t *vs = json_array();
+    for (size_t i = 0; vs && i < ref->n; i++) {
+        const capa_violation *x = &ref->v[i];
+        json_t *params = json_object();
+        for (size_t k = 0; params && k < x->n_params; k++)
+            json_object_set_new(params, x->params[k].name, json_string(x->params[k].value));
+        char *msg = capa_lang_violation(ref, x, (capa_lang)lang, 1);
+        json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s},s:s,s:o,s:s?}", "rule", x->rule, "field",
+                              x->field, "label", "zh", x->label_zh, "en", x->label_en, "value",
+                              x->value, "params", params ? params : json_object(), "message", msg);
+        free(msg);
+        if (!o || json_array_append_new(vs, o)) {
+            json_decref(vs);
+            return NULL;
+        }
+    }
+    return json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:o}", "action", ref->action, "case",
+                     ref->case_number, "stage", "id", ref->stage, "zh", ref->stage_zh, "en",
+                     ref->stage_en, "violations", vs ? vs : json_array());
+}

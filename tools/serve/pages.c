@@ -101,8 +101,7 @@ typedef struct menu_opens_ctx {
 static int menu_opens(const capa_workflow *w, void *payload)
 {
     menu_opens_ctx *c = payload;
-    if (!w->n_stages || strcmp(w->id, CAPA_WORKFLOW_DEFAULT) == 0 ||
-        !capa_role_in(w->stages[0].editors, w->stages[0].n_editors, c->role))
+    if (strcmp(w->id, CAPA_WORKFLOW_DEFAULT) == 0 || !capa_workflow_may_open(w, c->role))
         return 0;
     xmlNodePtr n = sv_el(c->v, c->user, "opens");
     sv_at(c->v, n, "id", w->id);

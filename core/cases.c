@@ -39,26 +39,34 @@ static void roles_text(char *buf, size_t sz, char *const *roles, size_t n)
         snprintf(buf, sz, "nobody");
 }
 
-/* The refusal's parameters for roles: their ids and the workflow's labels of them. */
-static void refusal_roles(const capa_workflow *wf, const char *name, char *const *roles,
-                          size_t n)
+/* The roles' ids and labels in both languages ("qe_lead" / "质量主管" / "QE lead"). */
+static void roles_labels(const capa_workflow *wf, char *const *roles, size_t n, char *ids,
+                         char *zh, char *en, size_t size)
 {
-    char ids[256] = "", zh[512] = "", en[512] = "", key[32];
     size_t oi = 0, oz = 0, oe = 0;
+    ids[0] = zh[0] = en[0] = 0;
     for (size_t i = 0; i < n; i++) {
         const capa_role *ro = NULL;
         for (size_t k = 0; wf && k < wf->n_roles && !ro; k++)
             if (strcmp(wf->roles[k].id, roles[i]) == 0)
                 ro = &wf->roles[k];
-        if (oi < sizeof ids)
-            oi += (size_t)snprintf(ids + oi, sizeof ids - oi, "%s%s", i ? ", " : "", roles[i]);
-        if (oz < sizeof zh)
-            oz += (size_t)snprintf(zh + oz, sizeof zh - oz, "%s%s", i ? "、" : "",
+        if (oi < size)
+            oi += (size_t)snprintf(ids + oi, size - oi, "%s%s", i ? ", " : "", roles[i]);
+        if (oz < size)
+            oz += (size_t)snprintf(zh + oz, size - oz, "%s%s", i ? "、" : "",
                                    ro && ro->label_zh ? ro->label_zh : roles[i]);
-        if (oe < sizeof en)
-            oe += (size_t)snprintf(en + oe, sizeof en - oe, "%s%s", i ? ", " : "",
+        if (oe < size)
+            oe += (size_t)snprintf(en + oe, size - oe, "%s%s", i ? ", " : "",
                                    ro && ro->label_en ? ro->label_en : roles[i]);
     }
+}
+
+/* The refusal's parameters for roles: their ids and the workflow's labels of them. */
+static void refusal_roles(const capa_workflow *wf, const char *name, char *const *roles,
+                          size_t n)
+{
+    char ids[512], zh[512], en[512], key[32];
+    roles_labels(wf, roles, n, ids, zh, en, sizeof zh);
     capa__refusal_param(name, "%s", ids);
     snprintf(key, sizeof key, "%s_zh", name);
     capa__refusal_param(key, "%s", zh);
@@ -820,11 +828,80 @@ static int independence_refusal(capa_wtxn *t, const case_ctx *c)
     return err;
 }
 
+/* The refusal of a <require> with group, if/is, or, waiver as data (rules signoff.rule and
+ * signoff.rule_equals): the field, its value, and every part of the rule in both languages,
+ * labelled from the form and the workflow, for the tools to word. */
+static void rich_refusal_data(capa_diag *diag, const capa_workflow *wf, const capa_stage *st,
+                              const capa_formdef *form, const capa_condition *q, const char *name,
+                              const char *v, int row)
+{
+    char zh[600], en[600], anyzh[1200] = "", anyen[1200] = "", col[200];
+    capa_diag_rule(diag, q->equals ? "signoff.rule_equals" : "signoff.rule", name, v ? v : "");
+    capa_diag_param(diag, "meaning", "%s", st->sign_meaning);
+    capa_diag_param(diag, "meaning_zh", "%s",
+                    st->sign_meaning_zh ? st->sign_meaning_zh : st->sign_meaning);
+    capa_diag_param(diag, "meaning_en", "%s",
+                    st->sign_meaning_en ? st->sign_meaning_en : st->sign_meaning);
+    for (size_t i = 0; i < q->n_any; i++) {
+        if (q->group)
+            snprintf(col, sizeof col, "%s.%d.%s", q->group, row, q->any[i]);
+        else
+            snprintf(col, sizeof col, "%s", q->any[i]);
+        if (!capa__field_labels(form, col, zh, en, sizeof zh))
+            snprintf(zh, sizeof zh, "%s", col), snprintf(en, sizeof en, "%s", col);
+        size_t lz = strlen(anyzh), le = strlen(anyen);
+        snprintf(anyzh + lz, sizeof anyzh - lz, "或「%s」", zh);
+        snprintf(anyen + le, sizeof anyen - le, " or %s", en);
+    }
+    capa_diag_param(diag, "any_zh", "%s", anyzh);
+    capa_diag_param(diag, "any_en", "%s", anyen);
+    if (q->equals) {
+        const capa_field *f = capa_formdef_lookup(form, name, NULL, NULL);
+        const capa_choice *want = f ? capa_field_choice(f, q->equals) : NULL;
+        capa_diag_param(diag, "equals", "%s", q->equals);
+        capa_diag_param(diag, "equals_zh", "%s",
+                        want && want->label_zh ? want->label_zh : q->equals);
+        capa_diag_param(diag, "equals_en", "%s",
+                        want && want->label_en ? want->label_en : q->equals);
+    }
+    if (q->if_field) {
+        if (q->group)
+            snprintf(col, sizeof col, "%s.%d.%s", q->group, row, q->if_field);
+        else
+            snprintf(col, sizeof col, "%s", q->if_field);
+        if (!capa__field_labels(form, col, zh, en, sizeof zh))
+            snprintf(zh, sizeof zh, "%s", col), snprintf(en, sizeof en, "%s", col);
+        const capa_field *cf = capa_formdef_lookup(form, col, NULL, NULL);
+        const capa_choice *is = cf && q->if_equals ? capa_field_choice(cf, q->if_equals) : NULL;
+        if (q->if_equals) {
+            capa_diag_param(diag, "cond_zh", "（「%s」为“%s”时）", zh,
+                            is && is->label_zh ? is->label_zh : q->if_equals);
+            capa_diag_param(diag, "cond_en", " (where %s is '%s')", en,
+                            is && is->label_en ? is->label_en : q->if_equals);
+        } else {
+            capa_diag_param(diag, "cond_zh", "（已填写「%s」时）", zh);
+            capa_diag_param(diag, "cond_en", " (where %s is filled in)", en);
+        }
+    }
+    const capa_waiver *w = capa_stage_waiver(st, q->waiver);
+    if (w) {
+        char ids[512];
+        capa_diag_param(diag, "waiver", "%s", w->meaning);
+        capa_diag_param(diag, "waiver_zh", "%s", w->label_zh ? w->label_zh : w->meaning);
+        capa_diag_param(diag, "waiver_en", "%s", w->label_en ? w->label_en : w->meaning);
+        roles_labels(wf, w->by, w->n_by, ids, zh, en, sizeof zh);
+        capa_diag_param(diag, "waiver_by", "%s", ids);
+        capa_diag_param(diag, "waiver_by_zh", "%s", zh);
+        capa_diag_param(diag, "waiver_by_en", "%s", en);
+    }
+}
+
 /* A refusal of a <require> with group, if/is, or, waiver (IATF 16949 §10.2.4, 8D D7): the
  * first row where it fails, the field (group.N.column), its value and the rule. 1 when the
  * rule is not met. */
-static int rich_refusal(capa_diag *diag, const capa_stage *st, const capa_formdef *form,
-                        const capa_condition *q, const capa_kv *values, size_t n, int waived)
+static int rich_refusal(capa_diag *diag, const capa_workflow *wf, const capa_stage *st,
+                        const capa_formdef *form, const capa_condition *q, const capa_kv *values,
+                        size_t n, int waived)
 {
     int row = 0;
     if (capa_condition_check(q, values, n, waived, &row))
@@ -873,6 +950,7 @@ static int rich_refusal(capa_diag *diag, const capa_stage *st, const capa_formde
                       "filled in%s%s",
                       name, f && f->label_zh ? f->label_zh : q->field, st->sign_meaning, name,
                       alt, cond, wv);
+    rich_refusal_data(diag, wf, st, form, q, name, v, row);
     return 1;
 }
 
@@ -904,7 +982,8 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
                                                      q->waiver, hash, c->h.round)))
             break;
         if (capa_condition_extended(q)) {
-            unmet += rich_refusal(&diag, st, form, q, c->rec.values, c->rec.n_values, waived);
+            unmet += rich_refusal(&diag, c->wf, st, form, q, c->rec.values, c->rec.n_values,
+                                  waived);
             continue;
         }
         if (capa_condition_holds(q, c->rec.values, c->rec.n_values))

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define MAX_V 32
-#define MAX_P 12
+#define MAX_P 16
 #define POOL 16384
 
 static _Thread_local struct {
@@ -116,6 +116,28 @@ void capa__refusal_param(const char *name, const char *fmt, ...)
     v->n_params++;
 }
 
+int capa__field_labels(const capa_formdef *form, const char *name, char *zh, char *en,
+                       size_t size)
+{
+    const capa_field *g = NULL;
+    unsigned row = 0;
+    const capa_field *f = form && name ? capa_formdef_lookup(form, name, &g, &row) : NULL;
+    if (!f && form && name) /* a group named whole (its rows required) */
+        f = capa_formdef_field(form, name);
+    if (!f)
+        return 0;
+    if (g) {
+        snprintf(zh, size, "%s %u · %s", g->label_zh ? g->label_zh : g->id, row,
+                 f->label_zh ? f->label_zh : f->id);
+        snprintf(en, size, "%s %u · %s", g->label_en ? g->label_en : g->id, row,
+                 f->label_en ? f->label_en : f->id);
+    } else {
+        snprintf(zh, size, "%s", f->label_zh ? f->label_zh : f->id);
+        snprintf(en, size, "%s", f->label_en ? f->label_en : f->id);
+    }
+    return 1;
+}
+
 void capa__refusal_from_diag(const capa_diag *d, const capa_formdef *form)
 {
     char zh[600], en[600];
@@ -124,21 +146,8 @@ void capa__refusal_from_diag(const capa_diag *d, const capa_formdef *form)
         if (!it->rule)
             continue;
         capa__refusal_add(it->rule, it->field, it->value, d->msgs[i]);
-        const capa_field *g = NULL;
-        unsigned row = 0;
-        const capa_field *f =
-            form && it->field ? capa_formdef_lookup(form, it->field, &g, &row) : NULL;
-        if (!f && form && it->field) /* a group named whole (its rows required) */
-            f = capa_formdef_field(form, it->field);
-        if (f && g) {
-            snprintf(zh, sizeof zh, "%s %u · %s", g->label_zh ? g->label_zh : g->id, row,
-                     f->label_zh ? f->label_zh : f->id);
-            snprintf(en, sizeof en, "%s %u · %s", g->label_en ? g->label_en : g->id, row,
-                     f->label_en ? f->label_en : f->id);
+        if (capa__field_labels(form, it->field, zh, en, sizeof zh))
             capa__refusal_label(zh, en);
-        } else if (f) {
-            capa__refusal_label(f->label_zh, f->label_en);
-        }
         for (size_t k = 0; k < it->n_params; k++)
             capa__refusal_param(it->pname[k], "%s", it->pval[k]);
     }

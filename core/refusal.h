@@ -25,6 +25,10 @@ void capa__refusal_label(const char *zh, const char *en);
 void capa__refusal_param(const char *name, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /** Every violation of `d` that has a rule, labelled from `form` (may be NULL). */
+/* The form's labels of field `name` (a column as "纠正措施 2 · 负责人"); 0 when the form has no
+ * such field (zh and en untouched). */
+int capa__field_labels(const capa_formdef *form, const char *name, char *zh, char *en,
+                       size_t size);
 void capa__refusal_from_diag(const capa_diag *d, const capa_formdef *form);
 
 #endif

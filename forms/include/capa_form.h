@@ -54,7 +54,7 @@ char *capa__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t capa_alloc_fail_at(uint64_t n);
 
 /* ---- diagnostics: a list of messages, e.g. every violation of one validation ---- */
-#define CAPA_DIAG_PARAMS 10
+#define CAPA_DIAG_PARAMS 16
 /** A message's data (refusals as data, capa_refusal): rule id, field, value, parameters. */
 typedef struct capa_diag_item {
     const char *rule; /* a static string such as "field.pattern"; NULL: only the message */

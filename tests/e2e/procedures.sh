@@ -49,6 +49,13 @@ snapshot d7
 as zhao 1 sign "$N" --meaning approved
 err_has "field \`corrective_actions.1.error_proofing_reason\` (无防错理由): empty; the workflow's rule: 'approved' requires \`corrective_actions.1.error_proofing_reason\` to be filled in where \`corrective_actions.1.error_proofing\` = 'none'"
 err_has "field \`corrective_actions.1.pfmea_rev_after\` (PFMEA 新版本): empty; the workflow's rule: 'approved' requires \`corrective_actions.1.pfmea_rev_after\` or \`corrective_actions.1.control_plan_rev_after\` to be filled in, or a waiver 'waived' (文件更新豁免) signed by role qe_lead over these data"
+# The same refusal worded for a Chinese user (issue 17): labels, no field ids, no command.
+as zhao 1 sign "$N" --meaning approved --lang zh
+err_has "签核“批准”要求填写「纠正措施 1 · 无防错理由」（「纠正措施 1 · 防错方法」为“无防错”时）"
+err_has "要求填写「纠正措施 1 · PFMEA 新版本」或「纠正措施 1 · 控制计划新版本」，或由品管主管签署“文件更新豁免”"
+if grep -q '`\|capa \|waiver\|corrective_actions\|requires' <<<"$ERR"; then
+    fail "--lang zh: English, a field id or a command: $ERR"
+fi
 unchanged d7
 as wang 0 set "$N" corrective_actions.1.error_proofing_reason="NTF：无失效机理可防错"
 # A reference without its revisions is refused too.

@@ -77,7 +77,21 @@ static void plant_time(sv_view *v, xmlNodePtr n, const capa_plant *p, int64_t ms
     sv_at(v, n, "text", text);
 }
 
-/* A role on n: attributes role and role-l (the workflow's label in the reader's language). */
+/* The first workflow that defines a role (the SCAR's `sqe` is in no other). */
+typedef struct role_find_ctx {
+    const char *id;
+    const capa_role *found;
+} role_find_ctx;
+
+static int role_find(const capa_workflow *w, void *payload)
+{
+    role_find_ctx *c = payload;
+    c->found = capa_workflow_role(w, c->id);
+    return c->found ? 1 : 0;
+}
+
+/* A role on n: attributes role and role-l (the workflow's label in the reader's language):
+ * the default workflow's label, else that of the other workflow defining the role. */
 static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
 {
     const capa_workflow *wf = NULL;
@@ -86,6 +100,11 @@ static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
         return;
     if (capa_store_workflow(&wf, r->srv->s) == CAPA_OK)
         ro = capa_workflow_role(wf, role);
+    if (!ro) {
+        role_find_ctx rf = {role, NULL};
+        capa_store_workflows(r->srv->s, role_find, &rf);
+        ro = rf.found;
+    }
     sv_at(v, n, "role", role);
     sv_label_as(v, n, "role-l", ro && ro->label_zh ? ro->label_zh : role,
                 ro && ro->label_en ? ro->label_en : role);
@@ -278,24 +297,46 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A path of a form whose values are kept: /cases/new or /cases/NUMBER/edit. */
+/* Whether [p, end) is a non-empty id: letters, digits, '-', '_', '.'. */
+static int id_chars(const char *p, const char *end)
+{
+    if (p >= end)
+        return 0;
+    for (; p < end; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A path of a form whose values are kept: /cases/new (?workflow=ID for another workflow's
+ * intake form, e.g. a SCAR's) or /cases/NUMBER/edit. */
 static int keep_path_ok(const char *path)
 {
     if (!path || strlen(path) >= sizeof keeps[0].path)
         return 0;
     if (strcmp(path, "/cases/new") == 0)
         return 1;
+    if (strncmp(path, "/cases/new?workflow=", 20) == 0)
+        return id_chars(path + 20, path + strlen(path));
     if (strncmp(path, "/cases/", 7) != 0)
         return 0;
     const char *p = path + 7, *slash = strchr(p, '/');
-    if (!slash || slash == p || strcmp(slash, "/edit") != 0)
+    if (!slash || strcmp(slash, "/edit") != 0)
         return 0;
-    for (; p < slash; p++) {
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return 0;
-    }
-    return 1;
+    return id_chars(p, slash);
+}
+
+/* The kept form's key for this request: its path, and for a new case of another workflow
+ * the ?workflow=ID its form posts to (the intake form differs per workflow). */
+static void keep_key(char *buf, size_t sz, sv_req *r)
+{
+    const char *wf = sv_params_get(&r->query, "workflow");
+    if (strcmp(r->path, "/cases/new") == 0 && wf && *wf)
+        snprintf(buf, sz, "%s?workflow=%s", r->path, wf);
+    else
+        snprintf(buf, sz, "%s", r->path);
 }
 
 static void keep_put(const char *hash, const char *path, const char *body)
@@ -376,7 +417,9 @@ static void login_keep(sv_req *r)
     xmlNodePtr form = sv_el(&v, root, "login");
     sv_at_exact(&v, form, "user", "");
     sv_at_exact(&v, form, "csrf", sv_login_token(r));
-    sv_at_exact(&v, form, "keep_path", r->path);
+    char key[sizeof keeps[0].path + 64];
+    keep_key(key, sizeof key, r);
+    sv_at_exact(&v, form, "keep_path", key);
     sv_at_exact(&v, form, "keep", body ? body : "");
     free(body);
     sv_view_render(&v, r);
@@ -452,6 +495,7 @@ typedef struct list_ctx {
     int csv;
     size_t n;
     const char *severity; /* a code of the intake form's severity choice, or NULL */
+    int suppliers;        /* a row shows a supplier (a SCAR's party) */
 } list_ctx;
 
 int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
@@ -515,6 +559,35 @@ static void choice_label(sv_view *v, xmlNodePtr n, const capa_field *f, const ch
         sv_label(v, n, value ? value : "", value ? value : "");
 }
 
+/* The party a case is with, as its first stage names it: the customer of a complaint, the
+ * supplier of a supplier 8D (SCAR: its request form's party field). Borrowed from cs; NULL
+ * when neither is filled in. */
+static const char *case_party(const capa_case *cs)
+{
+    static const char *const fields[] = {"customer", "supplier"};
+    for (size_t i = 0; cs->n_stages && i < sizeof fields / sizeof *fields; i++) {
+        const char *p = capa_case_value(cs, cs->stages[0].stage, fields[i]);
+        if (p && *p)
+            return p;
+    }
+    return NULL;
+}
+
+/* The party of a listed case: the header's customer, else - a SCAR, whose header carries no
+ * customer - the case's own (case_party), copied into buf. */
+static const char *row_party(sv_req *r, const char *number, const char *customer, char *buf,
+                             size_t sz)
+{
+    capa_case *cs = NULL;
+    if (customer && *customer)
+        return customer;
+    buf[0] = '\0';
+    if (number && capa_case_get(&cs, r->srv->s, number) == CAPA_OK && case_party(cs))
+        snprintf(buf, sz, "%s", case_party(cs));
+    capa_case_free(cs);
+    return buf;
+}
+
 static int list_row(const capa_case_header *h, void *payload)
 {
     list_ctx *c = payload;
@@ -540,7 +613,10 @@ static int list_row(const capa_case_header *h, void *payload)
     xmlNodePtr row = sv_el(v, c->rows, "case");
     sv_at(v, row, "number", h->number);
     stage_label(v, sv_el(v, row, "stage"), c->wf, h->stage, h->closed);
-    sv_at(v, row, "customer", h->customer);
+    char party[256];
+    sv_at(v, row, "customer", row_party(c->r, h->number, h->customer, party, sizeof party));
+    if (!(h->customer && *h->customer) && party[0])
+        c->suppliers = 1;
     sv_at(v, row, "part", h->part_no);
     sv_at(v, row, "defect", h->defect_code);
     if (h->severity && *h->severity)
@@ -629,6 +705,25 @@ static int wf_option(const capa_workflow *w, void *payload)
     option(c->v, c->sel, w->id, w->label_zh ? w->label_zh : w->id,
            w->label_en ? w->label_en : w->id, c->cur);
     return 0;
+}
+
+/* The party column's heading on n (attribute party-l): the label of the party field of the
+ * listed workflow's intake form (客户 of a complaint, 供应商 of a SCAR); both when the rows
+ * mix customers and suppliers. */
+static void party_label(sv_view *v, xmlNodePtr n, sv_req *r, const char *workflow,
+                        int suppliers)
+{
+    const capa_formdef *fd = NULL;
+    const capa_field *fl = NULL;
+    if (workflow && capa_intake_form(&fd, r->srv->s, workflow) == CAPA_OK &&
+        !(fl = capa_formdef_field(fd, "customer")))
+        fl = capa_formdef_field(fd, "supplier");
+    if (fl)
+        sv_label_as(v, n, "party-l", fl->label_zh, fl->label_en);
+    else if (suppliers)
+        sv_label_as(v, n, "party-l", "客户/供应商", "Customer / supplier");
+    else
+        sv_label_as(v, n, "party-l", "客户", "Customer");
 }
 
 static void page_list(sv_req *r, int csv)
@@ -763,6 +858,7 @@ static void page_list(sv_req *r, int csv)
     for (size_t i = first; i < last; i++)
         list_row(&l.rows[i].h, &c);
     capa_plant_free(c.plant);
+    party_label(&v, c.rows, r, f.workflow, c.suppliers);
     sv_atf(&v, c.rows, "count", "%zu", l.n);
     sv_atf(&v, c.rows, "page", "%lld", page_no);
     sv_atf(&v, c.rows, "pages", "%zu", l.n ? (l.n + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1);
@@ -922,7 +1018,9 @@ static char *case_page_path(const char *number)
  * p holds the strings. */
 static int restore_kept(sv_req *r, sv_params *p, formvals *fv, capa_kv **kv)
 {
-    char *restored = keep_take(r->sess.hash, r->path);
+    char key[sizeof keeps[0].path + 64];
+    keep_key(key, sizeof key, r);
+    char *restored = keep_take(r->sess.hash, key);
     size_t n = 0;
     char why[160];
     int back = 0;
@@ -1535,12 +1633,13 @@ static int recent_cmp(const void *a, const void *b)
 }
 
 /* A case of the dashboard on n: number, stage, customer. */
-static xmlNodePtr dash_row(sv_view *v, xmlNodePtr parent, const capa_workflow *wf,
+static xmlNodePtr dash_row(sv_req *r, sv_view *v, xmlNodePtr parent, const capa_workflow *wf,
                            const dash_case *c)
 {
     xmlNodePtr n = sv_el(v, parent, "case");
     sv_at(v, n, "number", c->number);
-    sv_at(v, n, "customer", c->customer);
+    char party[256];
+    sv_at(v, n, "customer", row_party(r, c->number, c->customer, party, sizeof party));
     stage_label(v, sv_el(v, n, "stage"), wf, c->stage, c->closed);
     return n;
 }
@@ -1642,7 +1741,7 @@ static void page_dashboard(sv_req *r)
         const dash_case *c = &d.cases[i];
         if (!c->mine)
             continue;
-        xmlNodePtr n = dash_row(&v, mine, d.wf, c);
+        xmlNodePtr n = dash_row(r, &v, mine, d.wf, c);
         sv_at(&v, n, "action", c->mine == 2 ? (c->sign ? "sign" : "reject") : "edit");
         sv_at(&v, n, "worst", c->worst);
         if (c->back.user && c->back.stage)
@@ -1662,7 +1761,7 @@ static void page_dashboard(sv_req *r)
     if (evaluated == DASH_MAX_LIMITS)
         sv_atf(&v, dues, "capped", "%d", DASH_MAX_LIMITS);
     for (size_t i = 0; i < n_due; i++) {
-        xmlNodePtr n = dash_row(&v, dues, d.wf, &d.cases[due[i].c]);
+        xmlNodePtr n = dash_row(r, &v, dues, d.wf, &d.cases[due[i].c]);
         limit_view(&v, n, d.wf, p, &due[i].l, now);
     }
     /* Recent activity: the cases that moved last. */
@@ -1673,7 +1772,7 @@ static void page_dashboard(sv_req *r)
             order[i] = &d.cases[i];
         qsort(order, d.n, sizeof *order, recent_cmp);
         for (size_t i = 0; i < d.n && i < DASH_RECENT; i++)
-            plant_time(&v, sv_el(&v, dash_row(&v, recent, d.wf, order[i]), "when"), p,
+            plant_time(&v, sv_el(&v, dash_row(r, &v, recent, d.wf, order[i]), "when"), p,
                        order[i]->last);
         free(order);
     }
@@ -1790,7 +1889,7 @@ static int audit_row(const capa_event *e, void *payload)
 static void case_head(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const capa_case *cs)
 {
     sv_at(v, n, "number", cs->number);
-    sv_at(v, n, "customer", capa_case_value(cs, "intake", "customer"));
+    sv_at(v, n, "customer", case_party(cs));
     if (cs->closed)
         sv_at(v, n, "closed", "1");
     if (cs->round > 1) /* 二次处理 */

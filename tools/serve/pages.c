@@ -3009,7 +3009,58 @@ static void notice_view(sv_view *v, xmlNodePtr parent, const capa_plant *p,
     }
 }
 
-static void page_notices(sv_req *r)
+void sv_page_contact(sv_view *v, xmlNodePtr parent, sv_req *r, const char *user)
+{
+    /* The kinds of CAPA_NOTICE_KINDS, in its order, as the reader chooses them. */
+    static const struct {
+        const char *id, *zh, *en;
+    } kinds[] = {
+        {"stage", "案件进入我填写或签核的阶段", "A case enters a stage I fill in or sign"},
+        {"returned", "案件被退回到我的阶段", "A case is sent back to a stage of mine"},
+        {"handover", "我首问负责的案件移交下一阶段", "A case I own (first contact) is handed over"},
+        {"closed", "我首问负责的案件结案", "A case I own (first contact) is closed"},
+        {"owner", "我成为案件的首问负责人", "I am made a case's first-contact owner"},
+    };
+    capa_contact *c = NULL;
+    if (capa_user_contact(&c, r->srv->s, user) != CAPA_OK) {
+        capa_contact_free(c);
+        return;
+    }
+    xmlNodePtr n = sv_el(v, parent, "contact");
+    sv_at(v, n, "user", user);
+    sv_at_exact(v, n, "mobile", c->mobile);
+    sv_at_exact(v, n, "email", c->email);
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        xmlNodePtr k = sv_el(v, n, "kind");
+        sv_at(v, k, "id", kinds[i].id);
+        sv_label(v, k, kinds[i].zh, kinds[i].en);
+        if (roles_name(c->notify, kinds[i].id)) /* a space-separated list, as roles are */
+            sv_at(v, k, "on", "1");
+    }
+    capa_contact_free(c);
+}
+
+const char *sv_page_notify_param(char *buf, size_t sz, const sv_params *p)
+{
+    size_t o = 0;
+    if (!sv_params_get(p, "notify_form"))
+        return NULL;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->v[i].name, "notify") != 0 || !*p->v[i].value)
+            continue;
+        int w = snprintf(buf + o, sz - o, "%s%s", o ? " " : "", p->v[i].value);
+        if (w < 0 || (size_t)w >= sz - o)
+            break; /* more than the kinds there are: the engine names the odd one */
+        o += (size_t)w;
+    }
+    return o ? buf : "none";
+}
+
+/* GET /notices: what reached me, and my own contact and notice choices; POST /notices
+ * changes those (capa_user_set_contact as `capa user set`, my password typed again). A
+ * refusal shows the page again with the engine's message and its status. */
+static void page_notices(sv_req *r, const char *msg)
 {
     capa_notice *a = NULL;
     capa_plant *p = NULL;
@@ -3025,15 +3076,54 @@ static void page_notices(sv_req *r)
     user_role(r, role, sizeof role);
     sv_view v;
     xmlNodePtr root = page(&v, r, "notices", "我的通知", "My notices");
+    if (msg)
+        sv_el_text(&v, root, "error", msg, 0);
+    if (sv_params_get(&r->query, "done"))
+        sv_at(&v, sv_el(&v, root, "done"), "what", "contact");
     xmlNodePtr list = sv_el(&v, root, "notices");
     if (strcmp(role, "admin") == 0)
         sv_at(&v, list, "admin", "1");
     for (size_t i = 0; i < n; i++)
         notice_view(&v, list, p, &a[i]);
+    sv_page_contact(&v, root, r, r->sess.user);
     sv_view_render(&v, r);
 done:
     capa_notices_free(a, n);
     capa_plant_free(p);
+}
+
+static void do_notices(sv_req *r)
+{
+    sv_params p = {0};
+    char kinds[256];
+    if (post_params(r, &p, 1))
+        return;
+    capa_actor who = {r->sess.user, param(&p, "password")};
+    int rc;
+    if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
+        page_notices(r, "too many password attempts: wait a moment and try again / "
+                        "密码尝试过多，请稍后再试");
+        r->status = 429;
+        goto done;
+    }
+    rc = capa_user_set_contact(r->srv->s, &who, r->sess.user, sv_params_get(&p, "mobile"),
+                               sv_params_get(&p, "email"),
+                               sv_page_notify_param(kinds, sizeof kinds, &p));
+    sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(rc));
+    if (rc == CAPA_OK)
+        redirect(r, "/notices?done=contact", NULL);
+    else {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s",
+                 capa_error_last()[0] ? capa_error_last() : capa_strerror(rc));
+        sv_buf_free(&r->out);
+        page_notices(r, msg);
+        r->status = sv_status_of(rc);
+    }
+done:
+    for (size_t i = 0; i < p.n; i++)
+        explicit_bzero(p.v[i].value, strlen(p.v[i].value));
+    sv_params_clear(&p);
 }
 
 /* The outbox: every delivery waiting, each target's state; POST retry=TARGET clears its
@@ -3204,9 +3294,11 @@ void sv_pages_handle(sv_req *r)
         }
     } else if (strcmp(path, "/notices") == 0) {
         if (get)
-            page_notices(r);
+            page_notices(r, NULL);
+        else if (post)
+            do_notices(r);
         else
-            not_allowed(r, "GET, HEAD");
+            not_allowed(r, "GET, HEAD, POST");
     } else if (strcmp(path, "/notices/outbox") == 0) {
         if (get || post)
             page_outbox(r, post);

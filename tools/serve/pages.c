@@ -2341,9 +2341,9 @@ static void attachments_view(sv_view *v, xmlNodePtr c, sv_req *r, const capa_wor
     }
 }
 
-/* POST /cases/N/attachments: every file of the upload through capa_case_attach_bound (the
- * engine's checks, as `capa attach`), in the order sent. Too large or empty files are
- * refused before anything is attached; a later refusal names what was attached before it. */
+/* POST /cases/N/attachments: every file of the upload through capa_case_attach_all_bound (the
+ * engine's checks, as `capa attach`), in the order sent, all or none: a refusal of any file
+ * (too large, empty, a bad name, ...) attaches none of them. */
 static void do_attach(sv_req *r, const char *number)
 {
     sv_upload_data *d = r->upload ? sv_upload_finish(r->upload) : NULL;
@@ -2396,35 +2396,31 @@ static void do_attach(sv_req *r, const char *number)
             free(msg);
             return;
         }
-        /* Empty: the engine refuses it before anything is written; ask it for the words. */
-        if (f->size == 0 &&
-            (rc = capa_case_attach_bound(r->srv->s, number, r->sess.user, r->sess.binding,
-                                         f->name, "", 0, stage, note, NULL)) != CAPA_OK) {
-            error_capa(r, rc);
-            return;
-        }
     }
-    sv_buf done = {0};
+    /* All or none: the engine checks every file, then attaches them in one transaction. */
+    capa_attach_file *fs = calloc(n, sizeof *fs);
+    size_t k = 0;
+    if (!fs) {
+        error_page(r, 500, "out of memory");
+        return;
+    }
     for (size_t i = 0; i < d->n_files; i++) {
         sv_upload_file *f = &d->files[i];
-        if (!f->name[0] && !f->size)
-            continue;
-        rc = capa_case_attach_bound(r->srv->s, number, r->sess.user, r->sess.binding, f->name,
-                                    f->data.p ? f->data.p : "", f->data.len, stage, note, NULL);
-        if (rc && done.len) {
-            sv_buf b = {0};
-            sv_buf_printf(&b, "%s (attached before it: %s)", capa_error_last(), done.p);
-            char *msg = sv_buf_take(&b, NULL);
-            error_page(r, sv_status_of(rc), msg ? msg : capa_error_last());
-            free(msg);
-            break;
-        } else if (rc) {
-            error_capa(r, rc);
-            break;
-        }
-        sv_buf_printf(&done, "%s'%.200s'", done.len ? ", " : "", f->name);
+        if (f->name[0] || f->size)
+            fs[k++] = (capa_attach_file){f->name, f->data.p ? f->data.p : "", f->data.len};
     }
-    if (!rc) {
+    rc = capa_case_attach_all_bound(r->srv->s, number, r->sess.user, r->sess.binding, fs, k,
+                                    stage, note);
+    free(fs);
+    if (rc && k > 1) {
+        sv_buf b = {0};
+        sv_buf_printf(&b, "%s: nothing was attached", capa_error_last());
+        char *msg = sv_buf_take(&b, NULL);
+        error_page(r, sv_status_of(rc), msg ? msg : capa_error_last());
+        free(msg);
+    } else if (rc) {
+        error_capa(r, rc);
+    } else {
         char *path = case_page_path(number);
         sv_buf b = {0};
         sv_buf_puts(&b, path ? path : "/cases");
@@ -2435,7 +2431,6 @@ static void do_attach(sv_req *r, const char *number)
         r->type = "text/plain; charset=utf-8";
         free(path);
     }
-    sv_buf_free(&done);
 }
 
 /* Content-Disposition for `name`: an ASCII fallback (anything else, quotes and backslashes

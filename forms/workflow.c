@@ -408,8 +408,9 @@ static int check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
             char st[65];
             snprintf(st, sizeof st, "%.*s", dot ? (int)(dot - t) : 0, t);
             if (!dot || !dot[1] || dot - t > 64 || capa_workflow_stage_index(wf, st) < 0)
-                bad(w, c, "stage `%s`: tell `%s`: expected STAGE.FIELD or STAGE.GROUP.FIELD of a "
-                          "stage of the workflow",
+                bad(w, c,
+                    "stage `%s`: tell `%s`: expected STAGE.FIELD or STAGE.GROUP.FIELD of a "
+                    "stage of the workflow",
                     s->id, t);
         }
         if (!s->reject_to)

@@ -116,8 +116,8 @@ static int user_cb(const capa_user *u, void *payload)
 static void done_notice(sv_view *v, xmlNodePtr root, sv_req *r)
 {
     const char *done = sv_params_get(&r->query, "done");
-    static const char *const known[] = {"add",    "role",   "disable",
-                                        "enable", "unlock", "passwd", "contact"};
+    static const char *const known[] = {"add",    "role",   "disable", "enable",
+                                        "unlock", "passwd", "contact"};
     for (size_t i = 0; done && i < sizeof known / sizeof *known; i++)
         if (strcmp(done, known[i]) == 0)
             sv_at(v, sv_el(v, root, "done"), "what", done);
@@ -225,8 +225,7 @@ static void do_user(sv_req *r, const char *id, const char *action)
         rc = capa_user_set_contact(r->srv->s, &who, id, sv_params_get(&p, "mobile"),
                                    sv_params_get(&p, "email"),
                                    sv_page_notify_param(kinds, sizeof kinds, &p));
-    }
-    else
+    } else
         rc = capa_user_passwd(r->srv->s, &who, id, pw1);
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(rc));
     answer(r, rc, add ? param(&p, "id") : id, action, &p);

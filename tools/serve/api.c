@@ -298,12 +298,12 @@ static void api_notices(sv_req *r)
                 json_decref(to);
                 to = NULL;
             }
-        json_t *o = to ? json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "event",
-                                   (json_int_t)x->seq, "time", jtime(x->time), "kind",
-                                   jstr(x->kind), "number", jstr(x->number), "stage",
-                                   jstr(x->stage), "from", jstr(x->from), "actor", jstr(x->actor),
-                                   "reason", jstr(x->reason), "pending", x->pending, "to", to)
-                       : NULL;
+        json_t *o =
+            to ? json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "event", (json_int_t)x->seq,
+                           "time", jtime(x->time), "kind", jstr(x->kind), "number", jstr(x->number),
+                           "stage", jstr(x->stage), "from", jstr(x->from), "actor", jstr(x->actor),
+                           "reason", jstr(x->reason), "pending", x->pending, "to", to)
+               : NULL;
         if (!o || json_array_append_new(arr, o)) {
             json_decref(arr);
             arr = NULL;

@@ -710,8 +710,7 @@ static int wf_option(const capa_workflow *w, void *payload)
 /* The party column's heading on n (attribute party-l): the label of the party field of the
  * listed workflow's intake form (客户 of a complaint, 供应商 of a SCAR); both when the rows
  * mix customers and suppliers. */
-static void party_label(sv_view *v, xmlNodePtr n, sv_req *r, const char *workflow,
-                        int suppliers)
+static void party_label(sv_view *v, xmlNodePtr n, sv_req *r, const char *workflow, int suppliers)
 {
     const capa_formdef *fd = NULL;
     const capa_field *fl = NULL;
@@ -2409,8 +2408,8 @@ static void do_attach(sv_req *r, const char *number)
         if (f->name[0] || f->size)
             fs[k++] = (capa_attach_file){f->name, f->data.p ? f->data.p : "", f->data.len};
     }
-    rc = capa_case_attach_all_bound(r->srv->s, number, r->sess.user, r->sess.binding, fs, k,
-                                    stage, note);
+    rc = capa_case_attach_all_bound(r->srv->s, number, r->sess.user, r->sess.binding, fs, k, stage,
+                                    note);
     free(fs);
     if (rc && k > 1) {
         sv_buf b = {0};

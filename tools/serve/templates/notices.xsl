@@ -67,7 +67,7 @@
           <input class="form-control" id="contact-email" name="email" type="email" value="{$c/@email}"/>
         </div>
       </div>
-      <fieldset class="mb-3"><legend class="form-label fs-6"><xsl:call-template name="t"><xsl:with-param name="zh" select="'接收哪些通知'"/><xsl:with-param name="en" select="'Which notices'"/></xsl:call-template></legend>
+      <fieldset class="mb-3 app-notify"><legend class="form-label fs-6"><xsl:call-template name="t"><xsl:with-param name="zh" select="'接收哪些通知'"/><xsl:with-param name="en" select="'Which notices'"/></xsl:call-template></legend>
         <xsl:for-each select="$c/kind">
           <div class="form-check">
             <input class="form-check-input" type="checkbox" name="notify" value="{@id}" id="notify-{@id}">

@@ -425,6 +425,43 @@ int capa_case_attach_bound(capa_store *s, const char *number, const char *user,
     return err;
 }
 
+/* Several files: every one's checks first, then one write transaction attaching them all in
+ * order, so a refusal of any leaves none attached. */
+typedef struct attach_all_arg {
+    attach_arg *a;
+    size_t n;
+} attach_all_arg;
+
+static int do_attach_all(capa_wtxn *t, void *arg)
+{
+    attach_all_arg *all = arg;
+    int err = CAPA_OK;
+    for (size_t i = 0; i < all->n && !err; i++)
+        err = do_attach(t, &all->a[i]);
+    return err;
+}
+
+int capa_case_attach_all_bound(capa_store *s, const char *number, const char *user,
+                               const char *binding, const capa_attach_file *files, size_t n,
+                               const char *stage, const char *note)
+{
+    int err = CAPA_OK;
+    if (n == 0)
+        return capa_error_set(CAPA_EINVALID, "attach %s: no file given", number ? number : "");
+    attach_arg *a = capa__calloc(n, sizeof *a);
+    if (!a)
+        return capa_error_set(CAPA_ENOMEM, "attach: out of memory");
+    for (size_t i = 0; i < n && !err; i++) {
+        a[i] = (attach_arg){number, files[i].name, stage, note, files[i].data, files[i].len, ""};
+        err = attach_precheck(s, &a[i]);
+    }
+    attach_all_arg all = {a, n};
+    if (!err)
+        err = capa_store__mutate_bound(s, user, binding, do_attach_all, &all);
+    capa__free(a);
+    return err;
+}
+
 /* ---- reading ---- */
 
 int capa_attachment_get(void **out, size_t *out_len, capa_attachment **out_meta, capa_store *s,

@@ -848,6 +848,63 @@ static int store_empty(capa_wtxn *t, int db)
     return mdb_stat(t->txn, t->s->dbi[db], &st) != 0 || st.ms_entries == 0;
 }
 
+/* Whether stored field `name` is what tell path `field` ("f", or "group.f" for every row:
+ * "group.N.f") names. */
+static int tell_matches(const char *field, const char *name)
+{
+    const char *dot = strchr(field, '.');
+    if (!dot)
+        return strcmp(field, name) == 0;
+    size_t g = (size_t)(dot - field);
+    if (strncmp(name, field, g) != 0 || name[g] != '.')
+        return 0;
+    const char *p = name + g + 1;
+    if (*p < '0' || *p > '9')
+        return 0;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return *p == '.' && strcmp(p + 1, dot + 1) == 0;
+}
+
+/* Add the users named by the user fields of `st`'s tell list (why "named"): each an account
+ * not locked nor disabled, never the actor. */
+static int add_named(capa_wtxn *t, people *ps, const capa_stage *st, uint64_t id,
+                     const capa_workflow *wf, const char *actor)
+{
+    int err = CAPA_OK;
+    for (size_t k = 0; k < st->n_tell && !err; k++) {
+        const char *path = st->tell[k], *dot = strchr(path, '.');
+        char sid[65];
+        capa_stage_record rec = {0};
+        snprintf(sid, sizeof sid, "%.*s", dot ? (int)(dot - path) : 0, path);
+        int idx = dot ? capa_workflow_stage_index(wf, sid) : -1;
+        if (idx < 0)
+            continue;
+        if ((err = capa_stage__get(t->s, t->txn, id, idx, &rec)) == CAPA_ENOTFOUND) {
+            err = CAPA_OK; /* not reached: nobody named there yet */
+            continue;
+        }
+        for (size_t i = 0; i < rec.n_values && !err; i++) {
+            const char *who = rec.values[i].value;
+            capa_user_rec u;
+            if (!who || !*who || !tell_matches(dot + 1, rec.values[i].name) ||
+                strcmp(who, actor) == 0)
+                continue;
+            if ((err = capa_user__get(t->s, t->txn, who, &u)) == CAPA_ENOTFOUND) {
+                err = CAPA_OK; /* a name kept from before its account went */
+                continue;
+            }
+            if (!err) {
+                if (!u.u.locked && !u.u.disabled)
+                    err = add_person(ps, u.u.id, u.u.name, "named");
+                capa_user_rec_clear(&u);
+            }
+        }
+        capa_stage_record_clear(&rec);
+    }
+    return err;
+}
+
 int capa_notify__derive(capa_wtxn *t, const capa_event_rec *e, const capa_workflow *wf, uint64_t id,
                         int from, int to)
 {
@@ -886,6 +943,10 @@ int capa_notify__derive(capa_wtxn *t, const capa_event_rec *e, const capa_workfl
         if (cur)
             mdb_cursor_close(cur);
     }
+    /* The people the case names for the stage entered (its <stage tell>, e.g. the owners of
+     * the approved actions when the plan reaches rework), from the data as it stands now. */
+    if (!err && !reassign && to >= 0)
+        err = add_named(t, &ps, &wf->stages[to], id, wf, e->ev.actor);
     /* The owner: at every hand-over and at closing; the new owner of a reassignment. */
     const char *owner_id = reassign ? capa_event__get(e, "user") : owner;
     if (!err && !open && owner_id && strcmp(owner_id, e->ev.actor) != 0) {

@@ -74,6 +74,7 @@ void capa_workflow_free(capa_workflow *w)
         free_list(s->signers, s->n_signers);
         capa__free(s->reject_to);
         free_list(s->rejecters, s->n_rejecters);
+        free_list(s->tell, s->n_tell);
         for (size_t k = 0; k < s->n_requires; k++) {
             capa__free(s->requires[k].field);
             capa__free(s->requires[k].equals);
@@ -303,6 +304,8 @@ static int parse_stage(capa_workflow *wf, capa_stage *s, xmlNode *n, walk *w)
         rc = capa__xml_attr(&s->eightd, n, "eightd");
     if (rc == CAPA_OK)
         rc = id_list(&s->editors, &s->n_editors, n, "editors");
+    if (rc == CAPA_OK)
+        rc = id_list(&s->tell, &s->n_tell, n, "tell");
     if (rc == CAPA_OK && sign) {
         rc = capa__xml_attr(&s->sign_meaning, sign, "meaning");
         if (rc == CAPA_OK)
@@ -398,6 +401,17 @@ static int check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
                 bad(w, child(c, "signoff"),
                     "stage `%s`: a require names waiver `%s`, which is no <waiver> of the stage",
                     s->id, q->waiver);
+        }
+        for (size_t k = 0; k < s->n_tell; k++) {
+            /* "stage.field" or "stage.group.field", the stage one of the workflow's */
+            const char *t = s->tell[k], *dot = strchr(t, '.');
+            char st[65];
+            snprintf(st, sizeof st, "%.*s", dot ? (int)(dot - t) : 0, t);
+            if (!dot || !dot[1] || dot - t > 64 || capa_workflow_stage_index(wf, st) < 0)
+                bad(w, c,
+                    "stage `%s`: tell `%s`: expected STAGE.FIELD or STAGE.GROUP.FIELD of a "
+                    "stage of the workflow",
+                    s->id, t);
         }
         if (!s->reject_to)
             continue;

@@ -234,6 +234,41 @@ START_TEST(attach_by_binding_as_the_cli_attaches)
 }
 END_TEST
 
+/* Several files are attached all or none: a refused later file leaves the earlier ones out. */
+START_TEST(attach_several_is_all_or_none)
+{
+    char bind[CAPA_BINDING_SIZE];
+    capa_actor w = tu_as("wang");
+    OK(capa_user_sign_in(bind, s, &w));
+    char *num = tu_open_case(s, NULL);
+    capa_attach_file bad[] = {{"a.png", "x", 1}, {"b.png", "yy", 2}, {"c\033.png", "z", 1}};
+    FAILS(capa_case_attach_all_bound(s, num, "wang", bind, bad, 3, NULL, NULL), CAPA_EINVALID,
+          "file name");
+    capa_attach_file empty[] = {{"a.png", "x", 1}, {"e.png", "", 0}};
+    FAILS(capa_case_attach_all_bound(s, num, "wang", bind, empty, 2, NULL, NULL), CAPA_EINVALID,
+          "empty (0 bytes)");
+    FAILS(capa_case_attach_all_bound(s, num, "wang", bind, bad, 0, NULL, NULL), CAPA_EINVALID,
+          "no file given");
+    capa_case *cs = NULL;
+    OK(capa_case_get(&cs, s, num));
+    ck_assert_uint_eq(cs->n_attachments, 0);
+    capa_case_free(cs);
+    /* Two good ones (the same bytes twice): both, in order, one event each. */
+    capa_attach_file good[] = {{"a.png", "x", 1}, {"again.png", "x", 1}};
+    OK(capa_case_attach_all_bound(s, num, "wang", bind, good, 2, NULL, "note"));
+    OK(capa_case_get(&cs, s, num));
+    ck_assert_uint_eq(cs->n_attachments, 2);
+    ck_assert_str_eq(cs->attachments[0].name, "a.png");
+    ck_assert_str_eq(cs->attachments[1].name, "again.png");
+    capa_case_free(cs);
+    capa_verify_report *r = NULL;
+    OK(capa_store_verify(&r, s, NULL));
+    ck_assert_msg(r->ok, "verify: %s", r->n_mismatches ? r->mismatches[0].message : "?");
+    capa_verify_report_free(r);
+    free(num);
+}
+END_TEST
+
 /* A role change and a disable end the user's binding (sessions), and the engine's checks
  * follow: a disabled account signs in nowhere until enabled; unlock does not enable it. */
 START_TEST(role_change_and_disable_end_the_binding)
@@ -281,6 +316,7 @@ Suite *capa_users_suite(void)
     tcase_add_test(tc, password_change_by_self_or_admin);
     tcase_add_test(tc, sign_in_binding_holds_until_the_credential_changes);
     tcase_add_test(tc, attach_by_binding_as_the_cli_attaches);
+    tcase_add_test(tc, attach_several_is_all_or_none);
     tcase_add_test(tc, role_change_and_disable_end_the_binding);
     suite_add_tcase(su, tc);
     return su;

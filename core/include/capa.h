@@ -676,6 +676,22 @@ int capa_case_attach(capa_store *s, const char *number, const capa_actor *who, c
 int capa_case_attach_bound(capa_store *s, const char *number, const char *user,
                            const char *binding, const char *name, const void *data, size_t len,
                            const char *stage, const char *note, char out_sha[65]);
+/** One file of capa_case_attach_all_bound: its name and bytes (borrowed). */
+typedef struct capa_attach_file {
+    const char *name;
+    const void *data;
+    size_t len;
+} capa_attach_file;
+/**
+ * Attach several files at once, all or none: every file's checks of capa_case_attach (name,
+ * note, size) before the binding and the write lock, then one write transaction with an
+ * "attach" event per file, in order; a refusal of any file (its message names it) leaves
+ * none attached. Signed in as capa_case_attach_bound. @return as capa_case_attach;
+ * CAPA_EINVALID when n is 0.
+ */
+int capa_case_attach_all_bound(capa_store *s, const char *number, const char *user,
+                               const char *binding, const capa_attach_file *files, size_t n,
+                               const char *stage, const char *note);
 /**
  * The content of case `number`'s attachment with SHA-256 `sha256` (hex) in *out (free with
  * capa__free), re-hashed on the way out; *out_meta (may be NULL; free with

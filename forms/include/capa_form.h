@@ -361,6 +361,11 @@ typedef struct capa_stage {
     size_t n_routes;
     capa_waiver *waivers; /* <waiver> signatures the stage's rules accept */
     size_t n_waivers;
+    /* <stage tell>: user fields ("stage.field", or "stage.group.field" for every row of a
+     * group) whose people are told when the case enters this stage - e.g. the action owners
+     * when the approved plan reaches rework. */
+    char **tell;
+    size_t n_tell;
 } capa_stage;
 
 /** The id of the default workflow (customer complaints), stored as definition "workflow". */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # notify_walk.sh - notices at every hand-over (issue 18) through the real binary: a complaint
 # walked through all six stages (with one send-back) tells the people who must fill or sign
-# each stage and its first-contact owner, each once, through a WeCom robot (mentions by
+# each stage, the people it names for a stage (the action owners at rework) and its
+# first-contact owner, each once, through a WeCom robot (mentions by
 # mobile), a signed DingTalk robot (timestamp + HMAC sign, @mobile) and SMTP (plain and HTML
 # with a link); users' choices hold; targets and contacts are audited events whose secrets
 # never print; verify rebuilds every notice; a wrongly signed robot is refused (310000) and
@@ -113,7 +114,7 @@ as wang 0 set "$N" corrective_actions.1.action="钢网开口缩小" corrective_a
 as zhao 0 reject "$N" --reason "缺少预防措施"
 as chen 0 sign "$N" --meaning reviewed
 as wang 0 set "$N" preventive_actions.1.action="更新规范" preventive_actions.1.owner=wang \
-    preventive_actions.1.due=2026-12-20
+    preventive_actions.1.due=2026-12-20 "${D7_OK[@]}"
 as zhao 0 sign "$N" --meaning approved
 as sun 0 set "$N" disposition=rework rework_mode=in_house rework_order=RW-1 qty_reworked=1 \
     qty_scrapped=0 qty_received=1
@@ -126,14 +127,15 @@ as chen 0 sign "$N" --meaning closed
 
 # Who is told of what: (kind, stage entered, [(user, why)]) per hand-over, in order. The actor
 # is never told of their own act; zhao chose no "stage" notices; li (who logged the case) is
-# its owner, told at every hand-over and at closing.
+# its owner, told at every hand-over and at closing; the owners of the approved actions (sun,
+# wang: the rework stage's tell in forms/workflow.xml) are told when the plan reaches rework.
 WANT='[
  ("stage", "intake", [("wang", "sign")]),
  ("stage", "analysis", [("chen", "sign"), ("li", "owner")]),
  ("stage", "action", [("sun", "fill"), ("wang", "fill"), ("li", "owner")]),
  ("returned", "analysis", [("chen", "sign"), ("wang", "fill"), ("li", "owner")]),
  ("stage", "action", [("sun", "fill"), ("wang", "fill"), ("li", "owner")]),
- ("stage", "rework", [("sun", "sign"), ("li", "owner")]),
+ ("stage", "rework", [("sun", "sign,named"), ("wang", "named"), ("li", "owner")]),
  ("stage", "verification", [("chen", "fill"), ("wang", "sign"), ("li", "owner")]),
  ("stage", "archive", [("chen", "sign"), ("li", "owner")]),
  ("closed", "closed", [("li", "owner")])]'

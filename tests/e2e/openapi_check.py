@@ -217,6 +217,21 @@ expect(200, "GET", PDF, path=PDF.replace("{number}", n), token=tok["zhou"])
 expect(401, "GET", PDF, path=PDF.replace("{number}", n))
 expect(404, "GET", PDF, path=PDF.replace("{number}", "QC-1999-0404"), token=tok["zhou"])
 
+# what reached me: wang (qe) was told of the stages he fills in or signs, nobody else's
+NOTICES = "/api/v1/notices"
+_, mine = expect(200, "GET", NOTICES, token=tok["wang"])
+if not mine or any(not any(t["user"] == "wang" for t in x["to"]) for x in mine):
+    fail("notices: wang's list is empty or holds notices not for him: %s" % mine[:2])
+if [x["event"] for x in mine] != sorted((x["event"] for x in mine), reverse=True):
+    fail("notices: not newest first")
+if not {closed, os.environ["ACTION"]} <= {x["number"] for x in mine}:
+    fail("notices: wang's cases missing: %s" % sorted({x["number"] for x in mine}))
+_, one_n = expect(200, "GET", NOTICES, path=NOTICES + "?limit=1", token=tok["wang"])
+if one_n != mine[:1]:
+    fail("notices?limit=1: %s" % one_n)
+expect(400, "GET", NOTICES, path=NOTICES + "?limit=0", token=tok["wang"])
+expect(401, "GET", NOTICES)
+
 # a method a documented path does not take: 405, and Allow names exactly the documented ones
 for template, ops in doc["paths"].items():
     methods = {m.upper() for m in ops if m in ("get", "put", "post", "delete", "patch")}

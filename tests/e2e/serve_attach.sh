@@ -3,8 +3,8 @@
 # multipart/form-data upload (read by libmicrohttpd's post processor), the case page's
 # thumbnails and download links (Content-Type from the engine's sniffing, Content-Disposition
 # with the original name, RFC 5987 for non-ASCII), the store's limit shown before upload; the
-# engine's checks as `capa attach` has them (capa_case_attach_bound), each refusal a page
-# with the reason and the store exactly as before: a role that may not attach (403), no or a
+# engine's checks as `capa attach` has them (capa_case_attach_all_bound: all files or none),
+# each refusal a page with the reason and the store exactly as before: a role that may not attach (403), no or a
 # wrong CSRF token (403), no session (sign-in), a closed case, an empty file, a file over the
 # limit, a body over twice the limit (413 before it is read), no boundary, too many parts,
 # a name with a directory or markup; and verify replaying it all.
@@ -151,6 +151,16 @@ req r19 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/blue.png;filename=a$(printf '
 want 400 r19
 has r19 'file name'
 [[ $(state) == "$BEFORE" ]] || fail "r19: the store changed"
+# Several files, the engine refusing a later one (a name over 255 bytes, or with a control
+# character): all or none - the good ones before it are not attached either.
+LONG=$(printf 'n%.0s' $(seq 300)).png
+req r19b -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/blue.png;filename=first.png" \
+    -F "files=@$T/photo.jpg;filename=second.jpg" -F "files=@$T/blue.png;filename=$LONG" "$B/cases/$N1/attachments"
+refused r19b 400 'must be 1 to 255 bytes, without a directory: nothing was attached'
+req r19c -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/photo.jpg;filename=first.jpg" \
+    -F "files=@$T/blue.png;filename=a$(printf '\033')b.png" "$B/cases/$N1/attachments"
+want 400 r19c; has r19c 'nothing was attached'
+[[ $(state) == "$BEFORE" ]] || fail "r19c: the store changed"
 
 # A closed case takes none (the engine's rule); its page offers no upload.
 as li 0 set "$N2" validity=invalid containment=无

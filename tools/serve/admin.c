@@ -1,7 +1,8 @@
 /*
  * admin.c - the administration pages of capa serve (admin role only): the start page, the
- * users (list, add, change a role, disable and enable, unlock, reset a password), and the
- * routing to the import (import.c) and the other pages (admin_sys.c).
+ * users (list, add, change a role, disable and enable, unlock, reset a password, set the
+ * mobile, e-mail and notice choices), and the routing to the import (import.c) and the
+ * other pages (admin_sys.c).
  *
  * Every change goes through the same function of capa.h as the CLI's `capa user ...`, with
  * the acting admin's password typed again on the form - the server keeps no password, and a
@@ -115,7 +116,8 @@ static int user_cb(const capa_user *u, void *payload)
 static void done_notice(sv_view *v, xmlNodePtr root, sv_req *r)
 {
     const char *done = sv_params_get(&r->query, "done");
-    static const char *const known[] = {"add", "role", "disable", "enable", "unlock", "passwd"};
+    static const char *const known[] = {"add",    "role",   "disable", "enable",
+                                        "unlock", "passwd", "contact"};
     for (size_t i = 0; done && i < sizeof known / sizeof *known; i++)
         if (strcmp(done, known[i]) == 0)
             sv_at(v, sv_el(v, root, "done"), "what", done);
@@ -145,6 +147,8 @@ static void page_users(sv_req *r, const char *id, const char *msg, const sv_para
         return;
     }
     roles_view(&v, root, r);
+    if (id)
+        sv_page_contact(&v, root, r, id);
     if (typed) {
         xmlNodePtr t = sv_el(&v, root, "typed");
         static const char *const keep[] = {"id", "name", "dept", "role"};
@@ -216,7 +220,12 @@ static void do_user(sv_req *r, const char *id, const char *action)
         rc = capa_user_disable(r->srv->s, &who, id, action[0] == 'd');
     else if (strcmp(action, "unlock") == 0)
         rc = capa_user_unlock(r->srv->s, &who, id);
-    else
+    else if (strcmp(action, "contact") == 0) {
+        char kinds[256];
+        rc = capa_user_set_contact(r->srv->s, &who, id, sv_params_get(&p, "mobile"),
+                                   sv_params_get(&p, "email"),
+                                   sv_page_notify_param(kinds, sizeof kinds, &p));
+    } else
         rc = capa_user_passwd(r->srv->s, &who, id, pw1);
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(rc));
     answer(r, rc, add ? param(&p, "id") : id, action, &p);
@@ -288,7 +297,8 @@ void sv_admin_handle(sv_req *r)
         const char *rest = path + 13, *slash = strchr(rest, '/');
         size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
         const char *sub = slash ? slash + 1 : NULL;
-        static const char *const acts[] = {"role", "disable", "enable", "unlock", "passwd"};
+        static const char *const acts[] = {"role",   "disable", "enable",
+                                           "unlock", "passwd",  "contact"};
         int act = -1;
         for (size_t i = 0; sub && i < sizeof acts / sizeof *acts; i++)
             if (strcmp(sub, acts[i]) == 0)

@@ -350,6 +350,49 @@ static void api_list(sv_req *r)
         send_json(r, 200, arr);
 }
 
+/* GET /api/v1/notices[?limit=N]: what reached the token's user (capa_notices_for), newest
+ * first, as the /notices page lists them: who else was told and why, but not their mobile
+ * or e-mail. */
+static void api_notices(sv_req *r)
+{
+    long long limit = 200;
+    const char *lim = sv_params_get(&r->query, "limit");
+    capa_notice *a = NULL;
+    size_t n = 0;
+    if (lim && sv_parse_count(&limit, lim, 1, 1000)) {
+        send_error(r, 400, "invalid", "limit: a whole number 1-1000 (default 200)");
+        return;
+    }
+    int rc = capa_notices_for(&a, &n, r->srv->s, r->sess.user, (size_t)limit);
+    json_t *arr = rc ? NULL : json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        const capa_notice *x = &a[i];
+        json_t *to = json_array();
+        for (size_t k = 0; to && k < x->n_to; k++)
+            if (json_array_append_new(to, json_pack("{s:o,s:o,s:o}", "user", jstr(x->to[k].user),
+                                                    "name", jstr(x->to[k].name), "why",
+                                                    jstr(x->to[k].why)))) {
+                json_decref(to);
+                to = NULL;
+            }
+        json_t *o =
+            to ? json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "event", (json_int_t)x->seq,
+                           "time", jtime(x->time), "kind", jstr(x->kind), "number", jstr(x->number),
+                           "stage", jstr(x->stage), "from", jstr(x->from), "actor", jstr(x->actor),
+                           "reason", jstr(x->reason), "pending", x->pending, "to", to)
+               : NULL;
+        if (!o || json_array_append_new(arr, o)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    capa_notices_free(a, n);
+    if (rc)
+        send_capa_error(r, rc, capa_error_last());
+    else
+        send_json(r, arr ? 200 : 500, arr);
+}
+
 static json_t *case_json(const capa_case *cs)
 {
     json_t *stages = json_array(), *sigs = json_array();
@@ -579,6 +622,17 @@ void sv_api_handle(sv_req *r)
     }
     if (strcmp(p, "/api/v1/session") == 0) {
         api_session(r);
+        return;
+    }
+    if (strcmp(p, "/api/v1/notices") == 0) {
+        if (auth(r))
+            return;
+        if (get)
+            api_notices(r);
+        else {
+            r->allow = "GET";
+            send_error(r, 405, "method", "GET only");
+        }
         return;
     }
     if (strncmp(p, "/api/v1/cases", 13) != 0) {

@@ -76,7 +76,21 @@ static void plant_time(sv_view *v, xmlNodePtr n, const capa_plant *p, int64_t ms
     sv_at(v, n, "text", text);
 }
 
-/* A role on n: attributes role and role-l (the workflow's label in the reader's language). */
+/* The first workflow that defines a role (the SCAR's `sqe` is in no other). */
+typedef struct role_find_ctx {
+    const char *id;
+    const capa_role *found;
+} role_find_ctx;
+
+static int role_find(const capa_workflow *w, void *payload)
+{
+    role_find_ctx *c = payload;
+    c->found = capa_workflow_role(w, c->id);
+    return c->found ? 1 : 0;
+}
+
+/* A role on n: attributes role and role-l (the workflow's label in the reader's language):
+ * the default workflow's label, else that of the other workflow defining the role. */
 static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
 {
     const capa_workflow *wf = NULL;
@@ -85,6 +99,11 @@ static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
         return;
     if (capa_store_workflow(&wf, r->srv->s) == CAPA_OK)
         ro = capa_workflow_role(wf, role);
+    if (!ro) {
+        role_find_ctx rf = {role, NULL};
+        capa_store_workflows(r->srv->s, role_find, &rf);
+        ro = rf.found;
+    }
     sv_at(v, n, "role", role);
     sv_label_as(v, n, "role-l", ro && ro->label_zh ? ro->label_zh : role,
                 ro && ro->label_en ? ro->label_en : role);
@@ -294,24 +313,46 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A path of a form whose values are kept: /cases/new or /cases/NUMBER/edit. */
+/* Whether [p, end) is a non-empty id: letters, digits, '-', '_', '.'. */
+static int id_chars(const char *p, const char *end)
+{
+    if (p >= end)
+        return 0;
+    for (; p < end; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A path of a form whose values are kept: /cases/new (?workflow=ID for another workflow's
+ * intake form, e.g. a SCAR's) or /cases/NUMBER/edit. */
 static int keep_path_ok(const char *path)
 {
     if (!path || strlen(path) >= sizeof keeps[0].path)
         return 0;
     if (strcmp(path, "/cases/new") == 0)
         return 1;
+    if (strncmp(path, "/cases/new?workflow=", 20) == 0)
+        return id_chars(path + 20, path + strlen(path));
     if (strncmp(path, "/cases/", 7) != 0)
         return 0;
     const char *p = path + 7, *slash = strchr(p, '/');
-    if (!slash || slash == p || strcmp(slash, "/edit") != 0)
+    if (!slash || strcmp(slash, "/edit") != 0)
         return 0;
-    for (; p < slash; p++) {
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return 0;
-    }
-    return 1;
+    return id_chars(p, slash);
+}
+
+/* The kept form's key for this request: its path, and for a new case of another workflow
+ * the ?workflow=ID its form posts to (the intake form differs per workflow). */
+static void keep_key(char *buf, size_t sz, sv_req *r)
+{
+    const char *wf = sv_params_get(&r->query, "workflow");
+    if (strcmp(r->path, "/cases/new") == 0 && wf && *wf)
+        snprintf(buf, sz, "%s?workflow=%s", r->path, wf);
+    else
+        snprintf(buf, sz, "%s", r->path);
 }
 
 static void keep_put(const char *hash, const char *path, const char *body)
@@ -392,7 +433,9 @@ static void login_keep(sv_req *r)
     xmlNodePtr form = sv_el(&v, root, "login");
     sv_at_exact(&v, form, "user", "");
     sv_at_exact(&v, form, "csrf", sv_login_token(r));
-    sv_at_exact(&v, form, "keep_path", r->path);
+    char key[sizeof keeps[0].path + 64];
+    keep_key(key, sizeof key, r);
+    sv_at_exact(&v, form, "keep_path", key);
     sv_at_exact(&v, form, "keep", body ? body : "");
     free(body);
     sv_view_render(&v, r);
@@ -468,6 +511,7 @@ typedef struct list_ctx {
     int csv;
     size_t n;
     const char *severity; /* a code of the intake form's severity choice, or NULL */
+    int suppliers;        /* a row shows a supplier (a SCAR's party) */
 } list_ctx;
 
 int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
@@ -531,6 +575,35 @@ static void choice_label(sv_view *v, xmlNodePtr n, const capa_field *f, const ch
         sv_label(v, n, value ? value : "", value ? value : "");
 }
 
+/* The party a case is with, as its first stage names it: the customer of a complaint, the
+ * supplier of a supplier 8D (SCAR: its request form's party field). Borrowed from cs; NULL
+ * when neither is filled in. */
+static const char *case_party(const capa_case *cs)
+{
+    static const char *const fields[] = {"customer", "supplier"};
+    for (size_t i = 0; cs->n_stages && i < sizeof fields / sizeof *fields; i++) {
+        const char *p = capa_case_value(cs, cs->stages[0].stage, fields[i]);
+        if (p && *p)
+            return p;
+    }
+    return NULL;
+}
+
+/* The party of a listed case: the header's customer, else - a SCAR, whose header carries no
+ * customer - the case's own (case_party), copied into buf. */
+static const char *row_party(sv_req *r, const char *number, const char *customer, char *buf,
+                             size_t sz)
+{
+    capa_case *cs = NULL;
+    if (customer && *customer)
+        return customer;
+    buf[0] = '\0';
+    if (number && capa_case_get(&cs, r->srv->s, number) == CAPA_OK && case_party(cs))
+        snprintf(buf, sz, "%s", case_party(cs));
+    capa_case_free(cs);
+    return buf;
+}
+
 static int list_row(const capa_case_header *h, void *payload)
 {
     list_ctx *c = payload;
@@ -556,7 +629,10 @@ static int list_row(const capa_case_header *h, void *payload)
     xmlNodePtr row = sv_el(v, c->rows, "case");
     sv_at(v, row, "number", h->number);
     stage_label(v, sv_el(v, row, "stage"), c->wf, h->stage, h->closed);
-    sv_at(v, row, "customer", h->customer);
+    char party[256];
+    sv_at(v, row, "customer", row_party(c->r, h->number, h->customer, party, sizeof party));
+    if (!(h->customer && *h->customer) && party[0])
+        c->suppliers = 1;
     sv_at(v, row, "part", h->part_no);
     sv_at(v, row, "defect", h->defect_code);
     if (h->severity && *h->severity)
@@ -645,6 +721,24 @@ static int wf_option(const capa_workflow *w, void *payload)
     option(c->v, c->sel, w->id, w->label_zh ? w->label_zh : w->id,
            w->label_en ? w->label_en : w->id, c->cur);
     return 0;
+}
+
+/* The party column's heading on n (attribute party-l): the label of the party field of the
+ * listed workflow's intake form (客户 of a complaint, 供应商 of a SCAR); both when the rows
+ * mix customers and suppliers. */
+static void party_label(sv_view *v, xmlNodePtr n, sv_req *r, const char *workflow, int suppliers)
+{
+    const capa_formdef *fd = NULL;
+    const capa_field *fl = NULL;
+    if (workflow && capa_intake_form(&fd, r->srv->s, workflow) == CAPA_OK &&
+        !(fl = capa_formdef_field(fd, "customer")))
+        fl = capa_formdef_field(fd, "supplier");
+    if (fl)
+        sv_label_as(v, n, "party-l", fl->label_zh, fl->label_en);
+    else if (suppliers)
+        sv_label_as(v, n, "party-l", "客户/供应商", "Customer / supplier");
+    else
+        sv_label_as(v, n, "party-l", "客户", "Customer");
 }
 
 static void page_list(sv_req *r, int csv)
@@ -779,6 +873,7 @@ static void page_list(sv_req *r, int csv)
     for (size_t i = first; i < last; i++)
         list_row(&l.rows[i].h, &c);
     capa_plant_free(c.plant);
+    party_label(&v, c.rows, r, f.workflow, c.suppliers);
     sv_atf(&v, c.rows, "count", "%zu", l.n);
     sv_atf(&v, c.rows, "page", "%lld", page_no);
     sv_atf(&v, c.rows, "pages", "%zu", l.n ? (l.n + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1);
@@ -940,7 +1035,9 @@ static char *case_page_path(const char *number)
  * p holds the strings. */
 static int restore_kept(sv_req *r, sv_params *p, formvals *fv, capa_kv **kv)
 {
-    char *restored = keep_take(r->sess.hash, r->path);
+    char key[sizeof keeps[0].path + 64];
+    keep_key(key, sizeof key, r);
+    char *restored = keep_take(r->sess.hash, key);
     size_t n = 0;
     char why[160];
     int back = 0;
@@ -1561,12 +1658,13 @@ static int recent_cmp(const void *a, const void *b)
 }
 
 /* A case of the dashboard on n: number, stage, customer. */
-static xmlNodePtr dash_row(sv_view *v, xmlNodePtr parent, const capa_workflow *wf,
+static xmlNodePtr dash_row(sv_req *r, sv_view *v, xmlNodePtr parent, const capa_workflow *wf,
                            const dash_case *c)
 {
     xmlNodePtr n = sv_el(v, parent, "case");
     sv_at(v, n, "number", c->number);
-    sv_at(v, n, "customer", c->customer);
+    char party[256];
+    sv_at(v, n, "customer", row_party(r, c->number, c->customer, party, sizeof party));
     stage_label(v, sv_el(v, n, "stage"), wf, c->stage, c->closed);
     return n;
 }
@@ -1668,7 +1766,7 @@ static void page_dashboard(sv_req *r)
         const dash_case *c = &d.cases[i];
         if (!c->mine)
             continue;
-        xmlNodePtr n = dash_row(&v, mine, d.wf, c);
+        xmlNodePtr n = dash_row(r, &v, mine, d.wf, c);
         sv_at(&v, n, "action", c->mine == 2 ? (c->sign ? "sign" : "reject") : "edit");
         sv_at(&v, n, "worst", c->worst);
         if (c->back.user && c->back.stage)
@@ -1688,7 +1786,7 @@ static void page_dashboard(sv_req *r)
     if (evaluated == DASH_MAX_LIMITS)
         sv_atf(&v, dues, "capped", "%d", DASH_MAX_LIMITS);
     for (size_t i = 0; i < n_due; i++) {
-        xmlNodePtr n = dash_row(&v, dues, d.wf, &d.cases[due[i].c]);
+        xmlNodePtr n = dash_row(r, &v, dues, d.wf, &d.cases[due[i].c]);
         limit_view(&v, n, d.wf, p, &due[i].l, now);
     }
     /* Recent activity: the cases that moved last. */
@@ -1699,7 +1797,7 @@ static void page_dashboard(sv_req *r)
             order[i] = &d.cases[i];
         qsort(order, d.n, sizeof *order, recent_cmp);
         for (size_t i = 0; i < d.n && i < DASH_RECENT; i++)
-            plant_time(&v, sv_el(&v, dash_row(&v, recent, d.wf, order[i]), "when"), p,
+            plant_time(&v, sv_el(&v, dash_row(r, &v, recent, d.wf, order[i]), "when"), p,
                        order[i]->last);
         free(order);
     }
@@ -1816,7 +1914,7 @@ static int audit_row(const capa_event *e, void *payload)
 static void case_head(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const capa_case *cs)
 {
     sv_at(v, n, "number", cs->number);
-    sv_at(v, n, "customer", capa_case_value(cs, "intake", "customer"));
+    sv_at(v, n, "customer", case_party(cs));
     if (cs->closed)
         sv_at(v, n, "closed", "1");
     if (cs->round > 1) /* 二次处理 */
@@ -2280,9 +2378,9 @@ static void attachments_view(sv_view *v, xmlNodePtr c, sv_req *r, const capa_wor
     }
 }
 
-/* POST /cases/N/attachments: every file of the upload through capa_case_attach_bound (the
- * engine's checks, as `capa attach`), in the order sent. Too large or empty files are
- * refused before anything is attached; a later refusal names what was attached before it. */
+/* POST /cases/N/attachments: every file of the upload through capa_case_attach_all_bound (the
+ * engine's checks, as `capa attach`), in the order sent, all or none: a refusal of any file
+ * (too large, empty, a bad name, ...) attaches none of them. */
 static void do_attach(sv_req *r, const char *number)
 {
     sv_upload_data *d = r->upload ? sv_upload_finish(r->upload) : NULL;
@@ -2335,35 +2433,31 @@ static void do_attach(sv_req *r, const char *number)
             free(msg);
             return;
         }
-        /* Empty: the engine refuses it before anything is written; ask it for the words. */
-        if (f->size == 0 &&
-            (rc = capa_case_attach_bound(r->srv->s, number, r->sess.user, r->sess.binding,
-                                         f->name, "", 0, stage, note, NULL)) != CAPA_OK) {
-            error_capa(r, rc);
-            return;
-        }
     }
-    sv_buf done = {0};
+    /* All or none: the engine checks every file, then attaches them in one transaction. */
+    capa_attach_file *fs = calloc(n, sizeof *fs);
+    size_t k = 0;
+    if (!fs) {
+        error_page(r, 500, "out of memory");
+        return;
+    }
     for (size_t i = 0; i < d->n_files; i++) {
         sv_upload_file *f = &d->files[i];
-        if (!f->name[0] && !f->size)
-            continue;
-        rc = capa_case_attach_bound(r->srv->s, number, r->sess.user, r->sess.binding, f->name,
-                                    f->data.p ? f->data.p : "", f->data.len, stage, note, NULL);
-        if (rc && done.len) {
-            sv_buf b = {0};
-            sv_buf_printf(&b, "%s (attached before it: %s)", capa_error_last(), done.p);
-            char *msg = sv_buf_take(&b, NULL);
-            error_page(r, sv_status_of(rc), msg ? msg : capa_error_last());
-            free(msg);
-            break;
-        } else if (rc) {
-            error_capa(r, rc);
-            break;
-        }
-        sv_buf_printf(&done, "%s'%.200s'", done.len ? ", " : "", f->name);
+        if (f->name[0] || f->size)
+            fs[k++] = (capa_attach_file){f->name, f->data.p ? f->data.p : "", f->data.len};
     }
-    if (!rc) {
+    rc = capa_case_attach_all_bound(r->srv->s, number, r->sess.user, r->sess.binding, fs, k, stage,
+                                    note);
+    free(fs);
+    if (rc && k > 1) {
+        sv_buf b = {0};
+        sv_buf_printf(&b, "%s: nothing was attached", capa_error_last());
+        char *msg = sv_buf_take(&b, NULL);
+        error_page(r, sv_status_of(rc), msg ? msg : capa_error_last());
+        free(msg);
+    } else if (rc) {
+        error_capa(r, rc);
+    } else {
         char *path = case_page_path(number);
         sv_buf b = {0};
         sv_buf_puts(&b, path ? path : "/cases");
@@ -2374,7 +2468,6 @@ static void do_attach(sv_req *r, const char *number)
         r->type = "text/plain; charset=utf-8";
         free(path);
     }
-    sv_buf_free(&done);
 }
 
 /* Content-Disposition for `name`: an ASCII fallback (anything else, quotes and backslashes
@@ -2948,7 +3041,58 @@ static void notice_view(sv_view *v, xmlNodePtr parent, const capa_plant *p,
     }
 }
 
-static void page_notices(sv_req *r)
+void sv_page_contact(sv_view *v, xmlNodePtr parent, sv_req *r, const char *user)
+{
+    /* The kinds of CAPA_NOTICE_KINDS, in its order, as the reader chooses them. */
+    static const struct {
+        const char *id, *zh, *en;
+    } kinds[] = {
+        {"stage", "案件进入我填写或签核的阶段", "A case enters a stage I fill in or sign"},
+        {"returned", "案件被退回到我的阶段", "A case is sent back to a stage of mine"},
+        {"handover", "我首问负责的案件移交下一阶段", "A case I own (first contact) is handed over"},
+        {"closed", "我首问负责的案件结案", "A case I own (first contact) is closed"},
+        {"owner", "我成为案件的首问负责人", "I am made a case's first-contact owner"},
+    };
+    capa_contact *c = NULL;
+    if (capa_user_contact(&c, r->srv->s, user) != CAPA_OK) {
+        capa_contact_free(c);
+        return;
+    }
+    xmlNodePtr n = sv_el(v, parent, "contact");
+    sv_at(v, n, "user", user);
+    sv_at_exact(v, n, "mobile", c->mobile);
+    sv_at_exact(v, n, "email", c->email);
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        xmlNodePtr k = sv_el(v, n, "kind");
+        sv_at(v, k, "id", kinds[i].id);
+        sv_label(v, k, kinds[i].zh, kinds[i].en);
+        if (roles_name(c->notify, kinds[i].id)) /* a space-separated list, as roles are */
+            sv_at(v, k, "on", "1");
+    }
+    capa_contact_free(c);
+}
+
+const char *sv_page_notify_param(char *buf, size_t sz, const sv_params *p)
+{
+    size_t o = 0;
+    if (!sv_params_get(p, "notify_form"))
+        return NULL;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->v[i].name, "notify") != 0 || !*p->v[i].value)
+            continue;
+        int w = snprintf(buf + o, sz - o, "%s%s", o ? " " : "", p->v[i].value);
+        if (w < 0 || (size_t)w >= sz - o)
+            break; /* more than the kinds there are: the engine names the odd one */
+        o += (size_t)w;
+    }
+    return o ? buf : "none";
+}
+
+/* GET /notices: what reached me, and my own contact and notice choices; POST /notices
+ * changes those (capa_user_set_contact as `capa user set`, my password typed again). A
+ * refusal shows the page again with the engine's message and its status. */
+static void page_notices(sv_req *r, const char *msg)
 {
     capa_notice *a = NULL;
     capa_plant *p = NULL;
@@ -2964,15 +3108,54 @@ static void page_notices(sv_req *r)
     user_role(r, role, sizeof role);
     sv_view v;
     xmlNodePtr root = page(&v, r, "notices", "我的通知", "My notices");
+    if (msg)
+        sv_el_text(&v, root, "error", msg, 0);
+    if (sv_params_get(&r->query, "done"))
+        sv_at(&v, sv_el(&v, root, "done"), "what", "contact");
     xmlNodePtr list = sv_el(&v, root, "notices");
     if (strcmp(role, "admin") == 0)
         sv_at(&v, list, "admin", "1");
     for (size_t i = 0; i < n; i++)
         notice_view(&v, list, p, &a[i]);
+    sv_page_contact(&v, root, r, r->sess.user);
     sv_view_render(&v, r);
 done:
     capa_notices_free(a, n);
     capa_plant_free(p);
+}
+
+static void do_notices(sv_req *r)
+{
+    sv_params p = {0};
+    char kinds[256];
+    if (post_params(r, &p, 1))
+        return;
+    capa_actor who = {r->sess.user, param(&p, "password")};
+    int rc;
+    if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
+        page_notices(r, "too many password attempts: wait a moment and try again / "
+                        "密码尝试过多，请稍后再试");
+        r->status = 429;
+        goto done;
+    }
+    rc = capa_user_set_contact(r->srv->s, &who, r->sess.user, sv_params_get(&p, "mobile"),
+                               sv_params_get(&p, "email"),
+                               sv_page_notify_param(kinds, sizeof kinds, &p));
+    sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(rc));
+    if (rc == CAPA_OK)
+        redirect(r, "/notices?done=contact", NULL);
+    else {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s",
+                 capa_error_last()[0] ? capa_error_last() : capa_strerror(rc));
+        sv_buf_free(&r->out);
+        page_notices(r, msg);
+        r->status = sv_status_of(rc);
+    }
+done:
+    for (size_t i = 0; i < p.n; i++)
+        explicit_bzero(p.v[i].value, strlen(p.v[i].value));
+    sv_params_clear(&p);
 }
 
 /* The outbox: every delivery waiting, each target's state; POST retry=TARGET clears its
@@ -3144,9 +3327,11 @@ void sv_pages_handle(sv_req *r)
         }
     } else if (strcmp(path, "/notices") == 0) {
         if (get)
-            page_notices(r);
+            page_notices(r, NULL);
+        else if (post)
+            do_notices(r);
         else
-            not_allowed(r, "GET, HEAD");
+            not_allowed(r, "GET, HEAD, POST");
     } else if (strcmp(path, "/notices/outbox") == 0) {
         if (get || post)
             page_outbox(r, post);

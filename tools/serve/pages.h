@@ -21,6 +21,13 @@ void sv_page_role(sv_view *v, xmlNodePtr n, sv_req *r, const char *role);
 /** A plant time on n: attributes text (readable) and iso. */
 void sv_page_time(sv_view *v, xmlNodePtr n, const capa_plant *p, int64_t ms);
 
+/** A user's contact and notice choices on parent as <contact mobile= email=> with a <kind
+ *  id= l= on=> per kind of notice (CAPA_NOTICE_KINDS), for the forms that change them. */
+void sv_page_contact(sv_view *v, xmlNodePtr parent, sv_req *r, const char *user);
+/** The notice choices of a contact form (a `notify` checkbox per kind, NULL when the form
+ *  had none) into buf as capa_user_set_contact takes them: the kinds, or "none". */
+const char *sv_page_notify_param(char *buf, size_t sz, const sv_params *p);
+
 /* ---- import.c ---- */
 /** /admin/import and below (the caller checked the admin role): 1 when the path was one of
  *  them (answered), 0 when not. */

@@ -82,6 +82,7 @@
         <xsl:when test="@what = 'disable'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'账号已停用；该用户的登录会话已结束'"/><xsl:with-param name="en" select="'Account disabled; the user’s sessions have ended'"/></xsl:call-template></xsl:when>
         <xsl:when test="@what = 'enable'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'账号已启用'"/><xsl:with-param name="en" select="'Account enabled'"/></xsl:call-template></xsl:when>
         <xsl:when test="@what = 'unlock'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'账号已解锁'"/><xsl:with-param name="en" select="'Account unlocked'"/></xsl:call-template></xsl:when>
+        <xsl:when test="@what = 'contact'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'联系方式与通知选择已保存'"/><xsl:with-param name="en" select="'Contact and notice choices saved'"/></xsl:call-template></xsl:when>
         <xsl:when test="@what = 'passwd'"><xsl:call-template name="t"><xsl:with-param name="zh" select="'密码已重置；该用户的登录会话已结束'"/><xsl:with-param name="en" select="'Password reset; the user’s sessions have ended'"/></xsl:call-template></xsl:when>
       </xsl:choose>
     </div>
@@ -240,5 +241,13 @@
         </div>
       </xsl:otherwise>
     </xsl:choose>
+    <xsl:if test="contact">
+      <div class="mt-3">
+        <xsl:call-template name="contact-form">
+          <xsl:with-param name="action" select="concat($base, '/contact')"/>
+          <xsl:with-param name="pw" select="'admin'"/>
+        </xsl:call-template>
+      </div>
+    </xsl:if>
   </xsl:template>
 </xsl:stylesheet>

@@ -81,7 +81,7 @@
         <thead><tr>
           <xsl:call-template name="sort-th"><xsl:with-param name="col" select="'number'"/><xsl:with-param name="label"><xsl:call-template name="h-case"/></xsl:with-param></xsl:call-template>
           <xsl:call-template name="sort-th"><xsl:with-param name="col" select="'stage'"/><xsl:with-param name="label"><xsl:call-template name="h-stage"/></xsl:with-param></xsl:call-template>
-          <xsl:call-template name="sort-th"><xsl:with-param name="col" select="'customer'"/><xsl:with-param name="label"><xsl:call-template name="t"><xsl:with-param name="zh" select="'客户'"/><xsl:with-param name="en" select="'Customer'"/></xsl:call-template></xsl:with-param></xsl:call-template>
+          <xsl:call-template name="sort-th"><xsl:with-param name="col" select="'customer'"/><xsl:with-param name="label"><xsl:value-of select="cases/@party-l"/></xsl:with-param></xsl:call-template>
           <xsl:call-template name="sort-th"><xsl:with-param name="col" select="'part'"/><xsl:with-param name="label"><xsl:call-template name="t"><xsl:with-param name="zh" select="'料号'"/><xsl:with-param name="en" select="'Part'"/></xsl:call-template></xsl:with-param></xsl:call-template>
           <xsl:call-template name="sort-th"><xsl:with-param name="col" select="'defect'"/><xsl:with-param name="label"><xsl:call-template name="t"><xsl:with-param name="zh" select="'缺陷'"/><xsl:with-param name="en" select="'Defect'"/></xsl:call-template></xsl:with-param></xsl:call-template>
           <xsl:call-template name="sort-th"><xsl:with-param name="col" select="'severity'"/><xsl:with-param name="label"><xsl:call-template name="t"><xsl:with-param name="zh" select="'严重度'"/><xsl:with-param name="en" select="'Severity'"/></xsl:call-template></xsl:with-param></xsl:call-template>

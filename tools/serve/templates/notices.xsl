@@ -47,7 +47,51 @@
     </table></div>
   </xsl:template>
 
+  <!-- A contact form (contact: mobile, e-mail, a checkbox per kind of notice) posting to
+       $action; the password field says whose password confirms it. -->
+  <xsl:template name="contact-form">
+    <xsl:param name="action"/>
+    <xsl:param name="pw"/>
+    <xsl:variable name="c" select="contact"/>
+    <form method="post" action="{$action}" class="card card-body app-form" id="form-contact">
+      <h2 class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'联系方式与通知选择'"/><xsl:with-param name="en" select="'Contact and notice choices'"/></xsl:call-template></h2>
+      <xsl:call-template name="csrf"/>
+      <input type="hidden" name="notify_form" value="1"/>
+      <div class="row g-3 mb-3">
+        <div class="col-md-6">
+          <label class="form-label" for="contact-mobile"><xsl:call-template name="t"><xsl:with-param name="zh" select="'手机（+86…，群机器人 @ 用）'"/><xsl:with-param name="en" select="'Mobile (+86…, for robot @-mentions)'"/></xsl:call-template></label>
+          <input class="form-control" id="contact-mobile" name="mobile" type="tel" maxlength="21" value="{$c/@mobile}"/>
+        </div>
+        <div class="col-md-6">
+          <label class="form-label" for="contact-email"><xsl:call-template name="t"><xsl:with-param name="zh" select="'电子邮件'"/><xsl:with-param name="en" select="'E-mail'"/></xsl:call-template></label>
+          <input class="form-control" id="contact-email" name="email" type="email" value="{$c/@email}"/>
+        </div>
+      </div>
+      <fieldset class="mb-3 app-notify"><legend class="form-label fs-6"><xsl:call-template name="t"><xsl:with-param name="zh" select="'接收哪些通知'"/><xsl:with-param name="en" select="'Which notices'"/></xsl:call-template></legend>
+        <xsl:for-each select="$c/kind">
+          <div class="form-check">
+            <input class="form-check-input" type="checkbox" name="notify" value="{@id}" id="notify-{@id}">
+              <xsl:if test="@on"><xsl:attribute name="checked">checked</xsl:attribute></xsl:if>
+            </input>
+            <label class="form-check-label" for="notify-{@id}"><xsl:value-of select="@l"/></label>
+          </div>
+        </xsl:for-each>
+      </fieldset>
+      <xsl:choose>
+        <xsl:when test="$pw = 'admin'"><xsl:call-template name="admin-pw"><xsl:with-param name="id" select="'contact-password'"/></xsl:call-template></xsl:when>
+        <xsl:otherwise>
+          <div class="mb-3">
+            <label class="form-label" for="contact-password"><xsl:call-template name="t"><xsl:with-param name="zh" select="'您的密码（确认此项更改）'"/><xsl:with-param name="en" select="'Your password (confirms this change)'"/></xsl:call-template></label>
+            <input class="form-control" id="contact-password" type="password" name="password" required="required" autocomplete="current-password"/>
+          </div>
+        </xsl:otherwise>
+      </xsl:choose>
+      <p class="mb-0"><button class="btn btn-primary" type="submit"><xsl:call-template name="t"><xsl:with-param name="zh" select="'保存'"/><xsl:with-param name="en" select="'Save'"/></xsl:call-template></button></p>
+    </form>
+  </xsl:template>
+
   <xsl:template match="page[@kind = 'notices']" mode="body">
+    <xsl:apply-templates select="done"/>
     <section class="panel" id="notices">
       <h2 class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'我收到的通知'"/><xsl:with-param name="en" select="'What reached me'"/></xsl:call-template>
         <xsl:text> </xsl:text><span class="count"><xsl:value-of select="count(notices/notice)"/></span></h2>
@@ -57,6 +101,11 @@
         <xsl:otherwise><xsl:for-each select="notices"><xsl:call-template name="notice-rows"/></xsl:for-each></xsl:otherwise>
       </xsl:choose>
     </section>
+    <xsl:if test="contact">
+      <section class="mt-3" id="my-contact">
+        <xsl:call-template name="contact-form"><xsl:with-param name="action" select="'/notices'"/></xsl:call-template>
+      </section>
+    </xsl:if>
   </xsl:template>
 
   <xsl:template match="page[@kind = 'outbox']" mode="body">

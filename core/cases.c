@@ -18,6 +18,7 @@
 #include "commit.h"
 #include "event.h"
 #include "record.h"
+#include "rule.h"
 #include "waiver.h"
 #include "users.h"
 
@@ -630,18 +631,30 @@ static int independence_refusal(capa_wtxn *t, const case_ctx *c)
  * first row where it fails, the field (group.N.column), its value and the rule. 1 when the
  * rule is not met. */
 static int rich_refusal(capa_diag *diag, const capa_stage *st, const capa_formdef *form,
-                        const capa_condition *q, const capa_kv *values, size_t n, int waived)
+                        const capa_condition *q, const capa_kv *values, size_t n,
+                        const capa_stage_record *other, const capa_formdef *ofd, int waived)
 {
     int row = 0;
-    if (capa_condition_check(q, values, n, waived, &row))
+    if (capa_condition_check_in(q, values, n, other->values, other->n_values, waived, &row))
         return 0;
-    char name[200], alt[300] = "", cond[300] = "", wv[700] = "";
+    char name[200], alt[300] = "", cond[300] = "", wv[700] = "", in[400] = "";
     if (q->group)
         snprintf(name, sizeof name, "%s.%d.%s", q->group, row, q->field);
     else
         snprintf(name, sizeof name, "%s", q->field);
-    const char *v = capa_kv_get(values, n, name);
-    const capa_field *f = capa_formdef_lookup(form, name, NULL, NULL);
+    /* stage=: the field is the other stage's, named "stage S field `...`" below */
+    const capa_formdef *rform = q->stage ? ofd : form;
+    const char *v = capa_kv_get(q->stage ? other->values : values,
+                                q->stage ? other->n_values : n, name);
+    const capa_field *f = rform ? capa_formdef_lookup(rform, name, NULL, NULL) : NULL;
+    if (q->in_group) {
+        snprintf(in, sizeof in, " found in a row of `%s` as `%s`", q->in_group, q->in_column);
+        if (q->in_if) {
+            size_t l = strlen(in);
+            snprintf(in + l, sizeof in - l, q->in_is ? " with `%s` = '%s'" : " with `%s`%s filled in",
+                     q->in_if, q->in_is ? q->in_is : "");
+        }
+    }
     for (size_t i = 0; i < q->n_any; i++) {
         size_t l = strlen(alt);
         if (q->group)
@@ -650,12 +663,13 @@ static int rich_refusal(capa_diag *diag, const capa_stage *st, const capa_formde
             snprintf(alt + l, sizeof alt - l, " or `%s`", q->any[i]);
     }
     if (q->if_field) {
-        char in[200];
-        if (q->group)
-            snprintf(in, sizeof in, "%s.%d.%s", q->group, row, q->if_field);
+        char at[200];
+        if (q->group && !q->if_stage)
+            snprintf(at, sizeof at, "%s.%d.%s", q->group, row, q->if_field);
         else
-            snprintf(in, sizeof in, "%s", q->if_field);
-        snprintf(cond, sizeof cond, " where `%s` %s%s%s", in, q->if_equals ? "= '" : "is filled in",
+            snprintf(at, sizeof at, "%s", q->if_field);
+        snprintf(cond, sizeof cond, " where `%s`%s%s %s%s%s", at, q->if_stage ? " of stage " : "",
+                 q->if_stage ? q->if_stage : "", q->if_equals ? "= '" : "is filled in",
                  q->if_equals ? q->if_equals : "", q->if_equals ? "'" : "");
     }
     const capa_waiver *w = capa_stage_waiver(st, q->waiver);
@@ -667,18 +681,26 @@ static int rich_refusal(capa_diag *diag, const capa_stage *st, const capa_formde
                  "--meaning %s --reason TEXT); none stands",
                  w->meaning, w->label_zh ? w->label_zh : "", roles, w->meaning);
     }
+    char of[120] = "";
+    if (q->stage)
+        snprintf(of, sizeof of, " of stage %s", q->stage);
     if (q->equals)
         capa_diag_add(diag,
-                      "field `%s` (%s): value '%s'; the workflow's rule: '%s' requires `%s` = "
+                      "field `%s`%s (%s): value '%s'; the workflow's rule: '%s' requires `%s` = "
                       "'%s'%s%s%s",
-                      name, f && f->label_zh ? f->label_zh : q->field, v ? v : "",
+                      name, of, f && f->label_zh ? f->label_zh : q->field, v ? v : "",
                       st->sign_meaning, name, q->equals, alt, cond, wv);
+    else if (q->in_group && v)
+        capa_diag_add(diag,
+                      "field `%s`%s (%s): value '%s'; the workflow's rule: '%s' requires it%s%s%s",
+                      name, of, f && f->label_zh ? f->label_zh : q->field, v, st->sign_meaning,
+                      in, cond, wv);
     else
         capa_diag_add(diag,
-                      "field `%s` (%s): empty; the workflow's rule: '%s' requires `%s`%s to be "
-                      "filled in%s%s",
-                      name, f && f->label_zh ? f->label_zh : q->field, st->sign_meaning, name,
-                      alt, cond, wv);
+                      "field `%s`%s (%s): empty; the workflow's rule: '%s' requires `%s`%s to be "
+                      "filled in%s%s%s%s",
+                      name, of, f && f->label_zh ? f->label_zh : q->field, st->sign_meaning, name,
+                      alt, in[0] ? " and" : "", in, cond, wv);
     return 1;
 }
 
@@ -701,16 +723,25 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
         int waived = 0;
         /* A rule of D7's kind added with a later form version holds no record of an earlier
          * one (apply skips it alike). */
-        if (capa_condition_extended(q) &&
-            !capa_condition_applies(q, form))
+        capa_stage_record other = {0};
+        const capa_formdef *ofd = NULL;
+        if (capa_condition_other(q) &&
+            (err = capa_rule__other(&other, &ofd, t->s, t->txn, c->wf, c->h.id, q)))
+            break;
+        if (capa_condition_extended(q) && !capa_condition_applies_in(q, form, ofd)) {
+            capa_stage_record_clear(&other);
             continue;
-        if (q->waiver && !hash[0] && (err = capa_stage__hash(hash, c->h.number, &c->rec)))
+        }
+        if ((q->waiver && !hash[0] && (err = capa_stage__hash(hash, c->h.number, &c->rec))) ||
+            (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, c->h.id, st->id,
+                                                      q->waiver, hash, c->h.round)))) {
+            capa_stage_record_clear(&other);
             break;
-        if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, c->h.id, st->id,
-                                                     q->waiver, hash, c->h.round)))
-            break;
+        }
         if (capa_condition_extended(q)) {
-            unmet += rich_refusal(&diag, st, form, q, c->rec.values, c->rec.n_values, waived);
+            unmet += rich_refusal(&diag, st, form, q, c->rec.values, c->rec.n_values, &other,
+                                  ofd, waived);
+            capa_stage_record_clear(&other);
             continue;
         }
         if (capa_condition_holds(q, c->rec.values, c->rec.n_values))

@@ -110,11 +110,9 @@ int capa_case__check_reason(const char *verb, const char *number, const char *re
     while (p && (*p == ' ' || *p == '\t'))
         p++;
     if (required && (!p || !*p))
-        return capa_error_set(CAPA_EINVALID, "%s %s: reason: empty; %s must say why", verb,
-                              number ? number : "",
-                              strcmp(verb, "reject") == 0 ? "a rejection (审查 N)"
-                              : strcmp(verb, "sign") == 0 ? "a waiver (豁免)"
-                                                          : "this change");
+        return capa_error_set(CAPA_EINVALID,
+                              "%s %s: reason: empty; a rejection (审查 N) must say why", verb,
+                              number ? number : "");
     if (reason && strlen(reason) > 4000)
         return capa_error_set(CAPA_EINVALID, "%s %s: reason: %zu bytes; at most 4000", verb,
                               number ? number : "", strlen(reason));

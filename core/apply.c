@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "index.h"
 #include "limits.h"
+#include "rule.h"
 #include "waiver.h"
 #include "notify.h"
 
@@ -1212,21 +1213,36 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
     const capa_stage *st = &f->wf->stages[f->from];
     for (size_t k = 0; !err && !reject && k < st->n_requires; k++) {
         const capa_condition *q = &st->requires[k];
-        int waived = 0, row = 0;
-        const capa_formdef *rfd = NULL;
-        if (capa_condition_extended(q) &&
-            capa_store__form(&rfd, t->s, t->txn, rec.form_id, rec.form_version) == CAPA_OK &&
-            !capa_condition_applies(q, rfd))
-            continue;
-        if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, f->id, st->id,
-                                                     q->waiver, f->hash, h.round)))
+        int waived = 0, row = 0, ok = 1;
+        const capa_formdef *rfd = NULL, *ofd = NULL;
+        capa_stage_record orec = {0};
+        /* A rule across stages reads the other stage's data as the scratch store holds them
+         * at this event: as they stood when the sign-off was made (capa_rule__other). */
+        if (capa_condition_other(q) &&
+            (err = capa_rule__other(&orec, &ofd, t->s, t->txn, f->wf, f->id, q)))
             break;
         if (capa_condition_extended(q) &&
-            !capa_condition_check(q, rec.values, rec.n_values, waived, &row)) {
+            capa_store__form(&rfd, t->s, t->txn, rec.form_id, rec.form_version) == CAPA_OK &&
+            !capa_condition_applies_in(q, rfd, ofd)) {
+            capa_stage_record_clear(&orec);
+            continue;
+        }
+        if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, f->id, st->id,
+                                                     q->waiver, f->hash, h.round))) {
+            capa_stage_record_clear(&orec);
+            break;
+        }
+        if (capa_condition_extended(q))
+            ok = capa_condition_check_in(q, rec.values, rec.n_values, orec.values, orec.n_values,
+                                         waived, &row);
+        capa_stage_record_clear(&orec);
+        if (!ok) {
             char msg[400], r[24];
             snprintf(r, sizeof r, "%d", row);
             snprintf(msg, sizeof msg,
-                     "signed over %s%s%s%s`%.60s` not meeting the workflow's rule for '%s'%s",
+                     "signed over %s%s%s%s%s%s%s`%.60s` not meeting the workflow's rule for "
+                     "'%s'%s",
+                     q->stage ? "stage " : "", q->stage ? q->stage : "", q->stage ? " " : "",
                      q->group ? q->group : "", q->group ? " row " : "", q->group ? r : "",
                      q->group ? ": " : "", q->field, st->sign_meaning,
                      q->waiver ? " and no standing waiver of these data" : "");

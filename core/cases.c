@@ -19,6 +19,7 @@
 #include "commit.h"
 #include "event.h"
 #include "record.h"
+#include "rule.h"
 #include "waiver.h"
 #include "users.h"
 
@@ -832,11 +833,58 @@ static int independence_refusal(capa_wtxn *t, const case_ctx *c)
  * signoff.rule_equals): the field, its value, and every part of the rule in both languages,
  * labelled from the form and the workflow, for the tools to word. */
 static void rich_refusal_data(capa_diag *diag, const capa_workflow *wf, const capa_stage *st,
-                              const capa_formdef *form, const capa_condition *q, const char *name,
-                              const char *v, int row)
+                              const capa_formdef *form, const capa_formdef *ofd,
+                              const capa_condition *q, const char *name, const char *v, int row)
 {
     char zh[600], en[600], anyzh[1200] = "", anyen[1200] = "", col[200];
-    capa_diag_rule(diag, q->equals ? "signoff.rule_equals" : "signoff.rule", name, v ? v : "");
+    /* stage=: the field (and or=, if=) are the other stage's, labelled from its form. */
+    const capa_formdef *rform = q->stage ? ofd : form;
+    const capa_stage *ost = q->stage ? capa_workflow_stage(wf, q->stage) : NULL;
+    capa_diag_rule(diag,
+                   q->equals                ? "signoff.rule_equals"
+                   : (q->in_group && v) ? "signoff.rule_in"
+                                            : "signoff.rule",
+                   name, v ? v : "");
+    if (!capa__field_labels(rform, name, zh, en, sizeof zh))
+        snprintf(zh, sizeof zh, "%s", name), snprintf(en, sizeof en, "%s", name);
+    capa_diag_param(diag, "flabel_zh", "%s%s%s", ost && ost->label_zh ? ost->label_zh : "",
+                    ost ? " · " : "", zh);
+    capa_diag_param(diag, "flabel_en", "%s%s%s", ost && ost->label_en ? ost->label_en : "",
+                    ost ? " · " : "", en);
+    if (q->in_group && v) {
+        char gzh[600], gen[600];
+        snprintf(col, sizeof col, "%s.1.%s", q->in_group, q->in_column);
+        const capa_field *g = NULL;
+        capa_formdef_lookup(form, col, &g, NULL);
+        if (!capa__field_labels(form, col, zh, en, sizeof zh))
+            snprintf(zh, sizeof zh, "%s", q->in_column), snprintf(en, sizeof en, "%s", q->in_column);
+        const char *czh = strstr(zh, " · "), *cen = strstr(en, " · ");
+        snprintf(gzh, sizeof gzh, "%s", g && g->label_zh ? g->label_zh : q->in_group);
+        snprintf(gen, sizeof gen, "%s", g && g->label_en ? g->label_en : q->in_group);
+        char wzh[1400] = "", wen[1400] = "";
+        if (q->in_if) {
+            char ic[200], izh[600], ien[600];
+            snprintf(ic, sizeof ic, "%s.1.%s", q->in_group, q->in_if);
+            if (!capa__field_labels(form, ic, izh, ien, sizeof izh))
+                snprintf(izh, sizeof izh, "%s", q->in_if), snprintf(ien, sizeof ien, "%s", q->in_if);
+            const char *i_zh = strstr(izh, " · "), *i_en = strstr(ien, " · ");
+            const capa_field *cf = capa_formdef_lookup(form, ic, NULL, NULL);
+            const capa_choice *is = cf && q->in_is ? capa_field_choice(cf, q->in_is) : NULL;
+            if (q->in_is) {
+                snprintf(wzh, sizeof wzh, "且「%s」为“%s”", i_zh ? i_zh + 4 : izh,
+                         is && is->label_zh ? is->label_zh : q->in_is);
+                snprintf(wen, sizeof wen, " with %s '%s'", i_en ? i_en + 4 : ien,
+                         is && is->label_en ? is->label_en : q->in_is);
+            } else {
+                snprintf(wzh, sizeof wzh, "且已填写「%s」", i_zh ? i_zh + 4 : izh);
+                snprintf(wen, sizeof wen, " with %s filled in", i_en ? i_en + 4 : ien);
+            }
+        }
+        capa_diag_param(diag, "in_zh", "：「%s」中须有一行「%s」与之相同%s", gzh,
+                        czh ? czh + 4 : zh, wzh);
+        capa_diag_param(diag, "in_en", " to stand in a row of %s as %s%s", gen,
+                        cen ? cen + 4 : en, wen);
+    }
     capa_diag_param(diag, "meaning", "%s", st->sign_meaning);
     capa_diag_param(diag, "meaning_zh", "%s",
                     st->sign_meaning_zh ? st->sign_meaning_zh : st->sign_meaning);
@@ -847,7 +895,7 @@ static void rich_refusal_data(capa_diag *diag, const capa_workflow *wf, const ca
             snprintf(col, sizeof col, "%s.%d.%s", q->group, row, q->any[i]);
         else
             snprintf(col, sizeof col, "%s", q->any[i]);
-        if (!capa__field_labels(form, col, zh, en, sizeof zh))
+        if (!capa__field_labels(rform, col, zh, en, sizeof zh))
             snprintf(zh, sizeof zh, "%s", col), snprintf(en, sizeof en, "%s", col);
         size_t lz = strlen(anyzh), le = strlen(anyen);
         snprintf(anyzh + lz, sizeof anyzh - lz, "或「%s」", zh);
@@ -856,7 +904,7 @@ static void rich_refusal_data(capa_diag *diag, const capa_workflow *wf, const ca
     capa_diag_param(diag, "any_zh", "%s", anyzh);
     capa_diag_param(diag, "any_en", "%s", anyen);
     if (q->equals) {
-        const capa_field *f = capa_formdef_lookup(form, name, NULL, NULL);
+        const capa_field *f = rform ? capa_formdef_lookup(rform, name, NULL, NULL) : NULL;
         const capa_choice *want = f ? capa_field_choice(f, q->equals) : NULL;
         capa_diag_param(diag, "equals", "%s", q->equals);
         capa_diag_param(diag, "equals_zh", "%s",
@@ -865,13 +913,15 @@ static void rich_refusal_data(capa_diag *diag, const capa_workflow *wf, const ca
                         want && want->label_en ? want->label_en : q->equals);
     }
     if (q->if_field) {
-        if (q->group)
+        /* if-stage=: a top-level field of that stage; else of the rule's own data */
+        const capa_formdef *iform = q->if_stage ? ofd : rform;
+        if (q->group && !q->if_stage)
             snprintf(col, sizeof col, "%s.%d.%s", q->group, row, q->if_field);
         else
             snprintf(col, sizeof col, "%s", q->if_field);
-        if (!capa__field_labels(form, col, zh, en, sizeof zh))
+        if (!capa__field_labels(iform, col, zh, en, sizeof zh))
             snprintf(zh, sizeof zh, "%s", col), snprintf(en, sizeof en, "%s", col);
-        const capa_field *cf = capa_formdef_lookup(form, col, NULL, NULL);
+        const capa_field *cf = iform ? capa_formdef_lookup(iform, col, NULL, NULL) : NULL;
         const capa_choice *is = cf && q->if_equals ? capa_field_choice(cf, q->if_equals) : NULL;
         if (q->if_equals) {
             capa_diag_param(diag, "cond_zh", "（「%s」为“%s”时）", zh,
@@ -901,18 +951,30 @@ static void rich_refusal_data(capa_diag *diag, const capa_workflow *wf, const ca
  * rule is not met. */
 static int rich_refusal(capa_diag *diag, const capa_workflow *wf, const capa_stage *st,
                         const capa_formdef *form, const capa_condition *q, const capa_kv *values,
-                        size_t n, int waived)
+                        size_t n, const capa_stage_record *other, const capa_formdef *ofd,
+                        int waived)
 {
     int row = 0;
-    if (capa_condition_check(q, values, n, waived, &row))
+    if (capa_condition_check_in(q, values, n, other->values, other->n_values, waived, &row))
         return 0;
-    char name[200], alt[300] = "", cond[300] = "", wv[700] = "";
+    char name[200], alt[300] = "", cond[300] = "", wv[700] = "", in[400] = "";
     if (q->group)
         snprintf(name, sizeof name, "%s.%d.%s", q->group, row, q->field);
     else
         snprintf(name, sizeof name, "%s", q->field);
-    const char *v = capa_kv_get(values, n, name);
-    const capa_field *f = capa_formdef_lookup(form, name, NULL, NULL);
+    /* stage=: the field is the other stage's, named "stage S field `...`" below */
+    const capa_formdef *rform = q->stage ? ofd : form;
+    const char *v = capa_kv_get(q->stage ? other->values : values,
+                                q->stage ? other->n_values : n, name);
+    const capa_field *f = rform ? capa_formdef_lookup(rform, name, NULL, NULL) : NULL;
+    if (q->in_group) {
+        snprintf(in, sizeof in, " found in a row of `%s` as `%s`", q->in_group, q->in_column);
+        if (q->in_if) {
+            size_t l = strlen(in);
+            snprintf(in + l, sizeof in - l, q->in_is ? " with `%s` = '%s'" : " with `%s`%s filled in",
+                     q->in_if, q->in_is ? q->in_is : "");
+        }
+    }
     for (size_t i = 0; i < q->n_any; i++) {
         size_t l = strlen(alt);
         if (q->group)
@@ -921,12 +983,13 @@ static int rich_refusal(capa_diag *diag, const capa_workflow *wf, const capa_sta
             snprintf(alt + l, sizeof alt - l, " or `%s`", q->any[i]);
     }
     if (q->if_field) {
-        char in[200];
-        if (q->group)
-            snprintf(in, sizeof in, "%s.%d.%s", q->group, row, q->if_field);
+        char at[200];
+        if (q->group && !q->if_stage)
+            snprintf(at, sizeof at, "%s.%d.%s", q->group, row, q->if_field);
         else
-            snprintf(in, sizeof in, "%s", q->if_field);
-        snprintf(cond, sizeof cond, " where `%s` %s%s%s", in, q->if_equals ? "= '" : "is filled in",
+            snprintf(at, sizeof at, "%s", q->if_field);
+        snprintf(cond, sizeof cond, " where `%s`%s%s %s%s%s", at, q->if_stage ? " of stage " : "",
+                 q->if_stage ? q->if_stage : "", q->if_equals ? "= '" : "is filled in",
                  q->if_equals ? q->if_equals : "", q->if_equals ? "'" : "");
     }
     const capa_waiver *w = capa_stage_waiver(st, q->waiver);
@@ -938,19 +1001,27 @@ static int rich_refusal(capa_diag *diag, const capa_workflow *wf, const capa_sta
                  "--meaning %s --reason TEXT); none stands",
                  w->meaning, w->label_zh ? w->label_zh : "", roles, w->meaning);
     }
+    char of[120] = "";
+    if (q->stage)
+        snprintf(of, sizeof of, " of stage %s", q->stage);
     if (q->equals)
         capa_diag_add(diag,
-                      "field `%s` (%s): value '%s'; the workflow's rule: '%s' requires `%s` = "
+                      "field `%s`%s (%s): value '%s'; the workflow's rule: '%s' requires `%s` = "
                       "'%s'%s%s%s",
-                      name, f && f->label_zh ? f->label_zh : q->field, v ? v : "",
+                      name, of, f && f->label_zh ? f->label_zh : q->field, v ? v : "",
                       st->sign_meaning, name, q->equals, alt, cond, wv);
+    else if (q->in_group && v)
+        capa_diag_add(diag,
+                      "field `%s`%s (%s): value '%s'; the workflow's rule: '%s' requires it%s%s%s",
+                      name, of, f && f->label_zh ? f->label_zh : q->field, v, st->sign_meaning,
+                      in, cond, wv);
     else
         capa_diag_add(diag,
-                      "field `%s` (%s): empty; the workflow's rule: '%s' requires `%s`%s to be "
-                      "filled in%s%s",
-                      name, f && f->label_zh ? f->label_zh : q->field, st->sign_meaning, name,
-                      alt, cond, wv);
-    rich_refusal_data(diag, wf, st, form, q, name, v, row);
+                      "field `%s`%s (%s): empty; the workflow's rule: '%s' requires `%s`%s to be "
+                      "filled in%s%s%s%s",
+                      name, of, f && f->label_zh ? f->label_zh : q->field, st->sign_meaning, name,
+                      alt, in[0] ? " and" : "", in, cond, wv);
+    rich_refusal_data(diag, wf, st, form, ofd, q, name, v, row);
     return 1;
 }
 
@@ -973,17 +1044,25 @@ static int sign_rules(capa_wtxn *t, const case_ctx *c, const capa_formdef *form,
         int waived = 0;
         /* A rule of D7's kind added with a later form version holds no record of an earlier
          * one (apply skips it alike). */
-        if (capa_condition_extended(q) &&
-            !capa_condition_applies(q, form))
+        capa_stage_record other = {0};
+        const capa_formdef *ofd = NULL;
+        if (capa_condition_other(q) &&
+            (err = capa_rule__other(&other, &ofd, t->s, t->txn, c->wf, c->h.id, q)))
+            break;
+        if (capa_condition_extended(q) && !capa_condition_applies_in(q, form, ofd)) {
+            capa_stage_record_clear(&other);
             continue;
-        if (q->waiver && !hash[0] && (err = capa_stage__hash(hash, c->h.number, &c->rec)))
+        }
+        if ((q->waiver && !hash[0] && (err = capa_stage__hash(hash, c->h.number, &c->rec))) ||
+            (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, c->h.id, st->id,
+                                                      q->waiver, hash, c->h.round)))) {
+            capa_stage_record_clear(&other);
             break;
-        if (q->waiver && (err = capa_waiver__signed(&waived, t->s, t->txn, c->h.id, st->id,
-                                                     q->waiver, hash, c->h.round)))
-            break;
+        }
         if (capa_condition_extended(q)) {
             unmet += rich_refusal(&diag, c->wf, st, form, q, c->rec.values, c->rec.n_values,
-                                  waived);
+                                  &other, ofd, waived);
+            capa_stage_record_clear(&other);
             continue;
         }
         if (capa_condition_holds(q, c->rec.values, c->rec.n_values))

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define MAX_V 32
-#define MAX_P 16
+#define MAX_P 20
 #define POOL 16384
 
 static _Thread_local struct {

@@ -83,6 +83,12 @@ void capa_workflow_free(capa_workflow *w)
             capa__free(s->requires[k].if_field);
             capa__free(s->requires[k].if_equals);
             capa__free(s->requires[k].waiver);
+            capa__free(s->requires[k].stage);
+            capa__free(s->requires[k].if_stage);
+            capa__free(s->requires[k].in_group);
+            capa__free(s->requires[k].in_column);
+            capa__free(s->requires[k].in_if);
+            capa__free(s->requires[k].in_is);
         }
         for (size_t k = 0; k < s->n_waivers; k++) {
             capa__free(s->waivers[k].meaning);
@@ -240,6 +246,22 @@ static int parse_rules(capa_stage *s, xmlNode *sign)
                 rc = capa__xml_attr(&q->if_equals, c, "is");
             if (rc == CAPA_OK)
                 rc = capa__xml_attr(&q->waiver, c, "waiver");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->stage, c, "stage");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->if_stage, c, "if-stage");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->in_group, c, "in");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->in_if, c, "in-if");
+            if (rc == CAPA_OK)
+                rc = capa__xml_attr(&q->in_is, c, "in-is");
+            char *dot = q->in_group ? strchr(q->in_group, '.') : NULL;
+            if (rc == CAPA_OK && dot) { /* in="G.C": group G, column C */
+                if (!(q->in_column = capa__strdup(dot + 1)))
+                    rc = CAPA_ENOMEM;
+                *dot = 0;
+            }
         } else if (capa__xml_is(c, WF_NS, "route") || capa__xml_is(c, WF_NS, "round")) {
             capa_route *r = &s->routes[s->n_routes++];
             r->round = capa__xml_is(c, WF_NS, "round");
@@ -401,6 +423,26 @@ static int check_rejects(capa_workflow *wf, xmlNode *stages, walk *w)
                 bad(w, child(c, "signoff"),
                     "stage `%s`: a require names waiver `%s`, which is no <waiver> of the stage",
                     s->id, q->waiver);
+            if (q->stage && q->if_stage)
+                bad(w, child(c, "signoff"),
+                    "stage `%s`: a require has both `stage` and `if-stage` (%s)", s->id,
+                    q->stage);
+            const char *os = capa_condition_other(q);
+            int oi = os ? capa_workflow_stage_index(wf, os) : -1;
+            if (os && (oi < 0 || (size_t)oi == i - 1))
+                bad(w, child(c, "signoff"),
+                    "stage `%s`: a require reads stage `%s`, which is not another stage", s->id,
+                    os);
+            if (q->if_stage && !q->if_field)
+                bad(w, child(c, "signoff"), "stage `%s`: a require with `if-stage` needs `if`%s",
+                    s->id, "");
+            if (q->in_group && (!q->in_column || !*q->in_column || !*q->in_group))
+                bad(w, child(c, "signoff"),
+                    "stage `%s`: a require's `in` must be GROUP.COLUMN, not `%s`", s->id,
+                    q->in_group);
+            if ((q->in_if || q->in_is) && (!q->in_group || (q->in_is && !q->in_if)))
+                bad(w, child(c, "signoff"),
+                    "stage `%s`: `in-if` needs `in`, and `in-is` needs `in-if`%s", s->id, "");
         }
         for (size_t k = 0; k < s->n_tell; k++) {
             /* "stage.field" or "stage.group.field", the stage one of the workflow's */
@@ -713,22 +755,40 @@ static const capa_field *rule_field(const capa_formdef *fd, const char *group, c
 
 int capa_condition_extended(const capa_condition *c)
 {
-    return c->group || c->if_field || c->n_any || c->waiver;
+    return c->group || c->if_field || c->n_any || c->waiver || c->stage || c->in_group;
+}
+
+const char *capa_condition_other(const capa_condition *c)
+{
+    return c->stage ? c->stage : c->if_stage;
+}
+
+int capa_condition_applies_in(const capa_condition *c, const capa_formdef *fd,
+                              const capa_formdef *ofd)
+{
+    /* where the rule's rows and field are read, and where its `if` is */
+    const capa_formdef *rows = c->stage ? ofd : fd, *iff = c->if_stage ? ofd : rows;
+    if (rows) {
+        if (c->group && !capa_formdef_field(rows, c->group))
+            return 0;
+        if (!rule_field(rows, c->group, c->field))
+            return 0;
+        for (size_t i = 0; i < c->n_any; i++)
+            if (!rule_field(rows, c->group, c->any[i]))
+                return 0;
+    }
+    if (iff && c->if_field && !rule_field(iff, c->if_stage ? NULL : c->group, c->if_field))
+        return 0;
+    if (fd && c->in_group &&
+        (!rule_field(fd, c->in_group, c->in_column) ||
+         (c->in_if && !rule_field(fd, c->in_group, c->in_if))))
+        return 0;
+    return 1;
 }
 
 int capa_condition_applies(const capa_condition *c, const capa_formdef *fd)
 {
-    if (!fd)
-        return 1;
-    if (c->group && !capa_formdef_field(fd, c->group))
-        return 0;
-    if (!rule_field(fd, c->group, c->field) ||
-        (c->if_field && !rule_field(fd, c->group, c->if_field)))
-        return 0;
-    for (size_t i = 0; i < c->n_any; i++)
-        if (!rule_field(fd, c->group, c->any[i]))
-            return 0;
-    return 1;
+    return capa_condition_applies_in(c, fd, NULL);
 }
 
 const capa_waiver *capa_stage_waiver(const capa_stage *st, const char *meaning)
@@ -751,21 +811,24 @@ static const char *cell(const capa_kv *values, size_t n, const char *group, int 
     return capa_kv_get(values, n, name);
 }
 
-/* Whether the rule holds in one row (0: top-level). */
-static int holds_at(const capa_condition *c, const capa_kv *values, size_t n, int row)
+/* The data a rule reads: this stage's, and the other stage's it names (stage=, if-stage=). */
+typedef struct rule_data {
+    const capa_kv *own, *rows, *iff;
+    size_t n_own, n_rows, n_iff;
+} rule_data;
+
+static rule_data rule_data_of(const capa_condition *c, const capa_kv *values, size_t n,
+                              const capa_kv *other, size_t n_other)
 {
-    if (c->if_field) {
-        const char *w = cell(values, n, c->group, row, c->if_field);
-        if (!w || (c->if_equals && strcmp(w, c->if_equals) != 0))
-            return 1; /* does not apply here */
+    rule_data d = {values, values, values, n, n, n};
+    if (c->stage) {
+        d.rows = d.iff = other;
+        d.n_rows = d.n_iff = other ? n_other : 0;
+    } else if (c->if_stage) {
+        d.iff = other;
+        d.n_iff = other ? n_other : 0;
     }
-    const char *v = cell(values, n, c->group, row, c->field);
-    if (v && (!c->equals || strcmp(v, c->equals) == 0))
-        return 1;
-    for (size_t i = 0; i < c->n_any; i++)
-        if (cell(values, n, c->group, row, c->any[i]))
-            return 1;
-    return 0;
+    return d;
 }
 
 /* The row number N of a value named "group.N.column", or 0. */
@@ -779,27 +842,71 @@ static int row_of(const char *name, const char *group)
     return *end == '.' && r > 0 && r <= 100000 ? (int)r : 0;
 }
 
-int capa_condition_check(const capa_condition *c, const capa_kv *values, size_t n, int waived,
-                         int *out_row)
+/* in="G.C" (in-if, in-is): 1 when `v` stands in column C of a row of group G of this stage's
+ * data whose in-if column is filled (holds in-is). */
+static int found_in(const capa_condition *c, const rule_data *d, const char *v)
 {
+    for (size_t i = 0; i < d->n_own; i++) {
+        const char *nm = d->own[i].name;
+        int r = nm && d->own[i].value ? row_of(nm, c->in_group) : 0;
+        if (!r || strcmp(d->own[i].value, v) != 0)
+            continue;
+        const char *col = strchr(nm + strlen(c->in_group) + 1, '.');
+        if (!col || strcmp(col + 1, c->in_column) != 0)
+            continue;
+        const char *w = c->in_if ? cell(d->own, d->n_own, c->in_group, r, c->in_if) : NULL;
+        if (!c->in_if || (w && (!c->in_is || strcmp(w, c->in_is) == 0)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the rule holds in one row (0: top-level). */
+static int holds_at(const capa_condition *c, const rule_data *d, int row)
+{
+    if (c->if_field) {
+        const char *w = c->if_stage ? capa_kv_get(d->iff, d->n_iff, c->if_field)
+                                    : cell(d->iff, d->n_iff, c->group, row, c->if_field);
+        if (!w || (c->if_equals && strcmp(w, c->if_equals) != 0))
+            return 1; /* does not apply here */
+    }
+    const char *v = cell(d->rows, d->n_rows, c->group, row, c->field);
+    if (v && (!c->equals || strcmp(v, c->equals) == 0) && (!c->in_group || found_in(c, d, v)))
+        return 1;
+    for (size_t i = 0; i < c->n_any; i++)
+        if (cell(d->rows, d->n_rows, c->group, row, c->any[i]))
+            return 1;
+    return 0;
+}
+
+int capa_condition_check_in(const capa_condition *c, const capa_kv *values, size_t n,
+                            const capa_kv *other, size_t n_other, int waived, int *out_row)
+{
+    rule_data d = rule_data_of(c, values, n, other, n_other);
     if (out_row)
         *out_row = 0;
     if (c->waiver && waived)
         return 1;
     if (!c->group)
-        return holds_at(c, values, n, 0);
+        return holds_at(c, &d, 0);
     /* Every row that has any value, lowest first: the first failing one is named. */
     int bad = 0;
-    for (size_t i = 0; values && i < n; i++) {
-        int r = values[i].name && values[i].value && *values[i].value
-                    ? row_of(values[i].name, c->group)
+    for (size_t i = 0; d.rows && i < d.n_rows; i++) {
+        int r = d.rows[i].name && d.rows[i].value && *d.rows[i].value
+                    ? row_of(d.rows[i].name, c->group)
                     : 0;
-        if (r && (!bad || r < bad) && !holds_at(c, values, n, r))
+        if (r && (!bad || r < bad) && !holds_at(c, &d, r))
             bad = r;
     }
     if (out_row)
         *out_row = bad;
     return bad == 0;
+}
+
+int capa_condition_check(const capa_condition *c, const capa_kv *values, size_t n, int waived,
+                         int *out_row)
+{
+    return capa_condition_check_in(c, values, n, NULL, 0, waived, out_row);
 }
 
 int capa_workflow_next(const capa_workflow *w, size_t idx, const capa_kv *values, size_t n,
@@ -882,21 +989,41 @@ static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_sta
                       size_t n, int signed_off)
 {
     const char *fz, *fe, *vz, *ve;
+    const capa_formdef *ofd = fd; /* this stage's form */
     int row = 0, ok = capa_condition_check(c, values, n, 0, &row);
     *zh = *en = 0;
     cat(zh, zsz, "签核要求%s%s", "", "");
     cat(en, esz, "sign-off requires%s%s", "", "");
+    /* A rule across stages names the fields of the other stage by id (fd is this stage's). */
+    const capa_formdef *rfd = c->stage ? NULL : fd, *ifd = c->if_stage ? NULL : rfd;
     if (c->group) {
-        field_labels(fd, c->group, &fz, &fe);
-        cat(zh, zsz, " 每行%s：", fz, NULL);
-        cat(en, esz, " in each row of %s:", fe, NULL);
+        field_labels(rfd, c->group, &fz, &fe);
+        cat(zh, zsz, " 每行%s%s", fz, NULL);
+        cat(en, esz, " in each row of %s%s", fe, NULL);
+    }
+    if (c->stage) {
+        cat(zh, zsz, "（阶段 %s）%s", c->stage, NULL);
+        cat(en, esz, " of stage %s%s", c->stage, NULL);
+    }
+    if (c->group) {
+        cat(zh, zsz, "：%s%s", NULL, NULL);
+        cat(en, esz, ":%s%s", NULL, NULL);
     }
     if (c->if_field) {
-        field_labels_in(fd, c->group, c->if_field, &fz, &fe);
-        value_labels_in(fd, c->group, c->if_field, c->if_equals, &vz, &ve);
+        field_labels_in(ifd, c->if_stage ? NULL : c->group, c->if_field, &fz, &fe);
+        value_labels_in(ifd, c->if_stage ? NULL : c->group, c->if_field, c->if_equals, &vz,
+                        &ve);
         cat(zh, zsz, c->if_equals ? " 当 %s = %s 时" : " 当 %s 已填写时%s", fz, vz);
-        cat(en, esz, c->if_equals ? " where %s = %s," : " where %s is filled in,%s", fe, ve);
+        if (c->if_stage) {
+            cat(zh, zsz, "（阶段 %s）%s", c->if_stage, NULL);
+            cat(en, esz, c->if_equals ? " where %s = %s" : " where %s is filled in%s", fe, ve);
+            cat(en, esz, " in stage %s,%s", c->if_stage, NULL);
+        } else {
+            cat(en, esz, c->if_equals ? " where %s = %s," : " where %s is filled in,%s", fe,
+                ve);
+        }
     }
+    fd = rfd;
     field_labels_in(fd, c->group, c->field, &fz, &fe);
     if (c->equals) {
         value_labels_in(fd, c->group, c->field, c->equals, &vz, &ve);
@@ -915,6 +1042,19 @@ static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_sta
         cat(zh, zsz, " 已填写%s%s", NULL, NULL);
         cat(en, esz, " filled in%s%s", NULL, NULL);
     }
+    if (c->in_group) {
+        const capa_formdef *own = ofd; /* in= names this stage's group */
+        field_labels_in(own, c->in_group, c->in_column, &fz, &fe);
+        cat(zh, zsz, "，且见于本阶段 %s 的 %s", c->in_group, fz);
+        cat(en, esz, " and found in this stage's %s as %s", c->in_group, fe);
+        if (c->in_if) {
+            field_labels_in(own, c->in_group, c->in_if, &fz, &fe);
+            value_labels_in(own, c->in_group, c->in_if, c->in_is, &vz, &ve);
+            cat(zh, zsz, c->in_is ? "（%s = %s 的行）" : "（%s 已填写的行）%s", fz, vz);
+            cat(en, esz, c->in_is ? " in a row where %s = %s" : " in a row where %s is filled%s",
+                fe, ve);
+        }
+    }
     const capa_waiver *wv = capa_stage_waiver(st, c->waiver);
     if (wv) {
         cat(zh, zsz, "，或有 %s（%s）签名", wv->label_zh, wv->meaning);
@@ -923,10 +1063,15 @@ static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_sta
     char r[32] = "";
     if (!ok && row)
         snprintf(r, sizeof r, " %d", row);
-    if (!capa_condition_applies(c, fd)) {
+    if (!capa_condition_applies(c, ofd)) {
         cat(zh, zsz, "（本表单版本无此字段，不适用）%s%s", NULL, NULL);
         cat(en, esz, " (does not apply: this form version lacks the fields)%s%s", NULL, NULL);
-    } else if (ok) {
+    } else if (capa_condition_other(c) && !signed_off) {
+        /* Its data are partly another stage's: the sign-off checks them (and replay). */
+        cat(zh, zsz, "（签核时按阶段 %s 的数据检查）%s", capa_condition_other(c), NULL);
+        cat(en, esz, " (checked at sign-off against stage %s's data)%s", capa_condition_other(c),
+            NULL);
+    } else if (ok || capa_condition_other(c)) {
         cat(zh, zsz, "（已满足）%s%s", NULL, NULL);
         cat(en, esz, " (met)%s%s", NULL, NULL);
     } else if (wv) {
@@ -1068,21 +1213,44 @@ int capa_workflow_check_forms(const capa_workflow *w, const capa_formdef *const 
             const char *id = q ? q->field : st->routes[k - st->n_requires].field;
             const char *eq = q ? q->equals : st->routes[k - st->n_requires].equals;
             const char *group = q ? q->group : NULL;
-            const capa_field *g = group ? capa_formdef_field(f, group) : NULL;
+            /* A rule across stages reads its rows (stage=) or its `if` (if-stage=) in the
+             * other stage's form. */
+            const capa_stage *os = q && capa_condition_other(q)
+                                       ? capa_workflow_stage(w, capa_condition_other(q))
+                                       : NULL;
+            const capa_formdef *of = os ? find_form(forms, n, os->form_id) : NULL;
+            if (q && capa_condition_other(q) && !of)
+                continue; /* capa_workflow_parse named the stage; its form is named above */
+            const capa_formdef *rf = q && q->stage ? of : f;
+            const capa_field *g = group ? capa_formdef_field(rf, group) : NULL;
             if (group && (!g || g->type != CAPA_FT_GROUP)) {
                 capa_diag_add(diag,
                               "workflow: stage `%s`: the sign-off's rule names group `%s`, which "
                               "is not a group of form `%s`",
-                              st->id, group, f->id);
+                              st->id, group, rf->id);
                 rc = CAPA_EINVALID;
                 continue;
             }
-            if (check_rule_field(diag, st, f, g, id, eq) ||
-                (q && q->if_field && check_rule_field(diag, st, f, g, q->if_field, q->if_equals)))
+            if (check_rule_field(diag, st, rf, g, id, eq) ||
+                (q && q->if_field &&
+                 check_rule_field(diag, st, q->if_stage ? of : rf, q->if_stage ? NULL : g,
+                                  q->if_field, q->if_equals)))
                 rc = CAPA_EINVALID;
             for (size_t a = 0; q && a < q->n_any; a++)
-                if (check_rule_field(diag, st, f, g, q->any[a], NULL))
+                if (check_rule_field(diag, st, rf, g, q->any[a], NULL))
                     rc = CAPA_EINVALID;
+            const capa_field *ig = q && q->in_group ? capa_formdef_field(f, q->in_group) : NULL;
+            if (q && q->in_group && (!ig || ig->type != CAPA_FT_GROUP)) {
+                capa_diag_add(diag,
+                              "workflow: stage `%s`: the sign-off's rule names `in` group `%s`, "
+                              "which is not a group of form `%s`",
+                              st->id, q->in_group, f->id);
+                rc = CAPA_EINVALID;
+                continue;
+            }
+            if (ig && (check_rule_field(diag, st, f, ig, q->in_column, NULL) ||
+                       (q->in_if && check_rule_field(diag, st, f, ig, q->in_if, q->in_is))))
+                rc = CAPA_EINVALID;
         }
     }
     sev = capa_formdef_field(first, "severity");

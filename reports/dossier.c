@@ -175,6 +175,12 @@ static void meaning_label(doc *d, sbuf *b, const char *meaning)
             bi(b, st->sign_meaning_zh, st->sign_meaning_en ? st->sign_meaning_en : meaning);
             return;
         }
+        /* A waiver (<waiver meaning zh en>, e.g. 文件更新豁免 Document update waived). */
+        const capa_waiver *w = capa_stage_waiver(st, meaning);
+        if (w && (w->label_zh || w->label_en)) {
+            bi(b, w->label_zh, w->label_en ? w->label_en : meaning);
+            return;
+        }
     }
     static const char *const builtin[][2] = {
         {"reviewed", "审核"}, {"approved", "批准"}, {"done", "完成"},   {"verified", "验证"},
@@ -395,6 +401,7 @@ static void signatures_of(doc *d, const char *stage, size_t idx)
             any = 1;
         }
         int reject = g->kind && strcmp(g->kind, "reject") == 0;
+        int waiver = g->kind && strcmp(g->kind, "waiver") == 0;
         sbuf who = {0}, role = {0}, mean = {0}, when = {0}, status = {0};
         capa_lay__sb_add(&who, g->name && *g->name ? g->name : g->user);
         if (g->user && (!g->name || strcmp(g->name, g->user) != 0))
@@ -427,15 +434,18 @@ static void signatures_of(doc *d, const char *stage, size_t idx)
             d->fl.oom = 1;
         for (int k = 0; k < 6; k++)
             capa__free(cells[k]);
-        if (reject && !capa_lay__failed(&d->fl)) {
+        if ((reject || waiver) && !capa_lay__failed(&d->fl)) {
             /* The reason gets the full width: it is what the auditor reads. */
             static const float full[1] = {CONTENT_W};
             static const table rt = {1, full, NULL, 8.5f, -1};
             sbuf rb = {0};
-            capa_lay__sb_addf(&rb, "驳回理由 Reason for rejection: %s", g->reason ? g->reason : "");
+            capa_lay__sb_addf(&rb,
+                              reject ? "驳回理由 Reason for rejection: %s"
+                                     : "豁免理由 Reason for the waiver: %s",
+                              g->reason ? g->reason : "");
             char *reason = capa_lay__sb_take(&rb, &d->fl);
             const char *row[1] = {reason ? reason : ""};
-            capa_lay__table_add(&d->fl, &rt, row, WARN);
+            capa_lay__table_add(&d->fl, &rt, row, reject ? WARN : INK);
             capa__free(reason);
         }
     }

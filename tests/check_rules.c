@@ -59,12 +59,28 @@ START_TEST(default_workflow_has_the_rules_of_the_procedure)
 {
     capa_workflow *w = default_workflow();
     const capa_stage *ver = capa_workflow_stage(w, "verification");
-    ck_assert_uint_eq(ver->n_requires, 2);
+    ck_assert_uint_eq(ver->n_requires, 4);
     ck_assert_str_eq(ver->requires[0].field, "result");
     ck_assert_str_eq(ver->requires[0].equals, "pass");
-    /* IATF 16949 §10.2.4: every challenge-part test recorded passed. */
+    /* IATF 16949 §10.2.4: every challenge-part test recorded passed ... */
     ck_assert_str_eq(ver->requires[1].group, "challenge_tests");
     ck_assert_str_eq(ver->requires[1].equals, "pass");
+    /* ... and every device of the action plan has a passed one. */
+    for (size_t k = 2; k < 4; k++) {
+        ck_assert_str_eq(ver->requires[k].stage, "action");
+        ck_assert_str_eq(ver->requires[k].group, "corrective_actions");
+        ck_assert_str_eq(ver->requires[k].field, "error_proofing_device");
+        ck_assert_str_eq(ver->requires[k].in_group, "challenge_tests");
+        ck_assert_str_eq(ver->requires[k].in_column, "device");
+        ck_assert_str_eq(ver->requires[k].in_is, "pass");
+        ck_assert_str_eq(capa_condition_other(&ver->requires[k]), "action");
+    }
+    /* IATF §10.2.5-10.2.6: a field failure or warranty return decides at analysis. */
+    const capa_stage *an = capa_workflow_stage(w, "analysis");
+    ck_assert_uint_eq(an->n_requires, 6);
+    ck_assert_str_eq(an->requires[3].field, "ntf_decision");
+    ck_assert_str_eq(an->requires[3].if_stage, "intake");
+    ck_assert_str_eq(an->requires[3].if_equals, "field_failure");
     /* 8D D7: a document update per corrective action, or the quality lead's waiver. */
     const capa_stage *ac = capa_workflow_stage(w, "action");
     const capa_condition *doc = &ac->requires[ac->n_requires - 1];
@@ -154,6 +170,47 @@ START_TEST(group_rules_hold_in_every_row_and_yield_to_a_waiver)
 }
 END_TEST
 
+START_TEST(rules_across_stages_read_the_other_stage)
+{
+    /* Every error-proofing device of the plan (stage action) has a passed challenge test. */
+    capa_condition dev = {.field = "error_proofing_device", .group = "corrective_actions",
+                          .if_field = "error_proofing", .if_equals = "prevention",
+                          .stage = "action", .in_group = "challenge_tests",
+                          .in_column = "device", .in_if = "result", .in_is = "pass"};
+    capa_kv plan[] = {{"corrective_actions.1.error_proofing", "prevention"},
+                      {"corrective_actions.1.error_proofing_device", "F-7"},
+                      {"corrective_actions.2.error_proofing", "none"},
+                      {"corrective_actions.3.error_proofing", "prevention"},
+                      {"corrective_actions.3.error_proofing_device", "ST-9"}};
+    capa_kv tests[] = {{"challenge_tests.1.device", "F-7"},
+                       {"challenge_tests.1.result", "pass"},
+                       {"challenge_tests.2.device", "ST-9"},
+                       {"challenge_tests.2.result", "fail"},
+                       {"challenge_tests.3.note", "ST-9"},
+                       {"challenge_tests.3.result", "pass"}};
+    int row = -1;
+    ck_assert(!capa_condition_check_in(&dev, tests, 6, plan, 5, 0, &row));
+    ck_assert_int_eq(row, 3); /* ST-9 failed; the note naming it is no device */
+    tests[3].value = "pass";
+    ck_assert(capa_condition_check_in(&dev, tests, 6, plan, 5, 0, &row));
+    /* No plan data (the stage never reached): nothing to test. */
+    ck_assert(capa_condition_check_in(&dev, tests, 6, NULL, 0, 0, &row));
+    /* A field failure (stage intake's complaint type) must decide at analysis. */
+    capa_condition ntf = {.field = "ntf_decision", .if_field = "complaint_type",
+                          .if_equals = "field_failure", .if_stage = "intake"};
+    capa_kv ff[] = {{"complaint_type", "field_failure"}}, q[] = {{"complaint_type", "quality"}};
+    capa_kv an[] = {{"ntf_decision", "ntf"}};
+    ck_assert(!capa_condition_check_in(&ntf, NULL, 0, ff, 1, 0, &row));
+    ck_assert(capa_condition_check_in(&ntf, an, 1, ff, 1, 0, &row));
+    ck_assert(capa_condition_check_in(&ntf, NULL, 0, q, 1, 0, &row));
+    /* The analysis field itself is not read as the intake's. */
+    ck_assert(!capa_condition_check_in(&ntf, NULL, 0, (capa_kv[]){{"complaint_type",
+                                                                   "field_failure"},
+                                                                  {"ntf_decision", "ntf"}},
+                                       2, 0, &row));
+}
+END_TEST
+
 START_TEST(rule_sentences_name_field_value_and_outcome)
 {
     capa_workflow *w = default_workflow();
@@ -165,7 +222,8 @@ START_TEST(rule_sentences_name_field_value_and_outcome)
     ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 0), 1);
     ck_assert_str_eq(en, "sign-off requires Result = Pass; this case: Fail (not met yet)");
     ck_assert_str_eq(zh, "签核要求 验证结果 = 合格；本案：不合格（尚未满足）");
-    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 2), 0);
+    ck_assert_int_eq(
+        capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, ver->n_requires), 0);
     /* Without a form the ids stand in for labels. */
     capa_kv pass[] = {{"result", "pass"}};
     ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, NULL, pass, 1, 1, 0), 1);
@@ -193,10 +251,9 @@ START_TEST(workflow_rules_are_checked_when_parsed)
     capa__free(msg);
     capa_diag_clear(&diag);
     ck_assert_int_eq(
-        parse_edited(&w,
-                     "<require field=\"result\" equals=\"pass\"/>\n        <require "
-                     "group=\"challenge_tests\" field=\"result\" equals=\"pass\"/>",
-                     "<route field=\"result\" equals=\"pass\" to=\"action\" zh=\"x\" en=\"x\"/>",
+        parse_edited(&w, "in-is=\"pass\"/>\n      </signoff>",
+                     "in-is=\"pass\"/>\n<route field=\"result\" equals=\"pass\" to=\"action\" "
+                     "zh=\"x\" en=\"x\"/></signoff>",
                      &diag),
         CAPA_EINVALID);
     msg = capa_diag_join(&diag, "\n");
@@ -548,6 +605,7 @@ Suite *capa_rules_suite(void)
     tcase_add_test(defs, conditions_hold_only_on_the_value_named);
     tcase_add_test(defs, rule_sentences_name_field_value_and_outcome);
     tcase_add_test(defs, group_rules_hold_in_every_row_and_yield_to_a_waiver);
+    tcase_add_test(defs, rules_across_stages_read_the_other_stage);
     tcase_add_test(defs, workflow_rules_are_checked_when_parsed);
     tcase_add_test(defs, rules_must_name_fields_and_choices_of_the_forms);
     suite_add_tcase(su, defs);

@@ -184,7 +184,10 @@ as zhao sign "$c2" --meaning approved
 as sun set "$c2" rework_mode=in_house qty_reworked=2365 qty_scrapped=41 qty_received=2324 \
     remarks="改为厂内返修 / repaired in house the second time"
 as sun sign "$c2" --meaning done
-as wang set "$c2" method="100% 插拔测试" sample_size=2324 result=pass evidence="2324 件全部合格"
+as wang set "$c2" method="100% 插拔测试" sample_size=2324 result=pass evidence="2324 件全部合格" \
+    challenge_tests.1.device="托盘隔板定位 / tray separator fixture" \
+    challenge_tests.1.tested_at=2027-01-05T10:00+08:00 challenge_tests.1.tested_by=wang \
+    challenge_tests.1.result=pass challenge_tests.1.note="缺隔板托盘被拦截 / tray without separator stopped"
 as wang sign "$c2" --meaning verified
 as wang set "$c2" customer_reply="8D 报告已邮件发送客户" follow_up_date=2027-01-08 \
     follow_up_by=chen satisfaction=dissatisfied lessons_learned="外协包装纳入供应商审核" \
@@ -204,6 +207,11 @@ as wang set "$c2" corrective_actions.3.action="隔板卡扣固定 / clip the sep
 as chen sign "$c2" --meaning waived --reason "行 2 为临时措施 / row 2 is an interim action"
 as zhao sign "$c2" --meaning approved
 as sun sign "$c2" --meaning done
+# Every error-proofing device needs its passed challenge-part test before "verified".
+refused wang sign "$c2" --meaning verified
+as wang set "$c2" challenge_tests.2.device="隔板卡扣 / separator clip" \
+    challenge_tests.2.tested_at=2027-01-16T09:00+08:00 challenge_tests.2.tested_by=wang \
+    challenge_tests.2.result=pass
 as wang sign "$c2" --meaning verified
 as wang set "$c2" follow_up_date=2027-01-20 satisfaction=partly customer_acceptance=accepted
 as chen sign "$c2" --meaning closed

@@ -54,7 +54,7 @@ char *capa__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t capa_alloc_fail_at(uint64_t n);
 
 /* ---- diagnostics: a list of messages, e.g. every violation of one validation ---- */
-#define CAPA_DIAG_PARAMS 16
+#define CAPA_DIAG_PARAMS 20
 /** A message's data (refusals as data, capa_refusal): rule id, field, value, parameters. */
 typedef struct capa_diag_item {
     const char *rule; /* a static string such as "field.pattern"; NULL: only the message */
@@ -304,6 +304,15 @@ typedef struct capa_condition {
     char *if_equals; /* is="V": ... and holds V */
     char *waiver;    /* waiver="M": a standing waiver <waiver meaning="M"> of the stage, signed
                         over the data signed off, stands in for the rule */
+    /* Rules across stages (issue 19: every device's challenge test, field failures decide): */
+    char *stage;     /* stage="S": group, field, or and if are read in the data of stage S (as
+                        they stand at the sign-off), not in this stage's */
+    char *if_stage;  /* if-stage="S": `if` is a top-level field of stage S's data */
+    char *in_group;  /* in="G.C": the value of `field` must also stand in column in_column of a
+                        row of this stage's group G ... */
+    char *in_column;
+    char *in_if;     /* in-if="C2" (in-is="V"): ... a row whose column C2 is filled (holds V) */
+    char *in_is;
 } capa_condition;
 
 /**
@@ -423,12 +432,28 @@ int capa_condition_holds(const capa_condition *c, const capa_kv *values, size_t 
 int capa_condition_check(const capa_condition *c, const capa_kv *values, size_t n, int waived,
                          int *out_row);
 /**
+ * capa_condition_check for a rule that also reads another stage (c->stage or c->if_stage):
+ * `other` are that stage's data as they stand (NULL, 0: none yet). The rows of c->group (or
+ * its top-level field) and `if` are read there as the rule says; `in` in `values`. Pure.
+ */
+int capa_condition_check_in(const capa_condition *c, const capa_kv *values, size_t n,
+                            const capa_kv *other, size_t n_other, int waived, int *out_row);
+/** The id of the other stage a rule reads (c->stage, else c->if_stage), or NULL. Pure. */
+const char *capa_condition_other(const capa_condition *c);
+/**
  * 1 when every field the condition names (its group, field, `or` and `if` columns) is in
  * form `fd` - the version the stage record was filled with; 0 when one is not: a rule added
  * with a later form version does not hold a record of an earlier one (an action plan filled
  * in before error-proofing columns existed can still be approved). NULL fd: 1. Pure.
  */
 int capa_condition_applies(const capa_condition *c, const capa_formdef *fd);
+/**
+ * capa_condition_applies for a rule across stages: the fields read in the other stage are
+ * looked up in `ofd`, that stage record's form version (NULL: not checked), the others in
+ * `fd`. A rule whose fields one of the versions lacks does not hold the records. Pure.
+ */
+int capa_condition_applies_in(const capa_condition *c, const capa_formdef *fd,
+                              const capa_formdef *ofd);
 /** 1 when the condition uses group, if/is, or, waiver (issue 19's vocabulary): it is then
  *  evaluated with capa_condition_check and refused row by row. Pure. */
 int capa_condition_extended(const capa_condition *c);

@@ -129,7 +129,9 @@ as wang 0 set "$M" corrective_actions.1.action="C12 改 50 V" corrective_actions
 as zhao 0 sign "$M" --meaning approved
 as sun 0 set "$M" disposition=scrap
 as sun 0 sign "$M" --meaning done
-as wang 0 set "$M" method="加严老化" result=pass evidence="0 不良"
+as wang 0 set "$M" method="加严老化" result=pass evidence="0 不良" \
+    challenge_tests.1.device="BOM 防呆：耐压下限校验" challenge_tests.1.tested_at=2026-12-07T10:00Z \
+    challenge_tests.1.tested_by=wang challenge_tests.1.result=pass
 as wang 0 sign "$M" --meaning verified
 as wang 0 set "$M" customer_reply="8D 已提交客户门户" lessons_learned="降额" \
     satisfaction=satisfied customer_acceptance=rejected

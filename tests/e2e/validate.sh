@@ -21,8 +21,8 @@ before=$(fingerprint)
 
 # -- --list: the checks and the clauses each re-runs --------------------------------------
 run 0 "" validate --list
-[[ $(wc -l <<<"$OUT") == 11 ]] || fail "--list: want 11 checks"
-for k in access walk esign lockout audit limits tamper anchor backup dossier verify; do
+[[ $(wc -l <<<"$OUT") == 12 ]] || fail "--list: want 12 checks"
+for k in access walk procedures esign lockout audit limits tamper anchor backup dossier verify; do
     grep -q "^$k	" <<<"$OUT" || fail "--list lacks $k"
 done
 
@@ -44,9 +44,10 @@ err_has "validate never touches the plant's data"
 
 # -- the pass case -----------------------------------------------------------------------
 run 0 "" validate -o "$T/oq.pdf" --json
-json 'd["result"] == "pass" and d["failed"] == 0 and d["passed"] == 11'
-json 'all(c["passed"] for c in d["checks"]) and len(d["checks"]) == 11'
+json 'd["result"] == "pass" and d["failed"] == 0 and d["passed"] == 12'
+json 'all(c["passed"] for c in d["checks"]) and len(d["checks"]) == 12'
 json 'any(c["id"] == "walk" and "Part 11 11.10(f)" in c["clauses"] for c in d["checks"])'
+json 'any(c["id"] == "procedures" and "IATF 16949 10.2.5" in c["clauses"] and any(e.startswith("ok") and "challenge-part test: refused" in e for e in c["evidence"]) for c in d["checks"])'
 json 'any(c["id"] == "tamper" and any("verify fails" in e for e in c["evidence"]) for c in d["checks"])'
 json 'd["environment"]["capa version"] and "sha256:" in d["environment"]["binary"]'
 json 'any("liblmdb" in l and "sha256:" in l for l in d["environment"]["libraries"])'
@@ -58,8 +59,8 @@ grep -q "Signature is Valid" "$T/sig" || fail "the report is not validly signed:
 grep -q "Total document signed" "$T/sig" || fail "the signature does not cover the report"
 pdftotext "$T/oq.pdf" "$T/oq.txt"
 text=$(tr -s ' \n' ' ' <"$T/oq.txt")
-grep -qF "Result: PASSED - all 11 checks passed" <<<"$text" || fail "no PASSED verdict"
-for k in access walk esign lockout audit limits tamper anchor backup dossier verify; do
+grep -qF "Result: PASSED - all 12 checks passed" <<<"$text" || fail "no PASSED verdict"
+for k in access walk procedures esign lockout audit limits tamper anchor backup dossier verify; do
     grep -qF "$k: PASS" <<<"$text" || fail "the report lacks '$k: PASS'"
 done
 grep -qF "Part 11 11.300(d)" <<<"$text" || fail "the report lacks the clauses"
@@ -70,14 +71,14 @@ grep -qF "libcrypto" <<<"$text" || fail "the report lacks the library digests"
 # -- a deliberately broken check: the scratch store edited before it is verified ---------------
 run 1 "" validate -o "$T/broken.pdf" --json --break verify
 err_has "1 check(s) failed"
-json 'd["result"] == "fail" and d["failed"] == 1 and d["passed"] == 10'
+json 'd["result"] == "fail" and d["failed"] == 1 and d["passed"] == 11'
 json '[c["id"] for c in d["checks"] if not c["passed"]] == ["verify"]'
 json 'any(c["id"] == "verify" and "Part 11 11.10(a)" in c["clauses"] and any(e.startswith("FAIL") and "mismatch" in e for e in c["evidence"]) for c in d["checks"])'
 pdfsig "$T/broken.pdf" >"$T/sig" 2>&1 || true
 grep -q "Signature is Valid" "$T/sig" || fail "the failed report is not validly signed"
 pdftotext "$T/broken.pdf" "$T/broken.txt"
 text=$(tr -s ' \n' ' ' <"$T/broken.txt")
-grep -qF "Result: FAILED - 1 of 11 checks failed" <<<"$text" || fail "no FAILED verdict"
+grep -qF "Result: FAILED - 1 of 12 checks failed" <<<"$text" || fail "no FAILED verdict"
 grep -qF "verify: FAIL" <<<"$text" || fail "the report does not name the failed check"
 grep -qF "verify (Part 11 11.10(a);" <<<"$text" || fail "the summary does not name its clauses"
 grep -qF "tamper: PASS" <<<"$text" || fail "the other checks should still pass"

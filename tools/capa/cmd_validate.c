@@ -339,8 +339,9 @@ static int in_stage(vrun *v, const char *number, const char *want, const char *a
     return fact(v, strcmp(st, want) == 0, "%s after %s: %s (want %s)", number, after, st, want);
 }
 
-static int open_case(vrun *v, char *out, size_t sz, const char *user, const char *description,
-                     const char *severity)
+/* A case of complaint type `type` (intake's complaint_type). */
+static int open_typed(vrun *v, char *out, size_t sz, const char *user, const char *description,
+                      const char *severity, const char *type)
 {
     char b[64], *number = NULL;
     capa_actor a = as(b, sizeof b, user);
@@ -348,7 +349,7 @@ static int open_case(vrun *v, char *out, size_t sz, const char *user, const char
         KV("customer", "OQ customer"),   KV("part_no", "OQ-PART-1"),   KV("lot_no", "OQ-LOT-1"),
         KV("qty_affected", "10"),        KV("defect_code", "OQ-DEFECT"),
         KV("severity", severity),        KV("channel", "written"),
-        KV("complaint_type", "quality"), KV("responsible_dept", "QA"),
+        KV("complaint_type", type),      KV("responsible_dept", "QA"),
         KV("description", description),
     };
     int rc = capa_case_open(&number, v->s, &a, kv, N(kv));
@@ -356,6 +357,12 @@ static int open_case(vrun *v, char *out, size_t sz, const char *user, const char
         snprintf(out, sz, "%s", number);
     capa__free(number);
     return rc;
+}
+
+static int open_case(vrun *v, char *out, size_t sz, const char *user, const char *description,
+                     const char *severity)
+{
+    return open_typed(v, out, sz, user, description, severity, "quality");
 }
 
 /* ---- the checks ---- */
@@ -548,6 +555,73 @@ static int chk_walk(vrun *v)
         in_stage(v, B, "archive", "an invalid complaint's intake");
     }
     return v->ok;
+}
+
+/* IATF 16949 10.2.4-10.2.6, ISO 9001 10.2.1(e): a field failure decides on the returned part
+ * (NTF with its criteria); a plan without a document update needs the quality lead's waiver;
+ * every error-proofing device needs its passed challenge-part test. */
+static int chk_procedures(vrun *v)
+{
+    char F[64] = "", b[64];
+    if (open_typed(v, F, sizeof F, "li", "OQ: field failure", "general", "field_failure") !=
+        CAPA_OK)
+        return 0;
+    const capa_kv in[] = {KV("validity", "valid"), KV("containment", "OQ: field stock retested")};
+    do_set(v, F, "wang", in, N(in), CAPA_OK, "wang records validity and containment");
+    do_sign(v, F, "wang", "reviewed", CAPA_OK, "wang signs off intake");
+    const capa_kv an[] = {KV("five_why.1.why", "why no power"), KV("five_why.1.because", "none"),
+                          KV("category_6m", "measurement"),
+                          KV("root_cause_occurrence", "no fault reproduced"),
+                          KV("root_cause_escape", "n/a")};
+    do_set(v, F, "wang", an, N(an), CAPA_OK, "wang records the analysis of a field failure");
+    do_sign(v, F, "chen", "reviewed", CAPA_EINVALID,
+            "chen signs off a field failure's analysis without the returned-part test and "
+            "decision: refused");
+    const capa_kv nt[] = {KV("returned_part_test", "OQ: 48 h burn-in, 3 functional tests"),
+                          KV("ntf_decision", "ntf")};
+    do_set(v, F, "wang", nt, N(nt), CAPA_OK, "wang records the test and no trouble found");
+    do_sign(v, F, "chen", "reviewed", CAPA_EINVALID,
+            "chen signs off NTF without the criteria agreed with the customer: refused");
+    const capa_kv cr[] = {KV("ntf_criteria", "OQ-CS-1: 3 retests without fault")};
+    do_set(v, F, "wang", cr, N(cr), CAPA_OK, "wang records the NTF criteria");
+    do_sign(v, F, "chen", "reviewed", CAPA_OK, "chen signs off the analysis");
+    const capa_kv ac[] = {KV("corrective_actions.1.action", "OQ: end-of-line burn-in"),
+                          KV("corrective_actions.1.owner", "sun"),
+                          KV("corrective_actions.1.due", "2030-01-31"),
+                          KV("corrective_actions.1.error_proofing", "detection"),
+                          KV("corrective_actions.1.error_proofing_device", "burn-in rack OQ-2"),
+                          KV("preventive_actions.1.action", "OQ: NTF review"),
+                          KV("preventive_actions.1.owner", "wang"),
+                          KV("preventive_actions.1.due", "2030-02-28")};
+    do_set(v, F, "wang", ac, N(ac), CAPA_OK, "wang records a plan naming no document update");
+    do_sign(v, F, "zhao", "approved", CAPA_EINVALID,
+            "zhao approves a plan naming no PFMEA / control-plan update and no waiver: refused");
+    {
+        capa_actor w = as(b, sizeof b, "wang");
+        expect(v, capa_case_waive(v->s, F, &w, "waived", "OQ: no document to update"),
+               CAPA_EDENIED, "wang (qe) signs the waiver, which needs qe_lead: refused");
+        capa_actor c = as(b, sizeof b, "chen");
+        expect(v, capa_case_waive(v->s, F, &c, "waived", ""), CAPA_EINVALID,
+               "chen signs the waiver without a reason: refused");
+        expect(v, capa_case_waive(v->s, F, &c, "waived", "OQ: no document to update"), CAPA_OK,
+               "chen (qe_lead) signs the waiver with its reason");
+    }
+    do_sign(v, F, "zhao", "approved", CAPA_OK, "zhao approves the plan under the waiver");
+    const capa_kv rw[] = {KV("disposition", "rework")};
+    do_set(v, F, "sun", rw, N(rw), CAPA_OK, "sun records the disposition");
+    do_sign(v, F, "sun", "done", CAPA_OK, "sun signs off rework");
+    const capa_kv vf[] = {KV("method", "OQ: retest"), KV("result", "pass"),
+                          KV("evidence", "OQ: 0 defects")};
+    do_set(v, F, "wang", vf, N(vf), CAPA_OK, "wang records a passed verification");
+    do_sign(v, F, "wang", "verified", CAPA_EINVALID,
+            "wang signs 'verified' without the burn-in rack's challenge-part test: refused");
+    const capa_kv ct[] = {KV("challenge_tests.1.device", "burn-in rack OQ-2"),
+                          KV("challenge_tests.1.tested_at", "2030-02-01T09:00+08:00"),
+                          KV("challenge_tests.1.tested_by", "wang"),
+                          KV("challenge_tests.1.result", "pass")};
+    do_set(v, F, "wang", ct, N(ct), CAPA_OK, "wang records the device's challenge-part test");
+    do_sign(v, F, "wang", "verified", CAPA_OK, "wang signs off verification");
+    return in_stage(v, F, "archive", "verification") && v->ok;
 }
 
 /* 11.50, 11.70, 11.200(a)(1), Annex 11 §14: each signing re-authenticates; what it records. */
@@ -927,6 +1001,13 @@ static const check_def CHECKS[] = {
      "IATF 16949 10.2.6; ISO 9001 10.2.1(a); ISO 9001 10.2.1(b); ISO 9001 10.2.1(c); "
      "ISO 9001 10.2.1(d); ISO 10002 8.2; ISO 10002 8.3; ISO 10002 8.5; ISO 10002 8.6; "
      "ISO 10002 8.7; ISO 10002 8.8; ISO 10002 8.9"},
+    {"procedures", chk_procedures,
+     "A field failure's analysis is refused without the returned-part test and decision, and "
+     "an NTF without the criteria agreed with the customer; a plan naming no PFMEA or "
+     "control-plan update is refused until the quality lead (not a QE) signs a waiver with "
+     "its reason; verification is refused until the error-proofing device's challenge-part "
+     "test passed.",
+     "IATF 16949 10.2.4; IATF 16949 10.2.5; IATF 16949 10.2.6; ISO 9001 10.2.1(e)"},
     {"esign", chk_esign,
      "Every signing asks for the password again: a wrong one, or a web sign-in binding, is "
      "refused and changes nothing; a signature records printed name, role, meaning, time and "

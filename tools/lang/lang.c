@@ -85,20 +85,22 @@ static const wording catalogue[] = {
      "'{meaning@}' requires {field} to be filled in[[: click Fill in this stage]]"},
     /* ---- the workflow's rules over rows, alternatives and waivers (IATF 16949 10.2.4) ---- */
     {"signoff.rule", "waiver_by",
-     "签核“{meaning@}”要求填写「{field}」{any@}{cond@}，或由{waiver_by@}签署“{waiver@}”；"
+     "签核“{meaning@}”要求填写「{flabel@}」{any@}{cond@}，或由{waiver_by@}签署“{waiver@}”；"
      "目前两者皆无[[：请点击“填写本阶段”补填，或请{waiver_by@}签署]]",
-     "'{meaning@}' requires {field}{any@} to be filled in{cond@}, or a '{waiver@}' signed by "
+     "'{meaning@}' requires {flabel@}{any@} to be filled in{cond@}, or a '{waiver@}' signed by "
      "{waiver_by@}; there is neither[[: click Fill in this stage, or ask {waiver_by@} to sign "
      "it]]"},
-    {"signoff.rule", NULL, "签核“{meaning@}”要求填写「{field}」{any@}{cond@}[[：请点击“填写本阶段”补填]]",
-     "'{meaning@}' requires {field}{any@} to be filled in{cond@}[[: click Fill in this stage]]"},
+    {"signoff.rule", NULL, "签核“{meaning@}”要求填写「{flabel@}」{any@}{cond@}[[：请点击“填写本阶段”补填]]",
+     "'{meaning@}' requires {flabel@}{any@} to be filled in{cond@}[[: click Fill in this stage]]"},
+    {"signoff.rule_in", NULL, "签核“{meaning@}”要求「{flabel@}」（“{value}”）{in@}{cond@}",
+     "'{meaning@}' requires {flabel@} ('{value}'){in@}{cond@}"},
     {"signoff.rule_equals", "waiver_by",
-     "签核“{meaning@}”要求「{field}」为“{equals@}”（现为“{value}”）{cond@}，或由{waiver_by@}"
+     "签核“{meaning@}”要求「{flabel@}」为“{equals@}”（现为“{value}”）{cond@}，或由{waiver_by@}"
      "签署“{waiver@}”",
-     "'{meaning@}' requires {field} to be '{equals@}' (it is '{value}'){cond@}, or a "
+     "'{meaning@}' requires {flabel@} to be '{equals@}' (it is '{value}'){cond@}, or a "
      "'{waiver@}' signed by {waiver_by@}"},
-    {"signoff.rule_equals", NULL, "签核“{meaning@}”要求「{field}」为“{equals@}”（现为“{value}”）{cond@}",
-     "'{meaning@}' requires {field} to be '{equals@}' (it is '{value}'){cond@}"},
+    {"signoff.rule_equals", NULL, "签核“{meaning@}”要求「{flabel@}」为“{equals@}”（现为“{value}”）{cond@}",
+     "'{meaning@}' requires {flabel@} to be '{equals@}' (it is '{value}'){cond@}"},
     /* ---- who may act ---- */
     {"open.role", "who", "您的角色（{role@}）不能新建案件；请联系可以新建的人：{who}",
      "your role ({role@}) may not open a case; please ask someone who can: {who}"},

@@ -1185,6 +1185,7 @@ done:
 
 typedef struct may {
     int edit, sign, reject;
+    int waive; /* the role signs one of the stage's <waiver>s (e.g. the quality lead's) */
 } may;
 
 static may may_now(sv_req *r, const capa_workflow *wf, const capa_case *cs)
@@ -1200,6 +1201,8 @@ static may may_now(sv_req *r, const capa_workflow *wf, const capa_case *cs)
     if (st->reject_to)
         m.reject = st->n_rejecters ? capa_role_in(st->rejecters, st->n_rejecters, role)
                                    : capa_role_in(st->signers, st->n_signers, role);
+    for (size_t i = 0; i < st->n_waivers; i++)
+        m.waive |= capa_role_in(st->waivers[i].by, st->waivers[i].n_by, role);
     return m;
 }
 
@@ -1955,6 +1958,8 @@ static void page_case(sv_req *r, const char *number)
         sv_at(&v, c, "may-sign", "1");
     if (m.reject)
         sv_at(&v, c, "may-reject", "1");
+    if (m.waive)
+        sv_at(&v, c, "may-waive", "1");
     if (ready)
         sv_at(&v, c, "ready", "1");
     const capa_signature *back = sent_back(cs);
@@ -2184,6 +2189,20 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
         xmlNodePtr n = sv_el(&v, root, "reject");
         if (to)
             sv_label(&v, n, to->label_zh, to->label_en);
+    }
+    /* The stage's waivers this role signs (IATF 16949 §10.2.4: the quality lead's waiver of
+     * a document update), each with its required reason; the engine checks role and reason
+     * again (capa_request meaning and reason). */
+    char role[64];
+    user_role(r, role, sizeof role);
+    for (size_t i = 0; i < st->n_waivers; i++) {
+        const capa_waiver *w = &st->waivers[i];
+        if (!capa_role_in(w->by, w->n_by, role))
+            continue;
+        xmlNodePtr n = sv_el(&v, root, "waiver");
+        sv_at_exact(&v, n, "meaning", w->meaning);
+        sv_at(&v, n, "zh", w->label_zh ? w->label_zh : w->meaning);
+        sv_at(&v, n, "en", w->label_en ? w->label_en : w->meaning);
     }
     sv_view_render(&v, r);
     capa_case_free(cs);

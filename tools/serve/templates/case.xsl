@@ -55,10 +55,11 @@
         <xsl:if test="$c/@may-edit">
           <a class="button btn btn-primary" href="{$path}/edit"><xsl:call-template name="t"><xsl:with-param name="zh" select="'填写本阶段'"/><xsl:with-param name="en" select="'Fill in this stage'"/></xsl:call-template></a>
         </xsl:if>
-        <xsl:if test="$c/@may-sign or $c/@may-reject">
+        <xsl:if test="$c/@may-sign or $c/@may-reject or $c/@may-waive">
           <a class="button btn btn-success" href="{$path}/sign">
             <xsl:choose>
               <xsl:when test="$c/@may-sign"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签核'"/><xsl:with-param name="en" select="'Sign off'"/></xsl:call-template></xsl:when>
+              <xsl:when test="$c/@may-waive and not($c/@may-reject)"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签署豁免'"/><xsl:with-param name="en" select="'Sign a waiver'"/></xsl:call-template></xsl:when>
               <xsl:otherwise><xsl:call-template name="t"><xsl:with-param name="zh" select="'驳回'"/><xsl:with-param name="en" select="'Reject'"/></xsl:call-template></xsl:otherwise>
             </xsl:choose>
           </a>

@@ -52,7 +52,25 @@
         <p class="mb-0"><button class="btn btn-danger"><xsl:call-template name="t"><xsl:with-param name="zh" select="'驳回'"/><xsl:with-param name="en" select="'Reject'"/></xsl:call-template></button></p>
       </form>
     </xsl:if>
-    <xsl:if test="not(sign) and not(reject)">
+    <xsl:for-each select="waiver">
+      <form method="post" action="{$path}/sign" class="card card-body mb-3 app-form app-waiver">
+        <h2 class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'豁免签名'"/><xsl:with-param name="en" select="'Waiver'"/></xsl:call-template>: <xsl:value-of select="concat(@zh, ' / ', @en)"/></h2>
+        <p class="small text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'豁免不推进阶段；它代替要求它的签核规则，仅对本轮中此刻的数据有效'"/><xsl:with-param name="en" select="'A waiver moves no stage; it stands in for the sign-off rules naming it, for these data in this round only'"/></xsl:call-template></p>
+        <xsl:call-template name="csrf"/>
+        <input type="hidden" name="seen" value="{../case/stage/@hash}"/>
+        <input type="hidden" name="meaning" value="{@meaning}"/>
+        <div class="mb-3">
+          <label class="form-label" for="waiver-reason-{position()}"><xsl:call-template name="t"><xsl:with-param name="zh" select="'豁免理由（必填）'"/><xsl:with-param name="en" select="'Reason for the waiver (required)'"/></xsl:call-template></label>
+          <textarea class="form-control" id="waiver-reason-{position()}" name="reason" required="required" rows="3"></textarea>
+        </div>
+        <div class="mb-3">
+          <label class="form-label" for="waiver-password-{position()}"><xsl:call-template name="pw-again"/></label>
+          <input class="form-control" id="waiver-password-{position()}" type="password" name="password" required="required" autocomplete="current-password"/>
+        </div>
+        <p class="mb-0"><button class="btn btn-warning"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签署豁免'"/><xsl:with-param name="en" select="'Sign the waiver'"/></xsl:call-template></button></p>
+      </form>
+    </xsl:for-each>
+    <xsl:if test="not(sign) and not(reject) and not(waiver)">
       <p><xsl:call-template name="t"><xsl:with-param name="zh" select="'您的角色不能签核此阶段'"/><xsl:with-param name="en" select="'Your role does not sign this stage'"/></xsl:call-template></p>
     </xsl:if>
   </xsl:template>

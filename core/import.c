@@ -325,7 +325,11 @@ int capa_import_source_get(capa_import_source *out, capa_store *s, const char *s
 {
     MDB_txn *txn = NULL;
     memset(out, 0, sizeof *out);
-    int err = capa_store__read_begin(s, &txn);
+    /* How far a file's earlier runs got decides where the next one starts: from the last
+     * durable commit, also one whose writer (an import killed mid-commit) died unpublished. */
+    int err = capa_store__writer_settle(s);
+    if (!err)
+        err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
     if (!(err = capa_store__require_init(s, txn)))

@@ -367,6 +367,31 @@ void capa_store__read_end(capa_store *s, MDB_txn *txn)
     pthread_rwlock_unlock(&s->map_lock);
 }
 
+/*
+ * A writer killed (kill -9) in the middle of its commit - after its meta page reached the
+ * data file (the O_DSYNC pwrite), before it published the new transaction id in lock.mdb -
+ * leaves a commit that is durable but not yet visible: read transactions take the id from
+ * lock.mdb and see the store as it was one commit earlier, until the next writer takes the
+ * writer mutex, finds its owner dead and publishes the id of the newest meta page (LMDB's
+ * mdb_mutex_failed). While another process keeps the store open (capa serve) that can last
+ * indefinitely: a reader counting what an interrupted import wrote then counts a batch too
+ * few, and the import resumed from that count finds the batch there. Taking the writer
+ * mutex once (an empty write transaction) settles it. A read-only handle cannot, and need
+ * not be exact.
+ */
+int capa_store__writer_settle(capa_store *s)
+{
+    MDB_txn *txn = NULL;
+    if (s->opts.read_only)
+        return CAPA_OK;
+    int err = begin(s, 0, &txn);
+    if (err)
+        return err;
+    mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&s->map_lock);
+    return CAPA_OK;
+}
+
 /* LMDB reports a short write as EIO, which is what a full file system gives it: name the
  * real cause when the store's file system has (next to) no space left. */
 static int commit_error(capa_store *s, int rc)

@@ -115,6 +115,9 @@ int capa_store__has(const capa_store *s, int db);
 /** Begin/end a read-only transaction (holds the map lock shared until end). */
 int capa_store__read_begin(capa_store *s, MDB_txn **out);
 void capa_store__read_end(capa_store *s, MDB_txn *txn);
+/* Make the last durable commit visible to read transactions, also when its writer died
+ * between writing the meta page and publishing it (see store.c). */
+int capa_store__writer_settle(capa_store *s);
 /** A scratch store in `dir` (created), not synced, with no lock file: for verify's replay.
  *  Private to its process; no read transaction may be open while a write one commits. */
 int capa_store__open_scratch(capa_store **out, const char *dir, size_t map_size);

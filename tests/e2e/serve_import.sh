@@ -110,13 +110,31 @@ for _ in $(seq 3000); do
     sleep 0.01
 done
 kill -9 $ipid 2>/dev/null || true
-wait $ipid 2>/dev/null || true
-K=$(($(cases) - base))
-[[ $K -gt 0 && $K -lt 3000 ]] || fail "the CLI import was not cut off mid-way ($K of 3000)"
+set +e
+wait $ipid
+irc=$?
+set -e
+[[ $irc == 137 ]] || fail "the CLI import was not killed mid-way (exit $irc)"
+# The kill may land inside a commit: after the meta page reached the data file, before the
+# new transaction was published in lock.mdb. That batch is durable but, while capa serve
+# keeps the store open, hidden from readers (capa info) until a writer takes LMDB's writer
+# mutex. The page's count of what came from the file must include it (it settles the store
+# first), or the import resumed from that count meets the batch again (issue: "row 402: rows
+# up to 601 ... were imported before"). So K is counted after the preview, and the preview
+# of a multi-batch file is checked to write nothing once the store is settled.
 upload up "$T/admin.jar" -F map=register -F "$P" -F "sheet=@$T/big.csv"
 job_wait rs
+K=$(($(cases) - base))
+[[ $K -gt 0 && $K -lt 3000 ]] || fail "the CLI import was not cut off mid-way ($K of 3000)"
+[[ $((K % 200)) == 0 ]] || fail "$K cases: a batch of 200 was committed in part"
 has rs "This file was imported before: $K cases came from it"
 has rs "$((3000 - K)) become cases"
+snap "$T/before"
+upload up "$T/admin.jar" -F map=register -F "$P" -F "sheet=@$T/big.csv"
+job_wait rs
+snap "$T/after"
+cmp -s "$T/before" "$T/after" || { diff "$T/before" "$T/after" | head; fail "the dry run of a multi-batch file changed the store"; }
+has rs "This file was imported before: $K cases came from it"
 req cf -b "$T/admin.jar" --data-urlencode "csrf=$(csrf rs)" --data-urlencode "$P" "$B$JOB/confirm"
 want 303 cf
 cp "$T/cf.h" "$T/up.h"

@@ -6,7 +6,8 @@
  * of rows shows as the same peak. The figures are capa's whole import - both passes (check
  * every row, then commit in group-commit batches), every case with its audit event, indexes
  * and durable commits - next to a bare table load; they are not the same work, which is the
- * point of the comparison.
+ * point of the comparison. The same rows as an Excel workbook are then imported with
+ * `--xlsx` (there is no sqlite3 peer for that).
  */
 #define _GNU_SOURCE /* asprintf */
 #include <errno.h>

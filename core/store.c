@@ -598,9 +598,8 @@ int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int versio
     return capa_store__del(txn, s->dbi[DB_FORMS], key, klen, NULL, 0);
 }
 
-/* Find or parse the definition stored as (id, version). Cached entries are matched on the
- * exact stored text too, so a version written by a transaction that later aborted can
- * never stand in for different text stored under the same number. */
+/* The definition this transaction found before (id, version asked, kind), or NULL; *gen is
+ * the generation a new entry is made at, UINT64_MAX when none may be made. */
 static void *memo_find(capa_store *s, MDB_txn *txn, const char *id, int version, int is_workflow,
                        uint64_t *gen)
 {
@@ -642,6 +641,8 @@ static void memo_add(capa_store *s, MDB_txn *txn, const char *id, int version, i
 static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
                            int is_workflow);
 
+/* Find or parse the definition stored as (id, version): what this transaction found before
+ * (store.h: def_memo), else read from the store. */
 static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
                     int is_workflow)
 {
@@ -654,6 +655,9 @@ static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int
     return err;
 }
 
+/* Find or parse the definition stored as (id, version). Cached entries are matched on the
+ * exact stored text too, so a version written by a transaction that later aborted can
+ * never stand in for different text stored under the same number. */
 static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
                            int is_workflow)
 {

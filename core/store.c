@@ -381,17 +381,6 @@ static int commit_error(capa_store *s, int rc)
     return capa_store__mdb_err(rc, "commit");
 }
 
-/* The store's definitions are the committed ones again: memo entries may be made. */
-static void defs_committed(capa_store *s)
-{
-    pthread_mutex_lock(&s->cache_lock);
-    if (s->defs_dirty) {
-        s->def_gen++;
-        s->defs_dirty = 0;
-    }
-    pthread_mutex_unlock(&s->cache_lock);
-}
-
 int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_write_fn fn, void *arg)
 {
     if (s->opts.read_only)
@@ -411,8 +400,6 @@ int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_wri
                 full = 1;
             else if (rc)
                 err = commit_error(s, rc);
-            else
-                defs_committed(s);
         } else {
             full = map_full_seen;
             mdb_txn_abort(t.txn);
@@ -564,16 +551,6 @@ int capa_store__form_latest(capa_store *s, MDB_txn *txn, const char *id, int *ou
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? CAPA_OK : capa_store__mdb_err(rc, "forms");
 }
 
-/* A definition written or deleted: every memo entry is void, and none is made until a
- * top-level commit (capa_store__write) has made the stored definitions the committed ones. */
-static void defs_written(capa_store *s)
-{
-    pthread_mutex_lock(&s->cache_lock);
-    s->def_gen++;
-    s->defs_dirty = 1;
-    pthread_mutex_unlock(&s->cache_lock);
-}
-
 int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int version, const char *xml,
                          size_t len)
 {
@@ -581,7 +558,6 @@ int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int versio
     size_t klen = form_key(key, sizeof key, id, version);
     if (!klen)
         return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
-    defs_written(s);
     int err = capa_store__put(txn, s->dbi[DB_FORMS], key, klen, xml, len, MDB_NOOVERWRITE);
     if (err == CAPA_EEXISTS)
         return capa_error_set(CAPA_EEXISTS, "form %s version %d: already stored", id, version);
@@ -594,72 +570,14 @@ int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int versio
     size_t klen = form_key(key, sizeof key, id, version);
     if (!klen)
         return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
-    defs_written(s);
     return capa_store__del(txn, s->dbi[DB_FORMS], key, klen, NULL, 0);
-}
-
-/* The definition this transaction found before (id, version asked, kind), or NULL; *gen is
- * the generation a new entry is made at, UINT64_MAX when none may be made. */
-static void *memo_find(capa_store *s, MDB_txn *txn, const char *id, int version, int is_workflow,
-                       uint64_t *gen)
-{
-    void *def = NULL;
-    size_t txnid = mdb_txn_id(txn);
-    pthread_mutex_lock(&s->cache_lock);
-    *gen = s->defs_dirty ? UINT64_MAX : s->def_gen;
-    for (size_t i = 0; !s->defs_dirty && i < sizeof s->def_memo / sizeof *s->def_memo; i++) {
-        struct capa_def_memo *m = &s->def_memo[i];
-        if (m->def && m->txn == txn && m->txnid == txnid && m->gen == s->def_gen &&
-            m->is_workflow == is_workflow && m->version == version && strcmp(m->id, id) == 0) {
-            def = m->def;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&s->cache_lock);
-    return def;
-}
-
-static void memo_add(capa_store *s, MDB_txn *txn, const char *id, int version, int is_workflow,
-                     uint64_t gen, void *def)
-{
-    if (strlen(id) >= sizeof s->def_memo[0].id)
-        return;
-    pthread_mutex_lock(&s->cache_lock);
-    if (!s->defs_dirty && gen == s->def_gen) {
-        struct capa_def_memo *m = &s->def_memo[s->def_memo_next++ % 8];
-        m->txn = txn;
-        m->txnid = mdb_txn_id(txn);
-        m->gen = gen;
-        m->is_workflow = is_workflow;
-        m->version = version;
-        snprintf(m->id, sizeof m->id, "%s", id);
-        m->def = def;
-    }
-    pthread_mutex_unlock(&s->cache_lock);
-}
-
-static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
-                           int is_workflow);
-
-/* Find or parse the definition stored as (id, version): what this transaction found before
- * (store.h: def_memo), else read from the store. */
-static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
-                    int is_workflow)
-{
-    uint64_t gen;
-    if ((*out = memo_find(s, txn, id, version, is_workflow, &gen)))
-        return CAPA_OK;
-    int err = load_def_stored(out, s, txn, id, version, is_workflow);
-    if (err == CAPA_OK && gen != UINT64_MAX)
-        memo_add(s, txn, id, version, is_workflow, gen, *out);
-    return err;
 }
 
 /* Find or parse the definition stored as (id, version). Cached entries are matched on the
  * exact stored text too, so a version written by a transaction that later aborted can
  * never stand in for different text stored under the same number. */
-static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
-                           int is_workflow)
+static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
+                    int is_workflow)
 {
     int err = CAPA_OK;
     *out = NULL;

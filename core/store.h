@@ -83,22 +83,6 @@ struct capa_store {
     size_t n_forms, cap_forms;
     capa_workflow **workflows;
     size_t n_workflows, cap_workflows;
-    /* Definitions already found in a transaction (load_def), so that the rows of one import
-     * batch or the events of one commit do not each look up and compare the stored text:
-     * valid for the same transaction (pointer and id) while no definition was written since
-     * the last top-level commit (defs_dirty) and none since the entry was made (def_gen).
-     * Under cache_lock. */
-    struct capa_def_memo {
-        MDB_txn *txn;
-        size_t txnid;
-        uint64_t gen;
-        int is_workflow, version; /* version asked for: 0 = the latest */
-        char id[72];
-        void *def;
-    } def_memo[8];
-    size_t def_memo_next;
-    uint64_t def_gen;
-    int defs_dirty;
     /* Parsed calendars by record key (id and version), for capa_plant_get (plant.c). */
     struct capa_cal_cached *cals;
     size_t n_cals, cap_cals;

@@ -700,6 +700,17 @@ done:
     return err;
 }
 
+/* "PREFIX:SHA" (at most 64 bytes of the hash), the meta key of a source file's counts: built
+ * without snprintf, as it is read and written for every imported row (k holds >= 100). */
+static void source_key(char k[100], const char *prefix, const char *sha256)
+{
+    size_t n = strlen(prefix), m = sha256 ? strnlen(sha256, 64) : 0;
+    memcpy(k, prefix, n);
+    k[n] = ':';
+    memcpy(k + n + 1, sha256 ? sha256 : "", m);
+    k[n + 1 + m] = '\0';
+}
+
 int capa_import__source(capa_import_source *out, capa_store *s, MDB_txn *txn, const char *sha256)
 {
     static const char *const keys[] = {"import", "import_run", "import_to"};
@@ -707,7 +718,7 @@ int capa_import__source(capa_import_source *out, capa_store *s, MDB_txn *txn, co
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < 3; i++) {
         char k[100];
-        snprintf(k, sizeof k, "%s:%.64s", keys[i], sha256 ? sha256 : "");
+        source_key(k, keys[i], sha256);
         int err = capa_meta__get_u64(s, txn, k, vals[i]);
         if (err && err != CAPA_ENOTFOUND)
             return err;
@@ -766,10 +777,10 @@ static int import_run(capa_wtxn *t, const capa_event_rec *e, long long row)
         return corrupt(e, "row %s of the file was accounted for by an earlier import event%s",
                        capa_event__get(e, "row"), NULL);
     char k[100];
-    snprintf(k, sizeof k, "import_run:%.64s", sha);
+    source_key(k, "import_run", sha);
     if ((err = capa_meta__put_u64(t->s, t->txn, k, (uint64_t)run)))
         return err;
-    snprintf(k, sizeof k, "import_to:%.64s", sha);
+    source_key(k, "import_to", sha);
     return capa_meta__put_u64(t->s, t->txn, k, (uint64_t)(through > row ? through : row));
 }
 
@@ -827,8 +838,14 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
     /* Every stage the case has a record of: the first, each one a value names, the one it
      * lands in. Their form versions are facts of the event. */
     for (size_t st = 0; st < wf->n_stages; st++) {
-        char fk[40];
-        snprintf(fk, sizeof fk, "form_version:%zu", st);
+        char fk[40] = "form_version:";
+        size_t fl = 13, d = st;
+        do /* "form_version:ST" without snprintf: every stage of every imported case */
+            fl++;
+        while (d /= 10);
+        fk[fl] = '\0';
+        for (d = st; fl > 13; d /= 10)
+            fk[--fl] = (char)('0' + d % 10);
         if (!fact_int(e, fk, &v))
             continue;
         if (v <= 0 || (st > (size_t)landing))
@@ -886,9 +903,9 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
     if (err == CAPA_EEXISTS)
         err = corrupt(e, "number %s is already another case's%s", e->ev.case_number, NULL);
     /* How many cases came from this source file: a file is imported once (core/import.c). */
-    char sk[80];
+    char sk[100];
     uint64_t from_src = 0;
-    snprintf(sk, sizeof sk, "import:%.64s", capa_event__get(e, "sha256"));
+    source_key(sk, "import", capa_event__get(e, "sha256"));
     if (!err && (err = capa_meta__get_u64(s, t->txn, sk, &from_src)) == CAPA_ENOTFOUND)
         err = CAPA_OK;
     if (!err && !fact_int(e, "row", &v))

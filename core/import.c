@@ -89,16 +89,19 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
         return capa_error_set(CAPA_EINVALID, "%s: the source file's name: 1 to 1000 bytes", what);
     if ((err = capa__line_check("import: source", im->source)))
         return err;
-    capa_time_format(w1, sizeof w1, im->opened);
-    capa_time_format(w2, sizeof w2, im->closed_at);
     /* The recorded dates are the case's own: before now, and closed after opened. A minute of
-     * slack for clocks, none for a date in the future. */
-    if (im->opened <= 0 || im->opened > t->now + 60000)
+     * slack for clocks, none for a date in the future. (Formatted only for the message.) */
+    if (im->opened <= 0 || im->opened > t->now + 60000) {
+        capa_time_format(w1, sizeof w1, im->opened);
         return capa_error_set(CAPA_EINVALID, "%s: opened %s: must be a date before now", what,
                               im->opened > 0 ? w1 : "(none)");
-    if (im->closed_at && (im->closed_at < im->opened || im->closed_at > t->now + 60000))
+    }
+    if (im->closed_at && (im->closed_at < im->opened || im->closed_at > t->now + 60000)) {
+        capa_time_format(w1, sizeof w1, im->opened);
+        capa_time_format(w2, sizeof w2, im->closed_at);
         return capa_error_set(CAPA_EINVALID,
                               "%s: closed %s: must lie between opened (%s) and now", what, w2, w1);
+    }
     if (im->run) {
         /* Each row of a file once, in order: a run continues the last one or is the next. */
         capa_import_source src;

@@ -214,11 +214,19 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
                 const char *msg = diag.msgs[0], *q = strstr(msg, "' ");
                 BAD(col, text, "%s (%s)", q ? q + 2 : msg, c->field);
             } else {
+                /* "stage:field" past the first stage: built without snprintf (every cell). */
                 char name[200];
-                if (st > 0)
-                    snprintf(name, sizeof name, "%s:%s", u->wf->stages[st].id, c->field);
-                else
-                    snprintf(name, sizeof name, "%s", c->field);
+                size_t sl = st > 0 ? strlen(u->wf->stages[st].id) : 0, fl = strlen(c->field);
+                if (sl + 1 + fl >= sizeof name) {
+                    snprintf(name, sizeof name, "%s%s%s", sl ? u->wf->stages[st].id : "",
+                             sl ? ":" : "", c->field);
+                } else {
+                    if (sl) {
+                        memcpy(name, u->wf->stages[st].id, sl);
+                        name[sl++] = ':';
+                    }
+                    memcpy(name + sl, c->field, fl + 1);
+                }
                 if (add_value(r, name, v))
                     err = CAPA_ENOMEM;
             }

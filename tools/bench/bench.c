@@ -678,7 +678,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: capa-bench [--quick] [--n CASES] [--batch N] [--runs R] [--secs S]\n"
                "                  [--lookups N] [--engines capa,sqlite,postgres] [--dir DIR]\n"
-               "       capa-bench --import ROWS [--dir DIR]   (capa import vs sqlite3 .import)\n");
+               "       capa-bench --import ROWS [--dir DIR]   (capa import --csv and --xlsx vs "
+               "sqlite3 .import)\n");
 }
 
 static void rm_rf(const char *dir)

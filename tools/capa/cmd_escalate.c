@@ -9,6 +9,7 @@
  * (docs/capa-escalate.timer, docs/capa-escalate.cron).
  */
 #include "cli.h"
+#include "deliver.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -18,9 +19,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-/* How much of a receiver's answer is kept (to read its errcode). */
-#define REPLY_MAX 65536
 
 static const char *level_label(const char *level)
 {
@@ -103,78 +101,13 @@ static char *notice_body(const capa_plant *p, const char *format, const capa_esc
     return body;
 }
 
-typedef struct reply {
-    char buf[REPLY_MAX + 1];
-    size_t len;
-} reply;
-
-static size_t on_reply(char *data, size_t size, size_t n, void *payload)
-{
-    reply *r = payload;
-    size_t got = size * n, room = REPLY_MAX - r->len;
-    memcpy(r->buf + r->len, data, got < room ? got : room);
-    r->len += got < room ? got : room;
-    r->buf[r->len] = 0;
-    return got;
-}
-
 /* Post one body; 0 when the receiver took it (2xx and, for the robots, errcode 0), else -1
  * with why in err. */
 static int post(const char *url, const char *format, const char *body, long timeout, char *err,
                 size_t errsz)
 {
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdrs =
-        curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
-    reply *r = calloc(1, sizeof *r);
-    char cerr[CURL_ERROR_SIZE] = "";
-    int rc = -1;
-    long status = 0;
-    if (!h || !hdrs || !r) {
-        snprintf(err, errsz, "out of memory");
-        goto done;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_reply);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "capa-escalate");
-    CURLcode cc = curl_easy_perform(h);
-    if (cc != CURLE_OK) {
-        snprintf(err, errsz, "%s", *cerr ? cerr : curl_easy_strerror(cc));
-        goto done;
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299) {
-        snprintf(err, errsz, "HTTP status %ld", status);
-        goto done;
-    }
-    /* The robots answer 200 with {"errcode": N, "errmsg": ...}; N other than 0 is a refusal. */
-    if (strcmp(format, "json") != 0) {
-        json_t *doc = json_loads(r->buf, 0, NULL);
-        json_t *code = doc ? json_object_get(doc, "errcode") : NULL;
-        if (json_is_integer(code) && json_integer_value(code) != 0) {
-            const char *msg = json_string_value(json_object_get(doc, "errmsg"));
-            snprintf(err, errsz, "refused: errcode %lld %.200s",
-                     (long long)json_integer_value(code), msg ? msg : "");
-            json_decref(doc);
-            goto done;
-        }
-        json_decref(doc);
-    }
-    rc = 0;
-done:
-    curl_slist_free_all(hdrs);
-    if (h)
-        curl_easy_cleanup(h);
-    free(r);
-    return rc;
+    return notify_post(url, body, strcmp(format, "json") != 0, "capa-escalate", timeout, err,
+                       errsz);
 }
 
 /* Post every notice in the outbox; record those delivered. Returns how many stay. */

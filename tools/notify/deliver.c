@@ -290,8 +290,8 @@ static char *signed_url(const char *url, const char *secret)
     return s.p;
 }
 
-/* Post to a robot; 0 when taken (2xx and errcode 0), else -1 with why. */
-static int post(const char *url, const char *body, long timeout, char *why, size_t whysz)
+int notify_post(const char *url, const char *body, int robot, const char *agent, long timeout,
+                char *why, size_t whysz)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *hdrs =
@@ -314,7 +314,7 @@ static int post(const char *url, const char *body, long timeout, char *why, size
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_reply);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "capa-deliver");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, agent);
     CURLcode cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
         snprintf(why, whysz, "%s", *cerr ? cerr : curl_easy_strerror(cc));
@@ -325,7 +325,8 @@ static int post(const char *url, const char *body, long timeout, char *why, size
         snprintf(why, whysz, "HTTP status %ld", status);
         goto done;
     }
-    json_t *doc = json_loads(r->buf, 0, NULL);
+    /* The robots answer 200 with {"errcode": N, "errmsg": ...}; N other than 0 is a refusal. */
+    json_t *doc = robot ? json_loads(r->buf, 0, NULL) : NULL;
     json_t *code = doc ? json_object_get(doc, "errcode") : NULL;
     if (json_is_integer(code) && json_integer_value(code) != 0) {
         const char *msg = json_string_value(json_object_get(doc, "errmsg"));
@@ -632,7 +633,8 @@ static int one_target(tctx *c, const capa_notify_target *tg, capa_notice *a, siz
             if (!body || (*secret && !u)) {
                 snprintf(why, sizeof why, "out of memory");
                 failed = 1;
-            } else if (post(u ? u : url, body, c->timeout, why, sizeof why) != 0) {
+            } else if (notify_post(u ? u : url, body, 1, "capa-deliver", c->timeout, why,
+                                   sizeof why) != 0) {
                 failed = 1;
             }
             free(u);

@@ -29,6 +29,15 @@ typedef struct notify_run {
 typedef void (*notify_log_fn)(const char *line, void *payload);
 
 /**
+ * POST a JSON body to a receiver (a WeCom / DingTalk group robot, or any JSON endpoint): 0 when
+ * it took it (2xx and, when `robot`, no errcode other than 0 in the answer), else -1 with the
+ * reason in `why`. `agent` is the User-Agent; `timeout` in seconds. The one sender of
+ * `capa deliver`, capa-serve's background delivery and `capa escalate --notify`.
+ */
+int notify_post(const char *url, const char *body, int robot, const char *agent, long timeout,
+                char *why, size_t whysz);
+
+/**
  * Deliver what waits: every target in turn (a failing one never holds up the others), each
  * within its rate limit (what does not fit goes as one digest naming every case), a failed
  * target retried after a back-off of 30 s doubling to 1 h. One run at a time per store (a

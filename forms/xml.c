@@ -169,6 +169,31 @@ static struct {
 } schemas[] = {{"form.xsd", NULL},    {"workflow.xsd", NULL}, {"calendar.xsd", NULL},
              {"case.xsd", NULL},    {"mapping.xsd", NULL}};
 
+
+/* A document in memory read by libxml2 in chunks (xmlCtxtReadIO). */
+typedef struct mem_in {
+    const char *p;
+    size_t left;
+} mem_in;
+
+static int mem_read(void *ctx, char *buf, int len)
+{
+    mem_in *m = ctx;
+    size_t n = len < 0 ? 0 : (size_t)len;
+    if (n > m->left)
+        n = m->left;
+    memcpy(buf, m->p, n);
+    m->p += n;
+    m->left -= n;
+    return (int)n;
+}
+
+static int mem_close(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
 /* Called with schema_lock held. */
 static xmlSchemaPtr schema_get(const char *xsd)
 {
@@ -306,7 +331,10 @@ int capa__xml_parse_max(xmlDocPtr *out, const char *xml, size_t len, const char 
     ctxt->sax->internalSubset = on_doctype;
     ctxt->sax->entityDecl = on_entity_decl;
     ctxt->sax->resolveEntity = on_resolve_entity;
-    doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
+    /* Read through callbacks, not xmlCtxtReadMemory: libxml2 2.9.14's memory input leaks its
+     * buffer when copying a document over 8 KiB fails (xmlParserInputBufferCreateMem). */
+    mem_in in = {xml, len};
+    doc = xmlCtxtReadIO(ctxt, mem_read, mem_close, &in, NULL, NULL, PARSE_OPTIONS);
     rc = CAPA_EINVALID;
     if (st.doctype)
         goto done;

@@ -78,7 +78,15 @@
       </xsl:when>
       <xsl:when test="$j/@state = 'failed'">
         <div class="alert alert-danger app-failed" role="alert" id="import-error">
-          <xsl:call-template name="t"><xsl:with-param name="zh" select="'导入未完成：'"/><xsl:with-param name="en" select="'Not imported: '"/></xsl:call-template>
+          <xsl:choose>
+            <xsl:when test="$j/@imported-run and $j/earlier/@cases != '0'">
+              <xsl:call-template name="t">
+                <xsl:with-param name="zh" select="concat('导入中断：此文件已有 ', $j/earlier/@cases, ' 个案件保存，其余各行未导入：')"/>
+                <xsl:with-param name="en" select="concat('Stopped: ', $j/earlier/@cases, ' cases from this file are saved, the other rows were not imported: ')"/>
+              </xsl:call-template>
+            </xsl:when>
+            <xsl:otherwise><xsl:call-template name="t"><xsl:with-param name="zh" select="'导入未完成：'"/><xsl:with-param name="en" select="'Not imported: '"/></xsl:call-template></xsl:otherwise>
+          </xsl:choose>
           <span class="app-pre"><xsl:value-of select="$j/error"/></span>
         </div>
         <xsl:if test="$j/@imported-run and $j/earlier/@cases != '0'">

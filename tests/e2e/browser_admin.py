@@ -13,119 +13,21 @@ import subprocess
 import sys
 import time
 
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser_lib as bl  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
-B, SHOTS = os.environ["B"], os.environ["SHOTS"]
+B, SHOTS = bl.B, bl.SHOTS
 PW = lambda u: "pw-%s-e2e-2026" % u
-SIZES = [(1366, 900), (768, 1024)]
-AXE = os.environ.get("AXE")
-
-
-def fail(msg):
-    try:
-        d.save_screenshot(os.path.join(SHOTS, "failure.png"))
-        print("page at failure: %s\n%s" % (d.current_url, d.page_source[:3000]), file=sys.stderr)
-    except Exception:
-        pass
-    print("FAIL browser_admin: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-o = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-          "--window-size=1366,900", "--lang=zh-CN", "--no-first-run"):
-    o.add_argument(a)
-o.binary_location = "/usr/bin/chromium"
-o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-try:
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-except WebDriverException as e:
-    print("SKIP browser_admin: chromium cannot start: %s" % str(e).strip().splitlines()[0],
-          file=sys.stderr)
-    sys.exit(77)
-d.set_page_load_timeout(60)
-d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
-step = [0]
-
-
-def set_size(w, h):
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": False})
-
-
-def check_page(name, w, h):
-    vw = d.execute_script("return window.innerWidth")
-    if vw != w:
-        fail("%s: viewport %d wide, want %d" % (name, vw, w))
-    sw = d.execute_script("return document.documentElement.scrollWidth")
-    if sw > vw:
-        fail("%s: the page scrolls sideways (%d px wide in a %d px viewport)" % (name, sw, vw))
-    small = d.execute_script("""
-        return [...document.querySelectorAll('button, input:not([type=hidden]), select')]
-          .filter(e => e.offsetParent !== null)
-          .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])
-          .filter(x => x[1] < 44);""")
-    if small:
-        fail("%s: touch targets under 44 px: %s" % (name, small[:3]))
-    foreign = d.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)"
-        ".filter(n => !n.startsWith(location.origin))")
-    if foreign:
-        fail("%s: loads from elsewhere: %s" % (name, foreign))
-    for entry in d.get_log("browser"):
-        m = entry["message"]
-        if "Content Security Policy" in m or entry["level"] == "SEVERE" and \
-                "Failed to load resource" not in m:
-            fail("%s: browser console: %s" % (name, m))
-    step[0] += 1
-    path = os.path.join(SHOTS, "admin-%02d-%s-%dx%d.png" % (step[0], name, w, h))
-    d.save_screenshot(path)
-    if os.path.getsize(path) < 10000:
-        fail("%s: screenshot looks empty" % name)
-
-
-def check_axe(name):
-    if not AXE:
-        return
-    with open(AXE) as f:
-        d.execute_script(f.read())
-    d.set_script_timeout(60)
-    res = d.execute_async_script("""
-        const done = arguments[arguments.length - 1];
-        axe.run(document, {resultTypes: ['violations']})
-           .then(r => done(r.violations.map(v => [v.id, v.impact, v.help,
-                 v.nodes.slice(0, 3).map(n => n.target.join(' '))])))
-           .catch(e => done('error: ' + e));""")
-    if isinstance(res, str):
-        fail("%s: axe-core: %s" % (name, res))
-    bad = [v for v in res if v[1] in ("serious", "critical")]
-    if bad:
-        fail("%s: axe-core: %d serious or critical violations: %s" % (name, len(bad), bad))
+SIZES = bl.SIZES
+# Screenshots of the viewport, named admin-NN-<page>-<w>x<h>.png.
+d = bl.start(who="browser_admin", shot_prefix="admin-", full_page=False)
+fail, click_load = bl.fail, bl.click_load
 
 
 def check_sizes(name):
-    for w, h in SIZES:
-        set_size(w, h)
-        check_page(name, w, h)
-    check_axe(name)
-    set_size(*SIZES[0])
-
-
-def click_load(el):
-    d.execute_script("window.capaOldPage = true")
-    el.click()
-
-    def loaded(x):
-        try:
-            return x.execute_script(
-                "return window.capaOldPage === undefined && document.readyState === 'complete'")
-        except WebDriverException:
-            return False
-    WebDriverWait(d, 60).until(loaded)
+    bl.check_sizes(name, reload=False)
 
 
 def text():
@@ -162,7 +64,6 @@ def submit(form_id, password, **fields):
     click_load(f.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
 
-set_size(*SIZES[0])
 # ---- the admin: Administration in the menu, the users
 login("admin")
 menu = [a.text for a in d.find_elements(By.CSS_SELECTOR, ".app-menu a")]
@@ -280,6 +181,6 @@ d.get(B + "/admin/users")
 want_text("admin role only")
 if d.find_elements(By.ID, "user-add"):
     fail("a non-admin sees the add-user form")
-check_page("refused", *SIZES[0])
+bl.check_page("refused", SIZES[0][0])
 d.quit()
 print("browser_admin: walk ok")

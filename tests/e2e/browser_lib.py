@@ -1,9 +1,10 @@
-# browser_lib.py - imported by browser_pages.py (not a test by itself): Debian's chromium
-# through chromium-driver and python3-selenium, headless, with the checks every page must pass
-# at a viewport (no sideways scrolling, touch targets at least 44 px, nothing loaded from
-# elsewhere, no Content-Security-Policy violation, axe-core without serious or critical
-# violations) and a screenshot of each into $SHOTS.
+# browser_lib.py - imported by browser_walk.py, browser_admin.py and browser_pages.py (not a
+# test by itself): Debian's chromium through chromium-driver and python3-selenium, headless,
+# with the checks every page must pass at a viewport (no sideways scrolling, touch targets at
+# least 44 px, nothing loaded from elsewhere, no Content-Security-Policy violation, axe-core
+# without serious or critical violations) and a screenshot of each into $SHOTS.
 import os
+import re
 import sys
 
 from selenium import webdriver
@@ -11,12 +12,19 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
-B, SHOTS, DL = os.environ["B"], os.environ["SHOTS"], os.environ["DOWNLOADS"]
+B, SHOTS = os.environ["B"], os.environ["SHOTS"]
+DL = os.environ.get("DOWNLOADS")  # where downloads go, or unset (then none are expected)
 AXE = os.environ.get("AXE")  # axe.min.js, or unset (then accessibility is not checked)
 SIZES = [(1366, 900), (768, 1024)]  # office screen, tablet upright
+# What a finger must be able to hit: every visible one at least 44 px high.
+TOUCH = "button, a.button, a.btn, .tile, input:not([type=hidden]), select"
 d = None
 step = [0]
 axe_pages = []
+# Set by start(): the test's name in FAIL and SKIP lines, the viewport the pages are walked
+# at, what each screenshot's file name starts with, and whether a screenshot holds the whole
+# page or only the viewport.
+opt = {"who": "browser", "size": SIZES[0], "shot_prefix": "", "full_page": True}
 
 
 def fail(msg):
@@ -25,30 +33,34 @@ def fail(msg):
         print("page at failure: %s\n%s" % (d.current_url, d.page_source[:3000]), file=sys.stderr)
     except Exception:
         pass
-    print("FAIL browser: " + msg, file=sys.stderr)
+    print("FAIL %s: %s" % (opt["who"], msg), file=sys.stderr)
     sys.exit(1)
 
 
-def start():
+def start(size=SIZES[0], who="browser", shot_prefix="", full_page=True):
+    """Chromium at size (w, h) CSS pixels with touch; exit 77 (skipped) when it cannot start."""
     global d
+    opt.update(who=who, size=size, shot_prefix=shot_prefix, full_page=full_page)
     o = webdriver.ChromeOptions()
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--window-size=1366,900", "--lang=zh-CN", "--no-first-run"):
+              "--window-size=%d,%d" % size, "--lang=zh-CN", "--no-first-run"):
         o.add_argument(a)
     o.binary_location = "/usr/bin/chromium"
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    o.add_experimental_option("prefs", {"download.default_directory": DL,
-                                        "download.prompt_for_download": False})
+    if DL:
+        o.add_experimental_option("prefs", {"download.default_directory": DL,
+                                            "download.prompt_for_download": False})
     try:
         d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
     except WebDriverException as e:
-        print("SKIP browser: chromium cannot start: %s" % str(e).strip().splitlines()[0],
+        print("SKIP %s: chromium cannot start: %s" % (who, str(e).strip().splitlines()[0]),
               file=sys.stderr)
         sys.exit(77)
     d.set_page_load_timeout(60)
     d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
-    d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": DL})
-    set_size(*SIZES[0])
+    if DL:
+        d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": DL})
+    set_size(*size)
     return d
 
 
@@ -58,6 +70,8 @@ def set_size(w, h):
 
 
 def check_axe(name):
+    """axe-core on the page as shown: no serious or critical violation (WCAG 2.x A/AA rules
+    and best practices). Injected through the driver, so the page's CSP stays as it is."""
     if not AXE:
         return
     with open(AXE) as f:
@@ -77,7 +91,10 @@ def check_axe(name):
     axe_pages.append(name)
 
 
-def check_page(name, want_w):
+def check_page(name, want_w=None):
+    """What every page must be at a viewport want_w wide (the start size's by default); then a
+    screenshot, its name ending in the viewport (the start size's when name does not)."""
+    want_w = want_w or opt["size"][0]
     vw = d.execute_script("return window.innerWidth")
     if vw != want_w:
         fail("%s: viewport %d wide, want %d" % (name, vw, want_w))
@@ -85,10 +102,10 @@ def check_page(name, want_w):
     if sw > vw:
         fail("%s: the page scrolls sideways (%d px wide in a %d px viewport)" % (name, sw, vw))
     small = d.execute_script("""
-        return [...document.querySelectorAll('button, a.btn, input:not([type=hidden]), select')]
+        return [...document.querySelectorAll(arguments[0])]
           .filter(e => e.offsetParent !== null)
           .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])
-          .filter(x => x[1] < 44);""")
+          .filter(x => x[1] < 44);""", TOUCH)
     if small:
         fail("%s: touch targets under 44 px: %s" % (name, small[:3]))
     foreign = d.execute_script(
@@ -98,42 +115,55 @@ def check_page(name, want_w):
         fail("%s: loads from elsewhere: %s" % (name, foreign))
     for entry in d.get_log("browser"):
         m = entry["message"]
+        # An error page's own status (400, 403, 409) is logged too; that is expected.
         if "Content Security Policy" in m or entry["level"] == "SEVERE" and \
                 "Failed to load resource" not in m:
             fail("%s: browser console: %s" % (name, m))
     step[0] += 1
-    path = os.path.join(SHOTS, "%02d-%s.png" % (step[0], name))
-    # the whole page, not only the viewport
-    h = d.execute_script("return document.documentElement.scrollHeight")
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": vw, "height": max(h, 100), "deviceScaleFactor": 1, "mobile": False})
+    if not re.search(r"-\d+x\d+$", name):  # every shot says its viewport
+        name = "%s-%dx%d" % ((name,) + opt["size"])
+    path = os.path.join(SHOTS, "%s%02d-%s.png" % (opt["shot_prefix"], step[0], name))
+    if opt["full_page"]:
+        # the whole page, not only the viewport
+        h = d.execute_script("return document.documentElement.scrollHeight")
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": vw, "height": max(h, 100), "deviceScaleFactor": 1,
+                           "mobile": False})
     d.save_screenshot(path)
     if os.path.getsize(path) < 10000:
         fail("%s: screenshot looks empty" % name)
 
 
-def check_sizes(name, ready=None):
-    """check_page at 1366x900 and 768x1024 (each loaded afresh), axe-core once."""
+def check_sizes(name, ready=None, reload=True):
+    """check_page at every size in SIZES, then back at the start size: checked there too when
+    it is not one of SIZES, and axe-core once. With reload each size loads the page afresh
+    (then ready(), if given, waits for what the page draws); without, the page is checked as
+    it is (a POST's answer cannot be fetched again)."""
     url = d.current_url
+
+    def load():
+        if reload:
+            d.get(url)
+            if ready:
+                ready()
     for w, h in SIZES:
         set_size(w, h)
-        d.get(url)
-        if ready:
-            ready()
+        load()
         check_page("%s-%dx%d" % (name, w, h), w)
-    set_size(*SIZES[0])
-    d.get(url)
-    if ready:
-        ready()
+    set_size(*opt["size"])
+    load()
+    if opt["size"] not in SIZES:
+        check_page(name)
     check_axe(name)
 
 
 def click_load(el):
+    """Click what loads a new page and wait until it has."""
     d.execute_script("window.capaOldPage = true")
     el.click()
 
     def loaded(x):
-        try:
+        try:  # during the navigation the old document may answer, or nothing may
             return x.execute_script(
                 "return window.capaOldPage === undefined && document.readyState === 'complete'")
         except WebDriverException:

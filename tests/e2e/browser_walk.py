@@ -19,143 +19,25 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser_lib as bl  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
-B, SHOTS, DL = os.environ["B"], os.environ["SHOTS"], os.environ["DOWNLOADS"]
+B, SHOTS, DL = bl.B, bl.SHOTS, bl.DL
 PW = lambda u: "pw-%s-e2e-2026" % u
 # The printed names of serve.bash's users (every page shows who is signed in by name).
 NAMES = {"li": "李娜", "wang": "王伟", "chen": "陈静", "zhao": "赵强", "sun": "孙立", "zhou": "周审"}
 W, H = int(os.environ.get("VIEW_W", "1280")), int(os.environ.get("VIEW_H", "800"))
-
-
-def fail(msg):
-    try:
-        d.save_screenshot(os.path.join(SHOTS, "failure.png"))
-        print("page at failure: %s\n%s" % (d.current_url, d.page_source[:3000]), file=sys.stderr)
-    except Exception:
-        pass
-    print("FAIL browser: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-o = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-          "--window-size=%d,%d" % (W, H), "--lang=zh-CN", "--no-first-run"):
-    o.add_argument(a)
-o.binary_location = "/usr/bin/chromium"
-o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-o.add_experimental_option("prefs", {"download.default_directory": DL,
-                                    "download.prompt_for_download": False})
-try:
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-except WebDriverException as e:
-    print("SKIP browser: chromium cannot start: %s" % str(e).strip().splitlines()[0], file=sys.stderr)
-    sys.exit(77)
-d.set_page_load_timeout(60)
-# A 10-inch tablet: exactly 1280x800 CSS pixels, touch.
-d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                  {"width": W, "height": H, "deviceScaleFactor": 1, "mobile": False})
-d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
-d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": DL})
-step = [0]
-
-
-SIZES = [(1366, 900), (768, 1024)]  # besides W x H (1280x800)
-
-
-def set_size(w, h):
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": False})
+# A 10-inch tablet: exactly 1280x800 CSS pixels, touch; every page checked at W x H, and
+# check_sizes also at bl.SIZES. Screenshots of the viewport, named with it.
+d = bl.start((W, H), full_page=False)
+fail, check_page, check_axe, click_load = bl.fail, bl.check_page, bl.check_axe, bl.click_load
 
 
 def check_sizes(name):
     """check_page at every size the pages are made for, then back to W x H; axe-core once."""
-    for w, h in SIZES:
-        set_size(w, h)
-        check_page("%s-%dx%d" % (name, w, h), w)
-    set_size(W, H)
-    check_page(name)
-    check_axe(name)
-
-
-AXE = os.environ.get("AXE")  # axe.min.js (browser.sh installs axe-core with npm), or unset
-axe_pages = []
-
-
-def check_axe(name):
-    """axe-core on the page as shown: no serious or critical violation (WCAG 2.x A/AA rules
-    and best practices). Injected through the driver, so the page's CSP stays as it is."""
-    if not AXE:
-        return
-    with open(AXE) as f:
-        d.execute_script(f.read())
-    d.set_script_timeout(60)
-    res = d.execute_async_script("""
-        const done = arguments[arguments.length - 1];
-        axe.run(document, {resultTypes: ['violations']})
-           .then(r => done(r.violations.map(v => [v.id, v.impact, v.help,
-                 v.nodes.slice(0, 3).map(n => n.target.join(' '))])))
-           .catch(e => done('error: ' + e));""")
-    if isinstance(res, str):
-        fail("%s: axe-core: %s" % (name, res))
-    bad = [v for v in res if v[1] in ("serious", "critical")]
-    if bad:
-        fail("%s: axe-core: %d serious or critical violations: %s" % (name, len(bad), bad))
-    axe_pages.append(name)
-
-
-def check_page(name, want_w=None):
-    """What every page must be on a tablet; then a screenshot."""
-    want_w = want_w or W
-    vw = d.execute_script("return window.innerWidth")
-    if vw != want_w:
-        fail("%s: viewport %d wide, want %d" % (name, vw, want_w))
-    sw = d.execute_script("return document.documentElement.scrollWidth")
-    if sw > vw:
-        fail("%s: the page scrolls sideways (%d px wide in a %d px viewport)" % (name, sw, vw))
-    small = d.execute_script("""
-        return [...document.querySelectorAll('button, a.button, .tile, input:not([type=hidden]), select')]
-          .filter(e => e.offsetParent !== null)
-          .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])
-          .filter(x => x[1] < 44);""")
-    if small:
-        fail("%s: touch targets under 44 px: %s" % (name, small[:3]))
-    foreign = d.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)"
-        ".filter(n => !n.startsWith(location.origin))")
-    if foreign:
-        fail("%s: loads from elsewhere: %s" % (name, foreign))
-    for entry in d.get_log("browser"):
-        m = entry["message"]
-        # An error page's own status (400, 403, 409) is logged too; that is expected.
-        if "Content Security Policy" in m or entry["level"] == "SEVERE" and \
-                "Failed to load resource" not in m:
-            fail("%s: browser console: %s" % (name, entry["message"]))
-    step[0] += 1
-    if not re.search(r"-\d+x\d+$", name):  # every shot says its viewport
-        name = "%s-%dx%d" % (name, W, H)
-    path = os.path.join(SHOTS, "%02d-%s.png" % (step[0], name))
-    d.save_screenshot(path)
-    if os.path.getsize(path) < 10000:
-        fail("%s: screenshot looks empty" % name)
-
-
-def click_load(el):
-    """Click what loads a new page and wait until it has."""
-    d.execute_script("window.capaOldPage = true")
-    el.click()
-
-    def loaded(x):
-        try:  # during the navigation the old document may answer, or nothing may
-            return x.execute_script(
-                "return window.capaOldPage === undefined && document.readyState === 'complete'")
-        except WebDriverException:
-            return False
-    WebDriverWait(d, 60).until(loaded)
+    bl.check_sizes(name, reload=False)
 
 
 NS = {"f": "urn:capa:form:1"}
@@ -432,6 +314,6 @@ check_sizes("list")
 d.get(B + "/?lang=both")
 check_sizes("dashboard-auditor")
 d.quit()
-print("browser: %d pages checked, screenshots in %s, dossier %s" % (step[0], SHOTS, pdf))
-print("browser: axe-core %s" % ("clean (no serious or critical violation) on: " + ", ".join(axe_pages)
-                                if AXE else "not run"))
+print("browser: %d pages checked, screenshots in %s, dossier %s" % (bl.step[0], SHOTS, pdf))
+print("browser: axe-core %s" % ("clean (no serious or critical violation) on: " + ", ".join(bl.axe_pages)
+                                if bl.AXE else "not run"))

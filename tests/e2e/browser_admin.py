@@ -19,36 +19,15 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 B, SHOTS = bl.B, bl.SHOTS
-PW = lambda u: "pw-%s-e2e-2026" % u
 SIZES = bl.SIZES
 # Screenshots of the viewport, named admin-NN-<page>-<w>x<h>.png.
 d = bl.start(who="browser_admin", shot_prefix="admin-", full_page=False)
-fail, click_load = bl.fail, bl.click_load
+fail, click_load, login = bl.fail, bl.click_load, bl.login
+PW, text, want_text = bl.PW, bl.text, bl.want_text
 
 
 def check_sizes(name):
     bl.check_sizes(name, reload=False)
-
-
-def text():
-    return d.find_element(By.TAG_NAME, "body").text
-
-
-def want_text(*parts):
-    t = text()
-    for p in parts:
-        if p not in t:
-            fail("page %s lacks %r:\n%s" % (d.current_url, p, t[:2000]))
-
-
-def login(user):
-    d.delete_all_cookies()
-    d.get(B + "/login?lang=en")
-    d.find_element(By.NAME, "user").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys(PW(user))
-    click_load(d.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
-    if d.current_url != B + "/":
-        fail("%s: sign-in did not land on the dashboard: %s" % (user, d.current_url))
 
 
 def submit(form_id, password, **fields):
@@ -65,7 +44,7 @@ def submit(form_id, password, **fields):
 
 
 # ---- the admin: Administration in the menu, the users
-login("admin")
+login("admin", "en")
 menu = [a.text for a in d.find_elements(By.CSS_SELECTOR, ".app-menu a")]
 if "Administration" not in menu:
     fail("the admin's menu lacks Administration: %s" % menu)
@@ -173,7 +152,7 @@ if d.find_element(By.ID, "verify-state").text != "OK":
 check_sizes("verify")
 
 # ---- a non-admin: no menu entry, the pages refused
-login("li")
+login("li", "en")
 menu = [a.text for a in d.find_elements(By.CSS_SELECTOR, ".app-menu a")]
 if "Administration" in menu:
     fail("a non-admin's menu offers Administration: %s" % menu)

@@ -10,12 +10,14 @@ import sys
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 B, SHOTS = os.environ["B"], os.environ["SHOTS"]
 DL = os.environ.get("DOWNLOADS")  # where downloads go, or unset (then none are expected)
 AXE = os.environ.get("AXE")  # axe.min.js, or unset (then accessibility is not checked)
 SIZES = [(1366, 900), (768, 1024)]  # office screen, tablet upright
+PW = lambda u: "pw-%s-e2e-2026" % u  # serve.bash's users' passwords
 # What a finger must be able to hit: every visible one at least 44 px high.
 TOUCH = "button, a.button, a.btn, .tile, input:not([type=hidden]), select"
 d = None
@@ -169,3 +171,25 @@ def click_load(el):
         except WebDriverException:
             return False
     WebDriverWait(d, 60).until(loaded)
+
+
+def text():
+    return d.find_element(By.TAG_NAME, "body").text
+
+
+def want_text(*parts):
+    t = text()
+    for p in parts:
+        if p not in t:
+            fail("page %s lacks %r:\n%s" % (d.current_url, p, t[:2000]))
+
+
+def login(user, lang="both"):
+    """Sign in as user through the sign-in page (in lang) and land on the dashboard."""
+    d.delete_all_cookies()
+    d.get(B + "/login?lang=" + lang)
+    d.find_element(By.NAME, "user").send_keys(user)
+    d.find_element(By.NAME, "password").send_keys(PW(user))
+    click_load(d.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
+    if d.current_url != B + "/":
+        fail("%s: sign-in did not land on the dashboard: %s" % (user, d.current_url))

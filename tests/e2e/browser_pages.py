@@ -11,19 +11,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 B, Y, DL = bl.B, os.environ["Y"], bl.DL
-PW = lambda u: "pw-%s-e2e-2026" % u
 d = bl.start()
-fail = bl.fail
-
-
-def login(user):
-    d.delete_all_cookies()
-    d.get(B + "/login?lang=both")
-    d.find_element(By.NAME, "user").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys(PW(user))
-    bl.click_load(d.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
-    if d.current_url != B + "/":
-        fail("%s: sign-in did not land on the dashboard: %s" % (user, d.current_url))
+fail, login = bl.fail, bl.login
 
 
 def thumbs_loaded():

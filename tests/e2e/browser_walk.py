@@ -25,7 +25,6 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 B, SHOTS, DL = bl.B, bl.SHOTS, bl.DL
-PW = lambda u: "pw-%s-e2e-2026" % u
 # The printed names of serve.bash's users (every page shows who is signed in by name).
 NAMES = {"li": "李娜", "wang": "王伟", "chen": "陈静", "zhao": "赵强", "sun": "孙立", "zhou": "周审"}
 W, H = int(os.environ.get("VIEW_W", "1280")), int(os.environ.get("VIEW_H", "800"))
@@ -33,6 +32,7 @@ W, H = int(os.environ.get("VIEW_W", "1280")), int(os.environ.get("VIEW_H", "800"
 # check_sizes also at bl.SIZES. Screenshots of the viewport, named with it.
 d = bl.start((W, H), full_page=False)
 fail, check_page, check_axe, click_load = bl.fail, bl.check_page, bl.check_axe, bl.click_load
+PW, text, want_text = bl.PW, bl.text, bl.want_text
 
 
 def check_sizes(name):
@@ -78,25 +78,8 @@ def check_case_order():
             fail("case page, %s: fields %s not in the definition's order %s" % (stage, shown, want))
 
 
-def text():
-    return d.find_element(By.TAG_NAME, "body").text
-
-
-def want_text(*parts):
-    t = text()
-    for p in parts:
-        if p not in t:
-            fail("page %s lacks %r:\n%s" % (d.current_url, p, t[:2000]))
-
-
 def login(user):
-    d.delete_all_cookies()
-    d.get(B + "/login?lang=both")
-    d.find_element(By.NAME, "user").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys(PW(user))
-    click_load(d.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
-    if d.current_url != B + "/":
-        fail("%s: sign-in did not land on the dashboard: %s" % (user, d.current_url))
+    bl.login(user)
     want_text("等待我处理 / Waiting for me", NAMES[user])
 
 

@@ -19,28 +19,7 @@ as li 0 open customer="华东汽车" part_no=PCB-7731 lot_no=L2026-1102 qty_affe
     responsible_dept=生产部 description="$(printf '焊点连锡 <b>&amp;</b>\n第二行 "引号"')"
 printf '\xff\xd8\xff\xe0 photo bytes \x00\x01\x02' >"$T/p.jpg" # a JPEG by its first bytes
 as li 0 attach "$N1" "$T/p.jpg" --note "来料 & 照片"
-as wang 0 set "$N1" validity=valid containment="库存隔离 3 批，全检"
-as wang 0 sign "$N1" --meaning reviewed
-as wang 0 set "$N1" five_why.1.why="为何连锡" five_why.1.because="钢网开口偏大" \
-    category_6m=method root_cause_occurrence="钢网开口设计偏大 0.05 mm" \
-    root_cause_escape="AOI 程序未覆盖该位置"
-as chen 0 sign "$N1" --meaning reviewed
-as wang 0 set "$N1" corrective_actions.1.action="钢网开口缩小 10%" \
-    corrective_actions.1.owner=sun corrective_actions.1.due=2026-12-05 "${D7_OK[@]}"
-as zhao 0 reject "$N1" --reason "缺少预防措施"
-as chen 0 sign "$N1" --meaning reviewed
-as wang 0 set "$N1" preventive_actions.1.action="更新钢网设计规范" \
-    preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
-as zhao 0 sign "$N1" --meaning approved
-as sun 0 set "$N1" disposition=rework rework_mode=in_house rework_order=RW-2026-0088 \
-    qty_reworked=120 qty_scrapped=0 qty_received=120
-as sun 0 sign "$N1" --meaning done
-as wang 0 set "$N1" method="复检 + 批量验证" sample_size=200 result=pass evidence="连续 3 批 0 不良"
-as wang 0 sign "$N1" --meaning verified
-as wang 0 set "$N1" customer_reply="已回复客户 8D 报告" follow_up_date=2026-12-28 \
-    follow_up_by=wang satisfaction=satisfied lessons_learned="钢网设计评审加入开口检查" \
-    documents_updated="WI-SMT-012 rev C"
-as chen 0 sign "$N1" --meaning closed
+walk_to_closed "$N1"
 as li 0 open customer="华南电器" part_no=PCB-1001 lot_no=L2026-2001 qty_affected=5 \
     defect_code=SCRATCH severity=general channel=phone complaint_type=quality \
     responsible_dept=生产部 description="外壳划伤"

@@ -10,25 +10,10 @@
 # them).
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/serve.bash"
-PY=/usr/bin/python3
-[[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || fail "chromium and chromium-driver are missing (tools/setup installs them)"
-$PY -c 'import selenium' 2>/dev/null || fail "python3-selenium is missing (tools/setup installs it)"
+browser_need
 serve_init_users
 serve_start --auth-pause 1000
-# axe-core (accessibility rules) from npm, installed once into the build tree. Without npm or
-# the registry (an offline CI) that part is skipped with a message; the rest still runs.
-AXE_DIR=${CAPA_BUILD:-$T}/axe
-AXE=$AXE_DIR/node_modules/axe-core/axe.min.js
-if [[ ! -s $AXE ]]; then
-    if command -v npm >/dev/null &&
-        mkdir -p "$AXE_DIR" && timeout 300 npm install --prefix "$AXE_DIR" --no-audit --no-fund \
-            --silent axe-core@4 >"$T/npm.log" 2>&1 && [[ -s $AXE ]]; then
-        echo "axe-core installed into $AXE_DIR"
-    else
-        echo "SKIP axe-core: npm or its registry is unavailable ($(tail -1 "$T/npm.log" 2>/dev/null || echo 'no npm')); accessibility not checked" >&2
-        AXE=
-    fi
-fi
+browser_axe
 # Kept as CI artifacts: build/artifacts/screens (.ci/run prints where), or $CAPA_SCREENSHOTS.
 SHOTS=${CAPA_SCREENSHOTS:-${CAPA_BUILD:+$CAPA_BUILD/artifacts/screens}}
 SHOTS=${SHOTS:-$T/shots}

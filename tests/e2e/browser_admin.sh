@@ -9,9 +9,7 @@
 # only when chromium cannot start.
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/serve.bash"
-PY=/usr/bin/python3
-[[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || fail "chromium and chromium-driver are missing (tools/setup installs them)"
-$PY -c 'import selenium' 2>/dev/null || fail "python3-selenium is missing (tools/setup installs it)"
+browser_need
 serve_init_users
 # sun is locked: five wrong passwords at the terminal
 for _ in 1 2 3 4 5; do printf 'wrong-password-xx\nnew-password-zz-1\n' | "$CAPA" user passwd sun --as sun --password-stdin >/dev/null 2>&1 || true; done
@@ -46,9 +44,7 @@ req nc -b "$T/admin.jar" --data-urlencode "password=$(pw admin | tr -d '\n')" "$
 [[ $(events) == "$n0" ]] || fail "an admin POST without its CSRF token wrote events"
 
 # ---- the admin in the browser
-AXE_DIR=${CAPA_BUILD:-$T}/axe
-AXE=$AXE_DIR/node_modules/axe-core/axe.min.js
-[[ -s $AXE ]] || { echo "SKIP axe-core: not installed in $AXE_DIR (browser.sh installs it)" >&2; AXE=; }
+browser_axe --no-install
 SHOTS=${CAPA_SCREENSHOTS:-$T/shots}
 mkdir -p "$SHOTS"
 set +e

@@ -9,9 +9,7 @@
 # cannot start.
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/serve.bash"
-PY=/usr/bin/python3
-[[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || fail "chromium and chromium-driver are missing (tools/setup installs them)"
-$PY -c 'import selenium, openpyxl, PIL' 2>/dev/null || fail "python3-selenium, -openpyxl or -pil is missing (tools/setup installs them)"
+browser_need python3-openpyxl openpyxl python3-pil PIL
 serve_init_users
 run 0 "$(pw admin)\n$(pw ma)\n" user add ma --role sqe --name 马工 --as admin --password-stdin
 for d in SOLDER-BRIDGE SOLDER-BRIDGE PIN-BENT; do
@@ -21,18 +19,7 @@ done
 LATER=$(date -u -d '+3 days' '+%Y-%m-%d %H:%M:%S')
 at "$LATER" run 0 "" escalate
 serve_start
-AXE_DIR=${CAPA_BUILD:-$T}/axe
-AXE=$AXE_DIR/node_modules/axe-core/axe.min.js
-if [[ ! -s $AXE ]]; then
-    if command -v npm >/dev/null && mkdir -p "$AXE_DIR" &&
-        timeout 300 npm install --prefix "$AXE_DIR" --no-audit --no-fund --silent axe-core@4 \
-            >"$T/npm.log" 2>&1 && [[ -s $AXE ]]; then
-        echo "axe-core installed into $AXE_DIR"
-    else
-        echo "SKIP axe-core: npm or its registry is unavailable; accessibility not checked" >&2
-        AXE=
-    fi
-fi
+browser_axe
 SHOTS=${CAPA_SCREENSHOTS:-$T/shots}
 mkdir -p "$SHOTS" "$T/downloads"
 $PY -c 'from PIL import Image, ImageDraw

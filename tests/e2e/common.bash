@@ -115,3 +115,72 @@ unchanged() {
 D7_OK=(corrective_actions.1.error_proofing=none corrective_actions.1.error_proofing_reason=test
     corrective_actions.1.control_plan_ref=CP-1 corrective_actions.1.control_plan_rev_before=A
     corrective_actions.1.control_plan_rev_after=B)
+
+# plant_setup: the report tests' store (report.sh, report_weekly.sh): faketime and Debian's
+# python3-openpyxl needed ($PY is that python3; a pyenv one earlier on PATH lacks it), and a
+# plant in Asia/Shanghai with setup_users' users.
+plant_setup() {
+    command -v faketime >/dev/null || fail "faketime (Debian package faketime) is needed"
+    # faketime preloads its library: in the sanitizer build the ASan runtime cannot come first.
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+    PY=python3
+    [[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3
+    "$PY" -c 'import openpyxl' 2>/dev/null || fail "python3-openpyxl is needed"
+    setup_users --timezone Asia/Shanghai
+}
+
+# plant_at 'YYYY-MM-DD HH:MM' USER ARGS...: act as USER with the clock at that plant-local
+# time (Asia/Shanghai); fails unless capa exits 0. Leaves RC, OUT and ERR.
+plant_at() {
+    local when=$1 user=$2
+    shift 2
+    set +e
+    pw "$user" | TZ=Asia/Shanghai faketime -f "@$when:00" "$CAPA" "$@" --as "$user" \
+        --password-stdin >"$T/out" 2>"$T/err"
+    RC=$?
+    set -e
+    OUT=$(cat "$T/out")
+    ERR=$(cat "$T/err")
+    [[ $RC == 0 ]] || fail "capa $* at $when: exit $RC"
+}
+
+# walk_to_closed CASE: an opened complaint (setup_users' users) walked to closed as in the
+# acceptance scenario: intake, the 5-Why, the action plan rejected once by zhao ("缺少预防措施")
+# and approved with a preventive action, rework, verification, closed by chen: eight
+# signatures and one rejection.
+walk_to_closed() {
+    local n=$1
+    as wang 0 set "$n" validity=valid containment="库存隔离 3 批，全检"
+    as wang 0 sign "$n" --meaning reviewed
+    as wang 0 set "$n" five_why.1.why="为何连锡" five_why.1.because="钢网开口偏大" \
+        category_6m=method root_cause_occurrence="钢网开口设计偏大 0.05 mm" \
+        root_cause_escape="AOI 程序未覆盖该位置"
+    as chen 0 sign "$n" --meaning reviewed
+    as wang 0 set "$n" corrective_actions.1.action="钢网开口缩小 10%" \
+        corrective_actions.1.owner=sun corrective_actions.1.due=2026-12-05 "${D7_OK[@]}"
+    as zhao 0 reject "$n" --reason "缺少预防措施"
+    as chen 0 sign "$n" --meaning reviewed
+    as wang 0 set "$n" preventive_actions.1.action="更新钢网设计规范" \
+        preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
+    as zhao 0 sign "$n" --meaning approved
+    as sun 0 set "$n" disposition=rework rework_mode=in_house rework_order=RW-2026-0088 \
+        qty_reworked=120 qty_scrapped=0 qty_received=120
+    as sun 0 sign "$n" --meaning done
+    as wang 0 set "$n" method="复检 + 批量验证" sample_size=200 result=pass evidence="连续 3 批 0 不良"
+    as wang 0 sign "$n" --meaning verified
+    as wang 0 set "$n" customer_reply="已回复客户 8D 报告" follow_up_date=2026-12-28 \
+        follow_up_by=wang satisfaction=satisfied lessons_learned="钢网设计评审加入开口检查" \
+        documents_updated="WI-SMT-012 rev C"
+    as chen 0 sign "$n" --meaning closed
+}
+
+# The tamper tests (tests/faults/capa-tamper at $TAMPER): fresh: a copy of $T/pristine at
+# $T/x, CAPA_DB pointing at it; tamper ARGS...: edit it, failing the test if the tool refuses.
+fresh() {
+    rm -rf "$T/x"
+    cp -a "$T/pristine" "$T/x"
+    export CAPA_DB=$T/x
+}
+tamper() {
+    "$TAMPER" "$CAPA_DB" "$@" 2>"$T/tamper.err" || fail "capa-tamper $*: $(cat "$T/tamper.err")"
+}

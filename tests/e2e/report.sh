@@ -5,69 +5,41 @@
 # values computed by hand below; then the CSV, the xlsx (read back with openpyxl) and the
 # signed PDF (pdftotext, pdfsig) must carry the same figures. Bad months change nothing.
 source "$(dirname "$0")/common.bash"
-command -v faketime >/dev/null || fail "faketime (Debian package faketime) is needed"
-# faketime preloads its library: in the sanitizer build the ASan runtime cannot come first.
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-# Debian's python3-openpyxl is in the system's python3 (a pyenv one earlier on PATH lacks it).
-PY=python3
-[[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3
-"$PY" -c 'import openpyxl' 2>/dev/null || fail "python3-openpyxl is needed"
-
-run 0 "$(pw admin)" init --org "示例电子有限公司" --timezone Asia/Shanghai --password-stdin
-for u in "li intake 李娜 业务部" "wang qe 王工 品管部" "chen qe_lead 陈主管 品管部" \
-    "zhao prod_mgr 赵经理 生产部" "sun production 孙班长 生产部"; do
-    set -- $u
-    run 0 "$(pw admin)\n$(pw "$1")" user add "$1" --role "$2" --name "$3" --dept "$4" \
-        --as admin --password-stdin
-done
-
-# at 'YYYY-MM-DD HH:MM' USER ARGS...: act as USER with the clock at that plant-local time.
-at() {
-    local when=$1 user=$2
-    shift 2
-    set +e
-    pw "$user" | TZ=Asia/Shanghai faketime -f "@$when:00" "$CAPA" "$@" --as "$user" \
-        --password-stdin >"$T/out" 2>"$T/err"
-    RC=$?
-    set -e
-    OUT=$(cat "$T/out")
-    ERR=$(cat "$T/err")
-    [[ $RC == 0 ]] || fail "capa $* at $when: exit $RC"
-}
+plant_setup
 intake() { # TIME CASE validity: containment and validity, then the QE's sign-off
-    at "$1" wang set "$2" validity="$3" containment="隔离库存"
-    at "$1" wang sign "$2" --meaning reviewed
+    plant_at "$1" wang set "$2" validity="$3" containment="隔离库存"
+    plant_at "$1" wang sign "$2" --meaning reviewed
 }
 analysis() {
-    at "$1" wang set "$2" five_why.1.why="为何" five_why.1.because="因为" category_6m=method \
+    plant_at "$1" wang set "$2" five_why.1.why="为何" five_why.1.because="因为" category_6m=method \
         root_cause_occurrence="发生" root_cause_escape="流出"
-    at "$1" chen sign "$2" --meaning reviewed
+    plant_at "$1" chen sign "$2" --meaning reviewed
 }
 action() {
-    at "$1" wang set "$2" corrective_actions.1.action="纠正" corrective_actions.1.owner=sun \
+    plant_at "$1" wang set "$2" corrective_actions.1.action="纠正" corrective_actions.1.owner=sun \
         corrective_actions.1.due=2026-12-01 "${D7_OK[@]}" preventive_actions.1.action="预防" \
         preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-01
-    at "$1" zhao sign "$2" --meaning approved
+    plant_at "$1" zhao sign "$2" --meaning approved
 }
 rework() {
-    at "$1" sun set "$2" disposition=rework
-    at "$1" sun sign "$2" --meaning done
+    plant_at "$1" sun set "$2" disposition=rework
+    plant_at "$1" sun sign "$2" --meaning done
 }
 verification() {
-    at "$1" wang set "$2" method="复检" result=pass evidence="0 不良"
-    at "$1" wang sign "$2" --meaning verified
+    plant_at "$1" wang set "$2" method="复检" result=pass evidence="0 不良"
+    plant_at "$1" wang sign "$2" --meaning verified
 }
 archive() { # TIME CASE satisfaction
-    at "$1" wang set "$2" customer_reply="已回复" satisfaction="$3" lessons_learned="经验"
-    at "$1" chen sign "$2" --meaning closed
+    plant_at "$1" wang set "$2" customer_reply="已回复" satisfaction="$3" lessons_learned="经验"
+    plant_at "$1" chen sign "$2" --meaning closed
 }
 N() { printf 'QC-2026-%04d' "$1"; }
 P=$(N 1) G=$(N 2) F=$(N 3) A=$(N 4) B=$(N 5) C=$(N 6) D=$(N 7) E=$(N 8)
 
 # In time order. Local times (+08:00).
-at "2026-09-20 10:00" li open customer=西部机械 part_no=P-9 defect_code=D-OLD severity=general \
+plant_at "2026-09-20 10:00" li open customer=西部机械 part_no=P-9 defect_code=D-OLD severity=general \
     channel=phone description=P
-at "2026-09-25 10:00" li open customer=西部机械 part_no=P-9 defect_code=D-G severity=general \
+plant_at "2026-09-25 10:00" li open customer=西部机械 part_no=P-9 defect_code=D-G severity=general \
     channel=email containment=隔离 description=G
 intake "2026-09-25 12:00" "$G" valid
 analysis "2026-09-26 10:00" "$G"
@@ -75,7 +47,7 @@ action "2026-09-27 10:00" "$G"
 rework "2026-09-28 10:00" "$G"
 verification "2026-09-29 10:00" "$G"
 # 03:00 on Oct 1 in Shanghai is still Sep 30 in UTC: an October case.
-at "2026-10-01 03:00" li open customer=北方重工 part_no=PCB-3 defect_code=SCRATCH \
+plant_at "2026-10-01 03:00" li open customer=北方重工 part_no=PCB-3 defect_code=SCRATCH \
     severity=general channel=on_site complaint_type=service responsible_dept=生产部 \
     containment=隔离 description=F
 intake "2026-10-01 10:00" "$F" invalid
@@ -86,30 +58,30 @@ action "2026-10-05 09:00" "$G"
 rework "2026-10-05 09:00" "$G"
 verification "2026-10-05 09:00" "$G"
 archive "2026-10-05 09:00" "$G" partly # opened 2026-09-25 10:00: 239 h
-at "2026-10-08 09:00" li open customer=华东汽车 part_no=PCB-1 defect_code=SOLDER \
+plant_at "2026-10-08 09:00" li open customer=华东汽车 part_no=PCB-1 defect_code=SOLDER \
     severity=important channel=written complaint_type=quality responsible_dept=生产部 \
     containment=隔离 description=A
 intake "2026-10-08 15:00" "$A" valid
 analysis "2026-10-09 10:00" "$A"
 action "2026-10-10 10:00" "$A" # Oct 10 is a make-up working day; plan due Oct 12 09:00
 rework "2026-10-12 09:30" "$A"
-at "2026-10-12 10:00" li open customer=南方家电 part_no=PCB-1 defect_code=SOLDER \
+plant_at "2026-10-12 10:00" li open customer=南方家电 part_no=PCB-1 defect_code=SOLDER \
     severity=general channel=phone complaint_type=delivery responsible_dept=品管部 description=B
 verification "2026-10-13 10:00" "$A"
 archive "2026-10-14 09:00" "$A" satisfied # 144 h
 intake "2026-10-14 10:00" "$B" valid        # response and containment late (due Oct 13 10:00)
 analysis "2026-10-15 10:00" "$B"
 action "2026-10-16 10:00" "$B" # plan late (due Oct 15 10:00)
-at "2026-10-20 14:00" li open customer=华东汽车 part_no=PCB-2 defect_code=CRACK severity=major \
+plant_at "2026-10-20 14:00" li open customer=华东汽车 part_no=PCB-2 defect_code=CRACK severity=major \
     channel=email complaint_type=quality responsible_dept=生产部 containment=隔离 description=C
 intake "2026-10-21 09:00" "$C" valid
 rework "2026-10-22 10:00" "$B"
 verification "2026-10-23 10:00" "$B"
 archive "2026-10-26 10:00" "$B" partly # 336 h; closure late (due Oct 22 10:00)
-at "2026-10-30 09:00" li open customer=华东汽车 part_no=PCB-1 defect_code=SOLDER \
+plant_at "2026-10-30 09:00" li open customer=华东汽车 part_no=PCB-1 defect_code=SOLDER \
     severity=general channel=written complaint_type=quality description=D
 # 07:00 on Nov 1 in Shanghai is Oct 31 in UTC: a November case.
-at "2026-11-01 07:00" li open customer=华东汽车 part_no=PCB-9 defect_code=DENT severity=general \
+plant_at "2026-11-01 07:00" li open customer=华东汽车 part_no=PCB-9 defect_code=DENT severity=general \
     channel=on_site description=E
 # After the month: D's response is met, but not by the end of October.
 intake "2026-11-02 10:00" "$D" valid

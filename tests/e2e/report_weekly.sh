@@ -7,74 +7,48 @@
 # of code, capa_stats_period); bad weeks and dates are refused naming the value and change
 # nothing.
 source "$(dirname "$0")/common.bash"
-command -v faketime >/dev/null || fail "faketime (Debian package faketime) is needed"
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-PY=python3
-[[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3
-"$PY" -c 'import openpyxl' 2>/dev/null || fail "python3-openpyxl is needed"
-
-run 0 "$(pw admin)" init --org "示例电子有限公司" --timezone Asia/Shanghai --password-stdin
-for u in "li intake 李娜 业务部" "wang qe 王工 品管部" "chen qe_lead 陈主管 品管部" \
-    "zhao prod_mgr 赵经理 生产部" "sun production 孙班长 生产部"; do
-    set -- $u
-    run 0 "$(pw admin)\n$(pw "$1")" user add "$1" --role "$2" --name "$3" --dept "$4" \
-        --as admin --password-stdin
-done
-
-# at 'YYYY-MM-DD HH:MM' USER ARGS...: act as USER with the clock at that plant-local time.
-at() {
-    local when=$1 user=$2
-    shift 2
-    set +e
-    pw "$user" | TZ=Asia/Shanghai faketime -f "@$when:00" "$CAPA" "$@" --as "$user" \
-        --password-stdin >"$T/out" 2>"$T/err"
-    RC=$?
-    set -e
-    OUT=$(cat "$T/out")
-    ERR=$(cat "$T/err")
-    [[ $RC == 0 ]] || fail "capa $* at $when: exit $RC"
-}
+plant_setup
 walk() { # TIME CASE: analysis to verification
-    at "$1" wang set "$2" five_why.1.why="为何" five_why.1.because="${3:-因为}" \
+    plant_at "$1" wang set "$2" five_why.1.why="为何" five_why.1.because="${3:-因为}" \
         category_6m=method root_cause_occurrence="发生" root_cause_escape="流出"
-    at "$1" chen sign "$2" --meaning reviewed
-    at "$1" wang set "$2" corrective_actions.1.action="${3:-纠正}" corrective_actions.1.owner=sun \
+    plant_at "$1" chen sign "$2" --meaning reviewed
+    plant_at "$1" wang set "$2" corrective_actions.1.action="${3:-纠正}" corrective_actions.1.owner=sun \
         corrective_actions.1.due=2026-12-20 "${D7_OK[@]}" preventive_actions.1.action="预防" \
         preventive_actions.1.owner=wang preventive_actions.1.due=2026-12-20
-    at "$1" zhao sign "$2" --meaning approved
-    at "$1" sun set "$2" disposition=rework
-    at "$1" sun sign "$2" --meaning done
-    at "$1" wang set "$2" method="复检" result=pass evidence="${3:-0 不良}"
-    at "$1" wang sign "$2" --meaning verified
+    plant_at "$1" zhao sign "$2" --meaning approved
+    plant_at "$1" sun set "$2" disposition=rework
+    plant_at "$1" sun sign "$2" --meaning done
+    plant_at "$1" wang set "$2" method="复检" result=pass evidence="${3:-0 不良}"
+    plant_at "$1" wang sign "$2" --meaning verified
 }
 N() { printf 'QC-2026-%04d' "$1"; }
 A=$(N 1) B=$(N 2) C=$(N 3) D=$(N 4)
 
 # Local times (+08:00), in time order.
 # A: Sunday 23:30 of week 48; closed in week 49 (58.5 h).
-at "2026-11-29 23:30" li open customer=西部机械 part_no=P-1 defect_code=D-1 severity=general \
+plant_at "2026-11-29 23:30" li open customer=西部机械 part_no=P-1 defect_code=D-1 severity=general \
     channel=phone description=A
 # B: 00:30 on Monday local is still Sunday in UTC: a week-49 case.
-at "2026-11-30 00:30" li open customer=华东汽车 part_no=P-2 defect_code=D-2 severity=general \
+plant_at "2026-11-30 00:30" li open customer=华东汽车 part_no=P-2 defect_code=D-2 severity=general \
     channel=email description=B
-at "2026-11-30 10:00" wang set "$A" validity=valid containment="隔离"
-at "2026-11-30 10:00" wang sign "$A" --meaning reviewed
-at "2026-11-30 11:00" wang set "$B" validity=valid containment="隔离"
-at "2026-11-30 11:00" wang sign "$B" --meaning reviewed
+plant_at "2026-11-30 10:00" wang set "$A" validity=valid containment="隔离"
+plant_at "2026-11-30 10:00" wang sign "$A" --meaning reviewed
+plant_at "2026-11-30 11:00" wang set "$B" validity=valid containment="隔离"
+plant_at "2026-11-30 11:00" wang sign "$B" --meaning reviewed
 walk "2026-12-01 10:00" "$A"
 walk "2026-12-01 11:00" "$B"
-at "2026-12-02 10:00" wang set "$A" customer_reply="已回复" satisfaction=satisfied lessons_learned="经验"
-at "2026-12-02 10:00" chen sign "$A" --meaning closed
+plant_at "2026-12-02 10:00" wang set "$A" customer_reply="已回复" satisfaction=satisfied lessons_learned="经验"
+plant_at "2026-12-02 10:00" chen sign "$A" --meaning closed
 # B: the follow-up is dissatisfied: round 2 (二次处理), closed on Saturday (129.5 h).
-at "2026-12-03 10:00" wang set "$B" customer_reply="已回复" satisfaction=dissatisfied lessons_learned="经验"
-at "2026-12-03 10:00" chen sign "$B" --meaning closed
+plant_at "2026-12-03 10:00" wang set "$B" customer_reply="已回复" satisfaction=dissatisfied lessons_learned="经验"
+plant_at "2026-12-03 10:00" chen sign "$B" --meaning closed
 walk "2026-12-04 10:00" "$B" "第二轮"
-at "2026-12-05 10:00" wang set "$B" satisfaction=partly
-at "2026-12-05 10:00" chen sign "$B" --meaning closed
+plant_at "2026-12-05 10:00" wang set "$B" satisfaction=partly
+plant_at "2026-12-05 10:00" chen sign "$B" --meaning closed
 # C: Sunday 23:00, the week's last hour; D: 01:00 Monday of week 50 (Sunday in UTC).
-at "2026-12-06 23:00" li open customer=华东汽车 part_no=P-3 defect_code=D-3 severity=general \
+plant_at "2026-12-06 23:00" li open customer=华东汽车 part_no=P-3 defect_code=D-3 severity=general \
     channel=written description=C
-at "2026-12-07 01:00" li open customer=南方家电 part_no=P-4 defect_code=D-4 severity=general \
+plant_at "2026-12-07 01:00" li open customer=南方家电 part_no=P-4 defect_code=D-4 severity=general \
     channel=written description=D
 
 # -- JSON against the hand-computed figures ---------------------------------------------

@@ -50,9 +50,58 @@ login() { # login USER JAR
     req login -c "$2" -b "$2" --data-urlencode "csrf=$LT" --data-urlencode "user=$1" --data-urlencode "password=$(pw "$1" | tr -d '\n')" "$B/login"
     want 303 login
 }
+# login_keep NAME USER JAR KEEP_PATH KEEP: the sign-in POST (CSRF token $LT) carrying a form
+# kept when its session expired (KEEP) and the path it was posted to (KEEP_PATH); the answer
+# in $T/NAME, its status in $S.
+login_keep() {
+    req "$1" -c "$3" -b "$3" --data-urlencode "csrf=$LT" --data-urlencode "user=$2" \
+        --data-urlencode "password=$(pw "$2" | tr -d '\n')" --data-urlencode "keep_path=$4" \
+        --data-urlencode "keep=$5" "$B/login"
+}
 # token USER: an API bearer token for USER
 token() {
     curl -s -H 'Content-Type: application/json' \
         -d "{\"user\":\"$1\",\"password\":\"$(pw "$1" | tr -d '\n')\"}" "$B/api/v1/session" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+# hidden NAME FILE: the value of the hidden input NAME in the page $T/FILE
+hidden() {
+    python3 -c 'import sys, html.parser
+class P(html.parser.HTMLParser):
+    def handle_starttag(self, t, a):
+        a = dict(a)
+        if t == "input" and a.get("name") == sys.argv[1]: print(a.get("value", "")); raise SystemExit
+P().feed(open(sys.argv[2]).read())' "$1" "$T/$2"
+}
+
+# The browser tests (browser*.sh), in Debian's chromium through chromium-driver and
+# python3-selenium. browser_need [PACKAGE MODULE]...: fail unless those and each further
+# python3 MODULE (from Debian's PACKAGE) are there; $PY is that python3.
+browser_need() {
+    PY=/usr/bin/python3
+    [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || fail "chromium and chromium-driver are missing (tools/setup installs them)"
+    set -- python3-selenium selenium "$@"
+    while (($#)); do
+        $PY -c "import $2" 2>/dev/null || fail "$1 is missing (tools/setup installs it)"
+        shift 2
+    done
+}
+# browser_axe [--no-install]: $AXE, axe-core's axe.min.js (accessibility rules) in the build
+# tree, installed once from npm; empty (accessibility not checked, said on stderr) without npm
+# or its registry (an offline CI), or with --no-install when it is not installed yet.
+browser_axe() {
+    local dir=${CAPA_BUILD:-$T}/axe
+    AXE=$dir/node_modules/axe-core/axe.min.js
+    [[ -s $AXE ]] && return 0
+    if [[ ${1:-} == --no-install ]]; then
+        echo "SKIP axe-core: not installed in $dir (browser.sh installs it)" >&2
+        AXE=
+    elif command -v npm >/dev/null && mkdir -p "$dir" &&
+        timeout 300 npm install --prefix "$dir" --no-audit --no-fund --silent axe-core@4 \
+            >"$T/npm.log" 2>&1 && [[ -s $AXE ]]; then
+        echo "axe-core installed into $dir"
+    else
+        echo "SKIP axe-core: npm or its registry is unavailable ($(tail -1 "$T/npm.log" 2>/dev/null || echo 'no npm')); accessibility not checked" >&2
+        AXE=
+    fi
 }

@@ -8,15 +8,6 @@ source "$(dirname "$0")/serve.bash"
 
 serve_init_users
 serve_start --idle-timeout 2s
-# hidden NAME FILE: the value of the hidden input NAME in the page
-hidden() {
-    python3 -c 'import sys, html.parser
-class P(html.parser.HTMLParser):
-    def handle_starttag(self, t, a):
-        a = dict(a)
-        if t == "input" and a.get("name") == sys.argv[1]: print(a.get("value", "")); raise SystemExit
-P().feed(open(sys.argv[2]).read())' "$1" "$T/$2"
-}
 ncases() { run 0 "" list --json; python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$OUT"; }
 
 login li "$T/li.jar"
@@ -31,11 +22,9 @@ want 200 late; has late 'name="password"'; has late 'what you typed was not save
 # another user signing in on another browser gets nothing of it
 login wang "$T/wang.jar"
 req other -b "$T/wang.jar" "$B/cases/new"; lacks other 'PK-1'
-KEEP=$(hidden keep late); LT=$(hidden csrf late)
+LT=$(hidden csrf late)
 # sign in again: back to the form with the values, a notice; once
-req again -c "$T/li.jar" -b "$T/li.jar" --data-urlencode "csrf=$LT" --data-urlencode user=li \
-    --data-urlencode "password=$(pw li | tr -d '\n')" --data-urlencode "keep_path=/cases/new" \
-    --data-urlencode "keep=$KEEP" "$B/login"
+login_keep again li "$T/li.jar" /cases/new "$(hidden keep late)"
 want 303 again; has again.h 'Location: /cases/new'
 req back -b "$T/li.jar" "$B/cases/new?lang=en"; want 200 back
 has back 'is back in the form'; has back 'value="华东 &lt;汽车&gt; &amp; Co"'; has back 'value="PK-1"'
@@ -52,9 +41,7 @@ want 303 save
 N=$(sed -n 's|^Location: /cases/\([^[:space:]]*\).*|\1|p' "$T/save.h" | tr -d '\r')
 # a path that is not a form, or another site, is not where a sign-in leads
 login_page "$T/x.jar"
-req evil -c "$T/x.jar" -b "$T/x.jar" --data-urlencode "csrf=$LT" --data-urlencode user=li \
-    --data-urlencode "password=$(pw li | tr -d '\n')" --data-urlencode "keep_path=//evil.example/cases/new" \
-    --data-urlencode "keep=f.x=1" "$B/login"
+login_keep evil li "$T/x.jar" //evil.example/cases/new f.x=1
 want 303 evil; has evil.h 'Location: /'; lacks evil.h 'evil.example'
 
 # ---- an edit: the values and the data hash it was shown with come back
@@ -66,10 +53,8 @@ req late2 -c "$T/wang.jar" -b "$T/wang.jar" -d "csrf=$TOK" -d "seen=$SEEN" \
     --data-urlencode 'f.containment=库存隔离 100%' "$B/cases/$N/edit"
 want 200 late2; has late2 'what you typed was not saved yet'
 [[ $(hidden keep_path late2) == "/cases/$N/edit" ]] || fail "keep_path: $(hidden keep_path late2)"
-KEEP=$(hidden keep late2); LT=$(hidden csrf late2)
-req again2 -c "$T/wang.jar" -b "$T/wang.jar" --data-urlencode "csrf=$LT" --data-urlencode user=wang \
-    --data-urlencode "password=$(pw wang | tr -d '\n')" --data-urlencode "keep_path=/cases/$N/edit" \
-    --data-urlencode "keep=$KEEP" "$B/login"
+LT=$(hidden csrf late2)
+login_keep again2 wang "$T/wang.jar" "/cases/$N/edit" "$(hidden keep late2)"
 want 303 again2; has again2.h "Location: /cases/$N/edit"
 req back3 -b "$T/wang.jar" "$B/cases/$N/edit?lang=en"; want 200 back3
 has back3 'is back in the form'; has back3 '库存隔离 100%'

@@ -15,14 +15,6 @@ as ma 0 open --workflow scar supplier=深圳精密五金 supplier_contact=王五
 S1=$OUT
 [[ $S1 == SCAR-* ]] || fail "no SCAR opened: $S1"
 serve_start --idle-timeout 2s
-hidden() {
-    python3 -c 'import sys, html.parser
-class P(html.parser.HTMLParser):
-    def handle_starttag(self, t, a):
-        a = dict(a)
-        if t == "input" and a.get("name") == sys.argv[1]: print(a.get("value", "")); raise SystemExit
-P().feed(open(sys.argv[2]).read())' "$1" "$T/$2"
-}
 
 login ma "$T/ma.jar"
 # -- the role's label in the header, not the raw id ---------------------------------------
@@ -57,10 +49,8 @@ req late -c "$T/ma.jar" -b "$T/ma.jar" -d "csrf=$TOK" --data-urlencode 'f.suppli
     --data-urlencode 'f.severity=major' "$B/cases/new?workflow=scar"
 want 200 late; has late 'what you typed was not saved yet'
 [[ $(hidden keep_path late) == '/cases/new?workflow=scar' ]] || fail "keep_path: $(hidden keep_path late)"
-KEEP=$(hidden keep late); LT=$(hidden csrf late)
-req again -c "$T/ma.jar" -b "$T/ma.jar" --data-urlencode "csrf=$LT" --data-urlencode user=ma \
-    --data-urlencode "password=$(pw ma | tr -d '\n')" --data-urlencode 'keep_path=/cases/new?workflow=scar' \
-    --data-urlencode "keep=$KEEP" "$B/login"
+LT=$(hidden csrf late)
+login_keep again ma "$T/ma.jar" '/cases/new?workflow=scar' "$(hidden keep late)"
 want 303 again; has again.h 'Location: /cases/new?workflow=scar'
 req back -b "$T/ma.jar" "$B/cases/new?workflow=scar&lang=en"; want 200 back
 has back 'is back in the form'; has back 'value="宁波紧固件"'; has back 'value="SCR-9"'
@@ -74,8 +64,6 @@ req save -b "$T/ma.jar" -d "csrf=$TOK" --data-urlencode 'f.supplier=宁波紧固
 want 303 save; has save.h "Location: /cases/SCAR-"
 # a keep_path with a workflow id that is no id leads home, not there
 login_page "$T/x.jar"
-req evil -c "$T/x.jar" -b "$T/x.jar" --data-urlencode "csrf=$LT" --data-urlencode user=ma \
-    --data-urlencode "password=$(pw ma | tr -d '\n')" --data-urlencode 'keep_path=/cases/new?workflow=a/../../x' \
-    --data-urlencode "keep=f.x=1" "$B/login"
+login_keep evil ma "$T/x.jar" '/cases/new?workflow=a/../../x' f.x=1
 want 303 evil; has evil.h 'Location: /'; lacks evil.h 'workflow'
 echo "serve_scar_show: ok"

@@ -39,14 +39,6 @@ TOKEN=$OUT
 run 0 "" log "$N6" --json
 OPEN6=$(jget 'd[0]["seq"]')
 
-fresh() {
-    rm -rf "$T/x"
-    cp -a "$T/pristine" "$T/x"
-    export CAPA_DB=$T/x
-}
-tamper() {
-    "$TAMPER" "$CAPA_DB" "$@" 2>"$T/tamper.err" || fail "capa-tamper $*: $(cat "$T/tamper.err")"
-}
 # unchanged: nothing was written (the chain's head is where it was).
 unchanged() {
     run 0 "" anchor

@@ -20,6 +20,7 @@
 #include "event.h"
 #include "index.h"
 #include "limits.h"
+#include "scan.h"
 
 void capa_escalations_free(capa_escalation_info *a, size_t n)
 {
@@ -77,13 +78,11 @@ static int push(capa_escalation_info **arr, size_t *n, const capa_event_rec *e)
 /* The users holding any of `roles` (space separated), as "id (name)" joined by ", ". */
 static int users_of(capa_store *s, MDB_txn *txn, const char *roles, capa_buf *out)
 {
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
-    int first = 1, err = CAPA_OK, rc = mdb_cursor_open(txn, s->dbi[DB_USERS], &cur);
-    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    capa_scan sc;
+    int first = 1, err = CAPA_OK;
+    for (int on = capa_scan__first(&sc, txn, s->dbi[DB_USERS]); on; on = capa_scan__next(&sc)) {
         capa_user_rec u;
-        if ((err = capa_user__decode(&u, v.mv_data, v.mv_size)))
+        if ((err = capa_user__decode(&u, sc.v.mv_data, sc.v.mv_size)))
             break;
         size_t rl = strlen(u.u.role);
         int holds = 0;
@@ -102,9 +101,7 @@ static int users_of(capa_store *s, MDB_txn *txn, const char *roles, capa_buf *ou
         }
         capa_user_rec_clear(&u);
     }
-    if (!err && rc && rc != MDB_NOTFOUND)
-        err = capa_store__mdb_err(rc, "users");
-    mdb_cursor_close(cur);
+    err = capa_scan__end(&sc, err, "users");
     capa_buf_bytes(out, "", 1);
     return err ? err : out->oom ? capa_error_set(CAPA_ENOMEM, "escalate: out of memory") : CAPA_OK;
 }
@@ -211,10 +208,9 @@ static int do_escalate(capa_wtxn *t, void *arg)
 {
     esc_arg *a = arg;
     const capa_workflow *wf = NULL;
-    MDB_cursor *cur = NULL;
+    capa_scan sc;
     due_item *items = NULL;
     size_t n = 0, cap = 0;
-    MDB_val k, v;
     capa_escalations_free(a->out, a->n); /* a retried transaction starts over */
     a->out = NULL;
     a->n = 0;
@@ -225,11 +221,10 @@ static int do_escalate(capa_wtxn *t, void *arg)
         return CAPA_OK;
     /* The candidates first (limits whose warning time has passed); the events after, so
      * no cursor walks a database the events write. */
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_IDX_DUE], &cur);
-    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (int on = capa_scan__first(&sc, t->txn, t->s->dbi[DB_IDX_DUE]); on;
+         on = capa_scan__next(&sc)) {
         due_item it;
-        capa_index__due_read(&k, &v, &it.id, &it.l);
+        capa_index__due_read(&sc.k, &sc.v, &it.id, &it.l);
         if (!it.id) {
             err = capa_error_set(CAPA_ECORRUPT, "index idx_due: malformed entry");
             break;
@@ -246,10 +241,7 @@ static int do_escalate(capa_wtxn *t, void *arg)
         }
         items[n++] = it;
     }
-    if (!err && rc && rc != MDB_NOTFOUND)
-        err = capa_store__mdb_err(rc, "idx_due");
-    if (cur)
-        mdb_cursor_close(cur);
+    err = capa_scan__end(&sc, err, "idx_due");
     for (size_t i = 0; i < n && !err; i++)
         err = escalate_limit(t, a, wf, items[i].id, items[i].l.code);
     capa__free(items);
@@ -285,8 +277,7 @@ int capa_escalate(capa_store *s, const char *notify, capa_escalation_info **out,
 int capa_outbox_list(capa_store *s, capa_escalation_info **out, size_t *n)
 {
     MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
+    capa_scan sc = {0};
     *out = NULL;
     *n = 0;
     int err = capa_store__read_begin(s, &txn);
@@ -294,28 +285,24 @@ int capa_outbox_list(capa_store *s, capa_escalation_info **out, size_t *n)
         return err;
     if ((err = capa_store__require_init(s, txn)))
         goto done;
-    int rc = mdb_cursor_open(txn, s->dbi[DB_OUTBOX], &cur);
-    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS && !err;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (int on = capa_scan__first(&sc, txn, s->dbi[DB_OUTBOX]); on && !err;
+         on = capa_scan__next(&sc)) {
         MDB_val ev;
         capa_event_rec e;
-        if (k.mv_size != 8) {
+        if (sc.k.mv_size != 8) {
             err = capa_error_set(CAPA_ECORRUPT, "outbox: malformed entry");
             break;
         }
-        if ((err = capa_store__get(txn, s->dbi[DB_EVENTS], k.mv_data, 8, &ev)) == CAPA_ENOTFOUND)
+        if ((err = capa_store__get(txn, s->dbi[DB_EVENTS], sc.k.mv_data, 8, &ev)) == CAPA_ENOTFOUND)
             err = capa_error_set(CAPA_ECORRUPT, "outbox: event %llu does not exist",
-                                 (unsigned long long)capa_get_be64(k.mv_data));
+                                 (unsigned long long)capa_get_be64(sc.k.mv_data));
         if (err || (err = capa_event__decode(&e, ev.mv_data, ev.mv_size, NULL, NULL)))
             break;
         err = push(out, n, &e);
         capa_event__clear(&e);
     }
-    if (!err && rc && rc != MDB_NOTFOUND)
-        err = capa_store__mdb_err(rc, "outbox");
 done:
-    if (cur)
-        mdb_cursor_close(cur);
+    err = capa_scan__end(&sc, err, "outbox");
     capa_store__read_end(s, txn);
     if (err) {
         capa_escalations_free(*out, *n);

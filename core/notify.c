@@ -29,6 +29,7 @@
 #include "cases.h"
 #include "codec.h"
 #include "commit.h"
+#include "scan.h"
 #include "users.h"
 
 #define SECRET_DB "notify_secret"
@@ -570,8 +571,7 @@ static int target_from(capa_notify_target *x, const MDB_val *k, const MDB_val *v
 int capa_notify_targets(capa_notify_target **out, size_t *n, capa_store *s)
 {
     MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
+    capa_scan sc = {0};
     *out = NULL;
     *n = 0;
     int err = capa_store__read_begin(s, &txn);
@@ -579,22 +579,18 @@ int capa_notify_targets(capa_notify_target **out, size_t *n, capa_store *s)
         return err;
     if (!capa_store__has(s, DB_TARGETS))
         goto done;
-    int rc = mdb_cursor_open(txn, s->dbi[DB_TARGETS], &cur);
-    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS && !err;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (int on = capa_scan__first(&sc, txn, s->dbi[DB_TARGETS]); on && !err;
+         on = capa_scan__next(&sc)) {
         capa_notify_target *p = capa__realloc(*out, (*n + 1) * sizeof *p);
         if (!p) {
             err = capa_error_set(CAPA_ENOMEM, "targets: out of memory");
             break;
         }
         *out = p;
-        err = target_from(&p[(*n)++], &k, &v);
+        err = target_from(&p[(*n)++], &sc.k, &sc.v);
     }
-    if (!err && rc && rc != MDB_NOTFOUND)
-        err = capa_store__mdb_err(rc, "notify_targets");
 done:
-    if (cur)
-        mdb_cursor_close(cur);
+    err = capa_scan__end(&sc, err, "notify_targets");
     capa_store__read_end(s, txn);
     if (err) {
         capa_notify_targets_free(*out, *n);
@@ -924,13 +920,11 @@ int capa_notify__derive(capa_wtxn *t, const capa_event_rec *e, const capa_workfl
     /* The people who fill or sign the stage entered: its editors' and signers' roles. */
     if (!reassign && to >= 0) {
         const capa_stage *st = &wf->stages[to];
-        MDB_cursor *cur = NULL;
-        MDB_val k, v;
-        int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_USERS], &cur);
-        for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS && !err;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_scan sc;
+        for (int on = capa_scan__first(&sc, t->txn, t->s->dbi[DB_USERS]); on && !err;
+             on = capa_scan__next(&sc)) {
             capa_user_rec u;
-            if ((err = capa_user__decode(&u, v.mv_data, v.mv_size)))
+            if ((err = capa_user__decode(&u, sc.v.mv_data, sc.v.mv_size)))
                 break;
             int sign = capa_role_in(st->signers, st->n_signers, u.u.role);
             int fill = capa_role_in(st->editors, st->n_editors, u.u.role);
@@ -938,10 +932,7 @@ int capa_notify__derive(capa_wtxn *t, const capa_event_rec *e, const capa_workfl
                 err = add_person(&ps, u.u.id, u.u.name, sign ? "sign" : "fill");
             capa_user_rec_clear(&u);
         }
-        if (!err && rc && rc != MDB_NOTFOUND)
-            err = capa_store__mdb_err(rc, "users");
-        if (cur)
-            mdb_cursor_close(cur);
+        err = capa_scan__end(&sc, err, "users");
     }
     /* The people the case names for the stage entered (its <stage tell>, e.g. the owners of
      * the approved actions when the plan reaches rework), from the data as it stands now. */
@@ -997,24 +988,19 @@ int capa_notify__derive(capa_wtxn *t, const capa_event_rec *e, const capa_workfl
         err = capa_store__put(t->txn, t->s->dbi[DB_NOTICES], seqk, 8, b.p, b.len, 0);
     /* One delivery per target. */
     if (!err && kept) {
-        MDB_cursor *cur = NULL;
-        MDB_val k, v;
-        int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_TARGETS], &cur);
-        for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS && !err;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        capa_scan sc;
+        for (int on = capa_scan__first(&sc, t->txn, t->s->dbi[DB_TARGETS]); on && !err;
+             on = capa_scan__next(&sc)) {
             char pk[8 + NAME_MAX_LEN + 1];
-            if (k.mv_size > NAME_MAX_LEN) {
+            if (sc.k.mv_size > NAME_MAX_LEN) {
                 err = capa_error_set(CAPA_ECORRUPT, "notify_targets: malformed name");
                 break;
             }
             memcpy(pk, seqk, 8);
-            memcpy(pk + 8, k.mv_data, k.mv_size);
-            err = capa_store__put(t->txn, t->s->dbi[DB_PENDING], pk, 8 + k.mv_size, "", 0, 0);
+            memcpy(pk + 8, sc.k.mv_data, sc.k.mv_size);
+            err = capa_store__put(t->txn, t->s->dbi[DB_PENDING], pk, 8 + sc.k.mv_size, "", 0, 0);
         }
-        if (!err && rc && rc != MDB_NOTFOUND)
-            err = capa_store__mdb_err(rc, "notify_targets");
-        if (cur)
-            mdb_cursor_close(cur);
+        err = capa_scan__end(&sc, err, "notify_targets");
     }
     capa_buf_free(&b);
     capa__free(ps.p);
@@ -1149,8 +1135,7 @@ static int push_notice(capa_notice **arr, size_t *n, capa_store *s, MDB_txn *txn
 int capa_notices_pending(capa_notice **out, size_t *n, capa_store *s)
 {
     MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
+    capa_scan sc = {0};
     *out = NULL;
     *n = 0;
     int err = capa_store__read_begin(s, &txn);
@@ -1158,21 +1143,17 @@ int capa_notices_pending(capa_notice **out, size_t *n, capa_store *s)
         return err;
     if (!capa_store__has(s, DB_PENDING))
         goto done;
-    int rc = mdb_cursor_open(txn, s->dbi[DB_PENDING], &cur);
-    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS && !err;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= 8) {
+    for (int on = capa_scan__first(&sc, txn, s->dbi[DB_PENDING]); on && !err;
+         on = capa_scan__next(&sc)) {
+        if (sc.k.mv_size <= 8) {
             err = capa_error_set(CAPA_ECORRUPT, "notice_outbox: malformed entry");
             break;
         }
-        err = push_notice(out, n, s, txn, capa_get_be64(k.mv_data), (char *)k.mv_data + 8,
-                          k.mv_size - 8);
+        err = push_notice(out, n, s, txn, capa_get_be64(sc.k.mv_data), (char *)sc.k.mv_data + 8,
+                          sc.k.mv_size - 8);
     }
-    if (!err && rc && rc != MDB_NOTFOUND)
-        err = capa_store__mdb_err(rc, "notice_outbox");
 done:
-    if (cur)
-        mdb_cursor_close(cur);
+    err = capa_scan__end(&sc, err, "notice_outbox");
     capa_store__read_end(s, txn);
     if (err) {
         capa_notices_free(*out, *n);

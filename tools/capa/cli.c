@@ -405,6 +405,12 @@ int cli_store_open(capa_store **out, cli *c, int create, int read_only)
     return CLI_OK;
 }
 
+int cli_open_as(capa_store **out, char **password, cli *c)
+{
+    int rc = cli_read_actor_password(password, c);
+    return rc != CLI_OK ? rc : cli_store_open(out, c, 0, 0);
+}
+
 const char *cli_default_font(char *buf, size_t sz)
 {
     char exe[4096];

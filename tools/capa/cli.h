@@ -114,6 +114,13 @@ void cli_secret_free(char *secret);
 int cli_store_open(capa_store **out, cli *c, int create, int read_only);
 
 /**
+ * For a command that changes the store as the --as user: their password read into *password
+ * (from stdin or the terminal, cli_read_actor_password), then the store opened for writing.
+ * Prints errors. Free both (cli_secret_free, capa_store_close) whatever it returns.
+ */
+int cli_open_as(capa_store **out, char **password, cli *c);
+
+/**
  * Read a whole file into *out (NUL-terminated, free()), at most `max` bytes: a larger file
  * is refused naming `max` unless `too_big` is given, which is then set (and nothing read).
  * Prints errors naming the path. Returns CLI_OK or CLI_ERROR.

@@ -66,8 +66,7 @@ int cmd_calendar_install(cli *c, int argc, char **argv)
         capa__free(msg);
         goto done;
     }
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
-        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     if ((err = capa_calendar_install(s, &who, xml, len, argv[0], &year, &version)) != CAPA_OK) {

@@ -20,8 +20,7 @@ static int recurrence_days(cli *c, const char *arg)
                          cli_text(a, sizeof a, arg));
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
-        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     if ((err = capa_config_recurrence_days(s, &who, (int)v)) != CAPA_OK) {
@@ -64,8 +63,7 @@ static int config_limit(cli *c, const char *arg)
                          cli_text(a, sizeof a, arg));
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
-        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     if ((err = capa_config_attach_limit(s, &who, v)) != CAPA_OK) {
@@ -105,8 +103,7 @@ int cmd_config(cli *c, int argc, char **argv)
     if ((err = capa_tz_load(&tz, argv[1])) != CAPA_OK)
         return cli_fail(c, "config timezone", err);
     capa_tz_free(tz);
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
-        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     if ((err = capa_config_timezone(s, &who, argv[1])) != CAPA_OK) {

@@ -89,8 +89,7 @@ int cmd_config_notify(cli *c, int argc, char **argv)
                             "--smtp URL");
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
-        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     snprintf(what, sizeof what, "config notify %s %s", argv[0], argv[1]);

@@ -177,9 +177,7 @@ int cmd_form_install(cli *c, int argc, char **argv)
         return cli_usage(c, "give exactly one FILE");
     if ((rc = read_file(&xml, &len, argv[0])) != CLI_OK)
         goto done;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
-        goto done;
-    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_form_install(s, &who, xml, len, argv[0], &version);

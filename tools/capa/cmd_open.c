@@ -45,9 +45,7 @@ int cmd_open(cli *c, int argc, char **argv)
         return cli_usage(c, "give the intake fields as FIELD=VALUE");
     if ((rc = cli_parse_assignments(&kv, c, argv, npos)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
-        goto done;
-    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     if (capa_intake_form(&fd, s, workflow) == CAPA_OK)
         cli_normalize_values(fd, kv, (size_t)npos);

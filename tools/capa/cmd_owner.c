@@ -32,8 +32,7 @@ int cmd_owner(cli *c, int argc, char **argv)
         return cli_usage(c, "--reason TEXT is required to reassign the owner");
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
-        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     if ((err = capa_case_owner_set(s, &who, argv[0], argv[1], reason)) != CAPA_OK) {

@@ -22,9 +22,7 @@ int cmd_reject(cli *c, int argc, char **argv)
     if (!reason)
         return cli_usage(c, "--reason TEXT is required (why the stage is sent back)");
     const char *number = argv[0];
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
-        goto done;
-    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_case_reject(s, number, &who, reason);

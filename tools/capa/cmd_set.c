@@ -29,9 +29,7 @@ int cmd_set(cli *c, int argc, char **argv)
     const char *number = argv[0];
     if ((rc = cli_parse_assignments(&kv, c, argv + 1, npos - 1)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
-        goto done;
-    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     /* The form the engine will check against: the current stage's, in its record's version. A
      * case that cannot be read here is left for the engine to report. */

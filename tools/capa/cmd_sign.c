@@ -28,9 +28,7 @@ int cmd_sign(cli *c, int argc, char **argv)
     if (!meaning || !*meaning)
         return cli_usage(c, "--meaning is required (reviewed, approved, done, verified, closed)");
     const char *number = argv[0];
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
-        goto done;
-    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     /* --reason: a waiver of the stage (<waiver> in workflow.xml), which keeps the case where

@@ -115,9 +115,7 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
     }
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
-        goto done;
-    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = capa_user_unlock(s, &who, id);
@@ -154,9 +152,7 @@ static int user_change(cli *c, int argc, char **argv, int disable)
     if (disable < 0 && (!role || !*role))
         return cli_usage(c, "--role ROLE is required");
     const char *id = argv[0];
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
-        goto done;
-    if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     err = disable < 0 ? capa_user_set_role(s, &who, id, role)
@@ -290,8 +286,7 @@ int cmd_user_set(cli *c, int argc, char **argv)
         c->as = argv[0];
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
-    if ((rc = cli_read_actor_password(&password, c)) != CLI_OK ||
-        (rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
+    if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
     capa_actor who = {c->as, password};
     snprintf(what, sizeof what, "user set %s", argv[0]);

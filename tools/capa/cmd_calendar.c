@@ -9,34 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int read_all(char **out, size_t *len, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    *out = NULL;
-    if (!f)
-        return cli_error("calendar install", "%s: cannot read", path);
-    for (;;) {
-        if (n + 4096 > cap) {
-            char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
-            if (!nb || cap > (2u << 20)) {
-                free(nb ? nb : buf);
-                fclose(f);
-                return cli_error("calendar install", "%s: too large (at most 1 MiB)", path);
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
-    *out = buf;
-    *len = n;
-    return CLI_OK;
-}
+/* A calendar is one year of days: anything larger is refused before it reaches the parser. */
+#define MAX_CALENDAR ((size_t)1 << 20)
 
 int cmd_calendar_install(cli *c, int argc, char **argv)
 {
@@ -54,7 +28,7 @@ int cmd_calendar_install(cli *c, int argc, char **argv)
     if (npos != 1)
         return cli_usage(c, "give exactly one FILE");
     snprintf(what, sizeof what, "calendar install %s", argv[0]);
-    if ((rc = read_all(&xml, &len, argv[0])) != CLI_OK)
+    if ((rc = cli_read_file(&xml, &len, argv[0], MAX_CALENDAR, NULL)) != CLI_OK)
         goto done;
     if (capa_form_init() != CAPA_OK) {
         rc = cli_fail(c, what, CAPA_ERROR);

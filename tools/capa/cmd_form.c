@@ -7,7 +7,6 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,49 +14,6 @@
 
 /* Definitions are small; anything larger is refused before it reaches the parser. */
 #define MAX_DEFINITION (16u << 20)
-
-static int read_file(char **out, size_t *out_len, const char *path)
-{
-    int rc = CLI_ERROR;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    FILE *f = fopen(path, "rb");
-    *out = NULL;
-    if (!f)
-        return cli_error(path, "%s", strerror(errno));
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                cli_error(path, "out of memory");
-                goto done;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (len > MAX_DEFINITION) {
-            cli_error(path, "larger than %u bytes; not a form definition", MAX_DEFINITION);
-            goto done;
-        }
-        if (n == 0)
-            break;
-    }
-    if (ferror(f)) {
-        cli_error(path, "read error");
-        goto done;
-    }
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    buf = NULL;
-    rc = CLI_OK;
-done:
-    free(buf);
-    fclose(f);
-    return rc;
-}
 
 /* One problem per line; a message may quote the file's text, so it is escaped. */
 static void print_diag(const capa_diag *d)
@@ -104,7 +60,7 @@ static int check_file(const char *path)
     capa_formdef *fd = NULL;
     capa_workflow *wf = NULL;
 
-    if (read_file(&xml, &len, path) != CLI_OK)
+    if (cli_read_file(&xml, &len, path, MAX_DEFINITION, NULL) != CLI_OK)
         goto done;
     /* The root element says which schema applies; anything else is parsed as a form so the
      * parser's own diagnostics (not well-formed, DOCTYPE, ...) are what the user sees. */
@@ -175,7 +131,7 @@ int cmd_form_install(cli *c, int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_usage(c, "give exactly one FILE");
-    if ((rc = read_file(&xml, &len, argv[0])) != CLI_OK)
+    if ((rc = cli_read_file(&xml, &len, argv[0], MAX_DEFINITION, NULL)) != CLI_OK)
         goto done;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;

@@ -408,16 +408,20 @@ static int run_authenticated(capa_wtxn *t, void *arg)
     return err;
 }
 
+/* fn in one write transaction as `u`, checked already and re-checked inside; u cleared. */
+static int mutate_as(capa_store *s, capa_user_rec *u, capa_write_fn fn, void *arg)
+{
+    mutate_arg m = {u, fn, arg};
+    int err = capa_store__write(s, u, run_authenticated, &m);
+    capa_user_rec_clear(u);
+    return err;
+}
+
 int capa_store__mutate(capa_store *s, const capa_actor *who, capa_write_fn fn, void *arg)
 {
     capa_user_rec u;
     int err = capa_auth__check(s, who, &u);
-    if (err)
-        return err;
-    mutate_arg m = {&u, fn, arg};
-    err = capa_store__write(s, &u, run_authenticated, &m);
-    capa_user_rec_clear(&u);
-    return err;
+    return err ? err : mutate_as(s, &u, fn, arg);
 }
 
 int capa_store__mutate_bound(capa_store *s, const char *user, const char *binding,
@@ -425,14 +429,9 @@ int capa_store__mutate_bound(capa_store *s, const char *user, const char *bindin
 {
     capa_user_rec u;
     int err = capa_auth__check_binding(s, user, binding, &u);
-    if (err)
-        return err;
     /* Inside the transaction the record is re-read as after a password: same credential,
      * same role, not locked. */
-    mutate_arg m = {&u, fn, arg};
-    err = capa_store__write(s, &u, run_authenticated, &m);
-    capa_user_rec_clear(&u);
-    return err;
+    return err ? err : mutate_as(s, &u, fn, arg);
 }
 
 int capa_store__run_as(capa_wtxn *t, capa_user_rec *checked, capa_write_fn fn, void *arg)

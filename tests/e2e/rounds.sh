@@ -15,11 +15,13 @@ setup_users
 N=QC-$Y-0001
 M=QC-$Y-0002
 
-# at 'YYYY-MM-DD HH:MM' USER ARGS...: act as USER with the clock at that UTC time.
+# at 'YYYY-MM-DD HH:MM' USER ARGS...: act as USER with the clock at that UTC time. The clock
+# runs at a hundredth of real speed (x0.01): a password check slowed by a loaded machine must
+# not carry a recorded time into the next second, which the checks below compare exactly.
 act() {
     local when=$1 user=$2 want=$3
     shift 3
-    FAKE="@$when:00" CAPA=$CAPA_AT as "$user" "$want" "$@"
+    FAKE="@$when:00 x0.01" CAPA=$CAPA_AT as "$user" "$want" "$@"
 }
 to_archive() { # TIME CASE: one pass from intake (or analysis) to the archive stage
     run 0 "" show "$2" --json

@@ -118,6 +118,18 @@ int capa_case_prove(capa_store *s, const char *number)
     return err;
 }
 
+int capa_case_prove_ex(capa_store *s, const char *number, const char *cert_path,
+                       capa_case_proof *out)
+{
+    capa_case_proof own;
+    if (!out)
+        out = &own;
+    int err = capa_case_proof_check(s, number, cert_path, out);
+    if (err || out->fast)
+        return err;
+    return capa_case_prove(s, number);
+}
+
 int capa_store_prove(capa_store *s, capa_anchor *out)
 {
     capa_verify_report *r = NULL;

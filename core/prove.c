@@ -89,6 +89,8 @@ const capa_mismatch *capa_verify_report_concerns_output(const capa_verify_report
         const capa_mismatch *x = &r->mismatches[i];
         if (strcmp(x->db, "meta") == 0 && !counter_key(x->record))
             m = x;
+        else if (strcmp(x->db, "proof") == 0)
+            m = x; /* what signed checkpoints commit to: a dossier may be made from it */
         else if (have && touches_recurrence(s, txn, &h, x))
             m = x;
         else if (!have && (strcmp(x->db, "cases") == 0 || strncmp(x->db, "idx_", 4) == 0))

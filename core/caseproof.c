@@ -140,6 +140,8 @@ static int cmp_u64(const void *a, const void *b)
 static size_t uniq(uint64_t *v, size_t n)
 {
     size_t m = 0;
+    if (!n)
+        return 0;
     qsort(v, n, sizeof *v, cmp_u64);
     for (size_t i = 0; i < n; i++)
         if (!m || v[m - 1] != v[i])

@@ -328,8 +328,7 @@ static int cp_signed_output(void *ctx, int what, int proof, double *ms)
         rc = capa_checkpoint(p->s, key, NULL);
     } else if (what == 0) {
         capa_case_proof pf = {0};
-        capa_dossier_opts o = {.key_path = key, .cert_path = crt, .verified = !proof,
-                               .proof = &pf};
+        capa_dossier_opts o = {.key_path = key, .cert_path = crt, .verified = !proof, .proof = &pf};
         rc = capa_report_dossier(p->s, number, pdf, &o);
         if (rc == CAPA_OK && proof == 2 && !pf.fast)
             rc = capa_error_set(CAPA_ERROR, "the case proof did not hold: %s", pf.why);

@@ -86,8 +86,8 @@ int cmd_dossier(cli *c, int argc, char **argv)
                     c->prog, c->cmd, argv[0], (unsigned long long)pf.ck_seq,
                     cert ? "the certificate" : "the store's own certificate", o.proof_cert_path);
         else if (pf.why[0])
-            fprintf(stderr, "%s: %s: %s: the whole store replayed: %s\n", c->prog, c->cmd,
-                    argv[0], pf.why);
+            fprintf(stderr, "%s: %s: %s: the whole store replayed: %s\n", c->prog, c->cmd, argv[0],
+                    pf.why);
         if (err != CAPA_OK) {
             rc = cli_fail(c, argv[0], err);
             if (!no_sign && access(key, F_OK) != 0 && strstr(capa_error_last(), key))

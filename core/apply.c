@@ -15,6 +15,7 @@
 
 #include "archive.h"
 #include "attach.h"
+#include "caseproof.h"
 #include "codec.h"
 #include "index.h"
 #include "limits.h"
@@ -1833,7 +1834,7 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     else if (strcmp(a, "deliver") == 0)
         err = apply_deliver(t, e);
     else if (strcmp(a, "checkpoint") == 0)
-        err = CAPA_OK; /* records the head; changes no state */
+        err = capa_proof__apply_checkpoint(t, e, src); /* v2: the case proof's roots */
     else
         err = corrupt(e, "unknown action%s%s", NULL, NULL);
     return err ? err : reset_failures(t, e);

@@ -29,6 +29,9 @@ typedef struct capa_apply_src {
      *  to it: the content is then not derived, and verify reports the stored bytes. *data is
      *  borrowed until the event is applied. NULL: no content (replay of a case import). */
     int (*blob)(void *payload, const char *sha256, uint64_t size, const void **data);
+    /** The stored record of event `seq` (verify's replay: the real store's, whose chain the
+     *  walk checked); borrowed. NULL: read the events of the store applied to (caseproof.c). */
+    int (*event)(void *payload, uint64_t seq, const void **data, size_t *len);
 } capa_apply_src;
 
 /** Apply e (seq and time set) to the state of t->s in t->txn. */

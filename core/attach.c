@@ -356,7 +356,7 @@ static int do_attach(capa_wtxn *t, void *arg)
     capa_event__fact(&e, "name_of_user", t->actor->u.name);
     if (a->note && *a->note)
         capa_event__fact(&e, "note", a->note);
-    capa_apply_src src = {NULL, NULL, a, own_blob};
+    capa_apply_src src = {NULL, NULL, a, own_blob, NULL};
     err = capa_event__commit(t, &e, &src);
 done:
     capa_event__clear(&e);

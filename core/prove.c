@@ -89,6 +89,8 @@ const capa_mismatch *capa_verify_report_concerns_output(const capa_verify_report
         const capa_mismatch *x = &r->mismatches[i];
         if (strcmp(x->db, "meta") == 0 && !counter_key(x->record))
             m = x;
+        else if (strcmp(x->db, "proof") == 0)
+            m = x; /* what signed checkpoints commit to: a dossier may be made from it */
         else if (have && touches_recurrence(s, txn, &h, x))
             m = x;
         else if (!have && (strcmp(x->db, "cases") == 0 || strncmp(x->db, "idx_", 4) == 0))
@@ -116,6 +118,18 @@ int capa_case_prove(capa_store *s, const char *number)
                              number, m->message);
     capa_verify_report_free(r);
     return err;
+}
+
+int capa_case_prove_ex(capa_store *s, const char *number, const char *cert_path,
+                       capa_case_proof *out)
+{
+    capa_case_proof own;
+    if (!out)
+        out = &own;
+    int err = capa_case_proof_check(s, number, cert_path, out);
+    if (err || out->fast)
+        return err;
+    return capa_case_prove(s, number);
 }
 
 int capa_store_prove(capa_store *s, capa_anchor *out)

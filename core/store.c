@@ -48,6 +48,7 @@ const struct capa_db_spec capa_db_specs[DB_COUNT] = {
     [DB_NOTICES] = {"notices", 0},
     [DB_INBOX] = {"notice_inbox", 0},
     [DB_PENDING] = {"notice_outbox", 0},
+    [DB_PROOF] = {"proof", 0},
 };
 
 int capa_store__has(const capa_store *s, int db)

@@ -39,6 +39,7 @@ enum capa_db {
     DB_NOTICES,      /* hand-over event seq (be64) -> notice (kind, case, stages, people) */
     DB_INBOX,        /* user id NUL event seq (be64) -> why: the notices for each person */
     DB_PENDING,      /* event seq (be64) + target name -> "": deliveries not yet taken */
+    DB_PROOF,        /* the case proof a v2 checkpoint signs (caseproof.c) */
     DB_COUNT
 };
 

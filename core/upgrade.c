@@ -240,7 +240,7 @@ static int do_upgrade(capa_wtxn *t, void *arg)
     }
     mdb_cursor_close(cur);
     cur = NULL;
-    capa_apply_src src = {own_cred, NULL, t, NULL};
+    capa_apply_src src = {own_cred, NULL, t, NULL, NULL};
     if ((err = capa_event__commit(t, &e, &src)) == CAPA_OK &&
         (err = reencode_stages(t)) == CAPA_OK)
         err = restate_headers(t);

@@ -21,6 +21,7 @@
 
 #include "apply.h"
 #include "attach.h"
+#include "caseproof.h"
 #include "codec.h"
 #include "event.h"
 #include "record.h"
@@ -228,18 +229,28 @@ static int real_blob(void *payload, const char *sha256, uint64_t size, const voi
     return CAPA_OK;
 }
 
-/* ---- checkpoints ---- */
-
-static void checkpoint_text(char *buf, size_t sz, const char *seq, const char *head, int64_t time)
+/* The stored record of an event, for the case proof a v2 checkpoint makes (caseproof.c). */
+static int real_event(void *payload, uint64_t seq, const void **data, size_t *len)
 {
-    snprintf(buf, sz, "capa-checkpoint-v1\n%s\n%s\n%lld\n", seq, head, (long long)time);
+    vctx *v = payload;
+    unsigned char k[8];
+    MDB_val val;
+    capa_be64(k, seq);
+    int err = capa_store__get(v->txn, v->s->dbi[DB_EVENTS], k, 8, &val);
+    if (err && err != CAPA_ENOTFOUND)
+        v->src_err = 1;
+    if (!err)
+        *data = val.mv_data, *len = val.mv_size;
+    return err;
 }
+
+/* ---- checkpoints ---- */
 
 static void check_checkpoint(vctx *v, const capa_event_rec *e, const unsigned char prev[32])
 {
     const char *seq = capa_event__get(e, "ck_seq"), *head = capa_event__get(e, "ck_head"),
                *sig = capa_event__get(e, "signature"), *key = capa_event__get(e, "key");
-    char prev_hex[65], text[300], expect_seq[32];
+    char prev_hex[65], text[600], expect_seq[32];
     unsigned char *der = NULL, *sigb = NULL;
     EVP_PKEY *pk = NULL;
     EVP_MD_CTX *md = NULL;
@@ -260,7 +271,9 @@ static void check_checkpoint(vctx *v, const capa_event_rec *e, const unsigned ch
     const unsigned char *p = der;
     int ok = der && sigb && capa__unhex(der, klen, key) == 0 && capa__unhex(sigb, slen, sig) == 0 &&
              (pk = d2i_PUBKEY(NULL, &p, (long)klen));
-    checkpoint_text(text, sizeof text, seq, head, e->ev.time);
+    capa_proof__checkpoint_text(text, sizeof text, seq, head, capa_event__get(e, "ck_cases"),
+                                capa_event__get(e, "ck_recur"), capa_event__get(e, "ck_store"),
+                                e->ev.time);
     ok = ok && (md = EVP_MD_CTX_new()) &&
          EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
          EVP_DigestVerify(md, sigb, slen, (const unsigned char *)text, strlen(text)) == 1;
@@ -634,7 +647,7 @@ static int walk(vctx *v)
     unsigned char prev[32] = {0}, head_hash[32];
     uint64_t expect = 1, head_seq = 0, in_txn = 0;
     int replaying = 1, err = capa_event__head(v->s, v->txn, &head_seq, head_hash);
-    capa_apply_src src = {real_cred, real_def, v, real_blob};
+    capa_apply_src src = {real_cred, real_def, v, real_blob, real_event};
     walk_q q = {.v = v, .txn = v->txn2};
     pthread_t reader, ix_thread;
     struct capa_defer ix;
@@ -1543,6 +1556,7 @@ static const struct cmp_item {
     {DB_USERS, WHOLE},      {DB_FORMS, WHOLE},      {DB_META, WHOLE},
     {DB_CONTACTS, WHOLE},   {DB_TARGETS, WHOLE},    {DB_OWNERS, WHOLE},
     {DB_NOTICES, WHOLE},    {DB_INBOX, WHOLE},      {DB_PENDING, WHOLE},
+    {DB_PROOF, WHOLE},
 };
 
 /* The report of a high half: after the databases' own (reps[DB_COUNT]). */

@@ -1115,7 +1115,10 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
         return capa_error_set(CAPA_EINVALID, "dossier: store, case number and output required");
 
     /* Everything that can fail on input comes before any file is touched. */
-    if (!opts->verified && (rc = capa_case_prove(s, number)) != CAPA_OK) {
+    if (!opts->verified &&
+        (rc = capa_case_prove_ex(s, number,
+                                 opts->proof_cert_path ? opts->proof_cert_path : opts->cert_path,
+                                 opts->proof)) != CAPA_OK) {
         rc = capa_rep__err_core(rc, "dossier");
         goto done;
     }

@@ -846,6 +846,27 @@ const capa_mismatch *capa_verify_report_concerns_output(const capa_verify_report
  *  @return CAPA_OK; CAPA_ECORRUPT ("case N does not verify against the audit trail: " and
  *          the mismatch); errors of capa_store_verify. */
 int capa_case_prove(capa_store *s, const char *number);
+/** How a case's signed output was proven (capa_case_prove_ex, capa_case_proof_check). */
+typedef struct capa_case_proof {
+    int fast;        /**< 1: by the case proof of checkpoint ck_seq (docs/case-proof.md) */
+    uint64_t ck_seq; /**< the checkpoint the case proof is of (0: none read) */
+    char why[400];   /**< when not fast: why the whole store had to be replayed */
+} capa_case_proof;
+/** The per-case proof alone (docs/case-proof.md): the last v2 checkpoint's signature checked
+ *  against the certificate at `cert_path`, every event from it to the head chain-hashed (at
+ *  most 20 000), none of them the case's or the whole store's, the case's records and event
+ *  records hashed to its leaf and up the stored case tree to the signed root, the store leaf
+ *  (meta values, users, definitions), and the recurrence answer (再发) against the signed
+ *  members of its part and defect, each recurrent case's records against its leaf.
+ *  @return CAPA_OK with out->fast 1 (proven) or 0 (out->why says why not: replay the store);
+ *          CAPA_ENOMEM. */
+int capa_case_proof_check(capa_store *s, const char *number, const char *cert_path,
+                          capa_case_proof *out);
+/** capa_case_prove, trying the per-case proof first (capa_case_proof_check, checkpoints
+ *  checked against `cert_path`) and replaying the whole store only when it does not hold.
+ *  @param out how it was proven (may be NULL) */
+int capa_case_prove_ex(capa_store *s, const char *number, const char *cert_path,
+                       capa_case_proof *out);
 /** For an output made from every case (the monthly report): the whole store must verify.
  *  @param out the head the replay proved (seq, hex), or NULL; zeroed on failure
  *  @return CAPA_OK; CAPA_ECORRUPT ("the store does not verify against its audit trail: "

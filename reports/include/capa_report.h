@@ -47,13 +47,20 @@ typedef struct capa_dossier_opts {
     /** The caller checked the case with capa_case_prove (or capa_verify_report_concerns_output
      *  of a whole-store replay) just now: do not replay again (dossier --all verifies once). */
     int verified;
+    /** The certificate the case proof's checkpoint is checked against (docs/case-proof.md);
+     *  NULL: cert_path. Without one the whole store is replayed. */
+    const char *proof_cert_path;
+    /** Filled with how the case was proven (the case proof, or the whole replay and why);
+     *  may be NULL. */
+    capa_case_proof *proof;
 } capa_dossier_opts;
 
 /**
  * Render the dossier of case `number` and write it, signed, to `out_path`.
  *
- * A dossier is made only from verified data: the store is replayed from its audit trail
- * first (capa_case_prove) and the dossier refused, naming the first mismatch, when any
+ * A dossier is made only from verified data: the case is checked against the case proof
+ * of the last checkpoint (capa_case_proof_check, docs/case-proof.md), or when that does not
+ * hold the store is replayed from its audit trail (capa_case_prove) and the dossier refused, naming the first mismatch, when any
  * record the case's rendering relies on (its own, users, definitions, meta values, the
  * records its recurrence answer reads) differs from what the trail says (CAPA_ECORRUPT).
  * The cover prints the anchor whole on a line of its own and as a QR code of the same text.

@@ -40,6 +40,8 @@ command -v faketime >/dev/null || fail "faketime missing (Debian package faketim
 set +e
 "$CAPA_AT" escalate --notify http://127.0.0.1:9/hook --notify-format json >"$T/esc.out" 2>&1
 set -e
+# A checkpoint: the case proof it signs fills the `proof` database (docs/case-proof.md).
+run 0 "" checkpoint
 run 0 "" verify
 run 0 "" backup "$W/db"
 mdb_stat -a "$W/db" 2>/dev/null | awk '/^Status of/ {name=$3} /Entries:/ {print name, $2}' \

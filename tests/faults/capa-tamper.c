@@ -31,6 +31,12 @@
  *   capa-tamper DB user ID FIELD VALUE...        name, dept, role, locked, disabled, failed, created
  *   capa-tamper DB user-cred-copy FROM TO        FROM's password hash into TO's record
  *   capa-tamper DB form ID VERSION OLD NEW       every OLD in a stored definition -> NEW
+ *   capa-tamper DB event-edit SEQ FIELD VALUE    edit event SEQ in place (FIELD as for rewrite)
+ *                                                and recompute its own chain hash only: the
+ *                                                chain breaks at the next event
+ *   capa-tamper DB proof-node CASE LEVEL         flip a bit of the case-tree node a dossier of
+ *                                                CASE reads at LEVEL (the sibling on its path;
+ *                                                an empty one is stored as a non-empty one)
  *   capa-tamper DB rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]
  *                                                edit event SEQ (FIELD: reason, actor,
  *                                                change:NAME for its new value, old:NAME
@@ -960,11 +966,32 @@ static int event_edit(capa_event_rec *e, const char *f, const char *v)
     return die("event field '%s': reason, actor, change:NAME, old:NAME or fact:NAME", f);
 }
 
+/* Drop fact `name` from e (if it carries it). */
+static void drop_fact(capa_event_rec *e, const char *name)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < e->n_facts; i++) {
+        if (strcmp(e->facts[i].name, name) == 0) {
+            capa__free((char *)e->facts[i].name);
+            capa__free((char *)e->facts[i].value);
+            continue;
+        }
+        e->facts[m++] = e->facts[i];
+    }
+    e->n_facts = m;
+    e->ev.n_facts = m;
+}
+
 /* A later checkpoint made to name the rewritten chain before it, and signed with the
- * forger's key when one is given (capa_checkpoint's text, checkpoint.c). */
+ * forger's key when one is given (capa_checkpoint's text, checkpoint.c). The case proof's
+ * roots it carried (v2) are dropped: the forged checkpoint is a v1 one, which a dossier does
+ * not take a case proof from (it replays the whole store). */
 static int checkpoint_forge(capa_event_rec *e, const unsigned char prev[32], EVP_PKEY *key)
 {
     char head[65], seq[32], token[120], text[300];
+    drop_fact(e, "ck_cases");
+    drop_fact(e, "ck_recur");
+    drop_fact(e, "ck_store");
     capa__hex(head, prev, 32);
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)(e->ev.seq - 1));
     snprintf(token, sizeof token, "%s:%s", seq, head);
@@ -995,6 +1022,66 @@ static int checkpoint_forge(capa_event_rec *e, const unsigned char prev[32], EVP
     OPENSSL_free(der);
     EVP_MD_CTX_free(md);
     return err;
+}
+
+static int cmd_event_edit(tdb *d, int argc, char **argv)
+{
+    unsigned char k[8], prev[32] = {0};
+    MDB_val key = {8, k}, v;
+    capa_event_rec e;
+    capa_buf b = {0};
+    if (argc != 3)
+        return 2;
+    uint64_t seq = strtoull(argv[0], NULL, 10);
+    int rc, err;
+    if (seq > 1) {
+        capa_be64(k, seq - 1);
+        if ((rc = mdb_get(d->txn, d->dbi[DB_EVENTS], &key, &v)) || v.mv_size < 33)
+            return die("event %llu: not found", (unsigned long long)(seq - 1));
+        memcpy(prev, (unsigned char *)v.mv_data + v.mv_size - 32, 32);
+    }
+    capa_be64(k, seq);
+    if ((rc = mdb_get(d->txn, d->dbi[DB_EVENTS], &key, &v)))
+        return die("event %llu: %s", (unsigned long long)seq, mdb_strerror(rc));
+    if (capa_event__decode(&e, v.mv_data, v.mv_size, NULL, NULL))
+        return die("event %llu: %s", (unsigned long long)seq, capa_error_last());
+    if (!(err = event_edit(&e, argv[1], argv[2]))) {
+        capa_event__encode(&b, &e);
+        capa_event__chain(prev, prev, b.p, b.len);
+        capa_pack(&b);
+        capa_buf_bytes(&b, prev, 32);
+        err = b.oom ? die("out of memory") : put(d, DB_EVENTS, k, 8, b.p, b.len);
+    }
+    capa_buf_free(&b);
+    capa_event__clear(&e);
+    return err;
+}
+
+static int cmd_proof_node(tdb *d, int argc, char **argv)
+{
+    uint64_t id;
+    unsigned char k[11], node[64] = {1};
+    MDB_val key = {11, k}, v;
+    if (argc != 2)
+        return 2;
+    int level = atoi(argv[1]), rc;
+    if (level < 0 || level >= 32)
+        return die("level %s: 0..31", argv[1]);
+    if (case_id(d, argv[0], &id))
+        return 1;
+    k[0] = 'N', k[1] = 'c', k[2] = (unsigned char)level;
+    capa_be64(k + 3, (id >> level) ^ 1);
+    size_t n = 32;
+    if ((rc = mdb_get(d->txn, d->dbi[DB_PROOF], &key, &v)) == 0) {
+        n = v.mv_size < sizeof node ? v.mv_size : sizeof node;
+        memcpy(node, v.mv_data, n);
+        node[0] ^= 1;
+    } else if (rc != MDB_NOTFOUND) {
+        return mdb_fail(rc, "proof");
+    }
+    fprintf(stderr, "capa-tamper: proof: case tree node at level %d beside case %s %s\n", level,
+            argv[0], rc ? "stored where the subtree is empty" : "flipped");
+    return put(d, DB_PROOF, k, 11, node, n);
 }
 
 static int cmd_rewrite_chain(tdb *d, uint64_t seq, const char *field, const char *value,
@@ -1094,7 +1181,7 @@ static int rebuild_fn(capa_wtxn *t, void *arg)
 {
     rebuild_ctx *c = arg;
     capa_store *s = t->s;
-    capa_apply_src src = {rebuild_cred, NULL, c, NULL};
+    capa_apply_src src = {rebuild_cred, NULL, c, NULL, NULL};
     MDB_cursor *cur = NULL;
     MDB_val k, v, head = {0, NULL};
     unsigned char hv[40];
@@ -1127,6 +1214,10 @@ static int rebuild_fn(capa_wtxn *t, void *arg)
             break;
         capa_wtxn et = {.s = s, .txn = t->txn, .now = e.ev.time};
         err = capa_apply__event(&et, &e, &src);
+        /* A checkpoint whose case proof no longer matches the rewritten history (the forger
+         * has not re-signed it): the records are made all the same, verify names it. */
+        if (err == CAPA_ECORRUPT && strcmp(e.ev.action, "checkpoint") == 0)
+            err = CAPA_OK;
         capa_event__clear(&e);
     }
     mdb_cursor_close(cur);
@@ -1190,7 +1281,8 @@ static int usage(void)
           "VALUE... |\n"
           "  meta-str KEY VALUE | meta-del KEY |\n"
           "  user-cred-copy FROM TO | form ID VERSION OLD NEW | blob-byte SHA256 OFFSET |\n"
-          "  att CASE N FIELD VALUE | outbox-del SEQ |\n"
+          "  att CASE N FIELD VALUE | outbox-del SEQ | event-edit SEQ FIELD VALUE |\n"
+          "  proof-node CASE LEVEL |\n"
           "  rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]\n",
           stderr);
     return 2;
@@ -1211,6 +1303,7 @@ int main(int argc, char **argv)
         {"form", cmd_form},         {"blob-byte", cmd_blob_byte},
         {"att", cmd_att},           {"outbox-del", cmd_outbox_del},
         {"pending-del", cmd_pending_del}, {"contact", cmd_contact}, {"secret", cmd_secret},
+        {"event-edit", cmd_event_edit},   {"proof-node", cmd_proof_node},
     };
     tdb d = {0};
     rewrite_opts ro = {0};

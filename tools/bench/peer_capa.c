@@ -300,7 +300,9 @@ static int cp_verify(void *ctx, double *secs)
 
 /* A signed output as `capa dossier` / `capa report monthly` make it: with `proof`, the
  * check the CLI runs first (capa_case_prove inside capa_report_dossier; capa_store_prove
- * before the report's figures), then the figures, the layout, the CMS signature, the write. */
+ * before the report's figures), then the figures, the layout, the CMS signature, the write.
+ * proof 3: `capa checkpoint` (the whole verify, then the case proof); proof 2: the dossier
+ * checked against that case proof (docs/case-proof.md), which must hold. */
 static int cp_signed_output(void *ctx, int what, int proof, double *ms)
 {
     cp *p = ctx;
@@ -322,9 +324,14 @@ static int cp_signed_output(void *ctx, int what, int proof, double *ms)
     strftime(month, sizeof month, "%Y-%m", &tm);
     bench_number(number, sizeof number, 1);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (what == 0) {
-        capa_dossier_opts o = {.key_path = key, .cert_path = crt, .verified = !proof};
+    if (proof == 3) {
+        rc = capa_checkpoint(p->s, key, NULL);
+    } else if (what == 0) {
+        capa_case_proof pf = {0};
+        capa_dossier_opts o = {.key_path = key, .cert_path = crt, .verified = !proof, .proof = &pf};
         rc = capa_report_dossier(p->s, number, pdf, &o);
+        if (rc == CAPA_OK && proof == 2 && !pf.fast)
+            rc = capa_error_set(CAPA_ERROR, "the case proof did not hold: %s", pf.why);
     } else {
         capa_monthly_opts o = {.key_path = key, .cert_path = crt};
         if ((!proof || (rc = capa_store_prove(p->s, NULL)) == CAPA_OK) &&

@@ -2,7 +2,7 @@
  * cmd_dossier.c - `capa dossier`: the signed PDF dossier of one case, or of every case
  * (closed since a date) into a directory for an auditor.
  *
- *   capa dossier CASE -o FILE.pdf [--font FILE] [--no-sign]
+ *   capa dossier CASE -o FILE.pdf [--font FILE] [--no-sign] [--cert FILE]
  *   capa dossier --all [--closed-since YYYY-MM-DD] -o DIR/ [--font FILE] [--no-sign]
  *
  * The signing identity is <db>/keys/org.key + org.crt (made by `capa init`, replaced by
@@ -28,7 +28,7 @@ static int dossier_each(cli *c, capa_store *s, const char *number, const char *p
 
 int cmd_dossier(cli *c, int argc, char **argv)
 {
-    const char *out = NULL, *font = NULL, *since_arg = NULL;
+    const char *out = NULL, *font = NULL, *since_arg = NULL, *cert = NULL;
     int all = 0, no_sign = 0;
     const cli_opt opts[] = {
         {"-o", &out, NULL},
@@ -37,12 +37,13 @@ int cmd_dossier(cli *c, int argc, char **argv)
         {"--all", NULL, &all},
         {"--closed-since", &since_arg, NULL},
         {"--no-sign", NULL, &no_sign},
+        {"--cert", &cert, NULL},
         {NULL, NULL, NULL},
     };
     int npos, rc = CLI_OK, err;
     capa_store *s = NULL;
     cli_numbers ns = {0};
-    char key[4096], crt[4096];
+    char key[4096], crt[4096], pcrt[4096];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (!out)
@@ -71,7 +72,23 @@ int cmd_dossier(cli *c, int argc, char **argv)
         goto done;
 
     if (!all) {
-        if ((err = capa_report_dossier(s, argv[0], out, &o)) != CAPA_OK) {
+        /* The case proof's checkpoint is checked against the auditor's certificate (--cert),
+         * else the store's own, as verify does (and says so). */
+        capa_case_proof pf = {0};
+        cli_keys_path(c, pcrt, sizeof pcrt, "org.crt");
+        o.proof_cert_path = cert ? cert : pcrt;
+        o.proof = &pf;
+        err = capa_report_dossier(s, argv[0], out, &o);
+        if (pf.fast)
+            fprintf(stderr,
+                    "%s: %s: %s proven by the case proof of checkpoint %llu (signature checked "
+                    "against %s %s)\n",
+                    c->prog, c->cmd, argv[0], (unsigned long long)pf.ck_seq,
+                    cert ? "the certificate" : "the store's own certificate", o.proof_cert_path);
+        else if (pf.why[0])
+            fprintf(stderr, "%s: %s: %s: the whole store replayed: %s\n", c->prog, c->cmd, argv[0],
+                    pf.why);
+        if (err != CAPA_OK) {
             rc = cli_fail(c, argv[0], err);
             if (!no_sign && access(key, F_OK) != 0 && strstr(capa_error_last(), key))
                 fprintf(stderr,

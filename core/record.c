@@ -6,6 +6,9 @@
 
 #include <openssl/crypto.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "codec.h"
 
@@ -100,11 +103,31 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
 
 /* Lists and scans decode one header per row, so its readers are inlined here: the same
  * checks as capa_rd_varint / capa_rd_u8 (codec.c), without a call per field. */
-static inline uint64_t hv_varint(capa_rd *r)
+static inline __attribute__((always_inline)) uint64_t hv_varint(capa_rd *r)
 {
     if (r->err || r->len - r->pos < 10)
         return capa_rd_varint(r); /* near the end: the checked reader */
     const unsigned char *p = r->p + r->pos;
+    if (!(p[0] & 0x80)) { /* one byte: string lengths, flags, small counts */
+        r->pos++;
+        return p[0];
+    }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Up to eight bytes (a time in ms takes six): find the last one by its clear top bit and
+     * gather the 7-bit groups of the bytes before it. */
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t stop = ~w & 0x8080808080808080ULL;
+    if (stop) {
+        unsigned n = ((unsigned)__builtin_ctzll(stop) >> 3) + 1;
+        if (n < 8)
+            w &= (1ULL << (8 * n)) - 1;
+        r->pos += n;
+        return (w & 0x7f) | (w >> 1 & 0x3f80) | (w >> 2 & 0x1fc000) | (w >> 3 & 0xfe00000) |
+               (w >> 4 & 0x7f0000000ULL) | (w >> 5 & 0x3f800000000ULL) |
+               (w >> 6 & 0x1fc0000000000ULL) | (w >> 7 & 0xfe000000000000ULL);
+    }
+#endif
     uint64_t v = 0;
     for (int i = 0; i < 10; i++) {
         unsigned c = p[i];
@@ -122,7 +145,7 @@ static inline uint64_t hv_varint(capa_rd *r)
     return 0;
 }
 
-static inline unsigned hv_u8(capa_rd *r)
+static inline __attribute__((always_inline)) unsigned hv_u8(capa_rd *r)
 {
     if (r->err || r->pos >= r->len) {
         r->err = r->err ? r->err : CAPA_ECORRUPT;
@@ -131,7 +154,7 @@ static inline unsigned hv_u8(capa_rd *r)
     return r->p[r->pos++];
 }
 
-static inline int64_t hv_i64(capa_rd *r)
+static inline __attribute__((always_inline)) int64_t hv_i64(capa_rd *r)
 {
     uint64_t u = hv_varint(r);
     return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
@@ -145,7 +168,7 @@ typedef struct hv_arena {
     char *pos, *end;
 } hv_arena;
 
-static inline char *hv_str(capa_rd *r, hv_arena *a)
+static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *a)
 {
     if (!a->copy)
         return capa_rd_str(r);
@@ -158,9 +181,19 @@ static inline char *hv_str(capa_rd *r, hv_arena *a)
         return NULL;
     }
     const unsigned char *s = r->p + r->pos;
-    /* No NUL inside: eight bytes at a time (a zero byte sets its high bit in the sum). */
+    /* No NUL inside: sixteen bytes at a time in the copy while the arena has them (bytes
+     * past the string are masked off; only bytes copied from the record are loaded), else
+     * eight (a zero byte sets its high bit). */
     uint64_t zero = 0;
     size_t i = 0;
+#ifdef __SSE2__
+    const char *c = a->copy + r->pos;
+    for (; i < n && r->pos + i + 16 <= r->len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(c + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
+        zero |= n - i >= 16 ? m : m & ((1u << (n - i)) - 1);
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
@@ -180,7 +213,8 @@ static inline char *hv_str(capa_rd *r, hv_arena *a)
 
 static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, hv_arena *a);
 
-static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a)
+/* `lead`: stop after the severity (the fields a scan by value reads); else read it all. */
+static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
 {
     if (hv_u8(r) != HDR_VERSION && !r->err)
         r->err = CAPA_ECORRUPT;
@@ -197,6 +231,11 @@ static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a)
     h->lot_no = hv_str(r, a);
     h->defect_code = hv_str(r, a);
     h->severity = hv_str(r, a);
+    if (lead) {
+        if (!r->err && (!h->number || !h->stage))
+            r->err = CAPA_ECORRUPT;
+        return;
+    }
     h->description = hv_str(r, a);
     h->subject_person = hv_str(r, a);
     if (!r->err && r->pos < r->len) {
@@ -267,14 +306,15 @@ int capa_hdr__decode(capa_hdr *h, const void *data, size_t len)
     memset(h, 0, sizeof *h);
     hv_arena a = {0};
     capa_rd_init(&r, data, len);
-    hdr_read(h, &r, &a);
+    hdr_read(h, &r, &a, 0);
     int err = decoded(&r, "case header");
     if (err)
         capa_hdr_clear(h);
     return err;
 }
 
-int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+static int decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap,
+                       int lead)
 {
     capa_rd r;
     memset(h, 0, sizeof *h);
@@ -283,13 +323,25 @@ int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena
     memcpy(arena, data, len);
     hv_arena a = {arena, arena + len + 1, arena + cap};
     capa_rd_init(&r, data, len);
-    hdr_read(h, &r, &a);
+    hdr_read(h, &r, &a, lead);
     if (r.err == CAPA_ENOMEM)
-        return CAPA_ENOMEM; /* quietly: the caller falls back to allocating */
+        return CAPA_ENOMEM;
+    if (lead && !r.err)
+        return CAPA_OK; /* the rest is not read, so not checked: capa verify reads it all */
     int err = decoded(&r, "case header");
     if (err)
         memset(h, 0, sizeof *h);
     return err;
+}
+
+int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+{
+    return decode_view(h, data, len, arena, cap, 0);
+}
+
+int capa_hdr__decode_lead(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+{
+    return decode_view(h, data, len, arena, cap, 1);
 }
 
 void capa_stage_record_clear(capa_stage_record *r)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "codec.h"
@@ -15,6 +16,7 @@
 #include "limits.h"
 #include "record.h"
 #include "recurrence.h"
+#include "scan.h"
 
 /* ---- reading ---- */
 
@@ -620,6 +622,36 @@ static int snapshot(capa_store *s, scan_part *p, size_t parts)
             return capa_error_set(CAPA_ERROR,
                                   "scan: no common snapshot (the store keeps changing)");
     }
+}
+
+int capa__snapshot_more(capa_store *s, MDB_txn *txn0, MDB_txn **more, size_t n, int *same)
+{
+    *same = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        int err = CAPA_OK, ok = 1;
+        size_t i = 0;
+        for (; i < n && !err; i++)
+            err = capa_store__read_begin(s, &more[i]);
+        for (size_t j = 0; !err && j < n; j++)
+            ok &= mdb_txn_id(more[j]) == mdb_txn_id(txn0);
+        if (!err && ok) {
+            *same = 1;
+            return CAPA_OK;
+        }
+        for (size_t j = 0; j < n; j++) {
+            capa_store__read_end(s, more[j]);
+            more[j] = NULL;
+        }
+        if (err)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+size_t capa__scan_parts(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4 ? 4 : (size_t)n;
 }
 
 int capa_case_scan(capa_store *s, const capa_filter *filter, unsigned flags, size_t parts,

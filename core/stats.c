@@ -477,6 +477,7 @@ typedef struct rec_entry {
 typedef struct rec_set {
     rec_entry *e;
     size_t n, cap;
+    int sorted; /* e is in rec_order already (k set): merged from sorted parts */
     char *pool; /* the entries' keys and case numbers, NUL-terminated one after another */
     size_t pool_len, pool_cap;
 } rec_set;
@@ -551,29 +552,48 @@ static void rec_clear(rec_set *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Append src's notes to r (src's in id order after r's). */
-static int rec_merge(rec_set *r, const rec_set *src)
+/* Sort the notes (rec_order), their keys pointed at in the set's own pool. */
+static void rec_sort(rec_set *r)
 {
-    size_t base = r->pool_len;
-    if (!src->n)
-        return CAPA_OK;
-    if (pool_room(r, src->pool_len))
-        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-    if (r->n + src->n > r->cap) {
-        rec_entry *e = capa__realloc(r->e, (r->n + src->n) * sizeof *e);
-        if (!e)
-            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-        r->e = e;
-        r->cap = r->n + src->n;
+    for (size_t i = 0; i < r->n; i++)
+        r->e[i].k = r->pool + r->e[i].key;
+    if (r->n)
+        qsort(r->e, r->n, sizeof *r->e, rec_order);
+    r->sorted = 1;
+}
+
+/* Merge the parts' sorted notes into r (empty): one pass, in rec_order, so r is what
+ * sorting all of them gives (the order is total: ids differ). */
+static int rec_merge_sorted(rec_set *r, rec_set *const *src, size_t n_src)
+{
+    size_t total = 0, pool = 0, at[CAPA_STATS_MAX_PARTS] = {0}, base[CAPA_STATS_MAX_PARTS];
+    for (size_t i = 0; i < n_src; i++) {
+        base[i] = pool;
+        total += src[i]->n;
+        pool += src[i]->pool_len;
     }
-    memcpy(r->pool + base, src->pool, src->pool_len);
-    r->pool_len += src->pool_len;
-    for (size_t i = 0; i < src->n; i++) {
-        rec_entry e = src->e[i];
-        e.key += base;
-        e.number += base;
+    if (!total)
+        return CAPA_OK;
+    if (pool_room(r, pool) || !(r->e = capa__malloc(total * sizeof *r->e)))
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    r->cap = total;
+    for (size_t i = 0; i < n_src; i++)
+        if (src[i]->pool_len)
+            memcpy(r->pool + base[i], src[i]->pool, src[i]->pool_len);
+    r->pool_len = pool;
+    while (r->n < total) {
+        size_t best = n_src;
+        for (size_t i = 0; i < n_src; i++)
+            if (at[i] < src[i]->n &&
+                (best == n_src || rec_order(&src[i]->e[at[i]], &src[best]->e[at[best]]) < 0))
+                best = i;
+        rec_entry e = src[best]->e[at[best]++];
+        e.key += base[best];
+        e.number += base[best];
+        e.k = r->pool + e.key;
         r->e[r->n++] = e;
     }
+    r->sorted = 1;
     return CAPA_OK;
 }
 
@@ -581,10 +601,8 @@ static int rec_finish(capa_monthly *m, rec_set *r)
 {
     size_t cap = 0;
     int64_t window = (int64_t)m->recurrence_days * 86400000;
-    for (size_t i = 0; i < r->n; i++)
-        r->e[i].k = r->pool + r->e[i].key;
-    if (r->n)
-        qsort(r->e, r->n, sizeof *r->e, rec_order);
+    if (!r->sorted)
+        rec_sort(r);
     for (size_t i = 0; i < r->n; i++) {
         const rec_entry *e = &r->e[i];
         if (!e->in_month || m->recurrence_days <= 0)
@@ -832,6 +850,8 @@ static void *part_run(void *arg)
     for (size_t i = 0; i < x->n_sev; i++)
         capa__free(x->sev[i].lim);
     x->n_sev = 0;
+    if (!err)
+        rec_sort(&pt->rec); /* each part sorts its own notes; the report merges them */
     if (err)
         snprintf(pt->msg, sizeof pt->msg, "%s", capa_error_last());
     pt->err = err;
@@ -855,9 +875,10 @@ static void part_clear(part *pt)
     capa__free(pt->m.on_time);
 }
 
-/* Add part `pt`'s figures to the report's (m, t, ttc, rec), taking over its lists. */
+/* Add part `pt`'s figures to the report's (m, t, ttc), taking over its lists; its
+ * recurrence notes are merged apart (rec_merge_sorted). */
 static int part_merge(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t *cap_ttc,
-                      rec_set *rec, part *pt)
+                      part *pt)
 {
     capa_monthly *q = &pt->m;
     for (int i = 0; i < 12; i++) {
@@ -916,7 +937,7 @@ static int part_merge(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, 
         memcpy(*ttc + *n_ttc, pt->ttc, pt->n_ttc * sizeof **ttc);
         *n_ttc += pt->n_ttc;
     }
-    return rec_merge(rec, &pt->rec);
+    return CAPA_OK;
 }
 
 /* The first and last case id; 0, 0 when there are none. */
@@ -996,7 +1017,12 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
             if (pt[i].err)
                 err = capa_error_set(pt[i].err, "%s", pt[i].msg);
         for (size_t i = 0; i < parts && !err; i++)
-            err = part_merge(m, t, ttc, n_ttc, cap_ttc, rec, &pt[i]);
+            err = part_merge(m, t, ttc, n_ttc, cap_ttc, &pt[i]);
+        rec_set *notes[CAPA_STATS_MAX_PARTS];
+        for (size_t i = 0; i < parts; i++)
+            notes[i] = &pt[i].rec;
+        if (!err)
+            err = rec_merge_sorted(rec, notes, parts);
     }
     for (size_t i = 0; i < parts; i++)
         part_clear(&pt[i]);

@@ -583,8 +583,7 @@ static void *scan_run(void *arg)
     return NULL;
 }
 
-/* The first and last case id of the store; 0, 0 when it has none. */
-static int id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi)
+int capa__id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi)
 {
     MDB_cursor *cur = NULL;
     MDB_val k, v;
@@ -599,29 +598,6 @@ static int id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi)
     if (cur)
         mdb_cursor_close(cur);
     return rc && rc != MDB_NOTFOUND ? capa_store__mdb_err(rc, "scan") : CAPA_OK;
-}
-
-/* Read transactions for every part that all see the same commit. */
-static int snapshot(capa_store *s, scan_part *p, size_t parts)
-{
-    for (int tries = 0;; tries++) {
-        int err = CAPA_OK, same = 1;
-        for (size_t i = 0; i < parts && !err; i++)
-            err = capa_store__read_begin(s, &p[i].ls.txn);
-        for (size_t j = 1; !err && j < parts; j++)
-            same &= mdb_txn_id(p[j].ls.txn) == mdb_txn_id(p[0].ls.txn);
-        if (!err && same)
-            return CAPA_OK;
-        for (size_t j = 0; j < parts; j++) {
-            capa_store__read_end(s, p[j].ls.txn);
-            p[j].ls.txn = NULL;
-        }
-        if (err)
-            return err;
-        if (tries == 100)
-            return capa_error_set(CAPA_ERROR,
-                                  "scan: no common snapshot (the store keeps changing)");
-    }
 }
 
 int capa__snapshot_more(capa_store *s, MDB_txn *txn0, MDB_txn **more, size_t n, int *same)
@@ -646,6 +622,29 @@ int capa__snapshot_more(capa_store *s, MDB_txn *txn0, MDB_txn **more, size_t n, 
             return err;
     }
     return CAPA_OK;
+}
+
+/* Read transactions for every part that all see the same commit. */
+static int snapshot(capa_store *s, scan_part *p, size_t parts)
+{
+    MDB_txn *more[CAPA_SCAN_MAX_PARTS];
+    for (int tries = 0;; tries++) {
+        int same = 1, err = capa_store__read_begin(s, &p[0].ls.txn);
+        if (!err && parts > 1)
+            err = capa__snapshot_more(s, p[0].ls.txn, more, parts - 1, &same);
+        if (!err && same) {
+            for (size_t i = 1; i < parts; i++)
+                p[i].ls.txn = more[i - 1];
+            return CAPA_OK;
+        }
+        capa_store__read_end(s, p[0].ls.txn);
+        p[0].ls.txn = NULL;
+        if (err)
+            return err;
+        if (tries == 100)
+            return capa_error_set(CAPA_ERROR,
+                                  "scan: no common snapshot (the store keeps changing)");
+    }
 }
 
 size_t capa__scan_parts(void)
@@ -679,7 +678,7 @@ int capa_case_scan(capa_store *s, const capa_filter *filter, unsigned flags, siz
                    f->opened_to;
     uint64_t lo = 0, hi = 0;
     if (by_index ? (err = index_ids(s, p[0].ls.txn, f, &ids, &n_ids))
-                 : (err = id_bounds(s, p[0].ls.txn, &lo, &hi)))
+                 : (err = capa__id_bounds(s, p[0].ls.txn, &lo, &hi)))
         goto done;
     for (size_t i = 0; i < parts; i++) {
         p[i].ls = (list_state){s, p[i].ls.txn, NULL, f, cb, payloads[i], 0, 0};

@@ -15,6 +15,9 @@
  *  End each with capa_store__read_end. */
 int capa__snapshot_more(capa_store *s, MDB_txn *txn0, MDB_txn **more, size_t n, int *same);
 
+/** The first and last case id in the headers; 0, 0 when there are none. */
+int capa__id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi);
+
 /** How many parts a scan is cut into by default: the processors online, 1 to 4. */
 size_t capa__scan_parts(void);
 

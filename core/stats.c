@@ -940,24 +940,6 @@ static int part_merge(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, 
     return CAPA_OK;
 }
 
-/* The first and last case id; 0, 0 when there are none. */
-static int id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi)
-{
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
-    *lo = *hi = 0;
-    int rc = mdb_cursor_open(txn, s->dbi[DB_CASES], &cur);
-    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    if (rc == MDB_SUCCESS && k.mv_size == 8)
-        *lo = capa_get_be64(k.mv_data);
-    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    if (rc == MDB_SUCCESS && k.mv_size == 8)
-        *hi = capa_get_be64(k.mv_data);
-    if (cur)
-        mdb_cursor_close(cur);
-    return rc && rc != MDB_NOTFOUND ? capa_store__mdb_err(rc, "report") : CAPA_OK;
-}
-
 static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t *cap_ttc,
                 rec_set *rec, capa_store *s, MDB_txn *txn0, const capa_workflow *wf,
                 const capa_plant *p, int ntf_stage, const int64_t *bound, size_t parts)
@@ -967,7 +949,7 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
     uint64_t lo = 0, hi = 0;
     int err;
     memset(pt, 0, sizeof pt);
-    if ((err = id_bounds(s, txn0, &lo, &hi)))
+    if ((err = capa__id_bounds(s, txn0, &lo, &hi)))
         return err;
     if (parts > CAPA_STATS_MAX_PARTS)
         parts = CAPA_STATS_MAX_PARTS;

@@ -474,21 +474,20 @@ static int visit_lead(list_state *ls, uint64_t id, const MDB_val *v)
 }
 
 /* The ids a filter's index lists, in its order (the order capa_case_list walks them). */
-static int index_ids(capa_store *s, MDB_txn *txn, const capa_filter *f, uint64_t **out,
-                     size_t *n)
+static int index_ids(capa_store *s, MDB_txn *txn, const capa_filter *f, uint64_t **out, size_t *n)
 {
     MDB_cursor *cur = NULL;
     MDB_val k, v;
     uint64_t *ids = NULL;
     size_t cap = 0;
     unsigned char from[8];
-    int db = f->customer ? DB_IDX_CUSTOMER
-             : f->part_no ? DB_IDX_PART
+    int db = f->customer      ? DB_IDX_CUSTOMER
+             : f->part_no     ? DB_IDX_PART
              : f->defect_code ? DB_IDX_DEFECT
-             : f->stage ? DB_IDX_STAGE
-                        : DB_IDX_OPENED;
-    const char *key = f->customer ? f->customer
-                      : f->part_no ? f->part_no
+             : f->stage       ? DB_IDX_STAGE
+                              : DB_IDX_OPENED;
+    const char *key = f->customer      ? f->customer
+                      : f->part_no     ? f->part_no
                       : f->defect_code ? f->defect_code
                                        : f->stage;
     int err = CAPA_OK, rc = mdb_cursor_open(txn, s->dbi[db], &cur);
@@ -555,8 +554,8 @@ static void *scan_run(void *arg)
                 break;
             }
             if (!rc)
-                err = p->lead ? visit_lead(&p->ls, p->ids[i], &v)
-                              : visit_raw(&p->ls, p->ids[i], &v);
+                err =
+                    p->lead ? visit_lead(&p->ls, p->ids[i], &v) : visit_raw(&p->ls, p->ids[i], &v);
         }
     } else {
         capa_be64(kb, p->from);
@@ -564,8 +563,7 @@ static void *scan_run(void *arg)
         rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         for (; rc == MDB_SUCCESS && !p->ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             uint64_t id = k.mv_size == 8 ? capa_get_be64(k.mv_data) : 0;
-            if ((p->to && id >= p->to) ||
-                atomic_load_explicit(p->stop_all, memory_order_relaxed))
+            if ((p->to && id >= p->to) || atomic_load_explicit(p->stop_all, memory_order_relaxed))
                 break;
             if ((err = p->lead ? visit_lead(&p->ls, id, &v) : visit_raw(&p->ls, id, &v)))
                 break;
@@ -674,8 +672,8 @@ int capa_case_scan(capa_store *s, const capa_filter *filter, unsigned flags, siz
         return err;
     if ((err = capa_store__require_init(s, p[0].ls.txn)))
         goto done;
-    int by_index = f->customer || f->part_no || f->defect_code || f->stage || f->opened_from ||
-                   f->opened_to;
+    int by_index =
+        f->customer || f->part_no || f->defect_code || f->stage || f->opened_from || f->opened_to;
     uint64_t lo = 0, hi = 0;
     if (by_index ? (err = index_ids(s, p[0].ls.txn, f, &ids, &n_ids))
                  : (err = capa__id_bounds(s, p[0].ls.txn, &lo, &hi)))

@@ -313,8 +313,7 @@ int capa_hdr__decode(capa_hdr *h, const void *data, size_t len)
     return err;
 }
 
-static int decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap,
-                       int lead)
+static int decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap, int lead)
 {
     capa_rd r;
     memset(h, 0, sizeof *h);

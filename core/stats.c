@@ -681,8 +681,8 @@ static int returned_part(ctx *x, const capa_hdr *h)
     unsigned char kb[9];
     MDB_val k = {9, kb}, v;
     capa_stage__key(kb, h->id, x->ntf_stage);
-    int rc = x->stage_cur ? MDB_SUCCESS
-                          : mdb_cursor_open(x->txn, x->s->dbi[DB_STAGES], &x->stage_cur);
+    int rc =
+        x->stage_cur ? MDB_SUCCESS : mdb_cursor_open(x->txn, x->s->dbi[DB_STAGES], &x->stage_cur);
     rc = rc ? rc : mdb_cursor_get(x->stage_cur, &k, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
         return CAPA_OK;
@@ -860,7 +860,7 @@ static void *part_run(void *arg)
 
 static void part_clear(part *pt)
 {
-    tally *all[] = {&pt->t.sev,  &pt->t.chan,   &pt->t.type,  &pt->t.cust, &pt->t.part,
+    tally *all[] = {&pt->t.sev,    &pt->t.chan, &pt->t.type,  &pt->t.cust, &pt->t.part,
                     &pt->t.defect, &pt->t.dept, &pt->t.valid, &pt->t.sat};
     for (size_t i = 0; i < 9; i++) {
         capa__free(all[i]->slot);
@@ -896,7 +896,7 @@ static int part_merge(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, 
         m->on_time[i].due += q->on_time[i].due;
         m->on_time[i].on_time += q->on_time[i].on_time;
     }
-    tally *from[] = {&pt->t.sev,  &pt->t.chan,   &pt->t.type,  &pt->t.cust, &pt->t.part,
+    tally *from[] = {&pt->t.sev,    &pt->t.chan, &pt->t.type,  &pt->t.cust, &pt->t.part,
                      &pt->t.defect, &pt->t.dept, &pt->t.valid, &pt->t.sat};
     tally *to[] = {&t->sev,    &t->chan, &t->type,  &t->cust, &t->part,
                    &t->defect, &t->dept, &t->valid, &t->sat};
@@ -964,8 +964,13 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
         parts = 1;
     for (size_t i = 0; i < parts && !err; i++) {
         part *q = &pt[i];
-        q->x = (ctx){.s = s, .txn = txn[i], .wf = wf, .p = p, .m = &q->m,
-                     .span = longest_limit(wf), .ntf_stage = ntf_stage};
+        q->x = (ctx){.s = s,
+                     .txn = txn[i],
+                     .wf = wf,
+                     .p = p,
+                     .m = &q->m,
+                     .span = longest_limit(wf),
+                     .ntf_stage = ntf_stage};
         q->m = *m;
         q->m.org = q->m.timezone = NULL;
         q->m.opened = q->m.closed = q->m.open_at_end = 0;
@@ -1012,7 +1017,6 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
         capa_store__read_end(s, txn[i]);
     return err;
 }
-
 
 void capa_monthly_free(capa_monthly *m)
 {
@@ -1145,8 +1149,7 @@ int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind
         (err = capa_meta__get_str(s, txn, "org", &m->org)) ||
         (err = capa_recur__days(s, txn, &m->recurrence_days)))
         goto done;
-    if ((err = pass(m, &t, &ttc, &n_ttc, &cap_ttc, &rec, s, txn, wf, p, ntf_stage, bound,
-                    parts)))
+    if ((err = pass(m, &t, &ttc, &n_ttc, &cap_ttc, &rec, s, txn, wf, p, ntf_stage, bound, parts)))
         goto done;
     tally *ts[] = {&t.sev,    &t.chan, &t.type,  &t.cust, &t.part,
                    &t.defect, &t.dept, &t.valid, &t.sat};

@@ -248,16 +248,19 @@ END_TEST
 static void import_at(const char *customer, const char *part, const char *defect, int64_t opened,
                       int64_t closed_at, uint64_t row)
 {
-    capa_kv kv[] = {{"customer", customer}, {"part_no", part},   {"defect_code", defect},
-                    {"severity", "general"}, {"description", "旧记录 legacy row"}};
+    capa_kv kv[] = {{"customer", customer},
+                    {"part_no", part},
+                    {"defect_code", defect},
+                    {"severity", "general"},
+                    {"description", "旧记录 legacy row"}};
     capa_import_facts f = {.opened = opened,
                            .closed_at = closed_at,
                            .source = "old.csv",
                            .sha256 = "0123456789abcdef0123456789abcdef"
                                      "0123456789abcdef0123456789abcdef",
                            .row = row};
-    capa_request rq = {.op = CAPA_OP_IMPORT, .who = tu_as("admin"), .values = kv,
-                       .n_values = 5, .import = &f};
+    capa_request rq = {
+        .op = CAPA_OP_IMPORT, .who = tu_as("admin"), .values = kv, .n_values = 5, .import = &f};
     int rc = capa_submit(st, &rq, 1);
     ck_assert_msg(rc == CAPA_OK && rq.result == CAPA_OK, "import: %s",
                   rq.error ? rq.error : capa_error_last());
@@ -281,8 +284,8 @@ static void varied_store(void)
                              : OCT1 - 20 * DAY + (int64_t)i * 29 * H + i * 7919;
         snprintf(part, sizeof part, "P-%d", i % 5);
         snprintf(defect, sizeof defect, "D-%d", i % 3);
-        capa_kv kv[] = {{"customer", cust[i % 3]}, {"part_no", part},   {"defect_code", defect},
-                        {"severity", sev[i % 4]},   {"description", "x"}, {"containment", "隔离"}};
+        capa_kv kv[] = {{"customer", cust[i % 3]}, {"part_no", part},    {"defect_code", defect},
+                        {"severity", sev[i % 4]},  {"description", "x"}, {"containment", "隔离"}};
         capa_actor li = tu_as("li");
         now_ms = t;
         OK(capa_case_open(&n[i], st, &li, kv, 6));
@@ -387,8 +390,10 @@ START_TEST(report_read_in_parts_equals_one_pass_in_id_order)
     static const struct {
         capa_period_kind kind;
         const char *a, *b;
-    } periods[] = {{CAPA_PERIOD_MONTH, "2026-09", NULL}, {CAPA_PERIOD_MONTH, "2026-10", NULL},
-                   {CAPA_PERIOD_MONTH, "2026-11", NULL}, {CAPA_PERIOD_WEEK, "2026-W40", NULL},
+    } periods[] = {{CAPA_PERIOD_MONTH, "2026-09", NULL},
+                   {CAPA_PERIOD_MONTH, "2026-10", NULL},
+                   {CAPA_PERIOD_MONTH, "2026-11", NULL},
+                   {CAPA_PERIOD_WEEK, "2026-W40", NULL},
                    {CAPA_PERIOD_RANGE, "2026-09-30", "2026-11-01"}};
     /* At the month's end and in the middle of October (cases not opened yet then). */
     int64_t ats[] = {0, OCT1 + 12 * DAY + 5 * H};
@@ -402,8 +407,8 @@ START_TEST(report_read_in_parts_equals_one_pass_in_id_order)
             ck_assert_uint_gt(one->opened + one->closed + one->open_at_end, 0);
             for (size_t parts = 2; parts <= CAPA_STATS_MAX_PARTS; parts++) {
                 capa_monthly *m = NULL;
-                OK(capa_stats__period_parts(&m, st, periods[i].kind, periods[i].a,
-                                            periods[i].b, ats[j], parts));
+                OK(capa_stats__period_parts(&m, st, periods[i].kind, periods[i].a, periods[i].b,
+                                            ats[j], parts));
                 same_report(one, m);
                 capa_monthly_free(m);
             }
@@ -517,8 +522,8 @@ START_TEST(scan_in_parts_lists_what_capa_case_list_lists)
                             int in_lead = f <= 6; /* number .. severity */
                             ck_assert_msg(lead_only && !in_lead ? !b->s[f]
                                                                 : str_eq(a->s[f], b->s[f]),
-                                          "filter %zu, parts %zu, lead %u, row %zu, field %d",
-                                          i, parts, lead, k, f);
+                                          "filter %zu, parts %zu, lead %u, row %zu, field %d", i,
+                                          parts, lead, k, f);
                         }
                         ck_assert_int_eq(a->closed, b->closed);
                         ck_assert_int_eq(a->opened, b->opened);
@@ -557,8 +562,7 @@ START_TEST(scan_in_parts_lists_what_capa_case_list_lists)
     rows_clear(&all);
     void *pl[1] = {&all};
     FAILS(capa_case_scan(st, &any, 0, 0, collect, pl), CAPA_EINVALID, "1 to");
-    FAILS(capa_case_scan(st, &any, 0, CAPA_SCAN_MAX_PARTS + 1, collect, pl), CAPA_EINVALID,
-          "1 to");
+    FAILS(capa_case_scan(st, &any, 0, CAPA_SCAN_MAX_PARTS + 1, collect, pl), CAPA_EINVALID, "1 to");
 }
 END_TEST
 

@@ -57,13 +57,12 @@ static int64_t due_of(const capa_limit *l, const capa_plant *p, int64_t start, d
 static int add(capa_limit_status **out, size_t *n, const capa_limit *l, const capa_plant *p,
                const capa_case *c, int64_t met, double warn_pct, int64_t at)
 {
-    capa_limit_status *arr = capa__realloc(*out, (*n + 1) * sizeof *arr);
-    if (!arr)
-        return capa_error_set(CAPA_ENOMEM, "limits: out of memory");
-    *out = arr;
-    capa_limit_status *x = &arr[(*n)++];
+    /* compute() sized the array for every limit a case can have. */
+    capa_limit_status *x = &(*out)[(*n)++];
     memset(x, 0, sizeof *x);
-    snprintf(x->kind, sizeof x->kind, "%s", l->kind);
+    size_t kl = strlen(l->kind);
+    kl = kl < sizeof x->kind ? kl : sizeof x->kind - 1; /* as snprintf "%s" cuts it */
+    memcpy(x->kind, l->kind, kl);
     x->hours = l->hours;
     x->working_days = l->working_days;
     x->start = c->opened;
@@ -110,8 +109,10 @@ static int compute(capa_limit_status **out, size_t *n, const capa_workflow *wf, 
                    const capa_case *c, int64_t containment_at, int64_t at, const imported *im)
 {
     int err = CAPA_OK;
-    *out = NULL;
     *n = 0;
+    /* One allocation: at most one limit per kind and one per stage (add fills it). */
+    if (!(*out = capa__malloc((sizeof kinds / sizeof *kinds + wf->n_stages) * sizeof **out)))
+        return capa_error_set(CAPA_ENOMEM, "limits: out of memory");
     const char *sev = wf->n_stages ? capa_case_value(c, wf->stages[0].id, "severity") : NULL;
     double warn = wf->warn_percent > 0 ? wf->warn_percent : 80;
     for (size_t k = 0; !err && k < sizeof kinds / sizeof *kinds; k++) {
@@ -139,7 +140,7 @@ static int compute(capa_limit_status **out, size_t *n, const capa_workflow *wf, 
         if (l)
             err = add(out, n, l, p, c, met, warn, at);
     }
-    if (err) {
+    if (err || !*n) { /* none: NULL, as before */
         capa__free(*out);
         *out = NULL;
         *n = 0;

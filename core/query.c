@@ -2,9 +2,12 @@
  * query.c - reading: one case as a snapshot, lists through the indexes, counts per indexed
  * value, and the audit trail in order. Nothing here writes.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "codec.h"
@@ -13,6 +16,7 @@
 #include "limits.h"
 #include "record.h"
 #include "recurrence.h"
+#include "parscan.h"
 
 /* ---- reading ---- */
 
@@ -289,6 +293,7 @@ static int matches(capa_store *s, MDB_txn *txn, const capa_hdr *h, const capa_fi
 typedef struct list_state {
     capa_store *s;
     MDB_txn *txn;
+    MDB_cursor *hdr; /* on the headers, reused: an index's ids often share a page */
     const capa_filter *f;
     int (*cb)(const capa_case_header *, void *);
     void *payload;
@@ -347,14 +352,17 @@ static int visit_raw(list_state *ls, uint64_t id, const MDB_val *v)
 
 static int visit(list_state *ls, uint64_t id)
 {
-    unsigned char k[8];
-    MDB_val v;
-    capa_be64(k, id);
-    int err = capa_store__get(ls->txn, ls->s->dbi[DB_CASES], k, 8, &v);
-    if (err == CAPA_ENOTFOUND)
+    unsigned char kb[8];
+    MDB_val k = {8, kb}, v;
+    capa_be64(kb, id);
+    /* A cursor (not mdb_get): LMDB looks in the cursor's current page before it walks the
+     * tree, and ids listed in order often share one. */
+    int rc = ls->hdr ? MDB_SUCCESS : mdb_cursor_open(ls->txn, ls->s->dbi[DB_CASES], &ls->hdr);
+    rc = rc ? rc : mdb_cursor_get(ls->hdr, &k, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND)
         return capa_error_set(CAPA_ECORRUPT, "case id %llu: header missing",
                               (unsigned long long)id);
-    return err ? err : visit_raw(ls, id, &v);
+    return rc ? capa_store__mdb_err(rc, "list") : visit_raw(ls, id, &v);
 }
 
 int capa_case_list(capa_store *s, const capa_filter *filter,
@@ -362,7 +370,7 @@ int capa_case_list(capa_store *s, const capa_filter *filter,
 {
     capa_filter none = {.closed = -1};
     const capa_filter *f = filter ? filter : &none;
-    list_state ls = {s, NULL, f, cb, payload, 0, 0};
+    list_state ls = {s, NULL, NULL, f, cb, payload, 0, 0};
     MDB_cursor *cur = NULL;
     int err = capa_store__read_begin(s, &ls.txn);
     if (err)
@@ -419,8 +427,292 @@ int capa_case_list(capa_store *s, const capa_filter *filter,
 done:
     if (cur)
         mdb_cursor_close(cur);
+    if (ls.hdr)
+        mdb_cursor_close(ls.hdr);
     capa_store__read_end(s, ls.txn);
     return err ? err : (ls.stop > 0 ? ls.stop : 0);
+}
+
+/* ---- scans on several threads ---- */
+
+/* One part of a scan, read under its own transaction of the scan's snapshot and offered to
+ * its own payload: the cases `ids` (from an index, in order) or, without ids, those with
+ * ids [from, to) (to 0: to the end). */
+typedef struct scan_part {
+    list_state ls;
+    const uint64_t *ids;
+    size_t n_ids;
+    uint64_t from, to;
+    int lead; /* decode the leading fields only (CAPA_SCAN_LEAD) */
+    int err;
+    char msg[512]; /* capa_error_last() of a failed part (it is per thread) */
+    atomic_int *stop_all;
+    pthread_t tid;
+    int started;
+} scan_part;
+
+/* The leading fields of one header (capa_hdr__decode_lead); the whole header when it does
+ * not fit the arena. */
+static int visit_lead(list_state *ls, uint64_t id, const MDB_val *v)
+{
+    char arena[2048];
+    capa_hdr h;
+    int err = capa_hdr__decode_lead(&h, v->mv_data, v->mv_size, arena, sizeof arena);
+    if (err == CAPA_ENOMEM)
+        return visit_raw(ls, id, v);
+    if (err)
+        return err;
+    h.id = id;
+    if (matches(ls->s, ls->txn, &h, ls->f)) {
+        capa_case_header ch = public_header(&h);
+        ch.workflow = NULL; /* not read */
+        ch.round = 0;
+        ls->stop = ls->cb(&ch, ls->payload);
+        ls->n++;
+    }
+    return CAPA_OK;
+}
+
+/* The ids a filter's index lists, in its order (the order capa_case_list walks them). */
+static int index_ids(capa_store *s, MDB_txn *txn, const capa_filter *f, uint64_t **out, size_t *n)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    uint64_t *ids = NULL;
+    size_t cap = 0;
+    unsigned char from[8];
+    int db = f->customer      ? DB_IDX_CUSTOMER
+             : f->part_no     ? DB_IDX_PART
+             : f->defect_code ? DB_IDX_DEFECT
+             : f->stage       ? DB_IDX_STAGE
+                              : DB_IDX_OPENED;
+    const char *key = f->customer      ? f->customer
+                      : f->part_no     ? f->part_no
+                      : f->defect_code ? f->defect_code
+                                       : f->stage;
+    int err = CAPA_OK, rc = mdb_cursor_open(txn, s->dbi[db], &cur);
+    *out = NULL;
+    *n = 0;
+    if (db == DB_IDX_OPENED) {
+        capa_be64(from, (uint64_t)(f->opened_from > 0 ? f->opened_from : 0));
+        k = (MDB_val){8, from};
+        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    } else if (*key) {
+        k.mv_size = strlen(key) > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : strlen(key);
+        k.mv_data = (void *)key;
+        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    } else {
+        rc = rc ? rc : MDB_NOTFOUND;
+    }
+    for (; rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, db == DB_IDX_OPENED ? MDB_NEXT : MDB_NEXT_DUP)) {
+        if (db == DB_IDX_OPENED && f->opened_to &&
+            (int64_t)capa_get_be64(k.mv_data) >= f->opened_to)
+            break;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            uint64_t *p = capa__realloc(ids, cap * sizeof *ids);
+            if (!p) {
+                err = capa_error_set(CAPA_ENOMEM, "scan: out of memory");
+                break;
+            }
+            ids = p;
+        }
+        ids[(*n)++] = capa_get_be64(v.mv_data);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "scan");
+    if (cur)
+        mdb_cursor_close(cur);
+    if (err) {
+        capa__free(ids);
+        *n = 0;
+        return err;
+    }
+    *out = ids;
+    return CAPA_OK;
+}
+
+static void *scan_run(void *arg)
+{
+    scan_part *p = arg;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    unsigned char kb[8];
+    int err = CAPA_OK, rc = mdb_cursor_open(p->ls.txn, p->ls.s->dbi[DB_CASES], &cur);
+    if (p->ids) {
+        /* One cursor for the lookups: LMDB looks in its current page before it walks the
+         * tree, and ids in order often share one. */
+        for (size_t i = 0; !rc && !err && !p->ls.stop && i < p->n_ids; i++) {
+            if (atomic_load_explicit(p->stop_all, memory_order_relaxed))
+                break;
+            capa_be64(kb, p->ids[i]);
+            k = (MDB_val){8, kb};
+            if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY)) == MDB_NOTFOUND) {
+                err = capa_error_set(CAPA_ECORRUPT, "case id %llu: header missing",
+                                     (unsigned long long)p->ids[i]);
+                break;
+            }
+            if (!rc)
+                err =
+                    p->lead ? visit_lead(&p->ls, p->ids[i], &v) : visit_raw(&p->ls, p->ids[i], &v);
+        }
+    } else {
+        capa_be64(kb, p->from);
+        k = (MDB_val){8, kb};
+        rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        for (; rc == MDB_SUCCESS && !p->ls.stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            uint64_t id = k.mv_size == 8 ? capa_get_be64(k.mv_data) : 0;
+            if ((p->to && id >= p->to) || atomic_load_explicit(p->stop_all, memory_order_relaxed))
+                break;
+            if ((err = p->lead ? visit_lead(&p->ls, id, &v) : visit_raw(&p->ls, id, &v)))
+                break;
+        }
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "scan");
+    if (cur)
+        mdb_cursor_close(cur);
+    if (err)
+        snprintf(p->msg, sizeof p->msg, "%s", capa_error_last());
+    if (err || p->ls.stop)
+        atomic_store(p->stop_all, 1);
+    p->err = err;
+    return NULL;
+}
+
+int capa__id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    *lo = *hi = 0;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_CASES], &cur);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (rc == MDB_SUCCESS && k.mv_size == 8)
+        *lo = capa_get_be64(k.mv_data);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (rc == MDB_SUCCESS && k.mv_size == 8)
+        *hi = capa_get_be64(k.mv_data);
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc && rc != MDB_NOTFOUND ? capa_store__mdb_err(rc, "scan") : CAPA_OK;
+}
+
+int capa__snapshot_more(capa_store *s, MDB_txn *txn0, MDB_txn **more, size_t n, int *same)
+{
+    *same = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        int err = CAPA_OK, ok = 1;
+        size_t i = 0;
+        for (; i < n && !err; i++)
+            err = capa_store__read_begin(s, &more[i]);
+        for (size_t j = 0; !err && j < n; j++)
+            ok &= mdb_txn_id(more[j]) == mdb_txn_id(txn0);
+        if (!err && ok) {
+            *same = 1;
+            return CAPA_OK;
+        }
+        for (size_t j = 0; j < n; j++) {
+            capa_store__read_end(s, more[j]);
+            more[j] = NULL;
+        }
+        if (err)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+/* Read transactions for every part that all see the same commit. */
+static int snapshot(capa_store *s, scan_part *p, size_t parts)
+{
+    MDB_txn *more[CAPA_SCAN_MAX_PARTS];
+    for (int tries = 0;; tries++) {
+        int same = 1, err = capa_store__read_begin(s, &p[0].ls.txn);
+        if (!err && parts > 1)
+            err = capa__snapshot_more(s, p[0].ls.txn, more, parts - 1, &same);
+        if (!err && same) {
+            for (size_t i = 1; i < parts; i++)
+                p[i].ls.txn = more[i - 1];
+            return CAPA_OK;
+        }
+        capa_store__read_end(s, p[0].ls.txn);
+        p[0].ls.txn = NULL;
+        if (err)
+            return err;
+        if (tries == 100)
+            return capa_error_set(CAPA_ERROR,
+                                  "scan: no common snapshot (the store keeps changing)");
+    }
+}
+
+size_t capa__scan_parts(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4 ? 4 : (size_t)n;
+}
+
+int capa_case_scan(capa_store *s, const capa_filter *filter, unsigned flags, size_t parts,
+                   int (*cb)(const capa_case_header *h, void *payload), void *const *payloads)
+{
+    capa_filter none = {.closed = -1};
+    const capa_filter *f = filter ? filter : &none;
+    scan_part p[CAPA_SCAN_MAX_PARTS];
+    atomic_int stop_all = 0;
+    uint64_t *ids = NULL;
+    size_t n_ids = 0;
+    int err = CAPA_OK;
+    if (parts < 1 || parts > CAPA_SCAN_MAX_PARTS || !payloads)
+        return capa_error_set(CAPA_EINVALID, "scan: %zu parts: a scan has 1 to %d", parts,
+                              CAPA_SCAN_MAX_PARTS);
+    /* What needs other records per case, or stops early, is capa_case_list's, in part 0. */
+    if ((f->text && *f->text) || f->recurrent || f->limit)
+        return capa_case_list(s, f, cb, payloads[0]);
+    memset(p, 0, sizeof p);
+    if ((err = snapshot(s, p, parts)))
+        return err;
+    if ((err = capa_store__require_init(s, p[0].ls.txn)))
+        goto done;
+    int by_index =
+        f->customer || f->part_no || f->defect_code || f->stage || f->opened_from || f->opened_to;
+    uint64_t lo = 0, hi = 0;
+    if (by_index ? (err = index_ids(s, p[0].ls.txn, f, &ids, &n_ids))
+                 : (err = capa__id_bounds(s, p[0].ls.txn, &lo, &hi)))
+        goto done;
+    for (size_t i = 0; i < parts; i++) {
+        p[i].ls = (list_state){s, p[i].ls.txn, NULL, f, cb, payloads[i], 0, 0};
+        p[i].lead = (flags & CAPA_SCAN_LEAD) && !f->workflow;
+        p[i].stop_all = &stop_all;
+        if (by_index) {
+            size_t a = n_ids * i / parts, b = n_ids * (i + 1) / parts;
+            p[i].ids = ids + a;
+            p[i].n_ids = b - a;
+        } else {
+            p[i].from = i == 0 ? 0 : lo + (hi - lo + 1) * i / parts;
+            p[i].to = i + 1 == parts ? 0 : lo + (hi - lo + 1) * (i + 1) / parts;
+        }
+    }
+    if (by_index && !ids) /* nothing listed: every part is empty */
+        goto done;
+    for (size_t i = 1; i < parts; i++)
+        p[i].started = pthread_create(&p[i].tid, NULL, scan_run, &p[i]) == 0;
+    scan_run(&p[0]);
+    for (size_t i = 1; i < parts; i++) {
+        if (p[i].started)
+            pthread_join(p[i].tid, NULL);
+        else if (!atomic_load(&stop_all))
+            scan_run(&p[i]); /* no thread to be had: read it here */
+    }
+    for (size_t i = 0; i < parts && !err; i++)
+        if (p[i].err)
+            err = capa_error_set(p[i].err, "%s", p[i].msg);
+    for (size_t i = 0; i < parts && !err; i++)
+        if (p[i].ls.stop > 0)
+            err = p[i].ls.stop;
+done:
+    for (size_t i = 0; i < parts; i++)
+        capa_store__read_end(s, p[i].ls.txn);
+    capa__free(ids);
+    return err;
 }
 
 /* ---- due soon, overdue ---- */

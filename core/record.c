@@ -6,6 +6,9 @@
 
 #include <openssl/crypto.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "codec.h"
 
@@ -98,90 +101,200 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
     return finish(&b, out, len, "case header");
 }
 
-/* Strings from the arena when one is given, else freshly allocated. */
-static char *rd_str(capa_rd *r, char **pos, char *end)
+/* Lists and scans decode one header per row, so its readers are inlined here: the same
+ * checks as capa_rd_varint / capa_rd_u8 (codec.c), without a call per field. */
+static inline __attribute__((always_inline)) uint64_t hv_varint(capa_rd *r)
 {
-    return pos ? capa_rd_str_arena(r, pos, end) : capa_rd_str(r);
+    if (r->err || r->len - r->pos < 10)
+        return capa_rd_varint(r); /* near the end: the checked reader */
+    const unsigned char *p = r->p + r->pos;
+    if (!(p[0] & 0x80)) { /* one byte: string lengths, flags, small counts */
+        r->pos++;
+        return p[0];
+    }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Up to eight bytes (a time in ms takes six): find the last one by its clear top bit and
+     * gather the 7-bit groups of the bytes before it. */
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t stop = ~w & 0x8080808080808080ULL;
+    if (stop) {
+        unsigned n = ((unsigned)__builtin_ctzll(stop) >> 3) + 1;
+        if (n < 8)
+            w &= (1ULL << (8 * n)) - 1;
+        r->pos += n;
+        return (w & 0x7f) | (w >> 1 & 0x3f80) | (w >> 2 & 0x1fc000) | (w >> 3 & 0xfe00000) |
+               (w >> 4 & 0x7f0000000ULL) | (w >> 5 & 0x3f800000000ULL) |
+               (w >> 6 & 0x1fc0000000000ULL) | (w >> 7 & 0xfe000000000000ULL);
+    }
+#endif
+    uint64_t v = 0;
+    for (int i = 0; i < 10; i++) {
+        unsigned c = p[i];
+        if (i == 9 && (c & 0x7e)) {
+            r->err = CAPA_ECORRUPT;
+            return 0;
+        }
+        v |= (uint64_t)(c & 0x7f) << (7 * i);
+        if (!(c & 0x80)) {
+            r->pos += (size_t)i + 1;
+            return v;
+        }
+    }
+    r->err = CAPA_ECORRUPT;
+    return 0;
 }
 
-static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, char **pos, char *end);
-
-static void hdr_read(capa_hdr *h, capa_rd *r, char **pos, char *end)
+static inline __attribute__((always_inline)) unsigned hv_u8(capa_rd *r)
 {
-    if (capa_rd_u8(r) != HDR_VERSION && !r->err)
+    if (r->err || r->pos >= r->len) {
+        r->err = r->err ? r->err : CAPA_ECORRUPT;
+        return 0;
+    }
+    return r->p[r->pos++];
+}
+
+static inline __attribute__((always_inline)) int64_t hv_i64(capa_rd *r)
+{
+    uint64_t u = hv_varint(r);
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+/* Where a view's strings live: `copy` holds the record's bytes (copied once, with a spare
+ * byte after them); a string is terminated in the copy where the next field begins, which
+ * is read from the original bytes, so nothing is copied per string. */
+typedef struct hv_arena {
+    char *copy; /* NULL: allocate each string */
+    char *pos, *end;
+} hv_arena;
+
+static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *a)
+{
+    if (!a->copy)
+        return capa_rd_str(r);
+    uint64_t n = hv_varint(r);
+    if (r->err || n == 0)
+        return NULL;
+    n -= 1;
+    if (n > r->len - r->pos) {
         r->err = CAPA_ECORRUPT;
-    h->id = capa_rd_varint(r);
-    h->number = rd_str(r, pos, end);
-    h->stage = rd_str(r, pos, end);
-    h->closed = (int)capa_rd_u8(r);
-    h->opened = capa_rd_i64(r);
-    h->closed_at = capa_rd_i64(r);
-    h->stage_entered = capa_rd_i64(r);
-    h->opened_by = rd_str(r, pos, end);
-    h->customer = rd_str(r, pos, end);
-    h->part_no = rd_str(r, pos, end);
-    h->lot_no = rd_str(r, pos, end);
-    h->defect_code = rd_str(r, pos, end);
-    h->severity = rd_str(r, pos, end);
-    h->description = rd_str(r, pos, end);
-    h->subject_person = rd_str(r, pos, end);
+        return NULL;
+    }
+    const unsigned char *s = r->p + r->pos;
+    /* No NUL inside: sixteen bytes at a time in the copy while the arena has them (bytes
+     * past the string are masked off; only bytes copied from the record are loaded), else
+     * eight (a zero byte sets its high bit). */
+    uint64_t zero = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    const char *c = a->copy + r->pos;
+    for (; i < n && r->pos + i + 16 <= r->len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(c + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
+        zero |= n - i >= 16 ? m : m & ((1u << (n - i)) - 1);
+    }
+#endif
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        zero |= (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
+    }
+    for (; i < n; i++)
+        zero |= s[i] == 0;
+    if (zero) { /* an embedded NUL would silently cut the value */
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    char *out = a->copy + r->pos;
+    out[n] = 0;
+    r->pos += n;
+    return out;
+}
+
+static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, hv_arena *a);
+
+/* `lead`: stop after the severity (the fields a scan by value reads); else read it all. */
+static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
+{
+    if (hv_u8(r) != HDR_VERSION && !r->err)
+        r->err = CAPA_ECORRUPT;
+    h->id = hv_varint(r);
+    h->number = hv_str(r, a);
+    h->stage = hv_str(r, a);
+    h->closed = (int)hv_u8(r);
+    h->opened = hv_i64(r);
+    h->closed_at = hv_i64(r);
+    h->stage_entered = hv_i64(r);
+    h->opened_by = hv_str(r, a);
+    h->customer = hv_str(r, a);
+    h->part_no = hv_str(r, a);
+    h->lot_no = hv_str(r, a);
+    h->defect_code = hv_str(r, a);
+    h->severity = hv_str(r, a);
+    if (lead) {
+        if (!r->err && (!h->number || !h->stage))
+            r->err = CAPA_ECORRUPT;
+        return;
+    }
+    h->description = hv_str(r, a);
+    h->subject_person = hv_str(r, a);
     if (!r->err && r->pos < r->len) {
-        h->channel = rd_str(r, pos, end);
-        h->complaint_type = rd_str(r, pos, end);
-        h->validity = rd_str(r, pos, end);
-        h->responsible_dept = rd_str(r, pos, end);
-        h->satisfaction = rd_str(r, pos, end);
-        h->response_at = capa_rd_i64(r);
-        h->containment_at = capa_rd_i64(r);
-        h->plan_at = capa_rd_i64(r);
+        h->channel = hv_str(r, a);
+        h->complaint_type = hv_str(r, a);
+        h->validity = hv_str(r, a);
+        h->responsible_dept = hv_str(r, a);
+        h->satisfaction = hv_str(r, a);
+        h->response_at = hv_i64(r);
+        h->containment_at = hv_i64(r);
+        h->plan_at = hv_i64(r);
     }
     if (!r->err && r->pos < r->len)
-        h->origin = rd_str(r, pos, end);
+        h->origin = hv_str(r, a);
     if (!r->err && r->pos < r->len)
-        h->workflow = rd_str(r, pos, end);
+        h->workflow = hv_str(r, a);
     if (!r->err && (!h->number || !h->stage))
         r->err = CAPA_ECORRUPT;
     if (r->err || r->pos == r->len)
         return;
     /* the limits part */
-    h->met = capa_rd_varint(r);
-    uint64_t n = capa_rd_varint(r);
+    h->met = hv_varint(r);
+    uint64_t n = hv_varint(r);
     if (!r->err && (n > CAPA_HDR_MAX_LIMITS || n > (r->len - r->pos) / 4))
         r->err = CAPA_ECORRUPT;
     if (r->err)
         return;
-    if (n && hdr_limits(h, r, n, pos, end))
+    if (n && hdr_limits(h, r, n, a))
         return;
     if (r->pos < r->len) {
-        uint64_t round = capa_rd_varint(r);
-        h->round_at = capa_rd_i64(r);
+        uint64_t round = hv_varint(r);
+        h->round_at = hv_i64(r);
         if (!r->err && (round < 2 || round > INT32_MAX))
             r->err = CAPA_ECORRUPT;
         h->round = (int)round;
     }
 }
 
-static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, char **pos, char *end)
+static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, hv_arena *a)
 {
-    if (pos) {
+    if (a->copy) {
         /* Views take the array from the arena too, aligned for its int64_t members. */
-        uintptr_t at = ((uintptr_t)*pos + 7) & ~(uintptr_t)7;
-        if (at + n * sizeof *h->limits > (uintptr_t)end) {
+        uintptr_t at = ((uintptr_t)a->pos + 7) & ~(uintptr_t)7;
+        if (at + n * sizeof *h->limits > (uintptr_t)a->end) {
             r->err = CAPA_ENOMEM;
             return 1;
         }
         h->limits = (capa_hdr_limit *)at;
-        *pos = (char *)(at + n * sizeof *h->limits);
+        a->pos = (char *)(at + n * sizeof *h->limits);
     } else if (!(h->limits = capa__calloc(n, sizeof *h->limits))) {
         r->err = CAPA_ENOMEM;
         return 1;
     }
     for (uint64_t i = 0; i < n && !r->err; i++) {
         capa_hdr_limit *l = &h->limits[i];
-        l->code = capa_rd_u8(r);
-        l->escalated = capa_rd_u8(r);
-        l->due = capa_rd_i64(r);
-        l->warn = capa_rd_i64(r);
+        l->code = (uint8_t)hv_u8(r);
+        l->escalated = (uint8_t)hv_u8(r);
+        l->due = hv_i64(r);
+        l->warn = hv_i64(r);
         h->n_limits = i + 1;
     }
     return r->err != 0;
@@ -191,27 +304,43 @@ int capa_hdr__decode(capa_hdr *h, const void *data, size_t len)
 {
     capa_rd r;
     memset(h, 0, sizeof *h);
+    hv_arena a = {0};
     capa_rd_init(&r, data, len);
-    hdr_read(h, &r, NULL, NULL);
+    hdr_read(h, &r, &a, 0);
     int err = decoded(&r, "case header");
     if (err)
         capa_hdr_clear(h);
     return err;
 }
 
-int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+static int decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap, int lead)
 {
     capa_rd r;
-    char *pos = arena;
     memset(h, 0, sizeof *h);
-    capa_rd_init(&r, data, len);
-    hdr_read(h, &r, &pos, arena + cap);
-    if (r.err == CAPA_ENOMEM)
+    if (len >= cap)
         return CAPA_ENOMEM; /* quietly: the caller falls back to allocating */
+    memcpy(arena, data, len);
+    hv_arena a = {arena, arena + len + 1, arena + cap};
+    capa_rd_init(&r, data, len);
+    hdr_read(h, &r, &a, lead);
+    if (r.err == CAPA_ENOMEM)
+        return CAPA_ENOMEM;
+    if (lead && !r.err)
+        return CAPA_OK; /* the rest is not read, so not checked: capa verify reads it all */
     int err = decoded(&r, "case header");
     if (err)
         memset(h, 0, sizeof *h);
     return err;
+}
+
+int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+{
+    return decode_view(h, data, len, arena, cap, 0);
+}
+
+int capa_hdr__decode_lead(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+{
+    return decode_view(h, data, len, arena, cap, 1);
 }
 
 void capa_stage_record_clear(capa_stage_record *r)

@@ -54,6 +54,11 @@ int capa_hdr__decode(capa_hdr *h, const void *data, size_t len);
  *  CAPA_ENOMEM when the arena is too small (decode with capa_hdr__decode instead). Lists and
  *  scans read one header per row: this keeps a dozen malloc/free pairs per row off them. */
 int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap);
+/** Like capa_hdr__decode_view, reading only the leading fields, number to severity (id,
+ *  number, stage, closed, opened, closed_at, stage_entered, opened_by, customer, part_no,
+ *  lot_no, defect_code, severity); the others stay NULL/0 and the rest of the record is
+ *  neither read nor checked. For scans that count by those fields (capa_case_scan). */
+int capa_hdr__decode_lead(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap);
 
 /* Stage records reuse the public capa_stage_record; its strings are owned by the record. */
 void capa_stage_record_clear(capa_stage_record *r);

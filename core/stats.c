@@ -7,6 +7,7 @@
  * approved, the case closed), so the rates use the same rules as `show` and `list`.
  * Months, day boundaries and the trend are in the plant's time zone.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "codec.h"
 #include "record.h"
 #include "recurrence.h"
+#include "parscan.h"
 #include "capa_calendar.h"
 
 #define HOUR_MS 3600000.0
@@ -317,6 +319,7 @@ typedef struct ctx {
     const capa_plant *p;
     capa_monthly *m;
     int ntf_stage; /* the stage whose form decides on a returned part (ntf_decision), or -1 */
+    MDB_cursor *stage_cur; /* on the stage records, for returned_part */
     size_t cap_ntf;
     int64_t span; /* the longest a limit may run: cases opened earlier cannot fall due */
     size_t cap_overdue;
@@ -463,28 +466,54 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
  * (recurrence.c), which answers for one case from the indexes. */
 
 typedef struct rec_entry {
-    long group;
+    size_t key;    /* offset of "part\x1fdefect" in the set's pool */
+    size_t number; /* offset of the case number in the set's pool */
     int64_t opened;
     uint64_t id;
-    char *number;
     int in_month;
+    const char *k; /* the key itself, set once the pool stops moving (rec_finish) */
 } rec_entry;
 
 typedef struct rec_set {
-    tally groups; /* "part\x1fdefect" -> group index */
     rec_entry *e;
     size_t n, cap;
+    int sorted; /* e is in rec_order already (k set): merged from sorted parts */
+    char *pool; /* the entries' keys and case numbers, NUL-terminated one after another */
+    size_t pool_len, pool_cap;
 } rec_set;
+
+/* Room for n more bytes in the set's pool (no allocation per case); 0, or -1. */
+static int pool_room(rec_set *r, size_t n)
+{
+    if (r->pool_len + n <= r->pool_cap)
+        return 0;
+    size_t cap = r->pool_cap ? r->pool_cap : 4096;
+    while (cap < r->pool_len + n)
+        cap *= 2;
+    char *p = capa__realloc(r->pool, cap);
+    if (!p)
+        return -1;
+    r->pool = p;
+    r->pool_cap = cap;
+    return 0;
+}
 
 static int rec_note(rec_set *r, const capa_hdr *h, int in_month)
 {
     char key[2 * 512 + 2];
     if (!h->part_no || !*h->part_no || !h->defect_code || !*h->defect_code)
         return CAPA_OK;
-    snprintf(key, sizeof key, "%s\x1f%s", h->part_no, h->defect_code);
-    long g = tally_add(&r->groups, key, 1);
-    if (g < 0)
-        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    /* "part\x1fdefect", cut to the key's size as snprintf would */
+    size_t pl = strlen(h->part_no), dl = strlen(h->defect_code);
+    pl = pl < sizeof key - 1 ? pl : sizeof key - 1;
+    memcpy(key, h->part_no, pl);
+    size_t kl = pl;
+    if (kl < sizeof key - 1)
+        key[kl++] = '\x1f';
+    dl = dl < sizeof key - 1 - kl ? dl : sizeof key - 1 - kl;
+    memcpy(key + kl, h->defect_code, dl);
+    kl += dl;
+    key[kl] = 0;
     if (r->n == r->cap) {
         size_t nc = r->cap ? r->cap * 2 : 256;
         rec_entry *p = capa__realloc(r->e, nc * sizeof *p);
@@ -493,19 +522,24 @@ static int rec_note(rec_set *r, const capa_hdr *h, int in_month)
         r->e = p;
         r->cap = nc;
     }
-    rec_entry *e = &r->e[r->n];
-    *e = (rec_entry){g, h->opened, h->id, capa__strdup(h->number), in_month};
-    if (!e->number)
+    size_t nl = strlen(h->number) + 1;
+    if (pool_room(r, kl + 1 + nl))
         return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-    r->n++;
+    rec_entry *e = &r->e[r->n++];
+    *e = (rec_entry){r->pool_len, r->pool_len + kl + 1, h->opened, h->id, in_month, NULL};
+    memcpy(r->pool + r->pool_len, key, kl + 1);
+    memcpy(r->pool + r->pool_len + kl + 1, h->number, nl);
+    r->pool_len += kl + 1 + nl;
     return CAPA_OK;
 }
 
+/* By group (part number and defect code), then opening, then id. */
 static int rec_order(const void *a, const void *b)
 {
     const rec_entry *x = a, *y = b;
-    if (x->group != y->group)
-        return x->group < y->group ? -1 : 1;
+    int c = strcmp(x->k, y->k);
+    if (c)
+        return c;
     if (x->opened != y->opened)
         return x->opened < y->opened ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
@@ -513,28 +547,70 @@ static int rec_order(const void *a, const void *b)
 
 static void rec_clear(rec_set *r)
 {
-    for (size_t i = 0; i < r->n; i++)
-        capa__free(r->e[i].number);
+    capa__free(r->pool);
     capa__free(r->e);
-    capa__free(r->groups.slot);
-    counts_clear(&r->groups.c);
     memset(r, 0, sizeof *r);
+}
+
+/* Sort the notes (rec_order), their keys pointed at in the set's own pool. */
+static void rec_sort(rec_set *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        r->e[i].k = r->pool + r->e[i].key;
+    if (r->n)
+        qsort(r->e, r->n, sizeof *r->e, rec_order);
+    r->sorted = 1;
+}
+
+/* Merge the parts' sorted notes into r (empty): one pass, in rec_order, so r is what
+ * sorting all of them gives (the order is total: ids differ). */
+static int rec_merge_sorted(rec_set *r, rec_set *const *src, size_t n_src)
+{
+    size_t total = 0, pool = 0, at[CAPA_STATS_MAX_PARTS] = {0}, base[CAPA_STATS_MAX_PARTS];
+    for (size_t i = 0; i < n_src; i++) {
+        base[i] = pool;
+        total += src[i]->n;
+        pool += src[i]->pool_len;
+    }
+    if (!total)
+        return CAPA_OK;
+    if (pool_room(r, pool) || !(r->e = capa__malloc(total * sizeof *r->e)))
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    r->cap = total;
+    for (size_t i = 0; i < n_src; i++)
+        if (src[i]->pool_len)
+            memcpy(r->pool + base[i], src[i]->pool, src[i]->pool_len);
+    r->pool_len = pool;
+    while (r->n < total) {
+        size_t best = n_src;
+        for (size_t i = 0; i < n_src; i++)
+            if (at[i] < src[i]->n &&
+                (best == n_src || rec_order(&src[i]->e[at[i]], &src[best]->e[at[best]]) < 0))
+                best = i;
+        rec_entry e = src[best]->e[at[best]++];
+        e.key += base[best];
+        e.number += base[best];
+        e.k = r->pool + e.key;
+        r->e[r->n++] = e;
+    }
+    r->sorted = 1;
+    return CAPA_OK;
 }
 
 static int rec_finish(capa_monthly *m, rec_set *r)
 {
     size_t cap = 0;
     int64_t window = (int64_t)m->recurrence_days * 86400000;
-    if (r->n)
-        qsort(r->e, r->n, sizeof *r->e, rec_order);
+    if (!r->sorted)
+        rec_sort(r);
     for (size_t i = 0; i < r->n; i++) {
         const rec_entry *e = &r->e[i];
         if (!e->in_month || m->recurrence_days <= 0)
             continue;
         /* The group's entries before i, opened at or after the window's start. */
         size_t lo = i;
-        while (lo > 0 && r->e[lo - 1].group == e->group &&
-               r->e[lo - 1].opened >= e->opened - window)
+        while (lo > 0 && r->e[lo - 1].opened >= e->opened - window &&
+               strcmp(r->e[lo - 1].k, e->k) == 0)
             lo--;
         if (lo == i)
             continue;
@@ -548,14 +624,14 @@ static int rec_finish(capa_monthly *m, rec_set *r)
         }
         capa_stat_recurrence *x = &m->recurrences[m->n_recurrences++];
         memset(x, 0, sizeof *x);
-        const char *key = r->groups.c.v[e->group].key, *sep = strchr(key, '\x1f');
-        if (!(x->number = capa__strdup(e->number)) ||
+        const char *key = e->k, *sep = strchr(key, '\x1f');
+        if (!(x->number = capa__strdup(r->pool + e->number)) ||
             !(x->part_no = capa__strndup(key, (size_t)(sep - key))) ||
             !(x->defect_code = capa__strdup(sep + 1)) ||
             !(x->of = capa__calloc(i - lo, sizeof *x->of)))
             return capa_error_set(CAPA_ENOMEM, "report: out of memory");
         for (size_t k = lo; k < i; k++)
-            if (!(x->of[x->n_of++] = capa__strdup(r->e[k].number)))
+            if (!(x->of[x->n_of++] = capa__strdup(r->pool + r->e[k].number)))
                 return capa_error_set(CAPA_ENOMEM, "report: out of memory");
     }
     return CAPA_OK;
@@ -600,9 +676,20 @@ static int returned_part(ctx *x, const capa_hdr *h)
     capa_stage_record r;
     if (x->ntf_stage < 0)
         return CAPA_OK;
-    int err = capa_stage__get(x->s, x->txn, h->id, x->ntf_stage, &r);
-    if (err == CAPA_ENOTFOUND)
+    /* Through one cursor, as capa_stage__get reads it: the cases come in id order, so the
+     * record sought is often on the page the cursor already holds. */
+    unsigned char kb[9];
+    MDB_val k = {9, kb}, v;
+    capa_stage__key(kb, h->id, x->ntf_stage);
+    int rc =
+        x->stage_cur ? MDB_SUCCESS : mdb_cursor_open(x->txn, x->s->dbi[DB_STAGES], &x->stage_cur);
+    rc = rc ? rc : mdb_cursor_get(x->stage_cur, &k, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND)
         return CAPA_OK;
+    if (rc)
+        return capa_store__mdb_err(rc, "read");
+    memset(&r, 0, sizeof r);
+    int err = capa_stage__decode(&r, v.mv_data, v.mv_size);
     if (err)
         return err;
     const char *d = capa_stage__value(&r, "ntf_decision");
@@ -702,6 +789,235 @@ static int64_t longest_limit(const capa_workflow *wf)
     return (int64_t)((days + 2) * 86400000.0);
 }
 
+/* ---- the pass over the headers, in parts ----
+ *
+ * The headers are cut into parts by case id; each part is read by a thread of its own under
+ * a read transaction of the same snapshot and counted into figures of its own, which are
+ * then added up in id order: the counts, lists and sums come out as one pass in id order
+ * makes them (the lists are sorted afterwards; time-to-close is summed in id order). */
+
+typedef struct part {
+    ctx x;
+    capa_monthly m; /* this part's counts; its window fields are the report's */
+    tallies t;
+    double *ttc;
+    size_t n_ttc, cap_ttc;
+    rec_set rec;
+    const int64_t *bound;
+    uint64_t from, to; /* case ids [from, to); to 0: to the end */
+    int err;
+    char msg[512]; /* capa_error_last() of a failed part (it is per thread) */
+    pthread_t tid;
+    int started;
+} part;
+
+static void *part_run(void *arg)
+{
+    part *pt = arg;
+    ctx *x = &pt->x;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    unsigned char from[8];
+    capa_be64(from, pt->from);
+    k = (MDB_val){8, from};
+    int err = CAPA_OK, rc = mdb_cursor_open(x->txn, x->s->dbi[DB_CASES], &cur);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (; rc == MDB_SUCCESS && !err; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (pt->to && k.mv_size == 8 && capa_get_be64(k.mv_data) >= pt->to)
+            break;
+        char arena[2048];
+        capa_hdr h;
+        int view = 1;
+        err = capa_hdr__decode_view(&h, v.mv_data, v.mv_size, arena, sizeof arena);
+        if (err == CAPA_ENOMEM)
+            view = 0, err = capa_hdr__decode(&h, v.mv_data, v.mv_size);
+        if (err)
+            break;
+        /* The monthly complaint report counts the complaint workflow's cases only (a scar
+         * case is a supplier's, not a customer's complaint). */
+        if (!h.workflow)
+            err = visit(x, &h, pt->bound, &pt->t, &pt->ttc, &pt->n_ttc, &pt->cap_ttc, &pt->rec);
+        if (!view)
+            capa_hdr_clear(&h);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "report");
+    if (cur)
+        mdb_cursor_close(cur);
+    if (x->stage_cur)
+        mdb_cursor_close(x->stage_cur);
+    x->stage_cur = NULL;
+    for (size_t i = 0; i < x->n_sev; i++)
+        capa__free(x->sev[i].lim);
+    x->n_sev = 0;
+    if (!err)
+        rec_sort(&pt->rec); /* each part sorts its own notes; the report merges them */
+    if (err)
+        snprintf(pt->msg, sizeof pt->msg, "%s", capa_error_last());
+    pt->err = err;
+    return NULL;
+}
+
+static void part_clear(part *pt)
+{
+    tally *all[] = {&pt->t.sev,    &pt->t.chan, &pt->t.type,  &pt->t.cust, &pt->t.part,
+                    &pt->t.defect, &pt->t.dept, &pt->t.valid, &pt->t.sat};
+    for (size_t i = 0; i < 9; i++) {
+        capa__free(all[i]->slot);
+        counts_clear(&all[i]->c);
+    }
+    capa__free(pt->ttc);
+    rec_clear(&pt->rec);
+    for (size_t i = 0; i < pt->m.n_overdue; i++)
+        capa__free(pt->m.overdue[i].number);
+    capa__free(pt->m.overdue);
+    capa_strings_free(pt->m.ntf_cases, pt->m.n_ntf_cases);
+    capa__free(pt->m.on_time);
+}
+
+/* Add part `pt`'s figures to the report's (m, t, ttc), taking over its lists; its
+ * recurrence notes are merged apart (rec_merge_sorted). */
+static int part_merge(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t *cap_ttc,
+                      part *pt)
+{
+    capa_monthly *q = &pt->m;
+    for (int i = 0; i < 12; i++) {
+        m->trend[i].opened += q->trend[i].opened;
+        m->trend[i].closed += q->trend[i].closed;
+    }
+    m->opened += q->opened;
+    m->closed += q->closed;
+    m->open_at_end += q->open_at_end;
+    m->satisfaction_unrecorded += q->satisfaction_unrecorded;
+    m->second_rounds += q->second_rounds;
+    m->returns_decided += q->returns_decided;
+    m->ntf += q->ntf;
+    for (size_t i = 0; i < m->n_on_time; i++) {
+        m->on_time[i].due += q->on_time[i].due;
+        m->on_time[i].on_time += q->on_time[i].on_time;
+    }
+    tally *from[] = {&pt->t.sev,    &pt->t.chan, &pt->t.type,  &pt->t.cust, &pt->t.part,
+                     &pt->t.defect, &pt->t.dept, &pt->t.valid, &pt->t.sat};
+    tally *to[] = {&t->sev,    &t->chan, &t->type,  &t->cust, &t->part,
+                   &t->defect, &t->dept, &t->valid, &t->sat};
+    for (size_t i = 0; i < 9; i++) {
+        if (from[i]->oom)
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        for (size_t j = 0; j < from[i]->c.n; j++)
+            tally_add(to[i], from[i]->c.v[j].key, from[i]->c.v[j].count);
+        if (to[i]->oom)
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    }
+    if (q->n_overdue) {
+        capa_stat_overdue *o = capa__realloc(m->overdue, (m->n_overdue + q->n_overdue) * sizeof *o);
+        if (!o)
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        memcpy(o + m->n_overdue, q->overdue, q->n_overdue * sizeof *o);
+        m->overdue = o;
+        m->n_overdue += q->n_overdue;
+        q->n_overdue = 0;
+    }
+    if (q->n_ntf_cases) {
+        char **c = capa__realloc(m->ntf_cases, (m->n_ntf_cases + q->n_ntf_cases) * sizeof *c);
+        if (!c)
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        memcpy(c + m->n_ntf_cases, q->ntf_cases, q->n_ntf_cases * sizeof *c);
+        m->ntf_cases = c;
+        m->n_ntf_cases += q->n_ntf_cases;
+        q->n_ntf_cases = 0;
+    }
+    if (pt->n_ttc) {
+        if (*n_ttc + pt->n_ttc > *cap_ttc) {
+            double *d = capa__realloc(*ttc, (*n_ttc + pt->n_ttc) * sizeof *d);
+            if (!d)
+                return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+            *ttc = d;
+            *cap_ttc = *n_ttc + pt->n_ttc;
+        }
+        memcpy(*ttc + *n_ttc, pt->ttc, pt->n_ttc * sizeof **ttc);
+        *n_ttc += pt->n_ttc;
+    }
+    return CAPA_OK;
+}
+
+static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t *cap_ttc,
+                rec_set *rec, capa_store *s, MDB_txn *txn0, const capa_workflow *wf,
+                const capa_plant *p, int ntf_stage, const int64_t *bound, size_t parts)
+{
+    part pt[CAPA_STATS_MAX_PARTS];
+    MDB_txn *txn[CAPA_STATS_MAX_PARTS] = {txn0};
+    uint64_t lo = 0, hi = 0;
+    int err;
+    memset(pt, 0, sizeof pt);
+    if ((err = capa__id_bounds(s, txn0, &lo, &hi)))
+        return err;
+    if (parts > CAPA_STATS_MAX_PARTS)
+        parts = CAPA_STATS_MAX_PARTS;
+    if (parts < 1 || hi - lo < 2 * parts)
+        parts = 1;
+    /* The other parts' transactions, on txn0's snapshot (one part when a commit came in
+     * between). */
+    int same = 1;
+    if (parts > 1 && (err = capa__snapshot_more(s, txn0, txn + 1, parts - 1, &same)))
+        return err;
+    if (!same)
+        parts = 1;
+    for (size_t i = 0; i < parts && !err; i++) {
+        part *q = &pt[i];
+        q->x = (ctx){.s = s,
+                     .txn = txn[i],
+                     .wf = wf,
+                     .p = p,
+                     .m = &q->m,
+                     .span = longest_limit(wf),
+                     .ntf_stage = ntf_stage};
+        q->m = *m;
+        q->m.org = q->m.timezone = NULL;
+        q->m.opened = q->m.closed = q->m.open_at_end = 0;
+        q->m.satisfaction_unrecorded = q->m.second_rounds = 0;
+        q->m.returns_decided = q->m.ntf = 0;
+        q->m.overdue = NULL, q->m.n_overdue = 0;
+        q->m.ntf_cases = NULL, q->m.n_ntf_cases = 0;
+        for (int j = 0; j < 12; j++)
+            q->m.trend[j].opened = q->m.trend[j].closed = 0;
+        if (!(q->m.on_time = capa__calloc(m->n_on_time ? m->n_on_time : 1, sizeof *m->on_time)))
+            err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        else
+            for (size_t j = 0; j < m->n_on_time; j++)
+                snprintf(q->m.on_time[j].kind, sizeof q->m.on_time[j].kind, "%s",
+                         m->on_time[j].kind);
+        q->bound = bound;
+        q->from = i == 0 ? 0 : lo + (hi - lo + 1) * i / parts;
+        q->to = i + 1 == parts ? 0 : lo + (hi - lo + 1) * (i + 1) / parts;
+    }
+    if (!err) {
+        for (size_t i = 1; i < parts; i++)
+            pt[i].started = pthread_create(&pt[i].tid, NULL, part_run, &pt[i]) == 0;
+        part_run(&pt[0]);
+        for (size_t i = 1; i < parts; i++) {
+            if (pt[i].started)
+                pthread_join(pt[i].tid, NULL);
+            else
+                part_run(&pt[i]); /* no thread to be had: read it here */
+        }
+        for (size_t i = 0; i < parts && !err; i++)
+            if (pt[i].err)
+                err = capa_error_set(pt[i].err, "%s", pt[i].msg);
+        for (size_t i = 0; i < parts && !err; i++)
+            err = part_merge(m, t, ttc, n_ttc, cap_ttc, &pt[i]);
+        rec_set *notes[CAPA_STATS_MAX_PARTS];
+        for (size_t i = 0; i < parts; i++)
+            notes[i] = &pt[i].rec;
+        if (!err)
+            err = rec_merge_sorted(rec, notes, parts);
+    }
+    for (size_t i = 0; i < parts; i++)
+        part_clear(&pt[i]);
+    for (size_t i = 1; i < parts; i++)
+        capa_store__read_end(s, txn[i]);
+    return err;
+}
+
 void capa_monthly_free(capa_monthly *m)
 {
     if (!m)
@@ -736,6 +1052,12 @@ int capa_stats_monthly(capa_monthly **out, capa_store *s, const char *month, int
 
 int capa_stats_period(capa_monthly **out, capa_store *s, capa_period_kind kind, const char *a,
                       const char *b, int64_t at)
+{
+    return capa_stats__period_parts(out, s, kind, a, b, at, capa__scan_parts());
+}
+
+int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind kind,
+                             const char *a, const char *b, int64_t at, size_t parts)
 {
     capa_monthly *m = NULL;
     capa_plant *p = NULL;
@@ -827,33 +1149,7 @@ int capa_stats_period(capa_monthly **out, capa_store *s, capa_period_kind kind, 
         (err = capa_meta__get_str(s, txn, "org", &m->org)) ||
         (err = capa_recur__days(s, txn, &m->recurrence_days)))
         goto done;
-    ctx x = {.s = s, .txn = txn, .wf = wf, .p = p, .m = m, .span = longest_limit(wf),
-             .ntf_stage = ntf_stage};
-    MDB_val k, v;
-    int rc = mdb_cursor_open(txn, s->dbi[DB_CASES], &cur);
-    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    for (; rc == MDB_SUCCESS && !err; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        char arena[2048];
-        capa_hdr h;
-        int view = 1;
-        err = capa_hdr__decode_view(&h, v.mv_data, v.mv_size, arena, sizeof arena);
-        if (err == CAPA_ENOMEM)
-            view = 0, err = capa_hdr__decode(&h, v.mv_data, v.mv_size);
-        if (err)
-            break;
-        /* The monthly complaint report counts the complaint workflow's cases only (a scar
-         * case is a supplier's, not a customer's complaint). */
-        if (!h.workflow)
-            err = visit(&x, &h, bound, &t, &ttc, &n_ttc, &cap_ttc, &rec);
-        if (!view)
-            capa_hdr_clear(&h);
-    }
-    if (!err && rc && rc != MDB_NOTFOUND)
-        err = capa_store__mdb_err(rc, "report");
-    for (size_t i = 0; i < x.n_sev; i++)
-        capa__free(x.sev[i].lim);
-    x.n_sev = 0;
-    if (err)
+    if ((err = pass(m, &t, &ttc, &n_ttc, &cap_ttc, &rec, s, txn, wf, p, ntf_stage, bound, parts)))
         goto done;
     tally *ts[] = {&t.sev,    &t.chan, &t.type,  &t.cust, &t.part,
                    &t.defect, &t.dept, &t.valid, &t.sat};

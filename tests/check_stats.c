@@ -5,10 +5,12 @@
  * Pareto order with ties, and the month's input rules.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "capa.h"
+#include "parscan.h"
 #include "testutil.h"
 
 #define H 3600000LL
@@ -240,6 +242,330 @@ START_TEST(bad_months_are_refused_naming_the_value_and_the_rule)
 }
 END_TEST
 
+/* ---- the fast paths against the straightforward computation ---- */
+
+/* An imported legacy record opened (and closed, when closed_at) at the given times. */
+static void import_at(const char *customer, const char *part, const char *defect, int64_t opened,
+                      int64_t closed_at, uint64_t row)
+{
+    capa_kv kv[] = {{"customer", customer},
+                    {"part_no", part},
+                    {"defect_code", defect},
+                    {"severity", "general"},
+                    {"description", "旧记录 legacy row"}};
+    capa_import_facts f = {.opened = opened,
+                           .closed_at = closed_at,
+                           .source = "old.csv",
+                           .sha256 = "0123456789abcdef0123456789abcdef"
+                                     "0123456789abcdef0123456789abcdef",
+                           .row = row};
+    capa_request rq = {
+        .op = CAPA_OP_IMPORT, .who = tu_as("admin"), .values = kv, .n_values = 5, .import = &f};
+    int rc = capa_submit(st, &rq, 1);
+    ck_assert_msg(rc == CAPA_OK && rq.result == CAPA_OK, "import: %s",
+                  rq.error ? rq.error : capa_error_last());
+    capa_request_clear(&rq);
+}
+
+/* Cases on both sides of the month boundaries of the plant's zone (Asia/Shanghai), of three
+ * customers, closed in different months, one sent round again, imported ones open and
+ * closed, so every breakdown, list and limit has more than one kind of case in it. */
+static void varied_store(void)
+{
+    static const char *cust[] = {"华东汽车", "Acme GmbH", "华东汽车二厂"};
+    static const char *sev[] = {"general", "major", "general", "important"};
+    char part[16], defect[16];
+    char *n[40];
+    for (int i = 0; i < 40; i++) {
+        int64_t t = i == 0   ? OCT1 - 1
+                    : i == 1 ? OCT1
+                    : i == 2 ? OCT1 + 31 * DAY - 1
+                    : i == 3 ? OCT1 + 31 * DAY
+                             : OCT1 - 20 * DAY + (int64_t)i * 29 * H + i * 7919;
+        snprintf(part, sizeof part, "P-%d", i % 5);
+        snprintf(defect, sizeof defect, "D-%d", i % 3);
+        capa_kv kv[] = {{"customer", cust[i % 3]}, {"part_no", part},    {"defect_code", defect},
+                        {"severity", sev[i % 4]},  {"description", "x"}, {"containment", "隔离"}};
+        capa_actor li = tu_as("li");
+        now_ms = t;
+        OK(capa_case_open(&n[i], st, &li, kv, 6));
+    }
+    /* Closed: some in the month they opened, some in the next; one dissatisfied (round 2). */
+    for (int i = 4; i < 40; i += 3)
+        close_at(n[i], OCT1 + (int64_t)i * 30 * H, OCT1 + (int64_t)i * 31 * H + 12345,
+                 i % 2 ? "satisfied" : NULL);
+    close_at(n[5], OCT1 + 200 * H, OCT1 + 210 * H, "dissatisfied");
+    /* Some only part of the way (response signed, analysis open). */
+    for (int i = 6; i < 40; i += 5) {
+        if (i % 3 == 1)
+            continue; /* closed above */
+        capa_kv in[] = {{"validity", "valid"}};
+        now_ms = OCT1 + (int64_t)i * 20 * H;
+        set_sign(n[i], "wang", in, 1, "reviewed");
+    }
+    now_ms = OCT1 + 45 * DAY; /* imported afterwards, with their recorded dates */
+    import_at("Acme GmbH", "P-1", "D-1", OCT1 + 3 * DAY, 0, 2);
+    import_at("华东汽车", "P-2", "D-2", OCT1 - 3 * DAY, OCT1 + 2 * DAY, 3);
+    import_at("华东汽车", "P-1", "D-1", OCT1 + 30 * DAY, OCT1 + 31 * DAY + 5, 4);
+    for (int i = 0; i < 40; i++)
+        free(n[i]);
+    now_ms = OCT1 + 45 * DAY;
+}
+
+static void same_counts(const capa_stat_counts *a, const capa_stat_counts *b, const char *what)
+{
+    ck_assert_msg(a->n == b->n && a->total == b->total, "%s: %zu/%zu entries", what, a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        ck_assert_str_eq(a->v[i].key, b->v[i].key);
+        ck_assert_uint_eq(a->v[i].count, b->v[i].count);
+        ck_assert_msg(a->v[i].cumulative_percent == b->v[i].cumulative_percent, "%s", what);
+    }
+}
+
+/* Every figure of two reports, exactly (doubles too: the parts add up in id order). */
+static void same_report(const capa_monthly *a, const capa_monthly *b)
+{
+    ck_assert_int_eq(a->start, b->start);
+    ck_assert_int_eq(a->end, b->end);
+    ck_assert_int_eq(a->as_of, b->as_of);
+    ck_assert_uint_eq(a->opened, b->opened);
+    ck_assert_uint_eq(a->closed, b->closed);
+    ck_assert_uint_eq(a->open_at_end, b->open_at_end);
+    const capa_stat_counts *ca[] = {&a->by_severity, &a->by_channel,  &a->by_complaint_type,
+                                    &a->by_customer, &a->by_part,     &a->by_defect,
+                                    &a->by_dept,     &a->by_validity, &a->satisfaction};
+    const capa_stat_counts *cb[] = {&b->by_severity, &b->by_channel,  &b->by_complaint_type,
+                                    &b->by_customer, &b->by_part,     &b->by_defect,
+                                    &b->by_dept,     &b->by_validity, &b->satisfaction};
+    for (size_t i = 0; i < 9; i++)
+        same_counts(ca[i], cb[i], "breakdown");
+    ck_assert_uint_eq(a->n_time_to_close, b->n_time_to_close);
+    ck_assert(a->ttc_mean_hours == b->ttc_mean_hours);
+    ck_assert(a->ttc_median_hours == b->ttc_median_hours);
+    ck_assert_uint_eq(a->n_on_time, b->n_on_time);
+    for (size_t i = 0; i < a->n_on_time; i++) {
+        ck_assert_str_eq(a->on_time[i].kind, b->on_time[i].kind);
+        ck_assert_uint_eq(a->on_time[i].due, b->on_time[i].due);
+        ck_assert_uint_eq(a->on_time[i].on_time, b->on_time[i].on_time);
+        ck_assert(a->on_time[i].rate == b->on_time[i].rate);
+    }
+    ck_assert_uint_eq(a->on_time_due, b->on_time_due);
+    ck_assert_uint_eq(a->on_time_met, b->on_time_met);
+    ck_assert(a->on_time_overall == b->on_time_overall);
+    ck_assert_uint_eq(a->n_overdue, b->n_overdue);
+    for (size_t i = 0; i < a->n_overdue; i++) {
+        ck_assert_str_eq(a->overdue[i].number, b->overdue[i].number);
+        ck_assert_str_eq(a->overdue[i].kind, b->overdue[i].kind);
+        ck_assert_int_eq(a->overdue[i].due, b->overdue[i].due);
+        ck_assert_int_eq(a->overdue[i].late_ms, b->overdue[i].late_ms);
+    }
+    ck_assert_uint_eq(a->satisfaction_unrecorded, b->satisfaction_unrecorded);
+    ck_assert_uint_eq(a->second_rounds, b->second_rounds);
+    ck_assert(a->second_round_rate == b->second_round_rate);
+    ck_assert_uint_eq(a->returns_decided, b->returns_decided);
+    ck_assert_uint_eq(a->ntf, b->ntf);
+    ck_assert_uint_eq(a->n_ntf_cases, b->n_ntf_cases);
+    for (size_t i = 0; i < a->n_ntf_cases; i++)
+        ck_assert_str_eq(a->ntf_cases[i], b->ntf_cases[i]);
+    ck_assert_uint_eq(a->n_recurrences, b->n_recurrences);
+    for (size_t i = 0; i < a->n_recurrences; i++) {
+        const capa_stat_recurrence *x = &a->recurrences[i], *y = &b->recurrences[i];
+        ck_assert_str_eq(x->number, y->number);
+        ck_assert_str_eq(x->part_no, y->part_no);
+        ck_assert_str_eq(x->defect_code, y->defect_code);
+        ck_assert_uint_eq(x->n_of, y->n_of);
+        for (size_t j = 0; j < x->n_of; j++)
+            ck_assert_str_eq(x->of[j], y->of[j]);
+    }
+    for (int i = 0; i < 12; i++) {
+        ck_assert_str_eq(a->trend[i].label, b->trend[i].label);
+        ck_assert_uint_eq(a->trend[i].opened, b->trend[i].opened);
+        ck_assert_uint_eq(a->trend[i].closed, b->trend[i].closed);
+    }
+}
+
+START_TEST(report_read_in_parts_equals_one_pass_in_id_order)
+{
+    varied_store();
+    static const struct {
+        capa_period_kind kind;
+        const char *a, *b;
+    } periods[] = {{CAPA_PERIOD_MONTH, "2026-09", NULL},
+                   {CAPA_PERIOD_MONTH, "2026-10", NULL},
+                   {CAPA_PERIOD_MONTH, "2026-11", NULL},
+                   {CAPA_PERIOD_WEEK, "2026-W40", NULL},
+                   {CAPA_PERIOD_RANGE, "2026-09-30", "2026-11-01"}};
+    /* At the month's end and in the middle of October (cases not opened yet then). */
+    int64_t ats[] = {0, OCT1 + 12 * DAY + 5 * H};
+    for (size_t i = 0; i < sizeof periods / sizeof *periods; i++)
+        for (size_t j = 0; j < 2; j++) {
+            if (ats[j] && strcmp(periods[i].a, "2026-11") == 0)
+                continue; /* not begun by then */
+            capa_monthly *one = NULL;
+            OK(capa_stats__period_parts(&one, st, periods[i].kind, periods[i].a, periods[i].b,
+                                        ats[j], 1));
+            ck_assert_uint_gt(one->opened + one->closed + one->open_at_end, 0);
+            for (size_t parts = 2; parts <= CAPA_STATS_MAX_PARTS; parts++) {
+                capa_monthly *m = NULL;
+                OK(capa_stats__period_parts(&m, st, periods[i].kind, periods[i].a, periods[i].b,
+                                            ats[j], parts));
+                same_report(one, m);
+                capa_monthly_free(m);
+            }
+            capa_monthly_free(one);
+        }
+    /* The store really has what the comparison is meant to cover. */
+    capa_monthly *m = NULL;
+    OK(capa_stats_monthly(&m, st, "2026-10", 0));
+    ck_assert_uint_gt(m->closed, 3);
+    ck_assert_uint_gt(m->open_at_end, 3);
+    ck_assert_uint_eq(m->second_rounds, 1);
+    ck_assert_uint_gt(m->n_recurrences, 0);
+    ck_assert_uint_gt(m->n_overdue, 0);
+    capa_monthly_free(m);
+}
+END_TEST
+
+/* A list row, copied. */
+typedef struct row {
+    char *s[9]; /* number stage customer part lot defect severity description subject */
+    char *workflow, *origin;
+    int closed, round;
+    int64_t opened, closed_at, stage_entered;
+} row;
+
+typedef struct rows {
+    row *v;
+    size_t n, cap;
+} rows;
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int collect(const capa_case_header *h, void *payload)
+{
+    rows *r = payload;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->v = realloc(r->v, r->cap * sizeof *r->v);
+    }
+    const char *f[9] = {h->number,      h->stage,    h->customer,    h->part_no,       h->lot_no,
+                        h->defect_code, h->severity, h->description, h->subject_person};
+    row *x = &r->v[r->n++];
+    for (int i = 0; i < 9; i++)
+        x->s[i] = dup_or_null(f[i]);
+    x->workflow = dup_or_null(h->workflow);
+    x->origin = dup_or_null(h->origin);
+    x->closed = h->closed, x->round = h->round;
+    x->opened = h->opened, x->closed_at = h->closed_at, x->stage_entered = h->stage_entered;
+    return 0;
+}
+
+static void rows_clear(rows *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        for (int j = 0; j < 9; j++)
+            free(r->v[i].s[j]);
+        free(r->v[i].workflow);
+        free(r->v[i].origin);
+    }
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+START_TEST(scan_in_parts_lists_what_capa_case_list_lists)
+{
+    varied_store();
+    capa_filter fs[] = {
+        {.closed = -1},
+        {.closed = 0},
+        {.closed = 1},
+        {.customer = "华东汽车", .closed = 0},
+        {.customer = "Acme GmbH", .closed = -1},
+        {.customer = "nobody", .closed = -1},
+        {.customer = "", .closed = -1},
+        {.part_no = "P-1", .closed = -1},
+        {.defect_code = "D-2", .closed = 1},
+        {.stage = "analysis", .closed = -1},
+        {.opened_from = OCT1, .opened_to = OCT1 + 31 * DAY, .closed = -1}, /* October, local */
+        {.opened_from = OCT1 - 1, .opened_to = OCT1 + 1, .closed = -1},
+        {.opened_to = OCT1, .closed = 0},
+        {.workflow = "complaint", .closed = -1},
+        {.customer = "华东汽车", .opened_from = OCT1, .closed = -1},
+    };
+    for (size_t i = 0; i < sizeof fs / sizeof *fs; i++) {
+        rows want = {0};
+        OK(capa_case_list(st, &fs[i], collect, &want));
+        for (size_t parts = 1; parts <= CAPA_SCAN_MAX_PARTS; parts++)
+            for (unsigned lead = 0; lead < 2; lead++) {
+                rows got[CAPA_SCAN_MAX_PARTS];
+                void *pl[CAPA_SCAN_MAX_PARTS];
+                memset(got, 0, sizeof got);
+                for (size_t p = 0; p < parts; p++)
+                    pl[p] = &got[p];
+                OK(capa_case_scan(st, &fs[i], lead ? CAPA_SCAN_LEAD : 0, parts, collect, pl));
+                /* The parts, one after another, are the list. */
+                size_t k = 0;
+                for (size_t p = 0; p < parts; p++)
+                    for (size_t j = 0; j < got[p].n; j++, k++) {
+                        ck_assert_msg(k < want.n, "filter %zu: more rows than the list", i);
+                        const row *a = &want.v[k], *b = &got[p].v[j];
+                        int lead_only = lead && !fs[i].workflow;
+                        for (int f = 0; f < 9; f++) {
+                            int in_lead = f <= 6; /* number .. severity */
+                            ck_assert_msg(lead_only && !in_lead ? !b->s[f]
+                                                                : str_eq(a->s[f], b->s[f]),
+                                          "filter %zu, parts %zu, lead %u, row %zu, field %d", i,
+                                          parts, lead, k, f);
+                        }
+                        ck_assert_int_eq(a->closed, b->closed);
+                        ck_assert_int_eq(a->opened, b->opened);
+                        ck_assert_int_eq(a->closed_at, b->closed_at);
+                        ck_assert_int_eq(a->stage_entered, b->stage_entered);
+                        if (lead_only) {
+                            ck_assert_ptr_null(b->workflow);
+                            ck_assert_ptr_null(b->origin);
+                            ck_assert_int_eq(b->round, 0);
+                        } else {
+                            ck_assert(str_eq(a->workflow, b->workflow));
+                            ck_assert(str_eq(a->origin, b->origin));
+                            ck_assert_int_eq(a->round, b->round);
+                        }
+                    }
+                ck_assert_msg(k == want.n, "filter %zu, parts %zu: %zu rows, the list %zu", i,
+                              parts, k, want.n);
+                for (size_t p = 0; p < parts; p++)
+                    rows_clear(&got[p]);
+            }
+        rows_clear(&want);
+    }
+    /* What the filters cover: open, closed, a second round. */
+    rows all = {0};
+    capa_filter any = {.closed = -1};
+    OK(capa_case_list(st, &any, collect, &all));
+    int closed = 0, open = 0, round2 = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        closed += all.v[i].closed;
+        open += !all.v[i].closed;
+        round2 += all.v[i].round == 2;
+    }
+    ck_assert_int_gt(closed, 5);
+    ck_assert_int_gt(open, 5);
+    ck_assert_int_eq(round2, 1);
+    rows_clear(&all);
+    void *pl[1] = {&all};
+    FAILS(capa_case_scan(st, &any, 0, 0, collect, pl), CAPA_EINVALID, "1 to");
+    FAILS(capa_case_scan(st, &any, 0, CAPA_SCAN_MAX_PARTS + 1, collect, pl), CAPA_EINVALID, "1 to");
+}
+END_TEST
+
 Suite *capa_stats_suite(void)
 {
     Suite *s = suite_create("stats");
@@ -249,6 +575,8 @@ Suite *capa_stats_suite(void)
     tcase_add_test(tc, recurrence_window_includes_exactly_n_days_and_not_a_millisecond_more);
     tcase_add_test(tc, monthly_figures_are_exact_in_the_plant_zone);
     tcase_add_test(tc, bad_months_are_refused_naming_the_value_and_the_rule);
+    tcase_add_test(tc, report_read_in_parts_equals_one_pass_in_id_order);
+    tcase_add_test(tc, scan_in_parts_lists_what_capa_case_list_lists);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -559,6 +559,28 @@ typedef struct capa_filter {
 int capa_case_list(capa_store *s, const capa_filter *f,
                    int (*cb)(const capa_case_header *h, void *payload), void *payload);
 
+/** capa_case_scan: read only the leading header fields (number, stage, closed, opened,
+ *  closed_at, stage_entered, customer, part_no, lot_no, defect_code, severity); the others
+ *  are NULL / 0 (workflow NULL, round 0). What a count by one of them needs. */
+#define CAPA_SCAN_LEAD 1u
+/** The most parts (threads) one capa_case_scan reads at once. */
+#define CAPA_SCAN_MAX_PARTS 8
+
+/**
+ * The cases capa_case_list would list for `f`, read by `parts` threads at once (1 to
+ * CAPA_SCAN_MAX_PARTS) over one snapshot of the store. The cases (those the filter's index
+ * lists, or all of them) are cut into `parts` shares in number order (index order for an
+ * index); part i reads its share on a thread of its own (part 0 on the calling one) and
+ * offers each matching case to `cb` with payloads[i]: concatenated, the parts are the list.
+ * The callback must touch only its own payload; the caller adds the parts' results up
+ * afterwards. A filter on text, recurrent or with a limit is capa_case_list's, all in part
+ * 0. `flags`: 0 or CAPA_SCAN_LEAD (ignored with f->workflow, which needs the whole header).
+ * Return non-zero from cb to stop every part; the first part's non-zero value is returned.
+ * @return CAPA_OK, CAPA_EINVALID (parts), CAPA_ESTATE, CAPA_ECORRUPT, or cb's value.
+ */
+int capa_case_scan(capa_store *s, const capa_filter *f, unsigned flags, size_t parts,
+                   int (*cb)(const capa_case_header *h, void *payload), void *const *payloads);
+
 /** An open limit of a case: what `capa list --due-soon / --overdue` show. */
 typedef struct capa_due_limit {
     const char *kind; /**< response, containment, plan, closure or a stage id (borrowed) */

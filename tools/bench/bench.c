@@ -36,6 +36,9 @@ enum {
     W_LOOKUP = W_CONC + N_THREADS, /* lookups/s */
     W_CUSTOMER,                    /* ms per "open cases of one customer" */
     W_DATES,                       /* ms per date-range list */
+    W_CUSTOMER_COLD,               /* the same, first list of a fresh process */
+    W_DATES_COLD,                  /* likewise */
+    W_OPEN_COLD,                   /* ms to open the database in a fresh process */
     W_SCAN,                        /* s per full scan counting by defect code */
     W_INDEX,                       /* s per count by defect code from the index */
     W_REPORT,                      /* ms per monthly report */
@@ -62,6 +65,9 @@ static const struct {
     [W_LOOKUP] = {"lookup by number", "lookups/s", 0},
     [W_CUSTOMER] = {"open cases of one customer", "ms/query", 1},
     [W_DATES] = {"date-range list", "ms/query", 1},
+    [W_CUSTOMER_COLD] = {"open cases of one customer, fresh process", "ms/query", 1},
+    [W_DATES_COLD] = {"date-range list, fresh process", "ms/query", 1},
+    [W_OPEN_COLD] = {"open the database in a fresh process (not in the lists)", "ms", 1},
     [W_SCAN] = {"full scan, counts by defect", "s/scan", 1},
     [W_INDEX] = {"counts by defect, from the index", "ms/query", 1},
     [W_REPORT] = {"report monthly (all figures of issue 11)", "ms/report", 1},
@@ -79,6 +85,11 @@ static const struct {
 #define TARGET_IMPORT_VS_SQLITE 3.0 /* capa's bulk import rate >= 3x SQLite's */
 #define TARGET_DISK_VS_PG 1.5       /* capa's database <= 1.5x PostgreSQL's on disk */
 #define TARGET_VERIFY_SECS 10.0     /* a full verify under 10 s per 1 000 000 cases */
+/* Issue 21's read side, capa's speed over the peer's in the same run. */
+#define TARGET_LIST_VS_SQLITE 1.5   /* lists, warm and in a fresh process */
+#define TARGET_SCAN_VS_SQLITE 1.5   /* the full scan */
+#define TARGET_SCAN_VS_PG 1.0       /* the full scan vs PostgreSQL's parallel scan */
+#define TARGET_REPORT_VS_SQLITE 3.0 /* report monthly vs the same figures in SQL */
 
 typedef struct result {
     int ok;
@@ -292,6 +303,68 @@ static int run_verify(const bench_engine *e, void *ctx, const opts *o, result *r
     return 0;
 }
 
+/* ---- lists in a fresh process ---- */
+
+/* What a fresh-process child sends back. */
+typedef struct cold_run {
+    int ok;
+    double open_ms, customer_ms, dates_ms;
+} cold_run;
+
+/* One run: a forked child opens the database afresh (e->reopen: nothing of it mapped or
+ * cached in that process yet) and times its first list of each kind, each on a handle of
+ * its own; `run` picks the customer and the date range. */
+static int run_cold(const bench_engine *e, void *ctx, const opts *o, uint64_t ncust, int run,
+                    result *r)
+{
+    cold_run c = {0};
+    int fd[2];
+    if (pipe(fd))
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        void *h = NULL;
+        char cust[64];
+        uint64_t span = o->n < 1000 ? o->n : 1000;
+        uint64_t k = 1 + ((uint64_t)run * 104729 + 17) % (o->n - span + 1);
+        close(fd[0]);
+        bench_customer_name(cust, sizeof cust, ((uint64_t)run * 13 + 5) % ncust);
+        double t0 = now_s();
+        c.ok = e->reopen(&h, ctx) == 0;
+        c.open_ms = (now_s() - t0) * 1000;
+        if (c.ok) {
+            t0 = now_s();
+            c.ok = e->list_customer(h, cust) >= 0;
+            c.customer_ms = (now_s() - t0) * 1000;
+            e->reclose(h);
+        }
+        if (c.ok && (c.ok = e->reopen(&h, ctx) == 0)) {
+            t0 = now_s();
+            c.ok = e->list_dates(h, k, span) >= 0;
+            c.dates_ms = (now_s() - t0) * 1000;
+            e->reclose(h);
+        }
+        _exit(write(fd[1], &c, sizeof c) == (ssize_t)sizeof c ? 0 : 1);
+    }
+    close(fd[1]);
+    if (read(fd[0], &c, sizeof c) != (ssize_t)sizeof c)
+        c.ok = 0;
+    close(fd[0]);
+    waitpid(pid, NULL, 0);
+    if (!c.ok)
+        return -1;
+    add(r, W_OPEN_COLD, c.open_ms);
+    add(r, W_CUSTOMER_COLD, c.customer_ms);
+    add(r, W_DATES_COLD, c.dates_ms);
+    return 0;
+}
+
 /* ---- one engine, in a child process ---- */
 static void run_engine(const bench_engine *e, const opts *o, result *r)
 {
@@ -335,6 +408,10 @@ static void run_engine(const bench_engine *e, const opts *o, result *r)
     /* Size on disk of exactly N cases, before the write workloads add more. */
     r->disk_bytes = e->disk_bytes(ctx);
 
+    if (e->prepare_reads && e->prepare_reads(ctx, o->n)) {
+        snprintf(r->err, sizeof r->err, "preparing the reads failed");
+        goto done;
+    }
     /* Reads, on the imported cases. */
     if (e->thread_open(&t, ctx)) {
         snprintf(r->err, sizeof r->err, "thread_open failed");
@@ -386,6 +463,11 @@ static void run_engine(const bench_engine *e, const opts *o, result *r)
         add(r, W_DATES, (now_s() - t0) * 1000 / q);
         r->rows_dates = rows;
     }
+    for (int run = 0; e->reopen && run < o->runs; run++)
+        if (run_cold(e, ctx, o, cfg.n_customers, run, r)) {
+            snprintf(r->err, sizeof r->err, "lists in a fresh process failed");
+            goto done;
+        }
     for (int run = 0; run < o->runs; run++) {
         uint64_t counts[BENCH_DEFECTS] = {0};
         t0 = now_s();
@@ -604,6 +686,38 @@ static void target_line(const char *what, double value, const char *unit, int me
     printf("- %s: %.2f%s: %s\n", what, value, unit, met ? "met" : "**not met**");
 }
 
+/* capa's speed over a peer's on workload w (both medians; times, so peer / capa). */
+static void ratio_target(const result *res, int c, int other, const char *peer, int w,
+                         double target, const char *what)
+{
+    if (c < 0 || other < 0 || !res[c].nv[w] || !res[other].nv[w]) {
+        printf("- %s vs %s: not measured (needs capa and %s)\n", what, peer, peer);
+        return;
+    }
+    double a = median(res[c].v[w], res[c].nv[w]), b = median(res[other].v[w], res[other].nv[w]);
+    char line[256];
+    snprintf(line, sizeof line, "%s, capa vs %s (%.3f / %.3f %s) >= %.1f×", what, peer, a, b,
+             wl[w].unit, target);
+    target_line(line, a > 0 ? b / a : 0, "×", a > 0 && b / a >= target);
+}
+
+/* Issue 21's read side: lists (warm and in a fresh process), the full scan, the report. */
+static void read_targets(const result *res, int c, int q, int p)
+{
+    ratio_target(res, c, q, "sqlite", W_CUSTOMER, TARGET_LIST_VS_SQLITE,
+                 "open cases of one customer");
+    ratio_target(res, c, q, "sqlite", W_CUSTOMER_COLD, TARGET_LIST_VS_SQLITE,
+                 "open cases of one customer, fresh process");
+    ratio_target(res, c, q, "sqlite", W_DATES, TARGET_LIST_VS_SQLITE, "date-range list");
+    ratio_target(res, c, q, "sqlite", W_DATES_COLD, TARGET_LIST_VS_SQLITE,
+                 "date-range list, fresh process");
+    ratio_target(res, c, q, "sqlite", W_SCAN, TARGET_SCAN_VS_SQLITE, "full scan");
+    if (p >= 0)
+        ratio_target(res, c, p, "postgres", W_SCAN, TARGET_SCAN_VS_PG,
+                     "full scan (postgres: parallel scan)");
+    ratio_target(res, c, q, "sqlite", W_REPORT, TARGET_REPORT_VS_SQLITE, "report monthly");
+}
+
 /* The issue's targets, from the medians above, so a CI log answers "met?" by itself. */
 static void print_targets(const bench_engine *const *eng, const result *res, int ne, const opts *o)
 {
@@ -621,6 +735,7 @@ static void print_targets(const bench_engine *const *eng, const result *res, int
     } else {
         printf("- bulk import vs sqlite: not measured (needs capa and sqlite)\n");
     }
+    read_targets(res, c, q, p);
     if (c >= 0 && p >= 0 && res[p].disk_bytes) {
         double r = (double)res[c].disk_bytes / (double)res[p].disk_bytes;
         char what[128];

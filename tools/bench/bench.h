@@ -97,6 +97,16 @@ struct bench_engine {
      * 1 the monthly report PDF of the imported month; `proof` 1: made only from verified
      * data (the replay the CLI runs first), 0: rendering alone. *ms gets its time. */
     int (*signed_output)(void *ctx, int what, int proof, double *ms);
+    /* A second handle on the database ctx holds, opened afresh as a new process opens it
+     * (capa: a read-only store; SQLite: a connection with its statements prepared; NULL:
+     * not measured): the lists in a fresh process ("cold": no page mapped or cached in
+     * the process yet). Called in a forked child; the handle takes the list calls. */
+    int (*reopen)(void **fresh, void *ctx);
+    void (*reclose)(void *fresh);
+    /* Untimed, after the import of n cases and before the reads; NULL: nothing to do.
+     * capa: learn when each case was opened (its own clock stamped them), so the date-range
+     * list's bounds cost no read, as the peers compute theirs from i. */
+    int (*prepare_reads)(void *ctx, uint64_t n);
 };
 
 extern const bench_engine bench_sqlite;

@@ -25,6 +25,11 @@ typedef struct cp {
     capa_store *s;
     char dir[4096];
     uint64_t ncust;
+    /* When each imported case was opened (capa's clock stamped it), by case number k:
+     * learnt once before the reads (cp_prepare_reads, untimed), so a date-range list's
+     * bounds are known as the peers compute theirs, with no case read in the list. */
+    int64_t *opened;
+    uint64_t n_opened;
 } cp;
 
 static const capa_actor bench_actor = {BENCH_USER, BENCH_PASSWORD};
@@ -52,6 +57,7 @@ static void cp_close(void *ctx)
     if (!p)
         return;
     capa_store_close(p->s);
+    free(p->opened);
     free(p);
 }
 
@@ -159,17 +165,42 @@ static int count_row(const capa_case_header *h, void *payload)
     return 0;
 }
 
+/* Lists and scans read on every processor (at most CAPA_SCAN_MAX_PARTS), each part
+ * counting into its own slot. */
+static size_t parts(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > CAPA_SCAN_MAX_PARTS ? CAPA_SCAN_MAX_PARTS : (size_t)n;
+}
+
+/* A list as the peers' SQL selects it: number, stage, customer, part, lot, defect code,
+ * severity and opened of each case (the header's leading fields, CAPA_SCAN_LEAD), read by
+ * capa_case_scan on every processor. */
+static long scan_rows(cp *p, const capa_filter *f)
+{
+    long rows[CAPA_SCAN_MAX_PARTS] = {0}, n = 0;
+    void *pl[CAPA_SCAN_MAX_PARTS];
+    size_t k = parts();
+    for (size_t i = 0; i < k; i++)
+        pl[i] = &rows[i];
+    if (capa_case_scan(p->s, f, CAPA_SCAN_LEAD, k, count_row, pl) != CAPA_OK)
+        return -1;
+    for (size_t i = 0; i < k; i++)
+        n += rows[i];
+    return n;
+}
+
 static long cp_list_customer(void *ctx, const char *customer)
 {
-    cp *p = ctx;
     capa_filter f = {.customer = customer, .closed = 0};
-    long rows = 0;
-    return capa_case_list(p->s, &f, count_row, &rows) == CAPA_OK ? rows : -1;
+    return scan_rows(ctx, &f);
 }
 
 /* When case k (1-based, import order) was opened: capa stamps its own clock. */
 static int64_t opened_of(cp *p, uint64_t k)
 {
+    if (k < p->n_opened && p->opened[k])
+        return p->opened[k];
     char number[32];
     capa_case *c = NULL;
     int64_t t = -1;
@@ -185,11 +216,10 @@ static long cp_list_dates(void *ctx, uint64_t k, uint64_t count)
     cp *p = ctx;
     /* From the opening of case k to that of case k+count-1, inclusive. */
     int64_t from = opened_of(p, k), last = opened_of(p, k + count - 1);
-    long rows = 0;
     if (from < 0 || last < 0)
         return -1;
     capa_filter f = {.opened_from = from, .opened_to = last + 1, .closed = -1};
-    return capa_case_list(p->s, &f, count_row, &rows) == CAPA_OK ? rows : -1;
+    return scan_rows(p, &f);
 }
 
 typedef struct scan {
@@ -207,12 +237,31 @@ static int count_defect(const capa_case_header *h, void *payload)
     return 0;
 }
 
+/* Every case read (no index), on every processor: each part counts into its own array,
+ * added up afterwards, as PostgreSQL's parallel scan does. Only the leading header fields
+ * are decoded (the defect code is one of them). */
 static long cp_scan(void *ctx, uint64_t counts[BENCH_DEFECTS])
 {
     cp *p = ctx;
     capa_filter f = {.closed = -1};
-    scan sc = {counts, 0};
-    return capa_case_list(p->s, &f, count_defect, &sc) == CAPA_OK ? sc.rows : -1;
+    uint64_t part_counts[CAPA_SCAN_MAX_PARTS][BENCH_DEFECTS];
+    scan sc[CAPA_SCAN_MAX_PARTS];
+    void *pl[CAPA_SCAN_MAX_PARTS];
+    size_t k = parts();
+    long rows = 0;
+    memset(part_counts, 0, sizeof part_counts);
+    for (size_t i = 0; i < k; i++) {
+        sc[i] = (scan){part_counts[i], 0};
+        pl[i] = &sc[i];
+    }
+    if (capa_case_scan(p->s, &f, CAPA_SCAN_LEAD, k, count_defect, pl) != CAPA_OK)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        for (int d = 0; d < BENCH_DEFECTS; d++)
+            counts[d] += part_counts[i][d];
+        rows += sc[i].rows;
+    }
+    return rows;
 }
 
 static int add_count(const char *value, uint64_t count, void *payload)
@@ -259,6 +308,51 @@ static long cp_report(void *ctx, uint64_t n, uint64_t counts[BENCH_DEFECTS])
     long opened = (long)m->opened;
     capa_monthly_free(m);
     return opened;
+}
+
+/* The store opened afresh, read-only, as `capa list` opens it in a new process. */
+static int cp_reopen(void **fresh, void *ctx)
+{
+    cp *p = ctx, *q = calloc(1, sizeof *q);
+    capa_open_opts oo = {.read_only = 1};
+    if (!q)
+        return -1;
+    *q = *p;
+    if (capa_store_open(&q->s, p->dir, &oo) != CAPA_OK) {
+        free(q);
+        return -1;
+    }
+    *fresh = q;
+    return 0;
+}
+
+static void cp_reclose(void *fresh)
+{
+    cp *q = fresh;
+    capa_store_close(q->s);
+    free(q); /* q->opened is the engine's */
+}
+
+static int note_opened(const capa_case_header *h, void *payload)
+{
+    cp *p = payload;
+    const char *dash = strrchr(h->number, '-');
+    uint64_t k = dash ? strtoull(dash + 1, NULL, 10) : 0;
+    if (k < p->n_opened)
+        p->opened[k] = h->opened;
+    return 0;
+}
+
+static int cp_prepare_reads(void *ctx, uint64_t n)
+{
+    cp *p = ctx;
+    capa_filter f = {.closed = -1};
+    void *pl[1] = {p};
+    free(p->opened);
+    p->n_opened = n + 1;
+    if (!(p->opened = calloc(p->n_opened, sizeof *p->opened)))
+        return -1;
+    return capa_case_scan(p->s, &f, CAPA_SCAN_LEAD, 1, note_opened, pl) == CAPA_OK ? 0 : -1;
 }
 
 static uint64_t cp_disk(void *ctx)
@@ -353,5 +447,6 @@ const bench_engine bench_capa = {
     "capa",        cp_open,           cp_close,         cp_thread_open, cp_thread_close,
     cp_intake,     cp_intake_grouped, cp_import,        cp_lookup,      cp_list_customer,
     cp_list_dates, cp_scan,           cp_count,         cp_report,      cp_disk,
-    cp_server,     cp_verify,         cp_signed_output,
+    cp_server,     cp_verify,         cp_signed_output, cp_reopen,      cp_reclose,
+    cp_prepare_reads,
 };

@@ -490,4 +490,7 @@ const bench_engine bench_pg = {
     pg_list_dates, pg_scan,   pg_count,  NULL, /* report monthly: sqlite is the SQL peer */
     pg_disk,       pg_server, NULL,            /* no replay check to compare with capa's verify */
     NULL,                                     /* no signed outputs */
+    pg_thread_open, /* a fresh connection: a new backend, its own caches empty */
+    pg_thread_close,
+    NULL,
 };

@@ -1,0 +1,29 @@
+/*
+ * parscan.h - reading the case headers on several threads (query.c: capa_case_scan; stats.c:
+ * the report's pass): every part under a read transaction of one snapshot.
+ */
+#ifndef CAPA_PARSCAN_H
+#define CAPA_PARSCAN_H
+
+#include "store.h"
+
+/** The most parts a report's pass is cut into. */
+#define CAPA_STATS_MAX_PARTS 4
+
+/** Begin n read transactions that see the commit `txn0` sees: *same 1 and more[0..n) set,
+ *  or *same 0 and none left open when a commit came in between (read in one part then).
+ *  End each with capa_store__read_end. */
+int capa__snapshot_more(capa_store *s, MDB_txn *txn0, MDB_txn **more, size_t n, int *same);
+
+/** The first and last case id in the headers; 0, 0 when there are none. */
+int capa__id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi);
+
+/** How many parts a scan is cut into by default: the processors online, 1 to 4. */
+size_t capa__scan_parts(void);
+
+/** capa_stats_period with its pass cut into `parts` (1 = one pass in id order): the tests
+ *  compare the two. */
+int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind kind,
+                             const char *a, const char *b, int64_t at, size_t parts);
+
+#endif

@@ -181,8 +181,7 @@ void capa_event__facti(capa_event_rec *e, const char *key, int64_t v)
 const char *capa_event__get(const capa_event_rec *e, const char *key)
 {
     for (size_t i = 0; i < e->n_facts; i++)
-        if (e->facts[i].name && e->facts[i].name[0] == key[0] &&
-            strcmp(e->facts[i].name, key) == 0)
+        if (e->facts[i].name && e->facts[i].name[0] == key[0] && strcmp(e->facts[i].name, key) == 0)
             return e->facts[i].value;
     return NULL;
 }

@@ -628,8 +628,8 @@ static void *def_memo_find(capa_store *s, MDB_txn *txn, const char *id, int vers
     return def;
 }
 
-static void def_memo_add(capa_store *s, MDB_txn *txn, const char *id, int version,
-                         int is_workflow, void *def)
+static void def_memo_add(capa_store *s, MDB_txn *txn, const char *id, int version, int is_workflow,
+                         void *def)
 {
     size_t n = sizeof s->def_memo / sizeof *s->def_memo;
     if (strlen(id) >= sizeof s->def_memo[0].id)

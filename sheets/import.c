@@ -36,8 +36,8 @@ typedef struct run {
     int buf; /* which buffer rows/reqs are */
     struct engine_work {
         pthread_t th;
-        int busy;     /* a thread runs it; joined by settle() */
-        int pass;     /* 1: capa_import_check, 2: capa_import_submit */
+        int busy; /* a thread runs it; joined by settle() */
+        int pass; /* 1: capa_import_check, 2: capa_import_submit */
         capa_import *im;
         capa_sheet_row *rows;
         size_t n_rows, nq;

@@ -257,8 +257,8 @@ typedef struct open_arg {
 static void common_facts(capa_event_rec *e, uint64_t id, int from)
 {
     capa_event__fact(e, "auth", "1");
-    capa_event__factf(e, "case_id", "%llu", (unsigned long long)id);
-    capa_event__factf(e, "from", "%d", from);
+    capa_event__factu(e, "case_id", id);
+    capa_event__facti(e, "from", from);
 }
 
 static int do_open(capa_wtxn *t, void *arg)
@@ -305,7 +305,7 @@ static int do_open(capa_wtxn *t, void *arg)
         if (*a->values[i].value)
             capa_event__change(&e, a->values[i].name, NULL, a->values[i].value);
     common_facts(&e, id, 0);
-    capa_event__factf(&e, "form_version", "%d", form->version);
+    capa_event__facti(&e, "form_version", form->version);
     if (strcmp(wf->id, CAPA_WORKFLOW_DEFAULT) != 0)
         capa_event__fact(&e, "workflow", wf->id);
     if ((err = capa_event__commit(t, &e, NULL)) == CAPA_OK && !(a->number = capa__strdup(number)))

@@ -153,10 +153,35 @@ void capa_event__factf(capa_event_rec *e, const char *key, const char *fmt, ...)
     capa_event__fact(e, key, buf);
 }
 
+/* The decimal digits of u (and a '-' when neg) written backwards from the end of buf[24]. */
+static const char *decimal(char buf[24], uint64_t u, int neg)
+{
+    char *p = buf + 24;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (neg)
+        *--p = '-';
+    return p;
+}
+
+void capa_event__factu(capa_event_rec *e, const char *key, uint64_t v)
+{
+    char buf[24];
+    capa_event__fact(e, key, decimal(buf, v, 0));
+}
+
+void capa_event__facti(capa_event_rec *e, const char *key, int64_t v)
+{
+    char buf[24];
+    capa_event__fact(e, key, decimal(buf, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0));
+}
+
 const char *capa_event__get(const capa_event_rec *e, const char *key)
 {
     for (size_t i = 0; i < e->n_facts; i++)
-        if (e->facts[i].name && strcmp(e->facts[i].name, key) == 0)
+        if (e->facts[i].name && e->facts[i].name[0] == key[0] && strcmp(e->facts[i].name, key) == 0)
             return e->facts[i].value;
     return NULL;
 }

@@ -36,6 +36,9 @@ void capa_event__change(capa_event_rec *e, const char *field, const char *old_va
 void capa_event__fact(capa_event_rec *e, const char *key, const char *value);
 void capa_event__factf(capa_event_rec *e, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/** A fact whose value is v in decimal, as "%llu" / "%lld" would write it (without printf). */
+void capa_event__factu(capa_event_rec *e, const char *key, uint64_t v);
+void capa_event__facti(capa_event_rec *e, const char *key, int64_t v);
 /** A fact's value, or NULL. */
 const char *capa_event__get(const capa_event_rec *e, const char *key);
 void capa_event__clear(capa_event_rec *e);

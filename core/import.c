@@ -70,6 +70,8 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     const capa_workflow *wf = NULL;
     capa_kv *per = NULL;
     size_t *count = NULL;
+    int *stage_of = NULL; /* per value: its stage, found once */
+    const char **field_of = NULL;
     capa_event_rec e = {0};
     char what[200], number[160], key[300], w1[32], w2[32];
     int err, landing = 0, has[64] = {0}, versions[64] = {0};
@@ -130,8 +132,11 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     if (wf->n_stages > 64)
         return capa_error_set(CAPA_ERROR, "%s: workflow has more than 64 stages", what);
     /* The values by stage: per[] holds them grouped, count[i] how many are stage i's. */
-    if (!(per = capa__calloc(rq->n_values ? rq->n_values : 1, sizeof *per)) ||
-        !(count = capa__calloc(wf->n_stages, sizeof *count))) {
+    size_t nv = rq->n_values ? rq->n_values : 1;
+    if (!(per = capa__calloc(nv, sizeof *per)) ||
+        !(count = capa__calloc(wf->n_stages, sizeof *count)) ||
+        !(stage_of = capa__calloc(nv, sizeof *stage_of)) ||
+        !(field_of = capa__calloc(nv, sizeof *field_of))) {
         err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
         goto done;
     }
@@ -143,6 +148,8 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
                                  "before the ':'", what, rq->values[i].name);
             goto done;
         }
+        stage_of[i] = st;
+        field_of[i] = f;
         count[st]++;
         if (*rq->values[i].value && st > landing)
             landing = st;
@@ -150,13 +157,9 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     size_t off = 0;
     for (size_t st = 0; st < wf->n_stages; st++) {
         size_t start = off;
-        for (size_t i = 0; i < rq->n_values; i++) {
-            int s2;
-            const char *f;
-            split_name(wf, rq->values[i].name, &s2, &f);
-            if ((size_t)s2 == st)
-                per[off++] = (capa_kv){f, rq->values[i].value};
-        }
+        for (size_t i = 0; i < rq->n_values && count[st]; i++)
+            if ((size_t)stage_of[i] == st)
+                per[off++] = (capa_kv){field_of[i], rq->values[i].value};
         if (st != 0 && off == start)
             continue;
         const capa_formdef *form = NULL;
@@ -206,26 +209,26 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
         if (*rq->values[i].value)
             capa_event__change(&e, rq->values[i].name, NULL, rq->values[i].value);
     capa_event__fact(&e, "auth", "1");
-    capa_event__factf(&e, "case_id", "%llu", (unsigned long long)id);
-    capa_event__factf(&e, "from", "%d", landing);
-    capa_event__factf(&e, "opened", "%lld", (long long)im->opened);
+    capa_event__factu(&e, "case_id", id);
+    capa_event__facti(&e, "from", landing);
+    capa_event__facti(&e, "opened", (int64_t)im->opened);
     if (im->closed_at)
-        capa_event__factf(&e, "closed_at", "%lld", (long long)im->closed_at);
+        capa_event__facti(&e, "closed_at", (int64_t)im->closed_at);
     capa_event__fact(&e, "numbered", rq->number && *rq->number ? "sheet" : "counter");
     capa_event__fact(&e, "source", im->source);
     capa_event__fact(&e, "sha256", im->sha256);
-    capa_event__factf(&e, "row", "%llu", (unsigned long long)im->row);
+    capa_event__factu(&e, "row", im->row);
     if (im->run)
-        capa_event__factf(&e, "run", "%llu", (unsigned long long)im->run);
+        capa_event__factu(&e, "run", im->run);
     if (im->run && im->through > im->row)
-        capa_event__factf(&e, "through", "%llu", (unsigned long long)im->through);
+        capa_event__factu(&e, "through", im->through);
     /* Its limits run from the recorded dates (apply.c: apply_import). */
     capa_event__fact(&e, "clock", "recorded");
     for (size_t st = 0; st < wf->n_stages; st++)
         if (has[st]) {
             char k[40];
             snprintf(k, sizeof k, "form_version:%zu", st);
-            capa_event__factf(&e, k, "%d", versions[st]);
+            capa_event__facti(&e, k, versions[st]);
         }
     if ((err = capa_event__commit(t, &e, NULL)) == CAPA_OK) {
         capa__free(rq->number_out);
@@ -236,6 +239,8 @@ done:
     capa_event__clear(&e);
     capa__free(per);
     capa__free(count);
+    capa__free(stage_of);
+    capa__free(field_of);
     return err;
 }
 

@@ -407,6 +407,15 @@ static int commit_error(capa_store *s, int rc)
     return capa_store__mdb_err(rc, "commit");
 }
 
+/* The definition memo (store.h: def_memo) belongs to txn from now on; NULL: to none. */
+static void def_memo_reset(capa_store *s, MDB_txn *txn)
+{
+    pthread_mutex_lock(&s->cache_lock);
+    s->def_memo_txn = txn;
+    s->def_memo_n = 0;
+    pthread_mutex_unlock(&s->cache_lock);
+}
+
 int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_write_fn fn, void *arg)
 {
     if (s->opts.read_only)
@@ -418,7 +427,9 @@ int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_wri
             return err;
         t.now = capa_store__now(s);
         map_full_seen = 0;
+        def_memo_reset(s, t.txn);
         err = fn(&t, arg);
+        def_memo_reset(s, NULL); /* before the transaction ends: its address may come again */
         int full = 0;
         if (err == CAPA_OK) {
             int rc = mdb_txn_commit(t.txn);
@@ -584,6 +595,7 @@ int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int versio
     size_t klen = form_key(key, sizeof key, id, version);
     if (!klen)
         return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
+    def_memo_reset(s, NULL);
     int err = capa_store__put(txn, s->dbi[DB_FORMS], key, klen, xml, len, MDB_NOOVERWRITE);
     if (err == CAPA_EEXISTS)
         return capa_error_set(CAPA_EEXISTS, "form %s version %d: already stored", id, version);
@@ -596,14 +608,65 @@ int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int versio
     size_t klen = form_key(key, sizeof key, id, version);
     if (!klen)
         return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
+    def_memo_reset(s, NULL);
     return capa_store__del(txn, s->dbi[DB_FORMS], key, klen, NULL, 0);
+}
+
+/* What load_def found for (id, version asked, kind) earlier in txn, or NULL. */
+static void *def_memo_find(capa_store *s, MDB_txn *txn, const char *id, int version,
+                           int is_workflow)
+{
+    void *def = NULL;
+    pthread_mutex_lock(&s->cache_lock);
+    for (size_t i = 0; txn == s->def_memo_txn && i < s->def_memo_n; i++) {
+        struct capa_def_memo *m = &s->def_memo[i];
+        if (m->is_workflow == is_workflow && m->version == version && strcmp(m->id, id) == 0) {
+            def = m->def;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->cache_lock);
+    return def;
+}
+
+static void def_memo_add(capa_store *s, MDB_txn *txn, const char *id, int version, int is_workflow,
+                         void *def)
+{
+    size_t n = sizeof s->def_memo / sizeof *s->def_memo;
+    if (strlen(id) >= sizeof s->def_memo[0].id)
+        return;
+    pthread_mutex_lock(&s->cache_lock);
+    if (txn == s->def_memo_txn && s->def_memo_n < n) {
+        struct capa_def_memo *m = &s->def_memo[s->def_memo_n++];
+        m->is_workflow = is_workflow;
+        m->version = version;
+        snprintf(m->id, sizeof m->id, "%s", id);
+        m->def = def; /* parsed definitions live as long as the store (cache above) */
+    }
+    pthread_mutex_unlock(&s->cache_lock);
+}
+
+static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
+                           int is_workflow);
+
+/* Find or parse the definition stored as (id, version): what this write transaction found
+ * before (store.h: def_memo), else from the store. */
+static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
+                    int is_workflow)
+{
+    if (txn && (*out = def_memo_find(s, txn, id, version, is_workflow)))
+        return CAPA_OK;
+    int err = load_def_stored(out, s, txn, id, version, is_workflow);
+    if (err == CAPA_OK && txn)
+        def_memo_add(s, txn, id, version, is_workflow, *out);
+    return err;
 }
 
 /* Find or parse the definition stored as (id, version). Cached entries are matched on the
  * exact stored text too, so a version written by a transaction that later aborted can
  * never stand in for different text stored under the same number. */
-static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
-                    int is_workflow)
+static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
+                           int is_workflow)
 {
     int err = CAPA_OK;
     *out = NULL;

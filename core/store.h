@@ -84,6 +84,19 @@ struct capa_store {
     size_t n_forms, cap_forms;
     capa_workflow **workflows;
     size_t n_workflows, cap_workflows;
+    /* Definitions found in the running write transaction of capa_store__write (load_def):
+     * the requests of one group commit (an import batch: 10 000 rows) each look the
+     * workflow and forms up several times. Valid for def_memo_txn only, which is set when
+     * that transaction begins and cleared before it commits or aborts (so no later
+     * transaction at the same address can match) and as soon as a definition is written or
+     * deleted in it (nothing more is memoised until the next one begins). Under cache_lock. */
+    struct capa_def_memo {
+        int is_workflow, version; /* version asked for: 0 = the latest */
+        char id[72];
+        void *def;
+    } def_memo[8];
+    size_t def_memo_n;
+    MDB_txn *def_memo_txn;
     /* Parsed calendars by record key (id and version), for capa_plant_get (plant.c). */
     struct capa_cal_cached *cals;
     size_t n_cals, cap_cals;

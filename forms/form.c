@@ -426,8 +426,10 @@ int capa_formdef_load(capa_formdef **out, const char *path, capa_diag *diag)
 
 const capa_field *capa_formdef_field(const capa_formdef *f, const char *id)
 {
+    /* The first byte before strcmp: a form has dozens of fields and every value of every
+     * imported row is looked up here several times. */
     for (size_t i = 0; f && id && i < f->n_fields; i++)
-        if (strcmp(f->fields[i].id, id) == 0)
+        if (f->fields[i].id[0] == id[0] && strcmp(f->fields[i].id, id) == 0)
             return &f->fields[i];
     return NULL;
 }

@@ -519,24 +519,36 @@ static int days_in(int y, int m)
     return d[m - 1];
 }
 
-/* Token at f: its length in *n and kind, or 0 for a literal character. */
+/* Token at f: its length in *n and kind, or 0 for a literal character. The longest token
+ * wins: YYYY YY MMM MM M DD D hh h mm ss (a single m or s is a literal). Read character by
+ * character: every cell of a date column is parsed with it. */
 enum { T_LIT, T_YYYY, T_YY, T_MMM, T_MON, T_DAY, T_HOUR, T_MIN, T_SEC };
 static int token(const char *f, size_t *n)
 {
-    static const struct {
-        const char *t;
-        int kind;
-    } toks[] = {{"YYYY", T_YYYY}, {"YY", T_YY},  {"MMM", T_MMM}, {"MM", T_MON},  {"M", T_MON},
-                {"DD", T_DAY},    {"D", T_DAY},  {"hh", T_HOUR}, {"h", T_HOUR},  {"mm", T_MIN},
-                {"ss", T_SEC}};
-    for (size_t i = 0; i < sizeof toks / sizeof *toks; i++) {
-        size_t l = strlen(toks[i].t);
-        if (strncmp(f, toks[i].t, l) == 0) {
-            *n = l;
-            return toks[i].kind;
-        }
-    }
     *n = 1;
+    switch (*f) {
+    case 'Y':
+        if (f[1] != 'Y')
+            return T_LIT;
+        *n = f[2] == 'Y' && f[3] == 'Y' ? 4 : 2;
+        return *n == 4 ? T_YYYY : T_YY;
+    case 'M':
+        if (f[1] == 'M')
+            *n = f[2] == 'M' ? 3 : 2;
+        return *n == 3 ? T_MMM : T_MON;
+    case 'D':
+        *n = f[1] == 'D' ? 2 : 1;
+        return T_DAY;
+    case 'h':
+        *n = f[1] == 'h' ? 2 : 1;
+        return T_HOUR;
+    case 'm':
+    case 's':
+        if (f[1] != f[0])
+            return T_LIT;
+        *n = 2;
+        return f[0] == 'm' ? T_MIN : T_SEC;
+    }
     return T_LIT;
 }
 

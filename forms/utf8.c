@@ -54,6 +54,15 @@ int capa__utf8_check(const char *s, size_t len, size_t *out_count, size_t *out_b
     uint32_t cp;
 
     while (i < len) {
+        /* A run of ASCII is valid as it stands, one character a byte (most of any text). */
+        if (p[i] < 0x80) {
+            size_t j = i + 1;
+            while (j < len && p[j] < 0x80)
+                j++;
+            count += j - i;
+            i = j;
+            continue;
+        }
         size_t n = capa__utf8_decode(p + i, len - i, &cp);
         if (n == 0) {
             if (out_bad)
@@ -127,6 +136,12 @@ int capa__text_find(const char *s, size_t len, int multiline, uint32_t *out_cp, 
     uint32_t cp;
 
     while (i < len) {
+        /* Printable ASCII (0x20 to 0x7e) is never refused: step over it a byte at a time
+         * without decoding (a long description is mostly that). */
+        while (i < len && p[i] >= 0x20 && p[i] < 0x7f)
+            i++;
+        if (i == len)
+            break;
         size_t n = capa__utf8_decode(p + i, len - i, &cp);
         if (n == 0 || refused(cp, multiline)) {
             *out_cp = n == 0 ? p[i] : cp;

@@ -10,6 +10,7 @@
  */
 #include "rows.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,23 @@ typedef struct run {
     capa_map_binding b;
     int bound;
     int pass;
-    /* the batch */
+    /* the batch being read (rows, n_rows) in one of two buffers; the other may be in the
+     * engine (work) while this one fills */
     capa_sheet_row *rows;
     size_t n_rows;
     capa_request *reqs;
+    capa_sheet_row *buf_rows[2];
+    capa_request *buf_reqs[2];
+    int buf; /* which buffer rows/reqs are */
+    struct engine_work {
+        pthread_t th;
+        int busy; /* a thread runs it; joined by settle() */
+        int pass; /* 1: capa_import_check, 2: capa_import_submit */
+        capa_import *im;
+        capa_sheet_row *rows;
+        size_t n_rows, nq;
+        capa_request *reqs;
+    } work;
     /* rows found bad in pass 1, in order (skipped in pass 2) */
     uint64_t *bad;
     size_t n_bad, cap_bad, next_bad;
@@ -204,32 +218,26 @@ static const char *column_of_message(run *u, const char *msg)
     return "";
 }
 
-static int flush(run *u)
+/* The engine's part of a batch: check it (pass 1) or commit it (pass 2). On the second core
+ * while the main thread reads and maps the next batch; the answers stay in the requests. */
+static void *engine_run(void *arg)
 {
+    struct engine_work *w = arg;
+    if (w->nq && w->pass == 1)
+        capa_import_check(w->im, w->reqs, w->nq);
+    else if (w->nq)
+        capa_import_submit(w->im, w->reqs, w->nq);
+    return NULL;
+}
+
+/* The engine's answers for the batch in u->work, taken in row order: problems reported,
+ * bad rows marked (and written to the rejects file), the result counted. */
+static int settle_results(run *u)
+{
+    struct engine_work *w = &u->work;
     int err = CAPA_OK;
-    if (!u->n_rows)
-        return CAPA_OK;
-    size_t nq = 0;
-    for (size_t i = 0; i < u->n_rows; i++) {
-        capa_sheet_row *r = &u->rows[i];
-        if (r->n_probs)
-            continue; /* refused while converting: the engine need not see it */
-        r->facts.run = u->run;
-        /* The last good row's event accounts for the rows set aside after it, so a file
-         * whose last rows are bad reads as imported in full. */
-        r->facts.through = u->pass == 2 && r->row == u->last_good ? u->last_row : 0;
-        u->reqs[nq++] = (capa_request){.op = CAPA_OP_IMPORT,
-                                       .number = r->number,
-                                       .values = r->kv,
-                                       .n_values = r->n,
-                                       .import = &r->facts};
-    }
-    if (nq && u->pass == 1)
-        capa_import_check(u->im, u->reqs, nq);
-    else if (nq)
-        capa_import_submit(u->im, u->reqs, nq);
-    for (size_t i = 0, k = 0; i < u->n_rows && !err; i++) {
-        capa_sheet_row *r = &u->rows[i];
+    for (size_t i = 0, k = 0; i < w->n_rows && !err; i++) {
+        capa_sheet_row *r = &w->rows[i];
         if (r->n_probs) {
             for (size_t j = 0; j < r->n_probs; j++)
                 problem(u, r->probs[j].row, r->probs[j].column, r->probs[j].value,
@@ -237,7 +245,7 @@ static int flush(run *u)
             err = mark_bad(u, r, r->reason ? r->reason : r->probs[0].rule);
             continue;
         }
-        capa_request *q = &u->reqs[k++];
+        capa_request *q = &w->reqs[k++];
         if (q->result == CAPA_OK && u->pass == 1) {
             u->last_good = r->row;
             if (u->o->planned)
@@ -281,12 +289,74 @@ static int flush(run *u)
         else if (q->result == CAPA_EFULL || q->result == CAPA_ENOMEM || q->result == CAPA_ERROR)
             err = capa_error_set(q->result, "%s", msg);
     }
-    for (size_t i = 0; i < nq; i++)
-        capa_request_clear(&u->reqs[i]);
-    for (size_t i = 0; i < u->n_rows; i++)
-        capa_sheet__row_clear(&u->rows[i]);
-    u->n_rows = 0;
     return err;
+}
+
+/* Wait for the batch in the engine, if any, take its answers and free it. */
+static int settle(run *u)
+{
+    struct engine_work *w = &u->work;
+    int err;
+    if (w->busy) {
+        pthread_join(w->th, NULL);
+        w->busy = 0;
+    }
+    if (!w->rows)
+        return CAPA_OK;
+    err = settle_results(u);
+    for (size_t i = 0; i < w->nq; i++)
+        capa_request_clear(&w->reqs[i]);
+    for (size_t i = 0; i < w->n_rows; i++)
+        capa_sheet__row_clear(&w->rows[i]);
+    w->rows = NULL;
+    w->n_rows = w->nq = 0;
+    return err;
+}
+
+/*
+ * Hand the batch read so far to the engine and read on into the other buffer: reading and
+ * mapping batch k+1 overlaps checking (pass 1) or committing (pass 2) batch k. One batch at
+ * a time is in the engine, in file order, so batches commit in order exactly as before; the
+ * answers of batch k are taken (settle) before batch k+1 goes in, and a failure in pass 2
+ * stops the import before the next batch is submitted.
+ */
+static int flush(run *u)
+{
+    struct engine_work *w = &u->work;
+    int err = settle(u);
+    if (err || !u->n_rows)
+        return err;
+    size_t nq = 0;
+    for (size_t i = 0; i < u->n_rows; i++) {
+        capa_sheet_row *r = &u->rows[i];
+        if (r->n_probs)
+            continue; /* refused while converting: the engine need not see it */
+        r->facts.run = u->run;
+        /* The last good row's event accounts for the rows set aside after it, so a file
+         * whose last rows are bad reads as imported in full. */
+        r->facts.through = u->pass == 2 && r->row == u->last_good ? u->last_row : 0;
+        u->reqs[nq++] = (capa_request){.op = CAPA_OP_IMPORT,
+                                       .number = r->number,
+                                       .values = r->kv,
+                                       .n_values = r->n,
+                                       .import = &r->facts};
+    }
+    w->pass = u->pass;
+    w->im = u->im;
+    w->rows = u->rows;
+    w->n_rows = u->n_rows;
+    w->reqs = u->reqs;
+    w->nq = nq;
+    u->buf ^= 1;
+    u->rows = u->buf_rows[u->buf];
+    u->reqs = u->buf_reqs[u->buf];
+    u->n_rows = 0;
+    /* Without a thread (none to be had) the batch runs here: the same work, one core. */
+    if (pthread_create(&w->th, NULL, engine_run, w) == 0)
+        w->busy = 1;
+    else
+        engine_run(w);
+    return CAPA_OK;
 }
 
 static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payload)
@@ -400,11 +470,14 @@ static int read_pass(run *u, char sha[65])
         err = capa_error_set(CAPA_EINVALID, "%s: empty: no header row", u->o->path);
     if (!err)
         err = flush(u);
-    else {
-        for (size_t i = 0; i < u->n_rows; i++)
-            capa_sheet__row_clear(&u->rows[i]);
-        u->n_rows = 0;
-    }
+    /* The last batch's answers; after a failure, only waited for (its error is the one
+     * reported unless the batch itself failed). */
+    int last = settle(u);
+    if (!err)
+        err = last;
+    for (size_t i = 0; i < u->n_rows; i++)
+        capa_sheet__row_clear(&u->rows[i]);
+    u->n_rows = 0;
     return err;
 }
 
@@ -500,11 +573,14 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
         return err;
     }
     size_t batch = o->batch ? o->batch : 10000;
-    if (!(u.rows = capa__calloc(batch, sizeof *u.rows)) ||
-        !(u.reqs = capa__calloc(batch, sizeof *u.reqs))) {
-        err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
-        goto done;
-    }
+    for (int i = 0; i < 2; i++)
+        if (!(u.buf_rows[i] = capa__calloc(batch, sizeof *u.rows)) ||
+            !(u.buf_reqs[i] = capa__calloc(batch, sizeof *u.reqs))) {
+            err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
+            goto done;
+        }
+    u.rows = u.buf_rows[0];
+    u.reqs = u.buf_reqs[0];
     if ((err = capa_import_begin(&u.im, s, who)) || (err = capa_store_workflow(&u.rm.wf, s)) ||
         (err = capa_plant_get(&u.plant, s)))
         goto done;
@@ -579,8 +655,10 @@ done:
     capa_map_binding_clear(&u.b);
     capa_import_end(u.im);
     capa_plant_free(u.plant);
-    capa__free(u.rows);
-    capa__free(u.reqs);
+    for (int i = 0; i < 2; i++) {
+        capa__free(u.buf_rows[i]);
+        capa__free(u.buf_reqs[i]);
+    }
     capa__free(u.bad);
     capa__free(u.seen);
     capa__free(u.seen_row);

@@ -2,8 +2,8 @@
  * import.c - `capa-bench --import ROWS`: `capa import --csv` of a generated 客户投诉登记表
  * (the shipped `register` mapping, a third of the rows closed) against sqlite3's own
  * `.import` of the same file into a plain table, each in its own child process so its peak
- * memory (ru_maxrss) is its own. capa runs at ROWS/4 and at ROWS: memory flat in the number
- * of rows shows as the same peak. The figures are capa's whole import - both passes (check
+ * memory (ru_maxrss) is its own. capa runs at ROWS/4 (at least 25 000 rows: two and a half
+ * batches) and at ROWS: memory flat in the number of rows shows as the same peak. The figures are capa's whole import - both passes (check
  * every row, then commit in group-commit batches), every case with its audit event, indexes
  * and durable commits - next to a bare table load; they are not the same work, which is the
  * point of the comparison. The same rows as an Excel workbook are then imported with
@@ -284,7 +284,10 @@ int bench_import(uint64_t rows, const char *base)
     snprintf(xlsx, sizeof xlsx, "%s/register.xlsx", dir);
     snprintf(d3, sizeof d3, "%s/capa-xlsx", dir);
     snprintf(db, sizeof db, "%s/sqlite.db", dir);
-    if (write_csv(csv_small, rows / 4) || write_csv(csv, rows) || write_xlsx(xlsx, rows)) {
+    /* The smaller run holds at least two and a half 10 000-row batches: the import keeps two
+     * in memory (one read, one in the engine), so below that it is not yet at its bound. */
+    uint64_t few = rows / 4 >= 25000 || rows < 25000 ? rows / 4 : 25000;
+    if (write_csv(csv_small, few) || write_csv(csv, rows) || write_xlsx(xlsx, rows)) {
         fprintf(stderr, "capa-bench: cannot write the CSV and xlsx files in %s\n", dir);
         return 1;
     }
@@ -302,7 +305,7 @@ int bench_import(uint64_t rows, const char *base)
            "(anon) MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
            (unsigned long long)rows);
     char what[80];
-    snprintf(what, sizeof what, "capa import (%llu rows)", (unsigned long long)(rows / 4));
+    snprintf(what, sizeof what, "capa import (%llu rows)", (unsigned long long)few);
     line(what, &small);
     snprintf(what, sizeof what, "capa import (%llu rows)", (unsigned long long)rows);
     line(what, &big);
@@ -319,12 +322,16 @@ int bench_import(uint64_t rows, const char *base)
                rate >= 50000 ? "met" : "NOT met");
         printf("target: capa import --xlsx >= 50000 rows/s: %.0f rows/s, %s\n", xrate,
                xrate >= 50000 ? "met" : "NOT met");
+        double grow = small.anon_kib ? (double)big.anon_kib / (double)small.anon_kib : 0;
         printf("target: memory flat in the number of rows: own memory %.1f MiB at %llu rows, "
-               "%.1f MiB at %llu (x%.2f for x4 the rows; RSS with the touched LMDB map x%.2f)\n",
-               (double)small.anon_kib / 1024.0, (unsigned long long)(rows / 4),
-               (double)big.anon_kib / 1024.0, (unsigned long long)rows,
-               small.anon_kib ? (double)big.anon_kib / (double)small.anon_kib : 0,
-               small.maxrss_kib ? (double)big.maxrss_kib / (double)small.maxrss_kib : 0);
+               "%.1f MiB at %llu (x%.2f for x%.1f the rows; RSS with the touched LMDB map "
+               "x%.2f), %s\n",
+               (double)small.anon_kib / 1024.0, (unsigned long long)few,
+               (double)big.anon_kib / 1024.0, (unsigned long long)rows, grow,
+               few ? (double)rows / (double)few : 0,
+               small.maxrss_kib ? (double)big.maxrss_kib / (double)small.maxrss_kib : 0,
+               few < 25000 ? "not measured (the smaller run is under 2.5 batches)"
+               : grow > 0 && grow <= 1.25 ? "met" : "NOT met");
         if (!lite.err[0] && lite.secs > 0)
             printf("capa / sqlite3 .import: %.2f of its rate\n",
                    ((double)big.rows / big.secs) / ((double)lite.rows / lite.secs));

@@ -56,6 +56,21 @@ struct capa_group {
     int leader; /* a commit is in progress */
 };
 
+/* Passwords this process checked with scrypt and found right, each bound to the stored
+ * credential it matched (users.c, capa_auth__check): the same password against the same
+ * unchanged credential is answered without deriving the key again. */
+#define CAPA_AUTH_MEMO 32
+struct capa_auth_memo {
+    pthread_mutex_t lock;
+    int keyed;               /* key holds random bytes */
+    unsigned char key[32];   /* HMAC key, drawn once per store handle, never stored */
+    unsigned next;           /* the slot the next entry replaces */
+    struct {
+        char user[33];       /* "" when free */
+        unsigned char tag[32];
+    } e[CAPA_AUTH_MEMO];
+};
+
 /** Names and flags of the named databases, indexed by enum capa_db. */
 extern const struct capa_db_spec {
     const char *name;
@@ -92,6 +107,7 @@ struct capa_store {
     void *plant_key;
     size_t plant_key_len;
     struct capa_group group;
+    struct capa_auth_memo auth_memo;
     /* verify's scratch only: index entries are handed to a thread of its own (verify.c). */
     struct capa_defer *defer;
 };

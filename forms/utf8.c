@@ -54,6 +54,11 @@ int capa__utf8_check(const char *s, size_t len, size_t *out_count, size_t *out_b
     uint32_t cp;
 
     while (i < len) {
+        if (p[i] < 0x80) { /* ASCII, most of every value: no decoding */
+            i++;
+            count++;
+            continue;
+        }
         size_t n = capa__utf8_decode(p + i, len - i, &cp);
         if (n == 0) {
             if (out_bad)
@@ -127,6 +132,11 @@ int capa__text_find(const char *s, size_t len, int multiline, uint32_t *out_cp, 
     uint32_t cp;
 
     while (i < len) {
+        /* Printable ASCII, most of every value, is never refused: no decoding. */
+        if (p[i] >= 0x20 && p[i] < 0x7f) {
+            i++;
+            continue;
+        }
         size_t n = capa__utf8_decode(p + i, len - i, &cp);
         if (n == 0 || refused(cp, multiline)) {
             *out_cp = n == 0 ? p[i] : cp;

@@ -54,6 +54,12 @@ struct capa_group {
     pthread_cond_t cond;
     struct capa_submission *head, *tail;
     int leader; /* a commit is in progress */
+    /* Gathering (batch.c gather): how many submissions the next batch may expect (the last
+     * batch's and those queued behind it), how long the last commit took, how many are
+     * queued now, and whether a leader waits for them. */
+    size_t expect, queued;
+    int64_t last_ns;
+    int gathering;
 };
 
 /* Passwords this process checked with scrypt and found right, each bound to the stored

@@ -156,7 +156,7 @@ static void gather(struct capa_group *g)
     }
     g->gathering = 1;
     while (g->queued < g->expect)
-        if (pthread_cond_timedwait(&g->cond, &g->lock, &dl) != 0)
+        if (pthread_cond_timedwait(&g->arrived, &g->lock, &dl) != 0)
             break; /* timed out (or failed): commit what there is */
     g->gathering = 0;
 }
@@ -333,7 +333,7 @@ static int submit(capa_store *s, const capa_user_rec *user, capa_request *reqs, 
     g->tail = &sub;
     g->queued++;
     if (g->gathering)
-        pthread_cond_broadcast(&g->cond); /* the leader counts arrivals */
+        pthread_cond_signal(&g->arrived); /* the leader counts arrivals */
     while (!sub.done) {
         if (!g->leader)
             lead(s, g);

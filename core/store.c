@@ -253,6 +253,7 @@ static int open_env(capa_store **out, const char *dir, const capa_open_opts *opt
     }
     pthread_mutex_init(&s->group.lock, NULL);
     pthread_cond_init(&s->group.cond, NULL);
+    pthread_cond_init(&s->group.arrived, NULL);
     pthread_mutex_init(&s->auth_memo.lock, NULL);
     int rc = mdb_env_create(&s->env);
     if (rc) {
@@ -306,6 +307,7 @@ void capa_store_close(capa_store *s)
     capa__free(s->plant_key);
     pthread_mutex_destroy(&s->group.lock);
     pthread_cond_destroy(&s->group.cond);
+    pthread_cond_destroy(&s->group.arrived);
     OPENSSL_cleanse(&s->auth_memo.key, sizeof s->auth_memo.key);
     pthread_mutex_destroy(&s->auth_memo.lock);
     pthread_rwlock_destroy(&s->map_lock);

@@ -60,6 +60,7 @@ struct capa_group {
     size_t expect, queued;
     int64_t last_ns;
     int gathering;
+    pthread_cond_t arrived; /* signalled to a gathering leader by each new submission */
 };
 
 /* Passwords this process checked with scrypt and found right, each bound to the stored

@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct capa_submission {
     capa_request *reqs;
@@ -120,13 +121,57 @@ static int commit_batch(capa_wtxn *t, void *arg)
     return CAPA_OK;
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Longest a leader waits for the submissions it expects: half the last commit, at most 1 ms. */
+#define GATHER_MAX_NS 1000000
+
+/*
+ * Before committing, wait briefly for the callers the last batch released. Without it,
+ * callers released together come back at slightly different times, the first one finds no
+ * commit running and commits alone, the rest queue behind it: batches alternate between a
+ * few and the rest (8 writers averaged 4.5 cases per commit) and every caller pays a flush
+ * for half as many cases as it could. A leader therefore waits until as many submissions are
+ * queued as the last batch held plus those that queued behind it, or until half the last
+ * commit's duration (at most 1 ms) passed. A lone writer expects one - itself - and never
+ * waits. Nothing about durability changes: each caller still returns after the commit that
+ * holds its change. Called with g->lock held and g->leader set.
+ */
+static void gather(struct capa_group *g)
+{
+    if (g->expect <= 1 || g->queued >= g->expect)
+        return;
+    int64_t wait = g->last_ns / 2 < GATHER_MAX_NS ? g->last_ns / 2 : GATHER_MAX_NS;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_nsec += (long)wait;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec += dl.tv_nsec / 1000000000;
+        dl.tv_nsec %= 1000000000;
+    }
+    g->gathering = 1;
+    while (g->queued < g->expect)
+        if (pthread_cond_timedwait(&g->arrived, &g->lock, &dl) != 0)
+            break; /* timed out (or failed): commit what there is */
+    g->gathering = 0;
+}
+
 /* Lead one batch: everything queued now. Called and returns with g->lock held. */
 static void lead(capa_store *s, struct capa_group *g)
 {
-    submission *list = g->head;
-    g->head = g->tail = NULL;
     g->leader = 1;
+    gather(g);
+    submission *list = g->head;
+    size_t n_subs = g->queued;
+    g->head = g->tail = NULL;
+    g->queued = 0;
     pthread_mutex_unlock(&g->lock);
+    int64_t t0 = mono_ns();
 
     batch b = {list, 0};
     int err, restarts = 0;
@@ -147,6 +192,8 @@ static void lead(capa_store *s, struct capa_group *g)
     pthread_mutex_lock(&g->lock);
     for (submission *sub = list; sub; sub = sub->next)
         sub->done = 1;
+    g->last_ns = mono_ns() - t0;
+    g->expect = n_subs + g->queued;
     g->leader = 0;
     pthread_cond_broadcast(&g->cond);
 }
@@ -284,6 +331,9 @@ static int submit(capa_store *s, const capa_user_rec *user, capa_request *reqs, 
     else
         g->head = &sub;
     g->tail = &sub;
+    g->queued++;
+    if (g->gathering)
+        pthread_cond_signal(&g->arrived); /* the leader counts arrivals */
     while (!sub.done) {
         if (!g->leader)
             lead(s, g);

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -253,6 +254,8 @@ static int open_env(capa_store **out, const char *dir, const capa_open_opts *opt
     }
     pthread_mutex_init(&s->group.lock, NULL);
     pthread_cond_init(&s->group.cond, NULL);
+    pthread_cond_init(&s->group.arrived, NULL);
+    pthread_mutex_init(&s->auth_memo.lock, NULL);
     int rc = mdb_env_create(&s->env);
     if (rc) {
         err = capa_store__mdb_err(rc, "store");
@@ -305,6 +308,9 @@ void capa_store_close(capa_store *s)
     capa__free(s->plant_key);
     pthread_mutex_destroy(&s->group.lock);
     pthread_cond_destroy(&s->group.cond);
+    pthread_cond_destroy(&s->group.arrived);
+    OPENSSL_cleanse(&s->auth_memo.key, sizeof s->auth_memo.key);
+    pthread_mutex_destroy(&s->auth_memo.lock);
     pthread_rwlock_destroy(&s->map_lock);
     pthread_mutex_destroy(&s->cache_lock);
     capa__free(s->dir);

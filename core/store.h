@@ -55,6 +55,28 @@ struct capa_group {
     pthread_cond_t cond;
     struct capa_submission *head, *tail;
     int leader; /* a commit is in progress */
+    /* Gathering (batch.c gather): how many submissions the next batch may expect (the last
+     * batch's and those queued behind it), how long the last commit took, how many are
+     * queued now, and whether a leader waits for them. */
+    size_t expect, queued;
+    int64_t last_ns;
+    int gathering;
+    pthread_cond_t arrived; /* signalled to a gathering leader by each new submission */
+};
+
+/* Passwords this process checked with scrypt and found right, each bound to the stored
+ * credential it matched (users.c, capa_auth__check): the same password against the same
+ * unchanged credential is answered without deriving the key again. */
+#define CAPA_AUTH_MEMO 32
+struct capa_auth_memo {
+    pthread_mutex_t lock;
+    int keyed;               /* key holds random bytes */
+    unsigned char key[32];   /* HMAC key, drawn once per store handle, never stored */
+    unsigned next;           /* the slot the next entry replaces */
+    struct {
+        char user[33];       /* "" when free */
+        unsigned char tag[32];
+    } e[CAPA_AUTH_MEMO];
 };
 
 /** Names and flags of the named databases, indexed by enum capa_db. */
@@ -106,6 +128,7 @@ struct capa_store {
     void *plant_key;
     size_t plant_key_len;
     struct capa_group group;
+    struct capa_auth_memo auth_memo;
     /* verify's scratch only: index entries are handed to a thread of its own (verify.c). */
     struct capa_defer *defer;
 };

@@ -286,6 +286,101 @@ static int record_failure(capa_wtxn *t, void *arg)
     return err;
 }
 
+/* ---- passwords this handle already checked ---- */
+
+/*
+ * The memo's tag of a password against a stored credential: HMAC-SHA-256, under a key drawn
+ * at random for this store handle (never stored), of the user id, the stored credential
+ * (cost parameters, salt, hash) and the password. Only a password whose scrypt result
+ * matched the stored hash is put in; a tag matches only that password against that same
+ * stored credential, so a changed password, salt or cost, another account, or a wrong guess
+ * misses and is checked - and counted - the slow way.
+ */
+static int memo_tag(unsigned char tag[32], const unsigned char key[32], const capa_user_rec *u,
+                    const char *password)
+{
+    capa_buf b = {0};
+    unsigned int len = 0;
+    capa_buf_str(&b, "capa-auth-memo-v1");
+    capa_buf_str(&b, u->u.id);
+    capa_buf_u8(&b, u->log2n);
+    capa_buf_u8(&b, u->r);
+    capa_buf_u8(&b, u->p);
+    capa_buf_bytes(&b, u->salt, 16);
+    capa_buf_bytes(&b, u->hash, 32);
+    capa_buf_str(&b, password);
+    int ok = !b.oom && HMAC(EVP_sha256(), key, 32, b.p, b.len, tag, &len) && len == 32;
+    if (b.p)
+        OPENSSL_cleanse(b.p, b.len);
+    capa_buf_free(&b);
+    return ok;
+}
+
+/* The memo's slot of `user`, or -1. Called with the memo locked. */
+static int memo_slot(const struct capa_auth_memo *m, const char *user)
+{
+    for (int i = 0; i < CAPA_AUTH_MEMO; i++)
+        if (m->e[i].user[0] && strcmp(m->e[i].user, user) == 0)
+            return i;
+    return -1;
+}
+
+/* Remember that `password` is right for u's stored credential. */
+static void memo_put(capa_store *s, const capa_user_rec *u, const char *password)
+{
+    struct capa_auth_memo *m = &s->auth_memo;
+    unsigned char tag[32];
+    if (strlen(u->u.id) >= sizeof m->e[0].user)
+        return;
+    pthread_mutex_lock(&m->lock);
+    if (!m->keyed)
+        m->keyed = RAND_bytes(m->key, sizeof m->key) == 1;
+    if (m->keyed && memo_tag(tag, m->key, u, password)) {
+        int i = memo_slot(m, u->u.id);
+        if (i < 0) {
+            i = (int)(m->next++ % CAPA_AUTH_MEMO);
+            snprintf(m->e[i].user, sizeof m->e[i].user, "%s", u->u.id);
+        }
+        memcpy(m->e[i].tag, tag, 32);
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * The fast answer of capa_auth__check: CAPA_OK with *out the user's record when `who`'s
+ * password is the one this handle checked against the credential stored now and the account
+ * is neither locked nor disabled; CAPA_ENOTFOUND when the slow check must decide (no memo,
+ * a changed credential, another password, a locked, disabled or unknown account).
+ */
+static int memo_check(capa_store *s, const capa_actor *who, capa_user_rec *out)
+{
+    struct capa_auth_memo *m = &s->auth_memo;
+    unsigned char want[32], have[32];
+    MDB_txn *txn = NULL;
+    int found = 0;
+    pthread_mutex_lock(&m->lock);
+    int i = m->keyed ? memo_slot(m, who->user) : -1;
+    if (i >= 0)
+        memcpy(want, m->e[i].tag, 32);
+    pthread_mutex_unlock(&m->lock);
+    if (i < 0)
+        return CAPA_ENOTFOUND;
+    int err = capa_store__read_begin(s, &txn);
+    if (err)
+        return err;
+    if ((err = capa_store__require_init(s, txn)) == CAPA_OK)
+        err = capa_user__get(s, txn, who->user, out);
+    capa_store__read_end(s, txn);
+    if (err)
+        return err == CAPA_ENOTFOUND ? CAPA_ENOTFOUND : err;
+    found = !out->u.locked && !out->u.disabled && out->log2n &&
+            memo_tag(have, m->key, out, who->password) && CRYPTO_memcmp(have, want, 32) == 0;
+    if (found)
+        return CAPA_OK;
+    capa_user_rec_clear(out);
+    return CAPA_ENOTFOUND;
+}
+
 /* A fixed salt for the work done on behalf of unknown users (timing like a real check). */
 static const unsigned char dummy_salt[16] = "capa-no-such-us";
 
@@ -300,8 +395,14 @@ int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out)
     if (!who->password)
         return capa_error_set(CAPA_EAUTH, "user `%.40s`: no password given", who->user);
     size_t plen = strlen(who->password);
+    /* A password this handle already checked against the credential stored now: no key
+     * derivation and no account lock (a success counts nothing). Anything else - a first
+     * use, a changed credential, a wrong guess - takes the counted check below. */
+    int err = plen <= CAPA_MAX_PASSWORD ? memo_check(s, who, out) : CAPA_ENOTFOUND;
+    if (err != CAPA_ENOTFOUND)
+        return err;
     fd = account_lock(s, who->user);
-    int err = capa_store__read_begin(s, &txn);
+    err = capa_store__read_begin(s, &txn);
     if (err)
         goto fail;
     if ((err = capa_store__require_init(s, txn)) == CAPA_OK)
@@ -342,6 +443,7 @@ int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out)
     }
     if (ok) {
         account_unlock(fd);
+        memo_put(s, out, who->password);
         return CAPA_OK;
     }
     fail_arg a = {.user = who->user,

@@ -28,7 +28,9 @@ int capa_store__mutate_bound(capa_store *s, const char *user, const char *bindin
  * processes (a lock on the account is held from reading its record until a failure is
  * recorded), so no guess is answered without being counted and no account takes more than
  * CAPA_MAX_FAILED_LOGINS. An unknown user costs the same and answers the same as a wrong
- * password, and is audited too. On CAPA_OK *out holds the user's record.
+ * password, and is audited too. On CAPA_OK *out holds the user's record. A password this
+ * store handle already found right for the credential stored now is answered without the key
+ * derivation and without the account lock (nothing is counted on success); see users.c.
  */
 int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out);
 

@@ -9,6 +9,8 @@
 
 #include "testutil.h"
 
+#define CAPA_TEST_MAX_FAILED 5 /* CAPA_MAX_FAILED_LOGINS */
+
 static char *dir;
 static capa_store *s;
 
@@ -79,6 +81,48 @@ START_TEST(repeated_wrong_passwords_lock_until_admin_unlocks)
     ck_assert_int_eq(t.failed, 4);
     ck_assert_int_eq(t.locked, 1);
     ck_assert_int_eq(t.unlock, 1);
+}
+END_TEST
+
+/* A store handle remembers a password it checked (no key derivation the next time), but only
+ * against the credential stored now: a password changed by another handle (another process),
+ * wrong guesses and a lock all meet the counted check as before. */
+START_TEST(a_remembered_password_meets_every_check_again)
+{
+    capa_actor w = tu_as("wang"), admin = tu_as("admin"), bad = {"wang", "not-the-password"};
+    capa_user *u = NULL;
+    OK(capa_user_authenticate(s, &w));
+    OK(capa_user_authenticate(s, &w)); /* remembered now */
+    /* Reset by the admin through another handle: the old password is wrong here too. */
+    capa_store *other = tu_reopen(dir);
+    OK(capa_user_passwd(other, &admin, "wang", "new-password-2"));
+    FAILS(capa_user_authenticate(s, &w), CAPA_EAUTH, "wrong password");
+    OK(capa_user_get(&u, s, "wang"));
+    ck_assert_int_eq(u->failed, 1);
+    capa_user_free(u);
+    capa_actor w2 = {"wang", "new-password-2"};
+    OK(capa_user_authenticate(s, &w2));
+    OK(capa_user_authenticate(s, &w2)); /* remembered */
+    /* Wrong guesses beside a remembered password are counted and lock the account. */
+    for (int i = 2; i < CAPA_TEST_MAX_FAILED; i++) /* the old password was the first */
+        FAILS(capa_user_authenticate(s, &bad), CAPA_EAUTH, "wrong password");
+    FAILS(capa_user_authenticate(s, &bad), CAPA_ELOCKED, "now locked");
+    FAILS(capa_user_authenticate(s, &w2), CAPA_ELOCKED, "admin must unlock");
+    char *num = NULL;
+    capa_kv kv[] = {{"customer", "华东汽车"}};
+    FAILS(capa_case_open(&num, s, &w2, kv, 1), CAPA_ELOCKED, "locked");
+    OK(capa_user_unlock(other, &admin, "wang"));
+    OK(capa_user_authenticate(s, &w2));
+    /* Disabled through the other handle: refused, remembered or not. */
+    OK(capa_user_disable(other, &admin, "wang", 1));
+    FAILS(capa_user_authenticate(s, &w2), CAPA_EDENIED, "disabled");
+    OK(capa_user_disable(other, &admin, "wang", 0));
+    OK(capa_user_authenticate(s, &w2));
+    capa_store_close(other);
+    tally t = {0};
+    OK(capa_audit_foreach(s, NULL, tally_cb, &t));
+    ck_assert_int_eq(t.failed, CAPA_TEST_MAX_FAILED - 1);
+    ck_assert_int_eq(t.locked, 1);
 }
 END_TEST
 
@@ -312,6 +356,7 @@ Suite *capa_users_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, wrong_password_is_refused_and_audited);
     tcase_add_test(tc, repeated_wrong_passwords_lock_until_admin_unlocks);
+    tcase_add_test(tc, a_remembered_password_meets_every_check_again);
     tcase_add_test(tc, only_admin_adds_users_and_input_is_checked);
     tcase_add_test(tc, password_change_by_self_or_admin);
     tcase_add_test(tc, sign_in_binding_holds_until_the_credential_changes);

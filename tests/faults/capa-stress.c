@@ -8,6 +8,8 @@
  *
  *   capa-stress init DIR                   a store with users w (intake) and q (qe)
  *   capa-stress writer DIR LOG ID          open and change cases forever, logging each ack
+ *   capa-stress writers DIR LOG ID THREADS THREADS writers on one store handle (their changes
+ *                                          share group commits), thread k logging to LOG.k
  *   capa-stress ops DIR LOG ID COUNT       COUNT changes, logging acks and failures
  *   capa-stress fill DIR LOG ID [MAP_MAX]  write until the first error; exit 0 if it was clean
  *   capa-stress check DIR LOG...           every logged ack present, store consistent
@@ -17,12 +19,15 @@
  *
  * Log lines: "open NUMBER LOT" (case opened with lot_no LOT) and "set NUMBER VALUE" (its
  * containment set to VALUE); lines without a newline (the writer died mid-write) are
- * ignored. Exit 0 = all good, 1 = a violation (printed), 2 = usage.
+ * ignored. `check` also requires each acknowledged change, and each listed case's opening, in
+ * exactly one audit event (a change applied twice, say by a batch run again, is a violation).
+ * Exit 0 = all good, 1 = a violation (printed), 2 = usage.
  */
 #include "capa.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,18 +203,61 @@ done:
     return status;
 }
 
+/* Several writer threads on one store handle, so their changes meet in group commits. */
+typedef struct wthread {
+    capa_store *s;
+    int fd;
+    char id[64];
+    unsigned long seq;
+} wthread;
+
+static void *writer_thread(void *arg)
+{
+    wthread *w = arg;
+    for (;;)
+        step(w->s, w->fd, w->id, w->seq++, 0);
+    return NULL;
+}
+
+static int cmd_writers(const char *dir, const char *log, const char *id, int threads)
+{
+    capa_store *s = NULL;
+    wthread w[64];
+    pthread_t t[64];
+    if (threads < 1 || threads > 64 || open_store(&s, dir, 0, 0))
+        return 1;
+    for (int k = 0; k < threads; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.%d", log, k);
+        snprintf(w[k].id, sizeof w[k].id, "%st%d", id, k);
+        w[k].s = s;
+        w[k].seq = next_seq(path);
+        if ((w[k].fd = open_log(path)) < 0)
+            return 1;
+    }
+    for (int k = 0; k < threads; k++)
+        if (pthread_create(&t[k], NULL, writer_thread, &w[k]) != 0)
+            return 1;
+    for (int k = 0; k < threads; k++)
+        pthread_join(t[k], NULL); /* never: the test kills the process */
+    return 1;
+}
+
 /* ---- check ---- */
 typedef struct found {
-    const char *want;
-    int hit;
+    const char *field, *want; /* a change of `field` to `want` */
+    int hit;                  /* events holding it */
 } found;
 
 static int find_change(const capa_event *e, void *payload)
 {
     found *f = payload;
     for (size_t i = 0; i < e->n_changes; i++)
-        if (e->changes[i].new_value && strcmp(e->changes[i].new_value, f->want) == 0)
-            f->hit = 1;
+        if (e->changes[i].new_value && strcmp(e->changes[i].new_value, f->want) == 0 &&
+            e->changes[i].field && strcmp(e->changes[i].field, f->field) == 0) {
+            f->hit++;
+            break;
+        }
     return 0;
 }
 
@@ -235,10 +283,10 @@ static int check_case(const capa_case_header *h, void *payload)
                    h->lot_no ? h->lot_no : "(none)", lot ? lot : "(none)");
             w->bad++;
         }
-        found f = {lot ? lot : "", 0};
+        found f = {"lot_no", lot ? lot : "", 0};
         capa_audit_foreach(w->s, h->number, find_change, &f);
-        if (!f.hit) {
-            printf("case %s has no audit event for its opening\n", h->number);
+        if (f.hit != 1) {
+            printf("case %s has %d audit events for its opening, not one\n", h->number, f.hit);
             w->bad++;
         }
     }
@@ -272,10 +320,11 @@ static int check_log(capa_store *s, const char *path, long *acks)
                 bad++;
             }
         } else {
-            found fd = {value, 0};
+            found fd = {"containment", value, 0};
             capa_audit_foreach(s, number, find_change, &fd);
-            if (!fd.hit) {
-                printf("%s: acknowledged change %s of case %s is missing\n", path, value, number);
+            if (fd.hit != 1) {
+                printf("%s: acknowledged change %s of case %s is in %d audit events, not one\n",
+                       path, value, number, fd.hit);
                 bad++;
             }
         }
@@ -539,6 +588,8 @@ int main(int argc, char **argv)
         return cmd_init(argv[2]);
     if (strcmp(cmd, "writer") == 0 && argc == 5)
         return cmd_writer(argv[2], argv[3], argv[4], -1, 0, 0);
+    if (strcmp(cmd, "writers") == 0 && argc == 6)
+        return cmd_writers(argv[2], argv[3], argv[4], atoi(argv[5]));
     if (strcmp(cmd, "ops") == 0 && argc == 6)
         return cmd_writer(argv[2], argv[3], argv[4], atol(argv[5]), 0, 0);
     if (strcmp(cmd, "fill") == 0 && (argc == 5 || argc == 6))
@@ -552,6 +603,6 @@ int main(int argc, char **argv)
         return cmd_touch(argv[2]);
     if (strcmp(cmd, "oom") == 0 && argc == 3)
         return cmd_oom(argv[2]);
-    fprintf(stderr, "usage: capa-stress init|writer|ops|fill|check|reader|touch|oom DIR ...\n");
+    fprintf(stderr, "usage: capa-stress init|writer|writers|ops|fill|check|reader|touch|oom DIR ...\n");
     return 2;
 }

@@ -90,6 +90,8 @@ static const struct {
 #define TARGET_SCAN_VS_SQLITE 1.5   /* the full scan */
 #define TARGET_SCAN_VS_PG 1.0       /* the full scan vs PostgreSQL's parallel scan */
 #define TARGET_REPORT_VS_SQLITE 3.0 /* report monthly vs the same figures in SQL */
+#define TARGET_INTAKE_VS_SQLITE 1.0 /* issue 21: one durable case per transaction >= SQLite */
+#define TARGET_CONC8_VS_SQLITE 2.0  /* issue 21: 8 concurrent writers >= 2x SQLite */
 
 typedef struct result {
     int ok;
@@ -736,6 +738,25 @@ static void print_targets(const bench_engine *const *eng, const result *res, int
         printf("- bulk import vs sqlite: not measured (needs capa and sqlite)\n");
     }
     read_targets(res, c, q, p);
+    /* Issue 21's write targets: single durable commits, and 8 writers sharing commits. */
+    static const struct {
+        int w;
+        double want;
+        const char *what;
+    } wt[] = {{W_INTAKE, TARGET_INTAKE_VS_SQLITE, "durable intake, 1 case per transaction"},
+              {W_CONC + 1, TARGET_CONC8_VS_SQLITE, "concurrent intake, 8 threads"}};
+    for (size_t i = 0; i < sizeof wt / sizeof *wt; i++) {
+        if (c < 0 || q < 0) {
+            printf("- %s vs sqlite: not measured (needs capa and sqlite)\n", wt[i].what);
+            continue;
+        }
+        double a = median(res[c].v[wt[i].w], res[c].nv[wt[i].w]),
+               b = median(res[q].v[wt[i].w], res[q].nv[wt[i].w]);
+        char what[160];
+        snprintf(what, sizeof what, "%s, capa / sqlite (%.0f / %.0f cases/s) >= %.0f×",
+                 wt[i].what, a, b, wt[i].want);
+        target_line(what, b > 0 ? a / b : 0, "×", b > 0 && a / b >= wt[i].want);
+    }
     if (c >= 0 && p >= 0 && res[p].disk_bytes) {
         double r = (double)res[c].disk_bytes / (double)res[p].disk_bytes;
         char what[128];

@@ -583,6 +583,7 @@ int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int versio
     size_t klen = form_key(key, sizeof key, id, version);
     if (!klen)
         return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
+    s->n_memo = 0; /* the latest version may be another now */
     int err = capa_store__put(txn, s->dbi[DB_FORMS], key, klen, xml, len, MDB_NOOVERWRITE);
     if (err == CAPA_EEXISTS)
         return capa_error_set(CAPA_EEXISTS, "form %s version %d: already stored", id, version);
@@ -595,8 +596,12 @@ int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int versio
     size_t klen = form_key(key, sizeof key, id, version);
     if (!klen)
         return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
+    s->n_memo = 0;
     return capa_store__del(txn, s->dbi[DB_FORMS], key, klen, NULL, 0);
 }
+
+static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
+                           int is_workflow);
 
 /* Find or parse the definition stored as (id, version). Cached entries are matched on the
  * exact stored text too, so a version written by a transaction that later aborted can
@@ -604,8 +609,30 @@ int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int versio
 static int load_def(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
                     int is_workflow)
 {
-    int err = CAPA_OK;
+    int err = CAPA_OK, asked = version;
     *out = NULL;
+    for (size_t i = 0; s->memo_on && i < s->n_memo; i++)
+        if (s->memo[i].version == (asked > 0 ? asked : 0) &&
+            s->memo[i].is_workflow == is_workflow && strcmp(s->memo[i].id, id) == 0) {
+            *out = s->memo[i].def;
+            return CAPA_OK;
+        }
+    err = load_def_stored(out, s, txn, id, version, is_workflow);
+    size_t n = strlen(id);
+    if (!err && s->memo_on && n < sizeof s->memo[0].id) {
+        struct capa_def_memo *m = &s->memo[s->n_memo < CAPA_DEF_MEMO ? s->n_memo++ : CAPA_DEF_MEMO - 1];
+        memcpy(m->id, id, n + 1);
+        m->version = asked > 0 ? asked : 0;
+        m->is_workflow = is_workflow;
+        m->def = *out;
+    }
+    return err;
+}
+
+static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *id, int version,
+                           int is_workflow)
+{
+    int err = CAPA_OK;
     if (version <= 0 && (err = capa_store__form_latest(s, txn, id, &version)) != CAPA_OK)
         return err;
     if (version <= 0)

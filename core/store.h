@@ -62,6 +62,8 @@ extern const struct capa_db_spec {
     unsigned flags;
 } capa_db_specs[DB_COUNT];
 
+#define CAPA_DEF_MEMO 8 /* definitions remembered by a scratch store (load_def) */
+
 struct capa_store {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
@@ -94,6 +96,17 @@ struct capa_store {
     struct capa_group group;
     /* verify's scratch only: index entries are handed to a thread of its own (verify.c). */
     struct capa_defer *defer;
+    /* verify's scratch only (written by one thread, never by an aborted transaction): the
+     * definitions load_def found, by the (id, version) asked for (version 0: the latest), so
+     * that replaying an event does not look the latest version up and compare the stored
+     * text with the cached one's again each time. Emptied by every write of a definition. */
+    int memo_on;
+    size_t n_memo;
+    struct capa_def_memo {
+        char id[72];
+        int version, is_workflow;
+        void *def;
+    } memo[CAPA_DEF_MEMO];
 };
 
 /** A write in progress: the transaction, its clock reading and the authenticated actor. */
@@ -136,6 +149,11 @@ int64_t capa_store__now(capa_store *s);
  *  databases of verify's scratch (verify.c); CAPA_OK, or CAPA_ERROR when that thread failed. */
 int capa_defer__index(struct capa_defer *d, int del, int db, const void *key, size_t klen,
                       const void *val, size_t vlen);
+/** Read what the queued index writes made (limits_replan reads idx_due): everything queued
+ *  is written and committed first; *src and *txn are then the index scratch and a read
+ *  transaction on it, to end with capa_defer__read_end before the next write is queued. */
+int capa_defer__read(struct capa_defer *d, capa_store **src, MDB_txn **txn);
+void capa_defer__read_end(struct capa_defer *d, MDB_txn *txn);
 
 /** Get a value: CAPA_OK, CAPA_ENOTFOUND, or a translated error. */
 int capa_store__get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *out);

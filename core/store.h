@@ -76,6 +76,8 @@ struct capa_store {
     /* Records are stored without compression (the scratch store verify replays into, which
      * is compared by content: see verify.c same_value). */
     int unpacked;
+    /* verify's scratch: stage records packed at zstd's fast level -1 (verify.c). */
+    int pack_fast;
     /* Readers and writers hold it shared; growing the map takes it exclusive, because
      * mdb_env_set_mapsize needs no transaction of this process to be active. */
     pthread_rwlock_t map_lock;

@@ -1911,12 +1911,13 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
     /* One writer whose transaction is aborted only when verify stops: load_def may remember
      * the definitions it found (store.h). */
     v.scratch->memo_on = 1;
-    /* Stage records packed as the store packs them (zstd, one context per thread): a record
-     * replayed from the same facts is then the same bytes as the stored one, and the compare
-     * unpacks only the records that differ (same_value). Unpacked, a stage record of ~2 KiB
-     * took an overflow page of its own in the scratch and every stored one had to be
-     * unpacked to be compared: packing costs the apply loop less than that saves it. */
+    /* Stage records packed (zstd level -1, one context per thread): unpacked, a stage
+     * record of ~2 KiB took an overflow page of its own in the scratch. Packed at the
+     * store's level 1 they would be the stored bytes (nothing to unpack in the compare), but
+     * that costs the apply loop, the bound of verify's wall time, four times as much as
+     * level -1; the compare unpacks both sides on two threads instead (same_value). */
     v.scratch->unpacked = 0;
+    v.scratch->pack_fast = 1;
     /* The index databases' own scratch, in a directory inside it (see ix_main). */
     snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
     if ((err = capa_store__open_scratch(&v.scratch_ix, ixdir,

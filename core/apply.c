@@ -1628,7 +1628,13 @@ static int limits_replan(capa_wtxn *t)
     MDB_cursor *cur = NULL;
     uint64_t *ids = NULL;
     size_t n = 0, cap = 0;
-    int err = CAPA_OK, rc = mdb_cursor_open(t->txn, t->s->dbi[DB_IDX_DUE], &cur);
+    /* In verify's replay idx_due is written by a thread of its own (store.h): read it there. */
+    capa_store *ixs = t->s;
+    MDB_txn *ixt = t->txn;
+    int err = t->s->defer ? capa_defer__read(t->s->defer, &ixs, &ixt) : CAPA_OK;
+    if (err)
+        return err;
+    int rc = mdb_cursor_open(ixt, ixs->dbi[DB_IDX_DUE], &cur);
     MDB_val k, v;
     for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -1654,6 +1660,8 @@ static int limits_replan(capa_wtxn *t)
         err = capa_store__mdb_err(rc, "idx_due");
     if (cur)
         mdb_cursor_close(cur);
+    if (t->s->defer)
+        capa_defer__read_end(t->s->defer, ixt);
     if (!err && n)
         err = capa_store__workflow(&wf, t->s, t->txn);
     for (size_t i = 0; i < n && !err; i++) {

@@ -270,6 +270,11 @@ static size_t z_decompress(void *dst, size_t cap, const void *src, size_t len)
 
 void capa_pack(capa_buf *b)
 {
+    capa_pack_level(b, 1);
+}
+
+void capa_pack_level(capa_buf *b, int level)
+{
     if (b->oom || b->len <= CAPA_PACK_MIN || b->len > CAPA_PACK_MAX)
         return;
     size_t cap = ZSTD_compressBound(b->len) + 11;
@@ -287,7 +292,7 @@ void capa_pack(capa_buf *b)
         return;
     }
     memcpy(out, hdr.p, hdr.len);
-    size_t n = z_compress(out + hdr.len, cap - hdr.len, b->p, b->len, 1);
+    size_t n = z_compress(out + hdr.len, cap - hdr.len, b->p, b->len, level);
     if (!ZSTD_isError(n) && hdr.len + n < b->len) {
         capa__free(b->p);
         b->p = out;

@@ -56,6 +56,9 @@ int capa_rd_done(const capa_rd *r);
 #define CAPA_PACK_MAX ((size_t)64 << 20)
 /** Compress b's content in place when it is larger than CAPA_PACK_MIN (and it helps). */
 void capa_pack(capa_buf *b);
+/** capa_pack at zstd level `level` (capa_pack's is 1; verify's scratch packs at -1, which
+ *  costs a quarter of it: see verify.c). The same format: capa_unpack reads either. */
+void capa_pack_level(capa_buf *b, int level);
 /** The raw bytes of a stored value: borrowed (*tmp NULL) when it was stored raw, else
  *  decompressed into *tmp (free with capa__free). CAPA_OK, CAPA_ECORRUPT, CAPA_ENOMEM. */
 int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t *out_len,

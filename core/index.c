@@ -162,7 +162,8 @@ int capa_index__due_del(capa_store *s, MDB_txn *txn, const capa_hdr *h)
     for (size_t i = 0; i < h->n_limits; i++) {
         unsigned char k[8], v[DUE_VAL];
         due_entry(k, v, h->id, &h->limits[i]);
-        int err = capa_store__del(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL);
+        int err = s->defer ? capa_defer__index(s->defer, 1, DB_IDX_DUE, k, 8, v, DUE_VAL)
+                           : capa_store__del(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL);
         if (err && err != CAPA_ENOTFOUND)
             return err;
     }
@@ -174,7 +175,9 @@ int capa_index__due_put(capa_store *s, MDB_txn *txn, const capa_hdr *h)
     for (size_t i = 0; i < h->n_limits; i++) {
         unsigned char k[8], v[DUE_VAL];
         due_entry(k, v, h->id, &h->limits[i]);
-        int err = capa_store__put(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL, MDB_NODUPDATA);
+        int err = s->defer ? capa_defer__index(s->defer, 0, DB_IDX_DUE, k, 8, v, DUE_VAL)
+                           : capa_store__put(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL,
+                                             MDB_NODUPDATA);
         if (err && err != CAPA_EEXISTS)
             return err;
     }

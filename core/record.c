@@ -367,7 +367,7 @@ static void encode_values(capa_buf *b, const capa_stage_record *r)
     }
 }
 
-static int stage_encode(const capa_stage_record *r, int pack, void **out, size_t *len)
+static int stage_encode(const capa_stage_record *r, int pack, int fast, void **out, size_t *len)
 {
     capa_buf b = {0};
     capa_buf_u8(&b, STAGE_VERSION);
@@ -381,13 +381,13 @@ static int stage_encode(const capa_stage_record *r, int pack, void **out, size_t
         capa_buf_str(&b, r->editors[i]);
     encode_values(&b, r);
     if (pack)
-        capa_pack(&b);
+        capa_pack_level(&b, fast ? -1 : 1);
     return finish(&b, out, len, "stage record");
 }
 
 int capa_stage__encode(const capa_stage_record *r, void **out, size_t *len)
 {
-    return stage_encode(r, 1, out, len);
+    return stage_encode(r, 1, 0, out, len);
 }
 
 int capa_stage__decode(capa_stage_record *r, const void *data, size_t len)
@@ -789,7 +789,7 @@ int capa_stage__put(capa_store *s, MDB_txn *txn, uint64_t id, int idx, const cap
     void *buf = NULL;
     size_t len = 0;
     capa_stage__key(k, id, idx);
-    int err = stage_encode(r, !s->unpacked, &buf, &len);
+    int err = stage_encode(r, !s->unpacked, s->pack_fast, &buf, &len);
     if (!err)
         err = capa_store__put(txn, s->dbi[DB_STAGES], k, 9, buf, len, 0);
     capa__free(buf);
@@ -812,7 +812,7 @@ int capa_stage__put_round(capa_store *s, MDB_txn *txn, uint64_t id, int idx, int
     void *buf = NULL;
     size_t len = 0;
     capa_stage__round_key(k, id, idx, round);
-    int err = stage_encode(r, !s->unpacked, &buf, &len);
+    int err = stage_encode(r, !s->unpacked, s->pack_fast, &buf, &len);
     if (!err)
         err = capa_store__put(txn, s->dbi[DB_STAGES], k, 13, buf, len, 0);
     capa__free(buf);

@@ -413,11 +413,19 @@ static int commit_error(capa_store *s, int rc)
     return capa_store__mdb_err(rc, "commit");
 }
 
-/* The definition memo (store.h: def_memo) belongs to txn from now on; NULL: to none. */
-static void def_memo_reset(capa_store *s, MDB_txn *txn)
+/* The definition memo (store.h: def_memo) belongs to txn from now on, empty; NULL: to none. */
+void capa_store__def_memo(capa_store *s, MDB_txn *txn)
 {
     pthread_mutex_lock(&s->cache_lock);
     s->def_memo_txn = txn;
+    s->def_memo_n = 0;
+    pthread_mutex_unlock(&s->cache_lock);
+}
+
+/* A definition written: what the memo holds may not be the latest any more. */
+static void def_memo_clear(capa_store *s)
+{
+    pthread_mutex_lock(&s->cache_lock);
     s->def_memo_n = 0;
     pthread_mutex_unlock(&s->cache_lock);
 }
@@ -433,9 +441,9 @@ int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_wri
             return err;
         t.now = capa_store__now(s);
         map_full_seen = 0;
-        def_memo_reset(s, t.txn);
+        capa_store__def_memo(s, t.txn);
         err = fn(&t, arg);
-        def_memo_reset(s, NULL); /* before the transaction ends: its address may come again */
+        capa_store__def_memo(s, NULL); /* before the transaction ends: its address may come again */
         int full = 0;
         if (err == CAPA_OK) {
             int rc = mdb_txn_commit(t.txn);
@@ -601,7 +609,7 @@ int capa_store__form_put(capa_store *s, MDB_txn *txn, const char *id, int versio
     size_t klen = form_key(key, sizeof key, id, version);
     if (!klen)
         return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
-    def_memo_reset(s, NULL);
+    def_memo_clear(s); /* the latest version may be another now */
     int err = capa_store__put(txn, s->dbi[DB_FORMS], key, klen, xml, len, MDB_NOOVERWRITE);
     if (err == CAPA_EEXISTS)
         return capa_error_set(CAPA_EEXISTS, "form %s version %d: already stored", id, version);
@@ -614,7 +622,7 @@ int capa_store__form_del(capa_store *s, MDB_txn *txn, const char *id, int versio
     size_t klen = form_key(key, sizeof key, id, version);
     if (!klen)
         return capa_error_set(CAPA_EINVALID, "form id `%.40s`: too long", id);
-    def_memo_reset(s, NULL);
+    def_memo_clear(s);
     return capa_store__del(txn, s->dbi[DB_FORMS], key, klen, NULL, 0);
 }
 
@@ -675,7 +683,6 @@ static int load_def_stored(void **out, capa_store *s, MDB_txn *txn, const char *
                            int is_workflow)
 {
     int err = CAPA_OK;
-    *out = NULL;
     if (version <= 0 && (err = capa_store__form_latest(s, txn, id, &version)) != CAPA_OK)
         return err;
     if (version <= 0)

@@ -97,6 +97,8 @@ struct capa_store {
     /* Records are stored without compression (the scratch store verify replays into, which
      * is compared by content: see verify.c same_value). */
     int unpacked;
+    /* verify's scratch: stage records packed at zstd's fast level -1 (verify.c). */
+    int pack_fast;
     /* Readers and writers hold it shared; growing the map takes it exclusive, because
      * mdb_env_set_mapsize needs no transaction of this process to be active. */
     pthread_rwlock_t map_lock;
@@ -106,12 +108,13 @@ struct capa_store {
     size_t n_forms, cap_forms;
     capa_workflow **workflows;
     size_t n_workflows, cap_workflows;
-    /* Definitions found in the running write transaction of capa_store__write (load_def):
-     * the requests of one group commit (an import batch: 10 000 rows) each look the
-     * workflow and forms up several times. Valid for def_memo_txn only, which is set when
-     * that transaction begins and cleared before it commits or aborts (so no later
-     * transaction at the same address can match) and as soon as a definition is written or
-     * deleted in it (nothing more is memoised until the next one begins). Under cache_lock. */
+    /* Definitions found in the running write transaction (load_def): the requests of one
+     * group commit (an import batch: 10 000 rows) and every event verify replays each look
+     * the workflow and forms up several times. Valid for def_memo_txn only, which is set
+     * when that transaction begins (capa_store__write; verify's scratch transactions) and
+     * cleared before it commits or aborts (so no later transaction at the same address can
+     * match); emptied as soon as a definition is written or deleted in it. Lookups in any
+     * other transaction (a nested one, a reader) neither use nor fill it. Under cache_lock. */
     struct capa_def_memo {
         int is_workflow, version; /* version asked for: 0 = the latest */
         char id[72];
@@ -173,6 +176,15 @@ int64_t capa_store__now(capa_store *s);
  *  databases of verify's scratch (verify.c); CAPA_OK, or CAPA_ERROR when that thread failed. */
 int capa_defer__index(struct capa_defer *d, int del, int db, const void *key, size_t klen,
                       const void *val, size_t vlen);
+/** Read what the queued index writes made (limits_replan reads idx_due): everything queued
+ *  is written and committed first; *src and *txn are then the index scratch and a read
+ *  transaction on it, to end with capa_defer__read_end before the next write is queued. */
+int capa_defer__read(struct capa_defer *d, capa_store **src, MDB_txn **txn);
+void capa_defer__read_end(struct capa_defer *d, MDB_txn *txn);
+
+/** The definition memo (def_memo above) belongs to `txn` from now on, empty; NULL: to no
+ *  transaction. Call it after beginning a write transaction and before ending it. */
+void capa_store__def_memo(capa_store *s, MDB_txn *txn);
 
 /** Get a value: CAPA_OK, CAPA_ENOTFOUND, or a translated error. */
 int capa_store__get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *out);

@@ -309,6 +309,7 @@ static int scratch_err(vctx *v, int rc)
 
 static int scratch_commit(vctx *v, int reopen)
 {
+    capa_store__def_memo(v->scratch, NULL); /* before the transaction ends */
     int rc = mdb_txn_commit(v->stxn);
     v->stxn = NULL;
     if (rc)
@@ -316,16 +317,21 @@ static int scratch_commit(vctx *v, int reopen)
     if (!reopen)
         return CAPA_OK;
     rc = mdb_txn_begin(v->scratch->env, NULL, 0, &v->stxn);
-    return rc ? scratch_err(v, rc) : CAPA_OK;
+    if (rc)
+        return scratch_err(v, rc);
+    /* One writer replays into it: load_def may remember the definitions it found. */
+    capa_store__def_memo(v->scratch, v->stxn);
+    return CAPA_OK;
 }
 
 /* ---- index entries written on a thread of their own ---- */
 
-/* Apply only ever writes the five index databases below (through index.c): nothing it
- * decides reads them. So during the replay their puts and deletes are queued, in order, to a
- * thread that writes them into a scratch store of their own, off the apply loop (they were
- * about a seventh of it); the compare reads them there. At most IX_SLOTS chunks are in
- * flight: the queue's memory is bounded. */
+/* Apply only ever writes the five index databases below and idx_due (through index.c): only
+ * a calendar or time zone change reads idx_due (limits_replan, through capa_defer__read).
+ * So during the replay their puts and deletes are queued, in order, to a thread that writes
+ * them into a scratch store of their own, off the apply loop (they were about a fifth of
+ * it); the compare reads them there. At most IX_SLOTS chunks are in flight: the queue's
+ * memory is bounded. */
 #define IX_CHUNK ((size_t)256 << 10)
 #define IX_SLOTS 8
 #define IX_COMMIT 4 /* chunks per write transaction of the index scratch */
@@ -333,7 +339,7 @@ static int scratch_commit(vctx *v, int reopen)
 static int deferred(int db)
 {
     return db == DB_IDX_STAGE || db == DB_IDX_CUSTOMER || db == DB_IDX_PART ||
-           db == DB_IDX_DEFECT || db == DB_IDX_OPENED;
+           db == DB_IDX_DEFECT || db == DB_IDX_OPENED || db == DB_IDX_DUE;
 }
 
 typedef struct ix_chunk {
@@ -347,6 +353,8 @@ struct capa_defer {
     ix_chunk *slot[IX_SLOTS];
     uint64_t written, read; /* chunks published / written into the index scratch */
     int done;               /* nothing more will be published */
+    int sync;               /* capa_defer__read: commit what is written, then write nothing */
+    int in_txn;             /* the writer has a write transaction open */
     capa_store *dst;
     int err;        /* the writer's failure: CAPA_ERROR or CAPA_ENOMEM */
     char msg[1024]; /* its message (messages are per thread) */
@@ -405,6 +413,18 @@ static int ix_write(struct capa_defer *d, MDB_txn *txn, const ix_chunk *c)
     return MDB_SUCCESS;
 }
 
+static void ix_fail(struct capa_defer *d, int rc)
+{
+    int err = capa_store__mdb_err(rc, "write failed");
+    pthread_mutex_lock(&d->lock);
+    if (!d->err) {
+        snprintf(d->msg, sizeof d->msg, "%s", capa_error_last());
+        d->err = err == CAPA_ENOMEM ? err : CAPA_ERROR;
+    }
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
 static void *ix_main(void *arg)
 {
     struct capa_defer *d = arg;
@@ -412,12 +432,24 @@ static void *ix_main(void *arg)
     int in_txn = 0, rc = MDB_SUCCESS;
     for (;;) {
         pthread_mutex_lock(&d->lock);
-        while (d->read == d->written && !d->done)
+        while (d->read == d->written && !d->done && !(d->sync && txn))
             pthread_cond_wait(&d->cond, &d->lock);
-        int end = d->read == d->written;
+        int end = d->read == d->written && d->done, sync = d->read == d->written && !end;
         pthread_mutex_unlock(&d->lock);
         if (end)
             break;
+        if (sync) { /* everything queued is written: commit it for capa_defer__read */
+            rc = mdb_txn_commit(txn);
+            txn = NULL;
+            in_txn = 0;
+            if (rc)
+                ix_fail(d, rc);
+            pthread_mutex_lock(&d->lock);
+            d->in_txn = 0;
+            pthread_cond_broadcast(&d->cond);
+            pthread_mutex_unlock(&d->lock);
+            continue;
+        }
         ix_chunk *c = d->slot[d->read % IX_SLOTS];
         if (!rc && !txn)
             rc = mdb_txn_begin(d->dst->env, NULL, 0, &txn);
@@ -429,12 +461,10 @@ static void *ix_main(void *arg)
             in_txn = 0;
         }
         c->len = 0;
+        if (rc)
+            ix_fail(d, rc);
         pthread_mutex_lock(&d->lock);
-        if (rc && !d->err) {
-            int err = capa_store__mdb_err(rc, "write failed");
-            snprintf(d->msg, sizeof d->msg, "%s", capa_error_last());
-            d->err = err == CAPA_ENOMEM ? err : CAPA_ERROR;
-        }
+        d->in_txn = txn != NULL;
         d->read++;
         pthread_cond_broadcast(&d->cond);
         pthread_mutex_unlock(&d->lock);
@@ -442,13 +472,41 @@ static void *ix_main(void *arg)
     if (txn && rc) {
         mdb_txn_abort(txn);
     } else if (txn && (rc = mdb_txn_commit(txn)) != MDB_SUCCESS) { /* frees txn either way */
-        int err = capa_store__mdb_err(rc, "write failed");
-        pthread_mutex_lock(&d->lock);
-        snprintf(d->msg, sizeof d->msg, "%s", capa_error_last());
-        d->err = err == CAPA_ENOMEM ? err : CAPA_ERROR;
-        pthread_mutex_unlock(&d->lock);
+        ix_fail(d, rc);
     }
     return NULL;
+}
+
+int capa_defer__read(struct capa_defer *d, capa_store **src, MDB_txn **txn)
+{
+    pthread_mutex_lock(&d->lock);
+    if (d->slot[d->written % IX_SLOTS]->len)
+        d->written++; /* the chunk being filled: its slot is free, the next one may not be */
+    d->sync = 1;
+    pthread_cond_broadcast(&d->cond);
+    while (!d->err && (d->read != d->written || d->in_txn))
+        pthread_cond_wait(&d->cond, &d->lock);
+    int err = d->err;
+    pthread_mutex_unlock(&d->lock);
+    if (err)
+        return capa_error_set(err, "%s", d->msg);
+    /* The writer is idle until capa_defer__read_end: no write commits while this reads. */
+    int rc = mdb_txn_begin(d->dst->env, NULL, MDB_RDONLY, txn);
+    if (rc) {
+        capa_defer__read_end(d, NULL);
+        return capa_store__mdb_err(rc, "verify: index scratch");
+    }
+    *src = d->dst;
+    return CAPA_OK;
+}
+
+void capa_defer__read_end(struct capa_defer *d, MDB_txn *txn)
+{
+    if (txn)
+        mdb_txn_abort(txn);
+    pthread_mutex_lock(&d->lock);
+    d->sync = 0;
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* Start the writer; the scratch's index writes go to it from now on. */
@@ -666,6 +724,7 @@ static int walk(vctx *v)
         err = scratch_err(v, rc);
         goto done;
     }
+    capa_store__def_memo(v->scratch, v->stxn);
     if (v->scratch_ix && (err = ix_start(v, &ix, &ix_thread)) != CAPA_OK)
         goto done;
     ix_started = v->scratch_ix != NULL;
@@ -806,6 +865,7 @@ done:
     pthread_cond_destroy(&q.cond);
     pthread_mutex_destroy(&q.lock);
     if (v->stxn) {
+        capa_store__def_memo(v->scratch, NULL);
         mdb_txn_abort(v->stxn);
         v->stxn = NULL;
     }
@@ -1541,9 +1601,9 @@ static int compare_db(vctx *v, int db, const MDB_val *from, const MDB_val *to)
 
 /* ---- comparing on both cores ---- */
 
-/* Databases by what comparing them costs (stage records are unpacked), the dearest first, so
- * two threads taking the next one each finish close together. Stage records are most of the
- * compare: they are taken in two halves (by case id), one by each thread. */
+/* Databases by what comparing them costs, the dearest first, so two threads taking the next
+ * one each finish close together. Stage records are the most: they are taken in two halves
+ * (by case id), one by each thread. */
 enum { WHOLE, LOW_HALF, HIGH_HALF };
 static const struct cmp_item {
     int db, part;
@@ -1863,12 +1923,19 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
         dir[0] = 0;
         goto done;
     }
-    /* The scratch holds the same records uncompressed: room for several times the store
-     * (address space only; LMDB's file grows with what is written). */
+    /* The scratch holds the same records (some uncompressed): room for several times the
+     * store (address space only; LMDB's file grows with what is written). */
     if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20)))) {
         v.scratch_err = 1;
         goto done;
     }
+    /* Stage records packed (zstd level -1, one context per thread): unpacked, a stage
+     * record of ~2 KiB took an overflow page of its own in the scratch. Packed at the
+     * store's level 1 they would be the stored bytes (nothing to unpack in the compare), but
+     * that costs the apply loop, the bound of verify's wall time, four times as much as
+     * level -1; the compare unpacks both sides on two threads instead (same_value). */
+    v.scratch->unpacked = 0;
+    v.scratch->pack_fast = 1;
     /* The index databases' own scratch, in a directory inside it (see ix_main). */
     snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
     if ((err = capa_store__open_scratch(&v.scratch_ix, ixdir,
@@ -1901,7 +1968,8 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
     MDB_stat st;
     if (mdb_stat(v.txn, s->dbi[DB_CASES], &st) == 0)
         v.r->n_cases = st.ms_entries;
-    if ((err = walk(&v)) == 1) {
+    err = walk(&v);
+    if (err == 1) {
         err = CAPA_OK; /* the chain is broken: already reported, nothing to compare */
         goto done;
     }

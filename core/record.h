@@ -54,6 +54,9 @@ int capa_hdr__decode(capa_hdr *h, const void *data, size_t len);
  *  CAPA_ENOMEM when the arena is too small (decode with capa_hdr__decode instead). Lists and
  *  scans read one header per row: this keeps a dozen malloc/free pairs per row off them. */
 int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap);
+/* The opening time of an encoded header alone, without decoding the rest (a filter before
+ * the whole decode: recurrence.c reads many headers only to drop most by date). */
+int capa_hdr__opened(int64_t *out, const void *data, size_t len);
 
 /* Stage records reuse the public capa_stage_record; its strings are owned by the record. */
 void capa_stage_record_clear(capa_stage_record *r);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "refusal.h"
 #include "apply.h"
 #include "codec.h"
 #include "commit.h"
@@ -98,7 +99,7 @@ static int do_init(capa_wtxn *t, void *arg)
                               "init: --org '%.60s': organisation name must be 1 "
                               "to 200 bytes",
                               o->org ? o->org : "");
-    if ((err = capa__line_check("init: --org", o->org)) != CAPA_OK ||
+    if ((err = capa__line_check("init: --org", "org", o->org)) != CAPA_OK ||
         (err = capa__number_pattern_check(pattern)) != CAPA_OK)
         return err;
     const char *zone = o->timezone ? o->timezone : "UTC";
@@ -106,7 +107,7 @@ static int do_init(capa_wtxn *t, void *arg)
     if ((err = capa_tz_load(&tz, zone)) != CAPA_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", capa_error_last());
-        return capa_error_set(err, "init: --timezone: %s", why);
+        return capa__error_wrap(err, "init: --timezone: %s", why);
     }
     capa_tz_free(tz);
     if ((err = capa_definitions_load(&defs, o->forms_dir, &diag)) != CAPA_OK) {
@@ -277,7 +278,7 @@ static int do_install(capa_wtxn *t, void *arg)
                               t->actor->u.id, t->actor->u.role);
     if ((err = capa_store__workflow(&cur, s, t->txn)) != CAPA_OK)
         return err; /* also: the store is initialised */
-    if ((err = capa__line_check("form install: file name", a->name)) != CAPA_OK)
+    if ((err = capa__line_check("form install: file name", "file", a->name)) != CAPA_OK)
         return err;
     int kind = capa_form_doc_kind(a->xml, a->len);
     if (kind == CAPA_ENOMEM)

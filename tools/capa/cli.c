@@ -195,6 +195,12 @@ int cli_fail(const cli *c, const char *what, int rc)
         free(zh);
         if (lang == CAPA_LANG_ZH)
             return CLI_ERROR;
+    } else if (!ref && lang == CAPA_LANG_ZH) {
+        /* An error without refusal data: its kind in 中文, the engine's sentence as detail. */
+        char *zh = capa_lang_error_last(rc, CAPA_LANG_ZH, 0);
+        print_error(c->prog, what ? what : c->cmd, zh ? zh : msg);
+        free(zh);
+        return CLI_ERROR;
     }
     /* core's messages usually carry their own context ("set QC-2026-0001: field ..."); do not
      * print it twice. They have no line breaks of their own: any there came from a quoted

@@ -34,10 +34,14 @@ char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_l
 /** The whole refusal: every violation, joined; NULL when out of memory. */
 char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web);
 /**
- * This thread's last error in `lang`: the refusal worded when the engine gave one (and every
- * rule is known), else the engine's message (English), else capa_strerror(code). Fresh
- * string; NULL when out of memory.
+ * This thread's last error in `lang`: the refusal worded when the engine gave one, else the
+ * engine's message (English; for `web` without the terminal commands it names), after the
+ * kind of error in 中文 (capa_lang_code) unless `lang` is English. Fresh string; NULL when
+ * out of memory.
  */
 char *capa_lang_error_last(int code, capa_lang lang, int web);
+/** What an error of `code` (CAPA_E*) means for the user, in 中文, with what to do: for an
+ *  error the engine gave no refusal data for. Static string. */
+const char *capa_lang_code(int code);
 
 #endif

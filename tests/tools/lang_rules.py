@@ -16,7 +16,7 @@ import sys
 src = sys.argv[1]
 # (function, index of the rule argument)
 CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_refusal": 1,
-         "sheet_refuse": 0, "capa__refuse_row": 0}
+         "BAD": 0}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
 STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
@@ -75,6 +75,15 @@ for path in sorted(glob.glob(os.path.join(src, "core", "*.c")) +
                 line = text.count("\n", 0, m.start()) + 1
                 used.setdefault(s, "%s:%d" % (os.path.relpath(path, src), line))
 
+# A sheet problem's rule id given in an initializer (sheets/import.c).
+for path in sorted(glob.glob(os.path.join(src, "sheets", "*.c"))):
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'capa_sheet_problem \w+ = \{[^;]*;', text):
+        for s in STR.findall(m.group(0)):
+            if RULE.match(s):
+                line = text.count("\n", 0, m.start()) + 1
+                used.setdefault(s, "%s:%d" % (os.path.relpath(path, src), line))
+
 cat = {}
 lang = open(os.path.join(src, "tools", "lang", "lang.c"), encoding="utf-8").read()
 body = lang[lang.index("catalogue[] = {"):lang.index("\n};", lang.index("catalogue[] = {"))]
@@ -92,7 +101,7 @@ for rule, where in sorted(used.items()):
 KEEP = {"UTF", "SHA", "CSV", "XML", "URL", "SMTP", "IANA", "Asia", "Shanghai", "xlsx", "xml",
         "csv", "smtp", "smtps", "http", "https", "wecom", "dingtalk", "MiB", "KiB", "GiB",
         "LMDB", "SQLite", "PDF", "Excel", "CAPA", "IATF", "local", "domain", "example", "com",
-        "all", "none", "HTML", "ISO", "GB", "tz"}
+        "all", "none", "HTML", "ISO", "GB", "GBK", "TMPDIR", "tz"}
 CMD = re.compile(r'\bcapa(-serve)? [a-z]|--[a-z]')
 for rule, lines in sorted(cat.items()):
     for zh, en in lines:

@@ -212,6 +212,25 @@ int cli_fail(const cli *c, const char *what, int rc)
     return CLI_ERROR;
 }
 
+int cli_refuse(const cli *c, const char *what, const char *rule, const char *field,
+               const char *value, const capa_refusal_param *params, size_t n_params,
+               const char *english)
+{
+    capa_violation v = {rule,   field ? field : "", "", "", value ? value : "", n_params, params,
+                        english};
+    capa_refusal ref = {CAPA_EINVALID, "", "", "", "", "", 1, &v, 0};
+    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    if (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH) {
+        char *zh = capa_lang_refusal(&ref, CAPA_LANG_ZH, 0);
+        print_error(c->prog, what, zh ? zh : english);
+        free(zh);
+        if (lang == CAPA_LANG_ZH)
+            return CLI_ERROR;
+    }
+    print_error(c->prog, what, english);
+    return CLI_ERROR;
+}
+
 int cli_error(const char *what, const char *fmt, ...)
 {
     va_list ap;

@@ -296,6 +296,128 @@ static const wording catalogue[] = {
      "the time zone '{value}' is unknown (not in this machine's time zone database)"},
     {"calendar.invalid", NULL, "工作日历“{value}”不符合格式要求：{detail}",
      "the work calendar '{value}' is not valid: {detail}"},
+    /* ---- the store (core/store.c): space, damage, access ---- */
+    {"store.map_full", NULL,
+     "数据库已达到容量上限，本次操作未保存：请联系系统管理员扩大容量或释放空间",
+     "the database reached its size limit and nothing was saved: please ask the administrator "
+     "to raise the limit or free space"},
+    {"store.disk_full", NULL, "磁盘空间已满，本次操作未保存：请联系系统管理员释放磁盘空间",
+     "the disk is full and nothing was saved: please ask the administrator to free space"},
+    {"store.damaged", NULL,
+     "数据库文件已损坏，操作未完成：请联系系统管理员从备份恢复<<（{detail}）>>",
+     "the database file is damaged and nothing was done: please ask the administrator to "
+     "restore it from a backup<< ({detail})>>"},
+    {"store.access", NULL, "没有读写数据库文件的权限：请联系系统管理员",
+     "no permission to read or write the database file: please ask the administrator"},
+    {"store.io", NULL, "读写数据库时出错，操作未完成：请联系系统管理员<<（{detail}）>>",
+     "reading or writing the database failed and nothing was done: please ask the "
+     "administrator<< ({detail})>>"},
+    {"store.scratch", NULL,
+     "校验用的临时存储空间不足（{dir}）<<：请释放该处空间，或将环境变量 TMPDIR 设为有空间的目录>>"
+     "[[：请联系系统管理员]]",
+     "the scratch space for the replay ran out ({dir})<<: free space there, or set TMPDIR to a "
+     "directory with room>>[[: please ask the administrator]]"},
+    /* ---- a new store, form and workflow definitions (core/init.c) ---- */
+    {"init.exists", NULL, "这个数据库已经建立过了", "this store was set up already"},
+    {"init.org", NULL, "组织名称须为 1 到 {max} 字节",
+     "the organisation's name must have 1 to {max} "
+     "bytes"},
+    {"form.invalid", NULL, "定义文件不符合格式要求（{count} 处）：{detail}",
+     "the definition is not valid ({count} problems): {detail}"},
+    {"form.no_document", NULL, "请选择要安装的定义文件", "please choose the definition file"},
+    {"form.stage_form_missing", NULL, "阶段“{stage}”使用的表单“{value}”尚未安装：请先安装该表单",
+     "the stage {stage} uses the form '{value}', which is not installed: install that form "
+     "first"},
+    {"form.workflow_unknown", NULL, "本库没有流程“{value}”：流程随建库一同建立，不能另行安装",
+     "this store has no workflow '{value}': a store's workflows come with its setup"},
+    {"form.stages_kept", NULL,
+     "流程“{value}”的新版本须按原顺序保留现有的全部阶段（已有案件依赖它们），只能在其后增加阶段",
+     "a new version of the workflow '{value}' must keep the current stages, in order (existing "
+     "cases depend on them); it may add stages after them"},
+    {"form.unused", NULL, "表单“{value}”没有被任何流程的阶段使用",
+     "the form '{value}' is used by no "
+     "stage of any workflow"},
+    /* ---- legacy sheets (sheets/): CSV and xlsx through a mapping ---- */
+    {"import.encoding", NULL, "不支持编码“{value}”：可选 UTF-8 或 GB18030（GBK 按 GB18030 读取）",
+     "the encoding '{value}' is not supported: choose UTF-8 or GB18030 (GBK is read as "
+     "GB18030)"},
+    {"import.open", NULL, "无法打开文件“{value}”",
+     "the file '{value}' cannot be opened<< "
+     "({detail})>>"},
+    {"import.not_xlsx", NULL, "文件“{value}”不是 Excel 工作簿（xlsx）",
+     "the file '{value}' is not an "
+     "Excel workbook (xlsx)"},
+    {"import.sheet", NULL, "工作簿中没有名为“{value}”的工作表（现有：{sheets}）",
+     "the workbook has no sheet named '{value}' (it has: {sheets})"},
+    {"import.empty", NULL, "文件是空的：没有表头行", "the file is empty: it has no header row"},
+    {"import.header", NULL, "表头与导入方案不符：{detail}",
+     "the header row does not fit the "
+     "mapping: {detail}"},
+    {"import.mapping", NULL, "导入方案“{value}”与本库的表单不符：{detail}",
+     "the mapping '{value}' does not fit this store's forms: {detail}"},
+    {"import.bad_rows", NULL,
+     "{rows} 行中有 {bad} 行有误，未导入任何内容：请改正这些行后重新导入"
+     "<<，或用 --skip-invalid 文件 把有误的行另存，只导入无误的行>>",
+     "{bad} of {rows} rows are wrong and nothing was imported: correct them and import again"
+     "<<, or set them aside with --skip-invalid FILE and import the good ones>>"},
+    {"import.resume_none", NULL,
+     "这个文件还没有开始过导入，无法续导：新文件或改动过的文件请直接导入",
+     "no import of this file was begun here, so there is nothing to finish: import a new or "
+     "changed file as it is"},
+    {"import.done_before", NULL,
+     "这个文件已经导入过（由它生成了 {cases} "
+     "个案件）：同一文件只导入一次，补充或改正的行请放在新文件中",
+     "this file was imported before ({cases} cases came from it): a file is imported once; put "
+     "added or corrected rows in a new file"},
+    {"import.partial", NULL,
+     "这个文件曾导入到一半（已生成 {cases} 个案件，完成到第 {through} 行，共 {last} "
+     "行）：请用同一文件续导"
+     "<<（capa import --resume）>>",
+     "this file was imported in part ({cases} cases, rows up to {through} of {last} done): "
+     "finish it with the same file<< (capa import --resume)>>"},
+    {"import.file_changed", NULL, "读取期间文件被改动，未导入任何内容：请在文件不再变动时重新导入",
+     "the file changed while it was read and nothing was imported: import it again once it "
+     "stays unchanged"},
+    {"import.rejects_same", NULL, "存放有误行的文件不能是正在导入的文件本身",
+     "the file for the wrong rows cannot be the file being imported"},
+    {"import.rejects_write", NULL, "无法写入存放有误行的文件“{value}”",
+     "the file for the wrong rows, '{value}', cannot be written"},
+    {"import.stopped", NULL,
+     "第 {row} 行写入失败，导入在此停止；之前的行已导入（{imported} 个案件，{first} 至 {last}）："
+     "排除原因后请用同一文件续导<<（capa import --resume）>>",
+     "row {row} could not be written and the import stopped there; the rows before it were "
+     "imported ({imported} cases, {first} to {last}): when the cause is fixed, finish it with "
+     "the same file<< (capa import --resume)>>"},
+    /* ---- a legacy sheet's cells (sheets/rows.c): {field} is the column's header ---- */
+    {"sheet.beyond_header", NULL, "表头最后一列之后还有内容",
+     "a value beyond the last column of "
+     "the header"},
+    {"sheet.date", NULL, "“{value}”不是导入方案所规定格式的日期",
+     "'{value}' is not a date in a "
+     "format of the mapping"},
+    {"sheet.status", NULL, "“{value}”不是导入方案中的处理状态（可选：{known}）",
+     "'{value}' is not a status of the mapping ({known})"},
+    {"sheet.opened_missing", NULL, "「{field}」为空：必须有投诉（开案）日期",
+     "{field} is empty: the date the case was opened is required"},
+    {"sheet.closed_missing", NULL, "已结案的案件须有结案日期",
+     "a closed case needs the date it was "
+     "closed"},
+    {"sheet.closed_open", NULL, "有结案日期，但处理状态（{status}）表明案件未结案",
+     "a closing date, but the status ({status}) says the case is open"},
+    {"sheet.number_twice", NULL, "案号“{value}”在文件中出现了两次（第一次在第 {first} 行）",
+     "the case number '{value}' is given twice (first in row {first})"},
+    /* ---- case archives from another store (core/import_xml.c) ---- */
+    {"archive.invalid", NULL, "案件归档文件“{value}”无效：{detail}",
+     "the case archive '{value}' is "
+     "not valid: {detail}"},
+    {"archive.mismatch", NULL, "案件归档文件“{value}”与其中的审计事件不符，未导入：{detail}",
+     "the case archive '{value}' does not match its own audit events and was not imported: "
+     "{detail}"},
+    {"archive.no_events", NULL, "案件归档“{value}”中没有审计事件",
+     "the case archive '{value}' has no "
+     "audit events"},
+    {"archive.imported_before", NULL, "这个案件已经导入过（来自 {origin}），编号为 {number}",
+     "this case was imported before (from {origin}) as {number}"},
     {"auth.session", NULL, "您的登录已失效（账户、密码或角色已变更）：请重新登录",
      "your sign-in has ended (the account, its password or role changed): please sign in "
      "again"},
@@ -321,6 +443,15 @@ static const struct {
     {"email", "邮箱", "E-mail"},
     {"notify", "通知类别", "Notices"},
     {"owner", "负责人", "Owner"},
+    {"encoding", "编码", "Encoding"},
+    {"sheet", "工作表", "Sheet"},
+    {"mapping", "导入方案", "Mapping"},
+    {"workflow", "流程", "Workflow"},
+    {"form", "表单", "Form"},
+    {"stage", "阶段", "Stage"},
+    {"calendar", "工作日历", "Work calendar"},
+    {"days", "天数", "Days"},
+    {"limit", "附件上限", "Attachment limit"},
 };
 
 int capa_lang_parse(const char *s)
@@ -587,6 +718,17 @@ char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web)
         puts_(&o, more);
     }
     return take(&o);
+}
+
+char *capa_lang_rule(const char *rule, const char *label, const char *value,
+                     const capa_refusal_param *params, size_t n_params, capa_lang lang, int web)
+{
+    if (!rule || !capa_lang_knows(rule))
+        return NULL;
+    capa_violation v = {
+        rule, "", label ? label : "", label ? label : "", value ? value : "", n_params, params, ""};
+    capa_refusal r = {CAPA_EINVALID, "", "", "", "", "", 1, &v, 0};
+    return capa_lang_violation(&r, &v, lang, web);
 }
 
 const char *capa_lang_code(int code)

@@ -40,6 +40,11 @@ char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web);
  * out of memory.
  */
 char *capa_lang_error_last(int code, capa_lang lang, int web);
+/** One broken rule given as data outside a refusal (a legacy sheet's cell, a check the tool
+ *  makes itself): `label` names the field (a column's header), `value` the value. Fresh
+ *  string; NULL when the catalogue does not know `rule` or out of memory. */
+char *capa_lang_rule(const char *rule, const char *label, const char *value,
+                     const capa_refusal_param *params, size_t n_params, capa_lang lang, int web);
 /** What an error of `code` (CAPA_E*) means for the user, in 中文, with what to do: for an
  *  error the engine gave no refusal data for. Static string. */
 const char *capa_lang_code(int code);

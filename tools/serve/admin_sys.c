@@ -184,9 +184,11 @@ static void do_form_install(sv_req *r)
     }
     err = capa_form_install(r->srv->s, &who, xml, len, f->name, &version);
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(err));
-    if (err)
-        page_forms(r, capa_error_last(), NULL, sv_status_of(err));
-    else
+    if (err) {
+        char *t = sv_error_text(r, err);
+        page_forms(r, t ? t : capa_error_last(), NULL, sv_status_of(err));
+        free(t);
+    } else
         sv_page_redirect(r, "/admin/forms?done=form");
 done:
     capa_diag_clear(&diag);
@@ -265,9 +267,11 @@ static void do_timezone(sv_req *r)
     }
     err = capa_config_timezone(r->srv->s, &who, zone ? zone : "");
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(err));
-    if (err)
-        page_settings(r, capa_error_last(), sv_status_of(err));
-    else
+    if (err) {
+        char *t = sv_error_text(r, err);
+        page_settings(r, t ? t : capa_error_last(), sv_status_of(err));
+        free(t);
+    } else
         sv_page_redirect(r, "/admin/settings?done=timezone");
     wipe(&p);
 }
@@ -302,9 +306,11 @@ static void do_calendar(sv_req *r)
     }
     err = capa_calendar_install(r->srv->s, &who, xml, len, f->name, &year, &version);
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(err));
-    if (err)
-        page_settings(r, capa_error_last(), sv_status_of(err));
-    else
+    if (err) {
+        char *t = sv_error_text(r, err);
+        page_settings(r, t ? t : capa_error_last(), sv_status_of(err));
+        free(t);
+    } else
         sv_page_redirect(r, "/admin/settings?done=calendar");
 done:
     capa_diag_clear(&diag);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # lang_areas.sh - every word in the user's language (issue 17), area by area: the refusals of
 # user administration, attachments, configuration (time zone, calendar, recurrence window),
-# notice targets and contacts, forms install, legacy sheet import, case archive import and
-# a full scratch store reach a 中文 user in 中文 - with `capa --lang zh` the sentence after
-# "capa: <command>:" has no English rule text, only the values quoted in “” and the
-# validator's quoted detail - and the web pages of the same areas say it in 中文 too, with
-# no terminal command. Each refusal also leaves the store as it was.
+# notice targets and contacts, forms install, legacy sheet import (the file and each cell),
+# case archive import, a full scratch store, and verify's findings reach a 中文 user in 中文:
+# with `capa --lang zh` the sentence after "capa: <command>:" has no English rule text, only
+# the values quoted in “” and a validator's quoted detail; the web pages of these areas say it
+# in 中文 too, with no terminal command. Each refusal leaves the store as it was.
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/serve.bash"
 IOFAIL=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/libiofail.so
@@ -23,7 +23,8 @@ text = re.sub(r"“[^”]*”", "", text)
 text = re.sub(r"--[a-z-]+|\bcapa [a-z]+( --[a-z]+)?", "", text)  # the CLI's own commands
 if keep_detail:
     text = text.split("：")[0]
-ok_words = {"UTF", "GB", "GBK", "SHA", "Excel", "xlsx", "KiB", "Asia", "Shanghai", "TMPDIR"}
+ok_words = {"UTF", "GB", "GBK", "SHA", "Excel", "xlsx", "KiB", "Asia", "Shanghai", "TMPDIR",
+            "QC"}
 words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ok_words]
 sys.exit(0 if re.search(r"[\u4e00-\u9fff]", text) and not words else 1)
 PY
@@ -139,6 +140,14 @@ set -e
 ERR=$(cat "$T/err")
 [[ $RC == 1 ]] || fail "verify with a full scratch: exit $RC"
 err_has '校验用的临时存储空间不足'; err_has 'TMPDIR'
+
+# ---- verify's findings, on a copy whose case header was edited underneath capa
+run 0 "" backup "$T/copy"
+"$CAPA_BUILD/tests/faults/capa-tamper" "$T/copy" hdr "$N" customer 西南汽车 >/dev/null
+CAPA_DB=$T/copy run 1 "" verify --lang zh
+err_has "案件 $N：案件头 的“customer”与审计记录不符：存储值“西南汽车”，按审计事件 "
+err_has '共 1 处不符：数据库与其审计记录不一致'
+ERR=$(grep '案件头' <<<"$ERR"); zh_only
 
 # ---- the same areas on the web, in 中文: no English rule text, no terminal command
 serve_start

@@ -731,6 +731,85 @@ char *capa_lang_rule(const char *rule, const char *label, const char *value,
     return capa_lang_violation(&r, &v, lang, web);
 }
 
+/* A verify record's name in 中文: "header", "stage S", "signature N (M)", "user U". */
+static void record_zh(str *o, const char *rec)
+{
+    unsigned n = 0;
+    char m[64];
+    if (!rec || !*rec)
+        return;
+    if (strcmp(rec, "header") == 0) {
+        puts_(o, "案件头");
+    } else if (strncmp(rec, "stage ", 6) == 0) {
+        puts_(o, "阶段 ");
+        puts_(o, rec + 6);
+    } else if (sscanf(rec, "signature %u (%63[^)])", &n, m) == 2) {
+        char b[96];
+        snprintf(b, sizeof b, "第 %u 个签名（%s）", n, m);
+        puts_(o, b);
+    } else if (strncmp(rec, "user ", 5) == 0) {
+        puts_(o, "用户 ");
+        puts_(o, rec + 5);
+    } else {
+        puts_(o, rec);
+    }
+}
+
+char *capa_lang_mismatch(const capa_mismatch *m, capa_lang lang)
+{
+    str o = {NULL, 0, 0, 1};
+    char seq[32];
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)m->seq);
+    if (lang != CAPA_LANG_EN) {
+        if (m->case_number && *m->case_number) {
+            puts_(&o, "案件 ");
+            puts_(&o, m->case_number);
+            puts_(&o, "：");
+        }
+        if (!m->stored && !m->expected) {
+            puts_(&o, "审计事件 ");
+            puts_(&o, seq);
+            puts_(&o, " 有误，审计记录无法据此重放：请联系系统管理员");
+        } else {
+            record_zh(&o, m->record);
+            if (m->field && *m->field) {
+                /* "field `lot_no`" (a stage's) names the field between the backquotes */
+                const char *f = m->field, *b = strchr(f, '`'), *e = b ? strchr(b + 1, '`') : NULL;
+                puts_(&o, " 的“");
+                if (b && e)
+                    put(&o, b + 1, (size_t)(e - b - 1));
+                else
+                    puts_(&o, f);
+                puts_(&o, "”");
+            }
+            if (!m->stored) {
+                puts_(&o, "缺失：按审计事件 ");
+                puts_(&o, seq);
+                puts_(&o, " 应为“");
+                puts_(&o, m->expected);
+                puts_(&o, "”");
+            } else if (!m->expected) {
+                puts_(&o, "在审计记录中没有依据（存储值“");
+                puts_(&o, m->stored);
+                puts_(&o, "”）");
+            } else {
+                puts_(&o, "与审计记录不符：存储值“");
+                puts_(&o, m->stored);
+                puts_(&o, "”，按审计事件 ");
+                puts_(&o, seq);
+                puts_(&o, " 应为“");
+                puts_(&o, m->expected);
+                puts_(&o, "”");
+            }
+        }
+    }
+    if (lang == CAPA_LANG_BOTH)
+        puts_(&o, " / ");
+    if (lang != CAPA_LANG_ZH)
+        puts_(&o, m->message ? m->message : "");
+    return take(&o);
+}
+
 const char *capa_lang_code(int code)
 {
     switch (code) {

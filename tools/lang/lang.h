@@ -45,6 +45,10 @@ char *capa_lang_error_last(int code, capa_lang lang, int web);
  *  string; NULL when the catalogue does not know `rule` or out of memory. */
 char *capa_lang_rule(const char *rule, const char *label, const char *value,
                      const capa_refusal_param *params, size_t n_params, capa_lang lang, int web);
+/** A finding of `capa verify` (a record that differs from what its events say) in `lang`:
+ *  in 中文 from its data (case, record, field, stored and expected values, event), in
+ *  English the engine's sentence. Fresh string; NULL when out of memory. */
+char *capa_lang_mismatch(const capa_mismatch *m, capa_lang lang);
 /** What an error of `code` (CAPA_E*) means for the user, in 中文, with what to do: for an
  *  error the engine gave no refusal data for. Static string. */
 const char *capa_lang_code(int code);

@@ -133,7 +133,9 @@ unchanged
 # ---- the scratch store full (verify replays into it): the shim fails its writes (ENOSPC)
 mkdir -p "$T/fs"
 set +e
-TMPDIR=$T/fs LD_PRELOAD=$IOFAIL IOFAIL_AT=1 IOFAIL_STICKY=1 IOFAIL_ERRNO=28 IOFAIL_MATCH=$T/fs/ \
+# (the shim preloads before the ASan runtime in the sanitizer build)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+    TMPDIR=$T/fs LD_PRELOAD=$IOFAIL IOFAIL_AT=1 IOFAIL_STICKY=1 IOFAIL_ERRNO=28 IOFAIL_MATCH=$T/fs/ \
     "$CAPA" verify --lang zh >"$T/out" 2>"$T/err"
 RC=$?
 set -e

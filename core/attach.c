@@ -10,6 +10,7 @@
  * stored blob no event explains; reading an attachment re-hashes it too.
  */
 #include "attach.h"
+#include "refusal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,15 +226,23 @@ static void limit_text(char *buf, size_t sz, uint64_t v)
 static int check_size(const char *number, const char *name, size_t len, uint64_t limit)
 {
     char lim[64];
-    if (len == 0)
-        return capa_error_set(CAPA_EINVALID, "attach %s: file '%.200s': empty (0 bytes)", number,
-                              name);
+    if (len == 0) {
+        int err_ = capa__refuse(CAPA_EINVALID, "attach.empty", "file", name,
+                                "attach %s: file '%.200s': empty (0 bytes)", number, name);
+        capa__refusal_where("attach", number, NULL);
+        return err_;
+    }
     if ((uint64_t)len > limit) {
         limit_text(lim, sizeof lim, limit);
-        return capa_error_set(CAPA_EINVALID,
-                              "attach %s: file '%.200s': %zu bytes; the attachment limit is %s "
-                              "(capa config attach-limit)",
-                              number, name, len, lim);
+        int err_ = capa__refuse(CAPA_EINVALID, "attach.too_big", "file", name,
+                                "attach %s: file '%.200s': %zu bytes; the attachment limit is %s "
+                                "(capa config attach-limit)",
+                                number, name, len, lim);
+        capa__refusal_param("length", "%zu", len);
+        capa__refusal_param("limit", "%s", lim);
+        capa__refusal_param("max", "%llu", (unsigned long long)limit);
+        capa__refusal_where("attach", number, NULL);
+        return err_;
     }
     return CAPA_OK;
 }
@@ -243,10 +252,14 @@ static int do_limit(capa_wtxn *t, void *arg)
     uint64_t v = *(uint64_t *)arg, old = 0;
     char a[32], b[32];
     capa_event_rec e;
-    if (strcmp(t->actor->u.role, "admin") != 0)
-        return capa_error_set(CAPA_EDENIED,
-                              "config attach-limit: user `%s` has role %s; only admin may",
-                              t->actor->u.id, t->actor->u.role);
+    if (strcmp(t->actor->u.role, "admin") != 0) {
+        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
+                                "config attach-limit: user `%s` has role %s; only admin may",
+                                t->actor->u.id, t->actor->u.role);
+        capa__refusal_param("role", "%s", t->actor->u.role);
+        capa__refusal_param("roles", "admin");
+        return err_;
+    }
     int err = capa_store__require_init(t->s, t->txn);
     if (err || (err = limit_in(t->s, t->txn, &old)))
         return err;
@@ -266,9 +279,12 @@ int capa_config_attach_limit(capa_store *s, const capa_actor *who, uint64_t byte
     char lim[64];
     if (bytes == 0 || bytes > CAPA_ATTACH_LIMIT_MAX) {
         limit_text(lim, sizeof lim, CAPA_ATTACH_LIMIT_MAX);
-        return capa_error_set(CAPA_EINVALID,
-                              "config attach-limit: %llu bytes: must be 1 byte to %s",
-                              (unsigned long long)bytes, lim);
+        int err_ = capa__refuse(CAPA_EINVALID, "attach.limit_range", "limit", NULL,
+                                "config attach-limit: %llu bytes: must be 1 byte to %s",
+                                (unsigned long long)bytes, lim);
+        capa__refusal_param("length", "%llu", (unsigned long long)bytes);
+        capa__refusal_param("max", "%s", lim);
+        return err_;
     }
     return capa_store__mutate(s, who, do_limit, &bytes);
 }
@@ -305,42 +321,55 @@ static int do_attach(capa_wtxn *t, void *arg)
         (err = check_size(a->number, a->name, a->len, limit)))
         goto done;
     if (h.origin) {
-        err = capa_error_set(CAPA_ESTATE,
-                             "attach %s: an archived copy imported from %s; it is read-only here",
-                             a->number, h.origin);
+        err = capa__refuse(CAPA_ESTATE, "case.imported", NULL, NULL,
+                           "attach %s: an archived copy imported from %s; it is read-only here",
+                           a->number, h.origin);
+        capa__refusal_param("origin", "%s", h.origin);
+        capa__refusal_where("attach", a->number, NULL);
         goto done;
     }
     if (h.closed) {
         char when[32];
         capa_time_format(when, sizeof when, h.closed_at);
-        err = capa_error_set(CAPA_ESTATE,
-                             "attach %s: case closed (结案) at %s; an archived case is read-only",
-                             a->number, when);
+        err = capa__refuse(CAPA_ESTATE, "case.closed", NULL, NULL,
+                           "attach %s: case closed (结案) at %s; an archived case is read-only",
+                           a->number, when);
+        capa__refusal_param("closed_at", "%s", when);
+        capa__refusal_where("attach", a->number, NULL);
         goto done;
     }
     const char *sid = a->stage ? a->stage : h.stage;
     int idx = capa_workflow_stage_index(wf, sid);
     if (idx < 0) {
-        err = capa_error_set(CAPA_EINVALID, "attach %s: --stage '%.60s': not a stage of the "
-                                            "workflow",
-                             a->number, sid);
+        err = capa__refuse(CAPA_EINVALID, "attach.stage_unknown", "stage", sid,
+                           "attach %s: --stage '%.60s': not a stage of the "
+                           "workflow",
+                           a->number, sid);
+        capa__refusal_where("attach", a->number, NULL);
         goto done;
     }
     const capa_stage *st = &wf->stages[idx];
     if ((err = capa_stage__get(t->s, t->txn, id, idx, &rec)) == CAPA_ENOTFOUND) {
-        err = capa_error_set(CAPA_ESTATE,
-                             "attach %s: stage %s: the case has not reached it (it is in %s)",
-                             a->number, st->id, h.stage);
+        err = capa__refuse(CAPA_ESTATE, "attach.stage_not_reached", "stage", st->id,
+                           "attach %s: stage %s: the case has not reached it (it is in %s)",
+                           a->number, st->id, h.stage);
+        capa__refusal_where("attach", a->number, NULL);
+        capa__refusal_param("stage_zh", "%s", st->label_zh ? st->label_zh : st->id);
+        capa__refusal_param("stage_en", "%s", st->label_en ? st->label_en : st->id);
         goto done;
     } else if (err) {
         goto done;
     }
     if (!capa_role_in(st->editors, st->n_editors, t->actor->u.role) &&
         !capa_role_in(st->signers, st->n_signers, t->actor->u.role)) {
-        err = capa_error_set(CAPA_EDENIED,
-                             "attach %s: user `%s` has role %s; attachments to stage %s come from "
-                             "the roles that edit or sign it",
-                             a->number, t->actor->u.id, t->actor->u.role, st->id);
+        err = capa__refuse(CAPA_EDENIED, "attach.role", NULL, NULL,
+                           "attach %s: user `%s` has role %s; attachments to stage %s come from "
+                           "the roles that edit or sign it",
+                           a->number, t->actor->u.id, t->actor->u.role, st->id);
+        capa__refusal_roles(wf, "role", &t->actor->u.role, 1);
+        capa__refusal_param("stage_zh", "%s", st->label_zh ? st->label_zh : st->id);
+        capa__refusal_param("stage_en", "%s", st->label_en ? st->label_en : st->id);
+        capa__refusal_where("attach", a->number, NULL);
         goto done;
     }
     snprintf(summary, sizeof summary, "%.250s (%zu bytes, SHA-256 %s)", a->name, a->len, a->sha);
@@ -373,23 +402,34 @@ static int attach_precheck(capa_store *s, attach_arg *a)
     uint64_t limit;
     char what[300];
     if (!number || !*number)
-        return capa_error_set(CAPA_EINVALID, "attach: no case number given");
+        return capa__refuse(CAPA_EINVALID, "attach.case_missing", NULL, NULL,
+                            "attach: no case number given");
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > MAX_NAME || strchr(name, '/') || strcmp(name, ".") == 0 ||
-        strcmp(name, "..") == 0)
-        return capa_error_set(CAPA_EINVALID,
-                              "attach %s: file name '%.200s': must be 1 to %d bytes, without "
-                              "a directory",
-                              number, name ? name : "", MAX_NAME);
+        strcmp(name, "..") == 0) {
+        int err_ = capa__refuse(CAPA_EINVALID, "attach.name", "file", name ? name : "",
+                                "attach %s: file name '%.200s': must be 1 to %d bytes, without "
+                                "a directory",
+                                number, name ? name : "", MAX_NAME);
+        capa__refusal_param("max", "%d", MAX_NAME);
+        capa__refusal_where("attach", number, NULL);
+        return err_;
+    }
     snprintf(what, sizeof what, "attach %.60s: file name", number);
-    int err = capa__line_check(what, name);
+    int err = capa__line_check(what, "file_name", name);
     if (err)
         return err;
-    if (note && strlen(note) > MAX_NOTE)
-        return capa_error_set(CAPA_EINVALID, "attach %s: note: %zu bytes; at most %d", number,
-                              strlen(note), MAX_NOTE);
+    if (note && strlen(note) > MAX_NOTE) {
+        int err_ =
+            capa__refuse(CAPA_EINVALID, "field.max_bytes", "note", NULL,
+                         "attach %s: note: %zu bytes; at most %d", number, strlen(note), MAX_NOTE);
+        capa__refusal_param("length", "%zu", strlen(note));
+        capa__refusal_param("max", "%d", MAX_NOTE);
+        capa__refusal_where("attach", number, NULL);
+        return err_;
+    }
     snprintf(what, sizeof what, "attach %.60s: note", number);
-    if ((err = capa__line_check(what, note)))
+    if ((err = capa__line_check(what, "note", note)))
         return err;
     /* Too large is refused before the password is asked and before the write lock. */
     if ((err = capa_attach_limit(s, &limit)) || (err = check_size(number, name, a->len, limit)))
@@ -447,7 +487,8 @@ int capa_case_attach_all_bound(capa_store *s, const char *number, const char *us
 {
     int err = CAPA_OK;
     if (n == 0)
-        return capa_error_set(CAPA_EINVALID, "attach %s: no file given", number ? number : "");
+        return capa__refuse(CAPA_EINVALID, "attach.no_file", NULL, NULL, "attach %s: no file given",
+                            number ? number : "");
     attach_arg *a = capa__calloc(n, sizeof *a);
     if (!a)
         return capa_error_set(CAPA_ENOMEM, "attach: out of memory");
@@ -477,10 +518,10 @@ int capa_attachment_get(void **out, size_t *out_len, capa_attachment **out_meta,
     if (out_meta)
         *out_meta = NULL;
     if (!sha256 || capa__unhex(raw, 32, sha256) != 0)
-        return capa_error_set(CAPA_EINVALID,
-                              "attachment %s: '%.80s' is not a SHA-256 (64 lower-case hex "
-                              "digits)",
-                              number ? number : "", sha256 ? sha256 : "");
+        return capa__refuse(CAPA_EINVALID, "attach.sha256", "sha256", sha256 ? sha256 : "",
+                            "attachment %s: '%.80s' is not a SHA-256 (64 lower-case hex "
+                            "digits)",
+                            number ? number : "", sha256 ? sha256 : "");
     int err = capa_store__read_begin(s, &txn);
     if (err || (err = capa_store__require_init(s, txn)) ||
         (err = capa__case_id(s, txn, number, &id)) || (err = capa_att__list(s, txn, id, &list, &n)))
@@ -489,32 +530,37 @@ int capa_attachment_get(void **out, size_t *out_len, capa_attachment **out_meta,
     while (i < n && strcmp(list[i].sha256, sha256) != 0)
         i++;
     if (i == n) {
-        err = capa_error_set(CAPA_ENOTFOUND, "attachment %s of case %s: no such attachment",
-                             sha256, number);
+        err = capa__refuse(CAPA_ENOTFOUND, "attach.not_found", "sha256", sha256,
+                           "attachment %s of case %s: no such attachment", sha256, number);
+        capa__refusal_where("attachment", number, NULL);
         goto done;
     }
     MDB_val v;
     if ((err = capa_store__get(txn, s->dbi[DB_BLOBS], raw, 32, &v))) {
         capa_hdr h = {0};
-        if (err == CAPA_ENOTFOUND && capa_hdr__get(s, txn, id, &h) == CAPA_OK && h.origin)
-            err = capa_error_set(CAPA_ENOTFOUND,
-                                 "attachment %s of case %s: its content is not in this store (a "
-                                 "copy imported from %s carries the SHA-256 only)",
-                                 sha256, number, h.origin);
-        else if (err == CAPA_ENOTFOUND)
-            err = capa_error_set(CAPA_ECORRUPT,
-                                 "attachment %s of case %s: its content is missing from the store",
-                                 sha256, number);
+        if (err == CAPA_ENOTFOUND && capa_hdr__get(s, txn, id, &h) == CAPA_OK && h.origin) {
+            err = capa__refuse(CAPA_ENOTFOUND, "attach.not_here", "sha256", sha256,
+                               "attachment %s of case %s: its content is not in this store (a "
+                               "copy imported from %s carries the SHA-256 only)",
+                               sha256, number, h.origin);
+            capa__refusal_param("origin", "%s", h.origin);
+        } else if (err == CAPA_ENOTFOUND) {
+            err = capa__refuse(CAPA_ECORRUPT, "attach.missing", "sha256", sha256,
+                               "attachment %s of case %s: its content is missing from the store",
+                               sha256, number);
+        }
+        capa__refusal_where("attachment", number, NULL);
         capa_hdr_clear(&h);
         goto done;
     }
     char have[65];
     capa_sha256_hex(have, v.mv_data, v.mv_size);
     if (strcmp(have, sha256) != 0 || v.mv_size != list[i].size) {
-        err = capa_error_set(CAPA_ECORRUPT,
-                             "attachment %s of case %s: the stored content (%zu bytes) hashes to "
-                             "%s: it was changed (capa verify)",
-                             sha256, number, v.mv_size, have);
+        err = capa__refuse(CAPA_ECORRUPT, "attach.changed", "sha256", sha256,
+                           "attachment %s of case %s: the stored content (%zu bytes) hashes to "
+                           "%s: it was changed (capa verify)",
+                           sha256, number, v.mv_size, have);
+        capa__refusal_where("attachment", number, NULL);
         goto done;
     }
     if (!(*out = capa__malloc(v.mv_size ? v.mv_size : 1))) {

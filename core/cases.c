@@ -40,45 +40,11 @@ static void roles_text(char *buf, size_t sz, char *const *roles, size_t n)
         snprintf(buf, sz, "nobody");
 }
 
-/* The roles' ids and labels in both languages ("qe_lead" / "质量主管" / "QE lead"). */
-static void roles_labels(const capa_workflow *wf, char *const *roles, size_t n, char *ids,
-                         char *zh, char *en, size_t size)
-{
-    size_t oi = 0, oz = 0, oe = 0;
-    ids[0] = zh[0] = en[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        const capa_role *ro = NULL;
-        for (size_t k = 0; wf && k < wf->n_roles && !ro; k++)
-            if (strcmp(wf->roles[k].id, roles[i]) == 0)
-                ro = &wf->roles[k];
-        if (oi < size)
-            oi += (size_t)snprintf(ids + oi, size - oi, "%s%s", i ? ", " : "", roles[i]);
-        if (oz < size)
-            oz += (size_t)snprintf(zh + oz, size - oz, "%s%s", i ? "、" : "",
-                                   ro && ro->label_zh ? ro->label_zh : roles[i]);
-        if (oe < size)
-            oe += (size_t)snprintf(en + oe, size - oe, "%s%s", i ? ", " : "",
-                                   ro && ro->label_en ? ro->label_en : roles[i]);
-    }
-}
-
-/* The refusal's parameters for roles: their ids and the workflow's labels of them. */
-static void refusal_roles(const capa_workflow *wf, const char *name, char *const *roles,
-                          size_t n)
-{
-    char ids[512], zh[512], en[512], key[32];
-    roles_labels(wf, roles, n, ids, zh, en, sizeof zh);
-    capa__refusal_param(name, "%s", ids);
-    snprintf(key, sizeof key, "%s_zh", name);
-    capa__refusal_param(key, "%s", zh);
-    snprintf(key, sizeof key, "%s_en", name);
-    capa__refusal_param(key, "%s", en);
-}
-
+/* The acting role's id and labels in both languages ("qe_lead" / "质量主管" / "QE lead"). */
 static void refusal_role(const capa_workflow *wf, const char *role)
 {
     char *r[1] = {(char *)role};
-    refusal_roles(wf, "role", r, 1);
+    capa__refusal_roles(wf, "role", r, 1);
 }
 
 /* The sign-off's meaning ("approved") and its labels. */
@@ -184,7 +150,7 @@ int capa_case__check_reason(const char *verb, const char *number, const char *re
         return err;
     }
     snprintf(what, sizeof what, "%s %.60s: reason", verb, number ? number : "");
-    return capa__line_check(what, reason);
+    return capa__line_check(what, "reason", reason);
 }
 
 /* ---- may open (for menus) ---- */
@@ -238,7 +204,7 @@ int capa_case_may_open(capa_store *s, const char *user, const char *workflow)
     capa__refusal_add("open.role", NULL, NULL, NULL);
     refusal_role(wf, u->role);
     if (st)
-        refusal_roles(wf, "roles", st->editors, st->n_editors);
+        capa__refusal_roles(wf, "roles", st->editors, st->n_editors);
     if (a.n)
         capa__refusal_param("who", "%s", a.names);
     capa_user_free(u);
@@ -286,7 +252,7 @@ static int do_open(capa_wtxn *t, void *arg)
         capa__refusal_begin(err, "open", NULL, st);
         capa__refusal_add("open.role", NULL, NULL, NULL);
         refusal_role(wf, t->actor->u.role);
-        refusal_roles(wf, "roles", st->editors, st->n_editors);
+        capa__refusal_roles(wf, "roles", st->editors, st->n_editors);
         return err;
     }
     if ((err = capa_store__form(&form, s, t->txn, st->form_id, 0)) != CAPA_OK ||
@@ -673,7 +639,7 @@ static int do_set(capa_wtxn *t, void *arg)
         capa__refusal_begin(err, "set", a->number, c.st);
         capa__refusal_add("set.role", NULL, NULL, NULL);
         refusal_role(c.wf, t->actor->u.role);
-        refusal_roles(c.wf, "roles", c.st->editors, c.st->n_editors);
+        capa__refusal_roles(c.wf, "roles", c.st->editors, c.st->n_editors);
         refusal_who(t, &c, c.st->editors, c.st->n_editors, 0);
         goto done;
     }
@@ -823,7 +789,7 @@ static int independence_refusal(capa_wtxn *t, const case_ctx *c)
     capa__refusal_begin(err, "sign", c->h.number, st);
     capa__refusal_add(n ? "sign.independent" : "sign.independent_nobody", NULL, NULL, NULL);
     refusal_meaning(st);
-    refusal_roles(c->wf, "roles", st->signers, st->n_signers);
+    capa__refusal_roles(c->wf, "roles", st->signers, st->n_signers);
     if (n)
         capa__refusal_param("who", "%s", names);
     return err;
@@ -939,7 +905,7 @@ static void rich_refusal_data(capa_diag *diag, const capa_workflow *wf, const ca
         capa_diag_param(diag, "waiver", "%s", w->meaning);
         capa_diag_param(diag, "waiver_zh", "%s", w->label_zh ? w->label_zh : w->meaning);
         capa_diag_param(diag, "waiver_en", "%s", w->label_en ? w->label_en : w->meaning);
-        roles_labels(wf, w->by, w->n_by, ids, zh, en, sizeof zh);
+        capa__roles_labels(wf, w->by, w->n_by, ids, zh, en, sizeof zh);
         capa_diag_param(diag, "waiver_by", "%s", ids);
         capa_diag_param(diag, "waiver_by_zh", "%s", zh);
         capa_diag_param(diag, "waiver_by_en", "%s", en);
@@ -1213,7 +1179,7 @@ static int do_sign(capa_wtxn *t, void *arg)
         capa__refusal_add("sign.role", NULL, NULL, NULL);
         refusal_meaning(st);
         refusal_role(c.wf, t->actor->u.role);
-        refusal_roles(c.wf, "roles", st->signers, st->n_signers);
+        capa__refusal_roles(c.wf, "roles", st->signers, st->n_signers);
         refusal_who(t, &c, st->signers, st->n_signers, st->sign_independent);
         goto done;
     }
@@ -1295,7 +1261,7 @@ static int do_reject(capa_wtxn *t, void *arg)
         capa__refusal_begin(err, "reject", a->number, st);
         capa__refusal_add("reject.role", NULL, NULL, NULL);
         refusal_role(c.wf, t->actor->u.role);
-        refusal_roles(c.wf, "roles", who, n_who);
+        capa__refusal_roles(c.wf, "roles", who, n_who);
         refusal_who(t, &c, who, n_who, 0);
         goto done;
     }

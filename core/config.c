@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "refusal.h"
 #include "apply.h"
 #include "commit.h"
 #include "event.h"
@@ -14,9 +15,14 @@
 
 static int require_admin(capa_wtxn *t, const char *what)
 {
-    if (strcmp(t->actor->u.role, "admin") != 0)
-        return capa_error_set(CAPA_EDENIED, "%s: user `%s` has role %s; only admin may", what,
-                              t->actor->u.id, t->actor->u.role);
+    if (strcmp(t->actor->u.role, "admin") != 0) {
+        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
+                                "%s: user `%s` has role %s; only admin may", what, t->actor->u.id,
+                                t->actor->u.role);
+        capa__refusal_param("role", "%s", t->actor->u.role);
+        capa__refusal_param("roles", "admin");
+        return err_;
+    }
     return capa_store__require_init(t->s, t->txn);
 }
 
@@ -49,7 +55,7 @@ int capa_config_timezone(capa_store *s, const capa_actor *who, const char *tz_na
     if (err) {
         char why[512];
         snprintf(why, sizeof why, "%s", capa_error_last());
-        return capa_error_set(err, "config timezone: %s", why);
+        return capa__error_wrap(err, "config timezone: %s", why);
     }
     capa_tz_free(tz);
     return capa_store__mutate(s, who, do_timezone, (void *)tz_name);
@@ -81,11 +87,16 @@ int capa_config_recurrence_days(capa_store *s, const capa_actor *who, int days)
 {
     char text[24];
     /* Checked before the password and the write lock: a bad value changes nothing. */
-    if (days < 1 || days > 3650)
-        return capa_error_set(CAPA_EINVALID,
-                              "config recurrence-days: %d: must be a whole number of days from "
-                              "1 to 3650",
-                              days);
+    if (days < 1 || days > 3650) {
+        int err_ = capa__refuse(CAPA_EINVALID, "config.recurrence_days", "days", NULL,
+                                "config recurrence-days: %d: must be a whole number of days from "
+                                "1 to 3650",
+                                days);
+        capa__refusal_param("value", "%d", days);
+        capa__refusal_param("min", "1");
+        capa__refusal_param("max", "3650");
+        return err_;
+    }
     snprintf(text, sizeof text, "%d", days);
     return capa_store__mutate(s, who, do_recurrence, text);
 }
@@ -137,13 +148,19 @@ int capa_calendar_install(capa_store *s, const capa_actor *who, const char *xml,
     if (out_version)
         *out_version = 0;
     if (!xml)
-        return capa_error_set(CAPA_EINVALID, "calendar install: no document");
+        return capa__refuse(CAPA_EINVALID, "calendar.invalid", "calendar", "",
+                            "calendar install: no document");
     /* Parsed and validated before the password is asked and before the write lock. */
     int err = capa_calendar_parse(&cal, xml, len, name ? name : "(calendar)", &diag);
     if (err) {
         char *msg = capa_diag_join(&diag, "; ");
-        err = capa_error_set(err == CAPA_ENOMEM ? err : CAPA_EINVALID, "calendar install: %s",
-                             msg && *msg ? msg : capa_strerror(err));
+        if (err == CAPA_ENOMEM) {
+            err = capa_error_set(err, "calendar install: %s", msg && *msg ? msg : "out of memory");
+        } else {
+            err = capa__refuse(CAPA_EINVALID, "calendar.invalid", "calendar", name ? name : "",
+                               "calendar install: %s", msg && *msg ? msg : capa_strerror(err));
+            capa__refusal_param("detail", "%s", msg && *msg ? msg : "");
+        }
         capa__free(msg);
         capa_diag_clear(&diag);
         return err;

@@ -89,7 +89,7 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
                               what);
     if (!im->source || !*im->source || strlen(im->source) > 1000)
         return capa_error_set(CAPA_EINVALID, "%s: the source file's name: 1 to 1000 bytes", what);
-    if ((err = capa__line_check("import: source", im->source)))
+    if ((err = capa__line_check("import: source", "source", im->source)))
         return err;
     /* The recorded dates are the case's own: before now, and closed after opened. A minute of
      * slack for clocks, none for a date in the future. (Formatted only for the message.) */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "refusal.h"
 #include "apply.h"
 #include "archive.h"
 #include "attach.h"
@@ -430,9 +431,14 @@ static int do_import(capa_wtxn *t, void *arg)
     char why[200], summary[400], key[120], *addr = NULL;
     capa__free(ia->number);
     ia->number = NULL;
-    if (strcmp(t->actor->u.role, "admin") != 0)
-        return capa_error_set(CAPA_EDENIED, "import: user `%s` has role %s; only admin may",
-                              t->actor->u.id, t->actor->u.role);
+    if (strcmp(t->actor->u.role, "admin") != 0) {
+        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
+                                "import: user `%s` has role %s; only admin may", t->actor->u.id,
+                                t->actor->u.role);
+        capa__refusal_param("role", "%s", t->actor->u.role);
+        capa__refusal_param("roles", "admin");
+        return err_;
+    }
     int err = capa_store__require_init(t->s, t->txn);
     if (err || (err = capa_store__workflow(&wf, t->s, t->txn)))
         return err;
@@ -441,14 +447,18 @@ static int do_import(capa_wtxn *t, void *arg)
      * which names one event of one plant's chain (meta "archived:HASH" -> its case id). An
      * import made before copies were addressed NUMBER@ORIGIN sits under the bare number. */
     if (!a->n_events)
-        return capa_error_set(CAPA_EINVALID, "import %s: the archive has no events", a->c->number);
+        return capa__refuse(CAPA_EINVALID, "archive.no_events", "file", a->c->number,
+                            "import %s: the archive has no events", a->c->number);
     snprintf(key, sizeof key, "archived:%s", a->events[0].ev.hash);
     if ((err = capa_meta__get_u64(t->s, t->txn, key, &existing)) == CAPA_OK) {
         capa_hdr h = {0};
-        if (!(err = capa_hdr__get(t->s, t->txn, existing, &h)))
-            err = capa_error_set(CAPA_EEXISTS,
-                                 "import %s: this case was already imported (from %s), as %s",
-                                 a->c->number, h.origin ? h.origin : "?", h.number);
+        if (!(err = capa_hdr__get(t->s, t->txn, existing, &h))) {
+            err = capa__refuse(CAPA_EEXISTS, "archive.imported_before", "file", a->c->number,
+                               "import %s: this case was already imported (from %s), as %s",
+                               a->c->number, h.origin ? h.origin : "?", h.number);
+            capa__refusal_param("origin", "%s", h.origin ? h.origin : "?");
+            capa__refusal_param("number", "%s", h.number);
+        }
         capa_hdr_clear(&h);
         return err;
     } else if (err != CAPA_ENOTFOUND) {
@@ -459,18 +469,25 @@ static int do_import(capa_wtxn *t, void *arg)
         int same = 0;
         if (!(err = capa_hdr__get(t->s, t->txn, existing, &h)) && h.origin)
             err = same_case(t->s, t->txn, existing, a, &same);
-        if (!err && same)
-            err = capa_error_set(CAPA_EEXISTS,
-                                 "import %s: this case was already imported (from %s), as %s",
-                                 a->c->number, h.origin, h.number);
+        if (!err && same) {
+            err = capa__refuse(CAPA_EEXISTS, "archive.imported_before", "file", a->c->number,
+                               "import %s: this case was already imported (from %s), as %s",
+                               a->c->number, h.origin, h.number);
+            capa__refusal_param("origin", "%s", h.origin);
+            capa__refusal_param("number", "%s", h.number);
+        }
         capa_hdr_clear(&h);
         if (err)
             return err;
     } else if (err != CAPA_ENOTFOUND) {
         return err;
     }
-    if (!same_stages(wf, a, why, sizeof why))
-        return capa_error_set(CAPA_EINVALID, "import %s: %s", a->c->number, why);
+    if (!same_stages(wf, a, why, sizeof why)) {
+        int err_ = capa__refuse(CAPA_EINVALID, "archive.invalid", "file", a->c->number,
+                                "import %s: %s", a->c->number, why);
+        capa__refusal_param("detail", "%s", why);
+        return err_;
+    }
     if ((err = capa_meta__get_u64(t->s, t->txn, "next_id", &id)) && err != CAPA_ENOTFOUND)
         return err;
     id = id ? id : 1;
@@ -520,11 +537,16 @@ int capa_case_import(char **out_number, capa_store *s, const capa_actor *who, co
             capa__free(msg);
             msg = capa__strdup(capa_error_last());
         }
-        err = capa_error_set(err == CAPA_ENOMEM || err == CAPA_ERROR ? err : CAPA_EINVALID,
-                             "import %s: %s%s", nm,
-                             a && err == CAPA_EINVALID ? "the archive does not match its events: "
-                                                       : "",
-                             msg && *msg ? msg : capa_error_last());
+        int mismatch = a && err == CAPA_EINVALID;
+        if (err == CAPA_ENOMEM || err == CAPA_ERROR) {
+            err = capa_error_set(err, "import %s: %s", nm, msg && *msg ? msg : capa_error_last());
+        } else {
+            err = capa__refuse(CAPA_EINVALID, mismatch ? "archive.mismatch" : "archive.invalid",
+                               "file", nm, "import %s: %s%s", nm,
+                               mismatch ? "the archive does not match its events: " : "",
+                               msg && *msg ? msg : capa_error_last());
+            capa__refusal_param("detail", "%s", msg && *msg ? msg : "");
+        }
         capa__free(msg);
         goto done;
     }

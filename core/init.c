@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "refusal.h"
 #include "apply.h"
 #include "codec.h"
 #include "commit.h"
@@ -32,8 +33,15 @@ static void def_fact(capa_event_rec *e, const char *id, int version, const char 
 static int diag_error(int err, capa_diag *diag, const char *what)
 {
     char *msg = capa_diag_join(diag, "; ");
-    err = capa_error_set(err == CAPA_ENOMEM ? CAPA_ENOMEM : CAPA_EINVALID, "%s: %s", what,
-                         msg && *msg ? msg : capa_strerror(err));
+    if (err == CAPA_ENOMEM) {
+        err = capa_error_set(err, "%s: %s", what, msg && *msg ? msg : capa_strerror(err));
+    } else {
+        /* The definition's own problems, as the validator states them (line and rule). */
+        err = capa__refuse(CAPA_EINVALID, "form.invalid", NULL, NULL, "%s: %s", what,
+                           msg && *msg ? msg : capa_strerror(err));
+        capa__refusal_param("count", "%zu", diag->n ? diag->n : 1);
+        capa__refusal_param("detail", "%s", msg && *msg ? msg : "");
+    }
     capa__free(msg);
     capa_diag_clear(diag);
     return err;
@@ -90,15 +98,19 @@ static int do_init(capa_wtxn *t, void *arg)
     uint64_t fmt;
     int err = capa_meta__get_u64(s, t->txn, "format", &fmt);
     if (err == CAPA_OK)
-        return capa_error_set(CAPA_EEXISTS, "init %s: store already initialised", s->dir);
+        return capa__refuse(CAPA_EEXISTS, "init.exists", NULL, NULL,
+                            "init %s: store already initialised", s->dir);
     if (err != CAPA_ENOTFOUND)
         return err;
-    if (!o->org || !*o->org || strlen(o->org) > 200)
-        return capa_error_set(CAPA_EINVALID,
-                              "init: --org '%.60s': organisation name must be 1 "
-                              "to 200 bytes",
-                              o->org ? o->org : "");
-    if ((err = capa__line_check("init: --org", o->org)) != CAPA_OK ||
+    if (!o->org || !*o->org || strlen(o->org) > 200) {
+        int err_ = capa__refuse(CAPA_EINVALID, "init.org", "org", o->org ? o->org : "",
+                                "init: --org '%.60s': organisation name must be 1 "
+                                "to 200 bytes",
+                                o->org ? o->org : "");
+        capa__refusal_param("max", "200");
+        return err_;
+    }
+    if ((err = capa__line_check("init: --org", "org", o->org)) != CAPA_OK ||
         (err = capa__number_pattern_check(pattern)) != CAPA_OK)
         return err;
     const char *zone = o->timezone ? o->timezone : "UTC";
@@ -106,7 +118,7 @@ static int do_init(capa_wtxn *t, void *arg)
     if ((err = capa_tz_load(&tz, zone)) != CAPA_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", capa_error_last());
-        return capa_error_set(err, "init: --timezone: %s", why);
+        return capa__error_wrap(err, "init: --timezone: %s", why);
     }
     capa_tz_free(tz);
     if ((err = capa_definitions_load(&defs, o->forms_dir, &diag)) != CAPA_OK) {
@@ -223,11 +235,14 @@ static int check_set(capa_store *s, MDB_txn *txn, const capa_workflow *wf,
         if (replaced && strcmp(replaced->id, wf->stages[i].form_id) == 0) {
             forms[i] = replaced;
         } else if ((err = capa_store__form(&forms[i], s, txn, wf->stages[i].form_id, 0))) {
-            if (err == CAPA_ENOTFOUND)
-                err = capa_error_set(CAPA_EINVALID,
-                                     "form install %s: stage %s uses form '%s', which is not "
-                                     "installed; install the form first",
-                                     name, wf->stages[i].id, wf->stages[i].form_id);
+            if (err == CAPA_ENOTFOUND) {
+                err = capa__refuse(CAPA_EINVALID, "form.stage_form_missing", "form",
+                                   wf->stages[i].form_id,
+                                   "form install %s: stage %s uses form '%s', which is not "
+                                   "installed; install the form first",
+                                   name, wf->stages[i].id, wf->stages[i].form_id);
+                capa__refusal_param("stage", "%s", wf->stages[i].id);
+            }
         }
     }
     if (!err && (err = capa_workflow_check_forms(wf, forms, wf->n_stages, &diag)) != CAPA_OK)
@@ -272,12 +287,17 @@ static int do_install(capa_wtxn *t, void *arg)
     const char *id = NULL;
     char wf_def[160];
     int latest = 0, err;
-    if (strcmp(t->actor->u.role, "admin") != 0)
-        return capa_error_set(CAPA_EDENIED, "form install: user `%s` has role %s; only admin may",
-                              t->actor->u.id, t->actor->u.role);
+    if (strcmp(t->actor->u.role, "admin") != 0) {
+        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
+                                "form install: user `%s` has role %s; only admin may",
+                                t->actor->u.id, t->actor->u.role);
+        capa__refusal_param("role", "%s", t->actor->u.role);
+        capa__refusal_param("roles", "admin");
+        return err_;
+    }
     if ((err = capa_store__workflow(&cur, s, t->txn)) != CAPA_OK)
         return err; /* also: the store is initialised */
-    if ((err = capa__line_check("form install: file name", a->name)) != CAPA_OK)
+    if ((err = capa__line_check("form install: file name", "file", a->name)) != CAPA_OK)
         return err;
     int kind = capa_form_doc_kind(a->xml, a->len);
     if (kind == CAPA_ENOMEM)
@@ -289,11 +309,11 @@ static int do_install(capa_wtxn *t, void *arg)
         }
         if ((err = capa_store__workflow_of(&cur, s, t->txn, w->id)) != CAPA_OK) {
             if (err == CAPA_ENOTFOUND)
-                err = capa_error_set(CAPA_EINVALID,
-                                     "form install %s: workflow `%s` is not in this store; a "
-                                     "store's workflows come with capa init (workflow.xml and "
-                                     "workflow-ID.xml of --forms DIR)",
-                                     a->name, w->id);
+                err = capa__refuse(CAPA_EINVALID, "form.workflow_unknown", "workflow", w->id,
+                                   "form install %s: workflow `%s` is not in this store; a "
+                                   "store's workflows come with capa init (workflow.xml and "
+                                   "workflow-ID.xml of --forms DIR)",
+                                   a->name, w->id);
             goto done;
         }
         /* Existing cases keep their stage records by position: the stages of the current
@@ -302,11 +322,11 @@ static int do_install(capa_wtxn *t, void *arg)
         for (size_t i = 0; same && i < cur->n_stages; i++)
             same = strcmp(w->stages[i].id, cur->stages[i].id) == 0;
         if (!same) {
-            err = capa_error_set(CAPA_EINVALID,
-                                 "form install %s: a new version of workflow `%s` must keep the "
-                                 "stages of the current one, in order (existing cases depend on "
-                                 "them); it may add stages after them",
-                                 a->name, w->id);
+            err = capa__refuse(CAPA_EINVALID, "form.stages_kept", "workflow", w->id,
+                               "form install %s: a new version of workflow `%s` must keep the "
+                               "stages of the current one, in order (existing cases depend on "
+                               "them); it may add stages after them",
+                               a->name, w->id);
             goto done;
         }
         if (w->number_pattern && (err = capa__number_pattern_check(w->number_pattern)))
@@ -325,10 +345,10 @@ static int do_install(capa_wtxn *t, void *arg)
         if ((err = capa_store__workflow_foreach(s, t->txn, form_use_cb, &fu)) != CAPA_OK)
             goto done;
         if (!fu.used) {
-            err = capa_error_set(CAPA_EINVALID,
-                                 "form install %s: form id '%s' is not used by any stage of any "
-                                 "workflow",
-                                 a->name, f->id);
+            err = capa__refuse(CAPA_EINVALID, "form.unused", "form", f->id,
+                               "form install %s: form id '%s' is not used by any stage of any "
+                               "workflow",
+                               a->name, f->id);
             goto done;
         }
         id = f->id;
@@ -361,7 +381,8 @@ int capa_form_install(capa_store *s, const capa_actor *who, const char *xml, siz
     if (out_version)
         *out_version = 0;
     if (!xml)
-        return capa_error_set(CAPA_EINVALID, "form install: no document");
+        return capa__refuse(CAPA_EINVALID, "form.no_document", NULL, NULL,
+                            "form install: no document");
     int err = capa_store__mutate(s, who, do_install, &a);
     if (!err && out_version)
         *out_version = a.version;

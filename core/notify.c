@@ -18,6 +18,7 @@
  *
  * Records are short "key=value" lines (values never hold a newline), compared byte for byte.
  */
+#include "refusal.h"
 #include "notify.h"
 
 #include <errno.h>
@@ -87,10 +88,10 @@ static int check_mobile(const char *m)
             digits = 100;
     }
     if (n && (digits < 5 || digits > 20))
-        return capa_error_set(CAPA_EINVALID,
-                              "user set: field `mobile`: value '%.40s': must be 5 to 20 digits, "
-                              "optionally after a +",
-                              m);
+        return capa__refuse(CAPA_EINVALID, "notify.mobile", "mobile", m,
+                            "user set: field `mobile`: value '%.40s': must be 5 to 20 digits, "
+                            "optionally after a +",
+                            m);
     return CAPA_OK;
 }
 
@@ -105,10 +106,11 @@ static int check_email(const char *field, const char *a)
         ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
              strchr("@._%+-", *p);
     if (*a && !ok)
-        return capa_error_set(CAPA_EINVALID,
-                              "%s: value '%.80s': must be a plain address local@domain (letters, "
-                              "digits and . _ %% + -)",
-                              field, a);
+        return capa__refuse(CAPA_EINVALID, "notify.email",
+                            strstr(field, "--from") ? "from" : "email", a,
+                            "%s: value '%.80s': must be a plain address local@domain (letters, "
+                            "digits and . _ %% + -)",
+                            field, a);
     return CAPA_OK;
 }
 
@@ -132,11 +134,15 @@ static int norm_kinds(char *out, size_t sz, const char *in)
         if (!n)
             break;
         snprintf(word, sizeof word, "%.*s", (int)(n < 31 ? n : 31), p);
-        if (n > 31 || !in_list(CAPA_NOTICE_KINDS, word))
-            return capa_error_set(CAPA_EINVALID,
-                                  "user set: field `notify`: value '%.60s': '%s' is not a kind "
-                                  "of notice (all, none, or of: %s)",
-                                  in, word, CAPA_NOTICE_KINDS);
+        if (n > 31 || !in_list(CAPA_NOTICE_KINDS, word)) {
+            int err_ = capa__refuse(CAPA_EINVALID, "notify.kind", "notify", in,
+                                    "user set: field `notify`: value '%.60s': '%s' is not a kind "
+                                    "of notice (all, none, or of: %s)",
+                                    in, word, CAPA_NOTICE_KINDS);
+            capa__refusal_param("kind", "%s", word);
+            capa__refusal_param("kinds", "%s", CAPA_NOTICE_KINDS);
+            return err_;
+        }
         p += n;
     }
     size_t o = 0;
@@ -148,19 +154,27 @@ static int norm_kinds(char *out, size_t sz, const char *in)
         k += n;
         k += strspn(k, " ");
     }
-    if (!o)
-        return capa_error_set(CAPA_EINVALID,
-                              "user set: field `notify`: value '%.60s': name kinds of notice "
-                              "(all, none, or of: %s)",
-                              in, CAPA_NOTICE_KINDS);
+    if (!o) {
+        int err_ = capa__refuse(CAPA_EINVALID, "notify.kinds_none", "notify", in,
+                                "user set: field `notify`: value '%.60s': name kinds of notice "
+                                "(all, none, or of: %s)",
+                                in, CAPA_NOTICE_KINDS);
+        capa__refusal_param("kinds", "%s", CAPA_NOTICE_KINDS);
+        return err_;
+    }
     return CAPA_OK;
 }
 
 static int require_admin(capa_wtxn *t, const char *what)
 {
-    if (strcmp(t->actor->u.role, "admin") != 0)
-        return capa_error_set(CAPA_EDENIED, "%s: user `%s` has role %s; only admin may", what,
-                              t->actor->u.id, t->actor->u.role);
+    if (strcmp(t->actor->u.role, "admin") != 0) {
+        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
+                                "%s: user `%s` has role %s; only admin may", what, t->actor->u.id,
+                                t->actor->u.role);
+        capa__refusal_param("role", "%s", t->actor->u.role);
+        capa__refusal_param("roles", "admin");
+        return err_;
+    }
     return capa_store__require_init(t->s, t->txn);
 }
 
@@ -184,13 +198,17 @@ static int do_user_set(capa_wtxn *t, void *arg)
     int err = capa_store__require_init(t->s, t->txn);
     if (err)
         return err;
-    if (strcmp(t->actor->u.role, "admin") != 0 && strcmp(t->actor->u.id, a->id) != 0)
-        return capa_error_set(CAPA_EDENIED,
-                              "user set %s: user `%s` has role %s; only admin or the user "
-                              "themself may",
-                              a->id, t->actor->u.id, t->actor->u.role);
+    if (strcmp(t->actor->u.role, "admin") != 0 && strcmp(t->actor->u.id, a->id) != 0) {
+        int err_ = capa__refuse(CAPA_EDENIED, "notify.contact_role", NULL, NULL,
+                                "user set %s: user `%s` has role %s; only admin or the user "
+                                "themself may",
+                                a->id, t->actor->u.id, t->actor->u.role);
+        capa__refusal_param("role", "%s", t->actor->u.role);
+        return err_;
+    }
     if ((err = capa_user__get(t->s, t->txn, a->id, &u)) == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_ENOTFOUND, "user set: user `%.40s`: no such user", a->id);
+        return capa__refuse(CAPA_ENOTFOUND, "user.not_found", "user", a->id,
+                            "user set: user `%.40s`: no such user", a->id);
     if (err)
         return err;
     capa_user_rec_clear(&u);
@@ -221,10 +239,10 @@ int capa_user_set_contact(capa_store *s, const capa_actor *who, const char *id, 
     char kinds[128];
     int err;
     if (!id || !*id)
-        return capa_error_set(CAPA_EINVALID, "user set: no user given");
+        return capa__refuse(CAPA_EINVALID, "user.missing", "user", "", "user set: no user given");
     if (!mobile && !email && !notify)
-        return capa_error_set(CAPA_EINVALID,
-                              "user set %s: nothing to set (--mobile, --email or --notify)", id);
+        return capa__refuse(CAPA_EINVALID, "notify.contact_nothing", NULL, NULL,
+                            "user set %s: nothing to set (--mobile, --email or --notify)", id);
     /* Checked before the password and the write lock: bad input changes nothing. */
     if ((mobile && (err = check_mobile(mobile))) ||
         (email && (err = check_email("user set: field `email`", email))))
@@ -345,10 +363,11 @@ static int do_target(capa_wtxn *t, void *arg)
     if (err && err != CAPA_ENOTFOUND)
         return err;
     if (add && !err)
-        return capa_error_set(CAPA_EEXISTS,
-                              "config notify add: target `%s` exists (remove it first)", a->name);
+        return capa__refuse(CAPA_EEXISTS, "notify.target_exists", "name", a->name,
+                            "config notify add: target `%s` exists (remove it first)", a->name);
     if (!add && err)
-        return capa_error_set(CAPA_ENOTFOUND, "config notify remove: no target `%.40s`", a->name);
+        return capa__refuse(CAPA_ENOTFOUND, "notify.target_unknown", "name", a->name,
+                            "config notify remove: no target `%.40s`", a->name);
     capa_event__init(&e, t->actor->u.id, "notify_target", NULL, NULL, NULL);
     capa_event__change(&e, "notify_target", add ? NULL : a->name, add ? a->name : NULL);
     capa_event__fact(&e, "op", a->op);
@@ -384,10 +403,10 @@ static int check_http_url(const char *what, const char *url)
 {
     if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
         strlen(url) > 2048 || strpbrk(url, " \t\r\n") || strlen(url) < 10)
-        return capa_error_set(CAPA_EINVALID,
-                              "%s: value '%.40s…': must be an http:// or https:// URL of at most "
-                              "2048 characters without white space",
-                              what, url);
+        return capa__refuse(CAPA_EINVALID, "notify.url", "url", NULL,
+                            "%s: value '%.40s…': must be an http:// or https:// URL of at most "
+                            "2048 characters without white space",
+                            what, url);
     return CAPA_OK;
 }
 
@@ -401,45 +420,48 @@ int capa_notify_target_add(capa_store *s, const capa_actor *who, const char *nam
         if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
               name[i] == '-' || name[i] == '_'))
             n = 0;
-    if (n == 0 || n > NAME_MAX_LEN)
-        return capa_error_set(CAPA_EINVALID,
-                              "config notify add: name '%.40s': must be 1 to %d of a-z 0-9 - _",
-                              name ? name : "", NAME_MAX_LEN);
+    if (n == 0 || n > NAME_MAX_LEN) {
+        int err_ = capa__refuse(CAPA_EINVALID, "notify.target_name", "name", name ? name : "",
+                                "config notify add: name '%.40s': must be 1 to %d of a-z 0-9 - _",
+                                name ? name : "", NAME_MAX_LEN);
+        capa__refusal_param("max", "%d", NAME_MAX_LEN);
+        return err_;
+    }
     if (!kind || !url)
-        return capa_error_set(CAPA_EINVALID,
-                              "config notify add %s: one of --wecom URL, --dingtalk URL or "
-                              "--smtp URL is needed",
-                              name);
+        return capa__refuse(CAPA_EINVALID, "notify.target_url_missing", "url", NULL,
+                            "config notify add %s: one of --wecom URL, --dingtalk URL or "
+                            "--smtp URL is needed",
+                            name);
     int robot = strcmp(kind, "wecom") == 0 || strcmp(kind, "dingtalk") == 0;
     if (!robot && strcmp(kind, "smtp") != 0)
-        return capa_error_set(CAPA_EINVALID,
-                              "config notify add %s: kind '%.20s': must be wecom, dingtalk or "
-                              "smtp",
-                              name, kind);
+        return capa__refuse(CAPA_EINVALID, "notify.target_kind", "kind", kind,
+                            "config notify add %s: kind '%.20s': must be wecom, dingtalk or "
+                            "smtp",
+                            name, kind);
     if (robot && (err = check_http_url(kind, url)))
         return err;
     if (!robot && ((strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0) ||
                    strlen(url) > 2048 || strpbrk(url, " \t\r\n")))
-        return capa_error_set(CAPA_EINVALID,
-                              "config notify add %s: --smtp: value '%.40s': must be an smtp:// or "
-                              "smtps:// URL without white space",
-                              name, url);
+        return capa__refuse(CAPA_EINVALID, "notify.smtp_url", "url", NULL,
+                            "config notify add %s: --smtp: value '%.40s': must be an smtp:// or "
+                            "smtps:// URL without white space",
+                            name, url);
     if (secret && strcmp(kind, "dingtalk") != 0)
-        return capa_error_set(CAPA_EINVALID,
-                              "config notify add %s: --secret: only a DingTalk robot signs "
-                              "(加签)",
-                              name);
+        return capa__refuse(CAPA_EINVALID, "notify.secret_kind", "secret", NULL,
+                            "config notify add %s: --secret: only a DingTalk robot signs "
+                            "(加签)",
+                            name);
     if (secret && (!*secret || strlen(secret) > 256 || strpbrk(secret, " \t\r\n")))
-        return capa_error_set(CAPA_EINVALID,
-                              "config notify add %s: --secret: must be 1 to 256 characters "
-                              "without white space",
-                              name);
+        return capa__refuse(CAPA_EINVALID, "notify.secret", "secret", NULL,
+                            "config notify add %s: --secret: must be 1 to 256 characters "
+                            "without white space",
+                            name);
     if (!robot && (!from || !*from))
-        return capa_error_set(CAPA_EINVALID, "config notify add %s: --smtp needs --from ADDRESS",
-                              name);
+        return capa__refuse(CAPA_EINVALID, "notify.from_missing", "from", NULL,
+                            "config notify add %s: --smtp needs --from ADDRESS", name);
     if (robot && from)
-        return capa_error_set(CAPA_EINVALID, "config notify add %s: --from is for --smtp only",
-                              name);
+        return capa__refuse(CAPA_EINVALID, "notify.from_robot", "from", from,
+                            "config notify add %s: --from is for --smtp only", name);
     if (from && (err = check_email("config notify add: --from", from)))
         return err;
     if (link && *link && (err = check_http_url("config notify add: --link", link)))
@@ -471,7 +493,8 @@ int capa_notify_target_add(capa_store *s, const capa_actor *who, const char *nam
 int capa_notify_target_remove(capa_store *s, const capa_actor *who, const char *name)
 {
     if (!name || !*name)
-        return capa_error_set(CAPA_EINVALID, "config notify remove: no target given");
+        return capa__refuse(CAPA_EINVALID, "notify.target_missing", "name", "",
+                            "config notify remove: no target given");
     target_arg a = {"remove", name, NULL, NULL, NULL, NULL, NULL, 0};
     int err = capa_store__mutate(s, who, do_target, &a);
     if (!err)
@@ -613,7 +636,8 @@ int capa_notify_target_secret(char **url, char **secret, capa_store *s, const ch
         if (strcmp(all[i].name, name) == 0)
             x = &all[i];
     if (!err && !x)
-        err = capa_error_set(CAPA_ENOTFOUND, "notify target `%.40s`: no such target", name);
+        err = capa__refuse(CAPA_ENOTFOUND, "notify.target_unknown", "name", name,
+                           "notify target `%.40s`: no such target", name);
     if (!err && (err = capa_volatile_get(&val, &len, s, SECRET_DB, name)) == CAPA_ENOTFOUND)
         err = capa_error_set(CAPA_ENOTFOUND,
                              "notify target `%s`: its URL is not in this store (a copy made "
@@ -701,21 +725,27 @@ static int do_owner(capa_wtxn *t, void *arg)
     if (err)
         return err;
     if (h.closed) {
-        err = capa_error_set(CAPA_ESTATE, "case %s: closed; its owner stays", h.number);
+        err = capa__refuse(CAPA_ESTATE, "owner.closed", NULL, NULL,
+                           "case %s: closed; its owner stays", h.number);
+        capa__refusal_where("owner", h.number, NULL);
         goto done;
     }
     if ((err = owner_of(&old, t->s, t->txn, h.id)))
         goto done;
     if (!may_reassign(t->actor->u.role, t->actor->u.id, old)) {
-        err = capa_error_set(CAPA_EDENIED,
-                             "case %s: owner: user `%s` has role %s; only admin, qe_lead or the "
-                             "owner (%s) may reassign it",
-                             h.number, t->actor->u.id, t->actor->u.role, old);
+        err = capa__refuse(CAPA_EDENIED, "owner.role", NULL, NULL,
+                           "case %s: owner: user `%s` has role %s; only admin, qe_lead or the "
+                           "owner (%s) may reassign it",
+                           h.number, t->actor->u.id, t->actor->u.role, old);
+        capa__refusal_param("role", "%s", t->actor->u.role);
+        capa__refusal_param("owner", "%s", old);
+        capa__refusal_where("owner", h.number, NULL);
         goto done;
     }
     if ((err = capa_user__get(t->s, t->txn, a->user, &u)) == CAPA_ENOTFOUND) {
-        err = capa_error_set(CAPA_EINVALID, "case %s: owner: value '%.40s': no such user", h.number,
-                             a->user);
+        err = capa__refuse(CAPA_EINVALID, "user.not_found", "owner", a->user,
+                           "case %s: owner: value '%.40s': no such user", h.number, a->user);
+        capa__refusal_where("owner", h.number, NULL);
         goto done;
     }
     if (err)
@@ -723,10 +753,13 @@ static int do_owner(capa_wtxn *t, void *arg)
     int locked = u.u.locked, disabled = u.u.disabled;
     capa_user_rec_clear(&u);
     if (locked || disabled || strcmp(old, a->user) == 0) {
-        err = capa_error_set(CAPA_EINVALID, "case %s: owner: value '%s': %s", h.number, a->user,
-                             locked     ? "the account is locked"
-                             : disabled ? "the account is disabled"
-                                        : "already the owner");
+        err = capa__refuse(CAPA_EINVALID, "owner.user", "owner", a->user,
+                           "case %s: owner: value '%s': %s", h.number, a->user,
+                           locked     ? "the account is locked"
+                           : disabled ? "the account is disabled"
+                                      : "already the owner");
+        capa__refusal_param("why", "%s", locked ? "locked" : disabled ? "disabled" : "owner");
+        capa__refusal_where("owner", h.number, NULL);
         goto done;
     }
     if ((err = capa_store__workflow_of(&wf, t->s, t->txn, h.workflow)))
@@ -749,7 +782,8 @@ int capa_case_owner_set(capa_store *s, const capa_actor *who, const char *number
                         const char *reason)
 {
     if (!number || !user || !*user)
-        return capa_error_set(CAPA_EINVALID, "owner: a case and a user are needed");
+        return capa__refuse(CAPA_EINVALID, "owner.missing", NULL, NULL,
+                            "owner: a case and a user are needed");
     int err = capa_case__check_reason("owner", number, reason, 1);
     if (err)
         return err;

@@ -313,6 +313,32 @@ int capa_hdr__decode(capa_hdr *h, const void *data, size_t len)
     return err;
 }
 
+/* Past the next string without copying it. */
+static void rd_skip_str(capa_rd *r)
+{
+    uint64_t n = capa_rd_varint(r);
+    if (r->err || n-- == 0)
+        return;
+    if (n > r->len - r->pos)
+        r->err = CAPA_ECORRUPT;
+    else
+        r->pos += n;
+}
+
+int capa_hdr__opened(int64_t *out, const void *data, size_t len)
+{
+    capa_rd r;
+    capa_rd_init(&r, data, len);
+    if (capa_rd_u8(&r) != HDR_VERSION && !r.err)
+        r.err = CAPA_ECORRUPT;
+    capa_rd_varint(&r); /* id */
+    rd_skip_str(&r);    /* number */
+    rd_skip_str(&r);    /* stage */
+    capa_rd_u8(&r);     /* closed */
+    *out = capa_rd_i64(&r);
+    return r.err ? capa_error_set(CAPA_ECORRUPT, "case header: malformed") : CAPA_OK;
+}
+
 static int decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap, int lead)
 {
     capa_rd r;

@@ -59,6 +59,9 @@ int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena
  *  lot_no, defect_code, severity); the others stay NULL/0 and the rest of the record is
  *  neither read nor checked. For scans that count by those fields (capa_case_scan). */
 int capa_hdr__decode_lead(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap);
+/* The opening time of an encoded header alone, without decoding the rest (a filter before
+ * the whole decode: recurrence.c reads many headers only to drop most by date). */
+int capa_hdr__opened(int64_t *out, const void *data, size_t len);
 
 /* Stage records reuse the public capa_stage_record; its strings are owned by the record. */
 void capa_stage_record_clear(capa_stage_record *r);

@@ -60,6 +60,13 @@ static int counts(int *yes, char **number, capa_store *s, MDB_txn *txn, const ca
                               (unsigned long long)id);
     if (err)
         return err;
+    /* Most candidates of a common part or defect were opened outside the window: their
+     * opening time alone says so, before the whole header is decoded. */
+    int64_t opened;
+    if ((err = capa_hdr__opened(&opened, v.mv_data, v.mv_size)))
+        return err;
+    if (!(opened < h->opened || (opened == h->opened && id < h->id)) || opened < from)
+        return CAPA_OK;
     err = capa_hdr__decode_view(&o, v.mv_data, v.mv_size, arena, sizeof arena);
     if (err == CAPA_ENOMEM)
         view = 0, err = capa_hdr__decode(&o, v.mv_data, v.mv_size);
@@ -78,13 +85,140 @@ static int counts(int *yes, char **number, capa_store *s, MDB_txn *txn, const ca
     return err;
 }
 
+/* The cases found so far: ids and, when asked for, their numbers. */
+typedef struct found {
+    uint64_t *ids;
+    char **numbers; /* NULL when not asked for */
+    size_t n, cap;
+} found;
+
+static int found_add(found *f, uint64_t id, char *num)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 4;
+        uint64_t *p = capa__realloc(f->ids, cap * sizeof *p);
+        if (p)
+            f->ids = p;
+        char **q = f->numbers ? capa__realloc(f->numbers, cap * sizeof *q) : NULL;
+        if (q)
+            f->numbers = q;
+        if (!p || (f->numbers && !q)) {
+            capa__free(num);
+            return capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
+        }
+        f->cap = cap;
+    }
+    if (f->numbers)
+        f->numbers[f->n] = num;
+    f->ids[f->n++] = id;
+    return CAPA_OK;
+}
+
+static void found_clear(found *f)
+{
+    capa__free(f->ids);
+    if (f->numbers)
+        capa_strings_free(f->numbers, f->n);
+    f->ids = NULL;
+    f->numbers = NULL;
+    f->n = f->cap = 0;
+}
+
+/* Is case `a` in the index list of `value` (cursor c of that index)? No header read. */
+static int listed(int *yes, MDB_cursor *c, const char *value, uint64_t a)
+{
+    unsigned char idk[8];
+    size_t len = strlen(value);
+    capa_be64(idk, a);
+    MDB_val k = {len > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : len, (void *)value}, v = {8, idk};
+    int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
+    *yes = rc == MDB_SUCCESS;
+    return rc && rc != MDB_NOTFOUND ? capa_store__mdb_err(rc, "recurrence") : CAPA_OK;
+}
+
+/* Candidate `a`: kept when its header says it counts for h. */
+static int consider(found *f, capa_store *s, MDB_txn *txn, const capa_hdr *h, uint64_t a,
+                    int64_t from)
+{
+    int yes = 0;
+    char *num = NULL;
+    int err = counts(&yes, f->numbers ? &num : NULL, s, txn, h, a, from);
+    if (err || !yes)
+        return err;
+    return found_add(f, a, num);
+}
+
+/* The cases opened in h's window [from, h's opening], from the opening-time index, each
+ * looked up in the part and the defect lists: cheap when few cases were opened in the window
+ * (the common case: a part or defect code with a long history, or h among the oldest).
+ * *gave_up = 1, with nothing found, when the window holds more than `most` cases: walking the
+ * shorter list is then cheaper. */
+static int by_window(found *f, int *gave_up, capa_store *s, MDB_txn *txn, const capa_hdr *h,
+                     int64_t from, MDB_cursor *cp, MDB_cursor *cd, size_t most, size_t limit)
+{
+    MDB_cursor *c = NULL;
+    unsigned char kb[8];
+    capa_be64(kb, (uint64_t)from);
+    MDB_val k = {8, kb}, v;
+    size_t seen = 0;
+    int err = CAPA_OK, rc = mdb_cursor_open(txn, s->dbi[DB_IDX_OPENED], &c);
+    *gave_up = 0;
+    if (rc)
+        return capa_store__mdb_err(rc, "recurrence");
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS && !err;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8 || v.mv_size != 8) {
+            err = capa_error_set(CAPA_ECORRUPT, "recurrence: malformed opening-time index entry");
+            break;
+        }
+        int64_t opened = (int64_t)capa_get_be64(k.mv_data);
+        uint64_t a = capa_get_be64(v.mv_data);
+        if (opened > h->opened || (limit && f->n >= limit))
+            break;
+        if (++seen > most) {
+            *gave_up = 1;
+            break;
+        }
+        int in_part = 0, in_defect = 0;
+        if (a == h->id || (opened == h->opened && a > h->id))
+            continue;
+        if ((err = listed(&in_part, cp, h->part_no, a)) || !in_part ||
+            (err = listed(&in_defect, cd, h->defect_code, a)) || !in_defect)
+            continue;
+        err = consider(f, s, txn, h, a, from);
+    }
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "recurrence");
+    mdb_cursor_close(c);
+    if (err || *gave_up)
+        found_clear(f);
+    return err;
+}
+
+/* Ids ascending (with their numbers), the order of the index lists. */
+static void found_sort(found *f)
+{
+    for (size_t i = 1; i < f->n; i++)
+        for (size_t j = i; j > 0 && f->ids[j - 1] > f->ids[j]; j--) {
+            uint64_t t = f->ids[j];
+            f->ids[j] = f->ids[j - 1];
+            f->ids[j - 1] = t;
+            if (f->numbers) {
+                char *q = f->numbers[j];
+                f->numbers[j] = f->numbers[j - 1];
+                f->numbers[j - 1] = q;
+            }
+        }
+}
+
 int capa_recur__of(uint64_t **out, char ***numbers, size_t *n, capa_store *s, MDB_txn *txn,
                    const capa_hdr *h, int days, size_t limit)
 {
     MDB_cursor *cp = NULL, *cd = NULL;
     MDB_val vp, vd;
-    int rp = MDB_NOTFOUND, rd = MDB_NOTFOUND, err = CAPA_OK;
-    size_t cap = 0, np = 0, nd = 0;
+    int rp = MDB_NOTFOUND, rd = MDB_NOTFOUND, err = CAPA_OK, gave_up = 1;
+    size_t np = 0, nd = 0;
+    found f = {NULL, NULL, 0, 0};
     *out = NULL;
     if (numbers)
         *numbers = NULL;
@@ -97,75 +231,67 @@ int capa_recur__of(uint64_t **out, char ***numbers, size_t *n, capa_store *s, MD
         goto done;
     if (rp || rd)
         goto done; /* no case has one of them */
-    /* Walk the shorter of the two lists (a part has few cases, a defect code many); each
-     * candidate's header says whether it has the other value and when it was opened. */
     if ((rp = mdb_cursor_count(cp, &np)) || (rd = mdb_cursor_count(cd, &nd))) {
         err = capa_store__mdb_err(rp ? rp : rd, "recurrence");
         goto done;
     }
-    MDB_cursor *walk = np <= nd ? cp : cd, *probe = np <= nd ? cd : cp;
-    MDB_val *v = np <= nd ? &vp : &vd;
-    const char *other = np <= nd ? h->defect_code : h->part_no;
-    size_t olen = strlen(other);
-    int rc = MDB_SUCCESS;
-    for (; rc == MDB_SUCCESS && (!limit || *n < limit);
-         rc = mdb_cursor_get(walk, NULL, v, MDB_NEXT_DUP)) {
-        uint64_t a = capa_get_be64(v->mv_data);
-        int yes = 0;
-        char *num = NULL;
-        if (a == h->id)
-            continue;
-        /* In the other list too? A lookup of (value, id) in its index, no header read. */
-        unsigned char idk[8];
-        capa_be64(idk, a);
-        MDB_val ok = {olen > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : olen, (void *)other},
-                ov = {8, idk};
-        int pr = mdb_cursor_get(probe, &ok, &ov, MDB_GET_BOTH);
-        if (pr == MDB_NOTFOUND)
-            continue;
-        if (pr) {
-            err = capa_store__mdb_err(pr, "recurrence");
-            goto done;
-        }
-        if ((err = counts(&yes, numbers ? &num : NULL, s, txn, h, a, from)))
-            goto done;
-        if (!yes)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4;
-            uint64_t *p = capa__realloc(*out, cap * sizeof *p);
-            char **q = numbers ? capa__realloc(*numbers, cap * sizeof *q) : NULL;
-            if (p)
-                *out = p;
-            if (q)
-                *numbers = q;
-            if (!p || (numbers && !q)) {
-                capa__free(num);
-                err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
-                goto done;
-            }
-        }
-        if (numbers)
-            (*numbers)[*n] = num;
-        (*out)[(*n)++] = a;
+    /* The numbers array is allocated with the ids (found_add); a non-NULL marker asks for it. */
+    if (numbers && !(f.numbers = capa__calloc(1, sizeof *f.numbers))) {
+        err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
+        goto done;
     }
-    if (rc && rc != MDB_NOTFOUND)
-        err = capa_store__mdb_err(rc, "recurrence");
+    /* First the window of opening times, unless it holds more cases than the shorter list. */
+    if (from >= 0 && (err = by_window(&f, &gave_up, s, txn, h, from, cp, cd, np < nd ? np : nd,
+                                      limit)))
+        goto done;
+    if (numbers && !f.numbers && !(f.numbers = capa__calloc(1, sizeof *f.numbers))) {
+        err = capa_error_set(CAPA_ENOMEM, "recurrence: out of memory");
+        goto done;
+    }
+    if (gave_up) {
+        /* Walk the shorter of the two lists (a part has few cases, a defect code many); each
+         * candidate's header says whether it has the other value and when it was opened. */
+        MDB_cursor *walk = np <= nd ? cp : cd, *probe = np <= nd ? cd : cp;
+        MDB_val *v = np <= nd ? &vp : &vd;
+        const char *other = np <= nd ? h->defect_code : h->part_no;
+        const char *mine = np <= nd ? h->part_no : h->defect_code;
+        /* From the list's first id again (the window's lookups moved the cursors). */
+        size_t mlen = strlen(mine);
+        MDB_val mk = {mlen > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : mlen, (void *)mine};
+        int rc = mdb_cursor_get(walk, &mk, v, MDB_SET_KEY);
+        for (; rc == MDB_SUCCESS && !err && (!limit || f.n < limit);
+             rc = mdb_cursor_get(walk, NULL, v, MDB_NEXT_DUP)) {
+            uint64_t a = capa_get_be64(v->mv_data);
+            int in = 0;
+            if (a == h->id)
+                continue;
+            if ((err = listed(&in, probe, other, a)) || !in)
+                continue;
+            err = consider(&f, s, txn, h, a, from);
+        }
+        if (!err && rc && rc != MDB_NOTFOUND)
+            err = capa_store__mdb_err(rc, "recurrence");
+    } else {
+        found_sort(&f);
+    }
 done:
     if (cp)
         mdb_cursor_close(cp);
     if (cd)
         mdb_cursor_close(cd);
     if (err) {
-        capa__free(*out);
-        *out = NULL;
-        if (numbers) {
-            capa_strings_free(*numbers, *n);
-            *numbers = NULL;
-        }
-        *n = 0;
+        found_clear(&f);
+        return err;
     }
-    return err;
+    if (!f.n) {
+        found_clear(&f); /* nothing found: NULL arrays, as callers expect */
+        return CAPA_OK;
+    }
+    *out = f.ids;
+    *n = f.n;
+    if (numbers)
+        *numbers = f.numbers;
+    return CAPA_OK;
 }
 
 void capa_strings_free(char **v, size_t n)

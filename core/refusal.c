@@ -153,6 +153,69 @@ void capa__refusal_from_diag(const capa_diag *d, const capa_formdef *form)
     }
 }
 
+int capa__refuse(int code, const char *rule, const char *field, const char *value, const char *fmt,
+                 ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    capa_error_set(code, "%s", msg);
+    capa__refusal_begin(code, NULL, NULL, NULL);
+    capa__refusal_add(rule, field, value, NULL);
+    return code;
+}
+
+int capa__error_wrap(int code, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    capa_refusal *keep_r = tl.active && tl.r.n ? capa_refusal_dup(&tl.r) : NULL;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    capa_error_set(code, "%s", msg);
+    if (keep_r) {
+        keep_r->code = code;
+        capa_refusal_restore(keep_r);
+        capa_refusal_free(keep_r);
+    }
+    return code;
+}
+
+void capa__roles_labels(const capa_workflow *wf, char *const *roles, size_t n, char *ids, char *zh,
+                        char *en, size_t size)
+{
+    size_t oi = 0, oz = 0, oe = 0;
+    ids[0] = zh[0] = en[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const capa_role *ro = NULL;
+        for (size_t k = 0; wf && k < wf->n_roles && !ro; k++)
+            if (strcmp(wf->roles[k].id, roles[i]) == 0)
+                ro = &wf->roles[k];
+        if (oi < size)
+            oi += (size_t)snprintf(ids + oi, size - oi, "%s%s", i ? ", " : "", roles[i]);
+        if (oz < size)
+            oz += (size_t)snprintf(zh + oz, size - oz, "%s%s", i ? "、" : "",
+                                   ro && ro->label_zh ? ro->label_zh : roles[i]);
+        if (oe < size)
+            oe += (size_t)snprintf(en + oe, size - oe, "%s%s", i ? ", " : "",
+                                   ro && ro->label_en ? ro->label_en : roles[i]);
+    }
+}
+
+void capa__refusal_roles(const capa_workflow *wf, const char *name, char *const *roles, size_t n)
+{
+    char ids[512], zh[512], en[512], key[32];
+    capa__roles_labels(wf, roles, n, ids, zh, en, sizeof ids);
+    capa__refusal_param(name, "%s", ids);
+    snprintf(key, sizeof key, "%s_zh", name);
+    capa__refusal_param(key, "%s", zh);
+    snprintf(key, sizeof key, "%s_en", name);
+    capa__refusal_param(key, "%s", en);
+}
+
 const capa_refusal *capa_refusal_last(void)
 {
     return tl.active && tl.r.n ? &tl.r : NULL;

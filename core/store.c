@@ -6,6 +6,7 @@
  * read transactions and transactions are not tied to threads. Stale reader slots left by
  * killed processes are cleared on open.
  */
+#include "refusal.h"
 #include "store.h"
 
 #include <dirent.h>
@@ -63,6 +64,7 @@ static _Thread_local int map_full_seen;
 
 int capa_store__mdb_err(int rc, const char *what)
 {
+    int code;
     if (rc == MDB_MAP_FULL)
         map_full_seen = 1;
     switch (rc) {
@@ -71,25 +73,37 @@ int capa_store__mdb_err(int rc, const char *what)
     case MDB_NOTFOUND:
         return capa_error_set(CAPA_ENOTFOUND, "%s: not found", what);
     case MDB_MAP_FULL:
-        return capa_error_set(CAPA_EFULL,
-                              "%s: database map full; open with a larger map ceiling "
-                              "(map_max) or free space",
-                              what);
+        code =
+            capa__refuse(CAPA_EFULL, "store.map_full", NULL, NULL,
+                         "%s: database map full; open with a larger map ceiling (map_max) or free "
+                         "space",
+                         what);
+        break;
     case ENOSPC:
-        return capa_error_set(CAPA_EFULL, "%s: no space left on device", what);
+        code = capa__refuse(CAPA_EFULL, "store.disk_full", NULL, NULL,
+                            "%s: no space left on device", what);
+        break;
     case ENOMEM:
         return capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
-        return capa_error_set(CAPA_ECORRUPT, "%s: database file damaged: %s", what,
-                              mdb_strerror(rc));
+        code = capa__refuse(CAPA_ECORRUPT, "store.damaged", NULL, NULL,
+                            "%s: database file damaged: %s", what, mdb_strerror(rc));
+        break;
     case EACCES:
-        return capa_error_set(CAPA_EDENIED, "%s: %s", what, mdb_strerror(rc));
+        code = capa__refuse(CAPA_EDENIED, "store.access", NULL, NULL, "%s: %s", what,
+                            mdb_strerror(rc));
+        break;
     default:
-        return capa_error_set(CAPA_ERROR, "%s: %s", what, mdb_strerror(rc));
+        code = capa__refuse(CAPA_ERROR, "store.io", NULL, NULL, "%s: %s", what, mdb_strerror(rc));
+        break;
     }
+    /* What the store was doing and the system's own words, for the administrator. */
+    capa__refusal_param("what", "%s", what);
+    capa__refusal_param("detail", "%s", mdb_strerror(rc));
+    return code;
 }
 
 int64_t capa_store__now(capa_store *s)
@@ -171,10 +185,16 @@ int capa_store__scratch_fail(const char *dir, int err)
         snprintf(room, sizeof room, " (%llu KiB free there)",
                  (unsigned long long)fs.f_bavail * fs.f_frsize / 1024);
     /* The store itself is not full: CAPA_EFULL would say so. */
-    return capa_error_set(CAPA_ERROR,
-                          "scratch store %s: %s%s; free space there or set TMPDIR to a "
-                          "directory with room",
-                          dir, msg, room);
+    capa__refuse(CAPA_ERROR, "store.scratch", NULL, NULL,
+                 "scratch store %s: %s%s; free space there or set TMPDIR to a directory with "
+                 "room",
+                 dir, msg, room);
+    capa__refusal_param("dir", "%s", dir);
+    capa__refusal_param("detail", "%s", msg);
+    if (*room)
+        capa__refusal_param("free_kib", "%llu",
+                            (unsigned long long)fs.f_bavail * fs.f_frsize / 1024);
+    return CAPA_ERROR;
 }
 
 int capa_store__os_actor(capa_store *s, char *buf, size_t sz, const char *what)

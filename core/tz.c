@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "refusal.h"
 #include "capa.h"
 #include "codec.h"
 
@@ -301,14 +302,15 @@ int capa_tz_load(capa_tz **out, const char *name)
     int err = CAPA_OK;
     *out = NULL;
     if (!name || !name_ok(name))
-        return capa_error_set(CAPA_EINVALID,
-                              "time zone '%.100s': not an IANA zone name (like Asia/Shanghai: "
-                              "letters, digits, / _ - +, no '..')",
-                              name ? name : "");
+        return capa__refuse(CAPA_EINVALID, "zone.name", "timezone", name ? name : "",
+                            "time zone '%.100s': not an IANA zone name (like Asia/Shanghai: "
+                            "letters, digits, / _ - +, no '..')",
+                            name ? name : "");
     snprintf(path, sizeof path, "%s/%s", ZONEINFO, name);
     if (!(f = fopen(path, "rb")))
-        return capa_error_set(CAPA_EINVALID, "time zone '%s': unknown (no zone file %s: %s)",
-                              name, path, strerror(errno));
+        return capa__refuse(CAPA_EINVALID, "zone.unknown", "timezone", name,
+                            "time zone '%s': unknown (no zone file %s: %s)", name, path,
+                            strerror(errno));
     if (!(buf = capa__malloc(MAX_TZFILE)) || !(tz = capa__calloc(1, sizeof *tz))) {
         err = capa_error_set(CAPA_ENOMEM, "time zone: out of memory");
         goto done;
@@ -320,8 +322,8 @@ int capa_tz_load(capa_tz **out, const char *name)
         goto done;
     }
     if (!ok) {
-        err = capa_error_set(CAPA_EINVALID, "time zone '%s': %s is not a tz database file",
-                             name, path);
+        err = capa__refuse(CAPA_EINVALID, "zone.unknown", "timezone", name,
+                           "time zone '%s': %s is not a tz database file", name, path);
         goto done;
     }
     snprintf(tz->name, sizeof tz->name, "%s", name);

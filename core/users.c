@@ -70,21 +70,30 @@ static int valid_id(const char *id)
     return 1;
 }
 
-int capa__line_check(const char *what, const char *value)
+int capa__line_check(const char *what, const char *field, const char *value)
 {
     char why[160];
-    if (value && capa_text_check(value, 0, why, sizeof why) != CAPA_OK)
-        return capa_error_set(CAPA_EINVALID, "%s: %s", what, why);
+    if (value && capa_text_check(value, 0, why, sizeof why) != CAPA_OK) {
+        int err = capa__refuse(CAPA_EINVALID, "field.text", field, value, "%s: %s", what, why);
+        capa__refusal_param("why", "%s", why);
+        return err;
+    }
     return CAPA_OK;
 }
 
 static int check_password(const char *who, const char *password)
 {
     size_t n = password ? strlen(password) : 0;
-    if (n < MIN_PASSWORD || n > CAPA_MAX_PASSWORD)
-        return capa_error_set(CAPA_EINVALID,
-                              "password of `%s`: %zu bytes; a password needs %d to %d", who, n,
-                              MIN_PASSWORD, CAPA_MAX_PASSWORD);
+    if (n < MIN_PASSWORD || n > CAPA_MAX_PASSWORD) {
+        int err = capa__refuse(CAPA_EINVALID, "user.password_length", "password", NULL,
+                               "password of `%s`: %zu bytes; a password needs %d to %d", who, n,
+                               MIN_PASSWORD, CAPA_MAX_PASSWORD);
+        capa__refusal_param("user", "%s", who);
+        capa__refusal_param("length", "%zu", n);
+        capa__refusal_param("min", "%d", MIN_PASSWORD);
+        capa__refusal_param("max", "%d", CAPA_MAX_PASSWORD);
+        return err;
+    }
     return CAPA_OK;
 }
 
@@ -119,28 +128,40 @@ int capa_user__make(capa_store *s, MDB_txn *txn, capa_user_rec *out, const char 
     int err;
     memset(out, 0, sizeof *out);
     if (!id || !valid_id(id))
-        return capa_error_set(CAPA_EINVALID, "user id '%.40s': must match [a-z][a-z0-9_.-]{0,31}",
-                              id ? id : "");
-    if (!name || !*name || strlen(name) > 200)
-        return capa_error_set(CAPA_EINVALID, "user `%s`: name '%.60s' must be 1 to 200 bytes", id,
-                              name ? name : "");
-    if (dept && strlen(dept) > 200)
-        return capa_error_set(CAPA_EINVALID, "user `%s`: department longer than 200 bytes", id);
+        return capa__refuse(CAPA_EINVALID, "user.id", "user", id ? id : "",
+                            "user id '%.40s': must match [a-z][a-z0-9_.-]{0,31}", id ? id : "");
+    if (!name || !*name || strlen(name) > 200) {
+        err = capa__refuse(CAPA_EINVALID, "user.name_length", "name", name ? name : "",
+                           "user `%s`: name '%.60s' must be 1 to 200 bytes", id, name ? name : "");
+        capa__refusal_param("max", "200");
+        return err;
+    }
+    if (dept && strlen(dept) > 200) {
+        err = capa__refuse(CAPA_EINVALID, "field.max_bytes", "dept", NULL,
+                           "user `%s`: department longer than 200 bytes", id);
+        capa__refusal_param("length", "%zu", strlen(dept));
+        capa__refusal_param("max", "200");
+        return err;
+    }
     char what[80];
     snprintf(what, sizeof what, "user `%s`: name", id);
-    if ((err = capa__line_check(what, name)))
+    if ((err = capa__line_check(what, "name", name)))
         return err;
     snprintf(what, sizeof what, "user `%s`: department", id);
-    if ((err = capa__line_check(what, dept)))
+    if ((err = capa__line_check(what, "dept", dept)))
         return err;
     if (!role || (strcmp(role, "admin") != 0)) {
         /* A role is known when any of the store's workflows declares it. */
         role_scan rs = {role, 0, "admin"};
         if ((err = capa_store__workflow_foreach(s, txn, role_cb, &rs)) < 0)
             return err;
-        if (!role || !rs.found)
-            return capa_error_set(CAPA_EINVALID, "user `%s`: role '%.40s' is not one of %s", id,
-                                  role ? role : "", rs.known);
+        if (!role || !rs.found) {
+            err = capa__refuse(CAPA_EINVALID, "user.role_unknown", "role", role ? role : "",
+                               "user `%s`: role '%.40s' is not one of %s", id, role ? role : "",
+                               rs.known);
+            capa__refusal_param("roles", "%s", rs.known);
+            return err;
+        }
     }
     if ((err = check_password(id, password)) != CAPA_OK)
         return err;
@@ -391,9 +412,11 @@ int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out)
     int fd = -1, known = 0;
     memset(out, 0, sizeof *out);
     if (!who || !who->user || !*who->user)
-        return capa_error_set(CAPA_EAUTH, "--as: no acting user given");
+        return capa__refuse(CAPA_EAUTH, "auth.user_missing", "user", "",
+                            "--as: no acting user given");
     if (!who->password)
-        return capa_error_set(CAPA_EAUTH, "user `%.40s`: no password given", who->user);
+        return capa__refuse(CAPA_EAUTH, "auth.password_missing", "password", "",
+                            "user `%.40s`: no password given", who->user);
     size_t plen = strlen(who->password);
     /* A password this handle already checked against the credential stored now: no key
      * derivation and no account lock (a success counts nothing). Anything else - a first
@@ -415,7 +438,8 @@ int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out)
     if (known && (out->u.locked || out->u.disabled)) {
         fail_arg a = {.user = who->user, .known = 1, .why = "account locked"};
         memcpy(a.hash, out->hash, 32);
-        if ((err = capa_store__write(s, NULL, record_failure, &a)) == CAPA_OK && out->u.disabled)
+        int disabled = out->u.disabled;
+        if ((err = capa_store__write(s, NULL, record_failure, &a)) == CAPA_OK && disabled)
             err = capa_error_set(CAPA_EDENIED,
                                  "user `%s`: account disabled; an admin must enable it "
                                  "(capa user enable)",
@@ -425,7 +449,9 @@ int capa_auth__check(capa_store *s, const capa_actor *who, capa_user_rec *out)
                                  "user `%s`: account locked after %d wrong passwords; an admin "
                                  "must unlock it (capa user unlock)",
                                  who->user, out->u.failed);
-        auth_refusal(err, "auth.locked", who->user, CAPA_MAX_FAILED_LOGINS);
+        if (err == CAPA_EDENIED || err == CAPA_ELOCKED)
+            auth_refusal(err, disabled ? "auth.disabled" : "auth.locked", who->user,
+                         disabled ? 0 : CAPA_MAX_FAILED_LOGINS);
         goto fail;
     }
     /* Over-long passwords are refused before hashing, but count as a wrong guess. */
@@ -492,15 +518,17 @@ static int run_authenticated(capa_wtxn *t, void *arg)
     capa_user_rec now;
     int err = capa_user__get(t->s, t->txn, m->checked->u.id, &now);
     if (err == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_EAUTH, "user `%s`: removed meanwhile", m->checked->u.id);
+        return capa__refuse(CAPA_EAUTH, "auth.session", "user", m->checked->u.id,
+                            "user `%s`: removed meanwhile", m->checked->u.id);
     if (err)
         return err;
     /* The role too: a session's binding rests on it, and authority follows it. */
     if (now.u.locked || now.u.disabled || memcmp(now.hash, m->checked->hash, 32) != 0 ||
         strcmp(now.u.role, m->checked->u.role) != 0) {
         capa_user_rec_clear(&now);
-        return capa_error_set(CAPA_EAUTH, "user `%s`: account changed while signing in; try again",
-                              m->checked->u.id);
+        return capa__refuse(CAPA_EAUTH, "auth.session", "user", m->checked->u.id,
+                            "user `%s`: account changed while signing in; try again",
+                            m->checked->u.id);
     }
     /* The event the operation commits carries "auth": applying it ends a run of failures. */
     t->actor = &now;
@@ -599,9 +627,10 @@ int capa_auth__check_binding(capa_store *s, const char *user, const char *bindin
     char have[CAPA_BINDING_SIZE];
     memset(out, 0, sizeof *out);
     if (!user || !*user)
-        return capa_error_set(CAPA_EAUTH, "session: no user given");
+        return capa__refuse(CAPA_EAUTH, "auth.session", "user", "", "session: no user given");
     if (!binding || strlen(binding) != CAPA_BINDING_SIZE - 1)
-        return capa_error_set(CAPA_EAUTH, "user `%.40s`: no sign-in binding given", user);
+        return capa__refuse(CAPA_EAUTH, "auth.session", "user", user,
+                            "user `%.40s`: no sign-in binding given", user);
     int err = capa_store__read_begin(s, &txn);
     if (err)
         return err;
@@ -624,6 +653,7 @@ int capa_auth__check_binding(capa_store *s, const char *user, const char *bindin
         err = capa_error_set(CAPA_EDENIED,
                              "user `%s`: account disabled since signing in: the session has ended",
                              user);
+        auth_refusal(err, "auth.disabled", user, 0);
     } else if ((err = binding_of(have, out)) == CAPA_OK &&
                CRYPTO_memcmp(have, binding, CAPA_BINDING_SIZE - 1) != 0) {
         err = capa_error_set(CAPA_EAUTH,
@@ -711,7 +741,8 @@ static int do_user_add(capa_wtxn *t, void *arg)
         return err;
     if (a->id && capa_user__get(t->s, t->txn, a->id, &existing) == CAPA_OK) {
         capa_user_rec_clear(&existing);
-        return capa_error_set(CAPA_EEXISTS, "user `%s`: already exists", a->id);
+        return capa__refuse(CAPA_EEXISTS, "user.exists", "user", a->id, "user `%s`: already exists",
+                            a->id);
     }
     if ((err = capa_user__make(t->s, t->txn, &u, a->id, a->role, a->name, a->dept, a->password,
                                t->now)) != CAPA_OK)
@@ -741,7 +772,8 @@ static int do_passwd(capa_wtxn *t, void *arg)
     if (err)
         return err;
     if ((err = capa_user__get(t->s, t->txn, a->id, &u)) == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_ENOTFOUND, "user `%.40s`: no such user", a->id);
+        return capa__refuse(CAPA_ENOTFOUND, "user.not_found", "user", a->id,
+                            "user `%.40s`: no such user", a->id);
     if (err)
         return err;
     err = capa_user__make(t->s, t->txn, &fresh, u.u.id, u.u.role, u.u.name, u.u.dept, a->password,
@@ -758,7 +790,7 @@ int capa_user_passwd(capa_store *s, const capa_actor *who, const char *id, const
 {
     passwd_arg a = {id, new_password};
     if (!id)
-        return capa_error_set(CAPA_EINVALID, "passwd: no user given");
+        return capa__refuse(CAPA_EINVALID, "user.missing", "user", "", "passwd: no user given");
     return capa_store__mutate(s, who, do_passwd, &a);
 }
 
@@ -776,7 +808,8 @@ static int do_unlock(capa_wtxn *t, void *arg)
     if (err)
         return err;
     if ((err = capa_user__get(t->s, t->txn, a->id, &u)) == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_ENOTFOUND, "user `%.40s`: no such user", a->id);
+        return capa__refuse(CAPA_ENOTFOUND, "user.not_found", "user", a->id,
+                            "user `%.40s`: no such user", a->id);
     if (err)
         return err;
     char before[16];
@@ -799,7 +832,7 @@ int capa_user_unlock(capa_store *s, const capa_actor *who, const char *id)
 {
     unlock_arg a = {id, NULL};
     if (!id)
-        return capa_error_set(CAPA_EINVALID, "unlock: no user given");
+        return capa__refuse(CAPA_EINVALID, "user.missing", "user", "", "unlock: no user given");
     return capa_store__mutate(s, who, do_unlock, &a);
 }
 
@@ -807,7 +840,7 @@ int capa_user_unlock_local(capa_store *s, const char *id)
 {
     char os_user[80];
     if (!id)
-        return capa_error_set(CAPA_EINVALID, "unlock: no user given");
+        return capa__refuse(CAPA_EINVALID, "user.missing", "user", "", "unlock: no user given");
     int err = capa_store__os_actor(s, os_user, sizeof os_user, "user unlock --local");
     if (err)
         return err;
@@ -835,18 +868,22 @@ static int do_user_change(capa_wtxn *t, void *arg)
     if (err)
         return err;
     if ((err = capa_user__get(t->s, t->txn, a->id, &u)) == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_ENOTFOUND, "user `%.40s`: no such user", a->id);
+        return capa__refuse(CAPA_ENOTFOUND, "user.not_found", "user", a->id,
+                            "user `%.40s`: no such user", a->id);
     if (err)
         return err;
     if (strcmp(u.u.id, t->actor->u.id) == 0) {
-        err = capa_error_set(CAPA_EDENIED, "%s %s: an admin cannot %s their own account", what,
-                             u.u.id, role ? "change the role of" : "disable or enable");
+        err = capa__refuse(CAPA_EDENIED, role ? "user.self_role" : "user.self_disable", "user",
+                           u.u.id, "%s %s: an admin cannot %s their own account", what, u.u.id,
+                           role ? "change the role of" : "disable or enable");
         goto done;
     }
     if (role) {
         /* The same check as `user add`: admin, or a role of an installed workflow. */
         if (a->role && strcmp(a->role, u.u.role) == 0) {
-            err = capa_error_set(CAPA_EINVALID, "user `%s`: role: already '%s'", u.u.id, a->role);
+            err = capa__refuse(CAPA_EINVALID, "user.role_same", "role", a->role,
+                               "user `%s`: role: already '%s'", u.u.id, a->role);
+            capa__refusal_param("user", "%s", u.u.id);
             goto done;
         }
         if (a->role && strcmp(a->role, "admin") != 0) {
@@ -855,17 +892,21 @@ static int do_user_change(capa_wtxn *t, void *arg)
                 goto done;
             err = CAPA_OK;
             if (!rs.found) {
-                err = capa_error_set(CAPA_EINVALID, "user `%s`: role '%.40s' is not one of %s",
-                                     u.u.id, a->role, rs.known);
+                err = capa__refuse(CAPA_EINVALID, "user.role_unknown", "role", a->role,
+                                   "user `%s`: role '%.40s' is not one of %s", u.u.id, a->role,
+                                   rs.known);
+                capa__refusal_param("roles", "%s", rs.known);
                 goto done;
             }
         } else if (!a->role || !*a->role) {
-            err = capa_error_set(CAPA_EINVALID, "user `%s`: role: none given", u.u.id);
+            err = capa__refuse(CAPA_EINVALID, "user.role_missing", "role", "",
+                               "user `%s`: role: none given", u.u.id);
             goto done;
         }
     } else if (!!u.u.disabled == !!a->disable) {
-        err = capa_error_set(CAPA_ESTATE, "user `%s`: already %s", u.u.id,
-                             a->disable ? "disabled" : "enabled");
+        err = capa__refuse(
+            CAPA_ESTATE, a->disable ? "user.already_disabled" : "user.already_enabled", "user",
+            u.u.id, "user `%s`: already %s", u.u.id, a->disable ? "disabled" : "enabled");
         goto done;
     }
     if (role) {
@@ -891,7 +932,7 @@ int capa_user_set_role(capa_store *s, const capa_actor *who, const char *id, con
 {
     role_arg a = {id, role, -1};
     if (!id)
-        return capa_error_set(CAPA_EINVALID, "user role: no user given");
+        return capa__refuse(CAPA_EINVALID, "user.missing", "user", "", "user role: no user given");
     return capa_store__mutate(s, who, do_user_change, &a);
 }
 
@@ -899,8 +940,8 @@ int capa_user_disable(capa_store *s, const capa_actor *who, const char *id, int 
 {
     role_arg a = {id, NULL, disabled ? 1 : 0};
     if (!id)
-        return capa_error_set(CAPA_EINVALID, "user %s: no user given",
-                              disabled ? "disable" : "enable");
+        return capa__refuse(CAPA_EINVALID, "user.missing", "user", "", "user %s: no user given",
+                            disabled ? "disable" : "enable");
     return capa_store__mutate(s, who, do_user_change, &a);
 }
 
@@ -936,7 +977,8 @@ int capa_user_get(capa_user **out, capa_store *s, const char *id)
         err = capa_user__get(s, txn, id, &u);
     capa_store__read_end(s, txn);
     if (err == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_ENOTFOUND, "user `%.40s`: no such user", id);
+        return capa__refuse(CAPA_ENOTFOUND, "user.not_found", "user", id,
+                            "user `%.40s`: no such user", id);
     if (err)
         return err;
     err = copy_user(out, &u.u);

@@ -60,5 +60,5 @@ void capa_user__src(struct capa_apply_src *out, const capa_user_rec *fresh);
 
 /** The text check for one-line names, departments, organisation and reasons: refuses
  *  control and bidi-override characters, naming `what` and the value. */
-int capa__line_check(const char *what, const char *value);
+int capa__line_check(const char *what, const char *field, const char *value);
 #endif

@@ -5,6 +5,7 @@
  * open swallows the rest of the file) and rows wider than a limit are refused, naming the row.
  */
 #include "capa_sheets.h"
+#include "refusal.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -57,14 +58,17 @@ int capa_csv_probe(capa_sheet_info *out, const char *path, const char *encoding)
     memset(out, 0, sizeof *out);
     if (encoding && strcmp(encoding, "utf-8") != 0 && strcmp(encoding, "gb18030") != 0 &&
         strcmp(encoding, "gbk") != 0)
-        return capa_error_set(CAPA_EINVALID,
-                              "--encoding '%s': not one of utf-8, gb18030 (gbk is read as "
-                              "gb18030, which contains it)",
-                              encoding);
+        return capa__refuse(CAPA_EINVALID, "import.encoding", "encoding", encoding,
+                            "--encoding '%s': not one of utf-8, gb18030 (gbk is read as "
+                            "gb18030, which contains it)",
+                            encoding);
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "%s: %s", path,
-                              strerror(errno));
+    if (!f) {
+        int err_ = capa__refuse(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "import.open",
+                                "file", path, "%s: %s", path, strerror(errno));
+        capa__refusal_param("detail", "%s", strerror(errno));
+        return err_;
+    }
     unsigned char *buf = malloc(CHUNK), md[32];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     u8state st = {0, 1};
@@ -334,9 +338,12 @@ int capa_csv_read(const char *path, const capa_sheet_info *info, capa_sheet_row_
 {
     feeder f;
     FILE *in = fopen(path, "rb");
-    if (!in)
-        return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "%s: %s", path,
-                              strerror(errno));
+    if (!in) {
+        int err_ = capa__refuse(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "import.open",
+                                "file", path, "%s: %s", path, strerror(errno));
+        capa__refusal_param("detail", "%s", strerror(errno));
+        return err_;
+    }
     int err = feeder_init(&f, info, cb, payload);
     if (err) {
         fclose(in);

@@ -9,6 +9,7 @@
  * (core keeps that mark per file: capa_import_source_get), as the file's next run.
  */
 #include "rows.h"
+#include "refusal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -80,12 +81,10 @@ static void csv_cell(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void problem(run *u, uint64_t rowno, const char *column, const char *value,
-                    const char *rule)
+static void problem(run *u, const capa_sheet_problem *p)
 {
-    capa_sheet_problem p = {rowno, column ? column : "", value ? value : "", rule};
     if (u->o->problem)
-        u->o->problem(&p, u->o->payload);
+        u->o->problem(p, u->o->payload);
 }
 
 /* Problems found while converting a row wait in the row, so the report and the rejects
@@ -105,7 +104,19 @@ static void collect(const capa_sheet_problem *p, void *payload)
     q->column = capa__strdup(p->column);
     q->value = capa__strdup(p->value);
     q->rule = capa__strdup(p->rule);
-    if (!q->column || !q->value || !q->rule)
+    q->rule_id = p->rule_id; /* a static string */
+    q->n_params = 0;
+    q->params = NULL;
+    capa_refusal_param *ps = p->n_params ? capa__calloc(p->n_params, sizeof *ps) : NULL;
+    for (size_t k = 0; ps && k < p->n_params; k++) {
+        ps[k].name = capa__strdup(p->params[k].name);
+        ps[k].value = capa__strdup(p->params[k].value);
+        q->n_params = k + 1;
+        if (!ps[k].name || !ps[k].value)
+            u->oom = 1;
+    }
+    q->params = ps;
+    if (!q->column || !q->value || !q->rule || (p->n_params && !ps))
         u->oom = 1;
 }
 
@@ -240,8 +251,7 @@ static int settle_results(run *u)
         capa_sheet_row *r = &w->rows[i];
         if (r->n_probs) {
             for (size_t j = 0; j < r->n_probs; j++)
-                problem(u, r->probs[j].row, r->probs[j].column, r->probs[j].value,
-                        r->probs[j].rule);
+                problem(u, &r->probs[j]);
             err = mark_bad(u, r, r->reason ? r->reason : r->probs[0].rule);
             continue;
         }
@@ -273,21 +283,37 @@ static int settle_results(run *u)
         now.problem = u->o->problem;
         now.payload = u->o->payload;
         if (!capa_sheet__explain(&now, r, reason, sizeof reason)) {
-            problem(u, r->row, column_of_message(u, rule), "", rule);
+            /* The engine's refusal of the row, as data too (its first broken rule). */
+            const capa_violation *x = q->refusal && q->refusal->n ? &q->refusal->v[0] : NULL;
+            capa_sheet_problem p = {r->row,
+                                    column_of_message(u, rule),
+                                    "",
+                                    rule,
+                                    x ? x->rule : NULL,
+                                    x ? x->n_params : 0,
+                                    x ? x->params : NULL};
+            problem(u, &p);
             snprintf(reason, sizeof reason, "%s", rule);
         }
         if ((err = mark_bad(u, r, reason)))
             break;
         /* In pass 2 a failure means the store changed since the check: all or nothing can no
          * longer hold, so stop here and say how far it got. */
-        if (u->pass == 2 && !u->rejects)
-            err = capa_error_set(q->result,
-                                 "row %llu: %s (rows before it were imported: %llu cases, %s to "
-                                 "%s; when the cause is fixed, --resume imports the rest)",
-                                 (unsigned long long)r->row, msg,
-                                 (unsigned long long)u->res->imported, u->res->first, u->res->last);
-        else if (q->result == CAPA_EFULL || q->result == CAPA_ENOMEM || q->result == CAPA_ERROR)
+        if (u->pass == 2 && !u->rejects) {
+            err = capa__refuse(q->result, "import.stopped", NULL, NULL,
+                               "row %llu: %s (rows before it were imported: %llu cases, %s to "
+                               "%s; when the cause is fixed, --resume imports the rest)",
+                               (unsigned long long)r->row, msg,
+                               (unsigned long long)u->res->imported, u->res->first, u->res->last);
+            capa__refusal_param("row", "%llu", (unsigned long long)r->row);
+            capa__refusal_param("imported", "%llu", (unsigned long long)u->res->imported);
+            capa__refusal_param("first", "%s", u->res->first);
+            capa__refusal_param("last", "%s", u->res->last);
+            capa__refusal_param("detail", "%s", msg);
+        } else if (q->result == CAPA_EFULL || q->result == CAPA_ENOMEM || q->result == CAPA_ERROR) {
             err = capa_error_set(q->result, "%s", msg);
+            capa_refusal_restore(q->refusal); /* the store full, say: as data too */
+        }
     }
     return err;
 }
@@ -370,7 +396,9 @@ static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payl
         u->bound = 1;
         if (err) {
             char *msg = capa_diag_join(&diag, "; ");
-            err = capa_error_set(err, "%s: %s", u->rm.source, msg ? msg : "out of memory");
+            err = capa__refuse(err, "import.header", NULL, NULL, "%s: %s", u->rm.source,
+                               msg ? msg : "out of memory");
+            capa__refusal_param("detail", "%s", msg ? msg : "");
             capa__free(msg);
         } else if (u->pass == 1) {
             for (size_t i = 0; i < ignored.n && u->o->ignored; i++)
@@ -435,7 +463,10 @@ static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payl
                     col = u->o->map->columns[j].header;
             snprintf(why, sizeof why, "case number given twice (first in row %llu)",
                      (unsigned long long)first);
-            capa_sheet_problem p = {rowno, col, r->number, why};
+            char f[24];
+            snprintf(f, sizeof f, "%llu", (unsigned long long)first);
+            capa_refusal_param fp = {"first", f};
+            capa_sheet_problem p = {rowno, col, r->number, why, "sheet.number_twice", 1, &fp};
             collect(&p, u);
             snprintf(reason, sizeof reason, "%s: %s", col, why);
             nbad = 1;
@@ -467,7 +498,8 @@ static int read_pass(run *u, char sha[65])
         err = capa_csv_read(u->o->path, &u->res->info, on_row, u, sha);
     }
     if (!err && !u->bound)
-        err = capa_error_set(CAPA_EINVALID, "%s: empty: no header row", u->o->path);
+        err = capa__refuse(CAPA_EINVALID, "import.empty", "file", u->o->path,
+                           "%s: empty: no header row", u->o->path);
     if (!err)
         err = flush(u);
     /* The last batch's answers; after a failure, only waited for (its error is the one
@@ -493,48 +525,57 @@ static int resume_point(run *u, const capa_import_source *src, char sha[65])
     out->before = src->cases;
     if (!src->cases && !src->through) {
         if (u->o->resume)
-            return capa_error_set(CAPA_ESTATE,
-                                  "--resume: no import of %s (sha256 %s) was begun here: "
-                                  "--resume finishes an interrupted import of the same file, "
-                                  "byte for byte; a new or changed file is imported without it",
-                                  name, out->info.sha256);
+            return capa__refuse(CAPA_ESTATE, "import.resume_none", "file", name,
+                                "--resume: no import of %s (sha256 %s) was begun here: "
+                                "--resume finishes an interrupted import of the same file, "
+                                "byte for byte; a new or changed file is imported without it",
+                                name, out->info.sha256);
         u->run = out->run = 1;
         return CAPA_OK;
     }
-    if (!src->run)
-        return capa_error_set(CAPA_EEXISTS,
-                              "%s (sha256 %s) was imported before: %llu cases came from it; a "
-                              "file is imported once (fix or add rows in a new file)%s",
-                              name, out->info.sha256, (unsigned long long)src->cases,
-                              u->o->resume ? "; that import kept no runs (an earlier capa), so "
-                                             "it cannot be resumed"
-                                           : "");
+    if (!src->run) {
+        int err_ = capa__refuse(CAPA_EEXISTS, "import.done_before", "file", name,
+                                "%s (sha256 %s) was imported before: %llu cases came from it; a "
+                                "file is imported once (fix or add rows in a new file)%s",
+                                name, out->info.sha256, (unsigned long long)src->cases,
+                                u->o->resume ? "; that import kept no runs (an earlier capa), so "
+                                               "it cannot be resumed"
+                                             : "");
+        capa__refusal_param("cases", "%llu", (unsigned long long)src->cases);
+        return err_;
+    }
     u->pass = 0;
     if ((err = read_pass(u, sha)))
         return err;
     if (strcmp(sha, out->info.sha256) != 0)
-        return capa_error_set(CAPA_ERROR,
-                              "%s: the file changed while it was read; nothing "
-                              "imported",
-                              u->o->path);
+        return capa__refuse(CAPA_ERROR, "import.file_changed", "file", u->o->path,
+                            "%s: the file changed while it was read; nothing "
+                            "imported",
+                            u->o->path);
     out->last_row = u->last_row;
     out->after_row = src->through;
     out->complete = src->through >= u->last_row;
-    if (!u->o->resume)
-        return out->complete
-                   ? capa_error_set(CAPA_EEXISTS,
-                                    "%s (sha256 %s) was imported before: %llu cases came from "
-                                    "it, in %llu run%s; a file is imported once (fix or add rows "
-                                    "in a new file)",
-                                    name, out->info.sha256, (unsigned long long)src->cases,
-                                    (unsigned long long)src->run, src->run > 1 ? "s" : "")
-                   : capa_error_set(CAPA_EEXISTS,
-                                    "%s (sha256 %s) was imported in part: %llu cases came from "
-                                    "it, its rows up to row %llu of %llu are done; `capa import "
-                                    "--resume` with the same file imports the rest",
-                                    name, out->info.sha256, (unsigned long long)src->cases,
-                                    (unsigned long long)src->through,
-                                    (unsigned long long)u->last_row);
+    if (!u->o->resume && out->complete) {
+        err = capa__refuse(CAPA_EEXISTS, "import.done_before", "file", name,
+                           "%s (sha256 %s) was imported before: %llu cases came from it, in %llu "
+                           "run%s; a file is imported once (fix or add rows in a new file)",
+                           name, out->info.sha256, (unsigned long long)src->cases,
+                           (unsigned long long)src->run, src->run > 1 ? "s" : "");
+        capa__refusal_param("cases", "%llu", (unsigned long long)src->cases);
+        return err;
+    }
+    if (!u->o->resume) {
+        err = capa__refuse(CAPA_EEXISTS, "import.partial", "file", name,
+                           "%s (sha256 %s) was imported in part: %llu cases came from it, its "
+                           "rows up to row %llu of %llu are done; `capa import --resume` with "
+                           "the same file imports the rest",
+                           name, out->info.sha256, (unsigned long long)src->cases,
+                           (unsigned long long)src->through, (unsigned long long)u->last_row);
+        capa__refusal_param("cases", "%llu", (unsigned long long)src->cases);
+        capa__refusal_param("through", "%llu", (unsigned long long)src->through);
+        capa__refusal_param("last", "%llu", (unsigned long long)u->last_row);
+        return err;
+    }
     u->skip_to = src->through;
     u->last_row = 0;
     u->run = out->run = src->run + 1;
@@ -591,8 +632,9 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
     capa_diag diag = {0};
     if ((err = capa_mapping_check(o->map, u.rm.wf, form_of, &u, &diag))) {
         char *msg = capa_diag_join(&diag, "; ");
-        err = capa_error_set(err, "mapping %s does not fit the forms: %s", o->map->name,
-                             msg ? msg : "");
+        err = capa__refuse(err, "import.mapping", "mapping", o->map->name,
+                           "mapping %s does not fit the forms: %s", o->map->name, msg ? msg : "");
+        capa__refusal_param("detail", "%s", msg ? msg : "");
         capa__free(msg);
         capa_diag_clear(&diag);
         goto done;
@@ -606,12 +648,13 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
     struct stat a, b;
     if (o->rejects_path && stat(o->rejects_path, &b) == 0 && stat(o->path, &a) == 0 &&
         a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-        err = capa_error_set(CAPA_EINVALID, "--skip-invalid %s: that is the file being imported",
-                             o->rejects_path);
+        err = capa__refuse(CAPA_EINVALID, "import.rejects_same", "file", o->rejects_path,
+                           "--skip-invalid %s: that is the file being imported", o->rejects_path);
         goto done;
     }
     if (o->rejects_path && !(u.rejects = fopen(o->rejects_path, "wb"))) {
-        err = capa_error_set(CAPA_ERROR, "%s: cannot be written", o->rejects_path);
+        err = capa__refuse(CAPA_ERROR, "import.rejects_write", "file", o->rejects_path,
+                           "%s: cannot be written", o->rejects_path);
         goto done;
     }
     u.pass = 1;
@@ -620,20 +663,24 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
     /* Pass 1 wrote every bad row: on disk before anything is committed, so the list of an
      * import killed in pass 2 is whole. */
     if (u.rejects && fflush(u.rejects) != 0) {
-        err = capa_error_set(CAPA_ERROR, "%s: write error", o->rejects_path);
+        err = capa__refuse(CAPA_ERROR, "import.rejects_write", "file", o->rejects_path,
+                           "%s: write error", o->rejects_path);
         goto done;
     }
     if (strcmp(sha, out->info.sha256) != 0) {
-        err = capa_error_set(CAPA_ERROR, "%s: the file changed while it was read; nothing "
-                             "imported", o->path);
+        err = capa__refuse(CAPA_ERROR, "import.file_changed", "file", o->path,
+                           "%s: the file changed while it was read; nothing "
+                           "imported",
+                           o->path);
         goto done;
     }
     if (u.n_bad && !o->rejects_path) {
-        err = capa_error_set(CAPA_EINVALID,
-                             "%s: %llu of %llu rows are bad; nothing imported (fix them, or "
-                             "set them aside with --skip-invalid FILE)",
-                             u.rm.source, (unsigned long long)u.n_bad,
-                             (unsigned long long)out->rows);
+        err = capa__refuse(CAPA_EINVALID, "import.bad_rows", "file", u.rm.source,
+                           "%s: %llu of %llu rows are bad; nothing imported (fix them, or "
+                           "set them aside with --skip-invalid FILE)",
+                           u.rm.source, (unsigned long long)u.n_bad, (unsigned long long)out->rows);
+        capa__refusal_param("bad", "%llu", (unsigned long long)u.n_bad);
+        capa__refusal_param("rows", "%llu", (unsigned long long)out->rows);
         goto done;
     }
     if (o->dry_run)
@@ -645,13 +692,14 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
     if ((err = read_pass(&u, sha)))
         goto done;
     if (strcmp(sha, out->info.sha256) != 0)
-        err = capa_error_set(CAPA_ERROR,
-                             "%s: the file changed during the import; the cases written name "
-                             "the SHA-256 of the first reading (%s)",
-                             o->path, out->info.sha256);
+        err = capa__refuse(CAPA_ERROR, "import.file_changed", "file", o->path,
+                           "%s: the file changed during the import; the cases written name "
+                           "the SHA-256 of the first reading (%s)",
+                           o->path, out->info.sha256);
 done:
     if (u.rejects && fclose(u.rejects) != 0 && !err)
-        err = capa_error_set(CAPA_ERROR, "%s: write error", o->rejects_path);
+        err = capa__refuse(CAPA_ERROR, "import.rejects_write", "file", o->rejects_path,
+                           "%s: write error", o->rejects_path);
     capa_map_binding_clear(&u.b);
     capa_import_end(u.im);
     capa_plant_free(u.plant);

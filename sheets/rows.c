@@ -16,6 +16,11 @@ void capa_sheet__row_clear(capa_sheet_row *r)
         capa__free((char *)r->probs[i].column);
         capa__free((char *)r->probs[i].value);
         capa__free((char *)r->probs[i].rule);
+        for (size_t k = 0; k < r->probs[i].n_params; k++) {
+            capa__free((char *)r->probs[i].params[k].name);
+            capa__free((char *)r->probs[i].params[k].value);
+        }
+        capa__free((void *)r->probs[i].params);
     }
     capa__free(r->probs);
     capa__free(r->reason);
@@ -77,10 +82,22 @@ static int64_t date_ms(const capa_rowmap *u, const capa_sheet_date *d)
     return capa_tz_utc(u->tz, d->year, d->month, d->day, d->hour, d->minute, d->second);
 }
 
-static void bad_cell(const capa_rowmap *u, uint64_t rowno, const char *col, const char *val, const char *why,
-                     int *nbad, char *reason, size_t rsz)
+/* A bad cell: reported as text (why) and as data - rule id `rule`, or the first violation of
+ * `d` (form validation) with its parameters, or ps[0..nps) for the sheet's own rules. */
+static void bad_cell(const capa_rowmap *u, uint64_t rowno, const char *col, const char *val,
+                     const char *why, const char *rule, const capa_diag *d,
+                     const capa_refusal_param *ps, size_t nps, int *nbad, char *reason, size_t rsz)
 {
-    capa_sheet_problem p = {rowno, col ? col : "", val ? val : "", why};
+    capa_refusal_param dp[CAPA_DIAG_PARAMS];
+    if (d && d->items && d->n && d->items[0].rule) {
+        const capa_diag_item *it = &d->items[0];
+        rule = it->rule;
+        nps = 0;
+        for (size_t k = 0; k < it->n_params && k < CAPA_DIAG_PARAMS; k++)
+            dp[nps++] = (capa_refusal_param){it->pname[k], it->pval[k]};
+        ps = dp;
+    }
+    capa_sheet_problem p = {rowno, col ? col : "", val ? val : "", why, rule, ps ? nps : 0, ps};
     if (u->problem)
         u->problem(&p, u->payload);
     if (!*nbad)
@@ -102,10 +119,11 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
     r->row = rowno;
     *nbad = 0;
     reason[0] = 0;
-#define BAD(col, val, ...)                                                                         \
+    /* BAD(rule, d, params, n, column, value, English...) */
+#define BAD(rule, d, ps, nps, col, val, ...)                                                       \
     do {                                                                                           \
         snprintf(why, sizeof why, __VA_ARGS__);                                                    \
-        bad_cell(u, rowno, (col), (val), why, nbad, reason, rsz);                                  \
+        bad_cell(u, rowno, (col), (val), why, (rule), (d), (ps), (nps), nbad, reason, rsz);        \
     } while (0)
     if (keep_cells && !(r->cells = capa__calloc(n ? n : 1, sizeof *r->cells)))
         return CAPA_ENOMEM;
@@ -119,7 +137,8 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
             if (cells[i][strspn(cells[i], " \t\r\n")]) {
                 char col[32];
                 snprintf(col, sizeof col, "column %zu", i + 1);
-                BAD(col, cells[i], "a value beyond the last column of the header");
+                BAD("sheet.beyond_header", NULL, NULL, 0, col, cells[i],
+                    "a value beyond the last column of the header");
                 break;
             }
     for (size_t j = 0; j < m->n_columns; j++) {
@@ -145,7 +164,7 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
             if (!capa_mapping_date(&d, m, c, text, why, sizeof why)) {
                 char w2[400];
                 snprintf(w2, sizeof w2, "%s", why);
-                BAD(col, text, "%s", w2);
+                BAD("sheet.date", NULL, NULL, 0, col, text, "%s", w2);
             } else {
                 r->facts.opened = date_ms(u, &d);
             }
@@ -154,7 +173,7 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
             if (!capa_mapping_date(&d, m, c, text, why, sizeof why)) {
                 char w2[400];
                 snprintf(w2, sizeof w2, "%s", why);
-                BAD(col, text, "%s", w2);
+                BAD("sheet.date", NULL, NULL, 0, col, text, "%s", w2);
             } else {
                 r->facts.closed_at = date_ms(u, &d);
                 closed_cell = cells[at];
@@ -175,7 +194,9 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
                     snprintf(known + used, sizeof known - used, "%s%s = %s", k ? ", " : "",
                              c->values[k].from, c->values[k].to);
                 }
-                BAD(col, text, "is not a status of this mapping (%s)", known);
+                capa_refusal_param kp = {"known", known};
+                BAD("sheet.status", NULL, &kp, 1, col, text, "is not a status of this mapping (%s)",
+                    known);
             }
             break;
         }
@@ -212,7 +233,7 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
                 diag.n) {
                 /* "field `x`: value 'v' RULE": keep the rule. */
                 const char *msg = diag.msgs[0], *q = strstr(msg, "' ");
-                BAD(col, text, "%s (%s)", q ? q + 2 : msg, c->field);
+                BAD(NULL, &diag, NULL, 0, col, text, "%s (%s)", q ? q + 2 : msg, c->field);
             } else {
                 /* "stage:field" past the first stage: built without snprintf (every cell). */
                 char name[200];
@@ -245,17 +266,20 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
         int at = u->b->col_of[opened_col];
         const char *cell = at >= 0 && (size_t)at < n ? cells[at] : "";
         if (!*cell || !cell[strspn(cell, " \t\r\n")])
-            BAD(c->header, "", "empty: the date the case was opened is required");
+            BAD("sheet.opened_missing", NULL, NULL, 0, c->header, "",
+                "empty: the date the case was opened is required");
     }
     if (status == 1 && !r->facts.closed_at && !closed_col) {
         const char *h = "";
         for (size_t j = 0; j < m->n_columns; j++)
             if (m->columns[j].part == CAPA_MAP_CLOSED)
                 h = m->columns[j].header;
-        BAD(*h ? h : status_col, "", "a closed case needs the date it was closed");
+        BAD("sheet.closed_missing", NULL, NULL, 0, *h ? h : status_col, "",
+            "a closed case needs the date it was closed");
     } else if (status == 0 && r->facts.closed_at) {
-        BAD(closed_col, closed_cell, "a closing date, but the status (%s) says the case is open",
-            status_col);
+        capa_refusal_param sp = {"status", status_col};
+        BAD("sheet.closed_open", NULL, &sp, 1, closed_col, closed_cell,
+            "a closing date, but the status (%s) says the case is open", status_col);
         r->facts.closed_at = 0;
     }
 #undef BAD
@@ -294,7 +318,7 @@ int capa_sheet__explain(const capa_rowmap *u, const capa_sheet_row *r, char *rea
             }
             const char *msg = diag.msgs[0], *q = strstr(msg, "' ");
             snprintf(why, sizeof why, "%s (%s)", q ? q + 2 : msg, field);
-            bad_cell(u, r->row, col, r->kv[i].value, why, &nbad, reason, rsz);
+            bad_cell(u, r->row, col, r->kv[i].value, why, NULL, &diag, NULL, 0, &nbad, reason, rsz);
         }
         capa_diag_clear(&diag);
     }

@@ -8,6 +8,7 @@
  * (a date is its serial number, which the mapping's "serial" format reads).
  */
 #include "capa_sheets.h"
+#include "refusal.h"
 
 #include <errno.h>
 #include <libxml/xmlreader.h>
@@ -220,8 +221,8 @@ static int find_sheet(book *b, const char *sheet, char *out, size_t sz)
     char rid[256] = "", names[1024] = "";
     int rc, err = open_part(&r, &p, b, "xl/workbook.xml", SMALL_MAX);
     if (err == CAPA_ENOTFOUND)
-        return capa_error_set(CAPA_EINVALID, "%s: not an xlsx workbook (no xl/workbook.xml)",
-                              b->path);
+        return capa__refuse(CAPA_EINVALID, "import.not_xlsx", "file", b->path,
+                            "%s: not an xlsx workbook (no xl/workbook.xml)", b->path);
     if (err)
         return err;
     while ((rc = step(r, &p, b, "xl/workbook.xml")) == 1) {
@@ -242,9 +243,13 @@ static int find_sheet(book *b, const char *sheet, char *out, size_t sz)
     close_part(r, &p);
     if (rc < 0)
         return rc;
-    if (!rid[0])
-        return capa_error_set(CAPA_ENOTFOUND, "%s: no sheet named '%s' (sheets: %s)", b->path,
-                              sheet ? sheet : "", names);
+    if (!rid[0]) {
+        int err_ = capa__refuse(CAPA_ENOTFOUND, "import.sheet", "sheet", sheet ? sheet : "",
+                                "%s: no sheet named '%s' (sheets: %s)", b->path, sheet ? sheet : "",
+                                names);
+        capa__refusal_param("sheets", "%s", names);
+        return err_;
+    }
     err = open_part(&r, &p, b, "xl/_rels/workbook.xml.rels", SMALL_MAX);
     if (err)
         return err == CAPA_ENOTFOUND ? capa_error_set(CAPA_EINVALID,
@@ -427,9 +432,12 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
 int capa_sheet_hash(capa_sheet_info *info, const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return capa_error_set(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "%s: %s", path,
-                              strerror(errno));
+    if (!f) {
+        int err_ = capa__refuse(errno == ENOENT ? CAPA_ENOTFOUND : CAPA_ERROR, "import.open",
+                                "file", path, "%s: %s", path, strerror(errno));
+        capa__refusal_param("detail", "%s", strerror(errno));
+        return err_;
+    }
     unsigned char buf[65536], md[32];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     size_t n;
@@ -461,8 +469,8 @@ int capa_xlsx_read(const char *path, const char *sheet, capa_sheet_row_fn cb, vo
     if (!(b.z = zip_open(path, ZIP_RDONLY, &zerr))) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
-        err = capa_error_set(CAPA_EINVALID, "%s: not an xlsx workbook: %s", path,
-                             zip_error_strerror(&ze));
+        err = capa__refuse(CAPA_EINVALID, "import.not_xlsx", "file", path,
+                           "%s: not an xlsx workbook: %s", path, zip_error_strerror(&ze));
         zip_error_fini(&ze);
         return err;
     }

@@ -78,6 +78,12 @@ typedef struct capa_sheet_problem {
     const char *column; /**< header text, or "" for the row as a whole */
     const char *value;  /**< the cell as read, or "" */
     const char *rule;   /**< what is wrong */
+    /** The same as data, for the tools to word in the user's language (tools/lang): the
+     *  rule's id ("field.integer", "sheet.status", ...), NULL when there is none, and its
+     *  parameters; borrowed for the call. */
+    const char *rule_id;
+    size_t n_params;
+    const capa_refusal_param *params;
 } capa_sheet_problem;
 
 typedef struct capa_sheet_import_opts {

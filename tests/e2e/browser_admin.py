@@ -123,7 +123,8 @@ wait_job()
 want_text("Dry run: 3 rows, 2 become cases, 1 refused. Nothing has been written.")
 bad = [[c.text for c in tr.find_elements(By.TAG_NAME, "td")]
        for tr in d.find_elements(By.CSS_SELECTOR, "tr.app-problem")]
-if bad != [["3", "严重程度", "特急", "is not one of: general, important, major (severity)"]]:
+# The cell's rule in the page's language (tools/lang), the choices by their labels.
+if bad != [["3", "严重程度", "特急", "严重程度 must be one of: General, Important, Major (not '特急')"]]:
     fail("the refused rows shown: %s" % bad)
 plan = [[c.text for c in tr.find_elements(By.TAG_NAME, "td")][:3]
         for tr in d.find_elements(By.CSS_SELECTOR, "tr.app-plan")]

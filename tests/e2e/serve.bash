@@ -35,7 +35,7 @@ req() {
     S=$(curl -s -o "$T/$n" -D "$T/$n.h" -w '%{http_code}' "$@")
 }
 want() { [[ $S == "$1" ]] || { cat "$T/$2" >&2; fail "$2: status $S, want $1"; }; }
-has() { grep -qF -- "$2" "$T/$1" || fail "$1 lacks: $2"; }
+has() { grep -qF -- "$2" "$T/$1" || { grep -o "alert-danger[^<]*<" "$T/$1" >&2; fail "$1 lacks: $2"; }; }
 lacks() { ! grep -qF -- "$2" "$T/$1" || fail "$1 has: $2"; }
 csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' "$T/$1" | head -1 | sed 's/.*value="\(.*\)"/\1/'; }
 # login_page JAR: the sign-in page as a browser gets it: its pre-session cookie into JAR,

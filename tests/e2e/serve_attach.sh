@@ -97,7 +97,8 @@ login zhou "$T/zhou.jar"
 req cz -b "$T/zhou.jar" "$B/cases/$N1"; want 200 cz
 lacks cz 'app-upload' # an auditor is offered no upload
 req r1 -b "$T/zhou.jar" -F "csrf=$(csrf cz)" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
-refused r1 403 'user `zhou` has role auditor; attachments to stage intake come from the roles that edit or sign it'
+refused r1 403 '您的角色（审核员）不能向“品质异常反馈”阶段添加附件：附件由填写或签核该阶段的人添加'
+has r1 'may not attach files to the stage Quality complaint intake: attachments come from those who fill it in or sign it'
 req r2 -b "$T/li.jar" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
 refused r2 403 'missing or wrong CSRF token'
 req r3 -b "$T/li.jar" -F "csrf=$(printf '%064d' 0)" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
@@ -107,13 +108,14 @@ want 303 r4
 has r4.h 'Location: /login'
 [[ $(state) == "$BEFORE" ]] || fail "r4: the store changed"
 req r5 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/empty.jpg" "$B/cases/$N1/attachments"
-refused r5 400 "attach $N1: file 'empty.jpg': empty (0 bytes)"
+refused r5 400 "文件“empty.jpg”是空的（0 字节） / The file 'empty.jpg' is empty (0 bytes)"
 # A good file before an empty one: refused before anything is attached.
 req r6 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/blue.png;filename=ok.png" -F "files=@$T/empty.jpg" "$B/cases/$N1/attachments"
-refused r6 400 'empty (0 bytes)'
+refused r6 400 '是空的（0 字节）'
 head -c 100001 /dev/urandom >"$T/big.bin"
 req r7 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/blue.png;filename=ok.png" -F "files=@$T/big.bin" "$B/cases/$N1/attachments"
-refused r7 413 "file 'big.bin': 100001 bytes; the attachment limit is 97.7 KiB (100000 bytes): nothing was attached"
+refused r7 413 "文件“big.bin”过大（100001 字节），附件上限为 100000 字节：请联系系统管理员调整上限"
+has r7 "The file 'big.bin' is too large (100001 bytes); the limit is 97.7 KiB (100000 bytes): ask the administrator to raise it（所有文件均未添加 / nothing was attached）"
 head -c 500000 /dev/urandom >"$T/huge.bin" # over 2 x limit + 256 KiB: answered from Content-Length
 req r8 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/huge.bin" "$B/cases/$N1/attachments"
 refused r8 413 'request body over 462144 bytes'
@@ -135,11 +137,12 @@ refused r13 413 'more than 16 files in one upload'
 req r14 -b "$T/li.jar" -F "csrf=$CS" -F "note=$(head -c 9000 /dev/zero | tr '\0' n)" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
 refused r14 413 "form field 'note' longer than 8192 bytes"
 req r15 -b "$T/li.jar" -F "csrf=$CS" -F "files=;filename=" "$B/cases/$N1/attachments"
-refused r15 400 'no file chosen'
+refused r15 400 '请选择要上传的文件 / Please choose a file to upload'
 req r16 -b "$T/li.jar" -F "csrf=$CS" -F stage=nowhere -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
-refused r16 400 "--stage 'nowhere': not a stage of the workflow"
+refused r16 400 "“nowhere”不是本案流程中的阶段 / 'nowhere' is not a stage of the case's workflow"
+lacks r16 '--stage' # a page names no command-line option
 req r17 -b "$T/li.jar" -F "csrf=$CS" -F stage=analysis -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
-refused r17 409 'the case has not reached it'
+refused r17 409 '本案尚未到达“原因分析”阶段，不能向该阶段添加附件'
 # A body cut off inside a part: malformed, nothing attached.
 BOUND=xyzBOUNDARY
 printf -- "--$BOUND\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n$CS\r\n--$BOUND\r\nContent-Disposition: form-data; name=\"files\"; filename=\"cut.png\"\r\n\r\n" >"$T/cut.body"
@@ -149,14 +152,14 @@ refused r18 400 'malformed multipart/form-data body'
 # A name with control characters: the engine's rule, as `capa attach` says it.
 req r19 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/blue.png;filename=a$(printf '\033')b.png" "$B/cases/$N1/attachments"
 want 400 r19
-has r19 'file name'
+has r19 '「文件名」含有不允许的控制字符或隐藏字符'; has r19 'File name contains a character that is not allowed'
 [[ $(state) == "$BEFORE" ]] || fail "r19: the store changed"
 # Several files, the engine refusing a later one (a name over 255 bytes, or with a control
 # character): all or none - the good ones before it are not attached either.
 LONG=$(printf 'n%.0s' $(seq 300)).png
 req r19b -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/blue.png;filename=first.png" \
     -F "files=@$T/photo.jpg;filename=second.jpg" -F "files=@$T/blue.png;filename=$LONG" "$B/cases/$N1/attachments"
-refused r19b 400 'must be 1 to 255 bytes, without a directory: nothing was attached'
+refused r19b 400 '1 to 255 bytes, without a directory（所有文件均未添加 / nothing was attached）'
 req r19c -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/photo.jpg;filename=first.jpg" \
     -F "files=@$T/blue.png;filename=a$(printf '\033')b.png" "$B/cases/$N1/attachments"
 want 400 r19c; has r19c 'nothing was attached'
@@ -173,7 +176,7 @@ req cc -b "$T/li.jar" "$B/cases/$N2"; want 200 cc
 lacks cc 'app-upload'
 req r20 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/blue.png" "$B/cases/$N2/attachments"
 want 409 r20
-has r20 'case closed'
+has r20 '本案已于'; has r20 '结案，归档后只读'
 
 # Everything attached replays.
 run 0 "" verify

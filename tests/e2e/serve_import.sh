@@ -61,7 +61,7 @@ want 303 up
 job_wait job
 text job >"$T/job.txt"
 grep -qF 'Dry run: 3 rows, 2 become cases, 1 refused. Nothing has been written.' "$T/job.txt" || fail "preview summary: $(cat "$T/job.txt")"
-grep -qF '3 严重程度 特急 is not one of: general, important, major' "$T/job.txt" || fail "the refused row (row, column, value, rule) is not shown"
+grep -qF "3 严重程度 特急 「严重程度」须为以下之一：一般、重要、重大（现为“特急”） / 严重程度 must be one of:" "$T/job.txt" || { grep "特急" "$T/job.txt"; fail "the refused row (row, column, value, rule) is not shown"; }
 grep -qF '2 （新编号） / (next number) 比亚迪 P-200 尺寸超差 2023-06-15' "$T/job.txt" || fail "row 2 -> a new case not shown"
 grep -qF '4 QC-2023-0042 华为 P-100 外壳划伤 2023-06-17 00:00 2023-06-30 17:05' "$T/job.txt" || fail "row 4 -> QC-2023-0042 not shown"
 snap "$T/after"
@@ -157,7 +157,7 @@ printf 'this is not a zip file' >"$T/fake.xlsx"
 upload up "$T/admin.jar" -F map=register -F "$P" -F "sheet=@$T/fake.xlsx"
 job_wait fake
 has fake 'Not imported:'
-has fake 'fake.xlsx: not an xlsx workbook'
+has fake '文件“fake.xlsx”不是 Excel 工作簿（xlsx）'; has fake "The file 'fake.xlsx' is not an Excel workbook (xlsx)"
 lacks fake 'capa-import-' # the server's temporary path is not shown
 printf 'MZ\x90\x00' >"$T/prog.exe"
 upload up "$T/admin.jar" -F map=register -F "$P" -F "sheet=@$T/prog.exe"

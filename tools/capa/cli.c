@@ -195,6 +195,12 @@ int cli_fail(const cli *c, const char *what, int rc)
         free(zh);
         if (lang == CAPA_LANG_ZH)
             return CLI_ERROR;
+    } else if (!ref && lang == CAPA_LANG_ZH) {
+        /* An error without refusal data: its kind in 中文, the engine's sentence as detail. */
+        char *zh = capa_lang_error_last(rc, CAPA_LANG_ZH, 0);
+        print_error(c->prog, what ? what : c->cmd, zh ? zh : msg);
+        free(zh);
+        return CLI_ERROR;
     }
     /* core's messages usually carry their own context ("set QC-2026-0001: field ..."); do not
      * print it twice. They have no line breaks of their own: any there came from a quoted
@@ -203,6 +209,25 @@ int cli_fail(const cli *c, const char *what, int rc)
         print_error(c->prog, NULL, msg);
     else
         print_error(c->prog, what, msg);
+    return CLI_ERROR;
+}
+
+int cli_refuse(const cli *c, const char *what, const char *rule, const char *field,
+               const char *value, const capa_refusal_param *params, size_t n_params,
+               const char *english)
+{
+    capa_violation v = {rule,   field ? field : "", "", "", value ? value : "", n_params, params,
+                        english};
+    capa_refusal ref = {CAPA_EINVALID, "", "", "", "", "", 1, &v, 0};
+    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    if (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH) {
+        char *zh = capa_lang_refusal(&ref, CAPA_LANG_ZH, 0);
+        print_error(c->prog, what, zh ? zh : english);
+        free(zh);
+        if (lang == CAPA_LANG_ZH)
+            return CLI_ERROR;
+    }
+    print_error(c->prog, what, english);
     return CLI_ERROR;
 }
 

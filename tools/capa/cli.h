@@ -92,6 +92,13 @@ int cli_require_actor(const cli *c);
 int cli_fail(const cli *c, const char *what, int rc);
 /** Print "capa: <what>: <fmt...>" to stderr, escaped (one line); returns CLI_ERROR. */
 int cli_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** A refusal the tool finds itself before calling the engine (e.g. a file checked before the
+ *  password is asked), as the engine would give it: rule, field, value and parameters,
+ *  worded by the catalogue in the chosen language; `english` is the sentence in English.
+ *  Returns CLI_ERROR. */
+int cli_refuse(const cli *c, const char *what, const char *rule, const char *field,
+               const char *value, const capa_refusal_param *params, size_t n_params,
+               const char *english);
 
 /* ---- passwords ---- */
 

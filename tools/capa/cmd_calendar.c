@@ -36,7 +36,10 @@ int cmd_calendar_install(cli *c, int argc, char **argv)
     }
     if ((err = capa_calendar_parse(&cal, xml, len, argv[0], &diag)) != CAPA_OK) {
         char *msg = capa_diag_join(&diag, "; ");
-        rc = cli_error(what, "%s", msg && *msg ? msg : capa_strerror(err));
+        const char *base = strrchr(argv[0], '/');
+        capa_refusal_param detail = {"detail", msg ? msg : ""};
+        rc = cli_refuse(c, what, "calendar.invalid", "calendar", base ? base + 1 : argv[0], &detail,
+                        1, msg && *msg ? msg : capa_strerror(err));
         capa__free(msg);
         goto done;
     }

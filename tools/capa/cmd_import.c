@@ -17,11 +17,13 @@
 #include <unistd.h>
 
 #include "capa_sheets.h"
+#include "lang.h"
 
 typedef struct out_state {
     uint64_t problems;
     int tty;
     int bar; /* a bar is on the line */
+    int zh;  /* problems in 中文 (--lang zh, or the locale's) */
 } out_state;
 
 static void clear_bar(out_state *o)
@@ -41,6 +43,17 @@ static void on_problem(const capa_sheet_problem *p, void *payload)
     if (o->problems > 1000) {
         if (o->problems == 1001)
             fprintf(stderr, "capa: import: more problems; the first 1000 are shown\n");
+        return;
+    }
+    char *zh = o->zh ? capa_lang_rule(p->rule_id, p->column, p->value, p->params, p->n_params,
+                                      CAPA_LANG_ZH, 0)
+                     : NULL;
+    if (zh) { /* 中文: the row, the column, and the rule worded by the catalogue */
+        fprintf(stderr, "capa: import: 第 %llu 行", (unsigned long long)p->row);
+        if (*p->column)
+            fprintf(stderr, "，“%s”列", cli_text(col, sizeof col, p->column));
+        fprintf(stderr, "：%s\n", cli_text(rule, sizeof rule, zh));
+        free(zh);
         return;
     }
     fprintf(stderr, "capa: import: row %llu", (unsigned long long)p->row);
@@ -99,13 +112,15 @@ int cmd_import(cli *c, int argc, char **argv)
     capa_mapping *m = NULL;
     char *password = NULL;
     capa_diag diag = {0};
-    out_state o = {0, isatty(2), 0};
+    out_state o = {0, isatty(2), 0, 0};
 
     /* `import --xml` takes a case archive (cmd_import_xml.c); the rest is a legacy sheet. */
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--xml") == 0 || strncmp(argv[i], "--xml=", 6) == 0)
             return cmd_import_xml(c, argc, argv);
     CLI_PARSE(c, argc, argv, opts, &npos);
+    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    o.zh = lang == CAPA_LANG_ZH;
     if (npos)
         return cli_usage(c, "unexpected argument '%s'", argv[0]);
     if (!!csv + !!xlsx != 1)

@@ -10,7 +10,8 @@
  *   {NAME@}   parameter NAME_zh or NAME_en in the language, else NAME
  * A condition "NAME" picks the line when the parameter is present, "NAME=V" when it equals V;
  * the first line of a rule whose condition holds is used, so put the conditional ones first.
- * [[...]] is for the browser only (what to click); the CLI drops it.
+ * [[...]] is for the browser only (what to click); the CLI drops it. <<...>> is for the CLI
+ * only (the command that helps); a browser page never shows it.
  */
 #include "lang.h"
 
@@ -90,7 +91,8 @@ static const wording catalogue[] = {
      "'{meaning@}' requires {flabel@}{any@} to be filled in{cond@}, or a '{waiver@}' signed by "
      "{waiver_by@}; there is neither[[: click Fill in this stage, or ask {waiver_by@} to sign "
      "it]]"},
-    {"signoff.rule", NULL, "签核“{meaning@}”要求填写「{flabel@}」{any@}{cond@}[[：请点击“填写本阶段”补填]]",
+    {"signoff.rule", NULL,
+     "签核“{meaning@}”要求填写「{flabel@}」{any@}{cond@}[[：请点击“填写本阶段”补填]]",
      "'{meaning@}' requires {flabel@}{any@} to be filled in{cond@}[[: click Fill in this stage]]"},
     {"signoff.rule_in", NULL, "签核“{meaning@}”要求「{flabel@}」（“{value}”）{in@}{cond@}",
      "'{meaning@}' requires {flabel@} ('{value}'){in@}{cond@}"},
@@ -99,7 +101,8 @@ static const wording catalogue[] = {
      "签署“{waiver@}”",
      "'{meaning@}' requires {flabel@} to be '{equals@}' (it is '{value}'){cond@}, or a "
      "'{waiver@}' signed by {waiver_by@}"},
-    {"signoff.rule_equals", NULL, "签核“{meaning@}”要求「{flabel@}」为“{equals@}”（现为“{value}”）{cond@}",
+    {"signoff.rule_equals", NULL,
+     "签核“{meaning@}”要求「{flabel@}」为“{equals@}”（现为“{value}”）{cond@}",
      "'{meaning@}' requires {flabel@} to be '{equals@}' (it is '{value}'){cond@}"},
     /* ---- who may act ---- */
     {"open.role", "who", "您的角色（{role@}）不能新建案件；请联系可以新建的人：{who}",
@@ -164,6 +167,257 @@ static const wording catalogue[] = {
      "the administrator to unlock it"},
     {"auth.locked", NULL, "账户已被锁定：请联系系统管理员解锁",
      "the account is locked: please ask the administrator to unlock it"},
+    {"auth.disabled", NULL, "账户已停用：请联系系统管理员启用",
+     "the account is disabled: please ask the administrator to enable it"},
+    {"auth.user_missing", NULL, "请填写账号", "please give your account"},
+    {"auth.password_missing", NULL, "请填写密码", "please give your password"},
+    /* ---- user administration (core/users.c) ---- */
+    {"user.id", NULL,
+     "账号“{value}”不符合要求：须以小写字母开头，由小写字母、数字和 . _ - 组成，最多 32 个字符",
+     "the account '{value}' is not allowed: it must start with a lower-case letter and have at "
+     "most 32 lower-case letters, digits and . _ -"},
+    {"user.name_length", NULL, "姓名须为 1 到 {max} 字节", "the name must have 1 to {max} bytes"},
+    {"user.role_unknown", NULL, "没有角色“{value}”；可选的角色：{roles}",
+     "there is no role '{value}'; the roles are: {roles}"},
+    {"user.role_missing", NULL, "请选择新的角色", "please choose the new role"},
+    {"user.role_same", NULL, "用户 {user} 的角色已是“{value}”",
+     "{user} has the role '{value}' already"},
+    {"user.password_length", NULL, "密码须为 {min} 到 {max} 字节（现为 {length} 字节）",
+     "a password must have {min} to {max} bytes (this one has {length})"},
+    {"user.exists", NULL, "账号“{value}”已存在：请换一个账号",
+     "the account '{value}' exists already: "
+     "choose another"},
+    {"user.not_found", NULL, "没有账号为“{value}”的用户",
+     "there is no user with the account '{value}'"},
+    {"user.missing", NULL, "请指明是哪一位用户", "please say which user"},
+    {"user.self_role", NULL, "系统管理员不能修改自己的角色：请由另一位系统管理员修改",
+     "an administrator cannot change their own role: another administrator must do it"},
+    {"user.self_disable", NULL, "系统管理员不能停用或启用自己的账户：请由另一位系统管理员操作",
+     "an administrator cannot disable or enable their own account: another administrator must "
+     "do it"},
+    {"user.already_disabled", NULL, "用户“{value}”已是停用状态",
+     "the user '{value}' is disabled already"},
+    {"user.already_enabled", NULL, "用户“{value}”已是启用状态",
+     "the user '{value}' is enabled already"},
+    /* ---- contacts, notice targets and case owners (core/notify.c) ---- */
+    {"notify.mobile", NULL, "手机号“{value}”不正确：须为 5 到 20 位数字，可以 + 开头",
+     "the mobile number '{value}' is not right: 5 to 20 digits, optionally after a +"},
+    {"notify.email", NULL,
+     "邮箱地址“{value}”不正确：须为 名称@域名 的形式（字母、数字及 . _ % + -）",
+     "the e-mail address '{value}' is not right: it must be a plain address name@domain "
+     "(letters, digits and . _ % + -)"},
+    {"notify.kind", NULL, "“{kind}”不是通知的类别；可选：全部、不通知，或以下几种：{kinds}",
+     "'{kind}' is not a kind of notice; choose all, none, or of: {kinds}"},
+    {"notify.kinds_none", NULL, "请选择要接收的通知类别：全部、不通知，或以下几种：{kinds}",
+     "please choose the kinds of notice: all, none, or of: {kinds}"},
+    {"notify.contact_role", NULL, "只有系统管理员或用户本人可以修改联系方式",
+     "only an administrator or the user themself may change the contact details"},
+    {"notify.contact_nothing", NULL, "没有要修改的内容：请填写手机号、邮箱或通知类别",
+     "nothing to change: give a mobile number, an e-mail address or the kinds of notice"},
+    {"notify.target_exists", NULL, "通知渠道“{value}”已存在：请先删除它，或换一个名称",
+     "the notice target '{value}' exists already: remove it first, or choose another name"},
+    {"notify.target_unknown", NULL, "没有名为“{value}”的通知渠道",
+     "there is no notice target "
+     "'{value}'"},
+    {"notify.target_missing", NULL, "请指明要删除的通知渠道", "please say which notice target"},
+    {"notify.target_name", NULL,
+     "通知渠道的名称“{value}”不正确：须为 1 到 {max} 个小写字母、数字、- 或 _",
+     "the notice target's name '{value}' is not right: 1 to {max} of a-z 0-9 - _"},
+    {"notify.target_url_missing", NULL, "请填写企业微信、钉钉机器人或邮件服务器的地址",
+     "please give the address of a WeCom or DingTalk robot, or of a mail server"},
+    {"notify.target_kind", NULL, "“{value}”不是通知渠道的类别：须为企业微信、钉钉或邮件",
+     "'{value}' is no kind of notice target: it must be WeCom, DingTalk or e-mail"},
+    {"notify.url", NULL,
+     "地址不正确：须为 http:// 或 https:// 开头、不含空白、最多 2048 个字符的网址",
+     "the address is not right: an http:// or https:// URL of at most 2048 characters without "
+     "white space"},
+    {"notify.smtp_url", NULL, "邮件服务器地址不正确：须为 smtp:// 或 smtps:// 开头、不含空白",
+     "the mail server's address is not right: an smtp:// or smtps:// URL without white space"},
+    {"notify.secret_kind", NULL, "只有钉钉机器人使用加签密钥",
+     "only a DingTalk robot signs with a secret"},
+    {"notify.secret", NULL, "加签密钥须为 1 到 256 个字符，不含空白",
+     "the secret must have 1 to 256 characters without white space"},
+    {"notify.from_missing", NULL, "邮件渠道需要填写发件人地址",
+     "an e-mail target needs a sender address"},
+    {"notify.from_robot", NULL, "发件人地址只用于邮件渠道",
+     "a sender address is for an e-mail target only"},
+    {"owner.closed", NULL, "本案已结案，负责人不再变更", "the case is closed; its owner stays"},
+    {"owner.role", NULL, "只有系统管理员、质量主管或本案负责人（{owner}）可以转交本案",
+     "only an administrator, the QE lead or the case's owner ({owner}) may hand it over"},
+    {"owner.user", "why=locked", "用户“{value}”的账户已被锁定，不能成为负责人",
+     "the account of '{value}' is locked: they cannot become the owner"},
+    {"owner.user", "why=disabled", "用户“{value}”的账户已停用，不能成为负责人",
+     "the account of '{value}' is disabled: they cannot become the owner"},
+    {"owner.user", NULL, "“{value}”已是本案负责人", "'{value}' is the owner already"},
+    {"owner.missing", NULL, "请指明案件和新的负责人", "please give the case and the new owner"},
+    /* ---- attachments (core/attach.c) ---- */
+    {"attach.empty", NULL, "文件“{value}”是空的（0 字节）",
+     "the file '{value}' is empty (0 bytes)"},
+    {"attach.too_big", NULL,
+     "文件“{value}”过大（{length} 字节），附件上限为 {max} 字节[[：请联系系统管理员调整上限]]"
+     "<<（系统管理员可用 capa config attach-limit 调整）>>",
+     "the file '{value}' is too large ({length} bytes); the limit is {limit}[[: ask the "
+     "administrator to raise it]]"},
+    {"attach.limit_range", NULL, "附件上限须为 1 字节到 {max}",
+     "the attachment limit must be 1 byte "
+     "to {max}"},
+    {"attach.stage_unknown", NULL, "“{value}”不是本案流程中的阶段",
+     "'{value}' is not a stage of the "
+     "case's workflow"},
+    {"attach.stage_not_reached", NULL, "本案尚未到达“{stage@}”阶段，不能向该阶段添加附件",
+     "the case has not reached the stage {stage@}: no attachment can go there yet"},
+    {"attach.role", NULL,
+     "您的角色（{role@}）不能向“{stage@}”阶段添加附件：附件由填写或签核该阶段的人添加",
+     "your role ({role@}) may not attach files to the stage {stage@}: attachments come from "
+     "those who fill it in or sign it"},
+    {"attach.case_missing", NULL, "请指明案件", "please give the case"},
+    {"attach.no_file", NULL, "请选择要上传的文件", "please choose a file to upload"},
+    {"attach.name", NULL, "文件名“{value}”不正确：须为 1 到 {max} 字节，不含目录",
+     "the file name '{value}' is not right: 1 to {max} bytes, without a directory"},
+    {"attach.sha256", NULL, "“{value}”不是附件的编号（SHA-256：64 位小写十六进制）",
+     "'{value}' is no attachment's id (a SHA-256: 64 lower-case hex digits)"},
+    {"attach.not_found", NULL, "本案没有这个附件", "the case has no such attachment"},
+    {"attach.not_here", NULL,
+     "这个附件的内容不在本库中：从 {origin} 导入的归档副本只带有附件的哈希",
+     "this attachment's content is not in this store: a copy imported from {origin} carries its "
+     "hash only"},
+    {"attach.missing", NULL, "附件的内容在库中缺失：请联系系统管理员校验数据",
+     "the attachment's content is missing from the store: please ask the administrator to "
+     "verify the store"},
+    {"attach.changed", NULL, "附件的内容已被改动（哈希不符），不予提供：请联系系统管理员校验数据",
+     "the attachment's content was changed (its hash differs) and is not given out: please ask "
+     "the administrator to verify the store"},
+    /* ---- configuration, time zone, calendar (core/config.c, core/tz.c) ---- */
+    {"config.recurrence_days", NULL, "再发判定的天数须为 {min} 到 {max} 的整数（现为 {value}）",
+     "the recurrence window must be a whole number of days from {min} to {max} (not {value})"},
+    {"zone.name", NULL, "“{value}”不是时区名称（应类似 Asia/Shanghai）",
+     "'{value}' is not a time zone name (like Asia/Shanghai)"},
+    {"zone.unknown", NULL, "未知的时区“{value}”（本机的时区数据库中没有）",
+     "the time zone '{value}' is unknown (not in this machine's time zone database)"},
+    {"calendar.invalid", NULL, "工作日历“{value}”不符合格式要求：{detail}",
+     "the work calendar '{value}' is not valid: {detail}"},
+    /* ---- the store (core/store.c): space, damage, access ---- */
+    {"store.map_full", NULL,
+     "数据库已达到容量上限，本次操作未保存：请联系系统管理员扩大容量或释放空间",
+     "the database reached its size limit and nothing was saved: please ask the administrator "
+     "to raise the limit or free space"},
+    {"store.disk_full", NULL, "磁盘空间已满，本次操作未保存：请联系系统管理员释放磁盘空间",
+     "the disk is full and nothing was saved: please ask the administrator to free space"},
+    {"store.damaged", NULL,
+     "数据库文件已损坏，操作未完成：请联系系统管理员从备份恢复<<（{detail}）>>",
+     "the database file is damaged and nothing was done: please ask the administrator to "
+     "restore it from a backup<< ({detail})>>"},
+    {"store.access", NULL, "没有读写数据库文件的权限：请联系系统管理员",
+     "no permission to read or write the database file: please ask the administrator"},
+    {"store.io", NULL, "读写数据库时出错，操作未完成：请联系系统管理员<<（{detail}）>>",
+     "reading or writing the database failed and nothing was done: please ask the "
+     "administrator<< ({detail})>>"},
+    {"store.scratch", NULL,
+     "校验用的临时存储空间不足（{dir}）<<：请释放该处空间，或将环境变量 TMPDIR 设为有空间的目录>>"
+     "[[：请联系系统管理员]]",
+     "the scratch space for the replay ran out ({dir})<<: free space there, or set TMPDIR to a "
+     "directory with room>>[[: please ask the administrator]]"},
+    /* ---- a new store, form and workflow definitions (core/init.c) ---- */
+    {"init.exists", NULL, "这个数据库已经建立过了", "this store was set up already"},
+    {"init.org", NULL, "组织名称须为 1 到 {max} 字节",
+     "the organisation's name must have 1 to {max} "
+     "bytes"},
+    {"form.invalid", NULL, "定义文件不符合格式要求（{count} 处）：{detail}",
+     "the definition is not valid ({count} problems): {detail}"},
+    {"form.no_document", NULL, "请选择要安装的定义文件", "please choose the definition file"},
+    {"form.stage_form_missing", NULL, "阶段“{stage}”使用的表单“{value}”尚未安装：请先安装该表单",
+     "the stage {stage} uses the form '{value}', which is not installed: install that form "
+     "first"},
+    {"form.workflow_unknown", NULL, "本库没有流程“{value}”：流程随建库一同建立，不能另行安装",
+     "this store has no workflow '{value}': a store's workflows come with its setup"},
+    {"form.stages_kept", NULL,
+     "流程“{value}”的新版本须按原顺序保留现有的全部阶段（已有案件依赖它们），只能在其后增加阶段",
+     "a new version of the workflow '{value}' must keep the current stages, in order (existing "
+     "cases depend on them); it may add stages after them"},
+    {"form.unused", NULL, "表单“{value}”没有被任何流程的阶段使用",
+     "the form '{value}' is used by no "
+     "stage of any workflow"},
+    /* ---- legacy sheets (sheets/): CSV and xlsx through a mapping ---- */
+    {"import.encoding", NULL, "不支持编码“{value}”：可选 UTF-8 或 GB18030（GBK 按 GB18030 读取）",
+     "the encoding '{value}' is not supported: choose UTF-8 or GB18030 (GBK is read as "
+     "GB18030)"},
+    {"import.open", NULL, "无法打开文件“{value}”",
+     "the file '{value}' cannot be opened<< "
+     "({detail})>>"},
+    {"import.not_xlsx", NULL, "文件“{value}”不是 Excel 工作簿（xlsx）",
+     "the file '{value}' is not an "
+     "Excel workbook (xlsx)"},
+    {"import.sheet", NULL, "工作簿中没有名为“{value}”的工作表（现有：{sheets}）",
+     "the workbook has no sheet named '{value}' (it has: {sheets})"},
+    {"import.empty", NULL, "文件是空的：没有表头行", "the file is empty: it has no header row"},
+    {"import.header", NULL, "表头与导入方案不符：{detail}",
+     "the header row does not fit the "
+     "mapping: {detail}"},
+    {"import.mapping", NULL, "导入方案“{value}”与本库的表单不符：{detail}",
+     "the mapping '{value}' does not fit this store's forms: {detail}"},
+    {"import.bad_rows", NULL,
+     "{rows} 行中有 {bad} 行有误，未导入任何内容：请改正这些行后重新导入"
+     "<<，或用 --skip-invalid 文件 把有误的行另存，只导入无误的行>>",
+     "{bad} of {rows} rows are wrong and nothing was imported: correct them and import again"
+     "<<, or set them aside with --skip-invalid FILE and import the good ones>>"},
+    {"import.resume_none", NULL,
+     "这个文件还没有开始过导入，无法续导：新文件或改动过的文件请直接导入",
+     "no import of this file was begun here, so there is nothing to finish: import a new or "
+     "changed file as it is"},
+    {"import.done_before", NULL,
+     "这个文件已经导入过（由它生成了 {cases} "
+     "个案件）：同一文件只导入一次，补充或改正的行请放在新文件中",
+     "this file was imported before ({cases} cases came from it): a file is imported once; put "
+     "added or corrected rows in a new file"},
+    {"import.partial", NULL,
+     "这个文件曾导入到一半（已生成 {cases} 个案件，完成到第 {through} 行，共 {last} "
+     "行）：请用同一文件续导"
+     "<<（capa import --resume）>>",
+     "this file was imported in part ({cases} cases, rows up to {through} of {last} done): "
+     "finish it with the same file<< (capa import --resume)>>"},
+    {"import.file_changed", NULL, "读取期间文件被改动，未导入任何内容：请在文件不再变动时重新导入",
+     "the file changed while it was read and nothing was imported: import it again once it "
+     "stays unchanged"},
+    {"import.rejects_same", NULL, "存放有误行的文件不能是正在导入的文件本身",
+     "the file for the wrong rows cannot be the file being imported"},
+    {"import.rejects_write", NULL, "无法写入存放有误行的文件“{value}”",
+     "the file for the wrong rows, '{value}', cannot be written"},
+    {"import.stopped", NULL,
+     "第 {row} 行写入失败，导入在此停止；之前的行已导入（{imported} 个案件，{first} 至 {last}）："
+     "排除原因后请用同一文件续导<<（capa import --resume）>>",
+     "row {row} could not be written and the import stopped there; the rows before it were "
+     "imported ({imported} cases, {first} to {last}): when the cause is fixed, finish it with "
+     "the same file<< (capa import --resume)>>"},
+    /* ---- a legacy sheet's cells (sheets/rows.c): {field} is the column's header ---- */
+    {"sheet.beyond_header", NULL, "表头最后一列之后还有内容",
+     "a value beyond the last column of "
+     "the header"},
+    {"sheet.date", NULL, "“{value}”不是导入方案所规定格式的日期",
+     "'{value}' is not a date in a "
+     "format of the mapping"},
+    {"sheet.status", NULL, "“{value}”不是导入方案中的处理状态（可选：{known}）",
+     "'{value}' is not a status of the mapping ({known})"},
+    {"sheet.opened_missing", NULL, "「{field}」为空：必须有投诉（开案）日期",
+     "{field} is empty: the date the case was opened is required"},
+    {"sheet.closed_missing", NULL, "已结案的案件须有结案日期",
+     "a closed case needs the date it was "
+     "closed"},
+    {"sheet.closed_open", NULL, "有结案日期，但处理状态（{status}）表明案件未结案",
+     "a closing date, but the status ({status}) says the case is open"},
+    {"sheet.number_twice", NULL, "案号“{value}”在文件中出现了两次（第一次在第 {first} 行）",
+     "the case number '{value}' is given twice (first in row {first})"},
+    /* ---- case archives from another store (core/import_xml.c) ---- */
+    {"archive.invalid", NULL, "案件归档文件“{value}”无效：{detail}",
+     "the case archive '{value}' is "
+     "not valid: {detail}"},
+    {"archive.mismatch", NULL, "案件归档文件“{value}”与其中的审计事件不符，未导入：{detail}",
+     "the case archive '{value}' does not match its own audit events and was not imported: "
+     "{detail}"},
+    {"archive.no_events", NULL, "案件归档“{value}”中没有审计事件",
+     "the case archive '{value}' has no "
+     "audit events"},
+    {"archive.imported_before", NULL, "这个案件已经导入过（来自 {origin}），编号为 {number}",
+     "this case was imported before (from {origin}) as {number}"},
     {"auth.session", NULL, "您的登录已失效（账户、密码或角色已变更）：请重新登录",
      "your sign-in has ended (the account, its password or role changed): please sign in "
      "again"},
@@ -174,6 +428,30 @@ static const struct {
     const char *id, *zh, *en;
 } own_fields[] = {
     {"reason", "理由", "Reason"},
+    {"user", "账号", "Account"},
+    {"name", "名称", "Name"},
+    {"dept", "部门", "Department"},
+    {"role", "角色", "Role"},
+    {"password", "密码", "Password"},
+    {"org", "组织名称", "Organisation"},
+    {"file", "文件", "File"},
+    {"file_name", "文件名", "File name"},
+    {"note", "备注", "Note"},
+    {"source", "来源", "Source"},
+    {"timezone", "时区", "Time zone"},
+    {"mobile", "手机号", "Mobile"},
+    {"email", "邮箱", "E-mail"},
+    {"notify", "通知类别", "Notices"},
+    {"owner", "负责人", "Owner"},
+    {"encoding", "编码", "Encoding"},
+    {"sheet", "工作表", "Sheet"},
+    {"mapping", "导入方案", "Mapping"},
+    {"workflow", "流程", "Workflow"},
+    {"form", "表单", "Form"},
+    {"stage", "阶段", "Stage"},
+    {"calendar", "工作日历", "Work calendar"},
+    {"days", "天数", "Days"},
+    {"limit", "附件上限", "Attachment limit"},
 };
 
 int capa_lang_parse(const char *s)
@@ -284,19 +562,26 @@ static const char *field_name(const capa_violation *v, int zh)
     return v->field;
 }
 
-/* tpl with [[web-only parts]] kept (web) or dropped, into buf; cut at sz. */
+/* tpl with [[web-only parts]] kept (web) or dropped, and <<CLI-only parts>> (a command
+ * that helps) dropped (web) or kept, into buf; cut at sz. */
 static void channel(char *buf, size_t sz, const char *tpl, int web)
 {
     size_t o = 0;
-    int in = 0;
+    int in_web = 0, in_cli = 0;
     for (const char *p = tpl; *p && o + 1 < sz; p++) {
         if (p[0] == '[' && p[1] == '[') {
-            in = 1;
+            in_web = 1;
             p++;
         } else if (p[0] == ']' && p[1] == ']') {
-            in = 0;
+            in_web = 0;
             p++;
-        } else if (!in || web) {
+        } else if (p[0] == '<' && p[1] == '<') {
+            in_cli = 1;
+            p++;
+        } else if (p[0] == '>' && p[1] == '>') {
+            in_cli = 0;
+            p++;
+        } else if ((!in_web || web) && (!in_cli || !web)) {
             buf[o++] = *p;
         }
     }
@@ -435,11 +720,167 @@ char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web)
     return take(&o);
 }
 
+char *capa_lang_rule(const char *rule, const char *label, const char *value,
+                     const capa_refusal_param *params, size_t n_params, capa_lang lang, int web)
+{
+    if (!rule || !capa_lang_knows(rule))
+        return NULL;
+    capa_violation v = {
+        rule, "", label ? label : "", label ? label : "", value ? value : "", n_params, params, ""};
+    capa_refusal r = {CAPA_EINVALID, "", "", "", "", "", 1, &v, 0};
+    return capa_lang_violation(&r, &v, lang, web);
+}
+
+/* A verify record's name in 中文: "header", "stage S", "signature N (M)", "user U". */
+static void record_zh(str *o, const char *rec)
+{
+    unsigned n = 0;
+    char m[64];
+    if (!rec || !*rec)
+        return;
+    if (strcmp(rec, "header") == 0) {
+        puts_(o, "案件头");
+    } else if (strncmp(rec, "stage ", 6) == 0) {
+        puts_(o, "阶段 ");
+        puts_(o, rec + 6);
+    } else if (sscanf(rec, "signature %u (%63[^)])", &n, m) == 2) {
+        char b[96];
+        snprintf(b, sizeof b, "第 %u 个签名（%s）", n, m);
+        puts_(o, b);
+    } else if (strncmp(rec, "user ", 5) == 0) {
+        puts_(o, "用户 ");
+        puts_(o, rec + 5);
+    } else {
+        puts_(o, rec);
+    }
+}
+
+char *capa_lang_mismatch(const capa_mismatch *m, capa_lang lang)
+{
+    str o = {NULL, 0, 0, 1};
+    char seq[32];
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)m->seq);
+    if (lang != CAPA_LANG_EN) {
+        if (m->case_number && *m->case_number) {
+            puts_(&o, "案件 ");
+            puts_(&o, m->case_number);
+            puts_(&o, "：");
+        }
+        if (!m->stored && !m->expected) {
+            puts_(&o, "审计事件 ");
+            puts_(&o, seq);
+            puts_(&o, " 有误，审计记录无法据此重放：请联系系统管理员");
+        } else {
+            record_zh(&o, m->record);
+            if (m->field && *m->field) {
+                /* "field `lot_no`" (a stage's) names the field between the backquotes */
+                const char *f = m->field, *b = strchr(f, '`'), *e = b ? strchr(b + 1, '`') : NULL;
+                puts_(&o, " 的“");
+                if (b && e)
+                    put(&o, b + 1, (size_t)(e - b - 1));
+                else
+                    puts_(&o, f);
+                puts_(&o, "”");
+            }
+            if (!m->stored) {
+                puts_(&o, "缺失：按审计事件 ");
+                puts_(&o, seq);
+                puts_(&o, " 应为“");
+                puts_(&o, m->expected);
+                puts_(&o, "”");
+            } else if (!m->expected) {
+                puts_(&o, "在审计记录中没有依据（存储值“");
+                puts_(&o, m->stored);
+                puts_(&o, "”）");
+            } else {
+                puts_(&o, "与审计记录不符：存储值“");
+                puts_(&o, m->stored);
+                puts_(&o, "”，按审计事件 ");
+                puts_(&o, seq);
+                puts_(&o, " 应为“");
+                puts_(&o, m->expected);
+                puts_(&o, "”");
+            }
+        }
+    }
+    if (lang == CAPA_LANG_BOTH)
+        puts_(&o, " / ");
+    if (lang != CAPA_LANG_ZH)
+        puts_(&o, m->message ? m->message : "");
+    return take(&o);
+}
+
+const char *capa_lang_code(int code)
+{
+    switch (code) {
+    case CAPA_ENOTFOUND:
+        return "未找到所要的内容";
+    case CAPA_EEXISTS:
+        return "已经存在";
+    case CAPA_EINVALID:
+        return "输入的内容不符合要求";
+    case CAPA_ESTATE:
+        return "当前状态下不能这样操作";
+    case CAPA_EDENIED:
+        return "没有权限执行此操作";
+    case CAPA_EFULL:
+        return "存储空间已满，操作未完成：请联系系统管理员";
+    case CAPA_EAUTH:
+        return "登录失败";
+    case CAPA_ELOCKED:
+        return "账户已被锁定：请联系系统管理员解锁";
+    case CAPA_ENOMEM:
+        return "内存不足，操作未完成：请稍后再试";
+    case CAPA_ECORRUPT:
+        return "存储的数据已损坏或被改动，操作未完成：请联系系统管理员校验数据";
+    default:
+        return "系统出错，操作未完成：请联系系统管理员";
+    }
+}
+
+/* m without what names a terminal command: "(capa ...)" and "`capa ...`" spans. */
+static void no_commands(str *o, const char *m)
+{
+    while (*m) {
+        const char *p = strstr(m, "(capa "), *q = strstr(m, "`capa ");
+        const char *at = p && (!q || p < q) ? p : q;
+        if (!at) {
+            puts_(o, m);
+            return;
+        }
+        const char *end = strchr(at + 1, at == p ? ')' : '`');
+        size_t keep = (size_t)(at - m);
+        while (keep && m[keep - 1] == ' ')
+            keep--;
+        put(o, m, keep);
+        if (!end)
+            return;
+        m = end + 1;
+    }
+}
+
 char *capa_lang_error_last(int code, capa_lang lang, int web)
 {
     const capa_refusal *r = capa_refusal_last();
     if (r)
         return capa_lang_refusal(r, lang, web);
     const char *m = capa_error_last();
-    return strdup(m && *m ? m : capa_strerror(code));
+    if (!m || !*m)
+        m = capa_strerror(code);
+    if (lang == CAPA_LANG_EN && !web)
+        return strdup(m);
+    /* An error the engine gave no data for: in 中文 the kind of error and what to do, with the
+     * engine's own sentence as the detail; on the web without terminal commands. */
+    str o = {NULL, 0, 0, 1};
+    if (lang != CAPA_LANG_EN) {
+        puts_(&o, capa_lang_code(code));
+        puts_(&o, "（详情：");
+    }
+    if (web)
+        no_commands(&o, m);
+    else
+        puts_(&o, m);
+    if (lang != CAPA_LANG_EN)
+        puts_(&o, "）");
+    return take(&o);
 }

@@ -34,10 +34,23 @@ char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_l
 /** The whole refusal: every violation, joined; NULL when out of memory. */
 char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web);
 /**
- * This thread's last error in `lang`: the refusal worded when the engine gave one (and every
- * rule is known), else the engine's message (English), else capa_strerror(code). Fresh
- * string; NULL when out of memory.
+ * This thread's last error in `lang`: the refusal worded when the engine gave one, else the
+ * engine's message (English; for `web` without the terminal commands it names), after the
+ * kind of error in 中文 (capa_lang_code) unless `lang` is English. Fresh string; NULL when
+ * out of memory.
  */
 char *capa_lang_error_last(int code, capa_lang lang, int web);
+/** One broken rule given as data outside a refusal (a legacy sheet's cell, a check the tool
+ *  makes itself): `label` names the field (a column's header), `value` the value. Fresh
+ *  string; NULL when the catalogue does not know `rule` or out of memory. */
+char *capa_lang_rule(const char *rule, const char *label, const char *value,
+                     const capa_refusal_param *params, size_t n_params, capa_lang lang, int web);
+/** A finding of `capa verify` (a record that differs from what its events say) in `lang`:
+ *  in 中文 from its data (case, record, field, stored and expected values, event), in
+ *  English the engine's sentence. Fresh string; NULL when out of memory. */
+char *capa_lang_mismatch(const capa_mismatch *m, capa_lang lang);
+/** What an error of `code` (CAPA_E*) means for the user, in 中文, with what to do: for an
+ *  error the engine gave no refusal data for. Static string. */
+const char *capa_lang_code(int code);
 
 #endif

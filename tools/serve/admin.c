@@ -140,9 +140,11 @@ static void page_users(sv_req *r, const char *id, const char *msg, const sv_para
     capa_plant_free(c.plant);
     if (rc < 0 || (id && !c.found)) {
         sv_view_free(&v);
-        if (rc < 0)
-            sv_page_error(r, sv_status_of(rc), capa_error_last());
-        else
+        if (rc < 0) {
+            char *t = sv_error_text(r, rc);
+            sv_page_error(r, sv_status_of(rc), t ? t : capa_error_last());
+            free(t);
+        } else
             sv_page_error(r, 404, "no such user / 无此用户");
         return;
     }
@@ -176,10 +178,11 @@ static void answer(sv_req *r, int rc, const char *id, const char *what, const sv
         free(path);
         return;
     }
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", capa_error_last()[0] ? capa_error_last() : capa_strerror(rc));
+    /* The engine's refusal in the reader's language (tools/lang). */
+    char *msg = sv_error_text(r, rc);
     sv_buf_free(&r->out);
-    page_users(r, strcmp(what, "add") == 0 ? NULL : id, msg, p);
+    page_users(r, strcmp(what, "add") == 0 ? NULL : id, msg ? msg : capa_strerror(rc), p);
+    free(msg);
     r->status = sv_status_of(rc);
 }
 

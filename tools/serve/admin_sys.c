@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "capa_report.h"
+#include "lang.h"
 #include "pages.h"
 #include "upload_disk.h"
 
@@ -184,9 +185,11 @@ static void do_form_install(sv_req *r)
     }
     err = capa_form_install(r->srv->s, &who, xml, len, f->name, &version);
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(err));
-    if (err)
-        page_forms(r, capa_error_last(), NULL, sv_status_of(err));
-    else
+    if (err) {
+        char *t = sv_error_text(r, err);
+        page_forms(r, t ? t : capa_error_last(), NULL, sv_status_of(err));
+        free(t);
+    } else
         sv_page_redirect(r, "/admin/forms?done=form");
 done:
     capa_diag_clear(&diag);
@@ -265,9 +268,11 @@ static void do_timezone(sv_req *r)
     }
     err = capa_config_timezone(r->srv->s, &who, zone ? zone : "");
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(err));
-    if (err)
-        page_settings(r, capa_error_last(), sv_status_of(err));
-    else
+    if (err) {
+        char *t = sv_error_text(r, err);
+        page_settings(r, t ? t : capa_error_last(), sv_status_of(err));
+        free(t);
+    } else
         sv_page_redirect(r, "/admin/settings?done=timezone");
     wipe(&p);
 }
@@ -302,9 +307,11 @@ static void do_calendar(sv_req *r)
     }
     err = capa_calendar_install(r->srv->s, &who, xml, len, f->name, &year, &version);
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(err));
-    if (err)
-        page_settings(r, capa_error_last(), sv_status_of(err));
-    else
+    if (err) {
+        char *t = sv_error_text(r, err);
+        page_settings(r, t ? t : capa_error_last(), sv_status_of(err));
+        free(t);
+    } else
         sv_page_redirect(r, "/admin/settings?done=calendar");
 done:
     capa_diag_clear(&diag);
@@ -327,6 +334,7 @@ static struct {
     char head[65];
     char by[64];
     char **msgs;
+    char **msgs_zh; /* the same findings in 中文 (tools/lang), NULL entries where none */
     size_t n_msgs;
 } vr = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -337,24 +345,40 @@ static void *verify_worker(void *arg)
     sv_server *srv = arg;
     capa_verify_report *rep = NULL;
     int rc = capa_store_verify(&rep, srv->s, NULL);
-    char **msgs = NULL;
+    char **msgs = NULL, **zh = NULL;
     size_t n = 0;
     if (rc == CAPA_OK && rep->n_mismatches) {
         size_t k = rep->n_mismatches < VERIFY_SHOWN ? rep->n_mismatches : VERIFY_SHOWN;
-        if ((msgs = calloc(k, sizeof *msgs)))
-            for (; n < k; n++)
+        if ((msgs = calloc(k, sizeof *msgs)) && (zh = calloc(k, sizeof *zh)))
+            for (; n < k; n++) {
                 msgs[n] = strdup(rep->mismatches[n].message ? rep->mismatches[n].message : "");
+                zh[n] = capa_lang_mismatch(&rep->mismatches[n], CAPA_LANG_ZH);
+            }
+        if (msgs && !zh) {
+            free(msgs);
+            msgs = NULL;
+        }
     }
     char err[600];
     snprintf(err, sizeof err, "%s", rc ? capa_error_last() : "");
+    char *err_zh = rc ? capa_lang_error_last(rc, CAPA_LANG_ZH, 1) : NULL;
     pthread_mutex_lock(&vr.lock);
-    for (size_t i = 0; i < vr.n_msgs; i++)
+    for (size_t i = 0; i < vr.n_msgs; i++) {
         free(vr.msgs[i]);
+        free(vr.msgs_zh ? vr.msgs_zh[i] : NULL);
+    }
     free(vr.msgs);
+    free(vr.msgs_zh);
     vr.msgs = msgs;
-    vr.n_msgs = n;
-    if (rc && (vr.msgs = calloc(1, sizeof *vr.msgs)) && (vr.msgs[0] = strdup(err)))
+    vr.msgs_zh = zh;
+    vr.n_msgs = zh ? n : 0;
+    if (rc && (vr.msgs = calloc(1, sizeof *vr.msgs)) && (vr.msgs[0] = strdup(err)) &&
+        (vr.msgs_zh = calloc(1, sizeof *vr.msgs_zh))) {
+        vr.msgs_zh[0] = err_zh;
+        err_zh = NULL;
         vr.n_msgs = 1;
+    }
+    free(err_zh);
     vr.rc = rc;
     vr.ok = rc == CAPA_OK && rep->ok;
     vr.seq = rc == CAPA_OK ? rep->seq : 0;
@@ -401,8 +425,20 @@ static void page_verify(sv_req *r)
         sv_atf(&v, l, "seconds", "%.1f", vr.last_ms / 1000.0);
         sv_at(&v, l, "head", vr.head);
         sv_page_time(&v, sv_el(&v, l, "finished"), plant, vr.finished);
-        for (size_t i = 0; i < vr.n_msgs; i++)
-            sv_el_text(&v, l, "m", vr.msgs[i], 0);
+        for (size_t i = 0; i < vr.n_msgs; i++) {
+            /* A finding in the reader's language: 中文 from its data, English as verify said. */
+            const char *zh = vr.msgs_zh && vr.msgs_zh[i] ? vr.msgs_zh[i] : vr.msgs[i];
+            char *both = NULL;
+            if (r->lang == SV_LANG_BOTH && (both = malloc(strlen(zh) + strlen(vr.msgs[i]) + 4)))
+                sprintf(both, "%s / %s", zh, vr.msgs[i]);
+            sv_el_text(&v, l, "m",
+                       r->lang == SV_LANG_ZH   ? zh
+                       : r->lang == SV_LANG_EN ? vr.msgs[i]
+                       : both                  ? both
+                                               : vr.msgs[i],
+                       0);
+            free(both);
+        }
     }
     pthread_mutex_unlock(&vr.lock);
     capa_plant_free(plant);

@@ -26,6 +26,7 @@
 #include <sys/random.h>
 
 #include "capa_sheets.h"
+#include "lang.h"
 #include "pages.h"
 #include "upload_disk.h"
 
@@ -39,6 +40,7 @@ enum { J_CHECKING, J_PREVIEW, J_IMPORTING, J_DONE, J_FAILED };
 typedef struct imp_problem {
     uint64_t row;
     char *column, *value, *rule;
+    char *rule_zh, *rule_en; /* the rule worded by the catalogue (NULL: only `rule`) */
 } imp_problem;
 
 typedef struct imp_planned {
@@ -65,6 +67,7 @@ typedef struct imp_job {
     capa_sheet_import_result res;
     int rc;
     char error[1024];
+    capa_refusal *refusal; /* the failure as data, worded in each reader's language */
     imp_problem *probs;
     size_t n_probs, more_probs;
     imp_planned *planned;
@@ -93,6 +96,8 @@ static void job_results_clear(imp_job *j)
         free(j->probs[i].column);
         free(j->probs[i].value);
         free(j->probs[i].rule);
+        free(j->probs[i].rule_zh);
+        free(j->probs[i].rule_en);
     }
     free(j->probs);
     j->probs = NULL;
@@ -113,6 +118,7 @@ static void job_free(imp_job *j)
         return;
     job_results_clear(j);
     capa_mapping_free(j->map);
+    capa_refusal_free(j->refusal);
     if (j->password) {
         explicit_bzero(j->password, strlen(j->password));
         free(j->password);
@@ -179,7 +185,15 @@ static void on_problem(const capa_sheet_problem *p, void *payload)
             j->n_probs % 64 ? j->probs : realloc(j->probs, (j->n_probs + 64) * sizeof *v);
         if (v) {
             j->probs = v;
-            v[j->n_probs++] = (imp_problem){p->row, dup0(p->column), dup0(p->value), dup0(p->rule)};
+            v[j->n_probs++] =
+                (imp_problem){p->row,
+                              dup0(p->column),
+                              dup0(p->value),
+                              dup0(p->rule),
+                              capa_lang_rule(p->rule_id, p->column, p->value, p->params,
+                                             p->n_params, CAPA_LANG_ZH, 1),
+                              capa_lang_rule(p->rule_id, p->column, p->value, p->params,
+                                             p->n_params, CAPA_LANG_EN, 1)};
         }
     }
     pthread_mutex_unlock(&jobs_lock);
@@ -259,6 +273,8 @@ static void *worker(void *arg)
     j->res = res;
     j->rc = rc;
     snprintf(j->error, sizeof j->error, "%s", rc ? capa_error_last() : "");
+    capa_refusal_free(j->refusal);
+    j->refusal = rc ? capa_refusal_dup(capa_refusal_last()) : NULL;
     /* The reader names the file by its path: the reader of the page knows it by its name. */
     char *at = strstr(j->error, j->path);
     const char *slash = strrchr(j->path, '/');
@@ -268,6 +284,11 @@ static void *worker(void *arg)
                  at + strlen(j->path));
         snprintf(j->error, sizeof j->error, "%s", fixed);
     }
+    /* So in the refusal: a value that is the path becomes the name (j->path outlives it; the
+     * copy is this job's own). */
+    for (size_t i = 0; j->refusal && slash && i < j->refusal->n; i++)
+        if (strcmp(j->refusal->v[i].value, j->path) == 0)
+            ((capa_violation *)&j->refusal->v[i])->value = slash + 1;
     /* A dry run with bad rows answers CAPA_EINVALID: that is its preview, not a failure. */
     if (dry)
         j->state = rc == CAPA_OK || (rc == CAPA_EINVALID && res.bad) ? J_PREVIEW : J_FAILED;
@@ -449,7 +470,9 @@ static void do_upload(sv_req *r)
     err = capa_user_authenticate(r->srv->s, &who);
     sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(err));
     if (err) {
-        page_form(r, capa_error_last(), sv_status_of(err));
+        char *t = sv_error_text(r, err);
+        page_form(r, t ? t : capa_error_last(), sv_status_of(err));
+        free(t);
         goto discard;
     }
     unsigned char rnd[16];
@@ -565,8 +588,12 @@ static void page_job(sv_req *r, const char *id, const char *msg, int status)
         sv_at(&v, n, "sha256", j->res.info.sha256);
         if (j->res.complete)
             sv_at(&v, n, "complete", "1");
-        if (j->state == J_FAILED)
-            sv_el_text(&v, n, "error", j->error, 1);
+        if (j->state == J_FAILED) {
+            char *t =
+                j->refusal ? capa_lang_refusal(j->refusal, (capa_lang)sv_lang_of(r), 1) : NULL;
+            sv_el_text(&v, n, "error", t ? t : j->error, 1);
+            free(t);
+        }
     }
     if (j->resume || j->src.cases) {
         xmlNodePtr s = sv_el(&v, n, "earlier");
@@ -595,7 +622,12 @@ static void page_job(sv_req *r, const char *id, const char *msg, int status)
         sv_atf(&v, e, "row", "%llu", (unsigned long long)j->probs[i].row);
         sv_at(&v, e, "column", j->probs[i].column);
         sv_at(&v, e, "value", j->probs[i].value);
-        sv_at(&v, e, "rule", j->probs[i].rule);
+        /* The rule in the reader's language when the catalogue words it. */
+        const imp_problem *q = &j->probs[i];
+        if (q->rule_zh && q->rule_en)
+            sv_label_as(&v, e, "rule", q->rule_zh, q->rule_en);
+        else
+            sv_at(&v, e, "rule", q->rule);
     }
     pthread_mutex_unlock(&jobs_lock);
     capa_plant_free(plant);
@@ -640,10 +672,13 @@ static void do_confirm(sv_req *r, const char *id)
     }
     if (throttled || err) {
         char msg[600];
+        char *t = throttled ? NULL : sv_error_text(r, err);
         snprintf(msg, sizeof msg, "%s",
                  throttled ? "too many password attempts: wait a moment and try again / "
                              "密码尝试过多，请稍后再试"
+                 : t       ? t
                            : capa_error_last());
+        free(t);
         for (size_t i = 0; i < p.n; i++)
             explicit_bzero(p.v[i].value, strlen(p.v[i].value));
         sv_params_clear(&p);

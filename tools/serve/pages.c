@@ -2433,7 +2433,9 @@ static void do_attach(sv_req *r, const char *number)
         if (d->files[i].name[0] || d->files[i].size)
             n++;
     if (n == 0) {
-        error_page(r, 400, "field `files`: no file chosen: choose one or more files to attach");
+        char *msg = sv_word(r, "attach.no_file", "files", "", NULL, 0);
+        error_page(r, 400, msg ? msg : "no file chosen");
+        free(msg);
         return;
     }
     for (size_t i = 0; i < d->n_files; i++) {
@@ -2441,12 +2443,20 @@ static void do_attach(sv_req *r, const char *number)
         if (!f->name[0] && !f->size)
             continue;
         if (f->too_big) {
-            sv_buf b = {0};
+            /* Cut while it arrived: refused as the engine would, worded the same way. */
+            char max[32], limtext[96];
             size_text(lim, sizeof lim, limit);
             snprintf(a_, sizeof a_, "%llu", (unsigned long long)f->size);
-            sv_buf_printf(&b, "attach %s: file '%.200s': %s bytes; the attachment limit is %s "
-                              "(%llu bytes): nothing was attached",
-                          number, f->name, a_, lim, (unsigned long long)limit);
+            snprintf(max, sizeof max, "%llu", (unsigned long long)limit);
+            snprintf(limtext, sizeof limtext, "%s (%s bytes)", lim, max);
+            capa_refusal_param ps[] = {{"length", a_}, {"limit", limtext}, {"max", max}};
+            char *why = sv_word(r, "attach.too_big", "files", f->name, ps, 3);
+            sv_buf b = {0};
+            sv_buf_printf(&b, "%s%s", why ? why : "file over the attachment limit",
+                          r->lang == SV_LANG_ZH   ? "（所有文件均未添加）"
+                          : r->lang == SV_LANG_EN ? " (nothing was attached)"
+                                                  : "（所有文件均未添加 / nothing was attached）");
+            free(why);
             char *msg = sv_buf_take(&b, NULL);
             error_page(r, 413, msg ? msg : "file over the attachment limit");
             free(msg);
@@ -2469,8 +2479,14 @@ static void do_attach(sv_req *r, const char *number)
                                     note);
     free(fs);
     if (rc && k > 1) {
+        /* One file refused refuses them all: the refusal in the reader's language, and so. */
         sv_buf b = {0};
-        sv_buf_printf(&b, "%s: nothing was attached", capa_error_last());
+        char *why = sv_error_text(r, rc);
+        sv_buf_printf(&b, "%s%s", why ? why : capa_error_last(),
+                      r->lang == SV_LANG_ZH   ? "（所有文件均未添加）"
+                      : r->lang == SV_LANG_EN ? " (nothing was attached)"
+                                              : "（所有文件均未添加 / nothing was attached）");
+        free(why);
         char *msg = sv_buf_take(&b, NULL);
         error_page(r, sv_status_of(rc), msg ? msg : capa_error_last());
         free(msg);

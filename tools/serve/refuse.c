@@ -22,6 +22,14 @@ char *sv_error_text(const sv_req *r, int code)
     return capa_lang_error_last(code, (capa_lang)sv_lang_of(r), 1);
 }
 
+char *sv_word(const sv_req *r, const char *rule, const char *field, const char *value,
+              const capa_refusal_param *params, size_t n_params)
+{
+    capa_violation v = {rule, field ? field : "", "", "", value ? value : "", n_params, params, ""};
+    capa_refusal ref = {CAPA_EINVALID, "", "", "", "", "", 1, &v, 0};
+    return capa_lang_refusal(&ref, (capa_lang)sv_lang_of(r), 1);
+}
+
 void sv_request_error_restore(const capa_request *q)
 {
     capa_error_set(q->result, "%s", q->error ? q->error : capa_strerror(q->result));

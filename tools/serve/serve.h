@@ -180,6 +180,11 @@ int sv_lang_of(const sv_req *r);
 /** This thread's last error for the reader: the refusal worded in r's language, else the
  *  engine's English message. malloc'd; NULL when out of memory. */
 char *sv_error_text(const sv_req *r, int code);
+/** A refusal the server finds itself (before the engine sees the request), worded by the
+ *  catalogue in r's language like the engine's: rule, field, value and parameters as
+ *  core would give them. Fresh string (free); NULL when out of memory. */
+char *sv_word(const sv_req *r, const char *rule, const char *field, const char *value,
+              const capa_refusal_param *params, size_t n_params);
 /** Make a submitted request's error (message and refusal) this thread's last again. */
 void sv_request_error_restore(const capa_request *q);
 /** The last refusal's violations that name a field, worded for r, to show next to them (no

@@ -22,8 +22,102 @@ const sv_asset *sv_template_get(const char *name);
 #define EMBED "embed:///"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static xsltStylesheetPtr style;
+/* The templates compiled once per language (SV_LANG_*): a view is rendered by its reader's. */
+static xsltStylesheetPtr styles[3];
 static xsltSecurityPrefsPtr sec;
+/* The language of the stylesheet being compiled (compile() runs once, on one thread). */
+static int compiling;
+
+/* ---- the labels of the templates, chosen when they are compiled ----
+ *
+ * Most words of a page are the templates' own, each written as a call of layout.xsl's
+ * template "t" with the zh and en text as string literals. Which of them a page shows
+ * depends only on the reader's language, so each language gets its own compiled copy of the
+ * templates in which such a call is already the text it would write: no call, no parameters
+ * and no tests per label and request (half of a case page's transformation). A call with
+ * any other parameter (an attribute, a concat) is left to run as written. */
+
+/* The value of a string literal select="'...'" (or "..."), or NULL. */
+static xmlChar *literal(xmlNodePtr param)
+{
+    xmlChar *sel = xmlGetNoNsProp(param, BAD_CAST "select");
+    size_t n = sel ? strlen((const char *)sel) : 0;
+    xmlChar *out = NULL;
+    if (n >= 2 && (sel[0] == '\'' || sel[0] == '"') && sel[n - 1] == sel[0] &&
+        !memchr(sel + 1, sel[0], n - 2))
+        out = xmlStrndup(sel + 1, (int)n - 2);
+    xmlFree(sel);
+    return out;
+}
+
+static int is_xsl(xmlNodePtr n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->ns &&
+           xmlStrEqual(n->ns->href, XSLT_NAMESPACE) && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+/* What template "t" writes for zh and en in language `lang` (layout.xsl says the same). */
+static char *t_text(int lang, const char *zh, const char *en)
+{
+    char *out = NULL;
+    if (lang == SV_LANG_ZH && *zh)
+        return strdup(zh);
+    if (lang == SV_LANG_EN && *en)
+        return strdup(en);
+    if (*zh && *en && strcmp(zh, en) != 0) {
+        size_t n = strlen(zh) + strlen(en) + 4;
+        if ((out = malloc(n)))
+            snprintf(out, n, "%s / %s", zh, en);
+        return out;
+    }
+    return strdup(*zh ? zh : en);
+}
+
+/* Replace every call of "t" with literal labels under n by the text it writes in `lang`. */
+static void specialise(xmlNodePtr n, int lang)
+{
+    for (xmlNodePtr c = n ? n->children : NULL, next; c; c = next) {
+        next = c->next;
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *name = is_xsl(c, "call-template") ? xmlGetNoNsProp(c, BAD_CAST "name") : NULL;
+        int t = name && xmlStrEqual(name, BAD_CAST "t");
+        xmlFree(name);
+        if (!t) {
+            specialise(c, lang);
+            continue;
+        }
+        xmlChar *zh = NULL, *en = NULL;
+        int other = 0;
+        for (xmlNodePtr p = c->children; p; p = p->next) {
+            if (p->type == XML_TEXT_NODE && xmlIsBlankNode(p))
+                continue;
+            xmlChar *pn = is_xsl(p, "with-param") && !p->children
+                              ? xmlGetNoNsProp(p, BAD_CAST "name")
+                              : NULL;
+            xmlChar **slot = !pn                              ? NULL
+                             : xmlStrEqual(pn, BAD_CAST "zh") ? &zh
+                             : xmlStrEqual(pn, BAD_CAST "en") ? &en
+                                                              : NULL;
+            xmlFree(pn);
+            if (!slot || *slot || !(*slot = literal(p)))
+                other = 1;
+        }
+        char *text = !other && zh && en ? t_text(lang, (char *)zh, (char *)en) : NULL;
+        xmlNodePtr x = text ? xmlNewDocNode(c->doc, c->ns, BAD_CAST "text", NULL) : NULL;
+        xmlNodePtr tn = x ? xmlNewDocText(c->doc, BAD_CAST text) : NULL;
+        if (tn) {
+            xmlAddChild(x, tn);
+            xmlReplaceNode(c, x);
+            xmlFreeNode(c);
+        } else {
+            xmlFreeNode(x); /* left as written (out of memory: the call still works) */
+        }
+        free(text);
+        xmlFree(zh);
+        xmlFree(en);
+    }
+}
 
 /* Loads what the templates include: only the embedded files, never the file system or the
  * network. */
@@ -31,7 +125,6 @@ static xmlDocPtr loader(const xmlChar *uri, xmlDictPtr dict, int options, void *
                         xsltLoadType type)
 {
     (void)ctxt;
-    (void)type;
     const char *u = (const char *)uri;
     if (!u || strncmp(u, EMBED, strlen(EMBED)) != 0)
         return NULL;
@@ -50,6 +143,8 @@ static xmlDocPtr loader(const xmlChar *uri, xmlDictPtr dict, int options, void *
     xmlDocPtr doc = xmlCtxtReadMemory(p, a->data, (int)a->len, u, "UTF-8",
                                       options | XML_PARSE_NONET);
     xmlFreeParserCtxt(p);
+    if (doc && type == XSLT_LOAD_STYLESHEET)
+        specialise(xmlDocGetRootElement(doc), compiling);
     return doc;
 }
 
@@ -58,11 +153,17 @@ static void compile(void)
     exsltRegisterAll();
     xsltSetLoaderFunc(loader);
     const sv_asset *a = sv_template_get("page.xsl");
-    xmlDocPtr doc = a ? xmlReadMemory(a->data, (int)a->len, EMBED "page.xsl", "UTF-8",
-                                      XML_PARSE_NONET)
-                      : NULL;
-    if (doc && !(style = xsltParseStylesheetDoc(doc)))
-        xmlFreeDoc(doc);
+    int ok = 1;
+    for (compiling = 0; compiling < 3; compiling++) {
+        xmlDocPtr doc = a ? xmlReadMemory(a->data, (int)a->len, EMBED "page.xsl", "UTF-8",
+                                          XML_PARSE_NONET)
+                          : NULL;
+        if (doc)
+            specialise(xmlDocGetRootElement(doc), compiling);
+        if (doc && !(styles[compiling] = xsltParseStylesheetDoc(doc)))
+            xmlFreeDoc(doc);
+        ok &= styles[compiling] != NULL;
+    }
     /* A transformation may read and write nothing outside the view. */
     sec = xsltNewSecurityPrefs();
     if (sec) {
@@ -72,14 +173,14 @@ static void compile(void)
         xsltSetSecurityPrefs(sec, XSLT_SECPREF_READ_NETWORK, xsltSecurityForbid);
         xsltSetSecurityPrefs(sec, XSLT_SECPREF_WRITE_NETWORK, xsltSecurityForbid);
     }
-    if (!style || !sec)
+    if (!ok || !sec)
         fprintf(stderr, "capa serve: the page templates do not compile\n");
 }
 
 int sv_view_init(void)
 {
     pthread_once(&once, compile);
-    return style && sec ? 0 : -1;
+    return styles[0] && styles[1] && styles[2] && sec ? 0 : -1;
 }
 
 static void oom_if(sv_view *v, const void *p)
@@ -195,7 +296,9 @@ xmlNodePtr sv_view_begin(sv_view *v, sv_req *r, const char *kind, const char *zh
     v->doc = xmlNewDoc(BAD_CAST "1.0");
     /* Names from a dictionary of the view's own under the templates' (read-only once
      * compiled): no copy per element and attribute, and libxslt compares them by address. */
-    if (v->doc && sv_view_init() == 0 && (v->doc->dict = xmlDictCreateSub(style->dict)) == NULL)
+    v->lang = r->lang >= 0 && r->lang < 3 ? r->lang : SV_LANG_BOTH;
+    if (v->doc && sv_view_init() == 0 &&
+        (v->doc->dict = xmlDictCreateSub(styles[v->lang]->dict)) == NULL)
         v->oom = 1;
     v->root = v->doc ? xmlNewDocNode(v->doc, NULL, BAD_CAST "page", NULL) : NULL;
     if (!v->root) {
@@ -203,9 +306,8 @@ xmlNodePtr sv_view_begin(sv_view *v, sv_req *r, const char *kind, const char *zh
         return NULL;
     }
     xmlDocSetRootElement(v->doc, v->root);
-    v->lang = r->lang;
     sv_at(v, v->root, "kind", kind);
-    sv_at(v, v->root, "lang", langs[r->lang]);
+    sv_at(v, v->root, "lang", langs[v->lang]);
     sv_label_as(v, v->root, "title", zh, en);
     return v->root;
 }
@@ -225,6 +327,9 @@ void sv_view_render(sv_view *v, sv_req *r)
     sv_buf_free(&r->out);
     if (sv_view_init() || v->oom || !v->doc)
         goto fail;
+    /* The stylesheet of the view's language (its labels chosen already), whose dictionary
+     * the view's names come from. */
+    xsltStylesheetPtr style = styles[v->lang];
     ctx = xsltNewTransformContext(style, v->doc);
     if (!ctx || xsltSetCtxtSecurityPrefs(sec, ctx))
         goto fail;

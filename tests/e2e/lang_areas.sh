@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# lang_areas.sh - every word in the user's language (issue 17), area by area: the refusals of
+# user administration, attachments, configuration (time zone, calendar, recurrence window),
+# notice targets and contacts, forms install, legacy sheet import (the file and each cell),
+# case archive import, a full scratch store, and verify's findings reach a 中文 user in 中文:
+# with `capa --lang zh` the sentence after "capa: <command>:" has no English rule text, only
+# the values quoted in “” and a validator's quoted detail; the web pages of these areas say it
+# in 中文 too, with no terminal command. Each refusal leaves the store as it was.
+source "$(dirname "$0")/common.bash"
+source "$(dirname "$0")/serve.bash"
+IOFAIL=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/libiofail.so
+
+# zh_only: stderr's sentence (after "capa: WHAT: ") has Chinese and, the quoted values, the
+# validator's detail after a full-width colon and a few names aside, no English word.
+zh_only() {
+    python3 - "$ERR" "${1:-}" <<'PY' || fail "not 中文 only: $ERR"
+import re, sys
+err, keep_detail = sys.argv[1], sys.argv[2]
+line = err.strip().splitlines()[-1]
+m = re.match(r"capa: [^:]*: (.*)", line)
+text = m.group(1) if m else line
+text = re.sub(r"“[^”]*”", "", text)
+text = re.sub(r"--[a-z-]+|\bcapa [a-z]+( --[a-z]+)?", "", text)  # the CLI's own commands
+if keep_detail:
+    text = text.split("：")[0]
+ok_words = {"UTF", "GB", "GBK", "SHA", "Excel", "xlsx", "KiB", "Asia", "Shanghai", "TMPDIR",
+            "QC"}
+words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ok_words]
+sys.exit(0 if re.search(r"[\u4e00-\u9fff]", text) and not words else 1)
+PY
+}
+zh() { # zh USER WANT_RC ARGS...: run as USER with --lang zh
+    local user=$1 want=$2
+    shift 2
+    as "$user" "$want" "$@" --lang zh
+}
+
+setup_users
+as li 0 open customer=华东汽车 part_no=P-1 description=焊点 severity=general
+N=$OUT
+run 0 "" log --json
+TRAIL=$OUT
+unchanged() { run 0 "" log --json; [[ $OUT == "$TRAIL" ]] || fail "the store changed"; }
+
+# ---- user administration
+run 1 "$(pw admin)\n$(pw wang)" user add wang --role qe --name 王工 --as admin --password-stdin --lang zh
+err_has '账号“wang”已存在：请换一个账号'; zh_only
+run 1 "$(pw admin)\n$(pw x)" user add 'Bad!' --role qe --name X --as admin --password-stdin --lang zh
+err_has '须以小写字母开头'; zh_only
+run 1 "$(pw admin)\n$(pw x)" user add zz --role nosuch --name X --as admin --password-stdin --lang zh
+err_has '没有角色“nosuch”；可选的角色：'
+run 1 "$(pw admin)\nshort" user add zz --role qe --name X --as admin --password-stdin --lang zh
+err_has '密码须为 8 到'; zh_only
+zh admin 1 user role admin --role qe
+err_has '系统管理员不能修改自己的角色'; zh_only
+zh admin 1 user disable nobody
+err_has '没有账号为“nobody”的用户'; zh_only
+zh admin 1 user role wang --role qe
+err_has '的角色已是“qe”'
+run 1 "$(pw li)\n$(pw x)" user add zz --role qe --name X --as li --password-stdin --lang zh
+err_has '只有系统管理员可以执行此操作'; zh_only
+unchanged
+
+# ---- attachments
+: >"$T/empty.jpg"
+zh li 1 attach "$N" "$T/empty.jpg"
+err_has '文件“empty.jpg”是空的（0 字节）'; zh_only
+printf 'x' >"$T/a.txt"
+zh li 1 attach "$N" "$T/a.txt" --stage nowhere
+err_has '“nowhere”不是本案流程中的阶段'; zh_only
+zh li 1 attach "$N" "$T/a.txt" --stage analysis
+err_has '本案尚未到达“原因分析”阶段'; zh_only
+zh zhou 1 attach "$N" "$T/a.txt"
+err_has '您的角色（审核员）不能向“品质异常反馈”阶段添加附件'; zh_only
+zh admin 1 config attach-limit 999999999999999
+unchanged
+
+# ---- configuration: time zone, calendar, recurrence window; notices
+zh admin 1 config timezone Mars/Base
+err_has '未知的时区“Mars/Base”'; zh_only
+zh admin 1 config timezone '../etc'
+err_has '不是时区名称'; zh_only
+zh admin 1 calendar install "$CAPA_SRC/tests/data/calendar/malformed.xml"
+err_has '工作日历“malformed.xml”不符合格式要求'; zh_only keep-detail
+zh admin 1 config notify add 'bad!' --wecom https://qyapi.example/cgi-bin/webhook/send?key=k
+err_has '通知渠道的名称“bad!”不正确'; zh_only
+zh admin 1 config notify add robot --dingtalk ftp://x
+err_has '地址不正确'
+zh admin 1 config notify add robot --wecom https://qyapi.example/x --secret s
+err_has '只有钉钉机器人使用加签密钥'; zh_only
+zh admin 1 config notify remove nosuch
+err_has '没有名为“nosuch”的通知渠道'; zh_only
+zh wang 1 user set wang --mobile 12
+err_has '手机号“12”不正确'; zh_only
+zh wang 1 user set li --email li@example.com
+err_has '只有系统管理员或用户本人可以修改联系方式'; zh_only
+unchanged
+
+# ---- forms install
+printf '<form xmlns="urn:capa:form" id="intake" version="9"><nonsense/></form>\n' >"$T/bad-form.xml"
+zh admin 1 form install "$T/bad-form.xml"
+err_has '定义文件不符合格式要求'; zh_only keep-detail
+unchanged
+
+# ---- legacy sheets
+H='案号,投诉日期,客户名称,料号,批号,不良数量,缺陷代码,问题描述,严重程度,投诉方式,责任部门,处理状态,结案日期'
+printf '%s\n,2023/6/15,华为,P-100,,x,,划伤,重大,电话,,处理中,\n,2023/6/16,小米,P-2,,,,漏装,一般,电话,,处理中,\n' "$H" >"$T/bad.csv"
+zh admin 1 import --csv "$T/bad.csv" --map register
+err_has '2 行中有 1 行有误，未导入任何内容：请改正这些行后重新导入'; zh_only
+err_has 'capa: import: 第 2 行，“不良数量”列：「不良数量」须为整数（现为“x”）'
+ERR=$(grep '第 2 行' <<<"$ERR"); zh_only
+: >"$T/empty.csv"
+zh admin 1 import --csv "$T/empty.csv" --map register
+err_has '文件是空的：没有表头行'; zh_only
+printf '%s\n,2023/6/16,小米,P-2,,,,漏装,一般,电话,,处理中,\n' "$H" >"$T/good.csv"
+zh admin 0 import --csv "$T/good.csv" --map register
+run 0 "" log --json
+TRAIL=$OUT
+zh admin 1 import --csv "$T/good.csv" --map register
+err_has '这个文件已经导入过（由它生成了 1 个案件）'; zh_only
+printf 'not a zip' >"$T/x.xlsx"
+zh admin 1 import --xlsx "$T/x.xlsx" --map register
+err_has '不是 Excel 工作簿（xlsx）'; zh_only
+unchanged
+
+# ---- case archives
+run 0 "" export "$N" -o "$T/case.xml"
+sed 's/华东汽车/西南汽车/' "$T/case.xml" >"$T/altered.xml"
+zh admin 1 import --xml "$T/altered.xml"
+err_has '案件归档文件“'; err_has 'altered.xml”与其中的审计事件不符，未导入：'; zh_only keep-detail
+unchanged
+
+# ---- the scratch store full (verify replays into it): the shim fails its writes (ENOSPC)
+mkdir -p "$T/fs"
+set +e
+# (the shim preloads before the ASan runtime in the sanitizer build)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+    TMPDIR=$T/fs LD_PRELOAD=$IOFAIL IOFAIL_AT=1 IOFAIL_STICKY=1 IOFAIL_ERRNO=28 IOFAIL_MATCH=$T/fs/ \
+    "$CAPA" verify --lang zh >"$T/out" 2>"$T/err"
+RC=$?
+set -e
+ERR=$(cat "$T/err")
+[[ $RC == 1 ]] || fail "verify with a full scratch: exit $RC"
+err_has '校验用的临时存储空间不足'; err_has 'TMPDIR'
+
+# ---- verify's findings, on a copy whose case header was edited underneath capa
+run 0 "" backup "$T/copy"
+"$CAPA_BUILD/tests/faults/capa-tamper" "$T/copy" hdr "$N" customer 西南汽车 >/dev/null
+CAPA_DB=$T/copy run 1 "" verify --lang zh
+err_has "案件 $N：案件头 的“customer”与审计记录不符：存储值“西南汽车”，按审计事件 "
+err_has '共 1 处不符：数据库与其审计记录不一致'
+ERR=$(grep '案件头' <<<"$ERR"); zh_only
+
+# ---- the same areas on the web, in 中文: no English rule text, no terminal command
+serve_start
+login admin "$T/admin.jar"
+P="password=$(pw admin | tr -d '\n')"
+cmd_re='capa (help|set|sign|reject|open|show|user|list|verify|log|config|import|form|attach)\b|--[a-z]'
+alert() { # alert NAME: the page's refusal, tags stripped
+    python3 - "$T/$1" <<'PY'
+import html, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+for m in re.finditer(r'<div class="alert alert-danger[^"]*"[^>]*>(.*?)</div>', page, re.S):
+    print(html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip())
+PY
+}
+web_zh() { # web_zh NAME TEXT: the page's refusal says TEXT, in 中文 only, and names no command
+    alert "$1" >"$T/$1.alert"
+    grep -qF -- "$2" "$T/$1.alert" || fail "$1: $(cat "$T/$1.alert")"
+    ERR="capa: web: $(sed 's/“[^”]*”//g' "$T/$1.alert" | head -1)"
+    zh_only
+    ! grep -qE "$cmd_re" "$T/$1" || fail "$1 names a command: $(grep -oE ".{30}($cmd_re).{30}" "$T/$1")"
+}
+req users -b "$T/admin.jar" "$B/admin/users?lang=zh"; want 200 users
+req ua -b "$T/admin.jar" --data-urlencode "csrf=$(csrf users)" --data-urlencode id=wang \
+    --data-urlencode role=qe --data-urlencode name=王工 --data-urlencode "new_password=$(pw x | tr -d '\n')" \
+    --data-urlencode "new_password2=$(pw x | tr -d '\n')" --data-urlencode "$P" "$B/admin/users?lang=zh"
+want 409 ua
+web_zh ua '账号“wang”已存在：请换一个账号'
+req set -b "$T/admin.jar" "$B/admin/settings?lang=zh"; want 200 set
+req tz -b "$T/admin.jar" --data-urlencode "csrf=$(csrf set)" --data-urlencode "timezone=Mars/Olympus" \
+    --data-urlencode "$P" "$B/admin/settings/timezone?lang=zh"
+want 400 tz
+web_zh tz '未知的时区“Mars/Olympus”'
+login li "$T/li.jar"
+req c -b "$T/li.jar" "$B/cases/$N?lang=zh"; want 200 c
+req at -b "$T/li.jar" -F "csrf=$(csrf c)" -F stage=nowhere -F "files=@$T/a.txt" "$B/cases/$N/attachments?lang=zh"
+want 400 at
+web_zh at '“nowhere”不是本案流程中的阶段'
+unchanged
+echo "lang_areas: ok"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# lang_catalogue.sh - every refusal the engine can give has its words (issue 17): each rule id
+# core/, forms/ and sheets/ report (capa__refuse, capa__refusal_add, capa_diag_rule, ...) has
+# a 中文 and an English line in tools/lang/lang.c's catalogue; no 中文 line carries English
+# words, no line for the browser names a terminal command (tests/tools/lang_rules.py). The
+# check itself is checked: a copy of the sources with a rule id that has no wording fails.
+source "$(dirname "$0")/common.bash"
+SRC=${CAPA_SRC:?}
+python3 "$SRC/tests/tools/lang_rules.py" "$SRC" >"$T/out" 2>&1 || { cat "$T/out"; fail "the catalogue is incomplete"; }
+cat "$T/out"
+
+# The same check on a copy that uses a rule the catalogue lacks, and on one whose 中文 line
+# has English or whose web line names a command: each must fail, naming what is wrong.
+mkdir -p "$T/src/core" "$T/src/forms" "$T/src/sheets" "$T/src/tools/lang"
+cp "$SRC"/core/*.c "$T/src/core/"; cp "$SRC"/forms/*.c "$T/src/forms/"
+cp "$SRC"/sheets/*.c "$T/src/sheets/"
+cp "$SRC/tools/lang/lang.c" "$T/src/tools/lang/"
+printf 'int x(void) { return capa__refuse(CAPA_EINVALID, "test.unworded", NULL, NULL, "x"); }\n' \
+    >>"$T/src/core/users.c"
+set +e
+python3 "$SRC/tests/tools/lang_rules.py" "$T/src" >"$T/bad1" 2>&1; rc=$?
+set -e
+[[ $rc == 1 ]] || fail "a rule without wording passed the check"
+grep -q 'test.unworded (core/users.c:[0-9]*): no wording' "$T/bad1" || fail "$(cat "$T/bad1")"
+cp "$SRC/core/users.c" "$T/src/core/users.c"
+sed -i 's|{"user.exists", NULL, "账号“{value}”已存在：请换一个账号",|{"user.exists", NULL, "the account {value} exists",|' "$T/src/tools/lang/lang.c"
+sed -i 's|"the mobile number |"run capa user set --mobile: the mobile number |' "$T/src/tools/lang/lang.c"
+set +e
+python3 "$SRC/tests/tools/lang_rules.py" "$T/src" >"$T/bad2" 2>&1; rc=$?
+set -e
+[[ $rc == 1 ]] || fail "English in a 中文 line passed the check"
+grep -q "user.exists: the 中文 wording has the English word 'the'" "$T/bad2" || fail "$(cat "$T/bad2")"
+grep -q "notify.mobile: the web's en wording names a command" "$T/bad2" || fail "$(cat "$T/bad2")"
+echo "lang_catalogue: ok"

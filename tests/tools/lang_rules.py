@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""lang_rules.py SRC - the refusal rule ids the engine uses, and the catalogue's check.
+
+Every rule id the engine can report as a refusal (capa__refuse, capa__refusal_add,
+capa_diag_rule, auth_refusal, sheet problems) is found in core/, forms/ and sheets/; each must
+have a line in tools/lang/lang.c's catalogue, whose 中文 wording carries no English words
+(placeholders, the web-only [[...]] and CLI-only <<...>> parts aside, and a few names such as
+UTF-8 or SHA-256) and whose web wording names no terminal command. Prints what is wrong and
+exits 1; prints the count and exits 0 when all is well. Used by tests/e2e/lang_catalogue.sh.
+"""
+import glob
+import os
+import re
+import sys
+
+src = sys.argv[1]
+# (function, index of the rule argument)
+CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_refusal": 1,
+         "BAD": 0}
+RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
+STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def args_of(text, at):
+    """The top-level arguments of the call whose '(' is at text[at]."""
+    depth, cur, out, i = 0, [], [], at
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while text[j] != '"':
+                j += 2 if text[j] == '\\' else 1
+            cur.append(text[i:j + 1])
+            i = j + 1
+            continue
+        if c == "'":
+            j = text.index("'", i + 2 if text[i + 1] == '\\' else i + 1)
+            cur.append(text[i:j + 1])
+            i = j + 1
+            continue
+        if c == '(':
+            depth += 1
+            if depth == 1:
+                i += 1
+                continue
+        elif c == ')':
+            depth -= 1
+            if depth == 0:
+                out.append(''.join(cur))
+                return out
+        elif c == ',' and depth == 1:
+            out.append(''.join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(c)
+        i += 1
+    return out
+
+
+used = {}
+for path in sorted(glob.glob(os.path.join(src, "core", "*.c")) +
+                   glob.glob(os.path.join(src, "forms", "*.c")) +
+                   glob.glob(os.path.join(src, "sheets", "*.c"))):
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'\b(' + '|'.join(CALLS) + r')\s*\(', text):
+        if text[:m.start()].rstrip().endswith(("int", "void", "static")):
+            continue  # a definition or prototype
+        a = args_of(text, m.end() - 1)
+        k = CALLS[m.group(1)]
+        if len(a) <= k:
+            continue
+        for s in STR.findall(a[k]):
+            if RULE.match(s):
+                line = text.count("\n", 0, m.start()) + 1
+                used.setdefault(s, "%s:%d" % (os.path.relpath(path, src), line))
+
+# A sheet problem's rule id given in an initializer (sheets/import.c).
+for path in sorted(glob.glob(os.path.join(src, "sheets", "*.c"))):
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'capa_sheet_problem \w+ = \{[^;]*;', text):
+        for s in STR.findall(m.group(0)):
+            if RULE.match(s):
+                line = text.count("\n", 0, m.start()) + 1
+                used.setdefault(s, "%s:%d" % (os.path.relpath(path, src), line))
+
+cat = {}
+lang = open(os.path.join(src, "tools", "lang", "lang.c"), encoding="utf-8").read()
+body = lang[lang.index("catalogue[] = {"):lang.index("\n};", lang.index("catalogue[] = {"))]
+for m in re.finditer(r'\{\s*"([a-z]+\.[a-z_]+)",\s*(NULL|"[^"]*"),((?:\s*"(?:[^"\\]|\\.)*")+),'
+                     r'((?:\s*"(?:[^"\\]|\\.)*")+)\s*\}', body):
+    zh = ''.join(STR.findall(m.group(3)))
+    en = ''.join(STR.findall(m.group(4)))
+    cat.setdefault(m.group(1), []).append((zh, en))
+
+bad = []
+for rule, where in sorted(used.items()):
+    if rule not in cat:
+        bad.append("%s (%s): no wording in tools/lang/lang.c" % (rule, where))
+# English words a 中文 sentence may carry: names, units and formats, not rule text.
+KEEP = {"UTF", "SHA", "CSV", "XML", "URL", "SMTP", "IANA", "Asia", "Shanghai", "xlsx", "xml",
+        "csv", "smtp", "smtps", "http", "https", "wecom", "dingtalk", "MiB", "KiB", "GiB",
+        "LMDB", "SQLite", "PDF", "Excel", "CAPA", "IATF", "local", "domain", "example", "com",
+        "all", "none", "HTML", "ISO", "GB", "GBK", "TMPDIR", "tz"}
+CMD = re.compile(r'\bcapa(-serve)? [a-z]|--[a-z]')
+for rule, lines in sorted(cat.items()):
+    for zh, en in lines:
+        plain = re.sub(r'\{[^}]*\}', '', re.sub(r'<<.*?>>', '', zh))
+        plain = re.sub(r'\[\[|\]\]', '', plain)
+        for w in re.findall(r'[A-Za-z]{2,}', plain):
+            if w not in KEEP:
+                bad.append("%s: the 中文 wording has the English word '%s': %s" % (rule, w, zh))
+                break
+        if not re.search(r'[\u4e00-\u9fff]', zh):
+            bad.append("%s: the 中文 wording has no Chinese: %s" % (rule, zh))
+        for text, lang_ in ((zh, "zh"), (en, "en")):
+            web = re.sub(r'<<.*?>>', '', text)
+            if CMD.search(web):
+                bad.append("%s: the web's %s wording names a command: %s" % (rule, lang_, text))
+for b in bad:
+    print("lang_rules:", b)
+print("lang_rules: %d rule ids used, %d worded" % (len(used), len(cat)))
+sys.exit(1 if bad else 0)

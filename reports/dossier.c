@@ -1099,10 +1099,26 @@ static void headers_footers(doc *d, const char *org)
     capa__free(left);
 }
 
-int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
-                        const capa_dossier_opts *opts)
+/* The chain head now, into head (65 bytes): every write appends an event, so an unchanged
+ * head means nothing was written in between. */
+static int head_now(capa_store *s, char *head)
+{
+    capa_store_info i = {0};
+    int rc = capa_store_info_get(&i, s);
+    if (rc == CAPA_OK) {
+        memcpy(head, i.head_hash, sizeof i.head_hash);
+        capa_store_info_clear(&i);
+    }
+    return rc;
+}
+
+/* One attempt; *moved set when a write came in between the proof and the last read, so that
+ * what was rendered may not be what was proven (nothing is written then). */
+static int dossier_once(capa_store *s, const char *number, const char *out_path,
+                        const capa_dossier_opts *opts, int *moved)
 {
     static const capa_dossier_opts defaults = {0};
+    char head0[65] = "", head1[65] = "";
     int rc = CAPA_OK;
     doc d = {0};
     capa_case *c = NULL;
@@ -1114,7 +1130,13 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     if (!s || !number || !out_path)
         return capa_error_set(CAPA_EINVALID, "dossier: store, case number and output required");
 
-    /* Everything that can fail on input comes before any file is touched. */
+    /* Everything that can fail on input comes before any file is touched. The proof and
+     * the reads below are transactions of their own: the head before the proof and after
+     * the last read must be the same, or the dossier is made again (capa_report_dossier). */
+    if (!opts->verified && (rc = head_now(s, head0)) != CAPA_OK) {
+        rc = capa_rep__err_core(rc, "dossier");
+        goto done;
+    }
     if (!opts->verified &&
         (rc = capa_case_prove_ex(s, number,
                                  opts->proof_cert_path ? opts->proof_cert_path : opts->cert_path,
@@ -1173,6 +1195,20 @@ int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
     if ((rc = capa_lay__status(&d.fl, what)) != CAPA_OK)
         goto done;
     snprintf(reason, sizeof reason, "8D 档案 CAPA dossier %s", c->number);
+    if (!opts->verified) {
+        if ((rc = head_now(s, head1)) != CAPA_OK) {
+            rc = capa_rep__err_core(rc, "dossier");
+            goto done;
+        }
+        if (strcmp(head0, head1) != 0) {
+            *moved = 1;
+            rc = capa_error_set(CAPA_ERROR,
+                                "dossier %s: the store changed while it was made (a write came "
+                                "in after its proof); nothing was written, try again",
+                                number);
+            goto done;
+        }
+    }
     rc = capa_lay__finish(&d.fl, out_path, sg, d.now, reason, opts->location, SIG_BOX);
 done:
     capa_lay__end(&d.fl);
@@ -1188,4 +1224,17 @@ done:
     if (have_info)
         capa_store_info_clear(&info);
     return rc;
+}
+
+int capa_report_dossier(capa_store *s, const char *number, const char *out_path,
+                        const capa_dossier_opts *opts)
+{
+    /* A write between the proof and the rendering: prove and render again (a few times;
+     * a store written that often refuses with the reason, nothing written). */
+    for (int tries = 0;; tries++) {
+        int moved = 0;
+        int rc = dossier_once(s, number, out_path, opts, &moved);
+        if (!moved || tries == 4)
+            return rc;
+    }
 }

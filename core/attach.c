@@ -252,14 +252,9 @@ static int do_limit(capa_wtxn *t, void *arg)
     uint64_t v = *(uint64_t *)arg, old = 0;
     char a[32], b[32];
     capa_event_rec e;
-    if (strcmp(t->actor->u.role, "admin") != 0) {
-        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
-                                "config attach-limit: user `%s` has role %s; only admin may",
-                                t->actor->u.id, t->actor->u.role);
-        capa__refusal_param("role", "%s", t->actor->u.role);
-        capa__refusal_param("roles", "admin");
+    int err_ = capa__require_admin(t, "config attach-limit");
+    if (err_)
         return err_;
-    }
     int err = capa_store__require_init(t->s, t->txn);
     if (err || (err = limit_in(t->s, t->txn, &old)))
         return err;

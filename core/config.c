@@ -15,15 +15,8 @@
 
 static int require_admin(capa_wtxn *t, const char *what)
 {
-    if (strcmp(t->actor->u.role, "admin") != 0) {
-        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
-                                "%s: user `%s` has role %s; only admin may", what, t->actor->u.id,
-                                t->actor->u.role);
-        capa__refusal_param("role", "%s", t->actor->u.role);
-        capa__refusal_param("roles", "admin");
-        return err_;
-    }
-    return capa_store__require_init(t->s, t->txn);
+    int err = capa__require_admin(t, what);
+    return err ? err : capa_store__require_init(t->s, t->txn);
 }
 
 static int do_timezone(capa_wtxn *t, void *arg)

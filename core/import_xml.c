@@ -431,14 +431,9 @@ static int do_import(capa_wtxn *t, void *arg)
     char why[200], summary[400], key[120], *addr = NULL;
     capa__free(ia->number);
     ia->number = NULL;
-    if (strcmp(t->actor->u.role, "admin") != 0) {
-        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
-                                "import: user `%s` has role %s; only admin may", t->actor->u.id,
-                                t->actor->u.role);
-        capa__refusal_param("role", "%s", t->actor->u.role);
-        capa__refusal_param("roles", "admin");
+    int err_ = capa__require_admin(t, "import");
+    if (err_)
         return err_;
-    }
     int err = capa_store__require_init(t->s, t->txn);
     if (err || (err = capa_store__workflow(&wf, t->s, t->txn)))
         return err;

@@ -287,14 +287,9 @@ static int do_install(capa_wtxn *t, void *arg)
     const char *id = NULL;
     char wf_def[160];
     int latest = 0, err;
-    if (strcmp(t->actor->u.role, "admin") != 0) {
-        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
-                                "form install: user `%s` has role %s; only admin may",
-                                t->actor->u.id, t->actor->u.role);
-        capa__refusal_param("role", "%s", t->actor->u.role);
-        capa__refusal_param("roles", "admin");
+    int err_ = capa__require_admin(t, "form install");
+    if (err_)
         return err_;
-    }
     if ((err = capa_store__workflow(&cur, s, t->txn)) != CAPA_OK)
         return err; /* also: the store is initialised */
     if ((err = capa__line_check("form install: file name", "file", a->name)) != CAPA_OK)

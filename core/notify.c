@@ -167,15 +167,8 @@ static int norm_kinds(char *out, size_t sz, const char *in)
 
 static int require_admin(capa_wtxn *t, const char *what)
 {
-    if (strcmp(t->actor->u.role, "admin") != 0) {
-        int err_ = capa__refuse(CAPA_EDENIED, "admin.role", NULL, NULL,
-                                "%s: user `%s` has role %s; only admin may", what, t->actor->u.id,
-                                t->actor->u.role);
-        capa__refusal_param("role", "%s", t->actor->u.role);
-        capa__refusal_param("roles", "admin");
-        return err_;
-    }
-    return capa_store__require_init(t->s, t->txn);
+    int err = capa__require_admin(t, what);
+    return err ? err : capa_store__require_init(t->s, t->txn);
 }
 
 static int get_rec(capa_wtxn *t, int db, const void *key, size_t klen, MDB_val *v)

@@ -678,7 +678,7 @@ int capa_user_binding_check(capa_store *s, const char *user, const char *binding
 
 /* ---- admin operations ---- */
 
-static int require_admin(capa_wtxn *t, const char *what)
+int capa__require_admin(capa_wtxn *t, const char *what)
 {
     if (strcmp(t->actor->u.role, "admin") != 0) {
         int err = capa_error_set(CAPA_EDENIED, "%s: user `%s` has role %s; only admin may",
@@ -736,7 +736,7 @@ static int do_user_add(capa_wtxn *t, void *arg)
 {
     add_arg *a = arg;
     capa_user_rec u, existing;
-    int err = require_admin(t, "user add");
+    int err = capa__require_admin(t, "user add");
     if (err)
         return err;
     if (a->id && capa_user__get(t->s, t->txn, a->id, &existing) == CAPA_OK) {
@@ -768,7 +768,7 @@ static int do_passwd(capa_wtxn *t, void *arg)
     passwd_arg *a = arg;
     capa_user_rec u, fresh;
     int self = strcmp(t->actor->u.id, a->id) == 0;
-    int err = self ? CAPA_OK : require_admin(t, "passwd");
+    int err = self ? CAPA_OK : capa__require_admin(t, "passwd");
     if (err)
         return err;
     if ((err = capa_user__get(t->s, t->txn, a->id, &u)) == CAPA_ENOTFOUND)
@@ -804,7 +804,7 @@ static int do_unlock(capa_wtxn *t, void *arg)
     unlock_arg *a = arg;
     capa_user_rec u;
     capa_event_rec e;
-    int err = a->os_user ? capa_store__require_init(t->s, t->txn) : require_admin(t, "user unlock");
+    int err = a->os_user ? capa_store__require_init(t->s, t->txn) : capa__require_admin(t, "user unlock");
     if (err)
         return err;
     if ((err = capa_user__get(t->s, t->txn, a->id, &u)) == CAPA_ENOTFOUND)
@@ -864,7 +864,7 @@ static int do_user_change(capa_wtxn *t, void *arg)
     capa_event_rec e;
     int role = a->disable < 0;
     const char *what = role ? "user role" : a->disable ? "user disable" : "user enable";
-    int err = require_admin(t, what);
+    int err = capa__require_admin(t, what);
     if (err)
         return err;
     if ((err = capa_user__get(t->s, t->txn, a->id, &u)) == CAPA_ENOTFOUND)

@@ -61,4 +61,8 @@ void capa_user__src(struct capa_apply_src *out, const capa_user_rec *fresh);
 /** The text check for one-line names, departments, organisation and reasons: refuses
  *  control and bidi-override characters, naming `what` and the value. */
 int capa__line_check(const char *what, const char *field, const char *value);
+/** CAPA_OK when the actor of `t` is an admin; else CAPA_EDENIED, refused as `what` ("user add",
+ *  "form install", ...) with the rule admin.role and the actor's role. */
+int capa__require_admin(capa_wtxn *t, const char *what);
+
 #endif

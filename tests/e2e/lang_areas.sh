@@ -23,8 +23,8 @@ text = re.sub(r"“[^”]*”", "", text)
 text = re.sub(r"--[a-z-]+|\bcapa [a-z]+( --[a-z]+)?", "", text)  # the CLI's own commands
 if keep_detail:
     text = text.split("：")[0]
-ok_words = {"UTF", "GB", "GBK", "SHA", "Excel", "xlsx", "KiB", "Asia", "Shanghai", "TMPDIR",
-            "QC"}
+ok_words = {"UTF", "GB", "GBK", "SHA", "Excel", "xlsx", "KiB", "MiB", "Asia", "Shanghai",
+            "TMPDIR", "QC", "DOCTYPE"}
 words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ok_words]
 sys.exit(0 if re.search(r"[\u4e00-\u9fff]", text) and not words else 1)
 PY
@@ -121,6 +121,20 @@ err_has '这个文件已经导入过（由它生成了 1 个案件）'; zh_only
 printf 'not a zip' >"$T/x.xlsx"
 zh admin 1 import --xlsx "$T/x.xlsx" --map register
 err_has '不是 Excel 工作簿（xlsx）'; zh_only
+# reading the file itself: quoting, encoding, a workbook's damaged part
+printf '%s\n,2023/6/15,华"为,P-1,,1,,划伤,重大,电话,,处理中,\n' "$H" >"$T/quote.csv"
+zh admin 1 import --csv "$T/quote.csv" --map register
+err_has '第 2 行：引号用法有误'; zh_only
+printf '%s\n,2023/6/15,"华为,P-1,,1,,划伤,重大,电话,,处理中,\n' "$H" >"$T/open.csv"
+zh admin 1 import --csv "$T/open.csv" --map register
+err_has '第 2 行：带引号的单元格直到文件末尾都没有闭合'; zh_only
+{ printf '%s\n' "$H" | iconv -f UTF-8 -t GB18030; printf ',2023/6/15,\x80\x20,P-1\n'; } >"$T/gb.csv"
+zh admin 1 import --csv "$T/gb.csv" --map register --encoding gb18030
+err_has '第 2 行：第 '; err_has '字节（0x80）不是 GB18030 文本'
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w")
+z.writestr("xl/workbook.xml", "<?xml version=\"1.0\"?><!DOCTYPE w [<!ENTITY a \"b\">]><workbook/>")' "$T/dt.xlsx"
+zh admin 1 import --xlsx "$T/dt.xlsx" --map register
+err_has '的部件“xl/workbook.xml”含有文档类型声明（DOCTYPE），出于安全不予读取'; zh_only
 unchanged
 
 # ---- case archives

@@ -2,7 +2,9 @@
 """lang_rules.py SRC - the refusal rule ids the engine uses, and the catalogue's check.
 
 Every rule id the engine can report as a refusal (capa__refuse, capa__refusal_add,
-capa_diag_rule, auth_refusal, sheet problems) is found in core/, forms/ and sheets/; each must
+capa_diag_rule, auth_refusal, sheet problems) is found in core/, forms/ and sheets/, and
+every one the tools word themselves (sv_word, cli_refuse, cli_usage_refuse) in tools/serve/
+and tools/capa/; each must
 have a line in tools/lang/lang.c's catalogue, whose 中文 wording carries no English words
 (placeholders, the web-only [[...]] and CLI-only <<...>> parts aside, and a few names such as
 UTF-8 or SHA-256) and whose web wording names no terminal command. Prints what is wrong and
@@ -16,7 +18,7 @@ import sys
 src = sys.argv[1]
 # (function, index of the rule argument)
 CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_refusal": 1,
-         "BAD": 0}
+         "BAD": 0, "sv_word": 1, "cli_refuse": 2, "cli_usage_refuse": 1}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
 STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
@@ -61,10 +63,12 @@ def args_of(text, at):
 used = {}
 for path in sorted(glob.glob(os.path.join(src, "core", "*.c")) +
                    glob.glob(os.path.join(src, "forms", "*.c")) +
-                   glob.glob(os.path.join(src, "sheets", "*.c"))):
+                   glob.glob(os.path.join(src, "sheets", "*.c")) +
+                   glob.glob(os.path.join(src, "tools", "serve", "*.c")) +
+                   glob.glob(os.path.join(src, "tools", "capa", "*.c"))):
     text = open(path, encoding="utf-8").read()
     for m in re.finditer(r'\b(' + '|'.join(CALLS) + r')\s*\(', text):
-        if text[:m.start()].rstrip().endswith(("int", "void", "static")):
+        if text[:m.start()].rstrip().endswith(("int", "void", "static", "*")):
             continue  # a definition or prototype
         a = args_of(text, m.end() - 1)
         k = CALLS[m.group(1)]
@@ -101,7 +105,7 @@ for rule, where in sorted(used.items()):
 KEEP = {"UTF", "SHA", "CSV", "XML", "URL", "SMTP", "IANA", "Asia", "Shanghai", "xlsx", "xml",
         "csv", "smtp", "smtps", "http", "https", "wecom", "dingtalk", "MiB", "KiB", "GiB",
         "LMDB", "SQLite", "PDF", "Excel", "CAPA", "IATF", "local", "domain", "example", "com",
-        "all", "none", "HTML", "ISO", "GB", "GBK", "TMPDIR", "tz"}
+        "all", "none", "HTML", "ISO", "GB", "GBK", "TMPDIR", "tz", "DOCTYPE"}
 CMD = re.compile(r'\bcapa(-serve)? [a-z]|--[a-z]')
 for rule, lines in sorted(cat.items()):
     for zh, en in lines:

@@ -24,7 +24,7 @@ text = re.sub(r"--[a-z-]+|\bcapa [a-z]+( --[a-z]+)?", "", text)  # the CLI's own
 if keep_detail:
     text = text.split("：")[0]
 ok_words = {"UTF", "GB", "GBK", "SHA", "Excel", "xlsx", "KiB", "MiB", "Asia", "Shanghai",
-            "TMPDIR", "QC", "DOCTYPE"}
+            "TMPDIR", "QC", "DOCTYPE", "csv"}
 words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ok_words]
 sys.exit(0 if re.search(r"[\u4e00-\u9fff]", text) and not words else 1)
 PY
@@ -196,10 +196,42 @@ req tz -b "$T/admin.jar" --data-urlencode "csrf=$(csrf set)" --data-urlencode "t
     --data-urlencode "$P" "$B/admin/settings/timezone?lang=zh"
 want 400 tz
 web_zh tz '未知的时区“Mars/Olympus”'
+# the server's own refusals of an upload: the import page's, the attachment upload's and a
+# body over the limit (a page, and the API for a client that asked for 中文)
+req imp -b "$T/admin.jar" "$B/admin/import?lang=zh"; want 200 imp
+printf 'MZ\x90\x00' >"$T/prog.exe"
+req up -b "$T/admin.jar" -F "csrf=$(csrf imp)" -F map=register -F "$P" -F "sheet=@$T/prog.exe" "$B/admin/import?lang=zh"
+want 400 up
+web_zh up '文件“prog.exe”不能导入：只能导入 .csv 或 .xlsx 文件'
+req up -b "$T/admin.jar" -F "csrf=$(csrf imp)" -F map=nosuch -F "$P" -F "sheet=@$T/good.csv" "$B/admin/import?lang=zh"
+want 400 up
+web_zh up '没有名为“nosuch”的内置导入方案：请从列表中选择'
+req up -b "$T/admin.jar" -F "csrf=$(csrf imp)" -F map=register -F "$P" "$B/admin/import?lang=zh"
+want 400 up
+web_zh up '请选择要导入的文件'
+req up -b "$T/admin.jar" --data-urlencode "csrf=$(csrf imp)" "$B/admin/import?lang=zh"
+want 400 up
+web_zh up '需要通过上传表单提交文件：请在页面上选择文件后再提交'
+head -c $((1024 * 1024 + 1)) /dev/zero >"$T/big.bin"
+req big -b "$T/admin.jar" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$T/big.bin" "$B/admin/settings?lang=zh"
+want 413 big
+[[ $(cat "$T/big") == '请求内容超过 1048576 字节，未处理' ]] || fail "413 page: $(cat "$T/big")"
+req big -H 'Accept-Language: zh-CN' -H 'Content-Type: application/json' --data-binary "@$T/big.bin" "$B/api/cases"
+want 413 big
+python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["error"]
+assert e["rule"] == "upload.too_big" and e["message"] == "请求内容超过 1048576 字节，未处理", e' "$T/big" || fail "413 API: $(cat "$T/big")"
 login li "$T/li.jar"
 req c -b "$T/li.jar" "$B/cases/$N?lang=zh"; want 200 c
 req at -b "$T/li.jar" -F "csrf=$(csrf c)" -F stage=nowhere -F "files=@$T/a.txt" "$B/cases/$N/attachments?lang=zh"
 want 400 at
 web_zh at '“nowhere”不是本案流程中的阶段'
+args=()
+for i in $(seq 70); do args+=(-F "f$i=x"); done
+req at -b "$T/li.jar" -F "csrf=$(csrf c)" "${args[@]}" "$B/cases/$N/attachments?lang=zh"
+want 413 at
+web_zh at '上传表单的部分超过 64 个'
+req at -b "$T/li.jar" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "csrf=$(csrf c)" "$B/cases/$N/attachments?lang=zh"
+want 400 at
+web_zh at '需要通过上传表单提交文件'
 unchanged
 echo "lang_areas: ok"

@@ -442,7 +442,7 @@ static const wording catalogue[] = {
      "file is UTF-8>>[[; choose UTF-8 if the file is UTF-8]]"},
     /* ---- the server's refusals of an upload (tools/serve) ---- */
     {"upload.too_big", NULL, "请求内容超过 {max} 字节，未处理",
-     "the request body is over {max} bytes and was not processed"},
+     "request body over {max} bytes"},
     {"upload.not_multipart", NULL, "需要通过上传表单提交文件：请在页面上选择文件后再提交",
      "expected a file upload (multipart/form-data): choose the file on the page and send it "
      "again"},

@@ -382,13 +382,15 @@ static void do_upload(sv_req *r)
         return;
     }
     if (sv_disk_upload_parse(&up, r, made, why, sizeof why)) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "upload: %s / 上传文件无法读取", why);
+        char english[400];
+        snprintf(english, sizeof english, "upload: %s", why);
+        char *msg = sv_word_request(r, up.rule, up.value, up.max, english);
         sv_disk_upload_clear(&up);
         for (size_t i = 0; i < up.n_files; i++)
             unlink(up.files[i].path);
         rmdir(made);
-        page_form(r, msg, 400);
+        page_form(r, msg ? msg : english, 400);
+        free(msg);
         return;
     }
     const char *csrf = sv_params_get(&up.params, "csrf");
@@ -404,17 +406,20 @@ static void do_upload(sv_req *r)
             mapfile = &up.files[i];
     }
     if (!sheet || !sheet->size) {
-        page_form(r, "sheet: no file chosen, or the file is empty / 请选择要导入的文件", 400);
+        char *msg = sv_word_request(r, "import.no_file", NULL, NULL,
+                                    "sheet: no file chosen, or the file is empty");
+        page_form(r, msg ? msg : "sheet: no file chosen, or the file is empty", 400);
+        free(msg);
         goto discard;
     }
     const char *ext = strrchr(sheet->name, '.');
     int xlsx = ext && strcasecmp(ext, ".xlsx") == 0;
     if (!ext || (!xlsx && strcasecmp(ext, ".csv") != 0 && strcasecmp(ext, ".txt") != 0)) {
-        snprintf(
-            why, sizeof why,
-            "sheet: file '%.200s': a log is a .csv or .xlsx file / 只能导入 .csv 或 .xlsx 文件",
-            sheet->name);
-        page_form(r, why, 400);
+        snprintf(why, sizeof why, "sheet: file '%.200s': a log is a .csv or .xlsx file",
+                 sheet->name);
+        char *msg = sv_word_request(r, "import.file_type", sheet->name, NULL, why);
+        page_form(r, msg ? msg : why, 400);
+        free(msg);
         goto discard;
     }
     if (!(j = calloc(1, sizeof *j))) {
@@ -444,9 +449,10 @@ static void do_upload(sv_req *r)
             known |= strncmp(f->name, name, strlen(name)) == 0 &&
                      strcmp(f->name + strlen(name), ".xml") == 0;
         if (!known) {
-            snprintf(why, sizeof why, "map: '%.100s' is not a shipped mapping / 无此映射",
-                     name ? name : "");
-            page_form(r, why, 400);
+            snprintf(why, sizeof why, "map: '%.100s' is not a shipped mapping", name ? name : "");
+            char *msg = sv_word_request(r, "import.map_unknown", name ? name : "", NULL, why);
+            page_form(r, msg ? msg : why, 400);
+            free(msg);
             goto discard;
         }
         err = capa_mapping_load(&j->map, name, &diag);

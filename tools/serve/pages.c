@@ -2406,7 +2406,10 @@ static void do_attach(sv_req *r, const char *number)
     char lim[40], a_[80];
     uint64_t limit = 0;
     if (!d) {
-        error_page(r, 400, r->upload_why[0] ? r->upload_why : "expected the upload form");
+        char *msg = sv_word_request(r, r->upload_rule, NULL, NULL,
+                                    r->upload_why[0] ? r->upload_why : "expected the upload form");
+        error_page(r, 400, msg ? msg : "expected the upload form");
+        free(msg);
         return;
     }
     const char *tok = sv_params_get(&d->fields, "csrf");
@@ -2415,7 +2418,9 @@ static void do_attach(sv_req *r, const char *number)
         return;
     }
     if (d->status) {
-        error_page(r, d->status, d->why);
+        char *msg = sv_word_request(r, d->rule, d->value, d->max, d->why);
+        error_page(r, d->status, msg ? msg : d->why);
+        free(msg);
         return;
     }
     const char *stage = sv_params_get(&d->fields, "stage");
@@ -3034,7 +3039,7 @@ done:
 
 /* ---- routing ---- */
 
-static void set_lang(sv_req *r)
+void sv_req_lang(sv_req *r)
 {
     char v[8];
     const char *q = sv_params_get(&r->query, "lang");
@@ -3272,7 +3277,7 @@ void sv_pages_handle(sv_req *r)
     char b404[100];
     const char *path = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
-    set_lang(r);
+    sv_req_lang(r);
     if (r->bad_query) {
         error_page(r, 400, "malformed query string");
         return;

@@ -56,7 +56,15 @@ err_has '系统管理员不能修改自己的角色'; zh_only
 zh admin 1 user disable nobody
 err_has '没有账号为“nobody”的用户'; zh_only
 zh admin 1 user role wang --role qe
-err_has '的角色已是“qe”'
+err_has '用户 wang 的角色已是“品质工程师”'
+err_has_roles() { err_has '可选的角色：系统管理员“admin”、业务/客服“intake”、品质工程师“qe”、品管主管“qe_lead”'; }
+run 1 "$(pw admin)\n$(pw x)" user add zz --role nosuch --name X --as admin --password-stdin --lang zh
+err_has_roles; zh_only
+# roles printed to the user by their labels, in the chosen language
+run 0 "" user list --lang zh
+out_has '品质工程师 (qe)'; out_has '审核员 (auditor)'
+run 0 "" user list --lang en
+out_has 'Quality engineer (qe)'
 run 1 "$(pw li)\n$(pw x)" user add zz --role qe --name X --as li --password-stdin --lang zh
 err_has '只有系统管理员可以执行此操作'; zh_only
 unchanged

@@ -234,6 +234,11 @@ int cli_parse_date(int64_t *out_ms, const char *s);
 /** A label in the chosen language: "中文 / English", "中文" or "English", escaped like
  *  cli_text (labels come from installed form definitions). Uses buf. */
 const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const char *en);
+/** A role as "label (id)" in the chosen language (cli_label), escaped: its label in `wf`, else
+ *  (with `s`) in the store's default workflow, else in another workflow that declares it; the
+ *  id alone when none does. Uses buf. */
+const char *cli_role_label(const cli *c, char *buf, size_t sz, capa_store *s,
+                           const capa_workflow *wf, const char *id);
 
 /* ---- JSON (jansson) ---- */
 

@@ -75,6 +75,11 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos);
 
 /** Print "capa: <cmd>: <fmt...>" and the command's usage hint; returns CLI_USAGE. */
 int cli_usage(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** A usage error worded by the catalogue in the chosen language (--lang, else the locale), as
+ *  cli_usage: rule `rule` (tools/lang) with its value (an option's name or the value given)
+ *  and parameters; `english` is the sentence in English. Returns CLI_USAGE. */
+int cli_usage_refuse(const cli *c, const char *rule, const char *value,
+                     const capa_refusal_param *params, size_t n_params, const char *english);
 
 /** Print the usage text of the current command to stdout (for --help). */
 void cli_print_command_help(const cli *c);

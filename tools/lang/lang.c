@@ -440,6 +440,17 @@ static const wording catalogue[] = {
      "UTF-8]]",
      "row {row}: byte {offset} ({byte}) is not GB18030 text<<; give --encoding utf-8 if the "
      "file is UTF-8>>[[; choose UTF-8 if the file is UTF-8]]"},
+    /* ---- the CLI's usage errors (tools/capa), before the engine: {option} is an option's
+     * literal name, kept as typed ---- */
+    {"cli.unknown_option", NULL, "没有选项“{value}”", "unknown option '{value}'"},
+    {"cli.no_value", NULL, "选项 {value} 不带值", "option '{value}' takes no value"},
+    {"cli.needs_value", NULL, "选项 {value} 需要一个值", "option '{value}' needs a value"},
+    {"cli.choice", NULL, "选项 {option} 须为以下之一：{choices}（现为“{value}”）",
+     "{option} must be one of {choices}, not '{value}'"},
+    {"cli.actor", NULL, "请用 {option} 给出操作人的账号（随后会要求输入其密码）",
+     "{option} USER is required (who acts; asked for their password)"},
+    {"cli.encoding_xlsx", NULL, "只有 CSV 文件需要 {option}：Excel 工作簿（xlsx）不需要指定编码",
+     "{option} is for CSV files (xlsx is always Unicode)"},
     /* ---- the server's refusals of an upload (tools/serve) ---- */
     {"upload.too_big", NULL, "请求内容超过 {max} 字节，未处理",
      "request body over {max} bytes"},

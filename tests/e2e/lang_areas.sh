@@ -83,7 +83,7 @@ run 2 "" import --xlsx "$T/x.xlsx" --map register --encoding utf-8 --lang zh
 err_has '只有 CSV 文件需要 --encoding'; ERR=$(head -1 <<<"$ERR"); zh_only
 run 2 "" open customer=x --lang zh
 err_has '请用 --as 给出操作人的账号'; ERR=$(head -1 <<<"$ERR"); zh_only
-LANG=zh_CN.UTF-8 run 2 "" list --lang fr
+LC_ALL=zh_CN.UTF-8 run 2 "" list --lang fr
 err_has '选项 --lang 须为以下之一：zh, en, both（现为“fr”）'
 run 2 "" import --bogus --lang en
 err_has "unknown option '--bogus'"; [[ $ERR != *没有* ]] || fail "English asked, 中文 given"

@@ -240,6 +240,9 @@ web_zh up '请选择要导入的文件'
 req up -b "$T/admin.jar" --data-urlencode "csrf=$(csrf imp)" "$B/admin/import?lang=zh"
 want 400 up
 web_zh up '需要通过上传表单提交文件：请在页面上选择文件后再提交'
+req up -b "$T/admin.jar" -F csrf=forged -F map=register -F "$P" -F "sheet=@$T/good.csv" "$B/admin/import?lang=zh"
+want 403 up
+web_zh up '页面已过期（安全令牌不符）：请刷新页面后重试'
 head -c $((1024 * 1024 + 1)) /dev/zero >"$T/big.bin"
 req big -b "$T/admin.jar" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$T/big.bin" "$B/admin/settings?lang=zh"
 want 413 big

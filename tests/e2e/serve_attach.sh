@@ -100,9 +100,9 @@ req r1 -b "$T/zhou.jar" -F "csrf=$(csrf cz)" -F "files=@$T/blue.png" "$B/cases/$
 refused r1 403 '您的角色（审核员）不能向“品质异常反馈”阶段添加附件：附件由填写或签核该阶段的人添加'
 has r1 'may not attach files to the stage Quality complaint intake: attachments come from those who fill it in or sign it'
 req r2 -b "$T/li.jar" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
-refused r2 403 'missing or wrong CSRF token'
+refused r2 403 '页面已过期（安全令牌不符）：请刷新页面后重试 / Missing or wrong CSRF token'
 req r3 -b "$T/li.jar" -F "csrf=$(printf '%064d' 0)" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
-refused r3 403 'missing or wrong CSRF token'
+refused r3 403 '页面已过期（安全令牌不符）：请刷新页面后重试 / Missing or wrong CSRF token'
 req r4 -F "csrf=$CS" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
 want 303 r4
 has r4.h 'Location: /login'

@@ -3,9 +3,9 @@
 
 Every rule id the engine can report as a refusal (capa__refuse, capa__refusal_add,
 capa_diag_rule, auth_refusal, sheet problems) is found in core/, forms/ and sheets/, and
-every one the tools word themselves (sv_word, cli_refuse, cli_usage_refuse) in tools/serve/
-and tools/capa/; each must
-have a line in tools/lang/lang.c's catalogue, whose 中文 wording carries no English words
+every one the tools word themselves (sv_word, sv_word_request, cli_refuse, cli_usage_refuse,
+capa_lang_rule, and capa-serve's "upload.*" and "request.*" ids) in tools/serve/ and
+tools/capa/; each must have a line in tools/lang/lang.c's catalogue, whose 中文 wording carries no English words
 (placeholders, the web-only [[...]] and CLI-only <<...>> parts aside, and a few names such as
 UTF-8 or SHA-256) and whose web wording names no terminal command. Prints what is wrong and
 exits 1; prints the count and exits 0 when all is well. Used by tests/e2e/lang_catalogue.sh.
@@ -18,7 +18,8 @@ import sys
 src = sys.argv[1]
 # (function, index of the rule argument)
 CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_refusal": 1,
-         "BAD": 0, "sv_word": 1, "cli_refuse": 2, "cli_usage_refuse": 1}
+         "BAD": 0, "sv_word": 1, "sv_word_request": 1, "cli_refuse": 2, "cli_usage_refuse": 1,
+         "capa_lang_rule": 0}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
 STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
@@ -87,6 +88,14 @@ for path in sorted(glob.glob(os.path.join(src, "sheets", "*.c"))):
             if RULE.match(s):
                 line = text.count("\n", 0, m.start()) + 1
                 used.setdefault(s, "%s:%d" % (os.path.relpath(path, src), line))
+
+# capa-serve's refusals of a request kept as data before they are worded (upload.c's fail,
+# upload_disk.c's rule): every "upload.*" and "request.*" string in tools/serve.
+for path in sorted(glob.glob(os.path.join(src, "tools", "serve", "*.c"))):
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'(?<!#include )"((?:upload|request)\.[a-z_]+)"', text):
+        line = text.count("\n", 0, m.start()) + 1
+        used.setdefault(m.group(1), "%s:%d" % (os.path.relpath(path, src), line))
 
 cat = {}
 lang = open(os.path.join(src, "tools", "lang", "lang.c"), encoding="utf-8").read()

@@ -238,10 +238,7 @@ static int post_params(sv_req *r, sv_params *p, int need_csrf)
     const char *tok = sv_params_get(p, "csrf");
     if (need_csrf && (!tok || !sv_secure_eq(tok, r->sess.csrf))) {
         sv_params_clear(p);
-        char buf[300];
-        error_page(r, 403,
-                   say(r, buf, sizeof buf, "页面已过期（CSRF 安全令牌不符）：请刷新页面后重试",
-                       "missing or wrong CSRF token: reload the page and try again"));
+        sv_page_csrf_refused(r);
         return -1;
     }
     return 0;
@@ -2414,7 +2411,7 @@ static void do_attach(sv_req *r, const char *number)
     }
     const char *tok = sv_params_get(&d->fields, "csrf");
     if (!tok || !sv_secure_eq(tok, r->sess.csrf)) {
-        error_page(r, 403, "missing or wrong CSRF token: reload the page and try again");
+        sv_page_csrf_refused(r);
         return;
     }
     if (d->status) {
@@ -3438,6 +3435,13 @@ xmlNodePtr sv_page_begin(sv_view *v, sv_req *r, const char *kind, const char *zh
 void sv_page_error(sv_req *r, int status, const char *msg)
 {
     error_page(r, status, msg);
+}
+
+void sv_page_csrf_refused(sv_req *r)
+{
+    char *msg = sv_word_request(r, "request.csrf", NULL, NULL, "missing or wrong CSRF token: reload the page and try again");
+    error_page(r, 403, msg ? msg : "missing or wrong CSRF token: reload the page and try again");
+    free(msg);
 }
 
 int sv_page_post(sv_req *r, sv_params *p)

@@ -192,6 +192,8 @@ char *sv_word(const sv_req *r, const char *rule, const char *field, const char *
  *  of memory. */
 char *sv_word_request(const sv_req *r, const char *rule, const char *value, const char *max,
                       const char *english);
+/** The 403 page of a form posted without its session's CSRF token, in r's language. */
+void sv_page_csrf_refused(sv_req *r);
 /** Set r's language from ?lang=, else the capa_lang cookie (pages.c; the routing does it, and
  *  a refusal answered before the routing). */
 void sv_req_lang(sv_req *r);

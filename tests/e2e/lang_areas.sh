@@ -250,7 +250,7 @@ want 413 big
 req big -H 'Accept-Language: zh-CN' -H 'Content-Type: application/json' --data-binary "@$T/big.bin" "$B/api/cases"
 want 413 big
 python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["error"]
-assert e["rule"] == "upload.too_big" and e["message"] == "请求内容超过 1048576 字节，未处理", e' "$T/big" || fail "413 API: $(cat "$T/big")"
+assert e["code"] == "too_large" and e["message"] == "请求内容超过 1048576 字节，未处理", e' "$T/big" || fail "413 API: $(cat "$T/big")"
 login li "$T/li.jar"
 req c -b "$T/li.jar" "$B/cases/$N?lang=zh"; want 200 c
 req at -b "$T/li.jar" -F "csrf=$(csrf c)" -F stage=nowhere -F "files=@$T/a.txt" "$B/cases/$N/attachments?lang=zh"

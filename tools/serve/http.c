@@ -312,8 +312,8 @@ static void too_big(sv_req *r)
         int lang = sv_api_lang(r);
         msg = lang >= 0 ? capa_lang_rule("upload.too_big", "", "", p, 1, (capa_lang)lang, 1)
                         : NULL;
-        json_t *o = json_pack("{s:{s:s,s:s,s:s,s:[]}}", "error", "code", "too_large", "rule",
-                              "upload.too_big", "message", msg ? msg : english, "fields");
+        json_t *o = json_pack("{s:{s:s,s:s,s:[]}}", "error", "code", "too_large", "message",
+                              msg ? msg : english, "fields");
         char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
         sv_buf_printf(&r->out, "%s\n", s ? s : "{\"error\": {\"code\": \"too_large\"}}");
         free(s);

@@ -85,6 +85,8 @@ run 2 "" open customer=x --lang zh
 err_has '请用 --as 给出操作人的账号'; ERR=$(head -1 <<<"$ERR"); zh_only
 LC_ALL=zh_CN.UTF-8 run 2 "" list --lang fr
 err_has '选项 --lang 须为以下之一：zh, en, both（现为“fr”）'
+run 2 "" user list extra --lang zh
+err_has 'capa: user list: 多余的参数“extra”'; ERR=$(head -1 <<<"$ERR"); zh_only
 run 2 "" import --bogus --lang en
 err_has "unknown option '--bogus'"; [[ $ERR != *没有* ]] || fail "English asked, 中文 given"
 unchanged

@@ -196,6 +196,13 @@ int cli_usage_refuse(const cli *c, const char *rule, const char *value,
     return CLI_USAGE;
 }
 
+int cli_unexpected(const cli *c, const char *arg)
+{
+    char english[CLI_TEXT_MAX + 32], v[CLI_TEXT_MAX];
+    snprintf(english, sizeof english, "unexpected argument '%s'", cli_text(v, sizeof v, arg));
+    return cli_usage_refuse(c, "cli.unexpected", arg, NULL, 0, english);
+}
+
 void cli_print_command_help(const cli *c)
 {
     const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;

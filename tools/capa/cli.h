@@ -80,6 +80,8 @@ int cli_usage(const cli *c, const char *fmt, ...) __attribute__((format(printf, 
  *  and parameters; `english` is the sentence in English. Returns CLI_USAGE. */
 int cli_usage_refuse(const cli *c, const char *rule, const char *value,
                      const capa_refusal_param *params, size_t n_params, const char *english);
+/** The usage error of an argument the command does not take (cli_usage_refuse). */
+int cli_unexpected(const cli *c, const char *arg);
 
 /** Print the usage text of the current command to stdout (for --help). */
 void cli_print_command_help(const cli *c);

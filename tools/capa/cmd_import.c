@@ -122,7 +122,7 @@ int cmd_import(cli *c, int argc, char **argv)
     int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
     o.zh = lang == CAPA_LANG_ZH;
     if (npos)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (!!csv + !!xlsx != 1)
         return cli_usage(c, "give the sheet as --csv FILE or --xlsx FILE (one of them), or a "
                             "case archive as --xml FILE");

@@ -443,6 +443,7 @@ static const wording catalogue[] = {
     /* ---- the CLI's usage errors (tools/capa), before the engine: {option} is an option's
      * literal name, kept as typed ---- */
     {"cli.unknown_option", NULL, "没有选项“{value}”", "unknown option '{value}'"},
+    {"cli.unexpected", NULL, "多余的参数“{value}”：本命令不接受它", "unexpected argument '{value}'"},
     {"cli.no_value", NULL, "选项 {value} 不带值", "option '{value}' takes no value"},
     {"cli.needs_value", NULL, "选项 {value} 需要一个值", "option '{value}' needs a value"},
     {"cli.choice", NULL, "选项 {option} 须为以下之一：{choices}（现为“{value}”）",

@@ -97,17 +97,36 @@ static int check_password(const char *who, const char *password)
     return CAPA_OK;
 }
 
+/* The roles the store's workflows declare: whether `role` is one, its labels, and all of them
+ * as ids ("admin, qe") and, for the refusal's wording, as labels with their ids in zh
+ * ("系统管理员“admin”、...") and en ("Administrator (admin), ..."). */
 typedef struct role_scan {
     const char *role;
     int found;
     char known[512];
+    char known_zh[1024], known_en[1024];
+    char label_zh[100], label_en[100];
 } role_scan;
+
+#define ROLE_SCAN(role) {(role), 0, "admin", "系统管理员“admin”", "Administrator (admin)", "", ""}
+
+static void append(char *buf, size_t size, const char *s)
+{
+    strncat(buf, s, size - strlen(buf) - 1);
+}
 
 static int role_cb(const capa_workflow *wf, void *payload)
 {
     role_scan *rs = payload;
     for (size_t i = 0; i < wf->n_roles; i++) {
-        const char *r = wf->roles[i].id;
+        const capa_role *ro = &wf->roles[i];
+        const char *r = ro->id;
+        const char *zh = ro->label_zh && *ro->label_zh ? ro->label_zh : r;
+        const char *en = ro->label_en && *ro->label_en ? ro->label_en : r;
+        if (rs->role && strcmp(r, rs->role) == 0 && !rs->label_zh[0]) {
+            snprintf(rs->label_zh, sizeof rs->label_zh, "%s", zh);
+            snprintf(rs->label_en, sizeof rs->label_en, "%s", en);
+        }
         rs->found |= rs->role && strcmp(r, rs->role) == 0;
         char item[80];
         snprintf(item, sizeof item, ", %s,", r);
@@ -115,10 +134,23 @@ static int role_cb(const capa_workflow *wf, void *payload)
         snprintf(have, sizeof have, ", %s,", rs->known);
         if (strcmp(r, "admin") == 0 || strstr(have, item))
             continue;
-        strncat(rs->known, ", ", sizeof rs->known - strlen(rs->known) - 1);
-        strncat(rs->known, r, sizeof rs->known - strlen(rs->known) - 1);
+        char one[300];
+        append(rs->known, sizeof rs->known, ", ");
+        append(rs->known, sizeof rs->known, r);
+        snprintf(one, sizeof one, "、%s“%s”", zh, r);
+        append(rs->known_zh, sizeof rs->known_zh, one);
+        snprintf(one, sizeof one, ", %s (%s)", en, r);
+        append(rs->known_en, sizeof rs->known_en, one);
     }
     return 0;
+}
+
+/* The roles' parameters of the refusal just begun: roles (ids), roles_zh, roles_en. */
+static void roles_params(const role_scan *rs)
+{
+    capa__refusal_param("roles", "%s", rs->known);
+    capa__refusal_param("roles_zh", "%s", rs->known_zh);
+    capa__refusal_param("roles_en", "%s", rs->known_en);
 }
 
 int capa_user__make(capa_store *s, MDB_txn *txn, capa_user_rec *out, const char *id,
@@ -152,14 +184,14 @@ int capa_user__make(capa_store *s, MDB_txn *txn, capa_user_rec *out, const char 
         return err;
     if (!role || (strcmp(role, "admin") != 0)) {
         /* A role is known when any of the store's workflows declares it. */
-        role_scan rs = {role, 0, "admin"};
+        role_scan rs = ROLE_SCAN(role);
         if ((err = capa_store__workflow_foreach(s, txn, role_cb, &rs)) < 0)
             return err;
         if (!role || !rs.found) {
             err = capa__refuse(CAPA_EINVALID, "user.role_unknown", "role", role ? role : "",
                                "user `%s`: role '%.40s' is not one of %s", id, role ? role : "",
                                rs.known);
-            capa__refusal_param("roles", "%s", rs.known);
+            roles_params(&rs);
             return err;
         }
     }
@@ -881,13 +913,21 @@ static int do_user_change(capa_wtxn *t, void *arg)
     if (role) {
         /* The same check as `user add`: admin, or a role of an installed workflow. */
         if (a->role && strcmp(a->role, u.u.role) == 0) {
+            role_scan rs = ROLE_SCAN(a->role);
+            if ((err = capa_store__workflow_foreach(t->s, t->txn, role_cb, &rs)) < 0)
+                goto done;
             err = capa__refuse(CAPA_EINVALID, "user.role_same", "role", a->role,
                                "user `%s`: role: already '%s'", u.u.id, a->role);
             capa__refusal_param("user", "%s", u.u.id);
+            capa__refusal_param("role", "%s", a->role);
+            if (rs.label_zh[0]) {
+                capa__refusal_param("role_zh", "%s", rs.label_zh);
+                capa__refusal_param("role_en", "%s", rs.label_en);
+            }
             goto done;
         }
         if (a->role && strcmp(a->role, "admin") != 0) {
-            role_scan rs = {a->role, 0, "admin"};
+            role_scan rs = ROLE_SCAN(a->role);
             if ((err = capa_store__workflow_foreach(t->s, t->txn, role_cb, &rs)) < 0)
                 goto done;
             err = CAPA_OK;
@@ -895,7 +935,7 @@ static int do_user_change(capa_wtxn *t, void *arg)
                 err = capa__refuse(CAPA_EINVALID, "user.role_unknown", "role", a->role,
                                    "user `%s`: role '%.40s' is not one of %s", u.u.id, a->role,
                                    rs.known);
-                capa__refusal_param("roles", "%s", rs.known);
+                roles_params(&rs);
                 goto done;
             }
         } else if (!a->role || !*a->role) {

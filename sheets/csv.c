@@ -186,9 +186,13 @@ static void on_row(int term, void *data)
     reader *r = data;
     (void)term;
     r->row++;
-    if (!r->stop && r->too_wide)
-        r->stop = capa_error_set(CAPA_EINVALID, "row %llu: more than %d columns",
-                                 (unsigned long long)r->row, CAPA_SHEET_MAX_COLUMNS);
+    if (!r->stop && r->too_wide) {
+        r->stop = capa__refuse(CAPA_EINVALID, "import.columns", NULL, NULL,
+                               "row %llu: more than %d columns", (unsigned long long)r->row,
+                               CAPA_SHEET_MAX_COLUMNS);
+        capa__refusal_param("row", "%llu", (unsigned long long)r->row);
+        capa__refusal_param("max", "%d", CAPA_SHEET_MAX_COLUMNS);
+    }
     if (!r->stop)
         r->stop = r->cb((const char *const *)r->cells, r->n, r->row, r->payload);
     for (size_t i = 0; i < r->n; i++) {
@@ -215,13 +219,17 @@ static int parse(feeder *f, const char *s, size_t n)
         return f->r.stop;
     if (csv_parse(&f->p, s, n, on_field, on_row, &f->r) != n && !f->r.stop) {
         int e = csv_error(&f->p);
-        return f->r.stop = capa_error_set(
-                   CAPA_EINVALID, "row %llu: %s", (unsigned long long)f->r.row + 1,
-                   e == CSV_ENOMEM || e == CSV_ETOOBIG
-                       ? "a cell longer than 1 MiB (is a quote left open?)"
-                   : e == CSV_EPARSE ? "a quote inside an unquoted cell, or text after a closing "
-                                       "quote (quote the whole cell and double its quotes)"
-                                     : csv_strerror(e));
+        if (e != CSV_ENOMEM && e != CSV_ETOOBIG && e != CSV_EPARSE)
+            return f->r.stop = capa_error_set(CAPA_EINVALID, "row %llu: %s",
+                                              (unsigned long long)f->r.row + 1, csv_strerror(e));
+        f->r.stop = capa__refuse(
+            CAPA_EINVALID, "import.csv_quote", NULL, NULL, "row %llu: %s",
+            (unsigned long long)f->r.row + 1,
+            e == CSV_EPARSE ? "a quote inside an unquoted cell, or text after a closing "
+                              "quote (quote the whole cell and double its quotes)"
+                            : "a cell longer than 1 MiB (is a quote left open?)");
+        capa__refusal_param("row", "%llu", (unsigned long long)f->r.row + 1);
+        capa__refusal_param("detail", "%s", e == CSV_EPARSE ? "quote" : "open");
     }
     return f->r.stop;
 }
@@ -258,13 +266,15 @@ static int feed(feeder *f, const char *s, size_t n)
             continue;
         if (e == EINVAL) /* incomplete character at the end: keep it */
             break;
-        return f->r.stop = capa_error_set(
-                   CAPA_EINVALID,
-                   "row %llu: byte %llu (0x%02X) is not GB18030 text; give --encoding utf-8 if "
-                   "the file is UTF-8",
-                   (unsigned long long)f->r.row + 1,
-                   (unsigned long long)(f->offset + (uint64_t)(ip - in) - f->ncarry),
-                   (unsigned char)*ip);
+        unsigned long long at = f->offset + (uint64_t)(ip - in) - f->ncarry;
+        f->r.stop = capa__refuse(CAPA_EINVALID, "import.csv_encoding", "encoding", "gb18030",
+                                 "row %llu: byte %llu (0x%02X) is not GB18030 text; give "
+                                 "--encoding utf-8 if the file is UTF-8",
+                                 (unsigned long long)f->r.row + 1, at, (unsigned char)*ip);
+        capa__refusal_param("row", "%llu", (unsigned long long)f->r.row + 1);
+        capa__refusal_param("offset", "%llu", at);
+        capa__refusal_param("byte", "0x%02X", (unsigned char)*ip);
+        return f->r.stop;
     }
     f->offset += n;
     f->ncarry = il;
@@ -301,14 +311,20 @@ static int feeder_init(feeder *f, const capa_sheet_info *info, capa_sheet_row_fn
 
 static int feeder_finish(feeder *f, int err)
 {
-    if (!err && f->ncarry)
-        err = capa_error_set(CAPA_EINVALID,
-                             "row %llu: the file ends inside a GB18030 character",
-                             (unsigned long long)f->r.row + 1);
-    if (!err && csv_fini(&f->p, on_field, on_row, &f->r) != 0 && !f->r.stop)
-        err = capa_error_set(CAPA_EINVALID,
-                             "row %llu: a quoted cell is not closed before the end of the file",
-                             (unsigned long long)f->r.row + 1);
+    if (!err && f->ncarry) {
+        err = capa__refuse(CAPA_EINVALID, "import.csv_encoding", "encoding", "gb18030",
+                           "row %llu: the file ends inside a GB18030 character",
+                           (unsigned long long)f->r.row + 1);
+        capa__refusal_param("row", "%llu", (unsigned long long)f->r.row + 1);
+        capa__refusal_param("detail", "end");
+    }
+    if (!err && csv_fini(&f->p, on_field, on_row, &f->r) != 0 && !f->r.stop) {
+        err = capa__refuse(CAPA_EINVALID, "import.csv_quote", NULL, NULL,
+                           "row %llu: a quoted cell is not closed before the end of the file",
+                           (unsigned long long)f->r.row + 1);
+        capa__refusal_param("row", "%llu", (unsigned long long)f->r.row + 1);
+        capa__refusal_param("detail", "end");
+    }
     if (!err)
         err = f->r.stop;
     csv_free(&f->p);

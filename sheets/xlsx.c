@@ -57,6 +57,42 @@ typedef struct book {
 } book;
 
 /* A reader over one part of the zip. */
+/* A part of the workbook that cannot be read as it must (`detail`: read, doctype, too_big,
+ * xml, missing; `why` the zip library's reason for read): refused as import.xlsx_part. */
+static int bad_part(const book *b, const char *name, const char *detail, const char *why)
+{
+    int err = capa__refuse(
+        CAPA_EINVALID, "import.xlsx_part", "file", b->path, "%s: part %s %s%s", b->path, name,
+        !strcmp(detail, "read")      ? "cannot be read: "
+        : !strcmp(detail, "doctype") ? "has a DOCTYPE, which is not allowed"
+        : !strcmp(detail, "too_big") ? "inflates beyond the limit"
+        : !strcmp(detail, "missing") ? "is missing"
+                                     : "is not well-formed XML",
+        why ? why : "");
+    capa__refusal_param("part", "%s", name);
+    capa__refusal_param("detail", "%s", detail);
+    return err;
+}
+
+/* A row or cell of a sheet that is malformed (`detail`: order, ref, shared, long; `text` the
+ * shared string's index): refused as import.xlsx_cell. */
+static int bad_cell(const book *b, const char *detail, uint64_t row, const char *text)
+{
+    int err = capa__refuse(
+        CAPA_EINVALID, "import.xlsx_cell", "file", b->path, "%s: row %s%llu: %s%.20s%s", b->path,
+        !strcmp(detail, "order") ? "number " : "", (unsigned long long)row,
+        !strcmp(detail, "order")    ? "out of order"
+        : !strcmp(detail, "ref")    ? "a cell reference is malformed"
+        : !strcmp(detail, "shared") ? "shared string '"
+                                    : "a cell longer than 1 MiB",
+        text ? text : "", text ? "' does not exist" : "");
+    capa__refusal_param("row", "%llu", (unsigned long long)row);
+    capa__refusal_param("detail", "%s", detail);
+    if (text)
+        capa__refusal_param("index", "%.20s", text);
+    return err;
+}
+
 static int open_part(xmlTextReaderPtr *out, part *p, book *b, const char *name, zip_uint64_t max)
 {
     *out = NULL;
@@ -66,8 +102,7 @@ static int open_part(xmlTextReaderPtr *out, part *p, book *b, const char *name, 
     if (idx < 0)
         return CAPA_ENOTFOUND;
     if (!(p->zf = zip_fopen_index(b->z, (zip_uint64_t)idx, 0)))
-        return capa_error_set(CAPA_EINVALID, "%s: part %s cannot be read: %s", b->path, name,
-                              zip_strerror(b->z));
+        return bad_part(b, name, "read", zip_strerror(b->z));
     *out = xmlReaderForIO(part_read, part_close, p, NULL, NULL, XML_PARSE_NONET);
     if (!*out) {
         zip_fclose(p->zf);
@@ -91,11 +126,9 @@ static int step(xmlTextReaderPtr r, part *p, book *b, const char *name)
 {
     int rc = xmlTextReaderRead(r);
     if (rc == 1 && xmlTextReaderNodeType(r) == XML_READER_TYPE_DOCUMENT_TYPE)
-        return capa_error_set(CAPA_EINVALID, "%s: part %s has a DOCTYPE, which is not allowed",
-                              b->path, name);
+        return bad_part(b, name, "doctype", NULL);
     if (rc < 0)
-        return capa_error_set(CAPA_EINVALID, "%s: part %s: %s", b->path, name,
-                              p->over ? "inflates beyond the limit" : "not well-formed XML");
+        return bad_part(b, name, p->over ? "too_big" : "xml", NULL);
     return rc;
 }
 
@@ -179,14 +212,21 @@ static int load_sst(book *b)
         push:
             in_si = 0;
             if (cur.oom) {
-                err = capa_error_set(cur.oom == 2 ? CAPA_EINVALID : CAPA_ENOMEM,
-                                     "%s: shared string %zu: %s", b->path, b->n_sst + 1,
-                                     cur.oom == 2 ? "longer than 1 MiB" : "out of memory");
+                if (cur.oom == 2) {
+                    err = capa__refuse(CAPA_EINVALID, "import.strings", "file", b->path,
+                                       "%s: shared string %zu: longer than 1 MiB", b->path,
+                                       b->n_sst + 1);
+                    capa__refusal_param("index", "%zu", b->n_sst + 1);
+                } else {
+                    err = capa_error_set(CAPA_ENOMEM, "%s: shared string %zu: out of memory",
+                                         b->path, b->n_sst + 1);
+                }
                 break;
             }
             if (b->n_sst >= SST_COUNT_MAX) {
-                err = capa_error_set(CAPA_EINVALID, "%s: more than %d shared strings", b->path,
-                                     SST_COUNT_MAX);
+                err = capa__refuse(CAPA_EINVALID, "import.strings", "file", b->path,
+                                   "%s: more than %d shared strings", b->path, SST_COUNT_MAX);
+                capa__refusal_param("max", "%d", SST_COUNT_MAX);
                 break;
             }
             if (b->n_sst == cap) {
@@ -252,10 +292,9 @@ static int find_sheet(book *b, const char *sheet, char *out, size_t sz)
     }
     err = open_part(&r, &p, b, "xl/_rels/workbook.xml.rels", SMALL_MAX);
     if (err)
-        return err == CAPA_ENOTFOUND ? capa_error_set(CAPA_EINVALID,
-                                                      "%s: no xl/_rels/workbook.xml.rels",
-                                                      b->path)
-                                     : err;
+        return err == CAPA_ENOTFOUND
+                   ? bad_part(b, "xl/_rels/workbook.xml.rels", "missing", NULL)
+                   : err;
     out[0] = 0;
     while ((rc = step(r, &p, b, "xl/_rels/workbook.xml.rels")) == 1) {
         if (!is_elem(r, "Relationship"))
@@ -276,8 +315,13 @@ static int find_sheet(book *b, const char *sheet, char *out, size_t sz)
     if (rc < 0)
         return rc;
     if (!out[0])
-        return capa_error_set(CAPA_EINVALID, "%s: the workbook names sheet %s, which is not in "
-                              "the file", b->path, rid);
+    {
+        int err_ = capa__refuse(CAPA_EINVALID, "import.xlsx_sheet_part", "file", b->path,
+                                "%s: the workbook names sheet %s, which is not in the file",
+                                b->path, rid);
+        capa__refusal_param("sheet", "%s", rid);
+        return err_;
+    }
     return CAPA_OK;
 }
 
@@ -345,7 +389,7 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
     int in_v = 0, in_t = 0, in_c = 0, rc, err = open_part(&r, &p, b, name, PART_MAX);
     if (err)
         return err == CAPA_ENOTFOUND
-                   ? capa_error_set(CAPA_EINVALID, "%s: sheet part %s missing", b->path, name)
+                   ? bad_part(b, name, "missing", NULL)
                    : err;
     while (!err && (rc = step(r, &p, b, name)) == 1) {
         if (is_elem(r, "row")) {
@@ -353,8 +397,7 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
             uint64_t n = ra ? strtoull((const char *)ra, NULL, 10) : rowno + 1;
             xmlFree(ra);
             if (n <= rowno || n > 1048576) {
-                err = capa_error_set(CAPA_EINVALID, "%s: row number %llu out of order", b->path,
-                                     (unsigned long long)n);
+                err = bad_cell(b, "order", n, NULL);
                 break;
             }
             rowno = n;
@@ -372,8 +415,7 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
             xmlFree(ra);
             xmlFree(ta);
             if (col < 0) {
-                err = capa_error_set(CAPA_EINVALID, "%s: row %llu: a cell reference is "
-                                     "malformed", b->path, (unsigned long long)rowno);
+                err = bad_cell(b, "ref", rowno, NULL);
                 break;
             }
             next_col = col + 1;
@@ -394,18 +436,15 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
             in_c = 0;
             const char *text = val.p ? val.p : "";
             if (val.oom) {
-                err = capa_error_set(val.oom == 2 ? CAPA_EINVALID : CAPA_ENOMEM,
-                                     "%s: row %llu: a cell longer than 1 MiB", b->path,
-                                     (unsigned long long)rowno);
+                err = val.oom == 2 ? bad_cell(b, "long", rowno, NULL)
+                                   : capa_error_set(CAPA_ENOMEM, "%s: out of memory", b->path);
                 break;
             }
             if (strcmp(type, "s") == 0) {
                 char *end;
                 unsigned long i = strtoul(text, &end, 10);
                 if (!*text || *end || i >= b->n_sst) {
-                    err = capa_error_set(CAPA_EINVALID, "%s: row %llu: shared string '%.20s' "
-                                         "does not exist", b->path, (unsigned long long)rowno,
-                                         text);
+                    err = bad_cell(b, "shared", rowno, text);
                     break;
                 }
                 text = b->sst[i];
@@ -413,9 +452,13 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
                 text = strcmp(text, "1") == 0 ? "TRUE" : "FALSE";
             }
             int e = put_cell(&row, col, text);
-            if (e == CAPA_EINVALID)
-                err = capa_error_set(e, "%s: row %llu: more than %d columns", b->path,
-                                     (unsigned long long)rowno, CAPA_SHEET_MAX_COLUMNS);
+            if (e == CAPA_EINVALID) {
+                err = capa__refuse(e, "import.columns", "file", b->path,
+                                   "%s: row %llu: more than %d columns", b->path,
+                                   (unsigned long long)rowno, CAPA_SHEET_MAX_COLUMNS);
+                capa__refusal_param("row", "%llu", (unsigned long long)rowno);
+                capa__refusal_param("max", "%d", CAPA_SHEET_MAX_COLUMNS);
+            }
             else if (e)
                 err = capa_error_set(e, "%s: out of memory", b->path);
         }

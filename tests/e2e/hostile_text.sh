@@ -147,9 +147,9 @@ stored_or_refused name "$(pw admin)\n$(pw eve)" user add eve --role qe \
     --name $'Eve\e]0;pwned\a'"${CSI}"'31m' --dept $'QA\n#98 forged' --as admin --password-stdin
 ((STORED == 0)) || fail "a name with escape sequences was stored"
 if ((STORED)); then # kept for stores written before core refused such names
-    out_is 'added user eve (Eve\x1b]0;pwned\x07\u009b31m, qe)'
+    out_is 'added user eve (Eve\x1b]0;pwned\x07\u009b31m, 品质工程师 / Quality engineer (qe))'
     run 0 "" user list
-    out_has 'eve          qe          active  Eve\x1b]0;pwned\x07\u009b31m  (QA\n#98 forged)'
+    out_has 'Quality engineer (qe)  active  Eve\x1b]0;pwned\x07\u009b31m  (QA\n#98 forged)'
     no_line "#98"
     clean "user list" "$OUT"
     # The printed name goes into every signature: show escapes it there too.
@@ -217,7 +217,7 @@ out_has 'organisation:   \n#97 Corp\x1b[2J\u009b!'
 clean "info" "$OUT"
 no_line "#97"
 run 0 "" user list
-out_has 'li           intake      active  \x1b]0;own\x07\n#96 \xff\xfe!  (QA\r#95 \u202e\u2066xyz)'
+out_has 'li     业务/客服 / Sales / customer service (intake)  active  \x1b]0;own\x07\n#96 \xff\xfe!  (QA\r#95 \u202e\u2066xyz)'
 clean "user list" "$OUT"
 no_line "#9"
 run 0 "" list

@@ -23,8 +23,8 @@ text = re.sub(r"“[^”]*”", "", text)
 text = re.sub(r"--[a-z-]+|\bcapa [a-z]+( --[a-z]+)?", "", text)  # the CLI's own commands
 if keep_detail:
     text = text.split("：")[0]
-ok_words = {"UTF", "GB", "GBK", "SHA", "Excel", "xlsx", "KiB", "Asia", "Shanghai", "TMPDIR",
-            "QC"}
+ok_words = {"UTF", "GB", "GBK", "SHA", "Excel", "xlsx", "KiB", "MiB", "Asia", "Shanghai",
+            "TMPDIR", "QC", "DOCTYPE", "csv", "CSV"}
 words = [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ok_words]
 sys.exit(0 if re.search(r"[\u4e00-\u9fff]", text) and not words else 1)
 PY
@@ -56,9 +56,39 @@ err_has '系统管理员不能修改自己的角色'; zh_only
 zh admin 1 user disable nobody
 err_has '没有账号为“nobody”的用户'; zh_only
 zh admin 1 user role wang --role qe
-err_has '的角色已是“qe”'
+err_has '用户 wang 的角色已是“品质工程师”'
+err_has_roles() { err_has '可选的角色：系统管理员“admin”、业务/客服“intake”、品质工程师“qe”、品管主管“qe_lead”'; }
+run 1 "$(pw admin)\n$(pw x)" user add zz --role nosuch --name X --as admin --password-stdin --lang zh
+err_has_roles; zh_only
+# roles printed to the user by their labels, in the chosen language
+run 0 "" user list --lang zh
+out_has '品质工程师 (qe)'; out_has '审核员 (auditor)'
+run 0 "" user list --lang en
+out_has 'Quality engineer (qe)'
 run 1 "$(pw li)\n$(pw x)" user add zz --role qe --name X --as li --password-stdin --lang zh
 err_has '只有系统管理员可以执行此操作'; zh_only
+unchanged
+
+# ---- the CLI's usage errors, found before the engine: in the chosen language (--lang given
+# after the wrong option too), the option's literal name kept; the usage line after them
+run 2 "" import --bogus --lang zh
+err_has 'capa: import: 没有选项“--bogus”'; ERR=$(head -1 <<<"$ERR"); zh_only
+run 2 "" list --lang zh --limit
+err_has '选项 --limit 需要一个值'; err_has '用法：capa list'; ERR=$(head -1 <<<"$ERR"); zh_only
+run 2 "" list --json=yes --lang zh
+err_has '选项 --json 不带值'; ERR=$(head -1 <<<"$ERR"); zh_only
+run 2 "" import --csv "$T/x.csv" --map register --encoding latin1 --lang zh
+err_has '不支持编码“latin1”：可选 UTF-8 或 GB18030'; ERR=$(head -1 <<<"$ERR"); zh_only
+run 2 "" import --xlsx "$T/x.xlsx" --map register --encoding utf-8 --lang zh
+err_has '只有 CSV 文件需要 --encoding'; ERR=$(head -1 <<<"$ERR"); zh_only
+run 2 "" open customer=x --lang zh
+err_has '请用 --as 给出操作人的账号'; ERR=$(head -1 <<<"$ERR"); zh_only
+LC_ALL=zh_CN.UTF-8 run 2 "" list --lang fr
+err_has '选项 --lang 须为以下之一：zh, en, both（现为“fr”）'
+run 2 "" user list extra --lang zh
+err_has 'capa: user list: 多余的参数“extra”'; ERR=$(head -1 <<<"$ERR"); zh_only
+run 2 "" import --bogus --lang en
+err_has "unknown option '--bogus'"; [[ $ERR != *没有* ]] || fail "English asked, 中文 given"
 unchanged
 
 # ---- attachments
@@ -121,6 +151,20 @@ err_has '这个文件已经导入过（由它生成了 1 个案件）'; zh_only
 printf 'not a zip' >"$T/x.xlsx"
 zh admin 1 import --xlsx "$T/x.xlsx" --map register
 err_has '不是 Excel 工作簿（xlsx）'; zh_only
+# reading the file itself: quoting, encoding, a workbook's damaged part
+printf '%s\n,2023/6/15,华"为,P-1,,1,,划伤,重大,电话,,处理中,\n' "$H" >"$T/quote.csv"
+zh admin 1 import --csv "$T/quote.csv" --map register
+err_has '第 2 行：引号用法有误'; zh_only
+printf '%s\n,2023/6/15,"华为,P-1,,1,,划伤,重大,电话,,处理中,\n' "$H" >"$T/open.csv"
+zh admin 1 import --csv "$T/open.csv" --map register
+err_has '第 2 行：带引号的单元格直到文件末尾都没有闭合'; zh_only
+{ printf '%s\n' "$H" | iconv -f UTF-8 -t GB18030; printf ',2023/6/15,\x80\x20,P-1\n'; } >"$T/gb.csv"
+zh admin 1 import --csv "$T/gb.csv" --map register --encoding gb18030
+err_has '第 2 行：第 '; err_has '字节（0x80）不是 GB18030 文本'
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w")
+z.writestr("xl/workbook.xml", "<?xml version=\"1.0\"?><!DOCTYPE w [<!ENTITY a \"b\">]><workbook/>")' "$T/dt.xlsx"
+zh admin 1 import --xlsx "$T/dt.xlsx" --map register
+err_has '的部件“xl/workbook.xml”含有文档类型声明（DOCTYPE），出于安全不予读取'; zh_only
 unchanged
 
 # ---- case archives
@@ -182,10 +226,45 @@ req tz -b "$T/admin.jar" --data-urlencode "csrf=$(csrf set)" --data-urlencode "t
     --data-urlencode "$P" "$B/admin/settings/timezone?lang=zh"
 want 400 tz
 web_zh tz '未知的时区“Mars/Olympus”'
+# the server's own refusals of an upload: the import page's, the attachment upload's and a
+# body over the limit (a page, and the API for a client that asked for 中文)
+req imp -b "$T/admin.jar" "$B/admin/import?lang=zh"; want 200 imp
+printf 'MZ\x90\x00' >"$T/prog.exe"
+req up -b "$T/admin.jar" -F "csrf=$(csrf imp)" -F map=register -F "$P" -F "sheet=@$T/prog.exe" "$B/admin/import?lang=zh"
+want 400 up
+web_zh up '文件“prog.exe”不能导入：只能导入 .csv 或 .xlsx 文件'
+req up -b "$T/admin.jar" -F "csrf=$(csrf imp)" -F map=nosuch -F "$P" -F "sheet=@$T/good.csv" "$B/admin/import?lang=zh"
+want 400 up
+web_zh up '没有名为“nosuch”的内置导入方案：请从列表中选择'
+req up -b "$T/admin.jar" -F "csrf=$(csrf imp)" -F map=register -F "$P" "$B/admin/import?lang=zh"
+want 400 up
+web_zh up '请选择要导入的文件'
+req up -b "$T/admin.jar" --data-urlencode "csrf=$(csrf imp)" "$B/admin/import?lang=zh"
+want 400 up
+web_zh up '需要通过上传表单提交文件：请在页面上选择文件后再提交'
+req up -b "$T/admin.jar" -F csrf=forged -F map=register -F "$P" -F "sheet=@$T/good.csv" "$B/admin/import?lang=zh"
+want 403 up
+web_zh up '页面已过期（安全令牌不符）：请刷新页面后重试'
+head -c $((1024 * 1024 + 1)) /dev/zero >"$T/big.bin"
+req big -b "$T/admin.jar" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$T/big.bin" "$B/admin/settings?lang=zh"
+want 413 big
+[[ $(cat "$T/big") == '请求内容超过 1048576 字节，未处理' ]] || fail "413 page: $(cat "$T/big")"
+req big -H 'Accept-Language: zh-CN' -H 'Content-Type: application/json' --data-binary "@$T/big.bin" "$B/api/cases"
+want 413 big
+python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["error"]
+assert e["code"] == "too_large" and e["message"] == "请求内容超过 1048576 字节，未处理", e' "$T/big" || fail "413 API: $(cat "$T/big")"
 login li "$T/li.jar"
 req c -b "$T/li.jar" "$B/cases/$N?lang=zh"; want 200 c
 req at -b "$T/li.jar" -F "csrf=$(csrf c)" -F stage=nowhere -F "files=@$T/a.txt" "$B/cases/$N/attachments?lang=zh"
 want 400 at
 web_zh at '“nowhere”不是本案流程中的阶段'
+args=()
+for i in $(seq 70); do args+=(-F "f$i=x"); done
+req at -b "$T/li.jar" -F "csrf=$(csrf c)" "${args[@]}" "$B/cases/$N/attachments?lang=zh"
+want 413 at
+web_zh at '上传表单的部分超过 64 个'
+req at -b "$T/li.jar" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "csrf=$(csrf c)" "$B/cases/$N/attachments?lang=zh"
+want 400 at
+web_zh at '需要通过上传表单提交文件'
 unchanged
 echo "lang_areas: ok"

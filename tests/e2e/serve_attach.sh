@@ -100,9 +100,9 @@ req r1 -b "$T/zhou.jar" -F "csrf=$(csrf cz)" -F "files=@$T/blue.png" "$B/cases/$
 refused r1 403 '您的角色（审核员）不能向“品质异常反馈”阶段添加附件：附件由填写或签核该阶段的人添加'
 has r1 'may not attach files to the stage Quality complaint intake: attachments come from those who fill it in or sign it'
 req r2 -b "$T/li.jar" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
-refused r2 403 'missing or wrong CSRF token'
+refused r2 403 '页面已过期（安全令牌不符）：请刷新页面后重试 / Missing or wrong CSRF token'
 req r3 -b "$T/li.jar" -F "csrf=$(printf '%064d' 0)" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
-refused r3 403 'missing or wrong CSRF token'
+refused r3 403 '页面已过期（安全令牌不符）：请刷新页面后重试 / Missing or wrong CSRF token'
 req r4 -F "csrf=$CS" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
 want 303 r4
 has r4.h 'Location: /login'
@@ -118,24 +118,24 @@ refused r7 413 "文件“big.bin”过大（100001 字节），附件上限为 1
 has r7 "The file 'big.bin' is too large (100001 bytes); the limit is 97.7 KiB (100000 bytes): ask the administrator to raise it（所有文件均未添加 / nothing was attached）"
 head -c 500000 /dev/urandom >"$T/huge.bin" # over 2 x limit + 256 KiB: answered from Content-Length
 req r8 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/huge.bin" "$B/cases/$N1/attachments"
-refused r8 413 'request body over 462144 bytes'
+refused r8 413 '请求内容超过 462144 字节，未处理 / Request body over 462144 bytes'
 # ... and while reading when chunked (no Content-Length)
 req r9 -b "$T/li.jar" -H 'Transfer-Encoding: chunked' -F "csrf=$CS" -F "files=@$T/huge.bin" "$B/cases/$N1/attachments"
-refused r9 413 'request body over 462144 bytes'
+refused r9 413 '请求内容超过 462144 字节，未处理 / Request body over 462144 bytes'
 req r10 -b "$T/li.jar" -H 'Content-Type: multipart/form-data' --data-binary "csrf=$CS" "$B/cases/$N1/attachments"
-refused r10 400 'expected multipart/form-data with a boundary'
+refused r10 400 '需要通过上传表单提交文件：请在页面上选择文件后再提交 / Expected a file upload (multipart/form-data)'
 req r11 -b "$T/li.jar" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "csrf=$CS" "$B/cases/$N1/attachments"
-refused r11 400 'expected multipart/form-data with a boundary'
+refused r11 400 '需要通过上传表单提交文件：请在页面上选择文件后再提交 / Expected a file upload (multipart/form-data)'
 args=()
 for i in $(seq 70); do args+=(-F "f$i=x"); done
 req r12 -b "$T/li.jar" -F "csrf=$CS" "${args[@]}" "$B/cases/$N1/attachments"
-refused r12 413 'more than 64 form parts'
+refused r12 413 '上传表单的部分超过 64 个 / More than 64 form parts'
 args=()
 for i in $(seq 17); do args+=(-F "files=@$T/blue.png;filename=b$i.png"); done
 req r13 -b "$T/li.jar" -F "csrf=$CS" "${args[@]}" "$B/cases/$N1/attachments"
-refused r13 413 'more than 16 files in one upload'
+refused r13 413 '一次最多上传 16 个文件 / More than 16 files in one upload'
 req r14 -b "$T/li.jar" -F "csrf=$CS" -F "note=$(head -c 9000 /dev/zero | tr '\0' n)" -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
-refused r14 413 "form field 'note' longer than 8192 bytes"
+refused r14 413 "表单项“note”超过 8192 字节 / The form field 'note' is longer than 8192 bytes"
 req r15 -b "$T/li.jar" -F "csrf=$CS" -F "files=;filename=" "$B/cases/$N1/attachments"
 refused r15 400 '请选择要上传的文件 / Please choose a file to upload'
 req r16 -b "$T/li.jar" -F "csrf=$CS" -F stage=nowhere -F "files=@$T/blue.png" "$B/cases/$N1/attachments"
@@ -148,7 +148,7 @@ BOUND=xyzBOUNDARY
 printf -- "--$BOUND\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n$CS\r\n--$BOUND\r\nContent-Disposition: form-data; name=\"files\"; filename=\"cut.png\"\r\n\r\n" >"$T/cut.body"
 cat "$T/blue.png" >>"$T/cut.body"
 req r18 -b "$T/li.jar" -H "Content-Type: multipart/form-data; boundary=$BOUND" --data-binary "@$T/cut.body" "$B/cases/$N1/attachments"
-refused r18 400 'malformed multipart/form-data body'
+refused r18 400 '上传的内容不完整或格式有误：请重新上传 / The upload is not a well-formed multipart/form-data body'
 # A name with control characters: the engine's rule, as `capa attach` says it.
 req r19 -b "$T/li.jar" -F "csrf=$CS" -F "files=@$T/blue.png;filename=a$(printf '\033')b.png" "$B/cases/$N1/attachments"
 want 400 r19

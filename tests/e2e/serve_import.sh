@@ -162,21 +162,21 @@ lacks fake 'capa-import-' # the server's temporary path is not shown
 printf 'MZ\x90\x00' >"$T/prog.exe"
 upload up "$T/admin.jar" -F map=register -F "$P" -F "sheet=@$T/prog.exe"
 want 400 up
-has up 'a log is a .csv or .xlsx file'
+has up '文件“prog.exe”不能导入：只能导入 .csv 或 .xlsx 文件'; has up 'a log is a .csv or .xlsx file'
 upload up "$T/admin.jar" -F map=../../etc/passwd -F "$P" -F "sheet=@$T/reg.csv"
 want 400 up
-has up 'is not a shipped mapping'
+has up '没有名为“../../etc/passwd”的内置导入方案'; has up 'is not a shipped mapping'
 printf '<?xml version="1.0"?>\n<mapping xmlns="urn:capa:mapping:1" name="x">\n<column header="客户名称" field="no_such_field"/>\n</mapping>\n' >"$T/map.xml"
 upload up "$T/admin.jar" -F "$P" -F "sheet=@$T/reg.csv" -F "mapping_file=@$T/map.xml"
 want 400 up
 has up 'map.xml:'
 req nm -b "$T/admin.jar" --data-urlencode "csrf=x" "$B/admin/import"
 want 400 nm
-has nm 'expected a file upload (multipart/form-data)'
+has nm '需要通过上传表单提交文件'; has nm 'Expected a file upload (multipart/form-data)'
 head -c $((65 * 1024 * 1024)) /dev/zero >"$T/huge.csv"
 upload up "$T/admin.jar" -F map=register -F "$P" -F "sheet=@$T/huge.csv"
 want 413 up
-has up 'request body over 67108864 bytes'
+has up '请求内容超过 67108864 字节，未处理 / Request body over 67108864 bytes'
 snap "$T/after"
 cmp -s "$T/before" "$T/after" || { diff "$T/before" "$T/after" | head; fail "a hostile upload changed the store"; }
 

@@ -32,7 +32,7 @@ login wang "$T/wang.jar"
 api g0 "$KW" GET /cases; want 200 g0
 req p0 -b "$T/wang.jar" "$B/cases"; want 200 p0
 run 0 "$(pw admin)" user role wang --role qe_lead --as admin --password-stdin
-out_has 'role of wang is now qe_lead'
+out_has 'role of wang is now 品管主管 / Quality lead (qe_lead)'
 api g1 "$KW" GET /cases; want 401 g1
 req p1 -b "$T/wang.jar" "$B/cases"; want 303 p1; has p1.h 'Location: /login'
 [[ $(failures wang) == 0 ]] || fail "a session ended by a role change counted as a failed sign-in"

@@ -2,8 +2,10 @@
 """lang_rules.py SRC - the refusal rule ids the engine uses, and the catalogue's check.
 
 Every rule id the engine can report as a refusal (capa__refuse, capa__refusal_add,
-capa_diag_rule, auth_refusal, sheet problems) is found in core/, forms/ and sheets/; each must
-have a line in tools/lang/lang.c's catalogue, whose 中文 wording carries no English words
+capa_diag_rule, auth_refusal, sheet problems) is found in core/, forms/ and sheets/, and
+every one the tools word themselves (sv_word, sv_word_request, cli_refuse, cli_usage_refuse,
+capa_lang_rule, and capa-serve's "upload.*" and "request.*" ids) in tools/serve/ and
+tools/capa/; each must have a line in tools/lang/lang.c's catalogue, whose 中文 wording carries no English words
 (placeholders, the web-only [[...]] and CLI-only <<...>> parts aside, and a few names such as
 UTF-8 or SHA-256) and whose web wording names no terminal command. Prints what is wrong and
 exits 1; prints the count and exits 0 when all is well. Used by tests/e2e/lang_catalogue.sh.
@@ -16,7 +18,8 @@ import sys
 src = sys.argv[1]
 # (function, index of the rule argument)
 CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_refusal": 1,
-         "BAD": 0}
+         "BAD": 0, "sv_word": 1, "sv_word_request": 1, "cli_refuse": 2, "cli_usage_refuse": 1,
+         "capa_lang_rule": 0}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
 STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
@@ -61,10 +64,12 @@ def args_of(text, at):
 used = {}
 for path in sorted(glob.glob(os.path.join(src, "core", "*.c")) +
                    glob.glob(os.path.join(src, "forms", "*.c")) +
-                   glob.glob(os.path.join(src, "sheets", "*.c"))):
+                   glob.glob(os.path.join(src, "sheets", "*.c")) +
+                   glob.glob(os.path.join(src, "tools", "serve", "*.c")) +
+                   glob.glob(os.path.join(src, "tools", "capa", "*.c"))):
     text = open(path, encoding="utf-8").read()
     for m in re.finditer(r'\b(' + '|'.join(CALLS) + r')\s*\(', text):
-        if text[:m.start()].rstrip().endswith(("int", "void", "static")):
+        if text[:m.start()].rstrip().endswith(("int", "void", "static", "*")):
             continue  # a definition or prototype
         a = args_of(text, m.end() - 1)
         k = CALLS[m.group(1)]
@@ -84,6 +89,14 @@ for path in sorted(glob.glob(os.path.join(src, "sheets", "*.c"))):
                 line = text.count("\n", 0, m.start()) + 1
                 used.setdefault(s, "%s:%d" % (os.path.relpath(path, src), line))
 
+# capa-serve's refusals of a request kept as data before they are worded (upload.c's fail,
+# upload_disk.c's rule): every "upload.*" and "request.*" string in tools/serve.
+for path in sorted(glob.glob(os.path.join(src, "tools", "serve", "*.c"))):
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'(?<!#include )"((?:upload|request)\.[a-z_]+)"', text):
+        line = text.count("\n", 0, m.start()) + 1
+        used.setdefault(m.group(1), "%s:%d" % (os.path.relpath(path, src), line))
+
 cat = {}
 lang = open(os.path.join(src, "tools", "lang", "lang.c"), encoding="utf-8").read()
 body = lang[lang.index("catalogue[] = {"):lang.index("\n};", lang.index("catalogue[] = {"))]
@@ -101,7 +114,7 @@ for rule, where in sorted(used.items()):
 KEEP = {"UTF", "SHA", "CSV", "XML", "URL", "SMTP", "IANA", "Asia", "Shanghai", "xlsx", "xml",
         "csv", "smtp", "smtps", "http", "https", "wecom", "dingtalk", "MiB", "KiB", "GiB",
         "LMDB", "SQLite", "PDF", "Excel", "CAPA", "IATF", "local", "domain", "example", "com",
-        "all", "none", "HTML", "ISO", "GB", "GBK", "TMPDIR", "tz"}
+        "all", "none", "HTML", "ISO", "GB", "GBK", "TMPDIR", "tz", "DOCTYPE"}
 CMD = re.compile(r'\bcapa(-serve)? [a-z]|--[a-z]')
 for rule, lines in sorted(cat.items()):
     for zh, en in lines:

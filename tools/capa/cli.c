@@ -50,10 +50,17 @@ static int parse_one(cli *c, int argc, char **argv, int *i, const cli_opt *opts,
     if (!o)
         o = find_opt(globals, a, len);
     if (!o)
-        return cli_usage(c, "unknown option '%.*s'", (int)len, a);
+    {
+        char name[CLI_TEXT_MAX], english[CLI_TEXT_MAX + 32];
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), a);
+        snprintf(english, sizeof english, "unknown option '%s'", name);
+        return cli_usage_refuse(c, "cli.unknown_option", name, NULL, 0, english);
+    }
     if (!o->arg) {
+        char english[160];
+        snprintf(english, sizeof english, "option '%s' takes no value", o->name);
         if (eq)
-            return cli_usage(c, "option '%s' takes no value", o->name);
+            return cli_usage_refuse(c, "cli.no_value", o->name, NULL, 0, english);
         *o->flag = 1;
         return CLI_OK;
     }
@@ -62,7 +69,9 @@ static int parse_one(cli *c, int argc, char **argv, int *i, const cli_opt *opts,
     } else if (*i + 1 < argc) {
         *o->arg = argv[++*i];
     } else {
-        return cli_usage(c, "option '%s' needs a value", o->name);
+        char english[160];
+        snprintf(english, sizeof english, "option '%s' needs a value", o->name);
+        return cli_usage_refuse(c, "cli.needs_value", o->name, NULL, 0, english);
     }
     return CLI_OK;
 }
@@ -77,6 +86,13 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
         {NULL, NULL, NULL},
     };
     int n = 0, only_pos = 0;
+    /* The language first: an error in an option before --lang is worded in it too. */
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strncmp(argv[i], "--lang=", 7) == 0)
+            c->lang_arg = argv[i] + 7;
+        else if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
+            c->lang_arg = argv[++i];
+    }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!only_pos && strcmp(a, "--") == 0) {
@@ -102,8 +118,15 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
             c->lang = CLI_LANG_EN;
         else if (strcmp(c->lang_arg, "both") == 0)
             c->lang = CLI_LANG_BOTH;
-        else
-            return cli_usage(c, "--lang must be zh or en, not '%s' (or both)", c->lang_arg);
+        else {
+            char english[CLI_TEXT_MAX + 64], v[CLI_TEXT_MAX];
+            cli_text(v, sizeof v, c->lang_arg);
+            snprintf(english, sizeof english, "--lang must be zh or en, not '%s' (or both)", v);
+            capa_refusal_param p[] = {{"option", "--lang"}, {"choices", "zh, en, both"}};
+            const char *bad = c->lang_arg;
+            c->lang_arg = NULL; /* worded in the locale's language */
+            return cli_usage_refuse(c, "cli.choice", bad, p, 2, english);
+        }
     }
     return CLI_OK;
 }
@@ -149,6 +172,37 @@ int cli_usage(const cli *c, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+int cli_usage_refuse(const cli *c, const char *rule, const char *value,
+                     const capa_refusal_param *params, size_t n_params, const char *english)
+{
+    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    char v[CLI_TEXT_MAX];
+    cli_text(v, sizeof v, value ? value : ""); /* a value typed on the command line, escaped */
+    const char *where = c->cmd ? c->cmd : "usage";
+    if (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH) {
+        char *zh = capa_lang_rule(rule, "", v, params, n_params, CAPA_LANG_ZH, 0);
+        print_error(c->prog, where, zh ? zh : english);
+        free(zh);
+    }
+    if (lang != CAPA_LANG_ZH)
+        print_error(c->prog, where, english);
+    const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
+    if (u)
+        fprintf(stderr, "%s%s %s\n", lang == CAPA_LANG_ZH ? "用法：" : "usage: ", c->prog, u);
+    else if (lang == CAPA_LANG_ZH)
+        fprintf(stderr, "请运行“%s help”查看用法。\n", c->prog);
+    else
+        fprintf(stderr, "Try '%s help'.\n", c->prog);
+    return CLI_USAGE;
+}
+
+int cli_unexpected(const cli *c, const char *arg)
+{
+    char english[CLI_TEXT_MAX + 32], v[CLI_TEXT_MAX];
+    snprintf(english, sizeof english, "unexpected argument '%s'", cli_text(v, sizeof v, arg));
+    return cli_usage_refuse(c, "cli.unexpected", arg, NULL, 0, english);
+}
+
 void cli_print_command_help(const cli *c)
 {
     const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
@@ -161,7 +215,11 @@ void cli_print_command_help(const cli *c)
 int cli_require_actor(const cli *c)
 {
     if (!c->as || !*c->as)
-        return cli_usage(c, "--as USER is required (who acts; asked for their password)");
+    {
+        capa_refusal_param p[] = {{"option", "--as"}};
+        return cli_usage_refuse(c, "cli.actor", "", p, 1,
+                                "--as USER is required (who acts; asked for their password)");
+    }
     return CLI_OK;
 }
 
@@ -830,6 +888,47 @@ const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const 
     } else {
         cli_text(buf, sz, zh ? zh : en ? en : "");
     }
+    return buf;
+}
+
+typedef struct role_find {
+    const char *id;
+    const capa_role *found;
+} role_find;
+
+static int role_find_cb(const capa_workflow *w, void *payload)
+{
+    role_find *f = payload;
+    f->found = capa_workflow_role(w, f->id);
+    return f->found ? 1 : 0;
+}
+
+const char *cli_role_label(const cli *c, char *buf, size_t sz, capa_store *s,
+                           const capa_workflow *wf, const char *id)
+{
+    char a[CLI_TEXT_MAX], l[CLI_TEXT_MAX];
+    const capa_role *r = wf && id ? capa_workflow_role(wf, id) : NULL;
+    if (!r && s && id) {
+        const capa_workflow *def = NULL;
+        if (capa_store_workflow(&def, s) == CAPA_OK && def)
+            r = capa_workflow_role(def, id);
+        if (!r) {
+            role_find f = {id, NULL};
+            capa_store_workflows(s, role_find_cb, &f);
+            r = f.found;
+        }
+    }
+    if (!r || ((!r->label_zh || !*r->label_zh) && (!r->label_en || !*r->label_en)))
+        return cli_text(buf, sz, id ? id : "");
+    cli_label(c, l, sizeof l, r->label_zh, r->label_en);
+    cli_text(a, sizeof a, id);
+    char tail[CLI_TEXT_MAX + 3];
+    snprintf(tail, sizeof tail, "(%s)", a);
+    size_t nl = strlen(l), nt = strlen(tail);
+    if (nl >= nt && strcmp(l + nl - nt, tail) == 0) /* the label names its id already */
+        snprintf(buf, sz, "%s", l);
+    else
+        snprintf(buf, sz, "%s %s", l, tail);
     return buf;
 }
 

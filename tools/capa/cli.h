@@ -75,6 +75,13 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos);
 
 /** Print "capa: <cmd>: <fmt...>" and the command's usage hint; returns CLI_USAGE. */
 int cli_usage(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** A usage error worded by the catalogue in the chosen language (--lang, else the locale), as
+ *  cli_usage: rule `rule` (tools/lang) with its value (an option's name or the value given)
+ *  and parameters; `english` is the sentence in English. Returns CLI_USAGE. */
+int cli_usage_refuse(const cli *c, const char *rule, const char *value,
+                     const capa_refusal_param *params, size_t n_params, const char *english);
+/** The usage error of an argument the command does not take (cli_usage_refuse). */
+int cli_unexpected(const cli *c, const char *arg);
 
 /** Print the usage text of the current command to stdout (for --help). */
 void cli_print_command_help(const cli *c);
@@ -234,6 +241,11 @@ int cli_parse_date(int64_t *out_ms, const char *s);
 /** A label in the chosen language: "中文 / English", "中文" or "English", escaped like
  *  cli_text (labels come from installed form definitions). Uses buf. */
 const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const char *en);
+/** A role as "label (id)" in the chosen language (cli_label), escaped: its label in `wf`, else
+ *  (with `s`) in the store's default workflow, else in another workflow that declares it; the
+ *  id alone when none does. Uses buf. */
+const char *cli_role_label(const cli *c, char *buf, size_t sz, capa_store *s,
+                           const capa_workflow *wf, const char *id);
 
 /* ---- JSON (jansson) ---- */
 

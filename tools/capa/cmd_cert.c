@@ -61,7 +61,7 @@ int cmd_cert_create(cli *c, int argc, char **argv)
     capa_store *s = NULL;
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (org && (rc = keys_home(c)) != CLI_OK)
         return rc;
     if (!org) {
@@ -97,7 +97,7 @@ int cmd_cert_install(cli *c, int argc, char **argv)
     char dir[4096];
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (!key || !cert)
         return cli_usage(c, "--key FILE and --cert FILE are required");
     if ((rc = keys_home(c)) != CLI_OK)

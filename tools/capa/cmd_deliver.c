@@ -32,7 +32,7 @@ int cmd_deliver(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (timeout_arg) {
         char *end;
         timeout = strtol(timeout_arg, &end, 10);

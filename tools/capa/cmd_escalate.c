@@ -173,7 +173,7 @@ int cmd_escalate(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (!url != !format)
         return cli_usage(c, "--notify URL and --notify-format wecom|dingtalk|json go together");
     if (format && strcmp(format, "wecom") != 0 && strcmp(format, "dingtalk") != 0 &&

@@ -122,18 +122,25 @@ int cmd_import(cli *c, int argc, char **argv)
     int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
     o.zh = lang == CAPA_LANG_ZH;
     if (npos)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (!!csv + !!xlsx != 1)
         return cli_usage(c, "give the sheet as --csv FILE or --xlsx FILE (one of them), or a "
                             "case archive as --xml FILE");
     if (!map)
         return cli_usage(c, "give --map MAPPING: a mapping file, or the name of a shipped one "
                             "(register)");
+    capa_refusal_param enc_p[] = {{"option", "--encoding"}};
     if (enc && xlsx)
-        return cli_usage(c, "--encoding is for CSV files (xlsx is always Unicode)");
-    if (enc && strcmp(enc, "utf-8") != 0 && strcmp(enc, "gb18030") != 0 && strcmp(enc, "gbk") != 0)
-        return cli_usage(c, "--encoding '%s': utf-8 or gb18030 (gbk, which it contains, is read "
-                            "as gb18030)", enc);
+        return cli_usage_refuse(c, "cli.encoding_xlsx", "", enc_p, 1,
+                                "--encoding is for CSV files (xlsx is always Unicode)");
+    if (enc && strcmp(enc, "utf-8") != 0 && strcmp(enc, "gb18030") != 0 &&
+        strcmp(enc, "gbk") != 0) {
+        char english[CLI_TEXT_MAX + 100], v[CLI_TEXT_MAX];
+        snprintf(english, sizeof english,
+                 "--encoding '%s': utf-8 or gb18030 (gbk, which it contains, is read as gb18030)",
+                 cli_text(v, sizeof v, enc));
+        return cli_usage_refuse(c, "import.encoding", enc, enc_p, 1, english);
+    }
     if (sheet && csv)
         return cli_usage(c, "--sheet is for xlsx workbooks");
     char *end = NULL;

@@ -24,7 +24,7 @@ int cmd_import_xml(cli *c, int argc, char **argv)
     if (!path || !*path)
         return cli_usage(c, "--xml FILE is required");
     if (npos != 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     /* The engine's own limit, checked again there; a larger file is not even read. */

@@ -186,7 +186,7 @@ int cmd_info(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((err = capa_store_info_get(&info, s)) != CAPA_OK) {

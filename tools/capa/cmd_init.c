@@ -25,7 +25,7 @@ int cmd_init(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (!org || !*org)
         return cli_usage(c, "--org NAME is required (the organisation's name)");
     if (!cert != !key)

@@ -344,7 +344,7 @@ int cmd_list(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if ((rc = build_filter(c, &f, from, to, limit, open_only, closed_only)) != CLI_OK)
         return rc;
     if (format && strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0)

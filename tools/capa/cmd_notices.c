@@ -57,7 +57,7 @@ int cmd_notices(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (!user == !pending)
         return cli_usage(c, "give --user ID (what reached them) or --pending (what waits)");
     if (limit_arg) {

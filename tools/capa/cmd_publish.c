@@ -868,7 +868,7 @@ int cmd_publish(cli *c, int argc, char **argv)
     char crt[4096];
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (!conninfo && !(conninfo = getenv("CAPA_PG")))
         return cli_usage(c, "--pg CONNINFO is required (or $CAPA_PG)");
     long nb = 1000, ms = 2000;

@@ -18,7 +18,7 @@ int cmd_upgrade(cli *c, int argc, char **argv)
     char backup[4096], stamp[32], tok[128];
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         return rc;
     if ((err = capa_store_format(s, &format)) != CAPA_OK) {

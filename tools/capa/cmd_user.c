@@ -42,7 +42,8 @@ int cmd_user_add(cli *c, int argc, char **argv)
         goto done;
     }
     printf("added user %s (%s, %s)\n", cli_text(sid, sizeof sid, id),
-           cli_text(sname, sizeof sname, name ? name : id), cli_text(srole, sizeof srole, role));
+           cli_text(sname, sizeof sname, name ? name : id),
+           cli_role_label(c, srole, sizeof srole, s, NULL, role));
 done:
     cli_secret_free(password);
     cli_secret_free(newpw);
@@ -164,7 +165,7 @@ static int user_change(cli *c, int argc, char **argv, int disable)
     }
     cli_text(sid, sizeof sid, id);
     if (disable < 0)
-        printf("role of %s is now %s\n", sid, cli_text(srole, sizeof srole, role));
+        printf("role of %s is now %s\n", sid, cli_role_label(c, srole, sizeof srole, s, NULL, role));
     else
         printf("%s %s\n", disable ? "disabled" : "enabled", sid);
 done:
@@ -210,20 +211,31 @@ static int push_user(const capa_user *u, void *payload)
     return cli_json_push(payload, user_json(u)) == 0 ? 0 : CAPA_ENOMEM;
 }
 
-/* One user per line: names and departments are free text, printed escaped (cli_text). */
+typedef struct user_rows {
+    const cli *c;
+    capa_store *s;
+    cli_table t;
+} user_rows;
+
+/* One user per row, the role by its label in the chosen language: names and departments are
+ * free text, printed escaped (cli_text). */
 static int print_user(const capa_user *u, void *payload)
 {
+    user_rows *ur = payload;
     char id[CLI_TEXT_MAX], role[CLI_TEXT_MAX], name[CLI_TEXT_MAX], dept[CLI_TEXT_MAX];
-    (void)payload;
+    char rest[3 * CLI_TEXT_MAX];
     const char *state = u->disabled ? "disabled" : u->locked ? "locked" : "active";
-    printf("%-12s %-11s %-7s %s", cli_text(id, sizeof id, u->id),
-           cli_text(role, sizeof role, u->role), state, cli_text(name, sizeof name, u->name));
-    if (u->dept && *u->dept)
-        printf("  (%s)", cli_text(dept, sizeof dept, u->dept));
-    if (u->failed > 0 && !u->locked)
-        printf("  [%d failed login%s]", u->failed, u->failed == 1 ? "" : "s");
-    putchar('\n');
-    return 0;
+    int n = snprintf(rest, sizeof rest, "%s", cli_text(name, sizeof name, u->name));
+    if (u->dept && *u->dept && n >= 0 && (size_t)n < sizeof rest)
+        n += snprintf(rest + n, sizeof rest - (size_t)n, "  (%s)",
+                      cli_text(dept, sizeof dept, u->dept));
+    if (u->failed > 0 && !u->locked && n >= 0 && (size_t)n < sizeof rest)
+        snprintf(rest + n, sizeof rest - (size_t)n, "  [%d failed login%s]", u->failed,
+                 u->failed == 1 ? "" : "s");
+    const char *row[] = {cli_text(id, sizeof id, u->id),
+                         cli_role_label(ur->c, role, sizeof role, ur->s, NULL, u->role), state,
+                         rest};
+    return cli_table_add(&ur->t, row) ? CAPA_ENOMEM : 0;
 }
 
 int cmd_user_list(cli *c, int argc, char **argv)
@@ -235,7 +247,7 @@ int cmd_user_list(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if (c->json) {
@@ -245,8 +257,12 @@ int cmd_user_list(cli *c, int argc, char **argv)
         }
         err = capa_user_foreach(s, push_user, arr);
     } else {
-        printf("%-12s %-11s %-7s %s\n", "ID", "ROLE", "STATE", "NAME (DEPT)");
-        err = capa_user_foreach(s, print_user, NULL);
+        user_rows ur = {c, s, {.ncols = 4}};
+        const char *head[] = {"ID", "ROLE", "STATE", "NAME (DEPT)"};
+        err = cli_table_add(&ur.t, head) ? CAPA_ENOMEM : capa_user_foreach(s, print_user, &ur);
+        if (err == CAPA_OK)
+            cli_table_print(stdout, &ur.t, NULL);
+        cli_table_free(&ur.t);
     }
     if (err != CAPA_OK) {
         rc = cli_fail(c, "user list", err);

@@ -111,7 +111,7 @@ int cmd_verify(cli *c, int argc, char **argv)
     }
     if (npos > 0) {
         free(anchors);
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     }
     /* Checkpoints are checked against the certificate the auditor brought (--cert), else
      * against the store's own, which whoever can write the store can replace too: the
@@ -184,7 +184,7 @@ int cmd_anchor(cli *c, int argc, char **argv)
     char tok[128];
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         return rc;
     if ((err = capa_anchor_current(tok, sizeof tok, s)) != CAPA_OK)
@@ -205,7 +205,7 @@ int cmd_checkpoint(cli *c, int argc, char **argv)
     uint64_t seq = 0;
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
-        return cli_usage(c, "unexpected argument '%s'", argv[0]);
+        return cli_unexpected(c, argv[0]);
     if (!key)
         key = cli_keys_path(c, path, sizeof path, "org.key");
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)

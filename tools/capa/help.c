@@ -50,26 +50,11 @@ int cli_fail_values(const cli *c, const char *what, int rc, const capa_formdef *
 
 /* ---- help open|set|sign ---- */
 
-/* "label (id)" of a role, in the chosen language. */
-static const char *role_label(const cli *c, char *buf, size_t sz, const capa_workflow *wf,
-                              const char *id)
-{
-    char a[CLI_TEXT_MAX], l[CLI_TEXT_MAX];
-    const capa_role *r = wf ? capa_workflow_role(wf, id) : NULL;
-    if (!r) {
-        cli_text(buf, sz, id);
-        return buf;
-    }
-    snprintf(buf, sz, "%s (%s)", cli_label(c, l, sizeof l, r->label_zh, r->label_en),
-             cli_text(a, sizeof a, id));
-    return buf;
-}
-
 static void print_roles(const cli *c, const capa_workflow *wf, char *const *roles, size_t n)
 {
     char buf[CLI_TEXT_MAX];
     for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : " ", role_label(c, buf, sizeof buf, wf, roles[i]));
+        printf("%s%s", i ? ", " : " ", cli_role_label(c, buf, sizeof buf, NULL, wf, roles[i]));
     putchar('\n');
 }
 
@@ -185,7 +170,7 @@ static void print_meanings(const cli *c, const capa_workflow *wf)
         for (size_t k = 0; k < s->n_signers; k++) {
             char one[CLI_TEXT_MAX];
             o += (size_t)snprintf(roles + o, o < sizeof roles ? sizeof roles - o : 0, "%s%s",
-                                  k ? ", " : "", role_label(c, one, sizeof one, wf, s->signers[k]));
+                                  k ? ", " : "", cli_role_label(c, one, sizeof one, NULL, wf, s->signers[k]));
         }
         const char *row[] = {
             stage_label(c, st, sizeof st, s), cli_text(m, sizeof m, s->sign_meaning),

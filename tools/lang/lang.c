@@ -177,11 +177,11 @@ static const wording catalogue[] = {
      "the account '{value}' is not allowed: it must start with a lower-case letter and have at "
      "most 32 lower-case letters, digits and . _ -"},
     {"user.name_length", NULL, "姓名须为 1 到 {max} 字节", "the name must have 1 to {max} bytes"},
-    {"user.role_unknown", NULL, "没有角色“{value}”；可选的角色：{roles}",
-     "there is no role '{value}'; the roles are: {roles}"},
+    {"user.role_unknown", NULL, "没有角色“{value}”；可选的角色：{roles@}",
+     "there is no role '{value}'; the roles are: {roles@}"},
     {"user.role_missing", NULL, "请选择新的角色", "please choose the new role"},
-    {"user.role_same", NULL, "用户 {user} 的角色已是“{value}”",
-     "{user} has the role '{value}' already"},
+    {"user.role_same", NULL, "用户 {user} 的角色已是“{role@}”",
+     "{user} has the role '{role@}' already"}, 
     {"user.password_length", NULL, "密码须为 {min} 到 {max} 字节（现为 {length} 字节）",
      "a password must have {min} to {max} bytes (this one has {length})"},
     {"user.exists", NULL, "账号“{value}”已存在：请换一个账号",
@@ -388,6 +388,96 @@ static const wording catalogue[] = {
      "row {row} could not be written and the import stopped there; the rows before it were "
      "imported ({imported} cases, {first} to {last}): when the cause is fixed, finish it with "
      "the same file<< (capa import --resume)>>"},
+    /* ---- reading a legacy sheet (sheets/csv.c, sheets/xlsx.c): the file itself ---- */
+    {"import.xlsx_part", "detail=doctype",
+     "Excel 工作簿“{value}”的部件“{part}”含有文档类型声明（DOCTYPE），出于安全不予读取",
+     "the Excel workbook '{value}': its part {part} has a DOCTYPE, which is not allowed"},
+    {"import.xlsx_part", "detail=too_big",
+     "Excel 工作簿“{value}”的部件“{part}”解压后超过上限，不予读取：请另存为新工作簿后重试",
+     "the Excel workbook '{value}': its part {part} inflates beyond the limit: save it as a "
+     "new workbook and try again"},
+    {"import.xlsx_part", NULL,
+     "Excel 工作簿“{value}”的部件“{part}”已损坏，无法读取：请在 Excel 中另存为新工作簿后重试",
+     "the Excel workbook '{value}': its part {part} is damaged and cannot be read: save it as "
+     "a new workbook in Excel and try again"},
+    {"import.xlsx_sheet_part", NULL,
+     "Excel 工作簿“{value}”列出了工作表“{sheet}”，但其内容缺失：请在 Excel 中另存后重试",
+     "the Excel workbook '{value}' lists the sheet '{sheet}' but its content is missing: save "
+     "it again in Excel and try again"},
+    {"import.xlsx_cell", "detail=order", "Excel 工作簿“{value}”：行号 {row} 的次序有误",
+     "the Excel workbook '{value}': row number {row} is out of order"},
+    {"import.xlsx_cell", "detail=ref", "Excel 工作簿“{value}”第 {row} 行：单元格位置有误",
+     "the Excel workbook '{value}', row {row}: a cell reference is malformed"},
+    {"import.xlsx_cell", "detail=shared",
+     "Excel 工作簿“{value}”第 {row} 行：单元格引用的共享文本“{index}”不存在",
+     "the Excel workbook '{value}', row {row}: the shared string '{index}' does not exist"},
+    {"import.xlsx_cell", NULL, "Excel 工作簿“{value}”第 {row} 行：有一个单元格超过 1 MiB",
+     "the Excel workbook '{value}', row {row}: a cell longer than 1 MiB"},
+    {"import.columns", NULL, "第 {row} 行超过 {max} 列：请删除多余的列",
+     "row {row} has more than {max} columns: remove the extra ones"},
+    {"import.strings", "index", "Excel 工作簿“{value}”的第 {index} 条共享文本超过 1 MiB",
+     "the Excel workbook '{value}': shared string {index} is longer than 1 MiB"},
+    {"import.strings", NULL, "Excel 工作簿“{value}”的共享文本超过上限（{max} 条）",
+     "the Excel workbook '{value}' has more than {max} shared strings"},
+    {"import.csv_quote", "detail=open",
+     "第 {row} 行：有一个单元格超过 1 MiB（可能有引号没有闭合）：请检查该行的引号",
+     "row {row}: a cell longer than 1 MiB (is a quote left open?): check the quotes of that "
+     "row"},
+    {"import.csv_quote", "detail=end",
+     "第 {row} 行：带引号的单元格直到文件末尾都没有闭合：请检查该行的引号",
+     "row {row}: a quoted cell is not closed before the end of the file: check the quotes of "
+     "that row"},
+    {"import.csv_quote", NULL,
+     "第 {row} 行：引号用法有误（未加引号的单元格中有引号，或闭合引号后还有文字）："
+     "请给整个单元格加上引号，并把其中的引号写成两个",
+     "row {row}: a quote inside an unquoted cell, or text after a closing quote: quote the "
+     "whole cell and double its quotes"},
+    {"import.csv_encoding", "detail=end", "第 {row} 行：文件在一个 GB18030 字符的中间结束",
+     "row {row}: the file ends inside a GB18030 character"},
+    {"import.csv_encoding", NULL,
+     "第 {row} 行：第 {offset} 字节（{byte}）不是 GB18030 文本"
+     "<<：如果文件是 UTF-8 编码，请加上 --encoding utf-8>>[[：如果文件是 UTF-8 编码，请选择 "
+     "UTF-8]]",
+     "row {row}: byte {offset} ({byte}) is not GB18030 text<<; give --encoding utf-8 if the "
+     "file is UTF-8>>[[; choose UTF-8 if the file is UTF-8]]"},
+    /* ---- the CLI's usage errors (tools/capa), before the engine: {option} is an option's
+     * literal name, kept as typed ---- */
+    {"cli.unknown_option", NULL, "没有选项“{value}”", "unknown option '{value}'"},
+    {"cli.unexpected", NULL, "多余的参数“{value}”：本命令不接受它", "unexpected argument '{value}'"},
+    {"cli.no_value", NULL, "选项 {value} 不带值", "option '{value}' takes no value"},
+    {"cli.needs_value", NULL, "选项 {value} 需要一个值", "option '{value}' needs a value"},
+    {"cli.choice", NULL, "选项 {option} 须为以下之一：{choices}（现为“{value}”）",
+     "{option} must be one of {choices}, not '{value}'"},
+    {"cli.actor", NULL, "请用 {option} 给出操作人的账号（随后会要求输入其密码）",
+     "{option} USER is required (who acts; asked for their password)"},
+    {"cli.encoding_xlsx", NULL, "只有 CSV 文件需要 {option}：Excel 工作簿（xlsx）不需要指定编码",
+     "{option} is for CSV files (xlsx is always Unicode)"},
+    /* ---- the server's refusals of an upload (tools/serve) ---- */
+    {"upload.too_big", NULL, "请求内容超过 {max} 字节，未处理",
+     "request body over {max} bytes"},
+    {"upload.not_multipart", NULL, "需要通过上传表单提交文件：请在页面上选择文件后再提交",
+     "expected a file upload (multipart/form-data): choose the file on the page and send it "
+     "again"},
+    {"upload.malformed", NULL, "上传的内容不完整或格式有误：请重新上传",
+     "the upload is not a well-formed multipart/form-data body: send it again"},
+    {"upload.parts", NULL, "上传表单的部分超过 {max} 个", "more than {max} form parts"},
+    {"upload.files", NULL, "一次最多上传 {max} 个文件", "more than {max} files in one upload"},
+    {"upload.field", NULL, "表单项“{value}”超过 {max} 字节",
+     "the form field '{value}' is longer than {max} bytes"},
+    {"request.csrf", NULL, "页面已过期（安全令牌不符）：请刷新页面后重试",
+     "missing or wrong CSRF token: reload the page and try again"},
+    {"upload.store", NULL, "无法保存上传的文件：请稍后重试，或联系系统管理员",
+     "cannot store the upload: try again later, or ask the administrator"},
+    {"import.mapping_file", NULL, "导入方案文件无法读取，或超过 {max}",
+     "mapping_file: cannot be read, or over {max}"},
+    {"import.busy", NULL, "正在进行的导入任务过多：请稍后再试",
+     "the server is busy with other imports: try again later"},
+    {"import.no_file", NULL, "请选择要导入的文件（文件不能是空的）",
+     "no file chosen, or the file is empty: choose the log to import"},
+    {"import.file_type", NULL, "文件“{value}”不能导入：只能导入 .csv 或 .xlsx 文件",
+     "the file '{value}' cannot be imported: a log is a .csv or .xlsx file"},
+    {"import.map_unknown", NULL, "没有名为“{value}”的内置导入方案：请从列表中选择",
+     "'{value}' is not a shipped mapping: choose one from the list"},
     /* ---- a legacy sheet's cells (sheets/rows.c): {field} is the column's header ---- */
     {"sheet.beyond_header", NULL, "表头最后一列之后还有内容",
      "a value beyond the last column of "

@@ -78,7 +78,7 @@ static int upload_post(sv_req *r, sv_disk_upload *up, char dir[64], const char *
     }
     const char *csrf = sv_params_get(&up->params, "csrf");
     if (!csrf || !sv_secure_eq(csrf, r->sess.csrf)) {
-        sv_page_error(r, 403, "missing or wrong CSRF token: reload the page and try again");
+        sv_page_csrf_refused(r);
         return -1;
     }
     for (size_t i = 0; i < up->n_files; i++)

@@ -73,7 +73,7 @@ static void send_json(sv_req *r, int status, json_t *doc)
 
 /* The language the client asked for: ?lang=zh|en|both, else the first zh or en of
  * Accept-Language, else the session's (the capa_lang cookie of the pages); -1: none. */
-static int api_lang(sv_req *r)
+int sv_api_lang(sv_req *r)
 {
     char v[8];
     int l = capa_lang_parse(sv_params_get(&r->query, "lang"));
@@ -113,7 +113,7 @@ static void send_error(sv_req *r, int status, const char *code, const char *msg)
 static void send_error_ref(sv_req *r, int status, const char *code, const char *msg,
                            const capa_refusal *ref)
 {
-    int lang = api_lang(r);
+    int lang = sv_api_lang(r);
     char *worded = ref && lang >= 0 ? capa_lang_refusal(ref, (capa_lang)lang, 1) : NULL;
     json_t *fields = json_array();
     sv_field_error *fe = NULL;

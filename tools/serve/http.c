@@ -21,6 +21,7 @@
  * SV_TLS_PRIORITIES) and every response carries Strict-Transport-Security.
  */
 #include "serve.h"
+#include "lang.h"
 #include "upload.h"
 
 #include <arpa/inet.h>
@@ -297,16 +298,32 @@ static void too_big(sv_req *r)
 {
     int api = r->path && strncmp(r->path, "/api/", 5) == 0;
     size_t max = r->upload_max ? r->upload_max : r->max_body;
+    char maxs[24], english[64];
+    snprintf(maxs, sizeof maxs, "%zu", max);
+    snprintf(english, sizeof english, "request body over %zu bytes", max);
     r->status = 413;
     r->type = api ? "application/json" : "text/plain; charset=utf-8";
     sv_buf_free(&r->out);
-    if (api)
-        sv_buf_printf(&r->out,
-                      "{\"error\": {\"code\": \"too_large\", \"message\": \"request body over "
-                      "%zu bytes\", \"fields\": []}}\n",
-                      max);
-    else
-        sv_buf_printf(&r->out, "request body over %zu bytes\n", max);
+    /* Worded in the reader's language (answered before the routing sets it), as the engine's
+     * refusals are; the API in the language its client asked for, else English. */
+    capa_refusal_param p[] = {{"max", maxs}};
+    char *msg = NULL;
+    if (api) {
+        int lang = sv_api_lang(r);
+        msg = lang >= 0 ? capa_lang_rule("upload.too_big", "", "", p, 1, (capa_lang)lang, 1)
+                        : NULL;
+        json_t *o = json_pack("{s:{s:s,s:s,s:[]}}", "error", "code", "too_large", "message",
+                              msg ? msg : english, "fields");
+        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        sv_buf_printf(&r->out, "%s\n", s ? s : "{\"error\": {\"code\": \"too_large\"}}");
+        free(s);
+        json_decref(o);
+    } else {
+        sv_req_lang(r);
+        msg = sv_word_request(r, "upload.too_big", NULL, maxs, english);
+        sv_buf_printf(&r->out, "%s\n", msg ? msg : english);
+    }
+    free(msg);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -361,7 +378,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r->upload_early = 0;
             if (!r->status)
                 r->upload = sv_upload_begin(conn, r->content_type, limit, r->upload_why,
-                                            sizeof r->upload_why);
+                                            sizeof r->upload_why, &r->upload_rule);
             if (r->status || !r->upload) {
                 if (!r->status)
                     sv_pages_handle(r); /* refuses the upload with upload_why */

@@ -366,6 +366,14 @@ static void page_form(sv_req *r, const char *msg, int status)
         r->status = status;
 }
 
+/* The upload could not be kept (a temporary directory, a rename): 500, in r's language. */
+static void store_failed(sv_req *r, const char *english)
+{
+    char *msg = sv_word_request(r, "upload.store", NULL, NULL, english);
+    page_form(r, msg ? msg : english, 500);
+    free(msg);
+}
+
 /* POST /admin/import: the file, the mapping and the admin's password; then the dry run. */
 static void do_upload(sv_req *r)
 {
@@ -378,22 +386,24 @@ static void do_upload(sv_req *r)
     snprintf(tdir, sizeof tdir, "%s/capa-import-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     char *made = mkdtemp(tdir);
     if (!made) {
-        page_form(r, "cannot make a temporary directory for the upload / 无法保存上传文件", 500);
+        store_failed(r, "cannot make a temporary directory for the upload");
         return;
     }
     if (sv_disk_upload_parse(&up, r, made, why, sizeof why)) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "upload: %s / 上传文件无法读取", why);
+        char english[400];
+        snprintf(english, sizeof english, "upload: %s", why);
+        char *msg = sv_word_request(r, up.rule, up.value, up.max, english);
         sv_disk_upload_clear(&up);
         for (size_t i = 0; i < up.n_files; i++)
             unlink(up.files[i].path);
         rmdir(made);
-        page_form(r, msg, 400);
+        page_form(r, msg ? msg : english, 400);
+        free(msg);
         return;
     }
     const char *csrf = sv_params_get(&up.params, "csrf");
     if (!csrf || !sv_secure_eq(csrf, r->sess.csrf)) {
-        sv_page_error(r, 403, "missing or wrong CSRF token: reload the page and try again");
+        sv_page_csrf_refused(r);
         goto discard;
     }
     const sv_disk_file *sheet = NULL, *mapfile = NULL;
@@ -404,17 +414,20 @@ static void do_upload(sv_req *r)
             mapfile = &up.files[i];
     }
     if (!sheet || !sheet->size) {
-        page_form(r, "sheet: no file chosen, or the file is empty / 请选择要导入的文件", 400);
+        char *msg = sv_word_request(r, "import.no_file", NULL, NULL,
+                                    "sheet: no file chosen, or the file is empty");
+        page_form(r, msg ? msg : "sheet: no file chosen, or the file is empty", 400);
+        free(msg);
         goto discard;
     }
     const char *ext = strrchr(sheet->name, '.');
     int xlsx = ext && strcasecmp(ext, ".xlsx") == 0;
     if (!ext || (!xlsx && strcasecmp(ext, ".csv") != 0 && strcasecmp(ext, ".txt") != 0)) {
-        snprintf(
-            why, sizeof why,
-            "sheet: file '%.200s': a log is a .csv or .xlsx file / 只能导入 .csv 或 .xlsx 文件",
-            sheet->name);
-        page_form(r, why, 400);
+        snprintf(why, sizeof why, "sheet: file '%.200s': a log is a .csv or .xlsx file",
+                 sheet->name);
+        char *msg = sv_word_request(r, "import.file_type", sheet->name, NULL, why);
+        page_form(r, msg ? msg : why, 400);
+        free(msg);
         goto discard;
     }
     if (!(j = calloc(1, sizeof *j))) {
@@ -431,7 +444,10 @@ static void do_upload(sv_req *r)
             fclose(f);
         if (!xml || got != mapfile->size) {
             free(xml);
-            page_form(r, "mapping_file: cannot be read, or over 1 MiB / 映射文件无法读取", 400);
+            char *msg = sv_word_request(r, "import.mapping_file", NULL, "1 MiB",
+                                        "mapping_file: cannot be read, or over 1 MiB");
+            page_form(r, msg ? msg : "mapping_file: cannot be read, or over 1 MiB", 400);
+            free(msg);
             goto discard;
         }
         err = capa_mapping_parse(&j->map, xml, got, mapfile->name, &diag);
@@ -444,9 +460,10 @@ static void do_upload(sv_req *r)
             known |= strncmp(f->name, name, strlen(name)) == 0 &&
                      strcmp(f->name + strlen(name), ".xml") == 0;
         if (!known) {
-            snprintf(why, sizeof why, "map: '%.100s' is not a shipped mapping / 无此映射",
-                     name ? name : "");
-            page_form(r, why, 400);
+            snprintf(why, sizeof why, "map: '%.100s' is not a shipped mapping", name ? name : "");
+            char *msg = sv_word_request(r, "import.map_unknown", name ? name : "", NULL, why);
+            page_form(r, msg ? msg : why, 400);
+            free(msg);
             goto discard;
         }
         err = capa_mapping_load(&j->map, name, &diag);
@@ -487,12 +504,12 @@ static void do_upload(sv_req *r)
     /* Under the name it was uploaded with: the trail names the source file by it. */
     snprintf(j->path, sizeof j->path, "%s/src", made);
     if (mkdir(j->path, 0700) != 0) {
-        page_form(r, "cannot store the upload / 无法保存上传文件", 500);
+        store_failed(r, "cannot store the upload");
         goto discard;
     }
     snprintf(j->path, sizeof j->path, "%s/src/%s", made, sheet->name);
     if (rename(sheet->path, j->path) != 0) {
-        page_form(r, "cannot store the upload / 无法保存上传文件", 500);
+        store_failed(r, "cannot store the upload");
         goto discard;
     }
     snprintf(j->rejects, sizeof j->rejects, "%s/rejects.csv", made);
@@ -510,7 +527,10 @@ static void do_upload(sv_req *r)
     int slot = job_slot();
     if (slot < 0 || job_start(j, who.password)) {
         pthread_mutex_unlock(&jobs_lock);
-        page_form(r, "the server is busy with other imports: try again later / 导入任务过多", 503);
+        char *msg = sv_word_request(r, "import.busy", NULL, NULL,
+                                    "the server is busy with other imports: try again later");
+        page_form(r, msg ? msg : "the server is busy with other imports: try again later", 503);
+        free(msg);
         goto discard;
     }
     jobs[slot] = j;

@@ -238,10 +238,7 @@ static int post_params(sv_req *r, sv_params *p, int need_csrf)
     const char *tok = sv_params_get(p, "csrf");
     if (need_csrf && (!tok || !sv_secure_eq(tok, r->sess.csrf))) {
         sv_params_clear(p);
-        char buf[300];
-        error_page(r, 403,
-                   say(r, buf, sizeof buf, "页面已过期（CSRF 安全令牌不符）：请刷新页面后重试",
-                       "missing or wrong CSRF token: reload the page and try again"));
+        sv_page_csrf_refused(r);
         return -1;
     }
     return 0;
@@ -2406,16 +2403,21 @@ static void do_attach(sv_req *r, const char *number)
     char lim[40], a_[80];
     uint64_t limit = 0;
     if (!d) {
-        error_page(r, 400, r->upload_why[0] ? r->upload_why : "expected the upload form");
+        char *msg = sv_word_request(r, r->upload_rule, NULL, NULL,
+                                    r->upload_why[0] ? r->upload_why : "expected the upload form");
+        error_page(r, 400, msg ? msg : "expected the upload form");
+        free(msg);
         return;
     }
     const char *tok = sv_params_get(&d->fields, "csrf");
     if (!tok || !sv_secure_eq(tok, r->sess.csrf)) {
-        error_page(r, 403, "missing or wrong CSRF token: reload the page and try again");
+        sv_page_csrf_refused(r);
         return;
     }
     if (d->status) {
-        error_page(r, d->status, d->why);
+        char *msg = sv_word_request(r, d->rule, d->value, d->max, d->why);
+        error_page(r, d->status, msg ? msg : d->why);
+        free(msg);
         return;
     }
     const char *stage = sv_params_get(&d->fields, "stage");
@@ -3034,7 +3036,7 @@ done:
 
 /* ---- routing ---- */
 
-static void set_lang(sv_req *r)
+void sv_req_lang(sv_req *r)
 {
     char v[8];
     const char *q = sv_params_get(&r->query, "lang");
@@ -3272,7 +3274,7 @@ void sv_pages_handle(sv_req *r)
     char b404[100];
     const char *path = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
-    set_lang(r);
+    sv_req_lang(r);
     if (r->bad_query) {
         error_page(r, 400, "malformed query string");
         return;
@@ -3433,6 +3435,13 @@ xmlNodePtr sv_page_begin(sv_view *v, sv_req *r, const char *kind, const char *zh
 void sv_page_error(sv_req *r, int status, const char *msg)
 {
     error_page(r, status, msg);
+}
+
+void sv_page_csrf_refused(sv_req *r)
+{
+    char *msg = sv_word_request(r, "request.csrf", NULL, NULL, "missing or wrong CSRF token: reload the page and try again");
+    error_page(r, 403, msg ? msg : "missing or wrong CSRF token: reload the page and try again");
+    free(msg);
 }
 
 int sv_page_post(sv_req *r, sv_params *p)

@@ -30,6 +30,14 @@ char *sv_word(const sv_req *r, const char *rule, const char *field, const char *
     return capa_lang_refusal(&ref, (capa_lang)sv_lang_of(r), 1);
 }
 
+char *sv_word_request(const sv_req *r, const char *rule, const char *value, const char *max,
+                      const char *english)
+{
+    capa_refusal_param p[] = {{"max", max ? max : ""}};
+    char *s = rule ? sv_word(r, rule, NULL, value, p, max ? 1 : 0) : NULL;
+    return s ? s : strdup(english);
+}
+
 void sv_request_error_restore(const capa_request *q)
 {
     capa_error_set(q->result, "%s", q->error ? q->error : capa_strerror(q->result));

@@ -95,6 +95,7 @@ typedef struct sv_req {
     size_t upload_max, upload_seen; /* its body limit and the bytes read so far */
     int upload_early;               /* sv_pages_handle called with the header only */
     char upload_why[200];           /* why no upload was started (no boundary, ...) */
+    const char *upload_rule;        /* its rule in the catalogue (NULL: out of memory) */
 } sv_req;
 
 /* ---- http.c ---- */
@@ -185,6 +186,20 @@ char *sv_error_text(const sv_req *r, int code);
  *  core would give them. Fresh string (free); NULL when out of memory. */
 char *sv_word(const sv_req *r, const char *rule, const char *field, const char *value,
               const capa_refusal_param *params, size_t n_params);
+/** A refusal of a request or upload by the server itself (rule "upload.*", "import.*" of the
+ *  catalogue; its value and its parameter "max", each may be NULL), worded in r's language;
+ *  `english` when `rule` is NULL (out of memory, an I/O error). Fresh string; NULL when out
+ *  of memory. */
+char *sv_word_request(const sv_req *r, const char *rule, const char *value, const char *max,
+                      const char *english);
+/** The 403 page of a form posted without its session's CSRF token, in r's language. */
+void sv_page_csrf_refused(sv_req *r);
+/** Set r's language from ?lang=, else the capa_lang cookie (pages.c; the routing does it, and
+ *  a refusal answered before the routing). */
+void sv_req_lang(sv_req *r);
+/** The language an API client asked for: ?lang=, Accept-Language, else the capa_lang cookie;
+ *  -1: none (the engine's English). */
+int sv_api_lang(sv_req *r);
 /** Make a submitted request's error (message and refusal) this thread's last again. */
 void sv_request_error_restore(const capa_request *q);
 /** The last refusal's violations that name a field, worded for r, to show next to them (no

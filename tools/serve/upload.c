@@ -42,12 +42,18 @@ int sv_upload_route(const char *method, const char *path)
     return slash && slash > path + 7 && strcmp(slash, "/attachments") == 0;
 }
 
-static void fail(sv_upload *u, int status, const char *fmt, const char *arg)
+/* Refuse the whole upload: `rule` of the catalogue (NULL: out of memory) with its limit `max`;
+ * the English reason from fmt and arg (also the rule's value). */
+static void fail(sv_upload *u, int status, const char *rule, const char *max, const char *fmt,
+                 const char *arg)
 {
     if (u->d.status)
         return; /* the first reason stands */
     u->d.status = status;
+    u->d.rule = rule;
+    u->d.max = max;
     snprintf(u->d.why, sizeof u->d.why, fmt, arg ? arg : "");
+    snprintf(u->d.value, sizeof u->d.value, "%s", arg ? arg : "");
 }
 
 /* The file's name without any directory a client sent (C:\fakepath\x.jpg, ../x). */
@@ -81,7 +87,7 @@ static void end_part(sv_upload *u)
             if (p)
                 free(p->name);
             free(val);
-            fail(u, 500, "out of memory%s", NULL);
+            fail(u, 500, NULL, NULL, "out of memory%s", NULL);
         }
     }
     sv_buf_free(&u->field);
@@ -108,23 +114,25 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
     if (off == 0) {
         end_part(u);
         if (++u->d.n_parts > SV_UPLOAD_PARTS) {
-            fail(u, 413, "more than " SV_UPLOAD_PARTS_TEXT " form parts%s", NULL);
+            fail(u, 413, "upload.parts", SV_UPLOAD_PARTS_TEXT,
+                 "more than " SV_UPLOAD_PARTS_TEXT " form parts%s", NULL);
             return MHD_YES;
         }
         if (!(u->key = strdup(key))) {
-            fail(u, 500, "out of memory%s", NULL);
+            fail(u, 500, NULL, NULL, "out of memory%s", NULL);
             return MHD_YES;
         }
         u->is_file = is_file;
         if (is_file) {
             if (u->d.n_files == SV_UPLOAD_FILES) {
-                fail(u, 413, "more than " SV_UPLOAD_FILES_TEXT " files in one upload%s", NULL);
+                fail(u, 413, "upload.files", SV_UPLOAD_FILES_TEXT,
+                     "more than " SV_UPLOAD_FILES_TEXT " files in one upload%s", NULL);
                 return MHD_YES;
             }
             sv_upload_file *f = &u->d.files[u->d.n_files++];
             memset(f, 0, sizeof *f);
             if (!(f->name = base_name(filename)))
-                fail(u, 500, "out of memory%s", NULL);
+                fail(u, 500, NULL, NULL, "out of memory%s", NULL);
         }
     }
     if (u->is_file) {
@@ -136,11 +144,12 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
         } else if (size) {
             sv_buf_put(&f->data, data, size);
             if (f->data.oom)
-                fail(u, 500, "out of memory%s", NULL);
+                fail(u, 500, NULL, NULL, "out of memory%s", NULL);
         }
     } else {
         if (u->field.len + size > SV_UPLOAD_FIELD)
-            fail(u, 413, "form field '%.60s' longer than " SV_UPLOAD_FIELD_TEXT " bytes", key);
+            fail(u, 413, "upload.field", SV_UPLOAD_FIELD_TEXT,
+                 "form field '%.60s' longer than " SV_UPLOAD_FIELD_TEXT " bytes", key);
         else if (size)
             sv_buf_put(&u->field, data, size);
     }
@@ -148,14 +157,16 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 }
 
 sv_upload *sv_upload_begin(void *conn, const char *content_type, uint64_t limit, char *why,
-                           size_t whysz)
+                           size_t whysz, const char **rule)
 {
+    *rule = "upload.not_multipart";
     if (!content_type || strncasecmp(content_type, "multipart/form-data", 19) != 0) {
         snprintf(why, whysz, "expected multipart/form-data with a boundary (the upload form)");
         return NULL;
     }
     sv_upload *u = calloc(1, sizeof *u);
     if (!u) {
+        *rule = NULL;
         snprintf(why, whysz, "out of memory");
         return NULL;
     }
@@ -175,13 +186,14 @@ void sv_upload_feed(sv_upload *u, const char *data, size_t len)
     if (u->d.status || !len)
         return;
     if (MHD_post_process(u->pp, data, len) != MHD_YES)
-        fail(u, 400, "malformed multipart/form-data body%s", NULL);
+        fail(u, 400, "upload.malformed", NULL, "malformed multipart/form-data body%s", NULL);
 }
 
 sv_upload_data *sv_upload_finish(sv_upload *u)
 {
     if (u->pp && MHD_destroy_post_processor(u->pp) != MHD_YES)
-        fail(u, 400, "malformed multipart/form-data body (it ends inside a part)%s", NULL);
+        fail(u, 400, "upload.malformed", NULL,
+             "malformed multipart/form-data body (it ends inside a part)%s", NULL);
     u->pp = NULL;
     end_part(u);
     return &u->d;

@@ -37,6 +37,9 @@ typedef struct sv_upload_data {
     size_t n_files, n_parts;
     int status;    /**< 0, or the HTTP status of a refusal of the whole upload */
     char why[200]; /**< its reason */
+    const char *rule; /**< its rule in the catalogue (tools/lang), NULL for out of memory */
+    const char *max;  /**< the rule's limit, "max" */
+    char value[64];   /**< the rule's value (the form field's name) */
 } sv_upload_data;
 
 typedef struct sv_upload sv_upload;
@@ -46,10 +49,11 @@ int sv_upload_route(const char *method, const char *path);
 /** The largest upload body for an attachment limit of `limit` bytes. */
 size_t sv_upload_max(uint64_t limit);
 /** Start reading the body of the libmicrohttpd connection `conn` (its Content-Type
- *  `content_type`); files up to `limit` bytes are kept. NULL with the reason in why when the body
- * is not multipart/form-data with a boundary. */
+ *  `content_type`); files up to `limit` bytes are kept. NULL with the reason in why (and its
+ *  rule in *rule, NULL for out of memory) when the body is not multipart/form-data with a
+ *  boundary. */
 sv_upload *sv_upload_begin(void *conn, const char *content_type, uint64_t limit, char *why,
-                           size_t whysz);
+                           size_t whysz, const char **rule);
 /** Parse the next piece of the body. */
 void sv_upload_feed(sv_upload *u, const char *data, size_t len);
 /** The body is complete: the fields and files (owned by u). */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define MAX_FIELD ((size_t)64 << 10)
+#define MAX_FIELD_TEXT "65536"
 
 typedef struct up_ctx {
     sv_disk_upload *u;
@@ -81,6 +82,7 @@ static enum MHD_Result iter(void *cls, enum MHD_ValueKind kind, const char *key,
     up_ctx *c = cls;
     (void)kind, (void)content_type, (void)transfer_encoding;
     if (!field_ok(key)) {
+        c->u->rule = "upload.malformed";
         snprintf(c->err, sizeof c->err, "a form part has no name or a bad one");
         return MHD_NO;
     }
@@ -93,10 +95,13 @@ static enum MHD_Result iter(void *cls, enum MHD_ValueKind kind, const char *key,
                 close(c->fd), c->fd = -1;
             for (size_t i = 0; i < u->n_files; i++)
                 if (strcmp(u->files[i].field, key) == 0) {
+                    u->rule = "upload.malformed";
                     snprintf(c->err, sizeof c->err, "%s: more than one file", key);
                     return MHD_NO;
                 }
             if (u->n_files >= sizeof u->files / sizeof *u->files) {
+                u->rule = "upload.files";
+                u->max = "4";
                 snprintf(c->err, sizeof c->err, "too many files in one form");
                 return MHD_NO;
             }
@@ -141,6 +146,9 @@ static enum MHD_Result iter(void *cls, enum MHD_ValueKind kind, const char *key,
         snprintf(c->key, sizeof c->key, "%s", key);
     }
     if (c->value.len + size > MAX_FIELD) {
+        c->u->rule = "upload.field";
+        c->u->max = MAX_FIELD_TEXT;
+        snprintf(c->u->value, sizeof c->u->value, "%s", key);
         snprintf(c->err, sizeof c->err, "%s: a value over %zu bytes", key, MAX_FIELD);
         return MHD_NO;
     }
@@ -153,23 +161,29 @@ int sv_disk_upload_parse(sv_disk_upload *out, sv_req *r, const char *dir, char *
     up_ctx c = {.u = out, .dir = dir, .fd = -1};
     memset(out, 0, sizeof *out);
     if (!r->content_type || strncmp(r->content_type, "multipart/form-data", 19) != 0) {
+        out->rule = "upload.not_multipart";
         snprintf(why, whysz, "expected a file upload (multipart/form-data)");
         return -1;
     }
     struct MHD_PostProcessor *pp = MHD_create_post_processor(r->conn, 65536, iter, &c);
     if (!pp) {
+        out->rule = "upload.malformed";
         snprintf(why, whysz, "the upload is not a well-formed multipart/form-data body");
         return -1;
     }
     enum MHD_Result ok = MHD_post_process(pp, r->body.p ? r->body.p : "", r->body.len);
-    if (MHD_destroy_post_processor(pp) != MHD_YES && ok == MHD_YES && !c.err[0])
+    if (MHD_destroy_post_processor(pp) != MHD_YES && ok == MHD_YES && !c.err[0]) {
+        out->rule = "upload.malformed";
         snprintf(c.err, sizeof c.err, "the upload ends in the middle of a part");
+    }
     if (ok == MHD_YES && !c.err[0])
         end_value(&c);
     if (c.fd >= 0)
         close(c.fd);
     sv_buf_free(&c.value);
     if (ok != MHD_YES || c.err[0]) {
+        if (!c.err[0])
+            out->rule = "upload.malformed";
         snprintf(why, whysz, "%s", c.err[0] ? c.err : "the upload is malformed");
         return -1;
     }

@@ -26,12 +26,16 @@ typedef struct sv_disk_upload {
     sv_params params; /* the other parts (at most 64 KiB each) */
     sv_disk_file files[4];
     size_t n_files;
+    const char *rule; /* after a refusal: its rule in the catalogue (NULL: an I/O error) */
+    const char *max;  /* the rule's limit */
+    char value[64];   /* the rule's value (a form field's name) */
 } sv_disk_upload;
 
 /**
  * Read r's body (multipart/form-data) with libmicrohttpd's post processor: each file part
  * into DIR/FIELD (mode 0600; at most one per field name, four in all), the rest into
- * out->params. 0, or -1 with the reason in why (not multipart, malformed, too many parts).
+ * out->params. 0, or -1 with the reason in why (not multipart, malformed, too many parts) and,
+ * worded by the catalogue, in out->rule, max and value.
  */
 int sv_disk_upload_parse(sv_disk_upload *out, sv_req *r, const char *dir, char *why, size_t whysz);
 /** Free the parameters (the files stay: they are the caller's). */

@@ -62,6 +62,21 @@ static void h_field(hsh *h, const void *p, size_t n)
     h_add(h, p, n);
 }
 
+/* A stored record into the hash: its key, then its value as stored before packing. */
+static int h_record(hsh *h, const MDB_val *k, const MDB_val *v)
+{
+    const unsigned char *raw;
+    size_t n;
+    void *tmp = NULL;
+    int err = capa_unpack(v->mv_data, v->mv_size, &raw, &n, &tmp);
+    if (err)
+        return err;
+    h_field(h, k->mv_data, k->mv_size);
+    h_field(h, raw, n);
+    capa__free(tmp);
+    return CAPA_OK;
+}
+
 static void h_end(hsh *h, unsigned char out[32])
 {
     unsigned int n = 0;
@@ -269,14 +284,8 @@ static int case_leaf(const evsrc *es, hsh *h, uint64_t id, unsigned char leaf[32
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
              rc == 0 && k.mv_size >= 8 && memcmp(k.mv_data, kid, 8) == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            const unsigned char *raw;
-            size_t n;
-            void *tmp = NULL;
-            if ((err = capa_unpack(v.mv_data, v.mv_size, &raw, &n, &tmp)))
+            if ((err = h_record(h, &k, &v)))
                 break;
-            h_field(h, k.mv_data, k.mv_size);
-            h_field(h, raw, n);
-            capa__free(tmp);
             if (db == DB_CASE_EVENTS && v.mv_size == 8) {
                 const void *ev;
                 size_t evlen;
@@ -376,14 +385,8 @@ static int store_leaf(capa_store *s, MDB_txn *txn, hsh *h, unsigned char out[32]
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             if (dbs[d] == DB_META && store_meta_skipped(&k))
                 continue;
-            const unsigned char *raw;
-            size_t n;
-            void *tmp = NULL;
-            if ((err = capa_unpack(v.mv_data, v.mv_size, &raw, &n, &tmp)))
+            if ((err = h_record(h, &k, &v)))
                 break;
-            h_field(h, k.mv_data, k.mv_size);
-            h_field(h, raw, n);
-            capa__free(tmp);
         }
         if (!err && rc && rc != MDB_NOTFOUND)
             err = capa_store__mdb_err(rc, "case proof");

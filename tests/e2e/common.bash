@@ -184,3 +184,17 @@ fresh() {
 tamper() {
     "$TAMPER" "$CAPA_DB" "$@" 2>"$T/tamper.err" || fail "capa-tamper $*: $(cat "$T/tamper.err")"
 }
+
+# due_setup: users in Asia/Shanghai (2026-09-29) and two open cases, QC-2026-0001 (important,
+# opened 2026-09-30 09:00 +08:00: response and containment 24 h, warning at 80 %: 19.2 h;
+# plan 3 working days: Oct 8, 9 and the make-up Saturday Oct 10; closure 240 h) and
+# QC-2026-0002 (general, an hour later). For due.sh and verify_replan.sh.
+due_setup() {
+    at '2026-09-29 01:00:00' setup_users --timezone Asia/Shanghai
+    at '2026-09-30 01:00:00' as li 0 open customer="华东汽车" part_no=PCB-7731 defect_code=SOLDER \
+        severity=important channel=written complaint_type=quality description="焊点连锡"
+    out_is QC-2026-0001
+    at '2026-09-30 02:00:00' as li 0 open customer="华南电器" part_no=PCB-1001 defect_code=SCRATCH \
+        severity=general channel=phone complaint_type=quality description="外壳划伤"
+    out_is QC-2026-0002
+}

@@ -6,15 +6,7 @@
 source "$(dirname "$0")/common.bash"
 
 N1=QC-2026-0001 N2=QC-2026-0002
-at '2026-09-29 01:00:00' setup_users --timezone Asia/Shanghai
-# Opened 2026-09-30 09:00 +08:00: response and containment 24 h (warning at 80 %: 19.2 h),
-# plan 3 working days (Oct 8, 9 and the make-up Saturday Oct 10), closure 240 h.
-at '2026-09-30 01:00:00' as li 0 open customer="华东汽车" part_no=PCB-7731 defect_code=SOLDER \
-    severity=important channel=written complaint_type=quality description="焊点连锡"
-out_is "$N1"
-at '2026-09-30 02:00:00' as li 0 open customer="华南电器" part_no=PCB-1001 defect_code=SCRATCH \
-    severity=general channel=phone complaint_type=quality description="外壳划伤"
-out_is "$N2"
+due_setup
 
 # -- due soon: past 80 %, not yet due ------------------------------------------------------
 run 0 "" list --due-soon --at 2026-10-01T04:11:59+08:00

@@ -6,13 +6,7 @@
 source "$(dirname "$0")/common.bash"
 
 N1=QC-2026-0001 N2=QC-2026-0002
-at '2026-09-29 01:00:00' setup_users --timezone Asia/Shanghai
-at '2026-09-30 01:00:00' as li 0 open customer="华东汽车" part_no=PCB-7731 defect_code=SOLDER \
-    severity=important channel=written complaint_type=quality description="焊点连锡"
-out_is "$N1"
-at '2026-09-30 02:00:00' as li 0 open customer="华南电器" part_no=PCB-1001 defect_code=SCRATCH \
-    severity=general channel=phone complaint_type=quality description="外壳划伤"
-out_is "$N2"
+due_setup
 plan() { run 0 "" show "$1" --json; jget '[l["due"] for l in d["limits"] if l["kind"] == "plan"][0]'; }
 [[ $(plan "$N1") == 2026-10-10T09:00:00+08:00 ]] || fail "plan due before the calendar"
 run 0 "" verify

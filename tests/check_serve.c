@@ -1,13 +1,17 @@
 /*
  * check_serve.c - the input parsers and escaping of capa serve (tools/serve/parse.c, buf.c)
- * with malformed, hostile and huge input. The HTTP side is tests/e2e/serve.sh.
+ * with malformed, hostile and huge input; the page writer (htmlout.c) against libxml2's. The
+ * HTTP side is tests/e2e/serve.sh.
  */
 #include <check.h>
+#include <libxml/HTMLtree.h>
+#include <libxml/parserInternals.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "htmlout.h"
 #include "parse.h"
 
 START_TEST(urlencoded_decodes_plus_percent_and_first_equals)
@@ -224,6 +228,105 @@ START_TEST(csv_quotes_and_defuses_formulas)
 }
 END_TEST
 
+/* libxml2's HTML of doc, as xsltSaveResultTo writes it for method="html" indent="no". */
+static char *libxml2_html(xmlDocPtr doc)
+{
+    xmlOutputBufferPtr o = xmlAllocOutputBuffer(NULL);
+    ck_assert_ptr_nonnull(o);
+    htmlDocContentDumpFormatOutput(o, doc, "UTF-8", 0);
+    xmlOutputBufferFlush(o);
+    char *s = strdup((const char *)xmlBufContent(o->buffer));
+    xmlOutputBufferClose(o);
+    return s;
+}
+
+static xmlNodePtr el(xmlNodePtr parent, const char *name, const char *text)
+{
+    return xmlNewTextChild(parent, NULL, BAD_CAST name, text ? BAD_CAST text : NULL);
+}
+
+/* The page writer gives libxml2's bytes for every case its rules name: void and empty
+ * elements, boolean attributes in any case, URL attributes (leading blanks, characters to
+ * percent-encode), both kinds of quote, &{ and <!-- in attributes, controls, CR, non-ASCII,
+ * script and style text, unescaped text, comments; and leaves what it does not handle
+ * (a namespace) to libxml2 with the buffer untouched. */
+START_TEST(page_writer_writes_what_libxml2_writes)
+{
+    static const char *const values[] = {
+        "plain",
+        "",
+        "a \"quoted\" value",
+        "it's",
+        "both \" and ' here",
+        "<b>&amp; & x > y</b>",
+        "&{script}; and &{unclosed",
+        "<!--#include virtual=\"x\" --> after",
+        "ctl\x01\x02\x1f tab\t lf\n cr\r del\x7f end",
+        "中文 / English \xe2\x80\xae",
+        "  \t\n /cases/QC 1?x=a b&y=<z>#f\"q'%20中",
+        "javascript:alert(1)",
+    };
+    static const char *const attrs[] = {"href", "HREF", "src", "action", "name", "class",
+                                        "title", "value", "checked", "DISABLED", "selected",
+                                        "defer", "data-x", "nowrap"};
+    static const char *const tags[] = {"a", "p", "td", "li", "option", "tbody", "dd", "br",
+                                       "img", "input", "meta", "div", "span", "app-x", "html",
+                                       "body", "head", "script", "style", "textarea", "A",
+                                       "colgroup", "hr", "link", "param", "pre"};
+    xmlDocPtr doc = htmlNewDocNoDtD(NULL, NULL);
+    xmlNodePtr html = xmlNewDocNode(doc, NULL, BAD_CAST "html", NULL);
+    xmlDocSetRootElement(doc, html);
+    xmlNodePtr body = el(html, "body", NULL);
+    for (size_t t = 0; t < sizeof tags / sizeof *tags; t++) {
+        /* each element empty, and with text, and with an element in it */
+        for (int kind = 0; kind < 3; kind++) {
+            xmlNodePtr e = el(body, tags[t], NULL);
+            if (kind == 1)
+                xmlAddChild(e, xmlNewDocText(doc, BAD_CAST values[(t + 5) % 12]));
+            if (kind == 2)
+                el(e, "span", values[t % 12]);
+            for (size_t a = 0; a < sizeof attrs / sizeof *attrs; a++)
+                xmlSetProp(e, BAD_CAST attrs[a], BAD_CAST values[(a + t + kind) % 12]);
+        }
+    }
+    for (size_t v = 0; v < sizeof values / sizeof *values; v++) {
+        el(body, "p", values[v]);
+        el(body, "script", values[v]);
+        el(body, "style", values[v]);
+        xmlAddChild(body, xmlNewDocText(doc, BAD_CAST values[v]));
+        xmlNodePtr noenc = xmlNewDocText(doc, BAD_CAST values[v]);
+        noenc->name = xmlStringTextNoenc;
+        xmlAddChild(el(body, "div", NULL), noenc);
+        xmlAddChild(body, xmlNewDocComment(doc, BAD_CAST values[v]));
+    }
+    /* an attribute without a value, one with two text nodes */
+    xmlNodePtr e = el(body, "a", "x");
+    xmlNewProp(e, BAD_CAST "name", NULL);
+    xmlAttrPtr two = xmlSetProp(e, BAD_CAST "href", BAD_CAST " /a b");
+    xmlAddChild((xmlNodePtr)two, xmlNewDocText(doc, BAD_CAST "&c d"));
+    xmlSetProp(e, BAD_CAST "title", NULL);
+    xmlAddNextSibling(html, xmlNewDocText(doc, BAD_CAST "after <the> root"));
+
+    char *want = libxml2_html(doc);
+    sv_buf b = {0};
+    sv_buf_puts(&b, "<!DOCTYPE html>\n");
+    ck_assert_int_eq(sv_html_result(&b, doc), 0);
+    ck_assert_str_eq(b.p + strlen("<!DOCTYPE html>\n"), want);
+    ck_assert_uint_gt(strlen(want), 20000);
+    free(want);
+
+    /* a namespaced element: left to libxml2, the buffer as it was */
+    xmlNsPtr ns = xmlNewNs(html, BAD_CAST "urn:x", BAD_CAST "x");
+    xmlNewChild(body, ns, BAD_CAST "y", NULL);
+    size_t len = b.len;
+    ck_assert_int_eq(sv_html_result(&b, doc), -1);
+    ck_assert_uint_eq(b.len, len);
+    ck_assert_int_eq(b.oom, 0);
+    sv_buf_free(&b);
+    xmlFreeDoc(doc);
+}
+END_TEST
+
 Suite *capa_serve_suite(void)
 {
     Suite *su = suite_create("serve");
@@ -240,6 +343,7 @@ Suite *capa_serve_suite(void)
     tcase_add_test(tc, html_escaping_defuses_markup_and_shows_disguising_characters);
     tcase_add_test(tc, csv_quotes_and_defuses_formulas);
     tcase_add_test(tc, view_text_shows_disguising_characters_and_keeps_markup_for_the_template);
+    tcase_add_test(tc, page_writer_writes_what_libxml2_writes);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -202,6 +202,11 @@ int sv_shown_same(const char *s, int keep_lines)
     const unsigned char *p = (const unsigned char *)s;
     size_t n = s ? strlen(s) : 0;
     for (size_t i = 0; i < n;) {
+        /* printable ASCII, most of a view's text: nothing to decode */
+        if (p[i] >= 0x20 && p[i] < 0x7f) {
+            i++;
+            continue;
+        }
         uint32_t cp;
         size_t l = utf8_next(p + i, n - i, &cp);
         if (l == 0 || (cp < 0x20 && !(keep_lines && (cp == '\n' || cp == '\t'))) ||

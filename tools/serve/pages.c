@@ -1452,12 +1452,12 @@ static void esc_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_plant 
 }
 
 static void limits_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_workflow *wf,
-                        const capa_case *cs, int64_t now)
+                        const capa_plant *p, const capa_case *cs, int64_t now)
 {
     capa_limit_status *l = NULL;
-    capa_plant *p = NULL;
     size_t n = 0;
-    if (capa_case_limits(&l, &n, r->srv->s, cs, now) || capa_plant_get(&p, r->srv->s) || !n)
+    /* p: the plant whose zone the times are in (page_case reads it once for the page) */
+    if (!p || capa_case_limits(&l, &n, r->srv->s, cs, now) || !n)
         goto done;
     xmlNodePtr ls = sv_el(v, parent, "limits");
     capa_escalation_info *e = NULL;
@@ -1473,7 +1473,6 @@ static void limits_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_wor
     capa_escalations_free(e, ne);
 done:
     capa__free(l);
-    capa_plant_free(p);
 }
 
 /* ---- the right next step: is the stage ready for its sign-off, was the case sent back ---- */
@@ -2007,7 +2006,7 @@ static void page_case(sv_req *r, const char *number)
         stage_values(&v, s, r, record_form(r, wf, rec), rec);
     }
     attachments_view(&v, c, r, wf, cs, p);
-    limits_view(&v, c, r, wf, cs, at);
+    limits_view(&v, c, r, wf, p, cs, at);
     audit_ctx a = {.r = r, .v = &v, .list = sv_el(&v, c, "audit"), .p = p, .wf = wf};
     capa_audit_foreach(r->srv->s, cs->number, audit_row, &a);
     audit_ctx_clear(&a);

@@ -210,13 +210,14 @@ xmlNodePtr sv_el_text(sv_view *v, xmlNodePtr parent, const char *name, const cha
         return n;
     sv_buf b = {0};
     char *s = NULL;
-    if (!sv_shown_same(text, keep_lines)) {
+    int same = sv_shown_same(text, keep_lines);
+    if (!same) {
         sv_shown(&b, text, keep_lines);
         s = sv_buf_take(&b, NULL);
         oom_if(v, s);
     }
     /* xmlNodeAddContent takes text, never markup. */
-    if (s || sv_shown_same(text, keep_lines))
+    if (s || same)
         xmlNodeAddContent(n, BAD_CAST(s ? s : text));
     free(s);
     return n;

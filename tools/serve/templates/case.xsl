@@ -47,7 +47,7 @@
           <xsl:text>: </xsl:text>
           <xsl:for-each select="$c/needs/missing">
             <xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if>
-            <strong><xsl:apply-templates select="." mode="l"/></strong>
+            <strong><xsl:value-of select="@l"/></strong>
           </xsl:for-each>
         </div>
       </xsl:if>
@@ -71,7 +71,7 @@
     <xsl:for-each select="$c/stage">
       <section id="stage-{@stage}">
         <xsl:attribute name="class">stage card mb-3<xsl:if test="@current"> current</xsl:if><xsl:if test="@unreached"> unreached</xsl:if></xsl:attribute>
-        <div class="card-header"><h3 class="h6 mb-0"><xsl:value-of select="concat(@n, '. ')"/><xsl:apply-templates select="." mode="l"/>
+        <div class="card-header"><h3 class="h6 mb-0"><xsl:value-of select="concat(@n, '. ')"/><xsl:value-of select="@l"/>
           <xsl:if test="@unreached"><xsl:text> · </xsl:text><small class="text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'尚未进入'"/><xsl:with-param name="en" select="'not reached'"/></xsl:call-template></small></xsl:if>
         </h3></div>
         <xsl:if test="not(@unreached)">
@@ -86,7 +86,7 @@
     <!-- 二次处理: what earlier rounds recorded, kept and shown. -->
     <xsl:for-each select="$c/earlier">
       <section class="stage card mb-3 app-earlier">
-        <div class="card-header"><h3 class="h6 mb-0 text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="concat('第 ', @round, ' 轮 · ')"/><xsl:with-param name="en" select="concat('Round ', @round, ' · ')"/></xsl:call-template><xsl:apply-templates select="." mode="l"/></h3></div>
+        <div class="card-header"><h3 class="h6 mb-0 text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="concat('第 ', @round, ' 轮 · ')"/><xsl:with-param name="en" select="concat('Round ', @round, ' · ')"/></xsl:call-template><xsl:value-of select="@l"/></h3></div>
         <div class="card-body"><xsl:apply-templates select="values"/></div>
       </section>
     </xsl:for-each>
@@ -107,7 +107,7 @@
           </tr></thead>
           <tbody>
             <xsl:for-each select="$c/limits/limit">
-              <tr><td><xsl:apply-templates select="." mode="l"/></td>
+              <tr><td><xsl:value-of select="@l"/></td>
                 <td><xsl:apply-templates select="." mode="when"/></td>
                 <td><xsl:call-template name="state"><xsl:with-param name="state" select="@state"/></xsl:call-template>
                   <xsl:if test="met"><xsl:text> </xsl:text><xsl:apply-templates select="met" mode="time"/></xsl:if></td>
@@ -151,7 +151,7 @@
         <div tabindex="0" class="scroll"><table class="table table-sm">
           <tbody>
             <xsl:for-each select="$c/stage/signature">
-              <tr><td class="text-nowrap"><xsl:value-of select="concat('#', @seq, ' ')"/><xsl:apply-templates select="." mode="l"/></td>
+              <tr><td class="text-nowrap"><xsl:value-of select="concat('#', @seq, ' ')"/><xsl:value-of select="@l"/></td>
                 <td><xsl:value-of select="@name"/></td><td><code><xsl:value-of select="@hash"/></code></td></tr>
             </xsl:for-each>
           </tbody>
@@ -187,16 +187,16 @@
           <xsl:choose>
             <xsl:when test="self::group">
               <div class="app-group" data-field="{@id}">
-                <dt><xsl:apply-templates select="." mode="l"/></dt>
+                <dt><xsl:value-of select="@l"/></dt>
                 <dd><div tabindex="0" class="scroll"><table class="table table-sm table-bordered rows mb-0">
                   <thead><tr><th class="n">#</th>
-                    <xsl:for-each select="column"><th><xsl:apply-templates select="." mode="l"/></th></xsl:for-each>
+                    <xsl:for-each select="column"><th><xsl:value-of select="@l"/></th></xsl:for-each>
                   </tr></thead>
                   <tbody>
                     <xsl:for-each select="row">
                       <tr><td class="n"><xsl:value-of select="@n"/></td>
                         <xsl:for-each select="cell">
-                          <td><span class="cell-label" aria-hidden="true"><xsl:apply-templates select="." mode="l"/></span>
+                          <td><span class="cell-label" aria-hidden="true"><xsl:value-of select="@l"/></span>
                             <xsl:apply-templates select="*" mode="value"/></td>
                         </xsl:for-each>
                       </tr>
@@ -207,7 +207,7 @@
             </xsl:when>
             <xsl:otherwise>
               <div class="app-value" data-field="{@id}">
-                <dt><xsl:apply-templates select="." mode="l"/></dt>
+                <dt><xsl:value-of select="@l"/></dt>
                 <dd><xsl:apply-templates select="*" mode="value"/></dd>
               </div>
             </xsl:otherwise>
@@ -217,7 +217,7 @@
     </xsl:if>
   </xsl:template>
 
-  <xsl:template match="choice" mode="value"><span class="val"><xsl:apply-templates select="." mode="l"/></span></xsl:template>
+  <xsl:template match="choice" mode="value"><span class="val"><xsl:value-of select="@l"/></span></xsl:template>
   <xsl:template match="person" mode="value"><xsl:apply-templates select="." mode="person"/></xsl:template>
   <xsl:template match="text" mode="value"><span class="val"><xsl:value-of select="."/></span></xsl:template>
 
@@ -225,7 +225,7 @@
   <xsl:template match="signature">
     <div>
       <xsl:attribute name="class">sig<xsl:if test="@kind = 'reject'"> reject</xsl:if><xsl:if test="@superseded"> superseded</xsl:if></xsl:attribute>
-      <strong><xsl:apply-templates select="." mode="l"/></strong>
+      <strong><xsl:value-of select="@l"/></strong>
       <xsl:text> </xsl:text><xsl:apply-templates select="." mode="person"/>
       <xsl:text> · </xsl:text><xsl:apply-templates select="time" mode="time"/>
       <xsl:if test="reason">
@@ -262,7 +262,7 @@
                   </xsl:choose>
                   <span class="app-file-name"><xsl:value-of select="@name"/></span>
                 </a>
-                <small class="text-body-secondary d-block"><xsl:value-of select="concat(@size, ' · ')"/><xsl:apply-templates select="." mode="l"/></small>
+                <small class="text-body-secondary d-block"><xsl:value-of select="concat(@size, ' · ')"/><xsl:value-of select="@l"/></small>
                 <small class="text-body-secondary d-block"><xsl:apply-templates select="by" mode="person"/><xsl:text> · </xsl:text><xsl:apply-templates select="at" mode="time"/></small>
                 <xsl:if test="@note"><small class="d-block app-file-note"><xsl:value-of select="@note"/></small></xsl:if>
               </li>
@@ -285,7 +285,7 @@
                 <label class="form-label" for="att-stage"><xsl:call-template name="t"><xsl:with-param name="zh" select="'所属阶段'"/><xsl:with-param name="en" select="'Stage'"/></xsl:call-template></label>
                 <select class="form-select" id="att-stage" name="stage">
                   <xsl:for-each select="stage">
-                    <option value="{@stage}"><xsl:if test="@selected"><xsl:attribute name="selected">selected</xsl:attribute></xsl:if><xsl:apply-templates select="." mode="l"/></option>
+                    <option value="{@stage}"><xsl:if test="@selected"><xsl:attribute name="selected">selected</xsl:attribute></xsl:if><xsl:value-of select="@l"/></option>
                   </xsl:for-each>
                 </select>
               </div>

@@ -120,7 +120,7 @@
                 <xsl:call-template name="t"><xsl:with-param name="zh" select="'新投诉'"/><xsl:with-param name="en" select="'New complaint'"/></xsl:call-template></a></li>
             </xsl:if>
             <xsl:for-each select="/page/user/opens">
-              <li class="nav-item"><a class="nav-link" href="/cases/new?workflow={str:encode-uri(@id, true())}"><xsl:apply-templates select="." mode="l"/></a></li>
+              <li class="nav-item"><a class="nav-link" href="/cases/new?workflow={str:encode-uri(@id, true())}"><xsl:value-of select="@l"/></a></li>
             </xsl:for-each>
             <xsl:if test="/page/user/@admin">
               <li class="nav-item"><a class="nav-link" href="/admin">
@@ -173,7 +173,7 @@
 
   <!-- What happened that the reader should know (e.g. values put back after a sign-in). -->
   <xsl:template match="notice">
-    <div class="alert alert-info app-notice" role="status"><xsl:apply-templates select="." mode="l"/></div>
+    <div class="alert alert-info app-notice" role="status"><xsl:value-of select="@l"/></div>
   </xsl:template>
 
   <!-- The error page. -->
@@ -199,9 +199,9 @@
 
   <!-- An escalation sent (capa escalate): level, to whom, when. -->
   <xsl:template match="esc">
-    <div class="app-esc"><span class="badge text-bg-warning app-badge"><xsl:apply-templates select="." mode="l"/></span>
+    <div class="app-esc"><span class="badge text-bg-warning app-badge"><xsl:value-of select="@l"/></span>
       <xsl:text> → </xsl:text>
-      <xsl:for-each select="to"><xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if><xsl:apply-templates select="." mode="l"/></xsl:for-each>
+      <xsl:for-each select="to"><xsl:if test="position() &gt; 1"><xsl:text>, </xsl:text></xsl:if><xsl:value-of select="@l"/></xsl:for-each>
       <xsl:if test="@users"><xsl:value-of select="concat(' (', @users, ')')"/></xsl:if>
       <xsl:text> · </xsl:text><xsl:apply-templates select="at" mode="time"/></div>
   </xsl:template>

@@ -13,7 +13,6 @@
 #include <libxml/parserInternals.h>
 #include <libxml/uri.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* The element descriptions of one page's names (dictionary strings: compared by address),
@@ -111,19 +110,29 @@ static int uri_plain(const xmlChar *s)
     return 1;
 }
 
-/* htmlIsBooleanAttr, comparing only names of the same length and first letter. */
+/* htmlIsBooleanAttr (its thirteen names, case-insensitive), comparing only the names of the
+ * same first letter and length. */
 static int boolean_attr(const xmlChar *name, size_t n)
 {
-    static const char *const names[] = {"checked",  "compact",  "declare",  "defer",
-                                         "disabled", "ismap",    "multiple", "nohref",
-                                         "noresize", "noshade",  "nowrap",   "readonly",
-                                         "selected"};
-    int c0 = name[0] | 0x20;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        if (names[i][0] == c0 && strlen(names[i]) == n && !xmlStrcasecmp(name, BAD_CAST names[i]))
-            return 1;
+#define IS(lit) (n == sizeof lit - 1 && !xmlStrcasecmp(name, BAD_CAST lit))
+    switch (name[0] | 0x20) {
+    case 'c':
+        return IS("checked") || IS("compact");
+    case 'd':
+        return IS("declare") || IS("defer") || IS("disabled");
+    case 'i':
+        return IS("ismap");
+    case 'm':
+        return IS("multiple");
+    case 'n':
+        return IS("nohref") || IS("noresize") || IS("noshade") || IS("nowrap");
+    case 'r':
+        return IS("readonly");
+    case 's':
+        return IS("selected");
     }
     return 0;
+#undef IS
 }
 
 /* xmlBufWriteQuotedString of s (n bytes; flags from scan). */
@@ -310,16 +319,11 @@ int sv_html_result(sv_buf *b, xmlDocPtr doc)
     if (!b || !doc || doc->type != XML_HTML_DOCUMENT_NODE || doc->intSubset || !doc->children ||
         b->oom)
         return -1;
-    out *o = calloc(1, sizeof *o);
-    if (!o)
-        return -1;
-    o->b = b;
-    o->doc = doc;
+    out o = {.b = b, .doc = doc};
     size_t len = b->len;
-    int rc = children(o, (xmlNodePtr)doc);
+    int rc = children(&o, (xmlNodePtr)doc);
     /* after the document's last node a line feed (and the buffer's NUL) */
     sv_buf_put(b, "\n", 1);
-    free(o);
     if (rc || b->oom) {
         b->len = len;
         b->oom = 0;

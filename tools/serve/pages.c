@@ -907,6 +907,14 @@ static const char *const ftypes[] = {
     [CAPA_FT_USER] = "user",         [CAPA_FT_GROUP] = "group",
 };
 
+/* A field as a stored value or a missing one names it (stage_values, stage_ready): id and
+ * label; the templates show no type or required mark there (field_def is the form's). */
+static void shown_field(sv_view *v, xmlNodePtr n, const capa_field *f)
+{
+    sv_at(v, n, "id", f->id);
+    sv_label(v, n, f->label_zh, f->label_en);
+}
+
 /* A field of a form definition on n: id, type, labels, when it is required, its choices. */
 static void field_def(sv_view *v, xmlNodePtr n, const capa_field *f)
 {
@@ -1277,7 +1285,7 @@ static void stage_values(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_fo
             if (!val || !*val)
                 continue;
             xmlNodePtr n = sv_el(v, vals, "value");
-            field_def(v, n, f);
+            shown_field(v, n, f);
             value_view(v, n, r, f, val);
             continue;
         }
@@ -1285,9 +1293,9 @@ static void stage_values(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_fo
         if (!rows)
             continue;
         xmlNodePtr g = sv_el(v, vals, "group");
-        field_def(v, g, f);
+        shown_field(v, g, f);
         for (size_t k = 0; k < f->n_columns; k++)
-            field_def(v, sv_el(v, g, "column"), &f->columns[k]);
+            shown_field(v, sv_el(v, g, "column"), &f->columns[k]);
         for (unsigned row = 1; row <= rows; row++) {
             xmlNodePtr tr = NULL;
             for (size_t k = 0; k < f->n_columns; k++) {
@@ -1302,7 +1310,7 @@ static void stage_values(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_fo
                 snprintf(name, sizeof name, "%s.%u.%s", f->id, row, f->columns[k].id);
                 const char *val = capa_kv_get(rec->values, rec->n_values, name);
                 xmlNodePtr cell = sv_el(v, tr, "cell");
-                field_def(v, cell, &f->columns[k]);
+                shown_field(v, cell, &f->columns[k]);
                 if (val && *val)
                     value_view(v, cell, r, &f->columns[k], val);
             }
@@ -1504,7 +1512,7 @@ static int stage_ready(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_work
             ready = 0;
             if (v && parent) {
                 xmlNodePtr m = sv_el(v, parent, "missing");
-                field_def(v, m, f);
+                shown_field(v, m, f);
                 if (unmet && !empty)
                     sv_at(v, m, "unmet", "1");
             }

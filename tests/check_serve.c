@@ -266,13 +266,13 @@ START_TEST(page_writer_writes_what_libxml2_writes)
         "  \t\n /cases/QC 1?x=a b&y=<z>#f\"q'%20中",
         "javascript:alert(1)",
     };
-    static const char *const attrs[] = {"href", "HREF", "src", "action", "name", "class",
-                                        "title", "value", "checked", "DISABLED", "selected",
-                                        "defer", "data-x", "nowrap"};
-    static const char *const tags[] = {"a", "p", "td", "li", "option", "tbody", "dd", "br",
-                                       "img", "input", "meta", "div", "span", "app-x", "html",
-                                       "body", "head", "script", "style", "textarea", "A",
-                                       "colgroup", "hr", "link", "param", "pre"};
+    static const char *const attrs[] = {"href",     "HREF",  "src",    "action",  "name",
+                                        "class",    "title", "value",  "checked", "DISABLED",
+                                        "selected", "defer", "data-x", "nowrap"};
+    static const char *const tags[] = {
+        "a",     "p",        "td",  "li",       "option", "tbody", "dd",    "br",   "img",
+        "input", "meta",     "div", "span",     "app-x",  "html",  "body",  "head", "script",
+        "style", "textarea", "A",   "colgroup", "hr",     "link",  "param", "pre"};
     xmlDocPtr doc = htmlNewDocNoDtD(NULL, NULL);
     xmlNodePtr html = xmlNewDocNode(doc, NULL, BAD_CAST "html", NULL);
     xmlDocSetRootElement(doc, html);

@@ -6,7 +6,6 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1227,58 +1226,6 @@ START_TEST(alloc_hook_fails_exactly_the_nth_allocation)
 }
 END_TEST
 
-/* Blocks freed and handed out again (alloc.c's per-thread cache) are always big enough, keep
- * their bytes for realloc, and never bypass fault injection; threads that end give theirs
- * back (ASan, where the cache is off, checks the rest). */
-static void *churn(void *arg)
-{
-    void *p[300];
-    for (int round = 0; round < 3; round++) {
-        for (size_t i = 0; i < 300; i++) {
-            size_t n = (i * 7 + round) % 160;
-            ck_assert_ptr_nonnull(p[i] = capa__malloc(n));
-            ck_assert_uint_ge(malloc_usable_size(p[i]), n);
-            memset(p[i], 0x5a, n);
-        }
-        for (size_t i = 0; i < 300; i++)
-            capa__free(p[i]);
-    }
-    return arg;
-}
-
-START_TEST(alloc_reused_blocks_are_big_enough_and_still_fail_on_demand)
-{
-    churn(NULL);
-    for (size_t n = 0; n <= 200; n++) {
-        char *a = capa__malloc(n), *b;
-        ck_assert_ptr_nonnull(a);
-        ck_assert_uint_ge(malloc_usable_size(a), n);
-        memset(a, 'x', n);
-        ck_assert_ptr_nonnull(b = capa__realloc(a, n + 300));
-        for (size_t i = 0; i < n; i++)
-            ck_assert_int_eq(b[i], 'x');
-        capa__free(b);
-    }
-    /* a warm cache: the armed allocation fails all the same, the next one is served */
-    void *warm[8];
-    for (int i = 0; i < 8; i++)
-        warm[i] = capa__malloc(16);
-    for (int i = 0; i < 8; i++)
-        capa__free(warm[i]);
-    capa_alloc_fail_at(1);
-    ck_assert_ptr_null(capa__malloc(16));
-    void *next = capa__malloc(16);
-    ck_assert_ptr_nonnull(next);
-    capa__free(next);
-    capa_alloc_fail_at(0);
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, churn, NULL), 0);
-    for (int i = 0; i < 4; i++)
-        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
-}
-END_TEST
-
 START_TEST(messages_cannot_be_disguised)
 {
     /* U+202E RIGHT-TO-LEFT OVERRIDE and a zero-width space are shown as escapes; the override
@@ -1661,7 +1608,6 @@ Suite *capa_forms_suite(void)
     tcase_add_test(robust, every_allocation_failure_while_validating_is_survived);
     tcase_add_test(robust, parsing_from_several_threads_is_safe_and_silent);
     tcase_add_test(robust, alloc_hook_fails_exactly_the_nth_allocation);
-    tcase_add_test(robust, alloc_reused_blocks_are_big_enough_and_still_fail_on_demand);
     tcase_add_test(robust, every_allocation_failure_while_loading_a_set_is_survived);
     tcase_add_test(discover, choice_labels_in_either_language_mean_the_code);
     tcase_add_test(discover, normalize_survives_hostile_input);

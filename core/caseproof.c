@@ -1237,7 +1237,7 @@ static int replay_since(pcheck *p, uint64_t ck, uint64_t hseq, const unsigned ch
         dir[0] = 0;
         goto done;
     }
-    if ((err = capa_store__open_scratch(&sc, dir, (size_t)256 << 20))) {
+    if ((err = capa_store__open_scratch(&sc, dir, (size_t)1 << 30))) {
         err = capa_store__scratch_fail(dir, err);
         goto done;
     }

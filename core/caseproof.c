@@ -1059,10 +1059,10 @@ enum {
  * store. docs/case-proof.md lists the same. */
 static int store_event_kind(const capa_event_rec *e, const char **why)
 {
-    static const char *const users[] = {"user_add",     "passwd",       "unlock",
-                                        "unlock_local", "login_failed", "lock",
-                                        "login_locked", "role",         "user_disable",
-                                        "user_enable",  NULL};
+    static const char *const users[] = {
+        "user_add", "passwd",       "unlock", "unlock_local", "login_failed",
+        "lock",     "login_locked", "role",   "user_disable", "user_enable",
+        NULL};
     /* Contacts, notice targets, deliveries: notify.c's databases, which no dossier reads. */
     static const char *const notices[] = {"user_set", "notify_target", "deliver", NULL};
     const char *a = e->ev.action;
@@ -1183,8 +1183,7 @@ static int seed(pcheck *p, capa_wtxn *t, uint64_t id, const MDB_val *img)
     if (!h.number)
         err = capa_error_set(CAPA_ECORRUPT, "case proof: a kept header without a number");
     if (!err)
-        err = capa_store__put(t->txn, t->s->dbi[DB_NUMBERS], h.number, strlen(h.number), kid, 8,
-                              0);
+        err = capa_store__put(t->txn, t->s->dbi[DB_NUMBERS], h.number, strlen(h.number), kid, 8, 0);
     if (!err)
         err = capa_index__put_case(t->s, t->txn, &h);
     capa_hdr_clear(&h);
@@ -1205,14 +1204,16 @@ static int replay_since(pcheck *p, uint64_t ck, uint64_t hseq, const unsigned ch
     char dir[4200] = "";
     int err, r = 0, present, pa, pb;
     if (capa_store__get(p->txn, s->dbi[DB_PROOF], "K", 1, &v) != CAPA_OK)
-        return why(p, "checkpoint %llu keeps no records to replay the events since on (made by "
-                      "an earlier capa; run `capa checkpoint`)",
+        return why(p,
+                   "checkpoint %llu keeps no records to replay the events since on (made by "
+                   "an earlier capa; run `capa checkpoint`)",
                    (unsigned long long)ck);
     if ((err = kept_store_leaf(s, p->txn, &p->h, a)))
         return err;
     if (memcmp(a, roots->store, 32) != 0)
-        return why(p, "the store's records kept with checkpoint %llu do not hash to its store "
-                      "leaf",
+        return why(p,
+                   "the store's records kept with checkpoint %llu do not hash to its store "
+                   "leaf",
                    (unsigned long long)ck);
     if (id) {
         capa_be64(kp + 1, id);
@@ -1222,12 +1223,13 @@ static int replay_since(pcheck *p, uint64_t ck, uint64_t hseq, const unsigned ch
                        (unsigned long long)ck);
         evsrc es = {s, p->txn, NULL};
         if (err || (err = image_leaf(&es, &p->h, id, &img, a, &present)) ||
-            (err = tree_path(s, p->txn, &p->h, 'c', CASE_DEPTH, p->e, id, present ? a : p->e[0],
-                             b)))
+            (err =
+                 tree_path(s, p->txn, &p->h, 'c', CASE_DEPTH, p->e, id, present ? a : p->e[0], b)))
             return err == CAPA_ECORRUPT ? why(p, "%s", capa_error_last()) : err;
         if (!present || memcmp(b, roots->cases, 32) != 0)
-            return why(p, "case %s: its records kept as of checkpoint %llu do not hash to the "
-                          "case proof",
+            return why(p,
+                       "case %s: its records kept as of checkpoint %llu do not hash to the "
+                       "case proof",
                        number, (unsigned long long)ck);
     }
     const char *tmp = getenv("TMPDIR");
@@ -1266,8 +1268,9 @@ static int replay_since(pcheck *p, uint64_t ck, uint64_t hseq, const unsigned ch
         err = cls[seq - ck - 1] == EV_APPLY ? capa_apply__event(&t, &e, &src)
                                             : capa_apply__signed_in(&t, &e);
         if (err && err != CAPA_ENOMEM) {
-            r = why(p, "audit event %llu (%s) does not replay on the records checkpoint %llu "
-                       "signed: %s",
+            r = why(p,
+                    "audit event %llu (%s) does not replay on the records checkpoint %llu "
+                    "signed: %s",
                     (unsigned long long)seq, e.ev.action, (unsigned long long)ck,
                     capa_error_last());
             err = CAPA_OK;
@@ -1279,8 +1282,9 @@ static int replay_since(pcheck *p, uint64_t ck, uint64_t hseq, const unsigned ch
     if ((err = store_leaf(sc, stx, &p->h, a)) || (err = store_leaf(s, p->txn, &p->h, b)))
         goto done;
     if (memcmp(a, b, 32) != 0) {
-        r = why(p, "the store's meta values, users or definitions differ from what checkpoint "
-                   "%llu and the events since make",
+        r = why(p,
+                "the store's meta values, users or definitions differ from what checkpoint "
+                "%llu and the events since make",
                 (unsigned long long)ck);
         goto done;
     }
@@ -1293,8 +1297,9 @@ static int replay_since(pcheck *p, uint64_t ck, uint64_t hseq, const unsigned ch
             goto done;
         }
         if (!pa || !pb || memcmp(a, b, 32) != 0)
-            r = why(p, "case %s: its records differ from what its records of checkpoint %llu "
-                       "and its events since make",
+            r = why(p,
+                    "case %s: its records differ from what its records of checkpoint %llu "
+                    "and its events since make",
                     number, (unsigned long long)ck);
     }
 done:
@@ -1387,8 +1392,7 @@ static int prove(pcheck *p, const char *number, const char *cert_path)
         if (memcmp(h, e.hash, 32) != 0 || e.ev.seq != seq) {
             r = why(p, "audit event %llu: the chain from checkpoint %llu breaks there",
                     (unsigned long long)seq, (unsigned long long)ck);
-        } else if (own && (strcmp(e.ev.action, "open") == 0 ||
-                           strcmp(e.ev.action, "import") == 0 ||
+        } else if (own && (strcmp(e.ev.action, "open") == 0 || strcmp(e.ev.action, "import") == 0 ||
                            strcmp(e.ev.action, "import_archive") == 0)) {
             r = why(p, "case %s was opened after checkpoint %llu (event %llu)", number,
                     (unsigned long long)ck, (unsigned long long)seq);

@@ -418,6 +418,11 @@ static int reset_failures(capa_wtxn *t, const capa_event_rec *e)
     return err;
 }
 
+int capa_apply__signed_in(capa_wtxn *t, const capa_event_rec *e)
+{
+    return reset_failures(t, e);
+}
+
 /* ---- cases ---- */
 
 /* A case event's facts, from the event (format 2) or derived from the state (format 1). */
@@ -1546,6 +1551,10 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
                                          : CAPA_OK;
     if (!err)
         err = case_facts_get(t, e, &f);
+    /* The case's records as the last checkpoint signed them, kept before its first change
+     * since (caseproof.c): a dossier replays its later events on top of them. */
+    if (!err && strcmp(a, "open") != 0 && strcmp(a, "import") != 0)
+        err = capa_proof__keep_case(t, f.id);
     if (!err && strcmp(a, "open") == 0)
         err = check_role(e, &f, f.wf->stages[0].editors, f.wf->stages[0].n_editors, NULL, 0,
                          "open a case");

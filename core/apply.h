@@ -58,6 +58,11 @@ int capa_import__source(capa_import_source *out, capa_store *s, MDB_txn *txn, co
 /** CAPA_ECORRUPT "audit event N (action case): " + fmt with a and b (NULL as ""). */
 int capa_apply__corrupt(const capa_event_rec *e, const char *fmt, const char *a, const char *b);
 
+/** What apply makes of an event beyond its own records when its actor signed in: a run of
+ *  failed sign-ins ended (the case proof replays only that of events it does not replay
+ *  whole: caseproof.c). */
+int capa_apply__signed_in(capa_wtxn *t, const capa_event_rec *e);
+
 /** Whether an event of this action needed the actor's password (ends a run of failures). */
 int capa__event_authenticated(const capa_event_rec *e);
 

@@ -16,6 +16,7 @@
  */
 #include "caseproof.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -23,8 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codec.h"
+#include "index.h"
 #include "recurrence.h"
 
 #define CASE_DEPTH 32
@@ -251,69 +254,216 @@ static int pair_of(hsh *h, const capa_hdr *hd, unsigned char out[32])
 /* The case databases: every record whose key starts with the case id. */
 static const int case_dbs[] = {DB_CASES, DB_STAGES, DB_SIGS, DB_ATTACH, DB_OWNERS, DB_CASE_EVENTS};
 
-/* Leaf of case `id`: every record of the case (content, compressed or not) and the digest of
- * each of its event records. *present 0 when the case has no header. */
-static int case_leaf(const evsrc *es, hsh *h, uint64_t id, unsigned char leaf[32], int *present)
+/* One record of a case into its leaf: key and raw value, and for a case_events link the
+ * digest of the event record it leads to. */
+typedef struct leafh {
+    hsh *h, eh;
+    const evsrc *es;
+    uint64_t id;
+} leafh;
+
+static int leaf_rec(leafh *L, int db, const void *k, size_t kl, const void *raw, size_t rl)
 {
-    capa_store *s = es->s;
-    unsigned char kid[8], dg[32];
-    MDB_cursor *cur = NULL;
-    int err = CAPA_OK, rc;
-    capa_be64(kid, id);
-    *present = 0;
-    MDB_val hv;
-    if ((err = capa_store__get(es->txn, s->dbi[DB_CASES], kid, 8, &hv)) == CAPA_ENOTFOUND)
+    unsigned char dg[32];
+    h_field(L->h, k, kl);
+    h_field(L->h, raw, rl);
+    if (db != DB_CASE_EVENTS || rl != 8)
         return CAPA_OK;
+    const void *ev;
+    size_t evlen;
+    uint64_t seq = capa_get_be64(raw);
+    int err = event_get(L->es, seq, &ev, &evlen);
+    if (err == CAPA_ENOTFOUND)
+        return capa_error_set(CAPA_ECORRUPT,
+                              "case proof: case id %llu: event %llu is linked but not stored",
+                              (unsigned long long)L->id, (unsigned long long)seq);
     if (err)
         return err;
-    *present = 1;
-    hsh eh = {0};
-    h_begin(h, 0x01);
-    h_add(h, kid, 8);
+    h_begin(&L->eh, 0x06);
+    h_add(&L->eh, ev, evlen);
+    h_end(&L->eh, dg);
+    h_add(L->h, dg, 32);
+    return h_err(&L->eh);
+}
+
+/* Every record of case `id` in the case databases, in order, to fn (raw values); a call
+ * with k NULL opens each database. */
+typedef int (*case_fn)(void *arg, int db, const void *k, size_t kl, const void *raw, size_t rl);
+
+static int case_records(capa_store *s, MDB_txn *txn, uint64_t id, case_fn fn, void *arg)
+{
+    unsigned char kid[8];
+    int err = CAPA_OK, rc;
+    capa_be64(kid, id);
     for (size_t d = 0; d < sizeof case_dbs / sizeof *case_dbs && !err; d++) {
         int db = case_dbs[d];
-        unsigned char tag = (unsigned char)db;
-        h_add(h, &tag, 1);
-        if (!capa_store__has(s, db))
+        MDB_cursor *cur = NULL;
+        if ((err = fn(arg, db, NULL, 0, NULL, 0)) || !capa_store__has(s, db))
             continue;
-        if ((rc = mdb_cursor_open(es->txn, s->dbi[db], &cur))) {
-            err = capa_store__mdb_err(rc, "case proof");
-            break;
-        }
+        if ((rc = mdb_cursor_open(txn, s->dbi[db], &cur)))
+            return capa_store__mdb_err(rc, "case proof");
         MDB_val k = {8, kid}, v;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
              rc == 0 && k.mv_size >= 8 && memcmp(k.mv_data, kid, 8) == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if ((err = h_record(h, &k, &v)))
+            const unsigned char *raw;
+            size_t n;
+            void *tmp = NULL;
+            if ((err = capa_unpack(v.mv_data, v.mv_size, &raw, &n, &tmp)))
                 break;
-            if (db == DB_CASE_EVENTS && v.mv_size == 8) {
-                const void *ev;
-                size_t evlen;
-                if ((err = event_get(es, capa_get_be64(v.mv_data), &ev, &evlen))) {
-                    if (err == CAPA_ENOTFOUND)
-                        err = capa_error_set(CAPA_ECORRUPT,
-                                             "case proof: case id %llu: event "
-                                             "%llu is linked but not stored",
-                                             (unsigned long long)id,
-                                             (unsigned long long)capa_get_be64(v.mv_data));
-                    break;
-                }
-                h_begin(&eh, 0x06);
-                h_add(&eh, ev, evlen);
-                h_end(&eh, dg);
-                h_add(h, dg, 32);
-            }
+            err = fn(arg, db, k.mv_data, k.mv_size, raw, n);
+            capa__free(tmp);
+            if (err)
+                break;
         }
         if (!err && rc && rc != MDB_NOTFOUND)
             err = capa_store__mdb_err(rc, "case proof");
         mdb_cursor_close(cur);
-        cur = NULL;
     }
+    return err;
+}
+
+static int leaf_fn(void *arg, int db, const void *k, size_t kl, const void *raw, size_t rl)
+{
+    leafh *L = arg;
+    if (!k) {
+        unsigned char tag = (unsigned char)db;
+        h_add(L->h, &tag, 1);
+        return CAPA_OK;
+    }
+    return leaf_rec(L, db, k, kl, raw, rl);
+}
+
+/* Leaf of case `id`: every record of the case (content, compressed or not) and the digest of
+ * each of its event records. *present 0 when the case has no header. */
+static int case_leaf(const evsrc *es, hsh *h, uint64_t id, unsigned char leaf[32], int *present)
+{
+    unsigned char kid[8];
+    MDB_val hv;
+    capa_be64(kid, id);
+    *present = 0;
+    int err = capa_store__get(es->txn, es->s->dbi[DB_CASES], kid, 8, &hv);
+    if (err == CAPA_ENOTFOUND)
+        return CAPA_OK;
+    if (err)
+        return err;
+    *present = 1;
+    leafh L = {h, {0}, es, id};
+    h_begin(h, 0x01);
+    h_add(h, kid, 8);
+    err = case_records(es->s, es->txn, id, leaf_fn, &L);
     h_end(h, leaf);
-    if (!err)
-        err = h_err(&eh);
-    h_free(&eh);
+    h_free(&L.eh);
     return err ? err : h_err(h);
+}
+
+/* ---- a case's records kept as the last checkpoint signed them ----
+ * 'P' id(8) -> the image: for each record of the case, in the leaf's order, db (u8), key
+ * length (be32), key, raw value length (be32), raw value. Written by apply before the
+ * case's first change after a checkpoint that keeps them (capa_proof__keep_case); the
+ * dossier hashes it into the case's leaf at that checkpoint and replays the case's later
+ * events on top of it. */
+
+static int image_fn(void *arg, int db, const void *k, size_t kl, const void *raw, size_t rl)
+{
+    capa_buf *b = arg;
+    unsigned char n[4];
+    if (!k)
+        return CAPA_OK;
+    capa_buf_u8(b, (unsigned)db);
+    capa_be32(n, (uint32_t)kl);
+    capa_buf_bytes(b, n, 4);
+    capa_buf_bytes(b, k, kl);
+    capa_be32(n, (uint32_t)rl);
+    capa_buf_bytes(b, n, 4);
+    capa_buf_bytes(b, raw, rl);
+    return b->oom ? capa_error_set(CAPA_ENOMEM, "case proof: out of memory") : CAPA_OK;
+}
+
+/* The next record of an image at *pos: CAPA_OK, CAPA_ENOTFOUND at its end, CAPA_ECORRUPT. */
+static int image_next(const unsigned char *p, size_t len, size_t *pos, int *db, MDB_val *k,
+                      MDB_val *v)
+{
+    size_t at = *pos;
+    if (at == len)
+        return CAPA_ENOTFOUND;
+    if (len - at < 5)
+        return CAPA_ECORRUPT;
+    *db = p[at];
+    k->mv_size = capa_get_be32(p + at + 1);
+    at += 5;
+    if (len - at < k->mv_size + 4)
+        return CAPA_ECORRUPT;
+    k->mv_data = (void *)(p + at);
+    at += k->mv_size;
+    v->mv_size = capa_get_be32(p + at);
+    at += 4;
+    if (len - at < v->mv_size)
+        return CAPA_ECORRUPT;
+    v->mv_data = (void *)(p + at);
+    *pos = at + v->mv_size;
+    return CAPA_OK;
+}
+
+/* The leaf of a case from its image (in the case databases' order, as case_leaf reads). */
+static int image_leaf(const evsrc *es, hsh *h, uint64_t id, const MDB_val *img,
+                      unsigned char leaf[32], int *present)
+{
+    unsigned char kid[8];
+    size_t pos = 0;
+    int db = -1, err = CAPA_OK, have = 0;
+    MDB_val k, v;
+    leafh L = {h, {0}, es, id};
+    capa_be64(kid, id);
+    *present = 0;
+    h_begin(h, 0x01);
+    h_add(h, kid, 8);
+    for (size_t d = 0; d < sizeof case_dbs / sizeof *case_dbs && !err; d++) {
+        unsigned char tag = (unsigned char)case_dbs[d];
+        h_add(h, &tag, 1);
+        for (;;) {
+            if (!have && (err = image_next(img->mv_data, img->mv_size, &pos, &db, &k, &v)))
+                break;
+            have = 1;
+            if (db != case_dbs[d])
+                break;
+            have = 0;
+            if (db == DB_CASES)
+                *present = 1;
+            if ((err = leaf_rec(&L, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size)))
+                break;
+        }
+        if (err == CAPA_ENOTFOUND)
+            err = CAPA_OK, have = 0;
+    }
+    if (!err && (have || pos != img->mv_size))
+        err = CAPA_ECORRUPT; /* a record out of order, or of no case database */
+    h_end(h, leaf);
+    h_free(&L.eh);
+    if (err == CAPA_ECORRUPT)
+        capa_error_set(CAPA_ECORRUPT, "case proof: the kept records of case id %llu are malformed",
+                       (unsigned long long)id);
+    return err ? err : h_err(h);
+}
+
+int capa_proof__keep_case(capa_wtxn *t, uint64_t id)
+{
+    capa_store *s = t->s;
+    unsigned char k[9] = {'P'};
+    MDB_val v;
+    capa_buf b = {0};
+    if (!capa_store__has(s, DB_PROOF))
+        return CAPA_OK;
+    int err = capa_store__get(t->txn, s->dbi[DB_PROOF], "K", 1, &v);
+    if (err)
+        return err == CAPA_ENOTFOUND ? CAPA_OK : err;
+    capa_be64(k + 1, id);
+    if ((err = capa_store__get(t->txn, s->dbi[DB_PROOF], k, 9, &v)) != CAPA_ENOTFOUND)
+        return err;
+    if (!(err = case_records(s, t->txn, id, image_fn, &b)))
+        err = capa_store__put(t->txn, s->dbi[DB_PROOF], k, 9, b.p ? (void *)b.p : "", b.len, 0);
+    capa_buf_free(&b);
+    return err;
 }
 
 /* What the 再发 answer reads of a member case: when it was opened, its workflow, number. */
@@ -366,29 +516,139 @@ static int store_meta_skipped(const MDB_val *k)
            (n >= 4 && memcmp(p, "ctr:", 4) == 0) || (n >= 6 && memcmp(p, "import", 6) == 0);
 }
 
-/* The store leaf: the meta values outputs print or compute with, every user, every stored
- * definition (forms, workflows, calendars). */
-static int store_leaf(capa_store *s, MDB_txn *txn, hsh *h, unsigned char out[32])
+typedef int (*store_fn)(void *arg, int db, const MDB_val *k, const MDB_val *v);
+static const int store_dbs[] = {DB_META, DB_USERS, DB_FORMS};
+
+/* The records of the store leaf, in order, to fn (k NULL opens each database): the meta
+ * values outputs print or compute with, every user, every stored definition. */
+static int store_records(capa_store *s, MDB_txn *txn, store_fn fn, void *arg)
 {
-    static const int dbs[] = {DB_META, DB_USERS, DB_FORMS};
     int err = CAPA_OK;
-    h_begin(h, 0x03);
     for (size_t d = 0; d < 3 && !err; d++) {
         MDB_cursor *cur = NULL;
         MDB_val k, v;
-        unsigned char tag = (unsigned char)dbs[d];
-        h_add(h, &tag, 1);
-        int rc = mdb_cursor_open(txn, s->dbi[dbs[d]], &cur);
+        if ((err = fn(arg, store_dbs[d], NULL, NULL)))
+            break;
+        int rc = mdb_cursor_open(txn, s->dbi[store_dbs[d]], &cur);
         if (rc)
             return capa_store__mdb_err(rc, "case proof");
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (dbs[d] == DB_META && store_meta_skipped(&k))
-                continue;
-            if ((err = h_record(h, &k, &v)))
-                break;
-        }
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            if (store_dbs[d] != DB_META || !store_meta_skipped(&k))
+                err = fn(arg, store_dbs[d], &k, &v);
         if (!err && rc && rc != MDB_NOTFOUND)
+            err = capa_store__mdb_err(rc, "case proof");
+        mdb_cursor_close(cur);
+    }
+    return err;
+}
+
+static int store_hash_fn(void *arg, int db, const MDB_val *k, const MDB_val *v)
+{
+    hsh *h = arg;
+    if (!k) {
+        unsigned char tag = (unsigned char)db;
+        h_add(h, &tag, 1);
+        return CAPA_OK;
+    }
+    return h_record(h, k, v);
+}
+
+/* The store leaf of the state of txn. */
+static int store_leaf(capa_store *s, MDB_txn *txn, hsh *h, unsigned char out[32])
+{
+    h_begin(h, 0x03);
+    int err = store_records(s, txn, store_hash_fn, h);
+    h_end(h, out);
+    return err ? err : h_err(h);
+}
+
+/* ---- the store's records kept as the last checkpoint signed them ----
+ * 'R' db(u8) key -> raw value: the records of the store leaf; "K" -> "": the proof keeps
+ * them, and each case's records before its first change (capa_proof__keep_case). */
+
+typedef struct keep_arg {
+    capa_wtxn *t;
+    capa_buf k;
+} keep_arg;
+
+static int keep_store_fn(void *arg, int db, const MDB_val *k, const MDB_val *v)
+{
+    keep_arg *a = arg;
+    const unsigned char *raw;
+    size_t n;
+    void *tmp = NULL;
+    if (!k)
+        return CAPA_OK;
+    int err = capa_unpack(v->mv_data, v->mv_size, &raw, &n, &tmp);
+    if (err)
+        return err;
+    a->k.len = 0;
+    capa_buf_u8(&a->k, 'R');
+    capa_buf_u8(&a->k, (unsigned)db);
+    capa_buf_bytes(&a->k, k->mv_data, k->mv_size);
+    err = a->k.oom ? capa_error_set(CAPA_ENOMEM, "case proof: out of memory")
+                   : capa_store__put(a->t->txn, a->t->s->dbi[DB_PROOF], a->k.p, a->k.len,
+                                     n ? (const void *)raw : "", n, 0);
+    capa__free(tmp);
+    return err;
+}
+
+/* Every record of `proof` whose key starts with byte `tag`, removed. */
+static int drop_tag(capa_store *s, MDB_txn *txn, unsigned char tag)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_PROOF], &cur);
+    while (!rc) {
+        k.mv_size = 1, k.mv_data = &tag;
+        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)))
+            break;
+        if (k.mv_size < 1 || *(unsigned char *)k.mv_data != tag)
+            break;
+        rc = mdb_cursor_del(cur, 0);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc && rc != MDB_NOTFOUND ? capa_store__mdb_err(rc, "case proof") : CAPA_OK;
+}
+
+/* At a checkpoint: the records kept for the previous one dropped; with `keep`, the store's
+ * records kept as this one signs them, and each case's to be kept before its next change. */
+static int keep_at_checkpoint(capa_wtxn *t, int keep)
+{
+    capa_store *s = t->s;
+    int err;
+    if ((err = drop_tag(s, t->txn, 'P')) || (err = drop_tag(s, t->txn, 'R')) ||
+        (err = drop_tag(s, t->txn, 'K')) || !keep)
+        return err;
+    keep_arg a = {t, {0}};
+    if (!(err = capa_store__put(t->txn, s->dbi[DB_PROOF], "K", 1, "", 0, 0)))
+        err = store_records(s, t->txn, keep_store_fn, &a);
+    capa_buf_free(&a.k);
+    return err;
+}
+
+/* The store leaf hashed from the kept records ('R'). */
+static int kept_store_leaf(capa_store *s, MDB_txn *txn, hsh *h, unsigned char out[32])
+{
+    int err = CAPA_OK;
+    h_begin(h, 0x03);
+    for (size_t d = 0; d < 3 && !err; d++) {
+        unsigned char pre[2] = {'R', (unsigned char)store_dbs[d]};
+        MDB_cursor *cur = NULL;
+        MDB_val k = {2, pre}, v;
+        h_add(h, pre + 1, 1);
+        int rc = mdb_cursor_open(txn, s->dbi[DB_PROOF], &cur);
+        if (rc)
+            return capa_store__mdb_err(rc, "case proof");
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+             rc == 0 && k.mv_size >= 2 && memcmp(k.mv_data, pre, 2) == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            h_field(h, (unsigned char *)k.mv_data + 2, k.mv_size - 2);
+            h_field(h, v.mv_data, v.mv_size);
+        }
+        if (rc && rc != MDB_NOTFOUND)
             err = capa_store__mdb_err(rc, "case proof");
         mdb_cursor_close(cur);
     }
@@ -615,7 +875,7 @@ int capa_proof__apply_checkpoint(capa_wtxn *t, const capa_event_rec *e, const ca
                                   "state up to it gives %s",
                                   (unsigned long long)e->ev.seq, want[i], what[i], hex);
     }
-    return CAPA_OK;
+    return keep_at_checkpoint(t, capa_event__get(e, "ck_keep") != NULL);
 }
 
 /* ---- the dossier's check ---- */
@@ -785,6 +1045,279 @@ static int case_holds(pcheck *p, uint64_t id, const unsigned char root[32], int 
     return err;
 }
 
+/* ---- events since the checkpoint ---- */
+
+/* What an event since the checkpoint asks of the dossier's check. */
+enum {
+    EV_NONE,      /* changes no record the dossier reads */
+    EV_SIGNED_IN, /* only what its actor's sign-in changes (a run of failures ended) */
+    EV_APPLY      /* replayed whole: the case's own, or one that changes users or definitions */
+};
+
+/* An event without a case: what it changes, from its action's apply (core/apply.c,
+ * notify.c); NULL with *why set when the dossier cannot follow it and replays the whole
+ * store. docs/case-proof.md lists the same. */
+static int store_event_kind(const capa_event_rec *e, const char **why)
+{
+    static const char *const users[] = {
+        "user_add", "passwd",       "unlock", "unlock_local", "login_failed",
+        "lock",     "login_locked", "role",   "user_disable", "user_enable",
+        NULL};
+    /* Contacts, notice targets, deliveries: notify.c's databases, which no dossier reads. */
+    static const char *const notices[] = {"user_set", "notify_target", "deliver", NULL};
+    const char *a = e->ev.action;
+    *why = NULL;
+    for (int i = 0; users[i]; i++)
+        if (strcmp(a, users[i]) == 0)
+            return EV_APPLY; /* the users database: printed names */
+    for (int i = 0; notices[i]; i++)
+        if (strcmp(a, notices[i]) == 0)
+            return EV_NONE;
+    if (strcmp(a, "form_install") == 0 && e->version >= 2)
+        return EV_APPLY; /* the definitions it carries */
+    if (strcmp(a, "checkpoint") == 0 && !capa_event__get(e, "ck_cases"))
+        return EV_NONE; /* a v1 checkpoint changes nothing */
+    if (strcmp(a, "checkpoint") == 0)
+        *why = "a checkpoint with a case proof that the proof was not made at";
+    else if (strcmp(a, "calendar_install") == 0 || strcmp(a, "config") == 0)
+        *why = "a plant setting that may re-plan the limits of every open case";
+    else if (strcmp(a, "import_archive") == 0)
+        *why = "a case archive taken in";
+    else
+        *why = "a change of the whole store";
+    return EV_NONE;
+}
+
+/* The sources the replay takes attested payloads from: the real store, as verify's. */
+static int live_cred(void *payload, const char *user, const char *digest, capa_user_rec *out)
+{
+    pcheck *p = payload;
+    capa_user_rec u;
+    char have[65];
+    int err = capa_user__get(p->s, p->txn, user, &u);
+    if (err)
+        return err == CAPA_ENOTFOUND ? CAPA_OK : err; /* the compare reports it */
+    if (!(err = capa_user__cred_digest(have, &u)) && (!digest || strcmp(have, digest) == 0)) {
+        out->log2n = u.log2n, out->r = u.r, out->p = u.p;
+        memcpy(out->salt, u.salt, 16);
+        memcpy(out->hash, u.hash, 32);
+    }
+    capa_user_rec_clear(&u);
+    return err;
+}
+
+static int live_blob(void *payload, const char *sha256, uint64_t size, const void **data)
+{
+    pcheck *p = payload;
+    unsigned char raw[32];
+    char have[65];
+    MDB_val v;
+    *data = NULL;
+    if (!capa_store__has(p->s, DB_BLOBS) || capa__unhex(raw, 32, sha256) != 0)
+        return CAPA_OK;
+    int err = capa_store__get(p->txn, p->s->dbi[DB_BLOBS], raw, 32, &v);
+    if (err)
+        return err == CAPA_ENOTFOUND ? CAPA_OK : err;
+    capa_sha256_hex(have, v.mv_data, v.mv_size);
+    if (v.mv_size == size && strcmp(have, sha256) == 0)
+        *data = v.mv_data;
+    return CAPA_OK;
+}
+
+static int live_event(void *payload, uint64_t seq, const void **data, size_t *len)
+{
+    pcheck *p = payload;
+    unsigned char k[8];
+    MDB_val v;
+    capa_be64(k, seq);
+    int err = capa_store__get(p->txn, p->s->dbi[DB_EVENTS], k, 8, &v);
+    if (!err)
+        *data = v.mv_data, *len = v.mv_size;
+    return err;
+}
+
+static int seed_store_fn(void *arg, int db, const MDB_val *k, const MDB_val *v)
+{
+    capa_wtxn *t = arg;
+    return k ? capa_store__put(t->txn, t->s->dbi[db], k->mv_data, k->mv_size, v->mv_data,
+                               v->mv_size, 0)
+             : CAPA_OK;
+}
+
+/* The scratch seeded with the store's records as checkpoint ck signed them ('R') and, for
+ * case `id` (0: none), the case's (its image), its number and the index entries its header
+ * implies (apply moves them). */
+static int seed(pcheck *p, capa_wtxn *t, uint64_t id, const MDB_val *img)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char pre[1] = {'R'};
+    MDB_val k = {1, pre}, v;
+    int err = CAPA_OK, rc = mdb_cursor_open(p->txn, p->s->dbi[DB_PROOF], &cur);
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && !err && k.mv_size >= 2 && *(unsigned char *)k.mv_data == 'R';
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        int db = ((unsigned char *)k.mv_data)[1];
+        MDB_val rk = {k.mv_size - 2, (unsigned char *)k.mv_data + 2};
+        if (db != DB_META && db != DB_USERS && db != DB_FORMS)
+            err = capa_error_set(CAPA_ECORRUPT, "case proof: a kept record of database %d", db);
+        else
+            err = seed_store_fn(t, db, &rk, &v);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (!err && rc && rc != MDB_NOTFOUND)
+        err = capa_store__mdb_err(rc, "case proof");
+    if (err || !id)
+        return err;
+    size_t pos = 0;
+    int db;
+    while (!(err = image_next(img->mv_data, img->mv_size, &pos, &db, &k, &v)))
+        err = seed_store_fn(t, db, &k, &v);
+    if (err != CAPA_ENOTFOUND)
+        return err;
+    capa_hdr h = {0};
+    unsigned char kid[8];
+    capa_be64(kid, id);
+    if ((err = capa_hdr__get(t->s, t->txn, id, &h)))
+        return err;
+    if (!h.number)
+        err = capa_error_set(CAPA_ECORRUPT, "case proof: a kept header without a number");
+    if (!err)
+        err = capa_store__put(t->txn, t->s->dbi[DB_NUMBERS], h.number, strlen(h.number), kid, 8, 0);
+    if (!err)
+        err = capa_index__put_case(t->s, t->txn, &h);
+    capa_hdr_clear(&h);
+    return err;
+}
+
+/* The events since checkpoint ck replayed through apply on top of what it signed: the
+ * store's records, and the records of case `id` (0: none of the case's own). Then the
+ * store's users, definitions and meta values, and the case's records, must be what that
+ * replay makes. */
+static int replay_since(pcheck *p, uint64_t ck, uint64_t hseq, const unsigned char *cls,
+                        uint64_t id, const char *number, const capa_proof_roots *roots)
+{
+    capa_store *s = p->s, *sc = NULL;
+    MDB_txn *stx = NULL;
+    MDB_val img = {0, NULL}, v;
+    unsigned char kp[9] = {'P'}, a[32], b[32];
+    char dir[4200] = "";
+    int err, r = 0, present, pa, pb;
+    if (capa_store__get(p->txn, s->dbi[DB_PROOF], "K", 1, &v) != CAPA_OK)
+        return why(p,
+                   "checkpoint %llu keeps no records to replay the events since on (made by "
+                   "an earlier capa; run `capa checkpoint`)",
+                   (unsigned long long)ck);
+    if ((err = kept_store_leaf(s, p->txn, &p->h, a)))
+        return err;
+    if (memcmp(a, roots->store, 32) != 0)
+        return why(p,
+                   "the store's records kept with checkpoint %llu do not hash to its store "
+                   "leaf",
+                   (unsigned long long)ck);
+    if (id) {
+        capa_be64(kp + 1, id);
+        err = capa_store__get(p->txn, s->dbi[DB_PROOF], kp, 9, &img);
+        if (err == CAPA_ENOTFOUND)
+            return why(p, "case %s: its records as of checkpoint %llu are not kept", number,
+                       (unsigned long long)ck);
+        evsrc es = {s, p->txn, NULL};
+        if (err || (err = image_leaf(&es, &p->h, id, &img, a, &present)) ||
+            (err =
+                 tree_path(s, p->txn, &p->h, 'c', CASE_DEPTH, p->e, id, present ? a : p->e[0], b)))
+            return err == CAPA_ECORRUPT ? why(p, "%s", capa_error_last()) : err;
+        if (!present || memcmp(b, roots->cases, 32) != 0)
+            return why(p,
+                       "case %s: its records kept as of checkpoint %llu do not hash to the "
+                       "case proof",
+                       number, (unsigned long long)ck);
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/capa-proof-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        r = why(p, "scratch directory %s: %s", dir, strerror(errno));
+        dir[0] = 0;
+        goto done;
+    }
+    if ((err = capa_store__open_scratch(&sc, dir, (size_t)1 << 30))) {
+        err = capa_store__scratch_fail(dir, err);
+        goto done;
+    }
+    int rc = mdb_txn_begin(sc->env, NULL, 0, &stx);
+    if (rc) {
+        err = capa_store__scratch_fail(dir, capa_store__mdb_err(rc, "case proof: scratch"));
+        goto done;
+    }
+    capa_wtxn t = {.s = sc, .txn = stx};
+    capa_apply_src src = {live_cred, NULL, p, live_blob, live_event};
+    if ((err = seed(p, &t, id, &img))) {
+        if (err == CAPA_ECORRUPT)
+            err = CAPA_OK, r = why(p, "%s", capa_error_last());
+        goto done;
+    }
+    for (uint64_t seq = ck + 1; seq <= hseq && !r && !err; seq++) {
+        unsigned char k[8];
+        capa_event_rec e;
+        if (cls[seq - ck - 1] == EV_NONE)
+            continue;
+        capa_be64(k, seq);
+        if ((err = capa_store__get(p->txn, s->dbi[DB_EVENTS], k, 8, &v)) ||
+            (err = capa_event__decode(&e, v.mv_data, v.mv_size, NULL, NULL)))
+            break;
+        t.now = e.ev.time;
+        err = cls[seq - ck - 1] == EV_APPLY ? capa_apply__event(&t, &e, &src)
+                                            : capa_apply__signed_in(&t, &e);
+        if (err && err != CAPA_ENOMEM) {
+            r = why(p,
+                    "audit event %llu (%s) does not replay on the records checkpoint %llu "
+                    "signed: %s",
+                    (unsigned long long)seq, e.ev.action, (unsigned long long)ck,
+                    capa_error_last());
+            err = CAPA_OK;
+        }
+        capa_event__clear(&e);
+    }
+    if (r || err)
+        goto done;
+    if ((err = store_leaf(sc, stx, &p->h, a)) || (err = store_leaf(s, p->txn, &p->h, b)))
+        goto done;
+    if (memcmp(a, b, 32) != 0) {
+        r = why(p,
+                "the store's meta values, users or definitions differ from what checkpoint "
+                "%llu and the events since make",
+                (unsigned long long)ck);
+        goto done;
+    }
+    if (id) {
+        evsrc ea = {sc, stx, &src}, eb = {s, p->txn, NULL};
+        if ((err = case_leaf(&ea, &p->h, id, a, &pa)) ||
+            (err = case_leaf(&eb, &p->h, id, b, &pb))) {
+            if (err == CAPA_ECORRUPT)
+                err = CAPA_OK, r = why(p, "%s", capa_error_last());
+            goto done;
+        }
+        if (!pa || !pb || memcmp(a, b, 32) != 0)
+            r = why(p,
+                    "case %s: its records differ from what its records of checkpoint %llu "
+                    "and its events since make",
+                    number, (unsigned long long)ck);
+    }
+done:
+    if (stx)
+        mdb_txn_abort(stx);
+    if (sc)
+        capa_store_close(sc);
+    if (*dir) {
+        char path[4300];
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/lock.mdb", dir);
+        unlink(path);
+        rmdir(dir);
+    }
+    return err ? err : r;
+}
+
 static int prove(pcheck *p, const char *number, const char *cert_path)
 {
     capa_store *s = p->s;
@@ -798,6 +1331,7 @@ static int prove(pcheck *p, const char *number, const char *cert_path)
     size_t n_mem = 0;
     uint64_t *ids = NULL;
     size_t n_ids = 0;
+    unsigned char *cls = NULL;
     int r = 0, err, ok;
     if (!capa_store__has(s, DB_PROOF) ||
         capa_store__get(txn, s->dbi[DB_PROOF], "S", 1, &v) != CAPA_OK || v.mv_size != 8)
@@ -832,11 +1366,18 @@ static int prove(pcheck *p, const char *number, const char *cert_path)
         if ((err = members_of(p, ph, &mem, &n_mem)))
             goto done;
     }
-    /* The segment: every event from the checkpoint to the head, chain-hashed. */
+    /* The segment: every event from the checkpoint to the head, chain-hashed, and what each
+     * asks of the check (cls). */
+    size_t n_mine = 0, n_apply = 0, n_signed_in = 0;
+    if (!(cls = capa__calloc(hseq - ck + 1, 1))) {
+        err = capa_error_set(CAPA_ENOMEM, "case proof: out of memory");
+        goto done;
+    }
     for (uint64_t seq = ck + 1; seq <= hseq && !r; seq++) {
         unsigned char *body = NULL;
         size_t blen = 0;
         capa_event_rec e;
+        const char *hard = NULL;
         capa_be64(k, seq);
         if (capa_store__get(txn, s->dbi[DB_EVENTS], k, 8, &v) != CAPA_OK ||
             capa_event__decode(&e, v.mv_data, v.mv_size, &body, &blen) != CAPA_OK) {
@@ -847,34 +1388,51 @@ static int prove(pcheck *p, const char *number, const char *cert_path)
         capa_event__chain(h, h, body, blen);
         capa__free(body);
         const char *cn = e.ev.case_number;
-        if (memcmp(h, e.hash, 32) != 0 || e.ev.seq != seq)
+        int c = EV_NONE, own = cn && strcmp(cn, number) == 0;
+        if (memcmp(h, e.hash, 32) != 0 || e.ev.seq != seq) {
             r = why(p, "audit event %llu: the chain from checkpoint %llu breaks there",
                     (unsigned long long)seq, (unsigned long long)ck);
-        else if (!cn || !*cn)
-            r = why(p, "audit event %llu (%s) after checkpoint %llu concerns the whole store",
-                    (unsigned long long)seq, e.ev.action, (unsigned long long)ck);
-        else if (strcmp(cn, number) == 0)
-            r = why(p, "case %s has events after checkpoint %llu (event %llu)", number,
+        } else if (own && (strcmp(e.ev.action, "open") == 0 || strcmp(e.ev.action, "import") == 0 ||
+                           strcmp(e.ev.action, "import_archive") == 0)) {
+            r = why(p, "case %s was opened after checkpoint %llu (event %llu)", number,
                     (unsigned long long)ck, (unsigned long long)seq);
-        for (size_t i = 0; !r && part && i < n_mem; i++)
+        } else if (own) {
+            c = EV_APPLY, n_mine++; /* replayed on its records of the checkpoint */
+        } else if (!cn || !*cn) {
+            c = store_event_kind(&e, &hard);
+            if (hard)
+                r = why(p, "audit event %llu (%s) after checkpoint %llu: %s",
+                        (unsigned long long)seq, e.ev.action, (unsigned long long)ck, hard);
+            n_apply += c == EV_APPLY;
+        } else if (strcmp(e.ev.action, "import_archive") == 0) {
+            r = why(p, "audit event %llu (%s) after checkpoint %llu: a case archive taken in",
+                    (unsigned long long)seq, e.ev.action, (unsigned long long)ck);
+        }
+        /* Another case's event: nothing of it is printed unless it is a recurrence of this
+         * case's, now or by what it changes. */
+        for (size_t i = 0; !r && !own && cn && part && i < n_mem; i++)
             if (mem[i].nl == strlen(cn) && memcmp(mem[i].number, cn, mem[i].nl) == 0)
                 r = why(p,
                         "case %s, of the same part and defect, has events after checkpoint "
                         "%llu",
                         cn, (unsigned long long)ck);
-        for (size_t i = 0; !r && part && i < e.n_changes; i++)
+        for (size_t i = 0; !r && !own && part && i < e.n_changes; i++)
             if (mentions(e.changes[i].old_value, part, defect) ||
                 mentions(e.changes[i].new_value, part, defect))
                 r = why(p,
                         "audit event %llu after checkpoint %llu names this case's part or "
                         "defect",
                         (unsigned long long)seq, (unsigned long long)ck);
-        for (size_t i = 0; !r && part && i < e.n_facts; i++)
+        for (size_t i = 0; !r && !own && part && i < e.n_facts; i++)
             if (mentions(e.facts[i].value, part, defect))
                 r = why(p,
                         "audit event %llu after checkpoint %llu names this case's part or "
                         "defect",
                         (unsigned long long)seq, (unsigned long long)ck);
+        /* Whatever is not replayed whole still ends its actor's run of failed sign-ins. */
+        if (c == EV_NONE && capa__event_authenticated(&e))
+            c = EV_SIGNED_IN, n_signed_in++;
+        cls[seq - ck - 1] = (unsigned char)c;
         capa_event__clear(&e);
     }
     if (r)
@@ -886,18 +1444,26 @@ static int prove(pcheck *p, const char *number, const char *cert_path)
                 (unsigned long long)ck);
         goto done;
     }
-    /* The case's records, its events' records, against the signed case root. */
-    if ((err = case_holds(p, id, roots.cases, &ok)))
-        goto done;
-    if (!ok) {
-        r = why(p, "case %s: its records do not hash to the case proof of checkpoint %llu", number,
-                (unsigned long long)ck);
-        goto done;
+    /* The case's records, its events' records, against the signed case root: as stored
+     * when it has no events since; else as kept when it was first changed since, with its
+     * events since replayed on them (replay_since). */
+    if (!n_mine) {
+        if ((err = case_holds(p, id, roots.cases, &ok)))
+            goto done;
+        if (!ok) {
+            r = why(p, "case %s: its records do not hash to the case proof of checkpoint %llu",
+                    number, (unsigned long long)ck);
+            goto done;
+        }
     }
+    /* The store's records: as signed, or as the events since make them from those. */
     unsigned char sl[32];
     if ((err = store_leaf(s, txn, &p->h, sl)))
         goto done;
-    if (memcmp(sl, roots.store, 32) != 0) {
+    if (n_mine || n_apply || (n_signed_in && memcmp(sl, roots.store, 32) != 0)) {
+        if ((r = replay_since(p, ck, hseq, cls, n_mine ? id : 0, number, &roots)))
+            goto done;
+    } else if (memcmp(sl, roots.store, 32) != 0) {
         r = why(p, "the store's meta values, users or definitions differ from checkpoint %llu",
                 (unsigned long long)ck);
         goto done;
@@ -958,6 +1524,7 @@ done:
     capa_hdr_clear(&hd);
     capa__free(mem);
     capa__free(ids);
+    capa__free(cls);
     return err ? err : r;
 }
 

@@ -33,6 +33,12 @@ int capa_proof__update(capa_wtxn *t, const capa_apply_src *src, uint64_t through
  *  tree when they differ). A v1 checkpoint changes nothing. */
 int capa_proof__apply_checkpoint(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src);
 
+/** Before the first change of case `id` since a checkpoint whose proof keeps prior records
+ *  (fact ck_keep): the case's records kept in `proof` as that checkpoint signed them, so a
+ *  dossier can replay the case's later events on top of them. Apply calls it for every
+ *  event of an existing case; nothing when the proof keeps none or has them already. */
+int capa_proof__keep_case(capa_wtxn *t, uint64_t id);
+
 /** The text a checkpoint's signature covers: v1 (roots NULL) or v2. */
 void capa_proof__checkpoint_text(char *buf, size_t sz, const char *seq, const char *head,
                                  const char *cases, const char *recur, const char *store,

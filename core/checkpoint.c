@@ -80,6 +80,9 @@ static int do_checkpoint(capa_wtxn *t, void *arg)
     capa_event__fact(&e, "ck_cases", roots[0]);
     capa_event__fact(&e, "ck_recur", roots[1]);
     capa_event__fact(&e, "ck_store", roots[2]);
+    /* The proof keeps the store's records as signed here and each case's before its first
+     * change: a dossier replays what came after on top of them (caseproof.c). */
+    capa_event__fact(&e, "ck_keep", "1");
     capa_event__fact(&e, "signature", hs);
     capa_event__fact(&e, "key", hk);
     capa__free(hk);

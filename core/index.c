@@ -113,6 +113,21 @@ int capa_index__sync_header(capa_store *s, MDB_txn *txn, capa_hdr *h,
     return CAPA_OK;
 }
 
+int capa_index__put_case(capa_store *s, MDB_txn *txn, const capa_hdr *h)
+{
+    int err = CAPA_OK;
+    for (size_t i = 0; i < N_HEADER_FIELDS && !err; i++)
+        if (header_fields[i].db >= 0)
+            err = capa_index__put(s, txn, header_fields[i].db,
+                                  *(char *const *)((const char *)h + header_fields[i].offset),
+                                  h->id);
+    if (!err)
+        err = capa_index__put(s, txn, DB_IDX_STAGE, h->stage, h->id);
+    if (!err)
+        err = capa_index__put_opened(s, txn, h->opened, h->id);
+    return err ? err : capa_index__due_put(s, txn, h);
+}
+
 int capa_index__sync_stats(capa_hdr *h, const capa_stage_record *r, int first_stage,
                            int satisfaction_changed, int64_t now)
 {

@@ -16,6 +16,9 @@ int capa_index__put_opened(capa_store *s, MDB_txn *txn, int64_t opened, uint64_t
 /** Copy the intake values the header carries into h and move their index entries. */
 int capa_index__sync_header(capa_store *s, MDB_txn *txn, capa_hdr *h,
                             const capa_stage_record *intake);
+/** Every index entry header h implies (its indexed intake values, stage, opening, open
+ *  limits): the case proof's per-case replay seeds its scratch with them (caseproof.c). */
+int capa_index__put_case(capa_store *s, MDB_txn *txn, const capa_hdr *h);
 /** The statistics part of the header from a stage record just written at `now`: the 回访
  *  satisfaction when the event changed it, and when the first stage's containment was
  *  first set (first_stage). */

@@ -66,14 +66,32 @@ CAPA_KEYS=$T/evil run 0 "" cert create --org "Not the organisation"
 run 0 "" dossier "$N1" -o "$T/out.d/b.pdf" --cert "$T/evil/org.crt"
 err_has "the whole store replayed: checkpoint $CK is signed by a key that is not the certificate's"
 
-# A case with an event after the checkpoint is replayed (its records as of the checkpoint are
-# not stored any more); the other cases keep their proof.
+# Events since the checkpoint that change nothing a dossier prints (a failed sign-in, a
+# notice delivered) are chain-hashed and do not send the dossier to the whole replay; a
+# failed sign-in changes the users database, which is replayed from the records the
+# checkpoint signed (docs/case-proof.md).
+run 1 "$(printf 'wrong-password\n')" set "$N3" five_why.1.why=x --as wang --password-stdin
+err_has "wrong password"
+FAILED=$("$CAPA" log --json | python3 -c '
+import json, sys
+print([e["seq"] for e in json.load(sys.stdin) if e["action"] == "login_failed"][-1])')
+(( FAILED > CK )) || fail "no failed sign-in after the checkpoint ($FAILED)"
+run 0 "" dossier "$N1" -o "$T/out.d/$N1.pdf"
+err_has "capa: dossier: $N1 proven by the case proof of checkpoint $CK"
+# A case with events after the checkpoint is replayed alone: its events since, through apply,
+# on its records as the checkpoint signed them (kept before its first change); the dossier
+# prints the new value.
 run 0 "$(printf 'demo-wang-2026\n')" set "$N3" five_why.1.why="为何虚焊（复核）" --as wang --password-stdin
 LATE=$(seq_of "$N3" set)
 run 0 "" dossier "$N3" -o "$T/out.d/$N3.pdf"
-err_has "the whole store replayed: case $N3 has events after checkpoint $CK (event $LATE)"
+err_has "capa: dossier: $N3 proven by the case proof of checkpoint $CK"
+pdftotext -layout "$T/out.d/$N3.pdf" "$T/d3.txt"
+grep -qF "为何虚焊（复核）" "$T/d3.txt" || fail "the dossier of $N3 lacks the value set after the checkpoint"
 run 0 "" dossier "$N1" -o "$T/out.d/$N1.pdf"
 err_has "proven by the case proof of checkpoint $CK"
+# What the proof keeps is derived like every record: verify rebuilds and compares it.
+run 0 "" verify
+cp -a "$CAPA_DB" "$T/late"
 echo "ok: dossiers by the case proof; the whole store replayed where it does not hold"
 
 # -- each tampering refuses the dossier -------------------------------------------------------
@@ -83,17 +101,46 @@ SET1=$(seq_of "$N1" set)
 tamper event-edit "$SET1" reason "伪造 / forged"
 refused "$N1" "case $N1: its records do not hash to the case proof of checkpoint $CK" \
     "audit event $((SET1 + 1)): hash does not match"
-# An event of the case edited after the checkpoint.
-fresh
-run 0 "$(printf 'demo-wang-2026\n')" set "$N3" five_why.1.why="为何虚焊（复核）" --as wang --password-stdin
-LATE=$(seq_of "$N3" set)
-cp -a "$CAPA_DB" "$T/late"
+# An event of the case edited after the checkpoint (the head: its own hash recomputed).
+fresh_late() { rm -rf "$CAPA_DB" "$T/out.d"; cp -a "$T/late" "$CAPA_DB"; mkdir "$T/out.d"; }
+fresh_late
 tamper event-edit "$LATE" change:five_why.1.why "伪造"
-refused "$N3" "case $N3 has events after checkpoint $CK" "the head was altered"
-# ... and another case's event after the checkpoint edited: the chain from it breaks.
-rm -rf "$CAPA_DB" && cp -a "$T/late" "$CAPA_DB"
-tamper event-edit "$((LATE - 1))" reason "伪造"
-refused "$N1" "audit event $LATE: the chain from checkpoint $CK breaks there" \
+refused "$N3" "the chain from checkpoint $CK does not end at the stored head" "the head was altered"
+# ... an earlier one of its events since, its own hash recomputed: the chain breaks at the next.
+fresh_late
+run 0 "$(printf 'demo-wang-2026\n')" set "$N3" five_why.1.because="钢网开口偏大（复核）" --as wang --password-stdin
+tamper event-edit "$LATE" change:five_why.1.why "伪造"
+refused "$N3" "audit event $((LATE + 1)): the chain from checkpoint $CK breaks there" \
+    "hash does not match"
+# ... the case's stored record changed after its event since the checkpoint: the replay of
+# that event on its records of the checkpoint makes another.
+fresh_late
+tamper stage "$N3" 1 five_why.1.why "伪造"
+refused "$N3" "case $N3: its records differ from what its records of checkpoint $CK and its events since make" \
+    "five_why.1.why"
+# ... the records the proof keeps for the case changed: they no longer hash to the signed leaf.
+fresh_late
+tamper proof-kept "$N3" "为何虚焊" "伪造伪造"
+refused "$N3" "case $N3: its records kept as of checkpoint $CK do not hash to the case proof" "proof"
+# ... and the store's kept records (the users as signed): the same.
+fresh_late
+tamper proof-kept store "王工" "假名"
+refused "$N3" "the store's records kept with checkpoint $CK do not hash to its store leaf" "proof"
+# A failed sign-in after the checkpoint altered (its own hash recomputed): the chain breaks.
+fresh_late
+tamper event-edit "$FAILED" reason "伪造"
+refused "$N1" "audit event $((FAILED + 1)): the chain from checkpoint $CK breaks there" \
+    "hash does not match"
+# A user's printed name changed after a failed sign-in: the users the replay makes differ.
+fresh_late
+tamper user wang name "假名"
+refused "$N1" "the store's meta values, users or definitions differ from what checkpoint $CK and the events since make" \
+    "user wang"
+# Another case's event after the checkpoint edited: the chain from it breaks.
+fresh_late
+run 0 "$(printf 'demo-wang-2026\n')" set "$N3" five_why.1.because="钢网开口偏大（复核）" --as wang --password-stdin
+tamper event-edit "$LATE" reason "伪造"
+refused "$N1" "audit event $((LATE + 1)): the chain from checkpoint $CK breaks there" \
     "hash does not match"
 # A node of the case tree on the case's path edited (and one stored where none was).
 for level in 0 5 31; do

@@ -37,6 +37,10 @@
  *   capa-tamper DB proof-node CASE LEVEL         flip a bit of the case-tree node a dossier of
  *                                                CASE reads at LEVEL (the sibling on its path;
  *                                                an empty one is stored as a non-empty one)
+ *   capa-tamper DB proof-kept CASE|store OLD NEW
+ *                                                the first OLD in the records the case proof
+ *                                                keeps as of the last checkpoint (the case's,
+ *                                                or the store's) -> NEW of the same length
  *   capa-tamper DB rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]
  *                                                edit event SEQ (FIELD: reason, actor,
  *                                                change:NAME for its new value, old:NAME
@@ -52,6 +56,7 @@
  * CASE is a case number, looked up through `numbers`. Times are ms since the epoch, or +MS
  * / -MS relative to the stored one. Exit 0 done, 1 failed (printed), 2 usage.
  */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <lmdb.h>
 #include <openssl/evp.h>
@@ -1084,6 +1089,57 @@ static int cmd_proof_node(tdb *d, int argc, char **argv)
     return put(d, DB_PROOF, k, 11, node, n);
 }
 
+/* proof-kept CASE|store OLD NEW: the first OLD in the records the case proof keeps as of the
+ * last checkpoint (the case's image, or any of the store's records) -> NEW, of the same
+ * length (the records stay well-formed). */
+static int cmd_proof_kept(tdb *d, int argc, char **argv)
+{
+    MDB_cursor *cur = NULL;
+    unsigned char pre[9] = {'R'};
+    size_t plen = 1;
+    uint64_t id;
+    int rc;
+    if (argc != 3 || strlen(argv[1]) != strlen(argv[2]) || !*argv[1])
+        return 2;
+    if (strcmp(argv[0], "store") != 0) {
+        if (case_id(d, argv[0], &id))
+            return 1;
+        pre[0] = 'P';
+        capa_be64(pre + 1, id);
+        plen = 9;
+    }
+    if ((rc = mdb_cursor_open(d->txn, d->dbi[DB_PROOF], &cur)))
+        return mdb_fail(rc, "proof");
+    MDB_val k = {plen, pre}, v;
+    size_t n = strlen(argv[1]);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, pre, plen) == 0 &&
+         (plen == 1 || k.mv_size == 9);
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *at = memmem(v.mv_data, v.mv_size, argv[1], n);
+        if (!at)
+            continue;
+        unsigned char *copy = malloc(v.mv_size ? v.mv_size : 1), key[600];
+        size_t kl = k.mv_size < sizeof key ? k.mv_size : sizeof key;
+        if (!copy) {
+            mdb_cursor_close(cur);
+            return die("out of memory");
+        }
+        memcpy(copy, v.mv_data, v.mv_size);
+        memcpy(copy + (at - (const unsigned char *)v.mv_data), argv[2], n);
+        memcpy(key, k.mv_data, kl);
+        size_t vl = v.mv_size;
+        mdb_cursor_close(cur);
+        fprintf(stderr, "capa-tamper: proof: kept record of %s: '%s' -> '%s'\n", argv[0],
+                argv[1], argv[2]);
+        rc = put(d, DB_PROOF, key, kl, copy, vl);
+        free(copy);
+        return rc;
+    }
+    mdb_cursor_close(cur);
+    return die("proof: no kept record of %s holds '%s'", argv[0], argv[1]);
+}
+
 static int cmd_rewrite_chain(tdb *d, uint64_t seq, const char *field, const char *value,
                              const rewrite_opts *o)
 {
@@ -1282,7 +1338,7 @@ static int usage(void)
           "  meta-str KEY VALUE | meta-del KEY |\n"
           "  user-cred-copy FROM TO | form ID VERSION OLD NEW | blob-byte SHA256 OFFSET |\n"
           "  att CASE N FIELD VALUE | outbox-del SEQ | event-edit SEQ FIELD VALUE |\n"
-          "  proof-node CASE LEVEL |\n"
+          "  proof-node CASE LEVEL | proof-kept CASE|store OLD NEW |\n"
           "  rewrite SEQ FIELD VALUE [--ck-heads | --ck-key PEM] [--rebuild]\n",
           stderr);
     return 2;
@@ -1304,6 +1360,7 @@ int main(int argc, char **argv)
         {"att", cmd_att},           {"outbox-del", cmd_outbox_del},
         {"pending-del", cmd_pending_del}, {"contact", cmd_contact}, {"secret", cmd_secret},
         {"event-edit", cmd_event_edit},   {"proof-node", cmd_proof_node},
+        {"proof-kept", cmd_proof_kept},
     };
     tdb d = {0};
     rewrite_opts ro = {0};

@@ -396,7 +396,8 @@ static int cp_verify(void *ctx, double *secs)
  * check the CLI runs first (capa_case_prove inside capa_report_dossier; capa_store_prove
  * before the report's figures), then the figures, the layout, the CMS signature, the write.
  * proof 3: `capa checkpoint` (the whole verify, then the case proof); proof 2: the dossier
- * checked against that case proof (docs/case-proof.md), which must hold. */
+ * checked against that case proof (docs/case-proof.md), which must hold; proof 4 and 5: the
+ * same after a failed sign-in (4) or an edit of the case (5) since the checkpoint. */
 static int cp_signed_output(void *ctx, int what, int proof, double *ms)
 {
     cp *p = ctx;
@@ -422,6 +423,24 @@ static int cp_signed_output(void *ctx, int what, int proof, double *ms)
         rc = capa_checkpoint(p->s, key, NULL);
     } else if (what == 0) {
         capa_case_proof pf = {0};
+        if (proof >= 4) {
+            /* An event since the checkpoint first, untimed: a failed sign-in (which must be
+             * refused), or an edit of the case the dossier is of. */
+            static int late;
+            char lot[32];
+            snprintf(lot, sizeof lot, "L-late-%d", ++late);
+            capa_actor wrong = {BENCH_USER, "not-the-password"};
+            capa_kv kv[] = {{"lot_no", lot}};
+            rc = capa_case_set(p->s, number, proof == 4 ? &wrong : &bench_actor, kv, 1, NULL);
+            if (proof == 4 && rc == CAPA_OK)
+                rc = capa_error_set(CAPA_ERROR, "a wrong password was taken");
+            else if (proof == 4)
+                rc = CAPA_OK;
+            if (rc != CAPA_OK)
+                goto done;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            proof = 2;
+        }
         capa_dossier_opts o = {.key_path = key, .cert_path = crt, .verified = !proof, .proof = &pf};
         rc = capa_report_dossier(p->s, number, pdf, &o);
         if (rc == CAPA_OK && proof == 2 && !pf.fast)

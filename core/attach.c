@@ -582,3 +582,21 @@ done:
     capa__free(list);
     return err;
 }
+
+int capa_att__stored_blob(capa_store *s, MDB_txn *txn, const char *sha256, uint64_t size,
+                          const void **data)
+{
+    unsigned char raw[32];
+    char have[65];
+    MDB_val v;
+    *data = NULL;
+    if (!capa_store__has(s, DB_BLOBS) || capa__unhex(raw, 32, sha256) != 0)
+        return CAPA_OK;
+    int err = capa_store__get(txn, s->dbi[DB_BLOBS], raw, 32, &v);
+    if (err)
+        return err == CAPA_ENOTFOUND ? CAPA_OK : err;
+    capa_sha256_hex(have, v.mv_data, v.mv_size);
+    if (v.mv_size == size && strcmp(have, sha256) == 0)
+        *data = v.mv_data;
+    return CAPA_OK;
+}

@@ -21,6 +21,13 @@ int capa_att__apply(capa_wtxn *t, const capa_event_rec *e, uint64_t id, const ch
 /** Every attachment record of case `id`, in event order, appended to *out / *n. */
 int capa_att__list(capa_store *s, MDB_txn *txn, uint64_t id, capa_attachment **out, size_t *n);
 
+/** A replay's content source over the stored blobs (verify, the case proof): *data the stored
+ *  content named by hex `sha256` when it still hashes to it and has `size` bytes, else NULL
+ *  (the replay then leaves it out and the compare names the stored bytes). Borrowed for the
+ *  read snapshot of txn. Errors other than "not stored" are returned. */
+int capa_att__stored_blob(capa_store *s, MDB_txn *txn, const char *sha256, uint64_t size,
+                          const void **data);
+
 /** "image/jpeg", "image/png", "application/pdf" or "application/octet-stream" by content. */
 const char *capa_att__sniff(const void *data, size_t len);
 

@@ -26,9 +26,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "codec.h"
 #include "index.h"
 #include "recurrence.h"
+#include "users.h"
 
 #define CASE_DEPTH 32
 #define RECUR_DEPTH 16
@@ -1092,36 +1094,13 @@ static int store_event_kind(const capa_event_rec *e, const char **why)
 static int live_cred(void *payload, const char *user, const char *digest, capa_user_rec *out)
 {
     pcheck *p = payload;
-    capa_user_rec u;
-    char have[65];
-    int err = capa_user__get(p->s, p->txn, user, &u);
-    if (err)
-        return err == CAPA_ENOTFOUND ? CAPA_OK : err; /* the compare reports it */
-    if (!(err = capa_user__cred_digest(have, &u)) && (!digest || strcmp(have, digest) == 0)) {
-        out->log2n = u.log2n, out->r = u.r, out->p = u.p;
-        memcpy(out->salt, u.salt, 16);
-        memcpy(out->hash, u.hash, 32);
-    }
-    capa_user_rec_clear(&u);
-    return err;
+    return capa_user__stored_cred(p->s, p->txn, user, digest, out);
 }
 
 static int live_blob(void *payload, const char *sha256, uint64_t size, const void **data)
 {
     pcheck *p = payload;
-    unsigned char raw[32];
-    char have[65];
-    MDB_val v;
-    *data = NULL;
-    if (!capa_store__has(p->s, DB_BLOBS) || capa__unhex(raw, 32, sha256) != 0)
-        return CAPA_OK;
-    int err = capa_store__get(p->txn, p->s->dbi[DB_BLOBS], raw, 32, &v);
-    if (err)
-        return err == CAPA_ENOTFOUND ? CAPA_OK : err;
-    capa_sha256_hex(have, v.mv_data, v.mv_size);
-    if (v.mv_size == size && strcmp(have, sha256) == 0)
-        *data = v.mv_data;
-    return CAPA_OK;
+    return capa_att__stored_blob(p->s, p->txn, sha256, size, data);
 }
 
 static int live_event(void *payload, uint64_t seq, const void **data, size_t *len)

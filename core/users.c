@@ -243,6 +243,23 @@ void capa_user__src(capa_apply_src *out, const capa_user_rec *fresh)
     out->payload = (void *)fresh;
 }
 
+int capa_user__stored_cred(capa_store *s, MDB_txn *txn, const char *user, const char *digest,
+                           capa_user_rec *out)
+{
+    capa_user_rec u;
+    char have[65];
+    int err = capa_user__get(s, txn, user, &u);
+    if (err)
+        return err == CAPA_ENOTFOUND ? CAPA_OK : err;
+    if (!(err = capa_user__cred_digest(have, &u)) && (!digest || strcmp(have, digest) == 0)) {
+        out->log2n = u.log2n, out->r = u.r, out->p = u.p;
+        memcpy(out->salt, u.salt, 16);
+        memcpy(out->hash, u.hash, 32);
+    }
+    capa_user_rec_clear(&u);
+    return err;
+}
+
 /* ---- authentication ---- */
 
 /*

@@ -58,6 +58,13 @@ int capa_user__make(capa_store *s, MDB_txn *txn, capa_user_rec *out, const char 
 struct capa_apply_src;
 void capa_user__src(struct capa_apply_src *out, const capa_user_rec *fresh);
 
+/** A replay's credential source over the stored users (verify, the case proof): fill out's
+ *  credential from `user`'s stored record when its digest is `digest` (or digest is NULL).
+ *  A user not stored is CAPA_OK with nothing filled (the replay's compare reports it); any
+ *  other error is returned. */
+int capa_user__stored_cred(capa_store *s, MDB_txn *txn, const char *user, const char *digest,
+                           capa_user_rec *out);
+
 /** The text check for one-line names, departments, organisation and reasons: refuses
  *  control and bidi-override characters, naming `what` and the value. */
 int capa__line_check(const char *what, const char *field, const char *value);

@@ -25,6 +25,7 @@
 #include "codec.h"
 #include "event.h"
 #include "record.h"
+#include "users.h"
 #include "verify.h"
 
 #define DEFAULT_KEEP 1000
@@ -163,25 +164,10 @@ int capa_anchor_current(char *buf, size_t sz, capa_store *s)
 static int real_cred(void *payload, const char *user, const char *digest, capa_user_rec *out)
 {
     vctx *v = payload;
-    capa_user_rec u;
-    char have[65];
-    int err = capa_user__get(v->s, v->txn, user, &u);
-    if (err && err != CAPA_ENOTFOUND)
-        v->src_err = 1;
+    int err = capa_user__stored_cred(v->s, v->txn, user, digest, out);
     if (err)
-        return err == CAPA_ENOTFOUND ? CAPA_OK : err; /* no stored user: compare reports it */
-    if ((err = capa_user__cred_digest(have, &u))) {
         v->src_err = 1;
-        capa_user_rec_clear(&u);
-        return err;
-    }
-    if (!digest || strcmp(have, digest) == 0) {
-        out->log2n = u.log2n, out->r = u.r, out->p = u.p;
-        memcpy(out->salt, u.salt, 16);
-        memcpy(out->hash, u.hash, 32);
-    }
-    capa_user_rec_clear(&u);
-    return CAPA_OK;
+    return err;
 }
 
 static int real_def(void *payload, const char *id, int version, char **xml, size_t *len)
@@ -212,21 +198,10 @@ static int real_def(void *payload, const char *id, int version, char **xml, size
 static int real_blob(void *payload, const char *sha256, uint64_t size, const void **data)
 {
     vctx *v = payload;
-    unsigned char raw[32];
-    MDB_val val;
-    char have[65];
-    *data = NULL;
-    if (!capa_store__has(v->s, DB_BLOBS) || capa__unhex(raw, 32, sha256) != 0)
-        return CAPA_OK;
-    int err = capa_store__get(v->txn, v->s->dbi[DB_BLOBS], raw, 32, &val);
-    if (err && err != CAPA_ENOTFOUND)
-        v->src_err = 1;
+    int err = capa_att__stored_blob(v->s, v->txn, sha256, size, data);
     if (err)
-        return err == CAPA_ENOTFOUND ? CAPA_OK : err;
-    capa_sha256_hex(have, val.mv_data, val.mv_size);
-    if (val.mv_size == size && strcmp(have, sha256) == 0)
-        *data = val.mv_data; /* valid for the read snapshot, which outlives the replay */
-    return CAPA_OK;
+        v->src_err = 1;
+    return err;
 }
 
 /* The stored record of an event, for the case proof a v2 checkpoint makes (caseproof.c). */

@@ -207,7 +207,8 @@ static sv_list_row *row_copy(const sv_list_row *from)
 typedef struct topk {
     sv_list_row **a;
     size_t n, cap, k;
-    size_t count; /* rows offered (that matched this heap) */
+    size_t count;  /* rows offered (that matched this heap) */
+    size_t copied; /* rows copied into it */
 } topk;
 
 typedef struct order {
@@ -249,6 +250,7 @@ static int topk_offer(topk *t, const order *o, const sv_list_row *r, int owned)
     sv_list_row *c = owned ? (sv_list_row *)r : row_copy(r);
     if (!c)
         return CAPA_ENOMEM;
+    t->copied += !owned;
     if (t->n == t->k) { /* the last of the k goes: the new one takes its place */
         free(t->a[0]);
         t->a[0] = c;
@@ -409,6 +411,8 @@ static int by_heap(sv_list *l, capa_store *s, const ctx *x)
         l->total += p[i].total;
     for (size_t g = 0; g < x->n_heaps; g++) {
         topk *all = &p[0].heaps[g];
+        for (size_t i = 0; i < parts; i++)
+            l->copied += p[i].heaps[g].copied;
         for (size_t i = 1; i < parts; i++) {
             topk *ph = &p[i].heaps[g];
             size_t j = 0;
@@ -546,6 +550,7 @@ static int by_number(sv_list *l, capa_store *s, const ctx *x)
         }
         l->n_groups = 1;
         l->total = l->groups[0].count = total;
+        l->copied = w.n;
         l->groups[0].rows = l->groups[0].all = w.rows;
         l->groups[0].n = l->groups[0].n_all = w.n;
     }

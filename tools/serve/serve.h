@@ -254,6 +254,7 @@ typedef struct sv_list_group {
 typedef struct sv_list {
     sv_list_group *groups;
     size_t n_groups, total;
+    size_t copied; /* rows copied on the way, kept or later let go (what the tests bound) */
 } sv_list;
 /** `sort` ("col" or "-col"; NULL or "" = number) as a column and direction; -1 when it names
  *  no column (sv_list_sort_names lists them, for the message). */

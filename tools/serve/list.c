@@ -558,6 +558,66 @@ static int by_number(sv_list *l, capa_store *s, const ctx *x)
     return rc;
 }
 
+/* ---- deep pages: counted from the end ---- */
+
+static int count_row(const capa_case_header *h, void *payload)
+{
+    part *p = payload;
+    p->total += severity_ok(p->x, h);
+    return 0;
+}
+
+/* How many cases the list has: the leading fields only, on every processor. */
+static int count(capa_store *s, const ctx *x, size_t *total)
+{
+    part p[CAPA_SCAN_MAX_PARTS];
+    void *pl[CAPA_SCAN_MAX_PARTS];
+    size_t parts = scan_parts();
+    memset(p, 0, sizeof p);
+    for (size_t i = 0; i < parts; i++) {
+        p[i].x = x;
+        pl[i] = &p[i];
+    }
+    int rc = capa_case_scan(s, x->ask->f, CAPA_SCAN_LEAD, parts, count_row, pl);
+    *total = 0;
+    for (size_t i = 0; !rc && i < parts; i++)
+        *total += p[i].total;
+    return rc;
+}
+
+/* A page nearer the end than the start: the list turned round, where it is the nearer one to
+ * the start, and the page read off it (the heap keeps total - offset rows, not offset + limit).
+ * 1 when the total changed since it was counted (a commit in between): ask the other way. */
+static int by_heap_from_end(sv_list *l, capa_store *s, const ctx *x, size_t total)
+{
+    ctx r = *x;
+    sv_list_ask ra = *x->ask;
+    size_t back = total - x->ask->offset;
+    size_t want = back < x->ask->limit ? back : x->ask->limit;
+    r.ask = &ra;
+    r.o.desc = !x->o.desc;
+    r.k = back;
+    ra.offset = back - want;
+    int rc = by_heap(l, s, &r);
+    if (rc)
+        return rc;
+    if (l->total != total) {
+        sv_list_free(l);
+        return 1;
+    }
+    sv_list_group *g = &l->groups[0];
+    for (size_t i = 0; i < g->n / 2; i++) {
+        sv_list_row *t = g->rows[i];
+        g->rows[i] = g->rows[g->n - 1 - i];
+        g->rows[g->n - 1 - i] = t;
+    }
+    return CAPA_OK;
+}
+
+/* From this offset on a page is worth a count first (the leading fields only, a fraction of
+ * a pass that copies): it may lie past the end, or nearer the end than the start. */
+#define DEEP 1000
+
 int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a)
 {
     const capa_formdef *fd = NULL;
@@ -582,6 +642,21 @@ int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a)
         !f->limit && !sv_list__heap_only) {
         int rc = by_number(l, s, &x);
         if (rc != LIST_UNSORTED)
+            return rc;
+    }
+    if (!a->board && a->offset >= DEEP && !(f->text && *f->text) && !f->recurrent && !f->limit) {
+        size_t total = 0;
+        int rc = count(s, &x, &total);
+        if (rc)
+            return rc;
+        if (total <= a->offset) { /* past the end: nothing to keep, the total is known */
+            if (!(l->groups = calloc(1, sizeof *l->groups)))
+                return CAPA_ENOMEM;
+            l->n_groups = 1;
+            l->total = l->groups[0].count = total;
+            return CAPA_OK;
+        }
+        if (total - a->offset < x.k && (rc = by_heap_from_end(l, s, &x, total)) != 1)
             return rc;
     }
     return by_heap(l, s, &x);

@@ -279,6 +279,20 @@ START_TEST(only_the_page_is_kept)
     ck_assert_uint_eq(l.total, n_cases);
     ck_assert_msg(l.copied < n_cases / 3, "%zu of %zu rows copied for 20", l.copied, n_cases);
     sv_list_free(&l);
+    /* the last page: read from the end, not with every row before it */
+    a = (sv_list_ask){&all, NULL, SV_COL_DESCRIPTION, 1, n_cases - 20, 20, NULL};
+    OK(sv_list_get(&l, s, &a));
+    ck_assert_uint_eq(l.groups[0].n, 20);
+    ck_assert_msg(l.copied < n_cases / 3, "%zu of %zu rows copied for the last 20", l.copied,
+                  n_cases);
+    sv_list_free(&l);
+    /* past the end: counted, nothing copied */
+    a.offset = n_cases + 5000;
+    OK(sv_list_get(&l, s, &a));
+    ck_assert_uint_eq(l.total, n_cases);
+    ck_assert_uint_eq(l.groups[0].n, 0);
+    ck_assert_uint_eq(l.copied, 0);
+    sv_list_free(&l);
 }
 END_TEST
 

@@ -5,17 +5,18 @@
  * presentation, so it lives here, once for both front ends.
  *
  * What it costs at a million cases: only the rows that can still be on the page are kept
- * (a bounded heap per part of the scan, offset + limit rows at most), each copied into one
- * allocation; the others are counted and let go. The default order, by number, is the order
+ * (a bounded top-k buffer per part of the scan, 2 x (offset + limit) rows at most), each
+ * copied into one allocation; the others are counted and let go. The default order, by number, is the order
  * the engine lists in: a first pass over the headers' leading fields only (capa_case_scan,
  * CAPA_SCAN_LEAD, on every processor) counts the cases and checks that they come in number
  * order, then a second walk stops once it has read the page (ascending) or reads the page off
  * the end (descending). Where the numbers do not come in order (two workflows' prefixes
- * interleaved, imported copies), the heap answers, as for any other column.
+ * interleaved, imported copies), the top-k buffer answers, as for any other column.
  */
 #include "serve.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,13 +203,20 @@ static sv_list_row *row_copy(const sv_list_row *from)
     return r;
 }
 
-/* ---- a bounded heap: the k rows that come first, the last of them on top ---- */
+/* ---- the k rows that come first: a buffer of up to 2k, cut back to k when full ----
+ *
+ * A row is compared with the threshold (the k-th row at the last cut) and copied only when it
+ * comes before it; when the buffer holds 2k rows, a selection (quickselect) keeps the first k
+ * and the threshold moves up. Each row costs one comparison, each cut O(k): a list sorted
+ * against the order it is read in (newest first, the engine reading oldest first), where a
+ * heap would sift every row, costs no more than any other. */
 
 typedef struct topk {
     sv_list_row **a;
     size_t n, cap, k;
-    size_t count;  /* rows offered (that matched this heap) */
-    size_t copied; /* rows copied into it */
+    const sv_list_row *thr; /* the k-th row at the last cut; NULL before the first */
+    size_t count;           /* rows offered (that matched this list or column) */
+    size_t copied;          /* rows copied into it */
 } topk;
 
 typedef struct order {
@@ -221,72 +229,113 @@ static int after(const order *o, const sv_list_row *a, const sv_list_row *b)
     return sv_list_cmp(a, b, o->col, o->desc) > 0;
 }
 
-static void sift_down(topk *t, const order *o, size_t i, size_t n)
+static void swap(sv_list_row **a, ptrdiff_t i, ptrdiff_t j)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && after(o, t->a[l], t->a[m]))
-            m = l;
-        if (l + 1 < n && after(o, t->a[l + 1], t->a[m]))
-            m = l + 1;
-        if (m == i)
+    sv_list_row *t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+}
+
+/* Reorder a[0..n) so that a[kth] is the row that belongs there, none after it before it and
+ * none before it after it (Hoare's selection, the median of three as pivot). */
+static void select_kth(sv_list_row **a, size_t n, size_t kth, const order *o)
+{
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, k = (ptrdiff_t)kth;
+    while (lo < hi) {
+        ptrdiff_t mid = lo + (hi - lo) / 2;
+        if (after(o, a[lo], a[mid]))
+            swap(a, lo, mid);
+        if (after(o, a[mid], a[hi]))
+            swap(a, mid, hi);
+        if (after(o, a[lo], a[mid]))
+            swap(a, lo, mid);
+        const sv_list_row *pivot = a[mid];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (after(o, pivot, a[i]))
+                i++;
+            while (after(o, a[j], pivot))
+                j--;
+            if (i <= j)
+                swap(a, i++, j--);
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
             return;
-        sv_list_row *x = t->a[i];
-        t->a[i] = t->a[m];
-        t->a[m] = x;
-        i = m;
     }
+}
+
+/* Keep the first k rows of the buffer (freeing the others); the threshold is the k-th. */
+static void topk_cut(topk *t, const order *o)
+{
+    if (t->n <= t->k)
+        return;
+    select_kth(t->a, t->n, t->k - 1, o);
+    for (size_t i = t->k; i < t->n; i++)
+        free(t->a[i]);
+    t->n = t->k;
+    /* a[k-1] is the last of the first k now: the others are before it */
+    t->thr = t->a[t->k - 1];
 }
 
 /* Offer a row: kept (copied, or taken when `owned`) when it can still be among the first k.
  * Returns CAPA_OK or CAPA_ENOMEM; an owned row not kept is freed. */
 static int topk_offer(topk *t, const order *o, const sv_list_row *r, int owned)
 {
-    if (t->k == 0 || (t->n == t->k && !after(o, t->a[0], r))) {
+    if (t->k == 0 || (t->thr && !after(o, t->thr, r))) {
         if (owned)
             free((void *)r);
         return CAPA_OK;
     }
-    sv_list_row *c = owned ? (sv_list_row *)r : row_copy(r);
-    if (!c)
-        return CAPA_ENOMEM;
-    t->copied += !owned;
-    if (t->n == t->k) { /* the last of the k goes: the new one takes its place */
-        free(t->a[0]);
-        t->a[0] = c;
-        sift_down(t, o, 0, t->n);
-        return CAPA_OK;
-    }
+    size_t most = t->k > SIZE_MAX / 2 ? SIZE_MAX : 2 * t->k;
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
+        size_t cap = t->cap ? (t->cap > most / 2 ? most : t->cap * 2) : (most < 64 ? most : 64);
         sv_list_row **a = realloc(t->a, cap * sizeof *a);
         if (!a) {
-            free(c);
+            if (owned)
+                free((void *)r);
             return CAPA_ENOMEM;
         }
         t->a = a;
         t->cap = cap;
     }
-    size_t i = t->n++;
-    t->a[i] = c;
-    while (i > 0 && after(o, t->a[i], t->a[(i - 1) / 2])) {
-        size_t p = (i - 1) / 2;
-        sv_list_row *x = t->a[i];
-        t->a[i] = t->a[p];
-        t->a[p] = x;
-        i = p;
-    }
+    sv_list_row *c = owned ? (sv_list_row *)r : row_copy(r);
+    if (!c)
+        return CAPA_ENOMEM;
+    t->copied += !owned;
+    t->a[t->n++] = c;
+    if (t->n == most)
+        topk_cut(t, o);
     return CAPA_OK;
 }
 
-/* The heap in order, first row first (heapsort: the last goes to the end each round). */
+static void sift_down(sv_list_row **a, const order *o, size_t i, size_t n)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && after(o, a[l], a[m]))
+            m = l;
+        if (l + 1 < n && after(o, a[l + 1], a[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        swap(a, (ptrdiff_t)i, (ptrdiff_t)m);
+        i = m;
+    }
+}
+
+/* The first k rows in order, first row first (heapsort). */
 static void topk_sort(topk *t, const order *o)
 {
+    topk_cut(t, o);
+    for (size_t i = t->n / 2; i-- > 0;)
+        sift_down(t->a, o, i, t->n);
     for (size_t n = t->n; n > 1; n--) {
-        sv_list_row *x = t->a[0];
-        t->a[0] = t->a[n - 1];
-        t->a[n - 1] = x;
-        sift_down(t, o, 0, n - 1);
+        swap(t->a, 0, (ptrdiff_t)n - 1);
+        sift_down(t->a, o, 0, n - 1);
     }
 }
 
@@ -305,8 +354,8 @@ typedef struct ctx {
     const capa_workflow *wf; /* the store's: stage ranks */
     const capa_field *sev;   /* the intake form's severity: its ranks */
     order o;
-    size_t k;       /* rows each heap keeps */
-    size_t n_heaps; /* 1, or the board's stages */
+    size_t k;       /* rows each top-k buffer keeps */
+    size_t n_heaps; /* buffers: 1, or the board's stages */
 } ctx;
 
 /* What one part of a scan gathers, on its own thread. */
@@ -381,8 +430,8 @@ static void parts_free(part *p, size_t parts, size_t n_heaps)
     }
 }
 
-/* Any order: a heap per part (and board column) keeps what can still be on the page; the
- * parts' heaps are poured into one at the end. */
+/* Any order: a top-k buffer per part (and board column) keeps what can still be on the page;
+ * the parts' buffers are poured into one at the end. */
 static int by_heap(sv_list *l, capa_store *s, const ctx *x)
 {
     part p[CAPA_SCAN_MAX_PARTS];
@@ -502,7 +551,7 @@ static int window_row(const capa_case_header *h, void *payload)
 }
 
 /* By number: no row is sorted, none but the page's copied. LIST_UNSORTED when the engine's
- * order is not the numbers' here (the heap answers then). */
+ * order is not the numbers' here (the top-k buffer answers then). */
 static int by_number(sv_list *l, capa_store *s, const ctx *x)
 {
     part p[CAPA_SCAN_MAX_PARTS];
@@ -586,7 +635,7 @@ static int count(capa_store *s, const ctx *x, size_t *total)
 }
 
 /* A page nearer the end than the start: the list turned round, where it is the nearer one to
- * the start, and the page read off it (the heap keeps total - offset rows, not offset + limit).
+ * the start, and the page read off it (keeping total - offset rows, not offset + limit).
  * 1 when the total changed since it was counted (a commit in between): ask the other way. */
 static int by_heap_from_end(sv_list *l, capa_store *s, const ctx *x, size_t total)
 {

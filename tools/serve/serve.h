@@ -265,13 +265,13 @@ const char *sv_list_sort_names(void);
 int sv_list_number_cmp(const char *a, const char *b);
 /** The order of two rows by col (ties in number order), turned round with desc. */
 int sv_list_cmp(const sv_list_row *a, const sv_list_row *b, sv_list_col col, int desc);
-/** The page `a` asks for, with memory for offset + limit rows at most (a bounded heap per
- *  part of a capa_case_scan), the number order without sorting where the engine's order is
- *  the numbers'. Free with sv_list_free, also after an error. Returns CAPA_OK or the
+/** The page `a` asks for, with memory for 2 x (offset + limit) rows at most per part of a
+ *  capa_case_scan (a top-k buffer), the number order without sorting where the engine's
+ *  order is the numbers'. Free with sv_list_free, also after an error. Returns CAPA_OK or the
  *  engine's code. */
 int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a);
 void sv_list_free(sv_list *l);
-/** Tests: 1 = always the heap (the number order's own walk not taken). */
+/** Tests: 1 = always the top-k buffer (the number order's own walk not taken). */
 extern int sv_list__heap_only;
 
 /** HTTP status for a CAPA_E* code. */

@@ -1,6 +1,6 @@
 /*
  * check_list.c - capa serve's case list (tools/serve/list.c) against the full sort: on a store
- * of 2 400 cases (complaints and SCARs interleaved, so the engine's order is not the numbers'
+ * of 1 800 cases (complaints and SCARs interleaved, so the engine's order is not the numbers'
  * without a workflow filter; legacy records opened over two years, half closed), every column both ways, random offsets and limits, past the end,
  * limit 0 and "all", the board, the number order's own walk and the heap alike. The reference
  * is what the list did before: every matching header copied, sorted whole, then cut.
@@ -24,13 +24,14 @@ static const char *const customers[] = {"华东汽车", "Acme", "acme", "", "Zet
                                         "B", "华东汽车二厂"};
 static const char *const sevs[] = {"general", "important", "major"};
 
-static void setup(void)
+/* The store, built once for the test case (each test, in its own process, opens it). */
+static void build_store(void)
 {
     capa_form_init();
     s = tu_store(&dir, 1);
     capa_actor admin = tu_as("admin");
     OK(capa_user_add(s, &admin, "ma", "sqe", "马工", "采购品质", TU_PW));
-    enum { BATCH = 400, BATCHES = 6 };
+    enum { BATCH = 300, BATCHES = 6 };
     capa_request *rq = calloc(BATCH, sizeof *rq);
     capa_kv(*kv)[8] = calloc(BATCH, sizeof *kv);
     char(*txt)[4][40] = calloc(BATCH, sizeof *txt);
@@ -93,14 +94,27 @@ static void setup(void)
     free(rq);
     free(kv);
     free(txt);
+    capa_store_close(s);
+    s = NULL;
 }
 
-static void teardown(void)
+static void remove_store(void)
 {
-    capa_store_close(s);
     tu_rmtree(dir);
     free(dir);
     n_cases = 0;
+}
+
+static void open_store(void)
+{
+    capa_form_init();
+    s = tu_reopen(dir);
+}
+
+static void close_store(void)
+{
+    capa_store_close(s);
+    s = NULL;
 }
 
 /* ---- the reference: the whole list copied and sorted, as list.c did before ---- */
@@ -230,6 +244,12 @@ START_TEST(pages_match_the_full_sort)
     unsigned seed = 42;
     for (size_t fi = 0; fi < sizeof filters / sizeof *filters; fi++) {
         for (int col = SV_COL_NUMBER; col <= SV_COL_DESCRIPTION; col++) {
+            /* every column for the first two filters; the number and some drawn for the others */
+            seed = seed * 1103515245u + 12345u;
+            if (fi >= 2 && col != SV_COL_NUMBER && (seed >> 9) % 5 > 1)
+                continue;
+            if (filters[fi].text && col != SV_COL_NUMBER && col != SV_COL_CUSTOMER)
+                continue; /* a text filter reads every stage record: two columns are enough */
             for (int desc = 0; desc < 2; desc++) {
                 ref x;
                 ref_get(&x, &filters[fi], severity[fi], (sv_list_col)col, desc);
@@ -267,9 +287,9 @@ START_TEST(only_the_page_is_kept)
 {
     capa_filter f = {.closed = -1, .customer = "Acme"};
     sv_list l;
-    sv_list_ask a = {&f, NULL, SV_COL_NUMBER, 1, 100, 25, NULL};
+    sv_list_ask a = {&f, NULL, SV_COL_NUMBER, 1, 50, 25, NULL};
     OK(sv_list_get(&l, s, &a));
-    ck_assert_uint_gt(l.total, 125);
+    ck_assert_uint_gt(l.total, 75);
     ck_assert_uint_eq(l.groups[0].n, 25);
     ck_assert_uint_eq(l.copied, 25);
     sv_list_free(&l);
@@ -370,7 +390,8 @@ Suite *capa_list_suite(void)
 {
     Suite *su = suite_create("list");
     TCase *tc = tcase_create("list");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, build_store, remove_store);
+    tcase_add_checked_fixture(tc, open_store, close_store);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, pages_match_the_full_sort);
     tcase_add_test(tc, only_the_page_is_kept);

@@ -469,7 +469,8 @@ static int by_heap(sv_list *l, capa_store *s, const ctx *x)
             while (j < ph->n && !rc)
                 rc = topk_offer(all, &x->o, ph->a[j++], 1);
             /* what was poured is the whole's now (or freed); the rest is still the part's */
-            memmove(ph->a, ph->a + j, (ph->n - j) * sizeof *ph->a);
+            if (j < ph->n)
+                memmove(ph->a, ph->a + j, (ph->n - j) * sizeof *ph->a);
             ph->n -= j;
             if (rc)
                 goto done;

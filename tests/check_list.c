@@ -1,9 +1,10 @@
 /*
  * check_list.c - capa serve's case list (tools/serve/list.c) against the full sort: on a store
  * of 1 800 cases (complaints and SCARs interleaved, so the engine's order is not the numbers'
- * without a workflow filter; legacy records opened over two years, half closed), every column both ways, random offsets and limits, past the end,
- * limit 0 and "all", the board, the number order's own walk and the heap alike. The reference
- * is what the list did before: every matching header copied, sorted whole, then cut.
+ * without a workflow filter; legacy records opened over two years, half closed), every column both
+ * ways, random offsets and limits, past the end, limit 0 and "all", the board, the number order's
+ * own walk and the heap alike. The reference is what the list did before: every matching header
+ * copied, sorted whole, then cut.
  */
 #include <check.h>
 #include <stdint.h>
@@ -20,8 +21,8 @@ static capa_store *s;
 static size_t n_cases;
 
 /* Values drawn so that columns tie often (ties go by number) and some are missing. */
-static const char *const customers[] = {"华东汽车", "Acme", "acme", "", "Zeta GmbH", "北方重工",
-                                        "B", "华东汽车二厂"};
+static const char *const customers[] = {"华东汽车",  "Acme",     "acme", "",
+                                        "Zeta GmbH", "北方重工", "B",    "华东汽车二厂"};
 static const char *const sevs[] = {"general", "important", "major"};
 
 /* The store, built once for the test case (each test, in its own process, opens it). */
@@ -188,8 +189,8 @@ static void ref_free(ref *x)
 {
     for (size_t i = 0; i < x->n; i++) {
         const capa_case_header *h = &x->rows[i].h;
-        const char *p[] = {h->number,      h->stage,    h->customer,   h->part_no,
-                           h->lot_no,      h->defect_code, h->severity, h->description};
+        const char *p[] = {h->number, h->stage,       h->customer, h->part_no,
+                           h->lot_no, h->defect_code, h->severity, h->description};
         for (size_t k = 0; k < sizeof p / sizeof *p; k++)
             free((char *)p[k]);
     }
@@ -212,8 +213,8 @@ static void check_page(const capa_filter *f, const char *severity, sv_list_col c
     for (size_t i = 0; i < want; i++) {
         const capa_case_header *g = &l.groups[0].rows[i]->h, *h = &x->rows[offset + i].h;
         ck_assert_msg(strcmp(g->number, h->number) == 0,
-                      "%s (col %d desc %d off %zu lim %zu): row %zu is %s, want %s", what,
-                      (int)col, desc, offset, limit, i, g->number, h->number);
+                      "%s (col %d desc %d off %zu lim %zu): row %zu is %s, want %s", what, (int)col,
+                      desc, offset, limit, i, g->number, h->number);
         ck_assert_str_eq(g->customer, h->customer);
         ck_assert_str_eq(g->description, h->description);
         ck_assert_str_eq(g->stage, h->stage);
@@ -261,10 +262,10 @@ START_TEST(pages_match_the_full_sort)
                     offs[k] = (seed >> 8) % (x.n + 10);
                     lims[k] = 1 + (seed >> 4) % 150;
                 }
-                offs[0] = 0, lims[0] = 100;          /* the first page */
-                offs[1] = x.n, lims[1] = 100;        /* just past the end */
-                offs[2] = 0, lims[2] = 0;            /* nothing but the total */
-                offs[3] = 0, lims[3] = SIZE_MAX;     /* all (the CSV) */
+                offs[0] = 0, lims[0] = 100;           /* the first page */
+                offs[1] = x.n, lims[1] = 100;         /* just past the end */
+                offs[2] = 0, lims[2] = 0;             /* nothing but the total */
+                offs[3] = 0, lims[3] = SIZE_MAX;      /* all (the CSV) */
                 offs[4] = SIZE_MAX - 5, lims[4] = 50; /* far past the end, no overflow */
                 for (int heap = 0; heap < 2; heap++) {
                     sv_list__heap_only = heap;
@@ -357,8 +358,8 @@ START_TEST(sort_names_are_checked)
     ck_assert_int_eq(col, SV_COL_NUMBER);
     ck_assert_int_eq(sv_list_sort_parse(&col, &desc, "-part_no"), 0);
     ck_assert(col == SV_COL_PART && desc == 1);
-    const char *bad[] = {"-", "--number", "number ", "NUMBER", "+number", "number\n",
-                         "customer;drop", "-%s%n", "описание", "number\x00x"};
+    const char *bad[] = {"-",        "--number",      "number ", "NUMBER",   "+number",
+                         "number\n", "customer;drop", "-%s%n",   "описание", "number\x00x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         if (*bad[i] || i == 9)
             ck_assert_msg(sv_list_sort_parse(&col, &desc, bad[i]) == (i == 9 ? 0 : -1), "%s",

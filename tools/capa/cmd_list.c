@@ -158,7 +158,8 @@ static int take_rows(list_state *ls, list_state *part)
         t->cap = t->nrows + pt->nrows;
     }
     if (pt->nrows)
-        memcpy(t->cells + t->nrows * t->ncols, pt->cells, pt->nrows * pt->ncols * sizeof *pt->cells);
+        memcpy(t->cells + t->nrows * t->ncols, pt->cells,
+               pt->nrows * pt->ncols * sizeof *pt->cells);
     t->nrows += pt->nrows;
     pt->nrows = 0;
     ls->rows += part->rows;

@@ -6,11 +6,11 @@
  *
  * What it costs at a million cases: only the rows that can still be on the page are kept
  * (a bounded top-k buffer per part of the scan, 2 x (offset + limit) rows at most), each
- * copied into one allocation; the others are counted and let go. The default order, by number, is the order
- * the engine lists in: a first pass over the headers' leading fields only (capa_case_scan,
- * CAPA_SCAN_LEAD, on every processor) counts the cases and checks that they come in number
- * order, then a second walk stops once it has read the page (ascending) or reads the page off
- * the end (descending). Where the numbers do not come in order (two workflows' prefixes
+ * copied into one allocation; the others are counted and let go. The default order, by number, is
+ * the order the engine lists in: a first pass over the headers' leading fields only
+ * (capa_case_scan, CAPA_SCAN_LEAD, on every processor) counts the cases and checks that they come
+ * in number order, then a second walk stops once it has read the page (ascending) or reads the page
+ * off the end (descending). Where the numbers do not come in order (two workflows' prefixes
  * interleaved, imported copies), the top-k buffer answers, as for any other column.
  */
 #include "serve.h"
@@ -26,10 +26,10 @@ static const struct {
     const char *name, *alias;
     sv_list_col col;
 } columns[] = {
-    {"number", NULL, SV_COL_NUMBER},       {"stage", NULL, SV_COL_STAGE},
-    {"customer", NULL, SV_COL_CUSTOMER},   {"part", "part_no", SV_COL_PART},
-    {"lot", "lot_no", SV_COL_LOT},         {"defect", "defect_code", SV_COL_DEFECT},
-    {"severity", NULL, SV_COL_SEVERITY},   {"opened", NULL, SV_COL_OPENED},
+    {"number", NULL, SV_COL_NUMBER},        {"stage", NULL, SV_COL_STAGE},
+    {"customer", NULL, SV_COL_CUSTOMER},    {"part", "part_no", SV_COL_PART},
+    {"lot", "lot_no", SV_COL_LOT},          {"defect", "defect_code", SV_COL_DEFECT},
+    {"severity", NULL, SV_COL_SEVERITY},    {"opened", NULL, SV_COL_OPENED},
     {"closed", "closed_at", SV_COL_CLOSED}, {"description", NULL, SV_COL_DESCRIPTION},
 };
 
@@ -182,9 +182,8 @@ static char *put(char **at, const char *s)
 static sv_list_row *row_copy(const sv_list_row *from)
 {
     const capa_case_header *h = &from->h;
-    const char *s[] = {h->number,      h->stage,       h->customer, h->part_no,
-                       h->lot_no,      h->defect_code, h->severity, h->description,
-                       h->subject_person, h->workflow};
+    const char *s[] = {h->number,      h->stage,    h->customer,    h->part_no,        h->lot_no,
+                       h->defect_code, h->severity, h->description, h->subject_person, h->workflow};
     enum { N = sizeof s / sizeof s[0] };
     size_t len = sizeof(sv_list_row) + (h->origin ? strlen(h->origin) + 1 : 0);
     for (size_t i = 0; i < N; i++)
@@ -194,8 +193,8 @@ static sv_list_row *row_copy(const sv_list_row *from)
         return NULL;
     *r = *from;
     char *at = (char *)(r + 1);
-    const char **d[N] = {&r->h.number,  &r->h.stage,       &r->h.customer, &r->h.part_no,
-                         &r->h.lot_no,  &r->h.defect_code, &r->h.severity, &r->h.description,
+    const char **d[N] = {&r->h.number,         &r->h.stage,       &r->h.customer, &r->h.part_no,
+                         &r->h.lot_no,         &r->h.defect_code, &r->h.severity, &r->h.description,
                          &r->h.subject_person, &r->h.workflow};
     for (size_t i = 0; i < N; i++)
         *d[i] = put(&at, s[i] ? s[i] : "");

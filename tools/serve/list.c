@@ -13,6 +13,7 @@
  * off the end (descending). Where the numbers do not come in order (two workflows' prefixes
  * interleaved, imported copies), the top-k buffer answers, as for any other column.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "serve.h"
 
 #include <limits.h>
@@ -311,31 +312,18 @@ static int topk_offer(topk *t, const order *o, const sv_list_row *r, int owned)
     return CAPA_OK;
 }
 
-static void sift_down(sv_list_row **a, const order *o, size_t i, size_t n)
+static int cmp_rows(const void *a, const void *b, void *o)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && after(o, a[l], a[m]))
-            m = l;
-        if (l + 1 < n && after(o, a[l + 1], a[m]))
-            m = l + 1;
-        if (m == i)
-            return;
-        swap(a, (ptrdiff_t)i, (ptrdiff_t)m);
-        i = m;
-    }
+    const order *x = o;
+    return sv_list_cmp(*(sv_list_row *const *)a, *(sv_list_row *const *)b, x->col, x->desc);
 }
 
-/* The first k rows in order, first row first (heapsort). */
+/* The first k rows in order, first row first. */
 static void topk_sort(topk *t, const order *o)
 {
     topk_cut(t, o);
-    for (size_t i = t->n / 2; i-- > 0;)
-        sift_down(t->a, o, i, t->n);
-    for (size_t n = t->n; n > 1; n--) {
-        swap(t->a, 0, (ptrdiff_t)n - 1);
-        sift_down(t->a, o, 0, n - 1);
-    }
+    if (t->n > 1)
+        qsort_r(t->a, t->n, sizeof *t->a, cmp_rows, (void *)o);
 }
 
 static void topk_free(topk *t)

@@ -27,8 +27,8 @@ int main(int argc, char **argv)
         return 2;
     }
     long cases = strtol(argv[2], NULL, 10);
-    if (cases < 1 || cases > 100000) {
-        fprintf(stderr, "bench-serve-setup: CASES: 1 to 100000\n");
+    if (cases < 1 || cases > 1000000) {
+        fprintf(stderr, "bench-serve-setup: CASES: 1 to 1000000\n");
         return 2;
     }
     capa_form_init();

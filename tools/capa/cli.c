@@ -742,6 +742,8 @@ static const unsigned wide_ranges[][2] = {
 static size_t cp_width(unsigned cp)
 {
     size_t lo = 0, hi = sizeof wide_ranges / sizeof wide_ranges[0];
+    if (cp < 0x0300) /* Latin and the rest before the first combining mark: most of a list */
+        return 1;
     if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
         (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
         (cp >= 0xfe20 && cp <= 0xfe2f))
@@ -763,6 +765,11 @@ size_t cli_width(const char *s)
     size_t w = 0, n = s ? strlen(s) : 0;
     unsigned cp;
     for (size_t i = 0; i < n;) {
+        if ((unsigned char)s[i] < 0x80) { /* ASCII: one column, no sequence to decode */
+            w++;
+            i++;
+            continue;
+        }
         size_t len = utf8_seq((const unsigned char *)s + i, n - i, &cp);
         if (len == 0) {
             w++;

@@ -331,10 +331,11 @@ static void api_list(sv_req *r)
         return;
     }
     sv_list l = {0};
-    int rc = arr ? sv_list_gather(&l, r->srv, &f, c.severity, col, desc) : CAPA_ENOMEM;
-    for (size_t i = (size_t)offset; !rc && i < l.n && i < (size_t)(offset + limit); i++)
-        rc = list_cb(&l.rows[i].h, &c);
-    r->total = (long long)l.n;
+    sv_list_ask ask = {&f, c.severity, col, desc, (size_t)offset, (size_t)limit, NULL};
+    int rc = arr ? sv_list_get(&l, r->srv->s, &ask) : CAPA_ENOMEM;
+    for (size_t i = 0; !rc && i < l.groups[0].n; i++)
+        rc = list_cb(&l.groups[0].rows[i]->h, &c);
+    r->total = (long long)l.total;
     r->has_total = 1;
     sv_list_free(&l);
     if (rc) {

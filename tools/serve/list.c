@@ -1,23 +1,36 @@
 /*
- * list.c - a case list that scales, for the pages and the API alike: the cases matching a
- * filter (and a severity code) gathered once, sorted by any column, either way, and cut to
- * one page; the total is what matched. The engine lists in number order and knows nothing of
- * columns: this is presentation, so it lives here, once for both front ends.
+ * list.c - a case list that scales, for the pages and the API alike: one page of the cases
+ * matching a filter (and a severity code), sorted by any column, either way; the total is
+ * what matched. The engine lists in number order and knows nothing of columns: this is
+ * presentation, so it lives here, once for both front ends.
+ *
+ * What it costs at a million cases: only the rows that can still be on the page are kept
+ * (a bounded top-k buffer per part of the scan, 2 x (offset + limit) rows at most), each
+ * copied into one allocation; the others are counted and let go. The default order, by number, is
+ * the order the engine lists in: a first pass over the headers' leading fields only
+ * (capa_case_scan, CAPA_SCAN_LEAD, on every processor) counts the cases and checks that they come
+ * in number order, then a second walk stops once it has read the page (ascending) or reads the page
+ * off the end (descending). Where the numbers do not come in order (two workflows' prefixes
+ * interleaved, imported copies), the top-k buffer answers, as for any other column.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "serve.h"
 
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The columns one may sort by: the page's names, and the API's (the JSON keys). */
 static const struct {
     const char *name, *alias;
     sv_list_col col;
 } columns[] = {
-    {"number", NULL, SV_COL_NUMBER},       {"stage", NULL, SV_COL_STAGE},
-    {"customer", NULL, SV_COL_CUSTOMER},   {"part", "part_no", SV_COL_PART},
-    {"lot", "lot_no", SV_COL_LOT},         {"defect", "defect_code", SV_COL_DEFECT},
-    {"severity", NULL, SV_COL_SEVERITY},   {"opened", NULL, SV_COL_OPENED},
+    {"number", NULL, SV_COL_NUMBER},        {"stage", NULL, SV_COL_STAGE},
+    {"customer", NULL, SV_COL_CUSTOMER},    {"part", "part_no", SV_COL_PART},
+    {"lot", "lot_no", SV_COL_LOT},          {"defect", "defect_code", SV_COL_DEFECT},
+    {"severity", NULL, SV_COL_SEVERITY},    {"opened", NULL, SV_COL_OPENED},
     {"closed", "closed_at", SV_COL_CLOSED}, {"description", NULL, SV_COL_DESCRIPTION},
 };
 
@@ -46,18 +59,6 @@ const char *sv_list_sort_names(void)
            "(a leading - sorts descending)";
 }
 
-typedef struct gather {
-    sv_list *l;
-    const char *severity;
-    const capa_workflow *wf;
-    const capa_field *sev;
-} gather;
-
-static char *dup0(const char *s)
-{
-    return strdup(s ? s : "");
-}
-
 /* Position of a stage in the workflow (closed cases after every stage); of a severity among
  * the form's choices: a column sorts in the order the plant reads it, not alphabetically. */
 static int stage_rank(const capa_workflow *wf, const char *stage, int closed)
@@ -80,39 +81,6 @@ static int sev_rank(const capa_field *f, const char *code)
     return -1;
 }
 
-static int gather_row(const capa_case_header *h, void *payload)
-{
-    gather *g = payload;
-    sv_list *l = g->l;
-    if (g->severity && (!h->severity || strcmp(h->severity, g->severity) != 0))
-        return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        sv_list_row *rows = realloc(l->rows, cap * sizeof *rows);
-        if (!rows)
-            return CAPA_ENOMEM;
-        l->rows = rows;
-        l->cap = cap;
-    }
-    sv_list_row *r = &l->rows[l->n];
-    memset(r, 0, sizeof *r);
-    r->h = *h;
-    char **s[] = {(char **)&r->h.number,      (char **)&r->h.stage,   (char **)&r->h.customer,
-                  (char **)&r->h.part_no,     (char **)&r->h.lot_no,  (char **)&r->h.defect_code,
-                  (char **)&r->h.severity,    (char **)&r->h.description,
-                  (char **)&r->h.subject_person, (char **)&r->h.workflow};
-    int oom = 0;
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        oom |= !(*s[i] = dup0(*s[i]));
-    r->h.origin = h->origin ? strdup(h->origin) : NULL;
-    l->n++; /* freed with the list even when a copy failed */
-    if (oom || (h->origin && !r->h.origin))
-        return CAPA_ENOMEM;
-    r->stage_rank = stage_rank(g->wf, h->stage, h->closed);
-    r->sev_rank = sev_rank(g->sev, h->severity);
-    return 0;
-}
-
 static int cmp_str(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "");
@@ -123,15 +91,47 @@ static int cmp_i64(int64_t a, int64_t b)
     return a < b ? -1 : a > b;
 }
 
-static sv_list_col sort_col;
-static int sort_desc;
-static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int cmp_rows(const void *pa, const void *pb)
+static int is_digit(char c)
 {
-    const sv_list_row *a = pa, *b = pb;
+    return c >= '0' && c <= '9';
+}
+
+int sv_list_number_cmp(const char *a, const char *b)
+{
+    const char *p = a ? a : "", *q = b ? b : "";
+    while (*p && *q) {
+        if (is_digit(*p) && is_digit(*q)) {
+            const char *p0 = p, *q0 = q;
+            while (*p0 == '0' && is_digit(p0[1]))
+                p0++;
+            while (*q0 == '0' && is_digit(q0[1]))
+                q0++;
+            for (p = p0; is_digit(*p); p++)
+                ;
+            for (q = q0; is_digit(*q); q++)
+                ;
+            if (p - p0 != q - q0)
+                return p - p0 < q - q0 ? -1 : 1;
+            int c = memcmp(p0, q0, (size_t)(p - p0));
+            if (c)
+                return c < 0 ? -1 : 1;
+            continue;
+        }
+        if (*p != *q)
+            return (unsigned char)*p < (unsigned char)*q ? -1 : 1;
+        p++, q++;
+    }
+    if (*p || *q)
+        return *p ? 1 : -1;
+    /* Equal as numbers ("007" and "7"): the bytes decide, so the order stays total. */
+    int c = strcmp(a ? a : "", b ? b : "");
+    return c < 0 ? -1 : c > 0;
+}
+
+int sv_list_cmp(const sv_list_row *a, const sv_list_row *b, sv_list_col col, int desc)
+{
     int c = 0;
-    switch (sort_col) {
+    switch (col) {
     case SV_COL_NUMBER:
         break;
     case SV_COL_STAGE:
@@ -164,42 +164,550 @@ static int cmp_rows(const void *pa, const void *pb)
     }
     /* Ties in number order (numbers are unique: the order is total, a page is stable). */
     if (c == 0)
-        c = cmp_str(a->h.number, b->h.number);
-    return sort_desc ? -c : c;
+        c = sv_list_number_cmp(a->h.number, b->h.number);
+    return desc ? -c : c;
 }
 
-int sv_list_gather(sv_list *l, sv_server *srv, const capa_filter *f, const char *severity,
-                   sv_list_col col, int desc)
+/* ---- rows: one allocation each, the header's text after it ---- */
+
+static char *put(char **at, const char *s)
 {
-    const capa_workflow *wf = NULL;
-    const capa_formdef *fd = NULL;
-    memset(l, 0, sizeof *l);
-    capa_store_workflow(&wf, srv->s);
-    capa_intake_form(&fd, srv->s, NULL);
-    gather g = {l, severity, wf, fd ? capa_formdef_field(fd, "severity") : NULL};
-    int rc = capa_case_list(srv->s, f, gather_row, &g);
-    if (rc)
-        return rc;
-    /* qsort takes no context: the column and direction are held under a lock meanwhile. */
-    pthread_mutex_lock(&sort_lock);
-    sort_col = col;
-    sort_desc = desc;
-    if (l->n > 1)
-        qsort(l->rows, l->n, sizeof *l->rows, cmp_rows);
-    pthread_mutex_unlock(&sort_lock);
+    size_t n = strlen(s) + 1;
+    char *d = memcpy(*at, s, n);
+    *at += n;
+    return d;
+}
+
+/* A row that outlives the callback: its texts copied ("" for a missing one, as the pages
+ * and the API read them; origin stays NULL when there is none). */
+static sv_list_row *row_copy(const sv_list_row *from)
+{
+    const capa_case_header *h = &from->h;
+    const char *s[] = {h->number,      h->stage,    h->customer,    h->part_no,        h->lot_no,
+                       h->defect_code, h->severity, h->description, h->subject_person, h->workflow};
+    enum { N = sizeof s / sizeof s[0] };
+    size_t len = sizeof(sv_list_row) + (h->origin ? strlen(h->origin) + 1 : 0);
+    for (size_t i = 0; i < N; i++)
+        len += (s[i] ? strlen(s[i]) : 0) + 1;
+    sv_list_row *r = malloc(len);
+    if (!r)
+        return NULL;
+    *r = *from;
+    char *at = (char *)(r + 1);
+    const char **d[N] = {&r->h.number,         &r->h.stage,       &r->h.customer, &r->h.part_no,
+                         &r->h.lot_no,         &r->h.defect_code, &r->h.severity, &r->h.description,
+                         &r->h.subject_person, &r->h.workflow};
+    for (size_t i = 0; i < N; i++)
+        *d[i] = put(&at, s[i] ? s[i] : "");
+    r->h.origin = h->origin ? put(&at, h->origin) : NULL;
+    return r;
+}
+
+/* ---- the k rows that come first: a buffer of up to 2k, cut back to k when full ----
+ *
+ * A row is compared with the threshold (the k-th row at the last cut) and copied only when it
+ * comes before it; when the buffer holds 2k rows, a selection (quickselect) keeps the first k
+ * and the threshold moves up. Each row costs one comparison, each cut O(k): a list sorted
+ * against the order it is read in (newest first, the engine reading oldest first), where a
+ * heap would sift every row, costs no more than any other. */
+
+typedef struct topk {
+    sv_list_row **a;
+    size_t n, cap, k;
+    const sv_list_row *thr; /* the k-th row at the last cut; NULL before the first */
+    size_t count;           /* rows offered (that matched this list or column) */
+    size_t copied;          /* rows copied into it */
+} topk;
+
+typedef struct order {
+    sv_list_col col;
+    int desc;
+} order;
+
+static int after(const order *o, const sv_list_row *a, const sv_list_row *b)
+{
+    return sv_list_cmp(a, b, o->col, o->desc) > 0;
+}
+
+static void swap(sv_list_row **a, ptrdiff_t i, ptrdiff_t j)
+{
+    sv_list_row *t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+}
+
+/* Reorder a[0..n) so that a[kth] is the row that belongs there, none after it before it and
+ * none before it after it (Hoare's selection, the median of three as pivot). */
+static void select_kth(sv_list_row **a, size_t n, size_t kth, const order *o)
+{
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, k = (ptrdiff_t)kth;
+    while (lo < hi) {
+        ptrdiff_t mid = lo + (hi - lo) / 2;
+        if (after(o, a[lo], a[mid]))
+            swap(a, lo, mid);
+        if (after(o, a[mid], a[hi]))
+            swap(a, mid, hi);
+        if (after(o, a[lo], a[mid]))
+            swap(a, lo, mid);
+        const sv_list_row *pivot = a[mid];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (after(o, pivot, a[i]))
+                i++;
+            while (after(o, a[j], pivot))
+                j--;
+            if (i <= j)
+                swap(a, i++, j--);
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+/* Keep the first k rows of the buffer (freeing the others); the threshold is the k-th. */
+static void topk_cut(topk *t, const order *o)
+{
+    if (t->n <= t->k)
+        return;
+    select_kth(t->a, t->n, t->k - 1, o);
+    for (size_t i = t->k; i < t->n; i++)
+        free(t->a[i]);
+    t->n = t->k;
+    /* a[k-1] is the last of the first k now: the others are before it */
+    t->thr = t->a[t->k - 1];
+}
+
+/* Offer a row: kept (copied, or taken when `owned`) when it can still be among the first k.
+ * Returns CAPA_OK or CAPA_ENOMEM; an owned row not kept is freed. */
+static int topk_offer(topk *t, const order *o, const sv_list_row *r, int owned)
+{
+    if (t->k == 0 || (t->thr && !after(o, t->thr, r))) {
+        if (owned)
+            free((void *)r);
+        return CAPA_OK;
+    }
+    size_t most = t->k > SIZE_MAX / 2 ? SIZE_MAX : 2 * t->k;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? (t->cap > most / 2 ? most : t->cap * 2) : (most < 64 ? most : 64);
+        sv_list_row **a = realloc(t->a, cap * sizeof *a);
+        if (!a) {
+            if (owned)
+                free((void *)r);
+            return CAPA_ENOMEM;
+        }
+        t->a = a;
+        t->cap = cap;
+    }
+    sv_list_row *c = owned ? (sv_list_row *)r : row_copy(r);
+    if (!c)
+        return CAPA_ENOMEM;
+    t->copied += !owned;
+    t->a[t->n++] = c;
+    if (t->n == most)
+        topk_cut(t, o);
+    return CAPA_OK;
+}
+
+static int cmp_rows(const void *a, const void *b, void *o)
+{
+    const order *x = o;
+    return sv_list_cmp(*(sv_list_row *const *)a, *(sv_list_row *const *)b, x->col, x->desc);
+}
+
+/* The first k rows in order, first row first. */
+static void topk_sort(topk *t, const order *o)
+{
+    topk_cut(t, o);
+    if (t->n > 1)
+        qsort_r(t->a, t->n, sizeof *t->a, cmp_rows, (void *)o);
+}
+
+static void topk_free(topk *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->a[i]);
+    free(t->a);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- one list ---- */
+
+typedef struct ctx {
+    const sv_list_ask *ask;
+    const capa_workflow *wf; /* the store's: stage ranks */
+    const capa_field *sev;   /* the intake form's severity: its ranks */
+    order o;
+    size_t k;       /* rows each top-k buffer keeps */
+    size_t n_heaps; /* buffers: 1, or the board's stages */
+} ctx;
+
+/* What one part of a scan gathers, on its own thread. */
+typedef struct part {
+    const ctx *x;
+    topk *heaps;
+    size_t total;
+    /* the number-order pass: counted, in order so far, the first and last number seen */
+    int unsorted;
+    char *first, *last;
+    size_t last_cap;
+    int err; /* CAPA_ENOMEM: a scan keeps only a positive stop of its callback's */
+} part;
+
+/* A callback's stops (positive: capa_case_scan and capa_case_list return them). */
+enum { LIST_STOP = 1, LIST_UNSORTED = 2 };
+
+static int severity_ok(const ctx *x, const capa_case_header *h)
+{
+    return !x->ask->severity || (h->severity && strcmp(h->severity, x->ask->severity) == 0);
+}
+
+/* The board's column of a case: the stage of the board's workflow it is in, open. */
+static size_t board_col(const capa_workflow *b, const capa_case_header *h)
+{
+    for (size_t k = 0; !h->closed && h->stage && k < b->n_stages; k++)
+        if (strcmp(h->stage, b->stages[k].id) == 0)
+            return k;
+    return SIZE_MAX;
+}
+
+static int heap_row(const capa_case_header *h, void *payload)
+{
+    part *p = payload;
+    const ctx *x = p->x;
+    if (!severity_ok(x, h))
+        return 0;
+    p->total++;
+    size_t g = 0;
+    if (x->ask->board && (g = board_col(x->ask->board, h)) == SIZE_MAX)
+        return 0;
+    p->heaps[g].count++;
+    sv_list_row r = {*h, stage_rank(x->wf, h->stage, h->closed), sev_rank(x->sev, h->severity)};
+    if ((p->err = topk_offer(&p->heaps[g], &x->o, &r, 0)))
+        return LIST_STOP;
     return 0;
 }
 
+/* The first error a part met, else rc. */
+static int parts_err(const part *p, size_t parts, int rc)
+{
+    for (size_t i = 0; i < parts; i++)
+        if (p[i].err)
+            return p[i].err;
+    return rc;
+}
+
+static size_t scan_parts(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4 ? 4 : (size_t)n;
+}
+
+static void parts_free(part *p, size_t parts, size_t n_heaps)
+{
+    for (size_t i = 0; i < parts; i++) {
+        for (size_t g = 0; p[i].heaps && g < n_heaps; g++)
+            topk_free(&p[i].heaps[g]);
+        free(p[i].heaps);
+        free(p[i].first);
+        free(p[i].last);
+    }
+}
+
+/* Any order: a top-k buffer per part (and board column) keeps what can still be on the page;
+ * the parts' buffers are poured into one at the end. */
+static int by_heap(sv_list *l, capa_store *s, const ctx *x)
+{
+    part p[CAPA_SCAN_MAX_PARTS];
+    void *pl[CAPA_SCAN_MAX_PARTS];
+    size_t parts = scan_parts();
+    int rc = CAPA_OK;
+    memset(p, 0, sizeof p);
+    for (size_t i = 0; i < parts; i++) {
+        p[i].x = x;
+        if (!(p[i].heaps = calloc(x->n_heaps, sizeof *p[i].heaps))) {
+            rc = CAPA_ENOMEM;
+            goto done;
+        }
+        for (size_t g = 0; g < x->n_heaps; g++)
+            p[i].heaps[g].k = x->k;
+        pl[i] = &p[i];
+    }
+    if ((rc = parts_err(p, parts, capa_case_scan(s, x->ask->f, 0, parts, heap_row, pl))))
+        goto done;
+    if (!(l->groups = calloc(x->n_heaps, sizeof *l->groups))) {
+        rc = CAPA_ENOMEM;
+        goto done;
+    }
+    l->n_groups = x->n_heaps;
+    for (size_t i = 0; i < parts; i++)
+        l->total += p[i].total;
+    for (size_t g = 0; g < x->n_heaps; g++) {
+        topk *all = &p[0].heaps[g];
+        for (size_t i = 0; i < parts; i++)
+            l->copied += p[i].heaps[g].copied;
+        for (size_t i = 1; i < parts; i++) {
+            topk *ph = &p[i].heaps[g];
+            size_t j = 0;
+            all->count += ph->count;
+            while (j < ph->n && !rc)
+                rc = topk_offer(all, &x->o, ph->a[j++], 1);
+            /* what was poured is the whole's now (or freed); the rest is still the part's */
+            if (j < ph->n)
+                memmove(ph->a, ph->a + j, (ph->n - j) * sizeof *ph->a);
+            ph->n -= j;
+            if (rc)
+                goto done;
+        }
+        topk_sort(all, &x->o);
+        sv_list_group *gr = &l->groups[g];
+        size_t off = x->ask->board ? 0 : x->ask->offset;
+        gr->count = all->count;
+        gr->all = all->a;
+        gr->n_all = all->n;
+        gr->rows = all->a + (off < all->n ? off : all->n);
+        gr->n = all->n - (size_t)(gr->rows - all->a);
+        all->a = NULL; /* the group's now */
+        all->n = 0;
+    }
+done:
+    parts_free(p, parts, x->n_heaps);
+    return rc;
+}
+
+/* ---- number order: the order the engine lists in ---- */
+
+/* The first pass: count, and check that the numbers come in order (leading fields only). */
+static int lead_row(const capa_case_header *h, void *payload)
+{
+    part *p = payload;
+    const char *num = h->number ? h->number : "";
+    if (!severity_ok(p->x, h))
+        return 0;
+    p->total++;
+    if (p->last && sv_list_number_cmp(p->last, num) >= 0) {
+        p->unsorted = 1;
+        return LIST_UNSORTED;
+    }
+    size_t n = strlen(num) + 1;
+    if (!p->first && !(p->first = strdup(num))) {
+        p->err = CAPA_ENOMEM;
+        return LIST_STOP;
+    }
+    if (n > p->last_cap) {
+        char *b = realloc(p->last, n < 64 ? 64 : n);
+        if (!b) {
+            p->err = CAPA_ENOMEM;
+            return LIST_STOP;
+        }
+        p->last = b;
+        p->last_cap = n < 64 ? 64 : n;
+    }
+    memcpy(p->last, num, n);
+    return 0;
+}
+
+/* The second walk: the rows at positions [from, to) of the list, copied; stops after them. */
+typedef struct window {
+    const ctx *x;
+    size_t i, from, to, n;
+    sv_list_row **rows;
+    int err;
+} window;
+
+static int window_row(const capa_case_header *h, void *payload)
+{
+    window *w = payload;
+    if (!severity_ok(w->x, h))
+        return 0;
+    size_t i = w->i++;
+    if (i < w->from)
+        return 0;
+    if (i >= w->to)
+        return LIST_STOP;
+    sv_list_row r = {*h, stage_rank(w->x->wf, h->stage, h->closed),
+                     sev_rank(w->x->sev, h->severity)};
+    if (!(w->rows[w->n] = row_copy(&r))) {
+        w->err = CAPA_ENOMEM;
+        return LIST_STOP;
+    }
+    w->n++;
+    return w->i == w->to ? LIST_STOP : 0;
+}
+
+/* By number: no row is sorted, none but the page's copied. LIST_UNSORTED when the engine's
+ * order is not the numbers' here (the top-k buffer answers then). */
+static int by_number(sv_list *l, capa_store *s, const ctx *x)
+{
+    part p[CAPA_SCAN_MAX_PARTS];
+    void *pl[CAPA_SCAN_MAX_PARTS];
+    size_t parts = scan_parts(), total = 0;
+    const char *prev = NULL;
+    memset(p, 0, sizeof p);
+    for (size_t i = 0; i < parts; i++) {
+        p[i].x = x;
+        pl[i] = &p[i];
+    }
+    int rc = parts_err(p, parts, capa_case_scan(s, x->ask->f, CAPA_SCAN_LEAD, parts, lead_row, pl));
+    /* The parts one after the other are the list: each in order, and each after the last. */
+    for (size_t i = 0; !rc && i < parts; i++) {
+        if (p[i].first && prev && sv_list_number_cmp(prev, p[i].first) >= 0)
+            rc = LIST_UNSORTED;
+        prev = p[i].last ? p[i].last : prev;
+        total += p[i].total;
+    }
+    window w = {x, 0, 0, 0, 0, NULL, 0};
+    const sv_list_ask *a = x->ask;
+    if (!rc && a->offset < total && a->limit > 0) {
+        /* descending: the page counted from the end of the list, read off and turned round */
+        size_t want = total - a->offset < a->limit ? total - a->offset : a->limit;
+        w.from = a->desc ? total - a->offset - want : a->offset;
+        w.to = w.from + want;
+        if (!(w.rows = malloc(want * sizeof *w.rows)))
+            rc = CAPA_ENOMEM;
+        if (!rc && (rc = capa_case_list(s, a->f, window_row, &w)) == LIST_STOP)
+            rc = CAPA_OK;
+        if (!rc && w.err)
+            rc = w.err;
+    }
+    if (!rc && !(l->groups = calloc(1, sizeof *l->groups)))
+        rc = CAPA_ENOMEM;
+    if (rc) {
+        for (size_t i = 0; i < w.n; i++)
+            free(w.rows[i]);
+        free(w.rows);
+    } else {
+        for (size_t i = 0; a->desc && i < w.n / 2; i++) {
+            sv_list_row *t = w.rows[i];
+            w.rows[i] = w.rows[w.n - 1 - i];
+            w.rows[w.n - 1 - i] = t;
+        }
+        l->n_groups = 1;
+        l->total = l->groups[0].count = total;
+        l->copied = w.n;
+        l->groups[0].rows = l->groups[0].all = w.rows;
+        l->groups[0].n = l->groups[0].n_all = w.n;
+    }
+    parts_free(p, parts, 0);
+    return rc;
+}
+
+/* ---- deep pages: counted from the end ---- */
+
+static int count_row(const capa_case_header *h, void *payload)
+{
+    part *p = payload;
+    p->total += severity_ok(p->x, h);
+    return 0;
+}
+
+/* How many cases the list has: the leading fields only, on every processor. */
+static int count(capa_store *s, const ctx *x, size_t *total)
+{
+    part p[CAPA_SCAN_MAX_PARTS];
+    void *pl[CAPA_SCAN_MAX_PARTS];
+    size_t parts = scan_parts();
+    memset(p, 0, sizeof p);
+    for (size_t i = 0; i < parts; i++) {
+        p[i].x = x;
+        pl[i] = &p[i];
+    }
+    int rc = capa_case_scan(s, x->ask->f, CAPA_SCAN_LEAD, parts, count_row, pl);
+    *total = 0;
+    for (size_t i = 0; !rc && i < parts; i++)
+        *total += p[i].total;
+    return rc;
+}
+
+/* A page nearer the end than the start: the list turned round, where it is the nearer one to
+ * the start, and the page read off it (keeping total - offset rows, not offset + limit).
+ * 1 when the total changed since it was counted (a commit in between): ask the other way. */
+static int by_heap_from_end(sv_list *l, capa_store *s, const ctx *x, size_t total)
+{
+    ctx r = *x;
+    sv_list_ask ra = *x->ask;
+    size_t back = total - x->ask->offset;
+    size_t want = back < x->ask->limit ? back : x->ask->limit;
+    r.ask = &ra;
+    r.o.desc = !x->o.desc;
+    r.k = back;
+    ra.offset = back - want;
+    int rc = by_heap(l, s, &r);
+    if (rc)
+        return rc;
+    if (l->total != total) {
+        sv_list_free(l);
+        return 1;
+    }
+    sv_list_group *g = &l->groups[0];
+    for (size_t i = 0; i < g->n / 2; i++) {
+        sv_list_row *t = g->rows[i];
+        g->rows[i] = g->rows[g->n - 1 - i];
+        g->rows[g->n - 1 - i] = t;
+    }
+    return CAPA_OK;
+}
+
+/* From this offset on a page is worth a count first (the leading fields only, a fraction of
+ * a pass that copies): it may lie past the end, or nearer the end than the start. */
+#define DEEP 1000
+
+int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a)
+{
+    const capa_formdef *fd = NULL;
+    ctx x = {a, NULL, NULL, {a->col, a->desc}, 0, 1};
+    capa_filter none = {.closed = -1};
+    sv_list_ask full = *a;
+    memset(l, 0, sizeof *l);
+    if (!full.f)
+        full.f = &none;
+    x.ask = &full;
+    capa_store_workflow(&x.wf, s);
+    capa_intake_form(&fd, s, NULL);
+    x.sev = fd ? capa_formdef_field(fd, "severity") : NULL;
+    if (a->board) {
+        x.n_heaps = a->board->n_stages ? a->board->n_stages : 1;
+        x.k = a->limit;
+    } else {
+        x.k = a->limit > SIZE_MAX - a->offset ? SIZE_MAX : a->offset + a->limit;
+    }
+    const capa_filter *f = full.f;
+    if (a->col == SV_COL_NUMBER && !a->board && !(f->text && *f->text) && !f->recurrent &&
+        !f->limit && !sv_list__heap_only) {
+        int rc = by_number(l, s, &x);
+        if (rc != LIST_UNSORTED)
+            return rc;
+    }
+    if (!a->board && a->offset >= DEEP && !(f->text && *f->text) && !f->recurrent && !f->limit) {
+        size_t total = 0;
+        int rc = count(s, &x, &total);
+        if (rc)
+            return rc;
+        if (total <= a->offset) { /* past the end: nothing to keep, the total is known */
+            if (!(l->groups = calloc(1, sizeof *l->groups)))
+                return CAPA_ENOMEM;
+            l->n_groups = 1;
+            l->total = l->groups[0].count = total;
+            return CAPA_OK;
+        }
+        if (total - a->offset < x.k && (rc = by_heap_from_end(l, s, &x, total)) != 1)
+            return rc;
+    }
+    return by_heap(l, s, &x);
+}
+
+int sv_list__heap_only;
+
 void sv_list_free(sv_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        const capa_case_header *h = &l->rows[i].h;
-        const char *s[] = {h->number,     h->stage,    h->customer,       h->part_no,
-                           h->lot_no,     h->defect_code, h->severity,    h->description,
-                           h->subject_person, h->workflow, h->origin};
-        for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
-            free((char *)s[k]);
+    for (size_t g = 0; g < l->n_groups; g++) {
+        for (size_t i = 0; i < l->groups[g].n_all; i++)
+            free(l->groups[g].all[i]);
+        free(l->groups[g].all);
     }
-    free(l->rows);
+    free(l->groups);
     memset(l, 0, sizeof *l);
 }

@@ -777,27 +777,37 @@ static void page_list(sv_req *r, int csv)
         error_page(r, 400, "page: a whole number from 1");
         return;
     }
-    /* Sorted by the column asked for; the page cut from the whole that matched. */
+    /* Sorted by the column asked for: only the page's rows are kept (list.c); a page past
+     * the end shows the last one, asked for again once the total is known. */
+    const char *view = sv_params_get(&r->query, "view");
+    int board = !csv && view && strcmp(view, "board") == 0;
     sv_list l = {0};
-    int rc = sv_list_gather(&l, r->srv, &f, severity, col, desc);
+    sv_list_ask ask = {&f, severity, col, desc, 0, csv ? SIZE_MAX : SV_LIST_PAGE, NULL};
+    if (board)
+        ask.board = wf, ask.limit = wf ? SV_LIST_PAGE : 0;
+    else if (!csv)
+        ask.offset = (size_t)(page_no - 1) * SV_LIST_PAGE;
+    int rc = sv_list_get(&l, r->srv->s, &ask);
+    size_t pages = l.total ? (l.total + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1;
+    if (!rc && !csv && (unsigned long long)page_no > pages) {
+        page_no = (long long)pages;
+        if (!board) {
+            ask.offset = (size_t)(page_no - 1) * SV_LIST_PAGE;
+            sv_list_free(&l);
+            rc = sv_list_get(&l, r->srv->s, &ask);
+        }
+    }
     if (rc) {
         sv_list_free(&l);
         error_capa(r, rc);
         return;
     }
-    size_t first = 0, last = l.n;
-    if (!csv) {
-        size_t pages = l.n ? (l.n + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1;
-        if ((unsigned long long)page_no > pages)
-            page_no = (long long)pages;
-        first = (size_t)(page_no - 1) * SV_LIST_PAGE;
-        last = first + SV_LIST_PAGE < l.n ? first + SV_LIST_PAGE : l.n;
-    }
+    size_t first = ask.offset, last = ask.offset + (l.n_groups && !board ? l.groups[0].n : 0);
     if (csv) {
         sv_buf_puts(&r->out, "number,stage,status,customer,part_no,lot_no,defect_code,severity,"
                              "description,opened,closed_at\r\n");
-        for (size_t i = first; i < last; i++)
-            list_row(&l.rows[i].h, &c);
+        for (size_t i = 0; i < l.groups[0].n; i++)
+            list_row(&l.groups[0].rows[i]->h, &c);
         sv_list_free(&l);
         r->status = 200;
         r->type = "text/csv; charset=utf-8";
@@ -844,37 +854,31 @@ static void page_list(sv_req *r, int csv)
     c.v = &v;
     c.rows = sv_el(&v, root, "cases");
     capa_plant_get(&c.plant, r->srv->s);
-    const char *view = sv_params_get(&r->query, "view");
-    if (view && strcmp(view, "board") == 0) {
+    if (board) {
         /* The board: a column per stage in workflow order, the open cases as cards (the
          * whole filtered list, in its sort order; at most a page of cards a column). */
         sv_at(&v, c.rows, "view", "board");
         xmlNodePtr all = c.rows;
-        for (size_t k = 0; wf && k < wf->n_stages; k++) {
+        for (size_t k = 0; wf && k < wf->n_stages && k < l.n_groups; k++) {
             xmlNodePtr col = sv_el(&v, all, "column");
             stage_label(&v, col, wf, wf->stages[k].id, 0);
-            size_t nk = 0;
             c.rows = col;
-            for (size_t i = 0; i < l.n; i++) {
-                const capa_case_header *h = &l.rows[i].h;
-                if (h->closed || !h->stage || strcmp(h->stage, wf->stages[k].id) != 0)
-                    continue;
-                if (nk++ < SV_LIST_PAGE)
-                    list_row(h, &c);
-            }
-            sv_atf(&v, col, "count", "%zu", nk);
+            for (size_t i = 0; i < l.groups[k].n; i++)
+                list_row(&l.groups[k].rows[i]->h, &c);
+            sv_atf(&v, col, "count", "%zu", l.groups[k].count);
         }
         c.rows = all;
         first = last = 0;
+    } else {
+        for (size_t i = 0; i < l.groups[0].n; i++)
+            list_row(&l.groups[0].rows[i]->h, &c);
     }
-    for (size_t i = first; i < last; i++)
-        list_row(&l.rows[i].h, &c);
     capa_plant_free(c.plant);
     party_label(&v, c.rows, r, f.workflow, c.suppliers);
-    sv_atf(&v, c.rows, "count", "%zu", l.n);
+    sv_atf(&v, c.rows, "count", "%zu", l.total);
     sv_atf(&v, c.rows, "page", "%lld", page_no);
-    sv_atf(&v, c.rows, "pages", "%zu", l.n ? (l.n + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1);
-    sv_atf(&v, c.rows, "first", "%zu", l.n ? first + 1 : 0);
+    sv_atf(&v, c.rows, "pages", "%zu", pages);
+    sv_atf(&v, c.rows, "first", "%zu", l.total ? first + 1 : 0);
     sv_atf(&v, c.rows, "last", "%zu", last);
     sv_at(&v, c.rows, "sort", sort && *sort ? sort : "number");
     sv_list_free(&l);

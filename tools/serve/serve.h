@@ -232,20 +232,47 @@ typedef struct sv_list_row {
     capa_case_header h; /* copied: owned by the list */
     int stage_rank, sev_rank;
 } sv_list_row;
-/** The cases of a list, sorted; n is the total that matched. */
+/** What a list asks for: the cases matching f (and severity, a code, when not NULL), sorted
+ *  by col (ties in number order), the `limit` of them (SIZE_MAX: all) from `offset` on; with
+ *  `board`, the first `limit` open cases of each of its stages instead (offset unused). */
+typedef struct sv_list_ask {
+    const capa_filter *f;
+    const char *severity;
+    sv_list_col col;
+    int desc;
+    size_t offset, limit;
+    const capa_workflow *board;
+} sv_list_ask;
+/** One page, or one board column: its rows in order, and how many cases it has in all. */
+typedef struct sv_list_group {
+    sv_list_row **rows;
+    size_t n, count;
+    sv_list_row **all; /* owned: rows is a part of it */
+    size_t n_all;
+} sv_list_group;
+/** A list's answer: one group (the page) or a group per board stage; total is what matched. */
 typedef struct sv_list {
-    sv_list_row *rows;
-    size_t n, cap;
+    sv_list_group *groups;
+    size_t n_groups, total;
+    size_t copied; /* rows copied on the way, kept or later let go (what the tests bound) */
 } sv_list;
 /** `sort` ("col" or "-col"; NULL or "" = number) as a column and direction; -1 when it names
  *  no column (sv_list_sort_names lists them, for the message). */
 int sv_list_sort_parse(sv_list_col *col, int *desc, const char *sort);
 const char *sv_list_sort_names(void);
-/** Every case matching f (and severity, a code, when not NULL), sorted by col (ties in number
- *  order). Free with sv_list_free, also after an error. Returns CAPA_OK or the engine's code. */
-int sv_list_gather(sv_list *l, sv_server *srv, const capa_filter *f, const char *severity,
-                   sv_list_col col, int desc);
+/** Numbers compared as a person reads them: runs of digits by their value (QC-2026-9999 before
+ *  QC-2026-10000), the rest byte by byte; equal values ("07", "7") by their bytes. */
+int sv_list_number_cmp(const char *a, const char *b);
+/** The order of two rows by col (ties in number order), turned round with desc. */
+int sv_list_cmp(const sv_list_row *a, const sv_list_row *b, sv_list_col col, int desc);
+/** The page `a` asks for, with memory for 2 x (offset + limit) rows at most per part of a
+ *  capa_case_scan (a top-k buffer), the number order without sorting where the engine's
+ *  order is the numbers'. Free with sv_list_free, also after an error. Returns CAPA_OK or the
+ *  engine's code. */
+int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a);
 void sv_list_free(sv_list *l);
+/** Tests: 1 = always the top-k buffer (the number order's own walk not taken). */
+extern int sv_list__heap_only;
 
 /** HTTP status for a CAPA_E* code. */
 int sv_status_of(int code);

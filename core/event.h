@@ -55,8 +55,8 @@ int capa_event__decode(capa_event_rec *out, const void *data, size_t len, unsign
 /** capa_event__decode with the strings in one allocation instead of one each (verify's chain
  *  reader decodes every event): read them, add facts or changes, but never free or replace
  *  one. capa_event__clear frees either kind. */
-int capa_event__decode_ro(capa_event_rec *out, const void *data, size_t len,
-                          unsigned char **body, size_t *body_len);
+int capa_event__decode_ro(capa_event_rec *out, const void *data, size_t len, unsigned char **body,
+                          size_t *body_len);
 
 /** SHA-256(prev || body). */
 void capa_event__chain(unsigned char out[32], const unsigned char prev[32], const void *body,

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -189,7 +190,8 @@ const char *capa_event__get(const capa_event_rec *e, const char *key)
 /* A string of e, unless it lies in the block of decoded strings (freed at once). */
 static void drop(const capa_event_rec *e, const char *p)
 {
-    if (p && !(e->strings && p >= e->strings && p < e->strings + e->strings_len))
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)e->strings;
+    if (p && !(e->strings && a >= lo && a < lo + e->strings_len))
         capa__free((char *)p);
 }
 

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -186,24 +187,33 @@ const char *capa_event__get(const capa_event_rec *e, const char *key)
     return NULL;
 }
 
+/* A string of e, unless it lies in the block of decoded strings (freed at once). */
+static void drop(const capa_event_rec *e, const char *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)e->strings;
+    if (p && !(e->strings && a >= lo && a < lo + e->strings_len))
+        capa__free((char *)p);
+}
+
 void capa_event__clear(capa_event_rec *e)
 {
-    capa__free((char *)e->ev.actor);
-    capa__free((char *)e->ev.action);
-    capa__free((char *)e->ev.case_number);
-    capa__free((char *)e->ev.stage);
-    capa__free((char *)e->ev.reason);
+    drop(e, e->ev.actor);
+    drop(e, e->ev.action);
+    drop(e, e->ev.case_number);
+    drop(e, e->ev.stage);
+    drop(e, e->ev.reason);
     for (size_t i = 0; i < e->n_changes; i++) {
-        capa__free((char *)e->changes[i].field);
-        capa__free((char *)e->changes[i].old_value);
-        capa__free((char *)e->changes[i].new_value);
+        drop(e, e->changes[i].field);
+        drop(e, e->changes[i].old_value);
+        drop(e, e->changes[i].new_value);
     }
     capa__free(e->changes);
     for (size_t i = 0; i < e->n_facts; i++) {
-        capa__free((char *)e->facts[i].name);
-        capa__free((char *)e->facts[i].value);
+        drop(e, e->facts[i].name);
+        drop(e, e->facts[i].value);
     }
     capa__free(e->facts);
+    capa__free(e->strings);
     memset(e, 0, sizeof *e);
 }
 
@@ -249,8 +259,15 @@ int capa_event__head(capa_store *s, MDB_txn *txn, uint64_t *seq, unsigned char h
     return CAPA_OK;
 }
 
-int capa_event__decode(capa_event_rec *e, const void *data, size_t len, unsigned char **body,
-                       size_t *body_len)
+/* A string of the record: into the block when there is one, else allocated on its own. */
+static char *rd_str(capa_rd *r, char **pos, char *end)
+{
+    return *pos ? capa_rd_str_arena(r, pos, end) : capa_rd_str(r);
+}
+
+/* Decode; with one_block the strings share one allocation (capa_event__decode_ro). */
+static int decode(capa_event_rec *e, const void *data, size_t len, unsigned char **body,
+                  size_t *body_len, int one_block)
 {
     const unsigned char *raw = NULL;
     size_t raw_len = 0;
@@ -271,15 +288,21 @@ int capa_event__decode(capa_event_rec *e, const void *data, size_t len, unsigned
         capa__free(tmp);
         return capa_error_set(CAPA_ECORRUPT, "audit event: unknown record version %u", ver);
     }
+    /* Every string takes its bytes and at least one byte of length in the record, and its
+     * bytes and a NUL here: the record's length is room enough for all of them. */
+    if (!r.err && one_block && !(e->strings = capa__malloc(raw_len ? raw_len : 1)))
+        r.err = CAPA_ENOMEM;
+    e->strings_len = e->strings ? raw_len : 0;
+    char *pos = e->strings, *end = e->strings ? e->strings + raw_len : NULL;
     e->version = (int)ver;
     e->ev.version = (int)ver;
     e->ev.seq = capa_rd_varint(&r);
     e->ev.time = capa_rd_i64(&r);
-    e->ev.actor = capa_rd_str(&r);
-    e->ev.action = capa_rd_str(&r);
-    e->ev.case_number = capa_rd_str(&r);
-    e->ev.stage = capa_rd_str(&r);
-    e->ev.reason = capa_rd_str(&r);
+    e->ev.actor = rd_str(&r, &pos, end);
+    e->ev.action = rd_str(&r, &pos, end);
+    e->ev.case_number = rd_str(&r, &pos, end);
+    e->ev.stage = rd_str(&r, &pos, end);
+    e->ev.reason = rd_str(&r, &pos, end);
     uint64_t n = capa_rd_varint(&r);
     /* Each change takes at least 3 bytes: a count beyond that is corrupt, not a huge alloc. */
     if (!r.err && n > (r.len - r.pos) / 3)
@@ -287,9 +310,9 @@ int capa_event__decode(capa_event_rec *e, const void *data, size_t len, unsigned
     if (!r.err && n && !(e->changes = capa__calloc(n, sizeof *e->changes)))
         r.err = CAPA_ENOMEM;
     for (uint64_t i = 0; i < n && !r.err; i++) {
-        e->changes[i].field = capa_rd_str(&r);
-        e->changes[i].old_value = capa_rd_str(&r);
-        e->changes[i].new_value = capa_rd_str(&r);
+        e->changes[i].field = rd_str(&r, &pos, end);
+        e->changes[i].old_value = rd_str(&r, &pos, end);
+        e->changes[i].new_value = rd_str(&r, &pos, end);
         e->n_changes = e->cap_changes = i + 1;
     }
     if (ver >= 2) {
@@ -299,8 +322,8 @@ int capa_event__decode(capa_event_rec *e, const void *data, size_t len, unsigned
         if (!r.err && n && !(e->facts = capa__calloc(n, sizeof *e->facts)))
             r.err = CAPA_ENOMEM;
         for (uint64_t i = 0; i < n && !r.err; i++) {
-            e->facts[i].name = capa_rd_str(&r);
-            e->facts[i].value = capa_rd_str(&r);
+            e->facts[i].name = rd_str(&r, &pos, end);
+            e->facts[i].value = rd_str(&r, &pos, end);
             e->n_facts = e->cap_facts = i + 1;
             if (!r.err && (!e->facts[i].name || !e->facts[i].value))
                 r.err = CAPA_ECORRUPT;
@@ -334,4 +357,16 @@ int capa_event__decode(capa_event_rec *e, const void *data, size_t len, unsigned
     }
     capa__free(tmp);
     return CAPA_OK;
+}
+
+int capa_event__decode(capa_event_rec *e, const void *data, size_t len, unsigned char **body,
+                       size_t *body_len)
+{
+    return decode(e, data, len, body, body_len, 0);
+}
+
+int capa_event__decode_ro(capa_event_rec *e, const void *data, size_t len, unsigned char **body,
+                          size_t *body_len)
+{
+    return decode(e, data, len, body, body_len, 1);
 }

@@ -26,6 +26,10 @@ typedef struct capa_event_rec {
     size_t n_facts, cap_facts;
     unsigned char hash[32];
     int oom;
+    /* A decoded event's strings, all in one block (capa_event__decode_ro): one allocation
+     * per event instead of one per string. Strings added later are allocated on their own. */
+    char *strings;
+    size_t strings_len;
 } capa_event_rec;
 
 /** Start building an event (strings copied; NULL allowed except actor and action). */
@@ -48,6 +52,11 @@ void capa_event__clear(capa_event_rec *e);
  *  (free with capa__free). */
 int capa_event__decode(capa_event_rec *out, const void *data, size_t len, unsigned char **body,
                        size_t *body_len);
+/** capa_event__decode with the strings in one allocation instead of one each (verify's chain
+ *  reader decodes every event): read them, add facts or changes, but never free or replace
+ *  one. capa_event__clear frees either kind. */
+int capa_event__decode_ro(capa_event_rec *out, const void *data, size_t len, unsigned char **body,
+                          size_t *body_len);
 
 /** SHA-256(prev || body). */
 void capa_event__chain(unsigned char out[32], const unsigned char prev[32], const void *body,

@@ -623,7 +623,7 @@ static void *reader_main(void *arg)
         } else {
             unsigned char *body = NULL;
             size_t body_len = 0;
-            int err = capa_event__decode(&it->e, val.mv_data, val.mv_size, &body, &body_len);
+            int err = capa_event__decode_ro(&it->e, val.mv_data, val.mv_size, &body, &body_len);
             if (err == CAPA_ENOMEM) {
                 it->kind = IT_ERROR;
                 it->rc = err;

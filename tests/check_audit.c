@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
+#include "store.h"
 #include "testutil.h"
-
 
 static char *dir;
 static capa_store *s;
@@ -227,6 +228,63 @@ START_TEST(verify_finds_signed_stage_data_altered)
 }
 END_TEST
 
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Verify's chain reader decodes with capa_event__decode_ro (the strings in one block): every
+ * stored event decodes to the same fields and body as with capa_event__decode, a fact added
+ * afterwards is freed with the rest, and a cut record is refused alike. */
+START_TEST(decode_ro_matches_decode)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int n = 0;
+    OK(capa_store__read_begin(s, &txn));
+    ck_assert_int_eq(mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+        capa_event_rec a, b;
+        unsigned char *ba = NULL, *bb = NULL;
+        size_t la = 0, lb = 0;
+        OK(capa_event__decode(&a, v.mv_data, v.mv_size, &ba, &la));
+        OK(capa_event__decode_ro(&b, v.mv_data, v.mv_size, &bb, &lb));
+        ck_assert_ptr_nonnull(b.strings);
+        ck_assert(la == lb && memcmp(ba, bb, la) == 0);
+        ck_assert(a.ev.seq == b.ev.seq && a.ev.time == b.ev.time && a.version == b.version);
+        ck_assert(same_str(a.ev.actor, b.ev.actor) && same_str(a.ev.action, b.ev.action));
+        ck_assert(same_str(a.ev.case_number, b.ev.case_number));
+        ck_assert(same_str(a.ev.stage, b.ev.stage) && same_str(a.ev.reason, b.ev.reason));
+        ck_assert_uint_eq(a.n_changes, b.n_changes);
+        for (size_t i = 0; i < a.n_changes; i++)
+            ck_assert(same_str(a.changes[i].field, b.changes[i].field) &&
+                      same_str(a.changes[i].old_value, b.changes[i].old_value) &&
+                      same_str(a.changes[i].new_value, b.changes[i].new_value));
+        ck_assert_uint_eq(a.n_facts, b.n_facts);
+        for (size_t i = 0; i < a.n_facts; i++)
+            ck_assert(same_str(a.facts[i].name, b.facts[i].name) &&
+                      same_str(a.facts[i].value, b.facts[i].value));
+        ck_assert_mem_eq(a.hash, b.hash, 32);
+        capa_event__fact(&b, "added", "later"); /* allocated on its own, freed by clear */
+        ck_assert_str_eq(capa_event__get(&b, "added"), "later");
+        /* A record cut short is refused by both. */
+        capa_event_rec c, d;
+        int ec = capa_event__decode_ro(&c, v.mv_data, 40, NULL, NULL);
+        ck_assert_int_eq(ec, capa_event__decode(&d, v.mv_data, 40, NULL, NULL));
+        ck_assert_int_ne(ec, CAPA_OK);
+        capa_event__clear(&a);
+        capa_event__clear(&b);
+        capa__free(ba);
+        capa__free(bb);
+    }
+    mdb_cursor_close(cur);
+    capa_store__read_end(s, txn);
+    ck_assert_int_ge(n, 3);
+}
+END_TEST
+
 Suite *capa_audit_suite(void)
 {
     Suite *su = suite_create("audit");
@@ -240,6 +298,7 @@ Suite *capa_audit_suite(void)
     tcase_add_test(tc, verify_finds_deleted_last_event);
     tcase_add_test(tc, verify_finds_reordered_events);
     tcase_add_test(tc, verify_finds_signed_stage_data_altered);
+    tcase_add_test(tc, decode_ro_matches_decode);
     suite_add_tcase(su, tc);
     return su;
 }

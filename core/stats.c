@@ -334,12 +334,6 @@ typedef struct ctx {
     size_t n_sev;
 } ctx;
 
-static int is_kind(const char *k)
-{
-    return k && (strcmp(k, "response") == 0 || strcmp(k, "containment") == 0 ||
-                 strcmp(k, "plan") == 0 || strcmp(k, "closure") == 0);
-}
-
 /* The reduced workflow for `severity` (made on first use); the whole one when there are
  * more severities than slots. */
 static const capa_workflow *wf_for(ctx *x, const char *severity)
@@ -356,15 +350,24 @@ static const capa_workflow *wf_for(ctx *x, const char *severity)
     struct sev_wf *e = &x->sev[x->n_sev];
     const char *sev_key = NULL;
     size_t n = 0;
-    for (size_t i = 0; i < x->wf->n_limits; i++) {
-        const capa_limit *l = &x->wf->limits[i];
-        if (!is_kind(l->kind) || !l->severity)
-            continue;
-        if (strcmp(l->severity, "*") == 0 || (severity && strcmp(l->severity, severity) == 0)) {
-            lim[n++] = *l;
+    /* Per kind only the limit capa_limits_compute would pick for this severity (its own, the
+     * first; else the last "*" one), so the pick compares one limit per kind. */
+    static const char *const kinds[] = {"response", "containment", "plan", "closure"};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        const capa_limit *own = NULL, *any = NULL;
+        for (size_t i = 0; i < x->wf->n_limits && !own; i++) {
+            const capa_limit *l = &x->wf->limits[i];
+            if (!l->kind || !l->severity || strcmp(l->kind, kinds[k]) != 0)
+                continue;
             if (severity && strcmp(l->severity, severity) == 0)
-                sev_key = l->severity;
+                own = l;
+            else if (strcmp(l->severity, "*") == 0)
+                any = l;
         }
+        if (own)
+            sev_key = own->severity;
+        if (own || any)
+            lim[n++] = own ? *own : *any;
     }
     if (severity && !sev_key) {
         /* A severity without limits of its own: it shares the "*" limits; keep a copy of

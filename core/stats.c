@@ -530,8 +530,8 @@ static int rec_note(rec_set *r, const capa_hdr *h, int in_month)
     if (pool_room(r, kl + 1 + nl))
         return capa_error_set(CAPA_ENOMEM, "report: out of memory");
     rec_entry *e = &r->e[r->n++];
-    *e = (rec_entry){r->pool_len, r->pool_len + kl + 1, hash(key), h->opened, h->id, in_month,
-                     NULL};
+    *e =
+        (rec_entry){r->pool_len, r->pool_len + kl + 1, hash(key), h->opened, h->id, in_month, NULL};
     memcpy(r->pool + r->pool_len, key, kl + 1);
     memcpy(r->pool + r->pool_len + kl + 1, h->number, nl);
     r->pool_len += kl + 1 + nl;
@@ -634,7 +634,8 @@ static int rec_finish(capa_monthly *m, rec_set *r)
         /* One block per recurrence (capa_monthly_free frees `of`): the pointers to the
          * earlier cases, then their numbers, the case's number, part and defect code. */
         const char *key = e->k, *sep = strchr(key, '\x1f');
-        size_t bytes = (i - lo) * sizeof(char *) + strlen(r->pool + e->number) + 1 + strlen(key) + 1;
+        size_t bytes =
+            (i - lo) * sizeof(char *) + strlen(r->pool + e->number) + 1 + strlen(key) + 1;
         for (size_t k = lo; k < i; k++)
             bytes += strlen(r->pool + r->e[k].number) + 1;
         char **of = capa__malloc(bytes);

@@ -69,6 +69,10 @@ void capa_buf_str(capa_buf *b, const char *s)
     size_t n = strlen(s);
     capa_buf_varint(b, (uint64_t)n + 1);
     capa_buf_bytes(b, s, n);
+    if (n >= CAPA_PACK_SPAN && b->n_spans < CAPA_PACK_SPANS && !b->oom) {
+        b->span_off[b->n_spans] = b->len - n;
+        b->span_len[b->n_spans++] = n;
+    }
 }
 
 void capa_rd_init(capa_rd *r, const void *p, size_t len)
@@ -213,9 +217,22 @@ uint32_t capa_get_be32(const unsigned char in[4])
 /* One compression and one decompression context per thread, made on first use and freed
  * when the thread ends: ZSTD_compress() would build (and clear) a fresh context for every
  * record, which cost more than compressing the record itself. */
+/* The frames of the long strings this thread compressed last, by level and content: the
+ * same text packed again (a case's description in its open event, then in the stage record
+ * apply writes from it) takes its frame from here instead of being compressed again. */
+#define ZMEMO 4
+#define ZMEMO_MAX ((size_t)64 << 10)
+typedef struct zmemo {
+    int level;
+    size_t raw_len, z_len;
+    unsigned char *raw, *z;
+} zmemo;
+
 typedef struct zctx {
     ZSTD_CCtx *c;
     ZSTD_DCtx *d;
+    zmemo memo[ZMEMO];
+    unsigned memo_next;
 } zctx;
 
 static pthread_key_t zkey;
@@ -225,6 +242,10 @@ static int zkey_ok;
 static void zctx_free(void *p)
 {
     zctx *z = p;
+    for (int i = 0; i < ZMEMO; i++) {
+        capa__free(z->memo[i].raw);
+        capa__free(z->memo[i].z);
+    }
     ZSTD_freeCCtx(z->c);
     ZSTD_freeDCtx(z->d);
     capa__free(z);
@@ -273,9 +294,99 @@ void capa_pack(capa_buf *b)
     capa_pack_level(b, 1);
 }
 
+/* The zstd frame of src at `level`: the memo's (*own NULL) or a fresh one in *own. */
+static const unsigned char *z_frame(const unsigned char *src, size_t n, int level, size_t *z_len,
+                                    unsigned char **own)
+{
+    zctx *z = zctx_get();
+    *own = NULL;
+    if (z)
+        for (int i = 0; i < ZMEMO; i++) {
+            zmemo *m = &z->memo[i];
+            if (m->z && m->level == level && m->raw_len == n && memcmp(m->raw, src, n) == 0) {
+                *z_len = m->z_len;
+                return m->z;
+            }
+        }
+    size_t cap = ZSTD_compressBound(n);
+    unsigned char *out = capa__malloc(cap);
+    if (!out)
+        return NULL;
+    size_t got = z_compress(out, cap, src, n, level);
+    if (ZSTD_isError(got)) {
+        capa__free(out);
+        return NULL;
+    }
+    *z_len = got;
+    unsigned char *raw = z && n <= ZMEMO_MAX ? capa__malloc(n) : NULL;
+    if (!raw) {
+        *own = out;
+        return out;
+    }
+    zmemo *m = &z->memo[z->memo_next++ % ZMEMO];
+    capa__free(m->raw);
+    capa__free(m->z);
+    memcpy(raw, src, n);
+    *m = (zmemo){.level = level, .raw_len = n, .z_len = got, .raw = raw, .z = out};
+    return out;
+}
+
+/* CAPA_PACK_SEG: b's long strings each as a frame of its own, the bytes between them as they
+ * are. 0 when b is not made of long strings (the caller packs it in one frame). */
+static int pack_segments(capa_buf *b, int level)
+{
+    size_t pos = 0, gaps = 0;
+    for (unsigned i = 0; i < b->n_spans; i++) {
+        if (b->span_off[i] < pos || b->span_len[i] > b->len - b->span_off[i])
+            return 0; /* not a span of these bytes (the buffer was rewritten) */
+        gaps += b->span_off[i] - pos;
+        pos = b->span_off[i] + b->span_len[i];
+    }
+    gaps += b->len - pos;
+    if (!b->n_spans || gaps >= CAPA_PACK_MIN)
+        return 0;
+    capa_buf out = {0};
+    size_t raw_from = 0;
+    capa_buf_u8(&out, CAPA_PACK_SEG);
+    capa_buf_varint(&out, b->len);
+    for (unsigned i = 0; i < b->n_spans && !out.oom; i++) {
+        unsigned char *own;
+        size_t z_len = 0, off = b->span_off[i], n = b->span_len[i];
+        const unsigned char *f = z_frame(b->p + off, n, level, &z_len, &own);
+        if (!f || z_len >= n) { /* incompressible: stays in the raw run */
+            capa__free(own);
+            continue;
+        }
+        if (off > raw_from) {
+            capa_buf_varint(&out, (uint64_t)(off - raw_from) << 1);
+            capa_buf_bytes(&out, b->p + raw_from, off - raw_from);
+        }
+        capa_buf_varint(&out, (uint64_t)z_len << 1 | 1);
+        capa_buf_bytes(&out, f, z_len);
+        capa__free(own);
+        raw_from = off + n;
+    }
+    if (b->len > raw_from) {
+        capa_buf_varint(&out, (uint64_t)(b->len - raw_from) << 1);
+        capa_buf_bytes(&out, b->p + raw_from, b->len - raw_from);
+    }
+    if (out.oom) {
+        capa_buf_free(&out);
+        b->oom = 1;
+    } else if (out.len < b->len) {
+        capa__free(b->p);
+        *b = out;
+    } else {
+        capa_buf_free(&out); /* nothing shrank: keep it raw */
+    }
+    return 1;
+}
+
 void capa_pack_level(capa_buf *b, int level)
 {
     if (b->oom || b->len <= CAPA_PACK_MIN || b->len > CAPA_PACK_MAX)
+        return;
+    if (pack_segments(b, level))
         return;
     size_t cap = ZSTD_compressBound(b->len) + 11;
     unsigned char *out = capa__malloc(cap);
@@ -311,7 +422,7 @@ int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t 
     *tmp = NULL;
     *out = p;
     *out_len = len;
-    if (len == 0 || p[0] != CAPA_PACK_MARK)
+    if (len == 0 || (p[0] != CAPA_PACK_MARK && p[0] != CAPA_PACK_SEG))
         return CAPA_OK;
     capa_rd r;
     capa_rd_init(&r, p + 1, len - 1);
@@ -321,7 +432,26 @@ int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t 
     unsigned char *dst = capa__malloc((size_t)raw);
     if (!dst)
         return CAPA_ENOMEM;
-    size_t n = z_decompress(dst, (size_t)raw, p + 1 + r.pos, len - 1 - r.pos);
+    size_t n = 0;
+    if (p[0] == CAPA_PACK_MARK) {
+        n = z_decompress(dst, (size_t)raw, p + 1 + r.pos, len - 1 - r.pos);
+    } else { /* segments, each of at least one byte, filling exactly `raw` bytes */
+        int bad = 0;
+        while (!bad && r.pos < r.len) {
+            uint64_t h = capa_rd_varint(&r), k = h >> 1;
+            size_t got = 0;
+            if (r.err || k == 0 || k > r.len - r.pos)
+                bad = 1;
+            else if (h & 1)
+                got = z_decompress(dst + n, (size_t)raw - n, r.p + r.pos, (size_t)k);
+            else if (k <= raw - n)
+                memcpy(dst + n, r.p + r.pos, got = (size_t)k);
+            bad = bad || got == 0 || ZSTD_isError(got);
+            n += bad ? 0 : got;
+            r.pos += bad ? 0 : (size_t)k;
+        }
+        n = bad ? (size_t)-1 : n;
+    }
     if (ZSTD_isError(n) || n != raw) {
         capa__free(dst);
         return CAPA_ECORRUPT;

@@ -11,10 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** Strings of at least this many bytes are remembered by capa_buf_str as spans that
+ *  capa_pack may compress on their own (see CAPA_PACK_SEG). */
+#define CAPA_PACK_SPAN 256
+#define CAPA_PACK_SPANS 4
+
 typedef struct capa_buf {
     unsigned char *p;
     size_t len, cap;
     int oom;
+    /* Where the long strings written by capa_buf_str lie (offset and length of their bytes),
+     * in order; only a hint for capa_pack: any split of the bytes unpacks to the same value. */
+    size_t span_off[CAPA_PACK_SPANS], span_len[CAPA_PACK_SPANS];
+    unsigned n_spans;
 } capa_buf;
 
 void capa_buf_free(capa_buf *b);
@@ -54,7 +63,18 @@ int capa_rd_done(const capa_rd *r);
 #define CAPA_PACK_MARK 0xC0
 /** Values larger than this never decode (a corrupt length must not allocate gigabytes). */
 #define CAPA_PACK_MAX ((size_t)64 << 20)
-/** Compress b's content in place when it is larger than CAPA_PACK_MIN (and it helps). */
+/*
+ * A value whose long strings are compressed each on its own is stored as CAPA_PACK_SEG, a
+ * varint with its raw length, and segments up to that length: a varint h, then h >> 1 bytes
+ * that are copied as they are (h & 1 == 0) or a zstd frame holding the next bytes (h & 1 ==
+ * 1). The bytes a value unpacks to are the same either way; the segments let the same long
+ * text - a case's description, in its open event and in its stage record - be compressed
+ * once per transaction and its frame reused (codec.c), and leave the short fields around it,
+ * which zstd does not shrink, uncompressed. 0xC0 and 0xC1 never begin UTF-8 text.
+ */
+#define CAPA_PACK_SEG 0xC1
+/** Compress b's content in place when it is larger than CAPA_PACK_MIN (and it helps):
+ *  segmented (CAPA_PACK_SEG) when its long strings are most of it, else one frame. */
 void capa_pack(capa_buf *b);
 /** capa_pack at zstd level `level` (capa_pack's is 1; verify's scratch packs at -1, which
  *  costs a quarter of it: see verify.c). The same format: capa_unpack reads either. */

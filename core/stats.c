@@ -334,12 +334,6 @@ typedef struct ctx {
     size_t n_sev;
 } ctx;
 
-static int is_kind(const char *k)
-{
-    return k && (strcmp(k, "response") == 0 || strcmp(k, "containment") == 0 ||
-                 strcmp(k, "plan") == 0 || strcmp(k, "closure") == 0);
-}
-
 /* The reduced workflow for `severity` (made on first use); the whole one when there are
  * more severities than slots. */
 static const capa_workflow *wf_for(ctx *x, const char *severity)
@@ -356,15 +350,24 @@ static const capa_workflow *wf_for(ctx *x, const char *severity)
     struct sev_wf *e = &x->sev[x->n_sev];
     const char *sev_key = NULL;
     size_t n = 0;
-    for (size_t i = 0; i < x->wf->n_limits; i++) {
-        const capa_limit *l = &x->wf->limits[i];
-        if (!is_kind(l->kind) || !l->severity)
-            continue;
-        if (strcmp(l->severity, "*") == 0 || (severity && strcmp(l->severity, severity) == 0)) {
-            lim[n++] = *l;
+    /* Per kind only the limit capa_limits_compute would pick for this severity (its own, the
+     * first; else the last "*" one), so the pick compares one limit per kind. */
+    static const char *const kinds[] = {"response", "containment", "plan", "closure"};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        const capa_limit *own = NULL, *any = NULL;
+        for (size_t i = 0; i < x->wf->n_limits && !own; i++) {
+            const capa_limit *l = &x->wf->limits[i];
+            if (!l->kind || !l->severity || strcmp(l->kind, kinds[k]) != 0)
+                continue;
             if (severity && strcmp(l->severity, severity) == 0)
-                sev_key = l->severity;
+                own = l;
+            else if (strcmp(l->severity, "*") == 0)
+                any = l;
         }
+        if (own)
+            sev_key = own->severity;
+        if (own || any)
+            lim[n++] = own ? *own : *any;
     }
     if (severity && !sev_key) {
         /* A severity without limits of its own: it shares the "*" limits; keep a copy of
@@ -468,6 +471,7 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
 typedef struct rec_entry {
     size_t key;    /* offset of "part\x1fdefect" in the set's pool */
     size_t number; /* offset of the case number in the set's pool */
+    uint64_t kh;   /* hash of the key: groups sort by it first, compared as a number */
     int64_t opened;
     uint64_t id;
     int in_month;
@@ -526,17 +530,22 @@ static int rec_note(rec_set *r, const capa_hdr *h, int in_month)
     if (pool_room(r, kl + 1 + nl))
         return capa_error_set(CAPA_ENOMEM, "report: out of memory");
     rec_entry *e = &r->e[r->n++];
-    *e = (rec_entry){r->pool_len, r->pool_len + kl + 1, h->opened, h->id, in_month, NULL};
+    *e =
+        (rec_entry){r->pool_len, r->pool_len + kl + 1, hash(key), h->opened, h->id, in_month, NULL};
     memcpy(r->pool + r->pool_len, key, kl + 1);
     memcpy(r->pool + r->pool_len + kl + 1, h->number, nl);
     r->pool_len += kl + 1 + nl;
     return CAPA_OK;
 }
 
-/* By group (part number and defect code), then opening, then id. */
+/* By group (the hash of part number and defect code, then the key itself: any order that
+ * keeps a group together will do, and comparing numbers first spares a million strcmp),
+ * then opening, then id. */
 static int rec_order(const void *a, const void *b)
 {
     const rec_entry *x = a, *y = b;
+    if (x->kh != y->kh)
+        return x->kh < y->kh ? -1 : 1;
     int c = strcmp(x->k, y->k);
     if (c)
         return c;
@@ -609,7 +618,7 @@ static int rec_finish(capa_monthly *m, rec_set *r)
             continue;
         /* The group's entries before i, opened at or after the window's start. */
         size_t lo = i;
-        while (lo > 0 && r->e[lo - 1].opened >= e->opened - window &&
+        while (lo > 0 && r->e[lo - 1].opened >= e->opened - window && r->e[lo - 1].kh == e->kh &&
                strcmp(r->e[lo - 1].k, e->k) == 0)
             lo--;
         if (lo == i)
@@ -622,17 +631,32 @@ static int rec_finish(capa_monthly *m, rec_set *r)
             m->recurrences = p;
             cap = nc;
         }
+        /* One block per recurrence (capa_monthly_free frees `of`): the pointers to the
+         * earlier cases, then their numbers, the case's number, part and defect code. */
+        const char *key = e->k, *sep = strchr(key, '\x1f');
+        size_t bytes =
+            (i - lo) * sizeof(char *) + strlen(r->pool + e->number) + 1 + strlen(key) + 1;
+        for (size_t k = lo; k < i; k++)
+            bytes += strlen(r->pool + r->e[k].number) + 1;
+        char **of = capa__malloc(bytes);
+        if (!of)
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        char *at = (char *)(of + (i - lo));
         capa_stat_recurrence *x = &m->recurrences[m->n_recurrences++];
         memset(x, 0, sizeof *x);
-        const char *key = e->k, *sep = strchr(key, '\x1f');
-        if (!(x->number = capa__strdup(r->pool + e->number)) ||
-            !(x->part_no = capa__strndup(key, (size_t)(sep - key))) ||
-            !(x->defect_code = capa__strdup(sep + 1)) ||
-            !(x->of = capa__calloc(i - lo, sizeof *x->of)))
-            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-        for (size_t k = lo; k < i; k++)
-            if (!(x->of[x->n_of++] = capa__strdup(r->pool + r->e[k].number)))
-                return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        x->of = of;
+        for (size_t k = lo; k < i; k++) {
+            size_t n = strlen(r->pool + r->e[k].number) + 1;
+            of[x->n_of++] = memcpy(at, r->pool + r->e[k].number, n);
+            at += n;
+        }
+        size_t n = strlen(r->pool + e->number) + 1;
+        x->number = memcpy(at, r->pool + e->number, n);
+        at += n;
+        size_t pl = sep ? (size_t)(sep - key) : strlen(key); /* no sep: a part cut short */
+        x->part_no = memcpy(at, key, strlen(key) + 1);
+        x->part_no[pl] = 0;
+        x->defect_code = x->part_no + pl + (sep ? 1 : 0);
     }
     return CAPA_OK;
 }
@@ -1031,11 +1055,7 @@ void capa_monthly_free(capa_monthly *m)
         capa__free(m->overdue[i].number);
     capa__free(m->overdue);
     for (size_t i = 0; i < m->n_recurrences; i++) {
-        capa_stat_recurrence *r = &m->recurrences[i];
-        capa__free(r->number);
-        capa__free(r->part_no);
-        capa__free(r->defect_code);
-        capa_strings_free(r->of, r->n_of);
+        capa__free(m->recurrences[i].of); /* one block with its strings (rec_finish) */
     }
     capa__free(m->recurrences);
     capa_strings_free(m->ntf_cases, m->n_ntf_cases);

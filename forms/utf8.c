@@ -14,6 +14,31 @@
 
 #include "capa_form.h"
 
+/* Eight bytes at a time (SWAR): whether any byte of w has its high bit set, is below 0x20
+ * (given none has the high bit) or is 0x7f. Each test is exact for "any", which is all the
+ * loops below ask before they look at the bytes one by one. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static uint64_t load8(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static int all_ascii8(uint64_t w)
+{
+    return (w & HIGHS) == 0;
+}
+
+static int all_printable8(uint64_t w)
+{
+    uint64_t del = w ^ (0x7f * ONES);
+    return (w & HIGHS) == 0 && ((w - 0x20 * ONES) & ~w & HIGHS) == 0 &&
+           ((del - ONES) & ~del & HIGHS) == 0;
+}
+
 size_t capa__utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
     uint32_t c, min;
@@ -57,6 +82,8 @@ int capa__utf8_check(const char *s, size_t len, size_t *out_count, size_t *out_b
         /* A run of ASCII is valid as it stands, one character a byte (most of any text). */
         if (p[i] < 0x80) {
             size_t j = i + 1;
+            while (j + 8 <= len && all_ascii8(load8(p + j)))
+                j += 8;
             while (j < len && p[j] < 0x80)
                 j++;
             count += j - i;
@@ -138,6 +165,8 @@ int capa__text_find(const char *s, size_t len, int multiline, uint32_t *out_cp, 
     while (i < len) {
         /* Printable ASCII (0x20 to 0x7e) is never refused: step over it a byte at a time
          * without decoding (a long description is mostly that). */
+        while (i + 8 <= len && all_printable8(load8(p + i)))
+            i += 8;
         while (i < len && p[i] >= 0x20 && p[i] < 0x7f)
             i++;
         if (i == len)

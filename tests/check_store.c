@@ -2,6 +2,7 @@
  * check_store.c - the store itself: initialisation rules, numbering, map full then growth,
  * several processes writing one database, backup.
  */
+#define _GNU_SOURCE
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "testutil.h"
 
 
@@ -262,6 +264,97 @@ START_TEST(backup_into_a_non_empty_directory_is_refused)
 }
 END_TEST
 
+/* A record of a version byte, a short name, a long text and a short tail, as the event and
+ * stage encoders write them. */
+static void long_text_record(capa_buf *b, const char *text, size_t n_short)
+{
+    capa_buf_u8(b, 1);
+    for (size_t i = 0; i < n_short; i++)
+        capa_buf_str(b, "customer-name-0042");
+    capa_buf_str(b, text);
+    capa_buf_str(b, "tail");
+}
+
+static int unpacks_to(const capa_buf *packed, const capa_buf *raw)
+{
+    const unsigned char *out;
+    size_t n;
+    void *tmp = NULL;
+    int err = capa_unpack(packed->p, packed->len, &out, &n, &tmp);
+    int same = !err && n == raw->len && memcmp(out, raw->p, n) == 0;
+    capa__free(tmp);
+    return same;
+}
+
+static int unpack_err(const unsigned char *p, size_t n)
+{
+    const unsigned char *out;
+    size_t len;
+    void *tmp = NULL;
+    int err = capa_unpack(p, n, &out, &len, &tmp);
+    capa__free(tmp);
+    return err;
+}
+
+START_TEST(long_texts_are_packed_in_segments_and_unpack_exactly)
+{
+    char text[1900 + 1];
+    for (size_t i = 0; i < sizeof text - 1; i++)
+        text[i] = "solder bridge on pad found at incoming inspection lot held "[i % 58];
+    text[sizeof text - 1] = 0;
+    capa_buf raw = {0}, a = {0}, b = {0}, c = {0};
+    long_text_record(&raw, text, 1);
+    long_text_record(&a, text, 1);
+    capa_pack(&a);
+    /* The long text is a frame of its own, the fields around it as they are. */
+    ck_assert_uint_eq(a.p[0], CAPA_PACK_SEG);
+    ck_assert_uint_lt(a.len, raw.len / 4);
+    ck_assert(memmem(a.p, a.len, "customer-name-0042", 18) != NULL);
+    ck_assert(unpacks_to(&a, &raw));
+    /* The same text in another record (its frame reused): the same bytes as compressing it. */
+    long_text_record(&b, text, 1);
+    capa_pack(&b);
+    ck_assert_uint_eq(b.len, a.len);
+    ck_assert(memcmp(a.p, b.p, a.len) == 0);
+    /* Most of the record outside long strings: one frame over all of it, as before. */
+    capa_buf raw2 = {0};
+    long_text_record(&raw2, text, 80);
+    long_text_record(&c, text, 80);
+    capa_pack(&c);
+    ck_assert_uint_eq(c.p[0], CAPA_PACK_MARK);
+    ck_assert(unpacks_to(&c, &raw2));
+    capa_buf_free(&raw2);
+    capa_buf_free(&c);
+
+    /* Damaged segments are refused, never over-read: every truncation, a length past the
+     * end, an empty segment, a raw length that the segments do not fill or overfill. */
+    for (size_t n = 1; n < a.len; n++)
+        ck_assert_int_eq(unpack_err(a.p, n), CAPA_ECORRUPT);
+    unsigned char bad[4096];
+    size_t hdr = 1; /* marker, varint raw length */
+    while (a.p[hdr] & 0x80)
+        hdr++;
+    hdr++;
+    memcpy(bad, a.p, a.len);
+    bad[hdr] = 0x7e; /* first segment: 63 raw bytes, more than the record's first run */
+    ck_assert_int_eq(unpack_err(bad, a.len), CAPA_ECORRUPT);
+    memcpy(bad, a.p, hdr);
+    bad[hdr] = 0; /* an empty segment */
+    memcpy(bad + hdr + 1, a.p + hdr, a.len - hdr);
+    ck_assert_int_eq(unpack_err(bad, a.len + 1), CAPA_ECORRUPT);
+    memcpy(bad, a.p, a.len);
+    bad[a.len] = 2; /* one raw byte beyond the raw length */
+    bad[a.len + 1] = 'x';
+    ck_assert_int_eq(unpack_err(bad, a.len + 2), CAPA_ECORRUPT);
+    memcpy(bad, a.p, a.len);
+    bad[1] = (unsigned char)(bad[1] + 1); /* raw length one more than the segments give */
+    ck_assert_int_eq(unpack_err(bad, a.len), CAPA_ECORRUPT);
+    capa_buf_free(&raw);
+    capa_buf_free(&a);
+    capa_buf_free(&b);
+}
+END_TEST
+
 Suite *capa_store_suite(void)
 {
     Suite *su = suite_create("store");
@@ -275,6 +368,7 @@ Suite *capa_store_suite(void)
     tcase_add_test(tc, backup_is_a_working_store);
     tcase_add_test(tc, backup_creates_a_private_directory);
     tcase_add_test(tc, backup_into_a_non_empty_directory_is_refused);
+    tcase_add_test(tc, long_texts_are_packed_in_segments_and_unpack_exactly);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -203,6 +203,28 @@ int cli_unexpected(const cli *c, const char *arg)
     return cli_usage_refuse(c, "cli.unexpected", arg, NULL, 0, english);
 }
 
+int cli_usage_rule(const cli *c, const char *rule, const char *value, ...)
+{
+    capa_refusal_param p[8];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, value);
+    for (const char *name; n < 8 && (name = va_arg(ap, const char *)) != NULL; n++) {
+        p[n].name = name;
+        p[n].value = va_arg(ap, const char *);
+    }
+    va_end(ap);
+    char v[CLI_TEXT_MAX];
+    cli_text(v, sizeof v, value ? value : "");
+    char *en = capa_lang_rule(rule, "", v, p, n, CAPA_LANG_EN, 0);
+    /* After "capa: <command>: " a usage error begins in lower case, as the others do. */
+    if (en && en[0] >= 'A' && en[0] <= 'Z')
+        en[0] = (char)(en[0] - 'A' + 'a');
+    int rc = cli_usage_refuse(c, rule, value, p, n, en ? en : rule);
+    free(en);
+    return rc;
+}
+
 void cli_print_command_help(const cli *c)
 {
     const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
@@ -563,7 +585,7 @@ int cli_parse_assignments(capa_kv **out, const cli *c, char **args, int n)
         char *eq = strchr(args[i], '=');
         if (!eq || eq == args[i]) {
             free(kv);
-            return cli_usage(c, "argument '%s' is not name=value", args[i]);
+            return cli_usage_rule(c, "cli.assignment", args[i], NULL);
         }
         *eq = '\0';
         kv[i].name = args[i];

@@ -82,6 +82,15 @@ int cli_usage_refuse(const cli *c, const char *rule, const char *value,
                      const capa_refusal_param *params, size_t n_params, const char *english);
 /** The usage error of an argument the command does not take (cli_usage_refuse). */
 int cli_unexpected(const cli *c, const char *arg);
+/**
+ * A command's usage error worded wholly by the catalogue (tools/lang), in 中文, English or
+ * both as chosen (--lang, else the locale): rule `rule` with `value` (what was typed, escaped;
+ * NULL for none) and its parameters as name, value pairs (options' literal names, limits)
+ * ending in NULL, at most eight. The English sentence is the catalogue's too, so no command
+ * spells its own. Prints the usage line after it as cli_usage_refuse; returns CLI_USAGE.
+ */
+int cli_usage_rule(const cli *c, const char *rule, const char *value, ...)
+    __attribute__((sentinel));
 
 /** Print the usage text of the current command to stdout (for --help). */
 void cli_print_command_help(const cli *c);

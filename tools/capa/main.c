@@ -264,7 +264,7 @@ static int parse_globals(cli *c, int argc, char **argv, int *exit_now)
         } else if (strcmp(a, "--db") == 0 && i + 1 < argc) {
             c->db = argv[++i];
         } else {
-            *exit_now = cli_usage(c, "unknown or incomplete option '%s'", a);
+            *exit_now = cli_usage_rule(c, "cli.unknown_option", a, NULL);
         }
         if (*exit_now >= 0)
             break;

@@ -638,8 +638,9 @@ static const wording catalogue[] = {
      "Content-Length with Transfer-Encoding: the request was not processed"},
     {"request.content_length", NULL, "请求声明的内容长度不是数字，请求未处理，连接已关闭",
      "Content-Length is not a number: the request was not processed"},
-    {"request.query", NULL, "网址中的查询参数格式有误（{why@}）：请从页面上的链接重新打开",
-     "malformed query string ({why@}): open the page again from its link"},
+    {"request.query", NULL, "网址中的查询参数格式有误，请求未处理：请从页面上的链接重新打开",
+     "malformed query string: the request was not processed; open the page again from its "
+     "link"},
     {"request.oom", NULL, "服务器内存不足，请求未处理：请稍后再试",
      "out of memory: the request was not processed; try again later"},
     /* the legacy import page (tools/serve/import.c) */
@@ -660,6 +661,13 @@ static const wording catalogue[] = {
      "this import cannot be started now: it is running, or its check has not finished"},
     {"import.not_started", NULL, "导入无法开始：请稍后再试，或联系系统管理员",
      "the import could not be started: try again later, or ask the administrator"},
+    {"request.admin_only", NULL, "系统管理页面仅供系统管理员使用",
+     "administration is for the admin role only"},
+    {"request.method", NULL, "不支持这种请求方式", "method not allowed"},
+    {"request.not_found", NULL, "没有这个页面", "not found"},
+    {"request.no_user", NULL, "没有这位用户", "there is no such user"},
+    {"user.password_mismatch", NULL, "两次输入的新密码不一致：请重新输入",
+     "the two new passwords differ: type them again"},
     {"upload.tmpdir", NULL, "无法为上传的文件建立临时目录：请联系系统管理员",
      "cannot make a temporary directory for the upload: please ask the administrator"},
 };

@@ -69,11 +69,13 @@ static int upload_post(sv_req *r, sv_disk_upload *up, char dir[64], const char *
     memset(up, 0, sizeof *up);
     if (!mkdtemp(dir)) {
         dir[0] = '\0';
-        sv_page_error(r, 500, "cannot make a temporary directory for the upload");
+        sv_page_refused(r, 500, "upload.tmpdir", "cannot make a temporary directory for the upload");
         return -1;
     }
     if (sv_disk_upload_parse(up, r, dir, why, sizeof why)) {
-        sv_page_error(r, 400, why);
+        char *msg = sv_word_request(r, up->rule, up->value, up->max, why);
+        sv_page_error(r, 400, msg ? msg : why);
+        free(msg);
         return -1;
     }
     const char *csrf = sv_params_get(&up->params, "csrf");
@@ -180,7 +182,9 @@ static void do_form_install(sv_req *r)
     int version = 0;
     capa_actor who = {r->sess.user, sv_params_get(&up.params, "password")};
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_forms(r, "too many password attempts: wait a moment and try again", NULL, 429);
+        char *t = sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        page_forms(r, t ? t : "too many password attempts: wait and try again", NULL, 429);
+        free(t);
         goto done;
     }
     err = capa_form_install(r->srv->s, &who, xml, len, f->name, &version);
@@ -262,7 +266,9 @@ static void do_timezone(sv_req *r)
     capa_actor who = {r->sess.user, sv_params_get(&p, "password")};
     int err;
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_settings(r, "too many password attempts: wait a moment and try again", 429);
+        char *t = sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        page_settings(r, t ? t : "too many password attempts: wait and try again", 429);
+        free(t);
         wipe(&p);
         return;
     }
@@ -302,7 +308,9 @@ static void do_calendar(sv_req *r)
     }
     capa_actor who = {r->sess.user, sv_params_get(&up.params, "password")};
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_settings(r, "too many password attempts: wait a moment and try again", 429);
+        char *t = sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        page_settings(r, t ? t : "too many password attempts: wait and try again", 429);
+        free(t);
         goto done;
     }
     err = capa_calendar_install(r->srv->s, &who, xml, len, f->name, &year, &version);
@@ -508,7 +516,7 @@ int sv_admin_sys_handle(sv_req *r)
     }
     if (allow) {
         r->allow = allow;
-        sv_page_error(r, 405, "method not allowed");
+        sv_page_refused(r, 405, "request.method", "method not allowed");
     }
     return 1;
 }

@@ -604,7 +604,11 @@ void sv_api_handle(sv_req *r)
     const char *p = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0;
     if (r->bad_query) {
-        send_error(r, 400, "malformed", "malformed query string");
+        int lang = sv_api_lang(r);
+        char *msg = lang >= 0 ? capa_lang_rule("request.query", "", "", NULL, 0, (capa_lang)lang, 1)
+                              : NULL;
+        send_error(r, 400, "malformed", msg ? msg : "malformed query string");
+        free(msg);
         return;
     }
     if (strcmp(p, "/api/openapi.json") == 0) {

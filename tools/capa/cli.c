@@ -264,16 +264,24 @@ int cli_fail(const cli *c, const char *what, int rc)
      * which also names the command that helps; both prints the two. */
     const capa_refusal *ref = capa_refusal_last();
     int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
-    if (ref && (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH)) {
-        char *zh = capa_lang_refusal(ref, CAPA_LANG_ZH, 0), where[200];
+    /* A refusal naming roles is worded from the catalogue in English too: the engine's
+     * sentence names their ids, a reader knows them by their labels. */
+    int en_worded = ref && capa_lang_names_role(ref);
+    if (ref && (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH || en_worded)) {
+        char where[200];
         snprintf(where, sizeof where, "%s%s%s", what ? what : c->cmd,
                  *ref->case_number && !strstr(what ? what : "", ref->case_number) ? " " : "",
                  *ref->case_number && !strstr(what ? what : "", ref->case_number)
                      ? ref->case_number
                      : "");
-        print_error(c->prog, where, zh);
-        free(zh);
-        if (lang == CAPA_LANG_ZH)
+        for (int zh = 1; zh >= 0; zh--) {
+            if ((zh && lang == CAPA_LANG_EN) || (!zh && (lang == CAPA_LANG_ZH || !en_worded)))
+                continue;
+            char *t = capa_lang_refusal(ref, zh ? CAPA_LANG_ZH : CAPA_LANG_EN, 0);
+            print_error(c->prog, where, t);
+            free(t);
+        }
+        if (lang == CAPA_LANG_ZH || en_worded)
             return CLI_ERROR;
     } else if (!ref && lang == CAPA_LANG_ZH) {
         /* An error without refusal data: its kind in 中文, the engine's sentence as detail. */

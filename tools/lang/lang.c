@@ -892,9 +892,22 @@ char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_l
     size_t en_at = o.n;
     if (lang != CAPA_LANG_ZH)
         expand(&o, w->en, r, v, 0, web);
-    if (o.ok && o.p && o.n > en_at && o.p[en_at] >= 'a' && o.p[en_at] <= 'z')
-        o.p[en_at] = (char)(o.p[en_at] - 'a' + 'A'); /* a sentence begins with a capital */
+    /* A sentence begins with a capital; a value it begins with (an account, an option) is
+     * kept as it is. */
+    if (o.ok && o.p && o.n > en_at && o.p[en_at] >= 'a' && o.p[en_at] <= 'z' &&
+        w->en[0] >= 'a' && w->en[0] <= 'z')
+        o.p[en_at] = (char)(o.p[en_at] - 'a' + 'A');
     return take(&o);
+}
+
+int capa_lang_names_role(const capa_refusal *r)
+{
+    for (size_t i = 0; r && i < r->n; i++) {
+        const wording *w = find(&r->v[i]);
+        if (w && (strstr(w->en, "{role@}") || strstr(w->en, "{roles@}")))
+            return 1;
+    }
+    return 0;
 }
 
 /* A field required before sign-off, named alone (not a table's rows, not at creation). */

@@ -31,6 +31,10 @@ int capa_lang_knows(const char *rule);
  * client), what to click; without it (the CLI) the click hints are left out.
  */
 char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_lang lang, int web);
+/** Whether a violation of `r` is worded naming a role ({role@}, {roles@}): the engine's own
+ *  English sentence names role ids, so English is worded from the catalogue too, by the
+ *  roles' labels. */
+int capa_lang_names_role(const capa_refusal *r);
 /** The whole refusal: every violation, joined; NULL when out of memory. */
 char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web);
 /**

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "lang.h"
 
+#include "capa_form.h"
 #include "capa_report.h"
 
 #include <errno.h>
@@ -316,6 +317,53 @@ int cli_refuse(const cli *c, const char *what, const char *rule, const char *fie
             return CLI_ERROR;
     }
     print_error(c->prog, what, english);
+    return CLI_ERROR;
+}
+
+int cli_refuse_diag(const cli *c, const char *what, const char *rule, const char *field,
+                    const char *value, const struct capa_diag *diag, const char *english)
+{
+    enum { MAX = 32 };
+    char *detail = capa_diag_join(diag, "; "), items[24];
+    size_t n = diag->n < MAX - 1 ? diag->n : MAX - 1;
+    snprintf(items, sizeof items, "%zu", diag->n);
+    capa_refusal_param head[] = {{"detail", detail ? detail : ""}, {"items", items}};
+    capa_violation v[MAX];
+    capa_refusal_param other[MAX];
+    v[0] = (capa_violation){rule, field ? field : "", "", "", value ? value : "",
+                            diag->n && diag->items ? 2 : 1, head, english};
+    for (size_t i = 0; diag->items && i < n; i++) {
+        const capa_diag_item *it = &diag->items[i];
+        capa_refusal_param *p = &other[i];
+        p->name = "detail";
+        p->value = diag->msgs[i];
+        /* capa_diag_item keeps names and values apart: pair them up for the catalogue */
+        capa_refusal_param *ps = it->rule ? calloc(it->n_params, sizeof *ps) : NULL;
+        for (size_t k = 0; ps && k < it->n_params; k++)
+            ps[k] = (capa_refusal_param){it->pname[k], it->pval[k]};
+        v[i + 1] = (capa_violation){it->rule && ps ? it->rule : "xml.other",
+                                    it->rule && ps ? it->field : "",
+                                    "",
+                                    "",
+                                    it->rule && ps ? it->value : "",
+                                    it->rule && ps ? it->n_params : 1,
+                                    it->rule && ps ? ps : p,
+                                    diag->msgs[i]};
+    }
+    capa_refusal ref = {CAPA_EINVALID, "", "", "", "", "", diag->items ? n + 1 : 1, v,
+                        diag->n - n};
+    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    if (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH) {
+        char *zh = capa_lang_refusal(&ref, CAPA_LANG_ZH, 0);
+        print_error(c->prog, what, zh ? zh : english);
+        free(zh);
+    }
+    if (lang != CAPA_LANG_ZH)
+        print_error(c->prog, what, english);
+    for (size_t i = 1; i < ref.n; i++)
+        if (v[i].params != &other[i - 1])
+            free((void *)v[i].params);
+    capa__free(detail);
     return CLI_ERROR;
 }
 

@@ -37,9 +37,8 @@ int cmd_calendar_install(cli *c, int argc, char **argv)
     if ((err = capa_calendar_parse(&cal, xml, len, argv[0], &diag)) != CAPA_OK) {
         char *msg = capa_diag_join(&diag, "; ");
         const char *base = strrchr(argv[0], '/');
-        capa_refusal_param detail = {"detail", msg ? msg : ""};
-        rc = cli_refuse(c, what, "calendar.invalid", "calendar", base ? base + 1 : argv[0], &detail,
-                        1, msg && *msg ? msg : capa_strerror(err));
+        rc = cli_refuse_diag(c, what, "calendar.invalid", "calendar", base ? base + 1 : argv[0],
+                             &diag, msg && *msg ? msg : capa_strerror(err));
         capa__free(msg);
         goto done;
     }

@@ -294,6 +294,8 @@ static const wording catalogue[] = {
      "'{value}' is not a time zone name (like Asia/Shanghai)"},
     {"zone.unknown", NULL, "未知的时区“{value}”（本机的时区数据库中没有）",
      "the time zone '{value}' is unknown (not in this machine's time zone database)"},
+    {"calendar.invalid", "items", "工作日历“{value}”不符合格式要求",
+     "the work calendar '{value}' is not valid"},
     {"calendar.invalid", NULL, "工作日历“{value}”不符合格式要求：{detail}",
      "the work calendar '{value}' is not valid: {detail}"},
     /* ---- the store (core/store.c): space, damage, access ---- */
@@ -322,6 +324,8 @@ static const wording catalogue[] = {
     {"init.org", NULL, "组织名称须为 1 到 {max} 字节",
      "the organisation's name must have 1 to {max} "
      "bytes"},
+    {"form.invalid", "items", "定义文件不符合格式要求（{count} 处）",
+     "the definition is not valid ({count} problems)"},
     {"form.invalid", NULL, "定义文件不符合格式要求（{count} 处）：{detail}",
      "the definition is not valid ({count} problems): {detail}"},
     {"form.no_document", NULL, "请选择要安装的定义文件", "please choose the definition file"},
@@ -497,6 +501,8 @@ static const wording catalogue[] = {
     {"sheet.number_twice", NULL, "案号“{value}”在文件中出现了两次（第一次在第 {first} 行）",
      "the case number '{value}' is given twice (first in row {first})"},
     /* ---- case archives from another store (core/import_xml.c) ---- */
+    {"archive.invalid", "items", "案件归档文件“{value}”无效",
+     "the case archive '{value}' is not valid"},
     {"archive.invalid", NULL, "案件归档文件“{value}”无效：{detail}",
      "the case archive '{value}' is "
      "not valid: {detail}"},
@@ -668,6 +674,71 @@ static const wording catalogue[] = {
     {"request.no_user", NULL, "没有这位用户", "there is no such user"},
     {"user.password_mismatch", NULL, "两次输入的新密码不一致：请重新输入",
      "the two new passwords differ: type them again"},
+    /* an XML document's problems (forms/xml.c: libxml2's errors by their code), each after
+     * the refusal of the definition, calendar or archive they belong to */
+    {"xml.root", NULL, "“{file}”第 {line} 行：根元素“{element}”不是这类文件应有的元素（名称或命名空间不对）",
+     "{file}, line {line}: the root element '{element}' is not the one this kind of file has "
+     "(its name or namespace is wrong)"},
+    {"xml.unexpected", "expected",
+     "“{file}”第 {line} 行：元素“{element}”不应出现在这里；这里应为：{expected}",
+     "{file}, line {line}: the element '{element}' is not expected here; expected: {expected}"},
+    {"xml.unexpected", NULL, "“{file}”第 {line} 行：元素“{element}”不应出现在这里",
+     "{file}, line {line}: the element '{element}' is not expected here"},
+    {"xml.missing_child", NULL, "“{file}”第 {line} 行：元素“{element}”缺少子元素：{expected}",
+     "{file}, line {line}: the element '{element}' lacks a child: {expected}"},
+    {"xml.attr_unknown", NULL, "“{file}”第 {line} 行：元素“{element}”不能有属性“{attribute}”",
+     "{file}, line {line}: the element '{element}' may not have the attribute '{attribute}'"},
+    {"xml.attr_missing", NULL, "“{file}”第 {line} 行：元素“{element}”缺少必需的属性“{attribute}”",
+     "{file}, line {line}: the element '{element}' lacks the required attribute '{attribute}'"},
+    {"xml.text", NULL, "“{file}”第 {line} 行：元素“{element}”中不能直接写文字，只能包含子元素",
+     "{file}, line {line}: the element '{element}' may hold elements only, not text"},
+    {"xml.value", "kind=choice",
+     "“{file}”第 {line} 行：元素“{element}”的值“{value}”不是可选的值；可选：{expected}",
+     "{file}, line {line}: '{value}' is not a choice of the element '{element}'; the choices: "
+     "{expected}"},
+    {"xml.value", "kind=pattern", "“{file}”第 {line} 行：元素“{element}”的值“{value}”格式不对",
+     "{file}, line {line}: the value '{value}' of the element '{element}' does not have the "
+     "required format"},
+    {"xml.value", "kind=length", "“{file}”第 {line} 行：元素“{element}”的值“{value}”长度不对",
+     "{file}, line {line}: the value '{value}' of the element '{element}' is too long or too "
+     "short"},
+    {"xml.value", "kind=range", "“{file}”第 {line} 行：元素“{element}”的值“{value}”超出允许的范围",
+     "{file}, line {line}: the value '{value}' of the element '{element}' is out of range"},
+    {"xml.value", NULL,
+     "“{file}”第 {line} 行：元素“{element}”的值“{value}”类型不对（例如应为数字、日期或是/否）",
+     "{file}, line {line}: the value '{value}' of the element '{element}' is not of its type (a "
+     "number, a date, yes or no)"},
+    {"xml.attr_value", "kind=choice",
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”不是可选的值；可选："
+     "{expected}",
+     "{file}, line {line}: '{value}' is not a choice of the attribute '{attribute}' of "
+     "'{element}'; the choices: {expected}"},
+    {"xml.attr_value", "kind=pattern",
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”格式不对",
+     "{file}, line {line}: the value '{value}' of the attribute '{attribute}' of '{element}' "
+     "does not have the required format"},
+    {"xml.attr_value", "kind=length",
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”长度不对",
+     "{file}, line {line}: the value '{value}' of the attribute '{attribute}' of '{element}' is "
+     "too long or too short"},
+    {"xml.attr_value", "kind=range",
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”超出允许的范围",
+     "{file}, line {line}: the value '{value}' of the attribute '{attribute}' of '{element}' is "
+     "out of range"},
+    {"xml.attr_value", NULL,
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”类型不对（例如应为数字、"
+     "日期或是/否）",
+     "{file}, line {line}: the value '{value}' of the attribute '{attribute}' of '{element}' is "
+     "not of its type (a number, a date, yes or no)"},
+    {"xml.doctype", NULL, "“{file}”第 {line} 行：不允许文档类型声明（DOCTYPE）",
+     "{file}, line {line}: a DOCTYPE is not allowed"},
+    {"xml.syntax", NULL,
+     "“{file}”第 {line} 行：不是格式正确的 XML（例如标签没有闭合或不匹配）；技术细节（英文原文）：{detail}",
+     "{file}, line {line}: not well-formed XML: {detail}"},
+    {"xml.schema", NULL,
+     "“{file}”第 {line} 行：元素“{element}”不符合定义的格式；技术细节（英文原文）：{detail}",
+     "{file}, line {line}: the element '{element}' does not fit the schema: {detail}"},
+    {"xml.other", NULL, "另一处问题，技术细节（英文原文）：{detail}", "{detail}"},
     {"upload.tmpdir", NULL, "无法为上传的文件建立临时目录：请联系系统管理员",
      "cannot make a temporary directory for the upload: please ask the administrator"},
 };

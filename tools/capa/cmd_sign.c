@@ -26,8 +26,9 @@ int cmd_sign(cli *c, int argc, char **argv)
     if (npos != 1)
         return cli_usage_rule(c, "cli.case_one", NULL, NULL);
     if (!meaning || !*meaning)
-        return cli_usage_rule(c, "cli.required", NULL, "option", "--meaning", "hint", "meaning", "choices",
-                              "reviewed, approved, done, verified, closed", NULL);
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--meaning", "hint", "meaning",
+                              "choices_zh", "“reviewed”、“approved”、“done”、“verified”、“closed”",
+                              "choices_en", "reviewed, approved, done, verified, closed", NULL);
     const char *number = argv[0];
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;

@@ -100,7 +100,7 @@ int cmd_verify(cli *c, int argc, char **argv)
         }
         if (capa_anchor_parse(&anchors[n_anchors], tok) != CAPA_OK) {
             free(anchors);
-            return cli_usage_rule(c, "cli.anchor", tok, "option", "--anchor", NULL);
+            return cli_usage_rule(c, "cli.anchor_bad", tok, "option", "--anchor", NULL);
         }
         n_anchors++;
     }

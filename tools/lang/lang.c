@@ -15,6 +15,8 @@
  */
 #include "lang.h"
 
+#include "capa_form.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -551,8 +553,8 @@ static const wording catalogue[] = {
      "{option} is required (why the stage is sent back)"},
     {"cli.required", "hint=owner", "改派负责人须用 {option} 说明理由",
      "{option} is required to reassign the owner"},
-    {"cli.required", "hint=meaning", "请用 {option} 给出签核的含义（{choices}）",
-     "{option} is required ({choices})"},
+    {"cli.required", "hint=meaning", "请用 {option} 给出签核的含义（{choices@}之一）",
+     "{option} is required ({choices@})"},
     {"cli.required", "hint=env", "请用 {option} 给出集团数据库的连接串（或设置环境变量 {env}）",
      "{option} is required (or ${env})"},
     {"cli.required", "hint=group", "请用 {option} 给出集团数据库的连接串",
@@ -604,7 +606,7 @@ static const wording catalogue[] = {
      "{option} '{value}': must be an http:// or https:// URL"},
     {"cli.url_long", NULL, "{option} 的网址最多 2048 个字符，且不能含空白",
      "{option}: a URL of at most 2048 characters without white space"},
-    {"cli.anchor", "value", "{option} 须为“序号:哈希”（十六进制）的形式（现为“{value}”）",
+    {"cli.anchor_bad", NULL, "{option} 须为“序号:哈希”（十六进制）的形式（现为“{value}”）",
      "{option} '{value}': not an anchor SEQ:HEX"},
     {"cli.anchor", NULL, "{option} 需要一个“序号:哈希”（十六进制）形式的值",
      "{option} needs SEQ:HEX"},
@@ -625,7 +627,7 @@ static const wording catalogue[] = {
      "one window: {month} with {monthly}, {week} with {weekly}, {range} alone"},
     {"cli.sheet_source", NULL, "请用 {csv} 或 {xlsx} 给出表格（二者取一），或用 {xml} 给出案件归档",
      "give the sheet as {csv} or {xlsx} (one of them), or a case archive as {xml}"},
-    {"cli.map", NULL, "请用 {option} 给出导入方案：方案文件，或内置方案的名称（{shipped}）",
+    {"cli.map", NULL, "请用 {option} 给出导入方案：方案文件，或内置方案的名称（如“{shipped}”）",
      "give {option}: a mapping file, or the name of a shipped one ({shipped})"},
     {"cli.notices_who", NULL, "请给出 {option}（查看已送达某人的通知）或 {other}（查看待发送的通知）",
      "give {option} (what reached them) or {other} (what waits)"},
@@ -667,6 +669,8 @@ static const wording catalogue[] = {
      "this import cannot be started now: it is running, or its check has not finished"},
     {"import.not_started", NULL, "导入无法开始：请稍后再试，或联系系统管理员",
      "the import could not be started: try again later, or ask the administrator"},
+    {"form.not_installed", NULL, "定义文件不符合格式要求，未安装：问题如下",
+     "the definition is not valid: nothing installed"},
     {"request.admin_only", NULL, "系统管理页面仅供系统管理员使用",
      "administration is for the admin role only"},
     {"request.method", NULL, "不支持这种请求方式", "method not allowed"},
@@ -680,11 +684,11 @@ static const wording catalogue[] = {
      "{file}, line {line}: the root element '{element}' is not the one this kind of file has "
      "(its name or namespace is wrong)"},
     {"xml.unexpected", "expected",
-     "“{file}”第 {line} 行：元素“{element}”不应出现在这里；这里应为：{expected}",
+     "“{file}”第 {line} 行：元素“{element}”不应出现在这里；这里应为：“{expected}”",
      "{file}, line {line}: the element '{element}' is not expected here; expected: {expected}"},
     {"xml.unexpected", NULL, "“{file}”第 {line} 行：元素“{element}”不应出现在这里",
      "{file}, line {line}: the element '{element}' is not expected here"},
-    {"xml.missing_child", NULL, "“{file}”第 {line} 行：元素“{element}”缺少子元素：{expected}",
+    {"xml.missing_child", NULL, "“{file}”第 {line} 行：元素“{element}”缺少子元素：“{expected}”",
      "{file}, line {line}: the element '{element}' lacks a child: {expected}"},
     {"xml.attr_unknown", NULL, "“{file}”第 {line} 行：元素“{element}”不能有属性“{attribute}”",
      "{file}, line {line}: the element '{element}' may not have the attribute '{attribute}'"},
@@ -693,7 +697,7 @@ static const wording catalogue[] = {
     {"xml.text", NULL, "“{file}”第 {line} 行：元素“{element}”中不能直接写文字，只能包含子元素",
      "{file}, line {line}: the element '{element}' may hold elements only, not text"},
     {"xml.value", "kind=choice",
-     "“{file}”第 {line} 行：元素“{element}”的值“{value}”不是可选的值；可选：{expected}",
+     "“{file}”第 {line} 行：元素“{element}”的值“{value}”不是可选的值；可选：“{expected}”",
      "{file}, line {line}: '{value}' is not a choice of the element '{element}'; the choices: "
      "{expected}"},
     {"xml.value", "kind=pattern", "“{file}”第 {line} 行：元素“{element}”的值“{value}”格式不对",
@@ -710,7 +714,7 @@ static const wording catalogue[] = {
      "number, a date, yes or no)"},
     {"xml.attr_value", "kind=choice",
      "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”不是可选的值；可选："
-     "{expected}",
+     "“{expected}”",
      "{file}, line {line}: '{value}' is not a choice of the attribute '{attribute}' of "
      "'{element}'; the choices: {expected}"},
     {"xml.attr_value", "kind=pattern",
@@ -1062,6 +1066,20 @@ char *capa_lang_rule(const char *rule, const char *label, const char *value,
         rule, "", label ? label : "", label ? label : "", value ? value : "", n_params, params, ""};
     capa_refusal r = {CAPA_EINVALID, "", "", "", "", "", 1, &v, 0};
     return capa_lang_violation(&r, &v, lang, web);
+}
+
+char *capa_lang_diag_item(const struct capa_diag *d, size_t i, capa_lang lang, int web)
+{
+    const capa_diag_item *it = d->items ? &d->items[i] : NULL;
+    capa_refusal_param ps[CAPA_DIAG_PARAMS];
+    size_t n = 0;
+    if (it && it->rule && capa_lang_knows(it->rule)) {
+        for (; n < it->n_params; n++)
+            ps[n] = (capa_refusal_param){it->pname[n], it->pval[n]};
+        return capa_lang_rule(it->rule, "", it->value, ps, n, lang, web);
+    }
+    ps[0] = (capa_refusal_param){"detail", d->msgs[i]};
+    return capa_lang_rule("xml.other", "", "", ps, 1, lang, web);
 }
 
 /* A verify record's name in 中文: "header", "stage S", "signature N (M)", "user U". */

@@ -135,8 +135,12 @@ static void page_forms(sv_req *r, const char *msg, const capa_diag *diag, int st
         sv_el_text(&v, root, "error", msg, 1);
     if (diag && diag->n) {
         xmlNodePtr d = sv_el(&v, root, "diag");
-        for (size_t i = 0; i < diag->n; i++)
-            sv_el_text(&v, d, "line", diag->msgs[i], 0);
+        for (size_t i = 0; i < diag->n; i++) {
+            /* each problem in the reader's language (libxml2's English only as a detail) */
+            char *t = capa_lang_diag_item(diag, i, (capa_lang)sv_lang_of(r), 1);
+            sv_el_text(&v, d, "line", t ? t : diag->msgs[i], 0);
+            free(t);
+        }
     }
     done_notice(&v, root, r);
     forms_ctx c = {&v, r, sv_el(&v, root, "workflows")};
@@ -173,10 +177,11 @@ static void do_form_install(sv_req *r)
     else
         err = kind;
     if (err) {
-        page_forms(r,
-                   diag.n ? "the definition is not valid: nothing installed / 定义无效，未安装"
-                          : capa_strerror(err),
-                   &diag, 400);
+        char *t = diag.n ? sv_said(r, "form.not_installed", NULL,
+                                   "the definition is not valid: nothing installed")
+                         : NULL;
+        page_forms(r, t ? t : capa_strerror(err), &diag, 400);
+        free(t);
         goto done;
     }
     int version = 0;

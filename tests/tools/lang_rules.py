@@ -108,6 +108,16 @@ for m in re.finditer(r'\{\s*"([a-z]+\.[a-z_]+)",\s*(NULL|"[^"]*"),((?:\s*"(?:[^"
     cat.setdefault(m.group(1), []).append((zh, en))
 
 bad = []
+# A command's usage error is worded by the catalogue (cli_usage_rule), never an English
+# cli_usage(...) sentence of its own.
+for path in sorted(glob.glob(os.path.join(src, "tools", "capa", "*.c"))):
+    if os.path.basename(path) == "cli.c":
+        continue
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'\bcli_usage\s*\(', text):
+        line = text.count("\n", 0, m.start()) + 1
+        bad.append("%s:%d: an English usage error (cli_usage): use cli_usage_rule and a cli.* "
+                   "rule" % (os.path.relpath(path, src), line))
 for rule, where in sorted(used.items()):
     if rule not in cat:
         bad.append("%s (%s): no wording in tools/lang/lang.c" % (rule, where))

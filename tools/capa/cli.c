@@ -484,12 +484,14 @@ static int read_tty_line(const cli *c, const char *prompt, char **out)
     int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     *out = NULL;
     if (fd < 0) {
-        rc = cli_error(c->cmd, "no terminal to ask the password on; use --password-stdin");
+        capa_refusal_param p[] = {{"option", "--password-stdin"}};
+        rc = cli_refuse(c, c->cmd, "cli.no_tty", NULL, NULL, p, 1,
+                        "no terminal to ask the password on; use --password-stdin");
         goto done;
     }
     restore = tty_echo_off(fd, old_acts);
     if (write(fd, prompt, strlen(prompt)) < 0 || read_fd_line(fd, line, sizeof line) < 0) {
-        rc = cli_error(c->cmd, "no password entered");
+        rc = cli_refuse(c, c->cmd, "cli.no_password", NULL, NULL, NULL, 0, "no password entered");
         goto done;
     }
     chomp(line);
@@ -537,7 +539,10 @@ int cli_read_new_password(char **out, cli *c, const char *who)
     if (rc != CLI_OK)
         goto done;
     if (strcmp(first, again) != 0) {
-        rc = cli_error(c->cmd, "the two passwords for %s differ; nothing changed", name);
+        char english[CLI_TEXT_MAX + 64], n[CLI_TEXT_MAX];
+        snprintf(english, sizeof english, "the two passwords for %s differ; nothing changed",
+                 cli_text(n, sizeof n, name));
+        rc = cli_refuse(c, c->cmd, "cli.passwords_differ", NULL, name, NULL, 0, english);
         goto done;
     }
 done:
@@ -559,8 +564,12 @@ int cli_store_open(capa_store **out, cli *c, int create, int read_only)
     opts.read_only = read_only;
     int rc = capa_store_open(out, c->db, &opts);
     if (rc == CAPA_ENOTFOUND && !create)
-        return cli_error(c->db, "no capa database here (create one with `capa init`, or "
-                                "point --db / CAPA_DB at one)");
+    {
+        capa_refusal_param p[] = {{"option", "--db"}, {"env", "CAPA_DB"}, {"prog", c->prog}};
+        return cli_refuse(c, c->db, "cli.no_store", NULL, NULL, p, 3,
+                          "no capa database here (create one with `capa init`, or point --db / "
+                          "CAPA_DB at one)");
+    }
     if (rc != CAPA_OK)
         return cli_fail(c, c->db, rc);
     return CLI_OK;

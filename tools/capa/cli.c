@@ -330,8 +330,14 @@ int cli_refuse_diag(const cli *c, const char *what, const char *rule, const char
     capa_refusal_param head[] = {{"detail", detail ? detail : ""}, {"items", items}};
     capa_violation v[MAX];
     capa_refusal_param other[MAX];
-    v[0] = (capa_violation){rule, field ? field : "", "", "", value ? value : "",
-                            diag->n && diag->items ? 2 : 1, head, english};
+    v[0] = (capa_violation){rule,
+                            field ? field : "",
+                            "",
+                            "",
+                            value ? value : "",
+                            diag->n && diag->items ? 2 : 1,
+                            head,
+                            english};
     for (size_t i = 0; diag->items && i < n; i++) {
         const capa_diag_item *it = &diag->items[i];
         capa_refusal_param *p = &other[i];
@@ -350,8 +356,7 @@ int cli_refuse_diag(const cli *c, const char *what, const char *rule, const char
                                     it->rule && ps ? ps : p,
                                     diag->msgs[i]};
     }
-    capa_refusal ref = {CAPA_EINVALID, "", "", "", "", "", diag->items ? n + 1 : 1, v,
-                        diag->n - n};
+    capa_refusal ref = {CAPA_EINVALID, "", "", "", "", "", diag->items ? n + 1 : 1, v, diag->n - n};
     int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
     if (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH) {
         char *zh = capa_lang_refusal(&ref, CAPA_LANG_ZH, 0);
@@ -563,8 +568,7 @@ int cli_store_open(capa_store **out, cli *c, int create, int read_only)
     opts.create = create;
     opts.read_only = read_only;
     int rc = capa_store_open(out, c->db, &opts);
-    if (rc == CAPA_ENOTFOUND && !create)
-    {
+    if (rc == CAPA_ENOTFOUND && !create) {
         capa_refusal_param p[] = {{"option", "--db"}, {"env", "CAPA_DB"}, {"prog", c->prog}};
         return cli_refuse(c, c->db, "cli.no_store", NULL, NULL, p, 3,
                           "no capa database here (create one with `capa init`, or point --db / "

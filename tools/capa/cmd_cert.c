@@ -41,7 +41,8 @@ int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert, c
     keys_dir(c, dir, sizeof dir);
     if (key || cert) {
         if (!key || !cert)
-            return cli_usage_rule(c, "cli.together", NULL, "option", "--key", "other", "--cert", NULL);
+            return cli_usage_rule(c, "cli.together", NULL, "option", "--key", "other", "--cert",
+                                  NULL);
         err = capa_report_keys_install(dir, key, cert, chain);
     } else {
         err = capa_report_keys_create(dir, org, 0);

@@ -16,8 +16,8 @@ static int recurrence_days(cli *c, const char *arg)
     int rc, err;
     long v = strtol(arg, &end, 10);
     if (!*arg || *end || v < 1 || v > 3650)
-        return cli_usage_rule(c, "cli.range", arg, "option", "recurrence-days", "unit", "days", "min",
-                              "1", "max", "3650", NULL);
+        return cli_usage_rule(c, "cli.range", arg, "option", "recurrence-days", "unit", "days",
+                              "min", "1", "max", "3650", NULL);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)

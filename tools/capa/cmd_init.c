@@ -29,7 +29,8 @@ int cmd_init(cli *c, int argc, char **argv)
     if (!org || !*org)
         return cli_usage_rule(c, "cli.required", NULL, "option", "--org NAME", "hint", "org", NULL);
     if (!cert != !key)
-        return cli_usage_rule(c, "cli.together", NULL, "option", "--cert FILE", "other", "--key FILE", NULL);
+        return cli_usage_rule(c, "cli.together", NULL, "option", "--cert FILE", "other",
+                              "--key FILE", NULL);
 
     /* The plant's zone: --timezone, else the system's. Checked before any password. */
     if (!zone) {

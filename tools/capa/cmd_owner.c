@@ -29,7 +29,8 @@ int cmd_owner(cli *c, int argc, char **argv)
         goto done;
     }
     if (!reason || !*reason)
-        return cli_usage_rule(c, "cli.required", NULL, "option", "--reason TEXT", "hint", "owner", NULL);
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--reason TEXT", "hint", "owner",
+                              NULL);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)

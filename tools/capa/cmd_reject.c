@@ -20,7 +20,8 @@ int cmd_reject(cli *c, int argc, char **argv)
     if (npos != 1)
         return cli_usage_rule(c, "cli.case_one", NULL, NULL);
     if (!reason)
-        return cli_usage_rule(c, "cli.required", NULL, "option", "--reason TEXT", "hint", "reason", NULL);
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--reason TEXT", "hint", "reason",
+                              NULL);
     const char *number = argv[0];
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;

@@ -96,8 +96,8 @@ int cmd_report(cli *c, int argc, char **argv)
     } else if (npos == 1 && strcmp(argv[0], "weekly") == 0) {
         kind = CAPA_PERIOD_WEEK, pa = week, what = "report weekly";
         if (!week)
-            return cli_usage_rule(c, "cli.required", NULL, "option", "--week YYYY-Www", "hint", "week",
-                                  NULL);
+            return cli_usage_rule(c, "cli.required", NULL, "option", "--week YYYY-Www", "hint",
+                                  "week", NULL);
     } else if (npos == 0 && (from || to)) {
         if (!from || !to)
             return cli_usage_rule(c, "cli.together", NULL, "option", "--from DATE", "other",
@@ -110,9 +110,8 @@ int cmd_report(cli *c, int argc, char **argv)
     }
     if ((kind != CAPA_PERIOD_MONTH && month) || (kind != CAPA_PERIOD_WEEK && week) ||
         (kind != CAPA_PERIOD_RANGE && (from || to)))
-        return cli_usage_rule(c, "cli.one_window", NULL, "month", "--month", "monthly", "monthly", "week",
-                              "--week", "weekly", "weekly", "range",
-                              "--from/--to", NULL);
+        return cli_usage_rule(c, "cli.one_window", NULL, "month", "--month", "monthly", "monthly",
+                              "week", "--week", "weekly", "weekly", "range", "--from/--to", NULL);
     if (!out || !*out)
         return cli_usage_rule(c, "cli.required", NULL, "option", "-o FILE", NULL);
     int fmt = strcmp(format, "pdf") == 0    ? 0
@@ -124,7 +123,8 @@ int cmd_report(cli *c, int argc, char **argv)
         return cli_usage_rule(c, "cli.choice", format, "option", "--format", "choices",
                               "pdf, csv, json, xlsx", NULL);
     if (strcmp(out, "-") == 0 && (fmt == 0 || fmt == 3))
-        return cli_usage_rule(c, "cli.stdout", NULL, "option", "-o -", "formats", "csv, json", NULL);
+        return cli_usage_rule(c, "cli.stdout", NULL, "option", "-o -", "formats", "csv, json",
+                              NULL);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((rc = cli_at_parse(&at, c, s, at_arg)) != CLI_OK)

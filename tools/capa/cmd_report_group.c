@@ -451,7 +451,8 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
         return cli_usage_rule(c, "cli.choice", format, "option", "--format", "choices",
                               "json, csv, pdf, xlsx", NULL);
     if ((pdf || xlsx) && strcmp(out, "-") == 0)
-        return cli_usage_rule(c, "cli.stdout", NULL, "option", "-o -", "formats", "csv, json", NULL);
+        return cli_usage_rule(c, "cli.stdout", NULL, "option", "-o -", "formats", "csv, json",
+                              NULL);
     if (sscanf(month, "%4d-%2d%c", &y, &mo, &extra) != 2 || strlen(month) != 7 || mo < 1 || mo > 12)
         return cli_error("report monthly", "--month '%s': must be YYYY-MM, month 01 to 12", month);
     pg = PQconnectdb(conninfo);

@@ -102,7 +102,8 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
     if (local) {
         /* Recovery that needs the machine, not a password: the OS owner of the database. */
         if (c->as)
-            return cli_usage_rule(c, "cli.takes_no", NULL, "option", "--local", "other", "--as", NULL);
+            return cli_usage_rule(c, "cli.takes_no", NULL, "option", "--local", "other", "--as",
+                                  NULL);
         if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
             return rc;
         if ((err = capa_user_unlock_local(s, id)) != CAPA_OK) {
@@ -297,8 +298,8 @@ int cmd_user_set(cli *c, int argc, char **argv)
     if (npos != 1)
         return cli_usage_rule(c, "cli.user_one", NULL, NULL);
     if (!mobile && !email && !notify)
-        return cli_usage_rule(c, "cli.contact", NULL, "mobile", "--mobile N", "email", "--email ADDR",
-                              "notify", "--notify KINDS", NULL);
+        return cli_usage_rule(c, "cli.contact", NULL, "mobile", "--mobile N", "email",
+                              "--email ADDR", "notify", "--notify KINDS", NULL);
     if (!c->as)
         c->as = argv[0];
     if ((rc = cli_require_actor(c)) != CLI_OK)

@@ -1226,8 +1226,8 @@ int cmd_validate(cli *c, int argc, char **argv)
     if (list)
         return list_checks();
     if (!out && !c->json)
-        return cli_usage_rule(c, "cli.required", NULL, "option", "-o REPORT.pdf", "hint", "json", "other",
-                              "--json", NULL);
+        return cli_usage_rule(c, "cli.required", NULL, "option", "-o REPORT.pdf", "hint", "json",
+                              "other", "--json", NULL);
     if (!key != !crt)
         return cli_usage_rule(c, "cli.together", NULL, "option", "--key", "other", "--cert", NULL);
     if (brk) {

@@ -629,14 +629,16 @@ static const wording catalogue[] = {
      "give the sheet as {csv} or {xlsx} (one of them), or a case archive as {xml}"},
     {"cli.map", NULL, "请用 {option} 给出导入方案：方案文件，或内置方案的名称（如“{shipped}”）",
      "give {option}: a mapping file, or the name of a shipped one ({shipped})"},
-    {"cli.notices_who", NULL, "请给出 {option}（查看已送达某人的通知）或 {other}（查看待发送的通知）",
+    {"cli.notices_who", NULL,
+     "请给出 {option}（查看已送达某人的通知）或 {other}（查看待发送的通知）",
      "give {option} (what reached them) or {other} (what waits)"},
     {"cli.contact", NULL, "请给出 {mobile}、{email} 和/或 {notify}",
      "give {mobile}, {email} and/or {notify}"},
     {"cli.notify_kind", NULL, "{command}：请给出 {wecom}、{dingtalk} 或 {smtp} 中的一个",
      "{command}: give one of {wecom}, {dingtalk} or {smtp}"},
     {"cli.no_store", NULL,
-     "这里没有 {prog} 数据库<<（可用 capa init 新建，或用 {option} 或环境变量 {env} 指向已有的数据库）>>",
+     "这里没有 {prog} 数据库<<（可用 capa init 新建，或用 {option} 或环境变量 {env} "
+     "指向已有的数据库）>>",
      "no {prog} database here<< (create one with `capa init`, or point {option} / {env} at one)>>"},
     {"cli.no_tty", NULL, "没有可以输入密码的终端：请改用 {option}",
      "no terminal to ask the password on; use {option}"},
@@ -647,8 +649,7 @@ static const wording catalogue[] = {
     /* capa-serve's answers before a request reaches a page (tools/serve/http.c, pages.c,
      * api.c): no session yet, so in the language of ?lang=, Accept-Language or the capa_lang
      * cookie, else both */
-    {"request.content_length", "why=twice",
-     "请求的内容长度声明了不止一次，请求未处理，连接已关闭",
+    {"request.content_length", "why=twice", "请求的内容长度声明了不止一次，请求未处理，连接已关闭",
      "Content-Length given more than once: the request was not processed"},
     {"request.content_length", "why=te", "请求同时声明了内容长度和分块传输，请求未处理，连接已关闭",
      "Content-Length with Transfer-Encoding: the request was not processed"},
@@ -667,13 +668,14 @@ static const wording catalogue[] = {
     {"import.oom", NULL, "服务器内存不足，导入未开始：请稍后再试",
      "out of memory: the import was not started; try again later"},
     {"import.no_job", NULL,
-     "没有这个导入任务：任务在开始一小时后结束，或服务器已重启（请重新上传文件：中断的导入会从停止处"
+     "没有这个导入任务：任务在开始一小时后结束，或服务器已重启（请重新上传文件：中断的导入会从停止"
+     "处"
      "继续）",
      "no such import: it ended an hour after it began, or the server restarted (upload the "
      "file again: an import cut off continues where it stopped)"},
     {"import.all_done", NULL, "此文件的每一行都已导入过，没有要导入的内容",
      "nothing to import: every row of this file was imported before"},
-    {"import.not_now", NULL, "此导入当前不能开始：它正在运行，或尚未检查完", 
+    {"import.not_now", NULL, "此导入当前不能开始：它正在运行，或尚未检查完",
      "this import cannot be started now: it is running, or its check has not finished"},
     {"import.not_started", NULL, "导入无法开始：请稍后再试，或联系系统管理员",
      "the import could not be started: try again later, or ask the administrator"},
@@ -688,7 +690,8 @@ static const wording catalogue[] = {
      "the two new passwords differ: type them again"},
     /* an XML document's problems (forms/xml.c: libxml2's errors by their code), each after
      * the refusal of the definition, calendar or archive they belong to */
-    {"xml.root", NULL, "“{file}”第 {line} 行：根元素“{element}”不是这类文件应有的元素（名称或命名空间不对）",
+    {"xml.root", NULL,
+     "“{file}”第 {line} 行：根元素“{element}”不是这类文件应有的元素（名称或命名空间不对）",
      "{file}, line {line}: the root element '{element}' is not the one this kind of file has "
      "(its name or namespace is wrong)"},
     {"xml.unexpected", "expected",
@@ -745,7 +748,8 @@ static const wording catalogue[] = {
     {"xml.doctype", NULL, "“{file}”第 {line} 行：不允许文档类型声明（DOCTYPE）",
      "{file}, line {line}: a DOCTYPE is not allowed"},
     {"xml.syntax", NULL,
-     "“{file}”第 {line} 行：不是格式正确的 XML（例如标签没有闭合或不匹配）；技术细节（英文原文）：{detail}",
+     "“{file}”第 {line} 行：不是格式正确的 "
+     "XML（例如标签没有闭合或不匹配）；技术细节（英文原文）：{detail}",
      "{file}, line {line}: not well-formed XML: {detail}"},
     {"xml.schema", NULL,
      "“{file}”第 {line} 行：元素“{element}”不符合定义的格式；技术细节（英文原文）：{detail}",
@@ -977,8 +981,8 @@ char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_l
         expand(&o, w->en, r, v, 0, web);
     /* A sentence begins with a capital; a value it begins with (an account, an option) is
      * kept as it is. */
-    if (o.ok && o.p && o.n > en_at && o.p[en_at] >= 'a' && o.p[en_at] <= 'z' &&
-        w->en[0] >= 'a' && w->en[0] <= 'z')
+    if (o.ok && o.p && o.n > en_at && o.p[en_at] >= 'a' && o.p[en_at] <= 'z' && w->en[0] >= 'a' &&
+        w->en[0] <= 'z')
         o.p[en_at] = (char)(o.p[en_at] - 'a' + 'A');
     return take(&o);
 }

@@ -207,8 +207,10 @@ static void do_user(sv_req *r, const char *id, const char *action)
         return;
     }
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        char *t = sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
-        page_users(r, add ? NULL : id, t ? t : "too many password attempts: wait and try again", &p);
+        char *t =
+            sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        page_users(r, add ? NULL : id, t ? t : "too many password attempts: wait and try again",
+                   &p);
         free(t);
         r->status = 429;
         wipe_params(&p);
@@ -274,8 +276,7 @@ void sv_admin_handle(sv_req *r)
     const char *path = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
     if (!is_admin(r)) {
-        sv_page_refused(r, 403, "request.admin_only",
-                        "administration is for the admin role only");
+        sv_page_refused(r, 403, "request.admin_only", "administration is for the admin role only");
         return;
     }
     if (sv_import_handle(r) || sv_admin_sys_handle(r))

@@ -69,7 +69,8 @@ static int upload_post(sv_req *r, sv_disk_upload *up, char dir[64], const char *
     memset(up, 0, sizeof *up);
     if (!mkdtemp(dir)) {
         dir[0] = '\0';
-        sv_page_refused(r, 500, "upload.tmpdir", "cannot make a temporary directory for the upload");
+        sv_page_refused(r, 500, "upload.tmpdir",
+                        "cannot make a temporary directory for the upload");
         return -1;
     }
     if (sv_disk_upload_parse(up, r, dir, why, sizeof why)) {
@@ -187,7 +188,8 @@ static void do_form_install(sv_req *r)
     int version = 0;
     capa_actor who = {r->sess.user, sv_params_get(&up.params, "password")};
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        char *t = sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        char *t =
+            sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
         page_forms(r, t ? t : "too many password attempts: wait and try again", NULL, 429);
         free(t);
         goto done;
@@ -271,7 +273,8 @@ static void do_timezone(sv_req *r)
     capa_actor who = {r->sess.user, sv_params_get(&p, "password")};
     int err;
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        char *t = sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        char *t =
+            sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
         page_settings(r, t ? t : "too many password attempts: wait and try again", 429);
         free(t);
         wipe(&p);
@@ -313,7 +316,8 @@ static void do_calendar(sv_req *r)
     }
     capa_actor who = {r->sess.user, sv_params_get(&up.params, "password")};
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        char *t = sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        char *t =
+            sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
         page_settings(r, t ? t : "too many password attempts: wait and try again", 429);
         free(t);
         goto done;

@@ -116,7 +116,7 @@ static void send_error_ref(sv_req *r, int status, const char *code, const char *
     int lang = sv_api_lang(r);
     /* No language asked: the engine's English, unless it names roles (by id; the catalogue's
      * English names them by label). */
-    char *worded = ref && lang >= 0                 ? capa_lang_refusal(ref, (capa_lang)lang, 1)
+    char *worded = ref && lang >= 0                   ? capa_lang_refusal(ref, (capa_lang)lang, 1)
                    : ref && capa_lang_names_role(ref) ? capa_lang_refusal(ref, CAPA_LANG_EN, 1)
                                                       : NULL;
     json_t *fields = json_array();
@@ -609,8 +609,8 @@ void sv_api_handle(sv_req *r)
     int get = strcmp(m, "GET") == 0;
     if (r->bad_query) {
         int lang = sv_api_lang(r);
-        char *msg = lang >= 0 ? capa_lang_rule("request.query", "", "", NULL, 0, (capa_lang)lang, 1)
-                              : NULL;
+        char *msg =
+            lang >= 0 ? capa_lang_rule("request.query", "", "", NULL, 0, (capa_lang)lang, 1) : NULL;
         send_error(r, 400, "malformed", msg ? msg : "malformed query string");
         free(msg);
         return;

@@ -684,7 +684,7 @@ static void do_confirm(sv_req *r, const char *id)
             page_job(r, id, NULL, 0); /* says there is no such job */
         else {
             char *msg = sv_said(r, complete ? "import.all_done" : "import.not_now", NULL,
-                             "this import cannot be started now");
+                                "this import cannot be started now");
             page_job(r, id, msg ? msg : "this import cannot be started now", 409);
             free(msg);
         }

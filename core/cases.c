@@ -40,11 +40,43 @@ static void roles_text(char *buf, size_t sz, char *const *roles, size_t n)
         snprintf(buf, sz, "nobody");
 }
 
-/* The acting role's id and labels in both languages ("qe_lead" / "质量主管" / "QE lead"). */
-static void refusal_role(const capa_workflow *wf, const char *role)
+/* A stored workflow that declares role `id` (capa_store__workflow_foreach). */
+typedef struct role_wf {
+    const char *id;
+    const capa_workflow *found;
+} role_wf;
+
+static int role_wf_cb(const capa_workflow *w, void *payload)
+{
+    role_wf *a = payload;
+    if (capa_workflow_role(w, a->id))
+        a->found = w;
+    return a->found != NULL;
+}
+
+/* The acting role's id and labels in both languages ("qe_lead" / "质量主管" / "QE lead"): from
+ * the case's workflow, else, when it does not declare the role (a complaint user refused by
+ * the SCAR workflow, a supplier engineer by the complaint one), from a stored workflow that
+ * does, so the role is named by its label as everywhere else. */
+static void refusal_role(capa_store *s, MDB_txn *txn, const capa_workflow *wf, const char *role)
 {
     char *r[1] = {(char *)role};
-    capa__refusal_roles(wf, "role", r, 1);
+    role_wf a = {role, NULL};
+    if (!wf || !capa_workflow_role(wf, role)) {
+        /* The lookup must not replace the refusal under way when it fails (a damaged store). */
+        char msg[2048];
+        capa_refusal *keep = capa_refusal_dup(capa_refusal_last());
+        snprintf(msg, sizeof msg, "%s", capa_error_last());
+        int err = txn ? capa_store__workflow_foreach(s, txn, role_wf_cb, &a)
+                      : capa_store_workflows(s, role_wf_cb, &a);
+        if (err < 0 && keep) {
+            a.found = NULL;
+            capa_error_set(keep->code, "%s", msg);
+            capa_refusal_restore(keep);
+        }
+        capa_refusal_free(keep);
+    }
+    capa__refusal_roles(a.found ? a.found : wf, "role", r, 1);
 }
 
 /* The sign-off's meaning ("approved") and its labels. */
@@ -202,7 +234,7 @@ int capa_case_may_open(capa_store *s, const char *user, const char *workflow)
                          u->id, u->role, st ? st->id : "", st ? stage_label(st) : "", roles);
     capa__refusal_begin(err, "open", NULL, st);
     capa__refusal_add("open.role", NULL, NULL, NULL);
-    refusal_role(wf, u->role);
+    refusal_role(s, NULL, wf, u->role);
     if (st)
         capa__refusal_roles(wf, "roles", st->editors, st->n_editors);
     if (a.n)
@@ -251,7 +283,7 @@ static int do_open(capa_wtxn *t, void *arg)
                              t->actor->u.id, t->actor->u.role, st->id, stage_label(st), roles);
         capa__refusal_begin(err, "open", NULL, st);
         capa__refusal_add("open.role", NULL, NULL, NULL);
-        refusal_role(wf, t->actor->u.role);
+        refusal_role(t->s, t->txn, wf, t->actor->u.role);
         capa__refusal_roles(wf, "roles", st->editors, st->n_editors);
         return err;
     }
@@ -638,7 +670,7 @@ static int do_set(capa_wtxn *t, void *arg)
             a->number, t->actor->u.id, t->actor->u.role, c.st->id, stage_label(c.st), roles);
         capa__refusal_begin(err, "set", a->number, c.st);
         capa__refusal_add("set.role", NULL, NULL, NULL);
-        refusal_role(c.wf, t->actor->u.role);
+        refusal_role(t->s, t->txn, c.wf, t->actor->u.role);
         capa__refusal_roles(c.wf, "roles", c.st->editors, c.st->n_editors);
         refusal_who(t, &c, c.st->editors, c.st->n_editors, 0);
         goto done;
@@ -1178,7 +1210,7 @@ static int do_sign(capa_wtxn *t, void *arg)
         capa__refusal_begin(err, "sign", a->number, st);
         capa__refusal_add("sign.role", NULL, NULL, NULL);
         refusal_meaning(st);
-        refusal_role(c.wf, t->actor->u.role);
+        refusal_role(t->s, t->txn, c.wf, t->actor->u.role);
         capa__refusal_roles(c.wf, "roles", st->signers, st->n_signers);
         refusal_who(t, &c, st->signers, st->n_signers, st->sign_independent);
         goto done;
@@ -1260,7 +1292,7 @@ static int do_reject(capa_wtxn *t, void *arg)
                              a->number, t->actor->u.id, t->actor->u.role, st->id, roles);
         capa__refusal_begin(err, "reject", a->number, st);
         capa__refusal_add("reject.role", NULL, NULL, NULL);
-        refusal_role(c.wf, t->actor->u.role);
+        refusal_role(t->s, t->txn, c.wf, t->actor->u.role);
         capa__refusal_roles(c.wf, "roles", who, n_who);
         refusal_who(t, &c, who, n_who, 0);
         goto done;

@@ -153,6 +153,7 @@ int capa_calendar_install(capa_store *s, const capa_actor *who, const char *xml,
             err = capa__refuse(CAPA_EINVALID, "calendar.invalid", "calendar", name ? name : "",
                                "calendar install: %s", msg && *msg ? msg : capa_strerror(err));
             capa__refusal_param("detail", "%s", msg && *msg ? msg : "");
+            capa__refusal_diag_items(&diag);
         }
         capa__free(msg);
         capa_diag_clear(&diag);

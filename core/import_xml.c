@@ -541,6 +541,8 @@ int capa_case_import(char **out_number, capa_store *s, const capa_actor *who, co
                                mismatch ? "the archive does not match its events: " : "",
                                msg && *msg ? msg : capa_error_last());
             capa__refusal_param("detail", "%s", msg && *msg ? msg : "");
+            if (!mismatch)
+                capa__refusal_diag_items(&diag);
         }
         capa__free(msg);
         goto done;

@@ -41,6 +41,7 @@ static int diag_error(int err, capa_diag *diag, const char *what)
                            msg && *msg ? msg : capa_strerror(err));
         capa__refusal_param("count", "%zu", diag->n ? diag->n : 1);
         capa__refusal_param("detail", "%s", msg && *msg ? msg : "");
+        capa__refusal_diag_items(diag);
     }
     capa__free(msg);
     capa_diag_clear(diag);

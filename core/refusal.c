@@ -153,6 +153,22 @@ void capa__refusal_from_diag(const capa_diag *d, const capa_formdef *form)
     }
 }
 
+void capa__refusal_diag_items(const capa_diag *d)
+{
+    if (!tl.active || !tl.r.n || !d || !d->n || !d->items)
+        return;
+    capa__refusal_param("items", "%zu", d->n);
+    for (size_t i = 0; i < d->n; i++) {
+        const capa_diag_item *it = &d->items[i];
+        capa__refusal_add(it->rule ? it->rule : "xml.other", it->rule ? it->field : "",
+                          it->rule ? it->value : "", d->msgs[i]);
+        for (size_t k = 0; it->rule && k < it->n_params; k++)
+            capa__refusal_param(it->pname[k], "%s", it->pval[k]);
+        if (!it->rule)
+            capa__refusal_param("detail", "%s", d->msgs[i]);
+    }
+}
+
 int capa__refuse(int code, const char *rule, const char *field, const char *value, const char *fmt,
                  ...)
 {

@@ -52,5 +52,11 @@ void capa__refusal_roles(const capa_workflow *wf, const char *name, char *const 
 int capa__field_labels(const capa_formdef *form, const char *name, char *zh, char *en,
                        size_t size);
 void capa__refusal_from_diag(const capa_diag *d, const capa_formdef *form);
+/** Every message of `d` as a violation of its own after the one just added (a definition's,
+ *  a calendar's problems): its rule and data (forms/xml.c maps libxml2's schema errors to
+ *  "xml.*"), else rule "xml.other" with the message as parameter "detail". Sets parameter
+ *  "items" (their number) on the violation just added first, which the catalogue's wording
+ *  of it then leaves the detail to them. */
+void capa__refusal_diag_items(const capa_diag *d);
 
 #endif

@@ -93,6 +93,139 @@ static void report(errstate *st, long line, const char *msg)
         capa_diag_add(st->diag, "%s: %s", st->name, buf);
 }
 
+/* The text of the first '...' in m after `after` (or at its start when NULL), into buf. */
+static const char *quoted(char *buf, size_t sz, const char *m, const char *after)
+{
+    const char *p = after ? strstr(m, after) : (m && *m == '\'' ? m : NULL);
+    buf[0] = 0;
+    if (!p)
+        return buf;
+    p = strchr(p, '\'');
+    const char *e = p ? strchr(p + 1, '\'') : NULL;
+    if (p && e)
+        snprintf(buf, sz, "%.*s", (int)(e - p - 1), p + 1);
+    return buf;
+}
+
+/* The list libxml2 names after `key` ("Expected is ( a, b )", "the set {'a', 'b'}"). */
+static const char *listed(char *buf, size_t sz, const char *m, const char *key, char open,
+                          char close)
+{
+    const char *p = m ? strstr(m, key) : NULL, *b = p ? strchr(p, open) : NULL;
+    const char *e = b ? strrchr(b, close) : NULL;
+    buf[0] = 0;
+    if (b && e && e > b) {
+        size_t o = 0;
+        for (const char *q = b + 1; q < e && o + 1 < sz; q++)
+            if (*q != '\'' && (*q != ' ' || (o && buf[o - 1] != ' ')))
+                buf[o++] = *q;
+        while (o && buf[o - 1] == ' ')
+            o--;
+        buf[o] = 0;
+    }
+    return buf;
+}
+
+/*
+ * The message just reported as data (capa_diag_rule), so the tools word it in the reader's
+ * language instead of showing libxml2's English: the common schema errors by their code
+ * (xmlError.code) as rules "xml.*" with the element, attribute, value and what was expected;
+ * anything else as "xml.schema" or "xml.syntax", libxml2's text kept as the technical detail.
+ */
+static void classify(errstate *st, const xmlError *e, long line, const char *detail)
+{
+    const char *m = detail, *rule; /* as reported: no namespace or facet jargon */
+    char el[128] = "", at[128] = "", val[256] = "", exp[512] = "", kind[16] = "";
+    const xmlNode *n = e->node;
+    if (n && n->type == XML_ATTRIBUTE_NODE) {
+        snprintf(at, sizeof at, "%s", (const char *)n->name);
+        n = n->parent;
+    }
+    if (n && n->type == XML_ELEMENT_NODE)
+        snprintf(el, sizeof el, "%s", (const char *)n->name);
+    if (e->domain != XML_FROM_SCHEMASV) {
+        rule = "xml.syntax";
+    } else {
+        switch (e->code) {
+        case XML_SCHEMAV_CVC_ELT_1:
+            rule = "xml.root";
+            break;
+        case XML_SCHEMAV_ELEMENT_CONTENT:
+        case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_4:
+            rule = strstr(m, "Missing child") ? "xml.missing_child" : "xml.unexpected";
+            listed(exp, sizeof exp, m, "Expected is", '(', ')');
+            break;
+        case XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_1:
+        case XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_2:
+            rule = "xml.attr_unknown";
+            break;
+        case XML_SCHEMAV_CVC_COMPLEX_TYPE_4:
+            rule = "xml.attr_missing";
+            quoted(at, sizeof at, m, "attribute");
+            break;
+        case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1:
+        case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3:
+            rule = "xml.text";
+            break;
+        case XML_SCHEMAV_CVC_ENUMERATION_VALID:
+            rule = "xml.value", snprintf(kind, sizeof kind, "choice");
+            listed(exp, sizeof exp, m, "the set", '{', '}');
+            break;
+        case XML_SCHEMAV_CVC_PATTERN_VALID:
+            rule = "xml.value", snprintf(kind, sizeof kind, "pattern");
+            break;
+        case XML_SCHEMAV_CVC_LENGTH_VALID:
+        case XML_SCHEMAV_CVC_MINLENGTH_VALID:
+        case XML_SCHEMAV_CVC_MAXLENGTH_VALID:
+            rule = "xml.value", snprintf(kind, sizeof kind, "length");
+            break;
+        case XML_SCHEMAV_CVC_MININCLUSIVE_VALID:
+        case XML_SCHEMAV_CVC_MAXINCLUSIVE_VALID:
+        case XML_SCHEMAV_CVC_MINEXCLUSIVE_VALID:
+        case XML_SCHEMAV_CVC_MAXEXCLUSIVE_VALID:
+        case XML_SCHEMAV_CVC_TOTALDIGITS_VALID:
+        case XML_SCHEMAV_CVC_FRACTIONDIGITS_VALID:
+            rule = "xml.value", snprintf(kind, sizeof kind, "range");
+            break;
+        case XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_1:
+        case XML_SCHEMAV_CVC_ATTRIBUTE_3:
+        case XML_SCHEMAV_CVC_TYPE_3_1_1:
+            rule = "xml.value", snprintf(kind, sizeof kind, "type");
+            break;
+        default:
+            rule = "xml.schema";
+        }
+        if (!*at && strcmp(rule, "xml.attr_missing") != 0)
+            quoted(at, sizeof at, m, "attribute '");
+        if (!strcmp(rule, "xml.value")) {
+            /* "The value 'x' is not ...", or "..., attribute 'a': 'x' is not a valid value" */
+            const char *v = strstr(m, "value '"), *w = v ? NULL : strstr(m, "': '");
+            quoted(val, sizeof val, v ? v + 6 : w ? w + 3 : "", NULL);
+            if (*at)
+                rule = "xml.attr_value";
+        }
+    }
+    capa_diag_rule(st->diag, rule, "", val);
+    capa_diag_param(st->diag, "file", "%s", st->name);
+    capa_diag_param(st->diag, "line", "%ld", line > 0 ? line : 1L);
+    if (*el)
+        capa_diag_param(st->diag, "element", "%s", el);
+    if (*at)
+        capa_diag_param(st->diag, "attribute", "%s", at);
+    if (*exp)
+        capa_diag_param(st->diag, "expected", "%s", exp);
+    if (*kind)
+        capa_diag_param(st->diag, "kind", "%s", kind);
+    /* libxml2's own sentence, without the "file:line: " the parameters carry */
+    size_t nl = strlen(st->name);
+    if (strncmp(detail, st->name, nl) == 0 && detail[nl] == ':') {
+        detail += nl + 1;
+        detail += strspn(detail, "0123456789");
+        detail += strspn(detail, ": ");
+    }
+    capa_diag_param(st->diag, "detail", "%s", detail);
+}
+
 static void collect(errstate *st, xmlErrorPtr e)
 {
     if (!e || e->level == XML_ERR_WARNING || e->level == XML_ERR_NONE)
@@ -105,6 +238,8 @@ static void collect(errstate *st, xmlErrorPtr e)
     if (st->doctype)
         return;
     report(st, e->line, e->message);
+    if (st->diag && st->diag->last_added)
+        classify(st, e, e->line, st->diag->msgs[st->diag->n - 1]);
 }
 
 static void on_parse_error(void *ctx, xmlErrorPtr e)
@@ -130,7 +265,11 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *public_id,
         char msg[120];
         snprintf(msg, sizeof msg, "DOCTYPE is not allowed in a %s (no DTDs or entities)",
                  st->kind ? st->kind : "definition");
-        report(st, ctxt->input ? ctxt->input->line : 0, msg);
+        long line = ctxt->input ? ctxt->input->line : 0;
+        report(st, line, msg);
+        capa_diag_rule(st->diag, "xml.doctype", "", "");
+        capa_diag_param(st->diag, "file", "%s", st->name);
+        capa_diag_param(st->diag, "line", "%ld", line > 0 ? line : 1L);
         st->doctype = 1;
     }
     xmlStopParser(ctxt);

@@ -34,7 +34,7 @@ refused=$(events_of login_locked)
 ((failed <= 5)) || fail "$failed wrong guesses counted: an account takes at most 5"
 # zhao is prod_mgr: the right password authenticates but the set is denied (role) - still
 # an answer that was counted as a good sign-in, not as a failure.
-denied=$( (grep -l "has role prod_mgr" "$T"/g/*.err || true) | wc -l)
+denied=$( (grep -l "Your role (Production manager)" "$T"/g/*.err || true) | wc -l)
 ((failed + refused + denied == 40)) ||
     fail "40 guesses but $failed counted + $refused refused as locked + $denied right"
 after=$("$CAPA" log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')

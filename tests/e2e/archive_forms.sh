@@ -153,7 +153,7 @@ json "d['workflow_version'] == 1"
 # The clerk still cannot approve this store's action plan.
 snapshot clerk
 as li 1 sign "$N1" --meaning approved
-err_has "li"
+err_has "Your role (Sales / customer service (intake)) may not sign 'Approved'"
 unchanged clerk
 run 0 "" show "$N1" --json
 json "d['stage'] == 'action'"

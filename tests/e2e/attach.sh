@@ -84,7 +84,7 @@ run 1 "" attach "$N1" "$T/big.bin" --as li --password-stdin
 err_has "file 'big.bin': 20971521 bytes; the attachment limit is 20971520 bytes (20.0 MiB"
 head -c $((20 * 1024 * 1024)) /dev/zero >"$T/limit.bin"
 as zhou 1 attach "$N1" "$T/limit.bin"
-err_has "user \`zhou\` has role auditor; attachments to stage intake come from the roles that edit or sign it"
+err_has "Your role (Auditor) may not attach files to the stage Quality complaint intake: attachments come from those who fill it in or sign it"
 as li 1 attach "$N1" "$T/defect.png" --stage analysis
 err_has "stage analysis: the case has not reached it (it is in intake)"
 as li 1 attach "$N1" "$T/defect.png" --stage nowhere

@@ -126,7 +126,7 @@ snapshot bad
 at '2026-12-30 00:00:00' run 2 "" escalate --notify http://127.0.0.1:9/x
 err_has "--notify URL and --notify-format wecom|dingtalk|json go together"
 at '2026-12-30 00:00:00' run 2 "" escalate --notify http://127.0.0.1:9/x --notify-format slack
-err_has "--notify-format 'slack': must be wecom, dingtalk or json"
+err_has "--notify-format must be one of wecom, dingtalk, json, not 'slack'"
 at '2026-12-30 00:00:00' run 2 "" escalate --notify file:///etc/passwd --notify-format json
 err_has "must be an http:// or https:// URL"
 at '2026-12-30 00:00:00' run 2 "" escalate --notify http://127.0.0.1:9/x --notify-format json \

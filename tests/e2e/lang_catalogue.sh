@@ -31,4 +31,14 @@ set -e
 [[ $rc == 1 ]] || fail "English in a 中文 line passed the check"
 grep -q "user.exists: the 中文 wording has the English word 'the'" "$T/bad2" || fail "$(cat "$T/bad2")"
 grep -q "notify.mobile: the web's en wording names a command" "$T/bad2" || fail "$(cat "$T/bad2")"
+# A command that words its usage error in English itself (cli_usage) fails the check too.
+mkdir -p "$T/src/tools/capa"
+cp "$SRC"/tools/capa/*.c "$T/src/tools/capa/"
+sed -i 's|return cli_usage_rule(c, "cli.dir_one", NULL, NULL);|return cli_usage(c, "give exactly one target DIR");|' \
+    "$T/src/tools/capa/cmd_backup.c"
+set +e
+python3 "$SRC/tests/tools/lang_rules.py" "$T/src" >"$T/bad3" 2>&1; rc=$?
+set -e
+[[ $rc == 1 ]] || fail "an English cli_usage passed the check"
+grep -q 'tools/capa/cmd_backup.c:[0-9]*: an English usage error' "$T/bad3" || fail "$(cat "$T/bad3")"
 echo "lang_catalogue: ok"

@@ -92,7 +92,7 @@ assert ws.auto_filter.ref == "A1:M2"' "$T/one.xlsx" "$N3" || fail "filtered xlsx
 
 # -- usage errors write nothing ------------------------------------------------------------------
 run 2 "" list --format ods -o "$T/x.ods"
-err_has "--format 'ods': csv or xlsx"
+err_has "--format must be one of csv, xlsx, not 'ods'"
 run 2 "" list --format csv
 err_has "--format csv needs -o FILE"
 run 2 "" list -o "$T/x.csv"

@@ -249,7 +249,7 @@ err_has "no month 13 (months are 01 to 12)"
 run 1 "" report monthly --month 2099-01 --format json -o -
 err_has "has not begun"
 run 2 "" report monthly --month 2026-10 --format doc -o "$T/x"
-err_has "must be pdf, csv, json or xlsx"
+err_has "--format must be one of pdf, csv, json, xlsx, not 'doc'"
 run 2 "" report monthly --format json -o -
 err_has "--month YYYY-MM is required"
 run 2 "" report monthly --month 2026-10 --format pdf -o -

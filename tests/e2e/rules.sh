@@ -34,9 +34,9 @@ as zhao 0 set "$N1" corrective_actions.1.due=2026-12-06 "${D7_OK[@]}" corrective
     corrective_actions.1.done_date=2026-12-04 corrective_actions.1.evidence="钢网验收单 ST-88"
 snapshot indep
 as zhao 1 sign "$N1" --meaning approved
-err_has "user \`zhao\` changed fields of stage action"
+err_has "You changed fields of the stage Corrective and preventive actions, so 'Approved' must come from someone else"
 err_has "no self-approval"
-err_has "no other user with role prod_mgr can sign it: an admin must add one (capa user add ID --role prod_mgr"
+err_has "no other user with the role Production manager can sign it: please ask the administrator to add one"
 unchanged indep
 run 0 "$(pw admin)\n$(pw qian)" user add qian --role prod_mgr --name 钱经理 --dept 生产部 \
     --as admin --password-stdin

@@ -17,7 +17,7 @@ for u in "ma sqe 马工 采购品质" "xu sqe 徐工 采购品质"; do
 done
 run 1 "$(pw admin)\n$(pw bad)" user add bad --role buyer --name B --dept D --as admin \
     --password-stdin
-err_has "role 'buyer' is not one of admin, intake, qe, qe_lead, prod_mgr, production, auditor, sqe"
+err_has "There is no role 'buyer'; the roles are: Administrator (admin), Sales / customer service (intake) (intake), Quality engineer (qe), Quality lead (qe_lead), Production manager (prod_mgr), Production (production), Auditor (auditor), Supplier quality engineer (sqe)"
 
 # -- info lists both workflows ---------------------------------------------------------------
 run 0 "" info
@@ -40,7 +40,7 @@ out_is "$S1"
 as li 0 open customer=南方家电 part_no=PCB-1001 description="外壳划伤" severity=general
 out_is "$Q2"
 as li 1 open --workflow scar supplier=X part_no=P description=d severity=general
-err_has "open: user \`li\` has role intake; opening a case (stage scar_request"
+err_has "open: Your role (Sales / customer service (intake)) may not open a case; that needs the role"
 as ma 1 open --workflow nosuch supplier=X
 err_has "workflow \`nosuch\`: not installed"
 as ma 1 open --workflow scar customer=X part_no=P description=d severity=general
@@ -76,7 +76,7 @@ as wang 0 set "$Q1" validity=valid containment="隔离"
 as wang 0 sign "$Q1" --meaning reviewed
 out_has "now in analysis"
 as ma 1 set "$Q1" five_why.1.why=x
-err_has "has role sqe; stage analysis"
+err_has "Your role (Supplier quality engineer) may not fill in the stage Root cause analysis"
 
 # -- list, show, dossier ---------------------------------------------------------------------
 run 0 "" list --json

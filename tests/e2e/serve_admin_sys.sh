@@ -45,7 +45,7 @@ has forms 'data-form="scar_request">1<'
 post_file bad /admin/forms definition "$CAPA_SRC/tests/data/forms/schema_violation.xml"
 want 400 bad
 has bad 'id="form-diag"'
-grep -qE '<li><code>schema_violation.xml:[0-9]+: ' "$T/bad" || fail "the schema problems are not listed by line: $(grep -o 'form-diag.*' "$T/bad" | head -c 400)"
+grep -qE '<li><code>“schema_violation.xml”第 [0-9]+ 行：.* / schema_violation.xml, line [0-9]+: ' "$T/bad" || fail "the schema problems are not listed by line: $(grep -o 'form-diag.*' "$T/bad" | head -c 400)"
 [[ $(events) == "$n0" ]] || fail "an invalid definition wrote events"
 sed 's/zh="客户" en="Customer"/zh="顾客" en="Client"/' "$CAPA_SRC/forms/intake.xml" >"$T/intake.xml"
 post_file good /admin/forms definition "$T/intake.xml"

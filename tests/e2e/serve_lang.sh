@@ -109,10 +109,11 @@ jq_ sz 'not any(c.isascii() and c.isalpha() for c in d["error"]["message"])'
 api se POST "/cases/$N/sign" -H 'Accept-Language: en' -d '{"meaning": "reviewed", "password": "'"$(pw li | tr -d '\n')"'"}'
 want 403 se
 jq_ se 'd["error"]["message"].startswith("Your role (Sales / customer service (intake)) may not sign") and "please ask someone who can: 王伟" in d["error"]["message"]'
-# no language asked: the engine's sentence as before, the data still there
+# no language asked: a refusal naming roles names them by their labels in English too (the
+# engine's sentence has their ids), the data still there
 api sn POST "/cases/$N/sign" -d '{"meaning": "reviewed", "password": "'"$(pw li | tr -d '\n')"'"}'
 want 403 sn
-jq_ sn 'd["error"]["message"].startswith("sign '"$N"': user `li` has role intake") and d["error"]["refusal"]["violations"][0]["rule"] == "sign.role"'
+jq_ sn 'd["error"]["message"].startswith("Your role (Sales / customer service (intake)) may not sign") and d["error"]["refusal"]["violations"][0]["rule"] == "sign.role"'
 # an unknown case: worded too
 api nf GET "/cases/QC-1999-0001?lang=zh"; want 404 nf
 jq_ nf 'd["error"]["message"] == "没有编号为 QC-1999-0001 的案件"'

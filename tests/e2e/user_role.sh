@@ -51,9 +51,9 @@ err_has 'only admin may'
 run 1 "$(pw admin)" user role admin --role qe --as admin --password-stdin
 err_has 'cannot change the role of their own account'
 run 1 "$(pw admin)" user role sun --role chief --as admin --password-stdin
-err_has "role 'chief' is not one of"
+err_has "There is no role 'chief'; the roles are: Administrator (admin)"
 run 1 "$(pw admin)" user role sun --role production --as admin --password-stdin
-err_has "already 'production'"
+err_has "sun has the role 'Production' already"
 run 1 "$(pw admin)" user role nobody --role qe --as admin --password-stdin
 err_has 'no such user'
 run 1 "$(pw zhou)" user disable sun --as zhou --password-stdin

@@ -10,6 +10,7 @@
  *   IOFAIL_STICKY=1    keep failing every counted call after the N-th (a dead disk)
  *   IOFAIL_ERRNO=n     errno to fail with (default EIO; ENOSPC = 28 for a full disk)
  *   IOFAIL_REPORT=path on exit, write how many calls were counted (to find the range of N)
+ *   IOFAIL_GETRANDOM=N getrandom() of exactly N bytes fails with ENOSYS
  *
  * The real functions are found with dlsym(RTLD_NEXT). Counting is atomic, so writer
  * threads share one sequence.
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -150,4 +152,17 @@ int msync(void *addr, size_t len, int flags)
         return -1;
     }
     return REAL(msync)(addr, len, flags);
+}
+
+/* IOFAIL_GETRANDOM=N: getrandom of exactly N bytes fails (ENOSYS: no random source), so a
+ * test can take one use of randomness away (capa-serve's import job id takes 16 bytes, a
+ * session token 32) and see what the user is told. */
+ssize_t getrandom(void *buf, size_t n, unsigned flags)
+{
+    const char *v = getenv("IOFAIL_GETRANDOM");
+    if (v && strtoul(v, NULL, 10) == n) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return REAL(getrandom)(buf, n, flags);
 }

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "lang.h"
 
+#include "capa_form.h"
 #include "capa_report.h"
 
 #include <errno.h>
@@ -203,6 +204,28 @@ int cli_unexpected(const cli *c, const char *arg)
     return cli_usage_refuse(c, "cli.unexpected", arg, NULL, 0, english);
 }
 
+int cli_usage_rule(const cli *c, const char *rule, const char *value, ...)
+{
+    capa_refusal_param p[8];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, value);
+    for (const char *name; n < 8 && (name = va_arg(ap, const char *)) != NULL; n++) {
+        p[n].name = name;
+        p[n].value = va_arg(ap, const char *);
+    }
+    va_end(ap);
+    char v[CLI_TEXT_MAX];
+    cli_text(v, sizeof v, value ? value : "");
+    char *en = capa_lang_rule(rule, "", v, p, n, CAPA_LANG_EN, 0);
+    /* After "capa: <command>: " a usage error begins in lower case, as the others do. */
+    if (en && en[0] >= 'A' && en[0] <= 'Z')
+        en[0] = (char)(en[0] - 'A' + 'a');
+    int rc = cli_usage_refuse(c, rule, value, p, n, en ? en : rule);
+    free(en);
+    return rc;
+}
+
 void cli_print_command_help(const cli *c)
 {
     const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
@@ -242,16 +265,24 @@ int cli_fail(const cli *c, const char *what, int rc)
      * which also names the command that helps; both prints the two. */
     const capa_refusal *ref = capa_refusal_last();
     int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
-    if (ref && (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH)) {
-        char *zh = capa_lang_refusal(ref, CAPA_LANG_ZH, 0), where[200];
+    /* A refusal naming roles is worded from the catalogue in English too: the engine's
+     * sentence names their ids, a reader knows them by their labels. */
+    int en_worded = ref && capa_lang_names_role(ref);
+    if (ref && (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH || en_worded)) {
+        char where[200];
         snprintf(where, sizeof where, "%s%s%s", what ? what : c->cmd,
                  *ref->case_number && !strstr(what ? what : "", ref->case_number) ? " " : "",
                  *ref->case_number && !strstr(what ? what : "", ref->case_number)
                      ? ref->case_number
                      : "");
-        print_error(c->prog, where, zh);
-        free(zh);
-        if (lang == CAPA_LANG_ZH)
+        for (int zh = 1; zh >= 0; zh--) {
+            if ((zh && lang == CAPA_LANG_EN) || (!zh && (lang == CAPA_LANG_ZH || !en_worded)))
+                continue;
+            char *t = capa_lang_refusal(ref, zh ? CAPA_LANG_ZH : CAPA_LANG_EN, 0);
+            print_error(c->prog, where, t);
+            free(t);
+        }
+        if (lang == CAPA_LANG_ZH || en_worded)
             return CLI_ERROR;
     } else if (!ref && lang == CAPA_LANG_ZH) {
         /* An error without refusal data: its kind in 中文, the engine's sentence as detail. */
@@ -286,6 +317,58 @@ int cli_refuse(const cli *c, const char *what, const char *rule, const char *fie
             return CLI_ERROR;
     }
     print_error(c->prog, what, english);
+    return CLI_ERROR;
+}
+
+int cli_refuse_diag(const cli *c, const char *what, const char *rule, const char *field,
+                    const char *value, const struct capa_diag *diag, const char *english)
+{
+    enum { MAX = 32 };
+    char *detail = capa_diag_join(diag, "; "), items[24];
+    size_t n = diag->n < MAX - 1 ? diag->n : MAX - 1;
+    snprintf(items, sizeof items, "%zu", diag->n);
+    capa_refusal_param head[] = {{"detail", detail ? detail : ""}, {"items", items}};
+    capa_violation v[MAX];
+    capa_refusal_param other[MAX];
+    v[0] = (capa_violation){rule,
+                            field ? field : "",
+                            "",
+                            "",
+                            value ? value : "",
+                            diag->n && diag->items ? 2 : 1,
+                            head,
+                            english};
+    for (size_t i = 0; diag->items && i < n; i++) {
+        const capa_diag_item *it = &diag->items[i];
+        capa_refusal_param *p = &other[i];
+        p->name = "detail";
+        p->value = diag->msgs[i];
+        /* capa_diag_item keeps names and values apart: pair them up for the catalogue */
+        capa_refusal_param *ps = it->rule ? calloc(it->n_params, sizeof *ps) : NULL;
+        for (size_t k = 0; ps && k < it->n_params; k++)
+            ps[k] = (capa_refusal_param){it->pname[k], it->pval[k]};
+        v[i + 1] = (capa_violation){it->rule && ps ? it->rule : "xml.other",
+                                    it->rule && ps ? it->field : "",
+                                    "",
+                                    "",
+                                    it->rule && ps ? it->value : "",
+                                    it->rule && ps ? it->n_params : 1,
+                                    it->rule && ps ? ps : p,
+                                    diag->msgs[i]};
+    }
+    capa_refusal ref = {CAPA_EINVALID, "", "", "", "", "", diag->items ? n + 1 : 1, v, diag->n - n};
+    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    if (lang == CAPA_LANG_ZH || lang == CAPA_LANG_BOTH) {
+        char *zh = capa_lang_refusal(&ref, CAPA_LANG_ZH, 0);
+        print_error(c->prog, what, zh ? zh : english);
+        free(zh);
+    }
+    if (lang != CAPA_LANG_ZH)
+        print_error(c->prog, what, english);
+    for (size_t i = 1; i < ref.n; i++)
+        if (v[i].params != &other[i - 1])
+            free((void *)v[i].params);
+    capa__free(detail);
     return CLI_ERROR;
 }
 
@@ -406,12 +489,14 @@ static int read_tty_line(const cli *c, const char *prompt, char **out)
     int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     *out = NULL;
     if (fd < 0) {
-        rc = cli_error(c->cmd, "no terminal to ask the password on; use --password-stdin");
+        capa_refusal_param p[] = {{"option", "--password-stdin"}};
+        rc = cli_refuse(c, c->cmd, "cli.no_tty", NULL, NULL, p, 1,
+                        "no terminal to ask the password on; use --password-stdin");
         goto done;
     }
     restore = tty_echo_off(fd, old_acts);
     if (write(fd, prompt, strlen(prompt)) < 0 || read_fd_line(fd, line, sizeof line) < 0) {
-        rc = cli_error(c->cmd, "no password entered");
+        rc = cli_refuse(c, c->cmd, "cli.no_password", NULL, NULL, NULL, 0, "no password entered");
         goto done;
     }
     chomp(line);
@@ -459,7 +544,10 @@ int cli_read_new_password(char **out, cli *c, const char *who)
     if (rc != CLI_OK)
         goto done;
     if (strcmp(first, again) != 0) {
-        rc = cli_error(c->cmd, "the two passwords for %s differ; nothing changed", name);
+        char english[CLI_TEXT_MAX + 64], n[CLI_TEXT_MAX];
+        snprintf(english, sizeof english, "the two passwords for %s differ; nothing changed",
+                 cli_text(n, sizeof n, name));
+        rc = cli_refuse(c, c->cmd, "cli.passwords_differ", NULL, name, NULL, 0, english);
         goto done;
     }
 done:
@@ -480,9 +568,12 @@ int cli_store_open(capa_store **out, cli *c, int create, int read_only)
     opts.create = create;
     opts.read_only = read_only;
     int rc = capa_store_open(out, c->db, &opts);
-    if (rc == CAPA_ENOTFOUND && !create)
-        return cli_error(c->db, "no capa database here (create one with `capa init`, or "
-                                "point --db / CAPA_DB at one)");
+    if (rc == CAPA_ENOTFOUND && !create) {
+        capa_refusal_param p[] = {{"option", "--db"}, {"env", "CAPA_DB"}, {"prog", c->prog}};
+        return cli_refuse(c, c->db, "cli.no_store", NULL, NULL, p, 3,
+                          "no capa database here (create one with `capa init`, or point --db / "
+                          "CAPA_DB at one)");
+    }
     if (rc != CAPA_OK)
         return cli_fail(c, c->db, rc);
     return CLI_OK;
@@ -563,7 +654,7 @@ int cli_parse_assignments(capa_kv **out, const cli *c, char **args, int n)
         char *eq = strchr(args[i], '=');
         if (!eq || eq == args[i]) {
             free(kv);
-            return cli_usage(c, "argument '%s' is not name=value", args[i]);
+            return cli_usage_rule(c, "cli.assignment", args[i], NULL);
         }
         *eq = '\0';
         kv[i].name = args[i];

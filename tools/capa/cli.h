@@ -82,6 +82,15 @@ int cli_usage_refuse(const cli *c, const char *rule, const char *value,
                      const capa_refusal_param *params, size_t n_params, const char *english);
 /** The usage error of an argument the command does not take (cli_usage_refuse). */
 int cli_unexpected(const cli *c, const char *arg);
+/**
+ * A command's usage error worded wholly by the catalogue (tools/lang), in 中文, English or
+ * both as chosen (--lang, else the locale): rule `rule` with `value` (what was typed, escaped;
+ * NULL for none) and its parameters as name, value pairs (options' literal names, limits)
+ * ending in NULL, at most eight. The English sentence is the catalogue's too, so no command
+ * spells its own. Prints the usage line after it as cli_usage_refuse; returns CLI_USAGE.
+ */
+int cli_usage_rule(const cli *c, const char *rule, const char *value, ...)
+    __attribute__((sentinel));
 
 /** Print the usage text of the current command to stdout (for --help). */
 void cli_print_command_help(const cli *c);
@@ -99,6 +108,14 @@ int cli_require_actor(const cli *c);
 int cli_fail(const cli *c, const char *what, int rc);
 /** Print "capa: <what>: <fmt...>" to stderr, escaped (one line); returns CLI_ERROR. */
 int cli_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** cli_refuse of a document's problems found before the engine (a calendar checked before
+ *  the password is asked): rule `rule` of the whole with `value` and the joined messages as
+ *  its "detail", then every message of `diag` as its own violation with its data (forms/xml.c
+ *  gives libxml2's errors as rules "xml.*"; the rest "xml.other"), as the engine words them
+ *  (capa__refusal_diag_items). Returns CLI_ERROR. */
+struct capa_diag;
+int cli_refuse_diag(const cli *c, const char *what, const char *rule, const char *field,
+                    const char *value, const struct capa_diag *diag, const char *english);
 /** A refusal the tool finds itself before calling the engine (e.g. a file checked before the
  *  password is asked), as the engine would give it: rule, field, value and parameters,
  *  worded by the catalogue in the chosen language; `english` is the sentence in English.

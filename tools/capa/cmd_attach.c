@@ -27,7 +27,7 @@ int cmd_attach(cli *c, int argc, char **argv)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos != 2)
-        return cli_usage(c, "give a case number and one file");
+        return cli_usage_rule(c, "cli.case_and_file", NULL, NULL);
     const char *number = argv[0], *path = argv[1];
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     snprintf(what, sizeof what, "attach %s", cli_text(a, 80, number));
@@ -79,9 +79,9 @@ int cmd_attachment_get(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 2)
-        return cli_usage(c, "give a case number and the attachment's SHA-256");
+        return cli_usage_rule(c, "cli.case_and_sha", NULL, NULL);
     if (!output || !*output)
-        return cli_usage(c, "-o FILE is required (- for stdout)");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "-o FILE", "hint", "stdout", NULL);
     snprintf(what, sizeof what, "attachment get %s", cli_text(a, 80, argv[0]));
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;

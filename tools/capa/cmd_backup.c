@@ -20,7 +20,7 @@ int cmd_backup(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
-        return cli_usage(c, "give exactly one target DIR");
+        return cli_usage_rule(c, "cli.dir_one", NULL, NULL);
     const char *dir = argv[0];
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;

@@ -26,7 +26,7 @@ int cmd_calendar_install(cli *c, int argc, char **argv)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos != 1)
-        return cli_usage(c, "give exactly one FILE");
+        return cli_usage_rule(c, "cli.file_one", NULL, NULL);
     snprintf(what, sizeof what, "calendar install %s", argv[0]);
     if ((rc = cli_read_file(&xml, &len, argv[0], MAX_CALENDAR, NULL)) != CLI_OK)
         goto done;
@@ -37,9 +37,8 @@ int cmd_calendar_install(cli *c, int argc, char **argv)
     if ((err = capa_calendar_parse(&cal, xml, len, argv[0], &diag)) != CAPA_OK) {
         char *msg = capa_diag_join(&diag, "; ");
         const char *base = strrchr(argv[0], '/');
-        capa_refusal_param detail = {"detail", msg ? msg : ""};
-        rc = cli_refuse(c, what, "calendar.invalid", "calendar", base ? base + 1 : argv[0], &detail,
-                        1, msg && *msg ? msg : capa_strerror(err));
+        rc = cli_refuse_diag(c, what, "calendar.invalid", "calendar", base ? base + 1 : argv[0],
+                             &diag, msg && *msg ? msg : capa_strerror(err));
         capa__free(msg);
         goto done;
     }
@@ -71,13 +70,12 @@ int cmd_calendar_show(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 1)
-        return cli_usage(c, "give at most one month YYYY-MM");
+        return cli_usage_rule(c, "cli.month_at_most_one", NULL, NULL);
     if (npos == 1) {
         char date[16];
         snprintf(date, sizeof date, "%.7s-01", argv[0]);
         if (strlen(argv[0]) != 7 || !capa_date_parse(date, &y, &m, &d))
-            return cli_usage(c, "month '%s': not a month YYYY-MM (01 to 12)",
-                             cli_text(a, sizeof a, argv[0]));
+            return cli_usage_rule(c, "cli.month", argv[0], NULL);
     }
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;

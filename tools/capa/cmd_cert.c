@@ -41,7 +41,8 @@ int cli_cert_setup(cli *c, const char *org, const char *key, const char *cert, c
     keys_dir(c, dir, sizeof dir);
     if (key || cert) {
         if (!key || !cert)
-            return cli_usage(c, "--key and --cert go together");
+            return cli_usage_rule(c, "cli.together", NULL, "option", "--key", "other", "--cert",
+                                  NULL);
         err = capa_report_keys_install(dir, key, cert, chain);
     } else {
         err = capa_report_keys_create(dir, org, 0);
@@ -99,7 +100,7 @@ int cmd_cert_install(cli *c, int argc, char **argv)
     if (npos != 0)
         return cli_unexpected(c, argv[0]);
     if (!key || !cert)
-        return cli_usage(c, "--key FILE and --cert FILE are required");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--key FILE --cert FILE", NULL);
     if ((rc = keys_home(c)) != CLI_OK)
         return rc;
     rc = cli_cert_setup(c, NULL, key, cert, chain);

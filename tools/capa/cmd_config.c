@@ -11,13 +11,13 @@
 
 static int recurrence_days(cli *c, const char *arg)
 {
-    char *end, *password = NULL, a[CLI_TEXT_MAX];
+    char *end, *password = NULL;
     capa_store *s = NULL;
     int rc, err;
     long v = strtol(arg, &end, 10);
     if (!*arg || *end || v < 1 || v > 3650)
-        return cli_usage(c, "recurrence-days '%s': must be a whole number of days from 1 to 3650",
-                         cli_text(a, sizeof a, arg));
+        return cli_usage_rule(c, "cli.range", arg, "option", "recurrence-days", "unit", "days",
+                              "min", "1", "max", "3650", NULL);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
@@ -56,11 +56,9 @@ static int config_limit(cli *c, const char *arg)
     capa_store *s = NULL;
     char *password = NULL;
     int rc, err;
-    char a[CLI_TEXT_MAX];
     uint64_t v = parse_size(arg);
     if (!v)
-        return cli_usage(c, "attach-limit '%s': give bytes, or a number with K, M or G",
-                         cli_text(a, sizeof a, arg));
+        return cli_usage_rule(c, "cli.bytes", arg, "option", "attach-limit", NULL);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
@@ -94,9 +92,11 @@ int cmd_config(cli *c, int argc, char **argv)
     if (npos == 2 && strcmp(argv[0], "attach-limit") == 0)
         return config_limit(c, argv[1]);
     if (npos != 2 || strcmp(argv[0], "timezone") != 0)
-        return cli_usage(c, "expected: config timezone NAME (an IANA zone, e.g. Asia/Shanghai), "
-                            "config recurrence-days N (1 to 3650) or config attach-limit BYTES "
-                            "(e.g. 20M)");
+        return cli_usage_rule(c, "cli.syntax", NULL, "syntax",
+                              "config timezone NAME (an IANA zone, e.g. Asia/Shanghai), config "
+                              "recurrence-days N (1 to 3650) or config attach-limit BYTES (e.g. "
+                              "20M)",
+                              NULL);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     /* A bad name is refused before the password is asked: nothing is read or written. */

@@ -81,12 +81,15 @@ int cmd_config_notify(cli *c, int argc, char **argv)
         return notify_list(c);
     int add = npos == 2 && strcmp(argv[0], "add") == 0;
     if (!add && !(npos == 2 && strcmp(argv[0], "remove") == 0))
-        return cli_usage(c, "expected: config notify add NAME --wecom URL | --dingtalk URL "
-                            "[--secret S] | --smtp URL --from ADDR [--link URL] --as ADMIN, "
-                            "config notify list, or config notify remove NAME --as ADMIN");
+        return cli_usage_rule(c, "cli.syntax", NULL, "syntax",
+                              "config notify add NAME --wecom URL | --dingtalk URL [--secret S] | "
+                              "--smtp URL --from ADDR [--link URL] --as ADMIN, config notify "
+                              "list, or config notify remove NAME --as ADMIN",
+                              NULL);
     if (add && (!!wecom + !!ding + !!smtp) != 1)
-        return cli_usage(c, "config notify add: give one of --wecom URL, --dingtalk URL or "
-                            "--smtp URL");
+        return cli_usage_rule(c, "cli.notify_kind", NULL, "command", "config notify add", "wecom",
+                              "--wecom URL", "dingtalk", "--dingtalk URL", "smtp", "--smtp URL",
+                              NULL);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)

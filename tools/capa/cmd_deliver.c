@@ -37,7 +37,8 @@ int cmd_deliver(cli *c, int argc, char **argv)
         char *end;
         timeout = strtol(timeout_arg, &end, 10);
         if (!*timeout_arg || *end || timeout < 1 || timeout > 300)
-            return cli_usage(c, "--timeout '%s': seconds from 1 to 300", timeout_arg);
+            return cli_usage_rule(c, "cli.range", timeout_arg, "option", "--timeout", "unit",
+                                  "seconds", "min", "1", "max", "300", NULL);
     }
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         return rc;

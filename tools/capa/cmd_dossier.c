@@ -47,13 +47,16 @@ int cmd_dossier(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (!out)
-        return cli_usage(c, "-o FILE.pdf (or -o DIR/ with --all) is required");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "-o FILE.pdf", "hint", "all",
+                              "other", "--all", NULL);
     if (all ? npos != 0 : npos != 1)
-        return cli_usage(c, all ? "--all takes no CASE" : "give exactly one CASE");
+        return (all ? cli_usage_rule(c, "cli.no_case_with", NULL, "option", "--all", NULL)
+                    : cli_usage_rule(c, "cli.case_one", NULL, NULL));
     if (since_arg && !all)
-        return cli_usage(c, "--closed-since goes with --all");
+        return cli_usage_rule(c, "cli.goes_with", NULL, "option", "--closed-since", "other",
+                              "--all", NULL);
     if (since_arg && cli_parse_date(&ns.since, since_arg) != 0)
-        return cli_usage(c, "--closed-since '%s' is not YYYY-MM-DD", since_arg);
+        return cli_usage_rule(c, "cli.date", since_arg, "option", "--closed-since", NULL);
     char fontbuf[4200];
     if (!font || !*font)
         font = getenv("CAPA_FONT");

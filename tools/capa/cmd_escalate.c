@@ -175,19 +175,22 @@ int cmd_escalate(cli *c, int argc, char **argv)
     if (npos > 0)
         return cli_unexpected(c, argv[0]);
     if (!url != !format)
-        return cli_usage(c, "--notify URL and --notify-format wecom|dingtalk|json go together");
+        return cli_usage_rule(c, "cli.together", NULL, "option", "--notify URL", "other",
+                              "--notify-format wecom|dingtalk|json", NULL);
     if (format && strcmp(format, "wecom") != 0 && strcmp(format, "dingtalk") != 0 &&
         strcmp(format, "json") != 0)
-        return cli_usage(c, "--notify-format '%s': must be wecom, dingtalk or json", format);
+        return cli_usage_rule(c, "cli.choice", format, "option", "--notify-format", "choices",
+                              "wecom, dingtalk, json", NULL);
     if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return cli_usage(c, "--notify '%s': must be an http:// or https:// URL", url);
+        return cli_usage_rule(c, "cli.url", url, "option", "--notify", NULL);
     if (url && (strlen(url) > 2048 || strpbrk(url, " \t\r\n")))
-        return cli_usage(c, "--notify: a URL of at most 2048 characters without white space");
+        return cli_usage_rule(c, "cli.url_long", NULL, "option", "--notify", NULL);
     if (timeout_arg) {
         char *end;
         timeout = strtol(timeout_arg, &end, 10);
         if (!*timeout_arg || *end || timeout < 1 || timeout > 300)
-            return cli_usage(c, "--notify-timeout '%s': seconds from 1 to 300", timeout_arg);
+            return cli_usage_rule(c, "cli.range", timeout_arg, "option", "--notify-timeout", "unit",
+                                  "seconds", "min", "1", "max", "300", NULL);
     }
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         return rc;

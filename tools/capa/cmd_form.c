@@ -108,7 +108,7 @@ int cmd_form_check(cli *c, int argc, char **argv)
     const cli_opt opts[] = {{NULL, NULL, NULL}};
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos == 0)
-        return cli_usage(c, "give at least one FILE");
+        return cli_usage_rule(c, "cli.file_some", NULL, NULL);
     if (capa_form_init() != CAPA_OK)
         return cli_fail(c, "form check", CAPA_ERROR);
     for (int i = 0; i < npos; i++) {
@@ -130,7 +130,7 @@ int cmd_form_install(cli *c, int argc, char **argv)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos != 1)
-        return cli_usage(c, "give exactly one FILE");
+        return cli_usage_rule(c, "cli.file_one", NULL, NULL);
     if ((rc = cli_read_file(&xml, &len, argv[0], MAX_DEFINITION, NULL)) != CLI_OK)
         goto done;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
@@ -166,12 +166,12 @@ int cmd_form_show(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
-        return cli_usage(c, "give exactly one form id");
+        return cli_usage_rule(c, "cli.form_one", NULL, NULL);
     if (version) {
         char *end;
         long n = strtol(version, &end, 10);
         if (!*version || *end || n < 1 || n > 1000000)
-            return cli_usage(c, "--version '%s' is not a positive number", version);
+            return cli_usage_rule(c, "cli.positive", version, "option", "--version", NULL);
         v = (int)n;
     }
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)

@@ -124,11 +124,11 @@ int cmd_import(cli *c, int argc, char **argv)
     if (npos)
         return cli_unexpected(c, argv[0]);
     if (!!csv + !!xlsx != 1)
-        return cli_usage(c, "give the sheet as --csv FILE or --xlsx FILE (one of them), or a "
-                            "case archive as --xml FILE");
+        return cli_usage_rule(c, "cli.sheet_source", NULL, "csv", "--csv FILE", "xlsx",
+                              "--xlsx FILE", "xml", "--xml FILE", NULL);
     if (!map)
-        return cli_usage(c, "give --map MAPPING: a mapping file, or the name of a shipped one "
-                            "(register)");
+        return cli_usage_rule(c, "cli.map", NULL, "option", "--map MAPPING", "shipped", "register",
+                              NULL);
     capa_refusal_param enc_p[] = {{"option", "--encoding"}};
     if (enc && xlsx)
         return cli_usage_refuse(c, "cli.encoding_xlsx", "", enc_p, 1,
@@ -142,11 +142,12 @@ int cmd_import(cli *c, int argc, char **argv)
         return cli_usage_refuse(c, "import.encoding", enc, enc_p, 1, english);
     }
     if (sheet && csv)
-        return cli_usage(c, "--sheet is for xlsx workbooks");
+        return cli_usage_rule(c, "cli.sheet_xlsx", NULL, "option", "--sheet", NULL);
     char *end = NULL;
     long nb = batch ? strtol(batch, &end, 10) : 10000;
     if (batch && (*end || nb < 1 || nb > 100000))
-        return cli_usage(c, "--batch '%s': rows per commit, 1 to 100000", batch);
+        return cli_usage_rule(c, "cli.range", batch, "option", "--batch", "unit", "rows", "min",
+                              "1", "max", "100000", NULL);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     /* The mapping first: a broken one is answered before any password is asked. */

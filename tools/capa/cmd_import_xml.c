@@ -22,7 +22,7 @@ int cmd_import_xml(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (!path || !*path)
-        return cli_usage(c, "--xml FILE is required");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--xml FILE", NULL);
     if (npos != 0)
         return cli_unexpected(c, argv[0]);
     if ((rc = cli_require_actor(c)) != CLI_OK)

@@ -27,9 +27,10 @@ int cmd_init(cli *c, int argc, char **argv)
     if (npos > 0)
         return cli_unexpected(c, argv[0]);
     if (!org || !*org)
-        return cli_usage(c, "--org NAME is required (the organisation's name)");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--org NAME", "hint", "org", NULL);
     if (!cert != !key)
-        return cli_usage(c, "--cert FILE and --key FILE go together");
+        return cli_usage_rule(c, "cli.together", NULL, "option", "--cert FILE", "other",
+                              "--key FILE", NULL);
 
     /* The plant's zone: --timezone, else the system's. Checked before any password. */
     if (!zone) {

@@ -217,20 +217,21 @@ static int build_filter(cli *c, capa_filter *f, const char *from, const char *to
                         int open_only, int closed_only)
 {
     if (open_only && closed_only)
-        return cli_usage(c, "--open and --closed exclude each other");
+        return cli_usage_rule(c, "cli.exclusive", NULL, "option", "--open", "other", "--closed",
+                              NULL);
     f->closed = open_only ? 0 : closed_only ? 1 : -1;
     if (from && cli_parse_date(&f->opened_from, from) != 0)
-        return cli_usage(c, "--from '%s' is not a date YYYY-MM-DD", from);
+        return cli_usage_rule(c, "cli.date", from, "option", "--from", NULL);
     if (to) {
         if (cli_parse_date(&f->opened_to, to) != 0)
-            return cli_usage(c, "--to '%s' is not a date YYYY-MM-DD", to);
+            return cli_usage_rule(c, "cli.date", to, "option", "--to", NULL);
         f->opened_to += 24LL * 3600 * 1000; /* --to is inclusive: up to the end of that day */
     }
     if (limit) {
         char *end;
         unsigned long long n = strtoull(limit, &end, 10);
         if (!*limit || *end || limit[0] == '-' || n == 0)
-            return cli_usage(c, "--limit '%s' is not a positive number", limit);
+            return cli_usage_rule(c, "cli.positive", limit, "option", "--limit", NULL);
         f->limit = (size_t)n;
     }
     return CLI_OK;
@@ -404,22 +405,32 @@ int cmd_list(cli *c, int argc, char **argv)
     if ((rc = build_filter(c, &f, from, to, limit, open_only, closed_only)) != CLI_OK)
         return rc;
     if (format && strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0)
-        return cli_usage(c, "--format '%s': csv or xlsx", format);
+        return cli_usage_rule(c, "cli.choice", format, "option", "--format", "choices", "csv, xlsx",
+                              NULL);
     if (format && (!output || !*output))
-        return cli_usage(c, "--format %s needs -o FILE", format);
+        return cli_usage_rule(c, "cli.needs", NULL, "option",
+                              strcmp(format, "csv") ? "--format xlsx" : "--format csv", "other",
+                              "-o FILE", NULL);
     if (output && !format)
-        return cli_usage(c, "-o FILE needs --format csv|xlsx");
+        return cli_usage_rule(c, "cli.needs", NULL, "option", "-o FILE", "other",
+                              "--format csv|xlsx", NULL);
     if (format && c->json)
-        return cli_usage(c, "--format and --json exclude each other");
+        return cli_usage_rule(c, "cli.exclusive", NULL, "option", "--format", "other", "--json",
+                              NULL);
     if (format && strcmp(format, "xlsx") == 0 && strcmp(output, "-") == 0)
-        return cli_usage(c, "--format xlsx needs a file (-o FILE.xlsx), not stdout");
+        return cli_usage_rule(c, "cli.xlsx_stdout", NULL, "format", "--format xlsx", "option",
+                              "-o FILE.xlsx", NULL);
     if ((due_soon || overdue) && (f.text || from || to || open_only || closed_only))
-        return cli_usage(c, "--due-soon and --overdue list open limits: they do not combine "
-                            "with --text, --from, --to, --open or --closed");
+        return cli_usage_rule(c, "cli.due_combine", NULL, "option", "--due-soon", "other",
+                              "--overdue", "others", "--text, --from, --to, --open, --closed",
+                              NULL);
     if (at_arg && !due_soon && !overdue)
-        return cli_usage(c, "--at needs --due-soon or --overdue");
+        return cli_usage_rule(c, "cli.needs", NULL, "option", "--at", "other_zh",
+                              "--due-soon 或 --overdue", "other_en", "--due-soon or --overdue",
+                              NULL);
     if ((due_soon || overdue) && format)
-        return cli_usage(c, "--due-soon and --overdue do not export (--format): use --json");
+        return cli_usage_rule(c, "cli.due_export", NULL, "option", "--due-soon", "other",
+                              "--overdue", "format", "--format", "json", "--json", NULL);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((rc = check_stage(s, f.workflow, f.stage)) != CLI_OK)

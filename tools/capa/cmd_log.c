@@ -136,7 +136,7 @@ int cmd_log(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 1)
-        return cli_usage(c, "give at most one case number");
+        return cli_usage_rule(c, "cli.case_at_most_one", NULL, NULL);
     const char *number = npos == 1 ? argv[0] : NULL;
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;

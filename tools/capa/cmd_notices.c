@@ -59,12 +59,14 @@ int cmd_notices(cli *c, int argc, char **argv)
     if (npos > 0)
         return cli_unexpected(c, argv[0]);
     if (!user == !pending)
-        return cli_usage(c, "give --user ID (what reached them) or --pending (what waits)");
+        return cli_usage_rule(c, "cli.notices_who", NULL, "option", "--user ID", "other",
+                              "--pending", NULL);
     if (limit_arg) {
         char *end;
         long v = strtol(limit_arg, &end, 10);
         if (!*limit_arg || *end || v < 1 || v > 100000)
-            return cli_usage(c, "--limit '%s': a number from 1 to 100000", limit_arg);
+            return cli_usage_rule(c, "cli.range", limit_arg, "option", "--limit", "min", "1", "max",
+                                  "100000", NULL);
         limit = (size_t)v;
     }
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)

@@ -42,7 +42,7 @@ int cmd_open(cli *c, int argc, char **argv)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos == 0)
-        return cli_usage(c, "give the intake fields as FIELD=VALUE");
+        return cli_usage_rule(c, "cli.intake_values", NULL, NULL);
     if ((rc = cli_parse_assignments(&kv, c, argv, npos)) != CLI_OK)
         return rc;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)

@@ -17,7 +17,7 @@ int cmd_owner(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1 && npos != 2)
-        return cli_usage(c, "give a case, and the new owner to reassign it");
+        return cli_usage_rule(c, "cli.case_and_owner", NULL, NULL);
     snprintf(what, sizeof what, "owner %s", argv[0]);
     if (npos == 1) {
         if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
@@ -29,7 +29,8 @@ int cmd_owner(cli *c, int argc, char **argv)
         goto done;
     }
     if (!reason || !*reason)
-        return cli_usage(c, "--reason TEXT is required to reassign the owner");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--reason TEXT", "hint", "owner",
+                              NULL);
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)

@@ -870,20 +870,21 @@ int cmd_publish(cli *c, int argc, char **argv)
     if (npos > 0)
         return cli_unexpected(c, argv[0]);
     if (!conninfo && !(conninfo = getenv("CAPA_PG")))
-        return cli_usage(c, "--pg CONNINFO is required (or $CAPA_PG)");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--pg CONNINFO", "hint", "env",
+                              "env", "CAPA_PG", NULL);
     long nb = 1000, ms = 2000;
     char *end;
     if (batch) {
         nb = strtol(batch, &end, 10);
         if (*end || nb < 1 || nb > 1000000)
-            return cli_usage(c, "--batch '%s': must be a number of events from 1 to 1000000",
-                             batch);
+            return cli_usage_rule(c, "cli.range", batch, "option", "--batch", "unit", "events",
+                                  "min", "1", "max", "1000000", NULL);
     }
     if (interval) {
         ms = strtol(interval, &end, 10);
         if (*end || ms < 10 || ms > 3600000)
-            return cli_usage(c, "--interval '%s': must be milliseconds from 10 to 3600000",
-                             interval);
+            return cli_usage_rule(c, "cli.range", interval, "option", "--interval", "unit", "ms",
+                                  "min", "10", "max", "3600000", NULL);
     }
     if (!cert) {
         cli_keys_path(c, crt, sizeof crt, "org.crt");

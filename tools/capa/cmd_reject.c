@@ -18,9 +18,10 @@ int cmd_reject(cli *c, int argc, char **argv)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos != 1)
-        return cli_usage(c, "give exactly one case number");
+        return cli_usage_rule(c, "cli.case_one", NULL, NULL);
     if (!reason)
-        return cli_usage(c, "--reason TEXT is required (why the stage is sent back)");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--reason TEXT", "hint", "reason",
+                              NULL);
     const char *number = argv[0];
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;

@@ -92,36 +92,39 @@ int cmd_report(cli *c, int argc, char **argv)
     if (npos == 1 && strcmp(argv[0], "monthly") == 0) {
         kind = CAPA_PERIOD_MONTH, pa = month, what = "report monthly";
         if (!month)
-            return cli_usage(c, "--month YYYY-MM is required");
+            return cli_usage_rule(c, "cli.required", NULL, "option", "--month YYYY-MM", NULL);
     } else if (npos == 1 && strcmp(argv[0], "weekly") == 0) {
         kind = CAPA_PERIOD_WEEK, pa = week, what = "report weekly";
         if (!week)
-            return cli_usage(c, "--week YYYY-Www is required (an ISO week, e.g. 2026-W49)");
+            return cli_usage_rule(c, "cli.required", NULL, "option", "--week YYYY-Www", "hint",
+                                  "week", NULL);
     } else if (npos == 0 && (from || to)) {
         if (!from || !to)
-            return cli_usage(c, "--from DATE and --to DATE go together (YYYY-MM-DD, both days "
-                                "included)");
+            return cli_usage_rule(c, "cli.together", NULL, "option", "--from DATE", "other",
+                                  "--to DATE", "hint", "dates", NULL);
     } else {
-        return cli_usage(c, "expected: report monthly --month YYYY-MM | report weekly --week "
-                            "YYYY-Www | report --from DATE --to DATE; then -o FILE");
+        return cli_usage_rule(c, "cli.syntax", NULL, "syntax",
+                              "report monthly --month YYYY-MM | report weekly --week YYYY-Www | "
+                              "report --from DATE --to DATE; then -o FILE",
+                              NULL);
     }
     if ((kind != CAPA_PERIOD_MONTH && month) || (kind != CAPA_PERIOD_WEEK && week) ||
         (kind != CAPA_PERIOD_RANGE && (from || to)))
-        return cli_usage(c, "one window: --month with monthly, --week with weekly, --from/--to "
-                            "alone");
+        return cli_usage_rule(c, "cli.one_window", NULL, "month", "--month", "monthly", "monthly",
+                              "week", "--week", "weekly", "weekly", "range", "--from/--to", NULL);
     if (!out || !*out)
-        return cli_usage(c, "-o FILE is required");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "-o FILE", NULL);
     int fmt = strcmp(format, "pdf") == 0    ? 0
               : strcmp(format, "csv") == 0  ? 1
               : strcmp(format, "json") == 0 ? 2
               : strcmp(format, "xlsx") == 0 ? 3
                                             : -1;
-    char a[CLI_TEXT_MAX];
     if (fmt < 0)
-        return cli_usage(c, "--format '%s': must be pdf, csv, json or xlsx",
-                         cli_text(a, sizeof a, format));
+        return cli_usage_rule(c, "cli.choice", format, "option", "--format", "choices",
+                              "pdf, csv, json, xlsx", NULL);
     if (strcmp(out, "-") == 0 && (fmt == 0 || fmt == 3))
-        return cli_usage(c, "-o -: only csv and json go to stdout");
+        return cli_usage_rule(c, "cli.stdout", NULL, "option", "-o -", "formats", "csv, json",
+                              NULL);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((rc = cli_at_parse(&at, c, s, at_arg)) != CLI_OK)

@@ -448,9 +448,11 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
     int y, mo;
     char extra;
     if (strcmp(format, "json") != 0 && !csv && !pdf && !xlsx)
-        return cli_usage(c, "--format '%s': must be json, csv, pdf or xlsx", format);
+        return cli_usage_rule(c, "cli.choice", format, "option", "--format", "choices",
+                              "json, csv, pdf, xlsx", NULL);
     if ((pdf || xlsx) && strcmp(out, "-") == 0)
-        return cli_usage(c, "-o -: only csv and json go to stdout");
+        return cli_usage_rule(c, "cli.stdout", NULL, "option", "-o -", "formats", "csv, json",
+                              NULL);
     if (sscanf(month, "%4d-%2d%c", &y, &mo, &extra) != 2 || strlen(month) != 7 || mo < 1 || mo > 12)
         return cli_error("report monthly", "--month '%s': must be YYYY-MM, month 01 to 12", month);
     pg = PQconnectdb(conninfo);
@@ -724,7 +726,7 @@ int cmd_report_group(cli *c, int argc, char **argv)
             plants[n_plants++] = argv[i] + 8;
         else if (strcmp(argv[i], "--plant") == 0) {
             free(plants);
-            return cli_usage(c, "--plant needs a plant id or organisation name");
+            return cli_usage_rule(c, "cli.plant", NULL, "option", "--plant", NULL);
         } else
             argv[m++] = argv[i];
     }
@@ -733,13 +735,15 @@ int cmd_report_group(cli *c, int argc, char **argv)
         return rc == CLI_DONE ? CLI_OK : rc;
     }
     if (npos != 1 || strcmp(argv[0], "monthly") != 0)
-        rc = cli_usage(c, "expected: report monthly --group CONNINFO --month YYYY-MM -o FILE");
+        rc = cli_usage_rule(c, "cli.syntax", NULL, "syntax",
+                            "report monthly --group CONNINFO --month YYYY-MM -o FILE", NULL);
     else if (!conninfo || !*conninfo)
-        rc = cli_usage(c, "--group CONNINFO: the group database's connection string");
+        rc = cli_usage_rule(c, "cli.required", NULL, "option", "--group CONNINFO", "hint", "group",
+                            NULL);
     else if (!month)
-        rc = cli_usage(c, "--month YYYY-MM is required");
+        rc = cli_usage_rule(c, "cli.required", NULL, "option", "--month YYYY-MM", NULL);
     else if (!out || !*out)
-        rc = cli_usage(c, "-o FILE is required");
+        rc = cli_usage_rule(c, "cli.required", NULL, "option", "-o FILE", NULL);
     else
         rc = cli_report_group(c, conninfo, plants, n_plants, month, format, out, font, no_sign);
     free(plants);

@@ -175,7 +175,7 @@ int cmd_restore(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
-        return cli_usage(c, "give exactly one BACKUP directory (and the new database as --db)");
+        return cli_usage_rule(c, "cli.backup_one", NULL, "option", "--db", NULL);
     const char *bk = argv[0], *target = c->db;
 
     switch (dir_state(target, NULL, first, sizeof first)) {

@@ -25,7 +25,7 @@ int cmd_set(cli *c, int argc, char **argv)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos < 2)
-        return cli_usage(c, "give the case number and at least one FIELD=VALUE");
+        return cli_usage_rule(c, "cli.case_and_values", NULL, NULL);
     const char *number = argv[0];
     if ((rc = cli_parse_assignments(&kv, c, argv + 1, npos - 1)) != CLI_OK)
         return rc;

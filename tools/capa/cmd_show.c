@@ -721,7 +721,7 @@ int cmd_show(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
-        return cli_usage(c, "give exactly one case number");
+        return cli_usage_rule(c, "cli.case_one", NULL, NULL);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
     if ((rc = cli_at_parse(&at, c, s, at_arg)) != CLI_OK)

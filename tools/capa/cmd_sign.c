@@ -24,9 +24,11 @@ int cmd_sign(cli *c, int argc, char **argv)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos != 1)
-        return cli_usage(c, "give exactly one case number");
+        return cli_usage_rule(c, "cli.case_one", NULL, NULL);
     if (!meaning || !*meaning)
-        return cli_usage(c, "--meaning is required (reviewed, approved, done, verified, closed)");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--meaning", "hint", "meaning",
+                              "choices_zh", "“reviewed”、“approved”、“done”、“verified”、“closed”",
+                              "choices_en", "reviewed, approved, done, verified, closed", NULL);
     const char *number = argv[0];
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;

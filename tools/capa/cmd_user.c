@@ -24,9 +24,9 @@ int cmd_user_add(cli *c, int argc, char **argv)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos != 1)
-        return cli_usage(c, "give exactly one user id");
+        return cli_usage_rule(c, "cli.user_one", NULL, NULL);
     if (!role || !*role)
-        return cli_usage(c, "--role ROLE is required");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--role ROLE", NULL);
     const char *id = argv[0];
     if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
         goto done;
@@ -60,7 +60,7 @@ int cmd_user_passwd(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 1)
-        return cli_usage(c, "give at most one user id");
+        return cli_usage_rule(c, "cli.user_at_most_one", NULL, NULL);
     const char *id = npos == 1 ? argv[0] : c->as;
     if (!c->as)
         c->as = id;
@@ -97,12 +97,13 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
-        return cli_usage(c, "give exactly one user id");
+        return cli_usage_rule(c, "cli.user_one", NULL, NULL);
     const char *id = argv[0];
     if (local) {
         /* Recovery that needs the machine, not a password: the OS owner of the database. */
         if (c->as)
-            return cli_usage(c, "--local takes no --as (it acts as the operating-system user)");
+            return cli_usage_rule(c, "cli.takes_no", NULL, "option", "--local", "other", "--as",
+                                  NULL);
         if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
             return rc;
         if ((err = capa_user_unlock_local(s, id)) != CAPA_OK) {
@@ -149,9 +150,9 @@ static int user_change(cli *c, int argc, char **argv, int disable)
     if ((rc = cli_require_actor(c)) != CLI_OK)
         return rc;
     if (npos != 1)
-        return cli_usage(c, "give exactly one user id");
+        return cli_usage_rule(c, "cli.user_one", NULL, NULL);
     if (disable < 0 && (!role || !*role))
-        return cli_usage(c, "--role ROLE is required");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "--role ROLE", NULL);
     const char *id = argv[0];
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
@@ -295,9 +296,10 @@ int cmd_user_set(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
-        return cli_usage(c, "give exactly one user id");
+        return cli_usage_rule(c, "cli.user_one", NULL, NULL);
     if (!mobile && !email && !notify)
-        return cli_usage(c, "give --mobile N, --email ADDR and/or --notify KINDS");
+        return cli_usage_rule(c, "cli.contact", NULL, "mobile", "--mobile N", "email",
+                              "--email ADDR", "notify", "--notify KINDS", NULL);
     if (!c->as)
         c->as = argv[0];
     if ((rc = cli_require_actor(c)) != CLI_OK)

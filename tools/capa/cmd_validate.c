@@ -1222,19 +1222,20 @@ int cmd_validate(cli *c, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 0)
-        return cli_usage(c, "takes no arguments");
+        return cli_usage_rule(c, "cli.no_args", NULL, NULL);
     if (list)
         return list_checks();
     if (!out && !c->json)
-        return cli_usage(c, "-o REPORT.pdf (or --json) is required");
+        return cli_usage_rule(c, "cli.required", NULL, "option", "-o REPORT.pdf", "hint", "json",
+                              "other", "--json", NULL);
     if (!key != !crt)
-        return cli_usage(c, "--key and --cert go together");
+        return cli_usage_rule(c, "cli.together", NULL, "option", "--key", "other", "--cert", NULL);
     if (brk) {
         size_t i = 0;
         while (i < N_CHECKS && strcmp(CHECKS[i].id, brk) != 0)
             i++;
         if (i == N_CHECKS)
-            return cli_usage(c, "--break '%s' is not a check (capa validate --list)", brk);
+            return cli_usage_rule(c, "cli.check", brk, "option", "--break", NULL);
     }
     if (out) {
         /* the report may not exist yet: its directory decides too */

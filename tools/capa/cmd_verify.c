@@ -93,14 +93,14 @@ int cmd_verify(cli *c, int argc, char **argv)
             tok = argv[i] + 9;
         else if (strcmp(argv[i], "--anchor") == 0) {
             free(anchors);
-            return cli_usage(c, "--anchor needs SEQ:HEX");
+            return cli_usage_rule(c, "cli.anchor", NULL, "option", "--anchor", NULL);
         } else {
             argv[m++] = argv[i];
             continue;
         }
         if (capa_anchor_parse(&anchors[n_anchors], tok) != CAPA_OK) {
             free(anchors);
-            return cli_usage(c, "%s", capa_error_last());
+            return cli_usage_rule(c, "cli.anchor_bad", tok, "option", "--anchor", NULL);
         }
         n_anchors++;
     }

@@ -238,7 +238,7 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 1)
-        return cli_usage(c, "give at most one case number");
+        return cli_usage_rule(c, "cli.case_at_most_one", NULL, NULL);
     /* Help reads and never creates: a missing database is not an error for `help open`. */
     if (capa_store_open(&s, c->db, &oo) != CAPA_OK)
         s = NULL;
@@ -247,7 +247,8 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
         goto done;
     }
     if (workflow) {
-        rc = cli_usage(c, "--workflow is for `help open`: a case's fields follow its workflow");
+        rc = cli_usage_rule(c, "cli.help_workflow", NULL, "option", "--workflow", "command",
+                            "help open", NULL);
         goto done;
     }
     if (!s && npos == 0) {

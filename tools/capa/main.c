@@ -247,6 +247,14 @@ static int parse_globals(cli *c, int argc, char **argv, int *exit_now)
 {
     int i = 1;
     *exit_now = -1;
+    /* The language first, wherever it is given: an error in an option before it (a global
+     * one, or one a command reads before cli_parse) is worded in it too. */
+    for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++) {
+        if (strncmp(argv[k], "--lang=", 7) == 0)
+            c->lang_arg = argv[k] + 7;
+        else if (strcmp(argv[k], "--lang") == 0 && k + 1 < argc)
+            c->lang_arg = argv[++k];
+    }
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -264,7 +272,7 @@ static int parse_globals(cli *c, int argc, char **argv, int *exit_now)
         } else if (strcmp(a, "--db") == 0 && i + 1 < argc) {
             c->db = argv[++i];
         } else {
-            *exit_now = cli_usage(c, "unknown or incomplete option '%s'", a);
+            *exit_now = cli_usage_rule(c, "cli.unknown_option", a, NULL);
         }
         if (*exit_now >= 0)
             break;

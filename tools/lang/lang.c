@@ -15,6 +15,8 @@
  */
 #include "lang.h"
 
+#include "capa_form.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +296,8 @@ static const wording catalogue[] = {
      "'{value}' is not a time zone name (like Asia/Shanghai)"},
     {"zone.unknown", NULL, "未知的时区“{value}”（本机的时区数据库中没有）",
      "the time zone '{value}' is unknown (not in this machine's time zone database)"},
+    {"calendar.invalid", "items", "工作日历“{value}”不符合格式要求",
+     "the work calendar '{value}' is not valid"},
     {"calendar.invalid", NULL, "工作日历“{value}”不符合格式要求：{detail}",
      "the work calendar '{value}' is not valid: {detail}"},
     /* ---- the store (core/store.c): space, damage, access ---- */
@@ -322,6 +326,8 @@ static const wording catalogue[] = {
     {"init.org", NULL, "组织名称须为 1 到 {max} 字节",
      "the organisation's name must have 1 to {max} "
      "bytes"},
+    {"form.invalid", "items", "定义文件不符合格式要求（{count} 处）",
+     "the definition is not valid ({count} problems)"},
     {"form.invalid", NULL, "定义文件不符合格式要求（{count} 处）：{detail}",
      "the definition is not valid ({count} problems): {detail}"},
     {"form.no_document", NULL, "请选择要安装的定义文件", "please choose the definition file"},
@@ -497,6 +503,8 @@ static const wording catalogue[] = {
     {"sheet.number_twice", NULL, "案号“{value}”在文件中出现了两次（第一次在第 {first} 行）",
      "the case number '{value}' is given twice (first in row {first})"},
     /* ---- case archives from another store (core/import_xml.c) ---- */
+    {"archive.invalid", "items", "案件归档文件“{value}”无效",
+     "the case archive '{value}' is not valid"},
     {"archive.invalid", NULL, "案件归档文件“{value}”无效：{detail}",
      "the case archive '{value}' is "
      "not valid: {detail}"},
@@ -511,6 +519,244 @@ static const wording catalogue[] = {
     {"auth.session", NULL, "您的登录已失效（账户、密码或角色已变更）：请重新登录",
      "your sign-in has ended (the account, its password or role changed): please sign in "
      "again"},
+    /* ---- words17: what was still English (issue 17) ---- */
+    /* The CLI's usage errors of each command (cli_usage_rule, tools/capa): {option} and
+     * {other} are options' literal names (with their placeholder, as in the usage line),
+     * {value} what was typed; the English is the sentence the commands said before. */
+    {"cli.case_one", NULL, "请给出一个案件编号（只能一个）", "give exactly one case number"},
+    {"cli.case_at_most_one", NULL, "最多只能给出一个案件编号", "give at most one case number"},
+    {"cli.case_and_file", NULL, "请给出案件编号和一个文件", "give a case number and one file"},
+    {"cli.case_and_sha", NULL, "请给出案件编号和附件的编号（SHA-256）",
+     "give a case number and the attachment's SHA-256"},
+    {"cli.case_and_values", NULL, "请给出案件编号和至少一项“字段=值”",
+     "give the case number and at least one FIELD=VALUE"},
+    {"cli.case_and_owner", NULL, "请给出案件编号和新的负责人",
+     "give a case, and the new owner to reassign it"},
+    {"cli.intake_values", NULL, "请以“字段=值”的形式给出反馈阶段的各项内容",
+     "give the intake fields as FIELD=VALUE"},
+    {"cli.user_one", NULL, "请给出一个用户账号（只能一个）", "give exactly one user id"},
+    {"cli.user_at_most_one", NULL, "最多只能给出一个用户账号", "give at most one user id"},
+    {"cli.file_one", NULL, "请给出一个文件（只能一个）", "give exactly one FILE"},
+    {"cli.file_some", NULL, "请至少给出一个文件", "give at least one FILE"},
+    {"cli.dir_one", NULL, "请给出一个目标目录（只能一个）", "give exactly one target DIR"},
+    {"cli.backup_one", NULL, "请给出一个备份目录（只能一个），新数据库的位置用 {option} 指定",
+     "give exactly one BACKUP directory (and the new database as {option})"},
+    {"cli.form_one", NULL, "请给出一个表单编号（只能一个）", "give exactly one form id"},
+    {"cli.month_at_most_one", NULL, "最多只能给出一个月份（年-月）",
+     "give at most one month YYYY-MM"},
+    {"cli.no_args", NULL, "本命令不接受参数", "takes no arguments"},
+    {"cli.assignment", NULL, "参数“{value}”不是“字段=值”的形式",
+     "argument '{value}' is not name=value"},
+    {"cli.required", "hint=org", "请用 {option} 给出组织的名称",
+     "{option} is required (the organisation's name)"},
+    {"cli.required", "hint=reason", "请用 {option} 说明退回的理由",
+     "{option} is required (why the stage is sent back)"},
+    {"cli.required", "hint=owner", "改派负责人须用 {option} 说明理由",
+     "{option} is required to reassign the owner"},
+    {"cli.required", "hint=meaning", "请用 {option} 给出签核的含义（{choices@}之一）",
+     "{option} is required ({choices@})"},
+    {"cli.required", "hint=env", "请用 {option} 给出集团数据库的连接串（或设置环境变量 {env}）",
+     "{option} is required (or ${env})"},
+    {"cli.required", "hint=group", "请用 {option} 给出集团数据库的连接串",
+     "{option}: the group database's connection string"},
+    {"cli.required", "hint=week", "请用 {option} 给出 ISO 周（例如 2026-W49）",
+     "{option} is required (an ISO week, e.g. 2026-W49)"},
+    {"cli.required", "hint=stdout", "请用 {option} 给出输出文件（- 表示标准输出）",
+     "{option} is required (- for stdout)"},
+    {"cli.required", "hint=all", "请用 {option} 给出输出文件（与 {other} 一起时给出目录）",
+     "{option} (or -o DIR/ with {other}) is required"},
+    {"cli.required", "hint=json", "请用 {option} 给出报告文件（或使用 {other}）",
+     "{option} (or {other}) is required"},
+    {"cli.required", NULL, "请给出 {option}（必填）", "{option} is required"},
+    {"cli.together", "hint=dates", "{option} 与 {other} 须同时给出（年-月-日，含首尾两天）",
+     "{option} and {other} go together (YYYY-MM-DD, both days included)"},
+    {"cli.together", NULL, "{option} 与 {other} 须同时给出", "{option} and {other} go together"},
+    {"cli.exclusive", NULL, "{option} 与 {other} 不能同时使用",
+     "{option} and {other} exclude each other"},
+    {"cli.needs", NULL, "{option} 须与 {other@} 一起使用", "{option} needs {other@}"},
+    {"cli.goes_with", NULL, "{option} 只能与 {other} 一起使用", "{option} goes with {other}"},
+    {"cli.takes_no", NULL, "{option} 不能与 {other} 同用（以操作系统用户的身份操作）",
+     "{option} takes no {other} (it acts as the operating-system user)"},
+    {"cli.no_case_with", NULL, "使用 {option} 时不能再给出案件编号", "{option} takes no CASE"},
+    {"cli.sheet_xlsx", NULL, "只有 Excel 工作簿（xlsx）需要 {option}",
+     "{option} is for xlsx workbooks"},
+    {"cli.help_workflow", NULL, "{option} 只用于 {command}：已有案件的字段取决于它所属的流程",
+     "{option} is for `{command}`: a case's fields follow its workflow"},
+    {"cli.date", NULL, "{option} 须为日期，格式为 年-月-日（现为“{value}”）",
+     "{option} '{value}' is not a date YYYY-MM-DD"},
+    {"cli.month", NULL, "月份须为 年-月，月为 01 到 12（现为“{value}”）",
+     "month '{value}': not a month YYYY-MM (01 to 12)"},
+    {"cli.range", "unit=days", "{option} 须为 {min} 到 {max} 的整数天数（现为“{value}”）",
+     "{option} '{value}': must be a whole number of days from {min} to {max}"},
+    {"cli.range", "unit=seconds", "{option} 须为 {min} 到 {max} 秒（现为“{value}”）",
+     "{option} '{value}': seconds from {min} to {max}"},
+    {"cli.range", "unit=ms", "{option} 须为 {min} 到 {max} 毫秒（现为“{value}”）",
+     "{option} '{value}': must be milliseconds from {min} to {max}"},
+    {"cli.range", "unit=rows", "{option} 须为每次提交 {min} 到 {max} 行（现为“{value}”）",
+     "{option} '{value}': rows per commit, {min} to {max}"},
+    {"cli.range", "unit=events", "{option} 须为 {min} 到 {max} 个事件（现为“{value}”）",
+     "{option} '{value}': must be a number of events from {min} to {max}"},
+    {"cli.range", NULL, "{option} 须为 {min} 到 {max} 的整数（现为“{value}”）",
+     "{option} '{value}': a number from {min} to {max}"},
+    {"cli.positive", NULL, "{option} 须为正整数（现为“{value}”）",
+     "{option} '{value}' is not a positive number"},
+    {"cli.bytes", NULL, "{option} 须为字节数，或带 K、M、G 的数字（现为“{value}”）",
+     "{option} '{value}': give bytes, or a number with K, M or G"},
+    {"cli.url", NULL, "{option} 须为 http:// 或 https:// 开头的网址（现为“{value}”）",
+     "{option} '{value}': must be an http:// or https:// URL"},
+    {"cli.url_long", NULL, "{option} 的网址最多 2048 个字符，且不能含空白",
+     "{option}: a URL of at most 2048 characters without white space"},
+    {"cli.anchor_bad", NULL, "{option} 须为“序号:哈希”（十六进制）的形式（现为“{value}”）",
+     "{option} '{value}': not an anchor SEQ:HEX"},
+    {"cli.anchor", NULL, "{option} 需要一个“序号:哈希”（十六进制）形式的值",
+     "{option} needs SEQ:HEX"},
+    {"cli.check", NULL, "{option}：“{value}”不是一项检查<<（可用 capa validate --list 查看）>>",
+     "{option} '{value}' is not a check<< (capa validate --list)>>"},
+    {"cli.plant", NULL, "{option} 需要给出工厂编号或组织名称",
+     "{option} needs a plant id or organisation name"},
+    {"cli.stdout", NULL, "输出到标准输出（{option}）只能是 {formats} 格式",
+     "{option}: only {formats} go to stdout"},
+    {"cli.xlsx_stdout", NULL, "{format} 格式须写入文件（{option}），不能输出到标准输出",
+     "{format} needs a file ({option}), not stdout"},
+    {"cli.due_combine", NULL, "{option} 与 {other} 列出未结的时限，不能与 {others} 同用",
+     "{option} and {other} list open limits: they do not combine with {others}"},
+    {"cli.due_export", NULL, "{option} 与 {other} 不能导出（{format}）：请改用 {json}",
+     "{option} and {other} do not export ({format}): use {json}"},
+    {"cli.one_window", NULL,
+     "只能给一个时间范围：{month} 配 {monthly}，{week} 配 {weekly}，{range} 单独使用",
+     "one window: {month} with {monthly}, {week} with {weekly}, {range} alone"},
+    {"cli.sheet_source", NULL, "请用 {csv} 或 {xlsx} 给出表格（二者取一），或用 {xml} 给出案件归档",
+     "give the sheet as {csv} or {xlsx} (one of them), or a case archive as {xml}"},
+    {"cli.map", NULL, "请用 {option} 给出导入方案：方案文件，或内置方案的名称（如“{shipped}”）",
+     "give {option}: a mapping file, or the name of a shipped one ({shipped})"},
+    {"cli.notices_who", NULL,
+     "请给出 {option}（查看已送达某人的通知）或 {other}（查看待发送的通知）",
+     "give {option} (what reached them) or {other} (what waits)"},
+    {"cli.contact", NULL, "请给出 {mobile}、{email} 和/或 {notify}",
+     "give {mobile}, {email} and/or {notify}"},
+    {"cli.notify_kind", NULL, "{command}：请给出 {wecom}、{dingtalk} 或 {smtp} 中的一个",
+     "{command}: give one of {wecom}, {dingtalk} or {smtp}"},
+    {"cli.no_store", NULL,
+     "这里没有 {prog} 数据库<<（可用 capa init 新建，或用 {option} 或环境变量 {env} "
+     "指向已有的数据库）>>",
+     "no {prog} database here<< (create one with `capa init`, or point {option} / {env} at one)>>"},
+    {"cli.no_tty", NULL, "没有可以输入密码的终端：请改用 {option}",
+     "no terminal to ask the password on; use {option}"},
+    {"cli.no_password", NULL, "没有输入密码", "no password entered"},
+    {"cli.passwords_differ", NULL, "两次输入的新密码不一致（账号“{value}”），未作任何修改",
+     "the two passwords for {value} differ; nothing changed"},
+    {"cli.syntax", NULL, "命令的写法不对，应为：{syntax}", "expected: {syntax}"},
+    /* capa-serve's answers before a request reaches a page (tools/serve/http.c, pages.c,
+     * api.c): no session yet, so in the language of ?lang=, Accept-Language or the capa_lang
+     * cookie, else both */
+    {"request.content_length", "why=twice", "请求的内容长度声明了不止一次，请求未处理，连接已关闭",
+     "Content-Length given more than once: the request was not processed"},
+    {"request.content_length", "why=te", "请求同时声明了内容长度和分块传输，请求未处理，连接已关闭",
+     "Content-Length with Transfer-Encoding: the request was not processed"},
+    {"request.content_length", NULL, "请求声明的内容长度不是数字，请求未处理，连接已关闭",
+     "Content-Length is not a number: the request was not processed"},
+    {"request.query", NULL, "网址中的查询参数格式有误，请求未处理：请从页面上的链接重新打开",
+     "malformed query string: the request was not processed; open the page again from its "
+     "link"},
+    {"request.oom", NULL, "服务器内存不足，请求未处理：请稍后再试",
+     "out of memory: the request was not processed; try again later"},
+    /* the legacy import page (tools/serve/import.c) */
+    {"request.throttled", NULL, "密码尝试次数过多：请等待 {seconds} 秒后再试",
+     "too many password attempts: wait {seconds} s and try again"},
+    {"import.no_random", NULL, "服务器无法生成导入任务的编号（系统随机数不可用）：请联系系统管理员",
+     "no random bytes for the job's id: please ask the administrator"},
+    {"import.oom", NULL, "服务器内存不足，导入未开始：请稍后再试",
+     "out of memory: the import was not started; try again later"},
+    {"import.no_job", NULL,
+     "没有这个导入任务：任务在开始一小时后结束，或服务器已重启（请重新上传文件：中断的导入会从停止"
+     "处"
+     "继续）",
+     "no such import: it ended an hour after it began, or the server restarted (upload the "
+     "file again: an import cut off continues where it stopped)"},
+    {"import.all_done", NULL, "此文件的每一行都已导入过，没有要导入的内容",
+     "nothing to import: every row of this file was imported before"},
+    {"import.not_now", NULL, "此导入当前不能开始：它正在运行，或尚未检查完",
+     "this import cannot be started now: it is running, or its check has not finished"},
+    {"import.not_started", NULL, "导入无法开始：请稍后再试，或联系系统管理员",
+     "the import could not be started: try again later, or ask the administrator"},
+    {"form.not_installed", NULL, "定义文件不符合格式要求，未安装：问题如下",
+     "the definition is not valid: nothing installed"},
+    {"request.admin_only", NULL, "系统管理页面仅供系统管理员使用",
+     "administration is for the admin role only"},
+    {"request.method", NULL, "不支持这种请求方式", "method not allowed"},
+    {"request.not_found", NULL, "没有这个页面", "not found"},
+    {"request.no_user", NULL, "没有这位用户", "there is no such user"},
+    {"user.password_mismatch", NULL, "两次输入的新密码不一致：请重新输入",
+     "the two new passwords differ: type them again"},
+    /* an XML document's problems (forms/xml.c: libxml2's errors by their code), each after
+     * the refusal of the definition, calendar or archive they belong to */
+    {"xml.root", NULL,
+     "“{file}”第 {line} 行：根元素“{element}”不是这类文件应有的元素（名称或命名空间不对）",
+     "{file}, line {line}: the root element '{element}' is not the one this kind of file has "
+     "(its name or namespace is wrong)"},
+    {"xml.unexpected", "expected",
+     "“{file}”第 {line} 行：元素“{element}”不应出现在这里；这里应为：“{expected}”",
+     "{file}, line {line}: the element '{element}' is not expected here; expected: {expected}"},
+    {"xml.unexpected", NULL, "“{file}”第 {line} 行：元素“{element}”不应出现在这里",
+     "{file}, line {line}: the element '{element}' is not expected here"},
+    {"xml.missing_child", NULL, "“{file}”第 {line} 行：元素“{element}”缺少子元素：“{expected}”",
+     "{file}, line {line}: the element '{element}' lacks a child: {expected}"},
+    {"xml.attr_unknown", NULL, "“{file}”第 {line} 行：元素“{element}”不能有属性“{attribute}”",
+     "{file}, line {line}: the element '{element}' may not have the attribute '{attribute}'"},
+    {"xml.attr_missing", NULL, "“{file}”第 {line} 行：元素“{element}”缺少必需的属性“{attribute}”",
+     "{file}, line {line}: the element '{element}' lacks the required attribute '{attribute}'"},
+    {"xml.text", NULL, "“{file}”第 {line} 行：元素“{element}”中不能直接写文字，只能包含子元素",
+     "{file}, line {line}: the element '{element}' may hold elements only, not text"},
+    {"xml.value", "kind=choice",
+     "“{file}”第 {line} 行：元素“{element}”的值“{value}”不是可选的值；可选：“{expected}”",
+     "{file}, line {line}: '{value}' is not a choice of the element '{element}'; the choices: "
+     "{expected}"},
+    {"xml.value", "kind=pattern", "“{file}”第 {line} 行：元素“{element}”的值“{value}”格式不对",
+     "{file}, line {line}: the value '{value}' of the element '{element}' does not have the "
+     "required format"},
+    {"xml.value", "kind=length", "“{file}”第 {line} 行：元素“{element}”的值“{value}”长度不对",
+     "{file}, line {line}: the value '{value}' of the element '{element}' is too long or too "
+     "short"},
+    {"xml.value", "kind=range", "“{file}”第 {line} 行：元素“{element}”的值“{value}”超出允许的范围",
+     "{file}, line {line}: the value '{value}' of the element '{element}' is out of range"},
+    {"xml.value", NULL,
+     "“{file}”第 {line} 行：元素“{element}”的值“{value}”类型不对（例如应为数字、日期或是/否）",
+     "{file}, line {line}: the value '{value}' of the element '{element}' is not of its type (a "
+     "number, a date, yes or no)"},
+    {"xml.attr_value", "kind=choice",
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”不是可选的值；可选："
+     "“{expected}”",
+     "{file}, line {line}: '{value}' is not a choice of the attribute '{attribute}' of "
+     "'{element}'; the choices: {expected}"},
+    {"xml.attr_value", "kind=pattern",
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”格式不对",
+     "{file}, line {line}: the value '{value}' of the attribute '{attribute}' of '{element}' "
+     "does not have the required format"},
+    {"xml.attr_value", "kind=length",
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”长度不对",
+     "{file}, line {line}: the value '{value}' of the attribute '{attribute}' of '{element}' is "
+     "too long or too short"},
+    {"xml.attr_value", "kind=range",
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”超出允许的范围",
+     "{file}, line {line}: the value '{value}' of the attribute '{attribute}' of '{element}' is "
+     "out of range"},
+    {"xml.attr_value", NULL,
+     "“{file}”第 {line} 行：元素“{element}”的属性“{attribute}”的值“{value}”类型不对（例如应为数字、"
+     "日期或是/否）",
+     "{file}, line {line}: the value '{value}' of the attribute '{attribute}' of '{element}' is "
+     "not of its type (a number, a date, yes or no)"},
+    {"xml.doctype", NULL, "“{file}”第 {line} 行：不允许文档类型声明（DOCTYPE）",
+     "{file}, line {line}: a DOCTYPE is not allowed"},
+    {"xml.syntax", NULL,
+     "“{file}”第 {line} 行：不是格式正确的 "
+     "XML（例如标签没有闭合或不匹配）；技术细节（英文原文）：{detail}",
+     "{file}, line {line}: not well-formed XML: {detail}"},
+    {"xml.schema", NULL,
+     "“{file}”第 {line} 行：元素“{element}”不符合定义的格式；技术细节（英文原文）：{detail}",
+     "{file}, line {line}: the element '{element}' does not fit the schema: {detail}"},
+    {"xml.other", NULL, "另一处问题，技术细节（英文原文）：{detail}", "{detail}"},
+    {"upload.tmpdir", NULL, "无法为上传的文件建立临时目录：请联系系统管理员",
+     "cannot make a temporary directory for the upload: please ask the administrator"},
 };
 
 /* Names of fields that are no form's (the request's own). */
@@ -733,9 +979,22 @@ char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_l
     size_t en_at = o.n;
     if (lang != CAPA_LANG_ZH)
         expand(&o, w->en, r, v, 0, web);
-    if (o.ok && o.p && o.n > en_at && o.p[en_at] >= 'a' && o.p[en_at] <= 'z')
-        o.p[en_at] = (char)(o.p[en_at] - 'a' + 'A'); /* a sentence begins with a capital */
+    /* A sentence begins with a capital; a value it begins with (an account, an option) is
+     * kept as it is. */
+    if (o.ok && o.p && o.n > en_at && o.p[en_at] >= 'a' && o.p[en_at] <= 'z' && w->en[0] >= 'a' &&
+        w->en[0] <= 'z')
+        o.p[en_at] = (char)(o.p[en_at] - 'a' + 'A');
     return take(&o);
+}
+
+int capa_lang_names_role(const capa_refusal *r)
+{
+    for (size_t i = 0; r && i < r->n; i++) {
+        const wording *w = find(&r->v[i]);
+        if (w && (strstr(w->en, "{role@}") || strstr(w->en, "{roles@}")))
+            return 1;
+    }
+    return 0;
 }
 
 /* A field required before sign-off, named alone (not a table's rows, not at creation). */
@@ -819,6 +1078,20 @@ char *capa_lang_rule(const char *rule, const char *label, const char *value,
         rule, "", label ? label : "", label ? label : "", value ? value : "", n_params, params, ""};
     capa_refusal r = {CAPA_EINVALID, "", "", "", "", "", 1, &v, 0};
     return capa_lang_violation(&r, &v, lang, web);
+}
+
+char *capa_lang_diag_item(const struct capa_diag *d, size_t i, capa_lang lang, int web)
+{
+    const capa_diag_item *it = d->items ? &d->items[i] : NULL;
+    capa_refusal_param ps[CAPA_DIAG_PARAMS];
+    size_t n = 0;
+    if (it && it->rule && capa_lang_knows(it->rule)) {
+        for (; n < it->n_params; n++)
+            ps[n] = (capa_refusal_param){it->pname[n], it->pval[n]};
+        return capa_lang_rule(it->rule, "", it->value, ps, n, lang, web);
+    }
+    ps[0] = (capa_refusal_param){"detail", d->msgs[i]};
+    return capa_lang_rule("xml.other", "", "", ps, 1, lang, web);
 }
 
 /* A verify record's name in 中文: "header", "stage S", "signature N (M)", "user U". */

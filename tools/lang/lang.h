@@ -31,6 +31,10 @@ int capa_lang_knows(const char *rule);
  * client), what to click; without it (the CLI) the click hints are left out.
  */
 char *capa_lang_violation(const capa_refusal *r, const capa_violation *v, capa_lang lang, int web);
+/** Whether a violation of `r` is worded naming a role ({role@}, {roles@}): the engine's own
+ *  English sentence names role ids, so English is worded from the catalogue too, by the
+ *  roles' labels. */
+int capa_lang_names_role(const capa_refusal *r);
 /** The whole refusal: every violation, joined; NULL when out of memory. */
 char *capa_lang_refusal(const capa_refusal *r, capa_lang lang, int web);
 /**
@@ -45,6 +49,12 @@ char *capa_lang_error_last(int code, capa_lang lang, int web);
  *  string; NULL when the catalogue does not know `rule` or out of memory. */
 char *capa_lang_rule(const char *rule, const char *label, const char *value,
                      const capa_refusal_param *params, size_t n_params, capa_lang lang, int web);
+/** Message `i` of a document's problems (capa_diag: a definition's, a calendar's) in `lang`:
+ *  worded from its rule and data (forms/xml.c gives libxml2's errors as rules "xml.*"), else
+ *  as rule "xml.other" with the message as its marked technical detail. Fresh string; NULL
+ *  when out of memory. */
+struct capa_diag;
+char *capa_lang_diag_item(const struct capa_diag *d, size_t i, capa_lang lang, int web);
 /** A finding of `capa verify` (a record that differs from what its events say) in `lang`:
  *  in 中文 from its data (case, record, field, stored and expected values, event), in
  *  English the engine's sentence. Fresh string; NULL when out of memory. */

@@ -145,7 +145,7 @@ static void page_users(sv_req *r, const char *id, const char *msg, const sv_para
             sv_page_error(r, sv_status_of(rc), t ? t : capa_error_last());
             free(t);
         } else
-            sv_page_error(r, 404, "no such user / 无此用户");
+            sv_page_refused(r, 404, "request.no_user", "no such user");
         return;
     }
     roles_view(&v, root, r);
@@ -199,17 +199,19 @@ static void do_user(sv_req *r, const char *id, const char *action)
     int add = strcmp(action, "add") == 0, passwd = strcmp(action, "passwd") == 0;
     if ((add || passwd) && strcmp(pw1, pw2) != 0) {
         sv_buf_free(&r->out);
-        page_users(r, add ? NULL : id,
-                   "new_password: the two new passwords differ / 两次输入的新密码不一致", &p);
+        char *t = sv_said(r, "user.password_mismatch", NULL, "the two new passwords differ");
+        page_users(r, add ? NULL : id, t ? t : "the two new passwords differ", &p);
+        free(t);
         r->status = 400;
         wipe_params(&p);
         return;
     }
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_users(
-            r, add ? NULL : id,
-            "too many password attempts: wait a moment and try again / 密码尝试过多，请稍后再试",
-            &p);
+        char *t =
+            sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        page_users(r, add ? NULL : id, t ? t : "too many password attempts: wait and try again",
+                   &p);
+        free(t);
         r->status = 429;
         wipe_params(&p);
         return;
@@ -274,7 +276,7 @@ void sv_admin_handle(sv_req *r)
     const char *path = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
     if (!is_admin(r)) {
-        sv_page_error(r, 403, "administration is for the admin role only / 仅系统管理员可用");
+        sv_page_refused(r, 403, "request.admin_only", "administration is for the admin role only");
         return;
     }
     if (sv_import_handle(r) || sv_admin_sys_handle(r))
@@ -284,7 +286,7 @@ void sv_admin_handle(sv_req *r)
             page_admin(r);
         else {
             r->allow = "GET, HEAD";
-            sv_page_error(r, 405, "method not allowed");
+            sv_page_refused(r, 405, "request.method", "method not allowed");
         }
     } else if (strcmp(path, "/admin/users") == 0) {
         if (get)
@@ -293,7 +295,7 @@ void sv_admin_handle(sv_req *r)
             do_user(r, NULL, "add");
         else {
             r->allow = "GET, HEAD, POST";
-            sv_page_error(r, 405, "method not allowed");
+            sv_page_refused(r, 405, "request.method", "method not allowed");
         }
     } else if (strncmp(path, "/admin/users/", 13) == 0) {
         char id[64];
@@ -307,7 +309,7 @@ void sv_admin_handle(sv_req *r)
             if (strcmp(sub, acts[i]) == 0)
                 act = (int)i;
         if (n == 0 || n >= sizeof id || (sub && act < 0)) {
-            sv_page_error(r, 404, "not found");
+            sv_page_refused(r, 404, "request.not_found", "not found");
             return;
         }
         memcpy(id, rest, n);
@@ -318,9 +320,9 @@ void sv_admin_handle(sv_req *r)
             do_user(r, id, acts[act]);
         else {
             r->allow = sub ? "POST" : "GET, HEAD";
-            sv_page_error(r, 405, "method not allowed");
+            sv_page_refused(r, 405, "request.method", "method not allowed");
         }
     } else {
-        sv_page_error(r, 404, "not found");
+        sv_page_refused(r, 404, "request.not_found", "not found");
     }
 }

@@ -69,11 +69,14 @@ static int upload_post(sv_req *r, sv_disk_upload *up, char dir[64], const char *
     memset(up, 0, sizeof *up);
     if (!mkdtemp(dir)) {
         dir[0] = '\0';
-        sv_page_error(r, 500, "cannot make a temporary directory for the upload");
+        sv_page_refused(r, 500, "upload.tmpdir",
+                        "cannot make a temporary directory for the upload");
         return -1;
     }
     if (sv_disk_upload_parse(up, r, dir, why, sizeof why)) {
-        sv_page_error(r, 400, why);
+        char *msg = sv_word_request(r, up->rule, up->value, up->max, why);
+        sv_page_error(r, 400, msg ? msg : why);
+        free(msg);
         return -1;
     }
     const char *csrf = sv_params_get(&up->params, "csrf");
@@ -133,8 +136,12 @@ static void page_forms(sv_req *r, const char *msg, const capa_diag *diag, int st
         sv_el_text(&v, root, "error", msg, 1);
     if (diag && diag->n) {
         xmlNodePtr d = sv_el(&v, root, "diag");
-        for (size_t i = 0; i < diag->n; i++)
-            sv_el_text(&v, d, "line", diag->msgs[i], 0);
+        for (size_t i = 0; i < diag->n; i++) {
+            /* each problem in the reader's language (libxml2's English only as a detail) */
+            char *t = capa_lang_diag_item(diag, i, (capa_lang)sv_lang_of(r), 1);
+            sv_el_text(&v, d, "line", t ? t : diag->msgs[i], 0);
+            free(t);
+        }
     }
     done_notice(&v, root, r);
     forms_ctx c = {&v, r, sv_el(&v, root, "workflows")};
@@ -171,16 +178,20 @@ static void do_form_install(sv_req *r)
     else
         err = kind;
     if (err) {
-        page_forms(r,
-                   diag.n ? "the definition is not valid: nothing installed / 定义无效，未安装"
-                          : capa_strerror(err),
-                   &diag, 400);
+        char *t = diag.n ? sv_said(r, "form.not_installed", NULL,
+                                   "the definition is not valid: nothing installed")
+                         : NULL;
+        page_forms(r, t ? t : capa_strerror(err), &diag, 400);
+        free(t);
         goto done;
     }
     int version = 0;
     capa_actor who = {r->sess.user, sv_params_get(&up.params, "password")};
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_forms(r, "too many password attempts: wait a moment and try again", NULL, 429);
+        char *t =
+            sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        page_forms(r, t ? t : "too many password attempts: wait and try again", NULL, 429);
+        free(t);
         goto done;
     }
     err = capa_form_install(r->srv->s, &who, xml, len, f->name, &version);
@@ -262,7 +273,10 @@ static void do_timezone(sv_req *r)
     capa_actor who = {r->sess.user, sv_params_get(&p, "password")};
     int err;
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_settings(r, "too many password attempts: wait a moment and try again", 429);
+        char *t =
+            sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        page_settings(r, t ? t : "too many password attempts: wait and try again", 429);
+        free(t);
         wipe(&p);
         return;
     }
@@ -302,7 +316,10 @@ static void do_calendar(sv_req *r)
     }
     capa_actor who = {r->sess.user, sv_params_get(&up.params, "password")};
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_settings(r, "too many password attempts: wait a moment and try again", 429);
+        char *t =
+            sv_said(r, "request.throttled", NULL, "too many password attempts: wait and try again");
+        page_settings(r, t ? t : "too many password attempts: wait and try again", 429);
+        free(t);
         goto done;
     }
     err = capa_calendar_install(r->srv->s, &who, xml, len, f->name, &year, &version);
@@ -508,7 +525,7 @@ int sv_admin_sys_handle(sv_req *r)
     }
     if (allow) {
         r->allow = allow;
-        sv_page_error(r, 405, "method not allowed");
+        sv_page_refused(r, 405, "request.method", "method not allowed");
     }
     return 1;
 }

@@ -114,7 +114,11 @@ static void send_error_ref(sv_req *r, int status, const char *code, const char *
                            const capa_refusal *ref)
 {
     int lang = sv_api_lang(r);
-    char *worded = ref && lang >= 0 ? capa_lang_refusal(ref, (capa_lang)lang, 1) : NULL;
+    /* No language asked: the engine's English, unless it names roles (by id; the catalogue's
+     * English names them by label). */
+    char *worded = ref && lang >= 0                   ? capa_lang_refusal(ref, (capa_lang)lang, 1)
+                   : ref && capa_lang_names_role(ref) ? capa_lang_refusal(ref, CAPA_LANG_EN, 1)
+                                                      : NULL;
     json_t *fields = json_array();
     sv_field_error *fe = NULL;
     size_t n = status == 400 ? sv_field_errors(&fe, msg) : 0;
@@ -605,7 +609,11 @@ void sv_api_handle(sv_req *r)
     const char *p = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0;
     if (r->bad_query) {
-        send_error(r, 400, "malformed", "malformed query string");
+        int lang = sv_api_lang(r);
+        char *msg =
+            lang >= 0 ? capa_lang_rule("request.query", "", "", NULL, 0, (capa_lang)lang, 1) : NULL;
+        send_error(r, 400, "malformed", msg ? msg : "malformed query string");
+        free(msg);
         return;
     }
     if (strcmp(p, "/api/openapi.json") == 0) {

@@ -294,6 +294,31 @@ static enum MHD_Result send_response(sv_req *r)
     return ret;
 }
 
+/* The language of an answer given before the routing (no page, no session yet): ?lang=,
+ * Accept-Language or the capa_lang cookie (sv_api_lang), else both, so a browser user reads
+ * it whatever they chose. */
+static capa_lang early_lang(sv_req *r)
+{
+    if (!r->cookie)
+        r->cookie = sv_req_header(r, "Cookie");
+    int lang = sv_api_lang(r);
+    return lang >= 0 ? (capa_lang)lang : CAPA_LANG_BOTH;
+}
+
+/* A plain-text answer of capa-serve's own before the routing: rule `rule` of the catalogue
+ * (its parameter `why` when not NULL) in early_lang; `english` when memory runs out. */
+static void early_text(sv_req *r, int status, const char *rule, const char *why,
+                       const char *english)
+{
+    capa_refusal_param p[] = {{"why", why ? why : ""}};
+    char *msg = capa_lang_rule(rule, "", "", p, why ? 1 : 0, early_lang(r), 1);
+    r->status = status;
+    r->type = "text/plain; charset=utf-8";
+    sv_buf_free(&r->out);
+    sv_buf_printf(&r->out, "%s\n", msg ? msg : english);
+    free(msg);
+}
+
 static void too_big(sv_req *r)
 {
     int api = r->path && strncmp(r->path, "/api/", 5) == 0;
@@ -349,12 +374,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cs.n_cl > 1 || cs.bad || (cs.n_cl && cs.te)) {
             /* Answered before any of the body is read, and the connection closed: whatever
              * follows is never taken for a request. */
-            r->status = 400;
             r->close_conn = 1;
-            r->type = "text/plain; charset=utf-8";
-            sv_buf_puts(&r->out, cs.n_cl > 1 ? "Content-Length given more than once\n"
-                                 : cs.bad    ? "Content-Length is not a number\n"
-                                             : "Content-Length with Transfer-Encoding\n");
+            early_text(r, 400, "request.content_length",
+                       cs.n_cl > 1 ? "twice"
+                       : cs.bad    ? "nan"
+                                   : "te",
+                       "Content-Length given more than once, not a number, or with "
+                       "Transfer-Encoding");
             return send_response(r);
         }
         r->cookie = sv_req_header(r, "Cookie");
@@ -424,9 +450,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_response(r);
     }
     if (r->body.oom) {
-        r->status = 500;
-        r->type = "text/plain; charset=utf-8";
-        sv_buf_puts(&r->out, "out of memory\n");
+        early_text(r, 500, "request.oom", NULL, "out of memory");
         return send_response(r);
     }
     if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/api") == 0)

@@ -366,6 +366,14 @@ static void page_form(sv_req *r, const char *msg, int status)
         r->status = status;
 }
 
+/* page_form with the refusal `rule` worded for r. */
+static void form_refused(sv_req *r, const char *rule, const char *english, int status)
+{
+    char *msg = sv_said(r, rule, NULL, english);
+    page_form(r, msg ? msg : english, status);
+    free(msg);
+}
+
 /* The upload could not be kept (a temporary directory, a rename): 500, in r's language. */
 static void store_failed(sv_req *r, const char *english)
 {
@@ -386,7 +394,7 @@ static void do_upload(sv_req *r)
     snprintf(tdir, sizeof tdir, "%s/capa-import-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     char *made = mkdtemp(tdir);
     if (!made) {
-        store_failed(r, "cannot make a temporary directory for the upload");
+        form_refused(r, "upload.tmpdir", "cannot make a temporary directory for the upload", 500);
         return;
     }
     if (sv_disk_upload_parse(&up, r, made, why, sizeof why)) {
@@ -431,7 +439,7 @@ static void do_upload(sv_req *r)
         goto discard;
     }
     if (!(j = calloc(1, sizeof *j))) {
-        page_form(r, "out of memory", 500);
+        form_refused(r, "import.oom", "out of memory", 500);
         goto discard;
     }
     /* The mapping: an uploaded one (checked, every problem by line), else a shipped one. */
@@ -479,9 +487,7 @@ static void do_upload(sv_req *r)
      * page can say so at once; the dry run checks it again as the CLI's does. */
     capa_actor who = {r->sess.user, sv_params_get(&up.params, "password")};
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_form(
-            r, "too many password attempts: wait a moment and try again / 密码尝试过多，请稍后再试",
-            429);
+        form_refused(r, "request.throttled", "too many password attempts: wait and try again", 429);
         goto discard;
     }
     err = capa_user_authenticate(r->srv->s, &who);
@@ -494,7 +500,7 @@ static void do_upload(sv_req *r)
     }
     unsigned char rnd[16];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        page_form(r, "no random bytes for the job", 500);
+        form_refused(r, "import.no_random", "no random bytes for the job", 500);
         goto discard;
     }
     for (size_t i = 0; i < sizeof rnd; i++)
@@ -570,10 +576,9 @@ static void page_job(sv_req *r, const char *id, const char *msg, int status)
     imp_job *j = job_find(id);
     if (!j) {
         pthread_mutex_unlock(&jobs_lock);
-        sv_page_error(r, 404,
-                      "no such import: it ended an hour after it began, or the server restarted "
-                      "(upload the file again: an import cut off continues where it stopped) / "
-                      "无此导入任务");
+        char *msg = sv_said(r, "import.no_job", NULL, "no such import");
+        sv_page_error(r, 404, msg ? msg : "no such import");
+        free(msg);
         return;
     }
     capa_plant_get(&plant, r->srv->s);
@@ -677,12 +682,12 @@ static void do_confirm(sv_req *r, const char *id)
         sv_params_clear(&p);
         if (!j)
             page_job(r, id, NULL, 0); /* says there is no such job */
-        else
-            page_job(r, id,
-                     complete ? "nothing to import: every row of this file was imported before / "
-                                "此文件已全部导入"
-                              : "this import cannot be started now / 此导入当前不能开始",
-                     409);
+        else {
+            char *msg = sv_said(r, complete ? "import.all_done" : "import.not_now", NULL,
+                                "this import cannot be started now");
+            page_job(r, id, msg ? msg : "this import cannot be started now", 409);
+            free(msg);
+        }
         return;
     }
     int err = CAPA_OK, throttled = sv_throttle_begin(r->sess.user, r->ip, &r->retry_after);
@@ -691,18 +696,13 @@ static void do_confirm(sv_req *r, const char *id)
         sv_throttle_end(r->sess.user, r->ip, sv_throttle_outcome(err));
     }
     if (throttled || err) {
-        char msg[600];
-        char *t = throttled ? NULL : sv_error_text(r, err);
-        snprintf(msg, sizeof msg, "%s",
-                 throttled ? "too many password attempts: wait a moment and try again / "
-                             "密码尝试过多，请稍后再试"
-                 : t       ? t
-                           : capa_error_last());
-        free(t);
+        char *t = throttled ? sv_said(r, "request.throttled", NULL, "too many password attempts")
+                            : sv_error_text(r, err);
         for (size_t i = 0; i < p.n; i++)
             explicit_bzero(p.v[i].value, strlen(p.v[i].value));
         sv_params_clear(&p);
-        page_job(r, id, msg, throttled ? 429 : sv_status_of(err));
+        page_job(r, id, t ? t : capa_error_last(), throttled ? 429 : sv_status_of(err));
+        free(t);
         return;
     }
     pthread_mutex_lock(&jobs_lock);
@@ -725,9 +725,11 @@ static void do_confirm(sv_req *r, const char *id)
     sv_params_clear(&p);
     char path[80];
     snprintf(path, sizeof path, "/admin/import/%s", id);
-    if (started)
-        page_job(r, id, "the import could not be started / 导入无法开始", 500);
-    else
+    if (started) {
+        char *msg = sv_said(r, "import.not_started", NULL, "the import could not be started");
+        page_job(r, id, msg ? msg : "the import could not be started", 500);
+        free(msg);
+    } else
         sv_page_redirect(r, path);
 }
 
@@ -743,7 +745,7 @@ int sv_import_handle(sv_req *r)
             do_upload(r);
         else {
             r->allow = "GET, HEAD, POST";
-            sv_page_error(r, 405, "method not allowed");
+            sv_page_refused(r, 405, "request.method", "method not allowed");
         }
         return 1;
     }
@@ -753,7 +755,7 @@ int sv_import_handle(sv_req *r)
     const char *rest = path + 14, *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
     if (n != 32 || (slash && strcmp(slash, "/confirm") != 0)) {
-        sv_page_error(r, 404, "not found");
+        sv_page_refused(r, 404, "request.not_found", "not found");
         return 1;
     }
     memcpy(id, rest, 32);
@@ -764,7 +766,7 @@ int sv_import_handle(sv_req *r)
         do_confirm(r, id);
     else {
         r->allow = slash ? "POST" : "GET, HEAD";
-        sv_page_error(r, 405, "method not allowed");
+        sv_page_refused(r, 405, "request.method", "method not allowed");
     }
     return 1;
 }

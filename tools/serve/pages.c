@@ -3287,7 +3287,9 @@ void sv_pages_handle(sv_req *r)
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
     sv_req_lang(r);
     if (r->bad_query) {
-        error_page(r, 400, "malformed query string");
+        char *msg = sv_word_request(r, "request.query", NULL, NULL, "malformed query string");
+        error_page(r, 400, msg ? msg : "malformed query string");
+        free(msg);
         return;
     }
     if (strncmp(path, "/static/", 8) == 0) {

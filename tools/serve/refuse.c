@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "pages.h"
 
 int sv_lang_of(const sv_req *r)
 {
@@ -36,6 +37,22 @@ char *sv_word_request(const sv_req *r, const char *rule, const char *value, cons
     capa_refusal_param p[] = {{"max", max ? max : ""}};
     char *s = rule ? sv_word(r, rule, NULL, value, p, max ? 1 : 0) : NULL;
     return s ? s : strdup(english);
+}
+
+char *sv_said(const sv_req *r, const char *rule, const char *value, const char *english)
+{
+    char secs[16];
+    snprintf(secs, sizeof secs, "%d", r->retry_after > 0 ? r->retry_after : 1);
+    capa_refusal_param p[] = {{"seconds", secs}};
+    char *msg = sv_word(r, rule, NULL, value, p, 1);
+    return msg ? msg : strdup(english);
+}
+
+void sv_page_refused(sv_req *r, int status, const char *rule, const char *english)
+{
+    char *msg = sv_said(r, rule, NULL, english);
+    sv_page_error(r, status, msg ? msg : english);
+    free(msg);
 }
 
 void sv_request_error_restore(const capa_request *q)

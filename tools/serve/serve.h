@@ -192,6 +192,13 @@ char *sv_word(const sv_req *r, const char *rule, const char *field, const char *
  *  of memory. */
 char *sv_word_request(const sv_req *r, const char *rule, const char *value, const char *max,
                       const char *english);
+/** A refusal of the server's own pages (rule "request.*", "import.*", ... of the catalogue,
+ *  its value or NULL) worded in r's language, with the seconds of r->retry_after as its
+ *  parameter "seconds" (a 429's); `english` when out of memory. Fresh string (free); NULL
+ *  when out of memory. */
+char *sv_said(const sv_req *r, const char *rule, const char *value, const char *english);
+/** The error page of status `status` with the refusal `rule` worded for r (sv_said). */
+void sv_page_refused(sv_req *r, int status, const char *rule, const char *english);
 /** The 403 page of a form posted without its session's CSRF token, in r's language. */
 void sv_page_csrf_refused(sv_req *r);
 /** Set r's language from ?lang=, else the capa_lang cookie (pages.c; the routing does it, and

@@ -15,30 +15,7 @@ source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/serve.bash"
 IOFAIL=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/libiofail.so
 
-# zh_text TEXT: Chinese, and no English word once the quoted values (“…”), options with their
-# placeholders (--map MAPPING, -o FILE) and a marked technical detail are set aside.
-zh_text() {
-    python3 - "$1" <<'PY' || fail "not 中文 only: $1"
-import re, sys
-t = sys.argv[1]
-t = re.sub(r"技术细节（英文原文）：[^；]*", "", t)
-t = re.sub(r"“[^”]*”", "", t)
-t = re.sub(r"(?<![A-Za-z])--?[a-z][a-z-]*( [A-Z][A-Za-z.|-]*)?", "", t)
-t = re.sub(r"\bcapa( [a-z]+)+|\b(recurrence-days|attach-limit)\b", "", t)  # command words
-ok = {"UTF", "SHA", "Excel", "xlsx", "csv", "json", "pdf", "ISO", "DOCTYPE", "XML", "http",
-      "https", "CAPA_PG"}
-words = [w for w in re.findall(r"[A-Za-z_]{2,}", t) if w not in ok]
-sys.exit(0 if re.search(r"[\u4e00-\u9fff]", t) and not words else 1)
-PY
-}
-# en_text TEXT: English, and no Chinese outside the quoted values and names.
-en_text() {
-    python3 - "$1" <<'PY' || fail "not English: $1"
-import re, sys
-t = re.sub(r"'[^']*'", "", sys.argv[1])
-sys.exit(0 if re.search(r"[A-Za-z]{3,}", t) and not re.search(r"[\u4e00-\u9fff]", t) else 1)
-PY
-}
+source "$(dirname "$0")/lang.bash"
 # the sentence of the first stderr line: after "capa: WHAT: "
 said() { sed -n '1s/^capa: [^:]*: //p' <<<"$ERR"; }
 
@@ -164,14 +141,6 @@ raw dupboth 'Content-Length: 5' 'Content-Length: 5'
 grep -q '连接已关闭 / Content-Length given more than once' "$T/dupboth" || fail "dup both: $(cat "$T/dupboth")"
 # a malformed query: the page in the reader's language (cookie), the API in the client's
 req q -b 'capa_lang=zh' "$B/login?a=%zz"; want 400 q
-alert() {
-    python3 - "$T/$1" <<'PY'
-import html, re, sys
-page = open(sys.argv[1], encoding="utf-8").read()
-for m in re.finditer(r'<div class="alert alert-danger[^"]*"[^>]*>(.*?)</div>', page, re.S):
-    print(html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip())
-PY
-}
 zh_text "$(alert q)"
 grep -q '查询参数格式有误' <(alert q) || fail "query page: $(alert q)"
 req q -b 'capa_lang=en' "$B/login?a=%zz"; want 400 q

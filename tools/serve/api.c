@@ -99,19 +99,57 @@ int sv_api_lang(sv_req *r)
 }
 
 static void send_error_ref(sv_req *r, int status, const char *code, const char *msg,
-                           const capa_refusal *ref);
+                           const char *said, const capa_refusal *ref);
 
-static void send_error(sv_req *r, int status, const char *code, const char *msg)
+/* What a body must hold, named in an error's message (as data: JSON, not words). */
+#define API_LOGIN "{\"user\": string, \"password\": string}"
+#define API_SIGN "{\"meaning\": string, \"password\": string}"
+#define API_REJECT "{\"reason\": string, \"password\": string}"
+
+/* An answer of the API's own (wordsb): `code` and the fields as before, the message worded
+ * from *w in the language the client asked for; none asked: its English sentence, as the
+ * engine's refusals. */
+static void send_reason(sv_req *r, int status, const char *code, const sv_reason *w)
 {
-    send_error_ref(r, status, code, msg, NULL);
+    char *msg = sv_reason_text(w, sv_api_lang(r));
+    send_error_ref(r, status, code, w->english, msg, NULL);
+    free(msg);
+}
+
+/* send_reason of `rule` with `value` (or NULL) and no parameter. */
+static void send_said(sv_req *r, int status, const char *code, const char *rule,
+                      const char *value, const char *english)
+{
+    sv_reason w;
+    send_reason(r, status, code, sv_reason_set(&w, rule, value, "%s", english));
+}
+
+/* 405 on a known path: the methods it takes in the Allow header and the message. */
+static void send_method(sv_req *r, const char *allow, const char *english)
+{
+    sv_reason w;
+    r->allow = allow;
+    sv_reason_set(&w, "api.method", NULL, "%s", english);
+    send_reason(r, 405, "method", sv_reason_param(&w, "allow", allow));
+}
+
+/* 429: too many passwords from this user and address. */
+static void send_throttled(sv_req *r, const char *english)
+{
+    sv_reason w;
+    char secs[16];
+    snprintf(secs, sizeof secs, "%d", r->retry_after > 0 ? r->retry_after : 1);
+    sv_reason_set(&w, "request.throttled", NULL, "%s", english);
+    send_reason(r, 429, "throttled", sv_reason_param(&w, "seconds", secs));
 }
 
 /* The error body: code, message, the fields parsed from the engine's message (as before)
  * and, for a refusal the engine gave as data, "refusal" with every violation's rule, field
  * and its labels, value and parameters; the message is then worded in the language the
- * client asked for (api_lang; none: the engine's English sentence, as before). */
+ * client asked for (api_lang; none: the engine's English sentence, as before). `said`: the
+ * server's own check already worded (send_reason), the fields parsed from its English `msg`. */
 static void send_error_ref(sv_req *r, int status, const char *code, const char *msg,
-                           const capa_refusal *ref)
+                           const char *said, const capa_refusal *ref)
 {
     int lang = sv_api_lang(r);
     /* No language asked: the engine's English, unless it names roles (by id; the catalogue's
@@ -128,7 +166,7 @@ static void send_error_ref(sv_req *r, int status, const char *code, const char *
                                                 jstr(fe[i].rule)));
     sv_field_errors_free(fe, n);
     json_t *body = json_pack("{s:{s:s,s:o,s:o}}", "error", "code", code, "message",
-                             jstr(worded ? worded : msg), "fields",
+                             jstr(worded ? worded : said ? said : msg), "fields",
                              fields ? fields : json_array());
     free(worded);
     json_t *e = body ? json_object_get(body, "error") : NULL;
@@ -151,7 +189,7 @@ static void send_capa_error(sv_req *r, int rc, const char *msg)
     if (ref && (ref->code != rc || !msg || strcmp(msg, capa_error_last()) != 0))
         ref = NULL;
     send_error_ref(r, sv_status_of(rc), code_name(rc), msg && *msg ? msg : capa_strerror(rc),
-                   ref);
+                   NULL, ref);
 }
 
 void sv_api_error(sv_req *r, int rc, const char *msg)
@@ -165,21 +203,28 @@ static json_t *body_json(sv_req *r)
 {
     json_error_t e;
     if (!r->content_type || strncmp(r->content_type, "application/json", 16) != 0) {
-        send_error(r, 415, "unsupported_media_type", "expected Content-Type: application/json");
+        sv_reason w;
+        sv_reason_set(&w, "api.content_type", NULL, "expected Content-Type: application/json");
+        send_reason(r, 415, "unsupported_media_type",
+                    sv_reason_param(&w, "type", "application/json"));
         return NULL;
     }
     json_t *doc = json_loadb(r->body.p ? r->body.p : "", r->body.len,
                              JSON_REJECT_DUPLICATES, &e);
     if (!doc) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %s", e.line, e.column,
-                 e.text);
-        send_error(r, 400, "malformed", msg);
+        sv_reason w;
+        char line[16], col[16];
+        snprintf(line, sizeof line, "%d", e.line);
+        snprintf(col, sizeof col, "%d", e.column);
+        sv_reason_set(&w, "api.json_syntax", NULL, "malformed JSON at line %d column %d: %s",
+                      e.line, e.column, e.text);
+        sv_reason_param(sv_reason_param(&w, "line", line), "column", col);
+        send_reason(r, 400, "malformed", sv_reason_param(&w, "detail", e.text));
         return NULL;
     }
     if (!json_is_object(doc)) {
         json_decref(doc);
-        send_error(r, 400, "malformed", "expected a JSON object");
+        send_said(r, 400, "malformed", "api.json_object", NULL, "expected a JSON object");
         return NULL;
     }
     return doc;
@@ -200,7 +245,9 @@ static int auth(sv_req *r)
         r->have_sess = 1;
         return 0;
     }
-    send_error(r, 401, "unauthorized", "no or expired token: POST /api/v1/session first");
+    sv_reason w;
+    sv_reason_set(&w, "api.token", NULL, "no or expired token: POST /api/v1/session first");
+    send_reason(r, 401, "unauthorized", sv_reason_param(&w, "path", "POST /api/v1/session"));
     return -1;
 }
 
@@ -214,8 +261,7 @@ static void api_session(sv_req *r)
         return;
     }
     if (strcmp(r->method, "POST") != 0) {
-        r->allow = "POST, DELETE";
-        send_error(r, 405, "method", "POST or DELETE");
+        send_method(r, "POST, DELETE", "POST or DELETE");
         return;
     }
     json_t *doc = body_json(r);
@@ -224,15 +270,18 @@ static void api_session(sv_req *r)
     const char *user = jget(doc, "user"), *pw = jget(doc, "password");
     char tok[65];
     if (!user || !pw) {
-        send_error(r, 400, "malformed", "expected {\"user\": string, \"password\": string}");
+        sv_reason w;
+        sv_reason_set(&w, "api.expected", NULL, "expected %s", API_LOGIN);
+        send_reason(r, 400, "malformed", sv_reason_param(&w, "expected", API_LOGIN));
     } else if (sv_throttle_begin(user, r->ip, &r->retry_after)) {
-        send_error(r, 429, "throttled", "too many sign-in attempts: wait Retry-After seconds");
+        send_throttled(r, "too many sign-in attempts: wait Retry-After seconds");
     } else {
         int rc = sv_session_create(r->srv, user, pw, tok, &r->sess);
         sv_throttle_end(user, r->ip, sv_throttle_outcome(rc));
         if (rc)
-            send_error(r, 401, code_name(rc == CAPA_ELOCKED ? rc : CAPA_EAUTH),
-                       rc == CAPA_ELOCKED ? "account locked" : "wrong user or password");
+            send_said(r, 401, code_name(rc == CAPA_ELOCKED ? rc : CAPA_EAUTH),
+                      rc == CAPA_ELOCKED ? "auth.locked" : "api.login", NULL,
+                      rc == CAPA_ELOCKED ? "account locked" : "wrong user or password");
         else {
             r->have_sess = 1;
             send_json(r, 200,
@@ -283,27 +332,38 @@ static void api_list(sv_req *r)
         f.closed = strcmp(open, "true") == 0 ? 0 : strcmp(open, "false") == 0 ? 1 : -2;
     const capa_workflow *wf = NULL;
     if (f.workflow && capa_store_workflow_get(&wf, r->srv->s, f.workflow) != CAPA_OK) {
-        send_error(r, 400, "invalid", "workflow: no such workflow in this store");
+        send_said(r, 400, "invalid", "request.no_workflow", f.workflow,
+                  "workflow: no such workflow in this store");
         return;
     }
-    if (f.closed == -2 || (from && sv_parse_date(&ms, from))) {
-        send_error(r, 400, "invalid", "open: true|false; from/to: YYYY-MM-DD");
+    sv_reason w;
+    if (f.closed == -2) {
+        send_reason(r, 400, "invalid",
+                    sv_param_refused(&w, "open", "是否未结案", open, "“true”或“false”",
+                                     "true or false", "open: true|false; from/to: YYYY-MM-DD"));
+        return;
+    }
+    if (from && sv_parse_date(&ms, from)) {
+        send_reason(r, 400, "invalid",
+                    sv_param_refused(&w, "from", "开始日期", from, SV_DATE_ZH, SV_DATE_EN,
+                                     "open: true|false; from/to: YYYY-MM-DD"));
         return;
     }
     if (from)
         f.opened_from = ms;
     if (to) {
         if (sv_parse_date(&ms, to)) {
-            send_error(r, 400, "invalid", "to: YYYY-MM-DD");
+            send_reason(r, 400, "invalid",
+                        sv_param_refused(&w, "to", "截止日期", to, SV_DATE_ZH, SV_DATE_EN,
+                                         "to: YYYY-MM-DD"));
             return;
         }
         f.opened_to = ms + 86400000LL;
     }
     api_list_ctx c = {json_array(), NULL};
-    char why[300];
-    if (sv_severity_filter(r->srv, sv_params_get(q, "severity"), &c.severity, why, sizeof why)) {
+    if (sv_severity_filter(r->srv, sv_params_get(q, "severity"), &c.severity, &w)) {
         json_decref(c.arr);
-        send_error(r, 400, "invalid", why);
+        send_reason(r, 400, "invalid", &w);
         return;
     }
     json_t *arr = c.arr;
@@ -312,10 +372,8 @@ static void api_list(sv_req *r)
     long long limit = 100, offset = 0;
     const char *lim = sv_params_get(q, "limit"), *off = sv_params_get(q, "offset");
     if (sv_list_sort_parse(&col, &desc, sv_params_get(q, "sort"))) {
-        snprintf(why, sizeof why, "sort '%.60s': expected one of %s", sv_params_get(q, "sort"),
-                 sv_list_sort_names());
         json_decref(arr);
-        send_error(r, 400, "invalid", why);
+        send_reason(r, 400, "invalid", sv_sort_refused(&w, sv_params_get(q, "sort")));
         return;
     }
     /* envelope=true: the total in the body too ({total, offset, limit, cases}); without it the
@@ -324,14 +382,21 @@ static void api_list(sv_req *r)
     int envelope = env && (!strcmp(env, "true") || !strcmp(env, "1"));
     if (env && !envelope && strcmp(env, "false") && strcmp(env, "0")) {
         json_decref(arr);
-        send_error(r, 400, "invalid", "envelope: true or false");
+        send_reason(r, 400, "invalid",
+                    sv_param_refused(&w, "envelope", "是否带总数", env, "“true”或“false”",
+                                     "true or false", "envelope: true or false"));
         return;
     }
-    if ((lim && sv_parse_count(&limit, lim, 1, 1000)) ||
-        (off && sv_parse_count(&offset, off, 0, 1LL << 40))) {
+    int bad_lim = lim && sv_parse_count(&limit, lim, 1, 1000);
+    if (bad_lim || (off && sv_parse_count(&offset, off, 0, 1LL << 40))) {
         json_decref(arr);
-        send_error(r, 400, "invalid", "limit: a whole number 1-1000 (default 100); offset: 0 or "
-                                      "more");
+        const char *en = "limit: a whole number 1-1000 (default 100); offset: 0 or more";
+        send_reason(r, 400, "invalid",
+                    bad_lim ? sv_param_refused(&w, "limit", "每页条数", lim,
+                                               "1 到 1000 之间的整数（默认 100）",
+                                               "a whole number 1-1000 (default 100)", en)
+                            : sv_param_refused(&w, "offset", "起始位置", off, "0 或更大的整数",
+                                               "0 or more", en));
         return;
     }
     sv_list l = {0};
@@ -365,7 +430,11 @@ static void api_notices(sv_req *r)
     capa_notice *a = NULL;
     size_t n = 0;
     if (lim && sv_parse_count(&limit, lim, 1, 1000)) {
-        send_error(r, 400, "invalid", "limit: a whole number 1-1000 (default 200)");
+        sv_reason w;
+        send_reason(r, 400, "invalid",
+                    sv_param_refused(&w, "limit", "条数", lim, "1 到 1000 之间的整数（默认 200）",
+                                     "a whole number 1-1000 (default 200)",
+                                     "limit: a whole number 1-1000 (default 200)"));
         return;
     }
     int rc = capa_notices_for(&a, &n, r->srv->s, r->sess.user, (size_t)limit);
@@ -516,6 +585,7 @@ static void api_change(sv_req *r, capa_op op, const char *number)
     capa_kv *kv = NULL;
     size_t n = 0;
     char why[200];
+    sv_reason w;
     if (!doc)
         return;
     capa_request q = {.op = op, .number = number};
@@ -524,25 +594,34 @@ static void api_change(sv_req *r, capa_op op, const char *number)
     json_t *dh = json_object_get(doc, "data_hash");
     q.data_hash = jget(doc, "data_hash");
     if (dh && (op == CAPA_OP_OPEN || !q.data_hash || strlen(q.data_hash) != 64)) {
-        send_error(r, 400, "malformed",
-                   op == CAPA_OP_OPEN ? "\"data_hash\": a new case has none"
-                                      : "\"data_hash\" must be the 64 hex digits of the stage's "
-                                        "data hash (GET /api/v1/cases/N)");
+        if (op == CAPA_OP_OPEN)
+            send_said(r, 400, "malformed", "api.data_hash_new", NULL,
+                      "\"data_hash\": a new case has none");
+        else
+            send_reason(r, 400, "malformed",
+                        sv_reason_param(sv_reason_set(&w, "api.data_hash", NULL,
+                                                      "\"data_hash\" must be the 64 hex digits of "
+                                                      "the stage's data hash (GET "
+                                                      "/api/v1/cases/N)"),
+                                        "path", "GET /api/v1/cases/N"));
         goto done;
     }
     json_t *wfj = json_object_get(doc, "workflow");
     if (wfj && !json_is_null(wfj)) {
         const capa_workflow *wf = NULL;
         if (op != CAPA_OP_OPEN || !json_is_string(wfj)) {
-            send_error(r, 400, "malformed",
-                       op == CAPA_OP_OPEN ? "\"workflow\" must be a workflow id (\"scar\")"
-                                          : "\"workflow\": only a new case chooses one");
+            if (op == CAPA_OP_OPEN)
+                send_said(r, 400, "malformed", "api.workflow_type", NULL,
+                          "\"workflow\" must be a workflow id (\"scar\")");
+            else
+                send_said(r, 400, "malformed", "api.workflow_new", NULL,
+                          "\"workflow\": only a new case chooses one");
             goto done;
         }
         if (capa_store_workflow_get(&wf, r->srv->s, json_string_value(wfj)) != CAPA_OK) {
             snprintf(why, sizeof why, "\"workflow\": '%.60s' is not a workflow of this store "
                      "(capa info lists them)", json_string_value(wfj));
-            send_error(r, 400, "invalid", why);
+            send_said(r, 400, "invalid", "request.no_workflow", json_string_value(wfj), why);
             goto done;
         }
         q.workflow = json_string_value(wfj);
@@ -550,12 +629,18 @@ static void api_change(sv_req *r, capa_op op, const char *number)
     if (op == CAPA_OP_OPEN || op == CAPA_OP_SET) {
         int rc = sv_json_fields(&kv, &n, json_object_get(doc, "fields"), why, sizeof why);
         if (rc) {
-            send_error(r, rc == -2 ? 500 : 400, "malformed", rc == -2 ? "out of memory" : why);
+            if (rc == -2)
+                send_said(r, 500, "malformed", "request.oom", NULL, "out of memory");
+            else
+                send_reason(r, 400, "malformed",
+                            sv_reason_param(sv_reason_set(&w, "api.malformed", NULL, "%s", why),
+                                            "detail", why));
             goto done;
         }
         json_t *reason = json_object_get(doc, "reason");
         if (reason && !json_is_string(reason) && !json_is_null(reason)) {
-            send_error(r, 400, "malformed", "\"reason\" must be a string");
+            send_said(r, 400, "malformed", "api.reason_string", NULL,
+                      "\"reason\" must be a string");
             goto done;
         }
         q.reason = jget(doc, "reason");
@@ -578,9 +663,9 @@ static void api_change(sv_req *r, capa_op op, const char *number)
         q.meaning = jget(doc, "meaning");
         q.reason = jget(doc, "reason");
         if (!q.who.password || (op == CAPA_OP_SIGN && !q.meaning)) {
-            send_error(r, 400, "malformed",
-                       op == CAPA_OP_SIGN ? "expected {\"meaning\": string, \"password\": string}"
-                                          : "expected {\"reason\": string, \"password\": string}");
+            const char *x = op == CAPA_OP_SIGN ? API_SIGN : API_REJECT;
+            sv_reason_set(&w, "api.expected", NULL, "expected %s", x);
+            send_reason(r, 400, "malformed", sv_reason_param(&w, "expected", x));
             goto done;
         }
         if (!q.reason && op == CAPA_OP_REJECT)
@@ -589,7 +674,7 @@ static void api_change(sv_req *r, capa_op op, const char *number)
     if (op == CAPA_OP_SIGN || op == CAPA_OP_REJECT) {
         /* A password typed again: as throttled as a sign-in. */
         if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-            send_error(r, 429, "throttled", "too many password attempts: wait Retry-After seconds");
+            send_throttled(r, "too many password attempts: wait Retry-After seconds");
             goto done;
         }
         sv_submit(r->srv, &q);
@@ -609,18 +694,16 @@ void sv_api_handle(sv_req *r)
     const char *p = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0;
     if (r->bad_query) {
-        int lang = sv_api_lang(r);
-        char *msg =
-            lang >= 0 ? capa_lang_rule("request.query", "", "", NULL, 0, (capa_lang)lang, 1) : NULL;
-        send_error(r, 400, "malformed", msg ? msg : "malformed query string");
-        free(msg);
+        send_said(r, 400, "malformed", "request.query", NULL, "malformed query string");
         return;
     }
     if (strcmp(p, "/api/openapi.json") == 0) {
         const sv_asset *a = get ? sv_asset_get("openapi.json") : NULL;
         if (!a) {
-            r->allow = get ? NULL : "GET";
-            send_error(r, get ? 404 : 405, get ? "not_found" : "method", "GET only");
+            if (get)
+                send_said(r, 404, "not_found", "request.not_found", NULL, "GET only");
+            else
+                send_method(r, "GET", "GET only");
             return;
         }
         r->static_data = a->data;
@@ -638,14 +721,12 @@ void sv_api_handle(sv_req *r)
             return;
         if (get)
             api_notices(r);
-        else {
-            r->allow = "GET";
-            send_error(r, 405, "method", "GET only");
-        }
+        else
+            send_method(r, "GET", "GET only");
         return;
     }
     if (strncmp(p, "/api/v1/cases", 13) != 0) {
-        send_error(r, 404, "not_found", "no such API path");
+        send_said(r, 404, "not_found", "api.not_found", NULL, "no such API path");
         return;
     }
     if (auth(r))
@@ -655,14 +736,12 @@ void sv_api_handle(sv_req *r)
             api_list(r);
         else if (strcmp(m, "POST") == 0)
             api_change(r, CAPA_OP_OPEN, NULL);
-        else {
-            r->allow = "GET, POST";
-            send_error(r, 405, "method", "GET or POST");
-        }
+        else
+            send_method(r, "GET, POST", "GET or POST");
         return;
     }
     if (strncmp(p, "/api/v1/cases/", 14) != 0) {
-        send_error(r, 404, "not_found", "no such API path");
+        send_said(r, 404, "not_found", "api.not_found", NULL, "no such API path");
         return;
     }
     char number[128];
@@ -670,7 +749,7 @@ void sv_api_handle(sv_req *r)
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
     const char *sub = slash ? slash : "";
     if (n == 0 || n >= sizeof number) {
-        send_error(r, 404, "not_found", "no such case");
+        send_said(r, 404, "not_found", "api.no_case", NULL, "no such case");
         return;
     }
     memcpy(number, rest, n);
@@ -712,8 +791,8 @@ void sv_api_handle(sv_req *r)
                            : !strcmp(sub, "/audit") || !strcmp(sub, "/dossier.pdf")
                                ? "GET"
                                : NULL)) {
-        send_error(r, 405, "method", "method not allowed on this path: see the Allow header");
+        send_method(r, r->allow, "method not allowed on this path: see the Allow header");
     } else {
-        send_error(r, 404, "not_found", "no such API path");
+        send_said(r, 404, "not_found", "api.not_found", NULL, "no such API path");
     }
 }

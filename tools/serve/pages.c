@@ -160,17 +160,6 @@ static xmlNodePtr page(sv_view *v, sv_req *r, const char *kind, const char *zh, 
     return root;
 }
 
-/* A page's own message in the reader's language ("中文 / English" when both). */
-static const char *say(const sv_req *r, char *buf, size_t sz, const char *zh, const char *en)
-{
-    if (r->lang == SV_LANG_ZH)
-        return zh;
-    if (r->lang == SV_LANG_EN)
-        return en;
-    snprintf(buf, sz, "%s / %s", zh, en);
-    return buf;
-}
-
 static void error_page(sv_req *r, int status, const char *msg)
 {
     sv_view v;
@@ -185,8 +174,16 @@ static void error_page(sv_req *r, int status, const char *msg)
 static void not_allowed(sv_req *r, const char *allow)
 {
     r->allow = allow;
-    char buf[200];
-    error_page(r, 405, say(r, buf, sizeof buf, "不支持这种请求方式", "method not allowed"));
+    sv_page_said(r, 405, "request.method", NULL, "method not allowed");
+}
+
+/* `wid` is no workflow of this store. */
+static void no_workflow(sv_req *r, int status, const char *wid)
+{
+    sv_reason w;
+    sv_page_reason(r, status,
+                   sv_reason_set(&w, "request.no_workflow", wid,
+                                 "workflow '%.60s': no such workflow in this store", wid));
 }
 
 int sv_status_of(int code)
@@ -226,12 +223,22 @@ static int post_params(sv_req *r, sv_params *p, int need_csrf)
 {
     char why[160] = "";
     if (r->content_type && strncmp(r->content_type, "application/x-www-form-urlencoded", 33)) {
-        error_page(r, 415, "expected a form (application/x-www-form-urlencoded)");
+        sv_reason w;
+        sv_reason_set(&w, "request.form_type", NULL,
+                      "expected a form (application/x-www-form-urlencoded)");
+        sv_page_reason(r, 415, sv_reason_param(&w, "type", "application/x-www-form-urlencoded"));
         return -1;
     }
     int rc = sv_urlencoded_parse(p, r->body.p ? r->body.p : "", r->body.len, why, sizeof why);
     if (rc) {
-        error_page(r, rc == -2 ? 500 : 400, rc == -2 ? "out of memory" : why);
+        sv_reason w;
+        if (rc == -2)
+            sv_page_said(r, 500, "request.oom", NULL, "out of memory");
+        else
+            sv_page_reason(r, 400,
+                           sv_reason_param(sv_reason_set(&w, "request.form_malformed", NULL, "%s",
+                                                         why),
+                                           "detail", why));
         return -1;
     }
     sv_params_crlf_to_lf(p);
@@ -511,8 +518,7 @@ typedef struct list_ctx {
     int suppliers;        /* a row shows a supplier (a SCAR's party) */
 } list_ctx;
 
-int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
-                       size_t whysz)
+int sv_severity_filter(sv_server *srv, const char *value, const char **code, sv_reason *why)
 {
     const capa_workflow *wf = NULL;
     const capa_formdef *fd = NULL;
@@ -524,15 +530,26 @@ int sv_severity_filter(sv_server *srv, const char *value, const char **code, cha
         capa_store_form(&fd, srv->s, wf->stages[0].form_id, 0) == CAPA_OK)
         f = capa_formdef_field(fd, "severity");
     if (!f || f->type != CAPA_FT_CHOICE) {
-        snprintf(why, whysz, "severity: the intake form has no severity choice");
+        sv_reason_set(why, "request.no_severity", value,
+                      "severity: the intake form has no severity choice");
         return -1;
     }
     /* By code or by label (重要, Important), as `capa list --severity`. */
     const char *c = capa_form_normalize(fd, "severity", value);
     if (!capa_field_choice(f, c)) {
-        size_t n = (size_t)snprintf(why, whysz, "severity '%.60s': not one of", value);
-        for (size_t i = 0; i < f->n_choices && n < whysz; i++)
-            n += (size_t)snprintf(why + n, whysz - n, "%s %s", i ? "," : "", f->choices[i].value);
+        /* The choices by code (as before, in English) and by 中文 label, each in half of buf. */
+        size_t half = sizeof why->buf / 2, n = 0, z = 0;
+        char *en = why->buf + half;
+        en[0] = '\0';
+        for (size_t i = 0; i < f->n_choices && n < half; i++)
+            n += (size_t)snprintf(en + n, half - n, "%s%s", i ? ", " : "", f->choices[i].value);
+        for (size_t i = 0; i < f->n_choices && z < half; i++)
+            z += (size_t)snprintf(why->buf + z, half - z, "%s%s", i ? "、" : "",
+                                  f->choices[i].label_zh);
+        sv_reason_set(why, "request.severity", value, "severity '%.60s': not one of %s", value,
+                      en);
+        sv_reason_param(why, "choices_zh", why->buf);
+        sv_reason_param(why, "choices_en", en);
         return -1;
     }
     *code = c;
@@ -640,7 +657,7 @@ static int list_row(const capa_case_header *h, void *payload)
 }
 
 /* The list filters from the query; -1 (page written) when a date is malformed. */
-static int list_filter(sv_req *r, capa_filter *f)
+static int list_filter(sv_req *r, capa_filter *f, sv_reason *why)
 {
     const sv_params *q = &r->query;
     long long ms;
@@ -660,13 +677,19 @@ static int list_filter(sv_req *r, capa_filter *f)
     else if (status && strcmp(status, "closed") == 0)
         f->closed = 1;
     if (from) {
-        if (sv_parse_date(&ms, from))
+        if (sv_parse_date(&ms, from)) {
+            sv_param_refused(why, "from", "开始日期", from, SV_DATE_ZH, SV_DATE_EN,
+                             "from/to: expected a date YYYY-MM-DD");
             return -1;
+        }
         f->opened_from = ms;
     }
     if (to) {
-        if (sv_parse_date(&ms, to))
+        if (sv_parse_date(&ms, to)) {
+            sv_param_refused(why, "to", "截止日期", to, SV_DATE_ZH, SV_DATE_EN,
+                             "from/to: expected a date YYYY-MM-DD");
             return -1;
+        }
         f->opened_to = ms + 86400000LL; /* the whole day `to` */
     }
     return 0;
@@ -743,38 +766,34 @@ static void page_list(sv_req *r, int csv)
     capa_filter f;
     const capa_workflow *wf = NULL;
     capa_store_workflow(&wf, r->srv->s);
-    if (list_filter(r, &f)) {
-        error_page(r, 400, "from/to: expected a date YYYY-MM-DD");
+    sv_reason why;
+    if (list_filter(r, &f, &why)) {
+        sv_page_reason(r, 400, &why);
         return;
     }
     /* ?workflow=ID: that workflow's cases, its stages in the filter and on the board. */
     if (f.workflow && capa_store_workflow_get(&wf, r->srv->s, f.workflow) != CAPA_OK) {
-        sv_buf b = {0};
-        sv_buf_printf(&b, "workflow '%.60s': no such workflow in this store", f.workflow);
-        char *msg = sv_buf_take(&b, NULL);
-        error_page(r, 400, msg ? msg : "no such workflow");
-        free(msg);
+        no_workflow(r, 400, f.workflow);
         return;
     }
     list_ctx c = {.r = r, .wf = wf, .csv = csv, .sev = intake_severity(r)};
-    char why[300];
     const char *severity = NULL, *sort = sv_params_get(&r->query, "sort"),
                *pg = sv_params_get(&r->query, "page");
     sv_list_col col;
     int desc;
     long long page_no = 1;
-    if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &severity, why,
-                           sizeof why)) {
-        error_page(r, 400, why);
+    if (sv_severity_filter(r->srv, sv_params_get(&r->query, "severity"), &severity, &why)) {
+        sv_page_reason(r, 400, &why);
         return;
     }
     if (sv_list_sort_parse(&col, &desc, sort)) {
-        snprintf(why, sizeof why, "sort '%.60s': expected one of %s", sort, sv_list_sort_names());
-        error_page(r, 400, why);
+        sv_page_reason(r, 400, sv_sort_refused(&why, sort));
         return;
     }
     if (pg && *pg && sv_parse_count(&page_no, pg, 1, 1LL << 40)) {
-        error_page(r, 400, "page: a whole number from 1");
+        sv_page_reason(r, 400,
+                       sv_param_refused(&why, "page", "页码", pg, "从 1 开始的整数",
+                                        "a whole number from 1", "page: a whole number from 1"));
         return;
     }
     /* Sorted by the column asked for: only the page's rows are kept (list.c); a page past
@@ -1100,11 +1119,7 @@ static void page_new(sv_req *r, int post)
         wid = NULL;
     int rc = capa_store_workflow_get(&wf, r->srv->s, wid);
     if (rc == CAPA_ENOTFOUND) {
-        sv_buf b = {0};
-        sv_buf_printf(&b, "workflow '%.60s': no such workflow in this store", wid);
-        char *msg = sv_buf_take(&b, NULL);
-        error_page(r, 404, msg ? msg : "no such workflow");
-        free(msg);
+        no_workflow(r, 404, wid);
         return;
     }
     if (rc || wf->n_stages == 0 || (rc = capa_intake_form(&fd, r->srv->s, wf->id))) {
@@ -1140,7 +1155,7 @@ static void page_new(sv_req *r, int post)
                 kv[m++] = kv[i];
         }
         if (!kv) {
-            error_page(r, 500, "out of memory");
+            sv_page_said(r, 500, "request.oom", NULL, "out of memory");
             goto done;
         }
         /* The session's sign-in binding proves the user to the engine: no password kept. */
@@ -1373,7 +1388,10 @@ static int limits_at(sv_req *r, int64_t *out)
         rc = capa_plant_time_parse(out, p, at);
     capa_plant_free(p);
     if (rc) {
-        error_page(r, 400, capa_error_last()[0] ? capa_error_last() : "at: expected a time");
+        if (capa_error_last()[0])
+            error_capa(r, rc);
+        else
+            sv_page_said(r, 400, "request.at", NULL, "at: expected a time");
         return -1;
     }
     return 0;
@@ -1698,7 +1716,7 @@ static void page_dashboard(sv_req *r)
     }
     user_role(r, d.role, sizeof d.role);
     if (!(d.per_stage = calloc(d.wf->n_stages + 1, sizeof *d.per_stage))) {
-        error_page(r, 500, "out of memory");
+        sv_page_said(r, 500, "request.oom", NULL, "out of memory");
         goto done;
     }
     capa_filter f = {.closed = -1};
@@ -1708,7 +1726,7 @@ static void page_dashboard(sv_req *r)
         goto done;
     }
     if (d.oom) {
-        error_page(r, 500, "out of memory");
+        sv_page_said(r, 500, "request.oom", NULL, "out of memory");
         goto done;
     }
     /* The engine's limits of every open case (up to DASH_MAX_LIMITS). */
@@ -2045,9 +2063,8 @@ static void page_edit(sv_req *r, const char *number, int post)
     const capa_stage_record *rec = current_record(cs);
     const capa_formdef *fd = record_form(r, wf, rec);
     if (cs->closed || !rec || !fd) {
-        char buf[300];
-        error_page(r, 409, say(r, buf, sizeof buf, "本案已结案，归档后只读",
-                               "this case is closed: an archived case is read-only"));
+        sv_page_said(r, 409, "request.case_closed", NULL,
+                     "this case is closed: an archived case is read-only");
         goto done;
     }
     fv.kv = rec->values;
@@ -2061,7 +2078,7 @@ static void page_edit(sv_req *r, const char *number, int post)
         kv = posted_fields(&p, &n);
         send = calloc(n + rec->n_values + 1, sizeof *send);
         if (!kv || !send) {
-            error_page(r, 500, "out of memory");
+            sv_page_said(r, 500, "request.oom", NULL, "out of memory");
             goto done;
         }
         /* Only what changed goes to the engine: an unchanged control is not an edit. */
@@ -2158,9 +2175,8 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     const capa_stage_record *rec = current_record(cs);
     may m = may_now(r, wf, cs);
     if (!st || !rec || cs->closed) {
-        char buf[300];
-        error_page(r, 409, say(r, buf, sizeof buf, "本案已结案，归档后只读",
-                               "this case is closed: an archived case is read-only"));
+        sv_page_said(r, 409, "request.case_closed", NULL,
+                     "this case is closed: an archived case is read-only");
         capa_case_free(cs);
         return;
     }
@@ -2233,14 +2249,17 @@ static void do_sign(sv_req *r, const char *number, int reject)
                       .data_hash = seen};
     if (!seen || strlen(seen) != 64) {
         sv_params_clear(&p);
-        error_page(r, 400, "seen: the data hash the dialog showed is missing: open the signing "
-                           "dialog again / 请重新打开签核页面");
+        sv_page_said(r, 400, "request.sign_stale", NULL,
+                     "seen: the data hash the dialog showed is missing: open the signing dialog "
+                     "again");
         return;
     }
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
         sv_params_clear(&p);
-        page_sign(r, number, "too many password attempts: wait a moment and try again / "
-                             "密码尝试过多，请稍后再试");
+        char *msg = sv_said(r, "request.throttled", NULL,
+                            "too many password attempts: wait a moment and try again");
+        page_sign(r, number, msg ? msg : "too many password attempts");
+        free(msg);
         r->status = 429;
         return;
     }
@@ -2281,7 +2300,8 @@ static int private_dir(sv_req *r, char *dir, size_t sz)
     if (!base || base[0] != '/')
         base = "/tmp";
     if ((size_t)snprintf(dir, sz, "%s/capa-serve-XXXXXX", base) >= sz || !mkdtemp(dir)) {
-        error_page(r, 500, "cannot make a private temporary directory (TMPDIR)");
+        sv_page_said(r, 500, "request.tmpdir", NULL,
+                     "cannot make a private temporary directory (TMPDIR)");
         return -1;
     }
     return 0;
@@ -2480,7 +2500,7 @@ static void do_attach(sv_req *r, const char *number)
     capa_attach_file *fs = calloc(n, sizeof *fs);
     size_t k = 0;
     if (!fs) {
-        error_page(r, 500, "out of memory");
+        sv_page_said(r, 500, "request.oom", NULL, "out of memory");
         return;
     }
     for (size_t i = 0; i < d->n_files; i++) {
@@ -2727,8 +2747,8 @@ static void page_report(sv_req *r, const char *period)
     capa_plant *p = NULL;
     char buf[64];
     if (period_kind(period, &kind)) {
-        error_page(r, 404, "a report is /reports/YYYY-MM (a month) or /reports/YYYY-Www (an "
-                           "ISO week)");
+        sv_page_said(r, 404, "request.report_period", period,
+                     "a report is /reports/YYYY-MM (a month) or /reports/YYYY-Www (an ISO week)");
         return;
     }
     int rc = capa_stats_period(&m, r->srv->s, kind, period, NULL, 0);
@@ -2830,17 +2850,15 @@ static void send_report(sv_req *r, const char *period, const char *ext)
     char dir[4096], path[4200], key[4200], crt[4200], name[80], file[16];
     int fmt = !strcmp(ext, "pdf") ? 0 : !strcmp(ext, "csv") ? 1 : !strcmp(ext, "json") ? 2 : 3;
     if (period_kind(period, &kind)) {
-        error_page(r, 404, "a report is /reports/YYYY-MM (a month) or /reports/YYYY-Www (an "
-                           "ISO week)");
+        sv_page_said(r, 404, "request.report_period", period,
+                     "a report is /reports/YYYY-MM (a month) or /reports/YYYY-Www (an ISO week)");
         return;
     }
     int rc = capa_report_period(&m, r->srv->s, kind, period, NULL, 0);
     if (rc == CAPA_OK)
         rc = capa_plant_get(&p, r->srv->s);
     if (rc) {
-        sv_buf b = {0};
-        sv_buf_printf(&b, "report %s refused: %s", period, capa_error_last());
-        char *msg = sv_buf_take(&b, NULL);
+        char *msg = sv_error_text(r, rc);
         error_page(r, sv_status_of(rc), msg ? msg : capa_strerror(rc));
         free(msg);
         goto done;
@@ -2862,7 +2880,7 @@ static void send_report(sv_req *r, const char *period, const char *ext)
         }
         if (!f || fclose(f) != 0 || !len) {
             free(text);
-            error_page(r, 500, "out of memory");
+            sv_page_said(r, 500, "request.oom", NULL, "out of memory");
             goto done;
         }
         sv_buf_free(&r->out);
@@ -2908,7 +2926,12 @@ static void reports_index(sv_req *r)
     capa_period_kind kind;
     if (q && *q) {
         if (period_kind(q, &kind)) {
-            error_page(r, 400, "period: expected YYYY-MM (a month) or YYYY-Www (an ISO week)");
+            sv_reason w;
+            sv_page_reason(r, 400,
+                           sv_param_refused(&w, "period", "报表期间", q, SV_PERIOD_ZH,
+                                            "YYYY-MM (a month) or YYYY-Www (an ISO week)",
+                                            "period: expected YYYY-MM (a month) or YYYY-Www (an "
+                                            "ISO week)"));
             return;
         }
         redirect(r, "/reports/", q);
@@ -2986,7 +3009,7 @@ static void page_escalations(sv_req *r)
     int rc = capa_case_list(r->srv->s, &f, esc_collect, &l);
     if ((rc && rc != 1) || l.oom) {
         if (l.oom)
-            error_page(r, 500, "out of memory");
+            sv_page_said(r, 500, "request.oom", NULL, "out of memory");
         else
             error_capa(r, rc);
         goto done;
@@ -3181,8 +3204,10 @@ static void do_notices(sv_req *r)
     capa_actor who = {r->sess.user, param(&p, "password")};
     int rc;
     if (sv_throttle_begin(r->sess.user, r->ip, &r->retry_after)) {
-        page_notices(r, "too many password attempts: wait a moment and try again / "
-                        "密码尝试过多，请稍后再试");
+        char *msg = sv_said(r, "request.throttled", NULL,
+                            "too many password attempts: wait a moment and try again");
+        page_notices(r, msg ? msg : "too many password attempts");
+        free(msg);
         r->status = 429;
         goto done;
     }
@@ -3217,7 +3242,7 @@ static void page_outbox(sv_req *r, int post)
     char role[64];
     user_role(r, role, sizeof role);
     if (strcmp(role, "admin") != 0) {
-        error_page(r, 403, "the outbox is for admins");
+        sv_page_said(r, 403, "request.outbox_admin", NULL, "the outbox is for admins");
         return;
     }
     if (post) {
@@ -3228,7 +3253,7 @@ static void page_outbox(sv_req *r, int post)
         int err = target ? notify_retry(r->srv->s, target) : CAPA_EINVALID;
         sv_params_clear(&prm);
         if (err) {
-            error_page(r, 400, "retry: name a target");
+            sv_page_said(r, 400, "request.retry_target", NULL, "retry: name a target");
             return;
         }
         redirect(r, "/notices/outbox", NULL);
@@ -3282,7 +3307,6 @@ done:
 
 void sv_pages_handle(sv_req *r)
 {
-    char b404[100];
     const char *path = r->path, *m = r->method;
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, post = strcmp(m, "POST") == 0;
     sv_req_lang(r);
@@ -3334,7 +3358,7 @@ void sv_pages_handle(sv_req *r)
             strncmp(path, "/notices", 8) == 0)
             redirect(r, "/login", NULL);
         else
-            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
+            sv_page_said(r, 404, "request.not_found", NULL, "not found");
         if (post && r->status == 303)
             r->status = 303;
         return;
@@ -3373,7 +3397,7 @@ void sv_pages_handle(sv_req *r)
             pbuf[dot - per] = '\0';
             send_report(r, pbuf, dot + 1);
         } else {
-            error_page(r, 404, "not found");
+            sv_page_said(r, 404, "request.not_found", NULL, "not found");
         }
     } else if (strcmp(path, "/notices") == 0) {
         if (get)
@@ -3398,7 +3422,7 @@ void sv_pages_handle(sv_req *r)
         size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
         const char *sub = slash ? slash : "";
         if (n == 0 || n >= sizeof number) {
-            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
+            sv_page_said(r, 404, "request.not_found", NULL, "not found");
             return;
         }
         memcpy(number, rest, n);
@@ -3430,11 +3454,11 @@ void sv_pages_handle(sv_req *r)
         else if (!strcmp(sub, "/reject"))
             not_allowed(r, "POST");
         else
-            error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
+            sv_page_said(r, 404, "request.not_found", NULL, "not found");
     } else if (strcmp(path, "/admin") == 0 || strncmp(path, "/admin/", 7) == 0) {
         sv_admin_handle(r);
     } else {
-        error_page(r, 404, say(r, b404, sizeof b404, "没有这个页面", "not found"));
+        sv_page_said(r, 404, "request.not_found", NULL, "not found");
     }
 }
 

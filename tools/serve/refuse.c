@@ -5,6 +5,8 @@
  */
 #include "serve.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,65 @@ void sv_page_refused(sv_req *r, int status, const char *rule, const char *englis
     char *msg = sv_said(r, rule, NULL, english);
     sv_page_error(r, status, msg ? msg : english);
     free(msg);
+}
+
+sv_reason *sv_reason_set(sv_reason *w, const char *rule, const char *value, const char *fmt, ...)
+{
+    va_list ap;
+    w->rule = rule;
+    w->value = value;
+    w->n_params = 0;
+    va_start(ap, fmt);
+    vsnprintf(w->english, sizeof w->english, fmt, ap);
+    va_end(ap);
+    return w;
+}
+
+sv_reason *sv_reason_param(sv_reason *w, const char *name, const char *value)
+{
+    if (w->n_params < sizeof w->params / sizeof w->params[0])
+        w->params[w->n_params++] = (capa_refusal_param){name, value ? value : ""};
+    return w;
+}
+
+char *sv_reason_text(const sv_reason *w, int lang)
+{
+    char *s = lang >= 0 ? capa_lang_rule(w->rule, "", w->value, w->params, w->n_params,
+                                         (capa_lang)lang, 1)
+                        : NULL;
+    return s ? s : strdup(w->english);
+}
+
+void sv_page_reason(sv_req *r, int status, const sv_reason *w)
+{
+    char *msg = sv_reason_text(w, sv_lang_of(r));
+    sv_page_error(r, status, msg ? msg : w->english);
+    free(msg);
+}
+
+void sv_page_said(sv_req *r, int status, const char *rule, const char *value,
+                  const char *english)
+{
+    sv_reason w;
+    sv_page_reason(r, status, sv_reason_set(&w, rule, value, "%s", english));
+}
+
+sv_reason *sv_param_refused(sv_reason *w, const char *name, const char *name_zh,
+                            const char *value, const char *expected_zh,
+                            const char *expected_en, const char *english)
+{
+    sv_reason_set(w, "request.param", value ? value : "", "%s", english);
+    sv_reason_param(w, "name_zh", name_zh);
+    sv_reason_param(w, "name_en", name);
+    sv_reason_param(w, "expected_zh", expected_zh);
+    return sv_reason_param(w, "expected_en", expected_en);
+}
+
+sv_reason *sv_sort_refused(sv_reason *why, const char *sort)
+{
+    sv_reason_set(why, "request.sort", sort ? sort : "", "sort '%.60s': expected one of %s",
+                  sort ? sort : "", sv_list_sort_names());
+    return sv_reason_param(why, "choices", sv_list_sort_names());
 }
 
 void sv_request_error_restore(const capa_request *q)

@@ -199,6 +199,33 @@ char *sv_word_request(const sv_req *r, const char *rule, const char *value, cons
 char *sv_said(const sv_req *r, const char *rule, const char *value, const char *english);
 /** The error page of status `status` with the refusal `rule` worded for r (sv_said). */
 void sv_page_refused(sv_req *r, int status, const char *rule, const char *english);
+/** A check capa-serve makes itself (wordsb), kept as data until it is worded: the catalogue's
+ *  rule, its value and parameters (literals or strings that outlive it; `buf` holds one
+ *  built on the spot), and the English sentence an API client that asks for no language
+ *  gets, as before the catalogue worded it. */
+typedef struct sv_reason {
+    const char *rule;
+    const char *value;
+    capa_refusal_param params[6];
+    size_t n_params;
+    char english[300];
+    char buf[300];
+} sv_reason;
+/** Set *w to `rule` with `value` (or NULL) and the English sentence of `fmt`; no parameter
+ *  yet. @return w. */
+sv_reason *sv_reason_set(sv_reason *w, const char *rule, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/** Add parameter `name` (its value must outlive *w); one over six is dropped. @return w. */
+sv_reason *sv_reason_param(sv_reason *w, const char *name, const char *value);
+/** *w worded in `lang` (a capa_lang; -1: its English sentence) for a browser or API client.
+ *  Fresh string; NULL when out of memory. */
+char *sv_reason_text(const sv_reason *w, int lang);
+/** The error page of status `status` with *w worded in r's language. */
+void sv_page_reason(sv_req *r, int status, const sv_reason *w);
+/** The error page of status `status` with `rule` (its value or NULL, no parameter) worded
+ *  in r's language, `english` its English as the API would say it. */
+void sv_page_said(sv_req *r, int status, const char *rule, const char *value,
+                  const char *english);
 /** The 403 page of a form posted without its session's CSRF token, in r's language. */
 void sv_page_csrf_refused(sv_req *r);
 /** Set r's language from ?lang=, else the capa_lang cookie (pages.c; the routing does it, and
@@ -216,10 +243,21 @@ size_t sv_refusal_field_errors(sv_field_error **out, const sv_req *r);
  *  message in `lang`). NULL when out of memory. */
 json_t *sv_refusal_json(const capa_refusal *ref, int lang);
 /** A list's severity filter: `value` (a code or a label of the intake form's severity
- *  choice; NULL or "" = none) as its code in *code. -1 with the reason in why when it is
- *  not a choice. */
-int sv_severity_filter(sv_server *srv, const char *value, const char **code, char *why,
-                       size_t whysz);
+ *  choice; NULL or "" = none) as its code in *code. -1 with the reason in *why when it is
+ *  not a choice (`value` must outlive *why). */
+int sv_severity_filter(sv_server *srv, const char *value, const char **code, sv_reason *why);
+/** The list's sort parameter `sort` refused, in *why (`sort` must outlive it). @return why. */
+sv_reason *sv_sort_refused(sv_reason *why, const char *sort);
+/** A date as a list's filter takes it, for sv_param_refused. */
+#define SV_DATE_ZH "日期（年-月-日，如 2026-12-07）"
+#define SV_DATE_EN "a date YYYY-MM-DD"
+/** A report's period, for sv_param_refused. */
+#define SV_PERIOD_ZH "年-月（如 2026-12）或 ISO 周（如 2026-W49）"
+/** A list's query parameter `name` (its 中文 name `name_zh`) with `value` refused: it must be
+ *  `expected_zh` / `expected_en`; the English sentence of before is `english`. @return w. */
+sv_reason *sv_param_refused(sv_reason *w, const char *name, const char *name_zh,
+                            const char *value, const char *expected_zh,
+                            const char *expected_en, const char *english);
 /* ---- list.c ---- */
 /** Rows on one page of the HTML case list. */
 #define SV_LIST_PAGE 100

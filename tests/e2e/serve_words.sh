@@ -86,3 +86,25 @@ page per 400 '/reports?period=soon'
 page out 403 /notices/outbox
 [[ $ZH == *'请联系系统管理员'* ]] || fail "outbox: $ZH"
 serve_stop
+
+# ---- capa-serve's start-up errors (stderr, exit 2 or 1): in the locale's language or that of
+# --lang; the option's name kept as typed
+start() { # start WANT-RC ENV-LANG ARGS...: the first stderr line's sentence in $SAID
+    local want=$1 l=$2 rc=0
+    shift 2
+    LC_ALL= LC_MESSAGES= LANG=$l "$SERVE" "$@" 2>"$T/start.err" >/dev/null || rc=$?
+    [[ $rc == "$want" ]] || fail "capa-serve $*: exit $rc, want $want: $(cat "$T/start.err")"
+    SAID=$(sed -n '1s/^capa serve: //p' "$T/start.err")
+}
+start 2 zh_CN.UTF-8 --max-body 5
+[[ $SAID == '选项 --max-body 须为 1024 到 67108864 之间的整数（现为“5”）' ]] || fail "max-body zh: $SAID"
+start 2 C --max-body 5
+[[ $SAID == '--max-body: expected a number from 1024 to 67108864' ]] || fail "max-body en: $SAID"
+start 2 C --lang zh --group-commit sometimes
+[[ $SAID == '选项 --group-commit 须为以下之一：on, off（现为“sometimes”）' ]] || fail "group-commit: $SAID"
+start 1 zh_CN.UTF-8 --db "$T/nothing-here"
+[[ $SAID == "$T/nothing-here: 这里没有 capa 数据库（"* ]] || fail "no store zh: $SAID"
+start 1 en_GB.UTF-8 --lang zh --db "$CAPA_DB" --listen 127.0.0.1:99999
+[[ $SAID == *'中的端口不对（现为“127.0.0.1:99999”）'* ]] || fail "port zh: $SAID"
+start 1 C --db "$CAPA_DB" --listen 127.0.0.1:99999
+en_text "$SAID"

@@ -20,7 +20,8 @@ src = sys.argv[1]
 # (function, index of the rule argument)
 CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_refusal": 1,
          "BAD": 0, "sv_word": 1, "sv_word_request": 1, "cli_refuse": 2, "cli_usage_refuse": 1, "cli_usage_rule": 1,
-         "capa_lang_rule": 0, "sv_reason_set": 1, "send_said": 3, "sv_page_said": 2}
+         "capa_lang_rule": 0, "sv_reason_set": 1, "send_said": 3, "sv_page_said": 2,
+         "sv_start_said": 1}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
 STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 

@@ -811,6 +811,25 @@ static const wording catalogue[] = {
     {"request.outbox_admin", NULL, "通知发送队列仅供系统管理员查看：如需重发通知，请联系系统管理员",
      "the outbox is for admins: to send a notice again, ask an administrator"},
     {"request.retry_target", NULL, "请选择要重新发送的通知对象", "retry: choose the target to send to again"},
+    /* capa-serve's start-up errors (tools/serve/main.c, http.c), on stderr in the language of
+     * --lang or the locale; {option} is an option's literal name */
+    {"serve.number", NULL, "选项 {option} 须为 {min} 到 {max} 之间的整数（现为“{value}”）",
+     "{option}: expected a number from {min} to {max}"},
+    {"serve.needs_value", NULL, "选项 {option} 需要一个值", "{option} needs a value"},
+    {"serve.needs_file", NULL, "选项 {option} 需要一个文件", "{option} needs a file"},
+    {"serve.needs", NULL, "选项 {option} 须与 {other} 一起使用", "{option} needs {other} as well"},
+    {"serve.listen", NULL, "选项 {option} 须为“主机:端口”，如 127.0.0.1:8080（现为“{value}”）",
+     "{option}: expected HOST:PORT, e.g. 127.0.0.1:8080"},
+    {"serve.port", NULL, "选项 {option} 中的端口不对（现为“{value}”）：应为 0 到 65535 之间的整数",
+     "{option}: bad port in '{value}' (0 to 65535)"},
+    {"serve.address", NULL,
+     "选项 {option} 中的地址不对（现为“{value}”）：第六版网际协议的地址须写在方括号中，如 [::1]:8080",
+     "{option}: bad address in '{value}' (an IPv6 address goes in brackets: [::1]:8080)"},
+    {"serve.oom", NULL, "内存不足，服务未启动", "out of memory"},
+    {"serve.cannot_listen", NULL, "无法在“{value}”上监听：该端口可能已被占用，或没有权限",
+     "cannot listen on {value}"},
+    {"serve.no_thread", NULL, "无法启动请求头超时的监视线程，服务未启动",
+     "cannot start the header watchdog"},
 };
 
 /* Names of fields that are no form's (the request's own). */

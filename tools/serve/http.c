@@ -529,13 +529,14 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG;
     if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host) {
-        fprintf(stderr, "capa serve: --listen: expected HOST:PORT, e.g. 127.0.0.1:8080\n");
+        sv_start_said(srv, "serve.listen", listen, "--listen",
+                      "--listen: expected HOST:PORT, e.g. 127.0.0.1:8080");
         return NULL;
     }
     char *end = NULL;
     long p = strtol(colon + 1, &end, 10);
     if (!colon[1] || *end || p < 0 || p > 65535) {
-        fprintf(stderr, "capa serve: --listen: bad port\n");
+        sv_start_said(srv, "serve.port", listen, "--listen", "--listen: bad port");
         return NULL;
     }
     memcpy(host, listen, (size_t)(colon - listen));
@@ -546,7 +547,7 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
         a->sin6_family = AF_INET6;
         a->sin6_port = htons((uint16_t)p);
         if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1) {
-            fprintf(stderr, "capa serve: --listen: bad IPv6 address\n");
+            sv_start_said(srv, "serve.address", listen, "--listen", "--listen: bad IPv6 address");
             return NULL;
         }
         flags |= MHD_USE_IPv6;
@@ -555,13 +556,14 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
         a->sin_family = AF_INET;
         a->sin_port = htons((uint16_t)p);
         if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
-            fprintf(stderr, "capa serve: --listen: bad IPv4 address (use [::1] for IPv6)\n");
+            sv_start_said(srv, "serve.address", listen, "--listen",
+                          "--listen: bad IPv4 address (use [::1] for IPv6)");
             return NULL;
         }
     }
     http *h = calloc(1, sizeof *h);
     if (!h) {
-        fprintf(stderr, "capa serve: out of memory\n");
+        sv_start_said(srv, "serve.oom", NULL, NULL, "out of memory");
         return NULL;
     }
     h->header_ms = srv->header_ms > 0 ? srv->header_ms : 10000;
@@ -585,12 +587,12 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
         srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
     if (!h->d) {
-        fprintf(stderr, "capa serve: cannot listen on %s\n", listen);
+        sv_start_said(srv, "serve.cannot_listen", listen, NULL, "cannot listen");
         sv_http_stop(h);
         return NULL;
     }
     if (pthread_create(&h->watchdog, NULL, watchdog, h) != 0) {
-        fprintf(stderr, "capa serve: cannot start the header watchdog\n");
+        sv_start_said(srv, "serve.no_thread", NULL, NULL, "cannot start the header watchdog");
         sv_http_stop(h);
         return NULL;
     }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "capa_report.h"
+#include "lang.h"
 
 static void usage(FILE *f)
 {
@@ -48,13 +49,21 @@ static void usage(FILE *f)
           f);
 }
 
-static int num(const char *opt, const char *v, long min, long max, long *out)
+static int num(const sv_server *srv, const char *opt, const char *v, long min, long max,
+               long *out)
 {
     char *end = NULL;
     errno = 0;
     long n = v ? strtol(v, &end, 10) : 0;
     if (!v || !*v || *end || errno || n < min || n > max) {
-        fprintf(stderr, "capa serve: %s: expected a number from %ld to %ld\n", opt, min, max);
+        sv_reason w;
+        char lo[24], hi[24];
+        snprintf(lo, sizeof lo, "%ld", min);
+        snprintf(hi, sizeof hi, "%ld", max);
+        sv_reason_set(&w, "serve.number", v, "%s: expected a number from %ld to %ld", opt, min,
+                      max);
+        sv_reason_param(sv_reason_param(&w, "option", opt), "min", lo);
+        sv_start_error(srv, NULL, sv_reason_param(&w, "max", hi));
         return -1;
     }
     *out = n;
@@ -94,6 +103,16 @@ int main(int argc, char **argv)
     sv_server srv;
     memset(&srv, 0, sizeof srv);
     srv.font = getenv("CAPA_FONT");
+    /* The start-up errors' language: --lang zh|en|both (read before any other option, as the
+     * CLI does), else the locale's. */
+    srv.start_lang = (int)capa_lang_from_env();
+    for (int i = 1; i < argc; i++) {
+        const char *l = strncmp(argv[i], "--lang=", 7) == 0 ? argv[i] + 7
+                        : strcmp(argv[i], "--lang") == 0 && i + 1 < argc ? argv[i + 1]
+                                                                         : NULL;
+        if (l && capa_lang_parse(l) >= 0)
+            srv.start_lang = capa_lang_parse(l);
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         char name[64];
@@ -108,23 +127,32 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(a, "--lang") == 0) {
+            const char *l = ARG();
+            if (capa_lang_parse(l) < 0) {
+                sv_reason w;
+                sv_reason_set(&w, "cli.choice", l ? l : "", "--lang: expected zh, en or both");
+                sv_reason_param(&w, "option", "--lang");
+                sv_start_error(&srv, NULL, sv_reason_param(&w, "choices", "zh, en, both"));
+                return 2;
+            }
         } else if (strcmp(a, "--listen") == 0 || strcmp(a, "--db") == 0 ||
                    strcmp(a, "--font") == 0) {
             /* Each option checks its own value: the order of options does not matter. */
             const char *val = ARG();
             if (!val) {
-                fprintf(stderr, "capa serve: %s needs a value\n", a);
+                sv_start_said(&srv, "serve.needs_value", NULL, a, "needs a value");
                 return 2;
             }
             *(a[2] == 'l' ? &listen : a[2] == 'd' ? &db : &srv.font) = val;
         } else if (strcmp(a, "--tls-cert") == 0) {
             if (!(tls_cert = ARG()) || !*tls_cert) {
-                fprintf(stderr, "capa serve: --tls-cert needs a file\n");
+                sv_start_said(&srv, "serve.needs_file", NULL, "--tls-cert", "needs a file");
                 return 2;
             }
         } else if (strcmp(a, "--tls-key") == 0) {
             if (!(tls_key = ARG()) || !*tls_key) {
-                fprintf(stderr, "capa serve: --tls-key needs a file\n");
+                sv_start_said(&srv, "serve.needs_file", NULL, "--tls-key", "needs a file");
                 return 2;
             }
         } else if (strcmp(a, "--secure-cookie") == 0) {
@@ -137,49 +165,55 @@ int main(int argc, char **argv)
             if (tl > 1 && tl < sizeof sec && t[tl - 1] == 's') {
                 memcpy(sec, t, tl - 1);
                 sec[tl - 1] = '\0';
-                if (num(a, sec, 1, 24 * 3600, &idle_min))
+                if (num(&srv, a, sec, 1, 24 * 3600, &idle_min))
                     return 2;
                 idle_sec = 1;
-            } else if (num(a, t, 1, 24 * 60, &idle_min))
+            } else if (num(&srv, a, t, 1, 24 * 60, &idle_min))
                 return 2;
         } else if (strcmp(a, "--max-connections") == 0) {
-            if (num(a, ARG(), 1, 10000, &max_conn))
+            if (num(&srv, a, ARG(), 1, 10000, &max_conn))
                 return 2;
         } else if (strcmp(a, "--max-per-address") == 0) {
-            if (num(a, ARG(), 1, 10000, &per_addr))
+            if (num(&srv, a, ARG(), 1, 10000, &per_addr))
                 return 2;
         } else if (strcmp(a, "--header-timeout") == 0) {
-            if (num(a, ARG(), 1, 3600, &header_s))
+            if (num(&srv, a, ARG(), 1, 3600, &header_s))
                 return 2;
         } else if (strcmp(a, "--max-body") == 0) {
-            if (num(a, ARG(), 1024, 64L << 20, &max_body))
+            if (num(&srv, a, ARG(), 1024, 64L << 20, &max_body))
                 return 2;
         } else if (strcmp(a, "--group-commit") == 0) {
             const char *g = ARG();
             if (!g || (strcmp(g, "on") && strcmp(g, "off"))) {
-                fprintf(stderr, "capa serve: --group-commit: expected on or off\n");
+                sv_reason w;
+                sv_reason_set(&w, "cli.choice", g ? g : "", "--group-commit: expected on or off");
+                sv_reason_param(&w, "option", "--group-commit");
+                sv_start_error(&srv, NULL, sv_reason_param(&w, "choices", "on, off"));
                 return 2;
             }
             srv.serial_commit = strcmp(g, "off") == 0;
         } else if (strcmp(a, "--auth-pause") == 0) {
-            if (num(a, ARG(), 10, 60000, &auth_pause))
+            if (num(&srv, a, ARG(), 10, 60000, &auth_pause))
                 return 2;
         } else if (strcmp(a, "--deliver-every") == 0) {
-            if (num(a, ARG(), 0, 24 * 3600, &deliver_every))
+            if (num(&srv, a, ARG(), 0, 24 * 3600, &deliver_every))
                 return 2;
         } else if (strcmp(a, "--timeout") == 0) {
-            if (num(a, ARG(), 1, 3600, &timeout))
+            if (num(&srv, a, ARG(), 1, 3600, &timeout))
                 return 2;
         } else {
-            fprintf(stderr, "capa serve: unknown option '%s'\n", argv[i]);
+            sv_start_said(&srv, "cli.unknown_option", argv[i], NULL, "unknown option");
             usage(stderr);
             return 2;
         }
 #undef ARG
     }
     if (!tls_cert != !tls_key) {
-        fprintf(stderr, "capa serve: %s needs %s as well\n", tls_cert ? "--tls-cert" : "--tls-key",
-                tls_cert ? "--tls-key FILE" : "--tls-cert FILE");
+        sv_reason w;
+        sv_reason_set(&w, "serve.needs", NULL, "needs the other as well");
+        sv_reason_param(&w, "option", tls_cert ? "--tls-cert" : "--tls-key");
+        sv_start_error(&srv, NULL, sv_reason_param(&w, "other", tls_cert ? "--tls-key FILE"
+                                                                    : "--tls-cert FILE"));
         return 2;
     }
     if (tls_cert && sv_tls_load(&srv, tls_cert, tls_key))
@@ -203,14 +237,27 @@ int main(int argc, char **argv)
     capa_form_init();
     capa_open_opts oo = {0};
     int rc = capa_store_open(&srv.s, db, &oo);
+    if (rc == CAPA_ENOTFOUND) {
+        /* No store at `db`: said as the CLI says it (cli.no_store), with the db first. */
+        sv_reason w;
+        sv_reason_set(&w, "cli.no_store", NULL, "no capa database here");
+        sv_reason_param(sv_reason_param(&w, "option", "--db"), "env", "CAPA_DB");
+        sv_start_error(&srv, db, sv_reason_param(&w, "prog", "capa"));
+        sv_tls_free(&srv);
+        return 1;
+    }
     if (rc) {
-        fprintf(stderr, "capa serve: %s: %s\n", db, capa_error_last());
+        char *m = capa_lang_error_last(rc ? rc : CAPA_ERROR, (capa_lang)srv.start_lang, 0);
+        fprintf(stderr, "capa serve: %s: %s\n", db, m ? m : capa_error_last());
+        free(m);
         sv_tls_free(&srv);
         return 1;
     }
     const capa_workflow *wf = NULL;
-    if (capa_store_workflow(&wf, srv.s) != CAPA_OK) {
-        fprintf(stderr, "capa serve: %s: %s\n", db, capa_error_last());
+    if ((rc = capa_store_workflow(&wf, srv.s)) != CAPA_OK) {
+        char *m = capa_lang_error_last(rc ? rc : CAPA_ERROR, (capa_lang)srv.start_lang, 0);
+        fprintf(stderr, "capa serve: %s: %s\n", db, m ? m : capa_error_last());
+        free(m);
         capa_store_close(srv.s);
         sv_tls_free(&srv);
         return 1;

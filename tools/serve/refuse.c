@@ -84,6 +84,22 @@ char *sv_reason_text(const sv_reason *w, int lang)
     return s ? s : strdup(w->english);
 }
 
+void sv_start_error(const sv_server *srv, const char *at, const sv_reason *w)
+{
+    char *m = capa_lang_rule(w->rule, "", w->value, w->params, w->n_params,
+                             (capa_lang)srv->start_lang, 0);
+    fprintf(stderr, "capa serve: %s%s%s\n", at ? at : "", at ? ": " : "", m ? m : w->english);
+    free(m);
+}
+
+void sv_start_said(const sv_server *srv, const char *rule, const char *value,
+                   const char *option, const char *english)
+{
+    sv_reason w;
+    sv_reason_set(&w, rule, value, "%s", english);
+    sv_start_error(srv, NULL, option ? sv_reason_param(&w, "option", option) : &w);
+}
+
 void sv_page_reason(sv_req *r, int status, const sv_reason *w)
 {
     char *msg = sv_reason_text(w, sv_lang_of(r));

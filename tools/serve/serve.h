@@ -36,6 +36,7 @@ typedef struct sv_server {
     size_t max_body;
     int secure_cookie;
     int serial_commit;           /* --group-commit off: one request per transaction */
+    int start_lang;              /* start-up errors' capa_lang: --lang, else the locale */
     pthread_mutex_t commit_lock; /* held around capa_submit when serial_commit */
     pthread_mutex_t lock;        /* guards bound */
     sv_bound *bound;
@@ -220,6 +221,12 @@ sv_reason *sv_reason_param(sv_reason *w, const char *name, const char *value);
 /** *w worded in `lang` (a capa_lang; -1: its English sentence) for a browser or API client.
  *  Fresh string; NULL when out of memory. */
 char *sv_reason_text(const sv_reason *w, int lang);
+/** A start-up error on stderr, "capa serve: ", `at` and ": " (when not NULL) and *w worded
+ *  in srv->start_lang as the CLI words (the command line's hints, no click). */
+void sv_start_error(const sv_server *srv, const char *at, const sv_reason *w);
+/** sv_start_error of `rule` with `value` (or NULL) and the parameter "option" `option`. */
+void sv_start_said(const sv_server *srv, const char *rule, const char *value,
+                   const char *option, const char *english);
 /** The error page of status `status` with *w worded in r's language. */
 void sv_page_reason(sv_req *r, int status, const sv_reason *w);
 /** The error page of status `status` with `rule` (its value or NULL, no parameter) worded

@@ -778,7 +778,8 @@ static const wording catalogue[] = {
     {"api.data_hash", NULL,
      "数据校验值须为该阶段数据校验值的 64 位十六进制数字（可通过“{path}”取得）",
      "\"data_hash\" must be the 64 hex digits of the stage's data hash ({path})"},
-    {"api.workflow_type", NULL, "流程须以其编号（字符串）给出", "\"workflow\" must be a workflow id"},
+    {"api.workflow_type", NULL, "流程须以其编号（字符串）给出",
+     "\"workflow\" must be a workflow id"},
     {"api.workflow_new", NULL, "只有新建案件时才能选择流程",
      "\"workflow\": only a new case chooses one"},
     {"api.malformed", NULL, "请求内容有误；技术细节（英文原文）：{detail}", "{detail}"},
@@ -805,12 +806,14 @@ static const wording catalogue[] = {
     {"request.tmpdir", NULL, "服务器无法建立临时目录：请联系系统管理员",
      "cannot make a private temporary directory (TMPDIR): please ask the administrator"},
     {"request.report_period", NULL,
-     "没有“{value}”这个报表：报表按月（如 2026-12）或按 ISO 周（如 2026-W49）提供[[，请在报表页面上选择]]",
+     "没有“{value}”这个报表：报表按月（如 2026-12）或按 ISO 周（如 "
+     "2026-W49）提供[[，请在报表页面上选择]]",
      "there is no report '{value}': a report is of a month (2026-12) or an ISO week (2026-W49)"
      "[[; choose one on the reports page]]"},
     {"request.outbox_admin", NULL, "通知发送队列仅供系统管理员查看：如需重发通知，请联系系统管理员",
      "the outbox is for admins: to send a notice again, ask an administrator"},
-    {"request.retry_target", NULL, "请选择要重新发送的通知对象", "retry: choose the target to send to again"},
+    {"request.retry_target", NULL, "请选择要重新发送的通知对象",
+     "retry: choose the target to send to again"},
     /* capa-serve's start-up errors (tools/serve/main.c, http.c), on stderr in the language of
      * --lang or the locale; {option} is an option's literal name */
     {"serve.number", NULL, "选项 {option} 须为 {min} 到 {max} 之间的整数（现为“{value}”）",
@@ -823,7 +826,8 @@ static const wording catalogue[] = {
     {"serve.port", NULL, "选项 {option} 中的端口不对（现为“{value}”）：应为 0 到 65535 之间的整数",
      "{option}: bad port in '{value}' (0 to 65535)"},
     {"serve.address", NULL,
-     "选项 {option} 中的地址不对（现为“{value}”）：第六版网际协议的地址须写在方括号中，如 [::1]:8080",
+     "选项 {option} 中的地址不对（现为“{value}”）：第六版网际协议的地址须写在方括号中，如 "
+     "[::1]:8080",
      "{option}: bad address in '{value}' (an IPv6 address goes in brackets: [::1]:8080)"},
     {"serve.oom", NULL, "内存不足，服务未启动", "out of memory"},
     {"serve.cannot_listen", NULL, "无法在“{value}”上监听：该端口可能已被占用，或没有权限",

@@ -117,8 +117,8 @@ static void send_reason(sv_req *r, int status, const char *code, const sv_reason
 }
 
 /* send_reason of `rule` with `value` (or NULL) and no parameter. */
-static void send_said(sv_req *r, int status, const char *code, const char *rule,
-                      const char *value, const char *english)
+static void send_said(sv_req *r, int status, const char *code, const char *rule, const char *value,
+                      const char *english)
 {
     sv_reason w;
     send_reason(r, status, code, sv_reason_set(&w, rule, value, "%s", english));
@@ -166,8 +166,10 @@ static void send_error_ref(sv_req *r, int status, const char *code, const char *
                                                 jstr(fe[i].rule)));
     sv_field_errors_free(fe, n);
     json_t *body = json_pack("{s:{s:s,s:o,s:o}}", "error", "code", code, "message",
-                             jstr(worded ? worded : said ? said : msg), "fields",
-                             fields ? fields : json_array());
+                             jstr(worded ? worded
+                                  : said ? said
+                                         : msg),
+                             "fields", fields ? fields : json_array());
     free(worded);
     json_t *e = body ? json_object_get(body, "error") : NULL;
     if (e && ref) {
@@ -188,8 +190,8 @@ static void send_capa_error(sv_req *r, int rc, const char *msg)
     const capa_refusal *ref = capa_refusal_last();
     if (ref && (ref->code != rc || !msg || strcmp(msg, capa_error_last()) != 0))
         ref = NULL;
-    send_error_ref(r, sv_status_of(rc), code_name(rc), msg && *msg ? msg : capa_strerror(rc),
-                   NULL, ref);
+    send_error_ref(r, sv_status_of(rc), code_name(rc), msg && *msg ? msg : capa_strerror(rc), NULL,
+                   ref);
 }
 
 void sv_api_error(sv_req *r, int rc, const char *msg)

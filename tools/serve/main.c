@@ -49,8 +49,7 @@ static void usage(FILE *f)
           f);
 }
 
-static int num(const sv_server *srv, const char *opt, const char *v, long min, long max,
-               long *out)
+static int num(const sv_server *srv, const char *opt, const char *v, long min, long max, long *out)
 {
     char *end = NULL;
     errno = 0;
@@ -107,7 +106,7 @@ int main(int argc, char **argv)
      * CLI does), else the locale's. */
     srv.start_lang = (int)capa_lang_from_env();
     for (int i = 1; i < argc; i++) {
-        const char *l = strncmp(argv[i], "--lang=", 7) == 0 ? argv[i] + 7
+        const char *l = strncmp(argv[i], "--lang=", 7) == 0              ? argv[i] + 7
                         : strcmp(argv[i], "--lang") == 0 && i + 1 < argc ? argv[i + 1]
                                                                          : NULL;
         if (l && capa_lang_parse(l) >= 0)
@@ -212,8 +211,9 @@ int main(int argc, char **argv)
         sv_reason w;
         sv_reason_set(&w, "serve.needs", NULL, "needs the other as well");
         sv_reason_param(&w, "option", tls_cert ? "--tls-cert" : "--tls-key");
-        sv_start_error(&srv, NULL, sv_reason_param(&w, "other", tls_cert ? "--tls-key FILE"
-                                                                    : "--tls-cert FILE"));
+        sv_start_error(
+            &srv, NULL,
+            sv_reason_param(&w, "other", tls_cert ? "--tls-key FILE" : "--tls-cert FILE"));
         return 2;
     }
     if (tls_cert && sv_tls_load(&srv, tls_cert, tls_key))

@@ -235,10 +235,10 @@ static int post_params(sv_req *r, sv_params *p, int need_csrf)
         if (rc == -2)
             sv_page_said(r, 500, "request.oom", NULL, "out of memory");
         else
-            sv_page_reason(r, 400,
-                           sv_reason_param(sv_reason_set(&w, "request.form_malformed", NULL, "%s",
-                                                         why),
-                                           "detail", why));
+            sv_page_reason(
+                r, 400,
+                sv_reason_param(sv_reason_set(&w, "request.form_malformed", NULL, "%s", why),
+                                "detail", why));
         return -1;
     }
     sv_params_crlf_to_lf(p);
@@ -546,8 +546,7 @@ int sv_severity_filter(sv_server *srv, const char *value, const char **code, sv_
         for (size_t i = 0; i < f->n_choices && z < half; i++)
             z += (size_t)snprintf(why->buf + z, half - z, "%s%s", i ? "、" : "",
                                   f->choices[i].label_zh);
-        sv_reason_set(why, "request.severity", value, "severity '%.60s': not one of %s", value,
-                      en);
+        sv_reason_set(why, "request.severity", value, "severity '%.60s': not one of %s", value, en);
         sv_reason_param(why, "choices_zh", why->buf);
         sv_reason_param(why, "choices_en", en);
         return -1;

@@ -92,8 +92,8 @@ void sv_start_error(const sv_server *srv, const char *at, const sv_reason *w)
     free(m);
 }
 
-void sv_start_said(const sv_server *srv, const char *rule, const char *value,
-                   const char *option, const char *english)
+void sv_start_said(const sv_server *srv, const char *rule, const char *value, const char *option,
+                   const char *english)
 {
     sv_reason w;
     sv_reason_set(&w, rule, value, "%s", english);
@@ -107,16 +107,14 @@ void sv_page_reason(sv_req *r, int status, const sv_reason *w)
     free(msg);
 }
 
-void sv_page_said(sv_req *r, int status, const char *rule, const char *value,
-                  const char *english)
+void sv_page_said(sv_req *r, int status, const char *rule, const char *value, const char *english)
 {
     sv_reason w;
     sv_page_reason(r, status, sv_reason_set(&w, rule, value, "%s", english));
 }
 
-sv_reason *sv_param_refused(sv_reason *w, const char *name, const char *name_zh,
-                            const char *value, const char *expected_zh,
-                            const char *expected_en, const char *english)
+sv_reason *sv_param_refused(sv_reason *w, const char *name, const char *name_zh, const char *value,
+                            const char *expected_zh, const char *expected_en, const char *english)
 {
     sv_reason_set(w, "request.param", value ? value : "", "%s", english);
     sv_reason_param(w, "name_zh", name_zh);

@@ -225,14 +225,13 @@ char *sv_reason_text(const sv_reason *w, int lang);
  *  in srv->start_lang as the CLI words (the command line's hints, no click). */
 void sv_start_error(const sv_server *srv, const char *at, const sv_reason *w);
 /** sv_start_error of `rule` with `value` (or NULL) and the parameter "option" `option`. */
-void sv_start_said(const sv_server *srv, const char *rule, const char *value,
-                   const char *option, const char *english);
+void sv_start_said(const sv_server *srv, const char *rule, const char *value, const char *option,
+                   const char *english);
 /** The error page of status `status` with *w worded in r's language. */
 void sv_page_reason(sv_req *r, int status, const sv_reason *w);
 /** The error page of status `status` with `rule` (its value or NULL, no parameter) worded
  *  in r's language, `english` its English as the API would say it. */
-void sv_page_said(sv_req *r, int status, const char *rule, const char *value,
-                  const char *english);
+void sv_page_said(sv_req *r, int status, const char *rule, const char *value, const char *english);
 /** The 403 page of a form posted without its session's CSRF token, in r's language. */
 void sv_page_csrf_refused(sv_req *r);
 /** Set r's language from ?lang=, else the capa_lang cookie (pages.c; the routing does it, and
@@ -262,9 +261,8 @@ sv_reason *sv_sort_refused(sv_reason *why, const char *sort);
 #define SV_PERIOD_ZH "年-月（如 2026-12）或 ISO 周（如 2026-W49）"
 /** A list's query parameter `name` (its 中文 name `name_zh`) with `value` refused: it must be
  *  `expected_zh` / `expected_en`; the English sentence of before is `english`. @return w. */
-sv_reason *sv_param_refused(sv_reason *w, const char *name, const char *name_zh,
-                            const char *value, const char *expected_zh,
-                            const char *expected_en, const char *english);
+sv_reason *sv_param_refused(sv_reason *w, const char *name, const char *name_zh, const char *value,
+                            const char *expected_zh, const char *expected_en, const char *english);
 /* ---- list.c ---- */
 /** Rows on one page of the HTML case list. */
 #define SV_LIST_PAGE 100

@@ -655,7 +655,7 @@ static int list_row(const capa_case_header *h, void *payload)
     return 0;
 }
 
-/* The list filters from the query; -1 (page written) when a date is malformed. */
+/* The list filters from the query; -1 with the reason in *why when a date is malformed. */
 static int list_filter(sv_req *r, capa_filter *f, sv_reason *why)
 {
     const sv_params *q = &r->query;

@@ -90,7 +90,7 @@ req s1 -b "$T/wang.jar" -d "csrf=$TOK&seen=$SEEN&meaning=reviewed&password=wrong
 want 401 s1; has s1 'wrong password'
 # right after a wrong password, the next attempt waits (429, Retry-After), unchecked
 req s1b -b "$T/wang.jar" -d "csrf=$TOK&seen=$SEEN&meaning=reviewed" --data-urlencode "password=$(pw wang | tr -d '\n')" "$B/cases/$N/sign"
-want 429 s1b; has s1b.h 'Retry-After: 1'; has s1b 'too many'
+want 429 s1b; has s1b.h 'Retry-After: 1'; has s1b "Too many password attempts"
 sleep 1.2
 # the data changes after the dialog was shown: the engine refuses the sign-off, nothing signed
 req e3 -b "$T/wang.jar" -d "csrf=$TOK" --data-urlencode 'f.containment=全数隔离' "$B/cases/$N/edit"; want 303 e3

@@ -587,7 +587,7 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
         srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
     if (!h->d) {
-        sv_start_said(srv, "serve.cannot_listen", listen, NULL, "cannot listen");
+        sv_start_said(srv, "serve.cannot_listen", listen, NULL, "cannot listen on %s", listen);
         sv_http_stop(h);
         return NULL;
     }

@@ -140,18 +140,20 @@ int main(int argc, char **argv)
             /* Each option checks its own value: the order of options does not matter. */
             const char *val = ARG();
             if (!val) {
-                sv_start_said(&srv, "serve.needs_value", NULL, a, "needs a value");
+                sv_start_said(&srv, "serve.needs_value", NULL, a, "%s needs a value", a);
                 return 2;
             }
             *(a[2] == 'l' ? &listen : a[2] == 'd' ? &db : &srv.font) = val;
         } else if (strcmp(a, "--tls-cert") == 0) {
             if (!(tls_cert = ARG()) || !*tls_cert) {
-                sv_start_said(&srv, "serve.needs_file", NULL, "--tls-cert", "needs a file");
+                sv_start_said(&srv, "serve.needs_file", NULL, "--tls-cert",
+                              "--tls-cert needs a file");
                 return 2;
             }
         } else if (strcmp(a, "--tls-key") == 0) {
             if (!(tls_key = ARG()) || !*tls_key) {
-                sv_start_said(&srv, "serve.needs_file", NULL, "--tls-key", "needs a file");
+                sv_start_said(&srv, "serve.needs_file", NULL, "--tls-key",
+                              "--tls-key needs a file");
                 return 2;
             }
         } else if (strcmp(a, "--secure-cookie") == 0) {
@@ -201,7 +203,8 @@ int main(int argc, char **argv)
             if (num(&srv, a, ARG(), 1, 3600, &timeout))
                 return 2;
         } else {
-            sv_start_said(&srv, "cli.unknown_option", argv[i], NULL, "unknown option");
+            sv_start_said(&srv, "cli.unknown_option", argv[i], NULL, "unknown option '%s'",
+                          argv[i]);
             usage(stderr);
             return 2;
         }
@@ -209,7 +212,9 @@ int main(int argc, char **argv)
     }
     if (!tls_cert != !tls_key) {
         sv_reason w;
-        sv_reason_set(&w, "serve.needs", NULL, "needs the other as well");
+        sv_reason_set(&w, "serve.needs", NULL, "%s needs %s as well",
+                      tls_cert ? "--tls-cert" : "--tls-key",
+                      tls_cert ? "--tls-key FILE" : "--tls-cert FILE");
         sv_reason_param(&w, "option", tls_cert ? "--tls-cert" : "--tls-key");
         sv_start_error(
             &srv, NULL,
@@ -240,7 +245,9 @@ int main(int argc, char **argv)
     if (rc == CAPA_ENOTFOUND) {
         /* No store at `db`: said as the CLI says it (cli.no_store), with the db first. */
         sv_reason w;
-        sv_reason_set(&w, "cli.no_store", NULL, "no capa database here");
+        sv_reason_set(&w, "cli.no_store", NULL,
+                      "no capa database here (create one with `capa init`, or point --db / "
+                      "CAPA_DB at one)");
         sv_reason_param(sv_reason_param(&w, "option", "--db"), "env", "CAPA_DB");
         sv_start_error(&srv, db, sv_reason_param(&w, "prog", "capa"));
         sv_tls_free(&srv);

@@ -86,17 +86,27 @@ char *sv_reason_text(const sv_reason *w, int lang)
 
 void sv_start_error(const sv_server *srv, const char *at, const sv_reason *w)
 {
-    char *m = capa_lang_rule(w->rule, "", w->value, w->params, w->n_params,
-                             (capa_lang)srv->start_lang, 0);
-    fprintf(stderr, "capa serve: %s%s%s\n", at ? at : "", at ? ": " : "", m ? m : w->english);
-    free(m);
+    /* As the CLI (cli_refuse): 中文 from the catalogue, English as the sentence of before,
+     * both on two lines. */
+    if (srv->start_lang != CAPA_LANG_EN) {
+        char *m = capa_lang_rule(w->rule, "", w->value, w->params, w->n_params, CAPA_LANG_ZH, 0);
+        fprintf(stderr, "capa serve: %s%s%s\n", at ? at : "", at ? ": " : "", m ? m : w->english);
+        free(m);
+        if (srv->start_lang == CAPA_LANG_ZH)
+            return;
+    }
+    fprintf(stderr, "capa serve: %s%s%s\n", at ? at : "", at ? ": " : "", w->english);
 }
 
 void sv_start_said(const sv_server *srv, const char *rule, const char *value, const char *option,
-                   const char *english)
+                   const char *fmt, ...)
 {
     sv_reason w;
-    sv_reason_set(&w, rule, value, "%s", english);
+    va_list ap;
+    sv_reason_set(&w, rule, value, "%s", "");
+    va_start(ap, fmt);
+    vsnprintf(w.english, sizeof w.english, fmt, ap);
+    va_end(ap);
     sv_start_error(srv, NULL, option ? sv_reason_param(&w, "option", option) : &w);
 }
 

@@ -221,12 +221,14 @@ sv_reason *sv_reason_param(sv_reason *w, const char *name, const char *value);
 /** *w worded in `lang` (a capa_lang; -1: its English sentence) for a browser or API client.
  *  Fresh string; NULL when out of memory. */
 char *sv_reason_text(const sv_reason *w, int lang);
-/** A start-up error on stderr, "capa serve: ", `at` and ": " (when not NULL) and *w worded
- *  in srv->start_lang as the CLI words (the command line's hints, no click). */
+/** A start-up error on stderr, "capa serve: ", `at` and ": " (when not NULL) and *w in
+ *  srv->start_lang as the CLI says it (cli_refuse): 中文 worded by the catalogue (the command
+ *  line's hints, no click), English as its sentence of before, both on two lines. */
 void sv_start_error(const sv_server *srv, const char *at, const sv_reason *w);
-/** sv_start_error of `rule` with `value` (or NULL) and the parameter "option" `option`. */
+/** sv_start_error of `rule` with `value` (or NULL), the parameter "option" `option` (or
+ *  NULL) and the English sentence of `fmt`. */
 void sv_start_said(const sv_server *srv, const char *rule, const char *value, const char *option,
-                   const char *english);
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /** The error page of status `status` with *w worded in r's language. */
 void sv_page_reason(sv_req *r, int status, const sv_reason *w);
 /** The error page of status `status` with `rule` (its value or NULL, no parameter) worded

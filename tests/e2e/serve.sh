@@ -99,7 +99,7 @@ want 409 s2; has s2 'changed since it was shown'; has s2 '全数隔离'
 SEEN2=$(grep -o 'name="seen" value="[0-9a-f]*"' "$T/s2" | head -1 | sed 's/.*value="\(.*\)"/\1/')
 [[ ${#SEEN2} == 64 && $SEEN2 != "$SEEN" ]] || fail "dialog shows no new data hash: '$SEEN2'"
 req s2b -b "$T/wang.jar" -d "csrf=$TOK&meaning=reviewed" --data-urlencode "password=$(pw wang | tr -d '\n')" "$B/cases/$N/sign"
-want 400 s2b; has s2b 'seen'
+want 400 s2b; has s2b 'open the signing dialog again'; has s2b '请重新打开签核页面'
 run 0 "" show "$N" --json
 json 'd["stage"] == "intake" and not d["signatures"]'
 req s3 -b "$T/wang.jar" -d "csrf=$TOK&seen=$SEEN2&meaning=reviewed" --data-urlencode "password=$(pw wang | tr -d '\n')" "$B/cases/$N/sign"

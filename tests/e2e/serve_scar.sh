@@ -29,7 +29,7 @@ has n2 'name="f.customer"'
 lacks n2 'app-workflows'
 lacks n2 'href="/cases/new?workflow=scar"'
 req n3 -b "$T/li.jar" "$B/cases/new?workflow=nonesuch"; want 404 n3
-grep -qF "workflow 'nonesuch': no such workflow" "$T/n3" || grep -qF "workflow &apos;nonesuch&apos;" "$T/n3" || fail "n3 lacks the workflow's name"
+grep -qiF "workflow 'nonesuch': no such workflow" "$T/n3" || grep -qiF "workflow &apos;nonesuch&apos;" "$T/n3" || fail "n3 lacks the workflow's name"
 
 TOK=$(csrf n1)
 req o1 -b "$T/ma.jar" --data-urlencode "csrf=$TOK" --data-urlencode 'f.supplier=深圳精密五金' \

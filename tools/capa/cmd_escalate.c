@@ -123,7 +123,7 @@ static int deliver_all(cli *c, capa_store *s, const capa_plant *p, const char *u
         return cli_fail(c, "escalate: outbox", err);
     if (n && !(done = calloc(n, sizeof *done))) {
         capa_escalations_free(box, n);
-        return cli_error(c->cmd, "out of memory");
+        return cli_oom(c, NULL);
     }
     for (size_t i = 0; i < n; i++) {
         char why[512], num[CLI_TEXT_MAX];
@@ -131,7 +131,7 @@ static int deliver_all(cli *c, capa_store *s, const capa_plant *p, const char *u
         if (!body) {
             capa_escalations_free(box, n);
             free(done);
-            return cli_error(c->cmd, "out of memory");
+            return cli_oom(c, NULL);
         }
         if (post(url, format, body, timeout, why, sizeof why) == 0) {
             done[ok++] = box[i].seq;
@@ -202,7 +202,7 @@ int cmd_escalate(cli *c, int argc, char **argv)
     /* Not allowed to create it: not the store's owner, which the engine refuses by name. */
     if ((lock_fd < 0 && errno != EACCES && errno != EROFS) ||
         (lock_fd >= 0 && flock(lock_fd, LOCK_EX) != 0)) {
-        rc = cli_error(c->cmd, "%s: %s", lock_path, strerror(errno));
+        rc = cli_error_rule(c, lock_path, "cli.lock", "detail", strerror(errno), NULL);
         goto done;
     }
     if ((err = capa_plant_get(&p, s)) != CAPA_OK ||
@@ -211,14 +211,14 @@ int cmd_escalate(cli *c, int argc, char **argv)
         goto done;
     }
     if (c->json && !(arr = json_array())) {
-        rc = cli_error(c->cmd, "out of memory");
+        rc = cli_oom(c, NULL);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
         char due[40], num[CLI_TEXT_MAX], users[CLI_TEXT_MAX];
         if (arr) {
             if (cli_json_push(arr, info_json(p, &got[i]))) {
-                rc = cli_error(c->cmd, "out of memory");
+                rc = cli_oom(c, NULL);
                 goto done;
             }
             continue;

@@ -452,7 +452,7 @@ int cmd_list(cli *c, int argc, char **argv)
             goto done;
     }
     if (c->json && !(ls.arr = json_array())) {
-        rc = cli_error(c->cmd, "out of memory");
+        rc = cli_oom(c, NULL);
         goto done;
     }
     if (due_soon || overdue) {
@@ -469,14 +469,14 @@ int cmd_list(cli *c, int argc, char **argv)
         }
         d.p = plant;
         if (!c->json && add_due_headings(c, &ls.table) != 0) {
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         err = capa_case_due_list(s, (due_soon ? CAPA_DUE_SOON : 0) | (overdue ? CAPA_DUE_OVERDUE : 0),
                                  d.at, add_due, &d);
     } else {
         if (!c->json && !format && add_headings(c, &ls.table) != 0) {
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         err = ls.sheet || ls.limit || f.limit ? capa_case_list(s, &f, add_header, &ls)

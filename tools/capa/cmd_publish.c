@@ -312,7 +312,7 @@ static int event_cb(const capa_event *e, void *payload)
     if (!chs || !fs) {
         free(chs);
         free(fs);
-        p->err = cli_error("publish", "event %llu: out of memory", (unsigned long long)e->seq);
+        p->err = cli_oom(NULL, "publish");
         return 1;
     }
     sb_field(b, p->plant, 1);
@@ -331,7 +331,7 @@ static int event_cb(const capa_event *e, void *payload)
     free(chs);
     free(fs);
     if (e->case_number && *e->case_number && touch(p, e->case_number, e->seq)) {
-        p->err = cli_error("publish", "out of memory");
+        p->err = cli_oom(NULL, "publish");
         return 1;
     }
     p->last_seq = e->seq;
@@ -549,7 +549,7 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (all[i]->oom) {
             free(arr.p);
-            return cli_error("publish", "out of memory") ? -1 : -1;
+            return cli_oom(NULL, "publish") ? -1 : -1;
         }
 
     int rc = -2;

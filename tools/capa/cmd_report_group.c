@@ -215,7 +215,7 @@ static int plant_month(PGconn *pg, gplant *g, const char *month)
     PQclear(r);
 
     if (!(m->on_time = calloc(N_KINDS, sizeof *m->on_time)))
-        return cli_error("report monthly --group", "out of memory") ? -1 : -1;
+        return cli_oom(NULL, "report monthly --group") ? -1 : -1;
     m->n_on_time = N_KINDS;
     for (size_t k = 0; k < N_KINDS; k++) {
         snprintf(m->on_time[k].kind, sizeof m->on_time[k].kind, "%s", KINDS[k]);
@@ -274,7 +274,7 @@ static int plant_month(PGconn *pg, gplant *g, const char *month)
         m->trend[i].closed = strtoull(PQgetvalue(r, i, 2), NULL, 10);
     }
     PQclear(r);
-    return bad ? (cli_error("report monthly --group", "out of memory") ? -1 : -1) : 0;
+    return bad ? (cli_oom(NULL, "report monthly --group") ? -1 : -1) : 0;
 }
 
 static void rates(capa_monthly *m)
@@ -403,7 +403,7 @@ static int group_recurrences(PGconn *pg, capa_monthly *t, int64_t start, int64_t
         free(list);
     }
     PQclear(r);
-    return bad ? (cli_error("report monthly --group", "out of memory") ? -1 : -1) : 0;
+    return bad ? (cli_oom(NULL, "report monthly --group") ? -1 : -1) : 0;
 }
 
 /* ---- CSV: the report's rows, the group's value then one column per plant ---- */
@@ -717,7 +717,7 @@ int cmd_report_group(cli *c, int argc, char **argv)
     size_t n_plants = 0;
     int m = 0, npos, rc;
     if (!plants)
-        return cli_error("report monthly", "out of memory");
+        return cli_oom(NULL, "report monthly");
     /* --plant may be given many times: take them out before the common parser. */
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--plant") == 0 && i + 1 < argc)

@@ -26,7 +26,7 @@ int cmd_upgrade(cli *c, int argc, char **argv)
         goto done;
     }
     if (format == 0) {
-        rc = cli_error("upgrade", "%s: not initialised (run capa init)", c->db);
+        rc = cli_error_rule(c, "upgrade", "cli.not_initialised", "path", c->db, NULL);
         goto done;
     }
     if (format >= 2) {

@@ -1245,10 +1245,7 @@ int cmd_validate(cli *c, int argc, char **argv)
         if (sl)
             *sl = 0;
         if (inside(out, c->db) || inside(sl ? (*d ? d : "/") : ".", c->db))
-            return cli_error(c->cmd,
-                             "%s is inside the database directory %s: validate does not write "
-                             "there",
-                             out, c->db);
+            return cli_error_rule(c, NULL, "cli.validate_inside", "path", out, "db", c->db, NULL);
     }
     if (!font || !*font)
         font = getenv("CAPA_FONT");
@@ -1260,21 +1257,16 @@ int cmd_validate(cli *c, int argc, char **argv)
     const char *tmp = getenv("TMPDIR");
     tmp = tmp && *tmp ? tmp : "/tmp";
     if (inside(tmp, c->db))
-        return cli_error(c->cmd,
-                         "the scratch directory would be inside the database directory %s "
-                         "(TMPDIR=%s): validate never touches the plant's data",
-                         c->db, tmp);
+        return cli_error_rule(c, NULL, "cli.validate_scratch", "db", c->db, "tmpdir", tmp, NULL);
     snprintf(v.root, sizeof v.root, "%s/capa-validate.XXXXXX", tmp);
     if (!mkdtemp(v.root)) {
-        cli_error(c->cmd, "cannot make a scratch directory %s: %s", v.root, strerror(errno));
+        cli_error_rule(c, v.root, "cli.io_create", "detail", strerror(errno), NULL);
         v.root[0] = 0;
         return CLI_ERROR;
     }
     if (inside(v.root, c->db) || inside(c->db, v.root)) {
-        rc = cli_error(c->cmd,
-                       "the scratch directory %s would be inside the database directory %s "
-                       "(TMPDIR): validate never touches the plant's data",
-                       v.root, c->db);
+        rc = cli_error_rule(c, NULL, "cli.validate_scratch", "db", c->db, "tmpdir", v.root,
+                            NULL);
         goto done;
     }
     snprintf(v.db, sizeof v.db, "%s/db", v.root);

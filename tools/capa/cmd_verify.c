@@ -82,7 +82,7 @@ int cmd_verify(cli *c, int argc, char **argv)
     size_t n_anchors = 0;
     char crt[4096];
     if (!anchors)
-        return cli_error("verify", "out of memory");
+        return cli_oom(NULL, "verify");
     /* --anchor may be given many times: take them out before the common parser. */
     int m = 0;
     for (int i = 0; i < argc; i++) {

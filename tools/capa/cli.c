@@ -403,10 +403,14 @@ int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
     int lang = arg ? capa_lang_parse(arg) : (int)capa_lang_from_env();
     if (!what && c)
         what = c->cmd;
+    const char *value = ""; /* a parameter "value" is the rule's {value} */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(p[i].name, "value") == 0 && p[i].value)
+            value = p[i].value;
     for (int zh = 1; zh >= 0; zh--) {
         if ((zh && lang == CAPA_LANG_EN) || (!zh && lang == CAPA_LANG_ZH))
             continue;
-        char *t = capa_lang_rule(rule, "", "", p, n, zh ? CAPA_LANG_ZH : CAPA_LANG_EN, 0);
+        char *t = capa_lang_rule(rule, "", value, p, n, zh ? CAPA_LANG_ZH : CAPA_LANG_EN, 0);
         /* After "capa: <what>: " an error begins in lower case, as the others do. */
         if (t && !zh && t[0] >= 'A' && t[0] <= 'Z')
             t[0] = (char)(t[0] - 'A' + 'a');
@@ -419,6 +423,22 @@ int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
 int cli_oom(const cli *c, const char *what)
 {
     return cli_error_rule(c, what, "cli.oom", NULL);
+}
+
+void cli_mismatches(const cli *c, const char *what, const capa_verify_report *r, size_t max)
+{
+    int lang = c && c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    size_t i = 0;
+    for (; i < r->n_mismatches && i < max; i++) {
+        char *t = capa_lang_mismatch(&r->mismatches[i], (capa_lang)lang);
+        cli_error(what, "%s", t ? t : r->mismatches[i].message);
+        free(t);
+    }
+    if (r->n_total > i) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", r->n_total - i);
+        cli_error_rule(c, what, "cli.more", "count", n, NULL);
+    }
 }
 
 /* ---- passwords ---- */
@@ -1364,8 +1384,9 @@ int cli_each_case_file(cli *c, capa_store *s, cli_numbers *ns, const cli_each_fi
         }
         const capa_mismatch *bad = capa_verify_report_concerns_output(vr, s, ns->v[i]);
         if (bad) {
-            cli_error(ns->v[i], "%s: the case does not verify against the audit trail: %s",
-                      w->refused, bad->message);
+            cli_error_rule(c, ns->v[i], "cli.case_unverified", "kind",
+                           strncmp(w->refused, "dossier", 7) == 0 ? "dossier" : "export",
+                           "detail", bad->message, NULL);
             failed++;
             continue;
         }

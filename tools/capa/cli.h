@@ -124,6 +124,9 @@ int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
     __attribute__((sentinel));
 /** cli_error_rule's "out of memory" (rule cli.oom) under `what`; returns CLI_ERROR. */
 int cli_oom(const cli *c, const char *what);
+/** The first `max` mismatches of a verify report under `what`, each worded in the chosen
+ *  language (capa_lang_mismatch), then how many more there are (rule cli.more). */
+void cli_mismatches(const cli *c, const char *what, const capa_verify_report *r, size_t max);
 /** cli_refuse of a document's problems found before the engine (a calendar checked before
  *  the password is asked): rule `rule` of the whole with `value` and the joined messages as
  *  its "detail", then every message of `diag` as its own violation with its data (forms/xml.c

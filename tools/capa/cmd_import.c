@@ -153,8 +153,13 @@ int cmd_import(cli *c, int argc, char **argv)
     /* The mapping first: a broken one is answered before any password is asked. */
     int err = capa_mapping_load(&m, map, &diag);
     if (err) {
-        for (size_t i = 0; i < diag.n; i++)
-            cli_error("import", "%s", diag.msgs[i]);
+        int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+        for (size_t i = 0; i < diag.n; i++) {
+            /* each problem as the catalogue words it (xml.*), else the parser's own text */
+            char *t = capa_lang_diag_item(&diag, i, (capa_lang)lang, 0);
+            cli_error("import", "%s", t ? t : diag.msgs[i]);
+            free(t);
+        }
         if (!diag.n)
             cli_fail(c, "import", err);
         rc = CLI_ERROR;

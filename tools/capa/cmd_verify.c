@@ -152,22 +152,10 @@ int cmd_verify(cli *c, int argc, char **argv)
         printf("%s\n", r->head);
         goto done;
     }
-    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
-    for (size_t i = 0; i < r->n_mismatches; i++) {
-        char *t = capa_lang_mismatch(&r->mismatches[i], (capa_lang)lang);
-        cli_error("verify", "%s", t ? t : r->mismatches[i].message);
-        free(t);
-    }
-    if (lang == CAPA_LANG_ZH) {
-        if (r->n_total > r->n_mismatches)
-            cli_error("verify", "……另有 %zu 处", r->n_total - r->n_mismatches);
-        cli_error("verify", "共 %zu 处不符：数据库与其审计记录不一致", r->n_total);
-    } else {
-        if (r->n_total > r->n_mismatches)
-            cli_error("verify", "... and %zu more", r->n_total - r->n_mismatches);
-        cli_error("verify", "%zu mismatch%s: the database does not match its audit trail",
-                  r->n_total, r->n_total == 1 ? "" : "es");
-    }
+    cli_mismatches(c, "verify", r, r->n_mismatches);
+    char n[24];
+    snprintf(n, sizeof n, "%zu", r->n_total);
+    cli_error_rule(c, "verify", "cli.mismatches", "count", n, NULL);
     rc = CLI_ERROR;
 done:
     free(anchors);

@@ -687,6 +687,57 @@ static const wording catalogue[] = {
      "临时目录（{tmpdir}）会落在数据库目录“{db}”之内：检验从不触碰工厂的数据",
      "the scratch directory ({tmpdir}) would be inside the database directory {db}: validate "
      "never touches the plant's data"},
+    {"cli.more", NULL, "……另有 {count} 处", "... and {count} more"},
+    {"cli.mismatches", "count=1", "共 1 处不符：数据库与其审计记录不一致",
+     "1 mismatch: the database does not match its audit trail"},
+    {"cli.mismatches", NULL, "共 {count} 处不符：数据库与其审计记录不一致",
+     "{count} mismatches: the database does not match its audit trail"},
+    {"cli.case_unverified", "kind=dossier", "未生成案卷：本案与其审计记录不符（技术细节：{detail}）",
+     "dossier refused: the case does not verify against the audit trail: {detail}"},
+    {"cli.case_unverified", NULL, "未导出：本案与其审计记录不符（技术细节：{detail}）",
+     "export refused: the case does not verify against the audit trail: {detail}"},
+    /* capa publish and capa report monthly --group (the group's PostgreSQL database):
+     * {step} and {detail} are technical (what was being done, PostgreSQL's own message) */
+    {"cli.pg_connect", NULL, "无法连接集团数据库（技术细节：{detail}）",
+     "PostgreSQL: cannot connect: {detail}"},
+    {"cli.pg", "step", "集团数据库出错，本批未发送（技术细节：{step}：{detail}）",
+     "PostgreSQL: {step}: {detail}"},
+    {"cli.pg", NULL, "集团数据库出错（技术细节：{detail}）", "PostgreSQL: {detail}"},
+    {"cli.publish_changed", NULL,
+     "第 {event} 号事件已不是检验时的那一个（发布期间数据库有变动），本批未发送",
+     "event {event} is not the one verify saw (the store changed under this publish); nothing "
+     "sent in this batch"},
+    {"cli.publish_short", NULL, "数据库的事件止于第 {last} 号，不到第 {event} 号",
+     "the store's events end at {last}, before {event}"},
+    {"cli.publish_moved", NULL,
+     "工厂 {plant}：发布期间已发布的进度变为第 {event} 号事件（是否有另一个发布在进行？），本批未发送",
+     "plant {plant}: the published head moved to event {event} while publishing (another "
+     "publish of this plant?); nothing sent in this batch"},
+    {"cli.publish_rewritten", NULL,
+     "工厂 {plant}：第 {event} 号事件与已发布的不同：本数据库的记录链不再延续已发布到第 {head} "
+     "号的内容（历史被改写，或从较旧的备份恢复），未发送任何内容",
+     "plant {plant}: event {event} differs from the one published: this store's chain no longer "
+     "extends what was published up to event {head} (a rewritten history, or restored from an "
+     "older backup); nothing sent"},
+    {"cli.publish_behind", NULL,
+     "工厂 {plant}：数据库止于第 {last} 号事件，但已发布到第 {head} 号（是否从较旧的备份恢复？）；"
+     "缺少第 {event} 号事件，未发送任何内容",
+     "plant {plant}: the store ends at event {last} but events up to {head} were published "
+     "(restored from an older backup?); event {event} is missing; nothing sent"},
+    {"cli.publish_unverified", "count=1",
+     "数据库与其审计记录不符（1 处），未发送任何内容<<：请运行 capa verify>>",
+     "the store does not verify (1 mismatch): nothing sent<<; run `capa verify`>>"},
+    {"cli.publish_unverified", NULL,
+     "数据库与其审计记录不符（{count} 处），未发送任何内容<<：请运行 capa verify>>",
+     "the store does not verify ({count} mismatches): nothing sent<<; run `capa verify`>>"},
+    {"cli.group_plant", "option", "{option}：“{plant}”既不是工厂，也不是组织",
+     "{option} '{plant}': no such plant or organisation"},
+    {"cli.group_plant", NULL, "工厂 {plant} 不在集团数据库中", "plant {plant}: not in the group database"},
+    {"cli.group_none", "option", "集团数据库中没有这样的工厂<<（{option} 可以是工厂编号或组织名称）>>",
+     "no such plant in the group database<< ({option} takes a plant id or an organisation name)>>"},
+    {"cli.group_none", NULL, "集团数据库中没有工厂", "no such plant in the group database"},
+    {"cli.month_future", NULL, "{option} 的月份“{value}”在 {org}（{tz}）尚未开始",
+     "{option} '{value}': has not begun in {org} ({tz})"},
     /* capa restore (tools/capa/cmd_restore.c) */
     {"cli.restore_target", "how=full",
      "目标目录“{path}”不是空的（其中有“{entry}”）：只能恢复到新的或空的目录",

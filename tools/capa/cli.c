@@ -411,8 +411,12 @@ int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
         if ((zh && lang == CAPA_LANG_EN) || (!zh && lang == CAPA_LANG_ZH))
             continue;
         char *t = capa_lang_rule(rule, "", value, p, n, zh ? CAPA_LANG_ZH : CAPA_LANG_EN, 0);
-        /* After "capa: <what>: " an error begins in lower case, as the others do. */
-        if (t && !zh && t[0] >= 'A' && t[0] <= 'Z')
+        /* The catalogue begins a sentence in upper case; after "capa: <what>: " an error
+         * begins in lower case as the others do, unless it begins with a value as it is. */
+        int as_is = 0;
+        for (size_t i = 0; t && i < n && !as_is; i++)
+            as_is = p[i].value && *p[i].value && strncmp(t, p[i].value, strlen(p[i].value)) == 0;
+        if (t && !zh && !as_is && t[0] >= 'A' && t[0] <= 'Z')
             t[0] = (char)(t[0] - 'A' + 'a');
         print_error("capa", what, t ? t : rule);
         free(t);

@@ -20,7 +20,7 @@ src = sys.argv[1]
 # (function, index of the rule argument)
 CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_refusal": 1,
          "BAD": 0, "sv_word": 1, "sv_word_request": 1, "cli_refuse": 2, "cli_usage_refuse": 1, "cli_usage_rule": 1,
-         "cli_error_rule": 2,
+         "cli_error_rule": 2, "cli_note_rule": 2,
          "capa_lang_rule": 0}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
 STR = re.compile(r'"((?:[^"\\]|\\.)*)"')

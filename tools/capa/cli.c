@@ -388,17 +388,16 @@ int cli_error(const char *what, const char *fmt, ...)
     return CLI_ERROR;
 }
 
-int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
+/* cli_error_rule and cli_note_rule: `rule` with the name, value pairs of ap, in the chosen
+ * language(s), one line each under "capa: <what>: ". */
+static void vword(const cli *c, const char *what, const char *rule, va_list ap)
 {
     capa_refusal_param p[8];
     size_t n = 0;
-    va_list ap;
-    va_start(ap, rule);
     for (const char *name; n < 8 && (name = va_arg(ap, const char *)) != NULL; n++) {
         p[n].name = name;
         p[n].value = va_arg(ap, const char *);
     }
-    va_end(ap);
     const char *arg = c ? c->lang_arg : parsed_lang;
     int lang = arg ? capa_lang_parse(arg) : (int)capa_lang_from_env();
     if (!what && c)
@@ -416,12 +415,28 @@ int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
         int as_is = 0;
         for (size_t i = 0; t && i < n && !as_is; i++)
             as_is = p[i].value && *p[i].value && strncmp(t, p[i].value, strlen(p[i].value)) == 0;
-        if (t && !zh && !as_is && t[0] >= 'A' && t[0] <= 'Z')
+        if (t && !zh && !as_is && t[0] >= 'A' && t[0] <= 'Z' && !(t[1] >= 'A' && t[1] <= 'Z'))
             t[0] = (char)(t[0] - 'A' + 'a');
         print_error("capa", what, t ? t : rule);
         free(t);
     }
+}
+
+int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
+{
+    va_list ap;
+    va_start(ap, rule);
+    vword(c, what, rule, ap);
+    va_end(ap);
     return CLI_ERROR;
+}
+
+void cli_note_rule(const cli *c, const char *what, const char *rule, ...)
+{
+    va_list ap;
+    va_start(ap, rule);
+    vword(c, what, rule, ap);
+    va_end(ap);
 }
 
 int cli_oom(const cli *c, const char *what)
@@ -1389,8 +1404,8 @@ int cli_each_case_file(cli *c, capa_store *s, cli_numbers *ns, const cli_each_fi
         const capa_mismatch *bad = capa_verify_report_concerns_output(vr, s, ns->v[i]);
         if (bad) {
             cli_error_rule(c, ns->v[i], "cli.case_unverified", "kind",
-                           strncmp(w->refused, "dossier", 7) == 0 ? "dossier" : "export",
-                           "detail", bad->message, NULL);
+                           strncmp(w->refused, "dossier", 7) == 0 ? "dossier" : "export", "detail",
+                           bad->message, NULL);
             failed++;
             continue;
         }

@@ -120,8 +120,9 @@ int cli_error(const char *what, const char *fmt, ...) __attribute__((format(prin
  * limit, strerror's text as "detail", which stays a technical detail after the worded
  * sentence). Returns CLI_ERROR.
  */
-int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
-    __attribute__((sentinel));
+int cli_error_rule(const cli *c, const char *what, const char *rule, ...) __attribute__((sentinel));
+/** A note, warning or progress line on stderr worded as cli_error_rule (no error by itself). */
+void cli_note_rule(const cli *c, const char *what, const char *rule, ...) __attribute__((sentinel));
 /** cli_error_rule's "out of memory" (rule cli.oom) under `what`; returns CLI_ERROR. */
 int cli_oom(const cli *c, const char *what);
 /** The first `max` mismatches of a verify report under `what`, each worded in the chosen

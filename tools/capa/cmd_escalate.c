@@ -136,11 +136,11 @@ static int deliver_all(cli *c, capa_store *s, const capa_plant *p, const char *u
         if (post(url, format, body, timeout, why, sizeof why) == 0) {
             done[ok++] = box[i].seq;
         } else {
-            fprintf(stderr,
-                    "capa: escalate: notice of event %llu (%s %s %s) not delivered: %s; "
-                    "it stays in the outbox for the next run\n",
-                    (unsigned long long)box[i].seq, cli_text(num, sizeof num, box[i].number),
-                    box[i].limit, box[i].level, why);
+            char ev[24];
+            snprintf(ev, sizeof ev, "%llu", (unsigned long long)box[i].seq);
+            cli_note_rule(c, "escalate", "cli.notice_failed", "event", ev, "number",
+                          cli_text(num, sizeof num, box[i].number), "limit", box[i].limit, "level",
+                          box[i].level, "detail", why, NULL);
             (*left)++;
         }
         free(body);
@@ -148,8 +148,12 @@ static int deliver_all(cli *c, capa_store *s, const capa_plant *p, const char *u
     int rc = CLI_OK;
     if (ok && (err = capa_outbox_delivered(s, done, ok, NULL)) != CAPA_OK)
         rc = cli_fail(c, "escalate: recording the delivery", err);
-    else if (n)
-        fprintf(stderr, "capa: escalate: %zu notice(s) delivered, %zu in the outbox\n", ok, *left);
+    else if (n) {
+        char sent[24], waiting[24];
+        snprintf(sent, sizeof sent, "%zu", ok);
+        snprintf(waiting, sizeof waiting, "%zu", *left);
+        cli_note_rule(c, "escalate", "cli.notices_sent", "sent", sent, "waiting", waiting, NULL);
+    }
     capa_escalations_free(box, n);
     free(done);
     return rc;
@@ -237,11 +241,12 @@ int cmd_escalate(cli *c, int argc, char **argv)
     if (!url && rc == CLI_OK) {
         capa_escalation_info *box = NULL;
         size_t waiting = 0;
-        if (capa_outbox_list(s, &box, &waiting) == CAPA_OK && waiting)
-            fprintf(stderr,
-                    "capa: escalate: %zu notice(s) wait in the outbox (run with --notify "
-                    "URL --notify-format F to post them)\n",
-                    waiting);
+        if (capa_outbox_list(s, &box, &waiting) == CAPA_OK && waiting) {
+            char w[24];
+            snprintf(w, sizeof w, "%zu", waiting);
+            cli_note_rule(c, "escalate", "cli.notices_waiting", "count", w, "option",
+                          "--notify URL --notify-format F", NULL);
+        }
         capa_escalations_free(box, waiting);
     }
     if (url && rc == CLI_OK) {

@@ -493,9 +493,11 @@ int cmd_list(cli *c, int argc, char **argv)
     if (ls.sheet) {
         rc = cli_sheet_close(ls.sheet, 1);
         ls.sheet = NULL;
-        if (rc == CLI_OK && strcmp(output, "-") != 0)
-            fprintf(stderr, "%zu case%s written to %s\n", ls.rows, ls.rows == 1 ? "" : "s",
-                    output);
+        if (rc == CLI_OK && strcmp(output, "-") != 0) {
+            char n[24];
+            snprintf(n, sizeof n, "%zu", ls.rows);
+            cli_note_rule(c, NULL, "cli.written", "count", n, "path", output, NULL);
+        }
     } else if (ls.arr) {
         rc = cli_json_print(c, ls.arr);
         ls.arr = NULL;

@@ -188,8 +188,7 @@ static int pg_copy(PGconn *pg, const char *table, const char *cols, const sbuf *
             ok = 0;
         PQclear(r);
     }
-    if (!ok)
-    {
+    if (!ok) {
         char step[96];
         snprintf(step, sizeof step, "COPY into capa.%s", table);
         cli_error_rule(NULL, "publish", "cli.pg", "step", step, "detail", cli_pg_msg(pg), NULL);
@@ -532,8 +531,7 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
         return -1;
     if (err == 2 && p->last_seq >= from && p->last_seq < to)
         to = p->last_seq; /* ended early: large events */
-    if (to == p->top_seq && p->last_seq == to && strcmp(p->last_hash, p->top_hash) != 0)
-    {
+    if (to == p->top_seq && p->last_seq == to && strcmp(p->last_hash, p->top_hash) != 0) {
         char ev[24];
         snprintf(ev, sizeof ev, "%llu", (unsigned long long)to);
         return cli_error_rule(p->c, "publish", "cli.publish_changed", "event", ev, NULL) ? -1 : -1;
@@ -709,8 +707,8 @@ static int check_extends(publisher *p, uint64_t top)
         cli_error_rule(p->c, "publish", "cli.publish_rewritten", "plant", plant, "event", ev,
                        "head", head, NULL);
     else
-        cli_error_rule(p->c, "publish", "cli.publish_behind", "plant", plant, "last", last,
-                       "head", head, "event", ev, NULL);
+        cli_error_rule(p->c, "publish", "cli.publish_behind", "plant", plant, "last", last, "head",
+                       head, "event", ev, NULL);
     return -1;
 }
 

@@ -51,9 +51,9 @@ static int write_text(cli *c, const char *path, const capa_monthly *m, const cap
         json_decref(d);
     }
     if (f == stdout)
-        return fflush(f) == 0 ? rc
-                               : cli_error_rule(c, "stdout", "cli.io_write", "detail",
-                                                strerror(errno), NULL);
+        return fflush(f) == 0
+                   ? rc
+                   : cli_error_rule(c, "stdout", "cli.io_write", "detail", strerror(errno), NULL);
     if (ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0)
         rc = cli_error_rule(c, path, "cli.io_write", "detail", strerror(errno), NULL);
     if (fclose(f) != 0 && rc == CLI_OK)

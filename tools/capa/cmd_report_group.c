@@ -573,9 +573,8 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
     t.as_of = g[0].m.as_of;
     for (size_t i = 0; i < ng; i++)
         if (g[i].m.start > (int64_t)time(NULL) * 1000) {
-            cli_error_rule(NULL, "report monthly", "cli.month_future", "option", "--month",
-                           "value", month, "org",
-                           g[i].org, "tz", g[i].tz, NULL);
+            cli_error_rule(NULL, "report monthly", "cli.month_future", "option", "--month", "value",
+                           month, "org", g[i].org, "tz", g[i].tz, NULL);
             goto done;
         }
     if (capa_plant_new(&utc, t.timezone) != CAPA_OK) {

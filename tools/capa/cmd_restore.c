@@ -190,8 +190,8 @@ int cmd_restore(cli *c, int argc, char **argv)
     case DIR_EMPTY:
         break;
     case DIR_FULL:
-        return cli_error_rule(c, NULL, "cli.restore_target", "how", "full", "path", target,
-                              "entry", first, NULL);
+        return cli_error_rule(c, NULL, "cli.restore_target", "how", "full", "path", target, "entry",
+                              first, NULL);
     default:
         return cli_error_rule(c, NULL, "cli.restore_target", "path", target, "detail",
                               strerror(errno), NULL);
@@ -258,8 +258,8 @@ int cmd_restore(cli *c, int argc, char **argv)
 
     /* 3. The copy itself must verify to the same head before it takes TARGET's place. */
     if ((err = capa_store_open(&r, stage, &ro)) != CAPA_OK) {
-        rc = cli_error_rule(c, NULL, "cli.restore_target", "how", "copy", "path", target,
-                            "detail", capa_error_last(), NULL);
+        rc = cli_error_rule(c, NULL, "cli.restore_target", "how", "copy", "path", target, "detail",
+                            capa_error_last(), NULL);
         goto done;
     }
     if ((rc = verify(c, r, "copy", target, head2)) != CLI_OK)
@@ -276,11 +276,10 @@ int cmd_restore(cli *c, int argc, char **argv)
     const char *stage_name = stage + strlen(target) + 1;
     int st = dir_state(target, stage_name, first, sizeof first);
     if (st != DIR_EMPTY) {
-        rc = st == DIR_FULL
-                 ? cli_error_rule(c, NULL, "cli.restore_target", "how", "appeared", "path",
-                                  target, "entry", first, NULL)
-                 : cli_error_rule(c, NULL, "cli.restore_target", "path", target, "detail",
-                                  strerror(errno), NULL);
+        rc = st == DIR_FULL ? cli_error_rule(c, NULL, "cli.restore_target", "how", "appeared",
+                                             "path", target, "entry", first, NULL)
+                            : cli_error_rule(c, NULL, "cli.restore_target", "path", target,
+                                             "detail", strerror(errno), NULL);
         goto done;
     }
     if ((rc = move_into_place(stage, target)) != CLI_OK)
@@ -288,16 +287,13 @@ int cmd_restore(cli *c, int argc, char **argv)
     rmdir(stage);
     staged = 0;
     if (fsync_dir(target) != 0) {
-        rc = cli_error_rule(c, NULL, "cli.restore_target", "how", "sync", "path", target,
-                            "detail", strerror(errno), NULL);
+        rc = cli_error_rule(c, NULL, "cli.restore_target", "how", "sync", "path", target, "detail",
+                            strerror(errno), NULL);
         goto done;
     }
     printf("restored %s to %s; audit chain verified, head %s\n", bk, target, head2);
     if (!keys)
-        fprintf(stderr,
-                "%s: %s: note: the backup has no signing key (%s); dossiers of %s need "
-                "'capa cert create' or 'capa cert install'\n",
-                c->prog, c->cmd, bkeys, target);
+        cli_note_rule(c, NULL, "cli.no_key", "of", "backup", "path", bkeys, NULL);
 done:
     capa_store_close(b);
     capa_store_close(r);

@@ -135,19 +135,15 @@ int cmd_verify(cli *c, int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < r->n_skipped; i++)
-        fprintf(stderr, "capa: verify: skipped %s (volatile: holds nothing an auditor relies on)\n",
-                r->skipped[i]);
+        cli_note_rule(c, "verify", "cli.verify_skipped", "name", r->skipped[i], NULL);
+    char nck[24];
+    snprintf(nck, sizeof nck, "%llu", (unsigned long long)r->n_checkpoints);
     if (src == CERT_STORE && r->n_checkpoints)
-        fprintf(stderr,
-                "capa: verify: %llu checkpoint%s checked against the store's own certificate %s, "
-                "which whoever can write the store can replace: an auditor gives --cert FILE, "
-                "a copy kept outside the store\n",
-                (unsigned long long)r->n_checkpoints, r->n_checkpoints == 1 ? "" : "s", crt);
+        cli_note_rule(c, "verify", "cli.verify_own_cert", "count", nck, "cert", crt, "option",
+                      "--cert FILE", NULL);
     else if (src == CERT_NONE && r->n_checkpoints)
-        fprintf(stderr,
-                "capa: verify: no certificate: %s is missing and no --cert FILE was given, so "
-                "no checkpoint could be checked\n",
-                crt);
+        cli_note_rule(c, "verify", "cli.verify_no_cert", "cert", crt, "option", "--cert FILE",
+                      NULL);
     if (r->ok) {
         printf("%s\n", r->head);
         goto done;

@@ -192,8 +192,7 @@ static int help_open(cli *c, capa_store *s, const char *workflow)
     char l[CLI_TEXT_MAX], a[CLI_TEXT_MAX];
     int rc = CLI_OK, err;
     if (workflow && !s)
-        return cli_error_rule(c, c->db, "cli.help_store", "of", "workflows", "prog", c->prog,
-                              NULL);
+        return cli_error_rule(c, c->db, "cli.help_store", "of", "workflows", "prog", c->prog, NULL);
     if (workflow && (err = capa_store_workflow_get(&wf, s, workflow)) != CAPA_OK) {
         char what[CLI_TEXT_MAX + 32];
         snprintf(what, sizeof what, "help open --workflow %s", cli_text(a, sizeof a, workflow));

@@ -656,7 +656,8 @@ static const wording catalogue[] = {
      "cannot write: {detail}"},
     {"cli.io_create", NULL, "无法创建；技术细节（英文原文）：{detail}", "cannot create: {detail}"},
     {"cli.is_dir", NULL, "这是一个目录，不是文件", "is a directory"},
-    {"cli.too_large", "size", "文件有 {size} 字节，超过上限 {max} 字节", "{size} bytes; at most {max}"},
+    {"cli.too_large", "size", "文件有 {size} 字节，超过上限 {max} 字节",
+     "{size} bytes; at most {max}"},
     {"cli.too_large", NULL, "文件超过上限 {max} 字节", "larger than {max} bytes"},
     {"cli.attach_too_big", NULL,
      "文件“{file}”有 {size} 字节，超过附件上限 {max} 字节（{mib} MiB）<<（可用 capa config "
@@ -664,7 +665,8 @@ static const wording catalogue[] = {
      "file '{file}': {size} bytes; the attachment limit is {max} bytes ({mib} MiB<<; capa "
      "config attach-limit>>)"},
     {"cli.lock", NULL, "无法使用锁文件；技术细节（英文原文）：{detail}", "{detail}"},
-    {"cli.exec", NULL, "无法启动程序 {program}；技术细节（英文原文）：{detail}", "cannot run {program}: {detail}"},
+    {"cli.exec", NULL, "无法启动程序 {program}；技术细节（英文原文）：{detail}",
+     "cannot run {program}: {detail}"},
     {"cli.stdin_password", NULL, "标准输入（{option}）中没有下一行密码：缺少“{for}”",
      "{option}: no line on stdin for: {for}"},
     {"cli.not_initialised", NULL, "“{path}”还不是数据库<<（可用 capa init 新建）>>",
@@ -673,7 +675,8 @@ static const wording catalogue[] = {
      "这里没有 {prog} 数据库：流程取自数据库<<（可用 capa init 新建）>>",
      "no {prog} database here: the workflows are those of a database<< (create one with `capa "
      "init`)>>"},
-    {"cli.help_store", NULL, "这里没有 {prog} 数据库：案件各阶段的栏位取自数据库<<（可用 capa init "
+    {"cli.help_store", NULL,
+     "这里没有 {prog} 数据库：案件各阶段的栏位取自数据库<<（可用 capa init "
      "新建）>>",
      "no {prog} database here: the fields of a case's stage come from it<< (create one with "
      "`capa init`)>>"},
@@ -692,7 +695,8 @@ static const wording catalogue[] = {
      "1 mismatch: the database does not match its audit trail"},
     {"cli.mismatches", NULL, "共 {count} 处不符：数据库与其审计记录不一致",
      "{count} mismatches: the database does not match its audit trail"},
-    {"cli.case_unverified", "kind=dossier", "未生成案卷：本案与其审计记录不符；技术细节（英文原文）：{detail}",
+    {"cli.case_unverified", "kind=dossier",
+     "未生成案卷：本案与其审计记录不符；技术细节（英文原文）：{detail}",
      "dossier refused: the case does not verify against the audit trail: {detail}"},
     {"cli.case_unverified", NULL, "未导出：本案与其审计记录不符；技术细节（英文原文）：{detail}",
      "export refused: the case does not verify against the audit trail: {detail}"},
@@ -710,7 +714,8 @@ static const wording catalogue[] = {
     {"cli.publish_short", NULL, "数据库的事件止于第 {last} 号，不到第 {event} 号",
      "the store's events end at {last}, before {event}"},
     {"cli.publish_moved", NULL,
-     "工厂 {plant}：发布期间已发布的进度变为第 {event} 号事件（是否有另一个发布在进行？），本批未发送",
+     "工厂 {plant}：发布期间已发布的进度变为第 {event} "
+     "号事件（是否有另一个发布在进行？），本批未发送",
      "plant {plant}: the published head moved to event {event} while publishing (another "
      "publish of this plant?); nothing sent in this batch"},
     {"cli.publish_rewritten", NULL,
@@ -732,12 +737,83 @@ static const wording catalogue[] = {
      "the store does not verify ({count} mismatches): nothing sent<<; run `capa verify`>>"},
     {"cli.group_plant", "option", "{option}：“{plant}”既不是工厂，也不是组织",
      "{option} '{plant}': no such plant or organisation"},
-    {"cli.group_plant", NULL, "工厂 {plant} 不在集团数据库中", "plant {plant}: not in the group database"},
-    {"cli.group_none", "option", "集团数据库中没有这样的工厂<<（{option} 可以是工厂编号或组织名称）>>",
+    {"cli.group_plant", NULL, "工厂 {plant} 不在集团数据库中",
+     "plant {plant}: not in the group database"},
+    {"cli.group_none", "option",
+     "集团数据库中没有这样的工厂<<（{option} 可以是工厂编号或组织名称）>>",
      "no such plant in the group database<< ({option} takes a plant id or an organisation name)>>"},
     {"cli.group_none", NULL, "集团数据库中没有工厂", "no such plant in the group database"},
     {"cli.month_future", NULL, "{option} 的月份“{value}”在 {org}（{tz}）尚未开始",
      "{option} '{value}': has not begun in {org} ({tz})"},
+    /* notes, warnings and progress on stderr (cli_note_rule) */
+    {"cli.notice_failed", NULL,
+     "第 {event} 号事件的通知（“{number}” “{limit}” “{level}”）未送达，留在发件箱中待下次发送；"
+     "技术细节（英文原文）：{detail}",
+     "notice of event {event} ({number} {limit} {level}) not delivered: {detail}; it stays in "
+     "the outbox for the next run"},
+    {"cli.notices_sent", NULL, "已送达 {sent} 条通知，发件箱中还有 {waiting} 条",
+     "{sent} notice(s) delivered, {waiting} in the outbox"},
+    {"cli.notices_waiting", NULL,
+     "发件箱中有 {count} 条通知等待发送<<（加上 {option} 运行即可发出）>>",
+     "{count} notice(s) wait in the outbox<< (run with {option} to post them)>>"},
+    {"cli.verify_skipped", NULL, "已跳过“{name}”（易变数据：不含审核所依据的内容）",
+     "skipped {name} (volatile: holds nothing an auditor relies on)"},
+    {"cli.verify_own_cert", "count=1",
+     "1 个检查点是用数据库自带的证书“{cert}”核对的，而能写入数据库的人也能替换这份证书：审核员应"
+     "以 {option} 给出保存在数据库之外的副本",
+     "1 checkpoint checked against the store's own certificate {cert}, which whoever can write "
+     "the store can replace: an auditor gives {option}, a copy kept outside the store"},
+    {"cli.verify_own_cert", NULL,
+     "{count} 个检查点是用数据库自带的证书“{cert}”核对的，而能写入数据库的人也能替换这份证书："
+     "审核员应以 {option} 给出保存在数据库之外的副本",
+     "{count} checkpoints checked against the store's own certificate {cert}, which whoever can "
+     "write the store can replace: an auditor gives {option}, a copy kept outside the store"},
+    {"cli.verify_no_cert", NULL,
+     "没有证书：“{cert}”不存在，也没有给出 {option}，因此无法核对任何检查点",
+     "no certificate: {cert} is missing and no {option} was given, so no checkpoint could be "
+     "checked"},
+    {"cli.upgrade_backup", NULL, "已把格式 {format} 的数据库备份到“{path}”",
+     "backup of the format-{format} store in {path}"},
+    {"cli.validate_no_store", NULL, "无法建立临时数据库；技术细节（英文原文）：{detail}",
+     "the scratch store could not be made: {detail}"},
+    {"cli.validate_failed", NULL, "{count} 项检查未通过", "{count} check(s) failed"},
+    {"cli.show_unverified", NULL,
+     "警告：本案与其审计记录不符，以下是数据库中存储的内容，而非审计记录所载<<（请运行 capa "
+     "verify）>>；技术细节（英文原文）：{detail}",
+     "WARNING: {detail}; what follows is what is stored, not what the audit trail says<<; run "
+     "`capa verify`>>"},
+    {"cli.show_unchecked", NULL, "警告：未能与审计记录核对；技术细节（英文原文）：{detail}",
+     "WARNING: not checked against the audit trail: {detail}"},
+    {"cli.no_key", "of=backup",
+     "注意：备份中没有签名密钥（“{path}”）<<；恢复后的数据库要生成案卷，须先运行 capa cert create "
+     "或 capa cert install>>",
+     "note: the backup has no signing key ({path})<<; dossiers need 'capa cert create' or 'capa "
+     "cert install'>>"},
+    {"cli.no_key", NULL,
+     "注意：“{path}”没有签名密钥<<；恢复后的副本要生成案卷，须先运行 capa cert create 或 capa "
+     "cert install>>",
+     "note: {path} has no signing key<<; dossiers of a restored copy need 'capa cert create' or "
+     "'capa cert install'>>"},
+    {"cli.backup_no_key", NULL, "“{path}”中只有数据库，没有签名密钥",
+     "{path} holds the database but not the signing key"},
+    {"cli.dossier_proof", "own",
+     "案件“{case}”已由第 {seq} 号检查点的案件证明核实（签名已用数据库自带的证书“{cert}”核对）",
+     "{case} proven by the case proof of checkpoint {seq} (signature checked against the "
+     "store's own certificate {cert})"},
+    {"cli.dossier_proof", NULL,
+     "案件“{case}”已由第 {seq} 号检查点的案件证明核实（签名已用证书“{cert}”核对）",
+     "{case} proven by the case proof of checkpoint {seq} (signature checked against the "
+     "certificate {cert})"},
+    {"cli.dossier_replayed", NULL, "案件“{case}”：已重放整个数据库；技术细节（英文原文）：{detail}",
+     "{case}: the whole store replayed: {detail}"},
+    {"cli.no_identity", NULL,
+     "没有签名身份<<：请用 capa cert create（或 capa cert install）建立，或加上 {option}>>",
+     "no signing identity<<: make one with 'capa cert create' (or 'capa cert install'), or pass "
+     "{option}>>"},
+    {"cli.written", "count=1", "已把 1 个案件写入“{path}”", "1 case written to {path}"},
+    {"cli.written", NULL, "已把 {count} 个案件写入“{path}”", "{count} cases written to {path}"},
+    {"cli.calendar_none", NULL, "没有涵盖 {year} 年的日历：只按周末计算",
+     "no calendar covers {year}; weekends only"},
     /* capa restore (tools/capa/cmd_restore.c) */
     {"cli.restore_target", "how=full",
      "目标目录“{path}”不是空的（其中有“{entry}”）：只能恢复到新的或空的目录",
@@ -746,7 +822,8 @@ static const wording catalogue[] = {
      "target {path}: `{entry}` appeared during the restore"},
     {"cli.restore_target", "how=create", "无法创建目标目录“{path}”；技术细节（英文原文）：{detail}",
      "target {path}: cannot create: {detail}"},
-    {"cli.restore_target", "how=copy", "“{path}”中的副本无法打开，未作恢复；技术细节（英文原文）：{detail}",
+    {"cli.restore_target", "how=copy",
+     "“{path}”中的副本无法打开，未作恢复；技术细节（英文原文）：{detail}",
      "the copy in {path}: {detail}"},
     {"cli.restore_target", "how=sync",
      "副本已放入目标目录“{path}”，但未能写入磁盘；技术细节（英文原文）：{detail}",
@@ -758,17 +835,20 @@ static const wording catalogue[] = {
     {"cli.restore_verify", "of=copy",
      "“{path}”中的副本与其审计记录不符，未作恢复；技术细节（英文原文）：{detail}",
      "the copy in {path} does not verify: {detail}; nothing restored"},
-    {"cli.restore_verify", NULL, "备份“{path}”与其审计记录不符，未作恢复；技术细节（英文原文）：{detail}",
+    {"cli.restore_verify", NULL,
+     "备份“{path}”与其审计记录不符，未作恢复；技术细节（英文原文）：{detail}",
      "backup {path} does not verify: {detail}; nothing restored"},
-    {"cli.restore_head", NULL,
-     "“{path}”中的副本止于 {head}，备份却止于 {backup}，未作恢复",
+    {"cli.restore_head", NULL, "“{path}”中的副本止于 {head}，备份却止于 {backup}，未作恢复",
      "the copy in {path} ends at {head}, the backup at {backup}; nothing restored"},
-    {"cli.backup_bad", "how=absent", "备份“{path}”：没有这个目录", "backup {path}: no such directory"},
+    {"cli.backup_bad", "how=absent", "备份“{path}”：没有这个目录",
+     "backup {path}: no such directory"},
     {"cli.backup_bad", "how=empty", "备份“{path}”是空目录，不是 {prog} 数据库的备份",
      "backup {path}: empty, not a {prog} backup"},
-    {"cli.backup_bad", "how=keys", "备份“{path}”中的签名密钥无法使用，未作恢复；技术细节（英文原文）：{detail}",
+    {"cli.backup_bad", "how=keys",
+     "备份“{path}”中的签名密钥无法使用，未作恢复；技术细节（英文原文）：{detail}",
      "backup {path}: {detail}; nothing restored"},
-    {"cli.backup_bad", NULL, "备份“{path}”无法打开；技术细节（英文原文）：{detail}", "backup {path}: {detail}"},
+    {"cli.backup_bad", NULL, "备份“{path}”无法打开；技术细节（英文原文）：{detail}",
+     "backup {path}: {detail}"},
     /* capa-serve's answers before a request reaches a page (tools/serve/http.c, pages.c,
      * api.c): no session yet, so in the language of ?lang=, Accept-Language or the capa_lang
      * cookie, else both */

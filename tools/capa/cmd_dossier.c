@@ -85,10 +85,10 @@ int cmd_dossier(cli *c, int argc, char **argv)
         if (pf.fast) {
             char seq[24];
             snprintf(seq, sizeof seq, "%llu", (unsigned long long)pf.ck_seq);
-            cli_note_rule(c, NULL, "cli.dossier_proof", "case", argv[0], "seq", seq, "cert",
+            cli_note_rule(c, NULL, "cli.dossier_proof", "number", argv[0], "seq", seq, "cert",
                           o.proof_cert_path, "own", cert ? "" : "1", NULL);
         } else if (pf.why[0])
-            cli_note_rule(c, NULL, "cli.dossier_replayed", "case", argv[0], "detail", pf.why, NULL);
+            cli_note_rule(c, NULL, "cli.dossier_replayed", "number", argv[0], "detail", pf.why, NULL);
         if (err != CAPA_OK) {
             rc = cli_fail(c, argv[0], err);
             if (!no_sign && access(key, F_OK) != 0 && strstr(capa_error_last(), key))

@@ -797,15 +797,15 @@ static const wording catalogue[] = {
     {"cli.backup_no_key", NULL, "“{path}”中只有数据库，没有签名密钥",
      "{path} holds the database but not the signing key"},
     {"cli.dossier_proof", "own",
-     "案件“{case}”已由第 {seq} 号检查点的案件证明核实（签名已用数据库自带的证书“{cert}”核对）",
-     "{case} proven by the case proof of checkpoint {seq} (signature checked against the "
+     "案件“{number}”已由第 {seq} 号检查点的案件证明核实（签名已用数据库自带的证书“{cert}”核对）",
+     "{number} proven by the case proof of checkpoint {seq} (signature checked against the "
      "store's own certificate {cert})"},
     {"cli.dossier_proof", NULL,
-     "案件“{case}”已由第 {seq} 号检查点的案件证明核实（签名已用证书“{cert}”核对）",
-     "{case} proven by the case proof of checkpoint {seq} (signature checked against the "
+     "案件“{number}”已由第 {seq} 号检查点的案件证明核实（签名已用证书“{cert}”核对）",
+     "{number} proven by the case proof of checkpoint {seq} (signature checked against the "
      "certificate {cert})"},
-    {"cli.dossier_replayed", NULL, "案件“{case}”：已重放整个数据库；技术细节（英文原文）：{detail}",
-     "{case}: the whole store replayed: {detail}"},
+    {"cli.dossier_replayed", NULL, "案件“{number}”：已重放整个数据库；技术细节（英文原文）：{detail}",
+     "{number}: the whole store replayed: {detail}"},
     {"cli.no_identity", NULL,
      "没有签名身份<<：请用 capa cert create（或 capa cert install）建立，或加上 {option}>>",
      "no signing identity<<: make one with 'capa cert create' (or 'capa cert install'), or pass "

@@ -2,7 +2,7 @@
 # lang_errors.sh - a command's own errors (issue 17: every word in the user's language): a file
 # it cannot read, a directory given as a file, a file too large, an output path it cannot
 # create, a backup or a store that is not there, no password line on stdin, a target that is
-# not empty, are worded by the catalogue (cli_error_rule) in 中文 with --lang zh (no English
+# not empty, and a note on stderr (what an export wrote), are worded by the catalogue (cli_error_rule) in 中文 with --lang zh (no English
 # word in the sentence: the system's own text stays only after the marked technical detail,
 # paths only as the line's context or in “”), in English with --lang en (the sentences the
 # tests and docs/cli.md rely on), and both lines with --lang both.
@@ -72,4 +72,6 @@ check "这里没有 capa 数据库：案件各阶段的栏位取自数据库" \
 # --password-stdin with nothing on stdin
 check "标准输入（--password-stdin）中没有下一行密码" "--password-stdin: no line on stdin for: " 1 \
     user passwd --as admin --password-stdin
+# a note on stderr, no error: what an export wrote
+check "已把 0 个案件写入“$T/l.csv”" "list: 0 cases written to $T/l.csv" 0 list --format csv -o "$T/l.csv"
 echo "lang_errors: ok"

@@ -92,9 +92,12 @@ int cmd_attachment_get(cli *c, int argc, char **argv)
     }
     if ((rc = cli_write_file(output, data, len)) != CLI_OK)
         goto done;
-    if (strcmp(output, "-") != 0)
-        fprintf(stderr, "%s: %zu bytes written to %s\n", cli_text(a, sizeof a, meta->name), len,
-                output);
+    if (strcmp(output, "-") != 0) {
+        char size[24];
+        snprintf(size, sizeof size, "%zu", len);
+        cli_note_rule(c, cli_text(a, sizeof a, meta->name), "cli.bytes_written", "size", size,
+                      "path", output, NULL);
+    }
 done:
     capa__free(data);
     capa_attachment_clear(meta);

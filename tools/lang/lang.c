@@ -814,6 +814,14 @@ static const wording catalogue[] = {
     {"cli.written", NULL, "已把 {count} 个案件写入“{path}”", "{count} cases written to {path}"},
     {"cli.calendar_none", NULL, "没有涵盖 {year} 年的日历：只按周末计算",
      "no calendar covers {year}; weekends only"},
+    {"cli.import_more", NULL, "问题更多，只显示前 {count} 项",
+     "more problems; the first {count} are shown"},
+    {"cli.import_ignored", NULL, "“{what}”不在导入方案中，已忽略",
+     "{what} is not in the mapping; ignored"},
+    {"cli.bytes_written", NULL, "已把 {size} 字节写入“{path}”", "{size} bytes written to {path}"},
+    {"cli.recurrence", NULL, "案件“{number}”是“{of}”的再发：零件号与缺陷代码相同，相隔不到 {days} 天",
+     "{number} is a recurrence (再发) of {of}: same part number and defect code within {days} "
+     "days"},
     /* capa restore (tools/capa/cmd_restore.c) */
     {"cli.restore_target", "how=full",
      "目标目录“{path}”不是空的（其中有“{entry}”）：只能恢复到新的或空的目录",

@@ -41,4 +41,15 @@ python3 "$SRC/tests/tools/lang_rules.py" "$T/src" >"$T/bad3" 2>&1; rc=$?
 set -e
 [[ $rc == 1 ]] || fail "an English cli_usage passed the check"
 grep -q 'tools/capa/cmd_backup.c:[0-9]*: an English usage error' "$T/bad3" || fail "$(cat "$T/bad3")"
+# A command that words its own error in English (cli_error with a sentence) fails it too.
+cp "$SRC/tools/capa/cmd_backup.c" "$T/src/tools/capa/cmd_backup.c"
+grep -q 'cli_error_rule(c, "upgrade", "cli.not_initialised", "path", c->db, NULL);' \
+    "$T/src/tools/capa/cmd_upgrade.c" || fail "cmd_upgrade.c no longer words its error as expected"
+sed -i 's|cli_error_rule(c, "upgrade", "cli.not_initialised", "path", c->db, NULL);|cli_error("upgrade", "%s: not initialised", c->db);|' \
+    "$T/src/tools/capa/cmd_upgrade.c"
+set +e
+python3 "$SRC/tests/tools/lang_rules.py" "$T/src" >"$T/bad4" 2>&1; rc=$?
+set -e
+[[ $rc == 1 ]] || fail "an English cli_error passed the check"
+grep -q 'tools/capa/cmd_upgrade.c:[0-9]*: an English error (cli_error)' "$T/bad4" || fail "$(cat "$T/bad4")"
 echo "lang_catalogue: ok"

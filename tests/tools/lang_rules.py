@@ -4,7 +4,7 @@
 Every rule id the engine can report as a refusal (capa__refuse, capa__refusal_add,
 capa_diag_rule, auth_refusal, sheet problems) is found in core/, forms/ and sheets/, and
 every one the tools word themselves (sv_word, sv_word_request, cli_refuse, cli_usage_refuse,
-cli_usage_rule,
+cli_usage_rule, cli_error_rule,
 capa_lang_rule, and capa-serve's "upload.*" and "request.*" ids) in tools/serve/ and
 tools/capa/; each must have a line in tools/lang/lang.c's catalogue, whose 中文 wording carries no English words
 (placeholders, the web-only [[...]] and CLI-only <<...>> parts aside, and a few names such as
@@ -20,6 +20,7 @@ src = sys.argv[1]
 # (function, index of the rule argument)
 CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_refusal": 1,
          "BAD": 0, "sv_word": 1, "sv_word_request": 1, "cli_refuse": 2, "cli_usage_refuse": 1, "cli_usage_rule": 1,
+         "cli_error_rule": 2, "cli_note_rule": 2,
          "capa_lang_rule": 0, "sv_reason_set": 1, "send_said": 3, "sv_page_said": 2,
          "sv_start_said": 1}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
@@ -119,6 +120,19 @@ for path in sorted(glob.glob(os.path.join(src, "tools", "capa", "*.c"))):
         line = text.count("\n", 0, m.start()) + 1
         bad.append("%s:%d: an English usage error (cli_usage): use cli_usage_rule and a cli.* "
                    "rule" % (os.path.relpath(path, src), line))
+# A command's own error is worded by the catalogue too (cli_error_rule): cli_error(...) only
+# passes on text already worded ("%s": a mismatch, a parser's problem), never a sentence.
+for path in sorted(glob.glob(os.path.join(src, "tools", "capa", "*.c"))):
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'\bcli_error\s*\(', text):
+        if text[:m.start()].rstrip().endswith(("int", "void", "static", "*")):
+            continue  # its definition
+        a = args_of(text, m.end() - 1)
+        if len(a) >= 2 and a[1].strip() == '"%s"':
+            continue
+        line = text.count("\n", 0, m.start()) + 1
+        bad.append("%s:%d: an English error (cli_error): use cli_error_rule and a cli.* rule"
+                   % (os.path.relpath(path, src), line))
 for rule, where in sorted(used.items()):
     if rule not in cat:
         bad.append("%s (%s): no wording in tools/lang/lang.c" % (rule, where))

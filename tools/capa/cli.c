@@ -77,6 +77,10 @@ static int parse_one(cli *c, int argc, char **argv, int *i, const cli_opt *opts,
     return CLI_OK;
 }
 
+/* The --lang of the command line parsed last (NULL: the locale's), for the errors of helpers
+ * that have no cli at hand (cli_error_rule with c NULL). */
+static const char *parsed_lang;
+
 int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
 {
     const cli_opt globals[] = {
@@ -129,6 +133,7 @@ int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
             return cli_usage_refuse(c, "cli.choice", bad, p, 2, english);
         }
     }
+    parsed_lang = c->lang_arg;
     return CLI_OK;
 }
 
@@ -383,6 +388,78 @@ int cli_error(const char *what, const char *fmt, ...)
     return CLI_ERROR;
 }
 
+/* cli_error_rule and cli_note_rule: `rule` with the name, value pairs of ap, in the chosen
+ * language(s), one line each under "capa: <what>: ". */
+static void vword(const cli *c, const char *what, const char *rule, va_list ap)
+{
+    capa_refusal_param p[8];
+    size_t n = 0;
+    for (const char *name; n < 8 && (name = va_arg(ap, const char *)) != NULL; n++) {
+        p[n].name = name;
+        p[n].value = va_arg(ap, const char *);
+    }
+    const char *arg = c ? c->lang_arg : parsed_lang;
+    int lang = arg ? capa_lang_parse(arg) : (int)capa_lang_from_env();
+    if (!what && c)
+        what = c->cmd;
+    const char *value = ""; /* a parameter "value" is the rule's {value} */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(p[i].name, "value") == 0 && p[i].value)
+            value = p[i].value;
+    for (int zh = 1; zh >= 0; zh--) {
+        if ((zh && lang == CAPA_LANG_EN) || (!zh && lang == CAPA_LANG_ZH))
+            continue;
+        char *t = capa_lang_rule(rule, "", value, p, n, zh ? CAPA_LANG_ZH : CAPA_LANG_EN, 0);
+        /* The catalogue begins a sentence in upper case; after "capa: <what>: " an error
+         * begins in lower case as the others do, unless it begins with a value as it is. */
+        int as_is = 0;
+        for (size_t i = 0; t && i < n && !as_is; i++)
+            as_is = p[i].value && *p[i].value && strncmp(t, p[i].value, strlen(p[i].value)) == 0;
+        if (t && !zh && !as_is && t[0] >= 'A' && t[0] <= 'Z' && !(t[1] >= 'A' && t[1] <= 'Z'))
+            t[0] = (char)(t[0] - 'A' + 'a');
+        print_error("capa", what, t ? t : rule);
+        free(t);
+    }
+}
+
+int cli_error_rule(const cli *c, const char *what, const char *rule, ...)
+{
+    va_list ap;
+    va_start(ap, rule);
+    vword(c, what, rule, ap);
+    va_end(ap);
+    return CLI_ERROR;
+}
+
+void cli_note_rule(const cli *c, const char *what, const char *rule, ...)
+{
+    va_list ap;
+    va_start(ap, rule);
+    vword(c, what, rule, ap);
+    va_end(ap);
+}
+
+int cli_oom(const cli *c, const char *what)
+{
+    return cli_error_rule(c, what, "cli.oom", NULL);
+}
+
+void cli_mismatches(const cli *c, const char *what, const capa_verify_report *r, size_t max)
+{
+    int lang = c && c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+    size_t i = 0;
+    for (; i < r->n_mismatches && i < max; i++) {
+        char *t = capa_lang_mismatch(&r->mismatches[i], (capa_lang)lang);
+        cli_error(what, "%s", t ? t : r->mismatches[i].message);
+        free(t);
+    }
+    if (r->n_total > i) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", r->n_total - i);
+        cli_error_rule(c, what, "cli.more", "count", n, NULL);
+    }
+}
+
 /* ---- passwords ---- */
 
 static void chomp(char *s)
@@ -407,7 +484,8 @@ static int read_stdin_line(const cli *c, const char *prompt, char **out)
     *out = NULL;
     if (getline(&line, &cap, stdin) < 0) {
         free(line);
-        return cli_error(c->cmd, "--password-stdin: no line on stdin for: %s", prompt);
+        return cli_error_rule(c, NULL, "cli.stdin_password", "option", "--password-stdin", "for",
+                              prompt, NULL);
     }
     chomp(line);
     *out = line;
@@ -501,7 +579,7 @@ static int read_tty_line(const cli *c, const char *prompt, char **out)
     }
     chomp(line);
     if (!(*out = strdup(line))) {
-        rc = cli_error(c->cmd, "out of memory");
+        rc = cli_oom(c, NULL);
         goto done;
     }
     rc = CLI_OK;
@@ -649,7 +727,7 @@ int cli_parse_assignments(capa_kv **out, const cli *c, char **args, int n)
         return CLI_OK;
     capa_kv *kv = calloc((size_t)n, sizeof *kv);
     if (!kv)
-        return cli_error(c->cmd, "out of memory");
+        return cli_oom(c, NULL);
     for (int i = 0; i < n; i++) {
         char *eq = strchr(args[i], '=');
         if (!eq || eq == args[i]) {
@@ -1102,9 +1180,9 @@ int cli_json_print(const cli *c, json_t *doc)
 {
     int rc = CLI_OK;
     if (!doc)
-        return cli_error(c->cmd, "out of memory building JSON");
+        return cli_oom(c, NULL);
     if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF)
-        rc = cli_error(c->cmd, "cannot write JSON to stdout");
+        rc = cli_error_rule(c, "stdout", "cli.io_write", "detail", strerror(errno), NULL);
     json_decref(doc);
     return rc;
 }
@@ -1123,9 +1201,12 @@ int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int
         *too_big = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return cli_error(path, "%s", strerror(errno));
+        return cli_error_rule(NULL, path, "cli.io_read", "detail", strerror(errno), NULL);
     if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
-        cli_error(path, "%s", S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+        if (S_ISDIR(st.st_mode))
+            cli_error_rule(NULL, path, "cli.is_dir", NULL);
+        else
+            cli_error_rule(NULL, path, "cli.io_read", "detail", strerror(errno), NULL);
         goto done;
     }
     size_t cap =
@@ -1136,12 +1217,15 @@ int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int
             *out_len = (size_t)st.st_size;
             rc = CLI_OK;
         } else {
-            cli_error(path, "%llu bytes; at most %zu", (unsigned long long)st.st_size, max);
+            char size[24], lim[24];
+            snprintf(size, sizeof size, "%llu", (unsigned long long)st.st_size);
+            snprintf(lim, sizeof lim, "%zu", max);
+            cli_error_rule(NULL, path, "cli.too_large", "size", size, "max", lim, NULL);
         }
         goto done;
     }
     if (!(buf = malloc(cap))) {
-        cli_error(path, "out of memory");
+        cli_oom(NULL, path);
         goto done;
     }
     for (;;) {
@@ -1153,9 +1237,11 @@ int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int
                     *out_len = len;
                     rc = CLI_OK;
                 } else if (len > max) {
-                    cli_error(path, "larger than %zu bytes", max);
+                    char lim[24];
+                    snprintf(lim, sizeof lim, "%zu", max);
+                    cli_error_rule(NULL, path, "cli.too_large", "max", lim, NULL);
                 } else {
-                    cli_error(path, "out of memory");
+                    cli_oom(NULL, path);
                 }
                 goto done;
             }
@@ -1168,7 +1254,7 @@ int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int
             break;
     }
     if (ferror(f)) {
-        cli_error(path, "read error");
+        cli_error_rule(NULL, path, "cli.io_read", "detail", strerror(errno ? errno : EIO), NULL);
         goto done;
     }
     if (len > max) {
@@ -1177,7 +1263,9 @@ int cli_read_file(char **out, size_t *out_len, const char *path, size_t max, int
             *out_len = len;
             rc = CLI_OK;
         } else {
-            cli_error(path, "larger than %zu bytes", max);
+            char lim[24];
+            snprintf(lim, sizeof lim, "%zu", max);
+            cli_error_rule(NULL, path, "cli.too_large", "max", lim, NULL);
         }
         goto done;
     }
@@ -1204,17 +1292,17 @@ int cli_write_file(const char *path, const void *data, size_t len)
 {
     if (strcmp(path, "-") == 0) {
         if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
-            return cli_error("stdout", "%s", strerror(errno));
+            return cli_error_rule(NULL, "stdout", "cli.io_write", "detail", strerror(errno), NULL);
         return CLI_OK;
     }
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);
     if (!tmp)
-        return cli_error(path, "out of memory");
+        return cli_oom(NULL, path);
     snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        int rc = cli_error(path, "%s", strerror(errno));
+        int rc = cli_error_rule(NULL, path, "cli.io_write", "detail", strerror(errno), NULL);
         free(tmp);
         return rc;
     }
@@ -1240,7 +1328,8 @@ int cli_write_file(const char *path, const void *data, size_t len)
         saved = errno;
     unlink(tmp);
     free(tmp);
-    return cli_error(path, "%s", strerror(saved ? saved : EIO));
+    return cli_error_rule(NULL, path, "cli.io_write", "detail", strerror(saved ? saved : EIO),
+                          NULL);
 }
 
 /* ---- every case number, for --all ---- */
@@ -1288,10 +1377,10 @@ int cli_each_case_file(cli *c, capa_store *s, cli_numbers *ns, const cli_each_fi
     capa_verify_report *vr = NULL;
     int err;
     if (mkdir(out, 0755) != 0 && errno != EEXIST)
-        return cli_error(out, "cannot create: %s", strerror(errno));
+        return cli_error_rule(c, out, "cli.io_create", "detail", strerror(errno), NULL);
     err = cli_numbers_get(ns, s);
     if (ns->oom || err < 0)
-        return ns->oom ? cli_error(c->cmd, "out of memory") : cli_fail(c, "list", err);
+        return ns->oom ? cli_oom(c, NULL) : cli_fail(c, "list", err);
     /* One replay for all: then each case is refused alone when its records differ. */
     if ((err = capa_store_verify(&vr, s, NULL)) != CAPA_OK)
         return cli_fail(c, "verify", err);
@@ -1314,8 +1403,9 @@ int cli_each_case_file(cli *c, capa_store *s, cli_numbers *ns, const cli_each_fi
         }
         const capa_mismatch *bad = capa_verify_report_concerns_output(vr, s, ns->v[i]);
         if (bad) {
-            cli_error(ns->v[i], "%s: the case does not verify against the audit trail: %s",
-                      w->refused, bad->message);
+            cli_error_rule(c, ns->v[i], "cli.case_unverified", "kind",
+                           strncmp(w->refused, "dossier", 7) == 0 ? "dossier" : "export", "detail",
+                           bad->message, NULL);
             failed++;
             continue;
         }

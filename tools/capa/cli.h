@@ -106,8 +106,28 @@ int cli_require_actor(const cli *c);
  * a line break in it must not start a line of its own. Returns CLI_ERROR.
  */
 int cli_fail(const cli *c, const char *what, int rc);
-/** Print "capa: <what>: <fmt...>" to stderr, escaped (one line); returns CLI_ERROR. */
+/** Print "capa: <what>: <fmt...>" to stderr, escaped (one line); returns CLI_ERROR. Only for
+ *  text that is not a sentence (an engine's or a checker's own message, already worded): a
+ *  command's own error is cli_error_rule. */
 int cli_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/**
+ * A command's error that is no usage error nor an engine refusal (a file it cannot read or
+ * write, a file too large, out of memory, a backup that is not one, ...), worded wholly by the
+ * catalogue (tools/lang) in 中文, English or both as chosen (c's --lang, else the --lang of the
+ * command line parsed last when c is NULL, else the locale): "capa: <what>: <sentence>", one
+ * line a language, escaped. `what` is the context (a path, the command; NULL: c's command);
+ * the rule's parameters follow as name, value pairs ending in NULL, at most eight (a path, a
+ * limit, strerror's text as "detail", which stays a technical detail after the worded
+ * sentence). Returns CLI_ERROR.
+ */
+int cli_error_rule(const cli *c, const char *what, const char *rule, ...) __attribute__((sentinel));
+/** A note, warning or progress line on stderr worded as cli_error_rule (no error by itself). */
+void cli_note_rule(const cli *c, const char *what, const char *rule, ...) __attribute__((sentinel));
+/** cli_error_rule's "out of memory" (rule cli.oom) under `what`; returns CLI_ERROR. */
+int cli_oom(const cli *c, const char *what);
+/** The first `max` mismatches of a verify report under `what`, each worded in the chosen
+ *  language (capa_lang_mismatch), then how many more there are (rule cli.more). */
+void cli_mismatches(const cli *c, const char *what, const capa_verify_report *r, size_t max);
 /** cli_refuse of a document's problems found before the engine (a calendar checked before
  *  the password is asked): rule `rule` of the whole with `value` and the joined messages as
  *  its "detail", then every message of `diag` as its own violation with its data (forms/xml.c

@@ -42,11 +42,12 @@ int cmd_attach(cli *c, int argc, char **argv)
     if ((rc = cli_read_file(&data, &len, path, (size_t)limit, &too_big)) != CLI_OK)
         goto done;
     if (too_big) {
-        rc = cli_error(what,
-                       "file '%s': %zu bytes; the attachment limit is %llu bytes (%.1f MiB; "
-                       "capa config attach-limit)",
-                       cli_text(a, sizeof a, name), len, (unsigned long long)limit,
-                       (double)limit / (1024.0 * 1024.0));
+        char size[24], lim[24], mib[24];
+        snprintf(size, sizeof size, "%zu", len);
+        snprintf(lim, sizeof lim, "%llu", (unsigned long long)limit);
+        snprintf(mib, sizeof mib, "%.1f", (double)limit / (1024.0 * 1024.0));
+        rc = cli_error_rule(c, what, "cli.attach_too_big", "file", cli_text(a, sizeof a, name),
+                            "size", size, "max", lim, "mib", mib, NULL);
         goto done;
     }
     if ((rc = cli_read_actor_password(&password, c)) != CLI_OK)
@@ -91,9 +92,12 @@ int cmd_attachment_get(cli *c, int argc, char **argv)
     }
     if ((rc = cli_write_file(output, data, len)) != CLI_OK)
         goto done;
-    if (strcmp(output, "-") != 0)
-        fprintf(stderr, "%s: %zu bytes written to %s\n", cli_text(a, sizeof a, meta->name), len,
-                output);
+    if (strcmp(output, "-") != 0) {
+        char size[24];
+        snprintf(size, sizeof size, "%zu", len);
+        cli_note_rule(c, cli_text(a, sizeof a, meta->name), "cli.bytes_written", "size", size,
+                      "path", output, NULL);
+    }
 done:
     capa__free(data);
     capa_attachment_clear(meta);

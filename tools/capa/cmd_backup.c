@@ -35,14 +35,10 @@ int cmd_backup(cli *c, int argc, char **argv)
     if (err == CAPA_ENOTFOUND) {
         /* A database made through the API alone may have no identity: the records are
          * what a backup must not lose, so say what is missing and go on. */
-        fprintf(stderr,
-                "%s: %s: note: %s has no signing key; dossiers of a restored copy need "
-                "'capa cert create' or 'capa cert install'\n",
-                c->prog, c->cmd, src);
+        cli_note_rule(c, NULL, "cli.no_key", "path", src, NULL);
     } else if (err != CAPA_OK) {
         rc = cli_fail(c, "backup: signing key", err);
-        fprintf(stderr, "%s: %s: %s holds the database but not the signing key\n", c->prog, c->cmd,
-                dir);
+        cli_note_rule(c, NULL, "cli.backup_no_key", "path", dir, NULL);
         goto done;
     }
     fputs("backed up ", stdout);

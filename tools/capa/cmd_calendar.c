@@ -109,8 +109,11 @@ int cmd_calendar_show(cli *c, int argc, char **argv)
             }
         }
         rc = cli_json_print(c, arr);
-        if (!covered)
-            fprintf(stderr, "capa: calendar show: no calendar covers %04d; weekends only\n", y);
+        if (!covered) {
+            char year[16];
+            snprintf(year, sizeof year, "%04d", y);
+            cli_note_rule(c, "calendar show", "cli.calendar_none", "year", year, NULL);
+        }
         goto done;
     }
     printf("%04d-%02d  (time zone %s)\n", y, m,

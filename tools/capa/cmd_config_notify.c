@@ -25,7 +25,7 @@ static int notify_list(cli *c)
     }
     if (c->json) {
         if (!(arr = json_array())) {
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         for (size_t i = 0; i < n; i++) {
@@ -36,7 +36,7 @@ static int notify_list(cli *c)
                 cli_json_set(o, "signed", json_boolean(t[i].signed_)) ||
                 cli_json_set(o, "from", cli_json_str(t[i].from)) ||
                 cli_json_set(o, "link", cli_json_str(t[i].link)) || cli_json_push(arr, o)) {
-                rc = cli_error(c->cmd, "out of memory");
+                rc = cli_oom(c, NULL);
                 goto done;
             }
         }

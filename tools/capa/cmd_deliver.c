@@ -57,7 +57,7 @@ int cmd_deliver(cli *c, int argc, char **argv)
             cli_json_set(o, "waiting", json_integer((json_int_t)run.waiting)) ||
             cli_json_set(o, "failed_targets", json_integer((json_int_t)run.failed))) {
             json_decref(o);
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         rc = cli_json_print(c, o);

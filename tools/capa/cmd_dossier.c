@@ -82,22 +82,17 @@ int cmd_dossier(cli *c, int argc, char **argv)
         o.proof_cert_path = cert ? cert : pcrt;
         o.proof = &pf;
         err = capa_report_dossier(s, argv[0], out, &o);
-        if (pf.fast)
-            fprintf(stderr,
-                    "%s: %s: %s proven by the case proof of checkpoint %llu (signature checked "
-                    "against %s %s)\n",
-                    c->prog, c->cmd, argv[0], (unsigned long long)pf.ck_seq,
-                    cert ? "the certificate" : "the store's own certificate", o.proof_cert_path);
-        else if (pf.why[0])
-            fprintf(stderr, "%s: %s: %s: the whole store replayed: %s\n", c->prog, c->cmd, argv[0],
-                    pf.why);
+        if (pf.fast) {
+            char seq[24];
+            snprintf(seq, sizeof seq, "%llu", (unsigned long long)pf.ck_seq);
+            cli_note_rule(c, NULL, "cli.dossier_proof", "number", argv[0], "seq", seq, "cert",
+                          o.proof_cert_path, "own", cert ? "" : "1", NULL);
+        } else if (pf.why[0])
+            cli_note_rule(c, NULL, "cli.dossier_replayed", "number", argv[0], "detail", pf.why, NULL);
         if (err != CAPA_OK) {
             rc = cli_fail(c, argv[0], err);
             if (!no_sign && access(key, F_OK) != 0 && strstr(capa_error_last(), key))
-                fprintf(stderr,
-                        "%s: %s: make a signing identity with 'capa cert create' "
-                        "(or 'capa cert install'), or pass --no-sign\n",
-                        c->prog, c->cmd);
+                cli_note_rule(c, NULL, "cli.no_identity", "option", "--no-sign", NULL);
             goto done;
         }
         cli_put(stdout, out);

@@ -123,7 +123,7 @@ static int deliver_all(cli *c, capa_store *s, const capa_plant *p, const char *u
         return cli_fail(c, "escalate: outbox", err);
     if (n && !(done = calloc(n, sizeof *done))) {
         capa_escalations_free(box, n);
-        return cli_error(c->cmd, "out of memory");
+        return cli_oom(c, NULL);
     }
     for (size_t i = 0; i < n; i++) {
         char why[512], num[CLI_TEXT_MAX];
@@ -131,16 +131,16 @@ static int deliver_all(cli *c, capa_store *s, const capa_plant *p, const char *u
         if (!body) {
             capa_escalations_free(box, n);
             free(done);
-            return cli_error(c->cmd, "out of memory");
+            return cli_oom(c, NULL);
         }
         if (post(url, format, body, timeout, why, sizeof why) == 0) {
             done[ok++] = box[i].seq;
         } else {
-            fprintf(stderr,
-                    "capa: escalate: notice of event %llu (%s %s %s) not delivered: %s; "
-                    "it stays in the outbox for the next run\n",
-                    (unsigned long long)box[i].seq, cli_text(num, sizeof num, box[i].number),
-                    box[i].limit, box[i].level, why);
+            char ev[24];
+            snprintf(ev, sizeof ev, "%llu", (unsigned long long)box[i].seq);
+            cli_note_rule(c, "escalate", "cli.notice_failed", "event", ev, "number",
+                          cli_text(num, sizeof num, box[i].number), "limit", box[i].limit, "level",
+                          box[i].level, "detail", why, NULL);
             (*left)++;
         }
         free(body);
@@ -148,8 +148,12 @@ static int deliver_all(cli *c, capa_store *s, const capa_plant *p, const char *u
     int rc = CLI_OK;
     if (ok && (err = capa_outbox_delivered(s, done, ok, NULL)) != CAPA_OK)
         rc = cli_fail(c, "escalate: recording the delivery", err);
-    else if (n)
-        fprintf(stderr, "capa: escalate: %zu notice(s) delivered, %zu in the outbox\n", ok, *left);
+    else if (n) {
+        char sent[24], waiting[24];
+        snprintf(sent, sizeof sent, "%zu", ok);
+        snprintf(waiting, sizeof waiting, "%zu", *left);
+        cli_note_rule(c, "escalate", "cli.notices_sent", "sent", sent, "waiting", waiting, NULL);
+    }
     capa_escalations_free(box, n);
     free(done);
     return rc;
@@ -202,7 +206,7 @@ int cmd_escalate(cli *c, int argc, char **argv)
     /* Not allowed to create it: not the store's owner, which the engine refuses by name. */
     if ((lock_fd < 0 && errno != EACCES && errno != EROFS) ||
         (lock_fd >= 0 && flock(lock_fd, LOCK_EX) != 0)) {
-        rc = cli_error(c->cmd, "%s: %s", lock_path, strerror(errno));
+        rc = cli_error_rule(c, lock_path, "cli.lock", "detail", strerror(errno), NULL);
         goto done;
     }
     if ((err = capa_plant_get(&p, s)) != CAPA_OK ||
@@ -211,14 +215,14 @@ int cmd_escalate(cli *c, int argc, char **argv)
         goto done;
     }
     if (c->json && !(arr = json_array())) {
-        rc = cli_error(c->cmd, "out of memory");
+        rc = cli_oom(c, NULL);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
         char due[40], num[CLI_TEXT_MAX], users[CLI_TEXT_MAX];
         if (arr) {
             if (cli_json_push(arr, info_json(p, &got[i]))) {
-                rc = cli_error(c->cmd, "out of memory");
+                rc = cli_oom(c, NULL);
                 goto done;
             }
             continue;
@@ -237,11 +241,12 @@ int cmd_escalate(cli *c, int argc, char **argv)
     if (!url && rc == CLI_OK) {
         capa_escalation_info *box = NULL;
         size_t waiting = 0;
-        if (capa_outbox_list(s, &box, &waiting) == CAPA_OK && waiting)
-            fprintf(stderr,
-                    "capa: escalate: %zu notice(s) wait in the outbox (run with --notify "
-                    "URL --notify-format F to post them)\n",
-                    waiting);
+        if (capa_outbox_list(s, &box, &waiting) == CAPA_OK && waiting) {
+            char w[24];
+            snprintf(w, sizeof w, "%zu", waiting);
+            cli_note_rule(c, "escalate", "cli.notices_waiting", "count", w, "option",
+                          "--notify URL --notify-format F", NULL);
+        }
         capa_escalations_free(box, waiting);
     }
     if (url && rc == CLI_OK) {

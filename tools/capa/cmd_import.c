@@ -42,7 +42,7 @@ static void on_problem(const capa_sheet_problem *p, void *payload)
     o->problems++;
     if (o->problems > 1000) {
         if (o->problems == 1001)
-            fprintf(stderr, "capa: import: more problems; the first 1000 are shown\n");
+            cli_note_rule(NULL, "import", "cli.import_more", "count", "1000", NULL);
         return;
     }
     char *zh = o->zh ? capa_lang_rule(p->rule_id, p->column, p->value, p->params, p->n_params,
@@ -68,8 +68,8 @@ static void on_ignored(const char *what, void *payload)
 {
     char buf[CLI_TEXT_MAX];
     clear_bar(payload);
-    fprintf(stderr, "capa: import: %s is not in the mapping; ignored\n",
-            cli_text(buf, sizeof buf, what));
+    cli_note_rule(NULL, "import", "cli.import_ignored", "what", cli_text(buf, sizeof buf, what),
+                  NULL);
 }
 
 static void on_progress(int pass, uint64_t done, uint64_t total, void *payload)
@@ -153,8 +153,13 @@ int cmd_import(cli *c, int argc, char **argv)
     /* The mapping first: a broken one is answered before any password is asked. */
     int err = capa_mapping_load(&m, map, &diag);
     if (err) {
-        for (size_t i = 0; i < diag.n; i++)
-            cli_error("import", "%s", diag.msgs[i]);
+        int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
+        for (size_t i = 0; i < diag.n; i++) {
+            /* each problem as the catalogue words it (xml.*), else the parser's own text */
+            char *t = capa_lang_diag_item(&diag, i, (capa_lang)lang, 0);
+            cli_error("import", "%s", t ? t : diag.msgs[i]);
+            free(t);
+        }
         if (!diag.n)
             cli_fail(c, "import", err);
         rc = CLI_ERROR;

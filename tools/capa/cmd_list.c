@@ -452,7 +452,7 @@ int cmd_list(cli *c, int argc, char **argv)
             goto done;
     }
     if (c->json && !(ls.arr = json_array())) {
-        rc = cli_error(c->cmd, "out of memory");
+        rc = cli_oom(c, NULL);
         goto done;
     }
     if (due_soon || overdue) {
@@ -469,14 +469,14 @@ int cmd_list(cli *c, int argc, char **argv)
         }
         d.p = plant;
         if (!c->json && add_due_headings(c, &ls.table) != 0) {
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         err = capa_case_due_list(s, (due_soon ? CAPA_DUE_SOON : 0) | (overdue ? CAPA_DUE_OVERDUE : 0),
                                  d.at, add_due, &d);
     } else {
         if (!c->json && !format && add_headings(c, &ls.table) != 0) {
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         err = ls.sheet || ls.limit || f.limit ? capa_case_list(s, &f, add_header, &ls)
@@ -493,9 +493,11 @@ int cmd_list(cli *c, int argc, char **argv)
     if (ls.sheet) {
         rc = cli_sheet_close(ls.sheet, 1);
         ls.sheet = NULL;
-        if (rc == CLI_OK && strcmp(output, "-") != 0)
-            fprintf(stderr, "%zu case%s written to %s\n", ls.rows, ls.rows == 1 ? "" : "s",
-                    output);
+        if (rc == CLI_OK && strcmp(output, "-") != 0) {
+            char n[24];
+            snprintf(n, sizeof n, "%zu", ls.rows);
+            cli_note_rule(c, NULL, "cli.written", "count", n, "path", output, NULL);
+        }
     } else if (ls.arr) {
         rc = cli_json_print(c, ls.arr);
         ls.arr = NULL;

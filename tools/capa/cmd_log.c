@@ -153,7 +153,7 @@ int cmd_log(cli *c, int argc, char **argv)
     }
     if (c->json) {
         if (!(arr = json_array())) {
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         err = capa_audit_foreach(s, number, push_event, arr);

@@ -78,12 +78,12 @@ int cmd_notices(cli *c, int argc, char **argv)
     }
     if (c->json) {
         if (!(arr = json_array())) {
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         for (size_t i = 0; i < n; i++)
             if (cli_json_push(arr, notice_json(&a[i]))) {
-                rc = cli_error(c->cmd, "out of memory");
+                rc = cli_oom(c, NULL);
                 goto done;
             }
         rc = cli_json_print(c, arr);

@@ -21,10 +21,13 @@ static void report_recurrence(capa_store *s, const char *number)
         capa_strings_free(of, n);
         return;
     }
-    fprintf(stderr, "capa: open: %s is a recurrence (再发) of", cli_text(a, sizeof a, number));
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "%s %s", i ? "," : "", cli_text(a, sizeof a, of[i]));
-    fprintf(stderr, ": same part number and defect code within %d days\n", days);
+    char list[1024] = "", d[16];
+    for (size_t i = 0, len = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                cli_text(a, sizeof a, of[i]));
+    snprintf(d, sizeof d, "%d", days);
+    cli_note_rule(NULL, "open", "cli.recurrence", "number", cli_text(a, sizeof a, number), "of",
+                  list, "days", d, NULL);
     capa_strings_free(of, n);
 }
 

@@ -167,7 +167,7 @@ static int pg_cmd(PGconn *pg, const char *sql, const char *what)
     PGresult *r = PQexec(pg, sql);
     int ok = pg_ok(r, PGRES_COMMAND_OK) || pg_ok(r, PGRES_TUPLES_OK);
     if (!ok)
-        cli_error("publish", "PostgreSQL: %s: %s", what, cli_pg_msg(pg));
+        cli_error_rule(NULL, "publish", "cli.pg", "step", what, "detail", cli_pg_msg(pg), NULL);
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -188,8 +188,11 @@ static int pg_copy(PGconn *pg, const char *table, const char *cols, const sbuf *
             ok = 0;
         PQclear(r);
     }
-    if (!ok)
-        cli_error("publish", "PostgreSQL: COPY into capa.%s: %s", table, cli_pg_msg(pg));
+    if (!ok) {
+        char step[96];
+        snprintf(step, sizeof step, "COPY into capa.%s", table);
+        cli_error_rule(NULL, "publish", "cli.pg", "step", step, "detail", cli_pg_msg(pg), NULL);
+    }
     return ok ? 0 : -1;
 }
 
@@ -198,7 +201,7 @@ static PGconn *pg_connect(const char *conninfo, int quiet)
     PGconn *pg = PQconnectdb(conninfo);
     if (PQstatus(pg) != CONNECTION_OK) {
         if (!quiet)
-            cli_error("publish", "PostgreSQL: cannot connect: %s", cli_pg_msg(pg));
+            cli_error_rule(NULL, "publish", "cli.pg_connect", "detail", cli_pg_msg(pg), NULL);
         PQfinish(pg);
         return NULL;
     }
@@ -312,7 +315,7 @@ static int event_cb(const capa_event *e, void *payload)
     if (!chs || !fs) {
         free(chs);
         free(fs);
-        p->err = cli_error("publish", "event %llu: out of memory", (unsigned long long)e->seq);
+        p->err = cli_oom(NULL, "publish");
         return 1;
     }
     sb_field(b, p->plant, 1);
@@ -331,7 +334,7 @@ static int event_cb(const capa_event *e, void *payload)
     free(chs);
     free(fs);
     if (e->case_number && *e->case_number && touch(p, e->case_number, e->seq)) {
-        p->err = cli_error("publish", "out of memory");
+        p->err = cli_oom(NULL, "publish");
         return 1;
     }
     p->last_seq = e->seq;
@@ -528,18 +531,20 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
         return -1;
     if (err == 2 && p->last_seq >= from && p->last_seq < to)
         to = p->last_seq; /* ended early: large events */
-    if (to == p->top_seq && p->last_seq == to && strcmp(p->last_hash, p->top_hash) != 0)
-        return cli_error("publish",
-                         "event %llu is not the one verify saw (the store changed under this "
-                         "publish); nothing sent in this batch",
-                         (unsigned long long)to)
+    if (to == p->top_seq && p->last_seq == to && strcmp(p->last_hash, p->top_hash) != 0) {
+        char ev[24];
+        snprintf(ev, sizeof ev, "%llu", (unsigned long long)to);
+        return cli_error_rule(p->c, "publish", "cli.publish_changed", "event", ev, NULL) ? -1 : -1;
+    }
+    if (p->last_seq != to) {
+        char last[24], want[24];
+        snprintf(last, sizeof last, "%llu", (unsigned long long)p->last_seq);
+        snprintf(want, sizeof want, "%llu", (unsigned long long)to);
+        return cli_error_rule(p->c, "publish", "cli.publish_short", "last", last, "event", want,
+                              NULL)
                    ? -1
                    : -1;
-    if (p->last_seq != to)
-        return cli_error("publish", "the store's events end at %llu, before %llu",
-                         (unsigned long long)p->last_seq, (unsigned long long)to)
-                   ? -1
-                   : -1;
+    }
     for (size_t i = 0; i < p->n_t; i++)
         if (case_rows(p, &p->t[i]))
             return -1;
@@ -549,7 +554,7 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (all[i]->oom) {
             free(arr.p);
-            return cli_error("publish", "out of memory") ? -1 : -1;
+            return cli_oom(NULL, "publish") ? -1 : -1;
         }
 
     int rc = -2;
@@ -561,15 +566,16 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
                      "SELECT head_seq, head_hash FROM capa.plants WHERE plant = $1 FOR UPDATE", 1,
                      NULL, hv, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-        cli_error("publish", "PostgreSQL: reading the plant's head: %s", cli_pg_msg(p->pg));
+        cli_error_rule(p->c, "publish", "cli.pg", "step", "reading the plant's head", "detail",
+                       cli_pg_msg(p->pg), NULL);
         goto rollback;
     }
     if (strtoull(PQgetvalue(r, 0, 0), NULL, 10) != p->head_seq ||
         strcmp(PQgetvalue(r, 0, 1), p->head_hash) != 0) {
-        cli_error("publish",
-                  "plant %.16s: the published head moved to event %s while publishing (another "
-                  "publish of this plant?); nothing sent in this batch",
-                  p->plant, PQgetvalue(r, 0, 0));
+        char plant[17];
+        snprintf(plant, sizeof plant, "%.16s", p->plant);
+        cli_error_rule(p->c, "publish", "cli.publish_moved", "plant", plant, "event",
+                       PQgetvalue(r, 0, 0), NULL);
         rc = -2; /* --follow reads the head again and goes on from there */
         goto rollback;
     }
@@ -584,7 +590,8 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
     r = PQexecParams(p->pg, "DELETE FROM capa.cases WHERE plant = $1 AND number = ANY($2::text[])",
                      2, NULL, dv, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_COMMAND_OK)) {
-        cli_error("publish", "PostgreSQL: replacing cases: %s", cli_pg_msg(p->pg));
+        cli_error_rule(p->c, "publish", "cli.pg", "step", "replacing cases", "detail",
+                       cli_pg_msg(p->pg), NULL);
         goto rollback;
     }
     PQclear(r);
@@ -620,7 +627,8 @@ static int send_batch(publisher *p, uint64_t from, uint64_t to)
                      "WHERE plant = $1 AND head_seq = $4",
                      4, NULL, uv, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_COMMAND_OK) || strcmp(PQcmdTuples(r), "1") != 0) {
-        cli_error("publish", "PostgreSQL: moving the head: %s", cli_pg_msg(p->pg));
+        cli_error_rule(p->c, "publish", "cli.pg", "step", "moving the head", "detail",
+                       cli_pg_msg(p->pg), NULL);
         goto rollback;
     }
     PQclear(r);
@@ -654,8 +662,11 @@ static int published_hash(publisher *p, uint64_t seq, char out[65])
     out[0] = '\0';
     if (ok && PQntuples(r) == 1)
         snprintf(out, 65, "%s", PQgetvalue(r, 0, 0));
-    if (!ok)
-        cli_error("publish", "PostgreSQL: reading event %s: %s", t, cli_pg_msg(p->pg));
+    if (!ok) {
+        char step[64];
+        snprintf(step, sizeof step, "reading event %s", t);
+        cli_error_rule(p->c, "publish", "cli.pg", "step", step, "detail", cli_pg_msg(p->pg), NULL);
+    }
     PQclear(r);
     return ok ? 0 : -2;
 }
@@ -687,19 +698,17 @@ static int check_extends(publisher *p, uint64_t top)
             lo = mid + 1;
         }
     }
+    char plant[17], ev[24], head[24], last[24];
+    snprintf(plant, sizeof plant, "%.16s", p->plant);
+    snprintf(ev, sizeof ev, "%llu", (unsigned long long)first);
+    snprintf(head, sizeof head, "%llu", (unsigned long long)h);
+    snprintf(last, sizeof last, "%llu", (unsigned long long)top);
     if (first <= top)
-        cli_error("publish",
-                  "plant %.16s: event %llu differs from the one published: this store's chain no "
-                  "longer extends what was published up to event %llu (a rewritten history, or "
-                  "restored from an older backup); nothing sent",
-                  p->plant, (unsigned long long)first, (unsigned long long)h);
+        cli_error_rule(p->c, "publish", "cli.publish_rewritten", "plant", plant, "event", ev,
+                       "head", head, NULL);
     else
-        cli_error("publish",
-                  "plant %.16s: the store ends at event %llu but events up to %llu were "
-                  "published (restored from an older backup?); event %llu is missing; nothing "
-                  "sent",
-                  p->plant, (unsigned long long)top, (unsigned long long)h,
-                  (unsigned long long)first);
+        cli_error_rule(p->c, "publish", "cli.publish_behind", "plant", plant, "last", last, "head",
+                       head, "event", ev, NULL);
     return -1;
 }
 
@@ -727,11 +736,10 @@ static int verify_store(publisher *p, uint64_t *top, char top_hash[65])
     if (err)
         return cli_fail(p->c, "publish: verify", err) ? -1 : -1;
     if (!r->ok) {
-        for (size_t i = 0; i < r->n_mismatches && i < 5; i++)
-            cli_error("publish", "%s", r->mismatches[i].message);
-        cli_error("publish",
-                  "the store does not verify (%zu mismatch%s): nothing sent; run `capa verify`",
-                  r->n_total, r->n_total == 1 ? "" : "es");
+        cli_mismatches(p->c, "publish", r, 5);
+        char n[24];
+        snprintf(n, sizeof n, "%zu", r->n_total);
+        cli_error_rule(p->c, "publish", "cli.publish_unverified", "count", n, NULL);
         capa_verify_report_free(r);
         return -1;
     }
@@ -767,14 +775,16 @@ static int pg_open(publisher *p)
                      "recurrence_days) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (plant) DO NOTHING",
                      5, NULL, v, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_COMMAND_OK)) {
-        cli_error("publish", "PostgreSQL: registering the plant: %s", cli_pg_msg(p->pg));
+        cli_error_rule(p->c, "publish", "cli.pg", "step", "registering the plant", "detail",
+                       cli_pg_msg(p->pg), NULL);
         goto done;
     }
     PQclear(r);
     r = PQexecParams(p->pg, "SELECT head_seq, head_hash FROM capa.plants WHERE plant = $1", 1, NULL,
                      v, NULL, NULL, 0);
     if (!pg_ok(r, PGRES_TUPLES_OK) || PQntuples(r) != 1) {
-        cli_error("publish", "PostgreSQL: reading the plant's head: %s", cli_pg_msg(p->pg));
+        cli_error_rule(p->c, "publish", "cli.pg", "step", "reading the plant's head", "detail",
+                       cli_pg_msg(p->pg), NULL);
         goto done;
     }
     p->head_seq = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
@@ -811,7 +821,8 @@ static int update_plant(publisher *p)
     if (pg_ok(r, PGRES_COMMAND_OK))
         rc = 0;
     else
-        cli_error("publish", "PostgreSQL: updating the plant: %s", cli_pg_msg(p->pg));
+        cli_error_rule(p->c, "publish", "cli.pg", "step", "updating the plant", "detail",
+                       cli_pg_msg(p->pg), NULL);
     PQclear(r);
     capa_store_info_clear(&info);
     return rc;

@@ -37,7 +37,7 @@ static int write_text(cli *c, const char *path, const capa_monthly *m, const cap
     if (strcmp(path, "-") != 0) {
         snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
         if (!(f = fopen(tmp, "w")))
-            return cli_error(path, "cannot write: %s", strerror(errno));
+            return cli_error_rule(c, path, "cli.io_write", "detail", strerror(errno), NULL);
     }
     int rc = CLI_OK;
     if (csv) {
@@ -45,19 +45,21 @@ static int write_text(cli *c, const char *path, const capa_monthly *m, const cap
     } else {
         json_t *d = capa_report_monthly_json(m, p);
         if (!d || json_dumpf(d, f, JSON_INDENT(2)) != 0)
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
         else
             fputc('\n', f);
         json_decref(d);
     }
     if (f == stdout)
-        return fflush(f) == 0 ? rc : cli_error(path, "write failed");
+        return fflush(f) == 0
+                   ? rc
+                   : cli_error_rule(c, "stdout", "cli.io_write", "detail", strerror(errno), NULL);
     if (ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0)
-        rc = cli_error(path, "write failed: %s", strerror(errno));
+        rc = cli_error_rule(c, path, "cli.io_write", "detail", strerror(errno), NULL);
     if (fclose(f) != 0 && rc == CLI_OK)
-        rc = cli_error(path, "write failed: %s", strerror(errno));
+        rc = cli_error_rule(c, path, "cli.io_write", "detail", strerror(errno), NULL);
     if (rc == CLI_OK && rename(tmp, path) != 0)
-        rc = cli_error(path, "cannot write: %s", strerror(errno));
+        rc = cli_error_rule(c, path, "cli.io_write", "detail", strerror(errno), NULL);
     if (rc != CLI_OK)
         unlink(tmp);
     return rc;

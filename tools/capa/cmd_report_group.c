@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,7 @@ static PGresult *q(PGconn *pg, const char *sql, int n, const char *const *v)
 {
     PGresult *r = PQexecParams(pg, sql, n, NULL, v, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        cli_error("report monthly --group", "PostgreSQL: %s", cli_pg_msg(pg));
+        cli_error_rule(NULL, "report monthly --group", "cli.pg", "detail", cli_pg_msg(pg), NULL);
         PQclear(r);
         return NULL;
     }
@@ -149,7 +150,8 @@ static int plant_month(PGconn *pg, gplant *g, const char *month)
         return -1;
     if (PQntuples(r) != 1) {
         PQclear(r);
-        return cli_error("report monthly --group", "plant %s: not in the group database", g->id)
+        return cli_error_rule(NULL, "report monthly --group", "cli.group_plant", "plant", g->id,
+                              NULL)
                    ? -1
                    : -1;
     }
@@ -215,7 +217,7 @@ static int plant_month(PGconn *pg, gplant *g, const char *month)
     PQclear(r);
 
     if (!(m->on_time = calloc(N_KINDS, sizeof *m->on_time)))
-        return cli_error("report monthly --group", "out of memory") ? -1 : -1;
+        return cli_oom(NULL, "report monthly --group") ? -1 : -1;
     m->n_on_time = N_KINDS;
     for (size_t k = 0; k < N_KINDS; k++) {
         snprintf(m->on_time[k].kind, sizeof m->on_time[k].kind, "%s", KINDS[k]);
@@ -274,7 +276,7 @@ static int plant_month(PGconn *pg, gplant *g, const char *month)
         m->trend[i].closed = strtoull(PQgetvalue(r, i, 2), NULL, 10);
     }
     PQclear(r);
-    return bad ? (cli_error("report monthly --group", "out of memory") ? -1 : -1) : 0;
+    return bad ? (cli_oom(NULL, "report monthly --group") ? -1 : -1) : 0;
 }
 
 static void rates(capa_monthly *m)
@@ -403,7 +405,7 @@ static int group_recurrences(PGconn *pg, capa_monthly *t, int64_t start, int64_t
         free(list);
     }
     PQclear(r);
-    return bad ? (cli_error("report monthly --group", "out of memory") ? -1 : -1) : 0;
+    return bad ? (cli_oom(NULL, "report monthly --group") ? -1 : -1) : 0;
 }
 
 /* ---- CSV: the report's rows, the group's value then one column per plant ---- */
@@ -454,10 +456,11 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
         return cli_usage_rule(c, "cli.stdout", NULL, "option", "-o -", "formats", "csv, json",
                               NULL);
     if (sscanf(month, "%4d-%2d%c", &y, &mo, &extra) != 2 || strlen(month) != 7 || mo < 1 || mo > 12)
-        return cli_error("report monthly", "--month '%s': must be YYYY-MM, month 01 to 12", month);
+        return cli_error_rule(NULL, "report monthly", "cli.month", "value", month, NULL);
     pg = PQconnectdb(conninfo);
     if (PQstatus(pg) != CONNECTION_OK) {
-        cli_error("report monthly --group", "PostgreSQL: cannot connect: %s", cli_pg_msg(pg));
+        cli_error_rule(NULL, "report monthly --group", "cli.pg_connect", "detail", cli_pg_msg(pg),
+                       NULL);
         goto done;
     }
     PQclear(PQexec(pg, "SET client_encoding = 'UTF8'"));
@@ -500,14 +503,14 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
             found |= strcmp(PQgetvalue(r, (int)k, 0), plants[i]) == 0 ||
                      strcmp(PQgetvalue(r, (int)k, 1), plants[i]) == 0;
         if (!found) {
-            cli_error("report monthly --group", "--plant '%s': no such plant or organisation",
-                      plants[i]);
+            cli_error_rule(NULL, "report monthly --group", "cli.group_plant", "option", "--plant",
+                           "plant", plants[i], NULL);
             goto done;
         }
     }
     if (!ng) {
-        cli_error("report monthly --group", "no such plant in the group database%s",
-                  n_plants ? " (--plant takes a plant id or an organisation name)" : "");
+        cli_error_rule(NULL, "report monthly --group", "cli.group_none", "option",
+                       n_plants ? "--plant" : "", NULL);
         goto done;
     }
     if (!(g = calloc(ng, sizeof *g)))
@@ -570,8 +573,8 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
     t.as_of = g[0].m.as_of;
     for (size_t i = 0; i < ng; i++)
         if (g[i].m.start > (int64_t)time(NULL) * 1000) {
-            cli_error("report monthly", "--month '%s': has not begun in %s (%s)", month, g[i].org,
-                      g[i].tz);
+            cli_error_rule(NULL, "report monthly", "cli.month_future", "option", "--month", "value",
+                           month, "org", g[i].org, "tz", g[i].tz, NULL);
             goto done;
         }
     if (capa_plant_new(&utc, t.timezone) != CAPA_OK) {
@@ -647,7 +650,7 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
         if (strcmp(out, "-") != 0) {
             snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
             if (!(f = fopen(tmp, "w"))) {
-                cli_error(out, "cannot write");
+                cli_error_rule(NULL, out, "cli.io_write", "detail", strerror(errno), NULL);
                 tmp[0] = '\0';
                 zbad = 1;
             }
@@ -685,7 +688,7 @@ static int cli_report_group(cli *c, const char *conninfo, const char **plants, s
         zbad |= fflush(f) != 0;
     }
     if (zbad == 1)
-        cli_error("report monthly --group", "writing %s failed", out);
+        cli_error_rule(NULL, out, "cli.io_write", "detail", strerror(errno ? errno : EIO), NULL);
     if (zbad)
         goto done;
     rc = CLI_OK;
@@ -717,7 +720,7 @@ int cmd_report_group(cli *c, int argc, char **argv)
     size_t n_plants = 0;
     int m = 0, npos, rc;
     if (!plants)
-        return cli_error("report monthly", "out of memory");
+        return cli_oom(NULL, "report monthly");
     /* --plant may be given many times: take them out before the common parser. */
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--plant") == 0 && i + 1 < argc)

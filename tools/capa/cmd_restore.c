@@ -113,13 +113,15 @@ static int move_into_place(const char *stage, const char *target)
     DIR *d = opendir(stage);
     struct dirent *e;
     if (!d)
-        return cli_error("restore", "%s: %s", stage, strerror(errno));
+        return cli_error_rule(NULL, "restore", "cli.restore_move", "path", stage, "detail",
+                              strerror(errno), NULL);
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         if (n == MAX_ENTRIES || strlen(e->d_name) >= sizeof names[0]) {
             closedir(d);
-            return cli_error("restore", "%s: unexpected entries", stage);
+            return cli_error_rule(NULL, "restore", "cli.restore_move", "path", stage, "detail",
+                                  "unexpected entries", NULL);
         }
         snprintf(names[n], sizeof names[n], "%s", e->d_name);
         if (strcmp(names[n], "keys") == 0 && n > 0) {
@@ -146,22 +148,27 @@ static int move_into_place(const char *stage, const char *target)
             join(to, sizeof to, stage, names[moved]) == 0)
             rename(from, to);
     }
-    return cli_error("restore", "cannot move the copy into %s: %s", target, strerror(err));
+    return cli_error_rule(NULL, "restore", "cli.restore_move", "path", target, "detail",
+                          strerror(err), NULL);
 }
 
-/* Verify an open store; on failure print why, naming the first bad event. */
-static int verify(cli *c, capa_store *s, const char *what, char head[65])
+/* Verify an open store (`of` "backup" or "copy", at `path`); on failure print why, naming the
+ * first bad event. */
+static int verify(cli *c, capa_store *s, const char *of, const char *path, char head[65])
 {
     uint64_t bad = 0;
     int err = capa_audit_verify(s, head, &bad);
     if (err == CAPA_OK)
         return CLI_OK;
     const char *msg = capa_error_last()[0] ? capa_error_last() : capa_strerror(err);
-    char ev[64];
+    char ev[64], detail[CLI_TEXT_MAX];
     snprintf(ev, sizeof ev, "event %llu", (unsigned long long)bad);
     if (err == CAPA_ECORRUPT && bad && !strstr(msg, ev))
-        return cli_error(c->cmd, "%s does not verify: %s: %s; nothing restored", what, ev, msg);
-    return cli_error(c->cmd, "%s does not verify: %s; nothing restored", what, msg);
+        snprintf(detail, sizeof detail, "%s: %s", ev, msg);
+    else
+        snprintf(detail, sizeof detail, "%s", msg);
+    return cli_error_rule(c, NULL, "cli.restore_verify", "of", of, "path", path, "detail", detail,
+                          NULL);
 }
 
 int cmd_restore(cli *c, int argc, char **argv)
@@ -170,7 +177,7 @@ int cmd_restore(cli *c, int argc, char **argv)
     int npos, rc = CLI_OK, err, made = 0, staged = 0, keys = 0;
     capa_store *b = NULL, *r = NULL;
     capa_open_opts ro = {.read_only = 1};
-    char first[256], what[4200], bkeys[4200], kfile[4300], cfile[4300], stage[4096], skeys[4200];
+    char first[256], bkeys[4200], kfile[4300], cfile[4300], stage[4096], skeys[4200];
     char head[65], head2[65];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -183,31 +190,32 @@ int cmd_restore(cli *c, int argc, char **argv)
     case DIR_EMPTY:
         break;
     case DIR_FULL:
-        return cli_error(c->cmd,
-                         "target %s: not empty (holds `%s`); restore only into a new or "
-                         "empty directory",
-                         target, first);
+        return cli_error_rule(c, NULL, "cli.restore_target", "how", "full", "path", target, "entry",
+                              first, NULL);
     default:
-        return cli_error(c->cmd, "target %s: %s", target, strerror(errno));
+        return cli_error_rule(c, NULL, "cli.restore_target", "path", target, "detail",
+                              strerror(errno), NULL);
     }
 
     /* 1. The backup, read only: the whole chain and every sign-off, and its signing key. */
-    snprintf(what, sizeof what, "backup %s", bk);
     switch (dir_state(bk, NULL, first, sizeof first)) {
     case DIR_FULL:
         break;
     case DIR_ABSENT:
-        return cli_error(c->cmd, "%s: no such directory", what);
+        return cli_error_rule(c, NULL, "cli.backup_bad", "how", "absent", "path", bk, NULL);
     case DIR_EMPTY:
-        return cli_error(c->cmd, "%s: empty, not a capa backup", what);
+        return cli_error_rule(c, NULL, "cli.backup_bad", "how", "empty", "path", bk, "prog",
+                              c->prog, NULL);
     default:
-        return cli_error(c->cmd, "%s: %s", what, strerror(errno));
+        return cli_error_rule(c, NULL, "cli.backup_bad", "path", bk, "detail", strerror(errno),
+                              NULL);
     }
     if ((err = capa_store_open(&b, bk, &ro)) != CAPA_OK) {
-        rc = cli_error(c->cmd, "%s: %s", what, capa_error_last());
+        rc = cli_error_rule(c, NULL, "cli.backup_bad", "path", bk, "detail", capa_error_last(),
+                            NULL);
         goto done;
     }
-    if ((rc = verify(c, b, what, head)) != CLI_OK)
+    if ((rc = verify(c, b, "backup", bk, head)) != CLI_OK)
         goto done;
     snprintf(bkeys, sizeof bkeys, "%s/keys", bk);
     snprintf(kfile, sizeof kfile, "%s/org.key", bkeys);
@@ -215,7 +223,8 @@ int cmd_restore(cli *c, int argc, char **argv)
     /* A backup from before backups kept the key has none: restore it, and say so. */
     if (access(kfile, F_OK) == 0 || access(cfile, F_OK) == 0) {
         if ((err = capa_report_keys_check(bkeys)) != CAPA_OK) {
-            rc = cli_error(c->cmd, "%s: %s; nothing restored", what, capa_error_last());
+            rc = cli_error_rule(c, NULL, "cli.backup_bad", "how", "keys", "path", bk, "detail",
+                                capa_error_last(), NULL);
             goto done;
         }
         keys = 1;
@@ -225,11 +234,13 @@ int cmd_restore(cli *c, int argc, char **argv)
     if (mkdir(target, 0700) == 0) {
         made = 1;
     } else if (errno != EEXIST) {
-        rc = cli_error(c->cmd, "target %s: cannot create: %s", target, strerror(errno));
+        rc = cli_error_rule(c, NULL, "cli.restore_target", "how", "create", "path", target,
+                            "detail", strerror(errno), NULL);
         goto done;
     }
     if (join(stage, sizeof stage, target, STAGE_PREFIX "XXXXXX") != 0 || !mkdtemp(stage)) {
-        rc = cli_error(c->cmd, "target %s: %s", target, strerror(errno));
+        rc = cli_error_rule(c, NULL, "cli.restore_target", "path", target, "detail",
+                            strerror(errno), NULL);
         goto done;
     }
     staged = 1;
@@ -246,18 +257,18 @@ int cmd_restore(cli *c, int argc, char **argv)
     }
 
     /* 3. The copy itself must verify to the same head before it takes TARGET's place. */
-    snprintf(what, sizeof what, "the copy in %s", target);
     if ((err = capa_store_open(&r, stage, &ro)) != CAPA_OK) {
-        rc = cli_error(c->cmd, "%s: %s", what, capa_error_last());
+        rc = cli_error_rule(c, NULL, "cli.restore_target", "how", "copy", "path", target, "detail",
+                            capa_error_last(), NULL);
         goto done;
     }
-    if ((rc = verify(c, r, what, head2)) != CLI_OK)
+    if ((rc = verify(c, r, "copy", target, head2)) != CLI_OK)
         goto done;
     capa_store_close(r);
     r = NULL;
     if (strcmp(head, head2) != 0) {
-        rc = cli_error(c->cmd, "%s ends at %s, the backup at %s; nothing restored", what, head2,
-                       head);
+        rc = cli_error_rule(c, NULL, "cli.restore_head", "path", target, "head", head2, "backup",
+                            head, NULL);
         goto done;
     }
 
@@ -265,9 +276,10 @@ int cmd_restore(cli *c, int argc, char **argv)
     const char *stage_name = stage + strlen(target) + 1;
     int st = dir_state(target, stage_name, first, sizeof first);
     if (st != DIR_EMPTY) {
-        rc = st == DIR_FULL
-                 ? cli_error(c->cmd, "target %s: `%s` appeared during the restore", target, first)
-                 : cli_error(c->cmd, "target %s: %s", target, strerror(errno));
+        rc = st == DIR_FULL ? cli_error_rule(c, NULL, "cli.restore_target", "how", "appeared",
+                                             "path", target, "entry", first, NULL)
+                            : cli_error_rule(c, NULL, "cli.restore_target", "path", target,
+                                             "detail", strerror(errno), NULL);
         goto done;
     }
     if ((rc = move_into_place(stage, target)) != CLI_OK)
@@ -275,16 +287,13 @@ int cmd_restore(cli *c, int argc, char **argv)
     rmdir(stage);
     staged = 0;
     if (fsync_dir(target) != 0) {
-        rc = cli_error(c->cmd, "target %s: the copy is in place but could not be synced: %s",
-                       target, strerror(errno));
+        rc = cli_error_rule(c, NULL, "cli.restore_target", "how", "sync", "path", target, "detail",
+                            strerror(errno), NULL);
         goto done;
     }
     printf("restored %s to %s; audit chain verified, head %s\n", bk, target, head2);
     if (!keys)
-        fprintf(stderr,
-                "%s: %s: note: the backup has no signing key (%s); dossiers of %s need "
-                "'capa cert create' or 'capa cert install'\n",
-                c->prog, c->cmd, bkeys, target);
+        cli_note_rule(c, NULL, "cli.no_key", "of", "backup", "path", bkeys, NULL);
 done:
     capa_store_close(b);
     capa_store_close(r);

@@ -22,7 +22,7 @@ int cmd_serve(cli *c, int argc, char **argv)
     char **args = calloc((size_t)argc + 4, sizeof *args);
     int n = 0;
     if (!args)
-        return cli_error("serve", "out of memory");
+        return cli_oom(NULL, "serve");
     args[n++] = "capa-serve";
     /* --db given before the command (or $CAPA_DB) reaches the server too. */
     if (c->db) {
@@ -41,5 +41,6 @@ int cmd_serve(cli *c, int argc, char **argv)
     execvp("capa-serve", args);
     int e = errno;
     free(args);
-    return cli_error("serve", "cannot run capa-serve: %s", strerror(e));
+    return cli_error_rule(c, "serve", "cli.exec", "program", "capa-serve", "detail", strerror(e),
+                          NULL);
 }

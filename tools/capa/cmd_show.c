@@ -737,13 +737,9 @@ int cmd_show(cli *c, int argc, char **argv)
         sh.wf = NULL;
     /* Shown as stored, but never silently: a case that does not replay is flagged. */
     if ((err = capa_case_verify(s, argv[0])) == CAPA_ECORRUPT)
-        fprintf(stderr,
-                "capa: show: WARNING: %s\ncapa: show: what follows is what is stored, "
-                "not what the audit trail says; run `capa verify`\n",
-                capa_error_last());
+        cli_note_rule(c, "show", "cli.show_unverified", "detail", capa_error_last(), NULL);
     else if (err)
-        fprintf(stderr, "capa: show: WARNING: not checked against the audit trail: %s\n",
-                capa_error_last());
+        cli_note_rule(c, "show", "cli.show_unchecked", "detail", capa_error_last(), NULL);
     if ((err = capa_case_recurrence_detail(&rec, &n_rec, s, cs->number)) != CAPA_OK) {
         rc = cli_fail(c, "show: recurrence", err);
         goto done;

@@ -26,7 +26,7 @@ int cmd_upgrade(cli *c, int argc, char **argv)
         goto done;
     }
     if (format == 0) {
-        rc = cli_error("upgrade", "%s: not initialised (run capa init)", c->db);
+        rc = cli_error_rule(c, "upgrade", "cli.not_initialised", "path", c->db, NULL);
         goto done;
     }
     if (format >= 2) {
@@ -42,7 +42,9 @@ int cmd_upgrade(cli *c, int argc, char **argv)
         rc = cli_fail(c, "upgrade: backup", err);
         goto done;
     }
-    fprintf(stderr, "capa: upgrade: backup of the format-%d store in %s\n", format, backup);
+    char fmt[16];
+    snprintf(fmt, sizeof fmt, "%d", format);
+    cli_note_rule(c, "upgrade", "cli.upgrade_backup", "format", fmt, "path", backup, NULL);
     if ((err = capa_store_upgrade(s)) != CAPA_OK) {
         rc = cli_fail(c, "upgrade", err);
         goto done;

@@ -253,7 +253,7 @@ int cmd_user_list(cli *c, int argc, char **argv)
         goto done;
     if (c->json) {
         if (!(arr = json_array())) {
-            rc = cli_error(c->cmd, "out of memory");
+            rc = cli_oom(c, NULL);
             goto done;
         }
         err = capa_user_foreach(s, push_user, arr);

@@ -300,7 +300,10 @@ static int make_store(vrun *v, capa_store **out, const char *dir, int64_t (*cloc
     return CAPA_OK;
 }
 
-#define KV(n, v) {(n), (v)}
+#define KV(n, v)                                                                                   \
+    {                                                                                              \
+        (n), (v)                                                                                   \
+    }
 #define N(a) (sizeof(a) / sizeof(a)[0])
 
 static int do_set(vrun *v, const char *number, const char *user, const capa_kv *kv, size_t n,
@@ -1245,10 +1248,7 @@ int cmd_validate(cli *c, int argc, char **argv)
         if (sl)
             *sl = 0;
         if (inside(out, c->db) || inside(sl ? (*d ? d : "/") : ".", c->db))
-            return cli_error(c->cmd,
-                             "%s is inside the database directory %s: validate does not write "
-                             "there",
-                             out, c->db);
+            return cli_error_rule(c, NULL, "cli.validate_inside", "path", out, "db", c->db, NULL);
     }
     if (!font || !*font)
         font = getenv("CAPA_FONT");
@@ -1260,21 +1260,15 @@ int cmd_validate(cli *c, int argc, char **argv)
     const char *tmp = getenv("TMPDIR");
     tmp = tmp && *tmp ? tmp : "/tmp";
     if (inside(tmp, c->db))
-        return cli_error(c->cmd,
-                         "the scratch directory would be inside the database directory %s "
-                         "(TMPDIR=%s): validate never touches the plant's data",
-                         c->db, tmp);
+        return cli_error_rule(c, NULL, "cli.validate_scratch", "db", c->db, "tmpdir", tmp, NULL);
     snprintf(v.root, sizeof v.root, "%s/capa-validate.XXXXXX", tmp);
     if (!mkdtemp(v.root)) {
-        cli_error(c->cmd, "cannot make a scratch directory %s: %s", v.root, strerror(errno));
+        cli_error_rule(c, v.root, "cli.io_create", "detail", strerror(errno), NULL);
         v.root[0] = 0;
         return CLI_ERROR;
     }
     if (inside(v.root, c->db) || inside(c->db, v.root)) {
-        rc = cli_error(c->cmd,
-                       "the scratch directory %s would be inside the database directory %s "
-                       "(TMPDIR): validate never touches the plant's data",
-                       v.root, c->db);
+        rc = cli_error_rule(c, NULL, "cli.validate_scratch", "db", c->db, "tmpdir", v.root, NULL);
         goto done;
     }
     snprintf(v.db, sizeof v.db, "%s/db", v.root);
@@ -1300,8 +1294,8 @@ int cmd_validate(cli *c, int argc, char **argv)
     v.ok = 1;
     if (make_store(&v, &v.s, v.db, NULL, NULL, N(USERS)) != CAPA_OK) {
         setup_ok = 0;
-        fprintf(stderr, "%s: %s: the scratch store could not be made: %s\n", c->prog, c->cmd,
-                v.ev.p ? v.ev.p : capa_error_last());
+        cli_note_rule(c, NULL, "cli.validate_no_store", "detail",
+                      v.ev.p ? v.ev.p : capa_error_last(), NULL);
     }
     size_t failed = 0;
     for (size_t i = 0; i < N_CHECKS; i++) {
@@ -1371,8 +1365,11 @@ int cmd_validate(cli *c, int argc, char **argv)
         printf("%zu of %zu checks passed%s%s\n", N_CHECKS - failed, N_CHECKS,
                out ? "; report: " : "", out ? out : "");
     }
-    if (failed)
-        fprintf(stderr, "%s: %s: %zu check(s) failed\n", c->prog, c->cmd, failed);
+    if (failed) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", failed);
+        cli_note_rule(c, NULL, "cli.validate_failed", "count", n, NULL);
+    }
 done:
     for (size_t i = 0; i < N_CHECKS; i++)
         if (res[i].evidence && *res[i].evidence)

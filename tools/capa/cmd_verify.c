@@ -82,7 +82,7 @@ int cmd_verify(cli *c, int argc, char **argv)
     size_t n_anchors = 0;
     char crt[4096];
     if (!anchors)
-        return cli_error("verify", "out of memory");
+        return cli_oom(NULL, "verify");
     /* --anchor may be given many times: take them out before the common parser. */
     int m = 0;
     for (int i = 0; i < argc; i++) {
@@ -135,39 +135,23 @@ int cmd_verify(cli *c, int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < r->n_skipped; i++)
-        fprintf(stderr, "capa: verify: skipped %s (volatile: holds nothing an auditor relies on)\n",
-                r->skipped[i]);
+        cli_note_rule(c, "verify", "cli.verify_skipped", "name", r->skipped[i], NULL);
+    char nck[24];
+    snprintf(nck, sizeof nck, "%llu", (unsigned long long)r->n_checkpoints);
     if (src == CERT_STORE && r->n_checkpoints)
-        fprintf(stderr,
-                "capa: verify: %llu checkpoint%s checked against the store's own certificate %s, "
-                "which whoever can write the store can replace: an auditor gives --cert FILE, "
-                "a copy kept outside the store\n",
-                (unsigned long long)r->n_checkpoints, r->n_checkpoints == 1 ? "" : "s", crt);
+        cli_note_rule(c, "verify", "cli.verify_own_cert", "count", nck, "cert", crt, "option",
+                      "--cert FILE", NULL);
     else if (src == CERT_NONE && r->n_checkpoints)
-        fprintf(stderr,
-                "capa: verify: no certificate: %s is missing and no --cert FILE was given, so "
-                "no checkpoint could be checked\n",
-                crt);
+        cli_note_rule(c, "verify", "cli.verify_no_cert", "cert", crt, "option", "--cert FILE",
+                      NULL);
     if (r->ok) {
         printf("%s\n", r->head);
         goto done;
     }
-    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
-    for (size_t i = 0; i < r->n_mismatches; i++) {
-        char *t = capa_lang_mismatch(&r->mismatches[i], (capa_lang)lang);
-        cli_error("verify", "%s", t ? t : r->mismatches[i].message);
-        free(t);
-    }
-    if (lang == CAPA_LANG_ZH) {
-        if (r->n_total > r->n_mismatches)
-            cli_error("verify", "……另有 %zu 处", r->n_total - r->n_mismatches);
-        cli_error("verify", "共 %zu 处不符：数据库与其审计记录不一致", r->n_total);
-    } else {
-        if (r->n_total > r->n_mismatches)
-            cli_error("verify", "... and %zu more", r->n_total - r->n_mismatches);
-        cli_error("verify", "%zu mismatch%s: the database does not match its audit trail",
-                  r->n_total, r->n_total == 1 ? "" : "es");
-    }
+    cli_mismatches(c, "verify", r, r->n_mismatches);
+    char n[24];
+    snprintf(n, sizeof n, "%zu", r->n_total);
+    cli_error_rule(c, "verify", "cli.mismatches", "count", n, NULL);
     rc = CLI_ERROR;
 done:
     free(anchors);

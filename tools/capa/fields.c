@@ -124,7 +124,7 @@ int cli_form_print(cli *c, const capa_formdef *fd)
         rc = add_field(&t, c, &fd->fields[i], NULL);
     if (rc != 0) {
         cli_table_free(&t);
-        return cli_error(c->cmd, "out of memory");
+        return cli_oom(c, NULL);
     }
     cli_table_print(stdout, &t, "  ");
     cli_table_free(&t);

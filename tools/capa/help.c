@@ -192,8 +192,7 @@ static int help_open(cli *c, capa_store *s, const char *workflow)
     char l[CLI_TEXT_MAX], a[CLI_TEXT_MAX];
     int rc = CLI_OK, err;
     if (workflow && !s)
-        return cli_error(c->db, "no capa database here: the workflows are those of a database "
-                                "(create one with `capa init`)");
+        return cli_error_rule(c, c->db, "cli.help_store", "of", "workflows", "prog", c->prog, NULL);
     if (workflow && (err = capa_store_workflow_get(&wf, s, workflow)) != CAPA_OK) {
         char what[CLI_TEXT_MAX + 32];
         snprintf(what, sizeof what, "help open --workflow %s", cli_text(a, sizeof a, workflow));
@@ -203,7 +202,7 @@ static int help_open(cli *c, capa_store *s, const char *workflow)
         capa_store_form(&fd, s, wf->stages[0].form_id, 0);
     if (!fd) {
         if (capa_definitions_load(&defs, NULL, &d) != CAPA_OK || defs->n_forms == 0) {
-            rc = cli_error(c->cmd, "no forms to show");
+            rc = cli_error_rule(c, NULL, "cli.no_forms", NULL);
             goto done;
         }
         wf = defs->workflow;
@@ -259,8 +258,7 @@ int cli_help_fields(cli *c, const char *verb, int argc, char **argv)
         goto done;
     }
     if (!s) {
-        rc = cli_error(c->db, "no capa database here: the fields of a case's stage come from it "
-                              "(create one with `capa init`)");
+        rc = cli_error_rule(c, c->db, "cli.help_store", "of", "fields", "prog", c->prog, NULL);
         goto done;
     }
     if ((err = capa_store_workflow(&wf, s)) != CAPA_OK) {

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 typedef struct command {
@@ -236,7 +237,7 @@ static int cmd_help(cli *c, int argc, char **argv)
         c->cmd = name;
         int rc = cli_help_fields(c, k->name, argc - used, argv + used);
         if (fflush(stdout) != 0 && rc == CLI_OK)
-            rc = cli_error(name, "cannot write to stdout");
+            rc = cli_error_rule(NULL, "stdout", "cli.io_write", "detail", strerror(errno), NULL);
         return rc;
     }
     return CLI_OK;
@@ -310,6 +311,6 @@ int main(int argc, char **argv)
     c.cmd = name;
     rc = k->fn(&c, argc - i - used, argv + i + used);
     if (fflush(stdout) != 0 && rc == CLI_OK)
-        rc = cli_error(c.cmd, "cannot write to stdout");
+        rc = cli_error_rule(&c, "stdout", "cli.io_write", "detail", strerror(errno), NULL);
     return rc;
 }

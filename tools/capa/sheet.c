@@ -155,13 +155,13 @@ int cli_sheet_open(cli_sheet **out, const char *format, const char *path, cli_la
     char h[200];
     *out = NULL;
     if (!sh)
-        return cli_error("list", "out of memory");
+        return cli_oom(NULL, "list");
     sh->xlsx = strcmp(format, "xlsx") == 0;
     sh->lang = lang;
     sh->tz = tz;
     if (!(sh->path = strdup(path)) || !(sh->tmp = malloc(strlen(path) + 16))) {
         cli_sheet_close(sh, 0);
-        return cli_error("list", "out of memory");
+        return cli_oom(NULL, "list");
     }
     snprintf(sh->tmp, strlen(path) + 16, "%s.tmp-%ld", path, (long)getpid());
     if (sh->xlsx) {
@@ -170,7 +170,7 @@ int cli_sheet_open(cli_sheet **out, const char *format, const char *path, cli_la
         sh->ws = sh->wb ? workbook_add_worksheet(sh->wb, "cases 案件") : NULL;
         if (!sh->ws) {
             cli_sheet_close(sh, 0);
-            return cli_error(path, "cannot create the workbook");
+            return cli_error_rule(NULL, path, "cli.io_create", "detail", "libxlsxwriter", NULL);
         }
         sh->date_fmt = workbook_add_format(sh->wb);
         format_set_num_format(sh->date_fmt, "yyyy-mm-dd hh:mm:ss");
@@ -191,7 +191,7 @@ int cli_sheet_open(cli_sheet **out, const char *format, const char *path, cli_la
         } else if (!(sh->csv = fopen(sh->tmp, "wb"))) {
             int e = errno;
             cli_sheet_close(sh, 0);
-            return cli_error(path, "%s", strerror(e));
+            return cli_error_rule(NULL, path, "cli.io_create", "detail", strerror(e), NULL);
         }
         cli_csv_bom(sh->csv);
         for (int c = 0; c < S_COLS; c++) {
@@ -215,7 +215,7 @@ int cli_sheet_row(cli_sheet *sh, const capa_case_header *hd)
                                    [S_CLOSED] = hd->closed_at,
                                    [S_STAGE_ENTERED] = hd->stage_entered};
     if (sh->xlsx && sh->row > 1048575)
-        return cli_error(sh->path, "more than 1048575 cases: the most rows a sheet holds");
+        return cli_error_rule(NULL, sh->path, "cli.sheet_rows", "max", "1048575", NULL);
     for (int c = 0; c < S_COLS && !sh->failed; c++) {
         capa_local_time lt;
         char buf[40];
@@ -251,7 +251,11 @@ int cli_sheet_row(cli_sheet *sh, const capa_case_header *hd)
         free(clean);
     }
     sh->row++;
-    return sh->failed ? cli_error(sh->path, "cannot write row %u", (unsigned)sh->row) : CLI_OK;
+    if (!sh->failed)
+        return CLI_OK;
+    char row[16];
+    snprintf(row, sizeof row, "%u", (unsigned)sh->row);
+    return cli_error_rule(NULL, sh->path, "cli.sheet_row", "row", row, NULL);
 }
 
 int cli_sheet_close(cli_sheet *sh, int commit)
@@ -264,19 +268,19 @@ int cli_sheet_close(cli_sheet *sh, int commit)
             worksheet_autofilter(sh->ws, 0, 0, sh->row - 1, S_COLS - 1);
         lxw_error e = workbook_close(sh->wb);
         if (commit && e != LXW_NO_ERROR)
-            rc = cli_error(sh->path, "cannot write the workbook: %s", lxw_strerror(e));
+            rc = cli_error_rule(NULL, sh->path, "cli.io_write", "detail", lxw_strerror(e), NULL);
     } else if (sh->csv && sh->csv != stdout) {
         if (fflush(sh->csv) != 0 || fsync(fileno(sh->csv)) != 0)
-            rc = cli_error(sh->path, "%s", strerror(errno));
+            rc = cli_error_rule(NULL, sh->path, "cli.io_write", "detail", strerror(errno), NULL);
         if (fclose(sh->csv) != 0 && rc == CLI_OK)
-            rc = cli_error(sh->path, "%s", strerror(errno));
+            rc = cli_error_rule(NULL, sh->path, "cli.io_write", "detail", strerror(errno), NULL);
     } else if (sh->csv == stdout && fflush(stdout) != 0) {
-        rc = cli_error("stdout", "%s", strerror(errno));
+        rc = cli_error_rule(NULL, "stdout", "cli.io_write", "detail", strerror(errno), NULL);
     }
     int to_file = sh->tmp && !(sh->csv == stdout && !sh->xlsx);
     if (to_file) {
         if (commit && rc == CLI_OK && !sh->failed && rename(sh->tmp, sh->path) != 0)
-            rc = cli_error(sh->path, "%s", strerror(errno));
+            rc = cli_error_rule(NULL, sh->path, "cli.io_write", "detail", strerror(errno), NULL);
         if (!commit || rc != CLI_OK || sh->failed)
             unlink(sh->tmp);
     }

@@ -1,5 +1,5 @@
 # lang.bash - sourced by the e2e tests of wording (lang_words.sh, serve_words.sh): whether a
-# sentence is 中文 only or English only, and a page's alert text.
+# sentence is 中文 only or English only, and a page's alert text (lang_errors.sh too).
 # zh_text TEXT: Chinese, and no English word once the quoted values (“…”), options with their
 # placeholders (--map MAPPING, -o FILE) and a marked technical detail are set aside.
 zh_text() {
@@ -11,7 +11,7 @@ t = re.sub(r"“[^”]*”", "", t)
 t = re.sub(r"(?<![A-Za-z])--?[a-z][a-z-]*( [A-Z][A-Za-z.|-]*)?", "", t)
 t = re.sub(r"\bcapa( [a-z]+)+|\b(recurrence-days|attach-limit)\b", "", t)  # command words
 ok = {"UTF", "SHA", "Excel", "xlsx", "csv", "json", "pdf", "ISO", "DOCTYPE", "XML", "http",
-      "https", "CAPA_PG"}
+      "https", "CAPA_PG", "capa"}  # capa: the product's name
 words = [w for w in re.findall(r"[A-Za-z_]{2,}", t) if w not in ok]
 sys.exit(0 if re.search(r"[\u4e00-\u9fff]", t) and not words else 1)
 PY

@@ -2,26 +2,14 @@
 # lang_errors.sh - a command's own errors (issue 17: every word in the user's language): a file
 # it cannot read, a directory given as a file, a file too large, an output path it cannot
 # create, a backup or a store that is not there, no password line on stdin, a target that is
-# not empty, and a note on stderr (what an export wrote), are worded by the catalogue (cli_error_rule) in 中文 with --lang zh (no English
-# word in the sentence: the system's own text stays only after the marked technical detail,
-# paths only as the line's context or in “”), in English with --lang en (the sentences the
-# tests and docs/cli.md rely on), and both lines with --lang both.
+# not empty, and a note on stderr (what an export wrote), are worded by the catalogue
+# (cli_error_rule) in 中文 with --lang zh (no English word in the sentence: the system's own
+# text stays only after the marked technical detail, paths only as the line's context or in
+# “”), in English with --lang en (the sentences the tests and docs/cli.md rely on), and both
+# lines with --lang both.
 source "$(dirname "$0")/common.bash"
+source "$(dirname "$0")/lang.bash"  # zh_text
 
-# zh SENTENCE: Chinese, no English word once the values in “”, options' names and the marked
-# technical detail are set aside (the product's name, capa, is a name).
-zh() {
-    python3 - "$1" <<'PY' || fail "not 中文 only: $1"
-import re, sys
-t = sys.argv[1]
-t = re.sub(r"；技术细节（英文原文）：.*$", "", t)
-t = re.sub(r"“[^”]*”", "", t)
-t = re.sub(r"(?<![A-Za-z])--?[a-z][a-z-]*", "", t)
-t = re.sub(r"\bcapa( [a-z]+)+", "", t)  # a command to run, in the CLI's words
-words = [w for w in re.findall(r"[A-Za-z_]{2,}", t) if w != "capa"]  # the product's name
-sys.exit(0 if re.search(r"[\u4e00-\u9fff]", t) and not words else 1)
-PY
-}
 # the sentence of stderr's line N (default 1): after "capa: WHAT: "
 said() { sed -n "${1:-1}s/^capa: [^:]*: //p" <<<"$ERR"; }
 # check ZH_PART EN_PART RC ARGS...: the error in 中文 then in English, then both lines.
@@ -30,7 +18,7 @@ check() {
     shift 3
     run "$want" "" "$@" --lang zh
     [[ $(wc -l <<<"$ERR") == 1 ]] || fail "more than one line in 中文: $ERR"
-    zh "$(said)"
+    zh_text "$(said)"
     err_has "$zhp"
     run "$want" "" "$@" --lang en
     [[ $(wc -l <<<"$ERR") == 1 ]] || fail "more than one line in English: $ERR"

@@ -570,7 +570,7 @@ static void stage_label(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const
     const capa_stage *st = wf ? capa_workflow_stage(wf, stage) : NULL;
     sv_at(v, n, "stage", stage);
     if (closed)
-        sv_label(v, n, "已结案", "closed");
+        sv_label(v, n, "已结案", "Closed");
     else if (st)
         sv_label(v, n, st->label_zh, st->label_en);
     else
@@ -651,7 +651,9 @@ static int list_row(const capa_case_header *h, void *payload)
     if (h->severity && *h->severity)
         choice_label(v, sv_el(v, row, "severity"), c->sev, h->severity);
     plant_time(v, sv_el(v, row, "opened"), c->plant, h->opened);
-    sv_el_text(v, row, "description", h->description, 0);
+    /* Its lines kept: a table cell runs them on as words ("\n" shown was noise there); other
+     * controls and disguising characters are still shown as escapes. */
+    sv_el_text(v, row, "description", h->description, 1);
     return 0;
 }
 
@@ -836,7 +838,7 @@ static void page_list(sv_req *r, int csv)
     xmlNodePtr root = page(&v, r, "list", "案件", "Cases"), n, sel;
     xmlNodePtr fl = sv_el(&v, root, "filters");
     sel = filter(&v, fl, r, "workflow", "流程", "Workflow", "select");
-    option(&v, sel, "", "全部", "all", NULL);
+    option(&v, sel, "", "全部", "All", NULL);
     wf_option_ctx wo = {&v, sel, sv_params_get(&r->query, "workflow")};
     capa_store_workflows(r->srv->s, wf_option, &wo);
     sel = filter(&v, fl, r, "stage", "阶段", "Stage", "select");
@@ -858,9 +860,9 @@ static void page_list(sv_req *r, int csv)
     filter(&v, fl, r, "from", "开立自", "Opened from", "date");
     filter(&v, fl, r, "to", "开立至", "Opened to", "date");
     sel = filter(&v, fl, r, "status", "状态", "Status", "select");
-    option(&v, sel, "", "全部", "all", NULL);
-    option(&v, sel, "open", "未结案", "open", sv_params_get(&r->query, "status"));
-    option(&v, sel, "closed", "已结案", "closed", sv_params_get(&r->query, "status"));
+    option(&v, sel, "", "全部", "All", NULL);
+    option(&v, sel, "open", "未结案", "Open", sv_params_get(&r->query, "status"));
+    option(&v, sel, "closed", "已结案", "Closed", sv_params_get(&r->query, "status"));
     /* The query as it came (but the language), for the CSV link. */
     for (size_t i = 0; i < r->query.n; i++) {
         if (strcmp(r->query.v[i].name, "lang") == 0)

@@ -16,7 +16,6 @@
 #include "serve.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,13 +82,9 @@ static void tune_malloc(char **argv)
     const char *pre = getenv("LD_PRELOAD");
     if (getenv("GLIBC_TUNABLES") || (pre && strstr(pre, "vgpreload")))
         return;
-    /* The binary's own path, not /proc/self/exe, so the process keeps its name (ps, pgrep). */
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0 || setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=1024", 0) != 0)
+    if (setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=1024", 0) != 0)
         return;
-    self[n] = '\0';
-    execv(self, argv);
+    execv("/proc/self/exe", argv);
     unsetenv("GLIBC_TUNABLES");
 #else
     (void)argv;

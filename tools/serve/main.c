@@ -69,31 +69,8 @@ static int num(const sv_server *srv, const char *opt, const char *v, long min, l
     return 0;
 }
 
-/* glibc keeps up to 7 freed blocks of each size per thread to hand out again (its tcache). A
- * templated page builds and frees thousands of small libxml2 and libxslt nodes in bursts, so
- * with 7 most of them went through malloc's slower shared paths; with 1 024 a case page costs
- * ~10 % fewer instructions (docs/benchmarks.md). The count is a glibc tunable, read only when a
- * process starts: the server sets it and starts itself once more, unless GLIBC_TUNABLES is set
- * already (the operator's choice, or the second start) or valgrind runs it (it would not
- * follow the exec). When the exec fails the server goes on with glibc's default. */
-static void tune_malloc(char **argv)
-{
-#ifdef __GLIBC__
-    const char *pre = getenv("LD_PRELOAD");
-    if (getenv("GLIBC_TUNABLES") || (pre && strstr(pre, "vgpreload")))
-        return;
-    if (setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=1024", 0) != 0)
-        return;
-    execv("/proc/self/exe", argv);
-    unsetenv("GLIBC_TUNABLES");
-#else
-    (void)argv;
-#endif
-}
-
 int main(int argc, char **argv)
 {
-    tune_malloc(argv);
     const char *listen = "127.0.0.1:8080", *db = getenv("CAPA_DB");
     const char *tls_cert = NULL, *tls_key = NULL;
     int idle_sec = 0;

@@ -62,7 +62,8 @@ static xmlParserInputPtr refuse_entity(const char *url, const char *id, xmlParse
 
 /* Appends one message, dropping libxml2's "{urn:capa:...}" namespace prefixes and the
  * trailing newline so the text reads like the file the user wrote. */
-static void report(errstate *st, long line, const char *msg)
+/* 1 when the error's own message was added (the one classify may give its rule), else 0. */
+static int report(errstate *st, long line, const char *msg)
 {
     char buf[512];
     size_t o = 0;
@@ -70,7 +71,7 @@ static void report(errstate *st, long line, const char *msg)
     if (st->n++ >= CAPA_XML_MAX_ERRORS) {
         if (st->n == CAPA_XML_MAX_ERRORS + 1)
             capa_diag_add(st->diag, "%s: too many errors, the rest are not shown", st->name);
-        return;
+        return 0;
     }
     for (const char *p = msg ? msg : "error"; *p && o + 1 < sizeof buf; p++) {
         if (*p == '{' && strncmp(p + 1, "urn:capa:", 9) == 0 && strchr(p, '}')) {
@@ -91,6 +92,7 @@ static void report(errstate *st, long line, const char *msg)
         capa_diag_add(st->diag, "%s:%ld: %s", st->name, line, buf);
     else
         capa_diag_add(st->diag, "%s: %s", st->name, buf);
+    return 1;
 }
 
 /* The text of the first '...' in m after `after` (or at its start when NULL), into buf. */
@@ -237,8 +239,9 @@ static void collect(errstate *st, xmlErrorPtr e)
     /* After a refused DOCTYPE the parser only reports the consequences of being stopped. */
     if (st->doctype)
         return;
-    report(st, e->line, e->message);
-    if (st->diag && st->diag->last_added)
+    /* Past the last error shown nothing is added: the message before (the "too many" line)
+     * must not be classified again, which also leaked its field and value. */
+    if (report(st, e->line, e->message) && st->diag && st->diag->last_added)
         classify(st, e, e->line, st->diag->msgs[st->diag->n - 1]);
 }
 

@@ -916,6 +916,26 @@ int capa_store_workflows(capa_store *s, int (*cb)(const capa_workflow *w, void *
     return err;
 }
 
+typedef struct role_find {
+    const char *id;
+    const capa_role *found;
+} role_find;
+
+static int role_find_cb(const capa_workflow *w, void *payload)
+{
+    role_find *f = payload;
+    f->found = capa_workflow_role(w, f->id);
+    return f->found != NULL;
+}
+
+const capa_role *capa_store_role(capa_store *s, const char *id)
+{
+    role_find f = {id, NULL};
+    if (!s || !id || capa_store_workflows(s, role_find_cb, &f) < 0)
+        return NULL;
+    return f.found;
+}
+
 int capa_store_workflow(const capa_workflow **out, capa_store *s)
 {
     MDB_txn *txn = NULL;

@@ -154,6 +154,10 @@ int capa_store_workflow_get(const capa_workflow **out, capa_store *s, const char
  *  cb stops the walk and is returned. */
 int capa_store_workflows(capa_store *s, int (*cb)(const capa_workflow *w, void *payload),
                          void *payload);
+/** Role `id` as the first workflow that declares it defines it (the default workflow first;
+ *  the SCAR's `sqe` is in no other), borrowed like the workflow; NULL when none does or the
+ *  store cannot be read. */
+const capa_role *capa_store_role(capa_store *s, const char *id);
 
 /** Who acts: user id and the password typed now (re-authentication per action). */
 typedef struct capa_actor {

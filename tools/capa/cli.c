@@ -1067,33 +1067,13 @@ const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const 
     return buf;
 }
 
-typedef struct role_find {
-    const char *id;
-    const capa_role *found;
-} role_find;
-
-static int role_find_cb(const capa_workflow *w, void *payload)
-{
-    role_find *f = payload;
-    f->found = capa_workflow_role(w, f->id);
-    return f->found ? 1 : 0;
-}
-
 const char *cli_role_label(const cli *c, char *buf, size_t sz, capa_store *s,
                            const capa_workflow *wf, const char *id)
 {
     char a[CLI_TEXT_MAX], l[CLI_TEXT_MAX];
     const capa_role *r = wf && id ? capa_workflow_role(wf, id) : NULL;
-    if (!r && s && id) {
-        const capa_workflow *def = NULL;
-        if (capa_store_workflow(&def, s) == CAPA_OK && def)
-            r = capa_workflow_role(def, id);
-        if (!r) {
-            role_find f = {id, NULL};
-            capa_store_workflows(s, role_find_cb, &f);
-            r = f.found;
-        }
-    }
+    if (!r && s && id)
+        r = capa_store_role(s, id);
     if (!r || ((!r->label_zh || !*r->label_zh) && (!r->label_en || !*r->label_en)))
         return cli_text(buf, sz, id ? id : "");
     cli_label(c, l, sizeof l, r->label_zh, r->label_en);

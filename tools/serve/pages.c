@@ -76,34 +76,13 @@ static void plant_time(sv_view *v, xmlNodePtr n, const capa_plant *p, int64_t ms
     sv_at(v, n, "text", text);
 }
 
-/* The first workflow that defines a role (the SCAR's `sqe` is in no other). */
-typedef struct role_find_ctx {
-    const char *id;
-    const capa_role *found;
-} role_find_ctx;
-
-static int role_find(const capa_workflow *w, void *payload)
-{
-    role_find_ctx *c = payload;
-    c->found = capa_workflow_role(w, c->id);
-    return c->found ? 1 : 0;
-}
-
 /* A role on n: attributes role and role-l (the workflow's label in the reader's language):
  * the default workflow's label, else that of the other workflow defining the role. */
 static void role_attrs(sv_view *v, xmlNodePtr n, sv_req *r, const char *role)
 {
-    const capa_workflow *wf = NULL;
-    const capa_role *ro = NULL;
     if (!role || !*role)
         return;
-    if (capa_store_workflow(&wf, r->srv->s) == CAPA_OK)
-        ro = capa_workflow_role(wf, role);
-    if (!ro) {
-        role_find_ctx rf = {role, NULL};
-        capa_store_workflows(r->srv->s, role_find, &rf);
-        ro = rf.found;
-    }
+    const capa_role *ro = capa_store_role(r->srv->s, role);
     sv_at(v, n, "role", role);
     sv_label_as(v, n, "role-l", ro && ro->label_zh ? ro->label_zh : role,
                 ro && ro->label_en ? ro->label_en : role);

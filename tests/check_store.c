@@ -129,13 +129,20 @@ START_TEST(map_full_is_a_clean_error_then_growth_succeeds)
     OK(capa_audit_verify(s, head, &bad));
     capa_store_close(s);
 
-    /* With room to grow, the same request succeeds: the map doubles and it is retried. */
+    /* With room to grow, the same requests succeed: the map doubles and the write is retried.
+     * Reopened, LMDB may reuse pages the last transactions freed, so the first request can
+     * still fit: open cases until one needed the growth (as many as filled the map, at most). */
     o.map_max = 0;
     OK(capa_store_open(&s, dir, &o));
-    OK(capa_case_open(&num, s, &li, kv, 4));
-    free(num);
-    OK(capa_store_info_get(&info, s));
-    ck_assert_int_eq(info.n_cases, (uint64_t)opened + 1);
+    int more = 0;
+    do {
+        OK(capa_case_open(&num, s, &li, kv, 4));
+        free(num);
+        more++;
+        capa_store_info_clear(&info);
+        OK(capa_store_info_get(&info, s));
+    } while (info.map_size <= 1 << 20 && more < opened);
+    ck_assert_int_eq(info.n_cases, (uint64_t)opened + (uint64_t)more);
     ck_assert_uint_gt(info.map_size, 1 << 20);
     capa_store_info_clear(&info);
     OK(capa_audit_verify(s, head, &bad));

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct run {
     capa_store *s;
@@ -60,6 +61,13 @@ typedef struct run {
     uint64_t last_good;  /* the last row pass 1 found good: its event accounts for the rest */
     capa_sheet_row *cur; /* the row being converted */
     int oom;
+    /* Pass 1's rows as read (a record per row, see spill_put): pass 2 replays them
+     * instead of parsing the file again; NULL when there is none (it could not be written). */
+    FILE *spill;
+    char *sp_buf;       /* replay: one row's cells */
+    size_t sp_cap;
+    const char **sp_cells;
+    size_t sp_ncap;
 } run;
 
 static const capa_formdef *form_of(int stage, void *payload)
@@ -484,18 +492,145 @@ static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payl
     return CAPA_OK;
 }
 
+/* ---- pass 1's rows kept for pass 2 ----
+ *
+ * Pass 2 used to read and parse the file again (for an xlsx, unzip it and run libxml2's
+ * reader over the sheet: ~half the main thread's work). Pass 1 now writes each row's cells as
+ * read to an unlinked temporary file, and pass 2 replays them: the rows committed are the
+ * bytes pass 1 hashed and checked, memory stays one row, the disk holds the cells' text once.
+ * A row: its number (8 bytes), its cell count (4), the bytes that follow (8), then each cell
+ * with its NUL. When the file cannot be made or written (a full /tmp), pass 2 reads the sheet
+ * as before: the spill only saves work.
+ */
+/* An unlinked file in $TMPDIR (else /tmp), 0600; NULL when none can be made. */
+static FILE *spill_open(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    if (!dir || !*dir || strlen(dir) > 4000)
+        dir = "/tmp";
+    snprintf(path, sizeof path, "%s/capa-import-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
+    setvbuf(f, NULL, _IOFBF, 1 << 18);
+    return f;
+}
+
+static void spill_drop(run *u)
+{
+    if (u->spill)
+        fclose(u->spill);
+    u->spill = NULL;
+}
+
+static void spill_put(run *u, const char *const *cells, size_t n, uint64_t rowno)
+{
+    uint64_t bytes = 0;
+    uint32_t n32 = (uint32_t)n;
+    for (size_t i = 0; i < n; i++)
+        bytes += strlen(cells[i]) + 1;
+    if (fwrite(&rowno, sizeof rowno, 1, u->spill) != 1 ||
+        fwrite(&n32, sizeof n32, 1, u->spill) != 1 ||
+        fwrite(&bytes, sizeof bytes, 1, u->spill) != 1) {
+        spill_drop(u);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (fwrite(cells[i], strlen(cells[i]) + 1, 1, u->spill) != 1) {
+            spill_drop(u);
+            return;
+        }
+}
+
+static int on_row(const char *const *cells, size_t n, uint64_t rowno, void *payload);
+
+/* Pass 1: each row to the spill, then to the import. */
+static int on_row_spill(const char *const *cells, size_t n, uint64_t rowno, void *payload)
+{
+    run *u = payload;
+    if (u->spill)
+        spill_put(u, cells, n, rowno);
+    return on_row(cells, n, rowno, payload);
+}
+
+/* Pass 2: the rows of the spill through the import, as the reader gave them in pass 1. */
+static int spill_replay(run *u)
+{
+    int err = CAPA_OK;
+    if (fflush(u->spill) != 0 || fseek(u->spill, 0, SEEK_SET) != 0)
+        return capa_error_set(CAPA_ERROR, "%s: the rows kept from the check cannot be read",
+                              u->rm.source);
+    for (;;) {
+        uint64_t rowno, bytes;
+        uint32_t n;
+        size_t got = fread(&rowno, sizeof rowno, 1, u->spill);
+        if (got != 1)
+            break;
+        if (fread(&n, sizeof n, 1, u->spill) != 1 || fread(&bytes, sizeof bytes, 1, u->spill) != 1 ||
+            n > CAPA_SHEET_MAX_COLUMNS + 1 || bytes < n || bytes > ((uint64_t)1 << 40))
+            goto bad;
+        if (bytes > u->sp_cap) {
+            char *nb = capa__realloc(u->sp_buf, (size_t)bytes);
+            if (!nb)
+                return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+            u->sp_buf = nb;
+            u->sp_cap = (size_t)bytes;
+        }
+        if (n > u->sp_ncap) {
+            const char **nc = capa__realloc(u->sp_cells, n * sizeof *nc);
+            if (!nc)
+                return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+            u->sp_cells = nc;
+            u->sp_ncap = n;
+        }
+        if (bytes && fread(u->sp_buf, (size_t)bytes, 1, u->spill) != 1)
+            goto bad;
+        size_t at = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const char *nul = memchr(u->sp_buf + at, 0, (size_t)bytes - at);
+            if (!nul)
+                goto bad;
+            u->sp_cells[i] = u->sp_buf + at;
+            at = (size_t)(nul - u->sp_buf) + 1;
+        }
+        if (at != bytes)
+            goto bad;
+        if ((err = on_row(u->sp_cells, n, rowno, u)))
+            return err;
+    }
+    if (ferror(u->spill))
+        goto bad;
+    return CAPA_OK;
+bad:
+    return capa_error_set(CAPA_ERROR, "%s: the rows kept from the check cannot be read back",
+                          u->rm.source);
+}
+
 static int read_pass(run *u, char sha[65])
 {
     int err;
     u->bound = 0;
     u->seen_rows = 0;
     capa_map_binding_clear(&u->b);
-    if (u->o->xlsx) {
+    if (u->pass == 2 && u->spill) {
+        /* Pass 1's rows: the bytes its reading hashed (and compared with the first). */
+        err = spill_replay(u);
+        snprintf(sha, 65, "%s", u->res->info.sha256);
+    } else if (u->o->xlsx) {
         capa_sheet_info info;
-        err = capa_xlsx_read(u->o->path, u->o->sheet, on_row, u, &info);
+        err = capa_xlsx_read(u->o->path, u->o->sheet, u->pass == 1 ? on_row_spill : on_row, u,
+                             &info);
         snprintf(sha, 65, "%s", info.sha256);
     } else {
-        err = capa_csv_read(u->o->path, &u->res->info, on_row, u, sha);
+        err = capa_csv_read(u->o->path, &u->res->info, u->pass == 1 ? on_row_spill : on_row, u,
+                            sha);
     }
     if (!err && !u->bound)
         err = capa__refuse(CAPA_EINVALID, "import.empty", "file", u->o->path,
@@ -657,6 +792,9 @@ int capa_sheet_import(capa_sheet_import_result *out, capa_store *s, const capa_a
                            "%s: cannot be written", o->rejects_path);
         goto done;
     }
+    /* Pass 2 replays pass 1's rows (spill_put); without a pass 2 there is nothing to keep. */
+    if (!o->dry_run)
+        u.spill = spill_open();
     u.pass = 1;
     if ((err = read_pass(&u, sha)))
         goto done;
@@ -710,5 +848,8 @@ done:
     capa__free(u.bad);
     capa__free(u.seen);
     capa__free(u.seen_row);
+    spill_drop(&u);
+    capa__free(u.sp_buf);
+    capa__free(u.sp_cells);
     return err;
 }

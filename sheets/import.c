@@ -573,8 +573,9 @@ static int spill_replay(run *u)
         size_t got = fread(&rowno, sizeof rowno, 1, u->spill);
         if (got != 1)
             break;
-        if (fread(&n, sizeof n, 1, u->spill) != 1 || fread(&bytes, sizeof bytes, 1, u->spill) != 1 ||
-            n > CAPA_SHEET_MAX_COLUMNS + 1 || bytes < n || bytes > ((uint64_t)1 << 40))
+        if (fread(&n, sizeof n, 1, u->spill) != 1 ||
+            fread(&bytes, sizeof bytes, 1, u->spill) != 1 || bytes < n ||
+            bytes > ((uint64_t)1 << 40))
             goto bad;
         if (bytes > u->sp_cap) {
             char *nb = capa__realloc(u->sp_buf, (size_t)bytes);

@@ -24,10 +24,7 @@ void capa_sheet__row_clear(capa_sheet_row *r)
     }
     capa__free(r->probs);
     capa__free(r->reason);
-    for (size_t i = 0; i < r->n; i++) {
-        capa__free((char *)r->kv[i].name);
-        capa__free((char *)r->kv[i].value);
-    }
+    capa__free(r->arena);
     capa__free(r->kv);
     capa__free(r->number);
     for (size_t i = 0; i < r->n_cells; i++)
@@ -36,32 +33,69 @@ void capa_sheet__row_clear(capa_sheet_row *r)
     memset(r, 0, sizeof *r);
 }
 
-static int add_value(capa_sheet_row *r, const char *name, const char *value)
+/*
+ * A row's names and values go into one block (r->arena) instead of two allocations each: the
+ * block may move while it grows, so kv holds offsets (the scratch after kv's capacity) until
+ * arena_done points them at the final block.
+ */
+typedef struct arena {
+    size_t len, cap;
+    size_t *off; /* 2 per value: name, value */
+} arena;
+
+static int arena_add(capa_sheet_row *r, arena *a, const char *s1, const char *s2, const char *s3)
 {
-    capa_kv *nk = capa__realloc(r->kv, (r->n + 1) * sizeof *nk);
-    if (!nk)
-        return CAPA_ENOMEM;
-    r->kv = nk;
-    char *n = capa__strdup(name), *v = capa__strdup(value);
-    if (!n || !v) {
-        capa__free(n);
-        capa__free(v);
-        return CAPA_ENOMEM;
+    size_t l1 = strlen(s1), l2 = strlen(s2), l3 = strlen(s3);
+    if (a->len + l1 + l2 + l3 + 1 > a->cap) {
+        size_t cap = a->cap ? a->cap : 512;
+        while (a->len + l1 + l2 + l3 + 1 > cap)
+            cap *= 2;
+        char *nb = capa__realloc(r->arena, cap);
+        if (!nb)
+            return CAPA_ENOMEM;
+        r->arena = nb;
+        a->cap = cap;
     }
-    r->kv[r->n].name = n;
-    r->kv[r->n++].value = v;
+    char *o = r->arena + a->len;
+    memcpy(o, s1, l1);
+    memcpy(o + l1, s2, l2);
+    memcpy(o + l1 + l2, s3, l3 + 1);
+    a->len += l1 + l2 + l3 + 1;
     return CAPA_OK;
 }
 
-/* Trimmed copy with CRLF and lone CR turned into LF (stored text keeps one convention). */
-static char *clean(const char *s)
+/* value number r->n: the name (stage id, ":" when there is one, field), then the value. */
+static int add_value(capa_sheet_row *r, arena *a, const char *stage, const char *field,
+                     const char *value)
+{
+    a->off[2 * r->n] = a->len;
+    if (arena_add(r, a, stage, *stage ? ":" : "", field))
+        return CAPA_ENOMEM;
+    a->off[2 * r->n + 1] = a->len;
+    if (arena_add(r, a, value, "", ""))
+        return CAPA_ENOMEM;
+    r->n++;
+    return CAPA_OK;
+}
+
+static void arena_done(capa_sheet_row *r, const arena *a)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        r->kv[i].name = r->arena + a->off[2 * i];
+        r->kv[i].value = r->arena + a->off[2 * i + 1];
+    }
+}
+
+/* Trimmed copy with CRLF and lone CR turned into LF (stored text keeps one convention), into
+ * buf[sz] when it fits (a cell of a usual sheet), else into memory of its own. */
+static char *clean(const char *s, char *buf, size_t sz)
 {
     size_t len = strlen(s);
     while (len && strchr(" \t\r\n", *s))
         s++, len--;
     while (len && strchr(" \t\r\n", s[len - 1]))
         len--;
-    char *out = capa__malloc(len + 1), *o = out;
+    char *out = len < sz ? buf : capa__malloc(len + 1), *o = out;
     if (!out)
         return NULL;
     for (size_t i = 0; i < len; i++) {
@@ -125,6 +159,12 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
         snprintf(why, sizeof why, __VA_ARGS__);                                                    \
         bad_cell(u, rowno, (col), (val), why, (rule), (d), (ps), (nps), nbad, reason, rsz);        \
     } while (0)
+    /* kv's room: a value per mapped column at most, and after it the arena's offsets. */
+    size_t room = m->n_columns ? m->n_columns : 1;
+    if (!(r->kv = capa__malloc(room * (sizeof *r->kv + 2 * sizeof(size_t)))))
+        return CAPA_ENOMEM;
+    arena ar = {0, 0, (size_t *)(void *)(r->kv + room)};
+    char cellbuf[1024];
     if (keep_cells && !(r->cells = capa__calloc(n ? n : 1, sizeof *r->cells)))
         return CAPA_ENOMEM;
     for (size_t i = 0; keep_cells && i < n; i++) {
@@ -146,13 +186,14 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
         int at = u->b->col_of[j];
         if (at < 0 || (size_t)at >= n)
             continue;
-        char *text = clean(cells[at]);
+        char *text = clean(cells[at], cellbuf, sizeof cellbuf);
         if (!text)
             return CAPA_ENOMEM;
         const char *col = u->b->headers[at];
         capa_sheet_date d;
         if (!*text) {
-            capa__free(text);
+            if (text != cellbuf)
+                capa__free(text);
             continue;
         }
         switch (c->part) {
@@ -204,7 +245,8 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
             break;
         }
         if (err) {
-            capa__free(text);
+            if (text != cellbuf)
+                capa__free(text);
             return err;
         }
         if (c->field) {
@@ -234,26 +276,13 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
                 /* "field `x`: value 'v' RULE": keep the rule. */
                 const char *msg = diag.msgs[0], *q = strstr(msg, "' ");
                 BAD(NULL, &diag, NULL, 0, col, text, "%s (%s)", q ? q + 2 : msg, c->field);
-            } else {
-                /* "stage:field" past the first stage: built without snprintf (every cell). */
-                char name[200];
-                size_t sl = st > 0 ? strlen(u->wf->stages[st].id) : 0, fl = strlen(c->field);
-                if (sl + 1 + fl >= sizeof name) {
-                    snprintf(name, sizeof name, "%s%s%s", sl ? u->wf->stages[st].id : "",
-                             sl ? ":" : "", c->field);
-                } else {
-                    if (sl) {
-                        memcpy(name, u->wf->stages[st].id, sl);
-                        name[sl++] = ':';
-                    }
-                    memcpy(name + sl, c->field, fl + 1);
-                }
-                if (add_value(r, name, v))
-                    err = CAPA_ENOMEM;
+            } else if (add_value(r, &ar, st > 0 ? u->wf->stages[st].id : "", c->field, v)) {
+                err = CAPA_ENOMEM;
             }
             capa_diag_clear(&diag);
         }
-        capa__free(text);
+        if (text != cellbuf)
+            capa__free(text);
         if (err)
             return err;
     }
@@ -283,6 +312,7 @@ int capa_sheet__convert(const capa_rowmap *u, const char *const *cells, size_t n
         r->facts.closed_at = 0;
     }
 #undef BAD
+    arena_done(r, &ar);
     r->facts.source = u->source;
     r->facts.sha256 = u->sha256;
     r->facts.row = rowno;

@@ -14,6 +14,7 @@ typedef struct capa_sheet_row {
     size_t n;
     char *number;
     capa_import_facts facts;
+    char *arena; /* the names and values kv points at, one block per row (rows.c) */
     char **cells; /* as read, for the rejects file (keep_cells) */
     size_t n_cells;
     /* set by the import: problems found while converting, reported in row order later */

@@ -108,12 +108,96 @@ START_TEST(pass_two_failure_stops_at_its_batch_and_resume_finishes)
 }
 END_TEST
 
+/* A register CSV of ROWS rows with case numbers T-0..; `customer` names each row's customer
+ * (客户%03d or, for the changed file, 改过%03d), `bad_row` (-1: none) gets a date that is none. */
+static void write_register(const char *path, const char *customer, int bad_row)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("案号,投诉日期,客户名称,料号,批号,不良数量,缺陷代码,问题描述,严重程度,投诉方式,责任部门,"
+          "处理状态,结案日期\n",
+          f);
+    for (int i = 0; i < ROWS; i++) {
+        char date[32], cust[32];
+        snprintf(date, sizeof date, "2025/%d/%d", i % 12 + 1, i % 28 + 1);
+        snprintf(cust, sizeof cust, customer, i % 500);
+        fprintf(f, "T-%d,%s,%s,P-%04d,L%06d,%d,D-%02d,第%d行,一般,书面,生产部,处理中,\n", i,
+                i == bad_row ? "没有日期" : date, cust, i % 2000, i, i % 97 + 1, i % 40, i);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+typedef struct rewriter {
+    const char *path;
+    int rewritten;
+} rewriter;
+
+/* The last row pass 1 found good: the file is read; before pass 2, it is replaced. */
+static void rewrite_after_check(uint64_t row, const char *number, const capa_kv *values, size_t n,
+                                const capa_import_facts *facts, void *payload)
+{
+    rewriter *w = payload;
+    (void)number, (void)values, (void)n, (void)facts;
+    if (row == ROWS + 1 && !w->rewritten) {
+        write_register(w->path, "改过%03d", 7);
+        w->rewritten = 1;
+    }
+}
+
+/* Pass 2 commits the rows pass 1 read, hashed and checked (kept in a temporary file), not
+ * what the file holds by then: a file replaced between the passes changes nothing. */
+START_TEST(pass_two_commits_what_pass_one_checked)
+{
+    char *dir = tu_mkdtemp(), db[4200], csv[4200];
+    snprintf(db, sizeof db, "%s/var", dir);
+    snprintf(csv, sizeof csv, "%s/reg.csv", dir);
+    write_register(csv, "客户%03d", -1);
+
+    capa_store *s = NULL;
+    capa_mapping *m = NULL;
+    capa_diag d = {0};
+    capa_open_opts oo = {.create = 1, .kdf_log2n = 1, .map_size = (size_t)256 << 20};
+    capa_init_opts io = {.org = "T", .admin_password = "admin-password"};
+    OK(capa_store_open(&s, db, &oo));
+    OK(capa_store_init(s, &io));
+    OK(capa_mapping_load(&m, "register", &d));
+
+    rewriter w = {csv, 0};
+    capa_actor who = {"admin", "admin-password"};
+    capa_sheet_import_result res;
+    capa_sheet_import_opts o = {
+        .path = csv, .map = m, .batch = BATCH, .planned = rewrite_after_check, .payload = &w};
+    int err = capa_sheet_import(&res, s, &who, &o);
+    ck_assert_int_eq(w.rewritten, 1);
+    ck_assert_msg(err == CAPA_OK, "%s", capa_error_last());
+    ck_assert_int_eq(res.imported, ROWS);
+    ck_assert_int_eq(res.bad, 0);
+    ck_assert_int_eq(cases_in(s), ROWS);
+    const char *check[] = {"T-0", "T-7", "T-2999"};
+    const char *want[] = {"客户000", "客户007", "客户499"};
+    for (int i = 0; i < 3; i++) {
+        capa_case *c = NULL;
+        OK(capa_case_get(&c, s, check[i]));
+        const char *v = capa_case_value(c, "intake", "customer");
+        ck_assert_msg(v && strcmp(v, want[i]) == 0, "%s: customer %s", check[i], v ? v : "-");
+        capa_case_free(c);
+    }
+
+    capa_diag_clear(&d);
+    capa_mapping_free(m);
+    capa_store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *capa_sheets_suite(void)
 {
     Suite *su = suite_create("sheets");
     TCase *tc = tcase_create("import");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, pass_two_failure_stops_at_its_batch_and_resume_finishes);
+    tcase_add_test(tc, pass_two_commits_what_pass_one_checked);
     suite_add_tcase(su, tc);
     return su;
 }

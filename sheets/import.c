@@ -64,7 +64,7 @@ typedef struct run {
     /* Pass 1's rows as read (a record per row, see spill_put): pass 2 replays them
      * instead of parsing the file again; NULL when there is none (it could not be written). */
     FILE *spill;
-    char *sp_buf;       /* replay: one row's cells */
+    char *sp_buf; /* replay: one row's cells */
     size_t sp_cap;
     const char **sp_cells;
     size_t sp_ncap;
@@ -626,12 +626,12 @@ static int read_pass(run *u, char sha[65])
         snprintf(sha, 65, "%s", u->res->info.sha256);
     } else if (u->o->xlsx) {
         capa_sheet_info info;
-        err = capa_xlsx_read(u->o->path, u->o->sheet, u->pass == 1 ? on_row_spill : on_row, u,
-                             &info);
+        err =
+            capa_xlsx_read(u->o->path, u->o->sheet, u->pass == 1 ? on_row_spill : on_row, u, &info);
         snprintf(sha, 65, "%s", info.sha256);
     } else {
-        err = capa_csv_read(u->o->path, &u->res->info, u->pass == 1 ? on_row_spill : on_row, u,
-                            sha);
+        err =
+            capa_csv_read(u->o->path, &u->res->info, u->pass == 1 ? on_row_spill : on_row, u, sha);
     }
     if (!err && !u->bound)
         err = capa__refuse(CAPA_EINVALID, "import.empty", "file", u->o->path,

@@ -434,8 +434,8 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
             in_t = in_v;
         } else if (end && (strcmp(ln, "v") == 0 || strcmp(ln, "t") == 0)) {
             in_v = in_t = 0;
-        } else if ((in_v || in_t) && (nt == XML_READER_TYPE_TEXT ||
-                                      nt == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
+        } else if ((in_v || in_t) &&
+                   (nt == XML_READER_TYPE_TEXT || nt == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
             const xmlChar *v = xmlTextReaderConstValue(r);
             sb_add(&val, v ? (const char *)v : "");
         } else if (end && strcmp(ln, "c") == 0) {

@@ -23,7 +23,7 @@ CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_r
          "cli_error_rule": 2, "cli_note_rule": 2,
          "capa_lang_rule": 0, "sv_reason_set": 1, "send_said": 3, "sv_page_said": 2,
          "sv_start_said": 1, "cli_say_rule": 1, "cli_print_case_stage": 3,
-         "cli_note_params": 2, "help_text": 1, "help_line": 3, "logf_": 2}
+         "cli_note_params": 2, "cli_help_text": 1, "help_line": 3, "logf_": 2}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
 STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 

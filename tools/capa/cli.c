@@ -232,23 +232,36 @@ int cli_usage_rule(const cli *c, const char *rule, const char *value, ...)
     return rc;
 }
 
+char *cli_help_text(const cli *c, const char *rule, const char *en)
+{
+    int lang = chosen_lang(c);
+    capa_refusal_param p[] = {{"summary", en}};
+    char *zh = lang == CAPA_LANG_EN ? NULL : capa_lang_rule(rule, "", "", p, 1, CAPA_LANG_ZH, 0);
+    if (!zh)
+        return strdup(en);
+    if (lang == CAPA_LANG_ZH)
+        return zh;
+    size_t n = strlen(zh) + strlen(en) + 4;
+    char *both = malloc(n);
+    if (both) /* a text of several lines has its English below, else after " / " */
+        snprintf(both, n, "%s%s%s", zh, strchr(en, '\n') ? "\n" : " / ", en);
+    free(zh);
+    return both;
+}
+
 void cli_print_command_help(const cli *c)
 {
     const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
-    int lang = chosen_lang(c);
-    const char *en = "Common options: --db DIR (or $CAPA_DB; default ./var).\n"
-                     "Mutating commands: --as USER, --password-stdin (else asked on the "
-                     "terminal).\n"
-                     "See docs/cli.md for details.";
-    capa_refusal_param p[] = {{"summary", en}};
-    char *zh = lang == CAPA_LANG_EN ? NULL : capa_lang_rule("help.common", "", "", p, 1,
-                                                            CAPA_LANG_ZH, 0);
-    printf("%s%s %s\n", zh ? "用法：" : "usage: ", c->prog, u ? u : "COMMAND ...");
-    if (zh)
-        printf("%s\n", zh);
-    if (!zh || lang == CAPA_LANG_BOTH)
-        printf("%s\n", en);
-    free(zh);
+    char *us = cli_help_text(c, "help.usage_of", "usage: ");
+    char *common = cli_help_text(c, "help.common",
+                                 "Common options: --db DIR (or $CAPA_DB; default ./var).\n"
+                                 "Mutating commands: --as USER, --password-stdin (else asked "
+                                 "on the terminal).\n"
+                                 "See docs/cli.md for details.");
+    printf("%s%s %s\n%s\n", us ? us : "usage: ", c->prog, u ? u : "COMMAND ...",
+           common ? common : "");
+    free(us);
+    free(common);
 }
 
 int cli_require_actor(const cli *c)

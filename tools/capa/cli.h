@@ -128,6 +128,10 @@ void cli_note_rule(const cli *c, const char *what, const char *rule, ...) __attr
  *  both: name, value pairs ending in NULL, at most eight. Never an English sentence of a
  *  command's own (tests/tools/lang_rules.py checks). */
 void cli_say_rule(const cli *c, const char *rule, ...) __attribute__((sentinel));
+/** A help text (capa --help, COMMAND --help) in the chosen language: `en` as it is in English
+ *  (the command table's, one source for it), the catalogue's `rule` ("help.*") in 中文, both
+ *  when both. Fresh string (free()); NULL when out of memory. */
+char *cli_help_text(const cli *c, const char *rule, const char *en);
 /** cli_note_rule with the parameters as an array. */
 void cli_note_params(const cli *c, const char *what, const char *rule,
                      const capa_refusal_param *p, size_t n);

@@ -160,30 +160,10 @@ const char *cli_command_usage(const char *name)
     return NULL;
 }
 
-/* A help text of the catalogue (rule "help.*") in the chosen language: in English `en` as it
- * is (the command table's summary, one source for it), in 中文 the catalogue's, "zh / en" when
- * both. Fresh string (free()); NULL when out of memory. */
-static char *help_text(const cli *c, const char *rule, const char *en)
-{
-    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
-    capa_refusal_param p[] = {{"summary", en}};
-    char *zh = lang == CAPA_LANG_EN ? NULL : capa_lang_rule(rule, "", "", p, 1, CAPA_LANG_ZH, 0);
-    if (!zh)
-        return strdup(en);
-    if (lang == CAPA_LANG_ZH)
-        return zh;
-    size_t n = strlen(zh) + strlen(en) + 4;
-    char *both = malloc(n);
-    if (both)
-        snprintf(both, n, "%s / %s", zh, en);
-    free(zh);
-    return both;
-}
-
 /* One line of the listing: the command and what it does. */
 static void help_line(FILE *out, const cli *c, const char *name, const char *rule, const char *en)
 {
-    char *t = help_text(c, rule, en);
+    char *t = cli_help_text(c, rule, en);
     fprintf(out, "  %-13s %s\n", name, t ? t : en);
     free(t);
 }
@@ -196,9 +176,9 @@ static void help_rule(char *buf, size_t sz, const command *k)
 
 static void print_help(FILE *out, const cli *c)
 {
-    char *head = help_text(c, "help.head", "8D/CAPA quality records (品质异常 8D 记录)");
-    char *usage = help_text(c, "help.usage", "usage: capa [--db DIR] COMMAND [ARGS]");
-    char *cmds = help_text(c, "help.commands", "Commands:");
+    char *head = cli_help_text(c, "help.head", "8D/CAPA quality records (品质异常 8D 记录)");
+    char *usage = cli_help_text(c, "help.usage", "usage: capa [--db DIR] COMMAND [ARGS]");
+    char *cmds = cli_help_text(c, "help.commands", "Commands:");
     fprintf(out, "capa %s - %s\n\n%s\n\n%s\n", CAPA_VERSION, head ? head : "",
             usage ? usage : "", cmds ? cmds : "");
     free(head);
@@ -215,7 +195,7 @@ static void print_help(FILE *out, const cli *c)
     help_line(out, c, "help set CASE", "help.help_set", "the fields of the case's current stage");
     help_line(out, c, "help sign CASE", "help.help_sign",
               "the sign-off due: --meaning, who may sign, what is still missing");
-    char *foot = help_text(
+    char *foot = cli_help_text(
         c, "help.foot",
         "The database is --db DIR, else $CAPA_DB, else ./var.\n"
         "Mutating commands take --as USER and ask that user's password on the terminal,\n"
@@ -273,7 +253,7 @@ static int cmd_help(cli *c, int argc, char **argv)
         return CLI_USAGE;
     char rule[64];
     help_rule(rule, sizeof rule, k);
-    char *u = help_text(c, "help.usage_of", "usage: "), *t = help_text(c, rule, k->summary);
+    char *u = cli_help_text(c, "help.usage_of", "usage: "), *t = cli_help_text(c, rule, k->summary);
     printf("%s%s %s\n  %s\n", u ? u : "usage: ", c->prog, k->usage, t ? t : k->summary);
     free(u);
     free(t);

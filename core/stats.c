@@ -16,6 +16,7 @@
 #include "record.h"
 #include "recurrence.h"
 #include "parscan.h"
+#include "refusal.h"
 #include "capa_calendar.h"
 
 #define HOUR_MS 3600000.0
@@ -156,14 +157,19 @@ static int parse_month(int *y, int *m, const char *text)
     for (int i = 0; ok && i < 7; i++)
         ok = i == 4 || (t[i] >= '0' && t[i] <= '9');
     if (!ok)
-        return capa_error_set(CAPA_EINVALID, "report: month '%.40s': not a month YYYY-MM", t);
+        return capa__refuse(CAPA_EINVALID, "report.month", "month", t,
+                            "report: month '%.40s': not a month YYYY-MM", t);
     *y = atoi(t);
     *m = atoi(t + 5);
-    if (*m < 1 || *m > 12)
-        return capa_error_set(CAPA_EINVALID,
-                              "report: month '%s': no month %02d (months are 01 to 12)", t, *m);
+    if (*m < 1 || *m > 12) {
+        int err = capa__refuse(CAPA_EINVALID, "report.month_number", "month", t,
+                               "report: month '%s': no month %02d (months are 01 to 12)", t, *m);
+        capa__refusal_param("number", "%02d", *m);
+        return err;
+    }
     if (*y < 1970)
-        return capa_error_set(CAPA_EINVALID, "report: month '%s': before 1970", t);
+        return capa__refuse(CAPA_EINVALID, "report.before_1970", "month", t,
+                            "report: month '%s': before 1970", t);
     return CAPA_OK;
 }
 
@@ -202,18 +208,23 @@ static int parse_week(int64_t *monday, const char *text)
     for (int i = 0; ok && i < 8; i++)
         ok = i == 4 || i == 5 || (t[i] >= '0' && t[i] <= '9');
     if (!ok)
-        return capa_error_set(CAPA_EINVALID,
-                              "report: week '%.40s': not an ISO week YYYY-Www (e.g. 2026-W49)", t);
+        return capa__refuse(CAPA_EINVALID, "report.week", "week", t,
+                            "report: week '%.40s': not an ISO week YYYY-Www (e.g. 2026-W49)", t);
     int y = atoi(t), w = atoi(t + 6);
     if (y < 1970)
-        return capa_error_set(CAPA_EINVALID, "report: week '%s': before 1970", t);
+        return capa__refuse(CAPA_EINVALID, "report.before_1970", "week", t,
+                            "report: week '%s': before 1970", t);
     int weeks = (int)((iso_week1(y + 1) - iso_week1(y)) / 7);
     if (w < 1 || w > weeks) {
         char n[8];
         snprintf(n, sizeof n, "%d", weeks);
-        return capa_error_set(CAPA_EINVALID,
-                              "report: week '%s': no week %02d (ISO year %.4s has weeks 01 to %s)",
-                              t, w, t, n);
+        int err = capa__refuse(CAPA_EINVALID, "report.week_number", "week", t,
+                               "report: week '%s': no week %02d (ISO year %.4s has weeks 01 to %s)",
+                               t, w, t, n);
+        capa__refusal_param("number", "%02d", w);
+        capa__refusal_param("year", "%.4s", t);
+        capa__refusal_param("weeks", "%s", n);
+        return err;
     }
     *monday = iso_week1(y) + (int64_t)(w - 1) * 7;
     return CAPA_OK;
@@ -224,11 +235,12 @@ static int parse_day(int64_t *days, const char *what, const char *text)
     const char *t = text ? text : "";
     int y, m, d;
     if (!capa_date_parse(t, &y, &m, &d))
-        return capa_error_set(CAPA_EINVALID,
-                              "report: %s '%.40s': not a date YYYY-MM-DD (a day of the calendar)",
-                              what, t);
+        return capa__refuse(CAPA_EINVALID, "report.day", what, t,
+                            "report: %s '%.40s': not a date YYYY-MM-DD (a day of the calendar)",
+                            what, t);
     if (y < 1970)
-        return capa_error_set(CAPA_EINVALID, "report: %s '%s': before 1970", what, t);
+        return capa__refuse(CAPA_EINVALID, "report.before_1970", what, t,
+                            "report: %s '%s': before 1970", what, t);
     *days = capa_days_from_civil(y, m, d);
     return CAPA_OK;
 }
@@ -281,11 +293,14 @@ static int window(capa_monthly *m, int64_t bound[13], const capa_tz *tz, capa_pe
         } else {
             if ((err = parse_day(&first, "from", a)) || (err = parse_day(&last, "to", b)))
                 return err;
-            if (last < first)
-                return capa_error_set(CAPA_EINVALID,
-                                      "report: to '%s' is before from '%s': a range ends on or "
-                                      "after its first day",
-                                      b, a);
+            if (last < first) {
+                err = capa__refuse(CAPA_EINVALID, "report.range", "to", b,
+                                   "report: to '%s' is before from '%s': a range ends on or "
+                                   "after its first day",
+                                   b, a);
+                capa__refusal_param("from", "%s", a);
+                return err;
+            }
             int d;
             capa_civil_from_days(last, &y, &mo, &d);
             snprintf(m->period_text, sizeof m->period_text, "%.10s..%.10s", a, b);
@@ -1120,10 +1135,12 @@ int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind
         static const char *const what[] = {"month", "week", "range"};
         char now[40];
         capa_plant_time_format(now, sizeof now, p, at);
-        err = capa_error_set(CAPA_EINVALID,
-                             "report: %s '%s' has not begun (it is %s in %s): a report is of "
-                             "a %s that has begun",
-                             what[kind], m->period_text, now, capa_plant_timezone(p), what[kind]);
+        err = capa__refuse(CAPA_EINVALID, "report.future", what[kind], m->period_text,
+                           "report: %s '%s' has not begun (it is %s in %s): a report is of "
+                           "a %s that has begun",
+                           what[kind], m->period_text, now, capa_plant_timezone(p), what[kind]);
+        capa__refusal_param("now", "%s", now);
+        capa__refusal_param("timezone", "%s", capa_plant_timezone(p));
         goto done;
     }
     m->as_of = at < m->end ? at : m->end;

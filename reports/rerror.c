@@ -16,7 +16,14 @@ int capa_rep__err_core(int code, const char *what)
     snprintf(core, sizeof core, "%s", capa_error_last());
     if (!*core)
         snprintf(core, sizeof core, "%s", capa_strerror(code));
-    return capa_error_set(code, "%s: %s", what, core);
+    /* The refusal behind core's message stays with it, for the tools to word (issue 17):
+     * capa_error_set alone would drop it. Out of memory for the copy loses only the data. */
+    capa_refusal *keep = capa_refusal_dup(capa_refusal_last());
+    capa_error_set(code, "%s: %s", what, core);
+    if (keep)
+        capa_refusal_restore(keep);
+    capa_refusal_free(keep);
+    return code;
 }
 
 int capa_rep__err_ssl(int code, const char *fmt, ...)

@@ -52,4 +52,23 @@ python3 "$SRC/tests/tools/lang_rules.py" "$T/src" >"$T/bad4" 2>&1; rc=$?
 set -e
 [[ $rc == 1 ]] || fail "an English cli_error passed the check"
 grep -q 'tools/capa/cmd_upgrade.c:[0-9]*: an English error (cli_error)' "$T/bad4" || fail "$(cat "$T/bad4")"
+# A command's confirmation on stdout in English (words17d) fails it too, and so does a command
+# of the listing (capa --help) without its 中文 line.
+cp "$SRC/tools/capa/cmd_upgrade.c" "$T/src/tools/capa/cmd_upgrade.c"
+grep -q 'cli_say_rule(c, "say.restored", "path", bk, "to", target, "head", head2, NULL);' \
+    "$T/src/tools/capa/cmd_restore.c" || fail "cmd_restore.c no longer says restored as expected"
+sed -i 's|cli_say_rule(c, "say.restored", "path", bk, "to", target, "head", head2, NULL);|printf("restored %s to %s\\n", bk, target);|' \
+    "$T/src/tools/capa/cmd_restore.c"
+set +e
+python3 "$SRC/tests/tools/lang_rules.py" "$T/src" >"$T/bad5" 2>&1; rc=$?
+set -e
+[[ $rc == 1 ]] || fail "an English stdout line passed the check"
+grep -q 'tools/capa/cmd_restore.c:[0-9]*: an English line on stdout (printf)' "$T/bad5" || fail "$(cat "$T/bad5")"
+cp "$SRC/tools/capa/cmd_restore.c" "$T/src/tools/capa/cmd_restore.c"
+sed -i 's|{"help.owner", NULL, |{"help.ownerx", NULL, |' "$T/src/tools/lang/lang.c"
+set +e
+python3 "$SRC/tests/tools/lang_rules.py" "$T/src" >"$T/bad6" 2>&1; rc=$?
+set -e
+[[ $rc == 1 ]] || fail "a command without its 中文 help line passed the check"
+grep -q 'help.owner (tools/capa/main.c:[0-9]*): no wording' "$T/bad6" || fail "$(cat "$T/bad6")"
 echo "lang_catalogue: ok"

@@ -22,7 +22,8 @@ CALLS = {"capa__refuse": 1, "capa__refusal_add": 0, "capa_diag_rule": 1, "auth_r
          "BAD": 0, "sv_word": 1, "sv_word_request": 1, "cli_refuse": 2, "cli_usage_refuse": 1, "cli_usage_rule": 1,
          "cli_error_rule": 2, "cli_note_rule": 2,
          "capa_lang_rule": 0, "sv_reason_set": 1, "send_said": 3, "sv_page_said": 2,
-         "sv_start_said": 1}
+         "sv_start_said": 1, "cli_say_rule": 1, "cli_print_case_stage": 3,
+         "cli_note_params": 2, "cli_help_text": 1, "help_line": 3, "logf_": 2}
 RULE = re.compile(r'^[a-z]+\.[a-z_]+$')
 STR = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
@@ -69,7 +70,8 @@ for path in sorted(glob.glob(os.path.join(src, "core", "*.c")) +
                    glob.glob(os.path.join(src, "forms", "*.c")) +
                    glob.glob(os.path.join(src, "sheets", "*.c")) +
                    glob.glob(os.path.join(src, "tools", "serve", "*.c")) +
-                   glob.glob(os.path.join(src, "tools", "capa", "*.c"))):
+                   glob.glob(os.path.join(src, "tools", "capa", "*.c")) +
+                   glob.glob(os.path.join(src, "tools", "notify", "*.c"))):
     text = open(path, encoding="utf-8").read()
     for m in re.finditer(r'\b(' + '|'.join(CALLS) + r')\s*\(', text):
         if text[:m.start()].rstrip().endswith(("int", "void", "static", "*")):
@@ -133,6 +135,46 @@ for path in sorted(glob.glob(os.path.join(src, "tools", "capa", "*.c"))):
         line = text.count("\n", 0, m.start()) + 1
         bad.append("%s:%d: an English error (cli_error): use cli_error_rule and a cli.* rule"
                    % (os.path.relpath(path, src), line))
+# words17d: a command's confirmation or status line on stdout is worded by the catalogue
+# (cli_say_rule, a say.* rule), never an English sentence of its own: printf, puts, fputs
+# and fprintf to stdout with a word in their text fail, outside the listings below (tables
+# and records whose column labels are a matter of their own) and a few machine lines.
+LISTINGS = {"cmd_show.c", "cmd_info.c", "cmd_log.c", "cmd_notices.c", "help.c", "limits_out.c",
+            "fields.c", "cmd_calendar.c", "cmd_config_notify.c", "cmd_escalate.c",
+            "cmd_report_group.c", "table.c", "sheet.c"}
+MACHINE = {"sha256: %s\\n", "source sha256 %s", ", %s%s, delimiter %s", "capa %s\\n"}
+for path in sorted(glob.glob(os.path.join(src, "tools", "capa", "*.c"))):
+    if os.path.basename(path) in LISTINGS:
+        continue
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'\b(printf|puts|fputs|fprintf)\s*\(', text):
+        a = args_of(text, m.end() - 1)
+        if not a:
+            continue
+        f = m.group(1)
+        if f == "fprintf" and a[0].strip() != "stdout":
+            continue
+        if f == "fputs" and (len(a) < 2 or a[-1].strip() != "stdout"):
+            continue
+        lits = STR.findall(a[1] if f == "fprintf" else a[0])
+        fmt = "".join(lits)
+        if fmt in MACHINE:
+            continue
+        plain = re.sub(r'%[-+ #0-9.*]*(?:ll|l|z|h)?[a-zA-Z]', '', fmt)
+        plain = re.sub(r'\\[nt]', ' ', plain)
+        if re.search(r'[A-Za-z]{3,}', plain):
+            line = text.count("\n", 0, m.start()) + 1
+            bad.append("%s:%d: an English line on stdout (%s): use cli_say_rule and a say.* rule"
+                       % (os.path.relpath(path, src), line, f))
+# Every command of capa --help has its 中文 line (help.NAME or help.NAME_SUB).
+main_c = os.path.join(src, "tools", "capa", "main.c")
+if os.path.exists(main_c):
+    text = open(main_c, encoding="utf-8").read()
+    at = text.find("static const command commands[] = {")
+    table = text[at:text.find("\n};", at)] if at >= 0 else ""
+    for m in re.finditer(r'\{"([a-z]+)",\s*(NULL|"([a-z]+)"),', table):
+        rule = "help.%s%s" % (m.group(1), "_" + m.group(3) if m.group(3) else "")
+        used.setdefault(rule, "tools/capa/main.c:%d" % (text.count("\n", 0, at + m.start()) + 1))
 for rule, where in sorted(used.items()):
     if rule not in cat:
         bad.append("%s (%s): no wording in tools/lang/lang.c" % (rule, where))

@@ -80,6 +80,7 @@ static int parse_one(cli *c, int argc, char **argv, int *i, const cli_opt *opts,
 /* The --lang of the command line parsed last (NULL: the locale's), for the errors of helpers
  * that have no cli at hand (cli_error_rule with c NULL). */
 static const char *parsed_lang;
+static int chosen_lang(const cli *c);
 
 int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int *npos)
 {
@@ -231,13 +232,36 @@ int cli_usage_rule(const cli *c, const char *rule, const char *value, ...)
     return rc;
 }
 
+char *cli_help_text(const cli *c, const char *rule, const char *en)
+{
+    int lang = chosen_lang(c);
+    capa_refusal_param p[] = {{"summary", en}};
+    char *zh = lang == CAPA_LANG_EN ? NULL : capa_lang_rule(rule, "", "", p, 1, CAPA_LANG_ZH, 0);
+    if (!zh)
+        return strdup(en);
+    if (lang == CAPA_LANG_ZH)
+        return zh;
+    size_t n = strlen(zh) + strlen(en) + 4;
+    char *both = malloc(n);
+    if (both) /* a text of several lines has its English below, else after " / " */
+        snprintf(both, n, "%s%s%s", zh, strchr(en, '\n') ? "\n" : " / ", en);
+    free(zh);
+    return both;
+}
+
 void cli_print_command_help(const cli *c)
 {
     const char *u = c->cmd ? cli_command_usage(c->cmd) : NULL;
-    printf("usage: %s %s\n", c->prog, u ? u : "COMMAND ...");
-    printf("Common options: --db DIR (or $CAPA_DB; default ./var).\n"
-           "Mutating commands: --as USER, --password-stdin (else asked on the terminal).\n"
-           "See docs/cli.md for details.\n");
+    char *us = cli_help_text(c, "help.usage_of", "usage: ");
+    char *common = cli_help_text(c, "help.common",
+                                 "Common options: --db DIR (or $CAPA_DB; default ./var).\n"
+                                 "Mutating commands: --as USER, --password-stdin (else asked "
+                                 "on the terminal).\n"
+                                 "See docs/cli.md for details.");
+    printf("%s%s %s\n%s\n", us ? us : "usage: ", c->prog, u ? u : "COMMAND ...",
+           common ? common : "");
+    free(us);
+    free(common);
 }
 
 int cli_require_actor(const cli *c)
@@ -388,35 +412,85 @@ int cli_error(const char *what, const char *fmt, ...)
     return CLI_ERROR;
 }
 
-/* cli_error_rule and cli_note_rule: `rule` with the name, value pairs of ap, in the chosen
- * language(s), one line each under "capa: <what>: ". */
-static void vword(const cli *c, const char *what, const char *rule, va_list ap)
+/* The chosen language: c's --lang, else the one parsed before the command, else the
+ * locale's. */
+static int chosen_lang(const cli *c)
 {
-    capa_refusal_param p[8];
+    const char *arg = c ? c->lang_arg : parsed_lang;
+    return arg ? capa_lang_parse(arg) : (int)capa_lang_from_env();
+}
+
+/* `rule` with params p[0..n) in English or 中文, into a fresh string (NULL: out of memory
+ * or unknown rule). The catalogue begins an English sentence in upper case; a line of ours
+ * begins in lower case as the others do, unless it begins with a value as it is. */
+static char *word_one(const char *rule, const capa_refusal_param *p, size_t n, int zh)
+{
+    const char *value = ""; /* a parameter "value" is the rule's {value} */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(p[i].name, "value") == 0 && p[i].value)
+            value = p[i].value;
+    char *t = capa_lang_rule(rule, "", value, p, n, zh ? CAPA_LANG_ZH : CAPA_LANG_EN, 0);
+    int as_is = 0;
+    for (size_t i = 0; t && i < n && !as_is; i++)
+        as_is = p[i].value && *p[i].value && strncmp(t, p[i].value, strlen(p[i].value)) == 0;
+    if (t && !zh && !as_is && t[0] >= 'A' && t[0] <= 'Z' && !(t[1] >= 'A' && t[1] <= 'Z'))
+        t[0] = (char)(t[0] - 'A' + 'a');
+    return t;
+}
+
+void cli_say_params(const cli *c, const char *rule, const capa_refusal_param *p, size_t n)
+{
+    int lang = chosen_lang(c);
+    for (int zh = 1; zh >= 0; zh--) {
+        if ((zh && lang == CAPA_LANG_EN) || (!zh && lang == CAPA_LANG_ZH))
+            continue;
+        char *t = word_one(rule, p, n, zh);
+        cli_put(stdout, t ? t : rule);
+        putchar('\n');
+        free(t);
+    }
+}
+
+/* The name, value pairs of ap (NULL-ended) into p[0..8); their number. */
+static size_t pairs_of(capa_refusal_param p[8], va_list ap)
+{
     size_t n = 0;
     for (const char *name; n < 8 && (name = va_arg(ap, const char *)) != NULL; n++) {
         p[n].name = name;
         p[n].value = va_arg(ap, const char *);
     }
-    const char *arg = c ? c->lang_arg : parsed_lang;
-    int lang = arg ? capa_lang_parse(arg) : (int)capa_lang_from_env();
+    return n;
+}
+
+void cli_say_rule(const cli *c, const char *rule, ...)
+{
+    capa_refusal_param p[8];
+    va_list ap;
+    va_start(ap, rule);
+    size_t n = pairs_of(p, ap);
+    va_end(ap);
+    cli_say_params(c, rule, p, n);
+}
+
+/* cli_error_rule and cli_note_rule: `rule` with the name, value pairs of ap, in the chosen
+ * language(s), one line each under "capa: <what>: ". */
+static void vword(const cli *c, const char *what, const char *rule, va_list ap)
+{
+    capa_refusal_param p[8];
+    size_t n = pairs_of(p, ap);
+    cli_note_params(c, what, rule, p, n);
+}
+
+void cli_note_params(const cli *c, const char *what, const char *rule,
+                     const capa_refusal_param *p, size_t n)
+{
+    int lang = chosen_lang(c);
     if (!what && c)
         what = c->cmd;
-    const char *value = ""; /* a parameter "value" is the rule's {value} */
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(p[i].name, "value") == 0 && p[i].value)
-            value = p[i].value;
     for (int zh = 1; zh >= 0; zh--) {
         if ((zh && lang == CAPA_LANG_EN) || (!zh && lang == CAPA_LANG_ZH))
             continue;
-        char *t = capa_lang_rule(rule, "", value, p, n, zh ? CAPA_LANG_ZH : CAPA_LANG_EN, 0);
-        /* The catalogue begins a sentence in upper case; after "capa: <what>: " an error
-         * begins in lower case as the others do, unless it begins with a value as it is. */
-        int as_is = 0;
-        for (size_t i = 0; t && i < n && !as_is; i++)
-            as_is = p[i].value && *p[i].value && strncmp(t, p[i].value, strlen(p[i].value)) == 0;
-        if (t && !zh && !as_is && t[0] >= 'A' && t[0] <= 'Z' && !(t[1] >= 'A' && t[1] <= 'Z'))
-            t[0] = (char)(t[0] - 'A' + 'a');
+        char *t = word_one(rule, p, n, zh);
         print_error("capa", what, t ? t : rule);
         free(t);
     }
@@ -696,25 +770,39 @@ const char *cli_keys_path(const cli *c, char *buf, size_t sz, const char *file)
     return buf;
 }
 
-void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *what)
+void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *rule, ...)
 {
     capa_case *cs = NULL;
     const capa_workflow *wf = NULL;
-    char label[256], num[CLI_TEXT_MAX], msg[CLI_TEXT_MAX], stage[CLI_TEXT_MAX];
-    cli_text(num, sizeof num, number);
-    cli_text(msg, sizeof msg, what);
-    if (capa_case_get(&cs, s, number) != CAPA_OK) {
-        printf("%s: %s\n", num, msg);
-        return;
-    }
+    capa_refusal_param p[8];
+    va_list ap;
+    va_start(ap, rule);
+    size_t n = pairs_of(p, ap);
+    va_end(ap);
+    int err = capa_case_get(&cs, s, number);
     const capa_stage *st = NULL;
-    if (capa_case_workflow(&wf, s, cs) == CAPA_OK)
+    if (!err && capa_case_workflow(&wf, s, cs) == CAPA_OK)
         st = capa_workflow_stage(wf, cs->stage);
-    if (cs->closed)
-        printf("%s: %s; closed (结案), read-only from now on\n", num, msg);
-    else
-        printf("%s: %s; now in %s (%s)\n", num, msg, cli_text(stage, sizeof stage, cs->stage),
-               st ? cli_label(c, label, sizeof label, st->label_zh, st->label_en) : "?");
+    /* What was done (rule), then where the case is now: one line per language chosen. */
+    int lang = chosen_lang(c);
+    for (int zh = 1; zh >= 0; zh--) {
+        if ((zh && lang == CAPA_LANG_EN) || (!zh && lang == CAPA_LANG_ZH))
+            continue;
+        char *what = word_one(rule, p, n, zh), label[256];
+        /* English shows the labels --lang asks for (both without it), as the listings do. */
+        capa_refusal_param q[] = {
+            {"number", number},
+            {"what", what ? what : rule},
+            {"at", cs ? cs->stage : ""},
+            {"label", !st ? "?"
+                      : zh ? st->label_zh
+                           : cli_label(c, label, sizeof label, st->label_zh, st->label_en)}};
+        char *t = word_one(err ? "say.done" : cs->closed ? "say.closed" : "say.now_in", q, 4, zh);
+        cli_put(stdout, t ? t : rule);
+        putchar('\n');
+        free(t);
+        free(what);
+    }
     capa_case_free(cs);
 }
 

@@ -123,6 +123,20 @@ int cli_error(const char *what, const char *fmt, ...) __attribute__((format(prin
 int cli_error_rule(const cli *c, const char *what, const char *rule, ...) __attribute__((sentinel));
 /** A note, warning or progress line on stderr worded as cli_error_rule (no error by itself). */
 void cli_note_rule(const cli *c, const char *what, const char *rule, ...) __attribute__((sentinel));
+/** A command's confirmation or status line on stdout ("restored … to …"), worded from the
+ *  catalogue (a say.* rule of tools/lang/lang.c) in the chosen language, one line each when
+ *  both: name, value pairs ending in NULL, at most eight. Never an English sentence of a
+ *  command's own (tests/tools/lang_rules.py checks). */
+void cli_say_rule(const cli *c, const char *rule, ...) __attribute__((sentinel));
+/** A help text (capa --help, COMMAND --help) in the chosen language: `en` as it is in English
+ *  (the command table's, one source for it), the catalogue's `rule` ("help.*") in 中文, both
+ *  when both. Fresh string (free()); NULL when out of memory. */
+char *cli_help_text(const cli *c, const char *rule, const char *en);
+/** cli_note_rule with the parameters as an array. */
+void cli_note_params(const cli *c, const char *what, const char *rule,
+                     const capa_refusal_param *p, size_t n);
+/** cli_say_rule with the parameters as an array. */
+void cli_say_params(const cli *c, const char *rule, const capa_refusal_param *p, size_t n);
 /** cli_error_rule's "out of memory" (rule cli.oom) under `what`; returns CLI_ERROR. */
 int cli_oom(const cli *c, const char *what);
 /** The first `max` mismatches of a verify report under `what`, each worded in the chosen
@@ -190,8 +204,10 @@ const char *cli_keys_path(const cli *c, char *buf, size_t sz, const char *file);
  *  NULL when none of them exists (the library's default then names what is missing). */
 const char *cli_default_font(char *buf, size_t sz);
 
-/** Print "NUMBER: <what>; now in <stage label>" (or "closed") after a change of stage. */
-void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *what);
+/** Print "NUMBER: <what>; now in <stage> (<label>)" (or "closed") after a change, <what> the
+ *  say.* `rule` with its name, value pairs (ending in NULL) worded as cli_say_rule. */
+void cli_print_case_stage(cli *c, capa_store *s, const char *number, const char *rule, ...)
+    __attribute__((sentinel));
 
 /* ---- name=value arguments ---- */
 

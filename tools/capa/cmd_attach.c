@@ -57,8 +57,9 @@ int cmd_attach(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("%s: attached %s (%zu bytes)\n", cli_text(what, sizeof what, number),
-           cli_text(a, sizeof a, name), len);
+    char size[24];
+    snprintf(size, sizeof size, "%zu", len);
+    cli_say_rule(c, "say.attached", "number", number, "name", name, "size", size, NULL);
     printf("sha256: %s\n", sha);
 done:
     free(data);

@@ -41,11 +41,7 @@ int cmd_backup(cli *c, int argc, char **argv)
         cli_note_rule(c, NULL, "cli.backup_no_key", "path", dir, NULL);
         goto done;
     }
-    fputs("backed up ", stdout);
-    cli_put(stdout, c->db);
-    fputs(" to ", stdout);
-    cli_put(stdout, dir);
-    putchar('\n');
+    cli_say_rule(c, "say.backed_up", "path", c->db, "to", dir, NULL);
 done:
     capa_store_close(s);
     return rc;

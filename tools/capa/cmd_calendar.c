@@ -49,7 +49,10 @@ int cmd_calendar_install(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("calendar %d installed as version %d\n", year, version);
+    char y[16], ver[16];
+    snprintf(y, sizeof y, "%d", year);
+    snprintf(ver, sizeof ver, "%d", version);
+    cli_say_rule(c, "say.calendar_installed", "year", y, "version", ver, NULL);
 done:
     capa_diag_clear(&diag);
     capa_calendar_free(cal);

@@ -57,7 +57,7 @@ int cmd_cert_create(cli *c, int argc, char **argv)
     const char *org = NULL;
     const cli_opt opts[] = {{"--org", &org, NULL}, {NULL, NULL, NULL}};
     int npos, rc;
-    char dir[4096], name[CLI_TEXT_MAX];
+    char dir[4096];
     capa_store_info info = {0};
     capa_store *s = NULL;
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -76,10 +76,8 @@ int cmd_cert_create(cli *c, int argc, char **argv)
     }
     rc = cli_cert_setup(c, org, NULL, NULL, NULL);
     if (rc == CLI_OK) {
-        printf("created a self-signed signing certificate for %s in ",
-               cli_text(name, sizeof name, org));
-        cli_put(stdout, keys_dir(c, dir, sizeof dir));
-        putchar('\n');
+        cli_say_rule(c, "say.cert_created", "org", org, "path", keys_dir(c, dir, sizeof dir),
+                     NULL);
     }
     capa_store_info_clear(&info);
     return rc;
@@ -105,9 +103,7 @@ int cmd_cert_install(cli *c, int argc, char **argv)
         return rc;
     rc = cli_cert_setup(c, NULL, key, cert, chain);
     if (rc == CLI_OK) {
-        fputs("installed signing key and certificate in ", stdout);
-        cli_put(stdout, keys_dir(c, dir, sizeof dir));
-        putchar('\n');
+        cli_say_rule(c, "say.cert_installed", "path", keys_dir(c, dir, sizeof dir), NULL);
     }
     return rc;
 }

@@ -27,7 +27,9 @@ static int recurrence_days(cli *c, const char *arg)
         rc = cli_fail(c, "config recurrence-days", err);
         goto done;
     }
-    printf("recurrence window: %ld days\n", v);
+    char days[24];
+    snprintf(days, sizeof days, "%ld", v);
+    cli_say_rule(c, "say.recurrence_days", "days", days, NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);
@@ -68,7 +70,9 @@ static int config_limit(cli *c, const char *arg)
         rc = cli_fail(c, "config attach-limit", err);
         goto done;
     }
-    printf("attachment limit: %llu bytes\n", (unsigned long long)v);
+    char size[24];
+    snprintf(size, sizeof size, "%llu", (unsigned long long)v);
+    cli_say_rule(c, "say.attach_limit", "size", size, NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);
@@ -80,7 +84,7 @@ int cmd_config(cli *c, int argc, char **argv)
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, a[CLI_TEXT_MAX];
+    char *password = NULL;
     capa_tz *tz = NULL;
 
     /* `config notify ...` has options of its own (cmd_config_notify.c). */
@@ -110,7 +114,7 @@ int cmd_config(cli *c, int argc, char **argv)
         rc = cli_fail(c, "config timezone", err);
         goto done;
     }
-    printf("time zone: %s\n", cli_text(a, sizeof a, argv[1]));
+    cli_say_rule(c, "say.timezone", "zone", argv[1], NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);

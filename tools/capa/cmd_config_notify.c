@@ -74,7 +74,7 @@ int cmd_config_notify(cli *c, int argc, char **argv)
         {"--link", &link, NULL}, {"--json", NULL, &c->json},  {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, what[128], a[CLI_TEXT_MAX];
+    char *password = NULL, what[128];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos == 1 && strcmp(argv[0], "list") == 0)
@@ -109,7 +109,7 @@ int cmd_config_notify(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("notice target %s %s\n", cli_text(a, sizeof a, argv[1]), add ? "added" : "removed");
+    cli_say_rule(c, add ? "say.target_added" : "say.target_removed", "name", argv[1], NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);

@@ -12,12 +12,20 @@
 #include <stdlib.h>
 
 #include "deliver.h"
+#include "lang.h"
 
-static void log_line(const char *line, void *payload)
+/* A line of the run on stderr, worded from its rule in the chosen language (payload: the
+ * cli) under "capa: deliver: "; the English sentence when the catalogue lacks the rule. */
+static void log_line(const char *line, const char *rule, const capa_refusal_param *p, size_t n,
+                     void *payload)
 {
+    const cli *c = payload;
     char buf[CLI_TEXT_MAX];
-    (void)payload;
-    fprintf(stderr, "capa: %s\n", cli_text(buf, sizeof buf, line));
+    if (!rule || !capa_lang_knows(rule)) {
+        fprintf(stderr, "capa: %s\n", cli_text(buf, sizeof buf, line));
+        return;
+    }
+    cli_note_params(c, "deliver", rule, p, n);
 }
 
 int cmd_deliver(cli *c, int argc, char **argv)
@@ -43,7 +51,7 @@ int cmd_deliver(cli *c, int argc, char **argv)
     if ((rc = cli_store_open(&s, c, 0, 0)) != CLI_OK)
         return rc;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    err = notify_deliver(s, c->db, timeout, 1, &run, log_line, NULL);
+    err = notify_deliver(s, c->db, timeout, 1, &run, log_line, c);
     curl_global_cleanup();
     if (err != CAPA_OK) {
         rc = cli_fail(c, "deliver", err);
@@ -62,8 +70,13 @@ int cmd_deliver(cli *c, int argc, char **argv)
         }
         rc = cli_json_print(c, o);
     } else {
-        printf("%zu message(s) sent (%zu digest(s)), %zu delivery(ies) recorded, %zu waiting\n",
-               run.messages, run.digests, run.delivered, run.waiting);
+        char m[24], d[24], r[24], w[24];
+        snprintf(m, sizeof m, "%zu", run.messages);
+        snprintf(d, sizeof d, "%zu", run.digests);
+        snprintf(r, sizeof r, "%zu", run.delivered);
+        snprintf(w, sizeof w, "%zu", run.waiting);
+        cli_say_rule(c, "say.delivered", "messages", m, "digests", d, "recorded", r, "waiting", w,
+                     NULL);
     }
     if (rc == CLI_OK && run.failed)
         rc = 1;

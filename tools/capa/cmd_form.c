@@ -6,6 +6,7 @@
  * `capa form show ID` prints what the stored form asks for, so nobody has to read its XML.
  */
 #include "cli.h"
+#include "lang.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,45 +17,57 @@
 #define MAX_DEFINITION (16u << 20)
 
 /* One problem per line; a message may quote the file's text, so it is escaped. */
-static void print_diag(const capa_diag *d)
+/* Each problem "file:line: reason" on its line: in English the parser's own (scripts read
+ * them), in 中文 worded from its rule and data (tools/lang), one line each when both. */
+static void print_diag(const cli *c, const capa_diag *d)
 {
+    int lang = c->lang_arg ? capa_lang_parse(c->lang_arg) : (int)capa_lang_from_env();
     for (size_t i = 0; i < d->n; i++) {
-        cli_put(stderr, d->msgs[i]);
-        fputc('\n', stderr);
+        if (lang != CAPA_LANG_EN) {
+            char *t = capa_lang_diag_item(d, i, CAPA_LANG_ZH, 0);
+            cli_put(stderr, t ? t : d->msgs[i]);
+            fputc('\n', stderr);
+            free(t);
+        }
+        if (lang != CAPA_LANG_ZH) {
+            cli_put(stderr, d->msgs[i]);
+            fputc('\n', stderr);
+        }
     }
 }
 
-/* "PATH: " to `out`, the path escaped (it is what the user typed). */
-static void print_path(FILE *out, const char *path)
+/* A definition refused without problems of its own (it could not be read): what kind of
+ * error, in the chosen language. */
+static void print_failed(const cli *c, const char *path, int err)
 {
-    cli_put(out, path);
-    fputs(": ", out);
+    cli_error_rule(c, NULL, "cli.form_failed", "path", path, "detail", capa_strerror(err),
+                   "kind", capa_lang_code(err), NULL);
 }
 
 /* A directory is checked as a complete set: workflow.xml plus each stage's form. */
-static int check_dir(const char *path)
+static int check_dir(const cli *c, const char *path)
 {
     capa_diag d = {0};
     capa_definitions *defs = NULL;
     int err = capa_definitions_load(&defs, path, &d);
     if (err == CAPA_OK) {
-        print_path(stdout, path);
-        printf("ok (workflow and %zu stage forms)\n", defs->n_forms);
+        char n[24];
+        snprintf(n, sizeof n, "%zu", defs->n_forms);
+        cli_say_rule(c, "say.form_ok_dir", "path", path, "forms", n, NULL);
     } else if (d.n > 0) {
-        print_diag(&d);
+        print_diag(c, &d);
     } else {
-        print_path(stderr, path);
-        fprintf(stderr, "%s\n", capa_strerror(err));
+        print_failed(c, path, err);
     }
     capa_definitions_free(defs);
     capa_diag_clear(&d);
     return err == CAPA_OK ? CLI_OK : CLI_ERROR;
 }
 
-static int check_file(const char *path)
+static int check_file(const cli *c, const char *path)
 {
     int rc = CLI_ERROR, err, kind;
-    char *xml = NULL, id[CLI_TEXT_MAX];
+    char *xml = NULL;
     size_t len = 0;
     capa_diag d = {0};
     capa_formdef *fd = NULL;
@@ -72,19 +85,21 @@ static int check_file(const char *path)
     else
         err = kind;
     if (err != CAPA_OK) {
-        if (d.n > 0) {
-            print_diag(&d);
-        } else {
-            print_path(stderr, path);
-            fprintf(stderr, "%s\n", capa_strerror(err));
-        }
+        if (d.n > 0)
+            print_diag(c, &d);
+        else
+            print_failed(c, path, err);
         goto done;
     }
-    print_path(stdout, path);
-    if (wf)
-        printf("ok (workflow, %zu stages, %zu roles)\n", wf->n_stages, wf->n_roles);
-    else
-        printf("ok (form %s, %zu fields)\n", cli_text(id, sizeof id, fd->id), fd->n_fields);
+    char n1[24], n2[24];
+    if (wf) {
+        snprintf(n1, sizeof n1, "%zu", wf->n_stages);
+        snprintf(n2, sizeof n2, "%zu", wf->n_roles);
+        cli_say_rule(c, "say.form_ok_workflow", "path", path, "stages", n1, "roles", n2, NULL);
+    } else {
+        snprintf(n1, sizeof n1, "%zu", fd->n_fields);
+        cli_say_rule(c, "say.form_ok_form", "path", path, "form", fd->id, "fields", n1, NULL);
+    }
     rc = CLI_OK;
 done:
     capa_diag_clear(&d);
@@ -94,12 +109,12 @@ done:
     return rc;
 }
 
-static int check_one(const char *path)
+static int check_one(const cli *c, const char *path)
 {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return check_dir(path);
-    return check_file(path);
+        return check_dir(c, path);
+    return check_file(c, path);
 }
 
 int cmd_form_check(cli *c, int argc, char **argv)
@@ -112,7 +127,7 @@ int cmd_form_check(cli *c, int argc, char **argv)
     if (capa_form_init() != CAPA_OK)
         return cli_fail(c, "form check", CAPA_ERROR);
     for (int i = 0; i < npos; i++) {
-        if (check_one(argv[i]) != CLI_OK)
+        if (check_one(c, argv[i]) != CLI_OK)
             rc = CLI_ERROR;
     }
     return rc;
@@ -142,8 +157,9 @@ int cmd_form_install(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    print_path(stdout, argv[0]);
-    printf("installed as version %d\n", version);
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", version);
+    cli_say_rule(c, "say.form_installed", "path", argv[0], "version", ver, NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);
@@ -183,15 +199,15 @@ int cmd_form_show(cli *c, int argc, char **argv)
             goto done;
         }
         /* Name the forms there are: the id is usually the stage's. */
-        fputs("capa: ", stderr);
-        cli_put(stderr, what);
-        fputs(version ? ": no such form or version; forms are:" : ": no such form; forms are:",
-              stderr);
-        for (size_t i = 0; i < wf->n_stages; i++) {
-            fputc(' ', stderr);
-            cli_put(stderr, wf->stages[i].form_id);
+        char ids[1024] = "", zh[1024] = "";
+        size_t ni = 0, nz = 0;
+        for (size_t i = 0; i < wf->n_stages && ni < sizeof ids && nz < sizeof zh; i++) {
+            ni += (size_t)snprintf(ids + ni, sizeof ids - ni, " %s", wf->stages[i].form_id);
+            nz += (size_t)snprintf(zh + nz, sizeof zh - nz, "%s“%s”", i ? "、" : "",
+                                   wf->stages[i].form_id);
         }
-        fputc('\n', stderr);
+        cli_error_rule(c, what, version ? "cli.no_form_version" : "cli.no_form", "forms", ids,
+                       "forms_zh", zh, NULL);
         rc = CLI_ERROR;
         goto done;
     }

@@ -189,25 +189,28 @@ int cmd_import(cli *c, int argc, char **argv)
         rc = cli_fail(c, "import", err);
         goto done;
     }
-    char name[CLI_TEXT_MAX];
-    cli_text(name, sizeof name, io.path);
+    /* The summary, worded in the chosen language (say.import_*); the counts as text. */
+    char k1[24], k2[24], k3[24], range[2 * CLI_TEXT_MAX];
+#define U(b, v) (snprintf(b, sizeof b, "%llu", (unsigned long long)(v)), b)
     if (resume && !res.complete)
-        printf("%s: resumes after row %llu (%llu cases from earlier runs) as run %llu\n", name,
-               (unsigned long long)res.after_row, (unsigned long long)res.before,
-               (unsigned long long)res.run);
-    if (res.complete)
-        printf("%s: imported in full already: %llu cases came from it (rows up to %llu); nothing "
-               "imported\n",
-               name, (unsigned long long)res.before, (unsigned long long)res.last_row);
-    else if (dry)
-        printf("%s: %llu rows checked, %llu bad; nothing written (--dry-run)\n", name,
-               (unsigned long long)res.rows, (unsigned long long)res.bad);
-    else
-        printf("%s: %llu cases imported (%llu closed)%s%s%s%s, %llu rows set aside%s%s\n", name,
-               (unsigned long long)res.imported, (unsigned long long)res.closed,
-               res.imported ? ", " : "", res.first, res.imported > 1 ? " … " : "",
-               res.imported > 1 ? res.last : "", (unsigned long long)res.bad,
-               rejects && res.bad ? " in " : "", rejects && res.bad ? rejects : "");
+        cli_say_rule(c, "say.import_resumes", "path", io.path, "row", U(k1, res.after_row),
+                     "before", U(k2, res.before), "run", U(k3, res.run), NULL);
+    if (res.complete) {
+        cli_say_rule(c, "say.import_done_before", "path", io.path, "before", U(k1, res.before),
+                     "row", U(k2, res.last_row), NULL);
+    } else if (dry) {
+        cli_say_rule(c, "say.import_dry", "path", io.path, "rows", U(k1, res.rows), "bad",
+                     U(k2, res.bad), "option", "--dry-run", NULL);
+    } else {
+        snprintf(range, sizeof range, "%s%s%s", res.first, res.imported > 1 ? " … " : "",
+                 res.imported > 1 ? res.last : "");
+        int rj = rejects && res.bad;
+        cli_say_rule(c, "say.import_done", "path", io.path, "count", U(k1, res.imported),
+                     "closed", U(k2, res.closed), "range", range, "bad", U(k3, res.bad),
+                     "rejects", rj ? rejects : "", "parts",
+                     res.imported ? (rj ? "both" : "range") : (rj ? "rejects" : "none"), NULL);
+    }
+#undef U
     printf("source sha256 %s", res.info.sha256);
     if (csv)
         printf(", %s%s, delimiter %s", res.info.encoding, res.info.bom ? " with BOM" : "",

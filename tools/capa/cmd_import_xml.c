@@ -17,7 +17,7 @@ int cmd_import_xml(cli *c, int argc, char **argv)
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {"--xml", &path, NULL}, {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, *xml = NULL, *number = NULL, a[CLI_TEXT_MAX];
+    char *password = NULL, *xml = NULL, *number = NULL;
     size_t len = 0;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
@@ -38,7 +38,7 @@ int cmd_import_xml(cli *c, int argc, char **argv)
         rc = cli_fail(c, "import", err);
         goto done;
     }
-    printf("%s: imported from %s\n", cli_text(a, sizeof a, number), path);
+    cli_say_rule(c, "say.imported_archive", "number", number, "path", path, NULL);
 done:
     capa__free(number);
     free(xml);

@@ -21,7 +21,7 @@ int cmd_init(cli *c, int argc, char **argv)
     };
     int npos, rc;
     capa_store *s = NULL;
-    char *password = NULL, sorg[CLI_TEXT_MAX], sadmin[CLI_TEXT_MAX];
+    char *password = NULL;
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 0)
@@ -65,11 +65,8 @@ int cmd_init(cli *c, int argc, char **argv)
     /* The dossier signing identity: the given one, else a self-signed demo certificate. */
     if ((rc = cli_cert_setup(c, org, key, cert, chain)) != CLI_OK)
         goto done;
-    fputs("initialised ", stdout);
-    cli_put(stdout, c->db);
-    printf(" for %s; administrator: %s\n", cli_text(sorg, sizeof sorg, org),
-           cli_text(sadmin, sizeof sadmin, admin));
-    printf("time zone: %s\n", cli_text(sorg, sizeof sorg, zone));
+    cli_say_rule(c, "say.initialised", "path", c->db, "org", org, "user", admin, NULL);
+    cli_say_rule(c, "say.timezone", "zone", zone, NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);

@@ -257,14 +257,20 @@ static int check_stage(capa_store *s, const char *workflow, const char *stage)
         return CLI_OK;
     if ((!wf && capa_store_workflow(&wf, s) != CAPA_OK) || capa_workflow_stage(wf, stage))
         return CLI_OK;
-    fputs("capa: list: unknown stage '", stderr);
-    cli_put(stderr, stage);
-    fputs("'; stages are:", stderr);
+    /* The choices as ids (English, as before) and with their labels (中文), in the chosen
+     * language (words17d). */
+    char ids[1024] = "", zh[2048] = "";
+    size_t ni = 0, nz = 0;
     for (size_t i = 0; i < wf->n_stages; i++) {
-        fputc(' ', stderr);
-        cli_put(stderr, wf->stages[i].id);
+        const capa_stage *st = &wf->stages[i];
+        if (ni < sizeof ids)
+            ni += (size_t)snprintf(ids + ni, sizeof ids - ni, "%s%s", i ? " " : "", st->id);
+        if (nz < sizeof zh)
+            nz += (size_t)snprintf(zh + nz, sizeof zh - nz, "%s%s（“%s”）", i ? "、" : "",
+                                   st->label_zh ? st->label_zh : st->id, st->id);
     }
-    fputc('\n', stderr);
+    cli_note_rule(NULL, "list", "cli.list_stage", "value", stage, "choices", ids, "choices_zh",
+                  zh, NULL);
     return CLI_USAGE;
 }
 
@@ -282,16 +288,20 @@ static int check_severity(capa_store *s, const char **sev)
     *sev = capa_form_normalize(fd, "severity", *sev);
     if (capa_field_choice(f, *sev))
         return CLI_OK;
-    fputs("capa: list: unknown severity '", stderr);
-    cli_put(stderr, *sev);
-    fputs("'; severities are:", stderr);
+    char en[2048] = "", zh[2048] = "";
+    size_t ne = 0, nz = 0;
     for (size_t i = 0; i < f->n_choices; i++) {
-        char l[CLI_TEXT_MAX], z[CLI_TEXT_MAX], e[CLI_TEXT_MAX];
-        fprintf(stderr, " %s (%s / %s)", cli_text(l, sizeof l, f->choices[i].value),
-                cli_text(z, sizeof z, f->choices[i].label_zh),
-                cli_text(e, sizeof e, f->choices[i].label_en));
+        const char *v = f->choices[i].value, *lz = f->choices[i].label_zh,
+                   *le = f->choices[i].label_en;
+        if (ne < sizeof en)
+            ne += (size_t)snprintf(en + ne, sizeof en - ne, "%s%s (%s / %s)", i ? " " : "", v,
+                                   lz ? lz : "", le ? le : "");
+        if (nz < sizeof zh)
+            nz += (size_t)snprintf(zh + nz, sizeof zh - nz, "%s%s（“%s”）", i ? "、" : "",
+                                   lz && *lz ? lz : v, v);
     }
-    fputc('\n', stderr);
+    cli_note_rule(NULL, "list", "cli.list_severity", "value", *sev, "choices", en, "choices_zh",
+                  zh, NULL);
     return CLI_USAGE;
 }
 

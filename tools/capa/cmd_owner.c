@@ -13,7 +13,7 @@ int cmd_owner(cli *c, int argc, char **argv)
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {"--reason", &reason, NULL}, {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, *owner = NULL, what[160], a[CLI_TEXT_MAX], b[CLI_TEXT_MAX];
+    char *password = NULL, *owner = NULL, what[160], a[CLI_TEXT_MAX];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1 && npos != 2)
@@ -40,7 +40,7 @@ int cmd_owner(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("%s: owner %s\n", cli_text(a, sizeof a, argv[0]), cli_text(b, sizeof b, argv[1]));
+    cli_say_rule(c, "say.owner", "number", argv[0], "user", argv[1], NULL);
 done:
     capa__free(owner);
     cli_secret_free(password);

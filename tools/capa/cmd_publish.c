@@ -857,12 +857,19 @@ static int publish_once(publisher *p, uint64_t *sent)
     }
     *sent = p->head_seq >= first ? p->head_seq - first + 1 : 0;
     double dt = now_s() - t0;
-    if (*sent && !p->quiet)
-        printf("published events %llu..%llu of plant %.16s (%s): %llu events in %.3f s, %.0f "
-               "events/s; head %llu:%s\n",
-               (unsigned long long)first, (unsigned long long)p->head_seq, p->plant, p->c->db,
-               (unsigned long long)*sent, dt, dt > 0 ? (double)*sent / dt : 0.0,
-               (unsigned long long)p->head_seq, p->head_hash);
+    if (*sent && !p->quiet) {
+        char a[24], b[24], n[24], secs[32], rate[32], plant[20];
+        snprintf(a, sizeof a, "%llu", (unsigned long long)first);
+        snprintf(b, sizeof b, "%llu", (unsigned long long)p->head_seq);
+        snprintf(n, sizeof n, "%llu", (unsigned long long)*sent);
+        snprintf(secs, sizeof secs, "%.3f", dt);
+        snprintf(rate, sizeof rate, "%.0f", dt > 0 ? (double)*sent / dt : 0.0);
+        snprintf(plant, sizeof plant, "%.16s", p->plant);
+        capa_refusal_param ps[] = {{"first", a},   {"last", b},     {"plant", plant},
+                                   {"path", p->c->db}, {"count", n}, {"seconds", secs},
+                                   {"rate", rate}, {"hash", p->head_hash}};
+        cli_say_params(p->c, "say.published", ps, sizeof ps / sizeof ps[0]);
+    }
     fflush(stdout);
     return rc;
 }
@@ -917,9 +924,12 @@ int cmd_publish(cli *c, int argc, char **argv)
     if (!follow) {
         int r = publish_once(&p, &sent);
         rc = r ? CLI_ERROR : CLI_OK;
-        if (!r && !sent && !quiet)
-            printf("nothing to publish: plant %.16s is published up to event %llu\n", p.plant,
-                   (unsigned long long)p.head_seq);
+        if (!r && !sent && !quiet) {
+            char plant[20], seq[24];
+            snprintf(plant, sizeof plant, "%.16s", p.plant);
+            snprintf(seq, sizeof seq, "%llu", (unsigned long long)p.head_seq);
+            cli_say_rule(c, "say.publish_none", "plant", plant, "event", seq, NULL);
+        }
         goto done;
     }
     /* --follow: publish what commits, poll every `ms`; reconnect when PostgreSQL is gone. */

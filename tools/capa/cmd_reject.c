@@ -32,8 +32,7 @@ int cmd_reject(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    snprintf(what, sizeof what, "rejected by %s", c->as);
-    cli_print_case_stage(c, s, number, what);
+    cli_print_case_stage(c, s, number, "say.rejected", "user", c->as, NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);

@@ -291,7 +291,7 @@ int cmd_restore(cli *c, int argc, char **argv)
                             strerror(errno), NULL);
         goto done;
     }
-    printf("restored %s to %s; audit chain verified, head %s\n", bk, target, head2);
+    cli_say_rule(c, "say.restored", "path", bk, "to", target, "head", head2, NULL);
     if (!keys)
         cli_note_rule(c, NULL, "cli.no_key", "of", "backup", "path", bkeys, NULL);
 done:

@@ -19,7 +19,7 @@
 int cmd_serve(cli *c, int argc, char **argv)
 {
     char self[PATH_MAX], path[PATH_MAX + 16];
-    char **args = calloc((size_t)argc + 4, sizeof *args);
+    char **args = calloc((size_t)argc + 6, sizeof *args);
     int n = 0;
     if (!args)
         return cli_oom(NULL, "serve");
@@ -28,6 +28,12 @@ int cmd_serve(cli *c, int argc, char **argv)
     if (c->db) {
         args[n++] = "--db";
         args[n++] = (char *)c->db;
+    }
+    /* So does --lang (capa --lang zh serve): the server words its start-up errors and its
+     * readers' default pages in it, as the CLI would; a --lang after the command wins. */
+    if (c->lang_arg) {
+        args[n++] = "--lang";
+        args[n++] = (char *)c->lang_arg;
     }
     for (int i = 0; i < argc; i++)
         args[n++] = argv[i];

@@ -42,8 +42,8 @@ int cmd_set(cli *c, int argc, char **argv)
         rc = cli_fail_values(c, what, err, fd, kv, (size_t)(npos - 1));
         goto done;
     }
-    snprintf(what, sizeof what, "%d field%s set", npos - 1, npos == 2 ? "" : "s");
-    cli_print_case_stage(c, s, number, what);
+    snprintf(what, sizeof what, "%d", npos - 1);
+    cli_print_case_stage(c, s, number, "say.set", "count", what, NULL);
 done:
     capa_case_free(cs);
     cli_secret_free(password);

@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int cmd_sign(cli *c, int argc, char **argv)
 {
@@ -32,6 +33,22 @@ int cmd_sign(cli *c, int argc, char **argv)
     const char *number = argv[0];
     if ((rc = cli_open_as(&s, &password, c)) != CLI_OK)
         goto done;
+    /* The meaning's 中文 label for the confirmation, from the stage signed (or its waiver). */
+    char mzh[128] = "";
+    capa_case *cs = NULL;
+    const capa_workflow *wf = NULL;
+    const capa_stage *st = NULL;
+    if (capa_case_get(&cs, s, number) == CAPA_OK && capa_case_workflow(&wf, s, cs) == CAPA_OK &&
+        (st = capa_workflow_stage(wf, cs->stage)) != NULL) {
+        if (st->sign_meaning && strcmp(st->sign_meaning, meaning) == 0)
+            snprintf(mzh, sizeof mzh, "%s", st->sign_meaning_zh ? st->sign_meaning_zh : "");
+        for (size_t i = 0; i < st->n_waivers; i++) {
+            const capa_waiver *w = &st->waivers[i];
+            if (strcmp(w->meaning, meaning) == 0)
+                snprintf(mzh, sizeof mzh, "%s", w->label_zh ? w->label_zh : "");
+        }
+    }
+    capa_case_free(cs);
     capa_actor who = {c->as, password};
     /* --reason: a waiver of the stage (<waiver> in workflow.xml), which keeps the case where
      * it is; core names the rule when the meaning is not one. */
@@ -42,8 +59,8 @@ int cmd_sign(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    snprintf(what, sizeof what, "signed %s by %s", meaning, c->as);
-    cli_print_case_stage(c, s, number, what);
+    cli_print_case_stage(c, s, number, "say.signed", "meaning", meaning, "meaning_zh",
+                         *mzh ? mzh : meaning, "user", c->as, NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);

@@ -30,7 +30,9 @@ int cmd_upgrade(cli *c, int argc, char **argv)
         goto done;
     }
     if (format >= 2) {
-        printf("%s is already in store format %d; nothing to do\n", c->db, format);
+        char f[16];
+        snprintf(f, sizeof f, "%d", format);
+        cli_say_rule(c, "say.upgrade_none", "path", c->db, "format", f, NULL);
         goto done;
     }
     time_t now = time(NULL);
@@ -50,7 +52,9 @@ int cmd_upgrade(cli *c, int argc, char **argv)
         goto done;
     }
     capa_anchor_current(tok, sizeof tok, s);
-    printf("upgraded %s from store format %d to 2; verified; anchor %s\n", c->db, format, tok);
+    char f[16];
+    snprintf(f, sizeof f, "%d", format);
+    cli_say_rule(c, "say.upgraded", "path", c->db, "format", f, "anchor", tok, NULL);
 done:
     capa_store_close(s);
     return rc;

@@ -8,6 +8,17 @@
 
 #include <stdio.h>
 
+/* A role as the 中文 confirmation names it: its label, the id quoted after it. */
+static const char *role_zh(char *buf, size_t sz, capa_store *s, const char *id)
+{
+    const capa_role *r = capa_store_role(s, id);
+    if (r && r->label_zh && *r->label_zh)
+        snprintf(buf, sz, "%s（“%s”）", r->label_zh, id);
+    else
+        snprintf(buf, sz, "“%s”", id);
+    return buf;
+}
+
 int cmd_user_add(cli *c, int argc, char **argv)
 {
     const char *role = NULL, *name = NULL, *dept = NULL;
@@ -18,7 +29,7 @@ int cmd_user_add(cli *c, int argc, char **argv)
     int npos, rc, err;
     capa_store *s = NULL;
     char *password = NULL, *newpw = NULL, what[128];
-    char sid[CLI_TEXT_MAX], sname[CLI_TEXT_MAX], srole[CLI_TEXT_MAX];
+    char srole[CLI_TEXT_MAX];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if ((rc = cli_require_actor(c)) != CLI_OK)
@@ -41,9 +52,10 @@ int cmd_user_add(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("added user %s (%s, %s)\n", cli_text(sid, sizeof sid, id),
-           cli_text(sname, sizeof sname, name ? name : id),
-           cli_role_label(c, srole, sizeof srole, s, NULL, role));
+    char rzh[CLI_TEXT_MAX];
+    cli_say_rule(c, "say.user_added", "user", id, "name", name ? name : id, "role",
+                 cli_role_label(c, srole, sizeof srole, s, NULL, role), "role_zh",
+                 role_zh(rzh, sizeof rzh, s, role), NULL);
 done:
     cli_secret_free(password);
     cli_secret_free(newpw);
@@ -56,7 +68,7 @@ int cmd_user_passwd(cli *c, int argc, char **argv)
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, *newpw = NULL, what[128], sid[CLI_TEXT_MAX];
+    char *password = NULL, *newpw = NULL, what[128];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 1)
@@ -79,7 +91,7 @@ int cmd_user_passwd(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("password of %s changed\n", cli_text(sid, sizeof sid, id));
+    cli_say_rule(c, "say.password_changed", "user", id, NULL);
 done:
     cli_secret_free(password);
     cli_secret_free(newpw);
@@ -93,7 +105,7 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {"--local", NULL, &local}, {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, what[128], sid[CLI_TEXT_MAX];
+    char *password = NULL, what[128];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
@@ -110,7 +122,7 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
             snprintf(what, sizeof what, "user unlock %s --local", id);
             rc = cli_fail(c, what, err);
         } else {
-            printf("unlocked %s (local recovery, audited)\n", id);
+            cli_say_rule(c, "say.unlocked_local", "user", id, NULL);
         }
         capa_store_close(s);
         return rc;
@@ -126,7 +138,7 @@ int cmd_user_unlock(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("unlocked %s\n", cli_text(sid, sizeof sid, id));
+    cli_say_rule(c, "say.unlocked", "user", id, NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);
@@ -141,7 +153,7 @@ static int user_change(cli *c, int argc, char **argv, int disable)
     const cli_opt opts[] = {CLI_OPTS_ACTOR(c), {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
-    char *password = NULL, what[128], sid[CLI_TEXT_MAX], srole[CLI_TEXT_MAX];
+    char *password = NULL, what[128], srole[CLI_TEXT_MAX];
 
     if (disable < 0)
         CLI_PARSE(c, argc, argv, role_opts, &npos);
@@ -164,11 +176,13 @@ static int user_change(cli *c, int argc, char **argv, int disable)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    cli_text(sid, sizeof sid, id);
+    char rzh[CLI_TEXT_MAX];
     if (disable < 0)
-        printf("role of %s is now %s\n", sid, cli_role_label(c, srole, sizeof srole, s, NULL, role));
+        cli_say_rule(c, "say.role", "user", id, "role",
+                     cli_role_label(c, srole, sizeof srole, s, NULL, role), "role_zh",
+                     role_zh(rzh, sizeof rzh, s, role), NULL);
     else
-        printf("%s %s\n", disable ? "disabled" : "enabled", sid);
+        cli_say_rule(c, disable ? "say.disabled" : "say.enabled", "user", id, NULL);
 done:
     cli_secret_free(password);
     capa_store_close(s);
@@ -292,7 +306,7 @@ int cmd_user_set(cli *c, int argc, char **argv)
     int npos, rc, err;
     capa_store *s = NULL;
     capa_contact *ct = NULL;
-    char *password = NULL, what[128], a[CLI_TEXT_MAX], b[CLI_TEXT_MAX], d[CLI_TEXT_MAX];
+    char *password = NULL, what[128];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos != 1)
@@ -313,9 +327,8 @@ int cmd_user_set(cli *c, int argc, char **argv)
         rc = cli_fail(c, what, err);
         goto done;
     }
-    printf("%s: mobile %s, e-mail %s, notices: %s\n", cli_text(a, sizeof a, argv[0]),
-           *ct->mobile ? ct->mobile : "-", cli_text(b, sizeof b, *ct->email ? ct->email : "-"),
-           cli_text(d, sizeof d, ct->notify));
+    cli_say_rule(c, "say.contact", "user", argv[0], "mobile", *ct->mobile ? ct->mobile : "-",
+                 "email", *ct->email ? ct->email : "-", "notify", ct->notify, NULL);
 done:
     capa_contact_free(ct);
     cli_secret_free(password);

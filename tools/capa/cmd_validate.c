@@ -1362,8 +1362,13 @@ int cmd_validate(cli *c, int argc, char **argv)
         if (cli_json_print(c, doc) != CLI_OK) /* takes doc */
             rc = CLI_ERROR;
     } else {
-        printf("%zu of %zu checks passed%s%s\n", N_CHECKS - failed, N_CHECKS,
-               out ? "; report: " : "", out ? out : "");
+        char ok[24], all[24];
+        snprintf(ok, sizeof ok, "%zu", N_CHECKS - failed);
+        snprintf(all, sizeof all, "%zu", N_CHECKS);
+        if (out)
+            cli_say_rule(c, "say.validated_report", "passed", ok, "checks", all, "path", out, NULL);
+        else
+            cli_say_rule(c, "say.validated", "passed", ok, "checks", all, NULL);
     }
     if (failed) {
         char n[24];

@@ -199,8 +199,9 @@ int cmd_checkpoint(cli *c, int argc, char **argv)
     } else {
         char tok[128];
         capa_anchor_current(tok, sizeof tok, s);
-        printf("checkpoint: event %llu signs the history before it; anchor %s\n",
-               (unsigned long long)seq, tok);
+        char ev[24];
+        snprintf(ev, sizeof ev, "%llu", (unsigned long long)seq);
+        cli_say_rule(c, "say.checkpoint", "event", ev, "anchor", tok, NULL);
     }
     capa_store_close(s);
     return rc;

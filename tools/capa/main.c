@@ -6,6 +6,7 @@
  * call the library (core/include/capa.h) and print: the rules live in core/.
  */
 #include "cli.h"
+#include "lang.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,28 +160,50 @@ const char *cli_command_usage(const char *name)
     return NULL;
 }
 
-static void print_help(FILE *out)
+/* One line of the listing: the command and what it does. */
+static void help_line(FILE *out, const cli *c, const char *name, const char *rule, const char *en)
 {
-    fprintf(out,
-            "capa %s - 8D/CAPA quality records (品质异常 8D 记录)\n\n"
-            "usage: capa [--db DIR] COMMAND [ARGS]\n\n"
-            "Commands:\n",
-            CAPA_VERSION);
+    char *t = cli_help_text(c, rule, en);
+    fprintf(out, "  %-13s %s\n", name, t ? t : en);
+    free(t);
+}
+
+/* The rule of a command's summary: "help.user_add" for "user add". */
+static void help_rule(char *buf, size_t sz, const command *k)
+{
+    snprintf(buf, sz, "help.%s%s%s", k->name, k->sub ? "_" : "", k->sub ? k->sub : "");
+}
+
+static void print_help(FILE *out, const cli *c)
+{
+    char *head = cli_help_text(c, "help.head", "8D/CAPA quality records (品质异常 8D 记录)");
+    char *usage = cli_help_text(c, "help.usage", "usage: capa [--db DIR] COMMAND [ARGS]");
+    char *cmds = cli_help_text(c, "help.commands", "Commands:");
+    fprintf(out, "capa %s - %s\n\n%s\n\n%s\n", CAPA_VERSION, head ? head : "",
+            usage ? usage : "", cmds ? cmds : "");
+    free(head);
+    free(usage);
+    free(cmds);
     for (size_t i = 0; i < N_COMMANDS; i++) {
-        char full[64];
+        char full[64], rule[64];
         snprintf(full, sizeof full, "%s%s%s", commands[i].name, commands[i].sub ? " " : "",
                  commands[i].sub ? commands[i].sub : "");
-        fprintf(out, "  %-13s %s\n", full, commands[i].summary);
+        help_rule(rule, sizeof rule, &commands[i]);
+        help_line(out, c, full, rule, commands[i].summary);
     }
-    fprintf(out, "  %-13s %s\n", "help open", "the fields to give when opening a case");
-    fprintf(out, "  %-13s %s\n", "help set CASE", "the fields of the case's current stage");
-    fprintf(out, "  %-13s %s\n", "help sign CASE",
-            "the sign-off due: --meaning, who may sign, what is still missing");
-    fprintf(out, "\nThe database is --db DIR, else $CAPA_DB, else ./var.\n"
-                 "Mutating commands take --as USER and ask that user's password on the terminal,\n"
-                 "or read it from stdin with --password-stdin (one line per password).\n"
-                 "Exit status: 0 ok, 1 error, 2 usage. 'capa help COMMAND' for one command;\n"
-                 "docs/cli.md has the full reference and the JSON shapes.\n");
+    help_line(out, c, "help open", "help.help_open", "the fields to give when opening a case");
+    help_line(out, c, "help set CASE", "help.help_set", "the fields of the case's current stage");
+    help_line(out, c, "help sign CASE", "help.help_sign",
+              "the sign-off due: --meaning, who may sign, what is still missing");
+    char *foot = cli_help_text(
+        c, "help.foot",
+        "The database is --db DIR, else $CAPA_DB, else ./var.\n"
+        "Mutating commands take --as USER and ask that user's password on the terminal,\n"
+        "or read it from stdin with --password-stdin (one line per password).\n"
+        "Exit status: 0 ok, 1 error, 2 usage. 'capa help COMMAND' for one command;\n"
+        "docs/cli.md has the full reference and the JSON shapes.");
+    fprintf(out, "\n%s\n", foot ? foot : "");
+    free(foot);
 }
 
 /* The table entry for argv[0] (and argv[1] for grouped commands); *used = words consumed. */
@@ -222,13 +245,18 @@ static int cmd_help(cli *c, int argc, char **argv)
 {
     int used;
     if (argc == 0) {
-        print_help(stdout);
+        print_help(stdout, c);
         return CLI_OK;
     }
     const command *k = find_command(c, argc, argv, &used);
     if (!k)
         return CLI_USAGE;
-    printf("usage: %s %s\n  %s\n", c->prog, k->usage, k->summary);
+    char rule[64];
+    help_rule(rule, sizeof rule, k);
+    char *u = cli_help_text(c, "help.usage_of", "usage: "), *t = cli_help_text(c, rule, k->summary);
+    printf("%s%s %s\n  %s\n", u ? u : "usage: ", c->prog, k->usage, t ? t : k->summary);
+    free(u);
+    free(t);
     /* What to type after the command: the fields of the stage concerned. */
     if (!k->sub && (strcmp(k->name, "open") == 0 || strcmp(k->name, "set") == 0 ||
                     strcmp(k->name, "sign") == 0)) {
@@ -259,7 +287,7 @@ static int parse_globals(cli *c, int argc, char **argv, int *exit_now)
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            print_help(stdout);
+            print_help(stdout, c);
             *exit_now = CLI_OK;
         } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
             printf("capa %s\n", CAPA_VERSION);
@@ -298,7 +326,7 @@ int main(int argc, char **argv)
     if (exit_now >= 0)
         return exit_now;
     if (i >= argc) {
-        print_help(stderr);
+        print_help(stderr, &c);
         return CLI_USAGE;
     }
     if (strcmp(argv[i], "help") == 0)

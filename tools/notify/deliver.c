@@ -41,18 +41,33 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void logf_(notify_log_fn log, void *payload, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void logf_(notify_log_fn log, void *payload, const char *fmt, ...)
+/* A log line: the English sentence, and the same as catalogue rule `rule` (tools/lang) with
+ * the name, value pairs of kv (NULL-ended) for a reader in another language. */
+static void logf_(notify_log_fn log, void *payload, const char *rule, const char *const *kv,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void logf_(notify_log_fn log, void *payload, const char *rule, const char *const *kv,
+                  const char *fmt, ...)
 {
     char line[1200];
+    capa_refusal_param p[8];
+    size_t n = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    for (; kv && kv[2 * n] && n < 8; n++)
+        p[n] = (capa_refusal_param){kv[2 * n], kv[2 * n + 1]};
     if (log)
-        log(line, payload);
+        log(line, rule, p, n, payload);
 }
+
+/* A count as text into buf[24], for a log line's parameters. */
+static const char *num(char *buf, unsigned long long v)
+{
+    snprintf(buf, 24, "%llu", v);
+    return buf;
+}
+#define NUM(buf, v) num(buf, (unsigned long long)(v))
 
 /* ---- a growing string ---- */
 
@@ -579,10 +594,14 @@ typedef struct tctx {
 static int record(tctx *c, capa_notice_ref *refs, size_t n)
 {
     int err = capa_notices_delivered(c->s, refs, n);
-    if (err)
-        logf_(c->log, c->payload, "deliver: recording %zu deliveries: %s", n, capa_error_last());
-    else
+    if (err) {
+        char k[24];
+        const char *kv[] = {"count", NUM(k, n), "detail", capa_error_last(), NULL};
+        logf_(c->log, c->payload, "deliver.record", kv, "deliver: recording %zu deliveries: %s", n,
+              capa_error_last());
+    } else {
         c->run->delivered += n;
+    }
     return err;
 }
 
@@ -600,7 +619,10 @@ static int one_target(tctx *c, const capa_notify_target *tg, capa_notice *a, siz
     if (next > now) {
         char when[40];
         capa_time_format(when, sizeof when, next);
-        logf_(c->quiet ? NULL : c->log, c->payload,
+        char k[24], f[24];
+        const char *kv[] = {"target", tg->name, "count",   NUM(k, n), "failures",
+                            NUM(f, attempts), "when", when,      NULL};
+        logf_(c->quiet ? NULL : c->log, c->payload, "deliver.backoff", kv,
               "deliver: target %s: %zu notice(s) wait; after %d failure(s) it is tried again at "
               "%s",
               tg->name, n, attempts, when);
@@ -618,7 +640,10 @@ static int one_target(tctx *c, const capa_notify_target *tg, capa_notice *a, siz
     size_t room = robot ? NOTIFY_ROBOT_PER_MINUTE - sent : n;
     size_t singles = n <= room ? n : room ? room - 1 : 0;
     if (robot && room == 0) {
-        logf_(c->quiet ? NULL : c->log, c->payload,
+        char k[24], m[24];
+        const char *kv[] = {"target", tg->name, "max", NUM(m, NOTIFY_ROBOT_PER_MINUTE),
+                            "count",  NUM(k, n), NULL};
+        logf_(c->quiet ? NULL : c->log, c->payload, "deliver.rate_wait", kv,
               "deliver: target %s: %d messages in the last minute; %zu notice(s) wait", tg->name,
               NOTIFY_ROBOT_PER_MINUTE, n);
         goto done;
@@ -644,13 +669,17 @@ static int one_target(tctx *c, const capa_notify_target *tg, capa_notice *a, siz
         }
         if (failed)
             break;
-        if (none)
-            logf_(c->log, c->payload,
+        if (none) {
+            char e[24];
+            const char *kv[] = {"target", tg->name, "event", NUM(e, a[i].seq), "number",
+                                a[i].number, NULL};
+            logf_(c->log, c->payload, "deliver.no_email", kv,
                   "deliver: target %s: notice of event %llu (%s): nobody concerned has an e-mail "
                   "address",
                   tg->name, (unsigned long long)a[i].seq, a[i].number);
-        else
+        } else {
             c->run->messages++;
+        }
         if (robot && !none) {
             /* Keep the last minute's sends (oldest out). */
             if (sent == NOTIFY_ROBOT_PER_MINUTE) {
@@ -663,7 +692,10 @@ static int one_target(tctx *c, const capa_notify_target *tg, capa_notice *a, siz
             refs[nref++] = (capa_notice_ref){a[j].seq, tg->name};
         if (digest) {
             c->run->digests++;
-            logf_(c->log, c->payload,
+            char k[24], m[24];
+            const char *kv[] = {"target", tg->name, "max", NUM(m, NOTIFY_ROBOT_PER_MINUTE),
+                                "count",  NUM(k, count), NULL};
+            logf_(c->log, c->payload, "deliver.digest", kv,
                   "deliver: target %s: rate limit %d a minute: %zu notice(s) sent as one digest",
                   tg->name, NOTIFY_ROBOT_PER_MINUTE, count);
             break;
@@ -673,8 +705,11 @@ static int one_target(tctx *c, const capa_notify_target *tg, capa_notice *a, siz
         rate_save(c->s, tg->name, times, sent);
     if (nref)
         err = record(c, refs, nref);
-    logf_(c->log, c->payload, "deliver: target %s (%s): %zu of %zu notice(s) delivered", tg->name,
-          tg->kind, nref, n);
+    char k1[24], k2[24];
+    const char *kv1[] = {"target", tg->name, "kind", tg->kind, "done", NUM(k1, nref),
+                         "count",  NUM(k2, n), NULL};
+    logf_(c->log, c->payload, "deliver.target", kv1,
+          "deliver: target %s (%s): %zu of %zu notice(s) delivered", tg->name, tg->kind, nref, n);
 done:
     if (failed) {
         attempts++;
@@ -687,7 +722,10 @@ done:
         capa_time_format(when, sizeof when, now + wait);
         state_save(c->s, tg->name, attempts, now + wait, last_ok, why);
         c->run->failed++;
-        logf_(c->log, c->payload,
+        char k[24];
+        const char *kv[] = {"target", tg->name, "detail", why, "count", NUM(k, n - nref),
+                            "when",   when,     NULL};
+        logf_(c->log, c->payload, "deliver.failed", kv,
               "deliver: target %s: not delivered: %s; %zu notice(s) stay and are tried again at "
               "%s",
               tg->name, why, n - nref, when);

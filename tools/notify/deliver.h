@@ -25,8 +25,11 @@ typedef struct notify_run {
     int skipped;      /**< another run held the lock (wait 0) */
 } notify_run;
 
-/** A line for the log (stderr of `capa deliver`, the journal of capa-serve). */
-typedef void (*notify_log_fn)(const char *line, void *payload);
+/** A line for the log (stderr of `capa deliver`, the journal of capa-serve): its English
+ *  sentence, and the same as a catalogue rule (tools/lang/lang.c, "deliver.*") with its
+ *  parameters p[0..n), for a reader in another language. */
+typedef void (*notify_log_fn)(const char *line, const char *rule, const capa_refusal_param *p,
+                              size_t n, void *payload);
 
 /**
  * POST a JSON body to a receiver (a WeCom / DingTalk group robot, or any JSON endpoint): 0 when

@@ -24,9 +24,10 @@ static struct {
     sv_server *srv;
 } bg = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
-static void log_line(const char *line, void *payload)
+static void log_line(const char *line, const char *rule, const capa_refusal_param *p, size_t n,
+                     void *payload)
 {
-    (void)payload;
+    (void)rule, (void)p, (void)n, (void)payload; /* the journal keeps the English line */
     fprintf(stderr, "capa serve: %s\n", line);
 }
 

@@ -86,8 +86,14 @@ int main(int argc, char **argv)
         const char *l = strncmp(argv[i], "--lang=", 7) == 0              ? argv[i] + 7
                         : strcmp(argv[i], "--lang") == 0 && i + 1 < argc ? argv[i + 1]
                                                                          : NULL;
-        if (l && capa_lang_parse(l) >= 0)
+        if (l && capa_lang_parse(l) >= 0) {
             srv.start_lang = capa_lang_parse(l);
+            /* Given on purpose (capa --lang zh serve forwards it), it is also the pages'
+             * language for a reader who chose none; without it they stay in both. */
+            srv.page_lang = srv.start_lang == CAPA_LANG_ZH   ? SV_LANG_ZH
+                            : srv.start_lang == CAPA_LANG_EN ? SV_LANG_EN
+                                                             : SV_LANG_BOTH;
+        }
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;

@@ -2184,7 +2184,7 @@ static void page_sign(sv_req *r, const char *number, const char *msg)
     if (m.sign) {
         xmlNodePtr n = sv_el(&v, root, "sign");
         sv_at_exact(&v, n, "meaning", st->sign_meaning);
-        /* What is signed is shown in both languages, whatever the reader's. */
+        /* What is signed, in the reader's language (both only when both are chosen). */
         sv_at(&v, n, "zh", st->sign_meaning_zh);
         sv_at(&v, n, "en", st->sign_meaning_en ? st->sign_meaning_en : st->sign_meaning);
     }
@@ -3060,6 +3060,8 @@ void sv_req_lang(sv_req *r)
                       r->lang == SV_LANG_ZH ? "zh" : r->lang == SV_LANG_EN ? "en" : "both");
     } else if (sv_cookie_get(v, sizeof v, r->cookie, "capa_lang") == 0) {
         r->lang = !strcmp(v, "zh") ? SV_LANG_ZH : !strcmp(v, "en") ? SV_LANG_EN : SV_LANG_BOTH;
+    } else {
+        r->lang = r->srv->page_lang;
     }
 }
 

@@ -37,6 +37,7 @@ typedef struct sv_server {
     int secure_cookie;
     int serial_commit;           /* --group-commit off: one request per transaction */
     int start_lang;              /* start-up errors' capa_lang: --lang, else the locale */
+    int page_lang;               /* readers' default SV_LANG_*: --lang when given, else both */
     pthread_mutex_t commit_lock; /* held around capa_submit when serial_commit */
     pthread_mutex_t lock;        /* guards bound */
     sv_bound *bound;

@@ -25,7 +25,7 @@
     <div class="card mb-3"><div class="card-body"><xsl:apply-templates select="case/stage/values"/></div></div>
     <xsl:if test="sign">
       <form method="post" action="{$path}/sign" class="card card-body mb-3 app-form">
-        <h2 class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签核含义'"/><xsl:with-param name="en" select="'Meaning'"/></xsl:call-template>: <xsl:value-of select="concat(sign/@zh, ' / ', sign/@en)"/></h2>
+        <h2 class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'签核含义'"/><xsl:with-param name="en" select="'Meaning'"/></xsl:call-template>: <xsl:call-template name="t"><xsl:with-param name="zh" select="sign/@zh"/><xsl:with-param name="en" select="sign/@en"/></xsl:call-template></h2>
         <xsl:call-template name="csrf"/>
         <input type="hidden" name="seen" value="{case/stage/@hash}"/>
         <input type="hidden" name="meaning" value="{sign/@meaning}"/>
@@ -54,7 +54,7 @@
     </xsl:if>
     <xsl:for-each select="waiver">
       <form method="post" action="{$path}/sign" class="card card-body mb-3 app-form app-waiver">
-        <h2 class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'豁免签名'"/><xsl:with-param name="en" select="'Waiver'"/></xsl:call-template>: <xsl:value-of select="concat(@zh, ' / ', @en)"/></h2>
+        <h2 class="h5"><xsl:call-template name="t"><xsl:with-param name="zh" select="'豁免签名'"/><xsl:with-param name="en" select="'Waiver'"/></xsl:call-template>: <xsl:call-template name="t"><xsl:with-param name="zh" select="@zh"/><xsl:with-param name="en" select="@en"/></xsl:call-template></h2>
         <p class="small text-body-secondary"><xsl:call-template name="t"><xsl:with-param name="zh" select="'豁免不推进阶段；它代替要求它的签核规则，仅对本轮中此刻的数据有效'"/><xsl:with-param name="en" select="'A waiver moves no stage; it stands in for the sign-off rules naming it, for these data in this round only'"/></xsl:call-template></p>
         <xsl:call-template name="csrf"/>
         <input type="hidden" name="seen" value="{../case/stage/@hash}"/>

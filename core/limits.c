@@ -59,10 +59,11 @@ static void add(capa_limit_status *out, size_t *n, const capa_limit *l, const ca
 {
     /* The caller sized the array for every limit a case can have. */
     capa_limit_status *x = &out[(*n)++];
-    memset(x, 0, sizeof *x);
     size_t kl = strlen(l->kind);
     kl = kl < sizeof x->kind ? kl : sizeof x->kind - 1; /* as snprintf "%s" cuts it */
     memcpy(x->kind, l->kind, kl);
+    x->kind[kl] = 0; /* every field is set below: a report evaluates every case */
+    x->uncovered = 0;
     x->hours = l->hours;
     x->working_days = l->working_days;
     x->start = opened;

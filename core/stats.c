@@ -28,6 +28,7 @@ typedef struct tally {
     size_t cap;
     size_t *slot; /* open addressing: index + 1 into c.v, 0 = empty */
     size_t nslot;
+    size_t last; /* index + 1 of the key counted last (0: none): runs of one value skip the hash */
     int oom;
 } tally;
 
@@ -62,6 +63,11 @@ static long tally_add(tally *t, const char *key, uint64_t by)
     if (t->oom)
         return -1;
     key = key ? key : "";
+    if (t->last && strcmp(t->c.v[t->last - 1].key, key) == 0) {
+        t->c.v[t->last - 1].count += by;
+        t->c.total += by;
+        return (long)(t->last - 1);
+    }
     if ((t->c.n + 1) * 2 > t->nslot && grow(t))
         return -1;
     size_t j = hash(key) & (t->nslot - 1);
@@ -70,6 +76,7 @@ static long tally_add(tally *t, const char *key, uint64_t by)
         if (strcmp(e->key, key) == 0) {
             e->count += by;
             t->c.total += by;
+            t->last = t->slot[j];
             return (long)(t->slot[j] - 1);
         }
         j = (j + 1) & (t->nslot - 1);
@@ -91,6 +98,7 @@ static long tally_add(tally *t, const char *key, uint64_t by)
     }
     t->c.v[t->c.n] = (capa_stat_count){k, by, 0};
     t->slot[j] = ++t->c.n;
+    t->last = t->c.n;
     t->c.total += by;
     return (long)(t->c.n - 1);
 }

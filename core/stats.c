@@ -2,9 +2,11 @@
  * stats.c - the monthly quality report's figures (capa_stats.h), from case headers and
  * indexes only: one pass over the headers (each decoded in place, no allocation) counts
  * the 12-month trend and open-at-end; the month's own cases are the opened-date index's
- * range; the time limits are evaluated by capa_limits_compute over what the header keeps
- * of each limit's end (when the first stage was signed, containment first set, the plan
- * approved, the case closed), so the rates use the same rules as `show` and `list`.
+ * range; the time limits are evaluated as capa_limits_compute evaluates them
+ * (capa_limits__eval_kinds) over what the header keeps of each limit's end (when the first
+ * stage was signed, containment first set, the plan approved, the case closed), so the rates
+ * use the same rules as `show` and `list`; working-day due times come from one table of the
+ * period's days (capa_workdays) instead of a walk over the calendar per case.
  * Months, day boundaries and the trend are in the plant's time zone.
  */
 #include <pthread.h>

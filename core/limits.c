@@ -88,15 +88,15 @@ static double warn_percent(const capa_workflow *wf)
 }
 
 size_t capa_limits__eval_kinds(capa_limit_status out[CAPA_LIMIT_KINDS],
-                               const capa_limit *const pick[CAPA_LIMIT_KINDS],
+                               const capa_limit *const picked[CAPA_LIMIT_KINDS],
                                const capa_workflow *wf, const capa_plant *p, const capa_workdays *w,
                                int64_t opened, const int64_t met[CAPA_LIMIT_KINDS], int64_t at)
 {
     size_t n = 0;
     double warn = warn_percent(wf);
     for (size_t k = 0; k < CAPA_LIMIT_KINDS; k++)
-        if (pick[k])
-            add(out, &n, pick[k], p, w, opened, met[k], warn, at);
+        if (picked[k])
+            add(out, &n, picked[k], p, w, opened, met[k], warn, at);
     return n;
 }
 

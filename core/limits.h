@@ -69,7 +69,7 @@ void capa_limits__pick_kinds(const capa_limit *out[CAPA_LIMIT_KINDS], const capa
  * capa_limits_compute gives for them, each due time by w when not NULL. The count.
  */
 size_t capa_limits__eval_kinds(capa_limit_status out[CAPA_LIMIT_KINDS],
-                               const capa_limit *const pick[CAPA_LIMIT_KINDS],
+                               const capa_limit *const picked[CAPA_LIMIT_KINDS],
                                const capa_workflow *wf, const capa_plant *p, const capa_workdays *w,
                                int64_t opened, const int64_t met[CAPA_LIMIT_KINDS], int64_t at);
 

@@ -45,34 +45,59 @@ static int64_t first_sign(const capa_case *c, const char *stage, const char *mea
 }
 
 /* When limit l of a case opened at `start` is due, and when it is due soon. */
-static int64_t due_of(const capa_limit *l, const capa_plant *p, int64_t start, double warn_pct,
-                      int64_t *warn, int *uncovered)
+static int64_t due_of(const capa_limit *l, const capa_plant *p, const capa_workdays *w,
+                      int64_t start, double warn_pct, int64_t *warn, int *uncovered)
 {
-    int64_t due = l->working_days ? capa_plant_add_working_days(p, start, l->working_days, uncovered)
+    int64_t due = l->working_days ? capa_workdays__add(w, p, start, l->working_days, uncovered)
                                   : start + (int64_t)(l->hours * 3600000.0);
     *warn = start + (int64_t)((double)(due - start) * warn_pct / 100.0);
     return due;
 }
 
-static int add(capa_limit_status **out, size_t *n, const capa_limit *l, const capa_plant *p,
-               const capa_case *c, int64_t met, double warn_pct, int64_t at)
+static void add(capa_limit_status *out, size_t *n, const capa_limit *l, const capa_plant *p,
+                const capa_workdays *w, int64_t opened, int64_t met, double warn_pct, int64_t at)
 {
-    /* compute() sized the array for every limit a case can have. */
-    capa_limit_status *x = &(*out)[(*n)++];
-    memset(x, 0, sizeof *x);
+    /* The caller sized the array for every limit a case can have. */
+    capa_limit_status *x = &out[(*n)++];
     size_t kl = strlen(l->kind);
     kl = kl < sizeof x->kind ? kl : sizeof x->kind - 1; /* as snprintf "%s" cuts it */
     memcpy(x->kind, l->kind, kl);
+    x->kind[kl] = 0; /* every field is set below: a report evaluates every case */
+    x->uncovered = 0;
     x->hours = l->hours;
     x->working_days = l->working_days;
-    x->start = c->opened;
-    x->due = due_of(l, p, c->opened, warn_pct, &x->warn, &x->uncovered);
+    x->start = opened;
+    x->due = due_of(l, p, w, opened, warn_pct, &x->warn, &x->uncovered);
     x->met = met && met <= at ? met : 0;
     x->state = x->met ? (x->met <= x->due ? "met" : "met_late")
                : at >= x->due  ? "overdue"
                : at >= x->warn ? "due_soon"
                                : "on_time";
-    return CAPA_OK;
+}
+
+void capa_limits__pick_kinds(const capa_limit *out[CAPA_LIMIT_KINDS], const capa_workflow *wf,
+                             const char *severity)
+{
+    for (size_t k = 0; k < CAPA_LIMIT_KINDS; k++)
+        out[k] = pick(wf, kinds[k], severity);
+}
+
+static double warn_percent(const capa_workflow *wf)
+{
+    return wf->warn_percent > 0 ? wf->warn_percent : 80;
+}
+
+size_t capa_limits__eval_kinds(capa_limit_status out[CAPA_LIMIT_KINDS],
+                               const capa_limit *const picked[CAPA_LIMIT_KINDS],
+                               const capa_workflow *wf, const capa_plant *p, const capa_workdays *w,
+                               int64_t opened, const int64_t met[CAPA_LIMIT_KINDS], int64_t at)
+{
+    size_t n = 0;
+    double warn = warn_percent(wf);
+    for (size_t k = 0; k < CAPA_LIMIT_KINDS; k++)
+        if (picked[k])
+            add(out, &n, picked[k], p, w, opened, met[k], warn, at);
+    return n;
 }
 
 /* What the import event of an imported case says (its first event): the stage it landed
@@ -114,31 +139,32 @@ static int compute(capa_limit_status **out, size_t *n, const capa_workflow *wf, 
     if (!(*out = capa__malloc((sizeof kinds / sizeof *kinds + wf->n_stages) * sizeof **out)))
         return capa_error_set(CAPA_ENOMEM, "limits: out of memory");
     const char *sev = wf->n_stages ? capa_case_value(c, wf->stages[0].id, "severity") : NULL;
-    double warn = wf->warn_percent > 0 ? wf->warn_percent : 80;
-    for (size_t k = 0; !err && k < sizeof kinds / sizeof *kinds; k++) {
-        const capa_limit *l = pick(wf, kinds[k], sev);
-        if (!l)
+    const capa_limit *pk[CAPA_LIMIT_KINDS];
+    int64_t met[CAPA_LIMIT_KINDS] = {0};
+    capa_limits__pick_kinds(pk, wf, sev);
+    for (size_t k = 0; k < CAPA_LIMIT_KINDS; k++) {
+        if (!pk[k])
             continue;
-        int64_t met = 0;
         if (k == 0)
-            met = wf->n_stages ? first_sign(c, wf->stages[0].id, NULL, at) : 0;
+            met[k] = wf->n_stages ? first_sign(c, wf->stages[0].id, NULL, at) : 0;
         else if (k == 1)
-            met = containment_at;
+            met[k] = containment_at;
         else if (k == 2)
-            met = first_sign(c, NULL, "approved", at);
+            met[k] = first_sign(c, NULL, "approved", at);
         else
-            met = c->closed ? c->closed_at : 0;
-        met = imported_met(im, wf, c, (unsigned)k, met);
-        err = add(out, n, l, p, c, met, warn, at);
+            met[k] = c->closed ? c->closed_at : 0;
+        met[k] = imported_met(im, wf, c, (unsigned)k, met[k]);
     }
+    *n = capa_limits__eval_kinds(*out, pk, wf, p, NULL, c->opened, met, at);
     /* Limits per stage: met when the stage is first signed off. */
+    double warn = warn_percent(wf);
     for (size_t i = 0; !err && i < wf->n_stages; i++) {
         const capa_limit *l = pick(wf, wf->stages[i].id, sev);
-        int64_t met = l ? first_sign(c, wf->stages[i].id, NULL, at) : 0;
+        int64_t m = l ? first_sign(c, wf->stages[i].id, NULL, at) : 0;
         if (l)
-            met = imported_met(im, wf, c, (unsigned)(i + CAPA_LIMIT_STAGE0), met);
+            m = imported_met(im, wf, c, (unsigned)(i + CAPA_LIMIT_STAGE0), m);
         if (l)
-            err = add(out, n, l, p, c, met, warn, at);
+            add(*out, n, l, p, NULL, c->opened, m, warn, at);
     }
     if (err || !*n) { /* none: NULL, as before */
         capa__free(*out);
@@ -170,8 +196,7 @@ static int containment_cb(const capa_event *e, void *payload)
     }
     for (size_t i = 0; i < e->n_changes; i++) {
         const capa_change *ch = &e->changes[i];
-        if (ch->field && strcmp(ch->field, "containment") == 0 && ch->new_value &&
-            *ch->new_value) {
+        if (ch->field && strcmp(ch->field, "containment") == 0 && ch->new_value && *ch->new_value) {
             f->at = e->time;
             return 1; /* the first one: stop */
         }
@@ -207,8 +232,7 @@ const char *capa_limits__kind(const capa_workflow *wf, unsigned code)
 {
     if (code < CAPA_LIMIT_STAGE0)
         return kinds[code];
-    return code - CAPA_LIMIT_STAGE0 < wf->n_stages ? wf->stages[code - CAPA_LIMIT_STAGE0].id
-                                                   : NULL;
+    return code - CAPA_LIMIT_STAGE0 < wf->n_stages ? wf->stages[code - CAPA_LIMIT_STAGE0].id : NULL;
 }
 
 int capa_limits__code(const capa_workflow *wf, const char *kind)
@@ -224,7 +248,7 @@ int capa_limits__refresh(capa_hdr *h, const capa_workflow *wf, const capa_plant 
 {
     capa_hdr_limit got[CAPA_HDR_MAX_LIMITS];
     size_t n = 0;
-    double warn = wf->warn_percent > 0 ? wf->warn_percent : 80;
+    double warn = warn_percent(wf);
     for (unsigned code = 0; !h->closed && code < CAPA_HDR_MAX_LIMITS; code++) {
         const char *kind = capa_limits__kind(wf, code);
         if (!kind)
@@ -235,7 +259,7 @@ int capa_limits__refresh(capa_hdr *h, const capa_workflow *wf, const capa_plant 
         capa_hdr_limit *x = &got[n++];
         memset(x, 0, sizeof *x);
         x->code = (uint8_t)code;
-        x->due = due_of(l, p, h->opened, warn, &x->warn, NULL);
+        x->due = due_of(l, p, NULL, h->opened, warn, &x->warn, NULL);
         for (size_t i = 0; i < h->n_limits; i++)
             if (h->limits[i].code == code)
                 x->escalated = h->limits[i].escalated;

@@ -13,6 +13,7 @@
 
 #include "capa.h"
 #include "codec.h"
+#include "limits.h"
 #include "store.h"
 
 #define CAL_PREFIX "calendar-"
@@ -207,6 +208,141 @@ int64_t capa_plant_add_working_days(const capa_plant *p, int64_t t, int n, int *
             counted++;
     }
     return capa_tz_utc(p->tz, y, m, d, lt.hour, lt.minute, lt.second) + (t % 1000 + 1000) % 1000;
+}
+
+/* ---- working-day due times by table (limits.h) ---- */
+
+#define WD_MAX_N 8
+#define WD_MAX_DAYS 40000 /* about a century: a span longer than that is cut */
+
+typedef struct wd_day {
+    int64_t mid; /* UTC ms of the day's local midnight; valid when steady */
+    int steady;  /* one offset from the day before to the day after (capa_tz__steady) */
+} wd_day;
+
+struct capa_workdays {
+    int64_t day0; /* the local day number of entry 0 */
+    size_t n_days;
+    wd_day *day;
+    size_t n_n;
+    int n[WD_MAX_N];
+    int64_t *due[WD_MAX_N]; /* per day: its midnight + n working days; 0: take the walk */
+    unsigned char *uncovered[WD_MAX_N];
+};
+
+void capa_workdays__free(capa_workdays *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n_n; i++) {
+        capa__free(w->due[i]);
+        capa__free(w->uncovered[i]);
+    }
+    capa__free(w->day);
+    capa__free(w);
+}
+
+static int64_t local_day(const capa_tz *tz, int64_t t)
+{
+    capa_local_time lt;
+    capa_tz_local(&lt, tz, t);
+    return capa_days_from_civil(lt.year, lt.month, lt.day);
+}
+
+/* Whether local day `day` is steady (see wd_day), and its midnight. Offsets of a day or more
+ * (none in the tz database) are not taken. */
+static int day_steady(const capa_tz *tz, int64_t day, int64_t *mid)
+{
+    int32_t off;
+    int ok = capa_tz__steady(tz, (day - 1) * 86400000, (day + 2) * 86400000 - 1, &off) &&
+             off > -86400 && off < 86400;
+    *mid = (day * 86400 - off) * 1000;
+    return ok;
+}
+
+int capa_workdays__new(capa_workdays **out, const capa_plant *p, int64_t from, int64_t to,
+                       const int *ns, size_t n_ns)
+{
+    capa_workdays *w = capa__calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w)
+        return capa_error_set(CAPA_ENOMEM, "limits: out of memory");
+    int64_t d0 = local_day(p->tz, from) - 1, d1 = to < from ? d0 : local_day(p->tz, to) + 1;
+    if (d1 - d0 + 1 > WD_MAX_DAYS)
+        d0 = d1 + 1 - WD_MAX_DAYS;
+    w->day0 = d0;
+    w->n_days = (size_t)(d1 - d0 + 1);
+    if (!(w->day = capa__calloc(w->n_days, sizeof *w->day)))
+        goto oom;
+    for (size_t i = 0; i < w->n_days; i++)
+        w->day[i].steady = day_steady(p->tz, d0 + (int64_t)i, &w->day[i].mid);
+    for (size_t j = 0; j < n_ns && w->n_n < WD_MAX_N; j++) {
+        int n = ns[j], seen = n <= 0;
+        for (size_t k = 0; k < w->n_n && !seen; k++)
+            seen = w->n[k] == n;
+        if (seen)
+            continue;
+        size_t k = w->n_n++;
+        w->n[k] = n;
+        if (!(w->due[k] = capa__calloc(w->n_days, sizeof *w->due[k])) ||
+            !(w->uncovered[k] = capa__calloc(w->n_days, 1)))
+            goto oom;
+        for (size_t i = 0; i < w->n_days; i++) {
+            if (!w->day[i].steady)
+                continue;
+            /* The walk from the day's midnight; kept when the day it lands on is steady too,
+             * so a time of day later lands as much later. */
+            int unc = 0;
+            int64_t due = capa_plant_add_working_days(p, w->day[i].mid, n, &unc), tmid;
+            if (day_steady(p->tz, local_day(p->tz, due), &tmid) && tmid == due) {
+                w->due[k][i] = due;
+                w->uncovered[k][i] = (unsigned char)unc;
+            }
+        }
+    }
+    *out = w;
+    return CAPA_OK;
+oom:
+    capa_workdays__free(w);
+    return capa_error_set(CAPA_ENOMEM, "limits: out of memory");
+}
+
+/* Where the table answers for t and n: the count's column k and the day i; 0 when not. */
+static int wd_find(const capa_workdays *w, int64_t t, int n, size_t *k, size_t *i)
+{
+    for (*k = 0; w && *k < w->n_n; ++*k) {
+        if (w->n[*k] != n)
+            continue;
+        /* t's local day is the UTC day before, of or after t's UTC day. */
+        int64_t u = t / 86400000 - (t % 86400000 < 0);
+        for (int64_t e = u - 1; e <= u + 1; e++) {
+            if (e < w->day0 || e - w->day0 >= (int64_t)w->n_days)
+                continue;
+            *i = (size_t)(e - w->day0);
+            const wd_day *d = &w->day[*i];
+            if (d->steady && t >= d->mid && t - d->mid < 86400000)
+                return w->due[*k][*i] != 0;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+int capa_workdays__holds(const capa_workdays *w, int64_t t, int n)
+{
+    size_t k, i;
+    return wd_find(w, t, n, &k, &i);
+}
+
+int64_t capa_workdays__add(const capa_workdays *w, const capa_plant *p, int64_t t, int n,
+                           int *uncovered)
+{
+    size_t k, i;
+    if (!wd_find(w, t, n, &k, &i))
+        return capa_plant_add_working_days(p, t, n, uncovered);
+    if (uncovered)
+        *uncovered = w->uncovered[k][i];
+    return w->due[k][i] + (t - w->day[i].mid);
 }
 
 void capa_plant_time_format(char *buf, size_t sz, const capa_plant *p, int64_t ms)

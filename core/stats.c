@@ -2,9 +2,11 @@
  * stats.c - the monthly quality report's figures (capa_stats.h), from case headers and
  * indexes only: one pass over the headers (each decoded in place, no allocation) counts
  * the 12-month trend and open-at-end; the month's own cases are the opened-date index's
- * range; the time limits are evaluated by capa_limits_compute over what the header keeps
- * of each limit's end (when the first stage was signed, containment first set, the plan
- * approved, the case closed), so the rates use the same rules as `show` and `list`.
+ * range; the time limits are evaluated as capa_limits_compute evaluates them
+ * (capa_limits__eval_kinds) over what the header keeps of each limit's end (when the first
+ * stage was signed, containment first set, the plan approved, the case closed), so the rates
+ * use the same rules as `show` and `list`; working-day due times come from one table of the
+ * period's days (capa_workdays) instead of a walk over the calendar per case.
  * Months, day boundaries and the trend are in the plant's time zone.
  */
 #include <pthread.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "limits.h"
 #include "record.h"
 #include "recurrence.h"
 #include "parscan.h"
@@ -28,6 +31,7 @@ typedef struct tally {
     size_t cap;
     size_t *slot; /* open addressing: index + 1 into c.v, 0 = empty */
     size_t nslot;
+    size_t last; /* index + 1 of the key counted last (0: none): runs of one value skip the hash */
     int oom;
 } tally;
 
@@ -62,6 +66,11 @@ static long tally_add(tally *t, const char *key, uint64_t by)
     if (t->oom)
         return -1;
     key = key ? key : "";
+    if (t->last && strcmp(t->c.v[t->last - 1].key, key) == 0) {
+        t->c.v[t->last - 1].count += by;
+        t->c.total += by;
+        return (long)(t->last - 1);
+    }
     if ((t->c.n + 1) * 2 > t->nslot && grow(t))
         return -1;
     size_t j = hash(key) & (t->nslot - 1);
@@ -70,6 +79,7 @@ static long tally_add(tally *t, const char *key, uint64_t by)
         if (strcmp(e->key, key) == 0) {
             e->count += by;
             t->c.total += by;
+            t->last = t->slot[j];
             return (long)(t->slot[j] - 1);
         }
         j = (j + 1) & (t->nslot - 1);
@@ -91,6 +101,7 @@ static long tally_add(tally *t, const char *key, uint64_t by)
     }
     t->c.v[t->c.n] = (capa_stat_count){k, by, 0};
     t->slot[j] = ++t->c.n;
+    t->last = t->c.n;
     t->c.total += by;
     return (long)(t->c.n - 1);
 }
@@ -325,79 +336,48 @@ static int window(capa_monthly *m, int64_t bound[13], const capa_tz *tz, capa_pe
     return CAPA_OK;
 }
 
-/* ---- limits of one header, by capa_limits_compute ---- */
+/* ---- limits of one header, as capa_limits_compute evaluates them ---- */
 
 typedef struct ctx {
     capa_store *s;
     MDB_txn *txn;
     const capa_workflow *wf;
     const capa_plant *p;
+    const capa_workdays *wd; /* the working-day due times of the report's span (shared) */
     capa_monthly *m;
     int ntf_stage; /* the stage whose form decides on a returned part (ntf_decision), or -1 */
     MDB_cursor *stage_cur; /* on the stage records, for returned_part */
     size_t cap_ntf;
     int64_t span; /* the longest a limit may run: cases opened earlier cannot fall due */
     size_t cap_overdue;
-    /* Per severity, the workflow as capa_limits_compute needs it here: the first stage and
-     * only the limits of the four kinds for that severity (or "*"), so evaluating a case
-     * does not compare every limit of every stage. */
-    struct sev_wf {
-        const char *severity; /* borrowed from the workflow's limits; NULL = none given */
-        capa_workflow w;
-        capa_limit *lim;
+    int slot[CAPA_LIMIT_KINDS]; /* each kind's place in m->on_time, or -1 */
+    /* Per severity, the limit of each kind that applies (capa_limits__pick_kinds), picked
+     * once: the pick compares names, a case only its severity. */
+    struct sev_pick {
+        char *severity; /* a copy; NULL = none given */
+        const capa_limit *pk[CAPA_LIMIT_KINDS];
     } sev[8];
     size_t n_sev;
 } ctx;
 
-/* The reduced workflow for `severity` (made on first use); the whole one when there are
- * more severities than slots. */
-static const capa_workflow *wf_for(ctx *x, const char *severity)
+/* The limits that apply to a case of `severity`: from the per-severity picks, else picked
+ * into `own` (more severities than slots, or out of memory). */
+static const capa_limit *const *picks_for(ctx *x, const char *severity,
+                                          const capa_limit *own[CAPA_LIMIT_KINDS])
 {
     for (size_t i = 0; i < x->n_sev; i++)
         if ((!severity && !x->sev[i].severity) ||
             (severity && x->sev[i].severity && strcmp(severity, x->sev[i].severity) == 0))
-            return &x->sev[i].w;
+            return x->sev[i].pk;
+    capa_limits__pick_kinds(own, x->wf, severity);
     if (x->n_sev == sizeof x->sev / sizeof *x->sev)
-        return x->wf;
-    capa_limit *lim = capa__calloc(x->wf->n_limits ? x->wf->n_limits : 1, sizeof *lim);
-    if (!lim)
-        return x->wf;
-    struct sev_wf *e = &x->sev[x->n_sev];
-    const char *sev_key = NULL;
-    size_t n = 0;
-    /* Per kind only the limit capa_limits_compute would pick for this severity (its own, the
-     * first; else the last "*" one), so the pick compares one limit per kind. */
-    static const char *const kinds[] = {"response", "containment", "plan", "closure"};
-    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
-        const capa_limit *own = NULL, *any = NULL;
-        for (size_t i = 0; i < x->wf->n_limits && !own; i++) {
-            const capa_limit *l = &x->wf->limits[i];
-            if (!l->kind || !l->severity || strcmp(l->kind, kinds[k]) != 0)
-                continue;
-            if (severity && strcmp(l->severity, severity) == 0)
-                own = l;
-            else if (strcmp(l->severity, "*") == 0)
-                any = l;
-        }
-        if (own)
-            sev_key = own->severity;
-        if (own || any)
-            lim[n++] = own ? *own : *any;
-    }
-    if (severity && !sev_key) {
-        /* A severity without limits of its own: it shares the "*" limits; keep a copy of
-         * the name so the entry matches it again. */
-        capa__free(lim);
-        return x->wf;
-    }
-    e->severity = sev_key;
-    e->lim = lim;
-    e->w = *x->wf;
-    e->w.n_stages = x->wf->n_stages ? 1 : 0;
-    e->w.limits = lim;
-    e->w.n_limits = n;
+        return own;
+    struct sev_pick *e = &x->sev[x->n_sev];
+    if (severity && !(e->severity = capa__strdup(severity)))
+        return own;
+    memcpy(e->pk, own, sizeof e->pk);
     x->n_sev++;
-    return &e->w;
+    return e->pk;
 }
 
 static int ontime_slot(capa_monthly *m, const char *kind)
@@ -411,42 +391,30 @@ static int ontime_slot(capa_monthly *m, const char *kind)
 static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
 {
     capa_monthly *m = x->m;
-    const char *stage0 = x->wf->stages[0].id;
-    capa_kv sev = {"severity", h->severity};
-    capa_stage_record rec = {
-        .stage = (char *)stage0, .values = &sev, .n_values = h->severity ? 1 : 0};
-    capa_signature sig[2] = {{0}};
-    size_t ns = 0;
-    if (h->response_at)
-        sig[ns++] = (capa_signature){
-            .stage = (char *)stage0, .kind = "sign", .meaning = "", .time = h->response_at};
-    if (h->plan_at)
-        sig[ns++] = (capa_signature){
-            .stage = "", .kind = "sign", .meaning = "approved", .time = h->plan_at};
-    capa_case c = {.number = h->number,
-                   .stage = h->stage,
-                   .closed = h->closed,
-                   .opened = h->opened,
-                   .closed_at = h->closed_at,
-                   .stages = &rec,
-                   .n_stages = 1,
-                   .signatures = sig,
-                   .n_signatures = ns};
-    capa_limit_status *ls = NULL;
-    size_t n = 0;
     int64_t at = m->as_of;
-    int err = capa_limits_compute(
-        &ls, &n, wf_for(x, h->severity), x->p, &c,
-        h->containment_at && h->containment_at <= at ? h->containment_at : 0, at);
-    for (size_t i = 0; !err && i < n; i++) {
-        const capa_limit_status *l = &ls[i];
-        int k = ontime_slot(m, l->kind);
-        if (k < 0)
+    const capa_limit *own[CAPA_LIMIT_KINDS];
+    const capa_limit *const *pk = picks_for(x, h->severity, own);
+    /* What ended each kind, as capa_limits_compute finds it in a case: the first stage's
+     * first sign-off, containment first set, the plan approved (the header keeps when), the
+     * closing; those after the report's moment had not happened yet. */
+    int64_t met[CAPA_LIMIT_KINDS] = {
+        h->response_at && h->response_at <= at ? h->response_at : 0,
+        h->containment_at && h->containment_at <= at ? h->containment_at : 0,
+        h->plan_at && h->plan_at <= at ? h->plan_at : 0, h->closed ? h->closed_at : 0};
+    capa_limit_status ls[CAPA_LIMIT_KINDS];
+    capa_limits__eval_kinds(ls, pk, x->wf, x->p, x->wd, h->opened, met, at);
+    int err = CAPA_OK;
+    for (size_t k = 0, i = 0; !err && k < CAPA_LIMIT_KINDS; k++) {
+        if (!pk[k])
+            continue;
+        const capa_limit_status *l = &ls[i++];
+        int s = x->slot[k];
+        if (s < 0)
             continue;
         if (l->due >= m->start && l->due < m->end && l->due <= at) {
-            m->on_time[k].due++;
+            m->on_time[s].due++;
             if (l->met && l->met <= l->due)
-                m->on_time[k].on_time++;
+                m->on_time[s].on_time++;
         }
         if (open_at_end && strcmp(l->state, "overdue") == 0) {
             if (m->n_overdue == x->cap_overdue) {
@@ -471,7 +439,6 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
             m->n_overdue++;
         }
     }
-    capa__free(ls);
     return err;
 }
 
@@ -887,7 +854,7 @@ static void *part_run(void *arg)
         mdb_cursor_close(x->stage_cur);
     x->stage_cur = NULL;
     for (size_t i = 0; i < x->n_sev; i++)
-        capa__free(x->sev[i].lim);
+        capa__free(x->sev[i].severity);
     x->n_sev = 0;
     if (!err)
         rec_sort(&pt->rec); /* each part sorts its own notes; the report merges them */
@@ -986,10 +953,23 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
     part pt[CAPA_STATS_MAX_PARTS];
     MDB_txn *txn[CAPA_STATS_MAX_PARTS] = {txn0};
     uint64_t lo = 0, hi = 0;
+    capa_workdays *wd = NULL;
+    int64_t span = longest_limit(wf);
+    int ns[8], slot[CAPA_LIMIT_KINDS];
+    size_t n_ns = 0;
     int err;
     memset(pt, 0, sizeof pt);
     if ((err = capa__id_bounds(s, txn0, &lo, &hi)))
         return err;
+    /* The working-day due times of every case whose limits can fall due in the period (or
+     * that is still open and opened within a span of it) come from one table of the days. */
+    for (size_t i = 0; i < wf->n_limits && n_ns < sizeof ns / sizeof *ns; i++)
+        if (wf->limits[i].working_days > 0)
+            ns[n_ns++] = wf->limits[i].working_days;
+    if (n_ns && (err = capa_workdays__new(&wd, p, m->start - span, m->as_of, ns, n_ns)))
+        return err;
+    for (unsigned k = 0; k < CAPA_LIMIT_KINDS; k++)
+        slot[k] = ontime_slot(m, capa_limits__kind(wf, k));
     if (parts > CAPA_STATS_MAX_PARTS)
         parts = CAPA_STATS_MAX_PARTS;
     if (parts < 1 || hi - lo < 2 * parts)
@@ -997,8 +977,10 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
     /* The other parts' transactions, on txn0's snapshot (one part when a commit came in
      * between). */
     int same = 1;
-    if (parts > 1 && (err = capa__snapshot_more(s, txn0, txn + 1, parts - 1, &same)))
+    if (parts > 1 && (err = capa__snapshot_more(s, txn0, txn + 1, parts - 1, &same))) {
+        capa_workdays__free(wd);
         return err;
+    }
     if (!same)
         parts = 1;
     for (size_t i = 0; i < parts && !err; i++) {
@@ -1007,9 +989,11 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
                      .txn = txn[i],
                      .wf = wf,
                      .p = p,
+                     .wd = wd,
                      .m = &q->m,
-                     .span = longest_limit(wf),
+                     .span = span,
                      .ntf_stage = ntf_stage};
+        memcpy(q->x.slot, slot, sizeof slot);
         q->m = *m;
         q->m.org = q->m.timezone = NULL;
         q->m.opened = q->m.closed = q->m.open_at_end = 0;
@@ -1054,6 +1038,7 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
         part_clear(&pt[i]);
     for (size_t i = 1; i < parts; i++)
         capa_store__read_end(s, txn[i]);
+    capa_workdays__free(wd);
     return err;
 }
 

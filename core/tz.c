@@ -225,6 +225,45 @@ int32_t capa_tz_offset(const capa_tz *tz, int64_t ms)
     return tz->off[tz->idx[lo]];
 }
 
+/* The first second after t at which the offset capa_tz_offset gives may change: the next
+ * transition of the table, else (past it) the rule's next start or end of DST or the start
+ * of a year (the rule is read per year); INT64_MAX when it never changes again. A superset of
+ * the changes: between two of them the offset is one. */
+static int64_t next_change(const capa_tz *tz, int64_t t)
+{
+    if (tz->n_trans && t < tz->trans[tz->n_trans - 1]) {
+        size_t lo = 0, hi = tz->n_trans - 1; /* the first transition > t */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (tz->trans[mid] > t)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return tz->trans[lo];
+    }
+    if (!tz->has_rule || !tz->has_dst)
+        return INT64_MAX;
+    int y, m, d;
+    int64_t best = INT64_MAX;
+    capa_civil_from_days((t + tz->std_off) / 86400 - ((t + tz->std_off) % 86400 < 0), &y, &m, &d);
+    for (int yy = y - 1; yy <= y + 2; yy++) {
+        int64_t c[3] = {rule_at(&tz->start, yy, tz->std_off), rule_at(&tz->end, yy, tz->dst_off),
+                        capa_days_from_civil(yy, 1, 1) * 86400 - tz->std_off};
+        for (int i = 0; i < 3; i++)
+            if (c[i] > t && c[i] < best)
+                best = c[i];
+    }
+    return best;
+}
+
+int capa_tz__steady(const capa_tz *tz, int64_t from, int64_t to, int32_t *off)
+{
+    int64_t a = from / 1000 - (from % 1000 < 0), b = to / 1000 - (to % 1000 < 0);
+    *off = capa_tz_offset(tz, from);
+    return next_change(tz, a) > b;
+}
+
 /* ---- loading ---- */
 
 static int32_t be32s(const unsigned char *p)
@@ -248,8 +287,8 @@ static int parse_tzif(capa_tz *tz, const unsigned char *b, size_t len)
         if (timecnt > 10000 || typecnt == 0 || typecnt > 256 || charcnt > 10000 || leap > 10000 ||
             isut > 256 || isstd > 256)
             return 0;
-        size_t body = timecnt * tsize + timecnt + typecnt * 6 + charcnt + leap * (tsize + 4) +
-                      isstd + isut;
+        size_t body =
+            timecnt * tsize + timecnt + typecnt * 6 + charcnt + leap * (tsize + 4) + isstd + isut;
         const unsigned char *p = h + 44;
         if ((size_t)(p - b) + body > len)
             return 0;

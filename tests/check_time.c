@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "capa.h"
+#include "limits.h"
 #include "testutil.h"
 
 static capa_diag diag;
@@ -540,6 +541,145 @@ START_TEST(a_stored_case_has_its_limits_and_containment_from_the_trail)
 }
 END_TEST
 
+/* ---- the report's table of working-day due times (capa_workdays, limits.h) ----
+ * A report takes the due time of every case from a table of the days instead of walking the
+ * calendar per case. It must give what the walk gives for any instant: across DST changes
+ * (Berlin, New York, Lord Howe's half hour, Santiago's at midnight), the PRC holidays and
+ * make-up days of 2025 and 2026, and days beyond the installed calendars (uncovered). */
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 17;
+}
+
+static const char *const table_zones[] = {"Europe/Berlin",    "America/New_York",
+                                          "Australia/Lord_Howe", "America/Santiago",
+                                          "Asia/Shanghai",    "Africa/Cairo",
+                                          "UTC"};
+
+START_TEST(the_working_day_table_gives_what_the_walk_gives)
+{
+    static const int ns[] = {1, 2, 3, 5, 10};
+    uint64_t seed = 7;
+    for (size_t z = 0; z < sizeof table_zones / sizeof *table_zones; z++) {
+        capa_plant *p = prc(table_zones[z]);
+        int64_t from = at(p, "2025-09-01T00:00:00Z"), to = at(p, "2027-01-20T00:00:00Z");
+        capa_workdays *w = NULL;
+        ck_assert_int_eq(capa_workdays__new(&w, p, from, to, ns, 5), CAPA_OK);
+        size_t asked = 0, held = 0;
+        for (int64_t day = from - 3 * 86400000LL; day < to + 3 * 86400000LL; day += 86400000) {
+            /* Every UTC hour of the day, a millisecond before it, and a random instant. */
+            for (int h = 0; h <= 24; h++) {
+                int64_t t[3] = {day + h * 3600000LL, day + h * 3600000LL - 1,
+                                day + (int64_t)(rnd(&seed) % 86400000)};
+                for (int j = 0; j < 3; j++) {
+                    int n = ns[rnd(&seed) % 5], u1 = -1, u2 = -1;
+                    int64_t want = capa_plant_add_working_days(p, t[j], n, &u1);
+                    int64_t got = capa_workdays__add(w, p, t[j], n, &u2);
+                    ck_assert_msg(got == want && u1 == u2,
+                                  "%s: %lld + %d working days: table %lld (uncovered %d), walk "
+                                  "%lld (%d)",
+                                  table_zones[z], (long long)t[j], n, (long long)got, u2,
+                                  (long long)want, u1);
+                    asked++;
+                    held += (size_t)capa_workdays__holds(w, t[j], n);
+                }
+            }
+        }
+        /* The table answers almost always (not on the days around a DST change, nor outside
+         * its span): else the comparison above would test the walk against itself. */
+        ck_assert_msg(held * 100 > asked * 95, "%s: the table answered %zu of %zu",
+                      table_zones[z], held, asked);
+        if (strcmp(table_zones[z], "Europe/Berlin") == 0) {
+            ck_assert(!capa_workdays__holds(w, at(p, "2026-03-29T10:00:00+02:00"), 3));
+            ck_assert(capa_workdays__holds(w, at(p, "2026-03-16T10:00:00+01:00"), 3));
+            ck_assert(!capa_workdays__holds(w, at(p, "2027-03-01T10:00:00+01:00"), 3));
+            ck_assert(!capa_workdays__holds(w, at(p, "2026-03-16T10:00:00+01:00"), 4));
+        }
+        capa_workdays__free(w);
+        capa_plant_free(p);
+    }
+}
+END_TEST
+
+/* The report's evaluation (capa_limits__eval_kinds over the table) against capa_limits_compute
+ * (what `show` and `list` use) for random cases: limits in hours and in working days per
+ * severity, sign-offs, containment and closing at random times before or after `at`. */
+START_TEST(the_report_limits_are_what_capa_limits_compute_gives)
+{
+    capa_workflow *wf = default_wf();
+    capa_limit lim[] = {{"*", "response", 24, 0},      {"*", "containment", 0, 1},
+                        {"*", "plan", 0, 3},           {"*", "closure", 240, 0},
+                        {"major", "plan", 0, 2},       {"major", "closure", 0, 5},
+                        {"general", "closure", 0, 10}, {"general", "response", 36.5, 0}};
+    capa_workflow w2 = *wf;
+    w2.limits = lim;
+    w2.n_limits = sizeof lim / sizeof *lim;
+    static const int ns[] = {1, 3, 2, 5, 10};
+    static const char *const sevs[] = {"major", "general", "important", NULL};
+    uint64_t seed = 11;
+    for (size_t z = 0; z < sizeof table_zones / sizeof *table_zones; z++) {
+        capa_plant *p = prc(table_zones[z]);
+        int64_t from = at(p, "2025-12-01T00:00:00Z"), to = at(p, "2026-12-31T00:00:00Z");
+        capa_workdays *w = NULL;
+        ck_assert_int_eq(capa_workdays__new(&w, p, from, to, ns, 5), CAPA_OK);
+        for (int i = 0; i < 4000; i++) {
+            const char *sev = sevs[rnd(&seed) % 4];
+            capa_kv kv = {"severity", (char *)sev};
+            capa_stage_record st = {.stage = "intake", .values = &kv, .n_values = sev ? 1 : 0};
+            int64_t opened = from - 5 * 86400000LL + (int64_t)(rnd(&seed) % 400) * 86400000LL +
+                             (int64_t)(rnd(&seed) % 86400000);
+            int64_t when = opened + (int64_t)(rnd(&seed) % (30LL * 86400000));
+            int64_t resp = rnd(&seed) % 3 ? opened + (int64_t)(rnd(&seed) % (3LL * 86400000)) : 0;
+            int64_t plan = rnd(&seed) % 3 ? opened + (int64_t)(rnd(&seed) % (8LL * 86400000)) : 0;
+            int64_t cont = rnd(&seed) % 3 ? opened + (int64_t)(rnd(&seed) % (2LL * 86400000)) : 0;
+            int closed = rnd(&seed) % 3 == 0;
+            int64_t closed_at = opened + (int64_t)(rnd(&seed) % (20LL * 86400000));
+            capa_signature sg[2] = {{0}};
+            size_t n_sg = 0;
+            if (resp)
+                sg[n_sg++] = (capa_signature){
+                    .stage = "intake", .kind = "sign", .meaning = "reviewed", .time = resp};
+            if (plan)
+                sg[n_sg++] = (capa_signature){
+                    .stage = "action", .kind = "sign", .meaning = "approved", .time = plan};
+            capa_case c = {.number = "QC-2026-0001", .stage = "analysis", .closed = closed,
+                           .opened = opened, .closed_at = closed ? closed_at : 0,
+                           .stages = &st, .n_stages = 1, .signatures = sg,
+                           .n_signatures = n_sg};
+            capa_limit_status *l = NULL;
+            size_t n = 0;
+            int64_t cont_at = cont && cont <= when ? cont : 0;
+            ck_assert_int_eq(capa_limits_compute(&l, &n, &w2, p, &c, cont_at, when), CAPA_OK);
+            const capa_limit *pk[CAPA_LIMIT_KINDS];
+            capa_limits__pick_kinds(pk, &w2, sev);
+            int64_t met[CAPA_LIMIT_KINDS] = {resp && resp <= when ? resp : 0, cont_at,
+                                             plan && plan <= when ? plan : 0,
+                                             closed ? closed_at : 0};
+            capa_limit_status fast[CAPA_LIMIT_KINDS];
+            size_t nf = capa_limits__eval_kinds(fast, pk, &w2, p, w, opened, met, when);
+            ck_assert_uint_eq(nf, 4);
+            ck_assert_uint_ge(n, nf);
+            for (size_t k = 0; k < nf; k++) {
+                ck_assert_str_eq(fast[k].kind, l[k].kind);
+                ck_assert_msg(fast[k].due == l[k].due && fast[k].warn == l[k].warn &&
+                                  fast[k].met == l[k].met && fast[k].uncovered == l[k].uncovered,
+                              "%s case %d %s: due %lld/%lld warn %lld/%lld met %lld/%lld",
+                              table_zones[z], i, l[k].kind, (long long)fast[k].due,
+                              (long long)l[k].due, (long long)fast[k].warn, (long long)l[k].warn,
+                              (long long)fast[k].met, (long long)l[k].met);
+                ck_assert_str_eq(fast[k].state, l[k].state);
+            }
+            capa__free(l);
+        }
+        capa_workdays__free(w);
+        capa_plant_free(p);
+    }
+    capa_workflow_free(wf);
+}
+END_TEST
+
 START_TEST(a_limit_in_working_days_parses_and_bad_ones_are_named)
 {
     capa_workflow *w = default_wf();
@@ -725,6 +865,8 @@ Suite *capa_time_suite(void)
     tcase_add_test(tc, escalation_steps_parse_and_bad_ones_are_named);
     tcase_add_test(tc, a_stored_case_has_its_limits_and_containment_from_the_trail);
     tcase_add_test(tc, a_limit_in_working_days_parses_and_bad_ones_are_named);
+    tcase_add_test(tc, the_working_day_table_gives_what_the_walk_gives);
+    tcase_add_test(tc, the_report_limits_are_what_capa_limits_compute_gives);
     suite_add_tcase(s, tc);
     return s;
 }

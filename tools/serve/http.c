@@ -1,25 +1,22 @@
 /*
- * http.c - libmicrohttpd glue of capa serve: limits, body collection, dispatch, security
- * headers, one log line per request.
+ * http.c - libmicrohttpd glue of capa serve: threads, limits, body collection, dispatch,
+ * security headers, one log line per request.
  *
- * One thread per connection (so a slow scrypt sign-in blocks only its own connection, and
- * concurrent changes meet in the engine's group commit), a connection limit, a per-connection
- * memory limit for headers, an idle timeout, and a body limit checked against Content-Length
- * before anything is read and again while reading.
+ * Threads (docs/serve.md, "Threads"): as many polling threads as the machine has cores
+ * (libmicrohttpd's thread pool over epoll) read every request and run the short ones - a
+ * case page, its forms, the API's case GET, the sign-in form, static files - to the end, one
+ * after the other, so on a busy server a request waits in line instead of being time-sliced
+ * against a dozen others (the case page's p99). Everything else - anything that writes (it
+ * may wait for the engine's group commit, which needs many writers waiting at once), signs
+ * in (scrypt), or reads an amount of the store that grows with it (lists, dashboard,
+ * reports, exports, dossiers, attachments, admin) - is handed to a thread of its own: the
+ * connection is suspended (MHD_suspend_connection) while the thread runs the handler, and
+ * resumed to send the answer. sv_http_stop waits for those threads before it stops the
+ * daemon, so no change is cut off halfway.
  *
- * One client must not starve the others: a limit of connections per client address
- * (MHD_OPTION_PER_IP_CONNECTION_LIMIT; over it a connection is closed on accept), and a
- * deadline for a complete request header. libmicrohttpd's timeout is idle-based, so a client
- * that trickles a header line now and then would keep a connection (and its thread) forever;
- * here a watchdog thread shuts down every connection whose header is not complete within
- * --header-timeout seconds of its accept, or of the end of its previous request
- * (keep-alive). A request whose Content-Length is given twice, conflicts, is not a number,
- * or comes with a Transfer-Encoding is answered 400 and the connection closed: a proxy in
- * front may read it otherwise (request smuggling).
- *
- * With --tls-cert/--tls-key (tls.c) the daemon speaks only HTTPS (TLS 1.2 and 1.3 with
- * SV_TLS_PRIORITIES) and every response carries Strict-Transport-Security.
- */
+ * Limits: a connection limit, a per-connection memory limit for headers, an idle timeout,
+ * and a body limit checked against Content-Length before anything is read and again while
+ * reading. */
 #include "serve.h"
 #include "lang.h"
 #include "upload.h"
@@ -34,6 +31,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* One accepted connection, for the header deadline. */
 typedef struct conn {
@@ -54,6 +52,8 @@ typedef struct http {
     pthread_cond_t cv;
     conn *head;
     int64_t header_ms;
+    int workers;        /* handler threads running (guarded by mu) */
+    pthread_cond_t idle; /* signalled when workers drops to 0 */
 } http;
 
 static const char *CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -351,6 +351,85 @@ static void too_big(sv_req *r)
     free(msg);
 }
 
+static void handle(sv_req *r)
+{
+    if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/api") == 0)
+        sv_api_handle(r);
+    else
+        sv_pages_handle(r);
+}
+
+/* Whether `path` is "/cases/{number}" followed by nothing or by one of `subs` (NULL-ended). */
+static int case_path(const char *path, const char *prefix, const char *const *subs)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) != 0 || !path[pl] || path[pl] == '/')
+        return 0;
+    const char *slash = strchr(path + pl, '/');
+    if (!slash)
+        return 1;
+    for (; *subs; subs++) {
+        if (strcmp(slash, *subs) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether a request runs on the polling thread that read it: a GET or HEAD whose work is
+ * bounded by one case, not by the store's size, and never waits for a write. Everything else
+ * gets a thread of its own (offload). */
+static int runs_inline(const char *method, const char *path)
+{
+    static const char *const page_subs[] = {"/edit", "/sign", NULL};
+    static const char *const api_subs[] = {"/audit", NULL};
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return 0;
+    return strncmp(path, "/static/", 8) == 0 || strcmp(path, "/login") == 0 ||
+           case_path(path, "/cases/", page_subs) || case_path(path, "/api/v1/cases/", api_subs);
+}
+
+static void *worker(void *arg)
+{
+    sv_req *r = arg;
+    struct MHD_Connection *mc = r->conn;
+    http *h = r->srv->http;
+    handle(r);
+    r->job = 2;
+    MHD_resume_connection(mc); /* r belongs to libmicrohttpd's thread again from here */
+    pthread_mutex_lock(&h->mu);
+    if (--h->workers == 0)
+        pthread_cond_broadcast(&h->idle);
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* Run the handler of `r` on a thread of its own; the connection waits, suspended. */
+static enum MHD_Result offload(sv_req *r)
+{
+    http *h = r->srv->http;
+    pthread_t th;
+    pthread_attr_t at;
+    int started = 0;
+    r->job = 1;
+    MHD_suspend_connection(r->conn);
+    pthread_mutex_lock(&h->mu);
+    h->workers++;
+    if (!h->stop && pthread_attr_init(&at) == 0) { /* stopping: no new thread to wait for */
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        started = pthread_create(&th, &at, worker, r) == 0;
+        pthread_attr_destroy(&at);
+    }
+    if (!started)
+        h->workers--;
+    pthread_mutex_unlock(&h->mu);
+    if (!started) { /* no thread to be had, or stopping: answer here, as if inline */
+        handle(r);
+        r->job = 2;
+        MHD_resume_connection(r->conn);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -453,11 +532,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         early_text(r, 500, "request.oom", NULL, "out of memory");
         return send_response(r);
     }
-    if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/api") == 0)
-        sv_api_handle(r);
-    else
-        sv_pages_handle(r);
-    return send_response(r);
+    if (r->job == 2)
+        return send_response(r); /* resumed: the worker has answered */
+    if (r->job == 1)
+        return MHD_YES; /* still suspended (not expected) */
+    if (runs_inline(r->method, r->path)) {
+        handle(r);
+        return send_response(r);
+    }
+    return offload(r);
 }
 
 /* The path and query as one log field: anything but printable ASCII as %XX, so a request
@@ -526,8 +609,10 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
     memset(&ss, 0, sizeof ss);
     char host[256];
     const char *colon = strrchr(listen, ':');
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned pool = cores < 1 ? 1 : cores > 64 ? 64 : (unsigned)cores;
     if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host) {
         sv_start_said(srv, "serve.listen", listen, "--listen",
                       "--listen: expected HOST:PORT, e.g. 127.0.0.1:8080");
@@ -569,6 +654,8 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
     h->header_ms = srv->header_ms > 0 ? srv->header_ms : 10000;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
+    pthread_cond_init(&h->idle, NULL);
+    srv->http = h; /* before the first request: offload finds it there */
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
@@ -581,7 +668,7 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
         tls[0].option = MHD_OPTION_END;
     h->d = MHD_start_daemon(
         flags, (uint16_t)p, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, tls,
-        MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, pool,
         MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_addr,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
@@ -614,9 +701,16 @@ void sv_http_stop(void *daemon)
         pthread_mutex_unlock(&h->mu);
         pthread_join(h->watchdog, NULL);
     }
+    /* The handlers still running finish (a change is never cut off) and resume their
+     * connections; only then may the daemon go (it must not stop with one suspended). */
+    pthread_mutex_lock(&h->mu);
+    while (h->workers)
+        pthread_cond_wait(&h->idle, &h->mu);
+    pthread_mutex_unlock(&h->mu);
     if (h->d)
         MHD_stop_daemon(h->d); /* closes every connection: their notices empty the list */
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
+    pthread_cond_destroy(&h->idle);
     free(h);
 }

@@ -22,6 +22,7 @@
 #include "upload.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -52,9 +53,15 @@ typedef struct http {
     pthread_cond_t cv;
     conn *head;
     int64_t header_ms;
-    int workers;        /* handler threads running (guarded by mu) */
-    pthread_cond_t idle; /* signalled when workers drops to 0 */
+    /* worker threads (guarded by mu): started when a request is queued and none waits,
+     * kept while there is work, gone after WORKER_IDLE_S without */
+    sv_req *queue, *queue_tail;
+    int queued, workers, waiting;
+    pthread_cond_t work; /* a request was queued, or stop */
+    pthread_cond_t idle; /* the last worker is gone */
 } http;
+
+#define WORKER_IDLE_S 30
 
 static const char *CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
                          "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
@@ -388,41 +395,83 @@ static int runs_inline(const char *method, const char *path)
            case_path(path, "/cases/", page_subs) || case_path(path, "/api/v1/cases/", api_subs);
 }
 
+/* A worker thread: runs queued requests' handlers, each while its connection is suspended,
+ * until the queue has been empty for WORKER_IDLE_S, or is empty at stop. Threads are kept
+ * rather than started per request: a new thread costs more than a short write (libxml2's and
+ * malloc's per-thread state start empty every time). */
 static void *worker(void *arg)
 {
-    sv_req *r = arg;
-    struct MHD_Connection *mc = r->conn;
-    http *h = r->srv->http;
-    handle(r);
-    r->job = 2;
-    MHD_resume_connection(mc); /* r belongs to libmicrohttpd's thread again from here */
+    http *h = arg;
     pthread_mutex_lock(&h->mu);
+    for (;;) {
+        while (!h->queue && !h->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += WORKER_IDLE_S;
+            h->waiting++;
+            int rc = pthread_cond_timedwait(&h->work, &h->mu, &ts);
+            h->waiting--;
+            if (rc == ETIMEDOUT && !h->queue)
+                break;
+        }
+        sv_req *r = h->queue;
+        if (!r)
+            break;
+        h->queue = r->next_job;
+        if (!h->queue)
+            h->queue_tail = NULL;
+        h->queued--;
+        pthread_mutex_unlock(&h->mu);
+        struct MHD_Connection *mc = r->conn;
+        handle(r);
+        r->job = 2;
+        MHD_resume_connection(mc); /* r belongs to libmicrohttpd's thread again from here */
+        pthread_mutex_lock(&h->mu);
+    }
     if (--h->workers == 0)
         pthread_cond_broadcast(&h->idle);
     pthread_mutex_unlock(&h->mu);
     return NULL;
 }
 
-/* Run the handler of `r` on a thread of its own; the connection waits, suspended. */
+/* Queue the handler of `r` for a worker thread (starting one if none is free); the
+ * connection waits, suspended. */
 static enum MHD_Result offload(sv_req *r)
 {
     http *h = r->srv->http;
-    pthread_t th;
-    pthread_attr_t at;
-    int started = 0;
+    int queued = 0;
     r->job = 1;
     MHD_suspend_connection(r->conn);
     pthread_mutex_lock(&h->mu);
-    h->workers++;
-    if (!h->stop && pthread_attr_init(&at) == 0) { /* stopping: no new thread to wait for */
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        started = pthread_create(&th, &at, worker, r) == 0;
-        pthread_attr_destroy(&at);
+    if (!h->stop) { /* stopping: no new work for the workers, answered here */
+        r->next_job = NULL;
+        if (h->queue_tail)
+            h->queue_tail->next_job = r;
+        else
+            h->queue = r;
+        h->queue_tail = r;
+        h->queued++;
+        queued = 1;
+        if (h->waiting >= h->queued) {
+            pthread_cond_signal(&h->work);
+        } else {
+            pthread_t th;
+            pthread_attr_t at;
+            if (pthread_attr_init(&at) == 0) {
+                pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+                if (pthread_create(&th, &at, worker, h) == 0)
+                    h->workers++;
+                pthread_attr_destroy(&at);
+            }
+            if (!h->workers) { /* no thread to be had: take it back, answer here */
+                h->queue = h->queue_tail = NULL;
+                h->queued = 0;
+                queued = 0;
+            }
+        }
     }
-    if (!started)
-        h->workers--;
     pthread_mutex_unlock(&h->mu);
-    if (!started) { /* no thread to be had, or stopping: answer here, as if inline */
+    if (!queued) {
         handle(r);
         r->job = 2;
         MHD_resume_connection(r->conn);
@@ -612,7 +661,11 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /* libmicrohttpd splits --max-connections between the polling threads (a thread at its
+     * share leaves accepting to the others): at least one connection each */
     unsigned pool = cores < 1 ? 1 : cores > 64 ? 64 : (unsigned)cores;
+    if (max_conn && pool > max_conn)
+        pool = max_conn;
     if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host) {
         sv_start_said(srv, "serve.listen", listen, "--listen",
                       "--listen: expected HOST:PORT, e.g. 127.0.0.1:8080");
@@ -655,6 +708,7 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     pthread_cond_init(&h->idle, NULL);
+    pthread_cond_init(&h->work, NULL);
     srv->http = h; /* before the first request: offload finds it there */
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
@@ -701,9 +755,11 @@ void sv_http_stop(void *daemon)
         pthread_mutex_unlock(&h->mu);
         pthread_join(h->watchdog, NULL);
     }
-    /* The handlers still running finish (a change is never cut off) and resume their
+    /* The workers run what is queued (a change is never cut off) and resume those
      * connections; only then may the daemon go (it must not stop with one suspended). */
     pthread_mutex_lock(&h->mu);
+    h->stop = 1;
+    pthread_cond_broadcast(&h->work);
     while (h->workers)
         pthread_cond_wait(&h->idle, &h->mu);
     pthread_mutex_unlock(&h->mu);
@@ -712,5 +768,6 @@ void sv_http_stop(void *daemon)
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     pthread_cond_destroy(&h->idle);
+    pthread_cond_destroy(&h->work);
     free(h);
 }

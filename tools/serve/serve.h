@@ -61,6 +61,7 @@ typedef struct sv_req {
     sv_server *srv;
     void *conn; /* the libmicrohttpd connection (http.c only) */
     int job;    /* http.c: 1 while a worker thread runs the handler, 2 once it is done */
+    struct sv_req *next_job; /* http.c: the next request queued for a worker thread */
     /* request */
     char *method;
     char *path; /* decoded path, without the query */

@@ -16,7 +16,21 @@
  *
  * Limits: a connection limit, a per-connection memory limit for headers, an idle timeout,
  * and a body limit checked against Content-Length before anything is read and again while
- * reading. */
+ * reading.
+ *
+ * One client must not starve the others: a limit of connections per client address
+ * (MHD_OPTION_PER_IP_CONNECTION_LIMIT; over it a connection is closed on accept), and a
+ * deadline for a complete request header. libmicrohttpd's timeout is idle-based, so a client
+ * that trickles a header line now and then would keep a connection forever; here a watchdog
+ * thread shuts down every connection whose header is not complete within --header-timeout
+ * seconds of its accept, or of the end of its previous request (keep-alive). A request whose
+ * Content-Length is given twice, conflicts, is not a number, or comes with a
+ * Transfer-Encoding is answered 400 and the connection closed: a proxy in front may read it
+ * otherwise (request smuggling).
+ *
+ * With --tls-cert/--tls-key (tls.c) the daemon speaks only HTTPS (TLS 1.2 and 1.3 with
+ * SV_TLS_PRIORITIES) and every response carries Strict-Transport-Security.
+ */
 #include "serve.h"
 #include "lang.h"
 #include "upload.h"

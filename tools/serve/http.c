@@ -1,21 +1,32 @@
 /*
- * http.c - libmicrohttpd glue of capa serve: limits, body collection, dispatch, security
- * headers, one log line per request.
+ * http.c - libmicrohttpd glue of capa serve: threads, limits, body collection, dispatch,
+ * security headers, one log line per request.
  *
- * One thread per connection (so a slow scrypt sign-in blocks only its own connection, and
- * concurrent changes meet in the engine's group commit), a connection limit, a per-connection
- * memory limit for headers, an idle timeout, and a body limit checked against Content-Length
- * before anything is read and again while reading.
+ * Threads (docs/serve.md, "Threads"): as many polling threads as the machine has cores
+ * (libmicrohttpd's thread pool over epoll) read every request and run the short ones - a
+ * case page, its forms, the API's case GET, the sign-in form, static files - to the end, one
+ * after the other, so on a busy server a request waits in line instead of being time-sliced
+ * against a dozen others (the case page's p99). Everything else - anything that writes (it
+ * may wait for the engine's group commit, which needs many writers waiting at once), signs
+ * in (scrypt), or reads an amount of the store that grows with it (lists, dashboard,
+ * reports, exports, dossiers, attachments, admin) - is handed to a thread of its own: the
+ * connection is suspended (MHD_suspend_connection) while the thread runs the handler, and
+ * resumed to send the answer. sv_http_stop waits for those threads before it stops the
+ * daemon, so no change is cut off halfway.
+ *
+ * Limits: a connection limit, a per-connection memory limit for headers, an idle timeout,
+ * and a body limit checked against Content-Length before anything is read and again while
+ * reading.
  *
  * One client must not starve the others: a limit of connections per client address
  * (MHD_OPTION_PER_IP_CONNECTION_LIMIT; over it a connection is closed on accept), and a
  * deadline for a complete request header. libmicrohttpd's timeout is idle-based, so a client
- * that trickles a header line now and then would keep a connection (and its thread) forever;
- * here a watchdog thread shuts down every connection whose header is not complete within
- * --header-timeout seconds of its accept, or of the end of its previous request
- * (keep-alive). A request whose Content-Length is given twice, conflicts, is not a number,
- * or comes with a Transfer-Encoding is answered 400 and the connection closed: a proxy in
- * front may read it otherwise (request smuggling).
+ * that trickles a header line now and then would keep a connection forever; here a watchdog
+ * thread shuts down every connection whose header is not complete within --header-timeout
+ * seconds of its accept, or of the end of its previous request (keep-alive). A request whose
+ * Content-Length is given twice, conflicts, is not a number, or comes with a
+ * Transfer-Encoding is answered 400 and the connection closed: a proxy in front may read it
+ * otherwise (request smuggling).
  *
  * With --tls-cert/--tls-key (tls.c) the daemon speaks only HTTPS (TLS 1.2 and 1.3 with
  * SV_TLS_PRIORITIES) and every response carries Strict-Transport-Security.
@@ -25,6 +36,7 @@
 #include "upload.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -34,6 +46,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* One accepted connection, for the header deadline. */
 typedef struct conn {
@@ -54,7 +67,15 @@ typedef struct http {
     pthread_cond_t cv;
     conn *head;
     int64_t header_ms;
+    /* worker threads (guarded by mu): started when a request is queued and none waits,
+     * kept while there is work, gone after WORKER_IDLE_S without */
+    sv_req *queue, *queue_tail;
+    int queued, workers, waiting;
+    pthread_cond_t work; /* a request was queued, or stop */
+    pthread_cond_t idle; /* the last worker is gone */
 } http;
+
+#define WORKER_IDLE_S 30
 
 static const char *CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
                          "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
@@ -351,6 +372,127 @@ static void too_big(sv_req *r)
     free(msg);
 }
 
+static void handle(sv_req *r)
+{
+    if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/api") == 0)
+        sv_api_handle(r);
+    else
+        sv_pages_handle(r);
+}
+
+/* Whether `path` is "/cases/{number}" followed by nothing or by one of `subs` (NULL-ended). */
+static int case_path(const char *path, const char *prefix, const char *const *subs)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) != 0 || !path[pl] || path[pl] == '/')
+        return 0;
+    const char *slash = strchr(path + pl, '/');
+    if (!slash)
+        return 1;
+    for (; *subs; subs++) {
+        if (strcmp(slash, *subs) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether a request runs on the polling thread that read it: a GET or HEAD whose work is
+ * bounded by one case, not by the store's size, and never waits for a write. Everything else
+ * gets a thread of its own (offload). */
+static int runs_inline(const char *method, const char *path)
+{
+    static const char *const page_subs[] = {"/edit", "/sign", NULL};
+    static const char *const api_subs[] = {"/audit", NULL};
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return 0;
+    return strncmp(path, "/static/", 8) == 0 || strcmp(path, "/login") == 0 ||
+           case_path(path, "/cases/", page_subs) || case_path(path, "/api/v1/cases/", api_subs);
+}
+
+/* A worker thread: runs queued requests' handlers, each while its connection is suspended,
+ * until the queue has been empty for WORKER_IDLE_S, or is empty at stop. Threads are kept
+ * rather than started per request: a new thread costs more than a short write (libxml2's and
+ * malloc's per-thread state start empty every time). */
+static void *worker(void *arg)
+{
+    http *h = arg;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        while (!h->queue && !h->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += WORKER_IDLE_S;
+            h->waiting++;
+            int rc = pthread_cond_timedwait(&h->work, &h->mu, &ts);
+            h->waiting--;
+            if (rc == ETIMEDOUT && !h->queue)
+                break;
+        }
+        sv_req *r = h->queue;
+        if (!r)
+            break;
+        h->queue = r->next_job;
+        if (!h->queue)
+            h->queue_tail = NULL;
+        h->queued--;
+        pthread_mutex_unlock(&h->mu);
+        struct MHD_Connection *mc = r->conn;
+        handle(r);
+        r->job = 2;
+        MHD_resume_connection(mc); /* r belongs to libmicrohttpd's thread again from here */
+        pthread_mutex_lock(&h->mu);
+    }
+    if (--h->workers == 0)
+        pthread_cond_broadcast(&h->idle);
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* Queue the handler of `r` for a worker thread (starting one if none is free); the
+ * connection waits, suspended. */
+static enum MHD_Result offload(sv_req *r)
+{
+    http *h = r->srv->http;
+    int queued = 0;
+    r->job = 1;
+    MHD_suspend_connection(r->conn);
+    pthread_mutex_lock(&h->mu);
+    if (!h->stop) { /* stopping: no new work for the workers, answered here */
+        r->next_job = NULL;
+        if (h->queue_tail)
+            h->queue_tail->next_job = r;
+        else
+            h->queue = r;
+        h->queue_tail = r;
+        h->queued++;
+        queued = 1;
+        if (h->waiting >= h->queued) {
+            pthread_cond_signal(&h->work);
+        } else {
+            pthread_t th;
+            pthread_attr_t at;
+            if (pthread_attr_init(&at) == 0) {
+                pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+                if (pthread_create(&th, &at, worker, h) == 0)
+                    h->workers++;
+                pthread_attr_destroy(&at);
+            }
+            if (!h->workers) { /* no thread to be had: take it back, answer here */
+                h->queue = h->queue_tail = NULL;
+                h->queued = 0;
+                queued = 0;
+            }
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (!queued) {
+        handle(r);
+        r->job = 2;
+        MHD_resume_connection(r->conn);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -453,11 +595,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         early_text(r, 500, "request.oom", NULL, "out of memory");
         return send_response(r);
     }
-    if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/api") == 0)
-        sv_api_handle(r);
-    else
-        sv_pages_handle(r);
-    return send_response(r);
+    if (r->job == 2)
+        return send_response(r); /* resumed: the worker has answered */
+    if (r->job == 1)
+        return MHD_YES; /* still suspended (not expected) */
+    if (runs_inline(r->method, r->path)) {
+        handle(r);
+        return send_response(r);
+    }
+    return offload(r);
 }
 
 /* The path and query as one log field: anything but printable ASCII as %XX, so a request
@@ -526,8 +672,14 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
     memset(&ss, 0, sizeof ss);
     char host[256];
     const char *colon = strrchr(listen, ':');
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /* libmicrohttpd splits --max-connections between the polling threads (a thread at its
+     * share leaves accepting to the others): at least one connection each */
+    unsigned pool = cores < 1 ? 1 : cores > 64 ? 64 : (unsigned)cores;
+    if (max_conn && pool > max_conn)
+        pool = max_conn;
     if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host) {
         sv_start_said(srv, "serve.listen", listen, "--listen",
                       "--listen: expected HOST:PORT, e.g. 127.0.0.1:8080");
@@ -569,6 +721,9 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
     h->header_ms = srv->header_ms > 0 ? srv->header_ms : 10000;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
+    pthread_cond_init(&h->idle, NULL);
+    pthread_cond_init(&h->work, NULL);
+    srv->http = h; /* before the first request: offload finds it there */
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
@@ -581,7 +736,7 @@ void *sv_http_start(sv_server *srv, const char *listen, unsigned max_conn, unsig
         tls[0].option = MHD_OPTION_END;
     h->d = MHD_start_daemon(
         flags, (uint16_t)p, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, tls,
-        MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, pool,
         MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_addr,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
@@ -614,9 +769,19 @@ void sv_http_stop(void *daemon)
         pthread_mutex_unlock(&h->mu);
         pthread_join(h->watchdog, NULL);
     }
+    /* The workers run what is queued (a change is never cut off) and resume those
+     * connections; only then may the daemon go (it must not stop with one suspended). */
+    pthread_mutex_lock(&h->mu);
+    h->stop = 1;
+    pthread_cond_broadcast(&h->work);
+    while (h->workers)
+        pthread_cond_wait(&h->idle, &h->mu);
+    pthread_mutex_unlock(&h->mu);
     if (h->d)
         MHD_stop_daemon(h->d); /* closes every connection: their notices empty the list */
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
+    pthread_cond_destroy(&h->idle);
+    pthread_cond_destroy(&h->work);
     free(h);
 }

@@ -45,6 +45,7 @@ typedef struct sv_server {
     int header_ms;     /* deadline for a request's complete header (ms) */
     char *tls_cert, *tls_key; /* PEM text of --tls-cert and --tls-key; NULL = plain HTTP */
     size_t tls_key_len;
+    struct http *http; /* http.c's daemon, set by sv_http_start */
 } sv_server;
 
 typedef struct sv_session {
@@ -60,6 +61,8 @@ enum { SV_LANG_BOTH = 0, SV_LANG_ZH, SV_LANG_EN };
 typedef struct sv_req {
     sv_server *srv;
     void *conn; /* the libmicrohttpd connection (http.c only) */
+    int job;    /* http.c: 1 while a worker thread runs the handler, 2 once it is done */
+    struct sv_req *next_job; /* http.c: the next request queued for a worker thread */
     /* request */
     char *method;
     char *path; /* decoded path, without the query */

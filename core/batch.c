@@ -16,9 +16,13 @@
  */
 #include "cases.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
 
 typedef struct capa_submission {
     capa_request *reqs;
@@ -60,10 +64,188 @@ static void set_result(capa_request *r, int err)
     }
 }
 
+/* ---- the second core: what a batch's requests need, prepared ahead of the leader ----
+ *
+ * The leader runs a batch's requests one after the other in its write transaction; the
+ * hash chain and the records must be built in that order, by the one thread that holds the
+ * transaction. What does not depend on that order is prepared on a helper thread meanwhile:
+ * - the zstd frame of each long value (a description), which the event and the stage record
+ *   apply derives from it would otherwise compress (codec.c keeps the frame for the second).
+ *   The leader hands a request's frames to capa_pack (capa_pack_hints), and zstd gives the
+ *   same frame for the same bytes on every thread: the bytes stored do not change.
+ * - an OPEN request's values checked against the first stage's form (capa_case__validate,
+ *   the one validation), in a read transaction on the snapshot the leader's write transaction
+ *   started from. A request of a batch changes no form, workflow or user, so the check's
+ *   answer there is its answer in the write transaction; the leader takes it only when the
+ *   snapshots are the same (transaction ids) and the form the operation finds is the one
+ *   checked (do_open, capa_case__checked). Only a pass is handed over: a request the helper
+ *   refused is checked again by the leader, which words the refusal as ever.
+ * The leader runs each request exactly as before otherwise. Neither thread waits for the
+ * other: a request the helper has not reached, or is still preparing, the leader takes and
+ * does in full itself, and the helper skips ahead of the leader. */
+
+enum { PREP_TODO, PREP_BUSY, PREP_READY, PREP_TAKEN };
+
+/* Batches smaller than this are committed without a helper (a thread costs ~50 µs). */
+#define PREP_MIN 64
+
+typedef struct prep_item {
+    const capa_request *r;
+    atomic_int state;   /* PREP_*: TODO -> BUSY -> READY by the helper; TODO -> TAKEN by the
+                           leader; READY is final (what it holds stays valid across reruns) */
+    capa_frame *frames; /* READY: the frames of r's long values, n_frames of them */
+    size_t n_frames;
+    const capa_formdef *checked; /* READY: the form r's values passed, or NULL */
+} prep_item;
+
+typedef struct prep {
+    capa_store *s;
+    prep_item *items; /* one per request of the batch, in the order commit_batch runs them */
+    size_t n;
+    atomic_size_t at; /* the request the leader runs now */
+    atomic_int stop;
+    pthread_t tid;
+    int started;
+    /* The helper's: its read transaction (for the form checks), the snapshot's id, and the
+     * last workflow it looked up with that workflow's first form. */
+    MDB_txn *rtxn;
+    size_t snap;
+    const char *wf_id;
+    const capa_formdef *wf_form;
+} prep;
+
+/* The frames of request r's values long enough for capa_pack to compress on their own. */
+static void prep_frames(prep_item *it)
+{
+    const capa_request *r = it->r;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_values; i++)
+        if (r->values[i].value && strlen(r->values[i].value) >= CAPA_PACK_SPAN)
+            n++;
+    if (n && (it->frames = capa__calloc(n, sizeof *it->frames)))
+        for (size_t i = 0; i < r->n_values; i++) {
+            const char *v = r->values[i].value;
+            size_t len = v ? strlen(v) : 0;
+            if (len >= CAPA_PACK_SPAN && len <= CAPA_PACK_MAX &&
+                capa_frame_make(&it->frames[it->n_frames], v, len, 1) == CAPA_OK)
+                it->n_frames++;
+        }
+}
+
+/* An OPEN request's values against its workflow's first form, as do_open checks them. */
+static void prep_check(prep *p, prep_item *it)
+{
+    const capa_request *r = it->r;
+    const char *id = r->workflow ? r->workflow : "";
+    if (r->op != CAPA_OP_OPEN)
+        return;
+    if (!p->rtxn) {
+        if (capa_store__read_begin(p->s, &p->rtxn) != CAPA_OK) {
+            p->rtxn = NULL;
+            return;
+        }
+        p->snap = mdb_txn_id(p->rtxn);
+    }
+    if (!p->wf_id || strcmp(p->wf_id, id) != 0) {
+        const capa_workflow *wf = NULL;
+        p->wf_id = NULL;
+        p->wf_form = NULL;
+        if (capa_store__workflow_of(&wf, p->s, p->rtxn, r->workflow) != CAPA_OK ||
+            !wf->n_stages ||
+            capa_store__form(&p->wf_form, p->s, p->rtxn, wf->stages[0].form_id, 0) != CAPA_OK)
+            return;
+        p->wf_id = id;
+    }
+    if (capa_case__validate(p->rtxn, "open", p->wf_form, r->values, r->n_values,
+                            CAPA_REQ_CREATE) == CAPA_OK)
+        it->checked = p->wf_form;
+}
+
+static void *prep_main(void *arg)
+{
+    prep *p = arg;
+    for (size_t k = 0; k < p->n && !atomic_load(&p->stop); k++) {
+        size_t at = atomic_load(&p->at);
+        if (k <= at && at + 1 < p->n)
+            k = at + 1; /* behind the leader: what it passed, it did itself */
+        int st = PREP_TODO;
+        if (!atomic_compare_exchange_strong(&p->items[k].state, &st, PREP_BUSY))
+            continue;
+        prep_frames(&p->items[k]);
+        prep_check(p, &p->items[k]);
+        atomic_store(&p->items[k].state, PREP_READY);
+    }
+    capa_store__read_end(p->s, p->rtxn);
+    p->rtxn = NULL;
+    return NULL;
+}
+
+/* Start the helper on a batch worth it (enough requests, a second processor). */
+static void prep_start(prep *p, capa_store *s, submission *list)
+{
+    size_t n = 0;
+    memset(p, 0, sizeof *p);
+    p->s = s;
+    for (submission *sub = list; sub; sub = sub->next)
+        n += sub->n;
+    if (n < PREP_MIN || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+        !(p->items = capa__calloc(n, sizeof *p->items)))
+        return;
+    p->n = n;
+    size_t k = 0;
+    for (submission *sub = list; sub; sub = sub->next)
+        for (size_t i = 0; i < sub->n; i++, k++) {
+            p->items[k].r = &sub->reqs[i];
+            atomic_init(&p->items[k].state, sub->auth_err[i] == CAPA_OK ? PREP_TODO : PREP_TAKEN);
+        }
+    atomic_init(&p->at, 0);
+    atomic_init(&p->stop, 0);
+    p->started = pthread_create(&p->tid, NULL, prep_main, p) == 0;
+    if (!p->started) {
+        capa__free(p->items);
+        p->items = NULL;
+        p->n = 0;
+    }
+}
+
+/* The leader is about to run request k in write transaction txn (the batch's, not a nested
+ * one): hand its frames to capa_pack and its checked form to the operation (capa_case__checked),
+ * when the helper prepared them. */
+static void prep_use(prep *p, size_t k, MDB_txn *txn)
+{
+    if (!p->items || k >= p->n)
+        return;
+    atomic_store(&p->at, k);
+    int st = PREP_TODO;
+    if (atomic_compare_exchange_strong(&p->items[k].state, &st, PREP_TAKEN) || st != PREP_READY)
+        return;
+    capa_pack_hints(p->items[k].frames, p->items[k].n_frames);
+    /* The same snapshot: no commit came between the helper's read and this transaction. */
+    if (p->items[k].checked && p->snap + 1 == mdb_txn_id(txn))
+        capa_case__checked(p->items[k].checked);
+}
+
+static void prep_end(prep *p)
+{
+    capa_pack_hints(NULL, 0);
+    if (p->started) {
+        atomic_store(&p->stop, 1);
+        pthread_join(p->tid, NULL);
+    }
+    for (size_t k = 0; k < p->n; k++) {
+        for (size_t i = 0; i < p->items[k].n_frames; i++)
+            capa_frame_clear(&p->items[k].frames[i]);
+        capa__free(p->items[k].frames);
+    }
+    capa__free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
 /* A batch of queued submissions as the leader commits it. */
 typedef struct batch {
     submission *list;
     int nested; /* run each request in its own nested transaction */
+    prep *prep; /* the helper's work, or a prep without items */
 } batch;
 
 /* commit_batch's answer "a request failed: abort and run the batch again without it". */
@@ -82,8 +264,9 @@ typedef struct batch {
 static int commit_batch(capa_wtxn *t, void *arg)
 {
     batch *b = arg;
+    size_t k = 0;
     for (submission *sub = b->list; sub; sub = sub->next) {
-        for (size_t i = 0; i < sub->n; i++) {
+        for (size_t i = 0; i < sub->n; i++, k++) {
             capa_request *r = &sub->reqs[i];
             if (sub->auth_err[i] != CAPA_OK || sub->excluded[i])
                 continue;
@@ -99,7 +282,10 @@ static int commit_batch(capa_wtxn *t, void *arg)
                     return capa_store__mdb_err(rc, "begin nested transaction");
                 ct.txn = child;
             }
+            prep_use(b->prep, k, t->txn);
             int err = capa_store__run_as(&ct, &sub->users[i], capa_case__apply, r);
+            capa_pack_hints(NULL, 0);
+            capa_case__checked(NULL);
             if (child) {
                 int rc;
                 if (err == CAPA_OK && (rc = mdb_txn_commit(child)) != MDB_SUCCESS)
@@ -173,11 +359,14 @@ static void lead(capa_store *s, struct capa_group *g)
     pthread_mutex_unlock(&g->lock);
     int64_t t0 = mono_ns();
 
-    batch b = {list, 0};
+    prep p;
+    prep_start(&p, s, list);
+    batch b = {list, 0, &p};
     int err, restarts = 0;
     while ((err = capa_store__write(s, NULL, commit_batch, &b)) == RESTART)
         if (++restarts >= MAX_RESTARTS)
             b.nested = 1;
+    prep_end(&p);
     for (submission *sub = list; sub; sub = sub->next)
         for (size_t i = 0; i < sub->n; i++) {
             capa_request *r = &sub->reqs[i];

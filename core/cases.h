@@ -30,6 +30,12 @@ int capa_case__load(capa_hdr *out, capa_store *s, MDB_txn *txn, const char *numb
  *  On success of an OPEN, the request's number_out is set (owned by the request). */
 int capa_case__apply(capa_wtxn *t, void *arg);
 
+/** Group commit's helper (batch.c) checked the values of the OPEN request this thread runs
+ *  next against `form` with capa_case__validate, in the snapshot the write transaction
+ *  started from: do_open takes that pass instead of checking again when the first stage's
+ *  form it finds is `form`. NULL (after the request, always) clears it. */
+void capa_case__checked(const capa_formdef *form);
+
 /** Validate values against a form (capa_form_validate, users looked up in txn); on failure
  *  the message, prefixed with `what`, lists every violation. */
 int capa_case__validate(MDB_txn *txn, const char *what, const capa_formdef *form,

@@ -233,6 +233,8 @@ typedef struct zctx {
     ZSTD_DCtx *d;
     zmemo memo[ZMEMO];
     unsigned memo_next;
+    const capa_frame *hints; /* capa_pack_hints: borrowed */
+    size_t n_hints;
 } zctx;
 
 static pthread_key_t zkey;
@@ -294,12 +296,52 @@ void capa_pack(capa_buf *b)
     capa_pack_level(b, 1);
 }
 
+int capa_frame_make(capa_frame *f, const void *raw, size_t n, int level)
+{
+    memset(f, 0, sizeof *f);
+    size_t cap = ZSTD_compressBound(n);
+    unsigned char *out = capa__malloc(cap ? cap : 1);
+    if (!out)
+        return CAPA_ENOMEM;
+    size_t got = z_compress(out, cap, raw, n, level);
+    if (ZSTD_isError(got)) {
+        capa__free(out);
+        return CAPA_ERROR;
+    }
+    *f = (capa_frame){.raw = raw, .raw_len = n, .level = level, .z = out, .z_len = got};
+    return CAPA_OK;
+}
+
+void capa_frame_clear(capa_frame *f)
+{
+    if (!f)
+        return;
+    capa__free(f->z);
+    memset(f, 0, sizeof *f);
+}
+
+void capa_pack_hints(const capa_frame *f, size_t n)
+{
+    zctx *z = zctx_get();
+    if (z) {
+        z->hints = n ? f : NULL;
+        z->n_hints = f ? n : 0;
+    }
+}
+
 /* The zstd frame of src at `level`: the memo's (*own NULL) or a fresh one in *own. */
 static const unsigned char *z_frame(const unsigned char *src, size_t n, int level, size_t *z_len,
                                     unsigned char **own)
 {
     zctx *z = zctx_get();
     *own = NULL;
+    for (size_t i = 0; z && i < z->n_hints; i++) {
+        const capa_frame *h = &z->hints[i];
+        if (h->z && h->level == level && h->raw_len == n && memcmp(h->raw, src, n) == 0) {
+            *z_len = h->z_len;
+            return h->z;
+        }
+    }
     if (z)
         for (int i = 0; i < ZMEMO; i++) {
             zmemo *m = &z->memo[i];

@@ -79,6 +79,28 @@ void capa_pack(capa_buf *b);
 /** capa_pack at zstd level `level` (capa_pack's is 1; verify's scratch packs at -1, which
  *  costs a quarter of it: see verify.c). The same format: capa_unpack reads either. */
 void capa_pack_level(capa_buf *b, int level);
+/*
+ * Frames made ahead of time. A batch's long strings can be compressed on another thread
+ * (batch.c) while the leader commits the requests before them: capa_frame_make makes the
+ * frame, and a thread that installed frames with capa_pack_hints takes a frame whose level
+ * and content match from them instead of compressing the same bytes again. zstd's output for
+ * the same bytes and level is the same on every thread, so the stored value is byte for byte
+ * what compressing in place would store; the hints change where the work runs, nothing else.
+ */
+typedef struct capa_frame {
+    const unsigned char *raw; /* borrowed: the bytes the frame holds (a request's value) */
+    size_t raw_len;
+    int level;
+    unsigned char *z; /* owned: the zstd frame (capa_frame_clear) */
+    size_t z_len;
+} capa_frame;
+/** The frame of raw[0..n) at `level` into *f (raw borrowed, must outlive f). CAPA_OK,
+ *  CAPA_ENOMEM, or CAPA_ERROR when zstd fails (f then holds no frame). */
+int capa_frame_make(capa_frame *f, const void *raw, size_t n, int level);
+void capa_frame_clear(capa_frame *f);
+/** Frames this thread's capa_pack may take (borrowed until the next call); NULL, 0 clears. */
+void capa_pack_hints(const capa_frame *f, size_t n);
+
 /** The raw bytes of a stored value: borrowed (*tmp NULL) when it was stored raw, else
  *  decompressed into *tmp (free with capa__free). CAPA_OK, CAPA_ECORRUPT, CAPA_ENOMEM. */
 int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t *out_len,

@@ -291,7 +291,7 @@ static size_t z_decompress(void *dst, size_t cap, const void *src, size_t len)
 
 void capa_pack(capa_buf *b)
 {
-    capa_pack_level(b, 1);
+    capa_pack_level(b, CAPA_PACK_LEVEL);
 }
 
 /* The zstd frame of src at `level`: the memo's (*own NULL) or a fresh one in *own. */
@@ -302,8 +302,9 @@ static const unsigned char *z_frame(const unsigned char *src, size_t n, int leve
     *own = NULL;
     if (z)
         for (int i = 0; i < ZMEMO; i++) {
+            /* A frame made at a stronger level serves a faster one as well. */
             zmemo *m = &z->memo[i];
-            if (m->z && m->level == level && m->raw_len == n && memcmp(m->raw, src, n) == 0) {
+            if (m->z && m->level >= level && m->raw_len == n && memcmp(m->raw, src, n) == 0) {
                 *z_len = m->z_len;
                 return m->z;
             }
@@ -329,6 +330,21 @@ static const unsigned char *z_frame(const unsigned char *src, size_t n, int leve
     memcpy(raw, src, n);
     *m = (zmemo){.level = level, .raw_len = n, .z_len = got, .raw = raw, .z = out};
     return out;
+}
+
+void capa_pack__remember(int level, unsigned char *raw, size_t raw_len, unsigned char *z,
+                         size_t z_len)
+{
+    zctx *c = zctx_get();
+    if (!c || !raw || !z || raw_len > ZMEMO_MAX) {
+        capa__free(raw);
+        capa__free(z);
+        return;
+    }
+    zmemo *m = &c->memo[c->memo_next++ % ZMEMO];
+    capa__free(m->raw);
+    capa__free(m->z);
+    *m = (zmemo){.level = level, .raw_len = raw_len, .z_len = z_len, .raw = raw, .z = z};
 }
 
 /* CAPA_PACK_SEG: b's long strings each as a frame of its own, the bytes between them as they
@@ -460,4 +476,40 @@ int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t 
     *out = dst;
     *out_len = (size_t)raw;
     return CAPA_OK;
+}
+
+size_t capa_pack__frames(const void *data, size_t len, const unsigned char *raw, size_t raw_len,
+                         capa_frame *out, size_t max)
+{
+    const unsigned char *p = data;
+    size_t n = 0, at = 0;
+    if (len == 0 || p[0] != CAPA_PACK_SEG)
+        return 0;
+    capa_rd r;
+    capa_rd_init(&r, p + 1, len - 1);
+    if (capa_rd_varint(&r) != raw_len || r.err)
+        return 0;
+    while (n < max && r.pos < r.len) {
+        uint64_t h = capa_rd_varint(&r), k = h >> 1;
+        if (r.err || k == 0 || k > r.len - r.pos)
+            break;
+        size_t got = (size_t)k;
+        if (h & 1) {
+            /* One frame filling the segment, stating its size: capa_unpack decompressed it
+             * to exactly that many bytes (zstd checks the size a frame states). A segment
+             * of several frames would pair the first one's size with all of them. */
+            unsigned long long c = ZSTD_getFrameContentSize(r.p + r.pos, (size_t)k);
+            if (c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR || c == 0 ||
+                ZSTD_findFrameCompressedSize(r.p + r.pos, (size_t)k) != k)
+                break;
+            got = (size_t)c;
+        }
+        if (got > raw_len - at)
+            break;
+        if (h & 1)
+            out[n++] = (capa_frame){.raw = raw + at, .raw_len = got, .z = r.p + r.pos, .z_len = (size_t)k};
+        at += got;
+        r.pos += (size_t)k;
+    }
+    return n;
 }

@@ -224,7 +224,7 @@ uint32_t capa_get_be32(const unsigned char in[4])
 #define ZMEMO_MAX ((size_t)64 << 10)
 typedef struct zmemo {
     int level;
-    size_t raw_len, z_len;
+    size_t raw_len, z_len, raw_cap, z_cap; /* caps: what capa_pack__remember may reuse */
     unsigned char *raw, *z;
 } zmemo;
 
@@ -328,23 +328,42 @@ static const unsigned char *z_frame(const unsigned char *src, size_t n, int leve
     capa__free(m->raw);
     capa__free(m->z);
     memcpy(raw, src, n);
-    *m = (zmemo){.level = level, .raw_len = n, .z_len = got, .raw = raw, .z = out};
+    *m = (zmemo){.level = level, .raw_len = n, .z_len = got, .raw_cap = n, .z_cap = cap,
+                 .raw = raw, .z = out};
     return out;
 }
 
-void capa_pack__remember(int level, unsigned char *raw, size_t raw_len, unsigned char *z,
-                         size_t z_len)
+/* buf grown to hold n bytes (its capacity in *cap); 0, or -1 when out of memory. */
+static int memo_room(unsigned char **buf, size_t *cap, size_t n)
+{
+    if (*cap >= n)
+        return 0;
+    unsigned char *p = capa__realloc(*buf, n);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
+void capa_pack__remember(int level, const unsigned char *raw, size_t raw_len,
+                         const unsigned char *z, size_t z_len)
 {
     zctx *c = zctx_get();
-    if (!c || !raw || !z || raw_len > ZMEMO_MAX) {
-        capa__free(raw);
-        capa__free(z);
+    if (!c || raw_len > ZMEMO_MAX)
+        return;
+    /* Copied into the entry's own buffers, reused from one event to the next: no
+     * allocation in the steady state, and none freed by another thread. */
+    zmemo *m = &c->memo[c->memo_next++ % ZMEMO];
+    if (!m->z)
+        m->raw_cap = m->z_cap = 0; /* an entry z_frame made records its capacities */
+    if (memo_room(&m->raw, &m->raw_cap, raw_len) || memo_room(&m->z, &m->z_cap, z_len)) {
+        m->z_len = 0, m->raw_len = (size_t)-1; /* matches nothing */
         return;
     }
-    zmemo *m = &c->memo[c->memo_next++ % ZMEMO];
-    capa__free(m->raw);
-    capa__free(m->z);
-    *m = (zmemo){.level = level, .raw_len = raw_len, .z_len = z_len, .raw = raw, .z = z};
+    memcpy(m->raw, raw, raw_len);
+    memcpy(m->z, z, z_len);
+    m->level = level, m->raw_len = raw_len, m->z_len = z_len;
 }
 
 /* CAPA_PACK_SEG: b's long strings each as a frame of its own, the bytes between them as they

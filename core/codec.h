@@ -98,11 +98,11 @@ typedef struct capa_frame {
 size_t capa_pack__frames(const void *data, size_t len, const unsigned char *raw, size_t raw_len,
                          capa_frame *out, size_t max);
 /** This thread's packing takes `z` (a frame made at `level`) as the frame of the raw bytes
- *  `raw` from now on, instead of compressing them again (the memo of recent frames). Takes
- *  both buffers (capa__malloc'd); frees them when it cannot keep them. The caller vouches
- *  that z decompresses to exactly raw (verify: capa_unpack just did). */
-void capa_pack__remember(int level, unsigned char *raw, size_t raw_len, unsigned char *z,
-                         size_t z_len);
+ *  `raw` from now on, instead of compressing them again (the memo of recent frames; both
+ *  copied). The caller vouches that z decompresses to exactly raw (verify: capa_unpack just
+ *  did). Only a cache: when memory is short, packing compresses the text itself. */
+void capa_pack__remember(int level, const unsigned char *raw, size_t raw_len,
+                         const unsigned char *z, size_t z_len);
 
 void capa_be64(unsigned char out[8], uint64_t v);
 uint64_t capa_get_be64(const unsigned char in[8]);

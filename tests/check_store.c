@@ -390,10 +390,7 @@ START_TEST(an_events_frames_pack_the_same_text_again)
 
     /* On a fresh thread's memo (here: after the frame is remembered), packing the same text at
      * verify's fast level takes the stored frame: the very bytes of the stored record. */
-    unsigned char *r = malloc(f[0].raw_len), *z = malloc(f[0].z_len);
-    memcpy(r, f[0].raw, f[0].raw_len);
-    memcpy(z, f[0].z, f[0].z_len);
-    capa_pack__remember(CAPA_PACK_LEVEL, r, f[0].raw_len, z, f[0].z_len);
+    capa_pack__remember(CAPA_PACK_LEVEL, f[0].raw, f[0].raw_len, f[0].z, f[0].z_len);
     capa_buf b = {0};
     long_text_record(&b, t1, 1);
     capa_pack_level(&b, -1);

@@ -224,7 +224,7 @@ uint32_t capa_get_be32(const unsigned char in[4])
 #define ZMEMO_MAX ((size_t)64 << 10)
 typedef struct zmemo {
     int level;
-    size_t raw_len, z_len;
+    size_t raw_len, z_len, raw_cap, z_cap; /* caps: what capa_pack__remember may reuse */
     unsigned char *raw, *z;
 } zmemo;
 
@@ -293,7 +293,7 @@ static size_t z_decompress(void *dst, size_t cap, const void *src, size_t len)
 
 void capa_pack(capa_buf *b)
 {
-    capa_pack_level(b, 1);
+    capa_pack_level(b, CAPA_PACK_LEVEL);
 }
 
 int capa_frame_make(capa_frame *f, const void *raw, size_t n, int level)
@@ -344,8 +344,9 @@ static const unsigned char *z_frame(const unsigned char *src, size_t n, int leve
     }
     if (z)
         for (int i = 0; i < ZMEMO; i++) {
+            /* A frame made at a stronger level serves a faster one as well. */
             zmemo *m = &z->memo[i];
-            if (m->z && m->level == level && m->raw_len == n && memcmp(m->raw, src, n) == 0) {
+            if (m->z && m->level >= level && m->raw_len == n && memcmp(m->raw, src, n) == 0) {
                 *z_len = m->z_len;
                 return m->z;
             }
@@ -369,8 +370,42 @@ static const unsigned char *z_frame(const unsigned char *src, size_t n, int leve
     capa__free(m->raw);
     capa__free(m->z);
     memcpy(raw, src, n);
-    *m = (zmemo){.level = level, .raw_len = n, .z_len = got, .raw = raw, .z = out};
+    *m = (zmemo){.level = level, .raw_len = n, .z_len = got, .raw_cap = n, .z_cap = cap,
+                 .raw = raw, .z = out};
     return out;
+}
+
+/* buf grown to hold n bytes (its capacity in *cap); 0, or -1 when out of memory. */
+static int memo_room(unsigned char **buf, size_t *cap, size_t n)
+{
+    if (*cap >= n)
+        return 0;
+    unsigned char *p = capa__realloc(*buf, n);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
+void capa_pack__remember(int level, const unsigned char *raw, size_t raw_len,
+                         const unsigned char *z, size_t z_len)
+{
+    zctx *c = zctx_get();
+    if (!c || raw_len > ZMEMO_MAX)
+        return;
+    /* Copied into the entry's own buffers, reused from one event to the next: no
+     * allocation in the steady state, and none freed by another thread. */
+    zmemo *m = &c->memo[c->memo_next++ % ZMEMO];
+    if (!m->z)
+        m->raw_cap = m->z_cap = 0; /* an entry z_frame made records its capacities */
+    if (memo_room(&m->raw, &m->raw_cap, raw_len) || memo_room(&m->z, &m->z_cap, z_len)) {
+        m->z_len = 0, m->raw_len = (size_t)-1; /* matches nothing */
+        return;
+    }
+    memcpy(m->raw, raw, raw_len);
+    memcpy(m->z, z, z_len);
+    m->level = level, m->raw_len = raw_len, m->z_len = z_len;
 }
 
 /* CAPA_PACK_SEG: b's long strings each as a frame of its own, the bytes between them as they
@@ -502,4 +537,40 @@ int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t 
     *out = dst;
     *out_len = (size_t)raw;
     return CAPA_OK;
+}
+
+size_t capa_pack__frames(const void *data, size_t len, const unsigned char *raw, size_t raw_len,
+                         capa_frame *out, size_t max)
+{
+    const unsigned char *p = data;
+    size_t n = 0, at = 0;
+    if (len == 0 || p[0] != CAPA_PACK_SEG)
+        return 0;
+    capa_rd r;
+    capa_rd_init(&r, p + 1, len - 1);
+    if (capa_rd_varint(&r) != raw_len || r.err)
+        return 0;
+    while (n < max && r.pos < r.len) {
+        uint64_t h = capa_rd_varint(&r), k = h >> 1;
+        if (r.err || k == 0 || k > r.len - r.pos)
+            break;
+        size_t got = (size_t)k;
+        if (h & 1) {
+            /* One frame filling the segment, stating its size: capa_unpack decompressed it
+             * to exactly that many bytes (zstd checks the size a frame states). A segment
+             * of several frames would pair the first one's size with all of them. */
+            unsigned long long c = ZSTD_getFrameContentSize(r.p + r.pos, (size_t)k);
+            if (c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR || c == 0 ||
+                ZSTD_findFrameCompressedSize(r.p + r.pos, (size_t)k) != k)
+                break;
+            got = (size_t)c;
+        }
+        if (got > raw_len - at)
+            break;
+        if (h & 1)
+            out[n++] = (capa_frame){.raw = raw + at, .raw_len = got, .z = r.p + r.pos, .z_len = (size_t)k};
+        at += got;
+        r.pos += (size_t)k;
+    }
+    return n;
 }

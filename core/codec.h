@@ -73,6 +73,8 @@ int capa_rd_done(const capa_rd *r);
  * which zstd does not shrink, uncompressed. 0xC0 and 0xC1 never begin UTF-8 text.
  */
 #define CAPA_PACK_SEG 0xC1
+/** The zstd level capa_pack packs stored records at. */
+#define CAPA_PACK_LEVEL 1
 /** Compress b's content in place when it is larger than CAPA_PACK_MIN (and it helps):
  *  segmented (CAPA_PACK_SEG) when its long strings are most of it, else one frame. */
 void capa_pack(capa_buf *b);
@@ -105,6 +107,24 @@ void capa_pack_hints(const capa_frame *f, size_t n);
  *  decompressed into *tmp (free with capa__free). CAPA_OK, CAPA_ECORRUPT, CAPA_ENOMEM. */
 int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t *out_len,
                 void **tmp);
+
+/** A zstd frame of a packed value and the raw bytes it holds. */
+typedef struct capa_frame {
+    const unsigned char *raw, *z;
+    size_t raw_len, z_len;
+} capa_frame;
+/** The zstd frames of a segmented value (CAPA_PACK_SEG) `data`, which capa_unpack decoded
+ *  into `raw` (raw_len bytes): each frame (borrowed from data) with the raw bytes it holds
+ *  (borrowed from raw), at most `max`. Frames whose content size they do not state end the
+ *  list. Returns how many. */
+size_t capa_pack__frames(const void *data, size_t len, const unsigned char *raw, size_t raw_len,
+                         capa_frame *out, size_t max);
+/** This thread's packing takes `z` (a frame made at `level`) as the frame of the raw bytes
+ *  `raw` from now on, instead of compressing them again (the memo of recent frames; both
+ *  copied). The caller vouches that z decompresses to exactly raw (verify: capa_unpack just
+ *  did). Only a cache: when memory is short, packing compresses the text itself. */
+void capa_pack__remember(int level, const unsigned char *raw, size_t raw_len,
+                         const unsigned char *z, size_t z_len);
 
 void capa_be64(unsigned char out[8], uint64_t v);
 uint64_t capa_get_be64(const unsigned char in[8]);

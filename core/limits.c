@@ -18,7 +18,9 @@ static const capa_limit *pick(const capa_workflow *wf, const char *kind, const c
     const capa_limit *any = NULL;
     for (size_t i = 0; i < wf->n_limits; i++) {
         const capa_limit *l = &wf->limits[i];
-        if (!l->kind || !l->severity || strcmp(l->kind, kind) != 0)
+        /* The first byte before the whole name: apply refreshes a case's limits on every
+         * event, a pick per limit code, each over every limit of the workflow. */
+        if (!l->kind || !l->severity || l->kind[0] != kind[0] || strcmp(l->kind, kind) != 0)
             continue;
         if (severity && strcmp(l->severity, severity) == 0)
             return l;

@@ -407,7 +407,7 @@ static int stage_encode(const capa_stage_record *r, int pack, int fast, void **o
         capa_buf_str(&b, r->editors[i]);
     encode_values(&b, r);
     if (pack)
-        capa_pack_level(&b, fast ? -1 : 1);
+        capa_pack_level(&b, fast ? -1 : CAPA_PACK_LEVEL);
     return finish(&b, out, len, "stage record");
 }
 

@@ -552,6 +552,11 @@ typedef struct walk_item {
     char *msg;        /* IT_ERROR: its message (errors are per thread) */
     unsigned char prev[32], h[32];
     capa_event_rec e; /* IT_EVENT, IT_BADCHAIN: decoded; freed by batch_clear */
+    /* IT_EVENT: the zstd frames of the event's long strings (in the store's map) with the
+     * text each holds (in body, the event's unpacked bytes; see item_frames). */
+    unsigned char *body;
+    size_t n_frames;
+    capa_frame frames[CAPA_PACK_SPANS];
 } walk_item;
 
 typedef struct walk_batch {
@@ -574,6 +579,35 @@ static void item_clear(walk_item *it)
     capa_event__clear(&it->e); /* zeroed when nothing was decoded: a no-op then */
     capa__free(it->msg);
     it->msg = NULL;
+    capa__free(it->body);
+    it->body = NULL;
+    it->n_frames = 0;
+}
+
+/* The stored event's long strings (a case's description, say) are zstd frames at the store's
+ * level, and apply writes the same texts into the stage record, which the store packed with
+ * the very same frames (codec.c's memo; zstd is deterministic). The reader pairs each frame
+ * with the text it decompressed to (item_frames); the apply loop hands them to its own
+ * packing (hand_frames), which then takes the frame instead of compressing the text again:
+ * the replayed stage record is the stored bytes, and the compare's first memcmp matches it
+ * without unpacking either side. Only an encoding is shared: the frame decoded to exactly
+ * that text on the reader, so a record packed with it holds what apply put in it. The item
+ * keeps the event's unpacked bytes for it (freed by the reader, like everything it made:
+ * no allocation changes threads); the frames stay in the store's map, which the reader's
+ * read transaction holds. */
+static void item_frames(walk_item *it, const MDB_val *val, unsigned char *body, size_t body_len)
+{
+    it->body = body;
+    it->n_frames = capa_pack__frames(val->mv_data, val->mv_size - 32, body, body_len,
+                                     it->frames, CAPA_PACK_SPANS);
+}
+
+static void hand_frames(walk_item *it)
+{
+    for (size_t i = 0; i < it->n_frames; i++)
+        capa_pack__remember(CAPA_PACK_LEVEL, it->frames[i].raw, it->frames[i].raw_len,
+                            it->frames[i].z, it->frames[i].z_len);
+    it->n_frames = 0;
 }
 
 /* The items a batch held, freed by the reader before it fills the slot again (so the apply
@@ -638,6 +672,8 @@ static void *reader_main(void *arg)
                 } else {
                     it->kind = IT_EVENT;
                     memcpy(prev, it->h, 32);
+                    item_frames(it, &val, body, body_len);
+                    body = NULL; /* the item's now */
                     last = 0;
                 }
             }
@@ -760,6 +796,7 @@ static int walk(vctx *v)
             check_checkpoint(v, e, it->prev);
         if (replaying) {
             capa_wtxn t = {.s = v->scratch, .txn = v->stxn, .now = e->ev.time};
+            hand_frames(it);
             err = capa_apply__event(&t, e, &src);
             if (err == CAPA_ECORRUPT || err == CAPA_EEXISTS || err == CAPA_ENOTFOUND ||
                 err == CAPA_EINVALID) {

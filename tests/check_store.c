@@ -362,6 +362,73 @@ START_TEST(long_texts_are_packed_in_segments_and_unpack_exactly)
 }
 END_TEST
 
+/* verify.c's reader hands the frames of an event to the apply loop (capa_pack__frames, then
+ * capa_pack__remember): each frame is paired with exactly the text it decompressed to, a
+ * remembered frame is what packing takes for that text (the record is the stored bytes),
+ * and a segment that is not one frame stating its size pairs nothing. */
+START_TEST(an_events_frames_pack_the_same_text_again)
+{
+    char t1[1300 + 1], t2[1100 + 1];
+    for (size_t i = 0; i < sizeof t1 - 1; i++)
+        t1[i] = "containment: sorted 4 000 pcs at the customer, 12 found "[i % 56];
+    for (size_t i = 0; i < sizeof t2 - 1; i++)
+        t2[i] = "root cause: reflow profile drifted after maintenance "[i % 53];
+    t1[sizeof t1 - 1] = t2[sizeof t2 - 1] = 0;
+    capa_buf a = {0}, raw = {0};
+    long_text_record(&raw, t1, 1);
+    long_text_record(&a, t1, 1);
+    capa_pack(&a);
+    ck_assert_uint_eq(a.p[0], CAPA_PACK_SEG);
+    const unsigned char *out;
+    size_t n;
+    void *tmp = NULL;
+    ck_assert_int_eq(capa_unpack(a.p, a.len, &out, &n, &tmp), CAPA_OK);
+    capa_frame f[4];
+    ck_assert_uint_eq(capa_pack__frames(a.p, a.len, out, n, f, 4), 1);
+    ck_assert_uint_eq(f[0].raw_len, strlen(t1));
+    ck_assert(memcmp(f[0].raw, t1, strlen(t1)) == 0);
+
+    /* On a fresh thread's memo (here: after the frame is remembered), packing the same text at
+     * verify's fast level takes the stored frame: the very bytes of the stored record. */
+    capa_pack__remember(CAPA_PACK_LEVEL, f[0].raw, f[0].raw_len, f[0].z, f[0].z_len);
+    capa_buf b = {0};
+    long_text_record(&b, t1, 1);
+    capa_pack_level(&b, -1);
+    ck_assert_uint_eq(b.len, a.len);
+    ck_assert(memcmp(a.p, b.p, a.len) == 0);
+    capa__free(tmp);
+
+    /* Two frames in one segment (t1's and t2's): it unpacks, but pairs nothing. */
+    capa_buf c = {0};
+    long_text_record(&c, t2, 1);
+    capa_pack(&c);
+    ck_assert_int_eq(capa_unpack(c.p, c.len, &out, &n, &tmp), CAPA_OK);
+    capa_frame g[4];
+    ck_assert_uint_eq(capa_pack__frames(c.p, c.len, out, n, g, 4), 1);
+    capa_buf two = {0}, raw2 = {0};
+    capa_buf_u8(&raw2, 1);
+    capa_buf_bytes(&raw2, t1, strlen(t1));
+    capa_buf_bytes(&raw2, t2, strlen(t2));
+    capa_buf_u8(&two, CAPA_PACK_SEG);
+    capa_buf_varint(&two, raw2.len);
+    capa_buf_varint(&two, 2); /* one raw byte: the version */
+    capa_buf_u8(&two, 1);
+    capa_buf_varint(&two, (uint64_t)(f[0].z_len + g[0].z_len) << 1 | 1);
+    capa_buf_bytes(&two, f[0].z, f[0].z_len);
+    capa_buf_bytes(&two, g[0].z, g[0].z_len);
+    const unsigned char *out2;
+    void *tmp2 = NULL;
+    ck_assert_int_eq(capa_unpack(two.p, two.len, &out2, &n, &tmp2), CAPA_OK);
+    ck_assert_uint_eq(n, raw2.len);
+    ck_assert(memcmp(out2, raw2.p, n) == 0);
+    ck_assert_uint_eq(capa_pack__frames(two.p, two.len, out2, n, g, 4), 0);
+    capa__free(tmp2);
+    capa__free(tmp);
+    capa_buf_free(&a), capa_buf_free(&b), capa_buf_free(&c), capa_buf_free(&raw);
+    capa_buf_free(&two), capa_buf_free(&raw2);
+}
+END_TEST
+
 Suite *capa_store_suite(void)
 {
     Suite *su = suite_create("store");
@@ -376,6 +443,7 @@ Suite *capa_store_suite(void)
     tcase_add_test(tc, backup_creates_a_private_directory);
     tcase_add_test(tc, backup_into_a_non_empty_directory_is_refused);
     tcase_add_test(tc, long_texts_are_packed_in_segments_and_unpack_exactly);
+    tcase_add_test(tc, an_events_frames_pack_the_same_text_again);
     suite_add_tcase(su, tc);
     return su;
 }

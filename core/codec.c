@@ -316,7 +316,7 @@ void capa_frame_clear(capa_frame *f)
 {
     if (!f)
         return;
-    capa__free(f->z);
+    capa__free((void *)f->z); /* capa_frame_make's own allocation */
     memset(f, 0, sizeof *f);
 }
 

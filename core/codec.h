@@ -92,8 +92,10 @@ void capa_pack_level(capa_buf *b, int level);
 typedef struct capa_frame {
     const unsigned char *raw; /* borrowed: the bytes the frame holds (a request's value) */
     size_t raw_len;
-    int level;
-    unsigned char *z; /* owned: the zstd frame (capa_frame_clear) */
+    int level; /* capa_frame_make's; capa_pack__frames does not know it (0) */
+    /* The zstd frame: owned when capa_frame_make made it (capa_frame_clear), borrowed from
+     * the stored value when capa_pack__frames found it. */
+    const unsigned char *z;
     size_t z_len;
 } capa_frame;
 /** The frame of raw[0..n) at `level` into *f (raw borrowed, must outlive f). CAPA_OK,
@@ -108,12 +110,7 @@ void capa_pack_hints(const capa_frame *f, size_t n);
 int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t *out_len,
                 void **tmp);
 
-/** A zstd frame of a packed value and the raw bytes it holds. */
-typedef struct capa_frame {
-    const unsigned char *raw, *z;
-    size_t raw_len, z_len;
-} capa_frame;
-/** The zstd frames of a segmented value (CAPA_PACK_SEG) `data`, which capa_unpack decoded
+/** The zstd frames (capa_frame, above) of a segmented value (CAPA_PACK_SEG) `data`, which capa_unpack decoded
  *  into `raw` (raw_len bytes): each frame (borrowed from data) with the raw bytes it holds
  *  (borrowed from raw), at most `max`. Frames whose content size they do not state end the
  *  list. Returns how many. */

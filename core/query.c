@@ -365,16 +365,15 @@ static int visit(list_state *ls, uint64_t id)
     return rc ? capa_store__mdb_err(rc, "list") : visit_raw(ls, id, &v);
 }
 
-int capa_case_list(capa_store *s, const capa_filter *filter,
+/* capa_case_list under the read transaction txn (left open). */
+static int list_in(capa_store *s, MDB_txn *txn, const capa_filter *filter,
                    int (*cb)(const capa_case_header *h, void *payload), void *payload)
 {
     capa_filter none = {.closed = -1};
     const capa_filter *f = filter ? filter : &none;
-    list_state ls = {s, NULL, NULL, f, cb, payload, 0, 0};
+    list_state ls = {s, txn, NULL, f, cb, payload, 0, 0};
     MDB_cursor *cur = NULL;
-    int err = capa_store__read_begin(s, &ls.txn);
-    if (err)
-        return err;
+    int err;
     if ((err = capa_store__require_init(s, ls.txn)) != CAPA_OK)
         goto done;
     /* Walk the most selective index the filter allows; all filters are applied per case. */
@@ -429,8 +428,18 @@ done:
         mdb_cursor_close(cur);
     if (ls.hdr)
         mdb_cursor_close(ls.hdr);
-    capa_store__read_end(s, ls.txn);
     return err ? err : (ls.stop > 0 ? ls.stop : 0);
+}
+
+int capa_case_list(capa_store *s, const capa_filter *filter,
+                   int (*cb)(const capa_case_header *h, void *payload), void *payload)
+{
+    MDB_txn *txn = NULL;
+    int err = capa_store__read_begin(s, &txn);
+    if (!err)
+        err = list_in(s, txn, filter, cb, payload);
+    capa_store__read_end(s, txn);
+    return err;
 }
 
 /* ---- scans on several threads ---- */
@@ -622,27 +631,84 @@ int capa__snapshot_more(capa_store *s, MDB_txn *txn0, MDB_txn **more, size_t n, 
     return CAPA_OK;
 }
 
-/* Read transactions for every part that all see the same commit. */
-static int snapshot(capa_store *s, scan_part *p, size_t parts)
+/* A read snapshot held across calls: its first transaction, and those of the parts of a
+ * scan begun on the same commit as they are first needed (none when a commit came in
+ * between: the scans read in fewer parts then). */
+struct capa_snapshot {
+    capa_store *s;
+    MDB_txn *txn[CAPA_SCAN_MAX_PARTS];
+    size_t n;    /* transactions begun, all on the commit txn[0] sees */
+    int no_more; /* a commit came in between: no more to be had */
+};
+
+static int snapshot_open(capa_snapshot *snap, capa_store *s)
 {
-    MDB_txn *more[CAPA_SCAN_MAX_PARTS];
-    for (int tries = 0;; tries++) {
-        int same = 1, err = capa_store__read_begin(s, &p[0].ls.txn);
-        if (!err && parts > 1)
-            err = capa__snapshot_more(s, p[0].ls.txn, more, parts - 1, &same);
-        if (!err && same) {
-            for (size_t i = 1; i < parts; i++)
-                p[i].ls.txn = more[i - 1];
-            return CAPA_OK;
-        }
-        capa_store__read_end(s, p[0].ls.txn);
-        p[0].ls.txn = NULL;
-        if (err)
+    memset(snap, 0, sizeof *snap);
+    snap->s = s;
+    int err = capa_store__read_begin(s, &snap->txn[0]);
+    if (!err)
+        snap->n = 1;
+    return err;
+}
+
+static void snapshot_close(capa_snapshot *snap)
+{
+    for (size_t i = 0; i < snap->n; i++)
+        capa_store__read_end(snap->s, snap->txn[i]);
+    snap->n = 0;
+}
+
+/* Up to `parts` transactions of the snapshot: how many it has now (1 or more). */
+static int snapshot_parts(capa_snapshot *snap, size_t parts, size_t *have)
+{
+    int same = 0, err = CAPA_OK;
+    if (parts > snap->n && !snap->no_more) {
+        if ((err = capa__snapshot_more(snap->s, snap->txn[0], snap->txn + snap->n,
+                                       parts - snap->n, &same)))
             return err;
-        if (tries == 100)
-            return capa_error_set(CAPA_ERROR,
-                                  "scan: no common snapshot (the store keeps changing)");
+        if (same)
+            snap->n = parts;
+        else
+            snap->no_more = 1;
     }
+    *have = parts < snap->n ? parts : snap->n;
+    return CAPA_OK;
+}
+
+int capa_snapshot_begin(capa_snapshot **out, capa_store *s)
+{
+    capa_snapshot *snap = capa__calloc(1, sizeof *snap);
+    *out = NULL;
+    if (!snap)
+        return capa_error_set(CAPA_ENOMEM, "snapshot: out of memory");
+    int err = snapshot_open(snap, s);
+    if (!err && (err = capa_store__require_init(s, snap->txn[0])))
+        snapshot_close(snap);
+    if (err) {
+        capa__free(snap);
+        return err;
+    }
+    *out = snap;
+    return CAPA_OK;
+}
+
+void capa_snapshot_end(capa_snapshot *snap)
+{
+    if (!snap)
+        return;
+    snapshot_close(snap);
+    capa__free(snap);
+}
+
+capa_store *capa_snapshot_store(const capa_snapshot *snap)
+{
+    return snap->s;
+}
+
+int capa_snapshot_case_list(capa_snapshot *snap, const capa_filter *f,
+                            int (*cb)(const capa_case_header *h, void *payload), void *payload)
+{
+    return list_in(snap->s, snap->txn[0], f, cb, payload);
 }
 
 size_t capa__scan_parts(void)
@@ -651,11 +717,14 @@ size_t capa__scan_parts(void)
     return n < 1 ? 1 : n > 4 ? 4 : (size_t)n;
 }
 
-int capa_case_scan(capa_store *s, const capa_filter *filter, unsigned flags, size_t parts,
+size_t capa__scan_part_min = 4096;
+
+static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flags, size_t parts,
                    int (*cb)(const capa_case_header *h, void *payload), void *const *payloads)
 {
     capa_filter none = {.closed = -1};
     const capa_filter *f = filter ? filter : &none;
+    capa_store *s = snap->s;
     scan_part p[CAPA_SCAN_MAX_PARTS];
     atomic_int stop_all = 0;
     uint64_t *ids = NULL;
@@ -666,20 +735,25 @@ int capa_case_scan(capa_store *s, const capa_filter *filter, unsigned flags, siz
                               CAPA_SCAN_MAX_PARTS);
     /* What needs other records per case, or stops early, is capa_case_list's, in part 0. */
     if ((f->text && *f->text) || f->recurrent || f->limit)
-        return capa_case_list(s, f, cb, payloads[0]);
+        return list_in(s, snap->txn[0], f, cb, payloads[0]);
     memset(p, 0, sizeof p);
-    if ((err = snapshot(s, p, parts)))
-        return err;
-    if ((err = capa_store__require_init(s, p[0].ls.txn)))
+    if ((err = capa_store__require_init(s, snap->txn[0])))
         goto done;
     int by_index =
         f->customer || f->part_no || f->defect_code || f->stage || f->opened_from || f->opened_to;
     uint64_t lo = 0, hi = 0;
-    if (by_index ? (err = index_ids(s, p[0].ls.txn, f, &ids, &n_ids))
-                 : (err = capa__id_bounds(s, p[0].ls.txn, &lo, &hi)))
+    if (by_index ? (err = index_ids(s, snap->txn[0], f, &ids, &n_ids))
+                 : (err = capa__id_bounds(s, snap->txn[0], &lo, &hi)))
+        goto done;
+    /* The parts worth their threads, on transactions of the snapshot's commit. */
+    uint64_t range = by_index ? n_ids : hi >= lo && hi ? hi - lo + 1 : 0;
+    uint64_t worth = range / (capa__scan_part_min ? capa__scan_part_min : 1);
+    if (worth < parts)
+        parts = worth > 1 ? (size_t)worth : 1;
+    if ((err = snapshot_parts(snap, parts, &parts)))
         goto done;
     for (size_t i = 0; i < parts; i++) {
-        p[i].ls = (list_state){s, p[i].ls.txn, NULL, f, cb, payloads[i], 0, 0};
+        p[i].ls = (list_state){s, snap->txn[i], NULL, f, cb, payloads[i], 0, 0};
         p[i].lead = (flags & CAPA_SCAN_LEAD) && !f->workflow;
         p[i].stop_all = &stop_all;
         if (by_index) {
@@ -709,9 +783,25 @@ int capa_case_scan(capa_store *s, const capa_filter *filter, unsigned flags, siz
         if (p[i].ls.stop > 0)
             err = p[i].ls.stop;
 done:
-    for (size_t i = 0; i < parts; i++)
-        capa_store__read_end(s, p[i].ls.txn);
     capa__free(ids);
+    return err;
+}
+
+int capa_snapshot_case_scan(capa_snapshot *snap, const capa_filter *f, unsigned flags,
+                            size_t parts, int (*cb)(const capa_case_header *h, void *payload),
+                            void *const *payloads)
+{
+    return scan_in(snap, f, flags, parts, cb, payloads);
+}
+
+int capa_case_scan(capa_store *s, const capa_filter *f, unsigned flags, size_t parts,
+                   int (*cb)(const capa_case_header *h, void *payload), void *const *payloads)
+{
+    capa_snapshot snap;
+    int err = snapshot_open(&snap, s);
+    if (!err)
+        err = scan_in(&snap, f, flags, parts, cb, payloads);
+    snapshot_close(&snap);
     return err;
 }
 

@@ -571,8 +571,10 @@ int capa_case_list(capa_store *s, const capa_filter *f,
 #define CAPA_SCAN_MAX_PARTS 8
 
 /**
- * The cases capa_case_list would list for `f`, read by `parts` threads at once (1 to
- * CAPA_SCAN_MAX_PARTS) over one snapshot of the store. The cases (those the filter's index
+ * The cases capa_case_list would list for `f`, read by up to `parts` threads at once (1 to
+ * CAPA_SCAN_MAX_PARTS) over one snapshot of the store: fewer where the range is small (a part
+ * is worth its thread from a few thousand cases on; below, part 0 reads it all and the other
+ * payloads are left as they were). The cases (those the filter's index
  * lists, or all of them) are cut into `parts` shares in number order (index order for an
  * index); part i reads its share on a thread of its own (part 0 on the calling one) and
  * offers each matching case to `cb` with payloads[i]: concatenated, the parts are the list.
@@ -584,6 +586,31 @@ int capa_case_list(capa_store *s, const capa_filter *f,
  */
 int capa_case_scan(capa_store *s, const capa_filter *f, unsigned flags, size_t parts,
                    int (*cb)(const capa_case_header *h, void *payload), void *const *payloads);
+
+/**
+ * A read snapshot of the store held across calls (one LMDB read transaction; those of a
+ * scan's parts are begun on the same commit as they are first needed): what is read through
+ * it, in as many calls as it takes, is the store as of one commit - a list's total and its
+ * page, an export streamed for as long as its client reads. Use it from one thread at a
+ * time. Hold it no longer than needed: while it is open LMDB keeps the pages it sees (the
+ * file grows under writes) and a writer that must grow the map waits for its end.
+ */
+typedef struct capa_snapshot capa_snapshot;
+
+/** Begin a snapshot of s. @return CAPA_OK, CAPA_ESTATE (no store), CAPA_ENOMEM, ... */
+int capa_snapshot_begin(capa_snapshot **out, capa_store *s);
+/** End it (NULL is fine). */
+void capa_snapshot_end(capa_snapshot *snap);
+/** The store it is a snapshot of. */
+capa_store *capa_snapshot_store(const capa_snapshot *snap);
+/** capa_case_list, read in the snapshot. */
+int capa_snapshot_case_list(capa_snapshot *snap, const capa_filter *f,
+                            int (*cb)(const capa_case_header *h, void *payload), void *payload);
+/** capa_case_scan, read in the snapshot (in fewer parts when a commit came in between its
+ *  beginning and the first scan that needed them). */
+int capa_snapshot_case_scan(capa_snapshot *snap, const capa_filter *f, unsigned flags,
+                            size_t parts, int (*cb)(const capa_case_header *h, void *payload),
+                            void *const *payloads);
 
 /** An open limit of a case: what `capa list --due-soon / --overdue` show. */
 typedef struct capa_due_limit {

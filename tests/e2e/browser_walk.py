@@ -294,6 +294,8 @@ if not os.path.exists(pdf) or not open(pdf, "rb").read(5) == b"%PDF-":
 d.get(B + "/cases?lang=both")
 want_text(N)
 check_sizes("list")
+d.get(B + "/cases?view=board&lang=both")  # the case is closed: an empty board, its columns
+check_sizes("board")
 d.get(B + "/?lang=both")
 check_sizes("dashboard-auditor")
 d.quit()

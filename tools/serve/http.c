@@ -262,7 +262,10 @@ static void client_ip(sv_req *r)
 static enum MHD_Result send_response(sv_req *r)
 {
     struct MHD_Response *resp;
-    if (r->static_data) {
+    if (r->stream) {
+        resp = sv_stream_response(r->stream); /* the response's now */
+        r->stream = NULL;
+    } else if (r->static_data) {
         resp = MHD_create_response_from_buffer(r->static_len, (void *)r->static_data,
                                                MHD_RESPMEM_PERSISTENT);
     } else {
@@ -654,6 +657,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     sv_buf_free(&r->out);
     sv_params_clear(&r->query);
     sv_upload_free(r->upload);
+    sv_stream_cancel(r->stream);
     free(r->method);
     free(r->path);
     free(r->raw_query);

@@ -12,6 +12,14 @@
  * in number order, then a second walk stops once it has read the page (ascending) or reads the page
  * off the end (descending). Where the numbers do not come in order (two workflows' prefixes
  * interleaved, imported copies), the top-k buffer answers, as for any other column.
+ *
+ * Every pass of one list reads one snapshot of the store (capa_snapshot): the total and the
+ * page agree even when a case is opened between the count and the walk.
+ *
+ * An export (sv_list_each) hands every row over in order with memory flat in their number:
+ * in number order one walk where the engine lists in that order; otherwise the list in pieces
+ * of SV_LIST_PIECE rows, each the first rows after the last one handed over (a top-k pass over
+ * the same snapshot).
  */
 #define _GNU_SOURCE /* qsort_r */
 #include "serve.h"
@@ -338,11 +346,13 @@ static void topk_free(topk *t)
 
 typedef struct ctx {
     const sv_list_ask *ask;
+    capa_snapshot *snap;
     const capa_workflow *wf; /* the store's: stage ranks */
     const capa_field *sev;   /* the intake form's severity: its ranks */
     order o;
     size_t k;       /* rows each top-k buffer keeps */
     size_t n_heaps; /* buffers: 1, or the board's stages */
+    const sv_list_row *after; /* an export's pieces: only the rows after this one */
 } ctx;
 
 /* What one part of a scan gathers, on its own thread. */
@@ -386,6 +396,8 @@ static int heap_row(const capa_case_header *h, void *payload)
         return 0;
     p->heaps[g].count++;
     sv_list_row r = {*h, stage_rank(x->wf, h->stage, h->closed), sev_rank(x->sev, h->severity)};
+    if (x->after && !after(&x->o, &r, x->after))
+        return 0;
     if ((p->err = topk_offer(&p->heaps[g], &x->o, &r, 0)))
         return LIST_STOP;
     return 0;
@@ -419,7 +431,7 @@ static void parts_free(part *p, size_t parts, size_t n_heaps)
 
 /* Any order: a top-k buffer per part (and board column) keeps what can still be on the page;
  * the parts' buffers are poured into one at the end. */
-static int by_heap(sv_list *l, capa_store *s, const ctx *x)
+static int by_heap(sv_list *l, const ctx *x)
 {
     part p[CAPA_SCAN_MAX_PARTS];
     void *pl[CAPA_SCAN_MAX_PARTS];
@@ -436,7 +448,7 @@ static int by_heap(sv_list *l, capa_store *s, const ctx *x)
             p[i].heaps[g].k = x->k;
         pl[i] = &p[i];
     }
-    if ((rc = parts_err(p, parts, capa_case_scan(s, x->ask->f, 0, parts, heap_row, pl))))
+    if ((rc = parts_err(p, parts, capa_snapshot_case_scan(x->snap, x->ask->f, 0, parts, heap_row, pl))))
         goto done;
     if (!(l->groups = calloc(x->n_heaps, sizeof *l->groups))) {
         rc = CAPA_ENOMEM;
@@ -540,7 +552,7 @@ static int window_row(const capa_case_header *h, void *payload)
 
 /* By number: no row is sorted, none but the page's copied. LIST_UNSORTED when the engine's
  * order is not the numbers' here (the top-k buffer answers then). */
-static int by_number(sv_list *l, capa_store *s, const ctx *x)
+static int by_number(sv_list *l, const ctx *x)
 {
     part p[CAPA_SCAN_MAX_PARTS];
     void *pl[CAPA_SCAN_MAX_PARTS];
@@ -551,7 +563,8 @@ static int by_number(sv_list *l, capa_store *s, const ctx *x)
         p[i].x = x;
         pl[i] = &p[i];
     }
-    int rc = parts_err(p, parts, capa_case_scan(s, x->ask->f, CAPA_SCAN_LEAD, parts, lead_row, pl));
+    int rc = parts_err(
+        p, parts, capa_snapshot_case_scan(x->snap, x->ask->f, CAPA_SCAN_LEAD, parts, lead_row, pl));
     /* The parts one after the other are the list: each in order, and each after the last. */
     for (size_t i = 0; !rc && i < parts; i++) {
         if (p[i].first && prev && sv_list_number_cmp(prev, p[i].first) >= 0)
@@ -561,6 +574,8 @@ static int by_number(sv_list *l, capa_store *s, const ctx *x)
     }
     window w = {x, 0, 0, 0, 0, NULL, 0};
     const sv_list_ask *a = x->ask;
+    if (sv_list__between)
+        sv_list__between();
     if (!rc && a->offset < total && a->limit > 0) {
         /* descending: the page counted from the end of the list, read off and turned round */
         size_t want = total - a->offset < a->limit ? total - a->offset : a->limit;
@@ -568,7 +583,7 @@ static int by_number(sv_list *l, capa_store *s, const ctx *x)
         w.to = w.from + want;
         if (!(w.rows = malloc(want * sizeof *w.rows)))
             rc = CAPA_ENOMEM;
-        if (!rc && (rc = capa_case_list(s, a->f, window_row, &w)) == LIST_STOP)
+        if (!rc && (rc = capa_snapshot_case_list(x->snap, a->f, window_row, &w)) == LIST_STOP)
             rc = CAPA_OK;
         if (!rc && w.err)
             rc = w.err;
@@ -605,7 +620,7 @@ static int count_row(const capa_case_header *h, void *payload)
 }
 
 /* How many cases the list has: the leading fields only, on every processor. */
-static int count(capa_store *s, const ctx *x, size_t *total)
+static int count(const ctx *x, size_t *total)
 {
     part p[CAPA_SCAN_MAX_PARTS];
     void *pl[CAPA_SCAN_MAX_PARTS];
@@ -615,7 +630,7 @@ static int count(capa_store *s, const ctx *x, size_t *total)
         p[i].x = x;
         pl[i] = &p[i];
     }
-    int rc = capa_case_scan(s, x->ask->f, CAPA_SCAN_LEAD, parts, count_row, pl);
+    int rc = capa_snapshot_case_scan(x->snap, x->ask->f, CAPA_SCAN_LEAD, parts, count_row, pl);
     *total = 0;
     for (size_t i = 0; !rc && i < parts; i++)
         *total += p[i].total;
@@ -623,9 +638,9 @@ static int count(capa_store *s, const ctx *x, size_t *total)
 }
 
 /* A page nearer the end than the start: the list turned round, where it is the nearer one to
- * the start, and the page read off it (keeping total - offset rows, not offset + limit).
- * 1 when the total changed since it was counted (a commit in between): ask the other way. */
-static int by_heap_from_end(sv_list *l, capa_store *s, const ctx *x, size_t total)
+ * the start, and the page read off it (keeping total - offset rows, not offset + limit). The
+ * count and the pass read one snapshot: the total is the one counted. */
+static int by_heap_from_end(sv_list *l, const ctx *x, size_t total)
 {
     ctx r = *x;
     sv_list_ask ra = *x->ask;
@@ -635,13 +650,9 @@ static int by_heap_from_end(sv_list *l, capa_store *s, const ctx *x, size_t tota
     r.o.desc = !x->o.desc;
     r.k = back;
     ra.offset = back - want;
-    int rc = by_heap(l, s, &r);
+    int rc = by_heap(l, &r);
     if (rc)
         return rc;
-    if (l->total != total) {
-        sv_list_free(l);
-        return 1;
-    }
     sv_list_group *g = &l->groups[0];
     for (size_t i = 0; i < g->n / 2; i++) {
         sv_list_row *t = g->rows[i];
@@ -655,19 +666,26 @@ static int by_heap_from_end(sv_list *l, capa_store *s, const ctx *x, size_t tota
  * a pass that copies): it may lie past the end, or nearer the end than the start. */
 #define DEEP 1000
 
-int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a)
+/* The ranks' sources and the order of a list in the snapshot. */
+static void ctx_init(ctx *x, capa_snapshot *snap, const sv_list_ask *a)
 {
     const capa_formdef *fd = NULL;
-    ctx x = {a, NULL, NULL, {a->col, a->desc}, 0, 1};
+    capa_store *s = capa_snapshot_store(snap);
+    *x = (ctx){a, snap, NULL, NULL, {a->col, a->desc}, 0, 1, NULL};
+    capa_store_workflow(&x->wf, s);
+    capa_intake_form(&fd, s, NULL);
+    x->sev = fd ? capa_formdef_field(fd, "severity") : NULL;
+}
+
+int sv_list_get_in(sv_list *l, capa_snapshot *snap, const sv_list_ask *a)
+{
+    ctx x;
     capa_filter none = {.closed = -1};
     sv_list_ask full = *a;
     memset(l, 0, sizeof *l);
     if (!full.f)
         full.f = &none;
-    x.ask = &full;
-    capa_store_workflow(&x.wf, s);
-    capa_intake_form(&fd, s, NULL);
-    x.sev = fd ? capa_formdef_field(fd, "severity") : NULL;
+    ctx_init(&x, snap, &full);
     if (a->board) {
         x.n_heaps = a->board->n_stages ? a->board->n_stages : 1;
         x.k = a->limit;
@@ -677,13 +695,13 @@ int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a)
     const capa_filter *f = full.f;
     if (a->col == SV_COL_NUMBER && !a->board && !(f->text && *f->text) && !f->recurrent &&
         !f->limit && !sv_list__heap_only) {
-        int rc = by_number(l, s, &x);
+        int rc = by_number(l, &x);
         if (rc != LIST_UNSORTED)
             return rc;
     }
     if (!a->board && a->offset >= DEEP && !(f->text && *f->text) && !f->recurrent && !f->limit) {
         size_t total = 0;
-        int rc = count(s, &x, &total);
+        int rc = count(&x, &total);
         if (rc)
             return rc;
         if (total <= a->offset) { /* past the end: nothing to keep, the total is known */
@@ -693,13 +711,108 @@ int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a)
             l->total = l->groups[0].count = total;
             return CAPA_OK;
         }
-        if (total - a->offset < x.k && (rc = by_heap_from_end(l, s, &x, total)) != 1)
+        if (total - a->offset < x.k)
+            return by_heap_from_end(l, &x, total);
+    }
+    return by_heap(l, &x);
+}
+
+int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a)
+{
+    capa_snapshot *snap = NULL;
+    int rc = capa_snapshot_begin(&snap, s);
+    if (rc) {
+        memset(l, 0, sizeof *l);
+        return rc;
+    }
+    rc = sv_list_get_in(l, snap, a);
+    capa_snapshot_end(snap);
+    return rc;
+}
+
+/* ---- an export: every row, in order, memory flat ---- */
+
+typedef struct each {
+    const ctx *x;
+    int (*row)(const sv_list_row *r, void *payload);
+    void *payload;
+    int stop; /* the row callback's non-zero value */
+} each;
+
+static int each_row(const capa_case_header *h, void *payload)
+{
+    each *e = payload;
+    if (!severity_ok(e->x, h))
+        return 0;
+    sv_list_row r = {*h, stage_rank(e->x->wf, h->stage, h->closed),
+                     sev_rank(e->x->sev, h->severity)};
+    return (e->stop = e->row(&r, e->payload)) ? LIST_STOP : 0;
+}
+
+size_t sv_list__piece = SV_LIST_PIECE;
+
+int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
+                 int (*row)(const sv_list_row *r, void *payload), void *payload)
+{
+    capa_filter none = {.closed = -1};
+    sv_list_ask full = *a;
+    ctx x;
+    int rc = CAPA_OK;
+    if (!full.f)
+        full.f = &none;
+    full.board = NULL;
+    ctx_init(&x, snap, &full);
+    each e = {&x, row, payload, 0};
+    /* By number, where the engine lists in that order: one walk. Whether it does is asked of
+     * the list without the filters that need more than the header (a part of a list in order
+     * is in order), on the leading fields. */
+    if (a->col == SV_COL_NUMBER && !a->desc && !sv_list__heap_only) {
+        capa_filter lead = *full.f;
+        sv_list_ask la = full;
+        sv_list probe;
+        lead.text = NULL, lead.recurrent = 0, lead.limit = 0;
+        la.f = &lead, la.offset = 0, la.limit = 0;
+        x.ask = &la;
+        memset(&probe, 0, sizeof probe);
+        rc = by_number(&probe, &x);
+        sv_list_free(&probe);
+        x.ask = &full;
+        if (rc == CAPA_OK) {
+            rc = capa_snapshot_case_list(snap, full.f, each_row, &e);
+            return rc == LIST_STOP ? e.stop : rc;
+        }
+        if (rc != LIST_UNSORTED)
             return rc;
     }
-    return by_heap(l, s, &x);
+    /* Any other order: piece after piece, each the first rows after the last handed over. */
+    sv_list_row *last = NULL;
+    full.offset = 0;
+    full.limit = sv_list__piece ? sv_list__piece : 1;
+    x.k = full.limit;
+    for (;;) {
+        sv_list l;
+        memset(&l, 0, sizeof l);
+        x.after = last;
+        rc = by_heap(&l, &x);
+        size_t n = rc ? 0 : l.groups[0].n;
+        for (size_t i = 0; i < n && !e.stop; i++)
+            e.stop = row(l.groups[0].rows[i], payload);
+        if (!rc && !e.stop && n == full.limit) {
+            free(last);
+            last = l.groups[0].rows[n - 1]; /* the list's; taken out of it */
+            l.groups[0].rows[n - 1] = NULL;
+        }
+        int more = !rc && !e.stop && n == full.limit;
+        sv_list_free(&l);
+        if (!more)
+            break;
+    }
+    free(last);
+    return rc ? rc : e.stop;
 }
 
 int sv_list__heap_only;
+void (*sv_list__between)(void);
 
 void sv_list_free(sv_list *l)
 {

@@ -491,7 +491,6 @@ typedef struct list_ctx {
     const capa_workflow *wf;
     const capa_field *sev; /* the intake form's severity choice, or NULL */
     capa_plant *plant;
-    int csv;
     size_t n;
     const char *severity; /* a code of the intake form's severity choice, or NULL */
     int suppliers;        /* a row shows a supplier (a SCAR's party) */
@@ -599,24 +598,9 @@ static const char *row_party(sv_req *r, const char *number, const char *customer
 static int list_row(const capa_case_header *h, void *payload)
 {
     list_ctx *c = payload;
-    sv_buf *b = &c->r->out;
     if (c->severity && (!h->severity || strcmp(h->severity, c->severity) != 0))
         return 0;
     c->n++;
-    if (c->csv) {
-        const char *cells[] = {h->number,  h->stage,       h->closed ? "closed" : "open",
-                               h->customer, h->part_no,    h->lot_no,
-                               h->defect_code, h->severity, h->description};
-        for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
-            sv_csv(b, cells[i] ? cells[i] : "");
-            sv_buf_puts(b, ",");
-        }
-        time_cell(b, h->opened);
-        sv_buf_puts(b, ",");
-        time_cell(b, h->closed_at);
-        sv_buf_puts(b, "\r\n");
-        return 0;
-    }
     sv_view *v = c->v;
     xmlNodePtr row = sv_el(v, c->rows, "case");
     sv_at(v, row, "number", h->number);
@@ -741,6 +725,88 @@ static void party_label(sv_view *v, xmlNodePtr n, sv_req *r, const char *workflo
         sv_label_as(v, n, "party-l", "客户", "Customer");
 }
 
+/* /cases.csv: the list's rows, all of them, in its order, streamed (stream.c) from one read
+ * snapshot held while the client reads (sv_list_each): memory flat in the number of rows. */
+typedef struct csv_export {
+    capa_store *s;
+    capa_filter f; /* its texts in strs */
+    char *strs[7];
+    sv_list_col col;
+    int desc;
+} csv_export;
+
+static void csv_export_free(void *arg)
+{
+    csv_export *e = arg;
+    for (size_t i = 0; e && i < sizeof e->strs / sizeof *e->strs; i++)
+        free(e->strs[i]);
+    free(e);
+}
+
+static int csv_row(const sv_list_row *row, void *payload)
+{
+    sv_stream *st = payload;
+    sv_buf *b = sv_stream_buf(st);
+    const capa_case_header *h = &row->h;
+    const char *cells[] = {h->number,      h->stage,    h->closed ? "closed" : "open",
+                           h->customer,    h->part_no,  h->lot_no,
+                           h->defect_code, h->severity, h->description};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        sv_csv(b, cells[i] ? cells[i] : "");
+        sv_buf_puts(b, ",");
+    }
+    time_cell(b, h->opened);
+    sv_buf_puts(b, ",");
+    time_cell(b, h->closed_at);
+    sv_buf_puts(b, "\r\n");
+    return sv_stream_flush(st, 0) ? 1 : 0;
+}
+
+static int csv_run(sv_stream *st, void *arg)
+{
+    csv_export *e = arg;
+    capa_snapshot *snap = NULL;
+    sv_list_ask ask = {&e->f, e->strs[6], e->col, e->desc, 0, SIZE_MAX, NULL};
+    int rc = capa_snapshot_begin(&snap, e->s);
+    if (!rc) {
+        sv_buf_puts(sv_stream_buf(st), "number,stage,status,customer,part_no,lot_no,defect_code,"
+                                       "severity,description,opened,closed_at\r\n");
+        rc = sv_list_each(snap, &ask, csv_row, st);
+    }
+    capa_snapshot_end(snap);
+    if (rc < 0) /* the engine's error (a stop of csv_row's is 1: the client went away) */
+        fprintf(stderr, "cases.csv: %s\n", capa_error_last());
+    return rc;
+}
+
+static void list_csv(sv_req *r, const capa_filter *f, const char *severity, sv_list_col col,
+                     int desc)
+{
+    csv_export *e = calloc(1, sizeof *e);
+    const char *from[7] = {f->stage,  f->customer, f->part_no, f->defect_code,
+                           f->text,   f->workflow, severity};
+    int oom = !e;
+    if (e) {
+        e->s = r->srv->s;
+        e->f = *f;
+        e->col = col;
+        e->desc = desc;
+        for (size_t i = 0; i < 7; i++)
+            oom |= from[i] && !(e->strs[i] = strdup(from[i]));
+        e->f.stage = e->strs[0], e->f.customer = e->strs[1], e->f.part_no = e->strs[2];
+        e->f.defect_code = e->strs[3], e->f.text = e->strs[4], e->f.workflow = e->strs[5];
+    }
+    if (oom || sv_stream_start(r, csv_run, e, csv_export_free)) {
+        if (oom)
+            csv_export_free(e);
+        error_capa(r, CAPA_ENOMEM);
+        return;
+    }
+    r->status = 200;
+    r->type = "text/csv; charset=utf-8";
+    r->disposition = strdup("attachment; filename=\"cases.csv\"");
+}
+
 static void page_list(sv_req *r, int csv)
 {
     capa_filter f;
@@ -756,7 +822,7 @@ static void page_list(sv_req *r, int csv)
         no_workflow(r, 400, f.workflow);
         return;
     }
-    list_ctx c = {.r = r, .wf = wf, .csv = csv, .sev = intake_severity(r)};
+    list_ctx c = {.r = r, .wf = wf, .sev = intake_severity(r)};
     const char *severity = NULL, *sort = sv_params_get(&r->query, "sort"),
                *pg = sv_params_get(&r->query, "page");
     sv_list_col col;
@@ -776,43 +842,41 @@ static void page_list(sv_req *r, int csv)
                                         "a whole number from 1", "page: a whole number from 1"));
         return;
     }
+    if (csv) {
+        list_csv(r, &f, severity, col, desc);
+        return;
+    }
     /* Sorted by the column asked for: only the page's rows are kept (list.c); a page past
-     * the end shows the last one, asked for again once the total is known. */
+     * the end shows the last one, asked for again once the total is known. The total and the
+     * rows are read in one snapshot. */
     const char *view = sv_params_get(&r->query, "view");
-    int board = !csv && view && strcmp(view, "board") == 0;
+    int board = view && strcmp(view, "board") == 0;
     sv_list l = {0};
-    sv_list_ask ask = {&f, severity, col, desc, 0, csv ? SIZE_MAX : SV_LIST_PAGE, NULL};
+    sv_list_ask ask = {&f, severity, col, desc, 0, SV_LIST_PAGE, NULL};
     if (board)
         ask.board = wf, ask.limit = wf ? SV_LIST_PAGE : 0;
-    else if (!csv)
+    else
         ask.offset = (size_t)(page_no - 1) * SV_LIST_PAGE;
-    int rc = sv_list_get(&l, r->srv->s, &ask);
+    capa_snapshot *snap = NULL;
+    int rc = capa_snapshot_begin(&snap, r->srv->s);
+    if (!rc)
+        rc = sv_list_get_in(&l, snap, &ask);
     size_t pages = l.total ? (l.total + SV_LIST_PAGE - 1) / SV_LIST_PAGE : 1;
-    if (!rc && !csv && (unsigned long long)page_no > pages) {
+    if (!rc && (unsigned long long)page_no > pages) {
         page_no = (long long)pages;
         if (!board) {
             ask.offset = (size_t)(page_no - 1) * SV_LIST_PAGE;
             sv_list_free(&l);
-            rc = sv_list_get(&l, r->srv->s, &ask);
+            rc = sv_list_get_in(&l, snap, &ask);
         }
     }
+    capa_snapshot_end(snap);
     if (rc) {
         sv_list_free(&l);
         error_capa(r, rc);
         return;
     }
     size_t first = ask.offset, last = ask.offset + (l.n_groups && !board ? l.groups[0].n : 0);
-    if (csv) {
-        sv_buf_puts(&r->out, "number,stage,status,customer,part_no,lot_no,defect_code,severity,"
-                             "description,opened,closed_at\r\n");
-        for (size_t i = 0; i < l.groups[0].n; i++)
-            list_row(&l.groups[0].rows[i]->h, &c);
-        sv_list_free(&l);
-        r->status = 200;
-        r->type = "text/csv; charset=utf-8";
-        r->disposition = strdup("attachment; filename=\"cases.csv\"");
-        return;
-    }
     sv_view v;
     xmlNodePtr root = page(&v, r, "list", "案件", "Cases"), n, sel;
     xmlNodePtr fl = sv_el(&v, root, "filters");

@@ -58,6 +58,8 @@ typedef struct sv_session {
 
 enum { SV_LANG_BOTH = 0, SV_LANG_ZH, SV_LANG_EN };
 
+typedef struct sv_stream sv_stream;
+
 typedef struct sv_req {
     sv_server *srv;
     void *conn; /* the libmicrohttpd connection (http.c only) */
@@ -101,6 +103,7 @@ typedef struct sv_req {
     int upload_early;               /* sv_pages_handle called with the header only */
     char upload_why[200];           /* why no upload was started (no boundary, ...) */
     const char *upload_rule;        /* its rule in the catalogue (NULL: out of memory) */
+    sv_stream *stream; /* the body made while it is sent (stream.c), instead of out */
 } sv_req;
 
 /* ---- http.c ---- */
@@ -112,6 +115,29 @@ void sv_http_stop(void *daemon);
 const char *sv_req_header(sv_req *r, const char *name);
 /** Add a Set-Cookie header value (up to three per response). */
 void sv_req_cookie(sv_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- stream.c ---- */
+/** The bytes a stream's maker hands over at once: with the piece the client is sent, its
+ *  memory whatever the body's length. */
+#define SV_STREAM_PIECE (64 * 1024)
+/** Answer r with a body that fn(st, arg) makes on a thread of its own while it is sent
+ *  (chunked): fn writes into sv_stream_buf(st) and calls sv_stream_flush(st, 0) now and then;
+ *  a non-zero return ends the response with an error (the client sees a cut transfer).
+ *  arg_free(arg) runs once the stream is done with (also when it cannot start). Set status,
+ *  type and headers on r as for any answer. @return 0, or -1 (out of memory, no thread). */
+int sv_stream_start(sv_req *r, int (*fn)(sv_stream *st, void *arg), void *arg,
+                    void (*arg_free)(void *arg));
+/** The maker's buffer: write with sv_buf_puts, sv_csv, ... */
+sv_buf *sv_stream_buf(sv_stream *st);
+/** Hand what was written over once a piece is full (all: whatever there is), waiting while
+ *  the client has not taken the piece before. @return 0, or -1 when the client went away (or
+ *  memory ran out): stop making, fn returns non-zero. */
+int sv_stream_flush(sv_stream *st, int all);
+struct MHD_Response;
+/** http.c: the response sending the stream (it owns st from here, NULL on failure). */
+struct MHD_Response *sv_stream_response(sv_stream *st);
+/** A stream never sent: stop its maker and free it. */
+void sv_stream_cancel(sv_stream *st);
 
 /* ---- tls.c ---- */
 /** libmicrohttpd's GnuTLS priorities under --tls-cert: TLS 1.2 and 1.3 only, AEAD ciphers
@@ -326,9 +352,28 @@ int sv_list_cmp(const sv_list_row *a, const sv_list_row *b, sv_list_col col, int
  *  order is the numbers'. Free with sv_list_free, also after an error. Returns CAPA_OK or the
  *  engine's code. */
 int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a);
+/** sv_list_get, every pass in the snapshot snap (sv_list_get begins one of its own): the
+ *  total and the rows are of one commit. */
+int sv_list_get_in(sv_list *l, capa_snapshot *snap, const sv_list_ask *a);
 void sv_list_free(sv_list *l);
+/** Rows an export's piece holds (sv_list_each): its memory, at most 2 x this per part of a
+ *  scan, whatever the list's length. */
+#define SV_LIST_PIECE 1000
+/** Every row of the list `a` asks for (offset, limit and board unused), in its order, to
+ *  `row` (the row borrowed for the call; a non-zero return stops, and is returned), all read
+ *  in the snapshot snap, with memory flat in the number of rows: in number order one walk
+ *  where the engine lists in that order, else piece after piece of SV_LIST_PIECE rows, each
+ *  the first after the last one handed over (a pass over the headers a piece). Returns
+ *  CAPA_OK, the engine's code or row's value. */
+int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
+                 int (*row)(const sv_list_row *r, void *payload), void *payload);
 /** Tests: 1 = always the top-k buffer (the number order's own walk not taken). */
 extern int sv_list__heap_only;
+/** Tests: called between a list's count and its walk for the page (a commit made there must
+ *  not show in the one without the other). */
+extern void (*sv_list__between)(void);
+/** Tests: the rows of an export's piece (SV_LIST_PIECE). */
+extern size_t sv_list__piece;
 
 /** HTTP status for a CAPA_E* code. */
 int sv_status_of(int code);

@@ -781,8 +781,10 @@ void sv_http_stop(void *daemon)
     while (h->workers)
         pthread_cond_wait(&h->idle, &h->mu);
     pthread_mutex_unlock(&h->mu);
+    sv_stream_quiesce(); /* a download waiting for its next piece is suspended too */
     if (h->d)
         MHD_stop_daemon(h->d); /* closes every connection: their notices empty the list */
+    sv_stream_resume_all();
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     pthread_cond_destroy(&h->idle);

@@ -138,6 +138,11 @@ struct MHD_Response;
 struct MHD_Response *sv_stream_response(sv_stream *st);
 /** A stream never sent: stop its maker and free it. */
 void sv_stream_cancel(sv_stream *st);
+/** The server stops: every stream's maker stops at its next hand-over and resumes its
+ *  connection, waited for (at most 30 s), so none is left suspended when the daemon stops. */
+void sv_stream_quiesce(void);
+/** After the daemon stopped: streams of a server started later work again. */
+void sv_stream_resume_all(void);
 
 /* ---- tls.c ---- */
 /** libmicrohttpd's GnuTLS priorities under --tls-cert: TLS 1.2 and 1.3 only, AEAD ciphers

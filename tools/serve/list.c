@@ -390,10 +390,10 @@ static int heap_row(const capa_case_header *h, void *payload)
     const ctx *x = p->x;
     if (!severity_ok(x, h))
         return 0;
-    p->total++;
     size_t g = 0;
     if (x->ask->board && (g = board_col(x->ask->board, h)) == SIZE_MAX)
-        return 0;
+        return 0; /* not on the board (closed): not in its total either */
+    p->total++;
     p->heaps[g].count++;
     sv_list_row r = {*h, stage_rank(x->wf, h->stage, h->closed), sev_rank(x->sev, h->severity)};
     if (x->after && !after(&x->o, &r, x->after))

@@ -296,18 +296,31 @@ void capa_pack(capa_buf *b)
     capa_pack_level(b, CAPA_PACK_LEVEL);
 }
 
-int capa_frame_make(capa_frame *f, const void *raw, size_t n, int level)
+/* A new zstd frame of src[0..n) at `level` (free with capa__free), its length in *z_len;
+ * NULL when memory is short or zstd fails. *cap: the buffer's size. */
+static unsigned char *z_new_frame(const void *src, size_t n, int level, size_t *z_len,
+                                  size_t *cap)
 {
-    memset(f, 0, sizeof *f);
-    size_t cap = ZSTD_compressBound(n);
-    unsigned char *out = capa__malloc(cap ? cap : 1);
+    *cap = ZSTD_compressBound(n);
+    unsigned char *out = capa__malloc(*cap ? *cap : 1);
     if (!out)
-        return CAPA_ENOMEM;
-    size_t got = z_compress(out, cap, raw, n, level);
+        return NULL;
+    size_t got = z_compress(out, *cap, src, n, level);
     if (ZSTD_isError(got)) {
         capa__free(out);
-        return CAPA_ERROR;
+        return NULL;
     }
+    *z_len = got;
+    return out;
+}
+
+int capa_frame_make(capa_frame *f, const void *raw, size_t n, int level)
+{
+    size_t got, cap;
+    memset(f, 0, sizeof *f);
+    unsigned char *out = z_new_frame(raw, n, level, &got, &cap);
+    if (!out)
+        return CAPA_ENOMEM; /* or zstd failed: either way no frame, the caller compresses */
     *f = (capa_frame){.raw = raw, .raw_len = n, .level = level, .z = out, .z_len = got};
     return CAPA_OK;
 }
@@ -351,15 +364,10 @@ static const unsigned char *z_frame(const unsigned char *src, size_t n, int leve
                 return m->z;
             }
         }
-    size_t cap = ZSTD_compressBound(n);
-    unsigned char *out = capa__malloc(cap);
+    size_t got, cap;
+    unsigned char *out = z_new_frame(src, n, level, &got, &cap);
     if (!out)
         return NULL;
-    size_t got = z_compress(out, cap, src, n, level);
-    if (ZSTD_isError(got)) {
-        capa__free(out);
-        return NULL;
-    }
     *z_len = got;
     unsigned char *raw = z && n <= ZMEMO_MAX ? capa__malloc(n) : NULL;
     if (!raw) {

@@ -98,8 +98,9 @@ typedef struct capa_frame {
     const unsigned char *z;
     size_t z_len;
 } capa_frame;
-/** The frame of raw[0..n) at `level` into *f (raw borrowed, must outlive f). CAPA_OK,
- *  CAPA_ENOMEM, or CAPA_ERROR when zstd fails (f then holds no frame). */
+/** The frame of raw[0..n) at `level` into *f (raw borrowed, must outlive f). CAPA_OK, or
+ *  CAPA_ENOMEM when it has no frame (memory short, or zstd failed): the packer then
+ *  compresses the value itself. */
 int capa_frame_make(capa_frame *f, const void *raw, size_t n, int level);
 void capa_frame_clear(capa_frame *f);
 /** Frames this thread's capa_pack may take (borrowed until the next call); NULL, 0 clears. */

@@ -31,6 +31,60 @@ static long cases_in(capa_store *s)
     return n;
 }
 
+/* A register CSV of ROWS rows, with case numbers T-0.. when `numbered` (else the column is
+ * empty and the store numbers them); `customer` names each row's customer (客户%03d or, for
+ * the changed file, 改过%03d), `bad_row` (-1: none) gets a date that is none. */
+static void write_register(const char *path, const char *customer, int numbered, int bad_row)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("案号,投诉日期,客户名称,料号,批号,不良数量,缺陷代码,问题描述,严重程度,投诉方式,责任部门,"
+          "处理状态,结案日期\n",
+          f);
+    for (int i = 0; i < ROWS; i++) {
+        char date[32], cust[32];
+        snprintf(date, sizeof date, "2025/%d/%d", i % 12 + 1, i % 28 + 1);
+        snprintf(cust, sizeof cust, customer, i % 500);
+        char number[32] = "";
+        if (numbered)
+            snprintf(number, sizeof number, "T-%d", i);
+        fprintf(f, "%s,%s,%s,P-%04d,L%06d,%d,D-%02d,第%d行,一般,书面,生产部,处理中,\n", number,
+                i == bad_row ? "没有日期" : date, cust, i % 2000, i, i % 97 + 1, i % 40, i);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A new store in a temporary directory with the `register` mapping loaded, and the path of
+ * its register CSV (not yet written). */
+typedef struct sheet_store {
+    char *dir, db[4200], csv[4200];
+    capa_store *s;
+    capa_mapping *m;
+    capa_diag d;
+} sheet_store;
+
+static void sheet_store_open(sheet_store *t)
+{
+    memset(t, 0, sizeof *t);
+    t->dir = tu_mkdtemp();
+    snprintf(t->db, sizeof t->db, "%s/var", t->dir);
+    snprintf(t->csv, sizeof t->csv, "%s/reg.csv", t->dir);
+    capa_open_opts oo = {.create = 1, .kdf_log2n = 1, .map_size = (size_t)256 << 20};
+    capa_init_opts io = {.org = "T", .admin_password = "admin-password"};
+    OK(capa_store_open(&t->s, t->db, &oo));
+    OK(capa_store_init(t->s, &io));
+    OK(capa_mapping_load(&t->m, "register", &t->d));
+}
+
+static void sheet_store_close(sheet_store *t)
+{
+    capa_diag_clear(&t->d);
+    capa_mapping_free(t->m);
+    capa_store_close(t->s);
+    tu_rmtree(t->dir);
+    free(t->dir);
+}
+
 typedef struct changer {
     capa_store *s;
     int changed;
@@ -52,33 +106,16 @@ static void change_password(int pass, uint64_t done, uint64_t total, void *paylo
 
 START_TEST(pass_two_failure_stops_at_its_batch_and_resume_finishes)
 {
-    char *dir = tu_mkdtemp(), db[4200], csv[4200];
-    snprintf(db, sizeof db, "%s/var", dir);
-    snprintf(csv, sizeof csv, "%s/reg.csv", dir);
-    FILE *f = fopen(csv, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("案号,投诉日期,客户名称,料号,批号,不良数量,缺陷代码,问题描述,严重程度,投诉方式,责任部门,"
-          "处理状态,结案日期\n",
-          f);
-    for (int i = 0; i < ROWS; i++)
-        fprintf(f, ",2025/%d/%d,客户%03d,P-%04d,L%06d,%d,D-%02d,第%d行,一般,书面,生产部,处理中,\n",
-                i % 12 + 1, i % 28 + 1, i % 500, i % 2000, i, i % 97 + 1, i % 40, i);
-    ck_assert_int_eq(fclose(f), 0);
-
-    capa_store *s = NULL;
-    capa_mapping *m = NULL;
-    capa_diag d = {0};
-    capa_open_opts oo = {.create = 1, .kdf_log2n = 1, .map_size = (size_t)256 << 20};
-    capa_init_opts io = {.org = "T", .admin_password = "admin-password"};
-    OK(capa_store_open(&s, db, &oo));
-    OK(capa_store_init(s, &io));
-    OK(capa_mapping_load(&m, "register", &d));
+    sheet_store t;
+    sheet_store_open(&t);
+    write_register(t.csv, "客户%03d", 0, -1);
+    capa_store *s = t.s;
 
     changer c = {s, 0};
     capa_actor who = {"admin", "admin-password"};
     capa_sheet_import_result res;
     capa_sheet_import_opts o = {
-        .path = csv, .map = m, .batch = BATCH, .progress = change_password, .payload = &c};
+        .path = t.csv, .map = t.m, .batch = BATCH, .progress = change_password, .payload = &c};
     int err = capa_sheet_import(&res, s, &who, &o);
     ck_assert_int_ne(err, CAPA_OK);
     ck_assert_int_eq(c.changed, 1);
@@ -92,40 +129,16 @@ START_TEST(pass_two_failure_stops_at_its_batch_and_resume_finishes)
 
     /* The rest, as the file's next run: every row once. */
     capa_actor again = {"admin", "admin-password-2"};
-    capa_sheet_import_opts o2 = {.path = csv, .map = m, .batch = BATCH, .resume = 1};
+    capa_sheet_import_opts o2 = {.path = t.csv, .map = t.m, .batch = BATCH, .resume = 1};
     if (res.imported == 0) /* nothing of the file was imported: it is a new import */
         o2.resume = 0;
     capa_sheet_import_result res2;
     OK(capa_sheet_import(&res2, s, &again, &o2));
     ck_assert_int_eq(res.imported + res2.imported, ROWS);
     ck_assert_int_eq(cases_in(s), ROWS);
-
-    capa_diag_clear(&d);
-    capa_mapping_free(m);
-    capa_store_close(s);
-    tu_rmtree(dir);
-    free(dir);
+    sheet_store_close(&t);
 }
 END_TEST
-
-/* A register CSV of ROWS rows with case numbers T-0..; `customer` names each row's customer
- * (客户%03d or, for the changed file, 改过%03d), `bad_row` (-1: none) gets a date that is none. */
-static void write_register(const char *path, const char *customer, int bad_row)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("案号,投诉日期,客户名称,料号,批号,不良数量,缺陷代码,问题描述,严重程度,投诉方式,责任部门,"
-          "处理状态,结案日期\n",
-          f);
-    for (int i = 0; i < ROWS; i++) {
-        char date[32], cust[32];
-        snprintf(date, sizeof date, "2025/%d/%d", i % 12 + 1, i % 28 + 1);
-        snprintf(cust, sizeof cust, customer, i % 500);
-        fprintf(f, "T-%d,%s,%s,P-%04d,L%06d,%d,D-%02d,第%d行,一般,书面,生产部,处理中,\n", i,
-                i == bad_row ? "没有日期" : date, cust, i % 2000, i, i % 97 + 1, i % 40, i);
-    }
-    ck_assert_int_eq(fclose(f), 0);
-}
 
 typedef struct rewriter {
     const char *path;
@@ -139,7 +152,7 @@ static void rewrite_after_check(uint64_t row, const char *number, const capa_kv 
     rewriter *w = payload;
     (void)number, (void)values, (void)n, (void)facts;
     if (row == ROWS + 1 && !w->rewritten) {
-        write_register(w->path, "改过%03d", 7);
+        write_register(w->path, "改过%03d", 1, 7);
         w->rewritten = 1;
     }
 }
@@ -148,25 +161,16 @@ static void rewrite_after_check(uint64_t row, const char *number, const capa_kv 
  * what the file holds by then: a file replaced between the passes changes nothing. */
 START_TEST(pass_two_commits_what_pass_one_checked)
 {
-    char *dir = tu_mkdtemp(), db[4200], csv[4200];
-    snprintf(db, sizeof db, "%s/var", dir);
-    snprintf(csv, sizeof csv, "%s/reg.csv", dir);
-    write_register(csv, "客户%03d", -1);
+    sheet_store t;
+    sheet_store_open(&t);
+    write_register(t.csv, "客户%03d", 1, -1);
+    capa_store *s = t.s;
 
-    capa_store *s = NULL;
-    capa_mapping *m = NULL;
-    capa_diag d = {0};
-    capa_open_opts oo = {.create = 1, .kdf_log2n = 1, .map_size = (size_t)256 << 20};
-    capa_init_opts io = {.org = "T", .admin_password = "admin-password"};
-    OK(capa_store_open(&s, db, &oo));
-    OK(capa_store_init(s, &io));
-    OK(capa_mapping_load(&m, "register", &d));
-
-    rewriter w = {csv, 0};
+    rewriter w = {t.csv, 0};
     capa_actor who = {"admin", "admin-password"};
     capa_sheet_import_result res;
     capa_sheet_import_opts o = {
-        .path = csv, .map = m, .batch = BATCH, .planned = rewrite_after_check, .payload = &w};
+        .path = t.csv, .map = t.m, .batch = BATCH, .planned = rewrite_after_check, .payload = &w};
     int err = capa_sheet_import(&res, s, &who, &o);
     ck_assert_int_eq(w.rewritten, 1);
     ck_assert_msg(err == CAPA_OK, "%s", capa_error_last());
@@ -182,12 +186,7 @@ START_TEST(pass_two_commits_what_pass_one_checked)
         ck_assert_msg(v && strcmp(v, want[i]) == 0, "%s: customer %s", check[i], v ? v : "-");
         capa_case_free(c);
     }
-
-    capa_diag_clear(&d);
-    capa_mapping_free(m);
-    capa_store_close(s);
-    tu_rmtree(dir);
-    free(dir);
+    sheet_store_close(&t);
 }
 END_TEST
 

@@ -54,6 +54,11 @@ enum {
     W_DOSSIER_CASEPROOF,           /* ms per signed dossier checked by the case proof */
     W_DOSSIER_CP_LOGIN,            /* likewise, a failed sign-in since the checkpoint */
     W_DOSSIER_CP_EDITED,           /* likewise, the case edited since the checkpoint */
+    /* durable21c: what one durable single-case commit costs the engine's process, per commit:
+     * CPU time, write system calls and bytes handed to them (/proc/self/io syscw, wchar). */
+    W_INTAKE_CPU,
+    W_INTAKE_WCALLS,
+    W_INTAKE_WKIB,
     W_COUNT
 };
 
@@ -87,6 +92,9 @@ static const struct {
     [W_DOSSIER_CASEPROOF] = {"signed dossier, with the case proof", "ms/dossier", 1},
     [W_DOSSIER_CP_LOGIN] = {"signed dossier, case proof, a failed sign-in since", "ms/dossier", 1},
     [W_DOSSIER_CP_EDITED] = {"signed dossier, case proof, the case edited since", "ms/dossier", 1},
+    [W_INTAKE_CPU] = {"durable intake, CPU time (user + sys) per commit", "µs/commit", 1},
+    [W_INTAKE_WCALLS] = {"durable intake, write calls per commit", "calls/commit", 1},
+    [W_INTAKE_WKIB] = {"durable intake, bytes written per commit", "KiB/commit", 1},
 };
 
 /* The targets of issue 8, judged on ratios (and one absolute time) within one run. */
@@ -114,6 +122,7 @@ typedef struct result {
 typedef struct opts {
     uint64_t n, batch, lookups;
     int runs, quick;
+    int durable_only; /* --durable: the import, then only the durable single-case commits */
     double intake_secs;
     const char *engines;
     char scratch[4096];
@@ -163,6 +172,24 @@ static uint64_t self_kib(const char *key)
     return v;
 }
 
+/* durable21c: this process's write system calls (write, pwrite, writev: syscw) and the bytes
+ * handed to them (wchar) so far, from /proc/self/io; zeros where it is not available. */
+static void self_io(uint64_t out[2])
+{
+    char line[128];
+    out[0] = out[1] = 0;
+    FILE *f = fopen("/proc/self/io", "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "syscw:", 6) == 0)
+            out[0] = strtoull(line + 6, NULL, 10);
+        else if (strncmp(line, "wchar:", 6) == 0)
+            out[1] = strtoull(line + 6, NULL, 10);
+    }
+    fclose(f);
+}
+
 /* ---- concurrent intake ---- */
 typedef struct conc {
     const bench_engine *e;
@@ -201,7 +228,7 @@ static void *conc_thread(void *arg)
 
 /* Cases/s from `threads` threads intaking for `secs`; -1 on failure. */
 static double run_intake(const bench_engine *e, void *ctx, int threads, double secs, int grouped,
-                         atomic_uint_fast64_t *next, uint64_t ncust)
+                         atomic_uint_fast64_t *next, uint64_t ncust, uint64_t *n_done)
 {
     pthread_t tid[64];
     conc c[64];
@@ -232,6 +259,8 @@ static double run_intake(const bench_engine *e, void *ctx, int threads, double s
     }
     double el = now_s() - t0;
     pthread_barrier_destroy(&go);
+    if (n_done)
+        *n_done = done;
     return failed ? -1 : (double)done / el;
 }
 
@@ -433,6 +462,8 @@ static void run_engine(const bench_engine *e, const opts *o, result *r)
 
     /* Size on disk of exactly N cases, before the write workloads add more. */
     r->disk_bytes = e->disk_bytes(ctx);
+    if (o->durable_only)
+        goto durable;
 
     if (e->prepare_reads && e->prepare_reads(ctx, o->n)) {
         snprintf(r->err, sizeof r->err, "preparing the reads failed");
@@ -588,18 +619,30 @@ static void run_engine(const bench_engine *e, const opts *o, result *r)
     }
 
     /* Durable writes: one case per transaction, then 1/8/64 threads. */
+durable:
     for (int run = 0; run < o->runs; run++) {
-        double v = run_intake(e, ctx, 1, o->intake_secs, 0, &next, cfg.n_customers);
+        uint64_t n_done = 0, io0[2], io1[2];
+        double c0 = cpu_s();
+        self_io(io0);
+        double v = run_intake(e, ctx, 1, o->intake_secs, 0, &next, cfg.n_customers, &n_done);
         if (v < 0) {
             snprintf(r->err, sizeof r->err, "durable intake failed");
             goto done;
         }
         add(r, W_INTAKE, v);
+        /* durable21c: per commit, the process's CPU and write calls (the engine's own work:
+         * in-process for capa and SQLite, the client's side only for PostgreSQL). */
+        self_io(io1);
+        if (n_done) {
+            add(r, W_INTAKE_CPU, (cpu_s() - c0) * 1e6 / (double)n_done);
+            add(r, W_INTAKE_WCALLS, (double)(io1[0] - io0[0]) / (double)n_done);
+            add(r, W_INTAKE_WKIB, (double)(io1[1] - io0[1]) / 1024 / (double)n_done);
+        }
     }
-    for (int ti = 0; ti < N_THREADS; ti++)
+    for (int ti = 0; ti < N_THREADS && !o->durable_only; ti++)
         for (int run = 0; run < o->runs; run++) {
-            double v =
-                run_intake(e, ctx, thread_counts[ti], o->intake_secs, 1, &next, cfg.n_customers);
+            double v = run_intake(e, ctx, thread_counts[ti], o->intake_secs, 1, &next,
+                                  cfg.n_customers, NULL);
             if (v < 0) {
                 snprintf(r->err, sizeof r->err, "concurrent intake (%d threads) failed",
                          thread_counts[ti]);
@@ -794,6 +837,10 @@ static void print_targets(const bench_engine *const *eng, const result *res, int
             printf("- %s vs sqlite: not measured (needs capa and sqlite)\n", wt[i].what);
             continue;
         }
+        if (!res[c].nv[wt[i].w] || !res[q].nv[wt[i].w]) { /* durable21c: --durable */
+            printf("- %s vs sqlite: not measured in this run\n", wt[i].what);
+            continue;
+        }
         double a = median(res[c].v[wt[i].w], res[c].nv[wt[i].w]),
                b = median(res[q].v[wt[i].w], res[q].nv[wt[i].w]);
         char what[160];
@@ -801,6 +848,17 @@ static void print_targets(const bench_engine *const *eng, const result *res, int
                  wt[i].what, a, b, wt[i].want);
         target_line(what, b > 0 ? a / b : 0, "×", b > 0 && a / b >= wt[i].want);
     }
+    /* durable21c: where a durable commit's time goes, beside its rate (docs/benchmarks.md,
+     * "One durable commit, profiled"): each process's CPU, write calls and bytes per commit. */
+    printf("- durable intake per commit (CPU µs / write calls / KiB written):");
+    for (int i = 0; i < ne; i++)
+        if (res[i].ok && res[i].nv[W_INTAKE_CPU])
+            printf(" %s %.0f / %.1f / %.1f%s;", eng[i]->name,
+                   median(res[i].v[W_INTAKE_CPU], res[i].nv[W_INTAKE_CPU]),
+                   median(res[i].v[W_INTAKE_WCALLS], res[i].nv[W_INTAKE_WCALLS]),
+                   median(res[i].v[W_INTAKE_WKIB], res[i].nv[W_INTAKE_WKIB]),
+                   strcmp(eng[i]->name, "postgres") == 0 ? " (client only)" : "");
+    printf("\n");
     if (c >= 0 && p >= 0 && res[p].disk_bytes) {
         double r = (double)res[c].disk_bytes / (double)res[p].disk_bytes;
         char what[128];
@@ -914,6 +972,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: capa-bench [--quick] [--n CASES] [--batch N] [--runs R] [--secs S]\n"
                "                  [--lookups N] [--engines capa,sqlite,postgres] [--dir DIR]\n"
+               "                  [--durable]   (the import, then only durable single commits)\n"
                "       capa-bench --import ROWS [--dir DIR]   (capa import --csv and --xlsx vs "
                "sqlite3 .import)\n");
 }
@@ -951,6 +1010,8 @@ int main(int argc, char **argv)
             o.intake_secs = atof(v), set_secs = 1, i++;
         } else if (strcmp(a, "--lookups") == 0 && v) {
             o.lookups = strtoull(v, NULL, 10), set_lookups = 1, i++;
+        } else if (strcmp(a, "--durable") == 0) {
+            o.durable_only = 1;
         } else if (strcmp(a, "--engines") == 0 && v) {
             o.engines = v, i++;
         } else if (strcmp(a, "--dir") == 0 && v) {

@@ -305,6 +305,15 @@ void cli_limit_words(const capa_workflow *wf, const char *kind, const char **zh,
 /** words17e: an escalation level (warn, overdue, overdue_24h, ...) in 中文 into zh (the level
  *  itself when unknown); returns zh. */
 const char *cli_level_zh(char *zh, size_t sz, const char *level);
+/** words17e: an audit event's action in 中文 (the action itself when unknown). */
+const char *cli_action_zh(const char *action);
+/** words17e: a notice's kind in 中文 (returned, closed, owner; else "entered"). */
+const char *cli_notice_kind_zh(const char *kind);
+/** words17e: with kind < 0, weekday 1..7 (Monday first) in 中文; else a calendar day's kind
+ *  (capa_day_kind) in 中文. */
+const char *cli_day_zh(int weekday, int kind);
+/** words17e: a limit's state (on_time, due_soon, overdue, met, met_late) in 中文. */
+const char *cli_state_zh(const char *state);
 /** A role as "label (id)" in the chosen language (cli_label), escaped: its label in `wf`, else
  *  (with `s`) in the store's default workflow, else in another workflow that declares it; the
  *  id alone when none does. Uses buf. */

@@ -300,8 +300,7 @@ const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const 
 const char *cli_word(const cli *c, char *buf, size_t sz, const char *zh, const char *en);
 /** words17e: a time limit's kind (response, containment, plan, closure, or a stage id of `wf`)
  *  in 中文 (*zh: capa-serve's words, else the stage's label) and its code (*en). */
-void cli_limit_words(const capa_workflow *wf, const char *kind, const char **zh,
-                     const char **en);
+void cli_limit_words(const capa_workflow *wf, const char *kind, const char **zh, const char **en);
 /** words17e: an escalation level (warn, overdue, overdue_24h, ...) in 中文 into zh (the level
  *  itself when unknown); returns zh. */
 const char *cli_level_zh(char *zh, size_t sz, const char *level);

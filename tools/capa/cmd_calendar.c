@@ -129,7 +129,8 @@ int cmd_calendar_show(cli *c, int argc, char **argv)
     for (d = 1; d <= capa_month_days(y, m); d++) {
         int w = capa_weekday(capa_days_from_civil(y, m, d));
         capa_day_kind k = capa_plant_day(p, y, m, d, NULL);
-        printf("%04d-%02d-%02d %s  %s\n", y, m, d, cli_word(c, wdw, sizeof wdw, cli_day_zh(w, -1), wd[w]),
+        printf("%04d-%02d-%02d %s  %s\n", y, m, d,
+               cli_word(c, wdw, sizeof wdw, cli_day_zh(w, -1), wd[w]),
                cli_word(c, kw, sizeof kw, cli_day_zh(0, (int)k), capa_day_kind_name(k)));
     }
 done:

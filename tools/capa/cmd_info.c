@@ -185,8 +185,8 @@ static void print_workflow(cli *c, capa_store *s, const capa_store_info *in,
         const char *form = st->form_id ? st->form_id : "-";
         if (st->reject_to)
             cli_say_rule(c, "say.info_stage", "form", form, "version", fv, "editors", editors,
-                         "meaning", meaning, "meaning_zh", meaning_zh, "signers", signers,
-                         "reject", st->reject_to, NULL);
+                         "meaning", meaning, "meaning_zh", meaning_zh, "signers", signers, "reject",
+                         st->reject_to, NULL);
         else
             cli_say_rule(c, "say.info_stage", "form", form, "version", fv, "editors", editors,
                          "meaning", meaning, "meaning_zh", meaning_zh, "signers", signers, NULL);

@@ -307,13 +307,12 @@ static int has_stage_cb(const capa_workflow *w, void *payload)
 }
 
 /* An unknown --workflow or --stage would silently match nothing; say so instead. */
-static int check_stage(capa_store *s, const char *workflow, const char *stage)
+static int check_stage(const cli *c, capa_store *s, const char *workflow, const char *stage)
 {
     const capa_workflow *wf = NULL;
-    if (workflow && capa_store_workflow_get(&wf, s, workflow) != CAPA_OK) {
-        fputs("capa: list: --workflow: ", stderr);
-        cli_put(stderr, capa_error_last());
-        fputc('\n', stderr);
+    int err;
+    if (workflow && (err = capa_store_workflow_get(&wf, s, workflow)) != CAPA_OK) {
+        cli_fail(c, "list: --workflow", err); /* the engine's refusal, worded (words17e) */
         return CLI_USAGE;
     }
     if (!stage || (!workflow && capa_store_workflows(s, has_stage_cb, (void *)stage) == 1))
@@ -517,7 +516,7 @@ int cmd_list(cli *c, int argc, char **argv)
                               "--overdue", "format", "--format", "json", "--json", NULL);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
-    if ((rc = check_stage(s, f.workflow, f.stage)) != CLI_OK)
+    if ((rc = check_stage(c, s, f.workflow, f.stage)) != CLI_OK)
         goto done;
     if ((rc = check_severity(s, &ls.severity)) != CLI_OK)
         goto done;

@@ -102,7 +102,10 @@ static int print_event(const capa_event *e, void *payload)
             else if (strcmp(e->facts[i].name, "through") == 0)
                 through = e->facts[i].value;
         }
-        const char *parts = runno && through ? "both" : runno ? "run" : through ? "through" : "none";
+        const char *parts = runno && through ? "both"
+                            : runno          ? "run"
+                            : through        ? "through"
+                                             : "none";
         cli_say_rule(c, "say.log_import", "source", src ? src : "?", "row", row ? row : "?", "sha",
                      sha ? sha : "?", "run", runno ? runno : "", "through", through ? through : "",
                      "parts", parts, NULL);

@@ -99,16 +99,16 @@ int cmd_notices(cli *c, int argc, char **argv)
         const char *from = *a[i].from ? a[i].from : "-";
         if (a[i].target)
             cli_say_rule(c, "say.notice", "time", when, "kind", kind, "kind_zh",
-                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from,
-                         "to", a[i].stage, "actor", a[i].actor, "waits", a[i].target, NULL);
+                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from, "to",
+                         a[i].stage, "actor", a[i].actor, "waits", a[i].target, NULL);
         else if (a[i].pending)
             cli_say_rule(c, "say.notice", "time", when, "kind", kind, "kind_zh",
-                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from,
-                         "to", a[i].stage, "actor", a[i].actor, "pending", "1", NULL);
+                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from, "to",
+                         a[i].stage, "actor", a[i].actor, "pending", "1", NULL);
         else
             cli_say_rule(c, "say.notice", "time", when, "kind", kind, "kind_zh",
-                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from,
-                         "to", a[i].stage, "actor", a[i].actor, NULL);
+                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from, "to",
+                         a[i].stage, "actor", a[i].actor, NULL);
     }
     if (n == 0) {
         char w[120];

@@ -115,7 +115,8 @@ void cli_limits_print(const cli *c, capa_store *s, const capa_case *cs, int64_t 
         snprintf(kind, sizeof kind, "%-12s", ken);
         capa_plant_time_format(due, sizeof due, p, l[i].due);
         const char *unc = l[i].uncovered ? " [no calendar covers some days: weekends only]" : "";
-        const char *unc_zh = l[i].uncovered ? "（部分日子不在已安装的日历中：按周六、周日休息计）" : "";
+        const char *unc_zh =
+            l[i].uncovered ? "（部分日子不在已安装的日历中：按周六、周日休息计）" : "";
         if (l[i].met) {
             capa_plant_time_format(met, sizeof met, p, l[i].met);
             cli_span(d, sizeof d, l[i].met - l[i].due);

@@ -46,17 +46,35 @@ const char *cli_action_zh(const char *action)
 {
     /* capa-serve's words for the case page's audit trail (tools/serve/pages.c, action_label),
      * and the store's own actions */
-    static const char *const k[][2] = {
-        {"open", "开立"},         {"set", "修改"},          {"sign", "签核"},
-        {"reject", "驳回"},       {"attach", "附件"},       {"import", "导入"},
-        {"escalate", "升级"},     {"waive", "豁免"},        {"owner", "改派负责人"},
-        {"init", "建库"},         {"upgrade", "升级存储"},  {"user_add", "添加用户"},
-        {"passwd", "改密码"},     {"unlock", "解锁"},       {"unlock_local", "本机解锁"},
-        {"login_failed", "登录失败"}, {"lock", "锁定"},      {"login_locked", "锁定中登录"},
-        {"role", "改角色"},       {"user_disable", "停用用户"}, {"user_enable", "启用用户"},
-        {"user_set", "联系方式"}, {"form_install", "安装表单"}, {"calendar_install", "安装日历"},
-        {"config", "配置"},       {"notify_target", "通知对象"}, {"import_archive", "导入归档"},
-        {"deliver", "送达"},      {"checkpoint", "检查点"}};
+    static const char *const k[][2] = {{"open", "开立"},
+                                       {"set", "修改"},
+                                       {"sign", "签核"},
+                                       {"reject", "驳回"},
+                                       {"attach", "附件"},
+                                       {"import", "导入"},
+                                       {"escalate", "升级"},
+                                       {"waive", "豁免"},
+                                       {"owner", "改派负责人"},
+                                       {"init", "建库"},
+                                       {"upgrade", "升级存储"},
+                                       {"user_add", "添加用户"},
+                                       {"passwd", "改密码"},
+                                       {"unlock", "解锁"},
+                                       {"unlock_local", "本机解锁"},
+                                       {"login_failed", "登录失败"},
+                                       {"lock", "锁定"},
+                                       {"login_locked", "锁定中登录"},
+                                       {"role", "改角色"},
+                                       {"user_disable", "停用用户"},
+                                       {"user_enable", "启用用户"},
+                                       {"user_set", "联系方式"},
+                                       {"form_install", "安装表单"},
+                                       {"calendar_install", "安装日历"},
+                                       {"config", "配置"},
+                                       {"notify_target", "通知对象"},
+                                       {"import_archive", "导入归档"},
+                                       {"deliver", "送达"},
+                                       {"checkpoint", "检查点"}};
     for (size_t i = 0; action && i < sizeof k / sizeof k[0]; i++)
         if (strcmp(action, k[i][0]) == 0)
             return k[i][1];
@@ -87,8 +105,10 @@ const char *cli_day_zh(int weekday, int kind)
 const char *cli_state_zh(const char *state)
 {
     /* as capa-serve's badges (tools/serve/templates/layout.xsl, "state") */
-    static const char *const k[][2] = {{"on_time", "进行中"},  {"due_soon", "即将到期"},
-                                       {"overdue", "已逾期"},  {"met", "按时完成"},
+    static const char *const k[][2] = {{"on_time", "进行中"},
+                                       {"due_soon", "即将到期"},
+                                       {"overdue", "已逾期"},
+                                       {"met", "按时完成"},
                                        {"met_late", "逾期完成"}};
     for (size_t i = 0; state && i < sizeof k / sizeof k[0]; i++)
         if (strcmp(state, k[i][0]) == 0)

@@ -1280,6 +1280,27 @@ static const wording catalogue[] = {
      "会修改数据的命令：<<--as USER>>、<<--password-stdin>>（否则在终端上询问密码）。\n"
      "详见“<<docs/cli.md>>”。",
      "{summary}"},
+    /* ---- words17e: engine errors a user can cause that had no refusal data (core/) ---- */
+    {"set.too_many", NULL, "一次最多填写 {max} 个字段（这次有 {count} 个）：请分几次填写",
+     "at most {max} fields at a time (this change has {count}): please split the change"},
+    /* waiver.role's English has {role_en}, not {role@}: the CLI's English stays the engine's
+     * sentence (scripts read it); the web's English names the roles by their labels */
+    {"waiver.role", NULL,
+     "您的角色（{role@}）不能签署“{stage}”阶段的豁免“{waiver@}”；需要以下角色：{roles@}",
+     "your role ({role_en}) may not sign the waiver '{waiver@}' on the stage {stage}; that needs "
+     "the role {roles_en}"},
+    {"sign.no_reason", NULL, "“{stage}”阶段的“{meaning@}”是签核，签核不带理由；理由只用于豁免",
+     "'{meaning@}' on the stage {stage} is a sign-off, which takes no reason; a reason is for a "
+     "waiver"},
+    {"workflow.unknown", NULL, "没有“{value}”这个流程", "there is no workflow '{value}'"},
+    {"backup.not_empty", NULL,
+     "目录“{value}”不是空的（其中有“{holds}”）：备份只能放到新的或空的目录中",
+     "{value} is not empty (it holds {holds}): a backup goes only into a new or empty directory"},
+    {"time.moment", NULL,
+     "“{value}”不是时间：请写作 年-月-日T时:分（可加 :秒，以及 Z 或 +08:00 "
+     "这样的时差；不加时差即为工厂当地时间），或只写日期 年-月-日",
+     "'{value}' is not a moment: write year-month-dayThour:minute (seconds, and Z or an offset "
+     "such as +08:00, may follow; without one it is plant time), or a date year-month-day"},
     /* ---- words17e: the listings' lines that were English only (capa info, log, notices,
      * calendar show, config notify list, escalate, show's limits), worded as say.* lines
      * (cli_say_rule); the English wording is the line as it was ---- */

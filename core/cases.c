@@ -100,11 +100,14 @@ int capa_case__precheck(const char *what, const capa_kv *values, size_t n)
     capa_diag diag = {0};
     const capa_kv **sorted = NULL;
     int err = CAPA_OK;
-    if (n > CAPA_MAX_FIELDS)
-        return capa_error_set(CAPA_EINVALID,
-                              "%s: %zu assignments; at most %d fields per request (split the "
-                              "change)",
-                              what, n, CAPA_MAX_FIELDS);
+    if (n > CAPA_MAX_FIELDS) {
+        capa__refuse(CAPA_EINVALID, "set.too_many", NULL, NULL,
+                     "%s: %zu assignments; at most %d fields per request (split the change)", what,
+                     n, CAPA_MAX_FIELDS);
+        capa__refusal_param("count", "%zu", n);
+        capa__refusal_param("max", "%d", CAPA_MAX_FIELDS);
+        return CAPA_EINVALID;
+    }
     if (n && !(sorted = capa__calloc(n, sizeof *sorted)))
         return capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
     size_t m = 0;
@@ -475,6 +478,9 @@ int capa_case__load(capa_hdr *out, capa_store *s, MDB_txn *txn, const char *numb
         err = capa_error_set(CAPA_ESTATE,
                              "%s %s: an archived copy imported from %s; it is read-only here", verb,
                              number ? number : opened, from ? from : "another store");
+        capa__refusal_begin(err, verb, number ? number : opened, NULL);
+        capa__refusal_add("case.imported", NULL, NULL, NULL);
+        capa__refusal_param("origin", "%s", from ? from : "");
         goto done;
     }
     if (number && strcmp(number, opened) != 0) {
@@ -1152,11 +1158,19 @@ static int do_waive(capa_wtxn *t, case_ctx *c, const capa_waiver *wv, const sign
     int err;
     if (!capa_role_in(wv->by, wv->n_by, t->actor->u.role)) {
         roles_text(roles, sizeof roles, wv->by, wv->n_by);
-        return capa_error_set(CAPA_EDENIED,
-                              "sign %s: user `%s` has role %s; waiver '%s' (%s) on stage %s needs "
-                              "role %s",
-                              a->number, t->actor->u.id, t->actor->u.role, wv->meaning,
-                              wv->label_zh ? wv->label_zh : "", st->id, roles);
+        err = capa_error_set(CAPA_EDENIED,
+                             "sign %s: user `%s` has role %s; waiver '%s' (%s) on stage %s needs "
+                             "role %s",
+                             a->number, t->actor->u.id, t->actor->u.role, wv->meaning,
+                             wv->label_zh ? wv->label_zh : "", st->id, roles);
+        capa__refusal_begin(err, "sign", a->number, st);
+        capa__refusal_add("waiver.role", NULL, NULL, NULL);
+        capa__refusal_param("waiver", "%s", wv->meaning);
+        capa__refusal_param("waiver_zh", "%s", wv->label_zh ? wv->label_zh : wv->meaning);
+        capa__refusal_param("waiver_en", "%s", wv->label_en ? wv->label_en : wv->meaning);
+        refusal_role(t->s, t->txn, c->wf, t->actor->u.role);
+        capa__refusal_roles(c->wf, "roles", wv->by, wv->n_by);
+        return err;
     }
     if ((err = check_recusal(t, c, "sign")) ||
         (err = capa_case__check_reason("sign", a->number, a->reason, 1)) ||
@@ -1199,6 +1213,10 @@ static int do_sign(capa_wtxn *t, void *arg)
                              "sign %s: --reason is for a waiver; '%.40s' on stage %s is a "
                              "sign-off, which takes none",
                              a->number, a->meaning ? a->meaning : "", st->id);
+        capa__refusal_begin(err, "sign", a->number, st);
+        capa__refusal_add("sign.no_reason", NULL, NULL, NULL);
+        capa__refusal_param("given", "%s", a->meaning ? a->meaning : "");
+        refusal_meaning(st);
         goto done;
     }
     if (!a->meaning || strcmp(a->meaning, st->sign_meaning) != 0) {

@@ -14,6 +14,7 @@
 #include "capa.h"
 #include "codec.h"
 #include "limits.h"
+#include "refusal.h"
 #include "store.h"
 
 #define CAL_PREFIX "calendar-"
@@ -408,11 +409,11 @@ int capa_plant_time_parse(int64_t *out, const capa_plant *p, const char *text)
         return CAPA_OK;
     }
 bad:
-    return capa_error_set(CAPA_EINVALID,
-                          "time '%.60s': not a moment (ISO 8601 YYYY-MM-DDTHH:MM[:SS] with Z or "
-                          "+HH:MM, the same in plant local time without an offset, or a local "
-                          "date YYYY-MM-DD)",
-                          text ? text : "");
+    return capa__refuse(CAPA_EINVALID, "time.moment", NULL, text ? text : "",
+                        "time '%.60s': not a moment (ISO 8601 YYYY-MM-DDTHH:MM[:SS] with Z or "
+                        "+HH:MM, the same in plant local time without an offset, or a local "
+                        "date YYYY-MM-DD)",
+                        text ? text : "");
 }
 
 /* ---- the store's plant ---- */

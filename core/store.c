@@ -839,9 +839,8 @@ int capa_store__workflow_of(const capa_workflow **out, capa_store *s, MDB_txn *t
     workflow_def_id(def, sizeof def, id);
     int err = load_def(&p, s, txn, def, 0, 1);
     if (err == CAPA_ENOTFOUND && id && *id && strcmp(id, CAPA_WORKFLOW_DEFAULT) != 0)
-        err = capa_error_set(CAPA_ENOTFOUND, "workflow `%.64s`: not installed (capa info lists "
-                                             "the workflows)",
-                             id);
+        err = capa__refuse(CAPA_ENOTFOUND, "workflow.unknown", NULL, id,
+                           "workflow `%.64s`: not installed (capa info lists the workflows)", id);
     *out = p;
     return err;
 }
@@ -984,13 +983,15 @@ int capa_store_backup(capa_store *s, const char *dir)
             e = readdir(d);
         } while (e && (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0));
         /* The entry belongs to d: name it before closedir. */
-        if (e)
-            err = capa_error_set(CAPA_EEXISTS,
-                                 "%s: not empty (holds `%s`); a backup goes only into a new or "
-                                 "empty directory",
-                                 dir, e->d_name);
-        else if (errno)
+        if (e) {
+            err = capa__refuse(CAPA_EEXISTS, "backup.not_empty", NULL, dir,
+                               "%s: not empty (holds `%s`); a backup goes only into a new or "
+                               "empty directory",
+                               dir, e->d_name);
+            capa__refusal_param("holds", "%s", e->d_name);
+        } else if (errno) {
             err = capa_error_set(CAPA_ERROR, "%s: %s", dir, strerror(errno));
+        }
         closedir(d);
         if (err)
             return err;

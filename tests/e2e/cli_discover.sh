@@ -166,7 +166,7 @@ zh=$(grep -m1 "^案号" <<<"$OUT")
 en=$(grep -m1 "^NUMBER" <<<"$OUT")
 one=$(grep -m1 "^$N" <<<"$OUT")
 two=$(grep -m1 "^$N2" <<<"$OUT")
-for h in "STAGE action" "CUSTOMER 华东汽车" "PART PCB-7731" "SEVERITY important" "DESCRIPTION 焊点连锡"; do
+for h in "STAGE 纠正预防措施" "CUSTOMER 华东汽车" "PART PCB-7731" "SEVERITY 重要" "DESCRIPTION 焊点连锡"; do
     set -- $h
     [[ $(col_of "$en" "$1") == $(col_of "$one" "$2") ]] || fail "list: $1 not aligned: '$en' / '$one'"
 done

@@ -65,7 +65,7 @@ TOK=$(csrf d3)
 req w4 -b "$T/zhao.jar" -d "csrf=$TOK&seen=$SEEN&meaning=waived" --data-urlencode "reason=x" \
     --data-urlencode "password=$(pw zhao | tr -d '\n')" "$B/cases/$N/sign?lang=en"
 [[ $S == 403 ]] || fail "zhao's waiver: status $S"
-has w4 "needs role qe_lead"
+has w4 "that needs the role Quality lead" # worded from the refusal (words17e), no role id
 as zhao 0 sign "$N" --meaning approved
 
 # The dossier: the waiver by its label, with its reason.

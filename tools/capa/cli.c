@@ -1155,6 +1155,15 @@ const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const 
     return buf;
 }
 
+const char *cli_word(const cli *c, char *buf, size_t sz, const char *zh, const char *en)
+{
+    int lang = chosen_lang(c);
+    cli t = {.lang = lang == CAPA_LANG_ZH   ? CLI_LANG_ZH
+                     : lang == CAPA_LANG_EN ? CLI_LANG_EN
+                                            : CLI_LANG_BOTH};
+    return cli_label(&t, buf, sz, zh, en);
+}
+
 const char *cli_role_label(const cli *c, char *buf, size_t sz, capa_store *s,
                            const capa_workflow *wf, const char *id)
 {

@@ -294,6 +294,25 @@ int cli_parse_date(int64_t *out_ms, const char *s);
 /** A label in the chosen language: "中文 / English", "中文" or "English", escaped like
  *  cli_text (labels come from installed form definitions). Uses buf. */
 const char *cli_label(const cli *c, char *buf, size_t sz, const char *zh, const char *en);
+/** words17e: a fixed word of a line in the language of the command's messages (--lang, else
+ *  the locale; cli_say_rule's), as cli_label words it: for lines that were English only, so
+ *  that without --lang in an English locale they stay as they were. Uses buf. */
+const char *cli_word(const cli *c, char *buf, size_t sz, const char *zh, const char *en);
+/** words17e: a time limit's kind (response, containment, plan, closure, or a stage id of `wf`)
+ *  in 中文 (*zh: capa-serve's words, else the stage's label) and its code (*en). */
+void cli_limit_words(const capa_workflow *wf, const char *kind, const char **zh, const char **en);
+/** words17e: an escalation level (warn, overdue, overdue_24h, ...) in 中文 into zh (the level
+ *  itself when unknown); returns zh. */
+const char *cli_level_zh(char *zh, size_t sz, const char *level);
+/** words17e: an audit event's action in 中文 (the action itself when unknown). */
+const char *cli_action_zh(const char *action);
+/** words17e: a notice's kind in 中文 (returned, closed, owner; else "entered"). */
+const char *cli_notice_kind_zh(const char *kind);
+/** words17e: with kind < 0, weekday 1..7 (Monday first) in 中文; else a calendar day's kind
+ *  (capa_day_kind) in 中文. */
+const char *cli_day_zh(int weekday, int kind);
+/** words17e: a limit's state (on_time, due_soon, overdue, met, met_late) in 中文. */
+const char *cli_state_zh(const char *state);
 /** A role as "label (id)" in the chosen language (cli_label), escaped: its label in `wf`, else
  *  (with `s`) in the store's default workflow, else in another workflow that declares it; the
  *  id alone when none does. Uses buf. */

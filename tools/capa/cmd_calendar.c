@@ -69,7 +69,6 @@ int cmd_calendar_show(cli *c, int argc, char **argv)
     int npos, rc, err, y = 0, m = 0, d;
     capa_store *s = NULL;
     capa_plant *p = NULL;
-    char a[CLI_TEXT_MAX];
 
     CLI_PARSE(c, argc, argv, opts, &npos);
     if (npos > 1)
@@ -119,16 +118,21 @@ int cmd_calendar_show(cli *c, int argc, char **argv)
         }
         goto done;
     }
-    printf("%04d-%02d  (time zone %s)\n", y, m,
-           cli_text(a, sizeof a, capa_plant_timezone(p)));
+    /* in the chosen language (words17e) */
+    char month[16], year[16], wdw[64], kw[64];
+    snprintf(month, sizeof month, "%04d-%02d", y, m);
+    snprintf(year, sizeof year, "%04d", y);
+    cli_say_rule(c, "say.calendar_month", "month", month, "zone", capa_plant_timezone(p), NULL);
     if (!covered)
-        printf("no installed calendar covers %04d: Saturdays and Sundays off, every other day "
-               "working\n",
-               y);
+        cli_say_rule(c, "say.calendar_uncovered", "year", year, NULL);
     static const char *const wd[] = {"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-    for (d = 1; d <= capa_month_days(y, m); d++)
-        printf("%04d-%02d-%02d %s  %s\n", y, m, d, wd[capa_weekday(capa_days_from_civil(y, m, d))],
-               capa_day_kind_name(capa_plant_day(p, y, m, d, NULL)));
+    for (d = 1; d <= capa_month_days(y, m); d++) {
+        int w = capa_weekday(capa_days_from_civil(y, m, d));
+        capa_day_kind k = capa_plant_day(p, y, m, d, NULL);
+        printf("%04d-%02d-%02d %s  %s\n", y, m, d,
+               cli_word(c, wdw, sizeof wdw, cli_day_zh(w, -1), wd[w]),
+               cli_word(c, kw, sizeof kw, cli_day_zh(0, (int)k), capa_day_kind_name(k)));
+    }
 done:
     capa_plant_free(p);
     capa_store_close(s);

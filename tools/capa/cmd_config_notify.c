@@ -49,12 +49,17 @@ static int notify_list(cli *c)
               "[--secret S] | --smtp URL --from ADDR)\n",
               stderr);
     for (size_t i = 0; i < n; i++) {
-        printf("%-16s %-9s %s%s", cli_text(a, sizeof a, t[i].name), t[i].kind,
-               cli_text(b, sizeof b, t[i].shown), t[i].signed_ ? "  (signed 加签)" : "");
+        char w[80]; /* the words in the chosen language (words17e) */
+        printf("%-16s %-9s %s", cli_text(a, sizeof a, t[i].name), t[i].kind,
+               cli_text(b, sizeof b, t[i].shown));
+        if (t[i].signed_)
+            printf("  (%s)", cli_word(c, w, sizeof w, "加签", "signed 加签"));
         if (*t[i].from)
-            printf("  from %s", cli_text(a, sizeof a, t[i].from));
+            printf("  %s %s", cli_word(c, w, sizeof w, "发件人", "from"),
+                   cli_text(a, sizeof a, t[i].from));
         if (*t[i].link)
-            printf("  link %s", cli_text(a, sizeof a, t[i].link));
+            printf("  %s %s", cli_word(c, w, sizeof w, "链接", "link"),
+                   cli_text(a, sizeof a, t[i].link));
         putchar('\n');
     }
 done:

@@ -219,7 +219,7 @@ int cmd_escalate(cli *c, int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        char due[40], num[CLI_TEXT_MAX], users[CLI_TEXT_MAX];
+        char due[40];
         if (arr) {
             if (cli_json_push(arr, info_json(p, &got[i]))) {
                 rc = cli_oom(c, NULL);
@@ -228,9 +228,18 @@ int cmd_escalate(cli *c, int argc, char **argv)
             continue;
         }
         capa_plant_time_format(due, sizeof due, p, got[i].due);
-        printf("%s  %s  %s  due %s  -> %s%s%s\n", cli_text(num, sizeof num, got[i].number),
-               got[i].limit, got[i].level, due, got[i].to, *got[i].users ? ": " : "",
-               cli_text(users, sizeof users, got[i].users));
+        /* in the chosen language (words17e) */
+        char level[80], u[CLI_TEXT_MAX + 4];
+        const char *kzh, *ken;
+        const capa_workflow *wf = NULL;
+        if (capa_store_workflow(&wf, s) != CAPA_OK)
+            wf = NULL;
+        cli_limit_words(wf, got[i].limit, &kzh, &ken);
+        snprintf(u, sizeof u, "%s%s", *got[i].users ? ": " : "", got[i].users);
+        cli_say_rule(c, "say.escalated", "number", got[i].number, "limit", ken, "limit_zh", kzh,
+                     "level", got[i].level, "level_zh",
+                     cli_level_zh(level, sizeof level, got[i].level), "due", due, "to", got[i].to,
+                     "users", u, NULL);
     }
     if (arr) {
         rc = cli_json_print(c, arr);

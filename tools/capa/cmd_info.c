@@ -123,56 +123,73 @@ fail:
     return NULL;
 }
 
-static void print_roles(char *const *roles, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            putchar(',');
-        cli_put(stdout, roles[i]);
-    }
-}
-
-/* Text: the organisation and everything else stored is printed escaped (cli_text). */
+/* Text: the organisation and everything else stored is printed escaped (cli_say_rule puts
+ * the line through cli_put); each line in the chosen language (words17e). */
 static void print_info(cli *c, capa_store *s, const capa_store_info *in, const capa_workflow *wf)
 {
-    char a[CLI_TEXT_MAX];
-    fputs("capa " CAPA_VERSION ", database ", stdout);
-    cli_put(stdout, c->db);
-    printf(" (format %d, map %zu MiB)\n", in->format_version, in->map_size >> 20);
-    printf("organisation:   %s\n", cli_text(a, sizeof a, in->org));
-    printf("numbering:      %s\n", cli_text(a, sizeof a, in->number_pattern));
-    printf("time zone:      %s\n", cli_text(a, sizeof a, in->timezone ? in->timezone : "UTC"));
-    printf("cases:          %llu\n", (unsigned long long)in->n_cases);
-    printf("audit events:   %llu\n", (unsigned long long)in->n_events);
-    printf("chain head:     %s\n",
-           in->head_hash[0] ? cli_text(a, sizeof a, in->head_hash) : "(empty)");
+    char fmt[16], map[32], cases[32], events[32];
+    snprintf(fmt, sizeof fmt, "%d", in->format_version);
+    snprintf(map, sizeof map, "%zu", in->map_size >> 20);
+    snprintf(cases, sizeof cases, "%llu", (unsigned long long)in->n_cases);
+    snprintf(events, sizeof events, "%llu", (unsigned long long)in->n_events);
+    cli_say_rule(c, "say.info_head", "program", "capa", "version", CAPA_VERSION, "path", c->db,
+                 "format", fmt, "map", map, NULL);
+    cli_say_rule(c, "say.info_org", "value", in->org ? in->org : "", NULL);
+    cli_say_rule(c, "say.info_numbering", "value", in->number_pattern ? in->number_pattern : "",
+                 NULL);
+    cli_say_rule(c, "say.info_timezone", "value", in->timezone ? in->timezone : "UTC", NULL);
+    cli_say_rule(c, "say.info_cases", "value", cases, NULL);
+    cli_say_rule(c, "say.info_events", "value", events, NULL);
+    if (in->head_hash[0])
+        cli_say_rule(c, "say.info_chain", "value", in->head_hash, NULL);
+    else
+        cli_say_rule(c, "say.info_chain_empty", NULL);
     if (!wf)
         return;
     wf_list l = {s, c, in, NULL, 0};
     capa_store_workflows(s, workflow_cb, &l);
 }
 
+/* Role ids joined by ",". */
+static void join_roles(char *buf, size_t sz, char *const *roles, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o < sz; i++)
+        o += (size_t)snprintf(buf + o, sz - o, "%s%s", i ? "," : "", roles[i]);
+}
+
 static void print_workflow(cli *c, capa_store *s, const capa_store_info *in,
                            const capa_workflow *wf)
 {
-    char label[256], a[CLI_TEXT_MAX];
-    printf("workflow %s v%d", cli_text(a, sizeof a, wf->id), wf->version);
+    char label[256], a[CLI_TEXT_MAX], ver[16];
+    const char *pattern = wf->number_pattern ? wf->number_pattern : in->number_pattern;
+    snprintf(ver, sizeof ver, "%d", wf->version);
     if (wf->label_zh || wf->label_en)
-        printf(" %s", cli_label(c, label, sizeof label, wf->label_zh, wf->label_en));
-    printf(", numbering %s:\n",
-           cli_text(a, sizeof a, wf->number_pattern ? wf->number_pattern : in->number_pattern));
+        cli_say_rule(c, "say.info_workflow", "id", wf->id, "version", ver, "pattern", pattern,
+                     "label", cli_label(c, label, sizeof label, wf->label_zh, wf->label_en),
+                     "label_zh", wf->label_zh ? wf->label_zh : wf->label_en, NULL);
+    else
+        cli_say_rule(c, "say.info_workflow", "id", wf->id, "version", ver, "pattern", pattern,
+                     NULL);
     for (size_t i = 0; i < wf->n_stages; i++) {
         const capa_stage *st = &wf->stages[i];
+        char editors[512], signers[512], fv[16];
         printf("  %zu. %-13s %s\n", i + 1, cli_text(a, sizeof a, st->id),
                cli_label(c, label, sizeof label, st->label_zh, st->label_en));
-        printf("       form %s v%d; edit: ", cli_text(a, sizeof a, st->form_id ? st->form_id : "-"),
-               form_version(s, st));
-        print_roles(st->editors, st->n_editors);
-        printf("; sign %s by ", cli_text(a, sizeof a, st->sign_meaning ? st->sign_meaning : "-"));
-        print_roles(st->signers, st->n_signers);
+        snprintf(fv, sizeof fv, "%d", form_version(s, st));
+        join_roles(editors, sizeof editors, st->editors, st->n_editors);
+        join_roles(signers, sizeof signers, st->signers, st->n_signers);
+        const char *meaning = st->sign_meaning ? st->sign_meaning : "-";
+        const char *meaning_zh = st->sign_meaning_zh ? st->sign_meaning_zh : meaning;
+        const char *form = st->form_id ? st->form_id : "-";
         if (st->reject_to)
-            printf("; reject -> %s", cli_text(a, sizeof a, st->reject_to));
-        putchar('\n');
+            cli_say_rule(c, "say.info_stage", "form", form, "version", fv, "editors", editors,
+                         "meaning", meaning, "meaning_zh", meaning_zh, "signers", signers, "reject",
+                         st->reject_to, NULL);
+        else
+            cli_say_rule(c, "say.info_stage", "form", form, "version", fv, "editors", editors,
+                         "meaning", meaning, "meaning_zh", meaning_zh, "signers", signers, NULL);
     }
 }
 

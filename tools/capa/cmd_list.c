@@ -73,7 +73,73 @@ typedef struct list_state {
     cli_table table;
     json_t *arr;
     cli_sheet *sheet; /* --format csv|xlsx */
+    /* words17e: the stages' labels and the severities' choice labels of each workflow, for
+     * the text table in the chosen language (borrowed from the store; read by every part) */
+    const cli *c;
+    const capa_workflow *wfs[8];
+    const capa_field *sev[8];
+    size_t n_wf;
 } list_state;
+
+static int words_wf_cb(const capa_workflow *w, void *payload)
+{
+    list_state *ls = payload;
+    if (ls->n_wf < sizeof ls->wfs / sizeof ls->wfs[0])
+        ls->wfs[ls->n_wf++] = w;
+    return 0;
+}
+
+/* The workflows of the store and the severity field of each one's first form (words17e). */
+static void words_load(list_state *ls, capa_store *s)
+{
+    if (capa_store_workflows(s, words_wf_cb, ls) != CAPA_OK)
+        ls->n_wf = 0;
+    for (size_t i = 0; i < ls->n_wf; i++) {
+        const capa_formdef *fd = NULL;
+        const capa_field *f;
+        if (ls->wfs[i]->n_stages &&
+            capa_store_form(&fd, s, ls->wfs[i]->stages[0].form_id, 0) == CAPA_OK &&
+            (f = capa_formdef_field(fd, "severity")) && f->type == CAPA_FT_CHOICE)
+            ls->sev[i] = f;
+    }
+}
+
+/* The case's workflow among those loaded: by id, else the default (the first). */
+static size_t words_wf(const list_state *ls, const char *workflow)
+{
+    for (size_t i = 0; workflow && i < ls->n_wf; i++)
+        if (strcmp(ls->wfs[i]->id, workflow) == 0)
+            return i;
+    return 0;
+}
+
+/* A case's stage by its label, its severity by its choice's label, and its status, in the
+ * chosen language (cli_label); the stored code where no label is known. */
+static void words_cells(const list_state *ls, const capa_case_header *h, char *stage,
+                        size_t stage_sz, char *sev, size_t sev_sz, char *status, size_t status_sz)
+{
+    size_t w = words_wf(ls, h->workflow);
+    const capa_stage *st = ls->n_wf && h->stage ? capa_workflow_stage(ls->wfs[w], h->stage) : NULL;
+    const capa_choice *ch =
+        ls->n_wf && ls->sev[w] && h->severity ? capa_field_choice(ls->sev[w], h->severity) : NULL;
+    if (st && ((st->label_zh && *st->label_zh) || (st->label_en && *st->label_en)))
+        cli_label(ls->c, stage, stage_sz, st->label_zh, st->label_en);
+    else
+        cli_text(stage, stage_sz, or_dash(h->stage));
+    if (ch && ((ch->label_zh && *ch->label_zh) || (ch->label_en && *ch->label_en)))
+        cli_label(ls->c, sev, sev_sz, ch->label_zh, ch->label_en);
+    else
+        cli_text(sev, sev_sz, or_dash(h->severity));
+    /* from round 2 on (二次处理) the round goes with the status */
+    char zh[64], en[40];
+    snprintf(zh, sizeof zh, "%s", h->closed ? "已结案" : "处理中");
+    snprintf(en, sizeof en, "%s", h->closed ? "closed" : "open");
+    if (h->round > 1) {
+        snprintf(zh + strlen(zh), sizeof zh - strlen(zh), "（第 %d 轮）", h->round);
+        snprintf(en + strlen(en), sizeof en - strlen(en), " r%d", h->round);
+    }
+    cli_label(ls->c, status, status_sz, zh, en);
+}
 
 /* 1 when needle occurs in hay, ASCII letters compared without regard to case. */
 static int contains_nocase(const char *hay, const char *needle)
@@ -126,20 +192,17 @@ static int add_header(const capa_case_header *h, void *payload)
         return cli_sheet_row(ls->sheet, h) == CLI_OK ? 0 : CAPA_ERROR;
     capa_time_format(day, sizeof day, h->opened);
     day[10] = '\0';
-    char status[40]; /* from round 2 on (二次处理) the round goes with the status */
-    if (h->round > 1)
-        snprintf(status, sizeof status, "%s r%d", h->closed ? "closed" : "open", h->round);
-    else
-        snprintf(status, sizeof status, "%s", h->closed ? "closed" : "open");
+    char status[160];
+    words_cells(ls, h, stage, sizeof stage, sev, sizeof sev, status, sizeof status);
     const char *row[N_COLS] = {
         cli_text(num, sizeof num, h->number),
-        cli_text(stage, sizeof stage, h->stage),
+        stage,
         status,
         day,
         cli_text(cust, sizeof cust, or_dash(h->customer)),
         cli_text(part, sizeof part, or_dash(h->part_no)),
         cli_text(defect, sizeof defect, or_dash(h->defect_code)),
-        cli_text(sev, sizeof sev, or_dash(h->severity)),
+        sev,
         clipped(desc, sizeof desc, h->description ? h->description : "", 30)};
     return cli_table_add(&ls->table, row) == 0 ? 0 : CAPA_ENOMEM;
 }
@@ -244,13 +307,12 @@ static int has_stage_cb(const capa_workflow *w, void *payload)
 }
 
 /* An unknown --workflow or --stage would silently match nothing; say so instead. */
-static int check_stage(capa_store *s, const char *workflow, const char *stage)
+static int check_stage(const cli *c, capa_store *s, const char *workflow, const char *stage)
 {
     const capa_workflow *wf = NULL;
-    if (workflow && capa_store_workflow_get(&wf, s, workflow) != CAPA_OK) {
-        fputs("capa: list: --workflow: ", stderr);
-        cli_put(stderr, capa_error_last());
-        fputc('\n', stderr);
+    int err;
+    if (workflow && (err = capa_store_workflow_get(&wf, s, workflow)) != CAPA_OK) {
+        cli_fail(c, "list: --workflow", err); /* the engine's refusal, worded (words17e) */
         return CLI_USAGE;
     }
     if (!stage || (!workflow && capa_store_workflows(s, has_stage_cb, (void *)stage) == 1))
@@ -349,14 +411,25 @@ static int add_due(const capa_case_header *h, const capa_due_limit *l, void *pay
         }
         return cli_json_push(ls->arr, o) == 0 ? 0 : CAPA_ENOMEM;
     }
-    snprintf(when, sizeof when, over ? "%s past due / 逾期" : "due in %s / 剩余", span);
+    /* words17e: 中文 alone with --lang zh, English alone with --lang en */
+    cli_lang lang = ls->c ? ls->c->lang : CLI_LANG_BOTH;
+    if (lang == CLI_LANG_ZH)
+        snprintf(when, sizeof when, over ? "逾期 %s" : "剩余 %s", span);
+    else if (lang == CLI_LANG_EN)
+        snprintf(when, sizeof when, over ? "%s past due" : "due in %s", span);
+    else
+        snprintf(when, sizeof when, over ? "%s past due / 逾期" : "due in %s / 剩余", span);
+    char status[160];
+    const char *kzh, *ken;
+    words_cells(ls, h, stage, sizeof stage, sev, sizeof sev, status, sizeof status);
+    cli_limit_words(ls->n_wf ? ls->wfs[words_wf(ls, h->workflow)] : NULL, l->kind, &kzh, &ken);
     const char *row[N_DUE_COLS] = {cli_text(num, sizeof num, h->number),
-                                   cli_text(kind, sizeof kind, l->kind),
+                                   cli_label(ls->c, kind, sizeof kind, kzh, ken),
                                    due,
                                    when,
-                                   cli_text(stage, sizeof stage, h->stage),
+                                   stage,
                                    cli_text(cust, sizeof cust, or_dash(h->customer)),
-                                   cli_text(sev, sizeof sev, or_dash(h->severity))};
+                                   sev};
     return cli_table_add(&ls->table, row) == 0 ? 0 : CAPA_ENOMEM;
 }
 
@@ -443,10 +516,12 @@ int cmd_list(cli *c, int argc, char **argv)
                               "--overdue", "format", "--format", "json", "--json", NULL);
     if ((rc = cli_store_open(&s, c, 0, 1)) != CLI_OK)
         goto done;
-    if ((rc = check_stage(s, f.workflow, f.stage)) != CLI_OK)
+    if ((rc = check_stage(c, s, f.workflow, f.stage)) != CLI_OK)
         goto done;
     if ((rc = check_severity(s, &ls.severity)) != CLI_OK)
         goto done;
+    ls.c = c;
+    words_load(&ls, s);
     /* Filters applied here see only what the engine passed: the limit must count after them. */
     if (ls.severity || ls.customer_like) {
         ls.limit = f.limit;

@@ -75,10 +75,12 @@ static void print_change_value(const char *v)
 static int print_event(const capa_event *e, void *payload)
 {
     char t[40], actor[CLI_TEXT_MAX], action[CLI_TEXT_MAX], buf[CLI_TEXT_MAX];
-    (void)payload;
-    printf("#%-5llu %s  %-10s %-13s", (unsigned long long)e->seq, cli_time(t, sizeof t, e->time),
-           cli_text(actor, sizeof actor, e->actor ? e->actor : "-"),
-           cli_text(action, sizeof action, e->action ? e->action : "-"));
+    const cli *c = payload;
+    printf("#%-5llu %s  %-10s ", (unsigned long long)e->seq, cli_time(t, sizeof t, e->time),
+           cli_text(actor, sizeof actor, e->actor ? e->actor : "-"));
+    /* the action in the chosen language, padded by display width (words17e) */
+    const char *act = e->action ? e->action : "-";
+    cli_put_padded(stdout, cli_word(c, action, sizeof action, cli_action_zh(act), act), 13);
     if (e->case_number)
         printf(" %s", cli_text(buf, sizeof buf, e->case_number));
     if (e->stage)
@@ -100,21 +102,16 @@ static int print_event(const capa_event *e, void *payload)
             else if (strcmp(e->facts[i].name, "through") == 0)
                 through = e->facts[i].value;
         }
-        printf("        导入 imported from %s", cli_text(buf, sizeof buf, src ? src : "?"));
-        printf(" row %s", cli_text(buf, sizeof buf, row ? row : "?"));
-        printf(" (sha256 %s)", cli_text(buf, sizeof buf, sha ? sha : "?"));
-        if (runno)
-            printf(", run %s", cli_text(buf, sizeof buf, runno));
-        if (through)
-            printf("; the rows after it to row %s were set aside",
-                   cli_text(buf, sizeof buf, through));
-        putchar('\n');
+        const char *parts = runno && through ? "both"
+                            : runno          ? "run"
+                            : through        ? "through"
+                                             : "none";
+        cli_say_rule(c, "say.log_import", "source", src ? src : "?", "row", row ? row : "?", "sha",
+                     sha ? sha : "?", "run", runno ? runno : "", "through", through ? through : "",
+                     "parts", parts, NULL);
     }
-    if (e->reason && *e->reason) {
-        fputs("        reason: ", stdout);
-        cli_put(stdout, e->reason);
-        putchar('\n');
-    }
+    if (e->reason && *e->reason)
+        cli_say_rule(c, "say.log_reason", "value", e->reason, NULL);
     for (size_t i = 0; i < e->n_changes; i++) {
         printf("        %s: ",
                cli_text(buf, sizeof buf, e->changes[i].field ? e->changes[i].field : "?"));
@@ -158,7 +155,7 @@ int cmd_log(cli *c, int argc, char **argv)
         }
         err = capa_audit_foreach(s, number, push_event, arr);
     } else {
-        err = capa_audit_foreach(s, number, print_event, NULL);
+        err = capa_audit_foreach(s, number, print_event, c);
     }
     if (err != CAPA_OK) {
         rc = cli_fail(c, "log", err);

@@ -91,19 +91,31 @@ int cmd_notices(cli *c, int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        char when[40], num[CLI_TEXT_MAX], who[CLI_TEXT_MAX];
+        char when[40];
         cli_time(when, sizeof when, a[i].time);
-        printf("%s  %-8s  %s  %s -> %s  by %s", when, a[i].kind,
-               cli_text(num, sizeof num, a[i].number), *a[i].from ? a[i].from : "-", a[i].stage,
-               cli_text(who, sizeof who, a[i].actor));
+        /* in the chosen language (words17e): the kind padded as before in English */
+        char kind[40];
+        snprintf(kind, sizeof kind, "%-8s", a[i].kind);
+        const char *from = *a[i].from ? a[i].from : "-";
         if (a[i].target)
-            printf("  [waits for %s]", a[i].target);
+            cli_say_rule(c, "say.notice", "time", when, "kind", kind, "kind_zh",
+                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from, "to",
+                         a[i].stage, "actor", a[i].actor, "waits", a[i].target, NULL);
         else if (a[i].pending)
-            printf("  [not delivered yet]");
-        putchar('\n');
+            cli_say_rule(c, "say.notice", "time", when, "kind", kind, "kind_zh",
+                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from, "to",
+                         a[i].stage, "actor", a[i].actor, "pending", "1", NULL);
+        else
+            cli_say_rule(c, "say.notice", "time", when, "kind", kind, "kind_zh",
+                         cli_notice_kind_zh(a[i].kind), "number", a[i].number, "from", from, "to",
+                         a[i].stage, "actor", a[i].actor, NULL);
     }
-    if (n == 0)
-        fputs(pending ? "nothing waits / 无待发送通知\n" : "no notices / 无通知\n", stderr);
+    if (n == 0) {
+        char w[120];
+        fprintf(stderr, "%s\n",
+                pending ? cli_word(c, w, sizeof w, "无待发送通知", "nothing waits")
+                        : cli_word(c, w, sizeof w, "无通知", "no notices"));
+    }
 done:
     json_decref(arr);
     capa_notices_free(a, n);

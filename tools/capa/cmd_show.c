@@ -191,12 +191,14 @@ static void print_signature(const show *sh, const capa_signature *sg)
 static void print_attachment(const show *sh, const capa_attachment *at)
 {
     char label[256], t[64], name[CLI_TEXT_MAX], who[CLI_TEXT_MAX], user[CLI_TEXT_MAX];
-    printf("    %s  %llu bytes  %s\n", cli_text(name, sizeof name, at->name),
-           (unsigned long long)at->size, cli_text(label, sizeof label, at->mime));
+    char w[40]; /* words17e: "bytes" in the chosen language */
+    printf("    %s  %llu %s  %s\n", cli_text(name, sizeof name, at->name),
+           (unsigned long long)at->size, cli_word(sh->c, w, sizeof w, "字节", "bytes"),
+           cli_text(label, sizeof label, at->mime));
     printf("      %s: %s (%s)  %s\n", cli_label(sh->c, label, sizeof label, "上传", "by"),
            cli_text(who, sizeof who, at->user_name ? at->user_name : at->user),
            cli_text(user, sizeof user, at->user), cli_time_local(t, sizeof t, at->time));
-    printf("      sha256: %s\n", at->sha256);
+    printf("      %s: %s\n", cli_word(sh->c, w, sizeof w, "SHA-256", "sha256"), at->sha256);
     if (at->note && *at->note) {
         printf("      %s: ", cli_label(sh->c, label, sizeof label, "说明", "note"));
         cli_put(stdout, at->note);
@@ -221,7 +223,8 @@ static void print_stage_head(const show *sh, size_t idx, const capa_stage *st,
     } else {
         printf("  (%s", cli_text(a, sizeof a, r ? r->stage : st->id));
         if (r && r->form_id && *r->form_id && r->form_version > 0)
-            printf(", form %s v%d", cli_text(a, sizeof a, r->form_id), r->form_version);
+            printf(", %s %s v%d", cli_word(c, label, sizeof label, "表单", "form"),
+                   cli_text(a, sizeof a, r->form_id), r->form_version);
         printf(")%s\n", current ? "  <- current" : "");
     }
     const capa_route *skip = sh->wf ? capa_case_skipped(sh->cs, sh->wf, idx) : NULL;

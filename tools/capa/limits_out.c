@@ -103,29 +103,48 @@ void cli_limits_print(const cli *c, capa_store *s, const capa_case *cs, int64_t 
         n == 0 || capa_case_escalations(s, cs->number, &x, &nx) != CAPA_OK)
         goto done;
     printf("  %s:\n", cli_label(c, label, sizeof label, "时限", "limits"));
+    /* Each limit in the chosen language (words17e): 中文 from capa-serve's words, English as
+     * it was (the codes). */
+    const capa_workflow *wf = NULL;
+    if (capa_store_workflow_get(&wf, s, cs->workflow) != CAPA_OK)
+        wf = NULL;
     for (size_t i = 0; i < n; i++) {
+        char kind[40], level[80];
+        const char *kzh, *ken;
+        cli_limit_words(wf, l[i].kind, &kzh, &ken);
+        snprintf(kind, sizeof kind, "%-12s", ken);
         capa_plant_time_format(due, sizeof due, p, l[i].due);
-        printf("    %-12s due %s  ", l[i].kind, due);
+        const char *unc = l[i].uncovered ? " [no calendar covers some days: weekends only]" : "";
+        const char *unc_zh =
+            l[i].uncovered ? "（部分日子不在已安装的日历中：按周六、周日休息计）" : "";
         if (l[i].met) {
             capa_plant_time_format(met, sizeof met, p, l[i].met);
             cli_span(d, sizeof d, l[i].met - l[i].due);
-            printf("met %s (%s %s)", met, d, l[i].met <= l[i].due ? "early" : "late");
-        } else if (at >= l[i].due) {
-            cli_span(d, sizeof d, at - l[i].due);
-            printf("%s, %s past due", l[i].state, d);
+            int early = l[i].met <= l[i].due;
+            const capa_refusal_param q[] = {{"kind", kind},
+                                            {"kind_zh", kzh},
+                                            {"due", due},
+                                            {"met", met},
+                                            {"span", d},
+                                            {"early", early ? "early" : "late"},
+                                            {"early_zh", early ? "提前" : "延后"},
+                                            {"uncovered", unc},
+                                            {"uncovered_zh", unc_zh}};
+            cli_say_params(c, "say.limit_met", q, sizeof q / sizeof q[0]);
         } else {
-            cli_span(d, sizeof d, l[i].due - at);
-            printf("%s, due in %s", l[i].state, d);
+            cli_span(d, sizeof d, at >= l[i].due ? at - l[i].due : l[i].due - at);
+            cli_say_rule(c, at >= l[i].due ? "say.limit_over" : "say.limit_due", "kind", kind,
+                         "kind_zh", kzh, "due", due, "state", l[i].state, "state_zh",
+                         cli_state_zh(l[i].state), "span", d, "uncovered", unc, "uncovered_zh",
+                         unc_zh, NULL);
         }
-        if (l[i].uncovered)
-            fputs(" [no calendar covers some days: weekends only]", stdout);
-        putchar('\n');
         for (size_t j = 0; j < nx; j++) {
             if (strcmp(x[j].limit, l[i].kind) != 0 || x[j].time > at)
                 continue;
             capa_plant_time_format(met, sizeof met, p, x[j].time);
-            printf("      %s %s %s -> %s\n", cli_label(c, label, sizeof label, "升级", "escalated"),
-                   x[j].level, met, x[j].to);
+            cli_say_rule(c, "say.limit_escalated", "level", x[j].level, "level_zh",
+                         cli_level_zh(level, sizeof level, x[j].level), "at", met, "to", x[j].to,
+                         NULL);
         }
     }
 done:

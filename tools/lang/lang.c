@@ -1280,6 +1280,82 @@ static const wording catalogue[] = {
      "会修改数据的命令：<<--as USER>>、<<--password-stdin>>（否则在终端上询问密码）。\n"
      "详见“<<docs/cli.md>>”。",
      "{summary}"},
+    /* ---- words17e: engine errors a user can cause that had no refusal data (core/) ---- */
+    {"set.too_many", NULL, "一次最多填写 {max} 个字段（这次有 {count} 个）：请分几次填写",
+     "at most {max} fields at a time (this change has {count}): please split the change"},
+    /* waiver.role's English has {role_en}, not {role@}: the CLI's English stays the engine's
+     * sentence (scripts read it); the web's English names the roles by their labels */
+    {"waiver.role", NULL,
+     "您的角色（{role@}）不能签署“{stage}”阶段的豁免“{waiver@}”；需要以下角色：{roles@}",
+     "your role ({role_en}) may not sign the waiver '{waiver@}' on the stage {stage}; that needs "
+     "the role {roles_en}"},
+    {"sign.no_reason", NULL, "“{stage}”阶段的“{meaning@}”是签核，签核不带理由；理由只用于豁免",
+     "'{meaning@}' on the stage {stage} is a sign-off, which takes no reason; a reason is for a "
+     "waiver"},
+    {"workflow.unknown", NULL, "没有“{value}”这个流程", "there is no workflow '{value}'"},
+    {"backup.not_empty", NULL,
+     "目录“{value}”不是空的（其中有“{holds}”）：备份只能放到新的或空的目录中",
+     "{value} is not empty (it holds {holds}): a backup goes only into a new or empty directory"},
+    {"time.moment", NULL,
+     "“{value}”不是时间：请写作 年-月-日T时:分（可加 :秒，以及 Z 或 +08:00 "
+     "这样的时差；不加时差即为工厂当地时间），或只写日期 年-月-日",
+     "'{value}' is not a moment: write year-month-dayThour:minute (seconds, and Z or an offset "
+     "such as +08:00, may follow; without one it is plant time), or a date year-month-day"},
+    /* ---- words17e: the listings' lines that were English only (capa info, log, notices,
+     * calendar show, config notify list, escalate, show's limits), worded as say.* lines
+     * (cli_say_rule); the English wording is the line as it was ---- */
+    {"say.info_head", NULL, "{program} {version}，数据库“{path}”（存储格式第 {format} 版，映射 {map} MiB）",
+     "{program} {version}, database {path} (format {format}, map {map} MiB)"},
+    {"say.info_org", NULL, "组织：{value}", "organisation:   {value}"},
+    {"say.info_numbering", NULL, "编号规则：{value}", "numbering:      {value}"},
+    {"say.info_timezone", NULL, "时区：{value}", "time zone:      {value}"},
+    {"say.info_cases", NULL, "案件数：{value}", "cases:          {value}"},
+    {"say.info_events", NULL, "审计事件数：{value}", "audit events:   {value}"},
+    {"say.info_chain", NULL, "链头：{value}", "chain head:     {value}"},
+    {"say.info_chain_empty", NULL, "链头：（空，尚无审计事件）", "chain head:     (empty)"},
+    {"say.info_workflow", "label", "流程“{id}”第 {version} 版：{label@}；编号规则 {pattern}",
+     "workflow {id} v{version} {label}, numbering {pattern}:"},
+    {"say.info_workflow", NULL, "流程“{id}”第 {version} 版；编号规则 {pattern}",
+     "workflow {id} v{version}, numbering {pattern}:"},
+    {"say.info_stage", "reject",
+     "       表单“{form}”第 {version} 版；可编辑：{editors}；签核（{meaning@}）：{signers}；驳回退至“{reject}”",
+     "       form {form} v{version}; edit: {editors}; sign {meaning} by {signers}; reject -> "
+     "{reject}"},
+    {"say.info_stage", NULL,
+     "       表单“{form}”第 {version} 版；可编辑：{editors}；签核（{meaning@}）：{signers}",
+     "       form {form} v{version}; edit: {editors}; sign {meaning} by {signers}"},
+    {"say.log_import", "parts=both",
+     "        导入自“{source}”第 {row} 行（SHA-256 {sha}），第 {run} 次导入；其后至第 {through} 行另存",
+     "        导入 imported from {source} row {row} (sha256 {sha}), run {run}; the rows after it to "
+     "row {through} were set aside"},
+    {"say.log_import", "parts=run",
+     "        导入自“{source}”第 {row} 行（SHA-256 {sha}），第 {run} 次导入",
+     "        导入 imported from {source} row {row} (sha256 {sha}), run {run}"},
+    {"say.log_import", "parts=through",
+     "        导入自“{source}”第 {row} 行（SHA-256 {sha}）；其后至第 {through} 行另存",
+     "        导入 imported from {source} row {row} (sha256 {sha}); the rows after it to row "
+     "{through} were set aside"},
+    {"say.log_import", NULL, "        导入自“{source}”第 {row} 行（SHA-256 {sha}）",
+     "        导入 imported from {source} row {row} (sha256 {sha})"},
+    {"say.log_reason", NULL, "        理由：{value}", "        reason: {value}"},
+    {"say.notice", "waits", "{time}  {kind@}  {number}  {from} → {to}  操作人 {actor}  [等待发送给“{waits}”]",
+     "{time}  {kind}  {number}  {from} -> {to}  by {actor}  [waits for {waits}]"},
+    {"say.notice", "pending", "{time}  {kind@}  {number}  {from} → {to}  操作人 {actor}  [尚未送达]",
+     "{time}  {kind}  {number}  {from} -> {to}  by {actor}  [not delivered yet]"},
+    {"say.notice", NULL, "{time}  {kind@}  {number}  {from} → {to}  操作人 {actor}",
+     "{time}  {kind}  {number}  {from} -> {to}  by {actor}"},
+    {"say.calendar_month", NULL, "{month}（时区“{zone}”）", "{month}  (time zone {zone})"},
+    {"say.calendar_uncovered", NULL, "没有已安装的日历覆盖 {year} 年：周六、周日休息，其余各天上班",
+     "no installed calendar covers {year}: Saturdays and Sundays off, every other day working"},
+    {"say.escalated", NULL, "{number}  {limit@}  {level@}  到期 {due}  → {to}{users}",
+     "{number}  {limit}  {level}  due {due}  -> {to}{users}"},
+    {"say.limit_met", NULL, "    {kind@}  到期 {due}  已于 {met} 完成（{early@} {span}）{uncovered@}",
+     "    {kind} due {due}  met {met} ({span} {early}){uncovered}"},
+    {"say.limit_over", NULL, "    {kind@}  到期 {due}  {state@}，已逾期 {span}{uncovered@}",
+     "    {kind} due {due}  {state}, {span} past due{uncovered}"},
+    {"say.limit_due", NULL, "    {kind@}  到期 {due}  {state@}，剩余 {span}{uncovered@}",
+     "    {kind} due {due}  {state}, due in {span}{uncovered}"},
+    {"say.limit_escalated", NULL, "      已升级（{level@}）{at} → {to}", "      escalated {level} {at} -> {to}"},
 };
 
 /* Names of fields that are no form's (the request's own). */

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -361,15 +362,18 @@ int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a);
  *  total and the rows are of one commit. */
 int sv_list_get_in(sv_list *l, capa_snapshot *snap, const sv_list_ask *a);
 void sv_list_free(sv_list *l);
-/** Rows an export's piece holds (sv_list_each): its memory, at most 2 x this per part of a
- *  scan, whatever the list's length. */
+/** Rows a sorted run of an export holds in memory (sv_list_each), whatever the list's
+ *  length; runs beyond the first go to a temporary file. */
 #define SV_LIST_PIECE 1000
+/** Runs an export merges at once (a read buffer each); more are merged in levels. */
+#define SV_LIST_FANIN 64
 /** Every row of the list `a` asks for (offset, limit and board unused), in its order, to
  *  `row` (the row borrowed for the call; a non-zero return stops, and is returned), all read
  *  in the snapshot snap, with memory flat in the number of rows: in number order one walk
- *  where the engine lists in that order, else piece after piece of SV_LIST_PIECE rows, each
- *  the first after the last one handed over (a pass over the headers a piece). Returns
- *  CAPA_OK, the engine's code or row's value. */
+ *  where the engine lists in that order, else one walk gathering sorted runs of
+ *  SV_LIST_PIECE rows (beyond the first, in an unlinked file under $TMPDIR, else /tmp),
+ *  merged SV_LIST_FANIN at a time. Each header is read once. Returns CAPA_OK, the engine's
+ *  code (CAPA_ERROR when the temporary file fails) or row's value. */
 int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
                  int (*row)(const sv_list_row *r, void *payload), void *payload);
 /** Tests: 1 = always the top-k buffer (the number order's own walk not taken). */
@@ -377,8 +381,11 @@ extern int sv_list__heap_only;
 /** Tests: called between a list's count and its walk for the page (a commit made there must
  *  not show in the one without the other). */
 extern void (*sv_list__between)(void);
-/** Tests: the rows of an export's piece (SV_LIST_PIECE). */
+/** Tests: the rows of an export's run (SV_LIST_PIECE), the runs merged at once
+ *  (SV_LIST_FANIN), and the headers the lists and exports have read (added up). */
 extern size_t sv_list__piece;
+extern size_t sv_list__fanin;
+extern atomic_size_t sv_list__headers;
 
 /** HTTP status for a CAPA_E* code. */
 int sv_status_of(int code);

@@ -381,10 +381,14 @@ static int severity_ok(const ctx *x, const capa_case_header *h)
     return !x->ask->severity || (h->severity && strcmp(h->severity, x->ask->severity) == 0);
 }
 
-/* The board's column of a case: the stage of the board's workflow it is in, open. */
-static size_t board_col(const capa_workflow *b, const capa_case_header *h)
+/* The board's column of a case: the stage of the board's workflow it is in, open; closed,
+ * the column after the stages, when the list asks for closed cases (n_heaps says so). */
+static size_t board_col(const ctx *x, const capa_case_header *h)
 {
-    for (size_t k = 0; !h->closed && h->stage && k < b->n_stages; k++)
+    const capa_workflow *b = x->ask->board;
+    if (h->closed)
+        return x->n_heaps > b->n_stages ? b->n_stages : SIZE_MAX;
+    for (size_t k = 0; h->stage && k < b->n_stages; k++)
         if (strcmp(h->stage, b->stages[k].id) == 0)
             return k;
     return SIZE_MAX;
@@ -398,8 +402,8 @@ static int heap_row(const capa_case_header *h, void *payload)
     if (!severity_ok(x, h))
         return 0;
     size_t g = 0;
-    if (x->ask->board && (g = board_col(x->ask->board, h)) == SIZE_MAX)
-        return 0; /* not on the board (closed): not in its total either */
+    if (x->ask->board && (g = board_col(x, h)) == SIZE_MAX)
+        return 0; /* not on the board (a stage it does not have): not in its total either */
     p->total++;
     p->heaps[g].count++;
     sv_list_row r = {*h, stage_rank(x->wf, h->stage, h->closed), sev_rank(x->sev, h->severity)};
@@ -696,7 +700,9 @@ int sv_list_get_in(sv_list *l, capa_snapshot *snap, const sv_list_ask *a)
         full.f = &none;
     ctx_init(&x, snap, &full);
     if (a->board) {
-        x.n_heaps = a->board->n_stages ? a->board->n_stages : 1;
+        /* a column per stage, and one of the closed cases when the filter admits them */
+        x.n_heaps = a->board->n_stages + (full.f->closed != 0);
+        x.n_heaps = x.n_heaps ? x.n_heaps : 1;
         x.k = a->limit;
     } else {
         x.k = a->limit > SIZE_MAX - a->offset ? SIZE_MAX : a->offset + a->limit;
@@ -1096,8 +1102,8 @@ static int sort_row(const capa_case_header *h, void *payload)
     return st->err ? LIST_STOP : 0;
 }
 
-static int export_sorted(const ctx *x, int (*row)(const sv_list_row *r, void *payload),
-                         void *payload)
+static int export_sorted(const ctx *x, capa_snapshot **snap,
+                         int (*row)(const sv_list_row *r, void *payload), void *payload)
 {
     sorter st = {x, NULL, 0, sv_list__piece ? sv_list__piece : 1, {-1, 0, NULL, 0},
                  NULL, 0, 0, 0};
@@ -1108,6 +1114,10 @@ static int export_sorted(const ctx *x, int (*row)(const sv_list_row *r, void *pa
         rc = st.err;
     if (rc)
         goto done;
+    /* Every row read: the snapshot is let go before the rows go out (a client that reads
+     * slowly holds no pages of the store). */
+    capa_snapshot_end(*snap);
+    *snap = NULL;
     if (st.sp.fd < 0) { /* one run: sorted here, no file */
         rows_sort(&st);
         for (size_t i = 0; i < st.n && !rc; i++)
@@ -1169,9 +1179,10 @@ static int each_row(const capa_case_header *h, void *payload)
     return (e->stop = e->row(&r, e->payload)) ? LIST_STOP : 0;
 }
 
-int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
+int sv_list_each(capa_snapshot **snapp, const sv_list_ask *a,
                  int (*row)(const sv_list_row *r, void *payload), void *payload)
 {
+    capa_snapshot *snap = *snapp;
     capa_filter none = {.closed = -1};
     sv_list_ask full = *a;
     ctx x;
@@ -1203,8 +1214,7 @@ int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
             return rc;
     }
     /* Any other order: sorted runs, merged (below). */
-    rc = export_sorted(&x, row, payload);
-    return rc;
+    return export_sorted(&x, snapp, row, payload);
 }
 
 int sv_list__heap_only;

@@ -322,7 +322,9 @@ typedef struct sv_list_row {
 } sv_list_row;
 /** What a list asks for: the cases matching f (and severity, a code, when not NULL), sorted
  *  by col (ties in number order), the `limit` of them (SIZE_MAX: all) from `offset` on; with
- *  `board`, the first `limit` open cases of each of its stages instead (offset unused). */
+ *  `board`, the first `limit` open cases of each of its stages instead (offset unused), and,
+ *  when f admits closed cases (closed -1 or 1), the first `limit` closed cases as a last group
+ *  after the stages': every case the list has is on the board, the total counts them all. */
 typedef struct sv_list_ask {
     const capa_filter *f;
     const char *severity;
@@ -338,7 +340,8 @@ typedef struct sv_list_group {
     sv_list_row **all; /* owned: rows is a part of it */
     size_t n_all;
 } sv_list_group;
-/** A list's answer: one group (the page) or a group per board stage; total is what matched. */
+/** A list's answer: one group (the page) or a group per board stage (and the closed cases');
+ *  total is what matched. */
 typedef struct sv_list {
     sv_list_group *groups;
     size_t n_groups, total;
@@ -369,12 +372,14 @@ void sv_list_free(sv_list *l);
 #define SV_LIST_FANIN 64
 /** Every row of the list `a` asks for (offset, limit and board unused), in its order, to
  *  `row` (the row borrowed for the call; a non-zero return stops, and is returned), all read
- *  in the snapshot snap, with memory flat in the number of rows: in number order one walk
+ *  in the snapshot *snap, with memory flat in the number of rows: in number order one walk
  *  where the engine lists in that order, else one walk gathering sorted runs of
  *  SV_LIST_PIECE rows (beyond the first, in an unlinked file under $TMPDIR, else /tmp),
- *  merged SV_LIST_FANIN at a time. Each header is read once. Returns CAPA_OK, the engine's
- *  code (CAPA_ERROR when the temporary file fails) or row's value. */
-int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
+ *  merged SV_LIST_FANIN at a time; that walk over, before any row goes to `row`, the
+ *  snapshot is ended and *snap set to NULL (the caller ends it when it is still there). Each
+ *  header is read once. Returns CAPA_OK, the engine's code (CAPA_ERROR when the temporary
+ *  file fails) or row's value. */
+int sv_list_each(capa_snapshot **snap, const sv_list_ask *a,
                  int (*row)(const sv_list_row *r, void *payload), void *payload);
 /** Tests: 1 = always the top-k buffer (the number order's own walk not taken). */
 extern int sv_list__heap_only;

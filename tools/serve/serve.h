@@ -26,6 +26,7 @@ typedef struct sv_bound {
     char hash[65]; /* the session's key (SHA-256 of its token) */
     char user[64];
     char binding[CAPA_BINDING_SIZE];
+    int64_t touched; /* ms: the last use this process stored (sign-in or touch) */
 } sv_bound;
 
 typedef struct sv_server {
@@ -168,6 +169,15 @@ int sv_session_create(sv_server *srv, const char *user, const char *password, ch
  *  (password changed or reset, account locked, role changed) - those two are removed. */
 int sv_session_load(sv_server *srv, const char *token, sv_session *out);
 void sv_session_end(sv_server *srv, const char *hash);
+/** Whether loading the session of `token` (NULL: none) may write to the store: a touch is
+ *  due, or this process holds no binding for it (it may have expired: then it is removed).
+ *  From memory only (no read of the store): a polling thread asks it before serving a request
+ *  inline, and hands the request to a worker when it may write. */
+int sv_session_may_write(sv_server *srv, const char *token);
+/** Set on a polling thread while it serves a request inline: sv_session_load writes nothing
+ *  there - a session whose binding no longer holds is refused but left for
+ *  sv_session_recheck to remove (within a second), a touch left for the next request. */
+extern _Thread_local int sv_session__no_write;
 /** Remove expired sessions (database and memory). */
 void sv_session_sweep(sv_server *srv);
 

@@ -17,9 +17,10 @@
  * page agree even when a case is opened between the count and the walk.
  *
  * An export (sv_list_each) hands every row over in order with memory flat in their number:
- * in number order one walk where the engine lists in that order; otherwise the list in pieces
- * of SV_LIST_PIECE rows, each the first rows after the last one handed over (a top-k pass over
- * the same snapshot).
+ * in number order one walk where the engine lists in that order; otherwise an external merge
+ * sort - one walk gathering sorted runs of SV_LIST_PIECE rows into a temporary file, then the
+ * runs merged - so that each header is read once (n log n, where a top-k pass per piece of
+ * rows read the headers n / SV_LIST_PIECE times).
  */
 #define _GNU_SOURCE /* qsort_r */
 #include "serve.h"
@@ -356,8 +357,7 @@ typedef struct ctx {
     const capa_field *sev;   /* the intake form's severity: its ranks */
     order o;
     size_t k;       /* rows each top-k buffer keeps */
-    size_t n_heaps; /* buffers: 1, or the board's stages */
-    const sv_list_row *after; /* an export's pieces: only the rows after this one */
+    size_t n_heaps; /* buffers: 1, or the board's columns */
 } ctx;
 
 /* What one part of a scan gathers, on its own thread. */
@@ -407,8 +407,6 @@ static int heap_row(const capa_case_header *h, void *payload)
     p->total++;
     p->heaps[g].count++;
     sv_list_row r = {*h, stage_rank(x->wf, h->stage, h->closed), sev_rank(x->sev, h->severity)};
-    if (x->after && !after(&x->o, &r, x->after))
-        return 0;
     if ((p->err = topk_offer(&p->heaps[g], &x->o, &r, 0)))
         return LIST_STOP;
     return 0;
@@ -684,7 +682,7 @@ static void ctx_init(ctx *x, capa_snapshot *snap, const sv_list_ask *a)
 {
     const capa_formdef *fd = NULL;
     capa_store *s = capa_snapshot_store(snap);
-    *x = (ctx){a, snap, NULL, NULL, {a->col, a->desc}, 0, 1, NULL};
+    *x = (ctx){a, snap, NULL, NULL, {a->col, a->desc}, 0, 1};
     capa_store_workflow(&x->wf, s);
     capa_intake_form(&fd, s, NULL);
     x->sev = fd ? capa_formdef_field(fd, "severity") : NULL;
@@ -772,17 +770,16 @@ enum { REC_TEXTS = 11, RUN_BUF = 8192, WRITE_BUF = 65536 };
 static void row_texts(sv_list_row *r, const char **t[REC_TEXTS])
 {
     capa_case_header *h = &r->h;
-    const char **d[REC_TEXTS] = {&h->number,   &h->stage,          &h->customer,
-                                 &h->part_no,  &h->lot_no,         &h->defect_code,
-                                 &h->severity, &h->description,    &h->subject_person,
-                                 &h->workflow, &h->origin};
+    const char **d[REC_TEXTS] = {&h->number,         &h->stage,       &h->customer, &h->part_no,
+                                 &h->lot_no,         &h->defect_code, &h->severity, &h->description,
+                                 &h->subject_person, &h->workflow,    &h->origin};
     memcpy(t, d, sizeof d);
 }
 
 typedef struct spill {
     int fd;
-    off_t end;  /* bytes written */
-    char *w;    /* the write buffer: w[0..wn) not yet written */
+    off_t end; /* bytes written */
+    char *w;   /* the write buffer: w[0..wn) not yet written */
     size_t wn;
 } spill;
 
@@ -849,8 +846,8 @@ static int spill_row(spill *sp, const sv_list_row *row)
 {
     sv_list_row r = *row;
     const char **t[REC_TEXTS];
-    rec_fixed f = {r.h.opened,     r.h.closed_at,  r.h.stage_entered, r.h.closed,
-                   r.h.round,      r.stage_rank,   r.sev_rank,        r.h.origin != NULL};
+    rec_fixed f = {r.h.opened, r.h.closed_at, r.h.stage_entered, r.h.closed,
+                   r.h.round,  r.stage_rank,  r.sev_rank,        r.h.origin != NULL};
     size_t len[REC_TEXTS], n = sizeof f;
     row_texts(&r, t);
     for (size_t i = 0; i < REC_TEXTS; i++) {
@@ -1105,8 +1102,7 @@ static int sort_row(const capa_case_header *h, void *payload)
 static int export_sorted(const ctx *x, capa_snapshot **snap,
                          int (*row)(const sv_list_row *r, void *payload), void *payload)
 {
-    sorter st = {x, NULL, 0, sv_list__piece ? sv_list__piece : 1, {-1, 0, NULL, 0},
-                 NULL, 0, 0, 0};
+    sorter st = {x, NULL, 0, sv_list__piece ? sv_list__piece : 1, {-1, 0, NULL, 0}, NULL, 0, 0, 0};
     size_t fanin = sv_list__fanin < 2 ? 2 : sv_list__fanin;
     sink out = {row, payload, NULL, 0};
     int rc = (st.rows = malloc(st.cap * sizeof *st.rows)) ? CAPA_OK : CAPA_ENOMEM;
@@ -1157,7 +1153,6 @@ done:
         rc = CAPA_OK;
     return rc ? rc : out.stop;
 }
-
 
 /* ---- an export: every row, in order, memory flat ---- */
 

@@ -294,7 +294,40 @@ if not os.path.exists(pdf) or not open(pdf, "rb").read(5) == b"%PDF-":
 d.get(B + "/cases?lang=both")
 want_text(N)
 check_sizes("list")
-d.get(B + "/cases?view=board&lang=both")  # the case is closed: an empty board, its columns
+
+
+def board(status):
+    """The board as shown: (column heading, its count, the case numbers of its cards) each;
+    the total above it."""
+    d.get(B + "/cases?view=board&lang=both" + ("&status=" + status if status else ""))
+    cols = d.execute_script("""
+        return [...document.querySelectorAll('section.board-col')].map(c => [
+          c.querySelector('h2').firstChild.textContent.trim(),
+          +c.querySelector('h2 .badge').textContent,
+          [...c.querySelectorAll('.board-card a')].map(a => a.textContent.trim())]);""")
+    return cols, int(d.find_element(By.CSS_SELECTOR, "strong.total").text)
+
+
+# The board shows what the status filter asks for, at every size: "All" (the default) and
+# "Closed" have the closed case in a column of closed cases after the stages, "Open" has it
+# nowhere; the total is the cards shown (each column's count, every card on it).
+for w, h in bl.SIZES + [bl.opt["size"]]:
+    bl.set_size(w, h)
+    for status, on_it in (("", True), ("closed", True), ("open", False)):
+        cols, total = board(status)
+        where = [c[0] for c in cols if N in c[2]]
+        if where != (["已结案 / Closed"] if on_it else []):
+            fail("board status=%r at %dx%d: case %s in %s" % (status, w, h, N, where or "no column"))
+        if cols[-1][0] != "已结案 / Closed" if on_it else any(c[0] == "已结案 / Closed" for c in cols):
+            fail("board status=%r: columns %s" % (status, [c[0] for c in cols]))
+        if total != sum(c[1] for c in cols) or any(c[1] != len(c[2]) for c in cols):
+            fail("board status=%r: total %d, columns %s" % (status, total, cols))
+        sel = d.find_element(By.ID, "q-status").get_attribute("value")
+        if sel != status:
+            fail("board status=%r: the status filter shows %r" % (status, sel))
+    bl.check_page("board-%dx%d" % (w, h), w)
+bl.set_size(*bl.opt["size"])
+d.get(B + "/cases?view=board&lang=both")
 check_sizes("board")
 d.get(B + "/?lang=both")
 check_sizes("dashboard-auditor")

@@ -11,6 +11,9 @@
  *   IOFAIL_ERRNO=n     errno to fail with (default EIO; ENOSPC = 28 for a full disk)
  *   IOFAIL_REPORT=path on exit, write how many calls were counted (to find the range of N)
  *   IOFAIL_GETRANDOM=N getrandom() of exactly N bytes fails with ENOSYS
+ *   IOFAIL_THREADS=path append the name of the thread making each counted call to path, a
+ *                      line each (which threads write: capa-serve's polling threads are
+ *                      libmicrohttpd's "MHD-worker")
  *
  * The real functions are found with dlsym(RTLD_NEXT). Counting is atomic, so writer
  * threads share one sequence.
@@ -19,6 +22,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,7 @@ static unsigned long fail_at;
 static int mask = -1, sticky, fail_errno = EIO;
 static const char *match;
 static const char *report;
+static const char *threads;
 
 static void report_count(void)
 {
@@ -59,6 +64,7 @@ __attribute__((constructor)) static void iofail_init(void)
         fail_errno = atoi(v);
     match = getenv("IOFAIL_MATCH");
     report = getenv("IOFAIL_REPORT");
+    threads = getenv("IOFAIL_THREADS");
     if ((v = getenv("IOFAIL_CALLS"))) {
         mask = 0;
         if (strstr(v, "fdatasync"))
@@ -95,6 +101,16 @@ static int should_fail(int kind, int fd)
     if (!(mask & kind) || (fd >= 0 && !fd_matches(fd)))
         return 0;
     unsigned long n = atomic_fetch_add(&calls, 1) + 1;
+    int fd_log = threads ? open(threads, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+    if (fd_log >= 0) {
+        char name[32] = "";
+        pthread_getname_np(pthread_self(), name, sizeof name - 1);
+        size_t len = strlen(name);
+        name[len++] = '\n';
+        if (write(fd_log, name, len) < 0)
+            (void)0;
+        close(fd_log);
+    }
     return fail_at && (n == fail_at || (sticky && n > fail_at));
 }
 

@@ -31,6 +31,7 @@
  * With --tls-cert/--tls-key (tls.c) the daemon speaks only HTTPS (TLS 1.2 and 1.3 with
  * SV_TLS_PRIORITIES) and every response carries Strict-Transport-Security.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "serve.h"
 #include "lang.h"
 #include "upload.h"
@@ -412,6 +413,26 @@ static int runs_inline(const char *method, const char *path)
            case_path(path, "/cases/", page_subs) || case_path(path, "/api/v1/cases/", api_subs);
 }
 
+/* Whether the session a request names may be written while it is served (a touch, at most
+ * once a minute a session, or its end): such a request goes to a worker, so that a polling
+ * thread never waits for a durable write. Static files load no session. */
+static int session_may_write(sv_req *r)
+{
+    char tok[80];
+    const char *t = NULL;
+    if (strncmp(r->path, "/static/", 8) == 0)
+        return 0;
+    if (strncmp(r->path, "/api/", 5) == 0) {
+        const char *h = r->authorization;
+        t = h && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+    } else if (sv_cookie_get(tok, sizeof tok, r->cookie, "capa_session") == 0) {
+        t = tok;
+    }
+    int may = sv_session_may_write(r->srv, t);
+    explicit_bzero(tok, sizeof tok);
+    return may;
+}
+
 /* A worker thread: runs queued requests' handlers, each while its connection is suspended,
  * until the queue has been empty for WORKER_IDLE_S, or is empty at stop. Threads are kept
  * rather than started per request: a new thread costs more than a short write (libxml2's and
@@ -419,6 +440,9 @@ static int runs_inline(const char *method, const char *path)
 static void *worker(void *arg)
 {
     http *h = arg;
+    /* Its own name (a thread takes its maker's, often a polling thread's "MHD-worker"): what
+     * `top -H` shows, and what tests/e2e/serve_touch.sh tells the threads apart by. */
+    pthread_setname_np(pthread_self(), "capa-worker");
     pthread_mutex_lock(&h->mu);
     for (;;) {
         while (!h->queue && !h->stop) {
@@ -602,8 +626,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_response(r); /* resumed: the worker has answered */
     if (r->job == 1)
         return MHD_YES; /* still suspended (not expected) */
-    if (runs_inline(r->method, r->path)) {
+    if (runs_inline(r->method, r->path) && !session_may_write(r)) {
+        sv_session__no_write = 1;
         handle(r);
+        sv_session__no_write = 0;
         return send_response(r);
     }
     return offload(r);

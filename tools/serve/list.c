@@ -17,15 +17,21 @@
  * page agree even when a case is opened between the count and the walk.
  *
  * An export (sv_list_each) hands every row over in order with memory flat in their number:
- * in number order one walk where the engine lists in that order; otherwise the list in pieces
- * of SV_LIST_PIECE rows, each the first rows after the last one handed over (a top-k pass over
- * the same snapshot).
+ * in number order one walk where the engine lists in that order; otherwise an external merge
+ * sort - one walk gathering sorted runs of SV_LIST_PIECE rows into a temporary file, then the
+ * runs merged - so that each header is read once (n log n, where a top-k pass per piece of
+ * rows read the headers n / SV_LIST_PIECE times).
  */
 #define _GNU_SOURCE /* qsort_r */
 #include "serve.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -351,8 +357,7 @@ typedef struct ctx {
     const capa_field *sev;   /* the intake form's severity: its ranks */
     order o;
     size_t k;       /* rows each top-k buffer keeps */
-    size_t n_heaps; /* buffers: 1, or the board's stages */
-    const sv_list_row *after; /* an export's pieces: only the rows after this one */
+    size_t n_heaps; /* buffers: 1, or the board's columns */
 } ctx;
 
 /* What one part of a scan gathers, on its own thread. */
@@ -360,6 +365,7 @@ typedef struct part {
     const ctx *x;
     topk *heaps;
     size_t total;
+    size_t seen; /* headers offered (sv_list__headers) */
     /* the number-order pass: counted, in order so far, the first and last number seen */
     int unsorted;
     char *first, *last;
@@ -375,10 +381,14 @@ static int severity_ok(const ctx *x, const capa_case_header *h)
     return !x->ask->severity || (h->severity && strcmp(h->severity, x->ask->severity) == 0);
 }
 
-/* The board's column of a case: the stage of the board's workflow it is in, open. */
-static size_t board_col(const capa_workflow *b, const capa_case_header *h)
+/* The board's column of a case: the stage of the board's workflow it is in, open; closed,
+ * the column after the stages, when the list asks for closed cases (n_heaps says so). */
+static size_t board_col(const ctx *x, const capa_case_header *h)
 {
-    for (size_t k = 0; !h->closed && h->stage && k < b->n_stages; k++)
+    const capa_workflow *b = x->ask->board;
+    if (h->closed)
+        return x->n_heaps > b->n_stages ? b->n_stages : SIZE_MAX;
+    for (size_t k = 0; h->stage && k < b->n_stages; k++)
         if (strcmp(h->stage, b->stages[k].id) == 0)
             return k;
     return SIZE_MAX;
@@ -388,16 +398,15 @@ static int heap_row(const capa_case_header *h, void *payload)
 {
     part *p = payload;
     const ctx *x = p->x;
+    p->seen++;
     if (!severity_ok(x, h))
         return 0;
     size_t g = 0;
-    if (x->ask->board && (g = board_col(x->ask->board, h)) == SIZE_MAX)
-        return 0; /* not on the board (closed): not in its total either */
+    if (x->ask->board && (g = board_col(x, h)) == SIZE_MAX)
+        return 0; /* not on the board (a stage it does not have): not in its total either */
     p->total++;
     p->heaps[g].count++;
     sv_list_row r = {*h, stage_rank(x->wf, h->stage, h->closed), sev_rank(x->sev, h->severity)};
-    if (x->after && !after(&x->o, &r, x->after))
-        return 0;
     if ((p->err = topk_offer(&p->heaps[g], &x->o, &r, 0)))
         return LIST_STOP;
     return 0;
@@ -455,8 +464,10 @@ static int by_heap(sv_list *l, const ctx *x)
         goto done;
     }
     l->n_groups = x->n_heaps;
-    for (size_t i = 0; i < parts; i++)
+    for (size_t i = 0; i < parts; i++) {
         l->total += p[i].total;
+        atomic_fetch_add_explicit(&sv_list__headers, p[i].seen, memory_order_relaxed);
+    }
     for (size_t g = 0; g < x->n_heaps; g++) {
         topk *all = &p[0].heaps[g];
         for (size_t i = 0; i < parts; i++)
@@ -671,7 +682,7 @@ static void ctx_init(ctx *x, capa_snapshot *snap, const sv_list_ask *a)
 {
     const capa_formdef *fd = NULL;
     capa_store *s = capa_snapshot_store(snap);
-    *x = (ctx){a, snap, NULL, NULL, {a->col, a->desc}, 0, 1, NULL};
+    *x = (ctx){a, snap, NULL, NULL, {a->col, a->desc}, 0, 1};
     capa_store_workflow(&x->wf, s);
     capa_intake_form(&fd, s, NULL);
     x->sev = fd ? capa_formdef_field(fd, "severity") : NULL;
@@ -687,7 +698,9 @@ int sv_list_get_in(sv_list *l, capa_snapshot *snap, const sv_list_ask *a)
         full.f = &none;
     ctx_init(&x, snap, &full);
     if (a->board) {
-        x.n_heaps = a->board->n_stages ? a->board->n_stages : 1;
+        /* a column per stage, and one of the closed cases when the filter admits them */
+        x.n_heaps = a->board->n_stages + (full.f->closed != 0);
+        x.n_heaps = x.n_heaps ? x.n_heaps : 1;
         x.k = a->limit;
     } else {
         x.k = a->limit > SIZE_MAX - a->offset ? SIZE_MAX : a->offset + a->limit;
@@ -730,6 +743,417 @@ int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a)
     return rc;
 }
 
+size_t sv_list__piece = SV_LIST_PIECE;
+size_t sv_list__fanin = SV_LIST_FANIN;
+atomic_size_t sv_list__headers;
+
+/* ---- an export in any other order: sorted runs, merged ----
+ *
+ * One walk over the list's headers (in the snapshot) copies the rows into a run of
+ * SV_LIST_PIECE; a full run is sorted and written as records to an unlinked temporary file
+ * ($TMPDIR, else /tmp); at the end the runs are merged, SV_LIST_FANIN at a time, the rows
+ * handed over in order (more runs than that: merged into longer runs first, appended to the
+ * file, a level per factor of SV_LIST_FANIN). Every header is read once, the rows compared
+ * n log n times and written to the disk once per level (one level up to 64 000 rows, two up to
+ * 4 million); memory: one run's rows and a read buffer per run being merged. A list that fits
+ * in one run is sorted in memory and never touches the disk. */
+
+/* A record: its length (the bytes after it), the fixed fields, the texts NUL-terminated. */
+typedef struct rec_fixed {
+    int64_t opened, closed_at, stage_entered;
+    int32_t closed, round, stage_rank, sev_rank;
+    int32_t has_origin;
+} rec_fixed;
+
+enum { REC_TEXTS = 11, RUN_BUF = 8192, WRITE_BUF = 65536 };
+
+static void row_texts(sv_list_row *r, const char **t[REC_TEXTS])
+{
+    capa_case_header *h = &r->h;
+    const char **d[REC_TEXTS] = {&h->number,         &h->stage,       &h->customer, &h->part_no,
+                                 &h->lot_no,         &h->defect_code, &h->severity, &h->description,
+                                 &h->subject_person, &h->workflow,    &h->origin};
+    memcpy(t, d, sizeof d);
+}
+
+typedef struct spill {
+    int fd;
+    off_t end; /* bytes written */
+    char *w;   /* the write buffer: w[0..wn) not yet written */
+    size_t wn;
+} spill;
+
+static int io_err(const char *what)
+{
+    return capa_error_set(CAPA_ERROR, "cases export: temporary file: %s: %s", what,
+                          strerror(errno));
+}
+
+static int spill_open(spill *sp)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    if (!(sp->w = malloc(WRITE_BUF)))
+        return CAPA_ENOMEM;
+#ifdef O_TMPFILE
+    sp->fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+    if (sp->fd >= 0)
+        return CAPA_OK;
+#endif
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/capa-export-XXXXXX", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return io_err(dir);
+    }
+    if ((sp->fd = mkostemp(path, O_CLOEXEC)) < 0)
+        return io_err(dir);
+    unlink(path); /* nothing left behind, whatever happens */
+    return CAPA_OK;
+}
+
+static int spill_drain(spill *sp)
+{
+    size_t off = 0;
+    while (off < sp->wn) {
+        ssize_t k = write(sp->fd, sp->w + off, sp->wn - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return io_err("write");
+        off += (size_t)k;
+    }
+    sp->end += (off_t)sp->wn;
+    sp->wn = 0;
+    return CAPA_OK;
+}
+
+static int spill_put(spill *sp, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        size_t k = WRITE_BUF - sp->wn < n ? WRITE_BUF - sp->wn : n;
+        memcpy(sp->w + sp->wn, c, k);
+        sp->wn += k, c += k, n -= k;
+        int rc = sp->wn == WRITE_BUF ? spill_drain(sp) : CAPA_OK;
+        if (rc)
+            return rc;
+    }
+    return CAPA_OK;
+}
+
+static int spill_row(spill *sp, const sv_list_row *row)
+{
+    sv_list_row r = *row;
+    const char **t[REC_TEXTS];
+    rec_fixed f = {r.h.opened, r.h.closed_at, r.h.stage_entered, r.h.closed,
+                   r.h.round,  r.stage_rank,  r.sev_rank,        r.h.origin != NULL};
+    size_t len[REC_TEXTS], n = sizeof f;
+    row_texts(&r, t);
+    for (size_t i = 0; i < REC_TEXTS; i++) {
+        len[i] = *t[i] ? strlen(*t[i]) + 1 : 0;
+        n += len[i];
+    }
+    if (n > UINT32_MAX) {
+        errno = EOVERFLOW;
+        return io_err("row");
+    }
+    uint32_t n32 = (uint32_t)n;
+    int rc = spill_put(sp, &n32, sizeof n32);
+    rc = rc ? rc : spill_put(sp, &f, sizeof f);
+    for (size_t i = 0; !rc && i < REC_TEXTS; i++)
+        rc = spill_put(sp, *t[i], len[i]);
+    return rc;
+}
+
+/* One run being read back: file bytes [at, end) not yet in buf; the current row's texts
+ * point into buf (valid until the run moves on). */
+typedef struct run {
+    off_t at, end;
+    char *buf;
+    size_t pos, have, cap;
+    sv_list_row row;
+} run;
+
+/* buf holds at least n unread bytes; -1: the run ends before (a cut record). */
+static int run_fill(run *r, int fd, size_t n)
+{
+    if (r->have - r->pos >= n)
+        return CAPA_OK;
+    memmove(r->buf, r->buf + r->pos, r->have - r->pos);
+    r->have -= r->pos;
+    r->pos = 0;
+    if (n > r->cap) {
+        char *b = realloc(r->buf, n);
+        if (!b)
+            return CAPA_ENOMEM;
+        r->buf = b;
+        r->cap = n;
+    }
+    while (r->have < n && r->at < r->end) {
+        size_t want = r->cap - r->have;
+        if ((off_t)want > r->end - r->at)
+            want = (size_t)(r->end - r->at);
+        ssize_t k = pread(fd, r->buf + r->have, want, r->at);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO;
+            return io_err("read");
+        }
+        r->have += (size_t)k;
+        r->at += k;
+    }
+    if (r->have < n) {
+        errno = EIO;
+        return io_err("a cut record");
+    }
+    return CAPA_OK;
+}
+
+/* The run's next row into r->row: 1, or 0 at its end, or an error (negative). */
+static int run_next(run *r, int fd)
+{
+    uint32_t n;
+    rec_fixed f;
+    if (r->pos == r->have && r->at == r->end)
+        return 0;
+    int rc = run_fill(r, fd, sizeof n);
+    if (rc)
+        return rc;
+    memcpy(&n, r->buf + r->pos, sizeof n);
+    if (n < sizeof f) {
+        errno = EIO;
+        return io_err("a short record");
+    }
+    r->pos += sizeof n;
+    if ((rc = run_fill(r, fd, n)))
+        return rc;
+    const char *p = r->buf + r->pos, *end = p + n;
+    memcpy(&f, p, sizeof f);
+    p += sizeof f;
+    r->pos += n;
+    memset(&r->row, 0, sizeof r->row);
+    r->row.h.opened = f.opened, r->row.h.closed_at = f.closed_at;
+    r->row.h.stage_entered = f.stage_entered, r->row.h.closed = f.closed;
+    r->row.h.round = f.round, r->row.stage_rank = f.stage_rank, r->row.sev_rank = f.sev_rank;
+    const char **t[REC_TEXTS];
+    row_texts(&r->row, t);
+    for (size_t i = 0; i < REC_TEXTS; i++) {
+        if (i == REC_TEXTS - 1 && !f.has_origin)
+            break; /* origin: NULL when there is none, as row_copy leaves it */
+        const char *z = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
+        if (!z) {
+            errno = EIO;
+            return io_err("a bad record");
+        }
+        *t[i] = p;
+        p = z + 1;
+    }
+    return 1;
+}
+
+/* Where merged rows go: the export's callback, or a longer run in the file. */
+typedef struct sink {
+    int (*row)(const sv_list_row *r, void *payload);
+    void *payload;
+    spill *to; /* a longer run: written here */
+    int stop;  /* the callback's non-zero value */
+} sink;
+
+static int sink_row(sink *k, const sv_list_row *r)
+{
+    if (k->to)
+        return spill_row(k->to, r);
+    return (k->stop = k->row(r, k->payload)) ? LIST_STOP : CAPA_OK;
+}
+
+/* Merge the runs [b[i], b[i+1]) for i in [0, n) into k: a heap of the runs by their rows. */
+static int merge(int fd, const off_t *b, size_t n, const order *o, sink *k)
+{
+    run *rs = calloc(n, sizeof *rs);
+    size_t *heap = calloc(n, sizeof *heap), hn = 0;
+    int rc = rs && heap ? CAPA_OK : CAPA_ENOMEM;
+    for (size_t i = 0; !rc && i < n; i++) {
+        rs[i].at = b[i], rs[i].end = b[i + 1];
+        if (!(rs[i].buf = malloc(RUN_BUF)))
+            rc = CAPA_ENOMEM;
+        rs[i].cap = RUN_BUF;
+        int got = rc ? 0 : run_next(&rs[i], fd);
+        if (got < 0)
+            rc = got;
+        else if (got) { /* sift up */
+            size_t j = hn++;
+            while (j && after(o, &rs[heap[(j - 1) / 2]].row, &rs[i].row)) {
+                heap[j] = heap[(j - 1) / 2];
+                j = (j - 1) / 2;
+            }
+            heap[j] = i;
+        }
+    }
+    while (!rc && hn) {
+        run *top = &rs[heap[0]];
+        if ((rc = sink_row(k, &top->row)))
+            break;
+        int got = run_next(top, fd);
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        size_t moving = heap[0];
+        if (!got)
+            moving = heap[--hn];
+        /* sift the moving run down from the top */
+        size_t j = 0;
+        for (;;) {
+            size_t c = 2 * j + 1;
+            if (c >= hn)
+                break;
+            if (c + 1 < hn && after(o, &rs[heap[c]].row, &rs[heap[c + 1]].row))
+                c++;
+            if (!after(o, &rs[moving].row, &rs[heap[c]].row))
+                break;
+            heap[j] = heap[c];
+            j = c;
+        }
+        if (hn)
+            heap[j] = moving;
+    }
+    for (size_t i = 0; rs && i < n; i++)
+        free(rs[i].buf);
+    free(rs);
+    free(heap);
+    return rc;
+}
+
+/* The walk over the list: rows gathered into runs. */
+typedef struct sorter {
+    const ctx *x;
+    sv_list_row **rows;
+    size_t n, cap;
+    spill sp;      /* fd -1 until the first run is written */
+    off_t *bounds; /* the runs: [bounds[i], bounds[i+1]) */
+    size_t n_runs, bounds_cap;
+    int err;
+} sorter;
+
+static void rows_sort(sorter *st)
+{
+    if (st->n > 1)
+        qsort_r(st->rows, st->n, sizeof *st->rows, cmp_rows, (void *)&st->x->o);
+}
+
+static void rows_free(sorter *st)
+{
+    for (size_t i = 0; i < st->n; i++)
+        free(st->rows[i]);
+    st->n = 0;
+}
+
+static int bound_add(sorter *st, off_t at)
+{
+    if (st->n_runs + 1 >= st->bounds_cap) {
+        size_t cap = st->bounds_cap ? 2 * st->bounds_cap : 64;
+        off_t *b = realloc(st->bounds, cap * sizeof *b);
+        if (!b)
+            return CAPA_ENOMEM;
+        st->bounds = b;
+        st->bounds_cap = cap;
+    }
+    st->bounds[st->n_runs + 1] = at;
+    st->n_runs++;
+    return CAPA_OK;
+}
+
+/* The rows gathered, sorted, written as the next run. */
+static int run_write(sorter *st)
+{
+    int rc = CAPA_OK;
+    if (st->sp.fd < 0) {
+        if ((rc = spill_open(&st->sp)))
+            return rc;
+        if (!st->bounds && !(st->bounds = calloc(st->bounds_cap = 64, sizeof *st->bounds)))
+            return CAPA_ENOMEM;
+    }
+    rows_sort(st);
+    for (size_t i = 0; !rc && i < st->n; i++)
+        rc = spill_row(&st->sp, st->rows[i]);
+    rc = rc ? rc : spill_drain(&st->sp);
+    rows_free(st);
+    return rc ? rc : bound_add(st, st->sp.end);
+}
+
+static int sort_row(const capa_case_header *h, void *payload)
+{
+    sorter *st = payload;
+    const ctx *x = st->x;
+    atomic_fetch_add_explicit(&sv_list__headers, 1, memory_order_relaxed);
+    if (!severity_ok(x, h))
+        return 0;
+    sv_list_row r = {*h, stage_rank(x->wf, h->stage, h->closed), sev_rank(x->sev, h->severity)};
+    if (!(st->rows[st->n] = row_copy(&r)))
+        st->err = CAPA_ENOMEM;
+    else if (++st->n == st->cap)
+        st->err = run_write(st);
+    return st->err ? LIST_STOP : 0;
+}
+
+static int export_sorted(const ctx *x, capa_snapshot **snap,
+                         int (*row)(const sv_list_row *r, void *payload), void *payload)
+{
+    sorter st = {x, NULL, 0, sv_list__piece ? sv_list__piece : 1, {-1, 0, NULL, 0}, NULL, 0, 0, 0};
+    size_t fanin = sv_list__fanin < 2 ? 2 : sv_list__fanin;
+    sink out = {row, payload, NULL, 0};
+    int rc = (st.rows = malloc(st.cap * sizeof *st.rows)) ? CAPA_OK : CAPA_ENOMEM;
+    if (!rc && (rc = capa_snapshot_case_list(x->snap, x->ask->f, sort_row, &st)) == LIST_STOP)
+        rc = st.err;
+    if (rc)
+        goto done;
+    /* Every row read: the snapshot is let go before the rows go out (a client that reads
+     * slowly holds no pages of the store). */
+    capa_snapshot_end(*snap);
+    *snap = NULL;
+    if (st.sp.fd < 0) { /* one run: sorted here, no file */
+        rows_sort(&st);
+        for (size_t i = 0; i < st.n && !rc; i++)
+            rc = sink_row(&out, st.rows[i]);
+        goto done;
+    }
+    if (st.n && (rc = run_write(&st)))
+        goto done;
+    /* Too many runs for one merge: merge them into longer runs first, level by level. */
+    while (!rc && st.n_runs > fanin) {
+        off_t *b = st.bounds;
+        size_t n = st.n_runs;
+        st.bounds = NULL, st.bounds_cap = 0, st.n_runs = 0;
+        if (!(st.bounds = calloc(st.bounds_cap = 64, sizeof *st.bounds)))
+            rc = CAPA_ENOMEM;
+        if (!rc)
+            st.bounds[0] = st.sp.end;
+        for (size_t i = 0; !rc && i < n; i += fanin) {
+            sink longer = {NULL, NULL, &st.sp, 0};
+            size_t m = n - i < fanin ? n - i : fanin;
+            rc = merge(st.sp.fd, b + i, m, &x->o, &longer);
+            rc = rc ? rc : spill_drain(&st.sp);
+            rc = rc ? rc : bound_add(&st, st.sp.end);
+        }
+        free(b);
+    }
+    if (!rc)
+        rc = merge(st.sp.fd, st.bounds, st.n_runs, &x->o, &out);
+done:
+    rows_free(&st);
+    free(st.rows);
+    free(st.bounds);
+    free(st.sp.w);
+    if (st.sp.fd >= 0)
+        close(st.sp.fd);
+    if (rc == LIST_STOP)
+        rc = CAPA_OK;
+    return rc ? rc : out.stop;
+}
+
 /* ---- an export: every row, in order, memory flat ---- */
 
 typedef struct each {
@@ -742,6 +1166,7 @@ typedef struct each {
 static int each_row(const capa_case_header *h, void *payload)
 {
     each *e = payload;
+    atomic_fetch_add_explicit(&sv_list__headers, 1, memory_order_relaxed);
     if (!severity_ok(e->x, h))
         return 0;
     sv_list_row r = {*h, stage_rank(e->x->wf, h->stage, h->closed),
@@ -749,11 +1174,10 @@ static int each_row(const capa_case_header *h, void *payload)
     return (e->stop = e->row(&r, e->payload)) ? LIST_STOP : 0;
 }
 
-size_t sv_list__piece = SV_LIST_PIECE;
-
-int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
+int sv_list_each(capa_snapshot **snapp, const sv_list_ask *a,
                  int (*row)(const sv_list_row *r, void *payload), void *payload)
 {
+    capa_snapshot *snap = *snapp;
     capa_filter none = {.closed = -1};
     sv_list_ask full = *a;
     ctx x;
@@ -784,31 +1208,8 @@ int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
         if (rc != LIST_UNSORTED)
             return rc;
     }
-    /* Any other order: piece after piece, each the first rows after the last handed over. */
-    sv_list_row *last = NULL;
-    full.offset = 0;
-    full.limit = sv_list__piece ? sv_list__piece : 1;
-    x.k = full.limit;
-    for (;;) {
-        sv_list l;
-        memset(&l, 0, sizeof l);
-        x.after = last;
-        rc = by_heap(&l, &x);
-        size_t n = rc ? 0 : l.groups[0].n;
-        for (size_t i = 0; i < n && !e.stop; i++)
-            e.stop = row(l.groups[0].rows[i], payload);
-        if (!rc && !e.stop && n == full.limit) {
-            free(last);
-            last = l.groups[0].rows[n - 1]; /* the list's; taken out of it */
-            l.groups[0].rows[n - 1] = NULL;
-        }
-        int more = !rc && !e.stop && n == full.limit;
-        sv_list_free(&l);
-        if (!more)
-            break;
-    }
-    free(last);
-    return rc ? rc : e.stop;
+    /* Any other order: sorted runs, merged (below). */
+    return export_sorted(&x, snapp, row, payload);
 }
 
 int sv_list__heap_only;

@@ -726,7 +726,8 @@ static void party_label(sv_view *v, xmlNodePtr n, sv_req *r, const char *workflo
 }
 
 /* /cases.csv: the list's rows, all of them, in its order, streamed (stream.c) from one read
- * snapshot held while the client reads (sv_list_each): memory flat in the number of rows. */
+ * snapshot (sv_list_each): memory flat in the number of rows. By number the snapshot is held
+ * while the client reads; in another order only until every row is read and sorted. */
 typedef struct csv_export {
     capa_store *s;
     capa_filter f; /* its texts in strs */
@@ -771,7 +772,7 @@ static int csv_run(sv_stream *st, void *arg)
     if (!rc) {
         sv_buf_puts(sv_stream_buf(st), "number,stage,status,customer,part_no,lot_no,defect_code,"
                                        "severity,description,opened,closed_at\r\n");
-        rc = sv_list_each(snap, &ask, csv_row, st);
+        rc = sv_list_each(&snap, &ask, csv_row, st);
     }
     capa_snapshot_end(snap);
     if (rc < 0) /* the engine's error (a stop of csv_row's is 1: the client went away) */
@@ -919,12 +920,17 @@ static void page_list(sv_req *r, int csv)
     capa_plant_get(&c.plant, r->srv->s);
     if (board) {
         /* The board: a column per stage in workflow order, the open cases as cards (the
-         * whole filtered list, in its sort order; at most a page of cards a column). */
+         * whole filtered list, in its sort order; at most a page of cards a column), then,
+         * when the status filter admits them (all or closed), a column of the closed cases:
+         * the board shows what the list has. */
         sv_at(&v, c.rows, "view", "board");
         xmlNodePtr all = c.rows;
-        for (size_t k = 0; wf && k < wf->n_stages && k < l.n_groups; k++) {
+        for (size_t k = 0; wf && k <= wf->n_stages && k < l.n_groups; k++) {
             xmlNodePtr col = sv_el(&v, all, "column");
-            stage_label(&v, col, wf, wf->stages[k].id, 0);
+            if (k == wf->n_stages)
+                stage_label(&v, col, wf, "closed", 1);
+            else
+                stage_label(&v, col, wf, wf->stages[k].id, 0);
             c.rows = col;
             for (size_t i = 0; i < l.groups[k].n; i++)
                 list_row(&l.groups[k].rows[i]->h, &c);

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -25,6 +26,7 @@ typedef struct sv_bound {
     char hash[65]; /* the session's key (SHA-256 of its token) */
     char user[64];
     char binding[CAPA_BINDING_SIZE];
+    int64_t touched; /* ms: the last use this process stored (sign-in or touch) */
 } sv_bound;
 
 typedef struct sv_server {
@@ -167,6 +169,15 @@ int sv_session_create(sv_server *srv, const char *user, const char *password, ch
  *  (password changed or reset, account locked, role changed) - those two are removed. */
 int sv_session_load(sv_server *srv, const char *token, sv_session *out);
 void sv_session_end(sv_server *srv, const char *hash);
+/** Whether loading the session of `token` (NULL: none) may write to the store: a touch is
+ *  due, or this process holds no binding for it (it may have expired: then it is removed).
+ *  From memory only (no read of the store): a polling thread asks it before serving a request
+ *  inline, and hands the request to a worker when it may write. */
+int sv_session_may_write(sv_server *srv, const char *token);
+/** Set on a polling thread while it serves a request inline: sv_session_load writes nothing
+ *  there - a session whose binding no longer holds is refused but left for
+ *  sv_session_recheck to remove (within a second), a touch left for the next request. */
+extern _Thread_local int sv_session__no_write;
 /** Remove expired sessions (database and memory). */
 void sv_session_sweep(sv_server *srv);
 
@@ -321,7 +332,9 @@ typedef struct sv_list_row {
 } sv_list_row;
 /** What a list asks for: the cases matching f (and severity, a code, when not NULL), sorted
  *  by col (ties in number order), the `limit` of them (SIZE_MAX: all) from `offset` on; with
- *  `board`, the first `limit` open cases of each of its stages instead (offset unused). */
+ *  `board`, the first `limit` open cases of each of its stages instead (offset unused), and,
+ *  when f admits closed cases (closed -1 or 1), the first `limit` closed cases as a last group
+ *  after the stages': every case the list has is on the board, the total counts them all. */
 typedef struct sv_list_ask {
     const capa_filter *f;
     const char *severity;
@@ -337,7 +350,8 @@ typedef struct sv_list_group {
     sv_list_row **all; /* owned: rows is a part of it */
     size_t n_all;
 } sv_list_group;
-/** A list's answer: one group (the page) or a group per board stage; total is what matched. */
+/** A list's answer: one group (the page) or a group per board stage (and the closed cases');
+ *  total is what matched. */
 typedef struct sv_list {
     sv_list_group *groups;
     size_t n_groups, total;
@@ -361,24 +375,32 @@ int sv_list_get(sv_list *l, capa_store *s, const sv_list_ask *a);
  *  total and the rows are of one commit. */
 int sv_list_get_in(sv_list *l, capa_snapshot *snap, const sv_list_ask *a);
 void sv_list_free(sv_list *l);
-/** Rows an export's piece holds (sv_list_each): its memory, at most 2 x this per part of a
- *  scan, whatever the list's length. */
+/** Rows a sorted run of an export holds in memory (sv_list_each), whatever the list's
+ *  length; runs beyond the first go to a temporary file. */
 #define SV_LIST_PIECE 1000
+/** Runs an export merges at once (a read buffer each); more are merged in levels. */
+#define SV_LIST_FANIN 64
 /** Every row of the list `a` asks for (offset, limit and board unused), in its order, to
  *  `row` (the row borrowed for the call; a non-zero return stops, and is returned), all read
- *  in the snapshot snap, with memory flat in the number of rows: in number order one walk
- *  where the engine lists in that order, else piece after piece of SV_LIST_PIECE rows, each
- *  the first after the last one handed over (a pass over the headers a piece). Returns
- *  CAPA_OK, the engine's code or row's value. */
-int sv_list_each(capa_snapshot *snap, const sv_list_ask *a,
+ *  in the snapshot *snap, with memory flat in the number of rows: in number order one walk
+ *  where the engine lists in that order, else one walk gathering sorted runs of
+ *  SV_LIST_PIECE rows (beyond the first, in an unlinked file under $TMPDIR, else /tmp),
+ *  merged SV_LIST_FANIN at a time; that walk over, before any row goes to `row`, the
+ *  snapshot is ended and *snap set to NULL (the caller ends it when it is still there). Each
+ *  header is read once. Returns CAPA_OK, the engine's code (CAPA_ERROR when the temporary
+ *  file fails) or row's value. */
+int sv_list_each(capa_snapshot **snap, const sv_list_ask *a,
                  int (*row)(const sv_list_row *r, void *payload), void *payload);
 /** Tests: 1 = always the top-k buffer (the number order's own walk not taken). */
 extern int sv_list__heap_only;
 /** Tests: called between a list's count and its walk for the page (a commit made there must
  *  not show in the one without the other). */
 extern void (*sv_list__between)(void);
-/** Tests: the rows of an export's piece (SV_LIST_PIECE). */
+/** Tests: the rows of an export's run (SV_LIST_PIECE), the runs merged at once
+ *  (SV_LIST_FANIN), and the headers the lists and exports have read (added up). */
 extern size_t sv_list__piece;
+extern size_t sv_list__fanin;
+extern atomic_size_t sv_list__headers;
 
 /** HTTP status for a CAPA_E* code. */
 int sv_status_of(int code);

@@ -120,6 +120,7 @@ int sv_session_create(sv_server *srv, const char *user, const char *password, ch
         snprintf(b->hash, sizeof b->hash, "%s", hash);
         snprintf(b->user, sizeof b->user, "%s", user);
         memcpy(b->binding, binding, sizeof b->binding);
+        b->touched = now_ms(); /* at most the record's time, written below */
     } else {
         err = capa_error_set(CAPA_ENOMEM, "no memory for a session");
     }
@@ -157,6 +158,47 @@ static int parse_rec(const char *rec, char *user, size_t usz, int64_t *last)
     return 0;
 }
 
+_Thread_local int sv_session__no_write;
+
+/* How often a session's last use is written: at most every 1/10 of the idle limit (and every
+ * minute at most): each touch is a durable write, and expiry need not be more exact. */
+static int64_t touch_every(const sv_server *srv)
+{
+    return srv->idle_ms / 10 < 60000 ? srv->idle_ms / 10 : 60000;
+}
+
+int sv_session_may_write(sv_server *srv, const char *token)
+{
+    char hash[65];
+    int may = 1;
+    if (!token || strlen(token) != 64)
+        return 0; /* sv_session_load refuses it without reading */
+    capa_sha256_hex(hash, token, 64);
+    int64_t now = now_ms();
+    pthread_mutex_lock(&srv->lock);
+    for (size_t i = 0; i < srv->n_bound; i++) {
+        if (strcmp(srv->bound[i].hash, hash) == 0) {
+            may = now - srv->bound[i].touched >= touch_every(srv);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return may;
+}
+
+/* The session's last use as stored by this process. */
+static void bound_touched(sv_server *srv, const char *hash, int64_t at)
+{
+    pthread_mutex_lock(&srv->lock);
+    for (size_t i = 0; i < srv->n_bound; i++) {
+        if (strcmp(srv->bound[i].hash, hash) == 0) {
+            srv->bound[i].touched = at;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&srv->lock);
+}
+
 int sv_session_load(sv_server *srv, const char *token, sv_session *out)
 {
     char hash[65], user[64], rec[160];
@@ -179,16 +221,18 @@ int sv_session_load(sv_server *srv, const char *token, sv_session *out)
     if (bad || now - last > srv->idle_ms ||
         capa_user_binding_check(srv->s, user, out->binding) != CAPA_OK) {
         explicit_bzero(out->binding, sizeof out->binding);
-        sv_session_end(srv, hash);
+        if (!sv_session__no_write) /* else sv_session_recheck ends it within a second */
+            sv_session_end(srv, hash);
         return -1;
     }
-    /* Touch at most every 1/10 of the idle limit (and every minute at most): each touch is a
-     * durable write, and expiry need not be more exact than that. */
-    int64_t every = srv->idle_ms / 10 < 60000 ? srv->idle_ms / 10 : 60000;
-    if (now - last >= every) {
+    /* Touch at most every touch_every: on a worker thread, not on a polling thread that
+     * serves other connections meanwhile (sv_session_may_write sends such a request there). */
+    if (now - last >= touch_every(srv) && !sv_session__no_write) {
         snprintf(rec, sizeof rec, "%s\n%lld\n", user, (long long)now);
-        if (capa_volatile_put(srv->s, SESSIONS_DB, hash, rec, strlen(rec)) == CAPA_OK)
+        if (capa_volatile_put(srv->s, SESSIONS_DB, hash, rec, strlen(rec)) == CAPA_OK) {
             last = now;
+            bound_touched(srv, hash, now);
+        }
     }
     char binding[CAPA_BINDING_SIZE];
     memcpy(binding, out->binding, sizeof binding);

@@ -1846,3 +1846,78 @@ char *capa_lang_error_last(int code, capa_lang lang, int web)
         puts_(&o, m);
     return take(&o);
 }
+
+/* ---- the words of codes in listings (one table each for the CLI and capa-serve) ---- */
+
+static int word_of(const char *const (*k)[3], size_t n, const char *code, const char **zh,
+                   const char **en)
+{
+    for (size_t i = 0; code && i < n; i++) {
+        if (strcmp(code, k[i][0]) == 0) {
+            *zh = k[i][1];
+            *en = k[i][2];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int capa_lang_limit_kind(const char *code, const char **zh, const char **en)
+{
+    static const char *const k[][3] = {{"response", "首次响应", "First response"},
+                                       {"containment", "围堵措施", "Containment"},
+                                       {"plan", "行动计划批准", "Action plan approved"},
+                                       {"closure", "结案", "Closure"}};
+    return word_of(k, sizeof k / sizeof k[0], code, zh, en);
+}
+
+int capa_lang_action(const char *code, const char **zh, const char **en)
+{
+    static const char *const k[][3] = {{"open", "开立", "opened"},
+                                       {"set", "修改", "changed"},
+                                       {"sign", "签核", "signed"},
+                                       {"reject", "驳回", "rejected"},
+                                       {"attach", "附件", "attached"},
+                                       {"import", "导入", "imported"},
+                                       {"escalate", "升级", "escalated"},
+                                       {"waive", "豁免", "waived"},
+                                       {"owner", "改派负责人", "owner changed"},
+                                       {"init", "建库", "store created"},
+                                       {"upgrade", "升级存储", "store upgraded"},
+                                       {"user_add", "添加用户", "user added"},
+                                       {"passwd", "改密码", "password changed"},
+                                       {"unlock", "解锁", "unlocked"},
+                                       {"unlock_local", "本机解锁", "unlocked on the host"},
+                                       {"login_failed", "登录失败", "sign-in failed"},
+                                       {"lock", "锁定", "locked"},
+                                       {"login_locked", "锁定中登录", "sign-in while locked"},
+                                       {"role", "改角色", "role changed"},
+                                       {"user_disable", "停用用户", "user disabled"},
+                                       {"user_enable", "启用用户", "user enabled"},
+                                       {"user_set", "联系方式", "contact changed"},
+                                       {"form_install", "安装表单", "form installed"},
+                                       {"calendar_install", "安装日历", "calendar installed"},
+                                       {"config", "配置", "configured"},
+                                       {"notify_target", "通知对象", "notification target"},
+                                       {"import_archive", "导入归档", "archive imported"},
+                                       {"deliver", "送达", "delivered"},
+                                       {"checkpoint", "检查点", "checkpoint"}};
+    return word_of(k, sizeof k / sizeof k[0], code, zh, en);
+}
+
+void capa_lang_level(const char *level, char *zh, size_t zh_sz, char *en, size_t en_sz)
+{
+    if (!level)
+        level = "";
+    const char *z = level, *e = level, *role = NULL;
+    if (strcmp(level, "warn") == 0)
+        z = "预警", e = "warning";
+    else if (strcmp(level, "overdue") == 0)
+        z = "逾期告警", e = "overdue";
+    else if (strncmp(level, "overdue_", 8) == 0)
+        role = level + 8;
+    if (zh)
+        role ? snprintf(zh, zh_sz, "逾期 %.40s 升级", role) : snprintf(zh, zh_sz, "%s", z);
+    if (en)
+        role ? snprintf(en, en_sz, "overdue +%.40s", role) : snprintf(en, en_sz, "%s", e);
+}

@@ -63,4 +63,18 @@ char *capa_lang_mismatch(const capa_mismatch *m, capa_lang lang);
  *  error the engine gave no refusal data for. Static string. */
 const char *capa_lang_code(int code);
 
+/*
+ * The words of the engine's codes that listings show (the CLI's and capa-serve's alike, one
+ * table each): 1 and the 中文 and English labels when the table knows `code`, else 0 and
+ * both left as they were.
+ */
+/** A time limit's kind (response, containment, plan, closure); a stage's kind is worded
+ *  by the stage's own labels. */
+int capa_lang_limit_kind(const char *code, const char **zh, const char **en);
+/** What an audit event did (open, sign, user_add, ...). */
+int capa_lang_action(const char *code, const char **zh, const char **en);
+/** An escalation's level (warn, overdue, overdue_<role>) into `zh` and `en` (either may be
+ *  NULL); the level itself when it is none of these. */
+void capa_lang_level(const char *level, char *zh, size_t zh_sz, char *en, size_t en_sz);
+
 #endif

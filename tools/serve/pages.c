@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "capa_report.h"
+#include "lang.h"
 #include "upload.h"
 #include "pages.h"
 #include "deliver.h"
@@ -1449,16 +1450,11 @@ static int limits_at(sv_req *r, int64_t *out)
 
 static void limit_kind(sv_view *v, xmlNodePtr n, const capa_workflow *wf, const char *kind)
 {
-    static const char *const k[][3] = {{"response", "首次响应", "First response"},
-                                       {"containment", "围堵措施", "Containment"},
-                                       {"plan", "行动计划批准", "Action plan approved"},
-                                       {"closure", "结案", "Closure"}};
+    const char *zh, *en;
     sv_at(v, n, "kind", kind);
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
-        if (strcmp(kind, k[i][0]) == 0) {
-            sv_label(v, n, k[i][1], k[i][2]);
-            return;
-        }
+    if (capa_lang_limit_kind(kind, &zh, &en)) {
+        sv_label(v, n, zh, en);
+        return;
     }
     const capa_stage *st = wf ? capa_workflow_stage(wf, kind) : NULL;
     if (st)
@@ -1504,17 +1500,9 @@ static void esc_view(sv_view *v, xmlNodePtr parent, sv_req *r, const capa_plant 
     const capa_workflow *wf = NULL;
     xmlNodePtr n = sv_el(v, parent, "esc");
     sv_at(v, n, "level", e->level);
-    if (e->level && strcmp(e->level, "warn") == 0)
-        sv_label(v, n, "预警", "warning");
-    else if (e->level && strcmp(e->level, "overdue") == 0)
-        sv_label(v, n, "逾期告警", "overdue");
-    else if (e->level && strncmp(e->level, "overdue_", 8) == 0) {
-        char zh[80], en[80];
-        snprintf(zh, sizeof zh, "逾期 %.40s 升级", e->level + 8);
-        snprintf(en, sizeof en, "overdue +%.40s", e->level + 8);
-        sv_label(v, n, zh, en);
-    } else
-        sv_label(v, n, e->level ? e->level : "", e->level ? e->level : "");
+    char zh[80], en[80];
+    capa_lang_level(e->level, zh, sizeof zh, en, sizeof en);
+    sv_label(v, n, zh, en);
     /* The roles by their labels; the people as `capa escalate` named them. */
     capa_store_workflow(&wf, r->srv->s);
     char *to = strdup(e->to ? e->to : "");
@@ -1938,19 +1926,12 @@ static const char *actor_name(audit_ctx *a, const char *id)
 /* What an audit event did, in words (its code when it is none of these). */
 static void action_label(sv_view *v, xmlNodePtr n, const char *action)
 {
-    static const char *const k[][3] = {
-        {"open", "开立", "opened"},      {"set", "修改", "changed"},
-        {"sign", "签核", "signed"},      {"reject", "驳回", "rejected"},
-        {"attach", "附件", "attached"},  {"import", "导入", "imported"},
-        {"escalate", "升级", "escalated"}};
+    const char *zh, *en;
     sv_at(v, n, "action", action);
-    for (size_t i = 0; action && i < sizeof k / sizeof k[0]; i++) {
-        if (strcmp(action, k[i][0]) == 0) {
-            sv_label_as(v, n, "action-l", k[i][1], k[i][2]);
-            return;
-        }
-    }
-    sv_at(v, n, "action-l", action);
+    if (capa_lang_action(action, &zh, &en))
+        sv_label_as(v, n, "action-l", zh, en);
+    else
+        sv_at(v, n, "action-l", action);
 }
 
 static int audit_row(const capa_event *e, void *payload)

@@ -27,6 +27,9 @@ static const char *customer_of(size_t i)
     static const char *const others[] = {"华东汽车", "Acme", "Zeta GmbH"};
     if (i == 7)
         return "Single Co.";
+    if (i == 9) /* its leading fields run past the first 128 bytes a list copies */
+        return "Long Name 汽车零部件制造有限公司 Automotive Components Manufacturing Co., Ltd. "
+               "第二工厂 Second Plant";
     return i % 2 == 0 ? "Big Co." : others[i % 3];
 }
 
@@ -88,7 +91,7 @@ static void remove_store(void)
 }
 
 typedef struct row {
-    char number[32], stage[24], customer[32], part[16], lot[16], defect[16], severity[16];
+    char number[32], stage[24], customer[160], part[16], lot[16], defect[16], severity[16];
     int closed;
     int64_t opened, closed_at;
 } row;
@@ -194,6 +197,8 @@ static void check_all(void)
             f = (capa_filter){.customer = "Acme", .closed = 1};
             ck_assert_uint_eq(same_as_list(&f, P, F), 50); /* odd i, i % 3 == 1, imported */
             f = (capa_filter){.customer = "Single Co.", .closed = -1};
+            ck_assert_uint_eq(same_as_list(&f, P, F), 1);
+            f = (capa_filter){.customer = customer_of(9), .closed = -1};
             ck_assert_uint_eq(same_as_list(&f, P, F), 1);
             f = (capa_filter){.customer = "nobody", .closed = -1};
             ck_assert_uint_eq(same_as_list(&f, P, F), 0);

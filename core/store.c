@@ -122,11 +122,7 @@ int64_t capa_store__now(capa_store *s)
 static int cmp_keys(const MDB_val *a, const MDB_val *b)
 {
     if (a->mv_size == 8 && b->mv_size == 8) {
-        uint64_t x, y;
-        memcpy(&x, a->mv_data, 8);
-        memcpy(&y, b->mv_data, 8);
-        x = __builtin_bswap64(x);
-        y = __builtin_bswap64(y);
+        uint64_t x = capa_get_be64(a->mv_data), y = capa_get_be64(b->mv_data);
         return (x > y) - (x < y);
     }
     size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size;

@@ -792,7 +792,7 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
     /* A row of an index list costs a search of the headers (~0.5 us, three times a row of
      * the scan, read in place) and such a list is one user's wait, not a report's pass: a
      * part of it is worth its thread (~40 us of CPU) from a tenth as many rows, where that
-     * is at most a fifth of its work (1 000 rows on two idle cores: ~60 % of the wait). */
+     * is at most a fifth of its work (1 000 rows: two parts of ~250 us on two idle cores). */
     uint64_t min = by_index ? capa__scan_part_min / 10 : capa__scan_part_min;
     uint64_t worth = range / (min ? min : 1);
     if (worth < parts)

@@ -205,6 +205,12 @@ static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *
     size_t i = 0;
 #ifdef __SSE2__
     const char *c = a->copy + r->pos;
+    if (n < 16 && r->pos + 16 <= r->len) { /* most values: one load, no loop */
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)c);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
+        zero = m & ((1u << n) - 1);
+        i = n;
+    }
     for (; i < n && r->pos + i + 16 <= r->len; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(c + i));
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
@@ -230,8 +236,11 @@ static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *
 
 static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, hv_arena *a);
 
-/* `lead`: stop after the severity (the fields a scan by value reads); else read it all. */
-static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
+/* `lead`: stop after the severity (the fields a scan by value reads); else read it all.
+ * Inlined into each decoder, so that a list's (a view of the leading fields) is compiled
+ * with `lead` and the arena known. */
+static inline __attribute__((always_inline)) void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a,
+                                                           int lead)
 {
     if (hv_u8(r) != HDR_VERSION && !r->err)
         r->err = CAPA_ECORRUPT;
@@ -356,7 +365,8 @@ int capa_hdr__opened(int64_t *out, const void *data, size_t len)
     return r.err ? capa_error_set(CAPA_ECORRUPT, "case header: malformed") : CAPA_OK;
 }
 
-static int decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap, int lead)
+static inline __attribute__((always_inline)) int
+decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap, int lead)
 {
     capa_rd r;
     memset(h, 0, sizeof *h);

@@ -210,8 +210,8 @@ static void check_all(void)
             ck_assert_uint_gt(same_as_list(&f, P, F), N_OPEN);
             /* Date ranges: the cases opened now (ids one after another), all of them, the
              * imported ones (ids out of order), one day, none. */
-            f = (capa_filter){.opened_from = first_opened, .opened_to = last_opened + 1,
-                              .closed = -1};
+            f = (capa_filter){
+                .opened_from = first_opened, .opened_to = last_opened + 1, .closed = -1};
             ck_assert_uint_eq(same_as_list(&f, P, F), N_OPEN);
             f = (capa_filter){.opened_to = 1770000000000LL, .closed = -1};
             ck_assert_uint_eq(same_as_list(&f, P, F), N_IMPORT);

@@ -186,19 +186,6 @@ int capa_rd_done(const capa_rd *r)
     return r->err == 0 && r->pos == r->len;
 }
 
-void capa_be64(unsigned char out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        out[i] = (unsigned char)v;
-}
-
-uint64_t capa_get_be64(const unsigned char in[8])
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | in[i];
-    return v;
-}
 
 void capa_be32(unsigned char out[4], uint32_t v)
 {

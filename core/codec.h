@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /** Strings of at least this many bytes are remembered by capa_buf_str as spans that
  *  capa_pack may compress on their own (see CAPA_PACK_SEG). */
@@ -124,8 +125,33 @@ size_t capa_pack__frames(const void *data, size_t len, const unsigned char *raw,
 void capa_pack__remember(int level, const unsigned char *raw, size_t raw_len,
                          const unsigned char *z, size_t z_len);
 
-void capa_be64(unsigned char out[8], uint64_t v);
-uint64_t capa_get_be64(const unsigned char in[8]);
+/* Inline, one byte swap where the host is little-endian: a list row reads a few ids and
+ * keys this way (issue 21). */
+static inline void capa_be64(unsigned char out[8], uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+    memcpy(out, &v, 8);
+#else
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (unsigned char)v;
+#endif
+}
+
+static inline uint64_t capa_get_be64(const unsigned char in[8])
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, in, 8);
+    return __builtin_bswap64(v);
+#else
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+#endif
+}
+
 void capa_be32(unsigned char out[4], uint32_t v);
 uint32_t capa_get_be32(const unsigned char in[4]);
 

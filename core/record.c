@@ -160,13 +160,28 @@ static inline __attribute__((always_inline)) int64_t hv_i64(capa_rd *r)
     return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
-/* Where a view's strings live: `copy` holds the record's bytes (copied once, with a spare
- * byte after them); a string is terminated in the copy where the next field begins, which
- * is read from the original bytes, so nothing is copied per string. */
+/* Where a view's strings live: `copy` holds the record's bytes (with a spare byte after
+ * them); a string is terminated in the copy where the next field begins, which is read from
+ * the original bytes, so nothing is copied per string. The bytes are copied as far as the
+ * fields read need them (`copied`): a list's leading fields are a third of a header, and a
+ * header's cache lines past them are then not touched at all. */
 typedef struct hv_arena {
     char *copy; /* NULL: allocate each string */
     char *pos, *end;
+    const unsigned char *src; /* the record */
+    size_t copied, len;       /* copy[0, copied) holds src's bytes; len: the record's */
 } hv_arena;
+
+/* The record's bytes copied up to `need` at least (or its end), doubling: bytes past a
+ * string's terminator are copied before it is written, so none is overwritten. */
+static void hv_copy(hv_arena *a, size_t need)
+{
+    size_t to = need > 2 * a->copied ? need : 2 * a->copied;
+    if (to > a->len)
+        to = a->len;
+    memcpy(a->copy + a->copied, a->src + a->copied, to - a->copied);
+    a->copied = to;
+}
 
 static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *a)
 {
@@ -180,6 +195,8 @@ static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *
         r->err = CAPA_ECORRUPT;
         return NULL;
     }
+    if (r->pos + n + 16 > a->copied && a->copied < a->len) /* the string, the 16 bytes loaded */
+        hv_copy(a, r->pos + n + 16);
     const unsigned char *s = r->p + r->pos;
     /* No NUL inside: sixteen bytes at a time in the copy while the arena has them (bytes
      * past the string are masked off; only bytes copied from the record are loaded), else
@@ -188,6 +205,12 @@ static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *
     size_t i = 0;
 #ifdef __SSE2__
     const char *c = a->copy + r->pos;
+    if (n < 16 && r->pos + 16 <= r->len) { /* most values: one load, no loop */
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)c);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
+        zero = m & ((1u << n) - 1);
+        i = n;
+    }
     for (; i < n && r->pos + i + 16 <= r->len; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(c + i));
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
@@ -213,8 +236,11 @@ static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *
 
 static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, hv_arena *a);
 
-/* `lead`: stop after the severity (the fields a scan by value reads); else read it all. */
-static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
+/* `lead`: stop after the severity (the fields a scan by value reads); else read it all.
+ * Inlined into each decoder, so that a list's (a view of the leading fields) is compiled
+ * with `lead` and the arena known. */
+static inline __attribute__((always_inline)) void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a,
+                                                           int lead)
 {
     if (hv_u8(r) != HDR_VERSION && !r->err)
         r->err = CAPA_ECORRUPT;
@@ -339,14 +365,17 @@ int capa_hdr__opened(int64_t *out, const void *data, size_t len)
     return r.err ? capa_error_set(CAPA_ECORRUPT, "case header: malformed") : CAPA_OK;
 }
 
-static int decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap, int lead)
+static inline __attribute__((always_inline)) int
+decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap, int lead)
 {
     capa_rd r;
     memset(h, 0, sizeof *h);
     if (len >= cap)
         return CAPA_ENOMEM; /* quietly: the caller falls back to allocating */
-    memcpy(arena, data, len);
-    hv_arena a = {arena, arena + len + 1, arena + cap};
+    /* A whole header is copied at once; the leading fields' share of it as they are read. */
+    size_t first = lead && len > 128 ? 128 : len;
+    memcpy(arena, data, first);
+    hv_arena a = {arena, arena + len + 1, arena + cap, data, first, len};
     capa_rd_init(&r, data, len);
     hdr_read(h, &r, &a, lead);
     if (r.err == CAPA_ENOMEM)

@@ -511,10 +511,32 @@ int capa_store__write(capa_store *s, const struct capa_user_rec *actor, capa_wri
     }
 }
 
+static _Thread_local struct {
+    MDB_txn *txn;
+    MDB_cursor *cur[DB_COUNT + 8]; /* by dbi: the environment has at most this many */
+} cursor_memo;
+
+void capa_store__cursor_memo(MDB_txn *txn)
+{
+    memset(&cursor_memo, 0, sizeof cursor_memo);
+    cursor_memo.txn = txn;
+}
+
+/* The memo's cursor on `dbi` for `txn`, or NULL (then the caller uses a fresh one). */
+static MDB_cursor *memo_cursor(MDB_txn *txn, MDB_dbi dbi)
+{
+    if (!txn || cursor_memo.txn != txn || dbi >= DB_COUNT + 8)
+        return NULL;
+    if (!cursor_memo.cur[dbi] && mdb_cursor_open(txn, dbi, &cursor_memo.cur[dbi]))
+        cursor_memo.cur[dbi] = NULL;
+    return cursor_memo.cur[dbi];
+}
+
 int capa_store__get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *out)
 {
     MDB_val k = {klen, (void *)key};
-    int rc = mdb_get(txn, dbi, &k, out);
+    MDB_cursor *c = memo_cursor(txn, dbi);
+    int rc = c ? mdb_cursor_get(c, &k, out, MDB_SET_KEY) : mdb_get(txn, dbi, &k, out);
     if (rc == MDB_NOTFOUND)
         return CAPA_ENOTFOUND;
     return rc ? capa_store__mdb_err(rc, "read") : CAPA_OK;
@@ -524,7 +546,8 @@ int capa_store__put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, con
                     size_t dlen, unsigned flags)
 {
     MDB_val k = {klen, (void *)key}, v = {dlen, (void *)data};
-    int rc = mdb_put(txn, dbi, &k, &v, flags);
+    MDB_cursor *c = memo_cursor(txn, dbi);
+    int rc = c ? mdb_cursor_put(c, &k, &v, flags) : mdb_put(txn, dbi, &k, &v, flags);
     if (rc == MDB_KEYEXIST)
         return CAPA_EEXISTS;
     return rc ? capa_store__mdb_err(rc, "write") : CAPA_OK;

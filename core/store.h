@@ -186,6 +186,14 @@ void capa_defer__read_end(struct capa_defer *d, MDB_txn *txn);
  *  transaction. Call it after beginning a write transaction and before ending it. */
 void capa_store__def_memo(capa_store *s, MDB_txn *txn);
 
+/** verify16c: from now on this thread's capa_store__get and capa_store__put on `txn` (a write
+ *  transaction) go through one cursor per database, kept for the transaction: a key next to
+ *  the last one (rising case ids, a header read back after its write) is then found on the
+ *  cursor's page without a descent from the root. NULL forgets them: call it before the
+ *  transaction ends (LMDB closes a write transaction's cursors itself). Verify's replay
+ *  uses it for its scratch; the effect on what is read or written is none. */
+void capa_store__cursor_memo(MDB_txn *txn);
+
 /** Get a value: CAPA_OK, CAPA_ENOTFOUND, or a translated error. */
 int capa_store__get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *out);
 int capa_store__put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *data,

@@ -285,6 +285,7 @@ static int scratch_err(vctx *v, int rc)
 static int scratch_commit(vctx *v, int reopen)
 {
     capa_store__def_memo(v->scratch, NULL); /* before the transaction ends */
+    capa_store__cursor_memo(NULL);
     int rc = mdb_txn_commit(v->stxn);
     v->stxn = NULL;
     if (rc)
@@ -296,6 +297,7 @@ static int scratch_commit(vctx *v, int reopen)
         return scratch_err(v, rc);
     /* One writer replays into it: load_def may remember the definitions it found. */
     capa_store__def_memo(v->scratch, v->stxn);
+    capa_store__cursor_memo(v->stxn);
     return CAPA_OK;
 }
 
@@ -309,7 +311,11 @@ static int scratch_commit(vctx *v, int reopen)
  * memory is bounded. */
 #define IX_CHUNK ((size_t)256 << 10)
 #define IX_SLOTS 8
-#define IX_COMMIT 4 /* chunks per write transaction of the index scratch */
+/* Chunks per write transaction of the index scratch. Their keys are spread (customers,
+ * parts, defect codes): a commit rewrites every page the transaction touched, so with 4 the
+ * index thread wrote each leaf page again and again (a quarter of its time at 1 M cases, in
+ * the kernel); 32 chunks (8 MiB of entries) commit a tenth as often. */
+#define IX_COMMIT 32
 
 static int deferred(int db)
 {
@@ -373,14 +379,25 @@ int capa_defer__index(struct capa_defer *d, int del, int db, const void *key, si
     return CAPA_OK;
 }
 
-static int ix_write(struct capa_defer *d, MDB_txn *txn, const ix_chunk *c)
+/* One cursor per index database and write transaction: a put next to the previous one (the
+ * ids, opening dates and due times mostly rise) is found on the cursor's page without a
+ * descent from the root. */
+static int ix_write(struct capa_defer *d, MDB_txn *txn, MDB_cursor **cur, const ix_chunk *c)
 {
     for (size_t at = 0; at < c->len;) {
         const unsigned char *p = c->b + at;
         size_t klen = (size_t)p[2] << 8 | p[3], vlen = p[4 + klen];
         MDB_val k = {klen, (void *)(p + 4)}, v = {vlen, (void *)(p + 5 + klen)};
-        MDB_dbi dbi = d->dst->dbi[p[1]];
-        int rc = p[0] ? mdb_del(txn, dbi, &k, &v) : mdb_put(txn, dbi, &k, &v, MDB_NODUPDATA);
+        int rc = cur[p[1]] ? MDB_SUCCESS : mdb_cursor_open(txn, d->dst->dbi[p[1]], &cur[p[1]]);
+        if (rc)
+            return rc;
+        if (p[0]) {
+            rc = mdb_cursor_get(cur[p[1]], &k, &v, MDB_GET_BOTH);
+            if (rc == MDB_SUCCESS)
+                rc = mdb_cursor_del(cur[p[1]], 0);
+        } else {
+            rc = mdb_cursor_put(cur[p[1]], &k, &v, MDB_NODUPDATA);
+        }
         if (rc && rc != MDB_NOTFOUND && rc != MDB_KEYEXIST) /* as index.c takes them */
             return rc;
         at += 5 + klen + vlen;
@@ -404,6 +421,7 @@ static void *ix_main(void *arg)
 {
     struct capa_defer *d = arg;
     MDB_txn *txn = NULL;
+    MDB_cursor *cur[DB_COUNT] = {0}; /* the write transaction's: closed when it ends */
     int in_txn = 0, rc = MDB_SUCCESS;
     for (;;) {
         pthread_mutex_lock(&d->lock);
@@ -426,10 +444,12 @@ static void *ix_main(void *arg)
             continue;
         }
         ix_chunk *c = d->slot[d->read % IX_SLOTS];
-        if (!rc && !txn)
+        if (!rc && !txn) {
             rc = mdb_txn_begin(d->dst->env, NULL, 0, &txn);
+            memset(cur, 0, sizeof cur);
+        }
         if (!rc)
-            rc = ix_write(d, txn, c);
+            rc = ix_write(d, txn, cur, c);
         if (!rc && ++in_txn >= IX_COMMIT) {
             rc = mdb_txn_commit(txn);
             txn = NULL;
@@ -736,6 +756,7 @@ static int walk(vctx *v)
         goto done;
     }
     capa_store__def_memo(v->scratch, v->stxn);
+    capa_store__cursor_memo(v->stxn);
     if (v->scratch_ix && (err = ix_start(v, &ix, &ix_thread)) != CAPA_OK)
         goto done;
     ix_started = v->scratch_ix != NULL;
@@ -878,6 +899,7 @@ done:
     pthread_mutex_destroy(&q.lock);
     if (v->stxn) {
         capa_store__def_memo(v->scratch, NULL);
+        capa_store__cursor_memo(NULL);
         mdb_txn_abort(v->stxn);
         v->stxn = NULL;
     }

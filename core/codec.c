@@ -17,42 +17,53 @@ void capa_buf_free(capa_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Room for `n` more bytes; 0 when out of memory (b->oom set). A record is encoded field by
+ * field, so the first allocation takes what most records need at once. */
+static int buf_room(capa_buf *b, size_t n)
+{
+    if (b->oom)
+        return 0;
+    if (b->len + n <= b->cap)
+        return 1;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + n)
+        cap *= 2;
+    unsigned char *p = capa__realloc(b->p, cap);
+    if (!p) {
+        b->oom = 1;
+        return 0;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 1;
+}
+
 void capa_buf_bytes(capa_buf *b, const void *data, size_t n)
 {
-    if (b->oom || n == 0)
+    if (n == 0 || !buf_room(b, n))
         return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        unsigned char *p = capa__realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
     memcpy(b->p + b->len, data, n);
     b->len += n;
 }
 
 void capa_buf_u8(capa_buf *b, unsigned v)
 {
-    unsigned char c = (unsigned char)v;
-    capa_buf_bytes(b, &c, 1);
+    if (buf_room(b, 1))
+        b->p[b->len++] = (unsigned char)v;
 }
 
+/* Written in place: every field of every record goes through here. */
 void capa_buf_varint(capa_buf *b, uint64_t v)
 {
-    unsigned char tmp[10];
-    size_t n = 0;
+    if (!buf_room(b, 10))
+        return;
+    unsigned char *d = b->p + b->len;
     do {
         unsigned char c = v & 0x7f;
         v >>= 7;
-        tmp[n++] = c | (v ? 0x80 : 0);
+        *d++ = c | (v ? 0x80 : 0);
     } while (v);
-    capa_buf_bytes(b, tmp, n);
+    b->len = (size_t)(d - b->p);
 }
 
 void capa_buf_i64(capa_buf *b, int64_t v)

@@ -1614,46 +1614,58 @@ static int apply_deliver(capa_wtxn *t, const capa_event_rec *e)
     return any ? CAPA_OK : corrupt(e, "delivery of no notice%s%s", NULL, NULL);
 }
 
+/* The case actions, told apart once per event. */
+enum { A_OPEN, A_IMPORT, A_SET, A_SIGN, A_REJECT, A_ATTACH, A_ESCALATE, A_WAIVE, A_OWNER, A_NONE };
+
+static int case_action(const char *a)
+{
+    static const char *const names[] = {"open",   "import",   "set",   "sign", "reject",
+                                        "attach", "escalate", "waive", "owner"};
+    for (int i = 0; i < A_NONE; i++)
+        if (strcmp(a, names[i]) == 0)
+            return i;
+    return A_NONE;
+}
+
 static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
 {
     case_facts f;
     memset(&f, 0, sizeof f);
-    const char *a = e->ev.action;
-    int err = strcmp(a, "open") == 0     ? apply_open(t, e, &f)
-              : strcmp(a, "import") == 0 ? apply_import(t, e, &f)
-                                         : CAPA_OK;
+    int a = case_action(e->ev.action);
+    int err = a == A_OPEN     ? apply_open(t, e, &f)
+              : a == A_IMPORT ? apply_import(t, e, &f)
+                              : CAPA_OK;
     if (!err)
         err = case_facts_get(t, e, &f);
     /* The case's records as the last checkpoint signed them, kept before its first change
      * since (caseproof.c): a dossier replays its later events on top of them. */
-    if (!err && strcmp(a, "open") != 0 && strcmp(a, "import") != 0)
+    if (!err && a != A_OPEN && a != A_IMPORT)
         err = capa_proof__keep_case(t, f.id);
-    if (!err && strcmp(a, "open") == 0)
+    if (!err && a == A_OPEN)
         err = check_role(e, &f, f.wf->stages[0].editors, f.wf->stages[0].n_editors, NULL, 0,
                          "open a case");
     if (!err) {
-        if (strcmp(a, "set") == 0)
+        if (a == A_SET)
             err = apply_set(t, e, &f);
-        else if (strcmp(a, "sign") == 0)
+        else if (a == A_SIGN)
             err = apply_sign(t, e, &f, 0);
-        else if (strcmp(a, "reject") == 0)
+        else if (a == A_REJECT)
             err = apply_sign(t, e, &f, 1);
-        else if (strcmp(a, "attach") == 0)
+        else if (a == A_ATTACH)
             err = apply_attach(t, e, &f, src);
-        else if (strcmp(a, "escalate") == 0)
+        else if (a == A_ESCALATE)
             err = apply_escalate(t, e, &f);
-        else if (strcmp(a, "waive") == 0)
+        else if (a == A_WAIVE)
             err = apply_waive(t, e, &f);
-        else if (strcmp(a, "owner") == 0)
+        else if (a == A_OWNER)
             err = capa_notify__apply_owner(t, e, f.id, f.have_actor ? f.actor.u.role : NULL);
     }
     if (!err)
         err = link_case(t, e, f.id);
     /* Who is told: the people of the stage entered and the case's owner (notify.c). */
-    if (!err && (strcmp(a, "open") == 0 || strcmp(a, "sign") == 0 || strcmp(a, "reject") == 0 ||
-                 strcmp(a, "owner") == 0))
+    if (!err && (a == A_OPEN || a == A_SIGN || a == A_REJECT || a == A_OWNER))
         err = capa_notify__derive(t, e, f.wf, f.id, f.from,
-                                  strcmp(a, "open") == 0 ? 0 : strcmp(a, "owner") == 0 ? f.from : f.to);
+                                  a == A_OPEN ? 0 : a == A_OWNER ? f.from : f.to);
     /* A successful sign-in ends a run of wrong passwords (reset_failures): no case action
      * changes an account, so the actor's record read above is the one to reset. */
     if (!err && f.have_actor && f.actor.u.failed && capa__event_authenticated(e)) {
@@ -1896,6 +1908,9 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
 {
     const char *a = e->ev.action;
     int err;
+    /* Case actions first: nearly every event is one. */
+    if (case_action(a) != A_NONE)
+        return apply_case(t, e, src); /* resets the actor's failed sign-ins itself */
     if (strcmp(a, "init") == 0)
         err = apply_init(t, e, src);
     else if (strcmp(a, "upgrade") == 0)
@@ -1917,11 +1932,6 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     }
     else if (strcmp(a, "config") == 0)
         err = apply_config(t, e);
-    else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
-             strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0 || strcmp(a, "import") == 0 ||
-             strcmp(a, "escalate") == 0 || strcmp(a, "waive") == 0 ||
-             strcmp(a, "owner") == 0)
-        return apply_case(t, e, src); /* resets the actor's failed sign-ins itself */
     else if (strcmp(a, "user_set") == 0)
         err = capa_notify__apply_user_set(t, e);
     else if (strcmp(a, "notify_target") == 0)

@@ -490,25 +490,23 @@ void capa_pack_level(capa_buf *b, int level)
         b->oom = 1;
         return;
     }
-    capa_buf hdr = {0};
-    capa_buf_u8(&hdr, CAPA_PACK_MARK);
-    capa_buf_varint(&hdr, b->len);
-    if (hdr.oom) {
-        capa__free(out);
-        b->oom = 1;
-        return;
+    /* The mark and the raw length (a varint) head the frame: at most 11 bytes. */
+    size_t hl = 1;
+    out[0] = CAPA_PACK_MARK;
+    for (uint64_t v = b->len;; v >>= 7) {
+        out[hl++] = (unsigned char)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+        if (!(v >> 7))
+            break;
     }
-    memcpy(out, hdr.p, hdr.len);
-    size_t n = z_compress(out + hdr.len, cap - hdr.len, b->p, b->len, level);
-    if (!ZSTD_isError(n) && hdr.len + n < b->len) {
+    size_t n = z_compress(out + hl, cap - hl, b->p, b->len, level);
+    if (!ZSTD_isError(n) && hl + n < b->len) {
         capa__free(b->p);
         b->p = out;
-        b->len = hdr.len + n;
+        b->len = hl + n;
         b->cap = cap;
     } else {
         capa__free(out); /* incompressible: keep it raw */
     }
-    capa_buf_free(&hdr);
 }
 
 int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t *out_len,

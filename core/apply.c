@@ -68,38 +68,85 @@ int capa__number_pattern_check(const char *pattern)
     return CAPA_OK;
 }
 
+/* Append n bytes of src to the string dst of `size` bytes, cut as snprintf would. */
+static void cat_n(char *dst, size_t size, const char *src, size_t n)
+{
+    size_t used = strlen(dst);
+    if (used + n >= size)
+        n = used + 1 < size ? size - used - 1 : 0;
+    memcpy(dst + used, src, n);
+    dst[used + n] = 0;
+}
+
+/* `v` in decimal, zero-padded to `width` digits (as "%0*llu"), appended like cat_n. */
+static void cat_dec(char *dst, size_t size, uint64_t v, int width)
+{
+    char d[160];
+    int n = 0;
+    do
+        d[sizeof d - 1 - n++] = (char)('0' + v % 10);
+    while ((v /= 10) && n < 20);
+    while (n < width && n < (int)sizeof d)
+        d[sizeof d - 1 - n++] = '0';
+    cat_n(dst, size, d + sizeof d - n, (size_t)n);
+}
+
+/* A date field (as "%0*d"; a year before 1900 prints its sign as printf does). */
+static void cat_date(char *dst, size_t size, int v, int width)
+{
+    char d[24];
+    if (v >= 0) {
+        cat_dec(dst, size, (uint64_t)v, width);
+        return;
+    }
+    snprintf(d, sizeof d, "%0*d", width, v);
+    cat_n(dst, size, d, strlen(d));
+}
+
 /* Expand the number pattern ("QC-{YYYY}-{NNNN}") for `now` into the text before and after
  * the counter. The counter key is that text, so numbering restarts whenever the year
- * changes. */
+ * changes. Every open and import expands it: the stored pattern is read in place, and the
+ * date is taken only for a pattern that prints it. */
 static int expand(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
                   char prefix[128], char suffix[128], int *width)
 {
-    char *pattern = NULL, *dst = prefix;
-    int err = CAPA_OK;
+    char buf[128], *heap = NULL, *dst = prefix;
+    const char *pattern = buf;
+    int err = CAPA_OK, have_tm = 0;
+    MDB_val v;
     prefix[0] = suffix[0] = 0;
     *width = 0;
     /* A workflow other than the default numbers by its own pattern (checked when it was
      * installed); its counters are keyed by its own prefix, so they never share one. */
-    if (wf && wf->number_pattern)
-        pattern = capa__strdup(wf->number_pattern), err = pattern ? CAPA_OK : CAPA_ENOMEM;
-    else
-        err = capa_meta__get_str(s, txn, "pattern", &pattern);
+    if (wf && wf->number_pattern) {
+        pattern = wf->number_pattern;
+    } else if ((err = capa_store__get(txn, s->dbi[DB_META], "pattern", 7, &v)) == CAPA_OK) {
+        /* As capa_meta__get_str reads it (up to a NUL); on the heap only if long. */
+        size_t n = strnlen(v.mv_data, v.mv_size);
+        if (n >= sizeof buf && !(pattern = heap = capa__strndup(v.mv_data, n)))
+            err = capa_error_set(CAPA_ENOMEM, "out of memory");
+        else if (n < sizeof buf)
+            memcpy(buf, v.mv_data, n), buf[n] = 0;
+    }
     if (err)
         return err == CAPA_ENOTFOUND ? capa_error_set(CAPA_ECORRUPT, "meta: no number pattern")
                                      : capa_error_set(err, "number: %s", capa_strerror(err));
-    time_t secs = (time_t)(now / 1000);
     struct tm tm;
-    gmtime_r(&secs, &tm);
     for (const char *p = pattern; *p;) {
-        size_t used = strlen(dst);
-        if (strncmp(p, "{YYYY}", 6) == 0) {
-            snprintf(dst + used, 128 - used, "%04d", tm.tm_year + 1900);
+        int date = p[0] == '{' && p[1] != 'N';
+        if (date && !have_tm) {
+            time_t secs = (time_t)(now / 1000);
+            gmtime_r(&secs, &tm);
+            have_tm = 1;
+        }
+        if (date && strncmp(p, "{YYYY}", 6) == 0) {
+            cat_date(dst, 128, tm.tm_year + 1900, 4);
             p += 6;
-        } else if (strncmp(p, "{YY}", 4) == 0) {
-            snprintf(dst + used, 128 - used, "%02d", tm.tm_year % 100);
+        } else if (date && strncmp(p, "{YY}", 4) == 0) {
+            cat_date(dst, 128, tm.tm_year % 100, 2);
             p += 4;
-        } else if (strncmp(p, "{MM}", 4) == 0) {
-            snprintf(dst + used, 128 - used, "%02d", tm.tm_mon + 1);
+        } else if (date && strncmp(p, "{MM}", 4) == 0) {
+            cat_date(dst, 128, tm.tm_mon + 1, 2);
             p += 4;
         } else if (p[0] == '{' && p[1] == 'N') {
             for (p++; *p == 'N'; p++)
@@ -107,15 +154,22 @@ static int expand(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t 
             if (*p)
                 p++; /* '}' (checked at init) */
             dst = suffix;
-        } else if (used + 1 < 128) {
-            dst[used] = *p++;
-            dst[used + 1] = 0;
         } else {
-            p++;
+            cat_n(dst, 128, p++, 1);
         }
     }
-    capa__free(pattern);
+    capa__free(heap);
     return CAPA_OK;
+}
+
+/* "ctr:PREFIX{}SUFFIX", the meta key of a counter (as snprintf would cut it to ksz). */
+static void counter_key(char *key, size_t ksz, const char *prefix, const char *suffix)
+{
+    key[0] = 0;
+    cat_n(key, ksz, "ctr:", 4);
+    cat_n(key, ksz, prefix, strlen(prefix));
+    cat_n(key, ksz, "{}", 2);
+    cat_n(key, ksz, suffix, strlen(suffix));
 }
 
 static int number_next(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int64_t now,
@@ -127,14 +181,17 @@ static int number_next(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int
     if (err)
         return err;
     uint64_t ctr = 0;
-    snprintf(key, ksz, "ctr:%s{}%s", prefix, suffix);
+    counter_key(key, ksz, prefix, suffix);
     err = capa_meta__get_u64(s, txn, key, &ctr);
     if (err && err != CAPA_ENOTFOUND)
         return err;
     for (;;) {
         MDB_val v;
         ctr++;
-        snprintf(number, sz, "%s%0*llu%s", prefix, width, (unsigned long long)ctr, suffix);
+        number[0] = 0;
+        cat_n(number, sz, prefix, strlen(prefix));
+        cat_dec(number, sz, ctr, width);
+        cat_n(number, sz, suffix, strlen(suffix));
         err = capa_store__get(txn, s->dbi[DB_NUMBERS], number, strlen(number), &v);
         if (err == CAPA_ENOTFOUND)
             break;
@@ -185,7 +242,7 @@ int capa__number_bump(capa_store *s, MDB_txn *txn, const capa_workflow *wf, int6
             return CAPA_OK;
         v = v * 10 + (uint64_t)(number[i] - '0');
     }
-    snprintf(key, sizeof key, "ctr:%s{}%s", prefix, suffix);
+    counter_key(key, sizeof key, prefix, suffix);
     if ((err = capa_meta__get_u64(s, txn, key, &ctr)) && err != CAPA_ENOTFOUND)
         return err;
     return v > ctr ? capa_meta__put_u64(s, txn, key, v) : CAPA_OK;
@@ -436,7 +493,21 @@ typedef struct case_facts {
     char buf_meaning[64], buf_name[256], buf_role[64];
     capa_user_rec actor; /* the actor's record at this point of the trail */
     int have_actor;
+    /* The case's header as checked here (its id and number against the trail's); an open
+     * hands over the one it stored, and the action takes it (take_hdr) instead of reading
+     * and decoding it again. */
+    capa_hdr hdr;
+    int have_hdr;
 } case_facts;
+
+/* The checked header, for the action to change and store (the facts keep none). */
+static capa_hdr take_hdr(case_facts *f)
+{
+    capa_hdr h = f->hdr;
+    memset(&f->hdr, 0, sizeof f->hdr);
+    f->have_hdr = 0;
+    return h;
+}
 
 /* The role of the event's actor, as the state says, is one of `roles` or `roles2` (format 2:
  * format-1 events are taken as their writer checked them). */
@@ -509,8 +580,8 @@ static int has_accounts(capa_wtxn *t)
 static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     long long v;
-    int err;
-    capa_hdr hdr = {0};
+    int err = CAPA_OK;
+    capa_hdr *hdr = &f->hdr;
     char ids[2][24];
     /* The case is the one its number names in the state the trail made so far; the case id
      * the event carries must be that one's, and the header found under it must be that
@@ -525,17 +596,19 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         return corrupt(e, "it carries case id %s, but the case is id %s",
                        capa_event__get(e, "case_id"), ids[0]);
     }
-    /* The case follows the workflow its header names (set by its open event). */
-    err = capa_hdr__get(t->s, t->txn, f->id, &hdr);
+    /* The case follows the workflow its header names (set by its open event). The header an
+     * open hands over is the one it stored under that id in this transaction. */
+    if (!f->have_hdr && (err = capa_hdr__get(t->s, t->txn, f->id, hdr)) == CAPA_OK)
+        f->have_hdr = 1;
     if (err == CAPA_ENOTFOUND)
         return corrupt(e, "case `%s` was never opened%s", e->ev.case_number, NULL);
-    if (!err && (hdr.id != f->id || strcmp(hdr.number, e->ev.case_number) != 0)) {
-        snprintf(ids[0], sizeof ids[0], "%llu", (unsigned long long)hdr.id);
-        err = corrupt(e, "the header of the case names case %s, id %s", hdr.number, ids[0]);
+    if (!err && (hdr->id != f->id || !hdr->number || strcmp(hdr->number, e->ev.case_number) != 0)) {
+        snprintf(ids[0], sizeof ids[0], "%llu", (unsigned long long)hdr->id);
+        err = corrupt(e, "the header of the case names case %s, id %s",
+                      hdr->number ? hdr->number : "", ids[0]);
     }
     if (!err)
-        err = capa_store__workflow_of(&f->wf, t->s, t->txn, hdr.workflow);
-    capa_hdr_clear(&hdr);
+        err = capa_store__workflow_of(&f->wf, t->s, t->txn, hdr->workflow);
     if (err)
         return err;
     const capa_change *st = change(e, "stage");
@@ -616,7 +689,7 @@ static int sets_containment(const capa_event_rec *e)
     return c && c->new_value && *c->new_value;
 }
 
-static int apply_open(capa_wtxn *t, const capa_event_rec *e)
+static int apply_open(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     capa_store *s = t->s;
     const capa_workflow *wf = NULL;
@@ -669,9 +742,8 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
     if ((err = capa__set_str(&rec.stage, st->id)) || (err = capa__set_str(&rec.form_id, st->form_id)) ||
         (err = capa_stage__add_editor(&rec, e->ev.actor)))
         goto done;
-    for (size_t i = 0; i < e->n_changes; i++)
-        if ((err = capa_stage__set(&rec, e->changes[i].field, e->changes[i].new_value)))
-            goto done;
+    if ((err = capa_stage__set_changes(&rec, e->changes, e->n_changes)))
+        goto done;
     h.id = id;
     h.opened = h.stage_entered = e->ev.time;
     if ((err = capa__set_str(&h.number, number)) || (err = capa__set_str(&h.stage, st->id)) ||
@@ -700,6 +772,9 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e)
         (err = capa_index__put(s, t->txn, DB_IDX_STAGE, st->id, id)) ||
         (err = capa_index__put_opened(s, t->txn, e->ev.time, id)))
         goto done;
+    f->hdr = h; /* as stored: case_facts_get checks it without decoding it again */
+    f->have_hdr = 1;
+    memset(&h, 0, sizeof h);
 done:
     capa_stage_record_clear(&rec);
     capa_hdr_clear(&h);
@@ -793,7 +868,7 @@ static int import_run(capa_wtxn *t, const capa_event_rec *e, long long row)
 /* A legacy record imported (core/import.c): the case is made whole in one step - its
  * recorded dates, the stages its values reach, closed when it was - by the same records an
  * open, its edits and its sign-offs would have left, but no signature. */
-static int apply_import(capa_wtxn *t, const capa_event_rec *e)
+static int apply_import(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     capa_store *s = t->s;
     const capa_workflow *wf = NULL;
@@ -938,6 +1013,9 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e)
         (err = capa_index__put(s, t->txn, DB_IDX_STAGE, wf->stages[landing].id, id)) ||
         (err = capa_index__put_opened(s, t->txn, opened, id)))
         goto done;
+    f->hdr = h; /* as stored: case_facts_get checks it without decoding it again */
+    f->have_hdr = 1;
+    memset(&h, 0, sizeof h);
 done:
     capa_stage_record_clear(&rec);
     capa_hdr_clear(&h);
@@ -967,9 +1045,8 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
 {
     capa_stage_record rec = {0};
     capa_hdr h = {0};
-    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
-    if (err)
-        return err;
+    int err = CAPA_OK;
+    h = take_hdr(f);
     if ((err = recused(e, &h)))
         goto done;
     /* Only the current stage of an open case is edited (as for sign-offs): an edit of a
@@ -993,8 +1070,8 @@ static int apply_set(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
             err = corrupt(e, "field `%s`: the value it replaces is not the stage's (%s)",
                           e->changes[i].field, was ? "set" : "empty");
     }
-    for (size_t i = 0; i < e->n_changes && !err; i++)
-        err = capa_stage__set(&rec, e->changes[i].field, e->changes[i].new_value);
+    if (!err)
+        err = capa_stage__set_changes(&rec, e->changes, e->n_changes);
     if (!err)
         err = capa_stage__add_editor(&rec, e->ev.actor);
     if (!err)
@@ -1197,9 +1274,8 @@ static int apply_sign(capa_wtxn *t, const capa_event_rec *e, case_facts *f, int 
         return corrupt(e, "sign-off without the data hash it signs%s%s", NULL, NULL);
     if (reject && f->to < 0)
         return corrupt(e, "rejection without a stage to go back to%s%s", NULL, NULL);
-    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
-    if (err)
-        return err;
+    int err = CAPA_OK;
+    h = take_hdr(f);
     if (h.closed || capa_workflow_stage_index(f->wf, h.stage) != f->from) {
         err = corrupt(e, "the case is in stage %s, not %s", h.closed ? "closed" : h.stage,
                       e->ev.stage);
@@ -1356,9 +1432,8 @@ static int apply_waive(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     const capa_waiver *wv = capa_stage_waiver(st, meaning);
     const capa_change *c;
     char have[65], msg[400];
-    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
-    if (err)
-        return err;
+    int err = CAPA_OK;
+    h = take_hdr(f);
     if (h.closed || capa_workflow_stage_index(f->wf, h.stage) != f->from) {
         err = corrupt(e, "the case is in stage %s, not %s", h.closed ? "closed" : h.stage,
                       e->ev.stage);
@@ -1424,9 +1499,8 @@ static int apply_attach(capa_wtxn *t, const capa_event_rec *e, case_facts *f,
     capa_hdr h = {0};
     capa_stage_record rec;
     const void *content = NULL;
-    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
-    if (err)
-        return err;
+    int err = CAPA_OK;
+    h = take_hdr(f);
     if (h.closed) {
         err = corrupt(e, "the case is closed%s%s", NULL, NULL);
         goto done;
@@ -1480,9 +1554,8 @@ static int apply_escalate(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     if (code < 0 || step < 0)
         return corrupt(e, "escalation of limit `%s` level `%s`: not in the workflow",
                        kind ? kind : "?", level ? level : "?");
-    int err = capa_hdr__get(t->s, t->txn, f->id, &h);
-    if (err)
-        return err;
+    int err = CAPA_OK;
+    h = take_hdr(f);
     capa_hdr_limit *l = NULL;
     for (size_t i = 0; i < h.n_limits; i++)
         if (h.limits[i].code == code)
@@ -1541,47 +1614,66 @@ static int apply_deliver(capa_wtxn *t, const capa_event_rec *e)
     return any ? CAPA_OK : corrupt(e, "delivery of no notice%s%s", NULL, NULL);
 }
 
+/* The case actions, told apart once per event. */
+enum { A_OPEN, A_IMPORT, A_SET, A_SIGN, A_REJECT, A_ATTACH, A_ESCALATE, A_WAIVE, A_OWNER, A_NONE };
+
+static int case_action(const char *a)
+{
+    static const char *const names[] = {"open",   "import",   "set",   "sign", "reject",
+                                        "attach", "escalate", "waive", "owner"};
+    for (int i = 0; i < A_NONE; i++)
+        if (strcmp(a, names[i]) == 0)
+            return i;
+    return A_NONE;
+}
+
 static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_src *src)
 {
     case_facts f;
     memset(&f, 0, sizeof f);
-    const char *a = e->ev.action;
-    int err = strcmp(a, "open") == 0     ? apply_open(t, e)
-              : strcmp(a, "import") == 0 ? apply_import(t, e)
-                                         : CAPA_OK;
+    int a = case_action(e->ev.action);
+    int err = a == A_OPEN     ? apply_open(t, e, &f)
+              : a == A_IMPORT ? apply_import(t, e, &f)
+                              : CAPA_OK;
     if (!err)
         err = case_facts_get(t, e, &f);
     /* The case's records as the last checkpoint signed them, kept before its first change
      * since (caseproof.c): a dossier replays its later events on top of them. */
-    if (!err && strcmp(a, "open") != 0 && strcmp(a, "import") != 0)
+    if (!err && a != A_OPEN && a != A_IMPORT)
         err = capa_proof__keep_case(t, f.id);
-    if (!err && strcmp(a, "open") == 0)
+    if (!err && a == A_OPEN)
         err = check_role(e, &f, f.wf->stages[0].editors, f.wf->stages[0].n_editors, NULL, 0,
                          "open a case");
     if (!err) {
-        if (strcmp(a, "set") == 0)
+        if (a == A_SET)
             err = apply_set(t, e, &f);
-        else if (strcmp(a, "sign") == 0)
+        else if (a == A_SIGN)
             err = apply_sign(t, e, &f, 0);
-        else if (strcmp(a, "reject") == 0)
+        else if (a == A_REJECT)
             err = apply_sign(t, e, &f, 1);
-        else if (strcmp(a, "attach") == 0)
+        else if (a == A_ATTACH)
             err = apply_attach(t, e, &f, src);
-        else if (strcmp(a, "escalate") == 0)
+        else if (a == A_ESCALATE)
             err = apply_escalate(t, e, &f);
-        else if (strcmp(a, "waive") == 0)
+        else if (a == A_WAIVE)
             err = apply_waive(t, e, &f);
-        else if (strcmp(a, "owner") == 0)
+        else if (a == A_OWNER)
             err = capa_notify__apply_owner(t, e, f.id, f.have_actor ? f.actor.u.role : NULL);
     }
     if (!err)
         err = link_case(t, e, f.id);
     /* Who is told: the people of the stage entered and the case's owner (notify.c). */
-    if (!err && (strcmp(a, "open") == 0 || strcmp(a, "sign") == 0 || strcmp(a, "reject") == 0 ||
-                 strcmp(a, "owner") == 0))
+    if (!err && (a == A_OPEN || a == A_SIGN || a == A_REJECT || a == A_OWNER))
         err = capa_notify__derive(t, e, f.wf, f.id, f.from,
-                                  strcmp(a, "open") == 0 ? 0 : strcmp(a, "owner") == 0 ? f.from : f.to);
+                                  a == A_OPEN ? 0 : a == A_OWNER ? f.from : f.to);
+    /* A successful sign-in ends a run of wrong passwords (reset_failures): no case action
+     * changes an account, so the actor's record read above is the one to reset. */
+    if (!err && f.have_actor && f.actor.u.failed && capa__event_authenticated(e)) {
+        f.actor.u.failed = 0;
+        err = capa_user__put(t->s, t->txn, &f.actor);
+    }
     capa_user_rec_clear(&f.actor);
+    capa_hdr_clear(&f.hdr);
     return err;
 }
 
@@ -1816,6 +1908,9 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
 {
     const char *a = e->ev.action;
     int err;
+    /* Case actions first: nearly every event is one. */
+    if (case_action(a) != A_NONE)
+        return apply_case(t, e, src); /* resets the actor's failed sign-ins itself */
     if (strcmp(a, "init") == 0)
         err = apply_init(t, e, src);
     else if (strcmp(a, "upgrade") == 0)
@@ -1837,11 +1932,6 @@ int capa_apply__event(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
     }
     else if (strcmp(a, "config") == 0)
         err = apply_config(t, e);
-    else if (strcmp(a, "open") == 0 || strcmp(a, "set") == 0 || strcmp(a, "sign") == 0 ||
-             strcmp(a, "reject") == 0 || strcmp(a, "attach") == 0 || strcmp(a, "import") == 0 ||
-             strcmp(a, "escalate") == 0 || strcmp(a, "waive") == 0 ||
-             strcmp(a, "owner") == 0)
-        err = apply_case(t, e, src);
     else if (strcmp(a, "user_set") == 0)
         err = capa_notify__apply_user_set(t, e);
     else if (strcmp(a, "notify_target") == 0)

@@ -17,42 +17,53 @@ void capa_buf_free(capa_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Room for `n` more bytes; 0 when out of memory (b->oom set). A record is encoded field by
+ * field, so the first allocation takes what most records need at once. */
+static int buf_room(capa_buf *b, size_t n)
+{
+    if (b->oom)
+        return 0;
+    if (b->len + n <= b->cap)
+        return 1;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + n)
+        cap *= 2;
+    unsigned char *p = capa__realloc(b->p, cap);
+    if (!p) {
+        b->oom = 1;
+        return 0;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 1;
+}
+
 void capa_buf_bytes(capa_buf *b, const void *data, size_t n)
 {
-    if (b->oom || n == 0)
+    if (n == 0 || !buf_room(b, n))
         return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        unsigned char *p = capa__realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
     memcpy(b->p + b->len, data, n);
     b->len += n;
 }
 
 void capa_buf_u8(capa_buf *b, unsigned v)
 {
-    unsigned char c = (unsigned char)v;
-    capa_buf_bytes(b, &c, 1);
+    if (buf_room(b, 1))
+        b->p[b->len++] = (unsigned char)v;
 }
 
+/* Written in place: every field of every record goes through here. */
 void capa_buf_varint(capa_buf *b, uint64_t v)
 {
-    unsigned char tmp[10];
-    size_t n = 0;
+    if (!buf_room(b, 10))
+        return;
+    unsigned char *d = b->p + b->len;
     do {
         unsigned char c = v & 0x7f;
         v >>= 7;
-        tmp[n++] = c | (v ? 0x80 : 0);
+        *d++ = c | (v ? 0x80 : 0);
     } while (v);
-    capa_buf_bytes(b, tmp, n);
+    b->len = (size_t)(d - b->p);
 }
 
 void capa_buf_i64(capa_buf *b, int64_t v)
@@ -466,25 +477,23 @@ void capa_pack_level(capa_buf *b, int level)
         b->oom = 1;
         return;
     }
-    capa_buf hdr = {0};
-    capa_buf_u8(&hdr, CAPA_PACK_MARK);
-    capa_buf_varint(&hdr, b->len);
-    if (hdr.oom) {
-        capa__free(out);
-        b->oom = 1;
-        return;
+    /* The mark and the raw length (a varint) head the frame: at most 11 bytes. */
+    size_t hl = 1;
+    out[0] = CAPA_PACK_MARK;
+    for (uint64_t v = b->len;; v >>= 7) {
+        out[hl++] = (unsigned char)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+        if (!(v >> 7))
+            break;
     }
-    memcpy(out, hdr.p, hdr.len);
-    size_t n = z_compress(out + hdr.len, cap - hdr.len, b->p, b->len, level);
-    if (!ZSTD_isError(n) && hdr.len + n < b->len) {
+    size_t n = z_compress(out + hl, cap - hl, b->p, b->len, level);
+    if (!ZSTD_isError(n) && hl + n < b->len) {
         capa__free(b->p);
         b->p = out;
-        b->len = hdr.len + n;
+        b->len = hl + n;
         b->cap = cap;
     } else {
         capa__free(out); /* incompressible: keep it raw */
     }
-    capa_buf_free(&hdr);
 }
 
 int capa_unpack(const void *data, size_t len, const unsigned char **out, size_t *out_len,

@@ -493,16 +493,33 @@ int capa_plant_get(capa_plant **out, capa_store *s)
     return err;
 }
 
+/* The plant was checked in txn (store.h: plant_memo): later events of the same write
+ * transaction take it as it is until a definition or a meta string is written. */
+static void plant_memo_set(capa_store *s, MDB_txn *txn)
+{
+    pthread_mutex_lock(&s->cache_lock);
+    s->plant_memo = txn == s->def_memo_txn;
+    pthread_mutex_unlock(&s->cache_lock);
+}
+
 int capa_plant__cached(const capa_plant **out, capa_store *s, MDB_txn *txn)
 {
     capa_buf key = {0};
     capa_plant *p = NULL, *none = NULL;
     *out = NULL;
+    pthread_mutex_lock(&s->cache_lock);
+    int memo = s->plant && s->plant_memo && txn && txn == s->def_memo_txn;
+    pthread_mutex_unlock(&s->cache_lock);
+    if (memo) {
+        *out = s->plant;
+        return CAPA_OK;
+    }
     int err = plant_load(&none, s, txn, &key);
     if (!err && s->plant && key.len == s->plant_key_len &&
         memcmp(key.p, s->plant_key, key.len) == 0) {
         *out = s->plant;
         capa_buf_free(&key);
+        plant_memo_set(s, txn);
         return CAPA_OK;
     }
     if (!err && !(err = plant_load(&p, s, txn, NULL))) {
@@ -512,6 +529,7 @@ int capa_plant__cached(const capa_plant **out, capa_store *s, MDB_txn *txn)
         s->plant_key = key.p;
         s->plant_key_len = key.len;
         *out = p;
+        plant_memo_set(s, txn);
         return CAPA_OK;
     }
     capa_buf_free(&key);

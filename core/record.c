@@ -527,7 +527,8 @@ const char *capa_stage__value(const capa_stage_record *r, const char *name)
     return found ? r->values[i].value : NULL;
 }
 
-int capa_stage__set(capa_stage_record *r, const char *name, const char *value)
+/* capa_stage__set; with `room`, r->values has room for one more value already. */
+static int stage_set(capa_stage_record *r, const char *name, const char *value, int room)
 {
     int found;
     size_t i = find_value(r, name, &found);
@@ -549,7 +550,8 @@ int capa_stage__set(capa_stage_record *r, const char *name, const char *value)
         return CAPA_OK;
     }
     char *n = capa__strdup(name);
-    capa_kv *vals = n ? capa__realloc(r->values, (r->n_values + 1) * sizeof *vals) : NULL;
+    capa_kv *vals = !n ? NULL : room ? r->values
+                                     : capa__realloc(r->values, (r->n_values + 1) * sizeof *vals);
     if (!vals) {
         capa__free(n);
         capa__free(v);
@@ -560,6 +562,28 @@ int capa_stage__set(capa_stage_record *r, const char *name, const char *value)
     vals[i].name = n;
     vals[i].value = v;
     r->n_values++;
+    return CAPA_OK;
+}
+
+int capa_stage__set(capa_stage_record *r, const char *name, const char *value)
+{
+    return stage_set(r, name, value, 0);
+}
+
+int capa_stage__set_changes(capa_stage_record *r, const capa_change *c, size_t n)
+{
+    if (n == 0)
+        return CAPA_OK;
+    /* Room for every value at once: the values stay sorted, one insertion at a time. */
+    capa_kv *vals = capa__realloc(r->values, (r->n_values + n) * sizeof *vals);
+    if (!vals)
+        return capa_error_set(CAPA_ENOMEM, "out of memory");
+    r->values = vals;
+    for (size_t i = 0; i < n; i++) {
+        int err = stage_set(r, c[i].field, c[i].new_value, 1);
+        if (err)
+            return err;
+    }
     return CAPA_OK;
 }
 

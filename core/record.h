@@ -71,6 +71,9 @@ int capa_stage__decode(capa_stage_record *r, const void *data, size_t len);
 const char *capa_stage__value(const capa_stage_record *r, const char *name);
 /** Set (value non-empty) or clear (value NULL or "") a value, keeping names sorted. */
 int capa_stage__set(capa_stage_record *r, const char *name, const char *value);
+/** capa_stage__set of every change's field to its new value, in order (one allocation for
+ *  the values). */
+int capa_stage__set_changes(capa_stage_record *r, const capa_change *c, size_t n);
 /** Add `user` to the editors if absent. */
 int capa_stage__add_editor(capa_stage_record *r, const char *user);
 /** Hex SHA-256 over the canonical encoding of the stage data a signature covers. */

@@ -458,6 +458,7 @@ void capa_store__def_memo(capa_store *s, MDB_txn *txn)
     pthread_mutex_lock(&s->cache_lock);
     s->def_memo_txn = txn;
     s->def_memo_n = 0;
+    s->plant_memo = 0;
     pthread_mutex_unlock(&s->cache_lock);
 }
 
@@ -466,6 +467,7 @@ static void def_memo_clear(capa_store *s)
 {
     pthread_mutex_lock(&s->cache_lock);
     s->def_memo_n = 0;
+    s->plant_memo = 0; /* a calendar is a definition */
     pthread_mutex_unlock(&s->cache_lock);
 }
 
@@ -596,6 +598,9 @@ int capa_meta__get_str(capa_store *s, MDB_txn *txn, const char *key, char **out)
 
 int capa_meta__put_str(capa_store *s, MDB_txn *txn, const char *key, const char *val)
 {
+    pthread_mutex_lock(&s->cache_lock);
+    s->plant_memo = 0; /* the plant's time zone is a meta string */
+    pthread_mutex_unlock(&s->cache_lock);
     return capa_store__put(txn, s->dbi[DB_META], key, strlen(key), val, strlen(val), 0);
 }
 

@@ -130,6 +130,10 @@ struct capa_store {
     struct capa_plant *plant;
     void *plant_key;
     size_t plant_key_len;
+    /* Set when the plant was checked in def_memo_txn and nothing it is made of (a
+     * definition, a meta string such as the zone) was written since: apply then takes it
+     * without the check. Cleared with the definition memo. Under cache_lock. */
+    int plant_memo;
     struct capa_group group;
     struct capa_auth_memo auth_memo;
     /* verify's scratch only: index entries are handed to a thread of its own (verify.c). */

@@ -164,14 +164,71 @@ static inline __attribute__((always_inline)) int64_t hv_i64(capa_rd *r)
  * byte after them); a string is terminated in the copy where the next field begins, which
  * is read from the original bytes, so nothing is copied per string. */
 typedef struct hv_arena {
-    char *copy; /* NULL: allocate each string */
+    char *copy; /* NULL: allocate each string (or pick them, below) */
     char *pos, *end;
+    int pick; /* copy NULL: each string read is copied to pos on its own (the record is not) */
 } hv_arena;
+
+/* A string of a picking read (capa_hdr__decode_stats): copied into the arena with its NUL. */
+static inline __attribute__((always_inline)) char *hv_pick(capa_rd *r, hv_arena *a)
+{
+    uint64_t n = hv_varint(r);
+    if (r->err || n == 0)
+        return NULL;
+    n -= 1;
+    if (n > r->len - r->pos) {
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    if (n >= (size_t)(a->end - a->pos)) {
+        r->err = CAPA_ENOMEM;
+        return NULL;
+    }
+    const unsigned char *s = r->p + r->pos;
+    char *out = a->pos;
+    int nul;
+#ifdef __SSE2__
+    /* Most of a report's strings are short: one sixteen-byte load, checked and stored, when
+     * the record and the arena have the bytes (those past the string are masked off). */
+    if (n <= 16 && r->len - r->pos >= 16 && (size_t)(a->end - a->pos) >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
+        nul = (m & (unsigned)((1ul << n) - 1)) != 0;
+        _mm_storeu_si128((__m128i *)(void *)out, x);
+    } else
+#endif
+    {
+        nul = memchr(s, 0, n) != NULL;
+        memcpy(out, s, n);
+    }
+    if (nul) { /* an embedded NUL would silently cut the value */
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    out[n] = 0;
+    a->pos += n + 1;
+    r->pos += n;
+    return out;
+}
+
+/* A string of a picking read that its reader does not want: past it, checked only to lie
+ * within the record. */
+static inline __attribute__((always_inline)) char *hv_skip(capa_rd *r)
+{
+    uint64_t n = hv_varint(r);
+    if (r->err || n-- == 0)
+        return NULL;
+    if (n > r->len - r->pos)
+        r->err = CAPA_ECORRUPT;
+    else
+        r->pos += n;
+    return NULL;
+}
 
 static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *a)
 {
     if (!a->copy)
-        return capa_rd_str(r);
+        return a->pick ? hv_pick(r, a) : capa_rd_str(r);
     uint64_t n = hv_varint(r);
     if (r->err || n == 0)
         return NULL;
@@ -225,10 +282,10 @@ static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
     h->opened = hv_i64(r);
     h->closed_at = hv_i64(r);
     h->stage_entered = hv_i64(r);
-    h->opened_by = hv_str(r, a);
+    h->opened_by = a->pick ? hv_skip(r) : hv_str(r, a);
     h->customer = hv_str(r, a);
     h->part_no = hv_str(r, a);
-    h->lot_no = hv_str(r, a);
+    h->lot_no = a->pick ? hv_skip(r) : hv_str(r, a);
     h->defect_code = hv_str(r, a);
     h->severity = hv_str(r, a);
     if (lead) {
@@ -236,8 +293,8 @@ static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
             r->err = CAPA_ECORRUPT;
         return;
     }
-    h->description = hv_str(r, a);
-    h->subject_person = hv_str(r, a);
+    h->description = a->pick ? hv_skip(r) : hv_str(r, a);
+    h->subject_person = a->pick ? hv_skip(r) : hv_str(r, a);
     if (!r->err && r->pos < r->len) {
         h->channel = hv_str(r, a);
         h->complaint_type = hv_str(r, a);
@@ -249,7 +306,7 @@ static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
         h->plan_at = hv_i64(r);
     }
     if (!r->err && r->pos < r->len)
-        h->origin = hv_str(r, a);
+        h->origin = a->pick ? hv_skip(r) : hv_str(r, a);
     if (!r->err && r->pos < r->len)
         h->workflow = hv_str(r, a);
     if (!r->err && (!h->number || !h->stage))
@@ -263,7 +320,14 @@ static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
         r->err = CAPA_ECORRUPT;
     if (r->err)
         return;
-    if (n && hdr_limits(h, r, n, a))
+    if (a->pick) { /* not kept: past them (code, escalated, due, warn each) */
+        for (uint64_t i = 0; i < n && !r->err; i++) {
+            hv_u8(r), hv_u8(r);
+            hv_varint(r), hv_varint(r);
+        }
+        if (r->err)
+            return;
+    } else if (n && hdr_limits(h, r, n, a))
         return;
     if (r->pos < r->len) {
         uint64_t round = hv_varint(r);
@@ -346,7 +410,7 @@ static int decode_view(capa_hdr *h, const void *data, size_t len, char *arena, s
     if (len >= cap)
         return CAPA_ENOMEM; /* quietly: the caller falls back to allocating */
     memcpy(arena, data, len);
-    hv_arena a = {arena, arena + len + 1, arena + cap};
+    hv_arena a = {arena, arena + len + 1, arena + cap, 0};
     capa_rd_init(&r, data, len);
     hdr_read(h, &r, &a, lead);
     if (r.err == CAPA_ENOMEM)
@@ -367,6 +431,21 @@ int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena
 int capa_hdr__decode_lead(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
 {
     return decode_view(h, data, len, arena, cap, 1);
+}
+
+int capa_hdr__decode_stats(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+{
+    capa_rd r;
+    memset(h, 0, sizeof *h);
+    hv_arena a = {NULL, arena, arena + cap, 1};
+    capa_rd_init(&r, data, len);
+    hdr_read(h, &r, &a, 0);
+    if (r.err == CAPA_ENOMEM)
+        return CAPA_ENOMEM;
+    int err = decoded(&r, "case header");
+    if (err)
+        memset(h, 0, sizeof *h);
+    return err;
 }
 
 void capa_stage_record_clear(capa_stage_record *r)

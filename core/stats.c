@@ -834,7 +834,7 @@ static void *part_run(void *arg)
         char arena[2048];
         capa_hdr h;
         int view = 1;
-        err = capa_hdr__decode_view(&h, v.mv_data, v.mv_size, arena, sizeof arena);
+        err = capa_hdr__decode_stats(&h, v.mv_data, v.mv_size, arena, sizeof arena);
         if (err == CAPA_ENOMEM)
             view = 0, err = capa_hdr__decode(&h, v.mv_data, v.mv_size);
         if (err)

@@ -347,6 +347,8 @@ typedef struct ctx {
     capa_monthly *m;
     int ntf_stage; /* the stage whose form decides on a returned part (ntf_decision), or -1 */
     MDB_cursor *stage_cur; /* on the stage records, for returned_part */
+    MDB_val stage_k, stage_v; /* the entry stage_cur stands on (stage_on 1) */
+    int stage_on;             /* 1 on an entry, 2 past the last one, 0 not placed yet */
     size_t cap_ntf;
     int64_t span; /* the longest a limit may run: cases opened earlier cannot fall due */
     size_t cap_overdue;
@@ -543,14 +545,61 @@ static void rec_clear(rec_set *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Sort the notes (rec_order), their keys pointed at in the set's own pool. */
-static void rec_sort(rec_set *r)
+/* Sort the notes (rec_order), their keys pointed at in the set's own pool: a stable radix
+ * sort of the key hashes (a byte a pass; a pass skipped where every hash has the same byte),
+ * then each run of one hash put in rec_order by the key, opening and id (the notes come in
+ * id order, so a run - one part number and defect code, mostly - is in order already). */
+static int rec_sort(rec_set *r)
 {
-    for (size_t i = 0; i < r->n; i++)
+    typedef struct {
+        uint64_t kh;
+        size_t i;
+    } rk;
+    size_t n = r->n;
+    for (size_t i = 0; i < n; i++)
         r->e[i].k = r->pool + r->e[i].key;
-    if (r->n)
-        qsort(r->e, r->n, sizeof *r->e, rec_order);
+    if (n > 1) {
+        rk *a = capa__malloc(2 * n * sizeof *a), *b = a ? a + n : NULL;
+        rec_entry *e = capa__malloc(n * sizeof *e);
+        if (!a || !e) {
+            capa__free(a);
+            capa__free(e);
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        }
+        for (size_t i = 0; i < n; i++)
+            a[i] = (rk){r->e[i].kh, i};
+        for (unsigned shift = 0; shift < 64; shift += 8) {
+            size_t at[256] = {0}, sum = 0;
+            for (size_t i = 0; i < n; i++)
+                at[a[i].kh >> shift & 255]++;
+            if (at[a[0].kh >> shift & 255] == n)
+                continue;
+            for (size_t d = 0; d < 256; d++) {
+                size_t c = at[d];
+                at[d] = sum;
+                sum += c;
+            }
+            for (size_t i = 0; i < n; i++)
+                b[at[a[i].kh >> shift & 255]++] = a[i];
+            rk *t = a;
+            a = b, b = t;
+        }
+        for (size_t i = 0; i < n; i++)
+            e[i] = r->e[a[i].i];
+        capa__free(a < b ? a : b);
+        capa__free(r->e);
+        r->e = e;
+        r->cap = n;
+        for (size_t i = 0, j; i < n; i = j) {
+            int in_order = 1;
+            for (j = i + 1; j < n && e[j].kh == e[i].kh; j++)
+                in_order = in_order && rec_order(&e[j - 1], &e[j]) < 0;
+            if (!in_order)
+                qsort(e + i, j - i, sizeof *e, rec_order);
+        }
+    }
     r->sorted = 1;
+    return CAPA_OK;
 }
 
 /* Merge the parts' sorted notes into r (empty): one pass, in rec_order, so r is what
@@ -592,8 +641,11 @@ static int rec_finish(capa_monthly *m, rec_set *r)
 {
     size_t cap = 0;
     int64_t window = (int64_t)m->recurrence_days * 86400000;
-    if (!r->sorted)
-        rec_sort(r);
+    if (!r->sorted) {
+        int err = rec_sort(r);
+        if (err)
+            return err;
+    }
     for (size_t i = 0; i < r->n; i++) {
         const rec_entry *e = &r->e[i];
         if (!e->in_month || m->recurrence_days <= 0)
@@ -673,6 +725,51 @@ typedef struct tallies {
     tally sev, chan, type, cust, part, defect, dept, valid, sat;
 } tallies;
 
+/* LMDB's order of the stage keys (the database has no compare of its own): bytes, then the
+ * shorter first. */
+static int stage_key_cmp(const MDB_val *a, const unsigned char *b, size_t nb)
+{
+    size_t n = a->mv_size < nb ? a->mv_size : nb;
+    int c = memcmp(a->mv_data, b, n);
+    return c ? c : (a->mv_size > nb) - (a->mv_size < nb);
+}
+
+/* The stage record under key `kb` (9 bytes), as MDB_SET_KEY finds it: MDB_NOTFOUND when there
+ * is none. The cases come in id order, so the keys sought only grow: the cursor moves
+ * forward with them, a few steps (MDB_NEXT) before it searches the tree again (a case has a
+ * record a stage, and the one sought is often the next entry or the one after it). */
+static int stage_find(ctx *x, const unsigned char kb[9], MDB_val *v)
+{
+    int rc = MDB_SUCCESS, c = -1;
+    if (!x->stage_cur && (rc = mdb_cursor_open(x->txn, x->s->dbi[DB_STAGES], &x->stage_cur)))
+        return rc;
+    if (x->stage_on == 2)
+        return MDB_NOTFOUND; /* past the last record, and the keys only grow */
+    if (x->stage_on == 1) {
+        c = stage_key_cmp(&x->stage_k, kb, 9);
+        for (int step = 0; c < 0 && step < 4; step++) {
+            rc = mdb_cursor_get(x->stage_cur, &x->stage_k, &x->stage_v, MDB_NEXT);
+            if (rc == MDB_NOTFOUND)
+                x->stage_on = 2;
+            if (rc)
+                return rc;
+            c = stage_key_cmp(&x->stage_k, kb, 9);
+        }
+    }
+    if (c < 0) {
+        x->stage_k = (MDB_val){9, (void *)kb};
+        rc = mdb_cursor_get(x->stage_cur, &x->stage_k, &x->stage_v, MDB_SET_RANGE);
+        x->stage_on = rc == MDB_SUCCESS ? 1 : rc == MDB_NOTFOUND ? 2 : 0;
+        if (rc)
+            return rc;
+        c = stage_key_cmp(&x->stage_k, kb, 9);
+    }
+    if (c)
+        return MDB_NOTFOUND;
+    *v = x->stage_v;
+    return MDB_SUCCESS;
+}
+
 /* A field failure or warranty return (IATF 16949 §10.2.5-10.2.6): the decision on the
  * returned part, when the stage recording it was signed off by the report's moment. The one
  * stage record a report reads, and only for the cases opened in the period. */
@@ -682,14 +779,10 @@ static int returned_part(ctx *x, const capa_hdr *h)
     capa_stage_record r;
     if (x->ntf_stage < 0)
         return CAPA_OK;
-    /* Through one cursor, as capa_stage__get reads it: the cases come in id order, so the
-     * record sought is often on the page the cursor already holds. */
     unsigned char kb[9];
-    MDB_val k = {9, kb}, v;
+    MDB_val v;
     capa_stage__key(kb, h->id, x->ntf_stage);
-    int rc =
-        x->stage_cur ? MDB_SUCCESS : mdb_cursor_open(x->txn, x->s->dbi[DB_STAGES], &x->stage_cur);
-    rc = rc ? rc : mdb_cursor_get(x->stage_cur, &k, &v, MDB_SET_KEY);
+    int rc = stage_find(x, kb, &v);
     if (rc == MDB_NOTFOUND)
         return CAPA_OK;
     if (rc)
@@ -857,7 +950,7 @@ static void *part_run(void *arg)
         capa__free(x->sev[i].severity);
     x->n_sev = 0;
     if (!err)
-        rec_sort(&pt->rec); /* each part sorts its own notes; the report merges them */
+        err = rec_sort(&pt->rec); /* each part sorts its own notes; the report merges them */
     if (err)
         snprintf(pt->msg, sizeof pt->msg, "%s", capa_error_last());
     pt->err = err;

@@ -545,21 +545,47 @@ static void rec_clear(rec_set *r)
     memset(r, 0, sizeof *r);
 }
 
+/* A value to sort by and the place of its item. */
+typedef struct sort_key {
+    uint64_t v;
+    size_t i;
+} sort_key;
+
+/* Sort a[0..n) by v, stably: a radix sort, a byte a pass (a pass skipped where every value
+ * has the same byte), b[0..n) the room it moves them through. Returns a or b, whichever
+ * holds the sorted keys. */
+static sort_key *radix_sort(sort_key *a, sort_key *b, size_t n)
+{
+    for (unsigned shift = 0; n > 1 && shift < 64; shift += 8) {
+        size_t at[256] = {0}, sum = 0;
+        for (size_t i = 0; i < n; i++)
+            at[a[i].v >> shift & 255]++;
+        if (at[a[0].v >> shift & 255] == n)
+            continue;
+        for (size_t d = 0; d < 256; d++) {
+            size_t c = at[d];
+            at[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[at[a[i].v >> shift & 255]++] = a[i];
+        sort_key *t = a;
+        a = b, b = t;
+    }
+    return a;
+}
+
 /* Sort the notes (rec_order), their keys pointed at in the set's own pool: a stable radix
- * sort of the key hashes (a byte a pass; a pass skipped where every hash has the same byte),
- * then each run of one hash put in rec_order by the key, opening and id (the notes come in
- * id order, so a run - one part number and defect code, mostly - is in order already). */
+ * sort of the key hashes, then each run of one hash put in rec_order by the key, opening and
+ * id (the notes come in id order, so a run - one part number and defect code, mostly - is in
+ * order already). */
 static int rec_sort(rec_set *r)
 {
-    typedef struct {
-        uint64_t kh;
-        size_t i;
-    } rk;
     size_t n = r->n;
     for (size_t i = 0; i < n; i++)
         r->e[i].k = r->pool + r->e[i].key;
     if (n > 1) {
-        rk *a = capa__malloc(2 * n * sizeof *a), *b = a ? a + n : NULL;
+        sort_key *a = capa__malloc(2 * n * sizeof *a);
         rec_entry *e = capa__malloc(n * sizeof *e);
         if (!a || !e) {
             capa__free(a);
@@ -567,26 +593,11 @@ static int rec_sort(rec_set *r)
             return capa_error_set(CAPA_ENOMEM, "report: out of memory");
         }
         for (size_t i = 0; i < n; i++)
-            a[i] = (rk){r->e[i].kh, i};
-        for (unsigned shift = 0; shift < 64; shift += 8) {
-            size_t at[256] = {0}, sum = 0;
-            for (size_t i = 0; i < n; i++)
-                at[a[i].kh >> shift & 255]++;
-            if (at[a[0].kh >> shift & 255] == n)
-                continue;
-            for (size_t d = 0; d < 256; d++) {
-                size_t c = at[d];
-                at[d] = sum;
-                sum += c;
-            }
-            for (size_t i = 0; i < n; i++)
-                b[at[a[i].kh >> shift & 255]++] = a[i];
-            rk *t = a;
-            a = b, b = t;
-        }
+            a[i] = (sort_key){r->e[i].kh, i};
+        const sort_key *o = radix_sort(a, a + n, n);
         for (size_t i = 0; i < n; i++)
-            e[i] = r->e[a[i].i];
-        capa__free(a < b ? a : b);
+            e[i] = r->e[o[i].i];
+        capa__free(a);
         capa__free(r->e);
         r->e = e;
         r->cap = n;
@@ -637,61 +648,72 @@ static int rec_merge_sorted(rec_set *r, rec_set *const *src, size_t n_src)
     return CAPA_OK;
 }
 
+static int rec_one(capa_monthly *m, const rec_set *r, size_t i, int64_t window);
+
 static int rec_finish(capa_monthly *m, rec_set *r)
 {
-    size_t cap = 0;
     int64_t window = (int64_t)m->recurrence_days * 86400000;
     if (!r->sorted) {
         int err = rec_sort(r);
         if (err)
             return err;
     }
-    for (size_t i = 0; i < r->n; i++) {
-        const rec_entry *e = &r->e[i];
-        if (!e->in_month || m->recurrence_days <= 0)
-            continue;
-        /* The group's entries before i, opened at or after the window's start. */
-        size_t lo = i;
-        while (lo > 0 && r->e[lo - 1].opened >= e->opened - window && r->e[lo - 1].kh == e->kh &&
-               strcmp(r->e[lo - 1].k, e->k) == 0)
-            lo--;
-        if (lo == i)
-            continue;
-        if (m->n_recurrences == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            capa_stat_recurrence *p = capa__realloc(m->recurrences, nc * sizeof *p);
-            if (!p)
-                return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-            m->recurrences = p;
-            cap = nc;
-        }
-        /* One block per recurrence (capa_monthly_free frees `of`): the pointers to the
-         * earlier cases, then their numbers, the case's number, part and defect code. */
-        const char *key = e->k, *sep = strchr(key, '\x1f');
-        size_t bytes =
-            (i - lo) * sizeof(char *) + strlen(r->pool + e->number) + 1 + strlen(key) + 1;
-        for (size_t k = lo; k < i; k++)
-            bytes += strlen(r->pool + r->e[k].number) + 1;
-        char **of = capa__malloc(bytes);
-        if (!of)
+    if (!r->n || m->recurrence_days <= 0)
+        return CAPA_OK;
+    /* The month's cases with earlier ones of their group in the window: counted, then
+     * listed (in the notes' order; the caller sorts them by number). */
+    size_t nk = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass && nk && !(m->recurrences = capa__malloc(nk * sizeof *m->recurrences)))
             return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-        char *at = (char *)(of + (i - lo));
-        capa_stat_recurrence *x = &m->recurrences[m->n_recurrences++];
-        memset(x, 0, sizeof *x);
-        x->of = of;
-        for (size_t k = lo; k < i; k++) {
-            size_t n = strlen(r->pool + r->e[k].number) + 1;
-            of[x->n_of++] = memcpy(at, r->pool + r->e[k].number, n);
-            at += n;
+        for (size_t i = 1; i < r->n; i++) {
+            const rec_entry *e = &r->e[i];
+            if (!e->in_month || r->e[i - 1].opened < e->opened - window ||
+                r->e[i - 1].kh != e->kh || strcmp(r->e[i - 1].k, e->k) != 0)
+                continue;
+            int err = pass ? rec_one(m, r, i, window) : (nk++, CAPA_OK);
+            if (err)
+                return err;
         }
-        size_t n = strlen(r->pool + e->number) + 1;
-        x->number = memcpy(at, r->pool + e->number, n);
-        at += n;
-        size_t pl = sep ? (size_t)(sep - key) : strlen(key); /* no sep: a part cut short */
-        x->part_no = memcpy(at, key, strlen(key) + 1);
-        x->part_no[pl] = 0;
-        x->defect_code = x->part_no + pl + (sep ? 1 : 0);
     }
+    return CAPA_OK;
+}
+
+/* The recurrence of note i (one with earlier notes of its group in the window), appended to
+ * m->recurrences (room for it made). */
+static int rec_one(capa_monthly *m, const rec_set *r, size_t i, int64_t window)
+{
+    const rec_entry *e = &r->e[i];
+    /* The group's entries before i, opened at or after the window's start. */
+    size_t lo = i;
+    while (lo > 0 && r->e[lo - 1].opened >= e->opened - window && r->e[lo - 1].kh == e->kh &&
+           strcmp(r->e[lo - 1].k, e->k) == 0)
+        lo--;
+    /* One block per recurrence (capa_monthly_free frees `of`): the pointers to the
+     * earlier cases, then their numbers, the case's number, part and defect code. */
+    const char *key = e->k, *sep = strchr(key, '\x1f');
+    size_t bytes = (i - lo) * sizeof(char *) + strlen(r->pool + e->number) + 1 + strlen(key) + 1;
+    for (size_t k = lo; k < i; k++)
+        bytes += strlen(r->pool + r->e[k].number) + 1;
+    char **of = capa__malloc(bytes);
+    if (!of)
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    char *at = (char *)(of + (i - lo));
+    capa_stat_recurrence *x = &m->recurrences[m->n_recurrences++];
+    memset(x, 0, sizeof *x);
+    x->of = of;
+    for (size_t k = lo; k < i; k++) {
+        size_t n = strlen(r->pool + r->e[k].number) + 1;
+        of[x->n_of++] = memcpy(at, r->pool + r->e[k].number, n);
+        at += n;
+    }
+    size_t n = strlen(r->pool + e->number) + 1;
+    x->number = memcpy(at, r->pool + e->number, n);
+    at += n;
+    size_t pl = sep ? (size_t)(sep - key) : strlen(key); /* no sep: a part cut short */
+    x->part_no = memcpy(at, key, strlen(key) + 1);
+    x->part_no[pl] = 0;
+    x->defect_code = x->part_no + pl + (sep ? 1 : 0);
     return CAPA_OK;
 }
 
@@ -699,6 +721,54 @@ static int by_number(const void *a, const void *b)
 {
     const capa_stat_recurrence *x = a, *y = b;
     return strcmp(x->number, y->number);
+}
+
+/* Sort the recurrences by number (by_number's order, without its strcmp per step): a radix
+ * sort of the eight bytes after the prefix every number shares ("QC-2026-"), then each run
+ * of numbers alike in those bytes by by_number. A number that ends within them reads as
+ * zeros there, so it sorts before the longer ones, as strcmp has it. */
+static int sort_by_number(capa_monthly *m)
+{
+    size_t n = m->n_recurrences, lcp;
+    capa_stat_recurrence *v = m->recurrences;
+    if (n < 2)
+        return CAPA_OK;
+    lcp = strlen(v[0].number);
+    for (size_t i = 1; i < n && lcp; i++) {
+        size_t k = 0;
+        while (k < lcp && v[i].number[k] == v[0].number[k])
+            k++;
+        lcp = k;
+    }
+    sort_key *a = capa__malloc(2 * n * sizeof *a);
+    capa_stat_recurrence *t = capa__malloc(n * sizeof *t);
+    if (!a || !t) {
+        capa__free(a);
+        capa__free(t);
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *c = (const unsigned char *)v[i].number + lcp;
+        uint64_t k = 0;
+        for (int b = 0; b < 8; b++) {
+            k = k << 8 | *c;
+            c += *c != 0;
+        }
+        a[i] = (sort_key){k, i};
+    }
+    const sort_key *o = radix_sort(a, a + n, n);
+    for (size_t i = 0; i < n; i++)
+        t[i] = v[o[i].i];
+    memcpy(v, t, n * sizeof *v);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && o[j].v == o[i].v;)
+            j++;
+        if (j - i > 1)
+            qsort(v + i, j - i, sizeof *v, by_number);
+    }
+    capa__free(a);
+    capa__free(t);
+    return CAPA_OK;
 }
 
 static int by_string(const void *a, const void *b)
@@ -1300,8 +1370,8 @@ int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind
         qsort(m->ntf_cases, m->n_ntf_cases, sizeof *m->ntf_cases, by_string);
     if ((err = rec_finish(m, &rec)))
         goto done;
-    if (m->n_recurrences)
-        qsort(m->recurrences, m->n_recurrences, sizeof *m->recurrences, by_number);
+    if ((err = sort_by_number(m)))
+        goto done;
     if (m->n_overdue)
         qsort(m->overdue, m->n_overdue, sizeof *m->overdue, overdue_order);
 done:

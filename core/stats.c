@@ -418,7 +418,8 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
             if (l->met && l->met <= l->due)
                 m->on_time[s].on_time++;
         }
-        if (open_at_end && strcmp(l->state, "overdue") == 0) {
+        /* (the states are static strings: "overdue" is the one with a 'v' second) */
+        if (open_at_end && l->state[1] == 'v' && strcmp(l->state, "overdue") == 0) {
             if (m->n_overdue == x->cap_overdue) {
                 size_t cap = x->cap_overdue ? x->cap_overdue * 2 : 16;
                 capa_stat_overdue *o = capa__realloc(m->overdue, cap * sizeof *o);
@@ -884,6 +885,23 @@ static int returned_part(ctx *x, const capa_hdr *h)
     return err;
 }
 
+/* Which of the trend's 12 periods `t` falls in (`bound`: their 13 edges, ascending), or -1:
+ * a binary search. */
+static int trend_index(const int64_t *bound, int64_t t)
+{
+    if (t < bound[0] || t >= bound[12])
+        return -1;
+    int lo = 0, hi = 12; /* bound[lo] <= t < bound[hi] */
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (t >= bound[mid])
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, double **ttc,
                  size_t *n_ttc, size_t *cap_ttc, rec_set *rec)
 {
@@ -894,12 +912,11 @@ static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, do
         return CAPA_OK; /* not opened yet as of the report's moment */
     int closed = h->closed && h->closed_at < at;
     /* The trend: which of the 12 months it was opened / closed in. */
-    for (int i = 0; i < 12; i++) {
-        if (h->opened >= bound[i] && h->opened < bound[i + 1])
-            m->trend[i].opened++;
-        if (closed && h->closed_at >= bound[i] && h->closed_at < bound[i + 1])
-            m->trend[i].closed++;
-    }
+    int ti = trend_index(bound, h->opened);
+    if (ti >= 0)
+        m->trend[ti].opened++;
+    if (closed && (ti = trend_index(bound, h->closed_at)) >= 0)
+        m->trend[ti].closed++;
     int open_at_end = !closed;
     if (open_at_end)
         m->open_at_end++;

@@ -106,7 +106,13 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
 static inline __attribute__((always_inline)) uint64_t hv_varint(capa_rd *r)
 {
     if (r->err || r->len - r->pos < 10)
-        return capa_rd_varint(r); /* near the end: the checked reader */
+    { /* near the end: the checked reader, on a copy (r's address stays here, so a caller's
+       * reader can live in registers) */
+        capa_rd t = *r;
+        uint64_t v = capa_rd_varint(&t);
+        *r = t;
+        return v;
+    }
     const unsigned char *p = r->p + r->pos;
     if (!(p[0] & 0x80)) { /* one byte: string lengths, flags, small counts */
         r->pos++;
@@ -271,7 +277,8 @@ static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *
 static int hdr_limits(capa_hdr *h, capa_rd *r, uint64_t n, hv_arena *a);
 
 /* `lead`: stop after the severity (the fields a scan by value reads); else read it all. */
-static void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a, int lead)
+static inline __attribute__((always_inline)) void hdr_read(capa_hdr *h, capa_rd *r, hv_arena *a,
+                                                            int lead)
 {
     if (hv_u8(r) != HDR_VERSION && !r->err)
         r->err = CAPA_ECORRUPT;
@@ -438,14 +445,14 @@ int capa_hdr__decode_stats(capa_hdr *h, const void *data, size_t len, char *aren
     capa_rd r;
     memset(h, 0, sizeof *h);
     hv_arena a = {NULL, arena, arena + cap, 1};
-    capa_rd_init(&r, data, len);
+    r = (capa_rd){data, len, 0, 0}; /* not capa_rd_init(&r): r's address stays here */
     hdr_read(h, &r, &a, 0);
     if (r.err == CAPA_ENOMEM)
         return CAPA_ENOMEM;
-    int err = decoded(&r, "case header");
-    if (err)
-        memset(h, 0, sizeof *h);
-    return err;
+    if (!r.err && r.pos == r.len)
+        return CAPA_OK;
+    memset(h, 0, sizeof *h);
+    return capa_error_set(CAPA_ECORRUPT, "%s: malformed record", "case header");
 }
 
 void capa_stage_record_clear(capa_stage_record *r)

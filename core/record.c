@@ -105,9 +105,9 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
  * checks as capa_rd_varint / capa_rd_u8 (codec.c), without a call per field. */
 static inline __attribute__((always_inline)) uint64_t hv_varint(capa_rd *r)
 {
-    if (r->err || r->len - r->pos < 10)
-    { /* near the end: the checked reader, on a copy (r's address stays here, so a caller's
-       * reader can live in registers) */
+    if (r->err || r->len - r->pos < 10) {
+        /* near the end: the checked reader, on a copy (r's address stays here, so a caller's
+         * reader can live in registers) */
         capa_rd t = *r;
         uint64_t v = capa_rd_varint(&t);
         *r = t;

@@ -39,11 +39,11 @@ static int decoded(capa_rd *r, const char *what)
 
 void capa_hdr_clear(capa_hdr *h)
 {
-    char **strs[] = {&h->number,      &h->stage,         &h->opened_by,   &h->customer,
-                     &h->part_no,     &h->lot_no,        &h->defect_code, &h->severity,
-                     &h->description, &h->subject_person, &h->channel, &h->complaint_type,
-                     &h->validity,    &h->responsible_dept, &h->satisfaction, &h->origin,
-                     &h->workflow};
+    char **strs[] = {
+        &h->number,  &h->stage,          &h->opened_by, &h->customer,         &h->part_no,
+        &h->lot_no,  &h->defect_code,    &h->severity,  &h->description,      &h->subject_person,
+        &h->channel, &h->complaint_type, &h->validity,  &h->responsible_dept, &h->satisfaction,
+        &h->origin,  &h->workflow};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         capa__free(*strs[i]);
     capa__free(h->limits);
@@ -105,8 +105,14 @@ int capa_hdr__encode(const capa_hdr *h, void **out, size_t *len)
  * checks as capa_rd_varint / capa_rd_u8 (codec.c), without a call per field. */
 static inline __attribute__((always_inline)) uint64_t hv_varint(capa_rd *r)
 {
-    if (r->err || r->len - r->pos < 10)
-        return capa_rd_varint(r); /* near the end: the checked reader */
+    if (r->err || r->len - r->pos < 10) {
+        /* near the end: the checked reader, on a copy (r's address stays here, so a caller's
+         * reader can live in registers) */
+        capa_rd t = *r;
+        uint64_t v = capa_rd_varint(&t);
+        *r = t;
+        return v;
+    }
     const unsigned char *p = r->p + r->pos;
     if (!(p[0] & 0x80)) { /* one byte: string lengths, flags, small counts */
         r->pos++;
@@ -166,10 +172,11 @@ static inline __attribute__((always_inline)) int64_t hv_i64(capa_rd *r)
  * fields read need them (`copied`): a list's leading fields are a third of a header, and a
  * header's cache lines past them are then not touched at all. */
 typedef struct hv_arena {
-    char *copy; /* NULL: allocate each string */
+    char *copy; /* NULL: allocate each string (or pick them, below) */
     char *pos, *end;
     const unsigned char *src; /* the record */
     size_t copied, len;       /* copy[0, copied) holds src's bytes; len: the record's */
+    int pick; /* copy NULL: each string read is copied to pos on its own (the record is not) */
 } hv_arena;
 
 /* The record's bytes copied up to `need` at least (or its end), doubling: bytes past a
@@ -183,10 +190,66 @@ static void hv_copy(hv_arena *a, size_t need)
     a->copied = to;
 }
 
+/* A string of a picking read (capa_hdr__decode_stats): copied into the arena with its NUL. */
+static inline __attribute__((always_inline)) char *hv_pick(capa_rd *r, hv_arena *a)
+{
+    uint64_t n = hv_varint(r);
+    if (r->err || n == 0)
+        return NULL;
+    n -= 1;
+    if (n > r->len - r->pos) {
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    if (n >= (size_t)(a->end - a->pos)) {
+        r->err = CAPA_ENOMEM;
+        return NULL;
+    }
+    const unsigned char *s = r->p + r->pos;
+    char *out = a->pos;
+    int nul;
+#ifdef __SSE2__
+    /* Most of a report's strings are short: one sixteen-byte load, checked and stored, when
+     * the record and the arena have the bytes (those past the string are masked off). */
+    if (n <= 16 && r->len - r->pos >= 16 && (size_t)(a->end - a->pos) >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
+        nul = (m & (unsigned)((1ul << n) - 1)) != 0;
+        _mm_storeu_si128((__m128i *)(void *)out, x);
+    } else
+#endif
+    {
+        nul = memchr(s, 0, n) != NULL;
+        memcpy(out, s, n);
+    }
+    if (nul) { /* an embedded NUL would silently cut the value */
+        r->err = CAPA_ECORRUPT;
+        return NULL;
+    }
+    out[n] = 0;
+    a->pos += n + 1;
+    r->pos += n;
+    return out;
+}
+
+/* A string of a picking read that its reader does not want: past it, checked only to lie
+ * within the record. */
+static inline __attribute__((always_inline)) char *hv_skip(capa_rd *r)
+{
+    uint64_t n = hv_varint(r);
+    if (r->err || n-- == 0)
+        return NULL;
+    if (n > r->len - r->pos)
+        r->err = CAPA_ECORRUPT;
+    else
+        r->pos += n;
+    return NULL;
+}
+
 static inline __attribute__((always_inline)) char *hv_str(capa_rd *r, hv_arena *a)
 {
     if (!a->copy)
-        return capa_rd_str(r);
+        return a->pick ? hv_pick(r, a) : capa_rd_str(r);
     uint64_t n = hv_varint(r);
     if (r->err || n == 0)
         return NULL;
@@ -251,10 +314,10 @@ static inline __attribute__((always_inline)) void hdr_read(capa_hdr *h, capa_rd 
     h->opened = hv_i64(r);
     h->closed_at = hv_i64(r);
     h->stage_entered = hv_i64(r);
-    h->opened_by = hv_str(r, a);
+    h->opened_by = a->pick ? hv_skip(r) : hv_str(r, a);
     h->customer = hv_str(r, a);
     h->part_no = hv_str(r, a);
-    h->lot_no = hv_str(r, a);
+    h->lot_no = a->pick ? hv_skip(r) : hv_str(r, a);
     h->defect_code = hv_str(r, a);
     h->severity = hv_str(r, a);
     if (lead) {
@@ -262,8 +325,8 @@ static inline __attribute__((always_inline)) void hdr_read(capa_hdr *h, capa_rd 
             r->err = CAPA_ECORRUPT;
         return;
     }
-    h->description = hv_str(r, a);
-    h->subject_person = hv_str(r, a);
+    h->description = a->pick ? hv_skip(r) : hv_str(r, a);
+    h->subject_person = a->pick ? hv_skip(r) : hv_str(r, a);
     if (!r->err && r->pos < r->len) {
         h->channel = hv_str(r, a);
         h->complaint_type = hv_str(r, a);
@@ -275,7 +338,7 @@ static inline __attribute__((always_inline)) void hdr_read(capa_hdr *h, capa_rd 
         h->plan_at = hv_i64(r);
     }
     if (!r->err && r->pos < r->len)
-        h->origin = hv_str(r, a);
+        h->origin = a->pick ? hv_skip(r) : hv_str(r, a);
     if (!r->err && r->pos < r->len)
         h->workflow = hv_str(r, a);
     if (!r->err && (!h->number || !h->stage))
@@ -289,7 +352,14 @@ static inline __attribute__((always_inline)) void hdr_read(capa_hdr *h, capa_rd 
         r->err = CAPA_ECORRUPT;
     if (r->err)
         return;
-    if (n && hdr_limits(h, r, n, a))
+    if (a->pick) { /* not kept: past them (code, escalated, due, warn each) */
+        for (uint64_t i = 0; i < n && !r->err; i++) {
+            hv_u8(r), hv_u8(r);
+            hv_varint(r), hv_varint(r);
+        }
+        if (r->err)
+            return;
+    } else if (n && hdr_limits(h, r, n, a))
         return;
     if (r->pos < r->len) {
         uint64_t round = hv_varint(r);
@@ -375,7 +445,7 @@ decode_view(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap, 
     /* A whole header is copied at once; the leading fields' share of it as they are read. */
     size_t first = lead && len > 128 ? 128 : len;
     memcpy(arena, data, first);
-    hv_arena a = {arena, arena + len + 1, arena + cap, data, first, len};
+    hv_arena a = {arena, arena + len + 1, arena + cap, data, first, len, 0};
     capa_rd_init(&r, data, len);
     hdr_read(h, &r, &a, lead);
     if (r.err == CAPA_ENOMEM)
@@ -396,6 +466,21 @@ int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena
 int capa_hdr__decode_lead(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
 {
     return decode_view(h, data, len, arena, cap, 1);
+}
+
+int capa_hdr__decode_stats(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap)
+{
+    capa_rd r;
+    memset(h, 0, sizeof *h);
+    hv_arena a = {.copy = NULL, .pos = arena, .end = arena + cap, .pick = 1};
+    r = (capa_rd){data, len, 0, 0}; /* not capa_rd_init(&r): r's address stays here */
+    hdr_read(h, &r, &a, 0);
+    if (r.err == CAPA_ENOMEM)
+        return CAPA_ENOMEM;
+    if (!r.err && r.pos == r.len)
+        return CAPA_OK;
+    memset(h, 0, sizeof *h);
+    return capa_error_set(CAPA_ECORRUPT, "%s: malformed record", "case header");
 }
 
 void capa_stage_record_clear(capa_stage_record *r)
@@ -550,8 +635,9 @@ static int stage_set(capa_stage_record *r, const char *name, const char *value, 
         return CAPA_OK;
     }
     char *n = capa__strdup(name);
-    capa_kv *vals = !n ? NULL : room ? r->values
-                                     : capa__realloc(r->values, (r->n_values + 1) * sizeof *vals);
+    capa_kv *vals = !n     ? NULL
+                    : room ? r->values
+                           : capa__realloc(r->values, (r->n_values + 1) * sizeof *vals);
     if (!vals) {
         capa__free(n);
         capa__free(v);

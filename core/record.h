@@ -59,6 +59,13 @@ int capa_hdr__decode_view(capa_hdr *h, const void *data, size_t len, char *arena
  *  lot_no, defect_code, severity); the others stay NULL/0 and the rest of the record is
  *  neither read nor checked. For scans that count by those fields (capa_case_scan). */
 int capa_hdr__decode_lead(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap);
+/** Like capa_hdr__decode_view for the monthly report (stats.c), which reads many headers and
+ *  not their free text: opened_by, lot_no, description, subject_person and origin are passed
+ *  over (left NULL, checked only to lie within the record) and the open limits too (limits
+ *  NULL, n_limits 0); the other strings are copied into arena[cap] one by one, the record is
+ *  not. Every other check of capa_hdr__decode_view is made. CAPA_ENOMEM (quietly) when the
+ *  arena is too small. */
+int capa_hdr__decode_stats(capa_hdr *h, const void *data, size_t len, char *arena, size_t cap);
 /* The opening time of an encoded header alone, without decoding the rest (a filter before
  * the whole decode: recurrence.c reads many headers only to drop most by date). */
 int capa_hdr__opened(int64_t *out, const void *data, size_t len);

@@ -347,6 +347,8 @@ typedef struct ctx {
     capa_monthly *m;
     int ntf_stage; /* the stage whose form decides on a returned part (ntf_decision), or -1 */
     MDB_cursor *stage_cur; /* on the stage records, for returned_part */
+    MDB_val stage_k, stage_v; /* the entry stage_cur stands on (stage_on 1) */
+    int stage_on;             /* 1 on an entry, 2 past the last one, 0 not placed yet */
     size_t cap_ntf;
     int64_t span; /* the longest a limit may run: cases opened earlier cannot fall due */
     size_t cap_overdue;
@@ -416,7 +418,8 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
             if (l->met && l->met <= l->due)
                 m->on_time[s].on_time++;
         }
-        if (open_at_end && strcmp(l->state, "overdue") == 0) {
+        /* (the states are static strings: "overdue" is the one with a 'v' second) */
+        if (open_at_end && l->state[1] == 'v' && strcmp(l->state, "overdue") == 0) {
             if (m->n_overdue == x->cap_overdue) {
                 size_t cap = x->cap_overdue ? x->cap_overdue * 2 : 16;
                 capa_stat_overdue *o = capa__realloc(m->overdue, cap * sizeof *o);
@@ -543,14 +546,72 @@ static void rec_clear(rec_set *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Sort the notes (rec_order), their keys pointed at in the set's own pool. */
-static void rec_sort(rec_set *r)
+/* A value to sort by and the place of its item. */
+typedef struct sort_key {
+    uint64_t v;
+    size_t i;
+} sort_key;
+
+/* Sort a[0..n) by v, stably: a radix sort, a byte a pass (a pass skipped where every value
+ * has the same byte), b[0..n) the room it moves them through. Returns a or b, whichever
+ * holds the sorted keys. */
+static sort_key *radix_sort(sort_key *a, sort_key *b, size_t n)
 {
-    for (size_t i = 0; i < r->n; i++)
+    for (unsigned shift = 0; n > 1 && shift < 64; shift += 8) {
+        size_t at[256] = {0}, sum = 0;
+        for (size_t i = 0; i < n; i++)
+            at[a[i].v >> shift & 255]++;
+        if (at[a[0].v >> shift & 255] == n)
+            continue;
+        for (size_t d = 0; d < 256; d++) {
+            size_t c = at[d];
+            at[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[at[a[i].v >> shift & 255]++] = a[i];
+        sort_key *t = a;
+        a = b, b = t;
+    }
+    return a;
+}
+
+/* Sort the notes (rec_order), their keys pointed at in the set's own pool: a stable radix
+ * sort of the key hashes, then each run of one hash put in rec_order by the key, opening and
+ * id (the notes come in id order, so a run - one part number and defect code, mostly - is in
+ * order already). */
+static int rec_sort(rec_set *r)
+{
+    size_t n = r->n;
+    for (size_t i = 0; i < n; i++)
         r->e[i].k = r->pool + r->e[i].key;
-    if (r->n)
-        qsort(r->e, r->n, sizeof *r->e, rec_order);
+    if (n > 1) {
+        sort_key *a = capa__malloc(2 * n * sizeof *a);
+        rec_entry *e = capa__malloc(n * sizeof *e);
+        if (!a || !e) {
+            capa__free(a);
+            capa__free(e);
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        }
+        for (size_t i = 0; i < n; i++)
+            a[i] = (sort_key){r->e[i].kh, i};
+        const sort_key *o = radix_sort(a, a + n, n);
+        for (size_t i = 0; i < n; i++)
+            e[i] = r->e[o[i].i];
+        capa__free(a);
+        capa__free(r->e);
+        r->e = e;
+        r->cap = n;
+        for (size_t i = 0, j; i < n; i = j) {
+            int in_order = 1;
+            for (j = i + 1; j < n && e[j].kh == e[i].kh; j++)
+                in_order = in_order && rec_order(&e[j - 1], &e[j]) < 0;
+            if (!in_order)
+                qsort(e + i, j - i, sizeof *e, rec_order);
+        }
+    }
     r->sorted = 1;
+    return CAPA_OK;
 }
 
 /* Merge the parts' sorted notes into r (empty): one pass, in rec_order, so r is what
@@ -588,58 +649,72 @@ static int rec_merge_sorted(rec_set *r, rec_set *const *src, size_t n_src)
     return CAPA_OK;
 }
 
+static int rec_one(capa_monthly *m, const rec_set *r, size_t i, int64_t window);
+
 static int rec_finish(capa_monthly *m, rec_set *r)
 {
-    size_t cap = 0;
     int64_t window = (int64_t)m->recurrence_days * 86400000;
-    if (!r->sorted)
-        rec_sort(r);
-    for (size_t i = 0; i < r->n; i++) {
-        const rec_entry *e = &r->e[i];
-        if (!e->in_month || m->recurrence_days <= 0)
-            continue;
-        /* The group's entries before i, opened at or after the window's start. */
-        size_t lo = i;
-        while (lo > 0 && r->e[lo - 1].opened >= e->opened - window && r->e[lo - 1].kh == e->kh &&
-               strcmp(r->e[lo - 1].k, e->k) == 0)
-            lo--;
-        if (lo == i)
-            continue;
-        if (m->n_recurrences == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            capa_stat_recurrence *p = capa__realloc(m->recurrences, nc * sizeof *p);
-            if (!p)
-                return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-            m->recurrences = p;
-            cap = nc;
-        }
-        /* One block per recurrence (capa_monthly_free frees `of`): the pointers to the
-         * earlier cases, then their numbers, the case's number, part and defect code. */
-        const char *key = e->k, *sep = strchr(key, '\x1f');
-        size_t bytes =
-            (i - lo) * sizeof(char *) + strlen(r->pool + e->number) + 1 + strlen(key) + 1;
-        for (size_t k = lo; k < i; k++)
-            bytes += strlen(r->pool + r->e[k].number) + 1;
-        char **of = capa__malloc(bytes);
-        if (!of)
-            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-        char *at = (char *)(of + (i - lo));
-        capa_stat_recurrence *x = &m->recurrences[m->n_recurrences++];
-        memset(x, 0, sizeof *x);
-        x->of = of;
-        for (size_t k = lo; k < i; k++) {
-            size_t n = strlen(r->pool + r->e[k].number) + 1;
-            of[x->n_of++] = memcpy(at, r->pool + r->e[k].number, n);
-            at += n;
-        }
-        size_t n = strlen(r->pool + e->number) + 1;
-        x->number = memcpy(at, r->pool + e->number, n);
-        at += n;
-        size_t pl = sep ? (size_t)(sep - key) : strlen(key); /* no sep: a part cut short */
-        x->part_no = memcpy(at, key, strlen(key) + 1);
-        x->part_no[pl] = 0;
-        x->defect_code = x->part_no + pl + (sep ? 1 : 0);
+    if (!r->sorted) {
+        int err = rec_sort(r);
+        if (err)
+            return err;
     }
+    if (!r->n || m->recurrence_days <= 0)
+        return CAPA_OK;
+    /* The month's cases with earlier ones of their group in the window: counted, then
+     * listed (in the notes' order; the caller sorts them by number). */
+    size_t nk = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass && nk && !(m->recurrences = capa__malloc(nk * sizeof *m->recurrences)))
+            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        for (size_t i = 1; i < r->n; i++) {
+            const rec_entry *e = &r->e[i];
+            if (!e->in_month || r->e[i - 1].opened < e->opened - window ||
+                r->e[i - 1].kh != e->kh || strcmp(r->e[i - 1].k, e->k) != 0)
+                continue;
+            int err = pass ? rec_one(m, r, i, window) : (nk++, CAPA_OK);
+            if (err)
+                return err;
+        }
+    }
+    return CAPA_OK;
+}
+
+/* The recurrence of note i (one with earlier notes of its group in the window), appended to
+ * m->recurrences (room for it made). */
+static int rec_one(capa_monthly *m, const rec_set *r, size_t i, int64_t window)
+{
+    const rec_entry *e = &r->e[i];
+    /* The group's entries before i, opened at or after the window's start. */
+    size_t lo = i;
+    while (lo > 0 && r->e[lo - 1].opened >= e->opened - window && r->e[lo - 1].kh == e->kh &&
+           strcmp(r->e[lo - 1].k, e->k) == 0)
+        lo--;
+    /* One block per recurrence (capa_monthly_free frees `of`): the pointers to the
+     * earlier cases, then their numbers, the case's number, part and defect code. */
+    const char *key = e->k, *sep = strchr(key, '\x1f');
+    size_t bytes = (i - lo) * sizeof(char *) + strlen(r->pool + e->number) + 1 + strlen(key) + 1;
+    for (size_t k = lo; k < i; k++)
+        bytes += strlen(r->pool + r->e[k].number) + 1;
+    char **of = capa__malloc(bytes);
+    if (!of)
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    char *at = (char *)(of + (i - lo));
+    capa_stat_recurrence *x = &m->recurrences[m->n_recurrences++];
+    memset(x, 0, sizeof *x);
+    x->of = of;
+    for (size_t k = lo; k < i; k++) {
+        size_t n = strlen(r->pool + r->e[k].number) + 1;
+        of[x->n_of++] = memcpy(at, r->pool + r->e[k].number, n);
+        at += n;
+    }
+    size_t n = strlen(r->pool + e->number) + 1;
+    x->number = memcpy(at, r->pool + e->number, n);
+    at += n;
+    size_t pl = sep ? (size_t)(sep - key) : strlen(key); /* no sep: a part cut short */
+    x->part_no = memcpy(at, key, strlen(key) + 1);
+    x->part_no[pl] = 0;
+    x->defect_code = x->part_no + pl + (sep ? 1 : 0);
     return CAPA_OK;
 }
 
@@ -647,6 +722,54 @@ static int by_number(const void *a, const void *b)
 {
     const capa_stat_recurrence *x = a, *y = b;
     return strcmp(x->number, y->number);
+}
+
+/* Sort the recurrences by number (by_number's order, without its strcmp per step): a radix
+ * sort of the eight bytes after the prefix every number shares ("QC-2026-"), then each run
+ * of numbers alike in those bytes by by_number. A number that ends within them reads as
+ * zeros there, so it sorts before the longer ones, as strcmp has it. */
+static int sort_by_number(capa_monthly *m)
+{
+    size_t n = m->n_recurrences, lcp;
+    capa_stat_recurrence *v = m->recurrences;
+    if (n < 2)
+        return CAPA_OK;
+    lcp = strlen(v[0].number);
+    for (size_t i = 1; i < n && lcp; i++) {
+        size_t k = 0;
+        while (k < lcp && v[i].number[k] == v[0].number[k])
+            k++;
+        lcp = k;
+    }
+    sort_key *a = capa__malloc(2 * n * sizeof *a);
+    capa_stat_recurrence *t = capa__malloc(n * sizeof *t);
+    if (!a || !t) {
+        capa__free(a);
+        capa__free(t);
+        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *c = (const unsigned char *)v[i].number + lcp;
+        uint64_t k = 0;
+        for (int b = 0; b < 8; b++) {
+            k = k << 8 | *c;
+            c += *c != 0;
+        }
+        a[i] = (sort_key){k, i};
+    }
+    const sort_key *o = radix_sort(a, a + n, n);
+    for (size_t i = 0; i < n; i++)
+        t[i] = v[o[i].i];
+    memcpy(v, t, n * sizeof *v);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && o[j].v == o[i].v;)
+            j++;
+        if (j - i > 1)
+            qsort(v + i, j - i, sizeof *v, by_number);
+    }
+    capa__free(a);
+    capa__free(t);
+    return CAPA_OK;
 }
 
 static int by_string(const void *a, const void *b)
@@ -673,6 +796,51 @@ typedef struct tallies {
     tally sev, chan, type, cust, part, defect, dept, valid, sat;
 } tallies;
 
+/* LMDB's order of the stage keys (the database has no compare of its own): bytes, then the
+ * shorter first. */
+static int stage_key_cmp(const MDB_val *a, const unsigned char *b, size_t nb)
+{
+    size_t n = a->mv_size < nb ? a->mv_size : nb;
+    int c = memcmp(a->mv_data, b, n);
+    return c ? c : (a->mv_size > nb) - (a->mv_size < nb);
+}
+
+/* The stage record under key `kb` (9 bytes), as MDB_SET_KEY finds it: MDB_NOTFOUND when there
+ * is none. The cases come in id order, so the keys sought only grow: the cursor moves
+ * forward with them, a few steps (MDB_NEXT) before it searches the tree again (a case has a
+ * record a stage, and the one sought is often the next entry or the one after it). */
+static int stage_find(ctx *x, const unsigned char kb[9], MDB_val *v)
+{
+    int rc = MDB_SUCCESS, c = -1;
+    if (!x->stage_cur && (rc = mdb_cursor_open(x->txn, x->s->dbi[DB_STAGES], &x->stage_cur)))
+        return rc;
+    if (x->stage_on == 2)
+        return MDB_NOTFOUND; /* past the last record, and the keys only grow */
+    if (x->stage_on == 1) {
+        c = stage_key_cmp(&x->stage_k, kb, 9);
+        for (int step = 0; c < 0 && step < 4; step++) {
+            rc = mdb_cursor_get(x->stage_cur, &x->stage_k, &x->stage_v, MDB_NEXT);
+            if (rc == MDB_NOTFOUND)
+                x->stage_on = 2;
+            if (rc)
+                return rc;
+            c = stage_key_cmp(&x->stage_k, kb, 9);
+        }
+    }
+    if (c < 0) {
+        x->stage_k = (MDB_val){9, (void *)kb};
+        rc = mdb_cursor_get(x->stage_cur, &x->stage_k, &x->stage_v, MDB_SET_RANGE);
+        x->stage_on = rc == MDB_SUCCESS ? 1 : rc == MDB_NOTFOUND ? 2 : 0;
+        if (rc)
+            return rc;
+        c = stage_key_cmp(&x->stage_k, kb, 9);
+    }
+    if (c)
+        return MDB_NOTFOUND;
+    *v = x->stage_v;
+    return MDB_SUCCESS;
+}
+
 /* A field failure or warranty return (IATF 16949 §10.2.5-10.2.6): the decision on the
  * returned part, when the stage recording it was signed off by the report's moment. The one
  * stage record a report reads, and only for the cases opened in the period. */
@@ -682,14 +850,10 @@ static int returned_part(ctx *x, const capa_hdr *h)
     capa_stage_record r;
     if (x->ntf_stage < 0)
         return CAPA_OK;
-    /* Through one cursor, as capa_stage__get reads it: the cases come in id order, so the
-     * record sought is often on the page the cursor already holds. */
     unsigned char kb[9];
-    MDB_val k = {9, kb}, v;
+    MDB_val v;
     capa_stage__key(kb, h->id, x->ntf_stage);
-    int rc =
-        x->stage_cur ? MDB_SUCCESS : mdb_cursor_open(x->txn, x->s->dbi[DB_STAGES], &x->stage_cur);
-    rc = rc ? rc : mdb_cursor_get(x->stage_cur, &k, &v, MDB_SET_KEY);
+    int rc = stage_find(x, kb, &v);
     if (rc == MDB_NOTFOUND)
         return CAPA_OK;
     if (rc)
@@ -721,6 +885,23 @@ static int returned_part(ctx *x, const capa_hdr *h)
     return err;
 }
 
+/* Which of the trend's 12 periods `t` falls in (`bound`: their 13 edges, ascending), or -1:
+ * a binary search. */
+static int trend_index(const int64_t *bound, int64_t t)
+{
+    if (t < bound[0] || t >= bound[12])
+        return -1;
+    int lo = 0, hi = 12; /* bound[lo] <= t < bound[hi] */
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (t >= bound[mid])
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, double **ttc,
                  size_t *n_ttc, size_t *cap_ttc, rec_set *rec)
 {
@@ -731,12 +912,11 @@ static int visit(ctx *x, const capa_hdr *h, const int64_t *bound, tallies *t, do
         return CAPA_OK; /* not opened yet as of the report's moment */
     int closed = h->closed && h->closed_at < at;
     /* The trend: which of the 12 months it was opened / closed in. */
-    for (int i = 0; i < 12; i++) {
-        if (h->opened >= bound[i] && h->opened < bound[i + 1])
-            m->trend[i].opened++;
-        if (closed && h->closed_at >= bound[i] && h->closed_at < bound[i + 1])
-            m->trend[i].closed++;
-    }
+    int ti = trend_index(bound, h->opened);
+    if (ti >= 0)
+        m->trend[ti].opened++;
+    if (closed && (ti = trend_index(bound, h->closed_at)) >= 0)
+        m->trend[ti].closed++;
     int open_at_end = !closed;
     if (open_at_end)
         m->open_at_end++;
@@ -834,7 +1014,7 @@ static void *part_run(void *arg)
         char arena[2048];
         capa_hdr h;
         int view = 1;
-        err = capa_hdr__decode_view(&h, v.mv_data, v.mv_size, arena, sizeof arena);
+        err = capa_hdr__decode_stats(&h, v.mv_data, v.mv_size, arena, sizeof arena);
         if (err == CAPA_ENOMEM)
             view = 0, err = capa_hdr__decode(&h, v.mv_data, v.mv_size);
         if (err)
@@ -857,7 +1037,7 @@ static void *part_run(void *arg)
         capa__free(x->sev[i].severity);
     x->n_sev = 0;
     if (!err)
-        rec_sort(&pt->rec); /* each part sorts its own notes; the report merges them */
+        err = rec_sort(&pt->rec); /* each part sorts its own notes; the report merges them */
     if (err)
         snprintf(pt->msg, sizeof pt->msg, "%s", capa_error_last());
     pt->err = err;
@@ -1207,8 +1387,8 @@ int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind
         qsort(m->ntf_cases, m->n_ntf_cases, sizeof *m->ntf_cases, by_string);
     if ((err = rec_finish(m, &rec)))
         goto done;
-    if (m->n_recurrences)
-        qsort(m->recurrences, m->n_recurrences, sizeof *m->recurrences, by_number);
+    if ((err = sort_by_number(m)))
+        goto done;
     if (m->n_overdue)
         qsort(m->overdue, m->n_overdue, sizeof *m->overdue, overdue_order);
 done:

@@ -11,6 +11,7 @@
 
 #include "capa.h"
 #include "parscan.h"
+#include "record.h"
 #include "testutil.h"
 
 #define H 3600000LL
@@ -480,6 +481,111 @@ static int str_eq(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* The report's header read (capa_hdr__decode_stats): the fields the report counts are what
+ * the whole decode gives, the free text and open limits are passed over, and a malformed
+ * record is refused as the whole decode refuses it. */
+START_TEST(report_header_read_picks_its_fields_and_refuses_what_decode_refuses)
+{
+    char long_customer[40];
+    memset(long_customer, 'c', sizeof long_customer - 1); /* past one sixteen-byte load */
+    long_customer[sizeof long_customer - 1] = 0;
+    capa_hdr_limit lim[2] = {{0, 1, OCT1 + DAY, OCT1}, {3, 0, OCT1 + 9 * DAY, OCT1 + 8 * DAY}};
+    capa_hdr h = {.id = 77,
+                  .number = "QC-2026-0077",
+                  .stage = "analysis",
+                  .closed = 1,
+                  .opened = OCT1,
+                  .closed_at = OCT1 + 5 * DAY,
+                  .stage_entered = OCT1 + DAY,
+                  .opened_by = "li",
+                  .customer = long_customer,
+                  .part_no = "P-1234567890123456",
+                  .lot_no = "L-9",
+                  .defect_code = "D-12345678901234", /* sixteen bytes exactly */
+                  .severity = "major",
+                  .description = "焊点连锡 / solder bridge, a description longer than sixteen",
+                  .subject_person = "wang",
+                  .channel = "written",
+                  .complaint_type = "quality",
+                  .validity = "valid",
+                  .responsible_dept = "生产部",
+                  .satisfaction = "",
+                  .response_at = OCT1 + H,
+                  .containment_at = OCT1 + 2 * H,
+                  .plan_at = OCT1 + 3 * H,
+                  .origin = "Other Co.",
+                  .met = 5,
+                  .limits = lim,
+                  .n_limits = 2,
+                  .workflow = "scar",
+                  .round = 2,
+                  .round_at = OCT1 + 4 * DAY};
+    void *buf = NULL;
+    size_t len = 0;
+    OK(capa_hdr__encode(&h, &buf, &len));
+    capa_hdr a, b;
+    char arena[512];
+    OK(capa_hdr__decode(&a, buf, len));
+    OK(capa_hdr__decode_stats(&b, buf, len, arena, sizeof arena));
+    char *want[] = {a.number,       a.stage,   a.customer,       a.part_no,  a.defect_code,
+                    a.severity,     a.channel, a.complaint_type, a.validity, a.responsible_dept,
+                    a.satisfaction, a.workflow};
+    char *got[] = {b.number,       b.stage,   b.customer,       b.part_no,  b.defect_code,
+                   b.severity,     b.channel, b.complaint_type, b.validity, b.responsible_dept,
+                   b.satisfaction, b.workflow};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        ck_assert_msg(want[i] && got[i] && strcmp(want[i], got[i]) == 0, "field %zu", i);
+    ck_assert_ptr_null(b.opened_by);
+    ck_assert_ptr_null(b.lot_no);
+    ck_assert_ptr_null(b.description);
+    ck_assert_ptr_null(b.subject_person);
+    ck_assert_ptr_null(b.origin);
+    ck_assert_ptr_null(b.limits);
+    ck_assert_uint_eq(b.n_limits, 0);
+    ck_assert_uint_eq(b.id, a.id);
+    ck_assert_int_eq(b.closed, a.closed);
+    ck_assert_int_eq(b.opened, a.opened);
+    ck_assert_int_eq(b.closed_at, a.closed_at);
+    ck_assert_int_eq(b.stage_entered, a.stage_entered);
+    ck_assert_int_eq(b.response_at, a.response_at);
+    ck_assert_int_eq(b.containment_at, a.containment_at);
+    ck_assert_int_eq(b.plan_at, a.plan_at);
+    ck_assert_uint_eq(b.met, a.met);
+    ck_assert_int_eq(b.round, a.round);
+    ck_assert_int_eq(b.round_at, a.round_at);
+    capa_hdr_clear(&a);
+    /* Too small an arena: said quietly, for the caller's fallback. */
+    ck_assert_int_eq(capa_hdr__decode_stats(&b, buf, len, arena, 20), CAPA_ENOMEM);
+    /* Cut short anywhere, or one byte too many: refused. */
+    for (size_t cut = 0; cut < len; cut++) {
+        int whole = capa_hdr__decode(&a, buf, cut);
+        if (whole == CAPA_OK)
+            capa_hdr_clear(&a);
+        if (whole != CAPA_OK) /* a cut at a part's end is a shorter valid header */
+            ck_assert_msg(capa_hdr__decode_stats(&b, buf, cut, arena, sizeof arena) ==
+                              CAPA_ECORRUPT,
+                          "cut at %zu of %zu", cut, len);
+    }
+    unsigned char *more = malloc(len + 1);
+    memcpy(more, buf, len);
+    more[len] = 0;
+    ck_assert_int_eq(capa_hdr__decode_stats(&b, more, len + 1, arena, sizeof arena), CAPA_ECORRUPT);
+    /* A NUL inside a string the report reads, short or long: refused. */
+    const char *in[] = {"P-1234567890123456", long_customer, "D-12345678901234", "major", "生产部"};
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        memcpy(more, buf, len);
+        size_t n = strlen(in[i]), k = 0;
+        while (k + n <= len && memcmp(more + k, in[i], n) != 0)
+            k++;
+        ck_assert_uint_le(k + n, len);
+        more[k + n - 1] = 0;
+        ck_assert_int_eq(capa_hdr__decode_stats(&b, more, len, arena, sizeof arena), CAPA_ECORRUPT);
+    }
+    free(more);
+    free(buf);
+}
+END_TEST
+
 START_TEST(scan_in_parts_lists_what_capa_case_list_lists)
 {
     varied_store();
@@ -578,6 +684,7 @@ Suite *capa_stats_suite(void)
     tcase_add_test(tc, bad_months_are_refused_naming_the_value_and_the_rule);
     tcase_add_test(tc, report_read_in_parts_equals_one_pass_in_id_order);
     tcase_add_test(tc, scan_in_parts_lists_what_capa_case_list_lists);
+    tcase_add_test(tc, report_header_read_picks_its_fields_and_refuses_what_decode_refuses);
     suite_add_tcase(s, tc);
     return s;
 }

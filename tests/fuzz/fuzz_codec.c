@@ -28,6 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The allocation-free view too, with an arena that may be too small for it. */
         char arena[256];
         capa_hdr__decode_view(&h, p, n, arena, n % 2 ? sizeof arena : 40);
+        /* The report's read: what the whole decode refuses it refuses, unless the fault is
+         * in the free text it passes over. */
+        capa_hdr__decode_stats(&h, p, n, arena, n % 2 ? sizeof arena : 40);
         break;
     }
     case 1: {

@@ -762,7 +762,8 @@ int capa_case_workflow(const capa_workflow **out, capa_store *s, const capa_case
     return err;
 }
 
-int capa_case_stage_form(const capa_formdef **out, capa_store *s, const capa_case *c)
+int capa_case_record_form(const capa_formdef **out, capa_store *s, const capa_case *c,
+                          const char *stage)
 {
     const capa_workflow *wf = NULL;
     const capa_stage *st;
@@ -770,14 +771,19 @@ int capa_case_stage_form(const capa_formdef **out, capa_store *s, const capa_cas
     *out = NULL;
     for (size_t i = 0; i < c->n_stages; i++) {
         const capa_stage_record *r = &c->stages[i];
-        if (strcmp(r->stage, c->stage) == 0 && r->form_id && *r->form_id && r->form_version > 0)
+        if (strcmp(r->stage, stage) == 0 && r->form_id && *r->form_id && r->form_version > 0)
             return capa_case_form(out, s, c, r->form_id, r->form_version);
     }
     if ((err = capa_case_workflow(&wf, s, c)) != CAPA_OK)
         return err;
-    if (!(st = capa_workflow_stage(wf, c->stage)))
+    if (!(st = capa_workflow_stage(wf, stage)))
         return CAPA_ENOTFOUND;
     return capa_store_form(out, s, st->form_id, 0);
+}
+
+int capa_case_stage_form(const capa_formdef **out, capa_store *s, const capa_case *c)
+{
+    return capa_case_record_form(out, s, c, c->stage);
 }
 
 int capa_intake_form(const capa_formdef **out, capa_store *s, const char *workflow)

@@ -983,27 +983,39 @@ static void cat(char *b, size_t sz, const char *fmt, const char *a, const char *
         snprintf(b + l, sz - l, fmt, a ? a : "", c ? c : "");
 }
 
-/* The sentence of a <require> with group, if/is, or, waiver (IATF 16949 §10.2.4, 8D D7). */
-static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_stage *st,
-                      const capa_formdef *fd, const capa_condition *c, const capa_kv *values,
-                      size_t n, int signed_off)
+/* A stage's labels (its id when the workflow does not know it). */
+static void stage_labels(const capa_workflow *w, const char *id, const char **zh, const char **en)
 {
-    const char *fz, *fe, *vz, *ve;
+    const capa_stage *st = w && id ? capa_workflow_stage(w, id) : NULL;
+    *zh = st && st->label_zh && *st->label_zh ? st->label_zh : id;
+    *en = st && st->label_en && *st->label_en ? st->label_en : id;
+}
+
+/* The sentence of a <require> with group, if/is, or, waiver (IATF 16949 §10.2.4, 8D D7). */
+static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_workflow *w,
+                      const capa_stage *st, const capa_formdef *fd, const capa_condition *c,
+                      const capa_kv *values, size_t n, int signed_off, capa_stage_form_fn other,
+                      void *payload)
+{
+    const char *fz, *fe, *vz, *ve, *sz, *se;
     const capa_formdef *ofd = fd; /* this stage's form */
     int row = 0, ok = capa_condition_check(c, values, n, 0, &row);
     *zh = *en = 0;
     cat(zh, zsz, "签核要求%s%s", "", "");
     cat(en, esz, "sign-off requires%s%s", "", "");
-    /* A rule across stages names the fields of the other stage by id (fd is this stage's). */
-    const capa_formdef *rfd = c->stage ? NULL : fd, *ifd = c->if_stage ? NULL : rfd;
+    /* A rule across stages names the fields of the other stage by that stage's form (fd is
+     * this stage's), by id when the caller cannot give it. */
+    const capa_formdef *rfd = !c->stage ? fd : other ? other(payload, c->stage) : NULL;
+    const capa_formdef *ifd = !c->if_stage ? rfd : other ? other(payload, c->if_stage) : NULL;
     if (c->group) {
         field_labels(rfd, c->group, &fz, &fe);
         cat(zh, zsz, " 每行%s%s", fz, NULL);
         cat(en, esz, " in each row of %s%s", fe, NULL);
     }
     if (c->stage) {
-        cat(zh, zsz, "（阶段 %s）%s", c->stage, NULL);
-        cat(en, esz, " of stage %s%s", c->stage, NULL);
+        stage_labels(w, c->stage, &sz, &se);
+        cat(zh, zsz, "（阶段“%s”）%s", sz, NULL);
+        cat(en, esz, " of stage %s%s", se, NULL);
     }
     if (c->group) {
         cat(zh, zsz, "：%s%s", NULL, NULL);
@@ -1015,9 +1027,10 @@ static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_sta
                         &ve);
         cat(zh, zsz, c->if_equals ? " 当 %s = %s 时" : " 当 %s 已填写时%s", fz, vz);
         if (c->if_stage) {
-            cat(zh, zsz, "（阶段 %s）%s", c->if_stage, NULL);
+            stage_labels(w, c->if_stage, &sz, &se);
+            cat(zh, zsz, "（阶段“%s”）%s", sz, NULL);
             cat(en, esz, c->if_equals ? " where %s = %s" : " where %s is filled in%s", fe, ve);
-            cat(en, esz, " in stage %s,%s", c->if_stage, NULL);
+            cat(en, esz, " in stage %s,%s", se, NULL);
         } else {
             cat(en, esz, c->if_equals ? " where %s = %s," : " where %s is filled in,%s", fe,
                 ve);
@@ -1044,9 +1057,11 @@ static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_sta
     }
     if (c->in_group) {
         const capa_formdef *own = ofd; /* in= names this stage's group */
+        const char *gz, *ge;
+        field_labels(own, c->in_group, &gz, &ge);
         field_labels_in(own, c->in_group, c->in_column, &fz, &fe);
-        cat(zh, zsz, "，且见于本阶段 %s 的 %s", c->in_group, fz);
-        cat(en, esz, " and found in this stage's %s as %s", c->in_group, fe);
+        cat(zh, zsz, "，且见于本阶段 %s 的 %s", gz, fz);
+        cat(en, esz, " and found in this stage's %s as %s", ge, fe);
         if (c->in_if) {
             field_labels_in(own, c->in_group, c->in_if, &fz, &fe);
             value_labels_in(own, c->in_group, c->in_if, c->in_is, &vz, &ve);
@@ -1068,9 +1083,9 @@ static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_sta
         cat(en, esz, " (does not apply: this form version lacks the fields)%s%s", NULL, NULL);
     } else if (capa_condition_other(c) && !signed_off) {
         /* Its data are partly another stage's: the sign-off checks them (and replay). */
-        cat(zh, zsz, "（签核时按阶段 %s 的数据检查）%s", capa_condition_other(c), NULL);
-        cat(en, esz, " (checked at sign-off against stage %s's data)%s", capa_condition_other(c),
-            NULL);
+        stage_labels(w, capa_condition_other(c), &sz, &se);
+        cat(zh, zsz, "（签核时按阶段“%s”的数据检查）%s", sz, NULL);
+        cat(en, esz, " (checked at sign-off against stage %s's data)%s", se, NULL);
     } else if (ok || capa_condition_other(c)) {
         cat(zh, zsz, "（已满足）%s%s", NULL, NULL);
         cat(en, esz, " (met)%s%s", NULL, NULL);
@@ -1087,12 +1102,13 @@ static void rich_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_sta
 }
 
 int capa_stage_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_workflow *w,
-                    const capa_stage *st, const capa_formdef *fd, const capa_kv *values,
-                    size_t n, int signed_off, size_t k)
+                    const capa_stage *st, const capa_formdef *fd, const capa_kv *values, size_t n,
+                    int signed_off, size_t k, capa_stage_form_fn other, void *payload)
 {
     const char *fz, *fe, *vz, *ve, *ez, *ee;
     if (k < st->n_requires && capa_condition_extended(&st->requires[k])) {
-        rich_rule(zh, zsz, en, esz, st, fd, &st->requires[k], values, n, signed_off);
+        rich_rule(zh, zsz, en, esz, w, st, fd, &st->requires[k], values, n, signed_off, other,
+                  payload);
         return 1;
     }
     if (k < st->n_requires) {

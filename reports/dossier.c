@@ -606,6 +606,14 @@ static void attachments_of(doc *d, const char *stage)
 }
 
 /* The values of stage record r, in its form's order (empty ones left out). */
+/* Another stage's form, for a rule across stages (capa_stage_form_fn). */
+static const capa_formdef *other_form(void *payload, const char *stage)
+{
+    doc *d = payload;
+    const capa_formdef *fd = NULL;
+    return capa_case_record_form(&fd, d->s, d->c, stage) == CAPA_OK ? fd : NULL;
+}
+
 static void stage_fields(doc *d, const capa_formdef *form, const capa_stage_record *r)
 {
     int first = 1;
@@ -720,7 +728,7 @@ static void stage_section(doc *d, size_t idx)
     char zh[600], en[600];
     for (size_t k = 0; st && !skip && (r->entered || r->n_values) && !capa_lay__failed(&d->fl) &&
                        capa_stage_rule(zh, sizeof zh, en, sizeof en, d->wf, st, form, r->values,
-                                       r->n_values, r->left != 0, k);
+                                       r->n_values, r->left != 0, k, other_form, d);
          k++) {
         char line[1300];
         if (k == 0)

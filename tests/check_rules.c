@@ -219,21 +219,26 @@ START_TEST(rule_sentences_name_field_value_and_outcome)
     OK(capa_store_form(&fd, s, "verification", 1));
     const capa_stage *ver = capa_workflow_stage(w, "verification");
     capa_kv fail[] = {{"result", "fail"}};
-    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 0), 1);
+    ck_assert_int_eq(
+        capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, 0, NULL, NULL), 1);
     ck_assert_str_eq(en, "sign-off requires Result = Pass; this case: Fail (not met yet)");
     ck_assert_str_eq(zh, "签核要求 验证结果 = 合格；本案：不合格（尚未满足）");
-    ck_assert_int_eq(
-        capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0, ver->n_requires), 0);
+    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, fd, fail, 1, 0,
+                                     ver->n_requires, NULL, NULL),
+                     0);
     /* Without a form the ids stand in for labels. */
     capa_kv pass[] = {{"result", "pass"}};
-    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, NULL, pass, 1, 1, 0), 1);
+    ck_assert_int_eq(
+        capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ver, NULL, pass, 1, 1, 0, NULL, NULL), 1);
     ck_assert_str_eq(en, "sign-off requires result = pass; this case: pass (met)");
     const capa_stage *ar = capa_workflow_stage(w, "archive");
-    ck_assert_int_eq(capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ar, NULL, NULL, 0, 0, 1), 1);
+    ck_assert_int_eq(
+        capa_stage_rule(zh, sizeof zh, en, sizeof en, w, ar, NULL, NULL, 0, 0, 1, NULL, NULL), 1);
     ck_assert_ptr_nonnull(strstr(en, "independent sign-off"));
     /* Tiny buffers truncate, never overflow. */
     char tz[8], te[8];
-    ck_assert_int_eq(capa_stage_rule(tz, sizeof tz, te, sizeof te, w, ver, fd, fail, 1, 0, 0), 1);
+    ck_assert_int_eq(
+        capa_stage_rule(tz, sizeof tz, te, sizeof te, w, ver, fd, fail, 1, 0, 0, NULL, NULL), 1);
     ck_assert_uint_le(strlen(te), 7);
     capa_workflow_free(w);
 }

@@ -497,6 +497,14 @@ int capa_case_workflow(const capa_workflow **out, capa_store *s, const capa_case
  */
 int capa_case_stage_form(const capa_formdef **out, capa_store *s, const capa_case *c);
 /**
+ * The form the record of stage `stage` of case `c` was filled with (capa_case_form), else the
+ * current version of that stage's form: what a rule across stages names the other stage's
+ * fields by. Borrowed until capa_store_close. @return CAPA_OK, CAPA_ENOTFOUND, or a store
+ * error.
+ */
+int capa_case_record_form(const capa_formdef **out, capa_store *s, const capa_case *c,
+                          const char *stage);
+/**
  * The intake form a new case of `workflow` (NULL: the store's default) is opened with: the
  * current version of its first stage's form, as capa_case_open uses. Borrowed until
  * capa_store_close. @return CAPA_OK, CAPA_ENOTFOUND, or a store error.

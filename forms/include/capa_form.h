@@ -467,18 +467,21 @@ const capa_waiver *capa_stage_waiver(const capa_stage *st, const char *meaning);
  */
 int capa_workflow_next(const capa_workflow *w, size_t idx, const capa_kv *values, size_t n,
                        const capa_route **out_route);
+/** The form another stage's record of the same case was filled with (NULL: not known). */
+typedef const capa_formdef *(*capa_stage_form_fn)(void *payload, const char *stage);
 /**
  * Rule `k` (0, 1, ...) of stage `st`'s sign-off as one sentence in each language, for `show`
  * and the dossier: each <require> with the case's value and whether it holds, independence
  * (审批独立), each <route> and whether this case took it. Labels come from `fd` (the stage
- * record's form; may be NULL: ids are used). `values` are the stage's data, `signed_off`
- * non-zero when the case left the stage by this sign-off ("met" / "taken" rather than "not
- * yet").
+ * record's form; may be NULL: ids are used); a rule naming another stage's fields takes that
+ * stage's form from `other` (may be NULL: ids are used) and names the stage by its label.
+ * `values` are the stage's data, `signed_off` non-zero when the case left the stage by this
+ * sign-off ("met" / "taken" rather than "not yet").
  * @return 1 when zh/en were filled, 0 when the stage has no rule k. Pure.
  */
 int capa_stage_rule(char *zh, size_t zsz, char *en, size_t esz, const capa_workflow *w,
-                    const capa_stage *st, const capa_formdef *fd, const capa_kv *values,
-                    size_t n, int signed_off, size_t k);
+                    const capa_stage *st, const capa_formdef *fd, const capa_kv *values, size_t n,
+                    int signed_off, size_t k, capa_stage_form_fn other, void *payload);
 
 /* ---- a complete set: the workflow and the form of each of its stages ---- */
 typedef struct capa_definitions {

@@ -34,7 +34,13 @@ grep -qF "requires \`returned_part_test\`" <<<"$ERR" && fail "a test recorded is
 as wang 0 set "$N" ntf_decision=confirmed
 as chen 0 sign "$N" --meaning reviewed
 run 0 "" show "$N"
-out_has "where complaint_type = field_failure in stage intake"
+out_has "where Complaint type = Field failure in stage Quality complaint intake"
+# The other stage is named by its label and its fields and choices by that stage's form.
+run 0 "" --lang zh show "$N"
+out_has "当 投诉类型 = 市场失效 时（阶段“品质异常反馈”） 退件测试 已填写"
+out_lacks "complaint_type"
+out_lacks "= field_failure"
+out_lacks "阶段 intake"
 
 # A quality complaint needs no returned-part decision.
 as li 0 open customer=南方家电 part_no=PWR-2 defect_code=BURN severity=general \
@@ -88,7 +94,8 @@ as wang 0 set "$N" challenge_tests.2.device="钢网 ST-9"
 as wang 0 sign "$N" --meaning verified
 out_has "archive"
 run 0 "" show "$N"
-out_has "in each row of corrective_actions of stage action: where error_proofing = prevention, error_proofing_device filled in and found in this stage's challenge_tests as Error-proofing device in a row where Result = Pass (challenge part caught) (met)"
+out_has "in each row of Corrective actions of stage Corrective and preventive actions: where Error-proofing = Prevention poka-yoke, Error-proofing device filled in and found in this stage's Challenge-part tests as Error-proofing device in a row where Result = Pass (challenge part caught) (met)"
+out_has "签核要求 每行纠正措施（阶段“纠正预防措施”）： 当 防错方法 = 预防型防错 时 防错装置 已填写，且见于本阶段 防错验证（挑战件测试） 的 防错装置"
 run 0 "" verify
 
 # -- verify: a sign-off forged past the rule does not replay ---------------------------------

@@ -276,12 +276,20 @@ static void print_stage_values(const show *sh, const capa_stage_record *r)
     }
 }
 
+/* Another stage's form, for a rule across stages (capa_stage_form_fn). */
+static const capa_formdef *other_form(void *payload, const char *stage)
+{
+    const show *sh = payload;
+    const capa_formdef *fd = NULL;
+    return capa_case_record_form(&fd, sh->s, sh->cs, stage) == CAPA_OK ? fd : NULL;
+}
+
 /* Rule k of the stage's sign-off as capa_stage_rule words it, with the record's form. */
 static int stage_rule(const show *sh, const capa_stage *st, const capa_stage_record *r, size_t k,
                       char *zh, size_t zsz, char *en, size_t esz)
 {
     return st && capa_stage_rule(zh, zsz, en, esz, sh->wf, st, record_form(sh, r), r->values,
-                                 r->n_values, r->left != 0, k);
+                                 r->n_values, r->left != 0, k, other_form, (void *)sh);
 }
 
 static void print_rules(const show *sh, const capa_stage *st, const capa_stage_record *r)

@@ -21,9 +21,7 @@ int capa__id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi);
 /** The fewest cases in its range a part of capa_case_scan reads: a part's own cost (its
  *  thread started and joined, its transaction: ~40 us of CPU) is under 6 % of reading this
  *  many headers (~0.16 us each); below, a small store is read on the calling thread alone
- *  (measured, docs/serve.md). A variable so that the tests can cut a small store into parts.
- *  A list through an index splits from a tenth as many rows: each of its rows is a search of
- *  the headers (~0.5 us), so its part's cost is at most a fifth of its work there (issue 21). */
+ *  (measured, docs/serve.md). A variable so that the tests can cut a small store into parts. */
 extern size_t capa__scan_part_min;
 
 /** How many parts a scan is cut into by default: the processors online, 1 to 4. */

@@ -789,11 +789,10 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
         goto done;
     /* The parts worth their threads, on transactions of the snapshot's commit. */
     uint64_t range = by_index ? n_ids : hi >= lo && hi ? hi - lo + 1 : 0;
-    /* A row of an index list costs a search of the headers (~0.5 us, three times a row of
-     * the scan, read in place) and such a list is one user's wait, not a report's pass: a
-     * part of it is worth its thread (~40 us of CPU) from a tenth as many rows, where that
-     * is at most a fifth of its work (1 000 rows: two parts of ~250 us on two idle cores). */
-    uint64_t min = by_index ? capa__scan_part_min / 10 : capa__scan_part_min;
+    /* An index list is cut from as many rows as the scan (customer21c tried a tenth: its
+     * 1 000-row lists then ran on two threads, and in a fresh process both faulted pages in
+     * at once - the quiet bench's fresh lists were slower, docs/benchmarks.md). */
+    uint64_t min = capa__scan_part_min;
     uint64_t worth = range / (min ? min : 1);
     if (worth < parts)
         parts = worth > 1 ? (size_t)worth : 1;

@@ -100,6 +100,12 @@ out_has "       form action v1; edit: qe,qe_lead,production,prod_mgr; sign appro
 # ---- capa log: the actions and a reason (a change's field: old -> new is data)
 run 0 "" "${ZH[@]}" log "$N"
 zh_ids "$(grep -v '^        [^ ]*: ' <<<"$OUT")" "${IDS[@]}"
+# A case's log names its stages, its fields (a repeating group's with row) and choices by
+# the case's forms, and the engine's own changes (a sign-off's stage, signature) in 中文.
+zh_ids "$(sed -n "s/^        \([^:']*\): .*/\1/p" <<<"$OUT")"
+out_has "[品质异常反馈]"
+out_has "        阶段: '品质异常反馈' → '原因分析'"
+grep -q "^        签名: ∅ → '" <<<"$OUT" || fail "log zh: no 签名 line: $OUT"
 out_has "        理由：接手"
 run 0 "" log "$N"
 out_has "        reason: 接手"

@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static json_t *change_json(const capa_change *ch)
@@ -72,10 +73,96 @@ static void print_change_value(const char *v)
     putchar('\'');
 }
 
+/* A case's log: its forms name its fields and choices, its workflow its stages, in the
+ * language of the command's messages (cli_word: the ids as before in English). */
+typedef struct log_ctx {
+    const cli *c;
+    const capa_case *cs; /* NULL: the whole store's log, fields by id */
+    const capa_workflow *wf;
+    const capa_formdef **forms; /* of cs->stages[i], read before the trail is walked */
+} log_ctx;
+
+/* The field a change names (a plain field, or a column of a repeating group) and its 中文
+ * label into zh ("5 个为什么 1 为什么"), or NULL when the stage's form does not know it. */
+static const capa_field *change_field(const log_ctx *x, const char *stage, const char *name,
+                                      char *zh, size_t sz)
+{
+    const capa_formdef *fd = NULL;
+    char g[128], col[128];
+    unsigned row = 0;
+    for (size_t i = 0; x->forms && stage && i < x->cs->n_stages; i++)
+        if (strcmp(x->cs->stages[i].stage, stage) == 0)
+            fd = x->forms[i];
+    if (!fd || !name)
+        return NULL;
+    int kind = capa_field_name_split(name, g, sizeof g, &row, col, sizeof col);
+    const capa_field *f = kind == 0 ? capa_formdef_field(fd, name) : NULL;
+    if (kind == 1) {
+        const capa_field *grp = capa_formdef_field(fd, g);
+        for (size_t i = 0; grp && i < grp->n_columns; i++) {
+            if (strcmp(grp->columns[i].id, col) == 0) {
+                f = &grp->columns[i];
+                snprintf(zh, sz, "%s %u %s", grp->label_zh ? grp->label_zh : g, row,
+                         f->label_zh ? f->label_zh : col);
+                return f;
+            }
+        }
+        return NULL;
+    }
+    if (f)
+        snprintf(zh, sz, "%s", f->label_zh ? f->label_zh : name);
+    return f;
+}
+
+/* The 中文 of a change the engine itself records (not a form's field), or NULL. */
+static const char *event_field_zh(const char *name)
+{
+    static const char *const k[][2] = {{"stage", "阶段"},
+                                       {"signature", "签名"},
+                                       {"data_hash", "数据哈希"},
+                                       {"attachment", "附件"},
+                                       {"owner", "负责人"},
+                                       {"role", "角色"},
+                                       {"name", "姓名"},
+                                       {"dept", "部门"},
+                                       {"password", "密码"},
+                                       {"locked", "锁定"},
+                                       {"disabled", "停用"},
+                                       {"failed_logins", "登录失败次数"},
+                                       {"org", "组织"},
+                                       {"timezone", "时区"},
+                                       {"number_pattern", "编号规则"},
+                                       {"recurrence_days", "重复发生判定天数"},
+                                       {"checkpoint", "检查点"},
+                                       {"import", "导入"},
+                                       {"format", "存储格式"},
+                                       {"notify_target", "通知对象"},
+                                       {"id", "编号"}};
+    for (size_t i = 0; name && i < sizeof k / sizeof k[0]; i++)
+        if (strcmp(name, k[i][0]) == 0)
+            return k[i][1];
+    return NULL;
+}
+
+/* A changed value, with its choice's label when the field has one. */
+static void print_choice_value(const log_ctx *x, const capa_field *f, const char *v)
+{
+    const capa_choice *ch = f && v ? capa_field_choice(f, v) : NULL;
+    char buf[CLI_TEXT_MAX];
+    if (!ch || !ch->label_zh || !*ch->label_zh) {
+        print_change_value(v);
+        return;
+    }
+    putchar('\'');
+    cli_put(stdout, cli_word(x->c, buf, sizeof buf, ch->label_zh, v));
+    putchar('\'');
+}
+
 static int print_event(const capa_event *e, void *payload)
 {
     char t[40], actor[CLI_TEXT_MAX], action[CLI_TEXT_MAX], buf[CLI_TEXT_MAX];
-    const cli *c = payload;
+    const log_ctx *x = payload;
+    const cli *c = x->c;
     printf("#%-5llu %s  %-10s ", (unsigned long long)e->seq, cli_time(t, sizeof t, e->time),
            cli_text(actor, sizeof actor, e->actor ? e->actor : "-"));
     /* the action in the chosen language, padded by display width (words17e) */
@@ -83,8 +170,14 @@ static int print_event(const capa_event *e, void *payload)
     cli_put_padded(stdout, cli_word(c, action, sizeof action, cli_action_zh(act), act), 13);
     if (e->case_number)
         printf(" %s", cli_text(buf, sizeof buf, e->case_number));
-    if (e->stage)
-        printf(" [%s]", cli_text(buf, sizeof buf, e->stage));
+    if (e->stage) {
+        const capa_stage *st = x->wf ? capa_workflow_stage(x->wf, e->stage) : NULL;
+        char id[CLI_TEXT_MAX];
+        cli_text(id, sizeof id, e->stage);
+        printf(" [%s]", st && st->label_zh && *st->label_zh
+                            ? cli_word(c, buf, sizeof buf, st->label_zh, id)
+                            : id);
+    }
     putchar('\n');
     if (e->action && strcmp(e->action, "import") == 0) {
         /* Where an imported case came from: file, its SHA-256, row, and the run of the
@@ -113,11 +206,36 @@ static int print_event(const capa_event *e, void *payload)
     if (e->reason && *e->reason)
         cli_say_rule(c, "say.log_reason", "value", e->reason, NULL);
     for (size_t i = 0; i < e->n_changes; i++) {
-        printf("        %s: ",
-               cli_text(buf, sizeof buf, e->changes[i].field ? e->changes[i].field : "?"));
-        print_change_value(e->changes[i].old_value);
+        char zh[CLI_TEXT_MAX], name[CLI_TEXT_MAX];
+        const char *field = e->changes[i].field ? e->changes[i].field : "?";
+        const capa_field *f = change_field(x, e->stage, field, zh, sizeof zh);
+        cli_text(name, sizeof name, field);
+        if (f) { /* the label, escaped as the id is */
+            char lz[CLI_TEXT_MAX];
+            cli_text(lz, sizeof lz, zh);
+            printf("        %s: ", cli_word(c, buf, sizeof buf, lz, name));
+        } else {
+            const char *ez = event_field_zh(field);
+            printf("        %s: ", ez ? cli_word(c, buf, sizeof buf, ez, name) : name);
+        }
+        if (!f && strcmp(field, "stage") == 0) { /* a sign-off's move: the stages' labels */
+            for (int k = 0; k < 2; k++) {
+                const char *v = k ? e->changes[i].new_value : e->changes[i].old_value;
+                const capa_stage *st = x->wf && v ? capa_workflow_stage(x->wf, v) : NULL;
+                char id[CLI_TEXT_MAX];
+                if (st && st->label_zh && *st->label_zh) {
+                    cli_text(id, sizeof id, v);
+                    printf("'%s'", cli_word(c, buf, sizeof buf, st->label_zh, id));
+                } else {
+                    print_change_value(v);
+                }
+                fputs(k ? "\n" : " → ", stdout);
+            }
+            continue;
+        }
+        print_choice_value(x, f, e->changes[i].old_value);
         fputs(" → ", stdout);
-        print_change_value(e->changes[i].new_value);
+        print_choice_value(x, f, e->changes[i].new_value);
         putchar('\n');
     }
     return 0;
@@ -128,6 +246,8 @@ int cmd_log(cli *c, int argc, char **argv)
     const cli_opt opts[] = {{"--json", NULL, &c->json}, {NULL, NULL, NULL}};
     int npos, rc, err;
     capa_store *s = NULL;
+    capa_case *cs = NULL;
+    log_ctx x = {0};
     json_t *arr = NULL;
     char what[160];
 
@@ -139,9 +259,14 @@ int cmd_log(cli *c, int argc, char **argv)
         goto done;
     if (number) {
         /* An unknown case has an empty trail; make that an error rather than silence. */
-        capa_case *cs = NULL;
         err = capa_case_get(&cs, s, number);
-        capa_case_free(cs);
+        if (err == CAPA_OK) {
+            capa_case_workflow(&x.wf, s, cs);
+            x.cs = cs;
+            x.forms = calloc(cs->n_stages ? cs->n_stages : 1, sizeof *x.forms);
+            for (size_t i = 0; x.forms && i < cs->n_stages; i++)
+                capa_case_record_form(&x.forms[i], s, cs, cs->stages[i].stage);
+        }
         if (err != CAPA_OK) {
             snprintf(what, sizeof what, "log %s", number);
             rc = cli_fail(c, what, err);
@@ -155,7 +280,8 @@ int cmd_log(cli *c, int argc, char **argv)
         }
         err = capa_audit_foreach(s, number, push_event, arr);
     } else {
-        err = capa_audit_foreach(s, number, print_event, c);
+        x.c = c;
+        err = capa_audit_foreach(s, number, print_event, &x);
     }
     if (err != CAPA_OK) {
         rc = cli_fail(c, "log", err);
@@ -167,6 +293,8 @@ int cmd_log(cli *c, int argc, char **argv)
     }
 done:
     json_decref(arr);
+    free(x.forms);
+    capa_case_free(cs);
     capa_store_close(s);
     return rc;
 }

@@ -781,6 +781,7 @@ typedef struct spill {
     off_t end; /* bytes written */
     char *w;   /* the write buffer: w[0..wn) not yet written */
     size_t wn;
+    const char *dir; /* where it is: named when it is full */
 } spill;
 
 static int io_err(const char *what)
@@ -794,6 +795,7 @@ static int spill_open(spill *sp)
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
         dir = "/tmp";
+    sp->dir = dir;
     if (!(sp->w = malloc(WRITE_BUF)))
         return CAPA_ENOMEM;
 #ifdef O_TMPFILE
@@ -819,8 +821,11 @@ static int spill_drain(spill *sp)
         ssize_t k = write(sp->fd, sp->w + off, sp->wn - off);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0)
-            return io_err("write");
+        if (k <= 0) {
+            if (k == 0)
+                errno = ENOSPC;
+            return io_err(sp->dir);
+        }
         off += (size_t)k;
     }
     sp->end += (off_t)sp->wn;
@@ -1102,7 +1107,8 @@ static int sort_row(const capa_case_header *h, void *payload)
 static int export_sorted(const ctx *x, capa_snapshot **snap,
                          int (*row)(const sv_list_row *r, void *payload), void *payload)
 {
-    sorter st = {x, NULL, 0, sv_list__piece ? sv_list__piece : 1, {-1, 0, NULL, 0}, NULL, 0, 0, 0};
+    sorter st = {x, NULL, 0, sv_list__piece ? sv_list__piece : 1, {-1, 0, NULL, 0, NULL}, NULL,
+                 0, 0,    0};
     size_t fanin = sv_list__fanin < 2 ? 2 : sv_list__fanin;
     sink out = {row, payload, NULL, 0};
     int rc = (st.rows = malloc(st.cap * sizeof *st.rows)) ? CAPA_OK : CAPA_ENOMEM;

@@ -13,6 +13,10 @@ run 2 "" frobnicate
 err_has "capa: unknown command 'frobnicate'"
 run 2 "" user
 err_has "expected one of: add passwd unlock list"
+run 2 "" --lang zh frobnicate
+err_has "capa: 没有“frobnicate”这个命令：用 capa help 查看全部命令"
+run 2 "" --lang zh user
+err_has "capa: user: 应为以下之一： add passwd unlock list"
 run 2 "" set
 err_has "capa: set: "
 err_has "usage: capa set CASE"

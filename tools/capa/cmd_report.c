@@ -106,8 +106,8 @@ int cmd_report(cli *c, int argc, char **argv)
                                   "--to DATE", "hint", "dates", NULL);
     } else {
         return cli_usage_rule(c, "cli.syntax", NULL, "syntax",
-                              "report monthly --month YYYY-MM | report weekly --week YYYY-Www | "
-                              "report --from DATE --to DATE; then -o FILE",
+                              "report monthly --month YYYY-MM -o FILE | report weekly --week "
+                              "YYYY-Www -o FILE | report --from DATE --to DATE -o FILE",
                               NULL);
     }
     if ((kind != CAPA_PERIOD_MONTH && month) || (kind != CAPA_PERIOD_WEEK && week) ||

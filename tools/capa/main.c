@@ -224,19 +224,21 @@ static const command *find_command(cli *c, int argc, char **argv, int *used)
             return k;
         }
     }
+    /* In the language of messages (--lang, else the locale); English as it always was. */
+    char v[CLI_TEXT_MAX], zh[2 * CLI_TEXT_MAX], en[2 * CLI_TEXT_MAX], buf[4 * CLI_TEXT_MAX];
+    cli_text(v, sizeof v, argv[0]);
     if (known_group) {
-        fprintf(stderr, "%s: ", c->prog);
-        cli_put(stderr, argv[0]);
-        fputs(": expected one of:", stderr);
+        fprintf(stderr, "%s: %s: %s", c->prog, v,
+                cli_word(c, buf, sizeof buf, "应为以下之一：", "expected one of:"));
         for (size_t i = 0; i < N_COMMANDS; i++) {
             if (strcmp(commands[i].name, argv[0]) == 0)
                 fprintf(stderr, " %s", commands[i].sub);
         }
         fputc('\n', stderr);
     } else {
-        fprintf(stderr, "%s: unknown command '", c->prog);
-        cli_put(stderr, argv[0]);
-        fprintf(stderr, "'; try '%s help'\n", c->prog);
+        snprintf(zh, sizeof zh, "没有“%s”这个命令：用 %s help 查看全部命令", v, c->prog);
+        snprintf(en, sizeof en, "unknown command '%s'; try '%s help'", v, c->prog);
+        fprintf(stderr, "%s: %s\n", c->prog, cli_word(c, buf, sizeof buf, zh, en));
     }
     return NULL;
 }

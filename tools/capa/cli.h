@@ -313,6 +313,9 @@ const char *cli_notice_kind_zh(const char *kind);
 const char *cli_day_zh(int weekday, int kind);
 /** words17e: a limit's state (on_time, due_soon, overdue, met, met_late) in 中文. */
 const char *cli_state_zh(const char *state);
+/** An engine change's field in a log (stage, signature, data_hash, owner, ...) in 中文; NULL
+ *  when it is none of the engine's own (a form's field is worded by its form). */
+const char *cli_event_field_zh(const char *name);
 /** A role as "label (id)" in the chosen language (cli_label), escaped: its label in `wf`, else
  *  (with `s`) in the store's default workflow, else in another workflow that declares it; the
  *  id alone when none does. Uses buf. */

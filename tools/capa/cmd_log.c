@@ -114,36 +114,6 @@ static const capa_field *change_field(const log_ctx *x, const char *stage, const
     return f;
 }
 
-/* The 中文 of a change the engine itself records (not a form's field), or NULL. */
-static const char *event_field_zh(const char *name)
-{
-    static const char *const k[][2] = {{"stage", "阶段"},
-                                       {"signature", "签名"},
-                                       {"data_hash", "数据哈希"},
-                                       {"attachment", "附件"},
-                                       {"owner", "负责人"},
-                                       {"role", "角色"},
-                                       {"name", "姓名"},
-                                       {"dept", "部门"},
-                                       {"password", "密码"},
-                                       {"locked", "锁定"},
-                                       {"disabled", "停用"},
-                                       {"failed_logins", "登录失败次数"},
-                                       {"org", "组织"},
-                                       {"timezone", "时区"},
-                                       {"number_pattern", "编号规则"},
-                                       {"recurrence_days", "重复发生判定天数"},
-                                       {"checkpoint", "检查点"},
-                                       {"import", "导入"},
-                                       {"format", "存储格式"},
-                                       {"notify_target", "通知对象"},
-                                       {"id", "编号"}};
-    for (size_t i = 0; name && i < sizeof k / sizeof k[0]; i++)
-        if (strcmp(name, k[i][0]) == 0)
-            return k[i][1];
-    return NULL;
-}
-
 /* A changed value, with its choice's label when the field has one. */
 static void print_choice_value(const log_ctx *x, const capa_field *f, const char *v)
 {
@@ -215,7 +185,7 @@ static int print_event(const capa_event *e, void *payload)
             cli_text(lz, sizeof lz, zh);
             printf("        %s: ", cli_word(c, buf, sizeof buf, lz, name));
         } else {
-            const char *ez = event_field_zh(field);
+            const char *ez = cli_event_field_zh(field);
             printf("        %s: ", ez ? cli_word(c, buf, sizeof buf, ez, name) : name);
         }
         if (!f && strcmp(field, "stage") == 0) { /* a sign-off's move: the stages' labels */

@@ -55,6 +55,15 @@ const char *cli_day_zh(int weekday, int kind)
     return kind <= 3 ? kinds[kind] : "";
 }
 
+/* The 中文 of `code` in a table of {code, 中文} pairs; NULL when the table has no such code. */
+static const char *pair_zh(const char *const (*k)[2], size_t n, const char *code)
+{
+    for (size_t i = 0; code && i < n; i++)
+        if (strcmp(code, k[i][0]) == 0)
+            return k[i][1];
+    return NULL;
+}
+
 const char *cli_state_zh(const char *state)
 {
     /* as capa-serve's badges (tools/serve/templates/layout.xsl, "state") */
@@ -63,8 +72,32 @@ const char *cli_state_zh(const char *state)
                                        {"overdue", "已逾期"},
                                        {"met", "按时完成"},
                                        {"met_late", "逾期完成"}};
-    for (size_t i = 0; state && i < sizeof k / sizeof k[0]; i++)
-        if (strcmp(state, k[i][0]) == 0)
-            return k[i][1];
-    return state ? state : "";
+    const char *zh = pair_zh(k, sizeof k / sizeof k[0], state);
+    return zh ? zh : state ? state : "";
+}
+
+const char *cli_event_field_zh(const char *name)
+{
+    static const char *const k[][2] = {{"stage", "阶段"},
+                                       {"signature", "签名"},
+                                       {"data_hash", "数据哈希"},
+                                       {"attachment", "附件"},
+                                       {"owner", "负责人"},
+                                       {"role", "角色"},
+                                       {"name", "姓名"},
+                                       {"dept", "部门"},
+                                       {"password", "密码"},
+                                       {"locked", "锁定"},
+                                       {"disabled", "停用"},
+                                       {"failed_logins", "登录失败次数"},
+                                       {"org", "组织"},
+                                       {"timezone", "时区"},
+                                       {"number_pattern", "编号规则"},
+                                       {"recurrence_days", "重复发生判定天数"},
+                                       {"checkpoint", "检查点"},
+                                       {"import", "导入"},
+                                       {"format", "存储格式"},
+                                       {"notify_target", "通知对象"},
+                                       {"id", "编号"}};
+    return pair_zh(k, sizeof k / sizeof k[0], name);
 }

@@ -261,9 +261,22 @@ typedef struct batch {
  * on the requests after it), and the batch runs again without it. After MAX_RESTARTS such
  * runs the batch runs with a nested transaction per request, where a failure costs nothing.
  */
+static int commit_batch_run(capa_wtxn *t, batch *b);
+
 static int commit_batch(capa_wtxn *t, void *arg)
 {
     batch *b = arg;
+    /* The batch's reads and writes through one cursor per database (capa_store__cursor_memo):
+     * a case's records go in at keys next to the last case's, found without a descent from
+     * the root. Forgotten before the transaction ends (commit_batch_run returns). */
+    capa_store__cursor_memo(b->nested ? NULL : t->txn);
+    int err = commit_batch_run(t, b);
+    capa_store__cursor_memo(NULL);
+    return err;
+}
+
+static int commit_batch_run(capa_wtxn *t, batch *b)
+{
     size_t k = 0;
     for (submission *sub = b->list; sub; sub = sub->next) {
         for (size_t i = 0; i < sub->n; i++, k++) {

@@ -739,10 +739,14 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         rec.form_version = form->version;
     }
     rec.entered = e->ev.time;
-    if ((err = capa__set_str(&rec.stage, st->id)) || (err = capa__set_str(&rec.form_id, st->form_id)) ||
-        (err = capa_stage__add_editor(&rec, e->ev.actor)))
-        goto done;
-    if ((err = capa_stage__set_changes(&rec, e->changes, e->n_changes)))
+    /* The record's strings are the workflow's and the event's, which outlive it (it is
+     * written and dropped here): only its values array is its own (done:). */
+    char *editor[1] = {(char *)e->ev.actor};
+    rec.stage = (char *)st->id;
+    rec.form_id = (char *)st->form_id;
+    rec.editors = editor;
+    rec.n_editors = 1;
+    if ((err = capa_stage__set_changes_ref(&rec, e->changes, e->n_changes)))
         goto done;
     h.id = id;
     h.opened = h.stage_entered = e->ev.time;
@@ -776,7 +780,7 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     f->have_hdr = 1;
     memset(&h, 0, sizeof h);
 done:
-    capa_stage_record_clear(&rec);
+    capa__free(rec.values); /* the rest is borrowed (above) */
     capa_hdr_clear(&h);
     return err;
 }
@@ -1017,7 +1021,7 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     f->have_hdr = 1;
     memset(&h, 0, sizeof h);
 done:
-    capa_stage_record_clear(&rec);
+    capa__free(rec.values); /* the rest is borrowed (above) */
     capa_hdr_clear(&h);
     return err;
 }

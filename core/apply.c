@@ -623,9 +623,20 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     /* Who acted, as the state says at this point of the trail: what a signature prints of
      * them and what their role allows is checked against it. An authenticated action needs
      * an account. */
-    err = capa_user__get(t->s, t->txn, e->ev.actor, &f->actor);
+    if (t->actor && t->actor->u.id && strcmp(t->actor->u.id, e->ev.actor) == 0) {
+        /* The write path's actor, read in this transaction just before the operation built
+         * the event (capa_store__run_as): that record is the state's, shared (have_actor 2:
+         * apply_case leaves its strings to their owner). Replay reads it. */
+        f->actor = *t->actor;
+        f->have_actor = 2;
+        err = CAPA_OK;
+    } else {
+        err = capa_user__get(t->s, t->txn, e->ev.actor, &f->actor);
+        if (err == CAPA_OK)
+            f->have_actor = 1;
+    }
     if (err == CAPA_OK)
-        f->have_actor = 1;
+        ;
     else if (err != CAPA_ENOTFOUND)
         return err;
     else if (e->version >= 2 && capa_event__get(e, "auth") && has_accounts(t))
@@ -1676,7 +1687,8 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
         f.actor.u.failed = 0;
         err = capa_user__put(t->s, t->txn, &f.actor);
     }
-    capa_user_rec_clear(&f.actor);
+    if (f.have_actor != 2)
+        capa_user_rec_clear(&f.actor);
     capa_hdr_clear(&f.hdr);
     return err;
 }

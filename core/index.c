@@ -57,9 +57,9 @@ static size_t key_len(const char *key)
 #define IXQ_FLUSH (8u << 20)
 
 typedef struct ixq_op {
-    uint64_t pfx;  /* ixq_sort's: 8 bytes of the key */
-    uint32_t off;  /* key bytes then value bytes, in ixq.bytes */
-    uint32_t seq;  /* arrival */
+    uint64_t pfx; /* ixq_sort's: 8 bytes of the key */
+    uint32_t off; /* key bytes then value bytes, in ixq.bytes */
+    uint32_t seq; /* arrival */
     uint16_t klen;
     uint8_t vlen, db, del;
 } ixq_op;
@@ -105,8 +105,9 @@ static int ixq_add(int del, int db, const void *key, size_t klen, const void *va
         ixq.bytes = b;
         ixq.room = room;
     }
-    ixq.ops[ixq.n] = (ixq_op){0, (uint32_t)ixq.used, (uint32_t)ixq.n, (uint16_t)klen,
-                              (uint8_t)vlen, (uint8_t)db, (uint8_t)del};
+    ixq.ops[ixq.n] =
+        (ixq_op){0,           (uint32_t)ixq.used, (uint32_t)ixq.n, (uint16_t)klen, (uint8_t)vlen,
+                 (uint8_t)db, (uint8_t)del};
     memcpy(ixq.bytes + ixq.used, key, klen);
     memcpy(ixq.bytes + ixq.used + klen, val, vlen);
     ixq.used += klen + vlen;

@@ -415,8 +415,10 @@ START_TEST(a_batch_gathers_index_entries_and_keeps_their_order_per_entry)
     char **num = calloc(N, sizeof *num);
     for (int i = 0; i < N; i++) {
         snprintf(lots[i], sizeof lots[i], "G-%d", i);
-        rq[i] = (capa_request){
-            .op = CAPA_OP_OPEN, .who = tu_as("li"), .values = intake(kv[i], lots[i]), .n_values = 10};
+        rq[i] = (capa_request){.op = CAPA_OP_OPEN,
+                               .who = tu_as("li"),
+                               .values = intake(kv[i], lots[i]),
+                               .n_values = 10};
         kv[i][0].value = customers[i % 2];
     }
     ck_assert_int_eq(capa_submit(s, rq, N), CAPA_OK);
@@ -433,17 +435,28 @@ START_TEST(a_batch_gathers_index_entries_and_keeps_their_order_per_entry)
     for (int i = 0; i < N; i++) {
         int j = N + i;
         snprintf(lots[j], sizeof lots[j], "H-%d", i);
-        rq[n++] = (capa_request){
-            .op = CAPA_OP_OPEN, .who = tu_as("li"), .values = intake(kv[j], lots[j]), .n_values = 10};
+        rq[n++] = (capa_request){.op = CAPA_OP_OPEN,
+                                 .who = tu_as("li"),
+                                 .values = intake(kv[j], lots[j]),
+                                 .n_values = 10};
         kv[j][0].value = customers[2 + i % 2];
         if (i < MOVED) {
-            rq[n++] = (capa_request){
-                .op = CAPA_OP_SET, .who = tu_as("li"), .number = num[i], .values = &to_c, .n_values = 1};
-            rq[n++] = (capa_request){.op = CAPA_OP_SET, .who = tu_as("li"), .number = num[i],
-                                     .values = &back[i % 2], .n_values = 1};
+            rq[n++] = (capa_request){.op = CAPA_OP_SET,
+                                     .who = tu_as("li"),
+                                     .number = num[i],
+                                     .values = &to_c,
+                                     .n_values = 1};
+            rq[n++] = (capa_request){.op = CAPA_OP_SET,
+                                     .who = tu_as("li"),
+                                     .number = num[i],
+                                     .values = &back[i % 2],
+                                     .n_values = 1};
             if (i % 4 == 0)
-                rq[n++] = (capa_request){.op = CAPA_OP_SET, .who = tu_as("li"), .number = num[i],
-                                         .values = &part9, .n_values = 1};
+                rq[n++] = (capa_request){.op = CAPA_OP_SET,
+                                         .who = tu_as("li"),
+                                         .number = num[i],
+                                         .values = &part9,
+                                         .n_values = 1};
         }
     }
     ck_assert_uint_ge(n, 64); /* the size that starts the helper thread too */

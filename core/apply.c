@@ -623,9 +623,20 @@ static int case_facts_get(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     /* Who acted, as the state says at this point of the trail: what a signature prints of
      * them and what their role allows is checked against it. An authenticated action needs
      * an account. */
-    err = capa_user__get(t->s, t->txn, e->ev.actor, &f->actor);
+    if (t->actor && t->actor->u.id && strcmp(t->actor->u.id, e->ev.actor) == 0) {
+        /* The write path's actor, read in this transaction just before the operation built
+         * the event (capa_store__run_as): that record is the state's, shared (have_actor 2:
+         * apply_case leaves its strings to their owner). Replay reads it. */
+        f->actor = *t->actor;
+        f->have_actor = 2;
+        err = CAPA_OK;
+    } else {
+        err = capa_user__get(t->s, t->txn, e->ev.actor, &f->actor);
+        if (err == CAPA_OK)
+            f->have_actor = 1;
+    }
     if (err == CAPA_OK)
-        f->have_actor = 1;
+        ;
     else if (err != CAPA_ENOTFOUND)
         return err;
     else if (e->version >= 2 && capa_event__get(e, "auth") && has_accounts(t))
@@ -739,10 +750,14 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
         rec.form_version = form->version;
     }
     rec.entered = e->ev.time;
-    if ((err = capa__set_str(&rec.stage, st->id)) || (err = capa__set_str(&rec.form_id, st->form_id)) ||
-        (err = capa_stage__add_editor(&rec, e->ev.actor)))
-        goto done;
-    if ((err = capa_stage__set_changes(&rec, e->changes, e->n_changes)))
+    /* The record's strings are the workflow's and the event's, which outlive it (it is
+     * written and dropped here): only its values array is its own (done:). */
+    char *editor[1] = {(char *)e->ev.actor};
+    rec.stage = (char *)st->id;
+    rec.form_id = (char *)st->form_id;
+    rec.editors = editor;
+    rec.n_editors = 1;
+    if ((err = capa_stage__set_changes_ref(&rec, e->changes, e->n_changes)))
         goto done;
     h.id = id;
     h.opened = h.stage_entered = e->ev.time;
@@ -776,7 +791,7 @@ static int apply_open(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     f->have_hdr = 1;
     memset(&h, 0, sizeof h);
 done:
-    capa_stage_record_clear(&rec);
+    capa__free(rec.values); /* the rest is borrowed (above) */
     capa_hdr_clear(&h);
     return err;
 }
@@ -1017,7 +1032,7 @@ static int apply_import(capa_wtxn *t, const capa_event_rec *e, case_facts *f)
     f->have_hdr = 1;
     memset(&h, 0, sizeof h);
 done:
-    capa_stage_record_clear(&rec);
+    capa__free(rec.values); /* the rest is borrowed (above) */
     capa_hdr_clear(&h);
     return err;
 }
@@ -1672,7 +1687,8 @@ static int apply_case(capa_wtxn *t, const capa_event_rec *e, const capa_apply_sr
         f.actor.u.failed = 0;
         err = capa_user__put(t->s, t->txn, &f.actor);
     }
-    capa_user_rec_clear(&f.actor);
+    if (f.have_actor != 2)
+        capa_user_rec_clear(&f.actor);
     capa_hdr_clear(&f.hdr);
     return err;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "index.h"
 
 typedef struct capa_submission {
     capa_request *reqs;
@@ -261,9 +262,29 @@ typedef struct batch {
  * on the requests after it), and the batch runs again without it. After MAX_RESTARTS such
  * runs the batch runs with a nested transaction per request, where a failure costs nothing.
  */
+static int commit_batch_run(capa_wtxn *t, batch *b);
+
 static int commit_batch(capa_wtxn *t, void *arg)
 {
     batch *b = arg;
+    /* The batch's reads and writes through one cursor per database (capa_store__cursor_memo):
+     * a case's records go in at keys next to the last case's, found without a descent from
+     * the root; its index entries are gathered and written in key order at the end
+     * (capa_index__gather), where most land on the page the last one did. Both only in the
+     * optimistic run, where a failed request throws the whole transaction away (a nested
+     * run's child transactions keep the plain path). Forgotten before the transaction ends. */
+    capa_store__cursor_memo(b->nested ? NULL : t->txn);
+    capa_index__gather(b->nested ? NULL : t->txn);
+    int err = commit_batch_run(t, b);
+    if (err == CAPA_OK)
+        err = capa_index__gather_flush(t->s);
+    capa_index__gather(NULL);
+    capa_store__cursor_memo(NULL);
+    return err;
+}
+
+static int commit_batch_run(capa_wtxn *t, batch *b)
+{
     size_t k = 0;
     for (submission *sub = b->list; sub; sub = sub->next) {
         for (size_t i = 0; i < sub->n; i++, k++) {

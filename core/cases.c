@@ -314,6 +314,10 @@ static int do_open(capa_wtxn *t, void *arg)
                                  &ctr)))
         return err;
     capa_event__init(&e, t->actor->u.id, "open", number, st->id, NULL);
+    size_t room = 128; /* the facts' names and numbers */
+    for (size_t i = 0; i < a->n; i++)
+        room += strlen(a->values[i].name) + strlen(a->values[i].value) + 2;
+    capa_event__reserve(&e, room);
     for (size_t i = 0; i < a->n; i++)
         if (*a->values[i].value)
             capa_event__change(&e, a->values[i].name, NULL, a->values[i].value);

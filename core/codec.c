@@ -18,14 +18,15 @@ void capa_buf_free(capa_buf *b)
 }
 
 /* Room for `n` more bytes; 0 when out of memory (b->oom set). A record is encoded field by
- * field, so the first allocation takes what most records need at once. */
+ * field, so the first allocation takes what most records need at once (an event or stage
+ * record with a description of ~2 KB: no growing on the way). */
 static int buf_room(capa_buf *b, size_t n)
 {
     if (b->oom)
         return 0;
     if (b->len + n <= b->cap)
         return 1;
-    size_t cap = b->cap ? b->cap : 1024;
+    size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + n)
         cap *= 2;
     unsigned char *p = capa__realloc(b->p, cap);

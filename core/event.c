@@ -78,11 +78,28 @@ void capa_event__chain(unsigned char out[32], const unsigned char prev[32], cons
     EVP_MD_CTX_free(ctx);
 }
 
+void capa_event__reserve(capa_event_rec *e, size_t bytes)
+{
+    if (e->strings || !bytes || !(e->strings = capa__malloc(bytes)))
+        return; /* a block already (or none to be had): strings are allocated one by one */
+    e->strings_len = bytes;
+    e->strings_used = 0;
+}
+
 static char *dup_or_null(capa_event_rec *e, const char *s)
 {
     if (!s)
         return NULL;
-    char *c = capa__strdup(s);
+    size_t n = strlen(s) + 1;
+    if (e->strings && e->strings_len - e->strings_used >= n) {
+        char *c = e->strings + e->strings_used;
+        memcpy(c, s, n);
+        e->strings_used += n;
+        return c;
+    }
+    char *c = capa__malloc(n);
+    if (c)
+        memcpy(c, s, n);
     if (!c)
         e->oom = 1;
     return c;
@@ -292,7 +309,7 @@ static int decode(capa_event_rec *e, const void *data, size_t len, unsigned char
      * bytes and a NUL here: the record's length is room enough for all of them. */
     if (!r.err && one_block && !(e->strings = capa__malloc(raw_len ? raw_len : 1)))
         r.err = CAPA_ENOMEM;
-    e->strings_len = e->strings ? raw_len : 0;
+    e->strings_len = e->strings_used = e->strings ? raw_len : 0;
     char *pos = e->strings, *end = e->strings ? e->strings + raw_len : NULL;
     e->version = (int)ver;
     e->ev.version = (int)ver;

@@ -30,11 +30,18 @@ typedef struct capa_event_rec {
      * per event instead of one per string. Strings added later are allocated on their own. */
     char *strings;
     size_t strings_len;
+    /* A built event's strings go into the block while it has room (capa_event__reserve):
+     * the bytes of it used so far; a decoded event's block is full. */
+    size_t strings_used;
 } capa_event_rec;
 
 /** Start building an event (strings copied; NULL allowed except actor and action). */
 void capa_event__init(capa_event_rec *e, const char *actor, const char *action,
                       const char *case_number, const char *stage, const char *reason);
+/** Room for `bytes` of the strings the event is built with next (each string's bytes and
+ *  its NUL), in one allocation instead of one per string (bulk21d: an open's ten values and
+ *  their names). Nothing else changes: strings that do not fit are allocated as before. */
+void capa_event__reserve(capa_event_rec *e, size_t bytes);
 void capa_event__change(capa_event_rec *e, const char *field, const char *old_value,
                         const char *new_value);
 void capa_event__fact(capa_event_rec *e, const char *key, const char *value);

@@ -40,6 +40,182 @@ static size_t key_len(const char *key)
     return n > CAPA_INDEX_KEY_MAX ? CAPA_INDEX_KEY_MAX : n;
 }
 
+/* ---- a group commit's index entries, gathered and written in key order ----
+ *
+ * A batch of 10 000 opens puts ~90 000 index entries at keys spread over six B-trees
+ * (customers, parts, defect codes, due times): one by one, each is a descent from the root
+ * through pages LMDB looks up in the transaction's dirty list. capa_index__gather makes the
+ * index calls of one write transaction queue their entries instead; capa_index__gather_flush
+ * writes them sorted by (index, key, value), through the transaction's cursors
+ * (capa_store__cursor_memo), so consecutive entries land on the page the last one did.
+ * An index holds (key, value) pairs: entries for different pairs commute, and those for the
+ * same pair keep their order (the sort's last key is the order they came in), so the
+ * indexes after the flush are exactly those the calls would have left one by one. Nothing
+ * reads an index in a batch's transaction (a request of capa_submit never does); the queue
+ * is flushed before the transaction commits and whenever it grows past IXQ_FLUSH bytes. */
+
+#define IXQ_FLUSH (8u << 20)
+
+typedef struct ixq_op {
+    uint64_t pfx; /* ixq_sort's: 8 bytes of the key */
+    uint32_t off; /* key bytes then value bytes, in ixq.bytes */
+    uint32_t seq; /* arrival */
+    uint16_t klen;
+    uint8_t vlen, db, del;
+} ixq_op;
+
+static _Thread_local struct {
+    MDB_txn *txn; /* the transaction whose entries are gathered, or NULL */
+    ixq_op *ops;
+    size_t n, cap;
+    unsigned char *bytes;
+    size_t used, room;
+    int oom;
+} ixq;
+
+void capa_index__gather(MDB_txn *txn)
+{
+    ixq.txn = txn;
+    ixq.n = ixq.used = 0;
+    ixq.oom = 0;
+    if (!txn) {
+        capa__free(ixq.ops);
+        capa__free(ixq.bytes);
+        memset(&ixq, 0, sizeof ixq);
+    }
+}
+
+static int ixq_add(int del, int db, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (ixq.n == ixq.cap) {
+        size_t cap = ixq.cap ? ixq.cap * 2 : 4096;
+        ixq_op *o = capa__realloc(ixq.ops, cap * sizeof *o);
+        if (!o)
+            return ixq.oom = 1, capa_error_set(CAPA_ENOMEM, "index entries: out of memory");
+        ixq.ops = o;
+        ixq.cap = cap;
+    }
+    if (ixq.used + klen + vlen > ixq.room) {
+        size_t room = ixq.room ? ixq.room * 2 : 1u << 16;
+        while (room < ixq.used + klen + vlen)
+            room *= 2;
+        unsigned char *b = capa__realloc(ixq.bytes, room);
+        if (!b)
+            return ixq.oom = 1, capa_error_set(CAPA_ENOMEM, "index entries: out of memory");
+        ixq.bytes = b;
+        ixq.room = room;
+    }
+    ixq.ops[ixq.n] =
+        (ixq_op){0,           (uint32_t)ixq.used, (uint32_t)ixq.n, (uint16_t)klen, (uint8_t)vlen,
+                 (uint8_t)db, (uint8_t)del};
+    memcpy(ixq.bytes + ixq.used, key, klen);
+    memcpy(ixq.bytes + ixq.used + klen, val, vlen);
+    ixq.used += klen + vlen;
+    ixq.n++;
+    return CAPA_OK;
+}
+
+/* The gathered entries in the order the indexes' B-trees keep them, near enough for the
+ * writes to find their page where the last one was: by index, then by the 8 bytes of the
+ * key after the prefix all of that index's keys share (big-endian: byte order), then by
+ * arrival - the sort is stable, so entries for the same (key, value) keep their order,
+ * which is all the result depends on. An LSD radix sort, a byte per pass, skipping the
+ * bytes every entry has alike: a few passes over the batch instead of a comparison sort's
+ * ~17 per entry. */
+static int ixq_sort(void)
+{
+    size_t n = ixq.n;
+    ixq_op *tmp = capa__malloc(n * sizeof *tmp);
+    if (!tmp)
+        return capa_error_set(CAPA_ENOMEM, "index entries: out of memory");
+    /* The shared prefix of each index's keys, against the first key of that index. */
+    size_t lcp[256];
+    const ixq_op *first[256] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const ixq_op *o = &ixq.ops[i];
+        const unsigned char *k = ixq.bytes + o->off;
+        if (!first[o->db]) {
+            first[o->db] = o;
+            lcp[o->db] = o->klen;
+            continue;
+        }
+        const unsigned char *f = ixq.bytes + first[o->db]->off;
+        size_t m = lcp[o->db] < o->klen ? lcp[o->db] : o->klen, j = 0;
+        while (j < m && f[j] == k[j])
+            j++;
+        lcp[o->db] = j;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ixq_op *o = &ixq.ops[i];
+        const unsigned char *k = ixq.bytes + o->off;
+        uint64_t p = 0;
+        for (size_t j = 0; j < 8; j++) {
+            size_t at = lcp[o->db] + j;
+            p = p << 8 | (at < o->klen ? k[at] : 0);
+        }
+        o->pfx = p;
+    }
+    ixq_op *a = ixq.ops, *b = tmp;
+    for (int pass = 0; pass <= 8; pass++) { /* bytes 0..7 of pfx, least first; then the index */
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[pass < 8 ? (a[i].pfx >> (8 * pass)) & 255 : a[i].db]++;
+        size_t sum = 0, alike = 0;
+        for (int c = 0; c < 256; c++) {
+            size_t m = count[c];
+            alike |= m == n;
+            count[c] = sum;
+            sum += m;
+        }
+        if (alike)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            b[count[pass < 8 ? (a[i].pfx >> (8 * pass)) & 255 : a[i].db]++] = a[i];
+        ixq_op *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != ixq.ops)
+        memcpy(ixq.ops, a, n * sizeof *a);
+    capa__free(tmp);
+    return CAPA_OK;
+}
+
+int capa_index__gather_flush(capa_store *s)
+{
+    int err = ixq.oom ? capa_error_set(CAPA_ENOMEM, "index entries: out of memory") : CAPA_OK;
+    if (!ixq.txn || err)
+        return err;
+    if (ixq.n > 1)
+        err = ixq_sort();
+    for (size_t i = 0; i < ixq.n && !err; i++) {
+        const ixq_op *o = &ixq.ops[i];
+        const unsigned char *k = ixq.bytes + o->off;
+        MDB_dbi dbi = s->dbi[o->db];
+        if (o->del) {
+            err = capa_store__del(ixq.txn, dbi, k, o->klen, k + o->klen, o->vlen);
+        } else {
+            err = capa_store__put(ixq.txn, dbi, k, o->klen, k + o->klen, o->vlen, MDB_NODUPDATA);
+            if (err == CAPA_EEXISTS)
+                err = CAPA_OK;
+        }
+    }
+    ixq.n = ixq.used = 0;
+    return err;
+}
+
+/* Queue an entry of txn when its entries are gathered; 1 when queued (*err its outcome). */
+static int gathered(capa_store *s, MDB_txn *txn, int *err, int del, int db, const void *key,
+                    size_t klen, const void *val, size_t vlen)
+{
+    if (!txn || txn != ixq.txn || klen > 0xffff || vlen > 0xff)
+        return 0;
+    *err = ixq_add(del, db, key, klen, val, vlen);
+    if (!*err && ixq.used >= IXQ_FLUSH)
+        *err = capa_index__gather_flush(s);
+    return 1;
+}
+
 int capa_index__put(capa_store *s, MDB_txn *txn, int db, const char *key, uint64_t id)
 {
     unsigned char v[8];
@@ -48,7 +224,10 @@ int capa_index__put(capa_store *s, MDB_txn *txn, int db, const char *key, uint64
     capa_be64(v, id);
     if (s->defer)
         return capa_defer__index(s->defer, 0, db, key, key_len(key), v, 8);
-    int err = capa_store__put(txn, s->dbi[db], key, key_len(key), v, 8, MDB_NODUPDATA);
+    int err;
+    if (gathered(s, txn, &err, 0, db, key, key_len(key), v, 8))
+        return err;
+    err = capa_store__put(txn, s->dbi[db], key, key_len(key), v, 8, MDB_NODUPDATA);
     return err == CAPA_EEXISTS ? CAPA_OK : err;
 }
 
@@ -60,6 +239,9 @@ int capa_index__del(capa_store *s, MDB_txn *txn, int db, const char *key, uint64
     capa_be64(v, id);
     if (s->defer)
         return capa_defer__index(s->defer, 1, db, key, key_len(key), v, 8);
+    int err;
+    if (gathered(s, txn, &err, 1, db, key, key_len(key), v, 8))
+        return err;
     return capa_store__del(txn, s->dbi[db], key, key_len(key), v, 8);
 }
 
@@ -70,7 +252,10 @@ int capa_index__put_opened(capa_store *s, MDB_txn *txn, int64_t opened, uint64_t
     capa_be64(v, id);
     if (s->defer)
         return capa_defer__index(s->defer, 0, DB_IDX_OPENED, k, 8, v, 8);
-    int err = capa_store__put(txn, s->dbi[DB_IDX_OPENED], k, 8, v, 8, MDB_NODUPDATA);
+    int err;
+    if (gathered(s, txn, &err, 0, DB_IDX_OPENED, k, 8, v, 8))
+        return err;
+    err = capa_store__put(txn, s->dbi[DB_IDX_OPENED], k, 8, v, 8, MDB_NODUPDATA);
     return err == CAPA_EEXISTS ? CAPA_OK : err;
 }
 
@@ -177,8 +362,11 @@ int capa_index__due_del(capa_store *s, MDB_txn *txn, const capa_hdr *h)
     for (size_t i = 0; i < h->n_limits; i++) {
         unsigned char k[8], v[DUE_VAL];
         due_entry(k, v, h->id, &h->limits[i]);
-        int err = s->defer ? capa_defer__index(s->defer, 1, DB_IDX_DUE, k, 8, v, DUE_VAL)
-                           : capa_store__del(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL);
+        int err;
+        if (s->defer)
+            err = capa_defer__index(s->defer, 1, DB_IDX_DUE, k, 8, v, DUE_VAL);
+        else if (!gathered(s, txn, &err, 1, DB_IDX_DUE, k, 8, v, DUE_VAL))
+            err = capa_store__del(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL);
         if (err && err != CAPA_ENOTFOUND)
             return err;
     }
@@ -190,9 +378,11 @@ int capa_index__due_put(capa_store *s, MDB_txn *txn, const capa_hdr *h)
     for (size_t i = 0; i < h->n_limits; i++) {
         unsigned char k[8], v[DUE_VAL];
         due_entry(k, v, h->id, &h->limits[i]);
-        int err = s->defer ? capa_defer__index(s->defer, 0, DB_IDX_DUE, k, 8, v, DUE_VAL)
-                           : capa_store__put(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL,
-                                             MDB_NODUPDATA);
+        int err;
+        if (s->defer)
+            err = capa_defer__index(s->defer, 0, DB_IDX_DUE, k, 8, v, DUE_VAL);
+        else if (!gathered(s, txn, &err, 0, DB_IDX_DUE, k, 8, v, DUE_VAL))
+            err = capa_store__put(txn, s->dbi[DB_IDX_DUE], k, 8, v, DUE_VAL, MDB_NODUPDATA);
         if (err && err != CAPA_EEXISTS)
             return err;
     }

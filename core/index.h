@@ -27,6 +27,15 @@ int capa_index__sync_stats(capa_hdr *h, const capa_stage_record *r, int first_st
 /** Move the case's stage index entry from h->stage to `to` and set h->stage. */
 int capa_index__move_stage(capa_store *s, MDB_txn *txn, capa_hdr *h, const char *to);
 
+/** Gather the index entries (puts and deletes) written in txn instead of writing them one
+ *  by one, until capa_index__gather_flush (group commit's batch transaction: no request of
+ *  it reads an index). NULL stops gathering and frees the queue; the queue is this thread's.
+ *  Call it with NULL, or flush, before the transaction ends. */
+void capa_index__gather(MDB_txn *txn);
+/** Write the gathered entries in key order; the indexes are then exactly what writing them
+ *  one by one would have made. Gathering goes on. */
+int capa_index__gather_flush(capa_store *s);
+
 /** Remove / add the idx_due entries of every open limit h carries. */
 int capa_index__due_del(capa_store *s, MDB_txn *txn, const capa_hdr *h);
 int capa_index__due_put(capa_store *s, MDB_txn *txn, const capa_hdr *h);

@@ -656,6 +656,35 @@ int capa_stage__set(capa_stage_record *r, const char *name, const char *value)
     return stage_set(r, name, value, 0);
 }
 
+int capa_stage__set_changes_ref(capa_stage_record *r, const capa_change *c, size_t n)
+{
+    capa_kv *vals = n ? capa__realloc(r->values, (r->n_values + n) * sizeof *vals) : r->values;
+    if (n && !vals)
+        return capa_error_set(CAPA_ENOMEM, "out of memory");
+    r->values = vals;
+    for (size_t i = 0; i < n; i++) {
+        int found;
+        const char *name = c[i].field, *value = c[i].new_value;
+        if (!name)
+            return capa_error_set(CAPA_ECORRUPT, "stage record: a change names no field");
+        size_t at = find_value(r, name, &found);
+        if (!value || !*value) {
+            if (found) {
+                memmove(&vals[at], &vals[at + 1], (r->n_values - at - 1) * sizeof *vals);
+                r->n_values--;
+            }
+        } else if (found) {
+            vals[at].value = value;
+        } else {
+            memmove(&vals[at + 1], &vals[at], (r->n_values - at) * sizeof *vals);
+            vals[at].name = name;
+            vals[at].value = value;
+            r->n_values++;
+        }
+    }
+    return CAPA_OK;
+}
+
 int capa_stage__set_changes(capa_stage_record *r, const capa_change *c, size_t n)
 {
     if (n == 0)

@@ -81,6 +81,11 @@ int capa_stage__set(capa_stage_record *r, const char *name, const char *value);
 /** capa_stage__set of every change's field to its new value, in order (one allocation for
  *  the values). */
 int capa_stage__set_changes(capa_stage_record *r, const capa_change *c, size_t n);
+/** capa_stage__set_changes into a record that owns none of its values: they point at c's
+ *  names and values, which must outlive it; free the record's values array alone
+ *  (capa__free(r->values)), never with capa_stage_record_clear. An open's first record,
+ *  written from its event and dropped (bulk21d). */
+int capa_stage__set_changes_ref(capa_stage_record *r, const capa_change *c, size_t n);
 /** Add `user` to the editors if absent. */
 int capa_stage__add_editor(capa_stage_record *r, const char *user);
 /** Hex SHA-256 over the canonical encoding of the stage data a signature covers. */

@@ -382,6 +382,111 @@ START_TEST(a_batch_prepared_on_a_second_thread_keeps_order_refusals_and_records)
 }
 END_TEST
 
+static int count_case(const capa_case_header *h, void *payload)
+{
+    (void)h;
+    ++*(size_t *)payload;
+    return 0;
+}
+
+/* The cases the customer index lists for `customer` (capa_case_scan through idx_customer). */
+static size_t listed_for(const char *customer)
+{
+    capa_filter f = {.customer = customer, .closed = -1};
+    size_t n = 0;
+    void *pl[1] = {&n};
+    ck_assert_int_eq(capa_case_scan(s, &f, CAPA_SCAN_LEAD, 1, count_case, pl), CAPA_OK);
+    return n;
+}
+
+/* bulk21d: a batch's index entries are gathered and written in key order at its end
+ * (index.c, capa_index__gather). Within one batch a case moves to another customer and back,
+ * and to another part, between new cases of those customers and parts: the entries for the
+ * same (customer, case) come put, deleted, put again, and the customer index must list the
+ * case under its own customer only, as writing them one by one would. verify's replay
+ * writes its indexes one by one and compares them with the store's. */
+START_TEST(a_batch_gathers_index_entries_and_keeps_their_order_per_entry)
+{
+    enum { N = 80, MOVED = 20 };
+    static const char *const customers[4] = {"客户甲", "客户乙", "Customer C", "Customer D"};
+    capa_request *rq = calloc(3 * N, sizeof *rq);
+    capa_kv(*kv)[10] = calloc(2 * N, sizeof *kv);
+    char(*lots)[16] = calloc(2 * N, sizeof *lots);
+    char **num = calloc(N, sizeof *num);
+    for (int i = 0; i < N; i++) {
+        snprintf(lots[i], sizeof lots[i], "G-%d", i);
+        rq[i] = (capa_request){.op = CAPA_OP_OPEN,
+                               .who = tu_as("li"),
+                               .values = intake(kv[i], lots[i]),
+                               .n_values = 10};
+        kv[i][0].value = customers[i % 2];
+    }
+    ck_assert_int_eq(capa_submit(s, rq, N), CAPA_OK);
+    for (int i = 0; i < N; i++) {
+        num[i] = rq[i].number_out;
+        rq[i].number_out = NULL;
+        capa_request_clear(&rq[i]);
+    }
+    /* One batch: new cases of customers C and D, and cases 0..MOVED-1 moved to C and back
+     * to their own customer, and to part PCB-9 (left there), the moves between the opens. */
+    capa_kv to_c = {"customer", "Customer C"}, part9 = {"part_no", "PCB-9"};
+    capa_kv back[2] = {{"customer", "客户甲"}, {"customer", "客户乙"}};
+    size_t n = 0;
+    for (int i = 0; i < N; i++) {
+        int j = N + i;
+        snprintf(lots[j], sizeof lots[j], "H-%d", i);
+        rq[n++] = (capa_request){.op = CAPA_OP_OPEN,
+                                 .who = tu_as("li"),
+                                 .values = intake(kv[j], lots[j]),
+                                 .n_values = 10};
+        kv[j][0].value = customers[2 + i % 2];
+        if (i < MOVED) {
+            rq[n++] = (capa_request){.op = CAPA_OP_SET,
+                                     .who = tu_as("li"),
+                                     .number = num[i],
+                                     .values = &to_c,
+                                     .n_values = 1};
+            rq[n++] = (capa_request){.op = CAPA_OP_SET,
+                                     .who = tu_as("li"),
+                                     .number = num[i],
+                                     .values = &back[i % 2],
+                                     .n_values = 1};
+            if (i % 4 == 0)
+                rq[n++] = (capa_request){.op = CAPA_OP_SET,
+                                         .who = tu_as("li"),
+                                         .number = num[i],
+                                         .values = &part9,
+                                         .n_values = 1};
+        }
+    }
+    ck_assert_uint_ge(n, 64); /* the size that starts the helper thread too */
+    ck_assert_int_eq(capa_submit(s, rq, n), CAPA_OK);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(rq[i].result, CAPA_OK);
+        capa_request_clear(&rq[i]);
+    }
+    ck_assert_uint_eq(listed_for("客户甲"), N / 2);
+    ck_assert_uint_eq(listed_for("客户乙"), N / 2);
+    ck_assert_uint_eq(listed_for("Customer C"), N / 2);
+    ck_assert_uint_eq(listed_for("Customer D"), N / 2);
+    capa_filter f = {.part_no = "PCB-9", .closed = -1};
+    size_t on9 = 0;
+    void *pl[1] = {&on9};
+    ck_assert_int_eq(capa_case_scan(s, &f, CAPA_SCAN_LEAD, 1, count_case, pl), CAPA_OK);
+    ck_assert_uint_eq(on9, MOVED / 4);
+    capa_verify_report *rep = NULL;
+    ck_assert_int_eq(capa_store_verify(&rep, s, NULL), CAPA_OK);
+    ck_assert_msg(rep->ok, "verify: %s", rep->n_mismatches ? rep->mismatches[0].message : "");
+    capa_verify_report_free(rep);
+    for (int i = 0; i < N; i++)
+        capa__free(num[i]);
+    free(num);
+    free(rq);
+    free(kv);
+    free(lots);
+}
+END_TEST
+
 START_TEST(read_only_store_refuses_every_request)
 {
     capa_store *ro = NULL;
@@ -414,6 +519,7 @@ Suite *capa_batch_suite(void)
     tcase_add_test(tc, many_failures_in_one_batch_fall_back_to_nested_transactions);
     tcase_add_test(tc, read_only_store_refuses_every_request);
     tcase_add_test(tc, a_batch_prepared_on_a_second_thread_keeps_order_refusals_and_records);
+    tcase_add_test(tc, a_batch_gathers_index_entries_and_keeps_their_order_per_entry);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -5,6 +5,8 @@
 #ifndef CAPA_PARSCAN_H
 #define CAPA_PARSCAN_H
 
+#include <stdatomic.h>
+
 #include "store.h"
 
 /** The most parts a report's pass is cut into. */
@@ -23,6 +25,15 @@ int capa__id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi);
  *  many headers (~0.16 us each); below, a small store is read on the calling thread alone
  *  (measured, docs/serve.md). A variable so that the tests can cut a small store into parts. */
 extern size_t capa__scan_part_min;
+
+/** A list through an index read in one part of several asked for starts a helper thread
+ *  that maps the pages of its last rows meanwhile (query.c, struct prefault) when more than
+ *  capa__prefault_faults page faults or more came in its first capa__prefault_probe rows (32, 8: a
+ *  cold map, as in a fresh process). Variables so that the tests can start it on a small,
+ *  warm store; capa__prefault_started counts the helpers started. */
+extern size_t capa__prefault_probe;
+extern long capa__prefault_faults;
+extern atomic_size_t capa__prefault_started;
 
 /** How many parts a scan is cut into by default: the processors online, 1 to 4. */
 size_t capa__scan_parts(void);

@@ -241,6 +241,21 @@ START_TEST(scan_in_parts_lists_what_the_list_lists)
 }
 END_TEST
 
+/* The page-fault helper of a list read in one part (started here on a warm store, from its
+ * fifth row, whatever the faults) changes nothing the list offers, nor its order. */
+START_TEST(scan_with_the_prefault_helper_lists_what_the_list_lists)
+{
+    size_t keep_probe = capa__prefault_probe, before = atomic_load(&capa__prefault_started);
+    long keep_faults = capa__prefault_faults;
+    capa__prefault_probe = 4;
+    capa__prefault_faults = 0;
+    check_all();
+    capa__prefault_probe = keep_probe;
+    capa__prefault_faults = keep_faults;
+    ck_assert_msg(atomic_load(&capa__prefault_started) > before, "no helper was started");
+}
+END_TEST
+
 Suite *capa_query_suite(void)
 {
     Suite *su = suite_create("query");
@@ -250,6 +265,7 @@ Suite *capa_query_suite(void)
     tcase_add_checked_fixture(tc, open_store, close_store);
     tcase_add_test(tc, scan_lists_what_the_list_lists);
     tcase_add_test(tc, scan_in_parts_lists_what_the_list_lists);
+    tcase_add_test(tc, scan_with_the_prefault_helper_lists_what_the_list_lists);
     suite_add_tcase(su, tc);
     return su;
 }

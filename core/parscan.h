@@ -27,13 +27,15 @@ int capa__id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi);
 extern size_t capa__scan_part_min;
 
 /** A list through an index read in one part of several asked for starts a helper thread
- *  that maps the pages of its last rows meanwhile (query.c, struct prefault) when more than
- *  capa__prefault_faults page faults or more came in its first capa__prefault_probe rows (32, 8: a
- *  cold map, as in a fresh process). Variables so that the tests can start it on a small,
- *  warm store; capa__prefault_started counts the helpers started. */
+ *  that maps the pages of its last rows meanwhile (query.c, struct prefault) when
+ *  capa__prefault_faults page faults or more came in its first capa__prefault_probe rows
+ *  (8 in 32: a cold map, as in a fresh process); with fewer (a warm map), a list of a tenth
+ *  of capa__scan_part_min rows or more whose ids are far apart has its later half read by a
+ *  second part (split_at). Variables so that the tests can pick either on a small store;
+ *  capa__prefault_started counts the helpers started, capa__prefault_split the lists cut. */
 extern size_t capa__prefault_probe;
 extern long capa__prefault_faults;
-extern atomic_size_t capa__prefault_started;
+extern atomic_size_t capa__prefault_started, capa__prefault_split;
 
 /** How many parts a scan is cut into by default: the processors online, 1 to 4. */
 size_t capa__scan_parts(void);

@@ -656,13 +656,17 @@ struct prefault {
     pthread_t tid;
     int started;
     long faults0; /* the part's page faults before its first row */
+    /* A warm map: the part's later rows cut off for a second part (below), or NULL. */
+    scan_part *second;
+    atomic_int claim; /* the second part: 0 unclaimed, 1 by its thread, 2 by the first */
+    int split;        /* the second part was cut off */
 };
 
 /* Rows the part reads before it decides on the helper, and the page faults among them that
  * start it (one row in four faulted: the map is cold); helpers started (parscan.h). */
 size_t capa__prefault_probe = 32;
 long capa__prefault_faults = 8;
-atomic_size_t capa__prefault_started;
+atomic_size_t capa__prefault_started, capa__prefault_split;
 
 /* Minor and major page faults of the calling thread so far. */
 static long thread_faults(void)
@@ -695,15 +699,51 @@ static void *prefault_run(void *arg)
     return sum == 0xFFFFFFFFu ? arg : NULL; /* the reads kept */
 }
 
+static void *scan_run(void *arg);
+
+/* The second part's thread: it reads the part unless the first part came to it first. */
+static void *second_run(void *arg)
+{
+    prefault *pf = arg;
+    int unclaimed = 0;
+    if (atomic_compare_exchange_strong(&pf->claim, &unclaimed, 1))
+        scan_run(pf->second);
+    return NULL;
+}
+
+/* A warm map and a list whose rows are searches (its ids far apart): the rows after the
+ * probe are cut in two, the later half read by a second part on another processor (in a
+ * transaction of the snapshot's commit, offered to the second payload), as when the list is
+ * cut into two parts from the start; a second part whose thread has not begun when the
+ * first is done is read by the first. */
+static void split_at(prefault *pf, scan_part *p, size_t i)
+{
+    size_t have = 0, m = i + (p->n_ids - i) / 2;
+    scan_part *q = pf->second;
+    if (snapshot_parts(pf->snap, 2, &have) != CAPA_OK || have != 2)
+        return;
+    q->ls.txn = pf->snap->txn[1];
+    q->ids = p->ids + m;
+    q->n_ids = p->n_ids - m;
+    if (pthread_create(&pf->tid, NULL, second_run, pf) != 0)
+        return;
+    pf->started = pf->split = 1;
+    p->n_ids = m;
+    atomic_fetch_add(&capa__prefault_split, 1);
+}
+
 /* At row i of part 0: note where it is; after the probe's rows, start the helper when they
- * faulted. */
-static void prefault_at(prefault *pf, size_t i)
+ * faulted, or cut the rest in two when they did not. */
+static void prefault_at(prefault *pf, scan_part *p, size_t i)
 {
     atomic_store_explicit(&pf->reached, i, memory_order_relaxed);
     if (i == 0) {
         pf->faults0 = thread_faults();
     } else if (i == capa__prefault_probe && pf->faults0 >= 0 &&
-               thread_faults() - pf->faults0 >= capa__prefault_faults) {
+               thread_faults() - pf->faults0 < capa__prefault_faults) {
+        if (pf->second)
+            split_at(pf, p, i);
+    } else if (i == capa__prefault_probe && pf->faults0 >= 0) {
         pthread_attr_t a;
         size_t have = 0;
         if (snapshot_parts(pf->snap, 2, &have) == CAPA_OK && have == 2 &&
@@ -723,7 +763,13 @@ static void prefault_end(prefault *pf)
 {
     if (!pf)
         return;
-    if (pf->started) {
+    if (pf->started && pf->split) {
+        int unclaimed = 0;
+        if (atomic_compare_exchange_strong(&pf->claim, &unclaimed, 2))
+            scan_run(pf->second); /* its thread had not begun: read here */
+        pthread_join(pf->tid, NULL);
+        pf->started = 0;
+    } else if (pf->started) {
         atomic_store(&pf->stop, 1);
         pthread_join(pf->tid, NULL);
         pf->started = 0;
@@ -748,7 +794,7 @@ static void *scan_run(void *arg)
             if (atomic_load_explicit(p->stop_all, memory_order_relaxed))
                 break;
             if (p->pf)
-                prefault_at(p->pf, i);
+                prefault_at(p->pf, p, i);
             if ((rc = hdr_seek(cur, p->ids[i], &at, &v)) == MDB_NOTFOUND) {
                 err = capa_error_set(CAPA_ECORRUPT, "case id %llu: header missing",
                                      (unsigned long long)p->ids[i]);
@@ -899,7 +945,8 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
     uint64_t range = by_index ? n_ids : hi >= lo && hi ? hi - lo + 1 : 0;
     /* An index list is cut from as many rows as the scan (customer21c tried a tenth: its
      * 1 000-row lists then ran on two threads, and in a fresh process both faulted pages in
-     * at once - the quiet bench's fresh lists were slower, docs/benchmarks.md). */
+     * at once - the quiet bench's fresh lists were slower, docs/benchmarks.md); one whose
+     * ids are far apart may be cut in two after its first rows (prefault, split_at). */
     uint64_t min = capa__scan_part_min;
     uint64_t worth = range / (min ? min : 1);
     size_t asked = parts;
@@ -907,8 +954,15 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
         parts = worth > 1 ? (size_t)worth : 1;
     /* One part through an index, two or more asked for: the page-fault helper may run on
      * another processor (prefault). */
-    if (by_index && parts == 1 && asked > 1 && n_ids > capa__prefault_probe * 2)
+    if (by_index && parts == 1 && asked > 1 && n_ids > capa__prefault_probe * 2) {
         pf = (prefault){.s = s, .snap = snap, .ids = ids, .n_ids = n_ids};
+        /* Ids far apart (4 cases a row or more: few share a leaf) make each row a search
+         * from the root (~0.6 us at 1 M cases): from a tenth of a part's rows, the second
+         * part is worth its thread (~40 us) once the probe found the map warm. */
+        if (n_ids >= capa__scan_part_min / 10 && ids[n_ids - 1] > ids[0] &&
+            ids[n_ids - 1] - ids[0] >= 4 * (uint64_t)n_ids)
+            pf.second = &p[1];
+    }
     if ((err = snapshot_parts(snap, parts, &parts)))
         goto done;
     for (size_t i = 0; i < parts; i++) {
@@ -925,6 +979,10 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
             p[i].to = i + 1 == parts ? 0 : lo + (hi - lo + 1) * (i + 1) / parts;
         }
     }
+    if (pf.second) /* its transaction and its share are set when it is cut off */
+        p[1] = (scan_part){.ls = {s, NULL, NULL, 0, f, cb, payloads[1], 0, 0},
+                           .lead = p[0].lead,
+                           .stop_all = &stop_all};
     if (by_index && !ids) /* nothing listed: every part is empty */
         goto done;
     for (size_t i = 1; i < parts; i++)
@@ -936,6 +994,8 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
         else if (!atomic_load(&stop_all))
             scan_run(&p[i]); /* no thread to be had: read it here */
     }
+    if (pf.split)
+        parts = 2; /* part 0 cut the second off and saw it read */
     for (size_t i = 0; i < parts && !err; i++)
         if (p[i].err)
             err = capa_error_set(p[i].err, "%s", p[i].msg);

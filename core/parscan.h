@@ -31,11 +31,14 @@ extern size_t capa__scan_part_min;
  *  capa__prefault_faults page faults or more came in its first capa__prefault_probe rows
  *  (8 in 32: a cold map, as in a fresh process); with fewer (a warm map), a list of a tenth
  *  of capa__scan_part_min rows or more whose ids are far apart has its later half read by a
- *  second part (split_at). Variables so that the tests can pick either on a small store;
- *  capa__prefault_started counts the helpers started, capa__prefault_split the lists cut. */
+ *  second part (split_at) when a processor is idle. Variables so that the tests can pick
+ *  either on a small store; capa__prefault_started counts the helpers started,
+ *  capa__prefault_split the lists cut. */
 extern size_t capa__prefault_probe;
 extern long capa__prefault_faults;
 extern atomic_size_t capa__prefault_started, capa__prefault_split;
+/** The cut only when a processor is idle (1; /proc/loadavg's running tasks): 0 in the tests. */
+extern int capa__split_when_idle;
 
 /** How many parts a scan is cut into by default: the processors online, 1 to 4. */
 size_t capa__scan_parts(void);

@@ -3,9 +3,11 @@
  * value, and the audit trail in order. Nothing here writes.
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -667,6 +669,7 @@ struct prefault {
 size_t capa__prefault_probe = 32;
 long capa__prefault_faults = 8;
 atomic_size_t capa__prefault_started, capa__prefault_split;
+int capa__split_when_idle = 1;
 
 /* Minor and major page faults of the calling thread so far. */
 static long thread_faults(void)
@@ -716,11 +719,35 @@ static void *second_run(void *arg)
  * transaction of the snapshot's commit, offered to the second payload), as when the list is
  * cut into two parts from the start; a second part whose thread has not begun when the
  * first is done is read by the first. */
+/* Whether a processor is idle now: fewer tasks running or ready to run (the fourth field of
+ * /proc/loadavg, this one among them) than processors online. Without /proc: no. */
+static int cpu_idle(void)
+{
+    char buf[128];
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = buf;
+    for (int f = 0; f < 3 && p; f++)
+        if ((p = strchr(p, ' ')))
+            p++;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return p && *p >= '0' && *p <= '9' && strtol(p, NULL, 10) < cpus;
+}
+
 static void split_at(prefault *pf, scan_part *p, size_t i)
 {
     size_t have = 0, m = i + (p->n_ids - i) / 2;
     scan_part *q = pf->second;
-    if (snapshot_parts(pf->snap, 2, &have) != CAPA_OK || have != 2)
+    /* The first part waits for the second at its end: only when a processor is free for it
+     * (on a busy machine a second part ready to run can wait long for one). */
+    if ((capa__split_when_idle && !cpu_idle()) || snapshot_parts(pf->snap, 2, &have) != CAPA_OK ||
+        have != 2)
         return;
     q->ls.txn = pf->snap->txn[1];
     q->ids = p->ids + m;

@@ -5,6 +5,8 @@
 #ifndef CAPA_PARSCAN_H
 #define CAPA_PARSCAN_H
 
+#include <stdatomic.h>
+
 #include "store.h"
 
 /** The most parts a report's pass is cut into. */
@@ -23,6 +25,20 @@ int capa__id_bounds(capa_store *s, MDB_txn *txn, uint64_t *lo, uint64_t *hi);
  *  many headers (~0.16 us each); below, a small store is read on the calling thread alone
  *  (measured, docs/serve.md). A variable so that the tests can cut a small store into parts. */
 extern size_t capa__scan_part_min;
+
+/** A list through an index read in one part of several asked for starts a helper thread
+ *  that maps the pages of its last rows meanwhile (query.c, struct prefault) when
+ *  capa__prefault_faults page faults or more came in its first capa__prefault_probe rows
+ *  (8 in 32: a cold map, as in a fresh process); with fewer (a warm map), a list of a tenth
+ *  of capa__scan_part_min rows or more whose ids are far apart has its later half read by a
+ *  second part (split_at) when a processor is idle. Variables so that the tests can pick
+ *  either on a small store; capa__prefault_started counts the helpers started,
+ *  capa__prefault_split the lists cut. */
+extern size_t capa__prefault_probe;
+extern long capa__prefault_faults;
+extern atomic_size_t capa__prefault_started, capa__prefault_split;
+/** The cut only when a processor is idle (1; /proc/loadavg's running tasks): 0 in the tests. */
+extern int capa__split_when_idle;
 
 /** How many parts a scan is cut into by default: the processors online, 1 to 4. */
 size_t capa__scan_parts(void);

@@ -2,10 +2,14 @@
  * query.c - reading: one case as a snapshot, lists through the indexes, counts per indexed
  * value, and the audit trail in order. Nothing here writes.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -304,13 +308,14 @@ typedef struct list_state {
 
 static capa_case_header public_header(const capa_hdr *h)
 {
-    capa_case_header ch = {h->number,      h->stage,          h->closed,      h->customer,
-                           h->part_no,     h->lot_no,         h->defect_code, h->severity,
-                           h->description, h->subject_person, h->opened,      h->closed_at,
-                           h->stage_entered,
-                           h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT,
-                           h->origin,
-                           h->round > 1 ? h->round : 1 /* 二次处理 */};
+    capa_case_header ch = {h->number,        h->stage,
+                           h->closed,        h->customer,
+                           h->part_no,       h->lot_no,
+                           h->defect_code,   h->severity,
+                           h->description,   h->subject_person,
+                           h->opened,        h->closed_at,
+                           h->stage_entered, h->workflow ? h->workflow : CAPA_WORKFLOW_DEFAULT,
+                           h->origin,        h->round > 1 ? h->round : 1 /* 二次处理 */};
     return ch;
 }
 
@@ -471,8 +476,11 @@ int capa_case_list(capa_store *s, const capa_filter *filter,
 /* One part of a scan, read under its own transaction of the scan's snapshot and offered to
  * its own payload: the cases `ids` (from an index, in order) or, without ids, those with
  * ids [from, to) (to 0: to the end). */
+typedef struct prefault prefault;
+
 typedef struct scan_part {
     list_state ls;
+    prefault *pf; /* part 0 of an index list read alone: its page-fault helper */
     const uint64_t *ids;
     size_t n_ids;
     uint64_t from, to;
@@ -585,6 +593,219 @@ static int index_ids(capa_store *s, MDB_txn *txn, const capa_filter *f, uint64_t
     return CAPA_OK;
 }
 
+/* A read snapshot held across calls: its first transaction, and those of the parts of a
+ * scan begun on the same commit as they are first needed (none when a commit came in
+ * between: the scans read in fewer parts then). */
+struct capa_snapshot {
+    capa_store *s;
+    MDB_txn *txn[CAPA_SCAN_MAX_PARTS];
+    size_t n;    /* transactions begun, all on the commit txn[0] sees */
+    int no_more; /* a commit came in between: no more to be had */
+};
+
+static int snapshot_open(capa_snapshot *snap, capa_store *s)
+{
+    memset(snap, 0, sizeof *snap);
+    snap->s = s;
+    int err = capa_store__read_begin(s, &snap->txn[0]);
+    if (!err)
+        snap->n = 1;
+    return err;
+}
+
+static void snapshot_close(capa_snapshot *snap)
+{
+    for (size_t i = 0; i < snap->n; i++)
+        capa_store__read_end(snap->s, snap->txn[i]);
+    snap->n = 0;
+}
+
+/* Up to `parts` transactions of the snapshot: how many it has now (1 or more). */
+static int snapshot_parts(capa_snapshot *snap, size_t parts, size_t *have)
+{
+    int same = 0, err = CAPA_OK;
+    if (parts > snap->n && !snap->no_more) {
+        if ((err = capa__snapshot_more(snap->s, snap->txn[0], snap->txn + snap->n, parts - snap->n,
+                                       &same)))
+            return err;
+        if (same)
+            snap->n = parts;
+        else
+            snap->no_more = 1;
+    }
+    *have = parts < snap->n ? parts : snap->n;
+    return CAPA_OK;
+}
+
+/* A list through an index read in one part, in a process whose map of the store is cold (a
+ * fresh `capa list`): each of its rows is a search of the headers, and where a customer's
+ * cases are far apart each row's leaf page is mapped into the process by a page fault
+ * (~4 us; the row itself ~0.6 us): at 1 M cases a customer's 1 000 rows take ~1 400 faults.
+ * A helper thread searches the same ids from the last one back, so that the pages the part
+ * is about to read are mapped on the other processor meanwhile; the part reads, checks and
+ * offers every row itself, in order, as without it (the helper only reads, in a transaction
+ * of the same snapshot, and offers nothing). It is started only when the part's first rows
+ * faulted (a warm map pays nothing) and it stops where the part has come to, so the part
+ * never waits for it beyond the search under way. */
+struct prefault {
+    capa_store *s;
+    capa_snapshot *snap; /* the part's: the helper reads in a transaction of its commit */
+    MDB_cursor *cur;     /* the helper's, opened by the part (no malloc arena for its thread) */
+    const uint64_t *ids;
+    size_t n_ids;
+    atomic_size_t reached; /* the row the part is at */
+    atomic_int stop;
+    pthread_t tid;
+    int started;
+    long faults0; /* the part's page faults before its first row */
+    /* A warm map: the part's later rows cut off for a second part (below), or NULL. */
+    scan_part *second;
+    atomic_int claim; /* the second part: 0 unclaimed, 1 by its thread, 2 by the first */
+    int split;        /* the second part was cut off */
+};
+
+/* Rows the part reads before it decides on the helper, and the page faults among them that
+ * start it (one row in four faulted: the map is cold); helpers started (parscan.h). */
+size_t capa__prefault_probe = 32;
+long capa__prefault_faults = 8;
+atomic_size_t capa__prefault_started, capa__prefault_split;
+int capa__split_when_idle = 1;
+
+/* Minor and major page faults of the calling thread so far. */
+static long thread_faults(void)
+{
+#ifdef RUSAGE_THREAD
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) == 0)
+        return ru.ru_minflt + ru.ru_majflt;
+#endif
+    return -1; /* unknown: no helper */
+}
+
+static void *prefault_run(void *arg)
+{
+    prefault *pf = arg;
+    MDB_cursor *cur = pf->cur;
+    MDB_val v;
+    uint64_t at = 0;
+    unsigned sum = 0;
+    for (size_t i = pf->n_ids; i-- > 0;) {
+        if (atomic_load_explicit(&pf->stop, memory_order_relaxed) ||
+            i <= atomic_load_explicit(&pf->reached, memory_order_relaxed) + 1)
+            break;
+        /* The search maps the branch and leaf pages; the header's bytes are read so that
+         * a value on a page of its own is mapped too. */
+        if (hdr_seek(cur, pf->ids[i], &at, &v) == MDB_SUCCESS && v.mv_size)
+            sum += ((const unsigned char *)v.mv_data)[0] +
+                   ((const unsigned char *)v.mv_data)[v.mv_size - 1];
+    }
+    return sum == 0xFFFFFFFFu ? arg : NULL; /* the reads kept */
+}
+
+static void *scan_run(void *arg);
+
+/* The second part's thread: it reads the part unless the first part came to it first. */
+static void *second_run(void *arg)
+{
+    prefault *pf = arg;
+    int unclaimed = 0;
+    if (atomic_compare_exchange_strong(&pf->claim, &unclaimed, 1))
+        scan_run(pf->second);
+    return NULL;
+}
+
+/* A warm map and a list whose rows are searches (its ids far apart): the rows after the
+ * probe are cut in two, the later half read by a second part on another processor (in a
+ * transaction of the snapshot's commit, offered to the second payload), as when the list is
+ * cut into two parts from the start; a second part whose thread has not begun when the
+ * first is done is read by the first. */
+/* Whether a processor is idle now: fewer tasks running or ready to run (the fourth field of
+ * /proc/loadavg, this one among them) than processors online. Without /proc: no. */
+static int cpu_idle(void)
+{
+    char buf[128];
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = buf;
+    for (int f = 0; f < 3 && p; f++)
+        if ((p = strchr(p, ' ')))
+            p++;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return p && *p >= '0' && *p <= '9' && strtol(p, NULL, 10) < cpus;
+}
+
+static void split_at(prefault *pf, scan_part *p, size_t i)
+{
+    size_t have = 0, m = i + (p->n_ids - i) / 2;
+    scan_part *q = pf->second;
+    /* The first part waits for the second at its end: only when a processor is free for it
+     * (on a busy machine a second part ready to run can wait long for one). */
+    if ((capa__split_when_idle && !cpu_idle()) || snapshot_parts(pf->snap, 2, &have) != CAPA_OK ||
+        have != 2)
+        return;
+    q->ls.txn = pf->snap->txn[1];
+    q->ids = p->ids + m;
+    q->n_ids = p->n_ids - m;
+    if (pthread_create(&pf->tid, NULL, second_run, pf) != 0)
+        return;
+    pf->started = pf->split = 1;
+    p->n_ids = m;
+    atomic_fetch_add(&capa__prefault_split, 1);
+}
+
+/* At row i of part 0: note where it is; after the probe's rows, start the helper when they
+ * faulted, or cut the rest in two when they did not. */
+static void prefault_at(prefault *pf, scan_part *p, size_t i)
+{
+    atomic_store_explicit(&pf->reached, i, memory_order_relaxed);
+    if (i == 0) {
+        pf->faults0 = thread_faults();
+    } else if (i == capa__prefault_probe && pf->faults0 >= 0 &&
+               thread_faults() - pf->faults0 < capa__prefault_faults) {
+        if (pf->second)
+            split_at(pf, p, i);
+    } else if (i == capa__prefault_probe && pf->faults0 >= 0) {
+        pthread_attr_t a;
+        size_t have = 0;
+        if (snapshot_parts(pf->snap, 2, &have) == CAPA_OK && have == 2 &&
+            mdb_cursor_open(pf->snap->txn[1], pf->s->dbi[DB_CASES], &pf->cur) == 0 &&
+            pthread_attr_init(&a) == 0) {
+            /* A search needs little stack: a small one, not a cached 8 MiB one to touch. */
+            pthread_attr_setstacksize(&a, 256 * 1024);
+            pf->started = pthread_create(&pf->tid, &a, prefault_run, pf) == 0;
+            if (pf->started)
+                atomic_fetch_add(&capa__prefault_started, 1);
+            pthread_attr_destroy(&a);
+        }
+    }
+}
+
+static void prefault_end(prefault *pf)
+{
+    if (!pf)
+        return;
+    if (pf->started && pf->split) {
+        int unclaimed = 0;
+        if (atomic_compare_exchange_strong(&pf->claim, &unclaimed, 2))
+            scan_run(pf->second); /* its thread had not begun: read here */
+        pthread_join(pf->tid, NULL);
+        pf->started = 0;
+    } else if (pf->started) {
+        atomic_store(&pf->stop, 1);
+        pthread_join(pf->tid, NULL);
+        pf->started = 0;
+    }
+    if (pf->cur)
+        mdb_cursor_close(pf->cur);
+    pf->cur = NULL;
+}
+
 static void *scan_run(void *arg)
 {
     scan_part *p = arg;
@@ -599,6 +820,8 @@ static void *scan_run(void *arg)
         for (size_t i = 0; !rc && !err && !p->ls.stop && i < p->n_ids; i++) {
             if (atomic_load_explicit(p->stop_all, memory_order_relaxed))
                 break;
+            if (p->pf)
+                prefault_at(p->pf, p, i);
             if ((rc = hdr_seek(cur, p->ids[i], &at, &v)) == MDB_NOTFOUND) {
                 err = capa_error_set(CAPA_ECORRUPT, "case id %llu: header missing",
                                      (unsigned long long)p->ids[i]);
@@ -620,6 +843,7 @@ static void *scan_run(void *arg)
                 break;
         }
     }
+    prefault_end(p->pf);
     if (!err && rc && rc != MDB_NOTFOUND)
         err = capa_store__mdb_err(rc, "scan");
     if (cur)
@@ -670,50 +894,6 @@ int capa__snapshot_more(capa_store *s, MDB_txn *txn0, MDB_txn **more, size_t n, 
         if (err)
             return err;
     }
-    return CAPA_OK;
-}
-
-/* A read snapshot held across calls: its first transaction, and those of the parts of a
- * scan begun on the same commit as they are first needed (none when a commit came in
- * between: the scans read in fewer parts then). */
-struct capa_snapshot {
-    capa_store *s;
-    MDB_txn *txn[CAPA_SCAN_MAX_PARTS];
-    size_t n;    /* transactions begun, all on the commit txn[0] sees */
-    int no_more; /* a commit came in between: no more to be had */
-};
-
-static int snapshot_open(capa_snapshot *snap, capa_store *s)
-{
-    memset(snap, 0, sizeof *snap);
-    snap->s = s;
-    int err = capa_store__read_begin(s, &snap->txn[0]);
-    if (!err)
-        snap->n = 1;
-    return err;
-}
-
-static void snapshot_close(capa_snapshot *snap)
-{
-    for (size_t i = 0; i < snap->n; i++)
-        capa_store__read_end(snap->s, snap->txn[i]);
-    snap->n = 0;
-}
-
-/* Up to `parts` transactions of the snapshot: how many it has now (1 or more). */
-static int snapshot_parts(capa_snapshot *snap, size_t parts, size_t *have)
-{
-    int same = 0, err = CAPA_OK;
-    if (parts > snap->n && !snap->no_more) {
-        if ((err = capa__snapshot_more(snap->s, snap->txn[0], snap->txn + snap->n,
-                                       parts - snap->n, &same)))
-            return err;
-        if (same)
-            snap->n = parts;
-        else
-            snap->no_more = 1;
-    }
-    *have = parts < snap->n ? parts : snap->n;
     return CAPA_OK;
 }
 
@@ -769,6 +949,7 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
     capa_store *s = snap->s;
     scan_part p[CAPA_SCAN_MAX_PARTS];
     atomic_int stop_all = 0;
+    prefault pf = {0};
     uint64_t *ids = NULL;
     size_t n_ids = 0;
     int err = CAPA_OK;
@@ -791,17 +972,31 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
     uint64_t range = by_index ? n_ids : hi >= lo && hi ? hi - lo + 1 : 0;
     /* An index list is cut from as many rows as the scan (customer21c tried a tenth: its
      * 1 000-row lists then ran on two threads, and in a fresh process both faulted pages in
-     * at once - the quiet bench's fresh lists were slower, docs/benchmarks.md). */
+     * at once - the quiet bench's fresh lists were slower, docs/benchmarks.md); one whose
+     * ids are far apart may be cut in two after its first rows (prefault, split_at). */
     uint64_t min = capa__scan_part_min;
     uint64_t worth = range / (min ? min : 1);
+    size_t asked = parts;
     if (worth < parts)
         parts = worth > 1 ? (size_t)worth : 1;
+    /* One part through an index, two or more asked for: the page-fault helper may run on
+     * another processor (prefault). */
+    if (by_index && parts == 1 && asked > 1 && n_ids > capa__prefault_probe * 2) {
+        pf = (prefault){.s = s, .snap = snap, .ids = ids, .n_ids = n_ids};
+        /* Ids far apart (4 cases a row or more: few share a leaf) make each row a search
+         * from the root (~0.6 us at 1 M cases): from a tenth of a part's rows, the second
+         * part is worth its thread (~40 us) once the probe found the map warm. */
+        if (n_ids >= capa__scan_part_min / 10 && ids[n_ids - 1] > ids[0] &&
+            ids[n_ids - 1] - ids[0] >= 4 * (uint64_t)n_ids)
+            pf.second = &p[1];
+    }
     if ((err = snapshot_parts(snap, parts, &parts)))
         goto done;
     for (size_t i = 0; i < parts; i++) {
         p[i].ls = (list_state){s, snap->txn[i], NULL, 0, f, cb, payloads[i], 0, 0};
         p[i].lead = (flags & CAPA_SCAN_LEAD) && !f->workflow;
         p[i].stop_all = &stop_all;
+        p[i].pf = pf.snap && i == 0 ? &pf : NULL;
         if (by_index) {
             size_t a = n_ids * i / parts, b = n_ids * (i + 1) / parts;
             p[i].ids = ids + a;
@@ -811,6 +1006,10 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
             p[i].to = i + 1 == parts ? 0 : lo + (hi - lo + 1) * (i + 1) / parts;
         }
     }
+    if (pf.second) /* its transaction and its share are set when it is cut off */
+        p[1] = (scan_part){.ls = {s, NULL, NULL, 0, f, cb, payloads[1], 0, 0},
+                           .lead = p[0].lead,
+                           .stop_all = &stop_all};
     if (by_index && !ids) /* nothing listed: every part is empty */
         goto done;
     for (size_t i = 1; i < parts; i++)
@@ -822,6 +1021,8 @@ static int scan_in(capa_snapshot *snap, const capa_filter *filter, unsigned flag
         else if (!atomic_load(&stop_all))
             scan_run(&p[i]); /* no thread to be had: read it here */
     }
+    if (pf.split)
+        parts = 2; /* part 0 cut the second off and saw it read */
     for (size_t i = 0; i < parts && !err; i++)
         if (p[i].err)
             err = capa_error_set(p[i].err, "%s", p[i].msg);
@@ -833,8 +1034,8 @@ done:
     return err;
 }
 
-int capa_snapshot_case_scan(capa_snapshot *snap, const capa_filter *f, unsigned flags,
-                            size_t parts, int (*cb)(const capa_case_header *h, void *payload),
+int capa_snapshot_case_scan(capa_snapshot *snap, const capa_filter *f, unsigned flags, size_t parts,
+                            int (*cb)(const capa_case_header *h, void *payload),
                             void *const *payloads)
 {
     return scan_in(snap, f, flags, parts, cb, payloads);
@@ -854,8 +1055,7 @@ int capa_case_scan(capa_store *s, const capa_filter *f, unsigned flags, size_t p
 /* ---- due soon, overdue ---- */
 
 int capa_case_due_list(capa_store *s, int which, int64_t at,
-                       int (*cb)(const capa_case_header *h, const capa_due_limit *l,
-                                 void *payload),
+                       int (*cb)(const capa_case_header *h, const capa_due_limit *l, void *payload),
                        void *payload)
 {
     MDB_txn *txn = NULL;

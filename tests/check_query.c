@@ -241,6 +241,44 @@ START_TEST(scan_in_parts_lists_what_the_list_lists)
 }
 END_TEST
 
+/* The page-fault helper of a list read in one part (started here on a warm store, from its
+ * fifth row, whatever the faults) changes nothing the list offers, nor its order. */
+START_TEST(scan_with_the_prefault_helper_lists_what_the_list_lists)
+{
+    size_t keep_probe = capa__prefault_probe, before = atomic_load(&capa__prefault_started);
+    long keep_faults = capa__prefault_faults;
+    capa__prefault_probe = 4;
+    capa__prefault_faults = 0;
+    check_all();
+    capa__prefault_probe = keep_probe;
+    capa__prefault_faults = keep_faults;
+    ck_assert_msg(atomic_load(&capa__prefault_started) > before, "no helper was started");
+}
+END_TEST
+
+/* A list read in one part cut in two after its first rows (the map warm: a probe that never
+ * finds it cold here) lists what capa_case_list lists, the second part's rows after the
+ * first's. */
+START_TEST(scan_cut_after_the_probe_lists_what_the_list_lists)
+{
+    size_t keep_probe = capa__prefault_probe, keep_min = capa__scan_part_min,
+           before = atomic_load(&capa__prefault_split);
+    long keep_faults = capa__prefault_faults;
+    capa__prefault_probe = 4;
+    capa__prefault_faults = 1L << 30; /* never reached */
+    capa__scan_part_min = 200;        /* lists from 20 rows are cut; Acme's ~216 in one part */
+    capa__split_when_idle = 0;        /* whatever else the machine runs */
+    check_all();
+    capa_filter f = {.customer = "Acme", .closed = -1};
+    ck_assert_uint_gt(same_as_list(&f, 2, 0), 100);
+    capa__prefault_probe = keep_probe;
+    capa__prefault_faults = keep_faults;
+    capa__scan_part_min = keep_min;
+    capa__split_when_idle = 1;
+    ck_assert_msg(atomic_load(&capa__prefault_split) > before, "no list was cut");
+}
+END_TEST
+
 Suite *capa_query_suite(void)
 {
     Suite *su = suite_create("query");
@@ -250,6 +288,8 @@ Suite *capa_query_suite(void)
     tcase_add_checked_fixture(tc, open_store, close_store);
     tcase_add_test(tc, scan_lists_what_the_list_lists);
     tcase_add_test(tc, scan_in_parts_lists_what_the_list_lists);
+    tcase_add_test(tc, scan_with_the_prefault_helper_lists_what_the_list_lists);
+    tcase_add_test(tc, scan_cut_after_the_probe_lists_what_the_list_lists);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -64,6 +64,25 @@ static int split_name(const capa_workflow *wf, const char *name, int *stage, con
     return 0;
 }
 
+/* "import row N" into buf (at least 32 bytes): the subject of every message about a row,
+ * written for each row checked, so without snprintf. */
+static size_t row_what(char *buf, uint64_t row)
+{
+    char d[24];
+    size_t n = 0, len = sizeof "import row " - 1;
+    memcpy(buf, "import row ", len);
+    do
+        d[n++] = (char)('0' + row % 10);
+    while ((row /= 10) != 0);
+    while (n)
+        buf[len++] = d[--n];
+    buf[len] = 0;
+    return len;
+}
+
+/* A row's values by stage fit these on the stack; more are allocated. */
+#define IMPORT_FEW 64
+
 int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
 {
     const capa_import_facts *im = rq->import;
@@ -76,7 +95,7 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     char what[200], number[160], key[300], w1[32], w2[32];
     int err, landing = 0, has[64] = {0}, versions[64] = {0};
     uint64_t id = 0, ctr = 0;
-    snprintf(what, sizeof what, "import row %llu", im ? (unsigned long long)im->row : 0ULL);
+    size_t what_len = row_what(what, im ? im->row : 0);
     if (!im)
         return capa_error_set(CAPA_EINVALID, "%s: no dates or source given", what);
     if (!t->actor || strcmp(t->actor->u.role, "admin") != 0)
@@ -133,10 +152,18 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
         return capa_error_set(CAPA_ERROR, "%s: workflow has more than 64 stages", what);
     /* The values by stage: per[] holds them grouped, count[i] how many are stage i's. */
     size_t nv = rq->n_values ? rq->n_values : 1;
-    if (!(per = capa__calloc(nv, sizeof *per)) ||
-        !(count = capa__calloc(wf->n_stages, sizeof *count)) ||
-        !(stage_of = capa__calloc(nv, sizeof *stage_of)) ||
-        !(field_of = capa__calloc(nv, sizeof *field_of))) {
+    capa_kv per_few[IMPORT_FEW];
+    size_t count_few[64] = {0};
+    int stage_of_few[IMPORT_FEW];
+    const char *field_of_few[IMPORT_FEW];
+    count = count_few; /* n_stages <= 64 */
+    if (nv <= IMPORT_FEW) {
+        per = per_few;
+        stage_of = stage_of_few;
+        field_of = field_of_few;
+    } else if (!(per = capa__calloc(nv, sizeof *per)) ||
+               !(stage_of = capa__calloc(nv, sizeof *stage_of)) ||
+               !(field_of = capa__calloc(nv, sizeof *field_of))) {
         err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
         goto done;
     }
@@ -164,7 +191,17 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
             continue;
         const capa_formdef *form = NULL;
         char w[260];
-        snprintf(w, sizeof w, "%s (stage %s)", what, wf->stages[st].id);
+        /* "import row N (stage ID)", as snprintf would write it, truncated alike */
+        size_t idl = strlen(wf->stages[st].id), at = what_len;
+        memcpy(w, what, at);
+        memcpy(w + at, " (stage ", 8);
+        at += 8;
+        if (idl > sizeof w - 2 - at)
+            idl = sizeof w - 2 - at;
+        memcpy(w + at, wf->stages[st].id, idl);
+        at += idl;
+        w[at++] = ')';
+        w[at] = 0;
         if ((err = capa_store__form(&form, t->s, t->txn, wf->stages[st].form_id, 0)) ||
             (err = capa_case__validate(t->txn, w, form, per + start, off - start,
                                        st == 0 ? CAPA_REQ_CREATE : CAPA_REQ_NO)))
@@ -237,10 +274,11 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     }
 done:
     capa_event__clear(&e);
-    capa__free(per);
-    capa__free(count);
-    capa__free(stage_of);
-    capa__free(field_of);
+    if (per != per_few) {
+        capa__free(per);
+        capa__free(stage_of);
+        capa__free(field_of);
+    }
     return err;
 }
 
@@ -304,8 +342,7 @@ int capa_import_check(capa_import *im, capa_request *reqs, size_t n)
     for (size_t i = 0; i < n; i++) {
         capa_request *r = &reqs[i];
         char what[64];
-        snprintf(what, sizeof what, "import row %llu",
-                 r->import ? (unsigned long long)r->import->row : 0ULL);
+        row_what(what, r->import ? r->import->row : 0);
         int rc = r->op != CAPA_OP_IMPORT
                      ? capa_error_set(CAPA_EINVALID, "import: request %zu is not an import", i + 1)
                      : capa_case__precheck(what, r->values, r->n_values);

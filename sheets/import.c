@@ -275,7 +275,10 @@ static int settle_results(run *u)
                 u->res->closed += r->facts.closed_at != 0;
                 if (!u->res->first[0])
                     snprintf(u->res->first, sizeof u->res->first, "%s", q->number_out);
-                snprintf(u->res->last, sizeof u->res->last, "%s", q->number_out);
+                /* once per row: a bounded copy rather than snprintf */
+                size_t nl = strnlen(q->number_out, sizeof u->res->last - 1);
+                memcpy(u->res->last, q->number_out, nl);
+                u->res->last[nl] = 0;
             }
             continue;
         }

@@ -28,6 +28,79 @@ struct capa_import {
     capa_user_rec user;
 };
 
+/*
+ * Rows whose values were checked against their stages' forms ahead of their commit
+ * (capa_import_prepare), so the leader of the group commit need not check them again:
+ * form validation is a function of the form object, the values and the level alone (the
+ * one thing it reads from the store is whether a named user exists, and a row whose check
+ * asked that is not recorded), and a stored definition's parsed object is handed out for
+ * as long as the store is open, one per stored text. So when the commit finds, in its own
+ * transaction, the same workflow and, stage by stage, the same form objects the prepared
+ * check passed, for the same names and values (a digest of them), the check's answer is
+ * the commit's. Anything else - another workflow or form version, a changed value, a
+ * request not prepared, a leader on another thread - and the commit checks in full, as
+ * ever. The other checks of a row (number, dates, source, run) stay in the commit.
+ */
+typedef struct prep_row {
+    uint64_t digest;            /* the row, its number and its names and values */
+    uint64_t passed;            /* bit st: stage st's values passed forms[st] */
+    const capa_formdef **forms; /* per stage of wf, the form checked */
+} prep_row;
+
+struct capa_import_prep {
+    const capa_import *im;
+    const capa_request *reqs; /* the requests prepared, n of them, in this order */
+    size_t n;
+    const capa_workflow *wf;
+    prep_row *rows;
+    const capa_formdef **forms; /* n * wf->n_stages */
+};
+
+/* While capa_import_submit_prepared runs, the prepared rows for capa_case__import on the
+ * same thread (the group commit's leader when no other writer leads). */
+static _Thread_local const capa_import_prep *tl_prep;
+
+static uint64_t digest_add(uint64_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL; /* the end of a string: no byte of UTF-8 */
+}
+
+static uint64_t row_digest(const capa_request *rq)
+{
+    uint64_t h = 1469598103934665603ULL ^ (rq->import ? rq->import->row : 0);
+    h = digest_add(h, rq->number ? rq->number : "");
+    for (size_t i = 0; i < rq->n_values; i++) {
+        h = digest_add(h, rq->values[i].name);
+        h = digest_add(h, rq->values[i].value);
+    }
+    return h;
+}
+
+/* The prepared row of rq for a commit that found workflow wf, or NULL. */
+static const prep_row *prepared(const capa_request *rq, const capa_workflow *wf)
+{
+    const capa_import_prep *p = tl_prep;
+    if (!p || p->wf != wf || rq < p->reqs || rq >= p->reqs + p->n)
+        return NULL;
+    const prep_row *r = &p->rows[rq - p->reqs];
+    return r->forms && r->digest == row_digest(rq) ? r : NULL;
+}
+
+/* The user look-up of a prepared check: answered, and remembered as asked. */
+typedef struct prep_users {
+    MDB_txn *txn;
+    int asked;
+} prep_users;
+
+static int prep_user_exists(const char *user, void *payload)
+{
+    prep_users *u = payload;
+    u->asked = 1;
+    return capa_user__exists_cb(user, u->txn);
+}
+
 /* A case number from a sheet: what the number pattern may produce, and no more. */
 static int number_check(const char *what, const char *n)
 {
@@ -83,7 +156,16 @@ static size_t row_what(char *buf, uint64_t row)
 /* A row's values by stage fit these on the stack; more are allocated. */
 #define IMPORT_FEW 64
 
+static int import_row(capa_wtxn *t, capa_request *rq, int commit, prep_row *record);
+
 int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
+{
+    return import_row(t, rq, commit, NULL);
+}
+
+/* The import of one row: checked (commit 0), or checked and written (1); with record (a
+ * prepared check, commit 0), which stages' values passed which forms is noted there. */
+static int import_row(capa_wtxn *t, capa_request *rq, int commit, prep_row *record)
 {
     const capa_import_facts *im = rq->import;
     const capa_workflow *wf = NULL;
@@ -150,6 +232,7 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
         return err;
     if (wf->n_stages > 64)
         return capa_error_set(CAPA_ERROR, "%s: workflow has more than 64 stages", what);
+    const prep_row *pre = commit ? prepared(rq, wf) : NULL;
     /* The values by stage: per[] holds them grouped, count[i] how many are stage i's. */
     size_t nv = rq->n_values ? rq->n_values : 1;
     capa_kv per_few[IMPORT_FEW];
@@ -202,10 +285,34 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
         at += idl;
         w[at++] = ')';
         w[at] = 0;
-        if ((err = capa_store__form(&form, t->s, t->txn, wf->stages[st].form_id, 0)) ||
-            (err = capa_case__validate(t->txn, w, form, per + start, off - start,
-                                       st == 0 ? CAPA_REQ_CREATE : CAPA_REQ_NO)))
+        capa_required level = st == 0 ? CAPA_REQ_CREATE : CAPA_REQ_NO;
+        if ((err = capa_store__form(&form, t->s, t->txn, wf->stages[st].form_id, 0)))
             goto done;
+        if (record) {
+            /* A prepared check: the same rules as capa_case__validate, the answer noted only
+             * when it passed without asking the store about a user. */
+            capa_diag diag = {0};
+            prep_users pu = {t->txn, 0};
+            int ok = capa_case__precheck(w, per + start, off - start) == CAPA_OK &&
+                     capa_form_validate(form, per + start, off - start, level, prep_user_exists,
+                                        &pu, &diag) == CAPA_OK &&
+                     !diag.n;
+            capa_diag_clear(&diag);
+            if (ok && !pu.asked) {
+                record->passed |= (uint64_t)1 << st;
+                record->forms[st] = form;
+            } else if (!ok) {
+                /* refused: in capa_case__validate's words */
+                err = capa_case__validate(t->txn, w, form, per + start, off - start, level);
+                if (!err)
+                    err = capa_error_set(CAPA_EINVALID, "%s: refused", w);
+                goto done;
+            }
+        } else if (!(pre && (pre->passed >> st & 1) && pre->forms[st] == form) &&
+                   (err = capa_case__validate(t->txn, w, form, per + start, off - start,
+                                              level))) {
+            goto done;
+        }
         has[st] = 1;
         versions[st] = form->version;
     }
@@ -322,6 +429,68 @@ int capa_import_submit(capa_import *im, capa_request *reqs, size_t n)
         if (reqs[i].op != CAPA_OP_IMPORT)
             return capa_error_set(CAPA_EINVALID, "import: request %zu is not an import", i + 1);
     return capa_submit__as(im->s, &im->user, reqs, n);
+}
+
+int capa_import_submit_prepared(capa_import *im, capa_request *reqs, size_t n,
+                                const capa_import_prep *prep)
+{
+    /* Only a preparation of these very requests by this session is used. */
+    const capa_import_prep *keep = tl_prep;
+    tl_prep = prep && prep->im == im && prep->reqs == reqs && prep->n == n ? prep : NULL;
+    int err = capa_import_submit(im, reqs, n);
+    tl_prep = keep;
+    return err;
+}
+
+void capa_import_prep_free(capa_import_prep *p)
+{
+    if (!p)
+        return;
+    capa__free(p->rows);
+    capa__free(p->forms);
+    capa__free(p);
+}
+
+int capa_import_prepare(capa_import_prep **out, capa_import *im, const capa_request *reqs,
+                        size_t n)
+{
+    MDB_txn *txn = NULL;
+    capa_import_prep *p = NULL;
+    *out = NULL;
+    int err = capa_store__read_begin(im->s, &txn);
+    if (err)
+        return err;
+    const capa_workflow *wf = NULL;
+    if ((err = capa_store__require_init(im->s, txn)) ||
+        (err = capa_store__workflow(&wf, im->s, txn)))
+        goto done;
+    size_t ns = wf->n_stages ? wf->n_stages : 1;
+    if (!(p = capa__calloc(1, sizeof *p)) || !(p->rows = capa__calloc(n ? n : 1, sizeof *p->rows)) ||
+        !(p->forms = capa__calloc((n ? n : 1) * ns, sizeof *p->forms))) {
+        err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
+        goto done;
+    }
+    p->im = im;
+    p->reqs = reqs;
+    p->n = n;
+    p->wf = wf;
+    capa_wtxn t = {im->s, txn, capa_store__now(im->s), &im->user};
+    for (size_t i = 0; i < n; i++) {
+        prep_row *r = &p->rows[i];
+        r->forms = p->forms + i * ns;
+        /* The request is not changed: it is only read by the check. */
+        if (reqs[i].op != CAPA_OP_IMPORT ||
+            import_row(&t, (capa_request *)&reqs[i], 0, r) != CAPA_OK || !r->passed)
+            r->forms = NULL; /* not prepared: the commit checks it in full */
+        else
+            r->digest = row_digest(&reqs[i]);
+    }
+    *out = p;
+    p = NULL;
+done:
+    capa_store__read_end(im->s, txn);
+    capa_import_prep_free(p);
+    return err;
 }
 
 int capa_import_check(capa_import *im, capa_request *reqs, size_t n)

@@ -44,6 +44,8 @@ typedef struct run {
         capa_sheet_row *rows;
         size_t n_rows, nq;
         capa_request *reqs;
+        capa_import_prep *prep; /* pass 2: the batch's form checks, done while the one
+                                   before it committed */
     } work;
     /* rows found bad in pass 1, in order (skipped in pass 2) */
     uint64_t *bad;
@@ -245,7 +247,7 @@ static void *engine_run(void *arg)
     if (w->nq && w->pass == 1)
         capa_import_check(w->im, w->reqs, w->nq);
     else if (w->nq)
-        capa_import_submit(w->im, w->reqs, w->nq);
+        capa_import_submit_prepared(w->im, w->reqs, w->nq, w->prep);
     return NULL;
 }
 
@@ -338,6 +340,8 @@ static int settle(run *u)
         pthread_join(w->th, NULL);
         w->busy = 0;
     }
+    capa_import_prep_free(w->prep);
+    w->prep = NULL;
     if (!w->rows)
         return CAPA_OK;
     err = settle_results(u);
@@ -360,9 +364,7 @@ static int settle(run *u)
 static int flush(run *u)
 {
     struct engine_work *w = &u->work;
-    int err = settle(u);
-    if (err || !u->n_rows)
-        return err;
+    capa_import_prep *prep = NULL;
     size_t nq = 0;
     for (size_t i = 0; i < u->n_rows; i++) {
         capa_sheet_row *r = &u->rows[i];
@@ -378,6 +380,17 @@ static int flush(run *u)
                                        .n_values = r->n,
                                        .import = &r->facts};
     }
+    /* Pass 2: this batch's form checks here, while the batch before it commits on the other
+     * thread; its commit then skips the checks whose forms and values are unchanged
+     * (capa_import_prepare). Without a preparation (out of memory) it checks them itself. */
+    if (u->pass == 2 && nq && capa_import_prepare(&prep, u->im, u->reqs, nq) != CAPA_OK)
+        prep = NULL;
+    int err = settle(u);
+    if (err || !u->n_rows) {
+        capa_import_prep_free(prep);
+        return err;
+    }
+    w->prep = prep;
     w->pass = u->pass;
     w->im = u->im;
     w->rows = u->rows;

@@ -190,6 +190,107 @@ START_TEST(pass_two_commits_what_pass_one_checked)
 }
 END_TEST
 
+
+/* legacy21d: a batch's form checks are done ahead of its commit (capa_import_prepare); the
+ * commit may take them only for the same form objects and the same values. */
+enum { PREP_N = 3 };
+
+typedef struct prep_reqs {
+    capa_import_facts facts[PREP_N];
+    capa_kv kv[PREP_N][10];
+    char lot[PREP_N][32];
+    capa_request rq[PREP_N];
+} prep_reqs;
+
+static void prep_reqs_make(prep_reqs *p, uint64_t first_row)
+{
+    memset(p, 0, sizeof *p);
+    for (int i = 0; i < PREP_N; i++) {
+        snprintf(p->lot[i], sizeof p->lot[i], "L%06d", i);
+        capa_kv *k = p->kv[i];
+        k[0] = (capa_kv){"customer", "客户001"};
+        k[1] = (capa_kv){"channel", "written"};
+        k[2] = (capa_kv){"complaint_type", "quality"};
+        k[3] = (capa_kv){"part_no", "P-0001"};
+        k[4] = (capa_kv){"lot_no", p->lot[i]};
+        k[5] = (capa_kv){"qty_affected", "3"};
+        k[6] = (capa_kv){"defect_code", "D-01"};
+        k[7] = (capa_kv){"severity", "major"};
+        k[8] = (capa_kv){"responsible_dept", "生产部"};
+        k[9] = (capa_kv){"description", "外观不良"};
+        p->facts[i] = (capa_import_facts){
+            .opened = 1735689600000LL, /* 2025-01-01 */
+            .source = "prep.csv",
+            .sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            .row = first_row + (uint64_t)i};
+        p->rq[i] = (capa_request){.op = CAPA_OP_IMPORT, .values = k, .n_values = 10,
+                                  .import = &p->facts[i]};
+    }
+}
+
+START_TEST(a_prepared_form_check_is_taken_only_for_the_same_form_and_values)
+{
+    sheet_store t;
+    sheet_store_open(&t);
+    capa_actor admin = {"admin", "admin-password"};
+    capa_import *im = NULL;
+    capa_import_prep *prep = NULL;
+    prep_reqs p;
+    OK(capa_import_begin(&im, t.s, &admin));
+
+    /* Prepared and unchanged: committed. */
+    prep_reqs_make(&p, 2);
+    OK(capa_import_prepare(&prep, im, p.rq, PREP_N));
+    OK(capa_import_submit_prepared(im, p.rq, PREP_N, prep));
+    capa_import_prep_free(prep);
+    for (int i = 0; i < PREP_N; i++)
+        capa_request_clear(&p.rq[i]);
+    ck_assert_int_eq(cases_in(t.s), PREP_N);
+
+    /* A value changed after its check: checked again in the commit, and refused. */
+    prep_reqs_make(&p, 10);
+    OK(capa_import_prepare(&prep, im, p.rq, PREP_N));
+    p.kv[1][7].value = "catastrophic";
+    ck_assert_int_ne(capa_import_submit_prepared(im, p.rq, PREP_N, prep), CAPA_OK);
+    capa_import_prep_free(prep);
+    ck_assert_int_eq(p.rq[0].result, CAPA_OK);
+    ck_assert_int_ne(p.rq[1].result, CAPA_OK);
+    ck_assert_ptr_nonnull(strstr(p.rq[1].error, "severity"));
+    ck_assert_ptr_nonnull(strstr(p.rq[1].error, "catastrophic"));
+    for (int i = 0; i < PREP_N; i++)
+        capa_request_clear(&p.rq[i]);
+    ck_assert_int_eq(cases_in(t.s), PREP_N + 2);
+
+    /* The form changed between the check and the commit (a customer's name at most two
+     * characters now): the commit checks against the form it finds, and refuses every row. */
+    prep_reqs_make(&p, 20);
+    OK(capa_import_prepare(&prep, im, p.rq, PREP_N));
+    const capa_embedded_file *e = capa_form_embedded_get("intake.xml");
+    ck_assert_ptr_nonnull(e);
+    char *xml = strndup(e->data, e->len);
+    char *max = strstr(xml, "required=\"create\" max-length=\"100\"");
+    ck_assert_ptr_nonnull(max);
+    memcpy(strstr(max, "100"), "2\"  ", 4); /* max-length="2"   (same length) */
+    int version = 0;
+    OK(capa_form_install(t.s, &admin, xml, strlen(xml), "intake-v2.xml", &version));
+    ck_assert_int_eq(version, 2);
+    free(xml);
+    ck_assert_int_ne(capa_import_submit_prepared(im, p.rq, PREP_N, prep), CAPA_OK);
+    for (int i = 0; i < PREP_N; i++) {
+        ck_assert_int_ne(p.rq[i].result, CAPA_OK);
+        ck_assert_msg(strstr(p.rq[i].error, "customer") != NULL, "%s", p.rq[i].error);
+        capa_request_clear(&p.rq[i]);
+    }
+    capa_import_prep_free(prep);
+    ck_assert_int_eq(cases_in(t.s), PREP_N + 2);
+    char head[65];
+    uint64_t bad = 0;
+    OK(capa_audit_verify(t.s, head, &bad));
+    capa_import_end(im);
+    sheet_store_close(&t);
+}
+END_TEST
+
 Suite *capa_sheets_suite(void)
 {
     Suite *su = suite_create("sheets");
@@ -197,6 +298,7 @@ Suite *capa_sheets_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, pass_two_failure_stops_at_its_batch_and_resume_finishes);
     tcase_add_test(tc, pass_two_commits_what_pass_one_checked);
+    tcase_add_test(tc, a_prepared_form_check_is_taken_only_for_the_same_form_and_values);
     suite_add_tcase(su, tc);
     return su;
 }

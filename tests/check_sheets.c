@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xlsxwriter.h>
+
 #include "capa.h"
 #include "capa_sheets.h"
 #include "testutil.h"
@@ -291,6 +293,89 @@ START_TEST(a_prepared_form_check_is_taken_only_for_the_same_form_and_values)
 }
 END_TEST
 
+
+/* legacy21d: the rows of write_register (numbered) as a workbook; `bad_row` gets a bad date,
+ * `wide_row` (-1: none) a cell beyond the last column a sheet may have. */
+static void write_register_xlsx(const char *path, int bad_row, int wide_row)
+{
+    static const char *const head[13] = {"案号", "投诉日期", "客户名称", "料号", "批号",
+                                         "不良数量", "缺陷代码", "问题描述", "严重程度",
+                                         "投诉方式", "责任部门", "处理状态", "结案日期"};
+    lxw_workbook *wb = workbook_new(path);
+    lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, "登记表") : NULL;
+    ck_assert_ptr_nonnull(ws);
+    for (int c = 0; c < 13; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, head[c], NULL);
+    for (int i = 0; i < ROWS; i++) {
+        char v[8][48];
+        snprintf(v[0], 48, "T-%d", i);
+        snprintf(v[1], 48, "%s", i == bad_row ? "没有日期" : "");
+        if (i != bad_row)
+            snprintf(v[1], 48, "2025/%d/%d", i % 12 + 1, i % 28 + 1);
+        snprintf(v[2], 48, "客户%03d", i % 500);
+        snprintf(v[3], 48, "P-%04d", i % 2000);
+        snprintf(v[4], 48, "L%06d", i);
+        snprintf(v[5], 48, "%d", i % 97 + 1);
+        snprintf(v[6], 48, "D-%02d", i % 40);
+        snprintf(v[7], 48, "第%d行", i);
+        const char *cells[12] = {v[0], v[1], v[2], v[3], v[4], v[5],
+                                 v[6], v[7], "一般", "书面", "生产部", "处理中"};
+        for (int c = 0; c < 12; c++)
+            worksheet_write_string(ws, (lxw_row_t)(i + 1), (lxw_col_t)c, cells[c], NULL);
+        if (i == wide_row)
+            worksheet_write_string(ws, (lxw_row_t)(i + 1), CAPA_SHEET_MAX_COLUMNS + 5, "x", NULL);
+    }
+    ck_assert_int_eq(workbook_close(wb), LXW_NO_ERROR);
+}
+
+/* Pass 1 of a workbook reads the sheet on a thread of its own and hands the rows over in
+ * chunks: every row reaches the import once and in order (a bad one set aside, the rest
+ * imported, first and last as in the file), and a refusal of the reader's after many chunks
+ * is the import's refusal, with nothing written. */
+START_TEST(a_workbook_read_on_its_own_thread_gives_every_row_once_in_order)
+{
+    sheet_store t;
+    sheet_store_open(&t);
+    char book[4200], rejects[4200];
+    snprintf(book, sizeof book, "%s/reg.xlsx", t.dir);
+    snprintf(rejects, sizeof rejects, "%s/rejects.csv", t.dir);
+    write_register_xlsx(book, 1700, -1);
+    capa_actor who = {"admin", "admin-password"};
+    capa_sheet_import_result res;
+    capa_sheet_import_opts o = {
+        .path = book, .xlsx = 1, .map = t.m, .batch = BATCH, .rejects_path = rejects};
+    OK(capa_sheet_import(&res, t.s, &who, &o));
+    ck_assert_int_eq(res.rows, ROWS);
+    ck_assert_int_eq(res.bad, 1);
+    ck_assert_int_eq(res.imported, ROWS - 1);
+    ck_assert_str_eq(res.first, "T-0");
+    ck_assert_str_eq(res.last, "T-2999");
+    ck_assert_int_eq(cases_in(t.s), ROWS - 1);
+    capa_case *c = NULL;
+    ck_assert_int_eq(capa_case_get(&c, t.s, "T-1700"), CAPA_ENOTFOUND);
+    OK(capa_case_get(&c, t.s, "T-1699"));
+    capa_case_free(c);
+
+    /* A row the reader refuses, far past the first chunks: the import's answer, nothing
+     * written (a new store for it). */
+    sheet_store u;
+    sheet_store_open(&u);
+    snprintf(book, sizeof book, "%s/wide.xlsx", u.dir);
+    write_register_xlsx(book, -1, 2500);
+    capa_sheet_import_opts o2 = {.path = book, .xlsx = 1, .map = u.m, .batch = BATCH};
+    int err = capa_sheet_import(&res, u.s, &who, &o2);
+    ck_assert_int_ne(err, CAPA_OK);
+    ck_assert_msg(strstr(capa_error_last(), "row 2502") && strstr(capa_error_last(), "columns"),
+                  "%s", capa_error_last());
+    const capa_refusal *rf = capa_refusal_last();
+    ck_assert_ptr_nonnull(rf);
+    ck_assert_str_eq(rf->v[0].rule, "import.columns");
+    ck_assert_int_eq(cases_in(u.s), 0);
+    sheet_store_close(&u);
+    sheet_store_close(&t);
+}
+END_TEST
+
 Suite *capa_sheets_suite(void)
 {
     Suite *su = suite_create("sheets");
@@ -299,6 +384,7 @@ Suite *capa_sheets_suite(void)
     tcase_add_test(tc, pass_two_failure_stops_at_its_batch_and_resume_finishes);
     tcase_add_test(tc, pass_two_commits_what_pass_one_checked);
     tcase_add_test(tc, a_prepared_form_check_is_taken_only_for_the_same_form_and_values);
+    tcase_add_test(tc, a_workbook_read_on_its_own_thread_gives_every_row_once_in_order);
     suite_add_tcase(su, tc);
     return su;
 }

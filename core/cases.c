@@ -95,6 +95,9 @@ static int by_name(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* Up to this many values are sorted on the stack (capa_case__precheck). */
+#define PRECHECK_FEW 32
+
 int capa_case__precheck(const char *what, const capa_kv *values, size_t n)
 {
     capa_diag diag = {0};
@@ -108,7 +111,12 @@ int capa_case__precheck(const char *what, const capa_kv *values, size_t n)
         capa__refusal_param("max", "%d", CAPA_MAX_FIELDS);
         return CAPA_EINVALID;
     }
-    if (n && !(sorted = capa__calloc(n, sizeof *sorted)))
+    /* A request of a few values (a form's worth, an imported row) is sorted on the stack by
+     * insertion: qsort's merge buffer and the calloc cost more than the compares. */
+    const capa_kv *few[PRECHECK_FEW];
+    if (n <= PRECHECK_FEW)
+        sorted = few;
+    else if (!(sorted = capa__calloc(n, sizeof *sorted)))
         return capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -118,13 +126,23 @@ int capa_case__precheck(const char *what, const capa_kv *values, size_t n)
             sorted[m++] = &values[i];
     }
     /* Sorted, a name given twice sits next to itself: linear after the sort. */
-    if (m > 1)
+    if (m > 1 && sorted == few) {
+        for (size_t i = 1; i < m; i++) {
+            const capa_kv *x = sorted[i];
+            size_t j = i;
+            for (; j > 0 && strcmp(sorted[j - 1]->name, x->name) > 0; j--)
+                sorted[j] = sorted[j - 1];
+            sorted[j] = x;
+        }
+    } else if (m > 1) {
         qsort(sorted, m, sizeof *sorted, by_name);
+    }
     for (size_t i = 1; i < m; i++)
         if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0 &&
             (i < 2 || strcmp(sorted[i - 2]->name, sorted[i]->name) != 0))
             capa_diag_add(&diag, "field `%.60s`: given twice", sorted[i]->name);
-    capa__free(sorted);
+    if (sorted != few)
+        capa__free(sorted);
     if (diag.n) {
         char *msg = capa_diag_join(&diag, "; ");
         err = capa_error_set(msg ? CAPA_EINVALID : CAPA_ENOMEM, "%s: %s", what,

@@ -28,6 +28,79 @@ struct capa_import {
     capa_user_rec user;
 };
 
+/*
+ * Rows whose values were checked against their stages' forms ahead of their commit
+ * (capa_import_prepare), so the leader of the group commit need not check them again:
+ * form validation is a function of the form object, the values and the level alone (the
+ * one thing it reads from the store is whether a named user exists, and a row whose check
+ * asked that is not recorded), and a stored definition's parsed object is handed out for
+ * as long as the store is open, one per stored text. So when the commit finds, in its own
+ * transaction, the same workflow and, stage by stage, the same form objects the prepared
+ * check passed, for the same names and values (a digest of them), the check's answer is
+ * the commit's. Anything else - another workflow or form version, a changed value, a
+ * request not prepared, a leader on another thread - and the commit checks in full, as
+ * ever. The other checks of a row (number, dates, source, run) stay in the commit.
+ */
+typedef struct prep_row {
+    uint64_t digest;            /* the row, its number and its names and values */
+    uint64_t passed;            /* bit st: stage st's values passed forms[st] */
+    const capa_formdef **forms; /* per stage of wf, the form checked */
+} prep_row;
+
+struct capa_import_prep {
+    const capa_import *im;
+    const capa_request *reqs; /* the requests prepared, n of them, in this order */
+    size_t n;
+    const capa_workflow *wf;
+    prep_row *rows;
+    const capa_formdef **forms; /* n * wf->n_stages */
+};
+
+/* While capa_import_submit_prepared runs, the prepared rows for capa_case__import on the
+ * same thread (the group commit's leader when no other writer leads). */
+static _Thread_local const capa_import_prep *tl_prep;
+
+static uint64_t digest_add(uint64_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL; /* the end of a string: no byte of UTF-8 */
+}
+
+static uint64_t row_digest(const capa_request *rq)
+{
+    uint64_t h = 1469598103934665603ULL ^ (rq->import ? rq->import->row : 0);
+    h = digest_add(h, rq->number ? rq->number : "");
+    for (size_t i = 0; i < rq->n_values; i++) {
+        h = digest_add(h, rq->values[i].name);
+        h = digest_add(h, rq->values[i].value);
+    }
+    return h;
+}
+
+/* The prepared row of rq for a commit that found workflow wf, or NULL. */
+static const prep_row *prepared(const capa_request *rq, const capa_workflow *wf)
+{
+    const capa_import_prep *p = tl_prep;
+    if (!p || p->wf != wf || rq < p->reqs || rq >= p->reqs + p->n)
+        return NULL;
+    const prep_row *r = &p->rows[rq - p->reqs];
+    return r->forms && r->digest == row_digest(rq) ? r : NULL;
+}
+
+/* The user look-up of a prepared check: answered, and remembered as asked. */
+typedef struct prep_users {
+    MDB_txn *txn;
+    int asked;
+} prep_users;
+
+static int prep_user_exists(const char *user, void *payload)
+{
+    prep_users *u = payload;
+    u->asked = 1;
+    return capa_user__exists_cb(user, u->txn);
+}
+
 /* A case number from a sheet: what the number pattern may produce, and no more. */
 static int number_check(const char *what, const char *n)
 {
@@ -64,7 +137,35 @@ static int split_name(const capa_workflow *wf, const char *name, int *stage, con
     return 0;
 }
 
+/* "import row N" into buf (at least 32 bytes): the subject of every message about a row,
+ * written for each row checked, so without snprintf. */
+static size_t row_what(char *buf, uint64_t row)
+{
+    char d[24];
+    size_t n = 0, len = sizeof "import row " - 1;
+    memcpy(buf, "import row ", len);
+    do
+        d[n++] = (char)('0' + row % 10);
+    while ((row /= 10) != 0);
+    while (n)
+        buf[len++] = d[--n];
+    buf[len] = 0;
+    return len;
+}
+
+/* A row's values by stage fit these on the stack; more are allocated. */
+#define IMPORT_FEW 64
+
+static int import_row(capa_wtxn *t, capa_request *rq, int commit, prep_row *record);
+
 int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
+{
+    return import_row(t, rq, commit, NULL);
+}
+
+/* The import of one row: checked (commit 0), or checked and written (1); with record (a
+ * prepared check, commit 0), which stages' values passed which forms is noted there. */
+static int import_row(capa_wtxn *t, capa_request *rq, int commit, prep_row *record)
 {
     const capa_import_facts *im = rq->import;
     const capa_workflow *wf = NULL;
@@ -76,7 +177,7 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     char what[200], number[160], key[300], w1[32], w2[32];
     int err, landing = 0, has[64] = {0}, versions[64] = {0};
     uint64_t id = 0, ctr = 0;
-    snprintf(what, sizeof what, "import row %llu", im ? (unsigned long long)im->row : 0ULL);
+    size_t what_len = row_what(what, im ? im->row : 0);
     if (!im)
         return capa_error_set(CAPA_EINVALID, "%s: no dates or source given", what);
     if (!t->actor || strcmp(t->actor->u.role, "admin") != 0)
@@ -131,12 +232,21 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
         return err;
     if (wf->n_stages > 64)
         return capa_error_set(CAPA_ERROR, "%s: workflow has more than 64 stages", what);
+    const prep_row *pre = commit ? prepared(rq, wf) : NULL;
     /* The values by stage: per[] holds them grouped, count[i] how many are stage i's. */
     size_t nv = rq->n_values ? rq->n_values : 1;
-    if (!(per = capa__calloc(nv, sizeof *per)) ||
-        !(count = capa__calloc(wf->n_stages, sizeof *count)) ||
-        !(stage_of = capa__calloc(nv, sizeof *stage_of)) ||
-        !(field_of = capa__calloc(nv, sizeof *field_of))) {
+    capa_kv per_few[IMPORT_FEW];
+    size_t count_few[64] = {0};
+    int stage_of_few[IMPORT_FEW];
+    const char *field_of_few[IMPORT_FEW];
+    count = count_few; /* n_stages <= 64 */
+    if (nv <= IMPORT_FEW) {
+        per = per_few;
+        stage_of = stage_of_few;
+        field_of = field_of_few;
+    } else if (!(per = capa__calloc(nv, sizeof *per)) ||
+               !(stage_of = capa__calloc(nv, sizeof *stage_of)) ||
+               !(field_of = capa__calloc(nv, sizeof *field_of))) {
         err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", what);
         goto done;
     }
@@ -164,11 +274,45 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
             continue;
         const capa_formdef *form = NULL;
         char w[260];
-        snprintf(w, sizeof w, "%s (stage %s)", what, wf->stages[st].id);
-        if ((err = capa_store__form(&form, t->s, t->txn, wf->stages[st].form_id, 0)) ||
-            (err = capa_case__validate(t->txn, w, form, per + start, off - start,
-                                       st == 0 ? CAPA_REQ_CREATE : CAPA_REQ_NO)))
+        /* "import row N (stage ID)", as snprintf would write it, truncated alike */
+        size_t idl = strlen(wf->stages[st].id), at = what_len;
+        memcpy(w, what, at);
+        memcpy(w + at, " (stage ", 8);
+        at += 8;
+        if (idl > sizeof w - 2 - at)
+            idl = sizeof w - 2 - at;
+        memcpy(w + at, wf->stages[st].id, idl);
+        at += idl;
+        w[at++] = ')';
+        w[at] = 0;
+        capa_required level = st == 0 ? CAPA_REQ_CREATE : CAPA_REQ_NO;
+        if ((err = capa_store__form(&form, t->s, t->txn, wf->stages[st].form_id, 0)))
             goto done;
+        if (record) {
+            /* A prepared check: the same rules as capa_case__validate, the answer noted only
+             * when it passed without asking the store about a user. */
+            capa_diag diag = {0};
+            prep_users pu = {t->txn, 0};
+            int ok = capa_case__precheck(w, per + start, off - start) == CAPA_OK &&
+                     capa_form_validate(form, per + start, off - start, level, prep_user_exists,
+                                        &pu, &diag) == CAPA_OK &&
+                     !diag.n;
+            capa_diag_clear(&diag);
+            if (ok && !pu.asked) {
+                record->passed |= (uint64_t)1 << st;
+                record->forms[st] = form;
+            } else if (!ok) {
+                /* refused: in capa_case__validate's words */
+                err = capa_case__validate(t->txn, w, form, per + start, off - start, level);
+                if (!err)
+                    err = capa_error_set(CAPA_EINVALID, "%s: refused", w);
+                goto done;
+            }
+        } else if (!(pre && (pre->passed >> st & 1) && pre->forms[st] == form) &&
+                   (err = capa_case__validate(t->txn, w, form, per + start, off - start,
+                                              level))) {
+            goto done;
+        }
         has[st] = 1;
         versions[st] = form->version;
     }
@@ -237,10 +381,11 @@ int capa_case__import(capa_wtxn *t, capa_request *rq, int commit)
     }
 done:
     capa_event__clear(&e);
-    capa__free(per);
-    capa__free(count);
-    capa__free(stage_of);
-    capa__free(field_of);
+    if (per != per_few) {
+        capa__free(per);
+        capa__free(stage_of);
+        capa__free(field_of);
+    }
     return err;
 }
 
@@ -286,6 +431,68 @@ int capa_import_submit(capa_import *im, capa_request *reqs, size_t n)
     return capa_submit__as(im->s, &im->user, reqs, n);
 }
 
+int capa_import_submit_prepared(capa_import *im, capa_request *reqs, size_t n,
+                                const capa_import_prep *prep)
+{
+    /* Only a preparation of these very requests by this session is used. */
+    const capa_import_prep *keep = tl_prep;
+    tl_prep = prep && prep->im == im && prep->reqs == reqs && prep->n == n ? prep : NULL;
+    int err = capa_import_submit(im, reqs, n);
+    tl_prep = keep;
+    return err;
+}
+
+void capa_import_prep_free(capa_import_prep *p)
+{
+    if (!p)
+        return;
+    capa__free(p->rows);
+    capa__free(p->forms);
+    capa__free(p);
+}
+
+int capa_import_prepare(capa_import_prep **out, capa_import *im, const capa_request *reqs,
+                        size_t n)
+{
+    MDB_txn *txn = NULL;
+    capa_import_prep *p = NULL;
+    *out = NULL;
+    int err = capa_store__read_begin(im->s, &txn);
+    if (err)
+        return err;
+    const capa_workflow *wf = NULL;
+    if ((err = capa_store__require_init(im->s, txn)) ||
+        (err = capa_store__workflow(&wf, im->s, txn)))
+        goto done;
+    size_t ns = wf->n_stages ? wf->n_stages : 1;
+    if (!(p = capa__calloc(1, sizeof *p)) || !(p->rows = capa__calloc(n ? n : 1, sizeof *p->rows)) ||
+        !(p->forms = capa__calloc((n ? n : 1) * ns, sizeof *p->forms))) {
+        err = capa_error_set(CAPA_ENOMEM, "import: out of memory");
+        goto done;
+    }
+    p->im = im;
+    p->reqs = reqs;
+    p->n = n;
+    p->wf = wf;
+    capa_wtxn t = {im->s, txn, capa_store__now(im->s), &im->user};
+    for (size_t i = 0; i < n; i++) {
+        prep_row *r = &p->rows[i];
+        r->forms = p->forms + i * ns;
+        /* The request is not changed: it is only read by the check. */
+        if (reqs[i].op != CAPA_OP_IMPORT ||
+            import_row(&t, (capa_request *)&reqs[i], 0, r) != CAPA_OK || !r->passed)
+            r->forms = NULL; /* not prepared: the commit checks it in full */
+        else
+            r->digest = row_digest(&reqs[i]);
+    }
+    *out = p;
+    p = NULL;
+done:
+    capa_store__read_end(im->s, txn);
+    capa_import_prep_free(p);
+    return err;
+}
+
 int capa_import_check(capa_import *im, capa_request *reqs, size_t n)
 {
     MDB_txn *txn = NULL;
@@ -304,8 +511,7 @@ int capa_import_check(capa_import *im, capa_request *reqs, size_t n)
     for (size_t i = 0; i < n; i++) {
         capa_request *r = &reqs[i];
         char what[64];
-        snprintf(what, sizeof what, "import row %llu",
-                 r->import ? (unsigned long long)r->import->row : 0ULL);
+        row_what(what, r->import ? r->import->row : 0);
         int rc = r->op != CAPA_OP_IMPORT
                      ? capa_error_set(CAPA_EINVALID, "import: request %zu is not an import", i + 1)
                      : capa_case__precheck(what, r->values, r->n_values);

@@ -488,19 +488,35 @@ static int named_cmp(const void *a, const void *b)
     return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+/* Up to this many values are validated with stack buffers (a form's worth, an imported
+ * row's stage): no allocation, and the names sorted by insertion rather than qsort. */
+#define VALIDATE_FEW 32
+
 /* dup[i] = 1 when values[i] repeats a name given earlier. */
 static int find_repeats(unsigned char *dup, const capa_kv *values, size_t n)
 {
-    named *s = capa__malloc((n ? n : 1) * sizeof *s);
+    named few[VALIDATE_FEW];
+    named *s = n <= VALIDATE_FEW ? few : capa__malloc((n ? n : 1) * sizeof *s);
     if (!s)
         return CAPA_ENOMEM;
     for (size_t i = 0; i < n; i++)
         s[i] = (named){values[i].name ? values[i].name : "", i};
-    qsort(s, n, sizeof *s, named_cmp);
+    if (s == few) {
+        for (size_t i = 1; i < n; i++) {
+            named x = s[i];
+            size_t j = i;
+            for (; j > 0 && named_cmp(&s[j - 1], &x) > 0; j--)
+                s[j] = s[j - 1];
+            s[j] = x;
+        }
+    } else {
+        qsort(s, n, sizeof *s, named_cmp);
+    }
     for (size_t i = 1; i < n; i++)
         if (strcmp(s[i].name, s[i - 1].name) == 0)
             dup[s[i].idx] = 1;
-    capa__free(s);
+    if (s != few)
+        capa__free(s);
     return CAPA_OK;
 }
 
@@ -522,8 +538,15 @@ int capa_form_validate(const capa_formdef *f, const capa_kv *values, size_t n, c
                       f->id, n, CAPA_FORM_MAX_VALUES);
         goto done;
     }
-    dup = capa__calloc(n ? n : 1, 1);
-    slots = capa__calloc(n ? n : 1, sizeof *slots);
+    unsigned char dup_few[VALIDATE_FEW] = {0};
+    slot slots_few[VALIDATE_FEW];
+    if (n <= VALIDATE_FEW) {
+        dup = dup_few;
+        slots = slots_few;
+    } else {
+        dup = capa__calloc(n ? n : 1, 1);
+        slots = capa__calloc(n ? n : 1, sizeof *slots);
+    }
     if (!dup || !slots || find_repeats(dup, values, n) != CAPA_OK) {
         rc = CAPA_ENOMEM;
         goto done;
@@ -595,8 +618,10 @@ done:
         rc = CAPA_EINVALID;
     if (capa__oom_count() != oom_before)
         rc = CAPA_ENOMEM;
-    capa__free(dup);
-    capa__free(slots);
+    if (dup != dup_few) {
+        capa__free(dup);
+        capa__free(slots);
+    }
     return rc;
 }
 

@@ -44,6 +44,8 @@ typedef struct run {
         capa_sheet_row *rows;
         size_t n_rows, nq;
         capa_request *reqs;
+        capa_import_prep *prep; /* pass 2: the batch's form checks, done while the one
+                                   before it committed */
     } work;
     /* rows found bad in pass 1, in order (skipped in pass 2) */
     uint64_t *bad;
@@ -245,7 +247,7 @@ static void *engine_run(void *arg)
     if (w->nq && w->pass == 1)
         capa_import_check(w->im, w->reqs, w->nq);
     else if (w->nq)
-        capa_import_submit(w->im, w->reqs, w->nq);
+        capa_import_submit_prepared(w->im, w->reqs, w->nq, w->prep);
     return NULL;
 }
 
@@ -275,7 +277,10 @@ static int settle_results(run *u)
                 u->res->closed += r->facts.closed_at != 0;
                 if (!u->res->first[0])
                     snprintf(u->res->first, sizeof u->res->first, "%s", q->number_out);
-                snprintf(u->res->last, sizeof u->res->last, "%s", q->number_out);
+                /* once per row: a bounded copy rather than snprintf */
+                size_t nl = strnlen(q->number_out, sizeof u->res->last - 1);
+                memcpy(u->res->last, q->number_out, nl);
+                u->res->last[nl] = 0;
             }
             continue;
         }
@@ -335,6 +340,8 @@ static int settle(run *u)
         pthread_join(w->th, NULL);
         w->busy = 0;
     }
+    capa_import_prep_free(w->prep);
+    w->prep = NULL;
     if (!w->rows)
         return CAPA_OK;
     err = settle_results(u);
@@ -357,9 +364,7 @@ static int settle(run *u)
 static int flush(run *u)
 {
     struct engine_work *w = &u->work;
-    int err = settle(u);
-    if (err || !u->n_rows)
-        return err;
+    capa_import_prep *prep = NULL;
     size_t nq = 0;
     for (size_t i = 0; i < u->n_rows; i++) {
         capa_sheet_row *r = &u->rows[i];
@@ -375,6 +380,17 @@ static int flush(run *u)
                                        .n_values = r->n,
                                        .import = &r->facts};
     }
+    /* Pass 2: this batch's form checks here, while the batch before it commits on the other
+     * thread; its commit then skips the checks whose forms and values are unchanged
+     * (capa_import_prepare). Without a preparation (out of memory) it checks them itself. */
+    if (u->pass == 2 && nq && capa_import_prepare(&prep, u->im, u->reqs, nq) != CAPA_OK)
+        prep = NULL;
+    int err = settle(u);
+    if (err || !u->n_rows) {
+        capa_import_prep_free(prep);
+        return err;
+    }
+    w->prep = prep;
     w->pass = u->pass;
     w->im = u->im;
     w->rows = u->rows;
@@ -614,6 +630,191 @@ bad:
                           u->rm.source);
 }
 
+/* ---- an xlsx sheet read on a thread of its own ----
+ *
+ * libxml2's reader over the sheet's XML is most of pass 1's work on the main thread for a
+ * workbook (unzip, parse, shared strings): more than mapping the rows and more than the
+ * engine's check of them. So the sheet is read on a third thread while the main thread maps
+ * the rows it read and the engine checks the batch before: the rows come to on_row as before,
+ * in order, the same bytes (copied in the spill's record format into one of two chunks, so
+ * memory holds two chunks, not the sheet). What the reader refuses (a cell, a part) is
+ * refused after the rows before it, as when it ran inline; a row refused by the import stops
+ * the reader. Without a thread the sheet is read inline.
+ */
+#define XR_ROWS 256            /* rows per chunk */
+#define XR_BYTES ((size_t)1 << 20) /* a chunk is handed over at this many bytes */
+
+typedef struct xread {
+    run *u;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *buf[2]; /* per chunk: its rows, each as spill_put writes one */
+    size_t len[2], cap[2];
+    int full[2];  /* handed to the main thread (under mu) */
+    int fill;     /* the reader's chunk */
+    size_t nrows; /* the reader's: rows in its chunk */
+    int done, stop, rc, oom;
+    char *msg;        /* the reader's error message, when rc */
+    capa_refusal *rf; /* and its refusal */
+    capa_sheet_info info;
+} xread;
+
+static int xr_append(xread *x, const void *p, size_t n)
+{
+    int f = x->fill;
+    if (x->len[f] + n > x->cap[f]) {
+        size_t cap = x->cap[f] ? x->cap[f] : 65536;
+        while (cap < x->len[f] + n)
+            cap *= 2;
+        char *nb = realloc(x->buf[f], cap);
+        if (!nb)
+            return -1;
+        x->buf[f] = nb;
+        x->cap[f] = cap;
+    }
+    memcpy(x->buf[f] + x->len[f], p, n);
+    x->len[f] += n;
+    return 0;
+}
+
+/* On the reader's thread: the row into the chunk; a full chunk to the main thread. */
+static int xr_row(const char *const *cells, size_t n, uint64_t rowno, void *payload)
+{
+    xread *x = payload;
+    uint64_t bytes = 0;
+    uint32_t n32 = (uint32_t)n;
+    for (size_t i = 0; i < n; i++)
+        bytes += strlen(cells[i]) + 1;
+    int bad = xr_append(x, &rowno, sizeof rowno) || xr_append(x, &n32, sizeof n32) ||
+              xr_append(x, &bytes, sizeof bytes);
+    for (size_t i = 0; i < n && !bad; i++)
+        bad = xr_append(x, cells[i], strlen(cells[i]) + 1);
+    if (bad) {
+        x->oom = 1;
+        return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+    }
+    if (++x->nrows < XR_ROWS && x->len[x->fill] < XR_BYTES)
+        return CAPA_OK;
+    pthread_mutex_lock(&x->mu);
+    x->full[x->fill] = 1;
+    x->nrows = 0;
+    pthread_cond_broadcast(&x->cv);
+    x->fill ^= 1;
+    while (x->full[x->fill] && !x->stop)
+        pthread_cond_wait(&x->cv, &x->mu);
+    int stop = x->stop;
+    pthread_mutex_unlock(&x->mu);
+    /* stopped: the import refused a row, and says why (this is not reported) */
+    return stop ? CAPA_ERROR : CAPA_OK;
+}
+
+static void *xr_main(void *arg)
+{
+    xread *x = arg;
+    int rc = capa_xlsx_read(x->u->o->path, x->u->o->sheet, xr_row, x, &x->info);
+    pthread_mutex_lock(&x->mu);
+    if (x->nrows)
+        x->full[x->fill] = 1;
+    if (rc && !x->stop) {
+        const char *m = capa_error_last();
+        x->msg = strdup(*m ? m : capa_strerror(rc));
+        x->rf = capa_refusal_dup(capa_refusal_last());
+    }
+    x->rc = rc;
+    x->done = 1;
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+    return NULL;
+}
+
+/* The rows of chunk f through the import (on the main thread). */
+static int xr_take(xread *x, int f)
+{
+    run *u = x->u;
+    size_t at = 0;
+    while (at < x->len[f]) {
+        uint64_t rowno, bytes;
+        uint32_t n;
+        memcpy(&rowno, x->buf[f] + at, sizeof rowno);
+        memcpy(&n, x->buf[f] + at + 8, sizeof n);
+        memcpy(&bytes, x->buf[f] + at + 12, sizeof bytes);
+        at += 20;
+        if (n > u->sp_ncap) {
+            const char **nc = capa__realloc(u->sp_cells, n * sizeof *nc);
+            if (!nc)
+                return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+            u->sp_cells = nc;
+            u->sp_ncap = n;
+        }
+        const char *c = x->buf[f] + at;
+        for (uint32_t i = 0; i < n; i++) {
+            u->sp_cells[i] = c;
+            c += strlen(c) + 1;
+        }
+        at += (size_t)bytes;
+        int err = on_row_spill(u->sp_cells, n, rowno, u);
+        if (err)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+/* Pass 1 of a workbook: the sheet read on its own thread, its rows taken here in order. */
+static int xlsx_pass_threaded(run *u, char sha[65])
+{
+    xread x;
+    pthread_t th;
+    int err = CAPA_OK, f = 0;
+    memset(&x, 0, sizeof x);
+    x.u = u;
+    if ((err = capa_form_init()))
+        return err;
+    pthread_mutex_init(&x.mu, NULL);
+    pthread_cond_init(&x.cv, NULL);
+    if (pthread_create(&th, NULL, xr_main, &x) != 0) {
+        pthread_mutex_destroy(&x.mu);
+        pthread_cond_destroy(&x.cv);
+        capa_sheet_info info;
+        err = capa_xlsx_read(u->o->path, u->o->sheet, on_row_spill, u, &info);
+        snprintf(sha, 65, "%s", info.sha256);
+        return err;
+    }
+    for (;;) {
+        pthread_mutex_lock(&x.mu);
+        while (!x.full[f] && !x.done)
+            pthread_cond_wait(&x.cv, &x.mu);
+        int have = x.full[f];
+        pthread_mutex_unlock(&x.mu);
+        if (!have)
+            break; /* the reader is done and every chunk taken */
+        err = xr_take(&x, f);
+        pthread_mutex_lock(&x.mu);
+        x.len[f] = 0;
+        x.full[f] = 0;
+        if (err)
+            x.stop = 1; /* the import refused a row: the reader stops too */
+        pthread_cond_broadcast(&x.cv);
+        pthread_mutex_unlock(&x.mu);
+        if (err)
+            break;
+        f ^= 1;
+    }
+    pthread_join(th, NULL);
+    if (!err && x.rc) {
+        /* the reader's refusal, after the rows before it */
+        err = capa_error_set(x.rc, "%s", x.msg ? x.msg : capa_strerror(x.rc));
+        capa_refusal_restore(x.rf);
+    }
+    snprintf(sha, 65, "%s", x.info.sha256);
+    free(x.msg);
+    capa_refusal_free(x.rf);
+    free(x.buf[0]);
+    free(x.buf[1]);
+    pthread_mutex_destroy(&x.mu);
+    pthread_cond_destroy(&x.cv);
+    return err;
+}
+
 static int read_pass(run *u, char sha[65])
 {
     int err;
@@ -624,6 +825,8 @@ static int read_pass(run *u, char sha[65])
         /* Pass 1's rows: the bytes its reading hashed (and compared with the first). */
         err = spill_replay(u);
         snprintf(sha, 65, "%s", u->res->info.sha256);
+    } else if (u->o->xlsx && u->pass == 1) {
+        err = xlsx_pass_threaded(u, sha);
     } else if (u->o->xlsx) {
         capa_sheet_info info;
         err =

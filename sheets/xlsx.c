@@ -418,7 +418,11 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
             xmlChar *ra = xmlTextReaderGetAttribute(r, (const xmlChar *)"r");
             xmlChar *ta = xmlTextReaderGetAttribute(r, (const xmlChar *)"t");
             col = ra ? col_index((const char *)ra) : next_col;
-            snprintf(type, sizeof type, "%s", ta ? (const char *)ta : "n");
+            /* The cell's type, truncated as snprintf would (once per cell: no snprintf). */
+            const char *tv = ta ? (const char *)ta : "n";
+            size_t tl = strnlen(tv, sizeof type - 1);
+            memcpy(type, tv, tl);
+            type[tl] = 0;
             xmlFree(ra);
             xmlFree(ta);
             if (col < 0) {

@@ -398,6 +398,27 @@ int capa_import_check(capa_import *im, capa_request *reqs, size_t n);
 /** Commit the requests (CAPA_OP_IMPORT) by group commit, as capa_submit does, without
  *  authenticating each batch again. */
 int capa_import_submit(capa_import *im, capa_request *reqs, size_t n);
+/* legacy21d: a batch's form checks done ahead of its commit, on the caller's thread. */
+/** Form checks of import requests done ahead of their commit (capa_import_prepare). */
+typedef struct capa_import_prep capa_import_prep;
+/**
+ * Check the values of each request against its stages' forms now, in a read transaction,
+ * so that capa_import_submit_prepared of the same requests need not check them again in
+ * its write transaction: it skips a stage's check only when it finds the same workflow and
+ * form objects (no definition changed in between), the same names and values, and the check
+ * asked the store nothing (no user field). Everything else about a row is checked in the
+ * commit as always. A request that fails here is simply not prepared. The requests must not
+ * move or change until the submit; free the result with capa_import_prep_free.
+ * @return CAPA_OK (*out set), CAPA_ENOMEM, or a store error.
+ */
+int capa_import_prepare(capa_import_prep **out, capa_import *im, const capa_request *reqs,
+                        size_t n);
+/** capa_import_submit, taking the form checks `prep` (may be NULL) prepared for exactly these
+ *  requests by this session; a preparation of other requests is ignored. */
+int capa_import_submit_prepared(capa_import *im, capa_request *reqs, size_t n,
+                                const capa_import_prep *prep);
+/** Free a preparation (NULL is fine). */
+void capa_import_prep_free(capa_import_prep *p);
 void capa_import_end(capa_import *im);
 /** How many cases were imported from the source file with this SHA-256 (hex), in *out
  *  (0 when none): a tool refuses a file imported before, so an import run again does not

@@ -492,13 +492,13 @@ static void ent_sort(ix_ent *e, size_t n)
 
 static int ix_write_all(int fd, const unsigned char *b, size_t n)
 {
-    while (n) {
-        ssize_t w = write(fd, b, n);
+    for (off_t at = 0; n;) {
+        ssize_t w = pwrite(fd, b, n, at);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
             return w < 0 ? errno : ENOSPC;
-        b += w, n -= (size_t)w;
+        b += w, n -= (size_t)w, at += w;
     }
     return 0;
 }

@@ -322,14 +322,20 @@ static int scratch_commit(vctx *v, int reopen)
 #define IX_ARENA ((size_t)32 << 20) /* entries sorted at once (the last run stays in memory) */
 #define IX_READ ((size_t)64 << 10)  /* a run file is read through a buffer of this size */
 #define IX_REC_MAX (1 + 2 + CAPA_INDEX_KEY_MAX + 1 + 255)
+/* Runs kept before they are merged into one: each calendar or zone change makes a run (see
+ * capa_defer__read), and the compare reads every run at once (a file descriptor each). */
+#define IX_RUNS 16
 
-static size_t ix_arena = IX_ARENA;
+static size_t ix_arena = IX_ARENA, ix_runs_max = IX_RUNS;
 
-void capa__verify_ix_arena(size_t bytes)
+void capa__verify_ix_limits(size_t arena_bytes, size_t max_runs)
 {
-    ix_arena = bytes ? bytes : IX_ARENA;
-    if (ix_arena < 2 * IX_REC_MAX)
-        ix_arena = 2 * IX_REC_MAX; /* the largest operation always fits */
+    ix_arena = arena_bytes ? arena_bytes : IX_ARENA;
+    if (ix_arena < IX_REC_MAX + 1)
+        ix_arena = IX_REC_MAX + 1; /* the largest operation always fits */
+    ix_runs_max = max_runs ? max_runs : IX_RUNS;
+    if (ix_runs_max < 2)
+        ix_runs_max = 2;
 }
 
 static int deferred(int db)
@@ -378,6 +384,7 @@ struct capa_defer {
     int synced;             /* ... and the writer put it into dst */
     capa_store *dst;        /* idx_due for capa_defer__read */
     const char *dir;        /* where the runs' files go */
+    size_t runs_max;        /* merged into one past this many */
     int err;                /* the writer's failure: CAPA_ERROR or CAPA_ENOMEM */
     char msg[1024];         /* its message (messages are per thread) */
     /* The writer's own until it ends; then read by the compare. */
@@ -540,9 +547,9 @@ static void ent_radix(ix_ent *e, size_t n, int d)
     ent_sort(e, n);
 }
 
-static int ix_write_all(int fd, const unsigned char *b, size_t n)
+static int ix_pwrite(int fd, const unsigned char *b, size_t n, off_t at)
 {
-    for (off_t at = 0; n;) {
+    while (n) {
         ssize_t w = pwrite(fd, b, n, at);
         if (w < 0 && errno == EINTR)
             continue;
@@ -552,6 +559,8 @@ static int ix_write_all(int fd, const unsigned char *b, size_t n)
     }
     return 0;
 }
+
+static int ix_compact(struct capa_defer *d);
 
 /* Sort the arena into a run: in memory when `keep` (the last), else into a file. */
 static int ix_flush(struct capa_defer *d, int keep)
@@ -621,11 +630,11 @@ static int ix_flush(struct capa_defer *d, int keep)
     if (r->fd >= 0) {
         unlink(path); /* the open file is all that is needed: nothing to leave behind */
         d->n_runs++;  /* closed with the others */
-        e = ix_write_all(r->fd, d->out, o);
+        e = ix_pwrite(r->fd, d->out, o, 0);
     }
     if (e)
         return capa_error_set(CAPA_ERROR, "index run %s: %s", path, strerror(e));
-    return CAPA_OK;
+    return d->n_runs >= d->runs_max ? ix_compact(d) : CAPA_OK;
 }
 
 /* Take a chunk's operations into the arena, sorting it into a run whenever it is full. */
@@ -787,6 +796,64 @@ static int ix_iter_next(ix_iter *it, MDB_val *k, MDB_val *v)
     }
 }
 
+/* Every run merged into one file (deleted entries dropped: no earlier run is left for them
+ * to cancel), written through the sort's output buffer. */
+static int ix_compact(struct capa_defer *d)
+{
+    char path[4200];
+    ix_run nr;
+    ix_iter *it = NULL;
+    MDB_val k, v;
+    memset(&nr, 0, sizeof nr);
+    snprintf(path, sizeof path, "%s/ix-run-%zu-merged", d->dir, d->n_runs);
+    nr.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int e = nr.fd < 0 ? errno : 0;
+    if (nr.fd >= 0)
+        unlink(path);
+    uint64_t o = 0;
+    size_t fill = 0;
+    for (int db = 0; db < DB_COUNT && !e; db++) {
+        nr.off[db] = o + fill;
+        if (!deferred(db))
+            continue;
+        if ((e = ix_iter_open(d, db, &it)))
+            break;
+        while (!(e = ix_iter_next(it, &k, &v))) {
+            if (fill + IX_REC_MAX > d->cap) {
+                if ((e = ix_pwrite(nr.fd, d->out, fill, (off_t)o)))
+                    break;
+                o += fill, fill = 0;
+            }
+            unsigned char *r = d->out + fill;
+            r[0] = 0, r[1] = (unsigned char)(k.mv_size >> 8), r[2] = (unsigned char)k.mv_size;
+            memcpy(r + 3, k.mv_data, k.mv_size);
+            r[3 + k.mv_size] = (unsigned char)v.mv_size;
+            memcpy(r + 4 + k.mv_size, v.mv_data, v.mv_size);
+            fill += 4 + k.mv_size + v.mv_size;
+        }
+        ix_iter_free(it);
+        it = NULL;
+        e = e == MDB_NOTFOUND ? 0 : e;
+    }
+    if (!e && (e = ix_pwrite(nr.fd, d->out, fill, (off_t)o)) == 0)
+        nr.off[DB_COUNT] = o + fill;
+    if (e) {
+        if (nr.fd >= 0)
+            close(nr.fd);
+        if (e == ENOMEM)
+            return capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+        return capa_error_set(CAPA_ERROR, "index run %s: %s", path, strerror(e));
+    }
+    for (size_t i = 0; i < d->n_runs; i++) {
+        capa__free(d->runs[i].buf);
+        if (d->runs[i].fd >= 0)
+            close(d->runs[i].fd);
+    }
+    d->runs[0] = nr;
+    d->n_runs = 1;
+    return CAPA_OK;
+}
+
 /* idx_due as the queue left it, into the index scratch for capa_defer__read. */
 static int ix_due_store(struct capa_defer *d)
 {
@@ -918,6 +985,7 @@ static int ix_start(vctx *v, const char *dir, pthread_t *t)
     d->dst = v->scratch_ix;
     d->dir = dir;
     d->cap = ix_arena;
+    d->runs_max = ix_runs_max;
     for (int i = 0; i < IX_SLOTS && !err; i++)
         if (!(d->slot[i] = capa__calloc(1, sizeof *d->slot[i])))
             err = capa_error_set(CAPA_ENOMEM, "verify: out of memory");

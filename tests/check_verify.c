@@ -381,15 +381,20 @@ START_TEST(index_entries_in_many_runs_verify_and_are_named)
         if (i != 3) /* the stage left: idx_stage's entry deleted and the next one put */
             OK(capa_case_sign(s, n[i], &w, "reviewed"));
     }
-    capa__verify_ix_arena(1); /* the least it takes: two of the largest operations */
-    capa_verify_report *r = verify(NULL);
-    ck_assert_msg(r->ok, "%s", r->n_mismatches ? r->mismatches[0].message : "");
-    capa_verify_report_free(r);
+    /* Many runs (an arena of one operation of the largest size), many runs merged into one
+     * whenever there are two, and one run (sorted by radix: more entries than a bucket). */
+    static const size_t limits[3][2] = {{1, 1000}, {1, 2}, {0, 0}};
+    capa_verify_report *r;
+    for (int l = 0; l < 3; l++) {
+        capa__verify_ix_limits(limits[l][0], limits[l][1]);
+        r = verify(NULL);
+        ck_assert_msg(r->ok, "%s", r->n_mismatches ? r->mismatches[0].message : "");
+        capa_verify_report_free(r);
+    }
     tamper(case_ids, n);
     tamper(tamper_indexes, NULL);
-    /* Many runs, then one (sorted by radix then: more entries than a bucket holds). */
-    for (int many = 1; many >= 0; many--) {
-        capa__verify_ix_arena(many);
+    for (int l = 0; l < 3; l++) {
+        capa__verify_ix_limits(limits[l][0], limits[l][1]);
         r = verify(NULL);
         ck_assert(!r->ok);
         ck_assert_uint_eq(r->n_total, 4);

@@ -38,8 +38,9 @@ typedef struct vctx {
     MDB_txn *txn;  /* read snapshot of the real store */
     MDB_txn *txn2; /* the same snapshot, for a second thread (the chain reader, a compare) */
     MDB_txn *stxn; /* scratch transaction (write during replay, read during compare) */
-    /* The index databases' scratch (idx_stage, idx_customer, idx_part, idx_defect,
-     * idx_opened): written by a thread of its own during the replay, read when comparing. */
+    /* The index databases (idx_stage, idx_customer, idx_part, idx_defect, idx_opened,
+     * idx_due) are replayed into sorted runs on a thread of their own (ix); this scratch
+     * holds only idx_due as the runs have it when a calendar or zone change reads it. */
     capa_store *scratch_ix;
     struct capa_defer *ix; /* the index entries' sorted runs (see ix_main) */
     const char *dir;       /* the scratch directory (the runs' files go there) */
@@ -2454,7 +2455,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
      * level -1; the compare unpacks both sides on two threads instead (same_value). */
     v.scratch->unpacked = 0;
     v.scratch->pack_fast = 1;
-    /* The index databases' own scratch, in a directory inside it (see ix_main). */
+    /* idx_due for limits_replan, in a directory inside it (see ix_due_store). */
     snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
     if ((err = capa_store__open_scratch(&v.scratch_ix, ixdir,
                                         s->map_size * 2 + ((size_t)64 << 20)))) {

@@ -29,8 +29,9 @@ json '"QC-2026-0002" in [x["number"] for x in d]'
 # that run fails verify cleanly, naming the scratch directory, and leaves no scratch behind.
 IOFAIL=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/libiofail.so
 mkdir -p "$T/tmp"
-TMPDIR=$T/tmp IOFAIL_AT=1 IOFAIL_STICKY=1 IOFAIL_ERRNO=28 IOFAIL_MATCH=/ix-run- \
-    LD_PRELOAD=$IOFAIL run 1 "" verify
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 TMPDIR=$T/tmp \
+    IOFAIL_AT=1 IOFAIL_STICKY=1 IOFAIL_ERRNO=28 IOFAIL_MATCH=/ix-run- LD_PRELOAD=$IOFAIL \
+    run 1 "" verify
 err_has "scratch store $T/tmp/capa-verify-"
 err_has "index run $T/tmp/capa-verify-"
 err_has "No space left on device"

@@ -6,6 +6,7 @@
  * known). Databases named volatile_* hold nothing an auditor relies on and are skipped.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <openssl/evp.h>
@@ -24,6 +25,7 @@
 #include "caseproof.h"
 #include "codec.h"
 #include "event.h"
+#include "index.h"
 #include "record.h"
 #include "users.h"
 #include "verify.h"
@@ -36,10 +38,12 @@ typedef struct vctx {
     MDB_txn *txn;  /* read snapshot of the real store */
     MDB_txn *txn2; /* the same snapshot, for a second thread (the chain reader, a compare) */
     MDB_txn *stxn; /* scratch transaction (write during replay, read during compare) */
-    /* The index databases' scratch (idx_stage, idx_customer, idx_part, idx_defect,
-     * idx_opened): written by a thread of its own during the replay, read when comparing. */
+    /* The index databases (idx_stage, idx_customer, idx_part, idx_defect, idx_opened,
+     * idx_due) are replayed into sorted runs on a thread of their own (ix); this scratch
+     * holds only idx_due as the runs have it when a calendar or zone change reads it. */
     capa_store *scratch_ix;
-    MDB_txn *stxn_ix;
+    struct capa_defer *ix; /* the index entries' sorted runs (see ix_main) */
+    const char *dir;       /* the scratch directory (the runs' files go there) */
     const capa_verify_opts *o;
     capa_verify_report *r;
     size_t keep;
@@ -301,21 +305,39 @@ static int scratch_commit(vctx *v, int reopen)
     return CAPA_OK;
 }
 
-/* ---- index entries written on a thread of their own ---- */
+/* ---- index entries: sorted runs on a thread of their own ---- */
 
 /* Apply only ever writes the five index databases below and idx_due (through index.c): only
  * a calendar or time zone change reads idx_due (limits_replan, through capa_defer__read).
- * So during the replay their puts and deletes are queued, in order, to a thread that writes
- * them into a scratch store of their own, off the apply loop (they were about a fifth of
- * it); the compare reads them there. At most IX_SLOTS chunks are in flight: the queue's
- * memory is bounded. */
+ * So during the replay their puts and deletes are queued, in order, to a thread of their own,
+ * off the apply loop. That thread does not build a B-tree of them (an LMDB put per entry was
+ * ~2 500 instructions, 9 M of them at 1 M cases): it gathers them in an arena, and when the
+ * arena is full sorts it into a run (each entry once, as the last operation on it in the
+ * arena left it: put or deleted) written to a file of the scratch directory. The compare
+ * merges the runs of a database (the newest run's word on an entry wins; a deleted entry is
+ * no entry) against the stored database's cursor. At most IX_SLOTS chunks are in flight and
+ * one arena is held: memory is bounded whatever the store's size; a file system without room
+ * for a run fails verify naming the scratch directory. */
 #define IX_CHUNK ((size_t)256 << 10)
 #define IX_SLOTS 8
-/* Chunks per write transaction of the index scratch. Their keys are spread (customers,
- * parts, defect codes): a commit rewrites every page the transaction touched, so with 4 the
- * index thread wrote each leaf page again and again (a quarter of its time at 1 M cases, in
- * the kernel); 32 chunks (8 MiB of entries) commit a tenth as often. */
-#define IX_COMMIT 32
+#define IX_ARENA ((size_t)32 << 20) /* entries sorted at once (the last run stays in memory) */
+#define IX_READ ((size_t)64 << 10)  /* a run file is read through a buffer of this size */
+#define IX_REC_MAX (1 + 2 + CAPA_INDEX_KEY_MAX + 1 + 255)
+/* Runs kept before they are merged into one: each calendar or zone change makes a run (see
+ * capa_defer__read), and the compare reads every run at once (a file descriptor each). */
+#define IX_RUNS 16
+
+static size_t ix_arena = IX_ARENA, ix_runs_max = IX_RUNS;
+
+void capa__verify_ix_limits(size_t arena_bytes, size_t max_runs)
+{
+    ix_arena = arena_bytes ? arena_bytes : IX_ARENA;
+    if (ix_arena < IX_REC_MAX + 1)
+        ix_arena = IX_REC_MAX + 1; /* the largest operation always fits */
+    ix_runs_max = max_runs ? max_runs : IX_RUNS;
+    if (ix_runs_max < 2)
+        ix_runs_max = 2;
+}
 
 static int deferred(int db)
 {
@@ -328,17 +350,51 @@ typedef struct ix_chunk {
     unsigned char b[IX_CHUNK];
 } ix_chunk;
 
+/* A queued operation: del, db, key length (2), key, value length, value. */
+static size_t op_size(const unsigned char *p)
+{
+    size_t klen = (size_t)p[2] << 8 | p[3];
+    return 5 + klen + p[4 + klen];
+}
+
+/* A sorted run: per database (off[db] to off[db + 1]), records of del, key length (2), key,
+ * value length, value, in key-then-value order (LMDB's for these databases). In memory (buf)
+ * or in a file of the scratch directory, unlinked as soon as it is made (fd). */
+typedef struct ix_run {
+    unsigned char *buf;
+    int fd;
+    uint64_t off[DB_COUNT + 1];
+} ix_run;
+
+/* An operation in the arena being sorted: the first 24 bytes of db, key, a zero byte and
+ * value (keys are strings without a zero byte or 8 bytes each: this order is LMDB's; a
+ * customer's name and a case id fit), then the operation itself (its place in the arena is
+ * its place in the trail). */
+typedef struct ix_ent {
+    uint64_t a, b, c;
+    const unsigned char *p;
+} ix_ent;
+
 struct capa_defer {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     ix_chunk *slot[IX_SLOTS];
-    uint64_t written, read; /* chunks published / written into the index scratch */
+    uint64_t written, read; /* chunks published / taken by the writer */
     int done;               /* nothing more will be published */
-    int sync;               /* capa_defer__read: commit what is written, then write nothing */
-    int in_txn;             /* the writer has a write transaction open */
-    capa_store *dst;
-    int err;        /* the writer's failure: CAPA_ERROR or CAPA_ENOMEM */
-    char msg[1024]; /* its message (messages are per thread) */
+    int sync;               /* capa_defer__read wants idx_due as the queue left it */
+    int synced;             /* ... and the writer put it into dst */
+    capa_store *dst;        /* idx_due for capa_defer__read */
+    const char *dir;        /* where the runs' files go */
+    size_t runs_max;        /* merged into one past this many */
+    int err;                /* the writer's failure: CAPA_ERROR or CAPA_ENOMEM */
+    char msg[1024];         /* its message (messages are per thread) */
+    /* The writer's own until it ends; then read by the compare. */
+    unsigned char *arena, *out;
+    size_t len, cap;
+    ix_ent *ent;
+    size_t ent_cap;
+    ix_run *runs;
+    size_t n_runs;
 };
 
 /* Publish the chunk being filled and wait for a free one. CAPA_OK, or the writer's error. */
@@ -357,8 +413,8 @@ static int ix_publish(struct capa_defer *d)
 int capa_defer__index(struct capa_defer *d, int del, int db, const void *key, size_t klen,
                       const void *val, size_t vlen)
 {
-    size_t need = 5 + klen + vlen; /* del, db, key length (2), key, value length, value */
-    if (!deferred(db) || klen > 0xffff || vlen > 0xff || need > IX_CHUNK)
+    size_t need = 5 + klen + vlen;
+    if (!deferred(db) || !klen || klen > CAPA_INDEX_KEY_MAX || vlen > 0xff || need > IX_CHUNK)
         return capa_error_set(CAPA_ERROR, "verify: index write to database %d not queued", db);
     ix_chunk *c = d->slot[d->written % IX_SLOTS];
     if (c->len + need > IX_CHUNK) {
@@ -379,35 +435,450 @@ int capa_defer__index(struct capa_defer *d, int del, int db, const void *key, si
     return CAPA_OK;
 }
 
-/* One cursor per index database and write transaction: a put next to the previous one (the
- * ids, opening dates and due times mostly rise) is found on the cursor's page without a
- * descent from the root. */
-static int ix_write(struct capa_defer *d, MDB_txn *txn, MDB_cursor **cur, const ix_chunk *c)
+/* Database, key and value of two operations (or records, from their key length on). */
+static int kv_cmp(const unsigned char *x, const unsigned char *y)
 {
-    for (size_t at = 0; at < c->len;) {
-        const unsigned char *p = c->b + at;
-        size_t klen = (size_t)p[2] << 8 | p[3], vlen = p[4 + klen];
-        MDB_val k = {klen, (void *)(p + 4)}, v = {vlen, (void *)(p + 5 + klen)};
-        int rc = cur[p[1]] ? MDB_SUCCESS : mdb_cursor_open(txn, d->dst->dbi[p[1]], &cur[p[1]]);
-        if (rc)
-            return rc;
-        if (p[0]) {
-            rc = mdb_cursor_get(cur[p[1]], &k, &v, MDB_GET_BOTH);
-            if (rc == MDB_SUCCESS)
-                rc = mdb_cursor_del(cur[p[1]], 0);
-        } else {
-            rc = mdb_cursor_put(cur[p[1]], &k, &v, MDB_NODUPDATA);
-        }
-        if (rc && rc != MDB_NOTFOUND && rc != MDB_KEYEXIST) /* as index.c takes them */
-            return rc;
-        at += 5 + klen + vlen;
-    }
-    return MDB_SUCCESS;
+    size_t kx = (size_t)x[0] << 8 | x[1], ky = (size_t)y[0] << 8 | y[1];
+    int c = memcmp(x + 2, y + 2, kx < ky ? kx : ky);
+    if (c || kx != ky)
+        return c ? c : kx < ky ? -1 : 1;
+    size_t vx = x[2 + kx], vy = y[2 + ky];
+    c = memcmp(x + 3 + kx, y + 3 + ky, vx < vy ? vx : vy);
+    return c ? c : vx < vy ? -1 : vx > vy;
 }
 
-static void ix_fail(struct capa_defer *d, int rc)
+static inline int ent_cmp(const ix_ent *x, const ix_ent *y)
 {
-    int err = capa_store__mdb_err(rc, "write failed");
+    if (x->a != y->a)
+        return x->a < y->a ? -1 : 1;
+    if (x->b != y->b)
+        return x->b < y->b ? -1 : 1;
+    if (x->c != y->c)
+        return x->c < y->c ? -1 : 1;
+    int c = x->p[1] != y->p[1] ? (x->p[1] < y->p[1] ? -1 : 1) : kv_cmp(x->p + 2, y->p + 2);
+    return c ? c : x->p < y->p ? -1 : x->p > y->p;
+}
+
+static void ent_sort(ix_ent *e, size_t n)
+{
+    while (n > 16) {
+        ix_ent *m = &e[n / 2], *l = &e[n - 1], t;
+        /* the median of the first, middle and last to e[0] */
+        if (ent_cmp(m, e) < 0)
+            t = *m, *m = *e, *e = t;
+        if (ent_cmp(l, e) < 0)
+            t = *l, *l = *e, *e = t;
+        if (ent_cmp(l, m) < 0)
+            t = *l, *l = *m, *m = t;
+        t = *m, *m = *e, *e = t;
+        ix_ent pivot = e[0];
+        size_t i = 0, j = n;
+        for (;;) {
+            while (ent_cmp(&e[++i], &pivot) < 0 && i < n - 1)
+                ;
+            while (ent_cmp(&pivot, &e[--j]) < 0)
+                ;
+            if (i >= j)
+                break;
+            t = e[i], e[i] = e[j], e[j] = t;
+        }
+        t = e[0], e[0] = e[j], e[j] = t;
+        /* the smaller side by recursion, the larger by the loop: depth log n */
+        if (j < n - j - 1) {
+            ent_sort(e, j);
+            e += j + 1, n -= j + 1;
+        } else {
+            ent_sort(e + j + 1, n - j - 1);
+            n = j;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        ix_ent t = e[i];
+        size_t j = i;
+        for (; j > 0 && ent_cmp(&t, &e[j - 1]) < 0; j--)
+            e[j] = e[j - 1];
+        e[j] = t;
+    }
+}
+
+/* Byte `d` of an entry's 24-byte prefix. */
+static inline unsigned ent_byte(const ix_ent *e, int d)
+{
+    uint64_t w = d < 8 ? e->a : d < 16 ? e->b : e->c;
+    return (unsigned)(w >> (56 - 8 * (d & 7))) & 0xff;
+}
+
+/* Sorted by the prefix from byte `d` on, a byte at a time (a radix sort in place, buckets of
+ * a few entries by insertion): ~10 instructions per entry and byte, where comparing sorts
+ * (ent_sort) took ~1 400 per entry. Entries whose 24 bytes are all alike, ent_sort. */
+static void ent_radix(ix_ent *e, size_t n, int d)
+{
+    size_t count[256], next[256], end[256];
+    while (n > 32 && d < 24) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[ent_byte(&e[i], d)]++;
+        if (count[ent_byte(&e[0], d)] == n) { /* one bucket: the next byte */
+            d++;
+            continue;
+        }
+        size_t at = 0;
+        for (int b = 0; b < 256; b++)
+            next[b] = at, at += count[b], end[b] = at;
+        for (int b = 0; b < 256; b++) /* each entry swapped into its bucket's next place */
+            while (next[b] < end[b]) {
+                ix_ent t = e[next[b]];
+                unsigned tb = ent_byte(&t, d);
+                while (tb != (unsigned)b) {
+                    ix_ent u = e[next[tb]];
+                    e[next[tb]++] = t;
+                    t = u;
+                    tb = ent_byte(&t, d);
+                }
+                e[next[b]++] = t;
+            }
+        at = 0;
+        for (int b = 0; b < 256; b++) {
+            if (count[b] > 1)
+                ent_radix(e + at, count[b], d + 1);
+            at += count[b];
+        }
+        return;
+    }
+    ent_sort(e, n);
+}
+
+static int ix_pwrite(int fd, const unsigned char *b, size_t n, off_t at)
+{
+    while (n) {
+        ssize_t w = pwrite(fd, b, n, at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? errno : ENOSPC;
+        b += w, n -= (size_t)w, at += w;
+    }
+    return 0;
+}
+
+static int ix_compact(struct capa_defer *d);
+
+/* Sort the arena into a run: in memory when `keep` (the last), else into a file. */
+static int ix_flush(struct capa_defer *d, int keep)
+{
+    size_t n = 0;
+    for (size_t at = 0; at < d->len; at += op_size(d->arena + at))
+        n++;
+    if (n > d->ent_cap) {
+        ix_ent *e = capa__realloc(d->ent, n * sizeof *e);
+        if (!e)
+            return capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+        d->ent = e, d->ent_cap = n;
+    }
+    if (!d->out && !(d->out = capa__malloc(d->cap)))
+        return capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    ix_run *runs = capa__realloc(d->runs, (d->n_runs + 1) * sizeof *runs);
+    if (!runs)
+        return capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    d->runs = runs;
+    n = 0;
+    for (size_t at = 0; at < d->len;) {
+        const unsigned char *p = d->arena + at;
+        size_t klen = (size_t)p[2] << 8 | p[3], vlen = p[4 + klen];
+        unsigned char c[24] = {0};
+        c[0] = p[1];
+        memcpy(c + 1, p + 4, klen < 23 ? klen : 23);
+        if (klen < 22) /* c[1 + klen] stays the zero byte */
+            memcpy(c + 2 + klen, p + 5 + klen, vlen < 22 - klen ? vlen : 22 - klen);
+        d->ent[n++] = (ix_ent){capa_get_be64(c), capa_get_be64(c + 8), capa_get_be64(c + 16), p};
+        at += 5 + klen + vlen;
+    }
+    ent_radix(d->ent, n, 0);
+    /* Each entry once, as its last operation left it; the first run needs no deletions (no
+     * earlier run has an entry for them to cancel). */
+    ix_run *r = &d->runs[d->n_runs];
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    size_t o = 0;
+    int db = 0;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = d->ent[i].p;
+        if (i + 1 < n && d->ent[i + 1].a == d->ent[i].a && d->ent[i + 1].b == d->ent[i].b &&
+            d->ent[i + 1].c == d->ent[i].c && kv_cmp(d->ent[i + 1].p + 2, p + 2) == 0)
+            continue; /* a later operation on the same entry follows */
+        if (p[0] && d->n_runs == 0)
+            continue;
+        while (db < p[1])
+            r->off[++db] = o;
+        size_t sz = op_size(p) - 1;
+        d->out[o] = p[0];
+        memcpy(d->out + o + 1, p + 2, sz - 1);
+        o += sz;
+    }
+    while (db < DB_COUNT)
+        r->off[++db] = o;
+    d->len = 0;
+    if (keep) {
+        r->buf = d->out;
+        d->out = NULL;
+        d->n_runs++;
+        return CAPA_OK;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ix-run-%zu", d->dir, d->n_runs);
+    r->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int e = r->fd < 0 ? errno : 0;
+    if (r->fd >= 0) {
+        unlink(path); /* the open file is all that is needed: nothing to leave behind */
+        d->n_runs++;  /* closed with the others */
+        e = ix_pwrite(r->fd, d->out, o, 0);
+    }
+    if (e)
+        return capa_error_set(CAPA_ERROR, "index run %s: %s", path, strerror(e));
+    return d->n_runs >= d->runs_max ? ix_compact(d) : CAPA_OK;
+}
+
+/* Take a chunk's operations into the arena, sorting it into a run whenever it is full. */
+static int ix_take(struct capa_defer *d, const unsigned char *b, size_t len)
+{
+    while (len) {
+        size_t n = len, room = d->cap - d->len;
+        if (n > room) /* the whole operations that fit */
+            for (n = 0; n < len && n + op_size(b + n) <= room;)
+                n += op_size(b + n);
+        memcpy(d->arena + d->len, b, n);
+        d->len += n, b += n, len -= n;
+        int err = len ? ix_flush(d, 0) : CAPA_OK;
+        if (err)
+            return err;
+    }
+    return CAPA_OK;
+}
+
+/* ---- the runs of one database merged ---- */
+
+typedef struct ix_src {
+    const ix_run *run;
+    unsigned char *buf; /* a file's read buffer */
+    const unsigned char *at, *end;
+    uint64_t pos, stop;       /* a file's next offset to read and its section's end */
+    const unsigned char *rec; /* the current record, NULL past the end */
+    uint64_t a, b;            /* the first 16 bytes of its key, a zero byte and value */
+} ix_src;
+
+typedef struct ix_iter {
+    size_t n;
+    ix_src *src;
+    unsigned char kb[CAPA_INDEX_KEY_MAX], vb[256];
+} ix_iter;
+
+/* The next record of a source into src->rec; 0, or an errno. */
+static int src_next(ix_src *s)
+{
+    s->rec = NULL;
+    if (s->run->buf == NULL && s->pos < s->stop && (size_t)(s->end - s->at) < IX_REC_MAX) {
+        size_t keep = (size_t)(s->end - s->at);
+        memmove(s->buf, s->at, keep);
+        size_t want = IX_READ - keep;
+        if (want > s->stop - s->pos)
+            want = (size_t)(s->stop - s->pos);
+        size_t got = 0;
+        while (got < want) {
+            ssize_t r = pread(s->run->fd, s->buf + keep + got, want - got, (off_t)(s->pos + got));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return r < 0 ? errno : EIO;
+            got += (size_t)r;
+        }
+        s->pos += got;
+        s->at = s->buf, s->end = s->buf + keep + got;
+    }
+    size_t have = (size_t)(s->end - s->at), klen = have >= 3 ? (size_t)s->at[1] << 8 | s->at[2] : 0;
+    if (!have)
+        return 0;
+    if (have < 4 + klen || have < 4 + klen + s->at[3 + klen])
+        return EIO; /* a run this process wrote and cannot read back */
+    size_t vlen = s->at[3 + klen];
+    unsigned char c[16] = {0};
+    memcpy(c, s->at + 3, klen < 16 ? klen : 16);
+    if (klen < 15) /* c[klen] stays the zero byte */
+        memcpy(c + 1 + klen, s->at + 4 + klen, vlen < 15 - klen ? vlen : 15 - klen);
+    s->a = capa_get_be64(c), s->b = capa_get_be64(c + 8);
+    s->rec = s->at;
+    s->at += 4 + klen + vlen;
+    return 0;
+}
+
+static inline int src_cmp(const ix_src *x, const ix_src *y)
+{
+    if (x->a != y->a)
+        return x->a < y->a ? -1 : 1;
+    if (x->b != y->b)
+        return x->b < y->b ? -1 : 1;
+    return kv_cmp(x->rec + 1, y->rec + 1);
+}
+
+static void ix_iter_free(ix_iter *it)
+{
+    if (!it)
+        return;
+    for (size_t i = 0; i < it->n; i++)
+        capa__free(it->src[i].buf);
+    capa__free(it->src);
+    capa__free(it);
+}
+
+static int ix_iter_open(const struct capa_defer *d, int db, ix_iter **out)
+{
+    ix_iter *it = capa__calloc(1, sizeof *it);
+    *out = NULL;
+    if (!it || !(it->src = capa__calloc(d->n_runs ? d->n_runs : 1, sizeof *it->src))) {
+        capa__free(it);
+        return ENOMEM;
+    }
+    for (size_t i = 0; i < d->n_runs; i++, it->n++) {
+        ix_src *s = &it->src[i];
+        const ix_run *r = &d->runs[i];
+        s->run = r;
+        if (r->buf) {
+            s->at = r->buf + r->off[db], s->end = r->buf + r->off[db + 1];
+        } else {
+            if (!(s->buf = capa__malloc(IX_READ))) {
+                ix_iter_free(it);
+                return ENOMEM;
+            }
+            s->at = s->end = s->buf;
+            s->pos = r->off[db], s->stop = r->off[db + 1];
+        }
+        int e = src_next(s);
+        if (e) {
+            it->n++;
+            ix_iter_free(it);
+            return e;
+        }
+    }
+    *out = it;
+    return 0;
+}
+
+/* The next entry of the merged runs (the newest run's word on it); MDB_NOTFOUND at the end,
+ * or an errno. k and v hold until the next call. */
+static int ix_iter_next(ix_iter *it, MDB_val *k, MDB_val *v)
+{
+    for (;;) {
+        size_t best = it->n;
+        for (size_t i = 0; i < it->n; i++)
+            if (it->src[i].rec && (best == it->n || src_cmp(&it->src[i], &it->src[best]) <= 0))
+                best = i; /* a tie goes to the later run */
+        if (best == it->n)
+            return MDB_NOTFOUND;
+        const unsigned char *r = it->src[best].rec;
+        size_t klen = (size_t)r[1] << 8 | r[2], vlen = r[3 + klen];
+        int del = r[0];
+        memcpy(it->kb, r + 3, klen);
+        memcpy(it->vb, r + 4 + klen, vlen);
+        for (size_t i = 0; i < best; i++) { /* the earlier runs' word on the same entry */
+            ix_src *s = &it->src[i];
+            if (s->rec && src_cmp(s, &it->src[best]) == 0) {
+                int e = src_next(s);
+                if (e)
+                    return e;
+            }
+        }
+        int e = src_next(&it->src[best]);
+        if (e)
+            return e;
+        if (del)
+            continue;
+        *k = (MDB_val){klen, it->kb};
+        *v = (MDB_val){vlen, it->vb};
+        return 0;
+    }
+}
+
+/* Every run merged into one file (deleted entries dropped: no earlier run is left for them
+ * to cancel), written through the sort's output buffer. */
+static int ix_compact(struct capa_defer *d)
+{
+    char path[4200];
+    ix_run nr;
+    ix_iter *it = NULL;
+    MDB_val k, v;
+    memset(&nr, 0, sizeof nr);
+    snprintf(path, sizeof path, "%s/ix-run-%zu-merged", d->dir, d->n_runs);
+    nr.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int e = nr.fd < 0 ? errno : 0;
+    if (nr.fd >= 0)
+        unlink(path);
+    uint64_t o = 0;
+    size_t fill = 0;
+    for (int db = 0; db < DB_COUNT && !e; db++) {
+        nr.off[db] = o + fill;
+        if (!deferred(db))
+            continue;
+        if ((e = ix_iter_open(d, db, &it)))
+            break;
+        while (!(e = ix_iter_next(it, &k, &v))) {
+            if (fill + IX_REC_MAX > d->cap) {
+                if ((e = ix_pwrite(nr.fd, d->out, fill, (off_t)o)))
+                    break;
+                o += fill, fill = 0;
+            }
+            unsigned char *r = d->out + fill;
+            r[0] = 0, r[1] = (unsigned char)(k.mv_size >> 8), r[2] = (unsigned char)k.mv_size;
+            memcpy(r + 3, k.mv_data, k.mv_size);
+            r[3 + k.mv_size] = (unsigned char)v.mv_size;
+            memcpy(r + 4 + k.mv_size, v.mv_data, v.mv_size);
+            fill += 4 + k.mv_size + v.mv_size;
+        }
+        ix_iter_free(it);
+        it = NULL;
+        e = e == MDB_NOTFOUND ? 0 : e;
+    }
+    if (!e && (e = ix_pwrite(nr.fd, d->out, fill, (off_t)o)) == 0)
+        nr.off[DB_COUNT] = o + fill;
+    if (e) {
+        if (nr.fd >= 0)
+            close(nr.fd);
+        if (e == ENOMEM)
+            return capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+        return capa_error_set(CAPA_ERROR, "index run %s: %s", path, strerror(e));
+    }
+    for (size_t i = 0; i < d->n_runs; i++) {
+        capa__free(d->runs[i].buf);
+        if (d->runs[i].fd >= 0)
+            close(d->runs[i].fd);
+    }
+    d->runs[0] = nr;
+    d->n_runs = 1;
+    return CAPA_OK;
+}
+
+/* idx_due as the queue left it, into the index scratch for capa_defer__read. */
+static int ix_due_store(struct capa_defer *d)
+{
+    MDB_txn *txn = NULL;
+    ix_iter *it = NULL;
+    MDB_val k, v;
+    int err = d->len ? ix_flush(d, 0) : CAPA_OK;
+    if (err)
+        return err;
+    int rc = mdb_txn_begin(d->dst->env, NULL, 0, &txn);
+    rc = rc ? rc : mdb_drop(txn, d->dst->dbi[DB_IDX_DUE], 0);
+    rc = rc ? rc : ix_iter_open(d, DB_IDX_DUE, &it);
+    while (!rc && !(rc = ix_iter_next(it, &k, &v)))
+        rc = mdb_put(txn, d->dst->dbi[DB_IDX_DUE], &k, &v, MDB_APPENDDUP);
+    ix_iter_free(it);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_txn_commit(txn);
+    else if (txn)
+        mdb_txn_abort(txn);
+    return rc ? capa_store__mdb_err(rc, "write failed") : CAPA_OK;
+}
+
+static void ix_fail(struct capa_defer *d, int err)
+{
     pthread_mutex_lock(&d->lock);
     if (!d->err) {
         snprintf(d->msg, sizeof d->msg, "%s", capa_error_last());
@@ -420,55 +891,35 @@ static void ix_fail(struct capa_defer *d, int rc)
 static void *ix_main(void *arg)
 {
     struct capa_defer *d = arg;
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur[DB_COUNT] = {0}; /* the write transaction's: closed when it ends */
-    int in_txn = 0, rc = MDB_SUCCESS;
+    int err = CAPA_OK;
     for (;;) {
         pthread_mutex_lock(&d->lock);
-        while (d->read == d->written && !d->done && !(d->sync && txn))
+        while (d->read == d->written && !d->done && !(d->sync && !d->synced))
             pthread_cond_wait(&d->cond, &d->lock);
         int end = d->read == d->written && d->done, sync = d->read == d->written && !end;
         pthread_mutex_unlock(&d->lock);
         if (end)
             break;
-        if (sync) { /* everything queued is written: commit it for capa_defer__read */
-            rc = mdb_txn_commit(txn);
-            txn = NULL;
-            in_txn = 0;
-            if (rc)
-                ix_fail(d, rc);
+        if (sync) { /* everything queued is taken: idx_due for capa_defer__read */
+            if (!err && (err = ix_due_store(d)))
+                ix_fail(d, err);
             pthread_mutex_lock(&d->lock);
-            d->in_txn = 0;
+            d->synced = 1;
             pthread_cond_broadcast(&d->cond);
             pthread_mutex_unlock(&d->lock);
             continue;
         }
         ix_chunk *c = d->slot[d->read % IX_SLOTS];
-        if (!rc && !txn) {
-            rc = mdb_txn_begin(d->dst->env, NULL, 0, &txn);
-            memset(cur, 0, sizeof cur);
-        }
-        if (!rc)
-            rc = ix_write(d, txn, cur, c);
-        if (!rc && ++in_txn >= IX_COMMIT) {
-            rc = mdb_txn_commit(txn);
-            txn = NULL;
-            in_txn = 0;
-        }
+        if (!err && (err = ix_take(d, c->b, c->len)))
+            ix_fail(d, err);
         c->len = 0;
-        if (rc)
-            ix_fail(d, rc);
         pthread_mutex_lock(&d->lock);
-        d->in_txn = txn != NULL;
         d->read++;
         pthread_cond_broadcast(&d->cond);
         pthread_mutex_unlock(&d->lock);
     }
-    if (txn && rc) {
-        mdb_txn_abort(txn);
-    } else if (txn && (rc = mdb_txn_commit(txn)) != MDB_SUCCESS) { /* frees txn either way */
-        ix_fail(d, rc);
-    }
+    if (!err && (err = ix_flush(d, 1)))
+        ix_fail(d, err);
     return NULL;
 }
 
@@ -478,8 +929,9 @@ int capa_defer__read(struct capa_defer *d, capa_store **src, MDB_txn **txn)
     if (d->slot[d->written % IX_SLOTS]->len)
         d->written++; /* the chunk being filled: its slot is free, the next one may not be */
     d->sync = 1;
+    d->synced = 0;
     pthread_cond_broadcast(&d->cond);
-    while (!d->err && (d->read != d->written || d->in_txn))
+    while (!d->err && !d->synced)
         pthread_cond_wait(&d->cond, &d->lock);
     int err = d->err;
     pthread_mutex_unlock(&d->lock);
@@ -501,36 +953,67 @@ void capa_defer__read_end(struct capa_defer *d, MDB_txn *txn)
         mdb_txn_abort(txn);
     pthread_mutex_lock(&d->lock);
     d->sync = 0;
+    d->synced = 0;
     pthread_mutex_unlock(&d->lock);
 }
 
-/* Start the writer; the scratch's index writes go to it from now on. */
-static int ix_start(vctx *v, struct capa_defer *d, pthread_t *t)
+static void ix_free(struct capa_defer *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_runs; i++) {
+        capa__free(d->runs[i].buf);
+        if (d->runs[i].fd >= 0)
+            close(d->runs[i].fd);
+    }
+    capa__free(d->runs);
+    capa__free(d->arena);
+    capa__free(d->out);
+    capa__free(d->ent);
+    for (int i = 0; i < IX_SLOTS; i++)
+        capa__free(d->slot[i]);
+    capa__free(d);
+}
+
+/* Start the writer; the scratch's index writes go to it from now on. v->ix holds it (and,
+ * after ix_finish, its runs) until ix_free. */
+static int ix_start(vctx *v, const char *dir, pthread_t *t)
 {
     int err = CAPA_OK;
-    memset(d, 0, sizeof *d);
+    struct capa_defer *d = capa__calloc(1, sizeof *d);
+    if (!d)
+        return capa_error_set(CAPA_ENOMEM, "verify: out of memory");
     d->dst = v->scratch_ix;
+    d->dir = dir;
+    d->cap = ix_arena;
+    d->runs_max = ix_runs_max;
     for (int i = 0; i < IX_SLOTS && !err; i++)
         if (!(d->slot[i] = capa__calloc(1, sizeof *d->slot[i])))
             err = capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    if (!err && !(d->arena = capa__malloc(d->cap)))
+        err = capa_error_set(CAPA_ENOMEM, "verify: out of memory");
+    if (err) {
+        ix_free(d);
+        return err;
+    }
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->cond, NULL);
-    if (!err && pthread_create(t, NULL, ix_main, d) == 0) {
+    if (pthread_create(t, NULL, ix_main, d) == 0) {
         v->scratch->defer = d;
+        v->ix = d;
         return CAPA_OK;
     }
-    if (!err)
-        err = capa_error_set(CAPA_ERROR, "verify: cannot start a thread: %s", strerror(errno));
+    err = capa_error_set(CAPA_ERROR, "verify: cannot start a thread: %s", strerror(errno));
     pthread_cond_destroy(&d->cond);
     pthread_mutex_destroy(&d->lock);
-    for (int i = 0; i < IX_SLOTS; i++)
-        capa__free(d->slot[i]);
+    ix_free(d);
     return err;
 }
 
-/* Hand over what is queued, wait until it is written; the writer's error, if any. */
-static int ix_finish(vctx *v, struct capa_defer *d, pthread_t t)
+/* Hand over what is queued, wait until it is sorted into runs; the writer's error, if any. */
+static int ix_finish(vctx *v, pthread_t t)
 {
+    struct capa_defer *d = v->ix;
     v->scratch->defer = NULL;
     pthread_mutex_lock(&d->lock);
     if (d->slot[d->written % IX_SLOTS]->len)
@@ -547,8 +1030,12 @@ static int ix_finish(vctx *v, struct capa_defer *d, pthread_t t)
     }
     pthread_cond_destroy(&d->cond);
     pthread_mutex_destroy(&d->lock);
+    capa__free(d->arena); /* what the compare needs is in the runs */
+    capa__free(d->out);
+    capa__free(d->ent);
+    d->arena = d->out = NULL, d->ent = NULL;
     for (int i = 0; i < IX_SLOTS; i++)
-        capa__free(d->slot[i]);
+        capa__free(d->slot[i]), d->slot[i] = NULL;
     return err;
 }
 
@@ -618,8 +1105,8 @@ static void item_clear(walk_item *it)
 static void item_frames(walk_item *it, const MDB_val *val, unsigned char *body, size_t body_len)
 {
     it->body = body;
-    it->n_frames = capa_pack__frames(val->mv_data, val->mv_size - 32, body, body_len,
-                                     it->frames, CAPA_PACK_SPANS);
+    it->n_frames = capa_pack__frames(val->mv_data, val->mv_size - 32, body, body_len, it->frames,
+                                     CAPA_PACK_SPANS);
 }
 
 static void hand_frames(walk_item *it)
@@ -739,7 +1226,6 @@ static int walk(vctx *v)
     capa_apply_src src = {real_cred, real_def, v, real_blob, real_event};
     walk_q q = {.v = v, .txn = v->txn2};
     pthread_t reader, ix_thread;
-    struct capa_defer ix;
     int started = 0, ix_started = 0, rc = MDB_SUCCESS;
     size_t pos = 0;
     if (err)
@@ -757,7 +1243,7 @@ static int walk(vctx *v)
     }
     capa_store__def_memo(v->scratch, v->stxn);
     capa_store__cursor_memo(v->stxn);
-    if (v->scratch_ix && (err = ix_start(v, &ix, &ix_thread)) != CAPA_OK)
+    if (v->scratch_ix && (err = ix_start(v, v->dir, &ix_thread)) != CAPA_OK)
         goto done;
     ix_started = v->scratch_ix != NULL;
     if (pthread_create(&reader, NULL, reader_main, &q)) {
@@ -879,7 +1365,7 @@ static int walk(vctx *v)
         err = 1; /* nothing to compare: a broken chain explains everything after it */
 done:
     if (ix_started) {
-        int ix_err = ix_finish(v, &ix, ix_thread);
+        int ix_err = ix_finish(v, ix_thread);
         if (ix_err && (!err || err == 1))
             err = ix_err;
     }
@@ -1363,10 +1849,9 @@ static void blob_mismatch(vctx *v, const unsigned char *raw, const MDB_val *sv, 
     capa__hex(sha, raw, 32);
     if (sv)
         capa_sha256_hex(have, sv->mv_data, sv->mv_size);
-    const char *what = !sv ? "missing from the store (the events attached it)"
-                       : strcmp(have, sha) != 0
-                           ? "changed: the stored bytes no longer hash to it"
-                           : "stored, but no event attached it";
+    const char *what = !sv                      ? "missing from the store (the events attached it)"
+                       : strcmp(have, sha) != 0 ? "changed: the stored bytes no longer hash to it"
+                                                : "stored, but no event attached it";
     if (mdb_cursor_open(v->stxn, v->scratch->dbi[DB_ATTACH], &cur) == 0) {
         for (int rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
@@ -1386,8 +1871,8 @@ static void blob_mismatch(vctx *v, const unsigned char *raw, const MDB_val *sv, 
         mdb_cursor_close(cur);
     }
     if (!named)
-        add(v, NULL, "blobs", "attachment content", "sha256", sv ? have : NULL, ev ? sha : NULL,
-            0, "attachment content SHA-256 %s: %s", sha, what);
+        add(v, NULL, "blobs", "attachment content", "sha256", sv ? have : NULL, ev ? sha : NULL, 0,
+            "attachment content SHA-256 %s: %s", sha, what);
 }
 
 /* A record present on one side only, or differing in a kind without a field-level diff. */
@@ -1512,9 +1997,8 @@ static void describe(vctx *v, int db, const MDB_val *k, const MDB_val *sv, const
         if (k->mv_size == 16) {
             case_number(v, capa_get_be64(kb), num, sizeof num);
             seq = capa_get_be64(kb + 8);
-            add(v, num, name, "attachment", NULL, sv ? "present" : NULL, ev ? "present" : NULL,
-                seq, "case %s: attachment of event %llu: %s", num, (unsigned long long)seq,
-                what);
+            add(v, num, name, "attachment", NULL, sv ? "present" : NULL, ev ? "present" : NULL, seq,
+                "case %s: attachment of event %llu: %s", num, (unsigned long long)seq, what);
             return;
         }
         break;
@@ -1579,18 +2063,23 @@ static int compare_db(vctx *v, int db, const MDB_val *from, const MDB_val *to)
 {
     MDB_cursor *a = NULL, *b = NULL;
     int dup = (capa_db_specs[db].flags & MDB_DUPSORT) != 0;
-    int ix = deferred(db) && v->stxn_ix;
+    /* The index databases are replayed into sorted runs (ix_main), merged here; they are
+     * compared whole (from and to are NULL). */
+    ix_iter *it = NULL;
     int rc = mdb_cursor_open(v->txn, v->s->dbi[db], &a);
     if (!rc)
-        rc = ix ? mdb_cursor_open(v->stxn_ix, v->scratch_ix->dbi[db], &b)
-                : mdb_cursor_open(v->stxn, v->scratch->dbi[db], &b);
+        rc = deferred(db) && v->ix ? ix_iter_open(v->ix, db, &it)
+                                   : mdb_cursor_open(v->stxn, v->scratch->dbi[db], &b);
     if (rc) {
         if (a)
             mdb_cursor_close(a);
-        return capa_store__mdb_err(rc, "verify");
+        if (rc != ENOMEM)
+            v->scratch_err = 1;
+        return capa_store__mdb_err(rc, "verify: scratch");
     }
     MDB_val ka, va, kb, vb;
-    int ra = seek(a, from, &ka, &va), rb = seek(b, from, &kb, &vb);
+    int ra = seek(a, from, &ka, &va),
+        rb = it ? ix_iter_next(it, &kb, &vb) : seek(b, from, &kb, &vb);
     for (;;) {
         if (ra == 0 && past(&ka, to))
             ra = MDB_NOTFOUND;
@@ -1617,17 +2106,21 @@ static int compare_db(vctx *v, int db, const MDB_val *from, const MDB_val *to)
                     describe(v, db, &ka, &va, &vb);
             }
             ra = mdb_cursor_get(a, &ka, &va, MDB_NEXT);
-            rb = mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
+            rb = it ? ix_iter_next(it, &kb, &vb) : mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
         } else if (c < 0) {
             describe(v, db, &ka, &va, NULL);
             ra = mdb_cursor_get(a, &ka, &va, MDB_NEXT);
         } else {
             describe(v, db, &kb, NULL, &vb);
-            rb = mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
+            rb = it ? ix_iter_next(it, &kb, &vb) : mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
         }
     }
     mdb_cursor_close(a);
-    mdb_cursor_close(b);
+    if (b)
+        mdb_cursor_close(b);
+    ix_iter_free(it);
+    if (it && rb && rb != MDB_NOTFOUND && rb != ENOMEM)
+        v->scratch_err = 1; /* a run could not be read back */
     return (ra && ra != MDB_NOTFOUND) || (rb && rb != MDB_NOTFOUND)
                ? capa_store__mdb_err(ra && ra != MDB_NOTFOUND ? ra : rb, "verify")
                : CAPA_OK;
@@ -1675,12 +2168,7 @@ static void *compare_main(void *arg)
 {
     cmp_job *j = arg;
     int rc = mdb_txn_begin(j->v.scratch->env, NULL, MDB_RDONLY, &j->v.stxn);
-    if (!rc && j->v.scratch_ix)
-        rc = mdb_txn_begin(j->v.scratch_ix->env, NULL, MDB_RDONLY, &j->v.stxn_ix);
     if (rc) {
-        if (j->v.stxn)
-            mdb_txn_abort(j->v.stxn);
-        j->v.stxn = NULL;
         j->err = scratch_err(&j->v, rc);
         snprintf(j->msg, sizeof j->msg, "%s", capa_error_last());
         return NULL;
@@ -1701,9 +2189,6 @@ static void *compare_main(void *arg)
     }
     mdb_txn_abort(j->v.stxn);
     j->v.stxn = NULL;
-    if (j->v.stxn_ix)
-        mdb_txn_abort(j->v.stxn_ix);
-    j->v.stxn_ix = NULL;
     return NULL;
 }
 
@@ -1753,7 +2238,6 @@ static int compare_all(vctx *v)
     for (int i = 0; i < 2; i++) {
         jobs[i] = (cmp_job){.v = *v, .next = &next, .reps = reps, .split = &split};
         jobs[i].v.stxn = NULL;
-        jobs[i].v.stxn_ix = NULL;
         jobs[i].v.oom = 0;
     }
     jobs[1].v.txn = v->txn2;
@@ -1957,6 +2441,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
         dir[0] = 0;
         goto done;
     }
+    v.dir = dir;
     /* The scratch holds the same records (some uncompressed): room for several times the
      * store (address space only; LMDB's file grows with what is written). */
     if ((err = capa_store__open_scratch(&v.scratch, dir, s->map_size * 8 + ((size_t)64 << 20)))) {
@@ -1970,7 +2455,7 @@ int capa__verify_run(capa_verify_report **out, capa_store *s, const capa_verify_
      * level -1; the compare unpacks both sides on two threads instead (same_value). */
     v.scratch->unpacked = 0;
     v.scratch->pack_fast = 1;
-    /* The index databases' own scratch, in a directory inside it (see ix_main). */
+    /* idx_due for limits_replan, in a directory inside it (see ix_due_store). */
     snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
     if ((err = capa_store__open_scratch(&v.scratch_ix, ixdir,
                                         s->map_size * 2 + ((size_t)64 << 20)))) {
@@ -2023,6 +2508,7 @@ done:
         mdb_txn_abort(v.stxn);
     capa_store__read_end(s, v.txn2);
     capa_store__read_end(s, v.txn);
+    ix_free(v.ix);
     capa_store_close(v.scratch_ix);
     capa_store_close(v.scratch);
     if (ixdir[0])

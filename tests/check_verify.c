@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "record.h"
 #include "testutil.h"
+#include "verify.h"
 
 static char *dir;
 static capa_store *s;
@@ -338,6 +339,89 @@ START_TEST(stage_records_on_both_sides_of_the_split_are_named_in_order)
 }
 END_TEST
 
+/* verify16d: the index entries are replayed into sorted runs (verify.c, ix_main). With an
+ * arena of ~1.3 KiB every few operations make a run of their own, so an entry's put and the
+ * delete that cancels it (a stage left, a customer changed) fall in different runs, most of
+ * them in files of the scratch directory: the merged runs equal the stored indexes, and an
+ * entry missing, added or pointing at another case is named with its index and case. */
+static uint64_t ids[6];
+
+static int tamper_indexes(capa_wtxn *t, void *arg)
+{
+    (void)arg;
+    unsigned char v[8];
+    capa_be64(v, ids[1]); /* missing: case 2's customer entry */
+    OK(capa_store__del(t->txn, t->s->dbi[DB_IDX_CUSTOMER], "华南电机", strlen("华南电机"), v, 8));
+    capa_be64(v, ids[0]); /* added: a part number no event gave case 1 */
+    OK(capa_store__put(t->txn, t->s->dbi[DB_IDX_PART], "PCB-0000", 8, v, 8, 0));
+    capa_be64(v, ids[4]); /* changed: case 5's defect code entry, one letter */
+    OK(capa_store__del(t->txn, t->s->dbi[DB_IDX_DEFECT], "SOLDER-BRIDGE", 13, v, 8));
+    return capa_store__put(t->txn, t->s->dbi[DB_IDX_DEFECT], "SOLDER-BRLDGE", 13, v, 8, 0);
+}
+
+static int case_ids(capa_wtxn *t, void *arg)
+{
+    char **n = arg;
+    for (int i = 0; i < 6; i++)
+        OK(capa__case_id(t->s, t->txn, n[i], &ids[i]));
+    return CAPA_OK;
+}
+
+START_TEST(index_entries_in_many_runs_verify_and_are_named)
+{
+    char *n[6] = {num};
+    capa_actor li = tu_as("li"), w = tu_as("wang");
+    for (int i = 1; i < 6; i++) {
+        n[i] = tu_open_case(s, NULL);
+        /* the customer changed: idx_customer's entry deleted and another put */
+        capa_kv c[] = {{"customer", i % 2 ? "华南电机" : "北方重工"}};
+        OK(capa_case_set(s, n[i], &li, c, 1, NULL));
+        capa_kv kv[] = {{"validity", "valid"}, {"containment", "隔离"}};
+        OK(capa_case_set(s, n[i], &w, kv, 2, NULL));
+        if (i != 3) /* the stage left: idx_stage's entry deleted and the next one put */
+            OK(capa_case_sign(s, n[i], &w, "reviewed"));
+    }
+    /* Many runs (an arena of one operation of the largest size), many runs merged into one
+     * whenever there are two, and one run (sorted by radix: more entries than a bucket). */
+    static const size_t limits[3][2] = {{1, 1000}, {1, 2}, {0, 0}};
+    capa_verify_report *r;
+    for (int l = 0; l < 3; l++) {
+        capa__verify_ix_limits(limits[l][0], limits[l][1]);
+        r = verify(NULL);
+        ck_assert_msg(r->ok, "%s", r->n_mismatches ? r->mismatches[0].message : "");
+        capa_verify_report_free(r);
+    }
+    tamper(case_ids, n);
+    tamper(tamper_indexes, NULL);
+    for (int l = 0; l < 3; l++) {
+        capa__verify_ix_limits(limits[l][0], limits[l][1]);
+        r = verify(NULL);
+        ck_assert(!r->ok);
+        ck_assert_uint_eq(r->n_total, 4);
+        has(r, "idx_customer", NULL, "entry '华南电机' -> case");
+        has(r, "idx_customer", NULL, "missing (the case would vanish from lists)");
+        has(r, "idx_part", NULL, "entry 'PCB-0000' -> case");
+        has(r, "idx_part", NULL, "stored, but no event explains it");
+        has(r, "idx_defect", NULL, "entry 'SOLDER-BRIDGE' -> case");
+        has(r, "idx_defect", NULL, "missing");
+        has(r, "idx_defect", NULL, "entry 'SOLDER-BRLDGE' -> case");
+        has(r, "idx_defect", NULL, "stored, but no event explains it");
+        for (size_t i = 0; i < r->n_mismatches; i++) {
+            const capa_mismatch *m = &r->mismatches[i];
+            const char *want = strcmp(m->db, "idx_customer") == 0 ? n[1]
+                               : strcmp(m->db, "idx_part") == 0   ? n[0]
+                                                                  : n[4];
+            ck_assert_ptr_nonnull(m->case_number);
+            ck_assert_msg(strcmp(m->case_number, want) == 0, "%s: case %s, not %s", m->message,
+                          m->case_number, want);
+        }
+        capa_verify_report_free(r);
+    }
+    for (int i = 1; i < 6; i++)
+        free(n[i]);
+}
+END_TEST
+
 Suite *capa_verify_suite(void)
 {
     Suite *su = suite_create("verify");
@@ -354,6 +438,7 @@ Suite *capa_verify_suite(void)
     tcase_add_test(tc, anchor_tokens_are_parsed_strictly);
     tcase_add_test(tc, large_stage_records_are_compressed_and_verify);
     tcase_add_test(tc, stage_records_on_both_sides_of_the_split_are_named_in_order);
+    tcase_add_test(tc, index_entries_in_many_runs_verify_and_are_named);
     suite_add_tcase(su, tc);
     return su;
 }

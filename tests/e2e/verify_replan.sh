@@ -24,6 +24,21 @@ run 0 "" verify
 run 0 "" list --overdue --at 2026-12-31 --json
 json '"QC-2026-0002" in [x["number"] for x in d]'
 
+# verify16d: the index entries replayed so far are sorted into a run written to a file of
+# the scratch directory when the zone change reads idx_due. A file system without room for
+# that run fails verify cleanly, naming the scratch directory, and leaves no scratch behind.
+IOFAIL=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/libiofail.so
+mkdir -p "$T/tmp"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 TMPDIR=$T/tmp \
+    IOFAIL_AT=1 IOFAIL_STICKY=1 IOFAIL_ERRNO=28 IOFAIL_MATCH=/ix-run- LD_PRELOAD=$IOFAIL \
+    run 1 "" verify
+err_has "scratch store $T/tmp/capa-verify-"
+err_has "index run $T/tmp/capa-verify-"
+err_has "No space left on device"
+err_has "set TMPDIR to a directory with room"
+[[ -z $(ls -A "$T/tmp") ]] || fail "scratch left behind: $(ls -A "$T/tmp")"
+run 0 "" verify
+
 # idx_due entries written by the index thread are compared like any other record.
 TAMPER=${CAPA_BUILD:?CAPA_BUILD must name the build directory (ctest sets it)}/tests/faults/capa-tamper
 "$TAMPER" "$CAPA_DB" idx-del idx_due "$N2" || fail "capa-tamper idx-del"

@@ -660,21 +660,24 @@ static int rec_sort(rec_set *r)
     return CAPA_OK;
 }
 
-/* Case numbers compared as strcmp compares them, from the notes' first 16 bytes first. */
-static int number_cmp(const rec_entry *x, const rec_entry *y)
+/* One recurrence found: what the report lists of it, copied from its note (the sort by
+ * number and the merge of the halves then read the hits alone, one after another). */
+typedef struct rec_hit {
+    uint64_t nk[2]; /* the note's */
+    const char *number, *key;
+    size_t pl;          /* the part number's length */
+    size_t of_at, n_of; /* its earlier cases' numbers: in the half's `of` */
+} rec_hit;
+
+/* Case numbers compared as strcmp compares them, from their first 16 bytes first. */
+static int number_cmp(const rec_hit *x, const rec_hit *y)
 {
     if (x->nk[0] != y->nk[0])
         return x->nk[0] < y->nk[0] ? -1 : 1;
     if (x->nk[1] != y->nk[1])
         return x->nk[1] < y->nk[1] ? -1 : 1;
-    return strcmp((const char *)x->number, (const char *)y->number);
+    return strcmp(x->number, y->number);
 }
-
-/* One recurrence found: its note and its earlier cases' notes (in the half's list). */
-typedef struct rec_hit {
-    const rec_entry *e;
-    size_t of_at, n_of; /* in the half's `of` */
-} rec_hit;
 
 /* The recurrences of the groups whose key hash lies in [lo, hi] (half h of the hashes; the
  * parts' sorted notes of that range merged): found, then sorted by case number. */
@@ -692,7 +695,7 @@ typedef struct rec_half {
 
 static int hit_by_number(const void *a, const void *b)
 {
-    return number_cmp(((const rec_hit *)a)->e, ((const rec_hit *)b)->e);
+    return number_cmp(a, b);
 }
 
 /* The first of e[0..n) (sorted by kh) whose hash is at least v. */
@@ -758,7 +761,12 @@ static void *rec_half_run(void *arg)
             hf->of = p;
             cap_of = nc;
         }
-        hf->hit[hf->n_hit++] = (rec_hit){e, hf->n_of, i - lo};
+        hf->hit[hf->n_hit++] = (rec_hit){{e->nk[0], e->nk[1]},
+                                         (const char *)e->number,
+                                         (const char *)e->key,
+                                         e->pl,
+                                         hf->n_of,
+                                         i - lo};
         for (size_t k = lo; k < i; k++)
             hf->of[hf->n_of++] = (char *)o[k]->number;
     }
@@ -771,17 +779,16 @@ static void *rec_half_run(void *arg)
         if (!(a = capa__malloc(2 * n * sizeof *a)) || !(t = capa__malloc(n * sizeof *t)))
             goto oom;
         for (size_t i = 0; i < n; i++)
-            a[i] = (sort_key){hf->hit[i].e->nk[1], i};
+            a[i] = (sort_key){hf->hit[i].nk[1], i};
         sort_key *s = radix_sort(a, a + n, n), *other = s == a ? a + n : a;
         for (size_t i = 0; i < n; i++)
-            s[i].v = hf->hit[s[i].i].e->nk[0];
+            s[i].v = hf->hit[s[i].i].nk[0];
         s = radix_sort(s, other, n);
         for (size_t i = 0; i < n; i++)
             t[i] = hf->hit[s[i].i];
         memcpy(hf->hit, t, n * sizeof *t);
         for (size_t i = 0, j; i < n; i = j) {
-            for (j = i + 1; j < n && t[j].e->nk[0] == t[i].e->nk[0] &&
-                            t[j].e->nk[1] == t[i].e->nk[1];)
+            for (j = i + 1; j < n && t[j].nk[0] == t[i].nk[0] && t[j].nk[1] == t[i].nk[1];)
                 j++;
             if (j - i > 1)
                 qsort(hf->hit + i, j - i, sizeof *hf->hit, hit_by_number);
@@ -854,13 +861,13 @@ static int rec_tail(capa_monthly *m, rec_set *const *src, size_t n_src, size_t h
         size_t h = at[0] == hf[0].n_hit ? 1
                    : at[1] == hf[1].n_hit
                        ? 0
-                       : number_cmp(hf[0].hit[at[0]].e, hf[1].hit[at[1]].e) < 0 ? 0
+                       : number_cmp(&hf[0].hit[at[0]], &hf[1].hit[at[1]]) < 0 ? 0
                                                                                  : 1;
         const rec_hit *x = &hf[h].hit[at[h]++];
         capa_stat_recurrence *r = &m->recurrences[m->n_recurrences++];
-        r->number = (char *)x->e->number;
-        r->part_no = (char *)x->e->key;
-        r->defect_code = r->part_no + x->e->pl + 1;
+        r->number = (char *)x->number;
+        r->part_no = (char *)x->key;
+        r->defect_code = r->part_no + x->pl + 1;
         r->of = of_base[h] + x->of_at;
         r->n_of = x->n_of;
     }

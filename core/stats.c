@@ -622,9 +622,10 @@ static sort_key *radix_sort(sort_key *a, sort_key *b, size_t n)
 }
 
 /* Sort the notes (rec_order), their key and number made pointers into the set's pool (which
- * no longer grows): a stable radix sort of the key hashes, then each run of one hash put in
- * rec_order by the key, opening and id (the notes come in id order, so a run - one part
- * number and defect code, mostly - is in order already). */
+ * no longer grows): a stable radix sort of the key hashes' upper 32 bits (four passes), then
+ * each run alike there put in rec_order by the whole hash, the key, opening and id (the notes
+ * come in id order, so a run - one part number and defect code, mostly - is in order
+ * already). */
 static int rec_sort(rec_set *r)
 {
     size_t n = r->n;
@@ -641,7 +642,7 @@ static int rec_sort(rec_set *r)
             return capa_error_set(CAPA_ENOMEM, "report: out of memory");
         }
         for (size_t i = 0; i < n; i++)
-            a[i] = (sort_key){r->e[i].kh, i};
+            a[i] = (sort_key){r->e[i].kh >> 32, i};
         const sort_key *o = radix_sort(a, a + n, n);
         for (size_t i = 0; i < n; i++)
             e[i] = r->e[o[i].i];
@@ -651,7 +652,7 @@ static int rec_sort(rec_set *r)
         r->cap = n;
         for (size_t i = 0, j; i < n; i = j) {
             int in_order = 1;
-            for (j = i + 1; j < n && e[j].kh == e[i].kh; j++)
+            for (j = i + 1; j < n && e[j].kh >> 32 == e[i].kh >> 32; j++)
                 in_order = in_order && rec_order(&e[j - 1], &e[j]) < 0;
             if (!in_order)
                 qsort(e + i, j - i, sizeof *e, rec_order);

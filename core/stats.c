@@ -1301,6 +1301,13 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
         q->bound = bound;
         q->from = i == 0 ? 0 : lo + (hi - lo + 1) * i / parts;
         q->to = i + 1 == parts ? 0 : lo + (hi - lo + 1) * (i + 1) / parts;
+        /* Room for a recurrence note of each of the part's cases (up to a million), so the
+         * notes are not copied as they grow; without it they grow as they come. */
+        uint64_t span_ids = (q->to ? q->to : hi + 1) - q->from;
+        size_t want = span_ids < (1u << 20) ? (size_t)span_ids : (size_t)1 << 20;
+        if (m->recurrence_days > 0 && want > 256 &&
+            (q->rec.e = capa__malloc(want * sizeof *q->rec.e)))
+            q->rec.cap = want;
     }
     if (!err) {
         for (size_t i = 1; i < parts; i++)

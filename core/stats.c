@@ -346,7 +346,7 @@ typedef struct ctx {
     const capa_workdays *wd; /* the working-day due times of the report's span (shared) */
     capa_monthly *m;
     int ntf_stage; /* the stage whose form decides on a returned part (ntf_decision), or -1 */
-    MDB_cursor *stage_cur; /* on the stage records, for returned_part */
+    MDB_cursor *stage_cur;    /* on the stage records, for returned_part */
     MDB_val stage_k, stage_v; /* the entry stage_cur stands on (stage_on 1) */
     int stage_on;             /* 1 on an entry, 2 past the last one, 0 not placed yet */
     size_t cap_ntf;
@@ -735,9 +735,8 @@ static void *rec_half_run(void *arg)
     for (size_t n = 0; n < total; n++) {
         size_t best = hf->n_src;
         for (size_t i = 0; i < hf->n_src; i++)
-            if (at[i] < end[i] &&
-                (best == hf->n_src ||
-                 rec_order(&hf->src[i]->e[at[i]], &hf->src[best]->e[at[best]]) < 0))
+            if (at[i] < end[i] && (best == hf->n_src || rec_order(&hf->src[i]->e[at[i]],
+                                                                  &hf->src[best]->e[at[best]]) < 0))
                 best = i;
         o[n] = &hf->src[best]->e[at[best]++];
     }
@@ -745,8 +744,8 @@ static void *rec_half_run(void *arg)
      * the window's start on, in opening order. */
     for (size_t i = 1; i < total; i++) {
         const rec_entry *e = o[i];
-        if (!e->in_month || o[i - 1]->opened < e->opened - hf->window ||
-            o[i - 1]->kh != e->kh || key_cmp(o[i - 1], e) != 0)
+        if (!e->in_month || o[i - 1]->opened < e->opened - hf->window || o[i - 1]->kh != e->kh ||
+            key_cmp(o[i - 1], e) != 0)
             continue;
         size_t lo = i - 1;
         while (lo > 0 && o[lo - 1]->opened >= e->opened - hf->window && o[lo - 1]->kh == e->kh &&
@@ -859,11 +858,10 @@ static int rec_tail(capa_monthly *m, rec_set *const *src, size_t n_src, size_t h
     }
     m->recurrence_mem = mem;
     for (size_t i = 0; i < n; i++) {
-        size_t h = at[0] == hf[0].n_hit ? 1
-                   : at[1] == hf[1].n_hit
-                       ? 0
-                       : number_cmp(&hf[0].hit[at[0]], &hf[1].hit[at[1]]) < 0 ? 0
-                                                                                 : 1;
+        size_t h = at[0] == hf[0].n_hit                                   ? 1
+                   : at[1] == hf[1].n_hit                                 ? 0
+                   : number_cmp(&hf[0].hit[at[0]], &hf[1].hit[at[1]]) < 0 ? 0
+                                                                          : 1;
         const rec_hit *x = &hf[h].hit[at[h]++];
         capa_stat_recurrence *r = &m->recurrences[m->n_recurrences++];
         r->number = (char *)x->number;
@@ -1236,8 +1234,8 @@ static int part_merge(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, 
 }
 
 static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t *cap_ttc,
-                capa_store *s, MDB_txn *txn0, const capa_workflow *wf,
-                const capa_plant *p, int ntf_stage, const int64_t *bound, size_t parts)
+                capa_store *s, MDB_txn *txn0, const capa_workflow *wf, const capa_plant *p,
+                int ntf_stage, const int64_t *bound, size_t parts)
 {
     part pt[CAPA_STATS_MAX_PARTS];
     MDB_txn *txn[CAPA_STATS_MAX_PARTS] = {txn0};

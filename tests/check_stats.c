@@ -456,8 +456,11 @@ START_TEST(report_recurrences_of_many_groups_are_capa_case_recurrence_s_in_numbe
     capa_actor a = tu_as("admin");
     OK(capa_user_add(st, &a, "li", "intake", "li", "部门", TU_PW));
     enum { BATCH = 50, BATCHES = 12 };
-    static const char *const parts[] = {"P-1", "P-2", "PCB-MAINBOARD-REV-C-0001",
-                                        "PCB-MAINBOARD-REV-C-0002", "PCB-MAINBOARD-REV-C-00",
+    static const char *const parts[] = {"P-1",
+                                        "P-2",
+                                        "PCB-MAINBOARD-REV-C-0001",
+                                        "PCB-MAINBOARD-REV-C-0002",
+                                        "PCB-MAINBOARD-REV-C-00",
                                         "HOUSING-L-0003"};
     static const char *const defects[] = {"D-1", "D-2", "SOLDER-BRIDGE-LONG-07"};
     char part[BATCH][64], defect[BATCH][64];
@@ -478,8 +481,8 @@ START_TEST(report_recurrences_of_many_groups_are_capa_case_recurrence_s_in_numbe
             kv[i][2] = (capa_kv){"defect_code", defect[i]};
             kv[i][3] = (capa_kv){"severity", "general"};
             kv[i][4] = (capa_kv){"description", "x"};
-            rq[i] = (capa_request){.op = CAPA_OP_OPEN, .who = tu_as("li"), .values = kv[i],
-                                   .n_values = 5};
+            rq[i] = (capa_request){
+                .op = CAPA_OP_OPEN, .who = tu_as("li"), .values = kv[i], .n_values = 5};
         }
         OK(capa_submit(st, rq, BATCH));
         for (int i = 0; i < BATCH; i++)
@@ -787,7 +790,8 @@ Suite *capa_stats_suite(void)
     tcase_add_test(tc, monthly_figures_are_exact_in_the_plant_zone);
     tcase_add_test(tc, bad_months_are_refused_naming_the_value_and_the_rule);
     tcase_add_test(tc, report_read_in_parts_equals_one_pass_in_id_order);
-    tcase_add_test(tc, report_recurrences_of_many_groups_are_capa_case_recurrence_s_in_number_order);
+    tcase_add_test(tc,
+                   report_recurrences_of_many_groups_are_capa_case_recurrence_s_in_number_order);
     tcase_add_test(tc, scan_in_parts_lists_what_capa_case_list_lists);
     tcase_add_test(tc, report_header_read_picks_its_fields_and_refuses_what_decode_refuses);
     suite_add_tcase(s, tc);

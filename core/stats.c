@@ -346,7 +346,7 @@ typedef struct ctx {
     const capa_workdays *wd; /* the working-day due times of the report's span (shared) */
     capa_monthly *m;
     int ntf_stage; /* the stage whose form decides on a returned part (ntf_decision), or -1 */
-    MDB_cursor *stage_cur; /* on the stage records, for returned_part */
+    MDB_cursor *stage_cur;    /* on the stage records, for returned_part */
     MDB_val stage_k, stage_v; /* the entry stage_cur stands on (stage_on 1) */
     int stage_on;             /* 1 on an entry, 2 past the last one, 0 not placed yet */
     size_t cap_ntf;
@@ -449,25 +449,33 @@ static int limits_of(ctx *x, const capa_hdr *h, int open_at_end)
  *
  * The pass reads every header anyway, so the month's recurrences come from it: each case
  * opened in the recurrence window before the month's end is noted under its (part number,
- * defect code); sorted by opening, every case of the month then finds the earlier ones of
- * its group within the window by a binary search. The rule is capa_case_recurrence's
- * (recurrence.c), which answers for one case from the indexes. */
+ * defect code); sorted by group, then opening, every case of the month then finds the
+ * earlier ones of its group within the window just before it. The rule is
+ * capa_case_recurrence's (recurrence.c), which answers for one case from the indexes.
+ *
+ * A note keeps what the sorts and the group compare read (the key's hash, its length and
+ * first 16 bytes, the number's first 16), so they rarely follow its pointers into the pool:
+ * at a million notes those reads would each miss the cache. The recurrences point into the
+ * parts' pools (the report owns them then), so no string is copied. */
 
 typedef struct rec_entry {
-    size_t key;    /* offset of "part\x1fdefect" in the set's pool */
-    size_t number; /* offset of the case number in the set's pool */
-    uint64_t kh;   /* hash of the key: groups sort by it first, compared as a number */
+    uint64_t kh; /* hash of the key: groups sort by it first, compared as a number */
     int64_t opened;
     uint64_t id;
-    int in_month;
-    const char *k; /* the key itself, set once the pool stops moving (rec_finish) */
+    /* The key (part number NUL defect code NUL) and the case number: offsets into the set's
+     * pool while it grows, pointers once it stops (rec_sort). */
+    uintptr_t key, number;
+    uint64_t nk[2]; /* the number's first 16 bytes, big-endian, NUL-padded: sort as strcmp */
+    char kin[16];   /* the key's first 16 bytes, NUL-padded */
+    uint16_t kl;    /* the key's length, its first NUL included, its last not */
+    uint16_t pl;    /* the part number's length */
+    uint8_t in_month;
 } rec_entry;
 
 typedef struct rec_set {
     rec_entry *e;
     size_t n, cap;
-    int sorted; /* e is in rec_order already (k set): merged from sorted parts */
-    char *pool; /* the entries' keys and case numbers, NUL-terminated one after another */
+    char *pool; /* the entries' keys and case numbers, one after another */
     size_t pool_len, pool_cap;
 } rec_set;
 
@@ -487,22 +495,32 @@ static int pool_room(rec_set *r, size_t n)
     return 0;
 }
 
+/* Bytes 0..7 of s (NUL-padded from its end on) as a big-endian number; *s moved past them
+ * (not past its NUL). Numbers so made compare as strcmp compares the strings' 8 bytes. */
+static uint64_t be8_of(const char **s)
+{
+    const unsigned char *c = (const unsigned char *)*s;
+    uint64_t k = 0;
+    for (int b = 0; b < 8; b++) {
+        k = k << 8 | *c;
+        c += *c != 0;
+    }
+    *s = (const char *)c;
+    return k;
+}
+
 static int rec_note(rec_set *r, const capa_hdr *h, int in_month)
 {
-    char key[2 * 512 + 2];
     if (!h->part_no || !*h->part_no || !h->defect_code || !*h->defect_code)
         return CAPA_OK;
-    /* "part\x1fdefect", cut to the key's size as snprintf would */
+    /* The part number and defect code cut as "part\x1fdefect" in 1025 bytes cut them (an
+     * earlier key's rule: keys alike there are one group); kept NUL-separated. */
+    enum { KEY_MAX = 2 * 512 + 1 };
     size_t pl = strlen(h->part_no), dl = strlen(h->defect_code);
-    pl = pl < sizeof key - 1 ? pl : sizeof key - 1;
-    memcpy(key, h->part_no, pl);
-    size_t kl = pl;
-    if (kl < sizeof key - 1)
-        key[kl++] = '\x1f';
-    dl = dl < sizeof key - 1 - kl ? dl : sizeof key - 1 - kl;
-    memcpy(key + kl, h->defect_code, dl);
-    kl += dl;
-    key[kl] = 0;
+    pl = pl < KEY_MAX ? pl : KEY_MAX;
+    size_t left = pl < KEY_MAX ? KEY_MAX - pl - 1 : 0;
+    dl = dl < left ? dl : left;
+    size_t kl = pl + 1 + dl, nl = strlen(h->number) + 1;
     if (r->n == r->cap) {
         size_t nc = r->cap ? r->cap * 2 : 256;
         rec_entry *p = capa__realloc(r->e, nc * sizeof *p);
@@ -511,27 +529,54 @@ static int rec_note(rec_set *r, const capa_hdr *h, int in_month)
         r->e = p;
         r->cap = nc;
     }
-    size_t nl = strlen(h->number) + 1;
     if (pool_room(r, kl + 1 + nl))
         return capa_error_set(CAPA_ENOMEM, "report: out of memory");
+    char *k = r->pool + r->pool_len;
+    memcpy(k, h->part_no, pl);
+    k[pl] = 0;
+    memcpy(k + pl + 1, h->defect_code, dl);
+    k[kl] = 0;
+    memcpy(k + kl + 1, h->number, nl);
     rec_entry *e = &r->e[r->n++];
-    *e =
-        (rec_entry){r->pool_len, r->pool_len + kl + 1, hash(key), h->opened, h->id, in_month, NULL};
-    memcpy(r->pool + r->pool_len, key, kl + 1);
-    memcpy(r->pool + r->pool_len + kl + 1, h->number, nl);
+    memset(e, 0, sizeof *e);
+    e->kh = 1469598103934665603ULL;
+    for (size_t i = 0; i < kl; i++)
+        e->kh = (e->kh ^ (unsigned char)k[i]) * 1099511628211ULL;
+    e->opened = h->opened;
+    e->id = h->id;
+    e->key = r->pool_len;
+    e->number = r->pool_len + kl + 1;
+    const char *nb = h->number;
+    e->nk[0] = be8_of(&nb);
+    e->nk[1] = be8_of(&nb);
+    memcpy(e->kin, k, kl < sizeof e->kin ? kl : sizeof e->kin);
+    e->kl = (uint16_t)kl;
+    e->pl = (uint16_t)pl;
+    e->in_month = in_month != 0;
     r->pool_len += kl + 1 + nl;
     return CAPA_OK;
 }
 
+/* The keys of x and y compared (x, y of one hash mostly): <0, 0, >0, some total order. */
+static int key_cmp(const rec_entry *x, const rec_entry *y)
+{
+    if (x->kl != y->kl)
+        return x->kl < y->kl ? -1 : 1;
+    int c = memcmp(x->kin, y->kin, sizeof x->kin);
+    if (c || x->kl <= sizeof x->kin)
+        return c;
+    return memcmp((const char *)x->key + sizeof x->kin, (const char *)y->key + sizeof y->kin,
+                  x->kl - sizeof x->kin);
+}
+
 /* By group (the hash of part number and defect code, then the key itself: any order that
- * keeps a group together will do, and comparing numbers first spares a million strcmp),
- * then opening, then id. */
+ * keeps a group together will do), then opening, then id. */
 static int rec_order(const void *a, const void *b)
 {
     const rec_entry *x = a, *y = b;
     if (x->kh != y->kh)
         return x->kh < y->kh ? -1 : 1;
-    int c = strcmp(x->k, y->k);
+    int c = key_cmp(x, y);
     if (c)
         return c;
     if (x->opened != y->opened)
@@ -576,15 +621,18 @@ static sort_key *radix_sort(sort_key *a, sort_key *b, size_t n)
     return a;
 }
 
-/* Sort the notes (rec_order), their keys pointed at in the set's own pool: a stable radix
- * sort of the key hashes, then each run of one hash put in rec_order by the key, opening and
- * id (the notes come in id order, so a run - one part number and defect code, mostly - is in
- * order already). */
+/* Sort the notes (rec_order), their key and number made pointers into the set's pool (which
+ * no longer grows): a stable radix sort of the key hashes' upper 32 bits (four passes), then
+ * each run alike there put in rec_order by the whole hash, the key, opening and id (the notes
+ * come in id order, so a run - one part number and defect code, mostly - is in order
+ * already). */
 static int rec_sort(rec_set *r)
 {
     size_t n = r->n;
-    for (size_t i = 0; i < n; i++)
-        r->e[i].k = r->pool + r->e[i].key;
+    for (size_t i = 0; i < n; i++) {
+        r->e[i].key += (uintptr_t)r->pool;
+        r->e[i].number += (uintptr_t)r->pool;
+    }
     if (n > 1) {
         sort_key *a = capa__malloc(2 * n * sizeof *a);
         rec_entry *e = capa__malloc(n * sizeof *e);
@@ -594,7 +642,7 @@ static int rec_sort(rec_set *r)
             return capa_error_set(CAPA_ENOMEM, "report: out of memory");
         }
         for (size_t i = 0; i < n; i++)
-            a[i] = (sort_key){r->e[i].kh, i};
+            a[i] = (sort_key){r->e[i].kh >> 32, i};
         const sort_key *o = radix_sort(a, a + n, n);
         for (size_t i = 0; i < n; i++)
             e[i] = r->e[o[i].i];
@@ -604,175 +652,234 @@ static int rec_sort(rec_set *r)
         r->cap = n;
         for (size_t i = 0, j; i < n; i = j) {
             int in_order = 1;
-            for (j = i + 1; j < n && e[j].kh == e[i].kh; j++)
+            for (j = i + 1; j < n && e[j].kh >> 32 == e[i].kh >> 32; j++)
                 in_order = in_order && rec_order(&e[j - 1], &e[j]) < 0;
             if (!in_order)
                 qsort(e + i, j - i, sizeof *e, rec_order);
         }
     }
-    r->sorted = 1;
     return CAPA_OK;
 }
 
-/* Merge the parts' sorted notes into r (empty): one pass, in rec_order, so r is what
- * sorting all of them gives (the order is total: ids differ). */
-static int rec_merge_sorted(rec_set *r, rec_set *const *src, size_t n_src)
-{
-    size_t total = 0, pool = 0, at[CAPA_STATS_MAX_PARTS] = {0}, base[CAPA_STATS_MAX_PARTS];
-    for (size_t i = 0; i < n_src; i++) {
-        base[i] = pool;
-        total += src[i]->n;
-        pool += src[i]->pool_len;
-    }
-    if (!total)
-        return CAPA_OK;
-    if (pool_room(r, pool) || !(r->e = capa__malloc(total * sizeof *r->e)))
-        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-    r->cap = total;
-    for (size_t i = 0; i < n_src; i++)
-        if (src[i]->pool_len)
-            memcpy(r->pool + base[i], src[i]->pool, src[i]->pool_len);
-    r->pool_len = pool;
-    while (r->n < total) {
-        size_t best = n_src;
-        for (size_t i = 0; i < n_src; i++)
-            if (at[i] < src[i]->n &&
-                (best == n_src || rec_order(&src[i]->e[at[i]], &src[best]->e[at[best]]) < 0))
-                best = i;
-        rec_entry e = src[best]->e[at[best]++];
-        e.key += base[best];
-        e.number += base[best];
-        e.k = r->pool + e.key;
-        r->e[r->n++] = e;
-    }
-    r->sorted = 1;
-    return CAPA_OK;
-}
+/* One recurrence found: what the report lists of it, copied from its note (the sort by
+ * number and the merge of the halves then read the hits alone, one after another). */
+typedef struct rec_hit {
+    uint64_t nk[2]; /* the note's */
+    const char *number, *key;
+    size_t pl;          /* the part number's length */
+    size_t of_at, n_of; /* its earlier cases' numbers: in the half's `of` */
+} rec_hit;
 
-static int rec_one(capa_monthly *m, const rec_set *r, size_t i, int64_t window);
-
-static int rec_finish(capa_monthly *m, rec_set *r)
+/* Case numbers compared as strcmp compares them, from their first 16 bytes first. */
+static int number_cmp(const rec_hit *x, const rec_hit *y)
 {
-    int64_t window = (int64_t)m->recurrence_days * 86400000;
-    if (!r->sorted) {
-        int err = rec_sort(r);
-        if (err)
-            return err;
-    }
-    if (!r->n || m->recurrence_days <= 0)
-        return CAPA_OK;
-    /* The month's cases with earlier ones of their group in the window: counted, then
-     * listed (in the notes' order; the caller sorts them by number). */
-    size_t nk = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass && nk && !(m->recurrences = capa__malloc(nk * sizeof *m->recurrences)))
-            return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-        for (size_t i = 1; i < r->n; i++) {
-            const rec_entry *e = &r->e[i];
-            if (!e->in_month || r->e[i - 1].opened < e->opened - window ||
-                r->e[i - 1].kh != e->kh || strcmp(r->e[i - 1].k, e->k) != 0)
-                continue;
-            int err = pass ? rec_one(m, r, i, window) : (nk++, CAPA_OK);
-            if (err)
-                return err;
-        }
-    }
-    return CAPA_OK;
-}
-
-/* The recurrence of note i (one with earlier notes of its group in the window), appended to
- * m->recurrences (room for it made). */
-static int rec_one(capa_monthly *m, const rec_set *r, size_t i, int64_t window)
-{
-    const rec_entry *e = &r->e[i];
-    /* The group's entries before i, opened at or after the window's start. */
-    size_t lo = i;
-    while (lo > 0 && r->e[lo - 1].opened >= e->opened - window && r->e[lo - 1].kh == e->kh &&
-           strcmp(r->e[lo - 1].k, e->k) == 0)
-        lo--;
-    /* One block per recurrence (capa_monthly_free frees `of`): the pointers to the
-     * earlier cases, then their numbers, the case's number, part and defect code. */
-    const char *key = e->k, *sep = strchr(key, '\x1f');
-    size_t bytes = (i - lo) * sizeof(char *) + strlen(r->pool + e->number) + 1 + strlen(key) + 1;
-    for (size_t k = lo; k < i; k++)
-        bytes += strlen(r->pool + r->e[k].number) + 1;
-    char **of = capa__malloc(bytes);
-    if (!of)
-        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
-    char *at = (char *)(of + (i - lo));
-    capa_stat_recurrence *x = &m->recurrences[m->n_recurrences++];
-    memset(x, 0, sizeof *x);
-    x->of = of;
-    for (size_t k = lo; k < i; k++) {
-        size_t n = strlen(r->pool + r->e[k].number) + 1;
-        of[x->n_of++] = memcpy(at, r->pool + r->e[k].number, n);
-        at += n;
-    }
-    size_t n = strlen(r->pool + e->number) + 1;
-    x->number = memcpy(at, r->pool + e->number, n);
-    at += n;
-    size_t pl = sep ? (size_t)(sep - key) : strlen(key); /* no sep: a part cut short */
-    x->part_no = memcpy(at, key, strlen(key) + 1);
-    x->part_no[pl] = 0;
-    x->defect_code = x->part_no + pl + (sep ? 1 : 0);
-    return CAPA_OK;
-}
-
-static int by_number(const void *a, const void *b)
-{
-    const capa_stat_recurrence *x = a, *y = b;
+    if (x->nk[0] != y->nk[0])
+        return x->nk[0] < y->nk[0] ? -1 : 1;
+    if (x->nk[1] != y->nk[1])
+        return x->nk[1] < y->nk[1] ? -1 : 1;
     return strcmp(x->number, y->number);
 }
 
-/* Sort the recurrences by number (by_number's order, without its strcmp per step): a radix
- * sort of the eight bytes after the prefix every number shares ("QC-2026-"), then each run
- * of numbers alike in those bytes by by_number. A number that ends within them reads as
- * zeros there, so it sorts before the longer ones, as strcmp has it. */
-static int sort_by_number(capa_monthly *m)
+/* The recurrences of the groups whose key hash lies in [lo, hi] (half h of the hashes; the
+ * parts' sorted notes of that range merged): found, then sorted by case number. */
+typedef struct rec_half {
+    rec_set *const *src;
+    size_t n_src;
+    uint64_t lo, hi;
+    int64_t window;
+    rec_hit *hit;
+    size_t n_hit;
+    char **of; /* the earlier cases' numbers of every hit, one list after another */
+    size_t n_of;
+    int err;
+} rec_half;
+
+static int hit_by_number(const void *a, const void *b)
 {
-    size_t n = m->n_recurrences, lcp;
-    capa_stat_recurrence *v = m->recurrences;
-    if (n < 2)
-        return CAPA_OK;
-    lcp = strlen(v[0].number);
-    for (size_t i = 1; i < n && lcp; i++) {
-        size_t k = 0;
-        while (k < lcp && v[i].number[k] == v[0].number[k])
-            k++;
-        lcp = k;
+    return number_cmp(a, b);
+}
+
+/* The first of e[0..n) (sorted by kh) whose hash is at least v. */
+static size_t kh_lower(const rec_entry *e, size_t n, uint64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e[mid].kh < v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    sort_key *a = capa__malloc(2 * n * sizeof *a);
-    capa_stat_recurrence *t = capa__malloc(n * sizeof *t);
-    if (!a || !t) {
+    return lo;
+}
+
+static void *rec_half_run(void *arg)
+{
+    rec_half *hf = arg;
+    size_t at[CAPA_STATS_MAX_PARTS], end[CAPA_STATS_MAX_PARTS], total = 0, cap_of = 0;
+    const rec_entry **o = NULL;
+    sort_key *a = NULL;
+    rec_hit *t = NULL;
+    for (size_t i = 0; i < hf->n_src; i++) {
+        const rec_set *r = hf->src[i];
+        at[i] = kh_lower(r->e, r->n, hf->lo);
+        end[i] = hf->hi == UINT64_MAX ? r->n : kh_lower(r->e, r->n, hf->hi + 1);
+        total += end[i] - at[i];
+    }
+    if (!total)
+        return NULL;
+    if (!(o = capa__malloc(total * sizeof *o)) ||
+        !(hf->hit = capa__malloc(total * sizeof *hf->hit)))
+        goto oom;
+    /* The parts' notes merged in rec_order (a total order: ids differ). */
+    for (size_t n = 0; n < total; n++) {
+        size_t best = hf->n_src;
+        for (size_t i = 0; i < hf->n_src; i++)
+            if (at[i] < end[i] && (best == hf->n_src || rec_order(&hf->src[i]->e[at[i]],
+                                                                  &hf->src[best]->e[at[best]]) < 0))
+                best = i;
+        o[n] = &hf->src[best]->e[at[best]++];
+    }
+    /* A case of the month with earlier notes of its group in the window: those notes, from
+     * the window's start on, in opening order. */
+    for (size_t i = 1; i < total; i++) {
+        const rec_entry *e = o[i];
+        if (!e->in_month || o[i - 1]->opened < e->opened - hf->window || o[i - 1]->kh != e->kh ||
+            key_cmp(o[i - 1], e) != 0)
+            continue;
+        size_t lo = i - 1;
+        while (lo > 0 && o[lo - 1]->opened >= e->opened - hf->window && o[lo - 1]->kh == e->kh &&
+               key_cmp(o[lo - 1], e) == 0)
+            lo--;
+        if (hf->n_of + (i - lo) > cap_of) {
+            size_t nc = cap_of ? cap_of * 2 : 1024;
+            while (nc < hf->n_of + (i - lo))
+                nc *= 2;
+            char **p = capa__realloc(hf->of, nc * sizeof *p);
+            if (!p)
+                goto oom;
+            hf->of = p;
+            cap_of = nc;
+        }
+        hf->hit[hf->n_hit++] = (rec_hit){{e->nk[0], e->nk[1]},
+                                         (const char *)e->number,
+                                         (const char *)e->key,
+                                         e->pl,
+                                         hf->n_of,
+                                         i - lo};
+        for (size_t k = lo; k < i; k++)
+            hf->of[hf->n_of++] = (char *)o[k]->number;
+    }
+    capa__free(o);
+    o = NULL;
+    /* By case number: a radix sort of the numbers' bytes 8..15, then (stably) of 0..7, then
+     * each run alike in all 16 (longer numbers) by strcmp. */
+    size_t n = hf->n_hit;
+    if (n > 1) {
+        if (!(a = capa__malloc(2 * n * sizeof *a)) || !(t = capa__malloc(n * sizeof *t)))
+            goto oom;
+        for (size_t i = 0; i < n; i++)
+            a[i] = (sort_key){hf->hit[i].nk[1], i};
+        sort_key *s = radix_sort(a, a + n, n), *other = s == a ? a + n : a;
+        for (size_t i = 0; i < n; i++)
+            s[i].v = hf->hit[s[i].i].nk[0];
+        s = radix_sort(s, other, n);
+        for (size_t i = 0; i < n; i++)
+            t[i] = hf->hit[s[i].i];
+        memcpy(hf->hit, t, n * sizeof *t);
+        for (size_t i = 0, j; i < n; i = j) {
+            for (j = i + 1; j < n && t[j].nk[0] == t[i].nk[0] && t[j].nk[1] == t[i].nk[1];)
+                j++;
+            if (j - i > 1)
+                qsort(hf->hit + i, j - i, sizeof *hf->hit, hit_by_number);
+        }
         capa__free(a);
         capa__free(t);
-        return capa_error_set(CAPA_ENOMEM, "report: out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        const unsigned char *c = (const unsigned char *)v[i].number + lcp;
-        uint64_t k = 0;
-        for (int b = 0; b < 8; b++) {
-            k = k << 8 | *c;
-            c += *c != 0;
-        }
-        a[i] = (sort_key){k, i};
-    }
-    const sort_key *o = radix_sort(a, a + n, n);
-    for (size_t i = 0; i < n; i++)
-        t[i] = v[o[i].i];
-    memcpy(v, t, n * sizeof *v);
-    for (size_t i = 0, j; i < n; i = j) {
-        for (j = i + 1; j < n && o[j].v == o[i].v;)
-            j++;
-        if (j - i > 1)
-            qsort(v + i, j - i, sizeof *v, by_number);
-    }
+    return NULL;
+oom:
+    capa__free(o);
     capa__free(a);
     capa__free(t);
-    return CAPA_OK;
+    hf->err = CAPA_ENOMEM;
+    return NULL;
+}
+
+/* The month's recurrences from the parts' sorted notes, in case number order: the groups cut
+ * in two halves by their key hash, each found and sorted on a thread of its own (with two
+ * parts), then the halves merged. The parts' pools and the halves' lists pass to the report
+ * (m->recurrence_mem; capa_monthly_free frees them). */
+static int rec_tail(capa_monthly *m, rec_set *const *src, size_t n_src, size_t halves)
+{
+    rec_half hf[2];
+    pthread_t tid;
+    int started = 0, err = CAPA_OK;
+    size_t nh = halves > 1 ? 2 : 1, total = 0;
+    memset(hf, 0, sizeof hf);
+    for (size_t i = 0; i < n_src; i++)
+        total += src[i]->n;
+    if (!total || m->recurrence_days <= 0)
+        return CAPA_OK;
+    for (size_t h = 0; h < nh; h++)
+        hf[h] = (rec_half){.src = src,
+                           .n_src = n_src,
+                           .lo = h ? UINT64_C(1) << 63 : 0,
+                           .hi = h + 1 < nh ? (UINT64_C(1) << 63) - 1 : UINT64_MAX,
+                           .window = (int64_t)m->recurrence_days * 86400000};
+    if (nh > 1)
+        started = pthread_create(&tid, NULL, rec_half_run, &hf[1]) == 0;
+    rec_half_run(&hf[0]);
+    if (nh > 1) {
+        if (started)
+            pthread_join(tid, NULL);
+        else
+            rec_half_run(&hf[1]);
+    }
+    size_t n = hf[0].n_hit + hf[1].n_hit;
+    void **mem = capa__calloc(n_src + 3, sizeof *mem);
+    if (hf[0].err || hf[1].err || !mem ||
+        (n && !(m->recurrences = capa__malloc(n * sizeof *m->recurrences)))) {
+        capa__free(mem);
+        err = capa_error_set(CAPA_ENOMEM, "report: out of memory");
+        goto done;
+    }
+    /* The pools and lists pass to the report (a NULL-ended list of blocks). */
+    size_t nm = 0, at[2] = {0, 0};
+    char **of_base[2] = {hf[0].of, hf[1].of};
+    for (size_t i = 0; i < n_src; i++) {
+        if (src[i]->pool)
+            mem[nm++] = src[i]->pool;
+        src[i]->pool = NULL;
+    }
+    for (size_t h = 0; h < nh; h++) {
+        if (hf[h].of)
+            mem[nm++] = hf[h].of;
+        hf[h].of = NULL;
+    }
+    m->recurrence_mem = mem;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = at[0] == hf[0].n_hit                                   ? 1
+                   : at[1] == hf[1].n_hit                                 ? 0
+                   : number_cmp(&hf[0].hit[at[0]], &hf[1].hit[at[1]]) < 0 ? 0
+                                                                          : 1;
+        const rec_hit *x = &hf[h].hit[at[h]++];
+        capa_stat_recurrence *r = &m->recurrences[m->n_recurrences++];
+        r->number = (char *)x->number;
+        r->part_no = (char *)x->key;
+        r->defect_code = r->part_no + x->pl + 1;
+        r->of = of_base[h] + x->of_at;
+        r->n_of = x->n_of;
+    }
+done:
+    for (size_t h = 0; h < nh; h++) {
+        capa__free(hf[h].hit);
+        capa__free(hf[h].of);
+    }
+    return err;
 }
 
 static int by_string(const void *a, const void *b)
+
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -1062,7 +1169,7 @@ static void part_clear(part *pt)
 }
 
 /* Add part `pt`'s figures to the report's (m, t, ttc), taking over its lists; its
- * recurrence notes are merged apart (rec_merge_sorted). */
+ * recurrence notes are read apart (rec_tail). */
 static int part_merge(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t *cap_ttc,
                       part *pt)
 {
@@ -1127,8 +1234,8 @@ static int part_merge(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, 
 }
 
 static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t *cap_ttc,
-                rec_set *rec, capa_store *s, MDB_txn *txn0, const capa_workflow *wf,
-                const capa_plant *p, int ntf_stage, const int64_t *bound, size_t parts)
+                capa_store *s, MDB_txn *txn0, const capa_workflow *wf, const capa_plant *p,
+                int ntf_stage, const int64_t *bound, size_t parts)
 {
     part pt[CAPA_STATS_MAX_PARTS];
     MDB_txn *txn[CAPA_STATS_MAX_PARTS] = {txn0};
@@ -1192,6 +1299,13 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
         q->bound = bound;
         q->from = i == 0 ? 0 : lo + (hi - lo + 1) * i / parts;
         q->to = i + 1 == parts ? 0 : lo + (hi - lo + 1) * (i + 1) / parts;
+        /* Room for a recurrence note of each of the part's cases (up to a million), so the
+         * notes are not copied as they grow; without it they grow as they come. */
+        uint64_t span_ids = (q->to ? q->to : hi + 1) - q->from;
+        size_t want = span_ids < (1u << 20) ? (size_t)span_ids : (size_t)1 << 20;
+        if (m->recurrence_days > 0 && want > 256 &&
+            (q->rec.e = capa__malloc(want * sizeof *q->rec.e)))
+            q->rec.cap = want;
     }
     if (!err) {
         for (size_t i = 1; i < parts; i++)
@@ -1212,7 +1326,7 @@ static int pass(capa_monthly *m, tallies *t, double **ttc, size_t *n_ttc, size_t
         for (size_t i = 0; i < parts; i++)
             notes[i] = &pt[i].rec;
         if (!err)
-            err = rec_merge_sorted(rec, notes, parts);
+            err = rec_tail(m, notes, parts, parts);
     }
     for (size_t i = 0; i < parts; i++)
         part_clear(&pt[i]);
@@ -1234,9 +1348,10 @@ void capa_monthly_free(capa_monthly *m)
     for (size_t i = 0; i < m->n_overdue; i++)
         capa__free(m->overdue[i].number);
     capa__free(m->overdue);
-    for (size_t i = 0; i < m->n_recurrences; i++) {
-        capa__free(m->recurrences[i].of); /* one block with its strings (rec_finish) */
-    }
+    /* The recurrences' lists and strings: the blocks rec_tail handed over. */
+    for (void **b = m->recurrence_mem; b && *b; b++)
+        capa__free(*b);
+    capa__free(m->recurrence_mem);
     capa__free(m->recurrences);
     capa_strings_free(m->ntf_cases, m->n_ntf_cases);
     capa__free(m->on_time);
@@ -1268,11 +1383,9 @@ int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind
     tallies t;
     double *ttc = NULL;
     size_t n_ttc = 0, cap_ttc = 0;
-    rec_set rec;
     int64_t bound[13];
     int err;
     memset(&t, 0, sizeof t);
-    memset(&rec, 0, sizeof rec);
     *out = NULL;
     if ((unsigned)kind > CAPA_PERIOD_RANGE)
         return capa_error_set(CAPA_EINVALID, "report: no such kind of period");
@@ -1351,7 +1464,7 @@ int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind
         (err = capa_meta__get_str(s, txn, "org", &m->org)) ||
         (err = capa_recur__days(s, txn, &m->recurrence_days)))
         goto done;
-    if ((err = pass(m, &t, &ttc, &n_ttc, &cap_ttc, &rec, s, txn, wf, p, ntf_stage, bound, parts)))
+    if ((err = pass(m, &t, &ttc, &n_ttc, &cap_ttc, s, txn, wf, p, ntf_stage, bound, parts)))
         goto done;
     tally *ts[] = {&t.sev,    &t.chan, &t.type,  &t.cust, &t.part,
                    &t.defect, &t.dept, &t.valid, &t.sat};
@@ -1385,10 +1498,6 @@ int capa_stats__period_parts(capa_monthly **out, capa_store *s, capa_period_kind
     m->ntf_rate = m->returns_decided ? (double)m->ntf / (double)m->returns_decided : -1;
     if (m->n_ntf_cases)
         qsort(m->ntf_cases, m->n_ntf_cases, sizeof *m->ntf_cases, by_string);
-    if ((err = rec_finish(m, &rec)))
-        goto done;
-    if ((err = sort_by_number(m)))
-        goto done;
     if (m->n_overdue)
         qsort(m->overdue, m->n_overdue, sizeof *m->overdue, overdue_order);
 done:
@@ -1403,7 +1512,6 @@ done:
         counts_clear(&all[i]->c);
     }
     capa__free(ttc);
-    rec_clear(&rec);
     capa_plant_free(p);
     if (err) {
         capa_monthly_free(m);

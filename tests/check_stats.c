@@ -427,6 +427,113 @@ START_TEST(report_read_in_parts_equals_one_pass_in_id_order)
 }
 END_TEST
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The recurrences of many groups, the way a large report finds them (notes sorted by key
+ * hash, the groups cut in two halves by it, each half sorted by number, the halves merged):
+ * each is capa_case_recurrence's, they come in strcmp order of their numbers, and reading in
+ * parts changes nothing. The numbers share their first 16 bytes and run past them (the sort
+ * then compares whole numbers); part numbers longer than a note keeps inline (16 bytes)
+ * are compared in the notes' pool; cases opened in one millisecond are told apart by id. */
+START_TEST(report_recurrences_of_many_groups_are_capa_case_recurrence_s_in_number_order)
+{
+    capa_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+    dir = tu_mkdtemp();
+    capa_open_opts o = {.create = 1, .map_size = 64 << 20, .kdf_log2n = 8};
+    o.clock = clock_fn;
+    now_ms = OCT1 - 60 * DAY;
+    ck_assert_int_eq(capa_store_open(&st, dir, &o), CAPA_OK);
+    capa_init_opts io = {.org = "厂",
+                         .admin_password = TU_PW,
+                         .timezone = "Asia/Shanghai",
+                         .number_pattern = "QC-NORTH-PLANT-{YYYY}-{NNNN}"};
+    OK(capa_store_init(st, &io));
+    capa_actor a = tu_as("admin");
+    OK(capa_user_add(st, &a, "li", "intake", "li", "部门", TU_PW));
+    enum { BATCH = 50, BATCHES = 12 };
+    static const char *const parts[] = {"P-1",
+                                        "P-2",
+                                        "PCB-MAINBOARD-REV-C-0001",
+                                        "PCB-MAINBOARD-REV-C-0002",
+                                        "PCB-MAINBOARD-REV-C-00",
+                                        "HOUSING-L-0003"};
+    static const char *const defects[] = {"D-1", "D-2", "SOLDER-BRIDGE-LONG-07"};
+    char part[BATCH][64], defect[BATCH][64];
+    capa_kv kv[BATCH][5];
+    capa_request rq[BATCH];
+    uint64_t mix = 88172645463325252ULL;
+    /* Two batches in September (in the 180-day window), the rest in October; within a batch
+     * every case is opened in the same millisecond. */
+    for (int b = 0; b < BATCHES; b++) {
+        now_ms = (b < 2 ? OCT1 - 20 * DAY : OCT1 + 3 * DAY) + (b % 5) * H;
+        memset(rq, 0, sizeof rq);
+        for (int i = 0; i < BATCH; i++) {
+            mix ^= mix << 13, mix ^= mix >> 7, mix ^= mix << 17;
+            snprintf(part[i], sizeof part[i], "%s", parts[mix % 6]);
+            snprintf(defect[i], sizeof defect[i], "%s", defects[(mix >> 8) % 3]);
+            kv[i][0] = (capa_kv){"customer", "华东汽车"};
+            kv[i][1] = (capa_kv){"part_no", part[i]};
+            kv[i][2] = (capa_kv){"defect_code", defect[i]};
+            kv[i][3] = (capa_kv){"severity", "general"};
+            kv[i][4] = (capa_kv){"description", "x"};
+            rq[i] = (capa_request){
+                .op = CAPA_OP_OPEN, .who = tu_as("li"), .values = kv[i], .n_values = 5};
+        }
+        OK(capa_submit(st, rq, BATCH));
+        for (int i = 0; i < BATCH; i++)
+            capa_request_clear(&rq[i]);
+    }
+    now_ms = OCT1 + 40 * DAY;
+    capa_monthly *one = NULL;
+    OK(capa_stats__period_parts(&one, st, CAPA_PERIOD_MONTH, "2026-10", NULL, 0, 1));
+    ck_assert_uint_eq(one->opened, (BATCHES - 2) * BATCH);
+    /* Every October case recurs (18 groups, 100 September cases): some of the long keys. */
+    ck_assert_uint_eq(one->n_recurrences, (BATCHES - 2) * BATCH);
+    size_t long_part = 0, many = 0;
+    for (size_t i = 0; i < one->n_recurrences; i++) {
+        const capa_stat_recurrence *x = &one->recurrences[i];
+        ck_assert_uint_gt(strlen(x->number), 16);
+        if (i)
+            ck_assert_int_lt(strcmp(one->recurrences[i - 1].number, x->number), 0);
+        long_part += strlen(x->part_no) > 16;
+        many += x->n_of > 1;
+        /* The same cases (capa_case_recurrence lists them by id, the report by opening: the
+         * batches here are not opened in id order). */
+        char **of = NULL, **mine = NULL;
+        size_t k = 0;
+        OK(capa_case_recurrence(&of, &k, st, x->number));
+        ck_assert_uint_eq(k, x->n_of);
+        ck_assert_ptr_nonnull(mine = malloc(k * sizeof *mine));
+        memcpy(mine, x->of, k * sizeof *mine);
+        qsort(of, k, sizeof *of, by_text);
+        qsort(mine, k, sizeof *mine, by_text);
+        for (size_t j = 0; j < k; j++)
+            ck_assert_str_eq(of[j], mine[j]);
+        free(mine);
+        capa_strings_free(of, k);
+        capa_case *c = NULL;
+        OK(capa_case_get(&c, st, x->number));
+        ck_assert_str_eq(capa_case_value(c, "intake", "part_no"), x->part_no);
+        ck_assert_str_eq(capa_case_value(c, "intake", "defect_code"), x->defect_code);
+        capa_case_free(c);
+    }
+    ck_assert_uint_gt(long_part, 100);
+    ck_assert_uint_gt(many, 100);
+    for (size_t parts = 2; parts <= CAPA_STATS_MAX_PARTS; parts++) {
+        capa_monthly *m = NULL;
+        OK(capa_stats__period_parts(&m, st, CAPA_PERIOD_MONTH, "2026-10", NULL, 0, parts));
+        same_report(one, m);
+        capa_monthly_free(m);
+    }
+    capa_monthly_free(one);
+}
+END_TEST
+
 /* A list row, copied. */
 typedef struct row {
     char *s[9]; /* number stage customer part lot defect severity description subject */
@@ -683,6 +790,8 @@ Suite *capa_stats_suite(void)
     tcase_add_test(tc, monthly_figures_are_exact_in_the_plant_zone);
     tcase_add_test(tc, bad_months_are_refused_naming_the_value_and_the_rule);
     tcase_add_test(tc, report_read_in_parts_equals_one_pass_in_id_order);
+    tcase_add_test(tc,
+                   report_recurrences_of_many_groups_are_capa_case_recurrence_s_in_number_order);
     tcase_add_test(tc, scan_in_parts_lists_what_capa_case_list_lists);
     tcase_add_test(tc, report_header_read_picks_its_fields_and_refuses_what_decode_refuses);
     suite_add_tcase(s, tc);

@@ -113,6 +113,9 @@ typedef struct capa_monthly {
     size_t n_ntf_cases;
     capa_stat_recurrence *recurrences; /**< in case number order */
     size_t n_recurrences;
+    /** The memory the recurrences' strings and lists lie in (a NULL-ended list of blocks),
+     *  owned by the report and freed by capa_monthly_free; not to be read. */
+    void **recurrence_mem;
     /** The 12 months (weekly report: weeks) ending with this one, oldest first; a range's
      *  trend is of the 12 months ending with the month of its last day. */
     capa_stat_month trend[12];

@@ -337,10 +337,29 @@ static long col_index(const char *ref)
     return c - 1;
 }
 
+/* A row's cells. Each column keeps its buffer from row to row (`room` its size), so a cell
+ * costs a copy, not a malloc and a free: v[0..n) are the row's cells, the rest are spare. */
 typedef struct cells {
     char **v;
+    size_t *room;
     size_t n, cap;
 } cells;
+
+/* Column `at`'s buffer set to `text` (`len` bytes). */
+static int set_cell(cells *c, size_t at, const char *text, size_t len)
+{
+    if (len + 1 > c->room[at]) {
+        size_t room = len + 1 < 32 ? 32 : len + 1;
+        char *nv = realloc(c->v[at], room);
+        if (!nv)
+            return CAPA_ENOMEM;
+        c->v[at] = nv;
+        c->room[at] = room;
+    }
+    memcpy(c->v[at], text, len);
+    c->v[at][len] = 0;
+    return CAPA_OK;
+}
 
 static int put_cell(cells *c, long at, const char *text)
 {
@@ -351,30 +370,87 @@ static int put_cell(cells *c, long at, const char *text)
         char **nv = realloc(c->v, cap * sizeof *nv);
         if (!nv)
             return CAPA_ENOMEM;
-        memset(nv + c->cap, 0, (cap - c->cap) * sizeof *nv);
         c->v = nv;
+        size_t *nr = realloc(c->room, cap * sizeof *nr);
+        if (!nr)
+            return CAPA_ENOMEM;
+        c->room = nr;
+        memset(nv + c->cap, 0, (cap - c->cap) * sizeof *nv);
+        memset(nr + c->cap, 0, (cap - c->cap) * sizeof *nr);
         c->cap = cap;
     }
     while (c->n <= (size_t)at) {
-        if (!c->v[c->n] && !(c->v[c->n] = strdup("")))
+        if (set_cell(c, c->n, "", 0))
             return CAPA_ENOMEM;
         c->n++;
     }
-    char *t = strdup(text);
-    if (!t)
-        return CAPA_ENOMEM;
-    free(c->v[at]);
-    c->v[at] = t;
-    return CAPA_OK;
+    return set_cell(c, (size_t)at, text, strlen(text));
 }
 
+/* The next row starts empty (the buffers stay for it). */
 static void cells_reset(cells *c)
 {
-    for (size_t i = 0; i < c->cap; i++) {
-        free(c->v[i]);
-        c->v[i] = NULL;
-    }
     c->n = 0;
+}
+
+static void cells_free(cells *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        free(c->v[i]);
+    free(c->v);
+    free(c->room);
+    memset(c, 0, sizeof *c);
+}
+
+/* The reader's element's unprefixed attribute `name` (as xmlTextReaderGetAttribute finds it:
+ * no namespace) handed to `fn` as the reader holds it, without the copy GetAttribute makes
+ * (three mallocs and frees a cell were a tenth of reading a sheet). Up to two names at once:
+ * `fn(arg, 0, value)` for `a`, `fn(arg, 1, value)` for `b` (NULL: only `a`). The reader is
+ * back on the element afterwards. */
+static void each_attr(xmlTextReaderPtr r, const char *a, const char *b,
+                      void (*fn)(void *arg, int which, const char *value), void *arg)
+{
+    if (xmlTextReaderMoveToFirstAttribute(r) != 1)
+        return;
+    do {
+        const char *n = (const char *)xmlTextReaderConstName(r);
+        int which = !n ? -1 : strcmp(n, a) == 0 ? 0 : b && strcmp(n, b) == 0 ? 1 : -1;
+        if (which >= 0) {
+            const xmlChar *v = xmlTextReaderConstValue(r);
+            fn(arg, which, v ? (const char *)v : "");
+        }
+    } while (xmlTextReaderMoveToNextAttribute(r) == 1);
+    xmlTextReaderMoveToElement(r);
+}
+
+/* What a row's and a cell's attributes say. */
+typedef struct attrs {
+    int has_r, has_t;
+    uint64_t rowno; /* <row r=> */
+    long col;       /* <c r=> */
+    char type[16];  /* <c t=>, truncated as snprintf would */
+} attrs;
+
+static void on_row_attr(void *arg, int which, const char *v)
+{
+    attrs *at = arg;
+    (void)which;
+    at->has_r = 1;
+    at->rowno = strtoull(v, NULL, 10);
+}
+
+static void on_cell_attr(void *arg, int which, const char *v)
+{
+    attrs *at = arg;
+    if (which == 0) {
+        at->has_r = 1;
+        at->col = col_index(v);
+    } else {
+        size_t tl = strnlen(v, sizeof at->type - 1);
+        memcpy(at->type, v, tl);
+        at->type[tl] = 0;
+        at->has_t = 1;
+    }
 }
 
 static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *payload)
@@ -400,9 +476,9 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
                              : NULL;
         int el = nt == XML_READER_TYPE_ELEMENT && ln, end = nt == XML_READER_TYPE_END_ELEMENT && ln;
         if (el && strcmp(ln, "row") == 0) {
-            xmlChar *ra = xmlTextReaderGetAttribute(r, (const xmlChar *)"r");
-            uint64_t n = ra ? strtoull((const char *)ra, NULL, 10) : rowno + 1;
-            xmlFree(ra);
+            attrs at = {0};
+            each_attr(r, "r", NULL, on_row_attr, &at);
+            uint64_t n = at.has_r ? at.rowno : rowno + 1;
             if (n <= rowno || n > 1048576) {
                 err = bad_cell(b, "order", n, NULL);
                 break;
@@ -415,16 +491,13 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
         } else if (end && strcmp(ln, "row") == 0) {
             err = cb((const char *const *)row.v, row.n, rowno, payload);
         } else if (el && strcmp(ln, "c") == 0) {
-            xmlChar *ra = xmlTextReaderGetAttribute(r, (const xmlChar *)"r");
-            xmlChar *ta = xmlTextReaderGetAttribute(r, (const xmlChar *)"t");
-            col = ra ? col_index((const char *)ra) : next_col;
-            /* The cell's type, truncated as snprintf would (once per cell: no snprintf). */
-            const char *tv = ta ? (const char *)ta : "n";
-            size_t tl = strnlen(tv, sizeof type - 1);
-            memcpy(type, tv, tl);
-            type[tl] = 0;
-            xmlFree(ra);
-            xmlFree(ta);
+            attrs at = {0};
+            each_attr(r, "r", "t", on_cell_attr, &at);
+            col = at.has_r ? at.col : next_col;
+            if (at.has_t)
+                memcpy(type, at.type, sizeof type);
+            else
+                memcpy(type, "n", 2);
             if (col < 0) {
                 err = bad_cell(b, "ref", rowno, NULL);
                 break;
@@ -475,8 +548,7 @@ static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *pay
     }
     if (!err && rc < 0)
         err = rc;
-    cells_reset(&row);
-    free(row.v);
+    cells_free(&row);
     free(val.p);
     close_part(r, &p);
     return err;

@@ -337,10 +337,29 @@ static long col_index(const char *ref)
     return c - 1;
 }
 
+/* A row's cells. Each column keeps its buffer from row to row (`room` its size), so a cell
+ * costs a copy, not a malloc and a free: v[0..n) are the row's cells, the rest are spare. */
 typedef struct cells {
     char **v;
+    size_t *room;
     size_t n, cap;
 } cells;
+
+/* Column `at`'s buffer set to `text` (`len` bytes). */
+static int set_cell(cells *c, size_t at, const char *text, size_t len)
+{
+    if (len + 1 > c->room[at]) {
+        size_t room = len + 1 < 32 ? 32 : len + 1;
+        char *nv = realloc(c->v[at], room);
+        if (!nv)
+            return CAPA_ENOMEM;
+        c->v[at] = nv;
+        c->room[at] = room;
+    }
+    memcpy(c->v[at], text, len);
+    c->v[at][len] = 0;
+    return CAPA_OK;
+}
 
 static int put_cell(cells *c, long at, const char *text)
 {
@@ -351,134 +370,342 @@ static int put_cell(cells *c, long at, const char *text)
         char **nv = realloc(c->v, cap * sizeof *nv);
         if (!nv)
             return CAPA_ENOMEM;
-        memset(nv + c->cap, 0, (cap - c->cap) * sizeof *nv);
         c->v = nv;
+        size_t *nr = realloc(c->room, cap * sizeof *nr);
+        if (!nr)
+            return CAPA_ENOMEM;
+        c->room = nr;
+        memset(nv + c->cap, 0, (cap - c->cap) * sizeof *nv);
+        memset(nr + c->cap, 0, (cap - c->cap) * sizeof *nr);
         c->cap = cap;
     }
     while (c->n <= (size_t)at) {
-        if (!c->v[c->n] && !(c->v[c->n] = strdup("")))
+        if (set_cell(c, c->n, "", 0))
             return CAPA_ENOMEM;
         c->n++;
     }
-    char *t = strdup(text);
-    if (!t)
-        return CAPA_ENOMEM;
-    free(c->v[at]);
-    c->v[at] = t;
-    return CAPA_OK;
+    return set_cell(c, (size_t)at, text, strlen(text));
 }
 
+/* The next row starts empty (the buffers stay for it). */
 static void cells_reset(cells *c)
 {
-    for (size_t i = 0; i < c->cap; i++) {
-        free(c->v[i]);
-        c->v[i] = NULL;
-    }
     c->n = 0;
+}
+
+static void cells_free(cells *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        free(c->v[i]);
+    free(c->v);
+    free(c->room);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- the sheet, parsed with SAX2 ----
+ *
+ * The sheet is the one big part. libxml2's reader builds a node for every element and text
+ * and frees it again, ~40% of reading a sheet; SAX2 hands the same events without the tree.
+ * The events are read exactly as the reader's nodes were: an empty <c/> is not a cell (the
+ * reader gave it no end), every text in a <v> or <t> counts (blank too), a CDATA section
+ * does not; a DOCTYPE refused, no entity expanded, the network off, elements no deeper than
+ * the reader allowed (its parser's limit, which the push parser does not apply itself). */
+#define SX_DEPTH 256 /* libxml2's xmlParserMaxDepth without XML_PARSE_HUGE */
+
+typedef struct sx {
+    book *b;
+    const char *name;
+    xmlParserCtxtPtr ctxt;
+    capa_sheet_row_fn cb;
+    void *payload;
+    cells row;
+    sbuf val;
+    char type[16];
+    long col, next_col;
+    uint64_t rowno;
+    int in_v, in_c, empty_c, err, doctype;
+    unsigned depth; /* elements open */
+} sx;
+
+static void sx_stop(sx *x, int err)
+{
+    if (!x->err)
+        x->err = err;
+    xmlStopParser(x->ctxt);
+}
+
+static int sx_is(const xmlChar *ln, const char *s)
+{
+    return strcmp((const char *)ln, s) == 0;
+}
+
+/* An unprefixed attribute's value (`v`..`e`) as a C string: in `buf` when short. */
+static const char *sx_val(const xmlChar *v, const xmlChar *e, char *buf, size_t sz, char **heap)
+{
+    size_t l = (size_t)(e - v);
+    char *d = buf;
+    if (l >= sz && !(d = *heap = malloc(l + 1)))
+        return NULL;
+    memcpy(d, v, l);
+    d[l] = 0;
+    return d;
+}
+
+static void sx_start(void *ctx, const xmlChar *ln, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_ns, const xmlChar **ns, int nb_attr, int nb_def, const xmlChar **at)
+{
+    sx *x = ctx;
+    (void)prefix, (void)uri, (void)nb_ns, (void)ns, (void)nb_def;
+    if (x->err)
+        return;
+    if (x->depth++ > SX_DEPTH) {
+        sx_stop(x, bad_part(x->b, x->name, "xml", NULL));
+        return;
+    }
+    const xmlChar *ra = NULL, *rae = NULL, *ta = NULL, *tae = NULL;
+    /* Unprefixed attributes only (no namespace), as xmlTextReaderGetAttribute found them. */
+    for (int i = 0; i < nb_attr; i++, at += 5) {
+        if (at[2])
+            continue;
+        if (sx_is(at[0], "r"))
+            ra = at[3], rae = at[4];
+        else if (sx_is(at[0], "t"))
+            ta = at[3], tae = at[4];
+    }
+    char buf[64], *heap = NULL;
+    const char *v;
+    if (sx_is(ln, "row")) {
+        uint64_t n = x->rowno + 1;
+        if (ra) {
+            if (!(v = sx_val(ra, rae, buf, sizeof buf, &heap))) {
+                sx_stop(x, capa_error_set(CAPA_ENOMEM, "%s: out of memory", x->b->path));
+                return;
+            }
+            n = strtoull(v, NULL, 10);
+            free(heap);
+        }
+        if (n <= x->rowno || n > 1048576) {
+            sx_stop(x, bad_cell(x->b, "order", n, NULL));
+            return;
+        }
+        x->rowno = n;
+        cells_reset(&x->row);
+        x->next_col = 0;
+    } else if (sx_is(ln, "c")) {
+        long col = x->next_col;
+        if (ra) {
+            if (!(v = sx_val(ra, rae, buf, sizeof buf, &heap))) {
+                sx_stop(x, capa_error_set(CAPA_ENOMEM, "%s: out of memory", x->b->path));
+                return;
+            }
+            col = col_index(v);
+            free(heap);
+        }
+        /* The cell's type, truncated as snprintf would. */
+        if (ta) {
+            size_t tl = (size_t)(tae - ta);
+            tl = tl < sizeof x->type - 1 ? tl : sizeof x->type - 1;
+            memcpy(x->type, ta, tl);
+            x->type[tl] = 0;
+        } else {
+            memcpy(x->type, "n", 2);
+        }
+        if (col < 0) {
+            sx_stop(x, bad_cell(x->b, "ref", x->rowno, NULL));
+            return;
+        }
+        x->col = col;
+        x->next_col = col + 1;
+        x->val.n = 0;
+        sb_add(&x->val, "");
+        /* <c .../>: the reader gave no end for it, so it was no cell; nor is it here (its end
+         * follows at once: the parser stands on the "/>" that closes it). */
+        const xmlChar *cur = x->ctxt->input ? x->ctxt->input->cur : NULL;
+        x->empty_c = cur && cur[0] == '/';
+        x->in_c = !x->empty_c;
+    } else if (x->in_c && (sx_is(ln, "v") || sx_is(ln, "t"))) {
+        x->in_v = 1;
+    }
+}
+
+static void sx_cell(sx *x)
+{
+    x->in_c = 0;
+    const char *text = x->val.p ? x->val.p : "";
+    book *b = x->b;
+    if (x->val.oom) {
+        sx_stop(x, x->val.oom == 2 ? bad_cell(b, "long", x->rowno, NULL)
+                                   : capa_error_set(CAPA_ENOMEM, "%s: out of memory", b->path));
+        return;
+    }
+    if (strcmp(x->type, "s") == 0) {
+        char *end;
+        unsigned long i = strtoul(text, &end, 10);
+        if (!*text || *end || i >= b->n_sst) {
+            sx_stop(x, bad_cell(b, "shared", x->rowno, text));
+            return;
+        }
+        text = b->sst[i];
+    } else if (strcmp(x->type, "b") == 0) {
+        text = strcmp(text, "1") == 0 ? "TRUE" : "FALSE";
+    }
+    int e = put_cell(&x->row, x->col, text);
+    if (e == CAPA_EINVALID) {
+        int err = capa__refuse(e, "import.columns", "file", b->path,
+                               "%s: row %llu: more than %d columns", b->path,
+                               (unsigned long long)x->rowno, CAPA_SHEET_MAX_COLUMNS);
+        capa__refusal_param("row", "%llu", (unsigned long long)x->rowno);
+        capa__refusal_param("max", "%d", CAPA_SHEET_MAX_COLUMNS);
+        sx_stop(x, err);
+    } else if (e) {
+        sx_stop(x, capa_error_set(e, "%s: out of memory", b->path));
+    }
+}
+
+static void sx_end(void *ctx, const xmlChar *ln, const xmlChar *prefix, const xmlChar *uri)
+{
+    sx *x = ctx;
+    (void)prefix, (void)uri;
+    if (x->depth)
+        x->depth--;
+    if (x->err)
+        return;
+    if (sx_is(ln, "row")) {
+        int e = x->cb((const char *const *)x->row.v, x->row.n, x->rowno, x->payload);
+        if (e)
+            sx_stop(x, e);
+    } else if (sx_is(ln, "v") || sx_is(ln, "t")) {
+        x->in_v = 0;
+    } else if (sx_is(ln, "c")) {
+        if (x->empty_c)
+            x->empty_c = 0;
+        else
+            sx_cell(x);
+    }
+}
+
+static void sx_chars(void *ctx, const xmlChar *ch, int len)
+{
+    sx *x = ctx;
+    if (x->err || !x->in_v)
+        return;
+    if (x->val.oom)
+        return;
+    if (x->val.n + (size_t)len + 1 > CAPA_SHEET_MAX_CELL + 1) {
+        x->val.oom = 2;
+        return;
+    }
+    if (x->val.n + (size_t)len + 1 > x->val.cap) {
+        size_t cap = (x->val.n + (size_t)len + 1) * 2;
+        char *np = realloc(x->val.p, cap);
+        if (!np) {
+            x->val.oom = 1;
+            return;
+        }
+        x->val.p = np;
+        x->val.cap = cap;
+    }
+    memcpy(x->val.p + x->val.n, ch, (size_t)len);
+    x->val.n += (size_t)len;
+    x->val.p[x->val.n] = 0;
+}
+
+/* A CDATA section is not text (the reader's CDATA node was not read): given, it is dropped. */
+static void sx_cdata(void *ctx, const xmlChar *v, int len)
+{
+    (void)ctx, (void)v, (void)len;
+}
+
+static void sx_doctype(void *ctx, const xmlChar *n, const xmlChar *e, const xmlChar *s)
+{
+    sx *x = ctx;
+    (void)n, (void)e, (void)s;
+    x->doctype = 1;
+}
+
+/* After the DOCTYPE (well-formed: the reader refused it as a node). */
+static void sx_ext_subset(void *ctx, const xmlChar *n, const xmlChar *e, const xmlChar *s)
+{
+    sx *x = ctx;
+    (void)n, (void)e, (void)s;
+    if (x->doctype)
+        sx_stop(x, bad_part(x->b, x->name, "doctype", NULL));
+}
+
+static void sx_silent(void *ctx, xmlErrorPtr e)
+{
+    (void)ctx, (void)e;
 }
 
 static int read_sheet(book *b, const char *name, capa_sheet_row_fn cb, void *payload)
 {
     part p;
-    xmlTextReaderPtr r;
-    cells row = {0};
-    sbuf val = {0};
-    char type[16] = "";
-    long col = -1, next_col = 0;
-    uint64_t rowno = 0;
-    int in_v = 0, in_t = 0, in_c = 0, rc, err = open_part(&r, &p, b, name, PART_MAX);
-    if (err)
-        return err == CAPA_ENOTFOUND
-                   ? bad_part(b, name, "missing", NULL)
-                   : err;
-    while (!err && (rc = step(r, &p, b, name)) == 1) {
-        /* The node's type and name once (is_elem/is_end asked the reader for both in each of
-         * up to eight tests: a fifth of reading a sheet). */
-        int nt = xmlTextReaderNodeType(r);
-        const char *ln = nt == XML_READER_TYPE_ELEMENT || nt == XML_READER_TYPE_END_ELEMENT
-                             ? (const char *)xmlTextReaderConstLocalName(r)
-                             : NULL;
-        int el = nt == XML_READER_TYPE_ELEMENT && ln, end = nt == XML_READER_TYPE_END_ELEMENT && ln;
-        if (el && strcmp(ln, "row") == 0) {
-            xmlChar *ra = xmlTextReaderGetAttribute(r, (const xmlChar *)"r");
-            uint64_t n = ra ? strtoull((const char *)ra, NULL, 10) : rowno + 1;
-            xmlFree(ra);
-            if (n <= rowno || n > 1048576) {
-                err = bad_cell(b, "order", n, NULL);
-                break;
-            }
-            rowno = n;
-            cells_reset(&row);
-            next_col = 0;
-            if (xmlTextReaderIsEmptyElement(r))
-                err = cb((const char *const *)row.v, 0, rowno, payload);
-        } else if (end && strcmp(ln, "row") == 0) {
-            err = cb((const char *const *)row.v, row.n, rowno, payload);
-        } else if (el && strcmp(ln, "c") == 0) {
-            xmlChar *ra = xmlTextReaderGetAttribute(r, (const xmlChar *)"r");
-            xmlChar *ta = xmlTextReaderGetAttribute(r, (const xmlChar *)"t");
-            col = ra ? col_index((const char *)ra) : next_col;
-            /* The cell's type, truncated as snprintf would (once per cell: no snprintf). */
-            const char *tv = ta ? (const char *)ta : "n";
-            size_t tl = strnlen(tv, sizeof type - 1);
-            memcpy(type, tv, tl);
-            type[tl] = 0;
-            xmlFree(ra);
-            xmlFree(ta);
-            if (col < 0) {
-                err = bad_cell(b, "ref", rowno, NULL);
-                break;
-            }
-            next_col = col + 1;
-            val.n = 0;
-            sb_add(&val, "");
-            in_c = !xmlTextReaderIsEmptyElement(r);
-        } else if (in_c && el && (strcmp(ln, "v") == 0 || strcmp(ln, "t") == 0)) {
-            in_v = !xmlTextReaderIsEmptyElement(r);
-            in_t = in_v;
-        } else if (end && (strcmp(ln, "v") == 0 || strcmp(ln, "t") == 0)) {
-            in_v = in_t = 0;
-        } else if ((in_v || in_t) &&
-                   (nt == XML_READER_TYPE_TEXT || nt == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
-            const xmlChar *v = xmlTextReaderConstValue(r);
-            sb_add(&val, v ? (const char *)v : "");
-        } else if (end && strcmp(ln, "c") == 0) {
-            in_c = 0;
-            const char *text = val.p ? val.p : "";
-            if (val.oom) {
-                err = val.oom == 2 ? bad_cell(b, "long", rowno, NULL)
-                                   : capa_error_set(CAPA_ENOMEM, "%s: out of memory", b->path);
-                break;
-            }
-            if (strcmp(type, "s") == 0) {
-                char *end;
-                unsigned long i = strtoul(text, &end, 10);
-                if (!*text || *end || i >= b->n_sst) {
-                    err = bad_cell(b, "shared", rowno, text);
-                    break;
-                }
-                text = b->sst[i];
-            } else if (strcmp(type, "b") == 0) {
-                text = strcmp(text, "1") == 0 ? "TRUE" : "FALSE";
-            }
-            int e = put_cell(&row, col, text);
-            if (e == CAPA_EINVALID) {
-                err = capa__refuse(e, "import.columns", "file", b->path,
-                                   "%s: row %llu: more than %d columns", b->path,
-                                   (unsigned long long)rowno, CAPA_SHEET_MAX_COLUMNS);
-                capa__refusal_param("row", "%llu", (unsigned long long)rowno);
-                capa__refusal_param("max", "%d", CAPA_SHEET_MAX_COLUMNS);
-            }
-            else if (e)
-                err = capa_error_set(e, "%s: out of memory", b->path);
-        }
+    memset(&p, 0, sizeof p);
+    p.max = PART_MAX;
+    zip_int64_t idx = zip_name_locate(b->z, name, 0);
+    if (idx < 0)
+        return bad_part(b, name, "missing", NULL);
+    if (!(p.zf = zip_fopen_index(b->z, (zip_uint64_t)idx, 0)))
+        return bad_part(b, name, "read", zip_strerror(b->z));
+    sx *x = calloc(1, sizeof *x);
+    char *buf = malloc(1 << 16);
+    xmlSAXHandler sax;
+    int err = CAPA_OK;
+    if (!x || !buf) {
+        err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", b->path);
+        goto done;
     }
-    if (!err && rc < 0)
-        err = rc;
-    cells_reset(&row);
-    free(row.v);
-    free(val.p);
-    close_part(r, &p);
+    x->b = b, x->name = name, x->cb = cb, x->payload = payload;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = sx_start;
+    sax.endElementNs = sx_end;
+    sax.characters = sax.ignorableWhitespace = sx_chars;
+    sax.cdataBlock = sx_cdata;
+    sax.internalSubset = sx_doctype;
+    sax.externalSubset = sx_ext_subset;
+    sax.serror = sx_silent;
+    for (int first = 1;;) {
+        int n = part_read(&p, buf, 1 << 16), rc;
+        if (n < 0) {
+            err = bad_part(b, name, p.over ? "too_big" : "xml", NULL);
+            break;
+        }
+        if (first) {
+            first = 0;
+            int head = n < 4 ? n : 4;
+            if (!(x->ctxt = xmlCreatePushParserCtxt(&sax, x, buf, head, name))) {
+                err = capa_error_set(CAPA_ENOMEM, "%s: out of memory", b->path);
+                break;
+            }
+            xmlCtxtUseOptions(x->ctxt, XML_PARSE_NONET);
+            rc = xmlParseChunk(x->ctxt, buf + head, n - head, n == 0);
+        } else {
+            rc = xmlParseChunk(x->ctxt, buf, n, n == 0);
+        }
+        if (x->err) {
+            err = x->err;
+            break;
+        }
+        if (rc || !x->ctxt->wellFormed) {
+            err = bad_part(b, name, "xml", NULL);
+            break;
+        }
+        if (n == 0)
+            break;
+    }
+done:
+    if (x) {
+        if (x->ctxt) {
+            xmlFreeDoc(x->ctxt->myDoc);
+            xmlFreeParserCtxt(x->ctxt);
+        }
+        cells_free(&x->row);
+        free(x->val.p);
+    }
+    free(x);
+    free(buf);
+    zip_fclose(p.zf);
     return err;
 }
 

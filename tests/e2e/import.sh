@@ -342,6 +342,49 @@ imp 1 --xlsx "$T/evil.xlsx" --map register --sheet 登记表
 err_has "DOCTYPE"
 unchanged evil
 run 0 "" verify
+# The sheet's XML as the reader read it (xlsx21e parses it with SAX2): an empty <c/> is no
+# cell (t="s" with no value would be refused), text split by a comment joins, CDATA is not
+# text; too deep a sheet and a malformed DOCTYPE are "not well-formed", as before.
+$PYX - "$T" <<'EOF'
+import sys, zipfile
+H = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+W = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+def s(ref, text):
+    return '<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref, text)
+head = '<row r="1">' + "".join(s("%c1" % (65 + i), h) for i, h in enumerate(
+    ["案号", "投诉日期", "客户名称", "料号", "不良数量", "问题描述", "严重程度", "处理状态", "结案日期"])) + '</row>'
+row = ('<row r="2">' + s("A2", "QC-2021-0099") + '<c r="B2"><v>44500</v></c>' + s("C2", "SAX客户")
+       + '<c r="D2" t="s"/>' + s("D2", "X-9") + '<c r="E2"><v>5</v></c>'
+       + s("F2", "甲<!--注释-->乙<![CDATA[丙]]>丁") + s("G2", "一般") + s("H2", "处理中")
+       + '<c r="J2" t="s"/></row>')
+sheets = {
+    "sax": H + W + '<sheetData>' + head + row + '</sheetData></worksheet>',
+    "deep": H + W + '<sheetData>' + head + '<x>' * 256 + '</x>' * 256 + '</sheetData></worksheet>',
+    "baddtd": H + '<!DOCTYPE w [<!ENTITY a >]>' + W + '<sheetData/></worksheet>',
+}
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+book = (H + W.replace("worksheet", "workbook").replace(">", ' xmlns:r="%s">' % R)
+        + '<sheets><sheet name="登记表" sheetId="1" r:id="rId1"/></sheets></workbook>')
+rels = (H + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        + '<Relationship Id="rId1" Type="%s/worksheet" Target="worksheets/sheet1.xml"/>' % R
+        + '</Relationships>')
+for name, xml in sheets.items():
+    with zipfile.ZipFile("%s/%s.xlsx" % (sys.argv[1], name), "w") as out:
+        out.writestr("xl/workbook.xml", book)
+        out.writestr("xl/_rels/workbook.xml.rels", rels)
+        out.writestr("xl/worksheets/sheet1.xml", xml)
+EOF
+snapshot sax
+imp 1 --xlsx "$T/deep.xlsx" --map register --sheet 登记表
+err_has "is not well-formed XML"
+imp 1 --xlsx "$T/baddtd.xlsx" --map register --sheet 登记表
+err_has "is not well-formed XML"
+unchanged sax
+imp 0 --xlsx "$T/sax.xlsx" --map register --sheet 登记表
+out_has "1 cases imported"
+run 0 "" show QC-2021-0099 --json
+json 'next(s for s in d["stages"] if s["id"] == "intake")["values"]["description"] == "甲乙丁"'
+json 'next(s for s in d["stages"] if s["id"] == "intake")["values"]["qty_affected"] == "5"'
 
 # ---- imported records replay: a file-level edit of one is named by verify; the source an
 # import event names is under the chain (a rewrite shows against an anchor) ----

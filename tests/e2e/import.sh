@@ -361,6 +361,8 @@ sheets = {
     "sax": H + W + '<sheetData>' + head + row + '</sheetData></worksheet>',
     "deep": H + W + '<sheetData>' + head + '<x>' * 256 + '</x>' * 256 + '</sheetData></worksheet>',
     "baddtd": H + '<!DOCTYPE w [<!ENTITY a >]>' + W + '<sheetData/></worksheet>',
+    # a good row, then the XML breaks: the rows before the error reach pass 1 first now
+    "midbad": H + W + '<sheetData>' + head + row + '<row r="3"><c r="A3"></row></sheetData></worksheet>',
 }
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 book = (H + W.replace("worksheet", "workbook").replace(">", ' xmlns:r="%s">' % R)
@@ -378,6 +380,8 @@ snapshot sax
 imp 1 --xlsx "$T/deep.xlsx" --map register --sheet 登记表
 err_has "is not well-formed XML"
 imp 1 --xlsx "$T/baddtd.xlsx" --map register --sheet 登记表
+err_has "is not well-formed XML"
+imp 1 --xlsx "$T/midbad.xlsx" --map register --sheet 登记表
 err_has "is not well-formed XML"
 unchanged sax
 imp 0 --xlsx "$T/sax.xlsx" --map register --sheet 登记表

@@ -577,6 +577,20 @@ static int on_row_spill(const char *const *cells, size_t n, uint64_t rowno, void
 }
 
 /* Pass 2: the rows of the spill through the import, as the reader gave them in pass 1. */
+/* Room for n cell pointers in u->sp_cells (the rows handed back from the spill file or the
+ * xlsx reader's chunks). */
+static int cells_room(run *u, size_t n)
+{
+    if (n <= u->sp_ncap)
+        return CAPA_OK;
+    const char **nc = capa__realloc(u->sp_cells, n * sizeof *nc);
+    if (!nc)
+        return capa_error_set(CAPA_ENOMEM, "import: out of memory");
+    u->sp_cells = nc;
+    u->sp_ncap = n;
+    return CAPA_OK;
+}
+
 static int spill_replay(run *u)
 {
     int err = CAPA_OK;
@@ -600,13 +614,8 @@ static int spill_replay(run *u)
             u->sp_buf = nb;
             u->sp_cap = (size_t)bytes;
         }
-        if (n > u->sp_ncap) {
-            const char **nc = capa__realloc(u->sp_cells, n * sizeof *nc);
-            if (!nc)
-                return capa_error_set(CAPA_ENOMEM, "import: out of memory");
-            u->sp_cells = nc;
-            u->sp_ncap = n;
-        }
+        if ((err = cells_room(u, n)))
+            return err;
         if (bytes && fread(u->sp_buf, (size_t)bytes, 1, u->spill) != 1)
             goto bad;
         size_t at = 0;
@@ -739,21 +748,16 @@ static int xr_take(xread *x, int f)
         memcpy(&n, x->buf[f] + at + 8, sizeof n);
         memcpy(&bytes, x->buf[f] + at + 12, sizeof bytes);
         at += 20;
-        if (n > u->sp_ncap) {
-            const char **nc = capa__realloc(u->sp_cells, n * sizeof *nc);
-            if (!nc)
-                return capa_error_set(CAPA_ENOMEM, "import: out of memory");
-            u->sp_cells = nc;
-            u->sp_ncap = n;
-        }
+        int err = cells_room(u, n);
+        if (err)
+            return err;
         const char *c = x->buf[f] + at;
         for (uint32_t i = 0; i < n; i++) {
             u->sp_cells[i] = c;
             c += strlen(c) + 1;
         }
         at += (size_t)bytes;
-        int err = on_row_spill(u->sp_cells, n, rowno, u);
-        if (err)
+        if ((err = on_row_spill(u->sp_cells, n, rowno, u)))
             return err;
     }
     return CAPA_OK;

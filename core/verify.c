@@ -563,6 +563,16 @@ static int ix_pwrite(int fd, const unsigned char *b, size_t n, off_t at)
 
 static int ix_compact(struct capa_defer *d);
 
+/* A new run file in the scratch directory, already deleted from it (the open descriptor is
+ * all that is needed: nothing is left behind); -1 with errno when it cannot be made. */
+static int run_fd(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
 /* Sort the arena into a run: in memory when `keep` (the last), else into a file. */
 static int ix_flush(struct capa_defer *d, int keep)
 {
@@ -626,11 +636,10 @@ static int ix_flush(struct capa_defer *d, int keep)
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/ix-run-%zu", d->dir, d->n_runs);
-    r->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    r->fd = run_fd(path);
     int e = r->fd < 0 ? errno : 0;
     if (r->fd >= 0) {
-        unlink(path); /* the open file is all that is needed: nothing to leave behind */
-        d->n_runs++;  /* closed with the others */
+        d->n_runs++; /* closed with the others */
         e = ix_pwrite(r->fd, d->out, o, 0);
     }
     if (e)
@@ -807,10 +816,8 @@ static int ix_compact(struct capa_defer *d)
     MDB_val k, v;
     memset(&nr, 0, sizeof nr);
     snprintf(path, sizeof path, "%s/ix-run-%zu-merged", d->dir, d->n_runs);
-    nr.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    nr.fd = run_fd(path);
     int e = nr.fd < 0 ? errno : 0;
-    if (nr.fd >= 0)
-        unlink(path);
     uint64_t o = 0;
     size_t fill = 0;
     for (int db = 0; db < DB_COUNT && !e; db++) {
